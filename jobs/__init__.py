@@ -1,0 +1,1 @@
+"""The jobs process: APScheduler triggers; leases in the database make many processes safe."""

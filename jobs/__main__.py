@@ -1,0 +1,52 @@
+"""`python -m jobs`: run the scheduler in the foreground until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from jobs.schedule import JOBS
+from recordings_service.config import Settings
+from recordings_service.logs import configure_logging
+from recordings_service.runtime import Runtime
+
+log = logging.getLogger("jobs")
+
+
+def build_scheduler(runtime: Runtime) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC")
+    for job in JOBS:
+        scheduler.add_job(
+            job.run,
+            "interval",
+            seconds=job.seconds,
+            id=job.id,
+            args=[runtime],
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=job.seconds,
+        )
+    return scheduler
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure_logging(settings)
+    runtime = Runtime.from_settings(settings)
+    scheduler = build_scheduler(runtime)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping on signal", extra={"signal": signum})
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("jobs process started", extra={"jobs": [job.id for job in JOBS]})
+    scheduler.start()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Callvault core: models, services and adapters. Never imports Flask."""

@@ -1,0 +1,146 @@
+"""Use cases of the audit trail: append an event to the hash chain, and verify the chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from recordings_service.db import new_id, utcnow
+from recordings_service.models import AuditChainHead, AuditEvent
+
+GENESIS_HASH = "0" * 64
+# Details are for ids and counts; anything else (text, names) must not reach the trail.
+_ALLOWED_DETAIL_TYPES = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user, a service account, or the system itself (a job)."""
+
+    id: str | None
+    name: str
+    role: str
+    ip: str | None = None
+
+
+SYSTEM = Actor(id=None, name="system", role="system")
+
+
+def record_event(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction."""
+    clean_details = _checked_details(details or {})
+    seq, prev_hash = session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(seq=AuditChainHead.seq + 1)
+        .returning(AuditChainHead.seq, AuditChainHead.last_hash)
+    ).one()
+    event = AuditEvent(
+        id=new_id(),
+        seq=seq,
+        occurred_at=utcnow(),
+        actor_id=actor.id,
+        actor_name=actor.name,
+        role=actor.role,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        ip=actor.ip,
+        details=clean_details,
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=event.hash))
+    session.flush()
+    return event
+
+
+def event_hash(event: AuditEvent) -> str:
+    """SHA-256 over the event's canonical JSON and the previous event's hash."""
+    canonical = json.dumps(
+        {
+            "seq": event.seq,
+            "id": event.id,
+            "occurred_at": _iso(event.occurred_at),
+            "actor_id": event.actor_id,
+            "actor_name": event.actor_name,
+            "role": event.role,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "ip": event.ip,
+            "details": event.details,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256((event.prev_hash + canonical).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    event_id: str | None
+    reason: str
+
+
+def verify_chain(session: Session, *, batch_size: int = 1000) -> tuple[int, ChainBreak | None]:
+    """Walk the whole chain in order; return how many events were checked and the first break, if any."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch_size)
+        ).all()
+        if not events:
+            break
+        for event in events:
+            if event.seq != expected_seq:
+                return checked, ChainBreak(expected_seq, None, f"event {expected_seq} is missing")
+            if event.prev_hash != expected_prev:
+                return checked, ChainBreak(event.seq, event.id, "prev_hash does not match the previous event")
+            if event_hash(event) != event.hash:
+                return checked, ChainBreak(event.seq, event.id, "content does not match its hash")
+            expected_prev = event.hash
+            expected_seq += 1
+            checked += 1
+            last_seq = event.seq
+        session.expunge_all()
+    head = session.get(AuditChainHead, 1)
+    if head is not None and (head.seq != checked or head.last_hash != expected_prev):
+        return checked, ChainBreak(
+            checked + 1, None, f"chain head names event {head.seq}; events after {checked} are missing"
+        )
+    return checked, None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def _checked_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in details.items():
+        if not isinstance(value, _ALLOWED_DETAIL_TYPES) and not (
+            isinstance(value, list) and all(isinstance(item, _ALLOWED_DETAIL_TYPES) for item in value)
+        ):
+            raise TypeError(f"audit detail {key!r} must be an id, a count or a flag")
+    return dict(details)

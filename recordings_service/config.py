@@ -1,0 +1,111 @@
+"""Settings: one frozen object built from CALLVAULT_* environment variables with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PREFIX = "CALLVAULT_"
+SECRETS_FILE = "secrets.env"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a KEY=VALUE file (the generated secrets); blank lines and # comments are skipped."""
+    if not path.exists():
+        return {}
+    values: dict[str, str] = {}
+    for raw_line in path.read_text().splitlines():
+        line = raw_line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip()
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    s3_port: int = 8333
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "callvault"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    master_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+    ffmpeg: str = ""
+    log_level: str = "INFO"
+    log_format: str = "auto"
+    https: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from the environment, then `$CALLVAULT_DATA_DIR/secrets.env`, then defaults.
+
+        Variables already in the environment win over the secrets file, so an operator can override any
+        generated value.
+        """
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(env.get(PREFIX + "DATA_DIR", "var")).resolve()
+        merged = {**read_env_file(data_dir / SECRETS_FILE), **env}
+        values: dict[str, object] = {"data_dir": data_dir}
+        for spec in fields(cls):
+            raw = merged.get(PREFIX + spec.name.upper())
+            if raw is None or spec.name == "data_dir":
+                continue
+            values[spec.name] = _coerce(spec.name, spec.type, raw)
+        values.update(overrides)
+        return cls(**values).with_derived_defaults()  # type: ignore[arg-type]
+
+    def with_derived_defaults(self) -> Settings:
+        """Fill settings whose default depends on other settings."""
+        derived: dict[str, object] = {}
+        if not self.database_url:
+            derived["database_url"] = f"sqlite:///{self.data_dir / 'callvault.db'}"
+        if not self.s3_endpoint:
+            derived["s3_endpoint"] = f"http://127.0.0.1:{self.s3_port}"
+        return replace(self, **derived) if derived else self  # type: ignore[arg-type]
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def secrets_path(self) -> Path:
+        return self.data_dir / SECRETS_FILE
+
+    def ffmpeg_path(self) -> str:
+        """The ffmpeg binary: the configured one, else the one imageio-ffmpeg ships through pip."""
+        if self.ffmpeg:
+            return self.ffmpeg
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def _coerce(name: str, annotation: object, raw: str) -> object:
+    kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
+    if kind == "float":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}") from None
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise ValueError(f"{PREFIX}{name.upper()} must be true or false, got {raw!r}")
+        return lowered in {"1", "true", "yes", "on"}
+    if kind == "Path":
+        return Path(raw)
+    return raw

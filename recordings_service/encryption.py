@@ -1,0 +1,99 @@
+"""Envelope encryption of originals with Google Tink.
+
+Each recording gets its own streaming-AEAD data key (AES256-GCM-HKDF, 1 MiB segments); the data key is
+wrapped by the master AEAD keyset from the settings. The master keyset may hold several keys: the
+primary wraps new data keys, the others still unwrap old ones, so the master key rotates without
+re-encrypting recordings. Destroying a wrapped data key makes every copy of that recording unreadable.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import tink
+from tink import aead, secret_key_access, streaming_aead
+
+from recordings_service.errors import DomainError
+
+aead.register()
+streaming_aead.register()
+
+CHUNK = 1024 * 1024
+
+
+class DecryptionFailed(DomainError):
+    code = "decryption_failed"
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    wrapped: bytes
+    master_key_id: int
+
+
+def generate_master_key() -> str:
+    """A new master keyset, base64-encoded JSON, for `CALLVAULT_MASTER_KEY`."""
+    handle = tink.new_keyset_handle(aead.aead_key_templates.AES256_GCM)
+    return base64.b64encode(tink.json_proto_keyset_format.serialize(handle, secret_key_access.TOKEN).encode()).decode()
+
+
+class Envelope:
+    """Encrypts and decrypts object streams under per-object data keys wrapped by the master keyset."""
+
+    def __init__(self, master_key: str) -> None:
+        if not master_key:
+            raise ValueError("CALLVAULT_MASTER_KEY is not set")
+        try:
+            keyset = base64.b64decode(master_key, validate=True).decode()
+            handle = tink.json_proto_keyset_format.parse(keyset, secret_key_access.TOKEN)
+            self._master = handle.primitive(aead.Aead)
+        except (ValueError, tink.TinkError) as exc:
+            raise ValueError("CALLVAULT_MASTER_KEY is not a valid base64 Tink AEAD keyset") from exc
+        self.master_key_id = handle.keyset_info().primary_key_id
+
+    def new_data_key(self, object_id: str) -> tuple[WrappedKey, streaming_aead.StreamingAead]:
+        """A fresh data key bound to `object_id`, wrapped for storage beside the object's row."""
+        handle = tink.new_keyset_handle(streaming_aead.streaming_aead_key_templates.AES256_GCM_HKDF_1MB)
+        wrapped = tink.proto_keyset_format.serialize_encrypted(handle, self._master, object_id.encode())
+        return WrappedKey(wrapped, self.master_key_id), handle.primitive(streaming_aead.StreamingAead)
+
+    def encrypt(self, source: BinaryIO, destination: BinaryIO, *, object_id: str) -> WrappedKey:
+        """Encrypt `source` into `destination` (which Tink closes at the end) under a new data key."""
+        wrapped, primitive = self.new_data_key(object_id)
+        with primitive.new_encrypting_stream(destination, object_id.encode()) as encrypting:
+            while chunk := source.read(CHUNK):
+                encrypting.write(chunk)
+        return wrapped
+
+    def decrypting_stream(self, ciphertext: BinaryIO, *, wrapped: bytes, object_id: str) -> PlaintextReader:
+        """A readable stream of plaintext; reading tampered ciphertext raises `DecryptionFailed`."""
+        try:
+            handle = tink.proto_keyset_format.parse_encrypted(wrapped, self._master, object_id.encode())
+        except tink.TinkError:
+            raise DecryptionFailed("the data key cannot be unwrapped with the configured master key") from None
+        primitive = handle.primitive(streaming_aead.StreamingAead)
+        return PlaintextReader(primitive.new_decrypting_stream(ciphertext, object_id.encode()))
+
+
+class PlaintextReader:
+    """Turns Tink's authentication failures into a domain error, so callers never see garbage."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._stream.read(size)
+        except tink.TinkError:
+            raise DecryptionFailed("ciphertext failed authentication (tampered or wrong key)") from None
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> PlaintextReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,34 @@
+"""Readiness: is the database reachable and migrated, and does the object store answer?"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from recordings_service import schema
+from recordings_service.runtime import Runtime
+
+
+def readiness(runtime: Runtime) -> tuple[bool, dict[str, str]]:
+    """Each part's state; the first value is True only when every part is ready."""
+    parts: dict[str, str] = {}
+    try:
+        with runtime.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        parts["db"] = "ok"
+    except Exception as exc:  # noqa: BLE001 — any failure means not ready; the type is enough to report
+        parts["db"] = f"error: {type(exc).__name__}"
+    try:
+        runtime.store.check()
+        parts["store"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        parts["store"] = f"error: {type(exc).__name__}"
+    if parts["db"] == "ok":
+        current = schema.current_revisions(runtime.engine)
+        heads = schema.head_revisions(runtime.engine)
+        parts["migrations"] = (
+            "head" if current == heads else "pending" if current <= heads or not current else "unknown"
+        )
+    else:
+        parts["migrations"] = "unknown"
+    ready = parts["db"] == "ok" and parts["store"] == "ok" and parts["migrations"] == "head"
+    return ready, parts

@@ -1,0 +1,102 @@
+"""Recordings and the customers they are linked to (by CRM reference only: no names or identity codes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from recordings_service.db import Base, created_at, ulid_pk, utcnow
+
+
+class RecordingStatus(StrEnum):
+    STORED = "stored"
+    TRANSCRIBING = "transcribing"
+    TRANSCRIBED = "transcribed"
+    FAILED = "failed"
+    DELETED = "deleted"
+    MISSING_OBJECT = "missing_object"
+
+
+class Purpose(StrEnum):
+    VERIFICATION = "verification"
+    TRAINING = "training"
+    QUALITY_STUDY = "quality_study"
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[ulid_pk]
+    customer_ref: Mapped[str] = mapped_column(String(100), unique=True)
+    objects_to_marketing: Mapped[bool] = mapped_column(default=False)
+    objects_to_research: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Recording(Base):
+    __tablename__ = "recordings"
+    __table_args__ = (UniqueConstraint("source", "external_call_id", name="uq_recordings_source_call"),)
+
+    id: Mapped[ulid_pk]
+    source: Mapped[str] = mapped_column(String(100))
+    external_call_id: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    duration_s: Mapped[float]
+    direction: Mapped[str] = mapped_column(String(10))
+    queue: Mapped[str] = mapped_column(String(100), index=True)
+    agent_ref: Mapped[str] = mapped_column(String(100), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    channels: Mapped[int]
+    agent_channel: Mapped[str | None] = mapped_column(String(5))
+    codec: Mapped[str] = mapped_column(String(40))
+    sample_rate: Mapped[int]
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
+    master_key_id: Mapped[int] = mapped_column(BigInteger)
+    notice_given: Mapped[bool]
+    agreement_made: Mapped[bool | None]
+    status: Mapped[str] = mapped_column(String(20), default=RecordingStatus.STORED, index=True)
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    retain_until: Mapped[datetime | None] = mapped_column(index=True)
+    legal_hold: Mapped[bool] = mapped_column(default=False)
+    restricted: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer | None] = relationship()
+
+    def summary(self) -> dict[str, Any]:
+        """The recording's metadata as the API and exports show it (no key material)."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "external_call_id": self.external_call_id,
+            "started_at": self.started_at.isoformat(),
+            "duration_s": self.duration_s,
+            "direction": self.direction,
+            "queue": self.queue,
+            "agent_ref": self.agent_ref,
+            "customer_ref": self.customer.customer_ref if self.customer else None,
+            "language": self.language,
+            "channels": self.channels,
+            "agent_channel": self.agent_channel,
+            "codec": self.codec,
+            "sample_rate": self.sample_rate,
+            "size_bytes": self.size_bytes,
+            "sha256": self.sha256,
+            "notice_given": self.notice_given,
+            "agreement_made": self.agreement_made,
+            "status": self.status,
+            "purposes": list(self.purposes),
+            "retain_until": self.retain_until.isoformat() if self.retain_until else None,
+            "legal_hold": self.legal_hold,
+            "restricted": self.restricted,
+            "created_at": self.created_at.isoformat(),
+        }

@@ -1,0 +1,189 @@
+"""Object storage: the `ObjectStore` protocol and its S3 implementation over boto3.
+
+Provider errors are translated here, at the edge: a missing key becomes the domain `NotFound`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from recordings_service.config import Settings
+from recordings_service.errors import NotFound, Unavailable
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+CHUNK = 1024 * 1024
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    sha256: str
+
+
+class ObjectStore(Protocol):
+    def put(self, key: str, source: BinaryIO) -> StoredObject: ...
+
+    def get(self, key: str) -> BinaryIO: ...
+
+    def get_range(self, key: str, start: int, end: int) -> bytes: ...
+
+    def head(self, key: str) -> ObjectInfo: ...
+
+    def delete(self, key: str) -> int: ...
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]: ...
+
+    def presigned_get(self, key: str, *, expires_in: int) -> str: ...
+
+    def check(self) -> None: ...
+
+
+def make_client(settings: Settings, *, access_key: str | None = None, secret_key: str | None = None) -> S3Client:
+    """A boto3 client that signs with SigV4 and path-style addressing (presigned URLs are SigV2 otherwise)."""
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key if access_key is None else access_key,
+        aws_secret_access_key=settings.s3_secret_key if secret_key is None else secret_key,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=120,
+        ),
+    )
+
+
+class S3ObjectStore:
+    """An S3 bucket (AWS S3, SeaweedFS, Ceph, MinIO) seen as an `ObjectStore`."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> S3ObjectStore:
+        return cls(make_client(settings), settings.s3_bucket)
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if needed and turn versioning on (deletes then remove every version)."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if _error_code(exc) not in {"404", "NoSuchBucket", "NotFound"}:
+                raise
+            self._client.create_bucket(Bucket=self.bucket)
+        self._client.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    def put(self, key: str, source: BinaryIO) -> StoredObject:
+        """Stream `source` to `key`, sending its SHA-256 so the server verifies what it received."""
+        digest = hashlib.sha256()
+        size = 0
+        start = source.tell()
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+        source.seek(start)
+        checksum = base64.b64encode(digest.digest()).decode()
+        if size <= 64 * CHUNK:
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=source, ContentLength=size, ChecksumSHA256=checksum
+            )
+        else:
+            self._client.upload_fileobj(
+                source,
+                self.bucket,
+                key,
+                ExtraArgs={"ChecksumAlgorithm": "SHA256"},
+                Config=TransferConfig(multipart_chunksize=16 * CHUNK, max_concurrency=4),
+            )
+        return StoredObject(key=key, size=size, sha256=digest.hexdigest())
+
+    def get(self, key: str) -> BinaryIO:
+        try:
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            raise _translated(exc, key) from None
+        return body  # type: ignore[return-value]
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes `start`..`end` inclusive, as HTTP ranges count them."""
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}")
+        except ClientError as exc:
+            raise _translated(exc, key) from None
+        return response["Body"].read()
+
+    def head(self, key: str) -> ObjectInfo:
+        try:
+            response = self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            raise _translated(exc, key) from None
+        return ObjectInfo(key=key, size=response["ContentLength"], last_modified=response["LastModified"])
+
+    def delete(self, key: str) -> int:
+        """Delete every version and delete marker of `key`; returns how many were removed."""
+        removed = 0
+        paginator = self._client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
+            entries: list[Any] = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            for entry in entries:
+                if entry["Key"] != key:
+                    continue
+                self._client.delete_object(Bucket=self.bucket, Key=key, VersionId=entry["VersionId"])
+                removed += 1
+        if removed == 0:
+            # An unversioned bucket (or a store without versioning) still needs the plain delete.
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        return removed
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                yield ObjectInfo(key=entry["Key"], size=entry["Size"], last_modified=entry["LastModified"])
+
+    def presigned_get(self, key: str, *, expires_in: int) -> str:
+        return self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
+
+    def check(self) -> None:
+        """Raise `Unavailable` unless the bucket answers."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:  # noqa: BLE001 — any failure means the store is not ready
+            raise Unavailable(f"object store: {type(exc).__name__}") from None
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _translated(exc: ClientError, key: str) -> Exception:
+    if _error_code(exc) in _MISSING_CODES:
+        return NotFound(f"object {key} not found")
+    return exc

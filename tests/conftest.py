@@ -1,0 +1,200 @@
+"""Shared fixtures: a real SeaweedFS server, real SQLite and PostgreSQL databases, the Flask app.
+
+Migrations run once per database per test session; each test runs inside a transaction that is
+rolled back (views' commits only release a savepoint), so tests do not see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from recordings_service import schema
+from recordings_service.config import Settings
+from recordings_service.db import make_engine
+from recordings_service.embedded import PORT_SPAN, EmbeddedS3
+from recordings_service.encryption import Envelope, generate_master_key
+from recordings_service.runtime import Runtime
+from recordings_service.storage import S3ObjectStore, make_client
+from web import create_app
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def free_port_block(span: int) -> int:
+    """A port P such that P..P+span-1 are all free on 127.0.0.1 (SeaweedFS opens that many)."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + span >= 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(base, base + span):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no free block of ports")
+
+
+# ---------------------------------------------------------------- object store
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
+    server = EmbeddedS3(
+        store_dir=tmp_path_factory.mktemp("seaweedfs"),
+        port=free_port_block(PORT_SPAN),
+        access_key="test" + secrets.token_hex(6),
+        secret_key=secrets.token_urlsafe(24),
+        jwt_key=secrets.token_urlsafe(24),
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_settings(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("var"),
+        s3_port=s3_server.port,
+        s3_bucket="callvault-test",
+        s3_access_key=s3_server._access_key,
+        s3_secret_key=s3_server._secret_key,
+        master_key=generate_master_key(),
+        secret_key=secrets.token_urlsafe(32),
+        log_format="json",
+    ).with_derived_defaults()
+
+
+@pytest.fixture(scope="session")
+def store(base_settings: Settings) -> S3ObjectStore:
+    real = S3ObjectStore(make_client(base_settings), base_settings.s3_bucket)
+    real.ensure_bucket()
+    return real
+
+
+@pytest.fixture(scope="session")
+def envelope(base_settings: Settings) -> Envelope:
+    return Envelope(base_settings.master_key)
+
+
+# ---------------------------------------------------------------- databases
+
+
+def postgres_url_or_skip() -> str:
+    url = os.environ.get("CALLVAULT_TEST_DATABASE_URL", DEFAULT_PG_URL)
+    try:
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        reason = f"PostgreSQL unreachable at {url.split('@')[-1]}: {type(exc).__name__}"
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true requires PostgreSQL)")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database of each kind; PostgreSQL gets a private schema per test session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'callvault.db'}"
+        engine = make_engine(url)
+        schema.upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    admin_url = postgres_url_or_skip()
+    schema_name = "t_" + secrets.token_hex(6)
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema_name}"))
+    separator = "&" if "?" in admin_url else "?"
+    url = f"{admin_url}{separator}options=-csearch_path%3D{schema_name}"
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def sessions(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def db_kind(engine: Engine) -> str:
+    return engine.dialect.name
+
+
+# ---------------------------------------------------------------- the app
+
+
+@pytest.fixture
+def settings(base_settings: Settings, database_url: str) -> Settings:
+    return Settings(**{**base_settings.__dict__, "database_url": database_url})
+
+
+@pytest.fixture
+def runtime(
+    settings: Settings, engine: Engine, sessions: sessionmaker[Session], store: S3ObjectStore, envelope: Envelope
+) -> Runtime:
+    return Runtime(settings=settings, engine=engine, sessions=sessions, store=store, envelope=envelope)
+
+
+@pytest.fixture
+def app(settings: Settings, runtime: Runtime) -> Flask:
+    app = create_app(settings, runtime=runtime)
+    app.config.update(TESTING=True)
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

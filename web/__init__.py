@@ -1,0 +1,40 @@
+"""The Flask application: `create_app(settings)` wires the core's runtime into the API and UI blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from recordings_service.config import Settings
+from recordings_service.runtime import Runtime
+from web import access, database, errors, security_headers
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+    settings = settings if settings is not None else Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.https,
+        JSON_SORT_KEYS=False,
+    )
+    # One reverse proxy (nginx, infra/) sits in front in production.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    app.extensions["callvault"] = runtime if runtime is not None else Runtime.from_settings(settings)
+
+    database.init_app(app)
+    errors.init_app(app)
+    security_headers.init_app(app, https=settings.https)
+    app.before_request(access.enforce_declarations)
+
+    from web import health
+    from web.api import api_spec
+    from web.api import bp as api_bp
+    from web.ui import bp as ui_bp
+
+    for blueprint in (health.bp, api_bp, ui_bp):
+        app.register_blueprint(blueprint)
+    api_spec.register(app)
+    return app

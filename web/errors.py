@@ -1,0 +1,53 @@
+"""Domain errors and HTTP errors as HTTP responses: JSON for the API, a page for the UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from recordings_service.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge, Unavailable
+
+STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
+    (NotFound, 404),
+    (Forbidden, 403),
+    (TooLarge, 413),
+    (Invalid, 422),
+    (Conflict, 409),
+    (Unavailable, 503),
+]
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
+    if wants_json():
+        body: dict[str, Any] = {"error": code, "message": message}
+        if field is not None:
+            body["field"] = field
+        response = jsonify(body)
+    else:
+        response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> Response:
+        status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+        return error_response(status, exc.code, exc.message, getattr(exc, "field", None))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(status, code, exc.description or exc.name or "error")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        app.logger.exception("unhandled error", extra={"endpoint": request.endpoint})
+        return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
