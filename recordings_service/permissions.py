@@ -1,4 +1,9 @@
-"""The one permission table: which role may do what. Everything not granted here is denied."""
+"""The one permission table: which role may do what, and what each API-token scope allows.
+
+Everything not granted here is denied. Object-level rules (a partner sees only its institute's
+batches, restricted recordings are compliance-only, trainers get redacted material only) live in the
+service functions that load the objects.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +13,81 @@ from recordings_service.models.account import Role
 
 
 class Permission(StrEnum):
-    """What an endpoint needs. `PUBLIC` endpoints need no login (health checks, the login page)."""
+    PUBLIC = "public"  # no login: health checks, the login page, static files
+    AUTHENTICATED = "authenticated"  # any signed-in person: own profile, logout, MFA enrolment
+    STATUS_VIEW = "status.view"
+    RECORDING_INGEST = "recording.ingest"
+    RECORDING_LIST = "recording.list"
+    RECORDING_PLAY = "recording.play"
+    RECORDING_DOWNLOAD = "recording.download"
+    TRANSCRIPT_READ = "transcript.read"
+    TRANSCRIPT_READ_REDACTED = "transcript.read_redacted"
+    TRANSCRIPT_VERIFY = "transcript.verify"
+    TRANSCRIPTION_REQUEUE = "transcription.requeue"
+    EVIDENCE_EXPORT = "evidence.export"
+    ANNOTATION_WRITE = "annotation.write"
+    EVALUATION_WRITE = "evaluation.write"
+    EVALUATION_READ = "evaluation.read"
+    FORM_MANAGE = "form.manage"
+    TRAINING_MANAGE = "training.manage"
+    USERS_MANAGE = "users.manage"
+    SETTINGS_MANAGE = "settings.manage"
+    AUDIT_READ = "audit.read"
+    RETENTION_MANAGE = "retention.manage"
+    SUBJECT_REQUESTS = "subject_requests.manage"
+    RESEARCH_MANAGE = "research.manage"
+    PARTNER_PORTAL = "partner.portal"
 
-    PUBLIC = "public"
-    AUTHENTICATED = "authenticated"
 
+P = Permission
+_STAFF = {P.AUTHENTICATED, P.STATUS_VIEW}
+_REVIEW = {
+    P.RECORDING_LIST,
+    P.RECORDING_PLAY,
+    P.RECORDING_DOWNLOAD,
+    P.TRANSCRIPT_READ,
+    P.TRANSCRIPT_VERIFY,
+    P.TRANSCRIPTION_REQUEUE,
+    P.EVIDENCE_EXPORT,
+    P.ANNOTATION_WRITE,
+    P.EVALUATION_READ,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset({Permission.AUTHENTICATED}),
-    Role.COMPLIANCE: frozenset({Permission.AUTHENTICATED}),
-    Role.QA_SUPERVISOR: frozenset({Permission.AUTHENTICATED}),
-    Role.TRAINER: frozenset({Permission.AUTHENTICATED}),
-    Role.RESEARCH_PARTNER: frozenset({Permission.AUTHENTICATED}),
-    Role.SERVICE: frozenset(),
+    # Admins run the system; they do not need to hear calls.
+    Role.ADMIN: frozenset({*_STAFF, P.USERS_MANAGE, P.SETTINGS_MANAGE, P.FORM_MANAGE, P.TRANSCRIPTION_REQUEUE}),
+    Role.COMPLIANCE: frozenset(
+        {*_STAFF, *_REVIEW, P.AUDIT_READ, P.RETENTION_MANAGE, P.SUBJECT_REQUESTS, P.RESEARCH_MANAGE}
+    ),
+    Role.QA_SUPERVISOR: frozenset({*_STAFF, *_REVIEW, P.EVALUATION_WRITE, P.FORM_MANAGE}),
+    # Trainers work from redacted transcripts and clips only, never originals.
+    Role.TRAINER: frozenset({*_STAFF, P.RECORDING_LIST, P.TRANSCRIPT_READ_REDACTED, P.TRAINING_MANAGE}),
+    Role.RESEARCH_PARTNER: frozenset({P.AUTHENTICATED, P.PARTNER_PORTAL}),
+    # Service accounts (the telephony system) authenticate with API tokens and may only ingest.
+    Role.SERVICE: frozenset({P.RECORDING_INGEST}),
+}
+
+TOKEN_SCOPES: dict[str, frozenset[Permission]] = {
+    "ingest": frozenset({P.RECORDING_INGEST}),
+    "read": frozenset(
+        {P.RECORDING_LIST, P.RECORDING_PLAY, P.RECORDING_DOWNLOAD, P.TRANSCRIPT_READ, P.TRANSCRIPT_READ_REDACTED}
+    ),
+    "partner": frozenset({P.PARTNER_PORTAL}),
 }
 
 
-def role_has(role: str, permission: Permission) -> bool:
+def role_permissions(role: str) -> frozenset[Permission]:
+    try:
+        return ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return frozenset()
+
+
+def allowed(*, role: str, permission: Permission, scope: str | None = None) -> bool:
+    """Does `role` (acting through a token of `scope`, when given) hold `permission`?"""
     if permission is Permission.PUBLIC:
         return True
-    try:
-        return permission in ROLE_PERMISSIONS[Role(role)]
-    except ValueError:
-        return False
+    granted = role_permissions(role)
+    if scope is not None:
+        granted = granted & TOKEN_SCOPES.get(scope, frozenset())
+    return permission in granted

@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from recordings_service.config import Settings
 from recordings_service.runtime import Runtime
-from web import access, database, errors, security_headers
+from web import access, auth, database, errors, security_headers
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
@@ -27,7 +27,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     database.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app, https=settings.https)
-    app.before_request(access.enforce_declarations)
+    auth.init_app(app)
+    app.before_request(access.enforce)
 
     from web import health
     from web.api import api_spec
@@ -37,4 +38,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for blueprint in (health.bp, api_bp, ui_bp):
         app.register_blueprint(blueprint)
     api_spec.register(app)
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith("openapi"):  # spectree's interactive docs: the API description only
+            access.public(view)
     return app

@@ -1,18 +1,41 @@
-"""Every endpoint declares the permission it needs; an endpoint without a declaration is refused."""
+"""Authorization for every endpoint: each declares the permission it needs, and anything else is refused.
+
+The principal is either a signed-in person (Flask-Login session) or an API token (`Authorization:
+Bearer …`); a token acts with its user's role narrowed to the token's scope. Every denial is audited.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
 
-from recordings_service.permissions import Permission
+from recordings_service import tokens
+from recordings_service.audit import Actor, record_event
+from recordings_service.models import User
+from recordings_service.permissions import Permission, allowed
+from web.database import db, runtime
 
 View = TypeVar("View", bound=Callable[..., Any])
 ATTRIBUTE = "required_permission"
 # Flask's own endpoint for files under web/static: no personal data there.
 BUILTIN_PUBLIC_ENDPOINTS = {"static"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    scope: str | None  # None for a browser session
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(id=self.user.id, name=self.user.username, role=self.user.role, ip=request.remote_addr)
+
+    def can(self, permission: Permission) -> bool:
+        return allowed(role=self.user.role, permission=permission, scope=self.scope)
 
 
 def requires(permission: Permission) -> Callable[[View], View]:
@@ -33,10 +56,69 @@ def declared_permission(app: Flask, endpoint: str) -> Permission | None:
     return getattr(view, ATTRIBUTE, None)
 
 
-def enforce_declarations() -> None:
-    """Before each request: refuse any endpoint that forgot to declare its permission (deny by default)."""
+def current_principal() -> Principal | None:
+    if "principal" not in g:
+        g.principal = _resolve_principal()
+    principal: Principal | None = g.principal
+    return principal
+
+
+def current_actor() -> Actor:
+    """The acting principal as the audit trail records it (anonymous when nobody is signed in)."""
+    principal = current_principal()
+    if principal is None:
+        return Actor(id=None, name="anonymous", role="anonymous", ip=request.remote_addr)
+    return principal.actor
+
+
+def _resolve_principal() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        token = tokens.authenticate_token(db(), header.removeprefix("Bearer ").strip())
+        if token is None:
+            return None
+        db().commit()  # keep last_used_at even when the request itself fails later
+        return Principal(user=token.user, scope=token.scope)
+    if current_user.is_authenticated:
+        return Principal(user=current_user, scope=None)  # type: ignore[arg-type]
+    return None
+
+
+def audit_denial(action: str, *, object_type: str | None = None, object_id: str | None = None) -> None:
+    """Record a refused access in its own transaction, so the record survives the failed request."""
+    with runtime().sessions() as session:
+        record_event(
+            session,
+            actor=current_actor(),
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            details={"endpoint": request.endpoint or "", "method": request.method},
+        )
+        session.commit()
+
+
+def enforce() -> None:
+    """Before each request: deny by default, then check the principal against the declared permission."""
     if request.endpoint is None:
         return  # no route matched: Flask answers 404 / 405 itself
-    if declared_permission(current_app, request.endpoint) is None:
+    permission = declared_permission(current_app, request.endpoint)
+    if permission is None:
         current_app.logger.error("endpoint without a permission declaration", extra={"endpoint": request.endpoint})
         abort(403)
+    if permission is Permission.PUBLIC:
+        return
+    principal = current_principal()
+    if principal is None:
+        on_unauthenticated()
+        abort(401)
+    if not principal.can(permission):
+        audit_denial("access.denied")
+        abort(403)
+
+
+def on_unauthenticated() -> None:
+    """Browsers are sent to the login page (once the UI registers one); API clients get 401."""
+    login_endpoint = current_app.extensions.get("callvault_login_endpoint")
+    if login_endpoint and not request.path.startswith("/api/"):
+        abort(redirect(url_for(login_endpoint, next=request.full_path)))

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models, one module per capability; importing this package registers them all."""
 
-from recordings_service.models.account import User
+from recordings_service.models.account import ApiToken, User
 from recordings_service.models.audit import AuditChainHead, AuditEvent
 from recordings_service.models.recording import Customer, Recording
 
-__all__ = ["AuditChainHead", "AuditEvent", "Customer", "Recording", "User"]
+__all__ = ["ApiToken", "AuditChainHead", "AuditEvent", "Customer", "Recording", "User"]

@@ -1,0 +1,70 @@
+"""API tokens: at least 256 random bits, stored as SHA-256, scoped, expiring, revocable, shown once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Invalid, NotFound
+from recordings_service.models import ApiToken, User
+from recordings_service.permissions import TOKEN_SCOPES
+
+TOKEN_PREFIX = "cvt_"  # noqa: S105 — a marker that makes leaked tokens easy to scan for, not a secret
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    session: Session, *, actor: Actor, user: User, scope: str, lifetime: timedelta | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for `user`; the plain token is returned only here and never stored."""
+    if scope not in TOKEN_SCOPES:
+        raise Invalid("scope", f"unknown scope {scope!r}; one of {', '.join(sorted(TOKEN_SCOPES))}")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        scope=scope,
+        token_hash=_digest(plain),
+        expires_at=utcnow() + lifetime if lifetime else None,
+    )
+    session.add(token)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="token.created",
+        object_type="api_token",
+        object_id=token.id,
+        details={"user_id": user.id, "scope": scope},
+    )
+    return token, plain
+
+
+def authenticate_token(session: Session, plain: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The live token matching `plain` (its user active), with its last-used time updated; else None."""
+    moment = now or utcnow()
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    if token.expires_at is not None and token.expires_at <= moment:
+        return None
+    token.last_used_at = moment
+    return token
+
+
+def revoke_token(session: Session, *, actor: Actor, token_id: str) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_event(session, actor=actor, action="token.revoked", object_type="api_token", object_id=token.id)
+    return token
