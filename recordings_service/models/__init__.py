@@ -3,5 +3,6 @@
 from recordings_service.models.account import ApiToken, User
 from recordings_service.models.audit import AuditChainHead, AuditEvent
 from recordings_service.models.recording import Customer, Recording
+from recordings_service.models.transcription import TranscriptionJob
 
-__all__ = ["ApiToken", "AuditChainHead", "AuditEvent", "Customer", "Recording", "User"]
+__all__ = ["ApiToken", "AuditChainHead", "AuditEvent", "Customer", "Recording", "TranscriptionJob", "User"]
