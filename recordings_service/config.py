@@ -36,13 +36,37 @@ class Settings:
     s3_region: str = "us-east-1"
     s3_bucket: str = "callvault"
     s3_access_key: str = ""
-    s3_secret_key: str = ""
+    s3_secret_key: str = field(default="", repr=False)
     master_key: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
     ffmpeg: str = ""
     log_level: str = "INFO"
     log_format: str = "auto"
     https: bool = False
+    # Transcription: engine name ("faster-whisper", "openai-whisper" or "module:Class"), model (empty for
+    # the bundled Whisper base, else a name or local path), and decoding knobs.
+    transcribe_engine: str = "faster-whisper"
+    transcribe_model: str = ""
+    transcribe_device: str = "auto"
+    transcribe_compute_type: str = "auto"
+    transcribe_beam_size: int = 5
+    transcribe_threads: int = 0
+    transcribe_language: str = "auto"
+    transcribe_lease_s: float = 120.0
+    # Ingest: upload and probe limits, purposes by queue ("queue=purpose+purpose;..."), retention per
+    # purpose in days, the inbox directory (empty: <data_dir>/inbox) and how old its files must be.
+    max_upload_bytes: int = 1024**3
+    max_audio_duration_s: float = 6 * 3600.0
+    probe_timeout_s: float = 300.0
+    probe_memory_bytes: int = 512 * 1024**2
+    default_purposes: str = "verification"
+    queue_purposes: str = ""
+    retention_days_verification: int = 1095
+    retention_days_training: int = 365
+    retention_days_quality_study: int = 180
+    inbox_dir: str = ""
+    inbox_min_age_s: float = 10.0
+    orphan_grace_s: float = 3600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

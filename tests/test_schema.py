@@ -1,0 +1,42 @@
+"""The database schema: migrations and models agree on both backends; the audit table is append-only."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from recordings_service import schema
+
+
+def test_migrations_reach_every_head(engine: Engine) -> None:
+    assert schema.current_revisions(engine) == schema.head_revisions(engine)
+
+
+def test_models_and_migrations_agree(engine: Engine) -> None:
+    """Autogenerate against the migrated database finds nothing: no model change lacks a migration."""
+    assert schema.pending_model_changes(engine) == []
+
+
+def test_upgrade_is_idempotent(engine: Engine) -> None:
+    schema.upgrade(engine)
+    assert schema.current_revisions(engine) == schema.head_revisions(engine)
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_edits_and_deletions_of_audit_events(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL only")
+    from recordings_service.audit import SYSTEM, record_event
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        event = record_event(session, actor=SYSTEM, action="test.trigger")
+        session.commit()
+        event_id = event.id
+    for statement in (
+        "UPDATE audit_events SET action = 'edited' WHERE id = :id",
+        "DELETE FROM audit_events WHERE id = :id",
+    ):
+        with engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
+            connection.execute(text(statement), {"id": event_id})
