@@ -20,7 +20,9 @@ def test_embedded_defaults(tmp_path: Path) -> None:
 
 
 def test_ports_and_urls_follow_settings(tmp_path: Path) -> None:
-    settings = Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path), "CALLVAULT_S3_PORT": "9444", "CALLVAULT_PORT": "9000"})
+    settings = Settings.from_env(
+        {"CALLVAULT_DATA_DIR": str(tmp_path), "CALLVAULT_S3_PORT": "9444", "CALLVAULT_PORT": "9000"}
+    )
     assert settings.s3_endpoint == "http://127.0.0.1:9444"
     assert settings.port == 9000
 

@@ -24,9 +24,11 @@ pytestmark = pytest.mark.slow
 
 
 def start(data_dir: Path, port: int, s3_port: int) -> subprocess.Popen[str]:
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("CALLVAULT_")
-    } | {"CALLVAULT_DATA_DIR": str(data_dir), "CALLVAULT_PORT": str(port), "CALLVAULT_S3_PORT": str(s3_port)}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CALLVAULT_")} | {
+        "CALLVAULT_DATA_DIR": str(data_dir),
+        "CALLVAULT_PORT": str(port),
+        "CALLVAULT_S3_PORT": str(s3_port),
+    }
     return subprocess.Popen(
         [str(BIN / "callvault"), "run", "--workers", "1"],
         env=env,
@@ -111,15 +113,26 @@ def test_run_is_ready_locked_down_and_stops_cleanly(tmp_path: Path) -> None:
         secrets = read_env_file(data_dir / "secrets.env")
         assert oct((data_dir / "secrets.env").stat().st_mode & 0o777) == "0o600"
         aws = [str(BIN / "aws"), "--endpoint-url", f"http://127.0.0.1:{s3_port}", "--region", "us-east-1", "s3", "ls"]
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }
         with_keys = subprocess.run(
             aws,
-            env=base_env | {"AWS_ACCESS_KEY_ID": secrets["CALLVAULT_S3_ACCESS_KEY"], "AWS_SECRET_ACCESS_KEY": secrets["CALLVAULT_S3_SECRET_KEY"]},
-            capture_output=True, text=True, timeout=60,
+            env=base_env
+            | {
+                "AWS_ACCESS_KEY_ID": secrets["CALLVAULT_S3_ACCESS_KEY"],
+                "AWS_SECRET_ACCESS_KEY": secrets["CALLVAULT_S3_SECRET_KEY"],
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert with_keys.returncode == 0, with_keys.stderr
         assert "callvault" in with_keys.stdout
-        anonymous = subprocess.run([*aws, "--no-sign-request"], env=base_env, capture_output=True, text=True, timeout=60)
+        anonymous = subprocess.run(
+            [*aws, "--no-sign-request"], env=base_env, capture_output=True, text=True, timeout=60
+        )
         assert anonymous.returncode != 0
         assert "AccessDenied" in anonymous.stderr or "403" in anonymous.stderr
     finally:

@@ -108,9 +108,7 @@ def test_anonymous_request_is_refused(store: S3ObjectStore, base_settings: Setti
     key = unique_key("anon")
     store.put(key, io.BytesIO(b"secret"))
     for method, data in (("GET", None), ("PUT", b"overwrite")):
-        request = urllib.request.Request(
-            f"{base_settings.s3_endpoint}/{store.bucket}/{key}", data=data, method=method
-        )
+        request = urllib.request.Request(f"{base_settings.s3_endpoint}/{store.bucket}/{key}", data=data, method=method)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=5)
         assert refused.value.code == 403

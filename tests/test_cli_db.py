@@ -1,0 +1,28 @@
+"""`callvault db upgrade` on a fresh database, as an operator runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from recordings_service import schema
+from recordings_service.db import make_engine
+from recordings_service.encryption import generate_master_key
+from web.cli import main
+
+
+def test_db_upgrade_migrates_a_fresh_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    env = {
+        "CALLVAULT_DATA_DIR": str(tmp_path),
+        "CALLVAULT_DATABASE_URL": url,
+        "CALLVAULT_MASTER_KEY": generate_master_key(),
+    }
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    assert schema.current_revisions(engine) == schema.head_revisions(engine)
+    assert "database at" in result.output
+    again = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert again.exit_code == 0
