@@ -117,7 +117,7 @@ def test_run_is_ready_locked_down_and_stops_cleanly(tmp_path: Path) -> None:
             "AWS_CONFIG_FILE": "/dev/null",
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         }
-        with_keys = subprocess.run(
+        with_keys = subprocess.run(  # noqa: PLW1510 — the exit code is asserted
             aws,
             env=base_env
             | {
@@ -130,7 +130,7 @@ def test_run_is_ready_locked_down_and_stops_cleanly(tmp_path: Path) -> None:
         )
         assert with_keys.returncode == 0, with_keys.stderr
         assert "callvault" in with_keys.stdout
-        anonymous = subprocess.run(
+        anonymous = subprocess.run(  # noqa: PLW1510 — the exit code is asserted
             [*aws, "--no-sign-request"], env=base_env, capture_output=True, text=True, timeout=60
         )
         assert anonymous.returncode != 0

@@ -27,8 +27,9 @@ def test_upgrade_is_idempotent(engine: Engine) -> None:
 def test_postgres_refuses_edits_and_deletions_of_audit_events(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("the append-only trigger exists on PostgreSQL only")
-    from recordings_service.audit import SYSTEM, record_event
     from sqlalchemy.orm import Session
+
+    from recordings_service.audit import SYSTEM, record_event
 
     with Session(engine) as session:
         event = record_event(session, actor=SYSTEM, action="test.trigger")
