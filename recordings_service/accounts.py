@@ -1,14 +1,20 @@
-"""Use cases for staff and partner accounts."""
+"""Use cases for staff and partner accounts: creation, administration, password login, TOTP."""
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.errors import Conflict, Invalid
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import User
 from recordings_service.models.account import Role
 
@@ -16,6 +22,14 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 128
 # argon2id with ASVS-level cost: 46 MiB memory, t=1 (OWASP's first recommended configuration).
 _hasher = PasswordHasher(time_cost=1, memory_cost=47104, parallelism=1)
+# Verified against when the username is unknown, so a failure takes as long whether or not the account exists.
+_DUMMY_HASH = _hasher.hash("callvault-no-such-account")
+LOCKOUT_THRESHOLD = 10
+LOCKOUT_PERIOD = timedelta(minutes=15)
+# Roles that reach personal data in bulk or from outside the company must prove a second factor.
+MFA_REQUIRED_ROLES = frozenset({Role.ADMIN, Role.COMPLIANCE, Role.RESEARCH_PARTNER})
+TOTP_ISSUER = "Callvault"
+TOTP_STEP_S = 30
 
 
 def hash_password(password: str) -> str:
@@ -81,3 +95,224 @@ def create_user(
 
 def has_admin(session: Session) -> bool:
     return session.scalar(select(User.id).where(User.role == Role.ADMIN.value).limit(1)) is not None
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """The account with this username, compared case-insensitively as at creation."""
+    return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+def get_user(session: Session, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def user_by_username(session: Session, username: str) -> User:
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"user {username} not found")
+    return user
+
+
+def list_users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(func.lower(User.username))).all()
+
+
+def disable_user(session: Session, *, actor: Actor, user_id: str) -> User:
+    """Deactivate an account and end all its login sessions; its API tokens stop working with it."""
+    user = get_user(session, user_id)
+    _refuse_self(actor, user, "disable")
+    if user.active:
+        user.active = False
+        user.session_version += 1
+        record_event(session, actor=actor, action="user.disabled", object_type="user", object_id=user.id)
+    return user
+
+
+def enable_user(session: Session, *, actor: Actor, user_id: str) -> User:
+    user = get_user(session, user_id)
+    if not user.active:
+        user.active = True
+        _clear_failures(user)
+        record_event(session, actor=actor, action="user.enabled", object_type="user", object_id=user.id)
+    return user
+
+
+def reset_password(session: Session, *, actor: Actor, user_id: str, password: str) -> User:
+    """Set a new password, lift any lockout and end the account's sessions (whoever held them)."""
+    user = get_user(session, user_id)
+    if user.role == Role.SERVICE:
+        raise Invalid("password", "service accounts sign in with API tokens only")
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    _clear_failures(user)
+    record_event(session, actor=actor, action="user.password_reset", object_type="user", object_id=user.id)
+    return user
+
+
+def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> User:
+    """Give an account another role; its sessions end so the new rights (and MFA duty) apply at once."""
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise Invalid("role", f"unknown role {role!r}") from None
+    user = get_user(session, user_id)
+    _refuse_self(actor, user, "change the role of")
+    if user.role == new_role:
+        return user
+    if new_role is Role.SERVICE or user.role == Role.SERVICE:
+        # Service accounts have no password and people have no business holding ingest-only rights.
+        raise Invalid("role", "create a separate account to switch between a person and a service")
+    old_role = user.role
+    user.role = new_role.value
+    user.session_version += 1
+    record_event(
+        session,
+        actor=actor,
+        action="user.role_changed",
+        object_type="user",
+        object_id=user.id,
+        details={"from": old_role, "to": new_role.value},
+    )
+    return user
+
+
+def end_sessions(session: Session, *, actor: Actor, user: User) -> None:
+    """Log out: every login session of the account ends, not only the one asking."""
+    user.session_version += 1
+    record_event(session, actor=actor, action="logout", object_type="user", object_id=user.id)
+
+
+def check_password_login(session: Session, *, username: str, password: str, ip: str | None) -> User | None:
+    """The account if `password` is right and it may sign in; otherwise None, the failure audited.
+
+    A locked account is refused before its hash is checked, so guessing gains nothing while locked.
+    """
+    user = find_user(session, username)
+    now = utcnow()
+    if user is None:
+        password_matches(_DUMMY_HASH, password)
+        _audit_failure(session, user=None, ip=ip, reason="unknown_account")
+        return None
+    if _locked(user, now):
+        _audit_failure(session, user=user, ip=ip, reason="locked")
+        return None
+    if not password_matches(user.password_hash, password):
+        _count_failure(session, user=user, ip=ip, reason="bad_password", now=now)
+        return None
+    if not user.active:
+        _audit_failure(session, user=user, ip=ip, reason="disabled")
+        return None
+    return user
+
+
+def check_totp_login(session: Session, *, user: User, code: str, ip: str | None) -> bool:
+    """The second step of a login: a fresh TOTP code; failures count towards the same lockout."""
+    now = utcnow()
+    if _locked(user, now) or not user.active:
+        _audit_failure(session, user=user, ip=ip, reason="locked" if user.active else "disabled")
+        return False
+    step = _accepted_step(user.mfa_secret, code, now=now, last_step=user.mfa_last_step)
+    if step is None:
+        _count_failure(session, user=user, ip=ip, reason="bad_totp", now=now)
+        return False
+    user.mfa_last_step = step
+    return True
+
+
+def record_login(session: Session, *, user: User, ip: str | None) -> None:
+    """A login completed (password and, where required, TOTP): reset the failure count and audit it."""
+    user.last_login_at = utcnow()
+    _clear_failures(user)
+    record_event(
+        session,
+        actor=Actor(id=user.id, name=user.username, role=user.role, ip=ip),
+        action="login.succeeded",
+        object_type="user",
+        object_id=user.id,
+        details={"mfa": user.mfa_secret is not None},
+    )
+
+
+def mfa_required(user: User) -> bool:
+    return user.role in MFA_REQUIRED_ROLES or user.mfa_secret is not None
+
+
+def new_mfa_secret() -> str:
+    return pyotp.random_base32()
+
+
+def mfa_provisioning_uri(user: User, secret: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the enrolment QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+
+
+def enrol_mfa(session: Session, *, user: User, secret: str, code: str, ip: str | None) -> None:
+    """Bind a TOTP secret to the account once the user proves their app produces its codes."""
+    if user.mfa_secret is not None:
+        raise Conflict("a second factor is already enrolled; an admin must reset it")
+    step = _accepted_step(secret, code, now=utcnow(), last_step=None)
+    if step is None:
+        raise Invalid("code", "the code does not match; check the time on your device and try again")
+    user.mfa_secret = secret
+    user.mfa_last_step = step
+    record_event(
+        session,
+        actor=Actor(id=user.id, name=user.username, role=user.role, ip=ip),
+        action="mfa.enrolled",
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+def _accepted_step(secret: str | None, code: str, *, now: datetime, last_step: int | None) -> int | None:
+    """The time step `code` belongs to (one step of clock drift allowed), never one already used."""
+    code = code.strip().replace(" ", "")
+    if not secret or len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret, interval=TOTP_STEP_S)
+    current = int(now.timestamp()) // TOTP_STEP_S
+    for step in (current - 1, current, current + 1):
+        if last_step is not None and step <= last_step:
+            continue
+        if hmac.compare_digest(totp.at(step * TOTP_STEP_S), code):
+            return step
+    return None
+
+
+def _locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _count_failure(session: Session, *, user: User, ip: str | None, reason: str, now: datetime) -> None:
+    user.failed_logins += 1
+    locked = user.failed_logins >= LOCKOUT_THRESHOLD
+    if locked:
+        user.locked_until = now + LOCKOUT_PERIOD
+        user.failed_logins = 0
+    _audit_failure(session, user=user, ip=ip, reason=reason, locked=locked)
+
+
+def _clear_failures(user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def _audit_failure(session: Session, *, user: User | None, ip: str | None, reason: str, locked: bool = False) -> None:
+    # The actor is anonymous: nobody has proved who they are. The typed username is not kept, since
+    # it may be a mistyped password or someone else's name; the account id is, when one matched.
+    record_event(
+        session,
+        actor=Actor(id=None, name="anonymous", role="anonymous", ip=ip),
+        action="login.failed",
+        object_type="user" if user is not None else None,
+        object_id=user.id if user is not None else None,
+        details={"reason": reason, "locked": locked},
+    )
+
+
+def _refuse_self(actor: Actor, user: User, what: str) -> None:
+    if actor.id is not None and actor.id == user.id:
+        raise Conflict(f"you cannot {what} your own account")

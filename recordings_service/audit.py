@@ -1,21 +1,22 @@
-"""Use cases of the audit trail: append an event to the hash chain, and verify the chain."""
+"""Use cases of the audit trail: append an event to the hash chain, verify the chain, search it."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.db import new_id, utcnow
 from recordings_service.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
+_Q = TypeVar("_Q", bound=Select[Any])
 # Details are for ids and counts; anything else (text, names) must not reach the trail.
 _ALLOWED_DETAIL_TYPES = (str, int, float, bool, type(None))
 
@@ -131,6 +132,72 @@ def verify_chain(session: Session, *, batch_size: int = 1000) -> tuple[int, Chai
             checked + 1, None, f"chain head names event {head.seq}; events after {checked} are missing"
         )
     return checked, None
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """What a compliance officer narrows the trail to; every field is optional and they combine with AND."""
+
+    actor: str | None = None  # an actor id or a username
+    action: str | None = None  # exact, or a prefix ending in "*" ("login.*")
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+
+    def as_details(self) -> dict[str, str | None]:
+        """The filter as audit details (an export records what was exported)."""
+        return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in asdict(self).items()}
+
+
+def find_events(
+    session: Session, *, filters: EventFilter, before_seq: int | None = None, limit: int = 50
+) -> list[AuditEvent]:
+    """One page of matching events, newest first; pass the last page's smallest seq as `before_seq` for the next."""
+    query = _filtered(select(AuditEvent), filters)
+    if before_seq is not None:
+        query = query.where(AuditEvent.seq < before_seq)
+    return list(session.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit)))
+
+
+def count_events(session: Session, *, filters: EventFilter) -> int:
+    return session.scalar(_filtered(select(func.count()).select_from(AuditEvent), filters)) or 0
+
+
+def iter_events(session: Session, *, filters: EventFilter, batch_size: int = 500) -> Iterator[AuditEvent]:
+    """Every matching event, oldest first, read in batches so an export never holds the whole trail."""
+    last_seq = 0
+    while True:
+        batch = session.scalars(
+            _filtered(select(AuditEvent), filters)
+            .where(AuditEvent.seq > last_seq)
+            .order_by(AuditEvent.seq)
+            .limit(batch_size)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        last_seq = batch[-1].seq
+
+
+def _filtered(query: _Q, filters: EventFilter) -> _Q:
+    if filters.actor:
+        query = query.where(or_(AuditEvent.actor_id == filters.actor, AuditEvent.actor_name == filters.actor))
+    if filters.action:
+        if filters.action.endswith("*"):
+            prefix = filters.action[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(AuditEvent.action.like(prefix + "%", escape="\\"))
+        else:
+            query = query.where(AuditEvent.action == filters.action)
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.since is not None:
+        query = query.where(AuditEvent.occurred_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditEvent.occurred_at < filters.until)
+    return query
 
 
 def _iso(moment: datetime) -> str:

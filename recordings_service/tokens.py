@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -60,11 +61,19 @@ def authenticate_token(session: Session, plain: str, *, now: datetime | None = N
     return token
 
 
-def revoke_token(session: Session, *, actor: Actor, token_id: str) -> ApiToken:
+def revoke_token(session: Session, *, actor: Actor, token_id: str, user_id: str | None = None) -> ApiToken:
+    """Revoke a token (idempotent); with `user_id`, only if it belongs to that user."""
     token = session.get(ApiToken, token_id)
-    if token is None:
+    if token is None or (user_id is not None and token.user_id != user_id):
         raise NotFound(f"token {token_id} not found")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record_event(session, actor=actor, action="token.revoked", object_type="api_token", object_id=token.id)
     return token
+
+
+def list_tokens(session: Session, *, user_id: str) -> Sequence[ApiToken]:
+    """A user's tokens, newest first (revoked and expired ones too: they are part of the account's history)."""
+    return session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at.desc())
+    ).all()

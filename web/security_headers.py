@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, Response, make_response
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
@@ -20,3 +26,25 @@ def init_app(app: Flask, *, https: bool) -> None:
         if https:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+
+def no_store(view: View) -> View:
+    """Mark a view's answers uncacheable: audio, transcripts, exports and pages with personal data.
+
+    Shared and browser caches must not keep such content after the session ends (ASVS 8.2.1).
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        response = make_response(view(*args, **kwargs))
+        mark_no_store(response)
+        return response
+
+    return wrapper  # type: ignore[return-value]
+
+
+def mark_no_store(response: Response) -> Response:
+    """The same as `no_store`, for a response built by hand (a streamed download)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response

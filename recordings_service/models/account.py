@@ -31,6 +31,11 @@ class User(Base):
     institute_id: Mapped[str | None] = mapped_column(String(26))
     active: Mapped[bool] = mapped_column(default=True)
     mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last TOTP time step accepted, so a code seen once (shoulder-surfed, phished) cannot be replayed.
+    mfa_last_step: Mapped[int | None]
+    # Failed logins since the last success or lockout; reaching the threshold locks the account for a while.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[created_at]
     last_login_at: Mapped[datetime | None]
     # Part of every login session's id: bumping it (logout everywhere, disable) ends all sessions.

@@ -53,6 +53,8 @@ class Recording(Base):
     language: Mapped[str] = mapped_column(String(8))
     channels: Mapped[int]
     agent_channel: Mapped[str | None] = mapped_column(String(5))
+    # FFmpeg's demuxer name (wav, mp3, ogg, ...): playback needs it for the media type.
+    container: Mapped[str] = mapped_column(String(40), default="", server_default="")
     codec: Mapped[str] = mapped_column(String(40))
     sample_rate: Mapped[int]
     size_bytes: Mapped[int] = mapped_column(BigInteger)
@@ -87,6 +89,7 @@ class Recording(Base):
             "language": self.language,
             "channels": self.channels,
             "agent_channel": self.agent_channel,
+            "container": self.container,
             "codec": self.codec,
             "sample_rate": self.sample_rate,
             "size_bytes": self.size_bytes,

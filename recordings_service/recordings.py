@@ -1,0 +1,197 @@
+"""Reading recordings: list with cursor pagination, fetch one, and play or download the original.
+
+Object-level rule: restricted recordings (GDPR Art. 18) exist only for the compliance role; anyone
+else is told they do not exist, and the refusal is audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.encryption import CHUNK, Envelope, PlaintextReader
+from recordings_service.errors import Invalid, NotFound
+from recordings_service.models import Customer, Recording
+from recordings_service.models.account import Role
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.storage import ObjectStore
+
+MAX_PAGE = 200
+_UNPLAYABLE = {RecordingStatus.DELETED, RecordingStatus.MISSING_OBJECT}
+MEDIA_TYPES = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "mov,mp4,m4a,3gp,3g2,mj2": "audio/mp4",
+    "aiff": "audio/aiff",
+    "au": "audio/basic",
+}
+
+
+@dataclass(frozen=True)
+class RecordingFilters:
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    queue: str | None = None
+    agent_ref: str | None = None
+    customer_ref: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordingPage:
+    items: list[Recording]
+    next_cursor: str | None
+
+
+def sees_restricted(actor: Actor) -> bool:
+    return actor.role == Role.COMPLIANCE
+
+
+def list_recordings(
+    session: Session, *, actor: Actor, filters: RecordingFilters, cursor: str | None = None, limit: int = 50
+) -> RecordingPage:
+    """Newest first; the cursor names the last row seen, so pages stay stable while calls arrive."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
+    query = _filtered(select(Recording), filters)
+    if not sees_restricted(actor):
+        query = query.where(Recording.restricted.is_(False))
+    if cursor:
+        started_at, last_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Recording.started_at < started_at,
+                and_(Recording.started_at == started_at, Recording.id < last_id),
+            )
+        )
+    rows = list(session.scalars(query.order_by(Recording.started_at.desc(), Recording.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    items = rows[:limit]
+    return RecordingPage(items=items, next_cursor=_encode_cursor(items[-1]) if more else None)
+
+
+def _filtered(query: Select[Recording], filters: RecordingFilters) -> Select[Recording]:
+    if filters.started_from is not None:
+        query = query.where(Recording.started_at >= filters.started_from)
+    if filters.started_to is not None:
+        query = query.where(Recording.started_at < filters.started_to)
+    if filters.queue is not None:
+        query = query.where(Recording.queue == filters.queue)
+    if filters.agent_ref is not None:
+        query = query.where(Recording.agent_ref == filters.agent_ref)
+    if filters.status is not None:
+        query = query.where(Recording.status == filters.status)
+    if filters.customer_ref is not None:
+        query = query.join(Customer, Recording.customer_id == Customer.id).where(
+            Customer.customer_ref == filters.customer_ref
+        )
+    return query
+
+
+def _encode_cursor(recording: Recording) -> str:
+    raw = json.dumps([recording.started_at.isoformat(), recording.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        started_at, last_id = json.loads(raw)
+        moment = datetime.fromisoformat(started_at)
+        if moment.tzinfo is None or not isinstance(last_id, str):
+            raise ValueError
+    except (ValueError, TypeError):
+        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor") from None
+    return moment, last_id
+
+
+def get_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
+    """The recording if `actor` may see it; a restricted one is audited and reported as not found."""
+    recording = session.get(Recording, recording_id)
+    if recording is None:
+        raise NotFound(f"recording {recording_id} not found")
+    if recording.restricted and not sees_restricted(actor):
+        # The caller must commit despite the error, or the record of the refusal is lost.
+        record_event(
+            session,
+            actor=actor,
+            action="recording.access_denied",
+            object_type="recording",
+            object_id=recording.id,
+            details={"reason": "restricted"},
+        )
+        raise NotFound(f"recording {recording_id} not found")
+    return recording
+
+
+def start_playback(
+    session: Session, *, actor: Actor, recording_id: str, download: bool, range_start: int | None
+) -> Recording:
+    """Check access and audit the listen (or download) once per playback.
+
+    A player fetches one playback as many ranges; only the request that starts at the beginning (or
+    asks for no range) counts as a listen, so seeking does not flood the trail.
+    """
+    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    if recording.status in _UNPLAYABLE:
+        raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
+    if download or not range_start:
+        record_event(
+            session,
+            actor=actor,
+            action="recording.downloaded" if download else "recording.played",
+            object_type="recording",
+            object_id=recording.id,
+            details={"range_start": range_start or 0},
+        )
+    return recording
+
+
+def open_original(store: ObjectStore, envelope: Envelope, recording: Recording) -> PlaintextReader:
+    """The original's plaintext as a stream, authenticated segment by segment while it is read."""
+    return envelope.decrypting_stream(
+        store.get(recording.storage_key), wrapped=recording.wrapped_data_key, object_id=recording.id
+    )
+
+
+def original_bytes(
+    store: ObjectStore, envelope: Envelope, recording: Recording, *, start: int, stop: int
+) -> Iterator[bytes]:
+    """Plaintext bytes `start` (inclusive) to `stop` (exclusive), in chunks.
+
+    Tink's Python streaming AEAD decrypts sequentially only, so a range is reached by decrypting and
+    dropping what precedes it.
+    """
+    with open_original(store, envelope, recording) as plaintext:
+        position = 0
+        while position < stop:
+            chunk = plaintext.read(CHUNK)
+            if not chunk:
+                break
+            end = position + len(chunk)
+            if end > start:
+                yield chunk[max(start - position, 0) : min(stop, end) - position]
+            position = end
+
+
+def original_sha256(store: ObjectStore, envelope: Envelope, recording: Recording) -> str:
+    """Decrypt and hash the stored original (integrity checks compare it with `recording.sha256`)."""
+    digest = hashlib.sha256()
+    with open_original(store, envelope, recording) as plaintext:
+        while chunk := plaintext.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def media_type(recording: Recording) -> str:
+    return MEDIA_TYPES.get(recording.container, "application/octet-stream")

@@ -1,0 +1,84 @@
+"""Spooling uploads to disk: a size-capped temporary file that hashes what is written as it is written.
+
+Uploads are never held whole in memory: the web process hands each received chunk to a `Spool`, and
+the checksums the client sent are compared with the digests computed here on the way through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from recordings_service.config import Settings
+from recordings_service.errors import TooLarge
+
+CHUNK = 1024 * 1024
+
+
+def spool_dir(settings: Settings) -> Path:
+    """Where uploads and encrypted copies wait before they reach the store (same disk as the data)."""
+    path = settings.data_dir / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Spool:
+    """A temporary file under `directory` that keeps SHA-256 and MD5 of its content and refuses to
+    grow past `max_bytes`. It is file-like enough for Werkzeug's form parser (write, seek, read)."""
+
+    def __init__(self, directory: Path, *, max_bytes: int, field: str = "audio") -> None:
+        fd, name = tempfile.mkstemp(prefix="upload-", dir=directory)
+        self.path = Path(name)
+        self._file: BinaryIO = os.fdopen(fd, "w+b")
+        self._max_bytes = max_bytes
+        self._field = field
+        self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self._max_bytes:
+            raise TooLarge(self._field, f"the upload exceeds the limit of {self._max_bytes} bytes", code="too_large")
+        self._sha256.update(data)
+        self._md5.update(data)
+        return self._file.write(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    @property
+    def md5(self) -> bytes:
+        return self._md5.digest()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def discard(self) -> None:
+        """Close and delete the file; safe to call twice."""
+        self._file.close()
+        self.path.unlink(missing_ok=True)

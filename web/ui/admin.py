@@ -1,0 +1,128 @@
+"""Account administration: list, create, disable and enable users, reset passwords, change roles, revoke tokens."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from recordings_service import accounts, tokens
+from recordings_service.audit import Actor
+from recordings_service.db import utcnow
+from recordings_service.errors import DomainError, Invalid
+from recordings_service.models.account import Role
+from recordings_service.permissions import Permission
+from web.access import current_actor, requires
+from web.database import db
+from web.security_headers import no_store
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+ROLES = [role.value for role in Role]
+
+
+class UserAction(Protocol):
+    def __call__(self, session: Session, *, actor: Actor, user_id: str) -> object: ...
+
+
+@bp.get("/users")
+@requires(Permission.USERS_MANAGE)
+@no_store
+def users() -> str:
+    return render_template("admin/users.html", users=accounts.list_users(db()))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Permission.USERS_MANAGE)
+@no_store
+def new_user() -> Response | str | tuple[str, int]:
+    if request.method == "GET":
+        return render_template("admin/user_new.html", roles=ROLES, form={})
+    form = request.form
+    try:
+        user = accounts.create_user(
+            db(),
+            actor=current_actor(),
+            username=form.get("username", ""),
+            role=form.get("role", ""),
+            password=form.get("password") or None,
+            display_name=form.get("display_name", "").strip()[:200],
+        )
+    except DomainError as exc:
+        field = exc.field if isinstance(exc, Invalid) else None
+        values = {key: form.get(key, "") for key in ("username", "role", "display_name")}
+        page = render_template("admin/user_new.html", roles=ROLES, form=values, error=exc.message, field=field)
+        return page, 422
+    db().commit()
+    flash(f"Created {user.username}.")
+    return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.get("/users/<user_id>")
+@requires(Permission.USERS_MANAGE)
+@no_store
+def user(user_id: str) -> str:
+    account = accounts.get_user(db(), user_id)
+    return render_template(
+        "admin/user.html", user=account, roles=ROLES, tokens=tokens.list_tokens(db(), user_id=user_id), now=utcnow()
+    )
+
+
+@bp.post("/users/<user_id>/disable")
+@requires(Permission.USERS_MANAGE)
+def disable(user_id: str) -> Response:
+    return _act(user_id, "Account disabled; its sessions have ended.", accounts.disable_user)
+
+
+@bp.post("/users/<user_id>/enable")
+@requires(Permission.USERS_MANAGE)
+def enable(user_id: str) -> Response:
+    return _act(user_id, "Account enabled.", accounts.enable_user)
+
+
+@bp.post("/users/<user_id>/password")
+@requires(Permission.USERS_MANAGE)
+def reset_password(user_id: str) -> Response:
+    password = request.form.get("password", "")
+    return _act(
+        user_id,
+        "Password reset; the account's sessions have ended.",
+        lambda session, *, actor, user_id: accounts.reset_password(
+            session, actor=actor, user_id=user_id, password=password
+        ),
+    )
+
+
+@bp.post("/users/<user_id>/role")
+@requires(Permission.USERS_MANAGE)
+def change_role(user_id: str) -> Response:
+    role = request.form.get("role", "")
+    return _act(
+        user_id,
+        "Role changed; the account's sessions have ended.",
+        lambda session, *, actor, user_id: accounts.change_role(session, actor=actor, user_id=user_id, role=role),
+    )
+
+
+@bp.post("/users/<user_id>/tokens/<token_id>/revoke")
+@requires(Permission.USERS_MANAGE)
+def revoke_token(user_id: str, token_id: str) -> Response:
+    tokens.revoke_token(db(), actor=current_actor(), token_id=token_id, user_id=user_id)
+    db().commit()
+    flash("Token revoked.")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+def _act(user_id: str, done: str, action: UserAction) -> Response:
+    """Run one account change, commit, and come back to the account page with the outcome."""
+    accounts.get_user(db(), user_id)  # an unknown account is a 404, not a message
+    try:
+        action(db(), actor=current_actor(), user_id=user_id)
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(done)
+    return redirect(url_for("admin.user", user_id=user_id))
