@@ -8,20 +8,41 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from types import FrameType
 
 import click
 
-from recordings_service import accounts, schema
+from recordings_service import accounts, audit, schema, tokens
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.embedded import EmbeddedS3, die_with_parent, ensure_secrets
 from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
+from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
 from recordings_service.storage import S3ObjectStore
 
 CLI_ACTOR = Actor(id=None, name="cli", role="admin")
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Report a refused use case as a one-line error and exit status 1, as click does."""
+    try:
+        yield
+    except DomainError as exc:
+        field = getattr(exc, "field", None)
+        raise click.ClickException(f"{field}: {exc.message}" if field else exc.message) from None
+
+
+def read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
 
 
 def load_runtime() -> Runtime:
@@ -60,25 +81,107 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(username: str, role: str, display_name: str, password_stdin: bool) -> None:
     """Create an account (the password is prompted for unless --password-stdin)."""
-    password: str | None = None
-    if role != "service":
-        password = (
-            sys.stdin.readline().rstrip("\n")
-            if password_stdin
-            else click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        )
+    password = None if role == "service" else read_password(password_stdin)
     runtime = load_runtime()
-    with runtime.sessions() as session:
-        try:
-            user = accounts.create_user(
-                session, actor=CLI_ACTOR, username=username, role=role, password=password, display_name=display_name
-            )
-        except DomainError as exc:
-            raise click.ClickException(
-                exc.message if not hasattr(exc, "field") else f"{exc.field}: {exc.message}"
-            ) from None
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.create_user(
+            session, actor=CLI_ACTOR, username=username, role=role, password=password, display_name=display_name
+        )
         session.commit()
         click.echo(f"created {user.username} ({user.role})")
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Disable an account; its login sessions end and its API tokens stop working."""
+    runtime = load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        accounts.disable_user(session, actor=CLI_ACTOR, user_id=user.id)
+        session.commit()
+        click.echo(f"disabled {user.username}")
+
+
+@users.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Enable a disabled account (and lift a lockout)."""
+    runtime = load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        accounts.enable_user(session, actor=CLI_ACTOR, user_id=user.id)
+        session.commit()
+        click.echo(f"enabled {user.username}")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def users_reset_password(username: str, password_stdin: bool) -> None:
+    """Set a new password; the account's sessions end and any lockout is lifted."""
+    password = read_password(password_stdin)
+    runtime = load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        accounts.reset_password(session, actor=CLI_ACTOR, user_id=user.id, password=password)
+        session.commit()
+        click.echo(f"password of {user.username} reset", err=True)
+
+
+@main.group("tokens")
+def tokens_group() -> None:
+    """API tokens for machines (telephony ingest) and scripts."""
+
+
+@tokens_group.command("create")
+@click.argument("username")
+@click.option("--scope", required=True, type=click.Choice(sorted(TOKEN_SCOPES)))
+@click.option("--days", type=click.IntRange(min=1), default=None, help="Lifetime in days (default: no expiry).")
+def tokens_create(username: str, scope: str, days: int | None) -> None:
+    """Create a token and print it (only it, on standard output, once: it is not stored)."""
+    runtime = load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        token, plain = tokens.create_token(
+            session, actor=CLI_ACTOR, user=user, scope=scope, lifetime=timedelta(days=days) if days else None
+        )
+        session.commit()
+        click.echo(f"token {token.id} for {user.username} ({scope})", err=True)
+        click.echo(plain)
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id")
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token by its id (as the admin pages list it)."""
+    runtime = load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        tokens.revoke_token(session, actor=CLI_ACTOR, token_id=token_id)
+        session.commit()
+        click.echo(f"revoked {token_id}")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain; exit 1 naming the first broken event."""
+    runtime = load_runtime()
+    with runtime.sessions() as session:
+        checked, broken = audit.verify_chain(session)
+        details: dict[str, object] = {"events": checked, "intact": broken is None}
+        if broken is not None:
+            details["broken_seq"] = broken.seq
+        audit.record_event(session, actor=CLI_ACTOR, action="audit.verified", details=details)
+        session.commit()
+    if broken is not None:
+        click.echo(f"BROKEN at event {broken.seq}: {broken.reason}", err=True)
+        sys.exit(1)
+    click.echo(f"intact ({checked} events)")
 
 
 @main.command("run")
