@@ -1,0 +1,249 @@
+"""Child-process side of `audio.probe_audio`: limits itself, opens one file with PyAV, prints JSON.
+
+Run as a script (`python -I probe_worker.py PATH MAX_DURATION_S MEMORY_BYTES CPU_S`) so that it
+imports nothing from the package and starts the same way wherever the caller's working directory
+is. It prints one line: `{"info": {...}}` for an accepted file or `{"refused": "reason"}`.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from av.audio.stream import AudioStream
+    from av.container import InputContainer
+
+# Accepted containers (FFmpeg demuxer names) and, per container, the accepted codecs (FFmpeg
+# codec names). Anything else is refused before a decoder is opened.
+_PCM_LE = {"pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le"}
+_PCM_BE = {"pcm_s8", "pcm_u8", "pcm_s16be", "pcm_s16le", "pcm_s24be", "pcm_s32be", "pcm_f32be"}
+_G711 = {"pcm_mulaw", "pcm_alaw"}
+ACCEPTED: dict[str, frozenset[str]] = {
+    "wav": frozenset(_PCM_LE | _G711 | {"gsm_ms", "adpcm_ima_wav"}),
+    "mp3": frozenset({"mp3"}),
+    "ogg": frozenset({"opus", "vorbis"}),
+    "flac": frozenset({"flac"}),
+    "mov,mp4,m4a,3gp,3g2,mj2": frozenset({"aac"}),
+    "aiff": frozenset(_PCM_BE | _G711),
+    "au": frozenset(_PCM_BE | _G711),
+}
+_LABELS = {"mov,mp4,m4a,3gp,3g2,mj2": "M4A"}
+_ACCEPTED_NAMES = "WAV, MP3, Ogg Opus/Vorbis, FLAC, M4A/AAC, AIFF or AU"
+# FFmpeg never even probes with other demuxers, nor reads anything but the local file.
+_OPEN_OPTIONS = {
+    "format_whitelist": "wav,mp3,ogg,flac,mov,aiff,au",
+    "protocol_whitelist": "file",
+}
+MAX_CHANNELS = 2
+MAX_SAMPLE_RATE = 192_000
+# Decodable vs declared duration: refuse when the decodable audio falls short of the header by
+# more than 10 % of the declared duration or 1 s, whichever is larger. Encoder delay and padding
+# (MP3, AAC, Opus, ADPCM blocks) and bitrate-estimated MP3 headers stay well inside this; a file
+# cut short, or corrupt part-way (decoding stops at the first bad packet), does not.
+SHORTFALL_FRACTION = 0.10
+SHORTFALL_FLOOR_S = 1.0
+MAX_RIFF_CHUNKS = 10_000
+MAX_RIFF_JUNK_BYTES = 2**20
+
+# Leading bytes of the accepted containers: a file that starts like one but cannot be opened has a
+# corrupt or truncated header; anything else is not an audio file at all.
+_MAGIC: tuple[tuple[str, tuple[tuple[int, bytes], ...]], ...] = (
+    ("WAV", ((0, b"RIFF"), (8, b"WAVE"))),
+    ("WAV", ((0, b"RF64"), (8, b"WAVE"))),
+    ("MP3", ((0, b"ID3"),)),
+    ("Ogg", ((0, b"OggS"),)),
+    ("FLAC", ((0, b"fLaC"),)),
+    ("M4A", ((4, b"ftyp"),)),
+    ("AIFF", ((0, b"FORM"), (8, b"AIF"))),
+    ("AU", ((0, b".snd"),)),
+)
+
+
+class Refused(Exception):
+    """The file is not accepted; the message says why, without quoting the file."""
+
+
+def limit_resources(*, memory_bytes: int, cpu_s: int) -> None:
+    """Caps this process before it touches the file; the kernel enforces the caps."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def seconds(value: float) -> str:
+    """36000.0 -> '36000', 2.04 -> '2'; one decimal at most."""
+    return f"{round(value, 1):g}"
+
+
+def probe(path: Path, *, max_duration_s: float) -> dict[str, Any]:
+    """Checks the header, then decodes the whole stream frame by frame to measure its duration."""
+    with path.open("rb") as f:
+        head = f.read(16)
+    if not head:
+        raise Refused("empty file")
+    claimed = _riff_claim(path)
+
+    import av  # after the limits are in place: FFmpeg's own allocations count against them
+    import av.logging
+
+    av.logging.set_level(None)
+    try:
+        container = av.open(f"file:{path.resolve()}", options=_OPEN_OPTIONS, metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError):
+        raise Refused(_unopenable(head)) from None
+    with container:
+        stream = _only_audio_stream(container, head)
+        fmt, ctx = container.format.name, stream.codec_context
+        declared = _declared_duration(container, stream)
+        if fmt == "wav" and claimed is not None and (declared is None or claimed > declared):
+            # FFmpeg trims a data chunk that claims more than the file holds; the claim is what a
+            # lying or truncated header says, so it is what gets compared.
+            declared = claimed
+        if declared is None:
+            raise Refused("unknown duration: the header does not declare one")
+        if declared <= 0:
+            raise Refused("zero duration")
+        if declared > max_duration_s:
+            raise Refused(f"duration {seconds(declared)} s exceeds the limit of {seconds(max_duration_s)} s")
+        decodable = _decodable_duration(container, stream, max_duration_s=max_duration_s)
+    if decodable <= 0:
+        raise Refused("no audio can be decoded")
+    if declared - decodable > max(SHORTFALL_FLOOR_S, SHORTFALL_FRACTION * declared):
+        raise Refused(f"header declares {declared:.1f} s but only {decodable:.1f} s can be decoded")
+    return {
+        "container": fmt,
+        "codec": ctx.codec.canonical_name,
+        "sample_rate": ctx.sample_rate,
+        "channels": ctx.channels,
+        "duration_s": decodable,
+    }
+
+
+def _unopenable(head: bytes) -> str:
+    for kind, marks in _MAGIC:
+        if all(head[at : at + len(mark)] == mark for at, mark in marks):
+            return f"corrupt or truncated {kind} header"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # MPEG audio frame sync
+        return "corrupt or truncated MP3 header"
+    return f"not an audio file in an accepted format ({_ACCEPTED_NAMES})"
+
+
+def _only_audio_stream(container: InputContainer, head: bytes) -> AudioStream:
+    """The one audio stream, once container, codec, channels and sample rate are accepted."""
+    from av.stream import Disposition
+
+    fmt = container.format.name
+    audio = list(container.streams.audio)
+    if fmt not in ACCEPTED:
+        raise Refused(_unopenable(head) if not audio else f"container {fmt} is not accepted")
+    label = _LABELS.get(fmt, fmt.upper())
+    # An MP3's or M4A's cover picture is a one-frame "video" stream; real video is refused.
+    if any(not s.disposition & Disposition.attached_pic for s in container.streams.video):
+        raise Refused(f"the {label} file contains video; only audio is accepted")
+    if len(audio) != 1:
+        found = "no audio stream" if not audio else f"{len(audio)} audio streams"
+        raise Refused(f"{found}; exactly one audio stream is accepted")
+    ctx = audio[0].codec_context
+    codec = ctx.codec.canonical_name
+    if codec not in ACCEPTED[fmt]:
+        raise Refused(f"codec {codec} is not accepted in {label} files")
+    if ctx.channels > MAX_CHANNELS:
+        raise Refused(f"{ctx.channels} channels; at most {MAX_CHANNELS} are accepted")
+    if ctx.channels < 1:
+        raise Refused("the header declares no audio channels")
+    if not 0 < ctx.sample_rate <= MAX_SAMPLE_RATE:
+        raise Refused(f"sample rate {ctx.sample_rate} Hz is outside 1 to {MAX_SAMPLE_RATE} Hz")
+    return audio[0]
+
+
+def _declared_duration(container: InputContainer, stream: AudioStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000  # AV_TIME_BASE
+    return None
+
+
+def _riff_claim(path: Path) -> float | None:
+    """Walks a WAV's chunks; returns the data chunk's size over the byte rate, None if unknown.
+
+    FFmpeg reads every chunk header up to the end of the file, 8 bytes at a time through zeros
+    (minutes for a 2 GB tail), so a long run of bytes that are not chunks is refused first.
+    """
+    size = path.stat().st_size
+    claimed: float | None = None
+    with path.open("rb") as f:
+        riff = f.read(12)
+        if riff[:4] not in (b"RIFF", b"RF64") or riff[8:] != b"WAVE":
+            return None
+        byte_rate, data_size64, pos = 0, 0, 12
+        for _ in range(MAX_RIFF_CHUNKS):
+            if pos + 8 > size:
+                return claimed
+            f.seek(pos)
+            header = f.read(8)
+            tag, chunk = header[:4], int.from_bytes(header[4:], "little")
+            if not all(0x20 <= b < 0x7F for b in tag):
+                if size - pos > MAX_RIFF_JUNK_BYTES:
+                    raise Refused(f"{(size - pos) / 2**20:.0f} MiB of data that is neither audio nor a WAV chunk")
+                return claimed
+            body = f.read(min(chunk, 16))
+            if tag == b"fmt " and len(body) >= 12:
+                byte_rate = int.from_bytes(body[8:12], "little")
+            elif tag == b"ds64" and len(body) >= 16:  # RF64: the real data size lives here
+                data_size64 = int.from_bytes(body[8:16], "little")
+            elif tag == b"data":
+                if chunk == 0xFFFFFFFF and data_size64:
+                    chunk = data_size64
+                if chunk in (0, 0xFFFFFFFF):
+                    return None  # a streaming writer's placeholder: the data runs to the end
+                if byte_rate > 0 and claimed is None:
+                    claimed = chunk / byte_rate
+            pos += 8 + chunk + (chunk & 1)
+    raise Refused(f"more than {MAX_RIFF_CHUNKS} chunks in the WAV file")
+
+
+def _decodable_duration(container: InputContainer, stream: AudioStream, *, max_duration_s: float) -> float:
+    """Seconds of audio that decode before the end or the first undecodable packet."""
+    import av
+
+    ctx = stream.codec_context
+    ctx.thread_count = 1  # no decoder threads: predictable memory, nothing left running
+    done_s = 0.0  # seconds before the latest sample-rate change
+    samples = 0  # whole samples, so that a hundred thousand frames add up exactly
+    rate = ctx.sample_rate
+    try:
+        for packet in container.demux(stream):
+            for frame in ctx.decode(packet):
+                if frame.sample_rate != rate:
+                    done_s += samples / rate
+                    samples, rate = 0, frame.sample_rate
+                if frame.layout.nb_channels > MAX_CHANNELS:
+                    raise Refused(f"{frame.layout.nb_channels} channels; at most {MAX_CHANNELS} are accepted")
+                samples += frame.samples
+                if done_s + samples / rate > max_duration_s:
+                    raise Refused(f"duration exceeds the limit of {seconds(max_duration_s)} s")
+    except av.FFmpegError:
+        pass  # what decoded so far is the decodable duration; the caller compares it to the header
+    return round(done_s + samples / rate, 6)
+
+
+def main(argv: list[str]) -> int:
+    path, max_duration_s, memory_bytes, cpu_s = Path(argv[0]), float(argv[1]), int(argv[2]), int(argv[3])
+    limit_resources(memory_bytes=memory_bytes, cpu_s=cpu_s)
+    try:
+        result: dict[str, Any] = {"info": probe(path, max_duration_s=max_duration_s)}
+    except Refused as exc:
+        result = {"refused": str(exc)}
+    except MemoryError:
+        result = {"refused": f"probing needs more than the {memory_bytes // 2**20} MiB memory limit"}
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
