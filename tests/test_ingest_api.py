@@ -1,0 +1,241 @@
+"""POST /api/v1/recordings: streamed multipart ingest, limits, checksums, idempotency under concurrency."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.config import Settings
+from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.encryption import Envelope
+from recordings_service.models import ApiToken, Customer, Recording, TranscriptionJob, User
+from recordings_service.recordings import original_sha256
+from recordings_service.runtime import Runtime
+from recordings_service.storage import S3ObjectStore
+from tests.recording_factories import MONO, STEREO, call_metadata, make_token
+from web import create_app
+
+
+@pytest.fixture
+def token(session: Session) -> str:
+    return make_token(session)
+
+
+def post(
+    client: FlaskClient,
+    token: str,
+    metadata: dict[str, Any] | str,
+    audio: Path | bytes = STEREO,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    content = audio.read_bytes() if isinstance(audio, Path) else audio
+    return client.post(
+        "/api/v1/recordings",
+        data={
+            "metadata": metadata if isinstance(metadata, str) else json.dumps(metadata),
+            "audio": (io.BytesIO(content), "call.wav"),
+        },
+        headers={"Authorization": f"Bearer {token}", **(headers or {})},
+        content_type="multipart/form-data",
+    )
+
+
+def assert_refused(response: Any, status: int, field: str, code: str) -> None:
+    assert response.status_code == status, response.get_json()
+    body = response.get_json()
+    assert (body["error"], body["field"]) == (code, field)
+    assert body["message"]
+
+
+def test_ingest_answers_201_then_200_with_the_same_id_then_409(client: FlaskClient, token: str) -> None:
+    metadata = call_metadata()
+    first = post(client, token, metadata)
+    assert first.status_code == 201
+    body = first.get_json()
+    assert set(body) == {"id", "status", "sha256", "duration_s", "codec", "sample_rate", "channels"}
+    assert body["sha256"] == hashlib.sha256(STEREO.read_bytes()).hexdigest()
+    assert (body["status"], body["codec"], body["sample_rate"], body["channels"]) == ("stored", "pcm_mulaw", 8000, 2)
+    again = post(client, token, metadata)
+    assert again.status_code == 200 and again.get_json()["id"] == body["id"]
+    different = post(client, token, metadata, audio=STEREO.read_bytes()[:-800])
+    assert different.status_code == 409
+    assert different.get_json()["error"] == "conflict"
+
+
+def test_ingest_needs_an_ingest_token(client: FlaskClient, session: Session) -> None:
+    assert post(client, "cvt_nonsense", call_metadata()).status_code == 401
+    reader = make_token(session, role="compliance", scope="read")
+    assert post(client, reader, call_metadata()).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("metadata", "field", "code"),
+    [
+        (call_metadata(colour="red"), "colour", "unknown_field"),
+        (call_metadata(notice_given="yes"), "notice_given", "wrong_type"),
+        (call_metadata(started_at="2026-01-01T10:00:00"), "started_at", "timezone_required"),
+        (call_metadata(started_at="2999-01-01T10:00:00+00:00"), "started_at", "in_future"),
+        (call_metadata(channel_layout="stereo", agent_channel="middle"), "agent_channel", "invalid_choice"),
+        ("{not json", "metadata", "invalid_json"),
+    ],
+)
+def test_bad_metadata_is_422_naming_the_field(
+    client: FlaskClient, token: str, metadata: dict[str, Any] | str, field: str, code: str
+) -> None:
+    assert_refused(post(client, token, metadata), 422, field, code)
+
+
+def test_stereo_layout_on_a_mono_file_is_422(client: FlaskClient, token: str) -> None:
+    assert_refused(post(client, token, call_metadata(), audio=MONO), 422, "channel_layout", "layout_mismatch")
+
+
+def test_hostile_audio_is_422(client: FlaskClient, token: str) -> None:
+    assert_refused(post(client, token, call_metadata(), audio=b"\x00" * 5000), 422, "audio", "unsupported_audio")
+
+
+def test_missing_parts_and_wrong_content_type_are_422(client: FlaskClient, token: str) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    no_audio = client.post(
+        "/api/v1/recordings",
+        data={"metadata": json.dumps(call_metadata())},
+        headers=auth,
+        content_type="multipart/form-data",
+    )
+    assert_refused(no_audio, 422, "audio", "missing")
+    no_metadata = client.post(
+        "/api/v1/recordings",
+        data={"audio": (io.BytesIO(b"x"), "a.wav")},
+        headers=auth,
+        content_type="multipart/form-data",
+    )
+    assert_refused(no_metadata, 422, "metadata", "missing")
+    assert_refused(client.post("/api/v1/recordings", json={}, headers=auth), 422, "body", "wrong_content_type")
+
+
+def test_client_checksums_are_verified(client: FlaskClient, token: str) -> None:
+    content = STEREO.read_bytes()
+    md5 = base64.b64encode(hashlib.md5(content).digest()).decode()
+    sha256 = hashlib.sha256(content).hexdigest()
+    assert post(client, token, call_metadata(), headers={"Content-MD5": md5}).status_code == 201
+    assert post(client, token, call_metadata(), headers={"X-Checksum-SHA256": sha256}).status_code == 201
+    wrong_md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    assert_refused(
+        post(client, token, call_metadata(), headers={"Content-MD5": wrong_md5}),
+        422,
+        "Content-MD5",
+        "checksum_mismatch",
+    )
+    assert_refused(
+        post(client, token, call_metadata(), headers={"X-Checksum-SHA256": "0" * 64}),
+        422,
+        "X-Checksum-SHA256",
+        "checksum_mismatch",
+    )
+    assert_refused(
+        post(client, token, call_metadata(), headers={"X-Checksum-SHA256": "nope!"}),
+        422,
+        "X-Checksum-SHA256",
+        "invalid_checksum",
+    )
+
+
+def limited_client(app: Flask, settings: Settings, max_upload_bytes: int) -> FlaskClient:
+    runtime = replace(app.extensions["callvault"], settings=replace(settings, max_upload_bytes=max_upload_bytes))
+    return create_app(runtime.settings, runtime=runtime).test_client()
+
+
+def test_uploads_over_the_limit_are_413(app: Flask, settings: Settings, token: str) -> None:
+    # Announced too large: refused before the body is read.
+    assert_refused(post(limited_client(app, settings, 1000), token, call_metadata()), 413, "audio", "too_large")
+    # Within the announced envelope, but the audio part itself outgrows the limit while spooling.
+    assert_refused(post(limited_client(app, settings, 300_000), token, call_metadata()), 413, "audio", "too_large")
+
+
+def test_spooled_files_are_removed_after_every_request(client: FlaskClient, token: str, settings: Settings) -> None:
+    post(client, token, call_metadata())
+    post(client, token, call_metadata(), audio=MONO)
+    post(client, token, call_metadata(), headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="})
+    assert list((settings.data_dir / "tmp").iterdir()) == []
+
+
+def test_openapi_documents_the_recordings_api(client: FlaskClient) -> None:
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert "post" in paths["/api/v1/recordings"]
+    assert "get" in paths["/api/v1/recordings"]
+    assert "get" in paths["/api/v1/recordings/{recording_id}"]
+
+
+# ---------------------------------------------------------------- concurrency, committed for real
+
+
+@pytest.fixture
+def committed_runtime(settings: Settings, store: S3ObjectStore, envelope: Envelope) -> Iterator[Runtime]:
+    """A runtime whose sessions really commit (no per-test rollback), cleaned up afterwards."""
+    engine = make_engine(settings.database_url)
+    runtime = Runtime(
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
+    )
+    yield runtime
+    with runtime.sessions() as session:
+        for recording in session.scalars(select(Recording).where(Recording.source == "pbx-concurrent")):
+            store.delete(recording.storage_key)
+            session.execute(delete(TranscriptionJob).where(TranscriptionJob.recording_id == recording.id))
+            session.delete(recording)
+        session.execute(delete(Customer).where(Customer.customer_ref.like("cust-concurrent%")))
+        session.execute(
+            delete(ApiToken).where(ApiToken.user_id.in_(select(User.id).where(User.username.like("service-%"))))
+        )
+        session.execute(delete(User).where(User.username.like("service-%")))
+        session.commit()
+    engine.dispose()
+
+
+def test_ten_concurrent_identical_posts_make_one_row_and_one_object(
+    committed_runtime: Runtime, settings: Settings, store: S3ObjectStore
+) -> None:
+    with committed_runtime.sessions() as session:
+        token = make_token(session)
+    app = create_app(settings, runtime=committed_runtime)
+    before = {info.key for info in store.list("originals/")}
+    metadata = call_metadata(source="pbx-concurrent", customer_ref="cust-concurrent-1")
+    start = threading.Barrier(10)
+    results: list[tuple[int, str]] = []
+
+    def ingest_once() -> None:
+        client = app.test_client()
+        start.wait()
+        response = post(client, token, metadata)
+        results.append((response.status_code, response.get_json().get("id", "")))
+
+    threads = [threading.Thread(target=ingest_once) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] * 9 + [201], results
+    assert len({recording_id for _, recording_id in results}) == 1
+    with committed_runtime.sessions() as session:
+        rows = session.scalars(select(Recording).where(Recording.source == "pbx-concurrent")).all()
+        assert len(rows) == 1
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Customer).where(Customer.customer_ref == "cust-concurrent-1")
+            )
+            == 1
+        )
+    assert {info.key for info in store.list("originals/")} - before == {rows[0].storage_key}
+    assert original_sha256(store, committed_runtime.envelope, rows[0]) == rows[0].sha256

@@ -1,0 +1,316 @@
+"""Recordings API: ingest (streamed multipart upload), list, fetch, and play or download the audio."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from spectree import Response as SpecResponse
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+
+from recordings_service import ingest, recordings
+from recordings_service.errors import Forbidden, Invalid, NotFound, TooLarge
+from recordings_service.permissions import Permission
+from recordings_service.spool import Spool, spool_dir
+from web.access import audit_denial, current_actor, current_principal, requires
+from web.api import api_spec
+from web.database import db, runtime
+
+bp = Blueprint("recordings_api", __name__, url_prefix="/api/v1")
+
+# Room for the multipart framing and the metadata part on top of the audio itself.
+ENVELOPE_BYTES = 1024 * 1024
+MAX_FORM_PARTS = 8
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+    field: str | None = None
+
+
+class IngestForm(BaseModel):
+    """multipart/form-data: the audio file and its metadata (JSON, see IngestMetadata)."""
+
+    audio: bytes
+    metadata: ingest.IngestMetadata
+
+
+class IngestedRecording(BaseModel):
+    id: str
+    status: str
+    sha256: str
+    duration_s: float
+    codec: str
+    sample_rate: int
+    channels: int
+
+
+class RecordingOut(BaseModel):
+    id: str
+    source: str
+    external_call_id: str
+    started_at: datetime
+    duration_s: float
+    direction: str
+    queue: str
+    agent_ref: str
+    customer_ref: str | None
+    language: str
+    channels: int
+    agent_channel: str | None
+    container: str
+    codec: str
+    sample_rate: int
+    size_bytes: int
+    sha256: str
+    notice_given: bool
+    agreement_made: bool | None
+    status: str
+    purposes: list[str]
+    retain_until: datetime | None
+    legal_hold: bool
+    restricted: bool
+    created_at: datetime
+
+
+class RecordingPageOut(BaseModel):
+    items: list[RecordingOut]
+    next_cursor: str | None
+
+
+class RecordingQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    started_from: AwareDatetime | None = None
+    started_to: AwareDatetime | None = None
+    queue: str | None = None
+    agent_ref: str | None = None
+    customer_ref: str | None = None
+    status: str | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=recordings.MAX_PAGE)
+
+
+def _refuse_invalid(_req: Any, _resp: Any, error: Any, _instance: Any, *_rest: Any) -> None:
+    """Spectree's validation errors in the API's own error format."""
+    if isinstance(error, ValidationError):
+        raise ingest.invalid_from(error) from None
+
+
+# ---------------------------------------------------------------- ingest
+
+
+class Upload:
+    """The audio part spooled to disk (hashed on the way) and the metadata part's bytes."""
+
+    def __init__(self, audio: Spool, metadata: bytes) -> None:
+        self.audio = audio
+        self.metadata = metadata
+
+
+def receive_upload(max_bytes: int) -> Upload:
+    """Parse the multipart body chunk by chunk; file parts go to spools, never whole into memory."""
+    if request.mimetype != "multipart/form-data":
+        raise Invalid("body", "send multipart/form-data with parts audio and metadata", code="wrong_content_type")
+    if request.content_length is not None and request.content_length > max_bytes + ENVELOPE_BYTES:
+        raise TooLarge("audio", f"the upload exceeds the limit of {max_bytes} bytes", code="too_large")
+    # Werkzeug enforces this on chunked bodies too, where no Content-Length announces the size.
+    request.max_content_length = max_bytes + ENVELOPE_BYTES
+    directory = spool_dir(runtime().settings)
+    spools: list[Spool] = []
+
+    def spool_factory(*_args: object, **_kwargs: object) -> Spool:
+        spool = Spool(directory, max_bytes=max_bytes)
+        spools.append(spool)
+        return spool
+
+    parser = FormDataParser(
+        stream_factory=spool_factory,  # type: ignore[arg-type]
+        max_form_memory_size=ingest.MAX_METADATA_BYTES,
+        max_form_parts=MAX_FORM_PARTS,
+        silent=False,
+    )
+    try:
+        _, form, files = parser.parse(request.stream, request.mimetype, request.content_length, request.mimetype_params)
+        audio = files.get("audio")
+        if audio is None or not isinstance(audio.stream, Spool):
+            raise Invalid("audio", "the audio part (a file) is missing", code="missing")
+        metadata = _metadata_part(form, files)
+    except RequestEntityTooLarge:
+        _discard(spools)
+        raise TooLarge("audio", f"the upload exceeds the limit of {max_bytes} bytes", code="too_large") from None
+    except ValueError:
+        _discard(spools)
+        raise Invalid("body", "the multipart body is malformed", code="malformed_body") from None
+    except BaseException:
+        _discard(spools)
+        raise
+    for spool in spools:
+        if spool is not audio.stream:
+            spool.discard()
+    audio.stream.close()
+    return Upload(audio.stream, metadata)
+
+
+def _metadata_part(form: Any, files: Any) -> bytes:
+    if "metadata" in form:
+        return str(form["metadata"]).encode()
+    if "metadata" in files:
+        part: bytes = files["metadata"].stream.read(ingest.MAX_METADATA_BYTES + 1)
+        return part
+    raise Invalid("metadata", "the metadata part is missing", code="missing")
+
+
+def _discard(spools: list[Spool]) -> None:
+    for spool in spools:
+        spool.discard()
+
+
+def verify_client_checksums(audio: Spool) -> None:
+    """`Content-MD5` (base64) and `X-Checksum-SHA256` (hex or base64) describe the audio part."""
+    md5 = request.headers.get("Content-MD5")
+    if md5 is not None and not hmac.compare_digest(_digest_bytes(md5, "Content-MD5"), audio.md5):
+        raise Invalid("Content-MD5", "the audio does not match Content-MD5", code="checksum_mismatch")
+    sha256 = request.headers.get("X-Checksum-SHA256")
+    if sha256 is not None and not hmac.compare_digest(
+        _digest_bytes(sha256, "X-Checksum-SHA256"), bytes.fromhex(audio.sha256)
+    ):
+        raise Invalid("X-Checksum-SHA256", "the audio does not match X-Checksum-SHA256", code="checksum_mismatch")
+
+
+def _digest_bytes(value: str, header: str) -> bytes:
+    text = value.strip()
+    try:
+        if len(text) in (32, 64) and all(c in "0123456789abcdefABCDEF" for c in text):
+            return bytes.fromhex(text)
+        return base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        raise Invalid(header, "not a hex or base64 digest", code="invalid_checksum") from None
+
+
+@bp.post("/recordings")
+@requires(Permission.RECORDING_INGEST)
+@api_spec.validate(
+    form=IngestForm,
+    resp=SpecResponse(
+        HTTP_200=IngestedRecording,
+        HTTP_201=IngestedRecording,
+        HTTP_409=ErrorBody,
+        HTTP_413=ErrorBody,
+        HTTP_422=ErrorBody,
+    ),
+    tags=["recordings"],
+    skip_validation=True,  # the body is streamed to disk, not parsed by spectree
+)
+def ingest_recording() -> tuple[Response, int]:
+    """Ingest a finished call. Idempotent on (source, external_call_id): 200 with the same id for
+    the same audio, 409 for different audio."""
+    rt = runtime()
+    upload = receive_upload(rt.settings.max_upload_bytes)
+    try:
+        verify_client_checksums(upload.audio)
+        metadata = ingest.parse_metadata(upload.metadata)
+        result = ingest.ingest_recording(
+            db(),
+            rt.store,
+            rt.envelope,
+            settings=rt.settings,
+            actor=current_actor(),
+            audio_path=upload.audio.path,
+            metadata=metadata,
+            sha256=upload.audio.sha256,
+        )
+        db().commit()
+    finally:
+        upload.audio.discard()
+    return jsonify(result.body()), 201 if result.created else 200
+
+
+# ---------------------------------------------------------------- read
+
+
+@bp.get("/recordings")
+@requires(Permission.RECORDING_LIST)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=RecordingPageOut, HTTP_422=ErrorBody), tags=["recordings"], before=_refuse_invalid
+)
+def list_recordings(query: RecordingQuery) -> Response:
+    """Recordings, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    page = recordings.list_recordings(
+        db(),
+        actor=current_actor(),
+        filters=recordings.RecordingFilters(
+            started_from=query.started_from,
+            started_to=query.started_to,
+            queue=query.queue,
+            agent_ref=query.agent_ref,
+            customer_ref=query.customer_ref,
+            status=query.status,
+        ),
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return jsonify({"items": [item.summary() for item in page.items], "next_cursor": page.next_cursor})
+
+
+def _visible(load: Any) -> Any:
+    """Run a lookup; on not-found, commit anyway so an audited refusal is kept."""
+    try:
+        return load()
+    except NotFound:
+        db().commit()
+        raise
+
+
+@bp.get("/recordings/<recording_id>")
+@requires(Permission.RECORDING_LIST)
+@api_spec.validate(resp=SpecResponse(HTTP_200=RecordingOut, HTTP_404=ErrorBody), tags=["recordings"])
+def get_recording(recording_id: str) -> Response:
+    recording = _visible(lambda: recordings.get_recording(db(), actor=current_actor(), recording_id=recording_id))
+    return jsonify(recording.summary())
+
+
+# Not described through spectree: its response hook reads the whole body, and this one is streamed.
+@bp.get("/recordings/<recording_id>/audio")
+@requires(Permission.RECORDING_PLAY)
+def recording_audio(recording_id: str) -> Response:
+    """The original audio, decrypted; supports single byte ranges. `?download=1` asks for a file."""
+    download = request.args.get("download", "0") in {"1", "true"}
+    principal = current_principal()
+    if download and (principal is None or not principal.can(Permission.RECORDING_DOWNLOAD)):
+        audit_denial("access.denied", object_type="recording", object_id=recording_id)
+        raise Forbidden("downloading recordings is not permitted")
+    requested = request.range
+    range_start = requested.ranges[0][0] if requested is not None and len(requested.ranges) == 1 else None
+    recording = _visible(
+        lambda: recordings.start_playback(
+            db(), actor=current_actor(), recording_id=recording_id, download=download, range_start=range_start
+        )
+    )
+    db().commit()
+    size = recording.size_bytes
+    span = requested.range_for_length(size) if requested is not None else None
+    if requested is not None and span is None and len(requested.ranges) == 1:
+        response = Response(status=416)
+        response.headers["Content-Range"] = f"bytes */{size}"
+        return response
+    start, stop = span if span is not None else (0, size)
+    rt = runtime()
+    body: Iterator[bytes] = recordings.original_bytes(rt.store, rt.envelope, recording, start=start, stop=stop)
+    response = Response(body, status=206 if span is not None else 200, mimetype=recordings.media_type(recording))
+    response.headers["Content-Length"] = str(stop - start)
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["Cache-Control"] = "no-store"
+    if span is not None:
+        response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    if download:
+        response.headers["Content-Disposition"] = f'attachment; filename="{recording.id}"'
+    return response
