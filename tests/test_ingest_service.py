@@ -176,10 +176,10 @@ def test_hostile_audio_is_refused_and_nothing_stored(
     hostile.write_bytes(content)
     before = originals(store)
     with pytest.raises(UnsupportedAudio) as refused:
-        ingest_file(session, store, envelope, settings, hostile)
+        ingest_file(session, store, envelope, settings, hostile, external_call_id="hostile")
     assert (refused.value.field, refused.value.code) == ("audio", "unsupported_audio")
     assert originals(store) == before
-    assert session.scalar(select(func.count()).select_from(Recording)) == 0
+    assert session.scalar(select(Recording).where(Recording.external_call_id == "hostile")) is None
 
 
 def test_too_long_audio_is_refused_by_the_duration_limit(

@@ -1,0 +1,196 @@
+"""Reading recordings over the API: list with cursor and filters, fetch one, play and download audio."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.config import Settings
+from recordings_service.encryption import Envelope
+from recordings_service.models import AuditEvent, Recording
+from recordings_service.storage import S3ObjectStore
+from tests.recording_factories import STEREO, ingest_file, make_token
+
+
+# SQLite test transactions are not always rolled back (conftest), so each test's calls get their own
+# random day and every query is confined to it.
+def random_day() -> datetime:
+    return datetime(2020, 1, 1, 9, tzinfo=UTC) + timedelta(days=secrets.randbelow(2000))
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+", "%2B")
+
+
+@pytest.fixture
+def day() -> datetime:
+    return random_day()
+
+
+@pytest.fixture
+def window(day: datetime) -> str:
+    return f"started_from={iso(day)}&started_to={iso(day + timedelta(days=1))}"
+
+
+@pytest.fixture
+def calls(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings, day: datetime
+) -> list[Recording]:
+    made = [
+        ingest_file(
+            session,
+            store,
+            envelope,
+            settings,
+            started_at=(day + timedelta(hours=i)).isoformat(),
+            queue="sales" if i % 2 == 0 else "support",
+            agent_ref=f"agent-{i}",
+            customer_ref=f"cust-read-{i % 2}",
+        ).recording
+        for i in range(4)
+    ]
+    made[3].restricted = True
+    session.commit()
+    return made
+
+
+def get(client: FlaskClient, token: str, url: str, **headers: str) -> Any:
+    return client.get(url, headers={"Authorization": f"Bearer {token}", **headers})
+
+
+def audit_count(session: Session, action: str, recording_id: str) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.object_id == recording_id)
+        )
+        or 0
+    )
+
+
+def test_list_pages_newest_first_without_restricted_recordings(
+    client: FlaskClient, session: Session, calls: list[Recording], window: str
+) -> None:
+    token = make_token(session, role="qa_supervisor", scope="read")
+    seen: list[str] = []
+    url = f"/api/v1/recordings?limit=1&{window}"
+    while url:
+        body = get(client, token, url).get_json()
+        seen += [item["id"] for item in body["items"]]
+        url = f"/api/v1/recordings?limit=1&{window}&cursor={body['next_cursor']}" if body["next_cursor"] else ""
+    assert seen == [calls[2].id, calls[1].id, calls[0].id]
+
+
+def test_compliance_lists_restricted_recordings(
+    client: FlaskClient, session: Session, calls: list[Recording], window: str
+) -> None:
+    token = make_token(session, role="compliance", scope="read")
+    items = get(client, token, f"/api/v1/recordings?{window}").get_json()["items"]
+    assert [item["id"] for item in items] == [c.id for c in reversed(calls)]
+    assert items[0]["restricted"] is True
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("queue=support", [1]),
+        ("agent_ref=agent-2", [2]),
+        ("customer_ref=cust-read-0", [2, 0]),
+        ("status=stored", [2, 1, 0]),
+        ("status=deleted", []),
+        ("hours=1..", [2, 1]),
+        ("hours=..1", [0]),
+    ],
+)
+def test_list_filters(
+    client: FlaskClient, session: Session, calls: list[Recording], day: datetime, query: str, expected: list[int]
+) -> None:
+    token = make_token(session, role="qa_supervisor", scope="read")
+    one_hour_in = iso(day + timedelta(hours=1))
+    if query == "hours=1..":
+        query = f"started_from={one_hour_in}&started_to={iso(day + timedelta(days=1))}"
+    elif query == "hours=..1":
+        query = f"started_from={iso(day)}&started_to={one_hour_in}"
+    else:
+        query = f"{query}&started_from={iso(day)}&started_to={iso(day + timedelta(days=1))}"
+    items = get(client, token, f"/api/v1/recordings?{query}").get_json()["items"]
+    assert [item["id"] for item in items] == [calls[i].id for i in expected]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code"),
+    [
+        ("limit=0", "limit", "greater_than_equal"),
+        ("limit=many", "limit", "int_parsing"),
+        ("colour=red", "colour", "unknown_field"),
+        ("cursor=bm9wZQ", "cursor", "invalid_cursor"),
+        ("started_from=2026-01-01T00:00:00", "started_from", "timezone_required"),
+    ],
+)
+def test_bad_list_queries_are_422(client: FlaskClient, session: Session, query: str, field: str, code: str) -> None:
+    token = make_token(session, role="qa_supervisor", scope="read")
+    response = get(client, token, f"/api/v1/recordings?{query}")
+    assert response.status_code == 422
+    assert (response.get_json()["field"], response.get_json()["error"]) == (field, code)
+
+
+def test_get_one_hides_restricted_from_all_but_compliance_and_audits_the_refusal(
+    client: FlaskClient, session: Session, calls: list[Recording]
+) -> None:
+    qa = make_token(session, role="qa_supervisor", scope="read")
+    assert get(client, qa, f"/api/v1/recordings/{calls[0].id}").get_json()["id"] == calls[0].id
+    hidden = get(client, qa, f"/api/v1/recordings/{calls[3].id}")
+    assert hidden.status_code == 404 and hidden.get_json()["error"] == "not_found"
+    assert audit_count(session, "recording.access_denied", calls[3].id) == 1
+    assert get(client, qa, f"/api/v1/recordings/{calls[3].id}/audio").status_code == 404
+    assert audit_count(session, "recording.access_denied", calls[3].id) == 2
+    compliance = make_token(session, role="compliance", scope="read")
+    assert get(client, compliance, f"/api/v1/recordings/{calls[3].id}").status_code == 200
+    assert get(client, qa, "/api/v1/recordings/01NOSUCHRECORDING000000000").status_code == 404
+
+
+def test_audio_plays_whole_and_in_ranges_and_audits_once_per_playback(
+    client: FlaskClient, session: Session, calls: list[Recording]
+) -> None:
+    token = make_token(session, role="qa_supervisor", scope="read")
+    url = f"/api/v1/recordings/{calls[0].id}/audio"
+    original = STEREO.read_bytes()
+    whole = get(client, token, url)
+    assert whole.status_code == 200 and whole.data == original
+    assert whole.headers["Cache-Control"] == "no-store"
+    assert whole.headers["Content-Type"] == "audio/wav"
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    assert audit_count(session, "recording.played", calls[0].id) == 1
+    first = get(client, token, url, Range="bytes=0-99")
+    assert first.status_code == 206 and first.data == original[:100]
+    assert first.headers["Content-Range"] == f"bytes 0-99/{len(original)}"
+    middle = get(client, token, url, Range="bytes=1048570-1048580") if len(original) > 1048580 else None
+    assert middle is None or middle.data == original[1048570:1048581]
+    seek = get(client, token, url, Range=f"bytes={len(original) - 5000}-")
+    assert seek.status_code == 206 and seek.data == original[-5000:]
+    # Seeking within the playback is not another listen.
+    assert audit_count(session, "recording.played", calls[0].id) == 2
+    beyond = get(client, token, url, Range=f"bytes={len(original) + 10}-")
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(original)}"
+
+
+def test_download_is_audited_and_needs_the_download_permission(
+    client: FlaskClient, session: Session, calls: list[Recording]
+) -> None:
+    token = make_token(session, role="qa_supervisor", scope="read")
+    download = get(client, token, f"/api/v1/recordings/{calls[1].id}/audio?download=1")
+    assert download.status_code == 200 and download.data == STEREO.read_bytes()
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert audit_count(session, "recording.downloaded", calls[1].id) == 1
+    trainer = make_token(session, role="trainer", scope="read")
+    assert get(client, trainer, f"/api/v1/recordings/{calls[1].id}").status_code == 200
+    assert get(client, trainer, f"/api/v1/recordings/{calls[1].id}/audio").status_code == 403
+    ingest_only = make_token(session)
+    assert get(client, ingest_only, "/api/v1/recordings").status_code == 403
