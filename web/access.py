@@ -56,6 +56,13 @@ def declared_permission(app: Flask, endpoint: str) -> Permission | None:
     return getattr(view, ATTRIBUTE, None)
 
 
+def undeclared_endpoints(app: Flask) -> list[str]:
+    """Endpoints that declare no permission (each is refused to everyone); a test keeps this list empty."""
+    return sorted(
+        {rule.endpoint for rule in app.url_map.iter_rules() if declared_permission(app, rule.endpoint) is None}
+    )
+
+
 def current_principal() -> Principal | None:
     if "principal" not in g:
         g.principal = _resolve_principal()

@@ -1,0 +1,161 @@
+"""Account use cases and the admin pages that drive them."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service import accounts, tokens
+from recordings_service.audit import SYSTEM, Actor
+from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.models import AuditEvent
+from recordings_service.models.account import Role
+from tests.factories import PASSWORD, login, make_user, post_form, reloaded
+
+
+def audited(session: Session, action: str) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
+
+
+def actor_of(user: object) -> Actor:
+    return Actor(id=user.id, name=user.username, role=user.role)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("length", "ok"), [(11, False), (12, True), (128, True), (129, False)])
+def test_passwords_are_12_to_128_characters(session: Session, length: int, ok: bool) -> None:
+    create = lambda: accounts.create_user(  # noqa: E731
+        session, actor=SYSTEM, username=f"len{length}", role="trainer", password="x" * length
+    )
+    if ok:
+        assert accounts.password_matches(create().password_hash, "x" * length)
+    else:
+        with pytest.raises(Invalid) as error:
+            create()
+        assert error.value.field == "password"
+
+
+def test_usernames_are_unique_ignoring_case(session: Session) -> None:
+    accounts.create_user(session, actor=SYSTEM, username="Dana", role="trainer", password=PASSWORD)
+    with pytest.raises(Conflict):
+        accounts.create_user(session, actor=SYSTEM, username="dana", role="trainer", password=PASSWORD)
+    assert accounts.find_user(session, " DANA ") is not None
+
+
+def test_disable_enable_reset_and_role_change_are_audited_and_end_sessions(session: Session) -> None:
+    admin = make_user(session, role=Role.ADMIN)
+    user = make_user(session, role=Role.TRAINER, password=PASSWORD)
+    version = user.session_version
+    accounts.disable_user(session, actor=actor_of(admin), user_id=user.id)
+    assert (user.active, user.session_version) == (False, version + 1)
+    accounts.disable_user(session, actor=actor_of(admin), user_id=user.id)  # idempotent, audited once
+    accounts.enable_user(session, actor=actor_of(admin), user_id=user.id)
+    accounts.reset_password(session, actor=actor_of(admin), user_id=user.id, password="a brand new password")
+    assert user.session_version == version + 2
+    accounts.change_role(session, actor=actor_of(admin), user_id=user.id, role="qa_supervisor")
+    assert (user.role, user.session_version) == ("qa_supervisor", version + 3)
+    [changed] = audited(session, "user.role_changed")
+    assert (changed.actor_id, changed.object_id, changed.details) == (
+        admin.id,
+        user.id,
+        {"from": "trainer", "to": "qa_supervisor"},
+    )
+    assert len(audited(session, "user.disabled")) == 1
+    assert len(audited(session, "user.enabled")) == 1
+    assert len(audited(session, "user.password_reset")) == 1
+
+
+def test_refusals(session: Session) -> None:
+    admin = make_user(session, role=Role.ADMIN)
+    service = make_user(session, role=Role.SERVICE)
+    with pytest.raises(Conflict):
+        accounts.disable_user(session, actor=actor_of(admin), user_id=admin.id)
+    with pytest.raises(Conflict):
+        accounts.change_role(session, actor=actor_of(admin), user_id=admin.id, role="trainer")
+    with pytest.raises(Invalid):
+        accounts.change_role(session, actor=actor_of(admin), user_id=service.id, role="trainer")
+    with pytest.raises(Invalid):
+        accounts.change_role(session, actor=actor_of(admin), user_id=service.id, role="superuser")
+    with pytest.raises(Invalid):
+        accounts.reset_password(session, actor=actor_of(admin), user_id=service.id, password=PASSWORD)
+    with pytest.raises(NotFound):
+        accounts.disable_user(session, actor=actor_of(admin), user_id="01NOSUCHUSER")
+
+
+def test_mfa_is_required_for_admin_compliance_and_partners(session: Session) -> None:
+    required = {role for role in Role if accounts.mfa_required(make_user(session, role=role))}
+    assert required == {Role.ADMIN, Role.COMPLIANCE, Role.RESEARCH_PARTNER}
+    assert accounts.mfa_required(make_user(session, role=Role.TRAINER, mfa_secret="A" * 32))
+
+
+# ---------------------------------------------------------------- admin pages
+
+
+@pytest.fixture
+def admin_client(client: FlaskClient, session: Session) -> FlaskClient:
+    login(client, make_user(session, role=Role.ADMIN, username="root"))
+    return client
+
+
+def test_admin_lists_and_creates_users(admin_client: FlaskClient, session: Session) -> None:
+    make_user(session, role=Role.TRAINER, username="tess")
+    page = admin_client.get("/admin/users")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "tess" in page.get_data(as_text=True)
+
+    form = admin_client.get("/admin/users/new").get_data(as_text=True)
+    for control in ("username", "display_name", "role", "password"):
+        assert f'<label for="{control}">' in form
+    weak = post_form(
+        admin_client,
+        "/admin/users/new",
+        {"username": "newbie", "role": "trainer", "password": "short"},
+        token_from="/admin/users/new",
+    )
+    assert weak.status_code == 422
+    assert "at least 12 characters" in weak.get_data(as_text=True)
+    created = post_form(
+        admin_client,
+        "/admin/users/new",
+        {"username": "newbie", "role": "trainer", "password": PASSWORD, "display_name": "New Bie"},
+        token_from="/admin/users/new",
+    )
+    assert created.status_code == 302
+    newbie = accounts.user_by_username(session, "newbie")
+    assert (newbie.role, newbie.display_name) == ("trainer", "New Bie")
+    assert audited(session, "user.created")[-1].object_id == newbie.id
+
+
+def test_admin_changes_role_resets_password_and_enables(admin_client: FlaskClient, session: Session) -> None:
+    user = make_user(session, role=Role.TRAINER, active=False)
+    detail = f"/admin/users/{user.id}"
+    assert admin_client.get(detail).status_code == 200
+    assert post_form(admin_client, f"{detail}/role", {"role": "qa_supervisor"}, token_from=detail).status_code == 302
+    assert reloaded(session, user).role == "qa_supervisor"
+    assert audited(session, "user.role_changed")[-1].details == {"from": "trainer", "to": "qa_supervisor"}
+
+    post_form(admin_client, f"{detail}/password", {"password": "short"}, token_from=detail)
+    assert "at least 12 characters" in admin_client.get(detail).get_data(as_text=True)  # flashed
+    post_form(admin_client, f"{detail}/password", {"password": "a long new password"}, token_from=detail)
+    assert accounts.password_matches(reloaded(session, user).password_hash, "a long new password")
+
+    post_form(admin_client, f"{detail}/enable", {}, token_from=detail)
+    assert reloaded(session, user).active
+    assert post_form(admin_client, "/admin/users/01NOSUCHUSER/disable", {}, token_from=detail).status_code == 404
+
+
+def test_admin_lists_and_revokes_tokens(admin_client: FlaskClient, session: Session) -> None:
+    service = make_user(session, role=Role.SERVICE)
+    other = make_user(session, role=Role.SERVICE)
+    token, plain = tokens.create_token(session, actor=SYSTEM, user=service, scope="ingest")
+    detail = f"/admin/users/{service.id}"
+    page = admin_client.get(detail).get_data(as_text=True)
+    assert token.id in page
+    assert plain not in page
+    wrong_owner = post_form(admin_client, f"/admin/users/{other.id}/tokens/{token.id}/revoke", {}, token_from=detail)
+    assert wrong_owner.status_code == 404
+    assert post_form(admin_client, f"{detail}/tokens/{token.id}/revoke", {}, token_from=detail).status_code == 302
+    assert tokens.authenticate_token(session, plain) is None
+    assert "revoked" in admin_client.get(detail).get_data(as_text=True)
