@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from jobs import ingest
 from recordings_service.runtime import Runtime
 
 
@@ -15,4 +16,7 @@ class JobSpec:
     run: Callable[[Runtime], None]
 
 
-JOBS: list[JobSpec] = []
+JOBS: list[JobSpec] = [
+    JobSpec("import_inbox", 30, ingest.import_inbox),
+    JobSpec("reconcile_storage", 3600, ingest.reconcile),
+]

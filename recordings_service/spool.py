@@ -82,3 +82,13 @@ class Spool:
         """Close and delete the file; safe to call twice."""
         self._file.close()
         self.path.unlink(missing_ok=True)
+
+
+def purge_stale_spools(settings: Settings, *, older_than_s: float, now: float) -> int:
+    """Delete spooled files a killed worker left behind; live uploads are younger than `older_than_s`."""
+    removed = 0
+    for path in spool_dir(settings).iterdir():
+        if path.is_file() and now - path.stat().st_mtime > older_than_s:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -5,18 +5,24 @@ from __future__ import annotations
 import json
 import secrets
 import struct
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, tokens
 from recordings_service.audit import SYSTEM, Actor
 from recordings_service.config import Settings
+from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.encryption import Envelope
 from recordings_service.ingest import IngestResult, ingest_recording, parse_metadata
-from recordings_service.storage import ObjectStore
+from recordings_service.models import ApiToken, Customer, Recording, TranscriptionJob, User
+from recordings_service.runtime import Runtime
+from recordings_service.storage import ObjectStore, S3ObjectStore
 
 DATA = Path(__file__).parent / "data"
 STEREO = DATA / "call_en_stereo.wav"
@@ -80,3 +86,27 @@ def wav_header(*, channels: int, rate: int, data_bytes: int, bits: int = 16) -> 
         + b"data"
         + struct.pack("<I", data_bytes)
     )
+
+
+LIVE_SOURCE = "pbx-live"  # recordings committed for real by `committed_runtime` tests carry this source prefix
+
+
+@pytest.fixture
+def committed_runtime(settings: Settings, store: S3ObjectStore, envelope: Envelope) -> Iterator[Runtime]:
+    """A runtime whose sessions really commit (no per-test rollback); its recordings are removed after."""
+    engine = make_engine(settings.database_url)
+    runtime = Runtime(
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
+    )
+    yield runtime
+    with runtime.sessions() as session:
+        for recording in session.scalars(select(Recording).where(Recording.source.startswith(LIVE_SOURCE))):
+            store.delete(recording.storage_key)
+            session.execute(delete(TranscriptionJob).where(TranscriptionJob.recording_id == recording.id))
+            session.delete(recording)
+        session.execute(delete(Customer).where(Customer.customer_ref.startswith("cust-live")))
+        service_users = select(User.id).where(User.username.startswith("service-"))
+        session.execute(delete(ApiToken).where(ApiToken.user_id.in_(service_users)))
+        session.execute(delete(User).where(User.username.startswith("service-")))
+        session.commit()
+    engine.dispose()

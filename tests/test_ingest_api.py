@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,17 +14,21 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.config import Settings
-from recordings_service.db import make_engine, make_sessionmaker
-from recordings_service.encryption import Envelope
-from recordings_service.models import ApiToken, Customer, Recording, TranscriptionJob, User
+from recordings_service.models import Customer, Recording
 from recordings_service.recordings import original_sha256
 from recordings_service.runtime import Runtime
 from recordings_service.storage import S3ObjectStore
-from tests.recording_factories import MONO, STEREO, call_metadata, make_token
+from tests.recording_factories import (
+    MONO,
+    STEREO,
+    call_metadata,
+    committed_runtime,  # noqa: F401  (a fixture)
+    make_token,
+)
 from web import create_app
 
 
@@ -181,36 +184,16 @@ def test_openapi_documents_the_recordings_api(client: FlaskClient) -> None:
 # ---------------------------------------------------------------- concurrency, committed for real
 
 
-@pytest.fixture
-def committed_runtime(settings: Settings, store: S3ObjectStore, envelope: Envelope) -> Iterator[Runtime]:
-    """A runtime whose sessions really commit (no per-test rollback), cleaned up afterwards."""
-    engine = make_engine(settings.database_url)
-    runtime = Runtime(
-        settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
-    )
-    yield runtime
-    with runtime.sessions() as session:
-        for recording in session.scalars(select(Recording).where(Recording.source == "pbx-concurrent")):
-            store.delete(recording.storage_key)
-            session.execute(delete(TranscriptionJob).where(TranscriptionJob.recording_id == recording.id))
-            session.delete(recording)
-        session.execute(delete(Customer).where(Customer.customer_ref.like("cust-concurrent%")))
-        session.execute(
-            delete(ApiToken).where(ApiToken.user_id.in_(select(User.id).where(User.username.like("service-%"))))
-        )
-        session.execute(delete(User).where(User.username.like("service-%")))
-        session.commit()
-    engine.dispose()
-
-
 def test_ten_concurrent_identical_posts_make_one_row_and_one_object(
-    committed_runtime: Runtime, settings: Settings, store: S3ObjectStore
+    committed_runtime: Runtime,  # noqa: F811  (the fixture imported above)
+    settings: Settings,
+    store: S3ObjectStore,
 ) -> None:
     with committed_runtime.sessions() as session:
         token = make_token(session)
     app = create_app(settings, runtime=committed_runtime)
     before = {info.key for info in store.list("originals/")}
-    metadata = call_metadata(source="pbx-concurrent", customer_ref="cust-concurrent-1")
+    metadata = call_metadata(source="pbx-live-concurrent", customer_ref="cust-live-1")
     start = threading.Barrier(10)
     results: list[tuple[int, str]] = []
 
@@ -229,12 +212,10 @@ def test_ten_concurrent_identical_posts_make_one_row_and_one_object(
     assert statuses == [200] * 9 + [201], results
     assert len({recording_id for _, recording_id in results}) == 1
     with committed_runtime.sessions() as session:
-        rows = session.scalars(select(Recording).where(Recording.source == "pbx-concurrent")).all()
+        rows = session.scalars(select(Recording).where(Recording.source == "pbx-live-concurrent")).all()
         assert len(rows) == 1
         assert (
-            session.scalar(
-                select(func.count()).select_from(Customer).where(Customer.customer_ref == "cust-concurrent-1")
-            )
+            session.scalar(select(func.count()).select_from(Customer).where(Customer.customer_ref == "cust-live-1"))
             == 1
         )
     assert {info.key for info in store.list("originals/")} - before == {rows[0].storage_key}
