@@ -22,13 +22,6 @@ def readiness(runtime: Runtime) -> tuple[bool, dict[str, str]]:
         parts["store"] = "ok"
     except Exception as exc:  # noqa: BLE001
         parts["store"] = f"error: {type(exc).__name__}"
-    if parts["db"] == "ok":
-        current = schema.current_revisions(runtime.engine)
-        heads = schema.head_revisions(runtime.engine)
-        parts["migrations"] = (
-            "head" if current == heads else "pending" if current <= heads or not current else "unknown"
-        )
-    else:
-        parts["migrations"] = "unknown"
+    parts["migrations"] = schema.migration_state(runtime.engine) if parts["db"] == "ok" else "unknown"
     ready = parts["db"] == "ok" and parts["store"] == "ok" and parts["migrations"] == "head"
     return ready, parts

@@ -42,6 +42,17 @@ def current_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
+def migration_state(engine: Engine) -> str:
+    """`head` when fully migrated, `pending` when migrations remain, `unknown` for revisions this code lacks."""
+    current = current_revisions(engine)
+    heads = head_revisions(engine)
+    if current == heads:
+        return "head"
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    known = {revision.revision for revision in scripts.walk_revisions()}
+    return "pending" if current <= known else "unknown"
+
+
 def pending_model_changes(engine: Engine) -> list[Any]:
     """What autogenerate would add to a new migration; empty when models and migrations agree."""
     with engine.connect() as connection:

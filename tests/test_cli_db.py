@@ -8,7 +8,6 @@ from click.testing import CliRunner
 
 from recordings_service import schema
 from recordings_service.db import make_engine
-from recordings_service.encryption import generate_master_key
 from web.cli import main
 
 
@@ -17,7 +16,6 @@ def test_db_upgrade_migrates_a_fresh_database(tmp_path: Path) -> None:
     env = {
         "CALLVAULT_DATA_DIR": str(tmp_path),
         "CALLVAULT_DATABASE_URL": url,
-        "CALLVAULT_MASTER_KEY": generate_master_key(),
     }
     result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
     assert result.exit_code == 0, result.output

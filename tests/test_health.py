@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import sessionmaker
 
+from recordings_service import schema
 from recordings_service.config import Settings
 from recordings_service.db import make_engine
 from recordings_service.encryption import Envelope
@@ -37,8 +39,13 @@ def test_readyz_is_503_naming_the_store_when_it_does_not_answer(runtime: Runtime
     assert body["db"] == "ok"
 
 
-def test_readyz_is_503_when_migrations_are_pending(runtime: Runtime, settings: Settings, tmp_path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+@pytest.mark.parametrize("applied", [None, "0001_foundation"])
+def test_readyz_is_503_when_migrations_are_pending(
+    runtime: Runtime, settings: Settings, tmp_path, applied: str | None
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'behind.db'}")
+    if applied:
+        schema.upgrade(engine, applied)
     unmigrated = Runtime(
         settings=settings,
         engine=engine,

@@ -18,6 +18,7 @@ import click
 from recordings_service import accounts, audit, schema, tokens
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
+from recordings_service.db import make_engine
 from recordings_service.embedded import EmbeddedS3, die_with_parent, ensure_secrets
 from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
@@ -63,10 +64,12 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations."""
-    runtime = load_runtime()
-    schema.upgrade(runtime.engine)
-    click.echo(f"database at {', '.join(sorted(schema.current_revisions(runtime.engine)))}")
+    """Apply pending migrations (needs only the database settings, not the keys)."""
+    settings = Settings.from_env()
+    configure_logging(settings)
+    engine = make_engine(settings.database_url)
+    schema.upgrade(engine)
+    click.echo(f"database at {', '.join(sorted(schema.current_revisions(engine)))}")
 
 
 @main.group()
