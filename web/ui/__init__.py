@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template
 
 from recordings_service.health import readiness
-from web.access import public
+from recordings_service.permissions import Permission
+from web.access import current_principal, public
 from web.database import runtime
 
 bp = Blueprint("ui", __name__)
+
+
+@bp.app_context_processor
+def navigation() -> dict[str, Any]:
+    """`can('audit.read')` in templates: show only the links the signed-in principal may follow."""
+
+    def can(permission: str) -> bool:
+        principal = current_principal()
+        return principal is not None and principal.can(Permission(permission))
+
+    return {"can": can}
 
 
 @bp.get("/")
