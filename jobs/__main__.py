@@ -8,17 +8,32 @@ from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from jobs.schedule import JOBS
+from jobs.schedule import JOBS, JobSpec
 from recordings_service.config import Settings
+from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
 from recordings_service.runtime import Runtime
 
 log = logging.getLogger("jobs")
 
 
+def ready_jobs(runtime: Runtime, jobs: list[JobSpec]) -> list[JobSpec]:
+    """The jobs whose start-up check passes; the others are reported and left out, the rest still run."""
+    ready = []
+    for job in jobs:
+        if job.check is not None:
+            try:
+                job.check(runtime)
+            except DomainError as exc:
+                log.error("job disabled: %s", exc.message, extra={"job": job.id})
+                continue
+        ready.append(job)
+    return ready
+
+
 def build_scheduler(runtime: Runtime) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
-    for job in JOBS:
+    for job in ready_jobs(runtime, JOBS):
         scheduler.add_job(
             job.run,
             "interval",

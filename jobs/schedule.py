@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobs import ingest
+from jobs import ingest, transcription
 from recordings_service.runtime import Runtime
 
 
@@ -14,9 +14,12 @@ class JobSpec:
     id: str
     seconds: int
     run: Callable[[Runtime], None]
+    # Run once when the jobs process starts; if it raises, the job is not scheduled and the reason is logged.
+    check: Callable[[Runtime], None] | None = None
 
 
 JOBS: list[JobSpec] = [
     JobSpec("import_inbox", 30, ingest.import_inbox),
     JobSpec("reconcile_storage", 3600, ingest.reconcile),
+    JobSpec("transcribe", 5, transcription.transcribe_pending, check=transcription.check_model),
 ]

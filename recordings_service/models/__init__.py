@@ -3,6 +3,15 @@
 from recordings_service.models.account import ApiToken, User
 from recordings_service.models.audit import AuditChainHead, AuditEvent
 from recordings_service.models.recording import Customer, Recording
-from recordings_service.models.transcription import TranscriptionJob
+from recordings_service.models.transcription import Transcript, TranscriptionJob
 
-__all__ = ["ApiToken", "AuditChainHead", "AuditEvent", "Customer", "Recording", "TranscriptionJob", "User"]
+__all__ = [
+    "ApiToken",
+    "AuditChainHead",
+    "AuditEvent",
+    "Customer",
+    "Recording",
+    "Transcript",
+    "TranscriptionJob",
+    "User",
+]

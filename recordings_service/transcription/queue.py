@@ -1,13 +1,46 @@
-"""The transcription work queue: enqueue, and (later) claim with leases."""
+"""The transcription work queue: enqueue, claim with a lease, renew it, finish or retry with backoff.
+
+A claim is one conditional UPDATE: on PostgreSQL its inner SELECT takes the row `FOR UPDATE SKIP
+LOCKED`, so concurrent workers pass over each other's rows; SQLite has one writer at a time, which
+makes the same statement atomic there. A worker that dies stops renewing; once its lease expires the
+job is claimed again. Finishing is conditional on still holding the lease, so a worker that lost its
+lease cannot store a second transcript.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.models import Recording, TranscriptionJob
+from recordings_service.errors import Conflict, NotFound
+from recordings_service.models import Recording, Transcript, TranscriptionJob
+from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.transcription import JobState
+from recordings_service.recordings import get_recording
+from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
+
+MAX_ATTEMPTS = 5
+RETRY_BASE_S = 30.0
+MAX_ERROR_CHARS = 2000
+
+
+class LeaseLost(Conflict):
+    """Another worker holds the job now (this one's lease expired); its work must be dropped."""
+
+    code = "lease_lost"
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    job_id: str
+    recording_id: str
+    attempt: int
+    owner: str
 
 
 def enqueue_transcription(session: Session, recording: Recording) -> TranscriptionJob:
@@ -26,3 +59,152 @@ def enqueue_transcription(session: Session, recording: Recording) -> Transcripti
     job.next_attempt_at = utcnow()
     session.flush()
     return job
+
+
+def requeue_transcription(session: Session, *, actor: Actor, recording_id: str) -> TranscriptionJob:
+    """Queue a recording again (after a failure, or for a better model); refused while it is being worked."""
+    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    if recording.status in {RecordingStatus.DELETED, RecordingStatus.MISSING_OBJECT}:
+        raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
+    job = session.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording_id))
+    if job is not None and job.state == JobState.RUNNING and _lease_live(job, utcnow()):
+        raise Conflict("the recording is being transcribed now")
+    job = enqueue_transcription(session, recording)
+    recording.status = RecordingStatus.STORED
+    record_event(session, actor=actor, action="transcription.requeued", object_type="recording", object_id=recording.id)
+    return job
+
+
+def claim_next(session: Session, *, owner: str, lease_s: float, now: datetime | None = None) -> ClaimedJob | None:
+    """Take the next due job (queued, or running under an expired lease) and lease it to `owner`."""
+    now = now or utcnow()
+    _fail_abandoned(session, now=now)
+    due = (
+        select(TranscriptionJob.id)
+        .where(
+            or_(
+                and_(TranscriptionJob.state == JobState.QUEUED, TranscriptionJob.next_attempt_at <= now),
+                and_(TranscriptionJob.state == JobState.RUNNING, TranscriptionJob.lease_expires_at < now),
+            )
+        )
+        .order_by(TranscriptionJob.next_attempt_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        update(TranscriptionJob)
+        .where(TranscriptionJob.id == due)
+        .values(
+            state=JobState.RUNNING,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            attempts=TranscriptionJob.attempts + 1,
+            progress_s=0.0,
+            updated_at=now,
+        )
+        .returning(TranscriptionJob.id, TranscriptionJob.recording_id, TranscriptionJob.attempts)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is None:
+        return None
+    session.execute(
+        update(Recording).where(Recording.id == row.recording_id).values(status=RecordingStatus.TRANSCRIBING)
+    )
+    session.flush()
+    return ClaimedJob(job_id=row.id, recording_id=row.recording_id, attempt=row.attempts, owner=owner)
+
+
+def renew_lease(session: Session, *, job: ClaimedJob, lease_s: float, progress_s: float) -> None:
+    """Extend the lease and record progress; `LeaseLost` when another worker has taken the job."""
+    now = utcnow()
+    renewed = session.execute(
+        update(TranscriptionJob)
+        .where(_held_by(job))
+        .values(lease_expires_at=now + timedelta(seconds=lease_s), progress_s=progress_s, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not renewed:
+        raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
+
+
+def finish_job(session: Session, *, job: ClaimedJob, draft: TranscriptDraft) -> Transcript:
+    """Store the transcript and mark the job done, only if this worker still holds the lease."""
+    now = utcnow()
+    done = session.execute(
+        update(TranscriptionJob)
+        .where(_held_by(job))
+        .values(state=JobState.DONE, lease_owner=None, lease_expires_at=None, last_error=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not done:
+        raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
+    transcript = save_transcript(session, recording_id=job.recording_id, draft=draft)
+    session.execute(
+        update(Recording).where(Recording.id == job.recording_id).values(status=RecordingStatus.TRANSCRIBED)
+    )
+    session.flush()
+    return transcript
+
+
+def fail_job(session: Session, *, job: ClaimedJob, error: str, retry_base_s: float = RETRY_BASE_S) -> JobState:
+    """Record a failed attempt: retry later with exponential backoff, or give up after MAX_ATTEMPTS."""
+    now = utcnow()
+    final = job.attempt >= MAX_ATTEMPTS
+    state = JobState.FAILED if final else JobState.QUEUED
+    updated = session.execute(
+        update(TranscriptionJob)
+        .where(_held_by(job))
+        .values(
+            state=state,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=error[:MAX_ERROR_CHARS],
+            next_attempt_at=now + timedelta(seconds=retry_base_s * 2 ** (job.attempt - 1)),
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not updated:
+        raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
+    if final:
+        session.execute(update(Recording).where(Recording.id == job.recording_id).values(status=RecordingStatus.FAILED))
+    session.flush()
+    return state
+
+
+def _fail_abandoned(session: Session, *, now: datetime) -> None:
+    """Jobs whose workers died on every attempt (a file that kills the process) fail instead of looping."""
+    abandoned = and_(
+        TranscriptionJob.state == JobState.RUNNING,
+        TranscriptionJob.lease_expires_at < now,
+        TranscriptionJob.attempts >= MAX_ATTEMPTS,
+    )
+    recording_ids = session.scalars(
+        update(TranscriptionJob)
+        .where(abandoned)
+        .values(
+            state=JobState.FAILED,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=f"the worker stopped (crash or kill) during each of {MAX_ATTEMPTS} attempts",
+            updated_at=now,
+        )
+        .returning(TranscriptionJob.recording_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if recording_ids:
+        session.execute(update(Recording).where(Recording.id.in_(recording_ids)).values(status=RecordingStatus.FAILED))
+
+
+def _held_by(job: ClaimedJob) -> ColumnElement[bool]:
+    return and_(
+        TranscriptionJob.id == job.job_id,
+        TranscriptionJob.state == JobState.RUNNING,
+        TranscriptionJob.lease_owner == job.owner,
+        TranscriptionJob.attempts == job.attempt,
+    )
+
+
+def _lease_live(job: TranscriptionJob, now: datetime) -> bool:
+    return job.lease_expires_at is not None and job.lease_expires_at >= now

@@ -1,0 +1,111 @@
+"""The transcription job: claim a call, transcribe it outside any transaction, store it; repeat.
+
+The model loads once per jobs process, at start (`check_model`), so a missing or corrupt model is
+reported then, not in the middle of a job. Each step commits on its own: the claim (so other
+workers see the lease), each lease renewal, and the transcript together with the job's completion.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+
+from recordings_service.config import Settings
+from recordings_service.errors import DomainError
+from recordings_service.runtime import Runtime
+from recordings_service.transcription.engines import Engine, load_engine
+from recordings_service.transcription.pipeline import RecordingAudio, transcribe_audio
+from recordings_service.transcription.queue import ClaimedJob, LeaseLost, claim_next, fail_job, finish_job, renew_lease
+
+log = logging.getLogger("jobs.transcription")
+# How long one run keeps claiming before it hands back to the scheduler (which fires again at once).
+BUDGET_S = 300.0
+
+
+@functools.cache
+def engine_for(settings: Settings) -> Engine:
+    return load_engine(settings)
+
+
+def check_model(runtime: Runtime) -> None:
+    """Load the configured model now; raises `ModelUnavailable` with what to fix."""
+    engine_for(runtime.settings)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def transcribe_pending(runtime: Runtime, *, budget_s: float = BUDGET_S) -> None:
+    """Transcribe queued calls one at a time until the queue is empty or the time budget is spent."""
+    engine = engine_for(runtime.settings)
+    owner = worker_name()
+    deadline = time.monotonic() + budget_s
+    counts = {"transcribed": 0, "retrying": 0, "failed": 0, "lease_lost": 0}
+    while time.monotonic() < deadline:
+        with runtime.sessions() as session:
+            job = claim_next(session, owner=owner, lease_s=runtime.settings.transcribe_lease_s)
+            session.commit()
+        if job is None:
+            break
+        outcome = _run_one(runtime, engine, job)
+        counts[outcome] += 1
+    if any(counts.values()):
+        log.info("transcription run", extra=counts)
+
+
+def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
+    started = time.monotonic()
+    try:
+        with runtime.sessions() as session:
+            audio = RecordingAudio.load(session, job.recording_id)
+        draft = transcribe_audio(
+            runtime.store,
+            envelope=runtime.envelope,
+            engine=engine,
+            audio=audio,
+            configured_language=runtime.settings.transcribe_language,
+            on_progress=_lease_keeper(runtime, job),
+        )
+        with runtime.sessions() as session:
+            finish_job(session, job=job, draft=draft)
+            session.commit()
+    except LeaseLost:
+        log.warning("lease lost; another worker has the job", extra={"job": job.job_id})
+        return "lease_lost"
+    except Exception as exc:
+        reason = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        log.warning("transcription attempt failed", extra={"job": job.job_id, "attempt": job.attempt}, exc_info=True)
+        with runtime.sessions() as session:
+            try:
+                state = fail_job(session, job=job, error=reason)
+                session.commit()
+            except LeaseLost:
+                return "lease_lost"
+        return "failed" if state == "failed" else "retrying"
+    log.info(
+        "call transcribed",
+        extra={"job": job.job_id, "recording": job.recording_id, "wall_s": round(time.monotonic() - started, 2)},
+    )
+    return "transcribed"
+
+
+def _lease_keeper(runtime: Runtime, job: ClaimedJob) -> Callable[[float], None]:
+    """A progress callback that records progress and renews the lease, at most every third of a lease."""
+    lease_s = runtime.settings.transcribe_lease_s
+    last = time.monotonic()
+
+    def on_progress(progress_s: float) -> None:
+        nonlocal last
+        if time.monotonic() - last < lease_s / 3:
+            return
+        with runtime.sessions() as session:
+            renew_lease(session, job=job, lease_s=lease_s, progress_s=progress_s)
+            session.commit()
+        last = time.monotonic()
+
+    return on_progress

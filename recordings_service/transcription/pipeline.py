@@ -1,0 +1,285 @@
+"""One recording through transcription: decrypt, decode each channel, run the engine, flag doubt, merge.
+
+Memory stays flat however long the call: each channel is decoded on its own, streamed, and handed
+to the engine in windows of a few minutes cut at a quiet moment (faster-whisper builds the
+spectrogram of whatever it is given in one piece, about 1 GB per hour of audio).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.encryption import Envelope
+from recordings_service.errors import DomainError, NotFound
+from recordings_service.models import Recording, Transcript
+from recordings_service.storage import ObjectStore
+from recordings_service.transcription.engines import SAMPLE_RATE, Audio, Engine, EngineSegment
+
+WINDOW_S = 300.0
+# Where in the last part of a window to look for the quietest moment to cut.
+CUT_SEARCH_S = 20.0
+CUT_FRAME_S = 0.2
+# Whisper's own thresholds: above this compression the text is usually a repetition loop.
+MAX_COMPRESSION_RATIO = 2.4
+SILENCE_RMS = 10 ** (-55 / 20)  # -55 dBFS: no speech energy under the segment at all
+REPEATED_NGRAM = 3
+REPEATED_NGRAM_COUNT = 3
+
+Progress = Callable[[float], None]
+
+
+class UndecodableAudio(DomainError):
+    code = "undecodable_audio"
+
+
+@dataclass(frozen=True)
+class RecordingAudio:
+    """What the pipeline needs of a recording, read in a short transaction before the long work."""
+
+    recording_id: str
+    storage_key: str
+    wrapped_data_key: bytes
+    channels: int
+    agent_channel: str | None
+    language: str
+    duration_s: float
+
+    @classmethod
+    def load(cls, session: Session, recording_id: str) -> RecordingAudio:
+        recording = session.get(Recording, recording_id)
+        if recording is None:
+            raise NotFound(f"recording {recording_id} not found")
+        return cls(
+            recording_id=recording.id,
+            storage_key=recording.storage_key,
+            wrapped_data_key=recording.wrapped_data_key,
+            channels=recording.channels,
+            agent_channel=recording.agent_channel,
+            language=recording.language,
+            duration_s=recording.duration_s,
+        )
+
+    def speakers(self) -> list[tuple[str, int | None]]:
+        """(speaker, channel index) to transcribe; None downmixes all channels into one."""
+        if self.channels != 2:
+            return [("unknown", None)]
+        agent = {"left": 0, "0": 0, "right": 1, "1": 1}.get((self.agent_channel or "").lower())
+        if agent is None:
+            return [("unknown", 0), ("unknown", 1)]
+        return [("agent", agent), ("customer", 1 - agent)]
+
+
+@dataclass(frozen=True)
+class TranscriptDraft:
+    engine: str
+    model: str
+    language: str
+    detected_language: str | None
+    segments: list[dict[str, Any]]
+    processing_s: float
+
+
+def forced_language(recording_language: str, configured: str) -> str | None:
+    """The recording's own language wins; then the configured one; None means detect."""
+    for candidate in (recording_language, configured):
+        if candidate and candidate.lower() != "auto":
+            return candidate.lower()
+    return None
+
+
+def transcribe_audio(
+    store: ObjectStore,
+    *,
+    envelope: Envelope,
+    engine: Engine,
+    audio: RecordingAudio,
+    configured_language: str = "auto",
+    on_progress: Progress | None = None,
+) -> TranscriptDraft:
+    """Transcribe one recording's original; touches no database, so no transaction is held meanwhile."""
+    started = time.monotonic()
+    language = forced_language(audio.language, configured_language)
+    detected: str | None = None
+    segments: list[dict[str, Any]] = []
+    speakers = audio.speakers()
+    with tempfile.TemporaryDirectory(prefix="callvault-transcribe-") as scratch:
+        plaintext = Path(scratch) / "original"
+        _decrypt_to(store, envelope=envelope, audio=audio, path=plaintext)
+        for index, (speaker, channel) in enumerate(speakers):
+            for offset, window in _windows(_decoded_channel(plaintext, channel=channel)):
+                result = engine.transcribe(window, language=language)
+                for segment in result.segments:
+                    segments.append(_segment_record(segment, speaker=speaker, offset=offset, audio=window))
+                    if on_progress is not None:
+                        done = index * audio.duration_s + offset + segment.end
+                        on_progress(min(done / len(speakers), audio.duration_s))
+                if language is None and segments:
+                    # Detect once, on the first window with speech, then hold it for the whole call.
+                    language = detected = result.language
+    segments.sort(key=lambda item: (item["start"], item["end"]))
+    return TranscriptDraft(
+        engine=engine.name,
+        model=engine.model,
+        language=language or "",
+        detected_language=detected,
+        segments=segments,
+        processing_s=round(time.monotonic() - started, 3),
+    )
+
+
+def save_transcript(session: Session, *, recording_id: str, draft: TranscriptDraft) -> Transcript:
+    """Store the draft as the recording's transcript, replacing an earlier one (a re-transcription)."""
+    transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording_id))
+    if transcript is None:
+        transcript = Transcript(recording_id=recording_id)
+        session.add(transcript)
+    transcript.engine = draft.engine
+    transcript.model = draft.model
+    transcript.language = draft.language
+    transcript.detected_language = draft.detected_language
+    transcript.segments = draft.segments
+    transcript.redacted_segments = None
+    transcript.processing_s = draft.processing_s
+    transcript.verified_by = None
+    transcript.verified_at = None
+    session.flush()
+    return transcript
+
+
+def _decrypt_to(store: ObjectStore, *, envelope: Envelope, audio: RecordingAudio, path: Path) -> None:
+    # The file lives in a private (0700) temporary directory that is removed when the work ends.
+    ciphertext = store.get(audio.storage_key)
+    try:
+        with (
+            envelope.decrypting_stream(ciphertext, wrapped=audio.wrapped_data_key, object_id=audio.recording_id) as src,
+            path.open("wb") as out,
+        ):
+            shutil.copyfileobj(src, out)  # type: ignore[misc]
+    finally:
+        ciphertext.close()
+
+
+def _decoded_channel(path: Path, *, channel: int | None) -> Iterator[Audio]:
+    """One channel (or a downmix) of the file as 16 kHz mono float32 blocks, streamed."""
+    import av
+    from av.audio.resampler import AudioResampler
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise UndecodableAudio("the file has no audio stream")
+            stream = container.streams.audio[0]
+            to_16k = AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            to_planar = AudioResampler(format="fltp", layout=stream.layout.name, rate=stream.rate)
+            for frame in container.decode(stream):
+                if channel is None:
+                    yield from _samples(to_16k.resample(frame))
+                    continue
+                for planar in to_planar.resample(frame):
+                    picked: Audio = np.ascontiguousarray(planar.to_ndarray()[channel : channel + 1], dtype=np.float32)
+                    single = av.AudioFrame.from_ndarray(picked, format="fltp", layout="mono")
+                    single.sample_rate = planar.sample_rate
+                    yield from _samples(to_16k.resample(single))
+            yield from _samples(to_16k.resample(None))
+    except av.FFmpegError as exc:
+        raise UndecodableAudio(f"the audio could not be decoded ({type(exc).__name__})") from None
+
+
+def _samples(frames: list[Any]) -> Iterator[Audio]:
+    for frame in frames:
+        block: Audio = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+        yield block
+
+
+def _windows(blocks: Iterator[Audio]) -> Iterator[tuple[float, Audio]]:
+    """Regroup decoded blocks into windows of about WINDOW_S, each cut at the quietest nearby moment."""
+    window_len = int(WINDOW_S * SAMPLE_RATE)
+    pending: list[Audio] = []
+    pending_len = 0
+    offset = 0
+    for block in blocks:
+        pending.append(block)
+        pending_len += len(block)
+        if pending_len < window_len:
+            continue
+        joined = np.concatenate(pending)
+        cut = _quiet_cut(joined[:window_len])
+        yield offset / SAMPLE_RATE, joined[:cut]
+        offset += cut
+        pending, pending_len = [joined[cut:].copy()], len(joined) - cut
+    if pending_len:
+        yield offset / SAMPLE_RATE, np.concatenate(pending)
+
+
+def _quiet_cut(window: Audio) -> int:
+    frame = int(CUT_FRAME_S * SAMPLE_RATE)
+    search = window[-int(CUT_SEARCH_S * SAMPLE_RATE) :]
+    usable = len(search) // frame * frame
+    if usable == 0:
+        return len(window)
+    energy = np.square(search[:usable]).reshape(-1, frame).mean(axis=1)
+    quietest = int(np.argmin(energy))
+    return len(window) - len(search) + quietest * frame + frame // 2
+
+
+def _segment_record(segment: EngineSegment, *, speaker: str, offset: float, audio: Audio) -> dict[str, Any]:
+    reasons = suspect_reasons(segment, audio=audio)
+    return {
+        "speaker": speaker,
+        "start": round(offset + segment.start, 3),
+        "end": round(offset + segment.end, 3),
+        "text": segment.text,
+        "words": [
+            {
+                "start": round(offset + word.start, 3),
+                "end": round(offset + word.end, 3),
+                "text": word.text,
+                "probability": round(word.probability, 4),
+            }
+            for word in segment.words
+        ],
+        "avg_logprob": round(segment.avg_logprob, 4),
+        "no_speech_prob": round(segment.no_speech_prob, 4),
+        "compression_ratio": round(segment.compression_ratio, 4),
+        "suspect": bool(reasons),
+        "suspect_reasons": reasons,
+    }
+
+
+def suspect_reasons(segment: EngineSegment, *, audio: Audio) -> list[str]:
+    """Why a segment may be a hallucination rather than what was said (empty when it looks sound)."""
+    reasons = []
+    if segment.compression_ratio > MAX_COMPRESSION_RATIO:
+        reasons.append("compression_ratio")
+    if has_repeated_ngrams(segment.text):
+        reasons.append("repetition")
+    first, last = int(segment.start * SAMPLE_RATE), int(segment.end * SAMPLE_RATE)
+    under = audio[max(first, 0) : max(last, first + 1)]
+    if segment.text and (under.size == 0 or float(np.sqrt(np.mean(np.square(under)))) < SILENCE_RMS):
+        reasons.append("text_over_silence")
+    return reasons
+
+
+def has_repeated_ngrams(text: str) -> bool:
+    """A word four times running, or any three-word sequence three times: Whisper's loop signature."""
+    words = re.findall(r"\w+", text.lower())
+    run = 1
+    for previous, current in itertools.pairwise(words):
+        run = run + 1 if current == previous else 1
+        if run >= 4:
+            return True
+    grams = Counter(tuple(words[i : i + REPEATED_NGRAM]) for i in range(len(words) - REPEATED_NGRAM + 1))
+    return any(count >= REPEATED_NGRAM_COUNT for count in grams.values())
