@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from recordings_service.config import Settings
 from recordings_service.db import new_id
 from recordings_service.encryption import Envelope, WrappedKey
-from recordings_service.models import Recording
+from recordings_service.models import Recording, Transcript, TranscriptionJob
 from recordings_service.storage import ObjectStore
 from recordings_service.transcription.engines import SAMPLE_RATE, Audio, EngineResult, EngineSegment, Word
 
@@ -27,6 +29,7 @@ DATA = Path(__file__).parent / "data"
 EN_STEREO = DATA / "call_en_stereo.wav"
 FI_STEREO = DATA / "call_fi_stereo.wav"
 MONO = DATA / "call_mono.wav"
+SOURCE = "transcription-test"
 FAKE_ENGINE = "tests.factories_transcription:FakeEngine"
 FAKE_DELAY_ENV = "CALLVAULT_TEST_FAKE_ENGINE_DELAY_S"
 
@@ -48,7 +51,7 @@ def make_recording(
     key, wrapped = store_original(store, envelope, raw=raw, recording_id=recording_id)
     values: dict[str, Any] = {
         "id": recording_id,
-        "source": "transcription-test",
+        "source": SOURCE,
         "external_call_id": "call-" + secrets.token_hex(6),
         "started_at": datetime.now(UTC),
         "duration_s": 30.0,
@@ -152,3 +155,19 @@ class FakeEngine:
 
 def silence(seconds: float) -> Audio:
     return np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
+
+
+@pytest.fixture
+def leftovers_removed(engine: Engine) -> Iterator[None]:
+    """Remove rows these tests made that escaped the per-test rollback.
+
+    On SQLite, pysqlite opens no transaction before a SAVEPOINT, so releasing the first savepoint
+    (what a job's commit does inside a test) commits for real; without this, queued jobs from one
+    test would be claimed in the next.
+    """
+    yield
+    mine = select(Recording.id).where(Recording.source == SOURCE)
+    with engine.begin() as connection:
+        connection.execute(delete(Transcript).where(Transcript.recording_id.in_(mine)))
+        connection.execute(delete(TranscriptionJob).where(TranscriptionJob.recording_id.in_(mine)))
+        connection.execute(delete(Recording).where(Recording.source == SOURCE))

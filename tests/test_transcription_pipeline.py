@@ -37,6 +37,7 @@ from tests.factories_transcription import (
     EN_STEREO,
     FI_STEREO,
     MONO,
+    leftovers_removed,  # noqa: F401  (a fixture)
     make_recording,
     script_lines,
     silence,
@@ -132,6 +133,7 @@ def test_finnish_call_comes_out_as_finnish_text_from_both_speakers(finnish: Tran
     assert any(marker in text for marker in ("ä", "ö", "sopimus", "kiitos"))
 
 
+@pytest.mark.usefixtures("leftovers_removed")
 def test_mono_call_through_the_job_stores_an_unknown_speaker_transcript(
     runtime: Runtime, session: Session, real_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
