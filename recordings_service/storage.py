@@ -118,7 +118,7 @@ class S3ObjectStore:
                 self.bucket,
                 key,
                 ExtraArgs={"ChecksumAlgorithm": "SHA256"},
-                Config=TransferConfig(multipart_chunksize=16 * CHUNK, max_concurrency=4),
+                Config=_multipart_config(),
             )
         return StoredObject(key=key, size=size, sha256=digest.hexdigest())
 
@@ -177,6 +177,14 @@ class S3ObjectStore:
             self._client.head_bucket(Bucket=self.bucket)
         except Exception as exc:  # noqa: BLE001 — any failure means the store is not ready
             raise Unavailable(f"object store: {type(exc).__name__}") from None
+
+
+def _multipart_config() -> TransferConfig:
+    config = TransferConfig(multipart_chunksize=16 * CHUNK, max_concurrency=4)
+    # s3transfer reads each part of a file object into memory and queues ten by default (160 MiB);
+    # capping the queue at the concurrency keeps a web worker's upload buffers at 64 MiB.
+    config.max_in_memory_upload_chunks = 4
+    return config
 
 
 def _error_code(exc: ClientError) -> str:

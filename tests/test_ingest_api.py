@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,15 @@ from recordings_service.models import Customer, Recording
 from recordings_service.recordings import original_sha256
 from recordings_service.runtime import Runtime
 from recordings_service.storage import S3ObjectStore
+from tests.live_server import MultipartBody, live_server, post_recording
 from tests.recording_factories import (
+    LIVE_SOURCE,
     MONO,
     STEREO,
     call_metadata,
     committed_runtime,  # noqa: F401  (a fixture)
     make_token,
+    wav_header,
 )
 from web import create_app
 
@@ -220,3 +224,51 @@ def test_ten_concurrent_identical_posts_make_one_row_and_one_object(
         )
     assert {info.key for info in store.list("originals/")} - before == {rows[0].storage_key}
     assert original_sha256(store, committed_runtime.envelope, rows[0]) == rows[0].sha256
+
+
+def peak_rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc status")
+
+
+@pytest.mark.slow
+def test_a_1_gib_upload_keeps_the_web_worker_under_300_mb(
+    committed_runtime: Runtime,  # noqa: F811  (the fixture imported above)
+    settings: Settings,
+    db_kind: str,
+    tmp_path: Path,
+) -> None:
+    if db_kind != "sqlite":
+        pytest.skip("memory does not depend on the database; one run is enough")
+    with committed_runtime.sessions() as session:
+        token = make_token(session)
+    # 1 GiB of 44.1 kHz 16-bit stereo PCM (1.7 h of silence), written sparse so the disk barely notices.
+    big = tmp_path / "big.wav"
+    data_bytes = 1024**3 - 44
+    with big.open("wb") as out:
+        out.write(wav_header(channels=2, rate=44100, data_bytes=data_bytes))
+        out.truncate(44 + data_bytes)
+    with live_server(settings) as server:
+        status, _ = post_recording(
+            server,
+            token,
+            MultipartBody(MONO, call_metadata(source=f"{LIVE_SOURCE}-warm", channel_layout="mono", agent_channel=...)),
+        )
+        assert status == 201
+        (worker,) = server.workers()
+        warm = peak_rss_bytes(worker)
+        started = time.monotonic()
+        status, body = post_recording(
+            server, token, MultipartBody(big, call_metadata(source=f"{LIVE_SOURCE}-rss")), timeout=900
+        )
+        elapsed = time.monotonic() - started
+        peak = peak_rss_bytes(worker)
+    print(
+        f"\n1 GiB ingest: {elapsed:.1f} s; worker peak RSS {peak / 2**20:.0f} MiB"
+        f" (after warm-up {warm / 2**20:.0f} MiB)"
+    )
+    assert status == 201, body
+    assert body["duration_s"] == pytest.approx(data_bytes / (44100 * 4), abs=0.1)
+    assert peak < 300 * 2**20
