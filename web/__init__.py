@@ -34,12 +34,23 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.api import api_spec
     from web.api import bp as api_bp
     from web.api import recordings as recordings_api
+    from web.api import transcripts as transcripts_api
     from web.ui import admin, partner
     from web.ui import audit as audit_ui
     from web.ui import auth as auth_ui
     from web.ui import bp as ui_bp
 
-    for blueprint in (health.bp, api_bp, recordings_api.bp, ui_bp, auth_ui.bp, admin.bp, audit_ui.bp, partner.bp):
+    for blueprint in (
+        health.bp,
+        api_bp,
+        recordings_api.bp,
+        transcripts_api.bp,
+        ui_bp,
+        auth_ui.bp,
+        admin.bp,
+        audit_ui.bp,
+        partner.bp,
+    ):
         app.register_blueprint(blueprint)
     api_spec.register(app)
     for endpoint, view in app.view_functions.items():
