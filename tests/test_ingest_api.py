@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import secrets
 import threading
 import time
 from dataclasses import replace
@@ -272,3 +273,10 @@ def test_a_1_gib_upload_keeps_the_web_worker_under_300_mb(
     assert status == 201, body
     assert body["duration_s"] == pytest.approx(data_bytes / (44100 * 4), abs=0.1)
     assert peak < 300 * 2**20
+
+
+def test_random_audio_bytes_pass_the_multipart_parser(client: FlaskClient, token: str) -> None:
+    # Random samples contain partial boundaries (CR LF, dashes) that make Werkzeug buffer more than one read.
+    noise = secrets.token_bytes(2_000_000)
+    audio = wav_header(channels=2, rate=8000, data_bytes=len(noise)) + noise
+    assert post(client, token, call_metadata(), audio=audio).status_code == 201

@@ -28,6 +28,9 @@ bp = Blueprint("recordings_api", __name__, url_prefix="/api/v1")
 # Room for the multipart framing and the metadata part on top of the audio itself.
 ENVELOPE_BYTES = 1024 * 1024
 MAX_FORM_PARTS = 8
+# Werkzeug's decoder also applies this to its own read buffer (64 KiB reads plus any partial boundary),
+# so it must stay well above one read; the metadata's real limit is checked when it is parsed.
+FORM_MEMORY_BYTES = 1024 * 1024
 
 
 class ErrorBody(BaseModel):
@@ -134,7 +137,7 @@ def receive_upload(max_bytes: int) -> Upload:
 
     parser = FormDataParser(
         stream_factory=spool_factory,  # type: ignore[arg-type]
-        max_form_memory_size=ingest.MAX_METADATA_BYTES,
+        max_form_memory_size=FORM_MEMORY_BYTES,
         max_form_parts=MAX_FORM_PARTS,
         silent=False,
     )

@@ -1,0 +1,140 @@
+"""Ingest throughput over HTTP against raw S3 puts of the same bytes to the same store, in one run.
+
+    .venv/bin/python -m bench.ingest [--calls 200] [--clients 4] [--workers 4]
+
+Starts an embedded SeaweedFS, a migrated SQLite database and gunicorn (`web.wsgi:app`), then posts
+one-minute 8 kHz µ-law stereo calls from concurrent clients; the baseline is boto3 `put_object` of
+the very same bytes from as many threads. Prints calls/s, MB/s and the ratio (goal: at least 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import struct
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from recordings_service import schema
+from recordings_service.config import Settings
+from recordings_service.embedded import PORT_SPAN, EmbeddedS3
+from recordings_service.encryption import generate_master_key
+from recordings_service.runtime import Runtime
+from recordings_service.storage import S3ObjectStore, make_client
+from tests.conftest import free_port_block
+from tests.live_server import MultipartBody, live_server, post_recording
+from tests.recording_factories import call_metadata, make_token
+
+RATE = 8000
+CHANNELS = 2
+SECONDS = 60
+
+
+def mulaw_call(path: Path) -> None:
+    """A WAV (format 7, G.711 µ-law) of random samples: every byte decodes, and every call differs."""
+    data = secrets.token_bytes(RATE * CHANNELS * SECONDS)
+    fmt = struct.pack("<HHIIHHH", 7, CHANNELS, RATE, RATE * CHANNELS, CHANNELS, 8, 0)
+    fact = b"fact" + struct.pack("<II", 4, RATE * SECONDS)
+    riff_size = 4 + (8 + len(fmt)) + len(fact) + (8 + len(data))
+    path.write_bytes(
+        b"RIFF"
+        + struct.pack("<I", riff_size)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + fact
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
+
+
+def timed(jobs: list[Callable[[], None]], clients: int) -> float:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="callvault-bench-") as tmp:
+        root = Path(tmp)
+        s3 = EmbeddedS3(
+            store_dir=root / "store",
+            port=free_port_block(PORT_SPAN),
+            access_key="bench" + secrets.token_hex(4),
+            secret_key=secrets.token_urlsafe(24),
+            jwt_key=secrets.token_urlsafe(24),
+        )
+        s3.start()
+        try:
+            settings = Settings(
+                data_dir=root / "var",
+                s3_port=s3.port,
+                s3_bucket="callvault-bench",
+                s3_access_key=s3._access_key,
+                s3_secret_key=s3._secret_key,
+                master_key=generate_master_key(),
+                secret_key=secrets.token_urlsafe(32),
+                log_level="WARNING",
+                log_format="json",
+            ).with_derived_defaults()
+            settings.data_dir.mkdir()
+            runtime = Runtime.from_settings(settings)
+            schema.upgrade(runtime.engine)
+            assert isinstance(runtime.store, S3ObjectStore)
+            runtime.store.ensure_bucket()
+            with runtime.sessions() as session:
+                token = make_token(session)
+
+            calls = []
+            for number in range(args.calls):
+                path = root / f"call{number:04d}.wav"
+                mulaw_call(path)
+                calls.append(path)
+            total_mb = sum(path.stat().st_size for path in calls) / 1e6
+
+            with live_server(settings, workers=args.workers) as server:
+
+                def post(path: Path) -> Callable[[], None]:
+                    def run() -> None:
+                        status, body = post_recording(server, token, MultipartBody(path, call_metadata()))
+                        if status != 201:
+                            raise RuntimeError(f"ingest answered {status}: {body}")
+
+                    return run
+
+                api_s = timed([post(path) for path in calls], args.clients)
+
+            client = make_client(settings)
+
+            def put(path: Path) -> Callable[[], None]:
+                def run() -> None:
+                    client.put_object(Bucket=settings.s3_bucket, Key=f"bench-raw/{path.name}", Body=path.read_bytes())
+
+                return run
+
+            raw_s = timed([put(path) for path in calls], args.clients)
+        finally:
+            s3.stop()
+
+    n = len(calls)
+    print(f"{n} calls of {SECONDS} s 8 kHz µ-law stereo, {total_mb:.0f} MB, {args.clients} clients")
+    print(f"ingest API : {n / api_s:7.1f} calls/s {total_mb / api_s:7.1f} MB/s ({api_s:.1f} s)")
+    print(f"raw S3 put : {n / raw_s:7.1f} calls/s {total_mb / raw_s:7.1f} MB/s ({raw_s:.1f} s)")
+    print(f"ratio      : {raw_s / api_s:.2f}x (goal >= 0.5x)")
+
+
+if __name__ == "__main__":
+    main()
