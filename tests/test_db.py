@@ -1,0 +1,62 @@
+"""Transactions behave the same on both backends: savepoints roll back, UTC times stay UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.models import Customer
+
+
+def count_customers(engine: Engine, ref: str) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).where(Customer.customer_ref == ref)) or 0
+
+
+def test_rolled_back_savepoint_discards_its_rows_only(engine: Engine) -> None:
+    """Ingest relies on this to undo a lost race; on SQLite pysqlite used to keep the rows."""
+    with Session(engine) as session:
+        session.add(Customer(customer_ref="kept-1"))
+        session.flush()
+        nested = session.begin_nested()
+        session.add(Customer(customer_ref="undone-1"))
+        session.flush()
+        nested.rollback()
+        session.commit()
+    try:
+        assert count_customers(engine, "kept-1") == 1
+        assert count_customers(engine, "undone-1") == 0
+    finally:
+        with Session(engine) as session:
+            session.execute(Customer.__table__.delete().where(Customer.customer_ref == "kept-1"))
+            session.commit()
+
+
+def test_commit_inside_an_outer_transaction_is_undone_by_its_rollback(engine: Engine) -> None:
+    """The test harness's isolation: a view's commit only releases a savepoint of the test's transaction."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            session.add(Customer(customer_ref="isolated-1"))
+            session.commit()
+        outer.rollback()
+    assert count_customers(engine, "isolated-1") == 0
+
+
+def test_times_come_back_timezone_aware_utc(session: Session) -> None:
+    helsinki = timezone(timedelta(hours=2))
+    customer = Customer(customer_ref="tz-1", updated_at=datetime(2026, 1, 5, 12, 0, tzinfo=helsinki))
+    session.add(customer)
+    session.flush()
+    session.expire(customer)
+    assert customer.updated_at == datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    assert customer.updated_at.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(session: Session) -> None:
+    session.add(Customer(customer_ref="tz-2", updated_at=datetime(2026, 1, 5, 12, 0)))  # noqa: DTZ001
+    with pytest.raises(Exception, match="naive datetime"):
+        session.flush()
