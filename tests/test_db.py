@@ -57,6 +57,6 @@ def test_times_come_back_timezone_aware_utc(session: Session) -> None:
 
 
 def test_naive_datetimes_are_refused(session: Session) -> None:
-    session.add(Customer(customer_ref="tz-2", updated_at=datetime(2026, 1, 5, 12, 0)))  # noqa: DTZ001
+    session.add(Customer(customer_ref="tz-2", updated_at=datetime(2026, 1, 5, 12, 0)))
     with pytest.raises(Exception, match="naive datetime"):
         session.flush()
