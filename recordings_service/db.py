@@ -61,14 +61,11 @@ def make_engine(database_url: str, **options: Any) -> Engine:
     engine = create_engine(database_url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
     return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite opens transactions lazily, before the first write only, which breaks SAVEPOINTs
-    # (a rolled-back savepoint kept its rows); SQLAlchemy emits BEGIN itself instead (_sqlite_begin).
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -76,8 +73,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
+    """Open the transaction a SAVEPOINT belongs to.
+
+    pysqlite begins transactions lazily, before the first write, which keeps reads lock-free (a
+    read-then-write transaction in WAL mode would otherwise fail with SQLITE_BUSY under concurrent
+    writers). But a SAVEPOINT outside a transaction starts one of its own, and releasing it commits:
+    rows meant to commit together with later writes were committed early, and an outer rollback
+    (the test harness's) undid nothing. So a savepoint first opens the real transaction.
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -35,6 +35,15 @@ def test_rolled_back_savepoint_discards_its_rows_only(engine: Engine) -> None:
             session.commit()
 
 
+def test_released_savepoint_commits_only_with_its_transaction(engine: Engine) -> None:
+    """Rows written in a savepoint commit together with the rest (ingest's row and its audit event)."""
+    with Session(engine) as session:
+        with session.begin_nested():
+            session.add(Customer(customer_ref="atomic-1"))
+        session.rollback()
+    assert count_customers(engine, "atomic-1") == 0
+
+
 def test_commit_inside_an_outer_transaction_is_undone_by_its_rollback(engine: Engine) -> None:
     """The test harness's isolation: a view's commit only releases a savepoint of the test's transaction."""
     with engine.connect() as connection:
