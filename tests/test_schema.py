@@ -38,6 +38,7 @@ def test_postgres_refuses_edits_and_deletions_of_audit_events(engine: Engine) ->
     for statement in (
         "UPDATE audit_events SET action = 'edited' WHERE id = :id",
         "DELETE FROM audit_events WHERE id = :id",
+        "TRUNCATE audit_events",
     ):
         with engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
             connection.execute(text(statement), {"id": event_id})
