@@ -43,6 +43,8 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "auto"
     https: bool = False
+    # Login throttling counts; memory:// is per process: use e.g. redis://host:6379 with several workers.
+    ratelimit_storage_uri: str = "memory://"
     # Transcription: engine name ("faster-whisper", "openai-whisper" or "module:Class"), model (empty for
     # the bundled Whisper base, else a name or local path), and decoding knobs.
     transcribe_engine: str = "faster-whisper"

@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from recordings_service.config import Settings
 from recordings_service.runtime import Runtime
-from web import access, auth, database, errors, security_headers
+from web import access, auth, database, errors, i18n, security_headers
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.https,
         JSON_SORT_KEYS=False,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
     )
     # One reverse proxy (nginx, infra/) sits in front in production.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     errors.init_app(app)
     security_headers.init_app(app, https=settings.https)
     auth.init_app(app)
+    i18n.init_app(app)
     app.before_request(access.enforce)
 
     from web import health
