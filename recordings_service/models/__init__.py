@@ -2,6 +2,7 @@
 
 from recordings_service.models.account import ApiToken, User
 from recordings_service.models.audit import AuditChainHead, AuditEvent
+from recordings_service.models.evaluation import Evaluation, EvaluationAnswer, EvaluationForm, FormQuestion, FormSection
 from recordings_service.models.recording import Customer, Recording
 from recordings_service.models.transcription import Transcript, TranscriptionJob
 
@@ -10,6 +11,11 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Customer",
+    "Evaluation",
+    "EvaluationAnswer",
+    "EvaluationForm",
+    "FormQuestion",
+    "FormSection",
     "Recording",
     "Transcript",
     "TranscriptionJob",
