@@ -17,6 +17,17 @@ from recordings_service.runtime import Runtime
 log = logging.getLogger("jobs")
 
 
+class _SkipOverlapNotices(logging.Filter):
+    """Drop APScheduler's notice that a still-running job was not started again.
+
+    The transcribe job drains the queue in one run, so its frequent trigger overlaps by design;
+    `max_instances=1` is the intended behaviour, not a warning every five seconds.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 def ready_jobs(runtime: Runtime, jobs: list[JobSpec]) -> list[JobSpec]:
     """The jobs whose start-up check passes; the others are reported and left out, the rest still run."""
     ready = []
@@ -50,6 +61,7 @@ def build_scheduler(runtime: Runtime) -> BlockingScheduler:
 def main() -> None:
     settings = Settings.from_env()
     configure_logging(settings)
+    logging.getLogger("apscheduler.scheduler").addFilter(_SkipOverlapNotices())
     runtime = Runtime.from_settings(settings)
     scheduler = build_scheduler(runtime)
 

@@ -24,3 +24,12 @@ def test_db_upgrade_migrates_a_fresh_database(tmp_path: Path) -> None:
     assert "database at" in result.output
     again = CliRunner().invoke(main, ["db", "upgrade"], env=env)
     assert again.exit_code == 0
+
+
+def test_commands_needing_keys_say_which_setting_is_missing(tmp_path: Path) -> None:
+    env = {"CALLVAULT_DATA_DIR": str(tmp_path), "CALLVAULT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    result = CliRunner().invoke(main, ["tokens", "revoke", "01NOTATOKEN"], env=env)
+    assert result.exit_code == 1
+    assert "CALLVAULT_MASTER_KEY is not set" in result.output
+    assert "CALLVAULT_DATA_DIR" in result.output
+    assert "Traceback" not in result.output

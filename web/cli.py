@@ -49,7 +49,12 @@ def read_password(password_stdin: bool) -> str:
 def load_runtime() -> Runtime:
     settings = Settings.from_env()
     configure_logging(settings)
-    return Runtime.from_settings(settings)
+    try:
+        return Runtime.from_settings(settings)
+    except ValueError as exc:  # a missing or malformed setting: say which, not a traceback
+        raise click.ClickException(
+            f"{exc} (data directory {settings.data_dir}: set CALLVAULT_DATA_DIR to the one `make run` uses)"
+        ) from None
 
 
 @click.group()
