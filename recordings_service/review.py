@@ -1,0 +1,181 @@
+"""Reviewing a call: open it with its transcript, comments and checks; verify the transcript; comment on a moment.
+
+Every use case loads the recording through `get_recording`, so restricted recordings stay
+compliance-only here too (and the refusal is audited there).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Forbidden, Invalid, NotFound
+from recordings_service.models import Annotation, Recording, SegmentVerification, Transcript, User
+from recordings_service.recordings import get_recording
+from recordings_service.transcription.transcripts import view_transcript
+
+MAX_ANNOTATION_CHARS = 2000
+# Whisper's word probability under which a word is shown as doubtful.
+LOW_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Check:
+    """Who verified something against the audio, and when."""
+
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: str
+    at_s: float
+    text: str
+    author: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CallReview:
+    recording: Recording
+    transcript: Transcript | None
+    transcript_check: Check | None
+    segment_checks: dict[int, Check]
+    comments: list[Comment]
+
+
+def open_call(session: Session, *, actor: Actor, recording_id: str, with_transcript: bool) -> CallReview:
+    """Everything the call page shows; reading the transcript is audited as `transcript.viewed`."""
+    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    transcript = None
+    if with_transcript:
+        try:
+            transcript = view_transcript(session, actor=actor, recording_id=recording.id, format="page")
+        except NotFound:
+            transcript = None  # not transcribed yet: the page says so
+    transcript_check, segment_checks = transcript_checks(session, transcript)
+    return CallReview(
+        recording=recording,
+        transcript=transcript,
+        transcript_check=transcript_check,
+        segment_checks=segment_checks,
+        comments=list_comments(session, recording_id=recording.id),
+    )
+
+
+def verify_transcript(session: Session, *, actor: Actor, recording_id: str, segment_index: int | None) -> None:
+    """Mark the whole transcript, or one segment of it, as checked against the audio by `actor`."""
+    if actor.id is None:
+        raise Forbidden("only a signed-in person can verify a transcript against the audio")
+    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
+    if transcript is None:
+        raise NotFound(f"recording {recording_id} has no transcript yet")
+    now = utcnow()
+    if segment_index is None:
+        transcript.verified_by = actor.id
+        transcript.verified_at = now
+    else:
+        if not 0 <= segment_index < len(transcript.segments):
+            raise Invalid("segment", "no such segment in this transcript", code="out_of_range")
+        check = session.scalar(
+            select(SegmentVerification).where(
+                SegmentVerification.transcript_id == transcript.id,
+                SegmentVerification.segment_index == segment_index,
+            )
+        )
+        if check is None:
+            check = SegmentVerification(transcript_id=transcript.id, segment_index=segment_index)
+            session.add(check)
+        check.segment_sha256 = segment_sha256(transcript.segments[segment_index])
+        check.verified_by = actor.id
+        check.verified_at = now
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="transcript.verified",
+        object_type="recording",
+        object_id=recording.id,
+        details={"transcript_id": transcript.id, "segment": segment_index},
+    )
+
+
+def add_annotation(session: Session, *, actor: Actor, recording_id: str, at_s: float, text: str) -> Annotation:
+    """A comment at `at_s` seconds into the call."""
+    if actor.id is None:
+        raise Forbidden("only a signed-in person can comment on a call")
+    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    if not math.isfinite(at_s) or not 0 <= at_s <= recording.duration_s:
+        raise Invalid("at_s", f"must be between 0 and {recording.duration_s:g} seconds", code="out_of_range")
+    body = text.strip()
+    if not body or len(body) > MAX_ANNOTATION_CHARS:
+        raise Invalid("text", f"write 1 to {MAX_ANNOTATION_CHARS} characters", code="invalid_length")
+    annotation = Annotation(recording_id=recording.id, at_s=round(at_s, 3), text=body, author_id=actor.id)
+    session.add(annotation)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="annotation.added",
+        object_type="recording",
+        object_id=recording.id,
+        details={"annotation_id": annotation.id, "at_s": annotation.at_s},
+    )
+    return annotation
+
+
+def segment_sha256(segment: dict[str, Any]) -> str:
+    """What a segment check vouches for: speaker, times and text (trust signals may be recomputed)."""
+    canonical = json.dumps(
+        {key: segment.get(key) for key in ("speaker", "start", "end", "text")}, sort_keys=True, ensure_ascii=True
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def transcript_checks(session: Session, transcript: Transcript | None) -> tuple[Check | None, dict[int, Check]]:
+    """The whole transcript's check, and each segment's that still matches its segment (a re-transcribed
+    segment needs checking again)."""
+    if transcript is None:
+        return None, {}
+    whole = None
+    if transcript.verified_by is not None and transcript.verified_at is not None:
+        whole = Check(by=_username(session, transcript.verified_by), at=transcript.verified_at)
+    rows = session.execute(
+        select(SegmentVerification, User.username)
+        .join(User, User.id == SegmentVerification.verified_by)
+        .where(SegmentVerification.transcript_id == transcript.id)
+    ).all()
+    segments = transcript.segments
+    return whole, {
+        check.segment_index: Check(by=username, at=check.verified_at)
+        for check, username in rows
+        if check.segment_index < len(segments) and segment_sha256(segments[check.segment_index]) == check.segment_sha256
+    }
+
+
+def list_comments(session: Session, *, recording_id: str) -> list[Comment]:
+    rows = session.execute(
+        select(Annotation, User.username)
+        .join(User, User.id == Annotation.author_id)
+        .where(Annotation.recording_id == recording_id)
+        .order_by(Annotation.at_s, Annotation.created_at)
+    ).all()
+    return [
+        Comment(id=note.id, at_s=note.at_s, text=note.text, author=username, created_at=note.created_at)
+        for note, username in rows
+    ]
+
+
+def _username(session: Session, user_id: str) -> str:
+    return session.scalar(select(User.username).where(User.id == user_id)) or user_id
