@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install install-openai-whisper clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=…"; exit 1; }
@@ -22,6 +22,13 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	touch $@
 
 install: $(STAMP)
+
+# Optional second engine (see requirements-openai-whisper.txt for why --no-deps); CI installs it.
+install-openai-whisper: $(VENV)/.installed-openai-whisper
+
+$(VENV)/.installed-openai-whisper: $(STAMP) requirements-openai-whisper.txt
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -r requirements-openai-whisper.txt
+	touch $@
 
 run: $(STAMP)
 	$(BIN)/callvault run
