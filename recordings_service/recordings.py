@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -25,6 +25,8 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage import ObjectStore
 
 MAX_PAGE = 200
+# Stable page order: the id breaks ties between calls that started in the same instant.
+NEWEST_FIRST = (Recording.started_at.desc(), Recording.id.desc())
 _UNPLAYABLE = {RecordingStatus.DELETED, RecordingStatus.MISSING_OBJECT}
 MEDIA_TYPES = {
     "wav": "audio/wav",
@@ -45,6 +47,8 @@ class RecordingFilters:
     agent_ref: str | None = None
     customer_ref: str | None = None
     status: str | None = None
+    language: str | None = None
+    direction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,24 +67,18 @@ def list_recordings(
     """Newest first; the cursor names the last row seen, so pages stay stable while calls arrive."""
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
-    query = _filtered(select(Recording), filters)
+    query = apply_filters(select(Recording), filters)
     if not sees_restricted(actor):
         query = query.where(Recording.restricted.is_(False))
     if cursor:
-        started_at, last_id = _decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Recording.started_at < started_at,
-                and_(Recording.started_at == started_at, Recording.id < last_id),
-            )
-        )
-    rows = list(session.scalars(query.order_by(Recording.started_at.desc(), Recording.id.desc()).limit(limit + 1)))
+        query = query.where(after_cursor(cursor))
+    rows = list(session.scalars(query.order_by(*NEWEST_FIRST).limit(limit + 1)))
     more = len(rows) > limit
     items = rows[:limit]
-    return RecordingPage(items=items, next_cursor=_encode_cursor(items[-1]) if more else None)
+    return RecordingPage(items=items, next_cursor=encode_cursor(items[-1]) if more else None)
 
 
-def _filtered(query: Select[Recording], filters: RecordingFilters) -> Select[Recording]:
+def apply_filters(query: Select[Recording], filters: RecordingFilters) -> Select[Recording]:
     if filters.started_from is not None:
         query = query.where(Recording.started_at >= filters.started_from)
     if filters.started_to is not None:
@@ -91,6 +89,10 @@ def _filtered(query: Select[Recording], filters: RecordingFilters) -> Select[Rec
         query = query.where(Recording.agent_ref == filters.agent_ref)
     if filters.status is not None:
         query = query.where(Recording.status == filters.status)
+    if filters.language is not None:
+        query = query.where(Recording.language == filters.language)
+    if filters.direction is not None:
+        query = query.where(Recording.direction == filters.direction)
     if filters.customer_ref is not None:
         query = query.join(Customer, Recording.customer_id == Customer.id).where(
             Customer.customer_ref == filters.customer_ref
@@ -98,12 +100,21 @@ def _filtered(query: Select[Recording], filters: RecordingFilters) -> Select[Rec
     return query
 
 
-def _encode_cursor(recording: Recording) -> str:
+def after_cursor(cursor: str) -> ColumnElement[bool]:
+    """Rows after the one the cursor names, in NEWEST_FIRST order."""
+    started_at, last_id = decode_cursor(cursor)
+    return or_(
+        Recording.started_at < started_at,
+        and_(Recording.started_at == started_at, Recording.id < last_id),
+    )
+
+
+def encode_cursor(recording: Recording) -> str:
     raw = json.dumps([recording.started_at.isoformat(), recording.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         started_at, last_id = json.loads(raw)

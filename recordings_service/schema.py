@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from recordings_service import models  # noqa: F401  (registers every table on Base.metadata)
+from recordings_service import models, search  # noqa: F401  (models registers every table on Base.metadata)
 from recordings_service.db import Base
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -53,10 +53,15 @@ def migration_state(engine: Engine) -> str:
     return "pending" if current <= known else "unknown"
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Autogenerate's filter: the search index is dialect-specific DDL without a model (search.py)."""
+    return not (type_ == "table" and reflected and compare_to is None and name and search.is_index_table(name))
+
+
 def pending_model_changes(engine: Engine) -> list[Any]:
     """What autogenerate would add to a new migration; empty when models and migrations agree."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
         return list(compare_metadata(context, Base.metadata))
 
 

@@ -36,18 +36,22 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.api import api_spec
     from web.api import bp as api_bp
     from web.api import recordings as recordings_api
+    from web.api import search as search_api
     from web.api import transcripts as transcripts_api
     from web.ui import admin, call_page, partner
     from web.ui import audit as audit_ui
     from web.ui import auth as auth_ui
     from web.ui import bp as ui_bp
+    from web.ui import calls as calls_ui
 
     for blueprint in (
         health.bp,
         api_bp,
         recordings_api.bp,
         transcripts_api.bp,
+        search_api.bp,
         ui_bp,
+        calls_ui.bp,
         auth_ui.bp,
         admin.bp,
         audit_ui.bp,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from recordings_service.encryption import Envelope
 from recordings_service.errors import DomainError, NotFound
 from recordings_service.models import Recording, Transcript
+from recordings_service.search import index_transcript
 from recordings_service.storage import ObjectStore
 from recordings_service.transcription.engines import SAMPLE_RATE, Audio, Engine, EngineSegment
 
@@ -156,6 +157,7 @@ def save_transcript(session: Session, *, recording_id: str, draft: TranscriptDra
     transcript.verified_by = None
     transcript.verified_at = None
     session.flush()
+    index_transcript(session, transcript)
     return transcript
 
 

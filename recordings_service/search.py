@@ -1,0 +1,390 @@
+"""Finding calls: metadata filters and full-text search of transcripts, with highlighted snippets.
+
+The index keeps one row per transcript segment (recording, segment number, start time, speaker, text)
+in `search_segments`, so a hit can say where in the call it was said. It is built by raw DDL per
+dialect (migration 0008), not by a model:
+
+- PostgreSQL: a plain table whose `document` tsvector is generated with the text search
+  configuration of the transcript's language (`finnish`, `swedish`, `english`, else `simple`), so
+  inflected forms find each other; GIN index. Rows go with their recording (ON DELETE CASCADE).
+- SQLite: an FTS5 table (unicode61 tokens, no stemming; `word*` matches a prefix instead).
+
+Restricted recordings appear for the compliance role only. Snippets are transcript text, so they are
+returned only to those who may read transcripts; others get the matching calls' metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.errors import Invalid
+from recordings_service.models import Evaluation, Recording, Transcript
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.permissions import Permission, allowed
+from recordings_service.recordings import (
+    MAX_PAGE,
+    NEWEST_FIRST,
+    RecordingFilters,
+    after_cursor,
+    apply_filters,
+    encode_cursor,
+    sees_restricted,
+)
+
+INDEX_TABLE = "search_segments"
+MAX_QUERY_CHARS = 200
+HITS_PER_CALL = 3
+# PostgreSQL text search configurations by transcript language; anything else is indexed as words.
+CONFIG_BY_LANGUAGE = {"fi": "finnish", "sv": "swedish", "en": "english"}
+FALLBACK_CONFIG = "simple"
+CONFIGS = (*CONFIG_BY_LANGUAGE.values(), FALLBACK_CONFIG)
+# Control characters never occur in transcript text (they are stripped when indexing), so they can
+# mark highlights in the database's snippet output without the text ever being read as markup.
+MARK_START, MARK_END = "\x02", "\x03"
+_MARKS = re.compile(f"[{MARK_START}{MARK_END}]")
+_HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MinWords=8, MaxWords=24, HighlightAll=false"
+_FTS_TERM = re.compile(r'"([^"]+)"|(\w+)(\*?)')
+
+# The index is not a model (its shape differs per dialect); this describes the columns both share.
+index_rows = Table(
+    INDEX_TABLE,
+    MetaData(),
+    Column("recording_id", String(26)),
+    Column("segment", Integer),
+    Column("start_s", Float),
+    Column("speaker", String(20)),
+    Column("text", Text),
+    Column("config", REGCONFIG),  # PostgreSQL only
+    Column("document", TSVECTOR),  # PostgreSQL only, generated
+)
+# FTS5 takes its MATCH and snippet() arguments by table name.
+_FTS_TABLE: ColumnElement[Any] = literal_column(INDEX_TABLE)
+
+
+def is_index_table(name: str) -> bool:
+    """The index's own tables (FTS5 adds shadow tables named after it), which autogenerate must ignore."""
+    return name == INDEX_TABLE or name.startswith(INDEX_TABLE + "_")
+
+
+# ---------------------------------------------------------------- keeping the index in sync
+
+
+def index_transcript(session: Session, transcript: Transcript) -> int:
+    """Replace the recording's rows in the index with the transcript's segments; returns how many."""
+    return index_segments(
+        session, recording_id=transcript.recording_id, language=transcript.language, segments=transcript.segments
+    )
+
+
+def index_segments(session: Session, *, recording_id: str, language: str, segments: Sequence[dict[str, Any]]) -> int:
+    unindex_recording(session, recording_id=recording_id)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    config = config_for(language)
+    rows: list[dict[str, Any]] = []
+    for number, segment in enumerate(segments):
+        body = _MARKS.sub(" ", str(segment.get("text") or "")).strip()
+        if not body:
+            continue
+        row = {
+            "recording_id": recording_id,
+            "segment": number,
+            "start_s": float(segment.get("start") or 0.0),
+            "speaker": segment.get("speaker"),
+            "text": body,
+        }
+        if postgres:
+            row["config"] = config
+        rows.append(row)
+    if rows:
+        session.execute(insert(index_rows), rows)
+    return len(rows)
+
+
+def unindex_recording(session: Session, *, recording_id: str) -> None:
+    """Remove a recording's transcript text from the index (deletion; PostgreSQL also cascades)."""
+    session.execute(delete(index_rows).where(index_rows.c.recording_id == recording_id))
+
+
+def config_for(language: str) -> str:
+    return CONFIG_BY_LANGUAGE.get(language.split("-", maxsplit=1)[0].lower(), FALLBACK_CONFIG)
+
+
+# ---------------------------------------------------------------- searching
+
+
+@dataclass(frozen=True)
+class SearchFilters(RecordingFilters):
+    """Recording metadata filters plus the evaluation ones (the latest evaluation's score counts)."""
+
+    evaluated: bool | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+
+
+@dataclass(frozen=True)
+class SegmentHit:
+    """Where in the call the words were said; `parts` are (text, highlighted) pieces of the snippet."""
+
+    segment: int
+    start_s: float
+    speaker: str | None
+    parts: tuple[tuple[str, bool], ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(piece for piece, _ in self.parts)
+
+
+@dataclass(frozen=True)
+class CallResult:
+    recording: Recording
+    hits: list[SegmentHit]
+    evaluated: bool
+    score: float | None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[CallResult]
+    next_cursor: str | None
+    snippets: bool  # False when the actor may not read transcripts: hits are left empty
+
+
+def search_calls(
+    session: Session,
+    *,
+    actor: Actor,
+    query: str = "",
+    filters: SearchFilters,
+    cursor: str | None = None,
+    limit: int = 50,
+    snippets: bool = True,
+) -> SearchPage:
+    """Calls matching the words (all of them) and the filters, newest first; audited as `recording.searched`.
+
+    `snippets=False` lets the caller narrow further (an API token whose scope excludes transcripts).
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
+    words = query.strip()
+    if len(words) > MAX_QUERY_CHARS:
+        raise Invalid("q", f"at most {MAX_QUERY_CHARS} characters", code="too_long")
+    if words and not re.search(r"\w", words):
+        raise Invalid("q", "enter at least one word", code="no_words")
+    _check_score_range(filters)
+    dialect = session.get_bind().dialect.name
+    statement = _evaluation_filtered(apply_filters(select(Recording), filters), filters)
+    statement = statement.where(Recording.status != RecordingStatus.DELETED)
+    if not sees_restricted(actor):
+        statement = statement.where(Recording.restricted.is_(False))
+    if words:
+        statement = statement.where(_matches(dialect, words, language=filters.language))
+    if cursor:
+        statement = statement.where(after_cursor(cursor))
+    rows = list(session.scalars(statement.order_by(*NEWEST_FIRST).limit(limit + 1)))
+    page = rows[:limit]
+    ids = [recording.id for recording in page]
+    show_snippets = bool(words) and snippets and allowed(role=actor.role, permission=Permission.TRANSCRIPT_READ)
+    hits = _hits(session, dialect, words, ids) if show_snippets and ids else {}
+    scores = _latest_scores(session, ids)
+    record_event(
+        session,
+        actor=actor,
+        action="recording.searched",
+        object_type="recording",
+        # Counts only: the words searched for may themselves be personal data (a name, a number).
+        details={
+            "query_chars": len(words),
+            "results": len(page),
+            "next_page": cursor is not None,
+            "snippets": show_snippets,
+        },
+    )
+    return SearchPage(
+        items=[
+            CallResult(
+                recording=recording,
+                hits=hits.get(recording.id, []),
+                evaluated=recording.id in scores,
+                score=scores.get(recording.id),
+            )
+            for recording in page
+        ],
+        next_cursor=encode_cursor(page[-1]) if len(rows) > limit else None,
+        snippets=show_snippets,
+    )
+
+
+def _check_score_range(filters: SearchFilters) -> None:
+    for name in ("score_min", "score_max"):
+        value = getattr(filters, name)
+        if value is not None and not 0 <= value <= 100:
+            raise Invalid(name, "a score is between 0 and 100", code="out_of_range")
+    if filters.score_min is not None and filters.score_max is not None and filters.score_min > filters.score_max:
+        raise Invalid("score_max", "must not be below the minimum score", code="out_of_range")
+
+
+def _evaluation_filtered(statement: Select[Any], filters: SearchFilters) -> Select[Any]:
+    scored = exists().where(Evaluation.recording_id == Recording.id)
+    if filters.evaluated is True:
+        statement = statement.where(scored)
+    elif filters.evaluated is False:
+        statement = statement.where(~scored)
+    if filters.score_min is not None or filters.score_max is not None:
+        latest = (
+            select(Evaluation.score)
+            .where(Evaluation.recording_id == Recording.id)
+            .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        if filters.score_min is not None:
+            statement = statement.where(latest >= filters.score_min)
+        if filters.score_max is not None:
+            statement = statement.where(latest <= filters.score_max)
+    return statement
+
+
+def _latest_scores(session: Session, ids: Sequence[str]) -> dict[str, float | None]:
+    """The latest evaluation's score of each evaluated call among `ids` (None: nothing was scorable)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Evaluation.recording_id, Evaluation.score)
+        .where(Evaluation.recording_id.in_(ids))
+        .order_by(Evaluation.recording_id, Evaluation.created_at, Evaluation.id)
+    )
+    return {recording_id: score for recording_id, score in rows}  # the latest wins
+
+
+def _matches(dialect: str, words: str, *, language: str | None) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        # Each segment was stemmed by its own language's rules, so the words are stemmed by each
+        # configuration in turn and compared with that configuration's segments only. The query per
+        # configuration is a constant, so the GIN index answers each branch.
+        configs = [config_for(language)] if language else CONFIGS
+        return exists().where(
+            index_rows.c.recording_id == Recording.id,
+            or_(
+                *(
+                    and_(
+                        index_rows.c.config == _regconfig(config),
+                        index_rows.c.document.bool_op("@@")(func.websearch_to_tsquery(_regconfig(config), words)),
+                    )
+                    for config in configs
+                )
+            ),
+        )
+    matching = select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(fts_query(words)))
+    return Recording.id.in_(matching)
+
+
+def _regconfig(config: str) -> ColumnElement[Any]:
+    # Inline, not a bound parameter: one of our own constants, and a plan cached for a statement
+    # must still know which configuration (and so which index entries) it is about.
+    if config not in CONFIGS:
+        raise ValueError(f"unknown text search configuration {config!r}")
+    return literal_column(f"'{config}'::regconfig", REGCONFIG)
+
+
+def fts_query(words: str) -> str:
+    """The search box's words as an FTS5 query: every word (or "quoted phrase") must occur; word* is a prefix.
+
+    Each term is quoted, so FTS5 operators and punctuation typed by a user are taken as plain words.
+    """
+    terms = []
+    for phrase, word, star in _FTS_TERM.findall(words):
+        if phrase:
+            tokens = re.findall(r"\w+", phrase)
+            if tokens:
+                terms.append('"' + " ".join(tokens) + '"')
+        else:
+            terms.append(f'"{word}"' + (" *" if star else ""))
+    return " ".join(terms)
+
+
+def _hits(session: Session, dialect: str, words: str, ids: Sequence[str]) -> dict[str, list[SegmentHit]]:
+    """The first few matching segments of each call on the page, highlighted."""
+    if dialect == "postgresql":
+        tsquery = func.websearch_to_tsquery(index_rows.c.config, words)
+        numbered = (
+            select(
+                index_rows.c.recording_id,
+                index_rows.c.segment,
+                index_rows.c.start_s,
+                index_rows.c.speaker,
+                func.ts_headline(index_rows.c.config, index_rows.c.text, tsquery, _HEADLINE_OPTIONS).label("snippet"),
+                func.row_number()
+                .over(partition_by=index_rows.c.recording_id, order_by=index_rows.c.segment)
+                .label("rank"),
+            )
+            .where(index_rows.c.recording_id.in_(ids), index_rows.c.document.bool_op("@@")(tsquery))
+            .subquery()
+        )
+        rows: Iterable[Any] = session.execute(
+            select(
+                numbered.c.recording_id, numbered.c.segment, numbered.c.start_s, numbered.c.speaker, numbered.c.snippet
+            )
+            .where(numbered.c.rank <= HITS_PER_CALL)
+            .order_by(numbered.c.recording_id, numbered.c.segment)
+        )
+    else:
+        rows = session.execute(
+            select(
+                index_rows.c.recording_id,
+                index_rows.c.segment,
+                index_rows.c.start_s,
+                index_rows.c.speaker,
+                func.snippet(_FTS_TABLE, 0, MARK_START, MARK_END, "…", 24),
+            )
+            .where(_FTS_TABLE.op("MATCH")(fts_query(words)), index_rows.c.recording_id.in_(ids))
+            .order_by(index_rows.c.recording_id, index_rows.c.segment)
+        )
+    found: dict[str, list[SegmentHit]] = {}
+    for recording_id, number, start_s, speaker, snippet in rows:
+        calls_hits = found.setdefault(recording_id, [])
+        if len(calls_hits) < HITS_PER_CALL:
+            calls_hits.append(
+                SegmentHit(segment=number, start_s=float(start_s), speaker=speaker, parts=marked_parts(snippet))
+            )
+    return found
+
+
+def marked_parts(snippet: str) -> tuple[tuple[str, bool], ...]:
+    """Split a snippet with highlight marks into (text, highlighted) pieces."""
+    parts: list[tuple[str, bool]] = []
+    highlighted = False
+    for piece in re.split(f"([{MARK_START}{MARK_END}])", snippet):
+        if piece == MARK_START:
+            highlighted = True
+        elif piece == MARK_END:
+            highlighted = False
+        elif piece:
+            parts.append((piece, highlighted))
+    return tuple(parts)

@@ -1,0 +1,115 @@
+"""The call list: filter by metadata and evaluation, search what was said, open a call at the moment it was said."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, render_template, request, url_for
+
+from recordings_service import search
+from recordings_service.errors import Invalid
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.permissions import Permission
+from web.access import current_actor, current_principal, requires
+from web.database import db
+from web.security_headers import no_store
+
+bp = Blueprint("calls", __name__, url_prefix="/calls")
+PAGE_SIZE = 50
+FORM_FIELDS = (
+    "q",
+    "date_from",
+    "date_to",
+    "queue",
+    "agent_ref",
+    "language",
+    "direction",
+    "status",
+    "evaluated",
+    "score_min",
+    "score_max",
+)
+STATUSES = [status.value for status in RecordingStatus if status is not RecordingStatus.DELETED]
+
+
+@bp.get("/")
+@requires(Permission.RECORDING_LIST)
+@no_store
+def index() -> str:
+    form = {name: request.args.get(name, "").strip() for name in FORM_FIELDS}
+    principal = current_principal()
+    page: search.SearchPage | None = None
+    error: Invalid | None = None
+    try:
+        page = search.search_calls(
+            db(),
+            actor=current_actor(),
+            query=form["q"],
+            filters=_filters(form),
+            cursor=request.args.get("cursor") or None,
+            limit=PAGE_SIZE,
+            snippets=principal is not None and principal.can(Permission.TRANSCRIPT_READ),
+        )
+        db().commit()
+    except Invalid as exc:
+        error = exc
+    query = {name: value for name, value in form.items() if value}
+    return render_template(
+        "calls/list.html",
+        form=form,
+        page=page,
+        error=error,
+        query=query,
+        languages=sorted(search.CONFIG_BY_LANGUAGE),
+        statuses=STATUSES,
+        call_url=call_url,
+        clock=clock,
+    )
+
+
+def call_url(recording_id: str, t: float | None = None) -> str:
+    """The call page, opened `t` seconds into the call when given."""
+    return url_for("call_page.call", recording_id=recording_id, t=None if t is None else f"{round(t, 2):g}")
+
+
+def clock(seconds: float) -> str:
+    """Seconds into a call as m:ss (h:mm:ss past an hour)."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _filters(form: dict[str, str]) -> search.SearchFilters:
+    date_to = _date(form, "date_to")
+    return search.SearchFilters(
+        started_from=_date(form, "date_from"),
+        # The form's "to" day is inclusive.
+        started_to=date_to + timedelta(days=1) if date_to else None,
+        queue=form["queue"] or None,
+        agent_ref=form["agent_ref"] or None,
+        language=form["language"] or None,
+        direction=form["direction"] or None,
+        status=form["status"] or None,
+        evaluated={"yes": True, "no": False}.get(form["evaluated"]),
+        score_min=_number(form, "score_min"),
+        score_max=_number(form, "score_max"),
+    )
+
+
+def _date(form: dict[str, str], name: str) -> datetime | None:
+    if not form[name]:
+        return None
+    try:
+        day = datetime.strptime(form[name], "%Y-%m-%d")
+    except ValueError:
+        raise Invalid(name, "use a date such as 2025-01-31", code="invalid_date") from None
+    return day.replace(tzinfo=UTC)
+
+
+def _number(form: dict[str, str], name: str) -> float | None:
+    if not form[name]:
+        return None
+    try:
+        return float(form[name].replace(",", "."))
+    except ValueError:
+        raise Invalid(name, "enter a number from 0 to 100", code="invalid_number") from None
