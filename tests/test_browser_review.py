@@ -1,0 +1,237 @@
+"""Browser tests: a QA supervisor in Debian's chromium (driven by Playwright) against a live server.
+
+The server is the real app in a werkzeug thread, on a committed SQLite database of its own and the
+session's SeaweedFS. Transcripts are inserted with known word timings; Whisper does not run here.
+Screenshots of the pages land in tests/artifacts/ (gitignored; CI keeps them as artifacts).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from recordings_service import accounts, schema
+from recordings_service.audit import SYSTEM
+from recordings_service.config import Settings
+from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.encryption import Envelope
+from recordings_service.models import AuditEvent, Recording, Transcript
+from recordings_service.models.account import Role
+from recordings_service.runtime import Runtime
+from recordings_service.storage import S3ObjectStore
+from recordings_service.waveform import peaks_key
+from tests.conftest import IN_CI
+from tests.factories import PASSWORD
+from tests.review_factories import make_transcribed_call, word_start
+from web import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    # Playwright's key presses are trusted gestures anyway; this keeps play() from racing the policy.
+    "--autoplay-policy=no-user-gesture-required",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+SEARCH_WORD = "kilowatt"
+SEEK_TOLERANCE_S = 0.3
+
+
+@dataclass
+class Live:
+    url: str
+    app: Flask
+    runtime: Runtime
+    username: str
+    recording_id: str
+
+    def count(self, action: str) -> int:
+        with self.runtime.sessions() as session:
+            query = select(func.count()).where(AuditEvent.action == action, AuditEvent.object_id == self.recording_id)
+            return session.scalar(query.select_from(AuditEvent)) or 0
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        reason = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if IN_CI:
+            pytest.fail(f"{reason}; CI=true requires the browser tests to run")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def live(
+    base_settings: Settings, store: S3ObjectStore, envelope: Envelope, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Live]:
+    data_dir = tmp_path_factory.mktemp("browser")
+    settings = replace(base_settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'callvault.db'}")
+    engine = make_engine(settings.database_url)
+    schema.upgrade(engine)
+    runtime = Runtime(
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
+    )
+    username = "qa-" + secrets.token_hex(3)
+    with runtime.sessions() as session:
+        accounts.create_user(session, actor=SYSTEM, username=username, role=Role.QA_SUPERVISOR, password=PASSWORD)
+        recording = make_transcribed_call(session, store, envelope, queue="browser-test")
+        _index_for_search(session, recording)
+        session.commit()
+        recording_id = recording.id
+    app = create_app(settings, runtime=runtime)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
+    thread.start()
+    try:
+        yield Live(f"http://127.0.0.1:{server.server_port}", app, runtime, username, recording_id)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with runtime.sessions() as session:
+            stored = session.get(Recording, recording_id)
+            if stored is not None:
+                store.delete(stored.storage_key)
+                store.delete(peaks_key(stored.id))
+        engine.dispose()
+
+
+def _index_for_search(session: Any, recording: Recording) -> None:
+    """Put the transcript in the full-text index when the search module is there (another part of the UI)."""
+    try:
+        from recordings_service import search
+    except ImportError:
+        return
+    transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
+    search.index_transcript(session, transcript)
+
+
+@pytest.fixture
+def page(browser: Any, live: Live) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live.url)
+    tab = context.new_page()
+    tab.goto(f"/login?next=/calls/{live.recording_id}")
+    tab.fill("#username", live.username)
+    tab.fill("#password", PASSWORD)
+    tab.click("button[type=submit]")
+    tab.wait_for_load_state()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: _console_error(errors, message))
+    yield tab
+    context.close()
+    # A CSP violation or a script error would show up here.
+    assert errors == []
+
+
+def _console_error(errors: list[str], message: Any) -> None:
+    if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+        errors.append(f"{message.text} ({message.location.get('url')})")
+
+
+def wait_until(page: Any, predicate: str, *, timeout_s: float = 15.0) -> None:
+    """Poll a JS predicate with evaluate(): Playwright's wait_for_function evals strings, which our CSP forbids."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(predicate):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        time.sleep(0.05)
+
+
+def audio_time(page: Any) -> float:
+    return float(page.evaluate("document.getElementById('call-audio').currentTime"))
+
+
+def test_play_and_click_a_word_seeks_the_audio_there(page: Any, live: Live) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"/calls/{live.recording_id}")
+    wait_until(page, "() => document.querySelectorAll('.w').length > 0")
+    assert live.count("transcript.viewed") >= 1
+    assert live.count("recording.played") == 0  # preload="none": opening the page is not a listen
+
+    page.keyboard.press("k")  # play, from the keyboard
+    wait_until(
+        page, "() => { const a = document.getElementById('call-audio'); return !a.paused && a.currentTime > 0.6; }"
+    )
+    assert page.locator(".segments .w.playing").count() == 1  # the word being said is highlighted
+
+    target = word_start(SEARCH_WORD)
+    page.locator(f'.w[data-start="{target}"]').click()
+    assert abs(audio_time(page) - target) <= SEEK_TOLERANCE_S
+    wait_until(page, f"() => document.querySelector('.segments .w.playing')?.textContent === '{SEARCH_WORD}'")
+    page.screenshot(path=str(ARTIFACTS / "call-page.png"), full_page=True)
+
+    page.keyboard.press("k")  # pause
+    wait_until(page, "() => document.getElementById('call-audio').paused")
+    before = audio_time(page)
+    page.keyboard.press("j")
+    assert audio_time(page) == pytest.approx(max(before - 5, 0), abs=0.05)
+    page.keyboard.press("ArrowRight")
+    assert audio_time(page) == pytest.approx(before, abs=0.05)
+
+    # Typing a comment does not drive the player; the comment lands at the moment played.
+    page.fill("#comment-text", "kk jj ll")
+    assert audio_time(page) == pytest.approx(before, abs=0.05)
+    page.click("text=Add comment at this moment")
+    page.wait_for_selector(".comment-list li .text")
+    assert page.locator(".marks .mark").count() == 1
+    assert live.count("recording.played") == 1  # one listen, however many ranges and seeks
+
+
+def test_search_open_at_the_word_and_score_the_call(page: Any, live: Live) -> None:
+    if "calls.index" not in live.app.view_functions:
+        pytest.skip("the call list and search (blueprint calls) is not in this tree yet")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto("/calls/")
+    page.fill("#q", SEARCH_WORD)
+    page.click("button[type=submit]:has-text('Search')")
+    page.wait_for_selector("a.at")
+    page.screenshot(path=str(ARTIFACTS / "call-list.png"), full_page=True)
+    page.locator("a.at").first.click()
+    page.wait_for_url(f"**/calls/{live.recording_id}?t=*")
+    start_at = float(page.evaluate("document.querySelector('.player').dataset.startAt"))
+    assert abs(audio_time(page) - start_at) <= SEEK_TOLERANCE_S
+    assert page.locator(".segments .w.playing").count() == 1  # the found moment is shown
+
+    if "evaluations.evaluate" not in live.app.view_functions:
+        pytest.skip("the evaluation forms (blueprint evaluations) are not in this tree yet")
+    from recordings_service import evaluations
+
+    with live.runtime.sessions() as session:
+        evaluations.seed_default_form(session, actor=SYSTEM)  # a published form to score on, if none yet
+        session.commit()
+        assert evaluations.current_forms(session)
+    page.click("text=Evaluate this call")
+    for group in page.locator("fieldset").all():
+        radios = group.locator("input[type=radio]")
+        if radios.count():
+            radios.first.check()
+    page.click("text=Save evaluation")
+    page.wait_for_url(f"**/calls/{live.recording_id}")
+    page.goto("/calls/?queue=browser-test&evaluated=yes")
+    page.wait_for_selector("table.calls")
+    rows = page.locator("table.calls tbody tr")
+    assert rows.count() == 1
+    assert "Not evaluated" not in rows.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "call-list-evaluated.png"), full_page=True)
