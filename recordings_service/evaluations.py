@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -352,6 +352,19 @@ def evaluate_call(
 # ---------------------------------------------------------------- reading and trends
 
 
+def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
+    """One evaluation with its answers, if `actor` may see the call it scores."""
+    evaluation = session.scalar(
+        select(Evaluation)
+        .where(Evaluation.id == evaluation_id)
+        .options(selectinload(Evaluation.answers), selectinload(Evaluation.form).options(_QUESTIONS))
+    )
+    if evaluation is None:
+        raise NotFound(f"evaluation {evaluation_id} not found")
+    get_recording(session, actor=actor, recording_id=evaluation.recording_id)
+    return evaluation
+
+
 def recording_evaluations(session: Session, *, recording_id: str) -> list[Evaluation]:
     """A call's evaluations, newest first (the caller has already been allowed to see the call)."""
     query = (
@@ -396,6 +409,11 @@ def week_start(moment: datetime, tz: tzinfo = UTC) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def week_began(moment: datetime, tz: tzinfo = UTC) -> datetime:
+    """The instant the ISO week of `moment` began: Monday 00:00 in `tz`."""
+    return datetime.combine(week_start(moment, tz), time(), tzinfo=tz)
+
+
 def weekly_scores(
     session: Session,
     *,
@@ -410,9 +428,8 @@ def weekly_scores(
     Weeks are bucketed in Python: SQLite has no ISO-week function and PostgreSQL's differs, and a
     trend reads only a few thousand (time, score) pairs.
     """
-    now = now or utcnow()
-    first = week_start(now, tz) - timedelta(weeks=weeks - 1)
-    since = datetime.combine(first, datetime.min.time(), tzinfo=tz)
+    since = week_began(now or utcnow(), tz) - timedelta(weeks=weeks - 1)
+    first = since.date()
     query = select(Evaluation.created_at, Evaluation.score).where(
         Evaluation.created_at >= since, Evaluation.score.is_not(None)
     )

@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.api import recordings as recordings_api
     from web.api import search as search_api
     from web.api import transcripts as transcripts_api
-    from web.ui import admin, call_page, partner
+    from web.ui import admin, call_page, dashboard, evaluations, partner
     from web.ui import audit as audit_ui
     from web.ui import auth as auth_ui
     from web.ui import bp as ui_bp
@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         audit_ui.bp,
         partner.bp,
         call_page.bp,
+        evaluations.bp,
+        dashboard.bp,
     ):
         app.register_blueprint(blueprint)
     api_spec.register(app)

@@ -15,7 +15,7 @@ from types import FrameType
 
 import click
 
-from recordings_service import accounts, audit, schema, tokens
+from recordings_service import accounts, audit, evaluations, schema, tokens
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.db import make_engine
@@ -190,6 +190,24 @@ def audit_verify() -> None:
         click.echo(f"BROKEN at event {broken.seq}: {broken.reason}", err=True)
         sys.exit(1)
     click.echo(f"intact ({checked} events)")
+
+
+@main.group("forms")
+def forms_group() -> None:
+    """Evaluation forms."""
+
+
+@forms_group.command("seed-default")
+def forms_seed_default() -> None:
+    """Create and publish the default customer-service evaluation form, unless it exists."""
+    runtime = load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        form = evaluations.seed_default_form(session, actor=CLI_ACTOR)
+        session.commit()
+    if form is None:
+        click.echo("the default form exists already; nothing changed")
+    else:
+        click.echo(f"published {form.name!r} version {form.version} ({len(form.questions)} questions)")
 
 
 @main.command("run")

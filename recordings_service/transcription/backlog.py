@@ -34,9 +34,8 @@ class Backlog:
 
 def transcription_backlog(session: Session, *, actor: Actor, limit: int = 50) -> Backlog:
     """Counts by state and the latest failures; restricted calls' failures are listed for compliance only."""
-    counts = dict(
-        session.execute(select(TranscriptionJob.state, func.count()).group_by(TranscriptionJob.state)).tuples()
-    )
+    by_state = select(TranscriptionJob.state, func.count()).group_by(TranscriptionJob.state)
+    counts: dict[str, int] = {state: count for state, count in session.execute(by_state)}
     query = (
         select(TranscriptionJob, Recording)
         .join(Recording, Recording.id == TranscriptionJob.recording_id)
@@ -44,7 +43,7 @@ def transcription_backlog(session: Session, *, actor: Actor, limit: int = 50) ->
     )
     if not sees_restricted(actor):
         query = query.where(Recording.restricted.is_(False))
-    rows = session.execute(query.order_by(TranscriptionJob.updated_at.desc()).limit(limit)).tuples()
+    rows = session.execute(query.order_by(TranscriptionJob.updated_at.desc()).limit(limit))
     failed = [
         FailedJob(
             recording_id=recording.id,

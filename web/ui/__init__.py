@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from recordings_service.health import readiness
 from recordings_service.permissions import Permission
@@ -27,6 +28,9 @@ def navigation() -> dict[str, Any]:
 
 @bp.get("/")
 @public
-def index() -> str:
+def index() -> ResponseReturnValue:
+    principal = current_principal()
+    if principal is not None and principal.can(Permission.STATUS_VIEW):
+        return redirect(url_for("dashboard.index"))
     ready, parts = readiness(runtime())
     return render_template("index.html", ready=ready, parts=parts)

@@ -1,0 +1,49 @@
+"""The supervisors' dashboard: transcription backlog and failures (re-queue), evaluations this week, score trend."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from recordings_service import evaluations
+from recordings_service.db import utcnow
+from recordings_service.errors import DomainError
+from recordings_service.permissions import Permission
+from recordings_service.transcription.backlog import transcription_backlog
+from recordings_service.transcription.queue import requeue_transcription
+from web.access import current_actor, requires
+from web.database import db
+from web.security_headers import no_store
+from web.ui.evaluations import TREND_WEEKS, trend_chart
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+@bp.get("")
+@requires(Permission.STATUS_VIEW)
+@no_store
+def index() -> str:
+    now = utcnow()
+    weeks = evaluations.weekly_scores(db(), weeks=TREND_WEEKS, now=now)
+    return render_template(
+        "dashboard/index.html",
+        backlog=transcription_backlog(db(), actor=current_actor()),
+        evaluated_this_week=evaluations.evaluated_calls_since(db(), since=evaluations.week_began(now)),
+        weeks=weeks,
+        chart=trend_chart(weeks, gettext("Weekly average score, all queues")),
+    )
+
+
+@bp.post("/transcriptions/<recording_id>/requeue")
+@requires(Permission.TRANSCRIPTION_REQUEUE)
+def requeue(recording_id: str) -> Response:
+    try:
+        requeue_transcription(db(), actor=current_actor(), recording_id=recording_id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(gettext("Transcription queued again."))
+    # Also on refusal: a restricted call's refusal is an audit record that must be kept.
+    db().commit()
+    return redirect(url_for("dashboard.index"))

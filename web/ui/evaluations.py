@@ -1,0 +1,238 @@
+"""Evaluation pages: the form builder, scoring a call, an agent's evaluations and the weekly score trends."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from recordings_service import evaluations
+from recordings_service.errors import Invalid
+from recordings_service.evaluations import Answer, FormSpec, QuestionSpec, SectionSpec, WeekScore
+from recordings_service.models import EvaluationForm
+from recordings_service.models.evaluation import AnswerType
+from recordings_service.permissions import Permission
+from recordings_service.recordings import get_recording
+from web.access import current_actor, requires
+from web.database import db
+from web.security_headers import no_store
+from web.ui import charts
+
+bp = Blueprint("evaluations", __name__)
+TREND_WEEKS = 12
+# Indices in the builder's field names ("sections[3].questions[12].text"); two digits bound the work.
+_FIELD = re.compile(r"sections\[(\d{1,2})\](?:\.questions\[(\d{1,2})\])?\.(title|text|weight|answer_type|critical)")
+
+
+# ---------------------------------------------------------------- form builder
+
+
+@bp.get("/forms")
+@requires(Permission.FORM_MANAGE)
+def forms() -> str:
+    return render_template("evaluations/forms.html", forms=evaluations.list_forms(db()))
+
+
+@bp.route("/forms/new", methods=["GET", "POST"])
+@requires(Permission.FORM_MANAGE)
+def new_form() -> Response | str | tuple[str, int]:
+    if request.method == "GET":
+        return _builder(FormSpec(name=""), form=None)
+    spec = parse_form_spec(request.form)
+    try:
+        created = evaluations.create_form(db(), actor=current_actor(), spec=spec)
+    except Invalid as exc:
+        return _builder(spec, form=None, error=exc), 422
+    db().commit()
+    flash(gettext("Form saved as a draft."))
+    return redirect(url_for("evaluations.form", form_id=created.id))
+
+
+@bp.get("/forms/<form_id>")
+@requires(Permission.FORM_MANAGE)
+def form(form_id: str) -> str:
+    return render_template("evaluations/form.html", form=evaluations.get_form(db(), form_id))
+
+
+@bp.route("/forms/<form_id>/edit", methods=["GET", "POST"])
+@requires(Permission.FORM_MANAGE)
+def edit_form(form_id: str) -> Response | str | tuple[str, int]:
+    current = evaluations.get_form(db(), form_id)
+    if request.method == "GET":
+        return _builder(FormSpec.of(current), form=current)
+    spec = parse_form_spec(request.form)
+    try:
+        saved = evaluations.edit_form(db(), actor=current_actor(), form_id=form_id, spec=spec)
+    except Invalid as exc:
+        return _builder(spec, form=current, error=exc), 422
+    db().commit()
+    if saved.id == form_id:
+        flash(gettext("Draft saved."))
+    else:
+        flash(gettext("Saved as version %(version)s, a draft: publish it to use it.", version=saved.version))
+    return redirect(url_for("evaluations.form", form_id=saved.id))
+
+
+@bp.post("/forms/<form_id>/publish")
+@requires(Permission.FORM_MANAGE)
+def publish_form(form_id: str) -> Response:
+    published = evaluations.publish_form(db(), actor=current_actor(), form_id=form_id)
+    db().commit()
+    flash(gettext("Version %(version)s published.", version=published.version))
+    return redirect(url_for("evaluations.form", form_id=form_id))
+
+
+def parse_form_spec(data: MultiDict[str, str]) -> FormSpec:
+    """The builder's fields as a spec; rows left blank are dropped, so indices follow the kept rows."""
+    titles: dict[int, str] = {}
+    rows: dict[int, dict[int, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
+    for key, value in data.items():
+        match = _FIELD.fullmatch(key)
+        if match is None:
+            continue
+        section, question, attribute = int(match[1]), match[2], match[3]
+        if question is None:
+            titles[section] = value if attribute == "title" else titles.get(section, "")
+        else:
+            rows[section][int(question)][attribute] = value
+    sections = []
+    for index in sorted(titles.keys() | rows.keys()):
+        questions = tuple(
+            QuestionSpec(
+                text=row.get("text", ""),
+                weight=_number(row.get("weight", "1")),
+                answer_type=row.get("answer_type", AnswerType.YES_NO_NA),
+                critical="critical" in row,
+            )
+            for _, row in sorted(rows[index].items())
+            if row.get("text", "").strip()
+        )
+        title = titles.get(index, "")
+        if title.strip() or questions:
+            sections.append(SectionSpec(title=title, questions=questions))
+    return FormSpec(name=data.get("name", ""), description=data.get("description", ""), sections=tuple(sections))
+
+
+def _number(raw: str) -> float:
+    """A weight as typed; anything unreadable becomes NaN, which validation refuses with the field named."""
+    try:
+        return float(raw.replace(",", "."))
+    except ValueError:
+        return math.nan
+
+
+def _builder(spec: FormSpec, *, form: EvaluationForm | None, error: Invalid | None = None) -> str:
+    return render_template(
+        "evaluations/form_edit.html",
+        spec=spec,
+        form=form,
+        answer_types=[(AnswerType.YES_NO_NA, gettext("Yes / No / N/A")), (AnswerType.SCALE_1_5, gettext("Scale 1–5"))],
+        invalid=error.message if error else None,
+        field=error.field if error else None,
+    )
+
+
+# ---------------------------------------------------------------- evaluating a call
+
+
+@bp.route("/calls/<recording_id>/evaluate", methods=["GET", "POST"])
+@requires(Permission.EVALUATION_WRITE)
+@no_store
+def evaluate(recording_id: str) -> Response | str | tuple[str, int]:
+    recording = get_recording(db(), actor=current_actor(), recording_id=recording_id)
+    available = evaluations.current_forms(db())
+    form_id = request.values.get("form_id") or (available[0].id if available else None)
+    chosen = next((candidate for candidate in available if candidate.id == form_id), None)
+    if form_id is not None and chosen is None:
+        abort(404)
+    if request.method == "GET" or chosen is None:
+        return render_template(
+            "evaluations/evaluate.html", recording=recording, forms=available, form=chosen, values={}
+        )
+    answers = {
+        question.id: Answer(
+            value=request.form.get(evaluations.answer_field(question.id), ""),
+            comment=request.form.get(f"comments.{question.id}", ""),
+        )
+        for question in chosen.questions
+    }
+    comment = request.form.get("comment", "")
+    try:
+        evaluation = evaluations.evaluate_call(
+            db(), actor=current_actor(), recording_id=recording_id, form_id=chosen.id, answers=answers, comment=comment
+        )
+    except Invalid as exc:
+        page = render_template(
+            "evaluations/evaluate.html",
+            recording=recording,
+            forms=available,
+            form=chosen,
+            values=request.form,
+            invalid=exc.message,
+            field=exc.field,
+        )
+        return page, 422
+    db().commit()
+    if evaluation.score is None:
+        flash(gettext("Evaluation saved; every question was N/A, so it has no score."))
+    else:
+        flash(gettext("Evaluation saved: %(score).1f / 100.", score=evaluation.score))
+    # The call page is its own blueprint (call_page); its address is part of the UI's contract.
+    return redirect(f"/calls/{recording.id}")
+
+
+@bp.get("/evaluations/<evaluation_id>")
+@requires(Permission.EVALUATION_READ)
+@no_store
+def evaluation(evaluation_id: str) -> str:
+    found = evaluations.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+    db().commit()  # a refused restricted call leaves an audit record
+    return render_template(
+        "evaluations/evaluation.html", evaluation=found, answers={a.question_id: a for a in found.answers}
+    )
+
+
+# ---------------------------------------------------------------- agents and queues
+
+
+@bp.get("/agents/<agent_ref>")
+@requires(Permission.EVALUATION_READ)
+@no_store
+def agent(agent_ref: str) -> str:
+    listed = evaluations.agent_evaluations(db(), actor=current_actor(), agent_ref=agent_ref)
+    weeks = evaluations.weekly_scores(db(), weeks=TREND_WEEKS, agent_ref=agent_ref)
+    title = gettext("Weekly average score of agent %(agent)s", agent=agent_ref)
+    return render_template(
+        "evaluations/agent.html", agent_ref=agent_ref, evaluations=listed, weeks=weeks, chart=trend_chart(weeks, title)
+    )
+
+
+@bp.get("/queues")
+@requires(Permission.EVALUATION_READ)
+def queues() -> str:
+    weeks = evaluations.weekly_scores(db(), weeks=TREND_WEEKS)
+    chart = trend_chart(weeks, gettext("Weekly average score, all queues"))
+    return render_template(
+        "evaluations/queues.html", queues=evaluations.queues_evaluated(db()), weeks=weeks, chart=chart
+    )
+
+
+@bp.get("/queues/<queue>")
+@requires(Permission.EVALUATION_READ)
+def queue(queue: str) -> str:
+    weeks = evaluations.weekly_scores(db(), weeks=TREND_WEEKS, queue=queue)
+    chart = trend_chart(weeks, gettext("Weekly average score of queue %(queue)s", queue=queue))
+    return render_template("evaluations/queue.html", queue=queue, weeks=weeks, chart=chart)
+
+
+def trend_chart(weeks: list[WeekScore], title: str, *, chart_id: str = "trend") -> Markup:
+    """The weekly average as a chart; pages also show the same numbers as a table."""
+    points = [(week.label, week.average) for week in weeks]
+    description = charts.describe(points, no_data=gettext("no evaluations"))
+    return charts.line_chart(chart_id=chart_id, title=title, description=description, points=points)
