@@ -161,8 +161,8 @@ class OpenAIWhisperEngine:
 
     def __init__(self, model_path: str, *, label: str, options: EngineOptions) -> None:
         try:
-            import torch  # type: ignore[import-not-found, unused-ignore]
-            import whisper  # type: ignore[import-not-found, unused-ignore]
+            import torch
+            import whisper
         except ImportError:
             raise ModelUnavailable(
                 "the openai-whisper engine is not installed (pip install -r requirements-openai-whisper.txt)"
