@@ -145,3 +145,23 @@ def test_openapi_documents_the_transcript_endpoints(client: FlaskClient) -> None
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "/api/v1/recordings/{recording_id}/transcript" in paths
     assert "/api/v1/recordings/{recording_id}/transcribe" in paths
+
+
+def test_recording_detail_shows_transcription_progress(
+    supervisor: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    from recordings_service.transcription.queue import enqueue_transcription
+
+    recording = make_recording(session, runtime.store, runtime.envelope)
+    job = enqueue_transcription(session, recording)
+    job.state = "running"
+    job.progress_s = recording.duration_s / 4
+    session.commit()
+    body = supervisor.get(f"/api/v1/recordings/{recording.id}").get_json()
+    assert body["transcription"]["state"] == "running"
+    assert body["transcription"]["progress_s"] == pytest.approx(recording.duration_s / 4, abs=0.01)
+    assert body["transcription"]["progress"] == pytest.approx(0.25, abs=0.001)
+    job.state = "done"
+    session.commit()
+    done = supervisor.get(f"/api/v1/recordings/{recording.id}").get_json()["transcription"]
+    assert done["progress"] == 1.0

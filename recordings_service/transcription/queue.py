@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -208,3 +209,19 @@ def _held_by(job: ClaimedJob) -> ColumnElement[bool]:
 
 def _lease_live(job: TranscriptionJob, now: datetime) -> bool:
     return job.lease_expires_at is not None and job.lease_expires_at >= now
+
+
+def transcription_status(session: Session, recording: Recording) -> dict[str, Any] | None:
+    """Where the recording's transcription stands: state, attempts, progress (seconds and fraction), last error."""
+    job = session.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording.id))
+    if job is None:
+        return None
+    done_s = recording.duration_s if job.state == JobState.DONE else min(job.progress_s, recording.duration_s)
+    return {
+        "state": job.state,
+        "attempts": job.attempts,
+        "progress_s": round(done_s, 2),
+        "progress": round(done_s / recording.duration_s, 3) if recording.duration_s else None,
+        "next_attempt_at": job.next_attempt_at.isoformat() if job.state == JobState.QUEUED else None,
+        "last_error": job.last_error,
+    }

@@ -19,6 +19,7 @@ from recordings_service import ingest, recordings
 from recordings_service.errors import Forbidden, Invalid, NotFound, TooLarge
 from recordings_service.permissions import Permission
 from recordings_service.spool import Spool, spool_dir
+from recordings_service.transcription.queue import transcription_status
 from web.access import audit_denial, current_actor, current_principal, requires
 from web.api import api_spec
 from web.database import db, runtime
@@ -278,7 +279,7 @@ def _visible(load: Any) -> Any:
 @api_spec.validate(resp=SpecResponse(HTTP_200=RecordingOut, HTTP_404=ErrorBody), tags=["recordings"])
 def get_recording(recording_id: str) -> Response:
     recording = _visible(lambda: recordings.get_recording(db(), actor=current_actor(), recording_id=recording_id))
-    return jsonify(recording.summary())
+    return jsonify({**recording.summary(), "transcription": transcription_status(db(), recording)})
 
 
 # Not described through spectree: its response hook reads the whole body, and this one is streamed.
