@@ -105,3 +105,25 @@ def test_evaluations_this_week_and_the_trend(
     page = client.get("/dashboard").get_data(as_text=True)
     assert "<dt>Calls evaluated this week</dt><dd>1</dd>" in page
     assert 'role="img"' in page and "<td>87.5</td><td>2</td>" in page
+
+
+def test_dashboard_names_the_model_configured_and_the_one_last_used(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
+
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "faster-whisper · whisper-base (bundled, multilingual)" in page
+    recording = make_recording(session, store, envelope)
+    draft = TranscriptDraft(
+        engine="faster-whisper",
+        model="whisper-small",
+        language="fi",
+        detected_language=None,
+        segments=[],
+        processing_s=1.0,
+    )
+    save_transcript(session, recording_id=recording.id, draft=draft)
+    session.commit()
+    assert "Latest transcript by faster-whisper · whisper-small" in client.get("/dashboard").get_data(as_text=True)

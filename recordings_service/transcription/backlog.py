@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.models import Recording, TranscriptionJob
+from recordings_service.config import Settings
+from recordings_service.models import Recording, Transcript, TranscriptionJob
 from recordings_service.models.transcription import JobState
 from recordings_service.recordings import sees_restricted
+from recordings_service.transcription.model_files import DEFAULT_MODEL_NAME
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,18 @@ class FailedJob:
     attempts: int
     last_error: str
     failed_at: datetime
+
+
+@dataclass(frozen=True)
+class ModelInUse:
+    """The configured engine and model, and the ones that wrote the latest transcript (they differ
+    until the jobs processes restart after a change)."""
+
+    configured_engine: str
+    configured_model: str
+    last_engine: str | None
+    last_model: str | None
+    last_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -60,4 +74,20 @@ def transcription_backlog(session: Session, *, actor: Actor, limit: int = 50) ->
         running=counts.get(JobState.RUNNING, 0),
         failed_total=counts.get(JobState.FAILED, 0),
         failed=failed,
+    )
+
+
+def model_in_use(session: Session, settings: Settings) -> ModelInUse:
+    latest = session.execute(
+        select(Transcript.engine, Transcript.model, Transcript.created_at)
+        .order_by(Transcript.created_at.desc())
+        .limit(1)
+    ).first()
+    configured = settings.transcribe_model or f"{DEFAULT_MODEL_NAME} (bundled, multilingual)"
+    return ModelInUse(
+        configured_engine=settings.transcribe_engine,
+        configured_model=configured,
+        last_engine=latest.engine if latest else None,
+        last_model=latest.model if latest else None,
+        last_at=latest.created_at if latest else None,
     )

@@ -10,10 +10,10 @@ from recordings_service import evaluations
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError
 from recordings_service.permissions import Permission
-from recordings_service.transcription.backlog import transcription_backlog
+from recordings_service.transcription.backlog import model_in_use, transcription_backlog
 from recordings_service.transcription.queue import requeue_transcription
 from web.access import current_actor, requires
-from web.database import db
+from web.database import db, runtime
 from web.security_headers import no_store
 from web.ui.evaluations import TREND_WEEKS, trend_chart
 
@@ -29,6 +29,7 @@ def index() -> str:
     return render_template(
         "dashboard/index.html",
         backlog=transcription_backlog(db(), actor=current_actor()),
+        model=model_in_use(db(), runtime().settings),
         evaluated_this_week=evaluations.evaluated_calls_since(db(), since=evaluations.week_began(now)),
         weeks=weeks,
         chart=trend_chart(weeks, gettext("Weekly average score, all queues")),
