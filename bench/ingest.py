@@ -1,8 +1,9 @@
 """Ingest throughput over HTTP against raw S3 puts of the same bytes to the same store, in one run.
 
-    .venv/bin/python -m bench.ingest [--calls 200] [--clients 4] [--workers 4]
+    .venv/bin/python -m bench.ingest [--calls 200] [--clients 4] [--workers 2] [--threads 4]
 
-Starts an embedded SeaweedFS, a migrated SQLite database and gunicorn (`web.wsgi:app`), then posts
+Starts an embedded SeaweedFS, a migrated SQLite database and gunicorn (`web.wsgi:app`, by default with
+the workers and threads `callvault run` uses), then posts
 one-minute 8 kHz µ-law stereo calls from concurrent clients; the baseline is boto3 `put_object` of
 the very same bytes from as many threads. Prints calls/s, MB/s and the ratio (goal: at least 0.5).
 """
@@ -27,6 +28,7 @@ from recordings_service.storage import S3ObjectStore, make_client
 from tests.conftest import free_port_block
 from tests.live_server import MultipartBody, live_server, post_recording
 from tests.recording_factories import call_metadata, make_token
+from web.cli import WEB_THREADS, WEB_WORKERS
 
 RATE = 8000
 CHANNELS = 2
@@ -65,7 +67,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=WEB_WORKERS)
+    parser.add_argument("--threads", type=int, default=WEB_THREADS)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="callvault-bench-") as tmp:
@@ -105,7 +108,7 @@ def main() -> None:
                 calls.append(path)
             total_mb = sum(path.stat().st_size for path in calls) / 1e6
 
-            with live_server(settings, workers=args.workers) as server:
+            with live_server(settings, workers=args.workers, threads=args.threads) as server:
 
                 def post(path: Path) -> Callable[[], None]:
                     def run() -> None:
@@ -130,7 +133,10 @@ def main() -> None:
             s3.stop()
 
     n = len(calls)
-    print(f"{n} calls of {SECONDS} s 8 kHz µ-law stereo, {total_mb:.0f} MB, {args.clients} clients")
+    print(
+        f"{n} calls of {SECONDS} s 8 kHz µ-law stereo, {total_mb:.0f} MB, {args.clients} clients,"
+        f" gunicorn {args.workers} workers x {args.threads} threads"
+    )
     print(f"ingest API : {n / api_s:7.1f} calls/s {total_mb / api_s:7.1f} MB/s ({api_s:.1f} s)")
     print(f"raw S3 put : {n / raw_s:7.1f} calls/s {total_mb / raw_s:7.1f} MB/s ({raw_s:.1f} s)")
     print(f"ratio      : {raw_s / api_s:.2f}x (goal >= 0.5x)")

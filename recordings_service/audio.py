@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-import json
+import atexit
 import logging
 import math
+import os
 import signal
 import stat
-import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from recordings_service.errors import Invalid
+from recordings_service.probe_pool import ProbePool, ProbeTimeout, WorkerExited
 
 logger = logging.getLogger(__name__)
 
 _WORKER = Path(__file__).with_name("probe_worker.py")
 # Loading PyAV's FFmpeg libraries maps about 130 MiB of address space before any file is read.
 _MIN_MEMORY_BYTES = 256 * 1024 * 1024
+# Concurrent probes per process (a gthread web worker's threads, the jobs process's pool); more wait.
+POOL_SIZE = max(2, os.cpu_count() or 2)
+# A worker is replaced after this many files, so that whatever FFmpeg leaks or fragments stays bounded.
+MAX_PROBES_PER_WORKER = 200
 
 
 @dataclass(frozen=True)
@@ -49,12 +56,12 @@ def probe_audio(
     timeout_s: float = 20.0,
     memory_limit_bytes: int = 512 * 1024 * 1024,
 ) -> AudioInfo:
-    """Opens and fully decodes `path` in a child process capped in memory, CPU and wall time.
+    """Opens and fully decodes `path` in a worker process capped in memory, CPU and wall time.
 
-    The child (`probe_worker.py`) sets its own rlimits before importing PyAV or opening the file;
-    `preexec_fn` would do the same but is unsafe in a threaded parent (gunicorn gthread workers,
-    APScheduler's pool). The child's stderr, where FFmpeg logs, is discarded so a corrupt file
-    cannot flood the caller's memory.
+    The worker (`probe_worker.py`) caps its own address space before importing PyAV; `preexec_fn`
+    would do the same but is unsafe in a threaded parent (gunicorn gthread workers, APScheduler's
+    pool). Workers are long-lived (see `probe_pool`): one that does not answer within `timeout_s`
+    is killed and replaced, so a hostile file can neither hang nor exhaust the caller.
     """
     if memory_limit_bytes < _MIN_MEMORY_BYTES:
         raise ValueError(f"memory_limit_bytes must be at least {_MIN_MEMORY_BYTES}: FFmpeg alone maps ~130 MiB")
@@ -64,47 +71,75 @@ def probe_audio(
     if info.st_size == 0:
         raise UnsupportedAudio("empty file")
     cpu_s = max(1, math.ceil(timeout_s))
-    command = [
-        sys.executable,
-        "-I",
-        str(_WORKER),
-        str(path),
-        repr(float(max_duration_s)),
-        str(memory_limit_bytes),
-        str(cpu_s),
-    ]
+    request = {"path": os.path.abspath(path), "max_duration_s": float(max_duration_s), "cpu_s": cpu_s}
     try:
-        done = subprocess.run(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            timeout=timeout_s,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+        answer = probe_pool(memory_limit_bytes).ask(request, timeout_s=timeout_s)
+    except ProbeTimeout:
         raise UnsupportedAudio(f"probing took longer than {timeout_s:g} s") from None
-    return _outcome(done.returncode, done.stdout, cpu_s=cpu_s, memory_limit_bytes=memory_limit_bytes)
+    except WorkerExited as exc:
+        raise _refusal(exc.returncode, cpu_s=cpu_s, memory_limit_bytes=memory_limit_bytes) from None
+    return _info(answer)
 
 
-def _outcome(returncode: int, stdout: bytes, *, cpu_s: int, memory_limit_bytes: int) -> AudioInfo:
+class _Pools:
+    """The process's probe pools by memory limit (the limit is set once per worker)."""
+
+    def __init__(self) -> None:
+        self.by_memory: dict[int, ProbePool] = {}
+        self.lock = threading.Lock()
+
+    def forget_after_fork(self) -> None:
+        # A forked child (a gunicorn worker forked from a master that probed) must not share its parent's
+        # workers, and must not inherit a lock some other thread held at the fork.
+        for pool in self.by_memory.values():
+            pool.forget()
+        self.by_memory = {}
+        self.lock = threading.Lock()
+
+
+_pools = _Pools()
+
+
+def probe_pool(memory_limit_bytes: int) -> ProbePool:
+    """This process's pool of probe workers for one memory limit, created on first use."""
+    with _pools.lock:
+        pool = _pools.by_memory.get(memory_limit_bytes)
+        if pool is None:
+            command = [sys.executable, "-I", str(_WORKER), str(memory_limit_bytes)]
+            pool = ProbePool(command, size=POOL_SIZE, max_probes=MAX_PROBES_PER_WORKER)
+            _pools.by_memory[memory_limit_bytes] = pool
+        return pool
+
+
+def close_probe_pools() -> None:
+    """Stop every probe worker this process started (at exit, and in tests that count children)."""
+    with _pools.lock:
+        pools = list(_pools.by_memory.values())
+        _pools.by_memory.clear()
+    for pool in pools:
+        pool.close()
+
+
+atexit.register(close_probe_pools)
+os.register_at_fork(after_in_child=_pools.forget_after_fork)
+
+
+def _refusal(returncode: int, *, cpu_s: int, memory_limit_bytes: int) -> UnsupportedAudio:
     if returncode == -signal.SIGXCPU:
-        raise UnsupportedAudio(f"probing used more than {cpu_s} s of CPU time")
+        return UnsupportedAudio(f"probing used more than {cpu_s} s of CPU time")
     if returncode == -signal.SIGKILL:
-        raise UnsupportedAudio(f"probing was killed; it may need more than {memory_limit_bytes // 2**20} MiB")
+        return UnsupportedAudio(f"probing was killed; it may need more than {memory_limit_bytes // 2**20} MiB")
     if returncode < 0:
-        raise UnsupportedAudio(f"the decoder crashed on this file ({signal.Signals(-returncode).name})")
-    try:
-        result = json.loads(stdout.strip().splitlines()[-1]) if returncode == 0 else None
-    except (ValueError, IndexError):
-        result = None
-    if not isinstance(result, dict):
-        # A worker bug or an exception PyAV raised that the worker does not map; refuse, and log it.
-        logger.warning("audio probe worker failed", extra={"returncode": returncode})
-        raise UnsupportedAudio("the file could not be probed")
-    if "refused" in result:
-        raise UnsupportedAudio(str(result["refused"]))
-    found = result["info"]
+        return UnsupportedAudio(f"the decoder crashed on this file ({signal.Signals(-returncode).name})")
+    # A worker bug or an exception PyAV raised that the worker does not map; refuse, and log it.
+    logger.warning("audio probe worker failed", extra={"returncode": returncode})
+    return UnsupportedAudio("the file could not be probed")
+
+
+def _info(answer: dict[str, Any]) -> AudioInfo:
+    if "refused" in answer:
+        raise UnsupportedAudio(str(answer["refused"]))
+    found = answer["info"]
     return AudioInfo(
         container=str(found["container"]),
         codec=str(found["codec"]),

@@ -1,13 +1,16 @@
-"""Child-process side of `audio.probe_audio`: limits itself, opens one file with PyAV, prints JSON.
+"""Child-process side of `audio.probe_audio`: limits itself, loads PyAV, then probes files on request.
 
-Run as a script (`python -I probe_worker.py PATH MAX_DURATION_S MEMORY_BYTES CPU_S`) so that it
-imports nothing from the package and starts the same way wherever the caller's working directory
-is. It prints one line: `{"info": {...}}` for an accepted file or `{"refused": "reason"}`.
+Run as a script (`python -I probe_worker.py MEMORY_BYTES`) so that it imports nothing from the package
+and starts the same way wherever the caller's working directory is. It caps its address space once,
+then reads one JSON request a line from stdin (`{"path": ..., "max_duration_s": ..., "cpu_s": ...}`)
+and answers each with one line: `{"info": {...}}` for an accepted file or `{"refused": "reason"}`,
+plus `"retire": true` when it should not be given another file. It exits at end of input.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import resource
 import sys
 from pathlib import Path
@@ -67,11 +70,23 @@ class Refused(Exception):
     """The file is not accepted; the message says why, without quoting the file."""
 
 
-def limit_resources(*, memory_bytes: int, cpu_s: int) -> None:
-    """Caps this process before it touches the file; the kernel enforces the caps."""
+def limit_resources(*, memory_bytes: int) -> None:
+    """Caps this process before it loads FFmpeg or touches a file; the kernel enforces the caps."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def limit_cpu(cpu_s: int) -> None:
+    """Allow `cpu_s` more seconds of CPU time, then SIGXCPU.
+
+    RLIMIT_CPU counts the process's whole life, so the soft limit moves up by one request's worth each
+    time. The caller's wall-clock timeout is what bounds a request; this stops a worker whose caller
+    died mid-probe.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime) + cpu_s
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
 
 
 def seconds(value: float) -> str:
@@ -87,10 +102,8 @@ def probe(path: Path, *, max_duration_s: float) -> dict[str, Any]:
         raise Refused("empty file")
     claimed = _riff_claim(path)
 
-    import av  # after the limits are in place: FFmpeg's own allocations count against them
-    import av.logging
+    import av
 
-    av.logging.set_level(None)
     try:
         container = av.open(f"file:{path.resolve()}", options=_OPEN_OPTIONS, metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError):
@@ -232,16 +245,32 @@ def _decodable_duration(container: InputContainer, stream: AudioStream, *, max_d
     return round(done_s + samples / rate, 6)
 
 
+def serve(memory_bytes: int) -> None:
+    import av  # after the limits are in place: FFmpeg's own allocations count against them
+    import av.logging
+
+    av.logging.set_level(None)
+    while line := sys.stdin.buffer.readline():
+        request = json.loads(line)
+        limit_cpu(int(request["cpu_s"]))
+        result: dict[str, Any]
+        try:
+            result = {"info": probe(Path(request["path"]), max_duration_s=float(request["max_duration_s"]))}
+        except Refused as exc:
+            result = {"refused": str(exc)}
+        except MemoryError:
+            # The heap may be fragmented or half-freed: answer, then let the pool replace this worker.
+            result = {
+                "refused": f"probing needs more than the {memory_bytes // 2**20} MiB memory limit",
+                "retire": True,
+            }
+        print(json.dumps(result), flush=True)
+
+
 def main(argv: list[str]) -> int:
-    path, max_duration_s, memory_bytes, cpu_s = Path(argv[0]), float(argv[1]), int(argv[2]), int(argv[3])
-    limit_resources(memory_bytes=memory_bytes, cpu_s=cpu_s)
-    try:
-        result: dict[str, Any] = {"info": probe(path, max_duration_s=max_duration_s)}
-    except Refused as exc:
-        result = {"refused": str(exc)}
-    except MemoryError:
-        result = {"refused": f"probing needs more than the {memory_bytes // 2**20} MiB memory limit"}
-    print(json.dumps(result), flush=True)
+    memory_bytes = int(argv[0])
+    limit_resources(memory_bytes=memory_bytes)
+    serve(memory_bytes)
     return 0
 
 

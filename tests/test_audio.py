@@ -17,10 +17,11 @@ import av
 import numpy as np
 import pytest
 
-from recordings_service.audio import AudioInfo, UnsupportedAudio, probe_audio
+from recordings_service.audio import AudioInfo, UnsupportedAudio, probe_audio, probe_pool
 
 DATA = Path(__file__).parent / "data"
 SIX_HOURS = 6 * 3600.0
+DEFAULT_MEMORY = 512 * 1024**2  # probe_audio's default memory_limit_bytes
 M4A = "mov,mp4,m4a,3gp,3g2,mj2"
 CPYTHON_AUDIODATA = Path(sysconfig.get_paths()["stdlib"]) / "test" / "audiodata"
 
@@ -225,16 +226,19 @@ def test_two_gigabyte_sparse_file(tmp_path: Path, header: bytes, fragment: str) 
 def probe_child_peak_kib(path: Path) -> int:
     """The probe child's peak RSS, measured from a fresh process whose only child is that probe.
 
-    This test process's own RUSAGE_CHILDREN also counts every server other tests started.
+    This test process's own RUSAGE_CHILDREN also counts every server other tests started, and a
+    probe worker only counts there once it has been stopped and reaped.
     """
     script = (
         "import resource, sys\n"
         "from pathlib import Path\n"
-        "from recordings_service.audio import UnsupportedAudio, probe_audio\n"
+        "from recordings_service.audio import UnsupportedAudio, close_probe_pools, probe_audio\n"
         "try:\n"
         "    probe_audio(Path(sys.argv[1]), max_duration_s=21600, timeout_s=15)\n"
         "except UnsupportedAudio:\n"
         "    pass\n"
+        "close_probe_pools()\n"
+        "assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0, 'the probe worker was reaped'\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
     done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True)
@@ -270,8 +274,21 @@ def test_longer_than_the_limit(tmp_path: Path) -> None:
     refused(DATA / "call_en_stereo.wav", "duration 23.7 s exceeds the limit of 10 s", max_duration_s=10)
 
 
-def test_wall_clock_timeout_kills_the_probe() -> None:
-    refused(DATA / "call_en_stereo.wav", "probing took longer than 0.01 s", timeout_s=0.01)
+def test_wall_clock_timeout_kills_the_probe_and_replaces_the_worker(tmp_path: Path) -> None:
+    path = tmp_path / "hour.wav"
+    with path.open("wb") as f:  # an hour of µ-law silence: a warm worker needs far more than 10 ms
+        f.write(wav_header(3600 * 8000, bits=8, tag=7))
+        f.truncate(44 + 3600 * 8000)
+    probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS)  # at least one warm worker
+    before = set(probe_pool(DEFAULT_MEMORY).pids())
+
+    refused(path, "probing took longer than 0.01 s", timeout_s=0.01)
+
+    after = set(probe_pool(DEFAULT_MEMORY).pids())
+    killed = before - after
+    assert len(killed) == 1 and len(after) == len(before)
+    assert all(not Path(f"/proc/{pid}").exists() for pid in killed), "the timed-out worker was reaped"
+    assert probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS).duration_s == pytest.approx(2.0)
 
 
 def test_memory_limit_below_what_ffmpeg_needs_is_a_programming_error() -> None:

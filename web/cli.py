@@ -27,6 +27,11 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage import S3ObjectStore
 
 CLI_ACTOR = Actor(id=None, name="cli", role="admin")
+# gunicorn for `callvault run` (bench/ingest.py measures the same): threaded workers, because a request
+# mostly waits (upload, S3, the probe worker, the database) with the GIL released, and a sync worker
+# would hold a whole ~130 MiB process per request, playback streams included.
+WEB_WORKERS = 2
+WEB_THREADS = 4
 
 
 @contextmanager
@@ -211,8 +216,9 @@ def forms_seed_default() -> None:
 
 
 @main.command("run")
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
-def run(workers: int) -> None:
+@click.option("--workers", default=WEB_WORKERS, show_default=True, help="gunicorn worker processes")
+@click.option("--threads", default=WEB_THREADS, show_default=True, help="request threads per worker (gthread)")
+def run(workers: int, threads: int) -> None:
     """Run everything on one machine: embedded S3 (unless CALLVAULT_S3_ENDPOINT is set), web and jobs."""
     base = Settings.from_env()
     generated = ensure_secrets(base.data_dir)
@@ -245,6 +251,10 @@ def run(workers: int) -> None:
                     f"{settings.host}:{settings.port}",
                     "--workers",
                     str(workers),
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    str(threads),
                     "--timeout",
                     "300",
                     "--graceful-timeout",
