@@ -38,6 +38,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Session
@@ -60,6 +61,10 @@ from recordings_service.recordings import (
 INDEX_TABLE = "search_segments"
 MAX_QUERY_CHARS = 200
 HITS_PER_CALL = 3
+# Up to this many matching segments, search goes from the segments to their calls (see _matches).
+RARE_SEGMENTS = 2000
+# Segments the planner must expect before search walks the calls newest first instead.
+COMMON_SEGMENTS = 20000
 # PostgreSQL text search configurations by transcript language; anything else is indexed as words.
 CONFIG_BY_LANGUAGE = {"fi": "finnish", "sv": "swedish", "en": "english"}
 FALLBACK_CONFIG = "simple"
@@ -204,7 +209,7 @@ def search_calls(
     if not sees_restricted(actor):
         statement = statement.where(Recording.restricted.is_(False))
     if words:
-        statement = statement.where(_matches(dialect, words, language=filters.language))
+        statement = statement.where(_matches(session, dialect, words, language=filters.language))
     if cursor:
         statement = statement.where(after_cursor(cursor))
     rows = list(session.scalars(statement.order_by(*NEWEST_FIRST).limit(limit + 1)))
@@ -283,26 +288,41 @@ def _latest_scores(session: Session, ids: Sequence[str]) -> dict[str, float | No
     return {recording_id: score for recording_id, score in rows}  # the latest wins
 
 
-def _matches(dialect: str, words: str, *, language: str | None) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        # Each segment was stemmed by its own language's rules, so the words are stemmed by each
-        # configuration in turn and compared with that configuration's segments only. The query per
-        # configuration is a constant, so the GIN index answers each branch.
-        configs = [config_for(language)] if language else CONFIGS
-        return exists().where(
-            index_rows.c.recording_id == Recording.id,
-            or_(
-                *(
-                    and_(
-                        index_rows.c.config == _regconfig(config),
-                        index_rows.c.document.bool_op("@@")(func.websearch_to_tsquery(_regconfig(config), words)),
-                    )
-                    for config in configs
-                )
-            ),
+def _matches(session: Session, dialect: str, words: str, *, language: str | None) -> ColumnElement[bool]:
+    if dialect != "postgresql":
+        return Recording.id.in_(select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(fts_query(words))))
+    # Each segment was stemmed by its own language's rules, so the words are stemmed by each
+    # configuration in turn and compared with that configuration's segments only.
+    configs = [config_for(language)] if language else CONFIGS
+    said = or_(
+        *(
+            and_(
+                index_rows.c.config == _regconfig(config),
+                index_rows.c.document.bool_op("@@")(func.websearch_to_tsquery(_regconfig(config), words)),
+            )
+            for config in configs
         )
-    matching = select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(fts_query(words)))
-    return Recording.id.in_(matching)
+    )
+    # Which plan is fast depends on how common the words are: a common word is best found by walking
+    # the calls newest first (a page fills at once), a rare one from its few segments. The planner
+    # knows only frequent words well and would walk every call looking for a rare one (seconds at
+    # 100 000 calls). Its row estimate is right for frequent words, so it decides "common"; below
+    # that, the GIN index lists the segments, with plans made for these values and no table scan.
+    probe = select(index_rows.c.recording_id).where(said)
+    if _estimated_rows(session, probe) <= COMMON_SEGMENTS:
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        found = list(session.scalars(probe.limit(RARE_SEGMENTS + 1)))
+        session.execute(text("SET LOCAL enable_seqscan = on"))
+        if len(found) <= RARE_SEGMENTS:
+            return Recording.id.in_(set(found))
+    return exists().where(index_rows.c.recording_id == Recording.id, said)
+
+
+def _estimated_rows(session: Session, statement: Select[Any]) -> float:
+    compiled = statement.compile(session.get_bind())
+    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    return float(plan[0]["Plan"]["Plan Rows"])  # type: ignore[index]
 
 
 def _regconfig(config: str) -> ColumnElement[Any]:

@@ -1,0 +1,293 @@
+"""Search latency on PostgreSQL at 100 000 transcripts.
+
+    .venv/bin/python -m bench.search [--calls 100000] [--runs 40] [--database-url postgresql+psycopg://...]
+
+Creates a fresh schema, migrates it, bulk-loads synthetic calls (COPY) whose multi-segment
+transcripts are Finnish, Swedish or English call-centre talk, then times `search.search_calls` (the
+service the UI and API call: match, page, snippets, scores, audit record) for a mix of queries: a
+common word, a rare word, a word with filters, the second page of a common word, filters alone.
+Prints p50/p95 per kind and overall (goal: p95 < 100 ms) and drops the schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from recordings_service import schema
+from recordings_service.audit import Actor
+from recordings_service.db import make_engine
+from recordings_service.models.account import Role
+from recordings_service.search import SearchFilters, config_for, search_calls
+
+DEFAULT_URL = os.environ.get("CALLVAULT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ACTOR = Actor(id=None, name="bench", role=Role.QA_SUPERVISOR)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+QUEUES = ("sales", "support", "billing", "retention", "technical")
+LANGUAGES = ("fi", "sv", "en")
+LANGUAGE_WEIGHTS = (0.6, 0.15, 0.25)
+RARE_SHARE = 0.0005  # of calls that mention the rare word
+
+# Call-centre lines with slots; each segment is one or two of them.
+LINES = {
+    "fi": [
+        "Hyvää päivää, asiakaspalvelu, {name} puhelimessa.",
+        "Soitan laskusta, joka tuli viime viikolla.",
+        "Laskun eräpäivä on {weekday}, summa on {amount} euroa.",
+        "Liittymäni ei toimi kunnolla {place}.",
+        "Voisitteko tarkistaa sopimuksen tiedot?",
+        "Sopimus on voimassa toistaiseksi.",
+        "Hinta nousee ensi kuussa {amount} euroon.",
+        "Haluaisin irtisanoa sopimuksen {weekday}.",
+        "Maksu on kirjattu tilillenne {weekday}.",
+        "Asiakasnumeroni on {number}.",
+        "Hetkinen, tarkistan tilanteen järjestelmästä.",
+        "Toimitus saapuu {place} noin viikon kuluttua.",
+        "Saisinko vielä sähköpostiosoitteen vahvistusta varten?",
+        "Kiitos soitostasi ja hyvää päivänjatkoa!",
+        "Kiitos, tämä auttoi paljon.",
+        "Onko teillä tarjolla halvempaa liittymää?",
+        "Modeemi pitää käynnistää uudelleen.",
+    ],
+    "sv": [
+        "God dag, kundtjänst, {name} här.",
+        "Jag ringer om fakturan som kom förra veckan.",
+        "Fakturan förfaller på {weekday}, beloppet är {amount} euro.",
+        "Mitt abonnemang fungerar inte {place}.",
+        "Kan ni kontrollera avtalet?",
+        "Avtalet gäller tills vidare.",
+        "Priset höjs nästa månad till {amount} euro.",
+        "Jag vill säga upp avtalet på {weekday}.",
+        "Betalningen är registrerad på {weekday}.",
+        "Mitt kundnummer är {number}.",
+        "Ett ögonblick, jag kontrollerar i systemet.",
+        "Leveransen kommer {place} om ungefär en vecka.",
+        "Tack för samtalet och ha en trevlig dag!",
+        "Tack, det hjälpte mycket.",
+    ],
+    "en": [
+        "Good morning, customer service, this is {name}.",
+        "I'm calling about the invoice I received last week.",
+        "The invoice is due on {weekday}, the amount is {amount} euros.",
+        "My subscription is not working properly {place}.",
+        "Could you check the details of my contract?",
+        "The contract is valid until further notice.",
+        "The price goes up next month to {amount} euros.",
+        "I would like to cancel the contract on {weekday}.",
+        "The payment was registered on {weekday}.",
+        "My customer number is {number}.",
+        "One moment, I'll check that in the system.",
+        "The delivery arrives {place} in about a week.",
+        "Thank you for calling and have a nice day!",
+        "Thanks, that helped a lot.",
+    ],
+}
+RARE = {
+    "fi": "Kyseessä on vesivahinko keittiössä.",
+    "sv": "Det gäller en vattenskada i köket.",
+    "en": "It is about water damage in the kitchen.",
+}
+SLOTS: dict[str, dict[str, list[str]]] = {
+    "fi": {"name": ["Anna", "Mikko", "Laura", "Jukka"], "weekday": ["maanantaina", "tiistaina", "perjantaina"],
+           "place": ["kotona", "mökillä", "toimistolla"]},
+    "sv": {"name": ["Anna", "Erik", "Sara"], "weekday": ["måndag", "onsdag", "fredag"],
+           "place": ["hemma", "på stugan", "på kontoret"]},
+    "en": {"name": ["Anna", "James", "Sarah"], "weekday": ["Monday", "Wednesday", "Friday"],
+           "place": ["at home", "at the cottage", "at the office"]},
+}  # fmt: skip
+
+
+def segment_text(rng: random.Random, language: str) -> str:
+    lines = rng.sample(LINES[language], rng.choice((1, 1, 2)))
+    slots = SLOTS[language]
+    return " ".join(
+        line.format(
+            name=rng.choice(slots["name"]),
+            weekday=rng.choice(slots["weekday"]),
+            place=rng.choice(slots["place"]),
+            amount=rng.randint(9, 120),
+            number=rng.randint(100000, 999999),
+        )
+        for line in lines
+    )
+
+
+def synthetic_calls(count: int, seed: int = 7) -> Iterator[tuple[tuple[Any, ...], list[dict[str, Any]], str]]:
+    """(recording row, segments, language) per call; the same calls on every pass (one COPY per table)."""
+    rng = random.Random(seed)
+    for number in range(count):
+        language = rng.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0]
+        recording_id = f"R{number:025d}"
+        started = NOW - timedelta(seconds=rng.randint(0, 365 * 86400))
+        segments = []
+        at = 0.0
+        for index in range(rng.randint(8, 24)):
+            said = segment_text(rng, language)
+            if index == 3 and rng.random() < RARE_SHARE:
+                said = RARE[language]
+            length = 2.0 + len(said) / 15
+            segments.append({"speaker": ("agent", "customer")[index % 2], "start": round(at, 2),
+                             "end": round(at + length, 2), "text": said})  # fmt: skip
+            at += length + rng.uniform(0.2, 1.5)
+        row = (
+            recording_id, "bench", recording_id, started, round(at, 2), rng.choice(("inbound", "outbound")),
+            rng.choice(QUEUES), f"agent-{rng.randint(1, 200)}", language, 2, "left", "wav", "pcm_mulaw", 8000,
+            int(at * 16000), "0" * 64, f"originals/bench/{recording_id}", b"k", 1, True, None, "transcribed",
+            '["verification"]', False, False, started, started,
+        )  # fmt: skip
+        yield row, segments, language
+
+
+RECORDING_COLUMNS = (
+    "id, source, external_call_id, started_at, duration_s, direction, queue, agent_ref, language, channels,"
+    " agent_channel, container, codec, sample_rate, size_bytes, sha256, storage_key, wrapped_data_key,"
+    " master_key_id, notice_given, agreement_made, status, purposes, legal_hold, restricted, created_at, updated_at"
+)
+
+
+def seed(engine: Engine, count: int) -> float:
+    """Bulk-load `count` transcribed calls; the GIN index is built after the load, as for any bulk import."""
+    started = time.perf_counter()
+    connection = engine.raw_connection()
+    try:
+        driver: Any = connection.driver_connection
+        with driver.cursor() as cursor:
+            cursor.execute("DROP INDEX ix_search_segments_document")
+            with cursor.copy(f"COPY recordings ({RECORDING_COLUMNS}) FROM STDIN") as copy:
+                for row, _, _ in synthetic_calls(count):
+                    copy.write_row(row)
+            with cursor.copy(
+                "COPY transcripts (id, recording_id, engine, model, language, segments, processing_s,"
+                " created_at, updated_at) FROM STDIN"
+            ) as copy:
+                for row, segments, language in synthetic_calls(count):
+                    transcript_row = ("T" + row[0][1:], row[0], "bench", "bench", language, json.dumps(segments))
+                    copy.write_row((*transcript_row, 1.0, row[3], row[3]))
+            print(f"  recordings and transcripts copied: {time.perf_counter() - started:.1f} s", flush=True)
+            indexed = 0
+            with cursor.copy(
+                "COPY search_segments (recording_id, segment, start_s, speaker, text, config) FROM STDIN"
+            ) as copy:
+                for row, segments, language in synthetic_calls(count):
+                    config = config_for(language)
+                    for number, segment in enumerate(segments):
+                        copy.write_row((row[0], number, segment["start"], segment["speaker"], segment["text"], config))
+                    indexed += len(segments)
+            print(f"  {indexed} segments indexed: {time.perf_counter() - started:.1f} s", flush=True)
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+            cursor.execute("CREATE INDEX ix_search_segments_document ON search_segments USING gin (document)")
+        driver.commit()
+        driver.autocommit = True
+        with driver.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    finally:
+        connection.close()
+    return time.perf_counter() - started
+
+
+def timed(engine: Engine, runs: int, search: Callable[[Session], object]) -> list[float]:
+    samples = []
+    with Session(engine) as session:
+        for _ in range(runs + 3):  # the first few warm caches and let psycopg prepare the statements
+            begun = time.perf_counter()
+            search(session)
+            samples.append((time.perf_counter() - begun) * 1000)
+            session.rollback()
+    return samples[3:]
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--keep", action="store_true", help="keep the schema (to EXPLAIN queries against it)")
+    args = parser.parse_args()
+
+    schema_name = "bench_search_" + secrets.token_hex(4)
+    admin = make_engine(args.database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema_name}"))
+    separator = "&" if "?" in args.database_url else "?"
+    engine = make_engine(f"{args.database_url}{separator}options=-csearch_path%3D{schema_name}")
+    try:
+        schema.upgrade(engine)
+        print(f"seeding {args.calls} calls into schema {schema_name}", flush=True)
+        print(f"seeded in {seed(engine, args.calls):.1f} s", flush=True)
+        day = timedelta(days=1)
+        month = SearchFilters(started_from=NOW - 60 * day, started_to=NOW - 30 * day)
+
+        def second_page(session: Session, words: str) -> object:
+            first = search_calls(session, actor=ACTOR, query=words, filters=SearchFilters())
+            begun = time.perf_counter()
+            search_calls(session, actor=ACTOR, query=words, filters=SearchFilters(), cursor=first.next_cursor)
+            return time.perf_counter() - begun
+
+        kinds: dict[str, Callable[[Session], object]] = {
+            "common word (kiitos)": lambda s: search_calls(s, actor=ACTOR, query="kiitos", filters=SearchFilters()),
+            "common word (invoice)": lambda s: search_calls(s, actor=ACTOR, query="invoice", filters=SearchFilters()),
+            "rare word (vesivahinko)": lambda s: search_calls(
+                s, actor=ACTOR, query="vesivahinko", filters=SearchFilters()
+            ),
+            "inflected rare (vattenskadan)": lambda s: search_calls(
+                s, actor=ACTOR, query="vattenskadan", filters=SearchFilters()
+            ),
+            "two words + queue, language, month": lambda s: search_calls(
+                s,
+                actor=ACTOR,
+                query="sopimuksen hinta",
+                filters=SearchFilters(
+                    started_from=month.started_from, started_to=month.started_to, queue="billing", language="fi"
+                ),
+            ),
+            "word + agent": lambda s: search_calls(
+                s, actor=ACTOR, query="laskun", filters=SearchFilters(agent_ref="agent-17")
+            ),
+            "filters only (queue, month)": lambda s: search_calls(
+                s,
+                actor=ACTOR,
+                filters=SearchFilters(started_from=month.started_from, started_to=month.started_to, queue="sales"),
+            ),
+        }
+        everything: list[float] = []
+        print(f"\n{'query':40} {'p50 ms':>8} {'p95 ms':>8}")
+        for name, search in kinds.items():
+            samples = timed(engine, args.runs, search)
+            everything += samples
+            print(f"{name:40} {statistics.median(samples):8.1f} {percentile(samples, 0.95):8.1f}", flush=True)
+        with Session(engine) as session:
+            pages = []
+            for _ in range(args.runs):
+                pages.append(float(second_page(session, "kiitos")) * 1000)  # type: ignore[arg-type]
+                session.rollback()
+        everything += pages
+        print(f"{'second page (kiitos)':40} {statistics.median(pages):8.1f} {percentile(pages, 0.95):8.1f}")
+        p95 = percentile(everything, 0.95)
+        verdict = "met" if p95 < 100 else "NOT met"
+        print(f"{'all':40} {statistics.median(everything):8.1f} {p95:8.1f}   goal p95 < 100 ms: {verdict}")
+    finally:
+        engine.dispose()
+        if not args.keep:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
