@@ -34,17 +34,20 @@ def file_sha256(path: Path) -> str:
 
 
 class Spool:
-    """A temporary file under `directory` that keeps SHA-256 and MD5 of its content and refuses to
-    grow past `max_bytes`. It is file-like enough for Werkzeug's form parser (write, seek, read)."""
+    """A temporary file under `directory` that keeps SHA-256 (and, when asked, MD5) of its content and
+    refuses to grow past `max_bytes`. It is file-like enough for Werkzeug's form parser (write, seek, read).
 
-    def __init__(self, directory: Path, *, max_bytes: int, field: str = "audio") -> None:
+    MD5 is computed only for a client that sends one to compare: it costs four times SHA-256's time.
+    """
+
+    def __init__(self, directory: Path, *, max_bytes: int, field: str = "audio", md5: bool = False) -> None:
         fd, name = tempfile.mkstemp(prefix="upload-", dir=directory)
         self.path = Path(name)
         self._file: BinaryIO = os.fdopen(fd, "w+b")
         self._max_bytes = max_bytes
         self._field = field
         self._sha256 = hashlib.sha256()
-        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._md5 = hashlib.md5(usedforsecurity=False) if md5 else None
         self.size = 0
 
     def write(self, data: bytes) -> int:
@@ -52,7 +55,8 @@ class Spool:
         if self.size > self._max_bytes:
             raise TooLarge(self._field, f"the upload exceeds the limit of {self._max_bytes} bytes", code="too_large")
         self._sha256.update(data)
-        self._md5.update(data)
+        if self._md5 is not None:
+            self._md5.update(data)
         return self._file.write(data)
 
     def read(self, size: int = -1) -> bytes:
@@ -73,6 +77,8 @@ class Spool:
 
     @property
     def md5(self) -> bytes:
+        if self._md5 is None:
+            raise RuntimeError("this spool was not asked to keep MD5")
         return self._md5.digest()
 
     def close(self) -> None:

@@ -129,10 +129,11 @@ def receive_upload(max_bytes: int) -> Upload:
     # Werkzeug enforces this on chunked bodies too, where no Content-Length announces the size.
     request.max_content_length = max_bytes + ENVELOPE_BYTES
     directory = spool_dir(runtime().settings)
+    md5 = "Content-MD5" in request.headers
     spools: list[Spool] = []
 
     def spool_factory(*_args: object, **_kwargs: object) -> Spool:
-        spool = Spool(directory, max_bytes=max_bytes)
+        spool = Spool(directory, max_bytes=max_bytes, md5=md5)
         spools.append(spool)
         return spool
 
