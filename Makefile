@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format install install-openai-whisper clean
+.PHONY: run test lint format install install-openai-whisper translations clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=…"; exit 1; }
@@ -44,6 +44,13 @@ lint: $(DEV_STAMP)
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# UI strings: re-extract web/translations/messages.pot, merge it into each catalogue (.po), compile the .mo files.
+# Translate the new or fuzzy entries in web/translations/*/LC_MESSAGES/messages.po, then run it again.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations
+	$(BIN)/pybabel compile -d web/translations --statistics
 
 clean:
 	rm -rf $(VENV)

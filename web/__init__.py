@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         ui_bp,
         calls_ui.bp,
         auth_ui.bp,
+        i18n.bp,
         admin.bp,
         audit_ui.bp,
         partner.bp,

@@ -1,16 +1,27 @@
 """The one translation layer for UI strings: Flask-Babel, English first, Finnish catalogue in web/translations.
 
 Templates write `{{ _("Search calls") }}`; Python code uses `flask_babel.gettext`. The language is the
-one the person picked (stored in their session), else the browser's preference among those shipped.
+one the person picked (stored in their session by `POST /language`), else the browser's preference among
+those shipped. The catalogue is re-extracted, updated and compiled with `make translations`.
 """
 
 from __future__ import annotations
 
-from flask import Flask, request, session
-from flask_babel import Babel
+from typing import Any
+
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import Babel, get_locale
+from werkzeug.wrappers import Response
+
+from recordings_service.errors import Invalid
+from web.access import public
 
 LANGUAGES = ("en", "fi")
 SESSION_KEY = "lang"
+# Each language named in itself, as a language menu shows it.
+LANGUAGE_NAMES = {"en": "English", "fi": "Suomi"}
+
+bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
@@ -20,6 +31,49 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 
+def safe_next(candidate: str | None) -> str | None:
+    """A path on this site, or None: absolute URLs, `//host` and `/\\host` would make this an open redirect.
+
+    Browsers drop tabs and newlines inside URLs (`/\\t/evil` becomes `//evil`), so control characters
+    and backslashes anywhere are refused too.
+    """
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//"):
+        return None
+    if "\\" in candidate or any(ord(char) < 0x20 or ord(char) == 0x7F for char in candidate):
+        return None
+    return candidate
+
+
+def current_page() -> str:
+    """Where the language form sends the person back to: this page (a GET one), without its query string.
+
+    The query can hold search words, which the page must not echo into every form (trainers see no snippets).
+    """
+    if request.method == "GET":
+        return request.path
+    return url_for("ui.index")
+
+
+@bp.post("/language")
+@public
+def choose() -> Response:
+    """Store the chosen UI language in the session (signed-in or not) and go back to where the form was."""
+    chosen = request.form.get("lang", "")
+    if chosen not in LANGUAGES:
+        raise Invalid("lang", f"Unknown language; choose one of: {', '.join(LANGUAGES)}.")
+    session[SESSION_KEY] = chosen
+    return redirect(safe_next(request.form.get("next")) or url_for("ui.index"))
+
+
+def _template_globals() -> dict[str, Any]:
+    return {
+        "current_language": str(get_locale() or LANGUAGES[0]),
+        "language_names": LANGUAGE_NAMES,
+        "language_return_to": current_page,
+    }
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Helsinki")
+    app.context_processor(_template_globals)
