@@ -27,6 +27,9 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage import S3ObjectStore, make_client
 from web import create_app
 
+# The browser fixture (Debian's chromium through Playwright) for every browser test module.
+pytest_plugins = ["tests.browser_support"]
+
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DATA_DIR = Path(__file__).parent / "data"

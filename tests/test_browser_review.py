@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +19,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from recordings_service import accounts, schema
+from recordings_service import accounts, schema, search
 from recordings_service.audit import SYSTEM
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker
@@ -30,24 +29,13 @@ from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage import S3ObjectStore
 from recordings_service.waveform import peaks_key
-from tests.conftest import IN_CI
+from tests.browser_support import wait_until
 from tests.factories import PASSWORD
 from tests.review_factories import make_transcribed_call, word_start
 from web import create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    # Playwright's key presses are trusted gestures anyway; this keeps play() from racing the policy.
-    "--autoplay-policy=no-user-gesture-required",
-]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SEARCH_WORD = "kilowatt"
 SEEK_TOLERANCE_S = 0.3
@@ -65,21 +53,6 @@ class Live:
         with self.runtime.sessions() as session:
             query = select(func.count()).where(AuditEvent.action == action, AuditEvent.object_id == self.recording_id)
             return session.scalar(query.select_from(AuditEvent)) or 0
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if IN_CI:
-            pytest.fail(f"{reason}; CI=true requires the browser tests to run")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +91,7 @@ def live(
 
 
 def _index_for_search(session: Any, recording: Recording) -> None:
-    """Put the transcript in the full-text index when the search module is there (another part of the UI)."""
-    try:
-        from recordings_service import search
-    except ImportError:
-        return
+    """Put the transcript in the full-text index, as the transcription job does."""
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
     search.index_transcript(session, transcript)
 
@@ -148,15 +117,6 @@ def page(browser: Any, live: Live) -> Iterator[Any]:
 def _console_error(errors: list[str], message: Any) -> None:
     if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
         errors.append(f"{message.text} ({message.location.get('url')})")
-
-
-def wait_until(page: Any, predicate: str, *, timeout_s: float = 15.0) -> None:
-    """Poll a JS predicate with evaluate(): Playwright's wait_for_function evals strings, which our CSP forbids."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(predicate):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate}")
-        time.sleep(0.05)
 
 
 def audio_time(page: Any) -> float:
