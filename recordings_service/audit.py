@@ -72,26 +72,31 @@ def record_event(
     return event
 
 
+def event_content(event: AuditEvent) -> dict[str, Any]:
+    """What an event says: the fields its hash covers."""
+    return {
+        "seq": event.seq,
+        "id": event.id,
+        "occurred_at": _iso(event.occurred_at),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "role": event.role,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "ip": event.ip,
+        "details": event.details,
+    }
+
+
+def event_record(event: AuditEvent) -> dict[str, Any]:
+    """An event as exports carry it: its content and its place in the chain, so a reader can re-check it."""
+    return {**event_content(event), "prev_hash": event.prev_hash, "hash": event.hash}
+
+
 def event_hash(event: AuditEvent) -> str:
     """SHA-256 over the event's canonical JSON and the previous event's hash."""
-    canonical = json.dumps(
-        {
-            "seq": event.seq,
-            "id": event.id,
-            "occurred_at": _iso(event.occurred_at),
-            "actor_id": event.actor_id,
-            "actor_name": event.actor_name,
-            "role": event.role,
-            "action": event.action,
-            "object_type": event.object_type,
-            "object_id": event.object_id,
-            "ip": event.ip,
-            "details": event.details,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-    )
+    canonical = json.dumps(event_content(event), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256((event.prev_hash + canonical).encode()).hexdigest()
 
 

@@ -18,11 +18,11 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor, EventFilter, iter_events, record_event
+from recordings_service.audit import Actor, EventFilter, event_record, iter_events, record_event
 from recordings_service.db import utcnow
 from recordings_service.encryption import CHUNK, DecryptionFailed, Envelope
 from recordings_service.errors import Conflict, NotFound
-from recordings_service.models import AuditEvent, Recording, Transcript
+from recordings_service.models import Recording, Transcript
 from recordings_service.recordings import _UNPLAYABLE, get_recording, open_original
 from recordings_service.review import Check, list_comments, transcript_checks
 from recordings_service.storage import ObjectStore
@@ -137,30 +137,13 @@ def _documents(session: Session, *, recording: Recording, transcript: Transcript
         }
         documents["transcript.json"] = _json({**transcript_document(transcript), "verification": verification})
         documents["transcript.txt"] = as_text(transcript).encode()
-    trail = [_event_json(event) for event in iter_events(session, filters=EventFilter(object_id=recording.id))]
+    trail = [event_record(event) for event in iter_events(session, filters=EventFilter(object_id=recording.id))]
     documents["audit_trail.json"] = _json(trail)
     return documents
 
 
 def _check_json(check: Check | None) -> dict[str, str] | None:
     return None if check is None else {"verified_by": check.by, "verified_at": check.at.isoformat()}
-
-
-def _event_json(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor_id": event.actor_id,
-        "actor_name": event.actor_name,
-        "role": event.role,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "ip": event.ip,
-        "details": event.details,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
 
 
 def _json(value: Any) -> bytes:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import gettext
 
 from recordings_service import audit
 from recordings_service.audit import EventFilter
@@ -81,19 +82,9 @@ def _csv_rows(filters: EventFilter) -> Iterator[str]:
 
 
 def _row(event: AuditEvent) -> list[object]:
-    return [
-        event.seq,
-        event.occurred_at.isoformat(),
-        event.actor_id,
-        event.actor_name,
-        event.role,
-        event.action,
-        event.object_type,
-        event.object_id,
-        event.ip,
-        json.dumps(event.details, sort_keys=True),
-        event.hash,
-    ]
+    record = audit.event_record(event)
+    record["details"] = json.dumps(record["details"], sort_keys=True)
+    return [record[column] for column in CSV_COLUMNS]
 
 
 def _cell(value: object) -> str:
@@ -122,5 +113,5 @@ def _moment(name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        raise Invalid(name, "use a date (2025-01-31) or date and time (2025-01-31T14:00)") from None
+        raise Invalid(name, gettext("use a date (2025-01-31) or date and time (2025-01-31T14:00)")) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
