@@ -10,6 +10,7 @@ import os
 import secrets
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -129,8 +130,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         engine.dispose()
         yield url
         return
+    with private_postgres_schema("t_") as url:
+        yield url
+
+
+@contextmanager
+def private_postgres_schema(prefix: str) -> Iterator[str]:
+    """A migrated PostgreSQL schema of its own (dropped afterwards), as a URL other processes can use too."""
     admin_url = postgres_url_or_skip()
-    schema_name = "t_" + secrets.token_hex(6)
+    schema_name = prefix + secrets.token_hex(6)
     admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema_name}"))
@@ -139,10 +147,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     engine = make_engine(url)
     schema.upgrade(engine)
     engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

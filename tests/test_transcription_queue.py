@@ -19,11 +19,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from jobs import transcription as transcription_job
-from recordings_service import schema
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker, utcnow
 from recordings_service.encryption import Envelope
@@ -38,7 +37,7 @@ from recordings_service.transcription.queue import (
     fail_job,
     renew_lease,
 )
-from tests.conftest import postgres_url_or_skip
+from tests.conftest import private_postgres_schema
 from tests.factories_transcription import (
     FAKE_DELAY_ENV,
     FAKE_ENGINE,
@@ -168,20 +167,8 @@ while time.monotonic() < deadline:
 @pytest.fixture
 def private_postgres() -> Iterator[str]:
     """A migrated PostgreSQL schema of this test's own: its rows are committed for real, by other processes."""
-    admin_url = postgres_url_or_skip()
-    name = "t_queue_" + secrets.token_hex(4)
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {name}"))
-    separator = "&" if "?" in admin_url else "?"
-    url = f"{admin_url}{separator}options=-csearch_path%3D{name}"
-    engine = make_engine(url)
-    schema.upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
-    admin.dispose()
+    with private_postgres_schema("t_queue_") as url:
+        yield url
 
 
 @pytest.mark.postgres
