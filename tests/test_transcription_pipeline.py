@@ -20,6 +20,7 @@ from recordings_service.config import Settings
 from recordings_service.encryption import Envelope
 from recordings_service.models import Transcript
 from recordings_service.runtime import Runtime
+from recordings_service.spool import file_sha256
 from recordings_service.storage import ObjectStore
 from recordings_service.transcription import model_files
 from recordings_service.transcription.engines import Engine, EngineSegment, load_engine
@@ -146,7 +147,7 @@ def test_suspect_flags_repetition_compression_and_text_over_silence() -> None:
 
 def test_default_model_is_assembled_once_and_verified(tmp_path: Path) -> None:
     target = default_model_dir(tmp_path)
-    assert model_files.sha256_of(target / "model.bin") == model_files.MODEL_BIN_SHA256
+    assert file_sha256(target / "model.bin") == model_files.MODEL_BIN_SHA256
     assert {p.name for p in target.iterdir()} == {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
     first_mtime = (target / "model.bin").stat().st_mtime_ns
     assert default_model_dir(tmp_path) == target
@@ -154,7 +155,7 @@ def test_default_model_is_assembled_once_and_verified(tmp_path: Path) -> None:
     with (target / "model.bin").open("r+b") as damaged:
         damaged.write(b"\0" * 16)
     default_model_dir(tmp_path)  # a damaged copy is rebuilt from the packages
-    assert model_files.sha256_of(target / "model.bin") == model_files.MODEL_BIN_SHA256
+    assert file_sha256(target / "model.bin") == model_files.MODEL_BIN_SHA256
 
 
 def test_a_damaged_or_missing_model_package_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from recordings_service.errors import Unavailable
+from recordings_service.spool import file_sha256
 
 DEFAULT_MODEL_NAME = "whisper-base"
 _CHUNK = 1024 * 1024
@@ -67,14 +68,6 @@ class ModelUnavailable(Unavailable):
     code = "model_unavailable"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def packaged_file(pinned: PinnedFile) -> Path:
     """The installed path of one pinned file; missing packages are named in the error."""
     try:
@@ -91,7 +84,7 @@ def packaged_file(pinned: PinnedFile) -> Path:
 
 def _verified(pinned: PinnedFile) -> Path:
     path = packaged_file(pinned)
-    if sha256_of(path) != pinned.sha256:
+    if file_sha256(path) != pinned.sha256:
         raise ModelUnavailable(f"{pinned.package}/data/{pinned.name} fails its SHA-256 check; reinstall the package")
     return path
 
@@ -101,9 +94,9 @@ def default_model_dir(data_dir: Path) -> Path:
     target = data_dir / "models" / DEFAULT_MODEL_NAME
     model_bin = target / "model.bin"
     complete = model_bin.is_file() and all(
-        (target / side.name).is_file() and sha256_of(target / side.name) == side.sha256 for side in SIDE_FILES
+        (target / side.name).is_file() and file_sha256(target / side.name) == side.sha256 for side in SIDE_FILES
     )
-    if complete and sha256_of(model_bin) == MODEL_BIN_SHA256:
+    if complete and file_sha256(model_bin) == MODEL_BIN_SHA256:
         return target
     parts = [_verified(part) for part in MODEL_PARTS]
     sides = [_verified(side) for side in SIDE_FILES]
