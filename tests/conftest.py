@@ -26,10 +26,11 @@ from recordings_service.embedded import PORT_SPAN, EmbeddedS3
 from recordings_service.encryption import Envelope, generate_master_key
 from recordings_service.runtime import Runtime
 from recordings_service.storage import S3ObjectStore, make_client
+from tests.log_scan import remember_secret
 from web import create_app
 
-# The browser fixture (Debian's chromium through Playwright) for every browser test module.
-pytest_plugins = ["tests.browser_support"]
+# The browser fixture (Debian's chromium through Playwright), and the scan of the run's application log.
+pytest_plugins = ["tests.browser_support", "tests.log_scan"]
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -78,7 +79,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
 
 @pytest.fixture(scope="session")
 def base_settings(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(
+    settings = Settings(
         data_dir=tmp_path_factory.mktemp("var"),
         s3_port=s3_server.port,
         s3_bucket="callvault-test",
@@ -88,6 +89,8 @@ def base_settings(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactor
         secret_key=secrets.token_urlsafe(32),
         log_format="json",
     ).with_derived_defaults()
+    remember_secret(settings.s3_secret_key, settings.master_key, settings.secret_key)
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,11 @@ from recordings_service.logs import configure_logging
 
 def test_logs_are_json_lines_off_a_terminal() -> None:
     stream = io.StringIO()
-    configure_logging(Settings(log_format="auto"), stream=stream)
+    handler = configure_logging(Settings(log_format="auto"), stream=stream)
     try:
         logging.getLogger("callvault.test").info("ingested", extra={"recording_id": "01ABC", "count": 3})
     finally:
-        logging.getLogger().handlers.clear()
+        logging.getLogger().removeHandler(handler)
     record = json.loads(stream.getvalue().splitlines()[-1])
     assert record["message"] == "ingested"
     assert record["recording_id"] == "01ABC"
@@ -26,10 +26,10 @@ def test_logs_are_json_lines_off_a_terminal() -> None:
 
 def test_text_logs_on_request() -> None:
     stream = io.StringIO()
-    configure_logging(Settings(log_format="text"), stream=stream)
+    handler = configure_logging(Settings(log_format="text"), stream=stream)
     try:
         logging.getLogger("callvault.test").warning("plain")
     finally:
-        logging.getLogger().handlers.clear()
+        logging.getLogger().removeHandler(handler)
     line = stream.getvalue().strip()
     assert "plain" in line and not line.startswith("{")
