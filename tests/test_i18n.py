@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from tests.factories import csrf_token, login, make_user
+from recordings_service import accounts
+from tests.factories import PASSWORD, csrf_token, login, login_via_form, make_user, totp_now
 from web import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,10 +41,15 @@ def catalogue(path: Path) -> Catalog:
 def translated(catalog: Catalog) -> dict[str, str]:
     """msgid → translation, leaving out the header, empty and fuzzy entries (pybabel compile skips fuzzy ones)."""
     return {
-        str(message.id): str(message.string)
+        key(message.context, str(message.id)): str(message.string)
         for message in catalog
         if message.id and message.string and not message.fuzzy
     }
+
+
+def key(context: str | None, msgid: str) -> str:
+    """One key per catalogue entry: the same msgid under a pgettext context is an entry of its own."""
+    return f"{context}\x04{msgid}" if context else msgid
 
 
 def source_msgids() -> set[str]:
@@ -52,8 +58,8 @@ def source_msgids() -> set[str]:
         method_map, options_map = parse_mapping_cfg(handle)  # type: ignore[no-untyped-call]
     keywords = {**DEFAULT_KEYWORDS, "_l": None}  # as `pybabel extract -k _l`
     return {
-        message if isinstance(message, str) else message[0]
-        for _, _, message, _, _ in extract_from_dir(
+        key(context, message if isinstance(message, str) else message[0])
+        for _, _, message, _, context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=keywords, comment_tags=()
         )
     }
@@ -96,6 +102,28 @@ def test_the_header_form_returns_to_the_page_it_was_on(client: FlaskClient, sess
     assert 'name="next" value="/account"' in page
     assert "secret" not in page  # the query (search words) is not echoed
     assert '<label for="language-select">' in page
+
+
+@pytest.mark.parametrize("with_mfa", [False, True])
+def test_signing_in_keeps_the_chosen_language(client: FlaskClient, session: Session, with_mfa: bool) -> None:
+    secret = accounts.new_mfa_secret() if with_mfa else None
+    user = make_user(session, password=PASSWORD, mfa_secret=secret)
+    choose(client, "fi")
+    with client.session_transaction() as cookie:
+        cookie["planted"] = "by an attacker"
+    response = login_via_form(client, user.username)
+    if secret is not None:
+        assert response.headers["Location"] == "/login/mfa"
+        assert "Vahvistuskoodi" in client.get("/login/mfa", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        data = {"code": totp_now(secret), "csrf_token": csrf_token(client)}
+        response = client.post("/login/mfa", data=data)
+    assert response.status_code == 302
+    with client.session_transaction() as cookie:
+        assert cookie[i18n.SESSION_KEY] == "fi"
+        assert "planted" not in cookie  # everything else from before the login is gone (fixation)
+    page = client.get("/account", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="fi">' in page
+    assert "<h1>Oma tilisi</h1>" in page
 
 
 def test_the_switch_needs_the_csrf_token(client: FlaskClient) -> None:
@@ -156,7 +184,7 @@ def test_every_ui_string_has_a_finnish_translation() -> None:
 
 def test_the_compiled_catalogue_covers_the_template_and_matches_the_po() -> None:
     """The .mo is what runs: every msgid of messages.pot is in it, translated as the .po says (`make translations`)."""
-    pot_ids = {str(message.id) for message in catalogue(POT) if message.id}
+    pot_ids = {key(message.context, str(message.id)) for message in catalogue(POT) if message.id}
     po = translated(catalogue(TRANSLATIONS / "fi" / "LC_MESSAGES" / "messages.po"))
     mo = translated(catalogue(TRANSLATIONS / "fi" / "LC_MESSAGES" / "messages.mo"))
     assert pot_ids, "messages.pot is empty"

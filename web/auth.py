@@ -20,6 +20,7 @@ from limits import RateLimitItem, parse
 
 from recordings_service import accounts
 from recordings_service.models import User
+from web import i18n
 from web.database import db
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -73,9 +74,17 @@ def login_attempt_allowed() -> bool:
     return bool(limiter.limiter.hit(LOGIN_ATTEMPTS_PER_IP, "login", get_remote_address()))
 
 
+def fresh_session() -> None:
+    """Empty the session, all but the chosen UI language: a preference, not a credential (see `web.i18n`)."""
+    language = session.get(i18n.SESSION_KEY)
+    session.clear()
+    if language in i18n.LANGUAGES:
+        session[i18n.SESSION_KEY] = language
+
+
 def start_session(user: User, *, mfa_passed: bool) -> None:
     """Begin a login session in a fresh session: nothing from before the login carries over (fixation)."""
-    session.clear()
+    fresh_session()
     login_user(user)
     now = time.time()
     session[LOGIN_AT] = now

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -55,7 +56,7 @@ def new_user() -> Response | str | tuple[str, int]:
         page = render_template("admin/user_new.html", roles=ROLES, form=values, error=exc.message, field=field)
         return page, 422
     db().commit()
-    flash(f"Created {user.username}.")
+    flash(gettext("Created %(username)s.", username=user.username))
     return redirect(url_for("admin.user", user_id=user.id))
 
 
@@ -72,13 +73,13 @@ def user(user_id: str) -> str:
 @bp.post("/users/<user_id>/disable")
 @requires(Permission.USERS_MANAGE)
 def disable(user_id: str) -> Response:
-    return _act(user_id, "Account disabled; its sessions have ended.", accounts.disable_user)
+    return _act(user_id, gettext("Account disabled; its sessions have ended."), accounts.disable_user)
 
 
 @bp.post("/users/<user_id>/enable")
 @requires(Permission.USERS_MANAGE)
 def enable(user_id: str) -> Response:
-    return _act(user_id, "Account enabled.", accounts.enable_user)
+    return _act(user_id, gettext("Account enabled."), accounts.enable_user)
 
 
 @bp.post("/users/<user_id>/password")
@@ -87,7 +88,7 @@ def reset_password(user_id: str) -> Response:
     password = request.form.get("password", "")
     return _act(
         user_id,
-        "Password reset; the account's sessions have ended.",
+        gettext("Password reset; the account's sessions have ended."),
         lambda session, *, actor, user_id: accounts.reset_password(
             session, actor=actor, user_id=user_id, password=password
         ),
@@ -100,7 +101,7 @@ def change_role(user_id: str) -> Response:
     role = request.form.get("role", "")
     return _act(
         user_id,
-        "Role changed; the account's sessions have ended.",
+        gettext("Role changed; the account's sessions have ended."),
         lambda session, *, actor, user_id: accounts.change_role(session, actor=actor, user_id=user_id, role=role),
     )
 
@@ -110,7 +111,7 @@ def change_role(user_id: str) -> Response:
 def revoke_token(user_id: str, token_id: str) -> Response:
     tokens.revoke_token(db(), actor=current_actor(), token_id=token_id, user_id=user_id)
     db().commit()
-    flash("Token revoked.")
+    flash(gettext("Token revoked."))
     return redirect(url_for("admin.user", user_id=user_id))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -17,7 +18,7 @@ from recordings_service.errors import DomainError
 from recordings_service.models import User
 from recordings_service.permissions import Permission
 from web.access import current_actor, public, requires
-from web.auth import login_attempt_allowed, start_session
+from web.auth import fresh_session, login_attempt_allowed, start_session
 from web.database import db
 from web.security_headers import no_store
 
@@ -27,7 +28,15 @@ LOGIN_ENDPOINT = "auth.login"
 PENDING = "pending_login"
 PENDING_SECRET = "pending_mfa_secret"  # noqa: S105 — a session key, not a secret
 PENDING_FOR_S = 300
-FAILED = "Sign-in failed: wrong username, password or code, or the account is locked or disabled."
+
+
+def N_(message: str) -> str:
+    """Mark a string for the catalogue (`make translations`); `gettext` translates it where it is shown."""
+    return message
+
+
+FAILED = N_("Sign-in failed: wrong username, password or code, or the account is locked or disabled.")
+TOO_MANY = N_("Too many attempts; wait a minute.")
 
 
 @bp.record_once
@@ -45,7 +54,7 @@ def login() -> Response | tuple[str, int] | str:
         return render_template("auth/login.html", next=request.args.get("next", ""))
     next_path = _next_path(request.form.get("next"))
     if not login_attempt_allowed():
-        return render_template("auth/login.html", error="Too many attempts; wait a minute.", next=next_path), 429
+        return render_template("auth/login.html", error=gettext(TOO_MANY), next=next_path), 429
     username = request.form.get("username", "")
     password = request.form.get("password", "")
     user = None
@@ -53,9 +62,9 @@ def login() -> Response | tuple[str, int] | str:
         user = accounts.check_password_login(db(), username=username, password=password, ip=request.remote_addr)
     db().commit()  # keep the failure count and audit record even though the login fails
     if user is None:
-        return render_template("auth/login.html", error=FAILED, next=next_path), 401
+        return render_template("auth/login.html", error=gettext(FAILED), next=next_path), 401
     if accounts.mfa_required(user):
-        session.clear()
+        fresh_session()
         session[PENDING] = {"user": user.get_id(), "at": time.time(), "next": next_path}
         return redirect(url_for("auth.mfa" if user.mfa_secret else "auth.mfa_enrol"))
     return _complete_login(user, mfa_passed=False, next_path=next_path)
@@ -73,11 +82,11 @@ def mfa() -> Response | tuple[str, int] | str:
     if request.method == "GET":
         return render_template("auth/mfa.html")
     if not login_attempt_allowed():
-        return render_template("auth/mfa.html", error="Too many attempts; wait a minute."), 429
+        return render_template("auth/mfa.html", error=gettext(TOO_MANY)), 429
     passed = accounts.check_totp_login(db(), user=user, code=request.form.get("code", ""), ip=request.remote_addr)
     db().commit()
     if not passed:
-        return render_template("auth/mfa.html", error=FAILED), 401
+        return render_template("auth/mfa.html", error=gettext(FAILED)), 401
     return _complete_login(user, mfa_passed=True, next_path=session[PENDING]["next"])
 
 
@@ -121,7 +130,7 @@ def logout() -> Response:
     accounts.end_sessions(db(), actor=current_actor(), user=principal_user)
     db().commit()
     logout_user()
-    session.clear()
+    fresh_session()
     return redirect(url_for(LOGIN_ENDPOINT))
 
 
