@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     delete,
     exists,
     func,
@@ -54,6 +55,7 @@ from recordings_service.recordings import (
     RecordingFilters,
     after_cursor,
     apply_filters,
+    decode_cursor,
     encode_cursor,
     sees_restricted,
 )
@@ -65,6 +67,9 @@ HITS_PER_CALL = 3
 RARE_SEGMENTS = 2000
 # Segments the planner must expect before search walks the calls newest first instead.
 COMMON_SEGMENTS = 20000
+# Up to this many calls left by the filters, search checks each one's segments (see _matches)
+# rather than walking all calls newest first past the ones the filters leave out.
+FEW_CALLS = 1000
 # PostgreSQL text search configurations by transcript language; anything else is indexed as words.
 CONFIG_BY_LANGUAGE = {"fi": "finnish", "sv": "swedish", "en": "english"}
 FALLBACK_CONFIG = "simple"
@@ -208,10 +213,14 @@ def search_calls(
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
     if not sees_restricted(actor):
         statement = statement.where(Recording.restricted.is_(False))
-    if words:
-        statement = statement.where(_matches(session, dialect, words, language=filters.language))
     if cursor:
-        statement = statement.where(after_cursor(cursor))
+        # The first condition is implied by the second; it bounds the newest-first index walk.
+        statement = statement.where(Recording.started_at <= decode_cursor(cursor)[0], after_cursor(cursor))
+    if words:
+        narrowed = filters != SearchFilters()
+        statement = statement.where(
+            _matches(session, dialect, words, language=filters.language, scope=statement if narrowed else None)
+        )
     rows = list(session.scalars(statement.order_by(*NEWEST_FIRST).limit(limit + 1)))
     page = rows[:limit]
     ids = [recording.id for recording in page]
@@ -288,13 +297,48 @@ def _latest_scores(session: Session, ids: Sequence[str]) -> dict[str, float | No
     return {recording_id: score for recording_id, score in rows}  # the latest wins
 
 
-def _matches(session: Session, dialect: str, words: str, *, language: str | None) -> ColumnElement[bool]:
+def _matches(
+    session: Session, dialect: str, words: str, *, language: str | None, scope: Select[Any] | None
+) -> ColumnElement[bool]:
+    """Calls whose segments contain the words; `scope` is the filtered calls when filters narrow them."""
     if dialect != "postgresql":
         return Recording.id.in_(select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(fts_query(words))))
+    said = _said(words, [config_for(language)] if language else CONFIGS)
+    # Which plan is fast depends on how common the words are and how narrow the filters: a common
+    # word is best found by walking the calls newest first (a page fills at once), a rare one from
+    # its few segments, and a few filtered calls by checking their own segments. The planner knows
+    # only frequent words well and would walk every call looking for a rare one (seconds at 100 000
+    # calls); nor does it see that walking the calls past the ones an agent or queue filter leaves
+    # out costs far more than checking those calls' segments. Its row estimates are right for
+    # frequent words and for the filters, so it decides "common" and "few"; the GIN index lists the
+    # segments of the rest, with plans made for these values and no table scan.
+    calls = None
+    if scope is not None:
+        ids = scope.with_only_columns(Recording.id).order_by(None).limit(None)
+        calls = ids.where(Recording.id == index_rows.c.recording_id).exists()
+    probe = select(index_rows.c.recording_id).where(said)
+    if _estimated_rows(session, probe) <= COMMON_SEGMENTS:
+        # Only the segments of filtered calls count: filters often leave few of a word's segments.
+        if calls is not None:
+            probe = probe.where(calls)
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        found = list(session.scalars(probe.limit(RARE_SEGMENTS + 1)))
+        session.execute(text("SET LOCAL enable_seqscan = on"))
+        if len(found) <= RARE_SEGMENTS:
+            return Recording.id.in_(set(found))
+    if scope is not None and _estimated_rows(session, ids) <= FEW_CALLS:
+        few = list(session.scalars(ids.limit(2 * FEW_CALLS + 1)))
+        if len(few) <= 2 * FEW_CALLS:
+            return and_(Recording.id.in_(few), exists().where(index_rows.c.recording_id == Recording.id, said))
+    return exists().where(index_rows.c.recording_id == Recording.id, said)
+
+
+def _said(words: str, configs: Iterable[str]) -> ColumnElement[bool]:
     # Each segment was stemmed by its own language's rules, so the words are stemmed by each
-    # configuration in turn and compared with that configuration's segments only.
-    configs = [config_for(language)] if language else CONFIGS
-    said = or_(
+    # configuration in turn and compared with that configuration's segments only (constant queries,
+    # parsed once per statement rather than once per row).
+    return or_(
         *(
             and_(
                 index_rows.c.config == _regconfig(config),
@@ -303,20 +347,6 @@ def _matches(session: Session, dialect: str, words: str, *, language: str | None
             for config in configs
         )
     )
-    # Which plan is fast depends on how common the words are: a common word is best found by walking
-    # the calls newest first (a page fills at once), a rare one from its few segments. The planner
-    # knows only frequent words well and would walk every call looking for a rare one (seconds at
-    # 100 000 calls). Its row estimate is right for frequent words, so it decides "common"; below
-    # that, the GIN index lists the segments, with plans made for these values and no table scan.
-    probe = select(index_rows.c.recording_id).where(said)
-    if _estimated_rows(session, probe) <= COMMON_SEGMENTS:
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        found = list(session.scalars(probe.limit(RARE_SEGMENTS + 1)))
-        session.execute(text("SET LOCAL enable_seqscan = on"))
-        if len(found) <= RARE_SEGMENTS:
-            return Recording.id.in_(set(found))
-    return exists().where(index_rows.c.recording_id == Recording.id, said)
 
 
 def _estimated_rows(session: Session, statement: Select[Any]) -> float:
@@ -352,24 +382,30 @@ def fts_query(words: str) -> str:
 def _hits(session: Session, dialect: str, words: str, ids: Sequence[str]) -> dict[str, list[SegmentHit]]:
     """The first few matching segments of each call on the page, highlighted."""
     if dialect == "postgresql":
-        tsquery = func.websearch_to_tsquery(index_rows.c.config, words)
         numbered = (
             select(
                 index_rows.c.recording_id,
                 index_rows.c.segment,
                 index_rows.c.start_s,
                 index_rows.c.speaker,
-                func.ts_headline(index_rows.c.config, index_rows.c.text, tsquery, _HEADLINE_OPTIONS).label("snippet"),
+                index_rows.c.config,
+                index_rows.c.text,
                 func.row_number()
                 .over(partition_by=index_rows.c.recording_id, order_by=index_rows.c.segment)
                 .label("rank"),
             )
-            .where(index_rows.c.recording_id.in_(ids), index_rows.c.document.bool_op("@@")(tsquery))
+            .where(index_rows.c.recording_id.in_(ids), index_rows.c.document.bool_op("@@")(_each_segments_query(words)))
             .subquery()
         )
+        # Highlighted only for the segments shown.
+        tsquery = func.websearch_to_tsquery(numbered.c.config, words)
         rows: Iterable[Any] = session.execute(
             select(
-                numbered.c.recording_id, numbered.c.segment, numbered.c.start_s, numbered.c.speaker, numbered.c.snippet
+                numbered.c.recording_id,
+                numbered.c.segment,
+                numbered.c.start_s,
+                numbered.c.speaker,
+                func.ts_headline(numbered.c.config, numbered.c.text, tsquery, _HEADLINE_OPTIONS),
             )
             .where(numbered.c.rank <= HITS_PER_CALL)
             .order_by(numbered.c.recording_id, numbered.c.segment)
@@ -394,6 +430,22 @@ def _hits(session: Session, dialect: str, words: str, ids: Sequence[str]) -> dic
                 SegmentHit(segment=number, start_s=float(start_s), speaker=speaker, parts=marked_parts(snippet))
             )
     return found
+
+
+def _each_segments_query(words: str) -> ColumnElement[Any]:
+    """The words as a query in each segment's own configuration, for the page's few calls.
+
+    Each configuration's query is a constant (parsed once, not once per row), and the choice by the
+    segment's column keeps the planner from going to the GIN index: its lists for a common word are
+    long, and a page's calls have a few hundred segments to read by recording.
+    """
+    return case(
+        *(
+            (index_rows.c.config == _regconfig(config), func.websearch_to_tsquery(_regconfig(config), words))
+            for config in CONFIGS
+        ),
+        else_=func.websearch_to_tsquery(index_rows.c.config, words),
+    )
 
 
 def marked_parts(snippet: str) -> tuple[tuple[str, bool], ...]:

@@ -182,6 +182,51 @@ def test_filters_combine(session: Session, store: S3ObjectStore, envelope: Envel
     assert [i.recording.id for i in search_calls(session, actor=QA, filters=narrow).items] == [support.id]
 
 
+@pytest.mark.parametrize("plan", ["rare words", "few calls", "walk newest first"])
+def test_every_plan_finds_the_same_calls_in_the_same_order(
+    session: Session,
+    store: S3ObjectStore,
+    envelope: Envelope,
+    day: datetime,
+    plan: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL picks a plan by estimates (search._matches); each must give the same pages."""
+    if plan != "rare words":
+        monkeypatch.setattr(search, "RARE_SEGMENTS", -1)  # the segments probe never suffices
+    if plan == "walk newest first":
+        monkeypatch.setattr(search, "FEW_CALLS", -1)
+    calls = [
+        transcribed_call(
+            session,
+            store,
+            envelope,
+            started_at=day + timedelta(minutes=i // 2),
+            lines=["Good morning.", "The invoice is wrong." if i % 3 else "Thanks, bye."],
+            agent_ref="agent-a" if i % 2 else "agent-b",
+        )
+        for i in range(9)
+    ]
+    invoiced = sorted((c for i, c in enumerate(calls) if i % 3), key=lambda c: (c.started_at, c.id), reverse=True)
+
+    assert found(session, day, "invoice") == [c.id for c in invoiced]
+    assert found(session, day, "invoice", agent_ref="agent-a") == [c.id for c in invoiced if c.agent_ref == "agent-a"]
+    assert found(session, day, "invoice", agent_ref="agent-c") == []
+    unfiltered = search_calls(session, actor=QA, query="invoice", filters=SearchFilters(), limit=200).items
+    assert [item.recording.id for item in unfiltered if item.recording.started_at >= day][:6] == [
+        c.id for c in invoiced
+    ]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        page = search_calls(session, actor=QA, query="invoice", filters=on_day(day), cursor=cursor, limit=2)
+        seen += [item.recording.id for item in page.items]
+        assert all(item.hits and item.hits[0].segment == 1 for item in page.items)
+        cursor = page.next_cursor
+    assert seen == [c.id for c in invoiced]
+    assert cursor is None
+
+
 def test_evaluated_and_score_filters_use_the_latest_evaluation(
     session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
 ) -> None:
