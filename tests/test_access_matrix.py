@@ -186,3 +186,16 @@ def test_expired_revoked_and_disabled_tokens_are_refused_and_use_is_recorded(api
     session.flush()
     assert not reloaded(session, officer).active
     assert client.get("/api/v1/test-list", headers=bearer(other)).status_code == 401
+
+
+def test_token_use_is_recorded_at_most_once_a_minute(session: Session) -> None:
+    officer = make_user(session, role=Role.COMPLIANCE)
+    token, plain = tokens.create_token(session, actor=SYSTEM, user=officer, scope="read")
+    first = utcnow()
+    assert tokens.authenticate_token(session, plain, now=first) is token
+    assert token.last_used_at == first
+    tokens.authenticate_token(session, plain, now=first + timedelta(seconds=30))
+    assert token.last_used_at == first  # no write for every request of a busy client
+    later = first + timedelta(minutes=2)
+    tokens.authenticate_token(session, plain, now=later)
+    assert token.last_used_at == later

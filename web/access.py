@@ -84,7 +84,8 @@ def _resolve_principal() -> Principal | None:
         token = tokens.authenticate_token(db(), header.removeprefix("Bearer ").strip())
         if token is None:
             return None
-        db().commit()  # keep last_used_at even when the request itself fails later
+        if db().dirty:
+            db().commit()  # keep last_used_at even when the request itself fails later
         return Principal(user=token.user, scope=token.scope)
     if current_user.is_authenticated:
         return Principal(user=current_user, scope=None)  # type: ignore[arg-type]
