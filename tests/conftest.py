@@ -26,7 +26,6 @@ from recordings_service.embedded import PORT_SPAN, EmbeddedS3
 from recordings_service.encryption import Envelope, generate_master_key
 from recordings_service.runtime import Runtime
 from recordings_service.storage import S3ObjectStore, make_client
-from tests.log_scan import remember_secret
 from web import create_app
 
 # The browser fixture (Debian's chromium through Playwright), and the scan of the run's application log.
@@ -89,6 +88,8 @@ def base_settings(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactor
         secret_key=secrets.token_urlsafe(32),
         log_format="json",
     ).with_derived_defaults()
+    from tests.log_scan import remember_secret  # a plugin module: imported once pytest has registered it
+
     remember_secret(settings.s3_secret_key, settings.master_key, settings.secret_key)
     return settings
 
