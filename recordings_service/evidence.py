@@ -23,7 +23,7 @@ from recordings_service.db import utcnow
 from recordings_service.encryption import CHUNK, DecryptionFailed, Envelope
 from recordings_service.errors import Conflict, NotFound
 from recordings_service.models import Recording, Transcript
-from recordings_service.recordings import _UNPLAYABLE, get_recording, open_original
+from recordings_service.recordings import UNPLAYABLE, get_recording, open_original
 from recordings_service.review import Check, list_comments, transcript_checks
 from recordings_service.storage import ObjectStore
 from recordings_service.transcription.transcripts import as_text, transcript_document
@@ -64,7 +64,7 @@ def export_evidence(
 ) -> EvidencePackage:
     """Write the evidence ZIP of a recording into `destination`; audited as `recording.evidence_exported`."""
     recording = get_recording(session, actor=actor, recording_id=recording_id)
-    if recording.status in _UNPLAYABLE:
+    if recording.status in UNPLAYABLE:
         raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
     with tempfile.TemporaryDirectory(prefix="callvault-evidence-", dir=work_dir) as scratch:
         original = Path(scratch) / "original"

@@ -27,7 +27,8 @@ from recordings_service.storage import ObjectStore
 MAX_PAGE = 200
 # Stable page order: the id breaks ties between calls that started in the same instant.
 NEWEST_FIRST = (Recording.started_at.desc(), Recording.id.desc())
-_UNPLAYABLE = {RecordingStatus.DELETED, RecordingStatus.MISSING_OBJECT}
+# Rows whose audio cannot be served: deleted, or its object is missing (reconcile flagged it).
+UNPLAYABLE = {RecordingStatus.DELETED, RecordingStatus.MISSING_OBJECT}
 MEDIA_TYPES = {
     "wav": "audio/wav",
     "mp3": "audio/mpeg",
@@ -154,7 +155,7 @@ def start_playback(
     asks for no range) counts as a listen, so seeking does not flood the trail.
     """
     recording = get_recording(session, actor=actor, recording_id=recording_id)
-    if recording.status in _UNPLAYABLE:
+    if recording.status in UNPLAYABLE:
         raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
     if download or not range_start:
         record_event(

@@ -22,7 +22,7 @@ from recordings_service.audit import Actor
 from recordings_service.encryption import Envelope
 from recordings_service.errors import NotFound
 from recordings_service.models import Recording
-from recordings_service.recordings import _UNPLAYABLE, get_recording, open_original
+from recordings_service.recordings import UNPLAYABLE, get_recording, open_original
 from recordings_service.storage import ObjectStore
 
 PEAKS_VERSION = 1
@@ -39,7 +39,7 @@ def recording_peaks(
 ) -> dict[str, Any]:
     """The cached peaks of a recording `actor` may see, computing and caching them on first use."""
     recording = get_recording(session, actor=actor, recording_id=recording_id)
-    if recording.status in _UNPLAYABLE:
+    if recording.status in UNPLAYABLE:
         raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
     key = peaks_key(recording.id)
     try:

@@ -266,7 +266,7 @@ def list_recordings(query: RecordingQuery) -> Response:
     return jsonify({"items": [item.summary() for item in page.items], "next_cursor": page.next_cursor})
 
 
-def _visible(load: Any) -> Any:
+def keep_refusals(load: Any) -> Any:
     """Run a lookup; on not-found, commit anyway so an audited refusal is kept."""
     try:
         return load()
@@ -279,7 +279,7 @@ def _visible(load: Any) -> Any:
 @requires(Permission.RECORDING_LIST)
 @api_spec.validate(resp=SpecResponse(HTTP_200=RecordingOut, HTTP_404=ErrorBody), tags=["recordings"])
 def get_recording(recording_id: str) -> Response:
-    recording = _visible(lambda: recordings.get_recording(db(), actor=current_actor(), recording_id=recording_id))
+    recording = keep_refusals(lambda: recordings.get_recording(db(), actor=current_actor(), recording_id=recording_id))
     return jsonify({**recording.summary(), "transcription": transcription_status(db(), recording)})
 
 
@@ -295,7 +295,7 @@ def recording_audio(recording_id: str) -> Response:
         raise Forbidden("downloading recordings is not permitted")
     requested = request.range
     range_start = requested.ranges[0][0] if requested is not None and len(requested.ranges) == 1 else None
-    recording = _visible(
+    recording = keep_refusals(
         lambda: recordings.start_playback(
             db(), actor=current_actor(), recording_id=recording_id, download=download, range_start=range_start
         )

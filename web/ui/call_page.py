@@ -13,7 +13,7 @@ from recordings_service.errors import Invalid
 from recordings_service.permissions import Permission
 from recordings_service.spool import spool_dir
 from web.access import current_actor, current_principal, requires
-from web.api.recordings import _visible
+from web.api.recordings import keep_refusals
 from web.database import db, runtime
 from web.security_headers import mark_no_store, no_store
 
@@ -27,7 +27,7 @@ def call(recording_id: str) -> str:
     """`?t=<seconds>` opens the call at that moment (search results link to where a word was said)."""
     principal = current_principal()
     with_transcript = principal is not None and principal.can(Permission.TRANSCRIPT_READ)
-    found = _visible(
+    found = keep_refusals(
         lambda: review.open_call(
             db(), actor=current_actor(), recording_id=recording_id, with_transcript=with_transcript
         )
@@ -50,7 +50,7 @@ def call(recording_id: str) -> str:
 @no_store
 def peaks(recording_id: str) -> Response:
     rt = runtime()
-    data = _visible(
+    data = keep_refusals(
         lambda: waveform.recording_peaks(
             db(),
             rt.store,
@@ -70,7 +70,7 @@ def verify(recording_id: str) -> Response:
     if raw and not raw.isdigit():
         raise Invalid("segment", "not a segment number")
     segment = int(raw) if raw else None
-    _visible(
+    keep_refusals(
         lambda: review.verify_transcript(db(), actor=current_actor(), recording_id=recording_id, segment_index=segment)
     )
     db().commit()
@@ -86,7 +86,7 @@ def annotate(recording_id: str) -> Response:
         at_s = float(request.form.get("at_s", ""))
     except ValueError:
         raise Invalid("at_s", "give the moment in seconds") from None
-    note = _visible(
+    note = keep_refusals(
         lambda: review.add_annotation(
             db(), actor=current_actor(), recording_id=recording_id, at_s=at_s, text=request.form.get("text", "")
         )
@@ -104,7 +104,7 @@ def export_evidence(recording_id: str) -> Response:
     work_dir = spool_dir(rt.settings)
     package = tempfile.TemporaryFile(dir=work_dir)  # noqa: SIM115 — the response closes it once sent
     try:
-        made = _visible(
+        made = keep_refusals(
             lambda: evidence.export_evidence(
                 db(),
                 rt.store,
