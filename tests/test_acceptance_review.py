@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from recordings_service.embedded import PORT_SPAN
-from tests.browser_support import wait_until
+from tests.browser_support import score_with_first_answers, wait_until
 from tests.conftest import DATA_DIR, free_port_block
 from tests.live_server import LiveServer, MultipartBody, post_recording
 from tests.recording_factories import call_metadata
@@ -97,12 +97,7 @@ def test_supervisor_finds_plays_scores_and_exports_evidence(browser: Any, tmp_pa
         wait_until(page, "() => document.querySelector('.segments .w.playing') !== null")
         page.keyboard.press("k")  # pause
 
-        page.click("text=Evaluate this call")
-        for group in page.locator("fieldset").all():
-            radios = group.locator("input[type=radio]")
-            if radios.count():
-                radios.first.check()
-        page.click("text=Save evaluation")
+        score_with_first_answers(page)
         page.wait_for_url(f"**/calls/{recording_id}")
         page.goto("/calls/?queue=acceptance&evaluated=yes")
         assert page.locator("table.calls tbody tr").count() == 1

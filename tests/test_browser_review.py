@@ -29,7 +29,7 @@ from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage import S3ObjectStore
 from recordings_service.waveform import peaks_key
-from tests.browser_support import wait_until
+from tests.browser_support import score_with_first_answers, wait_until
 from tests.factories import PASSWORD
 from tests.review_factories import make_transcribed_call, word_start
 from web import create_app
@@ -178,12 +178,7 @@ def test_search_open_at_the_word_and_score_the_call(page: Any, live: Live) -> No
         evaluations.seed_default_form(session, actor=SYSTEM)  # a published form to score on, if none yet
         session.commit()
         assert evaluations.current_forms(session)
-    page.click("text=Evaluate this call")
-    for group in page.locator("fieldset").all():
-        radios = group.locator("input[type=radio]")
-        if radios.count():
-            radios.first.check()
-    page.click("text=Save evaluation")
+    score_with_first_answers(page)
     page.wait_for_url(f"**/calls/{live.recording_id}")
     page.goto("/calls/?queue=browser-test&evaluated=yes")
     page.wait_for_selector("table.calls")
