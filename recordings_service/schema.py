@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,16 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
         command.upgrade(config, revision)
 
 
+@cache
+def _script_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """The migration scripts' heads and every revision they know; read once, as they cannot change at run time
+    (`/readyz` asks on every probe)."""
+    scripts = ScriptDirectory(str(MIGRATIONS_DIR))
+    return frozenset(scripts.get_heads()), frozenset(revision.revision for revision in scripts.walk_revisions())
+
+
 def head_revisions(engine: Engine) -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    return set(_script_revisions()[0])
 
 
 def current_revisions(engine: Engine) -> set[str]:
@@ -48,9 +57,7 @@ def migration_state(engine: Engine) -> str:
     heads = head_revisions(engine)
     if current == heads:
         return "head"
-    scripts = ScriptDirectory.from_config(alembic_config(engine))
-    known = {revision.revision for revision in scripts.walk_revisions()}
-    return "pending" if current <= known else "unknown"
+    return "pending" if current <= _script_revisions()[1] else "unknown"
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
