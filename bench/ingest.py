@@ -21,13 +21,13 @@ from pathlib import Path
 
 from recordings_service import schema
 from recordings_service.config import Settings
-from recordings_service.embedded import PORT_SPAN, EmbeddedS3
-from recordings_service.encryption import generate_master_key
 from recordings_service.runtime import Runtime
-from recordings_service.storage import S3ObjectStore, make_client
+from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
+from recordings_service.storage.encryption import generate_master_key
+from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.conftest import free_port_block
+from tests.factories.recordings import call_metadata, make_token
 from tests.live_server import MultipartBody, live_server, post_recording
-from tests.recording_factories import call_metadata, make_token
 from web.cli import WEB_THREADS, WEB_WORKERS
 
 RATE = 8000

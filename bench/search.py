@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 
 from recordings_service import schema
 from recordings_service.audit import Actor
+from recordings_service.calls.search import SearchFilters, config_for, search_calls
 from recordings_service.db import make_engine
 from recordings_service.models.account import Role
-from recordings_service.search import SearchFilters, config_for, search_calls
 
 DEFAULT_URL = os.environ.get("CALLVAULT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ACTOR = Actor(id=None, name="bench", role=Role.QA_SUPERVISOR)

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from recordings_service.config import Settings  # noqa: E402
-from recordings_service.encryption import Envelope, generate_master_key  # noqa: E402
-from recordings_service.storage import StoredObject  # noqa: E402
+from recordings_service.storage.encryption import Envelope, generate_master_key  # noqa: E402
+from recordings_service.storage.object_store import StoredObject  # noqa: E402
 from recordings_service.transcription.engines import Engine, load_engine  # noqa: E402
 from recordings_service.transcription.pipeline import (  # noqa: E402
     RecordingAudio,

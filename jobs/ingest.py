@@ -6,13 +6,13 @@ import logging
 import time
 from dataclasses import asdict
 
-from recordings_service import inbox
 from recordings_service.audit import Actor
+from recordings_service.calls import inbox
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError
-from recordings_service.reconcile import reconcile_storage
 from recordings_service.runtime import Runtime
-from recordings_service.spool import purge_stale_spools
+from recordings_service.storage.reconcile import reconcile_storage
+from recordings_service.storage.spool import purge_stale_spools
 
 log = logging.getLogger("jobs.ingest")
 RECONCILE_ACTOR = Actor(id=None, name="reconcile", role="system")

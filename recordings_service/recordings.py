@@ -17,12 +17,12 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.encryption import CHUNK, Envelope, PlaintextReader
 from recordings_service.errors import Invalid, NotFound
 from recordings_service.models import Customer, Recording
 from recordings_service.models.account import Role
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.storage import ObjectStore
+from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
+from recordings_service.storage.object_store import ObjectStore
 
 MAX_PAGE = 200
 # Stable page order: the id breaks ties between calls that started in the same instant.

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker
-from recordings_service.encryption import Envelope
-from recordings_service.storage import ObjectStore, S3ObjectStore
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from recordings_service import models, search  # noqa: F401  (models registers every table on Base.metadata)
+from recordings_service import models  # noqa: F401  (registers every table on Base.metadata)
+from recordings_service.calls import search
 from recordings_service.db import Base
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

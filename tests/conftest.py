@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from recordings_service import schema
 from recordings_service.config import Settings
 from recordings_service.db import make_engine
-from recordings_service.embedded import PORT_SPAN, EmbeddedS3
-from recordings_service.encryption import Envelope, generate_master_key
 from recordings_service.runtime import Runtime
-from recordings_service.storage import S3ObjectStore, make_client
+from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
+from recordings_service.storage.encryption import Envelope, generate_master_key
+from recordings_service.storage.object_store import S3ObjectStore, make_client
 from web import create_app
 
 # The browser fixture (Debian's chromium through Playwright), and the scan of the run's application log.

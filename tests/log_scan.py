@@ -64,7 +64,7 @@ def application_log() -> Iterator[Path]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not APP_LOG.exists():
         return
-    from tests.factories import PASSWORD
+    from tests.factories.accounts import PASSWORD
 
     text = APP_LOG.read_text(encoding="utf-8", errors="replace")
     leaks = personal_data_in(text, {*_secrets, PASSWORD, *spoken_words()})

@@ -12,7 +12,7 @@ from recordings_service.audit import SYSTEM, Actor
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
-from tests.factories import PASSWORD, login, make_user, post_form, reloaded
+from tests.factories.accounts import PASSWORD, login, make_user, post_form, reloaded
 
 
 def audited(session: Session, action: str) -> list[AuditEvent]:

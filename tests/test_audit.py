@@ -17,7 +17,7 @@ from recordings_service.audit import SYSTEM, Actor, EventFilter, record_event
 from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
-from tests.factories import login, make_user
+from tests.factories.accounts import login, make_user
 
 ALICE = Actor(id="01ALICE0000000000000000000", name="alice", role="compliance", ip="10.0.0.1")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from recordings_service.config import Settings
-from recordings_service.embedded import ensure_secrets
+from recordings_service.storage.embedded import ensure_secrets
 
 
 def test_embedded_defaults(tmp_path: Path) -> None:

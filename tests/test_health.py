@@ -11,9 +11,9 @@ from sqlalchemy.orm import sessionmaker
 from recordings_service import schema
 from recordings_service.config import Settings
 from recordings_service.db import make_engine
-from recordings_service.encryption import Envelope
 from recordings_service.runtime import Runtime
-from recordings_service.storage import S3ObjectStore, make_client
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore, make_client
 from web import create_app
 
 

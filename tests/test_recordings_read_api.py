@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.config import Settings
-from recordings_service.encryption import Envelope
 from recordings_service.models import AuditEvent, Recording
-from recordings_service.storage import S3ObjectStore
-from tests.recording_factories import STEREO, ingest_file, make_token
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.recordings import STEREO, ingest_file, make_token
 
 
 # SQLite test transactions are not always rolled back (conftest), so each test's calls get their own

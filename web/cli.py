@@ -15,16 +15,17 @@ from types import FrameType
 
 import click
 
-from recordings_service import accounts, audit, evaluations, schema, tokens
+from recordings_service import accounts, audit, schema, tokens
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.db import make_engine
-from recordings_service.embedded import EmbeddedS3, die_with_parent, ensure_secrets
 from recordings_service.errors import DomainError
+from recordings_service.evaluations import forms as evaluations
 from recordings_service.logs import configure_logging
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
-from recordings_service.storage import S3ObjectStore
+from recordings_service.storage.embedded import EmbeddedS3, die_with_parent, ensure_secrets
+from recordings_service.storage.object_store import S3ObjectStore
 
 CLI_ACTOR = Actor(id=None, name="cli", role="admin")
 # gunicorn for `callvault run` (bench/ingest.py measures the same): threaded workers, because a request

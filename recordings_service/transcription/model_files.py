@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from recordings_service.errors import Unavailable
-from recordings_service.spool import file_sha256
+from recordings_service.storage.spool import file_sha256
 
 DEFAULT_MODEL_NAME = "whisper-base"
 _CHUNK = 1024 * 1024

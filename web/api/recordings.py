@@ -15,10 +15,11 @@ from spectree import Response as SpecResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-from recordings_service import ingest, recordings
+from recordings_service import recordings
+from recordings_service.calls import ingest
 from recordings_service.errors import Forbidden, Invalid, NotFound, TooLarge
 from recordings_service.permissions import Permission
-from recordings_service.spool import Spool, spool_dir
+from recordings_service.storage.spool import Spool, spool_dir
 from recordings_service.transcription.queue import transcription_status
 from web.access import audit_denial, current_actor, current_principal, requires
 from web.api import api_spec

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
-from recordings_service import search
+from recordings_service.calls import search
 from recordings_service.permissions import Permission
 from recordings_service.recordings import MAX_PAGE
 from web.access import current_actor, current_principal, requires

@@ -8,10 +8,10 @@ import tempfile
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 
-from recordings_service import evidence, review, waveform
+from recordings_service.calls import evidence, review, waveform
 from recordings_service.errors import Invalid
 from recordings_service.permissions import Permission
-from recordings_service.spool import spool_dir
+from recordings_service.storage.spool import spool_dir
 from web.access import current_actor, current_principal, requires
 from web.api.recordings import keep_refusals
 from web.database import db, runtime

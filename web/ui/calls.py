@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, render_template, request, url_for
 
-from recordings_service import search
+from recordings_service.calls import search
 from recordings_service.errors import Invalid
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission

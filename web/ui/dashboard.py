@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from recordings_service import evaluations
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError
+from recordings_service.evaluations import forms as evaluations
 from recordings_service.permissions import Permission
 from recordings_service.transcription.backlog import model_in_use, transcription_backlog
 from recordings_service.transcription.queue import requeue_transcription

@@ -12,9 +12,9 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from recordings_service import evaluations
 from recordings_service.errors import Invalid
-from recordings_service.evaluations import Answer, FormSpec, QuestionSpec, SectionSpec, WeekScore
+from recordings_service.evaluations import forms as evaluations
+from recordings_service.evaluations.forms import Answer, FormSpec, QuestionSpec, SectionSpec, WeekScore
 from recordings_service.models import EvaluationForm
 from recordings_service.models.evaluation import AnswerType
 from recordings_service.permissions import Permission

@@ -52,8 +52,8 @@ def upgrade() -> None:
 
 
 def _index_existing_transcripts() -> None:
+    from recordings_service.calls.search import index_segments
     from recordings_service.models import Transcript
-    from recordings_service.search import index_segments
 
     # Only the columns this revision knows: the model may have grown since.
     session = Session(bind=op.get_bind())

@@ -1,0 +1,1 @@
+"""What QA supervisors do with calls: ingest, inbox import, search, review, evidence packages, waveforms."""

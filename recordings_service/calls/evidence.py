@@ -1,0 +1,150 @@
+"""Evidence of a call as one ZIP: the original audio (decrypted and re-hashed), its transcript, metadata,
+audit trail and a manifest of SHA-256 hashes, for a dispute about what was agreed.
+
+The original is decrypted and hashed before anything is zipped; if the hash differs from the one taken
+at ingest, no package is made and the refusal is audited (the caller commits despite the error).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, EventFilter, event_record, iter_events, record_event
+from recordings_service.calls.review import Check, list_comments, transcript_checks
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, NotFound
+from recordings_service.models import Recording, Transcript
+from recordings_service.recordings import UNPLAYABLE, get_recording, open_original
+from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope
+from recordings_service.storage.object_store import ObjectStore
+from recordings_service.transcription.transcripts import as_text, transcript_document
+
+AUDIO_EXTENSIONS = {
+    "wav": "wav",
+    "mp3": "mp3",
+    "ogg": "ogg",
+    "flac": "flac",
+    "mov,mp4,m4a,3gp,3g2,mj2": "m4a",
+    "aiff": "aiff",
+    "au": "au",
+}
+MANIFEST = "manifest.json"
+
+
+class EvidenceMismatch(Conflict):
+    """The stored original is not what was ingested (tampered, corrupted, or the wrong key)."""
+
+    code = "evidence_mismatch"
+
+
+@dataclass(frozen=True)
+class EvidencePackage:
+    filename: str
+    files: dict[str, str]  # name in the ZIP -> SHA-256
+
+
+def export_evidence(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    recording_id: str,
+    destination: BinaryIO,
+    work_dir: Path,
+) -> EvidencePackage:
+    """Write the evidence ZIP of a recording into `destination`; audited as `recording.evidence_exported`."""
+    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    if recording.status in UNPLAYABLE:
+        raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
+    with tempfile.TemporaryDirectory(prefix="callvault-evidence-", dir=work_dir) as scratch:
+        original = Path(scratch) / "original"
+        digest = _decrypt_to(store, envelope, recording=recording, path=original)
+        if digest != recording.sha256:
+            record_event(
+                session,
+                actor=actor,
+                action="recording.evidence_refused",
+                object_type="recording",
+                object_id=recording.id,
+                details={"reason": "sha256_mismatch" if digest else "decryption_failed"},
+            )
+            raise EvidenceMismatch(
+                f"the stored original of recording {recording.id} does not match the SHA-256 taken at ingest; "
+                "no evidence package was made"
+            )
+        transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
+        # Recorded before the trail is read, so the package's own trail shows this export.
+        record_event(
+            session,
+            actor=actor,
+            action="recording.evidence_exported",
+            object_type="recording",
+            object_id=recording.id,
+            details={"sha256": digest, "transcript_id": transcript.id if transcript else None},
+        )
+        documents = _documents(session, recording=recording, transcript=transcript)
+        files = {f"original.{AUDIO_EXTENSIONS.get(recording.container, 'bin')}": digest}
+        with zipfile.ZipFile(destination, "w") as package:
+            package.write(original, next(iter(files)), compress_type=zipfile.ZIP_STORED)
+            for name, content in documents.items():
+                package.writestr(name, content, compress_type=zipfile.ZIP_DEFLATED)
+                files[name] = hashlib.sha256(content).hexdigest()
+            manifest = {
+                "recording_id": recording.id,
+                "sha256_at_ingest": recording.sha256,
+                "generated_at": utcnow().isoformat(),
+                "generated_by": actor.name,
+                "files": files,
+            }
+            package.writestr(MANIFEST, _json(manifest), compress_type=zipfile.ZIP_DEFLATED)
+    return EvidencePackage(filename=f"evidence-{recording.id}.zip", files=files)
+
+
+def _decrypt_to(store: ObjectStore, envelope: Envelope, *, recording: Recording, path: Path) -> str:
+    """Decrypt the original into `path` and return its SHA-256; empty when it fails authentication."""
+    digest = hashlib.sha256()
+    try:
+        with open_original(store, envelope, recording) as plaintext, path.open("wb") as out:
+            while chunk := plaintext.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+    except DecryptionFailed:
+        return ""
+    return digest.hexdigest()
+
+
+def _documents(session: Session, *, recording: Recording, transcript: Transcript | None) -> dict[str, bytes]:
+    comments = [
+        {"at_s": c.at_s, "text": c.text, "author": c.author, "created_at": c.created_at.isoformat()}
+        for c in list_comments(session, recording_id=recording.id)
+    ]
+    documents = {"metadata.json": _json({**recording.summary(), "annotations": comments})}
+    if transcript is not None:
+        whole, segments = transcript_checks(session, transcript)
+        verification = {
+            "transcript": _check_json(whole),
+            "segments": {str(index): _check_json(check) for index, check in sorted(segments.items())},
+        }
+        documents["transcript.json"] = _json({**transcript_document(transcript), "verification": verification})
+        documents["transcript.txt"] = as_text(transcript).encode()
+    trail = [event_record(event) for event in iter_events(session, filters=EventFilter(object_id=recording.id))]
+    documents["audit_trail.json"] = _json(trail)
+    return documents
+
+
+def _check_json(check: Check | None) -> dict[str, str] | None:
+    return None if check is None else {"verified_by": check.by, "verified_at": check.at.isoformat()}
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, indent=2, ensure_ascii=False).encode()

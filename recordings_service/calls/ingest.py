@@ -1,0 +1,339 @@
+"""Ingest: validate a call's metadata, probe its audio, store the original encrypted, insert its row.
+
+The object is uploaded before the row is inserted and the caller commits afterwards, so a crash leaves
+at most an object without a row, which `reconcile` removes; never a row without its object.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from recordings_service.audio.probe import AudioInfo, probe_audio
+from recordings_service.audit import Actor, record_event
+from recordings_service.config import Settings
+from recordings_service.db import new_id, utcnow
+from recordings_service.errors import Conflict, Invalid
+from recordings_service.models import Customer, Recording
+from recordings_service.models.recording import Purpose, RecordingStatus
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from recordings_service.storage.spool import file_sha256, spool_dir
+from recordings_service.transcription.queue import enqueue_transcription
+
+logger = logging.getLogger(__name__)
+
+# Telephony clocks drift; a call that "starts" a little in the future is skew, not a lie.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_METADATA_BYTES = 64 * 1024
+
+Text100 = Annotated[str, Field(min_length=1, max_length=100)]
+
+# Pydantic error types as the API's error codes.
+_ERROR_CODES = {
+    "extra_forbidden": "unknown_field",
+    "missing": "missing",
+    "timezone_aware": "timezone_required",
+    "json_invalid": "invalid_json",
+    "literal_error": "invalid_choice",
+    "enum": "invalid_choice",
+    "datetime_parsing": "invalid_datetime",
+    "datetime_from_date_parsing": "invalid_datetime",
+    "too_short": "invalid_length",
+    "too_long": "invalid_length",
+    "string_too_short": "invalid_length",
+    "string_too_long": "invalid_length",
+    "future": "in_future",
+}
+
+
+class IngestMetadata(BaseModel):
+    """What the telephony system tells about a call; JSON with strict types and no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    source: Text100
+    external_call_id: Annotated[str, Field(min_length=1, max_length=200)]
+    started_at: AwareDatetime
+    direction: Literal["inbound", "outbound"]
+    queue: Text100
+    agent_ref: Text100
+    customer_ref: Text100 | None = None
+    language: Literal["fi", "sv", "en", "auto"]
+    channel_layout: Literal["mono", "stereo"]
+    agent_channel: Literal["left", "right"] | None = None
+    notice_given: bool
+    agreement_made: bool | None = None
+    purposes: Annotated[list[Purpose], Field(min_length=1, max_length=len(Purpose))] | None = None
+
+    @field_validator("started_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime) -> datetime:
+        if value > utcnow() + CLOCK_SKEW:
+            raise PydanticCustomError("future", "the call cannot start in the future")
+        return value
+
+    @field_validator("purposes")
+    @classmethod
+    def _distinct(cls, value: list[Purpose] | None) -> list[Purpose] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise PydanticCustomError("duplicate", "each purpose may be given once")
+        return value
+
+    @model_validator(mode="after")
+    def _layout(self) -> IngestMetadata:
+        if self.channel_layout == "stereo" and self.agent_channel is None:
+            raise PydanticCustomError("agent_channel_required", "a stereo layout names the agent_channel")
+        if self.channel_layout == "mono" and self.agent_channel is not None:
+            raise PydanticCustomError("agent_channel_unexpected", "a mono layout has no agent_channel")
+        return self
+
+
+def invalid_from(error: ValidationError, *, prefix: str = "") -> Invalid:
+    """The first validation error as the domain's `Invalid`, naming the field and a stable code."""
+    first = error.errors(include_url=False)[0]
+    location = ".".join(str(part) for part in first["loc"])
+    if not location and first["type"] in {"agent_channel_required", "agent_channel_unexpected"}:
+        location = "agent_channel"
+    kind = str(first["type"])
+    code = _ERROR_CODES.get(kind) or ("wrong_type" if kind.endswith("_type") else kind)
+    field = ".".join(part for part in (prefix, location) if part) or prefix or "body"
+    return Invalid(field, first["msg"], code=code)
+
+
+def parse_metadata(raw: bytes | str) -> IngestMetadata:
+    if len(raw) > MAX_METADATA_BYTES:
+        raise Invalid("metadata", f"metadata is limited to {MAX_METADATA_BYTES} bytes", code="too_large")
+    try:
+        return IngestMetadata.model_validate_json(raw)
+    except ValidationError as exc:
+        located = invalid_from(exc)
+        # A document that is not a JSON object at all is the metadata part's fault, not a field's.
+        if located.code in {"invalid_json", "model_type"} or located.field == "body":
+            raise Invalid("metadata", located.message, code=located.code) from None
+        raise located from None
+
+
+def purposes_for(settings: Settings, queue: str) -> list[str]:
+    """The purposes of a queue's calls when the client names none (`queue_purposes`, else the default)."""
+    for entry in settings.queue_purposes.split(";"):
+        name, _, purposes = entry.partition("=")
+        if name.strip() == queue:
+            return _purpose_list(purposes)
+    return _purpose_list(settings.default_purposes)
+
+
+def _purpose_list(text: str) -> list[str]:
+    names = [part.strip() for part in text.replace(",", "+").split("+") if part.strip()]
+    return [Purpose(name).value for name in names]
+
+
+def retain_until(settings: Settings, *, started_at: datetime, purposes: list[str]) -> datetime:
+    """Kept as long as the longest-lived of its purposes needs (legal holds are applied elsewhere)."""
+    days = {
+        Purpose.VERIFICATION: settings.retention_days_verification,
+        Purpose.TRAINING: settings.retention_days_training,
+        Purpose.QUALITY_STUDY: settings.retention_days_quality_study,
+    }
+    return started_at + timedelta(days=max(days[Purpose(purpose)] for purpose in purposes))
+
+
+def original_key(recording_id: str, *, at: datetime) -> str:
+    return f"originals/{at.year:04d}/{at.month:02d}/{recording_id}"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    recording: Recording
+    created: bool  # False when the same call was already ingested with the same bytes
+
+    def body(self) -> dict[str, Any]:
+        recording = self.recording
+        return {
+            "id": recording.id,
+            "status": recording.status,
+            "sha256": recording.sha256,
+            "duration_s": recording.duration_s,
+            "codec": recording.codec,
+            "sample_rate": recording.sample_rate,
+            "channels": recording.channels,
+        }
+
+
+def ingest_recording(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    settings: Settings,
+    actor: Actor,
+    audio_path: Path,
+    metadata: IngestMetadata,
+    sha256: str | None = None,
+) -> IngestResult:
+    """Ingest one call; idempotent on (source, external_call_id) for the same bytes, a conflict otherwise."""
+    digest = sha256 or file_sha256(audio_path)
+    existing = _existing(session, metadata)
+    if existing is not None:
+        return _repeat(existing, digest)
+    info = probe_audio(
+        audio_path,
+        max_duration_s=settings.max_audio_duration_s,
+        timeout_s=settings.probe_timeout_s,
+        memory_limit_bytes=settings.probe_memory_bytes,
+    )
+    _check_layout(metadata, info)
+
+    recording_id = new_id()
+    key = original_key(recording_id, at=utcnow())
+    wrapped = _store_encrypted(
+        store, envelope, settings=settings, audio_path=audio_path, key=key, recording_id=recording_id
+    )
+    try:
+        recording = _insert(
+            session,
+            settings=settings,
+            metadata=metadata,
+            info=info,
+            recording_id=recording_id,
+            key=key,
+            sha256=digest,
+            size=audio_path.stat().st_size,
+            wrapped_key=wrapped,
+        )
+    except IntegrityError:
+        # A concurrent ingest of the same call committed first: ours becomes an orphan, removed now.
+        store.delete(key)
+        winner = _existing(session, metadata)
+        if winner is None:
+            raise
+        return _repeat(winner, digest)
+    except BaseException:
+        store.delete(key)
+        raise
+    enqueue_transcription(session, recording)
+    record_event(
+        session,
+        actor=actor,
+        action="recording.ingested",
+        object_type="recording",
+        object_id=recording.id,
+        details={"size_bytes": recording.size_bytes, "duration_s": recording.duration_s, "codec": recording.codec},
+    )
+    return IngestResult(recording=recording, created=True)
+
+
+def _existing(session: Session, metadata: IngestMetadata) -> Recording | None:
+    return session.scalar(
+        select(Recording).where(
+            Recording.source == metadata.source, Recording.external_call_id == metadata.external_call_id
+        )
+    )
+
+
+def _repeat(existing: Recording, sha256: str) -> IngestResult:
+    if existing.sha256 != sha256:
+        raise Conflict(
+            f"call {existing.external_call_id} from {existing.source} was already ingested with different audio"
+        )
+    return IngestResult(recording=existing, created=False)
+
+
+def _check_layout(metadata: IngestMetadata, info: AudioInfo) -> None:
+    expected = 2 if metadata.channel_layout == "stereo" else 1
+    if info.channels != expected:
+        raise Invalid(
+            "channel_layout",
+            f"the layout is {metadata.channel_layout} but the audio has {info.channels} channel(s)",
+            code="layout_mismatch",
+        )
+
+
+def _store_encrypted(
+    store: ObjectStore, envelope: Envelope, *, settings: Settings, audio_path: Path, key: str, recording_id: str
+) -> tuple[bytes, int]:
+    """Encrypt to a temporary file (Tink writes a stream, S3 wants a length), then upload it."""
+    fd, name = tempfile.mkstemp(prefix="sealed-", dir=spool_dir(settings))
+    sealed = Path(name)
+    try:
+        with audio_path.open("rb") as source, os.fdopen(fd, "wb") as destination:
+            wrapped = envelope.encrypt(source, destination, object_id=recording_id)
+        with sealed.open("rb") as ciphertext:
+            store.put(key, ciphertext)
+    finally:
+        sealed.unlink(missing_ok=True)
+    return wrapped.wrapped, wrapped.master_key_id
+
+
+def _insert(
+    session: Session,
+    *,
+    settings: Settings,
+    metadata: IngestMetadata,
+    info: AudioInfo,
+    recording_id: str,
+    key: str,
+    sha256: str,
+    size: int,
+    wrapped_key: tuple[bytes, int],
+) -> Recording:
+    """Insert the customer (if new) and the recording inside a savepoint, so a lost race can be undone."""
+    purposes = [p.value for p in metadata.purposes] if metadata.purposes else purposes_for(settings, metadata.queue)
+    with session.begin_nested():
+        # Writing first matters on SQLite: a transaction that starts with a write waits for the lock,
+        # while one that read first fails outright when another writer committed in between.
+        customer_id = _upsert_customer(session, metadata.customer_ref) if metadata.customer_ref else None
+        recording = Recording(
+            id=recording_id,
+            source=metadata.source,
+            external_call_id=metadata.external_call_id,
+            started_at=metadata.started_at,
+            duration_s=info.duration_s,
+            direction=metadata.direction,
+            queue=metadata.queue,
+            agent_ref=metadata.agent_ref,
+            customer_id=customer_id,
+            language=metadata.language,
+            channels=info.channels,
+            agent_channel=metadata.agent_channel,
+            container=info.container,
+            codec=info.codec,
+            sample_rate=info.sample_rate,
+            size_bytes=size,
+            sha256=sha256,
+            storage_key=key,
+            wrapped_data_key=wrapped_key[0],
+            master_key_id=wrapped_key[1],
+            notice_given=metadata.notice_given,
+            agreement_made=metadata.agreement_made,
+            status=RecordingStatus.STORED,
+            purposes=purposes,
+            retain_until=retain_until(settings, started_at=metadata.started_at, purposes=purposes),
+        )
+        session.add(recording)
+        session.flush()
+    return recording
+
+
+def _upsert_customer(session: Session, customer_ref: str) -> str:
+    """The customer's id, inserting it if new; concurrent ingests for one new customer both succeed."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Customer)
+        .values(id=new_id(), customer_ref=customer_ref, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[Customer.customer_ref])
+    )
+    return session.scalars(select(Customer.id).where(Customer.customer_ref == customer_ref)).one()

@@ -1,0 +1,1 @@
+"""Evaluation forms, scoring calls on them, and score trends."""

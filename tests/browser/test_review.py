@@ -1,0 +1,189 @@
+"""Browser tests: a QA supervisor in Debian's chromium (driven by Playwright) against a live server.
+
+The server is the real app in a werkzeug thread, on a committed SQLite database of its own and the
+session's SeaweedFS. Transcripts are inserted with known word timings; Whisper does not run here.
+Screenshots of the pages land in tests/artifacts/ (gitignored; CI keeps them as artifacts).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from recordings_service import accounts, schema
+from recordings_service.audit import SYSTEM
+from recordings_service.calls import search
+from recordings_service.calls.waveform import peaks_key
+from recordings_service.config import Settings
+from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.models import AuditEvent, Recording, Transcript
+from recordings_service.models.account import Role
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.browser_support import score_with_first_answers, wait_until
+from tests.factories.accounts import PASSWORD
+from tests.factories.reviews import make_transcribed_call, word_start
+from web import create_app
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+SEARCH_WORD = "kilowatt"
+SEEK_TOLERANCE_S = 0.3
+
+
+@dataclass
+class Live:
+    url: str
+    app: Flask
+    runtime: Runtime
+    username: str
+    recording_id: str
+
+    def count(self, action: str) -> int:
+        with self.runtime.sessions() as session:
+            query = select(func.count()).where(AuditEvent.action == action, AuditEvent.object_id == self.recording_id)
+            return session.scalar(query.select_from(AuditEvent)) or 0
+
+
+@pytest.fixture(scope="module")
+def live(
+    base_settings: Settings, store: S3ObjectStore, envelope: Envelope, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Live]:
+    data_dir = tmp_path_factory.mktemp("browser")
+    settings = replace(base_settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'callvault.db'}")
+    engine = make_engine(settings.database_url)
+    schema.upgrade(engine)
+    runtime = Runtime(
+        settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
+    )
+    username = "qa-" + secrets.token_hex(3)
+    with runtime.sessions() as session:
+        accounts.create_user(session, actor=SYSTEM, username=username, role=Role.QA_SUPERVISOR, password=PASSWORD)
+        recording = make_transcribed_call(session, store, envelope, queue="browser-test")
+        _index_for_search(session, recording)
+        session.commit()
+        recording_id = recording.id
+    app = create_app(settings, runtime=runtime)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
+    thread.start()
+    try:
+        yield Live(f"http://127.0.0.1:{server.server_port}", app, runtime, username, recording_id)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with runtime.sessions() as session:
+            stored = session.get(Recording, recording_id)
+            if stored is not None:
+                store.delete(stored.storage_key)
+                store.delete(peaks_key(stored.id))
+        engine.dispose()
+
+
+def _index_for_search(session: Any, recording: Recording) -> None:
+    """Put the transcript in the full-text index, as the transcription job does."""
+    transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
+    search.index_transcript(session, transcript)
+
+
+@pytest.fixture
+def page(browser: Any, live: Live) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live.url)
+    tab = context.new_page()
+    tab.goto(f"/login?next=/calls/{live.recording_id}")
+    tab.fill("#username", live.username)
+    tab.fill("#password", PASSWORD)
+    tab.click("button[type=submit]")
+    tab.wait_for_load_state()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: _console_error(errors, message))
+    yield tab
+    context.close()
+    # A CSP violation or a script error would show up here.
+    assert errors == []
+
+
+def _console_error(errors: list[str], message: Any) -> None:
+    if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+        errors.append(f"{message.text} ({message.location.get('url')})")
+
+
+def audio_time(page: Any) -> float:
+    return float(page.evaluate("document.getElementById('call-audio').currentTime"))
+
+
+def test_play_and_click_a_word_seeks_the_audio_there(page: Any, live: Live) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"/calls/{live.recording_id}")
+    wait_until(page, "() => document.querySelectorAll('.w').length > 0")
+    assert live.count("transcript.viewed") >= 1
+    assert live.count("recording.played") == 0  # preload="none": opening the page is not a listen
+
+    page.keyboard.press("k")  # play, from the keyboard
+    wait_until(
+        page, "() => { const a = document.getElementById('call-audio'); return !a.paused && a.currentTime > 0.6; }"
+    )
+    assert page.locator(".segments .w.playing").count() == 1  # the word being said is highlighted
+
+    target = word_start(SEARCH_WORD)
+    page.locator(f'.w[data-start="{target}"]').click()
+    assert abs(audio_time(page) - target) <= SEEK_TOLERANCE_S
+    wait_until(page, f"() => document.querySelector('.segments .w.playing')?.textContent === '{SEARCH_WORD}'")
+    page.screenshot(path=str(ARTIFACTS / "call-page.png"), full_page=True)
+
+    page.keyboard.press("k")  # pause
+    wait_until(page, "() => document.getElementById('call-audio').paused")
+    before = audio_time(page)
+    page.keyboard.press("j")
+    assert audio_time(page) == pytest.approx(max(before - 5, 0), abs=0.05)
+    page.keyboard.press("ArrowRight")
+    assert audio_time(page) == pytest.approx(before, abs=0.05)
+
+    # Typing a comment does not drive the player; the comment lands at the moment played.
+    page.fill("#comment-text", "kk jj ll")
+    assert audio_time(page) == pytest.approx(before, abs=0.05)
+    page.click("text=Add comment at this moment")
+    page.wait_for_selector(".comment-list li .text")
+    assert page.locator(".marks .mark").count() == 1
+    assert live.count("recording.played") == 1  # one listen, however many ranges and seeks
+
+
+def test_search_open_at_the_word_and_score_the_call(page: Any, live: Live) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto("/calls/")
+    page.fill("#q", SEARCH_WORD)
+    page.click("button[type=submit]:has-text('Search')")
+    page.wait_for_selector("a.at")
+    page.screenshot(path=str(ARTIFACTS / "call-list.png"), full_page=True)
+    page.locator("a.at").first.click()
+    page.wait_for_url(f"**/calls/{live.recording_id}?t=*")
+    start_at = float(page.evaluate("document.querySelector('.player').dataset.startAt"))
+    assert abs(audio_time(page) - start_at) <= SEEK_TOLERANCE_S
+    assert page.locator(".segments .w.playing").count() == 1  # the found moment is shown
+
+    from recordings_service.evaluations import forms as evaluations
+
+    with live.runtime.sessions() as session:
+        evaluations.seed_default_form(session, actor=SYSTEM)  # a published form to score on, if none yet
+        session.commit()
+        assert evaluations.current_forms(session)
+    score_with_first_answers(page)
+    page.wait_for_url(f"**/calls/{live.recording_id}")
+    page.goto("/calls/?queue=browser-test&evaluated=yes")
+    page.wait_for_selector("table.calls")
+    rows = page.locator("table.calls tbody tr")
+    assert rows.count() == 1
+    assert "Not evaluated" not in rows.first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "call-list-evaluated.png"), full_page=True)

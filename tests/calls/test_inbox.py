@@ -1,0 +1,134 @@
+"""The inbox job: audio + JSON sidecar pairs imported to done/, refused to failed/ with a reason."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jobs.ingest import import_inbox
+from recordings_service.models import Recording
+from recordings_service.runtime import Runtime
+from tests.factories.recordings import MONO, STEREO, call_metadata
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    return tmp_path / "inbox"
+
+
+@pytest.fixture
+def inbox_runtime(runtime: Runtime, inbox: Path) -> Runtime:
+    return replace(runtime, settings=replace(runtime.settings, inbox_dir=str(inbox)))
+
+
+def drop(inbox: Path, name: str, audio: Path | bytes, metadata: dict[str, Any] | None, *, age_s: float = 60) -> None:
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / name
+    if isinstance(audio, Path):
+        shutil.copyfile(audio, target)
+    else:
+        target.write_bytes(audio)
+    paths = [target]
+    if metadata is not None:
+        sidecar = inbox / (name + ".json")
+        sidecar.write_text(json.dumps(metadata))
+        paths.append(sidecar)
+    moment = time.time() - age_s
+    for path in paths:
+        os.utime(path, (moment, moment))
+
+
+def run(runtime: Runtime, caplog: pytest.LogCaptureFixture) -> dict[str, int]:
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="jobs.ingest"):
+        import_inbox(runtime)
+    record = next(r for r in caplog.records if r.getMessage() == "inbox imported")
+    return {key: getattr(record, key) for key in ("imported", "already_imported", "refused", "waiting")}
+
+
+def calls_with(session: Session, external_call_id: str) -> int:
+    query = select(func.count()).select_from(Recording).where(Recording.external_call_id == external_call_id)
+    return session.scalar(query) or 0
+
+
+def test_pairs_are_imported_and_moved_to_done(
+    inbox_runtime: Runtime, inbox: Path, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    metadata = call_metadata()
+    drop(inbox, "a.wav", STEREO, metadata)
+    assert run(inbox_runtime, caplog) == {"imported": 1, "already_imported": 0, "refused": 0, "waiting": 0}
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["a.wav", "a.wav.json"]
+    assert calls_with(session, metadata["external_call_id"]) == 1
+    # Dropping the same call again is a no-op.
+    drop(inbox, "a.wav", STEREO, metadata)
+    assert run(inbox_runtime, caplog)["already_imported"] == 1
+    assert calls_with(session, metadata["external_call_id"]) == 1
+    assert not (inbox / "a.wav").exists()
+
+
+def test_young_files_and_files_without_partner_wait(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    drop(inbox, "young.wav", STEREO, call_metadata(), age_s=2)
+    drop(inbox, "lonely.wav", STEREO, None)
+    (inbox / "sidecar-first.wav.json").write_text("{}")
+    (inbox / ".partial.wav").write_bytes(b"being copied")  # hidden: a writer's temporary name, not counted
+    assert run(inbox_runtime, caplog) == {"imported": 0, "already_imported": 0, "refused": 0, "waiting": 3}
+    assert {p.name for p in inbox.iterdir()} >= {"young.wav", "young.wav.json", "lonely.wav"}
+
+
+@pytest.mark.parametrize(
+    ("audio", "metadata", "field", "code"),
+    [
+        (STEREO, call_metadata(colour="red"), "colour", "unknown_field"),
+        (MONO, call_metadata(), "channel_layout", "layout_mismatch"),
+        (b"\x00" * 4000, call_metadata(), "audio", "unsupported_audio"),
+    ],
+    ids=["unknown-field", "stereo-on-mono", "not-audio"],
+)
+def test_refused_pairs_go_to_failed_with_the_reason(
+    inbox_runtime: Runtime,
+    inbox: Path,
+    caplog: pytest.LogCaptureFixture,
+    audio: Path | bytes,
+    metadata: dict[str, Any],
+    field: str,
+    code: str,
+) -> None:
+    drop(inbox, "bad.wav", audio, metadata)
+    assert run(inbox_runtime, caplog)["refused"] == 1
+    failed = inbox / "failed"
+    assert sorted(p.name for p in failed.iterdir()) == ["bad.wav", "bad.wav.error.json", "bad.wav.json"]
+    reason = json.loads((failed / "bad.wav.error.json").read_text())
+    assert (reason["field"], reason["error"]) == (field, code)
+
+
+def test_same_call_with_other_audio_is_refused_as_a_conflict(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    metadata = call_metadata()
+    drop(inbox, "first.wav", STEREO, metadata)
+    drop(inbox, "second.wav", STEREO.read_bytes()[:-1600], metadata, age_s=30)
+    assert run(inbox_runtime, caplog) == {"imported": 1, "already_imported": 0, "refused": 1, "waiting": 0}
+    reason = json.loads((inbox / "failed" / "second.wav.error.json").read_text())
+    assert reason["error"] == "conflict"
+
+
+def test_summary_log_line_carries_counts_only(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    drop(inbox, "agent-7-cust-123.wav", STEREO, call_metadata())
+    run(inbox_runtime, caplog)
+    for record in caplog.records:
+        assert "agent-7" not in record.getMessage()
+        assert all("agent-7" not in str(value) for value in record.__dict__.values())

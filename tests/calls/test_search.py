@@ -1,0 +1,368 @@
+"""Searching calls: transcript words (stemmed by language on PostgreSQL), snippets with times, filters,
+pages, who sees what, and the audit record; the JSON API over the same service."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor
+from recordings_service.calls import search
+from recordings_service.calls.search import SearchFilters, search_calls
+from recordings_service.errors import Invalid
+from recordings_service.models import AuditEvent, User
+from recordings_service.models.account import Role
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
+from tests.factories.accounts import login, make_user
+from tests.factories.search import evaluate, on_day, random_day, transcribed_call
+
+QA = Actor(id=None, name="qa", role=Role.QA_SUPERVISOR)
+COMPLIANCE = Actor(id=None, name="compliance", role=Role.COMPLIANCE)
+TRAINER = Actor(id=None, name="trainer", role=Role.TRAINER)
+
+
+@pytest.fixture
+def day() -> datetime:
+    return random_day()
+
+
+def found(session: Session, day: datetime, query: str = "", *, actor: Actor = QA, **filters: object) -> list[str]:
+    page = search_calls(session, actor=actor, query=query, filters=on_day(day, **filters), limit=200)  # type: ignore[arg-type]
+    return [item.recording.id for item in page.items]
+
+
+def test_a_spoken_word_finds_its_call_with_a_highlighted_snippet_and_its_time(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    call = transcribed_call(
+        session,
+        store,
+        envelope,
+        started_at=day,
+        lines=["Northern Energy, this is Anna.", "I want to cancel my contract.", "Let me check the contract terms."],
+    )
+    transcribed_call(session, store, envelope, started_at=day + timedelta(minutes=5), lines=["Just a question."])
+
+    page = search_calls(session, actor=QA, query="contract", filters=on_day(day))
+
+    assert [item.recording.id for item in page.items] == [call.id]
+    hits = page.items[0].hits
+    assert [(hit.segment, hit.start_s, hit.speaker) for hit in hits] == [(1, 7.5, "customer"), (2, 15.0, "agent")]
+    assert ("contract", True) in hits[0].parts
+    assert hits[0].text == "I want to cancel my contract."
+    assert page.snippets is True
+
+
+def test_every_word_must_occur_and_punctuation_is_not_syntax(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    both = transcribed_call(session, store, envelope, started_at=day, lines=["The invoice is due on Friday."])
+    transcribed_call(session, store, envelope, started_at=day + timedelta(minutes=1), lines=["Friday works for me."])
+
+    assert found(session, day, "invoice friday") == [both.id]
+    assert found(session, day, "invoice: (friday!") == [both.id]
+    assert found(session, day, '"due on friday"') == [both.id]
+    assert found(session, day, '"friday invoice"') == []
+    assert found(session, day, "invoice holiday") == []
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "searched"),
+    [
+        ("fi", "Tämä lasku erääntyy perjantaina.", "laskun"),  # 'lasku' and its genitive share the stem
+        ("fi", "Liittymän hinta nousee.", "liittymä"),
+        ("sv", "Fakturorna skickas i morgon.", "faktura"),
+        ("en", "I cancelled the subscription yesterday.", "cancellation"),
+    ],
+)
+def test_postgres_finds_inflected_forms_by_the_transcripts_language(
+    session: Session,
+    store: S3ObjectStore,
+    envelope: Envelope,
+    day: datetime,
+    db_kind: str,
+    language: str,
+    said: str,
+    searched: str,
+) -> None:
+    if db_kind != "postgresql":
+        pytest.skip("stemming is PostgreSQL's (SQLite's FTS5 matches words as written)")
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["Hei.", said], language=language)
+
+    page = search_calls(session, actor=QA, query=searched, filters=on_day(day))
+
+    assert [item.recording.id for item in page.items] == [call.id]
+    hit = page.items[0].hits[0]
+    assert hit.start_s == 7.5
+    assert any(highlighted for _, highlighted in hit.parts)
+    # The language filter narrows the configurations searched to that language's.
+    assert found(session, day, searched, language=language) == [call.id]
+
+
+def test_sqlite_matches_prefixes_in_place_of_stemming(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime, db_kind: str
+) -> None:
+    if db_kind != "sqlite":
+        pytest.skip("PostgreSQL stems instead (websearch syntax has no prefixes)")
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["Sopimuksen hinta."], language="fi")
+    assert found(session, day, "sopimu*") == [call.id]
+    assert found(session, day, "hinta") == [call.id]
+
+
+def test_a_new_transcript_replaces_the_old_one_in_the_index(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["The parcel arrived damaged."])
+    draft = TranscriptDraft(
+        engine="fake",
+        model="fake",
+        language="en",
+        detected_language=None,
+        segments=[{"speaker": "agent", "start": 3.0, "end": 4.0, "text": "The package arrived intact."}],
+        processing_s=0.1,
+    )
+    save_transcript(session, recording_id=call.id, draft=draft)
+
+    assert found(session, day, "damaged") == []
+    assert found(session, day, "intact") == [call.id]
+    search.unindex_recording(session, recording_id=call.id)
+    assert found(session, day, "intact") == []
+
+
+def test_a_deleted_recording_leaves_no_text_in_the_index(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["Secret words here."])
+    search.unindex_recording(session, recording_id=call.id)
+    remaining = session.scalar(
+        select(func.count()).select_from(search.index_rows).where(search.index_rows.c.recording_id == call.id)
+    )
+    assert remaining == 0
+
+
+def test_filters_combine(session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime) -> None:
+    sales = transcribed_call(
+        session, store, envelope, started_at=day, lines=["hello"], queue="sales", agent_ref="agent-a", language="en"
+    )
+    support = transcribed_call(
+        session,
+        store,
+        envelope,
+        started_at=day + timedelta(hours=2),
+        lines=["hello"],
+        queue="support",
+        agent_ref="agent-b",
+        language="fi",
+        direction="outbound",
+    )
+    failed = transcribed_call(
+        session,
+        store,
+        envelope,
+        started_at=day + timedelta(hours=4),
+        lines=["hello"],
+        queue="billing",
+        status=RecordingStatus.FAILED,
+    )
+
+    assert found(session, day, queue="sales") == [sales.id]
+    assert found(session, day, agent_ref="agent-b") == [support.id]
+    assert found(session, day, language="fi") == [support.id]
+    assert found(session, day, direction="outbound") == [support.id]
+    assert found(session, day, status=RecordingStatus.FAILED) == [failed.id]
+    assert found(session, day, "hello", queue="support") == [support.id]
+    narrow = SearchFilters(started_from=day + timedelta(hours=1), started_to=day + timedelta(hours=3))
+    assert [i.recording.id for i in search_calls(session, actor=QA, filters=narrow).items] == [support.id]
+
+
+@pytest.mark.parametrize("plan", ["rare words", "few calls", "walk newest first"])
+def test_every_plan_finds_the_same_calls_in_the_same_order(
+    session: Session,
+    store: S3ObjectStore,
+    envelope: Envelope,
+    day: datetime,
+    plan: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL picks a plan by estimates (search._matches); each must give the same pages."""
+    if plan != "rare words":
+        monkeypatch.setattr(search, "RARE_SEGMENTS", -1)  # the segments probe never suffices
+    if plan == "walk newest first":
+        monkeypatch.setattr(search, "FEW_CALLS", -1)
+    calls = [
+        transcribed_call(
+            session,
+            store,
+            envelope,
+            started_at=day + timedelta(minutes=i // 2),
+            lines=["Good morning.", "The invoice is wrong." if i % 3 else "Thanks, bye."],
+            agent_ref="agent-a" if i % 2 else "agent-b",
+        )
+        for i in range(9)
+    ]
+    invoiced = sorted((c for i, c in enumerate(calls) if i % 3), key=lambda c: (c.started_at, c.id), reverse=True)
+
+    assert found(session, day, "invoice") == [c.id for c in invoiced]
+    assert found(session, day, "invoice", agent_ref="agent-a") == [c.id for c in invoiced if c.agent_ref == "agent-a"]
+    assert found(session, day, "invoice", agent_ref="agent-c") == []
+    unfiltered = search_calls(session, actor=QA, query="invoice", filters=SearchFilters(), limit=200).items
+    assert [item.recording.id for item in unfiltered if item.recording.started_at >= day][:6] == [
+        c.id for c in invoiced
+    ]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        page = search_calls(session, actor=QA, query="invoice", filters=on_day(day), cursor=cursor, limit=2)
+        seen += [item.recording.id for item in page.items]
+        assert all(item.hits and item.hits[0].segment == 1 for item in page.items)
+        cursor = page.next_cursor
+    assert seen == [c.id for c in invoiced]
+    assert cursor is None
+
+
+def test_evaluated_and_score_filters_use_the_latest_evaluation(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    evaluator = make_user(session)
+    calls = [
+        transcribed_call(session, store, envelope, started_at=day + timedelta(minutes=i), lines=["hi"])
+        for i in range(3)
+    ]
+    older = evaluate(session, calls[0], evaluator=evaluator, score=20.0)
+    older.created_at -= timedelta(days=1)
+    evaluate(session, calls[0], evaluator=evaluator, score=90.0)
+    evaluate(session, calls[1], evaluator=evaluator, score=55.5)
+    session.flush()
+
+    assert found(session, day, evaluated=True) == [calls[1].id, calls[0].id]
+    assert found(session, day, evaluated=False) == [calls[2].id]
+    assert found(session, day, score_min=80) == [calls[0].id]
+    assert found(session, day, score_min=50, score_max=60) == [calls[1].id]
+    assert found(session, day, score_max=30) == []
+    items = search_calls(session, actor=QA, filters=on_day(day)).items
+    assert [(item.evaluated, item.score) for item in items] == [(False, None), (True, 55.5), (True, 90.0)]
+    with pytest.raises(Invalid):
+        search_calls(session, actor=QA, filters=on_day(day, score_min=70, score_max=10))
+
+
+def test_pages_follow_the_cursor_newest_first(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    same_moment = day + timedelta(hours=1)
+    calls = [
+        transcribed_call(session, store, envelope, started_at=same_moment, lines=["refund please"]) for _ in range(3)
+    ]
+    calls += [
+        transcribed_call(session, store, envelope, started_at=day + timedelta(minutes=i), lines=["refund please"])
+        for i in range(2)
+    ]
+    expected = [c.id for c in sorted(calls, key=lambda c: (c.started_at, c.id), reverse=True)]
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        page = search_calls(session, actor=QA, query="refund", filters=on_day(day), cursor=cursor, limit=2)
+        seen += [item.recording.id for item in page.items]
+        cursor = page.next_cursor
+    assert seen == expected
+    assert cursor is None
+    with pytest.raises(Invalid):
+        search_calls(session, actor=QA, filters=on_day(day), cursor="not-a-cursor")
+
+
+def test_restricted_calls_only_for_compliance_and_trainers_get_no_snippets(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    open_call = transcribed_call(session, store, envelope, started_at=day, lines=["my address is here"])
+    restricted = transcribed_call(
+        session, store, envelope, started_at=day + timedelta(minutes=1), lines=["my address is here"], restricted=True
+    )
+
+    assert found(session, day, "address") == [open_call.id]
+    assert found(session, day, "address", actor=COMPLIANCE) == [restricted.id, open_call.id]
+    trainer_page = search_calls(session, actor=TRAINER, query="address", filters=on_day(day))
+    assert [item.recording.id for item in trainer_page.items] == [open_call.id]
+    assert trainer_page.snippets is False and trainer_page.items[0].hits == []
+
+
+def test_searching_is_audited_with_counts_only(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    transcribed_call(session, store, envelope, started_at=day, lines=["Call me at 040 1234567"])
+    actor = Actor(id=None, name="audit-probe-" + day.isoformat(), role=Role.QA_SUPERVISOR)
+
+    search_calls(session, actor=actor, query="1234567", filters=on_day(day))
+
+    event = session.scalars(select(AuditEvent).where(AuditEvent.actor_name == actor.name)).one()
+    assert event.action == "recording.searched"
+    assert event.details == {"query_chars": 7, "results": 1, "next_page": False, "snippets": True}
+    assert "1234567" not in str(event.details)
+
+
+def test_bad_input_is_refused(session: Session, day: datetime) -> None:
+    for kwargs, field in [
+        ({"query": "x" * 201}, "q"),
+        ({"query": "?!"}, "q"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+    ]:
+        with pytest.raises(Invalid) as error:
+            search_calls(session, actor=QA, filters=on_day(day), **kwargs)  # type: ignore[arg-type]
+        assert error.value.field == field
+
+
+# ---------------------------------------------------------------- JSON API
+
+
+def test_api_search_returns_snippets_with_times_and_a_call_link(
+    client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    call = transcribed_call(
+        session, store, envelope, started_at=day, lines=["Good morning.", "The meter reading is wrong."]
+    )
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+
+    response = client.get("/api/v1/search", query_string={"q": "meter", **_window(day)})
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["next_cursor"] is None and body["snippets"] is True
+    [item] = body["items"]
+    assert item["recording"]["id"] == call.id
+    assert item["evaluated"] is False and item["score"] is None
+    [hit] = item["hits"]
+    assert hit["start_s"] == 7.5 and hit["speaker"] == "customer"
+    assert {"text": "meter", "highlighted": True} in hit["parts"]
+    assert hit["url"] == f"/calls/{call.id}?t=7.5"
+
+
+def test_api_search_without_transcript_permission_has_no_snippets(
+    client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    transcribed_call(session, store, envelope, started_at=day, lines=["The meter reading is wrong."])
+    trainer: User = make_user(session, role=Role.TRAINER)
+    login(client, trainer)
+
+    body = client.get("/api/v1/search", query_string={"q": "meter", **_window(day)}).get_json()
+
+    assert body["snippets"] is False
+    assert [item["hits"] for item in body["items"]] == [[]]
+
+
+def test_api_search_validates_its_query(client: FlaskClient, session: Session) -> None:
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    response = client.get("/api/v1/search", query_string={"score_min": "200"})
+    assert response.status_code == 422
+    assert response.get_json()["field"] == "score_min"
+    assert client.get("/api/v1/search", query_string={"surprise": "1"}).status_code == 422
+
+
+def _window(day: datetime) -> dict[str, str]:
+    return {"started_from": day.isoformat(), "started_to": (day + timedelta(days=1)).isoformat()}

@@ -1,0 +1,170 @@
+"""Evaluation pages: building and versioning a form, scoring a call as QA, agent and queue trends, the CLI seed."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.evaluations import forms as evaluations
+from recordings_service.models import Evaluation, EvaluationForm, Recording
+from recordings_service.models.account import Role
+from recordings_service.models.evaluation import FormStatus
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from tests.factories.accounts import login, make_user, post_form
+from tests.factories.evaluations import actor_of, answers, published_form
+from tests.factories.transcription import make_recording
+from web import cli
+
+
+@pytest.fixture
+def qa(client: FlaskClient, session: Session) -> FlaskClient:
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    return client
+
+
+@pytest.fixture
+def call(session: Session, store: ObjectStore, envelope: Envelope) -> Recording:
+    return make_recording(session, store, envelope, agent_ref="agent-ui", queue="moving")
+
+
+def test_qa_evaluates_a_call_and_is_sent_to_the_call_page(qa: FlaskClient, session: Session, call: Recording) -> None:
+    form = published_form(session, actor_of(make_user(session)))
+    path = f"/calls/{call.id}/evaluate"
+    page = qa.get(path).get_data(as_text=True)
+    greeting, needs, price = form.questions
+    assert "<legend>Opening</legend>" in page and "<legend>Greeting</legend>" in page
+    assert f'name="answers.{needs.id}" value="5"' in page
+    assert f'<label for="comments.{price.id}">' in page
+
+    response = post_form(
+        qa,
+        path,
+        {
+            "form_id": form.id,
+            f"answers.{greeting.id}": "yes",
+            f"answers.{needs.id}": "3",
+            f"answers.{price.id}": "yes",
+            f"comments.{needs.id}": "Could ask more about usage",
+            "comment": "Solid call",
+        },
+        token_from=path,
+    )
+
+    assert response.status_code == 302 and response.headers["Location"] == f"/calls/{call.id}"
+    evaluation = session.scalars(select(Evaluation).where(Evaluation.recording_id == call.id)).one()
+    assert (evaluation.score, evaluation.comment, evaluation.agent_ref) == (75.0, "Solid call", "agent-ui")
+    assert [a.comment for a in evaluation.answers if a.comment] == ["Could ask more about usage"]
+
+
+def test_a_missing_answer_is_shown_on_its_question(qa: FlaskClient, session: Session, call: Recording) -> None:
+    form = published_form(session, actor_of(make_user(session)))
+    path = f"/calls/{call.id}/evaluate"
+    greeting, needs, _price = form.questions
+    response = post_form(
+        qa, path, {"form_id": form.id, f"answers.{greeting.id}": "no", f"answers.{needs.id}": "4"}, token_from=path
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'role="alert" id="form-error">answer required: Correct price' in page
+    assert page.count('aria-invalid="true"') == 1
+    assert f'name="answers.{greeting.id}" value="no" required checked' in page  # what was chosen stays chosen
+    assert session.scalar(select(Evaluation.id).where(Evaluation.recording_id == call.id)) is None
+
+
+def test_without_a_published_form_the_page_says_so(qa: FlaskClient, call: Recording) -> None:
+    page = qa.get(f"/calls/{call.id}/evaluate").get_data(as_text=True)
+    assert "no published evaluation form" in page
+
+
+def test_a_trainer_may_not_evaluate(client: FlaskClient, session: Session, call: Recording) -> None:
+    published_form(session, actor_of(make_user(session)))
+    login(client, make_user(session, role=Role.TRAINER))
+    assert client.get(f"/calls/{call.id}/evaluate").status_code == 403
+    assert client.get("/forms").status_code == 403
+    assert client.get("/agents/agent-ui").status_code == 403
+
+
+def test_build_publish_and_version_a_form(qa: FlaskClient, session: Session) -> None:
+    fields = {
+        "name": "Retention calls",
+        "description": "",
+        "sections[0].title": "Opening",
+        "sections[0].questions[0].text": "Greeting",
+        "sections[0].questions[0].weight": "1",
+        "sections[0].questions[0].answer_type": "yes_no_na",
+        "sections[0].questions[1].text": "",  # an empty row is ignored
+        "sections[1].title": "Offer",
+        "sections[1].questions[0].text": "Correct price",
+        "sections[1].questions[0].weight": "2,5",
+        "sections[1].questions[0].answer_type": "yes_no_na",
+        "sections[1].questions[0].critical": "on",
+        "sections[2].title": "",  # the builder's blank section
+    }
+    created = post_form(qa, "/forms/new", fields, token_from="/forms/new")
+    assert created.status_code == 302
+    v1 = session.scalars(select(EvaluationForm).where(EvaluationForm.name == "Retention calls")).one()
+    assert [(q.text, q.weight, q.critical) for q in v1.questions] == [
+        ("Greeting", 1.0, False),
+        ("Correct price", 2.5, True),
+    ]
+    view = f"/forms/{v1.id}"
+    assert post_form(qa, f"{view}/publish", {}, token_from=view).status_code == 302
+    session.refresh(v1)
+    assert v1.status == FormStatus.PUBLISHED
+
+    edit = f"{view}/edit"
+    assert "saving creates the next version" in qa.get(edit).get_data(as_text=True)
+    saved = post_form(qa, edit, {**fields, "sections[0].questions[0].text": "Greeting with own name"}, token_from=edit)
+    v2 = session.scalars(
+        select(EvaluationForm).where(EvaluationForm.family_id == v1.family_id, EvaluationForm.version == 2)
+    ).one()
+    assert saved.headers["Location"] == f"/forms/{v2.id}"
+    assert v2.questions[0].text == "Greeting with own name" and v1.questions[0].text == "Greeting"
+    assert "Saved as version 2" in qa.get(f"/forms/{v2.id}").get_data(as_text=True)
+
+
+def test_the_builder_marks_the_invalid_field(qa: FlaskClient) -> None:
+    fields = {
+        "name": "Broken",
+        "sections[0].title": "Opening",
+        "sections[0].questions[0].text": "Greeting",
+        "sections[0].questions[0].weight": "heavy",
+    }
+    response = post_form(qa, "/forms/new", fields, token_from="/forms/new")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'name="sections[0].questions[0].weight" inputmode="decimal" size="4" value="" aria-invalid="true"' in page
+    assert "a weight is above 0" in page
+
+
+def test_agent_page_lists_evaluations_with_a_trend_chart(qa: FlaskClient, session: Session, call: Recording) -> None:
+    evaluator = actor_of(make_user(session))
+    form = published_form(session, evaluator)
+    evaluation = evaluations.evaluate_call(
+        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "no"])
+    )
+    page = qa.get("/agents/agent-ui").get_data(as_text=True)
+    assert f"/evaluations/{evaluation.id}" in page
+    assert "critical failure" in page
+    assert '<svg class="chart" id="trend" role="img"' in page
+    assert "Weekly average score of agent agent-ui" in page
+    detail = qa.get(f"/evaluations/{evaluation.id}").get_data(as_text=True)
+    assert "Correct price" in detail and "0.0" in detail
+    queue_page = qa.get("/queues/moving").get_data(as_text=True)
+    assert "<td>0.0</td><td>1</td>" in queue_page
+    assert 'href="/queues/moving"' in qa.get("/queues").get_data(as_text=True)
+
+
+def test_forms_seed_default_command(runtime: Runtime, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "load_runtime", lambda: runtime)
+    first = CliRunner().invoke(cli.main, ["forms", "seed-default"])
+    assert first.exit_code == 0, first.output
+    assert "published" in first.output
+    again = CliRunner().invoke(cli.main, ["forms", "seed-default"])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    assert [form.name for form in evaluations.current_forms(session)] == [evaluations.DEFAULT_FORM.name]

@@ -1,0 +1,1 @@
+"""Small factory functions for tests, one module per noun."""

@@ -1,0 +1,101 @@
+"""The `callvault users|tokens|audit` commands, against the test database."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from recordings_service import accounts, tokens
+from recordings_service.models import ApiToken, AuditEvent
+from recordings_service.models.account import Role
+from recordings_service.runtime import Runtime
+from tests.factories.accounts import PASSWORD, make_user, reloaded
+from web import cli
+
+
+@pytest.fixture
+def run(runtime: Runtime, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Invoke the CLI with the test runtime (its commits stay inside the test's transaction)."""
+    monkeypatch.setattr(cli, "load_runtime", lambda: runtime)
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None) -> Result:
+        return runner.invoke(cli.main, list(args), input=stdin)
+
+    return invoke
+
+
+def actions(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+
+
+def test_users_create_disable_and_reset_password(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+    created = run("users", "create", "alice", "--role", "trainer", "--password-stdin", stdin=PASSWORD + "\n")
+    assert created.exit_code == 0, created.output
+    alice = accounts.user_by_username(session, "alice")
+    version = alice.session_version
+
+    assert run("users", "reset-password", "alice", "--password-stdin", stdin="short\n").exit_code == 1
+    reset = run("users", "reset-password", "alice", "--password-stdin", stdin="another long password\n")
+    assert reset.exit_code == 0, reset.output
+    assert accounts.password_matches(reloaded(session, alice).password_hash, "another long password")
+    assert alice.session_version == version + 1
+
+    disabled = run("users", "disable", "alice")
+    assert disabled.exit_code == 0, disabled.output
+    assert not reloaded(session, alice).active
+    assert alice.session_version == version + 2
+    assert run("users", "enable", "alice").exit_code == 0
+    assert reloaded(session, alice).active
+    assert {"user.created", "user.password_reset", "user.disabled", "user.enabled"} <= set(actions(session))
+
+
+def test_unknown_user_and_bad_password_are_one_line_errors(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+    missing = run("users", "disable", "nobody")
+    assert missing.exit_code == 1
+    assert "user nobody not found" in missing.output
+    weak = run("users", "create", "bob", "--role", "qa_supervisor", "--password-stdin", stdin="too short\n")
+    assert weak.exit_code == 1
+    assert "password: must be at least 12 characters" in weak.output
+
+
+def test_tokens_create_prints_only_the_token_and_revoke_ends_it(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+    service = make_user(session, role=Role.SERVICE, username="pbx")
+    created = run("tokens", "create", "pbx", "--scope", "ingest", "--days", "30")
+    assert created.exit_code == 0, created.output
+    plain = created.stdout.strip()
+    assert created.stdout == plain + "\n"
+    assert plain.startswith(tokens.TOKEN_PREFIX)
+    token = tokens.authenticate_token(session, plain)
+    assert token is not None and token.user_id == service.id and token.scope == "ingest"
+    assert token.expires_at is not None
+
+    assert run("tokens", "create", "pbx", "--scope", "everything").exit_code == 2
+    revoked = run("tokens", "revoke", token.id)
+    assert revoked.exit_code == 0, revoked.output
+    session.expire_all()
+    assert tokens.authenticate_token(session, plain) is None
+    assert {"token.created", "token.revoked"} <= set(actions(session))
+    assert run("tokens", "revoke", "01NOTATOKEN").exit_code == 1
+    assert session.scalar(select(ApiToken.id).where(ApiToken.id == token.id)) is not None
+
+
+def test_audit_verify_intact_then_broken(run, session: Session, db_kind: str) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, username="carol", password=PASSWORD)
+    accounts.disable_user(session, actor=cli.CLI_ACTOR, user_id=accounts.user_by_username(session, "carol").id)
+    session.commit()
+    intact = run("audit", "verify")
+    assert intact.exit_code == 0, intact.output
+    assert intact.stdout.startswith("intact (") and intact.stdout.strip().endswith("events)")
+
+    victim = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.disabled")).one()
+    if db_kind == "postgresql":
+        session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"))
+    session.execute(text("UPDATE audit_events SET actor_name = 'someone else' WHERE id = :id"), {"id": victim.id})
+    session.commit()
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1
+    assert f"BROKEN at event {victim.seq}: content does not match its hash" in broken.output
+    assert actions(session)[-1] == "audit.verified"

@@ -1,0 +1,129 @@
+"""The dashboard: backlog counts, failures with re-queue, this week's evaluations, the score trend, and `/`."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.evaluations import forms as evaluations
+from recordings_service.models import AuditEvent, Recording, TranscriptionJob
+from recordings_service.models.account import Role
+from recordings_service.models.transcription import JobState
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from recordings_service.transcription.queue import enqueue_transcription
+from tests.factories.accounts import login, make_user, post_form
+from tests.factories.evaluations import actor_of, answers, published_form
+from tests.factories.transcription import make_recording
+
+
+def job_in(session: Session, store: ObjectStore, envelope: Envelope, state: str, **overrides: object) -> Recording:
+    recording = make_recording(session, store, envelope, **overrides)
+    job = enqueue_transcription(session, recording)
+    job.state = state
+    if state == JobState.FAILED:
+        job.attempts = 5
+        job.last_error = "RuntimeError: decoder gave up"
+    session.flush()
+    return recording
+
+
+def test_signed_in_staff_land_on_the_dashboard_and_anonymous_see_the_status(
+    client: FlaskClient, session: Session
+) -> None:
+    public = client.get("/")
+    assert public.status_code == 200 and "Service status" in public.get_data(as_text=True)
+    login(client, make_user(session, role=Role.TRAINER))
+    assert client.get("/").headers["Location"] == "/dashboard"
+
+
+def test_backlog_failures_and_requeue(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    for state in (JobState.QUEUED, JobState.QUEUED, JobState.RUNNING):
+        job_in(session, store, envelope, state)
+    failed = job_in(session, store, envelope, JobState.FAILED, queue="moving")
+    job_in(session, store, envelope, JobState.FAILED, restricted=True)
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "<dt>Queued</dt><dd>2</dd>" in page and "<dt>Running</dt><dd>1</dd>" in page
+    assert "<dt>Failed</dt><dd>2</dd>" in page
+    assert page.count("RuntimeError: decoder gave up") == 1  # the restricted call's failure is not listed
+    action = f"/dashboard/transcriptions/{failed.id}/requeue"
+    assert f'action="{action}"' in page
+
+    response = post_form(client, action, {}, token_from="/dashboard")
+
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
+    job = session.scalars(select(TranscriptionJob).where(TranscriptionJob.recording_id == failed.id)).one()
+    session.refresh(job)
+    assert (job.state, job.attempts, job.last_error) == (JobState.QUEUED, 0, None)
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "transcription.requeued")).one()
+    assert event.object_id == failed.id
+    assert "Transcription queued again." in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_running_job_cannot_be_requeued(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    running = job_in(session, store, envelope, JobState.FAILED)
+    job = session.scalars(select(TranscriptionJob).where(TranscriptionJob.recording_id == running.id)).one()
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    token_page = client.get("/dashboard")
+    assert token_page.status_code == 200
+    job.state, job.lease_owner = JobState.RUNNING, "worker-1"
+    job.lease_expires_at = job.updated_at.replace(year=job.updated_at.year + 1)
+    session.flush()
+    post_form(client, f"/dashboard/transcriptions/{running.id}/requeue", {}, token_from="/dashboard")
+    assert "being transcribed now" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_trainer_sees_the_dashboard_without_requeue(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    failed = job_in(session, store, envelope, JobState.FAILED)
+    login(client, make_user(session, role=Role.TRAINER))
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "<dt>Failed</dt><dd>1</dd>" in page and "Re-queue" not in page
+    action = f"/dashboard/transcriptions/{failed.id}/requeue"
+    assert post_form(client, action, {}, token_from="/dashboard").status_code == 403
+
+
+def test_evaluations_this_week_and_the_trend(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    evaluator = actor_of(make_user(session))
+    form = published_form(session, evaluator)
+    recording = make_recording(session, store, envelope)
+    for values in (["yes", "5", "yes"], ["no", "5", "yes"]):  # the same call twice counts once
+        evaluations.evaluate_call(
+            session, actor=evaluator, recording_id=recording.id, form_id=form.id, answers=answers(form, values)
+        )
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "<dt>Calls evaluated this week</dt><dd>1</dd>" in page
+    assert 'role="img"' in page and "<td>87.5</td><td>2</td>" in page
+
+
+def test_dashboard_names_the_model_configured_and_the_one_last_used(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
+
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "faster-whisper · whisper-base (bundled, multilingual)" in page
+    recording = make_recording(session, store, envelope)
+    draft = TranscriptDraft(
+        engine="faster-whisper",
+        model="whisper-small",
+        language="fi",
+        detected_language=None,
+        segments=[],
+        processing_s=1.0,
+    )
+    save_transcript(session, recording_id=recording.id, draft=draft)
+    session.commit()
+    assert "Latest transcript by faster-whisper · whisper-small" in client.get("/dashboard").get_data(as_text=True)

@@ -1,0 +1,358 @@
+"""Web login: passwords, lockout and throttling, session lifetime, fixation, CSRF, TOTP, logout."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from limits import parse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service import accounts, tokens
+from recordings_service.audit import SYSTEM
+from recordings_service.config import Settings
+from recordings_service.models import AuditEvent
+from recordings_service.models.account import Role
+from recordings_service.permissions import Permission
+from recordings_service.runtime import Runtime
+from tests.factories.accounts import (
+    PASSWORD,
+    csrf_token,
+    login,
+    login_via_form,
+    make_user,
+    post_form,
+    reloaded,
+    totp_now,
+)
+from web import access, create_app
+from web import auth as web_auth
+from web.ui.auth import FAILED
+
+WRONG = "wrong password value"
+
+
+def events(session: Session, action: str) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
+
+
+def signed_in(client: FlaskClient) -> bool:
+    response = client.get("/account")
+    assert response.status_code in {200, 302}
+    return response.status_code == 200
+
+
+# ---------------------------------------------------------------- password login
+
+
+def test_password_login_signs_in_records_the_login_and_goes_to_next(client: FlaskClient, session: Session) -> None:
+    user = make_user(session, password=PASSWORD)
+    response = post_form(
+        client, "/login", {"username": user.username.upper(), "password": PASSWORD, "next": "/account"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+    assert signed_in(client)
+    [event] = events(session, "login.succeeded")
+    assert (event.actor_id, event.object_id, event.details) == (user.id, user.id, {"mfa": False})
+    assert reloaded(session, user).last_login_at is not None
+
+
+def test_next_must_be_a_path_on_this_site(client: FlaskClient, session: Session) -> None:
+    user = make_user(session, password=PASSWORD)
+    response = post_form(client, "/login", {"username": user.username, "password": PASSWORD, "next": "//evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_wrong_password_fails_generically_and_is_audited_without_the_password(
+    client: FlaskClient, session: Session
+) -> None:
+    user = make_user(session, password=PASSWORD)
+    wrong = login_via_form(client, user.username, WRONG)
+    unknown = login_via_form(client, "nobody-by-this-name", WRONG)
+    assert wrong.status_code == unknown.status_code == 401
+    for page in (wrong.get_data(as_text=True), unknown.get_data(as_text=True)):
+        assert FAILED in page  # the same words whether or not the account exists
+    assert not signed_in(client)
+    known, stranger = events(session, "login.failed")
+    assert (known.actor_id, known.actor_name, known.object_id) == (None, "anonymous", user.id)
+    assert known.details == {"reason": "bad_password", "locked": False}
+    assert (stranger.object_type, stranger.object_id, stranger.details["reason"]) == (None, None, "unknown_account")
+    for event in (known, stranger):
+        stored = repr([getattr(event, column) for column in AuditEvent.__table__.columns.keys()])  # noqa: SIM118
+        assert WRONG not in stored
+        assert "nobody-by-this-name" not in stored
+
+
+def test_disabled_account_cannot_log_in(client: FlaskClient, session: Session) -> None:
+    user = make_user(session, password=PASSWORD, active=False)
+    assert login_via_form(client, user.username).status_code == 401
+    assert events(session, "login.failed")[-1].details["reason"] == "disabled"
+
+
+def test_eleventh_attempt_is_refused_without_checking_the_hash(
+    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user(session, password=PASSWORD)
+    checked: list[str] = []
+    real = accounts.password_matches
+
+    def recording(password_hash: str | None, password: str) -> bool:
+        checked.append(password)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(accounts, "password_matches", recording)
+    for _ in range(accounts.LOCKOUT_THRESHOLD):
+        assert login_via_form(client, user.username, WRONG).status_code == 401
+    assert len(checked) == accounts.LOCKOUT_THRESHOLD
+    assert reloaded(session, user).locked_until is not None
+
+    eleventh = login_via_form(client, user.username, PASSWORD)  # even the right password
+    assert eleventh.status_code == 401
+    assert len(checked) == accounts.LOCKOUT_THRESHOLD, "the locked account's hash was checked"
+    assert not signed_in(client)
+    failures = events(session, "login.failed")
+    assert [event.details["locked"] for event in failures[-2:]] == [True, False]
+    assert failures[-1].details["reason"] == "locked"
+
+
+def test_lockout_ends_after_its_period_and_an_admin_reset_lifts_it(client: FlaskClient, session: Session) -> None:
+    user = make_user(session, password=PASSWORD)
+    user.locked_until = accounts.utcnow() - accounts.LOCKOUT_PERIOD / 100
+    session.flush()
+    assert login_via_form(client, user.username).status_code == 302
+    user.locked_until = accounts.utcnow() + accounts.LOCKOUT_PERIOD
+    accounts.reset_password(session, actor=SYSTEM, user_id=user.id, password=PASSWORD)
+    assert user.locked_until is None
+
+
+def test_login_attempts_are_throttled_per_address(
+    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_auth, "LOGIN_ATTEMPTS_PER_IP", parse("3/minute"))
+    user = make_user(session, password=PASSWORD)
+    for index in range(3):
+        assert login_via_form(client, f"someone{index}", WRONG).status_code == 401
+    throttled = login_via_form(client, user.username)
+    assert throttled.status_code == 429
+    assert not signed_in(client)
+
+
+# ---------------------------------------------------------------- the session
+
+
+def test_login_replaces_the_session_so_a_planted_one_is_worthless(
+    client: FlaskClient, app: Flask, session: Session
+) -> None:
+    user = make_user(session, password=PASSWORD)
+    token = csrf_token(client)
+    with client.session_transaction() as planted:
+        planted["planted"] = "by an attacker"
+    before = client.get_cookie("session").value
+    client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    after = client.get_cookie("session").value
+    assert after != before
+    with client.session_transaction() as current:
+        assert "planted" not in current
+    assert signed_in(client)
+
+    attacker = app.test_client()
+    attacker.set_cookie("session", before)
+    assert not signed_in(attacker)
+
+
+def test_session_cookie_flags(settings: Settings, runtime: Runtime, session: Session) -> None:
+    user = make_user(session, password=PASSWORD)
+    for https in (False, True):
+        client = create_app(replace(settings, https=https), runtime=runtime).test_client()
+        response = login_via_form(client, user.username)
+        cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+        assert "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie
+        assert ("Secure" in cookie) is https
+
+
+@pytest.mark.parametrize(
+    ("key", "age"),
+    [
+        (web_auth.SEEN_AT, web_auth.IDLE_TIMEOUT.total_seconds() + 1),
+        (web_auth.LOGIN_AT, web_auth.ABSOLUTE_TIMEOUT.total_seconds() + 1),
+    ],
+)
+def test_idle_and_absolute_timeouts_end_the_session(
+    client: FlaskClient, session: Session, key: str, age: float
+) -> None:
+    user = make_user(session)
+    login(client, user)
+    with client.session_transaction() as cookie:
+        cookie[key] = time.time() - age + 60  # just inside the limit
+    assert signed_in(client)
+    with client.session_transaction() as cookie:
+        cookie[key] = time.time() - age
+    assert not signed_in(client)
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_activity_keeps_the_idle_timer_fresh(client: FlaskClient, session: Session) -> None:
+    login(client, make_user(session))
+    with client.session_transaction() as cookie:
+        cookie[web_auth.SEEN_AT] = time.time() - web_auth.IDLE_TIMEOUT.total_seconds() + 5
+    assert signed_in(client)
+    with client.session_transaction() as cookie:
+        assert time.time() - cookie[web_auth.SEEN_AT] < 5
+
+
+def test_logout_ends_every_session_of_the_account(app: Flask, session: Session) -> None:
+    user = make_user(session)
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, user)
+    login(phone, user)
+    assert signed_in(laptop) and signed_in(phone)
+    response = post_form(laptop, "/logout", {}, token_from="/account")
+    assert response.status_code == 302
+    assert not signed_in(laptop)
+    assert not signed_in(phone)
+    [event] = events(session, "logout")
+    assert event.actor_id == user.id
+
+
+def test_disabling_a_user_ends_their_sessions(app: Flask, session: Session) -> None:
+    admin = make_user(session, role=Role.ADMIN)
+    victim = make_user(session)
+    admin_client, user_client = app.test_client(), app.test_client()
+    login(admin_client, admin)
+    login(user_client, victim)
+    assert signed_in(user_client)
+    response = post_form(admin_client, f"/admin/users/{victim.id}/disable", {}, token_from="/admin/users")
+    assert response.status_code == 302
+    assert not signed_in(user_client)
+    assert events(session, "user.disabled")[-1].object_id == victim.id
+
+
+# ---------------------------------------------------------------- CSRF
+
+
+def test_form_post_without_csrf_token_is_refused(client: FlaskClient, app: Flask, session: Session) -> None:
+    user = make_user(session, password=PASSWORD)
+    assert client.post("/login", data={"username": user.username, "password": PASSWORD}).status_code == 400
+    assert not signed_in(client)
+    admin = make_user(session, role=Role.ADMIN)
+    login(client, admin)
+    forged = client.post("/admin/users/new", data={"username": "forged", "role": "trainer", "password": PASSWORD})
+    assert forged.status_code == 400
+    assert accounts.find_user(session, "forged") is None
+    wrong = client.post(f"/admin/users/{user.id}/disable", data={"csrf_token": "not-the-token"})
+    assert wrong.status_code == 400
+    assert reloaded(session, user).active
+
+
+def test_api_calls_with_a_bearer_token_need_no_csrf_token(
+    settings: Settings, runtime: Runtime, session: Session
+) -> None:
+    app = create_app(settings, runtime=runtime)
+
+    @app.post("/api/v1/test-probe")
+    @access.requires(Permission.RECORDING_INGEST)
+    def probe() -> str:
+        return "ok"
+
+    service = make_user(session, role=Role.SERVICE)
+    _, plain = tokens.create_token(session, actor=SYSTEM, user=service, scope="ingest")
+    client = app.test_client()
+    assert client.post("/api/v1/test-probe", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
+    # A browser session posting to the API is still held to CSRF.
+    login(client, service)
+    assert client.post("/api/v1/test-probe").status_code == 400
+
+
+# ---------------------------------------------------------------- TOTP
+
+
+def test_partner_without_mfa_must_enrol_before_reaching_the_portal(client: FlaskClient, session: Session) -> None:
+    partner = make_user(session, role=Role.RESEARCH_PARTNER, password=PASSWORD)
+    response = login_via_form(client, partner.username)
+    assert response.headers["Location"] == "/login/mfa/enrol"
+    assert client.get("/partner/").status_code == 302  # password alone is not a login
+    assert client.get("/login/mfa").headers["Location"] == "/login/mfa/enrol"
+
+    page = client.get("/login/mfa/enrol").get_data(as_text=True)
+    assert '<img src="data:image/svg+xml;base64,' in page
+    assert "<script" not in page
+    with client.session_transaction() as cookie:
+        secret = cookie["pending_mfa_secret"]
+    wrong = post_form(client, "/login/mfa/enrol", {"code": "000000"}, token_from="/login/mfa/enrol")
+    assert wrong.status_code == 422
+    assert client.get("/partner/").status_code == 302
+    done = post_form(client, "/login/mfa/enrol", {"code": totp_now(secret)}, token_from="/login/mfa/enrol")
+    assert done.status_code == 302
+    assert client.get("/partner/").status_code == 200
+    assert reloaded(session, partner).mfa_secret == secret
+    assert events(session, "mfa.enrolled")[-1].object_id == partner.id
+    assert events(session, "login.succeeded")[-1].details == {"mfa": True}
+
+
+def test_partner_without_a_valid_code_cannot_reach_the_portal(app: Flask, session: Session) -> None:
+    secret = pyotp.random_base32()
+    partner = make_user(session, role=Role.RESEARCH_PARTNER, password=PASSWORD, mfa_secret=secret)
+    client = app.test_client()
+    assert login_via_form(client, partner.username).headers["Location"] == "/login/mfa"
+    assert client.get("/partner/").status_code == 302
+    assert client.get("/login/mfa/enrol").headers["Location"] == "/login/mfa"
+    bad = post_form(client, "/login/mfa", {"code": "123456" if totp_now(secret) != "123456" else "654321"})
+    assert bad.status_code == 401
+    assert client.get("/partner/").status_code == 302
+    assert events(session, "login.failed")[-1].details["reason"] == "bad_totp"
+    code = totp_now(secret)
+    assert post_form(client, "/login/mfa", {"code": code}).status_code == 302
+    assert client.get("/partner/").status_code == 200
+
+    # The same code cannot be used twice, even by someone who knows the password.
+    replayer = app.test_client()
+    login_via_form(replayer, partner.username)
+    assert post_form(replayer, "/login/mfa", {"code": code}).status_code == 401
+    assert replayer.get("/partner/").status_code == 302
+
+
+def test_a_session_that_skipped_mfa_is_not_a_login(client: FlaskClient, session: Session) -> None:
+    """A role that now needs MFA (say, just promoted) cannot use a session that never passed it."""
+    admin = make_user(session, role=Role.ADMIN)
+    login(client, admin)
+    with client.session_transaction() as cookie:
+        cookie[web_auth.MFA_PASSED] = False
+    assert client.get("/admin/users").status_code == 302
+
+
+def test_pending_mfa_expires(client: FlaskClient, session: Session) -> None:
+    partner = make_user(session, role=Role.COMPLIANCE, password=PASSWORD, mfa_secret=pyotp.random_base32())
+    login_via_form(client, partner.username)
+    with client.session_transaction() as cookie:
+        cookie["pending_login"] = {**cookie["pending_login"], "at": time.time() - 3600}
+    assert client.get("/login/mfa").headers["Location"] == "/login"
+
+
+# ---------------------------------------------------------------- logs
+
+
+def test_logs_carry_no_passwords_tokens_or_typed_usernames(
+    client: FlaskClient, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = make_user(session, password=PASSWORD)
+    service = make_user(session, role=Role.SERVICE)
+    _, plain = tokens.create_token(session, actor=SYSTEM, user=service, scope="ingest")
+    login_via_form(client, "typo-username-xyz", WRONG)
+    login_via_form(client, user.username, WRONG)
+    login_via_form(client, user.username, PASSWORD)
+    client.get("/admin/users")  # denied: audited, maybe logged
+    client.get("/audit/", headers={"Authorization": f"Bearer {plain}"})
+    text = caplog.text
+    for secret in (PASSWORD, WRONG, plain, plain.removeprefix(tokens.TOKEN_PREFIX), "typo-username-xyz"):
+        assert secret not in text
