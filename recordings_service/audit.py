@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.db import new_id, utcnow
+from recordings_service.errors import Refusal
 from recordings_service.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -70,6 +71,18 @@ def record_event(
     session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=event.hash))
     session.flush()
     return event
+
+
+def record_refusal(session: Session, refusal: Refusal) -> AuditEvent:
+    """Append the event a refused request leaves (see `errors.Refusal`)."""
+    return record_event(
+        session,
+        actor=refusal.actor,
+        action=refusal.action,
+        object_type=refusal.object_type,
+        object_id=refusal.object_id,
+        details=refusal.details,
+    )
 
 
 def event_content(event: AuditEvent) -> dict[str, Any]:

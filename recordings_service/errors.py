@@ -1,4 +1,28 @@
-"""Domain errors. `web/errors.py` maps them to HTTP; the CLI and jobs report them as they are."""
+"""Domain errors. `web/errors.py` maps them to HTTP; the CLI and jobs report them as they are.
+
+An error that refuses an actor something carries the refusal's audit event (`refusal`); whoever reports
+the error writes that event in its own transaction, because the use case's transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recordings_service.audit import Actor
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The audit event a refusal leaves: who was refused what, and why (ids and codes only)."""
+
+    actor: Actor
+    action: str
+    object_type: str | None
+    object_id: str | None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 class DomainError(Exception):
@@ -6,9 +30,10 @@ class DomainError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, refusal: Refusal | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.refusal = refusal
 
 
 class NotFound(DomainError):
@@ -28,8 +53,8 @@ class Invalid(DomainError):
 
     code = "invalid"
 
-    def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, *, code: str | None = None, refusal: Refusal | None = None) -> None:
+        super().__init__(message, refusal=refusal)
         self.field = field
         if code is not None:
             self.code = code

@@ -1,8 +1,8 @@
 """The one permission table: which role may do what, and what each API-token scope allows.
 
-Everything not granted here is denied. Object-level rules (a partner sees only its institute's
-batches, restricted recordings are compliance-only, trainers get redacted material only) live in the
-service functions that load the objects.
+Everything not granted here is denied. Object-level rules (which recordings an actor sees:
+`recordings.visible_to`; a partner sees only its institute's batches; trainers get redacted material
+only) live in the service functions that load the objects.
 """
 
 from __future__ import annotations

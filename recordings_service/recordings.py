@@ -1,7 +1,9 @@
-"""Reading recordings: list with cursor pagination, fetch one, and play or download the original.
+"""Reading recordings: who may see which (`visible_to`), list with cursor pagination, load one
+(`get_playable_recording`), and play or download the original.
 
-Object-level rule: restricted recordings (GDPR Art. 18) exist only for the compliance role; anyone
-else is told they do not exist, and the refusal is audited.
+Every capability that lists, searches, selects or reads recordings goes through these two, so the
+object-level rule is written once: a recording hidden from an actor does not exist for them, and a
+request for it is refused with an audit event.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.errors import Invalid, NotFound
+from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.models import Customer, Recording
 from recordings_service.models.account import Role
 from recordings_service.models.recording import RecordingStatus
@@ -58,8 +60,11 @@ class RecordingPage:
     next_cursor: str | None
 
 
-def sees_restricted(actor: Actor) -> bool:
-    return actor.role == Role.COMPLIANCE
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """The recordings `actor` may see: restricted ones (GDPR Art. 18) are for compliance only."""
+    if actor.role == Role.COMPLIANCE:
+        return true()
+    return Recording.restricted.is_(False)
 
 
 def list_recordings(
@@ -68,9 +73,7 @@ def list_recordings(
     """Newest first; the cursor names the last row seen, so pages stay stable while calls arrive."""
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
-    query = apply_filters(select(Recording), filters)
-    if not sees_restricted(actor):
-        query = query.where(Recording.restricted.is_(False))
+    query = apply_filters(select(Recording).where(visible_to(actor)), filters)
     if cursor:
         query = query.where(after_cursor(cursor))
     rows = list(session.scalars(query.order_by(*NEWEST_FIRST).limit(limit + 1)))
@@ -127,22 +130,19 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment, last_id
 
 
-def get_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
-    """The recording if `actor` may see it; a restricted one is audited and reported as not found."""
-    recording = session.get(Recording, recording_id)
+def get_playable_recording(session: Session, *, actor: Actor, recording_id: str, audio: bool = True) -> Recording:
+    """The recording if `actor` may see it and, with `audio`, its audio and transcript can be served.
+
+    Every single-recording read loads through here. A recording hidden from the actor is reported as
+    not found, and the error carries the refusal's audit event.
+    """
+    recording = session.scalars(select(Recording).where(Recording.id == recording_id, visible_to(actor))).first()
     if recording is None:
-        raise NotFound(f"recording {recording_id} not found")
-    if recording.restricted and not sees_restricted(actor):
-        # The caller must commit despite the error, or the record of the refusal is lost.
-        record_event(
-            session,
-            actor=actor,
-            action="recording.access_denied",
-            object_type="recording",
-            object_id=recording.id,
-            details={"reason": "restricted"},
-        )
-        raise NotFound(f"recording {recording_id} not found")
+        hidden = session.get(Recording, recording_id) is not None
+        refusal = Refusal(actor, "recording.access_denied", "recording", recording_id, {"reason": "not_visible"})
+        raise NotFound(f"recording {recording_id} not found", refusal=refusal if hidden else None)
+    if audio and recording.status in UNPLAYABLE:
+        raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
     return recording
 
 
@@ -154,9 +154,7 @@ def start_playback(
     A player fetches one playback as many ranges; only the request that starts at the beginning (or
     asks for no range) counts as a listen, so seeking does not flood the trail.
     """
-    recording = get_recording(session, actor=actor, recording_id=recording_id)
-    if recording.status in UNPLAYABLE:
-        raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     if download or not range_start:
         record_event(
             session,

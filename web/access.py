@@ -14,10 +14,11 @@ from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 from recordings_service import tokens
-from recordings_service.audit import Actor, record_event
+from recordings_service.audit import Actor
+from recordings_service.errors import Forbidden, Refusal
 from recordings_service.models import User
 from recordings_service.permissions import Permission, allowed
-from web.database import db, runtime
+from web.database import db
 
 View = TypeVar("View", bound=Callable[..., Any])
 ATTRIBUTE = "required_permission"
@@ -92,18 +93,10 @@ def _resolve_principal() -> Principal | None:
     return None
 
 
-def audit_denial(action: str, *, object_type: str | None = None, object_id: str | None = None) -> None:
-    """Record a refused access in its own transaction, so the record survives the failed request."""
-    with runtime().sessions() as session:
-        record_event(
-            session,
-            actor=current_actor(),
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            details={"endpoint": request.endpoint or "", "method": request.method},
-        )
-        session.commit()
+def denial(*, object_type: str | None = None, object_id: str | None = None) -> Refusal:
+    """The refusal of the current request for lack of permission."""
+    details = {"endpoint": request.endpoint or "", "method": request.method}
+    return Refusal(current_actor(), "access.denied", object_type, object_id, details)
 
 
 def enforce() -> None:
@@ -121,8 +114,7 @@ def enforce() -> None:
         on_unauthenticated()
         abort(401)
     if not principal.can(permission):
-        audit_denial("access.denied")
-        abort(403)
+        raise Forbidden("your role does not permit this", refusal=denial())
 
 
 def on_unauthenticated() -> None:

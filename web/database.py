@@ -20,6 +20,13 @@ def db() -> Session:
     return session
 
 
+def abandon_request_work() -> None:
+    """Roll back what the request did so far (it failed), releasing its row locks."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
 def init_app(app: Flask) -> None:
     @app.teardown_appcontext
     def close_session(_exc: BaseException | None) -> None:

@@ -1,4 +1,7 @@
-"""Domain errors and HTTP errors as HTTP responses: JSON for the API, a page for the UI."""
+"""Domain errors and HTTP errors as HTTP responses: JSON for the API, a page for the UI.
+
+A domain error that carries a refusal has its audit event written here, whatever the handler did.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,18 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from recordings_service.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge, Unavailable
+from recordings_service.audit import record_refusal
+from recordings_service.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Refusal,
+    TooLarge,
+    Unavailable,
+)
+from web.database import abandon_request_work, runtime
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
@@ -35,9 +49,22 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return response
 
 
+def keep_refusal(refusal: Refusal) -> None:
+    """Write a refusal's audit event in its own transaction, once the failed request's work is rolled back.
+
+    Rolling back first also releases the audit chain's head row, should the request have locked it.
+    """
+    abandon_request_work()
+    with runtime().sessions() as session:
+        record_refusal(session, refusal)
+        session.commit()
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:
+        if exc.refusal is not None:
+            keep_refusal(exc.refusal)
         status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
         return error_response(status, exc.code, exc.message, getattr(exc, "field", None))
 

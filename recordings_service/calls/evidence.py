@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, EventFilter, event_record, iter_events, record_event
 from recordings_service.calls.review import Check, list_comments, transcript_checks
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, NotFound
+from recordings_service.errors import Conflict, Refusal
 from recordings_service.models import Recording, Transcript
-from recordings_service.recordings import UNPLAYABLE, get_recording, open_original
+from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import as_text, transcript_document
@@ -63,24 +63,16 @@ def export_evidence(
     work_dir: Path,
 ) -> EvidencePackage:
     """Write the evidence ZIP of a recording into `destination`; audited as `recording.evidence_exported`."""
-    recording = get_recording(session, actor=actor, recording_id=recording_id)
-    if recording.status in UNPLAYABLE:
-        raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     with tempfile.TemporaryDirectory(prefix="callvault-evidence-", dir=work_dir) as scratch:
         original = Path(scratch) / "original"
         digest = _decrypt_to(store, envelope, recording=recording, path=original)
         if digest != recording.sha256:
-            record_event(
-                session,
-                actor=actor,
-                action="recording.evidence_refused",
-                object_type="recording",
-                object_id=recording.id,
-                details={"reason": "sha256_mismatch" if digest else "decryption_failed"},
-            )
+            reason = "sha256_mismatch" if digest else "decryption_failed"
             raise EvidenceMismatch(
                 f"the stored original of recording {recording.id} does not match the SHA-256 taken at ingest; "
-                "no evidence package was made"
+                "no evidence package was made",
+                refusal=Refusal(actor, "recording.evidence_refused", "recording", recording.id, {"reason": reason}),
             )
         transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
         # Recorded before the trail is read, so the package's own trail shows this export.

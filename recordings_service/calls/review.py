@@ -1,7 +1,7 @@
 """Reviewing a call: open it with its transcript, comments and checks; verify the transcript; comment on a moment.
 
-Every use case loads the recording through `get_recording`, so restricted recordings stay
-compliance-only here too (and the refusal is audited there).
+Every use case loads the recording through `get_playable_recording`, so a recording hidden from the
+actor stays hidden here too (and the refusal carries its audit event).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Forbidden, Invalid, NotFound
 from recordings_service.models import Annotation, Recording, SegmentVerification, Transcript, User
-from recordings_service.recordings import get_recording
+from recordings_service.recordings import get_playable_recording
 from recordings_service.transcription.transcripts import view_transcript
 
 MAX_ANNOTATION_CHARS = 2000
@@ -56,7 +56,7 @@ class CallReview:
 
 def open_call(session: Session, *, actor: Actor, recording_id: str, with_transcript: bool) -> CallReview:
     """Everything the call page shows; reading the transcript is audited as `transcript.viewed`."""
-    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     transcript = None
     if with_transcript:
         try:
@@ -77,7 +77,7 @@ def verify_transcript(session: Session, *, actor: Actor, recording_id: str, segm
     """Mark the whole transcript, or one segment of it, as checked against the audio by `actor`."""
     if actor.id is None:
         raise Forbidden("only a signed-in person can verify a transcript against the audio")
-    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
     if transcript is None:
         raise NotFound(f"recording {recording_id} has no transcript yet")
@@ -115,7 +115,7 @@ def add_annotation(session: Session, *, actor: Actor, recording_id: str, at_s: f
     """A comment at `at_s` seconds into the call."""
     if actor.id is None:
         raise Forbidden("only a signed-in person can comment on a call")
-    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     if not math.isfinite(at_s) or not 0 <= at_s <= recording.duration_s:
         raise Invalid("at_s", f"must be between 0 and {recording.duration_s:g} seconds", code="out_of_range")
     body = text.strip()

@@ -57,7 +57,7 @@ from recordings_service.recordings import (
     apply_filters,
     decode_cursor,
     encode_cursor,
-    sees_restricted,
+    visible_to,
 )
 
 INDEX_TABLE = "search_segments"
@@ -209,10 +209,8 @@ def search_calls(
         raise Invalid("q", "enter at least one word", code="no_words")
     _check_score_range(filters)
     dialect = session.get_bind().dialect.name
-    statement = _evaluation_filtered(apply_filters(select(Recording), filters), filters)
+    statement = _evaluation_filtered(apply_filters(select(Recording).where(visible_to(actor)), filters), filters)
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
-    if not sees_restricted(actor):
-        statement = statement.where(Recording.restricted.is_(False))
     if cursor:
         # The first condition is implied by the second; it bounds the newest-first index walk.
         statement = statement.where(Recording.started_at <= decode_cursor(cursor)[0], after_cursor(cursor))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor
 from recordings_service.errors import NotFound
 from recordings_service.models import Recording
-from recordings_service.recordings import UNPLAYABLE, get_recording, open_original
+from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 
@@ -38,9 +38,7 @@ def recording_peaks(
     session: Session, store: ObjectStore, envelope: Envelope, *, actor: Actor, recording_id: str, ffmpeg: str
 ) -> dict[str, Any]:
     """The cached peaks of a recording `actor` may see, computing and caching them on first use."""
-    recording = get_recording(session, actor=actor, recording_id=recording_id)
-    if recording.status in UNPLAYABLE:
-        raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     key = peaks_key(recording.id)
     try:
         body = store.get(key)

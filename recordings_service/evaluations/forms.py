@@ -20,7 +20,7 @@ from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Evaluation, EvaluationAnswer, EvaluationForm, FormQuestion, FormSection, Recording
 from recordings_service.models.evaluation import AnswerType, FormStatus
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.recordings import get_recording, sees_restricted
+from recordings_service.recordings import get_playable_recording, visible_to
 
 MAX_WEIGHT = 100.0
 MAX_COMMENT_CHARS = 4000
@@ -303,7 +303,7 @@ def evaluate_call(
     comment: str = "",
 ) -> Evaluation:
     """Score a call on a published form; the evaluation keeps that form version for good."""
-    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     if recording.status == RecordingStatus.DELETED:
         raise NotFound(f"recording {recording_id} not found")
     form = get_form(session, form_id)
@@ -361,7 +361,7 @@ def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Eva
     )
     if evaluation is None:
         raise NotFound(f"evaluation {evaluation_id} not found")
-    get_recording(session, actor=actor, recording_id=evaluation.recording_id)
+    get_playable_recording(session, actor=actor, recording_id=evaluation.recording_id, audio=False)
     return evaluation
 
 
@@ -377,10 +377,12 @@ def recording_evaluations(session: Session, *, recording_id: str) -> list[Evalua
 
 
 def agent_evaluations(session: Session, *, actor: Actor, agent_ref: str, limit: int = 200) -> list[Evaluation]:
-    """An agent's evaluations, newest first; those of restricted calls only for compliance."""
-    query = select(Evaluation).where(Evaluation.agent_ref == agent_ref)
-    if not sees_restricted(actor):
-        query = query.join(Recording, Recording.id == Evaluation.recording_id).where(Recording.restricted.is_(False))
+    """An agent's evaluations of the calls `actor` may see, newest first."""
+    query = (
+        select(Evaluation)
+        .join(Recording, Recording.id == Evaluation.recording_id)
+        .where(Evaluation.agent_ref == agent_ref, visible_to(actor))
+    )
     query = query.order_by(Evaluation.created_at.desc(), Evaluation.id.desc()).limit(limit)
     return list(session.scalars(query.options(selectinload(Evaluation.form))))
 

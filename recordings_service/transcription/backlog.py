@@ -12,7 +12,7 @@ from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.models import Recording, Transcript, TranscriptionJob
 from recordings_service.models.transcription import JobState
-from recordings_service.recordings import sees_restricted
+from recordings_service.recordings import visible_to
 from recordings_service.transcription.model_files import DEFAULT_MODEL_NAME
 
 
@@ -47,16 +47,14 @@ class Backlog:
 
 
 def transcription_backlog(session: Session, *, actor: Actor, limit: int = 50) -> Backlog:
-    """Counts by state and the latest failures; restricted calls' failures are listed for compliance only."""
+    """Counts by state and the latest failures of the calls `actor` may see."""
     by_state = select(TranscriptionJob.state, func.count()).group_by(TranscriptionJob.state)
     counts: dict[str, int] = {state: count for state, count in session.execute(by_state)}
     query = (
         select(TranscriptionJob, Recording)
         .join(Recording, Recording.id == TranscriptionJob.recording_id)
-        .where(TranscriptionJob.state == JobState.FAILED)
+        .where(TranscriptionJob.state == JobState.FAILED, visible_to(actor))
     )
-    if not sees_restricted(actor):
-        query = query.where(Recording.restricted.is_(False))
     rows = session.execute(query.order_by(TranscriptionJob.updated_at.desc()).limit(limit))
     failed = [
         FailedJob(

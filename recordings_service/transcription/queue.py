@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, NotFound
+from recordings_service.errors import Conflict
 from recordings_service.models import Recording, Transcript, TranscriptionJob
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.transcription import JobState
-from recordings_service.recordings import get_recording
+from recordings_service.recordings import get_playable_recording
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 
 MAX_ATTEMPTS = 5
@@ -64,9 +64,7 @@ def enqueue_transcription(session: Session, recording: Recording) -> Transcripti
 
 def requeue_transcription(session: Session, *, actor: Actor, recording_id: str) -> TranscriptionJob:
     """Queue a recording again (after a failure, or for a better model); refused while it is being worked."""
-    recording = get_recording(session, actor=actor, recording_id=recording_id)
-    if recording.status in {RecordingStatus.DELETED, RecordingStatus.MISSING_OBJECT}:
-        raise NotFound(f"the audio of recording {recording_id} is not available ({recording.status})")
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     job = session.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording_id))
     if job is not None and job.state == JobState.RUNNING and _lease_live(job, utcnow()):
         raise Conflict("the recording is being transcribed now")

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.errors import NotFound
 from recordings_service.models import Transcript
-from recordings_service.recordings import get_recording
+from recordings_service.recordings import get_playable_recording
 
 SEGMENT_FIELDS = ("speaker", "start", "end", "text", "words", "avg_logprob", "no_speech_prob", "suspect")
 
 
 def view_transcript(session: Session, *, actor: Actor, recording_id: str, format: str = "json") -> Transcript:
     """The recording's transcript if `actor` may see the recording; audited as `transcript.viewed`."""
-    recording = get_recording(session, actor=actor, recording_id=recording_id)
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
     if transcript is None:
         raise NotFound(f"recording {recording_id} has no transcript yet ({recording.status})")

@@ -103,12 +103,13 @@ def test_a_hash_that_differs_from_ingest_is_refused_and_audited(
 ) -> None:
     call.sha256 = hashlib.sha256(b"what was ingested was something else").hexdigest()
     session.flush()
-    with pytest.raises(EvidenceMismatch):
+    with pytest.raises(EvidenceMismatch) as mismatch:
         export(session, store, envelope, officer, call, tmp_path)
-    refused = session.scalars(
-        select(AuditEvent).where(AuditEvent.object_id == call.id, AuditEvent.action == "recording.evidence_refused")
-    ).one()
-    assert refused.details == {"reason": "sha256_mismatch"}
+    # The refusal's audit event travels with the error; web/errors.py writes it after the rollback.
+    refusal = mismatch.value.refusal
+    assert refusal is not None
+    assert (refusal.action, refusal.object_id, refusal.actor.id) == ("recording.evidence_refused", call.id, officer.id)
+    assert refusal.details == {"reason": "sha256_mismatch"}
     assert "recording.evidence_exported" not in actions(session, call.id)
     assert list(tmp_path.iterdir()) == []
 
@@ -121,7 +122,7 @@ def test_tampered_ciphertext_is_refused_without_a_package(
     flipped[len(flipped) // 2] ^= 0xFF
     store.put(call.storage_key, io.BytesIO(bytes(flipped)))
     package = io.BytesIO()
-    with pytest.raises(EvidenceMismatch):
+    with pytest.raises(EvidenceMismatch) as mismatch:
         export_evidence(
             session,
             store,
@@ -132,7 +133,9 @@ def test_tampered_ciphertext_is_refused_without_a_package(
             work_dir=tmp_path,
         )
     assert package.getvalue() == b""
-    assert "recording.evidence_refused" in actions(session, call.id)
+    refusal = mismatch.value.refusal
+    assert refusal is not None
+    assert (refusal.action, refusal.details) == ("recording.evidence_refused", {"reason": "decryption_failed"})
 
 
 def test_the_download_streams_a_zip_uncached_and_audited(

@@ -17,11 +17,11 @@ from werkzeug.formparser import FormDataParser
 
 from recordings_service import recordings
 from recordings_service.calls import ingest
-from recordings_service.errors import Forbidden, Invalid, NotFound, TooLarge
+from recordings_service.errors import Forbidden, Invalid, TooLarge
 from recordings_service.permissions import Permission
 from recordings_service.storage.spool import Spool, spool_dir
 from recordings_service.transcription.queue import transcription_status
-from web.access import audit_denial, current_actor, current_principal, requires
+from web.access import current_actor, current_principal, denial, requires
 from web.api import api_spec
 from web.database import db, runtime
 
@@ -267,20 +267,11 @@ def list_recordings(query: RecordingQuery) -> Response:
     return jsonify({"items": [item.summary() for item in page.items], "next_cursor": page.next_cursor})
 
 
-def keep_refusals(load: Any) -> Any:
-    """Run a lookup; on not-found, commit anyway so an audited refusal is kept."""
-    try:
-        return load()
-    except NotFound:
-        db().commit()
-        raise
-
-
 @bp.get("/recordings/<recording_id>")
 @requires(Permission.RECORDING_LIST)
 @api_spec.validate(resp=SpecResponse(HTTP_200=RecordingOut, HTTP_404=ErrorBody), tags=["recordings"])
 def get_recording(recording_id: str) -> Response:
-    recording = keep_refusals(lambda: recordings.get_recording(db(), actor=current_actor(), recording_id=recording_id))
+    recording = recordings.get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
     return jsonify({**recording.summary(), "transcription": transcription_status(db(), recording)})
 
 
@@ -292,14 +283,12 @@ def recording_audio(recording_id: str) -> Response:
     download = request.args.get("download", "0") in {"1", "true"}
     principal = current_principal()
     if download and (principal is None or not principal.can(Permission.RECORDING_DOWNLOAD)):
-        audit_denial("access.denied", object_type="recording", object_id=recording_id)
-        raise Forbidden("downloading recordings is not permitted")
+        refusal = denial(object_type="recording", object_id=recording_id)
+        raise Forbidden("downloading recordings is not permitted", refusal=refusal)
     requested = request.range
     range_start = requested.ranges[0][0] if requested is not None and len(requested.ranges) == 1 else None
-    recording = keep_refusals(
-        lambda: recordings.start_playback(
-            db(), actor=current_actor(), recording_id=recording_id, download=download, range_start=range_start
-        )
+    recording = recordings.start_playback(
+        db(), actor=current_actor(), recording_id=recording_id, download=download, range_start=range_start
     )
     db().commit()
     size = recording.size_bytes

@@ -13,7 +13,7 @@ from recordings_service.transcription import transcripts
 from recordings_service.transcription.queue import requeue_transcription
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.recordings import ErrorBody, _refuse_invalid, keep_refusals
+from web.api.recordings import ErrorBody, _refuse_invalid
 from web.database import db
 
 bp = Blueprint("transcripts_api", __name__, url_prefix="/api/v1")
@@ -69,8 +69,8 @@ def get_transcript(recording_id: str, query: TranscriptQuery) -> Response:
 
     JSON by default (see TranscriptOut); `?format=txt|srt|vtt` for plain text or subtitles.
     """
-    transcript = keep_refusals(
-        lambda: transcripts.view_transcript(db(), actor=current_actor(), recording_id=recording_id, format=query.format)
+    transcript = transcripts.view_transcript(
+        db(), actor=current_actor(), recording_id=recording_id, format=query.format
     )
     db().commit()
     if query.format == "json":
@@ -87,6 +87,6 @@ def get_transcript(recording_id: str, query: TranscriptQuery) -> Response:
 @api_spec.validate(resp=SpecResponse(HTTP_202=QueuedOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody), tags=["transcripts"])
 def requeue(recording_id: str) -> tuple[Response, int]:
     """Queue the recording for transcription again (audited as `transcription.requeued`)."""
-    job = keep_refusals(lambda: requeue_transcription(db(), actor=current_actor(), recording_id=recording_id))
+    job = requeue_transcription(db(), actor=current_actor(), recording_id=recording_id)
     db().commit()
     return jsonify({"recording_id": recording_id, "job_id": job.id, "state": job.state}), 202

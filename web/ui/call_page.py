@@ -13,7 +13,6 @@ from recordings_service.errors import Invalid
 from recordings_service.permissions import Permission
 from recordings_service.storage.spool import spool_dir
 from web.access import current_actor, current_principal, requires
-from web.api.recordings import keep_refusals
 from web.database import db, runtime
 from web.security_headers import mark_no_store, no_store
 
@@ -27,11 +26,7 @@ def call(recording_id: str) -> str:
     """`?t=<seconds>` opens the call at that moment (search results link to where a word was said)."""
     principal = current_principal()
     with_transcript = principal is not None and principal.can(Permission.TRANSCRIPT_READ)
-    found = keep_refusals(
-        lambda: review.open_call(
-            db(), actor=current_actor(), recording_id=recording_id, with_transcript=with_transcript
-        )
-    )
+    found = review.open_call(db(), actor=current_actor(), recording_id=recording_id, with_transcript=with_transcript)
     db().commit()
     start = request.args.get("t", type=float)
     if start is None or not math.isfinite(start):
@@ -50,15 +45,13 @@ def call(recording_id: str) -> str:
 @no_store
 def peaks(recording_id: str) -> Response:
     rt = runtime()
-    data = keep_refusals(
-        lambda: waveform.recording_peaks(
-            db(),
-            rt.store,
-            rt.envelope,
-            actor=current_actor(),
-            recording_id=recording_id,
-            ffmpeg=rt.settings.ffmpeg_path(),
-        )
+    data = waveform.recording_peaks(
+        db(),
+        rt.store,
+        rt.envelope,
+        actor=current_actor(),
+        recording_id=recording_id,
+        ffmpeg=rt.settings.ffmpeg_path(),
     )
     return jsonify(data)
 
@@ -70,9 +63,7 @@ def verify(recording_id: str) -> Response:
     if raw and not raw.isdigit():
         raise Invalid("segment", "not a segment number")
     segment = int(raw) if raw else None
-    keep_refusals(
-        lambda: review.verify_transcript(db(), actor=current_actor(), recording_id=recording_id, segment_index=segment)
-    )
+    review.verify_transcript(db(), actor=current_actor(), recording_id=recording_id, segment_index=segment)
     db().commit()
     flash(gettext("Segment verified against the audio.") if raw else gettext("Transcript verified against the audio."))
     anchor = f"seg-{segment}" if segment is not None else "transcript"
@@ -86,10 +77,8 @@ def annotate(recording_id: str) -> Response:
         at_s = float(request.form.get("at_s", ""))
     except ValueError:
         raise Invalid("at_s", "give the moment in seconds") from None
-    note = keep_refusals(
-        lambda: review.add_annotation(
-            db(), actor=current_actor(), recording_id=recording_id, at_s=at_s, text=request.form.get("text", "")
-        )
+    note = review.add_annotation(
+        db(), actor=current_actor(), recording_id=recording_id, at_s=at_s, text=request.form.get("text", "")
     )
     db().commit()
     flash(gettext("Comment added."))
@@ -104,22 +93,16 @@ def export_evidence(recording_id: str) -> Response:
     work_dir = spool_dir(rt.settings)
     package = tempfile.TemporaryFile(dir=work_dir)  # noqa: SIM115 — the response closes it once sent
     try:
-        made = keep_refusals(
-            lambda: evidence.export_evidence(
-                db(),
-                rt.store,
-                rt.envelope,
-                actor=current_actor(),
-                recording_id=recording_id,
-                destination=package,
-                work_dir=work_dir,
-            )
+        made = evidence.export_evidence(
+            db(),
+            rt.store,
+            rt.envelope,
+            actor=current_actor(),
+            recording_id=recording_id,
+            destination=package,
+            work_dir=work_dir,
         )
         db().commit()
-    except evidence.EvidenceMismatch:
-        db().commit()  # the refusal belongs in the trail
-        package.close()
-        raise
     except BaseException:
         package.close()
         raise

