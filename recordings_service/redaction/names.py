@@ -1,0 +1,89 @@
+"""People's names where a speaker introduces them ("nimeni on", "jag heter", "my name is"), spells them out,
+or gives one when the question just before asked for it.
+
+Best effort: a name is one to three capitalised words right after a cue, so it relies on the engine
+capitalising names, as Whisper does. Weak cues ("olen", "jag är", "I'm", "this is") need a first and a last
+name, since they are just as often followed by a place or a company.
+"""
+
+from __future__ import annotations
+
+import re
+
+from recordings_service.redaction.findings import RANK_BEST_EFFORT, Hit, PiiKind
+
+_CAPITALISED = r"[A-ZÅÄÖÜÉ][a-zåäöüéèšž']+(?:-[A-ZÅÄÖÜÉ][a-zåäöüéèšž']+)?"
+_NAME = rf"(?-i:{_CAPITALISED}(?:[ ](?:(?:af|von|van|de)[ ])?{_CAPITALISED}){{0,2}})"
+_FULL_NAME = rf"(?-i:{_CAPITALISED}(?:[ ](?:(?:af|von|van|de)[ ])?{_CAPITALISED}){{1,2}})"
+
+_STRONG_CUES = (
+    r"nimeni on|nimi on|nimensä on|nimellä|tässä puhuu|täällä puhuu|puhelimessa on|soittaja on|mä oon|mää oon"
+    r"|jag heter|heter|mitt namn är|namnet är|hennes namn är|hans namn är|det här är|det är"
+    r"|my name is|name is|name's|called|on behalf of|account holder is|in the name of|speaking with"
+)
+_WEAK_CUES = r"olen|oon|jag är|här är|this is|i'm|i am|tässä on"
+# A relative or partner introduced as the third party the call is about: "isäni Veikko Mäkelän asioista".
+_RELATIVES = (
+    r"äitini|isäni|vaimoni|mieheni|puolisoni|poikani|tyttäreni|veljeni|siskoni|äiti|isä"
+    r"|min (?:mamma|pappa|mor|far|man|fru|son|dotter|bror|syster|sambo)"
+    r"|my (?:mother|mum|mom|father|dad|wife|husband|partner|son|daughter|brother|sister)"
+)
+# A name followed by "tässä"/"här"/"here" is how a caller often opens: "Mikko Koskinen tässä".
+_SELF_INTRODUCTION_AFTER = r"tässä|täällä|här|here"
+_BEFORE_CUE = rf"(?:\b(?:{_STRONG_CUES})\b[ ,:]*(?P<strong>{_NAME})|\b(?:{_WEAK_CUES})\b[ ,:]*(?P<weak>{_FULL_NAME}))"
+_AFTER_NAME = (
+    rf"(?P<before>{_FULL_NAME}|{_NAME})(?:[:']?n)?[ ](?:puolesta|nimissä|nimiin|nimellä|vägnar|räkning)\b"
+    rf"|(?P<opening>{_FULL_NAME})[ ,]+(?:{_SELF_INTRODUCTION_AFTER})\b"
+)
+_RELATIVE = rf"\b(?:{_RELATIVES})\b[ ,:]*(?P<relative>{_NAME})"
+_CUED = re.compile(rf"{_BEFORE_CUE}|{_AFTER_NAME}|{_RELATIVE}", re.IGNORECASE)
+_SPELLED = re.compile(r"(?<![\w-])[A-ZÅÄÖ](?:[-][A-ZÅÄÖ]){3,}(?![\w-])|(?<!\w)[A-ZÅÄÖ](?:[ ,]{1,2}[A-ZÅÄÖ]){3,}(?!\w)")
+
+# Capitalised words that follow the cues without being names: companies, places, days, courtesies.
+_NOT_NAMES = frozenset(
+    {
+        "oy", "oyj", "ab", "ltd", "asiakaspalvelu", "asiakaspalvelusta", "asiakaspalvelussa", "kundtjänst",
+        "customer", "service", "energia", "energy", "el", "sähkö", "helsinki", "helsingistä", "stockholm",
+        "tampere", "turku", "espoo", "vantaa", "oulu", "finland", "suomi", "sverige", "sweden", "hei", "moi",
+        "hej", "hello", "hi", "kiitos", "tack", "thanks", "okei", "ok", "joo", "ja", "nej", "no", "yes", "kyllä",
+        "maanantai", "tiistai", "monday", "friday", "sorry", "just", "the", "a", "valoverkko", "i",
+        # Sentence openers, which an answer to "what is your name?" starts with as often as with the name.
+        "se", "det", "it's", "its", "it", "that's", "yeah", "well", "okay", "sure", "niin", "eli", "jaa",
+        "my", "mun", "minun", "min", "mitt", "siis",
+        "visa", "mastercard", "maestro", "amex", "american", "express",
+    }
+)  # fmt: skip
+
+
+# A question for a name on the other channel makes the capitalised words of the answer a name.
+_NAME_QUESTION = re.compile(r"nime\w*|nimi\w*|\bname\b|\bnamn\w*|heter|who am i speaking|kenen", re.IGNORECASE)
+_CAPITALISED_RUN = re.compile(rf"(?-i:{_CAPITALISED})(?:,?[ ](?-i:{_CAPITALISED}))*")
+
+
+def find_person_names(text: str, context: str = "") -> list[Hit]:
+    """Names after an introducing cue, before "puolesta"/"nimissä", spelled out, or given when asked for."""
+    hits: list[Hit] = []
+    if _NAME_QUESTION.search(context):
+        for match in _CAPITALISED_RUN.finditer(text):
+            span = _trim(text, match.start(), match.end())
+            if span is not None:
+                hits.append(Hit(span[0], span[1], PiiKind.PERSON, RANK_BEST_EFFORT))
+    for match in _CUED.finditer(text):
+        group = next(name for name in ("strong", "weak", "before", "opening", "relative") if match[name] is not None)
+        span = _trim(text, match.start(group), match.end(group))
+        if span is not None:
+            hits.append(Hit(span[0], span[1], PiiKind.PERSON, RANK_BEST_EFFORT))
+    hits.extend(Hit(match.start(), match.end(), PiiKind.PERSON, RANK_BEST_EFFORT) for match in _SPELLED.finditer(text))
+    return hits
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span without leading or trailing words that are not names; None when nothing name-like is left."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    while words and words[-1].group().lower().strip("',") in _NOT_NAMES:
+        words.pop()
+    while words and words[0].group().lower().strip("',") in _NOT_NAMES:
+        words.pop(0)
+    if not words:
+        return None
+    return start + words[0].start(), start + words[-1].end()

@@ -1,0 +1,76 @@
+"""Finding personal data in one utterance of a transcript, and replacing it with `[KIND]` markers."""
+
+from __future__ import annotations
+
+from recordings_service.redaction.addresses import find_addresses
+from recordings_service.redaction.bank_accounts import find_ibans
+from recordings_service.redaction.customer_numbers import find_customer_numbers
+from recordings_service.redaction.emails import find_emails
+from recordings_service.redaction.findings import Finding, Hit
+from recordings_service.redaction.identity_codes import find_personal_ids
+from recordings_service.redaction.names import find_person_names
+from recordings_service.redaction.payment_cards import (
+    card_context,
+    find_card_expiries,
+    find_card_numbers,
+    find_security_codes,
+)
+from recordings_service.redaction.phones import find_phone_numbers
+from recordings_service.redaction.spoken_numbers import NormalisedText, normalise_spoken_numbers
+
+
+# `context` is what was said just before, typically the agent's question on the other channel: a question about
+# a card, its security code, a customer number or a name is what makes a bare answer one of those.
+# `customer_number_pattern` replaces the default customer-number rule documented in `customer_numbers`.
+def find_pii(
+    text: str, language: str, *, context: str = "", customer_number_pattern: str | None = None
+) -> list[Finding]:
+    """Personal data in one utterance (`language` "fi", "sv" or "en"), sorted by start and non-overlapping."""
+    normalised = normalise_spoken_numbers(text, language)
+    spoken = normalised.text
+    heard_before = normalise_spoken_numbers(context, language).text if context else ""
+    about_cards = card_context(spoken, heard_before)
+    hits = [
+        *find_security_codes(spoken, heard_before),
+        *find_card_expiries(spoken, in_card_context=about_cards),
+        *find_customer_numbers(spoken, heard_before, customer_number_pattern),
+        *find_personal_ids(spoken),
+        *find_ibans(spoken),
+        *find_card_numbers(spoken, in_card_context=about_cards),
+        *find_emails(spoken),
+        *find_phone_numbers(spoken, language),
+        *find_addresses(spoken),
+        *find_person_names(spoken, heard_before),
+    ]
+    return [_finding(text, normalised, hit) for hit in _without_overlaps(hits)]
+
+
+def redact_text(text: str, language: str, *, context: str = "", customer_number_pattern: str | None = None) -> str:
+    """`text` with every finding replaced by its upper-case kind in brackets, e.g. `[CARD]`."""
+    pieces: list[str] = []
+    position = 0
+    for finding in find_pii(text, language, context=context, customer_number_pattern=customer_number_pattern):
+        pieces.append(text[position : finding.start])
+        pieces.append(f"[{finding.kind.upper()}]")
+        position = finding.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _without_overlaps(hits: list[Hit]) -> list[Hit]:
+    """The best hits that do not overlap: lowest rank first, then the longest, then the earliest."""
+    kept: list[Hit] = []
+    for hit in sorted(hits, key=lambda hit: (hit.rank, hit.start - hit.end, hit.start)):
+        if hit.end > hit.start and all(hit.end <= other.start or other.end <= hit.start for other in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda hit: hit.start)
+
+
+def _finding(text: str, normalised: NormalisedText, hit: Hit) -> Finding:
+    start, end = normalised.original_span(hit.start, hit.end)
+    # Detectors may end a span on a separator; the finding covers only what was said.
+    while end > start and text[end - 1] in " ,.-–":
+        end -= 1
+    while start < end and text[start] in " ,.-–":
+        start += 1
+    return Finding(start=start, end=end, kind=hit.kind, value=text[start:end])

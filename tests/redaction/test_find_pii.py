@@ -1,0 +1,233 @@
+"""PII detection against the labelled corpus in tests/data/pii (precision and recall per kind), and unit tests."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from recordings_service.redaction import find_pii, redact_text
+
+CORPUS = Path(__file__).parents[1] / "data" / "pii"
+RECALL_GOALS = {
+    "personal_id": 0.98,
+    "card": 0.98,
+    "iban": 0.98,
+    "card_security_code": 0.9,
+    "card_expiry": 0.9,
+    "phone": 0.9,
+    "email": 0.9,
+    "customer_number": 0.9,
+    "person": 0.8,
+    "address": 0.8,
+}
+PRECISION_GOAL = 0.95
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str
+    language: str
+    context: str
+    labels: tuple[tuple[str, int, int], ...]
+
+
+@dataclass
+class Score:
+    """Per-kind counts: labels found and missed, findings right and wrong."""
+
+    labels: Counter[str] = field(default_factory=Counter)
+    found: Counter[str] = field(default_factory=Counter)
+    findings: Counter[str] = field(default_factory=Counter)
+    correct: Counter[str] = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+
+    def recall(self, kind: str) -> float:
+        return self.found[kind] / self.labels[kind] if self.labels[kind] else 1.0
+
+    def precision(self, kind: str | None = None) -> float:
+        findings = self.findings[kind] if kind else sum(self.findings.values())
+        correct = self.correct[kind] if kind else sum(self.correct.values())
+        return correct / findings if findings else 1.0
+
+
+def load_corpus() -> list[Utterance]:
+    utterances = []
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            text = item["text"]
+            labels = []
+            for label in item["pii"]:
+                start = text.index(label["value"])
+                labels.append((label["kind"], start, start + len(label["value"])))
+            utterances.append(Utterance(text, item["language"], item.get("context", ""), tuple(labels)))
+    return utterances
+
+
+def score(utterances: list[Utterance]) -> Score:
+    """A finding matches a label when the kinds are equal and the spans overlap."""
+    result = Score()
+    for utterance in utterances:
+        findings = find_pii(utterance.text, utterance.language, context=utterance.context)
+        for kind, start, end in utterance.labels:
+            result.labels[kind] += 1
+            if any(f.kind == kind and f.start < end and start < f.end for f in findings):
+                result.found[kind] += 1
+            else:
+                result.misses.append(f"missed {kind} {utterance.text[start:end]!r} in {utterance.text!r}")
+        for finding in findings:
+            result.findings[finding.kind] += 1
+            if any(
+                kind == finding.kind and finding.start < end and start < finding.end
+                for kind, start, end in utterance.labels
+            ):
+                result.correct[finding.kind] += 1
+            else:
+                result.misses.append(f"wrong {finding.kind} {finding.value!r} in {utterance.text!r}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Utterance]:
+    return load_corpus()
+
+
+@pytest.fixture(scope="module")
+def corpus_score(corpus: list[Utterance]) -> Score:
+    return score(corpus)
+
+
+def test_corpus_is_large_and_covers_every_language_and_kind(corpus: list[Utterance]) -> None:
+    assert len(corpus) >= 200
+    assert {utterance.language for utterance in corpus} == {"fi", "sv", "en"}
+    kinds = {kind for utterance in corpus for kind, _, _ in utterance.labels}
+    assert kinds == set(RECALL_GOALS)
+    assert sum(1 for utterance in corpus if not utterance.labels) >= 50
+
+
+@pytest.mark.parametrize("kind", sorted(RECALL_GOALS))
+def test_recall_per_kind_meets_its_goal(corpus_score: Score, kind: str) -> None:
+    misses = [miss for miss in corpus_score.misses if miss.startswith(f"missed {kind} ")]
+    assert corpus_score.recall(kind) >= RECALL_GOALS[kind], "\n".join(misses)
+
+
+def test_precision_overall_meets_its_goal(corpus_score: Score) -> None:
+    wrong = [miss for miss in corpus_score.misses if miss.startswith("wrong ")]
+    assert corpus_score.precision() >= PRECISION_GOAL, "\n".join(wrong)
+
+
+def test_offsets_map_back_to_the_original_text(corpus: list[Utterance]) -> None:
+    for utterance in corpus:
+        for finding in find_pii(utterance.text, utterance.language, context=utterance.context):
+            assert utterance.text[finding.start : finding.end] == finding.value
+
+
+def test_findings_are_sorted_and_do_not_overlap(corpus: list[Utterance]) -> None:
+    for utterance in corpus:
+        findings = find_pii(utterance.text, utterance.language, context=utterance.context)
+        for before, after in itertools.pairwise(findings):
+            assert before.end <= after.start
+
+
+SPOKEN_PHONES = [
+    ("fi", "nolla neljä nolla yksi kaksi kolme neljä viisi kuusi seitsemän"),
+    ("fi", "nolla neljäkymmentä, satakaksikymmentäkolme, neljäkymmentäviisi kuusikymmentäseitsemän"),
+    ("sv", "noll sju noll, ett två tre, fyrtiofem, sextiosju"),
+    ("en", "oh four oh, double five, one two, three four five"),
+    ("en", "zero five zero, one two three, forty five sixty seven"),
+]
+
+
+@pytest.mark.parametrize(("language", "spoken"), SPOKEN_PHONES)
+def test_spoken_phone_numbers_map_back_to_the_words(language: str, spoken: str) -> None:
+    text = f"Numero: {spoken}."
+    findings = find_pii(text, language)
+    assert [(finding.kind, finding.value) for finding in findings] == [("phone", spoken)]
+    assert text[findings[0].start : findings[0].end] == spoken
+
+
+@pytest.mark.parametrize(
+    ("language", "cue", "number"),
+    [
+        (
+            "fi",
+            "Asiakasnumero on",
+            "kaksikymmentäkolme neljäkymmentäviisi kuusikymmentäseitsemän kahdeksankymmentäyhdeksän",
+        ),
+        ("sv", "Kundnummer", "tjugotre fyrtiofem sextiosju åttionio"),
+        ("en", "Customer number", "twenty three forty five sixty seven eighty nine"),
+    ],
+)
+def test_compound_number_words_are_read_in_every_language(language: str, cue: str, number: str) -> None:
+    assert redact_text(f"{cue} {number}.", language) == f"{cue} [CUSTOMER_NUMBER]."
+
+
+@pytest.mark.parametrize("sign", list("-+YXWVUABCDEF"))
+def test_every_century_sign_of_the_2023_reform_is_a_personal_id(sign: str) -> None:
+    # 131052-308T with the same digits under every sign: the check character does not depend on the sign.
+    text = f"Hetu on 131052{sign}308T."
+    assert [(finding.kind, finding.value) for finding in find_pii(text, "fi")] == [("personal_id", f"131052{sign}308T")]
+
+
+def test_a_wrong_check_character_is_not_a_personal_id() -> None:
+    assert find_pii("Hetu on 131052-308U.", "fi") == []
+
+
+def test_swedish_personnummer_with_and_without_century() -> None:
+    for number in ("811228-9874", "19811228-9874", "198112289874", "811228+9874"):
+        assert [f.value for f in find_pii(f"Personnummer {number}.", "sv")] == [number]
+
+
+def test_redact_text_replaces_each_finding_with_its_kind() -> None:
+    text = "Kortin numero on 4532 0151 1283 0366, turvakoodi 123 ja voimassa 12/28. Nimeni on Matti Virtanen."
+    assert redact_text(text, "fi") == (
+        "Kortin numero on [CARD], turvakoodi [CARD_SECURITY_CODE] ja voimassa [CARD_EXPIRY]. Nimeni on [PERSON]."
+    )
+
+
+def test_card_context_from_the_question_before() -> None:
+    answer = "4539 1488 0343 6647"  # two digits swapped by the engine: Luhn fails
+    assert find_pii(answer, "en") == []
+    assert [f.kind for f in find_pii(answer, "en", context="Can I have the card number?")] == ["card"]
+
+
+def test_a_name_given_when_asked_for_is_a_person() -> None:
+    findings = find_pii("Matti Virtanen, 131052-308T.", "fi", context="Nimenne ja henkilötunnuksenne, kiitos?")
+    assert [(f.kind, f.value) for f in findings] == [("person", "Matti Virtanen"), ("personal_id", "131052-308T")]
+    assert find_pii("Matti Virtanen, 131052-308T.", "fi")[0].kind == "personal_id"
+
+
+def test_a_long_number_failing_luhn_without_card_context_is_not_a_card() -> None:
+    assert find_pii("Numero on 4539 1488 0343 6468.", "fi") == []
+
+
+def test_customer_number_pattern_is_configurable() -> None:
+    text = "Asiakkuuden tunnus on AB-123456."
+    assert find_pii(text, "fi") == []
+    findings = find_pii(text, "fi", customer_number_pattern=r"asiakkuuden tunnus on (?P<number>AB-\d{6})")
+    assert [(f.kind, f.value) for f in findings] == [("customer_number", "AB-123456")]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Lasku erääntyy 12.3.2024 ja summa on 49,90 euroa.", "fi"),
+        ("The bill is due on the 3rd of March 2024.", "en"),
+        ("Hinta on 1 250 € vuodessa.", "fi"),
+        ("Mittarilukema on 045123.", "fi"),
+        ("Vuosikulutus oli 3 500 kWh.", "fi"),
+        ("Tilausnumero on 4839201.", "fi"),
+        ("Soitan klo 14.30.", "fi"),
+        ("Sopimus alkoi vuonna 2019.", "fi"),
+        ("Lähettäkää lasku osoitteeseen PL 123.", "fi"),
+        ("Fakturan på 1 250 kronor förfaller den 12 mars 2024.", "sv"),
+        ("Kortilla maksettu lasku 12.3.2024, summa 49,90 euroa.", "fi"),
+    ],
+)
+def test_near_misses_are_not_flagged(text: str, language: str) -> None:
+    assert find_pii(text, language) == []
