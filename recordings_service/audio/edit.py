@@ -1,0 +1,416 @@
+"""Cutting and muting audio files with ffmpeg: paths and streams in, paths out; never Recording rows."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from recordings_service.errors import Invalid
+
+# Decoded PCM is processed this many frames at a time (256 KiB for stereo float32).
+CHUNK_FRAMES = 32768
+# A replacement tone's RMS level relative to full scale.
+TONE_DBFS = -20.0
+# ffmpeg prints the container's duration in centiseconds.
+_DURATION_SLACK_S = 0.01
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """A raw PCM interchange format: ffmpeg's name for it, its numpy dtype and its full-scale value."""
+
+    ffmpeg: str
+    dtype: str
+    full_scale: float
+
+
+_S16 = _Raw("s16le", "<i2", 32767.0)
+_S32 = _Raw("s32le", "<i4", 2147483647.0)
+_F32 = _Raw("f32le", "<f4", 1.0)
+
+
+@dataclass(frozen=True)
+class _Codec:
+    """How one source codec is decoded for muting and encoded again (`exact`: bit for bit outside the spans)."""
+
+    raw: _Raw
+    encoder: tuple[str, ...]
+    exact: bool
+    default_bitrate: str | None = None
+
+
+# Source codec (ffmpeg's name) -> the raw format it is muted in and the encoder arguments that restore it.
+_CODECS: dict[str, _Codec] = {
+    "pcm_u8": _Codec(_S16, ("-c:a", "pcm_u8"), exact=True),
+    "pcm_s16le": _Codec(_S16, ("-c:a", "pcm_s16le"), exact=True),
+    "pcm_s16be": _Codec(_S16, ("-c:a", "pcm_s16be"), exact=True),
+    "pcm_s24le": _Codec(_S32, ("-c:a", "pcm_s24le"), exact=True),
+    "pcm_s32le": _Codec(_S32, ("-c:a", "pcm_s32le"), exact=True),
+    "pcm_f32le": _Codec(_F32, ("-c:a", "pcm_f32le"), exact=True),
+    "pcm_mulaw": _Codec(_S16, ("-c:a", "pcm_mulaw"), exact=True),
+    "pcm_alaw": _Codec(_S16, ("-c:a", "pcm_alaw"), exact=True),
+    "flac": _Codec(_S16, ("-c:a", "flac"), exact=True),
+    "adpcm_ima_wav": _Codec(_S16, ("-c:a", "adpcm_ima_wav"), exact=False),
+    "mp3": _Codec(_F32, ("-c:a", "libmp3lame"), exact=False, default_bitrate="64k"),
+    "opus": _Codec(_F32, ("-c:a", "libopus"), exact=False, default_bitrate="32k"),
+    "vorbis": _Codec(_F32, ("-c:a", "libvorbis"), exact=False, default_bitrate="64k"),
+    "aac": _Codec(_F32, ("-c:a", "aac"), exact=False, default_bitrate="64k"),
+}
+
+# Source container (ffmpeg's demuxer name) -> the muxer that writes the same container.
+_CONTAINERS: dict[str, str] = {
+    "wav": "wav",
+    "aiff": "aiff",
+    "au": "au",
+    "flac": "flac",
+    "mp3": "mp3",
+    "ogg": "ogg",
+    "mov,mp4,m4a,3gp,3g2,mj2": "ipod",
+}
+
+# Clip encoders: codec -> muxer and encoder arguments.
+_CLIP_ENCODERS: dict[str, tuple[str, ...]] = {
+    "opus": ("-c:a", "libopus", "-b:a", "32k", "-ar", "48000", "-f", "ogg"),
+    "mp3": ("-c:a", "libmp3lame", "-q:a", "4", "-f", "mp3"),
+}
+_MP3_RATES = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000})
+_DETERMINISTIC = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact")
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What ffmpeg reports about a file's container and first audio stream."""
+
+    container: str
+    codec: str
+    sample_rate: int
+    channels: int
+    sample_format: str
+    bitrate_kbps: int | None
+    duration_s: float | None
+
+
+def mute_spans(
+    source: Path,
+    destination: Path,
+    *,
+    spans: Sequence[tuple[float, float]],
+    ffmpeg: str,
+    tone_hz: float | None = None,
+) -> None:
+    """Writes `source` to `destination` in the same container and codec, every channel muted (or toned) over `spans`."""
+    _distinct(source, destination)
+    found = _probe(source, ffmpeg=ffmpeg)
+    codec = _codec(found)
+    muxer = _muxer(found)
+    if tone_hz is not None and not (math.isfinite(tone_hz) and 0 < tone_hz < found.sample_rate / 2):
+        raise Invalid("tone_hz", f"the tone must lie between 0 and {found.sample_rate / 2:g} Hz")
+    ranges = _sample_ranges(spans, found.sample_rate)
+    try:
+        if not ranges:
+            _copy_stream(source, destination, ffmpeg=ffmpeg, muxer=muxer)
+        else:
+            _rewrite(
+                source,
+                destination,
+                ffmpeg=ffmpeg,
+                found=found,
+                codec=codec,
+                muxer=muxer,
+                ranges=ranges,
+                tone_hz=tone_hz,
+            )
+    except BaseException:
+        destination.unlink(missing_ok=True)
+        raise
+
+
+def cut_clip(
+    source: Path,
+    destination: Path,
+    *,
+    start_s: float,
+    end_s: float,
+    ffmpeg: str,
+    codec: Literal["opus", "mp3"] = "opus",
+) -> None:
+    """Writes `source` from `start_s` to `end_s` to `destination` as Ogg/Opus or MP3."""
+    _distinct(source, destination)
+    if codec not in _CLIP_ENCODERS:
+        raise Invalid("codec", "a clip is encoded as opus or mp3")
+    if not math.isfinite(start_s) or start_s < 0:
+        raise Invalid("start_s", "the clip must start at or after 0 s")
+    if not math.isfinite(end_s) or end_s <= start_s:
+        raise Invalid("end_s", "the clip must end after it starts")
+    found = _probe(source, ffmpeg=ffmpeg)
+    duration = (
+        found.duration_s if found.duration_s is not None else _decoded_duration(source, ffmpeg=ffmpeg, found=found)
+    )
+    if start_s >= duration:
+        raise Invalid("start_s", f"the clip must start before the end of the audio ({duration:.2f} s)")
+    if end_s > duration + _DURATION_SLACK_S:
+        raise Invalid("end_s", f"the clip must end by the end of the audio ({duration:.2f} s)")
+    output = list(_CLIP_ENCODERS[codec])
+    output += ["-ac", str(min(found.channels, 2))]
+    if codec == "mp3" and found.sample_rate not in _MP3_RATES:
+        output += ["-ar", "48000"]
+    args = ["-ss", f"{start_s:.6f}", "-t", f"{end_s - start_s:.6f}", "-i", str(source), "-map", "0:a:0"]
+    args += [*_DETERMINISTIC, *output, "-y", str(destination)]
+    try:
+        _finish(_ffmpeg(ffmpeg, args), what="encode the clip")
+    except BaseException:
+        destination.unlink(missing_ok=True)
+        raise
+
+
+def _distinct(source: Path, destination: Path) -> None:
+    if destination.resolve() == source.resolve():
+        raise ValueError("destination must differ from source: ffmpeg cannot edit a file in place")
+
+
+def _sample_ranges(spans: Sequence[tuple[float, float]], rate: int) -> list[tuple[int, int]]:
+    """The spans as sorted, merged [start, end) frame ranges: floor(start * rate) to ceil(end * rate), from 0."""
+    ranges: list[tuple[int, int]] = []
+    for start_s, end_s in spans:
+        if not (math.isfinite(start_s) and math.isfinite(end_s)) or end_s < start_s:
+            raise Invalid("spans", "each span is (start, end) in seconds with start <= end")
+        start, end = max(0, math.floor(start_s * rate)), math.ceil(end_s * rate)
+        if end > start:
+            ranges.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _rewrite(
+    source: Path,
+    destination: Path,
+    *,
+    ffmpeg: str,
+    found: _Source,
+    codec: _Codec,
+    muxer: str,
+    ranges: list[tuple[int, int]],
+    tone_hz: float | None,
+) -> None:
+    """Decodes to raw PCM, mutes the ranges chunk by chunk and encodes the same codec, rate and channels."""
+    raw = _S32 if codec.raw is _S16 and found.sample_format.startswith("s32") else codec.raw
+    decode_args = ["-i", str(source), "-map", "0:a:0", "-f", raw.ffmpeg, "-c:a", f"pcm_{raw.ffmpeg}", "pipe:1"]
+    encode_args = ["-f", raw.ffmpeg, "-ar", str(found.sample_rate), "-ac", str(found.channels), "-i", "pipe:0"]
+    encode_args += [*_DETERMINISTIC, *codec.encoder, *_encoder_options(found, codec)]
+    encode_args += ["-f", muxer, "-y", str(destination)]
+    decoder = _ffmpeg(ffmpeg, decode_args, stdout=True)
+    encoder = _ffmpeg(ffmpeg, encode_args, stdin=True)
+    assert decoder.popen.stdout is not None and encoder.popen.stdin is not None
+    try:
+        try:
+            frame = 0
+            for chunk in _frames(decoder.popen.stdout, dtype=raw.dtype, channels=found.channels):
+                _mute(chunk, first_frame=frame, ranges=ranges, raw=raw, rate=found.sample_rate, tone_hz=tone_hz)
+                encoder.popen.stdin.write(chunk.tobytes())
+                frame += chunk.shape[0]
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                encoder.popen.stdin.close()
+    except BrokenPipeError:
+        decoder.kill()  # the encoder stopped reading; its error is the one to report
+        _finish(encoder, what="encode the audio")
+        raise RuntimeError("ffmpeg stopped reading the audio") from None
+    except BaseException:
+        decoder.kill()
+        encoder.kill()
+        raise
+    _finish(decoder, what="decode the audio", invalid=True)
+    _finish(encoder, what="encode the audio")
+
+
+def _encoder_options(found: _Source, codec: _Codec) -> list[str]:
+    """Encoder settings that keep the source's sample depth (FLAC) or bitrate (lossy codecs)."""
+    if codec.encoder[-1] == "flac":
+        return ["-sample_fmt", "s32", "-bits_per_raw_sample", "24"] if found.sample_format.startswith("s32") else []
+    if codec.default_bitrate is None:
+        return []
+    return ["-b:a", f"{found.bitrate_kbps}k" if found.bitrate_kbps else codec.default_bitrate]
+
+
+def _frames(stream: IO[bytes], *, dtype: str, channels: int) -> Iterator[npt.NDArray[np.generic]]:
+    """Whole frames from a raw PCM stream, at most CHUNK_FRAMES at a time, as (frames, channels) arrays."""
+    frame_bytes = np.dtype(dtype).itemsize * channels
+    pending = bytearray()
+    while True:
+        data = stream.read(CHUNK_FRAMES * frame_bytes - len(pending))
+        if not data:
+            break
+        pending += data
+        whole = len(pending) - len(pending) % frame_bytes
+        if whole:
+            yield np.frombuffer(bytearray(pending[:whole]), dtype=dtype).reshape(-1, channels)
+            del pending[:whole]
+    # A trailing partial frame cannot come from ffmpeg's raw muxer; it is dropped like ffmpeg would.
+
+
+def _mute(
+    chunk: npt.NDArray[np.generic],
+    *,
+    first_frame: int,
+    ranges: list[tuple[int, int]],
+    raw: _Raw,
+    rate: int,
+    tone_hz: float | None,
+) -> None:
+    """Silences (or tones) in place the part of each range that falls inside this chunk."""
+    last_frame = first_frame + chunk.shape[0]
+    amplitude = 10 ** (TONE_DBFS / 20) * math.sqrt(2) * raw.full_scale
+    for start, end in ranges:
+        lo, hi = max(start, first_frame), min(end, last_frame)
+        if lo >= hi:
+            continue
+        if tone_hz is None:
+            chunk[lo - first_frame : hi - first_frame, :] = 0
+            continue
+        t = np.arange(lo - start, hi - start, dtype=np.float64) / rate
+        tone = amplitude * np.sin(2 * np.pi * tone_hz * t)
+        if raw is not _F32:
+            tone = np.round(tone)
+        chunk[lo - first_frame : hi - first_frame, :] = tone.astype(raw.dtype)[:, None]
+
+
+def _copy_stream(source: Path, destination: Path, *, ffmpeg: str, muxer: str) -> None:
+    """Nothing to mute: the audio stream is copied as it is into a fresh file of the same container."""
+    args = ["-i", str(source), "-map", "0:a:0", *_DETERMINISTIC, "-c:a", "copy", "-f", muxer, "-y", str(destination)]
+    _finish(_ffmpeg(ffmpeg, args), what="copy the audio")
+
+
+def _decoded_duration(source: Path, *, ffmpeg: str, found: _Source) -> float:
+    """The duration by decoding, for containers that do not state it."""
+    args = ["-i", str(source), "-map", "0:a:0", "-f", "s16le", "-c:a", "pcm_s16le", "pipe:1"]
+    decoder = _ffmpeg(ffmpeg, args, stdout=True)
+    assert decoder.popen.stdout is not None
+    total = 0
+    while data := decoder.popen.stdout.read(1 << 20):
+        total += len(data)
+    _finish(decoder, what="decode the audio", invalid=True)
+    return total / (2 * found.channels * found.sample_rate)
+
+
+_INPUT = re.compile(r"^Input #0, (.+?), from ", re.MULTILINE)
+_DURATION = re.compile(r"^\s*Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", re.MULTILINE)
+_AUDIO = re.compile(r"^\s*Stream #0:\d+\S*: Audio: (\w+)[^,]*, (\d+) Hz, ([^,]+), ([^,]+)(.*)$", re.MULTILINE)
+_LAYOUT = re.compile(r"^(?:mono|stereo|(\d+) channels)$")
+_BITRATE = re.compile(r", (\d+) kb/s")
+_OVERALL_BITRATE = re.compile(r"^\s*Duration: .*, bitrate: (\d+) kb/s", re.MULTILINE)
+
+
+def _probe(source: Path, *, ffmpeg: str) -> _Source:
+    """Reads container, codec, rate, channels and duration from ffmpeg's description of the input."""
+    if not source.is_file():
+        raise Invalid("audio", "the audio file does not exist")
+    # Without an output file ffmpeg describes the input on stderr and exits 1: that exit is expected.
+    text = _ffmpeg(ffmpeg, ["-i", str(source)], loglevel="info").wait()
+    container, audio = _INPUT.search(text), _AUDIO.search(text)
+    if container is None or audio is None:
+        raise Invalid("audio", "the file holds no audio ffmpeg can read")
+    layout = _LAYOUT.match(audio.group(3).strip())
+    if layout is None:
+        raise Invalid("audio", f"unsupported channel layout {audio.group(3).strip()!r}")
+    channels = int(layout.group(1)) if layout.group(1) else (1 if audio.group(3).strip() == "mono" else 2)
+    duration = _DURATION.search(text)
+    # The stream's bitrate, else (Ogg/Opus states none) the file's.
+    bitrate = _BITRATE.search(audio.group(5)) or _OVERALL_BITRATE.search(text)
+    return _Source(
+        container=container.group(1),
+        codec=audio.group(1),
+        sample_rate=int(audio.group(2)),
+        channels=channels,
+        sample_format=audio.group(4).strip(),
+        bitrate_kbps=int(bitrate.group(1)) if bitrate else None,
+        duration_s=int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3))
+        if duration
+        else None,
+    )
+
+
+def _codec(found: _Source) -> _Codec:
+    codec = _CODECS.get(found.codec)
+    if codec is None:
+        raise Invalid("audio", f"cannot edit {found.codec} audio", code="unsupported_audio")
+    return codec
+
+
+def _muxer(found: _Source) -> str:
+    muxer = _CONTAINERS.get(found.container)
+    if muxer is None:
+        raise Invalid("audio", f"cannot edit audio in a {found.container} container", code="unsupported_audio")
+    return muxer
+
+
+class _Process:
+    """A running ffmpeg and the file that collects its stderr."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], errors: IO[bytes]) -> None:
+        self.popen = popen
+        self.errors = errors
+
+    def wait(self) -> str:
+        """Waits for ffmpeg to exit and returns what it wrote to stderr."""
+        self.popen.wait()
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+        self.errors.seek(0)
+        text = self.errors.read().decode("utf-8", "replace")
+        self.errors.close()
+        return text
+
+    def kill(self) -> None:
+        """Stops ffmpeg and releases its pipes and stderr file."""
+        self.popen.kill()
+        self.wait()
+
+
+def _finish(process: _Process, *, what: str, invalid: bool = False) -> None:
+    """Waits for ffmpeg; a failure is `Invalid` (field "audio") for a bad input, else a RuntimeError."""
+    errors = process.wait()
+    if process.popen.returncode == 0:
+        return
+    detail = errors.strip().splitlines()[-1][:300] if errors.strip() else f"exit status {process.popen.returncode}"
+    if invalid:
+        raise Invalid("audio", f"ffmpeg could not {what}: {detail}")
+    raise RuntimeError(f"ffmpeg could not {what}: {detail}")
+
+
+def _ffmpeg(
+    ffmpeg: str,
+    args: Sequence[str],
+    *,
+    stdin: bool = False,
+    stdout: bool = False,
+    loglevel: Literal["error", "info"] = "error",
+) -> _Process:
+    """Starts ffmpeg with `args` (an argument list, no shell); every ffmpeg this module runs starts here."""
+    # stderr goes to a file so that no pipe can fill up and stall the decode -> mute -> encode chain.
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - _Process closes it when ffmpeg exits
+    try:
+        popen = subprocess.Popen(
+            [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", loglevel, *args],
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+            stderr=errors,
+        )
+    except BaseException:
+        errors.close()
+        raise
+    return _Process(popen, errors)
