@@ -28,7 +28,7 @@ from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.conftest import free_port_block
 from tests.factories.recordings import call_metadata, make_token
 from tests.live_server import MultipartBody, live_server, post_recording
-from web.cli import WEB_THREADS, WEB_WORKERS
+from web.supervisor import WEB_THREADS, WEB_WORKERS
 
 RATE = 8000
 CHANNELS = 2

@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from recordings_service import schema
 from recordings_service.audit import Actor
-from recordings_service.calls.search import SearchFilters, config_for, search_calls
+from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.db import make_engine
 from recordings_service.models.account import Role
+from recordings_service.transcription.search_index import config_for
 
 DEFAULT_URL = os.environ.get("CALLVAULT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ACTOR = Actor(id=None, name="bench", role=Role.QA_SUPERVISOR)

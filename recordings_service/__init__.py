@@ -1,1 +1,1 @@
-"""Callvault core: models, services and adapters. Never imports Flask."""
+"""Callvault core, grouped by capability (the README's Layout): models, services, adapters. Never imports Flask."""

@@ -32,9 +32,6 @@ class Actor:
     ip: str | None = None
 
 
-SYSTEM = Actor(id=None, name="system", role="system")
-
-
 def record_event(
     session: Session,
     *,

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 if TYPE_CHECKING:
     from recordings_service.audit import Actor
 
@@ -68,3 +70,31 @@ class Unavailable(DomainError):
     """A dependency (database, object store, model) cannot serve the request now."""
 
     code = "unavailable"
+
+
+# Pydantic error types as the API's error codes.
+_ERROR_CODES = {
+    "extra_forbidden": "unknown_field",
+    "missing": "missing",
+    "timezone_aware": "timezone_required",
+    "json_invalid": "invalid_json",
+    "literal_error": "invalid_choice",
+    "enum": "invalid_choice",
+    "datetime_parsing": "invalid_datetime",
+    "datetime_from_date_parsing": "invalid_datetime",
+    "too_short": "invalid_length",
+    "too_long": "invalid_length",
+    "string_too_short": "invalid_length",
+    "string_too_long": "invalid_length",
+    "future": "in_future",
+}
+
+
+def invalid_from(error: ValidationError, *, prefix: str = "") -> Invalid:
+    """The first validation error as the domain's `Invalid`, naming the field and a stable code."""
+    first = error.errors(include_url=False)[0]
+    location = ".".join(str(part) for part in first["loc"])
+    kind = str(first["type"])
+    code = _ERROR_CODES.get(kind) or ("wrong_type" if kind.endswith("_type") else kind)
+    field = ".".join(part for part in (prefix, location) if part) or prefix or "body"
+    return Invalid(field, first["msg"], code=code)

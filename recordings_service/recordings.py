@@ -14,10 +14,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated, Literal
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
+from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
 from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.models import Customer, Recording
@@ -31,27 +34,57 @@ MAX_PAGE = 200
 NEWEST_FIRST = (Recording.started_at.desc(), Recording.id.desc())
 # Rows whose audio cannot be served: deleted, or its object is missing (reconcile flagged it).
 UNPLAYABLE = {RecordingStatus.DELETED, RecordingStatus.MISSING_OBJECT}
-MEDIA_TYPES = {
-    "wav": "audio/wav",
-    "mp3": "audio/mpeg",
-    "ogg": "audio/ogg",
-    "flac": "audio/flac",
-    "mov,mp4,m4a,3gp,3g2,mj2": "audio/mp4",
-    "aiff": "audio/aiff",
-    "au": "audio/basic",
-}
 
 
-@dataclass(frozen=True)
-class RecordingFilters:
-    started_from: datetime | None = None
-    started_to: datetime | None = None
+class RecordingFilters(BaseModel):
+    """Metadata filters of the call list, the search and the calls page (one declaration for all three)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    started_from: AwareDatetime | None = None
+    started_to: AwareDatetime | None = Field(default=None, description="exclusive")
     queue: str | None = None
     agent_ref: str | None = None
     customer_ref: str | None = None
-    status: str | None = None
+    status: RecordingStatus | None = Field(default=None, description="stored, transcribing, transcribed, ...")
     language: str | None = None
-    direction: str | None = None
+    direction: Literal["inbound", "outbound"] | None = None
+
+
+# Times in JSON as Python writes them (+00:00), the form the API has always used.
+IsoDatetime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
+
+
+class RecordingOut(BaseModel):
+    """A recording's metadata as the API and the evidence package show it (no key material)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    source: str
+    external_call_id: str
+    started_at: IsoDatetime
+    duration_s: float
+    direction: str
+    queue: str
+    agent_ref: str
+    customer_ref: str | None
+    language: str
+    channels: int
+    agent_channel: str | None
+    container: str
+    codec: str
+    sample_rate: int
+    size_bytes: int
+    sha256: str
+    notice_given: bool
+    agreement_made: bool | None
+    status: str
+    purposes: list[str]
+    retain_until: IsoDatetime | None
+    legal_hold: bool
+    restricted: bool
+    created_at: IsoDatetime
 
 
 @dataclass(frozen=True)
@@ -204,4 +237,4 @@ def original_sha256(store: ObjectStore, envelope: Envelope, recording: Recording
 
 
 def media_type(recording: Recording) -> str:
-    return MEDIA_TYPES.get(recording.container, "application/octet-stream")
+    return format_of(recording.container).media_type

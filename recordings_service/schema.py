@@ -14,8 +14,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from recordings_service import models  # noqa: F401  (registers every table on Base.metadata)
-from recordings_service.calls import search
 from recordings_service.db import Base
+from recordings_service.transcription.search_index import is_index_table
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -43,7 +43,7 @@ def _script_revisions() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(scripts.get_heads()), frozenset(revision.revision for revision in scripts.walk_revisions())
 
 
-def head_revisions(engine: Engine) -> set[str]:
+def head_revisions() -> set[str]:
     return set(_script_revisions()[0])
 
 
@@ -55,15 +55,15 @@ def current_revisions(engine: Engine) -> set[str]:
 def migration_state(engine: Engine) -> str:
     """`head` when fully migrated, `pending` when migrations remain, `unknown` for revisions this code lacks."""
     current = current_revisions(engine)
-    heads = head_revisions(engine)
+    heads = head_revisions()
     if current == heads:
         return "head"
     return "pending" if current <= _script_revisions()[1] else "unknown"
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Autogenerate's filter: the search index is dialect-specific DDL without a model (search.py)."""
-    return not (type_ == "table" and reflected and compare_to is None and name and search.is_index_table(name))
+    """Autogenerate's filter: the search index is dialect-specific DDL without a model (search_index.py)."""
+    return not (type_ == "table" and reflected and compare_to is None and name and is_index_table(name))
 
 
 def pending_model_changes(engine: Engine) -> list[Any]:
@@ -71,11 +71,3 @@ def pending_model_changes(engine: Engine) -> list[Any]:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
         return list(compare_metadata(context, Base.metadata))
-
-
-def autogenerate(engine: Engine, message: str) -> None:
-    """Write a new migration from the difference between the models and the database (a developer tool)."""
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.revision(config, message=message, autogenerate=True)

@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, tokens
-from recordings_service.audit import SYSTEM, Actor
+from recordings_service.audit import Actor
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
-from tests.factories.accounts import PASSWORD, login, make_user, post_form, reloaded
+from tests.factories.accounts import PASSWORD, SYSTEM, login, make_user, post_form, reloaded
 
 
 def audited(session: Session, action: str) -> list[AuditEvent]:

@@ -13,11 +13,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from recordings_service import audit
-from recordings_service.audit import SYSTEM, Actor, EventFilter, record_event
+from recordings_service.audit import Actor, EventFilter, record_event
 from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
-from tests.factories.accounts import login, make_user
+from tests.factories.accounts import SYSTEM, login, make_user
 
 ALICE = Actor(id="01ALICE0000000000000000000", name="alice", role="compliance", ip="10.0.0.1")
 

@@ -10,7 +10,7 @@ from recordings_service import schema
 
 
 def test_migrations_reach_every_head(engine: Engine) -> None:
-    assert schema.current_revisions(engine) == schema.head_revisions(engine)
+    assert schema.current_revisions(engine) == schema.head_revisions()
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -20,7 +20,7 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 
 def test_upgrade_is_idempotent(engine: Engine) -> None:
     schema.upgrade(engine)
-    assert schema.current_revisions(engine) == schema.head_revisions(engine)
+    assert schema.current_revisions(engine) == schema.head_revisions()
 
 
 @pytest.mark.postgres
@@ -29,7 +29,8 @@ def test_postgres_refuses_edits_and_deletions_of_audit_events(engine: Engine) ->
         pytest.skip("the append-only trigger exists on PostgreSQL only")
     from sqlalchemy.orm import Session
 
-    from recordings_service.audit import SYSTEM, record_event
+    from recordings_service.audit import record_event
+    from tests.factories.accounts import SYSTEM
 
     with Session(engine) as session:
         event = record_event(session, actor=SYSTEM, action="test.trigger")

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from types import FrameType
 
 import click
 
@@ -20,19 +14,13 @@ from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.db import make_engine
 from recordings_service.errors import DomainError
-from recordings_service.evaluations import forms as evaluations
+from recordings_service.evaluations.default_form import seed_default_form
 from recordings_service.logs import configure_logging
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
-from recordings_service.storage.embedded import EmbeddedS3, die_with_parent, ensure_secrets
-from recordings_service.storage.object_store import S3ObjectStore
+from web import supervisor
 
 CLI_ACTOR = Actor(id=None, name="cli", role="admin")
-# gunicorn for `callvault run` (bench/ingest.py measures the same): threaded workers, because a request
-# mostly waits (upload, S3, the probe worker, the database) with the GIL released, and a sync worker
-# would hold a whole ~130 MiB process per request, playback streams included.
-WEB_WORKERS = 2
-WEB_THREADS = 4
 
 
 @contextmanager
@@ -208,7 +196,7 @@ def forms_seed_default() -> None:
     """Create and publish the default customer-service evaluation form, unless it exists."""
     runtime = load_runtime()
     with runtime.sessions() as session, domain_errors():
-        form = evaluations.seed_default_form(session, actor=CLI_ACTOR)
+        form = seed_default_form(session, actor=CLI_ACTOR)
         session.commit()
     if form is None:
         click.echo("the default form exists already; nothing changed")
@@ -217,107 +205,10 @@ def forms_seed_default() -> None:
 
 
 @main.command("run")
-@click.option("--workers", default=WEB_WORKERS, show_default=True, help="gunicorn worker processes")
-@click.option("--threads", default=WEB_THREADS, show_default=True, help="request threads per worker (gthread)")
+@click.option("--workers", default=supervisor.WEB_WORKERS, show_default=True, help="gunicorn worker processes")
+@click.option(
+    "--threads", default=supervisor.WEB_THREADS, show_default=True, help="request threads per worker (gthread)"
+)
 def run(workers: int, threads: int) -> None:
     """Run everything on one machine: embedded S3 (unless CALLVAULT_S3_ENDPOINT is set), web and jobs."""
-    base = Settings.from_env()
-    generated = ensure_secrets(base.data_dir)
-    # Children read the same secrets; variables already set by the operator win.
-    for name, value in generated.items():
-        os.environ.setdefault(name, value)
-    os.environ["CALLVAULT_DATA_DIR"] = str(base.data_dir)
-    settings = Settings.from_env()
-    configure_logging(settings)
-    embedded = None
-    if "CALLVAULT_S3_ENDPOINT" not in os.environ:
-        embedded = EmbeddedS3.from_settings(settings, os.environ["CALLVAULT_S3_JWT_KEY"])
-        click.echo(f"starting SeaweedFS on {embedded.endpoint} (data in {settings.store_dir})")
-        embedded.start()
-    children: list[subprocess.Popen[bytes]] = []
-    try:
-        S3ObjectStore.from_settings(settings).ensure_bucket()
-        runtime = Runtime.from_settings(settings)
-        schema.upgrade(runtime.engine)
-        _ensure_admin(runtime)
-        python = sys.executable
-        children.append(
-            _spawn(
-                [
-                    python,
-                    "-m",
-                    "gunicorn",
-                    "web.wsgi:app",
-                    "--bind",
-                    f"{settings.host}:{settings.port}",
-                    "--workers",
-                    str(workers),
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    str(threads),
-                    "--timeout",
-                    "300",
-                    "--graceful-timeout",
-                    "20",
-                    "--no-control-socket",
-                ]
-            )
-        )
-        children.append(_spawn([python, "-m", "jobs"]))
-        click.echo(f"Callvault is running on http://{settings.host}:{settings.port}  (Ctrl-C stops everything)")
-        _supervise(children)
-    finally:
-        _stop(children)
-        if embedded is not None:
-            click.echo("stopping SeaweedFS…")
-            embedded.stop()
-
-
-def _ensure_admin(runtime: Runtime) -> None:
-    with runtime.sessions() as session:
-        if accounts.has_admin(session):
-            return
-        password = os.environ.get("CALLVAULT_ADMIN_PASSWORD") or secrets.token_urlsafe(15)
-        accounts.create_user(
-            session, actor=CLI_ACTOR, username="admin", role="admin", password=password, display_name="Administrator"
-        )
-        session.commit()
-    if "CALLVAULT_ADMIN_PASSWORD" not in os.environ:
-        click.echo(
-            f"\n  First admin account created: username 'admin', password '{password}'\n"
-            "  (shown once; change it after logging in)\n"
-        )
-
-
-def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
-    # The supervisor is single-threaded, so preexec_fn is safe here.
-    return subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent)  # noqa: PLW1509
-
-
-def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
-    stopping = False
-
-    def request_stop(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    while not stopping:
-        if any(child.poll() is not None for child in children):
-            click.echo("a process exited; stopping the others", err=True)
-            break
-        time.sleep(0.3)
-
-
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    supervisor.run_all(workers=workers, threads=threads, actor=CLI_ACTOR)

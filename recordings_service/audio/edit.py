@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
-import subprocess
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +12,8 @@ from typing import IO, Literal
 import numpy as np
 import numpy.typing as npt
 
+from recordings_service.audio.ffmpeg import FileInfo, describe, finish, start_ffmpeg
+from recordings_service.audio.formats import FORMATS
 from recordings_service.errors import Invalid
 
 # Decoded PCM is processed this many frames at a time (256 KiB for stereo float32).
@@ -67,17 +66,6 @@ _CODECS: dict[str, _Codec] = {
     "aac": _Codec(_F32, ("-c:a", "aac"), exact=False, default_bitrate="64k"),
 }
 
-# Source container (ffmpeg's demuxer name) -> the muxer that writes the same container.
-_CONTAINERS: dict[str, str] = {
-    "wav": "wav",
-    "aiff": "aiff",
-    "au": "au",
-    "flac": "flac",
-    "mp3": "mp3",
-    "ogg": "ogg",
-    "mov,mp4,m4a,3gp,3g2,mj2": "ipod",
-}
-
 # Clip encoders: codec -> muxer and encoder arguments.
 _CLIP_ENCODERS: dict[str, tuple[str, ...]] = {
     "opus": ("-c:a", "libopus", "-b:a", "32k", "-ar", "48000", "-f", "ogg"),
@@ -85,19 +73,6 @@ _CLIP_ENCODERS: dict[str, tuple[str, ...]] = {
 }
 _MP3_RATES = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000})
 _DETERMINISTIC = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact")
-
-
-@dataclass(frozen=True)
-class _Source:
-    """What ffmpeg reports about a file's container and first audio stream."""
-
-    container: str
-    codec: str
-    sample_rate: int
-    channels: int
-    sample_format: str
-    bitrate_kbps: int | None
-    duration_s: float | None
 
 
 def mute_spans(
@@ -110,7 +85,7 @@ def mute_spans(
 ) -> None:
     """Writes `source` to `destination` in the same container and codec, every channel muted (or toned) over `spans`."""
     _distinct(source, destination)
-    found = _probe(source, ffmpeg=ffmpeg)
+    found = describe(source, ffmpeg=ffmpeg)
     codec = _codec(found)
     muxer = _muxer(found)
     if tone_hz is not None and not (math.isfinite(tone_hz) and 0 < tone_hz < found.sample_rate / 2):
@@ -152,7 +127,7 @@ def cut_clip(
         raise Invalid("start_s", "the clip must start at or after 0 s")
     if not math.isfinite(end_s) or end_s <= start_s:
         raise Invalid("end_s", "the clip must end after it starts")
-    found = _probe(source, ffmpeg=ffmpeg)
+    found = describe(source, ffmpeg=ffmpeg)
     duration = (
         found.duration_s if found.duration_s is not None else _decoded_duration(source, ffmpeg=ffmpeg, found=found)
     )
@@ -167,7 +142,7 @@ def cut_clip(
     args = ["-ss", f"{start_s:.6f}", "-t", f"{end_s - start_s:.6f}", "-i", str(source), "-map", "0:a:0"]
     args += [*_DETERMINISTIC, *output, "-y", str(destination)]
     try:
-        _finish(_ffmpeg(ffmpeg, args), what="encode the clip")
+        finish(start_ffmpeg(ffmpeg, args), what="encode the clip")
     except BaseException:
         destination.unlink(missing_ok=True)
         raise
@@ -201,7 +176,7 @@ def _rewrite(
     destination: Path,
     *,
     ffmpeg: str,
-    found: _Source,
+    found: FileInfo,
     codec: _Codec,
     muxer: str,
     ranges: list[tuple[int, int]],
@@ -213,8 +188,8 @@ def _rewrite(
     encode_args = ["-f", raw.ffmpeg, "-ar", str(found.sample_rate), "-ac", str(found.channels), "-i", "pipe:0"]
     encode_args += [*_DETERMINISTIC, *codec.encoder, *_encoder_options(found, codec)]
     encode_args += ["-f", muxer, "-y", str(destination)]
-    decoder = _ffmpeg(ffmpeg, decode_args, stdout=True)
-    encoder = _ffmpeg(ffmpeg, encode_args, stdin=True)
+    decoder = start_ffmpeg(ffmpeg, decode_args, stdout=True)
+    encoder = start_ffmpeg(ffmpeg, encode_args, stdin=True)
     assert decoder.popen.stdout is not None and encoder.popen.stdin is not None
     try:
         try:
@@ -228,17 +203,17 @@ def _rewrite(
                 encoder.popen.stdin.close()
     except BrokenPipeError:
         decoder.kill()  # the encoder stopped reading; its error is the one to report
-        _finish(encoder, what="encode the audio")
+        finish(encoder, what="encode the audio")
         raise RuntimeError("ffmpeg stopped reading the audio") from None
     except BaseException:
         decoder.kill()
         encoder.kill()
         raise
-    _finish(decoder, what="decode the audio", invalid=True)
-    _finish(encoder, what="encode the audio")
+    finish(decoder, what="decode the audio", invalid=True)
+    finish(encoder, what="encode the audio")
 
 
-def _encoder_options(found: _Source, codec: _Codec) -> list[str]:
+def _encoder_options(found: FileInfo, codec: _Codec) -> list[str]:
     """Encoder settings that keep the source's sample depth (FLAC) or bitrate (lossy codecs)."""
     if codec.encoder[-1] == "flac":
         return ["-sample_fmt", "s32", "-bits_per_raw_sample", "24"] if found.sample_format.startswith("s32") else []
@@ -292,125 +267,30 @@ def _mute(
 def _copy_stream(source: Path, destination: Path, *, ffmpeg: str, muxer: str) -> None:
     """Nothing to mute: the audio stream is copied as it is into a fresh file of the same container."""
     args = ["-i", str(source), "-map", "0:a:0", *_DETERMINISTIC, "-c:a", "copy", "-f", muxer, "-y", str(destination)]
-    _finish(_ffmpeg(ffmpeg, args), what="copy the audio")
+    finish(start_ffmpeg(ffmpeg, args), what="copy the audio")
 
 
-def _decoded_duration(source: Path, *, ffmpeg: str, found: _Source) -> float:
+def _decoded_duration(source: Path, *, ffmpeg: str, found: FileInfo) -> float:
     """The duration by decoding, for containers that do not state it."""
     args = ["-i", str(source), "-map", "0:a:0", "-f", "s16le", "-c:a", "pcm_s16le", "pipe:1"]
-    decoder = _ffmpeg(ffmpeg, args, stdout=True)
+    decoder = start_ffmpeg(ffmpeg, args, stdout=True)
     assert decoder.popen.stdout is not None
     total = 0
     while data := decoder.popen.stdout.read(1 << 20):
         total += len(data)
-    _finish(decoder, what="decode the audio", invalid=True)
+    finish(decoder, what="decode the audio", invalid=True)
     return total / (2 * found.channels * found.sample_rate)
 
 
-_INPUT = re.compile(r"^Input #0, (.+?), from ", re.MULTILINE)
-_DURATION = re.compile(r"^\s*Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", re.MULTILINE)
-_AUDIO = re.compile(r"^\s*Stream #0:\d+\S*: Audio: (\w+)[^,]*, (\d+) Hz, ([^,]+), ([^,]+)(.*)$", re.MULTILINE)
-_LAYOUT = re.compile(r"^(?:mono|stereo|(\d+) channels)$")
-_BITRATE = re.compile(r", (\d+) kb/s")
-_OVERALL_BITRATE = re.compile(r"^\s*Duration: .*, bitrate: (\d+) kb/s", re.MULTILINE)
-
-
-def _probe(source: Path, *, ffmpeg: str) -> _Source:
-    """Reads container, codec, rate, channels and duration from ffmpeg's description of the input."""
-    if not source.is_file():
-        raise Invalid("audio", "the audio file does not exist")
-    # Without an output file ffmpeg describes the input on stderr and exits 1: that exit is expected.
-    text = _ffmpeg(ffmpeg, ["-i", str(source)], loglevel="info").wait()
-    container, audio = _INPUT.search(text), _AUDIO.search(text)
-    if container is None or audio is None:
-        raise Invalid("audio", "the file holds no audio ffmpeg can read")
-    layout = _LAYOUT.match(audio.group(3).strip())
-    if layout is None:
-        raise Invalid("audio", f"unsupported channel layout {audio.group(3).strip()!r}")
-    channels = int(layout.group(1)) if layout.group(1) else (1 if audio.group(3).strip() == "mono" else 2)
-    duration = _DURATION.search(text)
-    # The stream's bitrate, else (Ogg/Opus states none) the file's.
-    bitrate = _BITRATE.search(audio.group(5)) or _OVERALL_BITRATE.search(text)
-    return _Source(
-        container=container.group(1),
-        codec=audio.group(1),
-        sample_rate=int(audio.group(2)),
-        channels=channels,
-        sample_format=audio.group(4).strip(),
-        bitrate_kbps=int(bitrate.group(1)) if bitrate else None,
-        duration_s=int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3))
-        if duration
-        else None,
-    )
-
-
-def _codec(found: _Source) -> _Codec:
+def _codec(found: FileInfo) -> _Codec:
     codec = _CODECS.get(found.codec)
     if codec is None:
         raise Invalid("audio", f"cannot edit {found.codec} audio", code="unsupported_audio")
     return codec
 
 
-def _muxer(found: _Source) -> str:
-    muxer = _CONTAINERS.get(found.container)
+def _muxer(found: FileInfo) -> str:
+    muxer = FORMATS[found.container].muxer if found.container in FORMATS else None
     if muxer is None:
         raise Invalid("audio", f"cannot edit audio in a {found.container} container", code="unsupported_audio")
     return muxer
-
-
-class _Process:
-    """A running ffmpeg and the file that collects its stderr."""
-
-    def __init__(self, popen: subprocess.Popen[bytes], errors: IO[bytes]) -> None:
-        self.popen = popen
-        self.errors = errors
-
-    def wait(self) -> str:
-        """Waits for ffmpeg to exit and returns what it wrote to stderr."""
-        self.popen.wait()
-        if self.popen.stdout is not None:
-            self.popen.stdout.close()
-        self.errors.seek(0)
-        text = self.errors.read().decode("utf-8", "replace")
-        self.errors.close()
-        return text
-
-    def kill(self) -> None:
-        """Stops ffmpeg and releases its pipes and stderr file."""
-        self.popen.kill()
-        self.wait()
-
-
-def _finish(process: _Process, *, what: str, invalid: bool = False) -> None:
-    """Waits for ffmpeg; a failure is `Invalid` (field "audio") for a bad input, else a RuntimeError."""
-    errors = process.wait()
-    if process.popen.returncode == 0:
-        return
-    detail = errors.strip().splitlines()[-1][:300] if errors.strip() else f"exit status {process.popen.returncode}"
-    if invalid:
-        raise Invalid("audio", f"ffmpeg could not {what}: {detail}")
-    raise RuntimeError(f"ffmpeg could not {what}: {detail}")
-
-
-def _ffmpeg(
-    ffmpeg: str,
-    args: Sequence[str],
-    *,
-    stdin: bool = False,
-    stdout: bool = False,
-    loglevel: Literal["error", "info"] = "error",
-) -> _Process:
-    """Starts ffmpeg with `args` (an argument list, no shell); every ffmpeg this module runs starts here."""
-    # stderr goes to a file so that no pipe can fill up and stall the decode -> mute -> encode chain.
-    errors = tempfile.TemporaryFile()  # noqa: SIM115 - _Process closes it when ffmpeg exits
-    try:
-        popen = subprocess.Popen(
-            [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", loglevel, *args],
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
-            stderr=errors,
-        )
-    except BaseException:
-        errors.close()
-        raise
-    return _Process(popen, errors)

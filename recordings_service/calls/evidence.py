@@ -18,25 +18,17 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, EventFilter, event_record, iter_events, record_event
 from recordings_service.calls.review import Check, list_comments, transcript_checks
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Refusal
 from recordings_service.models import Recording, Transcript
-from recordings_service.recordings import get_playable_recording, open_original
+from recordings_service.recordings import RecordingOut, get_playable_recording, open_original
 from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import as_text, transcript_document
 
-AUDIO_EXTENSIONS = {
-    "wav": "wav",
-    "mp3": "mp3",
-    "ogg": "ogg",
-    "flac": "flac",
-    "mov,mp4,m4a,3gp,3g2,mj2": "m4a",
-    "aiff": "aiff",
-    "au": "au",
-}
 MANIFEST = "manifest.json"
 
 
@@ -85,7 +77,7 @@ def export_evidence(
             details={"sha256": digest, "transcript_id": transcript.id if transcript else None},
         )
         documents = _documents(session, recording=recording, transcript=transcript)
-        files = {f"original.{AUDIO_EXTENSIONS.get(recording.container, 'bin')}": digest}
+        files = {f"original.{format_of(recording.container).extension}": digest}
         with zipfile.ZipFile(destination, "w") as package:
             package.write(original, next(iter(files)), compress_type=zipfile.ZIP_STORED)
             for name, content in documents.items():
@@ -120,7 +112,11 @@ def _documents(session: Session, *, recording: Recording, transcript: Transcript
         {"at_s": c.at_s, "text": c.text, "author": c.author, "created_at": c.created_at.isoformat()}
         for c in list_comments(session, recording_id=recording.id)
     ]
-    documents = {"metadata.json": _json({**recording.summary(), "annotations": comments})}
+    documents = {
+        "metadata.json": _json(
+            {**RecordingOut.model_validate(recording).model_dump(mode="json"), "annotations": comments}
+        )
+    }
     if transcript is not None:
         whole, segments = transcript_checks(session, transcript)
         verification = {

@@ -12,9 +12,9 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,7 +25,7 @@ from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
 from recordings_service.config import Settings
 from recordings_service.db import new_id, utcnow
-from recordings_service.errors import Conflict, Invalid
+from recordings_service.errors import Conflict, Invalid, invalid_from
 from recordings_service.models import Customer, Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.storage.encryption import Envelope
@@ -40,23 +40,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_METADATA_BYTES = 64 * 1024
 
 Text100 = Annotated[str, Field(min_length=1, max_length=100)]
-
-# Pydantic error types as the API's error codes.
-_ERROR_CODES = {
-    "extra_forbidden": "unknown_field",
-    "missing": "missing",
-    "timezone_aware": "timezone_required",
-    "json_invalid": "invalid_json",
-    "literal_error": "invalid_choice",
-    "enum": "invalid_choice",
-    "datetime_parsing": "invalid_datetime",
-    "datetime_from_date_parsing": "invalid_datetime",
-    "too_short": "invalid_length",
-    "too_long": "invalid_length",
-    "string_too_short": "invalid_length",
-    "string_too_long": "invalid_length",
-    "future": "in_future",
-}
 
 
 class IngestMetadata(BaseModel):
@@ -73,7 +56,7 @@ class IngestMetadata(BaseModel):
     customer_ref: Text100 | None = None
     language: Literal["fi", "sv", "en", "auto"]
     channel_layout: Literal["mono", "stereo"]
-    agent_channel: Literal["left", "right"] | None = None
+    agent_channel: Literal["left", "right"] | None = Field(default=None, validate_default=True)
     notice_given: bool
     agreement_made: bool | None = None
     purposes: Annotated[list[Purpose], Field(min_length=1, max_length=len(Purpose))] | None = None
@@ -92,25 +75,15 @@ class IngestMetadata(BaseModel):
             raise PydanticCustomError("duplicate", "each purpose may be given once")
         return value
 
-    @model_validator(mode="after")
-    def _layout(self) -> IngestMetadata:
-        if self.channel_layout == "stereo" and self.agent_channel is None:
+    @field_validator("agent_channel")
+    @classmethod
+    def _fits_layout(cls, value: str | None, info: ValidationInfo) -> str | None:
+        layout = info.data.get("channel_layout")
+        if layout == "stereo" and value is None:
             raise PydanticCustomError("agent_channel_required", "a stereo layout names the agent_channel")
-        if self.channel_layout == "mono" and self.agent_channel is not None:
+        if layout == "mono" and value is not None:
             raise PydanticCustomError("agent_channel_unexpected", "a mono layout has no agent_channel")
-        return self
-
-
-def invalid_from(error: ValidationError, *, prefix: str = "") -> Invalid:
-    """The first validation error as the domain's `Invalid`, naming the field and a stable code."""
-    first = error.errors(include_url=False)[0]
-    location = ".".join(str(part) for part in first["loc"])
-    if not location and first["type"] in {"agent_channel_required", "agent_channel_unexpected"}:
-        location = "agent_channel"
-    kind = str(first["type"])
-    code = _ERROR_CODES.get(kind) or ("wrong_type" if kind.endswith("_type") else kind)
-    field = ".".join(part for part in (prefix, location) if part) or prefix or "body"
-    return Invalid(field, first["msg"], code=code)
+        return value
 
 
 def parse_metadata(raw: bytes | str) -> IngestMetadata:
@@ -158,18 +131,6 @@ def original_key(recording_id: str, *, at: datetime) -> str:
 class IngestResult:
     recording: Recording
     created: bool  # False when the same call was already ingested with the same bytes
-
-    def body(self) -> dict[str, Any]:
-        recording = self.recording
-        return {
-            "id": recording.id,
-            "status": recording.status,
-            "sha256": recording.sha256,
-            "duration_s": recording.duration_s,
-            "codec": recording.codec,
-            "sample_rate": recording.sample_rate,
-            "channels": recording.channels,
-        }
 
 
 def ingest_recording(

@@ -1,13 +1,7 @@
 """Finding calls: metadata filters and full-text search of transcripts, with highlighted snippets.
 
-The index keeps one row per transcript segment (recording, segment number, start time, speaker, text)
-in `search_segments`, so a hit can say where in the call it was said. It is built by raw DDL per
-dialect (migration 0008), not by a model:
-
-- PostgreSQL: a plain table whose `document` tsvector is generated with the text search
-  configuration of the transcript's language (`finnish`, `swedish`, `english`, else `simple`), so
-  inflected forms find each other; GIN index. Rows go with their recording (ON DELETE CASCADE).
-- SQLite: an FTS5 table (unicode61 tokens, no stemming; `word*` matches a prefix instead).
+The transcripts' words are looked up in the search index (`transcription.search_index`): stemmed per
+language on PostgreSQL, FTS5 words and prefixes on SQLite.
 
 Restricted recordings appear for the compliance role only. Snippets are transcript text, so they are
 returned only to those who may read transcripts; others get the matching calls' metadata.
@@ -20,33 +14,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    ColumnElement,
-    Float,
-    Integer,
-    MetaData,
-    Select,
-    String,
-    Table,
-    Text,
-    and_,
-    case,
-    delete,
-    exists,
-    func,
-    insert,
-    literal_column,
-    or_,
-    select,
-    text,
-)
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, or_, select, text
+from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.errors import Invalid
-from recordings_service.models import Evaluation, Recording, Transcript
+from recordings_service.models import Evaluation, Recording
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import (
@@ -59,8 +35,15 @@ from recordings_service.recordings import (
     encode_cursor,
     visible_to,
 )
+from recordings_service.transcription.search_index import (
+    CONFIGS,
+    INDEX_TABLE,
+    MARK_END,
+    MARK_START,
+    config_for,
+    index_rows,
+)
 
-INDEX_TABLE = "search_segments"
 MAX_QUERY_CHARS = 200
 HITS_PER_CALL = 3
 # Up to this many matching segments, search goes from the segments to their calls (see _matches).
@@ -70,91 +53,27 @@ COMMON_SEGMENTS = 20000
 # Up to this many calls left by the filters, search checks each one's segments (see _matches)
 # rather than walking all calls newest first past the ones the filters leave out.
 FEW_CALLS = 1000
-# PostgreSQL text search configurations by transcript language; anything else is indexed as words.
-CONFIG_BY_LANGUAGE = {"fi": "finnish", "sv": "swedish", "en": "english"}
-FALLBACK_CONFIG = "simple"
-CONFIGS = (*CONFIG_BY_LANGUAGE.values(), FALLBACK_CONFIG)
-# Control characters never occur in transcript text (they are stripped when indexing), so they can
-# mark highlights in the database's snippet output without the text ever being read as markup.
-MARK_START, MARK_END = "\x02", "\x03"
-_MARKS = re.compile(f"[{MARK_START}{MARK_END}]")
 _HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MinWords=8, MaxWords=24, HighlightAll=false"
 _FTS_TERM = re.compile(r'"([^"]+)"|(\w+)(\*?)')
 
-# The index is not a model (its shape differs per dialect); this describes the columns both share.
-index_rows = Table(
-    INDEX_TABLE,
-    MetaData(),
-    Column("recording_id", String(26)),
-    Column("segment", Integer),
-    Column("start_s", Float),
-    Column("speaker", String(20)),
-    Column("text", Text),
-    Column("config", REGCONFIG),  # PostgreSQL only
-    Column("document", TSVECTOR),  # PostgreSQL only, generated
-)
 # FTS5 takes its MATCH and snippet() arguments by table name.
 _FTS_TABLE: ColumnElement[Any] = literal_column(INDEX_TABLE)
 
 
-def is_index_table(name: str) -> bool:
-    """The index's own tables (FTS5 adds shadow tables named after it), which autogenerate must ignore."""
-    return name == INDEX_TABLE or name.startswith(INDEX_TABLE + "_")
-
-
-# ---------------------------------------------------------------- keeping the index in sync
-
-
-def index_transcript(session: Session, transcript: Transcript) -> int:
-    """Replace the recording's rows in the index with the transcript's segments; returns how many."""
-    return index_segments(
-        session, recording_id=transcript.recording_id, language=transcript.language, segments=transcript.segments
-    )
-
-
-def index_segments(session: Session, *, recording_id: str, language: str, segments: Sequence[dict[str, Any]]) -> int:
-    unindex_recording(session, recording_id=recording_id)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    config = config_for(language)
-    rows: list[dict[str, Any]] = []
-    for number, segment in enumerate(segments):
-        body = _MARKS.sub(" ", str(segment.get("text") or "")).strip()
-        if not body:
-            continue
-        row = {
-            "recording_id": recording_id,
-            "segment": number,
-            "start_s": float(segment.get("start") or 0.0),
-            "speaker": segment.get("speaker"),
-            "text": body,
-        }
-        if postgres:
-            row["config"] = config
-        rows.append(row)
-    if rows:
-        session.execute(insert(index_rows), rows)
-    return len(rows)
-
-
-def unindex_recording(session: Session, *, recording_id: str) -> None:
-    """Remove a recording's transcript text from the index (deletion; PostgreSQL also cascades)."""
-    session.execute(delete(index_rows).where(index_rows.c.recording_id == recording_id))
-
-
-def config_for(language: str) -> str:
-    return CONFIG_BY_LANGUAGE.get(language.split("-", maxsplit=1)[0].lower(), FALLBACK_CONFIG)
-
-
-# ---------------------------------------------------------------- searching
-
-
-@dataclass(frozen=True)
 class SearchFilters(RecordingFilters):
     """Recording metadata filters plus the evaluation ones (the latest evaluation's score counts)."""
 
     evaluated: bool | None = None
-    score_min: float | None = None
-    score_max: float | None = None
+    score_min: float | None = Field(default=None, ge=0, le=100)
+    score_max: float | None = Field(default=None, ge=0, le=100)
+
+    @field_validator("score_max")
+    @classmethod
+    def _not_below_minimum(cls, value: float | None, info: ValidationInfo) -> float | None:
+        minimum = info.data.get("score_min")
+        if value is not None and minimum is not None and value < minimum:
+            raise PydanticCustomError("out_of_range", "must not be below the minimum score")
+        return value
 
 
 @dataclass(frozen=True)
@@ -207,7 +126,6 @@ def search_calls(
         raise Invalid("q", f"at most {MAX_QUERY_CHARS} characters", code="too_long")
     if words and not re.search(r"\w", words):
         raise Invalid("q", "enter at least one word", code="no_words")
-    _check_score_range(filters)
     dialect = session.get_bind().dialect.name
     statement = _evaluation_filtered(apply_filters(select(Recording).where(visible_to(actor)), filters), filters)
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
@@ -251,15 +169,6 @@ def search_calls(
         next_cursor=encode_cursor(page[-1]) if len(rows) > limit else None,
         snippets=show_snippets,
     )
-
-
-def _check_score_range(filters: SearchFilters) -> None:
-    for name in ("score_min", "score_max"):
-        value = getattr(filters, name)
-        if value is not None and not 0 <= value <= 100:
-            raise Invalid(name, "a score is between 0 and 100", code="out_of_range")
-    if filters.score_min is not None and filters.score_max is not None and filters.score_min > filters.score_max:
-        raise Invalid("score_max", "must not be below the minimum score", code="out_of_range")
 
 
 def _evaluation_filtered(statement: Select[Any], filters: SearchFilters) -> Select[Any]:

@@ -1,1 +1,1 @@
-"""Evaluation forms, scoring calls on them, and score trends."""
+"""Evaluation forms, scoring calls on them, score trends, and the default form."""

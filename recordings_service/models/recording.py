@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -74,32 +73,6 @@ class Recording(Base):
 
     customer: Mapped[Customer | None] = relationship()
 
-    def summary(self) -> dict[str, Any]:
-        """The recording's metadata as the API and exports show it (no key material)."""
-        return {
-            "id": self.id,
-            "source": self.source,
-            "external_call_id": self.external_call_id,
-            "started_at": self.started_at.isoformat(),
-            "duration_s": self.duration_s,
-            "direction": self.direction,
-            "queue": self.queue,
-            "agent_ref": self.agent_ref,
-            "customer_ref": self.customer.customer_ref if self.customer else None,
-            "language": self.language,
-            "channels": self.channels,
-            "agent_channel": self.agent_channel,
-            "container": self.container,
-            "codec": self.codec,
-            "sample_rate": self.sample_rate,
-            "size_bytes": self.size_bytes,
-            "sha256": self.sha256,
-            "notice_given": self.notice_given,
-            "agreement_made": self.agreement_made,
-            "status": self.status,
-            "purposes": list(self.purposes),
-            "retain_until": self.retain_until.isoformat() if self.retain_until else None,
-            "legal_hold": self.legal_hold,
-            "restricted": self.restricted,
-            "created_at": self.created_at.isoformat(),
-        }
+    @property
+    def customer_ref(self) -> str | None:
+        return self.customer.customer_ref if self.customer else None

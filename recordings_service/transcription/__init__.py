@@ -1,1 +1,1 @@
-"""Transcription: engines behind one protocol, the per-recording pipeline and the leased work queue."""
+"""Transcription: engines behind one protocol, the per-recording pipeline, the leased queue and the search index."""

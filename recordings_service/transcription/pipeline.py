@@ -22,12 +22,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.calls.search import index_transcript
 from recordings_service.errors import DomainError, NotFound
 from recordings_service.models import Recording, Transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.engines import SAMPLE_RATE, Audio, Engine, EngineSegment
+from recordings_service.transcription.search_index import index_transcript
 
 WINDOW_S = 300.0
 # Where in the last part of a window to look for the quietest moment to cut.

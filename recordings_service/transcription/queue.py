@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from recordings_service.errors import Conflict
 from recordings_service.models import Recording, Transcript, TranscriptionJob
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.transcription import JobState
-from recordings_service.recordings import get_playable_recording
+from recordings_service.recordings import IsoDatetime, get_playable_recording
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 
 MAX_ATTEMPTS = 5
@@ -209,17 +209,28 @@ def _lease_live(job: TranscriptionJob, now: datetime) -> bool:
     return job.lease_expires_at is not None and job.lease_expires_at >= now
 
 
-def transcription_status(session: Session, recording: Recording) -> dict[str, Any] | None:
+class TranscriptionStatus(BaseModel):
+    """Where a recording's transcription stands, as the recording API shows it."""
+
+    state: str
+    attempts: int
+    progress_s: float
+    progress: float | None
+    next_attempt_at: IsoDatetime | None
+    last_error: str | None
+
+
+def transcription_status(session: Session, recording: Recording) -> TranscriptionStatus | None:
     """Where the recording's transcription stands: state, attempts, progress (seconds and fraction), last error."""
     job = session.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording.id))
     if job is None:
         return None
     done_s = recording.duration_s if job.state == JobState.DONE else min(job.progress_s, recording.duration_s)
-    return {
-        "state": job.state,
-        "attempts": job.attempts,
-        "progress_s": round(done_s, 2),
-        "progress": round(done_s / recording.duration_s, 3) if recording.duration_s else None,
-        "next_attempt_at": job.next_attempt_at.isoformat() if job.state == JobState.QUEUED else None,
-        "last_error": job.last_error,
-    }
+    return TranscriptionStatus(
+        state=job.state,
+        attempts=job.attempts,
+        progress_s=round(done_s, 2),
+        progress=round(done_s / recording.duration_s, 3) if recording.duration_s else None,
+        next_attempt_at=job.next_attempt_at if job.state == JobState.QUEUED else None,
+        last_error=job.last_error,
+    )

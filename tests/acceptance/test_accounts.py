@@ -16,10 +16,10 @@ import pytest
 
 from recordings_service.storage.embedded import PORT_SPAN
 from tests.browser_support import wait_until
+from tests.callvault_process import BIN, callvault_env, start, stop, wait_ready
 from tests.conftest import DATA_DIR, free_port_block
 from tests.factories.recordings import call_metadata
 from tests.live_server import LiveServer, MultipartBody, post_recording
-from tests.web.test_run import BIN, callvault_env, start, stop, wait_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

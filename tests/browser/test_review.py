@@ -20,8 +20,6 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from recordings_service import accounts, schema
-from recordings_service.audit import SYSTEM
-from recordings_service.calls import search
 from recordings_service.calls.waveform import peaks_key
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker
@@ -30,8 +28,9 @@ from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.transcription.search_index import index_transcript
 from tests.browser_support import score_with_first_answers, wait_until
-from tests.factories.accounts import PASSWORD
+from tests.factories.accounts import PASSWORD, SYSTEM
 from tests.factories.reviews import make_transcribed_call, word_start
 from web import create_app
 
@@ -94,7 +93,7 @@ def live(
 def _index_for_search(session: Any, recording: Recording) -> None:
     """Put the transcript in the full-text index, as the transcription job does."""
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
-    search.index_transcript(session, transcript)
+    index_transcript(session, transcript)
 
 
 @pytest.fixture
@@ -173,12 +172,12 @@ def test_search_open_at_the_word_and_score_the_call(page: Any, live: Live) -> No
     assert abs(audio_time(page) - start_at) <= SEEK_TOLERANCE_S
     assert page.locator(".segments .w.playing").count() == 1  # the found moment is shown
 
-    from recordings_service.evaluations import forms as evaluations
+    from recordings_service.evaluations import default_form, forms
 
     with live.runtime.sessions() as session:
-        evaluations.seed_default_form(session, actor=SYSTEM)  # a published form to score on, if none yet
+        default_form.seed_default_form(session, actor=SYSTEM)  # a published form to score on, if none yet
         session.commit()
-        assert evaluations.current_forms(session)
+        assert forms.current_forms(session)
     score_with_first_answers(page)
     page.wait_for_url(f"**/calls/{live.recording_id}")
     page.goto("/calls/?queue=browser-test&evaluated=yes")

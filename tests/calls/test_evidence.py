@@ -21,8 +21,8 @@ from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user, post_form
+from tests.factories.recordings import STEREO
 from tests.factories.reviews import make_transcribed_call
-from tests.factories.transcription import EN_STEREO
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_the_package_holds_the_original_transcript_metadata_trail_and_a_manifest
             MANIFEST,
         }
         original = archive.read("original.wav")
-        assert original == EN_STEREO.read_bytes()
+        assert original == STEREO.read_bytes()
         manifest = json.loads(archive.read(MANIFEST))
         assert manifest["sha256_at_ingest"] == call.sha256 == hashlib.sha256(original).hexdigest()
         assert manifest["files"] == {
@@ -149,7 +149,7 @@ def test_the_download_streams_a_zip_uncached_and_audited(
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Content-Disposition"] == f"attachment; filename=evidence-{call.id}.zip"
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
-        assert archive.read("original.wav") == EN_STEREO.read_bytes()
+        assert archive.read("original.wav") == STEREO.read_bytes()
     exported = session.scalars(
         select(AuditEvent).where(AuditEvent.object_id == call.id, AuditEvent.action == "recording.evidence_exported")
     ).one()

@@ -31,6 +31,7 @@ from tests.factories.recordings import (
     call_metadata,
     committed_runtime,  # noqa: F401  (a fixture)
     make_token,
+    post_ingest,
     wav_header,
 )
 from tests.live_server import MultipartBody, live_server, post_recording
@@ -42,25 +43,6 @@ def token(session: Session) -> str:
     return make_token(session)
 
 
-def post(
-    client: FlaskClient,
-    token: str,
-    metadata: dict[str, Any] | str,
-    audio: Path | bytes = STEREO,
-    headers: dict[str, str] | None = None,
-) -> Any:
-    content = audio.read_bytes() if isinstance(audio, Path) else audio
-    return client.post(
-        "/api/v1/recordings",
-        data={
-            "metadata": metadata if isinstance(metadata, str) else json.dumps(metadata),
-            "audio": (io.BytesIO(content), "call.wav"),
-        },
-        headers={"Authorization": f"Bearer {token}", **(headers or {})},
-        content_type="multipart/form-data",
-    )
-
-
 def assert_refused(response: Any, status: int, field: str, code: str) -> None:
     assert response.status_code == status, response.get_json()
     body = response.get_json()
@@ -70,23 +52,23 @@ def assert_refused(response: Any, status: int, field: str, code: str) -> None:
 
 def test_ingest_answers_201_then_200_with_the_same_id_then_409(client: FlaskClient, token: str) -> None:
     metadata = call_metadata()
-    first = post(client, token, metadata)
+    first = post_ingest(client, token, metadata)
     assert first.status_code == 201
     body = first.get_json()
     assert set(body) == {"id", "status", "sha256", "duration_s", "codec", "sample_rate", "channels"}
     assert body["sha256"] == hashlib.sha256(STEREO.read_bytes()).hexdigest()
     assert (body["status"], body["codec"], body["sample_rate"], body["channels"]) == ("stored", "pcm_mulaw", 8000, 2)
-    again = post(client, token, metadata)
+    again = post_ingest(client, token, metadata)
     assert again.status_code == 200 and again.get_json()["id"] == body["id"]
-    different = post(client, token, metadata, audio=STEREO.read_bytes()[:-800])
+    different = post_ingest(client, token, metadata, audio=STEREO.read_bytes()[:-800])
     assert different.status_code == 409
     assert different.get_json()["error"] == "conflict"
 
 
 def test_ingest_needs_an_ingest_token(client: FlaskClient, session: Session) -> None:
-    assert post(client, "cvt_nonsense", call_metadata()).status_code == 401
+    assert post_ingest(client, "cvt_nonsense", call_metadata()).status_code == 401
     reader = make_token(session, role="compliance", scope="read")
-    assert post(client, reader, call_metadata()).status_code == 403
+    assert post_ingest(client, reader, call_metadata()).status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -103,15 +85,15 @@ def test_ingest_needs_an_ingest_token(client: FlaskClient, session: Session) -> 
 def test_bad_metadata_is_422_naming_the_field(
     client: FlaskClient, token: str, metadata: dict[str, Any] | str, field: str, code: str
 ) -> None:
-    assert_refused(post(client, token, metadata), 422, field, code)
+    assert_refused(post_ingest(client, token, metadata), 422, field, code)
 
 
 def test_stereo_layout_on_a_mono_file_is_422(client: FlaskClient, token: str) -> None:
-    assert_refused(post(client, token, call_metadata(), audio=MONO), 422, "channel_layout", "layout_mismatch")
+    assert_refused(post_ingest(client, token, call_metadata(), audio=MONO), 422, "channel_layout", "layout_mismatch")
 
 
 def test_hostile_audio_is_422(client: FlaskClient, token: str) -> None:
-    assert_refused(post(client, token, call_metadata(), audio=b"\x00" * 5000), 422, "audio", "unsupported_audio")
+    assert_refused(post_ingest(client, token, call_metadata(), audio=b"\x00" * 5000), 422, "audio", "unsupported_audio")
 
 
 def test_missing_parts_and_wrong_content_type_are_422(client: FlaskClient, token: str) -> None:
@@ -137,23 +119,23 @@ def test_client_checksums_are_verified(client: FlaskClient, token: str) -> None:
     content = STEREO.read_bytes()
     md5 = base64.b64encode(hashlib.md5(content).digest()).decode()
     sha256 = hashlib.sha256(content).hexdigest()
-    assert post(client, token, call_metadata(), headers={"Content-MD5": md5}).status_code == 201
-    assert post(client, token, call_metadata(), headers={"X-Checksum-SHA256": sha256}).status_code == 201
+    assert post_ingest(client, token, call_metadata(), headers={"Content-MD5": md5}).status_code == 201
+    assert post_ingest(client, token, call_metadata(), headers={"X-Checksum-SHA256": sha256}).status_code == 201
     wrong_md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     assert_refused(
-        post(client, token, call_metadata(), headers={"Content-MD5": wrong_md5}),
+        post_ingest(client, token, call_metadata(), headers={"Content-MD5": wrong_md5}),
         422,
         "Content-MD5",
         "checksum_mismatch",
     )
     assert_refused(
-        post(client, token, call_metadata(), headers={"X-Checksum-SHA256": "0" * 64}),
+        post_ingest(client, token, call_metadata(), headers={"X-Checksum-SHA256": "0" * 64}),
         422,
         "X-Checksum-SHA256",
         "checksum_mismatch",
     )
     assert_refused(
-        post(client, token, call_metadata(), headers={"X-Checksum-SHA256": "nope!"}),
+        post_ingest(client, token, call_metadata(), headers={"X-Checksum-SHA256": "nope!"}),
         422,
         "X-Checksum-SHA256",
         "invalid_checksum",
@@ -167,9 +149,11 @@ def limited_client(app: Flask, settings: Settings, max_upload_bytes: int) -> Fla
 
 def test_uploads_over_the_limit_are_413(app: Flask, settings: Settings, token: str) -> None:
     # Announced too large: refused before the body is read.
-    assert_refused(post(limited_client(app, settings, 1000), token, call_metadata()), 413, "audio", "too_large")
+    assert_refused(post_ingest(limited_client(app, settings, 1000), token, call_metadata()), 413, "audio", "too_large")
     # Within the announced envelope, but the audio part itself outgrows the limit while spooling.
-    assert_refused(post(limited_client(app, settings, 300_000), token, call_metadata()), 413, "audio", "too_large")
+    assert_refused(
+        post_ingest(limited_client(app, settings, 300_000), token, call_metadata()), 413, "audio", "too_large"
+    )
 
 
 def test_spooled_files_are_removed_after_every_request(client: FlaskClient, token: str, settings: Settings) -> None:
@@ -177,9 +161,9 @@ def test_spooled_files_are_removed_after_every_request(client: FlaskClient, toke
     spool = settings.data_dir / "tmp"
     spool.mkdir(exist_ok=True)
     before = set(spool.iterdir())
-    post(client, token, call_metadata())
-    post(client, token, call_metadata(), audio=MONO)
-    post(client, token, call_metadata(), headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="})
+    post_ingest(client, token, call_metadata())
+    post_ingest(client, token, call_metadata(), audio=MONO)
+    post_ingest(client, token, call_metadata(), headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="})
     assert set(spool.iterdir()) == before
 
 
@@ -209,7 +193,7 @@ def test_ten_concurrent_identical_posts_make_one_row_and_one_object(
     def ingest_once() -> None:
         client = app.test_client()
         start.wait()
-        response = post(client, token, metadata)
+        response = post_ingest(client, token, metadata)
         results.append((response.status_code, response.get_json().get("id", "")))
 
     threads = [threading.Thread(target=ingest_once) for _ in range(10)]
@@ -283,4 +267,4 @@ def test_random_audio_bytes_pass_the_multipart_parser(client: FlaskClient, token
     # Random samples contain partial boundaries (CR LF, dashes) that make Werkzeug buffer more than one read.
     noise = secrets.token_bytes(2_000_000)
     audio = wav_header(channels=2, rate=8000, data_bytes=len(noise)) + noise
-    assert post(client, token, call_metadata(), audio=audio).status_code == 201
+    assert post_ingest(client, token, call_metadata(), audio=audio).status_code == 201

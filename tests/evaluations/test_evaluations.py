@@ -9,15 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.evaluations import forms as evaluations
-from recordings_service.evaluations.forms import Answer, FormSpec, QuestionSpec, SectionSpec, score_answers
+from recordings_service.evaluations import forms, scoring, trends
+from recordings_service.evaluations.default_form import seed_default_form
+from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec
+from recordings_service.evaluations.scoring import Answer, Score, score_answers
 from recordings_service.models import AuditEvent, Evaluation, FormQuestion
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AnswerType, FormStatus
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.evaluations import SMALL_FORM, answers, make_evaluator, published_form
-from tests.factories.transcription import make_recording
+from tests.factories.recordings import make_recording
 
 
 def question(
@@ -26,7 +28,7 @@ def question(
     return FormQuestion(id=qid, text=f"question {qid}", weight=weight, answer_type=answer_type, critical=critical)
 
 
-def score(questions: list[FormQuestion], values: list[str]) -> evaluations.Score:
+def score(questions: list[FormQuestion], values: list[str]) -> Score:
     return score_answers(questions, {q.id: Answer(v) for q, v in zip(questions, values, strict=True)})
 
 
@@ -49,21 +51,21 @@ def test_not_applicable_leaves_the_denominator() -> None:
     questions = [question("a", 1), question("b", 1), question("c", 2)]
     # Without c (N/A) the score is 1 of 2 points, not 1 of 4.
     assert score(questions, ["yes", "no", "na"]).total == 50.0
-    assert score(questions, ["na", "na", "na"]) == evaluations.Score(total=None, critical_failed=False)
+    assert score(questions, ["na", "na", "na"]) == Score(total=None, critical_failed=False)
 
 
 def test_a_failed_critical_question_zeroes_the_score() -> None:
     questions = [question("a", 5), question("crit", 1, critical=True)]
-    assert score(questions, ["yes", "no"]) == evaluations.Score(total=0.0, critical_failed=True)
-    assert score(questions, ["yes", "yes"]) == evaluations.Score(total=100.0, critical_failed=False)
+    assert score(questions, ["yes", "no"]) == Score(total=0.0, critical_failed=True)
+    assert score(questions, ["yes", "yes"]) == Score(total=100.0, critical_failed=False)
     # N/A on a critical question is not a failure.
-    assert score(questions, ["yes", "na"]) == evaluations.Score(total=100.0, critical_failed=False)
+    assert score(questions, ["yes", "na"]) == Score(total=100.0, critical_failed=False)
 
 
 def test_the_bottom_of_the_scale_fails_a_critical_scale_question() -> None:
     questions = [question("a"), question("crit", answer_type=AnswerType.SCALE_1_5, critical=True)]
     assert score(questions, ["yes", "1"]).critical_failed
-    assert score(questions, ["yes", "2"]) == evaluations.Score(total=62.5, critical_failed=False)
+    assert score(questions, ["yes", "2"]) == Score(total=62.5, critical_failed=False)
 
 
 def test_scores_are_rounded_to_hundredths() -> None:
@@ -96,7 +98,7 @@ def test_scores_are_rounded_to_hundredths() -> None:
 )
 def test_an_invalid_form_names_the_field(spec: FormSpec, field: str) -> None:
     with pytest.raises(Invalid) as caught:
-        evaluations.validate_spec(spec)
+        forms.validate_spec(spec)
     assert caught.value.field == field
 
 
@@ -108,7 +110,7 @@ def test_answers_are_checked_against_the_form(session: Session, store: ObjectSto
 
     def refused(values: dict[str, Answer]) -> Invalid:
         with pytest.raises(Invalid) as caught:
-            evaluations.evaluate_call(session, actor=actor, recording_id=recording.id, form_id=form.id, answers=values)
+            scoring.evaluate_call(session, actor=actor, recording_id=recording.id, form_id=form.id, answers=values)
         return caught.value
 
     missing = refused({greeting.id: Answer("yes"), price.id: Answer("yes")})
@@ -122,10 +124,10 @@ def test_answers_are_checked_against_the_form(session: Session, store: ObjectSto
 
 def test_a_draft_form_cannot_be_used(session: Session, store: ObjectStore, envelope: Envelope) -> None:
     actor = make_evaluator(session)
-    draft = evaluations.create_form(session, actor=actor, spec=SMALL_FORM)
+    draft = forms.create_form(session, actor=actor, spec=SMALL_FORM)
     recording = make_recording(session, store, envelope)
     with pytest.raises(Invalid) as caught:
-        evaluations.evaluate_call(
+        scoring.evaluate_call(
             session,
             actor=actor,
             recording_id=recording.id,
@@ -147,7 +149,7 @@ def test_evaluating_stores_answers_score_and_an_audit_event(
     values = answers(form, ["yes", "4", "yes"])
     values[form.questions[1].id] = Answer("4", comment="  asked about the move date  ")
 
-    evaluation = evaluations.evaluate_call(
+    evaluation = scoring.evaluate_call(
         session, actor=actor, recording_id=recording.id, form_id=form.id, answers=values, comment="Good call"
     )
 
@@ -159,7 +161,7 @@ def test_evaluating_stores_answers_score_and_an_audit_event(
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "evaluation.created")).one()
     assert event.object_id == recording.id
     assert event.details["evaluation_id"] == evaluation.id and event.details["score"] == 87.5
-    assert evaluations.recording_evaluations(session, recording_id=recording.id) == [evaluation]
+    assert session.scalars(select(Evaluation).where(Evaluation.recording_id == recording.id)).all() == [evaluation]
 
 
 def test_a_restricted_call_cannot_be_evaluated_by_qa(session: Session, store: ObjectStore, envelope: Envelope) -> None:
@@ -167,7 +169,7 @@ def test_a_restricted_call_cannot_be_evaluated_by_qa(session: Session, store: Ob
     form = published_form(session, actor)
     recording = make_recording(session, store, envelope, restricted=True)
     with pytest.raises(NotFound):
-        evaluations.evaluate_call(
+        scoring.evaluate_call(
             session, actor=actor, recording_id=recording.id, form_id=form.id, answers=answers(form, ["yes", "3", "yes"])
         )
 
@@ -181,7 +183,7 @@ def test_editing_a_published_form_creates_a_new_version(
     actor = make_evaluator(session)
     v1 = published_form(session, actor)
     recording = make_recording(session, store, envelope)
-    old = evaluations.evaluate_call(
+    old = scoring.evaluate_call(
         session, actor=actor, recording_id=recording.id, form_id=v1.id, answers=answers(v1, ["yes", "5", "yes"])
     )
     changed = FormSpec(
@@ -189,54 +191,54 @@ def test_editing_a_published_form_creates_a_new_version(
         sections=(SectionSpec("Opening", (QuestionSpec("Greeting with company name", 2.0),)),),
     )
 
-    v2 = evaluations.edit_form(session, actor=actor, form_id=v1.id, spec=changed)
+    v2 = forms.edit_form(session, actor=actor, form_id=v1.id, spec=changed)
 
     assert (v2.id != v1.id, v2.family_id, v2.version, v2.status) == (True, v1.family_id, 2, FormStatus.DRAFT)
     session.expire_all()
-    assert [q.text for q in evaluations.get_form(session, v1.id).questions] == [
+    assert [q.text for q in forms.get_form(session, v1.id).questions] == [
         "Greeting",
         "Needs analysis",
         "Correct price",
     ]
     assert session.get(Evaluation, old.id).form_id == v1.id  # type: ignore[union-attr]
     # Until v2 is published, evaluations still use v1; then v2 replaces it.
-    assert [form.id for form in evaluations.current_forms(session)] == [v1.id]
-    evaluations.publish_form(session, actor=actor, form_id=v2.id)
-    assert [form.id for form in evaluations.current_forms(session)] == [v2.id]
+    assert [form.id for form in forms.current_forms(session)] == [v1.id]
+    forms.publish_form(session, actor=actor, form_id=v2.id)
+    assert [form.id for form in forms.current_forms(session)] == [v2.id]
     actions = session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "evaluation_form")).all()
     assert actions == ["form.created", "form.published", "form.edited", "form.published"]
 
 
 def test_a_draft_is_edited_in_place_and_published_once(session: Session) -> None:
     actor = make_evaluator(session)
-    draft = evaluations.create_form(session, actor=actor, spec=SMALL_FORM)
+    draft = forms.create_form(session, actor=actor, spec=SMALL_FORM)
     changed = FormSpec(name="Renamed", sections=(SectionSpec("Only", (QuestionSpec("One"),)),))
-    edited = evaluations.edit_form(session, actor=actor, form_id=draft.id, spec=changed)
+    edited = forms.edit_form(session, actor=actor, form_id=draft.id, spec=changed)
     assert (edited.id, edited.version, edited.name, [q.text for q in edited.questions]) == (
         draft.id,
         1,
         "Renamed",
         ["One"],
     )
-    evaluations.publish_form(session, actor=actor, form_id=draft.id)
+    forms.publish_form(session, actor=actor, form_id=draft.id)
     with pytest.raises(Conflict):
-        evaluations.publish_form(session, actor=actor, form_id=draft.id)
+        forms.publish_form(session, actor=actor, form_id=draft.id)
 
 
 def test_only_the_latest_version_can_be_edited(session: Session) -> None:
     actor = make_evaluator(session)
     v1 = published_form(session, actor)
-    evaluations.edit_form(session, actor=actor, form_id=v1.id, spec=SMALL_FORM)
+    forms.edit_form(session, actor=actor, form_id=v1.id, spec=SMALL_FORM)
     with pytest.raises(Conflict):
-        evaluations.edit_form(session, actor=actor, form_id=v1.id, spec=SMALL_FORM)
+        forms.edit_form(session, actor=actor, form_id=v1.id, spec=SMALL_FORM)
 
 
 def test_the_default_form_is_seeded_once(session: Session) -> None:
     actor = make_evaluator(session, role=Role.ADMIN)
-    form = evaluations.seed_default_form(session, actor=actor)
+    form = seed_default_form(session, actor=actor)
     assert form is not None and form.status == FormStatus.PUBLISHED
     assert sum(q.critical for q in form.questions) == 2
-    assert evaluations.seed_default_form(session, actor=actor) is None
+    assert seed_default_form(session, actor=actor) is None
 
 
 # ---------------------------------------------------------------- trends
@@ -255,21 +257,21 @@ def test_weekly_scores_per_agent_and_queue(session: Session, store: ObjectStore,
     ]
     for agent, queue, when, values in calls:
         recording = make_recording(session, store, envelope, agent_ref=agent, queue=queue)
-        evaluation = evaluations.evaluate_call(
+        evaluation = scoring.evaluate_call(
             session, actor=actor, recording_id=recording.id, form_id=form.id, answers=answers(form, values)
         )
         evaluation.created_at = when
     session.flush()
 
-    agent_a = evaluations.weekly_scores(session, weeks=3, now=now, agent_ref="agent-a")
+    agent_a = trends.weekly_scores(session, weeks=3, now=now, agent_ref="agent-a")
     assert [(w.label, w.average, w.count) for w in agent_a] == [
         ("2026-W46", None, 0),
         ("2026-W47", 75.0, 1),
         ("2026-W48", 62.5, 2),
     ]
     assert agent_a[0].week_start == date(2026, 11, 9)
-    sales = evaluations.weekly_scores(session, weeks=2, now=now, queue="sales")
+    sales = trends.weekly_scores(session, weeks=2, now=now, queue="sales")
     assert [(w.average, w.count) for w in sales] == [(0.0, 1), (62.5, 2)]
-    assert evaluations.evaluated_calls_since(session, since=datetime(2026, 11, 23, tzinfo=UTC)) == 2
-    listed = evaluations.agent_evaluations(session, actor=actor, agent_ref="agent-a")
+    assert trends.evaluated_calls_since(session, since=datetime(2026, 11, 23, tzinfo=UTC)) == 2
+    listed = scoring.agent_evaluations(session, actor=actor, agent_ref="agent-a")
     assert [e.score for e in listed] == [100.0, 25.0, 75.0]

@@ -8,7 +8,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.evaluations import forms as evaluations
+from recordings_service.evaluations import forms, scoring
+from recordings_service.evaluations.default_form import DEFAULT_FORM
 from recordings_service.models import Evaluation, EvaluationForm, Recording
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import FormStatus
@@ -17,7 +18,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.evaluations import actor_of, answers, published_form
-from tests.factories.transcription import make_recording
+from tests.factories.recordings import make_recording
 from web import cli
 
 
@@ -145,7 +146,7 @@ def test_the_builder_marks_the_invalid_field(qa: FlaskClient) -> None:
 def test_agent_page_lists_evaluations_with_a_trend_chart(qa: FlaskClient, session: Session, call: Recording) -> None:
     evaluator = actor_of(make_user(session))
     form = published_form(session, evaluator)
-    evaluation = evaluations.evaluate_call(
+    evaluation = scoring.evaluate_call(
         session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "no"])
     )
     page = qa.get("/agents/agent-ui").get_data(as_text=True)
@@ -167,4 +168,4 @@ def test_forms_seed_default_command(runtime: Runtime, session: Session, monkeypa
     assert "published" in first.output
     again = CliRunner().invoke(cli.main, ["forms", "seed-default"])
     assert again.exit_code == 0 and "nothing changed" in again.output
-    assert [form.name for form in evaluations.current_forms(session)] == [evaluations.DEFAULT_FORM.name]
+    assert [form.name for form in forms.current_forms(session)] == [DEFAULT_FORM.name]

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from recordings_service import accounts
+from recordings_service.audit import Actor
 from recordings_service.models import User
 from recordings_service.models.account import Role
 from web.auth import LOGIN_AT, MFA_PASSED, SEEN_AT
 
 PASSWORD = "correct horse battery"
+SYSTEM = Actor(id=None, name="system", role="system")
 _counter = iter(range(1, 10**9))
 
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.evaluations import forms as evaluations
-from recordings_service.evaluations.forms import Answer, FormSpec, QuestionSpec, SectionSpec
+from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec, create_form, publish_form
+from recordings_service.evaluations.scoring import Answer
 from recordings_service.models import EvaluationForm, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AnswerType
@@ -39,8 +39,8 @@ def make_evaluator(session: Session, role: str = Role.QA_SUPERVISOR) -> Actor:
 
 
 def published_form(session: Session, actor: Actor, spec: FormSpec = SMALL_FORM) -> EvaluationForm:
-    form = evaluations.create_form(session, actor=actor, spec=spec)
-    return evaluations.publish_form(session, actor=actor, form_id=form.id)
+    form = create_form(session, actor=actor, spec=spec)
+    return publish_form(session, actor=actor, form_id=form.id)
 
 
 def answers(form: EvaluationForm, values: Sequence[str]) -> dict[str, Answer]:

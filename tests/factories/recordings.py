@@ -1,33 +1,40 @@
-"""Small factories for ingest and recordings tests: metadata, service and staff tokens, ingested calls."""
+"""Factories for recordings: metadata, tokens, ingested calls, posts to the ingest API, rows stored directly."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import secrets
 import struct
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, tokens
-from recordings_service.audit import SYSTEM, Actor
+from recordings_service.audit import Actor
 from recordings_service.calls.ingest import IngestResult, ingest_recording, parse_metadata
 from recordings_service.config import Settings
-from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.db import make_engine, make_sessionmaker, new_id
 from recordings_service.models import ApiToken, Customer, Recording, TranscriptionJob, User
 from recordings_service.runtime import Runtime
-from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.encryption import Envelope, WrappedKey
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
+from tests.factories.accounts import SYSTEM
 
 DATA = Path(__file__).parents[1] / "data"
 STEREO = DATA / "call_en_stereo.wav"
 MONO = DATA / "call_mono.wav"
 TEST_ACTOR = Actor(id=None, name="test", role="system")
+# The source of rows `make_recording` inserts, so a fixture can remove those a commit let escape.
+MADE_SOURCE = "made-test"
 
 
 def call_metadata(**overrides: Any) -> dict[str, Any]:
@@ -70,6 +77,84 @@ def ingest_file(
     return ingest_recording(
         session, store, envelope, settings=settings, actor=TEST_ACTOR, audio_path=path, metadata=metadata
     )
+
+
+def post_ingest(
+    client: FlaskClient,
+    token: str,
+    metadata: dict[str, Any] | str,
+    audio: Path | bytes = STEREO,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """Send a call to the ingest API as the telephony system does: metadata and audio as multipart form data."""
+    content = audio.read_bytes() if isinstance(audio, Path) else audio
+    return client.post(
+        "/api/v1/recordings",
+        data={
+            "metadata": metadata if isinstance(metadata, str) else json.dumps(metadata),
+            "audio": (io.BytesIO(content), "call.wav"),
+        },
+        headers={"Authorization": f"Bearer {token}", **(headers or {})},
+        content_type="multipart/form-data",
+    )
+
+
+def make_recording(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    audio: Path | bytes = STEREO,
+    channels: int = 2,
+    agent_channel: str | None = "left",
+    language: str = "en",
+    **overrides: Any,
+) -> Recording:
+    """Encrypt `audio` (a fixture path or bytes), store it and insert its Recording row (flushed), skipping ingest."""
+    raw = audio.read_bytes() if isinstance(audio, Path) else audio
+    recording_id = overrides.pop("id", None) or new_id()
+    key, wrapped = store_original(store, envelope, raw=raw, recording_id=recording_id)
+    values: dict[str, Any] = {
+        "id": recording_id,
+        "source": MADE_SOURCE,
+        "external_call_id": "call-" + secrets.token_hex(6),
+        "started_at": datetime.now(UTC),
+        "duration_s": 30.0,
+        "direction": "inbound",
+        "queue": "sales",
+        "agent_ref": "agent-1",
+        "language": language,
+        "channels": channels,
+        "agent_channel": agent_channel if channels == 2 else None,
+        "container": "wav",
+        "codec": "pcm_mulaw",
+        "sample_rate": 8000,
+        "size_bytes": len(raw),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "storage_key": key,
+        "wrapped_data_key": wrapped.wrapped,
+        "master_key_id": wrapped.master_key_id,
+        "notice_given": True,
+        "agreement_made": None,
+        **overrides,
+    }
+    recording = Recording(**values)
+    session.add(recording)
+    session.flush()
+    return recording
+
+
+def store_original(store: ObjectStore, envelope: Envelope, *, raw: bytes, recording_id: str) -> tuple[str, WrappedKey]:
+    """Encrypt and upload an original as ingest does; returns its key and wrapped data key."""
+    key = f"originals/{datetime.now(UTC):%Y/%m}/{recording_id}"
+    with tempfile.TemporaryDirectory() as scratch:
+        plain, sealed = Path(scratch) / "plain", Path(scratch) / "sealed"
+        plain.write_bytes(raw)
+        with plain.open("rb") as source, sealed.open("wb") as out:
+            wrapped = envelope.encrypt(source, out, object_id=recording_id)
+        with sealed.open("rb") as body:
+            store.put(key, body)
+    return key, wrapped
 
 
 def wav_header(*, channels: int, rate: int, data_bytes: int, bits: int = 16) -> bytes:

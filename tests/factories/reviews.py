@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from recordings_service.models import Recording, Transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.transcription import EN_STEREO, make_recording, script_lines
+from tests.factories.recordings import STEREO, make_recording
+from tests.factories.transcription import script_lines
 
-EN_SCRIPT = EN_STEREO.with_suffix(".txt")
+EN_SCRIPT = STEREO.with_suffix(".txt")
 EN_DURATION_S = 23.678
 LOW_WORD = "fixed"  # given probability 0.3: shown as a low-confidence word
 SUSPECT_SEGMENT = 5  # flagged as text over silence
@@ -65,7 +66,7 @@ def make_transcribed_call(
 ) -> Recording:
     """The English stereo fixture stored encrypted, with a transcript of its script (no Whisper run)."""
     recording = make_recording(
-        session, store, envelope, audio=EN_STEREO, duration_s=EN_DURATION_S, status="transcribed", **overrides
+        session, store, envelope, audio=STEREO, duration_s=EN_DURATION_S, status="transcribed", **overrides
     )
     if transcript:
         session.add(

@@ -15,7 +15,7 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
-from tests.factories.transcription import make_recording
+from tests.factories.recordings import make_recording
 
 
 def random_day() -> datetime:

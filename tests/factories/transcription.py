@@ -1,101 +1,34 @@
-"""Factories for transcription tests: stored recordings made directly from fixtures, and a fast fake engine."""
+"""Factories for transcription tests: a fast fake engine, the pipeline without a database, word error rates."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import secrets
-import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import sqlalchemy
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from recordings_service.config import Settings
 from recordings_service.db import new_id
 from recordings_service.models import Recording, Transcript, TranscriptionJob
-from recordings_service.storage.encryption import Envelope, WrappedKey
+from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.engines import SAMPLE_RATE, Audio, Engine, EngineResult, EngineSegment, Word
 from recordings_service.transcription.pipeline import RecordingAudio, TranscriptDraft, transcribe_audio
+from tests.factories.recordings import DATA, MADE_SOURCE, store_original
 
-DATA = Path(__file__).parents[1] / "data"
-EN_STEREO = DATA / "call_en_stereo.wav"
 FI_STEREO = DATA / "call_fi_stereo.wav"
-MONO = DATA / "call_mono.wav"
-SOURCE = "transcription-test"
 # Measured with base/int8 on the English fixture: WER 0.155 with faster-whisper (2 threads), the same
 # text with openai-whisper on the same weights. Espeak's "Northern Energy, this is Anna" is heard as
 # "Northern enemy is in manner"; the gate leaves a little headroom.
 ENGLISH_MAX_WER = 0.25
 FAKE_ENGINE = "tests.factories.transcription:FakeEngine"
 FAKE_DELAY_ENV = "CALLVAULT_TEST_FAKE_ENGINE_DELAY_S"
-
-
-def make_recording(
-    session: Session,
-    store: ObjectStore,
-    envelope: Envelope,
-    *,
-    audio: Path | bytes = EN_STEREO,
-    channels: int = 2,
-    agent_channel: str | None = "left",
-    language: str = "en",
-    **overrides: Any,
-) -> Recording:
-    """Encrypt `audio` (a fixture path or raw bytes), store it, and insert its Recording row (flushed)."""
-    raw = audio.read_bytes() if isinstance(audio, Path) else audio
-    recording_id = overrides.pop("id", None) or new_id()
-    key, wrapped = store_original(store, envelope, raw=raw, recording_id=recording_id)
-    values: dict[str, Any] = {
-        "id": recording_id,
-        "source": SOURCE,
-        "external_call_id": "call-" + secrets.token_hex(6),
-        "started_at": datetime.now(UTC),
-        "duration_s": 30.0,
-        "direction": "inbound",
-        "queue": "sales",
-        "agent_ref": "agent-1",
-        "language": language,
-        "channels": channels,
-        "agent_channel": agent_channel if channels == 2 else None,
-        "container": "wav",
-        "codec": "pcm_mulaw",
-        "sample_rate": 8000,
-        "size_bytes": len(raw),
-        "sha256": hashlib.sha256(raw).hexdigest(),
-        "storage_key": key,
-        "wrapped_data_key": wrapped.wrapped,
-        "master_key_id": wrapped.master_key_id,
-        "notice_given": True,
-        "agreement_made": None,
-        **overrides,
-    }
-    recording = Recording(**values)
-    session.add(recording)
-    session.flush()
-    return recording
-
-
-def store_original(store: ObjectStore, envelope: Envelope, *, raw: bytes, recording_id: str) -> tuple[str, WrappedKey]:
-    """Encrypt and upload an original as ingest does; returns its key and wrapped data key."""
-    key = f"originals/{datetime.now(UTC):%Y/%m}/{recording_id}"
-    with tempfile.TemporaryDirectory() as scratch:
-        plain, sealed = Path(scratch) / "plain", Path(scratch) / "sealed"
-        plain.write_bytes(raw)
-        with plain.open("rb") as source, sealed.open("wb") as out:
-            wrapped = envelope.encrypt(source, out, object_id=recording_id)
-        with sealed.open("rb") as body:
-            store.put(key, body)
-    return key, wrapped
 
 
 def script_lines(path: Path) -> list[tuple[float, float, str, str]]:
@@ -172,11 +105,11 @@ def leftovers_removed(engine: sqlalchemy.Engine) -> Iterator[None]:
     test would be claimed in the next.
     """
     yield
-    mine = select(Recording.id).where(Recording.source == SOURCE)
+    mine = select(Recording.id).where(Recording.source == MADE_SOURCE)
     with engine.begin() as connection:
         connection.execute(delete(Transcript).where(Transcript.recording_id.in_(mine)))
         connection.execute(delete(TranscriptionJob).where(TranscriptionJob.recording_id.in_(mine)))
-        connection.execute(delete(Recording).where(Recording.source == SOURCE))
+        connection.execute(delete(Recording).where(Recording.source == MADE_SOURCE))
 
 
 def transcribed_draft(

@@ -24,7 +24,6 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.storage.reconcile import reconcile_storage
-from tests.calls.test_ingest_api import post
 from tests.factories.recordings import (
     LIVE_SOURCE,
     STEREO,
@@ -33,6 +32,7 @@ from tests.factories.recordings import (
     committed_runtime,  # noqa: F401  (a fixture)
     ingest_file,
     make_token,
+    post_ingest,
 )
 from tests.live_server import LiveServer, MultipartBody, live_server, post_recording
 
@@ -88,7 +88,7 @@ def test_failure_between_upload_and_commit_is_repaired(
         real_commit(self)
 
     monkeypatch.setattr(Session, "commit", failing_commit)
-    response = post(client, token, call_metadata())
+    response = post_ingest(client, token, call_metadata())
     monkeypatch.undo()
     assert response.status_code == 500
     assert len({info.key for info in store.list("originals/")} - before) == 1  # the orphan

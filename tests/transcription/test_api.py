@@ -13,7 +13,8 @@ from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import login, make_user
-from tests.factories.transcription import leftovers_removed, make_recording  # noqa: F401  (a fixture)
+from tests.factories.recordings import make_recording
+from tests.factories.transcription import leftovers_removed  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.usefixtures("leftovers_removed")
 

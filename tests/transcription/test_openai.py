@@ -15,7 +15,8 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.engines import load_engine
 from recordings_service.transcription.model_files import default_model_dir
-from tests.factories.transcription import EN_STEREO, ENGLISH_MAX_WER, script_wer, transcribed_draft
+from tests.factories.recordings import STEREO
+from tests.factories.transcription import ENGLISH_MAX_WER, script_wer, transcribed_draft
 
 pytest.importorskip("whisper", reason="openai-whisper is an optional install (requirements-openai-whisper.txt)")
 pytest.importorskip("torch", reason="openai-whisper needs torch (requirements-openai-whisper.txt)")
@@ -31,9 +32,9 @@ def test_openai_whisper_transcribes_the_english_call_in_the_same_format(
     settings = Settings(
         data_dir=data_dir, transcribe_engine="openai-whisper", transcribe_model=str(checkpoint), transcribe_threads=2
     )
-    draft = transcribed_draft(store, envelope, load_engine(settings), EN_STEREO, "en")
+    draft = transcribed_draft(store, envelope, load_engine(settings), STEREO, "en")
     assert (draft.engine, draft.model, draft.language) == ("openai-whisper", "whisper-base", "en")
-    assert script_wer(draft, EN_STEREO.with_suffix(".txt")) < ENGLISH_MAX_WER
+    assert script_wer(draft, STEREO.with_suffix(".txt")) < ENGLISH_MAX_WER
     assert {segment["speaker"] for segment in draft.segments} == {"agent", "customer"}
     assert all(segment["words"] for segment in draft.segments)
 

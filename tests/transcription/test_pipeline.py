@@ -31,13 +31,11 @@ from recordings_service.transcription.pipeline import (
     suspect_reasons,
 )
 from recordings_service.transcription.queue import enqueue_transcription
+from tests.factories.recordings import MONO, STEREO, make_recording
 from tests.factories.transcription import (
-    EN_STEREO,
     ENGLISH_MAX_WER,
     FI_STEREO,
-    MONO,
     leftovers_removed,  # noqa: F401  (a fixture)
-    make_recording,
     script_lines,
     script_wer,
     silence,
@@ -55,7 +53,7 @@ def real_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 @pytest.fixture(scope="session")
 def english(store: ObjectStore, envelope: Envelope, real_engine: Engine) -> TranscriptDraft:
-    return transcribed_draft(store, envelope, real_engine, EN_STEREO, "en")
+    return transcribed_draft(store, envelope, real_engine, STEREO, "en")
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +62,7 @@ def finnish(store: ObjectStore, envelope: Envelope, real_engine: Engine) -> Tran
 
 
 def test_english_stereo_call_is_transcribed_within_the_measured_error_rate(english: TranscriptDraft) -> None:
-    wer = script_wer(english, EN_STEREO.with_suffix(".txt"))
+    wer = script_wer(english, STEREO.with_suffix(".txt"))
     print(f"English WER {wer:.3f}")
     assert wer < ENGLISH_MAX_WER
     assert english.language == "en"
@@ -73,7 +71,7 @@ def test_english_stereo_call_is_transcribed_within_the_measured_error_rate(engli
 
 
 def test_english_words_carry_the_speaker_of_their_channel(english: TranscriptDraft) -> None:
-    turns = script_lines(EN_STEREO.with_suffix(".txt"))
+    turns = script_lines(STEREO.with_suffix(".txt"))
     words = [(word, segment["speaker"]) for segment in english.segments for word in segment["words"]]
     right = 0
     for word, speaker in words:

@@ -38,13 +38,12 @@ from recordings_service.transcription.queue import (
     renew_lease,
 )
 from tests.conftest import private_postgres_schema
+from tests.factories.recordings import MONO, make_recording
 from tests.factories.transcription import (
     FAKE_DELAY_ENV,
     FAKE_ENGINE,
-    MONO,
     FakeEngine,
     leftovers_removed,  # noqa: F401  (a fixture)
-    make_recording,
 )
 from tests.live_server import settings_env
 

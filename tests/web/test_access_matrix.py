@@ -3,9 +3,7 @@ and API tokens are narrowed to their scope."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask, url_for
@@ -16,32 +14,19 @@ from werkzeug.routing import IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
 from recordings_service import accounts, tokens
-from recordings_service.audit import SYSTEM
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.permissions import Permission, allowed
 from recordings_service.runtime import Runtime
-from recordings_service.storage.encryption import generate_master_key
-from tests.factories.accounts import login, make_user, reloaded
+from tests.factories.accounts import SYSTEM, login, make_user, reloaded
+from tests.routes import RULES
 from web import access, create_app
 
 DUMMY_ID = "01JZZZZZZZZZZZZZZZZZZZZZZZ"
 # Path arguments that must name something real for the route to match at all.
 KNOWN_ARGUMENTS = {("static", "filename"): "callvault.css"}
-
-
-def _rules() -> list[Rule]:
-    """The routes of a fully configured app (the url_map does not depend on the database or store)."""
-    settings = Settings(
-        data_dir=Path(tempfile.gettempdir()), master_key=generate_master_key(), secret_key="collect-only"
-    ).with_derived_defaults()
-    app = create_app(settings)
-    return sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
-
-
-RULES = _rules()
 
 
 def request_rule(app: Flask, client_rule: Rule, client: object) -> TestResponse:

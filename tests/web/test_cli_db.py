@@ -20,7 +20,7 @@ def test_db_upgrade_migrates_a_fresh_database(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
     assert result.exit_code == 0, result.output
     engine = make_engine(url)
-    assert schema.current_revisions(engine) == schema.head_revisions(engine)
+    assert schema.current_revisions(engine) == schema.head_revisions()
     assert "database at" in result.output
     again = CliRunner().invoke(main, ["db", "upgrade"], env=env)
     assert again.exit_code == 0

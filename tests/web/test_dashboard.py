@@ -6,7 +6,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.evaluations import forms as evaluations
+from recordings_service.evaluations import scoring
 from recordings_service.models import AuditEvent, Recording, TranscriptionJob
 from recordings_service.models.account import Role
 from recordings_service.models.transcription import JobState
@@ -15,7 +15,7 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.queue import enqueue_transcription
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.evaluations import actor_of, answers, published_form
-from tests.factories.transcription import make_recording
+from tests.factories.recordings import make_recording
 
 
 def job_in(session: Session, store: ObjectStore, envelope: Envelope, state: str, **overrides: object) -> Recording:
@@ -98,7 +98,7 @@ def test_evaluations_this_week_and_the_trend(
     form = published_form(session, evaluator)
     recording = make_recording(session, store, envelope)
     for values in (["yes", "5", "yes"], ["no", "5", "yes"]):  # the same call twice counts once
-        evaluations.evaluate_call(
+        scoring.evaluate_call(
             session, actor=evaluator, recording_id=recording.id, form_id=form.id, answers=answers(form, values)
         )
     login(client, make_user(session, role=Role.QA_SUPERVISOR))

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, tokens
-from recordings_service.audit import SYSTEM
 from recordings_service.config import Settings
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
@@ -23,6 +22,7 @@ from recordings_service.permissions import Permission
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import (
     PASSWORD,
+    SYSTEM,
     csrf_token,
     login,
     login_via_form,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.routing import Rule
 
-from recordings_service.evaluations import forms as evaluations
+from recordings_service.evaluations import scoring
 from recordings_service.models import AuditEvent, Recording
 from recordings_service.models.account import Role
 from recordings_service.permissions import allowed
@@ -23,8 +23,8 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.evaluations import answers, make_evaluator, published_form
-from tests.factories.transcription import make_recording
-from tests.web.test_access_matrix import RULES
+from tests.factories.recordings import make_recording
+from tests.routes import RULES
 from web import access, create_app
 
 # Roles that may never see a restricted recording, in the order a route's requester is picked.
@@ -89,7 +89,7 @@ def test_an_evaluation_of_a_restricted_recording_is_refused_once(
     evaluator = make_evaluator(session)
     recording: Recording = make_recording(session, store, envelope)
     form = published_form(session, make_evaluator(session, Role.ADMIN))
-    evaluation = evaluations.evaluate_call(
+    evaluation = scoring.evaluate_call(
         session,
         actor=evaluator,
         recording_id=recording.id,

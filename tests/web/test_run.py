@@ -3,56 +3,19 @@ Ctrl-C leaves no process behind, and a second run reuses the data directory."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from recordings_service.config import read_env_file
 from recordings_service.storage.embedded import PORT_SPAN
+from tests.callvault_process import BIN, start, stop, wait_ready
 from tests.conftest import free_port_block
 
-BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow
-
-
-def callvault_env(data_dir: Path, port: int, s3_port: int, **extra: str) -> dict[str, str]:
-    """The environment of a new user's shell: none of this process's CALLVAULT_* settings."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("CALLVAULT_")} | {
-        "CALLVAULT_DATA_DIR": str(data_dir),
-        "CALLVAULT_PORT": str(port),
-        "CALLVAULT_S3_PORT": str(s3_port),
-        **{f"CALLVAULT_{name.upper()}": value for name, value in extra.items()},
-    }
-
-
-def start(data_dir: Path, port: int, s3_port: int, **extra: str) -> subprocess.Popen[str]:
-    env = callvault_env(data_dir, port, s3_port, **extra)
-    # Output goes to a file, not a pipe nobody reads while the test runs (a full pipe would stall it).
-    log = (data_dir.parent / "run.log").open("a")
-    with log:
-        return subprocess.Popen(
-            [str(BIN / "callvault"), "run", "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT, text=True
-        )
-
-
-def wait_ready(port: int, process: subprocess.Popen[str], timeout_s: float = 60.0) -> tuple[dict[str, str], float]:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout_s:
-        assert process.poll() is None, "callvault run exited early"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                return json.load(response), time.monotonic() - started
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"/readyz not ready within {timeout_s:.0f} s")
 
 
 def processes_mentioning(needle: str) -> list[str]:
@@ -94,13 +57,6 @@ def descendants(root: int) -> set[int]:
             found.add(child)
             stack.append(child)
     return found
-
-
-def stop(process: subprocess.Popen[str], data_dir: Path) -> str:
-    """Ctrl-C, then what the run printed."""
-    process.send_signal(signal.SIGINT)  # what Ctrl-C delivers
-    process.wait(timeout=60)
-    return (data_dir.parent / "run.log").read_text()
 
 
 def test_run_is_ready_locked_down_and_stops_cleanly(tmp_path: Path) -> None:

@@ -6,11 +6,10 @@ import base64
 import binascii
 import hmac
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
@@ -19,10 +18,12 @@ from recordings_service import recordings
 from recordings_service.calls import ingest
 from recordings_service.errors import Forbidden, Invalid, TooLarge
 from recordings_service.permissions import Permission
+from recordings_service.recordings import RecordingFilters, RecordingOut
 from recordings_service.storage.spool import Spool, spool_dir
-from recordings_service.transcription.queue import transcription_status
+from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
 from web.access import current_actor, current_principal, denial, requires
 from web.api import api_spec
+from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db, runtime
 
 bp = Blueprint("recordings_api", __name__, url_prefix="/api/v1")
@@ -35,12 +36,6 @@ MAX_FORM_PARTS = 8
 FORM_MEMORY_BYTES = 1024 * 1024
 
 
-class ErrorBody(BaseModel):
-    error: str
-    message: str
-    field: str | None = None
-
-
 class IngestForm(BaseModel):
     """multipart/form-data: the audio file and its metadata (JSON, see IngestMetadata)."""
 
@@ -49,6 +44,8 @@ class IngestForm(BaseModel):
 
 
 class IngestedRecording(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     status: str
     sha256: str
@@ -58,32 +55,8 @@ class IngestedRecording(BaseModel):
     channels: int
 
 
-class RecordingOut(BaseModel):
-    id: str
-    source: str
-    external_call_id: str
-    started_at: datetime
-    duration_s: float
-    direction: str
-    queue: str
-    agent_ref: str
-    customer_ref: str | None
-    language: str
-    channels: int
-    agent_channel: str | None
-    container: str
-    codec: str
-    sample_rate: int
-    size_bytes: int
-    sha256: str
-    notice_given: bool
-    agreement_made: bool | None
-    status: str
-    purposes: list[str]
-    retain_until: datetime | None
-    legal_hold: bool
-    restricted: bool
-    created_at: datetime
+class RecordingDetailOut(RecordingOut):
+    transcription: TranscriptionStatus | None = Field(description="absent until the call is queued")
 
 
 class RecordingPageOut(BaseModel):
@@ -91,23 +64,9 @@ class RecordingPageOut(BaseModel):
     next_cursor: str | None
 
 
-class RecordingQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    started_from: AwareDatetime | None = None
-    started_to: AwareDatetime | None = None
-    queue: str | None = None
-    agent_ref: str | None = None
-    customer_ref: str | None = None
-    status: str | None = None
+class RecordingQuery(RecordingFilters):
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=recordings.MAX_PAGE)
-
-
-def _refuse_invalid(_req: Any, _resp: Any, error: Any, _instance: Any, *_rest: Any) -> None:
-    """Spectree's validation errors in the API's own error format."""
-    if isinstance(error, ValidationError):
-        raise ingest.invalid_from(error) from None
 
 
 # ---------------------------------------------------------------- ingest
@@ -237,7 +196,8 @@ def ingest_recording() -> tuple[Response, int]:
         db().commit()
     finally:
         upload.audio.discard()
-    return jsonify(result.body()), 201 if result.created else 200
+    body = IngestedRecording.model_validate(result.recording).model_dump(mode="json")
+    return jsonify(body), 201 if result.created else 200
 
 
 # ---------------------------------------------------------------- read
@@ -246,33 +206,32 @@ def ingest_recording() -> tuple[Response, int]:
 @bp.get("/recordings")
 @requires(Permission.RECORDING_LIST)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_200=RecordingPageOut, HTTP_422=ErrorBody), tags=["recordings"], before=_refuse_invalid
+    resp=SpecResponse(HTTP_200=RecordingPageOut, HTTP_422=ErrorBody), tags=["recordings"], before=refuse_invalid
 )
 def list_recordings(query: RecordingQuery) -> Response:
     """Recordings, newest first; pass `next_cursor` back as `cursor` for the next page."""
     page = recordings.list_recordings(
         db(),
         actor=current_actor(),
-        filters=recordings.RecordingFilters(
-            started_from=query.started_from,
-            started_to=query.started_to,
-            queue=query.queue,
-            agent_ref=query.agent_ref,
-            customer_ref=query.customer_ref,
-            status=query.status,
-        ),
+        filters=RecordingFilters.model_validate(query.model_dump(exclude={"cursor", "limit"})),
         cursor=query.cursor,
         limit=query.limit,
     )
-    return jsonify({"items": [item.summary() for item in page.items], "next_cursor": page.next_cursor})
+    body = RecordingPageOut(
+        items=[RecordingOut.model_validate(item) for item in page.items], next_cursor=page.next_cursor
+    )
+    return jsonify(body.model_dump(mode="json"))
 
 
 @bp.get("/recordings/<recording_id>")
 @requires(Permission.RECORDING_LIST)
-@api_spec.validate(resp=SpecResponse(HTTP_200=RecordingOut, HTTP_404=ErrorBody), tags=["recordings"])
+@api_spec.validate(resp=SpecResponse(HTTP_200=RecordingDetailOut, HTTP_404=ErrorBody), tags=["recordings"])
 def get_recording(recording_id: str) -> Response:
     recording = recordings.get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
-    return jsonify({**recording.summary(), "transcription": transcription_status(db(), recording)})
+    detail = RecordingDetailOut(
+        **RecordingOut.model_validate(recording).model_dump(), transcription=transcription_status(db(), recording)
+    )
+    return jsonify(detail.model_dump(mode="json"))
 
 
 # Not described through spectree: its response hook reads the whole body, and this one is streamed.

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from flask import Blueprint, Response, jsonify
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from spectree import Response as SpecResponse
 
 from recordings_service.calls import search
 from recordings_service.permissions import Permission
-from recordings_service.recordings import MAX_PAGE
+from recordings_service.recordings import MAX_PAGE, RecordingOut
 from web.access import current_actor, current_principal, requires
 from web.api import api_spec
-from web.api.recordings import ErrorBody, RecordingOut, _refuse_invalid
+from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db
-from web.ui.calls import call_url
+from web.links import call_url
 
 bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
 
-class SearchQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SearchQuery(search.SearchFilters):
     q: str = Field(default="", max_length=search.MAX_QUERY_CHARS, description="words that must all be said")
-    started_from: AwareDatetime | None = None
-    started_to: AwareDatetime | None = None
-    queue: str | None = None
-    agent_ref: str | None = None
-    customer_ref: str | None = None
-    language: str | None = None
-    direction: Literal["inbound", "outbound"] | None = None
-    status: str | None = Field(default=None, description="transcription status: stored, transcribing, ...")
-    evaluated: bool | None = None
-    score_min: float | None = Field(default=None, ge=0, le=100)
-    score_max: float | None = Field(default=None, ge=0, le=100)
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
@@ -68,7 +53,7 @@ class SearchPageOut(BaseModel):
 @bp.get("/search")
 @requires(Permission.RECORDING_LIST)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_200=SearchPageOut, HTTP_422=ErrorBody), tags=["search"], before=_refuse_invalid
+    resp=SpecResponse(HTTP_200=SearchPageOut, HTTP_422=ErrorBody), tags=["search"], before=refuse_invalid
 )
 def search_calls(query: SearchQuery) -> Response:
     """Calls newest first; pass `next_cursor` back as `cursor` for the next page. Snippets need transcript access."""
@@ -77,45 +62,29 @@ def search_calls(query: SearchQuery) -> Response:
         db(),
         actor=current_actor(),
         query=query.q,
-        filters=search.SearchFilters(
-            started_from=query.started_from,
-            started_to=query.started_to,
-            queue=query.queue,
-            agent_ref=query.agent_ref,
-            customer_ref=query.customer_ref,
-            language=query.language,
-            direction=query.direction,
-            status=query.status,
-            evaluated=query.evaluated,
-            score_min=query.score_min,
-            score_max=query.score_max,
-        ),
+        filters=search.SearchFilters.model_validate(query.model_dump(exclude={"q", "cursor", "limit"})),
         cursor=query.cursor,
         limit=query.limit,
         snippets=principal is not None and principal.can(Permission.TRANSCRIPT_READ),
     )
     db().commit()
-    return jsonify(
-        {
-            "items": [
-                {
-                    "recording": item.recording.summary(),
-                    "evaluated": item.evaluated,
-                    "score": item.score,
-                    "hits": [
-                        {
-                            "segment": hit.segment,
-                            "start_s": hit.start_s,
-                            "speaker": hit.speaker,
-                            "parts": [{"text": text, "highlighted": marked} for text, marked in hit.parts],
-                            "url": call_url(item.recording.id, hit.start_s),
-                        }
-                        for hit in item.hits
-                    ],
-                }
-                for item in page.items
+    items = [
+        CallOut(
+            recording=RecordingOut.model_validate(item.recording),
+            evaluated=item.evaluated,
+            score=item.score,
+            hits=[
+                HitOut(
+                    segment=hit.segment,
+                    start_s=hit.start_s,
+                    speaker=hit.speaker,
+                    parts=[SnippetPart(text=text, highlighted=marked) for text, marked in hit.parts],
+                    url=call_url(item.recording.id, hit.start_s),
+                )
+                for hit in item.hits
             ],
-            "next_cursor": page.next_cursor,
-            "snippets": page.snippets,
-        }
-    )
+        )
+        for item in page.items
+    ]
+    body = SearchPageOut(items=items, next_cursor=page.next_cursor, snippets=page.snippets)
+    return jsonify(body.model_dump(mode="json"))

@@ -13,7 +13,7 @@ from recordings_service.transcription import transcripts
 from recordings_service.transcription.queue import requeue_transcription
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.recordings import ErrorBody, _refuse_invalid
+from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db
 
 bp = Blueprint("transcripts_api", __name__, url_prefix="/api/v1")
@@ -62,7 +62,7 @@ class QueuedOut(BaseModel):
 @api_spec.validate(
     resp=SpecResponse(HTTP_200=None, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
     tags=["transcripts"],
-    before=_refuse_invalid,
+    before=refuse_invalid,
 )
 def get_transcript(recording_id: str, query: TranscriptQuery) -> Response:
     """The transcript, segments in time order with speaker, word timings and trust signals (`suspect`).

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, request
+from pydantic import ValidationError
 
 from recordings_service.calls import search
-from recordings_service.errors import Invalid
+from recordings_service.errors import Invalid, invalid_from
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission
+from recordings_service.transcription.search_index import CONFIG_BY_LANGUAGE
 from web.access import current_actor, current_principal, requires
 from web.database import db
+from web.links import call_url
 from web.security_headers import no_store
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
@@ -60,16 +63,11 @@ def index() -> str:
         page=page,
         error=error,
         query=query,
-        languages=sorted(search.CONFIG_BY_LANGUAGE),
+        languages=sorted(CONFIG_BY_LANGUAGE),
         statuses=STATUSES,
         call_url=call_url,
         clock=clock,
     )
-
-
-def call_url(recording_id: str, t: float | None = None) -> str:
-    """The call page, opened `t` seconds into the call when given."""
-    return url_for("call_page.call", recording_id=recording_id, t=None if t is None else f"{round(t, 2):g}")
 
 
 def clock(seconds: float) -> str:
@@ -80,20 +78,25 @@ def clock(seconds: float) -> str:
 
 
 def _filters(form: dict[str, str]) -> search.SearchFilters:
+    """The form's values (local formats: days, "yes"/"no", decimal commas) as the search's filter model."""
     date_to = _date(form, "date_to")
-    return search.SearchFilters(
-        started_from=_date(form, "date_from"),
+    values = {
+        "started_from": _date(form, "date_from"),
         # The form's "to" day is inclusive.
-        started_to=date_to + timedelta(days=1) if date_to else None,
-        queue=form["queue"] or None,
-        agent_ref=form["agent_ref"] or None,
-        language=form["language"] or None,
-        direction=form["direction"] or None,
-        status=form["status"] or None,
-        evaluated={"yes": True, "no": False}.get(form["evaluated"]),
-        score_min=_number(form, "score_min"),
-        score_max=_number(form, "score_max"),
-    )
+        "started_to": date_to + timedelta(days=1) if date_to else None,
+        "queue": form["queue"] or None,
+        "agent_ref": form["agent_ref"] or None,
+        "language": form["language"] or None,
+        "direction": form["direction"] or None,
+        "status": form["status"] or None,
+        "evaluated": {"yes": True, "no": False}.get(form["evaluated"]),
+        "score_min": _number(form, "score_min"),
+        "score_max": _number(form, "score_max"),
+    }
+    try:
+        return search.SearchFilters.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
 
 
 def _date(form: dict[str, str], name: str) -> datetime | None:

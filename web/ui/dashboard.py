@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
-from recordings_service.evaluations import forms as evaluations
+from recordings_service.evaluations import trends
 from recordings_service.permissions import Permission
 from recordings_service.transcription.backlog import model_in_use, transcription_backlog
 from recordings_service.transcription.queue import requeue_transcription
@@ -25,12 +25,12 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @no_store
 def index() -> str:
     now = utcnow()
-    weeks = evaluations.weekly_scores(db(), weeks=TREND_WEEKS, now=now)
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, now=now)
     return render_template(
         "dashboard/index.html",
         backlog=transcription_backlog(db(), actor=current_actor()),
         model=model_in_use(db(), runtime().settings),
-        evaluated_this_week=evaluations.evaluated_calls_since(db(), since=evaluations.week_began(now)),
+        evaluated_this_week=trends.evaluated_calls_since(db(), since=trends.week_began(now)),
         weeks=weeks,
         chart=trend_chart(weeks, gettext("Weekly average score, all queues")),
     )

@@ -13,8 +13,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from recordings_service.errors import Invalid
-from recordings_service.evaluations import forms as evaluations
-from recordings_service.evaluations.forms import Answer, FormSpec, QuestionSpec, SectionSpec, WeekScore
+from recordings_service.evaluations import forms as evaluation_forms  # the `forms` view below takes the plain name
+from recordings_service.evaluations import scoring, trends
+from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec
+from recordings_service.evaluations.scoring import Answer
+from recordings_service.evaluations.trends import WeekScore
 from recordings_service.models import EvaluationForm
 from recordings_service.models.evaluation import AnswerType
 from recordings_service.permissions import Permission
@@ -36,7 +39,7 @@ _FIELD = re.compile(r"sections\[(\d{1,2})\](?:\.questions\[(\d{1,2})\])?\.(title
 @bp.get("/forms")
 @requires(Permission.FORM_MANAGE)
 def forms() -> str:
-    return render_template("evaluations/forms.html", forms=evaluations.list_forms(db()))
+    return render_template("evaluations/forms.html", forms=evaluation_forms.list_forms(db()))
 
 
 @bp.route("/forms/new", methods=["GET", "POST"])
@@ -46,7 +49,7 @@ def new_form() -> Response | str | tuple[str, int]:
         return _builder(FormSpec(name=""), form=None)
     spec = parse_form_spec(request.form)
     try:
-        created = evaluations.create_form(db(), actor=current_actor(), spec=spec)
+        created = evaluation_forms.create_form(db(), actor=current_actor(), spec=spec)
     except Invalid as exc:
         return _builder(spec, form=None, error=exc), 422
     db().commit()
@@ -57,18 +60,18 @@ def new_form() -> Response | str | tuple[str, int]:
 @bp.get("/forms/<form_id>")
 @requires(Permission.FORM_MANAGE)
 def form(form_id: str) -> str:
-    return render_template("evaluations/form.html", form=evaluations.get_form(db(), form_id))
+    return render_template("evaluations/form.html", form=evaluation_forms.get_form(db(), form_id))
 
 
 @bp.route("/forms/<form_id>/edit", methods=["GET", "POST"])
 @requires(Permission.FORM_MANAGE)
 def edit_form(form_id: str) -> Response | str | tuple[str, int]:
-    current = evaluations.get_form(db(), form_id)
+    current = evaluation_forms.get_form(db(), form_id)
     if request.method == "GET":
         return _builder(FormSpec.of(current), form=current)
     spec = parse_form_spec(request.form)
     try:
-        saved = evaluations.edit_form(db(), actor=current_actor(), form_id=form_id, spec=spec)
+        saved = evaluation_forms.edit_form(db(), actor=current_actor(), form_id=form_id, spec=spec)
     except Invalid as exc:
         return _builder(spec, form=current, error=exc), 422
     db().commit()
@@ -82,7 +85,7 @@ def edit_form(form_id: str) -> Response | str | tuple[str, int]:
 @bp.post("/forms/<form_id>/publish")
 @requires(Permission.FORM_MANAGE)
 def publish_form(form_id: str) -> Response:
-    published = evaluations.publish_form(db(), actor=current_actor(), form_id=form_id)
+    published = evaluation_forms.publish_form(db(), actor=current_actor(), form_id=form_id)
     db().commit()
     flash(gettext("Version %(version)s published.", version=published.version))
     return redirect(url_for("evaluations.form", form_id=form_id))
@@ -146,7 +149,7 @@ def _builder(spec: FormSpec, *, form: EvaluationForm | None, error: Invalid | No
 @no_store
 def evaluate(recording_id: str) -> Response | str | tuple[str, int]:
     recording = get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
-    available = evaluations.current_forms(db())
+    available = evaluation_forms.current_forms(db())
     form_id = request.values.get("form_id") or (available[0].id if available else None)
     chosen = next((candidate for candidate in available if candidate.id == form_id), None)
     if form_id is not None and chosen is None:
@@ -157,14 +160,14 @@ def evaluate(recording_id: str) -> Response | str | tuple[str, int]:
         )
     answers = {
         question.id: Answer(
-            value=request.form.get(evaluations.answer_field(question.id), ""),
+            value=request.form.get(scoring.answer_field(question.id), ""),
             comment=request.form.get(f"comments.{question.id}", ""),
         )
         for question in chosen.questions
     }
     comment = request.form.get("comment", "")
     try:
-        evaluation = evaluations.evaluate_call(
+        evaluation = scoring.evaluate_call(
             db(), actor=current_actor(), recording_id=recording_id, form_id=chosen.id, answers=answers, comment=comment
         )
     except Invalid as exc:
@@ -191,7 +194,7 @@ def evaluate(recording_id: str) -> Response | str | tuple[str, int]:
 @requires(Permission.EVALUATION_READ)
 @no_store
 def evaluation(evaluation_id: str) -> str:
-    found = evaluations.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+    found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
     return render_template(
         "evaluations/evaluation.html", evaluation=found, answers={a.question_id: a for a in found.answers}
     )
@@ -204,8 +207,8 @@ def evaluation(evaluation_id: str) -> str:
 @requires(Permission.EVALUATION_READ)
 @no_store
 def agent(agent_ref: str) -> str:
-    listed = evaluations.agent_evaluations(db(), actor=current_actor(), agent_ref=agent_ref)
-    weeks = evaluations.weekly_scores(db(), weeks=TREND_WEEKS, agent_ref=agent_ref)
+    listed = scoring.agent_evaluations(db(), actor=current_actor(), agent_ref=agent_ref)
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, agent_ref=agent_ref)
     title = gettext("Weekly average score of agent %(agent)s", agent=agent_ref)
     return render_template(
         "evaluations/agent.html", agent_ref=agent_ref, evaluations=listed, weeks=weeks, chart=trend_chart(weeks, title)
@@ -215,17 +218,15 @@ def agent(agent_ref: str) -> str:
 @bp.get("/queues")
 @requires(Permission.EVALUATION_READ)
 def queues() -> str:
-    weeks = evaluations.weekly_scores(db(), weeks=TREND_WEEKS)
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS)
     chart = trend_chart(weeks, gettext("Weekly average score, all queues"))
-    return render_template(
-        "evaluations/queues.html", queues=evaluations.queues_evaluated(db()), weeks=weeks, chart=chart
-    )
+    return render_template("evaluations/queues.html", queues=trends.queues_evaluated(db()), weeks=weeks, chart=chart)
 
 
 @bp.get("/queues/<queue>")
 @requires(Permission.EVALUATION_READ)
 def queue(queue: str) -> str:
-    weeks = evaluations.weekly_scores(db(), weeks=TREND_WEEKS, queue=queue)
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, queue=queue)
     chart = trend_chart(weeks, gettext("Weekly average score of queue %(queue)s", queue=queue))
     return render_template("evaluations/queue.html", queue=queue, weeks=weeks, chart=chart)
 

@@ -4,7 +4,7 @@ Revision ID: 0008_search
 Revises: 0007_merge_audit_truncate
 Create Date: 2026-11-26 14:00:00
 
-The index is dialect-specific DDL, not a model (see recordings_service/search.py); autogenerate
+The index is dialect-specific DDL, not a model (see recordings_service/transcription/search_index.py); autogenerate
 leaves it alone through `schema.include_object`. Transcripts saved before this revision are indexed
 here, so search covers them at once.
 """
@@ -52,8 +52,8 @@ def upgrade() -> None:
 
 
 def _index_existing_transcripts() -> None:
-    from recordings_service.calls.search import index_segments
     from recordings_service.models import Transcript
+    from recordings_service.transcription.search_index import index_segments
 
     # Only the columns this revision knows: the model may have grown since.
     session = Session(bind=op.get_bind())

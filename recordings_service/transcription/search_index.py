@@ -1,0 +1,93 @@
+"""The transcript search index, written when a transcript is saved.
+
+The index keeps one row per transcript segment (recording, segment number, start time, speaker, text)
+in `search_segments`, so a hit can say where in the call it was said. It is built by raw DDL per
+dialect (migration 0008), not by a model:
+
+- PostgreSQL: a plain table whose `document` tsvector is generated with the text search
+  configuration of the transcript's language (`finnish`, `swedish`, `english`, else `simple`), so
+  inflected forms find each other; GIN index. Rows go with their recording (ON DELETE CASCADE).
+- SQLite: an FTS5 table (unicode61 tokens, no stemming; `word*` matches a prefix instead).
+
+Searching it is `recordings_service.calls.search`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, insert
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
+from sqlalchemy.orm import Session
+
+from recordings_service.models import Transcript
+
+INDEX_TABLE = "search_segments"
+# PostgreSQL text search configurations by transcript language; anything else is indexed as words.
+CONFIG_BY_LANGUAGE = {"fi": "finnish", "sv": "swedish", "en": "english"}
+FALLBACK_CONFIG = "simple"
+CONFIGS = (*CONFIG_BY_LANGUAGE.values(), FALLBACK_CONFIG)
+# Control characters never occur in indexed text (they are stripped here), so search can use them to
+# mark highlights in the database's snippet output without the text ever being read as markup.
+MARK_START, MARK_END = "\x02", "\x03"
+_MARKS = re.compile(f"[{MARK_START}{MARK_END}]")
+
+# The index is not a model (its shape differs per dialect); this describes the columns both share.
+index_rows = Table(
+    INDEX_TABLE,
+    MetaData(),
+    Column("recording_id", String(26)),
+    Column("segment", Integer),
+    Column("start_s", Float),
+    Column("speaker", String(20)),
+    Column("text", Text),
+    Column("config", REGCONFIG),  # PostgreSQL only
+    Column("document", TSVECTOR),  # PostgreSQL only, generated
+)
+
+
+def is_index_table(name: str) -> bool:
+    """The index's own tables (FTS5 adds shadow tables named after it), which autogenerate must ignore."""
+    return name == INDEX_TABLE or name.startswith(INDEX_TABLE + "_")
+
+
+def index_transcript(session: Session, transcript: Transcript) -> int:
+    """Replace the recording's rows in the index with the transcript's segments; returns how many."""
+    return index_segments(
+        session, recording_id=transcript.recording_id, language=transcript.language, segments=transcript.segments
+    )
+
+
+def index_segments(session: Session, *, recording_id: str, language: str, segments: Sequence[dict[str, Any]]) -> int:
+    unindex_recording(session, recording_id=recording_id)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    config = config_for(language)
+    rows: list[dict[str, Any]] = []
+    for number, segment in enumerate(segments):
+        body = _MARKS.sub(" ", str(segment.get("text") or "")).strip()
+        if not body:
+            continue
+        row = {
+            "recording_id": recording_id,
+            "segment": number,
+            "start_s": float(segment.get("start") or 0.0),
+            "speaker": segment.get("speaker"),
+            "text": body,
+        }
+        if postgres:
+            row["config"] = config
+        rows.append(row)
+    if rows:
+        session.execute(insert(index_rows), rows)
+    return len(rows)
+
+
+def unindex_recording(session: Session, *, recording_id: str) -> None:
+    """Remove a recording's transcript text from the index (deletion; PostgreSQL also cascades)."""
+    session.execute(delete(index_rows).where(index_rows.c.recording_id == recording_id))
+
+
+def config_for(language: str) -> str:
+    return CONFIG_BY_LANGUAGE.get(language.split("-", maxsplit=1)[0].lower(), FALLBACK_CONFIG)

@@ -1,0 +1,131 @@
+"""Runs the embedded S3, web and jobs processes for `callvault run`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+import click
+
+from recordings_service import accounts, schema
+from recordings_service.audit import Actor
+from recordings_service.config import Settings
+from recordings_service.logs import configure_logging
+from recordings_service.runtime import Runtime
+from recordings_service.storage.embedded import EmbeddedS3, die_with_parent, ensure_secrets
+from recordings_service.storage.object_store import S3ObjectStore
+
+# gunicorn for `callvault run` (bench/ingest.py measures the same): threaded workers, because a request
+# mostly waits (upload, S3, the probe worker, the database) with the GIL released, and a sync worker
+# would hold a whole ~130 MiB process per request, playback streams included.
+WEB_WORKERS = 2
+WEB_THREADS = 4
+
+
+def run_all(*, workers: int, threads: int, actor: Actor) -> None:
+    """Start the embedded S3 (unless CALLVAULT_S3_ENDPOINT is set), web and jobs; stop them all when one exits."""
+    base = Settings.from_env()
+    generated = ensure_secrets(base.data_dir)
+    # Children read the same secrets; variables already set by the operator win.
+    for name, value in generated.items():
+        os.environ.setdefault(name, value)
+    os.environ["CALLVAULT_DATA_DIR"] = str(base.data_dir)
+    settings = Settings.from_env()
+    configure_logging(settings)
+    embedded = None
+    if "CALLVAULT_S3_ENDPOINT" not in os.environ:
+        embedded = EmbeddedS3.from_settings(settings, os.environ["CALLVAULT_S3_JWT_KEY"])
+        click.echo(f"starting SeaweedFS on {embedded.endpoint} (data in {settings.store_dir})")
+        embedded.start()
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        S3ObjectStore.from_settings(settings).ensure_bucket()
+        runtime = Runtime.from_settings(settings)
+        schema.upgrade(runtime.engine)
+        _ensure_admin(runtime, actor=actor)
+        python = sys.executable
+        children.append(
+            _spawn(
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "web.wsgi:app",
+                    "--bind",
+                    f"{settings.host}:{settings.port}",
+                    "--workers",
+                    str(workers),
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    str(threads),
+                    "--timeout",
+                    "300",
+                    "--graceful-timeout",
+                    "20",
+                    "--no-control-socket",
+                ]
+            )
+        )
+        children.append(_spawn([python, "-m", "jobs"]))
+        click.echo(f"Callvault is running on http://{settings.host}:{settings.port}  (Ctrl-C stops everything)")
+        _supervise(children)
+    finally:
+        _stop(children)
+        if embedded is not None:
+            click.echo("stopping SeaweedFS…")
+            embedded.stop()
+
+
+def _ensure_admin(runtime: Runtime, *, actor: Actor) -> None:
+    with runtime.sessions() as session:
+        if accounts.has_admin(session):
+            return
+        password = os.environ.get("CALLVAULT_ADMIN_PASSWORD") or secrets.token_urlsafe(15)
+        accounts.create_user(
+            session, actor=actor, username="admin", role="admin", password=password, display_name="Administrator"
+        )
+        session.commit()
+    if "CALLVAULT_ADMIN_PASSWORD" not in os.environ:
+        click.echo(
+            f"\n  First admin account created: username 'admin', password '{password}'\n"
+            "  (shown once; change it after logging in)\n"
+        )
+
+
+def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
+    # The supervisor is single-threaded, so preexec_fn is safe here.
+    return subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent)  # noqa: PLW1509
+
+
+def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
+    stopping = False
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    while not stopping:
+        if any(child.poll() is not None for child in children):
+            click.echo("a process exited; stopping the others", err=True)
+            break
+        time.sleep(0.3)
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
