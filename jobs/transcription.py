@@ -2,7 +2,9 @@
 
 The model loads once per jobs process, at start (`check_model`), so a missing or corrupt model is
 reported then, not in the middle of a job. Each step commits on its own: the claim (so other
-workers see the lease), each lease renewal, and the transcript together with the job's completion.
+workers see the lease), each lease renewal, and the transcript together with the job's completion and
+the handling of card data it reveals (PCI: the original replaced by a card-muted copy, whose predecessor's
+versions are deleted after that commit).
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ import socket
 import time
 from collections.abc import Callable
 
+from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.errors import DomainError
+from recordings_service.redaction.pci import secure_card_data
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.engines import Engine, load_engine
 from recordings_service.transcription.pipeline import RecordingAudio, transcribe_audio
 from recordings_service.transcription.queue import ClaimedJob, LeaseLost, claim_next, fail_job, finish_job, renew_lease
 
 log = logging.getLogger("jobs.transcription")
+TRANSCRIPTION_ACTOR = Actor(id=None, name="transcription", role="system")
 # How long one run keeps claiming before it hands back to the scheduler (which fires again at once).
 BUDGET_S = 300.0
 
@@ -60,6 +65,7 @@ def transcribe_pending(runtime: Runtime, *, budget_s: float = BUDGET_S) -> None:
 
 def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
     started = time.monotonic()
+    replaced: str | None = None
     try:
         with runtime.sessions() as session:
             audio = RecordingAudio.load(session, job.recording_id)
@@ -72,7 +78,21 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
             on_progress=_lease_keeper(runtime, job),
         )
         with runtime.sessions() as session:
-            finish_job(session, job=job, draft=draft)
+            finish_job(
+                session,
+                job=job,
+                draft=draft,
+                customer_number_pattern=runtime.settings.customer_number_pattern or None,
+            )
+            # Card data (PCI DSS 3.3.1) is flagged, and the original replaced, with the transcript or not at all.
+            replaced = secure_card_data(
+                session,
+                runtime.store,
+                runtime.envelope,
+                settings=runtime.settings,
+                recording_id=job.recording_id,
+                actor=TRANSCRIPTION_ACTOR,
+            )
             session.commit()
     except LeaseLost:
         log.warning("lease lost; another worker has the job", extra={"job": job.job_id})
@@ -87,11 +107,27 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
             except LeaseLost:
                 return "lease_lost"
         return "failed" if state == "failed" else "retrying"
+    if replaced is not None:
+        _delete_replaced(runtime, key=replaced, recording_id=job.recording_id)
     log.info(
         "call transcribed",
-        extra={"job": job.job_id, "recording": job.recording_id, "wall_s": round(time.monotonic() - started, 2)},
+        extra={
+            "job": job.job_id,
+            "recording": job.recording_id,
+            "original_replaced": replaced is not None,
+            "wall_s": round(time.monotonic() - started, 2),
+        },
     )
     return "transcribed"
+
+
+def _delete_replaced(runtime: Runtime, *, key: str, recording_id: str) -> None:
+    """Delete every version of an original replaced under PCI, now that the committed row names its successor."""
+    try:
+        runtime.store.delete(key)
+    except Exception:
+        # The transcript and the replacement are committed; reconcile deletes the orphan after its grace period.
+        log.warning("replaced original not deleted yet", extra={"recording": recording_id}, exc_info=True)
 
 
 def _lease_keeper(runtime: Runtime, job: ClaimedJob) -> Callable[[float], None]:

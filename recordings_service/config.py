@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 PREFIX = "CALLVAULT_"
 SECRETS_FILE = "secrets.env"
+# Settings that take one of a few words; anything else is refused when the settings are built.
+CHOICES: dict[str, frozenset[str]] = {"redaction_audio": frozenset({"mute", "tone"})}
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -55,20 +58,25 @@ class Settings:
     transcribe_threads: int = 0
     transcribe_language: str = "auto"
     transcribe_lease_s: float = 120.0
-    # Ingest: upload and probe limits, purposes by queue ("queue=purpose+purpose;..."), retention per
-    # purpose in days, the inbox directory (empty: <data_dir>/inbox) and how old its files must be.
+    # Ingest: upload and probe limits, purposes by queue ("queue=purpose+purpose;..."), the inbox
+    # directory (empty: <data_dir>/inbox) and how old its files must be. Retention periods are not
+    # settings: they live in the retention policy table (recordings_service/privacy/retention.py).
     max_upload_bytes: int = 1024**3
     max_audio_duration_s: float = 6 * 3600.0
     probe_timeout_s: float = 300.0
     probe_memory_bytes: int = 512 * 1024**2
     default_purposes: str = "verification"
     queue_purposes: str = ""
-    retention_days_verification: int = 1095
-    retention_days_training: int = 365
-    retention_days_quality_study: int = 180
     inbox_dir: str = ""
     inbox_min_age_s: float = 10.0
     orphan_grace_s: float = 3600.0
+    # Redaction: a call with card data has its original replaced by a copy muted over the card spans
+    # (PCI DSS 3.3.1); redacted audio silences each finding ("mute") or covers it with a 1 kHz tone ("tone").
+    pci_replace_original: bool = True
+    # Customer numbers as the CRM writes them (a regex; a group named `number` marks the span): empty keeps
+    # the default rule (a cue such as "asiakasnumero" / "kundnummer" / "customer number" and 6-10 digits).
+    customer_number_pattern: str = ""
+    redaction_audio: str = "mute"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -88,6 +96,16 @@ class Settings:
             values[spec.name] = _coerce(spec.name, spec.type, raw)
         values.update(overrides)
         return cls(**values).with_derived_defaults()  # type: ignore[arg-type]
+
+    def __post_init__(self) -> None:
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                choices = " or ".join(sorted(allowed))
+                raise ValueError(f"{PREFIX}{name.upper()} must be {choices}, got {getattr(self, name)!r}")
+        try:
+            re.compile(self.customer_number_pattern)
+        except re.error as exc:
+            raise ValueError(f"{PREFIX}CUSTOMER_NUMBER_PATTERN is not a regular expression: {exc}") from None
 
     def with_derived_defaults(self) -> Settings:
         """Fill settings whose default depends on other settings."""

@@ -19,6 +19,8 @@ class Permission(StrEnum):
     RECORDING_INGEST = "recording.ingest"
     RECORDING_LIST = "recording.list"
     RECORDING_PLAY = "recording.play"
+    RECORDING_PLAY_REDACTED = "recording.play_redacted"  # the audio with personal data muted
+    CUSTOMER_READ = "customer.read"  # which customer a call was with (the CRM reference)
     RECORDING_DOWNLOAD = "recording.download"
     TRANSCRIPT_READ = "transcript.read"
     TRANSCRIPT_READ_REDACTED = "transcript.read_redacted"
@@ -44,6 +46,9 @@ _STAFF = {P.AUTHENTICATED, P.STATUS_VIEW}
 _REVIEW = {
     P.RECORDING_LIST,
     P.RECORDING_PLAY,
+    P.RECORDING_PLAY_REDACTED,
+    P.CUSTOMER_READ,
+    P.TRANSCRIPT_READ_REDACTED,
     P.RECORDING_DOWNLOAD,
     P.TRANSCRIPT_READ,
     P.TRANSCRIPT_VERIFY,
@@ -61,7 +66,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.QA_SUPERVISOR: frozenset({*_STAFF, *_REVIEW, P.EVALUATION_WRITE, P.FORM_MANAGE}),
     # Trainers work from redacted transcripts and clips only, never originals.
-    Role.TRAINER: frozenset({*_STAFF, P.RECORDING_LIST, P.TRANSCRIPT_READ_REDACTED, P.TRAINING_MANAGE}),
+    Role.TRAINER: frozenset(
+        {*_STAFF, P.RECORDING_LIST, P.RECORDING_PLAY_REDACTED, P.TRANSCRIPT_READ_REDACTED, P.TRAINING_MANAGE}
+    ),
     Role.RESEARCH_PARTNER: frozenset({P.AUTHENTICATED, P.PARTNER_PORTAL}),
     # Service accounts (the telephony system) authenticate with API tokens and may only ingest.
     Role.SERVICE: frozenset({P.RECORDING_INGEST}),
@@ -70,9 +77,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 TOKEN_SCOPES: dict[str, frozenset[Permission]] = {
     "ingest": frozenset({P.RECORDING_INGEST}),
     "read": frozenset(
-        {P.RECORDING_LIST, P.RECORDING_PLAY, P.RECORDING_DOWNLOAD, P.TRANSCRIPT_READ, P.TRANSCRIPT_READ_REDACTED}
+        {
+            P.RECORDING_LIST,
+            P.RECORDING_PLAY,
+            P.RECORDING_PLAY_REDACTED,
+            P.RECORDING_DOWNLOAD,
+            P.CUSTOMER_READ,
+            P.TRANSCRIPT_READ,
+            P.TRANSCRIPT_READ_REDACTED,
+        }
     ),
     "partner": frozenset({P.PARTNER_PORTAL}),
+    # Compliance automation: retention, legal holds, subject requests; short-lived (tokens.MAX_LIFETIME).
+    "compliance": frozenset({P.RETENTION_MANAGE, P.SUBJECT_REQUESTS}),
 }
 
 

@@ -26,7 +26,7 @@ from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.models import Customer, Recording
 from recordings_service.models.account import Role
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
+from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
 MAX_PAGE = 200
@@ -84,6 +84,8 @@ class RecordingOut(BaseModel):
     retain_until: IsoDatetime | None
     legal_hold: bool
     restricted: bool
+    card_data: bool = Field(description="card data was said on the call (PCI DSS)")
+    pci_redacted_at: IsoDatetime | None = Field(description="when the stored original had its card data muted")
     created_at: IsoDatetime
 
 
@@ -210,21 +212,9 @@ def open_original(store: ObjectStore, envelope: Envelope, recording: Recording) 
 def original_bytes(
     store: ObjectStore, envelope: Envelope, recording: Recording, *, start: int, stop: int
 ) -> Iterator[bytes]:
-    """Plaintext bytes `start` (inclusive) to `stop` (exclusive), in chunks.
-
-    Tink's Python streaming AEAD decrypts sequentially only, so a range is reached by decrypting and
-    dropping what precedes it.
-    """
+    """Plaintext bytes `start` (inclusive) to `stop` (exclusive) of the original, in chunks."""
     with open_original(store, envelope, recording) as plaintext:
-        position = 0
-        while position < stop:
-            chunk = plaintext.read(CHUNK)
-            if not chunk:
-                break
-            end = position + len(chunk)
-            if end > start:
-                yield chunk[max(start - position, 0) : min(stop, end) - position]
-            position = end
+        yield from plaintext_range(plaintext, start=start, stop=stop)
 
 
 def original_sha256(store: ObjectStore, envelope: Envelope, recording: Recording) -> str:

@@ -49,7 +49,12 @@ def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value", "message"),
-    [("CALLVAULT_PORT", "eighty", "integer"), ("CALLVAULT_HTTPS", "maybe", "true or false")],
+    [
+        ("CALLVAULT_PORT", "eighty", "integer"),
+        ("CALLVAULT_HTTPS", "maybe", "true or false"),
+        ("CALLVAULT_REDACTION_AUDIO", "beep", "mute or tone"),
+        ("CALLVAULT_CUSTOMER_NUMBER_PATTERN", "asiakas(\\d+", "regular expression"),
+    ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str, message: str) -> None:
     with pytest.raises(ValueError, match=f"{name}.*{message}"):

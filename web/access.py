@@ -71,6 +71,12 @@ def current_principal() -> Principal | None:
     return principal
 
 
+def current_can(permission: Permission) -> bool:
+    """Does the acting principal hold `permission` (beyond the one its endpoint declared)?"""
+    principal = current_principal()
+    return principal is not None and principal.can(permission)
+
+
 def current_actor() -> Actor:
     """The acting principal as the audit trail records it (anonymous when nobody is signed in)."""
     principal = current_principal()

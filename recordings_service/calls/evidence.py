@@ -1,8 +1,9 @@
 """Evidence of a call as one ZIP: the original audio (decrypted and re-hashed), its transcript, metadata,
 audit trail and a manifest of SHA-256 hashes, for a dispute about what was agreed.
 
-The original is decrypted and hashed before anything is zipped; if the hash differs from the one taken
-at ingest, no package is made and the refusal is audited (the caller commits despite the error).
+The original is decrypted and hashed before anything is zipped; if the hash differs from the one recorded
+for it (at ingest, or for the card-muted copy that replaced it under PCI DSS 3.3.1, which the package then
+states with both hashes), no package is made and the refusal is audited (the caller commits despite the error).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from recordings_service.models import Recording, Transcript
 from recordings_service.recordings import RecordingOut, get_playable_recording, open_original
 from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectStore
-from recordings_service.transcription.transcripts import as_text, transcript_document
+from recordings_service.transcription.transcripts import TranscriptView, as_text, transcript_document
 
 MANIFEST = "manifest.json"
 
@@ -62,8 +63,8 @@ def export_evidence(
         if digest != recording.sha256:
             reason = "sha256_mismatch" if digest else "decryption_failed"
             raise EvidenceMismatch(
-                f"the stored original of recording {recording.id} does not match the SHA-256 taken at ingest; "
-                "no evidence package was made",
+                f"the stored original of recording {recording.id} does not match the SHA-256 recorded for it "
+                "(at ingest, or when it was redacted under PCI DSS); no evidence package was made",
                 refusal=Refusal(actor, "recording.evidence_refused", "recording", recording.id, {"reason": reason}),
             )
         transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
@@ -85,7 +86,8 @@ def export_evidence(
                 files[name] = hashlib.sha256(content).hexdigest()
             manifest = {
                 "recording_id": recording.id,
-                "sha256_at_ingest": recording.sha256,
+                "sha256_at_ingest": recording.pci_original_sha256 or recording.sha256,
+                **_pci_note(recording),
                 "generated_at": utcnow().isoformat(),
                 "generated_by": actor.name,
                 "files": files,
@@ -114,7 +116,12 @@ def _documents(session: Session, *, recording: Recording, transcript: Transcript
     ]
     documents = {
         "metadata.json": _json(
-            {**RecordingOut.model_validate(recording).model_dump(mode="json"), "annotations": comments}
+            {
+                **RecordingOut.model_validate(recording).model_dump(mode="json"),
+                "card_data": recording.card_data,
+                **_pci_note(recording),
+                "annotations": comments,
+            }
         )
     }
     if transcript is not None:
@@ -123,11 +130,31 @@ def _documents(session: Session, *, recording: Recording, transcript: Transcript
             "transcript": _check_json(whole),
             "segments": {str(index): _check_json(check) for index, check in sorted(segments.items())},
         }
-        documents["transcript.json"] = _json({**transcript_document(transcript), "verification": verification})
-        documents["transcript.txt"] = as_text(transcript).encode()
+        full = TranscriptView(transcript, redacted=False)  # evidence is the transcript as kept, for verification
+        documents["transcript.json"] = _json({**transcript_document(full), "verification": verification})
+        documents["transcript.txt"] = as_text(full).encode()
     trail = [event_record(event) for event in iter_events(session, filters=EventFilter(object_id=recording.id))]
     documents["audit_trail.json"] = _json(trail)
     return documents
+
+
+def _pci_note(recording: Recording) -> dict[str, Any]:
+    """What the package says of an original replaced by its card-muted copy (nothing for any other)."""
+    if recording.pci_redacted_at is None:
+        return {}
+    return {
+        "pci_redaction": {
+            "statement": (
+                "The original as ingested was replaced by a copy muted where card data was said, because "
+                "sensitive authentication data may not be kept after authorisation (PCI DSS 3.3.1). The "
+                "audio in this package is that copy; outside the muted spans it holds the original's audio."
+            ),
+            "requirement": "PCI DSS 3.3.1",
+            "redacted_at": recording.pci_redacted_at.isoformat(),
+            "original_sha256": recording.pci_original_sha256,
+            "redacted_sha256": recording.sha256,
+        }
+    }
 
 
 def _check_json(check: Check | None) -> dict[str, str] | None:

@@ -21,7 +21,8 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Forbidden, Invalid, NotFound
 from recordings_service.models import Annotation, Recording, SegmentVerification, Transcript, User
 from recordings_service.recordings import get_playable_recording
-from recordings_service.transcription.transcripts import view_transcript
+from recordings_service.redaction.transcripts import Redaction, redactions_of
+from recordings_service.transcription.transcripts import TranscriptView, view_transcript
 
 MAX_ANNOTATION_CHARS = 2000
 # Whisper's word probability under which a word is shown as doubtful.
@@ -48,28 +49,34 @@ class Comment:
 @dataclass(frozen=True)
 class CallReview:
     recording: Recording
-    transcript: Transcript | None
+    transcript: TranscriptView | None
     transcript_check: Check | None
     segment_checks: dict[int, Check]
     comments: list[Comment]
+    redactions: list[Redaction]  # where personal data was said: kind and time, never the value
 
 
-def open_call(session: Session, *, actor: Actor, recording_id: str, with_transcript: bool) -> CallReview:
-    """Everything the call page shows; reading the transcript is audited as `transcript.viewed`."""
+def open_call(
+    session: Session, *, actor: Actor, recording_id: str, with_transcript: bool, redacted: bool
+) -> CallReview:
+    """Everything the call page shows (the redacted transcript when `redacted`); reading it is audited."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     transcript = None
     if with_transcript:
         try:
-            transcript = view_transcript(session, actor=actor, recording_id=recording.id, format="page")
+            transcript = view_transcript(
+                session, actor=actor, recording_id=recording.id, redacted=redacted, format="page"
+            )
         except NotFound:
             transcript = None  # not transcribed yet: the page says so
-    transcript_check, segment_checks = transcript_checks(session, transcript)
+    transcript_check, segment_checks = transcript_checks(session, transcript.transcript if transcript else None)
     return CallReview(
         recording=recording,
         transcript=transcript,
         transcript_check=transcript_check,
         segment_checks=segment_checks,
         comments=list_comments(session, recording_id=recording.id),
+        redactions=redactions_of(transcript.transcript.redacted_segments or []) if transcript else [],
     )
 
 

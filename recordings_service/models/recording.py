@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recordings_service.db import Base, created_at, ulid_pk, utcnow
@@ -57,6 +57,7 @@ class Recording(Base):
     codec: Mapped[str] = mapped_column(String(40))
     sample_rate: Mapped[int]
     size_bytes: Mapped[int] = mapped_column(BigInteger)
+    # The hash of the original as stored now: after a PCI replacement, of the card-muted copy.
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
@@ -68,6 +69,12 @@ class Recording(Base):
     retain_until: Mapped[datetime | None] = mapped_column(index=True)
     legal_hold: Mapped[bool] = mapped_column(default=False)
     restricted: Mapped[bool] = mapped_column(default=False)
+    # Card data was said on the call (found in its transcript); PCI DSS 3.3.1 forbids keeping it after
+    # authorisation, so the original is replaced by a copy muted over those spans (`pci_redacted_at`),
+    # keeping the hash of the original as ingested.
+    card_data: Mapped[bool] = mapped_column(default=False, server_default=false())
+    pci_redacted_at: Mapped[datetime | None]
+    pci_original_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -47,14 +47,24 @@ def find_pii(
 
 def redact_text(text: str, language: str, *, context: str = "", customer_number_pattern: str | None = None) -> str:
     """`text` with every finding replaced by its upper-case kind in brackets, e.g. `[CARD]`."""
+    findings = find_pii(text, language, context=context, customer_number_pattern=customer_number_pattern)
+    return replace_findings(text, findings)
+
+
+def replace_findings(text: str, findings: list[Finding]) -> str:
+    """`text` with each of `findings` (sorted, non-overlapping) replaced by its marker."""
     pieces: list[str] = []
     position = 0
-    for finding in find_pii(text, language, context=context, customer_number_pattern=customer_number_pattern):
+    for finding in findings:
         pieces.append(text[position : finding.start])
-        pieces.append(f"[{finding.kind.upper()}]")
+        pieces.append(marker(finding.kind))
         position = finding.end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def marker(kind: str) -> str:
+    return f"[{kind.upper()}]"
 
 
 def _without_overlaps(hits: list[Hit]) -> list[Hit]:

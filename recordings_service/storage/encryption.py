@@ -9,6 +9,7 @@ re-encrypting recordings. Destroying a wrapped data key makes every copy of that
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -97,3 +98,20 @@ class PlaintextReader:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def plaintext_range(plaintext: PlaintextReader, *, start: int, stop: int) -> Iterator[bytes]:
+    """Bytes `start` (inclusive) to `stop` (exclusive) of a decrypting stream, in chunks.
+
+    Tink's Python streaming AEAD decrypts sequentially only, so a range is reached by decrypting and
+    dropping what precedes it.
+    """
+    position = 0
+    while position < stop:
+        chunk = plaintext.read(CHUNK)
+        if not chunk:
+            break
+        end = position + len(chunk)
+        if end > start:
+            yield chunk[max(start - position, 0) : min(stop, end) - position]
+        position = end

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.errors import DomainError, NotFound
 from recordings_service.models import Recording, Transcript
+from recordings_service.redaction.transcripts import redact_transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.engines import SAMPLE_RATE, Audio, Engine, EngineSegment
@@ -141,8 +142,14 @@ def transcribe_audio(
     )
 
 
-def save_transcript(session: Session, *, recording_id: str, draft: TranscriptDraft) -> Transcript:
-    """Store the draft as the recording's transcript, replacing an earlier one (a re-transcription)."""
+def save_transcript(
+    session: Session, *, recording_id: str, draft: TranscriptDraft, customer_number_pattern: str | None = None
+) -> Transcript:
+    """Store the draft as the recording's transcript (card data taken out) with its redacted twin, and index the twin.
+
+    Replaces an earlier transcript (a re-transcription). `customer_number_pattern` overrides the default
+    customer-number rule of `redaction.customer_numbers`.
+    """
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording_id))
     if transcript is None:
         transcript = Transcript(recording_id=recording_id)
@@ -151,8 +158,9 @@ def save_transcript(session: Session, *, recording_id: str, draft: TranscriptDra
     transcript.model = draft.model
     transcript.language = draft.language
     transcript.detected_language = draft.detected_language
-    transcript.segments = draft.segments
-    transcript.redacted_segments = None
+    redacted = redact_transcript(draft.segments, draft.language, customer_number_pattern=customer_number_pattern)
+    transcript.segments = redacted.without_card_data
+    transcript.redacted_segments = redacted.twin
     transcript.processing_s = draft.processing_s
     transcript.verified_by = None
     transcript.verified_at = None

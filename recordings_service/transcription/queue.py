@@ -127,7 +127,9 @@ def renew_lease(session: Session, *, job: ClaimedJob, lease_s: float, progress_s
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
 
 
-def finish_job(session: Session, *, job: ClaimedJob, draft: TranscriptDraft) -> Transcript:
+def finish_job(
+    session: Session, *, job: ClaimedJob, draft: TranscriptDraft, customer_number_pattern: str | None = None
+) -> Transcript:
     """Store the transcript and mark the job done, only if this worker still holds the lease."""
     now = utcnow()
     done = session.execute(
@@ -138,7 +140,9 @@ def finish_job(session: Session, *, job: ClaimedJob, draft: TranscriptDraft) -> 
     ).rowcount  # type: ignore[attr-defined]
     if not done:
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
-    transcript = save_transcript(session, recording_id=job.recording_id, draft=draft)
+    transcript = save_transcript(
+        session, recording_id=job.recording_id, draft=draft, customer_number_pattern=customer_number_pattern
+    )
     session.execute(
         update(Recording).where(Recording.id == job.recording_id).values(status=RecordingStatus.TRANSCRIBED)
     )

@@ -54,9 +54,15 @@ def is_index_table(name: str) -> bool:
 
 
 def index_transcript(session: Session, transcript: Transcript) -> int:
-    """Replace the recording's rows in the index with the transcript's segments; returns how many."""
+    """Replace the recording's rows in the index with the transcript's redacted twin; returns how many.
+
+    The index holds the twin only, for every role: a search can never find a call by, or show a snippet
+    of, an identity code, card number, account, phone number or name (a customer's calls are found by
+    their customer ref instead).
+    """
+    segments = transcript.redacted_segments if transcript.redacted_segments is not None else transcript.segments
     return index_segments(
-        session, recording_id=transcript.recording_id, language=transcript.language, segments=transcript.segments
+        session, recording_id=transcript.recording_id, language=transcript.language, segments=segments
     )
 
 

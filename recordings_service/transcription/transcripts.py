@@ -1,8 +1,12 @@
-"""Reading transcripts: access-checked and audited, as JSON-ready data or as plain text, SRT and WebVTT."""
+"""Reading transcripts: access-checked and audited, as JSON-ready data or as plain text, SRT and WebVTT.
+
+A reader who may only see redacted material gets the redacted twin, in the same shapes.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -16,53 +20,76 @@ from recordings_service.recordings import get_playable_recording
 SEGMENT_FIELDS = ("speaker", "start", "end", "text", "words", "avg_logprob", "no_speech_prob", "suspect")
 
 
-def view_transcript(session: Session, *, actor: Actor, recording_id: str, format: str = "json") -> Transcript:
-    """The recording's transcript if `actor` may see the recording; audited as `transcript.viewed`."""
+@dataclass(frozen=True)
+class TranscriptView:
+    """A transcript as one reader may see it: `segments` are the redacted twin's when `redacted`."""
+
+    transcript: Transcript
+    redacted: bool
+
+    @property
+    def segments(self) -> list[dict[str, Any]]:
+        if not self.redacted:
+            return self.transcript.segments
+        return self.transcript.redacted_segments or []
+
+
+def view_transcript(
+    session: Session, *, actor: Actor, recording_id: str, redacted: bool, format: str = "json"
+) -> TranscriptView:
+    """The recording's transcript (its redacted twin when `redacted`) if `actor` may see the recording.
+
+    Audited as `transcript.viewed`.
+    """
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
     if transcript is None:
         raise NotFound(f"recording {recording_id} has no transcript yet ({recording.status})")
+    if redacted and transcript.redacted_segments is None:
+        raise NotFound(f"recording {recording_id} has no redacted transcript yet; transcribe it again to make one")
     record_event(
         session,
         actor=actor,
         action="transcript.viewed",
         object_type="recording",
         object_id=recording.id,
-        details={"transcript_id": transcript.id, "format": format},
+        details={"transcript_id": transcript.id, "format": format, "redacted": redacted},
     )
-    return transcript
+    return TranscriptView(transcript, redacted)
 
 
-def transcript_document(transcript: Transcript) -> dict[str, Any]:
+def transcript_document(view: TranscriptView) -> dict[str, Any]:
+    transcript = view.transcript
     return {
         "language": transcript.language,
         "engine": transcript.engine,
         "model": transcript.model,
-        "segments": [{name: segment[name] for name in SEGMENT_FIELDS} for segment in transcript.segments],
+        "redacted": view.redacted,
+        "segments": [{name: segment[name] for name in SEGMENT_FIELDS} for segment in view.segments],
     }
 
 
-def as_text(transcript: Transcript) -> str:
-    lines = [f"[{_clock(s['start'], '.')}] {s['speaker']}: {s['text']}" for s in transcript.segments]
+def as_text(view: TranscriptView) -> str:
+    lines = [f"[{_clock(s['start'], '.')}] {s['speaker']}: {s['text']}" for s in view.segments]
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def as_srt(transcript: Transcript) -> str:
+def as_srt(view: TranscriptView) -> str:
     return "".join(
         f"{index}\n{_clock(s['start'], ',')} --> {_clock(s['end'], ',')}\n{s['speaker']}: {s['text']}\n\n"
-        for index, s in enumerate(transcript.segments, start=1)
+        for index, s in enumerate(view.segments, start=1)
     )
 
 
-def as_vtt(transcript: Transcript) -> str:
+def as_vtt(view: TranscriptView) -> str:
     cues = "".join(
         f"{_clock(s['start'], '.')} --> {_clock(s['end'], '.')}\n<v {s['speaker']}>{s['text']}\n\n"
-        for s in transcript.segments
+        for s in view.segments
     )
     return "WEBVTT\n\n" + cues
 
 
-TEXT_FORMATS: dict[str, tuple[str, Callable[[Transcript], str]]] = {
+TEXT_FORMATS: dict[str, tuple[str, Callable[[TranscriptView], str]]] = {
     "txt": ("text/plain; charset=utf-8", as_text),
     "srt": ("application/x-subrip; charset=utf-8", as_srt),
     "vtt": ("text/vtt; charset=utf-8", as_vtt),

@@ -107,8 +107,12 @@ def test_unknown_call_is_404_and_roles_without_playback_are_refused(
 ) -> None:
     login(client, make_user(session, role=Role.QA_SUPERVISOR))
     assert client.get("/calls/01JZZZZZZZZZZZZZZZZZZZZZZZ").status_code == 404
-    login(client, make_user(session, role=Role.TRAINER))
+    login(client, make_user(session, role=Role.ADMIN))
     assert client.get(f"/calls/{call.id}").status_code == 403
+    # Trainers hear only redacted audio: the page is theirs, the original is not (tests/web/test_redacted_access.py)
+    login(client, make_user(session, role=Role.TRAINER))
+    assert client.get(f"/calls/{call.id}").status_code == 200
+    assert client.get(f"/api/v1/recordings/{call.id}/audio").status_code == 403
 
 
 def test_the_audio_endpoint_serves_the_browser_session_and_audits_one_listen(

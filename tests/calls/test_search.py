@@ -301,15 +301,28 @@ def test_restricted_calls_only_for_compliance_and_trainers_get_no_snippets(
 def test_searching_is_audited_with_counts_only(
     session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
 ) -> None:
-    transcribed_call(session, store, envelope, started_at=day, lines=["Call me at 040 1234567"])
+    transcribed_call(session, store, envelope, started_at=day, lines=["Your meter number is 7788123 today"])
     actor = Actor(id=None, name="audit-probe-" + day.isoformat(), role=Role.QA_SUPERVISOR)
 
-    search_calls(session, actor=actor, query="1234567", filters=on_day(day))
+    search_calls(session, actor=actor, query="7788123", filters=on_day(day))
 
     event = session.scalars(select(AuditEvent).where(AuditEvent.actor_name == actor.name)).one()
     assert event.action == "recording.searched"
     assert event.details == {"query_chars": 7, "results": 1, "next_page": False, "snippets": True}
-    assert "1234567" not in str(event.details)
+    assert "7788123" not in str(event.details)
+
+
+def test_personal_data_said_in_a_call_cannot_be_searched(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    said = ["Can I have a phone number?", "Call me at 040 1234567", "My name is Matti Virtanen"]
+    call = transcribed_call(session, store, envelope, started_at=day, lines=said)
+
+    for words in ["1234567", "Virtanen"]:
+        assert search_calls(session, actor=QA, query=words, filters=on_day(day)).items == []
+    (found,) = search_calls(session, actor=QA, query="call", filters=on_day(day)).items
+    assert found.recording.id == call.id
+    assert "1234567" not in " ".join(hit.text for hit in found.hits)
 
 
 def test_bad_input_is_refused(session: Session, day: datetime) -> None:

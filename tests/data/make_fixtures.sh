@@ -42,10 +42,10 @@ ff -i "$work/src16k.wav" "${ffout[@]}" -c:a pcm_s16be "$here/codec_pcm16.aiff"
 ff -i "$work/src8k.wav" "${ffout[@]}" -c:a pcm_mulaw "$here/codec_mulaw.au"
 
 # --- calls: each turn on its speaker's channel only, silence on the other -------------------------
-# make_call OUT LANG AGENT_VOICE CUSTOMER_VOICE SCRIPT_FILE
+# make_call OUT AGENT_VOICE CUSTOMER_VOICE SCRIPT_FILE CHANNELS [RATE_WPM, default 170]
 # SCRIPT_FILE holds lines "agent: text" / "customer: text"; OUT.txt gets "start end speaker: text".
 make_call() {
-    local out="$1" agent_voice="$2" customer_voice="$3" script="$4" channels="$5"
+    local out="$1" agent_voice="$2" customer_voice="$3" script="$4" channels="$5" rate="${6:-170}"
     local t=0.5 i=0 parts=() speaker text dur start
     : >"$out.txt"
     sox_q -n -r 8000 -c "$channels" "$work/gap_lead.wav" trim 0 0.5
@@ -57,7 +57,7 @@ make_call() {
         text="${line#*: }"
         i=$((i + 1))
         if [ "$speaker" = agent ]; then voice="$agent_voice"; remix="1 0"; else voice="$customer_voice"; remix="0 1"; fi
-        espeak-ng -v "$voice" -s 170 -w "$work/turn$i.raw.wav" "$text"
+        espeak-ng -v "$voice" -s "$rate" -w "$work/turn$i.raw.wav" "$text"
         # Telephone band (300-3400 Hz), 8 kHz; in stereo the other channel is silent.
         if [ "$channels" = 2 ]; then
             sox_q "$work/turn$i.raw.wav" -r 8000 -b 16 "$work/turn$i.wav" highpass 300 lowpass 3400 remix $remix
@@ -104,5 +104,16 @@ agent: Northern Energy, how can I help?
 customer: I would like to check my bill.
 EOF
 make_call "$here/call_mono" en-gb+f3 en-us+m3 "$work/mono.txt" 1
+
+# A customer reads out a (synthetic, Luhn-valid) card number and its security code, slowly (140 wpm)
+# so that Whisper base writes the digits: the audio and PCI redaction tests mute exactly these spans.
+# The customer's voice is plain en-us: with en-us+m3 Whisper hears "nine" as "I" ("453-I-148-…").
+cat >"$work/card.txt" <<'EOF'
+customer: I would like to pay my open invoice by card.
+agent: Could you read me your card number and the security code on the back, please?
+customer: Yes, my card number is 4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 7 and the security code is 7 3 1.
+agent: Thank you, the payment is done.
+EOF
+make_call "$here/call_card_en_stereo" en-gb+f3 en-us "$work/card.txt" 2 140
 
 du -ch "$here"/codec* "$here"/call_* | tail -1

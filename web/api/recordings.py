@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -17,11 +17,13 @@ from werkzeug.formparser import FormDataParser
 from recordings_service import recordings
 from recordings_service.calls import ingest
 from recordings_service.errors import Forbidden, Invalid, TooLarge
+from recordings_service.models import Recording
 from recordings_service.permissions import Permission
 from recordings_service.recordings import RecordingFilters, RecordingOut
+from recordings_service.redaction.audio import redacted_audio, redacted_bytes
 from recordings_service.storage.spool import Spool, spool_dir
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
-from web.access import current_actor, current_principal, denial, requires
+from web.access import current_actor, current_can, denial, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db, runtime
@@ -67,6 +69,19 @@ class RecordingPageOut(BaseModel):
 class RecordingQuery(RecordingFilters):
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=recordings.MAX_PAGE)
+
+
+def recording_out(recording: Recording) -> RecordingOut:
+    """The recording as this principal may see it: the customer ref only with `customer.read`."""
+    shown = RecordingOut.model_validate(recording)
+    return shown if current_can(Permission.CUSTOMER_READ) else shown.model_copy(update={"customer_ref": None})
+
+
+def refuse_customer_filter(filters: RecordingFilters) -> None:
+    """Filtering by customer would tell who the customer was: refused without `customer.read`."""
+    if filters.customer_ref is not None and not current_can(Permission.CUSTOMER_READ):
+        refusal = denial(object_type="customer", object_id=None)
+        raise Forbidden("filtering by customer_ref is not permitted to your role", refusal=refusal)
 
 
 # ---------------------------------------------------------------- ingest
@@ -210,6 +225,7 @@ def ingest_recording() -> tuple[Response, int]:
 )
 def list_recordings(query: RecordingQuery) -> Response:
     """Recordings, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    refuse_customer_filter(query)
     page = recordings.list_recordings(
         db(),
         actor=current_actor(),
@@ -217,9 +233,7 @@ def list_recordings(query: RecordingQuery) -> Response:
         cursor=query.cursor,
         limit=query.limit,
     )
-    body = RecordingPageOut(
-        items=[RecordingOut.model_validate(item) for item in page.items], next_cursor=page.next_cursor
-    )
+    body = RecordingPageOut(items=[recording_out(item) for item in page.items], next_cursor=page.next_cursor)
     return jsonify(body.model_dump(mode="json"))
 
 
@@ -229,7 +243,7 @@ def list_recordings(query: RecordingQuery) -> Response:
 def get_recording(recording_id: str) -> Response:
     recording = recordings.get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
     detail = RecordingDetailOut(
-        **RecordingOut.model_validate(recording).model_dump(), transcription=transcription_status(db(), recording)
+        **recording_out(recording).model_dump(), transcription=transcription_status(db(), recording)
     )
     return jsonify(detail.model_dump(mode="json"))
 
@@ -240,31 +254,66 @@ def get_recording(recording_id: str) -> Response:
 def recording_audio(recording_id: str) -> Response:
     """The original audio, decrypted; supports single byte ranges. `?download=1` asks for a file."""
     download = request.args.get("download", "0") in {"1", "true"}
-    principal = current_principal()
-    if download and (principal is None or not principal.can(Permission.RECORDING_DOWNLOAD)):
+    if download and not current_can(Permission.RECORDING_DOWNLOAD):
         refusal = denial(object_type="recording", object_id=recording_id)
         raise Forbidden("downloading recordings is not permitted", refusal=refusal)
-    requested = request.range
-    range_start = requested.ranges[0][0] if requested is not None and len(requested.ranges) == 1 else None
     recording = recordings.start_playback(
-        db(), actor=current_actor(), recording_id=recording_id, download=download, range_start=range_start
+        db(), actor=current_actor(), recording_id=recording_id, download=download, range_start=_range_start()
     )
     db().commit()
-    size = recording.size_bytes
+    rt = runtime()
+    response = _ranged(
+        recording.size_bytes,
+        recordings.media_type(recording),
+        lambda start, stop: recordings.original_bytes(rt.store, rt.envelope, recording, start=start, stop=stop),
+    )
+    if download:
+        response.headers["Content-Disposition"] = f'attachment; filename="{recording.id}"'
+    return response
+
+
+@bp.get("/recordings/<recording_id>/audio/redacted")
+@requires(Permission.RECORDING_PLAY_REDACTED)
+def redacted_recording_audio(recording_id: str) -> Response:
+    """The audio with every redacted finding muted on every channel (made on first use); single byte ranges."""
+    rt = runtime()
+    audio = redacted_audio(
+        db(),
+        rt.store,
+        rt.envelope,
+        actor=current_actor(),
+        recording_id=recording_id,
+        ffmpeg=rt.settings.ffmpeg_path(),
+        tone=rt.settings.redaction_audio == "tone",
+        range_start=_range_start(),
+    )
+    db().commit()
+    return _ranged(
+        audio.size,
+        audio.media_type,
+        lambda start, stop: redacted_bytes(rt.store, rt.envelope, audio, start=start, stop=stop),
+    )
+
+
+def _range_start() -> int | None:
+    """Where a single-range request starts (a player's first request, from 0, counts as a listen)."""
+    requested = request.range
+    return requested.ranges[0][0] if requested is not None and len(requested.ranges) == 1 else None
+
+
+def _ranged(size: int, media_type: str, read: Callable[[int, int], Iterator[bytes]]) -> Response:
+    """A streamed, uncached answer of `size` bytes honouring one byte range (206, or 416 when out of reach)."""
+    requested = request.range
     span = requested.range_for_length(size) if requested is not None else None
     if requested is not None and span is None and len(requested.ranges) == 1:
         response = Response(status=416)
         response.headers["Content-Range"] = f"bytes */{size}"
         return response
     start, stop = span if span is not None else (0, size)
-    rt = runtime()
-    body: Iterator[bytes] = recordings.original_bytes(rt.store, rt.envelope, recording, start=start, stop=stop)
-    response = Response(body, status=206 if span is not None else 200, mimetype=recordings.media_type(recording))
+    response = Response(read(start, stop), status=206 if span is not None else 200, mimetype=media_type)
     response.headers["Content-Length"] = str(stop - start)
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Cache-Control"] = "no-store"
     if span is not None:
         response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
-    if download:
-        response.headers["Content-Disposition"] = f'attachment; filename="{recording.id}"'
     return response

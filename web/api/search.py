@@ -9,8 +9,9 @@ from spectree import Response as SpecResponse
 from recordings_service.calls import search
 from recordings_service.permissions import Permission
 from recordings_service.recordings import MAX_PAGE, RecordingOut
-from web.access import current_actor, current_principal, requires
+from web.access import current_actor, current_can, requires
 from web.api import api_spec
+from web.api.recordings import recording_out, refuse_customer_filter
 from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db
 from web.links import call_url
@@ -57,7 +58,7 @@ class SearchPageOut(BaseModel):
 )
 def search_calls(query: SearchQuery) -> Response:
     """Calls newest first; pass `next_cursor` back as `cursor` for the next page. Snippets need transcript access."""
-    principal = current_principal()
+    refuse_customer_filter(query)
     page = search.search_calls(
         db(),
         actor=current_actor(),
@@ -65,12 +66,12 @@ def search_calls(query: SearchQuery) -> Response:
         filters=search.SearchFilters.model_validate(query.model_dump(exclude={"q", "cursor", "limit"})),
         cursor=query.cursor,
         limit=query.limit,
-        snippets=principal is not None and principal.can(Permission.TRANSCRIPT_READ),
+        snippets=current_can(Permission.TRANSCRIPT_READ),
     )
     db().commit()
     items = [
         CallOut(
-            recording=RecordingOut.model_validate(item.recording),
+            recording=recording_out(item.recording),
             evaluated=item.evaluated,
             score=item.score,
             hits=[

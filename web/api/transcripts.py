@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 from flask import Blueprint, Response, jsonify
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
 from recordings_service.permissions import Permission
 from recordings_service.transcription import transcripts
 from recordings_service.transcription.queue import requeue_transcription
-from web.access import current_actor, requires
+from web.access import current_actor, current_can, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db
@@ -47,6 +47,7 @@ class TranscriptOut(BaseModel):
     language: str
     engine: str
     model: str
+    redacted: bool = Field(description="true: the redacted twin, personal data replaced by [KIND]")
     segments: list[SegmentOut]
 
 
@@ -58,7 +59,7 @@ class QueuedOut(BaseModel):
 
 # Response validation is left to the JSON branch's schema in the docs: the txt/srt/vtt branches are not JSON.
 @bp.get("/recordings/<recording_id>/transcript")
-@requires(Permission.TRANSCRIPT_READ)
+@requires(Permission.TRANSCRIPT_READ_REDACTED)
 @api_spec.validate(
     resp=SpecResponse(HTTP_200=None, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
     tags=["transcripts"],
@@ -69,8 +70,9 @@ def get_transcript(recording_id: str, query: TranscriptQuery) -> Response:
 
     JSON by default (see TranscriptOut); `?format=txt|srt|vtt` for plain text or subtitles.
     """
+    redacted = not current_can(Permission.TRANSCRIPT_READ)
     transcript = transcripts.view_transcript(
-        db(), actor=current_actor(), recording_id=recording_id, format=query.format
+        db(), actor=current_actor(), recording_id=recording_id, redacted=redacted, format=query.format
     )
     db().commit()
     if query.format == "json":

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from recordings_service.health import readiness
 from recordings_service.permissions import Permission
-from web.access import current_principal, public
+from web.access import current_can, public
 from web.database import runtime
 
 bp = Blueprint("ui", __name__)
@@ -20,8 +20,7 @@ def navigation() -> dict[str, Any]:
     """`can('audit.read')` in templates: show only the links the signed-in principal may follow."""
 
     def can(permission: str) -> bool:
-        principal = current_principal()
-        return principal is not None and principal.can(Permission(permission))
+        return current_can(Permission(permission))
 
     return {"can": can}
 
@@ -29,8 +28,7 @@ def navigation() -> dict[str, Any]:
 @bp.get("/")
 @public
 def index() -> ResponseReturnValue:
-    principal = current_principal()
-    if principal is not None and principal.can(Permission.STATUS_VIEW):
+    if current_can(Permission.STATUS_VIEW):
         return redirect(url_for("dashboard.index"))
     ready, parts = readiness(runtime())
     return render_template("index.html", ready=ready, parts=parts)

@@ -12,7 +12,7 @@ from recordings_service.calls import evidence, review, waveform
 from recordings_service.errors import Invalid
 from recordings_service.permissions import Permission
 from recordings_service.storage.spool import spool_dir
-from web.access import current_actor, current_principal, requires
+from web.access import current_actor, current_can, requires
 from web.database import db, runtime
 from web.security_headers import mark_no_store, no_store
 
@@ -20,13 +20,20 @@ bp = Blueprint("call_page", __name__, url_prefix="/calls")
 
 
 @bp.get("/<recording_id>")
-@requires(Permission.RECORDING_PLAY)
+@requires(Permission.RECORDING_PLAY_REDACTED)
 @no_store
 def call(recording_id: str) -> str:
-    """`?t=<seconds>` opens the call at that moment (search results link to where a word was said)."""
-    principal = current_principal()
-    with_transcript = principal is not None and principal.can(Permission.TRANSCRIPT_READ)
-    found = review.open_call(db(), actor=current_actor(), recording_id=recording_id, with_transcript=with_transcript)
+    """`?t=<seconds>` opens the call at that moment (search results link to where a word was said).
+
+    Whoever may hear only redacted material gets the redacted transcript and audio.
+    """
+    found = review.open_call(
+        db(),
+        actor=current_actor(),
+        recording_id=recording_id,
+        with_transcript=current_can(Permission.TRANSCRIPT_READ_REDACTED),
+        redacted=not current_can(Permission.TRANSCRIPT_READ),
+    )
     db().commit()
     start = request.args.get("t", type=float)
     if start is None or not math.isfinite(start):
@@ -36,6 +43,7 @@ def call(recording_id: str) -> str:
         review=found,
         recording=found.recording,
         start_at=min(max(start, 0.0), found.recording.duration_s),
+        redacted_audio=not current_can(Permission.RECORDING_PLAY),
         low_confidence=review.LOW_CONFIDENCE,
     )
 

@@ -12,7 +12,7 @@ from recordings_service.errors import Invalid, invalid_from
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission
 from recordings_service.transcription.search_index import CONFIG_BY_LANGUAGE
-from web.access import current_actor, current_principal, requires
+from web.access import current_actor, current_can, requires
 from web.database import db
 from web.links import call_url
 from web.security_headers import no_store
@@ -40,7 +40,6 @@ STATUSES = [status.value for status in RecordingStatus if status is not Recordin
 @no_store
 def index() -> str:
     form = {name: request.args.get(name, "").strip() for name in FORM_FIELDS}
-    principal = current_principal()
     page: search.SearchPage | None = None
     error: Invalid | None = None
     try:
@@ -51,7 +50,7 @@ def index() -> str:
             filters=_filters(form),
             cursor=request.args.get("cursor") or None,
             limit=PAGE_SIZE,
-            snippets=principal is not None and principal.can(Permission.TRANSCRIPT_READ),
+            snippets=current_can(Permission.TRANSCRIPT_READ),
         )
         db().commit()
     except Invalid as exc:

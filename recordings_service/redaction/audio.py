@@ -1,0 +1,308 @@
+"""Redacted audio: every finding of the redacted transcript muted (or toned) on every channel, made on demand
+from the original and cached, encrypted, as `derived/<id>/redacted.<ext>`.
+
+The derivative is encrypted like the original, under a data key of its own wrapped by the master key. The
+wrapped key travels in a small header at the front of the object rather than in the recording's row: one
+object put is atomic, so two first listeners building at once can never leave a row naming one key and an
+object sealed under another, and a read path writes no row. The wrapped key is useless without the master
+key, exactly as it would be in the row. Its associated data binds it to the recording and to what the copy
+was made from (the original's hash, the spans, mute or tone), so a stale copy (a corrected transcript, a
+replaced original) fails authentication and is rebuilt, and a copy moved under another recording cannot be
+read. The object lives under `derived/<id>/`, which deleting the recording removes with every version.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import shutil
+import struct
+import tempfile
+import time
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audio.edit import mute_spans
+from recordings_service.audio.formats import format_of
+from recordings_service.audit import Actor, record_event
+from recordings_service.errors import Conflict, NotFound
+from recordings_service.models import Recording, Transcript
+from recordings_service.recordings import get_playable_recording, open_original
+from recordings_service.redaction.transcripts import redactions_of
+from recordings_service.storage.encryption import DecryptionFailed, Envelope, PlaintextReader, plaintext_range
+from recordings_service.storage.object_store import ObjectStore
+
+log = logging.getLogger(__name__)
+
+# Word timings are approximate: each span is widened by this much on both sides.
+PAD_S = 0.25
+TONE_HZ = 1000.0
+HEADER_VERSION = 1
+_LENGTH = struct.Struct(">I")
+# The header (wrapped key and a few numbers) is a few hundred bytes; one ranged read fetches it.
+_HEADER_PROBE = 4096
+
+
+class TranscriptRequired(Conflict):
+    """Redacted audio is cut along the redacted transcript, which this recording does not have yet."""
+
+    code = "transcript_required"
+
+
+@dataclass(frozen=True)
+class RedactedAudio:
+    """A recording's cached redacted audio: where it is, its plaintext size and media type, for ranged playback."""
+
+    recording: Recording
+    key: str
+    size: int
+    media_type: str
+    spans: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class _Header:
+    wrapped_key: bytes
+    master_key_id: int
+    size: int
+    made_from: str
+    length: int  # bytes before the ciphertext
+
+    def object_id(self, recording_id: str) -> str:
+        return _object_id(recording_id, self.made_from)
+
+
+def redacted_key(recording: Recording) -> str:
+    return f"derived/{recording.id}/redacted.{format_of(recording.container).extension}"
+
+
+def spans_to_mute(
+    segments: Sequence[dict[str, Any]],
+    *,
+    kinds: Collection[str] | None = None,
+    duration_s: float | None = None,
+    pad_s: float = PAD_S,
+) -> list[tuple[float, float]]:
+    """The redactions of `kinds` (default: all) in redacted `segments`, padded, clamped and merged, in time order.
+
+    An untimed redaction already spans its whole segment. Callers that mute leave `duration_s` out: a probed
+    duration a few samples short must not leave the last word audible.
+    """
+    spans: list[tuple[float, float]] = []
+    for redaction in redactions_of(segments):
+        if kinds is not None and redaction.kind not in kinds:
+            continue
+        start = max(0.0, redaction.start_s - pad_s)
+        end = redaction.end_s + pad_s
+        if duration_s is not None:
+            end = min(end, duration_s)
+        if end > start:
+            spans.append((round(start, 3), round(end, 3)))
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def redacted_audio(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    recording_id: str,
+    ffmpeg: str,
+    tone: bool,
+    range_start: int | None = None,
+    download: bool = False,
+) -> RedactedAudio:
+    """The redacted audio of a recording `actor` may see, built and cached on first use.
+
+    Audited as `recording.played_redacted` (or `recording.downloaded_redacted`) once per playback: only the
+    request that starts at the beginning counts, as for the original.
+    """
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
+    spans = spans_to_mute(_twin(session, recording))
+    made_from = _made_from(recording, spans=spans, tone=tone)
+    key = redacted_key(recording)
+    header = _current_header(store, key=key, made_from=made_from)
+    if header is None:
+        started = time.monotonic()
+        header = _build(
+            store, envelope, recording=recording, key=key, spans=spans, tone=tone, made_from=made_from, ffmpeg=ffmpeg
+        )
+        log.info(
+            "redacted audio built",
+            extra={"recording": recording.id, "spans": len(spans), "wall_s": round(time.monotonic() - started, 3)},
+        )
+    if download or not range_start:
+        record_event(
+            session,
+            actor=actor,
+            action="recording.downloaded_redacted" if download else "recording.played_redacted",
+            object_type="recording",
+            object_id=recording.id,
+            details={"range_start": range_start or 0, "spans": len(spans)},
+        )
+    return RedactedAudio(
+        recording=recording,
+        key=key,
+        size=header.size,
+        media_type=format_of(recording.container).media_type,
+        spans=tuple(spans),
+    )
+
+
+def open_redacted(store: ObjectStore, envelope: Envelope, audio: RedactedAudio) -> PlaintextReader:
+    """The redacted audio's plaintext as a stream, authenticated segment by segment while it is read."""
+    body = store.get(audio.key)
+    try:
+        header = _parse_header(_read_exactly(body, _LENGTH.size), body)
+        return envelope.decrypting_stream(
+            body, wrapped=header.wrapped_key, object_id=header.object_id(audio.recording.id)
+        )
+    except BaseException:
+        body.close()
+        raise
+
+
+def redacted_bytes(
+    store: ObjectStore, envelope: Envelope, audio: RedactedAudio, *, start: int, stop: int
+) -> Iterator[bytes]:
+    """Plaintext bytes `start` (inclusive) to `stop` (exclusive) of the redacted audio, in chunks."""
+    with open_redacted(store, envelope, audio) as plaintext:
+        yield from plaintext_range(plaintext, start=start, stop=stop)
+
+
+def _twin(session: Session, recording: Recording) -> list[dict[str, Any]]:
+    transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
+    if transcript is None or transcript.redacted_segments is None:
+        raise TranscriptRequired(
+            f"recording {recording.id} has no redacted transcript yet: redacted audio needs the transcript first"
+        )
+    return transcript.redacted_segments
+
+
+def _made_from(recording: Recording, *, spans: list[tuple[float, float]], tone: bool) -> str:
+    """What the copy is made from: a changed original, transcript or setting makes another copy."""
+    basis = json.dumps({"original": recording.sha256, "spans": spans, "tone": tone}, separators=(",", ":"))
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _object_id(recording_id: str, made_from: str) -> str:
+    return f"{recording_id}/redacted/{made_from}"
+
+
+def _current_header(store: ObjectStore, *, key: str, made_from: str) -> _Header | None:
+    """The cached copy's header when it exists and was made from `made_from`; None means build it."""
+    try:
+        head = store.get_range(key, 0, _HEADER_PROBE - 1)
+    except NotFound:
+        return None
+    try:
+        (length,) = _LENGTH.unpack_from(head)
+        header = _decode_header(head[_LENGTH.size : _LENGTH.size + length], length=length)
+    except (struct.error, ValueError, KeyError, TypeError):
+        return None  # not a copy this code wrote (or cut short): rebuild over it
+    return header if header.made_from == made_from else None
+
+
+def _parse_header(prefix: bytes, body: BinaryIO) -> _Header:
+    (length,) = _LENGTH.unpack(prefix)
+    try:
+        return _decode_header(_read_exactly(body, length), length=length)
+    except (ValueError, KeyError, TypeError):
+        raise DecryptionFailed("the redacted audio's header is unreadable") from None
+
+
+def _decode_header(raw: bytes, *, length: int) -> _Header:
+    if len(raw) != length:
+        raise ValueError("short header")
+    fields = json.loads(raw)
+    if fields["version"] != HEADER_VERSION:
+        raise ValueError("unknown header version")
+    return _Header(
+        wrapped_key=base64.b64decode(fields["wrapped_key"]),
+        master_key_id=int(fields["master_key_id"]),
+        size=int(fields["size"]),
+        made_from=str(fields["made_from"]),
+        length=_LENGTH.size + length,
+    )
+
+
+def _encode_header(*, wrapped_key: bytes, master_key_id: int, size: int, made_from: str) -> bytes:
+    fields = {
+        "version": HEADER_VERSION,
+        "wrapped_key": base64.b64encode(wrapped_key).decode(),
+        "master_key_id": master_key_id,
+        "size": size,
+        "made_from": made_from,
+    }
+    raw = json.dumps(fields, separators=(",", ":")).encode()
+    return _LENGTH.pack(len(raw)) + raw
+
+
+def _exists(store: ObjectStore, key: str) -> bool:
+    try:
+        store.head(key)
+    except NotFound:
+        return False
+    return True
+
+
+def _read_exactly(body: BinaryIO, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = body.read(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _build(
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    recording: Recording,
+    key: str,
+    spans: list[tuple[float, float]],
+    tone: bool,
+    made_from: str,
+    ffmpeg: str,
+) -> _Header:
+    """Decrypt the original into a private temporary directory, mute it, encrypt the copy and store it."""
+    extension = format_of(recording.container).extension
+    with tempfile.TemporaryDirectory(prefix="callvault-redact-") as scratch:
+        original, muted = Path(scratch) / f"original.{extension}", Path(scratch) / f"redacted.{extension}"
+        sealed, packed = Path(scratch) / "sealed", Path(scratch) / "packed"
+        with open_original(store, envelope, recording) as plaintext, original.open("wb") as out:
+            shutil.copyfileobj(plaintext, out)  # type: ignore[misc]
+        mute_spans(original, muted, spans=spans, ffmpeg=ffmpeg, tone_hz=TONE_HZ if tone else None)
+        with muted.open("rb") as source, sealed.open("wb") as destination:
+            wrapped = envelope.encrypt(source, destination, object_id=_object_id(recording.id, made_from))
+        header = _encode_header(
+            wrapped_key=wrapped.wrapped,
+            master_key_id=wrapped.master_key_id,
+            size=muted.stat().st_size,
+            made_from=made_from,
+        )
+        with packed.open("wb") as out, sealed.open("rb") as ciphertext:
+            out.write(header)
+            shutil.copyfileobj(ciphertext, out)
+        if _exists(store, key):
+            # A stale copy's versions would stay readable with the master key; they go before the new one.
+            store.delete(key)
+        with packed.open("rb") as body:
+            store.put(key, body)
+    return _decode_header(header[_LENGTH.size :], length=len(header) - _LENGTH.size)

@@ -1,0 +1,130 @@
+"""The redacted twin of a transcript: personal data replaced by `[KIND]` in segment and word text, timings kept.
+
+Each redacted segment lists its `redactions`: the kind and where it was said (`start`/`end` in seconds,
+from the words' timings, or the whole segment with `timed` false when the words cannot be matched), never
+the value. Audio redaction mutes those spans; the call page lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from recordings_service.redaction.findings import Finding
+from recordings_service.redaction.pii import find_pii, marker, replace_findings
+
+CARD_KINDS = frozenset({"card", "card_security_code", "card_expiry"})
+# What was said just before (across both channels, in time order) tells what a bare number is: the agent's
+# "and the security code?" makes the customer's "731" one.
+CONTEXT_SEGMENTS = 2
+
+
+@dataclass(frozen=True)
+class Redaction:
+    segment: int
+    kind: str
+    start_s: float
+    end_s: float
+    timed: bool
+
+
+@dataclass(frozen=True)
+class RedactedTranscript:
+    twin: list[dict[str, Any]]  # every finding replaced: what trainers, partners and the search index get
+    without_card_data: list[dict[str, Any]]  # only card data replaced: PCI DSS 3.3.1 forbids keeping it at all
+
+
+def redact_transcript(
+    segments: Sequence[dict[str, Any]], language: str, *, customer_number_pattern: str | None = None
+) -> RedactedTranscript:
+    """The redacted twin of `segments` (in time order), and the segments with their card data taken out."""
+    findings = [
+        find_pii(
+            str(segment.get("text") or ""),
+            language,
+            context=_said_before(segments, index),
+            customer_number_pattern=customer_number_pattern,
+        )
+        for index, segment in enumerate(segments)
+    ]
+    return RedactedTranscript(
+        twin=[_redacted_segment(segment, found) for segment, found in zip(segments, findings, strict=True)],
+        without_card_data=[
+            _redacted_segment(segment, [finding for finding in found if finding.kind in CARD_KINDS])
+            for segment, found in zip(segments, findings, strict=True)
+        ],
+    )
+
+
+def _said_before(segments: Sequence[dict[str, Any]], index: int) -> str:
+    return " ".join(str(before.get("text") or "") for before in segments[max(index - CONTEXT_SEGMENTS, 0) : index])
+
+
+def redactions_of(segments: Sequence[dict[str, Any]]) -> list[Redaction]:
+    """Where the redacted `segments` had personal data taken out, in time order."""
+    return [
+        Redaction(
+            segment=index,
+            kind=str(item["kind"]),
+            start_s=float(item["start"]),
+            end_s=float(item["end"]),
+            timed=bool(item["timed"]),
+        )
+        for index, segment in enumerate(segments)
+        for item in segment.get("redactions", [])
+    ]
+
+
+def _redacted_segment(segment: dict[str, Any], findings: list[Finding]) -> dict[str, Any]:
+    text = str(segment.get("text") or "")
+    words: list[dict[str, Any]] = list(segment.get("words") or [])
+    spans = _word_spans(text, words)
+    redactions = []
+    covered: dict[int, Finding] = {}  # word index -> the finding it falls in
+    for finding in findings:
+        inside = [i for i, (start, end) in enumerate(spans or []) if start < finding.end and finding.start < end]
+        for i in inside:
+            covered.setdefault(i, finding)
+        if inside:
+            start_s, end_s, timed = words[inside[0]]["start"], words[inside[-1]]["end"], True
+        else:
+            start_s, end_s, timed = segment["start"], segment["end"], False
+        redactions.append({"kind": str(finding.kind), "start": start_s, "end": end_s, "timed": timed})
+    return {
+        **segment,
+        "text": replace_findings(text, findings),
+        # Words that do not spell the text cannot say which of them held what was removed: none are kept.
+        "words": _redacted_words(words, covered) if spans is not None or not findings else [],
+        "redactions": redactions,
+    }
+
+
+def _word_spans(text: str, words: list[dict[str, Any]]) -> list[tuple[int, int]] | None:
+    """Each word's character span in `text`, or None when the words do not spell the text."""
+    spans = []
+    position = 0
+    for word in words:
+        said = str(word.get("text") or "").strip()
+        start = text.find(said, position) if said else -1
+        if start < 0:
+            return None
+        spans.append((start, start + len(said)))
+        position = start + len(said)
+    return spans
+
+
+def _redacted_words(words: list[dict[str, Any]], covered: dict[int, Finding]) -> list[dict[str, Any]]:
+    """The words with each finding's words merged into one `[KIND]` word spanning their timings."""
+    redacted: list[dict[str, Any]] = []
+    for index, word in enumerate(words):
+        finding = covered.get(index)
+        if finding is None:
+            redacted.append(word)
+        elif index == 0 or covered.get(index - 1) is not finding:
+            redacted.append({**word, "text": " " + marker(finding.kind)})
+        else:
+            merged = redacted[-1]
+            merged["end"] = word["end"]
+            merged["probability"] = min(merged.get("probability", 1.0), word.get("probability", 1.0))
+    return redacted

@@ -1,0 +1,100 @@
+"""The redacted twin of a transcript: values replaced in text and words, where they were said kept, card data
+taken out of the transcript itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recordings_service.redaction.transcripts import Redaction, redact_transcript, redactions_of
+
+CARD = "4539 1488 0343 6467"  # passes Luhn
+
+
+def segment(speaker: str, start: float, words: list[str], *, step: float = 0.5) -> dict[str, Any]:
+    """A segment as the pipeline writes it: words with leading spaces that spell its text, `step` s apart."""
+    timed = [
+        {
+            "start": round(start + i * step, 3),
+            "end": round(start + (i + 1) * step, 3),
+            "text": f" {word}",
+            "probability": 0.9,
+        }
+        for i, word in enumerate(words)
+    ]
+    return {
+        "speaker": speaker,
+        "start": start,
+        "end": round(start + len(words) * step, 3),
+        "text": "".join(word["text"] for word in timed),
+        "words": timed,
+        "suspect": False,
+    }
+
+
+def test_a_card_number_is_replaced_in_text_and_words_and_its_time_is_kept() -> None:
+    asked = segment("agent", 0.0, ["Could", "I", "have", "your", "card", "number", "please?"])
+    said = segment("customer", 4.0, ["My", "card", "number", "is", *CARD.split(), "thanks."])
+
+    redacted = redact_transcript([asked, said], "en")
+
+    twin = redacted.twin[1]
+    assert twin["text"] == " My card number is [CARD] thanks."
+    assert [word["text"] for word in twin["words"]] == [" My", " card", " number", " is", " [CARD]", " thanks."]
+    card_word = twin["words"][4]
+    assert (card_word["start"], card_word["end"]) == (6.0, 8.0)  # from "4539" to "6467"
+    assert twin["redactions"] == [{"kind": "card", "start": 6.0, "end": 8.0, "timed": True}]
+    assert twin["start"] == said["start"] and twin["speaker"] == "customer"
+    # Card data is not kept in the transcript itself either (PCI DSS 3.3.1).
+    assert redacted.without_card_data[1]["text"] == twin["text"]
+    assert "4539" not in str(redacted.without_card_data)
+    assert redacted.twin[0]["redactions"] == [] and redacted.twin[0]["text"] == asked["text"]
+
+
+def test_other_personal_data_leaves_the_transcript_and_stays_out_of_the_twin() -> None:
+    said = segment("customer", 1.0, ["Hello,", "my", "name", "is", "Matti", "Virtanen"])
+
+    redacted = redact_transcript([said], "en")
+
+    assert "Virtanen" not in redacted.twin[0]["text"] and "[PERSON]" in redacted.twin[0]["text"]
+    assert redacted.without_card_data[0]["text"] == said["text"]  # evidence keeps what is not card data
+    assert redacted.without_card_data[0]["redactions"] == []
+
+
+def test_the_agents_question_on_the_other_channel_makes_a_bare_number_a_security_code() -> None:
+    asked = segment("agent", 0.0, ["And", "the", "security", "code", "on", "the", "back?"])
+    said = segment("customer", 3.0, ["It", "is", "731."])
+
+    twin = redact_transcript([asked, said], "en").twin
+
+    assert twin[1]["text"] == " It is [CARD_SECURITY_CODE]."
+    assert redactions_of(twin) == [Redaction(segment=1, kind="card_security_code", start_s=4.0, end_s=4.5, timed=True)]
+
+
+def test_without_word_timings_the_whole_segment_is_where_it_was_said() -> None:
+    said = {"speaker": "customer", "start": 2.0, "end": 9.5, "text": f"My card number is {CARD}", "words": []}
+
+    twin = redact_transcript([said], "en").twin[0]
+
+    assert twin["text"] == "My card number is [CARD]"
+    assert twin["redactions"] == [{"kind": "card", "start": 2.0, "end": 9.5, "timed": False}]
+
+
+def test_words_that_do_not_spell_the_text_fall_back_to_the_whole_segment() -> None:
+    said = segment("customer", 0.0, ["My", "card", "number", "is", *CARD.split()])
+    said["words"][4]["text"] = " 4593"  # the engine's words disagree with its text
+
+    twin = redact_transcript([said], "en").twin[0]
+
+    assert twin["words"] == []  # no word can be trusted to carry the timing of what was removed
+    assert twin["redactions"][0]["timed"] is False
+    assert "4539" not in str(twin)
+
+
+def test_a_configured_customer_number_pattern_is_used() -> None:
+    said = segment("customer", 0.0, ["It", "is", "EN-884422."])
+
+    default = redact_transcript([said], "en").twin[0]
+    configured = redact_transcript([said], "en", customer_number_pattern=r"EN-(?P<number>\d{6})").twin[0]
+
+    assert default["redactions"] == []
+    assert configured["text"] == " It is EN-[CUSTOMER_NUMBER]."

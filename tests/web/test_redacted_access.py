@@ -1,0 +1,175 @@
+"""Trainers (and tokens holding only the redacted permissions) get the redacted twin, never the original text,
+the customer, or the original audio; QA supervisors see where redactions are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.models import AuditEvent, Customer, Recording
+from recordings_service.models.account import Role
+from recordings_service.runtime import Runtime
+from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
+from tests.factories.accounts import login, make_user
+from tests.factories.recordings import make_recording, make_token
+
+CARD = "4539 1488 0343 6467"
+SAID = [
+    ("agent", 0.0, "Could I have your card number please?"),
+    ("customer", 4.0, f"My card number is {CARD} thanks."),
+    ("customer", 12.0, "And my name is Matti Virtanen."),
+]
+
+
+def _segment(speaker: str, start: float, text: str) -> dict[str, Any]:
+    words = [
+        {"start": start + i * 0.5, "end": start + (i + 1) * 0.5, "text": f" {word}", "probability": 0.9}
+        for i, word in enumerate(text.split())
+    ]
+    return {
+        "speaker": speaker,
+        "start": start,
+        "end": start + len(words) * 0.5,
+        "text": "".join(word["text"] for word in words),
+        "words": words,
+        "avg_logprob": -0.2,
+        "no_speech_prob": 0.01,
+        "suspect": False,
+    }
+
+
+@pytest.fixture
+def call(session: Session, runtime: Runtime) -> Recording:
+    customer = Customer(customer_ref="CRM-REDACT-1")
+    session.add(customer)
+    session.flush()
+    recording = make_recording(session, runtime.store, runtime.envelope, customer_id=customer.id, status="transcribed")
+    draft = TranscriptDraft(
+        engine="faster-whisper",
+        model="whisper-base",
+        language="en",
+        detected_language=None,
+        segments=[_segment(*line) for line in SAID],
+        processing_s=1.0,
+    )
+    save_transcript(session, recording_id=recording.id, draft=draft)
+    session.commit()
+    return recording
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_trainers_token_reads_the_redacted_twin_in_the_same_shape(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    token = make_token(session, role=Role.TRAINER, scope="read")
+    session.commit()
+
+    body = client.get(f"/api/v1/recordings/{call.id}/transcript", headers=_bearer(token)).get_json()
+    text = client.get(f"/api/v1/recordings/{call.id}/transcript?format=txt", headers=_bearer(token)).get_data(True)
+
+    assert body["redacted"] is True
+    said = " ".join(segment["text"] for segment in body["segments"])
+    assert "[CARD]" in said and "[PERSON]" in said
+    assert "4539" not in str(body) and "Virtanen" not in str(body) and "Virtanen" not in text
+    assert set(body["segments"][1]) == {
+        "speaker",
+        "start",
+        "end",
+        "text",
+        "words",
+        "avg_logprob",
+        "no_speech_prob",
+        "suspect",
+    }
+    viewed = session.scalars(select(AuditEvent).where(AuditEvent.action == "transcript.viewed")).all()
+    assert [event.details["redacted"] for event in viewed] == [True, True]
+
+
+def test_a_supervisor_reads_the_transcript_without_card_data(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    token = make_token(session, role=Role.QA_SUPERVISOR, scope="read")
+    session.commit()
+
+    body = client.get(f"/api/v1/recordings/{call.id}/transcript", headers=_bearer(token)).get_json()
+
+    assert body["redacted"] is False
+    assert "Matti Virtanen" in body["segments"][2]["text"]
+    assert "[CARD]" in body["segments"][1]["text"] and "4539" not in str(body)
+
+
+def test_trainers_see_no_customer_and_may_not_filter_by_one(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    trainer = make_token(session, role=Role.TRAINER, scope="read")
+    supervisor = make_token(session, role=Role.QA_SUPERVISOR, scope="read")
+    session.commit()
+
+    assert client.get(f"/api/v1/recordings/{call.id}", headers=_bearer(trainer)).get_json()["customer_ref"] is None
+    assert client.get(f"/api/v1/recordings/{call.id}", headers=_bearer(supervisor)).get_json()["customer_ref"] == (
+        "CRM-REDACT-1"
+    )
+    listed = client.get("/api/v1/recordings", headers=_bearer(trainer)).get_json()["items"]
+    searched = client.get("/api/v1/search", headers=_bearer(trainer)).get_json()["items"]
+    assert [item["customer_ref"] for item in listed] == [None]
+    assert [item["recording"]["customer_ref"] for item in searched] == [None]
+
+    for path in ("/api/v1/recordings", "/api/v1/search"):
+        refused = client.get(f"{path}?customer_ref=CRM-REDACT-1", headers=_bearer(trainer))
+        assert refused.status_code == 403
+    denials = select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "customer")
+    assert session.scalar(denials) == 2
+
+
+def test_a_trainer_opens_the_call_page_redacted_and_never_the_original_audio(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    login(client, make_user(session, role=Role.TRAINER))
+    session.commit()
+
+    page = client.get(f"/calls/{call.id}").get_data(as_text=True)
+
+    assert "[CARD]" in page and "[PERSON]" in page
+    assert "4539" not in page and "Virtanen" not in page and "CRM-REDACT-1" not in page
+    assert f"/api/v1/recordings/{call.id}/audio/redacted" in page and "peaks.json" not in page
+    assert client.get(f"/api/v1/recordings/{call.id}/audio").status_code == 403
+
+
+def test_the_supervisors_call_page_lists_where_redactions_are(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    session.commit()
+
+    page = client.get(f"/calls/{call.id}").get_data(as_text=True)
+
+    assert 'id="redactions"' in page
+    assert "CARD" in page and "PERSON" in page
+    assert "Virtanen" in page and "4539" not in page  # the name is kept for QA, card data nowhere
+    assert f'src="/api/v1/recordings/{call.id}/audio"' in page
+
+
+def test_a_trainer_plays_the_redacted_audio_in_ranges_audited_once(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    login(client, make_user(session, role=Role.TRAINER))
+    session.commit()
+    url = f"/api/v1/recordings/{call.id}/audio/redacted"
+
+    whole = client.get(url)
+    seek = client.get(url, headers={"Range": "bytes=1000-1999"})
+
+    assert whole.status_code == 200 and whole.mimetype == "audio/wav" and whole.headers["Cache-Control"] == "no-store"
+    assert whole.data[:4] == b"RIFF" and len(whole.data) == int(whole.headers["Content-Length"])
+    assert seek.status_code == 206 and seek.data == whole.data[1000:2000]
+    played = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "recording.played_redacted", AuditEvent.object_id == call.id)
+    ).all()
+    assert len(played) == 1
