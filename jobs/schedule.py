@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobs import ingest, transcription
+from jobs import ingest, retention, transcription
 from recordings_service.runtime import Runtime
 
 
@@ -22,4 +22,5 @@ JOBS: list[JobSpec] = [
     JobSpec("import_inbox", 30, ingest.import_inbox),
     JobSpec("reconcile_storage", 3600, ingest.reconcile),
     JobSpec("transcribe", 5, transcription.transcribe_pending, check=transcription.check_model),
+    JobSpec("retention_sweep", 24 * 3600, retention.sweep_retention),
 ]

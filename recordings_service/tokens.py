@@ -20,6 +20,8 @@ from recordings_service.permissions import TOKEN_SCOPES
 # once a minute spares a busy ingest client a database commit on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKEN_PREFIX = "cvt_"  # noqa: S105 — a marker that makes leaked tokens easy to scan for, not a secret
+# Scopes that may not live long: a leaked compliance token can place holds and change retention.
+MAX_LIFETIME = {"compliance": timedelta(days=30)}
 
 
 def _digest(token: str) -> str:
@@ -29,9 +31,20 @@ def _digest(token: str) -> str:
 def create_token(
     session: Session, *, actor: Actor, user: User, scope: str, lifetime: timedelta | None = None
 ) -> tuple[ApiToken, str]:
-    """A new token for `user`; the plain token is returned only here and never stored."""
+    """A new token for `user`; the plain token is returned only here and never stored.
+
+    A scope with a maximum lifetime (`MAX_LIFETIME`) gets that lifetime when none is asked for.
+    """
     if scope not in TOKEN_SCOPES:
         raise Invalid("scope", f"unknown scope {scope!r}; one of {', '.join(sorted(TOKEN_SCOPES))}")
+    longest = MAX_LIFETIME.get(scope)
+    if longest is not None:
+        if lifetime is None:
+            lifetime = longest
+        elif lifetime > longest:
+            raise Invalid("lifetime", f"a {scope} token lives at most {longest.days} days", code="too_long")
+    if lifetime is not None and lifetime <= timedelta(0):
+        raise Invalid("lifetime", "must be positive", code="out_of_range")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,

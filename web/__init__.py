@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.api import api_spec
     from web.api import bp as api_bp
     from web.api import recordings as recordings_api
+    from web.api import retention as retention_api
     from web.api import search as search_api
     from web.api import transcripts as transcripts_api
     from web.ui import admin, call_page, dashboard, evaluations, partner
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         recordings_api.bp,
         transcripts_api.bp,
         search_api.bp,
+        retention_api.bp,
         ui_bp,
         calls_ui.bp,
         auth_ui.bp,

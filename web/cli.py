@@ -9,14 +9,16 @@ from datetime import timedelta
 
 import click
 
+from jobs import retention as retention_job
 from recordings_service import accounts, audit, schema, tokens
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
-from recordings_service.db import make_engine
+from recordings_service.db import make_engine, utcnow
 from recordings_service.errors import DomainError
 from recordings_service.evaluations.default_form import seed_default_form
 from recordings_service.logs import configure_logging
 from recordings_service.permissions import TOKEN_SCOPES
+from recordings_service.privacy.sweep import check_retention
 from recordings_service.runtime import Runtime
 from web import supervisor
 
@@ -139,7 +141,12 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.argument("username")
 @click.option("--scope", required=True, type=click.Choice(sorted(TOKEN_SCOPES)))
-@click.option("--days", type=click.IntRange(min=1), default=None, help="Lifetime in days (default: no expiry).")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Lifetime in days (default: no expiry; compliance tokens: 30, and at most 30).",
+)
 def tokens_create(username: str, scope: str, days: int | None) -> None:
     """Create a token and print it (only it, on standard output, once: it is not stored)."""
     runtime = load_runtime()
@@ -202,6 +209,43 @@ def forms_seed_default() -> None:
         click.echo("the default form exists already; nothing changed")
     else:
         click.echo(f"published {form.name!r} version {form.version} ({len(form.questions)} questions)")
+
+
+@main.group("retention")
+def retention_group() -> None:
+    """Retention: delete what is past its keep period, and prove nothing overdue or orphaned remains."""
+
+
+@retention_group.command("sweep")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@click.option("--batch", type=click.IntRange(min=1), default=retention_job.BATCH, show_default=True)
+def retention_sweep(dry_run: bool, batch: int) -> None:
+    """Delete every recording past its retention date and not on hold (one transaction each), with a receipt."""
+    runtime = load_runtime()
+    report = retention_job.sweep(
+        runtime.sessions, runtime.store, now=utcnow(), batch=batch, actor=CLI_ACTOR, dry_run=dry_run
+    )
+    verb = "would delete" if dry_run else "deleted"
+    if dry_run:
+        for recording_id in report.recording_ids:
+            click.echo(f"recording {recording_id}")
+        for key in report.orphan_keys:
+            click.echo(f"orphan {key}")
+    counts = " ".join(f"{kind}={count}" for kind, count in sorted(report.counts.items()))
+    click.echo(f"{verb} recordings={len(report.recording_ids)} orphans={len(report.orphan_keys)} {counts}".rstrip())
+    if report.receipt is not None:
+        click.echo(f"receipt {report.receipt.id} ({report.wall_s:.1f} s)")
+
+
+@retention_group.command("check")
+def retention_check() -> None:
+    """Print `overdue=N orphans=M`; exit 0 only when both are 0."""
+    runtime = load_runtime()
+    with runtime.sessions() as session:
+        result = check_retention(session, runtime.store, now=utcnow())
+    click.echo(f"overdue={result.overdue} orphans={result.orphans}")
+    if not result.clean:
+        sys.exit(1)
 
 
 @main.command("run")

@@ -28,6 +28,8 @@ from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Conflict, Invalid, invalid_from
 from recordings_service.models import Customer, Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
+from recordings_service.privacy.holds import customer_on_hold
+from recordings_service.privacy.retention import retain_until_for
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import file_sha256, spool_dir
@@ -111,16 +113,6 @@ def purposes_for(settings: Settings, queue: str) -> list[str]:
 def _purpose_list(text: str) -> list[str]:
     names = [part.strip() for part in text.replace(",", "+").split("+") if part.strip()]
     return [Purpose(name).value for name in names]
-
-
-def retain_until(settings: Settings, *, started_at: datetime, purposes: list[str]) -> datetime:
-    """Kept as long as the longest-lived of its purposes needs (legal holds are applied elsewhere)."""
-    days = {
-        Purpose.VERIFICATION: settings.retention_days_verification,
-        Purpose.TRAINING: settings.retention_days_training,
-        Purpose.QUALITY_STUDY: settings.retention_days_quality_study,
-    }
-    return started_at + timedelta(days=max(days[Purpose(purpose)] for purpose in purposes))
 
 
 def original_key(recording_id: str, *, at: datetime) -> str:
@@ -281,7 +273,10 @@ def _insert(
             agreement_made=metadata.agreement_made,
             status=RecordingStatus.STORED,
             purposes=purposes,
-            retain_until=retain_until(settings, started_at=metadata.started_at, purposes=purposes),
+            retain_until=retain_until_for(
+                session, started_at=metadata.started_at, purposes=purposes, agreement_made=metadata.agreement_made
+            ),
+            legal_hold=customer_on_hold(session, customer_id),
         )
         session.add(recording)
         session.flush()

@@ -3,6 +3,7 @@
 from recordings_service.models.account import ApiToken, User
 from recordings_service.models.audit import AuditChainHead, AuditEvent
 from recordings_service.models.evaluation import Evaluation, EvaluationAnswer, EvaluationForm, FormQuestion, FormSection
+from recordings_service.models.privacy import DeletionReceipt, LegalHold, RetentionPolicy, Tombstone
 from recordings_service.models.recording import Customer, Recording
 from recordings_service.models.review import Annotation, SegmentVerification
 from recordings_service.models.transcription import Transcript, TranscriptionJob
@@ -13,13 +14,17 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Customer",
+    "DeletionReceipt",
     "Evaluation",
     "EvaluationAnswer",
     "EvaluationForm",
     "FormQuestion",
     "FormSection",
+    "LegalHold",
     "Recording",
+    "RetentionPolicy",
     "SegmentVerification",
+    "Tombstone",
     "Transcript",
     "TranscriptionJob",
     "User",

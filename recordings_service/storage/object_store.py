@@ -35,6 +35,17 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True)
+class ObjectVersion:
+    """One stored version of a key, or a delete marker (which hides the versions below it, and is one too)."""
+
+    key: str
+    version_id: str
+    size: int
+    last_modified: datetime
+    delete_marker: bool
+
+
+@dataclass(frozen=True)
 class StoredObject:
     key: str
     size: int
@@ -53,6 +64,8 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> int: ...
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]: ...
+
+    def list_versions(self, prefix: str) -> Iterator[ObjectVersion]: ...
 
     def presigned_get(self, key: str, *, expires_in: int) -> str: ...
 
@@ -165,6 +178,27 @@ class S3ObjectStore:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for entry in page.get("Contents", []):
                 yield ObjectInfo(key=entry["Key"], size=entry["Size"], last_modified=entry["LastModified"])
+
+    def list_versions(self, prefix: str) -> Iterator[ObjectVersion]:
+        """Every version and delete marker under `prefix`, current or not (what deletion must leave none of)."""
+        paginator = self._client.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Versions", []):
+                yield ObjectVersion(
+                    key=entry["Key"],
+                    version_id=entry["VersionId"],
+                    size=entry["Size"],
+                    last_modified=entry["LastModified"],
+                    delete_marker=False,
+                )
+            for marker in page.get("DeleteMarkers", []):
+                yield ObjectVersion(
+                    key=marker["Key"],
+                    version_id=marker["VersionId"],
+                    size=0,
+                    last_modified=marker["LastModified"],
+                    delete_marker=True,
+                )
 
     def presigned_get(self, key: str, *, expires_in: int) -> str:
         return self._client.generate_presigned_url(

@@ -16,11 +16,12 @@ from recordings_service.calls import ingest
 from recordings_service.config import Settings
 from recordings_service.errors import Conflict, Invalid
 from recordings_service.models import AuditEvent, Customer, Recording, TranscriptionJob
+from recordings_service.privacy.retention import change_policy
 from recordings_service.recordings import original_sha256
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import NotFound, S3ObjectStore
 from recordings_service.storage.spool import file_sha256
-from tests.factories.recordings import MONO, STEREO, call_metadata, ingest_file, wav_header
+from tests.factories.recordings import MONO, STEREO, TEST_ACTOR, call_metadata, ingest_file, wav_header
 
 
 def originals(store: S3ObjectStore) -> set[str]:
@@ -47,7 +48,8 @@ def test_ingest_stores_encrypted_original_row_job_and_audit(
     assert recording.storage_key == f"originals/{now:%Y}/{now:%m}/{recording.id}"
     assert recording.agent_channel == "left"
     assert recording.purposes == ["verification"]
-    assert recording.retain_until == started + timedelta(days=settings.retention_days_verification)
+    # Verification without an agreement made: the no-agreement policy, 12 months (the policy table's default).
+    assert recording.retain_until == datetime(2027, 3, 4, 10, 0, tzinfo=UTC)
     # Encrypted at rest: the stored bytes are not the file, yet decrypt to exactly it.
     assert store.get(recording.storage_key).read(64) != STEREO.read_bytes()[:64]
     assert original_sha256(store, envelope, recording) == recording.sha256
@@ -98,9 +100,20 @@ def test_purposes_default_per_queue_and_retention_follows_the_longest(
     started = datetime(2026, 1, 1, tzinfo=UTC)
     result = ingest_file(session, store, envelope, configured, queue="support", started_at=started.isoformat())
     assert result.recording.purposes == ["quality_study", "training"]
-    assert result.recording.retain_until == started + timedelta(days=configured.retention_days_training)
+    assert result.recording.retain_until == datetime(2027, 1, 1, tzinfo=UTC)
     explicit = ingest_file(session, store, envelope, configured, queue="support", purposes=["verification"])
     assert explicit.recording.purposes == ["verification"]
+
+
+def test_retention_follows_the_policy_table(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    started = datetime(2026, 1, 31, tzinfo=UTC)
+    agreed = ingest_file(session, store, envelope, settings, started_at=started.isoformat(), agreement_made=True)
+    assert agreed.recording.retain_until == datetime(2029, 1, 31, tzinfo=UTC)  # verification: 36 months
+    change_policy(session, actor=TEST_ACTOR, rule="verification", keep=48, unit="months", basis="Longer claims.")
+    later = ingest_file(session, store, envelope, settings, started_at=started.isoformat(), agreement_made=True)
+    assert later.recording.retain_until == datetime(2030, 1, 31, tzinfo=UTC)
 
 
 def test_failure_after_upload_removes_the_object(

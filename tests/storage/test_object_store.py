@@ -91,6 +91,25 @@ def test_delete_removes_every_version(store: S3ObjectStore) -> None:
         store.head(key)
 
 
+def test_list_versions_shows_every_version_and_delete_marker_under_a_prefix(store: S3ObjectStore) -> None:
+    prefix = unique_key("versions") + "/"
+    for body in (b"first", b"second"):
+        store.put(prefix + "a", io.BytesIO(body))
+    store.put(prefix + "b", io.BytesIO(b"only"))
+    store._client.delete_object(Bucket=store.bucket, Key=prefix + "b")  # a plain delete leaves a marker
+    listed = sorted((version.key, version.delete_marker, version.size) for version in store.list_versions(prefix))
+    assert listed == [
+        (prefix + "a", False, 5),
+        (prefix + "a", False, 6),
+        (prefix + "b", False, 4),
+        (prefix + "b", True, 0),
+    ]
+    assert [info.key for info in store.list(prefix)] == [prefix + "a"]  # the listing sees current objects only
+    assert len({version.version_id for version in store.list_versions(prefix)}) == 4
+    assert store.delete(prefix + "a") + store.delete(prefix + "b") == 4
+    assert list(store.list_versions(prefix)) == []
+
+
 def test_presigned_url_works_then_expires(store: S3ObjectStore) -> None:
     key = unique_key("presigned")
     store.put(key, io.BytesIO(b"evidence"))

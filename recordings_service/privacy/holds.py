@@ -1,0 +1,146 @@
+"""Legal holds: a dispute keeps one recording, or every recording of a customer, until the hold is released.
+
+`Recording.legal_hold` mirrors the active holds (set when a hold is placed or a held customer's call is
+ingested, recomputed on release), so lists can show it and the sweep can skip held calls cheaply; the
+deletion path checks the holds table itself as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.models import Customer, LegalHold, Recording
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.recordings import get_playable_recording
+
+MAX_REASON = 2000
+ACTIVE = LegalHold.released_at.is_(None)
+
+
+def place_hold(
+    session: Session, *, actor: Actor, reason: str, recording_id: str | None = None, customer_ref: str | None = None
+) -> tuple[LegalHold, int]:
+    """Hold one recording or all of a customer's; returns the hold and how many live recordings it covers."""
+    text = _reason(reason, field="reason")
+    if (recording_id is None) == (customer_ref is None):
+        raise Invalid("recording_id", "give either recording_id or customer_ref", code="one_target")
+    if recording_id is not None:
+        recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+        if recording.status == RecordingStatus.DELETED:
+            raise Conflict(f"recording {recording_id} has already been deleted")
+        hold = LegalHold(recording_id=recording.id, reason=text, placed_by=actor.id)
+        scope: ColumnElement[bool] = Recording.id == recording.id
+    else:
+        customer_id = session.scalar(select(Customer.id).where(Customer.customer_ref == customer_ref))
+        if customer_id is None:
+            raise NotFound(f"no recordings of customer {customer_ref}")
+        hold = LegalHold(customer_id=customer_id, reason=text, placed_by=actor.id)
+        scope = Recording.customer_id == customer_id
+    session.add(hold)
+    session.flush()
+    covered = session.execute(
+        update(Recording)
+        .where(scope, Recording.status != RecordingStatus.DELETED)
+        .values(legal_hold=True)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount  # type: ignore[attr-defined]
+    record_event(
+        session,
+        actor=actor,
+        action="legal_hold.placed",
+        object_type="legal_hold",
+        object_id=hold.id,
+        details={"recording_id": hold.recording_id, "customer_id": hold.customer_id, "recordings": covered},
+    )
+    return hold, int(covered)
+
+
+def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -> LegalHold:
+    """Release a hold; its recordings stay held only where another active hold covers them."""
+    text = _reason(reason, field="reason")
+    hold = session.get(LegalHold, hold_id, with_for_update=True)
+    if hold is None:
+        raise NotFound(f"legal hold {hold_id} not found")
+    if hold.released_at is not None:
+        raise Conflict(f"legal hold {hold_id} was released already")
+    hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor.id, text
+    session.flush()
+    if hold.recording_id is not None:
+        scope = Recording.id == hold.recording_id
+    else:
+        scope = Recording.customer_id == hold.customer_id
+    session.execute(
+        update(Recording)
+        .where(scope)
+        .values(legal_hold=case((held_clause(), True), else_=False))
+        .execution_options(synchronize_session="fetch")
+    )
+    record_event(session, actor=actor, action="legal_hold.released", object_type="legal_hold", object_id=hold.id)
+    return hold
+
+
+def held_clause() -> ColumnElement[bool]:
+    """True for recordings an active hold covers, directly or through their customer."""
+    return or_(
+        exists().where(ACTIVE, LegalHold.recording_id == Recording.id),
+        exists().where(ACTIVE, LegalHold.customer_id == Recording.customer_id),
+    )
+
+
+def is_held(session: Session, recording: Recording) -> bool:
+    """Whether any active hold covers `recording` (the flag and the holds table both count)."""
+    if recording.legal_hold:
+        return True
+    return bool(session.scalar(select(held_clause()).select_from(Recording).where(Recording.id == recording.id)))
+
+
+def customer_on_hold(session: Session, customer_id: str | None) -> bool:
+    """Whether a customer-wide hold is active: a call of that customer ingested now is held at once."""
+    if customer_id is None:
+        return False
+    return bool(session.scalar(select(exists().where(ACTIVE, LegalHold.customer_id == customer_id))))
+
+
+def list_holds(
+    session: Session, *, active: bool | None = None, cursor: str | None = None, limit: int = 50
+) -> list[LegalHold]:
+    """Holds newest first; `cursor` is the last id seen."""
+    query = select(LegalHold)
+    if active is not None:
+        query = query.where(ACTIVE if active else LegalHold.released_at.is_not(None))
+    if cursor:
+        query = query.where(LegalHold.id < cursor)
+    return list(session.scalars(query.order_by(LegalHold.id.desc()).limit(limit)))
+
+
+def covered_counts(session: Session, holds: Sequence[LegalHold]) -> dict[str, int]:
+    """Live recordings each hold names (for customer holds, the customer's recordings)."""
+    counts: dict[str, int] = {}
+    for hold in holds:
+        scope = (
+            Recording.id == hold.recording_id
+            if hold.recording_id is not None
+            else Recording.customer_id == hold.customer_id
+        )
+        counts[hold.id] = (
+            session.scalar(
+                select(func.count()).select_from(Recording).where(scope, Recording.status != RecordingStatus.DELETED)
+            )
+            or 0
+        )
+    return counts
+
+
+def _reason(value: str, *, field: str) -> str:
+    text = value.strip()
+    if not text:
+        raise Invalid(field, "state the reason", code="missing")
+    if len(text) > MAX_REASON:
+        raise Invalid(field, f"at most {MAX_REASON} characters", code="invalid_length")
+    return text

@@ -1,0 +1,190 @@
+"""Retention policies: how long each purpose keeps a call, the `retain_until` they give, and changing them.
+
+A recording is kept until the latest of its purposes' periods, counted from the call's start, and never
+past the global maximum. `verification` counts only where an agreement was made; a call without one
+and without any other purpose falls under `no_agreement`. The policy table is the one source of these
+periods: the migration seeds the defaults and compliance changes them here (previewed, audited, and
+every affected recording recomputed).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, Select, Text, cast, select, update
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Invalid, NotFound, Unavailable
+from recordings_service.models import Recording, RetentionPolicy
+from recordings_service.models.privacy import PeriodUnit, RetentionRule
+from recordings_service.models.recording import Purpose, RecordingStatus
+
+BATCH = 1000
+MAX_KEEP = {PeriodUnit.DAYS: 36_525, PeriodUnit.MONTHS: 1_200}  # a century: anything longer is a typo
+# Every start day of a leap cycle: a period is longer than another if it ends later for any of them.
+_REFERENCE_STARTS = [datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=n) for n in range(4 * 365 + 1)]
+
+
+@dataclass(frozen=True)
+class Period:
+    keep: int
+    unit: PeriodUnit
+
+    def end(self, start: datetime) -> datetime:
+        """`start` plus the period; a month later than 31 January is the last day of February."""
+        if self.unit is PeriodUnit.DAYS:
+            return start + timedelta(days=self.keep)
+        months = start.month - 1 + self.keep
+        year, month = start.year + months // 12, months % 12 + 1
+        return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
+
+    def longer_than(self, other: Period) -> bool:
+        return any(self.end(start) > other.end(start) for start in _REFERENCE_STARTS)
+
+    def __str__(self) -> str:
+        return f"{self.keep} {self.unit}"
+
+
+Policies = Mapping[RetentionRule, Period]
+# The columns a recomputation reads: id, started_at, purposes, agreement_made, retain_until.
+Candidate = tuple[str, datetime, list[str], bool | None, datetime | None]
+
+
+def load_policies(session: Session) -> dict[RetentionRule, Period]:
+    """The current periods by rule; every rule must have its row (the migration seeds them)."""
+    rows = {row.rule: Period(row.keep, PeriodUnit(row.unit)) for row in session.scalars(select(RetentionPolicy))}
+    missing = [rule for rule in RetentionRule if rule not in rows]
+    if missing:
+        raise Unavailable(f"retention policies missing for {', '.join(missing)}: run `callvault db upgrade`")
+    return {RetentionRule(rule): period for rule, period in rows.items()}
+
+
+def applicable_rules(purposes: Iterable[str], *, agreement_made: bool | None) -> set[RetentionRule]:
+    """The policy rules that keep a call with these purposes."""
+    rules = set()
+    for purpose in purposes:
+        if purpose == Purpose.VERIFICATION:
+            rules.add(RetentionRule.VERIFICATION if agreement_made else RetentionRule.NO_AGREEMENT)
+        else:
+            rules.add(RetentionRule(purpose))
+    return rules or {RetentionRule.NO_AGREEMENT}
+
+
+def compute_retain_until(
+    policies: Policies, *, started_at: datetime, purposes: Iterable[str], agreement_made: bool | None
+) -> datetime:
+    """The latest end of the applicable periods, capped at the global maximum."""
+    rules = applicable_rules(purposes, agreement_made=agreement_made)
+    latest = max(policies[rule].end(started_at) for rule in rules)
+    return min(latest, policies[RetentionRule.MAXIMUM].end(started_at))
+
+
+def retain_until_for(
+    session: Session, *, started_at: datetime, purposes: Sequence[str], agreement_made: bool | None
+) -> datetime:
+    """`retain_until` of a new call under the current policies."""
+    return compute_retain_until(
+        load_policies(session), started_at=started_at, purposes=purposes, agreement_made=agreement_made
+    )
+
+
+def list_policies(session: Session) -> list[RetentionPolicy]:
+    """The policy table in rule order (purposes first, the global maximum last), for display and Art. 30."""
+    order = {rule.value: index for index, rule in enumerate(RetentionRule)}
+    return sorted(session.scalars(select(RetentionPolicy)), key=lambda row: order.get(row.rule, len(order)))
+
+
+def preview_policy_change(session: Session, *, rule: str, keep: int, unit: str) -> int:
+    """How many live recordings would get a different `retain_until` if `rule` kept calls for `keep` `unit`."""
+    target, period = _checked_change(session, rule=rule, keep=keep, unit=unit)
+    policies = {**load_policies(session), target: period}
+    return sum(len(changes) for changes in _recomputed(session, policies, target))
+
+
+def change_policy(session: Session, *, actor: Actor, rule: str, keep: int, unit: str, basis: str) -> int:
+    """Set a policy, recompute every affected recording in batches, audit it; returns how many changed."""
+    target, period = _checked_change(session, rule=rule, keep=keep, unit=unit)
+    text = basis.strip()
+    if not text:
+        raise Invalid("basis", "state the basis of the period (law, contract or legitimate interest)", code="missing")
+    row = session.get_one(RetentionPolicy, target.value)
+    previous = Period(row.keep, PeriodUnit(row.unit))
+    policies = {**load_policies(session), target: period}
+    row.keep, row.unit, row.basis = period.keep, period.unit.value, text
+    row.updated_by, row.updated_at = actor.id, utcnow()
+    recomputed = 0
+    for changes in _recomputed(session, policies, target):
+        session.execute(update(Recording), changes)
+        recomputed += len(changes)
+    record_event(
+        session,
+        actor=actor,
+        action="retention.policy_changed",
+        object_type="retention_policy",
+        object_id=target.value,
+        details={"previous": str(previous), "period": str(period), "recomputed": recomputed},
+    )
+    session.flush()
+    return recomputed
+
+
+def _checked_change(session: Session, *, rule: str, keep: int, unit: str) -> tuple[RetentionRule, Period]:
+    try:
+        target = RetentionRule(rule)
+    except ValueError:
+        raise NotFound(f"no retention policy {rule!r}; one of {', '.join(RetentionRule)}") from None
+    try:
+        period_unit = PeriodUnit(unit)
+    except ValueError:
+        raise Invalid("unit", "one of days, months", code="invalid_choice") from None
+    if not 1 <= keep <= MAX_KEEP[period_unit]:
+        raise Invalid("keep", f"between 1 and {MAX_KEEP[period_unit]} {period_unit}", code="out_of_range")
+    period = Period(keep, period_unit)
+    current = load_policies(session)
+    if target is RetentionRule.MAXIMUM:
+        longer = [rule.value for rule, other in current.items() if rule is not target and other.longer_than(period)]
+        if longer:
+            raise Invalid("keep", f"shorter than the {', '.join(longer)} policy", code="below_policies")
+    elif period.longer_than(current[RetentionRule.MAXIMUM]):
+        raise Invalid("keep", f"exceeds the global maximum of {current[RetentionRule.MAXIMUM]}", code="over_maximum")
+    return target, period
+
+
+def _recomputed(session: Session, policies: Policies, target: RetentionRule) -> Iterator[list[dict[str, Any]]]:
+    """Batches of `{"id", "retain_until"}` for the live recordings whose date the policies change."""
+    last_id = ""
+    while True:
+        rows = session.execute(
+            _candidates(target).where(Recording.id > last_id).order_by(Recording.id).limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        changes = [change for row in rows if (change := _change(policies, row)) is not None]
+        if changes:
+            yield changes
+
+
+def _candidates(target: RetentionRule) -> Select[*Candidate]:
+    query = select(
+        Recording.id, Recording.started_at, Recording.purposes, Recording.agreement_made, Recording.retain_until
+    ).where(Recording.status != RecordingStatus.DELETED)
+    if target in {RetentionRule.VERIFICATION, RetentionRule.TRAINING, RetentionRule.QUALITY_STUDY}:
+        # The JSON list as text holds the quoted purpose name; exact matching happens in _change.
+        query = query.where(cast(Recording.purposes, Text).like(f'%"{target.value}"%'))
+    if target is RetentionRule.VERIFICATION:
+        query = query.where(Recording.agreement_made.is_(True))
+    return query
+
+
+def _change(policies: Policies, row: Row[*Candidate]) -> dict[str, Any] | None:
+    value = compute_retain_until(
+        policies, started_at=row.started_at, purposes=row.purposes or [], agreement_made=row.agreement_made
+    )
+    return None if value == row.retain_until else {"id": row.id, "retain_until": value}

@@ -1,0 +1,164 @@
+"""What the retention sweep reads and proves: due recordings, orphaned objects, the check, the receipts.
+
+The loop itself (one transaction per recording, objects deleted after each commit) belongs to its entry
+points, `jobs/retention.py` and `callvault retention sweep`, because only they commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.models import DeletionReceipt, Recording
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.storage.object_store import ObjectStore
+
+OBJECT_PREFIXES = ("originals/", "derived/")
+BATCH = 1000
+
+
+def due_clause(now: datetime) -> ColumnElement[bool]:
+    """Recordings past `retain_until`, not on hold and not deleted yet."""
+    return (
+        (Recording.retain_until < now) & Recording.legal_hold.is_(False) & (Recording.status != RecordingStatus.DELETED)
+    )
+
+
+def due_ids(session: Session, *, now: datetime, after: str = "", limit: int = BATCH) -> list[str]:
+    """The next `limit` due recordings in id order, after the id `after` (a sweep resumes from there)."""
+    return list(
+        session.scalars(
+            select(Recording.id).where(due_clause(now), Recording.id > after).order_by(Recording.id).limit(limit)
+        )
+    )
+
+
+def count_overdue(session: Session, *, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(Recording).where(due_clause(now))) or 0
+
+
+def recording_id_of(key: str) -> str | None:
+    """The recording an object belongs to: `originals/YYYY/MM/<id>[.suffix]` or `derived/<id>/…`."""
+    parts = key.split("/")
+    if parts[0] == "originals" and len(parts) == 4:
+        return parts[3].split(".", 1)[0]
+    if parts[0] == "derived" and len(parts) >= 3:
+        return parts[1]
+    return None
+
+
+@dataclass(frozen=True)
+class Orphans:
+    """Object keys (with any version left) whose recording is not live."""
+
+    of_deleted: list[str]  # the recording is deleted: the sweep removes these
+    without_row: list[str]  # no recording at all (an ingest that crashed; reconcile removes originals)
+
+    @property
+    def count(self) -> int:
+        return len(self.of_deleted) + len(self.without_row)
+
+
+def find_orphans(session: Session, store: ObjectStore) -> Orphans:
+    """Every key under `originals/` and `derived/`, in any version or delete marker, without a live recording."""
+    keys_by_id: dict[str, set[str]] = {}
+    strays: list[str] = []
+    for prefix in OBJECT_PREFIXES:
+        for version in store.list_versions(prefix):
+            recording_id = recording_id_of(version.key)
+            if recording_id is None:
+                strays.append(version.key)
+            else:
+                keys_by_id.setdefault(recording_id, set()).add(version.key)
+    status = _statuses(session, list(keys_by_id))
+    of_deleted: list[str] = []
+    without_row = sorted(set(strays))
+    for recording_id, keys in keys_by_id.items():
+        state = status.get(recording_id)
+        if state == RecordingStatus.DELETED:
+            of_deleted.extend(keys)
+        elif state is None:
+            without_row.extend(keys)
+    return Orphans(of_deleted=sorted(of_deleted), without_row=sorted(without_row))
+
+
+def removable(orphans: Orphans) -> list[str]:
+    """Orphans the sweep deletes: those of deleted recordings, and derivatives of recordings that never were.
+
+    An original without a row may be an upload whose row is about to commit; reconcile removes those
+    once they are older than its grace period.
+    """
+    return orphans.of_deleted + [key for key in orphans.without_row if key.startswith("derived/")]
+
+
+@dataclass(frozen=True)
+class RetentionCheck:
+    overdue: int
+    orphans: int
+
+    @property
+    def clean(self) -> bool:
+        return self.overdue == 0 and self.orphans == 0
+
+
+def check_retention(session: Session, store: ObjectStore, *, now: datetime) -> RetentionCheck:
+    """The proof: nothing overdue, and no object left without a live recording."""
+    return RetentionCheck(overdue=count_overdue(session, now=now), orphans=find_orphans(session, store).count)
+
+
+def record_receipt(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    started_at: datetime,
+    finished_at: datetime,
+    deleted_ids: list[str],
+    counts: Mapping[str, int],
+) -> DeletionReceipt:
+    """Write the receipt of one run (ids, counts and times only) and its audit event."""
+    ordered = sorted(deleted_ids)
+    receipt = DeletionReceipt(
+        kind=kind,
+        started_at=started_at,
+        finished_at=finished_at,
+        duration_s=round((finished_at - started_at).total_seconds(), 3),
+        recordings=len(ordered),
+        counts=dict(counts),
+        first_recording_id=ordered[0] if ordered else None,
+        last_recording_id=ordered[-1] if ordered else None,
+        actor=actor.name,
+    )
+    session.add(receipt)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="retention.swept" if kind == "sweep" else f"{kind}.receipt",
+        object_type="deletion_receipt",
+        object_id=receipt.id,
+        details={"recordings": len(ordered), **counts},
+    )
+    return receipt
+
+
+def list_receipts(session: Session, *, cursor: str | None = None, limit: int = 50) -> list[DeletionReceipt]:
+    """Receipts newest first; `cursor` is the last id seen."""
+    query = select(DeletionReceipt)
+    if cursor:
+        query = query.where(DeletionReceipt.id < cursor)
+    return list(session.scalars(query.order_by(DeletionReceipt.id.desc()).limit(limit)))
+
+
+def _statuses(session: Session, recording_ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for offset in range(0, len(recording_ids), BATCH):
+        batch = recording_ids[offset : offset + BATCH]
+        rows = session.execute(select(Recording.id, Recording.status).where(Recording.id.in_(batch)))
+        found.update((recording_id, status) for recording_id, status in rows)
+    return found

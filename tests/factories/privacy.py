@@ -1,0 +1,131 @@
+"""Factories for privacy tests: a bucket of their own, calls of a given age and purposes with everything a
+deletion must remove (transcript and its twin, index rows, comments, marks, evaluation text, derivatives)."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor
+from recordings_service.config import Settings
+from recordings_service.db import utcnow
+from recordings_service.evaluations.scoring import Answer, evaluate_call
+from recordings_service.models import Annotation, Customer, Recording, SegmentVerification, TranscriptionJob
+from recordings_service.models.account import Role
+from recordings_service.privacy.retention import retain_until_for
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore, S3ObjectStore, make_client
+from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
+from tests.factories.accounts import make_user
+from tests.factories.evaluations import actor_of, answers, published_form
+from tests.factories.recordings import make_recording
+
+OFFICER = Actor(id=None, name="officer", role=Role.COMPLIANCE)
+AUDIO = b"RIFF-not-really-audio-" + b"x" * 200
+
+
+@pytest.fixture(scope="session")
+def privacy_bucket(base_settings: Settings) -> S3ObjectStore:
+    """A versioned bucket of these tests' own, so an orphan count sees no other test's objects."""
+    bucket = S3ObjectStore(make_client(base_settings), "privacy-" + secrets.token_hex(4))
+    bucket.ensure_bucket()
+    return bucket
+
+
+@pytest.fixture
+def bucket(privacy_bucket: S3ObjectStore) -> Iterator[S3ObjectStore]:
+    """The privacy bucket, emptied of every version before each test."""
+    for prefix in ("originals/", "derived/"):
+        for key in {version.key for version in privacy_bucket.list_versions(prefix)}:
+            privacy_bucket.delete(key)
+    yield privacy_bucket
+
+
+def customer(session: Session, ref: str | None = None) -> Customer:
+    row = Customer(customer_ref=ref or "cust-" + secrets.token_hex(5))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def aged_call(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    started_at: datetime,
+    purposes: list[str],
+    agreement_made: bool | None = None,
+    customer_id: str | None = None,
+    **overrides: Any,
+) -> Recording:
+    """A stored call with `retain_until` from the current policies, and two versions of a waveform."""
+    recording = make_recording(
+        session,
+        store,
+        envelope,
+        audio=AUDIO,
+        started_at=started_at,
+        purposes=purposes,
+        agreement_made=agreement_made,
+        customer_id=customer_id,
+        retain_until=retain_until_for(session, started_at=started_at, purposes=purposes, agreement_made=agreement_made),
+        **overrides,
+    )
+    for version in (b"[1, 2]", b"[1, 2, 3]"):
+        store.put(f"derived/{recording.id}/peaks.json", io.BytesIO(version))
+    store.put(f"derived/{recording.id}/clips/{secrets.token_hex(3)}.opus", io.BytesIO(b"clip"))
+    return recording
+
+
+def reviewed(session: Session, recording: Recording) -> Recording:
+    """Give the call what review leaves: a transcript (twin and index rows), a verified segment, a
+    comment, an evaluation with text, and its transcription job."""
+    draft = TranscriptDraft(
+        engine="fake",
+        model="fake",
+        language="en",
+        detected_language=None,
+        segments=[
+            {"speaker": "agent", "start": 0.0, "end": 2.0, "text": "welcome to northern energy", "words": []},
+            {"speaker": "customer", "start": 2.0, "end": 4.0, "text": "my meter reading is wrong", "words": []},
+        ],
+        processing_s=0.1,
+    )
+    transcript = save_transcript(session, recording_id=recording.id, draft=draft)
+    supervisor = make_user(session, role=Role.QA_SUPERVISOR)
+    session.add_all(
+        [
+            SegmentVerification(
+                transcript_id=transcript.id,
+                segment_index=0,
+                segment_sha256="0" * 64,
+                verified_by=supervisor.id,
+                verified_at=utcnow(),
+            ),
+            Annotation(recording_id=recording.id, at_s=1.0, text="customer sounds upset", author_id=supervisor.id),
+            TranscriptionJob(recording_id=recording.id, state="done"),
+        ]
+    )
+    actor = actor_of(supervisor)
+    form = published_form(session, actor)
+    values = answers(form, ["yes", "4", "yes"])
+    first = next(iter(values))
+    values[first] = Answer("yes", comment="greeted by name")
+    evaluate_call(
+        session, actor=actor, recording_id=recording.id, form_id=form.id, answers=values, comment="solid call"
+    )
+    session.flush()
+    return recording
+
+
+def reload(session: Session, recording_id: str) -> Recording:
+    session.expire_all()
+    return session.scalars(select(Recording).where(Recording.id == recording_id)).one()

@@ -1,0 +1,138 @@
+"""`callvault retention sweep|check` on a scenario of mixed purposes, holds and ages; and compliance tokens."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recordings_service.config import Settings
+from recordings_service.models import AuditEvent, Recording
+from recordings_service.models.account import Role
+from recordings_service.privacy import holds
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.accounts import make_user
+from tests.factories.privacy import OFFICER, aged_call, customer
+from web import cli
+
+AGES_DAYS = [5, 200, 400, 800, 1200, 4000]
+MIXES: list[tuple[list[str], bool | None]] = [
+    (["verification"], True),
+    (["verification"], False),
+    (["verification"], None),
+    ([], None),
+    (["training"], None),
+    (["quality_study"], None),
+    (["training", "quality_study"], None),
+    (["verification", "training"], True),
+]
+
+
+@pytest.fixture
+def run(
+    settings: Settings,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    bucket: S3ObjectStore,
+    envelope: Envelope,
+    monkeypatch: pytest.MonkeyPatch,
+):  # type: ignore[no-untyped-def]
+    """Invoke the CLI with the test's database and the privacy bucket."""
+    runtime = Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
+    monkeypatch.setattr(cli, "load_runtime", lambda: runtime)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli.main, list(args))
+
+    return invoke
+
+
+def scenario(session: Session, bucket: S3ObjectStore, envelope: Envelope, *, size: int, seed: int) -> dict[str, int]:
+    """`size` calls of every age and purpose mix; a tenth of the customers and some single calls on hold."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    customers = [customer(session) for _ in range(max(size // 10, 2))]
+    held_customers = customers[: max(len(customers) // 10, 1)]
+    calls = []
+    for index in range(size):
+        purposes, agreement = MIXES[index % len(MIXES)]
+        owner = rng.choice(customers)
+        calls.append(
+            aged_call(
+                session,
+                bucket,
+                envelope,
+                started_at=now - timedelta(days=rng.choice(AGES_DAYS), minutes=index),
+                purposes=purposes,
+                agreement_made=agreement,
+                customer_id=owner.id,
+            )
+        )
+    for held in held_customers:
+        holds.place_hold(session, actor=OFFICER, reason="dispute", customer_ref=held.customer_ref)
+    for call in rng.sample(calls, max(size // 20, 1)):
+        holds.place_hold(session, actor=OFFICER, reason="complaint", recording_id=call.id)
+    session.flush()
+    held = sum(1 for call in calls if call.legal_hold)
+    due = sum(1 for call in calls if call.retain_until is not None and call.retain_until < now and not call.legal_hold)
+    return {"calls": size, "held": held, "due": due}
+
+
+def check_and_sweep(run, session: Session, counts: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    before = run("retention", "check")
+    assert before.exit_code == 1
+    assert before.output == f"overdue={counts['due']} orphans=0\n"
+
+    dry = run("retention", "sweep", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.count("recording ") == counts["due"]
+    assert f"would delete recordings={counts['due']} orphans=0" in dry.output
+
+    swept = run("retention", "sweep", "--batch", "7")
+    assert swept.exit_code == 0, swept.output
+    assert f"deleted recordings={counts['due']} orphans=0" in swept.output and "receipt " in swept.output
+
+    after = run("retention", "check")
+    assert (after.exit_code, after.output) == (0, "overdue=0 orphans=0\n")
+    assert (
+        session.scalar(select(func.count()).select_from(Recording).where(Recording.status == "deleted"))
+        == (counts["due"])
+    )
+    held_and_deleted = (
+        select(func.count()).select_from(Recording).where(Recording.status == "deleted", Recording.legal_hold.is_(True))
+    )
+    assert session.scalar(held_and_deleted) == 0
+    deleted_events = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "recording.deleted")
+    assert session.scalar(deleted_events) == counts["due"]
+
+
+def test_check_fails_until_the_sweep_has_run_then_passes(  # type: ignore[no-untyped-def]
+    run, session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    counts = scenario(session, bucket, envelope, size=40, seed=11)
+    assert 0 < counts["due"] < counts["calls"] and counts["held"] > 0
+    check_and_sweep(run, session, counts)
+
+
+@pytest.mark.slow
+def test_the_1000_recording_scenario_ends_clean(  # type: ignore[no-untyped-def]
+    run, session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    counts = scenario(session, bucket, envelope, size=1000, seed=1000)
+    check_and_sweep(run, session, counts)
+
+
+def test_tokens_create_gives_compliance_tokens_30_days_at_most(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, role=Role.COMPLIANCE, username="dpo")
+    created = run("tokens", "create", "dpo", "--scope", "compliance")
+    assert created.exit_code == 0, created.output
+    too_long = run("tokens", "create", "dpo", "--scope", "compliance", "--days", "31")
+    assert too_long.exit_code == 1
+    assert "lifetime: a compliance token lives at most 30 days" in too_long.output

@@ -1,0 +1,255 @@
+"""Retention API (compliance): policies and their Art. 30 export, legal holds, and the sweep's receipts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+from spectree import Response as SpecResponse
+
+from recordings_service.permissions import Permission
+from recordings_service.privacy import holds, retention, sweep
+from recordings_service.recordings import IsoDatetime
+from web.access import current_actor, requires
+from web.api import api_spec
+from web.api.validation import ErrorBody, refuse_invalid
+from web.database import db
+
+bp = Blueprint("retention_api", __name__, url_prefix="/api/v1")
+MAX_PAGE = 200
+Reason = Annotated[str, Field(min_length=1, max_length=holds.MAX_REASON)]
+
+
+class PolicyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rule: str = Field(description="verification, quality_study, training, no_agreement, or maximum (the cap)")
+    keep: int
+    unit: str = Field(description="days or months, counted from the start of the call")
+    basis: str = Field(description="the documented legal basis of the period")
+    updated_by: str | None
+    updated_at: IsoDatetime
+
+
+class PoliciesOut(BaseModel):
+    items: list[PolicyOut]
+
+
+class PeriodIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keep: int = Field(ge=1)
+    unit: str = Field(description="days or months")
+
+
+class PolicyIn(PeriodIn):
+    basis: Reason
+
+
+class PreviewOut(BaseModel):
+    rule: str
+    affected: int = Field(description="live recordings whose retain_until the change would move")
+
+
+class PolicyChangedOut(BaseModel):
+    policy: PolicyOut
+    recomputed: int
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recording_id: str | None = Field(default=None, max_length=26)
+    customer_ref: str | None = Field(default=None, max_length=100)
+    reason: Reason
+
+
+class ReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class HoldPlacedOut(BaseModel):
+    id: str
+    recordings: int = Field(description="live recordings the hold covers now")
+
+
+class HoldOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    recording_id: str | None
+    customer_ref: str | None
+    reason: str
+    placed_by: str | None
+    placed_at: IsoDatetime
+    released_by: str | None
+    released_at: IsoDatetime | None
+    release_reason: str | None
+    active: bool
+
+
+class HoldsQuery(BaseModel):
+    active: bool | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+
+
+class HoldPageOut(BaseModel):
+    items: list[HoldOut]
+    next_cursor: str | None
+
+
+class ReceiptOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    started_at: IsoDatetime
+    finished_at: IsoDatetime
+    duration_s: float
+    recordings: int
+    counts: dict[str, int]
+    first_recording_id: str | None
+    last_recording_id: str | None
+    actor: str
+
+
+class PageQuery(BaseModel):
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+
+
+class ReceiptPageOut(BaseModel):
+    items: list[ReceiptOut]
+    next_cursor: str | None
+
+
+# ---------------------------------------------------------------- policies
+
+
+@bp.get("/retention/policies")
+@requires(Permission.RETENTION_MANAGE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=PoliciesOut), tags=["retention"])
+def list_policies() -> Response:
+    """The retention policy table (CSV for the Art. 30 record: `/retention/policies.csv`)."""
+    items = [PolicyOut.model_validate(row) for row in retention.list_policies(db())]
+    return jsonify(PoliciesOut(items=items).model_dump(mode="json"))
+
+
+@bp.get("/retention/policies.csv")
+@requires(Permission.RETENTION_MANAGE)
+def export_policies() -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["rule", "keep", "unit", "basis", "updated_at"])
+    for row in retention.list_policies(db()):
+        writer.writerow([row.rule, row.keep, row.unit, row.basis, row.updated_at.isoformat()])
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="retention-policies.csv"'
+    return response
+
+
+@bp.post("/retention/policies/<rule>/preview")
+@requires(Permission.RETENTION_MANAGE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=PreviewOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    tags=["retention"],
+    before=refuse_invalid,
+)
+def preview_policy(rule: str, json: PeriodIn) -> Response:
+    """How many recordings a change of this policy would recompute; nothing is changed."""
+    affected = retention.preview_policy_change(db(), rule=rule, keep=json.keep, unit=json.unit)
+    return jsonify(PreviewOut(rule=rule, affected=affected).model_dump(mode="json"))
+
+
+@bp.put("/retention/policies/<rule>")
+@requires(Permission.RETENTION_MANAGE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=PolicyChangedOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    tags=["retention"],
+    before=refuse_invalid,
+)
+def change_policy(rule: str, json: PolicyIn) -> Response:
+    """Change a policy and recompute `retain_until` of every recording it affects (audited)."""
+    recomputed = retention.change_policy(
+        db(), actor=current_actor(), rule=rule, keep=json.keep, unit=json.unit, basis=json.basis
+    )
+    db().commit()
+    row = next(row for row in retention.list_policies(db()) if row.rule == rule)
+    body = PolicyChangedOut(policy=PolicyOut.model_validate(row), recomputed=recomputed)
+    return jsonify(body.model_dump(mode="json"))
+
+
+# ---------------------------------------------------------------- legal holds
+
+
+@bp.post("/legal-holds")
+@requires(Permission.RETENTION_MANAGE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_201=HoldPlacedOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=["legal holds"],
+    before=refuse_invalid,
+)
+def place_hold(json: HoldIn) -> tuple[Response, int]:
+    """Hold one recording (`recording_id`) or every recording of a customer (`customer_ref`)."""
+    hold, covered = holds.place_hold(
+        db(), actor=current_actor(), reason=json.reason, recording_id=json.recording_id, customer_ref=json.customer_ref
+    )
+    db().commit()
+    return jsonify(HoldPlacedOut(id=hold.id, recordings=covered).model_dump(mode="json")), 201
+
+
+@bp.post("/legal-holds/<hold_id>/release")
+@requires(Permission.RETENTION_MANAGE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=HoldOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=["legal holds"],
+    before=refuse_invalid,
+)
+def release_hold(hold_id: str, json: ReleaseIn) -> Response:
+    """Release a hold; its recordings become deletable again unless another hold covers them."""
+    hold = holds.release_hold(db(), actor=current_actor(), hold_id=hold_id, reason=json.reason)
+    db().commit()
+    return jsonify(HoldOut.model_validate(hold).model_dump(mode="json"))
+
+
+@bp.get("/legal-holds")
+@requires(Permission.RETENTION_MANAGE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=HoldPageOut, HTTP_422=ErrorBody), tags=["legal holds"], before=refuse_invalid
+)
+def list_holds(query: HoldsQuery) -> Response:
+    """Holds newest first (`active=true` for those in force); pass `next_cursor` back as `cursor`."""
+    rows = holds.list_holds(db(), active=query.active, cursor=query.cursor, limit=query.limit + 1)
+    body = HoldPageOut(
+        items=[HoldOut.model_validate(row) for row in rows[: query.limit]],
+        next_cursor=_next_cursor(rows, query.limit),
+    )
+    return jsonify(body.model_dump(mode="json"))
+
+
+# ---------------------------------------------------------------- receipts
+
+
+@bp.get("/retention/receipts")
+@requires(Permission.RETENTION_MANAGE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=ReceiptPageOut, HTTP_422=ErrorBody), tags=["retention"], before=refuse_invalid
+)
+def list_receipts(query: PageQuery) -> Response:
+    """Deletion receipts, newest first: one per sweep run, with counts by kind and first/last recording id."""
+    rows = sweep.list_receipts(db(), cursor=query.cursor, limit=query.limit + 1)
+    body = ReceiptPageOut(
+        items=[ReceiptOut.model_validate(row) for row in rows[: query.limit]],
+        next_cursor=_next_cursor(rows, query.limit),
+    )
+    return jsonify(body.model_dump(mode="json"))
+
+
+def _next_cursor(rows: list[Any], limit: int) -> str | None:
+    return str(rows[limit - 1].id) if len(rows) > limit else None
