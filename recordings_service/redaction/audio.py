@@ -1,19 +1,18 @@
 """Redacted audio: every finding of the redacted transcript muted (or toned) on every channel, made on demand
 from the original and cached, encrypted, as `derived/<id>/redacted.<ext>`.
 
-The derivative is encrypted like the original, under a data key of its own wrapped by the master key. The
-wrapped key travels in a small header at the front of the object rather than in the recording's row: one
-object put is atomic, so two first listeners building at once can never leave a row naming one key and an
-object sealed under another, and a read path writes no row. The wrapped key is useless without the master
-key, exactly as it would be in the row. Its associated data binds it to the recording and to what the copy
-was made from (the original's hash, the spans, mute or tone), so a stale copy (a corrected transcript, a
-replaced original) fails authentication and is rebuilt, and a copy moved under another recording cannot be
-read. The object lives under `derived/<id>/`, which deleting the recording removes with every version.
+The derivative is encrypted under the recording's own data key (a fresh stream, its associated data naming
+the recording and what the copy was made from: the original's hash, the spans, mute or tone). Destroying the
+recording's wrapped key therefore makes this copy unreadable too, backups included; a stale copy (a new
+transcript, a replaced original with its new key) fails authentication or its header check and is rebuilt;
+and a copy moved under another recording cannot be read. A small header in front of the ciphertext holds
+the plaintext size and what the copy was made from, so one atomic put writes everything and a read path
+writes no row. The object lives under `derived/<id>/`, which deleting the recording removes with every
+version.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import logging
@@ -44,7 +43,7 @@ log = logging.getLogger(__name__)
 # Word timings are approximate: each span is widened by this much on both sides.
 PAD_S = 0.25
 TONE_HZ = 1000.0
-HEADER_VERSION = 1
+HEADER_VERSION = 2
 _LENGTH = struct.Struct(">I")
 # The header (wrapped key and a few numbers) is a few hundred bytes; one ranged read fetches it.
 _HEADER_PROBE = 4096
@@ -69,14 +68,9 @@ class RedactedAudio:
 
 @dataclass(frozen=True)
 class _Header:
-    wrapped_key: bytes
-    master_key_id: int
     size: int
     made_from: str
     length: int  # bytes before the ciphertext
-
-    def object_id(self, recording_id: str) -> str:
-        return _object_id(recording_id, self.made_from)
 
 
 def redacted_key(recording: Recording) -> str:
@@ -169,7 +163,10 @@ def open_redacted(store: ObjectStore, envelope: Envelope, audio: RedactedAudio) 
     try:
         header = _parse_header(_read_exactly(body, _LENGTH.size), body)
         return envelope.decrypting_stream(
-            body, wrapped=header.wrapped_key, object_id=header.object_id(audio.recording.id)
+            body,
+            wrapped=audio.recording.wrapped_data_key,
+            object_id=audio.recording.id,
+            derived_id=_derived_id(audio.recording.id, header.made_from),
         )
     except BaseException:
         body.close()
@@ -199,7 +196,7 @@ def _made_from(recording: Recording, *, spans: list[tuple[float, float]], tone: 
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
-def _object_id(recording_id: str, made_from: str) -> str:
+def _derived_id(recording_id: str, made_from: str) -> str:
     return f"{recording_id}/redacted/{made_from}"
 
 
@@ -232,19 +229,15 @@ def _decode_header(raw: bytes, *, length: int) -> _Header:
     if fields["version"] != HEADER_VERSION:
         raise ValueError("unknown header version")
     return _Header(
-        wrapped_key=base64.b64decode(fields["wrapped_key"]),
-        master_key_id=int(fields["master_key_id"]),
         size=int(fields["size"]),
         made_from=str(fields["made_from"]),
         length=_LENGTH.size + length,
     )
 
 
-def _encode_header(*, wrapped_key: bytes, master_key_id: int, size: int, made_from: str) -> bytes:
+def _encode_header(*, size: int, made_from: str) -> bytes:
     fields = {
         "version": HEADER_VERSION,
-        "wrapped_key": base64.b64encode(wrapped_key).decode(),
-        "master_key_id": master_key_id,
         "size": size,
         "made_from": made_from,
     }
@@ -290,13 +283,14 @@ def _build(
             shutil.copyfileobj(plaintext, out)  # type: ignore[misc]
         mute_spans(original, muted, spans=spans, ffmpeg=ffmpeg, tone_hz=TONE_HZ if tone else None)
         with muted.open("rb") as source, sealed.open("wb") as destination:
-            wrapped = envelope.encrypt(source, destination, object_id=_object_id(recording.id, made_from))
-        header = _encode_header(
-            wrapped_key=wrapped.wrapped,
-            master_key_id=wrapped.master_key_id,
-            size=muted.stat().st_size,
-            made_from=made_from,
-        )
+            envelope.encrypt_derived(
+                source,
+                destination,
+                wrapped=recording.wrapped_data_key,
+                object_id=recording.id,
+                derived_id=_derived_id(recording.id, made_from),
+            )
+        header = _encode_header(size=muted.stat().st_size, made_from=made_from)
         with packed.open("wb") as out, sealed.open("rb") as ciphertext:
             out.write(header)
             shutil.copyfileobj(ciphertext, out)

@@ -68,14 +68,33 @@ class Envelope:
                 encrypting.write(chunk)
         return wrapped
 
-    def decrypting_stream(self, ciphertext: BinaryIO, *, wrapped: bytes, object_id: str) -> PlaintextReader:
-        """A readable stream of plaintext; reading tampered ciphertext raises `DecryptionFailed`."""
+    def encrypt_derived(
+        self, source: BinaryIO, destination: BinaryIO, *, wrapped: bytes, object_id: str, derived_id: str
+    ) -> None:
+        """Encrypt a derivative of `object_id` under that object's own data key, bound to `derived_id`.
+
+        Destroying the object's wrapped key then makes its derivatives unreadable too (crypto-shredding).
+        """
+        primitive = self._data_key(wrapped, object_id)
+        with primitive.new_encrypting_stream(destination, derived_id.encode()) as encrypting:
+            while chunk := source.read(CHUNK):
+                encrypting.write(chunk)
+
+    def decrypting_stream(
+        self, ciphertext: BinaryIO, *, wrapped: bytes, object_id: str, derived_id: str | None = None
+    ) -> PlaintextReader:
+        """A readable stream of plaintext (of a derivative, with `derived_id`); tampering raises `DecryptionFailed`."""
+        primitive = self._data_key(wrapped, object_id)
+        associated = derived_id if derived_id is not None else object_id
+        return PlaintextReader(primitive.new_decrypting_stream(ciphertext, associated.encode()))
+
+    def _data_key(self, wrapped: bytes, object_id: str) -> streaming_aead.StreamingAead:
         try:
             handle = tink.proto_keyset_format.parse_encrypted(wrapped, self._master, object_id.encode())
         except tink.TinkError:
             raise DecryptionFailed("the data key cannot be unwrapped with the configured master key") from None
-        primitive = handle.primitive(streaming_aead.StreamingAead)
-        return PlaintextReader(primitive.new_decrypting_stream(ciphertext, object_id.encode()))
+        primitive: streaming_aead.StreamingAead = handle.primitive(streaming_aead.StreamingAead)
+        return primitive
 
 
 class PlaintextReader:

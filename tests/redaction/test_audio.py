@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import replace
 
@@ -23,7 +24,7 @@ from recordings_service.redaction.audio import (
     redacted_bytes,
     spans_to_mute,
 )
-from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.card_call import (
     CARD_CALL,
@@ -134,6 +135,24 @@ def test_the_derivative_is_encrypted_in_the_store_and_cached(
         .where(AuditEvent.object_id == recording.id, AuditEvent.action == "recording.played_redacted")
     )
     assert played == 2
+
+
+def test_destroying_the_recordings_key_makes_a_saved_copy_unreadable(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    recording = card_recording(session, store, envelope)
+    add_transcript(session, recording, twin=card_twin())
+    audio = build(session, store, envelope, settings, recording)
+    body = store.get(audio.key)
+    saved = body.read()
+    body.close()
+    assert b"wrapped" not in saved[:512]  # the header carries no key of its own
+
+    recording.wrapped_data_key = b""  # crypto-shredding, as deletion does
+    store.put(audio.key, io.BytesIO(saved))  # e.g. restored from a backup
+
+    with pytest.raises(DecryptionFailed):
+        plaintext(store, envelope, audio)
 
 
 def test_a_changed_twin_or_setting_rebuilds_the_copy(
