@@ -1,8 +1,10 @@
 """The retention sweep: delete each recording past its retention date, one transaction per recording.
 
-Each deletion commits before its objects are deleted, so a kill at any point leaves either an untouched
-recording (deleted on the next run) or a deleted one whose objects remain (orphans, which the next run
-removes first). The same loop serves the daily job and `callvault retention sweep`.
+Each deletion commits before its objects are deleted; the objects of a batch of committed deletions
+are then listed and deleted together, and their tombstones marked purged. A kill at any point leaves
+either an untouched recording (deleted on the next run) or a deleted one whose tombstone is still
+pending (its objects are removed first on the next run). The same loop serves the daily job and
+`callvault retention sweep`; `prove` is the check after it, which lists the whole store.
 """
 
 from __future__ import annotations
@@ -18,14 +20,29 @@ from sqlalchemy.orm import Session, sessionmaker
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.models import DeletionReceipt
-from recordings_service.privacy.deletion import delete_if_due, purge_objects
-from recordings_service.privacy.sweep import due_ids, find_orphans, record_receipt, removable
+from recordings_service.privacy.deletion import (
+    delete_if_due,
+    mark_purged,
+    pending_purges,
+    purge_prefixes,
+    versions_under,
+)
+from recordings_service.privacy.sweep import (
+    RetentionCheck,
+    count_overdue,
+    due_ids,
+    find_orphans,
+    record_check,
+    record_receipt,
+    removable,
+)
 from recordings_service.runtime import Runtime
 from recordings_service.storage.object_store import ObjectStore
 
 log = logging.getLogger("jobs.retention")
 RETENTION_ACTOR = Actor(id=None, name="retention", role="system")
 BATCH = 500
+STORE_WORKERS = 16  # concurrent listings and deletions: the store's latency, not the CPU, bounds them
 
 
 @dataclass
@@ -43,13 +60,10 @@ class SweepReport:
 def sweep(
     sessions: sessionmaker[Session], store: ObjectStore, *, now: datetime, batch: int, actor: Actor, dry_run: bool
 ) -> SweepReport:
-    """Remove the orphans an interrupted run left, then delete every due recording; write the receipt."""
+    """Remove what an interrupted run left, then delete every due recording; write the receipt."""
     started_at, started = utcnow(), time.monotonic()
     report = SweepReport(dry_run=dry_run)
-    with sessions() as session:
-        report.orphan_keys = removable(find_orphans(session, store))
-    if not dry_run:
-        report.counts["orphan_object_versions"] += purge_objects(store, report.orphan_keys)
+    _purge_pending(sessions, store, report=report, batch=batch)
     last_id = ""
     while True:
         with sessions() as session:
@@ -60,14 +74,15 @@ def sweep(
         if dry_run:
             report.recording_ids.extend(ids)
             continue
+        prefixes: dict[str, tuple[str, ...]] = {}
         for recording_id in ids:
             with sessions() as session:
                 try:
-                    deletion = delete_if_due(session, store, recording_id=recording_id, now=now, actor=actor)
+                    deletion = delete_if_due(session, recording_id=recording_id, now=now, actor=actor)
                     session.commit()
                 except Exception:
-                    # One recording that cannot be deleted (a store outage, a row in a new table) must
-                    # not keep every later one: it is counted, logged, and tried again on the next run.
+                    # One recording that cannot be deleted (a row in a new table, a lost lock) must not
+                    # keep every later one: it is counted, logged, and tried again on the next run.
                     session.rollback()
                     log.warning("recording not deleted", extra={"recording": recording_id}, exc_info=True)
                     report.counts["failed"] += 1
@@ -77,7 +92,8 @@ def sweep(
                 continue
             report.recording_ids.append(recording_id)
             report.counts.update(deletion.counts)
-            report.counts["object_versions"] += purge_objects(store, deletion.keys)
+            prefixes[recording_id] = deletion.prefixes
+        report.counts["object_versions"] += purge_batch(sessions, store, prefixes)
     report.wall_s = time.monotonic() - started
     if not dry_run:
         with sessions() as session:
@@ -94,10 +110,71 @@ def sweep(
     return report
 
 
+def purge_batch(sessions: sessionmaker[Session], store: ObjectStore, prefixes: dict[str, tuple[str, ...]]) -> int:
+    """Delete every object version of these committed deletions, then mark their tombstones purged."""
+    if not prefixes:
+        return 0
+    removed = purge_prefixes(store, prefixes, workers=STORE_WORKERS)
+    with sessions() as session:
+        mark_purged(session, list(prefixes), now=utcnow())
+        session.commit()
+    return len(removed)
+
+
+def _purge_pending(sessions: sessionmaker[Session], store: ObjectStore, *, report: SweepReport, batch: int) -> None:
+    """Objects of deletions committed by a killed run (or by an erasure), before anything new is deleted."""
+    while True:
+        with sessions() as session:
+            pending = pending_purges(session, limit=batch)
+        if not pending:
+            return
+        if report.dry_run:
+            found = [version.key for prefixes in pending.values() for version in versions_under(store, prefixes)]
+            report.orphan_keys.extend(sorted(set(found)))
+            return
+        removed = purge_prefixes(store, pending, workers=STORE_WORKERS)
+        report.orphan_keys.extend(sorted({version.key for version in removed}))
+        report.counts["orphan_object_versions"] += len(removed)
+        with sessions() as session:
+            mark_purged(session, list(pending), now=utcnow())
+            session.commit()
+
+
+def prove(
+    sessions: sessionmaker[Session], store: ObjectStore, *, now: datetime, actor: Actor, clean: bool
+) -> RetentionCheck:
+    """List the whole store for orphans (with `clean`, delete those the sweep may), count overdue, record it."""
+    started = time.monotonic()
+    with sessions() as session:
+        orphans = find_orphans(session, store)
+        left = orphans.count
+        if clean:
+            doomed = removable(orphans)
+            versions = [
+                (version.key, version.version_id)
+                for key in doomed
+                for version in store.list_versions(key)
+                if version.key == key
+            ]
+            store.delete_versions(versions)
+            left -= len(doomed)
+        result = RetentionCheck(overdue=count_overdue(session, now=now), orphans=left)
+        record_check(session, result=result, checked_at=utcnow(), duration_s=time.monotonic() - started, actor=actor)
+        session.commit()
+    return result
+
+
 def sweep_retention(runtime: Runtime) -> None:
-    """The daily job."""
+    """The daily job: the sweep, then the proof (recorded for the compliance dashboard)."""
     report = sweep(runtime.sessions, runtime.store, now=utcnow(), batch=BATCH, actor=RETENTION_ACTOR, dry_run=False)
+    result = prove(runtime.sessions, runtime.store, now=utcnow(), actor=RETENTION_ACTOR, clean=True)
     log.info(
         "retention sweep",
-        extra={"recordings": len(report.recording_ids), **report.counts, "wall_s": round(report.wall_s, 2)},
+        extra={
+            "recordings": len(report.recording_ids),
+            **report.counts,
+            "wall_s": round(report.wall_s, 2),
+            "overdue": result.overdue,
+            "orphans": result.orphans,
+        },
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobs import ingest, retention, transcription
+from jobs import ingest, retention, subject_access, transcription
 from recordings_service.runtime import Runtime
 
 
@@ -23,4 +23,6 @@ JOBS: list[JobSpec] = [
     JobSpec("reconcile_storage", 3600, ingest.reconcile),
     JobSpec("transcribe", 5, transcription.transcribe_pending, check=transcription.check_model),
     JobSpec("retention_sweep", 24 * 3600, retention.sweep_retention),
+    JobSpec("subject_access_packages", 5, subject_access.build_packages),
+    JobSpec("subject_access_expiry", 60, subject_access.expire_old_packages),
 ]

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -93,4 +93,13 @@ def list_tokens(session: Session, *, user_id: str) -> Sequence[ApiToken]:
     """A user's tokens, newest first (revoked and expired ones too: they are part of the account's history)."""
     return session.scalars(
         select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at.desc())
+    ).all()
+
+
+def list_live_tokens(session: Session, *, now: datetime) -> Sequence[ApiToken]:
+    """Tokens still usable, soonest expiry first (those that never expire last): what the admin must renew."""
+    return session.scalars(
+        select(ApiToken)
+        .where(ApiToken.revoked_at.is_(None), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
+        .order_by(ApiToken.expires_at.is_(None), ApiToken.expires_at, ApiToken.created_at)
     ).all()

@@ -38,12 +38,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.api import recordings as recordings_api
     from web.api import retention as retention_api
     from web.api import search as search_api
+    from web.api import subjects as subjects_api
     from web.api import transcripts as transcripts_api
     from web.ui import admin, call_page, dashboard, evaluations, partner
     from web.ui import audit as audit_ui
     from web.ui import auth as auth_ui
     from web.ui import bp as ui_bp
     from web.ui import calls as calls_ui
+    from web.ui import retention as retention_ui
+    from web.ui import subjects as subjects_ui
 
     for blueprint in (
         health.bp,
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         transcripts_api.bp,
         search_api.bp,
         retention_api.bp,
+        subjects_api.bp,
         ui_bp,
         calls_ui.bp,
         auth_ui.bp,
@@ -62,6 +66,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         call_page.bp,
         evaluations.bp,
         dashboard.bp,
+        retention_ui.bp,
+        subjects_ui.bp,
     ):
         app.register_blueprint(blueprint)
     api_spec.register(app)

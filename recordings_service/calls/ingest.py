@@ -30,6 +30,7 @@ from recordings_service.models import Customer, Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.holds import customer_on_hold
 from recordings_service.privacy.retention import retain_until_for
+from recordings_service.privacy.subjects import customer_restricted
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import file_sha256, spool_dir
@@ -277,6 +278,7 @@ def _insert(
                 session, started_at=metadata.started_at, purposes=purposes, agreement_made=metadata.agreement_made
             ),
             legal_hold=customer_on_hold(session, customer_id),
+            restricted=customer_restricted(session, customer_id),  # Art. 18 covers later calls too
         )
         session.add(recording)
         session.flush()

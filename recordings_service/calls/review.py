@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Forbidden, Invalid, NotFound
-from recordings_service.models import Annotation, Recording, SegmentVerification, Transcript, User
+from recordings_service.models import Annotation, LegalHold, Recording, SegmentVerification, Transcript, User
+from recordings_service.privacy.holds import active_holds_on
 from recordings_service.recordings import get_playable_recording
 from recordings_service.redaction.transcripts import Redaction, redactions_of
 from recordings_service.transcription.transcripts import TranscriptView, view_transcript
@@ -54,6 +55,7 @@ class CallReview:
     segment_checks: dict[int, Check]
     comments: list[Comment]
     redactions: list[Redaction]  # where personal data was said: kind and time, never the value
+    holds: list[LegalHold] = field(default_factory=list)  # active legal holds: why it cannot be deleted
 
 
 def open_call(
@@ -77,6 +79,7 @@ def open_call(
         segment_checks=segment_checks,
         comments=list_comments(session, recording_id=recording.id),
         redactions=redactions_of(transcript.transcript.redacted_segments or []) if transcript else [],
+        holds=active_holds_on(session, recording) if recording.legal_hold else [],
     )
 
 

@@ -3,7 +3,15 @@
 from recordings_service.models.account import ApiToken, User
 from recordings_service.models.audit import AuditChainHead, AuditEvent
 from recordings_service.models.evaluation import Evaluation, EvaluationAnswer, EvaluationForm, FormQuestion, FormSection
-from recordings_service.models.privacy import DeletionReceipt, LegalHold, RetentionPolicy, Tombstone
+from recordings_service.models.privacy import (
+    DeletionReceipt,
+    LegalHold,
+    RetentionCheckRun,
+    RetentionPolicy,
+    SubjectCorrection,
+    SubjectRequest,
+    Tombstone,
+)
 from recordings_service.models.recording import Customer, Recording
 from recordings_service.models.review import Annotation, SegmentVerification
 from recordings_service.models.transcription import Transcript, TranscriptionJob
@@ -22,8 +30,11 @@ __all__ = [
     "FormSection",
     "LegalHold",
     "Recording",
+    "RetentionCheckRun",
     "RetentionPolicy",
     "SegmentVerification",
+    "SubjectCorrection",
+    "SubjectRequest",
     "Tombstone",
     "Transcript",
     "TranscriptionJob",

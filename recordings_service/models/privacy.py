@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from recordings_service.db import Base, ulid_pk, utcnow
+from recordings_service.db import Base, created_at, ulid_pk, utcnow
 from recordings_service.models.recording import Customer
 
 
@@ -80,6 +80,8 @@ class Tombstone(Base):
     deleted_at: Mapped[datetime] = mapped_column(index=True)
     reason: Mapped[str] = mapped_column(String(16))
     deleted_by: Mapped[str] = mapped_column(String(64))
+    # Set once every object version of the recording is gone; until then the next sweep lists and deletes them.
+    objects_purged_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class DeletionReceipt(Base):
@@ -97,3 +99,103 @@ class DeletionReceipt(Base):
     first_recording_id: Mapped[str | None] = mapped_column(String(26))
     last_recording_id: Mapped[str | None] = mapped_column(String(26))
     actor: Mapped[str] = mapped_column(String(64))
+
+
+class RetentionCheckRun(Base):
+    """The latest proofs (`overdue`, `orphans`): listing the whole store is too slow for every page view."""
+
+    __tablename__ = "retention_checks"
+
+    id: Mapped[ulid_pk]
+    checked_at: Mapped[datetime] = mapped_column(index=True)
+    overdue: Mapped[int]
+    orphans: Mapped[int]
+    duration_s: Mapped[float]
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class SubjectRequestKind(StrEnum):
+    """The data subject's rights Callvault serves (GDPR Art. 15, 21, 16, 18 and 17)."""
+
+    ACCESS = "access"
+    OBJECTION = "objection"
+    RECTIFICATION = "rectification"
+    RESTRICTION = "restriction"
+    ERASURE = "erasure"
+
+
+class PackageState(StrEnum):
+    """Where an access request's package stands: built by the jobs process, downloadable until it expires."""
+
+    QUEUED = "queued"
+    BUILDING = "building"
+    READY = "ready"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+class SubjectRequest(Base):
+    """A data subject's request about their recordings, with its deadline and, for access, its package."""
+
+    __tablename__ = "subject_requests"
+
+    id: Mapped[ulid_pk]
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    extended_until: Mapped[datetime | None]
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    lifted_at: Mapped[datetime | None]  # a restriction's end
+    chargeable: Mapped[bool] = mapped_column(default=False)
+    # Ids, reasons and counts only (e.g. erasure: deleted ids, and each kept recording with its reason).
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+    package_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    package_key: Mapped[str | None] = mapped_column(String(200))
+    package_sha256: Mapped[str | None] = mapped_column(String(64))  # of the ZIP as the subject receives it
+    package_size: Mapped[int | None] = mapped_column(BigInteger)
+    package_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    package_master_key_id: Mapped[int | None] = mapped_column(BigInteger)
+    package_ready_at: Mapped[datetime | None]
+    package_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    package_attempts: Mapped[int] = mapped_column(default=0)
+    package_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship()
+
+    @property
+    def customer_ref(self) -> str:
+        return self.customer.customer_ref
+
+    @property
+    def deadline(self) -> datetime:
+        """The date the answer is due: the extended one when the deadline was extended."""
+        return self.extended_until or self.due_at
+
+    @property
+    def open(self) -> bool:
+        return self.completed_at is None
+
+
+class SubjectCorrection(Base):
+    """One rectified value with the value it replaced: recording metadata, or one transcript segment's text."""
+
+    # A segment correction holds what was said: it goes with its transcript when the recording is deleted.
+
+    __tablename__ = "subject_corrections"
+
+    id: Mapped[ulid_pk]
+    request_id: Mapped[str] = mapped_column(ForeignKey("subject_requests.id"), index=True)
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"), index=True)
+    transcript_id: Mapped[str | None] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))  # a metadata field, or "segment"
+    segment: Mapped[int | None]
+    previous: Mapped[Any] = mapped_column(JSON, nullable=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    corrected_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    corrected_at: Mapped[datetime] = mapped_column(default=utcnow)

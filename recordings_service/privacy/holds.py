@@ -100,6 +100,14 @@ def is_held(session: Session, recording: Recording) -> bool:
     return bool(session.scalar(select(held_clause()).select_from(Recording).where(Recording.id == recording.id)))
 
 
+def active_holds_on(session: Session, recording: Recording) -> list[LegalHold]:
+    """The active holds covering a recording, directly or through its customer, oldest first."""
+    target = LegalHold.recording_id == recording.id
+    if recording.customer_id is not None:
+        target = or_(target, LegalHold.customer_id == recording.customer_id)
+    return list(session.scalars(select(LegalHold).where(ACTIVE, target).order_by(LegalHold.placed_at)))
+
+
 def customer_on_hold(session: Session, customer_id: str | None) -> bool:
     """Whether a customer-wide hold is active: a call of that customer ingested now is held at once."""
     if customer_id is None:

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.models import DeletionReceipt, Recording
+from recordings_service.models import DeletionReceipt, Recording, RetentionCheckRun
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.object_store import ObjectStore
 
@@ -109,6 +109,26 @@ class RetentionCheck:
 def check_retention(session: Session, store: ObjectStore, *, now: datetime) -> RetentionCheck:
     """The proof: nothing overdue, and no object left without a live recording."""
     return RetentionCheck(overdue=count_overdue(session, now=now), orphans=find_orphans(session, store).count)
+
+
+def record_check(
+    session: Session, *, result: RetentionCheck, checked_at: datetime, duration_s: float, actor: Actor
+) -> RetentionCheckRun:
+    """Keep a check's result, so the dashboard can show it without listing the store."""
+    run = RetentionCheckRun(
+        checked_at=checked_at,
+        overdue=result.overdue,
+        orphans=result.orphans,
+        duration_s=round(duration_s, 3),
+        actor=actor.name,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def latest_check(session: Session) -> RetentionCheckRun | None:
+    return session.scalars(select(RetentionCheckRun).order_by(RetentionCheckRun.checked_at.desc()).limit(1)).first()
 
 
 def record_receipt(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 CHUNK = 1024 * 1024
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+DELETE_BATCH = 1000  # the most keys one S3 DeleteObjects call takes
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class ObjectStore(Protocol):
     def head(self, key: str) -> ObjectInfo: ...
 
     def delete(self, key: str) -> int: ...
+
+    def delete_versions(self, versions: Iterable[tuple[str, str]]) -> int: ...
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]: ...
 
@@ -172,6 +175,21 @@ class S3ObjectStore:
             # An unversioned bucket (or a store without versioning) still needs the plain delete.
             self._client.delete_object(Bucket=self.bucket, Key=key)
         return removed
+
+    def delete_versions(self, versions: Iterable[tuple[str, str]]) -> int:
+        """Delete these (key, version id) pairs, 1000 a call; one already gone counts as deleted."""
+        pending = list(versions)
+        for offset in range(0, len(pending), DELETE_BATCH):
+            chunk = pending[offset : offset + DELETE_BATCH]
+            answer = self._client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": key, "VersionId": version} for key, version in chunk], "Quiet": True},
+            )
+            failed = [error for error in answer.get("Errors", []) if error.get("Code") not in _MISSING_CODES]
+            if failed:
+                code, key = failed[0].get("Code"), failed[0].get("Key")
+                raise Unavailable(f"object store kept {len(failed)} of {len(chunk)} versions: {code} on {key}")
+        return len(pending)
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")

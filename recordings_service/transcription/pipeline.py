@@ -158,15 +158,28 @@ def save_transcript(
     transcript.model = draft.model
     transcript.language = draft.language
     transcript.detected_language = draft.detected_language
-    redacted = redact_transcript(draft.segments, draft.language, customer_number_pattern=customer_number_pattern)
-    transcript.segments = redacted.without_card_data
-    transcript.redacted_segments = redacted.twin
     transcript.processing_s = draft.processing_s
     transcript.verified_by = None
     transcript.verified_at = None
+    store_segments(session, transcript, draft.segments, customer_number_pattern=customer_number_pattern)
+    return transcript
+
+
+def store_segments(
+    session: Session,
+    transcript: Transcript,
+    segments: list[dict[str, Any]],
+    *,
+    customer_number_pattern: str | None = None,
+) -> None:
+    """Keep `segments` without their card data, with the redacted twin beside them, and index the twin."""
+    # Transcription and rectification both write a transcript's text through here, so neither can skip
+    # the card scrub or leave the search index behind.
+    redacted = redact_transcript(segments, transcript.language, customer_number_pattern=customer_number_pattern)
+    transcript.segments = redacted.without_card_data
+    transcript.redacted_segments = redacted.twin
     session.flush()
     index_transcript(session, transcript)
-    return transcript
 
 
 def _decrypt_to(store: ObjectStore, *, envelope: Envelope, audio: RecordingAudio, path: Path) -> None:

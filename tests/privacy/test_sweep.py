@@ -156,9 +156,9 @@ class Killed(BaseException):
     """The process dies (SIGKILL): nothing after this point of the sweep runs."""
 
 
-# Where the process dies: while deleting a recording's objects (after its commit), inside a recording's
-# transaction (before its commit), or while writing the receipt; and at which recording.
-KILL_POINTS = [("objects", 1), ("objects", 4), ("transaction", 1), ("transaction", 3), ("receipt", 1)]
+# Where the process dies: while deleting a batch's objects (after its commits), inside a recording's
+# transaction (before its commit), or while writing the receipt; and at which batch or recording.
+KILL_POINTS = [("objects", 1), ("objects", 3), ("transaction", 1), ("transaction", 3), ("receipt", 1)]
 
 
 @pytest.mark.parametrize(("where", "nth"), KILL_POINTS)
@@ -173,17 +173,16 @@ def test_a_sweep_killed_part_way_then_rerun_ends_as_one_clean_run(
 ) -> None:
     calls = [aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"]) for _ in range(5)]
     kept = aged_call(session, bucket, envelope, started_at=NOW - timedelta(days=10), purposes=["training"])
-    real = {name: getattr(retention_job, name) for name in ("purge_objects", "delete_if_due", "record_receipt")}
+    real = {name: getattr(retention_job, name) for name in ("purge_prefixes", "delete_if_due", "record_receipt")}
     seen = Counter[str]()
 
-    def purge_then_die(store: S3ObjectStore, keys: tuple[str, ...]) -> int:
-        originals = [key for key in keys if key.startswith("originals/")]
-        if originals and len(originals) < len(keys):  # a recording's objects, not the orphan pass
-            seen["objects"] += 1
-            if seen["objects"] == nth:
-                store.delete(originals[0])  # the original went, then the process died
-                raise Killed
-        return int(real["purge_objects"](store, keys))
+    def purge_then_die(store: S3ObjectStore, prefixes: dict[str, tuple[str, ...]], *, workers: int) -> object:
+        seen["objects"] += 1  # batches of committed deletions (the first run has nothing pending)
+        if seen["objects"] == nth:
+            original = next(iter(prefixes.values()))[0]
+            store.delete(original)  # one original went, then the process died
+            raise Killed
+        return real["purge_prefixes"](store, prefixes, workers=workers)
 
     def delete_then_die(session: Session, *args: object, **kwargs: object) -> object:
         deletion = real["delete_if_due"](session, *args, **kwargs)
@@ -195,7 +194,7 @@ def test_a_sweep_killed_part_way_then_rerun_ends_as_one_clean_run(
     def die(*_args: object, **_kwargs: object) -> None:
         raise Killed
 
-    patched = {"objects": ("purge_objects", purge_then_die), "transaction": ("delete_if_due", delete_then_die)}
+    patched = {"objects": ("purge_prefixes", purge_then_die), "transaction": ("delete_if_due", delete_then_die)}
     name, replacement = patched.get(where, ("record_receipt", die))
     monkeypatch.setattr(retention_job, name, replacement)
     with pytest.raises(Killed):

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from recordings_service.config import Settings
 from recordings_service.db import new_id
 from recordings_service.errors import NotFound
+from recordings_service.storage import object_store
 from recordings_service.storage.object_store import S3ObjectStore, make_client
 
 
@@ -108,6 +109,25 @@ def test_list_versions_shows_every_version_and_delete_marker_under_a_prefix(stor
     assert len({version.version_id for version in store.list_versions(prefix)}) == 4
     assert store.delete(prefix + "a") + store.delete(prefix + "b") == 4
     assert list(store.list_versions(prefix)) == []
+
+
+def test_delete_versions_removes_exactly_the_pairs_given_in_batches(
+    store: S3ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = unique_key("batch") + "/"
+    for name in ("a", "b", "c"):
+        for body in (b"one", b"two"):
+            store.put(prefix + name, io.BytesIO(body))
+    store._client.delete_object(Bucket=store.bucket, Key=prefix + "c")  # a delete marker is a version too
+    versions = list(store.list_versions(prefix))
+    doomed = [(version.key, version.version_id) for version in versions if not version.key.endswith("b")]
+    monkeypatch.setattr(object_store, "DELETE_BATCH", 2)  # several DeleteObjects calls, as past 1000 pairs
+    assert store.delete_versions(doomed) == 5
+    assert sorted(version.key for version in store.list_versions(prefix)) == [prefix + "b", prefix + "b"]
+    assert store.delete_versions(doomed) == 5  # gone already: nothing to refuse
+    with pytest.raises(NotFound):
+        store.get(prefix + "a")
+    assert store.delete_versions([]) == 0
 
 
 def test_presigned_url_works_then_expires(store: S3ObjectStore) -> None:

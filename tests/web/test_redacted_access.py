@@ -173,3 +173,15 @@ def test_a_trainer_plays_the_redacted_audio_in_ranges_audited_once(
         select(AuditEvent).where(AuditEvent.action == "recording.played_redacted", AuditEvent.object_id == call.id)
     ).all()
     assert len(played) == 1
+
+
+def test_the_call_page_shows_the_customers_objections(client: FlaskClient, session: Session, call: Recording) -> None:
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    assert "Customer objects to" not in client.get(f"/calls/{call.id}").get_data(as_text=True)
+    assert call.customer is not None
+    call.customer.objects_to_research = True
+    session.commit()
+
+    page = client.get(f"/calls/{call.id}").get_data(as_text=True)
+
+    assert "Customer objects to</dt><dd>research</dd>" in page

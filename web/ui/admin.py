@@ -31,7 +31,10 @@ class UserAction(Protocol):
 @requires(Permission.USERS_MANAGE)
 @no_store
 def users() -> str:
-    return render_template("admin/users.html", users=accounts.list_users(db()))
+    now = utcnow()
+    return render_template(
+        "admin/users.html", users=accounts.list_users(db()), tokens=tokens.list_live_tokens(db(), now=now), now=now
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -1,6 +1,8 @@
-"""The supervisors' dashboard: transcription backlog and failures (re-queue), evaluations this week, score trend."""
+"""The staff dashboard: transcription backlog and failures (re-queue), evaluations, score trend; retention proof."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext
@@ -10,9 +12,11 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.evaluations import trends
 from recordings_service.permissions import Permission
+from recordings_service.privacy.subjects import overdue_requests
+from recordings_service.privacy.sweep import count_overdue, latest_check
 from recordings_service.transcription.backlog import model_in_use, transcription_backlog
 from recordings_service.transcription.queue import requeue_transcription
-from web.access import current_actor, requires
+from web.access import current_actor, current_can, requires
 from web.database import db, runtime
 from web.security_headers import no_store
 from web.ui.evaluations import TREND_WEEKS, trend_chart
@@ -33,7 +37,16 @@ def index() -> str:
         evaluated_this_week=trends.evaluated_calls_since(db(), since=trends.week_began(now)),
         weeks=weeks,
         chart=trend_chart(weeks, gettext("Weekly average score, all queues")),
+        retention=_retention_proof(now),
+        overdue_requests=overdue_requests(db(), now=now) if current_can(Permission.SUBJECT_REQUESTS) else [],
     )
+
+
+def _retention_proof(now: datetime) -> dict[str, object] | None:
+    """Overdue recordings counted now (an indexed query) and the latest recorded check (it lists the store)."""
+    if not current_can(Permission.RETENTION_MANAGE):
+        return None
+    return {"overdue": count_overdue(db(), now=now), "check": latest_check(db())}
 
 
 @bp.post("/transcriptions/<recording_id>/requeue")

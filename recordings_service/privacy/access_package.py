@@ -1,0 +1,255 @@
+"""What an access package (GDPR Art. 15) holds, and writing it: a ZIP streamed to a file, then sealed.
+
+Every recording of the customer, restricted ones included (it is the subject's own data), each as its
+audio decrypted in its original format, its transcript as kept, its metadata with purposes and retention
+dates, and the corrections made to it; the recipients; a README; and a manifest with the SHA-256 of every
+file. Recordings are loaded through `recordings.list_recordings` / `get_playable_recording` as a compliance
+actor, one at a time, so nothing of another customer can enter and no transaction is held while audio is
+copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audio.formats import format_of
+from recordings_service.audit import Actor
+from recordings_service.db import utcnow
+from recordings_service.errors import NotFound
+from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
+from recordings_service.models.account import Role
+from recordings_service.privacy.rectification import corrections_of
+from recordings_service.privacy.retention import applicable_rules, list_policies
+from recordings_service.recordings import (
+    MAX_PAGE,
+    RecordingFilters,
+    RecordingOut,
+    get_playable_recording,
+    list_recordings,
+    open_original,
+)
+from recordings_service.storage.encryption import CHUNK, Envelope, WrappedKey
+from recordings_service.storage.object_store import ObjectStore
+from recordings_service.transcription.transcripts import TranscriptView, as_text, transcript_document
+
+log = logging.getLogger(__name__)
+# The package is the subject's own data: a compliance actor sees restricted recordings too.
+SUBJECT_ACCESS_ACTOR = Actor(id=None, name="subject-access", role=Role.COMPLIANCE)
+MANIFEST = "manifest.json"
+README = """Your call recordings held by Callvault
+=====================================
+
+This package answers your request to access your personal data (GDPR Article 15).
+
+- recordings/<id>/audio.*: each call as it was recorded, in its original format. Where card data was said
+  on a call, the stored recording has those moments muted (PCI DSS 3.3.1); its metadata says so.
+- recordings/<id>/transcript.json and transcript.txt: the machine transcript as we keep it (card data is
+  never kept).
+- recordings/<id>/metadata.json: the call's details, the purposes it is kept for, the date it will be
+  deleted and the legal basis of each retention period, and any corrections made at your request.
+- recipients.json: who has received your recordings. Recordings are not disclosed to research partners
+  or anyone else at present, so the list is empty.
+- manifest.json: the SHA-256 checksum of every file, to check that nothing was altered.
+
+Puhelutallenteesi Callvaultissa: tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n
+tietosuoja-asetus, 15 artikla). Kansiossa recordings/ ovat puhelut alkuperäisessä muodossaan, niiden
+tekstitykset ja tiedot (käyttötarkoitukset ja poistopäivä). Tiedosto recipients.json luettelee
+vastaanottajat: tallenteita ei tällä hetkellä luovuteta kenellekään, joten luettelo on tyhjä.
+manifest.json sisältää jokaisen tiedoston SHA-256-tarkisteen.
+"""
+
+
+@dataclass(frozen=True)
+class PackageEntry:
+    """One recording's part of the package: its row (for the audio) and its documents, read in one session."""
+
+    recording: Recording
+    documents: dict[str, bytes]
+
+
+@dataclass
+class PackageContents:
+    """What was written: every file's SHA-256, the recordings in it, and any audio that failed its hash."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    recording_ids: list[str] = field(default_factory=list)
+    audio_mismatches: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SealedPackage:
+    key: str
+    sha256: str  # of the ZIP as the subject receives it
+    size: int
+    wrapped: WrappedKey
+
+
+def package_key(request_id: str) -> str:
+    return f"subject-access/{request_id}/package.zip"
+
+
+def package_recording_ids(session: Session, *, customer_ref: str) -> list[str]:
+    """Every recording of the customer, restricted ones included, oldest call last (as lists show them)."""
+    ids: list[str] = []
+    cursor = None
+    filters = RecordingFilters(customer_ref=customer_ref)
+    while True:
+        page = list_recordings(session, actor=SUBJECT_ACCESS_ACTOR, filters=filters, cursor=cursor, limit=MAX_PAGE)
+        ids.extend(recording.id for recording in page.items)
+        if page.next_cursor is None:
+            return ids
+        cursor = page.next_cursor
+
+
+def package_entry(session: Session, *, recording_id: str, customer_id: str) -> PackageEntry | None:
+    """One recording's documents; None when it is no longer the customer's or its audio is gone."""
+    try:
+        recording = get_playable_recording(session, actor=SUBJECT_ACCESS_ACTOR, recording_id=recording_id)
+    except NotFound:  # deleted, or its object went missing, since the list was read
+        return None
+    if recording.customer_id != customer_id:
+        return None
+    transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).first()
+    folder = f"recordings/{recording.id}"
+    documents = {f"{folder}/metadata.json": _json(_metadata(session, recording))}
+    if transcript is not None:
+        view = TranscriptView(transcript, redacted=False)  # the subject's own words, as kept
+        documents[f"{folder}/transcript.json"] = _json(transcript_document(view))
+        documents[f"{folder}/transcript.txt"] = as_text(view).encode()
+    return PackageEntry(recording=recording, documents=documents)
+
+
+def write_package(
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    request: SubjectRequest,
+    customer: Customer,
+    entries: Iterable[PackageEntry],
+    destination: BinaryIO,
+    on_recording: Callable[[int], None] | None = None,
+) -> PackageContents:
+    """Stream the package ZIP into `destination`: audio as stored bytes, documents compressed, manifest last."""
+    contents = PackageContents()
+    with zipfile.ZipFile(destination, "w", allowZip64=True) as package:
+        _add(package, contents, "README.txt", README.encode())
+        for entry in entries:
+            recording = entry.recording
+            name = f"recordings/{recording.id}/audio.{format_of(recording.container).extension}"
+            digest = _add_audio(package, name, store, envelope, recording)
+            contents.files[name] = digest
+            if digest != recording.sha256:
+                contents.audio_mismatches.append(recording.id)
+                log.warning("subject access audio hash differs", extra={"recording": recording.id})
+            for document, body in entry.documents.items():
+                _add(package, contents, document, body)
+            contents.recording_ids.append(recording.id)
+            if on_recording is not None:
+                on_recording(len(contents.recording_ids))
+        recipients = {
+            "recipients": [],
+            "note": "No recording of yours has been disclosed to a research partner or any other recipient.",
+        }
+        _add(package, contents, "recipients.json", _json(recipients))
+        subject = {
+            "request_id": request.id,
+            "customer_ref": customer.customer_ref,
+            "received_at": request.received_at.isoformat(),
+            "objects_to_research": customer.objects_to_research,
+            "objects_to_marketing": customer.objects_to_marketing,
+        }
+        _add(package, contents, "request.json", _json(subject))
+        manifest = {
+            **subject,
+            "generated_at": utcnow().isoformat(),
+            "recordings": contents.recording_ids,
+            "audio_sha256_mismatches": contents.audio_mismatches,
+            "files": dict(contents.files),
+        }
+        package.writestr(MANIFEST, _json(manifest), compress_type=zipfile.ZIP_DEFLATED)
+    return contents
+
+
+def seal_package(
+    store: ObjectStore, envelope: Envelope, *, request_id: str, plaintext: Path, work_dir: Path
+) -> SealedPackage:
+    """Hash the ZIP, encrypt it under a data key of its own, and upload it to its key."""
+    digest = hashlib.sha256()
+    size = 0
+    with plaintext.open("rb") as source:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    sealed = work_dir / "package.zip.enc"
+    with plaintext.open("rb") as source, sealed.open("wb") as destination:
+        wrapped = envelope.encrypt(source, destination, object_id=request_id)
+    key = package_key(request_id)
+    with sealed.open("rb") as upload:
+        store.put(key, upload)
+    return SealedPackage(key=key, sha256=digest.hexdigest(), size=size, wrapped=wrapped)
+
+
+def _metadata(session: Session, recording: Recording) -> dict[str, Any]:
+    policies = {policy.rule: policy for policy in list_policies(session)}
+    rules = applicable_rules(recording.purposes, agreement_made=recording.agreement_made)
+    retention = [
+        {"rule": rule.value, "keep": policies[rule].keep, "unit": policies[rule].unit, "basis": policies[rule].basis}
+        for rule in sorted(rules)
+        if rule in policies
+    ]
+    corrections = [
+        {
+            "field": correction.field,
+            "segment": correction.segment,
+            "previous": correction.previous,
+            "value": correction.value,
+            "corrected_at": correction.corrected_at.isoformat(),
+        }
+        for correction in corrections_of(session, recording_id=recording.id)
+    ]
+    return {
+        **RecordingOut.model_validate(recording).model_dump(mode="json"),
+        "retention": {
+            "retain_until": recording.retain_until.isoformat() if recording.retain_until else None,
+            "periods": retention,
+        },
+        "corrections": corrections,
+    }
+
+
+def _add_audio(
+    package: zipfile.ZipFile, name: str, store: ObjectStore, envelope: Envelope, recording: Recording
+) -> str:
+    digest = hashlib.sha256()
+    info = zipfile.ZipInfo(name, date_time=_zip_time(recording.started_at))
+    info.compress_type = zipfile.ZIP_STORED  # audio is compressed already, or large and incompressible enough
+    with open_original(store, envelope, recording) as plaintext, package.open(info, "w", force_zip64=True) as out:
+        while chunk := plaintext.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
+
+
+def _add(package: zipfile.ZipFile, contents: PackageContents, name: str, body: bytes) -> None:
+    package.writestr(name, body, compress_type=zipfile.ZIP_DEFLATED)
+    contents.files[name] = hashlib.sha256(body).hexdigest()
+
+
+def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
+    stamp = max(moment, datetime(1980, 1, 1, tzinfo=moment.tzinfo))  # the ZIP format starts in 1980
+    return (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, indent=2, ensure_ascii=False).encode()

@@ -1,0 +1,120 @@
+"""Erasure (GDPR Art. 17): delete a customer's recordings now, by the sweep's own deletion path.
+
+A recording stays where a legal duty keeps it: on legal hold, or as evidence of an agreement made on the
+call while the verification period of the policy table lasts (Art. 17(3)(b) and (e)). Each kept recording
+is listed with its reason. The customer's access packages go too: they hold copies of the same audio.
+Objects are deleted after the caller commits (`purge_erasure`), as with every deletion.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor
+from recordings_service.db import utcnow
+from recordings_service.models import Recording, SubjectRequest
+from recordings_service.models.privacy import PackageState, RetentionRule, SubjectRequestKind
+from recordings_service.privacy.deletion import delete_recording, mark_purged, purge_objects
+from recordings_service.privacy.holds import is_held
+from recordings_service.privacy.package_queue import delete_package_object
+from recordings_service.privacy.retention import Policies, load_policies
+from recordings_service.privacy.subjects import complete, customer_recording_ids, open_request_of
+from recordings_service.privacy.sweep import record_receipt
+from recordings_service.storage.object_store import ObjectStore
+
+LEGAL_HOLD = "legal_hold"
+AGREEMENT_EVIDENCE = "agreement_evidence"
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure deleted and kept, and the object keys to delete once it has committed."""
+
+    request: SubjectRequest
+    deleted: list[str]
+    kept: list[dict[str, Any]]
+    recording_keys: dict[str, tuple[str, ...]]
+    package_keys: list[str]
+
+
+def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, request_id: str, now: datetime) -> Erasure:
+    """Delete every recording of the request's customer that no legal duty keeps; write the erasure receipt."""
+    started_at = utcnow()
+    request = open_request_of(session, request_id=request_id, kind=SubjectRequestKind.ERASURE)
+    policies = load_policies(session)
+    deleted: list[str] = []
+    kept: list[dict[str, Any]] = []
+    keys: dict[str, tuple[str, ...]] = {}
+    counts: Counter[str] = Counter()
+    for recording_id in customer_recording_ids(session, request.customer_id):
+        recording = session.get_one(Recording, recording_id)
+        reason = kept_because(session, recording, policies=policies, now=now)
+        if reason is not None:
+            kept.append({"recording_id": recording.id, **reason})
+            continue
+        deletion = delete_recording(session, store, recording_id=recording.id, reason="erasure", actor=actor, now=now)
+        if deletion is not None:
+            deleted.append(recording.id)
+            keys[recording.id] = deletion.keys
+            counts.update(deletion.counts)
+    package_keys = _withdraw_packages(session, customer_id=request.customer_id)
+    receipt = record_receipt(
+        session,
+        actor=actor,
+        kind="erasure",
+        started_at=started_at,
+        finished_at=utcnow(),
+        deleted_ids=deleted,
+        counts={"recordings": len(deleted), "kept": len(kept), "access_packages": len(package_keys), **counts},
+    )
+    complete(request, now=now, outcome={"deleted": deleted, "kept": kept, "receipt_id": receipt.id})
+    session.flush()
+    return Erasure(request=request, deleted=deleted, kept=kept, recording_keys=keys, package_keys=package_keys)
+
+
+def kept_because(session: Session, recording: Recording, *, policies: Policies, now: datetime) -> dict[str, Any] | None:
+    """Why a legal duty keeps the recording from erasure (`reason`, and `until` when it ends), or None."""
+    if is_held(session, recording):
+        return {"reason": LEGAL_HOLD, "until": None}
+    if recording.agreement_made:
+        until = min(
+            policies[RetentionRule.VERIFICATION].end(recording.started_at),
+            policies[RetentionRule.MAXIMUM].end(recording.started_at),
+        )
+        if until > now:
+            return {"reason": AGREEMENT_EVIDENCE, "until": until.isoformat()}
+    return None
+
+
+def purge_erasure(session: Session, store: ObjectStore, erasure: Erasure, *, now: datetime) -> int:
+    """After the erasure committed: delete every version of its objects; returns how many went."""
+    removed = sum(purge_objects(store, keys) for keys in erasure.recording_keys.values())
+    removed += sum(delete_package_object(store, key) for key in erasure.package_keys)
+    mark_purged(session, list(erasure.recording_keys), now=now)
+    for request in session.scalars(select(SubjectRequest).where(SubjectRequest.package_key.in_(erasure.package_keys))):
+        request.package_key = None
+    session.flush()
+    return removed
+
+
+def _withdraw_packages(session: Session, *, customer_id: str) -> list[str]:
+    """Expire the customer's access packages, ready or still being built; returns their keys."""
+    keys = []
+    requests = session.scalars(
+        select(SubjectRequest).where(
+            SubjectRequest.customer_id == customer_id,
+            SubjectRequest.package_state.in_([PackageState.QUEUED, PackageState.BUILDING, PackageState.READY]),
+        )
+    )
+    for request in requests:
+        request.package_state = PackageState.EXPIRED
+        request.lease_owner = request.lease_expires_at = None
+        if request.package_key is not None:
+            keys.append(request.package_key)
+    return keys

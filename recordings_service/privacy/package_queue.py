@@ -1,0 +1,314 @@
+"""Access packages as leased work: queue on fulfilment, claim, renew, finish or fail, expire after 7 days.
+
+Claims work like transcription's (`transcription/queue.py`): one conditional UPDATE whose inner SELECT takes
+the row `FOR UPDATE SKIP LOCKED` on PostgreSQL; finishing is conditional on still holding the lease. A
+package is downloadable for 7 days; then it is marked expired, that commits, and every version of its
+object is deleted (a crash in between leaves `package_key` set, so the next run deletes it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict
+from recordings_service.models import SubjectRequest
+from recordings_service.models.privacy import PackageState, SubjectRequestKind
+from recordings_service.privacy.access_package import PackageContents, SealedPackage
+from recordings_service.privacy.subjects import complete, get_request
+from recordings_service.storage.encryption import Envelope, PlaintextReader
+from recordings_service.storage.object_store import ObjectStore
+
+VALID_FOR = timedelta(days=7)
+MAX_ATTEMPTS = 3
+MAX_ERROR_CHARS = 2000
+RETRYABLE = {None, PackageState.FAILED}
+
+
+class PackageLeaseLost(Conflict):
+    """Another worker holds the build now, or the package was withdrawn; this worker's result is dropped."""
+
+    code = "lease_lost"
+
+
+@dataclass(frozen=True)
+class ClaimedPackage:
+    request_id: str
+    attempt: int
+    owner: str
+
+
+def request_package(session: Session, *, actor: Actor, request_id: str) -> SubjectRequest:
+    """Queue the build of an access request's package (the jobs process builds it); again after a failure."""
+    request = get_request(session, request_id, lock=True)
+    if request.kind != SubjectRequestKind.ACCESS:
+        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not access")
+    if request.package_state not in RETRYABLE:
+        raise Conflict(f"the package of subject request {request_id} is {request.package_state} already")
+    request.package_state = PackageState.QUEUED
+    request.package_attempts = 0
+    request.package_error = None
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="subject_access.requested",
+        object_type="subject_request",
+        object_id=request.id,
+        details={"customer_id": request.customer_id, "chargeable": request.chargeable},
+    )
+    return request
+
+
+def claim_package(
+    session: Session, *, owner: str, lease_s: float, now: datetime | None = None
+) -> ClaimedPackage | None:
+    """Lease the oldest queued package (or one whose builder's lease expired) to `owner`."""
+    now = now or utcnow()
+    _fail_abandoned(session, now=now)
+    due = (
+        select(SubjectRequest.id)
+        .where(
+            or_(
+                SubjectRequest.package_state == PackageState.QUEUED,
+                and_(SubjectRequest.package_state == PackageState.BUILDING, SubjectRequest.lease_expires_at < now),
+            )
+        )
+        .order_by(SubjectRequest.received_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        update(SubjectRequest)
+        .where(SubjectRequest.id == due)
+        .values(
+            package_state=PackageState.BUILDING,
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            package_attempts=SubjectRequest.package_attempts + 1,
+            # Named before the upload, so whatever happens next, cleanup knows the key to delete.
+            package_key=literal("subject-access/") + SubjectRequest.id + literal("/package.zip"),
+        )
+        .returning(SubjectRequest.id, SubjectRequest.package_attempts)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is None:
+        return None
+    session.flush()
+    return ClaimedPackage(request_id=row.id, attempt=row.package_attempts, owner=owner)
+
+
+def renew_package_lease(session: Session, *, claim: ClaimedPackage, lease_s: float) -> None:
+    """Extend the lease; `PackageLeaseLost` when another worker has taken the build or it was withdrawn."""
+    renewed = session.execute(
+        update(SubjectRequest)
+        .where(_held_by(claim))
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not renewed:
+        raise PackageLeaseLost(f"the package of subject request {claim.request_id} is no longer leased to this worker")
+
+
+def finish_package(
+    session: Session,
+    *,
+    claim: ClaimedPackage,
+    sealed: SealedPackage,
+    contents: PackageContents,
+    actor: Actor,
+    now: datetime | None = None,
+) -> SubjectRequest:
+    """Make the package downloadable for 7 days, if the lease is still held; audit what went into it."""
+    now = now or utcnow()
+    request = session.scalars(
+        select(SubjectRequest).where(_held_by(claim)).with_for_update().execution_options(populate_existing=True)
+    ).first()
+    if request is None:
+        raise PackageLeaseLost(f"the package of subject request {claim.request_id} is no longer leased to this worker")
+    request.package_state = PackageState.READY
+    request.package_key = sealed.key
+    request.package_sha256 = sealed.sha256
+    request.package_size = sealed.size
+    request.package_wrapped_key = sealed.wrapped.wrapped
+    request.package_master_key_id = sealed.wrapped.master_key_id
+    request.package_ready_at = now
+    request.package_expires_at = now + VALID_FOR
+    request.lease_owner = request.lease_expires_at = None
+    complete(
+        request,
+        now=request.completed_at or now,
+        outcome={
+            "recordings": len(contents.recording_ids),
+            "files": len(contents.files) + 1,  # and the manifest
+            "audio_sha256_mismatches": contents.audio_mismatches,
+        },
+    )
+    session.flush()
+    for recording_id in contents.recording_ids:
+        record_event(
+            session,
+            actor=actor,
+            action="recording.subject_access_exported",
+            object_type="recording",
+            object_id=recording_id,
+            details={"request_id": request.id, "sha256": contents.files.get(_audio_name(contents, recording_id))},
+        )
+    record_event(
+        session,
+        actor=actor,
+        action="subject_access.package_built",
+        object_type="subject_request",
+        object_id=request.id,
+        details={"recordings": len(contents.recording_ids), "sha256": sealed.sha256, "size": sealed.size},
+    )
+    return request
+
+
+def fail_package(session: Session, *, claim: ClaimedPackage, error: str) -> str:
+    """Record a failed build: queued again while attempts remain, else failed (fulfil again to retry)."""
+    state = PackageState.FAILED if claim.attempt >= MAX_ATTEMPTS else PackageState.QUEUED
+    updated = session.execute(
+        update(SubjectRequest)
+        .where(_held_by(claim))
+        .values(package_state=state, lease_owner=None, lease_expires_at=None, package_error=error[:MAX_ERROR_CHARS])
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not updated:
+        raise PackageLeaseLost(f"the package of subject request {claim.request_id} is no longer leased to this worker")
+    return state
+
+
+def expire_packages(session: Session, *, actor: Actor, now: datetime) -> list[str]:
+    """Mark packages past their 7 days expired (their objects are deleted after this commits); returns ids."""
+    requests = list(
+        session.scalars(
+            select(SubjectRequest)
+            .where(SubjectRequest.package_state == PackageState.READY, SubjectRequest.package_expires_at <= now)
+            .with_for_update()
+        )
+    )
+    for request in requests:
+        request.package_state = PackageState.EXPIRED
+        record_event(
+            session, actor=actor, action="subject_access.expired", object_type="subject_request", object_id=request.id
+        )
+    session.flush()
+    return [request.id for request in requests]
+
+
+def packages_to_purge(session: Session) -> dict[str, str]:
+    """Expired, failed or withdrawn packages whose object may remain: key by request id."""
+    rows = session.execute(
+        select(SubjectRequest.id, SubjectRequest.package_key).where(
+            SubjectRequest.package_state.in_([PackageState.EXPIRED, PackageState.FAILED]),
+            SubjectRequest.package_key.is_not(None),
+        )
+    )
+    return {request_id: str(key) for request_id, key in rows}
+
+
+def mark_packages_purged(session: Session, request_ids: list[str]) -> None:
+    """Every version of these packages' objects is gone."""
+    if request_ids:
+        session.execute(
+            update(SubjectRequest)
+            .where(SubjectRequest.id.in_(request_ids))
+            .values(package_key=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def keep_for_purge(session: Session, *, request_id: str) -> None:
+    """A build that lost its lease may have uploaded after the package was withdrawn: name its key for purging."""
+    session.execute(
+        update(SubjectRequest)
+        .where(
+            SubjectRequest.id == request_id,
+            SubjectRequest.package_state.in_([PackageState.EXPIRED, PackageState.FAILED]),
+        )
+        .values(package_key=literal("subject-access/") + SubjectRequest.id + literal("/package.zip"))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def delete_package_object(store: ObjectStore, key: str) -> int:
+    """Delete every version of a package's object; returns how many went."""
+    # A build that failed before its upload left nothing; deleting would only add a delete marker.
+    if not any(version.key == key for version in store.list_versions(key)):
+        return 0
+    return store.delete(key)
+
+
+def open_package(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    request_id: str,
+    now: datetime | None = None,
+) -> tuple[SubjectRequest, PlaintextReader]:
+    """The package decrypting as it is read, while it is valid; audited `subject_access.downloaded`."""
+    now = now or utcnow()
+    request = get_request(session, request_id)
+    if request.kind != SubjectRequestKind.ACCESS:
+        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not access")
+    if (
+        request.package_state != PackageState.READY
+        or request.package_key is None
+        or request.package_wrapped_key is None
+        or (request.package_expires_at is not None and request.package_expires_at <= now)
+    ):
+        raise Conflict(f"the package of subject request {request_id} is not available ({request.package_state})")
+    record_event(
+        session,
+        actor=actor,
+        action="subject_access.downloaded",
+        object_type="subject_request",
+        object_id=request.id,
+        details={"sha256": request.package_sha256, "size": request.package_size},
+    )
+    reader = envelope.decrypting_stream(
+        store.get(request.package_key), wrapped=request.package_wrapped_key, object_id=request.id
+    )
+    return request, reader
+
+
+def _audio_name(contents: PackageContents, recording_id: str) -> str:
+    prefix = f"recordings/{recording_id}/audio."
+    return next((name for name in contents.files if name.startswith(prefix)), prefix)
+
+
+def _held_by(claim: ClaimedPackage) -> ColumnElement[bool]:
+    return and_(
+        SubjectRequest.id == claim.request_id,
+        SubjectRequest.package_state == PackageState.BUILDING,
+        SubjectRequest.lease_owner == claim.owner,
+        SubjectRequest.package_attempts == claim.attempt,
+    )
+
+
+def _fail_abandoned(session: Session, *, now: datetime) -> None:
+    """Builds whose workers died on every attempt fail instead of looping."""
+    session.execute(
+        update(SubjectRequest)
+        .where(
+            SubjectRequest.package_state == PackageState.BUILDING,
+            SubjectRequest.lease_expires_at < now,
+            SubjectRequest.package_attempts >= MAX_ATTEMPTS,
+        )
+        .values(
+            package_state=PackageState.FAILED,
+            lease_owner=None,
+            lease_expires_at=None,
+            package_error=f"the worker stopped (crash or kill) during each of {MAX_ATTEMPTS} attempts",
+        )
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,285 @@
+"""Rectification (GDPR Art. 16): correct a call's metadata or transcript text, keeping what each value was.
+
+Every corrected value is kept beside the value it replaced (`SubjectCorrection`) and audited. The original
+audio is evidence and is never edited. A corrected transcript goes through the same path as a new one
+(`store_segments`: card data scrubbed, the redacted twin rebuilt, the search index rewritten), so the
+corrected words are found and the old ones no longer are.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Invalid
+from recordings_service.models import Recording, SubjectCorrection, SubjectRequest, Transcript
+from recordings_service.models.privacy import SubjectRequestKind
+from recordings_service.privacy.retention import retain_until_for
+from recordings_service.privacy.subjects import get_request
+from recordings_service.recordings import get_playable_recording
+from recordings_service.transcription.pipeline import store_segments
+
+MAX_SEGMENT_TEXT = 5000
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+@dataclass(frozen=True)
+class SegmentFix:
+    segment: int
+    text: str
+
+
+def _text(value: Any, *, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise ValueError(f"text of 1 to {limit} characters")
+    return value.strip()
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def _language(value: Any) -> str:
+    if not isinstance(value, str) or not _LANGUAGE.match(value):
+        raise ValueError("a language code such as fi, sv or en")
+    return value
+
+
+def _direction(value: Any) -> str:
+    if value not in ("inbound", "outbound"):
+        raise ValueError("inbound or outbound")
+    return str(value)
+
+
+def _agreement(value: Any) -> bool | None:
+    return None if value is None else _flag(value)
+
+
+# The metadata a data subject can have corrected, each with its check. Identifiers of the call (source,
+# external id, times, hashes) are the controller's records of the call itself, not claims about the subject.
+RECTIFIABLE: dict[str, Any] = {
+    "language": _language,
+    "direction": _direction,
+    "notice_given": _flag,
+    "agreement_made": _agreement,
+    "queue": lambda value: _text(value, limit=100),
+}
+
+
+def rectify(
+    session: Session,
+    *,
+    actor: Actor,
+    request_id: str,
+    recording_id: str | None,
+    metadata: Mapping[str, Any] | None = None,
+    transcript: Sequence[SegmentFix] | None = None,
+    customer_number_pattern: str | None = None,
+    now: datetime | None = None,
+) -> SubjectRequest:
+    """Apply corrections to one of the customer's calls; the request may be fulfilled again for another call."""
+    now = now or utcnow()
+    request = get_request(session, request_id, lock=True)
+    if request.kind != SubjectRequestKind.RECTIFICATION:
+        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not rectification")
+    if not metadata and not transcript:
+        raise Invalid("metadata", "give metadata or transcript corrections", code="missing")
+    if not recording_id:
+        raise Invalid("recording_id", "name the call to correct", code="missing")
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    if recording.customer_id != request.customer_id:
+        raise Invalid("recording_id", "not a call of this request's customer", code="other_customer")
+    changes = _checked_metadata(metadata or {})
+    corrections = [
+        *_correct_metadata(session, recording, changes, request=request, actor=actor, now=now),
+        *_correct_transcript(
+            session,
+            recording,
+            list(transcript or []),
+            request=request,
+            actor=actor,
+            now=now,
+            customer_number_pattern=customer_number_pattern,
+        ),
+    ]
+    session.add_all(corrections)
+    session.flush()
+    recordings = sorted({*request.outcome.get("recordings", []), recording.id})
+    request.outcome = {
+        **request.outcome,
+        "recordings": recordings,
+        "corrections": int(request.outcome.get("corrections", 0)) + len(corrections),
+    }
+    if request.completed_at is None:
+        request.completed_at = now
+    record_event(
+        session,
+        actor=actor,
+        action="recording.rectified",
+        object_type="recording",
+        object_id=recording.id,
+        details={
+            "request_id": request.id,
+            "fields": sorted(changes),
+            "segments": sorted(fix.segment for fix in transcript or []),
+            "corrections": [correction.id for correction in corrections],
+        },
+    )
+    return request
+
+
+def corrections_of(session: Session, *, recording_id: str) -> list[SubjectCorrection]:
+    """Every correction of a recording, oldest first (what the access package and the call's history show)."""
+    return list(
+        session.scalars(
+            select(SubjectCorrection)
+            .where(SubjectCorrection.recording_id == recording_id)
+            .order_by(SubjectCorrection.corrected_at, SubjectCorrection.id)
+        )
+    )
+
+
+def view_corrections(session: Session, *, actor: Actor, request: SubjectRequest) -> list[SubjectCorrection]:
+    """The corrections made under a request, oldest first; audited, since they hold transcript text."""
+    corrections = list(
+        session.scalars(
+            select(SubjectCorrection)
+            .where(SubjectCorrection.request_id == request.id)
+            .order_by(SubjectCorrection.corrected_at, SubjectCorrection.id)
+        )
+    )
+    if corrections:
+        record_event(
+            session,
+            actor=actor,
+            action="subject_request.corrections_viewed",
+            object_type="subject_request",
+            object_id=request.id,
+            details={"corrections": len(corrections)},
+        )
+    return corrections
+
+
+def _checked_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    checked = {}
+    for name, value in metadata.items():
+        check = RECTIFIABLE.get(name)
+        if check is None:
+            raise Invalid(f"metadata.{name}", f"not correctable; one of {', '.join(RECTIFIABLE)}", code="unknown_field")
+        try:
+            checked[name] = check(value)
+        except ValueError as exc:
+            raise Invalid(f"metadata.{name}", str(exc), code="invalid") from None
+    return checked
+
+
+def _correct_metadata(
+    session: Session,
+    recording: Recording,
+    changes: Mapping[str, Any],
+    *,
+    request: SubjectRequest,
+    actor: Actor,
+    now: datetime,
+) -> list[SubjectCorrection]:
+    corrections = []
+    for name, value in changes.items():
+        previous = getattr(recording, name)
+        if previous == value:
+            continue
+        setattr(recording, name, value)
+        corrections.append(
+            _correction(request, recording, field=name, previous=previous, value=value, actor=actor, now=now)
+        )
+    if "agreement_made" in changes:
+        # Whether an agreement was made decides how long the call is kept as its evidence.
+        recording.retain_until = retain_until_for(
+            session,
+            started_at=recording.started_at,
+            purposes=recording.purposes,
+            agreement_made=recording.agreement_made,
+        )
+    return corrections
+
+
+def _correct_transcript(
+    session: Session,
+    recording: Recording,
+    fixes: list[SegmentFix],
+    *,
+    request: SubjectRequest,
+    actor: Actor,
+    now: datetime,
+    customer_number_pattern: str | None,
+) -> list[SubjectCorrection]:
+    if not fixes:
+        return []
+    transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).first()
+    if transcript is None:
+        raise Conflict(f"recording {recording.id} has no transcript to correct ({recording.status})")
+    segments = copy.deepcopy(transcript.segments)
+    seen: set[int] = set()
+    for index, fix in enumerate(fixes):
+        if not 0 <= fix.segment < len(segments) or fix.segment in seen:
+            raise Invalid(
+                f"transcript.{index}.segment", f"a segment number from 0 to {len(segments) - 1}, once", code="invalid"
+            )
+        seen.add(fix.segment)
+        text = fix.text.strip()
+        if not text or len(text) > MAX_SEGMENT_TEXT:
+            raise Invalid(f"transcript.{index}.text", f"the corrected text, 1 to {MAX_SEGMENT_TEXT} characters")
+        # The words' timings belonged to the recognised text; a corrected segment is timed as a whole.
+        segments[fix.segment] = {**segments[fix.segment], "text": text, "words": [], "corrected": True}
+    previous = {fix.segment: str(transcript.segments[fix.segment].get("text") or "") for fix in fixes}
+    store_segments(session, transcript, segments, customer_number_pattern=customer_number_pattern)
+    corrections = [
+        _correction(
+            request,
+            recording,
+            field="segment",
+            previous=previous[fix.segment],
+            value=transcript.segments[fix.segment]["text"],  # as kept: card data scrubbed
+            actor=actor,
+            now=now,
+            transcript_id=transcript.id,
+            segment=fix.segment,
+        )
+        for fix in fixes
+    ]
+    return corrections
+
+
+def _correction(
+    request: SubjectRequest,
+    recording: Recording,
+    *,
+    field: str,
+    previous: Any,
+    value: Any,
+    actor: Actor,
+    now: datetime,
+    transcript_id: str | None = None,
+    segment: int | None = None,
+) -> SubjectCorrection:
+    return SubjectCorrection(
+        request_id=request.id,
+        recording_id=recording.id,
+        transcript_id=transcript_id,
+        field=field,
+        segment=segment,
+        previous=previous,
+        value=value,
+        corrected_by=actor.id,
+        corrected_at=now,
+    )

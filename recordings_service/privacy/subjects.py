@@ -1,0 +1,318 @@
+"""Data-subject requests: register one with its deadline, extend it once, and answer objection and restriction.
+
+A request is due one calendar month after it was received (GDPR Art. 12(3)) and may be extended once by
+up to two further months, with a reason, while it is not yet overdue. Access, rectification and erasure
+have modules of their own (`access_package`, `rectification`, `erasure`); what they share is here.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.models import Customer, Recording, SubjectRequest
+from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.privacy.retention import Period
+
+ANSWER_WITHIN = Period(1, PeriodUnit.MONTHS)
+MAX_EXTENSION_MONTHS = 2
+# Art. 15(3): the first copy is free; a further one within this many months may be charged for.
+FREE_COPY_MONTHS = 12
+MAX_REASON = 2000
+MAX_PAGE = 200
+# A clock a little ahead of ours must not make a request received "now" look like one from the future.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def due_date(received_at: datetime) -> datetime:
+    """One calendar month after receipt; from 31 January that is the last day of February."""
+    return ANSWER_WITHIN.end(received_at)
+
+
+def deadline_clause(now: datetime) -> ColumnElement[bool]:
+    """Open requests whose (extended) deadline has passed."""
+    return and_(
+        SubjectRequest.completed_at.is_(None),
+        func.coalesce(SubjectRequest.extended_until, SubjectRequest.due_at) < now,
+    )
+
+
+def days_left(request: SubjectRequest, *, now: datetime) -> int:
+    """Whole days until the deadline; negative once it has passed (the countdown the UI shows)."""
+    return (request.deadline - now) // timedelta(days=1)
+
+
+def create_request(
+    session: Session, *, actor: Actor, customer_ref: str, kind: str, received_at: datetime, now: datetime | None = None
+) -> SubjectRequest:
+    """Register a request of the customer; an access request within 12 months of an earlier one is chargeable."""
+    now = now or utcnow()
+    try:
+        request_kind = SubjectRequestKind(kind)
+    except ValueError:
+        raise Invalid("kind", f"one of {', '.join(SubjectRequestKind)}", code="invalid_choice") from None
+    if received_at.tzinfo is None:
+        raise Invalid("received_at", "give a time zone", code="timezone_required")
+    if received_at > now + CLOCK_SKEW:
+        raise Invalid("received_at", "a request cannot be received in the future", code="in_future")
+    customer = session.scalars(select(Customer).where(Customer.customer_ref == customer_ref)).first()
+    if customer is None:
+        raise NotFound(f"no recordings of customer {customer_ref}")
+    request = SubjectRequest(
+        customer_id=customer.id,
+        kind=request_kind.value,
+        received_at=received_at,
+        due_at=due_date(received_at),
+        chargeable=request_kind is SubjectRequestKind.ACCESS and _copy_given_recently(session, customer, received_at),
+        outcome={},
+        created_by=actor.id,
+    )
+    session.add(request)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="subject_request.created",
+        object_type="subject_request",
+        object_id=request.id,
+        details={"kind": request.kind, "customer_id": customer.id, "chargeable": request.chargeable},
+    )
+    return request
+
+
+def get_request(session: Session, request_id: str, *, lock: bool = False) -> SubjectRequest:
+    """The request, locked against a concurrent fulfilment when `lock`; 404 when there is none."""
+    query = select(SubjectRequest).where(SubjectRequest.id == request_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    request = session.scalars(query).first()
+    if request is None:
+        raise NotFound(f"subject request {request_id} not found")
+    return request
+
+
+def list_requests(
+    session: Session,
+    *,
+    customer_ref: str | None = None,
+    open_only: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> list[SubjectRequest]:
+    """Requests newest first (`open_only` False: answered ones only); `cursor` is the last id seen."""
+    query = select(SubjectRequest)
+    if customer_ref is not None:
+        query = query.join(Customer, SubjectRequest.customer_id == Customer.id).where(
+            Customer.customer_ref == customer_ref
+        )
+    if open_only is not None:
+        done = SubjectRequest.completed_at.is_not(None)
+        query = query.where(~done if open_only else done)
+    if cursor:
+        query = query.where(SubjectRequest.id < cursor)
+    return list(session.scalars(query.order_by(SubjectRequest.id.desc()).limit(limit)))
+
+
+def overdue_requests(session: Session, *, now: datetime) -> list[SubjectRequest]:
+    """Open requests past their (extended) deadline, the longest overdue first: the dashboard's top rows."""
+    deadline = func.coalesce(SubjectRequest.extended_until, SubjectRequest.due_at)
+    return list(session.scalars(select(SubjectRequest).where(deadline_clause(now)).order_by(deadline)))
+
+
+def extend_request(
+    session: Session, *, actor: Actor, request_id: str, months: int, reason: str, now: datetime | None = None
+) -> SubjectRequest:
+    """Extend the deadline by one or two further months, once, before it has passed (Art. 12(3))."""
+    now = now or utcnow()
+    if months not in range(1, MAX_EXTENSION_MONTHS + 1):
+        raise Invalid("months", f"1 or {MAX_EXTENSION_MONTHS}", code="out_of_range")
+    text = checked_reason(reason, field="reason")
+    request = get_request(session, request_id, lock=True)
+    if not request.open:
+        raise Conflict(f"subject request {request_id} has been answered already")
+    if request.extended_until is not None:
+        raise Conflict(f"subject request {request_id} has been extended once already")
+    if request.due_at < now:
+        raise Conflict(f"subject request {request_id} is overdue; an extension is decided within the first month")
+    # Counted from receipt, so the day of the month stays that of the request (31 Jan + 3 months: 30 Apr).
+    request.extended_until = Period(1 + months, PeriodUnit.MONTHS).end(request.received_at)
+    request.extension_reason = text
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="subject_request.extended",
+        object_type="subject_request",
+        object_id=request.id,
+        details={"months": months, "extended_until": request.extended_until.isoformat()},
+    )
+    return request
+
+
+def open_request_of(session: Session, *, request_id: str, kind: SubjectRequestKind) -> SubjectRequest:
+    """The request, locked, if it is of `kind` and still open; 409 otherwise."""
+    request = get_request(session, request_id, lock=True)
+    if request.kind != kind:
+        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not {kind}")
+    if not request.open:
+        raise Conflict(f"subject request {request_id} has been answered already")
+    return request
+
+
+def complete(request: SubjectRequest, *, now: datetime, outcome: Mapping[str, Any]) -> None:
+    request.completed_at = now
+    request.outcome = dict(outcome)
+
+
+def record_objection(
+    session: Session,
+    *,
+    actor: Actor,
+    request_id: str,
+    research: bool | None,
+    marketing: bool | None,
+    now: datetime | None = None,
+) -> SubjectRequest:
+    """Set what the customer objects to (Art. 21); selections for research and training read it at once."""
+    if research is None and marketing is None:
+        raise Invalid("research", "say whether the customer objects to research, marketing, or both", code="missing")
+    request = open_request_of(session, request_id=request_id, kind=SubjectRequestKind.OBJECTION)
+    customer = request.customer
+    previous = {"research": customer.objects_to_research, "marketing": customer.objects_to_marketing}
+    if research is not None:
+        customer.objects_to_research = research
+    if marketing is not None:
+        customer.objects_to_marketing = marketing
+    current = {"research": customer.objects_to_research, "marketing": customer.objects_to_marketing}
+    complete(request, now=now or utcnow(), outcome={"objects_to": current, "previously": previous})
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="customer.objection_recorded",
+        object_type="customer",
+        object_id=customer.id,
+        details={"request_id": request.id, **{f"objects_to_{name}": value for name, value in current.items()}},
+    )
+    return request
+
+
+def restrict_processing(
+    session: Session, *, actor: Actor, request_id: str, now: datetime | None = None
+) -> SubjectRequest:
+    """Restrict every recording of the customer (Art. 18): no playback or export except by compliance."""
+    request = open_request_of(session, request_id=request_id, kind=SubjectRequestKind.RESTRICTION)
+    restricted = _set_restricted(session, customer_id=request.customer_id, value=True)
+    complete(request, now=now or utcnow(), outcome={"recordings_restricted": restricted})
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="subject_request.restricted",
+        object_type="subject_request",
+        object_id=request.id,
+        details={"customer_id": request.customer_id, "recordings": restricted},
+    )
+    return request
+
+
+def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: datetime | None = None) -> SubjectRequest:
+    """End a restriction; the recordings stay restricted while another restriction of the customer is in force."""
+    request = get_request(session, request_id, lock=True)
+    if request.kind != SubjectRequestKind.RESTRICTION or request.completed_at is None or request.lifted_at is not None:
+        raise Conflict(f"subject request {request_id} is not a restriction in force")
+    request.lifted_at = now or utcnow()
+    session.flush()
+    lifted = 0
+    if not customer_restricted(session, request.customer_id):
+        lifted = _set_restricted(session, customer_id=request.customer_id, value=False)
+    request.outcome = {**request.outcome, "recordings_released": lifted}
+    record_event(
+        session,
+        actor=actor,
+        action="subject_request.lifted",
+        object_type="subject_request",
+        object_id=request.id,
+        details={"customer_id": request.customer_id, "recordings": lifted},
+    )
+    return request
+
+
+def customer_restricted(session: Session, customer_id: str | None) -> bool:
+    """Whether a restriction of the customer is in force: a call of theirs ingested now is restricted at once."""
+    if customer_id is None:
+        return False
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    SubjectRequest.customer_id == customer_id,
+                    SubjectRequest.kind == SubjectRequestKind.RESTRICTION,
+                    SubjectRequest.completed_at.is_not(None),
+                    SubjectRequest.lifted_at.is_(None),
+                )
+            )
+        )
+    )
+
+
+def customer_recording_ids(session: Session, customer_id: str) -> list[str]:
+    """The customer's live recordings, oldest call first."""
+    return list(
+        session.scalars(
+            select(Recording.id)
+            .where(Recording.customer_id == customer_id, Recording.status != RecordingStatus.DELETED)
+            .order_by(Recording.started_at, Recording.id)
+        )
+    )
+
+
+def checked_reason(value: str, *, field: str) -> str:
+    text = value.strip()
+    if not text:
+        raise Invalid(field, "state the reason", code="missing")
+    if len(text) > MAX_REASON:
+        raise Invalid(field, f"at most {MAX_REASON} characters", code="invalid_length")
+    return text
+
+
+def _set_restricted(session: Session, *, customer_id: str, value: bool) -> int:
+    changed = session.execute(
+        update(Recording)
+        .where(Recording.customer_id == customer_id, Recording.status != RecordingStatus.DELETED)
+        .values(restricted=value)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount  # type: ignore[attr-defined]
+    return int(changed)
+
+
+def _copy_given_recently(session: Session, customer: Customer, received_at: datetime) -> bool:
+    """An earlier access request of the customer received within the 12 months before this one."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    SubjectRequest.customer_id == customer.id,
+                    SubjectRequest.kind == SubjectRequestKind.ACCESS,
+                    SubjectRequest.received_at > months_before(received_at, FREE_COPY_MONTHS),
+                    SubjectRequest.received_at <= received_at,
+                )
+            )
+        )
+    )
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """`moment` less calendar months; from 29 February a year back is 28 February."""
+    total = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(total, 12)
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, calendar.monthrange(year, month + 1)[1]))

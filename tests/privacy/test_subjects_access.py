@@ -1,0 +1,202 @@
+"""Access packages built by the jobs process against real SeaweedFS, on both databases: what they hold, their
+hashes, leasing, failures, and expiry deleting every version."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs import subject_access
+from recordings_service.config import Settings
+from recordings_service.errors import Conflict
+from recordings_service.models import AuditEvent, Recording, SubjectRequest
+from recordings_service.privacy import package_queue, subjects
+from recordings_service.privacy.access_package import package_key
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
+from tests.factories.privacy import OFFICER, aged_call, customer
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def jobs_runtime(
+    settings: Settings, engine: Engine, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
+) -> Runtime:
+    return Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
+
+
+def transcribed(session: Session, recording: Recording) -> Recording:
+    """Give the call a transcript with everything the engine records for each segment."""
+    said = [("agent", "welcome to northern energy"), ("customer", "my meter reading is wrong")]
+    segments = [
+        {
+            "speaker": speaker,
+            "start": 2.0 * index,
+            "end": 2.0 * index + 2,
+            "text": text,
+            "words": [],
+            "avg_logprob": -0.2,
+            "no_speech_prob": 0.01,
+            "compression_ratio": 1.2,
+            "suspect": False,
+            "suspect_reasons": [],
+        }
+        for index, (speaker, text) in enumerate(said)
+    ]
+    draft = TranscriptDraft(
+        engine="fake", model="fake", language="en", detected_language=None, segments=segments, processing_s=0.1
+    )
+    save_transcript(session, recording_id=recording.id, draft=draft)
+    return recording
+
+
+def queued_access(session: Session, ref: str) -> SubjectRequest:
+    request = subjects.create_request(session, actor=OFFICER, customer_ref=ref, kind="access", received_at=NOW)
+    package_queue.request_package(session, actor=OFFICER, request_id=request.id)
+    session.commit()
+    return request
+
+
+def downloaded(session: Session, bucket: S3ObjectStore, envelope: Envelope, request_id: str) -> zipfile.ZipFile:
+    _, reader = package_queue.open_package(session, bucket, envelope, actor=OFFICER, request_id=request_id)
+    with reader:
+        return zipfile.ZipFile(io.BytesIO(reader.read()))
+
+
+def audited(session: Session, action: str) -> Counter[str | None]:
+    return Counter(session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == action)))
+
+
+def test_the_package_holds_every_call_of_the_customer_and_nothing_else(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime
+) -> None:
+    person, stranger = customer(session), customer(session)
+    calls = [
+        transcribed(session, aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"])),
+        aged_call(session, bucket, envelope, started_at=NOW, purposes=["verification"], agreement_made=True),
+        aged_call(session, bucket, envelope, started_at=NOW, purposes=[], restricted=True),  # theirs all the same
+    ]
+    for call in calls:
+        call.customer_id = person.id
+    other = aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=stranger.id)
+    session.flush()
+    request = queued_access(session, person.customer_ref)
+
+    subject_access.build_packages(jobs_runtime)
+
+    session.refresh(request)
+    assert request.package_state == "ready" and request.completed_at is not None
+    assert request.package_expires_at == request.package_ready_at + timedelta(days=7)  # type: ignore[operator]
+    package = downloaded(session, bucket, envelope, request.id)
+    names = set(package.namelist())
+    assert {name.split("/")[1] for name in names if name.startswith("recordings/")} == {call.id for call in calls}
+    assert not any(other.id in name for name in names)
+    manifest = json.loads(package.read("manifest.json"))
+    assert manifest["files"] == {
+        name: hashlib.sha256(package.read(name)).hexdigest() for name in names - {"manifest.json"}
+    }
+    assert sorted(manifest["recordings"]) == sorted(call.id for call in calls)
+    assert manifest["audio_sha256_mismatches"] == []
+    for call in calls:
+        audio = package.read(f"recordings/{call.id}/audio.wav")
+        assert hashlib.sha256(audio).hexdigest() == call.sha256
+        metadata = json.loads(package.read(f"recordings/{call.id}/metadata.json"))
+        assert metadata["customer_ref"] == person.customer_ref and metadata["purposes"] == call.purposes
+        assert metadata["retention"]["retain_until"] == call.retain_until.isoformat()  # type: ignore[union-attr]
+    assert metadata["retention"]["periods"][0]["rule"] == "no_agreement"
+    transcript = json.loads(package.read(f"recordings/{calls[0].id}/transcript.json"))
+    assert transcript["redacted"] is False and transcript["segments"][1]["text"] == "my meter reading is wrong"
+    assert json.loads(package.read("recipients.json"))["recipients"] == []
+    assert b"research" in package.read("README.txt")
+    assert hashlib.sha256(b"".join(_plaintext(session, bucket, envelope, request.id))).hexdigest() == (
+        request.package_sha256
+    )
+
+    assert audited(session, "recording.subject_access_exported") == Counter({call.id: 1 for call in calls})
+    assert audited(session, "subject_access.package_built") == Counter({request.id: 1})
+    assert audited(session, "subject_access.downloaded")[request.id] >= 1
+    with pytest.raises(Conflict):
+        package_queue.request_package(session, actor=OFFICER, request_id=request.id)
+
+
+def test_an_expired_package_loses_every_version_and_cannot_be_downloaded(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime
+) -> None:
+    person = customer(session)
+    aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=person.id)
+    request = queued_access(session, person.customer_ref)
+    subject_access.build_packages(jobs_runtime)
+    session.refresh(request)
+    assert request.package_state == "ready"
+    # A second upload of the same key (a retried build) leaves an older version behind; expiry takes it too.
+    bucket.put(package_key(request.id), io.BytesIO(b"an older version"))
+    assert len(list(bucket.list_versions(f"subject-access/{request.id}/"))) == 2
+
+    subject_access.expire_old_packages(jobs_runtime)  # not due yet
+    session.refresh(request)
+    assert request.package_state == "ready"
+    session.execute(
+        update(SubjectRequest).where(SubjectRequest.id == request.id).values(package_expires_at=NOW - timedelta(1))
+    )
+    session.commit()
+    subject_access.expire_old_packages(jobs_runtime)
+
+    session.refresh(request)
+    assert (request.package_state, request.package_key) == ("expired", None)
+    assert list(bucket.list_versions(f"subject-access/{request.id}/")) == []
+    with pytest.raises(Conflict):
+        package_queue.open_package(session, bucket, envelope, actor=OFFICER, request_id=request.id)
+    assert audited(session, "subject_access.expired") == Counter({request.id: 1})
+
+
+def test_a_build_that_keeps_failing_ends_failed_and_can_be_queued_again(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime
+) -> None:
+    person = customer(session)
+    broken = aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=person.id)
+    session.execute(update(Recording).where(Recording.id == broken.id).values(wrapped_data_key=b"not a key"))
+    request = queued_access(session, person.customer_ref)
+
+    subject_access.build_packages(jobs_runtime)
+
+    session.refresh(request)
+    assert (request.package_state, request.package_attempts) == ("failed", package_queue.MAX_ATTEMPTS)
+    assert request.package_error and request.completed_at is None
+    subject_access.expire_old_packages(jobs_runtime)  # removes anything a failed build may have uploaded
+    assert list(bucket.list_versions(f"subject-access/{request.id}/")) == []
+    package_queue.request_package(session, actor=OFFICER, request_id=request.id)
+    assert request.package_state == "queued"
+
+
+def test_a_claimed_build_is_not_claimed_twice_until_its_lease_expires(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    person = customer(session)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="access", received_at=NOW
+    )
+    package_queue.request_package(session, actor=OFFICER, request_id=request.id)
+    first = package_queue.claim_package(session, owner="a", lease_s=60, now=NOW)
+    assert first is not None and first.request_id == request.id
+    assert package_queue.claim_package(session, owner="b", lease_s=60, now=NOW) is None
+    taken = package_queue.claim_package(session, owner="b", lease_s=60, now=NOW + timedelta(seconds=61))
+    assert taken is not None and taken.attempt == 2
+    with pytest.raises(package_queue.PackageLeaseLost):
+        package_queue.renew_package_lease(session, claim=first, lease_s=60)
+
+
+def _plaintext(session: Session, bucket: S3ObjectStore, envelope: Envelope, request_id: str) -> list[bytes]:
+    _, reader = package_queue.open_package(session, bucket, envelope, actor=OFFICER, request_id=request_id)
+    with reader:
+        return [reader.read()]

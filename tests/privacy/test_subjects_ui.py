@@ -1,0 +1,138 @@
+"""The /subjects/ pages as a compliance officer uses them: look up, register, countdown, objection, erasure result."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recordings_service.config import Settings
+from recordings_service.models import AuditEvent, Customer, SubjectRequest
+from recordings_service.models.account import Role
+from recordings_service.privacy import holds, subjects
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.accounts import login, make_user, post_form
+from tests.factories.privacy import OFFICER, aged_call, customer, reviewed
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def runtime(
+    settings: Settings, engine: Engine, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
+) -> Runtime:
+    return Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
+
+
+@pytest.fixture
+def officer_client(client: FlaskClient, session: Session) -> FlaskClient:
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    return client
+
+
+def test_look_up_register_and_see_the_countdown(officer_client: FlaskClient, session: Session) -> None:
+    person = customer(session)
+    late = subjects.create_request(
+        session,
+        actor=OFFICER,
+        customer_ref=person.customer_ref,
+        kind="objection",
+        received_at=NOW - timedelta(days=40),
+    )
+    session.commit()
+    listing = officer_client.get("/subjects/").get_data(as_text=True)
+    assert late.id in listing and "overdue by" in listing
+
+    page = officer_client.get(f"/subjects/?customer_ref={person.customer_ref}").get_data(as_text=True)
+    assert "Register a request" in page and "overdue by" in page
+    response = post_form(
+        officer_client,
+        "/subjects/",
+        {"customer_ref": person.customer_ref, "kind": "access", "received_on": NOW.date().isoformat()},
+        token_from=f"/subjects/?customer_ref={person.customer_ref}",
+    )
+    assert response.status_code == 302
+    made = session.scalars(select(SubjectRequest).where(SubjectRequest.kind == "access")).one()
+    detail = officer_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "days left" in detail and "Build the access package" in detail and "the first copy in 12 months" in detail
+    assert made.customer_id == person.id
+    unknown = officer_client.get("/subjects/?customer_ref=nobody").get_data(as_text=True)
+    assert "No recordings are held for customer nobody" in unknown
+
+
+def test_objection_checkboxes_set_the_flags(officer_client: FlaskClient, session: Session) -> None:
+    person = customer(session)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="objection", received_at=NOW
+    )
+    session.commit()
+    path = f"/subjects/{request.id}"
+    response = post_form(officer_client, f"{path}/fulfil", {"research": "1"}, token_from=path)
+    assert response.status_code == 302
+    session.expire_all()
+    flags = session.scalars(select(Customer).where(Customer.id == person.id)).one()
+    assert (flags.objects_to_research, flags.objects_to_marketing) == (True, False)
+    assert "Objection recorded" in officer_client.get(path).get_data(as_text=True)
+
+
+def test_the_erasure_result_lists_deleted_and_kept_calls_with_reasons(
+    officer_client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    person = customer(session)
+    held = aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"], customer_id=person.id)
+    agreed = aged_call(
+        session, bucket, envelope, started_at=NOW, purposes=["verification"], agreement_made=True, customer_id=person.id
+    )
+    gone = aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"], customer_id=person.id)
+    holds.place_hold(session, actor=OFFICER, reason="dispute", recording_id=held.id)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW
+    )
+    session.commit()
+    path = f"/subjects/{request.id}"
+    assert "Erase the customer" in officer_client.get(path).get_data(as_text=True)
+
+    response = post_form(officer_client, f"{path}/fulfil", {}, token_from=path)
+
+    assert response.status_code == 302
+    page = officer_client.get(path).get_data(as_text=True)
+    assert "Erasure done" in page
+    assert gone.id in page and "on legal hold" in page and "evidence of an agreement" in page
+    assert held.id in page and agreed.id in page
+    assert list(bucket.list_versions(gone.storage_key)) == []
+
+
+def test_other_roles_are_refused(client: FlaskClient, session: Session) -> None:
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    assert client.get("/subjects/").status_code == 403
+
+
+def test_a_rectification_form_saves_a_versioned_correction(
+    officer_client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    person = customer(session)
+    call = reviewed(session, aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"]))
+    call.customer_id = person.id
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="rectification", received_at=NOW
+    )
+    session.commit()
+    path = f"/subjects/{request.id}"
+    assert call.id in officer_client.get(path).get_data(as_text=True)
+
+    form = {"recording_id": call.id, "queue": "moving", "segment": "1", "text": "my gas reading is wrong"}
+    assert post_form(officer_client, f"{path}/fulfil", form, token_from=path).status_code == 302
+
+    page = officer_client.get(path).get_data(as_text=True)
+    assert "Correction saved" in page
+    assert "my meter reading is wrong" in page and "my gas reading is wrong" in page  # previous and corrected
+    assert "sales" in page and "moving" in page
+    viewed = session.scalars(
+        select(AuditEvent.object_id).where(AuditEvent.action == "subject_request.corrections_viewed")
+    ).all()
+    assert request.id in viewed

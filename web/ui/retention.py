@@ -1,0 +1,148 @@
+"""Compliance pages: retention policies (preview, then change), legal holds (place, release), deletion receipts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from recordings_service.errors import DomainError, Invalid, NotFound
+from recordings_service.models import RetentionPolicy
+from recordings_service.models.privacy import PeriodUnit
+from recordings_service.permissions import Permission
+from recordings_service.privacy import holds, retention, sweep
+from web.access import current_actor, requires
+from web.database import db
+from web.security_headers import no_store
+
+bp = Blueprint("retention", __name__, url_prefix="/compliance")
+PAGE_SIZE = 50
+UNITS = [unit.value for unit in PeriodUnit]
+
+
+@bp.get("/")
+@requires(Permission.RETENTION_MANAGE)
+@no_store
+def policies() -> str:
+    return render_template("retention/policies.html", policies=retention.list_policies(db()))
+
+
+@bp.route("/policies/<rule>", methods=["GET", "POST"])
+@requires(Permission.RETENTION_MANAGE)
+@no_store
+def policy(rule: str) -> Response | str | tuple[str, int]:
+    """GET shows the form; POST previews how many recordings the change would move; nothing changes yet."""
+    current = _policy(rule)
+    if request.method == "GET":
+        form = {"keep": str(current.keep), "unit": current.unit, "basis": current.basis}
+        return render_template("retention/policy.html", policy=current, units=UNITS, form=form, affected=None)
+    form = {key: request.form.get(key, "").strip() for key in ("keep", "unit", "basis")}
+    try:
+        affected = retention.preview_policy_change(db(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"])
+    except DomainError as exc:
+        page = render_template("retention/policy.html", policy=current, units=UNITS, form=form, error=exc.message)
+        return page, 422
+    return render_template("retention/policy.html", policy=current, units=UNITS, form=form, affected=affected)
+
+
+@bp.post("/policies/<rule>/apply")
+@requires(Permission.RETENTION_MANAGE)
+def apply_policy(rule: str) -> Response:
+    """Make the previewed change: every affected recording's `retain_until` is recomputed (audited)."""
+    form = request.form
+    try:
+        recomputed = retention.change_policy(
+            db(),
+            actor=current_actor(),
+            rule=rule,
+            keep=_keep(form.get("keep", "")),
+            unit=form.get("unit", ""),
+            basis=form.get("basis", ""),
+        )
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("retention.policy", rule=rule))
+    db().commit()
+    flash(gettext("Policy %(rule)s changed; %(count)s recordings recomputed.", rule=rule, count=recomputed))
+    return redirect(url_for("retention.policies"))
+
+
+@bp.get("/holds")
+@requires(Permission.RETENTION_MANAGE)
+@no_store
+def legal_holds() -> str:
+    state = request.args.get("state", "active")
+    active = {"active": True, "released": False}.get(state)
+    rows = holds.list_holds(db(), active=active, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1)
+    page = rows[:PAGE_SIZE]
+    return render_template(
+        "retention/holds.html",
+        holds=page,
+        covered=holds.covered_counts(db(), page),
+        state=state,
+        older=page[-1].id if len(rows) > PAGE_SIZE else None,
+    )
+
+
+@bp.post("/holds")
+@requires(Permission.RETENTION_MANAGE)
+def place_hold() -> Response:
+    """Hold one recording (by id) or every recording of a customer (by reference)."""
+    target = request.form.get("target", "")
+    value = request.form.get("value", "").strip()
+    try:
+        if not value:
+            raise Invalid("value", gettext("give a recording id or a customer reference"))
+        _hold, covered = holds.place_hold(
+            db(),
+            actor=current_actor(),
+            reason=request.form.get("reason", ""),
+            recording_id=value if target == "recording" else None,
+            customer_ref=value if target == "customer" else None,
+        )
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(gettext("Legal hold placed on %(count)s recordings.", count=covered))
+    return redirect(url_for("retention.legal_holds"))
+
+
+@bp.post("/holds/<hold_id>/release")
+@requires(Permission.RETENTION_MANAGE)
+def release_hold(hold_id: str) -> Response:
+    try:
+        holds.release_hold(db(), actor=current_actor(), hold_id=hold_id, reason=request.form.get("reason", ""))
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(gettext("Legal hold released."))
+    return redirect(url_for("retention.legal_holds"))
+
+
+@bp.get("/receipts")
+@requires(Permission.RETENTION_MANAGE)
+@no_store
+def receipts() -> str:
+    rows = sweep.list_receipts(db(), cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1)
+    page = rows[:PAGE_SIZE]
+    return render_template(
+        "retention/receipts.html", receipts=page, older=page[-1].id if len(rows) > PAGE_SIZE else None
+    )
+
+
+def _policy(rule: str) -> RetentionPolicy:
+    found = next((row for row in retention.list_policies(db()) if row.rule == rule), None)
+    if found is None:
+        raise NotFound(f"no retention policy {rule!r}")
+    return found
+
+
+def _keep(raw: str) -> int:
+    if not raw.strip().isdigit():
+        raise Invalid("keep", gettext("give a whole number"))
+    return int(raw)

@@ -1,0 +1,210 @@
+"""Data-subject requests for compliance: look a customer up, register requests, answer them before the deadline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from recordings_service.db import utcnow
+from recordings_service.errors import DomainError, Invalid
+from recordings_service.models import Customer
+from recordings_service.models.privacy import SubjectRequestKind
+from recordings_service.permissions import Permission
+from recordings_service.privacy import fulfilment, subjects
+from recordings_service.privacy.rectification import SegmentFix, view_corrections
+from recordings_service.recordings import MAX_PAGE, RecordingFilters, list_recordings
+from web.access import current_actor, requires
+from web.database import db, runtime
+from web.security_headers import no_store
+
+bp = Blueprint("subjects", __name__, url_prefix="/subjects")
+KINDS = [kind.value for kind in SubjectRequestKind]
+
+
+@bp.get("/")
+@requires(Permission.SUBJECT_REQUESTS)
+@no_store
+def index() -> str:
+    """Open requests by deadline; with `customer_ref`, that customer's requests and a form for a new one."""
+    now = utcnow()
+    ref = request.args.get("customer_ref", "").strip()
+    customer = db().scalars(select(Customer).where(Customer.customer_ref == ref)).first() if ref else None
+    requests = subjects.list_requests(db(), customer_ref=ref, limit=MAX_PAGE) if customer else []
+    open_requests = [] if ref else subjects.list_requests(db(), open_only=True, limit=MAX_PAGE)
+    open_requests.sort(key=lambda item: item.deadline)
+    return render_template(
+        "subjects/index.html",
+        ref=ref,
+        customer=customer,
+        requests=requests,
+        open_requests=open_requests,
+        kinds=KINDS,
+        now=now,
+        days_left=subjects.days_left,
+        today=now.date().isoformat(),
+    )
+
+
+@bp.post("/")
+@requires(Permission.SUBJECT_REQUESTS)
+def create() -> Response:
+    ref = request.form.get("customer_ref", "").strip()
+    try:
+        made = subjects.create_request(
+            db(),
+            actor=current_actor(),
+            customer_ref=ref,
+            kind=request.form.get("kind", ""),
+            received_at=_received_at(request.form.get("received_on", "")),
+        )
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("subjects.index", customer_ref=ref))
+    db().commit()
+    flash(gettext("Request registered; it is due on %(date)s.", date=made.due_at.strftime("%Y-%m-%d")))
+    return redirect(url_for("subjects.detail", request_id=made.id))
+
+
+@bp.get("/<request_id>")
+@requires(Permission.SUBJECT_REQUESTS)
+@no_store
+def detail(request_id: str) -> str:
+    now = utcnow()
+    item = subjects.get_request(db(), request_id)
+    calls = list_recordings(
+        db(), actor=current_actor(), filters=RecordingFilters(customer_ref=item.customer_ref), limit=MAX_PAGE
+    ).items
+    corrections = []
+    if item.kind == SubjectRequestKind.RECTIFICATION:
+        corrections = view_corrections(db(), actor=current_actor(), request=item)
+        db().commit()
+    package_valid = (
+        item.package_state == "ready" and item.package_expires_at is not None and item.package_expires_at > now
+    )
+    return render_template(
+        "subjects/detail.html",
+        item=item,
+        calls=calls,
+        corrections=corrections,
+        package_valid=package_valid,
+        days=subjects.days_left(item, now=now),
+        now=now,
+    )
+
+
+@bp.post("/<request_id>/fulfil")
+@requires(Permission.SUBJECT_REQUESTS)
+def fulfil(request_id: str) -> Response:
+    item = subjects.get_request(db(), request_id)
+    rt = runtime()
+    try:
+        answer = _answer(item.kind)
+        done = fulfilment.fulfil_request(
+            db(),
+            rt.store,
+            actor=current_actor(),
+            request_id=request_id,
+            answer=answer,
+            customer_number_pattern=rt.settings.customer_number_pattern or None,
+        )
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("subjects.detail", request_id=request_id))
+    db().commit()
+    if done.erased is not None:
+        fulfilment.after_commit(db(), rt.store, done)
+        db().commit()
+    flash(_done_message(item.kind))
+    return redirect(url_for("subjects.detail", request_id=request_id))
+
+
+@bp.post("/<request_id>/extend")
+@requires(Permission.SUBJECT_REQUESTS)
+def extend(request_id: str) -> Response:
+    return _act(
+        request_id,
+        gettext("Deadline extended."),
+        lambda: subjects.extend_request(
+            db(),
+            actor=current_actor(),
+            request_id=request_id,
+            months=request.form.get("months", type=int) or 0,
+            reason=request.form.get("reason", ""),
+        ),
+    )
+
+
+@bp.post("/<request_id>/lift")
+@requires(Permission.SUBJECT_REQUESTS)
+def lift(request_id: str) -> Response:
+    return _act(
+        request_id,
+        gettext("Restriction lifted."),
+        lambda: subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id),
+    )
+
+
+def _act(request_id: str, done: str, action: Any) -> Response:
+    """Run one change, commit, and come back to the request with the outcome."""
+    subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
+    try:
+        action()
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(done)
+    return redirect(url_for("subjects.detail", request_id=request_id))
+
+
+def _answer(kind: str) -> fulfilment.Answer:
+    """The fulfil form as the answer its kind takes (the form only shows that kind's fields)."""
+    form = request.form
+    if kind == SubjectRequestKind.OBJECTION:
+        return fulfilment.Answer(research="research" in form, marketing="marketing" in form)
+    if kind != SubjectRequestKind.RECTIFICATION:
+        return fulfilment.Answer()
+    metadata: dict[str, Any] = {}
+    for name in ("language", "queue"):
+        if form.get(name, "").strip():
+            metadata[name] = form[name].strip()
+    agreement = form.get("agreement_made", "")
+    if agreement in {"yes", "no", "unknown"}:
+        metadata["agreement_made"] = {"yes": True, "no": False, "unknown": None}[agreement]
+    fixes = None
+    if form.get("segment", "").strip():
+        try:
+            fixes = [SegmentFix(int(form["segment"]), form.get("text", ""))]
+        except ValueError:
+            raise Invalid("segment", gettext("a segment number")) from None
+    return fulfilment.Answer(recording_id=form.get("recording_id") or None, metadata=metadata or None, transcript=fixes)
+
+
+def _done_message(kind: str) -> str:
+    messages = {
+        SubjectRequestKind.ACCESS: gettext("The package is being built; it appears here when ready."),
+        SubjectRequestKind.OBJECTION: gettext("Objection recorded; it applies at once."),
+        SubjectRequestKind.RECTIFICATION: gettext("Correction saved; the previous value is kept."),
+        SubjectRequestKind.RESTRICTION: gettext("The customer's calls are restricted."),
+        SubjectRequestKind.ERASURE: gettext("Erasure done; see what was deleted and what was kept below."),
+    }
+    return messages[SubjectRequestKind(kind)]
+
+
+def _received_at(raw: str) -> datetime:
+    """The date the request reached us, as the start of that day in UTC (a date input gives no time)."""
+    try:
+        day = datetime.strptime(raw.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise Invalid("received_on", gettext("use a date (2025-01-31)")) from None
+    now = utcnow()
+    # Today in Helsinki can be tomorrow in UTC for a few hours: such a date means "now", not the future.
+    return now if now < day <= now + timedelta(days=1) else day
