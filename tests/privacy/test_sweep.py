@@ -157,8 +157,14 @@ class Killed(BaseException):
 
 
 # Where the process dies: while deleting a batch's objects (after its commits), inside a recording's
-# transaction (before its commit), or while writing the receipt; and at which batch or recording.
-KILL_POINTS = [("objects", 1), ("objects", 3), ("transaction", 1), ("transaction", 3), ("receipt", 1)]
+# transaction (before its commit), or while writing the receipt; and at which batch or recording. Every
+# such point of a sweep of DUE calls in batches of two: 5 batches, 10 transactions, 1 receipt.
+DUE = 10
+KILL_POINTS = [
+    *(("objects", nth) for nth in range(1, DUE // 2 + 1)),
+    *(("transaction", nth) for nth in range(1, DUE + 1)),
+    ("receipt", 1),
+]
 
 
 @pytest.mark.parametrize(("where", "nth"), KILL_POINTS)
@@ -171,7 +177,7 @@ def test_a_sweep_killed_part_way_then_rerun_ends_as_one_clean_run(
     envelope: Envelope,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls = [aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"]) for _ in range(5)]
+    calls = [aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"]) for _ in range(DUE)]
     kept = aged_call(session, bucket, envelope, started_at=NOW - timedelta(days=10), purposes=["training"])
     real = {name: getattr(retention_job, name) for name in ("purge_prefixes", "delete_if_due", "record_receipt")}
     seen = Counter[str]()
