@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
@@ -26,7 +27,7 @@ from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.models import Customer, Recording
 from recordings_service.models.account import Role
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader, plaintext_range
+from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
 MAX_PAGE = 200
@@ -215,6 +216,19 @@ def original_bytes(
     """Plaintext bytes `start` (inclusive) to `stop` (exclusive) of the original, in chunks."""
     with open_original(store, envelope, recording) as plaintext:
         yield from plaintext_range(plaintext, start=start, stop=stop)
+
+
+def decrypt_original_to(store: ObjectStore, envelope: Envelope, *, recording: Recording, path: Path) -> str:
+    """Decrypt the original into `path` and return its SHA-256; empty when it fails authentication."""
+    digest = hashlib.sha256()
+    try:
+        with open_original(store, envelope, recording) as plaintext, path.open("wb") as out:
+            while chunk := plaintext.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+    except DecryptionFailed:
+        return ""
+    return digest.hexdigest()
 
 
 def original_sha256(store: ObjectStore, envelope: Envelope, recording: Recording) -> str:

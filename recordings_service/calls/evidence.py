@@ -25,8 +25,8 @@ from recordings_service.calls.review import Check, list_comments, transcript_che
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Refusal
 from recordings_service.models import Recording, Transcript
-from recordings_service.recordings import RecordingOut, get_playable_recording, open_original
-from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope
+from recordings_service.recordings import RecordingOut, decrypt_original_to, get_playable_recording
+from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import TranscriptView, as_text, transcript_document
 
@@ -59,7 +59,7 @@ def export_evidence(
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     with tempfile.TemporaryDirectory(prefix="callvault-evidence-", dir=work_dir) as scratch:
         original = Path(scratch) / "original"
-        digest = _decrypt_to(store, envelope, recording=recording, path=original)
+        digest = decrypt_original_to(store, envelope, recording=recording, path=original)
         if digest != recording.sha256:
             reason = "sha256_mismatch" if digest else "decryption_failed"
             raise EvidenceMismatch(
@@ -94,19 +94,6 @@ def export_evidence(
             }
             package.writestr(MANIFEST, _json(manifest), compress_type=zipfile.ZIP_DEFLATED)
     return EvidencePackage(filename=f"evidence-{recording.id}.zip", files=files)
-
-
-def _decrypt_to(store: ObjectStore, envelope: Envelope, *, recording: Recording, path: Path) -> str:
-    """Decrypt the original into `path` and return its SHA-256; empty when it fails authentication."""
-    digest = hashlib.sha256()
-    try:
-        with open_original(store, envelope, recording) as plaintext, path.open("wb") as out:
-            while chunk := plaintext.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-    except DecryptionFailed:
-        return ""
-    return digest.hexdigest()
 
 
 def _documents(session: Session, *, recording: Recording, transcript: Transcript | None) -> dict[str, bytes]:

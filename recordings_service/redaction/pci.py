@@ -10,7 +10,6 @@ was replaced and when.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 from collections import Counter
@@ -25,10 +24,10 @@ from recordings_service.config import Settings
 from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Invalid
 from recordings_service.models import Recording, Transcript
-from recordings_service.recordings import UNPLAYABLE, open_original
+from recordings_service.recordings import UNPLAYABLE, decrypt_original_to
 from recordings_service.redaction.audio import spans_to_mute
 from recordings_service.redaction.transcripts import CARD_KINDS, redactions_of
-from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope
+from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import file_sha256, spool_dir
 
@@ -98,7 +97,7 @@ def _replace_original(
     new_key = pci_key(recording)
     with tempfile.TemporaryDirectory(prefix="callvault-pci-") as scratch:
         original, muted = Path(scratch) / "original", Path(scratch) / "muted"
-        if _decrypt_to(store, envelope, recording=recording, path=original) != old_sha256:
+        if decrypt_original_to(store, envelope, recording=recording, path=original) != old_sha256:
             # Replacing an original that is not what was ingested would hide the damage behind a new hash.
             _not_replaced(session, recording=recording, actor=actor, reason="sha256_mismatch")
             return None
@@ -156,19 +155,6 @@ def _not_replaced(session: Session, *, recording: Recording, actor: Actor, reaso
         details={"reason": reason, "codec": recording.codec},
     )
     session.flush()
-
-
-def _decrypt_to(store: ObjectStore, envelope: Envelope, *, recording: Recording, path: Path) -> str:
-    """Decrypt the original into `path` and return its SHA-256; empty when it fails authentication."""
-    digest = hashlib.sha256()
-    try:
-        with open_original(store, envelope, recording) as plaintext, path.open("wb") as out:
-            while chunk := plaintext.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-    except DecryptionFailed:
-        return ""
-    return digest.hexdigest()
 
 
 def _upload_encrypted(
