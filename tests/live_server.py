@@ -48,9 +48,12 @@ class LiveServer:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         return [int(pid) for pid in children]
 
-    def kill_workers(self) -> None:
-        for pid in self.workers():
+    def kill_workers(self) -> list[int]:
+        """SIGKILL every worker; returns their pids (gunicorn may replace them before anyone looks again)."""
+        killed = self.workers()
+        for pid in killed:
             os.kill(pid, signal.SIGKILL)
+        return killed
 
     def connection(self, timeout: float = 600) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)

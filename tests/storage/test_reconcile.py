@@ -144,11 +144,12 @@ def test_killing_web_workers_mid_upload_leaves_nothing_reconcile_cannot_repair(
         _wait_for_new_workers(server, old_workers)
         before = {info.key for info in store.list("originals/")}
         stop = threading.Event()
+        killed: list[int] = []
 
         def kill_when_stored() -> None:
             while not stop.is_set():
                 if {info.key for info in store.list("originals/")} - before:
-                    server.kill_workers()
+                    killed.extend(server.kill_workers())
                     return
                 time.sleep(0.005)
 
@@ -159,8 +160,10 @@ def test_killing_web_workers_mid_upload_leaves_nothing_reconcile_cannot_repair(
         stop.set()
         watcher.join()
 
-        # 3. Afterwards the server works as before.
-        _wait_for_new_workers(server, server.workers())
+        # 3. Afterwards the server works as before (the killed workers' pids: a snapshot taken now may
+        # already be the replacement).
+        assert killed, "the upload never reached the store"
+        _wait_for_new_workers(server, killed)
         status, _ = post_recording(server, token, MultipartBody(STEREO, call_metadata(source=f"{LIVE_SOURCE}-kill")))
         assert status == 201
 
