@@ -19,13 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from recordings_service import schema
-from recordings_service.config import Settings
-from recordings_service.runtime import Runtime
-from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
-from recordings_service.storage.encryption import generate_master_key
-from recordings_service.storage.object_store import S3ObjectStore, make_client
-from tests.conftest import free_port_block
+from bench.embedded import bench_runtime
+from recordings_service.storage.object_store import make_client
 from tests.factories.recordings import call_metadata, make_token
 from tests.live_server import MultipartBody, live_server, post_recording
 from web.supervisor import WEB_THREADS, WEB_WORKERS
@@ -73,31 +68,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="callvault-bench-") as tmp:
         root = Path(tmp)
-        s3 = EmbeddedS3(
-            store_dir=root / "store",
-            port=free_port_block(PORT_SPAN),
-            access_key="bench" + secrets.token_hex(4),
-            secret_key=secrets.token_urlsafe(24),
-            jwt_key=secrets.token_urlsafe(24),
-        )
-        s3.start()
-        try:
-            settings = Settings(
-                data_dir=root / "var",
-                s3_port=s3.port,
-                s3_bucket="callvault-bench",
-                s3_access_key=s3._access_key,
-                s3_secret_key=s3._secret_key,
-                master_key=generate_master_key(),
-                secret_key=secrets.token_urlsafe(32),
-                log_level="WARNING",
-                log_format="json",
-            ).with_derived_defaults()
-            settings.data_dir.mkdir()
-            runtime = Runtime.from_settings(settings)
-            schema.upgrade(runtime.engine)
-            assert isinstance(runtime.store, S3ObjectStore)
-            runtime.store.ensure_bucket()
+        with bench_runtime(root) as runtime:
+            settings = runtime.settings
             with runtime.sessions() as session:
                 token = make_token(session)
 
@@ -129,8 +101,6 @@ def main() -> None:
                 return run
 
             raw_s = timed([put(path) for path in calls], args.clients)
-        finally:
-            s3.stop()
 
     n = len(calls)
     print(

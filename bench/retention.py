@@ -28,18 +28,13 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 
+from bench.embedded import bench_runtime
 from jobs.retention import sweep
-from recordings_service import schema
 from recordings_service.audit import Actor
-from recordings_service.config import Settings
 from recordings_service.db import make_engine
 from recordings_service.models import Recording
 from recordings_service.privacy.sweep import check_retention
-from recordings_service.runtime import Runtime
-from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
-from recordings_service.storage.encryption import generate_master_key
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.conftest import free_port_block
 
 DEFAULT_URL = os.environ.get("CALLVAULT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ACTOR = Actor(id=None, name="bench", role="system")
@@ -129,62 +124,35 @@ def main() -> None:
     separator = "&" if "?" in args.database_url else "?"
     with tempfile.TemporaryDirectory(prefix="callvault-bench-") as tmp:
         root = Path(tmp)
-        s3 = EmbeddedS3(
-            store_dir=root / "store",
-            port=free_port_block(PORT_SPAN),
-            access_key="bench" + secrets.token_hex(4),
-            secret_key=secrets.token_urlsafe(24),
-            jwt_key=secrets.token_urlsafe(24),
-        )
-        s3.start()
-        runtime: Runtime | None = None
+        database_url = f"{args.database_url}{separator}options=-csearch_path%3D{schema_name}"
         try:
-            settings = Settings(
-                data_dir=root / "var",
-                database_url=f"{args.database_url}{separator}options=-csearch_path%3D{schema_name}",
-                s3_port=s3.port,
-                s3_bucket="callvault-bench",
-                s3_access_key=s3._access_key,
-                s3_secret_key=s3._secret_key,
-                master_key=generate_master_key(),
-                secret_key=secrets.token_urlsafe(32),
-                log_level="WARNING",
-                log_format="json",
-            ).with_derived_defaults()
-            settings.data_dir.mkdir()
-            runtime = Runtime.from_settings(settings)
-            schema.upgrade(runtime.engine)
-            store = runtime.store
-            assert isinstance(store, S3ObjectStore)
-            store.ensure_bucket()
+            with bench_runtime(root, database_url=database_url) as runtime:
+                store = runtime.store
+                assert isinstance(store, S3ObjectStore)
+                began = time.perf_counter()
+                rows = list(synthetic_calls(args.calls, args.due_share))
+                seed_rows(runtime.engine, rows)
+                due = sum(1 for row in rows if row[23] < NOW)
+                print(f"{args.calls} recordings ({due} due) copied in {time.perf_counter() - began:.1f} s", flush=True)
+                began = time.perf_counter()
+                objects = [(row[16], ORIGINAL) for row in rows] + [
+                    (f"derived/{row[0]}/peaks.json", DERIVED) for row in rows
+                ]
+                upload(store, objects)
+                print(f"{len(objects)} objects uploaded in {time.perf_counter() - began:.1f} s", flush=True)
+                baseline_versions = upload(store, [(f"bench-raw/{number:08d}", DERIVED) for number in range(2 * due)])
 
-            began = time.perf_counter()
-            rows = list(synthetic_calls(args.calls, args.due_share))
-            seed_rows(runtime.engine, rows)
-            due = sum(1 for row in rows if row[23] < NOW)
-            print(f"{args.calls} recordings ({due} due) copied in {time.perf_counter() - began:.1f} s", flush=True)
-            began = time.perf_counter()
-            objects = [(row[16], ORIGINAL) for row in rows] + [
-                (f"derived/{row[0]}/peaks.json", DERIVED) for row in rows
-            ]
-            upload(store, objects)
-            print(f"{len(objects)} objects uploaded in {time.perf_counter() - began:.1f} s", flush=True)
-            baseline_versions = upload(store, [(f"bench-raw/{number:08d}", DERIVED) for number in range(2 * due)])
-
-            report = sweep(runtime.sessions, store, now=NOW, batch=args.batch, actor=ACTOR, dry_run=False)
-            sweep_s = report.wall_s
-            began = time.perf_counter()
-            with runtime.sessions() as session:
-                proof = check_retention(session, store, now=NOW)
-                deleted = session.scalar(
-                    select(func.count()).select_from(Recording).where(Recording.status == "deleted")
-                )
-            check_s = time.perf_counter() - began
-            raw_s = raw_delete(store, baseline_versions)
+                report = sweep(runtime.sessions, store, now=NOW, batch=args.batch, actor=ACTOR, dry_run=False)
+                sweep_s = report.wall_s
+                began = time.perf_counter()
+                with runtime.sessions() as session:
+                    proof = check_retention(session, store, now=NOW)
+                    deleted = session.scalar(
+                        select(func.count()).select_from(Recording).where(Recording.status == "deleted")
+                    )
+                check_s = time.perf_counter() - began
+                raw_s = raw_delete(store, baseline_versions)
         finally:
-            if runtime is not None:
-                runtime.engine.dispose()
-            s3.stop()
             with admin.connect() as connection:
                 connection.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
             admin.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Any
+from typing import Annotated
 
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +15,7 @@ from recordings_service.privacy import holds, retention, sweep
 from recordings_service.recordings import IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.validation import ErrorBody, refuse_invalid
+from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
 from web.database import db
 
 bp = Blueprint("retention_api", __name__, url_prefix="/api/v1")
@@ -228,7 +228,7 @@ def list_holds(query: HoldsQuery) -> Response:
     rows = holds.list_holds(db(), active=query.active, cursor=query.cursor, limit=query.limit + 1)
     body = HoldPageOut(
         items=[HoldOut.model_validate(row) for row in rows[: query.limit]],
-        next_cursor=_next_cursor(rows, query.limit),
+        next_cursor=next_id_cursor(rows, query.limit),
     )
     return jsonify(body.model_dump(mode="json"))
 
@@ -246,10 +246,6 @@ def list_receipts(query: PageQuery) -> Response:
     rows = sweep.list_receipts(db(), cursor=query.cursor, limit=query.limit + 1)
     body = ReceiptPageOut(
         items=[ReceiptOut.model_validate(row) for row in rows[: query.limit]],
-        next_cursor=_next_cursor(rows, query.limit),
+        next_cursor=next_id_cursor(rows, query.limit),
     )
     return jsonify(body.model_dump(mode="json"))
-
-
-def _next_cursor(rows: list[Any], limit: int) -> str | None:
-    return str(rows[limit - 1].id) if len(rows) > limit else None

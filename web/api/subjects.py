@@ -19,7 +19,7 @@ from recordings_service.recordings import IsoDatetime
 from recordings_service.storage.encryption import CHUNK, PlaintextReader
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.validation import ErrorBody, refuse_invalid
+from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 from web.security_headers import mark_no_store
 
@@ -181,7 +181,7 @@ def list_requests(query: RequestsQuery) -> Response:
     now = utcnow()
     body = RequestPageOut(
         items=[request_out(row, now=now) for row in rows[: query.limit]],
-        next_cursor=rows[query.limit - 1].id if len(rows) > query.limit else None,
+        next_cursor=next_id_cursor(rows, query.limit),
     )
     return jsonify(body.model_dump(mode="json"))
 

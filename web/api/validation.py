@@ -1,7 +1,8 @@
-"""The API's error body and its translation of request-validation errors into it."""
+"""The API's error body, its translation of request-validation errors into it, and id-cursor pages."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -19,3 +20,8 @@ def refuse_invalid(_req: Any, _resp: Any, error: Any, _instance: Any, *_rest: An
     """Spectree's validation errors in the API's own error format (422 naming the field)."""
     if isinstance(error, ValidationError):
         raise invalid_from(error) from None
+
+
+def next_id_cursor(rows: Sequence[Any], limit: int) -> str | None:
+    """The cursor of a page read as `limit + 1` rows, newest id first: the last shown id, when more follow."""
+    return str(rows[limit - 1].id) if len(rows) > limit else None
