@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobs import ingest, retention, subject_access, transcription
+from jobs import custody, ingest, research, retention, subject_access, transcription
 from recordings_service.runtime import Runtime
 
 
@@ -13,7 +13,7 @@ from recordings_service.runtime import Runtime
 class JobSpec:
     id: str
     seconds: int
-    run: Callable[[Runtime], None]
+    run: Callable[[Runtime], object]
     # Run once when the jobs process starts; if it raises, the job is not scheduled and the reason is logged.
     check: Callable[[Runtime], None] | None = None
 
@@ -25,4 +25,7 @@ JOBS: list[JobSpec] = [
     JobSpec("retention_sweep", 24 * 3600, retention.sweep_retention),
     JobSpec("subject_access_packages", 5, subject_access.build_packages),
     JobSpec("subject_access_expiry", 60, subject_access.expire_old_packages),
+    JobSpec("research_packages", 5, research.build_batches),
+    JobSpec("research_expiry", 60, custody.expire_batches),
+    JobSpec("research_reminders", 24 * 3600, custody.remind_overdue),
 ]

@@ -23,6 +23,7 @@ from recordings_service.models.account import Role
 from recordings_service.privacy.access_package import (
     PackageEntry,
     package_entry,
+    package_recipients,
     package_recording_ids,
     seal_package,
     write_package,
@@ -77,12 +78,14 @@ def build_one(runtime: Runtime, claim: ClaimedPackage, *, lease_s: float = LEASE
                 request = session.get_one(SubjectRequest, claim.request_id)
                 customer = request.customer
                 ids = package_recording_ids(session, customer_ref=customer.customer_ref)
+                recipients = package_recipients(session, customer_id=customer.id)
             with plaintext.open("wb") as destination:
                 contents = write_package(
                     runtime.store,
                     runtime.envelope,
                     request=request,
                     customer=customer,
+                    recipients=recipients,
                     entries=_entries(runtime, ids, customer_id=customer.id),
                     destination=destination,
                     on_recording=_lease_keeper(runtime, claim, lease_s=lease_s),

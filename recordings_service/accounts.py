@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.models import User
+from recordings_service.models import Institute, User
 from recordings_service.models.account import Role
 
 MIN_PASSWORD = 12
@@ -62,8 +62,13 @@ def create_user(
     role: str,
     password: str | None,
     display_name: str = "",
+    institute_id: str | None = None,
 ) -> User:
-    """Create an account; staff and partners get a password, service accounts use API tokens only."""
+    """Create an account; staff and partners get a password, service accounts use API tokens only.
+
+    A research partner belongs to exactly one institute (it sees that institute's batches only); no other
+    role has one.
+    """
     try:
         role_value = Role(role)
     except ValueError:
@@ -73,24 +78,38 @@ def create_user(
         raise Invalid("username", "use 1–64 letters, digits, '.', '-' or '_'")
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"user {username} already exists")
+    _check_institute(session, role_value, institute_id or None)
     if role_value is Role.SERVICE:
         password_hash = None
     elif password is None:
         raise Invalid("password", "is required for this role")
     else:
         password_hash = hash_password(password)
-    user = User(username=username, display_name=display_name, role=role_value.value, password_hash=password_hash)
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role_value.value,
+        password_hash=password_hash,
+        institute_id=institute_id or None,
+    )
     session.add(user)
     session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="user.created",
-        object_type="user",
-        object_id=user.id,
-        details={"role": role_value.value},
-    )
+    details = {"role": role_value.value}
+    if user.institute_id is not None:
+        details["institute_id"] = user.institute_id
+    record_event(session, actor=actor, action="user.created", object_type="user", object_id=user.id, details=details)
     return user
+
+
+def _check_institute(session: Session, role: Role, institute_id: str | None) -> None:
+    if role is not Role.RESEARCH_PARTNER:
+        if institute_id is not None:
+            raise Invalid("institute", "only a research partner belongs to an institute")
+        return
+    if institute_id is None:
+        raise Invalid("institute", "a research partner must belong to an institute; give its id")
+    if session.get(Institute, institute_id) is None:
+        raise Invalid("institute", f"no institute with id {institute_id}; see the research institutes page")
 
 
 def has_admin(session: Session) -> bool:
@@ -165,6 +184,9 @@ def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> U
     if new_role is Role.SERVICE or user.role == Role.SERVICE:
         # Service accounts have no password and people have no business holding ingest-only rights.
         raise Invalid("role", "create a separate account to switch between a person and a service")
+    if Role.RESEARCH_PARTNER in (new_role, user.role):
+        # A partner account is tied to its institute from creation; staff never are.
+        raise Invalid("role", "create a separate account to switch between staff and a research partner")
     old_role = user.role
     user.role = new_role.value
     user.session_version += 1

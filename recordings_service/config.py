@@ -77,6 +77,17 @@ class Settings:
     # the default rule (a cue such as "asiakasnumero" / "kundnummer" / "customer number" and 6-10 digits).
     customer_number_pattern: str = ""
     redaction_audio: str = "mute"
+    # Research custody: where partners reach Callvault (links in package READMEs and reminders; empty:
+    # http://host:port), the days after a study's end before a missing confirmation is overdue, and the
+    # SMTP server for reminders (smtp://user:pass@host:port or smtps://…; empty: reminders are only logged).
+    public_url: str = ""
+    research_grace_days: int = 14
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = "callvault@localhost"
+    # Training library: customers who objected to marketing are never sampled; research objections are honoured
+    # too when this is true. Trainers see agents as stable pseudonyms unless agents may be shown by name.
+    training_honours_research_objection: bool = False
+    training_show_agents: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -114,6 +125,8 @@ class Settings:
             derived["database_url"] = f"sqlite:///{self.data_dir / 'callvault.db'}"
         if not self.s3_endpoint:
             derived["s3_endpoint"] = f"http://127.0.0.1:{self.s3_port}"
+        if not self.public_url:
+            derived["public_url"] = f"http://{self.host}:{self.port}"
         return replace(self, **derived) if derived else self  # type: ignore[arg-type]
 
     @property

@@ -21,6 +21,7 @@ class Permission(StrEnum):
     RECORDING_PLAY = "recording.play"
     RECORDING_PLAY_REDACTED = "recording.play_redacted"  # the audio with personal data muted
     CUSTOMER_READ = "customer.read"  # which customer a call was with (the CRM reference)
+    AGENT_READ = "agent.read"  # which agent took a call (the agent ref; trainers see a pseudonym instead)
     RECORDING_DOWNLOAD = "recording.download"
     TRANSCRIPT_READ = "transcript.read"
     TRANSCRIPT_READ_REDACTED = "transcript.read_redacted"
@@ -31,7 +32,9 @@ class Permission(StrEnum):
     EVALUATION_WRITE = "evaluation.write"
     EVALUATION_READ = "evaluation.read"
     FORM_MANAGE = "form.manage"
-    TRAINING_MANAGE = "training.manage"
+    TRAINING_MANAGE = "training.manage"  # samples, clips and sets (redacted material only)
+    TRAINING_NOMINATE = "training.nominate"  # mark a call or span as a good or bad example for trainers
+    NOMINATIONS_READ = "training.nominations_read"
     USERS_MANAGE = "users.manage"
     SETTINGS_MANAGE = "settings.manage"
     AUDIT_READ = "audit.read"
@@ -48,6 +51,7 @@ _REVIEW = {
     P.RECORDING_PLAY,
     P.RECORDING_PLAY_REDACTED,
     P.CUSTOMER_READ,
+    P.AGENT_READ,
     P.TRANSCRIPT_READ_REDACTED,
     P.RECORDING_DOWNLOAD,
     P.TRANSCRIPT_READ,
@@ -64,10 +68,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COMPLIANCE: frozenset(
         {*_STAFF, *_REVIEW, P.AUDIT_READ, P.RETENTION_MANAGE, P.SUBJECT_REQUESTS, P.RESEARCH_MANAGE}
     ),
-    Role.QA_SUPERVISOR: frozenset({*_STAFF, *_REVIEW, P.EVALUATION_WRITE, P.FORM_MANAGE}),
+    Role.QA_SUPERVISOR: frozenset(
+        {*_STAFF, *_REVIEW, P.EVALUATION_WRITE, P.FORM_MANAGE, P.TRAINING_NOMINATE, P.NOMINATIONS_READ}
+    ),
     # Trainers work from redacted transcripts and clips only, never originals.
     Role.TRAINER: frozenset(
-        {*_STAFF, P.RECORDING_LIST, P.RECORDING_PLAY_REDACTED, P.TRANSCRIPT_READ_REDACTED, P.TRAINING_MANAGE}
+        {
+            *_STAFF,
+            P.RECORDING_LIST,
+            P.RECORDING_PLAY_REDACTED,
+            P.TRANSCRIPT_READ_REDACTED,
+            P.TRAINING_MANAGE,
+            P.NOMINATIONS_READ,
+        }
     ),
     Role.RESEARCH_PARTNER: frozenset({P.AUTHENTICATED, P.PARTNER_PORTAL}),
     # Service accounts (the telephony system) authenticate with API tokens and may only ingest.
@@ -83,6 +96,7 @@ TOKEN_SCOPES: dict[str, frozenset[Permission]] = {
             P.RECORDING_PLAY_REDACTED,
             P.RECORDING_DOWNLOAD,
             P.CUSTOMER_READ,
+            P.AGENT_READ,
             P.TRANSCRIPT_READ,
             P.TRANSCRIPT_READ_REDACTED,
         }
@@ -90,6 +104,19 @@ TOKEN_SCOPES: dict[str, frozenset[Permission]] = {
     "partner": frozenset({P.PARTNER_PORTAL}),
     # Compliance automation: retention, legal holds, subject requests; short-lived (tokens.MAX_LIFETIME).
     "compliance": frozenset({P.RETENTION_MANAGE, P.SUBJECT_REQUESTS}),
+    # Research-batch automation (institutes, batches, approvals, confirmations); short-lived as well.
+    "research": frozenset({P.RESEARCH_MANAGE}),
+    # Training-library automation: samples, clips, sets and exports (trainers), nominations (QA supervisors);
+    # with the redacted audio and transcripts a trainer's call view links to, never the originals.
+    "training": frozenset(
+        {
+            P.TRAINING_MANAGE,
+            P.TRAINING_NOMINATE,
+            P.NOMINATIONS_READ,
+            P.RECORDING_PLAY_REDACTED,
+            P.TRANSCRIPT_READ_REDACTED,
+        }
+    ),
 }
 
 

@@ -20,8 +20,9 @@ from recordings_service.permissions import TOKEN_SCOPES
 # once a minute spares a busy ingest client a database commit on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 TOKEN_PREFIX = "cvt_"  # noqa: S105 — a marker that makes leaked tokens easy to scan for, not a secret
-# Scopes that may not live long: a leaked compliance token can place holds and change retention.
-MAX_LIFETIME = {"compliance": timedelta(days=30)}
+# Scopes that may not live long: a leaked compliance token can place holds and change retention, a leaked
+# research token can approve exports.
+MAX_LIFETIME = {"compliance": timedelta(days=30), "research": timedelta(days=30)}
 
 
 def _digest(token: str) -> str:

@@ -35,16 +35,21 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web import health
     from web.api import api_spec
     from web.api import bp as api_bp
+    from web.api import partner as partner_api
     from web.api import recordings as recordings_api
+    from web.api import research as research_api
     from web.api import retention as retention_api
     from web.api import search as search_api
     from web.api import subjects as subjects_api
+    from web.api import training as training_api
+    from web.api import training_sets as training_sets_api
     from web.api import transcripts as transcripts_api
-    from web.ui import admin, call_page, dashboard, evaluations, partner
+    from web.ui import admin, call_page, dashboard, evaluations, institutes, partner
     from web.ui import audit as audit_ui
     from web.ui import auth as auth_ui
     from web.ui import bp as ui_bp
     from web.ui import calls as calls_ui
+    from web.ui import research as research_ui
     from web.ui import retention as retention_ui
     from web.ui import subjects as subjects_ui
 
@@ -56,6 +61,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         search_api.bp,
         retention_api.bp,
         subjects_api.bp,
+        research_api.bp,
+        partner_api.bp,
+        training_api.bp,
+        training_sets_api.bp,
         ui_bp,
         calls_ui.bp,
         auth_ui.bp,
@@ -68,6 +77,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         dashboard.bp,
         retention_ui.bp,
         subjects_ui.bp,
+        research_ui.bp,
+        institutes.bp,
     ):
         app.register_blueprint(blueprint)
     api_spec.register(app)

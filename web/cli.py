@@ -81,14 +81,25 @@ def users() -> None:
 @click.argument("username")
 @click.option("--role", required=True, help="admin, compliance, qa_supervisor, trainer, research_partner or service")
 @click.option("--display-name", default="")
+@click.option("--institute", "institute_id", default=None, help="The institute's id (research_partner only, required).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_create(username: str, role: str, display_name: str, password_stdin: bool) -> None:
+def users_create(username: str, role: str, display_name: str, institute_id: str | None, password_stdin: bool) -> None:
     """Create an account (the password is prompted for unless --password-stdin)."""
+    if role == "research_partner" and not institute_id:
+        raise click.UsageError("a research_partner account needs --institute INSTITUTE_ID")
+    if institute_id and role != "research_partner":
+        raise click.UsageError("--institute is only for research_partner accounts")
     password = None if role == "service" else read_password(password_stdin)
     runtime = load_runtime()
     with runtime.sessions() as session, domain_errors():
         user = accounts.create_user(
-            session, actor=CLI_ACTOR, username=username, role=role, password=password, display_name=display_name
+            session,
+            actor=CLI_ACTOR,
+            username=username,
+            role=role,
+            password=password,
+            display_name=display_name,
+            institute_id=institute_id,
         )
         session.commit()
         click.echo(f"created {user.username} ({user.role})")

@@ -121,11 +121,7 @@ def search_calls(
     """
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
-    words = query.strip()
-    if len(words) > MAX_QUERY_CHARS:
-        raise Invalid("q", f"at most {MAX_QUERY_CHARS} characters", code="too_long")
-    if words and not re.search(r"\w", words):
-        raise Invalid("q", "enter at least one word", code="no_words")
+    words = checked_words(query)
     dialect = session.get_bind().dialect.name
     statement = _evaluation_filtered(apply_filters(select(Recording).where(visible_to(actor)), filters), filters)
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
@@ -169,6 +165,24 @@ def search_calls(
         next_cursor=encode_cursor(page[-1]) if len(rows) > limit else None,
         snippets=show_snippets,
     )
+
+
+def checked_words(query: str, *, field: str = "q") -> str:
+    """The words of a search box, refused when too long or without a single word."""
+    words = query.strip()
+    if len(words) > MAX_QUERY_CHARS:
+        raise Invalid(field, f"at most {MAX_QUERY_CHARS} characters", code="too_long")
+    if words and not re.search(r"\w", words):
+        raise Invalid(field, "enter at least one word", code="no_words")
+    return words
+
+
+def said_in_transcripts(session: Session, words: str, *, language: str | None = None) -> ColumnElement[bool]:
+    """Recordings whose transcript says every one of `words` (checked by `checked_words`, not empty).
+
+    The index holds each transcript's redacted twin only, so nothing said only in the original text matches.
+    """
+    return _matches(session, session.get_bind().dialect.name, words, language=language, scope=None)
 
 
 def _evaluation_filtered(statement: Select[Any], filters: SearchFilters) -> Select[Any]:

@@ -13,7 +13,16 @@ from recordings_service.models.privacy import (
     Tombstone,
 )
 from recordings_service.models.recording import Customer, Recording
+from recordings_service.models.research import BatchItem, CustodyConfirmation, Institute, ResearchBatch
 from recordings_service.models.review import Annotation, SegmentVerification
+from recordings_service.models.training import (
+    Nomination,
+    TrainingClip,
+    TrainingExport,
+    TrainingSecret,
+    TrainingSet,
+    TrainingSetItem,
+)
 from recordings_service.models.transcription import Transcript, TranscriptionJob
 
 __all__ = [
@@ -21,6 +30,8 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "BatchItem",
+    "CustodyConfirmation",
     "Customer",
     "DeletionReceipt",
     "Evaluation",
@@ -28,14 +39,22 @@ __all__ = [
     "EvaluationForm",
     "FormQuestion",
     "FormSection",
+    "Institute",
     "LegalHold",
+    "Nomination",
     "Recording",
+    "ResearchBatch",
     "RetentionCheckRun",
     "RetentionPolicy",
     "SegmentVerification",
     "SubjectCorrection",
     "SubjectRequest",
     "Tombstone",
+    "TrainingClip",
+    "TrainingExport",
+    "TrainingSecret",
+    "TrainingSet",
+    "TrainingSetItem",
     "Transcript",
     "TranscriptionJob",
     "User",

@@ -39,6 +39,7 @@ from recordings_service.recordings import (
     list_recordings,
     open_original,
 )
+from recordings_service.research.custody import customer_custody
 from recordings_service.storage.encryption import CHUNK, Envelope, WrappedKey
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import TranscriptView, as_text, transcript_document
@@ -58,14 +59,14 @@ This package answers your request to access your personal data (GDPR Article 15)
   never kept).
 - recordings/<id>/metadata.json: the call's details, the purposes it is kept for, the date it will be
   deleted and the legal basis of each retention period, and any corrections made at your request.
-- recipients.json: who has received your recordings. Recordings are not disclosed to research partners
-  or anyone else at present, so the list is empty.
+- recipients.json: who has received your recordings: research institutes that got them, pseudonymised,
+  for a service-quality study, with the dates and whether they have confirmed returning or destroying them.
 - manifest.json: the SHA-256 checksum of every file, to check that nothing was altered.
 
 Puhelutallenteesi Callvaultissa: tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n
 tietosuoja-asetus, 15 artikla). Kansiossa recordings/ ovat puhelut alkuperäisessä muodossaan, niiden
 tekstitykset ja tiedot (käyttötarkoitukset ja poistopäivä). Tiedosto recipients.json luettelee
-vastaanottajat: tallenteita ei tällä hetkellä luovuteta kenellekään, joten luettelo on tyhjä.
+vastaanottajat: tutkimuslaitokset, jotka ovat saaneet tallenteita pseudonymisoituina laatututkimukseen.
 manifest.json sisältää jokaisen tiedoston SHA-256-tarkisteen.
 """
 
@@ -112,6 +113,39 @@ def package_recording_ids(session: Session, *, customer_ref: str) -> list[str]:
         cursor = page.next_cursor
 
 
+def package_recipients(session: Session, *, customer_id: str) -> list[dict[str, Any]]:
+    """The research institutes the customer's calls were disclosed to (Art. 15(1)(c)), batch by batch."""
+    recipients: dict[str, dict[str, Any]] = {}
+    for record in customer_custody(session, customer_id):
+        if record.built_at is None or record.withdrawn_reason is not None:
+            continue  # never packaged, or left out of the package: nothing was disclosed
+        entry = recipients.setdefault(
+            record.batch_id,
+            {
+                "recipient": record.institute,
+                "country": record.country,
+                "study": record.study,
+                "disclosed_at": record.built_at.isoformat(),
+                "access_until": record.access_end.isoformat(),
+                "study_end": record.study_end.isoformat(),
+                "custody": record.state,
+                "recordings": [],
+            },
+        )
+        entry["recordings"].append(record.recording_id)
+    return list(recipients.values())
+
+
+def _recipients_note(recipients: list[dict[str, Any]]) -> str:
+    if not recipients:
+        return "No recording of yours has been disclosed to a research partner or any other recipient."
+    return (
+        "These research institutes received the listed recordings, pseudonymised, for service-quality studies, "
+        "under a processing agreement that obliges them to return or destroy every copy when the study ends "
+        "(custody `closed` means that was confirmed)."
+    )
+
+
 def package_entry(session: Session, *, recording_id: str, customer_id: str) -> PackageEntry | None:
     """One recording's documents; None when it is no longer the customer's or its audio is gone."""
     try:
@@ -136,6 +170,7 @@ def write_package(
     *,
     request: SubjectRequest,
     customer: Customer,
+    recipients: list[dict[str, Any]],
     entries: Iterable[PackageEntry],
     destination: BinaryIO,
     on_recording: Callable[[int], None] | None = None,
@@ -157,11 +192,12 @@ def write_package(
             contents.recording_ids.append(recording.id)
             if on_recording is not None:
                 on_recording(len(contents.recording_ids))
-        recipients = {
-            "recipients": [],
-            "note": "No recording of yours has been disclosed to a research partner or any other recipient.",
-        }
-        _add(package, contents, "recipients.json", _json(recipients))
+        _add(
+            package,
+            contents,
+            "recipients.json",
+            _json({"recipients": recipients, "note": _recipients_note(recipients)}),
+        )
         subject = {
             "request_id": request.id,
             "customer_ref": customer.customer_ref,

@@ -27,9 +27,11 @@ from recordings_service.models import (
     Annotation,
     Evaluation,
     EvaluationAnswer,
+    Nomination,
     Recording,
     SegmentVerification,
     Tombstone,
+    TrainingClip,
     Transcript,
     TranscriptionJob,
 )
@@ -145,7 +147,7 @@ def purge_objects(store: ObjectStore, keys: tuple[str, ...] | list[str]) -> int:
 def _erase(
     session: Session, recording: Recording, *, reason: str, actor: Actor, now: datetime, object_count: int | None
 ) -> Deletion:
-    counts = _delete_rows(session, recording.id)
+    counts = _delete_rows(session, recording.id, reason=reason, now=now)
     session.add(
         Tombstone(
             recording_id=recording.id,
@@ -199,7 +201,7 @@ def locked_recording(session: Session, recording_id: str) -> Recording | None:
     ).first()
 
 
-def _delete_rows(session: Session, recording_id: str) -> dict[str, int]:
+def _delete_rows(session: Session, recording_id: str, *, reason: str, now: datetime) -> dict[str, int]:
     # One probe instead of a statement per table: a sweep's recording often has nothing in most of them.
     # It runs under the recording's row lock, which a new child row's foreign-key check waits for (PostgreSQL).
     found = session.execute(
@@ -212,13 +214,24 @@ def _delete_rows(session: Session, recording_id: str) -> dict[str, int]:
                     TranscriptionJob.recording_id,
                     Evaluation.recording_id,
                     index_rows.c.recording_id,
+                    Nomination.recording_id,
+                    TrainingClip.recording_id,
                 )
             )
         )
     ).one()
-    has_transcript, has_annotations, has_job, has_evaluations, indexed = tuple(found)
+    has_transcript, has_annotations, has_job, has_evaluations, indexed, nominated, clipped = tuple(found)
     counts = dict.fromkeys(
-        ("segment_verifications", "transcripts", "annotations", "transcription_jobs", "evaluation_comments"), 0
+        (
+            "segment_verifications",
+            "transcripts",
+            "annotations",
+            "transcription_jobs",
+            "evaluation_comments",
+            "training_nominations",
+            "training_clips",
+        ),
+        0,
     )
     if has_transcript:
         transcripts = select(Transcript.id).where(Transcript.recording_id == recording_id)
@@ -248,6 +261,18 @@ def _delete_rows(session: Session, recording_id: str) -> dict[str, int]:
         )
     if indexed:
         unindex_recording(session, recording_id=recording_id)
+    if nominated:
+        nominations = delete(Nomination).where(Nomination.recording_id == recording_id)
+        counts["training_nominations"] = _rows(session, nominations)
+    if clipped:
+        # The clips' objects go with `derived/<id>/`; their rows keep the span and the reason, so a training set
+        # shows the gap, and lose what the trainer wrote about the call.
+        counts["training_clips"] = _rows(
+            session,
+            update(TrainingClip)
+            .where(TrainingClip.recording_id == recording_id, TrainingClip.removed_at.is_(None))
+            .values(title="", tags=[], notes="", muted_spans=[], removed_at=now, removed_reason=reason),
+        )
     return counts
 
 

@@ -22,6 +22,7 @@ from recordings_service.models import Customer, Recording, SubjectRequest
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import Period
+from recordings_service.research.custody import flag_erasure
 
 ANSWER_WITHIN = Period(1, PeriodUnit.MONTHS)
 MAX_EXTENSION_MONTHS = 2
@@ -86,6 +87,8 @@ def create_request(
         object_id=request.id,
         details={"kind": request.kind, "customer_id": customer.id, "chargeable": request.chargeable},
     )
+    if request_kind is SubjectRequestKind.ERASURE:
+        flag_erasure(session, actor=actor, customer_id=customer.id, request_id=request.id)
     return request
 
 

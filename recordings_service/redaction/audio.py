@@ -126,6 +126,24 @@ def redacted_audio(
     request that starts at the beginning counts, as for the original.
     """
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
+    audio = ensure_redacted(session, store, envelope, recording=recording, ffmpeg=ffmpeg, tone=tone)
+    if download or not range_start:
+        record_event(
+            session,
+            actor=actor,
+            action="recording.downloaded_redacted" if download else "recording.played_redacted",
+            object_type="recording",
+            object_id=recording.id,
+            details={"range_start": range_start or 0, "spans": len(audio.spans)},
+        )
+    return audio
+
+
+def ensure_redacted(
+    session: Session, store: ObjectStore, envelope: Envelope, *, recording: Recording, ffmpeg: str, tone: bool
+) -> RedactedAudio:
+    """The redacted audio of a recording already loaded for its actor, built when missing or stale; not audited:
+    the caller audits what it does with it (a playback, a training clip)."""
     spans = spans_to_mute(_twin(session, recording))
     made_from = _made_from(recording, spans=spans, tone=tone)
     key = redacted_key(recording)
@@ -138,15 +156,6 @@ def redacted_audio(
         log.info(
             "redacted audio built",
             extra={"recording": recording.id, "spans": len(spans), "wall_s": round(time.monotonic() - started, 3)},
-        )
-    if download or not range_start:
-        record_event(
-            session,
-            actor=actor,
-            action="recording.downloaded_redacted" if download else "recording.played_redacted",
-            object_type="recording",
-            object_id=recording.id,
-            details={"range_start": range_start or 0, "spans": len(spans)},
         )
     return RedactedAudio(
         recording=recording,

@@ -80,6 +80,17 @@ class Envelope:
             while chunk := source.read(CHUNK):
                 encrypting.write(chunk)
 
+    def seal_secret(self, secret: bytes, *, object_id: str) -> WrappedKey:
+        """A small secret (an HMAC key) encrypted by the master key, bound to `object_id`."""
+        return WrappedKey(self._master.encrypt(secret, object_id.encode()), self.master_key_id)
+
+    def open_secret(self, sealed: bytes, *, object_id: str) -> bytes:
+        try:
+            secret: bytes = self._master.decrypt(sealed, object_id.encode())
+        except tink.TinkError:
+            raise DecryptionFailed("the secret cannot be unwrapped with the configured master key") from None
+        return secret
+
     def decrypting_stream(
         self, ciphertext: BinaryIO, *, wrapped: bytes, object_id: str, derived_id: str | None = None
     ) -> PlaintextReader:

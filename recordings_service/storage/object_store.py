@@ -56,6 +56,8 @@ class StoredObject:
 class ObjectStore(Protocol):
     def put(self, key: str, source: BinaryIO) -> StoredObject: ...
 
+    def put_stream(self, key: str, source: BinaryIO) -> None: ...
+
     def get(self, key: str) -> BinaryIO: ...
 
     def get_range(self, key: str, start: int, end: int) -> bytes: ...
@@ -137,6 +139,13 @@ class S3ObjectStore:
                 Config=_multipart_config(),
             )
         return StoredObject(key=key, size=size, sha256=digest.hexdigest())
+
+    def put_stream(self, key: str, source: BinaryIO) -> None:
+        """Upload a stream that cannot be rewound (a pipe), part by part as it is read; each part carries its
+        SHA-256 for the server to check. A `source` that raises aborts the upload: nothing is stored."""
+        self._client.upload_fileobj(
+            source, self.bucket, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"}, Config=_multipart_config()
+        )
 
     def get(self, key: str) -> BinaryIO:
         try:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -22,9 +21,11 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import RecordingFilters, RecordingOut
 from recordings_service.redaction.audio import redacted_audio, redacted_bytes
 from recordings_service.storage.spool import Spool, spool_dir
+from recordings_service.training.agents import AgentNames, agent_names
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
 from web.access import current_actor, current_can, denial, requires
 from web.api import api_spec
+from web.api.ranges import range_start, ranged_response
 from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db, runtime
 
@@ -72,16 +73,37 @@ class RecordingQuery(RecordingFilters):
 
 
 def recording_out(recording: Recording) -> RecordingOut:
-    """The recording as this principal may see it: the customer ref only with `customer.read`."""
+    """The recording as this principal may see it: the customer ref only with `customer.read`, the agent's ref
+    only with `agent.read` (trainers see the agent's pseudonym, unless the settings show agents)."""
+    hidden: dict[str, Any] = {}
+    if not current_can(Permission.CUSTOMER_READ):
+        hidden["customer_ref"] = None
+    if not current_can(Permission.AGENT_READ):
+        hidden["agent_ref"] = request_agent_names()(recording.agent_ref)
     shown = RecordingOut.model_validate(recording)
-    return shown if current_can(Permission.CUSTOMER_READ) else shown.model_copy(update={"customer_ref": None})
+    return shown.model_copy(update=hidden) if hidden else shown
 
 
-def refuse_customer_filter(filters: RecordingFilters) -> None:
-    """Filtering by customer would tell who the customer was: refused without `customer.read`."""
+def request_agent_names() -> AgentNames:
+    """How this request shows agents without `agent.read`, read once per request. A pseudonym key made on first
+    use is committed in a session of its own, so a read-only request never shows pseudonyms of a key it drops."""
+    if "agent_names" not in g:
+        rt = runtime()
+        with rt.sessions() as session:
+            g.agent_names = agent_names(session, rt.envelope, show_agents=rt.settings.training_show_agents)
+            session.commit()
+    names: AgentNames = g.agent_names
+    return names
+
+
+def refuse_identity_filters(filters: RecordingFilters) -> None:
+    """Filtering by customer or agent would tell who they were: refused without `customer.read` / `agent.read`."""
     if filters.customer_ref is not None and not current_can(Permission.CUSTOMER_READ):
         refusal = denial(object_type="customer", object_id=None)
         raise Forbidden("filtering by customer_ref is not permitted to your role", refusal=refusal)
+    if filters.agent_ref is not None and not current_can(Permission.AGENT_READ):
+        refusal = denial(object_type="agent", object_id=None)
+        raise Forbidden("filtering by agent_ref is not permitted to your role", refusal=refusal)
 
 
 # ---------------------------------------------------------------- ingest
@@ -225,7 +247,7 @@ def ingest_recording() -> tuple[Response, int]:
 )
 def list_recordings(query: RecordingQuery) -> Response:
     """Recordings, newest first; pass `next_cursor` back as `cursor` for the next page."""
-    refuse_customer_filter(query)
+    refuse_identity_filters(query)
     page = recordings.list_recordings(
         db(),
         actor=current_actor(),
@@ -258,11 +280,11 @@ def recording_audio(recording_id: str) -> Response:
         refusal = denial(object_type="recording", object_id=recording_id)
         raise Forbidden("downloading recordings is not permitted", refusal=refusal)
     recording = recordings.start_playback(
-        db(), actor=current_actor(), recording_id=recording_id, download=download, range_start=_range_start()
+        db(), actor=current_actor(), recording_id=recording_id, download=download, range_start=range_start()
     )
     db().commit()
     rt = runtime()
-    response = _ranged(
+    response = ranged_response(
         recording.size_bytes,
         recordings.media_type(recording),
         lambda start, stop: recordings.original_bytes(rt.store, rt.envelope, recording, start=start, stop=stop),
@@ -285,35 +307,11 @@ def redacted_recording_audio(recording_id: str) -> Response:
         recording_id=recording_id,
         ffmpeg=rt.settings.ffmpeg_path(),
         tone=rt.settings.redaction_audio == "tone",
-        range_start=_range_start(),
+        range_start=range_start(),
     )
     db().commit()
-    return _ranged(
+    return ranged_response(
         audio.size,
         audio.media_type,
         lambda start, stop: redacted_bytes(rt.store, rt.envelope, audio, start=start, stop=stop),
     )
-
-
-def _range_start() -> int | None:
-    """Where a single-range request starts (a player's first request, from 0, counts as a listen)."""
-    requested = request.range
-    return requested.ranges[0][0] if requested is not None and len(requested.ranges) == 1 else None
-
-
-def _ranged(size: int, media_type: str, read: Callable[[int, int], Iterator[bytes]]) -> Response:
-    """A streamed, uncached answer of `size` bytes honouring one byte range (206, or 416 when out of reach)."""
-    requested = request.range
-    span = requested.range_for_length(size) if requested is not None else None
-    if requested is not None and span is None and len(requested.ranges) == 1:
-        response = Response(status=416)
-        response.headers["Content-Range"] = f"bytes */{size}"
-        return response
-    start, stop = span if span is not None else (0, size)
-    response = Response(read(start, stop), status=206 if span is not None else 200, mimetype=media_type)
-    response.headers["Content-Length"] = str(stop - start)
-    response.headers["Accept-Ranges"] = "bytes"
-    response.headers["Cache-Control"] = "no-store"
-    if span is not None:
-        response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
-    return response

@@ -11,7 +11,7 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import MAX_PAGE, RecordingOut
 from web.access import current_actor, current_can, requires
 from web.api import api_spec
-from web.api.recordings import recording_out, refuse_customer_filter
+from web.api.recordings import recording_out, refuse_identity_filters
 from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db
 from web.links import call_url
@@ -58,7 +58,7 @@ class SearchPageOut(BaseModel):
 )
 def search_calls(query: SearchQuery) -> Response:
     """Calls newest first; pass `next_cursor` back as `cursor` for the next page. Snippets need transcript access."""
-    refuse_customer_filter(query)
+    refuse_identity_filters(query)
     page = search.search_calls(
         db(),
         actor=current_actor(),

@@ -15,6 +15,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
 from recordings_service.models.account import Role
 from recordings_service.permissions import Permission
+from recordings_service.research.institutes import get_institute, list_institutes
 from web.access import current_actor, requires
 from web.database import db
 from web.security_headers import no_store
@@ -41,22 +42,28 @@ def users() -> str:
 @requires(Permission.USERS_MANAGE)
 @no_store
 def new_user() -> Response | str | tuple[str, int]:
+    institutes = list_institutes(db())
     if request.method == "GET":
-        return render_template("admin/user_new.html", roles=ROLES, form={})
+        return render_template("admin/user_new.html", roles=ROLES, institutes=institutes, form={})
     form = request.form
+    role = form.get("role", "")
     try:
         user = accounts.create_user(
             db(),
             actor=current_actor(),
             username=form.get("username", ""),
-            role=form.get("role", ""),
+            role=role,
             password=form.get("password") or None,
             display_name=form.get("display_name", "").strip()[:200],
+            # The select keeps its value when another role is chosen: it counts for partners only.
+            institute_id=(form.get("institute_id") or None) if role == Role.RESEARCH_PARTNER else None,
         )
     except DomainError as exc:
         field = exc.field if isinstance(exc, Invalid) else None
-        values = {key: form.get(key, "") for key in ("username", "role", "display_name")}
-        page = render_template("admin/user_new.html", roles=ROLES, form=values, error=exc.message, field=field)
+        values = {key: form.get(key, "") for key in ("username", "role", "display_name", "institute_id")}
+        page = render_template(
+            "admin/user_new.html", roles=ROLES, institutes=institutes, form=values, error=exc.message, field=field
+        )
         return page, 422
     db().commit()
     flash(gettext("Created %(username)s.", username=user.username))
@@ -69,7 +76,12 @@ def new_user() -> Response | str | tuple[str, int]:
 def user(user_id: str) -> str:
     account = accounts.get_user(db(), user_id)
     return render_template(
-        "admin/user.html", user=account, roles=ROLES, tokens=tokens.list_tokens(db(), user_id=user_id), now=utcnow()
+        "admin/user.html",
+        user=account,
+        institute=get_institute(db(), account.institute_id) if account.institute_id else None,
+        roles=ROLES,
+        tokens=tokens.list_tokens(db(), user_id=user_id),
+        now=utcnow(),
     )
 
 

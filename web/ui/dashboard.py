@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.evaluations import trends
+from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
 from recordings_service.privacy.subjects import overdue_requests
 from recordings_service.privacy.sweep import count_overdue, latest_check
+from recordings_service.research.batches import list_batches
 from recordings_service.transcription.backlog import model_in_use, transcription_backlog
 from recordings_service.transcription.queue import requeue_transcription
 from web.access import current_actor, current_can, requires
@@ -22,6 +24,7 @@ from web.security_headers import no_store
 from web.ui.evaluations import TREND_WEEKS, trend_chart
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+OVERDUE_BATCHES = 50
 
 
 @bp.get("")
@@ -39,6 +42,9 @@ def index() -> str:
         chart=trend_chart(weeks, gettext("Weekly average score, all queues")),
         retention=_retention_proof(now),
         overdue_requests=overdue_requests(db(), now=now) if current_can(Permission.SUBJECT_REQUESTS) else [],
+        overdue_batches=list_batches(db(), states=[BatchState.OVERDUE], limit=OVERDUE_BATCHES)
+        if current_can(Permission.RESEARCH_MANAGE)
+        else [],
     )
 
 

@@ -1,19 +1,145 @@
-"""The research partners' portal (its landing page; batches and downloads come with the research module)."""
+"""The research partners' portal: their institute's batches, the download inside the access window, and the
+confirmation that every copy was returned or destroyed."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user
+from datetime import date
+from typing import Any
 
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
+from flask_babel import gettext
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from recordings_service.db import utcnow
+from recordings_service.errors import DomainError, Invalid, TooLarge
+from recordings_service.models import ResearchBatch
+from recordings_service.models.research import BatchState, CustodyMethod
 from recordings_service.permissions import Permission
-from web.access import requires
+from recordings_service.research import batches, confirmations
+from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
+from web.access import current_actor, requires
+from web.database import db, runtime
+from web.errors import error_response, keep_refusal
 from web.security_headers import no_store
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
+# Room for the form's other fields and the multipart framing on top of the certificate.
+FORM_BYTES = 64 * 1024
+FIELDS = ("method", "confirmed_on", "signer", "title", "statement")
+METHODS = [method.value for method in CustodyMethod]
+
+
+@bp.url_value_preprocessor
+def limit_upload(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Bound the confirmation's body before anything reads it: this runs ahead of the app's own
+    before-request steps, and the CSRF check among them parses the whole form."""
+    if endpoint == "partner.confirm":
+        request.max_content_length = MAX_CERTIFICATE_BYTES + FORM_BYTES
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_exc: RequestEntityTooLarge) -> FlaskResponse:
+    # Possibly before sign-in was checked, so the page says only what the limit is.
+    return error_response(413, "too_large", gettext("The certificate may be at most 10 MB."), "certificate")
 
 
 @bp.get("/")
 @requires(Permission.PARTNER_PORTAL)
 @no_store
 def index() -> str:
-    return render_template("partner/index.html", user=current_user)
+    """The batches released to the partner's institute (drafts and rejected ones never show)."""
+    rows = batches.partner_batches(db(), actor=current_actor()) if _has_institute() else []
+    return render_template("partner/index.html", user=current_user, batches=rows, now=utcnow())
+
+
+@bp.get("/batches/<batch_id>")
+@requires(Permission.PARTNER_PORTAL)
+@no_store
+def batch(batch_id: str) -> str:
+    return _batch_page(_own_batch(batch_id), form={})
+
+
+@bp.post("/batches/<batch_id>/confirmation")
+@requires(Permission.PARTNER_PORTAL)
+def confirm(batch_id: str) -> Response | tuple[str, int]:
+    """The return or destruction confirmation, with an optional PDF certificate (multipart, at most 10 MB)."""
+    found = _own_batch(batch_id)
+    form = {key: request.form.get(key, "") for key in FIELDS}
+    rt = runtime()
+    try:
+        confirmations.submit_confirmation(
+            db(),
+            rt.store,
+            rt.envelope,
+            actor=current_actor(),
+            batch_id=found.id,
+            method=form["method"],
+            confirmed_on=_date(form["confirmed_on"]),
+            signer=form["signer"],
+            title=form["title"],
+            statement=form["statement"],
+            certificate=_certificate(),
+        )
+    except DomainError as exc:
+        if exc.refusal is not None:
+            keep_refusal(exc.refusal)
+        else:
+            db().rollback()
+        return _batch_page(_own_batch(batch_id), form=form, error=exc.message, field=getattr(exc, "field", None)), 422
+    db().commit()
+    flash(gettext("Thank you: your confirmation was sent to compliance for review."))
+    return redirect(url_for("partner.batch", batch_id=batch_id))
+
+
+def _batch_page(
+    found: ResearchBatch, *, form: dict[str, str], error: str | None = None, field: str | None = None
+) -> str:
+    now = utcnow()
+    history = confirmations.confirmations_of(db(), found.id)
+    pending = next((item for item in history if item.decision is None), None)
+    return render_template(
+        "partner/batch.html",
+        batch=found,
+        now=now,
+        in_window=found.access_start <= now < found.access_end,
+        downloadable=found.state == BatchState.READY and found.access_start <= now < found.access_end,
+        confirmable=found.state in confirmations.CONFIRMABLE and pending is None,
+        latest=history[0] if history else None,
+        methods=METHODS,
+        max_mb=MAX_CERTIFICATE_BYTES // (1024 * 1024),
+        today=now.date().isoformat(),
+        form=form,
+        error=error,
+        field=field,
+    )
+
+
+def _has_institute() -> bool:
+    return getattr(current_user, "institute_id", None) is not None
+
+
+def _own_batch(batch_id: str) -> ResearchBatch:
+    """A batch of the partner's institute; any other (or none, for an account without one) is a 404."""
+    if not _has_institute():
+        abort(404)
+    return batches.get_partner_batch(db(), actor=current_actor(), batch_id=batch_id)
+
+
+def _certificate() -> bytes | None:
+    upload = request.files.get("certificate")
+    if upload is None or not upload.filename:
+        return None
+    body = upload.read(MAX_CERTIFICATE_BYTES + 1)
+    if len(body) > MAX_CERTIFICATE_BYTES:
+        raise TooLarge("certificate", gettext("The certificate may be at most 10 MB."))
+    return body or None
+
+
+def _date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise Invalid("confirmed_on", gettext("use a date (2025-01-31)")) from None

@@ -1,0 +1,238 @@
+"""Research batches: creation with its selection, four-eyes approval or rejection, and reading them.
+
+The creator selects and the batch is a draft; a second compliance user approves it (never the creator)
+once the institute has a transfer safeguard where one is needed. Approval queues the package build
+(`research/build_queue.py`). A partner sees only its own institute's batches: another one does not exist
+for them, and asking for it is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
+from recordings_service.models import BatchItem, ResearchBatch, User
+from recordings_service.models.account import Role
+from recordings_service.models.research import BatchState
+from recordings_service.research import pseudonyms
+from recordings_service.research.institutes import get_institute, transfer_gap
+from recordings_service.research.selection import BatchCriteria, select_calls
+from recordings_service.research.text import MAX_TEXT, check_text
+from recordings_service.storage.encryption import Envelope
+
+MAX_PAGE = 200
+AUDIO_CHOICES = ("redacted", "original")
+# What a partner may get about each call besides its audio and redacted transcript; pseudonyms stand in
+# for the call, customer and agent.
+METADATA_FIELDS = ("call", "customer", "agent", "started_at", "duration_s", "direction", "queue", "language")
+DEFAULT_METADATA = METADATA_FIELDS
+# States in which the institute may hold copies, so custody is still open.
+OUTSTANDING = frozenset(
+    {BatchState.APPROVED, BatchState.BUILDING, BatchState.READY, BatchState.EXPIRED, BatchState.OVERDUE}
+)
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    study: str
+    purpose: str
+    institute_id: str
+    criteria: BatchCriteria
+    study_end: date
+    access_start: datetime
+    access_end: datetime
+    audio: str = "redacted"
+    metadata_fields: tuple[str, ...] = DEFAULT_METADATA
+
+
+def create_batch(session: Session, envelope: Envelope, *, actor: Actor, request: BatchRequest) -> ResearchBatch:
+    """Select the calls and keep the batch as a draft, with each call's pseudonyms and the exclusion counts."""
+    _check(request)
+    institute = get_institute(session, request.institute_id)
+    selection = select_calls(
+        session,
+        actor=actor,
+        criteria=request.criteria,
+        study_end=request.study_end,
+        redacted_audio=request.audio == "redacted",
+    )
+    batch = ResearchBatch(
+        study=request.study.strip(),
+        purpose=request.purpose.strip(),
+        institute_id=institute.id,
+        criteria=request.criteria.model_dump(mode="json", by_alias=True),
+        audio=request.audio,
+        metadata_fields=list(request.metadata_fields),
+        study_end=request.study_end,
+        access_start=request.access_start,
+        access_end=request.access_end,
+        state=BatchState.DRAFT,
+        selected=len(selection.chosen),
+        excluded=selection.excluded,
+        created_by=actor.id,
+        follow_up=[],
+    )
+    session.add(batch)
+    session.flush()
+    key = pseudonyms.new_key()
+    sealed = envelope.seal_secret(key, object_id=batch.id)
+    batch.pseudonym_key, batch.pseudonym_master_key_id = sealed.wrapped, sealed.master_key_id
+    for position, candidate in enumerate(selection.chosen, start=1):
+        customer = candidate.customer_id
+        session.add(
+            BatchItem(
+                batch_id=batch.id,
+                position=position,
+                recording_id=candidate.id,
+                customer_id=customer,
+                call_pseudonym=pseudonyms.pseudonym(key, kind="call", value=candidate.id),
+                customer_pseudonym=pseudonyms.pseudonym(key, kind="customer", value=customer) if customer else None,
+                agent_pseudonym=pseudonyms.pseudonym(key, kind="agent", value=candidate.agent_ref),
+            )
+        )
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="research.batch_created",
+        object_type="research_batch",
+        object_id=batch.id,
+        details={"institute_id": institute.id, "selected": batch.selected, "audio": batch.audio},
+    )
+    return batch
+
+
+def approve_batch(session: Session, *, actor: Actor, batch_id: str) -> ResearchBatch:
+    """The second compliance user's approval: queues the build. The creator cannot approve their own batch."""
+    batch = get_batch(session, batch_id, lock=True)
+    if batch.created_by is not None and batch.created_by == actor.id:
+        raise Forbidden(
+            "four-eyes rule: the batch's creator cannot approve it; a second compliance user must",
+            refusal=Refusal(actor, "research.approval_refused", "research_batch", batch.id, {"rule": "four_eyes"}),
+        )
+    _require_state(batch, BatchState.DRAFT, "approved")
+    gap = transfer_gap(batch.institute)
+    if gap is not None:
+        raise Conflict(
+            f"no transfer safeguard: {gap}",
+            refusal=Refusal(actor, "research.approval_refused", "research_batch", batch.id, {"rule": "safeguard"}),
+        )
+    if batch.selected == 0:
+        raise Conflict("the batch selected no calls; create another with wider criteria")
+    batch.state = BatchState.APPROVED
+    batch.approved_by = actor.id
+    batch.approved_at = utcnow()
+    session.flush()
+    record_event(
+        session, actor=actor, action="research.batch_approved", object_type="research_batch", object_id=batch.id
+    )
+    return batch
+
+
+def reject_batch(session: Session, *, actor: Actor, batch_id: str, reason: str) -> ResearchBatch:
+    """The second compliance user refuses the draft; nothing is built and the pseudonym key is destroyed."""
+    check_text("reason", reason)
+    batch = get_batch(session, batch_id, lock=True)
+    _require_state(batch, BatchState.DRAFT, "rejected")
+    batch.state = BatchState.REJECTED
+    batch.rejected_by = actor.id
+    batch.rejection_reason = reason.strip()[:MAX_TEXT]
+    batch.pseudonym_key = None
+    session.flush()
+    record_event(
+        session, actor=actor, action="research.batch_rejected", object_type="research_batch", object_id=batch.id
+    )
+    return batch
+
+
+def get_batch(session: Session, batch_id: str, *, lock: bool = False) -> ResearchBatch:
+    query = select(ResearchBatch).where(ResearchBatch.id == batch_id)
+    batch = session.scalars(query.with_for_update() if lock else query).first()
+    if batch is None:
+        raise NotFound(f"research batch {batch_id} not found")
+    return batch
+
+
+def get_partner_batch(session: Session, *, actor: Actor, batch_id: str, lock: bool = False) -> ResearchBatch:
+    """A batch of the partner's own institute; any other batch does not exist for them (refusal audited)."""
+    institute_id = partner_institute(session, actor)
+    try:
+        batch = get_batch(session, batch_id, lock=lock)
+    except NotFound:
+        batch = None
+    hidden = {BatchState.DRAFT, BatchState.REJECTED}
+    if batch is None or institute_id is None or batch.institute_id != institute_id or batch.state in hidden:
+        raise NotFound(
+            f"research batch {batch_id} not found",
+            refusal=Refusal(actor, "research.partner_refused", "research_batch", batch_id, {"rule": "institute"}),
+        )
+    return batch
+
+
+def partner_institute(session: Session, actor: Actor) -> str | None:
+    """The institute a research partner belongs to (None for anyone else: they have no batches)."""
+    user = session.get(User, actor.id) if actor.id else None
+    if user is None or user.role != Role.RESEARCH_PARTNER:
+        return None
+    return user.institute_id
+
+
+def list_batches(
+    session: Session,
+    *,
+    institute_id: str | None = None,
+    states: Sequence[str] | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> list[ResearchBatch]:
+    """Newest first; `limit + 1` rows are read by callers that page (see `next_id_cursor`)."""
+    query = select(ResearchBatch).order_by(ResearchBatch.id.desc()).limit(limit)
+    if institute_id is not None:
+        query = query.where(ResearchBatch.institute_id == institute_id)
+    if states:
+        query = query.where(ResearchBatch.state.in_(list(states)))
+    if cursor:
+        query = query.where(ResearchBatch.id < cursor)
+    return list(session.scalars(query))
+
+
+def partner_batches(session: Session, *, actor: Actor) -> list[ResearchBatch]:
+    institute_id = partner_institute(session, actor)
+    if institute_id is None:
+        return []
+    visible = [state for state in BatchState if state not in {BatchState.DRAFT, BatchState.REJECTED}]
+    return list_batches(session, institute_id=institute_id, states=visible, limit=MAX_PAGE)
+
+
+def batch_items(session: Session, batch_id: str) -> list[BatchItem]:
+    return list(session.scalars(select(BatchItem).where(BatchItem.batch_id == batch_id).order_by(BatchItem.position)))
+
+
+def _check(request: BatchRequest) -> None:
+    if request.audio not in AUDIO_CHOICES:
+        raise Invalid("audio", "redacted or original", code="invalid_choice")
+    unknown = sorted(set(request.metadata_fields) - set(METADATA_FIELDS))
+    if unknown:
+        raise Invalid("metadata_fields", f"unknown field {unknown[0]!r}; any of {', '.join(METADATA_FIELDS)}")
+    if request.access_start.tzinfo is None or request.access_end.tzinfo is None:
+        raise Invalid("access_start", "give a time zone", code="timezone_required")
+    if request.access_end <= request.access_start:
+        raise Invalid("access_end", "the access window ends before it starts", code="out_of_range")
+    if request.study_end < request.access_end.date():
+        raise Invalid("study_end", "the study cannot end before the access window does", code="out_of_range")
+    if request.access_end <= utcnow():
+        raise Invalid("access_end", "the access window is already over", code="out_of_range")
+    check_text("study", request.study)
+    check_text("purpose", request.purpose)
+
+
+def _require_state(batch: ResearchBatch, state: BatchState, becoming: str) -> None:
+    if batch.state != state:
+        raise Conflict(f"research batch {batch.id} is {batch.state}; only a {state} batch can be {becoming}")

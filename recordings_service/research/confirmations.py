@@ -1,0 +1,190 @@
+"""Return or destruction: the partner confirms (with an optional PDF certificate), compliance accepts or rejects.
+
+Accepting closes the batch and destroys its pseudonym key, so the pseudonyms can no longer be recomputed.
+The certificate is stored encrypted under `custody/<batch>/`, outside `exports/<batch>/`, which expiry empties.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Invalid, NotFound, TooLarge
+from recordings_service.models import CustodyConfirmation, ResearchBatch
+from recordings_service.models.research import BatchState, CustodyMethod
+from recordings_service.research.batches import get_batch, get_partner_batch
+from recordings_service.research.text import check_text
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+
+MAX_CERTIFICATE_BYTES = 10 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+# A confirmation can be given once the package exists: early (the study ended sooner) or late (overdue).
+CONFIRMABLE = frozenset({BatchState.READY, BatchState.EXPIRED, BatchState.OVERDUE})
+
+
+def submit_confirmation(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    batch_id: str,
+    method: str,
+    confirmed_on: date,
+    signer: str,
+    title: str,
+    statement: str,
+    certificate: bytes | None = None,
+) -> CustodyConfirmation:
+    """The partner's confirmation that every copy of the batch was returned or destroyed."""
+    batch = get_partner_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    if batch.state not in CONFIRMABLE:
+        raise Conflict(f"research batch {batch.id} is {batch.state}: nothing to return or destroy")
+    if pending_confirmation(session, batch.id) is not None:
+        raise Conflict("a confirmation of this batch is waiting for compliance's decision already")
+    try:
+        chosen = CustodyMethod(method)
+    except ValueError:
+        raise Invalid("method", "returned or destroyed", code="invalid_choice") from None
+    if confirmed_on > (utcnow() + timedelta(days=1)).date():
+        raise Invalid("date", "the return or destruction cannot be in the future", code="in_future")
+    check_text("signer", signer, limit=200)
+    check_text("title", title, limit=200)
+    check_text("statement", statement)
+    confirmation = CustodyConfirmation(
+        batch_id=batch.id,
+        method=chosen.value,
+        confirmed_on=confirmed_on,
+        signer=signer.strip(),
+        title=title.strip(),
+        statement=statement.strip(),
+        submitted_by=actor.id,
+    )
+    session.add(confirmation)
+    session.flush()
+    if certificate is not None:
+        _store_certificate(store, envelope, confirmation, certificate)
+    record_event(
+        session,
+        actor=actor,
+        action="research.confirmation_submitted",
+        object_type="research_batch",
+        object_id=batch.id,
+        details={"confirmation_id": confirmation.id, "method": chosen.value, "certificate": certificate is not None},
+    )
+    return confirmation
+
+
+def accept_confirmation(session: Session, *, actor: Actor, batch_id: str) -> ResearchBatch:
+    """Close the batch: custody ends, and the pseudonym key is destroyed."""
+    batch = get_batch(session, batch_id, lock=True)
+    confirmation = _pending(session, batch.id)
+    now = utcnow()
+    confirmation.decision, confirmation.decided_by, confirmation.decided_at = ACCEPTED, actor.id, now
+    batch.state = BatchState.CLOSED
+    batch.closed_at, batch.closed_by = now, actor.id
+    batch.pseudonym_key = None
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="research.batch_closed",
+        object_type="research_batch",
+        object_id=batch.id,
+        details={"confirmation_id": confirmation.id, "method": confirmation.method},
+    )
+    return batch
+
+
+def reject_confirmation(session: Session, *, actor: Actor, batch_id: str, reason: str) -> ResearchBatch:
+    """Send the confirmation back to the partner with the reason; the batch stays open."""
+    check_text("reason", reason)
+    batch = get_batch(session, batch_id, lock=True)
+    confirmation = _pending(session, batch.id)
+    confirmation.decision, confirmation.decided_by, confirmation.decided_at = REJECTED, actor.id, utcnow()
+    confirmation.rejection_reason = reason.strip()
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="research.confirmation_rejected",
+        object_type="research_batch",
+        object_id=batch.id,
+        details={"confirmation_id": confirmation.id},
+    )
+    return batch
+
+
+def confirmations_of(session: Session, batch_id: str) -> list[CustodyConfirmation]:
+    """Newest first."""
+    query = select(CustodyConfirmation).where(CustodyConfirmation.batch_id == batch_id)
+    return list(session.scalars(query.order_by(CustodyConfirmation.id.desc())))
+
+
+def pending_confirmation(session: Session, batch_id: str) -> CustodyConfirmation | None:
+    return next((c for c in confirmations_of(session, batch_id) if c.decision is None), None)
+
+
+def open_certificate(
+    session: Session, store: ObjectStore, envelope: Envelope, *, actor: Actor, confirmation_id: str
+) -> bytes:
+    """The certificate PDF (compliance), audited."""
+    confirmation = session.get(CustodyConfirmation, confirmation_id)
+    if confirmation is None or confirmation.certificate_key is None or confirmation.certificate_wrapped_key is None:
+        raise NotFound(f"confirmation {confirmation_id} has no certificate")
+    record_event(
+        session,
+        actor=actor,
+        action="research.certificate_viewed",
+        object_type="research_batch",
+        object_id=confirmation.batch_id,
+        details={"confirmation_id": confirmation.id},
+    )
+    with envelope.decrypting_stream(
+        store.get(confirmation.certificate_key), wrapped=confirmation.certificate_wrapped_key, object_id=confirmation.id
+    ) as plaintext:
+        return plaintext.read()
+
+
+def certificate_key(batch_id: str, confirmation_id: str) -> str:
+    return f"custody/{batch_id}/{confirmation_id}.pdf"
+
+
+def _store_certificate(store: ObjectStore, envelope: Envelope, confirmation: CustodyConfirmation, body: bytes) -> None:
+    if len(body) > MAX_CERTIFICATE_BYTES:
+        raise TooLarge("certificate", f"at most {MAX_CERTIFICATE_BYTES // (1024 * 1024)} MB")
+    # Checked by content, not by the name or type the browser claims.
+    if not body.startswith(PDF_MAGIC):
+        raise Invalid("certificate", "must be a PDF document", code="not_pdf")
+    key = certificate_key(confirmation.batch_id, confirmation.id)
+    with tempfile.TemporaryDirectory() as work:
+        sealed = Path(work) / "certificate.enc"
+        with sealed.open("wb") as destination:
+            wrapped = envelope.encrypt(io.BytesIO(body), destination, object_id=confirmation.id)
+        with sealed.open("rb") as upload:
+            store.put(key, upload)
+    confirmation.certificate_key = key
+    confirmation.certificate_sha256 = hashlib.sha256(body).hexdigest()
+    confirmation.certificate_size = len(body)
+    confirmation.certificate_wrapped_key, confirmation.certificate_master_key_id = (
+        wrapped.wrapped,
+        wrapped.master_key_id,
+    )
+
+
+def _pending(session: Session, batch_id: str) -> CustodyConfirmation:
+    confirmation = pending_confirmation(session, batch_id)
+    if confirmation is None:
+        raise Conflict(f"research batch {batch_id} has no confirmation waiting for a decision")
+    return confirmation

@@ -1,0 +1,187 @@
+"""Research institutes: who may receive batches, under which agreement, and on which transfer safeguard."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+from babel import Locale
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.models import Institute
+from recordings_service.models.research import SafeguardKind
+from recordings_service.research.text import check_text
+
+# EU member states and the three EEA EFTA states (Iceland, Liechtenstein, Norway).
+EEA = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+        "IS",
+        "LI",
+        "NO",
+    ]
+)
+# Countries with an adequacy decision of the European Commission (GDPR Art. 45), as listed on the
+# Commission's page "Adequacy decisions" on this date. Canada: commercial organisations under PIPEDA;
+# United States: organisations certified under the EU-US Data Privacy Framework only.
+ADEQUACY_SOURCE_DATE = date(2025, 9, 1)
+ADEQUACY = frozenset(["AD", "AR", "CA", "CH", "FO", "GB", "GG", "IL", "IM", "JE", "JP", "KR", "NZ", "US", "UY"])
+# Good enough to catch typing mistakes; the address is checked for real when the first reminder is sent.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Safeguard:
+    kind: SafeguardKind
+    reference: str | None = None
+    on: date | None = None
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes (Babel's territory names, without its numeric regions)."""
+    return frozenset(
+        code for code in Locale("en").territories if isinstance(code, str) and len(code) == 2 and code.isalpha()
+    )
+
+
+def in_eea(country: str) -> bool:
+    return country in EEA
+
+
+def transfer_gap(institute: Institute) -> str | None:
+    """What is missing before personal data may go to this institute; None when nothing is."""
+    if in_eea(institute.country):
+        return None
+    if institute.safeguard_kind == SafeguardKind.ADEQUACY and institute.country in ADEQUACY:
+        return None
+    if institute.safeguard_kind == SafeguardKind.SCC and institute.safeguard_reference and institute.safeguard_date:
+        return None
+    return (
+        f"{institute.name} is outside the EU/EEA ({institute.country}) and has no transfer safeguard: record "
+        "standard contractual clauses (reference and date), or an adequacy decision for its country"
+    )
+
+
+def create_institute(
+    session: Session,
+    *,
+    actor: Actor,
+    name: str,
+    country: str,
+    agreement_ref: str,
+    agreement_date: date,
+    contact: str,
+    safeguard: Safeguard | None = None,
+) -> Institute:
+    check_text("name", name, limit=200)
+    check_text("agreement_ref", agreement_ref, limit=200)
+    country = country.upper()
+    if country not in country_codes():
+        raise Invalid(
+            "country", f"{country!r} is not an ISO 3166 country code (e.g. FI, SE, GB)", code="invalid_choice"
+        )
+    if not _EMAIL.match(contact):
+        raise Invalid("contact", "must be an e-mail address", code="invalid_email")
+    institute = Institute(
+        name=name.strip(),
+        country=country,
+        agreement_ref=agreement_ref.strip(),
+        agreement_date=agreement_date,
+        contact=contact.strip(),
+    )
+    if safeguard is not None:
+        _apply_safeguard(institute, safeguard)
+    session.add(institute)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"an institute named {name!r} exists already") from None
+    record_event(
+        session,
+        actor=actor,
+        action="research.institute_created",
+        object_type="institute",
+        object_id=institute.id,
+        details={"country": country, "safeguard": institute.safeguard_kind},
+    )
+    return institute
+
+
+def set_safeguard(session: Session, *, actor: Actor, institute_id: str, safeguard: Safeguard) -> Institute:
+    """Record (or replace) the transfer safeguard of an institute outside the EEA."""
+    institute = get_institute(session, institute_id)
+    _apply_safeguard(institute, safeguard)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="research.safeguard_recorded",
+        object_type="institute",
+        object_id=institute.id,
+        details={"kind": safeguard.kind.value},
+    )
+    return institute
+
+
+def get_institute(session: Session, institute_id: str) -> Institute:
+    institute = session.get(Institute, institute_id)
+    if institute is None:
+        raise NotFound(f"institute {institute_id} not found")
+    return institute
+
+
+def list_institutes(session: Session) -> Sequence[Institute]:
+    return session.scalars(select(Institute).order_by(Institute.name)).all()
+
+
+def _apply_safeguard(institute: Institute, safeguard: Safeguard) -> None:
+    if in_eea(institute.country):
+        raise Invalid("safeguard", f"{institute.country} is in the EU/EEA: no transfer safeguard applies")
+    if safeguard.kind == SafeguardKind.ADEQUACY and institute.country not in ADEQUACY:
+        raise Invalid(
+            "safeguard.kind",
+            f"the Commission has no adequacy decision for {institute.country} "
+            f"(list as at {ADEQUACY_SOURCE_DATE.isoformat()}): standard contractual clauses are needed",
+            code="no_adequacy",
+        )
+    if safeguard.kind == SafeguardKind.SCC and not (safeguard.reference and safeguard.on):
+        field = "safeguard.reference" if not safeguard.reference else "safeguard.date"
+        raise Invalid(field, "standard contractual clauses need their reference and date", code="missing")
+    institute.safeguard_kind = safeguard.kind
+    institute.safeguard_reference = safeguard.reference
+    institute.safeguard_date = safeguard.on

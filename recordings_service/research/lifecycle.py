@@ -1,0 +1,153 @@
+"""Time-driven custody: packages whose access window ended are deleted (every version), and batches whose
+study ended more than the grace period ago without an accepted confirmation become overdue, with a
+reminder to the institute every week until they close.
+
+The jobs process (`jobs/custody.py`) commits after each step and per batch, so a crash loses at most one
+batch's step, which the next run repeats (deleting versions already gone counts as deleted; a reminder
+is recorded only once the SMTP server took it).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.config import Settings
+from recordings_service.errors import Unavailable
+from recordings_service.mail import send_mail
+from recordings_service.models import ResearchBatch
+from recordings_service.models.account import Role
+from recordings_service.models.research import BatchState
+from recordings_service.storage.object_store import ObjectStore
+
+log = logging.getLogger(__name__)
+CUSTODY_ACTOR = Actor(id=None, name="research-custody", role=Role.COMPLIANCE)
+REMIND_EVERY = timedelta(days=7)
+# A window that ended stops every delivery, whatever the build was doing.
+EXPIRING = (BatchState.APPROVED, BatchState.BUILDING, BatchState.READY)
+OVERDUE_FROM = (BatchState.APPROVED, BatchState.BUILDING, BatchState.READY, BatchState.EXPIRED)
+NO_PACKAGE = (BatchState.CLOSED, BatchState.REJECTED)
+
+
+def exports_prefix(batch_id: str) -> str:
+    return f"exports/{batch_id}/"
+
+
+def expire_due(session: Session, *, now: datetime) -> list[str]:
+    """Batches whose window ended become expired (commit before their objects are deleted); returns ids."""
+    expired = []
+    query = select(ResearchBatch).where(ResearchBatch.state.in_(EXPIRING), ResearchBatch.access_end <= now)
+    for batch in session.scalars(query.with_for_update()):
+        batch.state = BatchState.EXPIRED
+        batch.expired_at = now
+        batch.lease_owner = batch.lease_expires_at = None
+        _event(session, batch, "research.batch_expired")
+        expired.append(batch.id)
+    session.flush()
+    return expired
+
+
+def batches_to_purge(session: Session, *, now: datetime) -> list[str]:
+    """Approved batches whose package objects may remain although the window ended or the batch closed."""
+    return list(
+        session.scalars(
+            select(ResearchBatch.id).where(
+                ResearchBatch.package_purged_at.is_(None),
+                ResearchBatch.approved_at.is_not(None),
+                or_(ResearchBatch.access_end <= now, ResearchBatch.state.in_(NO_PACKAGE)),
+            )
+        )
+    )
+
+
+def purge_exports(store: ObjectStore, batch_id: str) -> int:
+    """Delete every version (and delete marker) of every object under `exports/<batch>/`; returns how many."""
+    versions = [(version.key, version.version_id) for version in store.list_versions(exports_prefix(batch_id))]
+    return store.delete_versions(versions)
+
+
+def mark_purged(session: Session, *, batch_id: str, versions: int, now: datetime) -> None:
+    batch = session.get(ResearchBatch, batch_id, with_for_update=True)
+    if batch is not None:
+        batch.package_purged_at = now
+        _event(session, batch, "research.package_purged", {"versions": versions})
+
+
+def mark_overdue(session: Session, *, now: datetime, grace_days: int) -> list[str]:
+    """Batches still outstanding past study end + grace become overdue; returns their ids."""
+    overdue = []
+    query = select(ResearchBatch).where(ResearchBatch.state.in_(OVERDUE_FROM))
+    for batch in session.scalars(query.with_for_update()):
+        if overdue_since(batch, grace_days=grace_days) <= now:
+            batch.state = BatchState.OVERDUE
+            _event(session, batch, "research.batch_overdue")
+            overdue.append(batch.id)
+    session.flush()
+    return overdue
+
+
+def reminders_due(session: Session, *, now: datetime) -> list[str]:
+    """Overdue batches not reminded in the last week."""
+    return list(
+        session.scalars(
+            select(ResearchBatch.id).where(
+                ResearchBatch.state == BatchState.OVERDUE,
+                or_(ResearchBatch.last_reminder_at.is_(None), ResearchBatch.last_reminder_at <= now - REMIND_EVERY),
+            )
+        )
+    )
+
+
+def remind(session: Session, settings: Settings, *, batch_id: str, now: datetime) -> str:
+    """E-mail the institute's contact (or log it, without SMTP) and record it: `reminded`, `logged` or `failed`.
+
+    A reminder the SMTP server did not take is not recorded, so the next run tries again.
+    """
+    batch = session.get(ResearchBatch, batch_id, with_for_update=True)
+    if batch is None or batch.state != BatchState.OVERDUE:
+        return "failed"
+    subject, body = reminder_text(batch, settings=settings)
+    try:
+        sent = send_mail(
+            settings.smtp_url, sender=settings.mail_from, to=batch.institute.contact, subject=subject, body=body
+        )
+    except Unavailable as exc:
+        log.error("custody reminder not sent", extra={"batch": batch.id, "reason": exc.message})
+        return "failed"
+    if not sent:
+        log.warning("custody reminder not e-mailed: CALLVAULT_SMTP_URL is not set", extra={"batch": batch.id})
+    batch.reminders_sent += 1
+    batch.last_reminder_at = now
+    _event(session, batch, "research.reminder_sent", {"delivered": sent, "reminder": batch.reminders_sent})
+    return "reminded" if sent else "logged"
+
+
+def overdue_since(batch: ResearchBatch, *, grace_days: int) -> datetime:
+    """When a missing confirmation makes the batch overdue: the day after study end + grace, 00:00 UTC."""
+    end = datetime.combine(batch.study_end, datetime.min.time(), tzinfo=batch.access_end.tzinfo)
+    return end + timedelta(days=grace_days + 1)
+
+
+def reminder_text(batch: ResearchBatch, *, settings: Settings) -> tuple[str, str]:
+    link = f"{settings.public_url.rstrip('/')}/partner/batches/{batch.id}"
+    subject = f"Callvault: confirm the return or destruction of research batch {batch.id}"
+    body = (
+        f'The study "{batch.study}" ended on {batch.study_end.isoformat()}. Under the processing agreement '
+        f"{batch.institute.agreement_ref}, every copy of the call recordings in batch {batch.id} had to be "
+        "returned or destroyed when the study ended, and that has not been confirmed yet.\n\n"
+        f"Please confirm the return or destruction (signed, with a certificate if you have one) at:\n{link}\n\n"
+        f'Tutkimus "{batch.study}" päättyi {batch.study_end.isoformat()}. Vahvistakaa aineiston palautus tai '
+        f"hävittäminen osoitteessa {link}\n"
+    )
+    return subject, body
+
+
+def _event(session: Session, batch: ResearchBatch, action: str, details: dict[str, Any] | None = None) -> None:
+    record_event(
+        session, actor=CUSTODY_ACTOR, action=action, object_type="research_batch", object_id=batch.id, details=details
+    )

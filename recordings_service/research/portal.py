@@ -1,0 +1,70 @@
+"""The partner's download: only its institute's ready package, only inside the access window, audited.
+
+The package is decrypted as it is sent; a `Range` lets a broken download resume where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Forbidden, Refusal
+from recordings_service.models import ResearchBatch
+from recordings_service.models.research import BatchState
+from recordings_service.research.batches import get_partner_batch
+from recordings_service.storage.encryption import Envelope, plaintext_range
+from recordings_service.storage.object_store import ObjectStore
+
+
+def window_text(batch: ResearchBatch) -> str:
+    return (
+        f"{batch.access_start.isoformat(timespec='minutes')} – {batch.access_end.isoformat(timespec='minutes')} (UTC)"
+    )
+
+
+def downloadable_batch(session: Session, *, actor: Actor, batch_id: str, now: datetime | None = None) -> ResearchBatch:
+    """The partner's batch (locked), if its package may be downloaded now; else the refusal, audited."""
+    now = now or utcnow()
+    batch = get_partner_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    if not batch.access_start <= now < batch.access_end:
+        raise Forbidden(
+            f"the package can be downloaded only inside its access window, {window_text(batch)}",
+            refusal=Refusal(actor, "research.download_refused", "research_batch", batch.id, {"rule": "window"}),
+        )
+    if batch.state != BatchState.READY or batch.package_key is None or batch.package_wrapped_key is None:
+        raise Conflict(f"the package of research batch {batch.id} is not ready ({batch.state})")
+    return batch
+
+
+def record_download(
+    session: Session, *, actor: Actor, batch: ResearchBatch, start: int, stop: int, now: datetime | None = None
+) -> None:
+    """Audit `batch.downloaded` (user, IP, bytes); a download from the first byte counts as a new one."""
+    if start == 0:
+        batch.downloads += 1
+        batch.last_download_at = now or utcnow()
+    record_event(
+        session,
+        actor=actor,
+        action="batch.downloaded",
+        object_type="research_batch",
+        object_id=batch.id,
+        details={"user": actor.name, "ip": actor.ip, "bytes": stop - start, "start": start},
+    )
+
+
+def package_bytes(
+    store: ObjectStore, envelope: Envelope, batch: ResearchBatch, *, start: int, stop: int
+) -> Iterator[bytes]:
+    """Plaintext bytes `start` (inclusive) to `stop` (exclusive) of the package, decrypted as they are read."""
+    if batch.package_key is None or batch.package_wrapped_key is None:
+        raise Conflict(f"the package of research batch {batch.id} is gone")
+    reader = envelope.decrypting_stream(
+        store.get(batch.package_key), wrapped=batch.package_wrapped_key, object_id=batch.id
+    )
+    with reader:
+        yield from plaintext_range(reader, start=start, stop=stop)

@@ -1,0 +1,175 @@
+"""Which calls a study may receive: the criteria, every exclusion with its reason, and a reproducible sample.
+
+Candidates are the calls matching the criteria that the creating compliance user may see
+(`recordings.visible_to`). Each candidate is either excluded for the first reason that applies (counted per
+reason) or eligible; the sample is drawn from the eligible ids in id order with the batch's seed, so the
+same criteria, seed and data select the same calls.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor
+from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
+from recordings_service.models.privacy import SubjectRequestKind
+from recordings_service.models.recording import Purpose
+from recordings_service.recordings import UNPLAYABLE, visible_to
+
+MAX_SAMPLE = 100_000
+
+
+class Exclusion(StrEnum):
+    """Why an otherwise matching call is not sent, in the order the reasons are checked."""
+
+    OBJECTS_TO_RESEARCH = "objects_to_research"
+    RESTRICTED = "restricted"
+    NO_QUALITY_STUDY_PURPOSE = "no_quality_study_purpose"
+    ERASURE_REQUESTED = "erasure_requested"
+    DELETED_BEFORE_STUDY_END = "retained_until_before_study_end"
+    NO_NOTICE = "notice_not_given"
+    CARD_DATA = "card_data"
+    NOT_TRANSCRIBED = "not_transcribed"  # transcripts always go out redacted, so the redacted twin is needed
+
+
+class BatchCriteria(BaseModel):
+    """The selection criteria; `from` and `to` are call dates (UTC), both inclusive."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    queues: list[str] | None = Field(default=None, max_length=100)
+    languages: list[str] | None = Field(default=None, max_length=20)
+    directions: list[Literal["inbound", "outbound"]] | None = None
+    min_duration_s: float | None = Field(default=None, ge=0)
+    max_duration_s: float | None = Field(default=None, ge=0)
+    sample_size: int = Field(ge=1, le=MAX_SAMPLE)
+    seed: int = Field(ge=0, le=2**63 - 1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BatchCriteria:
+        if self.to < self.from_:
+            raise ValueError("'to' is before 'from'")
+        low, high = self.min_duration_s, self.max_duration_s
+        if low is not None and high is not None and high < low:
+            raise ValueError("max_duration_s is below min_duration_s")
+        return self
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    customer_id: str | None
+    agent_ref: str
+    reason: Exclusion | None
+
+
+@dataclass(frozen=True)
+class Selection:
+    chosen: list[Candidate]  # in call order
+    excluded: dict[str, int]
+    eligible: int
+
+
+def select_calls(
+    session: Session, *, actor: Actor, criteria: BatchCriteria, study_end: date, redacted_audio: bool
+) -> Selection:
+    candidates = candidates_for(
+        session, actor=actor, criteria=criteria, study_end=study_end, redacted_audio=redacted_audio
+    )
+    excluded = Counter(candidate.reason.value for candidate in candidates if candidate.reason is not None)
+    eligible = [candidate for candidate in candidates if candidate.reason is None]  # id order
+    size = min(criteria.sample_size, len(eligible))
+    chosen = random.Random(criteria.seed).sample(eligible, size)  # noqa: S311 — reproducible sampling, not secrecy
+    order = {candidate.id: index for index, candidate in enumerate(candidates)}
+    return Selection(chosen=sorted(chosen, key=lambda c: order[c.id]), excluded=dict(excluded), eligible=len(eligible))
+
+
+def candidates_for(
+    session: Session,
+    *,
+    actor: Actor,
+    criteria: BatchCriteria,
+    study_end: date,
+    redacted_audio: bool,
+    recording_ids: list[str] | None = None,
+) -> list[Candidate]:
+    """The matching calls in id order, each with the first exclusion that applies (or None)."""
+    erasure_open = exists().where(
+        SubjectRequest.customer_id == Recording.customer_id,
+        SubjectRequest.kind == SubjectRequestKind.ERASURE,
+        SubjectRequest.completed_at.is_(None),
+    )
+    twin = exists().where(Transcript.recording_id == Recording.id, Transcript.redacted_segments.is_not(None))
+    query = (
+        select(Recording, Customer.objects_to_research, erasure_open, twin)
+        .outerjoin(Customer, Customer.id == Recording.customer_id)
+        .where(visible_to(actor), Recording.status.not_in(UNPLAYABLE))
+        .order_by(Recording.id)
+    )
+    query = query.where(Recording.id.in_(recording_ids)) if recording_ids is not None else _matching(query, criteria)
+    study_end_at = datetime.combine(study_end + timedelta(days=1), time(), tzinfo=UTC)
+    found = []
+    for recording, objects, erasure, transcribed in session.execute(query):
+        reason = _reason(
+            recording,
+            objects_to_research=bool(objects),
+            erasure_open=bool(erasure),
+            transcribed=bool(transcribed),
+            study_end_at=study_end_at,
+            redacted_audio=redacted_audio,
+        )
+        found.append(Candidate(recording.id, recording.customer_id, recording.agent_ref, reason))
+    return found
+
+
+def _matching(query, criteria: BatchCriteria):  # type: ignore[no-untyped-def]
+    start = datetime.combine(criteria.from_, time(), tzinfo=UTC)
+    end = datetime.combine(criteria.to + timedelta(days=1), time(), tzinfo=UTC)
+    query = query.where(Recording.started_at >= start, Recording.started_at < end)
+    if criteria.queues:
+        query = query.where(Recording.queue.in_(criteria.queues))
+    if criteria.languages:
+        query = query.where(Recording.language.in_(criteria.languages))
+    if criteria.directions:
+        query = query.where(Recording.direction.in_(criteria.directions))
+    if criteria.min_duration_s is not None:
+        query = query.where(Recording.duration_s >= criteria.min_duration_s)
+    if criteria.max_duration_s is not None:
+        query = query.where(Recording.duration_s <= criteria.max_duration_s)
+    return query
+
+
+def _reason(
+    recording: Recording,
+    *,
+    objects_to_research: bool,
+    erasure_open: bool,
+    transcribed: bool,
+    study_end_at: datetime,
+    redacted_audio: bool,
+) -> Exclusion | None:
+    checks = (
+        (objects_to_research, Exclusion.OBJECTS_TO_RESEARCH),
+        (recording.restricted, Exclusion.RESTRICTED),
+        (Purpose.QUALITY_STUDY not in recording.purposes, Exclusion.NO_QUALITY_STUDY_PURPOSE),
+        (erasure_open, Exclusion.ERASURE_REQUESTED),
+        (
+            recording.retain_until is not None and recording.retain_until < study_end_at,
+            Exclusion.DELETED_BEFORE_STUDY_END,
+        ),
+        (not recording.notice_given, Exclusion.NO_NOTICE),
+        (recording.card_data and not redacted_audio, Exclusion.CARD_DATA),
+        (not transcribed, Exclusion.NOT_TRANSCRIBED),
+    )
+    return next((reason for applies, reason in checks if applies), None)

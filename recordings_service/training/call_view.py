@@ -1,0 +1,67 @@
+"""A trainer's view of one call: its metadata without the customer, the agent as trainers see agents, the latest
+score, whether it may be used for training, its nominations and clips, and the redacted transcript (the
+redacted audio is played from `/api/v1/recordings/<id>/audio/redacted`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor
+from recordings_service.models import Evaluation, Recording, TrainingClip
+from recordings_service.recordings import get_playable_recording
+from recordings_service.storage.encryption import Envelope
+from recordings_service.training.agents import agent_names
+from recordings_service.training.eligibility import TrainingRules, exclusions_of
+from recordings_service.training.nominations import NominationRow, list_nominations
+from recordings_service.transcription.transcripts import SEGMENT_FIELDS, view_transcript
+
+
+@dataclass(frozen=True)
+class TrainingCall:
+    recording: Recording
+    agent: str
+    score: float | None  # the latest evaluation's, in percent
+    evaluated: bool
+    exclusion: str | None  # why trainers may not use it; None when they may
+    nominations: list[NominationRow]
+    clips: list[TrainingClip]
+    transcript: list[dict[str, Any]]  # the redacted twin's segments; empty until the call is transcribed
+
+
+def view_call(
+    session: Session, envelope: Envelope, *, actor: Actor, recording_id: str, rules: TrainingRules
+) -> TrainingCall:
+    """The call as a trainer works with it; reading its redacted transcript is audited (`transcript.viewed`)."""
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
+    exclusion = exclusions_of(session, [recording.id], rules=rules)[recording.id]
+    segments: list[dict[str, Any]] = []
+    if exclusion is None:
+        view = view_transcript(session, actor=actor, recording_id=recording.id, redacted=True)
+        segments = [{name: segment.get(name) for name in SEGMENT_FIELDS} for segment in view.segments]
+    scores = list(
+        session.scalars(
+            select(Evaluation.score)
+            .where(Evaluation.recording_id == recording.id)
+            .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
+            .limit(1)
+        )
+    )
+    clips = session.scalars(
+        select(TrainingClip)
+        .where(TrainingClip.recording_id == recording.id, TrainingClip.removed_at.is_(None))
+        .order_by(TrainingClip.start_s, TrainingClip.id)
+    )
+    return TrainingCall(
+        recording=recording,
+        agent=agent_names(session, envelope, show_agents=rules.show_agents)(recording.agent_ref),
+        score=scores[0] if scores else None,
+        evaluated=bool(scores),
+        exclusion=exclusion.value if exclusion is not None else None,
+        nominations=list_nominations(session, actor=actor, recording_id=recording.id, limit=201),
+        clips=list(clips),
+        transcript=segments,
+    )

@@ -1,0 +1,252 @@
+"""What a trainer sees of clips: each clip's state (available, outdated, withdrawn, removed), its redacted
+transcript over the clip, its agent as shown to trainers; the library's list; and playing a clip's audio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.errors import Invalid, NotFound
+from recordings_service.models import Recording, TrainingClip, Transcript, User
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.recordings import visible_to
+from recordings_service.redaction.audio import spans_to_mute
+from recordings_service.storage.encryption import Envelope, PlaintextReader, plaintext_range
+from recordings_service.storage.object_store import ObjectStore
+from recordings_service.training.agents import agent_names
+from recordings_service.training.clips import MEDIA, ClipOutdated, load_clip, window_spans
+from recordings_service.training.eligibility import Exclusion, NotForTraining, TrainingRules, exclusions_of
+
+MAX_PAGE = 200
+
+
+class ClipStatus(StrEnum):
+    AVAILABLE = "available"
+    OUTDATED = "outdated"  # the call's redactions changed since the cut: cut it again
+    WITHDRAWN = "withdrawn"  # the call may no longer be used for training (reason: the exclusion)
+    REMOVED = "removed"  # the call was deleted (reason: retention, erasure, ...)
+
+
+@dataclass(frozen=True)
+class ClipView:
+    clip: TrainingClip
+    status: ClipStatus
+    reason: str | None
+    agent: str | None  # as trainers are shown agents; None once removed
+    by: str | None  # the username of the trainer who cut it
+    transcript: list[dict[str, Any]]  # the redacted twin over the clip, times from the clip's start
+
+    @property
+    def duration_s(self) -> float:
+        return round(self.clip.end_s - self.clip.start_s, 3)
+
+
+@dataclass(frozen=True)
+class ClipAudio:
+    """A clip's stored audio in one codec, for ranged playback or an export."""
+
+    recording_id: str
+    wrapped_key: bytes
+    key: str
+    size: int
+    media_type: str
+
+
+def describe_clips(
+    session: Session,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    clips: Sequence[TrainingClip],
+    rules: TrainingRules,
+    transcripts: bool = True,
+) -> list[ClipView]:
+    """Each clip's view, in the given order (a few queries for all of them)."""
+    recording_ids = {clip.recording_id for clip in clips}
+    recordings = {
+        recording.id: recording
+        for recording in session.scalars(select(Recording).where(Recording.id.in_(recording_ids), visible_to(actor)))
+    }
+    twins: dict[str, list[dict[str, Any]]] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Transcript.recording_id, Transcript.redacted_segments).where(
+                Transcript.recording_id.in_(recording_ids), Transcript.redacted_segments.is_not(None)
+            )
+        ).all()
+    )
+    exclusions = exclusions_of(session, recordings, rules=rules)
+    creators = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(User.id, User.username).where(User.id.in_({clip.created_by for clip in clips if clip.created_by}))
+        ).all()
+    )
+    names = agent_names(session, envelope, show_agents=rules.show_agents)
+    views = []
+    for clip in clips:
+        recording = recordings.get(clip.recording_id)
+        status, reason = _state(clip, recording, exclusions.get(clip.recording_id), twins.get(clip.recording_id))
+        shown = status in (ClipStatus.AVAILABLE, ClipStatus.OUTDATED)
+        twin = twins.get(clip.recording_id) if shown and transcripts else None
+        views.append(
+            ClipView(
+                clip=clip,
+                status=status,
+                reason=reason,
+                agent=names(recording.agent_ref) if recording is not None and shown else None,
+                by=creators.get(clip.created_by or ""),
+                transcript=clip_transcript(twin, start_s=clip.start_s, end_s=clip.end_s) if twin else [],
+            )
+        )
+    return views
+
+
+def view_clip(session: Session, envelope: Envelope, *, actor: Actor, clip_id: str, rules: TrainingRules) -> ClipView:
+    """One clip with its transcript; audited as `training.clip_viewed`."""
+    clip = load_clip(session, actor=actor, clip_id=clip_id)
+    view = describe_clips(session, envelope, actor=actor, clips=[clip], rules=rules)[0]
+    record_event(
+        session,
+        actor=actor,
+        action="training.clip_viewed",
+        object_type="recording",
+        object_id=clip.recording_id,
+        details={"clip_id": clip.id, "status": view.status.value},
+    )
+    return view
+
+
+def list_clips(
+    session: Session,
+    *,
+    actor: Actor,
+    recording_id: str | None = None,
+    mine: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> list[TrainingClip]:
+    """The library's clips of calls `actor` may see, newest first, removed ones left out; `limit + 1` rows tell
+    a caller more follow."""
+    if not 1 <= limit <= MAX_PAGE + 1:
+        raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
+    query = (
+        select(TrainingClip)
+        .join(Recording, Recording.id == TrainingClip.recording_id)
+        .where(visible_to(actor), TrainingClip.removed_at.is_(None), Recording.status != RecordingStatus.DELETED)
+    )
+    if recording_id is not None:
+        query = query.where(TrainingClip.recording_id == recording_id)
+    if mine:
+        query = query.where(TrainingClip.created_by == actor.id)
+    if cursor:
+        query = query.where(TrainingClip.id < cursor)
+    return list(session.scalars(query.order_by(TrainingClip.id.desc()).limit(limit)))
+
+
+def clip_audio(
+    session: Session,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    clip_id: str,
+    codec: str,
+    rules: TrainingRules,
+    range_start: int | None = None,
+) -> ClipAudio:
+    """A clip's audio if it is available; audited as `training.clip_played` once per playback (the request
+    that starts at the beginning), as recordings are."""
+    if codec not in MEDIA:
+        raise Invalid("format", "a clip is played as opus or mp3")
+    clip = load_clip(session, actor=actor, clip_id=clip_id)
+    view = describe_clips(session, envelope, actor=actor, clips=[clip], rules=rules, transcripts=False)[0]
+    require_playable(view)
+    recording = session.get_one(Recording, clip.recording_id)
+    if not range_start:
+        record_event(
+            session,
+            actor=actor,
+            action="training.clip_played",
+            object_type="recording",
+            object_id=clip.recording_id,
+            details={"clip_id": clip.id, "format": codec},
+        )
+    return stored_audio(clip, recording, codec)
+
+
+def require_playable(view: ClipView) -> None:
+    if view.status is ClipStatus.REMOVED:
+        raise NotFound(f"clip {view.clip.id} was removed ({view.reason})")
+    if view.status is ClipStatus.WITHDRAWN:
+        raise NotForTraining(view.clip.recording_id, view.reason or "unavailable")
+    if view.status is ClipStatus.OUTDATED:
+        raise ClipOutdated(f"the redactions of clip {view.clip.id}'s call changed since it was cut: cut it again")
+
+
+def stored_audio(clip: TrainingClip, recording: Recording, codec: str) -> ClipAudio:
+    key, size = (clip.opus_key, clip.opus_size) if codec == "opus" else (clip.mp3_key, clip.mp3_size)
+    return ClipAudio(
+        recording_id=recording.id,
+        wrapped_key=recording.wrapped_data_key,
+        key=key,
+        size=size,
+        media_type=MEDIA[codec][1],
+    )
+
+
+def open_clip(store: ObjectStore, envelope: Envelope, audio: ClipAudio) -> PlaintextReader:
+    """The clip's plaintext as a stream, authenticated while it is read."""
+    return envelope.decrypting_stream(
+        store.get(audio.key), wrapped=audio.wrapped_key, object_id=audio.recording_id, derived_id=audio.key
+    )
+
+
+def clip_bytes(store: ObjectStore, envelope: Envelope, audio: ClipAudio, *, start: int, stop: int) -> Iterator[bytes]:
+    with open_clip(store, envelope, audio) as plaintext:
+        yield from plaintext_range(plaintext, start=start, stop=stop)
+
+
+def clip_transcript(segments: Sequence[dict[str, Any]], *, start_s: float, end_s: float) -> list[dict[str, Any]]:
+    """The redacted segments said during the clip, with times from its start; with word timings, only the words
+    said inside it."""
+    lines = []
+    for segment in segments:
+        seg_start, seg_end = float(segment.get("start") or 0.0), float(segment.get("end") or 0.0)
+        if seg_end <= start_s or seg_start >= end_s:
+            continue
+        words = [
+            word
+            for word in segment.get("words") or []
+            if start_s <= (float(word.get("start", 0.0)) + float(word.get("end", 0.0))) / 2 < end_s
+        ]
+        text = "".join(str(word.get("text") or "") for word in words) if words else str(segment.get("text") or "")
+        lines.append(
+            {
+                "speaker": segment.get("speaker"),
+                "start": round(max(seg_start, start_s) - start_s, 3),
+                "end": round(min(seg_end, end_s) - start_s, 3),
+                "text": text.strip(),
+            }
+        )
+    return lines
+
+
+def _state(
+    clip: TrainingClip, recording: Recording | None, exclusion: Exclusion | None, twin: list[dict[str, Any]] | None
+) -> tuple[ClipStatus, str | None]:
+    if clip.removed_at is not None or (recording is not None and recording.status == RecordingStatus.DELETED):
+        return ClipStatus.REMOVED, clip.removed_reason or "deleted"
+    if recording is None or recording.status == RecordingStatus.MISSING_OBJECT:
+        return ClipStatus.WITHDRAWN, "unavailable"
+    if exclusion is not None:
+        return ClipStatus.WITHDRAWN, exclusion.value
+    if twin is None:
+        return ClipStatus.WITHDRAWN, "not_transcribed"
+    current = window_spans(spans_to_mute(twin), start_s=clip.start_s, end_s=clip.end_s)
+    if current != [[float(start), float(end)] for start, end in clip.muted_spans]:
+        return ClipStatus.OUTDATED, "redactions_changed"
+    return ClipStatus.AVAILABLE, None

@@ -1,0 +1,285 @@
+"""Cutting clips: a span of a call's redacted audio encoded as Ogg/Opus (and MP3 for exports), encrypted under
+the call's own data key and stored under `derived/<recording>/clips/<clip>`, so deleting the call (retention
+sweep, erasure) removes and crypto-shreds its clips with everything else it left.
+
+The objects are written before the row that names them (`calls.ingest` does the same); a row that never
+commits leaves objects under the call's own prefix, which go when the call does.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from recordings_service.audio import edit
+from recordings_service.audio.formats import format_of
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import new_id
+from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
+from recordings_service.models import Recording, TrainingClip, TrainingSetItem, Transcript
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.recordings import get_playable_recording
+from recordings_service.redaction.audio import ensure_redacted, open_redacted
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from recordings_service.training.eligibility import TrainingRules, require_for_training
+
+Codec = Literal["opus", "mp3"]
+CODECS: tuple[Codec, ...] = ("opus", "mp3")
+# Codec -> file extension and media type of the stored clip.
+MEDIA: dict[str, tuple[str, str]] = {"opus": ("ogg", "audio/ogg"), "mp3": ("mp3", "audio/mpeg")}
+MAX_CLIP_S = 600.0
+MAX_TITLE = 200
+MAX_TAGS = 20
+MAX_TAG = 50
+MAX_NOTES = 2000
+# Probed durations can be a few samples short of where a player ends.
+DURATION_SLACK_S = 0.5
+
+
+@dataclass(frozen=True)
+class ClipText:
+    """What a trainer writes about a clip."""
+
+    title: str
+    tags: tuple[str, ...] = ()
+    notes: str = ""
+
+    def checked(self) -> ClipText:
+        title = self.title.strip()
+        if not title:
+            raise Invalid("title", "give the clip a title", code="missing")
+        if len(title) > MAX_TITLE:
+            raise Invalid("title", f"at most {MAX_TITLE} characters", code="too_long")
+        tags = tuple(dict.fromkeys(tag.strip() for tag in self.tags if tag.strip()))
+        if len(tags) > MAX_TAGS or any(len(tag) > MAX_TAG for tag in tags):
+            raise Invalid("tags", f"at most {MAX_TAGS} tags of {MAX_TAG} characters", code="too_long")
+        if len(self.notes) > MAX_NOTES:
+            raise Invalid("notes", f"at most {MAX_NOTES} characters", code="too_long")
+        return ClipText(title=title, tags=tags, notes=self.notes.strip())
+
+
+class ClipOutdated(Conflict):
+    """The call's redactions changed since the clip was cut: it is not served until it is cut again."""
+
+    code = "clip_outdated"
+
+
+def clip_key(recording_id: str, clip_id: str, codec: str) -> str:
+    return f"derived/{recording_id}/clips/{clip_id}.{MEDIA[codec][0]}"
+
+
+def cut_clip(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    recording_id: str,
+    start_s: float,
+    end_s: float,
+    text: ClipText,
+    rules: TrainingRules,
+    ffmpeg: str,
+    tone: bool,
+) -> TrainingClip:
+    """Cut `start_s`..`end_s` of a call trainers may use from its redacted audio; audited as `training.clip_cut`."""
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
+    require_for_training(session, recording, rules=rules)
+    check_window(recording, start_s=start_s, end_s=end_s)
+    text = text.checked()
+    clip = TrainingClip(
+        id=new_id(),
+        recording_id=recording.id,
+        start_s=start_s,
+        end_s=end_s,
+        title=text.title,
+        tags=list(text.tags),
+        notes=text.notes,
+        created_by=actor.id,
+    )
+    _encode(session, store, envelope, recording=recording, clip=clip, ffmpeg=ffmpeg, tone=tone, replace=False)
+    session.add(clip)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="training.clip_cut",
+        object_type="recording",
+        object_id=recording.id,
+        details={"clip_id": clip.id, "start_s": start_s, "end_s": end_s, "muted_spans": len(clip.muted_spans)},
+    )
+    return clip
+
+
+def recut_clip(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    clip_id: str,
+    rules: TrainingRules,
+    ffmpeg: str,
+    tone: bool,
+) -> TrainingClip:
+    """Cut a clip again from the current redacted audio (after its call's redactions changed)."""
+    clip = load_clip(session, actor=actor, clip_id=clip_id)
+    recording = get_playable_recording(session, actor=actor, recording_id=clip.recording_id)
+    require_for_training(session, recording, rules=rules)
+    _encode(session, store, envelope, recording=recording, clip=clip, ffmpeg=ffmpeg, tone=tone, replace=True)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="training.clip_recut",
+        object_type="recording",
+        object_id=recording.id,
+        details={"clip_id": clip.id, "muted_spans": len(clip.muted_spans)},
+    )
+    return clip
+
+
+def check_window(recording: Recording, *, start_s: float, end_s: float) -> None:
+    if not math.isfinite(start_s) or start_s < 0:
+        raise Invalid("start_s", "the clip must start at or after 0 s")
+    if not math.isfinite(end_s) or end_s <= start_s:
+        raise Invalid("end_s", "the clip must end after it starts")
+    if end_s - start_s > MAX_CLIP_S:
+        raise Invalid("end_s", f"a clip is at most {MAX_CLIP_S:.0f} s long", code="too_long")
+    if end_s > recording.duration_s + DURATION_SLACK_S:
+        raise Invalid("end_s", f"the clip must end within the call ({recording.duration_s:.1f} s)")
+
+
+def selection_window(
+    session: Session, *, actor: Actor, recording_id: str, first: int, last: int
+) -> tuple[float, float]:
+    """The span of a selection in the call's redacted transcript: segment `first` to `last` (from 0), inclusive."""
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    segments = session.scalar(select(Transcript.redacted_segments).where(Transcript.recording_id == recording.id))
+    if not segments:
+        raise Invalid("first_segment", "the call has no redacted transcript to select from")
+    if not first <= last < len(segments):
+        raise Invalid("last_segment", f"segments are numbered 0 to {len(segments) - 1}, the first before the last")
+    return float(segments[first]["start"]), float(segments[last]["end"])
+
+
+def load_clip(session: Session, *, actor: Actor, clip_id: str) -> TrainingClip:
+    """A clip of a call `actor` may see; one of a call hidden from them is not found (and the refusal audited)."""
+    clip = session.get(TrainingClip, clip_id)
+    if clip is None:
+        raise NotFound(f"clip {clip_id} not found")
+    get_playable_recording(session, actor=actor, recording_id=clip.recording_id, audio=False)
+    return clip
+
+
+def update_clip(
+    session: Session,
+    *,
+    actor: Actor,
+    clip_id: str,
+    title: str | None = None,
+    tags: Sequence[str] | None = None,
+    notes: str | None = None,
+) -> TrainingClip:
+    """Change what the clip's author wrote about it."""
+    clip = _own_clip(session, actor=actor, clip_id=clip_id)
+    if clip.removed_at is not None:
+        raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})")
+    text = ClipText(
+        title=clip.title if title is None else title,
+        tags=tuple(clip.tags if tags is None else tags),
+        notes=clip.notes if notes is None else notes,
+    ).checked()
+    clip.title, clip.tags, clip.notes = text.title, list(text.tags), text.notes
+    session.flush()
+    record_event(session, actor=actor, action="training.clip_updated", object_type="training_clip", object_id=clip.id)
+    return clip
+
+
+def delete_clip(session: Session, *, actor: Actor, clip_id: str) -> list[str]:
+    """Delete a clip (and its places in sets); returns the object keys to delete once this commits."""
+    clip = _own_clip(session, actor=actor, clip_id=clip_id)
+    keys = [clip.opus_key, clip.mp3_key]
+    session.execute(delete(TrainingSetItem).where(TrainingSetItem.clip_id == clip.id))
+    session.delete(clip)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="training.clip_deleted",
+        object_type="recording",
+        object_id=clip.recording_id,
+        details={"clip_id": clip_id},
+    )
+    return keys
+
+
+def purge_clip_objects(store: ObjectStore, keys: Sequence[str]) -> int:
+    """Every version of a deleted clip's objects, after the deletion committed."""
+    return sum(store.delete(key) for key in keys)
+
+
+def window_spans(spans: Sequence[Sequence[float]], *, start_s: float, end_s: float) -> list[list[float]]:
+    """The muted spans that fall inside a clip's window, clamped to it (seconds from the call's start)."""
+    return [
+        [round(max(float(start), start_s), 3), round(min(float(end), end_s), 3)]
+        for start, end in spans
+        if float(end) > start_s and float(start) < end_s
+    ]
+
+
+def _own_clip(session: Session, *, actor: Actor, clip_id: str) -> TrainingClip:
+    clip = load_clip(session, actor=actor, clip_id=clip_id)
+    if clip.created_by != actor.id:
+        refusal = Refusal(actor, "training.edit_denied", "training_clip", clip_id, {})
+        raise Forbidden("only the trainer who cut a clip may change or delete it", refusal=refusal)
+    return clip
+
+
+def _encode(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    recording: Recording,
+    clip: TrainingClip,
+    ffmpeg: str,
+    tone: bool,
+    replace: bool,
+) -> None:
+    """Cut the clip from the (cached) redacted audio in both codecs, encrypt and store them, fill in the row."""
+    if recording.status == RecordingStatus.DELETED:
+        raise NotFound(f"the audio of recording {recording.id} is not available ({recording.status})")
+    audio = ensure_redacted(session, store, envelope, recording=recording, ffmpeg=ffmpeg, tone=tone)
+    extension = format_of(recording.container).extension
+    with tempfile.TemporaryDirectory(prefix="callvault-clip-") as scratch:
+        source = Path(scratch) / f"redacted.{extension}"
+        with open_redacted(store, envelope, audio) as plaintext, source.open("wb") as out:
+            shutil.copyfileobj(plaintext, out)  # type: ignore[misc]
+        sizes: dict[str, int] = {}
+        for codec in CODECS:
+            cut, sealed = Path(scratch) / f"clip.{MEDIA[codec][0]}", Path(scratch) / f"sealed.{codec}"
+            edit.cut_clip(source, cut, start_s=clip.start_s, end_s=clip.end_s, ffmpeg=ffmpeg, codec=codec)
+            key = clip_key(recording.id, clip.id, codec)
+            with cut.open("rb") as plain, sealed.open("wb") as out:
+                envelope.encrypt_derived(
+                    plain, out, wrapped=recording.wrapped_data_key, object_id=recording.id, derived_id=key
+                )
+            if replace:
+                # The old versions (cut along stale redactions) go before the new one is written.
+                store.delete(key)
+            with sealed.open("rb") as body:
+                store.put(key, body)
+            sizes[codec] = cut.stat().st_size
+    clip.opus_key, clip.opus_size = clip_key(recording.id, clip.id, "opus"), sizes["opus"]
+    clip.mp3_key, clip.mp3_size = clip_key(recording.id, clip.id, "mp3"), sizes["mp3"]
+    clip.muted_spans = window_spans(audio.spans, start_s=clip.start_s, end_s=clip.end_s)

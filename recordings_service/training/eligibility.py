@@ -1,0 +1,126 @@
+"""Which calls trainers may use, and why the others may not: the rules every sample, clip and set applies.
+
+A call is used for training only while its purposes include `training`, its customer has not objected to
+marketing (nor to research, where `CALLVAULT_TRAINING_HONOURS_RESEARCH_OBJECTION` says so), no erasure of its
+customer is pending, and it has a redacted transcript (trainers get redacted material only, and redacted
+audio is cut along it). Restricted calls never reach a trainer at all (`recordings.visible_to`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.orm import Session
+
+from recordings_service.config import Settings
+from recordings_service.errors import Conflict
+from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
+from recordings_service.models.privacy import SubjectRequestKind
+from recordings_service.models.recording import Purpose
+
+
+class Exclusion(StrEnum):
+    """Why a matching call is not offered to trainers, in the order the reasons are checked."""
+
+    NO_TRAINING_PURPOSE = "no_training_purpose"
+    OBJECTS_TO_MARKETING = "objects_to_marketing"
+    OBJECTS_TO_RESEARCH = "objects_to_research"  # only when the setting honours research objections
+    ERASURE_REQUESTED = "erasure_requested"
+    NOT_TRANSCRIBED = "not_transcribed"
+
+
+@dataclass(frozen=True)
+class TrainingRules:
+    """The two settings that change what trainers get; pages and API answers state them."""
+
+    honours_research_objection: bool = False
+    show_agents: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TrainingRules:
+        return cls(
+            honours_research_objection=settings.training_honours_research_objection,
+            show_agents=settings.training_show_agents,
+        )
+
+
+class NotForTraining(Conflict):
+    """The call may not be used for training (now): the reason is its `Exclusion`."""
+
+    code = "not_for_training"
+
+    def __init__(self, recording_id: str, reason: str) -> None:
+        super().__init__(f"recording {recording_id} may not be used for training ({reason})")
+        self.reason = reason
+
+
+def flag_columns() -> list[ColumnElement[Any]]:
+    """The columns `reason_for` needs, selected beside a Recording outer-joined to its Customer."""
+    erasure_open = exists().where(
+        SubjectRequest.customer_id == Recording.customer_id,
+        SubjectRequest.kind == SubjectRequestKind.ERASURE,
+        SubjectRequest.completed_at.is_(None),
+    )
+    twin = exists().where(Transcript.recording_id == Recording.id, Transcript.redacted_segments.is_not(None))
+    return [
+        Customer.objects_to_marketing.label("objects_to_marketing"),
+        Customer.objects_to_research.label("objects_to_research"),
+        erasure_open.label("erasure_open"),
+        twin.label("transcribed"),
+    ]
+
+
+def reason_for(
+    *,
+    purposes: Iterable[str],
+    objects_to_marketing: bool | None,
+    objects_to_research: bool | None,
+    erasure_open: bool,
+    transcribed: bool,
+    rules: TrainingRules,
+) -> Exclusion | None:
+    """The first exclusion that applies to a call with these flags, or None when trainers may use it."""
+    checks = (
+        (Purpose.TRAINING not in purposes, Exclusion.NO_TRAINING_PURPOSE),
+        (bool(objects_to_marketing), Exclusion.OBJECTS_TO_MARKETING),
+        (rules.honours_research_objection and bool(objects_to_research), Exclusion.OBJECTS_TO_RESEARCH),
+        (erasure_open, Exclusion.ERASURE_REQUESTED),
+        (not transcribed, Exclusion.NOT_TRANSCRIBED),
+    )
+    return next((reason for applies, reason in checks if applies), None)
+
+
+def exclusions_of(
+    session: Session, recording_ids: Iterable[str], *, rules: TrainingRules
+) -> dict[str, Exclusion | None]:
+    """Each recording's exclusion now (None: usable), by id; ids without a row are left out."""
+    ids = sorted(set(recording_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Recording.id, Recording.purposes, *flag_columns())
+        .outerjoin(Customer, Customer.id == Recording.customer_id)
+        .where(Recording.id.in_(ids))
+    )
+    return {
+        row.id: reason_for(
+            purposes=row.purposes,
+            objects_to_marketing=row.objects_to_marketing,
+            objects_to_research=row.objects_to_research,
+            erasure_open=bool(row.erasure_open),
+            transcribed=bool(row.transcribed),
+            rules=rules,
+        )
+        for row in rows
+    }
+
+
+def require_for_training(session: Session, recording: Recording, *, rules: TrainingRules) -> None:
+    """Refuse (409 `not_for_training`) a call trainers may not use."""
+    reason = exclusions_of(session, [recording.id], rules=rules).get(recording.id)
+    if reason is not None:
+        raise NotForTraining(recording.id, reason.value)

@@ -1,0 +1,200 @@
+"""Training sets: clips in order with a title and description, private to the trainer who made them unless
+shared with the other trainers. A set keeps its places for clips whose call was deleted since, shown as
+removed (with the reason: retention, erasure), so a trainer sees the gap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
+from recordings_service.models import TrainingExport, TrainingSet, TrainingSetItem, User
+from recordings_service.storage.encryption import Envelope
+from recordings_service.training.clip_views import ClipStatus, ClipView, describe_clips
+from recordings_service.training.clips import MAX_TITLE, load_clip
+from recordings_service.training.eligibility import TrainingRules
+
+MAX_CLIPS = 200
+MAX_DESCRIPTION = 5000
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class SetView:
+    training_set: TrainingSet
+    owner: str | None  # username
+    items: list[ClipView]  # in the set's order
+
+
+def create_set(
+    session: Session,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    title: str,
+    description: str = "",
+    shared: bool = False,
+    clip_ids: Sequence[str] = (),
+    rules: TrainingRules,
+) -> TrainingSet:
+    """A new set of `actor`'s, with these clips in this order (each available now)."""
+    training_set = TrainingSet(
+        title=_title(title), description=_description(description), shared=shared, owner_id=actor.id
+    )
+    session.add(training_set)
+    session.flush()
+    _place(session, envelope, actor=actor, training_set=training_set, clip_ids=clip_ids, rules=rules)
+    record_event(
+        session,
+        actor=actor,
+        action="training.set_created",
+        object_type="training_set",
+        object_id=training_set.id,
+        details={"clips": len(clip_ids), "shared": shared},
+    )
+    return training_set
+
+
+def load_set(session: Session, *, actor: Actor, set_id: str) -> TrainingSet:
+    """A set `actor` owns, or one shared with trainers; another's private set is not found (refusal audited)."""
+    training_set = session.get(TrainingSet, set_id)
+    if training_set is None:
+        raise NotFound(f"training set {set_id} not found")
+    if training_set.owner_id != actor.id and not training_set.shared:
+        refusal = Refusal(actor, "training.set_access_denied", "training_set", set_id, {"reason": "not_shared"})
+        raise NotFound(f"training set {set_id} not found", refusal=refusal)
+    return training_set
+
+
+def view_set(session: Session, envelope: Envelope, *, actor: Actor, set_id: str, rules: TrainingRules) -> SetView:
+    """The set with each clip's state and transcript, for the player; audited as `training.set_viewed`."""
+    training_set = load_set(session, actor=actor, set_id=set_id)
+    items = describe_clips(
+        session, envelope, actor=actor, clips=[item.clip for item in training_set.items], rules=rules
+    )
+    record_event(
+        session,
+        actor=actor,
+        action="training.set_viewed",
+        object_type="training_set",
+        object_id=training_set.id,
+        details={
+            "clips": len(items),
+            "available": sum(item.status is ClipStatus.AVAILABLE for item in items),
+        },
+    )
+    owner = session.get(User, training_set.owner_id) if training_set.owner_id else None
+    return SetView(training_set=training_set, owner=owner.username if owner else None, items=items)
+
+
+def list_sets(
+    session: Session, *, actor: Actor, mine: bool = False, cursor: str | None = None, limit: int = 50
+) -> list[TrainingSet]:
+    """`actor`'s sets and those shared with trainers (only their own with `mine`), newest first; `limit + 1`
+    rows tell a caller more follow."""
+    if not 1 <= limit <= MAX_PAGE + 1:
+        raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
+    query = select(TrainingSet).where(
+        TrainingSet.owner_id == actor.id if mine else or_(TrainingSet.owner_id == actor.id, TrainingSet.shared)
+    )
+    if cursor:
+        query = query.where(TrainingSet.id < cursor)
+    return list(session.scalars(query.order_by(TrainingSet.id.desc()).limit(limit)))
+
+
+def update_set(
+    session: Session,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    set_id: str,
+    title: str | None = None,
+    description: str | None = None,
+    shared: bool | None = None,
+    clip_ids: Sequence[str] | None = None,
+    rules: TrainingRules,
+) -> TrainingSet:
+    """Change the owner's set; `clip_ids` is the whole new order (clips already in it may stay when removed)."""
+    training_set = _own_set(session, actor=actor, set_id=set_id)
+    if title is not None:
+        training_set.title = _title(title)
+    if description is not None:
+        training_set.description = _description(description)
+    if shared is not None:
+        training_set.shared = shared
+    if clip_ids is not None:
+        _place(session, envelope, actor=actor, training_set=training_set, clip_ids=clip_ids, rules=rules)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="training.set_updated",
+        object_type="training_set",
+        object_id=training_set.id,
+        details={"clips": len(training_set.items), "shared": training_set.shared},
+    )
+    return training_set
+
+
+def delete_set(session: Session, *, actor: Actor, set_id: str) -> None:
+    """Delete the owner's set and its exports (the clips stay in the library)."""
+    training_set = _own_set(session, actor=actor, set_id=set_id)
+    session.execute(delete(TrainingExport).where(TrainingExport.set_id == training_set.id))
+    session.delete(training_set)
+    session.flush()
+    record_event(session, actor=actor, action="training.set_deleted", object_type="training_set", object_id=set_id)
+
+
+def _own_set(session: Session, *, actor: Actor, set_id: str) -> TrainingSet:
+    training_set = load_set(session, actor=actor, set_id=set_id)
+    if training_set.owner_id != actor.id:
+        refusal = Refusal(actor, "training.edit_denied", "training_set", set_id, {})
+        raise Forbidden("only the trainer who made a set may change it", refusal=refusal)
+    return training_set
+
+
+def _place(
+    session: Session,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    training_set: TrainingSet,
+    clip_ids: Sequence[str],
+    rules: TrainingRules,
+) -> None:
+    """Put the set's items in the order of `clip_ids`; a clip new to the set must be available now."""
+    if len(clip_ids) > MAX_CLIPS:
+        raise Invalid("clip_ids", f"a set holds at most {MAX_CLIPS} clips", code="too_long")
+    if len(set(clip_ids)) != len(clip_ids):
+        raise Invalid("clip_ids", "a clip appears in a set once", code="duplicate")
+    present = {item.clip_id for item in training_set.items}
+    clips = [load_clip(session, actor=actor, clip_id=clip_id) for clip_id in clip_ids]
+    added = [clip for clip in clips if clip.id not in present]
+    for view in describe_clips(session, envelope, actor=actor, clips=added, rules=rules, transcripts=False):
+        if view.status is not ClipStatus.AVAILABLE:
+            raise Conflict(f"clip {view.clip.id} cannot be added: it is {view.status.value} ({view.reason})")
+    training_set.items.clear()
+    session.flush()  # the old places go before the new ones take their positions
+    training_set.items.extend(
+        TrainingSetItem(clip_id=clip.id, position=position) for position, clip in enumerate(clips, start=1)
+    )
+    session.flush()
+
+
+def _title(title: str) -> str:
+    cleaned = title.strip()
+    if not cleaned:
+        raise Invalid("title", "give the set a title", code="missing")
+    if len(cleaned) > MAX_TITLE:
+        raise Invalid("title", f"at most {MAX_TITLE} characters", code="too_long")
+    return cleaned
+
+
+def _description(description: str) -> str:
+    if len(description) > MAX_DESCRIPTION:
+        raise Invalid("description", f"at most {MAX_DESCRIPTION} characters", code="too_long")
+    return description.strip()

@@ -1,0 +1,114 @@
+"""Factories for research tests: calls a study may receive (quality_study purpose, notice given, a redacted
+transcript twin), institutes, and the compliance and partner principals."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor
+from recordings_service.models import Institute, Recording, User
+from recordings_service.models.account import Role
+from recordings_service.research.institutes import Safeguard, create_institute
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
+from tests.factories.accounts import make_user
+from tests.factories.recordings import make_recording
+
+STUDY_DAY = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+# What a customer says that redaction must take out before anything reaches a research partner.
+TRUST = {"avg_logprob": -0.2, "no_speech_prob": 0.01, "suspect": False}
+SEGMENTS = [
+    {
+        "speaker": "agent",
+        "start": 0.0,
+        "end": 2.0,
+        "text": "welcome to northern energy how can I help",
+        "words": [],
+        **TRUST,
+    },
+    {
+        "speaker": "customer",
+        "start": 2.0,
+        "end": 6.0,
+        "text": "my identity code is 131052-308T and my phone is 040 123 4567",
+        "words": [],
+        **TRUST,
+    },
+    {
+        "speaker": "customer",
+        "start": 6.0,
+        "end": 9.0,
+        "text": "the account FI21 1234 5600 0007 85 pays",
+        "words": [],
+        **TRUST,
+    },
+]
+
+
+def research_call(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    customer_id: str | None = None,
+    started_at: datetime = STUDY_DAY,
+    transcribed: bool = True,
+    **overrides: Any,
+) -> Recording:
+    """A stored call with the quality_study purpose, kept well past any study, transcribed with its twin."""
+    values: dict[str, Any] = {
+        "purposes": ["quality_study"],
+        "retain_until": started_at + timedelta(days=3 * 365),
+        "agent_ref": "agent-" + secrets.token_hex(3),
+        "status": "transcribed",
+        **overrides,
+    }
+    recording = make_recording(session, store, envelope, started_at=started_at, customer_id=customer_id, **values)
+    if transcribed:
+        draft = TranscriptDraft(
+            engine="fake", model="fake", language="en", detected_language=None, segments=SEGMENTS, processing_s=0.1
+        )
+        save_transcript(session, recording_id=recording.id, draft=draft)
+    session.flush()
+    return recording
+
+
+def institute(
+    session: Session, *, country: str = "FI", safeguard: Safeguard | None = None, name: str | None = None
+) -> Institute:
+    return create_institute(
+        session,
+        actor=Actor(id=None, name="officer", role=Role.COMPLIANCE),
+        name=name or "Institute " + secrets.token_hex(3),
+        country=country,
+        agreement_ref="DPA-" + secrets.token_hex(2),
+        agreement_date=date(2026, 10, 1),
+        contact="lab@example.fi",
+        safeguard=safeguard,
+    )
+
+
+def partner(session: Session, institute_id: str, **kwargs: Any) -> User:
+    user = make_user(session, role=Role.RESEARCH_PARTNER, **kwargs)
+    user.institute_id = institute_id
+    session.flush()
+    return user
+
+
+def batch_body(institute_id: str, *, sample_size: int = 20, seed: int = 7, audio: str = "redacted") -> dict[str, Any]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {
+        "study": "Billing calls study",
+        "purpose": "How agents explain estimated bills",
+        "institute_id": institute_id,
+        "criteria": {"from": "2026-11-01", "to": "2026-11-30", "sample_size": sample_size, "seed": seed},
+        "study_end": (now + timedelta(days=30)).date().isoformat(),
+        "access_start": (now - timedelta(hours=1)).isoformat(),
+        "access_end": (now + timedelta(days=2)).isoformat(),
+        "audio": audio,
+    }

@@ -1,0 +1,86 @@
+"""Shared fixtures of the research tests: two compliance users (four eyes), an institute, approved batches
+made through the service functions, and a built package read back as a ZIP."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor
+from recordings_service.models import Institute, ResearchBatch
+from recordings_service.models.account import Role
+from recordings_service.research import batches
+from recordings_service.research.selection import BatchCriteria
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
+from tests.factories.accounts import make_user
+from tests.factories.evaluations import actor_of
+from tests.factories.research import institute
+
+MakeBatch = Callable[..., ResearchBatch]
+
+
+@pytest.fixture
+def creator(session: Session) -> Actor:
+    """The compliance user who selects a batch."""
+    return actor_of(make_user(session, role=Role.COMPLIANCE))
+
+
+@pytest.fixture
+def approver(session: Session) -> Actor:
+    """A second compliance user, who may approve what `creator` selected."""
+    return actor_of(make_user(session, role=Role.COMPLIANCE))
+
+
+@pytest.fixture
+def lab(session: Session) -> Institute:
+    """An institute in the EEA (no transfer safeguard needed)."""
+    return institute(session)
+
+
+@pytest.fixture
+def approved_batch(session: Session, envelope: Envelope, creator: Actor, approver: Actor, lab: Institute) -> MakeBatch:
+    """`approved_batch(audio="original", sample_size=100, approve=True)`: a batch of November 2026's eligible
+    calls (`tests.factories.research.research_call` makes them), created and approved, committed."""
+
+    def make(*, audio: str = "original", sample_size: int = 100, approve: bool = True) -> ResearchBatch:
+        now = datetime.now(UTC).replace(microsecond=0)
+        request = batches.BatchRequest(
+            study="Billing calls study",
+            purpose="How agents explain estimated bills",
+            institute_id=lab.id,
+            criteria=BatchCriteria.model_validate(
+                {"from": date(2026, 11, 1), "to": date(2026, 11, 30), "sample_size": sample_size, "seed": 7}
+            ),
+            study_end=(now + timedelta(days=30)).date(),
+            access_start=now - timedelta(hours=1),
+            access_end=now + timedelta(days=2),
+            audio=audio,
+        )
+        batch = batches.create_batch(session, envelope, actor=creator, request=request)
+        if approve:
+            batches.approve_batch(session, actor=approver, batch_id=batch.id)
+        session.commit()
+        return batch
+
+    return make
+
+
+@pytest.fixture
+def built_package(runtime: Runtime) -> Callable[[ResearchBatch], zipfile.ZipFile]:
+    """`built_package(batch)`: the batch's stored package, decrypted, as a ZIP (whole, in memory: tests only)."""
+
+    def read(batch: ResearchBatch) -> zipfile.ZipFile:
+        assert batch.package_key is not None and batch.package_wrapped_key is not None
+        reader = runtime.envelope.decrypting_stream(
+            runtime.store.get(batch.package_key), wrapped=batch.package_wrapped_key, object_id=batch.id
+        )
+        with reader:
+            return zipfile.ZipFile(io.BytesIO(reader.read()))
+
+    return read

@@ -1,0 +1,131 @@
+"""Overdue custody with a frozen clock: a batch whose study ended more than the grace period ago without an
+accepted confirmation becomes overdue, and its institute's contact gets a reminder at a real local SMTP
+server (aiosmtpd on loopback), repeated weekly, each audited."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from email import message_from_bytes
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jobs.custody import remind_overdue
+from recordings_service.audit import Actor
+from recordings_service.models import AuditEvent, ResearchBatch
+from recordings_service.models.account import Role
+from recordings_service.research.batches import BatchRequest, approve_batch, create_batch
+from recordings_service.research.selection import BatchCriteria
+from recordings_service.runtime import Runtime
+from tests.factories.accounts import make_user
+from tests.factories.research import institute, research_call
+
+
+class Inbox:
+    """An SMTP handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def approved_batch(session: Session, runtime: Runtime) -> ResearchBatch:
+    creator, approver = (make_user(session, role=Role.COMPLIANCE) for _ in range(2))
+    lab = institute(session)
+    lab.contact = "custody@lab.example.fi"
+    research_call(session, runtime.store, runtime.envelope)
+    now = datetime.now(UTC)
+    batch = create_batch(
+        session,
+        runtime.envelope,
+        actor=Actor(id=creator.id, name=creator.username, role=Role.COMPLIANCE),
+        request=BatchRequest(
+            study="Billing study",
+            purpose="explaining estimated bills",
+            institute_id=lab.id,
+            criteria=BatchCriteria.model_validate(
+                {"from": "2026-11-01", "to": "2026-11-30", "sample_size": 5, "seed": 1}
+            ),
+            study_end=(now + timedelta(days=30)).date(),
+            access_start=now,
+            access_end=now + timedelta(days=3),
+        ),
+    )
+    approve_batch(session, actor=Actor(id=approver.id, name=approver.username, role=Role.COMPLIANCE), batch_id=batch.id)
+    session.commit()
+    return batch
+
+
+def test_overdue_batch_reminded_weekly(session: Session, runtime: Runtime, inbox: tuple[Inbox, int]) -> None:
+    handler, port = inbox
+    settings = replace(runtime.settings, smtp_url=f"smtp://127.0.0.1:{port}", research_grace_days=14)
+    batch = approved_batch(session, runtime)
+    study_end = datetime.combine(batch.study_end, time(), tzinfo=UTC)
+
+    within_grace = remind_overdue(runtime, settings=settings, now=study_end + timedelta(days=14, hours=23))
+    assert within_grace["overdue"] == 0 and handler.messages == []
+
+    first = remind_overdue(runtime, settings=settings, now=study_end + timedelta(days=15, hours=1))
+    assert (first["overdue"], first["reminded"]) == (1, 1)
+    session.expire_all()
+    assert session.get_one(ResearchBatch, batch.id).state == "overdue"
+    [envelope] = handler.messages
+    assert envelope.rcpt_tos == ["custody@lab.example.fi"]
+    message = message_from_bytes(envelope.content)
+    assert batch.id in message["Subject"]
+    assert f"/partner/batches/{batch.id}" in message.get_payload()
+
+    next_day = remind_overdue(runtime, settings=settings, now=study_end + timedelta(days=16))
+    assert next_day["reminded"] == 0 and len(handler.messages) == 1
+    a_week_on = remind_overdue(runtime, settings=settings, now=study_end + timedelta(days=22, hours=2))
+    assert a_week_on["reminded"] == 1 and len(handler.messages) == 2
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.object_id == batch.id, AuditEvent.action == "research.reminder_sent")
+    ).all()
+    assert [event.details["delivered"] for event in events] == [True, True]
+
+
+def test_reminder_logged_without_smtp(session: Session, runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    settings = replace(runtime.settings, smtp_url="")
+    batch = approved_batch(session, runtime)
+    late = datetime.combine(batch.study_end, time(), tzinfo=UTC) + timedelta(days=30)
+    assert remind_overdue(runtime, settings=settings, now=late)["logged"] == 1
+    assert "CALLVAULT_SMTP_URL" in caplog.text and "lab.example" not in caplog.text
+    session.expire_all()
+    assert session.get_one(ResearchBatch, batch.id).reminders_sent == 1
+
+
+def test_unreachable_smtp_retries_next_run(session: Session, runtime: Runtime) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings = replace(runtime.settings, smtp_url=f"smtp://127.0.0.1:{closed_port}")
+    batch = approved_batch(session, runtime)
+    late = datetime.combine(batch.study_end, time(), tzinfo=UTC) + timedelta(days=30)
+    assert remind_overdue(runtime, settings=settings, now=late)["failed"] == 1
+    session.expire_all()
+    shown = session.get_one(ResearchBatch, batch.id)
+    assert (shown.state, shown.reminders_sent) == ("overdue", 0)  # not counted as sent: the next run tries again

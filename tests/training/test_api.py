@@ -1,0 +1,190 @@
+"""The training API as its users drive it: a QA supervisor nominates, a trainer samples, opens the call, cuts a
+clip from a transcript selection, builds a set, plays and exports it; and what trainers never get (original
+audio, unredacted text, customer and agent refs)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.models import AuditEvent, Customer, Recording
+from recordings_service.models.account import Role
+from recordings_service.runtime import Runtime
+from tests.factories.recordings import make_token
+from tests.factories.training import ONLY_IN_ORIGINAL, stereo_call, training_call
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def call_of_customer(session: Session, runtime: Runtime, **overrides: Any) -> Recording:
+    customer = Customer(customer_ref="CRM-TRAINING-1")
+    session.add(customer)
+    session.flush()
+    recording = stereo_call(session, runtime.store, runtime.envelope, customer_id=customer.id, **overrides)
+    session.commit()
+    return recording
+
+
+def test_a_trainer_samples_a_nominated_call_cuts_a_clip_builds_a_set_plays_and_exports_it(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    call = call_of_customer(session, runtime, agent_ref="agent-anna")
+    training_call(session, runtime.store, runtime.envelope)  # not nominated
+    qa = bearer(make_token(session, role=Role.QA_SUPERVISOR, scope="training"))
+    trainer = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    answers: list[str] = []
+
+    def ask(method: str, path: str, headers: dict[str, str], expect: int, **body: Any) -> Any:
+        response = client.open(path, method=method, headers=headers, json=body or None)
+        assert response.status_code == expect, response.get_data(as_text=True)
+        answers.append(response.get_data(as_text=True))
+        return response.get_json() if response.mimetype == "application/json" else response
+
+    note = "Calm and clear. The customer's phone 040 123 4567 was repeated back."
+    nomination = ask(
+        "POST", "/api/v1/training/nominations", qa, 201, recording_id=call.id, kind="good_example", note=note
+    )
+    assert "[PHONE]" in nomination["note"] and "4567" not in nomination["note"]
+    assert ask("POST", "/api/v1/training/nominations", trainer, 403, recording_id=call.id, kind="good_example")
+    listed = ask("GET", "/api/v1/training/nominations?kind=good_example", trainer, 200)
+    assert [item["id"] for item in listed["items"]] == [nomination["id"]]
+
+    sample = ask("POST", "/api/v1/training/samples", trainer, 200, size=5, nominated="any", seed=9)
+    assert [item["recording_id"] for item in sample["calls"]] == [call.id]
+    assert sample["eligible"] == 1 and sample["rules"] == {"honours_research_objection": False, "show_agents": False}
+    agent = sample["calls"][0]["agent"]
+    assert agent.startswith("agent-") and agent != "agent-anna"
+
+    view = ask("GET", f"/api/v1/training/calls/{call.id}", trainer, 200)
+    assert view["usable"] is True and view["agent"] == agent and len(view["nominations"]) == 1
+    assert "[PERSONAL_ID]" in view["transcript"][1]["text"]
+    clip = ask(
+        "POST",
+        "/api/v1/training/clips",
+        trainer,
+        201,
+        recording_id=call.id,
+        first_segment=1,
+        last_segment=2,
+        title="Confirming identity",
+        tags=["identity"],
+    )
+    assert (clip["start_s"], clip["end_s"], clip["status"], clip["agent"]) == (3.9, 14.4, "available", agent)
+    assert [line["speaker"] for line in clip["transcript"]] == ["customer", "agent"]
+
+    made = ask("POST", "/api/v1/training/sets", trainer, 201, title="Identity checks", clip_ids=[clip["id"]])
+    player = ask("GET", f"/api/v1/training/sets/{made['id']}", trainer, 200)
+    assert [item["clip"]["status"] for item in player["items"]] == ["available"]
+    audio = client.get(player["items"][0]["clip"]["audio"]["opus"], headers=trainer)
+    assert audio.status_code == 200 and audio.mimetype == "audio/ogg" and audio.data[:4] == b"OggS"
+    ranged = client.get(player["items"][0]["clip"]["audio"]["mp3"], headers={**trainer, "Range": "bytes=0-99"})
+    assert ranged.status_code == 206 and len(ranged.data) == 100
+
+    exported = ask("POST", f"/api/v1/training/sets/{made['id']}/exports", trainer, 201)
+    download = client.get(exported["download"], headers=trainer)
+    assert download.status_code == 200 and download.headers["Cache-Control"].startswith("no-store")
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    assert json.loads(archive.read("set.json"))["clips"][0]["title"] == "Confirming identity"
+
+    everything = "\n".join(answers) + archive.read("index.html").decode() + archive.read("transcripts/01.txt").decode()
+    for secret in ("CRM-TRAINING-1", "agent-anna", "131052-308T", ONLY_IN_ORIGINAL, "4567"):
+        assert secret not in everything, secret
+    played = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "training.clip_played")
+    assert session.scalar(played) == 2  # each playback's request from the first byte
+
+
+def test_a_trainer_asking_for_the_original_audio_is_refused_and_audited(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    call = call_of_customer(session, runtime)
+    token = make_token(session, role=Role.TRAINER, scope="read")
+
+    refused = client.get(f"/api/v1/recordings/{call.id}/audio", headers=bearer(token))
+
+    assert refused.status_code == 403 and refused.get_json()["error"] == "forbidden"
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "access.denied")).one()
+    assert event.role == Role.TRAINER and event.details == {
+        "endpoint": "recordings_api.recording_audio",
+        "method": "GET",
+    }
+
+
+def test_a_trainers_search_finds_nothing_said_only_in_the_unredacted_text(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    call = call_of_customer(session, runtime)
+    read = bearer(make_token(session, role=Role.TRAINER, scope="read"))
+    training = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+
+    def found(words: str) -> list[str]:
+        items = client.get(f"/api/v1/search?q={words}", headers=read).get_json()["items"]
+        return [item["recording"]["id"] for item in items]
+
+    assert found("contract") == [call.id]
+    assert found(ONLY_IN_ORIGINAL) == [] and found("131052") == []
+    sampled = client.post("/api/v1/training/samples", headers=training, json={"size": 5, "words": ONLY_IN_ORIGINAL})
+    assert sampled.status_code == 200 and sampled.get_json()["matched"] == 0
+
+
+def test_trainers_see_agents_as_the_same_pseudonyms_in_every_list_and_may_not_filter_by_a_ref(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    call = call_of_customer(session, runtime, agent_ref="agent-anna")
+    read = bearer(make_token(session, role=Role.TRAINER, scope="read"))
+    training = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    qa = bearer(make_token(session, role=Role.QA_SUPERVISOR, scope="read"))
+
+    sampled = client.post("/api/v1/training/samples", headers=training, json={"size": 1}).get_json()["calls"]
+    listed = client.get("/api/v1/recordings", headers=read).get_json()["items"]
+    searched = client.get("/api/v1/search?q=contract", headers=read).get_json()["items"]
+
+    assert listed[0]["agent_ref"] == searched[0]["recording"]["agent_ref"] == sampled[0]["agent"] != "agent-anna"
+    assert client.get(f"/api/v1/recordings/{call.id}", headers=qa).get_json()["agent_ref"] == "agent-anna"
+    assert client.get("/api/v1/recordings?agent_ref=agent-anna", headers=read).status_code == 403
+    assert client.get("/api/v1/search?agent_ref=agent-anna", headers=read).status_code == 403
+    denials = select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "agent")
+    assert session.scalar(denials) == 2
+
+
+def test_sets_are_private_until_shared_and_only_their_owner_changes_them(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    owner = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    colleague = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    made = client.post("/api/v1/training/sets", headers=owner, json={"title": "Empty for now"}).get_json()
+    path = f"/api/v1/training/sets/{made['id']}"
+
+    assert client.get(path, headers=colleague).status_code == 404
+    assert [item["id"] for item in client.get("/api/v1/training/sets", headers=colleague).get_json()["items"]] == []
+    assert client.patch(path, headers=owner, json={"shared": True}).get_json()["shared"] is True
+    shared = client.get(path, headers=colleague).get_json()
+    assert (shared["mine"], shared["owner"]) == (False, made["owner"])
+    assert client.patch(path, headers=colleague, json={"title": "Taken"}).status_code == 403
+    assert client.delete(path, headers=colleague).status_code == 403
+    assert client.delete(path, headers=owner).status_code == 204
+    assert client.get(path, headers=owner).status_code == 404
+    bad = client.post("/api/v1/training/clips", headers=owner, json={"recording_id": "x", "title": "t"})
+    assert bad.status_code == 422 and bad.get_json()["error"]
+
+
+def test_the_training_api_is_in_the_openapi_document(client: FlaskClient) -> None:
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+
+    for path in (
+        "/api/v1/training/samples",
+        "/api/v1/training/nominations",
+        "/api/v1/training/clips",
+        "/api/v1/training/clips/{clip_id}",
+        "/api/v1/training/sets",
+        "/api/v1/training/sets/{set_id}",
+        "/api/v1/training/sets/{set_id}/exports",
+    ):
+        assert path in paths, path

@@ -1,0 +1,107 @@
+"""Research API for partners (role research_partner, token scope `partner`): their institute's batches, the
+package download inside the access window, and the confirmation of return or destruction."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, Field
+from spectree import Response as SpecResponse
+
+from recordings_service.errors import Invalid
+from recordings_service.permissions import Permission
+from recordings_service.research import batches, confirmations, portal
+from web.access import current_actor, requires
+from web.api import api_spec
+from web.api.ranges import ranged_response
+from web.api.research_shapes import BatchPageOut, ConfirmationOut, batch_out, confirmation_out
+from web.api.validation import ErrorBody
+from web.database import db, runtime
+
+bp = Blueprint("research_partner_api", __name__, url_prefix="/api/v1")
+TAGS = ["research partner"]
+
+
+@bp.get("/research/partner/batches")
+@requires(Permission.PARTNER_PORTAL)
+@api_spec.validate(resp=SpecResponse(HTTP_200=BatchPageOut), tags=TAGS)
+def partner_batches() -> tuple[Response, int]:
+    """The partner's institute's batches (approved ones), newest first."""
+    rows = batches.partner_batches(db(), actor=current_actor())
+    body = BatchPageOut(items=[batch_out(b) for b in rows], next_cursor=None)
+    return jsonify(body.model_dump(mode="json", by_alias=True)), 200
+
+
+# Not described through spectree: its response hook reads the whole body, and this one is streamed.
+@bp.get("/research/batches/<batch_id>/package")
+@requires(Permission.PARTNER_PORTAL)
+def download_package(batch_id: str) -> Response:
+    """The package ZIP inside the access window (single byte ranges resume a broken download); audited."""
+    rt = runtime()
+    actor = current_actor()
+    batch = portal.downloadable_batch(db(), actor=actor, batch_id=batch_id)
+
+    def read(start: int, stop: int) -> Any:
+        portal.record_download(db(), actor=actor, batch=batch, start=start, stop=stop)
+        db().commit()
+        return portal.package_bytes(rt.store, rt.envelope, batch, start=start, stop=stop)
+
+    response = ranged_response(batch.package_size or 0, "application/zip", read)
+    response.headers["Content-Disposition"] = f'attachment; filename="research-{batch.id}.zip"'
+    return response
+
+
+class ConfirmationForm(BaseModel):
+    """multipart/form-data; `certificate` is optional."""
+
+    method: Literal["returned", "destroyed"]
+    date: str = Field(description="YYYY-MM-DD, when the copies were returned or destroyed")
+    signer: str
+    title: str
+    statement: str
+    certificate: bytes | None = Field(default=None, description="a PDF, at most 10 MB")
+
+
+@bp.post("/research/batches/<batch_id>/confirmation")
+@requires(Permission.PARTNER_PORTAL)
+@api_spec.validate(
+    form=ConfirmationForm,
+    resp=SpecResponse(
+        HTTP_201=ConfirmationOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_413=ErrorBody, HTTP_422=ErrorBody
+    ),
+    tags=TAGS,
+    skip_validation=True,  # read from the form by the handler (the file part must be size-checked first)
+)
+def submit_confirmation(batch_id: str) -> tuple[Response, int]:
+    """multipart/form-data: method (returned|destroyed), date (YYYY-MM-DD), signer, title, statement, and an
+    optional `certificate` PDF (≤ 10 MB)."""
+    form = request.form
+    certificate = request.files.get("certificate")
+    body = certificate.read(confirmations.MAX_CERTIFICATE_BYTES + 1) if certificate and certificate.filename else None
+    rt = runtime()
+    confirmation = confirmations.submit_confirmation(
+        db(),
+        rt.store,
+        rt.envelope,
+        actor=current_actor(),
+        batch_id=batch_id,
+        method=form.get("method", ""),
+        confirmed_on=_form_date(form.get("date")),
+        signer=form.get("signer", ""),
+        title=form.get("title", ""),
+        statement=form.get("statement", ""),
+        certificate=body,
+    )
+    db().commit()
+    return jsonify(confirmation_out(confirmation).model_dump(mode="json", by_alias=True)), 201
+
+
+def _form_date(value: str | None) -> date:
+    if not value:
+        raise Invalid("date", "the date of the return or destruction (YYYY-MM-DD)", code="missing")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid("date", "a date as YYYY-MM-DD", code="invalid_date") from None

@@ -1,0 +1,287 @@
+"""The research API's request and response shapes, shared by the compliance and partner endpoints."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from recordings_service.models import CustodyConfirmation, Institute, ResearchBatch
+from recordings_service.recordings import IsoDatetime
+from recordings_service.research import batches, confirmations, institutes, text
+from recordings_service.research.custody import CustodyRecord
+from recordings_service.research.lifecycle import overdue_since
+from recordings_service.research.selection import BatchCriteria
+from web.database import db, runtime
+
+Text = Annotated[str, Field(min_length=1, max_length=text.MAX_TEXT)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SafeguardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    kind: Literal["scc", "adequacy"]
+    reference: str | None = Field(default=None, max_length=200)
+    on: date | None = Field(default=None, alias="date", description="of the clauses or the decision")
+
+
+class InstituteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. FI")
+    agreement_ref: Name = Field(description="the processing agreement (GDPR Art. 28)")
+    agreement_date: date
+    contact: str = Field(min_length=3, max_length=254, description="e-mail for reminders")
+    safeguard: SafeguardIn | None = Field(default=None, description="needed outside the EU/EEA")
+
+
+class InstituteOut(BaseModel):
+    id: str
+    name: str
+    country: str
+    in_eea: bool
+    agreement_ref: str
+    agreement_date: date
+    contact: str
+    safeguard: SafeguardIn | None
+    transfer_gap: str | None = Field(description="what is missing before batches may go to it; null when nothing")
+    created_at: IsoDatetime
+
+
+class InstitutesOut(BaseModel):
+    items: list[InstituteOut]
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    study: Text
+    purpose: Text
+    institute_id: str = Field(max_length=26)
+    criteria: BatchCriteria
+    study_end: date
+    access_start: AwareDatetime
+    access_end: AwareDatetime
+    audio: Literal["redacted", "original"] = "redacted"
+    metadata_fields: list[str] = Field(
+        default=list(batches.DEFAULT_METADATA), max_length=20, description=", ".join(batches.METADATA_FIELDS)
+    )
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text
+
+
+class ProgressOut(BaseModel):
+    done: int
+    total: int
+    attempts: int
+    error: str | None
+
+
+class PackageOut(BaseModel):
+    sha256: str | None
+    size: int | None
+    built_at: IsoDatetime | None
+    purged_at: IsoDatetime | None = Field(description="when every version of the package objects was deleted")
+    download: str | None = Field(description="the partner's download URL while the package is ready")
+
+
+class ConfirmationOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    method: str
+    on: date = Field(alias="date", description="when the copies were returned or destroyed")
+    signer: str
+    title: str
+    statement: str
+    certificate_sha256: str | None
+    certificate_size: int | None
+    certificate: str | None = Field(description="where compliance downloads the certificate")
+    submitted_at: IsoDatetime
+    decision: str | None = Field(description="accepted, rejected, or null while pending")
+    decided_at: IsoDatetime | None
+    rejection_reason: str | None
+
+
+class BatchOut(BaseModel):
+    id: str
+    study: str
+    purpose: str
+    institute_id: str
+    institute: str
+    state: str
+    criteria: dict[str, Any]
+    audio: str
+    metadata_fields: list[str]
+    study_end: date
+    access_start: IsoDatetime
+    access_end: IsoDatetime
+    overdue_from: IsoDatetime = Field(description="when a missing confirmation makes the batch overdue")
+    selected: int
+    excluded: dict[str, int] = Field(description="calls matching the criteria but not sent, by reason")
+    withdrawn: int = Field(description="calls left out when the package was built (e.g. an objection since)")
+    progress: ProgressOut
+    package: PackageOut
+    downloads: int
+    last_download_at: IsoDatetime | None
+    reminders_sent: int
+    last_reminder_at: IsoDatetime | None
+    follow_up: list[dict[str, Any]] = Field(description="erasure requests to pass on to the institute")
+    created_by: str | None
+    created_at: IsoDatetime
+    approved_by: str | None
+    approved_at: IsoDatetime | None
+    rejection_reason: str | None
+    closed_at: IsoDatetime | None
+    confirmations: list[ConfirmationOut]
+
+
+class BatchPageOut(BaseModel):
+    items: list[BatchOut]
+    next_cursor: str | None
+
+
+class BatchesQuery(BaseModel):
+    state: str | None = None
+    institute_id: str | None = None
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=batches.MAX_PAGE)
+
+
+class CustodyOut(BaseModel):
+    batch_id: str
+    recording_id: str
+    study: str
+    institute_id: str
+    institute: str
+    country: str
+    state: str
+    outstanding: bool = Field(description="the institute may still hold a copy")
+    audio: str
+    withdrawn_reason: str | None
+    built_at: IsoDatetime | None
+    access_end: IsoDatetime
+    study_end: date
+    closed_at: IsoDatetime | None
+
+
+class CustodyListOut(BaseModel):
+    items: list[CustodyOut]
+
+
+def institute_out(institute: Institute) -> InstituteOut:
+    safeguard = None
+    if institute.safeguard_kind is not None:
+        safeguard = SafeguardIn(
+            kind=institute.safeguard_kind,  # type: ignore[arg-type]
+            reference=institute.safeguard_reference,
+            on=institute.safeguard_date,
+        )
+    return InstituteOut(
+        id=institute.id,
+        name=institute.name,
+        country=institute.country,
+        in_eea=institutes.in_eea(institute.country),
+        agreement_ref=institute.agreement_ref,
+        agreement_date=institute.agreement_date,
+        contact=institute.contact,
+        safeguard=safeguard,
+        transfer_gap=institutes.transfer_gap(institute),
+        created_at=institute.created_at,
+    )
+
+
+def confirmation_out(confirmation: CustodyConfirmation) -> ConfirmationOut:
+    link = None
+    if confirmation.certificate_key is not None:
+        link = f"/api/v1/research/confirmations/{confirmation.id}/certificate"
+    return ConfirmationOut(
+        id=confirmation.id,
+        method=confirmation.method,
+        on=confirmation.confirmed_on,
+        signer=confirmation.signer,
+        title=confirmation.title,
+        statement=confirmation.statement,
+        certificate_sha256=confirmation.certificate_sha256,
+        certificate_size=confirmation.certificate_size,
+        certificate=link,
+        submitted_at=confirmation.submitted_at,
+        decision=confirmation.decision,
+        decided_at=confirmation.decided_at,
+        rejection_reason=confirmation.rejection_reason,
+    )
+
+
+def batch_out(batch: ResearchBatch) -> BatchOut:
+    ready = batch.state == "ready"
+    return BatchOut(
+        id=batch.id,
+        study=batch.study,
+        purpose=batch.purpose,
+        institute_id=batch.institute_id,
+        institute=batch.institute.name,
+        state=batch.state,
+        criteria=batch.criteria,
+        audio=batch.audio,
+        metadata_fields=batch.metadata_fields,
+        study_end=batch.study_end,
+        access_start=batch.access_start,
+        access_end=batch.access_end,
+        overdue_from=overdue_since(batch, grace_days=runtime().settings.research_grace_days),
+        selected=batch.selected,
+        excluded=batch.excluded,
+        withdrawn=batch.items_withdrawn,
+        progress=ProgressOut(
+            done=batch.build_done, total=batch.selected, attempts=batch.build_attempts, error=batch.build_error
+        ),
+        package=PackageOut(
+            sha256=batch.package_sha256,
+            size=batch.package_size,
+            built_at=batch.built_at,
+            purged_at=batch.package_purged_at,
+            download=f"/api/v1/research/batches/{batch.id}/package" if ready else None,
+        ),
+        downloads=batch.downloads,
+        last_download_at=batch.last_download_at,
+        reminders_sent=batch.reminders_sent,
+        last_reminder_at=batch.last_reminder_at,
+        follow_up=batch.follow_up,
+        created_by=batch.created_by,
+        created_at=batch.created_at,
+        approved_by=batch.approved_by,
+        approved_at=batch.approved_at,
+        rejection_reason=batch.rejection_reason,
+        closed_at=batch.closed_at,
+        confirmations=[confirmation_out(c) for c in confirmations.confirmations_of(db(), batch.id)],
+    )
+
+
+def custody_out(records: list[CustodyRecord]) -> CustodyListOut:
+    return CustodyListOut(
+        items=[
+            CustodyOut(
+                batch_id=r.batch_id,
+                recording_id=r.recording_id,
+                study=r.study,
+                institute_id=r.institute_id,
+                institute=r.institute,
+                country=r.country,
+                state=r.state,
+                outstanding=r.outstanding,
+                audio=r.audio,
+                withdrawn_reason=r.withdrawn_reason,
+                built_at=r.built_at,
+                access_end=r.access_end,
+                study_end=r.study_end,
+                closed_at=r.closed_at,
+            )
+            for r in records
+        ]
+    )

@@ -1,0 +1,271 @@
+"""Training API: samples of calls, a trainer's view of a call, QA nominations, clips cut from redacted audio and
+their playback. Trainers get redacted material only; sets and exports are in web/api/training_sets.py."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel
+from spectree import Response as SpecResponse
+
+from recordings_service.permissions import Permission
+from recordings_service.training import clip_views, clips, nominations, sampling
+from recordings_service.training.call_view import view_call
+from recordings_service.training.eligibility import TrainingRules
+from web.access import current_actor, requires
+from web.api import api_spec
+from web.api.ranges import range_start, ranged_response
+from web.api.training_shapes import (
+    ClipIn,
+    ClipOut,
+    ClipPageOut,
+    ClipPatch,
+    ClipsQuery,
+    NominationIn,
+    NominationOut,
+    NominationPageOut,
+    NominationsQuery,
+    SampleOut,
+    TrainingCallOut,
+    call_out,
+    clip_out,
+    nomination_out,
+    sample_out,
+)
+from web.api.validation import ErrorBody, refuse_invalid
+from web.database import db, runtime
+
+bp = Blueprint("training_api", __name__, url_prefix="/api/v1/training")
+TAGS = ["training"]
+
+
+def rules() -> TrainingRules:
+    return TrainingRules.from_settings(runtime().settings)
+
+
+def as_json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
+    return jsonify(model.model_dump(mode="json", by_alias=True)), status
+
+
+def no_content() -> Response:
+    return Response(status=204)
+
+
+@bp.post("/samples")
+@requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=SampleOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
+def pull_sample(json: sampling.SampleCriteria) -> tuple[Response, int]:
+    """Pull sample calls: random or stratified (queue, agent or score band), reproducible with `seed`; the
+    eligible count and the exclusions by reason come with it."""
+    rt = runtime()
+    sample = sampling.pull_sample(db(), rt.envelope, actor=current_actor(), criteria=json, rules=rules())
+    db().commit()
+    return as_json(sample_out(sample))
+
+
+@bp.get("/calls/<recording_id>")
+@requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=TrainingCallOut, HTTP_404=ErrorBody), tags=TAGS)
+def training_call(recording_id: str) -> tuple[Response, int]:
+    """A call as trainers work with it: redacted transcript (audited), agent pseudonym, score, nominations."""
+    call = view_call(db(), runtime().envelope, actor=current_actor(), recording_id=recording_id, rules=rules())
+    db().commit()
+    return as_json(call_out(call, rules()))
+
+
+# ---------------------------------------------------------------- nominations
+
+
+@bp.post("/nominations")
+@requires(Permission.TRAINING_NOMINATE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_201=NominationOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def nominate(json: NominationIn) -> tuple[Response, int]:
+    """Mark a call, or a span of it, as a good example or one needing improvement (QA supervisors)."""
+    actor = current_actor()
+    nomination = nominations.nominate(
+        db(),
+        actor=actor,
+        recording_id=json.recording_id,
+        kind=json.kind,
+        note=json.note,
+        start_s=json.start_s,
+        end_s=json.end_s,
+        rules=rules(),
+        customer_number_pattern=runtime().settings.customer_number_pattern or None,
+    )
+    db().commit()
+    return as_json(nomination_out(nominations.NominationRow(nomination, actor.name)), 201)
+
+
+@bp.get("/nominations")
+@requires(Permission.NOMINATIONS_READ)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=NominationPageOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def list_nominations(query: NominationsQuery) -> tuple[Response, int]:
+    """Nominations newest first, of one call or all, of one kind or both."""
+    rows = nominations.list_nominations(
+        db(),
+        actor=current_actor(),
+        recording_id=query.recording_id,
+        kind=query.kind,
+        cursor=query.cursor,
+        limit=query.limit + 1,
+    )
+    more = len(rows) > query.limit
+    page = rows[: query.limit]
+    body = NominationPageOut(
+        items=[nomination_out(row) for row in page], next_cursor=page[-1].nomination.id if more else None
+    )
+    return as_json(body)
+
+
+@bp.delete("/nominations/<nomination_id>")
+@requires(Permission.TRAINING_NOMINATE)
+@api_spec.validate(resp=SpecResponse("HTTP_204", HTTP_403=ErrorBody, HTTP_404=ErrorBody), tags=TAGS)
+def withdraw_nomination(nomination_id: str) -> Response:
+    """Withdraw one's own nomination."""
+    nominations.withdraw_nomination(db(), actor=current_actor(), nomination_id=nomination_id)
+    db().commit()
+    return no_content()
+
+
+# ---------------------------------------------------------------- clips
+
+
+@bp.post("/clips")
+@requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_201=ClipOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def cut_clip(json: ClipIn) -> tuple[Response, int]:
+    """Cut a clip from the call's redacted audio, by times or by a selection of transcript segments."""
+    rt, actor = runtime(), current_actor()
+    if json.first_segment is not None and json.last_segment is not None:
+        start_s, end_s = clips.selection_window(
+            db(), actor=actor, recording_id=json.recording_id, first=json.first_segment, last=json.last_segment
+        )
+    else:
+        start_s, end_s = float(json.start_s or 0.0), float(json.end_s or 0.0)
+    clip = clips.cut_clip(
+        db(),
+        rt.store,
+        rt.envelope,
+        actor=actor,
+        recording_id=json.recording_id,
+        start_s=start_s,
+        end_s=end_s,
+        text=clips.ClipText(title=json.title, tags=tuple(json.tags), notes=json.notes),
+        rules=rules(),
+        ffmpeg=rt.settings.ffmpeg_path(),
+        tone=rt.settings.redaction_audio == "tone",
+    )
+    view = clip_views.describe_clips(db(), rt.envelope, actor=actor, clips=[clip], rules=rules())[0]
+    db().commit()
+    return as_json(clip_out(view), 201)
+
+
+@bp.get("/clips")
+@requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=ClipPageOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
+def list_clips(query: ClipsQuery) -> tuple[Response, int]:
+    """The library's clips newest first (of one call, or one's own with `mine`), without transcripts."""
+    actor = current_actor()
+    rows = clip_views.list_clips(
+        db(), actor=actor, recording_id=query.recording_id, mine=query.mine, cursor=query.cursor, limit=query.limit + 1
+    )
+    page = rows[: query.limit]
+    views = clip_views.describe_clips(
+        db(), runtime().envelope, actor=actor, clips=page, rules=rules(), transcripts=False
+    )
+    db().commit()  # the agents' pseudonym key, made on first use
+    next_cursor = page[-1].id if len(rows) > query.limit else None
+    return as_json(ClipPageOut(items=[clip_out(view) for view in views], next_cursor=next_cursor))
+
+
+@bp.get("/clips/<clip_id>")
+@requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=ClipOut, HTTP_404=ErrorBody), tags=TAGS)
+def get_clip(clip_id: str) -> tuple[Response, int]:
+    """One clip with its redacted transcript (audited)."""
+    view = clip_views.view_clip(db(), runtime().envelope, actor=current_actor(), clip_id=clip_id, rules=rules())
+    db().commit()
+    return as_json(clip_out(view))
+
+
+@bp.patch("/clips/<clip_id>")
+@requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=ClipOut, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def update_clip(clip_id: str, json: ClipPatch) -> tuple[Response, int]:
+    """Change a clip's title, tags or notes (its author only)."""
+    actor = current_actor()
+    clip = clips.update_clip(db(), actor=actor, clip_id=clip_id, title=json.title, tags=json.tags, notes=json.notes)
+    view = clip_views.describe_clips(db(), runtime().envelope, actor=actor, clips=[clip], rules=rules())[0]
+    db().commit()
+    return as_json(clip_out(view))
+
+
+@bp.delete("/clips/<clip_id>")
+@requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(resp=SpecResponse("HTTP_204", HTTP_403=ErrorBody, HTTP_404=ErrorBody), tags=TAGS)
+def delete_clip(clip_id: str) -> Response:
+    """Delete a clip (its author only); it leaves the sets it was in."""
+    keys = clips.delete_clip(db(), actor=current_actor(), clip_id=clip_id)
+    db().commit()
+    clips.purge_clip_objects(runtime().store, keys)
+    return no_content()
+
+
+@bp.post("/clips/<clip_id>/recut")
+@requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=ClipOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody), tags=TAGS)
+def recut_clip(clip_id: str) -> tuple[Response, int]:
+    """Cut an outdated clip again from the call's current redacted audio."""
+    rt, actor = runtime(), current_actor()
+    clip = clips.recut_clip(
+        db(),
+        rt.store,
+        rt.envelope,
+        actor=actor,
+        clip_id=clip_id,
+        rules=rules(),
+        ffmpeg=rt.settings.ffmpeg_path(),
+        tone=rt.settings.redaction_audio == "tone",
+    )
+    view = clip_views.describe_clips(db(), rt.envelope, actor=actor, clips=[clip], rules=rules())[0]
+    db().commit()
+    return as_json(clip_out(view))
+
+
+# Not described through spectree: its response hook reads the whole body, and this one is streamed.
+@bp.get("/clips/<clip_id>/audio")
+@requires(Permission.TRAINING_MANAGE)
+def clip_audio(clip_id: str) -> Response:
+    """The clip's audio (`format=opus` or `mp3`), decrypted; single byte ranges; audited once per playback."""
+    rt = runtime()
+    audio = clip_views.clip_audio(
+        db(),
+        rt.envelope,
+        actor=current_actor(),
+        clip_id=clip_id,
+        codec=request.args.get("format", "opus"),
+        rules=rules(),
+        range_start=range_start(),
+    )
+    db().commit()
+    return ranged_response(
+        audio.size,
+        audio.media_type,
+        lambda start, stop: clip_views.clip_bytes(rt.store, rt.envelope, audio, start=start, stop=stop),
+    )

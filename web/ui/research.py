@@ -1,0 +1,277 @@
+"""Research batches for compliance: select calls for a study, approve or reject (four eyes), follow the build,
+the downloads and the custody confirmations. Institutes have their own page (web/ui/institutes.py)."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
+from pydantic import ValidationError
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from recordings_service.db import utcnow
+from recordings_service.errors import DomainError, Invalid, invalid_from
+from recordings_service.models import User
+from recordings_service.models.research import BatchState
+from recordings_service.permissions import Permission
+from recordings_service.research import batches, build_queue, confirmations
+from recordings_service.research.batches import AUDIO_CHOICES, METADATA_FIELDS, BatchRequest
+from recordings_service.research.institutes import list_institutes, transfer_gap
+from recordings_service.research.selection import MAX_SAMPLE, BatchCriteria
+from web.access import current_actor, requires
+from web.database import db, runtime
+from web.errors import keep_refusal
+from web.security_headers import no_store
+
+bp = Blueprint("research", __name__, url_prefix="/research")
+PAGE_SIZE = 200
+TEXT_FIELDS = (
+    *("study", "purpose", "institute_id", "from", "to", "queues", "languages", "min_duration_s", "max_duration_s"),
+    *("sample_size", "seed", "study_end", "access_start", "access_end", "audio"),
+)
+DIRECTIONS = ("inbound", "outbound")
+LOCAL_MINUTES = "%Y-%m-%dT%H:%M"  # what an <input type="datetime-local"> sends
+
+
+@bp.get("/")
+@requires(Permission.RESEARCH_MANAGE)
+@no_store
+def index() -> str:
+    """Every batch, the overdue ones (custody not confirmed after the study ended) first."""
+    overdue = batches.list_batches(db(), states=[BatchState.OVERDUE], limit=PAGE_SIZE)
+    rest = [batch for batch in batches.list_batches(db(), limit=PAGE_SIZE) if batch.state != BatchState.OVERDUE]
+    return render_template("research/batches.html", batches=overdue + rest, now=utcnow())
+
+
+@bp.route("/batches/new", methods=["GET", "POST"])
+@requires(Permission.RESEARCH_MANAGE)
+@no_store
+def new_batch() -> Response | str | tuple[str, int]:
+    """GET: the selection form. POST: select the calls and keep the batch as a draft for a second approver."""
+    if request.method == "GET":
+        return _batch_form(_defaults(request.args.get("institute_id", "")))
+    form = request.form
+    try:
+        made = batches.create_batch(db(), runtime().envelope, actor=current_actor(), request=_batch_request(form))
+    except DomainError as exc:
+        db().rollback()
+        values = {**{key: form.get(key, "") for key in TEXT_FIELDS}, "directions": form.getlist("directions")}
+        values["metadata_fields"] = form.getlist("metadata_fields")
+        return _batch_form(values, error=exc.message, field=getattr(exc, "field", None)), 422
+    db().commit()
+    flash(
+        gettext(
+            "Batch created as a draft: %(selected)s calls selected, %(excluded)s excluded. "
+            "A second compliance user must approve it.",
+            selected=made.selected,
+            excluded=sum(made.excluded.values()),
+        )
+    )
+    return redirect(url_for("research.batch", batch_id=made.id))
+
+
+@bp.get("/batches/<batch_id>")
+@requires(Permission.RESEARCH_MANAGE)
+@no_store
+def batch(batch_id: str) -> str:
+    found = batches.get_batch(db(), batch_id)
+    made = confirmations.confirmations_of(db(), found.id)
+    people = {found.created_by, found.approved_by, found.rejected_by, found.closed_by}
+    people |= {item.decided_by for item in made}
+    return render_template(
+        "research/batch.html",
+        batch=found,
+        gap=transfer_gap(found.institute),
+        confirmations=made,
+        names=_usernames(people - {None}),
+        now=utcnow(),
+    )
+
+
+@bp.post("/batches/<batch_id>/approve")
+@requires(Permission.RESEARCH_MANAGE)
+def approve(batch_id: str) -> Response:
+    return _act(
+        batch_id,
+        gettext("Batch approved; the package is being built."),
+        lambda: batches.approve_batch(db(), actor=current_actor(), batch_id=batch_id),
+    )
+
+
+@bp.post("/batches/<batch_id>/reject")
+@requires(Permission.RESEARCH_MANAGE)
+def reject(batch_id: str) -> Response:
+    reason = request.form.get("reason", "")
+    if not reason.strip():
+        batches.get_batch(db(), batch_id)
+        flash(gettext("Give the reason for the rejection."), "error")
+        return redirect(url_for("research.batch", batch_id=batch_id))
+    return _act(
+        batch_id,
+        gettext("Batch rejected; nothing will be built."),
+        lambda: batches.reject_batch(db(), actor=current_actor(), batch_id=batch_id, reason=reason),
+    )
+
+
+@bp.post("/batches/<batch_id>/retry")
+@requires(Permission.RESEARCH_MANAGE)
+def retry(batch_id: str) -> Response:
+    """Queue a build that failed on every attempt again (after fixing the cause, e.g. the store)."""
+    return _act(
+        batch_id,
+        gettext("The build is queued again."),
+        lambda: build_queue.retry_build(db(), actor=current_actor(), batch_id=batch_id),
+    )
+
+
+@bp.post("/batches/<batch_id>/confirmation/accept")
+@requires(Permission.RESEARCH_MANAGE)
+def accept_confirmation(batch_id: str) -> Response:
+    return _act(
+        batch_id,
+        gettext("Confirmation accepted; the batch is closed and its pseudonym key destroyed."),
+        lambda: confirmations.accept_confirmation(db(), actor=current_actor(), batch_id=batch_id),
+    )
+
+
+@bp.post("/batches/<batch_id>/confirmation/reject")
+@requires(Permission.RESEARCH_MANAGE)
+def reject_confirmation(batch_id: str) -> Response:
+    reason = request.form.get("reason", "")
+    return _act(
+        batch_id,
+        gettext("Confirmation sent back to the institute with the reason."),
+        lambda: confirmations.reject_confirmation(db(), actor=current_actor(), batch_id=batch_id, reason=reason),
+    )
+
+
+@bp.get("/confirmations/<confirmation_id>/certificate")
+@requires(Permission.RESEARCH_MANAGE)
+@no_store
+def certificate(confirmation_id: str) -> Response:
+    """The partner's certificate of return or destruction (a PDF), its reading audited."""
+    rt = runtime()
+    body = confirmations.open_certificate(
+        db(), rt.store, rt.envelope, actor=current_actor(), confirmation_id=confirmation_id
+    )
+    db().commit()
+    return send_file(
+        io.BytesIO(body), mimetype="application/pdf", as_attachment=True, download_name=f"{confirmation_id}.pdf"
+    )
+
+
+def _act(batch_id: str, done: str, action: Callable[[], object]) -> Response:
+    """Run one change of a batch, commit, and come back to it with the outcome (a refusal is audited)."""
+    batches.get_batch(db(), batch_id)  # an unknown batch is a 404, not a message
+    try:
+        action()
+    except DomainError as exc:
+        if exc.refusal is not None:
+            keep_refusal(exc.refusal)  # rolls the request's work back first
+        else:
+            db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(done)
+    return redirect(url_for("research.batch", batch_id=batch_id))
+
+
+def _usernames(user_ids: set[str | None]) -> dict[str | None, str]:
+    if not user_ids:
+        return {}
+    rows = db().execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+    return {row.id: row.username for row in rows}
+
+
+def _batch_form(form: Mapping[str, object], *, error: str | None = None, field: str | None = None) -> str:
+    return render_template(
+        "research/batch_new.html",
+        form=form,
+        error=error,
+        field=field,
+        institutes=list_institutes(db()),
+        directions=DIRECTIONS,
+        audio_choices=AUDIO_CHOICES,
+        metadata_fields=METADATA_FIELDS,
+        max_sample=MAX_SAMPLE,
+    )
+
+
+def _defaults(institute_id: str) -> dict[str, object]:
+    """A form ready to adjust: the last 30 days of calls, a fresh random seed, a 30-day access window."""
+    today = utcnow().date()
+    start = utcnow().replace(second=0, microsecond=0)
+    return {
+        "institute_id": institute_id,
+        "from": (today - timedelta(days=30)).isoformat(),
+        "to": today.isoformat(),
+        "sample_size": "50",
+        "seed": str(secrets.randbelow(2**31)),
+        "study_end": (today + timedelta(days=180)).isoformat(),
+        "access_start": start.strftime(LOCAL_MINUTES),
+        "access_end": (start + timedelta(days=30)).strftime(LOCAL_MINUTES),
+        "audio": "redacted",
+        "directions": list(DIRECTIONS),
+        "metadata_fields": list(METADATA_FIELDS),
+    }
+
+
+def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
+    """The form as the service's request; an unreadable value is an `Invalid` naming its field."""
+    directions = [value for value in form.getlist("directions") if value]
+    raw = {
+        "from": form.get("from", ""),
+        "to": form.get("to", ""),
+        "queues": _words(form.get("queues", "")),
+        "languages": _words(form.get("languages", "")),
+        "directions": directions or None,
+        "min_duration_s": form.get("min_duration_s", "").strip() or None,
+        "max_duration_s": form.get("max_duration_s", "").strip() or None,
+        "sample_size": form.get("sample_size", "").strip(),
+        "seed": form.get("seed", "").strip() or str(secrets.randbelow(2**31)),
+    }
+    try:
+        criteria = BatchCriteria.model_validate(raw)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
+    return BatchRequest(
+        study=form.get("study", ""),
+        purpose=form.get("purpose", ""),
+        institute_id=form.get("institute_id", ""),
+        criteria=criteria,
+        study_end=_date(form, "study_end"),
+        access_start=_utc_minute(form, "access_start"),
+        access_end=_utc_minute(form, "access_end"),
+        audio=form.get("audio", "redacted"),
+        metadata_fields=tuple(form.getlist("metadata_fields")),
+    )
+
+
+def _words(raw: str) -> list[str] | None:
+    """A comma-separated list (`sales, billing`); empty means no restriction."""
+    words = [word.strip() for word in raw.split(",") if word.strip()]
+    return words or None
+
+
+def _date(form: MultiDict[str, str], name: str) -> date:
+    try:
+        return date.fromisoformat(form.get(name, "").strip())
+    except ValueError:
+        raise Invalid(name, gettext("use a date (2025-01-31)")) from None
+
+
+def _utc_minute(form: MultiDict[str, str], name: str) -> datetime:
+    """A datetime-local value, read as UTC (the form says so); a bare date means its midnight."""
+    raw = form.get(name, "").strip()
+    try:
+        moment = datetime.fromisoformat(raw) if "T" in raw else datetime.combine(date.fromisoformat(raw), time())
+    except ValueError:
+        raise Invalid(name, gettext("use a date and time (2025-01-31T09:00)")) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
