@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
@@ -35,6 +35,7 @@ MAX_PAGE = 200
 NEWEST_FIRST = (Recording.started_at.desc(), Recording.id.desc())
 # Rows whose audio cannot be served: deleted, or its object is missing (reconcile flagged it).
 UNPLAYABLE = {RecordingStatus.DELETED, RecordingStatus.MISSING_OBJECT}
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 
 class RecordingFilters(BaseModel):
@@ -137,6 +138,36 @@ def apply_filters(query: Select[Recording], filters: RecordingFilters) -> Select
         query = query.join(Customer, Recording.customer_id == Customer.id).where(
             Customer.customer_ref == filters.customer_ref
         )
+    return query
+
+
+def calls_matching(
+    query: _Query,
+    *,
+    from_day: date | None,
+    to_day: date | None,
+    queues: Sequence[str] | None = None,
+    languages: Sequence[str] | None = None,
+    directions: Sequence[str] | None = None,
+    min_duration_s: float | None = None,
+    max_duration_s: float | None = None,
+) -> _Query:
+    """The selection criteria research batches and training samples share: call dates (UTC, both days
+    inclusive), any of these queues, languages or directions, and a duration range."""
+    if from_day is not None:
+        query = query.where(Recording.started_at >= datetime.combine(from_day, time(), tzinfo=UTC))
+    if to_day is not None:
+        query = query.where(Recording.started_at < datetime.combine(to_day + timedelta(days=1), time(), tzinfo=UTC))
+    if queues:
+        query = query.where(Recording.queue.in_(queues))
+    if languages:
+        query = query.where(Recording.language.in_(languages))
+    if directions:
+        query = query.where(Recording.direction.in_(directions))
+    if min_duration_s is not None:
+        query = query.where(Recording.duration_s >= min_duration_s)
+    if max_duration_s is not None:
+        query = query.where(Recording.duration_s <= max_duration_s)
     return query
 
 

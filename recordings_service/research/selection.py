@@ -23,7 +23,7 @@ from recordings_service.audit import Actor
 from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.models.recording import Purpose
-from recordings_service.recordings import UNPLAYABLE, visible_to
+from recordings_service.recordings import UNPLAYABLE, calls_matching, visible_to
 
 MAX_SAMPLE = 100_000
 
@@ -117,7 +117,20 @@ def candidates_for(
         .where(visible_to(actor), Recording.status.not_in(UNPLAYABLE))
         .order_by(Recording.id)
     )
-    query = query.where(Recording.id.in_(recording_ids)) if recording_ids is not None else _matching(query, criteria)
+    query = (
+        query.where(Recording.id.in_(recording_ids))
+        if recording_ids is not None
+        else calls_matching(
+            query,
+            from_day=criteria.from_,
+            to_day=criteria.to,
+            queues=criteria.queues,
+            languages=criteria.languages,
+            directions=criteria.directions,
+            min_duration_s=criteria.min_duration_s,
+            max_duration_s=criteria.max_duration_s,
+        )
+    )
     study_end_at = datetime.combine(study_end + timedelta(days=1), time(), tzinfo=UTC)
     found = []
     for recording, objects, erasure, transcribed in session.execute(query):
@@ -131,23 +144,6 @@ def candidates_for(
         )
         found.append(Candidate(recording.id, recording.customer_id, recording.agent_ref, reason))
     return found
-
-
-def _matching(query, criteria: BatchCriteria):  # type: ignore[no-untyped-def]
-    start = datetime.combine(criteria.from_, time(), tzinfo=UTC)
-    end = datetime.combine(criteria.to + timedelta(days=1), time(), tzinfo=UTC)
-    query = query.where(Recording.started_at >= start, Recording.started_at < end)
-    if criteria.queues:
-        query = query.where(Recording.queue.in_(criteria.queues))
-    if criteria.languages:
-        query = query.where(Recording.language.in_(criteria.languages))
-    if criteria.directions:
-        query = query.where(Recording.direction.in_(criteria.directions))
-    if criteria.min_duration_s is not None:
-        query = query.where(Recording.duration_s >= criteria.min_duration_s)
-    if criteria.max_duration_s is not None:
-        query = query.where(Recording.duration_s <= criteria.max_duration_s)
-    return query
 
 
 def _reason(

@@ -15,7 +15,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -27,7 +27,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.calls.search import checked_words, said_in_transcripts
 from recordings_service.models import Customer, Evaluation, Nomination, Recording
 from recordings_service.models.training import NominationKind
-from recordings_service.recordings import UNPLAYABLE, visible_to
+from recordings_service.recordings import UNPLAYABLE, calls_matching, visible_to
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.agents import agent_names
 from recordings_service.training.eligibility import TrainingRules, flag_columns, reason_for
@@ -248,21 +248,16 @@ def _query(session: Session, *, actor: Actor, criteria: SampleCriteria) -> Selec
         .where(visible_to(actor), Recording.status.not_in(UNPLAYABLE))
         .order_by(Recording.id)
     )
-    if criteria.from_ is not None:
-        query = query.where(Recording.started_at >= datetime.combine(criteria.from_, time(), tzinfo=UTC))
-    if criteria.to is not None:
-        end = datetime.combine(criteria.to + timedelta(days=1), time(), tzinfo=UTC)
-        query = query.where(Recording.started_at < end)
-    if criteria.queues:
-        query = query.where(Recording.queue.in_(criteria.queues))
-    if criteria.languages:
-        query = query.where(Recording.language.in_(criteria.languages))
-    if criteria.directions:
-        query = query.where(Recording.direction.in_(criteria.directions))
-    if criteria.min_duration_s is not None:
-        query = query.where(Recording.duration_s >= criteria.min_duration_s)
-    if criteria.max_duration_s is not None:
-        query = query.where(Recording.duration_s <= criteria.max_duration_s)
+    query = calls_matching(
+        query,
+        from_day=criteria.from_,
+        to_day=criteria.to,
+        queues=criteria.queues,
+        languages=criteria.languages,
+        directions=criteria.directions,
+        min_duration_s=criteria.min_duration_s,
+        max_duration_s=criteria.max_duration_s,
+    )
     if criteria.evaluated is not None:
         query = query.where(evaluated if criteria.evaluated else ~evaluated)
     if criteria.score_min is not None:
