@@ -1,22 +1,23 @@
 """Access packages as leased work: queue on fulfilment, claim, renew, finish or fail, expire after 7 days.
 
-Claims work like transcription's (`transcription/queue.py`): one conditional UPDATE whose inner SELECT takes
-the row `FOR UPDATE SKIP LOCKED` on PostgreSQL; finishing is conditional on still holding the lease. A
+Claims, renewals and finishing are leased (`leases.py`). A
 package is downloadable for 7 days; then it is marked expired, that commits, and every version of its
 object is deleted (a crash in between leaves `package_key` set, so the next run deletes it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select, update
+from sqlalchemy import ColumnElement, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
+from recordings_service.leases import Lease
 from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import PackageState, SubjectRequestKind
 from recordings_service.privacy.access_package import PackageContents, SealedPackage
@@ -28,6 +29,14 @@ VALID_FOR = timedelta(days=7)
 MAX_ATTEMPTS = 3
 MAX_ERROR_CHARS = 2000
 RETRYABLE = {None, PackageState.FAILED}
+LEASE = Lease(
+    SubjectRequest.id,
+    SubjectRequest.package_state,  # type: ignore[arg-type]  # NULL for requests of other kinds, never leased
+    SubjectRequest.lease_owner,
+    SubjectRequest.lease_expires_at,
+    SubjectRequest.package_attempts,
+    running=PackageState.BUILDING,
+)
 
 
 class PackageLeaseLost(Conflict):
@@ -71,33 +80,17 @@ def claim_package(
     """Lease the oldest queued package (or one whose builder's lease expired) to `owner`."""
     now = now or utcnow()
     _fail_abandoned(session, now=now)
-    due = (
-        select(SubjectRequest.id)
-        .where(
-            or_(
-                SubjectRequest.package_state == PackageState.QUEUED,
-                and_(SubjectRequest.package_state == PackageState.BUILDING, SubjectRequest.lease_expires_at < now),
-            )
-        )
-        .order_by(SubjectRequest.received_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+    row = LEASE.claim(
+        session,
+        due=or_(SubjectRequest.package_state == PackageState.QUEUED, LEASE.expired(now)),
+        order_by=[SubjectRequest.received_at],
+        owner=owner,
+        lease_s=lease_s,
+        now=now,
+        # Named before the upload, so whatever happens next, cleanup knows the key to delete.
+        values={"package_key": literal("subject-access/") + SubjectRequest.id + literal("/package.zip")},
+        returning=[SubjectRequest.id, SubjectRequest.package_attempts],
     )
-    row = session.execute(
-        update(SubjectRequest)
-        .where(SubjectRequest.id == due)
-        .values(
-            package_state=PackageState.BUILDING,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_s),
-            package_attempts=SubjectRequest.package_attempts + 1,
-            # Named before the upload, so whatever happens next, cleanup knows the key to delete.
-            package_key=literal("subject-access/") + SubjectRequest.id + literal("/package.zip"),
-        )
-        .returning(SubjectRequest.id, SubjectRequest.package_attempts)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
     if row is None:
         return None
     session.flush()
@@ -106,13 +99,7 @@ def claim_package(
 
 def renew_package_lease(session: Session, *, claim: ClaimedPackage, lease_s: float) -> None:
     """Extend the lease; `PackageLeaseLost` when another worker has taken the build or it was withdrawn."""
-    renewed = session.execute(
-        update(SubjectRequest)
-        .where(_held_by(claim))
-        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if not renewed:
+    if not _update_held(session, claim, {"lease_expires_at": utcnow() + timedelta(seconds=lease_s)}):
         raise PackageLeaseLost(f"the package of subject request {claim.request_id} is no longer leased to this worker")
 
 
@@ -174,13 +161,8 @@ def finish_package(
 def fail_package(session: Session, *, claim: ClaimedPackage, error: str) -> str:
     """Record a failed build: queued again while attempts remain, else failed (fulfil again to retry)."""
     state = PackageState.FAILED if claim.attempt >= MAX_ATTEMPTS else PackageState.QUEUED
-    updated = session.execute(
-        update(SubjectRequest)
-        .where(_held_by(claim))
-        .values(package_state=state, lease_owner=None, lease_expires_at=None, package_error=error[:MAX_ERROR_CHARS])
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if not updated:
+    values = {"package_state": state, "lease_owner": None, "lease_expires_at": None}
+    if not _update_held(session, claim, {**values, "package_error": error[:MAX_ERROR_CHARS]}):
         raise PackageLeaseLost(f"the package of subject request {claim.request_id} is no longer leased to this worker")
     return state
 
@@ -287,23 +269,18 @@ def _audio_name(contents: PackageContents, recording_id: str) -> str:
 
 
 def _held_by(claim: ClaimedPackage) -> ColumnElement[bool]:
-    return and_(
-        SubjectRequest.id == claim.request_id,
-        SubjectRequest.package_state == PackageState.BUILDING,
-        SubjectRequest.lease_owner == claim.owner,
-        SubjectRequest.package_attempts == claim.attempt,
-    )
+    return LEASE.held_by(item_id=claim.request_id, owner=claim.owner, attempt=claim.attempt)
+
+
+def _update_held(session: Session, claim: ClaimedPackage, values: Mapping[str, object]) -> bool:
+    return LEASE.update_held(session, item_id=claim.request_id, owner=claim.owner, attempt=claim.attempt, values=values)
 
 
 def _fail_abandoned(session: Session, *, now: datetime) -> None:
     """Builds whose workers died on every attempt fail instead of looping."""
     session.execute(
         update(SubjectRequest)
-        .where(
-            SubjectRequest.package_state == PackageState.BUILDING,
-            SubjectRequest.lease_expires_at < now,
-            SubjectRequest.package_attempts >= MAX_ATTEMPTS,
-        )
+        .where(LEASE.abandoned(now, max_attempts=MAX_ATTEMPTS))
         .values(
             package_state=PackageState.FAILED,
             lease_owner=None,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
+from recordings_service.leases import Lease
 from recordings_service.models import BatchItem, ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_batch
@@ -29,6 +30,14 @@ MAX_ATTEMPTS = 3
 MAX_ERROR_CHARS = 2000
 # States in which another builder may be writing or has written the batch's live package.
 LIVE_BUILD = (BatchState.APPROVED, BatchState.BUILDING, BatchState.READY)
+LEASE = Lease(
+    ResearchBatch.id,
+    ResearchBatch.state,
+    ResearchBatch.lease_owner,
+    ResearchBatch.lease_expires_at,
+    ResearchBatch.build_attempts,
+    running=BatchState.BUILDING,
+)
 
 
 class BuildLeaseLost(Conflict):
@@ -62,34 +71,19 @@ def claim_build(session: Session, *, owner: str, lease_s: float, now: datetime |
     """Lease the longest-approved batch waiting for its package (or one whose builder's lease expired)."""
     now = now or utcnow()
     _fail_abandoned(session, now=now)
-    due = (
-        select(ResearchBatch.id)
-        .where(
-            or_(
-                and_(ResearchBatch.state == BatchState.APPROVED, ResearchBatch.build_error.is_(None)),
-                and_(ResearchBatch.state == BatchState.BUILDING, ResearchBatch.lease_expires_at < now),
-            )
-        )
-        .order_by(ResearchBatch.approved_at, ResearchBatch.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+    row = LEASE.claim(
+        session,
+        due=or_(
+            and_(ResearchBatch.state == BatchState.APPROVED, ResearchBatch.build_error.is_(None)), LEASE.expired(now)
+        ),
+        order_by=[ResearchBatch.approved_at, ResearchBatch.id],
+        owner=owner,
+        lease_s=lease_s,
+        now=now,
+        # Named before the upload, so whatever happens next, expiry knows the key to delete.
+        values={"build_done": 0, "package_key": literal("exports/") + ResearchBatch.id + literal("/package.zip")},
+        returning=[ResearchBatch.id, ResearchBatch.build_attempts],
     )
-    row = session.execute(
-        update(ResearchBatch)
-        .where(ResearchBatch.id == due)
-        .values(
-            state=BatchState.BUILDING,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_s),
-            build_attempts=ResearchBatch.build_attempts + 1,
-            build_done=0,
-            # Named before the upload, so whatever happens next, expiry knows the key to delete.
-            package_key=literal("exports/") + ResearchBatch.id + literal("/package.zip"),
-        )
-        .returning(ResearchBatch.id, ResearchBatch.build_attempts)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
     if row is None:
         return None
     session.flush()
@@ -101,10 +95,7 @@ def renew_build_lease(session: Session, *, claim: ClaimedBuild, lease_s: float, 
     values: dict[str, object] = {"lease_expires_at": utcnow() + timedelta(seconds=lease_s)}
     if done is not None:
         values["build_done"] = done
-    renewed = session.execute(
-        update(ResearchBatch).where(_held_by(claim)).values(values).execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if not renewed:
+    if not LEASE.update_held(session, item_id=claim.batch_id, owner=claim.owner, attempt=claim.attempt, values=values):
         raise BuildLeaseLost(f"research batch {claim.batch_id} is no longer leased to this builder")
 
 
@@ -197,18 +188,14 @@ def fail_build(session: Session, *, claim: ClaimedBuild, error: str) -> str:
     """Record a failed build: back to `approved` for another attempt, or after the last one with its error
     kept (not claimed again until `retry_build`). Returns "retrying" or "failed"."""
     final = claim.attempt >= MAX_ATTEMPTS
-    updated = session.execute(
-        update(ResearchBatch)
-        .where(_held_by(claim))
-        .values(
-            state=BatchState.APPROVED,
-            lease_owner=None,
-            lease_expires_at=None,
-            build_error=error[:MAX_ERROR_CHARS] if final else None,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if not updated:
+    values = {"state": BatchState.APPROVED, "lease_owner": None, "lease_expires_at": None}
+    if not LEASE.update_held(
+        session,
+        item_id=claim.batch_id,
+        owner=claim.owner,
+        attempt=claim.attempt,
+        values={**values, "build_error": error[:MAX_ERROR_CHARS] if final else None},
+    ):
         raise BuildLeaseLost(f"research batch {claim.batch_id} is no longer leased to this builder")
     return "failed" if final else "retrying"
 
@@ -240,12 +227,7 @@ def keep_for_purge(session: Session, *, batch_id: str) -> None:
 
 
 def _held_by(claim: ClaimedBuild) -> ColumnElement[bool]:
-    return and_(
-        ResearchBatch.id == claim.batch_id,
-        ResearchBatch.state == BatchState.BUILDING,
-        ResearchBatch.lease_owner == claim.owner,
-        ResearchBatch.build_attempts == claim.attempt,
-    )
+    return LEASE.held_by(item_id=claim.batch_id, owner=claim.owner, attempt=claim.attempt)
 
 
 def _withdrawn_count(batch_id: str) -> Select[int]:
@@ -260,11 +242,7 @@ def _fail_abandoned(session: Session, *, now: datetime) -> None:
     """Builds whose builders died on every attempt stop with an error instead of looping."""
     session.execute(
         update(ResearchBatch)
-        .where(
-            ResearchBatch.state == BatchState.BUILDING,
-            ResearchBatch.lease_expires_at < now,
-            ResearchBatch.build_attempts >= MAX_ATTEMPTS,
-        )
+        .where(LEASE.abandoned(now, max_attempts=MAX_ATTEMPTS))
         .values(
             state=BatchState.APPROVED,
             lease_owner=None,

@@ -1,24 +1,23 @@
 """The transcription work queue: enqueue, claim with a lease, renew it, finish or retry with backoff.
 
-A claim is one conditional UPDATE: on PostgreSQL its inner SELECT takes the row `FOR UPDATE SKIP
-LOCKED`, so concurrent workers pass over each other's rows; SQLite has one writer at a time, which
-makes the same statement atomic there. A worker that dies stops renewing; once its lease expires the
-job is claimed again. Finishing is conditional on still holding the lease, so a worker that lost its
-lease cannot store a second transcript.
+Leases work as `leases.py` says: finishing is conditional on still holding the lease, so a worker that
+lost its lease cannot store a second transcript.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
+from recordings_service.leases import Lease
 from recordings_service.models import Recording, Transcript, TranscriptionJob
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.transcription import JobState
@@ -28,6 +27,14 @@ from recordings_service.transcription.pipeline import TranscriptDraft, save_tran
 MAX_ATTEMPTS = 5
 RETRY_BASE_S = 30.0
 MAX_ERROR_CHARS = 2000
+LEASE = Lease(
+    TranscriptionJob.id,
+    TranscriptionJob.state,
+    TranscriptionJob.lease_owner,
+    TranscriptionJob.lease_expires_at,
+    TranscriptionJob.attempts,
+    running=JobState.RUNNING,
+)
 
 
 class LeaseLost(Conflict):
@@ -78,33 +85,19 @@ def claim_next(session: Session, *, owner: str, lease_s: float, now: datetime | 
     """Take the next due job (queued, or running under an expired lease) and lease it to `owner`."""
     now = now or utcnow()
     _fail_abandoned(session, now=now)
-    due = (
-        select(TranscriptionJob.id)
-        .where(
-            or_(
-                and_(TranscriptionJob.state == JobState.QUEUED, TranscriptionJob.next_attempt_at <= now),
-                and_(TranscriptionJob.state == JobState.RUNNING, TranscriptionJob.lease_expires_at < now),
-            )
-        )
-        .order_by(TranscriptionJob.next_attempt_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+    row = LEASE.claim(
+        session,
+        due=or_(
+            and_(TranscriptionJob.state == JobState.QUEUED, TranscriptionJob.next_attempt_at <= now),
+            LEASE.expired(now),
+        ),
+        order_by=[TranscriptionJob.next_attempt_at],
+        owner=owner,
+        lease_s=lease_s,
+        now=now,
+        values={"progress_s": 0.0, "updated_at": now},
+        returning=[TranscriptionJob.id, TranscriptionJob.recording_id, TranscriptionJob.attempts],
     )
-    row = session.execute(
-        update(TranscriptionJob)
-        .where(TranscriptionJob.id == due)
-        .values(
-            state=JobState.RUNNING,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_s),
-            attempts=TranscriptionJob.attempts + 1,
-            progress_s=0.0,
-            updated_at=now,
-        )
-        .returning(TranscriptionJob.id, TranscriptionJob.recording_id, TranscriptionJob.attempts)
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
     if row is None:
         return None
     session.execute(
@@ -117,13 +110,8 @@ def claim_next(session: Session, *, owner: str, lease_s: float, now: datetime | 
 def renew_lease(session: Session, *, job: ClaimedJob, lease_s: float, progress_s: float) -> None:
     """Extend the lease and record progress; `LeaseLost` when another worker has taken the job."""
     now = utcnow()
-    renewed = session.execute(
-        update(TranscriptionJob)
-        .where(_held_by(job))
-        .values(lease_expires_at=now + timedelta(seconds=lease_s), progress_s=progress_s, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if not renewed:
+    values = {"lease_expires_at": now + timedelta(seconds=lease_s), "progress_s": progress_s, "updated_at": now}
+    if not _update_held(session, job, values):
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
 
 
@@ -132,13 +120,8 @@ def finish_job(
 ) -> Transcript:
     """Store the transcript and mark the job done, only if this worker still holds the lease."""
     now = utcnow()
-    done = session.execute(
-        update(TranscriptionJob)
-        .where(_held_by(job))
-        .values(state=JobState.DONE, lease_owner=None, lease_expires_at=None, last_error=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if not done:
+    values = {"state": JobState.DONE, "lease_owner": None, "lease_expires_at": None, "last_error": None}
+    if not _update_held(session, job, {**values, "updated_at": now}):
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
     transcript = save_transcript(
         session, recording_id=job.recording_id, draft=draft, customer_number_pattern=customer_number_pattern
@@ -155,20 +138,15 @@ def fail_job(session: Session, *, job: ClaimedJob, error: str, retry_base_s: flo
     now = utcnow()
     final = job.attempt >= MAX_ATTEMPTS
     state = JobState.FAILED if final else JobState.QUEUED
-    updated = session.execute(
-        update(TranscriptionJob)
-        .where(_held_by(job))
-        .values(
-            state=state,
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=error[:MAX_ERROR_CHARS],
-            next_attempt_at=now + timedelta(seconds=retry_base_s * 2 ** (job.attempt - 1)),
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if not updated:
+    retry = {
+        "state": state,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": error[:MAX_ERROR_CHARS],
+        "next_attempt_at": now + timedelta(seconds=retry_base_s * 2 ** (job.attempt - 1)),
+        "updated_at": now,
+    }
+    if not _update_held(session, job, retry):
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
     if final:
         session.execute(update(Recording).where(Recording.id == job.recording_id).values(status=RecordingStatus.FAILED))
@@ -178,14 +156,9 @@ def fail_job(session: Session, *, job: ClaimedJob, error: str, retry_base_s: flo
 
 def _fail_abandoned(session: Session, *, now: datetime) -> None:
     """Jobs whose workers died on every attempt (a file that kills the process) fail instead of looping."""
-    abandoned = and_(
-        TranscriptionJob.state == JobState.RUNNING,
-        TranscriptionJob.lease_expires_at < now,
-        TranscriptionJob.attempts >= MAX_ATTEMPTS,
-    )
     recording_ids = session.scalars(
         update(TranscriptionJob)
-        .where(abandoned)
+        .where(LEASE.abandoned(now, max_attempts=MAX_ATTEMPTS))
         .values(
             state=JobState.FAILED,
             lease_owner=None,
@@ -200,13 +173,8 @@ def _fail_abandoned(session: Session, *, now: datetime) -> None:
         session.execute(update(Recording).where(Recording.id.in_(recording_ids)).values(status=RecordingStatus.FAILED))
 
 
-def _held_by(job: ClaimedJob) -> ColumnElement[bool]:
-    return and_(
-        TranscriptionJob.id == job.job_id,
-        TranscriptionJob.state == JobState.RUNNING,
-        TranscriptionJob.lease_owner == job.owner,
-        TranscriptionJob.attempts == job.attempt,
-    )
+def _update_held(session: Session, job: ClaimedJob, values: Mapping[str, object]) -> bool:
+    return LEASE.update_held(session, item_id=job.job_id, owner=job.owner, attempt=job.attempt, values=values)
 
 
 def _lease_live(job: TranscriptionJob, now: datetime) -> bool:
