@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.ui import research as research_ui
     from web.ui import retention as retention_ui
     from web.ui import subjects as subjects_ui
+    from web.ui import training as training_ui
+    from web.ui import training_sets as training_sets_ui
 
     for blueprint in (
         health.bp,
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         subjects_ui.bp,
         research_ui.bp,
         institutes.bp,
+        training_ui.bp,
+        training_sets_ui.bp,
     ):
         app.register_blueprint(blueprint)
     api_spec.register(app)

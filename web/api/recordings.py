@@ -7,7 +7,7 @@ import binascii
 import hmac
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -21,13 +21,13 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import RecordingFilters, RecordingOut
 from recordings_service.redaction.audio import redacted_audio, redacted_bytes
 from recordings_service.storage.spool import Spool, spool_dir
-from recordings_service.training.agents import AgentNames, agent_names
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
 from web.access import current_actor, current_can, denial, requires
 from web.api import api_spec
 from web.api.ranges import range_start, ranged_response
 from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db, runtime
+from web.identities import request_agent_names
 
 bp = Blueprint("recordings_api", __name__, url_prefix="/api/v1")
 
@@ -82,18 +82,6 @@ def recording_out(recording: Recording) -> RecordingOut:
         hidden["agent_ref"] = request_agent_names()(recording.agent_ref)
     shown = RecordingOut.model_validate(recording)
     return shown.model_copy(update=hidden) if hidden else shown
-
-
-def request_agent_names() -> AgentNames:
-    """How this request shows agents without `agent.read`, read once per request. A pseudonym key made on first
-    use is committed in a session of its own, so a read-only request never shows pseudonyms of a key it drops."""
-    if "agent_names" not in g:
-        rt = runtime()
-        with rt.sessions() as session:
-            g.agent_names = agent_names(session, rt.envelope, show_agents=rt.settings.training_show_agents)
-            session.commit()
-    names: AgentNames = g.agent_names
-    return names
 
 
 def refuse_identity_filters(filters: RecordingFilters) -> None:

@@ -1,4 +1,5 @@
-"""The call page: play a call with its transcript in sync, verify it, comment on moments, export evidence."""
+"""The call page: play a call with its transcript in sync, verify it, comment on moments, export evidence, and
+nominate it (or a span of it) for trainers."""
 
 from __future__ import annotations
 
@@ -9,11 +10,17 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask_babel import gettext
 
 from recordings_service.calls import evidence, review, waveform
-from recordings_service.errors import Invalid
+from recordings_service.errors import Conflict, Forbidden, Invalid
+from recordings_service.models.training import NominationKind
 from recordings_service.permissions import Permission
+from recordings_service.recordings import get_playable_recording
 from recordings_service.storage.spool import spool_dir
+from recordings_service.training import nominations
+from recordings_service.training.eligibility import TrainingRules, exclusions_of
 from web.access import current_actor, current_can, requires
 from web.database import db, runtime
+from web.errors import keep_refusal
+from web.identities import request_agent_names
 from web.security_headers import mark_no_store, no_store
 
 bp = Blueprint("call_page", __name__, url_prefix="/calls")
@@ -34,6 +41,13 @@ def call(recording_id: str) -> str:
         with_transcript=current_can(Permission.TRANSCRIPT_READ_REDACTED),
         redacted=not current_can(Permission.TRANSCRIPT_READ),
     )
+    recording = found.recording
+    nominated = []
+    if current_can(Permission.NOMINATIONS_READ):
+        nominated = nominations.list_nominations(db(), actor=current_actor(), recording_id=recording.id, limit=50)
+    exclusion = None
+    if current_can(Permission.TRAINING_NOMINATE):
+        exclusion = exclusions_of(db(), [recording.id], rules=_rules())[recording.id]
     db().commit()
     start = request.args.get("t", type=float)
     if start is None or not math.isfinite(start):
@@ -41,10 +55,15 @@ def call(recording_id: str) -> str:
     return render_template(
         "call_page/call.html",
         review=found,
-        recording=found.recording,
-        start_at=min(max(start, 0.0), found.recording.duration_s),
+        recording=recording,
+        # Whoever may not know which agent took the call sees the pseudonym trainers see.
+        agent=recording.agent_ref if current_can(Permission.AGENT_READ) else request_agent_names()(recording.agent_ref),
+        start_at=min(max(start, 0.0), recording.duration_s),
         redacted_audio=not current_can(Permission.RECORDING_PLAY),
         low_confidence=review.LOW_CONFIDENCE,
+        nominations=nominated,
+        exclusion=exclusion.value if exclusion is not None else None,
+        kinds=[kind.value for kind in NominationKind],
     )
 
 
@@ -117,3 +136,74 @@ def export_evidence(recording_id: str) -> Response:
     package.seek(0)
     response = send_file(package, mimetype="application/zip", as_attachment=True, download_name=made.filename)
     return mark_no_store(response)
+
+
+@bp.post("/<recording_id>/nominations")
+@requires(Permission.TRAINING_NOMINATE)
+def nominate(recording_id: str) -> Response:
+    """Mark the call, or a span of it, as a good example or one needing improvement, for trainers."""
+    form = request.form
+    # The call first: one hidden from the actor is not found (and the refusal audited), whatever the form says.
+    get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+    try:
+        nominations.nominate(
+            db(),
+            actor=current_actor(),
+            recording_id=recording_id,
+            kind=_kind(form.get("kind", "")),
+            note=form.get("note", ""),
+            start_s=_optional_seconds(form.get("start_s", ""), "start_s"),
+            end_s=_optional_seconds(form.get("end_s", ""), "end_s"),
+            rules=_rules(),
+            customer_number_pattern=runtime().settings.customer_number_pattern or None,
+        )
+    except (Invalid, Conflict) as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(gettext("Nominated for trainers."))
+    return redirect(url_for("call_page.call", recording_id=recording_id, _anchor="nominations"))
+
+
+@bp.post("/<recording_id>/nominations/withdraw")
+@requires(Permission.TRAINING_NOMINATE)
+def withdraw_nomination(recording_id: str) -> Response:
+    """Withdraw one's own nomination (`nomination_id`); another's is refused (and the refusal audited)."""
+    get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+    try:
+        nominations.withdraw_nomination(
+            db(), actor=current_actor(), nomination_id=request.form.get("nomination_id", "")
+        )
+    except Conflict as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    except Forbidden as exc:
+        if exc.refusal is not None:
+            keep_refusal(exc.refusal)
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(gettext("Nomination withdrawn."))
+    return redirect(url_for("call_page.call", recording_id=recording_id, _anchor="nominations"))
+
+
+def _rules() -> TrainingRules:
+    return TrainingRules.from_settings(runtime().settings)
+
+
+def _kind(raw: str) -> NominationKind:
+    try:
+        return NominationKind(raw)
+    except ValueError:
+        raise Invalid("kind", gettext("choose good example or needs improvement")) from None
+
+
+def _optional_seconds(raw: str, name: str) -> float | None:
+    if not raw.strip():
+        return None
+    try:
+        seconds = float(raw.strip().replace(",", "."))
+    except ValueError:
+        raise Invalid(name, gettext("give the time in seconds from the start of the call")) from None
+    return seconds

@@ -14,6 +14,7 @@ from recordings_service.permissions import Permission
 from recordings_service.transcription.search_index import CONFIG_BY_LANGUAGE
 from web.access import current_actor, current_can, requires
 from web.database import db
+from web.identities import request_agent_names
 from web.links import call_url
 from web.security_headers import no_store
 
@@ -40,6 +41,9 @@ STATUSES = [status.value for status in RecordingStatus if status is not Recordin
 @no_store
 def index() -> str:
     form = {name: request.args.get(name, "").strip() for name in FORM_FIELDS}
+    knows_agents = current_can(Permission.AGENT_READ)
+    if not knows_agents:
+        form["agent_ref"] = ""  # a filter by agent would tell who took the calls (the API refuses it too)
     page: search.SearchPage | None = None
     error: Invalid | None = None
     try:
@@ -66,6 +70,8 @@ def index() -> str:
         statuses=STATUSES,
         call_url=call_url,
         clock=clock,
+        knows_agents=knows_agents,
+        agent=(lambda ref: ref) if knows_agents else request_agent_names(),
     )
 
 

@@ -1,0 +1,305 @@
+"""The training library for trainers: pull sample calls, work on a call's redacted transcript and audio to cut
+clips, the library's clips, and the calls QA supervisors nominated. Sets and their player are in
+web/ui/training_sets.py; supervisors nominate from the call page (web/ui/call_page.py)."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable, Mapping
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from pydantic import ValidationError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from recordings_service.errors import Conflict, DomainError, Invalid, invalid_from
+from recordings_service.models.training import NominationKind
+from recordings_service.permissions import Permission
+from recordings_service.training import clip_views, clips, nominations, sampling
+from recordings_service.training.call_view import view_call
+from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training.sampling import MAX_SAMPLE, SampleCriteria, SampleMode, Stratum
+from web.access import current_actor, current_can, requires
+from web.database import db, runtime
+from web.errors import keep_refusal
+from web.links import call_url
+from web.security_headers import no_store
+
+bp = Blueprint("training", __name__, url_prefix="/training")
+PAGE_SIZE = 50
+SAMPLE_FIELDS = (
+    *("from", "to", "queues", "languages", "min_duration_s", "max_duration_s", "score_min", "score_max"),
+    *("evaluated", "words", "agents", "exclude_agents", "nominated", "size", "mode", "stratify_by", "seed"),
+)
+CLIP_FIELDS = ("start_s", "end_s", "title", "tags", "notes")
+DIRECTIONS = ("inbound", "outbound")
+
+
+def rules() -> TrainingRules:
+    return TrainingRules.from_settings(runtime().settings)
+
+
+def abandon(exc: DomainError) -> None:
+    """Undo the request's work after a domain error; a refusal's audit event is still written."""
+    if exc.refusal is not None:
+        keep_refusal(exc.refusal)  # rolls the request's work back first
+    else:
+        db().rollback()
+
+
+def act(done: str, action: Callable[[], object], *, back: str) -> Response:
+    """Run one change, commit, and go back with the outcome (a refusal is audited)."""
+    try:
+        action()
+    except DomainError as exc:
+        abandon(exc)
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(done)
+    return redirect(back)
+
+
+def listed(raw: str) -> list[str] | None:
+    """A comma-separated list (`sales, billing`); empty means no restriction."""
+    words = [word.strip() for word in raw.split(",") if word.strip()]
+    return words or None
+
+
+# ---------------------------------------------------------------- samples
+
+
+@bp.get("/")
+@requires(Permission.TRAINING_MANAGE)
+@no_store
+def index() -> str | tuple[str, int]:
+    """The sample form; once submitted (`size` given), the sample it draws, audited."""
+    if "size" not in request.args:
+        return _sample_page(_sample_defaults())
+    form: dict[str, object] = {name: request.args.get(name, "").strip() for name in SAMPLE_FIELDS}
+    form["directions"] = request.args.getlist("directions")
+    try:
+        criteria = _criteria(request.args)
+        sample = sampling.pull_sample(db(), runtime().envelope, actor=current_actor(), criteria=criteria, rules=rules())
+    except Invalid as exc:
+        db().rollback()
+        return _sample_page(form, error=exc, field=exc.field), 422
+    db().commit()
+    form["seed"] = str(sample.seed)
+    return _sample_page(form, sample=sample)
+
+
+def _sample_page(
+    form: Mapping[str, object],
+    *,
+    sample: sampling.Sample | None = None,
+    error: Invalid | None = None,
+    field: str | None = None,
+) -> str:
+    return render_template(
+        "training/samples.html",
+        form=form,
+        sample=sample,
+        error=gettext("%(field)s: %(message)s", field=error.field, message=error.message) if error else None,
+        field=field,
+        rules=rules(),
+        directions=DIRECTIONS,
+        strata=[stratum.value for stratum in Stratum],
+        kinds=[kind.value for kind in NominationKind],
+        max_sample=MAX_SAMPLE,
+    )
+
+
+def _sample_defaults() -> dict[str, object]:
+    """A form ready to adjust: ten calls at random, with a fresh seed to draw them again."""
+    return {"size": "10", "mode": SampleMode.RANDOM.value, "seed": str(secrets.randbelow(2**31)), "directions": []}
+
+
+def _criteria(args: MultiDict[str, str]) -> SampleCriteria:
+    """The form as the service's criteria; an unreadable value is an `Invalid` naming its field."""
+    value = {name: args.get(name, "").strip() for name in SAMPLE_FIELDS}
+    mode = value["mode"] or SampleMode.RANDOM.value
+    raw = {
+        "from": value["from"] or None,
+        "to": value["to"] or None,
+        "queues": listed(value["queues"]),
+        "languages": listed(value["languages"]),
+        "directions": [direction for direction in args.getlist("directions") if direction] or None,
+        "min_duration_s": _decimal(value["min_duration_s"]),
+        "max_duration_s": _decimal(value["max_duration_s"]),
+        "score_min": _decimal(value["score_min"]),
+        "score_max": _decimal(value["score_max"]),
+        "evaluated": {"yes": True, "no": False}.get(value["evaluated"]),
+        "words": value["words"] or None,
+        "agents": listed(value["agents"]),
+        "exclude_agents": listed(value["exclude_agents"]),
+        "nominated": value["nominated"] or None,
+        "size": value["size"],
+        "mode": mode,
+        # The strata choice matters only to a stratified sample; a random one ignores the select.
+        "stratify_by": (value["stratify_by"] or None) if mode == SampleMode.STRATIFIED.value else None,
+        "seed": value["seed"] or None,
+    }
+    try:
+        return SampleCriteria.model_validate(raw)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
+
+
+def _decimal(raw: str) -> str | None:
+    """A number as typed, with a decimal comma accepted (`2,5`); the model checks it."""
+    return raw.replace(",", ".") or None
+
+
+# ---------------------------------------------------------------- a trainer's call view and clips
+
+
+@bp.get("/calls/<recording_id>")
+@requires(Permission.TRAINING_MANAGE)
+@no_store
+def call(recording_id: str) -> str:
+    """The call's redacted transcript and audio, its nominations and clips, and the form to cut a clip."""
+    return _call_page(recording_id, form={"start_s": "", "end_s": "", "title": "", "tags": "", "notes": ""})
+
+
+@bp.post("/calls/<recording_id>/clips")
+@requires(Permission.TRAINING_MANAGE)
+def cut(recording_id: str) -> Response | tuple[str, int]:
+    """Cut a clip from the call's redacted audio; a refused one comes back with the form as it was."""
+    form = {name: request.form.get(name, "") for name in CLIP_FIELDS}
+    rt = runtime()
+    try:
+        clip = clips.cut_clip(
+            db(),
+            rt.store,
+            rt.envelope,
+            actor=current_actor(),
+            recording_id=recording_id,
+            start_s=_seconds(form, "start_s"),
+            end_s=_seconds(form, "end_s"),
+            text=clips.ClipText(title=form["title"], tags=tuple(listed(form["tags"]) or ()), notes=form["notes"]),
+            rules=rules(),
+            ffmpeg=rt.settings.ffmpeg_path(),
+            tone=rt.settings.redaction_audio == "tone",
+        )
+    except (Invalid, Conflict) as exc:
+        abandon(exc)
+        status = 422 if isinstance(exc, Invalid) else 409
+        return _call_page(recording_id, form=form, error=exc.message, field=getattr(exc, "field", None)), status
+    db().commit()
+    flash(gettext("Clip “%(title)s” cut from the redacted audio.", title=clip.title))
+    return redirect(url_for("training.call", recording_id=recording_id, _anchor="call-clips"))
+
+
+def _call_page(
+    recording_id: str, *, form: Mapping[str, str], error: str | None = None, field: str | None = None
+) -> str:
+    found = view_call(db(), runtime().envelope, actor=current_actor(), recording_id=recording_id, rules=rules())
+    db().commit()  # the transcript's reading is audited (and the agents' pseudonym key made on first use)
+    return render_template(
+        "training/call.html", call=found, recording=found.recording, form=form, error=error, field=field
+    )
+
+
+def _seconds(form: Mapping[str, str], name: str) -> float:
+    try:
+        seconds = float(form[name].strip().replace(",", "."))
+    except ValueError:
+        raise Invalid(name, gettext("give the time in seconds from the start of the call")) from None
+    if not math.isfinite(seconds):
+        raise Invalid(name, gettext("give the time in seconds from the start of the call"))
+    return seconds
+
+
+@bp.get("/clips/")
+@requires(Permission.TRAINING_MANAGE)
+@no_store
+def clip_library() -> str:
+    """The library's clips, newest first (only one's own with `mine=1`), to play and gather into a set."""
+    mine = request.args.get("mine") == "1"
+    actor = current_actor()
+    rows = clip_views.list_clips(
+        db(), actor=actor, mine=mine, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1
+    )
+    page = rows[:PAGE_SIZE]
+    views = clip_views.describe_clips(
+        db(), runtime().envelope, actor=actor, clips=page, rules=rules(), transcripts=False
+    )
+    db().commit()  # the agents' pseudonym key, made on first use
+    return render_template(
+        "training/clips.html",
+        views=views,
+        mine=mine,
+        actor_id=actor.id,
+        next_cursor=page[-1].id if len(rows) > PAGE_SIZE else None,
+    )
+
+
+@bp.post("/clips/<clip_id>/recut")
+@requires(Permission.TRAINING_MANAGE)
+def recut(clip_id: str) -> Response:
+    """Cut an outdated clip again from its call's current redacted audio."""
+    rt = runtime()
+    return act(
+        gettext("The clip was cut again from the current redacted audio."),
+        lambda: clips.recut_clip(
+            db(),
+            rt.store,
+            rt.envelope,
+            actor=current_actor(),
+            clip_id=clip_id,
+            rules=rules(),
+            ffmpeg=rt.settings.ffmpeg_path(),
+            tone=rt.settings.redaction_audio == "tone",
+        ),
+        back=_back(url_for("training.clip_library")),
+    )
+
+
+@bp.post("/clips/<clip_id>/delete")
+@requires(Permission.TRAINING_MANAGE)
+def delete_clip(clip_id: str) -> Response:
+    """Delete one's own clip (it leaves its sets); its audio objects go once that is committed."""
+    try:
+        keys = clips.delete_clip(db(), actor=current_actor(), clip_id=clip_id)
+    except DomainError as exc:
+        abandon(exc)
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        clips.purge_clip_objects(runtime().store, keys)
+        flash(gettext("Clip deleted."))
+    return redirect(_back(url_for("training.clip_library")))
+
+
+def _back(default: str) -> str:
+    """Where a form came from (`next`), if it is a page of the training library; else `default`."""
+    target = request.form.get("next", "")
+    return target if target.startswith("/training/") and "//" not in target and "\\" not in target else default
+
+
+# ---------------------------------------------------------------- nominations
+
+
+@bp.get("/nominations/")
+@requires(Permission.NOMINATIONS_READ)
+@no_store
+def nomination_list() -> str:
+    """The calls QA supervisors nominated, newest first, of one kind or both."""
+    raw_kind = request.args.get("kind", "")
+    kind = NominationKind(raw_kind) if raw_kind in {item.value for item in NominationKind} else None
+    rows = nominations.list_nominations(
+        db(), actor=current_actor(), kind=kind, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1
+    )
+    page = rows[:PAGE_SIZE]
+    trainer = current_can(Permission.TRAINING_MANAGE)
+    return render_template(
+        "training/nominations.html",
+        rows=page,
+        kind=kind.value if kind else "",
+        kinds=[item.value for item in NominationKind],
+        next_cursor=page[-1].nomination.id if len(rows) > PAGE_SIZE else None,
+        link=(lambda recording_id: url_for("training.call", recording_id=recording_id)) if trainer else call_url,
+    )

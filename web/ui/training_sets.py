@@ -1,0 +1,197 @@
+"""Training sets for trainers: gather clips into ordered sets, share them with the other trainers, play a set
+with the transcripts following, and export it as a ZIP downloadable for 7 days (the API streams it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from recordings_service.errors import DomainError
+from recordings_service.permissions import Permission
+from recordings_service.training import clip_views, export, sets
+from web.access import current_actor, requires
+from web.database import db, runtime
+from web.security_headers import no_store
+from web.ui.training import PAGE_SIZE, abandon, act, rules
+
+bp = Blueprint("training_sets", __name__, url_prefix="/training/sets")
+MOVES = ("up", "down", "remove")
+
+
+@bp.get("/")
+@requires(Permission.TRAINING_MANAGE)
+@no_store
+def index() -> str:
+    """One's own sets and those other trainers share, newest first."""
+    actor = current_actor()
+    rows = sets.list_sets(db(), actor=actor, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1)
+    page = rows[:PAGE_SIZE]
+    return render_template(
+        "training/sets.html",
+        sets=page,
+        actor_id=actor.id,
+        next_cursor=page[-1].id if len(rows) > PAGE_SIZE else None,
+    )
+
+
+@bp.post("/")
+@requires(Permission.TRAINING_MANAGE)
+def create() -> Response:
+    """A new set of the chosen clips, in the order they were listed; back to the form when it is refused."""
+    try:
+        made = sets.create_set(
+            db(),
+            runtime().envelope,
+            actor=current_actor(),
+            title=request.form.get("title", ""),
+            description=request.form.get("description", ""),
+            shared=request.form.get("shared") == "1",
+            clip_ids=[clip_id for clip_id in request.form.getlist("clip_ids") if clip_id],
+            rules=rules(),
+        )
+    except DomainError as exc:
+        abandon(exc)
+        flash(exc.message, "error")
+        back = request.form.get("next", "")
+        return redirect(back if back == url_for("training.clip_library") else url_for("training_sets.index"))
+    db().commit()
+    flash(gettext("Training set “%(title)s” created.", title=made.title))
+    return redirect(url_for("training_sets.player", set_id=made.id))
+
+
+@bp.get("/<set_id>")
+@requires(Permission.TRAINING_MANAGE)
+@no_store
+def player(set_id: str) -> str:
+    """The set's clips in order, played one after the other with their transcripts following; the owner
+    reorders, shares and exports it here. `?export=<id>` shows that export's download."""
+    actor = current_actor()
+    envelope = runtime().envelope
+    view = sets.view_set(db(), envelope, actor=actor, set_id=set_id, rules=rules())
+    made = None
+    if request.args.get("export"):
+        made = export.get_export(db(), actor=actor, export_id=request.args["export"])
+        if made.set_id != view.training_set.id:
+            abort(404)
+    owner = view.training_set.owner_id == actor.id
+    present = {item.clip_id for item in view.training_set.items}
+    addable = []
+    if owner:
+        library = clip_views.list_clips(db(), actor=actor, limit=clip_views.MAX_PAGE)
+        addable = [clip for clip in library if clip.id not in present]
+    db().commit()  # the set's viewing is audited
+    return render_template("training/set.html", view=view, owner=owner, addable=addable, export=made, audio=_audio_url)
+
+
+def _audio_url(clip_id: str) -> str:
+    return url_for("training_api.clip_audio", clip_id=clip_id, format="opus")
+
+
+@bp.post("/<set_id>/edit")
+@requires(Permission.TRAINING_MANAGE)
+def edit(set_id: str) -> Response:
+    return act(
+        gettext("Set saved."),
+        lambda: sets.update_set(
+            db(),
+            runtime().envelope,
+            actor=current_actor(),
+            set_id=set_id,
+            title=request.form.get("title", ""),
+            description=request.form.get("description", ""),
+            rules=rules(),
+        ),
+        back=url_for("training_sets.player", set_id=set_id),
+    )
+
+
+@bp.post("/<set_id>/share")
+@requires(Permission.TRAINING_MANAGE)
+def share(set_id: str) -> Response:
+    """Share the set with the other trainers (`shared=1`), or stop sharing it."""
+    shared = request.form.get("shared") == "1"
+    return act(
+        gettext("The set is shared with the other trainers.") if shared else gettext("The set is yours only now."),
+        lambda: sets.update_set(
+            db(), runtime().envelope, actor=current_actor(), set_id=set_id, shared=shared, rules=rules()
+        ),
+        back=url_for("training_sets.player", set_id=set_id),
+    )
+
+
+@bp.post("/<set_id>/clips")
+@requires(Permission.TRAINING_MANAGE)
+def add_clip(set_id: str) -> Response:
+    """Put a clip of the library at the end of the set."""
+    clip_id = request.form.get("clip_id", "")
+    return act(
+        gettext("Clip added to the set."),
+        lambda: _reorder(set_id, lambda order: [*order, clip_id] if clip_id else order),
+        back=url_for("training_sets.player", set_id=set_id),
+    )
+
+
+@bp.post("/<set_id>/order")
+@requires(Permission.TRAINING_MANAGE)
+def order(set_id: str) -> Response:
+    """Move a clip one place up or down, or take it out of the set (it stays in the library)."""
+    clip_id, move = request.form.get("clip_id", ""), request.form.get("move", "")
+    if move not in MOVES:
+        abort(400)
+    done = gettext("Clip taken out of the set.") if move == "remove" else gettext("Order saved.")
+    return act(
+        done,
+        lambda: _reorder(set_id, lambda order: _moved(order, clip_id, move)),
+        back=url_for("training_sets.player", set_id=set_id, _anchor=f"clip-{clip_id}" if move != "remove" else None),
+    )
+
+
+def _reorder(set_id: str, change: Callable[[list[str]], list[str]]) -> None:
+    """Give the set the order `change` makes of its current one."""
+    training_set = sets.load_set(db(), actor=current_actor(), set_id=set_id)
+    clip_ids = change([item.clip_id for item in training_set.items])
+    sets.update_set(db(), runtime().envelope, actor=current_actor(), set_id=set_id, clip_ids=clip_ids, rules=rules())
+
+
+def _moved(order: list[str], clip_id: str, move: str) -> list[str]:
+    if clip_id not in order:
+        return order
+    if move == "remove":
+        return [item for item in order if item != clip_id]
+    at = order.index(clip_id)
+    to = max(0, at - 1) if move == "up" else min(len(order) - 1, at + 1)
+    order[at], order[to] = order[to], order[at]
+    return order
+
+
+@bp.post("/<set_id>/delete")
+@requires(Permission.TRAINING_MANAGE)
+def delete(set_id: str) -> Response:
+    """Delete the set and its exports; its clips stay in the library."""
+    try:
+        sets.delete_set(db(), actor=current_actor(), set_id=set_id)
+    except DomainError as exc:
+        abandon(exc)
+        flash(exc.message, "error")
+        return redirect(url_for("training_sets.player", set_id=set_id))
+    db().commit()
+    flash(gettext("Set deleted; its clips stay in the library."))
+    return redirect(url_for("training_sets.index"))
+
+
+@bp.post("/<set_id>/export")
+@requires(Permission.TRAINING_MANAGE)
+def export_set(set_id: str) -> Response:
+    """Open a 7-day download of the set as it stands (audited), shown on the set's page."""
+    try:
+        made = export.export_set(db(), actor=current_actor(), set_id=set_id)
+    except DomainError as exc:
+        abandon(exc)
+        flash(exc.message, "error")
+        return redirect(url_for("training_sets.player", set_id=set_id))
+    db().commit()
+    flash(gettext("Export ready: the download below is valid for 7 days."))
+    return redirect(url_for("training_sets.player", set_id=set_id, export=made.id, _anchor="export"))
