@@ -223,7 +223,9 @@ def clip_transcript(segments: Sequence[dict[str, Any]], *, start_s: float, end_s
             for word in segment.get("words") or []
             if start_s <= (float(word.get("start", 0.0)) + float(word.get("end", 0.0))) / 2 < end_s
         ]
-        text = "".join(str(word.get("text") or "") for word in words) if words else str(segment.get("text") or "")
+        # Words are kept without their surrounding spaces (as the engine's timings give them).
+        said = (str(word.get("text") or "").strip() for word in words)
+        text = " ".join(word for word in said if word) if words else str(segment.get("text") or "")
         lines.append(
             {
                 "speaker": segment.get("speaker"),

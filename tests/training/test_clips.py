@@ -21,7 +21,7 @@ from recordings_service.models import AuditEvent, Customer, Recording, Transcrip
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.training import clip_views, clips
-from recordings_service.training.clip_views import ClipStatus
+from recordings_service.training.clip_views import ClipStatus, clip_transcript
 from recordings_service.training.clips import ClipOutdated, ClipText
 from recordings_service.training.eligibility import NotForTraining, TrainingRules
 from tests.factories.card_call import CARD_CALL, CARD_SPAN, add_transcript, card_twin, rms_dbfs
@@ -180,3 +180,16 @@ def test_calls_trainers_may_not_use_give_no_clips_and_withdraw_the_ones_cut(
     keys = clips.delete_clip(session, actor=actor, clip_id=clip.id)
     assert clips.purge_clip_objects(store, keys) == 2
     assert list(store.list_versions(f"derived/{recording.id}/clips/")) == []
+
+
+def test_a_clip_transcript_keeps_the_spaces_between_words() -> None:
+    """Stored word timings carry bare words (the pipeline strips them): the clip's line must not run them together."""
+    words = [
+        {"start": 0.0, "end": 0.4, "text": "to"},
+        {"start": 0.4, "end": 0.8, "text": "pay"},
+        {"start": 0.8, "end": 1.2, "text": " my"},
+        {"start": 5.0, "end": 5.4, "text": "later"},
+    ]
+    segment = {"speaker": "customer", "start": 0.0, "end": 5.4, "text": "to pay my ... later", "words": words}
+    [line] = clip_transcript([segment], start_s=0.0, end_s=2.0)
+    assert line["text"] == "to pay my"
