@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from recordings_service.config import Settings
+from recordings_service.config import PREFIX, Settings
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
@@ -23,6 +26,7 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, store: ObjectStore | None = None) -> Runtime:
+        make_private(settings)
         engine = make_engine(settings.database_url, pool_pre_ping=True)
         return cls(
             settings=settings,
@@ -31,3 +35,29 @@ class Runtime:
             store=store if store is not None else S3ObjectStore.from_settings(settings),
             envelope=Envelope(settings.master_key),
         )
+
+
+def make_private(settings: Settings) -> None:
+    """Make the data directory (0700) and a SQLite database (0600) readable by the service's user only."""
+    # At every start, so that what an earlier run or an older version made under a looser umask is tightened too.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if settings.data_dir.stat().st_mode & stat.S_ISVTX:
+        # A shared directory such as /tmp: making it private would lock everyone else out of it.
+        raise ValueError(f"{PREFIX}DATA_DIR is a shared directory ({settings.data_dir}); give Callvault its own")
+    os.chmod(settings.data_dir, 0o700)
+    database = sqlite_file(settings.database_url)
+    if database is None:
+        return
+    # Created here rather than by SQLite, which would use the umask; its -wal and -shm files copy this mode.
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in (database, *(Path(f"{database}{suffix}") for suffix in ("-wal", "-shm", "-journal"))):
+        if path.exists():
+            os.chmod(path, 0o600)
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file a SQLite URL names; None for other databases and in-memory SQLite."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in {None, "", ":memory:"} or url.query.get("uri"):
+        return None
+    return Path(url.database)

@@ -14,10 +14,11 @@ from web import create_app
 
 def _rules() -> list[Rule]:
     """The routes of a fully configured app (the url_map does not depend on the database or store)."""
-    settings = Settings(
-        data_dir=Path(tempfile.gettempdir()), master_key=generate_master_key(), secret_key="collect-only"
-    ).with_derived_defaults()
-    app = create_app(settings)
+    with tempfile.TemporaryDirectory(prefix="callvault-routes-") as data_dir:
+        settings = Settings(
+            data_dir=Path(data_dir), master_key=generate_master_key(), secret_key="collect-only"
+        ).with_derived_defaults()
+        app = create_app(settings)
     return sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
 
 

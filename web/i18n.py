@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from recordings_service.errors import Invalid
 from web.access import public
+from web.links import safe_next
 
 LANGUAGES = ("en", "fi")
 SESSION_KEY = "lang"
@@ -29,19 +30,6 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return str(chosen)
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
-
-
-def safe_next(candidate: str | None) -> str | None:
-    """A path on this site, or None: absolute URLs, `//host` and `/\\host` would make this an open redirect.
-
-    Browsers drop tabs and newlines inside URLs (`/\\t/evil` becomes `//evil`), so control characters
-    and backslashes anywhere are refused too.
-    """
-    if not candidate or not candidate.startswith("/") or candidate.startswith("//"):
-        return None
-    if "\\" in candidate or any(ord(char) < 0x20 or ord(char) == 0x7F for char in candidate):
-        return None
-    return candidate
 
 
 def current_page() -> str:
@@ -62,7 +50,7 @@ def choose() -> Response:
     if chosen not in LANGUAGES:
         raise Invalid("lang", f"Unknown language; choose one of: {', '.join(LANGUAGES)}.")
     session[SESSION_KEY] = chosen
-    return redirect(safe_next(request.form.get("next")) or url_for("ui.index"))
+    return redirect(safe_next(request.form.get("next"), url_for("ui.index")))
 
 
 def _template_globals() -> dict[str, Any]:

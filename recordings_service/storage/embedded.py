@@ -45,7 +45,7 @@ PORT_SPAN = max(_PORT_OFFSETS.values()) + 1
 
 def ensure_secrets(data_dir: Path) -> dict[str, str]:
     """Create `secrets.env` (mode 600) with generated credentials on first run; reuse it afterwards."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / SECRETS_FILE
     existing = read_env_file(path)
     wanted: dict[str, Callable[[], str]] = {

@@ -64,10 +64,48 @@ def test_password_login_signs_in_records_the_login_and_goes_to_next(client: Flas
     assert reloaded(session, user).last_login_at is not None
 
 
-def test_next_must_be_a_path_on_this_site(client: FlaskClient, session: Session) -> None:
+# Targets that browsers (which drop tabs and newlines, read "\\" as "/", and some proxies that decode "%2F")
+# would take off this site; each must end on the home page instead.
+OFF_SITE_TARGETS = [
+    "//evil.example/",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\\evil.example",
+    "\\/evil.example",
+    "https://evil.example",
+    "javascript:alert(1)",
+    "/%2F%2Fevil.example",
+    "/%2f/evil.example",
+    "/%5Cevil.example",
+    "/%09/evil.example",
+    " //evil.example",
+    "evil.example",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
+def test_next_must_be_a_path_on_this_site(client: FlaskClient, session: Session, target: str) -> None:
     user = make_user(session, password=PASSWORD)
-    response = post_form(client, "/login", {"username": user.username, "password": PASSWORD, "next": "//evil.example/"})
+    response = post_form(client, "/login", {"username": user.username, "password": PASSWORD, "next": target})
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "query", ["next=/%09/evil.example", "next=//evil.example", "next=/%5C/evil.example", "next=/%252F%252Fevil.example"]
+)
+def test_a_signed_in_visit_to_login_does_not_redirect_off_site(
+    client: FlaskClient, session: Session, query: str
+) -> None:
+    login(client, make_user(session))
+    response = client.get(f"/login?{query}")
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
+
+
+def test_next_keeps_a_path_with_its_query(client: FlaskClient, session: Session) -> None:
+    user = make_user(session, password=PASSWORD)
+    response = post_form(client, "/login", {"username": user.username, "password": PASSWORD, "next": "/calls/?q=x"})
+    assert response.headers["Location"] == "/calls/?q=x"
+    assert client.get("/login?next=/calls/%3Fq%3Dx").headers["Location"] == "/calls/?q=x"
 
 
 def test_wrong_password_fails_generically_and_is_audited_without_the_password(

@@ -20,6 +20,7 @@ from recordings_service.permissions import Permission
 from web.access import current_actor, public, requires
 from web.auth import fresh_session, login_attempt_allowed, start_session
 from web.database import db
+from web.links import safe_next
 from web.security_headers import no_store
 
 bp = Blueprint("auth", __name__)
@@ -49,10 +50,10 @@ def _register(state: Any) -> None:
 @no_store
 def login() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
-        return redirect(_next_path(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next"), url_for("ui.index")))
     if request.method == "GET":
-        return render_template("auth/login.html", next=request.args.get("next", ""))
-    next_path = _next_path(request.form.get("next"))
+        return render_template("auth/login.html", next=safe_next(request.args.get("next"), ""))
+    next_path = safe_next(request.form.get("next"), url_for("ui.index"))
     if not login_attempt_allowed():
         return render_template("auth/login.html", error=gettext(TOO_MANY), next=next_path), 429
     username = request.form.get("username", "")
@@ -152,13 +153,6 @@ def _pending_user() -> User | None:
     if user is None or not user.active or str(user.session_version) != version:
         return None
     return user
-
-
-def _next_path(candidate: str | None) -> str:
-    """Only a path on this site: an open redirect after login would hand a phishing page a trusted link."""
-    if candidate and candidate.startswith("/") and not candidate.startswith(("//", "/\\")):
-        return candidate
-    return url_for("ui.index")
 
 
 def _qr_data_uri(uri: str) -> str:

@@ -24,7 +24,7 @@ from recordings_service.training.sampling import MAX_SAMPLE, SampleCriteria, Sam
 from web.access import current_actor, current_can, requires
 from web.database import db, runtime
 from web.errors import keep_refusal
-from web.links import call_url
+from web.links import call_url, safe_next
 from web.security_headers import no_store
 
 bp = Blueprint("training", __name__, url_prefix="/training")
@@ -276,8 +276,8 @@ def delete_clip(clip_id: str) -> Response:
 
 def _back(default: str) -> str:
     """Where a form came from (`next`), if it is a page of the training library; else `default`."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/training/") and "//" not in target and "\\" not in target else default
+    target = safe_next(request.form.get("next"), default)
+    return target if target.startswith("/training/") else default
 
 
 # ---------------------------------------------------------------- nominations
