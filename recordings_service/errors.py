@@ -6,11 +6,12 @@ the error writes that event in its own transaction, because the use case's trans
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 if TYPE_CHECKING:
     from recordings_service.audit import Actor
@@ -50,16 +51,34 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid input among several reported together."""
+
+    field: str
+    code: str
+    message: str
+
+
 class Invalid(DomainError):
-    """Bad input; `field` names the offending input so a client can point at it."""
+    """Bad input; `field` names the (first) offending input, `errors` every one when several were checked at once."""
 
     code = "invalid"
 
-    def __init__(self, field: str, message: str, *, code: str | None = None, refusal: Refusal | None = None) -> None:
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        *,
+        code: str | None = None,
+        refusal: Refusal | None = None,
+        errors: Sequence[FieldError] = (),
+    ) -> None:
         super().__init__(message, refusal=refusal)
         self.field = field
         if code is not None:
             self.code = code
+        self.errors = tuple(errors)
 
 
 class TooLarge(Invalid):
@@ -90,11 +109,19 @@ _ERROR_CODES = {
 }
 
 
-def invalid_from(error: ValidationError, *, prefix: str = "") -> Invalid:
-    """The first validation error as the domain's `Invalid`, naming the field and a stable code."""
-    first = error.errors(include_url=False)[0]
-    location = ".".join(str(part) for part in first["loc"])
-    kind = str(first["type"])
+def invalid_from(error: ValidationError, *, prefix: str = "", every: bool = False) -> Invalid:
+    """The first validation error as the domain's `Invalid`, naming the field and a stable code.
+
+    With `every`, the `Invalid` also lists each validation error in `errors`, the first one included.
+    """
+    located = [_field_error(detail, prefix) for detail in error.errors(include_url=False)]
+    first = located[0]
+    return Invalid(first.field, first.message, code=first.code, errors=located if every else ())
+
+
+def _field_error(detail: ErrorDetails, prefix: str) -> FieldError:
+    location = ".".join(str(part) for part in detail["loc"])
+    kind = str(detail["type"])
     code = _ERROR_CODES.get(kind) or ("wrong_type" if kind.endswith("_type") else kind)
     field = ".".join(part for part in (prefix, location) if part) or prefix or "body"
-    return Invalid(field, first["msg"], code=code)
+    return FieldError(field=field, code=code, message=str(detail["msg"]))

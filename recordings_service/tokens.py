@@ -90,11 +90,12 @@ def revoke_token(session: Session, *, actor: Actor, token_id: str, user_id: str 
     return token
 
 
-def list_tokens(session: Session, *, user_id: str) -> Sequence[ApiToken]:
-    """A user's tokens, newest first (revoked and expired ones too: they are part of the account's history)."""
-    return session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at.desc())
-    ).all()
+def list_tokens(session: Session, *, user_id: str | None = None) -> Sequence[ApiToken]:
+    """A user's tokens (everyone's without `user_id`), newest first; revoked and expired ones too (history)."""
+    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return session.scalars(query).all()
 
 
 def list_live_tokens(session: Session, *, now: datetime) -> Sequence[ApiToken]:

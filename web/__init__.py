@@ -28,9 +28,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     database.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app, https=settings.https)
+    # Authorization runs before the CSRF check (registered by auth): a request without credentials is told
+    # 401 (API) or sent to the login page, not "CSRF token missing"; authorized requests are still CSRF-checked.
+    app.before_request(access.enforce)
     auth.init_app(app)
     i18n.init_app(app)
-    app.before_request(access.enforce)
 
     from web import health
     from web.api import api_spec

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -32,6 +32,21 @@ def domain_errors() -> Iterator[None]:
     except DomainError as exc:
         field = getattr(exc, "field", None)
         raise click.ClickException(f"{field}: {exc.message}" if field else exc.message) from None
+
+
+def echo_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Tab-separated lines under a header; a missing value or time is `-`, times are UTC to the second."""
+    click.echo("\t".join(header))
+    for row in rows:
+        click.echo("\t".join(_cell(value) for value in row))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
 
 
 def read_password(password_stdin: bool) -> str:
@@ -105,6 +120,18 @@ def users_create(username: str, role: str, display_name: str, institute_id: str 
         click.echo(f"created {user.username} ({user.role})")
 
 
+@users.command("list")
+def users_list() -> None:
+    """List the accounts: username, role, active, institute and last login (tab-separated, with a header)."""
+    runtime = load_runtime()
+    with runtime.sessions() as session:
+        rows = [
+            (user.username, user.role, "yes" if user.active else "no", user.institute_id, user.last_login_at)
+            for user in accounts.list_users(session)
+        ]
+    echo_table(("username", "role", "active", "institute", "last_login"), rows)
+
+
 @users.command("disable")
 @click.argument("username")
 def users_disable(username: str) -> None:
@@ -168,6 +195,28 @@ def tokens_create(username: str, scope: str, days: int | None) -> None:
         session.commit()
         click.echo(f"token {token.id} for {user.username} ({scope})", err=True)
         click.echo(plain)
+
+
+@tokens_group.command("list")
+@click.option("--user", "username", default=None, help="Only this account's tokens.")
+def tokens_list(username: str | None) -> None:
+    """List API tokens, newest first, revoked and expired too (never the token itself, which is not stored)."""
+    runtime = load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user_id = accounts.user_by_username(session, username).id if username else None
+        rows = [
+            (
+                token.id,
+                token.user.username,
+                token.scope,
+                token.created_at,
+                token.expires_at,
+                token.last_used_at,
+                token.revoked_at,
+            )
+            for token in tokens.list_tokens(session, user_id=user_id)
+        ]
+    echo_table(("id", "user", "scope", "created", "expires", "last_used", "revoked"), rows)
 
 
 @tokens_group.command("revoke")

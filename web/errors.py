@@ -5,6 +5,7 @@ A domain error that carries a refusal has its audit event written here, whatever
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -14,6 +15,7 @@ from recordings_service.audit import record_refusal
 from recordings_service.errors import (
     Conflict,
     DomainError,
+    FieldError,
     Forbidden,
     Invalid,
     NotFound,
@@ -37,11 +39,15 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, field: str | None = None, *, errors: Sequence[FieldError] = ()
+) -> Response:
     if wants_json():
         body: dict[str, Any] = {"error": code, "message": message}
         if field is not None:
             body["field"] = field
+        if errors:
+            body["errors"] = [{"field": each.field, "error": each.code, "message": each.message} for each in errors]
         response = jsonify(body)
     else:
         response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")
@@ -66,6 +72,8 @@ def init_app(app: Flask) -> None:
         if exc.refusal is not None:
             keep_refusal(exc.refusal)
         status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+        if isinstance(exc, Invalid):
+            return error_response(status, exc.code, exc.message, exc.field, errors=exc.errors)
         return error_response(status, exc.code, exc.message, getattr(exc, "field", None))
 
     @app.errorhandler(HTTPException)

@@ -1,4 +1,4 @@
-"""The drop-folder inbox: audio files with JSON sidecars (`<name>.json`) holding the ingest metadata.
+"""The drop-folder inbox: audio files with JSON sidecars (`<name>.wav.json` or `<name>.json`) holding the metadata.
 
 A pair is taken once both files have been still for `inbox_min_age_s` (writers may still be copying);
 imported pairs move to `done/`, refused ones to `failed/` beside a `<name>.error.json` saying why.
@@ -55,10 +55,10 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
     waiting = 0
     for name, entry in entries.items():
         if name.endswith(SIDECAR):
-            if name.removesuffix(SIDECAR) not in entries:
+            if not _audio_names(entries, name):
                 waiting += 1  # its audio may still be on the way
             continue
-        sidecar = entries.get(name + SIDECAR)
+        sidecar = _sidecar_of(entries, name)
         if sidecar is None:
             waiting += 1
             continue
@@ -69,6 +69,25 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
         ready.append((newest, InboxPair(audio=Path(entry.path), sidecar=Path(sidecar.path))))
     ready.sort(key=lambda item: item[0])
     return InboxScan(ready=[pair for _, pair in ready], waiting=waiting)
+
+
+def _audio_names(entries: dict[str, os.DirEntry[str]], sidecar: str) -> list[str]:
+    """The audio files a sidecar may describe: `a.wav` for `a.wav.json`, else every `a.*` for `a.json`."""
+    full = sidecar.removesuffix(SIDECAR)
+    if full in entries:
+        return [full]
+    return [name for name in entries if not name.endswith(SIDECAR) and Path(name).stem == full]
+
+
+def _sidecar_of(entries: dict[str, os.DirEntry[str]], audio: str) -> os.DirEntry[str] | None:
+    """`a.wav.json`, else `a.json` when no other audio file shares the stem (it would be ambiguous)."""
+    full = entries.get(audio + SIDECAR)
+    if full is not None:
+        return full
+    short = entries.get(Path(audio).stem + SIDECAR)
+    if short is None or Path(audio).suffix == "" or _audio_names(entries, short.name) != [audio]:
+        return None
+    return short
 
 
 def import_pair(

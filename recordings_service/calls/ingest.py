@@ -25,7 +25,7 @@ from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
 from recordings_service.config import Settings
 from recordings_service.db import new_id, utcnow
-from recordings_service.errors import Conflict, Invalid, invalid_from
+from recordings_service.errors import Conflict, FieldError, Invalid, invalid_from
 from recordings_service.models import Customer, Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.holds import customer_on_hold
@@ -90,16 +90,21 @@ class IngestMetadata(BaseModel):
 
 
 def parse_metadata(raw: bytes | str) -> IngestMetadata:
+    """The metadata document, or `Invalid` naming the first bad field and listing every one in `errors`."""
     if len(raw) > MAX_METADATA_BYTES:
-        raise Invalid("metadata", f"metadata is limited to {MAX_METADATA_BYTES} bytes", code="too_large")
+        raise _whole_metadata(f"metadata is limited to {MAX_METADATA_BYTES} bytes", code="too_large")
     try:
         return IngestMetadata.model_validate_json(raw)
     except ValidationError as exc:
-        located = invalid_from(exc)
+        located = invalid_from(exc, every=True)
         # A document that is not a JSON object at all is the metadata part's fault, not a field's.
         if located.code in {"invalid_json", "model_type"} or located.field == "body":
-            raise Invalid("metadata", located.message, code=located.code) from None
+            raise _whole_metadata(located.message, code=located.code) from None
         raise located from None
+
+
+def _whole_metadata(message: str, *, code: str) -> Invalid:
+    return Invalid("metadata", message, code=code, errors=[FieldError(field="metadata", code=code, message=message)])
 
 
 def purposes_for(settings: Settings, queue: str) -> list[str]:

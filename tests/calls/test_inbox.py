@@ -76,6 +76,20 @@ def test_pairs_are_imported_and_moved_to_done(
     assert not (inbox / "a.wav").exists()
 
 
+def test_a_sidecar_named_without_the_audio_extension_is_accepted(
+    inbox_runtime: Runtime, inbox: Path, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    metadata = call_metadata()
+    drop(inbox, "b.wav", STEREO, None)
+    (inbox / "b.json").write_text(json.dumps(metadata))
+    moment = time.time() - 60
+    for name in ("b.wav", "b.json"):
+        os.utime(inbox / name, (moment, moment))
+    assert run(inbox_runtime, caplog) == {"imported": 1, "already_imported": 0, "refused": 0, "waiting": 0}
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["b.json", "b.wav"]
+    assert calls_with(session, metadata["external_call_id"]) == 1
+
+
 def test_young_files_and_files_without_partner_wait(
     inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

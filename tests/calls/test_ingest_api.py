@@ -88,6 +88,30 @@ def test_bad_metadata_is_422_naming_the_field(
     assert_refused(post_ingest(client, token, metadata), 422, field, code)
 
 
+def test_bad_metadata_422_lists_every_invalid_field(client: FlaskClient, token: str) -> None:
+    response = post_ingest(client, token, call_metadata(colour="red", language="de", notice_given="yes"))
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["errors"][0] == {"field": body["field"], "error": body["error"], "message": body["message"]}
+    assert {(each["field"], each["error"]) for each in body["errors"]} == {
+        ("colour", "unknown_field"),
+        ("language", "invalid_choice"),
+        ("notice_given", "wrong_type"),
+    }
+
+
+def test_ingest_without_credentials_is_a_json_401(client: FlaskClient) -> None:
+    metadata = json.dumps(call_metadata())
+    response = client.post(
+        "/api/v1/recordings",
+        data={"metadata": metadata, "audio": (io.BytesIO(STEREO.read_bytes()), "call.wav")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 401, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["error"] == "unauthorized" and body["message"]
+
+
 def test_stereo_layout_on_a_mono_file_is_422(client: FlaskClient, token: str) -> None:
     assert_refused(post_ingest(client, token, call_metadata(), audio=MONO), 422, "channel_layout", "layout_mismatch")
 

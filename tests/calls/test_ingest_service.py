@@ -156,6 +156,16 @@ def test_metadata_refusals_name_field_and_code(overrides: dict[str, object], fie
     assert (refused.value.field, refused.value.code) == (field, code)
 
 
+def test_every_invalid_metadata_field_is_reported_at_once() -> None:
+    raw = json.dumps(call_metadata(colour="red", direction="sideways", queue=7))
+    with pytest.raises(Invalid) as refused:
+        ingest.parse_metadata(raw)
+    every = {(each.field, each.code) for each in refused.value.errors}
+    assert every == {("colour", "unknown_field"), ("direction", "invalid_choice"), ("queue", "wrong_type")}
+    first = refused.value.errors[0]
+    assert (refused.value.field, refused.value.code, refused.value.message) == (first.field, first.code, first.message)
+
+
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"x" * (ingest.MAX_METADATA_BYTES + 1)])
 def test_metadata_that_is_not_an_object_is_refused_as_a_whole(raw: bytes) -> None:
     with pytest.raises(Invalid) as refused:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, text
@@ -99,3 +101,44 @@ def test_audit_verify_intact_then_broken(run, session: Session, db_kind: str) ->
     assert broken.exit_code == 1
     assert f"BROKEN at event {victim.seq}: content does not match its hash" in broken.output
     assert actions(session)[-1] == "audit.verified"
+
+
+def test_users_list_shows_role_state_institute_and_last_login(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+    make_user(session, username="dora", role=Role.TRAINER)
+    erik = make_user(session, username="erik", role=Role.QA_SUPERVISOR)
+    accounts.disable_user(session, actor=cli.CLI_ACTOR, user_id=erik.id)
+    erik.last_login_at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    session.commit()
+
+    listed = run("users", "list")
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert lines[0].split("\t") == ["username", "role", "active", "institute", "last_login"]
+    rows = {line.split("\t")[0]: line.split("\t") for line in lines[1:]}
+    assert rows["dora"] == ["dora", "trainer", "yes", "-", "-"]
+    assert rows["erik"] == ["erik", "qa_supervisor", "no", "-", "2026-03-04T05:06:07Z"]
+
+
+def test_tokens_list_shows_each_token_but_never_its_secret(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+    service = make_user(session, role=Role.SERVICE, username="pbx")
+    other = make_user(session, role=Role.COMPLIANCE, username="cora")
+    live, live_plain = tokens.create_token(session, actor=cli.CLI_ACTOR, user=service, scope="ingest")
+    gone, gone_plain = tokens.create_token(
+        session, actor=cli.CLI_ACTOR, user=other, scope="read", lifetime=timedelta(days=30)
+    )
+    tokens.revoke_token(session, actor=cli.CLI_ACTOR, token_id=gone.id)
+    session.commit()
+
+    listed = run("tokens", "list")
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert lines[0].split("\t") == ["id", "user", "scope", "created", "expires", "last_used", "revoked"]
+    rows = {line.split("\t")[0]: line.split("\t") for line in lines[1:]}
+    assert rows[live.id][1:3] == ["pbx", "ingest"] and rows[live.id][4:] == ["-", "-", "-"]
+    assert rows[gone.id][1:3] == ["cora", "read"] and "-" not in (rows[gone.id][4], rows[gone.id][6])
+    for secret in (live_plain, gone_plain, live.token_hash, gone.token_hash):
+        assert secret not in listed.output
+
+    mine = run("tokens", "list", "--user", "pbx")
+    assert [line.split("\t")[0] for line in mine.stdout.splitlines()[1:]] == [live.id]
+    assert run("tokens", "list", "--user", "nobody").exit_code == 1

@@ -29,11 +29,12 @@ def job_in(session: Session, store: ObjectStore, envelope: Envelope, state: str,
     return recording
 
 
-def test_signed_in_staff_land_on_the_dashboard_and_anonymous_see_the_status(
+def test_signed_in_staff_land_on_the_dashboard_and_anonymous_on_the_login_page(
     client: FlaskClient, session: Session
 ) -> None:
-    public = client.get("/")
-    assert public.status_code == 200 and "Service status" in public.get_data(as_text=True)
+    anonymous = client.get("/")
+    assert anonymous.status_code == 302 and anonymous.headers["Location"] == "/login"
+    assert "Service status" not in anonymous.get_data(as_text=True)
     login(client, make_user(session, role=Role.TRAINER))
     assert client.get("/").headers["Location"] == "/dashboard"
 

@@ -10,10 +10,17 @@ from pydantic import BaseModel, ValidationError
 from recordings_service.errors import invalid_from
 
 
+class FieldErrorBody(BaseModel):
+    field: str
+    error: str
+    message: str
+
+
 class ErrorBody(BaseModel):
     error: str
     message: str
     field: str | None = None
+    errors: list[FieldErrorBody] | None = None  # every invalid field, where several are checked at once
 
 
 def refuse_invalid(_req: Any, _resp: Any, error: Any, _instance: Any, *_rest: Any) -> None:

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from recordings_service.health import readiness
 from recordings_service.permissions import Permission
-from web.access import current_can, public
+from web.access import current_can, current_principal, public
 from web.database import runtime
 
 bp = Blueprint("ui", __name__)
@@ -28,7 +28,12 @@ def navigation() -> dict[str, Any]:
 @bp.get("/")
 @public
 def index() -> ResponseReturnValue:
+    """Staff land on the dashboard, partners on their portal; the service's status is not shown to strangers."""
+    if current_principal() is None:
+        return redirect(url_for("auth.login"))
     if current_can(Permission.STATUS_VIEW):
         return redirect(url_for("dashboard.index"))
+    if current_can(Permission.PARTNER_PORTAL):
+        return redirect(url_for("partner.index"))
     ready, parts = readiness(runtime())
     return render_template("index.html", ready=ready, parts=parts)
