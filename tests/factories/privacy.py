@@ -42,9 +42,13 @@ def privacy_bucket(base_settings: Settings) -> S3ObjectStore:
 @pytest.fixture
 def bucket(privacy_bucket: S3ObjectStore) -> Iterator[S3ObjectStore]:
     """The privacy bucket, emptied of every version before each test."""
-    for prefix in ("originals/", "derived/"):
-        for key in {version.key for version in privacy_bucket.list_versions(prefix)}:
-            privacy_bucket.delete(key)
+    # Every version at once (DeleteObjects, 1000 a call): after the 1000-call scenario, one key at a time took 50 s.
+    versions = [
+        (version.key, version.version_id)
+        for prefix in ("originals/", "derived/")
+        for version in privacy_bucket.list_versions(prefix)
+    ]
+    privacy_bucket.delete_versions(versions)
     yield privacy_bucket
 
 
