@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 from pydantic import BaseModel, Field
 from spectree import Response as SpecResponse
 
@@ -17,7 +17,7 @@ from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.ranges import ranged_response
 from web.api.research_shapes import BatchPageOut, ConfirmationOut, batch_out, confirmation_out
-from web.api.validation import ErrorBody
+from web.api.validation import ErrorBody, as_json
 from web.database import db, runtime
 
 bp = Blueprint("research_partner_api", __name__, url_prefix="/api/v1")
@@ -31,7 +31,7 @@ def partner_batches() -> tuple[Response, int]:
     """The partner's institute's batches (approved ones), newest first."""
     rows = batches.partner_batches(db(), actor=current_actor())
     body = BatchPageOut(items=[batch_out(b) for b in rows], next_cursor=None)
-    return jsonify(body.model_dump(mode="json", by_alias=True)), 200
+    return as_json(body)
 
 
 # Not described through spectree: its response hook reads the whole body, and this one is streamed.
@@ -95,7 +95,7 @@ def submit_confirmation(batch_id: str) -> tuple[Response, int]:
         certificate=body,
     )
     db().commit()
-    return jsonify(confirmation_out(confirmation).model_dump(mode="json", by_alias=True)), 201
+    return as_json(confirmation_out(confirmation), 201)
 
 
 def _form_date(value: str | None) -> date:

@@ -3,8 +3,7 @@ confirmation, and custody per recording and per customer. The partner's side is 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
-from pydantic import BaseModel
+from flask import Blueprint, Response
 from spectree import Response as SpecResponse
 
 from recordings_service.models.research import SafeguardKind
@@ -28,15 +27,11 @@ from web.api.research_shapes import (
     custody_out,
     institute_out,
 )
-from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
+from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 
 bp = Blueprint("research_api", __name__, url_prefix="/api/v1")
 TAGS = ["research"]
-
-
-def _json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
-    return jsonify(model.model_dump(mode="json", by_alias=True)), status
 
 
 @bp.post("/research/institutes")
@@ -62,21 +57,21 @@ def create_institute(json: InstituteIn) -> tuple[Response, int]:
         safeguard=safeguard,
     )
     db().commit()
-    return _json(institute_out(institute), 201)
+    return as_json(institute_out(institute), 201)
 
 
 @bp.get("/research/institutes")
 @requires(Permission.RESEARCH_MANAGE)
 @api_spec.validate(resp=SpecResponse(HTTP_200=InstitutesOut), tags=TAGS)
 def list_institutes() -> tuple[Response, int]:
-    return _json(InstitutesOut(items=[institute_out(i) for i in institutes.list_institutes(db())]))
+    return as_json(InstitutesOut(items=[institute_out(i) for i in institutes.list_institutes(db())]))
 
 
 @bp.get("/research/institutes/<institute_id>")
 @requires(Permission.RESEARCH_MANAGE)
 @api_spec.validate(resp=SpecResponse(HTTP_200=InstituteOut, HTTP_404=ErrorBody), tags=TAGS)
 def get_institute(institute_id: str) -> tuple[Response, int]:
-    return _json(institute_out(institutes.get_institute(db(), institute_id)))
+    return as_json(institute_out(institutes.get_institute(db(), institute_id)))
 
 
 @bp.post("/research/institutes/<institute_id>/safeguard")
@@ -89,7 +84,7 @@ def set_safeguard(institute_id: str, json: SafeguardIn) -> tuple[Response, int]:
     safeguard = institutes.Safeguard(SafeguardKind(json.kind), json.reference, json.on)
     institute = institutes.set_safeguard(db(), actor=current_actor(), institute_id=institute_id, safeguard=safeguard)
     db().commit()
-    return _json(institute_out(institute))
+    return as_json(institute_out(institute))
 
 
 @bp.post("/research/batches")
@@ -116,7 +111,7 @@ def create_batch(json: BatchIn) -> tuple[Response, int]:
         ),
     )
     db().commit()
-    return _json(batch_out(batch), 201)
+    return as_json(batch_out(batch), 201)
 
 
 @bp.get("/research/batches")
@@ -134,7 +129,7 @@ def list_batches(query: BatchesQuery) -> tuple[Response, int]:
     page = BatchPageOut(
         items=[batch_out(b) for b in rows[: query.limit]], next_cursor=next_id_cursor(rows, query.limit)
     )
-    return _json(page)
+    return as_json(page)
 
 
 @bp.get("/research/batches/<batch_id>")
@@ -142,7 +137,7 @@ def list_batches(query: BatchesQuery) -> tuple[Response, int]:
 @api_spec.validate(resp=SpecResponse(HTTP_200=BatchOut, HTTP_404=ErrorBody), tags=TAGS)
 def get_batch(batch_id: str) -> tuple[Response, int]:
     """State, exclusion counts, build progress, downloads and confirmations."""
-    return _json(batch_out(batches.get_batch(db(), batch_id)))
+    return as_json(batch_out(batches.get_batch(db(), batch_id)))
 
 
 @bp.post("/research/batches/<batch_id>/approve")
@@ -154,7 +149,7 @@ def approve_batch(batch_id: str) -> tuple[Response, int]:
     """A second compliance user approves (the creator cannot: 403); the jobs process then builds the package."""
     batch = batches.approve_batch(db(), actor=current_actor(), batch_id=batch_id)
     db().commit()
-    return _json(batch_out(batch))
+    return as_json(batch_out(batch))
 
 
 @bp.post("/research/batches/<batch_id>/reject")
@@ -167,7 +162,7 @@ def approve_batch(batch_id: str) -> tuple[Response, int]:
 def reject_batch(batch_id: str, json: ReasonIn) -> tuple[Response, int]:
     batch = batches.reject_batch(db(), actor=current_actor(), batch_id=batch_id, reason=json.reason)
     db().commit()
-    return _json(batch_out(batch))
+    return as_json(batch_out(batch))
 
 
 @bp.post("/research/batches/<batch_id>/confirmation/accept")
@@ -177,7 +172,7 @@ def accept_confirmation(batch_id: str) -> tuple[Response, int]:
     """Accept the partner's confirmation: the batch closes and its pseudonym key is destroyed."""
     batch = confirmations.accept_confirmation(db(), actor=current_actor(), batch_id=batch_id)
     db().commit()
-    return _json(batch_out(batch))
+    return as_json(batch_out(batch))
 
 
 @bp.post("/research/batches/<batch_id>/confirmation/reject")
@@ -191,7 +186,7 @@ def reject_confirmation(batch_id: str, json: ReasonIn) -> tuple[Response, int]:
     """Send the confirmation back to the partner with the reason."""
     batch = confirmations.reject_confirmation(db(), actor=current_actor(), batch_id=batch_id, reason=json.reason)
     db().commit()
-    return _json(batch_out(batch))
+    return as_json(batch_out(batch))
 
 
 @bp.get("/research/confirmations/<confirmation_id>/certificate")
@@ -217,7 +212,7 @@ def recording_custody(recording_id: str) -> tuple[Response, int]:
     records = custody.recording_custody(db(), recording_id)
     if not records:  # a deleted recording's custody remains; a recording never sent must still exist
         get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
-    return _json(custody_out(records))
+    return as_json(custody_out(records))
 
 
 @bp.get("/customers/<customer_ref>/custody")
@@ -225,4 +220,4 @@ def recording_custody(recording_id: str) -> tuple[Response, int]:
 @api_spec.validate(resp=SpecResponse(HTTP_200=CustodyListOut, HTTP_404=ErrorBody), tags=TAGS)
 def customer_custody(customer_ref: str) -> tuple[Response, int]:
     """Every research batch any of the customer's recordings went into."""
-    return _json(custody_out(custody.customer_custody(db(), custody.customer_id_of(db(), customer_ref))))
+    return as_json(custody_out(custody.customer_custody(db(), custody.customer_id_of(db(), customer_ref))))

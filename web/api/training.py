@@ -3,8 +3,7 @@ their playback. Trainers get redacted material only; sets and exports are in web
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel
+from flask import Blueprint, Response, request
 from spectree import Response as SpecResponse
 
 from recordings_service.permissions import Permission
@@ -31,7 +30,7 @@ from web.api.training_shapes import (
     nomination_out,
     sample_out,
 )
-from web.api.validation import ErrorBody, refuse_invalid
+from web.api.validation import ErrorBody, as_json, refuse_invalid
 from web.database import db, runtime
 
 bp = Blueprint("training_api", __name__, url_prefix="/api/v1/training")
@@ -40,10 +39,6 @@ TAGS = ["training"]
 
 def rules() -> TrainingRules:
     return TrainingRules.from_settings(runtime().settings)
-
-
-def as_json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
-    return jsonify(model.model_dump(mode="json", by_alias=True)), status
 
 
 def no_content() -> Response:

@@ -10,7 +10,7 @@ from recordings_service.permissions import Permission
 from recordings_service.training import export, sets
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.training import TAGS, as_json, no_content, rules
+from web.api.training import TAGS, no_content, rules
 from web.api.training_shapes import (
     ExportOut,
     SetIn,
@@ -22,7 +22,7 @@ from web.api.training_shapes import (
     set_out,
     set_summary,
 )
-from web.api.validation import ErrorBody, refuse_invalid
+from web.api.validation import ErrorBody, as_json, refuse_invalid
 from web.database import db, runtime
 from web.security_headers import mark_no_store
 
