@@ -46,6 +46,7 @@ from recordings_service.research.institutes import create_institute
 from recordings_service.research.selection import BatchCriteria
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import CHUNK
+from recordings_service.transcript_text import seal_segments
 from tests.factories.recordings import store_original
 
 DEFAULT_PG_URL = os.environ.get("CALLVAULT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -105,12 +106,9 @@ def seed_calls(runtime: Runtime, *, count: int, audio: bytes, seconds: float) ->
                     status="transcribed", purposes=["quality_study"], retain_until=CALL_DAY + timedelta(days=900),
                 )
             )  # fmt: skip
-            session.add(
-                Transcript(
-                    recording_id=recording_id, engine="bench", model="bench", language="en",
-                    segments=redacted.without_card_data, redacted_segments=redacted.twin,
-                )
-            )  # fmt: skip
+            transcript = Transcript(recording_id=recording_id, engine="bench", model="bench", language="en")
+            session.add(transcript)
+            seal_segments(session, transcript, segments=redacted.without_card_data, twin=redacted.twin)
         session.commit()
 
 

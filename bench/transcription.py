@@ -71,13 +71,14 @@ def stored_call(path: Path, envelope: Envelope, store: MemoryStore, channels: in
         channels=channels,
         agent_channel="left" if channels == 2 else None,
         language="en",
-        duration_s=0.0,
+        duration_s=audio_duration_s(path),  # the decoder's output cap
     )
 
 
 def channel_windows(path: Path, channels: int) -> list[list[tuple[float, object]]]:
     picks: list[int | None] = [0, 1] if channels == 2 else [None]
-    return [list(_windows(_decoded_channel(path, channel=pick))) for pick in picks]
+    duration_s = audio_duration_s(path)
+    return [list(_windows(_decoded_channel(path, channel=pick, duration_s=duration_s))) for pick in picks]
 
 
 def raw_engine_s(engine: Engine, decoded: list[list[tuple[float, object]]], language: str) -> tuple[float, str]:

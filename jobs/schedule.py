@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobs import custody, ingest, research, retention, subject_access, transcription
+from jobs import audit_anchor, custody, ingest, research, retention, subject_access, transcription
 from recordings_service.runtime import Runtime
 
 
@@ -28,4 +28,5 @@ JOBS: list[JobSpec] = [
     JobSpec("research_packages", 5, research.build_batches),
     JobSpec("research_expiry", 60, custody.expire_batches),
     JobSpec("research_reminders", 24 * 3600, custody.remind_overdue),
+    JobSpec("audit_anchor", 3600, audit_anchor.anchor_chain_head, check=audit_anchor.report_protection),
 ]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
-from recordings_service.errors import DomainError
+from recordings_service.logs import describe_exception
 from recordings_service.redaction.pci import secure_card_data
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.engines import Engine, load_engine
@@ -98,7 +98,7 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
         log.warning("lease lost; another worker has the job", extra={"job": job.job_id})
         return "lease_lost"
     except Exception as exc:
-        reason = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        reason = describe_exception(exc)
         log.warning("transcription attempt failed", extra={"job": job.job_id, "attempt": job.attempt}, exc_info=True)
         with runtime.sessions() as session:
             try:

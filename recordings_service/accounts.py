@@ -1,12 +1,13 @@
-"""Use cases for staff and partner accounts: creation, administration, password login, TOTP."""
+"""Use cases for staff and partner accounts: creation, administration, passwords, login and lockout.
+
+The second factor (sealed TOTP seeds, enrolment links, MFA reset) is `recordings_service.mfa`.
+"""
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
@@ -26,10 +27,9 @@ _hasher = PasswordHasher(time_cost=1, memory_cost=47104, parallelism=1)
 _DUMMY_HASH = _hasher.hash("callvault-no-such-account")
 LOCKOUT_THRESHOLD = 10
 LOCKOUT_PERIOD = timedelta(minutes=15)
-# Roles that reach personal data in bulk or from outside the company must prove a second factor.
-MFA_REQUIRED_ROLES = frozenset({Role.ADMIN, Role.COMPLIANCE, Role.RESEARCH_PARTNER})
-TOTP_ISSUER = "Callvault"
-TOTP_STEP_S = 30
+# Every person proves a second factor: each staff role reaches calls, evidence or the accounts that do.
+# Service accounts have no password; they use API tokens.
+MFA_REQUIRED_ROLES = frozenset(set(Role) - {Role.SERVICE})
 
 
 def hash_password(password: str) -> str:
@@ -64,7 +64,10 @@ def create_user(
     display_name: str = "",
     institute_id: str | None = None,
 ) -> User:
-    """Create an account; staff and partners get a password, service accounts use API tokens only.
+    """Create an account; service accounts use API tokens only and never have a password.
+
+    Without `password` a person's account has none until its holder sets one through the enrolment link
+    (`mfa.issue_enrolment_link`), so whoever created it never knows it.
 
     A research partner belongs to exactly one institute (it sees that institute's batches only); no other
     role has one.
@@ -79,12 +82,7 @@ def create_user(
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"user {username} already exists")
     _check_institute(session, role_value, institute_id or None)
-    if role_value is Role.SERVICE:
-        password_hash = None
-    elif password is None:
-        raise Invalid("password", "is required for this role")
-    else:
-        password_hash = hash_password(password)
+    password_hash = hash_password(password) if password is not None and role_value is not Role.SERVICE else None
     user = User(
         username=username,
         display_name=display_name,
@@ -154,21 +152,47 @@ def enable_user(session: Session, *, actor: Actor, user_id: str) -> User:
     user = get_user(session, user_id)
     if not user.active:
         user.active = True
-        _clear_failures(user)
+        clear_login_failures(user)
         record_event(session, actor=actor, action="user.enabled", object_type="user", object_id=user.id)
     return user
 
 
-def reset_password(session: Session, *, actor: Actor, user_id: str, password: str) -> User:
-    """Set a new password, lift any lockout and end the account's sessions (whoever held them)."""
+def reset_password(session: Session, *, actor: Actor, user_id: str) -> User:
+    """Make the password unusable, lift any lockout and end the account's sessions.
+
+    Nobody learns a new password: the holder sets one through an enrolment link, proving their second
+    factor, so an admin's reset never lets the admin sign in as the account.
+    """
     user = get_user(session, user_id)
     if user.role == Role.SERVICE:
         raise Invalid("password", "service accounts sign in with API tokens only")
-    user.password_hash = hash_password(password)
+    _refuse_self(actor, user, "reset the password of")
+    user.password_hash = None
     user.session_version += 1
-    _clear_failures(user)
+    clear_login_failures(user)
     record_event(session, actor=actor, action="user.password_reset", object_type="user", object_id=user.id)
     return user
+
+
+def change_password(session: Session, *, user: User, current: str, new: str, ip: str | None) -> bool:
+    """The holder's own change: False (counted towards lockout, audited) when `current` is wrong.
+
+    Every session of the account ends, so one opened by whoever knew the old password goes with it.
+    """
+    check_password_policy(new)
+    if login_locked(user, utcnow()) or not password_matches(user.password_hash, current):
+        count_login_failure(session, user=user, ip=ip, reason="bad_password")
+        return False
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    record_event(
+        session,
+        actor=Actor(id=user.id, name=user.username, role=user.role, ip=ip),
+        action="user.password_changed",
+        object_type="user",
+        object_id=user.id,
+    )
+    return True
 
 
 def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> User:
@@ -216,113 +240,65 @@ def check_password_login(session: Session, *, username: str, password: str, ip: 
     now = utcnow()
     if user is None:
         password_matches(_DUMMY_HASH, password)
-        _audit_failure(session, user=None, ip=ip, reason="unknown_account")
+        audit_login_failure(session, user=None, ip=ip, reason="unknown_account")
         return None
-    if _locked(user, now):
-        _audit_failure(session, user=user, ip=ip, reason="locked")
+    if login_locked(user, now):
+        audit_login_failure(session, user=user, ip=ip, reason="locked")
         return None
     if not password_matches(user.password_hash, password):
-        _count_failure(session, user=user, ip=ip, reason="bad_password", now=now)
+        count_login_failure(session, user=user, ip=ip, reason="bad_password")
         return None
     if not user.active:
-        _audit_failure(session, user=user, ip=ip, reason="disabled")
+        audit_login_failure(session, user=user, ip=ip, reason="disabled")
+        return None
+    if mfa_required(user) and not user.mfa_enrolled:
+        # Only the holder enrols, through their link: a password alone (which an admin may have chosen at
+        # creation) never opens the enrolment.
+        audit_login_failure(session, user=user, ip=ip, reason="mfa_not_enrolled")
         return None
     return user
-
-
-def check_totp_login(session: Session, *, user: User, code: str, ip: str | None) -> bool:
-    """The second step of a login: a fresh TOTP code; failures count towards the same lockout."""
-    now = utcnow()
-    if _locked(user, now) or not user.active:
-        _audit_failure(session, user=user, ip=ip, reason="locked" if user.active else "disabled")
-        return False
-    step = _accepted_step(user.mfa_secret, code, now=now, last_step=user.mfa_last_step)
-    if step is None:
-        _count_failure(session, user=user, ip=ip, reason="bad_totp", now=now)
-        return False
-    user.mfa_last_step = step
-    return True
 
 
 def record_login(session: Session, *, user: User, ip: str | None) -> None:
     """A login completed (password and, where required, TOTP): reset the failure count and audit it."""
     user.last_login_at = utcnow()
-    _clear_failures(user)
+    clear_login_failures(user)
     record_event(
         session,
         actor=Actor(id=user.id, name=user.username, role=user.role, ip=ip),
         action="login.succeeded",
         object_type="user",
         object_id=user.id,
-        details={"mfa": user.mfa_secret is not None},
+        details={"mfa": user.mfa_enrolled},
     )
 
 
 def mfa_required(user: User) -> bool:
-    return user.role in MFA_REQUIRED_ROLES or user.mfa_secret is not None
+    return user.role in MFA_REQUIRED_ROLES or user.mfa_enrolled
 
 
-def new_mfa_secret() -> str:
-    return pyotp.random_base32()
-
-
-def mfa_provisioning_uri(user: User, secret: str) -> str:
-    """The otpauth:// URI an authenticator app reads from the enrolment QR code."""
-    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
-
-
-def enrol_mfa(session: Session, *, user: User, secret: str, code: str, ip: str | None) -> None:
-    """Bind a TOTP secret to the account once the user proves their app produces its codes."""
-    if user.mfa_secret is not None:
-        raise Conflict("a second factor is already enrolled; an admin must reset it")
-    step = _accepted_step(secret, code, now=utcnow(), last_step=None)
-    if step is None:
-        raise Invalid("code", "the code does not match; check the time on your device and try again")
-    user.mfa_secret = secret
-    user.mfa_last_step = step
-    record_event(
-        session,
-        actor=Actor(id=user.id, name=user.username, role=user.role, ip=ip),
-        action="mfa.enrolled",
-        object_type="user",
-        object_id=user.id,
-    )
-
-
-def _accepted_step(secret: str | None, code: str, *, now: datetime, last_step: int | None) -> int | None:
-    """The time step `code` belongs to (one step of clock drift allowed), never one already used."""
-    code = code.strip().replace(" ", "")
-    if not secret or len(code) != 6 or not code.isdigit():
-        return None
-    totp = pyotp.TOTP(secret, interval=TOTP_STEP_S)
-    current = int(now.timestamp()) // TOTP_STEP_S
-    for step in (current - 1, current, current + 1):
-        if last_step is not None and step <= last_step:
-            continue
-        if hmac.compare_digest(totp.at(step * TOTP_STEP_S), code):
-            return step
-    return None
-
-
-def _locked(user: User, now: datetime) -> bool:
+def login_locked(user: User, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
-def _count_failure(session: Session, *, user: User, ip: str | None, reason: str, now: datetime) -> None:
+def count_login_failure(session: Session, *, user: User, ip: str | None, reason: str) -> None:
+    """A wrong password or code: audited, and the tenth in a row locks the account for a while."""
     user.failed_logins += 1
     locked = user.failed_logins >= LOCKOUT_THRESHOLD
     if locked:
-        user.locked_until = now + LOCKOUT_PERIOD
+        user.locked_until = utcnow() + LOCKOUT_PERIOD
         user.failed_logins = 0
-    _audit_failure(session, user=user, ip=ip, reason=reason, locked=locked)
+    audit_login_failure(session, user=user, ip=ip, reason=reason, locked=locked)
 
 
-def _clear_failures(user: User) -> None:
+def clear_login_failures(user: User) -> None:
     user.failed_logins = 0
     user.locked_until = None
 
 
-def _audit_failure(session: Session, *, user: User | None, ip: str | None, reason: str, locked: bool = False) -> None:
+def audit_login_failure(
+    session: Session, *, user: User | None, ip: str | None, reason: str, locked: bool = False
+) -> None:
     # The actor is anonymous: nobody has proved who they are. The typed username is not kept, since
     # it may be a mistyped password or someone else's name; the account id is, when one matched.
     record_event(

@@ -1,8 +1,15 @@
-"""Use cases of the audit trail: append an event to the hash chain, verify the chain, search it."""
+"""Use cases of the audit trail: append an event to the hash chain, verify the chain, search it.
+
+Each event's hash is an HMAC-SHA256 under `CALLVAULT_AUDIT_KEY` (never stored in the database) over its
+content and the previous event's hash, so someone who can rewrite the table cannot recompute the chain.
+Deleting the newest events and fixing the chain head row still leaves a consistent chain: `audit_anchors`
+keeps the head in the object store to catch that.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -12,14 +19,53 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from recordings_service.config import PREFIX, Settings
 from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Refusal
 from recordings_service.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
+# Where a session carries the audit keys (set by `Runtime`), so that every `record_event` signs without
+# each caller passing them.
+SESSION_AUDIT_KEYS = "audit_keys"
+MIN_KEY_CHARS = 32
 _Q = TypeVar("_Q", bound=Select[Any])
 # Details are for ids and counts; anything else (text, names) must not reach the trail.
 _ALLOWED_DETAIL_TYPES = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True)
+class AuditKeys:
+    """The chain's HMAC keys by key id: the current one signs new events, retired ones still verify theirs."""
+
+    current_id: str
+    secrets: Mapping[str, bytes]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditKeys | None:
+        """None when no key is set: events are then chained with plain SHA-256, and `audit verify` refuses."""
+        if not settings.audit_key:
+            return None
+        retired = [key.strip() for key in settings.audit_keys_old.split(",") if key.strip()]
+        for key in (settings.audit_key, *retired):
+            if len(key) < MIN_KEY_CHARS:
+                raise ValueError(
+                    f"{PREFIX}AUDIT_KEY and each key in {PREFIX}AUDIT_KEYS_OLD need at least {MIN_KEY_CHARS} characters"
+                )
+        return cls(
+            current_id=key_id(settings.audit_key),
+            secrets={key_id(key): key.encode() for key in (*retired, settings.audit_key)},
+        )
+
+
+def key_id(key: str) -> str:
+    """A key's public name, derived from it: events name their key without an id setting to keep in step."""
+    return hmac.new(key.encode(), b"callvault audit key id", hashlib.sha256).hexdigest()[:12]
+
+
+def session_keys(session: Session) -> AuditKeys | None:
+    keys = session.info.get(SESSION_AUDIT_KEYS)
+    return keys if isinstance(keys, AuditKeys) else None
 
 
 @dataclass(frozen=True)
@@ -41,8 +87,9 @@ def record_event(
     object_id: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction."""
+    """Append one event to the chain, in the caller's transaction, signed with the session's audit key."""
     clean_details = _checked_details(details or {})
+    keys = session_keys(session)
     seq, prev_hash = session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)
@@ -62,8 +109,9 @@ def record_event(
         ip=actor.ip,
         details=clean_details,
         prev_hash=prev_hash,
+        key_id=keys.current_id if keys else None,
     )
-    event.hash = event_hash(event)
+    event.hash = event_hash(event, keys)
     session.add(event)
     session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=event.hash))
     session.flush()
@@ -100,14 +148,26 @@ def event_content(event: AuditEvent) -> dict[str, Any]:
 
 
 def event_record(event: AuditEvent) -> dict[str, Any]:
-    """An event as exports carry it: its content and its place in the chain, so a reader can re-check it."""
-    return {**event_content(event), "prev_hash": event.prev_hash, "hash": event.hash}
+    """An event as exports carry it: its content and its place in the chain, and the key its hash is an HMAC
+    under (None: plain SHA-256, which a reader can re-check; a signed hash needs that key)."""
+    return {**event_content(event), "prev_hash": event.prev_hash, "hash": event.hash, "key_id": event.key_id}
 
 
-def event_hash(event: AuditEvent) -> str:
-    """SHA-256 over the event's canonical JSON and the previous event's hash."""
+def event_hash(event: AuditEvent, keys: AuditKeys | None) -> str:
+    """HMAC-SHA256, under the key the event names, of the previous event's hash and the event's canonical JSON;
+    plain SHA-256 of the same for an event that names no key. Raises `UnknownKey` when `keys` lack its key."""
     canonical = json.dumps(event_content(event), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256((event.prev_hash + canonical).encode()).hexdigest()
+    message = (event.prev_hash + canonical).encode()
+    if event.key_id is None:
+        return hashlib.sha256(message).hexdigest()
+    secret = keys.secrets.get(event.key_id) if keys else None
+    if secret is None:
+        raise UnknownKey(event.key_id)
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+class UnknownKey(Exception):
+    """An event names an audit key that is neither the current one nor among the retired ones."""
 
 
 @dataclass(frozen=True)
@@ -117,29 +177,29 @@ class ChainBreak:
     reason: str
 
 
-def verify_chain(session: Session, *, batch_size: int = 1000) -> tuple[int, ChainBreak | None]:
-    """Walk the whole chain in order; return how many events were checked and the first break, if any."""
+def verify_chain(session: Session, *, keys: AuditKeys | None, batch_size: int = 1000) -> tuple[int, ChainBreak | None]:
+    """Walk the whole chain in order; return how many events were checked and the first break, if any.
+
+    Unsigned (plain SHA-256) events are accepted only before the first signed one: they are the trail from
+    before migration 0018, and anyone can compute such a hash.
+    """
     expected_prev = GENESIS_HASH
-    expected_seq = 1
     checked = 0
-    last_seq = 0
+    first_signed: int | None = None
     while True:
         events = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch_size)
+            select(AuditEvent).where(AuditEvent.seq > checked).order_by(AuditEvent.seq).limit(batch_size)
         ).all()
         if not events:
             break
         for event in events:
-            if event.seq != expected_seq:
-                return checked, ChainBreak(expected_seq, None, f"event {expected_seq} is missing")
-            if event.prev_hash != expected_prev:
-                return checked, ChainBreak(event.seq, event.id, "prev_hash does not match the previous event")
-            if event_hash(event) != event.hash:
-                return checked, ChainBreak(event.seq, event.id, "content does not match its hash")
+            broken = _event_break(event, keys=keys, seq=checked + 1, prev_hash=expected_prev, first_signed=first_signed)
+            if broken is not None:
+                return checked, broken
+            if event.key_id is not None and first_signed is None:
+                first_signed = event.seq
             expected_prev = event.hash
-            expected_seq += 1
             checked += 1
-            last_seq = event.seq
         session.expunge_all()
     head = session.get(AuditChainHead, 1)
     if head is not None and (head.seq != checked or head.last_hash != expected_prev):
@@ -147,6 +207,26 @@ def verify_chain(session: Session, *, batch_size: int = 1000) -> tuple[int, Chai
             checked + 1, None, f"chain head names event {head.seq}; events after {checked} are missing"
         )
     return checked, None
+
+
+def _event_break(
+    event: AuditEvent, *, keys: AuditKeys | None, seq: int, prev_hash: str, first_signed: int | None
+) -> ChainBreak | None:
+    """Why `event` cannot be the chain's event number `seq`, following an event whose hash is `prev_hash`."""
+    if event.seq != seq:
+        return ChainBreak(seq, None, f"event {seq} is missing")
+    if event.prev_hash != prev_hash:
+        return ChainBreak(event.seq, event.id, "prev_hash does not match the previous event")
+    if event.key_id is None and first_signed is not None:
+        return ChainBreak(event.seq, event.id, f"unsigned (plain SHA-256) event after signed event {first_signed}")
+    try:
+        expected = event_hash(event, keys)
+    except UnknownKey:
+        reason = f"signed with audit key {event.key_id}, which is not configured (CALLVAULT_AUDIT_KEYS_OLD?)"
+        return ChainBreak(event.seq, event.id, reason)
+    if not hmac.compare_digest(expected, event.hash):
+        return ChainBreak(event.seq, event.id, "content does not match its hash")
+    return None
 
 
 @dataclass(frozen=True)

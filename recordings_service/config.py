@@ -42,12 +42,24 @@ class Settings:
     s3_secret_key: str = field(default="", repr=False)
     master_key: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)
+    # Audit trail: the HMAC key that signs new events (generated into secrets.env when embedded), retired keys
+    # that still verify the events they signed (comma-separated), and the days each chain-head anchor is kept
+    # under Object Lock.
+    audit_key: str = field(default="", repr=False)
+    audit_keys_old: str = field(default="", repr=False)
+    audit_anchor_retention_days: int = 3650
     ffmpeg: str = ""
     log_level: str = "INFO"
     log_format: str = "auto"
     https: bool = False
     # Login throttling counts; memory:// is per process: use e.g. redis://host:6379 with several workers.
     ratelimit_storage_uri: str = "memory://"
+    # Reverse proxies in front of the web process whose X-Forwarded-For/-Proto are believed; 0 believes none,
+    # since anyone can send those headers to a process that is reachable directly.
+    trusted_proxies: int = 0
+    # Any request body larger than this is refused with 413 (ingest uploads have max_upload_bytes instead);
+    # the largest other body is a 10 MB custody certificate.
+    max_request_bytes: int = 16 * 1024**2
     # Transcription: engine name ("faster-whisper", "openai-whisper" or "module:Class"), model (empty for
     # the bundled Whisper base, else a name or local path), and decoding knobs.
     transcribe_engine: str = "faster-whisper"

@@ -57,8 +57,12 @@ created_at = Annotated[datetime, mapped_column(default=utcnow)]
 
 
 def make_engine(database_url: str, **options: Any) -> Engine:
-    """An engine with the pragmas Callvault relies on (foreign keys, WAL and a busy timeout on SQLite)."""
-    engine = create_engine(database_url, **options)
+    """An engine with the pragmas Callvault relies on (foreign keys, WAL and a busy timeout on SQLite).
+
+    Its errors leave out the statement's parameters: those are transcript text, customer refs and the like,
+    and error messages end up in logs and in jobs' `last_error`.
+    """
+    engine = create_engine(database_url, hide_parameters=True, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)

@@ -1,10 +1,10 @@
-"""Readiness: is the database reachable and migrated, and does the object store answer?"""
+"""Readiness: is the database reachable and migrated, does the object store answer, and how are audit anchors kept?"""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 
-from recordings_service import schema
+from recordings_service import audit_anchors, schema
 from recordings_service.runtime import Runtime
 
 
@@ -23,5 +23,10 @@ def readiness(runtime: Runtime) -> tuple[bool, dict[str, str]]:
     except Exception as exc:  # noqa: BLE001
         parts["store"] = f"error: {type(exc).__name__}"
     parts["migrations"] = schema.migration_state(runtime.engine) if parts["db"] == "ok" else "unknown"
+    # Reported, not required: a store without Object Lock still keeps anchors, only not beyond its admins' reach.
+    try:
+        parts["anchors"] = audit_anchors.anchor_protection(runtime.store) if parts["store"] == "ok" else "unknown"
+    except Exception as exc:  # noqa: BLE001
+        parts["anchors"] = f"error: {type(exc).__name__}"
     ready = parts["db"] == "ok" and parts["store"] == "ok" and parts["migrations"] == "head"
     return ready, parts

@@ -1,5 +1,5 @@
 """Reading recordings: who may see which (`visible_to`), list with cursor pagination, load one
-(`get_playable_recording`), and play or download the original.
+(`get_playable_recording`), and read the original (`playback` audits what is served).
 
 Every capability that lists, searches, selects or reads recordings goes through these two, so the
 object-level rule is written once: a recording hidden from an actor does not exist for them, and a
@@ -27,8 +27,9 @@ from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.models import Customer, Recording
 from recordings_service.models.account import Role
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader, plaintext_range
+from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.storage.segments import stored_plaintext_range
 
 MAX_PAGE = 200
 # Stable page order: the id breaks ties between calls that started in the same instant.
@@ -213,24 +214,12 @@ def get_playable_recording(session: Session, *, actor: Actor, recording_id: str,
     return recording
 
 
-def start_playback(
-    session: Session, *, actor: Actor, recording_id: str, download: bool, range_start: int | None
-) -> Recording:
-    """Check access and audit the listen (or download) once per playback.
-
-    A player fetches one playback as many ranges; only the request that starts at the beginning (or
-    asks for no range) counts as a listen, so seeking does not flood the trail.
-    """
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
-    if download or not range_start:
-        record_event(
-            session,
-            actor=actor,
-            action="recording.downloaded" if download else "recording.played",
-            object_type="recording",
-            object_id=recording.id,
-            details={"range_start": range_start or 0},
-        )
+def read_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
+    """A recording's metadata for `actor`, audited as `recording.metadata_read` (it names the customer and agent)."""
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    record_event(
+        session, actor=actor, action="recording.metadata_read", object_type="recording", object_id=recording.id
+    )
     return recording
 
 
@@ -244,9 +233,17 @@ def open_original(store: ObjectStore, envelope: Envelope, recording: Recording) 
 def original_bytes(
     store: ObjectStore, envelope: Envelope, recording: Recording, *, start: int, stop: int
 ) -> Iterator[bytes]:
-    """Plaintext bytes `start` (inclusive) to `stop` (exclusive) of the original, in chunks."""
-    with open_original(store, envelope, recording) as plaintext:
-        yield from plaintext_range(plaintext, start=start, stop=stop)
+    """Plaintext bytes `start` (inclusive) to `stop` (exclusive) of the original, fetching only the
+    segments that cover them (a seek deep into a long call does not decrypt from byte 0)."""
+    yield from stored_plaintext_range(
+        store,
+        envelope,
+        key=recording.storage_key,
+        wrapped=recording.wrapped_data_key,
+        object_id=recording.id,
+        start=start,
+        stop=stop,
+    )
 
 
 def decrypt_original_to(store: ObjectStore, envelope: Envelope, *, recording: Recording, path: Path) -> str:

@@ -10,10 +10,15 @@ from pathlib import Path
 from sqlalchemy import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from recordings_service.audit import SESSION_AUDIT_KEYS, AuditKeys
 from recordings_service.config import PREFIX, Settings
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
+
+# Where a session carries the envelope: transcript text is sealed under each recording's data key, and
+# every reader of a transcript already holds a session (see `envelope_of`).
+SESSION_ENVELOPE = "envelope"
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,11 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: ObjectStore
     envelope: Envelope
+
+    def __post_init__(self) -> None:
+        self.sessions.configure(
+            info={SESSION_ENVELOPE: self.envelope, SESSION_AUDIT_KEYS: AuditKeys.from_settings(self.settings)}
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, store: ObjectStore | None = None) -> Runtime:
@@ -35,6 +45,14 @@ class Runtime:
             store=store if store is not None else S3ObjectStore.from_settings(settings),
             envelope=Envelope(settings.master_key),
         )
+
+
+def envelope_of(session: Session) -> Envelope:
+    """The envelope the session was made with (by `Runtime.sessions`)."""
+    envelope = session.info.get(SESSION_ENVELOPE)
+    if not isinstance(envelope, Envelope):
+        raise RuntimeError("this session was not made by Runtime.sessions, so it cannot open transcripts")
+    return envelope
 
 
 def make_private(settings: Settings) -> None:

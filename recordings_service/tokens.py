@@ -23,35 +23,54 @@ TOKEN_PREFIX = "cvt_"  # noqa: S105 — a marker that makes leaked tokens easy t
 # Scopes that may not live long: a leaked compliance token can place holds and change retention, a leaked
 # research token can approve exports.
 MAX_LIFETIME = {"compliance": timedelta(days=30), "research": timedelta(days=30)}
+# Every token expires, so a forgotten one stops working by itself; the telephony system's ingest token is
+# renewed once a year, as a change there needs planning.
+DEFAULT_LIFETIME = timedelta(days=90)
+DEFAULT_LIFETIMES = {"ingest": timedelta(days=365), **MAX_LIFETIME}
+MAX_SOURCE_CHARS = 100  # as Recording.source
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """The SHA-256 a secret token is stored and looked up as (the token has 256 random bits: no salt needed)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_token(
-    session: Session, *, actor: Actor, user: User, scope: str, lifetime: timedelta | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    user: User,
+    scope: str,
+    lifetime: timedelta | None = None,
+    source: str | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token for `user`; the plain token is returned only here and never stored.
 
-    A scope with a maximum lifetime (`MAX_LIFETIME`) gets that lifetime when none is asked for.
+    An ingest token ingests only for its `source` (without one, it is refused every ingest).
+
+    Without `lifetime` it lives `DEFAULT_LIFETIMES[scope]` (else `DEFAULT_LIFETIME`); a scope in `MAX_LIFETIME`
+    lives no longer than that.
     """
     if scope not in TOKEN_SCOPES:
         raise Invalid("scope", f"unknown scope {scope!r}; one of {', '.join(sorted(TOKEN_SCOPES))}")
+    if lifetime is None:
+        lifetime = DEFAULT_LIFETIMES.get(scope, DEFAULT_LIFETIME)
     longest = MAX_LIFETIME.get(scope)
-    if longest is not None:
-        if lifetime is None:
-            lifetime = longest
-        elif lifetime > longest:
-            raise Invalid("lifetime", f"a {scope} token lives at most {longest.days} days", code="too_long")
-    if lifetime is not None and lifetime <= timedelta(0):
+    if longest is not None and lifetime > longest:
+        raise Invalid("lifetime", f"a {scope} token lives at most {longest.days} days", code="too_long")
+    if lifetime <= timedelta(0):
         raise Invalid("lifetime", "must be positive", code="out_of_range")
+    if source is not None and scope != "ingest":
+        raise Invalid("source", "only an ingest token is bound to a source", code="not_allowed")
+    if source is not None and not 0 < len(source) <= MAX_SOURCE_CHARS:
+        raise Invalid("source", f"a source has 1 to {MAX_SOURCE_CHARS} characters", code="invalid_length")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
         scope=scope,
-        token_hash=_digest(plain),
-        expires_at=utcnow() + lifetime if lifetime else None,
+        source=source,
+        token_hash=digest(plain),
+        expires_at=utcnow() + lifetime,
     )
     session.add(token)
     session.flush()
@@ -61,7 +80,7 @@ def create_token(
         action="token.created",
         object_type="api_token",
         object_id=token.id,
-        details={"user_id": user.id, "scope": scope},
+        details={"user_id": user.id, "scope": scope, "source": source},
     )
     return token, plain
 
@@ -69,7 +88,7 @@ def create_token(
 def authenticate_token(session: Session, plain: str, *, now: datetime | None = None) -> ApiToken | None:
     """The live token matching `plain` (its user active), with its last-used time updated; else None."""
     moment = now or utcnow()
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain)))
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(plain)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     if token.expires_at is not None and token.expires_at <= moment:

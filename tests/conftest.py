@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recordings_service import schema
 from recordings_service.config import Settings
 from recordings_service.db import make_engine
-from recordings_service.runtime import Runtime
+from recordings_service.runtime import SESSION_ENVELOPE, Runtime
 from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
 from recordings_service.storage.encryption import Envelope, generate_master_key
 from recordings_service.storage.object_store import S3ObjectStore, make_client
@@ -175,8 +175,13 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def sessions(connection: Connection) -> sessionmaker[Session]:
-    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+def sessions(connection: Connection, envelope: Envelope) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info={SESSION_ENVELOPE: envelope},
+    )
 
 
 @pytest.fixture

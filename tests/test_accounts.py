@@ -51,8 +51,8 @@ def test_disable_enable_reset_and_role_change_are_audited_and_end_sessions(sessi
     assert (user.active, user.session_version) == (False, version + 1)
     accounts.disable_user(session, actor=actor_of(admin), user_id=user.id)  # idempotent, audited once
     accounts.enable_user(session, actor=actor_of(admin), user_id=user.id)
-    accounts.reset_password(session, actor=actor_of(admin), user_id=user.id, password="a brand new password")
-    assert user.session_version == version + 2
+    accounts.reset_password(session, actor=actor_of(admin), user_id=user.id)
+    assert (user.password_hash, user.session_version) == (None, version + 2)
     accounts.change_role(session, actor=actor_of(admin), user_id=user.id, role="qa_supervisor")
     assert (user.role, user.session_version) == ("qa_supervisor", version + 3)
     [changed] = audited(session, "user.role_changed")
@@ -78,14 +78,16 @@ def test_refusals(session: Session) -> None:
     with pytest.raises(Invalid):
         accounts.change_role(session, actor=actor_of(admin), user_id=service.id, role="superuser")
     with pytest.raises(Invalid):
-        accounts.reset_password(session, actor=actor_of(admin), user_id=service.id, password=PASSWORD)
+        accounts.reset_password(session, actor=actor_of(admin), user_id=service.id)
+    with pytest.raises(Conflict):
+        accounts.reset_password(session, actor=actor_of(admin), user_id=admin.id)
     with pytest.raises(NotFound):
         accounts.disable_user(session, actor=actor_of(admin), user_id="01NOSUCHUSER")
 
 
-def test_mfa_is_required_for_admin_compliance_and_partners(session: Session) -> None:
+def test_mfa_is_required_for_every_person(session: Session) -> None:
     required = {role for role in Role if accounts.mfa_required(make_user(session, role=role))}
-    assert required == {Role.ADMIN, Role.COMPLIANCE, Role.RESEARCH_PARTNER}
+    assert required == {Role.ADMIN, Role.COMPLIANCE, Role.QA_SUPERVISOR, Role.TRAINER, Role.RESEARCH_PARTNER}
     assert accounts.mfa_required(make_user(session, role=Role.TRAINER, mfa_secret="A" * 32))
 
 
@@ -106,25 +108,23 @@ def test_admin_lists_and_creates_users(admin_client: FlaskClient, session: Sessi
     assert "tess" in page.get_data(as_text=True)
 
     form = admin_client.get("/admin/users/new").get_data(as_text=True)
-    for control in ("username", "display_name", "role", "password"):
+    for control in ("username", "display_name", "role"):
         assert f'<label for="{control}">' in form
-    weak = post_form(
-        admin_client,
-        "/admin/users/new",
-        {"username": "newbie", "role": "trainer", "password": "short"},
-        token_from="/admin/users/new",
+    assert '<label for="password">' not in form  # the holder chooses it, through the enrolment link
+    bad = post_form(
+        admin_client, "/admin/users/new", {"username": "new bie", "role": "trainer"}, token_from="/admin/users/new"
     )
-    assert weak.status_code == 422
-    assert "at least 12 characters" in weak.get_data(as_text=True)
+    assert bad.status_code == 422
     created = post_form(
         admin_client,
         "/admin/users/new",
-        {"username": "newbie", "role": "trainer", "password": PASSWORD, "display_name": "New Bie"},
+        {"username": "newbie", "role": "trainer", "display_name": "New Bie"},
         token_from="/admin/users/new",
     )
-    assert created.status_code == 302
+    assert created.status_code == 200
+    assert "/enrol/" in created.get_data(as_text=True)
     newbie = accounts.user_by_username(session, "newbie")
-    assert (newbie.role, newbie.display_name) == ("trainer", "New Bie")
+    assert (newbie.role, newbie.display_name, newbie.password_hash) == ("trainer", "New Bie", None)
     assert audited(session, "user.created")[-1].object_id == newbie.id
 
 
@@ -135,11 +135,6 @@ def test_admin_changes_role_resets_password_and_enables(admin_client: FlaskClien
     assert post_form(admin_client, f"{detail}/role", {"role": "qa_supervisor"}, token_from=detail).status_code == 302
     assert reloaded(session, user).role == "qa_supervisor"
     assert audited(session, "user.role_changed")[-1].details == {"from": "trainer", "to": "qa_supervisor"}
-
-    post_form(admin_client, f"{detail}/password", {"password": "short"}, token_from=detail)
-    assert "at least 12 characters" in admin_client.get(detail).get_data(as_text=True)  # flashed
-    post_form(admin_client, f"{detail}/password", {"password": "a long new password"}, token_from=detail)
-    assert accounts.password_matches(reloaded(session, user).password_hash, "a long new password")
 
     post_form(admin_client, f"{detail}/enable", {}, token_from=detail)
     assert reloaded(session, user).active

@@ -39,7 +39,7 @@ def tamper(session: Session, db_kind: str) -> Session:
 
 def test_an_untouched_chain_verifies(session: Session) -> None:
     chain(session)
-    checked, broken = audit.verify_chain(session, batch_size=3)
+    checked, broken = audit.verify_chain(session, keys=None, batch_size=3)
     assert broken is None
     assert checked >= 4
 
@@ -53,7 +53,7 @@ def test_editing_an_event_is_detected(tamper: Session) -> None:
     events = chain(tamper)
     tamper.execute(text("UPDATE audit_events SET object_id = 'other' WHERE id = :id"), {"id": events[1].id})
     tamper.expire_all()
-    _, broken = audit.verify_chain(tamper)
+    _, broken = audit.verify_chain(tamper, keys=None)
     assert broken is not None
     assert (broken.seq, broken.event_id, broken.reason) == (
         events[1].seq,
@@ -65,7 +65,7 @@ def test_editing_an_event_is_detected(tamper: Session) -> None:
 def test_deleting_an_event_is_detected(tamper: Session) -> None:
     events = chain(tamper)
     tamper.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": events[2].id})
-    _, broken = audit.verify_chain(tamper)
+    _, broken = audit.verify_chain(tamper, keys=None)
     assert broken is not None
     assert (broken.seq, broken.reason) == (events[2].seq, f"event {events[2].seq} is missing")
 
@@ -73,7 +73,7 @@ def test_deleting_an_event_is_detected(tamper: Session) -> None:
 def test_deleting_the_newest_event_is_detected_by_the_chain_head(tamper: Session) -> None:
     events = chain(tamper)
     tamper.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": events[-1].id})
-    _, broken = audit.verify_chain(tamper)
+    _, broken = audit.verify_chain(tamper, keys=None)
     assert broken is not None
     assert broken.seq == events[-1].seq
     assert "missing" in broken.reason
@@ -87,7 +87,7 @@ def test_reordering_two_events_is_detected(tamper: Session) -> None:
     tamper.execute(text(swap), {"seq": first_seq, "id": second_id})
     tamper.execute(text(swap), {"seq": second_seq, "id": first_id})
     tamper.expire_all()
-    _, broken = audit.verify_chain(tamper)
+    _, broken = audit.verify_chain(tamper, keys=None)
     assert broken is not None
     assert (broken.seq, broken.event_id) == (first_seq, second_id)
     assert broken.reason == "prev_hash does not match the previous event"

@@ -26,7 +26,12 @@ def test_healthz_answers_without_login(client: FlaskClient) -> None:
 def test_readyz_reports_every_part_ok(client: FlaskClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"db": "ok", "store": "ok", "migrations": "head"}
+    assert response.get_json() == {
+        "db": "ok",
+        "store": "ok",
+        "migrations": "head",
+        "anchors": "object-lock compliance",
+    }
 
 
 def test_readyz_is_503_naming_the_store_when_it_does_not_answer(runtime: Runtime, settings: Settings) -> None:

@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from recordings_service.config import Settings
 from recordings_service.runtime import Runtime
-from web import access, auth, database, errors, i18n, security_headers
+from web import access, auth, body_limit, database, errors, i18n, security_headers
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
@@ -16,15 +16,21 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+        # Strict: no cross-site request (a link or form elsewhere) carries the session.
+        SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=settings.https,
         JSON_SORT_KEYS=False,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
     )
-    # One reverse proxy (nginx, infra/) sits in front in production.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    if settings.trusted_proxies:
+        # Only behind proxies that overwrite these headers: otherwise a client picks its own audited address
+        # and login-throttling key by sending X-Forwarded-For.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.extensions["callvault"] = runtime if runtime is not None else Runtime.from_settings(settings)
 
+    # First of the before-request steps: nothing may read a body over the limit.
+    body_limit.init_app(app, max_request_bytes=settings.max_request_bytes)
     database.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app, https=settings.https)

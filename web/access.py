@@ -30,6 +30,7 @@ BUILTIN_PUBLIC_ENDPOINTS = {"static"}
 class Principal:
     user: User
     scope: str | None  # None for a browser session
+    source: str | None = None  # the recording source an ingest token ingests for
 
     @property
     def actor(self) -> Actor:
@@ -93,7 +94,7 @@ def _resolve_principal() -> Principal | None:
             return None
         if db().dirty:
             db().commit()  # keep last_used_at even when the request itself fails later
-        return Principal(user=token.user, scope=token.scope)
+        return Principal(user=token.user, scope=token.scope, source=token.source)
     if current_user.is_authenticated:
         return Principal(user=current_user, scope=None)  # type: ignore[arg-type]
     return None

@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import click
+from sqlalchemy.orm import Session
 
 from jobs import retention as retention_job
-from recordings_service import accounts, audit, schema, tokens
+from recordings_service import accounts, audit, audit_anchors, mfa, schema, tokens, transcript_text
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, utcnow
@@ -20,6 +21,7 @@ from recordings_service.logs import configure_logging
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
 from web import supervisor
+from web.ui.auth import enrolment_url
 
 CLI_ACTOR = Actor(id=None, name="cli", role="admin")
 
@@ -97,14 +99,18 @@ def users() -> None:
 @click.option("--role", required=True, help="admin, compliance, qa_supervisor, trainer, research_partner or service")
 @click.option("--display-name", default="")
 @click.option("--institute", "institute_id", default=None, help="The institute's id (research_partner only, required).")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read a password from standard input (for your own account); otherwise the holder chooses it at the link.",
+)
 def users_create(username: str, role: str, display_name: str, institute_id: str | None, password_stdin: bool) -> None:
-    """Create an account (the password is prompted for unless --password-stdin)."""
+    """Create an account; for a person, print the one-time enrolment link (24 h) for its holder."""
     if role == "research_partner" and not institute_id:
         raise click.UsageError("a research_partner account needs --institute INSTITUTE_ID")
     if institute_id and role != "research_partner":
         raise click.UsageError("--institute is only for research_partner accounts")
-    password = None if role == "service" else read_password(password_stdin)
+    password = read_password(True) if password_stdin and role != "service" else None
     runtime = load_runtime()
     with runtime.sessions() as session, domain_errors():
         user = accounts.create_user(
@@ -116,8 +122,11 @@ def users_create(username: str, role: str, display_name: str, institute_id: str 
             display_name=display_name,
             institute_id=institute_id,
         )
+        link = None if user.role == "service" else _enrolment_link(runtime, session, user_id=user.id)
         session.commit()
-        click.echo(f"created {user.username} ({user.role})")
+        click.echo(f"created {user.username} ({user.role})", err=link is not None)
+        if link is not None:
+            click.echo(link)
 
 
 @users.command("list")
@@ -158,16 +167,47 @@ def users_enable(username: str) -> None:
 
 @users.command("reset-password")
 @click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
-def users_reset_password(username: str, password_stdin: bool) -> None:
-    """Set a new password; the account's sessions end and any lockout is lifted."""
-    password = read_password(password_stdin)
+def users_reset_password(username: str) -> None:
+    """Make the password unusable and end the account's sessions; print the holder's link to set a new one."""
     runtime = load_runtime()
     with runtime.sessions() as session, domain_errors():
         user = accounts.user_by_username(session, username)
-        accounts.reset_password(session, actor=CLI_ACTOR, user_id=user.id, password=password)
+        accounts.reset_password(session, actor=CLI_ACTOR, user_id=user.id)
+        link = _enrolment_link(runtime, session, user_id=user.id)
         session.commit()
-        click.echo(f"password of {user.username} reset", err=True)
+        click.echo(f"password of {user.username} reset; its holder sets a new one at:", err=True)
+        click.echo(link)
+
+
+@users.command("reset-mfa")
+@click.argument("username")
+def users_reset_mfa(username: str) -> None:
+    """Remove the second factor and end the account's sessions; print the holder's link to enrol again."""
+    runtime = load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        mfa.reset_mfa(session, actor=CLI_ACTOR, user_id=user.id)
+        link = _enrolment_link(runtime, session, user_id=user.id)
+        session.commit()
+        click.echo(f"second factor of {user.username} reset; its holder enrols again at:", err=True)
+        click.echo(link)
+
+
+@users.command("enrolment-link")
+@click.argument("username")
+def users_enrolment_link(username: str) -> None:
+    """Print a new one-time enrolment link (24 h) for the account's holder; an earlier link stops working."""
+    runtime = load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        link = _enrolment_link(runtime, session, user_id=user.id)
+        session.commit()
+        click.echo(link)
+
+
+def _enrolment_link(runtime: Runtime, session: Session, *, user_id: str) -> str:
+    token = mfa.issue_enrolment_link(session, runtime.envelope, actor=CLI_ACTOR, user_id=user_id)
+    return enrolment_url(runtime.settings.public_url, token)
 
 
 @main.group("tokens")
@@ -182,15 +222,23 @@ def tokens_group() -> None:
     "--days",
     type=click.IntRange(min=1),
     default=None,
-    help="Lifetime in days (default: no expiry; compliance tokens: 30, and at most 30).",
+    help="Lifetime in days (default: 365 for ingest, 30 for compliance and research (also their most), else 90).",
 )
-def tokens_create(username: str, scope: str, days: int | None) -> None:
+@click.option("--source", default=None, help="Ingest tokens (required): the recording source the token ingests for.")
+def tokens_create(username: str, scope: str, days: int | None, source: str | None) -> None:
     """Create a token and print it (only it, on standard output, once: it is not stored)."""
+    if scope == "ingest" and source is None:
+        raise click.UsageError("an ingest token needs --source: the one source (telephony system) it ingests for")
     runtime = load_runtime()
     with runtime.sessions() as session, domain_errors():
         user = accounts.user_by_username(session, username)
         token, plain = tokens.create_token(
-            session, actor=CLI_ACTOR, user=user, scope=scope, lifetime=timedelta(days=days) if days else None
+            session,
+            actor=CLI_ACTOR,
+            user=user,
+            scope=scope,
+            lifetime=timedelta(days=days) if days else None,
+            source=source,
         )
         session.commit()
         click.echo(f"token {token.id} for {user.username} ({scope})", err=True)
@@ -237,19 +285,31 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 def audit_verify() -> None:
-    """Check the whole hash chain; exit 1 naming the first broken event."""
+    """Check the hash chain and the anchors in the store; exit 1 naming each break; when intact, anchor the head."""
     runtime = load_runtime()
     with runtime.sessions() as session:
-        checked, broken = audit.verify_chain(session)
-        details: dict[str, object] = {"events": checked, "intact": broken is None}
-        if broken is not None:
-            details["broken_seq"] = broken.seq
+        keys = audit.session_keys(session)
+        if keys is None:
+            raise click.ClickException("CALLVAULT_AUDIT_KEY is not set: the trail's signatures cannot be checked")
+        checked, broken = audit.verify_chain(session, keys=keys)
+        anchored = audit_anchors.check_anchors(session, runtime.store)
+        breaks = [found for found in (broken, anchored) if found is not None]
+        details: dict[str, object] = {"events": checked, "intact": not breaks}
+        if breaks:
+            details["broken_seq"] = breaks[0].seq
         audit.record_event(session, actor=CLI_ACTOR, action="audit.verified", details=details)
         session.commit()
-    if broken is not None:
-        click.echo(f"BROKEN at event {broken.seq}: {broken.reason}", err=True)
+        anchor = None
+        if not breaks:
+            retention_days = runtime.settings.audit_anchor_retention_days
+            anchor = audit_anchors.anchor_head(session, runtime.store, retention_days=retention_days, now=utcnow())
+    for found in breaks:
+        click.echo(f"BROKEN at event {found.seq}: {found.reason}", err=True)
+    if breaks:
         sys.exit(1)
     click.echo(f"intact ({checked} events)")
+    if anchor is not None:
+        click.echo(f"anchored event {anchor.count} at {anchor.key}")
 
 
 @main.group("forms")
@@ -307,6 +367,27 @@ def retention_check() -> None:
     click.echo(f"overdue={result.overdue} orphans={result.orphans}")
     if not result.clean:
         sys.exit(1)
+
+
+@main.group("transcripts")
+def transcripts_group() -> None:
+    """Transcripts at rest."""
+
+
+@transcripts_group.command("encrypt")
+@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True, help="transcripts per commit")
+def transcripts_encrypt(batch: int) -> None:
+    """Seal the transcripts still kept in clear (stored before sealing) under their recordings' data keys."""
+    runtime = load_runtime()
+    sealed = 0
+    while True:
+        with runtime.sessions() as session, domain_errors():
+            done = transcript_text.seal_plaintext_transcripts(session, limit=batch)
+            session.commit()
+        if not done:
+            break
+        sealed += done
+    click.echo(f"sealed transcripts={sealed}")
 
 
 @main.command("run")

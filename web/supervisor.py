@@ -12,13 +12,14 @@ from types import FrameType
 
 import click
 
-from recordings_service import accounts, schema
+from recordings_service import accounts, mfa, schema
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.logs import configure_logging
 from recordings_service.runtime import Runtime
 from recordings_service.storage.embedded import EmbeddedS3, die_with_parent, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
+from web.ui.auth import enrolment_url
 
 # gunicorn for `callvault run` (bench/ingest.py measures the same): threaded workers, because a request
 # mostly waits (upload, S3, the probe worker, the database) with the GIL released, and a sync worker
@@ -87,15 +88,19 @@ def _ensure_admin(runtime: Runtime, *, actor: Actor) -> None:
         if accounts.has_admin(session):
             return
         password = os.environ.get("CALLVAULT_ADMIN_PASSWORD") or secrets.token_urlsafe(15)
-        accounts.create_user(
+        admin = accounts.create_user(
             session, actor=actor, username="admin", role="admin", password=password, display_name="Administrator"
         )
+        # Every person enrols TOTP through a one-time link, the first admin too.
+        token = mfa.issue_enrolment_link(session, runtime.envelope, actor=actor, user_id=admin.id)
         session.commit()
+    link = enrolment_url(runtime.settings.public_url, token)
     if "CALLVAULT_ADMIN_PASSWORD" not in os.environ:
-        click.echo(
-            f"\n  First admin account created: username 'admin', password '{password}'\n"
-            "  (shown once; change it after logging in)\n"
-        )
+        click.echo(f"\n  First admin account created: username 'admin', password '{password}' (shown once)")
+    click.echo(
+        f"\n  Open {link} within 24 hours to set up the admin's authenticator app (with the password above,\n"
+        "  or CALLVAULT_ADMIN_PASSWORD); `callvault users enrolment-link admin` prints a new link.\n"
+    )
 
 
 def _spawn(command: list[str]) -> subprocess.Popen[bytes]:

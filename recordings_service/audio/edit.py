@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from recordings_service.audio.ffmpeg import FileInfo, describe, finish, start_ffmpeg
+from recordings_service.audio.decode import pcm_blocks
+from recordings_service.audio.ffmpeg import DESTINATION, SOURCE, FileInfo, describe, finish, start_ffmpeg
 from recordings_service.audio.formats import FORMATS
 from recordings_service.errors import Invalid
 
-# Decoded PCM is processed this many frames at a time (256 KiB for stereo float32).
-CHUNK_FRAMES = 32768
 # A replacement tone's RMS level relative to full scale.
 TONE_DBFS = -20.0
 # ffmpeg prints the container's duration in centiseconds.
@@ -139,10 +138,10 @@ def cut_clip(
     output += ["-ac", str(min(found.channels, 2))]
     if codec == "mp3" and found.sample_rate not in _MP3_RATES:
         output += ["-ar", "48000"]
-    args = ["-ss", f"{start_s:.6f}", "-t", f"{end_s - start_s:.6f}", "-i", str(source), "-map", "0:a:0"]
-    args += [*_DETERMINISTIC, *output, "-y", str(destination)]
+    args = ["-ss", f"{start_s:.6f}", "-t", f"{end_s - start_s:.6f}", SOURCE, "-map", "0:a:0"]
+    args += [*_DETERMINISTIC, *output, DESTINATION]
     try:
-        finish(start_ffmpeg(ffmpeg, args), what="encode the clip")
+        finish(start_ffmpeg(ffmpeg, args, source=source, destination=destination), what="encode the clip")
     except BaseException:
         destination.unlink(missing_ok=True)
         raise
@@ -184,17 +183,18 @@ def _rewrite(
 ) -> None:
     """Decodes to raw PCM, mutes the ranges chunk by chunk and encodes the same codec, rate and channels."""
     raw = _S32 if codec.raw is _S16 and found.sample_format.startswith("s32") else codec.raw
-    decode_args = ["-i", str(source), "-map", "0:a:0", "-f", raw.ffmpeg, "-c:a", f"pcm_{raw.ffmpeg}", "pipe:1"]
-    encode_args = ["-f", raw.ffmpeg, "-ar", str(found.sample_rate), "-ac", str(found.channels), "-i", "pipe:0"]
+    decode_args = [SOURCE, "-map", "0:a:0", "-f", raw.ffmpeg, "-c:a", f"pcm_{raw.ffmpeg}", "pipe:1"]
+    encode_args = ["-protocol_whitelist", "pipe", "-f", raw.ffmpeg, "-ar", str(found.sample_rate)]
+    encode_args += ["-ac", str(found.channels), "-i", "pipe:0"]
     encode_args += [*_DETERMINISTIC, *codec.encoder, *_encoder_options(found, codec)]
-    encode_args += ["-f", muxer, "-y", str(destination)]
-    decoder = start_ffmpeg(ffmpeg, decode_args, stdout=True)
-    encoder = start_ffmpeg(ffmpeg, encode_args, stdin=True)
+    encode_args += ["-f", muxer, DESTINATION]
+    decoder = start_ffmpeg(ffmpeg, decode_args, source=source, stdout=True)
+    encoder = start_ffmpeg(ffmpeg, encode_args, destination=destination, stdin=True)
     assert decoder.popen.stdout is not None and encoder.popen.stdin is not None
     try:
         try:
             frame = 0
-            for chunk in _frames(decoder.popen.stdout, dtype=raw.dtype, channels=found.channels):
+            for chunk in pcm_blocks(decoder.popen.stdout, dtype=raw.dtype, channels=found.channels):
                 _mute(chunk, first_frame=frame, ranges=ranges, raw=raw, rate=found.sample_rate, tone_hz=tone_hz)
                 encoder.popen.stdin.write(chunk.tobytes())
                 frame += chunk.shape[0]
@@ -220,22 +220,6 @@ def _encoder_options(found: FileInfo, codec: _Codec) -> list[str]:
     if codec.default_bitrate is None:
         return []
     return ["-b:a", f"{found.bitrate_kbps}k" if found.bitrate_kbps else codec.default_bitrate]
-
-
-def _frames(stream: IO[bytes], *, dtype: str, channels: int) -> Iterator[npt.NDArray[np.generic]]:
-    """Whole frames from a raw PCM stream, at most CHUNK_FRAMES at a time, as (frames, channels) arrays."""
-    frame_bytes = np.dtype(dtype).itemsize * channels
-    pending = bytearray()
-    while True:
-        data = stream.read(CHUNK_FRAMES * frame_bytes - len(pending))
-        if not data:
-            break
-        pending += data
-        whole = len(pending) - len(pending) % frame_bytes
-        if whole:
-            yield np.frombuffer(bytearray(pending[:whole]), dtype=dtype).reshape(-1, channels)
-            del pending[:whole]
-    # A trailing partial frame cannot come from ffmpeg's raw muxer; it is dropped like ffmpeg would.
 
 
 def _mute(
@@ -266,14 +250,14 @@ def _mute(
 
 def _copy_stream(source: Path, destination: Path, *, ffmpeg: str, muxer: str) -> None:
     """Nothing to mute: the audio stream is copied as it is into a fresh file of the same container."""
-    args = ["-i", str(source), "-map", "0:a:0", *_DETERMINISTIC, "-c:a", "copy", "-f", muxer, "-y", str(destination)]
-    finish(start_ffmpeg(ffmpeg, args), what="copy the audio")
+    args = [SOURCE, "-map", "0:a:0", *_DETERMINISTIC, "-c:a", "copy", "-f", muxer, DESTINATION]
+    finish(start_ffmpeg(ffmpeg, args, source=source, destination=destination), what="copy the audio")
 
 
 def _decoded_duration(source: Path, *, ffmpeg: str, found: FileInfo) -> float:
     """The duration by decoding, for containers that do not state it."""
-    args = ["-i", str(source), "-map", "0:a:0", "-f", "s16le", "-c:a", "pcm_s16le", "pipe:1"]
-    decoder = start_ffmpeg(ffmpeg, args, stdout=True)
+    args = [SOURCE, "-map", "0:a:0", "-f", "s16le", "-c:a", "pcm_s16le", "pipe:1"]
+    decoder = start_ffmpeg(ffmpeg, args, source=source, stdout=True)
     assert decoder.popen.stdout is not None
     total = 0
     while data := decoder.popen.stdout.read(1 << 20):

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
+from recordings_service.audio.confine import confined_command, warn_if_unconfined
+from recordings_service.audio.probe_worker import DECODERS, DEMUXERS
 from recordings_service.errors import Invalid
+
+# Stand-ins in an ffmpeg argument list for the input and output files `start_ffmpeg` opens.
+SOURCE = "<source>"
+DESTINATION = "<destination>"
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,7 @@ def describe(source: Path, *, ffmpeg: str) -> FileInfo:
     if not source.is_file():
         raise Invalid("audio", "the audio file does not exist")
     # Without an output file ffmpeg describes the input on stderr and exits 1: that exit is expected.
-    text = start_ffmpeg(ffmpeg, ["-i", str(source)], loglevel="info").wait()
+    text = start_ffmpeg(ffmpeg, [SOURCE], source=source, loglevel="info").wait()
     container, audio = _INPUT.search(text), _AUDIO.search(text)
     if container is None or audio is None:
         raise Invalid("audio", "the file holds no audio ffmpeg can read")
@@ -101,21 +109,63 @@ def start_ffmpeg(
     ffmpeg: str,
     args: Sequence[str],
     *,
+    source: Path | None = None,
+    destination: Path | None = None,
     stdin: bool = False,
     stdout: bool = False,
     loglevel: Literal["error", "info"] = "error",
 ) -> FfmpegProcess:
-    """Starts ffmpeg with `args` (an argument list, no shell); every ffmpeg this module runs starts here."""
+    """Starts ffmpeg confined (see `confine`) with `args`; every ffmpeg Callvault runs starts here.
+
+    ffmpeg cannot open a path: `SOURCE` in `args` stands for `source` (opened here, read as a file
+    descriptor through the accepted demuxers and decoders only) and `DESTINATION` for `destination`
+    (created here, written as a file descriptor). Everything else is read from stdin or written to stdout.
+    """
+    warn_if_unconfined()
     # stderr goes to a file so that no pipe can fill up and stall the decode -> mute -> encode chain.
     errors = tempfile.TemporaryFile()  # noqa: SIM115 - FfmpegProcess closes it when ffmpeg exits
-    try:
-        popen = subprocess.Popen(
-            [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", loglevel, *args],
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
-            stderr=errors,
-        )
-    except BaseException:
-        errors.close()
-        raise
+    with contextlib.ExitStack() as opened:
+        try:
+            fds: dict[str, int] = {}
+            if source is not None:
+                fds[SOURCE] = opened.enter_context(_descriptor(source, os.O_RDONLY))
+            if destination is not None:
+                fds[DESTINATION] = opened.enter_context(
+                    _descriptor(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                )
+            popen = subprocess.Popen(
+                confined_command([ffmpeg, "-nostdin", "-hide_banner", "-loglevel", loglevel, *_expand(args, fds)]),
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+                stderr=errors,
+                pass_fds=tuple(fds.values()),
+                env={},
+                cwd="/",
+            )
+        except BaseException:
+            errors.close()
+            raise
     return FfmpegProcess(popen, errors)
+
+
+@contextlib.contextmanager
+def _descriptor(path: Path, flags: int, mode: int = 0o600) -> Iterator[int]:
+    fd = os.open(path, flags | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
+    try:
+        yield fd
+    finally:
+        os.close(fd)  # the child holds its own copy
+
+
+def _expand(args: Sequence[str], fds: dict[str, int]) -> list[str]:
+    expanded: list[str] = []
+    for arg in args:
+        if arg == SOURCE:
+            # Input options: the whitelists stop a playlist (HLS, ffconcat) from naming another file.
+            expanded += ["-protocol_whitelist", "fd", "-format_whitelist", DEMUXERS]
+            expanded += ["-codec_whitelist", DECODERS, "-fd", str(fds[SOURCE]), "-i", "fd:"]
+        elif arg == DESTINATION:
+            expanded += ["-fd", str(fds[DESTINATION]), "fd:"]
+        else:
+            expanded.append(arg)
+    return expanded

@@ -13,8 +13,8 @@ class Format:
 
 
 # Keyed by FFmpeg's demuxer name, which the probe stores as a recording's container. The codecs
-# accepted in each container are listed in `probe_worker.ACCEPTED`: the worker runs isolated and
-# imports nothing from the package, so a test keeps the two lists of containers equal.
+# accepted in each container are listed in `probe_worker.ACCEPTED`: the worker imports nothing from
+# the package but `confine` (it runs confined, with little memory), so a test keeps the two lists equal.
 FORMATS: dict[str, Format] = {
     "wav": Format("audio/wav", "wav", "wav"),
     "mp3": Format("audio/mpeg", "mp3", "mp3"),

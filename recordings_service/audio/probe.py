@@ -8,24 +8,24 @@ import math
 import os
 import signal
 import stat
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recordings_service.audio.confine import confined_command, warn_if_unconfined
 from recordings_service.audio.probe_pool import ProbePool, ProbeTimeout, WorkerExited
 from recordings_service.errors import Invalid
 
 logger = logging.getLogger(__name__)
 
-_WORKER = Path(__file__).with_name("probe_worker.py")
 # Loading PyAV's FFmpeg libraries maps about 130 MiB of address space before any file is read.
 _MIN_MEMORY_BYTES = 256 * 1024 * 1024
 # Concurrent probes per process (a gthread web worker's threads, the jobs process's pool); more wait.
 POOL_SIZE = max(2, os.cpu_count() or 2)
-# A worker is replaced after this many files, so that whatever FFmpeg leaks or fragments stays bounded.
-MAX_PROBES_PER_WORKER = 200
+# One file per worker: a file that took a worker over cannot see the next upload, nor whatever FFmpeg
+# leaked or fragmented. The pool starts the replacement at once, so the next probe does not wait for it.
+MAX_PROBES_PER_WORKER = 1
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,9 @@ def probe_audio(
 
     The worker (`probe_worker.py`) caps its own address space before importing PyAV; `preexec_fn`
     would do the same but is unsafe in a threaded parent (gunicorn gthread workers, APScheduler's
-    pool). Workers are long-lived (see `probe_pool`): one that does not answer within `timeout_s`
-    is killed and replaced, so a hostile file can neither hang nor exhaust the caller.
+    pool). It then confines itself (`confine`) and receives the file as a descriptor. Workers are
+    started ahead and serve one file each (see `probe_pool`): one that does not answer within
+    `timeout_s` is killed, so a hostile file can neither hang nor exhaust the caller.
     """
     if memory_limit_bytes < _MIN_MEMORY_BYTES:
         raise ValueError(f"memory_limit_bytes must be at least {_MIN_MEMORY_BYTES}: FFmpeg alone maps ~130 MiB")
@@ -70,10 +71,12 @@ def probe_audio(
         raise UnsupportedAudio("not a regular file")
     if info.st_size == 0:
         raise UnsupportedAudio("empty file")
+    warn_if_unconfined()
     cpu_s = max(1, math.ceil(timeout_s))
-    request = {"path": os.path.abspath(path), "max_duration_s": float(max_duration_s), "cpu_s": cpu_s}
+    request = {"max_duration_s": float(max_duration_s), "cpu_s": cpu_s}
     try:
-        answer = probe_pool(memory_limit_bytes).ask(request, timeout_s=timeout_s)
+        with path.open("rb") as source:
+            answer = probe_pool(memory_limit_bytes).ask(request, timeout_s=timeout_s, fds=[source.fileno()])
     except ProbeTimeout:
         raise UnsupportedAudio(f"probing took longer than {timeout_s:g} s") from None
     except WorkerExited as exc:
@@ -105,7 +108,7 @@ def probe_pool(memory_limit_bytes: int) -> ProbePool:
     with _pools.lock:
         pool = _pools.by_memory.get(memory_limit_bytes)
         if pool is None:
-            command = [sys.executable, "-I", str(_WORKER), str(memory_limit_bytes)]
+            command = confined_command(["-m", "recordings_service.audio.probe_worker", str(memory_limit_bytes)])
             pool = ProbePool(command, size=POOL_SIZE, max_probes=MAX_PROBES_PER_WORKER)
             _pools.by_memory[memory_limit_bytes] = pool
         return pool

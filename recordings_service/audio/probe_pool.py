@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import select
+import socket
 import subprocess
 import threading
 import time
@@ -40,13 +41,24 @@ class WorkerExited(Exception):
 
 class _Worker:
     def __init__(self, command: Sequence[str]) -> None:
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            # FFmpeg logs to stderr; discarding it means a corrupt file cannot flood the caller's memory.
-            stderr=subprocess.DEVNULL,
-        )
+        # Requests go over a UNIX socket so that each can carry the file it names as a descriptor: a
+        # confined worker cannot open a path. It reads the socket as its stdin.
+        self.requests, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=theirs.fileno(),
+                stdout=subprocess.PIPE,
+                # FFmpeg logs to stderr; discarding it means a corrupt file cannot flood the caller's memory.
+                stderr=subprocess.DEVNULL,
+                env={},
+                cwd="/",
+            )
+        except BaseException:
+            self.requests.close()
+            raise
+        finally:
+            theirs.close()
         self.probes = 0
 
     @property
@@ -56,14 +68,13 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def ask(self, request: dict[str, Any], *, timeout_s: float) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
+    def ask(self, request: dict[str, Any], *, timeout_s: float, fds: Sequence[int] = ()) -> dict[str, Any]:
+        assert self.process.stdout is not None
         deadline = time.monotonic() + timeout_s
         self.probes += 1
         try:
-            self.process.stdin.write(json.dumps(request).encode() + b"\n")
-            self.process.stdin.flush()
-        except BrokenPipeError:
+            socket.send_fds(self.requests, [json.dumps(request).encode() + b"\n"], list(fds), socket.MSG_NOSIGNAL)
+        except (BrokenPipeError, ConnectionResetError):
             raise WorkerExited(self._returncode(deadline)) from None
         fd = self.process.stdout.fileno()
         poller = select.poll()
@@ -100,9 +111,9 @@ class _Worker:
         self.close_pipes()
 
     def close_pipes(self) -> None:
-        for pipe in (self.process.stdin, self.process.stdout):
-            if pipe is not None:
-                pipe.close()
+        self.requests.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 class ProbePool:
@@ -117,12 +128,12 @@ class ProbePool:
         self._busy = 0
         self._closed = False
 
-    def ask(self, request: dict[str, Any], *, timeout_s: float) -> dict[str, Any]:
-        """Send `request` to a free worker and return its reply; waiting for a free worker is not timed."""
+    def ask(self, request: dict[str, Any], *, timeout_s: float, fds: Sequence[int] = ()) -> dict[str, Any]:
+        """Send `request` and `fds` (the files it is about) to a free worker; waiting for one is not timed."""
         worker = self._acquire()
         keep = False
         try:
-            answer = worker.ask(request, timeout_s=timeout_s)
+            answer = worker.ask(request, timeout_s=timeout_s, fds=fds)
             keep = worker.probes < self._max_probes and not answer.get("retire")
             return answer
         finally:

@@ -1,20 +1,25 @@
-"""Child-process side of `audio.probe_audio`: limits itself, loads PyAV, then probes files on request.
+"""Child-process side of `audio.probe_audio`: limits itself, loads PyAV, confines itself, then probes.
 
-Run as a script (`python -I probe_worker.py MEMORY_BYTES`) so that it imports nothing from the package
-and starts the same way wherever the caller's working directory is. It caps its address space once,
-then reads one JSON request a line from stdin (`{"path": ..., "max_duration_s": ..., "cpu_s": ...}`)
-and answers each with one line: `{"info": {...}}` for an accepted file or `{"refused": "reason"}`,
-plus `"retire": true` when it should not be given another file. It exits at end of input.
-"""
+Run as `python -I -m recordings_service.audio.probe_worker MEMORY_BYTES` with an empty environment. It
+caps its address space, loads PyAV and confines itself (`confine`: no file, network or environment
+access). Its stdin is a UNIX socket: each request is one JSON line (`{"max_duration_s": ..., "cpu_s":
+...}`) carrying the file to probe as a descriptor, and each answer one line on stdout: `{"info": {...}}`
+for an accepted file or `{"refused": "reason"}`, plus `"retire": true` when it should not be given
+another file. It exits at end of input. It imports nothing from the package but `confine`."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
+import os
+import pkgutil
 import resource
+import socket
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from recordings_service.audio.confine import confine
 
 if TYPE_CHECKING:
     from av.audio.stream import AudioStream
@@ -36,11 +41,11 @@ ACCEPTED: dict[str, frozenset[str]] = {
 }
 _LABELS = {"mov,mp4,m4a,3gp,3g2,mj2": "M4A"}
 _ACCEPTED_NAMES = "WAV, MP3, Ogg Opus/Vorbis, FLAC, M4A/AAC, AIFF or AU"
-# FFmpeg never even probes with other demuxers, nor reads anything but the local file.
-_OPEN_OPTIONS = {
-    "format_whitelist": "wav,mp3,ogg,flac,mov,aiff,au",
-    "protocol_whitelist": "file",
-}
+# FFmpeg never even probes with other demuxers (no playlist, no concat list) nor opens other decoders.
+DEMUXERS = "wav,mp3,ogg,flac,mov,aiff,au"
+# Decoder names, which are the codec names but for MP3: FFmpeg decodes it with `mp3float`.
+DECODERS = ",".join(sorted(frozenset().union(*ACCEPTED.values(), {"mp3float"})))
+OPEN_OPTIONS = {"format_whitelist": DEMUXERS, "codec_whitelist": DECODERS}
 MAX_CHANNELS = 2
 MAX_SAMPLE_RATE = 192_000
 # Decodable vs declared duration: refuse when the decodable audio falls short of the header by
@@ -50,6 +55,8 @@ MAX_SAMPLE_RATE = 192_000
 SHORTFALL_FRACTION = 0.10
 SHORTFALL_FLOOR_S = 1.0
 MAX_RIFF_CHUNKS = 10_000
+# A request is one short JSON line.
+MAX_REQUEST_BYTES = 64 * 1024
 MAX_RIFF_JUNK_BYTES = 2**20
 
 # Leading bytes of the accepted containers: a file that starts like one but cannot be opened has a
@@ -94,22 +101,22 @@ def seconds(value: float) -> str:
     return f"{round(value, 1):g}"
 
 
-def probe(path: Path, *, max_duration_s: float) -> dict[str, Any]:
+def probe(source: BinaryIO, *, max_duration_s: float) -> dict[str, Any]:
     """Checks the header, then decodes the whole stream frame by frame to measure its duration."""
-    with path.open("rb") as f:
-        head = f.read(16)
+    head = source.read(16)
     if not head:
         raise Refused("empty file")
-    claimed = _riff_claim(path)
+    claimed = _riff_claim(source)
+    source.seek(0)
 
     import av
 
     try:
-        container = av.open(f"file:{path.resolve()}", options=_OPEN_OPTIONS, metadata_errors="ignore")
+        container = av.open(source, "r", options=OPEN_OPTIONS, metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError, ValueError):
         raise Refused(_unopenable(head)) from None
     with container:
-        stream = _only_audio_stream(container, head)
+        stream = only_audio_stream(container, head)
         fmt, ctx = container.format.name, stream.codec_context
         declared = _declared_duration(container, stream)
         if fmt == "wav" and claimed is not None and (declared is None or claimed > declared):
@@ -145,7 +152,7 @@ def _unopenable(head: bytes) -> str:
     return f"not an audio file in an accepted format ({_ACCEPTED_NAMES})"
 
 
-def _only_audio_stream(container: InputContainer, head: bytes) -> AudioStream:
+def only_audio_stream(container: InputContainer, head: bytes) -> AudioStream:
     """The one audio stream, once container, codec, channels and sample rate are accepted."""
     from av.stream import Disposition
 
@@ -181,42 +188,42 @@ def _declared_duration(container: InputContainer, stream: AudioStream) -> float 
     return None
 
 
-def _riff_claim(path: Path) -> float | None:
+def _riff_claim(f: BinaryIO) -> float | None:
     """Walks a WAV's chunks; returns the data chunk's size over the byte rate, None if unknown.
 
     FFmpeg reads every chunk header up to the end of the file, 8 bytes at a time through zeros
     (minutes for a 2 GB tail), so a long run of bytes that are not chunks is refused first.
     """
-    size = path.stat().st_size
+    size = os.fstat(f.fileno()).st_size
     claimed: float | None = None
-    with path.open("rb") as f:
-        riff = f.read(12)
-        if riff[:4] not in (b"RIFF", b"RF64") or riff[8:] != b"WAVE":
-            return None
-        byte_rate, data_size64, pos = 0, 0, 12
-        for _ in range(MAX_RIFF_CHUNKS):
-            if pos + 8 > size:
-                return claimed
-            f.seek(pos)
-            header = f.read(8)
-            tag, chunk = header[:4], int.from_bytes(header[4:], "little")
-            if not all(0x20 <= b < 0x7F for b in tag):
-                if size - pos > MAX_RIFF_JUNK_BYTES:
-                    raise Refused(f"{(size - pos) / 2**20:.0f} MiB of data that is neither audio nor a WAV chunk")
-                return claimed
-            body = f.read(min(chunk, 16))
-            if tag == b"fmt " and len(body) >= 12:
-                byte_rate = int.from_bytes(body[8:12], "little")
-            elif tag == b"ds64" and len(body) >= 16:  # RF64: the real data size lives here
-                data_size64 = int.from_bytes(body[8:16], "little")
-            elif tag == b"data":
-                if chunk == 0xFFFFFFFF and data_size64:
-                    chunk = data_size64
-                if chunk in (0, 0xFFFFFFFF):
-                    return None  # a streaming writer's placeholder: the data runs to the end
-                if byte_rate > 0 and claimed is None:
-                    claimed = chunk / byte_rate
-            pos += 8 + chunk + (chunk & 1)
+    f.seek(0)
+    riff = f.read(12)
+    if riff[:4] not in (b"RIFF", b"RF64") or riff[8:] != b"WAVE":
+        return None
+    byte_rate, data_size64, pos = 0, 0, 12
+    for _ in range(MAX_RIFF_CHUNKS):
+        if pos + 8 > size:
+            return claimed
+        f.seek(pos)
+        header = f.read(8)
+        tag, chunk = header[:4], int.from_bytes(header[4:], "little")
+        if not all(0x20 <= b < 0x7F for b in tag):
+            if size - pos > MAX_RIFF_JUNK_BYTES:
+                raise Refused(f"{(size - pos) / 2**20:.0f} MiB of data that is neither audio nor a WAV chunk")
+            return claimed
+        body = f.read(min(chunk, 16))
+        if tag == b"fmt " and len(body) >= 12:
+            byte_rate = int.from_bytes(body[8:12], "little")
+        elif tag == b"ds64" and len(body) >= 16:  # RF64: the real data size lives here
+            data_size64 = int.from_bytes(body[8:16], "little")
+        elif tag == b"data":
+            if chunk == 0xFFFFFFFF and data_size64:
+                chunk = data_size64
+            if chunk in (0, 0xFFFFFFFF):
+                return None  # a streaming writer's placeholder: the data runs to the end
+            if byte_rate > 0 and claimed is None:
+                claimed = chunk / byte_rate
+        pos += 8 + chunk + (chunk & 1)
     raise Refused(f"more than {MAX_RIFF_CHUNKS} chunks in the WAV file")
 
 
@@ -246,16 +253,20 @@ def _decodable_duration(container: InputContainer, stream: AudioStream, *, max_d
 
 
 def serve(memory_bytes: int) -> None:
-    import av  # after the limits are in place: FFmpeg's own allocations count against them
-    import av.logging
-
-    av.logging.set_level(None)
-    while line := sys.stdin.buffer.readline():
+    """Answers each request, the file it names arriving with it as a descriptor, until end of input."""
+    requests = socket.socket(fileno=sys.stdin.fileno())
+    while True:
+        line, fds, _, _ = socket.recv_fds(requests, MAX_REQUEST_BYTES, 1)
+        if not line:
+            return
         request = json.loads(line)
         limit_cpu(int(request["cpu_s"]))
         result: dict[str, Any]
         try:
-            result = {"info": probe(Path(request["path"]), max_duration_s=float(request["max_duration_s"]))}
+            if len(fds) != 1:
+                raise Refused("the file could not be probed")
+            with os.fdopen(fds[0], "rb") as source:
+                result = {"info": probe(source, max_duration_s=float(request["max_duration_s"]))}
         except Refused as exc:
             result = {"refused": str(exc)}
         except MemoryError:
@@ -267,9 +278,24 @@ def serve(memory_bytes: int) -> None:
         print(json.dumps(result), flush=True)
 
 
+def import_pyav() -> None:
+    """Loads PyAV whole and silences FFmpeg's log; call it after `limit_resources`, before `confine`."""
+    import av  # after the limits are in place: FFmpeg's own allocations count against them
+    import av.logging
+
+    av.logging.set_level(None)
+    # PyAV imports some of its modules on first use (subtitle streams when a container has one); once
+    # confined a worker can open no file, so everything is imported now.
+    for module in pkgutil.walk_packages(av.__path__, "av."):
+        if module.name not in {"av.__main__", "av.datasets"}:
+            importlib.import_module(module.name)
+
+
 def main(argv: list[str]) -> int:
     memory_bytes = int(argv[0])
     limit_resources(memory_bytes=memory_bytes)
+    import_pyav()
+    confine()
     serve(memory_bytes)
     return 0
 

@@ -28,7 +28,7 @@ from recordings_service.models import Recording, Transcript
 from recordings_service.recordings import RecordingOut, decrypt_original_to, get_playable_recording
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from recordings_service.transcription.transcripts import TranscriptView, as_text, transcript_document
+from recordings_service.transcription.transcripts import as_text, open_view, transcript_document
 
 MANIFEST = "manifest.json"
 
@@ -117,7 +117,7 @@ def _documents(session: Session, *, recording: Recording, transcript: Transcript
             "transcript": _check_json(whole),
             "segments": {str(index): _check_json(check) for index, check in sorted(segments.items())},
         }
-        full = TranscriptView(transcript, redacted=False)  # evidence is the transcript as kept, for verification
+        full = open_view(session, transcript, redacted=False)  # evidence is the transcript as kept, for verification
         documents["transcript.json"] = _json({**transcript_document(full), "verification": verification})
         documents["transcript.txt"] = as_text(full).encode()
     trail = [event_record(event) for event in iter_events(session, filters=EventFilter(object_id=recording.id))]

@@ -3,25 +3,35 @@
 A pair is taken once both files have been still for `inbox_min_age_s` (writers may still be copying);
 imported pairs move to `done/`, refused ones to `failed/` beside a `<name>.error.json` saying why.
 Hidden files (a writer's `.partial` names) are ignored. Importing a pair again is a no-op.
+
+Whoever may write to the inbox must not make the importer read anything else: each file is opened once
+without following a symbolic link (a link, say to another user's file, is refused and filed under
+`failed/` unread), the sidecar is read only up to the metadata limit, and the audio is copied once into
+a private spool file that is then hashed, probed, encrypted and stored, so swapping the drop file
+midway changes nothing.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.calls.ingest import IngestResult, ingest_recording, parse_metadata
+from recordings_service.calls.ingest import MAX_METADATA_BYTES, IngestResult, ingest_recording, parse_metadata
 from recordings_service.config import Settings
-from recordings_service.errors import DomainError
+from recordings_service.errors import DomainError, Invalid
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.storage.spool import CHUNK, Spool, spool_dir
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +60,12 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
     """Pairs ready to import, oldest first, and how many files wait (too young, or without a partner)."""
     root = inbox_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
-    entries = {entry.name: entry for entry in os.scandir(root) if entry.is_file() and not entry.name.startswith(".")}
+    # Symbolic links are listed (and later refused), never followed, not even to read their target's age.
+    entries = {
+        entry.name: entry
+        for entry in os.scandir(root)
+        if (entry.is_file(follow_symlinks=False) or entry.is_symlink()) and not entry.name.startswith(".")
+    }
     ready: list[tuple[float, InboxPair]] = []
     waiting = 0
     for name, entry in entries.items():
@@ -62,7 +77,7 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
         if sidecar is None:
             waiting += 1
             continue
-        newest = max(entry.stat().st_mtime, sidecar.stat().st_mtime)
+        newest = max(entry.stat(follow_symlinks=False).st_mtime, sidecar.stat(follow_symlinks=False).st_mtime)
         if now.timestamp() - newest < settings.inbox_min_age_s:
             waiting += 1
             continue
@@ -93,11 +108,43 @@ def _sidecar_of(entries: dict[str, os.DirEntry[str]], audio: str) -> os.DirEntry
 def import_pair(
     session: Session, store: ObjectStore, envelope: Envelope, *, settings: Settings, pair: InboxPair
 ) -> IngestResult:
-    """Ingest one pair; the caller commits, then files it with `settle_pair`."""
-    metadata = parse_metadata(pair.sidecar.read_bytes())
-    return ingest_recording(
-        session, store, envelope, settings=settings, actor=INBOX_ACTOR, audio_path=pair.audio, metadata=metadata
-    )
+    """Ingest one pair from a private copy of its audio; the caller commits, then files it with `settle_pair`."""
+    with _open_dropped(pair.sidecar, field="metadata") as sidecar:
+        # One byte past the limit is enough for `parse_metadata` to refuse a larger file.
+        metadata = parse_metadata(sidecar.read(MAX_METADATA_BYTES + 1))
+    spool = Spool(spool_dir(settings), max_bytes=settings.max_upload_bytes)
+    try:
+        with _open_dropped(pair.audio, field="audio") as audio:
+            while chunk := audio.read(CHUNK):
+                spool.write(chunk)
+        spool.flush()
+        return ingest_recording(
+            session,
+            store,
+            envelope,
+            settings=settings,
+            actor=INBOX_ACTOR,
+            audio_path=spool.path,
+            metadata=metadata,
+            sha256=spool.sha256,
+        )
+    finally:
+        spool.discard()
+
+
+def _open_dropped(path: Path, *, field: str) -> BinaryIO:
+    """`path` opened for reading if it is a regular file itself, not a link to one (nor a FIFO, which
+    `O_NONBLOCK` keeps from stalling the open when one is swapped in after the scan)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise Invalid(field, "the inbox file is a symbolic link; drop the file itself", code="symlink") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Invalid(field, "the inbox entry is not a regular file", code="not_a_file")
+    return os.fdopen(fd, "rb")
 
 
 def settle_pair(settings: Settings, pair: InboxPair, *, refusal: DomainError | None = None) -> None:

@@ -25,7 +25,7 @@ from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
 from recordings_service.config import Settings
 from recordings_service.db import new_id, utcnow
-from recordings_service.errors import Conflict, FieldError, Invalid, invalid_from
+from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
 from recordings_service.models import Customer, Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.holds import customer_on_hold
@@ -129,6 +129,20 @@ def original_key(recording_id: str, *, at: datetime) -> str:
 class IngestResult:
     recording: Recording
     created: bool  # False when the same call was already ingested with the same bytes
+
+
+def check_source(metadata: IngestMetadata, *, actor: Actor, token_source: str | None) -> None:
+    """An ingest token ingests only for the source it was issued for; a token issued before tokens named
+    their source ingests for none (nothing records which system it was handed to)."""
+    if token_source is not None and metadata.source == token_source:
+        return
+    if token_source is None:
+        reason = "token_without_source"
+        message = "this token names no source; ingest with a token made by `callvault tokens create … --source`"
+    else:
+        reason, message = "other_source", f"this token ingests only for source {token_source!r}"
+    details = {"reason": reason, "source": metadata.source}
+    raise Forbidden(message, refusal=Refusal(actor, "recording.ingest_refused", "recording", None, details))
 
 
 def ingest_recording(

@@ -23,6 +23,7 @@ from recordings_service.models import Annotation, LegalHold, Recording, SegmentV
 from recordings_service.privacy.holds import active_holds_on
 from recordings_service.recordings import get_playable_recording
 from recordings_service.redaction.transcripts import Redaction, redactions_of
+from recordings_service.transcript_text import segments_of, twin_of
 from recordings_service.transcription.transcripts import TranscriptView, view_transcript
 
 MAX_ANNOTATION_CHARS = 2000
@@ -78,7 +79,7 @@ def open_call(
         transcript_check=transcript_check,
         segment_checks=segment_checks,
         comments=list_comments(session, recording_id=recording.id),
-        redactions=redactions_of(transcript.transcript.redacted_segments or []) if transcript else [],
+        redactions=redactions_of(twin_of(session, transcript.transcript) or []) if transcript else [],
         holds=active_holds_on(session, recording) if recording.legal_hold else [],
     )
 
@@ -96,7 +97,8 @@ def verify_transcript(session: Session, *, actor: Actor, recording_id: str, segm
         transcript.verified_by = actor.id
         transcript.verified_at = now
     else:
-        if not 0 <= segment_index < len(transcript.segments):
+        segments = segments_of(session, transcript)
+        if not 0 <= segment_index < len(segments):
             raise Invalid("segment", "no such segment in this transcript", code="out_of_range")
         check = session.scalar(
             select(SegmentVerification).where(
@@ -107,7 +109,7 @@ def verify_transcript(session: Session, *, actor: Actor, recording_id: str, segm
         if check is None:
             check = SegmentVerification(transcript_id=transcript.id, segment_index=segment_index)
             session.add(check)
-        check.segment_sha256 = segment_sha256(transcript.segments[segment_index])
+        check.segment_sha256 = segment_sha256(segments[segment_index])
         check.verified_by = actor.id
         check.verified_at = now
     session.flush()
@@ -166,7 +168,7 @@ def transcript_checks(session: Session, transcript: Transcript | None) -> tuple[
         .join(User, User.id == SegmentVerification.verified_by)
         .where(SegmentVerification.transcript_id == transcript.id)
     ).all()
-    segments = transcript.segments
+    segments = segments_of(session, transcript)
     return whole, {
         check.segment_index: Check(by=username, at=check.verified_at)
         for check, username in rows

@@ -150,6 +150,8 @@ def search_calls(
             "results": len(page),
             "next_page": cursor is not None,
             "snippets": show_snippets,
+            # Snippets are transcript text: the trail names whose words were shown, as it does for a transcript read.
+            "snippet_recordings": ",".join(recording_id for recording_id in ids if hits.get(recording_id)),
         },
     )
     return SearchPage(

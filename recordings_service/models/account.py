@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recordings_service.db import Base, created_at, ulid_pk
@@ -30,7 +30,16 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     institute_id: Mapped[str | None] = mapped_column(String(26))
     active: Mapped[bool] = mapped_column(default=True)
+    # The TOTP seed in plain base32, as releases before 0017 stored it: sealed into `mfa_seed` at its next use.
     mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    # The TOTP seed sealed by the master key (bound to the account id): a copy of the database alone
+    # cannot mint codes.
+    mfa_seed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The seed offered by the live enrolment link, sealed like `mfa_seed`, until its holder confirms a code.
+    mfa_pending_seed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The one live enrolment link (SHA-256 of its token; the token is shown once) and when it stops working.
+    enrol_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enrol_expires_at: Mapped[datetime | None]
     # The last TOTP time step accepted, so a code seen once (shoulder-surfed, phished) cannot be replayed.
     mfa_last_step: Mapped[int | None]
     # Failed logins since the last success or lockout; reaching the threshold locks the account for a while.
@@ -54,6 +63,10 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    @property
+    def mfa_enrolled(self) -> bool:
+        return self.mfa_seed is not None or self.mfa_secret is not None
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
@@ -67,6 +80,9 @@ class ApiToken(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     scope: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The one recording source an ingest token ingests for; a leaked token cannot write into another
+    # system's calls. Empty on tokens from before migration 0019, which may not ingest at all.
+    source: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[created_at]
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]

@@ -27,6 +27,9 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The HMAC key that signed the hash (see `audit.AuditKeys`); None: a plain SHA-256 hash, written before
+    # migration 0018 or by a process without CALLVAULT_AUDIT_KEY.
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditChainHead(Base):

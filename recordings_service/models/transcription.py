@@ -6,7 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ColumnElement, ForeignKey, LargeBinary, String, Text, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recordings_service.db import Base, created_at, ulid_pk, utcnow
@@ -36,7 +37,11 @@ class TranscriptionJob(Base):
 
 
 class Transcript(Base):
-    """The machine transcript of one recording; `segments` keep speaker, timings, words and trust signals."""
+    """The machine transcript of one recording; its segments keep speaker, timings, words and trust signals.
+
+    The segments, and their redacted twin, are sealed under the recording's data key: read and write them
+    only through `recordings_service.transcription.transcripts` (`segments_of`, `twin_of`, `seal_segments`).
+    """
 
     __tablename__ = "transcripts"
 
@@ -47,11 +52,25 @@ class Transcript(Base):
     language: Mapped[str] = mapped_column(String(8))
     # What auto-detection answered, when it ran; None when the language was forced.
     detected_language: Mapped[str | None] = mapped_column(String(8))
-    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    # The PII-redacted twin for training and research, filled by redaction.
-    redacted_segments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # Encrypted JSON of the segments and of the PII-redacted twin (for training and research); a twin of
+    # None means redaction has not made one.
+    sealed_segments: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_redacted_segments: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Rows written before sealing keep their text here in clear until `callvault transcripts encrypt`
+    # seals them; sealing empties both.
+    plain_segments: Mapped[list[dict[str, Any]]] = mapped_column("segments", JSON, default=list)
+    plain_redacted_segments: Mapped[list[dict[str, Any]] | None] = mapped_column("redacted_segments", JSON)
     processing_s: Mapped[float] = mapped_column(default=0.0)
     verified_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     verified_at: Mapped[datetime | None]
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @hybrid_property
+    def has_redacted_twin(self) -> bool:
+        return self.sealed_redacted_segments is not None or self.plain_redacted_segments is not None
+
+    @has_redacted_twin.inplace.expression
+    @classmethod
+    def _has_redacted_twin_expression(cls) -> ColumnElement[bool]:
+        return or_(cls.sealed_redacted_segments.is_not(None), cls.plain_redacted_segments.is_not(None))

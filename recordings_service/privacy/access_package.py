@@ -42,7 +42,7 @@ from recordings_service.recordings import (
 from recordings_service.research.custody import customer_custody
 from recordings_service.storage.encryption import CHUNK, Envelope, WrappedKey
 from recordings_service.storage.object_store import ObjectStore
-from recordings_service.transcription.transcripts import TranscriptView, as_text, transcript_document
+from recordings_service.transcription.transcripts import as_text, open_view, transcript_document
 
 log = logging.getLogger(__name__)
 # The package is the subject's own data: a compliance actor sees restricted recordings too.
@@ -158,7 +158,7 @@ def package_entry(session: Session, *, recording_id: str, customer_id: str) -> P
     folder = f"recordings/{recording.id}"
     documents = {f"{folder}/metadata.json": _json(_metadata(session, recording))}
     if transcript is not None:
-        view = TranscriptView(transcript, redacted=False)  # the subject's own words, as kept
+        view = open_view(session, transcript, redacted=False)  # the subject's own words, as kept
         documents[f"{folder}/transcript.json"] = _json(transcript_document(view))
         documents[f"{folder}/transcript.txt"] = as_text(view).encode()
     return PackageEntry(recording=recording, documents=documents)

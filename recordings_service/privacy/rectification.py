@@ -26,6 +26,7 @@ from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.privacy.retention import retain_until_for
 from recordings_service.privacy.subjects import get_request
 from recordings_service.recordings import get_playable_recording
+from recordings_service.transcript_text import segments_of
 from recordings_service.transcription.pipeline import store_segments
 
 MAX_SEGMENT_TEXT = 5000
@@ -228,7 +229,8 @@ def _correct_transcript(
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).first()
     if transcript is None:
         raise Conflict(f"recording {recording.id} has no transcript to correct ({recording.status})")
-    segments = copy.deepcopy(transcript.segments)
+    kept = segments_of(session, transcript)
+    segments = copy.deepcopy(kept)
     seen: set[int] = set()
     for index, fix in enumerate(fixes):
         if not 0 <= fix.segment < len(segments) or fix.segment in seen:
@@ -241,15 +243,16 @@ def _correct_transcript(
             raise Invalid(f"transcript.{index}.text", f"the corrected text, 1 to {MAX_SEGMENT_TEXT} characters")
         # The words' timings belonged to the recognised text; a corrected segment is timed as a whole.
         segments[fix.segment] = {**segments[fix.segment], "text": text, "words": [], "corrected": True}
-    previous = {fix.segment: str(transcript.segments[fix.segment].get("text") or "") for fix in fixes}
+    previous = {fix.segment: str(kept[fix.segment].get("text") or "") for fix in fixes}
     store_segments(session, transcript, segments, customer_number_pattern=customer_number_pattern)
+    stored = segments_of(session, transcript)
     corrections = [
         _correction(
             request,
             recording,
             field="segment",
             previous=previous[fix.segment],
-            value=transcript.segments[fix.segment]["text"],  # as kept: card data scrubbed
+            value=stored[fix.segment]["text"],  # as kept: card data scrubbed
             actor=actor,
             now=now,
             transcript_id=transcript.id,

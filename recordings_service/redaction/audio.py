@@ -37,6 +37,7 @@ from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.redaction.transcripts import redactions_of
 from recordings_service.storage.encryption import DecryptionFailed, Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.transcript_text import twin_of
 
 log = logging.getLogger(__name__)
 
@@ -192,11 +193,12 @@ def redacted_bytes(
 
 def _twin(session: Session, recording: Recording) -> list[dict[str, Any]]:
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
-    if transcript is None or transcript.redacted_segments is None:
+    twin = twin_of(session, transcript) if transcript is not None else None
+    if twin is None:
         raise TranscriptRequired(
             f"recording {recording.id} has no redacted transcript yet: redacted audio needs the transcript first"
         )
-    return transcript.redacted_segments
+    return twin
 
 
 def _made_from(recording: Recording, *, spans: list[tuple[float, float]], tone: bool) -> str:

@@ -30,6 +30,7 @@ from recordings_service.redaction.transcripts import CARD_KINDS, redactions_of
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import file_sha256, spool_dir
+from recordings_service.transcript_text import rekey_transcript, twin_of
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ def secure_card_data(
     recording = session.get(Recording, recording_id)
     if recording is None or recording.status in UNPLAYABLE:
         return None
-    twin = session.scalar(select(Transcript.redacted_segments).where(Transcript.recording_id == recording_id))
+    transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording_id))
+    twin = twin_of(session, transcript) if transcript is not None else None
     found = Counter(r.kind for r in redactions_of(twin or []) if r.kind in CARD_KINDS)
     if not found:
         return None
@@ -112,7 +114,7 @@ def _replace_original(
         wrapped = _upload_encrypted(store, envelope, settings=settings, path=muted, key=new_key, recording=recording)
     try:
         recording.storage_key = new_key
-        recording.wrapped_data_key = wrapped[0]
+        rekey_transcript(session, recording=recording, wrapped_data_key=wrapped[0])
         recording.master_key_id = wrapped[1]
         recording.sha256 = new_sha256
         recording.size_bytes = size

@@ -41,7 +41,7 @@ from recordings_service.research.build_queue import SealedPackage, package_key
 from recordings_service.research.selection import BatchCriteria, candidates_for
 from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
-from recordings_service.transcription.transcripts import TranscriptView, transcript_document
+from recordings_service.transcription.transcripts import open_view, transcript_document
 
 log = logging.getLogger(__name__)
 # The builder sees what compliance sees; every exclusion is checked again by `candidates_for`.
@@ -176,7 +176,7 @@ def load_call(
         redacted = redacted_audio(
             session, store, envelope, actor=BUILD_ACTOR, recording_id=recording.id, ffmpeg=ffmpeg, tone=tone
         )
-    document = transcript_document(TranscriptView(transcript, redacted=True))
+    document = transcript_document(open_view(session, transcript, redacted=True))
     return CallEntry(
         item_id=item.id,
         folder=f"calls/{item.call_pseudonym}",

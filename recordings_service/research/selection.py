@@ -110,7 +110,7 @@ def candidates_for(
         SubjectRequest.kind == SubjectRequestKind.ERASURE,
         SubjectRequest.completed_at.is_(None),
     )
-    twin = exists().where(Transcript.recording_id == Recording.id, Transcript.redacted_segments.is_not(None))
+    twin = exists().where(Transcript.recording_id == Recording.id, Transcript.has_redacted_twin)
     query = (
         select(Recording, Customer.objects_to_research, erasure_open, twin)
         .outerjoin(Customer, Customer.id == Recording.customer_id)

@@ -1,13 +1,19 @@
 """The embedded defaults for one machine: generated secrets and a local SeaweedFS S3 server (`weed mini`).
 
-SeaweedFS without credentials accepts anonymous writes, and its filer port bypasses S3 auth unless
-JWT signing keys are configured, so both are always generated; every port binds to 127.0.0.1 and
-follows from the S3 port, so a second instance can run beside the first.
+SeaweedFS without credentials accepts anonymous writes, and its other ports bypass S3 auth: the master
+hands out file ids, the volume server reads and writes them, the filer serves paths, and gRPC answers
+anyone. So the S3 identity is always generated, volume and filer reads and writes need JWTs signed with
+a generated key, every gRPC port demands a client certificate from a CA made at each start (mutual
+TLS), and master and volume server serve 127.0.0.1 only (weed's filer ignores its whitelist). Every
+port binds to 127.0.0.1 and follows from the S3 port, so a second instance can run beside the first.
+`weed` gets no environment of ours, so Callvault's secrets stay out of its /proc/<pid>/environ, and
+its logs go to a private directory instead of /tmp.
 """
 
 from __future__ import annotations
 
 import ctypes
+import datetime
 import json
 import logging
 import os
@@ -21,6 +27,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from recordings_service.config import SECRETS_FILE, Settings, read_env_file
 from recordings_service.storage.encryption import generate_master_key
@@ -41,6 +52,11 @@ _PORT_OFFSETS = {
     "admin.port.grpc": 9,
 }
 PORT_SPAN = max(_PORT_OFFSETS.values()) + 1
+_GRPC_SERVERS = ("master", "volume", "filer", "s3", "admin", "worker", "msg_broker", "msg_agent", "mq")
+# A soft memory limit for weed (Go). At 256 MiB its runtime fought the limit without pause once it held 5000
+# objects: 22 % of a core while idle and 1.8x the CPU per put; at 1 GiB idle is 1 %, and RSS stays
+# near 0.4 GiB after those objects and 0.9 GiB after a 1 GiB upload (measured 2026-12-02).
+GOMEMLIMIT = "1GiB"
 
 
 def ensure_secrets(data_dir: Path) -> dict[str, str]:
@@ -54,6 +70,7 @@ def ensure_secrets(data_dir: Path) -> dict[str, str]:
         "CALLVAULT_MASTER_KEY": generate_master_key,
         "CALLVAULT_SECRET_KEY": lambda: secrets.token_urlsafe(48),
         "CALLVAULT_S3_JWT_KEY": lambda: secrets.token_urlsafe(32),
+        "CALLVAULT_AUDIT_KEY": lambda: secrets.token_urlsafe(32),
     }
     missing = {name: make() for name, make in wanted.items() if not existing.get(name)}
     if missing:
@@ -115,16 +132,52 @@ class EmbeddedS3:
         }
         config = self.store_dir / "s3.json"
         _write_private(config, json.dumps(identities, indent=2))
-        # weed reads ./security.toml from its working directory.
+        cert, key = self._write_grpc_certificate()
+        jwt = "\n".join(
+            f'[{section}]\nkey = "{self._jwt_key}"\nexpires_after_seconds = 10\n'
+            for section in ("jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.filer_signing.read")
+        )
+        # One self-signed certificate is the CA and every server's and client's certificate: weed does
+        # not check host names, and whoever cannot read it (mode 600) cannot speak gRPC to any port.
+        grpc = f'[grpc]\nca = "{cert}"\n\n[grpc.client]\ncert = "{cert}"\nkey = "{key}"\n\n' + "\n".join(
+            f'[grpc.{server}]\ncert = "{cert}"\nkey = "{key}"\n' for server in _GRPC_SERVERS
+        )
+        # weed reads ./security.toml from its working directory. Its components also reach each other
+        # over Unix sockets (/tmp/seaweedfs-*.sock, writable by our user only), whose peers read "@".
         _write_private(
             self.store_dir / "security.toml",
-            "\n".join(
-                f'[{section}]\nkey = "{self._jwt_key}"\nexpires_after_seconds = 10\n'
-                for section in ("jwt.signing", "jwt.filer_signing", "jwt.filer_signing.read")
-            )
-            + "\n[access]\nui = false\n",
+            f'{jwt}\n{grpc}\n[access]\nui = false\n\n[guard]\nwhite_list = "127.0.0.1,@"\n',
         )
         return config
+
+    def _write_grpc_certificate(self) -> tuple[Path, Path]:
+        """A fresh key and self-signed certificate for weed's mutual-TLS gRPC, replaced at every start."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "callvault-embedded-seaweedfs")])
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
+            )
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        cert_path, key_path = self.store_dir / "grpc.crt", self.store_dir / "grpc.key"
+        _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM).decode())
+        private = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        _write_private(key_path, private.decode())
+        return cert_path, key_path
 
     def command(self) -> list[str]:
         config = self._write_config()
@@ -149,18 +202,28 @@ class EmbeddedS3:
 
     def start(self, *, timeout_s: float = 60.0) -> None:
         (self.store_dir / "data").mkdir(parents=True, exist_ok=True)
+        (self.store_dir / "tmp").mkdir(mode=0o700, exist_ok=True)
         log_file = open(self.store_dir / "weed.log", "ab")  # noqa: SIM115 — owned by the child process
         self.process = subprocess.Popen(
             self.command(),
             cwd=self.store_dir,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "GOMEMLIMIT": "256MiB"},
+            env=self._environment(),
             start_new_session=True,
             preexec_fn=die_with_parent,  # noqa: PLW1509 — spawned before any thread of ours starts
         )
         log_file.close()
         self.wait_ready(timeout_s)
+
+    def _environment(self) -> dict[str, str]:
+        """weed's whole environment: nothing inherited (no CALLVAULT_* secret, no stray WEED_* override)."""
+        return {
+            "PATH": os.defpath,
+            "HOME": str(self.store_dir),
+            "TMPDIR": str(self.store_dir / "tmp"),
+            "GOMEMLIMIT": GOMEMLIMIT,
+        }
 
     def wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 import tink
 from tink import aead, secret_key_access, streaming_aead
+from tink.proto import aes_gcm_hkdf_streaming_pb2, tink_pb2
 
 from recordings_service.errors import DomainError
 
@@ -22,6 +23,7 @@ aead.register()
 streaming_aead.register()
 
 CHUNK = 1024 * 1024
+_STREAMING_KEY_TYPE = "type.googleapis.com/google.crypto.tink.AesGcmHkdfStreamingKey"
 
 
 class DecryptionFailed(DomainError):
@@ -32,6 +34,16 @@ class DecryptionFailed(DomainError):
 class WrappedKey:
     wrapped: bytes
     master_key_id: int
+
+
+@dataclass(frozen=True)
+class StreamingKey:
+    """A data key's raw AES-GCM-HKDF streaming key and parameters, for random access (`storage.segments`)."""
+
+    key_value: bytes
+    derived_key_size: int
+    hkdf_hash: int
+    segment_size: int
 
 
 def generate_master_key() -> str:
@@ -99,13 +111,31 @@ class Envelope:
         associated = derived_id if derived_id is not None else object_id
         return PlaintextReader(primitive.new_decrypting_stream(ciphertext, associated.encode()))
 
+    def streaming_key(self, wrapped: bytes, *, object_id: str) -> StreamingKey:
+        """The unwrapped data key of `object_id` as raw key material (its keyset holds exactly one key)."""
+        handle = self._data_key_handle(wrapped, object_id)
+        keyset = tink_pb2.Keyset.FromString(tink.proto_keyset_format.serialize(handle, secret_key_access.TOKEN))
+        key = keyset.key[0]
+        if len(keyset.key) != 1 or key.key_data.type_url != _STREAMING_KEY_TYPE:
+            raise DecryptionFailed("the data key is not a single AES-GCM-HKDF streaming key")
+        parsed = aes_gcm_hkdf_streaming_pb2.AesGcmHkdfStreamingKey.FromString(key.key_data.value)
+        return StreamingKey(
+            key_value=parsed.key_value,
+            derived_key_size=parsed.params.derived_key_size,
+            hkdf_hash=parsed.params.hkdf_hash_type,
+            segment_size=parsed.params.ciphertext_segment_size,
+        )
+
     def _data_key(self, wrapped: bytes, object_id: str) -> streaming_aead.StreamingAead:
-        try:
-            handle = tink.proto_keyset_format.parse_encrypted(wrapped, self._master, object_id.encode())
-        except tink.TinkError:
-            raise DecryptionFailed("the data key cannot be unwrapped with the configured master key") from None
+        handle = self._data_key_handle(wrapped, object_id)
         primitive: streaming_aead.StreamingAead = handle.primitive(streaming_aead.StreamingAead)
         return primitive
+
+    def _data_key_handle(self, wrapped: bytes, object_id: str) -> tink.KeysetHandle:
+        try:
+            return tink.proto_keyset_format.parse_encrypted(wrapped, self._master, object_id.encode())
+        except tink.TinkError:
+            raise DecryptionFailed("the data key cannot be unwrapped with the configured master key") from None
 
 
 class PlaintextReader:
@@ -133,8 +163,8 @@ class PlaintextReader:
 def plaintext_range(plaintext: PlaintextReader, *, start: int, stop: int) -> Iterator[bytes]:
     """Bytes `start` (inclusive) to `stop` (exclusive) of a decrypting stream, in chunks.
 
-    Tink's Python streaming AEAD decrypts sequentially only, so a range is reached by decrypting and
-    dropping what precedes it.
+    A range is reached by decrypting and dropping what precedes it; `storage.segments` reads a stored
+    object's range without that.
     """
     position = 0
     while position < stop:

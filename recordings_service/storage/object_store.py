@@ -6,11 +6,12 @@ Provider errors are translated here, at the edge: a missing key becomes the doma
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 CHUNK = 1024 * 1024
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 DELETE_BATCH = 1000  # the most keys one S3 DeleteObjects call takes
+# Whether the bucket can keep objects under S3 Object Lock: on, off for this bucket, or not a feature of the store.
+ObjectLock = Literal["enabled", "not enabled", "unsupported"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class ObjectStore(Protocol):
 
     def get_range(self, key: str, start: int, end: int) -> bytes: ...
 
+    def open_range(self, key: str, start: int, end: int) -> BinaryIO: ...
+
     def head(self, key: str) -> ObjectInfo: ...
 
     def delete(self, key: str) -> int: ...
@@ -75,6 +80,10 @@ class ObjectStore(Protocol):
     def presigned_get(self, key: str, *, expires_in: int) -> str: ...
 
     def check(self) -> None: ...
+
+    def object_lock(self) -> ObjectLock: ...
+
+    def put_locked(self, key: str, data: bytes, *, retain_until: datetime) -> None: ...
 
 
 def make_client(settings: Settings, *, access_key: str | None = None, secret_key: str | None = None) -> S3Client:
@@ -107,7 +116,8 @@ class S3ObjectStore:
         return cls(make_client(settings), settings.s3_bucket)
 
     def ensure_bucket(self) -> None:
-        """Create the bucket if needed and turn versioning on (deletes then remove every version)."""
+        """Create the bucket if needed, turn versioning on (deletes then remove every version) and Object Lock
+        where the store has it (only objects put with `put_locked` are retained; it sets no default retention)."""
         try:
             self._client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
@@ -115,6 +125,11 @@ class S3ObjectStore:
                 raise
             self._client.create_bucket(Bucket=self.bucket)
         self._client.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+        # A store without Object Lock refuses; `object_lock()` reports it, and audit anchors are then plain objects.
+        with contextlib.suppress(ClientError):
+            self._client.put_object_lock_configuration(
+                Bucket=self.bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"}
+            )
 
     def put(self, key: str, source: BinaryIO) -> StoredObject:
         """Stream `source` to `key`, sending its SHA-256 so the server verifies what it received."""
@@ -161,6 +176,14 @@ class S3ObjectStore:
         except ClientError as exc:
             raise _translated(exc, key) from None
         return response["Body"].read()
+
+    def open_range(self, key: str, start: int, end: int) -> BinaryIO:
+        """Bytes `start`..`end` inclusive as a stream, read from the network as the caller reads it."""
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}")
+        except ClientError as exc:
+            raise _translated(exc, key) from None
+        return response["Body"]  # type: ignore[return-value]
 
     def head(self, key: str) -> ObjectInfo:
         try:
@@ -238,6 +261,28 @@ class S3ObjectStore:
             self._client.head_bucket(Bucket=self.bucket)
         except Exception as exc:  # noqa: BLE001 — any failure means the store is not ready
             raise Unavailable(f"object store: {type(exc).__name__}") from None
+
+    def object_lock(self) -> ObjectLock:
+        try:
+            answer = self._client.get_object_lock_configuration(Bucket=self.bucket)
+        except ClientError as exc:
+            if _error_code(exc) == "ObjectLockConfigurationNotFoundError":
+                return "not enabled"
+            return "unsupported"
+        enabled = answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+        return "enabled" if enabled else "not enabled"
+
+    def put_locked(self, key: str, data: bytes, *, retain_until: datetime) -> None:
+        """Put `data` under compliance-mode retention: no one, the root account included, can delete or
+        overwrite this version before `retain_until`."""
+        self._client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ChecksumAlgorithm="SHA256",
+            ObjectLockMode="COMPLIANCE",
+            ObjectLockRetainUntilDate=retain_until,
+        )
 
 
 def _multipart_config() -> TransferConfig:

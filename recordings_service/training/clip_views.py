@@ -22,6 +22,7 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.agents import agent_names
 from recordings_service.training.clips import MEDIA, ClipOutdated, load_clip, window_spans
 from recordings_service.training.eligibility import Exclusion, NotForTraining, TrainingRules, exclusions_of
+from recordings_service.transcript_text import twin_of
 
 MAX_PAGE = 200
 
@@ -73,13 +74,11 @@ def describe_clips(
         recording.id: recording
         for recording in session.scalars(select(Recording).where(Recording.id.in_(recording_ids), visible_to(actor)))
     }
-    twins: dict[str, list[dict[str, Any]]] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(Transcript.recording_id, Transcript.redacted_segments).where(
-                Transcript.recording_id.in_(recording_ids), Transcript.redacted_segments.is_not(None)
-            )
-        ).all()
-    )
+    twins: dict[str, list[dict[str, Any]]] = {}
+    for transcript in session.scalars(
+        select(Transcript).where(Transcript.recording_id.in_(recording_ids), Transcript.has_redacted_twin)
+    ):
+        twins[transcript.recording_id] = twin_of(session, transcript) or []
     exclusions = exclusions_of(session, recordings, rules=rules)
     creators = dict(
         session.execute(  # type: ignore[arg-type]

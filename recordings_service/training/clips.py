@@ -31,6 +31,7 @@ from recordings_service.redaction.audio import ensure_redacted, open_redacted
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.eligibility import TrainingRules, require_for_training
+from recordings_service.transcript_text import twin_of
 
 Codec = Literal["opus", "mp3"]
 CODECS: tuple[Codec, ...] = ("opus", "mp3")
@@ -164,7 +165,8 @@ def selection_window(
 ) -> tuple[float, float]:
     """The span of a selection in the call's redacted transcript: segment `first` to `last` (from 0), inclusive."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
-    segments = session.scalar(select(Transcript.redacted_segments).where(Transcript.recording_id == recording.id))
+    transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
+    segments = twin_of(session, transcript) if transcript is not None else None
     if not segments:
         raise Invalid("first_segment", "the call has no redacted transcript to select from")
     if not first <= last < len(segments):

@@ -65,7 +65,7 @@ def flag_columns() -> list[ColumnElement[Any]]:
         SubjectRequest.kind == SubjectRequestKind.ERASURE,
         SubjectRequest.completed_at.is_(None),
     )
-    twin = exists().where(Transcript.recording_id == Recording.id, Transcript.redacted_segments.is_not(None))
+    twin = exists().where(Transcript.recording_id == Recording.id, Transcript.has_redacted_twin)
     return [
         Customer.objects_to_marketing.label("objects_to_marketing"),
         Customer.objects_to_research.label("objects_to_research"),

@@ -22,11 +22,14 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings_service.audio.decode import decoded_pcm
+from recordings_service.audio.probe import UnsupportedAudio
 from recordings_service.errors import DomainError, NotFound
 from recordings_service.models import Recording, Transcript
 from recordings_service.redaction.transcripts import redact_transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.transcript_text import seal_segments
 from recordings_service.transcription.engines import SAMPLE_RATE, Audio, Engine, EngineSegment
 from recordings_service.transcription.search_index import index_transcript
 
@@ -121,7 +124,7 @@ def transcribe_audio(
         plaintext = Path(scratch) / "original"
         _decrypt_to(store, envelope=envelope, audio=audio, path=plaintext)
         for index, (speaker, channel) in enumerate(speakers):
-            for offset, window in _windows(_decoded_channel(plaintext, channel=channel)):
+            for offset, window in _windows(_decoded_channel(plaintext, channel=channel, duration_s=audio.duration_s)):
                 result = engine.transcribe(window, language=language)
                 for segment in result.segments:
                     segments.append(_segment_record(segment, speaker=speaker, offset=offset, audio=window))
@@ -176,8 +179,7 @@ def store_segments(
     # Transcription and rectification both write a transcript's text through here, so neither can skip
     # the card scrub or leave the search index behind.
     redacted = redact_transcript(segments, transcript.language, customer_number_pattern=customer_number_pattern)
-    transcript.segments = redacted.without_card_data
-    transcript.redacted_segments = redacted.twin
+    seal_segments(session, transcript, segments=redacted.without_card_data, twin=redacted.twin)
     session.flush()
     index_transcript(session, transcript)
 
@@ -195,36 +197,13 @@ def _decrypt_to(store: ObjectStore, *, envelope: Envelope, audio: RecordingAudio
         ciphertext.close()
 
 
-def _decoded_channel(path: Path, *, channel: int | None) -> Iterator[Audio]:
-    """One channel (or a downmix) of the file as 16 kHz mono float32 blocks, streamed."""
-    import av
-    from av.audio.resampler import AudioResampler
-
+def _decoded_channel(path: Path, *, channel: int | None, duration_s: float) -> Iterator[Audio]:
+    """One channel (or a downmix) of the file as 16 kHz mono float32 blocks, streamed from a confined decoder."""
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise UndecodableAudio("the file has no audio stream")
-            stream = container.streams.audio[0]
-            to_16k = AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            to_planar = AudioResampler(format="fltp", layout=stream.layout.name, rate=stream.rate)
-            for frame in container.decode(stream):
-                if channel is None:
-                    yield from _samples(to_16k.resample(frame))
-                    continue
-                for planar in to_planar.resample(frame):
-                    picked: Audio = np.ascontiguousarray(planar.to_ndarray()[channel : channel + 1], dtype=np.float32)
-                    single = av.AudioFrame.from_ndarray(picked, format="fltp", layout="mono")
-                    single.sample_rate = planar.sample_rate
-                    yield from _samples(to_16k.resample(single))
-            yield from _samples(to_16k.resample(None))
-    except av.FFmpegError as exc:
-        raise UndecodableAudio(f"the audio could not be decoded ({type(exc).__name__})") from None
-
-
-def _samples(frames: list[Any]) -> Iterator[Audio]:
-    for frame in frames:
-        block: Audio = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-        yield block
+        for block in decoded_pcm(path, duration_s=duration_s, rate=SAMPLE_RATE, channels=1, channel=channel):
+            yield block.reshape(-1)
+    except UnsupportedAudio as exc:
+        raise UndecodableAudio(exc.reason) from None
 
 
 def _windows(blocks: Iterator[Audio]) -> Iterator[tuple[float, Audio]]:

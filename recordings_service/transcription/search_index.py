@@ -9,7 +9,10 @@ dialect (migration 0008), not by a model:
   inflected forms find each other; GIN index. Rows go with their recording (ON DELETE CASCADE).
 - SQLite: an FTS5 table (unicode61 tokens, no stemming; `word*` matches a prefix instead).
 
-Searching it is `recordings_service.calls.search`.
+Searching it is `recordings_service.calls.search`. The index is the one place a transcript's words are kept
+in clear (the transcript itself is sealed, see `recordings_service.transcript_text`): the database must see
+words to match them. It holds the redacted twin's, so never the personal data redaction finds
+(docs/security.md, "Transcripts at rest").
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Session
 
 from recordings_service.models import Transcript
+from recordings_service.transcript_text import segments_of, twin_of
 
 INDEX_TABLE = "search_segments"
 # PostgreSQL text search configurations by transcript language; anything else is indexed as words.
@@ -60,7 +64,8 @@ def index_transcript(session: Session, transcript: Transcript) -> int:
     of, an identity code, card number, account, phone number or name (a customer's calls are found by
     their customer ref instead).
     """
-    segments = transcript.redacted_segments if transcript.redacted_segments is not None else transcript.segments
+    twin = twin_of(session, transcript)
+    segments = twin if twin is not None else segments_of(session, transcript)
     return index_segments(
         session, recording_id=transcript.recording_id, language=transcript.language, segments=segments
     )

@@ -1,6 +1,7 @@
 """Reading transcripts: access-checked and audited, as JSON-ready data or as plain text, SRT and WebVTT.
 
-A reader who may only see redacted material gets the redacted twin, in the same shapes.
+A reader who may only see redacted material gets the redacted twin, in the same shapes. The text itself
+is opened by `recordings_service.transcript_text`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.errors import NotFound
 from recordings_service.models import Transcript
 from recordings_service.recordings import get_playable_recording
+from recordings_service.transcript_text import segments_of, twin_of
 
 SEGMENT_FIELDS = ("speaker", "start", "end", "text", "words", "avg_logprob", "no_speech_prob", "suspect")
 
@@ -26,12 +28,13 @@ class TranscriptView:
 
     transcript: Transcript
     redacted: bool
+    segments: list[dict[str, Any]]
 
-    @property
-    def segments(self) -> list[dict[str, Any]]:
-        if not self.redacted:
-            return self.transcript.segments
-        return self.transcript.redacted_segments or []
+
+def open_view(session: Session, transcript: Transcript, *, redacted: bool) -> TranscriptView:
+    """The transcript opened for a reader whose access was checked (and audited) by the caller."""
+    segments = (twin_of(session, transcript) or []) if redacted else segments_of(session, transcript)
+    return TranscriptView(transcript, redacted, segments)
 
 
 def view_transcript(
@@ -45,7 +48,7 @@ def view_transcript(
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
     if transcript is None:
         raise NotFound(f"recording {recording_id} has no transcript yet ({recording.status})")
-    if redacted and transcript.redacted_segments is None:
+    if redacted and not transcript.has_redacted_twin:
         raise NotFound(f"recording {recording_id} has no redacted transcript yet; transcribe it again to make one")
     record_event(
         session,
@@ -55,7 +58,7 @@ def view_transcript(
         object_id=recording.id,
         details={"transcript_id": transcript.id, "format": format, "redacted": redacted},
     )
-    return TranscriptView(transcript, redacted)
+    return open_view(session, transcript, redacted=redacted)
 
 
 def transcript_document(view: TranscriptView) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Issue 5's acceptance, as a new user tries it, on a real `callvault run` and Debian's chromium.
 
-The admin from the first run enrols TOTP and creates a QA supervisor and a compliance officer; the
-supervisor, in a second browser session, plays a call; the compliance officer's audit page shows
+The admin from the first run enrols TOTP through the one-time link the CLI prints and creates a QA supervisor
+and a compliance officer, each of whom sets password and TOTP through their own link; the supervisor, in a
+second browser session, plays a call; the compliance officer's audit page shows
 both the supervisor's login and the playback; `callvault audit verify` reports the chain intact.
 """
 
@@ -11,13 +12,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 
 from recordings_service.storage.embedded import PORT_SPAN
 from tests.browser_support import wait_until
 from tests.callvault_process import BIN, callvault_env, start, stop, wait_ready
 from tests.conftest import DATA_DIR, free_port_block
+from tests.factories.accounts import browser_enrol
 from tests.factories.recordings import call_metadata
 from tests.live_server import LiveServer, MultipartBody, post_recording
 
@@ -27,31 +28,14 @@ ADMIN_PASSWORD = "first admin password, long enough"
 STAFF_PASSWORD = "a personal password for staff"
 
 
-def sign_in(page: Any, username: str, password: str) -> None:
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
-def enrol_totp(page: Any) -> None:
-    """First sign-in of a role that needs MFA: read the key under the QR code, answer with a code."""
-    assert "/login/mfa/enrol" in page.url
-    key = page.locator("figcaption code").inner_text().strip()
-    page.fill("#code", pyotp.TOTP(key).now())
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url
-
-
-def create_user(page: Any, username: str, role: str) -> None:
+def create_user(page: Any, username: str, role: str) -> str:
+    """The admin creates the account; the answer shows its holder's one-time link."""
     page.goto("/admin/users/new")
     page.fill("#username", username)
     page.select_option("#role", role)
-    page.fill("#password", STAFF_PASSWORD)
     page.click("form.stacked button[type=submit]")
     page.wait_for_load_state()
+    return str(page.locator("#enrolment-link").inner_text().strip())
 
 
 def test_admin_creates_staff_a_supervisor_plays_and_compliance_sees_it(browser: Any, tmp_path: Path) -> None:
@@ -69,7 +53,7 @@ def test_admin_creates_staff_a_supervisor_plays_and_compliance_sees_it(browser: 
     try:
         wait_ready(port, run)
         cli("users", "create", "pbx", "--role", "service")
-        token = cli("tokens", "create", "pbx", "--scope", "ingest")
+        token = cli("tokens", "create", "pbx", "--scope", "ingest", "--source", "pbx-test")
         status, body = post_recording(
             LiveServer(run, port),
             token,
@@ -80,21 +64,19 @@ def test_admin_creates_staff_a_supervisor_plays_and_compliance_sees_it(browser: 
 
         base = f"http://127.0.0.1:{port}"
         admin = browser.new_context(base_url=base).new_page()
-        sign_in(admin, "admin", ADMIN_PASSWORD)
-        enrol_totp(admin)
-        create_user(admin, "qa.maria", "qa_supervisor")
-        create_user(admin, "comp.olli", "compliance")
+        browser_enrol(admin, cli("users", "enrolment-link", "admin"), password=ADMIN_PASSWORD)
+        maria_link = create_user(admin, "qa.maria", "qa_supervisor")
+        olli_link = create_user(admin, "comp.olli", "compliance")
 
         supervisor = browser.new_context(base_url=base).new_page()  # a second browser session
-        sign_in(supervisor, "qa.maria", STAFF_PASSWORD)
+        browser_enrol(supervisor, maria_link, password=STAFF_PASSWORD)
         supervisor.goto(f"/calls/{recording_id}")
         supervisor.locator("#call-audio").focus()
         supervisor.keyboard.press("k")
         wait_until(supervisor, "() => document.getElementById('call-audio').currentTime > 0.5")
 
         compliance = browser.new_context(base_url=base).new_page()
-        sign_in(compliance, "comp.olli", STAFF_PASSWORD)
-        enrol_totp(compliance)
+        browser_enrol(compliance, olli_link, password=STAFF_PASSWORD)
         compliance.goto(f"/audit/?object_id={recording_id}")
         played = compliance.locator("tr", has_text="recording.played")
         assert played.count() == 1 and "qa.maria" in played.inner_text()

@@ -20,6 +20,7 @@ from recordings_service.storage.embedded import PORT_SPAN
 from tests.browser_support import score_with_first_answers, wait_until
 from tests.callvault_process import BIN, callvault_env, start, stop, wait_ready
 from tests.conftest import DATA_DIR, free_port_block
+from tests.factories.accounts import browser_enrol
 from tests.factories.recordings import call_metadata
 from tests.live_server import LiveServer, MultipartBody, post_recording
 
@@ -60,9 +61,9 @@ def test_supervisor_finds_plays_scores_and_exports_evidence(browser: Any, tmp_pa
     try:
         wait_ready(port, run)
         cli("users", "create", "pbx", "--role", "service")
-        cli("users", "create", "qa.maria", "--role", "qa_supervisor", "--password-stdin", stdin=PASSWORD + "\n")
+        link = cli("users", "create", "qa.maria", "--role", "qa_supervisor", "--password-stdin", stdin=PASSWORD + "\n")
         cli("forms", "seed-default")
-        ingest = cli("tokens", "create", "pbx", "--scope", "ingest")
+        ingest = cli("tokens", "create", "pbx", "--scope", "ingest", "--source", "pbx-test")
         read = cli("tokens", "create", "qa.maria", "--scope", "read")
         status, body = post_recording(
             LiveServer(run, port),  # type: ignore[arg-type]
@@ -74,11 +75,7 @@ def test_supervisor_finds_plays_scores_and_exports_evidence(browser: Any, tmp_pa
         print(f"transcribed {wait_transcribed(port, read, recording_id):.0f} s after ingest")
 
         page = browser.new_context(base_url=f"http://127.0.0.1:{port}", accept_downloads=True).new_page()
-        page.goto("/login")
-        page.fill("#username", "qa.maria")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        browser_enrol(page, link, password=PASSWORD)  # her own password and authenticator app; signs her in
 
         page.goto("/calls/")
         page.fill("#q", SAID)

@@ -32,7 +32,7 @@ from recordings_service.research.lifecycle import exports_prefix
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.accounts import PASSWORD, SYSTEM
+from tests.factories.accounts import PASSWORD, SYSTEM, browser_enrol, fresh_code
 from tests.factories.research import research_call
 from web import create_app
 
@@ -122,7 +122,7 @@ def sign_in(page: Any, username: str, password: str = PASSWORD, *, totp: str | N
     page.wait_for_load_state()
     if totp is not None:
         assert "/login/mfa" in page.url
-        page.fill("#code", pyotp.TOTP(totp).now())
+        page.fill("#code", fresh_code(totp))
         page.click("button[type=submit]")
         page.wait_for_load_state()
         assert "/login" not in page.url
@@ -175,17 +175,12 @@ def test_select_approve_build_and_the_partner_downloads(tabs: Any, live: Live) -
     root.fill("#username", "lab.partner")
     root.select_option("#role", "research_partner")
     root.select_option("#institute_id", label="Tampere Service Research Lab (FI)")
-    root.fill("#password", "a partner password, long enough")
     root.click("form.stacked button[type=submit]")
     root.wait_for_selector("text=Created lab.partner.")
+    link = root.locator("#enrolment-link").inner_text().strip()
 
-    partner = tabs()
-    sign_in(partner, "lab.partner", "a partner password, long enough")
-    assert "/login/mfa/enrol" in partner.url  # a partner's first sign-in enrols a second factor
-    key = partner.locator("figcaption code").inner_text().strip()
-    partner.fill("#code", pyotp.TOTP(key).now())
-    partner.click("button[type=submit]")
-    partner.wait_for_load_state()
+    partner = tabs()  # the partner's own browser: the link sets their password and second factor
+    browser_enrol(partner, link, password="a partner password, long enough")
     partner.goto("/partner/")
     partner.click(f"text={study}")
     partner.wait_for_selector("text=Download the package (ZIP)")

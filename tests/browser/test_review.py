@@ -30,7 +30,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.transcription.search_index import index_transcript
 from tests.browser_support import score_with_first_answers, wait_until
-from tests.factories.accounts import PASSWORD, SYSTEM
+from tests.factories.accounts import PASSWORD, SYSTEM, browser_sign_in, enrol_seed
 from tests.factories.reviews import make_transcribed_call, word_start
 from web import create_app
 
@@ -48,6 +48,7 @@ class Live:
     runtime: Runtime
     username: str
     recording_id: str
+    secret: str
 
     def count(self, action: str) -> int:
         with self.runtime.sessions() as session:
@@ -68,7 +69,10 @@ def live(
     )
     username = "qa-" + secrets.token_hex(3)
     with runtime.sessions() as session:
-        accounts.create_user(session, actor=SYSTEM, username=username, role=Role.QA_SUPERVISOR, password=PASSWORD)
+        supervisor = accounts.create_user(
+            session, actor=SYSTEM, username=username, role=Role.QA_SUPERVISOR, password=PASSWORD
+        )
+        secret = enrol_seed(supervisor, envelope)
         recording = make_transcribed_call(session, store, envelope, queue="browser-test")
         _index_for_search(session, recording)
         session.commit()
@@ -78,7 +82,7 @@ def live(
     thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
     thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", app, runtime, username, recording_id)
+        yield Live(f"http://127.0.0.1:{server.server_port}", app, runtime, username, recording_id, secret)
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -100,11 +104,8 @@ def _index_for_search(session: Any, recording: Recording) -> None:
 def page(browser: Any, live: Live) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live.url)
     tab = context.new_page()
-    tab.goto(f"/login?next=/calls/{live.recording_id}")
-    tab.fill("#username", live.username)
-    tab.fill("#password", PASSWORD)
-    tab.click("button[type=submit]")
-    tab.wait_for_load_state()
+    browser_sign_in(tab, live.username, live.secret)
+    tab.goto(f"/calls/{live.recording_id}")
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.on("console", lambda message: _console_error(errors, message))
@@ -186,3 +187,21 @@ def test_search_open_at_the_word_and_score_the_call(page: Any, live: Live) -> No
     assert rows.count() == 1
     assert "Not evaluated" not in rows.first.inner_text()
     page.screenshot(path=str(ARTIFACTS / "call-list-evaluated.png"), full_page=True)
+
+
+def test_a_refused_playback_ticket_is_renewed_and_the_call_plays_on(browser: Any, live: Live) -> None:
+    # Its own tab, not the `page` fixture: the refused fetch is logged as a console error on purpose here.
+    context = browser.new_context(base_url=live.url)
+    tab = context.new_page()
+    try:
+        browser_sign_in(tab, live.username, live.secret)
+        tab.goto(f"/calls/{live.recording_id}")
+        tab.wait_for_selector("#call-audio")
+        issued = live.count("recording.play_ticket_issued")
+        # As once the page's ticket has expired: the player's next fetch is refused.
+        tab.evaluate("() => { const a = document.getElementById('call-audio'); a.src = a.src + 'x'; }")
+        tab.keyboard.press("k")
+        wait_until(tab, "() => { const a = document.getElementById('call-audio'); return a.currentTime > 0.3; }")
+        assert live.count("recording.play_ticket_issued") == issued + 1
+    finally:
+        context.close()

@@ -26,7 +26,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.browser_support import wait_until
-from tests.factories.accounts import PASSWORD, SYSTEM
+from tests.factories.accounts import PASSWORD, SYSTEM, browser_sign_in, enrol_seed
 from tests.factories.training import stereo_call
 from web import create_app
 
@@ -41,6 +41,7 @@ TRAINER = "tiina"
 class Live:
     url: str
     runtime: Runtime
+    secret: str
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,8 @@ def live(
         settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
     )
     with runtime.sessions() as session:
-        accounts.create_user(session, actor=SYSTEM, username=TRAINER, role=Role.TRAINER, password=PASSWORD)
+        trainer = accounts.create_user(session, actor=SYSTEM, username=TRAINER, role=Role.TRAINER, password=PASSWORD)
+        secret = enrol_seed(trainer, envelope)
         for queue in QUEUES * 2:
             stereo_call(session, store, envelope, queue=queue)
         session.commit()
@@ -63,7 +65,7 @@ def live(
     thread = threading.Thread(target=server.serve_forever, name="training-browser-server", daemon=True)
     thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", runtime)
+        yield Live(f"http://127.0.0.1:{server.server_port}", runtime, secret)
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -77,17 +79,13 @@ def live(
 
 @pytest.fixture
 def page(browser: Any, live: Live) -> Iterator[Any]:
-    """The trainer signed in (trainers need no second factor), checked for script and CSP errors at the end."""
+    """The trainer signed in (password and TOTP), checked for script and CSP errors at the end."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live.url)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
     tab.on("console", lambda message: _console_error(errors, message))
-    tab.goto("/login")
-    tab.fill("#username", TRAINER)
-    tab.fill("#password", PASSWORD)
-    tab.click("button[type=submit]")
-    tab.wait_for_load_state()
+    browser_sign_in(tab, TRAINER, live.secret)
     yield tab
     context.close()
     assert errors == []

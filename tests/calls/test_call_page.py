@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
@@ -19,6 +20,7 @@ from recordings_service.models import AuditEvent, Recording, SegmentVerification
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.transcript_text import seal_segments, segments_of, twin_of
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.reviews import EN_DURATION_S, LOW_WORD, SUSPECT_SEGMENT, make_transcribed_call, word_start
 
@@ -57,7 +59,7 @@ def test_the_page_shows_metadata_player_and_a_timed_transcript(
 ) -> None:
     html = page(client, call)
     assert call.queue in html and call.agent_ref in html and call.sha256 in html
-    assert f'src="/api/v1/recordings/{call.id}/audio"' in html
+    assert f'src="/api/v1/recordings/{call.id}/audio?ticket=' in html  # see tests/web/test_playback.py
     assert 'preload="none"' in html  # nothing is fetched, or audited as a listen, until someone plays
     assert f'data-peaks-url="/calls/{call.id}/peaks.json"' in html
     start = word_start("kilowatt")
@@ -118,9 +120,10 @@ def test_unknown_call_is_404_and_roles_without_playback_are_refused(
 def test_the_audio_endpoint_serves_the_browser_session_and_audits_one_listen(
     client: FlaskClient, session: Session, call: Recording, qa: User
 ) -> None:
-    first = client.get(f"/api/v1/recordings/{call.id}/audio", headers={"Range": "bytes=0-"})
+    url = unescape(re.findall(r'id="call-audio"[^>]* src="([^"]+)"', page(client, call))[0])
+    first = client.get(url, headers={"Range": "bytes=0-"})
     assert first.status_code == 206 and first.headers["Cache-Control"] == "no-store"
-    seek = client.get(f"/api/v1/recordings/{call.id}/audio", headers={"Range": "bytes=100000-"})
+    seek = client.get(url, headers={"Range": "bytes=100000-"})
     assert seek.status_code == 206
     played = events(session, "recording.played", call.id)
     assert len(played) == 1 and played[0].actor_id == qa.id
@@ -168,9 +171,9 @@ def test_a_supervisor_verifies_the_transcript_and_a_segment(
     assert f"Verified by {qa.username}" in html
 
     # A re-transcription that changes the segment voids its check.
-    segments = [dict(segment) for segment in transcript.segments]
+    segments = [dict(segment) for segment in segments_of(session, transcript)]
     segments[2]["text"] = " something else"
-    transcript.segments = segments
+    seal_segments(session, transcript, segments=segments, twin=twin_of(session, transcript))
     session.flush()
     assert f"Verified by {qa.username}" not in page(client, call)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
 import json
 import logging
 import os
 import shutil
+import struct
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from jobs.ingest import import_inbox
 from recordings_service.models import Recording
+from recordings_service.recordings import original_bytes
 from recordings_service.runtime import Runtime
+from recordings_service.storage.spool import spool_dir
 from tests.factories.recordings import MONO, STEREO, call_metadata
 
 
@@ -146,3 +151,109 @@ def test_summary_log_line_carries_counts_only(
     for record in caplog.records:
         assert "agent-7" not in record.getMessage()
         assert all("agent-7" not in str(value) for value in record.__dict__.values())
+
+
+IN_ACCESS, IN_OPEN = 0x1, 0x20
+
+
+class FileEvents:
+    """Linux inotify on one directory: which of its files were opened or read (the kernel's own count)."""
+
+    def __init__(self, directory: Path) -> None:
+        self._libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        self._fd = self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        assert self._fd >= 0 and self._libc.inotify_add_watch(self._fd, bytes(directory), IN_OPEN | IN_ACCESS) >= 0
+
+    def drain(self) -> list[tuple[str, int]]:
+        events: list[tuple[str, int]] = []
+        while True:
+            try:
+                data = os.read(self._fd, 65536)
+            except BlockingIOError:
+                return events
+            offset = 0
+            while offset < len(data):
+                _wd, mask, _cookie, length = struct.unpack_from("iIII", data, offset)
+                name = data[offset + 16 : offset + 16 + length].rstrip(b"\0").decode()
+                events.append((name, mask))
+                offset += 16 + length
+
+    def opens(self, name: str) -> int:
+        return sum(1 for event, mask in self.drain() if event == name and mask & IN_OPEN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+@pytest.mark.parametrize("linked", ["audio", "sidecar"])
+def test_a_symlink_in_the_inbox_is_refused_and_its_target_never_read(
+    inbox_runtime: Runtime, inbox: Path, tmp_path: Path, session: Session, caplog: pytest.LogCaptureFixture, linked: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    metadata = call_metadata()
+    shutil.copyfile(STEREO, outside / "target.wav")
+    (outside / "target.json").write_text(json.dumps(metadata))
+    drop(inbox, "a.wav", STEREO, metadata)
+    if linked == "audio":
+        (inbox / "a.wav").unlink()
+        (inbox / "a.wav").symlink_to(outside / "target.wav")
+    else:
+        (inbox / "a.wav.json").unlink()
+        (inbox / "a.wav.json").symlink_to(outside / "target.json")
+    moment = time.time() - 60
+    os.utime(inbox / ("a.wav" if linked == "audio" else "a.wav.json"), (moment, moment), follow_symlinks=False)
+    events = FileEvents(outside)
+    try:
+        assert run(inbox_runtime, caplog) == {"imported": 0, "already_imported": 0, "refused": 1, "waiting": 0}
+        assert events.drain() == []  # neither opened nor read
+    finally:
+        events.close()
+    failed = inbox / "failed"
+    assert sorted(p.name for p in failed.iterdir()) == ["a.wav", "a.wav.error.json", "a.wav.json"]
+    moved = failed / ("a.wav" if linked == "audio" else "a.wav.json")
+    assert moved.is_symlink()  # the link itself is filed, its target stays where it was
+    reason = json.loads((failed / "a.wav.error.json").read_text())
+    assert (reason["error"], reason["field"]) == ("symlink", "audio" if linked == "audio" else "metadata")
+    assert calls_with(session, metadata["external_call_id"]) == 0
+
+
+def test_an_oversized_sidecar_is_refused_without_being_read_whole(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    drop(inbox, "big.wav", STEREO, call_metadata())
+    sidecar = inbox / "big.wav.json"
+    sidecar.write_bytes(b"{" + b" " * (10 * 1024 * 1024) + b"}")
+    moment = time.time() - 60
+    os.utime(sidecar, (moment, moment))
+    # rchar counts every byte this process's read calls returned, from any file.
+    before = read_chars()
+    assert run(inbox_runtime, caplog)["refused"] == 1
+    assert read_chars() - before < 1024 * 1024
+    reason = json.loads((inbox / "failed" / "big.wav.error.json").read_text())
+    assert (reason["error"], reason["field"]) == ("too_large", "metadata")
+
+
+def read_chars() -> int:
+    io_counts = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
+    return int(io_counts["rchar"])
+
+
+def test_the_drop_file_is_opened_once_and_the_stored_original_is_that_copy(
+    inbox_runtime: Runtime, inbox: Path, session: Session, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    metadata = call_metadata()
+    drop(inbox, "once.wav", STEREO, metadata)
+    events = FileEvents(inbox)
+    try:
+        assert run(inbox_runtime, caplog)["imported"] == 1
+        assert events.opens("once.wav") == 1
+    finally:
+        events.close()
+    recording = session.scalars(
+        select(Recording).where(Recording.external_call_id == metadata["external_call_id"])
+    ).one()
+    original = STEREO.read_bytes()
+    assert recording.sha256 == hashlib.sha256(original).hexdigest()
+    assert b"".join(original_bytes(runtime.store, runtime.envelope, recording, start=0, stop=len(original))) == original
+    assert list(spool_dir(inbox_runtime.settings).iterdir()) == []  # the private copy is gone

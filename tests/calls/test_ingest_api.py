@@ -19,11 +19,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from recordings_service import tokens
 from recordings_service.config import Settings
-from recordings_service.models import Customer, Recording
+from recordings_service.models import AuditEvent, Customer, Recording
+from recordings_service.models.account import Role
 from recordings_service.recordings import original_sha256
 from recordings_service.runtime import Runtime
 from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.accounts import SYSTEM, make_user
 from tests.factories.recordings import (
     LIVE_SOURCE,
     MONO,
@@ -98,6 +101,31 @@ def test_bad_metadata_422_lists_every_invalid_field(client: FlaskClient, token: 
         ("language", "invalid_choice"),
         ("notice_given", "wrong_type"),
     }
+
+
+def _refusals(session: Session, source: str) -> list[dict[str, Any]]:
+    query = select(AuditEvent).where(AuditEvent.action == "recording.ingest_refused").order_by(AuditEvent.seq)
+    return [event.details for event in session.scalars(query) if event.details.get("source") == source]
+
+
+def test_a_token_ingests_only_for_its_own_source(client: FlaskClient, session: Session) -> None:
+    other = make_token(session, source="pbx-other")
+    source = "pbx-not-theirs-" + secrets.token_hex(3)
+    refused = post_ingest(client, other, call_metadata(source=source))
+    assert refused.status_code == 403
+    assert refused.get_json() == {"error": "forbidden", "message": "this token ingests only for source 'pbx-other'"}
+    assert _refusals(session, source) == [{"reason": "other_source", "source": source}]
+    assert session.scalar(select(func.count()).select_from(Recording).where(Recording.source == source)) == 0
+    assert post_ingest(client, other, call_metadata(source="pbx-other")).status_code == 201
+
+
+def test_a_token_from_before_sources_were_bound_ingests_for_none(client: FlaskClient, session: Session) -> None:
+    _, unbound = tokens.create_token(session, actor=SYSTEM, user=make_user(session, role=Role.SERVICE), scope="ingest")
+    session.commit()
+    source = "pbx-unbound-" + secrets.token_hex(3)
+    refused = post_ingest(client, unbound, call_metadata(source=source))
+    assert refused.status_code == 403 and "--source" in refused.get_json()["message"]
+    assert _refusals(session, source) == [{"reason": "token_without_source", "source": source}]
 
 
 def test_ingest_without_credentials_is_a_json_401(client: FlaskClient) -> None:
@@ -207,7 +235,7 @@ def test_ten_concurrent_identical_posts_make_one_row_and_one_object(
     store: S3ObjectStore,
 ) -> None:
     with committed_runtime.sessions() as session:
-        token = make_token(session)
+        token = make_token(session, source="pbx-live-concurrent")
     app = create_app(settings, runtime=committed_runtime)
     before = {info.key for info in store.list("originals/")}
     metadata = call_metadata(source="pbx-live-concurrent", customer_ref="cust-live-1")
@@ -256,7 +284,7 @@ def test_a_1_gib_upload_keeps_the_web_worker_under_300_mb(
     if db_kind != "sqlite":
         pytest.skip("memory does not depend on the database; one run is enough")
     with committed_runtime.sessions() as session:
-        token = make_token(session)
+        token = make_token(session, source=f"{LIVE_SOURCE}-rss")
     # 1 GiB of 44.1 kHz 16-bit stereo PCM (1.7 h of silence), written sparse so the disk barely notices.
     big = tmp_path / "big.wav"
     data_bytes = 1024**3 - 44
@@ -267,7 +295,7 @@ def test_a_1_gib_upload_keeps_the_web_worker_under_300_mb(
         status, _ = post_recording(
             server,
             token,
-            MultipartBody(MONO, call_metadata(source=f"{LIVE_SOURCE}-warm", channel_layout="mono", agent_channel=...)),
+            MultipartBody(MONO, call_metadata(source=f"{LIVE_SOURCE}-rss", channel_layout="mono", agent_channel=...)),
         )
         assert status == 201
         (worker,) = server.workers()

@@ -301,15 +301,39 @@ def test_restricted_calls_only_for_compliance_and_trainers_get_no_snippets(
 def test_searching_is_audited_with_counts_only(
     session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
 ) -> None:
-    transcribed_call(session, store, envelope, started_at=day, lines=["Your meter number is 7788123 today"])
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["Your meter number is 7788123 today"])
     actor = Actor(id=None, name="audit-probe-" + day.isoformat(), role=Role.QA_SUPERVISOR)
 
     search_calls(session, actor=actor, query="7788123", filters=on_day(day))
 
     event = session.scalars(select(AuditEvent).where(AuditEvent.actor_name == actor.name)).one()
     assert event.action == "recording.searched"
-    assert event.details == {"query_chars": 7, "results": 1, "next_page": False, "snippets": True}
+    assert event.details == {
+        "query_chars": 7,
+        "results": 1,
+        "next_page": False,
+        "snippets": True,
+        "snippet_recordings": call.id,
+    }
     assert "7788123" not in str(event.details)
+
+
+def test_the_search_event_names_the_recordings_whose_snippets_were_shown(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    older = transcribed_call(session, store, envelope, started_at=day, lines=["The tariff changes in May."])
+    newer = transcribed_call(session, store, envelope, started_at=day + timedelta(minutes=1), lines=["New tariff?"])
+    transcribed_call(session, store, envelope, started_at=day + timedelta(minutes=2), lines=["Just a question."])
+
+    def searched_by(role: Role, query: str) -> object:
+        actor = Actor(id=None, name=f"{role}-{query}-{day.isoformat()}", role=role)
+        search_calls(session, actor=actor, query=query, filters=on_day(day))
+        event = session.scalars(select(AuditEvent).where(AuditEvent.actor_name == actor.name)).one()
+        return event.details["snippet_recordings"]
+
+    assert searched_by(Role.QA_SUPERVISOR, "tariff") == f"{newer.id},{older.id}"
+    assert searched_by(Role.QA_SUPERVISOR, "") == ""  # a metadata-only search shows no transcript text
+    assert searched_by(Role.TRAINER, "tariff") == ""  # trainers get no snippets
 
 
 def test_personal_data_said_in_a_call_cannot_be_searched(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import pyotp
 from flask import Flask
@@ -12,10 +13,11 @@ from flask_login.utils import _create_identifier
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from recordings_service import accounts
+from recordings_service import accounts, mfa
 from recordings_service.audit import Actor
 from recordings_service.models import User
 from recordings_service.models.account import Role
+from recordings_service.storage.encryption import Envelope
 from web.auth import LOGIN_AT, MFA_PASSED, SEEN_AT
 
 PASSWORD = "correct horse battery"
@@ -32,7 +34,11 @@ def make_user(
     mfa_secret: str | None = None,
     active: bool = True,
 ) -> User:
-    """A user row; hashing (slow by design) happens only when a password is given."""
+    """A user row; hashing (slow by design) happens only when a password is given.
+
+    `mfa_secret` is stored in plaintext, as before 0017 (sealed at its first use); `make_enrolled_user`
+    seals it as an enrolment does.
+    """
     user = User(
         username=username or f"{role}{next(_counter)}",
         role=str(role),
@@ -79,11 +85,83 @@ def post_form(client: FlaskClient, path: str, data: dict[str, str], *, token_fro
 
 
 def login_via_form(client: FlaskClient, username: str, password: str = PASSWORD) -> TestResponse:
+    """The password step alone: a person's account then owes its TOTP code (`sign_in_via_form`)."""
     return post_form(client, "/login", {"username": username, "password": password})
+
+
+def sign_in_via_form(
+    client: FlaskClient, user: User, secret: str, *, password: str = PASSWORD, next_path: str | None = None
+) -> TestResponse:
+    """Both steps of the login form: the password, then a fresh TOTP code; the last response."""
+    data = {"username": user.username, "password": password, **({"next": next_path} if next_path else {})}
+    response = post_form(client, "/login", data)
+    if response.headers.get("Location") != "/login/mfa":
+        return response
+    return post_form(client, "/login/mfa", {"code": fresh_code(secret)})
 
 
 def totp_now(secret: str) -> str:
     return pyotp.TOTP(secret).now()
+
+
+_used_steps: dict[str, int] = {}
+
+
+def fresh_code(secret: str) -> str:
+    """A code the server still accepts: it takes each time step once, with one step of drift either way."""
+    current = int(time.time()) // mfa.TOTP_STEP_S
+    step = max(current - 1, _used_steps.get(secret, current - 2) + 1)
+    assert step <= current + 1, "more than three sign-ins of one account within 30 s"
+    _used_steps[secret] = step
+    return pyotp.TOTP(secret, interval=mfa.TOTP_STEP_S).at(step * mfa.TOTP_STEP_S)
+
+
+def browser_sign_in(page: Any, username: str, secret: str, *, password: str = PASSWORD) -> None:
+    """Both sign-in steps in a real browser (Playwright): the password form, then a fresh TOTP code."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login/mfa" in page.url, page.url
+    page.fill("#code", fresh_code(secret))
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.url
+
+
+def browser_enrol(page: Any, link: str, *, password: str) -> str:
+    """The holder opens their enrolment link, gives `password` (chosen now, or the one they have), answers with
+    a code from the new seed, and is signed in; the seed they enrolled."""
+    page.goto(link)
+    if page.locator("#new_password").count():
+        page.fill("#new_password", password)
+        page.fill("#confirm_password", password)
+    else:
+        page.fill("#password", password)
+    secret = page.locator("figcaption code").inner_text().strip()
+    page.fill("#code", fresh_code(secret))
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_load_state()
+    assert "/enrol/" not in page.url, page.url
+    return secret
+
+
+def make_enrolled_user(
+    session: Session, envelope: Envelope, *, role: str = Role.QA_SUPERVISOR, username: str | None = None
+) -> tuple[User, str]:
+    """A person with a password (`PASSWORD`) and a sealed TOTP seed, as after their enrolment; and the seed."""
+    user = make_user(session, role=role, username=username, password=PASSWORD)
+    secret = enrol_seed(user, envelope)
+    session.flush()
+    return user, secret
+
+
+def enrol_seed(user: User, envelope: Envelope) -> str:
+    """Give a flushed account a sealed TOTP seed, as its holder's enrolment would; the seed."""
+    secret = pyotp.random_base32()
+    user.mfa_seed = mfa.seal_seed(envelope, user, secret)
+    return secret
 
 
 def reloaded(session: Session, user: User) -> User:

@@ -12,6 +12,7 @@ import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from recordings_service.models import Recording, Transcript
+from recordings_service.transcript_text import seal_segments
 from tests.factories.recordings import DATA
 
 CARD_CALL = DATA / "call_card_en_stereo.wav"
@@ -69,10 +70,9 @@ def add_transcript(session: Session, recording: Recording, *, twin: list[dict[st
         engine="faster-whisper",
         model="whisper-base",
         language="en",
-        segments=twin or [],
-        redacted_segments=twin,
     )
     session.add(transcript)
+    seal_segments(session, transcript, segments=twin or [], twin=twin)
     session.flush()
     return transcript
 

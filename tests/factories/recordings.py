@@ -56,11 +56,13 @@ def call_metadata(**overrides: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not ...}
 
 
-def make_token(session: Session, *, role: str = "service", scope: str = "ingest") -> str:
+def make_token(session: Session, *, role: str = "service", scope: str = "ingest", source: str = "pbx-test") -> str:
+    """A committed token; an ingest token ingests for `source` (`call_metadata`'s by default)."""
     username = f"{role}-{secrets.token_hex(4)}"
     password = None if role == "service" else secrets.token_urlsafe(16)
     user = accounts.create_user(session, actor=SYSTEM, username=username, role=role, password=password)
-    _, plain = tokens.create_token(session, actor=SYSTEM, user=user, scope=scope)
+    bound = source if scope == "ingest" else None
+    _, plain = tokens.create_token(session, actor=SYSTEM, user=user, scope=scope, source=bound)
     session.commit()
     return plain
 

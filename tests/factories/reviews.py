@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from recordings_service.models import Recording, Transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.transcript_text import seal_segments
 from tests.factories.recordings import STEREO, make_recording
 from tests.factories.transcription import script_lines
 
@@ -69,15 +70,8 @@ def make_transcribed_call(
         session, store, envelope, audio=STEREO, duration_s=EN_DURATION_S, status="transcribed", **overrides
     )
     if transcript:
-        session.add(
-            Transcript(
-                recording_id=recording.id,
-                engine="script",
-                model="fixture",
-                language="en",
-                segments=script_segments(),
-                processing_s=0.0,
-            )
-        )
+        row = Transcript(recording_id=recording.id, engine="script", model="fixture", language="en", processing_s=0.0)
+        session.add(row)
+        seal_segments(session, row, segments=script_segments(), twin=None)
         session.flush()
     return recording

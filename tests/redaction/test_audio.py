@@ -26,6 +26,7 @@ from recordings_service.redaction.audio import (
 )
 from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.transcript_text import seal_segments, segments_of
 from tests.factories.card_call import (
     CARD_CALL,
     CARD_SPAN,
@@ -163,7 +164,7 @@ def test_a_changed_twin_or_setting_rebuilds_the_copy(
     first = plaintext(store, envelope, build(session, store, envelope, settings, recording))
     twin = card_twin()
     twin[3]["redactions"] = twin[3]["redactions"][:1]  # a correction: the security code was not one
-    transcript.redacted_segments = twin
+    seal_segments(session, transcript, segments=segments_of(session, transcript), twin=twin)
     session.flush()
     corrected = plaintext(store, envelope, build(session, store, envelope, settings, recording))
     original = decode(CARD_CALL, ffmpeg=settings.ffmpeg_path())

@@ -120,7 +120,7 @@ def test_killing_web_workers_mid_upload_leaves_nothing_reconcile_cannot_repair(
     envelope: Envelope,
 ) -> None:
     with committed_runtime.sessions() as session:
-        token = make_token(session)
+        token = make_token(session, source=f"{LIVE_SOURCE}-kill")
     with live_server(settings) as server:
         # 1. The client is half-way through the body when the worker dies.
         body = MultipartBody(STEREO, call_metadata(source=f"{LIVE_SOURCE}-kill"))

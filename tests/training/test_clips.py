@@ -24,6 +24,7 @@ from recordings_service.training import clip_views, clips
 from recordings_service.training.clip_views import ClipStatus, clip_transcript
 from recordings_service.training.clips import ClipOutdated, ClipText
 from recordings_service.training.eligibility import NotForTraining, TrainingRules
+from recordings_service.transcript_text import seal_segments, segments_of
 from tests.factories.card_call import CARD_CALL, CARD_SPAN, add_transcript, card_twin, rms_dbfs
 from tests.factories.recordings import make_recording
 from tests.factories.training import trainer
@@ -131,7 +132,7 @@ def test_a_clip_is_outdated_when_its_calls_redactions_change_until_it_is_cut_aga
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
     twin = card_twin()
     twin[1] = {**twin[1], "redactions": [{"kind": "person", "start": 5.0, "end": 5.5, "timed": True}]}
-    transcript.redacted_segments = twin
+    seal_segments(session, transcript, segments=segments_of(session, transcript), twin=twin)
     session.flush()
 
     assert clip_views.view_clip(session, envelope, actor=actor, clip_id=clip.id, rules=RULES).status is (

@@ -120,7 +120,7 @@ def test_a_file_the_decoder_chokes_on_is_retried_then_failed_and_the_queue_moves
         session.commit()
     session.expire_all()
     assert (bad.state, bad.attempts) == ("failed", MAX_ATTEMPTS)
-    assert bad.last_error is not None and "could not be decoded" in bad.last_error
+    assert bad.last_error is not None and "cannot be opened as accepted audio" in bad.last_error
     assert session.get(Recording, bad.recording_id).status == "failed"  # type: ignore[union-attr]
     assert good.state == "done"
     assert session.scalar(select(Transcript.engine).where(Transcript.recording_id == good.recording_id)) == "fake"

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from recordings_service import accounts
-from tests.factories.accounts import PASSWORD, csrf_token, login, login_via_form, make_user, totp_now
+from recordings_service.storage.encryption import Envelope
+from tests.factories.accounts import csrf_token, fresh_code, login, login_via_form, make_enrolled_user, make_user
 from web import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,19 +104,16 @@ def test_the_header_form_returns_to_the_page_it_was_on(client: FlaskClient, sess
     assert '<label for="language-select">' in page
 
 
-@pytest.mark.parametrize("with_mfa", [False, True])
-def test_signing_in_keeps_the_chosen_language(client: FlaskClient, session: Session, with_mfa: bool) -> None:
-    secret = accounts.new_mfa_secret() if with_mfa else None
-    user = make_user(session, password=PASSWORD, mfa_secret=secret)
+def test_signing_in_keeps_the_chosen_language(client: FlaskClient, session: Session, envelope: Envelope) -> None:
+    user, secret = make_enrolled_user(session, envelope)
     choose(client, "fi")
     with client.session_transaction() as cookie:
         cookie["planted"] = "by an attacker"
     response = login_via_form(client, user.username)
-    if secret is not None:
-        assert response.headers["Location"] == "/login/mfa"
-        assert "Vahvistuskoodi" in client.get("/login/mfa", headers={"Accept-Language": "en"}).get_data(as_text=True)
-        data = {"code": totp_now(secret), "csrf_token": csrf_token(client)}
-        response = client.post("/login/mfa", data=data)
+    assert response.headers["Location"] == "/login/mfa"
+    assert "Vahvistuskoodi" in client.get("/login/mfa", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    data = {"code": fresh_code(secret), "csrf_token": csrf_token(client)}
+    response = client.post("/login/mfa", data=data)
     assert response.status_code == 302
     with client.session_transaction() as cookie:
         assert cookie[i18n.SESSION_KEY] == "fi"

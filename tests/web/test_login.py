@@ -20,16 +20,19 @@ from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.permissions import Permission
 from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import (
     PASSWORD,
     SYSTEM,
     csrf_token,
+    fresh_code,
     login,
     login_via_form,
+    make_enrolled_user,
     make_user,
     post_form,
     reloaded,
-    totp_now,
+    sign_in_via_form,
 )
 from web import access, create_app
 from web import auth as web_auth
@@ -51,16 +54,21 @@ def signed_in(client: FlaskClient) -> bool:
 # ---------------------------------------------------------------- password login
 
 
-def test_password_login_signs_in_records_the_login_and_goes_to_next(client: FlaskClient, session: Session) -> None:
-    user = make_user(session, password=PASSWORD)
+def test_password_and_code_sign_in_record_the_login_and_go_to_next(
+    client: FlaskClient, session: Session, envelope: Envelope
+) -> None:
+    user, secret = make_enrolled_user(session, envelope)
     response = post_form(
         client, "/login", {"username": user.username.upper(), "password": PASSWORD, "next": "/account"}
     )
+    assert response.headers["Location"] == "/login/mfa"
+    assert not signed_in(client)  # a QA supervisor's password alone is not a login
+    response = post_form(client, "/login/mfa", {"code": fresh_code(secret)})
     assert response.status_code == 302
     assert response.headers["Location"] == "/account"
     assert signed_in(client)
     [event] = events(session, "login.succeeded")
-    assert (event.actor_id, event.object_id, event.details) == (user.id, user.id, {"mfa": False})
+    assert (event.actor_id, event.object_id, event.details) == (user.id, user.id, {"mfa": True})
     assert reloaded(session, user).last_login_at is not None
 
 
@@ -84,9 +92,11 @@ OFF_SITE_TARGETS = [
 
 
 @pytest.mark.parametrize("target", OFF_SITE_TARGETS)
-def test_next_must_be_a_path_on_this_site(client: FlaskClient, session: Session, target: str) -> None:
-    user = make_user(session, password=PASSWORD)
-    response = post_form(client, "/login", {"username": user.username, "password": PASSWORD, "next": target})
+def test_next_must_be_a_path_on_this_site(
+    client: FlaskClient, session: Session, envelope: Envelope, target: str
+) -> None:
+    user, secret = make_enrolled_user(session, envelope)
+    response = sign_in_via_form(client, user, secret, next_path=target)
     assert response.headers["Location"] == "/"
 
 
@@ -101,9 +111,9 @@ def test_a_signed_in_visit_to_login_does_not_redirect_off_site(
     assert (response.status_code, response.headers["Location"]) == (302, "/")
 
 
-def test_next_keeps_a_path_with_its_query(client: FlaskClient, session: Session) -> None:
-    user = make_user(session, password=PASSWORD)
-    response = post_form(client, "/login", {"username": user.username, "password": PASSWORD, "next": "/calls/?q=x"})
+def test_next_keeps_a_path_with_its_query(client: FlaskClient, session: Session, envelope: Envelope) -> None:
+    user, secret = make_enrolled_user(session, envelope)
+    response = sign_in_via_form(client, user, secret, next_path="/calls/?q=x")
     assert response.headers["Location"] == "/calls/?q=x"
     assert client.get("/login?next=/calls/%3Fq%3Dx").headers["Location"] == "/calls/?q=x"
 
@@ -160,13 +170,16 @@ def test_eleventh_attempt_is_refused_without_checking_the_hash(
     assert failures[-1].details["reason"] == "locked"
 
 
-def test_lockout_ends_after_its_period_and_an_admin_reset_lifts_it(client: FlaskClient, session: Session) -> None:
-    user = make_user(session, password=PASSWORD)
+def test_lockout_ends_after_its_period_and_an_admin_reset_lifts_it(
+    client: FlaskClient, session: Session, envelope: Envelope
+) -> None:
+    user, secret = make_enrolled_user(session, envelope)
     user.locked_until = accounts.utcnow() - accounts.LOCKOUT_PERIOD / 100
     session.flush()
-    assert login_via_form(client, user.username).status_code == 302
+    assert sign_in_via_form(client, user, secret).status_code == 302
+    assert signed_in(client)
     user.locked_until = accounts.utcnow() + accounts.LOCKOUT_PERIOD
-    accounts.reset_password(session, actor=SYSTEM, user_id=user.id, password=PASSWORD)
+    accounts.reset_password(session, actor=SYSTEM, user_id=user.id)
     assert user.locked_until is None
 
 
@@ -186,14 +199,15 @@ def test_login_attempts_are_throttled_per_address(
 
 
 def test_login_replaces_the_session_so_a_planted_one_is_worthless(
-    client: FlaskClient, app: Flask, session: Session
+    client: FlaskClient, app: Flask, session: Session, envelope: Envelope
 ) -> None:
-    user = make_user(session, password=PASSWORD)
+    user, secret = make_enrolled_user(session, envelope)
     token = csrf_token(client)
     with client.session_transaction() as planted:
         planted["planted"] = "by an attacker"
     before = client.get_cookie("session").value
     client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    post_form(client, "/login/mfa", {"code": fresh_code(secret)})
     after = client.get_cookie("session").value
     assert after != before
     with client.session_transaction() as current:
@@ -205,14 +219,16 @@ def test_login_replaces_the_session_so_a_planted_one_is_worthless(
     assert not signed_in(attacker)
 
 
-def test_session_cookie_flags(settings: Settings, runtime: Runtime, session: Session) -> None:
-    user = make_user(session, password=PASSWORD)
+def test_session_cookie_flags(settings: Settings, runtime: Runtime, session: Session, envelope: Envelope) -> None:
+    user, secret = make_enrolled_user(session, envelope)
     for https in (False, True):
         client = create_app(replace(settings, https=https), runtime=runtime).test_client()
-        response = login_via_form(client, user.username)
+        response = sign_in_via_form(client, user, secret)
+        assert response.headers["Location"] == "/"
         cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
         assert "HttpOnly" in cookie
-        assert "SameSite=Lax" in cookie
+        # Strict: a link or form on another site never arrives with the session.
+        assert "SameSite=Strict" in cookie
         assert ("Secure" in cookie) is https
 
 
@@ -314,41 +330,17 @@ def test_api_calls_with_a_bearer_token_need_no_csrf_token(
 # ---------------------------------------------------------------- TOTP
 
 
-def test_partner_without_mfa_must_enrol_before_reaching_the_portal(client: FlaskClient, session: Session) -> None:
-    partner = make_user(session, role=Role.RESEARCH_PARTNER, password=PASSWORD)
-    response = login_via_form(client, partner.username)
-    assert response.headers["Location"] == "/login/mfa/enrol"
-    assert client.get("/partner/").status_code == 302  # password alone is not a login
-    assert client.get("/login/mfa").headers["Location"] == "/login/mfa/enrol"
-
-    page = client.get("/login/mfa/enrol").get_data(as_text=True)
-    assert '<img src="data:image/svg+xml;base64,' in page
-    assert "<script" not in page
-    with client.session_transaction() as cookie:
-        secret = cookie["pending_mfa_secret"]
-    wrong = post_form(client, "/login/mfa/enrol", {"code": "000000"}, token_from="/login/mfa/enrol")
-    assert wrong.status_code == 422
-    assert client.get("/partner/").status_code == 302
-    done = post_form(client, "/login/mfa/enrol", {"code": totp_now(secret)}, token_from="/login/mfa/enrol")
-    assert done.status_code == 302
-    assert client.get("/partner/").status_code == 200
-    assert reloaded(session, partner).mfa_secret == secret
-    assert events(session, "mfa.enrolled")[-1].object_id == partner.id
-    assert events(session, "login.succeeded")[-1].details == {"mfa": True}
-
-
 def test_partner_without_a_valid_code_cannot_reach_the_portal(app: Flask, session: Session) -> None:
     secret = pyotp.random_base32()
     partner = make_user(session, role=Role.RESEARCH_PARTNER, password=PASSWORD, mfa_secret=secret)
     client = app.test_client()
     assert login_via_form(client, partner.username).headers["Location"] == "/login/mfa"
     assert client.get("/partner/").status_code == 302
-    assert client.get("/login/mfa/enrol").headers["Location"] == "/login/mfa"
-    bad = post_form(client, "/login/mfa", {"code": "123456" if totp_now(secret) != "123456" else "654321"})
+    bad = post_form(client, "/login/mfa", {"code": "123456" if fresh_code(secret) != "123456" else "654321"})
     assert bad.status_code == 401
     assert client.get("/partner/").status_code == 302
     assert events(session, "login.failed")[-1].details["reason"] == "bad_totp"
-    code = totp_now(secret)
+    code = fresh_code(secret)
     assert post_form(client, "/login/mfa", {"code": code}).status_code == 302
     assert client.get("/partner/").status_code == 200
 

@@ -153,7 +153,7 @@ def test_the_supervisors_call_page_lists_where_redactions_are(
     assert 'id="redactions"' in page
     assert "CARD" in page and "PERSON" in page
     assert "Virtanen" in page and "4539" not in page  # the name is kept for QA, card data nowhere
-    assert f'src="/api/v1/recordings/{call.id}/audio"' in page
+    assert f'src="/api/v1/recordings/{call.id}/audio?ticket=' in page
 
 
 def test_a_trainer_plays_the_redacted_audio_in_ranges_audited_once(
@@ -173,6 +173,20 @@ def test_a_trainer_plays_the_redacted_audio_in_ranges_audited_once(
         select(AuditEvent).where(AuditEvent.action == "recording.played_redacted", AuditEvent.object_id == call.id)
     ).all()
     assert len(played) == 1
+
+
+def test_a_suffix_range_of_the_redacted_audio_counts_as_a_listen(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    token = make_token(session, role=Role.TRAINER, scope="read")
+    session.commit()
+    url = f"/api/v1/recordings/{call.id}/audio/redacted"
+
+    tail = client.get(url, headers={**_bearer(token), "Range": "bytes=-4096"})
+
+    assert tail.status_code == 206 and len(tail.data) == 4096
+    played = select(AuditEvent).where(AuditEvent.action == "recording.played_redacted", AuditEvent.object_id == call.id)
+    assert len(session.scalars(played).all()) == 1
 
 
 def test_the_call_page_shows_the_customers_objections(client: FlaskClient, session: Session, call: Recording) -> None:

@@ -66,7 +66,7 @@ def test_run_is_ready_locked_down_and_stops_cleanly(tmp_path: Path) -> None:
     process = start(data_dir, port, s3_port)
     try:
         parts, seconds = wait_ready(port, process)
-        assert parts == {"db": "ok", "store": "ok", "migrations": "head"}
+        assert parts == {"db": "ok", "store": "ok", "migrations": "head", "anchors": "object-lock compliance"}
         print(f"ready in {seconds:.1f} s")
         if shutil.which("ss"):
             ports = listening_ports_of(descendants(process.pid) | {process.pid})

@@ -1,4 +1,4 @@
-"""Recordings API: ingest (streamed multipart upload), list, fetch, and play or download the audio."""
+"""Recordings API: ingest (streamed multipart upload), list, fetch, and play (with a ticket) or download the audio."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import binascii
 import hmac
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field
+from flask import Blueprint, Response, jsonify, request, url_for
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-from recordings_service import recordings
+from recordings_service import playback, recordings
 from recordings_service.calls import ingest
 from recordings_service.errors import Forbidden, Invalid, TooLarge
 from recordings_service.models import Recording
@@ -22,12 +22,14 @@ from recordings_service.recordings import RecordingFilters, RecordingOut
 from recordings_service.redaction.audio import redacted_audio, redacted_bytes
 from recordings_service.storage.spool import Spool, spool_dir
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
-from web.access import current_actor, current_can, denial, requires
+from web.access import current_actor, current_can, current_principal, denial, requires
 from web.api import api_spec
-from web.api.ranges import range_start, ranged_response
+from web.api.ranges import range_start, ranged_response, requested_span
 from web.api.validation import ErrorBody, refuse_invalid
+from web.body_limit import allows_body
 from web.database import db, runtime
 from web.identities import request_agent_names
+from web.same_site import in_browser_session, refuse_cross_site
 
 bp = Blueprint("recordings_api", __name__, url_prefix="/api/v1")
 
@@ -65,6 +67,11 @@ class RecordingDetailOut(RecordingOut):
 class RecordingPageOut(BaseModel):
     items: list[RecordingOut]
     next_cursor: str | None
+
+
+class PlaybackOut(BaseModel):
+    url: str = Field(description="the audio URL with its ticket; ranges of it may be fetched until expires_at")
+    expires_at: AwareDatetime
 
 
 class RecordingQuery(RecordingFilters):
@@ -109,10 +116,7 @@ def receive_upload(max_bytes: int) -> Upload:
     """Parse the multipart body chunk by chunk; file parts go to spools, never whole into memory."""
     if request.mimetype != "multipart/form-data":
         raise Invalid("body", "send multipart/form-data with parts audio and metadata", code="wrong_content_type")
-    if request.content_length is not None and request.content_length > max_bytes + ENVELOPE_BYTES:
-        raise TooLarge("audio", f"the upload exceeds the limit of {max_bytes} bytes", code="too_large")
-    # Werkzeug enforces this on chunked bodies too, where no Content-Length announces the size.
-    request.max_content_length = max_bytes + ENVELOPE_BYTES
+    # The body as a whole is bounded by the endpoint's `allows_body`; each part by its spool or the form limit.
     directory = spool_dir(runtime().settings)
     md5 = "Content-MD5" in request.headers
     spools: list[Spool] = []
@@ -187,12 +191,14 @@ def _digest_bytes(value: str, header: str) -> bytes:
 
 
 @bp.post("/recordings")
+@allows_body(lambda settings: settings.max_upload_bytes + ENVELOPE_BYTES)
 @requires(Permission.RECORDING_INGEST)
 @api_spec.validate(
     form=IngestForm,
     resp=SpecResponse(
         HTTP_200=IngestedRecording,
         HTTP_201=IngestedRecording,
+        HTTP_403=ErrorBody,
         HTTP_409=ErrorBody,
         HTTP_413=ErrorBody,
         HTTP_422=ErrorBody,
@@ -208,6 +214,8 @@ def ingest_recording() -> tuple[Response, int]:
     try:
         verify_client_checksums(upload.audio)
         metadata = ingest.parse_metadata(upload.metadata)
+        principal = current_principal()
+        ingest.check_source(metadata, actor=current_actor(), token_source=principal.source if principal else None)
         result = ingest.ingest_recording(
             db(),
             rt.store,
@@ -251,27 +259,59 @@ def list_recordings(query: RecordingQuery) -> Response:
 @requires(Permission.RECORDING_LIST)
 @api_spec.validate(resp=SpecResponse(HTTP_200=RecordingDetailOut, HTTP_404=ErrorBody), tags=["recordings"])
 def get_recording(recording_id: str) -> Response:
-    recording = recordings.get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+    """One recording's metadata (audited: it names the customer and the agent)."""
+    recording = recordings.read_recording(db(), actor=current_actor(), recording_id=recording_id)
     detail = RecordingDetailOut(
         **recording_out(recording).model_dump(), transcription=transcription_status(db(), recording)
     )
+    db().commit()
     return jsonify(detail.model_dump(mode="json"))
+
+
+def playback_url(ticket: playback.Ticket, recording_id: str) -> str:
+    return url_for("recordings_api.recording_audio", recording_id=recording_id, ticket=ticket.token)
+
+
+@bp.post("/recordings/<recording_id>/playback")
+@requires(Permission.RECORDING_PLAY)
+@api_spec.validate(resp=SpecResponse(HTTP_200=PlaybackOut, HTTP_403=ErrorBody, HTTP_404=ErrorBody), tags=["recordings"])
+def start_playback(recording_id: str) -> Response:
+    """A playback ticket: the audio URL a browser player fetches (its ranges too) until `expires_at` (audited)."""
+    ticket = playback.issue_ticket(
+        db(), actor=current_actor(), recording_id=recording_id, secret_key=runtime().settings.secret_key
+    )
+    db().commit()
+    body = PlaybackOut(url=playback_url(ticket, recording_id), expires_at=ticket.expires_at)
+    return jsonify(body.model_dump(mode="json"))
 
 
 # Not described through spectree: its response hook reads the whole body, and this one is streamed.
 @bp.get("/recordings/<recording_id>/audio")
 @requires(Permission.RECORDING_PLAY)
 def recording_audio(recording_id: str) -> Response:
-    """The original audio, decrypted; supports single byte ranges. `?download=1` asks for a file."""
+    """The original audio, decrypted; supports single byte ranges. `?download=1` asks for a file.
+
+    A browser session plays with the `ticket` from the call page or `POST …/playback`; every answer that
+    carries bytes is audited with its range (plays at most once per recording, principal and minute).
+    """
     download = request.args.get("download", "0") in {"1", "true"}
     if download and not current_can(Permission.RECORDING_DOWNLOAD):
         refusal = denial(object_type="recording", object_id=recording_id)
         raise Forbidden("downloading recordings is not permitted", refusal=refusal)
-    recording = recordings.start_playback(
-        db(), actor=current_actor(), recording_id=recording_id, download=download, range_start=range_start()
-    )
-    db().commit()
+    refuse_cross_site(object_type="recording", object_id=recording_id)
+    actor = current_actor()
+    recording = recordings.get_playable_recording(db(), actor=actor, recording_id=recording_id)
     rt = runtime()
+    if not download and in_browser_session():
+        playback.check_ticket(
+            actor=actor, recording_id=recording.id, ticket=request.args.get("ticket"), secret_key=rt.settings.secret_key
+        )
+    span = requested_span(recording.size_bytes)
+    if span is not None:
+        playback.record_audio_served(
+            db(), actor=actor, recording=recording, download=download, start=span.start, stop=span.stop
+        )
+    db().commit()
     response = ranged_response(
         recording.size_bytes,
         recordings.media_type(recording),
@@ -286,6 +326,7 @@ def recording_audio(recording_id: str) -> Response:
 @requires(Permission.RECORDING_PLAY_REDACTED)
 def redacted_recording_audio(recording_id: str) -> Response:
     """The audio with every redacted finding muted on every channel (made on first use); single byte ranges."""
+    refuse_cross_site(object_type="recording", object_id=recording_id)
     rt = runtime()
     audio = redacted_audio(
         db(),

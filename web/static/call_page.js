@@ -127,6 +127,40 @@
       });
   }
 
+  // The audio URL carries a playback ticket that expires; once the player is refused, ask for a fresh one
+  // and carry on from where it was (at most once a minute, so a lasting refusal does not loop).
+  var renewedAt = 0;
+  var playWanted = false;
+  function renewTicket() {
+    var url = player.dataset.playbackUrl;
+    var csrf = document.querySelector("input[name=csrf_token]");
+    if (!url || !csrf || !window.fetch || Date.now() - renewedAt < 60000) {
+      return;
+    }
+    renewedAt = Date.now();
+    var at = audio.currentTime;
+    var resume = playWanted;
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrf.value },
+    })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (data) {
+        if (!data || !data.url) {
+          return;
+        }
+        audio.src = data.url;
+        audio.currentTime = at;
+        if (resume) {
+          audio.play().catch(function () {});
+        }
+      })
+      .catch(function () {});
+  }
+
   function togglePlay() {
     if (audio.paused) {
       audio.play();
@@ -187,10 +221,18 @@
   audio.addEventListener("timeupdate", follow);
   audio.addEventListener("seeked", follow);
   audio.addEventListener("play", function () {
+    playWanted = true;
     if (!frame) {
       frame = window.requestAnimationFrame(tick);
     }
   });
+  audio.addEventListener("pause", function () {
+    // A refused fetch pauses the player too; that pause is not the listener's.
+    if (!audio.error) {
+      playWanted = false;
+    }
+  });
+  audio.addEventListener("error", renewTicket);
   audio.addEventListener("loadedmetadata", function () {
     placeMarks();
     draw();

@@ -1,4 +1,9 @@
-"""Account administration: list, create, disable and enable users, reset passwords, change roles, revoke tokens."""
+"""Account administration: list, create, disable and enable users, change roles, revoke tokens, and resets.
+
+Creating a person's account, resetting its password or its second factor, each answers with a one-time
+enrolment link for the holder, shown on that response only (never in a flash message, which would ride in
+the session cookie).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from recordings_service import accounts, tokens
+from recordings_service import accounts, mfa, tokens
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
@@ -17,7 +22,7 @@ from recordings_service.models.account import Role
 from recordings_service.permissions import Permission
 from recordings_service.research.institutes import get_institute, list_institutes
 from web.access import current_actor, requires
-from web.database import db
+from web.database import db, runtime
 from web.security_headers import no_store
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -53,7 +58,7 @@ def new_user() -> Response | str | tuple[str, int]:
             actor=current_actor(),
             username=form.get("username", ""),
             role=role,
-            password=form.get("password") or None,
+            password=None,
             display_name=form.get("display_name", "").strip()[:200],
             # The select keeps its value when another role is chosen: it counts for partners only.
             institute_id=(form.get("institute_id") or None) if role == Role.RESEARCH_PARTNER else None,
@@ -65,9 +70,11 @@ def new_user() -> Response | str | tuple[str, int]:
             "admin/user_new.html", roles=ROLES, institutes=institutes, form=values, error=exc.message, field=field
         )
         return page, 422
-    db().commit()
-    flash(gettext("Created %(username)s.", username=user.username))
-    return redirect(url_for("admin.user", user_id=user.id))
+    if user.role == Role.SERVICE:
+        db().commit()
+        flash(gettext("Created %(username)s.", username=user.username))
+        return redirect(url_for("admin.user", user_id=user.id))
+    return _show_link(user.id, gettext("Created %(username)s.", username=user.username))
 
 
 @bp.get("/users/<user_id>")
@@ -99,15 +106,26 @@ def enable(user_id: str) -> Response:
 
 @bp.post("/users/<user_id>/password")
 @requires(Permission.USERS_MANAGE)
-def reset_password(user_id: str) -> Response:
-    password = request.form.get("password", "")
-    return _act(
-        user_id,
-        gettext("Password reset; the account's sessions have ended."),
-        lambda session, *, actor, user_id: accounts.reset_password(
-            session, actor=actor, user_id=user_id, password=password
-        ),
-    )
+@no_store
+def reset_password(user_id: str) -> Response | str:
+    """The old password stops working and the account's sessions end; the holder sets a new one at the link."""
+    return _reset(user_id, gettext("Password reset; the account's sessions have ended."), accounts.reset_password)
+
+
+@bp.post("/users/<user_id>/mfa")
+@requires(Permission.USERS_MANAGE)
+@no_store
+def reset_mfa(user_id: str) -> Response | str:
+    return _reset(user_id, gettext("Two-factor sign-in reset; the account's sessions have ended."), mfa.reset_mfa)
+
+
+@bp.post("/users/<user_id>/enrolment-link")
+@requires(Permission.USERS_MANAGE)
+@no_store
+def enrolment_link(user_id: str) -> Response | str:
+    """A new link (when the last one expired or was lost); any earlier link stops working."""
+    accounts.get_user(db(), user_id)  # an unknown account is a 404, not a message
+    return _show_link(user_id, gettext("New enrolment link issued."))
 
 
 @bp.post("/users/<user_id>/role")
@@ -128,6 +146,30 @@ def revoke_token(user_id: str, token_id: str) -> Response:
     db().commit()
     flash(gettext("Token revoked."))
     return redirect(url_for("admin.user", user_id=user_id))
+
+
+def _reset(user_id: str, done: str, action: UserAction) -> Response | str:
+    """Run a reset, issue the holder's enrolment link in the same transaction, and show the link once."""
+    accounts.get_user(db(), user_id)  # an unknown account is a 404, not a message
+    try:
+        action(db(), actor=current_actor(), user_id=user_id)
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    return _show_link(user_id, done)
+
+
+def _show_link(user_id: str, done: str) -> Response | str:
+    try:
+        token = mfa.issue_enrolment_link(db(), runtime().envelope, actor=current_actor(), user_id=user_id)
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    db().commit()
+    link = url_for("auth.enrol", token=token, _external=True)
+    return render_template("admin/enrolment_link.html", user=accounts.get_user(db(), user_id), link=link, done=done)
 
 
 def _act(user_id: str, done: str, action: UserAction) -> Response:

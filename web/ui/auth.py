@@ -1,4 +1,4 @@
-"""Login with password and, for the roles that need it, TOTP (enrolled on first login); logout."""
+"""Login with password and TOTP, enrolment through the holder's one-time link, own password change, logout."""
 
 from __future__ import annotations
 
@@ -8,27 +8,29 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from recordings_service import accounts
-from recordings_service.errors import DomainError
+from recordings_service import accounts, mfa
+from recordings_service.errors import Invalid
 from recordings_service.models import User
 from recordings_service.permissions import Permission
 from web.access import current_actor, public, requires
 from web.auth import fresh_session, login_attempt_allowed, start_session
-from web.database import db
+from web.database import db, runtime
 from web.links import safe_next
 from web.security_headers import no_store
 
 bp = Blueprint("auth", __name__)
 LOGIN_ENDPOINT = "auth.login"
 # Between the password and the TOTP step: whose password was right, since when, and where to go after.
+# Nothing secret: the seed of an enrolment stays sealed in the database, never in the session cookie.
 PENDING = "pending_login"
-PENDING_SECRET = "pending_mfa_secret"  # noqa: S105 — a session key, not a secret
 PENDING_FOR_S = 300
+# Where an enrolment link points; the CLI prints links to the same path under the public URL.
+ENROL_PATH = "/enrol/"
 
 
 def N_(message: str) -> str:
@@ -38,6 +40,11 @@ def N_(message: str) -> str:
 
 FAILED = N_("Sign-in failed: wrong username, password or code, or the account is locked or disabled.")
 TOO_MANY = N_("Too many attempts; wait a minute.")
+PASSWORD_CHANGED = N_("Password changed; your other sessions have ended.")
+
+
+def enrolment_url(public_url: str, token: str) -> str:
+    return public_url.rstrip("/") + ENROL_PATH + token
 
 
 @bp.record_once
@@ -67,54 +74,106 @@ def login() -> Response | tuple[str, int] | str:
     if accounts.mfa_required(user):
         fresh_session()
         session[PENDING] = {"user": user.get_id(), "at": time.time(), "next": next_path}
-        return redirect(url_for("auth.mfa" if user.mfa_secret else "auth.mfa_enrol"))
+        return redirect(url_for("auth.mfa"))
     return _complete_login(user, mfa_passed=False, next_path=next_path)
 
 
-@bp.route("/login/mfa", methods=["GET", "POST"])
+@bp.route("/login/mfa", methods=["GET", "POST"], endpoint="mfa")
 @public
 @no_store
-def mfa() -> Response | tuple[str, int] | str:
+def verify_code() -> Response | tuple[str, int] | str:
     user = _pending_user()
     if user is None:
         return redirect(url_for(LOGIN_ENDPOINT))
-    if user.mfa_secret is None:
-        return redirect(url_for("auth.mfa_enrol"))
     if request.method == "GET":
         return render_template("auth/mfa.html")
     if not login_attempt_allowed():
         return render_template("auth/mfa.html", error=gettext(TOO_MANY)), 429
-    passed = accounts.check_totp_login(db(), user=user, code=request.form.get("code", ""), ip=request.remote_addr)
+    code = request.form.get("code", "")
+    passed = mfa.check_totp_login(db(), runtime().envelope, user=user, code=code, ip=request.remote_addr)
     db().commit()
     if not passed:
         return render_template("auth/mfa.html", error=gettext(FAILED)), 401
     return _complete_login(user, mfa_passed=True, next_path=session[PENDING]["next"])
 
 
-@bp.route("/login/mfa/enrol", methods=["GET", "POST"])
+@bp.route(ENROL_PATH + "<token>", methods=["GET", "POST"])
 @public
 @no_store
-def mfa_enrol() -> Response | tuple[str, int] | str:
-    user = _pending_user()
-    if user is None:
-        return redirect(url_for(LOGIN_ENDPOINT))
-    if user.mfa_secret is not None:
-        return redirect(url_for("auth.mfa"))
-    # The secret waits in the signed session cookie until confirmed; the user sees it in the QR code anyway.
-    secret = session.setdefault(PENDING_SECRET, accounts.new_mfa_secret())
-    error = None
-    if request.method == "POST":
-        try:
-            accounts.enrol_mfa(
-                db(), user=user, secret=secret, code=request.form.get("code", ""), ip=request.remote_addr
-            )
-        except DomainError as exc:
-            error = exc.message
-        else:
-            return _complete_login(user, mfa_passed=True, next_path=session[PENDING]["next"])
-    uri = accounts.mfa_provisioning_uri(user, secret)
-    page = render_template("auth/mfa_enrol.html", qr=_qr_data_uri(uri), secret=secret, error=error)
-    return (page, 422) if error else page
+def enrol(token: str) -> Response | tuple[str, int] | str:
+    """The holder's one-time link: set a password and enrol TOTP (new account), or whichever was reset."""
+    actor = current_actor()  # anonymous, unless someone is signed in here: then the link refuses them
+    user = mfa.user_for_link(db(), token=token, actor=actor)
+    if request.method == "GET":
+        return _enrol_page(user)
+    if not login_attempt_allowed():
+        return _enrol_page(user, error=gettext(TOO_MANY), status=429)
+    form = request.form
+    if form.get("new_password", "") != form.get("confirm_password", ""):
+        return _enrol_page(user, error=gettext("The two new passwords differ."), field="new_password", status=422)
+    try:
+        done = mfa.complete_enrolment(
+            db(),
+            runtime().envelope,
+            token=token,
+            actor=actor,
+            current_password=form.get("password", ""),
+            new_password=form.get("new_password", ""),
+            code=form.get("code", ""),
+        )
+    except Invalid as exc:
+        return _enrol_page(user, error=exc.message, field=exc.field, status=422)
+    db().commit()  # a wrong password or code is counted and audited even though the enrolment fails
+    if done is None:
+        return _enrol_page(user, error=gettext(FAILED), status=401)
+    return _complete_login(done, mfa_passed=True, next_path=url_for("ui.index"))
+
+
+def _enrol_page(
+    user: User, *, error: str | None = None, field: str | None = None, status: int = 200
+) -> tuple[str, int]:
+    seed = mfa.pending_seed(runtime().envelope, user)
+    page = render_template(
+        "auth/enrol.html",
+        user=user,
+        qr=_qr_data_uri(mfa.provisioning_uri(user, seed)) if seed else None,
+        seed=seed,
+        error=error,
+        field=field,
+    )
+    return page, status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(Permission.AUTHENTICATED)
+@no_store
+def change_password() -> Response | tuple[str, int] | str:
+    if request.method == "GET":
+        return render_template("auth/password.html")
+    if not login_attempt_allowed():
+        return render_template("auth/password.html", error=gettext(TOO_MANY)), 429
+    principal_user: User = current_user  # type: ignore[assignment]
+    form = request.form
+    if form.get("new_password", "") != form.get("confirm_password", ""):
+        error = gettext("The two new passwords differ.")
+        return render_template("auth/password.html", error=error, field="new_password"), 422
+    try:
+        changed = accounts.change_password(
+            db(),
+            user=principal_user,
+            current=form.get("password", ""),
+            new=form.get("new_password", ""),
+            ip=request.remote_addr,
+        )
+    except Invalid as exc:
+        return render_template("auth/password.html", error=exc.message, field=exc.field), 422
+    db().commit()
+    if not changed:
+        return render_template("auth/password.html", error=gettext(FAILED), field="password"), 401
+    # The change ended every session of the account, this one too; the holder stays signed in here.
+    start_session(principal_user, mfa_passed=accounts.mfa_required(principal_user))
+    flash(gettext(PASSWORD_CHANGED))
+    return redirect(url_for("auth.account"))
 
 
 @bp.get("/account")
@@ -146,7 +205,6 @@ def _pending_user() -> User | None:
     pending = session.get(PENDING)
     if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) > PENDING_FOR_S:
         session.pop(PENDING, None)
-        session.pop(PENDING_SECRET, None)
         return None
     user_id, _, version = str(pending.get("user", "")).partition(":")
     user = db().get(User, user_id)

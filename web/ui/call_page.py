@@ -9,6 +9,7 @@ import tempfile
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 
+from recordings_service import playback
 from recordings_service.calls import evidence, review, waveform
 from recordings_service.errors import Conflict, Forbidden, Invalid
 from recordings_service.models.training import NominationKind
@@ -18,9 +19,11 @@ from recordings_service.storage.spool import spool_dir
 from recordings_service.training import nominations
 from recordings_service.training.eligibility import TrainingRules, exclusions_of
 from web.access import current_actor, current_can, requires
+from web.api.recordings import playback_url
 from web.database import db, runtime
 from web.errors import keep_refusal
 from web.identities import request_agent_names
+from web.same_site import refuse_cross_site
 from web.security_headers import mark_no_store, no_store
 
 bp = Blueprint("call_page", __name__, url_prefix="/calls")
@@ -48,6 +51,14 @@ def call(recording_id: str) -> str:
     exclusion = None
     if current_can(Permission.TRAINING_NOMINATE):
         exclusion = exclusions_of(db(), [recording.id], rules=_rules())[recording.id]
+    redacted_audio = not current_can(Permission.RECORDING_PLAY)
+    if redacted_audio:
+        audio_url = url_for("recordings_api.redacted_recording_audio", recording_id=recording.id)
+    else:
+        ticket = playback.issue_ticket(
+            db(), actor=current_actor(), recording_id=recording.id, secret_key=runtime().settings.secret_key
+        )
+        audio_url = playback_url(ticket, recording.id)
     db().commit()
     start = request.args.get("t", type=float)
     if start is None or not math.isfinite(start):
@@ -59,7 +70,8 @@ def call(recording_id: str) -> str:
         # Whoever may not know which agent took the call sees the pseudonym trainers see.
         agent=recording.agent_ref if current_can(Permission.AGENT_READ) else request_agent_names()(recording.agent_ref),
         start_at=min(max(start, 0.0), recording.duration_s),
-        redacted_audio=not current_can(Permission.RECORDING_PLAY),
+        redacted_audio=redacted_audio,
+        audio_url=audio_url,
         low_confidence=review.LOW_CONFIDENCE,
         nominations=nominated,
         exclusion=exclusion.value if exclusion is not None else None,
@@ -71,6 +83,7 @@ def call(recording_id: str) -> str:
 @requires(Permission.RECORDING_PLAY)
 @no_store
 def peaks(recording_id: str) -> Response:
+    refuse_cross_site(object_type="recording", object_id=recording_id)
     rt = runtime()
     data = waveform.recording_peaks(
         db(),
@@ -78,7 +91,6 @@ def peaks(recording_id: str) -> Response:
         rt.envelope,
         actor=current_actor(),
         recording_id=recording_id,
-        ffmpeg=rt.settings.ffmpeg_path(),
     )
     return jsonify(data)
 

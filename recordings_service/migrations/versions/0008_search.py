@@ -57,7 +57,7 @@ def _index_existing_transcripts() -> None:
 
     # Only the columns this revision knows: the model may have grown since.
     session = Session(bind=op.get_bind())
-    rows = session.execute(select(Transcript.recording_id, Transcript.language, Transcript.segments)).all()
+    rows = session.execute(select(Transcript.recording_id, Transcript.language, Transcript.plain_segments)).all()
     for recording_id, language, segments in rows:
         index_segments(session, recording_id=recording_id, language=language, segments=segments)
 

@@ -1,0 +1,116 @@
+"""Anchors of the audit chain: its head, kept in the object store under `audit-anchors/` (in compliance-mode
+Object Lock where the bucket has it), so that deleting the newest events, even with the chain head row fixed
+up to match, shows at the next `callvault audit verify`."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import ChainBreak
+from recordings_service.errors import NotFound
+from recordings_service.models import AuditEvent
+from recordings_service.storage.object_store import ObjectStore
+
+ANCHOR_PREFIX = "audit-anchors/"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain head at one moment, kept in the store: the event, its hash and the events up to it."""
+
+    key: str
+    event_id: str
+    hash: str
+    count: int
+    at: datetime
+
+
+def anchor_key(event: AuditEvent) -> str:
+    return f"{ANCHOR_PREFIX}{event.occurred_at:%Y/%m}/{event.id}.json"
+
+
+def anchor_head(session: Session, store: ObjectStore, *, retention_days: int, now: datetime) -> Anchor | None:
+    """Put the chain head in the store, retained in compliance mode where the bucket has Object Lock.
+
+    None when the trail is empty or its head is anchored already. Call it after the commit that wrote the
+    head: an anchor naming an event that was rolled back would read as a truncated trail.
+    """
+    head = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    if head is None:
+        return None
+    anchor = Anchor(key=anchor_key(head), event_id=head.id, hash=head.hash, count=head.seq, at=now)
+    try:
+        store.head(anchor.key)
+    except NotFound:
+        pass
+    else:
+        return None  # the head has not moved since it was last anchored
+    body = json.dumps(
+        {
+            "event_id": anchor.event_id,
+            "hash": anchor.hash,
+            "count": anchor.count,
+            "at": anchor.at.isoformat(timespec="microseconds"),
+        },
+        sort_keys=True,
+    ).encode()
+    if store.object_lock() == "enabled":
+        store.put_locked(anchor.key, body, retain_until=now + timedelta(days=retention_days))
+    else:
+        store.put(anchor.key, io.BytesIO(body))
+    return anchor
+
+
+def check_anchors(session: Session, store: ObjectStore, *, batch_size: int = 500) -> ChainBreak | None:
+    """The newest anchored event that is missing from the trail or differs from its anchor, if any.
+
+    Every anchor's event must still exist (a truncation with the chain head row fixed up leaves a consistent
+    chain, and later events may even reuse the freed sequence numbers); the newest anchor's hash must match,
+    which through the chain vouches for every event before it.
+    """
+    anchored = sorted((_anchored_event_id(info.key), info.key) for info in store.list(ANCHOR_PREFIX))
+    if not anchored:
+        return None
+    for start in reversed(range(0, len(anchored), batch_size)):
+        batch = anchored[start : start + batch_size]
+        present = set(session.scalars(select(AuditEvent.id).where(AuditEvent.id.in_([id_ for id_, _ in batch]))))
+        missing = [key for id_, key in batch if id_ not in present]
+        if missing:
+            anchor = _read_anchor(store, missing[-1])
+            return ChainBreak(anchor.count, anchor.event_id, f"anchored event {anchor.event_id} is missing")
+    newest = _read_anchor(store, anchored[-1][1])
+    event = session.get(AuditEvent, newest.event_id)
+    if event is None or event.seq != newest.count or event.hash != newest.hash:
+        return ChainBreak(newest.count, newest.event_id, f"anchored event {newest.event_id} was changed")
+    return None
+
+
+def anchor_protection(store: ObjectStore) -> str:
+    """How anchors are kept, as readiness and the jobs process report it."""
+    lock = store.object_lock()
+    if lock == "enabled":
+        return "object-lock compliance"
+    if lock == "not enabled":
+        return "no object lock (not enabled on the bucket)"
+    return "no object lock (store does not support it)"
+
+
+def _anchored_event_id(key: str) -> str:
+    return key.rsplit("/", 1)[-1].removesuffix(".json")
+
+
+def _read_anchor(store: ObjectStore, key: str) -> Anchor:
+    fields = json.load(store.get(key))
+    return Anchor(
+        key=key,
+        event_id=fields["event_id"],
+        hash=fields["hash"],
+        count=fields["count"],
+        at=datetime.fromisoformat(fields["at"]),
+    )

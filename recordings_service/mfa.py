@@ -1,0 +1,199 @@
+"""The second factor: TOTP seeds sealed by the master key, one-time enrolment links, MFA reset.
+
+Only the account holder enrols. An admin (or the CLI) issues a link, shown once and valid for 24 hours; at
+it the holder proves what only they hold (their current password, or the codes of their enrolled app) and
+sets what is missing. An admin never learns a password or a seed, so creating an account, giving it a role
+that hears calls, or resetting its password or second factor never lets the admin sign in as it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service import accounts
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
+from recordings_service.models import User
+from recordings_service.models.account import Role
+from recordings_service.storage.encryption import Envelope
+from recordings_service.tokens import digest
+
+ENROL_LINK_LIFETIME = timedelta(hours=24)
+TOTP_ISSUER = "Callvault"
+TOTP_STEP_S = 30
+
+
+def _bound_to(user: User) -> str:
+    # A sealed seed opens only for its own account: copying it to another row yields nothing.
+    return f"users/{user.id}/totp"
+
+
+def seal_seed(envelope: Envelope, user: User, seed: str) -> bytes:
+    """The seed as the account's row keeps it: encrypted by the master key, bound to the account."""
+    return envelope.seal_secret(seed.encode(), object_id=_bound_to(user)).wrapped
+
+
+def _open(envelope: Envelope, user: User, sealed: bytes) -> str:
+    return envelope.open_secret(sealed, object_id=_bound_to(user)).decode()
+
+
+def totp_seed(envelope: Envelope, user: User) -> str | None:
+    """The account's enrolled seed; one still in plaintext (from before 0017) is sealed on this first use."""
+    if user.mfa_secret is not None:
+        user.mfa_seed = seal_seed(envelope, user, user.mfa_secret)
+        user.mfa_secret = None
+    return _open(envelope, user, user.mfa_seed) if user.mfa_seed is not None else None
+
+
+def pending_seed(envelope: Envelope, user: User) -> str | None:
+    """The seed the live enrolment link offers, for the QR code; None when the account is enrolled."""
+    return _open(envelope, user, user.mfa_pending_seed) if user.mfa_pending_seed is not None else None
+
+
+def provisioning_uri(user: User, seed: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the enrolment QR code."""
+    return pyotp.TOTP(seed, interval=TOTP_STEP_S).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+
+
+def issue_enrolment_link(session: Session, envelope: Envelope, *, actor: Actor, user_id: str) -> str:
+    """A new one-time link token for the account (any earlier link stops working); shown once, stored hashed.
+
+    An account without a second factor gets a fresh seed to enrol, kept sealed beside the link.
+    """
+    user = accounts.get_user(session, user_id)
+    if user.role == Role.SERVICE:
+        raise Invalid("role", "service accounts sign in with API tokens only")
+    if not user.active:
+        raise Conflict("enable the account first")
+    token = secrets.token_urlsafe(32)
+    user.enrol_token_hash = digest(token)
+    user.enrol_expires_at = utcnow() + ENROL_LINK_LIFETIME
+    user.mfa_pending_seed = None if user.mfa_enrolled else seal_seed(envelope, user, pyotp.random_base32())
+    record_event(
+        session,
+        actor=actor,
+        action="user.enrolment_link_issued",
+        object_type="user",
+        object_id=user.id,
+        details={"enrols_mfa": user.mfa_pending_seed is not None, "sets_password": user.password_hash is None},
+    )
+    return token
+
+
+def user_for_link(session: Session, *, token: str, actor: Actor) -> User:
+    """The account a live link belongs to, for its holder only.
+
+    Unknown, used and expired links read alike. Someone signed in as another account (an admin trying the
+    link they were shown) is refused, and the refusal is audited.
+    """
+    user = session.scalar(select(User).where(User.enrol_token_hash == digest(token)))
+    now = utcnow()
+    if user is None or not user.active or user.enrol_expires_at is None or user.enrol_expires_at <= now:
+        raise NotFound("this enrolment link is unknown, used or expired; ask an admin for a new one")
+    if actor.id is not None and actor.id != user.id:
+        raise Forbidden(
+            "only the account holder may use this link; sign out first",
+            refusal=Refusal(
+                actor=actor,
+                action="enrolment.refused",
+                object_type="user",
+                object_id=user.id,
+                details={"reason": "signed_in_as_another"},
+            ),
+        )
+    return user
+
+
+def complete_enrolment(
+    session: Session,
+    envelope: Envelope,
+    *,
+    token: str,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    code: str,
+) -> User | None:
+    """Use a link: prove the holder, set what is missing, end every session; the link is spent.
+
+    The holder proves themselves with the current password when the account has one, and with a code from
+    their enrolled app when it has one; a new password is set when there is none, a new seed confirmed with
+    a code when there is none. None when a password or code is wrong (counted towards the lockout, audited).
+    """
+    user = user_for_link(session, token=token, actor=actor)
+    if user.password_hash is None:
+        accounts.check_password_policy(new_password)
+    if accounts.login_locked(user, utcnow()):
+        accounts.audit_login_failure(session, user=user, ip=actor.ip, reason="locked")
+        return None
+    if user.password_hash is not None and not accounts.password_matches(user.password_hash, current_password):
+        accounts.count_login_failure(session, user=user, ip=actor.ip, reason="bad_password")
+        return None
+    enrolling = not user.mfa_enrolled
+    seed = pending_seed(envelope, user) if enrolling else totp_seed(envelope, user)
+    step = accepted_step(seed, code, now=utcnow(), last_step=None if enrolling else user.mfa_last_step)
+    if step is None:
+        accounts.count_login_failure(session, user=user, ip=actor.ip, reason="bad_totp")
+        return None
+    holder = Actor(id=user.id, name=user.username, role=user.role, ip=actor.ip)
+    if user.password_hash is None:
+        user.password_hash = accounts.hash_password(new_password)
+        record_event(session, actor=holder, action="user.password_set", object_type="user", object_id=user.id)
+    if enrolling:
+        user.mfa_seed, user.mfa_pending_seed = user.mfa_pending_seed, None
+        record_event(session, actor=holder, action="mfa.enrolled", object_type="user", object_id=user.id)
+    user.mfa_last_step = step
+    user.enrol_token_hash = user.enrol_expires_at = None
+    user.session_version += 1
+    accounts.clear_login_failures(user)
+    return user
+
+
+def reset_mfa(session: Session, *, actor: Actor, user_id: str) -> User:
+    """Remove the account's second factor and end its sessions; the holder enrols again through a new link."""
+    user = accounts.get_user(session, user_id)
+    if actor.id is not None and actor.id == user.id:
+        raise Conflict("you cannot reset your own second factor; another admin must")
+    if user.role == Role.SERVICE:
+        raise Invalid("role", "service accounts have no second factor")
+    user.mfa_secret = None
+    user.mfa_seed = None
+    user.mfa_last_step = None
+    user.session_version += 1
+    record_event(session, actor=actor, action="user.mfa_reset", object_type="user", object_id=user.id)
+    return user
+
+
+def check_totp_login(session: Session, envelope: Envelope, *, user: User, code: str, ip: str | None) -> bool:
+    """The second step of a login: a fresh TOTP code; failures count towards the same lockout."""
+    if accounts.login_locked(user, utcnow()) or not user.active:
+        accounts.audit_login_failure(session, user=user, ip=ip, reason="locked" if user.active else "disabled")
+        return False
+    step = accepted_step(totp_seed(envelope, user), code, now=utcnow(), last_step=user.mfa_last_step)
+    if step is None:
+        accounts.count_login_failure(session, user=user, ip=ip, reason="bad_totp")
+        return False
+    user.mfa_last_step = step
+    return True
+
+
+def accepted_step(seed: str | None, code: str, *, now: datetime, last_step: int | None) -> int | None:
+    """The time step `code` belongs to (one step of clock drift allowed), never one already used."""
+    code = code.strip().replace(" ", "")
+    if not seed or len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(seed, interval=TOTP_STEP_S)
+    current = int(now.timestamp()) // TOTP_STEP_S
+    for step in (current - 1, current, current + 1):
+        if last_step is not None and step <= last_step:
+            continue
+        if hmac.compare_digest(totp.at(step * TOTP_STEP_S), code):
+            return step
+    return None

@@ -1,0 +1,107 @@
+"""Serving a recording's original audio: playback tickets for browser players, and the audit of every byte served.
+
+A browser sends its session cookie with any request for the audio, including one a page embeds without the user
+asking to play. So a browser plays only with a ticket: short-lived, bound to one recording and one user, and
+audited when it is issued (the call page, or the API on the player's behalf). API tokens need no ticket, and
+every response that carries audio bytes is audited with the range it served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Forbidden, Refusal
+from recordings_service.models import AuditEvent, Recording
+from recordings_service.recordings import get_playable_recording
+
+TICKET_TTL = timedelta(minutes=10)
+# A player fetches one listen as many ranges (and seeks): one event per recording, principal and minute keeps
+# the trail readable while still placing every fetch within a minute of an event that shows its range.
+PLAY_AUDIT_WINDOW = timedelta(minutes=1)
+_TICKET_SALT = "callvault.playback-ticket"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    token: str
+    expires_at: datetime
+
+
+def issue_ticket(session: Session, *, actor: Actor, recording_id: str, secret_key: str) -> Ticket:
+    """A ticket for `actor` to play one recording's original; audited as `recording.play_ticket_issued`."""
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
+    expires_at = utcnow() + TICKET_TTL
+    token = _serializer(secret_key).dumps([recording.id, actor.id])
+    record_event(
+        session,
+        actor=actor,
+        action="recording.play_ticket_issued",
+        object_type="recording",
+        object_id=recording.id,
+        details={"expires_at": expires_at.isoformat()},
+    )
+    return Ticket(token=token, expires_at=expires_at)
+
+
+def check_ticket(*, actor: Actor, recording_id: str, ticket: str | None, secret_key: str) -> None:
+    """Refuse (audited) unless `ticket` was issued to `actor` for this recording less than TICKET_TTL ago."""
+    reason = _ticket_fault(actor=actor, recording_id=recording_id, ticket=ticket, secret_key=secret_key)
+    if reason is not None:
+        refusal = Refusal(actor, "recording.access_denied", "recording", recording_id, {"reason": reason})
+        message = "this audio request carries no valid playback ticket: play the call from its page"
+        raise Forbidden(message, refusal=refusal)
+
+
+def _ticket_fault(*, actor: Actor, recording_id: str, ticket: str | None, secret_key: str) -> str | None:
+    if not ticket:
+        return "no_ticket"
+    try:
+        bound = _serializer(secret_key).loads(ticket, max_age=int(TICKET_TTL.total_seconds()))
+    except SignatureExpired:
+        return "ticket_expired"
+    except BadSignature:
+        return "ticket_invalid"
+    return None if bound == [recording_id, actor.id] else "ticket_invalid"
+
+
+def record_audio_served(
+    session: Session, *, actor: Actor, recording: Recording, download: bool, start: int, stop: int
+) -> None:
+    """Audit bytes `start` to `stop` (exclusive) of the original leaving for `actor`.
+
+    Every download is recorded as `recording.downloaded`; plays as `recording.played`, at most once per
+    recording, principal and minute (the first fetch of that minute, with its range).
+    """
+    details = {"range_start": start, "range_end": stop - 1, "bytes": stop - start, "size": recording.size_bytes}
+    if not download and _played_within_window(session, actor=actor, recording_id=recording.id):
+        return
+    record_event(
+        session,
+        actor=actor,
+        action="recording.downloaded" if download else "recording.played",
+        object_type="recording",
+        object_id=recording.id,
+        details=details,
+    )
+
+
+def _played_within_window(session: Session, *, actor: Actor, recording_id: str) -> bool:
+    recent = select(AuditEvent.id).where(
+        AuditEvent.action == "recording.played",
+        AuditEvent.object_type == "recording",
+        AuditEvent.object_id == recording_id,
+        AuditEvent.actor_id == actor.id,
+        AuditEvent.occurred_at > utcnow() - PLAY_AUDIT_WINDOW,
+    )
+    return session.scalar(recent.limit(1)) is not None
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=_TICKET_SALT)
