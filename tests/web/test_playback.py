@@ -198,6 +198,18 @@ def test_a_browser_sessions_cross_site_read_of_audio_is_refused_and_audited(
     assert client.get(url, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
 
 
+def test_a_browser_sessions_cross_site_read_of_a_transcript_is_refused_before_it_is_looked_up(
+    client: FlaskClient, session: Session, call: Recording, qa: User
+) -> None:
+    url = f"/api/v1/recordings/{call.id}/transcript"
+
+    assert client.get(url, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+
+    [refused] = events(session, "access.denied", call.id)
+    assert refused.actor_id == qa.id and refused.details["reason"] == "cross_site"
+    assert client.get(url, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 404  # not transcribed yet
+
+
 def test_cross_site_headers_do_not_matter_to_api_tokens_nor_to_the_players_own_requests(
     client: FlaskClient, session: Session, call: Recording, qa: User
 ) -> None:
