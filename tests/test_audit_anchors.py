@@ -30,7 +30,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.embedded import ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.factories.accounts import SYSTEM
-from web import cli, create_app
+from web import cli, cli_support, create_app
 
 KEY = secrets.token_urlsafe(32)
 OLD_KEY = secrets.token_urlsafe(32)
@@ -72,7 +72,7 @@ def session_of(signed: Runtime) -> Iterator[Session]:
 @pytest.fixture
 def verify(monkeypatch: pytest.MonkeyPatch) -> Callable[[Runtime], Result]:
     def invoke(runtime: Runtime) -> Result:
-        monkeypatch.setattr(cli, "load_runtime", lambda: runtime)
+        monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
         return CliRunner().invoke(cli.main, ["audit", "verify"])
 
     return invoke

@@ -19,7 +19,7 @@ from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.evaluations import actor_of, answers, published_form
 from tests.factories.recordings import make_recording
-from web import cli
+from web import cli, cli_support
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ def test_agent_page_lists_evaluations_with_a_trend_chart(qa: FlaskClient, sessio
 
 
 def test_forms_seed_default_command(runtime: Runtime, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "load_runtime", lambda: runtime)
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
     first = CliRunner().invoke(cli.main, ["forms", "seed-default"])
     assert first.exit_code == 0, first.output
     assert "published" in first.output

@@ -19,7 +19,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import make_user
 from tests.factories.privacy import OFFICER, aged_call, customer
-from web import cli
+from web import cli, cli_support
 
 AGES_DAYS = [5, 200, 400, 800, 1200, 4000]
 MIXES: list[tuple[list[str], bool | None]] = [
@@ -45,7 +45,7 @@ def run(
 ):  # type: ignore[no-untyped-def]
     """Invoke the CLI with the test's database and the privacy bucket."""
     runtime = Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
-    monkeypatch.setattr(cli, "load_runtime", lambda: runtime)
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:

@@ -28,7 +28,7 @@ from tests.factories.accounts import PASSWORD, csrf_token, login, make_user, pos
 from tests.factories.evaluations import actor_of
 from tests.factories.privacy import customer
 from tests.factories.research import institute, partner, research_call
-from web import cli
+from web import cli, cli_support
 
 INSTITUTES, NEW_BATCH, NEW_USER = "/research/institutes/", "/research/batches/new", "/admin/users/new"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -315,7 +315,7 @@ def test_a_partner_account_without_an_institute_sees_nothing(client: FlaskClient
 def test_the_cli_ties_a_partner_to_an_existing_institute(
     runtime: Runtime, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "load_runtime", lambda: runtime)
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
     lab = institute(session).id
     session.commit()
 

@@ -23,7 +23,7 @@ from recordings_service.transcription.pipeline import TranscriptDraft, save_tran
 from recordings_service.transcription.search_index import INDEX_TABLE
 from tests.factories.accounts import login, make_user
 from tests.factories.recordings import make_recording
-from web import cli
+from web import cli, cli_support
 
 SAID = [
     ("agent", 0.5, 3.0, "Northern Energy, good morning."),
@@ -173,7 +173,7 @@ def test_a_transcript_stored_in_clear_before_sealing_is_sealed_by_the_cli(
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
     assert _texts(segments_of(session, transcript)) == _texts(said)  # readable meanwhile
 
-    monkeypatch.setattr(cli, "load_runtime", lambda: runtime)
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
     result = CliRunner().invoke(cli.main, ["transcripts", "encrypt", "--batch", "1"])
 
     assert result.exit_code == 0, result.output

@@ -15,13 +15,13 @@ from recordings_service.models import ApiToken, AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import PASSWORD, make_user, reloaded
-from web import cli
+from web import cli, cli_support
 
 
 @pytest.fixture
 def run(runtime: Runtime, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Invoke the CLI with the test runtime (its commits stay inside the test's transaction)."""
-    monkeypatch.setattr(cli, "load_runtime", lambda: runtime)
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
     runner = CliRunner()
 
     def invoke(*args: str, stdin: str | None = None) -> Result:

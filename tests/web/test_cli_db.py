@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -24,6 +25,18 @@ def test_db_upgrade_migrates_a_fresh_database(tmp_path: Path) -> None:
     assert "database at" in result.output
     again = CliRunner().invoke(main, ["db", "upgrade"], env=env)
     assert again.exit_code == 0
+
+
+def test_db_upgrade_makes_a_new_sqlite_database_private(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    url = f"sqlite:///{data_dir / 'callvault.db'}"
+    env = {"CALLVAULT_DATA_DIR": str(data_dir), "CALLVAULT_DATABASE_URL": url}
+
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE((data_dir / "callvault.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
 
 
 def test_commands_needing_keys_say_which_setting_is_missing(tmp_path: Path) -> None:

@@ -1,0 +1,204 @@
+"""`callvault users` and `callvault tokens`: accounts and API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from sqlalchemy.orm import Session
+
+from recordings_service import accounts, mfa, tokens
+from recordings_service.permissions import TOKEN_SCOPES
+from recordings_service.runtime import Runtime
+from web import cli_support
+from web.cli_support import CLI_ACTOR, domain_errors, echo_table, read_password
+from web.ui.auth import enrolment_url
+
+
+@click.group()
+def users() -> None:
+    """Staff, partner and service accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, help="admin, compliance, qa_supervisor, trainer, research_partner or service")
+@click.option("--display-name", default="")
+@click.option("--institute", "institute_id", default=None, help="The institute's id (research_partner only, required).")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read a password from standard input (for your own account); otherwise the holder chooses it at the link.",
+)
+def users_create(username: str, role: str, display_name: str, institute_id: str | None, password_stdin: bool) -> None:
+    """Create an account; for a person, print the one-time enrolment link (24 h) for its holder."""
+    if role == "research_partner" and not institute_id:
+        raise click.UsageError("a research_partner account needs --institute INSTITUTE_ID")
+    if institute_id and role != "research_partner":
+        raise click.UsageError("--institute is only for research_partner accounts")
+    password = read_password(True) if password_stdin and role != "service" else None
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.create_user(
+            session,
+            actor=CLI_ACTOR,
+            username=username,
+            role=role,
+            password=password,
+            display_name=display_name,
+            institute_id=institute_id,
+        )
+        link = None if user.role == "service" else _enrolment_link(runtime, session, user_id=user.id)
+        session.commit()
+        click.echo(f"created {user.username} ({user.role})", err=link is not None)
+        if link is not None:
+            click.echo(link)
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the accounts: username, role, active, institute and last login (tab-separated, with a header)."""
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session:
+        rows = [
+            (user.username, user.role, "yes" if user.active else "no", user.institute_id, user.last_login_at)
+            for user in accounts.list_users(session)
+        ]
+    echo_table(("username", "role", "active", "institute", "last_login"), rows)
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Disable an account; its login sessions end and its API tokens stop working."""
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        accounts.disable_user(session, actor=CLI_ACTOR, user_id=user.id)
+        session.commit()
+        click.echo(f"disabled {user.username}")
+
+
+@users.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Enable a disabled account (and lift a lockout)."""
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        accounts.enable_user(session, actor=CLI_ACTOR, user_id=user.id)
+        session.commit()
+        click.echo(f"enabled {user.username}")
+
+
+@users.command("reset-password")
+@click.argument("username")
+def users_reset_password(username: str) -> None:
+    """Make the password unusable and end the account's sessions; print the holder's link to set a new one."""
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        accounts.reset_password(session, actor=CLI_ACTOR, user_id=user.id)
+        link = _enrolment_link(runtime, session, user_id=user.id)
+        session.commit()
+        click.echo(f"password of {user.username} reset; its holder sets a new one at:", err=True)
+        click.echo(link)
+
+
+@users.command("reset-mfa")
+@click.argument("username")
+def users_reset_mfa(username: str) -> None:
+    """Remove the second factor and end the account's sessions; print the holder's link to enrol again."""
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        mfa.reset_mfa(session, actor=CLI_ACTOR, user_id=user.id)
+        link = _enrolment_link(runtime, session, user_id=user.id)
+        session.commit()
+        click.echo(f"second factor of {user.username} reset; its holder enrols again at:", err=True)
+        click.echo(link)
+
+
+@users.command("enrolment-link")
+@click.argument("username")
+def users_enrolment_link(username: str) -> None:
+    """Print a new one-time enrolment link (24 h) for the account's holder; an earlier link stops working."""
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        link = _enrolment_link(runtime, session, user_id=user.id)
+        session.commit()
+        click.echo(link)
+
+
+def _enrolment_link(runtime: Runtime, session: Session, *, user_id: str) -> str:
+    token = mfa.issue_enrolment_link(session, runtime.envelope, actor=CLI_ACTOR, user_id=user_id)
+    return enrolment_url(runtime.settings.public_url, token)
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """API tokens for machines (telephony ingest) and scripts."""
+
+
+@tokens_group.command("create")
+@click.argument("username")
+@click.option("--scope", required=True, type=click.Choice(sorted(TOKEN_SCOPES)))
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Lifetime in days (default: 365 for ingest, 30 for compliance and research (also their most), else 90).",
+)
+@click.option("--source", default=None, help="Ingest tokens (required): the recording source the token ingests for.")
+def tokens_create(username: str, scope: str, days: int | None, source: str | None) -> None:
+    """Create a token and print it (only it, on standard output, once: it is not stored)."""
+    if scope == "ingest" and source is None:
+        raise click.UsageError("an ingest token needs --source: the one source (telephony system) it ingests for")
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        token, plain = tokens.create_token(
+            session,
+            actor=CLI_ACTOR,
+            user=user,
+            scope=scope,
+            lifetime=timedelta(days=days) if days else None,
+            source=source,
+        )
+        session.commit()
+        click.echo(f"token {token.id} for {user.username} ({scope})", err=True)
+        click.echo(plain)
+
+
+@tokens_group.command("list")
+@click.option("--user", "username", default=None, help="Only this account's tokens.")
+def tokens_list(username: str | None) -> None:
+    """List API tokens, newest first, revoked and expired too (never the token itself, which is not stored)."""
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user_id = accounts.user_by_username(session, username).id if username else None
+        rows = [
+            (
+                token.id,
+                token.user.username,
+                token.scope,
+                token.created_at,
+                token.expires_at,
+                token.last_used_at,
+                token.revoked_at,
+            )
+            for token in tokens.list_tokens(session, user_id=user_id)
+        ]
+    echo_table(("id", "user", "scope", "created", "expires", "last_used", "revoked"), rows)
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id")
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token by its id (as the admin pages list it)."""
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        tokens.revoke_token(session, actor=CLI_ACTOR, token_id=token_id)
+        session.commit()
+        click.echo(f"revoked {token_id}")

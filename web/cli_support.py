@@ -1,0 +1,61 @@
+"""What every `callvault` command shares: its actor, one-line errors, tables and the runtime."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import click
+
+from recordings_service.audit import Actor
+from recordings_service.config import Settings
+from recordings_service.errors import DomainError
+from recordings_service.logs import configure_logging
+from recordings_service.runtime import Runtime
+
+CLI_ACTOR = Actor(id=None, name="cli", role="admin")
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Report a refused use case as a one-line error and exit status 1, as click does."""
+    try:
+        yield
+    except DomainError as exc:
+        field = getattr(exc, "field", None)
+        raise click.ClickException(f"{field}: {exc.message}" if field else exc.message) from None
+
+
+def echo_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Tab-separated lines under a header; a missing value or time is `-`, times are UTC to the second."""
+    click.echo("\t".join(header))
+    for row in rows:
+        click.echo("\t".join(_cell(value) for value in row))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+def load_runtime() -> Runtime:
+    settings = Settings.from_env()
+    configure_logging(settings)
+    try:
+        return Runtime.from_settings(settings)
+    except ValueError as exc:  # a missing or malformed setting: say which, not a traceback
+        raise click.ClickException(
+            f"{exc} (data directory {settings.data_dir}: set CALLVAULT_DATA_DIR to the one `make run` uses)"
+        ) from None
