@@ -255,6 +255,11 @@ def find_events(
     return list(session.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit)))
 
 
+def event_actions(session: Session) -> list[str]:
+    """Every action the trail holds, sorted (the audit page offers them as its action filter)."""
+    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
 def count_events(session: Session, *, filters: EventFilter) -> int:
     return session.scalar(_filtered(select(func.count()).select_from(AuditEvent), filters)) or 0
 

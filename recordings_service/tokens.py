@@ -14,7 +14,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Invalid, NotFound
 from recordings_service.models import ApiToken, User
-from recordings_service.permissions import TOKEN_SCOPES
+from recordings_service.permissions import TOKEN_SCOPES, Permission, role_permissions
 
 # last_used_at is for spotting unused tokens, not an access log (the audit trail is): writing it at most
 # once a minute spares a busy ingest client a database commit on every request.
@@ -64,6 +64,9 @@ def create_token(
         raise Invalid("source", "only an ingest token is bound to a source", code="not_allowed")
     if source is not None and not 0 < len(source) <= MAX_SOURCE_CHARS:
         raise Invalid("source", f"a source has 1 to {MAX_SOURCE_CHARS} characters", code="invalid_length")
+    # A token acts with role ∩ scope: a scope the role shares nothing with makes a token that can do nothing.
+    if not (role_permissions(user.role) & TOKEN_SCOPES[scope]) - {Permission.PUBLIC}:
+        raise Invalid("scope", f"a {user.role} account can never use a {scope} token", code="not_allowed")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,

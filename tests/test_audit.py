@@ -152,12 +152,13 @@ def test_audit_page_filters_and_pages(client: FlaskClient, session: Session, mon
     chain(session, 5)
     login(client, officer)
     page = client.get("/audit/?action=test.step*")
-    body = page.get_data(as_text=True)
+    body = page.get_data(as_text=True).split("<tbody>")[1]  # the action picker above lists every action
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
     assert "test.step4" in body and "test.step2" in body and "test.step1" not in body
     assert "Older events" in body
     older = client.get(f"/audit/?action=test.step*&before={_seq_of(session, 'test.step2')}").get_data(as_text=True)
+    older = older.split("<tbody>")[1]
     assert "test.step1" in older and "test.step0" in older and "test.step2" not in older
     assert client.get("/audit/?since=yesterday").status_code == 422
 

@@ -20,7 +20,8 @@ from tests.factories.accounts import SYSTEM, make_user
 def test_a_token_created_without_a_lifetime_expires(
     session: Session, scope: str, days: int, source: str | None
 ) -> None:
-    user = make_user(session, role=Role.SERVICE if scope == "ingest" else Role.COMPLIANCE)
+    roles = {"ingest": Role.SERVICE, "partner": Role.RESEARCH_PARTNER}  # a role that can use the scope
+    user = make_user(session, role=roles.get(scope, Role.COMPLIANCE))
     before = utcnow()
     token, plain = tokens.create_token(session, actor=SYSTEM, user=user, scope=scope, source=source)
     assert token.expires_at is not None

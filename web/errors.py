@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from recordings_service.audit import record_refusal
@@ -24,6 +25,7 @@ from recordings_service.errors import (
     Unavailable,
 )
 from web.database import abandon_request_work, runtime
+from web.links import safe_next
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
@@ -39,6 +41,15 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def back_link() -> str:
+    """Where an error page's way back leads: the referring page when it is on this site, else the person's home."""
+    home = url_for("ui.index")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or referrer.path == request.path:
+        return home
+    return safe_next(f"{referrer.path}?{referrer.query}" if referrer.query else referrer.path, home)
+
+
 def error_response(
     status: int, code: str, message: str, field: str | None = None, *, errors: Sequence[FieldError] = ()
 ) -> Response:
@@ -50,7 +61,8 @@ def error_response(
             body["errors"] = [{"field": each.field, "error": each.code, "message": each.message} for each in errors]
         response = jsonify(body)
     else:
-        response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")
+        page = render_template("error.html", status=status, message=message, back=back_link())
+        response = Response(page, mimetype="text/html")
     response.status_code = status
     return response
 

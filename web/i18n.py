@@ -7,13 +7,18 @@ those shipped. The catalogue is re-extracted, updated and compiled with `make tr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response
 
 from recordings_service.errors import Invalid
+from recordings_service.models.account import Role
+from recordings_service.models.recording import Purpose, RecordingStatus
 from web.access import public
 from web.links import safe_next
 
@@ -23,6 +28,37 @@ SESSION_KEY = "lang"
 LANGUAGE_NAMES = {"en": "English", "fi": "Suomi"}
 
 bp = Blueprint("i18n", __name__)
+
+# Stored values (kept in English in the database, the API and the audit trail) as people read them, in
+# templates through the filters named in LABEL_FILTERS; a value not listed here shows as stored.
+STATUS_LABELS: dict[str, LazyString] = {
+    RecordingStatus.STORED: _l("stored"),
+    RecordingStatus.TRANSCRIBING: _l("transcribing"),
+    RecordingStatus.TRANSCRIBED: _l("transcribed"),
+    RecordingStatus.FAILED: _l("failed"),
+    RecordingStatus.DELETED: _l("deleted"),
+    RecordingStatus.MISSING_OBJECT: _l("audio missing from the store"),
+}
+DIRECTION_LABELS: dict[str, LazyString] = {"inbound": _l("inbound"), "outbound": _l("outbound")}
+ROLE_LABELS: dict[str, LazyString] = {
+    Role.ADMIN: _l("administrator"),
+    Role.COMPLIANCE: _l("compliance officer"),
+    Role.QA_SUPERVISOR: _l("QA supervisor"),
+    Role.TRAINER: _l("trainer"),
+    Role.RESEARCH_PARTNER: _l("research partner"),
+    Role.SERVICE: _l("service account"),
+}
+PURPOSE_LABELS: dict[str, LazyString] = {
+    Purpose.VERIFICATION: _l("verification"),
+    Purpose.TRAINING: _l("training"),
+    Purpose.QUALITY_STUDY: _l("quality study"),
+}
+LABEL_FILTERS = {
+    "status_label": STATUS_LABELS,
+    "direction_label": DIRECTION_LABELS,
+    "role_label": ROLE_LABELS,
+    "purpose_label": PURPOSE_LABELS,
+}
 
 
 def select_locale() -> str:
@@ -53,6 +89,13 @@ def choose() -> Response:
     return redirect(safe_next(request.form.get("next"), url_for("ui.index")))
 
 
+def _labeller(labels: Mapping[str, LazyString]) -> Callable[[str], str]:
+    def label(value: str) -> str:
+        return str(labels.get(value, value))
+
+    return label
+
+
 def _template_globals() -> dict[str, Any]:
     return {
         "current_language": str(get_locale() or LANGUAGES[0]),
@@ -65,3 +108,5 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Helsinki")
     app.context_processor(_template_globals)
+    for name, labels in LABEL_FILTERS.items():
+        app.add_template_filter(_labeller(labels), name)

@@ -95,11 +95,13 @@ def _ensure_admin(runtime: Runtime, *, actor: Actor) -> None:
         token = mfa.issue_enrolment_link(session, runtime.envelope, actor=actor, user_id=admin.id)
         session.commit()
     link = enrolment_url(runtime.settings.public_url, token)
-    if "CALLVAULT_ADMIN_PASSWORD" not in os.environ:
-        click.echo(f"\n  First admin account created: username 'admin', password '{password}' (shown once)")
+    given = "CALLVAULT_ADMIN_PASSWORD" in os.environ
+    shown = "the one in CALLVAULT_ADMIN_PASSWORD" if given else f"'{password}' (shown once)"
+    click.echo(f"\n  First admin account created: username '{admin.username}', password {shown}")
+    # The operator signs in at the link with both, so the username stands beside it whatever the password.
     click.echo(
-        f"\n  Open {link} within 24 hours to set up the admin's authenticator app (with the password above,\n"
-        "  or CALLVAULT_ADMIN_PASSWORD); `callvault users enrolment-link admin` prints a new link.\n"
+        f"\n  Open {link} within 24 hours and sign in as '{admin.username}' to set up its authenticator app;\n"
+        f"  `callvault users enrolment-link {admin.username}` prints a new link.\n"
     )
 
 

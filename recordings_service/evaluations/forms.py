@@ -97,7 +97,11 @@ def validate_spec(spec: FormSpec) -> None:
             if len(question.text) > 500:
                 raise Invalid(f"{where}.text", "at most 500 characters")
             if not 0 < question.weight <= MAX_WEIGHT:
-                raise Invalid(f"{where}.weight", f"a weight is above 0 and at most {MAX_WEIGHT:g}")
+                # Named as the builder numbers its rows: the message sits above the whole form.
+                raise Invalid(
+                    f"{where}.weight",
+                    f"Section {s + 1}, question {q + 1}: a weight is above 0 and at most {MAX_WEIGHT:g} (a number)",
+                )
             if question.answer_type not in VALUES_BY_TYPE:
                 raise Invalid(f"{where}.answer_type", f"one of {', '.join(VALUES_BY_TYPE)}")
 

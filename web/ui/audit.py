@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 from flask_babel import gettext
 
 from recordings_service import audit
@@ -16,7 +16,7 @@ from recordings_service.audit import EventFilter
 from recordings_service.errors import Invalid
 from recordings_service.models import AuditEvent
 from recordings_service.permissions import Permission
-from web.access import current_actor, requires
+from web.access import current_actor, current_can, requires
 from web.database import db
 from web.security_headers import mark_no_store, no_store
 
@@ -37,16 +37,54 @@ CSV_COLUMNS = [
 ]
 
 
+# Where an event's object has a page: (endpoint, its id argument, the permission the page asks for).
+OBJECT_PAGES = {
+    "recording": ("call_page.call", "recording_id", Permission.RECORDING_PLAY_REDACTED),
+    "user": ("admin.user", "user_id", Permission.USERS_MANAGE),
+    "research_batch": ("research.batch", "batch_id", Permission.RESEARCH_MANAGE),
+    "subject_request": ("subjects.detail", "request_id", Permission.SUBJECT_REQUESTS),
+    "evaluation_form": ("evaluations.form", "form_id", Permission.FORM_MANAGE),
+    "training_set": ("training_sets.player", "set_id", Permission.TRAINING_MANAGE),
+}
+
+
 @bp.get("/")
 @requires(Permission.AUDIT_READ)
 @no_store
-def events() -> str:
-    filters = _filters()
-    before = request.args.get("before", type=int)
-    page = audit.find_events(db(), filters=filters, before_seq=before, limit=PAGE_SIZE + 1)
-    older = page[PAGE_SIZE - 1].seq if len(page) > PAGE_SIZE else None
+def events() -> str | tuple[str, int]:
     query = {key: value for key, value in request.args.items() if key != "before" and value}
-    return render_template("audit/events.html", events=page[:PAGE_SIZE], older=older, query=query)
+    actions = audit.event_actions(db())
+    # Each kind of action (login.*, recording.*) is offered as a prefix filter too.
+    kinds = sorted({action.partition(".")[0] + ".*" for action in actions if "." in action})
+    choices = {"kinds": kinds, "actions": actions}
+    try:
+        filters = _filters()
+    except Invalid as exc:
+        # The form comes back as typed with the refusal beside its field, rather than an error page.
+        page = render_template(
+            "audit/events.html", events=[], older=None, query=query, choices=choices, field=exc.field, error=exc.message
+        )
+        return page, 422
+    before = request.args.get("before", type=int)
+    found = audit.find_events(db(), filters=filters, before_seq=before, limit=PAGE_SIZE + 1)
+    older = found[PAGE_SIZE - 1].seq if len(found) > PAGE_SIZE else None
+    return render_template(
+        "audit/events.html",
+        events=found[:PAGE_SIZE],
+        older=older,
+        query=query,
+        choices=choices,
+        object_url=_object_url,
+    )
+
+
+def _object_url(event: AuditEvent) -> str | None:
+    """The page of the event's object, when it has one the reader may open."""
+    target = OBJECT_PAGES.get(event.object_type or "")
+    if target is None or not event.object_id:
+        return None
+    endpoint, argument, permission = target
+    return url_for(endpoint, **{argument: event.object_id}) if current_can(permission) else None
 
 
 @bp.get("/export.csv")

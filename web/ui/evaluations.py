@@ -29,8 +29,10 @@ from web.ui import charts
 
 bp = Blueprint("evaluations", __name__)
 TREND_WEEKS = 12
-# Indices in the builder's field names ("sections[3].questions[12].text"); two digits bound the work.
-_FIELD = re.compile(r"sections\[(\d{1,2})\](?:\.questions\[(\d{1,2})\])?\.(title|text|weight|answer_type|critical)")
+# Indices in the builder's field names ("sections[3].questions[12].text"); three digits bound the work.
+_FIELD = re.compile(r"sections\[(\d{1,3})\](?:\.questions\[(\d{1,3})\])?\.(title|text|weight|answer_type|critical)")
+_BLANK_ROWS = re.compile(r"sections\[(\d{1,3})\]\.blank_rows")
+MAX_BLANK_ROWS = 50
 
 
 # ---------------------------------------------------------------- form builder
@@ -48,6 +50,8 @@ def new_form() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return _builder(FormSpec(name=""), form=None)
     spec = parse_form_spec(request.form)
+    if "add_question" in request.form:
+        return _builder(spec, form=None, blank_rows=_blank_rows(request.form))
     try:
         created = evaluation_forms.create_form(db(), actor=current_actor(), spec=spec)
     except Invalid as exc:
@@ -70,6 +74,8 @@ def edit_form(form_id: str) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return _builder(FormSpec.of(current), form=current)
     spec = parse_form_spec(request.form)
+    if "add_question" in request.form:
+        return _builder(spec, form=current, blank_rows=_blank_rows(request.form))
     try:
         saved = evaluation_forms.edit_form(db(), actor=current_actor(), form_id=form_id, spec=spec)
     except Invalid as exc:
@@ -130,11 +136,31 @@ def _number(raw: str) -> float:
         return math.nan
 
 
-def _builder(spec: FormSpec, *, form: EvaluationForm | None, error: Invalid | None = None) -> str:
+def _blank_rows(data: MultiDict[str, str]) -> dict[int, int]:
+    """How many empty question rows each section showed, with one more where the editor asked for it."""
+    rows: dict[int, int] = {}
+    for key, value in data.items():
+        match = _BLANK_ROWS.fullmatch(key)
+        if match is not None and value.isdigit():
+            rows[int(match[1])] = int(value)
+    added = data.get("add_question", "")
+    if added.isdigit():
+        rows[int(added)] = rows.get(int(added), 0) + 1
+    return {section: min(count, MAX_BLANK_ROWS) for section, count in rows.items()}
+
+
+def _builder(
+    spec: FormSpec,
+    *,
+    form: EvaluationForm | None,
+    error: Invalid | None = None,
+    blank_rows: dict[int, int] | None = None,
+) -> str:
     return render_template(
         "evaluations/form_edit.html",
         spec=spec,
         form=form,
+        blank_rows=blank_rows or {},
         answer_types=[(AnswerType.YES_NO_NA, gettext("Yes / No / N/A")), (AnswerType.SCALE_1_5, gettext("Scale 1–5"))],
         invalid=error.message if error else None,
         field=error.field if error else None,

@@ -1,0 +1,54 @@
+"""The audit page: a bad date keeps the form and marks its field, actions are picked, objects link to pages."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import record_event
+from recordings_service.models.account import Role
+from tests.factories.accounts import SYSTEM, login, make_user
+
+
+def test_a_bad_since_keeps_the_typed_filters_and_marks_the_field(client: FlaskClient, session: Session) -> None:
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    response = client.get("/audit/?actor=alice&since=yesterday&until=2025-02-01")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<form method="get" action="/audit/" class="filters">' in page  # the page itself, not an error page
+    assert 'id="actor" name="actor" value="alice"' in page
+    since = re.search(r'<input id="since"[^>]*>', page)
+    assert since is not None
+    assert 'value="yesterday"' in since[0] and 'aria-invalid="true"' in since[0]
+    assert 'aria-describedby="since-error"' in since[0]
+    assert re.search(r'id="since-error">use a date \(2025-01-31\)', page)
+    until = re.search(r'<input id="until"[^>]*>', page)
+    assert until is not None and 'value="2025-02-01"' in until[0] and "aria-invalid" not in until[0]
+
+
+def test_the_action_filter_offers_the_actions_in_the_trail(client: FlaskClient, session: Session) -> None:
+    record_event(session, actor=SYSTEM, action="picker.opened")
+    record_event(session, actor=SYSTEM, action="picker.closed")
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    page = client.get("/audit/?action=picker.closed").get_data(as_text=True)
+    picker = re.search(r'<select id="action" name="action">.*?</select>', page, re.S)
+    assert picker is not None
+    assert "<option>picker.opened</option>" in picker[0]
+    assert "<option selected>picker.closed</option>" in picker[0]
+    assert "<option>picker.*</option>" in picker[0]  # every action of that kind at once
+
+
+def test_object_ids_link_to_their_page_where_the_reader_may_open_it(client: FlaskClient, session: Session) -> None:
+    record_event(session, actor=SYSTEM, action="link.recording", object_type="recording", object_id="01RECORDING")
+    record_event(session, actor=SYSTEM, action="link.batch", object_type="research_batch", object_id="01BATCH")
+    record_event(session, actor=SYSTEM, action="link.user", object_type="user", object_id="01SOMEUSER")
+    record_event(session, actor=SYSTEM, action="link.hold", object_type="legal_hold", object_id="01SOMEHOLD")
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    page = client.get("/audit/?action=link.*").get_data(as_text=True)
+    assert '<a href="/calls/01RECORDING">01RECORDING</a>' in page
+    assert '<a href="/research/batches/01BATCH">01BATCH</a>' in page
+    # A compliance officer cannot open the admin's user pages, and a hold has no page: plain text.
+    assert "01SOMEUSER" in page and 'href="/admin/users/01SOMEUSER"' not in page
+    assert "01SOMEHOLD" in page and "01SOMEHOLD</a>" not in page
