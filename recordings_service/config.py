@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PREFIX = "CALLVAULT_"
 SECRETS_FILE = "secrets.env"
@@ -100,6 +101,8 @@ class Settings:
     # too when this is true. Trainers see agents as stable pseudonyms unless agents may be shown by name.
     training_honours_research_objection: bool = False
     training_show_agents: bool = False
+    # The organisation's time zone (an IANA name): the UI shows every time in it, with UTC on hover.
+    timezone: str = "Europe/Helsinki"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -129,6 +132,12 @@ class Settings:
             re.compile(self.customer_number_pattern)
         except re.error as exc:
             raise ValueError(f"{PREFIX}CUSTOMER_NUMBER_PATTERN is not a regular expression: {exc}") from None
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(
+                f"{PREFIX}TIMEZONE must name a time zone such as Europe/Helsinki, got {self.timezone!r}"
+            ) from None
 
     def with_derived_defaults(self) -> Settings:
         """Fill settings whose default depends on other settings."""

@@ -8,24 +8,30 @@ those shipped. The catalogue is re-extracted, updated and compiled with `make tr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, redirect, request, session, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from recordings_service.errors import Invalid
 from recordings_service.models.account import Role
 from recordings_service.models.recording import Purpose, RecordingStatus
 from web.access import public
+from web.database import runtime
 from web.links import safe_next
 
 LANGUAGES = ("en", "fi")
 SESSION_KEY = "lang"
 # Each language named in itself, as a language menu shows it.
 LANGUAGE_NAMES = {"en": "English", "fi": "Suomi"}
+# How a time reads in each language (CLDR patterns); English keeps ISO dates so that a 24-hour
+# organisation is not shown 12-hour times by Babel's American default.
+TIME_PATTERNS = {"en": "yyyy-MM-dd HH:mm", "fi": "d.M.yyyy 'klo' H.mm"}
 
 bp = Blueprint("i18n", __name__)
 
@@ -89,6 +95,20 @@ def choose() -> Response:
     return redirect(safe_next(request.form.get("next"), url_for("ui.index")))
 
 
+def organisation_timezone() -> str:
+    return runtime().settings.timezone
+
+
+def local_time(value: datetime) -> Markup:
+    """A stored UTC time as the organisation reads it, in a <time> element that shows UTC on hover."""
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    language = str(get_locale() or LANGUAGES[0])
+    shown = format_datetime(utc, TIME_PATTERNS.get(language, TIME_PATTERNS[LANGUAGES[0]]))
+    return Markup('<time datetime="{iso}" title="{hover} UTC">{shown}</time>').format(
+        iso=utc.strftime("%Y-%m-%dT%H:%M:%SZ"), hover=utc.strftime("%Y-%m-%d %H:%M"), shown=shown
+    )
+
+
 def _labeller(labels: Mapping[str, LazyString]) -> Callable[[str], str]:
     def label(value: str) -> str:
         return str(labels.get(value, value))
@@ -106,7 +126,8 @@ def _template_globals() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
-    Babel(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Helsinki")
+    Babel(app, locale_selector=select_locale, timezone_selector=organisation_timezone)
     app.context_processor(_template_globals)
+    app.add_template_filter(local_time, "local_time")
     for name, labels in LABEL_FILTERS.items():
         app.add_template_filter(_labeller(labels), name)

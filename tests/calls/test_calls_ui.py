@@ -81,7 +81,7 @@ def test_filters_evaluation_column_and_next_page(
 def test_bad_filter_input_is_shown_at_the_form(client: FlaskClient, session: Session) -> None:
     login(client, make_user(session, role=Role.QA_SUPERVISOR))
     response = client.get("/calls/", query_string={"score_min": "lots"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'role="alert"' in response.get_data(as_text=True) and "score_min" in response.get_data(as_text=True)
 
 

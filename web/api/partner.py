@@ -75,7 +75,9 @@ class ConfirmationForm(BaseModel):
     skip_validation=True,  # read from the form by the handler (the file part must be size-checked first)
 )
 def submit_confirmation(batch_id: str) -> tuple[Response, int]:
-    """multipart/form-data: method (returned|destroyed), date (YYYY-MM-DD), signer, title, statement, and an
+    """Confirm that the batch's data was returned or destroyed.
+
+    multipart/form-data: method (returned|destroyed), date (YYYY-MM-DD), signer, title, statement, and an
     optional `certificate` PDF (≤ 10 MB)."""
     form = request.form
     certificate = request.files.get("certificate")

@@ -64,6 +64,7 @@ def create_institute(json: InstituteIn) -> tuple[Response, int]:
 @requires(Permission.RESEARCH_MANAGE)
 @api_spec.validate(resp=SpecResponse(HTTP_200=InstitutesOut), tags=TAGS)
 def list_institutes() -> tuple[Response, int]:
+    """The registered research institutes with their transfer safeguards."""
     return as_json(InstitutesOut(items=[institute_out(i) for i in institutes.list_institutes(db())]))
 
 
@@ -71,6 +72,7 @@ def list_institutes() -> tuple[Response, int]:
 @requires(Permission.RESEARCH_MANAGE)
 @api_spec.validate(resp=SpecResponse(HTTP_200=InstituteOut, HTTP_404=ErrorBody), tags=TAGS)
 def get_institute(institute_id: str) -> tuple[Response, int]:
+    """One research institute: country, agreement and transfer safeguard."""
     return as_json(institute_out(institutes.get_institute(db(), institute_id)))
 
 
@@ -160,6 +162,7 @@ def approve_batch(batch_id: str) -> tuple[Response, int]:
     before=refuse_invalid,
 )
 def reject_batch(batch_id: str, json: ReasonIn) -> tuple[Response, int]:
+    """A second compliance user refuses the draft with the reason: nothing is built, the pseudonym key is destroyed."""
     batch = batches.reject_batch(db(), actor=current_actor(), batch_id=batch_id, reason=json.reason)
     db().commit()
     return as_json(batch_out(batch))

@@ -71,7 +71,7 @@ class RequestsQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=subjects.MAX_PAGE)
 
 
-class PackageOut(BaseModel):
+class AccessPackageOut(BaseModel):
     state: str = Field(description="queued, building, ready, expired or failed")
     sha256: str | None
     size: int | None
@@ -98,7 +98,7 @@ class SubjectRequestOut(BaseModel):
     outcome: dict[str, Any] = Field(description="erasure: deleted ids and each kept recording with its reason")
     created_by: str | None
     created_at: IsoDatetime
-    package: PackageOut | None
+    package: AccessPackageOut | None
 
 
 class RequestPageOut(BaseModel):
@@ -111,7 +111,7 @@ def request_out(request: SubjectRequest, *, now: datetime | None = None) -> Subj
     package = None
     if request.package_state is not None:
         ready = request.package_state == "ready"
-        package = PackageOut(
+        package = AccessPackageOut(
             state=request.package_state,
             sha256=request.package_sha256,
             size=request.package_size,
@@ -190,6 +190,7 @@ def list_requests(query: RequestsQuery) -> Response:
 @requires(Permission.SUBJECT_REQUESTS)
 @api_spec.validate(resp=SpecResponse(HTTP_200=SubjectRequestOut, HTTP_404=ErrorBody), tags=["subject requests"])
 def get_request(request_id: str) -> Response:
+    """One subject request with its deadline, outcome and package."""
     return jsonify(request_out(subjects.get_request(db(), request_id)).model_dump(mode="json"))
 
 

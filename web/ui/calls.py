@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext
 from pydantic import ValidationError
 
 from recordings_service.calls import search
@@ -39,7 +40,7 @@ STATUSES = [status.value for status in RecordingStatus if status is not Recordin
 @bp.get("/")
 @requires(Permission.RECORDING_LIST)
 @no_store
-def index() -> str:
+def index() -> tuple[str, int]:
     form = {name: request.args.get(name, "").strip() for name in FORM_FIELDS}
     knows_agents = current_can(Permission.AGENT_READ)
     if not knows_agents:
@@ -60,7 +61,7 @@ def index() -> str:
     except Invalid as exc:
         error = exc
     query = {name: value for name, value in form.items() if value}
-    return render_template(
+    page_html = render_template(
         "calls/list.html",
         form=form,
         page=page,
@@ -72,7 +73,9 @@ def index() -> str:
         clock=clock,
         knows_agents=knows_agents,
         agent=(lambda ref: ref) if knows_agents else request_agent_names(),
+        agent_pages=knows_agents and current_can(Permission.EVALUATION_READ),
     )
+    return page_html, 422 if error else 200
 
 
 def clock(seconds: float) -> str:
@@ -84,9 +87,11 @@ def clock(seconds: float) -> str:
 
 def _filters(form: dict[str, str]) -> search.SearchFilters:
     """The form's values (local formats: days, "yes"/"no", decimal commas) as the search's filter model."""
-    date_to = _date(form, "date_to")
+    date_from, date_to = _date(form, "date_from"), _date(form, "date_to")
+    if date_from and date_to and date_from > date_to:
+        raise Invalid("date_to", gettext("must not be before the from date"), code="out_of_range")
     values = {
-        "started_from": _date(form, "date_from"),
+        "started_from": date_from,
         # The form's "to" day is inclusive.
         "started_to": date_to + timedelta(days=1) if date_to else None,
         "queue": form["queue"] or None,

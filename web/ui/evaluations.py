@@ -1,4 +1,4 @@
-"""Evaluation pages: the form builder, scoring a call, an agent's evaluations and the weekly score trends."""
+"""Evaluation pages: the form builder, scoring a call, the evaluations list, an agent's evaluations, score trends."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from recordings_service.errors import Invalid
 from recordings_service.evaluations import forms as evaluation_forms  # the `forms` view below takes the plain name
-from recordings_service.evaluations import scoring, trends
+from recordings_service.evaluations import history, scoring, trends
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec
 from recordings_service.evaluations.scoring import Answer
 from recordings_service.evaluations.trends import WeekScore
@@ -29,6 +29,7 @@ from web.ui import charts
 
 bp = Blueprint("evaluations", __name__)
 TREND_WEEKS = 12
+PAGE_SIZE = 50
 # Indices in the builder's field names ("sections[3].questions[12].text"); three digits bound the work.
 _FIELD = re.compile(r"sections\[(\d{1,3})\](?:\.questions\[(\d{1,3})\])?\.(title|text|weight|answer_type|critical)")
 _BLANK_ROWS = re.compile(r"sections\[(\d{1,3})\]\.blank_rows")
@@ -214,6 +215,16 @@ def evaluate(recording_id: str) -> Response | str | tuple[str, int]:
         flash(gettext("Evaluation saved: %(score).1f / 100.", score=evaluation.score))
     # The call page is its own blueprint (call_page); its address is part of the UI's contract.
     return redirect(f"/calls/{recording.id}")
+
+
+@bp.get("/evaluations/")
+@requires(Permission.EVALUATION_READ)
+@no_store
+def evaluation_list() -> str:
+    cursor = request.args.get("cursor") or None
+    listed = history.list_evaluations(db(), actor=current_actor(), cursor=cursor, limit=PAGE_SIZE)
+    next_cursor = listed[-1].evaluation.id if len(listed) == PAGE_SIZE else None
+    return render_template("evaluations/list.html", listed=listed, next_cursor=next_cursor)
 
 
 @bp.get("/evaluations/<evaluation_id>")
