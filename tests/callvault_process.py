@@ -54,3 +54,18 @@ def stop(process: subprocess.Popen[str], data_dir: Path) -> str:
     process.send_signal(signal.SIGINT)  # what Ctrl-C delivers
     process.wait(timeout=60)
     return (data_dir.parent / "run.log").read_text()
+
+
+def processes_mentioning(needle: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (entry / "environ").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if needle in cmdline or needle in environ:
+            found.append(f"{entry.name}: {cmdline[:120]}")
+    return found

@@ -1,8 +1,11 @@
 """The application log of the whole test run, scanned for personal data and secrets at the end.
 
-Every record logged in the test process (web requests, services, jobs run in-process) goes as a JSON
-line, extras included, to one file. When the run ends, the file is searched for customer references,
-words spoken in the fixture calls, the run's secrets and API tokens; any hit fails the run.
+Every record logged in a test process (web requests, services, jobs run in-process) goes as a JSON
+line, extras included, to that process's file in the run's log directory. When the run ends, the
+controlling process (the only one when pytest-xdist is not spreading the tests over workers) searches
+every file for customer references, words spoken in the fixture calls, the run's secrets and API
+tokens; any hit fails the run. Secrets registered in a worker are written beside its log, since the
+controller never sees them.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,15 +22,29 @@ import pytest
 from pythonjsonlogger.json import JsonFormatter
 
 DATA_DIR = Path(__file__).parent / "data"
-APP_LOG = Path(tempfile.gettempdir()) / f"callvault-test-app-{os.getpid()}.log"
+# Set by the controlling process before pytest-xdist starts its workers, which inherit it.
+LOG_DIR_VARIABLE = "CALLVAULT_TEST_LOG_DIR"
 # Customer references as the tests make them (cust-…, CRM-…) and API tokens (cvt_ + 43 characters).
 PATTERNS = [re.compile(r"\b(?:cust|CRM)-[A-Za-z0-9-]+"), re.compile(r"cvt_[A-Za-z0-9_-]{20,}")]
 _secrets: set[str] = set()
 
 
+def log_dir() -> Path:
+    return Path(os.environ[LOG_DIR_VARIABLE])
+
+
+def process_log() -> Path:
+    """This process's application log."""
+    return log_dir() / f"app-{os.getpid()}.log"
+
+
 def remember_secret(*values: str) -> None:
     """Register values (keys, passwords) that must never reach the log."""
-    _secrets.update(value for value in values if len(value) >= 8)
+    new = {value for value in values if len(value) >= 8} - _secrets
+    _secrets.update(new)
+    if new:
+        with (log_dir() / f"secrets-{os.getpid()}.txt").open("a", encoding="utf-8") as listing:
+            listing.writelines(f"{value}\n" for value in sorted(new))
 
 
 def spoken_words() -> set[str]:
@@ -47,32 +65,51 @@ def personal_data_in(text: str, needles: Iterable[str]) -> list[str]:
     return found
 
 
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _is_worker(config):
+        os.environ[LOG_DIR_VARIABLE] = tempfile.mkdtemp(prefix="callvault-test-logs-")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def application_log() -> Iterator[Path]:
-    handler = logging.FileHandler(APP_LOG, mode="w", encoding="utf-8")
+    path = process_log()
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
     handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.setLevel(logging.INFO)
     root = logging.getLogger()
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
-    yield APP_LOG
+    yield path
     root.removeHandler(handler)
     handler.close()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not APP_LOG.exists():
+    if _is_worker(session.config):
         return
     from tests.factories.accounts import PASSWORD
 
-    text = APP_LOG.read_text(encoding="utf-8", errors="replace")
-    leaks = personal_data_in(text, {*_secrets, PASSWORD, *spoken_words()})
+    directory = log_dir()
+    secrets = {*_secrets, PASSWORD}
+    for listing in directory.glob("secrets-*.txt"):
+        secrets.update(listing.read_text(encoding="utf-8").splitlines())
+    needles = {*secrets, *spoken_words()}
+    leaks = {
+        log: personal_data_in(log.read_text(encoding="utf-8", errors="replace"), needles)
+        for log in sorted(directory.glob("app-*.log"))
+    }
+    leaks = {log: found for log, found in leaks.items() if found}
     if leaks:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        message = f"personal data or secrets in the application log ({APP_LOG}): {sorted(set(leaks))[:20]}"
-        if reporter is not None:
-            reporter.write_line(message, red=True)
+        for log, found in leaks.items():
+            message = f"personal data or secrets in the application log ({log}): {sorted(set(found))[:20]}"
+            if reporter is not None:
+                reporter.write_line(message, red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     else:
-        APP_LOG.unlink()
+        shutil.rmtree(directory, ignore_errors=True)

@@ -17,8 +17,9 @@ from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.logs import configure_logging
 from recordings_service.runtime import Runtime
-from recordings_service.storage.embedded import EmbeddedS3, die_with_parent, ensure_secrets
+from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3, die_with_parent, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
+from web import run_preflight
 from web.ui.auth import enrolment_url
 
 # gunicorn for `callvault run` (bench/ingest.py measures the same): threaded workers, because a request
@@ -38,6 +39,7 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
     os.environ["CALLVAULT_DATA_DIR"] = str(base.data_dir)
     settings = Settings.from_env()
     configure_logging(settings)
+    _clear_the_way(settings, embedded_store="CALLVAULT_S3_ENDPOINT" not in os.environ)
     embedded = None
     if "CALLVAULT_S3_ENDPOINT" not in os.environ:
         embedded = EmbeddedS3.from_settings(settings, os.environ["CALLVAULT_S3_JWT_KEY"])
@@ -75,12 +77,27 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
         )
         children.append(_spawn([python, "-m", "jobs"]))
         click.echo(f"Callvault is running on http://{settings.host}:{settings.port}  (Ctrl-C stops everything)")
-        _supervise(children)
+        if not _supervise(children):
+            raise click.ClickException("a process of the run exited on its own; the others were stopped")
     finally:
         _stop(children)
         if embedded is not None:
             click.echo("stopping SeaweedFS…")
             embedded.stop()
+
+
+def _clear_the_way(settings: Settings, *, embedded_store: bool) -> None:
+    """Stop what a killed earlier run on this data directory left behind; fail naming any other port holder."""
+    try:
+        stopped = run_preflight.stop_leftovers(settings.data_dir)
+        if stopped:
+            click.echo(f"stopped {len(stopped)} process(es) an earlier run on {settings.data_dir} left behind")
+        ports = {settings.port: "web"}
+        if embedded_store:
+            ports |= {settings.s3_port + offset: "embedded SeaweedFS" for offset in range(PORT_SPAN)}
+        run_preflight.check_ports_free(ports, wait_s=5.0 if stopped else 0.0)
+    except run_preflight.PortsBusy as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _ensure_admin(runtime: Runtime, *, actor: Actor) -> None:
@@ -110,7 +127,8 @@ def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent)  # noqa: PLW1509
 
 
-def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
+def _supervise(children: list[subprocess.Popen[bytes]]) -> bool:
+    """Wait for Ctrl-C or SIGTERM (True) or for a child to exit (False)."""
     stopping = False
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -121,9 +139,9 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     while not stopping:
         if any(child.poll() is not None for child in children):
-            click.echo("a process exited; stopping the others", err=True)
-            break
+            return False
         time.sleep(0.3)
+    return True
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:

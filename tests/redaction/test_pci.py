@@ -42,7 +42,7 @@ from recordings_service.transcription.engines import Engine, load_engine
 from recordings_service.transcription.search_index import INDEX_TABLE
 from tests.factories.card_call import CARD_CALL, add_transcript, card_twin, decode, frames, outside, rms_dbfs
 from tests.factories.recordings import MADE_SOURCE, TEST_ACTOR, ingest_file, make_recording
-from tests.log_scan import APP_LOG
+from tests.log_scan import process_log
 
 # The card number as read out and as Whisper writes it, a run of 12 or more digits however separated, and
 # the security code.
@@ -118,7 +118,8 @@ def test_a_card_read_out_is_flagged_muted_in_the_original_and_kept_nowhere(
     whisper: Engine,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    log_start = APP_LOG.stat().st_size if APP_LOG.exists() else 0
+    app_log = process_log()
+    log_start = app_log.stat().st_size if app_log.exists() else 0
     ingest_sha256 = file_sha256(CARD_CALL)
     recording = transcribed_card_call(runtime, session, whisper, monkeypatch, card_calls)
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
@@ -160,7 +161,7 @@ def test_a_card_read_out_is_flagged_muted_in_the_original_and_kept_nowhere(
     assert card_data_in(texts_of(segments_of(session, transcript))) == []
     assert card_data_in(texts_of(twin_of(session, transcript))) == []
     assert card_data_in(indexed) == []
-    with APP_LOG.open(encoding="utf-8", errors="replace") as log:
+    with app_log.open(encoding="utf-8", errors="replace") as log:
         log.seek(log_start)
         logged = log.read()
     assert "original replaced under PCI" in logged

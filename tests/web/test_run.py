@@ -12,25 +12,10 @@ import pytest
 
 from recordings_service.config import read_env_file
 from recordings_service.storage.embedded import PORT_SPAN
-from tests.callvault_process import BIN, start, stop, wait_ready
+from tests.callvault_process import BIN, processes_mentioning, start, stop, wait_ready
 from tests.conftest import free_port_block
 
 pytestmark = pytest.mark.slow
-
-
-def processes_mentioning(needle: str) -> list[str]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            environ = (entry / "environ").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if needle in cmdline or needle in environ:
-            found.append(f"{entry.name}: {cmdline[:120]}")
-    return found
 
 
 def listening_ports_of(pids: set[int]) -> set[int]:
