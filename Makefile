@@ -34,7 +34,7 @@ run: $(STAMP)
 	$(BIN)/callvault run
 
 test: $(DEV_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -5,7 +5,7 @@
 Creates a fresh PostgreSQL schema and migrates it, starts an embedded SeaweedFS with a versioned
 bucket, bulk-loads `--calls` recordings (COPY), a tenth of them past `retain_until` and spread at random
 over the id range, and uploads for each a small original and a derived object. Then it times the sweep
-the daily job runs (`jobs.retention.sweep`: one transaction per recording, the orphan pass, the
+the daily job runs (`jobs.retention.sweep`: one transaction per batch, the orphan pass, the
 receipt) and the retention check after it. The baseline is raw S3 `DeleteObjects` (1000 versions a
 call) of as many objects as the sweep deletes, uploaded under another prefix in the same run. Prints
 recordings deleted per second, the projected time for 100 000 due recordings (goal: under 5 minutes)
@@ -165,6 +165,10 @@ def main() -> None:
     print(
         f"sweep      : {swept} recordings deleted in {sweep_s:.1f} s = {rate:.1f} recordings/s"
         f" ({objects_deleted} object versions, {objects_deleted / sweep_s:.0f}/s); failed={report.counts['failed']}"
+    )
+    print(
+        f"phases     : batch transactions {report.phase_s['database']:.1f} s; waiting for the store after them"
+        f" {report.phase_s['store_wait']:.1f} s (its listing and deleting overlap the next batch's transaction)"
     )
     print(
         f"projected  : 100 000 due recordings in {projected:.0f} s"

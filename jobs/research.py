@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Iterator
 
-from jobs.transcription import worker_name
+from jobs.leases import BUILD_OUTCOMES, work_through
 from recordings_service.errors import DomainError
 from recordings_service.research.build_queue import (
     BuildLeaseLost,
@@ -48,18 +48,15 @@ RECORD_EVERY_S = 1.0
 
 def build_batches(runtime: Runtime, *, budget_s: float = BUDGET_S, lease_s: float = LEASE_S) -> None:
     """Build approved batches' packages one at a time until none is left or the time budget is spent."""
-    owner = worker_name()
-    deadline = time.monotonic() + budget_s
-    counts = {"built": 0, "retrying": 0, "failed": 0, "lease_lost": 0}
-    while time.monotonic() < deadline:
-        with runtime.sessions() as session:
-            claim = claim_build(session, owner=owner, lease_s=lease_s)
-            session.commit()
-        if claim is None:
-            break
-        counts[build_one(runtime, claim, lease_s=lease_s)] += 1
-    if any(counts.values()):
-        log.info("research packages", extra=counts)
+    work_through(
+        runtime,
+        claim=lambda session, owner: claim_build(session, owner=owner, lease_s=lease_s),
+        work=lambda claim: build_one(runtime, claim, lease_s=lease_s),
+        budget_s=budget_s,
+        outcomes=BUILD_OUTCOMES,
+        log=log,
+        summary="research packages",
+    )
 
 
 def build_one(runtime: Runtime, claim: ClaimedBuild, *, lease_s: float = LEASE_S) -> str:

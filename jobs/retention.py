@@ -1,6 +1,6 @@
-"""The retention sweep: delete each recording past its retention date, one transaction per recording.
+"""The retention sweep: delete each recording past its retention date, one transaction per batch.
 
-Each deletion commits before its objects are deleted; the objects of a batch of committed deletions
+Each batch of deletions commits before its objects are deleted; the objects of a batch of committed deletions
 are then listed and deleted together, and their tombstones marked purged. A kill at any point leaves
 either an untouched recording (deleted on the next run) or a deleted one whose tombstone is still
 pending (its objects are removed first on the next run). The same loop serves the daily job and
@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +24,8 @@ from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.models import DeletionReceipt
 from recordings_service.privacy.deletion import (
-    delete_if_due,
+    Deletion,
+    delete_due,
     mark_purged,
     pending_purges,
     purge_prefixes,
@@ -37,7 +41,7 @@ from recordings_service.privacy.sweep import (
     removable,
 )
 from recordings_service.runtime import Runtime
-from recordings_service.storage.object_store import ObjectStore
+from recordings_service.storage.object_store import ObjectStore, ObjectVersion
 
 log = logging.getLogger("jobs.retention")
 RETENTION_ACTOR = Actor(id=None, name="retention", role="system")
@@ -55,6 +59,8 @@ class SweepReport:
     counts: Counter[str] = field(default_factory=Counter)
     receipt: DeletionReceipt | None = None
     wall_s: float = 0.0
+    # Seconds in the batch transactions ("database") and waiting for a batch's objects to go ("store_wait").
+    phase_s: dict[str, float] = field(default_factory=lambda: {"database": 0.0, "store_wait": 0.0})
 
 
 def sweep(
@@ -65,35 +71,27 @@ def sweep(
     report = SweepReport(dry_run=dry_run)
     _purge_pending(sessions, store, report=report, batch=batch)
     last_id = ""
-    while True:
-        with sessions() as session:
-            ids = due_ids(session, now=now, after=last_id, limit=batch)
-        if not ids:
-            break
-        last_id = ids[-1]
-        if dry_run:
-            report.recording_ids.extend(ids)
-            continue
-        prefixes: dict[str, tuple[str, ...]] = {}
-        for recording_id in ids:
+    # The objects of one batch are deleted (store threads) while the next batch's transaction runs: the two
+    # wait on different servers. Tombstones are marked purged here, in this thread, once a purge is done.
+    with ThreadPoolExecutor(1) as purger:
+        purging: tuple[Future[list[ObjectVersion]], list[str]] | None = None
+        while True:
             with sessions() as session:
-                try:
-                    deletion = delete_if_due(session, recording_id=recording_id, now=now, actor=actor)
-                    session.commit()
-                except Exception:
-                    # One recording that cannot be deleted (a row in a new table, a lost lock) must not
-                    # keep every later one: it is counted, logged, and tried again on the next run.
-                    session.rollback()
-                    log.warning("recording not deleted", extra={"recording": recording_id}, exc_info=True)
-                    report.counts["failed"] += 1
-                    continue
-            if deletion is None:
-                report.counts["skipped"] += 1
+                ids = due_ids(session, now=now, after=last_id, limit=batch)
+            if not ids:
+                break
+            last_id = ids[-1]
+            if dry_run:
+                report.recording_ids.extend(ids)
                 continue
-            report.recording_ids.append(recording_id)
-            report.counts.update(deletion.counts)
-            prefixes[recording_id] = deletion.prefixes
-        report.counts["object_versions"] += purge_batch(sessions, store, prefixes)
+            with _timed(report, "database"):
+                deletions, failed = _delete_batch(sessions, ids, now=now, actor=actor)
+            prefixes = _tally(report, ids=ids, deletions=deletions, failed=failed)
+            with _timed(report, "store_wait"):
+                report.counts["object_versions"] += _purged(sessions, purging)
+            purging = (purger.submit(purge_prefixes, store, prefixes, workers=STORE_WORKERS), list(prefixes))
+        with _timed(report, "store_wait"):
+            report.counts["object_versions"] += _purged(sessions, purging)
     report.wall_s = time.monotonic() - started
     if not dry_run:
         with sessions() as session:
@@ -110,14 +108,65 @@ def sweep(
     return report
 
 
-def purge_batch(sessions: sessionmaker[Session], store: ObjectStore, prefixes: dict[str, tuple[str, ...]]) -> int:
-    """Delete every object version of these committed deletions, then mark their tombstones purged."""
-    if not prefixes:
+@contextmanager
+def _timed(report: SweepReport, phase: str) -> Iterator[None]:
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        report.phase_s[phase] += time.monotonic() - began
+
+
+def _tally(
+    report: SweepReport, *, ids: list[str], deletions: list[Deletion], failed: int
+) -> dict[str, tuple[str, ...]]:
+    """Count a batch's deletions into the report; the object prefixes of each deleted recording."""
+    for kind, count in (("failed", failed), ("skipped", len(ids) - len(deletions) - failed)):
+        if count:
+            report.counts[kind] += count
+    for deletion in deletions:
+        report.recording_ids.append(deletion.recording_id)
+        report.counts.update(deletion.counts)
+    return {deletion.recording_id: deletion.prefixes for deletion in deletions}
+
+
+def _delete_batch(
+    sessions: sessionmaker[Session], ids: list[str], *, now: datetime, actor: Actor
+) -> tuple[list[Deletion], int]:
+    """The batch's deletions in one transaction; should it fail, one transaction per recording of it.
+
+    Returns the deletions and how many recordings failed."""
+    try:
+        with sessions() as session:
+            deletions = delete_due(session, recording_ids=ids, now=now, actor=actor)
+            session.commit()
+        return deletions, 0
+    except Exception:
+        log.warning("batch not deleted; trying its recordings one by one", exc_info=True)
+    deletions, failed = [], 0
+    for recording_id in ids:
+        with sessions() as session:
+            try:
+                deletions += delete_due(session, recording_ids=[recording_id], now=now, actor=actor)
+                session.commit()
+            except Exception:
+                # One recording that cannot be deleted (a row in a new table, a lost lock) must not
+                # keep every later one: it is counted, logged, and tried again on the next run.
+                session.rollback()
+                log.warning("recording not deleted", extra={"recording": recording_id}, exc_info=True)
+                failed += 1
+    return deletions, failed
+
+
+def _purged(sessions: sessionmaker[Session], purging: tuple[Future[list[ObjectVersion]], list[str]] | None) -> int:
+    """Wait for a batch's objects to be gone, then mark its tombstones purged; how many versions went."""
+    if purging is None:
         return 0
-    removed = purge_prefixes(store, prefixes, workers=STORE_WORKERS)
-    with sessions() as session:
-        mark_purged(session, list(prefixes), now=utcnow())
-        session.commit()
+    removed, recording_ids = purging[0].result(), purging[1]
+    if recording_ids:
+        with sessions() as session:
+            mark_purged(session, recording_ids, now=utcnow())
+            session.commit()
     return len(removed)
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobs import audit_anchor, custody, ingest, research, retention, subject_access, transcription
+from jobs import (
+    audit_anchor,
+    custody,
+    evaluation_plans,
+    ingest,
+    integrity,
+    research,
+    retention,
+    subject_access,
+    transcription,
+)
 from recordings_service.runtime import Runtime
 
 
@@ -29,4 +39,7 @@ JOBS: list[JobSpec] = [
     JobSpec("research_expiry", 60, custody.expire_batches),
     JobSpec("research_reminders", 24 * 3600, custody.remind_overdue),
     JobSpec("audit_anchor", 3600, audit_anchor.anchor_chain_head, check=audit_anchor.report_protection),
+    # Hourly, though a plan fills once a week: the first run of each ISO week fills it, the rest find it done.
+    JobSpec("evaluation_plans", 3600, evaluation_plans.fill_plans),
+    JobSpec("integrity_check", 7 * 24 * 3600, integrity.check_originals),
 ]

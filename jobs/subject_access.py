@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from jobs.transcription import worker_name
+from jobs.leases import BUILD_OUTCOMES, work_through
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError
@@ -52,18 +52,15 @@ BUDGET_S = 300.0
 
 def build_packages(runtime: Runtime, *, budget_s: float = BUDGET_S, lease_s: float = LEASE_S) -> None:
     """Build queued packages one at a time until none is left or the time budget is spent."""
-    owner = worker_name()
-    deadline = time.monotonic() + budget_s
-    counts = {"built": 0, "retrying": 0, "failed": 0, "lease_lost": 0}
-    while time.monotonic() < deadline:
-        with runtime.sessions() as session:
-            claim = claim_package(session, owner=owner, lease_s=lease_s)
-            session.commit()
-        if claim is None:
-            break
-        counts[build_one(runtime, claim, lease_s=lease_s)] += 1
-    if any(counts.values()):
-        log.info("subject access packages", extra=counts)
+    work_through(
+        runtime,
+        claim=lambda session, owner: claim_package(session, owner=owner, lease_s=lease_s),
+        work=lambda claim: build_one(runtime, claim, lease_s=lease_s),
+        budget_s=budget_s,
+        outcomes=BUILD_OUTCOMES,
+        log=log,
+        summary="subject access packages",
+    )
 
 
 def build_one(runtime: Runtime, claim: ClaimedPackage, *, lease_s: float = LEASE_S) -> str:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable
 
+from jobs.leases import work_through
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.logs import describe_exception
@@ -41,26 +40,18 @@ def check_model(runtime: Runtime) -> None:
     engine_for(runtime.settings)
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def transcribe_pending(runtime: Runtime, *, budget_s: float = BUDGET_S) -> None:
     """Transcribe queued calls one at a time until the queue is empty or the time budget is spent."""
     engine = engine_for(runtime.settings)
-    owner = worker_name()
-    deadline = time.monotonic() + budget_s
-    counts = {"transcribed": 0, "retrying": 0, "failed": 0, "lease_lost": 0}
-    while time.monotonic() < deadline:
-        with runtime.sessions() as session:
-            job = claim_next(session, owner=owner, lease_s=runtime.settings.transcribe_lease_s)
-            session.commit()
-        if job is None:
-            break
-        outcome = _run_one(runtime, engine, job)
-        counts[outcome] += 1
-    if any(counts.values()):
-        log.info("transcription run", extra=counts)
+    work_through(
+        runtime,
+        claim=lambda session, owner: claim_next(session, owner=owner, lease_s=runtime.settings.transcribe_lease_s),
+        work=lambda job: _run_one(runtime, engine, job),
+        budget_s=budget_s,
+        outcomes=("transcribed", "retrying", "failed", "lease_lost"),
+        log=log,
+        summary="transcription run",
+    )
 
 
 def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:

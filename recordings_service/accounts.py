@@ -63,6 +63,8 @@ def create_user(
     password: str | None,
     display_name: str = "",
     institute_id: str | None = None,
+    agent_ref: str | None = None,
+    lead_id: str | None = None,
 ) -> User:
     """Create an account; service accounts use API tokens only and never have a password.
 
@@ -70,7 +72,9 @@ def create_user(
     (`mfa.issue_enrolment_link`), so whoever created it never knows it.
 
     A research partner belongs to exactly one institute (it sees that institute's batches only); no other
-    role has one.
+    role has one. An agent account is the agent its calls name by `agent_ref` (it sees the evaluations released
+    to it); no other role has one. `lead_id` names the person's lead, who also gets the disputes of the
+    evaluations that person scores.
     """
     try:
         role_value = Role(role)
@@ -82,6 +86,8 @@ def create_user(
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"user {username} already exists")
     _check_institute(session, role_value, institute_id or None)
+    agent_ref = _checked_agent_ref(session, role_value, (agent_ref or "").strip() or None)
+    _check_lead(session, lead_id or None)
     password_hash = hash_password(password) if password is not None and role_value is not Role.SERVICE else None
     user = User(
         username=username,
@@ -89,13 +95,62 @@ def create_user(
         role=role_value.value,
         password_hash=password_hash,
         institute_id=institute_id or None,
+        agent_ref=agent_ref,
+        lead_id=lead_id or None,
     )
     session.add(user)
     session.flush()
     details = {"role": role_value.value}
     if user.institute_id is not None:
         details["institute_id"] = user.institute_id
+    if user.agent_ref is not None:
+        details["agent_ref"] = user.agent_ref
+    if user.lead_id is not None:
+        details["lead_id"] = user.lead_id
     record_event(session, actor=actor, action="user.created", object_type="user", object_id=user.id, details=details)
+    return user
+
+
+def _checked_agent_ref(session: Session, role: Role, agent_ref: str | None) -> str | None:
+    """An agent account names the agent it is, which no other account does; no other role names one."""
+    if role is not Role.AGENT:
+        if agent_ref is not None:
+            raise Invalid("agent_ref", "only an agent account has an agent ref")
+        return None
+    if agent_ref is None or len(agent_ref) > 100:
+        raise Invalid("agent_ref", "an agent account needs the agent ref its calls carry (1–100 characters)")
+    if session.scalar(select(User.id).where(User.agent_ref == agent_ref)) is not None:
+        raise Conflict(f"another account is already agent {agent_ref}")
+    return agent_ref
+
+
+def _check_lead(session: Session, lead_id: str | None, *, of: User | None = None) -> None:
+    """A lead is an active QA supervisor other than the person led."""
+    if lead_id is None:
+        return
+    lead = session.get(User, lead_id)
+    if lead is None or not lead.active or lead.role != Role.QA_SUPERVISOR:
+        raise Invalid("lead", "a lead is an active QA supervisor")
+    if of is not None and lead.id == of.id:
+        raise Invalid("lead", "nobody leads themselves")
+
+
+def set_lead(session: Session, *, actor: Actor, user_id: str, lead_id: str | None) -> User:
+    """Name the person's lead (None: no lead); the disputes of the evaluations they score also go to the lead."""
+    user = get_user(session, user_id)
+    _check_lead(session, lead_id, of=user)
+    if user.lead_id == lead_id:
+        return user
+    previous, user.lead_id = user.lead_id, lead_id
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="user.lead_changed",
+        object_type="user",
+        object_id=user.id,
+        details={"from": previous, "to": lead_id},
+    )
     return user
 
 
@@ -211,6 +266,9 @@ def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> U
     if Role.RESEARCH_PARTNER in (new_role, user.role):
         # A partner account is tied to its institute from creation; staff never are.
         raise Invalid("role", "create a separate account to switch between staff and a research partner")
+    if Role.AGENT in (new_role, user.role):
+        # An agent account is tied to its agent ref from creation; staff never are.
+        raise Invalid("role", "create a separate account to switch between staff and an agent")
     old_role = user.role
     user.role = new_role.value
     user.session_version += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -88,34 +88,55 @@ def record_event(
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction, signed with the session's audit key."""
-    clean_details = _checked_details(details or {})
+    return record_events(session, actor=actor, action=action, object_type=object_type, items=[(object_id, details)])[0]
+
+
+def record_events(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str | None,
+    items: Sequence[tuple[str | None, Mapping[str, Any] | None]],
+) -> list[AuditEvent]:
+    """Append one event per (object id, details) item, in this order, with one round trip to the chain head.
+
+    The head's `seq` moves by the number of events at once (which also locks the head row until commit,
+    as for one event), each event chains to the one before it, and the head keeps the last one's hash.
+    """
+    if not items:
+        return []
+    checked = [(object_id, _checked_details(details or {})) for object_id, details in items]
     keys = session_keys(session)
-    seq, prev_hash = session.execute(
+    last_seq, prev_hash = session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)
-        .values(seq=AuditChainHead.seq + 1)
+        .values(seq=AuditChainHead.seq + len(checked))
         .returning(AuditChainHead.seq, AuditChainHead.last_hash)
     ).one()
-    event = AuditEvent(
-        id=new_id(),
-        seq=seq,
-        occurred_at=utcnow(),
-        actor_id=actor.id,
-        actor_name=actor.name,
-        role=actor.role,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        ip=actor.ip,
-        details=clean_details,
-        prev_hash=prev_hash,
-        key_id=keys.current_id if keys else None,
-    )
-    event.hash = event_hash(event, keys)
-    session.add(event)
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=event.hash))
+    events: list[AuditEvent] = []
+    for seq, (object_id, clean_details) in enumerate(checked, start=last_seq - len(checked) + 1):
+        event = AuditEvent(
+            id=new_id(),
+            seq=seq,
+            occurred_at=utcnow(),
+            actor_id=actor.id,
+            actor_name=actor.name,
+            role=actor.role,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            ip=actor.ip,
+            details=clean_details,
+            prev_hash=prev_hash,
+            key_id=keys.current_id if keys else None,
+        )
+        event.hash = prev_hash = event_hash(event, keys)
+        events.append(event)
+    session.add_all(events)
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev_hash))
     session.flush()
-    return event
+    return events
 
 
 def record_refusal(session: Session, refusal: Refusal) -> AuditEvent:

@@ -42,6 +42,7 @@ class Permission(StrEnum):
     SUBJECT_REQUESTS = "subject_requests.manage"
     RESEARCH_MANAGE = "research.manage"
     PARTNER_PORTAL = "partner.portal"
+    FEEDBACK_RESPOND = "feedback.respond"  # an agent reads the evaluations released to them and answers them
 
 
 P = Permission
@@ -85,6 +86,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RESEARCH_PARTNER: frozenset({P.AUTHENTICATED, P.PARTNER_PORTAL}),
     # Service accounts (the telephony system) authenticate with API tokens and may only ingest.
     Role.SERVICE: frozenset({P.RECORDING_INGEST}),
+    # Agents hear and read only the calls of the evaluations released to them (`recordings.visible_to`).
+    Role.AGENT: frozenset(
+        {
+            P.AUTHENTICATED,
+            P.FEEDBACK_RESPOND,
+            P.RECORDING_PLAY,
+            P.RECORDING_PLAY_REDACTED,
+            P.TRANSCRIPT_READ,
+            P.TRANSCRIPT_READ_REDACTED,
+            P.AGENT_READ,
+        }
+    ),
 }
 
 TOKEN_SCOPES: dict[str, frozenset[Permission]] = {
@@ -106,6 +119,9 @@ TOKEN_SCOPES: dict[str, frozenset[Permission]] = {
     "compliance": frozenset({P.RETENTION_MANAGE, P.SUBJECT_REQUESTS}),
     # Research-batch automation (institutes, batches, approvals, confirmations); short-lived as well.
     "research": frozenset({P.RESEARCH_MANAGE}),
+    # QA automation: evaluations (score, release, resolve), forms (read), comments on calls; and an agent's
+    # acknowledgements and disputes.
+    "evaluation": frozenset({P.EVALUATION_READ, P.EVALUATION_WRITE, P.ANNOTATION_WRITE, P.FEEDBACK_RESPOND}),
     # Training-library automation: samples, clips, sets and exports (trainers), nominations (QA supervisors);
     # with the redacted audio and transcripts a trainer's call view links to, never the originals.
     "training": frozenset(

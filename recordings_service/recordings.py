@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
 from recordings_service.errors import Invalid, NotFound, Refusal
-from recordings_service.models import Customer, Recording
+from recordings_service.models import Customer, Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader
@@ -32,6 +32,7 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.segments import stored_plaintext_range
 
 MAX_PAGE = 200
+MAX_CHOSEN = 500  # calls one bulk action (tag, assign, export) may name
 # Stable page order: the id breaks ties between calls that started in the same instant.
 NEWEST_FIRST = (Recording.started_at.desc(), Recording.id.desc())
 # Rows whose audio cannot be served: deleted, or its object is missing (reconcile flagged it).
@@ -99,10 +100,46 @@ class RecordingPage:
 
 
 def visible_to(actor: Actor) -> ColumnElement[bool]:
-    """The recordings `actor` may see: restricted ones (GDPR Art. 18) are for compliance only."""
+    """The recordings `actor` may see: restricted ones (GDPR Art. 18) are for compliance only; an agent sees
+    only their own calls that an evaluation released to them is about."""
     if actor.role == Role.COMPLIANCE:
         return true()
+    if actor.role == Role.AGENT:
+        released = (
+            select(Evaluation.recording_id)
+            .join(User, User.agent_ref == Evaluation.agent_ref)
+            .where(User.id == actor.id, Evaluation.released_at.is_not(None))
+        )
+        agent_ref = select(User.agent_ref).where(User.id == actor.id).scalar_subquery()
+        return and_(Recording.restricted.is_(False), Recording.agent_ref == agent_ref, Recording.id.in_(released))
     return Recording.restricted.is_(False)
+
+
+def visible_calls(
+    session: Session, *, actor: Actor, recording_ids: Sequence[str], refused_action: str
+) -> list[Recording]:
+    """The chosen calls, in the order given, none deleted and all visible to `actor`: else `Invalid`, or `NotFound`
+    with a `refused_action` refusal naming the first hidden call when some exist but are hidden."""
+    wanted = list(dict.fromkeys(recording_ids))
+    if not wanted:
+        raise Invalid("recording_ids", "select at least one call", code="missing")
+    if len(wanted) > MAX_CHOSEN:
+        raise Invalid("recording_ids", f"at most {MAX_CHOSEN} calls at a time", code="too_many")
+    found = {
+        recording.id: recording
+        for recording in session.scalars(
+            select(Recording).where(
+                Recording.id.in_(wanted), visible_to(actor), Recording.status != RecordingStatus.DELETED
+            )
+        )
+    }
+    missing = [recording_id for recording_id in wanted if recording_id not in found]
+    if missing:
+        hidden = list(session.scalars(select(Recording.id).where(Recording.id.in_(missing), ~visible_to(actor))))
+        details = {"reason": "not_visible", "count": len(hidden)}
+        refusal = Refusal(actor, refused_action, "recording", hidden[0], details) if hidden else None
+        raise NotFound(f"recording {missing[0]} not found", refusal=refusal)
+    return [found[recording_id] for recording_id in wanted]
 
 
 def list_recordings(

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -60,10 +60,19 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(settings: Settings, *, workers: int = 1, threads: int = 1) -> Iterator[LiveServer]:
+def live_server(
+    settings: Settings,
+    *,
+    workers: int = 1,
+    threads: int = 1,
+    options: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Iterator[LiveServer]:
+    """gunicorn on `web.wsgi:app`; `options` are more gunicorn flags, `env` more environment variables."""
     port = free_port()
     command = [
         str(GUNICORN),
+        *options,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -74,7 +83,9 @@ def live_server(settings: Settings, *, workers: int = 1, threads: int = 1) -> It
         "600",
         "web.wsgi:app",
     ]
-    process = subprocess.Popen(command, cwd=REPO, env=settings_env(settings), stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=REPO, env=settings_env(settings) | dict(env or {}), stderr=subprocess.DEVNULL
+    )
     server = LiveServer(process, port)
     try:
         _wait_until_up(server)
@@ -146,6 +157,14 @@ class MultipartBody:
 def post_recording(
     server: LiveServer, token: str, body: MultipartBody, *, timeout: float = 600
 ) -> tuple[int, dict[str, Any]]:
+    status, _, payload = send_recording(server, token, body, timeout=timeout)
+    return status, json.loads(payload or b"{}")
+
+
+def send_recording(
+    server: LiveServer, token: str, body: MultipartBody, *, timeout: float = 600
+) -> tuple[int, dict[str, str], bytes]:
+    """POST a call to the ingest API: the status, the response headers (lower-case names) and the body."""
     connection = server.connection(timeout=timeout)
     try:
         connection.request(
@@ -159,6 +178,7 @@ def post_recording(
             },
         )
         response = connection.getresponse()
-        return response.status, json.loads(response.read() or b"{}")
+        payload = response.read()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}, payload
     finally:
         connection.close()

@@ -87,7 +87,14 @@ def test_refusals(session: Session) -> None:
 
 def test_mfa_is_required_for_every_person(session: Session) -> None:
     required = {role for role in Role if accounts.mfa_required(make_user(session, role=role))}
-    assert required == {Role.ADMIN, Role.COMPLIANCE, Role.QA_SUPERVISOR, Role.TRAINER, Role.RESEARCH_PARTNER}
+    assert required == {
+        Role.ADMIN,
+        Role.COMPLIANCE,
+        Role.QA_SUPERVISOR,
+        Role.TRAINER,
+        Role.RESEARCH_PARTNER,
+        Role.AGENT,
+    }
     assert accounts.mfa_required(make_user(session, role=Role.TRAINER, mfa_secret="A" * 32))
 
 

@@ -11,73 +11,83 @@ import pytest
 from recordings_service.models.account import Role
 from recordings_service.permissions import TOKEN_SCOPES, Permission, allowed
 
-# Columns: admin, compliance, qa_supervisor, trainer, research_partner, service. "x" allowed, "." denied.
-ROLE_COLUMNS = (Role.ADMIN, Role.COMPLIANCE, Role.QA_SUPERVISOR, Role.TRAINER, Role.RESEARCH_PARTNER, Role.SERVICE)
+# Columns: admin, compliance, qa_supervisor, trainer, research_partner, service, agent. "x" allowed, "." denied.
+ROLE_COLUMNS = (
+    Role.ADMIN,
+    Role.COMPLIANCE,
+    Role.QA_SUPERVISOR,
+    Role.TRAINER,
+    Role.RESEARCH_PARTNER,
+    Role.SERVICE,
+    Role.AGENT,
+)
 ROLE_TABLE = """
-                            adm cmp qa  trn prt svc
-public                      x   x   x   x   x   x
-authenticated               x   x   x   x   x   .
-status.view                 x   x   x   x   .   .
-recording.ingest            .   .   .   .   .   x
-recording.list              .   x   x   x   .   .
-recording.play              .   x   x   .   .   .
-recording.play_redacted     .   x   x   x   .   .
-customer.read               .   x   x   .   .   .
-agent.read                  .   x   x   .   .   .
-recording.download          .   x   x   .   .   .
-transcript.read             .   x   x   .   .   .
-transcript.read_redacted    .   x   x   x   .   .
-transcript.verify           .   x   x   .   .   .
-transcription.requeue       x   x   x   .   .   .
-evidence.export             .   x   x   .   .   .
-annotation.write            .   x   x   .   .   .
-evaluation.write            .   .   x   .   .   .
-evaluation.read             .   x   x   .   .   .
-form.manage                 x   .   x   .   .   .
-training.manage             .   .   .   x   .   .
-training.nominate           .   .   x   .   .   .
-training.nominations_read   .   .   x   x   .   .
-users.manage                x   .   .   .   .   .
-settings.manage             x   .   .   .   .   .
-audit.read                  .   x   .   .   .   .
-retention.manage            .   x   .   .   .   .
-subject_requests.manage     .   x   .   .   .   .
-research.manage             .   x   .   .   .   .
-partner.portal              .   .   .   .   x   .
+                            adm cmp qa  trn prt svc agt
+public                      x   x   x   x   x   x   x
+authenticated               x   x   x   x   x   .   x
+status.view                 x   x   x   x   .   .   .
+recording.ingest            .   .   .   .   .   x   .
+recording.list              .   x   x   x   .   .   .
+recording.play              .   x   x   .   .   .   x
+recording.play_redacted     .   x   x   x   .   .   x
+customer.read               .   x   x   .   .   .   .
+agent.read                  .   x   x   .   .   .   x
+recording.download          .   x   x   .   .   .   .
+transcript.read             .   x   x   .   .   .   x
+transcript.read_redacted    .   x   x   x   .   .   x
+transcript.verify           .   x   x   .   .   .   .
+transcription.requeue       x   x   x   .   .   .   .
+evidence.export             .   x   x   .   .   .   .
+annotation.write            .   x   x   .   .   .   .
+evaluation.write            .   .   x   .   .   .   .
+evaluation.read             .   x   x   .   .   .   .
+form.manage                 x   .   x   .   .   .   .
+training.manage             .   .   .   x   .   .   .
+training.nominate           .   .   x   .   .   .   .
+training.nominations_read   .   .   x   x   .   .   .
+users.manage                x   .   .   .   .   .   .
+settings.manage             x   .   .   .   .   .   .
+audit.read                  .   x   .   .   .   .   .
+retention.manage            .   x   .   .   .   .   .
+subject_requests.manage     .   x   .   .   .   .   .
+research.manage             .   x   .   .   .   .   .
+partner.portal              .   .   .   .   x   .   .
+feedback.respond            .   .   .   .   .   .   x
 """
 
 # What a token of each scope may do at most (a token never exceeds its owner's role either).
-SCOPE_COLUMNS = ("ingest", "read", "partner", "compliance", "research", "training")
+SCOPE_COLUMNS = ("ingest", "read", "partner", "compliance", "research", "training", "evaluation")
 SCOPE_TABLE = """
-                            ing rd  prt cmp res trn
-authenticated               .   .   .   .   .   .
-status.view                 .   .   .   .   .   .
-recording.ingest            x   .   .   .   .   .
-recording.list              .   x   .   .   .   .
-recording.play              .   x   .   .   .   .
-recording.play_redacted     .   x   .   .   .   x
-customer.read               .   x   .   .   .   .
-agent.read                  .   x   .   .   .   .
-recording.download          .   x   .   .   .   .
-transcript.read             .   x   .   .   .   .
-transcript.read_redacted    .   x   .   .   .   x
-transcript.verify           .   .   .   .   .   .
-transcription.requeue       .   .   .   .   .   .
-evidence.export             .   .   .   .   .   .
-annotation.write            .   .   .   .   .   .
-evaluation.write            .   .   .   .   .   .
-evaluation.read             .   .   .   .   .   .
-form.manage                 .   .   .   .   .   .
-training.manage             .   .   .   .   .   x
-training.nominate           .   .   .   .   .   x
-training.nominations_read   .   .   .   .   .   x
-users.manage                .   .   .   .   .   .
-settings.manage             .   .   .   .   .   .
-audit.read                  .   .   .   .   .   .
-retention.manage            .   .   .   x   .   .
-subject_requests.manage     .   .   .   x   .   .
-research.manage             .   .   .   .   x   .
-partner.portal              .   .   x   .   .   .
+                            ing rd  prt cmp res trn evl
+authenticated               .   .   .   .   .   .   .
+status.view                 .   .   .   .   .   .   .
+recording.ingest            x   .   .   .   .   .   .
+recording.list              .   x   .   .   .   .   .
+recording.play              .   x   .   .   .   .   .
+recording.play_redacted     .   x   .   .   .   x   .
+customer.read               .   x   .   .   .   .   .
+agent.read                  .   x   .   .   .   .   .
+recording.download          .   x   .   .   .   .   .
+transcript.read             .   x   .   .   .   .   .
+transcript.read_redacted    .   x   .   .   .   x   .
+transcript.verify           .   .   .   .   .   .   .
+transcription.requeue       .   .   .   .   .   .   .
+evidence.export             .   .   .   .   .   .   .
+annotation.write            .   .   .   .   .   .   x
+evaluation.write            .   .   .   .   .   .   x
+evaluation.read             .   .   .   .   .   .   x
+form.manage                 .   .   .   .   .   .   .
+training.manage             .   .   .   .   .   x   .
+training.nominate           .   .   .   .   .   x   .
+training.nominations_read   .   .   .   .   .   x   .
+users.manage                .   .   .   .   .   .   .
+settings.manage             .   .   .   .   .   .   .
+audit.read                  .   .   .   .   .   .   .
+retention.manage            .   .   .   x   .   .   .
+subject_requests.manage     .   .   .   x   .   .   .
+research.manage             .   .   .   .   x   .   .
+partner.portal              .   .   x   .   .   .   .
+feedback.respond            .   .   .   .   .   .   x
 """
 
 

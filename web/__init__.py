@@ -42,7 +42,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     from web import health
     from web.api import api_spec
+    from web.api import assignments as assignments_api
     from web.api import bp as api_bp
+    from web.api import calibration as calibration_api
+    from web.api import evaluations as evaluations_api
     from web.api import partner as partner_api
     from web.api import recordings as recordings_api
     from web.api import research as research_api
@@ -53,10 +56,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.api import training_sets as training_sets_api
     from web.api import transcripts as transcripts_api
     from web.ui import admin, call_page, dashboard, evaluations, institutes, partner
+    from web.ui import assignments as assignments_ui
     from web.ui import audit as audit_ui
     from web.ui import auth as auth_ui
     from web.ui import bp as ui_bp
+    from web.ui import calibration as calibration_ui
     from web.ui import calls as calls_ui
+    from web.ui import feedback as feedback_ui
     from web.ui import research as research_ui
     from web.ui import retention as retention_ui
     from web.ui import subjects as subjects_ui
@@ -75,6 +81,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         partner_api.bp,
         training_api.bp,
         training_sets_api.bp,
+        evaluations_api.bp,
+        calibration_api.bp,
+        assignments_api.bp,
         ui_bp,
         calls_ui.bp,
         auth_ui.bp,
@@ -84,7 +93,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         partner.bp,
         call_page.bp,
         evaluations.bp,
+        feedback_ui.bp,
+        calibration_ui.bp,
         dashboard.bp,
+        assignments_ui.bp,
         retention_ui.bp,
         subjects_ui.bp,
         research_ui.bp,

@@ -15,6 +15,8 @@ from recordings_service.logs import configure_logging
 from recordings_service.runtime import make_private, sqlite_file
 from web import cli_support, supervisor
 from web.cli_accounts import tokens_group, users
+from web.cli_backup import backup, restore
+from web.cli_integrity import integrity_group
 from web.cli_support import CLI_ACTOR, domain_errors
 
 
@@ -25,6 +27,9 @@ def main() -> None:
 
 main.add_command(users)
 main.add_command(tokens_group)
+main.add_command(integrity_group)
+main.add_command(backup)
+main.add_command(restore)
 
 
 @main.group()

@@ -22,23 +22,41 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", required=True, help="admin, compliance, qa_supervisor, trainer, research_partner or service")
+@click.option(
+    "--role", required=True, help="admin, compliance, qa_supervisor, trainer, research_partner, service or agent"
+)
 @click.option("--display-name", default="")
 @click.option("--institute", "institute_id", default=None, help="The institute's id (research_partner only, required).")
+@click.option("--agent-ref", default=None, help="The agent ref the agent's calls carry (agent only, required).")
+@click.option("--lead", "lead", default=None, help="Username of the person's lead (gets their evaluations' disputes).")
 @click.option(
     "--password-stdin",
     is_flag=True,
     help="Read a password from standard input (for your own account); otherwise the holder chooses it at the link.",
 )
-def users_create(username: str, role: str, display_name: str, institute_id: str | None, password_stdin: bool) -> None:
+def users_create(
+    *,
+    username: str,
+    role: str,
+    display_name: str,
+    institute_id: str | None,
+    agent_ref: str | None,
+    lead: str | None,
+    password_stdin: bool,
+) -> None:
     """Create an account; for a person, print the one-time enrolment link (24 h) for its holder."""
     if role == "research_partner" and not institute_id:
         raise click.UsageError("a research_partner account needs --institute INSTITUTE_ID")
     if institute_id and role != "research_partner":
         raise click.UsageError("--institute is only for research_partner accounts")
+    if role == "agent" and not agent_ref:
+        raise click.UsageError("an agent account needs --agent-ref REF")
+    if agent_ref and role != "agent":
+        raise click.UsageError("--agent-ref is only for agent accounts")
     password = read_password(True) if password_stdin and role != "service" else None
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session, domain_errors():
+        lead_id = accounts.user_by_username(session, lead).id if lead else None
         user = accounts.create_user(
             session,
             actor=CLI_ACTOR,
@@ -47,12 +65,28 @@ def users_create(username: str, role: str, display_name: str, institute_id: str 
             password=password,
             display_name=display_name,
             institute_id=institute_id,
+            agent_ref=agent_ref,
+            lead_id=lead_id,
         )
         link = None if user.role == "service" else _enrolment_link(runtime, session, user_id=user.id)
         session.commit()
         click.echo(f"created {user.username} ({user.role})", err=link is not None)
         if link is not None:
             click.echo(link)
+
+
+@users.command("set-lead")
+@click.argument("username")
+@click.argument("lead", required=False)
+def users_set_lead(username: str, lead: str | None) -> None:
+    """Name USERNAME's lead (a QA supervisor), who also gets the disputes of USERNAME's evaluations; no LEAD: none."""
+    runtime = cli_support.load_runtime()
+    with runtime.sessions() as session, domain_errors():
+        user = accounts.user_by_username(session, username)
+        lead_id = accounts.user_by_username(session, lead).id if lead else None
+        accounts.set_lead(session, actor=CLI_ACTOR, user_id=user.id, lead_id=lead_id)
+        session.commit()
+    click.echo(f"{username}: lead {lead or 'none'}")
 
 
 @users.command("list")

@@ -1,6 +1,8 @@
 """Domain errors and HTTP errors as HTTP responses: JSON for the API, a page for the UI.
 
 A domain error that carries a refusal has its audit event written here, whatever the handler did.
+A dependency that cannot serve now (the object store unreachable, a database connection lost) is a 503 with
+`Retry-After`, never a 500: the client sends the request again later, and ingest is idempotent.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, render_template, request, url_for
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from recordings_service.audit import record_refusal
@@ -35,6 +38,8 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (Unavailable, 503),
 ]
+# Seconds a client is asked to wait before retrying a 503.
+RETRY_AFTER_S = 5
 
 
 def wants_json() -> bool:
@@ -64,6 +69,8 @@ def error_response(
         page = render_template("error.html", status=status, message=message, back=back_link())
         response = Response(page, mimetype="text/html")
     response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
 
 
@@ -93,6 +100,14 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(status, code, exc.description or exc.name or "error")
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError) -> Response:
+        if not exc.connection_invalidated:
+            return unexpected(exc)
+        # The pool has dropped the dead connection (and pings before each checkout): the next request reconnects.
+        app.logger.warning("database connection lost", extra={"endpoint": request.endpoint})
+        return error_response(503, Unavailable.code, "The database connection was lost; try again shortly.")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

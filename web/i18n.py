@@ -8,11 +8,12 @@ those shipped. The catalogue is re-extracted, updated and compiled with `make tr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Flask, redirect, request, session, url_for
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
@@ -32,6 +33,8 @@ LANGUAGE_NAMES = {"en": "English", "fi": "Suomi"}
 # How a time reads in each language (CLDR patterns); English keeps ISO dates so that a 24-hour
 # organisation is not shown 12-hour times by Babel's American default.
 TIME_PATTERNS = {"en": "yyyy-MM-dd HH:mm", "fi": "d.M.yyyy 'klo' H.mm"}
+SECONDS_PATTERNS = {"en": "yyyy-MM-dd HH:mm:ss", "fi": "d.M.yyyy 'klo' H.mm.ss"}
+DATE_PATTERNS = {"en": "yyyy-MM-dd", "fi": "d.M.yyyy"}
 
 bp = Blueprint("i18n", __name__)
 
@@ -53,17 +56,67 @@ ROLE_LABELS: dict[str, LazyString] = {
     Role.TRAINER: _l("trainer"),
     Role.RESEARCH_PARTNER: _l("research partner"),
     Role.SERVICE: _l("service account"),
+    Role.AGENT: _l("agent"),
 }
 PURPOSE_LABELS: dict[str, LazyString] = {
     Purpose.VERIFICATION: _l("verification"),
     Purpose.TRAINING: _l("training"),
     Purpose.QUALITY_STUDY: _l("quality study"),
 }
+# The seeded evaluation form (recordings_service/evaluations/default_form.py) is stored in English, as
+# written; its texts are translated when shown (tests/evaluations/test_finnish_pages.py keeps this list complete).
+# A form someone wrote shows as written.
+FORM_TEXTS: dict[str, LazyString] = {
+    "Customer service call (energy retail)": _l("Customer service call (energy retail)"),
+    "Standard quality form for inbound and outbound calls about electricity contracts.": _l(
+        "Standard quality form for inbound and outbound calls about electricity contracts."
+    ),
+    "Opening": _l("Opening"),
+    "Greeted the customer and gave own name and the company's name": _l(
+        "Greeted the customer and gave own name and the company's name"
+    ),
+    "Told the customer that the call is recorded, and why (GDPR notice)": _l(
+        "Told the customer that the call is recorded, and why (GDPR notice)"
+    ),
+    "Identification": _l("Identification"),
+    ("Verified the customer's identity (name and customer number or address) before discussing the account"): _l(
+        "Verified the customer's identity (name and customer number or address) before discussing the account"
+    ),
+    "Needs analysis": _l("Needs analysis"),
+    "Asked open questions to find out what the customer needs": _l(
+        "Asked open questions to find out what the customer needs"
+    ),
+    "Summarised the need back to the customer": _l("Summarised the need back to the customer"),
+    "Offer and agreement": _l("Offer and agreement"),
+    ("Gave correct price and contract information (energy price, monthly fee, term, cancellation terms)"): _l(
+        "Gave correct price and contract information (energy price, monthly fee, term, cancellation terms)"
+    ),
+    ("Confirmed the agreement explicitly: the customer accepted the named product, price and start date"): _l(
+        "Confirmed the agreement explicitly: the customer accepted the named product, price and start date"
+    ),
+    "Closing": _l("Closing"),
+    "Explained the next steps (written confirmation, start date, 14-day right of withdrawal)": _l(
+        "Explained the next steps (written confirmation, start date, 14-day right of withdrawal)"
+    ),
+    "Tone and courtesy throughout the call": _l("Tone and courtesy throughout the call"),
+    "Closed the call politely and asked whether anything else was needed": _l(
+        "Closed the call politely and asked whether anything else was needed"
+    ),
+}
+
+
+def form_text(text: str) -> str:
+    """A text of the seeded form in the reader's language; any other text as written."""
+    label = FORM_TEXTS.get(text)
+    return str(label) if label is not None else text
+
+
 LABEL_FILTERS = {
     "status_label": STATUS_LABELS,
     "direction_label": DIRECTION_LABELS,
     "role_label": ROLE_LABELS,
     "purpose_label": PURPOSE_LABELS,
+    "form_text": FORM_TEXTS,
 }
 
 
@@ -99,14 +152,51 @@ def organisation_timezone() -> str:
     return runtime().settings.timezone
 
 
-def local_time(value: datetime) -> Markup:
+def local_time(value: datetime, seconds: bool = False) -> Markup:
     """A stored UTC time as the organisation reads it, in a <time> element that shows UTC on hover."""
     utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     language = str(get_locale() or LANGUAGES[0])
-    shown = format_datetime(utc, TIME_PATTERNS.get(language, TIME_PATTERNS[LANGUAGES[0]]))
+    patterns = SECONDS_PATTERNS if seconds else TIME_PATTERNS
+    shown = format_datetime(utc, patterns.get(language, patterns[LANGUAGES[0]]))
     return Markup('<time datetime="{iso}" title="{hover} UTC">{shown}</time>').format(
         iso=utc.strftime("%Y-%m-%dT%H:%M:%SZ"), hover=utc.strftime("%Y-%m-%d %H:%M"), shown=shown
     )
+
+
+def local_date(value: datetime | date) -> Markup:
+    """The day of a stored UTC time in the organisation's time zone (a plain date as it is), UTC on hover."""
+    language = str(get_locale() or LANGUAGES[0])
+    pattern = DATE_PATTERNS.get(language, DATE_PATTERNS[LANGUAGES[0]])
+    if not isinstance(value, datetime):
+        return Markup('<time datetime="{iso}">{shown}</time>').format(
+            iso=value.isoformat(), shown=format_date(value, pattern)
+        )
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return Markup('<time datetime="{iso}" title="{hover} UTC">{shown}</time>').format(
+        iso=utc.strftime("%Y-%m-%dT%H:%M:%SZ"), hover=utc.strftime("%Y-%m-%d %H:%M"), shown=format_date(utc, pattern)
+    )
+
+
+def decimal(value: float | None) -> str:
+    """A score or share with one decimal in the reader's language (76.5, Finnish 76,5); "—" for none."""
+    return "—" if value is None else format_decimal(value, format="0.0")
+
+
+def language_label(code: str | None) -> str:
+    """A call's language code as its name in the reader's language (Babel's CLDR data: "en" → "englanti")."""
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(code).get_display_name(str(get_locale() or LANGUAGES[0]))
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name or code
+
+
+def week_label(monday: date) -> str:
+    """An ISO week as people read it: "Week 48, 2026" (Finnish "Viikko 48, 2026")."""
+    year, week, _ = monday.isocalendar()
+    return gettext("Week %(week)s, %(year)s", week=week, year=year)
 
 
 def _labeller(labels: Mapping[str, LazyString]) -> Callable[[str], str]:
@@ -129,5 +219,9 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=organisation_timezone)
     app.context_processor(_template_globals)
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(week_label, "week_label")
+    app.add_template_filter(decimal, "decimal")
+    app.add_template_filter(language_label, "language_label")
     for name, labels in LABEL_FILTERS.items():
         app.add_template_filter(_labeller(labels), name)

@@ -1,5 +1,6 @@
 """Evidence of a call as one ZIP: the original audio (decrypted and re-hashed), its transcript, metadata,
-audit trail and a manifest of SHA-256 hashes, for a dispute about what was agreed.
+evaluations (with their earlier versions), audit trail and a manifest of SHA-256 hashes, for a dispute about
+what was agreed.
 
 The original is decrypted and hashed before anything is zipped; if the hash differs from the one recorded
 for it (at ingest, or for the card-muted copy that replaced it under PCI DSS 3.3.1, which the package then
@@ -24,6 +25,7 @@ from recordings_service.audit import Actor, EventFilter, event_record, iter_even
 from recordings_service.calls.review import Check, list_comments, transcript_checks
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Refusal
+from recordings_service.evaluations.history import evaluations_document
 from recordings_service.models import Recording, Transcript
 from recordings_service.recordings import RecordingOut, decrypt_original_to, get_playable_recording
 from recordings_service.storage.encryption import Envelope
@@ -120,6 +122,9 @@ def _documents(session: Session, *, recording: Recording, transcript: Transcript
         full = open_view(session, transcript, redacted=False)  # evidence is the transcript as kept, for verification
         documents["transcript.json"] = _json({**transcript_document(full), "verification": verification})
         documents["transcript.txt"] = as_text(full).encode()
+    evaluations = evaluations_document(session, recording_id=recording.id)
+    if evaluations:
+        documents["evaluations.json"] = _json(evaluations)
     trail = [event_record(event) for event in iter_events(session, filters=EventFilter(object_id=recording.id))]
     documents["audit_trail.json"] = _json(trail)
     return documents

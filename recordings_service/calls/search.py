@@ -1,7 +1,9 @@
 """Finding calls: metadata filters and full-text search of transcripts, with highlighted snippets.
 
-The transcripts' words are looked up in the search index (`transcription.search_index`): stemmed per
-language on PostgreSQL, FTS5 words and prefixes on SQLite.
+The transcripts' words are matched by `calls.transcript_matches`.
+
+Queue and agent filters match regardless of case. The list sorts by start, duration, queue, agent or
+score, with the id breaking ties; newest first pages by cursor, other orders by offset.
 
 Restricted recordings appear for the compliance role only. Snippets are transcript text, so they are
 returned only to those who may read transcripts; others get the matching calls' metadata.
@@ -9,20 +11,26 @@ returned only to those who may read transcripts; others get the matching calls' 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, or_, select, text
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.calls.tags import tag_key
+from recordings_service.calls.transcript_matches import (
+    SegmentHit,
+    calls_saying,
+    checked_words,
+    snippet_hits,
+)
 from recordings_service.errors import Invalid
-from recordings_service.models import Evaluation, Recording
+from recordings_service.models import CallTag, Evaluation, Recording, User
+from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import (
@@ -35,35 +43,17 @@ from recordings_service.recordings import (
     encode_cursor,
     visible_to,
 )
-from recordings_service.transcription.search_index import (
-    CONFIGS,
-    INDEX_TABLE,
-    MARK_END,
-    MARK_START,
-    config_for,
-    index_rows,
-)
 
-MAX_QUERY_CHARS = 200
-HITS_PER_CALL = 3
-# Up to this many matching segments, search goes from the segments to their calls (see _matches).
-RARE_SEGMENTS = 2000
-# Segments the planner must expect before search walks the calls newest first instead.
-COMMON_SEGMENTS = 20000
-# Up to this many calls left by the filters, search checks each one's segments (see _matches)
-# rather than walking all calls newest first past the ones the filters leave out.
-FEW_CALLS = 1000
-_HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MinWords=8, MaxWords=24, HighlightAll=false"
-_FTS_TERM = re.compile(r'"([^"]+)"|(\w+)(\*?)')
-
-# FTS5 takes its MATCH and snippet() arguments by table name.
-_FTS_TABLE: ColumnElement[Any] = literal_column(INDEX_TABLE)
+SORTS = ("started", "duration", "queue", "agent", "score")
+# Drafts are work in progress: the list's score, evaluator and evaluation filters count submitted ones only.
+_SUBMITTED = Evaluation.state == EvaluationState.SUBMITTED
 
 
 class SearchFilters(RecordingFilters):
     """Recording metadata filters plus the evaluation ones (the latest evaluation's score counts)."""
 
     evaluated: bool | None = None
+    tag: str | None = Field(default=None, max_length=60)
     score_min: float | None = Field(default=None, ge=0, le=100)
     score_max: float | None = Field(default=None, ge=0, le=100)
 
@@ -77,25 +67,12 @@ class SearchFilters(RecordingFilters):
 
 
 @dataclass(frozen=True)
-class SegmentHit:
-    """Where in the call the words were said; `parts` are (text, highlighted) pieces of the snippet."""
-
-    segment: int
-    start_s: float
-    speaker: str | None
-    parts: tuple[tuple[str, bool], ...]
-
-    @property
-    def text(self) -> str:
-        return "".join(piece for piece, _ in self.parts)
-
-
-@dataclass(frozen=True)
 class CallResult:
     recording: Recording
     hits: list[SegmentHit]
     evaluated: bool
     score: float | None
+    evaluator: str | None = None  # who scored the latest evaluation (username)
 
 
 @dataclass(frozen=True)
@@ -103,6 +80,7 @@ class SearchPage:
     items: list[CallResult]
     next_cursor: str | None
     snippets: bool  # False when the actor may not read transcripts: hits are left empty
+    next_offset: int | None = None  # the next page of an order other than newest first
 
 
 def search_calls(
@@ -114,16 +92,33 @@ def search_calls(
     cursor: str | None = None,
     limit: int = 50,
     snippets: bool = True,
+    sort: str = "started",
+    descending: bool = True,
+    offset: int = 0,
 ) -> SearchPage:
-    """Calls matching the words (all of them) and the filters, newest first; audited as `recording.searched`.
+    """Calls matching the words (all of them) and the filters, sorted by `sort` (newest first by default);
+    audited as `recording.searched`.
 
     `snippets=False` lets the caller narrow further (an API token whose scope excludes transcripts).
     """
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
+    if sort not in SORTS:
+        raise Invalid("sort", f"one of: {', '.join(SORTS)}", code="invalid_choice")
+    if offset < 0:
+        raise Invalid("offset", "must not be negative", code="out_of_range")
+    newest_first = sort == "started" and descending
+    if cursor and not newest_first:
+        raise Invalid("cursor", "a cursor pages the newest-first order only", code="invalid_cursor")
     words = checked_words(query)
     dialect = session.get_bind().dialect.name
-    statement = _evaluation_filtered(apply_filters(select(Recording).where(visible_to(actor)), filters), filters)
+    # Queue and agent are matched regardless of case, so a typed "billing" finds the "Billing" queue.
+    exact = filters.model_copy(update={"queue": None, "agent_ref": None})
+    statement = _evaluation_filtered(apply_filters(select(Recording).where(visible_to(actor)), exact), filters)
+    if filters.queue is not None:
+        statement = statement.where(func.lower(Recording.queue) == filters.queue.lower())
+    if filters.agent_ref is not None:
+        statement = statement.where(func.lower(Recording.agent_ref) == filters.agent_ref.lower())
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
     if cursor:
         # The first condition is implied by the second; it bounds the newest-first index walk.
@@ -131,14 +126,19 @@ def search_calls(
     if words:
         narrowed = filters != SearchFilters()
         statement = statement.where(
-            _matches(session, dialect, words, language=filters.language, scope=statement if narrowed else None)
+            calls_saying(session, dialect, words, language=filters.language, scope=statement if narrowed else None)
         )
-    rows = list(session.scalars(statement.order_by(*NEWEST_FIRST).limit(limit + 1)))
+    if newest_first:
+        statement = statement.order_by(*NEWEST_FIRST)
+    else:
+        statement = statement.order_by(*_order(sort, descending)).offset(offset)
+    rows = list(session.scalars(statement.limit(limit + 1)))
     page = rows[:limit]
+    more = len(rows) > limit
     ids = [recording.id for recording in page]
     show_snippets = bool(words) and snippets and allowed(role=actor.role, permission=Permission.TRANSCRIPT_READ)
-    hits = _hits(session, dialect, words, ids) if show_snippets and ids else {}
-    scores = _latest_scores(session, ids)
+    hits = snippet_hits(session, dialect, words, ids) if show_snippets and ids else {}
+    latest = latest_evaluations(session, ids)
     record_event(
         session,
         actor=actor,
@@ -159,48 +159,55 @@ def search_calls(
             CallResult(
                 recording=recording,
                 hits=hits.get(recording.id, []),
-                evaluated=recording.id in scores,
-                score=scores.get(recording.id),
+                evaluated=recording.id in latest,
+                score=latest[recording.id][0] if recording.id in latest else None,
+                evaluator=latest[recording.id][1] if recording.id in latest else None,
             )
             for recording in page
         ],
-        next_cursor=encode_cursor(page[-1]) if len(rows) > limit else None,
+        next_cursor=encode_cursor(page[-1]) if more and newest_first else None,
         snippets=show_snippets,
+        next_offset=offset + limit if more and not newest_first else None,
     )
 
 
-def checked_words(query: str, *, field: str = "q") -> str:
-    """The words of a search box, refused when too long or without a single word."""
-    words = query.strip()
-    if len(words) > MAX_QUERY_CHARS:
-        raise Invalid(field, f"at most {MAX_QUERY_CHARS} characters", code="too_long")
-    if words and not re.search(r"\w", words):
-        raise Invalid(field, "enter at least one word", code="no_words")
-    return words
+def _order(sort: str, descending: bool) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The list's order: the column (calls without a value last either way), then the id, so pages never overlap."""
+    column: ColumnElement[Any] = {
+        "started": Recording.started_at,
+        "duration": Recording.duration_s,
+        "queue": func.lower(Recording.queue),
+        "agent": func.lower(Recording.agent_ref),
+        "score": _latest_score(),
+    }[sort]
+    if descending:
+        return column.desc().nulls_last(), Recording.id.desc()
+    return column.asc().nulls_last(), Recording.id.asc()
 
 
-def said_in_transcripts(session: Session, words: str, *, language: str | None = None) -> ColumnElement[bool]:
-    """Recordings whose transcript says every one of `words` (checked by `checked_words`, not empty).
-
-    The index holds each transcript's redacted twin only, so nothing said only in the original text matches.
-    """
-    return _matches(session, session.get_bind().dialect.name, words, language=language, scope=None)
+def _latest_score() -> Any:
+    """The score of the call's latest evaluation (NULL when none, or when nothing in it was scorable)."""
+    return (
+        select(Evaluation.score)
+        .where(Evaluation.recording_id == Recording.id, _SUBMITTED)
+        .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _evaluation_filtered(statement: Select[Any], filters: SearchFilters) -> Select[Any]:
-    scored = exists().where(Evaluation.recording_id == Recording.id)
+    scored = exists().where(Evaluation.recording_id == Recording.id, _SUBMITTED)
     if filters.evaluated is True:
         statement = statement.where(scored)
     elif filters.evaluated is False:
         statement = statement.where(~scored)
-    if filters.score_min is not None or filters.score_max is not None:
-        latest = (
-            select(Evaluation.score)
-            .where(Evaluation.recording_id == Recording.id)
-            .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
-            .limit(1)
-            .scalar_subquery()
+    if filters.tag:
+        statement = statement.where(
+            exists().where(CallTag.recording_id == Recording.id, CallTag.key == tag_key(filters.tag))
         )
+    if filters.score_min is not None or filters.score_max is not None:
+        latest = _latest_score()
         if filters.score_min is not None:
             statement = statement.where(latest >= filters.score_min)
         if filters.score_max is not None:
@@ -208,178 +215,33 @@ def _evaluation_filtered(statement: Select[Any], filters: SearchFilters) -> Sele
     return statement
 
 
-def _latest_scores(session: Session, ids: Sequence[str]) -> dict[str, float | None]:
-    """The latest evaluation's score of each evaluated call among `ids` (None: nothing was scorable)."""
+def latest_evaluations(session: Session, ids: Sequence[str]) -> dict[str, tuple[float | None, str]]:
+    """The latest evaluation's score (None: nothing was scorable) and evaluator of each evaluated call among `ids`."""
     if not ids:
         return {}
     rows = session.execute(
-        select(Evaluation.recording_id, Evaluation.score)
-        .where(Evaluation.recording_id.in_(ids))
+        select(Evaluation.recording_id, Evaluation.score, User.username)
+        .join(User, User.id == Evaluation.evaluator_id)
+        .where(Evaluation.recording_id.in_(ids), _SUBMITTED)
         .order_by(Evaluation.recording_id, Evaluation.created_at, Evaluation.id)
     )
-    return {recording_id: score for recording_id, score in rows}  # the latest wins
+    return {recording_id: (score, evaluator) for recording_id, score, evaluator in rows}  # the latest wins
 
 
-def _matches(
-    session: Session, dialect: str, words: str, *, language: str | None, scope: Select[Any] | None
-) -> ColumnElement[bool]:
-    """Calls whose segments contain the words; `scope` is the filtered calls when filters narrow them."""
-    if dialect != "postgresql":
-        return Recording.id.in_(select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(fts_query(words))))
-    said = _said(words, [config_for(language)] if language else CONFIGS)
-    # Which plan is fast depends on how common the words are and how narrow the filters: a common
-    # word is best found by walking the calls newest first (a page fills at once), a rare one from
-    # its few segments, and a few filtered calls by checking their own segments. The planner knows
-    # only frequent words well and would walk every call looking for a rare one (seconds at 100 000
-    # calls); nor does it see that walking the calls past the ones an agent or queue filter leaves
-    # out costs far more than checking those calls' segments. Its row estimates are right for
-    # frequent words and for the filters, so it decides "common" and "few"; the GIN index lists the
-    # segments of the rest, with plans made for these values and no table scan.
-    calls = None
-    if scope is not None:
-        ids = scope.with_only_columns(Recording.id).order_by(None).limit(None)
-        calls = ids.where(Recording.id == index_rows.c.recording_id).exists()
-    probe = select(index_rows.c.recording_id).where(said)
-    if _estimated_rows(session, probe) <= COMMON_SEGMENTS:
-        # Only the segments of filtered calls count: filters often leave few of a word's segments.
-        if calls is not None:
-            probe = probe.where(calls)
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        found = list(session.scalars(probe.limit(RARE_SEGMENTS + 1)))
-        session.execute(text("SET LOCAL enable_seqscan = on"))
-        if len(found) <= RARE_SEGMENTS:
-            return Recording.id.in_(set(found))
-    if scope is not None and _estimated_rows(session, ids) <= FEW_CALLS:
-        few = list(session.scalars(ids.limit(2 * FEW_CALLS + 1)))
-        if len(few) <= 2 * FEW_CALLS:
-            return and_(Recording.id.in_(few), exists().where(index_rows.c.recording_id == Recording.id, said))
-    return exists().where(index_rows.c.recording_id == Recording.id, said)
+def known_values(session: Session, *, actor: Actor, field: str, limit: int = 500) -> list[str]:
+    """The distinct queues (`field="queue"`) or agents (`"agent_ref"`) of the calls `actor` sees, for a picker.
 
-
-def _said(words: str, configs: Iterable[str]) -> ColumnElement[bool]:
-    # Each segment was stemmed by its own language's rules, so the words are stemmed by each
-    # configuration in turn and compared with that configuration's segments only (constant queries,
-    # parsed once per statement rather than once per row).
-    return or_(
-        *(
-            and_(
-                index_rows.c.config == _regconfig(config),
-                index_rows.c.document.bool_op("@@")(func.websearch_to_tsquery(_regconfig(config), words)),
-            )
-            for config in configs
-        )
-    )
-
-
-def _estimated_rows(session: Session, statement: Select[Any]) -> float:
-    compiled = statement.compile(session.get_bind())
-    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
-    return float(plan[0]["Plan"]["Plan Rows"])  # type: ignore[index]
-
-
-def _regconfig(config: str) -> ColumnElement[Any]:
-    # Inline, not a bound parameter: one of our own constants, and a plan cached for a statement
-    # must still know which configuration (and so which index entries) it is about.
-    if config not in CONFIGS:
-        raise ValueError(f"unknown text search configuration {config!r}")
-    return literal_column(f"'{config}'::regconfig", REGCONFIG)
-
-
-def fts_query(words: str) -> str:
-    """The search box's words as an FTS5 query: every word (or "quoted phrase") must occur; word* is a prefix.
-
-    Each term is quoted, so FTS5 operators and punctuation typed by a user are taken as plain words.
+    Values differing only in case are offered once, in the spelling met first alphabetically.
     """
-    terms = []
-    for phrase, word, star in _FTS_TERM.findall(words):
-        if phrase:
-            tokens = re.findall(r"\w+", phrase)
-            if tokens:
-                terms.append('"' + " ".join(tokens) + '"')
-        else:
-            terms.append(f'"{word}"' + (" *" if star else ""))
-    return " ".join(terms)
-
-
-def _hits(session: Session, dialect: str, words: str, ids: Sequence[str]) -> dict[str, list[SegmentHit]]:
-    """The first few matching segments of each call on the page, highlighted."""
-    if dialect == "postgresql":
-        numbered = (
-            select(
-                index_rows.c.recording_id,
-                index_rows.c.segment,
-                index_rows.c.start_s,
-                index_rows.c.speaker,
-                index_rows.c.config,
-                index_rows.c.text,
-                func.row_number()
-                .over(partition_by=index_rows.c.recording_id, order_by=index_rows.c.segment)
-                .label("rank"),
-            )
-            .where(index_rows.c.recording_id.in_(ids), index_rows.c.document.bool_op("@@")(_each_segments_query(words)))
-            .subquery()
-        )
-        # Highlighted only for the segments shown.
-        tsquery = func.websearch_to_tsquery(numbered.c.config, words)
-        rows: Iterable[Any] = session.execute(
-            select(
-                numbered.c.recording_id,
-                numbered.c.segment,
-                numbered.c.start_s,
-                numbered.c.speaker,
-                func.ts_headline(numbered.c.config, numbered.c.text, tsquery, _HEADLINE_OPTIONS),
-            )
-            .where(numbered.c.rank <= HITS_PER_CALL)
-            .order_by(numbered.c.recording_id, numbered.c.segment)
-        )
-    else:
-        rows = session.execute(
-            select(
-                index_rows.c.recording_id,
-                index_rows.c.segment,
-                index_rows.c.start_s,
-                index_rows.c.speaker,
-                func.snippet(_FTS_TABLE, 0, MARK_START, MARK_END, "…", 24),
-            )
-            .where(_FTS_TABLE.op("MATCH")(fts_query(words)), index_rows.c.recording_id.in_(ids))
-            .order_by(index_rows.c.recording_id, index_rows.c.segment)
-        )
-    found: dict[str, list[SegmentHit]] = {}
-    for recording_id, number, start_s, speaker, snippet in rows:
-        calls_hits = found.setdefault(recording_id, [])
-        if len(calls_hits) < HITS_PER_CALL:
-            calls_hits.append(
-                SegmentHit(segment=number, start_s=float(start_s), speaker=speaker, parts=marked_parts(snippet))
-            )
-    return found
-
-
-def _each_segments_query(words: str) -> ColumnElement[Any]:
-    """The words as a query in each segment's own configuration, for the page's few calls.
-
-    Each configuration's query is a constant (parsed once, not once per row), and the choice by the
-    segment's column keeps the planner from going to the GIN index: its lists for a common word are
-    long, and a page's calls have a few hundred segments to read by recording.
-    """
-    return case(
-        *(
-            (index_rows.c.config == _regconfig(config), func.websearch_to_tsquery(_regconfig(config), words))
-            for config in CONFIGS
-        ),
-        else_=func.websearch_to_tsquery(index_rows.c.config, words),
+    column = {"queue": Recording.queue, "agent_ref": Recording.agent_ref}[field]
+    rows = session.scalars(
+        select(column)
+        .where(visible_to(actor), Recording.status != RecordingStatus.DELETED, column != "")
+        .group_by(column)
+        .order_by(func.lower(column), column)
+        .limit(limit)
     )
-
-
-def marked_parts(snippet: str) -> tuple[tuple[str, bool], ...]:
-    """Split a snippet with highlight marks into (text, highlighted) pieces."""
-    parts: list[tuple[str, bool]] = []
-    highlighted = False
-    for piece in re.split(f"([{MARK_START}{MARK_END}])", snippet):
-        if piece == MARK_START:
-            highlighted = True
-        elif piece == MARK_END:
-            highlighted = False
-        elif piece:
-            parts.append((piece, highlighted))
-    return tuple(parts)
+    offered: dict[str, str] = {}
+    for value in rows:
+        offered.setdefault(value.casefold(), value)
+    return list(offered.values())

@@ -4,6 +4,12 @@ Peaks are a coarse loudness envelope, not personal data, so the cache is plain J
 decoded in a confined worker (`audio.decode`) and streamed a block at a time, so the web worker never
 holds a call's samples; the decrypted file exists only in a private temporary directory meanwhile.
 A file that cannot be decoded is cached as a failure too, so that no page view decodes it again.
+
+A stereo call has one lane per channel, the agent's first (which channel is the agent's is known from
+ingest); a mono call has one lane. From the same pass come the call's silences (no channel speaking for
+`SILENCE_MIN_S` or longer) and, for stereo calls, its overtalk (both speaking at once for `OVERTALK_MIN_S`
+or longer). A channel "speaks" in a bucket whose RMS reaches `SPEECH_RMS`, held `HANGOVER_S` either way so
+that the short pauses between words do not split a turn.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from recordings_service.audio.decode import decoded_pcm
@@ -29,9 +36,13 @@ from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 
-PEAKS_VERSION = 1
+PEAKS_VERSION = 2
 BUCKETS_PER_SECOND = 20
 MAX_BUCKETS = 3000
+SPEECH_RMS = 0.02  # about -34 dBFS: well above line noise, well below speech
+HANGOVER_S = 0.25
+SILENCE_MIN_S = 2.0
+OVERTALK_MIN_S = 0.5
 
 logger = logging.getLogger(__name__)
 
@@ -64,25 +75,92 @@ def recording_peaks(
 
 
 def compute_peaks(store: ObjectStore, envelope: Envelope, *, recording: Recording) -> dict[str, Any]:
-    """Each bucket's peak (0..1, loudest channel), or an empty, `failed` envelope for audio that cannot be decoded."""
+    """Each bucket's peak (0..1) per lane and over all channels, with the silences and overtalk found; an
+    empty, `failed` envelope for audio that cannot be decoded."""
     rate = recording.sample_rate
     expected = max(1, math.ceil(recording.duration_s * rate))
     count = max(1, min(MAX_BUCKETS, math.ceil(recording.duration_s * BUCKETS_PER_SECOND), expected))
     per_bucket = math.ceil(expected / count)
-    peaks = np.zeros(count, dtype=np.float32)
+    channels = 2 if recording.channels == 2 else 1
+    peaks = np.zeros((count, channels), dtype=np.float32)
+    energy = np.zeros((count, channels), dtype=np.float64)
+    sizes = np.zeros(count, dtype=np.int64)
     frames = 0
     with tempfile.TemporaryDirectory(prefix="callvault-peaks-") as scratch:
         path = Path(scratch) / "original"
         with open_original(store, envelope, recording) as plaintext, path.open("wb") as out:
             shutil.copyfileobj(plaintext, out)  # type: ignore[misc]
         try:
-            for block in decoded_pcm(path, duration_s=recording.duration_s, rate=rate, channels=recording.channels):
+            for block in decoded_pcm(path, duration_s=recording.duration_s, rate=rate, channels=channels):
                 # The decoder may run a little past the probed duration; that tail joins the last bucket.
                 buckets = np.minimum((frames + np.arange(len(block))) // per_bucket, count - 1)
-                np.maximum.at(peaks, buckets, np.abs(block).max(axis=1))
+                np.maximum.at(peaks, buckets, np.abs(block))
+                np.add.at(energy, buckets, np.square(block, dtype=np.float64))
+                np.add.at(sizes, buckets, 1)
                 frames += len(block)
         except UnsupportedAudio as exc:
             logger.warning("waveform not computed", extra={"recording_id": recording.id, "reason": exc.reason})
-            return {"version": PEAKS_VERSION, "duration_s": recording.duration_s, "peaks": [], "failed": True}
-    peak_list = [round(min(1.0, float(peak)), 3) for peak in peaks]
-    return {"version": PEAKS_VERSION, "duration_s": round(frames / rate, 3), "peaks": peak_list}
+            return {
+                "version": PEAKS_VERSION,
+                "duration_s": recording.duration_s,
+                "peaks": [],
+                "lanes": [],
+                "silences": [],
+                "overtalk": [],
+                "failed": True,
+            }
+    duration_s = round(frames / rate, 3)
+    bucket_s = per_bucket / rate
+    rms = np.sqrt(energy / np.maximum(sizes, 1)[:, None])
+    speaking = _held(rms >= SPEECH_RMS, hold=round(HANGOVER_S / bucket_s))
+    nobody: npt.NDArray[np.bool_] = ~np.any(speaking, axis=1)
+    everybody: npt.NDArray[np.bool_] = np.all(speaking, axis=1)
+    silences = _spans(nobody, bucket_s=bucket_s, min_s=SILENCE_MIN_S, end_s=duration_s)
+    overtalk = _spans(everybody, bucket_s=bucket_s, min_s=OVERTALK_MIN_S, end_s=duration_s)
+    return {
+        "version": PEAKS_VERSION,
+        "duration_s": duration_s,
+        "peaks": _rounded(peaks.max(axis=1)),
+        "lanes": [
+            {"speaker": speaker, "channel": channel, "peaks": _rounded(peaks[:, column])}
+            for speaker, channel, column in lanes_of(recording)
+        ],
+        "silences": silences,
+        "overtalk": overtalk if channels == 2 else [],
+    }
+
+
+def lanes_of(recording: Recording) -> list[tuple[str | None, str | None, int]]:
+    """(speaker, channel, column in the decoded PCM) for each lane: the agent's channel first in a stereo call
+    whose agent channel is known, left then right when it is not, one unnamed lane for a mono call."""
+    if recording.channels != 2:
+        return [(None, None, 0)]
+    if recording.agent_channel == "right":
+        return [("agent", "right", 1), ("customer", "left", 0)]
+    if recording.agent_channel == "left":
+        return [("agent", "left", 0), ("customer", "right", 1)]
+    return [(None, "left", 0), (None, "right", 1)]
+
+
+def _rounded(values: npt.NDArray[np.float32]) -> list[float]:
+    return [round(min(1.0, float(value)), 3) for value in values]
+
+
+def _held(active: npt.NDArray[np.bool_], *, hold: int) -> npt.NDArray[np.bool_]:
+    """`active` (buckets × channels) widened by `hold` buckets on both sides of every active bucket."""
+    held = active.copy()
+    for shift in range(1, hold + 1):
+        held[shift:] |= active[:-shift]
+        held[:-shift] |= active[shift:]
+    return held
+
+
+def _spans(mask: npt.NDArray[np.bool_], *, bucket_s: float, min_s: float, end_s: float) -> list[list[float]]:
+    """The runs of True in `mask` lasting `min_s` or longer, as [start, end] seconds."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
+    spans = []
+    for first, stop in zip(edges[::2], edges[1::2], strict=True):
+        start, end = first * bucket_s, min(stop * bucket_s, end_s)
+        if end - start >= min_s:
+            spans.append([round(float(start), 2), round(float(end), 2)])
+    return spans

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.errors import Invalid, NotFound
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.evaluations.forms import NA, NO, VALUES_BY_TYPE, WITH_QUESTIONS, YES, get_form
-from recordings_service.models import Evaluation, EvaluationAnswer, FormQuestion, Recording
-from recordings_service.models.evaluation import FormStatus
+from recordings_service.models import (
+    Evaluation,
+    EvaluationAnswer,
+    EvaluationForm,
+    EvaluationVersion,
+    FormQuestion,
+    Recording,
+)
+from recordings_service.models.evaluation import EvaluationState, FormStatus
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording, visible_to
 
@@ -25,6 +35,7 @@ FAILING_VALUES = {NO, "1"}
 class Answer:
     value: str
     comment: str = ""
+    at_s: float | None = None  # the moment of the call stamped as evidence for the answer
 
 
 @dataclass(frozen=True)
@@ -51,8 +62,7 @@ def check_answers(questions: Sequence[FormQuestion], answers: Mapping[str, Answe
             raise Invalid(answer_field(question.id), f"answer required: {question.text}")
         if answer.value not in allowed:
             raise Invalid(answer_field(question.id), f"one of {', '.join(allowed)}: {question.text}")
-        if len(answer.comment) > MAX_COMMENT_CHARS:
-            raise Invalid(f"comments.{question.id}", f"at most {MAX_COMMENT_CHARS} characters")
+        _check_extras(question, answer)
 
 
 def score_answers(questions: Sequence[FormQuestion], answers: Mapping[str, Answer]) -> Score:
@@ -79,6 +89,45 @@ def score_answers(questions: Sequence[FormQuestion], answers: Mapping[str, Answe
     return Score(total=round(100 * earned / possible, 2), critical_failed=False)
 
 
+def open_evaluation(session: Session, *, actor: Actor, recording_id: str, form_id: str) -> Evaluation | None:
+    """`actor`'s evaluation of this call on this form version, if there is one: a second attempt opens it."""
+    return session.scalar(
+        select(Evaluation)
+        .where(
+            Evaluation.recording_id == recording_id,
+            Evaluation.form_id == form_id,
+            Evaluation.evaluator_id == actor.id,
+        )
+        .options(selectinload(Evaluation.answers))
+    )
+
+
+def save_draft(
+    session: Session,
+    *,
+    actor: Actor,
+    recording_id: str,
+    form_id: str,
+    answers: Mapping[str, Answer],
+    comment: str = "",
+) -> Evaluation:
+    """Keep what the evaluator has answered so far; a draft is never scored and never counts in results.
+
+    Answers may be missing, but those given must be values their question allows.
+    """
+    recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
+    _check_partial(form.questions, answers, comment)
+    evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
+    if evaluation is not None and evaluation.state != EvaluationState.DRAFT:
+        raise Conflict("this evaluation is submitted: submit the changes to make a new version of it")
+    if evaluation is None:
+        evaluation = _start(session, actor=actor, recording=recording, form_id=form.id)
+    _fill(evaluation, form.questions, answers, comment)
+    evaluation.updated_at = utcnow()
+    session.flush()
+    return evaluation
+
+
 def evaluate_call(
     session: Session,
     *,
@@ -88,60 +137,213 @@ def evaluate_call(
     answers: Mapping[str, Answer],
     comment: str = "",
 ) -> Evaluation:
-    """Score a call on a published form; the evaluation keeps that form version for good."""
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
-    if recording.status == RecordingStatus.DELETED:
-        raise NotFound(f"recording {recording_id} not found")
-    form = get_form(session, form_id)
-    if form.status != FormStatus.PUBLISHED:
-        raise Invalid("form_id", "only a published form can be used to evaluate")
+    """Score a call on a published form (the evaluation keeps that form version for good).
+
+    The evaluator's draft of it becomes version 1; an evaluation already submitted keeps what it said
+    as its previous version and this becomes the next one. Either way the call has one evaluation per
+    form version and evaluator, and results count its latest score once.
+    """
+    recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
+    evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
+    if evaluation is None:
+        evaluation = _start(session, actor=actor, recording=recording, form_id=form.id)
+    return submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
+
+
+def create_evaluation(
+    session: Session,
+    *,
+    actor: Actor,
+    recording_id: str,
+    form_id: str,
+    answers: Mapping[str, Answer],
+    comment: str,
+    submit: bool,
+) -> Evaluation:
+    """A new evaluation (a draft, or submitted at once); the evaluator's second one of the call on the same
+    form version is refused, naming the first, which is the one to update."""
+    existing = open_evaluation(session, actor=actor, recording_id=recording_id, form_id=form_id)
+    if existing is not None:
+        raise Conflict(f"you already evaluated this call on this form: update evaluation {existing.id}")
+    if submit:
+        return evaluate_call(
+            session, actor=actor, recording_id=recording_id, form_id=form_id, answers=answers, comment=comment
+        )
+    return save_draft(
+        session, actor=actor, recording_id=recording_id, form_id=form_id, answers=answers, comment=comment
+    )
+
+
+def update_evaluation(
+    session: Session,
+    *,
+    actor: Actor,
+    evaluation_id: str,
+    answers: Mapping[str, Answer],
+    comment: str,
+    submit: bool,
+) -> Evaluation:
+    """Change one's own evaluation: a draft stays one until submitted; a submitted one gets a new version."""
+    evaluation = get_evaluation(session, actor=actor, evaluation_id=evaluation_id)
+    if evaluation.evaluator_id != actor.id:
+        raise Forbidden(
+            "only the evaluator changes an evaluation",
+            refusal=Refusal(actor, "evaluation.update_refused", "evaluation", evaluation.id, {}),
+        )
+    if submit or evaluation.state == EvaluationState.SUBMITTED:
+        return submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
+    return save_draft(
+        session,
+        actor=actor,
+        recording_id=evaluation.recording_id,
+        form_id=evaluation.form_id,
+        answers=answers,
+        comment=comment,
+    )
+
+
+def submit_version(
+    session: Session, *, actor: Actor, evaluation: Evaluation, answers: Mapping[str, Answer], comment: str
+) -> Evaluation:
+    """Score `evaluation` anew from complete answers; a submitted one keeps its previous version. Audited."""
+    questions = evaluation.form.questions
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
-    questions = form.questions
     check_answers(questions, answers)
     score = score_answers(questions, answers)
-    evaluation = Evaluation(
-        recording_id=recording.id,
-        form_id=form.id,
-        evaluator_id=actor.id,
-        agent_ref=recording.agent_ref,
-        queue=recording.queue,
-        comment=comment.strip(),
-        score=score.total,
-        critical_failed=score.critical_failed,
-        answers=[
-            EvaluationAnswer(
-                question_id=question.id, value=answers[question.id].value, comment=answers[question.id].comment.strip()
+    previous = evaluation.score if evaluation.state == EvaluationState.SUBMITTED else None
+    revised = evaluation.state == EvaluationState.SUBMITTED
+    if revised:
+        evaluation.versions.append(
+            EvaluationVersion(
+                version=evaluation.version,
+                score=evaluation.score,
+                critical_failed=evaluation.critical_failed,
+                comment=evaluation.comment,
+                answers=[
+                    {"question_id": a.question_id, "value": a.value, "comment": a.comment, "at_s": a.at_s}
+                    for a in evaluation.answers
+                ],
+                submitted_at=evaluation.submitted_at,
+                replaced_by=actor.id,
             )
-            for question in questions
-        ],
-    )
-    session.add(evaluation)
+        )
+    _fill(evaluation, questions, answers, comment)
+    now = utcnow()
+    evaluation.state = EvaluationState.SUBMITTED
+    evaluation.version += 1
+    evaluation.score = score.total
+    evaluation.critical_failed = score.critical_failed
+    evaluation.submitted_at = evaluation.updated_at = now
     session.flush()
     record_event(
         session,
         actor=actor,
-        action="evaluation.created",
+        action="evaluation.revised" if revised else "evaluation.created",
         object_type="recording",
-        object_id=recording.id,
+        object_id=evaluation.recording_id,
         details={
             "evaluation_id": evaluation.id,
-            "form_id": form.id,
-            "form_version": form.version,
+            "form_id": evaluation.form_id,
+            "form_version": evaluation.form.version,
+            "version": evaluation.version,
             "score": score.total,
+            "previous_score": previous,
             "critical_failed": score.critical_failed,
         },
     )
     return evaluation
 
 
-def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
-    """One evaluation with its answers, if `actor` may see the call it scores."""
-    evaluation = session.scalar(
+def _scorable(session: Session, *, actor: Actor, recording_id: str, form_id: str) -> tuple[Recording, EvaluationForm]:
+    if actor.id is None:
+        raise Forbidden("only a signed-in person can evaluate a call")
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    if recording.status == RecordingStatus.DELETED:
+        raise NotFound(f"recording {recording_id} not found")
+    form = get_form(session, form_id)
+    if form.status != FormStatus.PUBLISHED:
+        raise Invalid("form_id", "only a published form can be used to evaluate")
+    return recording, form
+
+
+def _start(session: Session, *, actor: Actor, recording: Recording, form_id: str) -> Evaluation:
+    """A new draft; when a parallel request (two autosaves) made it first, that one is opened instead."""
+    assert actor.id is not None
+    evaluation = Evaluation(
+        recording_id=recording.id,
+        form_id=form_id,
+        evaluator_id=actor.id,
+        agent_ref=recording.agent_ref,
+        queue=recording.queue,
+        state=EvaluationState.DRAFT,
+        version=0,
+        score=None,
+        comment="",
+    )
+    try:
+        with session.begin_nested():
+            session.add(evaluation)
+    except IntegrityError:
+        existing = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form_id)
+        if existing is None:
+            raise
+        return existing
+    return evaluation
+
+
+def _check_partial(questions: Sequence[FormQuestion], answers: Mapping[str, Answer], comment: str) -> None:
+    by_id = {question.id: question for question in questions}
+    for question_id, answer in answers.items():
+        question = by_id.get(question_id)
+        if question is None:
+            raise Invalid(answer_field(question_id), "this question is not on the form")
+        allowed = VALUES_BY_TYPE[question.answer_type]
+        if answer.value and answer.value not in allowed:
+            raise Invalid(answer_field(question_id), f"one of {', '.join(allowed)}: {question.text}")
+        _check_extras(question, answer)
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
+
+
+def _check_extras(question: FormQuestion, answer: Answer) -> None:
+    if len(answer.comment) > MAX_COMMENT_CHARS:
+        raise Invalid(f"comments.{question.id}", f"at most {MAX_COMMENT_CHARS} characters")
+    if answer.at_s is not None and not (math.isfinite(answer.at_s) and answer.at_s >= 0):
+        raise Invalid(f"at.{question.id}", "a moment of the call in seconds")
+
+
+def _fill(
+    evaluation: Evaluation, questions: Sequence[FormQuestion], answers: Mapping[str, Answer], comment: str
+) -> None:
+    """Replace the evaluation's answers (in form order) and comment with these."""
+    kept = {answer.question_id: answer for answer in evaluation.answers}
+    rows = []
+    for question in questions:
+        given = answers.get(question.id)
+        if given is None or not (given.value or given.comment.strip() or given.at_s is not None):
+            continue
+        row = kept.get(question.id) or EvaluationAnswer(question_id=question.id)
+        row.value = given.value
+        row.comment = given.comment.strip()
+        row.at_s = None if given.at_s is None else round(given.at_s, 3)
+        rows.append(row)
+    evaluation.answers = rows
+    evaluation.comment = comment.strip()
+
+
+def load_evaluation(session: Session, evaluation_id: str) -> Evaluation | None:
+    """One evaluation with its answers and form; who may see it is the caller's rule."""
+    return session.scalar(
         select(Evaluation)
         .where(Evaluation.id == evaluation_id)
         .options(selectinload(Evaluation.answers), selectinload(Evaluation.form).options(WITH_QUESTIONS))
     )
+
+
+def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
+    """One evaluation with its answers, if `actor` may see the call it scores."""
+    evaluation = load_evaluation(session, evaluation_id)
     if evaluation is None:
         raise NotFound(f"evaluation {evaluation_id} not found")
     get_playable_recording(session, actor=actor, recording_id=evaluation.recording_id, audio=False)
@@ -149,11 +351,11 @@ def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Eva
 
 
 def agent_evaluations(session: Session, *, actor: Actor, agent_ref: str, limit: int = 200) -> list[Evaluation]:
-    """An agent's evaluations of the calls `actor` may see, newest first."""
+    """An agent's submitted evaluations of the calls `actor` may see, newest first (drafts do not count)."""
     query = (
         select(Evaluation)
         .join(Recording, Recording.id == Evaluation.recording_id)
-        .where(Evaluation.agent_ref == agent_ref, visible_to(actor))
+        .where(Evaluation.agent_ref == agent_ref, Evaluation.state == EvaluationState.SUBMITTED, visible_to(actor))
     )
     query = query.order_by(Evaluation.created_at.desc(), Evaluation.id.desc()).limit(limit)
     return list(session.scalars(query.options(selectinload(Evaluation.form))))

@@ -1,15 +1,17 @@
-"""Score trends: average evaluation scores per ISO week, and counts for the dashboard."""
+"""Score trends: average evaluation scores per ISO week, per question and per agent, critical-failure rates, and
+counts for the dashboard."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.db import utcnow
-from recordings_service.models import Evaluation
+from recordings_service.models import Evaluation, EvaluationAnswer, FormQuestion, FormSection
+from recordings_service.models.evaluation import AnswerType, EvaluationState
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,9 @@ def weekly_scores(
     """
     since = week_began(now or utcnow(), tz) - timedelta(weeks=weeks - 1)
     first = since.date()
+    # One row per evaluation holding its latest submitted score: edits are versions, drafts never count.
     query = select(Evaluation.created_at, Evaluation.score).where(
-        Evaluation.created_at >= since, Evaluation.score.is_not(None)
+        Evaluation.created_at >= since, Evaluation.score.is_not(None), Evaluation.state == EvaluationState.SUBMITTED
     )
     if agent_ref is not None:
         query = query.where(Evaluation.agent_ref == agent_ref)
@@ -78,10 +81,137 @@ def weekly_scores(
 
 def evaluated_calls_since(session: Session, *, since: datetime) -> int:
     """How many distinct calls were evaluated from `since` on."""
-    query = select(func.count(func.distinct(Evaluation.recording_id))).where(Evaluation.created_at >= since)
+    query = select(func.count(func.distinct(Evaluation.recording_id))).where(
+        Evaluation.created_at >= since, Evaluation.state == EvaluationState.SUBMITTED
+    )
     return session.scalar(query) or 0
 
 
 def queues_evaluated(session: Session) -> list[str]:
     """Queues that have evaluations, for choosing a trend."""
     return list(session.scalars(select(Evaluation.queue).distinct().order_by(Evaluation.queue)))
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    """How well one question was met: 0-100 over the answers that were not N/A."""
+
+    section: str
+    question: str
+    average: float | None
+    answers: int
+    critical: bool
+
+
+@dataclass(frozen=True)
+class AgentScore:
+    agent_ref: str
+    average: float | None
+    count: int
+
+
+@dataclass(frozen=True)
+class WeekRate:
+    """The share (0-100) of a week's submitted evaluations that failed a critical question."""
+
+    week_start: date
+    rate: float | None
+    failed: int
+    count: int
+
+
+def _submitted_since(since: datetime, *, agent_ref: str | None, queue: str | None) -> list[ColumnElement[bool]]:
+    conditions = [Evaluation.created_at >= since, Evaluation.state == EvaluationState.SUBMITTED]
+    if agent_ref is not None:
+        conditions.append(Evaluation.agent_ref == agent_ref)
+    if queue is not None:
+        conditions.append(Evaluation.queue == queue)
+    return conditions
+
+
+def answer_points(answer_type: str, value: str) -> float | None:
+    """An answer as 0-100 for the per-question chart: yes 100, no 0, a scale 1-5 as 0-100; N/A counts nothing."""
+    if answer_type == AnswerType.SCALE_1_5:
+        return (int(value) - 1) * 25.0 if value in {"1", "2", "3", "4", "5"} else None
+    return {"yes": 100.0, "no": 0.0}.get(value)
+
+
+def question_scores(
+    session: Session, *, since: datetime, agent_ref: str | None = None, queue: str | None = None
+) -> list[QuestionScore]:
+    """Each question's average since `since`, in form order; versions of a form share a question by its text."""
+    rows = session.execute(
+        select(
+            FormSection.title,
+            FormQuestion.text,
+            FormQuestion.answer_type,
+            FormQuestion.critical,
+            EvaluationAnswer.value,
+        )
+        .join(FormQuestion, FormQuestion.id == EvaluationAnswer.question_id)
+        .join(FormSection, FormSection.id == FormQuestion.section_id)
+        .join(Evaluation, Evaluation.id == EvaluationAnswer.evaluation_id)
+        .where(*_submitted_since(since, agent_ref=agent_ref, queue=queue))
+        .order_by(FormSection.position, FormQuestion.position)
+    )
+    buckets: dict[tuple[str, str], _Bucket] = {}
+    critical: dict[tuple[str, str], bool] = {}
+    for section, text, answer_type, is_critical, value in rows:
+        bucket = buckets.setdefault((section, text), _Bucket())
+        critical[(section, text)] = critical.get((section, text), False) or is_critical
+        points = answer_points(answer_type, value)
+        if points is not None:
+            bucket.total += points
+            bucket.count += 1
+    return [
+        QuestionScore(
+            section=section,
+            question=text,
+            average=round(b.total / b.count, 1) if b.count else None,
+            answers=b.count,
+            critical=critical[(section, text)],
+        )
+        for (section, text), b in buckets.items()
+    ]
+
+
+def agent_scores(session: Session, *, since: datetime, queue: str | None = None) -> list[AgentScore]:
+    """Each agent's average score since `since`, best first (agents with nothing scorable last)."""
+    rows = session.execute(
+        select(Evaluation.agent_ref, func.avg(Evaluation.score), func.count(Evaluation.id))
+        .where(*_submitted_since(since, agent_ref=None, queue=queue))
+        .group_by(Evaluation.agent_ref)
+    )
+    scores = [
+        AgentScore(agent_ref=agent, average=None if average is None else round(float(average), 1), count=count)
+        for agent, average, count in rows
+    ]
+    return sorted(scores, key=lambda item: (item.average is None, -(item.average or 0), item.agent_ref))
+
+
+def weekly_critical_failures(
+    session: Session,
+    *,
+    weeks: int,
+    now: datetime | None = None,
+    agent_ref: str | None = None,
+    queue: str | None = None,
+    tz: tzinfo = UTC,
+) -> list[WeekRate]:
+    """Per ISO week (in `tz`), the share of submitted evaluations failing a critical question, oldest first."""
+    since = week_began(now or utcnow(), tz) - timedelta(weeks=weeks - 1)
+    counts = {since.date() + timedelta(weeks=n): [0, 0] for n in range(weeks)}
+    rows = session.execute(
+        select(Evaluation.created_at, Evaluation.critical_failed).where(
+            *_submitted_since(since, agent_ref=agent_ref, queue=queue)
+        )
+    )
+    for created, failed in rows:
+        count = counts.get(week_start(created, tz))
+        if count is not None:
+            count[0] += int(failed)
+            count[1] += 1
+    return [
+        WeekRate(week_start=start, rate=round(100 * failed / total, 1) if total else None, failed=failed, count=total)
+        for start, (failed, total) in counts.items()
+    ]

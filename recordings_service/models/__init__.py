@@ -1,8 +1,19 @@
 """Typed SQLAlchemy models, one module per capability; importing this package registers them all."""
 
 from recordings_service.models.account import ApiToken, User
+from recordings_service.models.assignment import Assignment, EvaluationPlan, PlanFill
 from recordings_service.models.audit import AuditChainHead, AuditEvent
-from recordings_service.models.evaluation import Evaluation, EvaluationAnswer, EvaluationForm, FormQuestion, FormSection
+from recordings_service.models.calibration import CalibrationAnswer, CalibrationParticipant, CalibrationSession
+from recordings_service.models.call_list import CallTag, SavedSearch
+from recordings_service.models.evaluation import (
+    Evaluation,
+    EvaluationAnswer,
+    EvaluationForm,
+    EvaluationVersion,
+    FormQuestion,
+    FormSection,
+)
+from recordings_service.models.integrity import IntegrityCheckRun
 from recordings_service.models.privacy import (
     DeletionReceipt,
     LegalHold,
@@ -28,24 +39,34 @@ from recordings_service.models.transcription import Transcript, TranscriptionJob
 __all__ = [
     "Annotation",
     "ApiToken",
+    "Assignment",
     "AuditChainHead",
     "AuditEvent",
     "BatchItem",
+    "CalibrationAnswer",
+    "CalibrationParticipant",
+    "CalibrationSession",
+    "CallTag",
     "CustodyConfirmation",
     "Customer",
     "DeletionReceipt",
     "Evaluation",
     "EvaluationAnswer",
     "EvaluationForm",
+    "EvaluationPlan",
+    "EvaluationVersion",
     "FormQuestion",
     "FormSection",
     "Institute",
+    "IntegrityCheckRun",
     "LegalHold",
     "Nomination",
+    "PlanFill",
     "Recording",
     "ResearchBatch",
     "RetentionCheckRun",
     "RetentionPolicy",
+    "SavedSearch",
     "SegmentVerification",
     "SubjectCorrection",
     "SubjectRequest",

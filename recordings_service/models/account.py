@@ -18,6 +18,8 @@ class Role(StrEnum):
     TRAINER = "trainer"
     RESEARCH_PARTNER = "research_partner"
     SERVICE = "service"
+    # A contact-centre agent: sees only the evaluations released to them, and answers them.
+    AGENT = "agent"
 
 
 class User(Base):
@@ -29,6 +31,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     institute_id: Mapped[str | None] = mapped_column(String(26))
+    # The agent an `agent` account is (the agent_ref calls carry); unique so one person's feedback is theirs.
+    agent_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # The person's team lead: disputes of the evaluations this person scored also land in the lead's queue.
+    lead_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     active: Mapped[bool] = mapped_column(default=True)
     # The TOTP seed in plain base32, as releases before 0017 stored it: sealed into `mfa_seed` at its next use.
     mfa_secret: Mapped[str | None] = mapped_column(String(64))

@@ -1,6 +1,6 @@
 """What the retention sweep reads and proves: due recordings, orphaned objects, the check, the receipts.
 
-The loop itself (one transaction per recording, objects deleted after each commit) belongs to its entry
+The loop itself (one transaction per batch, its objects deleted after its commit) belongs to its entry
 points, `jobs/retention.py` and `callvault retention sweep`, because only they commit.
 """
 

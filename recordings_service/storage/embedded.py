@@ -119,7 +119,10 @@ class EmbeddedS3:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _write_config(self) -> Path:
+    def write_config(self) -> Path:
+        """Write the S3 identity, JWT keys and mutual-TLS gRPC set-up weed reads; return the S3 config's path.
+
+        The one-machine cluster in infra/seaweedfs/cluster.py locks its servers down with the same files."""
         self.store_dir.mkdir(parents=True, exist_ok=True)
         identities = {
             "identities": [
@@ -180,7 +183,7 @@ class EmbeddedS3:
         return cert_path, key_path
 
     def command(self) -> list[str]:
-        config = self._write_config()
+        config = self.write_config()
         ports = [f"-{name}={self.port + offset}" for name, offset in _PORT_OFFSETS.items()]
         return [
             weed_binary(),
@@ -209,14 +212,14 @@ class EmbeddedS3:
             cwd=self.store_dir,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env=self._environment(),
+            env=self.environment(),
             start_new_session=True,
             preexec_fn=die_with_parent,  # noqa: PLW1509 — spawned before any thread of ours starts
         )
         log_file.close()
         self.wait_ready(timeout_s)
 
-    def _environment(self) -> dict[str, str]:
+    def environment(self) -> dict[str, str]:
         """weed's whole environment: nothing inherited (no CALLVAULT_* secret, no stray WEED_* override)."""
         return {
             "PATH": os.defpath,

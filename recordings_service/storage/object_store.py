@@ -1,6 +1,8 @@
 """Object storage: the `ObjectStore` protocol and its S3 implementation over boto3.
 
-Provider errors are translated here, at the edge: a missing key becomes the domain `NotFound`.
+Provider errors are translated here, at the edge: a missing key becomes the domain `NotFound`, and a store that
+cannot be reached or answers "try later" (connection refused or reset, time-outs, 500/503) becomes `Unavailable`,
+which the web maps to 503 with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -9,14 +11,17 @@ import base64
 import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as StoreConnectionError
 
 from recordings_service.config import Settings
 from recordings_service.errors import NotFound, Unavailable
@@ -26,6 +31,8 @@ if TYPE_CHECKING:
 
 CHUNK = 1024 * 1024
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+# Answers that mean "the store cannot serve this now", not "this request is wrong".
+_UNAVAILABLE_CODES = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
 DELETE_BATCH = 1000  # the most keys one S3 DeleteObjects call takes
 # Whether the bucket can keep objects under S3 Object Lock: on, off for this bucket, or not a feature of the store.
 ObjectLock = Literal["enabled", "not enabled", "unsupported"]
@@ -141,6 +148,11 @@ class S3ObjectStore:
             size += len(chunk)
         source.seek(start)
         checksum = base64.b64encode(digest.digest()).decode()
+        with _answering(key):
+            self._put(key, source, size=size, checksum=checksum)
+        return StoredObject(key=key, size=size, sha256=digest.hexdigest())
+
+    def _put(self, key: str, source: BinaryIO, *, size: int, checksum: str) -> None:
         if size <= 64 * CHUNK:
             self._client.put_object(
                 Bucket=self.bucket, Key=key, Body=source, ContentLength=size, ChecksumSHA256=checksum
@@ -153,47 +165,42 @@ class S3ObjectStore:
                 ExtraArgs={"ChecksumAlgorithm": "SHA256"},
                 Config=_multipart_config(),
             )
-        return StoredObject(key=key, size=size, sha256=digest.hexdigest())
 
     def put_stream(self, key: str, source: BinaryIO) -> None:
         """Upload a stream that cannot be rewound (a pipe), part by part as it is read; each part carries its
         SHA-256 for the server to check. A `source` that raises aborts the upload: nothing is stored."""
-        self._client.upload_fileobj(
-            source, self.bucket, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"}, Config=_multipart_config()
-        )
+        with _answering(key):
+            self._client.upload_fileobj(
+                source, self.bucket, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"}, Config=_multipart_config()
+            )
 
     def get(self, key: str) -> BinaryIO:
-        try:
+        with _answering(key):
             body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
-        except ClientError as exc:
-            raise _translated(exc, key) from None
         return body  # type: ignore[return-value]
 
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """Bytes `start`..`end` inclusive, as HTTP ranges count them."""
-        try:
-            response = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}")
-        except ClientError as exc:
-            raise _translated(exc, key) from None
-        return response["Body"].read()
+        with _answering(key):
+            return self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}")["Body"].read()
 
     def open_range(self, key: str, start: int, end: int) -> BinaryIO:
         """Bytes `start`..`end` inclusive as a stream, read from the network as the caller reads it."""
-        try:
+        with _answering(key):
             response = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}")
-        except ClientError as exc:
-            raise _translated(exc, key) from None
         return response["Body"]  # type: ignore[return-value]
 
     def head(self, key: str) -> ObjectInfo:
-        try:
+        with _answering(key):
             response = self._client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            raise _translated(exc, key) from None
         return ObjectInfo(key=key, size=response["ContentLength"], last_modified=response["LastModified"])
 
     def delete(self, key: str) -> int:
         """Delete every version and delete marker of `key`; returns how many were removed."""
+        with _answering(key):
+            return self._delete(key)
+
+    def _delete(self, key: str) -> int:
         removed = 0
         paginator = self._client.get_paginator("list_object_versions")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=key):
@@ -213,10 +220,11 @@ class S3ObjectStore:
         pending = list(versions)
         for offset in range(0, len(pending), DELETE_BATCH):
             chunk = pending[offset : offset + DELETE_BATCH]
-            answer = self._client.delete_objects(
-                Bucket=self.bucket,
-                Delete={"Objects": [{"Key": key, "VersionId": version} for key, version in chunk], "Quiet": True},
-            )
+            with _answering(chunk[0][0]):
+                answer = self._client.delete_objects(
+                    Bucket=self.bucket,
+                    Delete={"Objects": [{"Key": key, "VersionId": version} for key, version in chunk], "Quiet": True},
+                )
             failed = [error for error in answer.get("Errors", []) if error.get("Code") not in _MISSING_CODES]
             if failed:
                 code, key = failed[0].get("Code"), failed[0].get("Key")
@@ -225,14 +233,14 @@ class S3ObjectStore:
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+        for page in _pages(paginator.paginate(Bucket=self.bucket, Prefix=prefix), prefix):
             for entry in page.get("Contents", []):
                 yield ObjectInfo(key=entry["Key"], size=entry["Size"], last_modified=entry["LastModified"])
 
     def list_versions(self, prefix: str) -> Iterator[ObjectVersion]:
         """Every version and delete marker under `prefix`, current or not (what deletion must leave none of)."""
         paginator = self._client.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+        for page in _pages(paginator.paginate(Bucket=self.bucket, Prefix=prefix), prefix):
             for entry in page.get("Versions", []):
                 yield ObjectVersion(
                     key=entry["Key"],
@@ -275,6 +283,10 @@ class S3ObjectStore:
     def put_locked(self, key: str, data: bytes, *, retain_until: datetime) -> None:
         """Put `data` under compliance-mode retention: no one, the root account included, can delete or
         overwrite this version before `retain_until`."""
+        with _answering(key):
+            self._put_locked(key, data, retain_until=retain_until)
+
+    def _put_locked(self, key: str, data: bytes, *, retain_until: datetime) -> None:
         self._client.put_object(
             Bucket=self.bucket,
             Key=key,
@@ -297,7 +309,34 @@ def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def _translated(exc: ClientError, key: str) -> Exception:
-    if _error_code(exc) in _MISSING_CODES:
-        return NotFound(f"object {key} not found")
-    return exc
+@contextmanager
+def _answering(key: str) -> Iterator[None]:
+    """Translate the provider's errors about `key`: missing becomes `NotFound`, unreachable becomes `Unavailable`."""
+    try:
+        yield
+    except ClientError as exc:
+        code = _error_code(exc)
+        if code in _MISSING_CODES:
+            raise NotFound(f"object {key} not found") from None
+        if code in _UNAVAILABLE_CODES:
+            raise Unavailable(f"object store answered {code}") from exc
+        raise
+    except (StoreConnectionError, HTTPClientError) as exc:
+        raise Unavailable(f"object store unreachable: {type(exc).__name__}") from exc
+    except S3UploadFailedError as exc:
+        # s3transfer reports any failed part this way, after its own retries; the cause says why.
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ClientError) and _error_code(cause) not in _UNAVAILABLE_CODES:
+            raise
+        raise Unavailable(f"object store upload failed: {type(cause or exc).__name__}") from exc
+
+
+def _pages(pages: Iterable[Any], prefix: str) -> Iterator[Any]:
+    """A paginator's pages, its provider errors translated as `_answering` does."""
+    iterator = iter(pages)
+    while True:
+        with _answering(prefix):
+            page = next(iterator, None)
+        if page is None:
+            return
+        yield page

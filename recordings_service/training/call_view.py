@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.models import Evaluation, Recording, TrainingClip
+from recordings_service.models.evaluation import EvaluationState
 from recordings_service.recordings import get_playable_recording
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.agents import agent_names
@@ -45,7 +46,7 @@ def view_call(
     scores = list(
         session.scalars(
             select(Evaluation.score)
-            .where(Evaluation.recording_id == recording.id)
+            .where(Evaluation.recording_id == recording.id, Evaluation.state == EvaluationState.SUBMITTED)
             .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
             .limit(1)
         )

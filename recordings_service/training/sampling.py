@@ -24,8 +24,9 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.calls.search import checked_words, said_in_transcripts
+from recordings_service.calls.transcript_matches import checked_words, said_in_transcripts
 from recordings_service.models import Customer, Evaluation, Nomination, Recording
+from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.training import NominationKind
 from recordings_service.recordings import UNPLAYABLE, calls_matching, visible_to
 from recordings_service.storage.encryption import Envelope
@@ -217,10 +218,11 @@ def score_band(score: float | None) -> str:
 
 
 def latest_score() -> Any:
-    """The latest evaluation's score of the outer query's recording (None: not evaluated, or nothing scorable)."""
+    """The latest submitted evaluation's score of the outer query's recording (None: not evaluated, or nothing
+    scorable); drafts do not count."""
     return (
         select(Evaluation.score)
-        .where(Evaluation.recording_id == Recording.id)
+        .where(Evaluation.recording_id == Recording.id, Evaluation.state == EvaluationState.SUBMITTED)
         .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
         .limit(1)
         .scalar_subquery()
@@ -229,7 +231,7 @@ def latest_score() -> Any:
 
 def _query(session: Session, *, actor: Actor, criteria: SampleCriteria) -> Select[Any]:
     score = latest_score()
-    evaluated = exists().where(Evaluation.recording_id == Recording.id)
+    evaluated = exists().where(Evaluation.recording_id == Recording.id, Evaluation.state == EvaluationState.SUBMITTED)
     query = (
         select(
             Recording.id,

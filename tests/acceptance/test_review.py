@@ -79,7 +79,7 @@ def test_supervisor_finds_plays_scores_and_exports_evidence(browser: Any, tmp_pa
 
         page.goto("/calls/")
         page.fill("#q", SAID)
-        page.click("button[type=submit]:has-text('Search')")
+        page.click(".call-filters button[type=submit]")
         page.wait_for_selector("a.at")
         page.locator("a.at").first.click()
         page.wait_for_url(f"**/calls/{recording_id}?t=*")
@@ -95,7 +95,7 @@ def test_supervisor_finds_plays_scores_and_exports_evidence(browser: Any, tmp_pa
         page.keyboard.press("k")  # pause
 
         score_with_first_answers(page)
-        page.wait_for_url(f"**/calls/{recording_id}")
+        page.wait_for_url(f"**/calls/{recording_id}?form_id=*")  # back at the call, its evaluation panel
         page.goto("/calls/?queue=acceptance&evaluated=yes")
         assert page.locator("table.calls tbody tr").count() == 1
 

@@ -3,23 +3,21 @@ first (confirm.js; the CSP forbids inline script)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pyotp
 import pytest
-from werkzeug.serving import make_server
 
-from recordings_service import accounts, schema
+from recordings_service import accounts
 from recordings_service.audit import record_event
 from recordings_service.config import Settings
-from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from tests.browser_support import private_runtime, serving, watch_errors
 from tests.factories.accounts import PASSWORD, SYSTEM, browser_sign_in
 from web import create_app
 
@@ -38,13 +36,7 @@ class Live:
 def live(
     base_settings: Settings, store: S3ObjectStore, envelope: Envelope, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Live]:
-    data_dir = tmp_path_factory.mktemp("audit-browser")
-    settings = replace(base_settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'callvault.db'}")
-    engine = make_engine(settings.database_url)
-    schema.upgrade(engine)
-    runtime = Runtime(
-        settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
-    )
+    runtime = private_runtime(base_settings, store, envelope, tmp_path_factory.mktemp("audit-browser"))
     totp = {name: pyotp.random_base32() for name in ("olli", "root")}
     with runtime.sessions() as session:
         for name, role in (("olli", Role.COMPLIANCE), ("root", Role.ADMIN)):
@@ -62,15 +54,11 @@ def live(
         )
         session.commit()
         victim_id = victim.id
-    server = make_server("127.0.0.1", 0, create_app(settings, runtime=runtime), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="audit-browser-server", daemon=True)
-    thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", runtime, totp, victim_id)
+        with serving(create_app(runtime.settings, runtime=runtime), "audit-browser-server") as url:
+            yield Live(url, runtime, totp, victim_id)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        engine.dispose()
+        runtime.engine.dispose()
 
 
 @pytest.fixture
@@ -78,17 +66,11 @@ def tab(browser: Any, live: Live) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1366, "height": 768}, base_url=live.url)
     errors: list[str] = []
     page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: _console_error(errors, message))
+    # The favicon's 404 and the refused filter's 422 are expected; a CSP refusal or a script error is not.
+    watch_errors(page, errors, failed_loads_expected=True)
     yield page
     context.close()
     assert errors == []
-
-
-def _console_error(errors: list[str], message: Any) -> None:
-    # The favicon's 404 and the refused filter's 422 are expected; a CSP refusal or a script error is not.
-    if message.type == "error" and not message.text.startswith("Failed to load resource"):
-        errors.append(message.text)
 
 
 def test_the_audit_trail_has_no_horizontal_scroll_at_1366_px(tab: Any, live: Live) -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,18 @@ from typing import Any
 import pyotp
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from jobs import research as research_jobs
-from recordings_service import accounts, schema
+from recordings_service import accounts
 from recordings_service.config import Settings
-from recordings_service.db import make_engine, make_sessionmaker, utcnow
+from recordings_service.db import utcnow
 from recordings_service.models import Recording, ResearchBatch
 from recordings_service.models.account import Role
 from recordings_service.research.lifecycle import exports_prefix
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from tests.browser_support import private_runtime, serving, watch_errors
 from tests.factories.accounts import PASSWORD, SYSTEM, browser_enrol, fresh_code
 from tests.factories.research import research_call
 from web import create_app
@@ -57,13 +56,7 @@ class Live:
 def live(
     base_settings: Settings, store: S3ObjectStore, envelope: Envelope, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Live]:
-    data_dir = tmp_path_factory.mktemp("research-browser")
-    settings = replace(base_settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'callvault.db'}")
-    engine = make_engine(settings.database_url)
-    schema.upgrade(engine)
-    runtime = Runtime(
-        settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
-    )
+    runtime = private_runtime(base_settings, store, envelope, tmp_path_factory.mktemp("research-browser"))
     totp = {name: pyotp.random_base32() for name in ("olli", "riikka", "root")}
     with runtime.sessions() as session:
         for name, role in (("olli", Role.COMPLIANCE), ("riikka", Role.COMPLIANCE), ("root", Role.ADMIN)):
@@ -72,21 +65,17 @@ def live(
         for _ in range(CALLS):
             research_call(session, store, envelope, started_at=utcnow() - timedelta(days=2))
         session.commit()
-    server = make_server("127.0.0.1", 0, create_app(settings, runtime=runtime), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="research-browser-server", daemon=True)
-    thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", runtime, totp)
+        with serving(create_app(runtime.settings, runtime=runtime), "research-browser-server") as url:
+            yield Live(url, runtime, totp)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         with runtime.sessions() as session:
             for recording in session.scalars(select(Recording)):
                 store.delete(recording.storage_key)
             for batch in session.scalars(select(ResearchBatch)).all():
                 for version in store.list_versions(exports_prefix(batch.id)):
                     store.delete(version.key)
-        engine.dispose()
+        runtime.engine.dispose()
 
 
 @pytest.fixture
@@ -99,19 +88,13 @@ def tabs(browser: Any, live: Live) -> Iterator[Any]:
         context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live.url, accept_downloads=True)
         contexts.append(context)
         tab = context.new_page()
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        tab.on("console", lambda message: _console_error(errors, message))
+        watch_errors(tab, errors)
         return tab
 
     yield open_tab
     for context in contexts:
         context.close()
     assert errors == []
-
-
-def _console_error(errors: list[str], message: Any) -> None:
-    if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-        errors.append(f"{message.text} ({message.location.get('url')})")
 
 
 def sign_in(page: Any, username: str, password: str = PASSWORD, *, totp: str | None = None) -> None:

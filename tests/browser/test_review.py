@@ -23,7 +23,8 @@ from recordings_service import accounts, schema
 from recordings_service.calls.waveform import peaks_key
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker
-from recordings_service.models import AuditEvent, Recording, Transcript
+from recordings_service.evaluations import default_form
+from recordings_service.models import AuditEvent, Evaluation, Recording, Transcript
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
@@ -100,11 +101,22 @@ def _index_for_search(session: Any, recording: Recording) -> None:
     index_transcript(session, transcript)
 
 
+@pytest.fixture(scope="module")
+def signed_in(browser: Any, live: Live) -> dict[str, Any]:
+    """The supervisor's signed-in session (its cookies), made once: a code is good for one sign-in per 30 s."""
+    context = browser.new_context(base_url=live.url)
+    try:
+        browser_sign_in(context.new_page(), live.username, live.secret)
+        state: dict[str, Any] = context.storage_state()
+    finally:
+        context.close()
+    return state
+
+
 @pytest.fixture
-def page(browser: Any, live: Live) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live.url)
+def page(browser: Any, live: Live, signed_in: dict[str, Any]) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live.url, storage_state=signed_in)
     tab = context.new_page()
-    browser_sign_in(tab, live.username, live.secret)
     tab.goto(f"/calls/{live.recording_id}")
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
@@ -148,7 +160,7 @@ def test_play_and_click_a_word_seeks_the_audio_there(page: Any, live: Live) -> N
     before = audio_time(page)
     page.keyboard.press("j")
     assert audio_time(page) == pytest.approx(max(before - 5, 0), abs=0.05)
-    page.keyboard.press("ArrowRight")
+    page.keyboard.press("l")  # (on a word, ← and → move between words instead: tests/browser/test_call_page_a11y.py)
     assert audio_time(page) == pytest.approx(before, abs=0.05)
 
     # Typing a comment does not drive the player; the comment lands at the moment played.
@@ -164,7 +176,7 @@ def test_search_open_at_the_word_and_score_the_call(page: Any, live: Live) -> No
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto("/calls/")
     page.fill("#q", SEARCH_WORD)
-    page.click("button[type=submit]:has-text('Search')")
+    page.click(".call-filters button[type=submit]")
     page.wait_for_selector("a.at")
     page.screenshot(path=str(ARTIFACTS / "call-list.png"), full_page=True)
     page.locator("a.at").first.click()
@@ -179,8 +191,9 @@ def test_search_open_at_the_word_and_score_the_call(page: Any, live: Live) -> No
         default_form.seed_default_form(session, actor=SYSTEM)  # a published form to score on, if none yet
         session.commit()
         assert forms.current_forms(session)
+    page.reload()  # the panel offers the form published after the page was loaded
     score_with_first_answers(page)
-    page.wait_for_url(f"**/calls/{live.recording_id}")
+    page.wait_for_url(f"**/calls/{live.recording_id}?form_id=*")  # back at the call, its evaluation panel
     page.goto("/calls/?queue=browser-test&evaluated=yes")
     page.wait_for_selector("table.calls")
     rows = page.locator("table.calls tbody tr")
@@ -189,12 +202,13 @@ def test_search_open_at_the_word_and_score_the_call(page: Any, live: Live) -> No
     page.screenshot(path=str(ARTIFACTS / "call-list-evaluated.png"), full_page=True)
 
 
-def test_a_refused_playback_ticket_is_renewed_and_the_call_plays_on(browser: Any, live: Live) -> None:
+def test_a_refused_playback_ticket_is_renewed_and_the_call_plays_on(
+    browser: Any, live: Live, signed_in: dict[str, Any]
+) -> None:
     # Its own tab, not the `page` fixture: the refused fetch is logged as a console error on purpose here.
-    context = browser.new_context(base_url=live.url)
+    context = browser.new_context(base_url=live.url, storage_state=signed_in)
     tab = context.new_page()
     try:
-        browser_sign_in(tab, live.username, live.secret)
         tab.goto(f"/calls/{live.recording_id}")
         tab.wait_for_selector("#call-audio")
         issued = live.count("recording.play_ticket_issued")
@@ -205,3 +219,69 @@ def test_a_refused_playback_ticket_is_renewed_and_the_call_plays_on(browser: Any
         assert live.count("recording.play_ticket_issued") == issued + 1
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------- the evaluation panel beside the player
+
+
+def evaluations_of(server: Live, recording_id: str) -> list[Evaluation]:
+    with server.runtime.sessions() as session:
+        rows = session.scalars(select(Evaluation).where(Evaluation.recording_id == recording_id)).all()
+        for row in rows:
+            _ = [answer.at_s for answer in row.answers]  # loaded before the session closes
+        return list(rows)
+
+
+@pytest.fixture
+def fresh_call(live: Live) -> Iterator[str]:
+    """A transcribed call of its own, which no other test of this module has scored."""
+    runtime = live.runtime
+    with runtime.sessions() as session:
+        default_form.seed_default_form(session, actor=SYSTEM)  # a published form to score on, if none yet
+        recording = make_transcribed_call(session, runtime.store, runtime.envelope, queue="browser-panel")
+        session.commit()
+        recording_id, key = recording.id, recording.storage_key
+    yield recording_id
+    runtime.store.delete(key)
+    runtime.store.delete(peaks_key(recording_id))
+
+
+def test_stamp_evidence_from_the_player_autosave_a_draft_and_submit(page: Any, live: Live, fresh_call: str) -> None:
+    """The evaluation panel beside the player: "At" stamps the playback time on an answer, the draft saves itself
+    without a page load, a second visit opens it, and submitting lists the evaluation on the call page."""
+    page.goto(f"/calls/{fresh_call}")
+    panel = page.locator("#evaluation-form")
+    panel.wait_for()
+    loads = []
+    page.on("load", lambda _: loads.append(1))
+
+    # Move the player to a word of the transcript, then stamp that moment on the first question.
+    moment = word_start(SEARCH_WORD)
+    page.locator(f'.segments .w[data-start="{moment:g}"]').first.click()
+    wait_until(page, f"() => Math.abs(document.getElementById('call-audio').currentTime - {moment}) < 0.3")
+    page.evaluate("document.getElementById('call-audio').pause()")
+    first = panel.locator("fieldset.question").first
+    first.locator("button.stamp").click()
+    stamped = float(first.locator("input[type=number]").input_value())
+    assert abs(stamped - moment) < 0.3
+    first.locator("input[type=radio]").first.check()
+
+    wait_until(page, "() => document.getElementById('evaluation-status').textContent.includes('Draft saved')")
+    assert loads == []  # saved by the panel's script, not by a page load
+    (draft,) = evaluations_of(live, fresh_call)
+    assert draft.state == "draft" and draft.score is None
+    assert [round(a.at_s or 0, 1) for a in draft.answers] == [round(stamped, 1)]
+
+    page.reload()  # a second attempt opens the draft, answers and evidence as they were
+    first = page.locator("#evaluation-form fieldset.question").first
+    assert first.locator("input[type=radio]").first.is_checked()
+    assert abs(float(first.locator("input[type=number]").input_value()) - stamped) < 0.01
+
+    for group in page.locator("#evaluation-form fieldset.question").all():
+        group.locator("input[type=radio]").first.check()
+    page.click("#evaluation-form button[type=submit]")
+    page.wait_for_url(f"**/calls/{fresh_call}?form_id=*")
+    listed = page.locator("table.call-evaluations tbody tr")
+    assert listed.count() == 1 and "submitted" in listed.first.inner_text()
+    (submitted,) = evaluations_of(live, fresh_call)
+    assert (submitted.id, submitted.state, submitted.version) == (draft.id, "submitted", 1)

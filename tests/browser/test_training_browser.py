@@ -7,25 +7,22 @@ transcript follows. Screenshots land in tests/artifacts/ (gitignored).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from recordings_service import accounts, schema
+from recordings_service import accounts
 from recordings_service.config import Settings
-from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.models import Recording
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.browser_support import wait_until
+from tests.browser_support import private_runtime, serving, wait_until, watch_errors
 from tests.factories.accounts import PASSWORD, SYSTEM, browser_sign_in, enrol_seed
 from tests.factories.training import stereo_call
 from web import create_app
@@ -48,33 +45,23 @@ class Live:
 def live(
     base_settings: Settings, store: S3ObjectStore, envelope: Envelope, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Live]:
-    data_dir = tmp_path_factory.mktemp("training-browser")
-    settings = replace(base_settings, data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'callvault.db'}")
-    engine = make_engine(settings.database_url)
-    schema.upgrade(engine)
-    runtime = Runtime(
-        settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
-    )
+    runtime = private_runtime(base_settings, store, envelope, tmp_path_factory.mktemp("training-browser"))
     with runtime.sessions() as session:
         trainer = accounts.create_user(session, actor=SYSTEM, username=TRAINER, role=Role.TRAINER, password=PASSWORD)
         secret = enrol_seed(trainer, envelope)
         for queue in QUEUES * 2:
             stereo_call(session, store, envelope, queue=queue)
         session.commit()
-    server = make_server("127.0.0.1", 0, create_app(settings, runtime=runtime), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="training-browser-server", daemon=True)
-    thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", runtime, secret)
+        with serving(create_app(runtime.settings, runtime=runtime), "training-browser-server") as url:
+            yield Live(url, runtime, secret)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         with runtime.sessions() as session:
             for recording in session.scalars(select(Recording)):
                 store.delete(recording.storage_key)
                 for version in store.list_versions(f"derived/{recording.id}/"):
                     store.delete(version.key)
-        engine.dispose()
+        runtime.engine.dispose()
 
 
 @pytest.fixture
@@ -83,17 +70,11 @@ def page(browser: Any, live: Live) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live.url)
     tab = context.new_page()
     errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on("console", lambda message: _console_error(errors, message))
+    watch_errors(tab, errors)
     browser_sign_in(tab, TRAINER, live.secret)
     yield tab
     context.close()
     assert errors == []
-
-
-def _console_error(errors: list[str], message: Any) -> None:
-    if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-        errors.append(f"{message.text} ({message.location.get('url')})")
 
 
 def test_a_trainer_samples_cuts_a_clip_builds_a_set_and_plays_it(page: Any) -> None:

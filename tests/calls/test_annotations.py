@@ -38,7 +38,7 @@ def test_a_supervisor_comments_at_a_moment_and_everyone_who_listens_sees_it(
         client, f"{page}/annotations", {"at_s": "14.9", "text": "  Customer agrees here  "}, token_from=page
     )
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/calls/{call.id}?t=14.9#comments")
+    assert response.headers["Location"].endswith(f"/calls/{call.id}?t=14.9#comment-added")
     note = session.scalars(select(Annotation).where(Annotation.recording_id == call.id)).one()
     assert (note.at_s, note.text, note.author_id) == (14.9, "Customer agrees here", supervisor.id)
     event = session.scalars(

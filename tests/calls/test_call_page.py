@@ -63,8 +63,12 @@ def test_the_page_shows_metadata_player_and_a_timed_transcript(
     assert 'preload="none"' in html  # nothing is fetched, or audited as a listen, until someone plays
     assert f'data-peaks-url="/calls/{call.id}/peaks.json"' in html
     start = word_start("kilowatt")
-    assert re.search(rf'<span class="w" tabindex="0" data-start="{start}" data-end="[\d.]+">kilowatt</span>', html)
-    assert re.search(rf'<span class="w low" tabindex="0" data-start="[\d.]+" data-end="[\d.]+">{LOW_WORD}</span>', html)
+    assert re.search(rf'<span class="w" tabindex="-1" data-start="{start}" data-end="[\d.]+">kilowatt</span>', html)
+    low = rf'<span class="w low" tabindex="-1" data-start="[\d.]+" data-end="[\d.]+">{LOW_WORD}</span>'
+    assert re.search(low, html)
+    assert html.count('tabindex="0" data-start=') == 1  # the words are one Tab stop (roving tabindex)
+    assert html.count('<p class="words" lang="en">') == 6  # the transcript's language, for screen readers
+    assert 'data-lane="left"' in html and 'data-lane="right"' in html  # agent and customer lanes
     assert f'id="seg-{SUSPECT_SEGMENT}" class="segment customer suspect"' in html
     assert "text over silence" in html and 'class="legend"' in html
     assert 'class="segment agent"' in html

@@ -42,7 +42,8 @@ def test_search_shows_highlighted_snippets_linking_to_their_moment(
     assert "<mark>invoice</mark>" in page
     assert "<b>" not in page  # transcript text is escaped (SQLite) or its tags dropped (PostgreSQL's headline)
     assert "Not evaluated" in page
-    assert "<script" not in page and "style=" not in page
+    # No inline script or style (the CSP refuses them); static scripts only.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page) and "style=" not in page
 
 
 def test_every_control_has_a_label(client: FlaskClient, session: Session) -> None:
@@ -103,7 +104,8 @@ def test_restricted_calls_are_hidden_and_trainers_see_no_snippets(
 
     login(client, make_user(session, role=Role.TRAINER))
     page = client.get("/calls/", query_string=query).get_data(as_text=True)
-    assert visible.id in page and "swordfish" not in page.replace('value="swordfish"', "")
+    # The trainer's own words come back in the form (and the forms that keep the search); no transcript text does.
+    assert visible.id in page and "the password is" not in page and "<mark>" not in page
 
 
 def test_navigation_links_to_the_call_list_by_permission(client: FlaskClient, session: Session) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.calls import search
+from recordings_service.calls import transcript_matches
 from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.errors import Invalid
 from recordings_service.models import AuditEvent, User
@@ -195,11 +195,11 @@ def test_every_plan_finds_the_same_calls_in_the_same_order(
     plan: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL picks a plan by estimates (search._matches); each must give the same pages."""
+    """PostgreSQL picks a plan by estimates (transcript_matches.calls_saying); each must give the same pages."""
     if plan != "rare words":
-        monkeypatch.setattr(search, "RARE_SEGMENTS", -1)  # the segments probe never suffices
+        monkeypatch.setattr(transcript_matches, "RARE_SEGMENTS", -1)  # the segments probe never suffices
     if plan == "walk newest first":
-        monkeypatch.setattr(search, "FEW_CALLS", -1)
+        monkeypatch.setattr(transcript_matches, "FEW_CALLS", -1)
     calls = [
         transcribed_call(
             session,

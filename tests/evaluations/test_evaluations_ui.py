@@ -16,7 +16,7 @@ from recordings_service.models.evaluation import FormStatus
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import login, make_user, post_form
+from tests.factories.accounts import csrf_token, login, make_user, post_form
 from tests.factories.evaluations import actor_of, answers, published_form
 from tests.factories.recordings import make_recording
 from web import cli, cli_support
@@ -33,52 +33,98 @@ def call(session: Session, store: ObjectStore, envelope: Envelope) -> Recording:
     return make_recording(session, store, envelope, agent_ref="agent-ui", queue="moving")
 
 
-def test_qa_evaluates_a_call_and_is_sent_to_the_call_page(qa: FlaskClient, session: Session, call: Recording) -> None:
+def test_qa_scores_a_call_in_the_panel_beside_the_player_and_sees_it_listed(
+    qa: FlaskClient, session: Session, call: Recording
+) -> None:
     form = published_form(session, actor_of(make_user(session)))
-    path = f"/calls/{call.id}/evaluate"
+    path = f"/calls/{call.id}"
     page = qa.get(path).get_data(as_text=True)
     greeting, needs, price = form.questions
+    # Audio, transcript and the form on one page; each question has its "At" evidence button.
+    assert 'id="call-audio"' in page and 'id="evaluation-form"' in page
     assert "<legend>Opening</legend>" in page and "<legend>Greeting</legend>" in page
     assert f'name="answers.{needs.id}" value="5"' in page
-    assert f'<label for="comments.{price.id}">' in page
+    assert f'data-stamp="at.{price.id}"' in page and f'name="at.{price.id}"' in page
+    assert "This call has not been evaluated yet." in page
 
     response = post_form(
         qa,
-        path,
+        f"/calls/{call.id}/evaluation",
         {
             "form_id": form.id,
             f"answers.{greeting.id}": "yes",
             f"answers.{needs.id}": "3",
             f"answers.{price.id}": "yes",
             f"comments.{needs.id}": "Could ask more about usage",
+            f"at.{needs.id}": "1.5",
             "comment": "Solid call",
         },
         token_from=path,
     )
 
-    assert response.status_code == 302 and response.headers["Location"] == f"/calls/{call.id}"
+    assert response.status_code == 302 and response.headers["Location"].startswith(f"/calls/{call.id}?form_id=")
     evaluation = session.scalars(select(Evaluation).where(Evaluation.recording_id == call.id)).one()
     assert (evaluation.score, evaluation.comment, evaluation.agent_ref) == (75.0, "Solid call", "agent-ui")
-    assert [a.comment for a in evaluation.answers if a.comment] == ["Could ask more about usage"]
+    assert (evaluation.state, evaluation.version) == ("submitted", 1)
+    assert [(a.comment, a.at_s) for a in evaluation.answers if a.comment] == [("Could ask more about usage", 1.5)]
+    listed = qa.get(path).get_data(as_text=True)
+    row = listed[listed.index('class="call-evaluations"') :]
+    assert "Small form (v1)" in row and "75.0" in row and "submitted" in row
+    assert "Submit changes as a new version" in listed
 
 
-def test_a_missing_answer_is_shown_on_its_question(qa: FlaskClient, session: Session, call: Recording) -> None:
+def test_a_missing_answer_is_named_and_what_was_typed_stays_as_the_draft(
+    qa: FlaskClient, session: Session, call: Recording
+) -> None:
     form = published_form(session, actor_of(make_user(session)))
-    path = f"/calls/{call.id}/evaluate"
+    path = f"/calls/{call.id}"
     greeting, needs, _price = form.questions
     response = post_form(
-        qa, path, {"form_id": form.id, f"answers.{greeting.id}": "no", f"answers.{needs.id}": "4"}, token_from=path
+        qa,
+        f"/calls/{call.id}/evaluation",
+        {"form_id": form.id, f"answers.{greeting.id}": "no", f"answers.{needs.id}": "4"},
+        token_from=path,
     )
-    page = response.get_data(as_text=True)
-    assert response.status_code == 422
-    assert 'role="alert" id="form-error">answer required: Correct price' in page
-    assert page.count('aria-invalid="true"') == 1
-    assert f'name="answers.{greeting.id}" value="no" required checked' in page  # what was chosen stays chosen
-    assert session.scalar(select(Evaluation.id).where(Evaluation.recording_id == call.id)) is None
+    assert response.status_code == 302
+    page = qa.get(response.headers["Location"]).get_data(as_text=True)
+    assert "answer required: Correct price" in page
+    assert f'name="answers.{greeting.id}" value="no" checked' in page  # what was chosen stays chosen
+    draft = session.scalars(select(Evaluation).where(Evaluation.recording_id == call.id)).one()
+    assert (draft.state, draft.score) == ("draft", None)
 
 
-def test_without_a_published_form_the_page_says_so(qa: FlaskClient, call: Recording) -> None:
-    page = qa.get(f"/calls/{call.id}/evaluate").get_data(as_text=True)
+def test_the_draft_saves_itself_as_json_and_a_second_attempt_opens_it(
+    qa: FlaskClient, session: Session, call: Recording
+) -> None:
+    form = published_form(session, actor_of(make_user(session)))
+    path = f"/calls/{call.id}"
+    greeting, needs, _price = form.questions
+    draft_url = f"/calls/{call.id}/evaluation/draft"
+    assert f'data-draft-url="{draft_url}"' in qa.get(path).get_data(as_text=True)
+    first = post_form(qa, draft_url, {"form_id": form.id, f"answers.{greeting.id}": "yes"}, token_from=path)
+    again = post_form(
+        qa, draft_url, {"form_id": form.id, f"answers.{greeting.id}": "no", f"at.{greeting.id}": "2"}, token_from=path
+    )
+    assert first.status_code == again.status_code == 200
+    assert first.get_json()["id"] == again.get_json()["id"] and again.get_json()["state"] == "draft"
+    refused = qa.post(
+        draft_url,
+        data={"form_id": form.id, f"answers.{needs.id}": "9", "csrf_token": csrf_token(qa, path)},
+        headers={"Accept": "application/json"},  # as the panel's script asks
+    )
+    assert refused.status_code == 422 and refused.get_json()["field"] == f"answers.{needs.id}"
+
+    reopened = qa.get(path).get_data(as_text=True)
+    assert f'name="answers.{greeting.id}" value="no" checked' in reopened
+    assert f'name="at.{greeting.id}" type="number"' in reopened and 'value="2"' in reopened
+    assert session.scalars(select(Evaluation).where(Evaluation.recording_id == call.id)).one().state == "draft"
+    # The old scoring page sends the evaluator to the panel.
+    old = qa.get(f"/calls/{call.id}/evaluate")
+    assert old.status_code == 302 and old.headers["Location"] == f"/calls/{call.id}#evaluation"
+
+
+def test_without_a_published_form_the_panel_says_so(qa: FlaskClient, call: Recording) -> None:
+    page = qa.get(f"/calls/{call.id}").get_data(as_text=True)
     assert "no published evaluation form" in page
 
 

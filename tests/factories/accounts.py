@@ -71,6 +71,13 @@ def login(client: FlaskClient, user: User) -> None:
         )
 
 
+def signed_in(client: FlaskClient) -> bool:
+    """Whether the client's session is a login: /account answers it, and sends anyone else to sign in."""
+    response = client.get("/account")
+    assert response.status_code in {200, 302}
+    return response.status_code == 200
+
+
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     """The CSRF token of the client's session, as a page's form carries it."""
     page = client.get(path).get_data(as_text=True)

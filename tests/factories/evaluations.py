@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
+from recordings_service.evaluations.default_form import DEFAULT_FORM, seed_default_form
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec, create_form, publish_form
 from recordings_service.evaluations.scoring import Answer
-from recordings_service.models import EvaluationForm, User
+from recordings_service.models import Evaluation, EvaluationAnswer, EvaluationForm, User
 from recordings_service.models.account import Role
-from recordings_service.models.evaluation import AnswerType
-from tests.factories.accounts import make_user
+from recordings_service.models.evaluation import AnswerType, EvaluationState
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.accounts import SYSTEM, make_user
+from tests.factories.recordings import make_recording
 
 # Three questions: a plain one (weight 1), a heavier scale (weight 2) and a critical one (weight 1).
 SMALL_FORM = FormSpec(
@@ -48,3 +53,43 @@ def answers(form: EvaluationForm, values: Sequence[str]) -> dict[str, Answer]:
     questions = form.questions
     assert len(values) == len(questions), f"the form has {len(questions)} questions"
     return {question.id: Answer(value) for question, value in zip(questions, values, strict=True)}
+
+
+def seeded_form(session: Session) -> EvaluationForm:
+    seed_default_form(session, actor=SYSTEM)
+    return session.scalars(select(EvaluationForm).where(EvaluationForm.name == DEFAULT_FORM.name)).first()  # type: ignore[return-value]
+
+
+def scored(
+    session: Session,
+    store: S3ObjectStore,
+    envelope: Envelope,
+    *,
+    form: EvaluationForm,
+    evaluator: User,
+    agent_ref: str,
+    queue: str,
+    value: str,
+    critical_failed: bool = False,
+    score: float = 80.0,
+    state: str = EvaluationState.SUBMITTED,
+) -> Evaluation:
+    """A submitted evaluation on the seeded form: every yes/no question answered `value`, scales 4."""
+    call = make_recording(session, store, envelope, audio=b"RIFF", agent_ref=agent_ref, queue=queue)
+    evaluation = Evaluation(
+        recording_id=call.id,
+        form_id=form.id,
+        evaluator_id=evaluator.id,
+        agent_ref=agent_ref,
+        queue=queue,
+        score=score,
+        critical_failed=critical_failed,
+        state=state,
+    )
+    session.add(evaluation)
+    session.flush()
+    for question in form.questions:
+        answer = "4" if question.answer_type == "scale_1_5" else value
+        session.add(EvaluationAnswer(evaluation_id=evaluation.id, question_id=question.id, value=answer))
+    session.flush()
+    return evaluation

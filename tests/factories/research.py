@@ -7,11 +7,13 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.models import Institute, Recording, User
+from recordings_service.models import BatchItem, Institute, Recording, ResearchBatch, User
 from recordings_service.models.account import Role
+from recordings_service.models.research import BatchState
 from recordings_service.research.institutes import Safeguard, create_institute
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -112,3 +114,25 @@ def batch_body(institute_id: str, *, sample_size: int = 20, seed: int = 7, audio
         "access_end": (now + timedelta(days=2)).isoformat(),
         "audio": audio,
     }
+
+
+def reset_build(session: Session, batch: ResearchBatch) -> None:
+    """Make a built batch approved again, as if it had never been built."""
+    session.execute(
+        update(ResearchBatch)
+        .where(ResearchBatch.id == batch.id)
+        .values(
+            state=BatchState.APPROVED,
+            build_attempts=0,
+            build_done=0,
+            build_error=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            package_sha256=None,
+            package_size=None,
+            package_wrapped_key=None,
+            built_at=None,
+        )
+    )
+    session.execute(update(BatchItem).where(BatchItem.batch_id == batch.id).values(audio_sha256=None))
+    session.commit()

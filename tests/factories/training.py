@@ -88,11 +88,12 @@ def supervisor(session: Session) -> Actor:
 
 
 def scorer(session: Session) -> Callable[[Recording, float | None], Evaluation]:
-    """`score(recording, 55.0)`: an evaluation of the call with that total, on one published form."""
-    evaluator = make_user(session, role=Role.QA_SUPERVISOR)
-    form = published_form(session, actor_of(evaluator))
+    """`score(recording, 55.0)`: an evaluation of the call with that total, on one published form, each by an
+    evaluator of its own (one evaluator has one evaluation of a call per form version)."""
+    form = published_form(session, actor_of(make_user(session, role=Role.QA_SUPERVISOR)))
 
     def score(recording: Recording, value: float | None) -> Evaluation:
+        evaluator = make_user(session, role=Role.QA_SUPERVISOR)
         evaluation = Evaluation(
             recording_id=recording.id,
             form_id=form.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.retention import RETENTION_ACTOR, prove, sweep
 from recordings_service import tokens
+from recordings_service.config import Settings
 from recordings_service.models import AuditEvent, LegalHold, RetentionPolicy
 from recordings_service.models.account import Role
 from recordings_service.privacy.subjects import create_request
@@ -149,12 +151,17 @@ def test_receipts_and_the_recorded_check_show_for_compliance_only(
     assert refused.status_code == 403
 
 
-def test_the_admin_pages_show_when_each_token_expires(client: FlaskClient, session: Session) -> None:
+def test_the_admin_pages_show_when_each_token_expires(
+    client: FlaskClient, session: Session, settings: Settings
+) -> None:
     owner = make_user(session, role=Role.COMPLIANCE)
     token, _ = tokens.create_token(session, actor=SYSTEM, user=owner, scope="compliance")
     session.flush()
     login(client, make_user(session, role=Role.ADMIN))
     users = client.get("/admin/users").get_data(as_text=True)
     assert token.id in users and "in 29 days" in users and token.expires_at is not None
-    assert token.expires_at.strftime("%Y-%m-%d %H:%M UTC") in users
+    # In the organisation's time zone, UTC on hover.
+    local = token.expires_at.astimezone(ZoneInfo(settings.timezone))
+    expected = f'title="{token.expires_at:%Y-%m-%d %H:%M} UTC">{local:%Y-%m-%d %H:%M}</time>'
+    assert expected in users
     assert "in 29 days" in client.get(f"/admin/users/{owner.id}").get_data(as_text=True)

@@ -24,6 +24,7 @@ from recordings_service.models import (
     Transcript,
     TranscriptionJob,
 )
+from recordings_service.privacy import deletion as deletion_module
 from recordings_service.privacy import holds
 from recordings_service.privacy.deletion import delete_recording, derived_prefix
 from recordings_service.privacy.sweep import check_retention, recording_id_of
@@ -156,13 +157,16 @@ class Killed(BaseException):
     """The process dies (SIGKILL): nothing after this point of the sweep runs."""
 
 
-# Where the process dies: while deleting a batch's objects (after its commits), inside a recording's
-# transaction (before its commit), or while writing the receipt; and at which batch or recording. Every
-# such point of a sweep of DUE calls in batches of two: 5 batches, 10 transactions, 1 receipt.
+# Where the process dies, in a sweep of DUE calls in batches of two (5 batches, each one transaction):
+# inside a batch's transaction after its events were half written, or after all its statements (before
+# the commit); after the commit before any object went; while deleting the batch's objects; or while
+# writing the receipt. Twenty points in all.
 DUE = 10
 KILL_POINTS = [
+    *(("audit", nth) for nth in range(1, DUE // 2)),
+    *(("transaction", nth) for nth in range(1, DUE // 2 + 1)),
+    *(("committed", nth) for nth in range(1, DUE // 2 + 1)),
     *(("objects", nth) for nth in range(1, DUE // 2 + 1)),
-    *(("transaction", nth) for nth in range(1, DUE + 1)),
     ("receipt", 1),
 ]
 
@@ -179,11 +183,14 @@ def test_a_sweep_killed_part_way_then_rerun_ends_as_one_clean_run(
 ) -> None:
     calls = [aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"]) for _ in range(DUE)]
     kept = aged_call(session, bucket, envelope, started_at=NOW - timedelta(days=10), purposes=["training"])
-    real = {name: getattr(retention_job, name) for name in ("purge_prefixes", "delete_if_due", "record_receipt")}
+    real = {name: getattr(retention_job, name) for name in ("purge_prefixes", "delete_due", "record_receipt")}
+    real_record_events = deletion_module.record_events
     seen = Counter[str]()
 
     def purge_then_die(store: S3ObjectStore, prefixes: dict[str, tuple[str, ...]], *, workers: int) -> object:
         seen["objects"] += 1  # batches of committed deletions (the first run has nothing pending)
+        if seen["objects"] == nth and where == "committed":
+            raise Killed  # the batch committed, none of its objects went
         if seen["objects"] == nth:
             original = next(iter(prefixes.values()))[0]
             store.delete(original)  # one original went, then the process died
@@ -191,21 +198,34 @@ def test_a_sweep_killed_part_way_then_rerun_ends_as_one_clean_run(
         return real["purge_prefixes"](store, prefixes, workers=workers)
 
     def delete_then_die(session: Session, *args: object, **kwargs: object) -> object:
-        deletion = real["delete_if_due"](session, *args, **kwargs)
+        deletion = real["delete_due"](session, *args, **kwargs)
         seen["transaction"] += 1
         if seen["transaction"] == nth:
             raise Killed  # rows deleted and flushed, not committed
         return deletion
 
+    def audit_half_then_die(session: Session, *, items: list[object], **kwargs: object) -> object:
+        seen["audit"] += 1
+        if seen["audit"] == nth:
+            real_record_events(session, items=items[: len(items) // 2], **kwargs)
+            raise Killed  # half of the batch's deletions audited, in its open transaction
+        return real_record_events(session, items=items, **kwargs)
+
     def die(*_args: object, **_kwargs: object) -> None:
         raise Killed
 
-    patched = {"objects": ("purge_prefixes", purge_then_die), "transaction": ("delete_if_due", delete_then_die)}
-    name, replacement = patched.get(where, ("record_receipt", die))
-    monkeypatch.setattr(retention_job, name, replacement)
+    patched = {
+        "objects": (retention_job, "purge_prefixes", purge_then_die),
+        "committed": (retention_job, "purge_prefixes", purge_then_die),
+        "transaction": (retention_job, "delete_due", delete_then_die),
+        "audit": (deletion_module, "record_events", audit_half_then_die),
+    }
+    module, name, replacement = patched.get(where, (retention_job, "record_receipt", die))
+    original = getattr(module, name)
+    monkeypatch.setattr(module, name, replacement)
     with pytest.raises(Killed):
         sweep(sessions, bucket, now=NOW, batch=2, actor=OFFICER, dry_run=False)
-    monkeypatch.setattr(retention_job, name, real[name])
+    monkeypatch.setattr(module, name, original)
     assert not check_retention(session, bucket, now=NOW).clean or where == "receipt"
 
     sweep(sessions, bucket, now=NOW, batch=2, actor=OFFICER, dry_run=False)
@@ -228,3 +248,34 @@ def test_a_held_recording_is_refused_by_delete_recording(
     holds.place_hold(session, actor=OFFICER, reason="court order", recording_id=call.id)
     with pytest.raises(Conflict):
         delete_recording(session, bucket, recording_id=call.id, reason="erasure", actor=OFFICER)
+
+
+def test_a_recording_that_cannot_be_deleted_keeps_only_itself_from_its_batch(
+    session: Session,
+    sessions: sessionmaker[Session],
+    bucket: S3ObjectStore,
+    envelope: Envelope,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = [aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"]) for _ in range(4)]
+    bad = sorted(call.id for call in calls)[1]
+    real_delete_due = retention_job.delete_due
+
+    def refuse_bad(session: Session, *, recording_ids: list[str], **kwargs: object) -> object:
+        deletions = real_delete_due(session, recording_ids=recording_ids, **kwargs)  # type: ignore[arg-type]
+        if bad in recording_ids:
+            raise RuntimeError("a row the sweep does not know of")  # after its statements, before the commit
+        return deletions
+
+    monkeypatch.setattr(retention_job, "delete_due", refuse_bad)
+    report = sweep(sessions, bucket, now=NOW, batch=4, actor=OFFICER, dry_run=False)
+
+    assert report.counts["failed"] == 1 and "skipped" not in report.counts
+    assert report.recording_ids == sorted(call.id for call in calls if call.id != bad)
+    assert reload(session, bad).status != "deleted" and len(versions_of(bucket, reload(session, bad))) == 4
+    assert deletions_audited(session) == {call.id: 1 for call in calls if call.id != bad}
+
+    monkeypatch.setattr(retention_job, "delete_due", real_delete_due)
+    assert sweep(sessions, bucket, now=NOW, batch=4, actor=OFFICER, dry_run=False).recording_ids == [bad]
+    assert check_retention(session, bucket, now=NOW).clean
+    assert deletions_audited(session) == {call.id: 1 for call in calls}

@@ -23,14 +23,13 @@ from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.models import AuditEvent, BatchItem, Institute, Recording, ResearchBatch
-from recordings_service.models.research import BatchState
 from recordings_service.redaction import find_pii
 from recordings_service.research import build_queue, portal
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.privacy import customer
 from tests.factories.recordings import MONO
-from tests.factories.research import SEGMENTS, research_call
+from tests.factories.research import SEGMENTS, research_call, reset_build
 
 MakeBatch = Callable[..., ResearchBatch]
 ReadPackage = Callable[[ResearchBatch], zipfile.ZipFile]
@@ -78,28 +77,6 @@ def items(session: Session, batch: ResearchBatch) -> list[BatchItem]:
 
 def audited(session: Session, action: str) -> Counter[str | None]:
     return Counter(session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == action)))
-
-
-def reset_build(session: Session, batch: ResearchBatch) -> None:
-    """Make a built batch approved again, as if it had never been built."""
-    session.execute(
-        update(ResearchBatch)
-        .where(ResearchBatch.id == batch.id)
-        .values(
-            state=BatchState.APPROVED,
-            build_attempts=0,
-            build_done=0,
-            build_error=None,
-            lease_owner=None,
-            lease_expires_at=None,
-            package_sha256=None,
-            package_size=None,
-            package_wrapped_key=None,
-            built_at=None,
-        )
-    )
-    session.execute(update(BatchItem).where(BatchItem.batch_id == batch.id).values(audio_sha256=None))
-    session.commit()
 
 
 def test_the_package_holds_each_call_redacted_under_pseudonyms_with_a_true_manifest(

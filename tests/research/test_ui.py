@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service import accounts
 from recordings_service.db import utcnow
-from recordings_service.models import AuditEvent, Institute, ResearchBatch, User
+from recordings_service.models import Institute, ResearchBatch, User
 from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState
 from recordings_service.research import batches
@@ -25,6 +25,7 @@ from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from recordings_service.research.selection import BatchCriteria
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import PASSWORD, csrf_token, login, make_user, post_form
+from tests.factories.audit import events
 from tests.factories.evaluations import actor_of
 from tests.factories.privacy import customer
 from tests.factories.research import institute, partner, research_call
@@ -65,11 +66,6 @@ def draft(
         access_end=now + timedelta(days=2),
     )
     return batches.create_batch(session, runtime.envelope, actor=actor_of(creator), request=request)
-
-
-def events(session: Session, action: str, object_id: str) -> list[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.action == action, AuditEvent.object_id == object_id)
-    return list(session.scalars(query))
 
 
 # ---------------------------------------------------------------- compliance

@@ -38,6 +38,7 @@ SCOPE_ROLES = {
     "partner": Role.RESEARCH_PARTNER,
     "compliance": Role.COMPLIANCE,
     "research": Role.COMPLIANCE,
+    "evaluation": Role.QA_SUPERVISOR,
     "training": Role.TRAINER,
 }
 EXAMPLES_PER_OPERATION = 6

@@ -39,12 +39,20 @@ def catalogue(path: Path) -> Catalog:
 
 
 def translated(catalog: Catalog) -> dict[str, str]:
-    """msgid → translation, leaving out the header, empty and fuzzy entries (pybabel compile skips fuzzy ones)."""
-    return {
-        key(message.context, str(message.id)): str(message.string)
-        for message in catalog
-        if message.id and message.string and not message.fuzzy
-    }
+    """msgid → translation, leaving out the header, empty and fuzzy entries (pybabel compile skips fuzzy ones).
+
+    A plural entry (ngettext) is keyed by its singular msgid, as the code names it, and translated only when
+    every form is; its forms are joined by NUL. The .po gives the ids as a tuple, the .mo as a list."""
+    found = {}
+    for message in catalog:
+        if not message.id or message.fuzzy:
+            continue
+        plural = isinstance(message.id, (tuple, list))
+        msgid = str(message.id[0]) if plural else str(message.id)
+        forms = [str(form) for form in message.string] if plural else [str(message.string)]
+        if all(forms):
+            found[key(message.context, msgid)] = "\x00".join(forms)
+    return found
 
 
 def key(context: str | None, msgid: str) -> str:
@@ -181,7 +189,11 @@ def test_every_ui_string_has_a_finnish_translation() -> None:
 
 def test_the_compiled_catalogue_covers_the_template_and_matches_the_po() -> None:
     """The .mo is what runs: every msgid of messages.pot is in it, translated as the .po says (`make translations`)."""
-    pot_ids = {key(message.context, str(message.id)) for message in catalogue(POT) if message.id}
+    pot_ids = {
+        key(message.context, str(message.id[0] if isinstance(message.id, (tuple, list)) else message.id))
+        for message in catalogue(POT)
+        if message.id
+    }
     po = translated(catalogue(TRANSLATIONS / "fi" / "LC_MESSAGES" / "messages.po"))
     mo = translated(catalogue(TRANSLATIONS / "fi" / "LC_MESSAGES" / "messages.mo"))
     assert pot_ids, "messages.pot is empty"
@@ -193,7 +205,9 @@ def test_the_compiled_catalogue_covers_the_template_and_matches_the_po() -> None
 def test_translations_keep_every_placeholder() -> None:
     po = translated(catalogue(TRANSLATIONS / "fi" / "LC_MESSAGES" / "messages.po"))
     wrong = [
-        msgid for msgid, text in po.items() if sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(text))
+        msgid
+        for msgid, text in po.items()
+        if any(sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(form)) for form in text.split("\x00"))
     ]
     assert wrong == []
 

@@ -11,7 +11,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from limits import parse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, tokens
@@ -33,22 +32,14 @@ from tests.factories.accounts import (
     post_form,
     reloaded,
     sign_in_via_form,
+    signed_in,
 )
+from tests.factories.audit import events
 from web import access, create_app
 from web import auth as web_auth
 from web.ui.auth import FAILED
 
 WRONG = "wrong password value"
-
-
-def events(session: Session, action: str) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
-
-
-def signed_in(client: FlaskClient) -> bool:
-    response = client.get("/account")
-    assert response.status_code in {200, 302}
-    return response.status_code == 200
 
 
 # ---------------------------------------------------------------- password login

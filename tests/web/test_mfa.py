@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, mfa
-from recordings_service.models import AuditEvent, User
+from recordings_service.models import User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import (
@@ -27,17 +27,11 @@ from tests.factories.accounts import (
     post_form,
     reloaded,
     sign_in_via_form,
+    signed_in,
 )
+from tests.factories.audit import events
 
 NEW_PASSWORD = "the holder's very own password"
-
-
-def events(session: Session, action: str) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
-
-
-def signed_in(client: FlaskClient) -> bool:
-    return client.get("/account").status_code == 200
 
 
 def link_path(page: str) -> str:

@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service import playback
 from recordings_service.config import Settings
-from recordings_service.models import AuditEvent, Recording, User
+from recordings_service.models import Recording, User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import csrf_token, login, make_user
+from tests.factories.audit import events
 from tests.factories.recordings import STEREO, ingest_file, make_token
 
 ORIGINAL = STEREO.read_bytes()
@@ -46,11 +46,6 @@ def qa(session: Session, client: FlaskClient) -> User:
     session.commit()
     login(client, user)
     return user
-
-
-def events(session: Session, action: str, recording_id: str) -> list[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.action == action, AuditEvent.object_id == recording_id)
-    return list(session.scalars(query.order_by(AuditEvent.seq)))
 
 
 def bearer(token: str, **headers: str) -> dict[str, str]:

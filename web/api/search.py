@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, Field
 from spectree import Response as SpecResponse
 
-from recordings_service.calls import search
+from recordings_service.calls import search, transcript_matches
 from recordings_service.permissions import Permission
 from recordings_service.recordings import MAX_PAGE, RecordingOut
 from web.access import current_actor, current_can, requires
@@ -20,7 +20,7 @@ bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
 
 class SearchQuery(search.SearchFilters):
-    q: str = Field(default="", max_length=search.MAX_QUERY_CHARS, description="words that must all be said")
+    q: str = Field(default="", max_length=transcript_matches.MAX_QUERY_CHARS, description="words that must all be said")
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 

@@ -1,4 +1,5 @@
-// The call page: waveform, transcript following the audio, click-to-seek, keyboard shortcuts.
+// The call page: waveform lanes with silence and overtalk, transcript following the audio, click-to-play,
+// keyboard shortcuts, the transcript's words as one Tab stop (roving tabindex, arrow keys between words).
 // No framework: the page works without this script (native player, forms); this adds the sync.
 (function () {
   "use strict";
@@ -8,7 +9,8 @@
   if (!player || !audio) {
     return;
   }
-  var canvas = document.getElementById("waveform");
+  var waveform = player.querySelector(".waveform");
+  var canvases = Array.prototype.slice.call(player.querySelectorAll(".lane-wave"));
   var durationHint = parseFloat(player.dataset.duration) || 0;
   var startAt = parseFloat(player.dataset.startAt) || 0;
   var words = Array.prototype.slice.call(document.querySelectorAll(".w[data-start]"));
@@ -19,7 +21,8 @@
     .sort(function (a, b) {
       return a.start - b.start;
     });
-  var peaks = [];
+  var peaks = {}; // lane (data-lane: left, right or mono) -> bucket peaks
+  var roving = words.find(function (el) { return el.tabIndex === 0; }) || words[0] || null;
   var current = null;
   var frame = 0;
   var atInput = document.getElementById("at_s");
@@ -77,24 +80,52 @@
   }
 
   function draw() {
-    if (!canvas || !canvas.getContext) {
-      return;
-    }
-    var ctx = canvas.getContext("2d");
-    var width = canvas.width;
-    var height = canvas.height;
-    var middle = height / 2;
     var played = duration() ? audio.currentTime / duration() : 0;
-    ctx.clearRect(0, 0, width, height);
-    var count = peaks.length;
-    for (var i = 0; i < count; i += 1) {
-      var x = Math.floor((i / count) * width);
-      var bar = Math.max(1, peaks[i] * middle);
-      ctx.fillStyle = i / count < played ? "#0b5cad" : "#9fb3c8";
-      ctx.fillRect(x, middle - bar, Math.max(1, Math.ceil(width / count) - 1), bar * 2);
+    canvases.forEach(function (canvas) {
+      if (!canvas.getContext) {
+        return;
+      }
+      var ctx = canvas.getContext("2d");
+      var width = canvas.width;
+      var height = canvas.height;
+      var middle = height / 2;
+      var lane = peaks[canvas.dataset.lane] || [];
+      var count = lane.length;
+      ctx.clearRect(0, 0, width, height);
+      for (var i = 0; i < count; i += 1) {
+        var x = Math.floor((i / count) * width);
+        var bar = Math.max(1, lane[i] * middle);
+        ctx.fillStyle = i / count < played ? "#0b5cad" : "#9fb3c8";
+        ctx.fillRect(x, middle - bar, Math.max(1, Math.ceil(width / count) - 1), bar * 2);
+      }
+      ctx.fillStyle = "#d4351c";
+      ctx.fillRect(Math.floor(played * width), 0, 2, height);
+    });
+  }
+
+  function clock(seconds) {
+    var s = Math.floor(seconds);
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  // Silences and overtalk, found on the server: shaded over the lanes, and listed for screen readers.
+  function showSpans(kind, spans, end) {
+    var layer = player.querySelector(".spans");
+    if (!layer || !end) {
+      return [];
     }
-    ctx.fillStyle = "#d4351c";
-    ctx.fillRect(Math.floor(played * width), 0, 2, height);
+    var label = waveform.dataset[kind + "Label"] || kind;
+    return spans.map(function (span) {
+      var mark = document.createElement("span");
+      mark.className = "span " + kind;
+      mark.dataset.start = span[0];
+      mark.dataset.end = span[1];
+      mark.style.left = Math.min(100, (span[0] / end) * 100) + "%";
+      mark.style.width = Math.max(0.2, ((span[1] - span[0]) / end) * 100) + "%";
+      mark.title = label + " " + clock(span[0]) + "–" + clock(span[1]);
+      layer.appendChild(mark);
+      return mark.title;
+    });
   }
 
   function placeMarks() {
@@ -115,15 +146,29 @@
         return response.ok ? response.json() : { peaks: [] };
       })
       .then(function (data) {
-        peaks = data.peaks || [];
+        peaks = {};
+        (data.lanes || []).forEach(function (lane) {
+          peaks[lane.channel || "mono"] = lane.peaks || [];
+        });
+        if (!data.lanes && data.peaks) {
+          peaks.mono = data.peaks;
+        }
         if (!durationHint && data.duration_s) {
           durationHint = data.duration_s;
+        }
+        var end = duration();
+        var listed = showSpans("silence", data.silences || [], end).concat(
+          showSpans("overtalk", data.overtalk || [], end)
+        );
+        var summary = document.getElementById("waveform-summary");
+        if (summary) {
+          summary.textContent = listed.join("; ");
         }
         placeMarks();
         draw();
       })
       .catch(function () {
-        peaks = [];
+        peaks = {};
       });
   }
 
@@ -161,6 +206,47 @@
       .catch(function () {});
   }
 
+  // Clicking a word, or Enter on it, plays from there, whether the player was playing or paused.
+  function playFrom(seconds) {
+    seek(seconds);
+    playWanted = true;
+    var started = audio.play();
+    if (started && started.catch) {
+      started.catch(function () {});
+    }
+  }
+
+  // The words are one Tab stop: the last word focused (or the first) is the one Tab reaches.
+  function rove(el) {
+    if (!el || el === roving) {
+      return;
+    }
+    if (roving) {
+      roving.tabIndex = -1;
+    }
+    el.tabIndex = 0;
+    roving = el;
+  }
+
+  function moveAmongWords(from, key) {
+    var index = words.indexOf(from);
+    var next = null;
+    if (key === "ArrowRight") {
+      next = words[index + 1];
+    } else if (key === "ArrowLeft") {
+      next = words[index - 1];
+    } else if (key === "Home") {
+      next = words[0];
+    } else if (key === "End") {
+      next = words[words.length - 1];
+    }
+    if (next) {
+      rove(next);
+      next.focus();
+    }
+    return true;
+  }
+
   function togglePlay() {
     if (audio.paused) {
       audio.play();
@@ -182,7 +268,18 @@
     if (!target) {
       return;
     }
-    seek(parseFloat(target.dataset.seek !== undefined ? target.dataset.seek : target.dataset.start));
+    if (target.dataset.seek !== undefined) {
+      seek(parseFloat(target.dataset.seek));
+    } else {
+      rove(target);
+      playFrom(parseFloat(target.dataset.start));
+    }
+  });
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target.classList && event.target.classList.contains("w") && event.target.dataset.start) {
+      rove(event.target);
+    }
   });
 
   document.addEventListener("keydown", function (event) {
@@ -192,8 +289,12 @@
     // The native controls and buttons answer Space themselves.
     var onControl = event.target === audio || (event.target.tagName || "").toLowerCase() === "button";
     var key = event.key;
-    if (key === "Enter" && event.target.classList && event.target.classList.contains("w")) {
-      seek(parseFloat(event.target.dataset.start));
+    var onWord = event.target.classList && event.target.classList.contains("w") && event.target.dataset.start;
+    if (onWord && key === "Enter") {
+      playFrom(parseFloat(event.target.dataset.start));
+      event.preventDefault();
+    } else if (onWord && (key === "ArrowLeft" || key === "ArrowRight" || key === "Home" || key === "End")) {
+      moveAmongWords(event.target, key);
       event.preventDefault();
     } else if ((key === " " && !onControl) || key === "k" || key === "K") {
       togglePlay();
@@ -207,12 +308,31 @@
     }
   });
 
-  if (canvas) {
+  canvases.forEach(function (canvas) {
     canvas.addEventListener("click", function (event) {
       var box = canvas.getBoundingClientRect();
       seek(((event.clientX - box.left) / box.width) * duration());
     });
+  });
+
+  // The sticky player must not cover what has focus: the page scrolls with its height as padding.
+  function padForPlayer() {
+    document.documentElement.style.setProperty("--sticky-top", player.offsetHeight + 8 + "px");
   }
+  padForPlayer();
+  if (window.ResizeObserver) {
+    new window.ResizeObserver(padForPlayer).observe(player);
+  }
+
+  // "Skip to transcript" lands on the transcript's words, where the arrow keys work.
+  document.querySelectorAll('a.skip-link[href="#transcript"]').forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (roving) {
+        event.preventDefault();
+        roving.focus();
+      }
+    });
+  });
   if (atInput) {
     atInput.addEventListener("input", function () {
       atEdited = true;
@@ -248,6 +368,12 @@
       first.el.scrollIntoView({ block: "center" });
       first.el.classList.add("playing");
       current = first;
+      rove(first.el);
     }
+  }
+  // After a comment is posted, focus goes to its confirmation (announced, and where the reader is).
+  var added = document.getElementById("comment-added");
+  if (added) {
+    added.focus();
   }
 })();

@@ -35,5 +35,7 @@ def index() -> ResponseReturnValue:
         return redirect(url_for("dashboard.index"))
     if current_can(Permission.PARTNER_PORTAL):
         return redirect(url_for("partner.index"))
+    if current_can(Permission.FEEDBACK_RESPOND):
+        return redirect(url_for("feedback.index"))
     ready, parts = readiness(runtime())
     return render_template("index.html", ready=ready, parts=parts)

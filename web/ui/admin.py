@@ -49,7 +49,7 @@ def users() -> str:
 def new_user() -> Response | str | tuple[str, int]:
     institutes = list_institutes(db())
     if request.method == "GET":
-        return render_template("admin/user_new.html", roles=ROLES, institutes=institutes, form={})
+        return render_template("admin/user_new.html", roles=ROLES, institutes=institutes, leads=_leads(), form={})
     form = request.form
     role = form.get("role", "")
     try:
@@ -62,12 +62,21 @@ def new_user() -> Response | str | tuple[str, int]:
             display_name=form.get("display_name", "").strip()[:200],
             # The select keeps its value when another role is chosen: it counts for partners only.
             institute_id=(form.get("institute_id") or None) if role == Role.RESEARCH_PARTNER else None,
+            agent_ref=(form.get("agent_ref") or None) if role == Role.AGENT else None,
+            lead_id=form.get("lead_id") or None,
         )
     except DomainError as exc:
         field = exc.field if isinstance(exc, Invalid) else None
-        values = {key: form.get(key, "") for key in ("username", "role", "display_name", "institute_id")}
+        keys = ("username", "role", "display_name", "institute_id", "agent_ref", "lead_id")
+        values = {key: form.get(key, "") for key in keys}
         page = render_template(
-            "admin/user_new.html", roles=ROLES, institutes=institutes, form=values, error=exc.message, field=field
+            "admin/user_new.html",
+            roles=ROLES,
+            institutes=institutes,
+            leads=_leads(),
+            form=values,
+            error=exc.message,
+            field=field,
         )
         return page, 422
     if user.role == Role.SERVICE:
@@ -75,6 +84,11 @@ def new_user() -> Response | str | tuple[str, int]:
         flash(gettext("Created %(username)s.", username=user.username))
         return redirect(url_for("admin.user", user_id=user.id))
     return _show_link(user.id, gettext("Created %(username)s.", username=user.username))
+
+
+def _leads() -> list[tuple[str, str]]:
+    """Who can lead someone whose evaluations may be disputed: the QA supervisors, as (id, username)."""
+    return [(user.id, user.username) for user in accounts.list_users(db()) if user.role == Role.QA_SUPERVISOR]
 
 
 @bp.get("/users/<user_id>")
@@ -89,7 +103,22 @@ def user(user_id: str) -> str:
         roles=ROLES,
         tokens=tokens.list_tokens(db(), user_id=user_id),
         now=utcnow(),
+        leads=[lead for lead in _leads() if lead[0] != account.id],
     )
+
+
+@bp.post("/users/<user_id>/lead")
+@requires(Permission.USERS_MANAGE)
+def set_lead(user_id: str) -> Response:
+    try:
+        accounts.set_lead(db(), actor=current_actor(), user_id=user_id, lead_id=request.form.get("lead_id") or None)
+    except Invalid as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(gettext("Lead saved."))
+    return redirect(url_for("admin.user", user_id=user_id))
 
 
 @bp.post("/users/<user_id>/disable")

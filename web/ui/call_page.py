@@ -25,6 +25,7 @@ from web.errors import keep_refusal
 from web.identities import request_agent_names
 from web.same_site import refuse_cross_site
 from web.security_headers import mark_no_store, no_store
+from web.ui.evaluation_panel import evaluation_panel
 
 bp = Blueprint("call_page", __name__, url_prefix="/calls")
 
@@ -59,6 +60,7 @@ def call(recording_id: str) -> str:
             db(), actor=current_actor(), recording_id=recording.id, secret_key=runtime().settings.secret_key
         )
         audio_url = playback_url(ticket, recording.id)
+    panel = evaluation_panel(recording.id)
     db().commit()
     start = request.args.get("t", type=float)
     if start is None or not math.isfinite(start):
@@ -76,6 +78,9 @@ def call(recording_id: str) -> str:
         nominations=nominated,
         exclusion=exclusion.value if exclusion is not None else None,
         kinds=[kind.value for kind in NominationKind],
+        evaluation_panel=panel,
+        lanes=waveform.lanes_of(recording),
+        silence_min_s=waveform.SILENCE_MIN_S,
     )
 
 
@@ -120,8 +125,9 @@ def annotate(recording_id: str) -> Response:
         db(), actor=current_actor(), recording_id=recording_id, at_s=at_s, text=request.form.get("text", "")
     )
     db().commit()
-    flash(gettext("Comment added."))
-    return redirect(url_for("call_page.call", recording_id=recording_id, t=note.at_s, _anchor="comments"))
+    flash(gettext("Comment added."), "comment")  # shown, and focused, beside the comments
+    # The confirmation is the fragment: the browser scrolls to it and focuses it (call.html, call_page.js).
+    return redirect(url_for("call_page.call", recording_id=recording_id, t=note.at_s, _anchor="comment-added"))
 
 
 @bp.post("/<recording_id>/evidence")

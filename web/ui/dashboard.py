@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.evaluations import trends
+from recordings_service.integrity import latest_run
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
 from recordings_service.privacy.subjects import overdue_requests
@@ -21,6 +22,7 @@ from recordings_service.transcription.queue import requeue_transcription
 from web.access import current_actor, current_can, requires
 from web.database import db, runtime
 from web.security_headers import no_store
+from web.ui.assignments import dashboard_queue
 from web.ui.evaluations import TREND_WEEKS, trend_chart
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -41,6 +43,8 @@ def index() -> str:
         weeks=weeks,
         chart=trend_chart(weeks, gettext("Weekly average score, all queues")),
         retention=_retention_proof(now),
+        assignments=dashboard_queue(),
+        integrity={"run": latest_run(db())} if current_can(Permission.AUDIT_READ) else None,
         overdue_requests=overdue_requests(db(), now=now) if current_can(Permission.SUBJECT_REQUESTS) else [],
         overdue_batches=list_batches(db(), states=[BatchState.OVERDUE], limit=OVERDUE_BATCHES)
         if current_can(Permission.RESEARCH_MANAGE)

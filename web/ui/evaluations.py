@@ -6,15 +6,15 @@ import math
 import re
 from collections import defaultdict
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from recordings_service.errors import Invalid
+from recordings_service.errors import Conflict, Invalid
+from recordings_service.evaluations import feedback, history, scoring, trends
 from recordings_service.evaluations import forms as evaluation_forms  # the `forms` view below takes the plain name
-from recordings_service.evaluations import history, scoring, trends
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec
 from recordings_service.evaluations.scoring import Answer
 from recordings_service.evaluations.trends import WeekScore
@@ -24,8 +24,10 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import get_playable_recording
 from web.access import current_actor, requires
 from web.database import db
+from web.i18n import week_label
 from web.security_headers import no_store
 from web.ui import charts
+from web.ui.evaluation_panel import answers_from, values_of
 
 bp = Blueprint("evaluations", __name__)
 TREND_WEEKS = 12
@@ -171,50 +173,73 @@ def _builder(
 # ---------------------------------------------------------------- evaluating a call
 
 
-@bp.route("/calls/<recording_id>/evaluate", methods=["GET", "POST"])
+@bp.get("/calls/<recording_id>/evaluate")
 @requires(Permission.EVALUATION_WRITE)
-@no_store
-def evaluate(recording_id: str) -> Response | str | tuple[str, int]:
-    recording = get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
-    available = evaluation_forms.current_forms(db())
-    form_id = request.values.get("form_id") or (available[0].id if available else None)
-    chosen = next((candidate for candidate in available if candidate.id == form_id), None)
-    if form_id is not None and chosen is None:
-        abort(404)
-    if request.method == "GET" or chosen is None:
-        return render_template(
-            "evaluations/evaluate.html", recording=recording, forms=available, form=chosen, values={}
-        )
-    answers = {
-        question.id: Answer(
-            value=request.form.get(scoring.answer_field(question.id), ""),
-            comment=request.form.get(f"comments.{question.id}", ""),
-        )
-        for question in chosen.questions
-    }
+def evaluate(recording_id: str) -> Response:
+    """The old scoring page: the form is now a panel on the call page, beside the player."""
+    get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+    form_id = request.args.get("form_id") or None
+    return redirect(url_for("call_page.call", recording_id=recording_id, form_id=form_id, _anchor="evaluation"))
+
+
+@bp.post("/calls/<recording_id>/evaluation")
+@requires(Permission.EVALUATION_WRITE)
+def submit_evaluation(recording_id: str) -> Response:
+    """Submit the panel: version 1 of a new evaluation, or the next version of one already submitted."""
+    # The call first: one hidden from the actor is not found (and the refusal audited), whatever the form says.
+    get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+    form = evaluation_forms.get_form(db(), request.form.get("form_id", ""))
+    back = url_for("call_page.call", recording_id=recording_id, form_id=form.id, _anchor="evaluation")
+    answers = answers_from(request.form, form)
     comment = request.form.get("comment", "")
     try:
         evaluation = scoring.evaluate_call(
-            db(), actor=current_actor(), recording_id=recording_id, form_id=chosen.id, answers=answers, comment=comment
+            db(), actor=current_actor(), recording_id=recording_id, form_id=form.id, answers=answers, comment=comment
         )
     except Invalid as exc:
-        page = render_template(
-            "evaluations/evaluate.html",
-            recording=recording,
-            forms=available,
-            form=chosen,
-            values=request.form,
-            invalid=exc.message,
-            field=exc.field,
-        )
-        return page, 422
+        db().rollback()
+        _keep_as_draft(recording_id, form.id, answers, comment)
+        flash(exc.message, "error")
+        return redirect(back)
     db().commit()
     if evaluation.score is None:
         flash(gettext("Evaluation saved; every question was N/A, so it has no score."))
     else:
         flash(gettext("Evaluation saved: %(score).1f / 100.", score=evaluation.score))
-    # The call page is its own blueprint (call_page); its address is part of the UI's contract.
-    return redirect(f"/calls/{recording.id}")
+    return redirect(back)
+
+
+def _keep_as_draft(recording_id: str, form_id: str, answers: dict[str, Answer], comment: str) -> None:
+    """What was typed into a refused submit stays as the draft (when the evaluation is still one)."""
+    try:
+        scoring.save_draft(
+            db(), actor=current_actor(), recording_id=recording_id, form_id=form_id, answers=answers, comment=comment
+        )
+    except (Invalid, Conflict):
+        db().rollback()
+    else:
+        db().commit()
+
+
+@bp.post("/calls/<recording_id>/evaluation/draft")
+@requires(Permission.EVALUATION_WRITE)
+@no_store
+def save_draft(recording_id: str) -> Response:
+    """The panel saving itself as the evaluator goes (JSON for its script); a draft never counts in results."""
+    get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+    form = evaluation_forms.get_form(db(), request.form.get("form_id", ""))
+    draft = scoring.save_draft(
+        db(),
+        actor=current_actor(),
+        recording_id=recording_id,
+        form_id=form.id,
+        answers=answers_from(request.form, form),
+        comment=request.form.get("comment", ""),
+    )
+    db().commit()
+    return jsonify(
+        {"id": draft.id, "state": draft.state, "saved_at": draft.updated_at.isoformat() if draft.updated_at else None}
+    )
 
 
 @bp.get("/evaluations/")
@@ -233,7 +258,11 @@ def evaluation_list() -> str:
 def evaluation(evaluation_id: str) -> str:
     found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
     return render_template(
-        "evaluations/evaluation.html", evaluation=found, answers={a.question_id: a for a in found.answers}
+        "evaluations/evaluation.html",
+        evaluation=found,
+        answers={a.question_id: a for a in found.answers},
+        values=values_of(found),
+        may_resolve=feedback.may_resolve(db(), actor=current_actor(), evaluation=found),
     )
 
 
@@ -245,31 +274,48 @@ def evaluation(evaluation_id: str) -> str:
 @no_store
 def agent(agent_ref: str) -> str:
     listed = scoring.agent_evaluations(db(), actor=current_actor(), agent_ref=agent_ref)
-    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, agent_ref=agent_ref)
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, agent_ref=agent_ref, tz=charts.organisation_zone())
     title = gettext("Weekly average score of agent %(agent)s", agent=agent_ref)
     return render_template(
-        "evaluations/agent.html", agent_ref=agent_ref, evaluations=listed, weeks=weeks, chart=trend_chart(weeks, title)
+        "evaluations/agent.html",
+        agent_ref=agent_ref,
+        evaluations=listed,
+        weeks=weeks,
+        chart=trend_chart(weeks, title),
+        breakdown=charts.breakdown(agent_ref=agent_ref, weeks=TREND_WEEKS),
     )
 
 
 @bp.get("/queues")
 @requires(Permission.EVALUATION_READ)
 def queues() -> str:
-    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS)
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, tz=charts.organisation_zone())
     chart = trend_chart(weeks, gettext("Weekly average score, all queues"))
-    return render_template("evaluations/queues.html", queues=trends.queues_evaluated(db()), weeks=weeks, chart=chart)
+    return render_template(
+        "evaluations/queues.html",
+        queues=trends.queues_evaluated(db()),
+        weeks=weeks,
+        chart=chart,
+        breakdown=charts.breakdown(weeks=TREND_WEEKS),
+    )
 
 
 @bp.get("/queues/<queue>")
 @requires(Permission.EVALUATION_READ)
 def queue(queue: str) -> str:
-    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, queue=queue)
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, queue=queue, tz=charts.organisation_zone())
     chart = trend_chart(weeks, gettext("Weekly average score of queue %(queue)s", queue=queue))
-    return render_template("evaluations/queue.html", queue=queue, weeks=weeks, chart=chart)
+    return render_template(
+        "evaluations/queue.html",
+        queue=queue,
+        weeks=weeks,
+        chart=chart,
+        breakdown=charts.breakdown(queue=queue, weeks=TREND_WEEKS),
+    )
 
 
 def trend_chart(weeks: list[WeekScore], title: str, *, chart_id: str = "trend") -> Markup:
     """The weekly average as a chart; pages also show the same numbers as a table."""
-    points = [(week.label, week.average) for week in weeks]
+    points = [(week_label(week.week_start), week.average) for week in weeks]
     description = charts.describe(points, no_data=gettext("no evaluations"))
     return charts.line_chart(chart_id=chart_id, title=title, description=description, points=points)

@@ -1,0 +1,25 @@
+"""Evaluation plans: fill this ISO week's "to evaluate" lists from every active plan (once per plan and week);
+weeks are those of the organisation's time zone."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from recordings_service.db import utcnow
+from recordings_service.evaluations import plans
+from recordings_service.runtime import Runtime
+
+log = logging.getLogger("jobs.evaluation_plans")
+
+
+def fill_plans(runtime: Runtime, *, now: datetime | None = None) -> dict[str, int]:
+    zone = ZoneInfo(runtime.settings.timezone)
+    week = plans.iso_week((now or utcnow()).astimezone(zone).date())
+    with runtime.sessions() as session:
+        counts = plans.fill_active_plans(session, week=week, zone=zone)
+        session.commit()
+    if counts["filled"] or counts["skipped"]:
+        log.info("evaluation plans filled", extra=counts)
+    return counts

@@ -1,0 +1,265 @@
+"""Backup and restore: the database, the key material and the stored objects, to and from one directory.
+
+A backup directory holds `manifest.json`, a database dump (SQLite's online backup; PostgreSQL's `pg_dump`
+custom format where `pg_dump` is on PATH, else a portable JSON-lines dump of every table), `keys/secrets.env`
+(mode 0600) and, unless left out, `objects/` with every stored object's current version as the store holds
+it (originals stay encrypted). The database is dumped before the store is listed: ingest uploads before it
+commits, so every row in the dump finds its object; an object without a row is an orphan that reconcile removes.
+With the key material beside the data, the directory must be protected like the keys themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import URL
+
+from recordings_service import schema
+from recordings_service.backup.portable import dump_portable, load_portable
+from recordings_service.config import PREFIX, Settings, read_env_file
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Invalid
+from recordings_service.runtime import sqlite_file
+from recordings_service.storage.object_store import CHUNK, ObjectStore
+from recordings_service.storage.spool import file_sha256
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+KEYS_FILE = Path("keys") / "secrets.env"
+OBJECTS_DIR = "objects"
+SQLITE_DUMP, PG_DUMP, PORTABLE_DUMP = "database.sqlite", "database.pgdump", "database.jsonl"
+# Key material that may come from the environment rather than secrets.env: the backup carries it either way.
+KEY_SETTINGS = ("master_key", "audit_key", "audit_keys_old", "secret_key", "s3_access_key", "s3_secret_key")
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    database: str  # sqlite, pg_dump or portable
+    objects: int
+    object_bytes: int
+    objects_included: bool
+
+
+@dataclass(frozen=True)
+class BackedUpObject:
+    key: str
+    version_id: str | None
+    size: int
+    sha256: str
+    file: str | None
+
+
+def write_backup(
+    settings: Settings, engine: Engine, store: ObjectStore, *, directory: Path, objects: bool
+) -> BackupSummary:
+    """Write a backup of the database, the keys and (with `objects`) the stored objects into an empty `directory`."""
+    prepare_empty(directory, what="backup directory")
+    database = _dump_database(engine, directory)
+    _write_private(directory / KEYS_FILE, _key_material(settings))
+    listed = _back_up_objects(store, directory, include=objects)
+    manifest = {
+        "format": FORMAT,
+        "created_at": utcnow().isoformat(),
+        "database": {
+            "kind": database,
+            "file": _DUMP_FILES[database],
+            "revisions": sorted(schema.current_revisions(engine)),
+        },
+        "keys": str(KEYS_FILE),
+        "objects_included": objects,
+        "objects": [vars(item) for item in listed],
+    }
+    _write_private(directory / MANIFEST, json.dumps(manifest, indent=1))
+    return BackupSummary(
+        database=database,
+        objects=len(listed),
+        object_bytes=sum(item.size for item in listed),
+        objects_included=objects,
+    )
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise Invalid("directory", f"{directory} holds no {MANIFEST}: it is not a Callvault backup")
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    if manifest.get("format") != FORMAT:
+        raise Invalid("directory", f"backup format {manifest.get('format')!r} is not {FORMAT}")
+    return manifest
+
+
+def restore_keys(directory: Path, data_dir: Path) -> None:
+    """Put the backup's key material into a new, empty data directory (0700; the secrets file 0600)."""
+    prepare_empty(data_dir, what="data directory")
+    _write_private(data_dir / "secrets.env", (directory / KEYS_FILE).read_text())
+
+
+def restore_objects(store: ObjectStore, directory: Path, manifest: dict[str, Any]) -> int:
+    """Put every backed-up object under its key, checking each file's SHA-256 against the manifest first."""
+    if not manifest["objects_included"]:
+        return 0
+    restored = 0
+    for entry in manifest["objects"]:
+        path = directory / entry["file"]
+        if file_sha256(path) != entry["sha256"]:
+            raise Conflict(f"{path} does not match its SHA-256 in the manifest: the backup is damaged")
+        with path.open("rb") as body:
+            store.put(entry["key"], body)
+        restored += 1
+    return restored
+
+
+def restore_database(engine: Engine, directory: Path, manifest: dict[str, Any]) -> None:
+    """Load the dump into the configured database, which must hold no tables yet; then apply newer migrations."""
+    if inspect(engine).get_table_names():
+        raise Conflict("the database already holds tables: restore only into an empty database")
+    kind, dump = manifest["database"]["kind"], directory / manifest["database"]["file"]
+    if kind == "sqlite":
+        target = sqlite_file(engine.url.render_as_string(hide_password=False))
+        if target is None:
+            raise Conflict("a SQLite backup restores into a SQLite database only")
+        engine.dispose()
+        _sqlite_copy(dump, target)
+        os.chmod(target, 0o600)
+    elif kind == "pg_dump":
+        if engine.dialect.name != "postgresql":
+            raise Conflict("a pg_dump backup restores into PostgreSQL only")
+        dsn, environment = _libpq(engine.url)
+        _run_pg(
+            ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={dsn}", str(dump)],
+            environment,
+        )
+    else:
+        load_portable(engine, dump, revisions=manifest["database"]["revisions"])
+    schema.upgrade(engine)
+
+
+# ---------------------------------------------------------------- database
+
+_DUMP_FILES = {"sqlite": SQLITE_DUMP, "pg_dump": PG_DUMP, "portable": PORTABLE_DUMP}
+
+
+def _dump_database(engine: Engine, directory: Path) -> str:
+    database = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if database is not None:
+        _sqlite_copy(database, directory / SQLITE_DUMP)
+        os.chmod(directory / SQLITE_DUMP, 0o600)
+        return "sqlite"
+    if engine.dialect.name == "postgresql" and shutil.which("pg_dump"):
+        with engine.connect() as connection:
+            current_schema = connection.scalar(text("SELECT current_schema()"))
+        dsn, environment = _libpq(engine.url)
+        out = directory / PG_DUMP
+        os.close(os.open(out, os.O_WRONLY | os.O_CREAT, 0o600))
+        _run_pg(
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--schema={current_schema}",
+                f"--file={out}",
+                dsn,
+            ],
+            environment,
+        )
+        return "pg_dump"
+    dump_portable(engine, directory / PORTABLE_DUMP)
+    return "portable"
+
+
+def _run_pg(command: list[str], environment: dict[str, str]) -> None:
+    """Run pg_dump or pg_restore; a failure is reported with the tool's own last words, not a traceback."""
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()
+        raise Conflict(f"{command[0]} exited with {done.returncode}: {said[-1] if said else 'no message'}")
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy while other processes keep writing."""
+    with sqlite3.connect(source) as reading, sqlite3.connect(target) as writing:
+        reading.backup(writing)
+    reading.close()
+    writing.close()
+
+
+def _libpq(url: URL) -> tuple[str, dict[str, str]]:
+    """A libpq connection URI for pg_dump/pg_restore, its password passed in the environment, never argv."""
+    environment = dict(os.environ)
+    if url.password:
+        environment["PGPASSWORD"] = str(url.password)
+    plain = url.set(drivername="postgresql", password=None)
+    return plain.render_as_string(hide_password=False), environment
+
+
+# ---------------------------------------------------------------- keys and objects
+
+
+def _key_material(settings: Settings) -> str:
+    """The data directory's secrets file, with the keys the settings hold from the environment added."""
+    values = read_env_file(settings.secrets_path)
+    for name in KEY_SETTINGS:
+        value = getattr(settings, name)
+        if value:
+            values[PREFIX + name.upper()] = value
+    lines = "".join(f"{name}={value}\n" for name, value in values.items())
+    return "# Callvault key material from a backup. Keep secret: it decrypts every recording in the backup.\n" + lines
+
+
+def _back_up_objects(store: ObjectStore, directory: Path, *, include: bool) -> list[BackedUpObject]:
+    # Within one key the store lists versions newest first: the first seen is the current one.
+    versions: dict[str, str] = {}
+    for version in store.list_versions(""):
+        if not version.delete_marker:
+            versions.setdefault(version.key, version.version_id)
+    if include:
+        (directory / OBJECTS_DIR).mkdir(mode=0o700)
+    listed = []
+    for number, info in enumerate(store.list(""), start=1):
+        file = f"{OBJECTS_DIR}/{number:08d}" if include else None
+        digest, size = _copy_object(store, info.key, directory / file if file else None)
+        listed.append(BackedUpObject(info.key, versions.get(info.key), size, digest, file))
+    return listed
+
+
+def _copy_object(store: ObjectStore, key: str, target: Path | None) -> tuple[str, int]:
+    """Stream one object (into `target`, when given), returning its SHA-256 and size."""
+    digest, size = hashlib.sha256(), 0
+    body = store.get(key)
+    out = os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") if target else None
+    try:
+        while chunk := body.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            if out is not None:
+                out.write(chunk)
+    finally:
+        body.close()
+        if out is not None:
+            out.close()
+    return digest.hexdigest(), size
+
+
+def prepare_empty(directory: Path, *, what: str) -> None:
+    """Make `directory` (0700) unless it exists with something in it, which is refused."""
+    if directory.exists() and any(directory.iterdir()):
+        raise Conflict(f"the {what} {directory} is not empty: give an empty or new one")
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+
+
+def _write_private(path: Path, content: str) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(content)

@@ -1,0 +1,99 @@
+"""The portable database dump: every model table, one JSON line per row, loadable into SQLite or PostgreSQL.
+
+It serves where `pg_dump` is missing, and moves a database from one kind to the other. The transcript search
+index is not a model (its shape differs per database), so a restore rebuilds it from the transcripts.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, inspect, select
+from sqlalchemy.orm import Session
+
+from recordings_service import schema
+from recordings_service.db import Base
+from recordings_service.models import Transcript
+from recordings_service.transcription.search_index import index_transcript
+
+INSERT_BATCH = 500
+
+
+def _tables() -> list[Table]:
+    return list(Base.metadata.sorted_tables)
+
+
+def dump_portable(engine: Engine, path: Path) -> None:
+    """Every model table, row by row: one JSON line per row, `{"table": …, "row": {…}}`."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out, engine.connect() as connection:
+        for table in _tables():
+            for row in connection.execute(select(table)).mappings():
+                out.write(json.dumps({"table": table.name, "row": {k: _encode(v) for k, v in row.items()}}) + "\n")
+
+
+def load_portable(engine: Engine, dump: Path, *, revisions: list[str]) -> None:
+    """Migrate to the dump's revision, insert its rows table by table (in dependency order), in one transaction."""
+    for revision in revisions:
+        schema.upgrade(engine, revision)
+    tables = {table.name: table for table in _tables()}
+    with engine.begin() as connection:
+        # Migrations seed some rows (the audit chain head, default policies): the dump holds them as they were.
+        present = set(inspect(connection).get_table_names())
+        for table in reversed(_tables()):
+            if table.name in present:
+                connection.execute(table.delete())
+        batch: list[dict[str, Any]] = []
+        current = ""
+        for line in _lines(dump):
+            record = json.loads(line)
+            if record["table"] != current or len(batch) >= INSERT_BATCH:
+                if batch:
+                    connection.execute(tables[current].insert(), batch)
+                batch, current = [], record["table"]
+            batch.append({key: _decode(value) for key, value in record["row"].items()})
+        if batch:
+            connection.execute(tables[current].insert(), batch)
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open() as lines:
+        yield from lines
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, bytes | memoryview):
+        return {"$b64": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    return value
+
+
+def _decode(value: object) -> object:
+    if isinstance(value, dict) and len(value) == 1:
+        [(tag, raw)] = value.items()
+        if tag == "$b64":
+            return base64.b64decode(raw)
+        if tag == "$datetime":
+            return datetime.fromisoformat(raw)
+        if tag == "$date":
+            return date.fromisoformat(raw)
+    return value
+
+
+def rebuild_search_index(session: Session) -> int:
+    """A portable dump leaves out the search index (its shape differs per database): index every transcript."""
+    count = 0
+    for transcript in session.scalars(select(Transcript)):
+        index_transcript(session, transcript)
+        count += 1
+    session.flush()
+    return count

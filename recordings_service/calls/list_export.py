@@ -1,0 +1,85 @@
+"""The chosen calls of the call list as CSV: metadata, latest score, evaluator and tags, never transcript text.
+
+Every call exported is audited (`recording.list_exported`); cells a spreadsheet would run as a formula
+are quoted with a leading apostrophe (CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.calls.search import latest_evaluations
+from recordings_service.calls.tags import tags_of
+from recordings_service.permissions import Permission, allowed
+from recordings_service.recordings import visible_calls
+
+COLUMNS = (
+    "id",
+    "source",
+    "external_call_id",
+    "started_at",
+    "duration_s",
+    "direction",
+    "queue",
+    "agent_ref",
+    "language",
+    "status",
+    "score",
+    "evaluator",
+    "tags",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def export_calls_csv(session: Session, *, actor: Actor, recording_ids: Sequence[str]) -> str:
+    """The chosen calls (all visible to `actor`) as CSV text; agents only for those who may see them."""
+    calls = visible_calls(session, actor=actor, recording_ids=recording_ids, refused_action="recording.access_denied")
+    ids = [call.id for call in calls]
+    knows_agents = allowed(role=actor.role, permission=Permission.AGENT_READ)
+    latest = latest_evaluations(session, ids)
+    tags = tags_of(session, ids)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for call in calls:
+        score, evaluator = latest.get(call.id, (None, ""))
+        writer.writerow(
+            [
+                spreadsheet_safe(value)
+                for value in (
+                    call.id,
+                    call.source,
+                    call.external_call_id,
+                    call.started_at.isoformat(),
+                    f"{call.duration_s:.1f}",
+                    call.direction,
+                    call.queue,
+                    call.agent_ref if knows_agents else "",
+                    call.language,
+                    call.status,
+                    "" if score is None else f"{score:.1f}",
+                    evaluator,
+                    "; ".join(tags.get(call.id, [])),
+                )
+            ]
+        )
+        record_event(
+            session,
+            actor=actor,
+            action="recording.list_exported",
+            object_type="recording",
+            object_id=call.id,
+            details={"format": "csv", "calls": len(calls)},
+        )
+    return buffer.getvalue()

@@ -1,0 +1,81 @@
+"""Free-text tags on calls ("churn risk", "escalate"): added in bulk from the call list, shown there and filtered by.
+
+A tag is kept as typed; `key` (folded case, inner spaces collapsed) makes "Churn" and "churn " one tag.
+Tagging writes one `recording.tagged` audit event per call, naming the tag row (not its words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import new_id
+from recordings_service.errors import Invalid
+from recordings_service.models import CallTag
+from recordings_service.recordings import visible_calls
+
+MAX_TAG_CHARS = 60
+
+
+def tag_key(tag: str) -> str:
+    """The form a tag is compared in: case folded, whitespace collapsed."""
+    return " ".join(tag.split()).casefold()
+
+
+def checked_tag(tag: str) -> str:
+    cleaned = " ".join(tag.split())
+    if not cleaned:
+        raise Invalid("tag", "enter a tag", code="missing")
+    if len(cleaned) > MAX_TAG_CHARS:
+        raise Invalid("tag", f"at most {MAX_TAG_CHARS} characters", code="too_long")
+    return cleaned
+
+
+def tag_calls(session: Session, *, actor: Actor, recording_ids: Sequence[str], tag: str) -> int:
+    """Put `tag` on each chosen call (a call that has it already keeps it); how many calls newly got it."""
+    cleaned = checked_tag(tag)
+    key = tag_key(cleaned)
+    calls = visible_calls(session, actor=actor, recording_ids=recording_ids, refused_action="recording.access_denied")
+    tagged = set(
+        session.scalars(
+            select(CallTag.recording_id).where(
+                CallTag.key == key, CallTag.recording_id.in_([call.id for call in calls])
+            )
+        )
+    )
+    added = 0
+    for call in calls:
+        if call.id in tagged:
+            continue
+        tag_id = new_id()
+        session.add(CallTag(id=tag_id, recording_id=call.id, tag=cleaned, key=key, tagged_by=actor.id))
+        # The tag's id, not its words: free text may name a person.
+        record_event(
+            session,
+            actor=actor,
+            action="recording.tagged",
+            object_type="recording",
+            object_id=call.id,
+            details={"tag_id": tag_id},
+        )
+        added += 1
+    session.flush()
+    return added
+
+
+def tags_of(session: Session, recording_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Each call's tags, alphabetically."""
+    if not recording_ids:
+        return {}
+    found: dict[str, list[str]] = {}
+    rows = session.execute(
+        select(CallTag.recording_id, CallTag.tag)
+        .where(CallTag.recording_id.in_(recording_ids))
+        .order_by(CallTag.recording_id, CallTag.key)
+    )
+    for recording_id, tag in rows:
+        found.setdefault(recording_id, []).append(tag)
+    return found

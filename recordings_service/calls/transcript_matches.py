@@ -1,0 +1,238 @@
+"""Which calls' transcripts say the searched words, and the highlighted snippets that show where.
+
+The words are looked up in the search index (`transcription.search_index`): stemmed per language on
+PostgreSQL, FTS5 words and prefixes on SQLite. The index holds each transcript's redacted twin only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, or_, select, text
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.orm import Session
+
+from recordings_service.errors import Invalid
+from recordings_service.models import Recording
+from recordings_service.transcription.search_index import (
+    CONFIGS,
+    INDEX_TABLE,
+    MARK_END,
+    MARK_START,
+    config_for,
+    index_rows,
+)
+
+MAX_QUERY_CHARS = 200
+HITS_PER_CALL = 3
+# Up to this many matching segments, search goes from the segments to their calls (see calls_saying).
+RARE_SEGMENTS = 2000
+# Segments the planner must expect before search walks the calls newest first instead.
+COMMON_SEGMENTS = 20000
+# Up to this many calls left by the filters, search checks each one's segments (see calls_saying)
+# rather than walking all calls newest first past the ones the filters leave out.
+FEW_CALLS = 1000
+_HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MinWords=8, MaxWords=24, HighlightAll=false"
+_FTS_TERM = re.compile(r'"([^"]+)"|(\w+)(\*?)')
+# FTS5 takes its MATCH and snippet() arguments by table name.
+_FTS_TABLE: ColumnElement[Any] = literal_column(INDEX_TABLE)
+
+
+@dataclass(frozen=True)
+class SegmentHit:
+    """Where in the call the words were said; `parts` are (text, highlighted) pieces of the snippet."""
+
+    segment: int
+    start_s: float
+    speaker: str | None
+    parts: tuple[tuple[str, bool], ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(piece for piece, _ in self.parts)
+
+
+def checked_words(query: str, *, field: str = "q") -> str:
+    """The words of a search box, refused when too long or without a single word."""
+    words = query.strip()
+    if len(words) > MAX_QUERY_CHARS:
+        raise Invalid(field, f"at most {MAX_QUERY_CHARS} characters", code="too_long")
+    if words and not re.search(r"\w", words):
+        raise Invalid(field, "enter at least one word", code="no_words")
+    return words
+
+
+def said_in_transcripts(session: Session, words: str, *, language: str | None = None) -> ColumnElement[bool]:
+    """Recordings whose transcript says every one of `words` (checked by `checked_words`, not empty).
+
+    The index holds each transcript's redacted twin only, so nothing said only in the original text matches.
+    """
+    return calls_saying(session, session.get_bind().dialect.name, words, language=language, scope=None)
+
+
+def calls_saying(
+    session: Session, dialect: str, words: str, *, language: str | None, scope: Select[Any] | None
+) -> ColumnElement[bool]:
+    """Calls whose segments contain the words; `scope` is the filtered calls when filters narrow them."""
+    if dialect != "postgresql":
+        return Recording.id.in_(select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(fts_query(words))))
+    said = _said(words, [config_for(language)] if language else CONFIGS)
+    # Which plan is fast depends on how common the words are and how narrow the filters: a common
+    # word is best found by walking the calls newest first (a page fills at once), a rare one from
+    # its few segments, and a few filtered calls by checking their own segments. The planner knows
+    # only frequent words well and would walk every call looking for a rare one (seconds at 100 000
+    # calls); nor does it see that walking the calls past the ones an agent or queue filter leaves
+    # out costs far more than checking those calls' segments. Its row estimates are right for
+    # frequent words and for the filters, so it decides "common" and "few"; the GIN index lists the
+    # segments of the rest, with plans made for these values and no table scan.
+    calls = None
+    if scope is not None:
+        ids = scope.with_only_columns(Recording.id).order_by(None).limit(None)
+        calls = ids.where(Recording.id == index_rows.c.recording_id).exists()
+    probe = select(index_rows.c.recording_id).where(said)
+    if _estimated_rows(session, probe) <= COMMON_SEGMENTS:
+        # Only the segments of filtered calls count: filters often leave few of a word's segments.
+        if calls is not None:
+            probe = probe.where(calls)
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        found = list(session.scalars(probe.limit(RARE_SEGMENTS + 1)))
+        session.execute(text("SET LOCAL enable_seqscan = on"))
+        if len(found) <= RARE_SEGMENTS:
+            return Recording.id.in_(set(found))
+    if scope is not None and _estimated_rows(session, ids) <= FEW_CALLS:
+        few = list(session.scalars(ids.limit(2 * FEW_CALLS + 1)))
+        if len(few) <= 2 * FEW_CALLS:
+            return and_(Recording.id.in_(few), exists().where(index_rows.c.recording_id == Recording.id, said))
+    return exists().where(index_rows.c.recording_id == Recording.id, said)
+
+
+def _said(words: str, configs: Iterable[str]) -> ColumnElement[bool]:
+    # Each segment was stemmed by its own language's rules, so the words are stemmed by each
+    # configuration in turn and compared with that configuration's segments only (constant queries,
+    # parsed once per statement rather than once per row).
+    return or_(
+        *(
+            and_(
+                index_rows.c.config == _regconfig(config),
+                index_rows.c.document.bool_op("@@")(func.websearch_to_tsquery(_regconfig(config), words)),
+            )
+            for config in configs
+        )
+    )
+
+
+def _estimated_rows(session: Session, statement: Select[Any]) -> float:
+    compiled = statement.compile(session.get_bind())
+    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    return float(plan[0]["Plan"]["Plan Rows"])  # type: ignore[index]
+
+
+def _regconfig(config: str) -> ColumnElement[Any]:
+    # Inline, not a bound parameter: one of our own constants, and a plan cached for a statement
+    # must still know which configuration (and so which index entries) it is about.
+    if config not in CONFIGS:
+        raise ValueError(f"unknown text search configuration {config!r}")
+    return literal_column(f"'{config}'::regconfig", REGCONFIG)
+
+
+def fts_query(words: str) -> str:
+    """The search box's words as an FTS5 query: every word (or "quoted phrase") must occur; word* is a prefix.
+
+    Each term is quoted, so FTS5 operators and punctuation typed by a user are taken as plain words.
+    """
+    terms = []
+    for phrase, word, star in _FTS_TERM.findall(words):
+        if phrase:
+            tokens = re.findall(r"\w+", phrase)
+            if tokens:
+                terms.append('"' + " ".join(tokens) + '"')
+        else:
+            terms.append(f'"{word}"' + (" *" if star else ""))
+    return " ".join(terms)
+
+
+def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str]) -> dict[str, list[SegmentHit]]:
+    """The first few matching segments of each call on the page, highlighted."""
+    if dialect == "postgresql":
+        numbered = (
+            select(
+                index_rows.c.recording_id,
+                index_rows.c.segment,
+                index_rows.c.start_s,
+                index_rows.c.speaker,
+                index_rows.c.config,
+                index_rows.c.text,
+                func.row_number()
+                .over(partition_by=index_rows.c.recording_id, order_by=index_rows.c.segment)
+                .label("rank"),
+            )
+            .where(index_rows.c.recording_id.in_(ids), index_rows.c.document.bool_op("@@")(_each_segments_query(words)))
+            .subquery()
+        )
+        # Highlighted only for the segments shown.
+        tsquery = func.websearch_to_tsquery(numbered.c.config, words)
+        rows: Iterable[Any] = session.execute(
+            select(
+                numbered.c.recording_id,
+                numbered.c.segment,
+                numbered.c.start_s,
+                numbered.c.speaker,
+                func.ts_headline(numbered.c.config, numbered.c.text, tsquery, _HEADLINE_OPTIONS),
+            )
+            .where(numbered.c.rank <= HITS_PER_CALL)
+            .order_by(numbered.c.recording_id, numbered.c.segment)
+        )
+    else:
+        rows = session.execute(
+            select(
+                index_rows.c.recording_id,
+                index_rows.c.segment,
+                index_rows.c.start_s,
+                index_rows.c.speaker,
+                func.snippet(_FTS_TABLE, 0, MARK_START, MARK_END, "…", 24),
+            )
+            .where(_FTS_TABLE.op("MATCH")(fts_query(words)), index_rows.c.recording_id.in_(ids))
+            .order_by(index_rows.c.recording_id, index_rows.c.segment)
+        )
+    found: dict[str, list[SegmentHit]] = {}
+    for recording_id, number, start_s, speaker, snippet in rows:
+        calls_hits = found.setdefault(recording_id, [])
+        if len(calls_hits) < HITS_PER_CALL:
+            calls_hits.append(
+                SegmentHit(segment=number, start_s=float(start_s), speaker=speaker, parts=marked_parts(snippet))
+            )
+    return found
+
+
+def _each_segments_query(words: str) -> ColumnElement[Any]:
+    """The words as a query in each segment's own configuration, for the page's few calls.
+
+    Each configuration's query is a constant (parsed once, not once per row), and the choice by the
+    segment's column keeps the planner from going to the GIN index: its lists for a common word are
+    long, and a page's calls have a few hundred segments to read by recording.
+    """
+    return case(
+        *(
+            (index_rows.c.config == _regconfig(config), func.websearch_to_tsquery(_regconfig(config), words))
+            for config in CONFIGS
+        ),
+        else_=func.websearch_to_tsquery(index_rows.c.config, words),
+    )
+
+
+def marked_parts(snippet: str) -> tuple[tuple[str, bool], ...]:
+    """Split a snippet with highlight marks into (text, highlighted) pieces."""
+    parts: list[tuple[str, bool]] = []
+    highlighted = False
+    for piece in re.split(f"([{MARK_START}{MARK_END}])", snippet):
+        if piece == MARK_START:
+            highlighted = True
+        elif piece == MARK_END:
+            highlighted = False
+        elif piece:
+            parts.append((piece, highlighted))
+    return tuple(parts)

@@ -1,0 +1,224 @@
+"""Calls put on a supervisor's "to evaluate" list, by hand, in bulk or by a plan, and what is left to do.
+
+An assignment is done once its assignee has submitted an evaluation of the call; that is read from the
+evaluations table, so scoring needs to know nothing of assignments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.errors import Invalid
+from recordings_service.models import Assignment, Evaluation, Recording, User
+from recordings_service.models.evaluation import EvaluationState
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.permissions import Permission, allowed
+from recordings_service.recordings import MAX_CHOSEN, visible_calls, visible_to
+
+MAX_BULK = MAX_CHOSEN
+MAX_LIST = 200
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    """An assignment with the call it names and whether it is done (or overdue) now."""
+
+    assignment: Assignment
+    started_at: datetime
+    queue: str
+    done: bool
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """One agent's plan for a week: calls evaluated out of those planned."""
+
+    agent_ref: str
+    planned: int
+    evaluated: int
+
+
+def submitted_by_assignee() -> ColumnElement[bool]:
+    """True for an assignment whose assignee has submitted an evaluation of its call."""
+    return exists().where(
+        Evaluation.recording_id == Assignment.recording_id,
+        Evaluation.evaluator_id == Assignment.assignee_id,
+        Evaluation.state == EvaluationState.SUBMITTED,
+    )
+
+
+def can_evaluate(user: User | None) -> bool:
+    return user is not None and user.active and allowed(role=user.role, permission=Permission.EVALUATION_WRITE)
+
+
+def evaluator(session: Session, user_id: str, *, field: str) -> User:
+    """The active account `user_id` if it may evaluate calls; `Invalid` on `field` otherwise."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise Invalid(field, f"no account {user_id}", code="unknown_user")
+    if not can_evaluate(user):
+        raise Invalid(field, f"{user.username} cannot evaluate calls", code="not_evaluator")
+    return user
+
+
+def assign_calls(
+    session: Session,
+    *,
+    actor: Actor,
+    recording_ids: Sequence[str],
+    assignee_id: str,
+    due: date | None = None,
+) -> list[Assignment]:
+    """Put calls on `assignee_id`'s list (all or none), in the order given; audited per call.
+
+    A call already on that list keeps its assignment (with the new due date, when one is given). Calls the
+    actor cannot see are refused as not found (audited); calls the assignee may not open are invalid.
+    """
+    calls = {
+        call.id: call
+        for call in visible_calls(
+            session, actor=actor, recording_ids=recording_ids, refused_action="assignment.refused"
+        )
+    }
+    wanted = list(calls)
+    assignee = evaluator(session, assignee_id, field="assignee_id")
+    holder = Actor(id=assignee.id, name=assignee.username, role=assignee.role)
+    openable = set(session.scalars(select(Recording.id).where(Recording.id.in_(wanted), visible_to(holder))))
+    closed = [recording_id for recording_id in wanted if recording_id not in openable]
+    if closed:
+        raise Invalid("recording_ids", f"{assignee.username} may not open call {closed[0]}", code="not_visible")
+    existing = {
+        row.recording_id: row
+        for row in session.scalars(
+            select(Assignment).where(Assignment.assignee_id == assignee.id, Assignment.recording_id.in_(wanted))
+        )
+    }
+    result: list[Assignment] = []
+    for recording_id in wanted:
+        assignment = existing.get(recording_id)
+        if assignment is None:
+            assignment = Assignment(
+                recording_id=recording_id,
+                assignee_id=assignee.id,
+                agent_ref=calls[recording_id].agent_ref,
+                due=due,
+                assigned_by=actor.id,
+            )
+            session.add(assignment)
+        elif due is not None:
+            assignment.due = due
+        result.append(assignment)
+    session.flush()
+    for assignment in result:
+        record_event(
+            session,
+            actor=actor,
+            action="assignment.created" if assignment.recording_id not in existing else "assignment.updated",
+            object_type="recording",
+            object_id=assignment.recording_id,
+            details={
+                "assignment_id": assignment.id,
+                "assignee_id": assignee.id,
+                "due": due.isoformat() if due else None,
+            },
+        )
+    return result
+
+
+def list_assignments(
+    session: Session,
+    *,
+    actor: Actor,
+    today: date,
+    assignee_id: str | None = None,
+    open_only: bool = True,
+    overdue_only: bool = False,
+    limit: int = MAX_LIST,
+) -> list[AssignmentView]:
+    """Assignments (one assignee's, or everyone's) of calls the actor can see; overdue ones first, then by due."""
+    done = submitted_by_assignee()
+    query = (
+        select(Assignment, Recording.started_at, Recording.queue, done)
+        .join(Recording, Recording.id == Assignment.recording_id)
+        .where(visible_to(actor), Recording.status != RecordingStatus.DELETED)
+    )
+    if assignee_id is not None:
+        query = query.where(Assignment.assignee_id == assignee_id)
+    if open_only or overdue_only:
+        query = query.where(~done)
+    if overdue_only:
+        query = query.where(Assignment.due < today)
+    query = query.order_by(Assignment.due.is_(None), Assignment.due, Assignment.created_at, Assignment.id)
+    return [
+        AssignmentView(
+            assignment=row,
+            started_at=started_at,
+            queue=queue,
+            done=bool(is_done),
+            overdue=_overdue(row, today, is_done),
+        )
+        for row, started_at, queue, is_done in session.execute(query.limit(limit))
+    ]
+
+
+def coverage(session: Session, *, week: str) -> list[Coverage]:
+    """Per agent, the calls plans set for `week` and how many of them their assignees have evaluated."""
+    done = submitted_by_assignee()
+    rows = session.execute(
+        select(
+            Assignment.agent_ref,
+            func.count(Assignment.id),
+            func.count(Assignment.id).filter(and_(done)),
+        )
+        .where(Assignment.week == week, Assignment.plan_id.is_not(None))
+        .group_by(Assignment.agent_ref)
+        .order_by(Assignment.agent_ref)
+    )
+    return [
+        Coverage(agent_ref=agent, planned=int(planned), evaluated=int(evaluated)) for agent, planned, evaluated in rows
+    ]
+
+
+def describe(session: Session, items: Sequence[Assignment], *, today: date) -> list[AssignmentView]:
+    """`items` as views (done, overdue, the call's start and queue), in the order given."""
+    if not items:
+        return []
+    done = submitted_by_assignee()
+    rows = {
+        assignment_id: (started_at, queue, bool(is_done))
+        for assignment_id, started_at, queue, is_done in session.execute(
+            select(Assignment.id, Recording.started_at, Recording.queue, done)
+            .join(Recording, Recording.id == Assignment.recording_id)
+            .where(Assignment.id.in_([item.id for item in items]))
+        )
+    }
+    views = []
+    for item in items:
+        started_at, queue, is_done = rows[item.id]
+        views.append(
+            AssignmentView(
+                assignment=item,
+                started_at=started_at,
+                queue=queue,
+                done=is_done,
+                overdue=_overdue(item, today, is_done),
+            )
+        )
+    return views
+
+
+def _overdue(assignment: Assignment, today: date, done: bool) -> bool:
+    return not done and assignment.due is not None and assignment.due < today
+
+
+def evaluators(session: Session) -> list[User]:
+    """The active accounts that may evaluate calls (and so be assigned them), by name."""
+    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [user for user in users if can_evaluate(user)]

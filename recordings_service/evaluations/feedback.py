@@ -1,0 +1,197 @@
+"""Feedback to agents: an evaluator releases an evaluation, the agent acknowledges or disputes it, and a
+dispute is resolved (with a note, and a re-score as a new version when the evaluation was wrong).
+
+Disputes land in the queue of the evaluator and of the evaluator's lead (`User.lead_id`, set by an
+admin): the one person who scored the call, and the one who answers for how that person scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
+from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, load_evaluation, submit_version
+from recordings_service.models import Evaluation, User
+from recordings_service.models.account import Role
+from recordings_service.models.evaluation import AgentResponse, DisputeState, EvaluationState
+
+
+@dataclass(frozen=True)
+class Dispute:
+    evaluation: Evaluation
+    evaluator: str
+
+
+def release_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
+    """Show a submitted evaluation to the agent it is about; only its evaluator releases it."""
+    evaluation = _load(session, evaluation_id)
+    if evaluation.evaluator_id != actor.id:
+        raise _refused(actor, evaluation, "evaluation.release_refused", "only the evaluator releases an evaluation")
+    if evaluation.state != EvaluationState.SUBMITTED:
+        raise Conflict("submit the evaluation before releasing it")
+    if evaluation.released_at is not None:
+        raise Conflict("this evaluation is already released")
+    evaluation.released_at = utcnow()
+    session.flush()
+    _audit(session, actor, "evaluation.released", evaluation, {})
+    return evaluation
+
+
+def my_feedback(session: Session, *, actor: Actor) -> list[Evaluation]:
+    """The evaluations released to the agent `actor` is, newest first."""
+    agent_ref = _agent_ref(session, actor)
+    if agent_ref is None:
+        return []
+    query = (
+        select(Evaluation)
+        .where(Evaluation.agent_ref == agent_ref, Evaluation.released_at.is_not(None))
+        .order_by(Evaluation.released_at.desc(), Evaluation.id.desc())
+        .options(selectinload(Evaluation.form))
+    )
+    return list(session.scalars(query))
+
+
+def get_feedback(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
+    """One evaluation released to the agent `actor` is; any other is not found (and the refusal audited)."""
+    evaluation = load_evaluation(session, evaluation_id)
+    agent_ref = _agent_ref(session, actor)
+    if evaluation is None or evaluation.released_at is None or agent_ref is None or evaluation.agent_ref != agent_ref:
+        raise NotFound(
+            f"evaluation {evaluation_id} not found",
+            refusal=Refusal(actor, "evaluation.feedback_refused", "evaluation", evaluation_id, {}),
+        )
+    return evaluation
+
+
+def acknowledge(session: Session, *, actor: Actor, evaluation_id: str, comment: str = "") -> Evaluation:
+    """The agent has read the evaluation and accepts it."""
+    return _respond(
+        session, actor=actor, evaluation_id=evaluation_id, response=AgentResponse.ACKNOWLEDGED, comment=comment
+    )
+
+
+def dispute(session: Session, *, actor: Actor, evaluation_id: str, comment: str) -> Evaluation:
+    """The agent disagrees, saying why; the evaluation lands in the evaluator's and their lead's queue."""
+    if not comment.strip():
+        raise Invalid("comment", "say what you dispute", code="required")
+    return _respond(session, actor=actor, evaluation_id=evaluation_id, response=AgentResponse.DISPUTED, comment=comment)
+
+
+def _respond(
+    session: Session, *, actor: Actor, evaluation_id: str, response: AgentResponse, comment: str
+) -> Evaluation:
+    evaluation = get_feedback(session, actor=actor, evaluation_id=evaluation_id)
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
+    if evaluation.agent_response is not None:
+        raise Conflict("this evaluation has already been answered")
+    evaluation.agent_response = response
+    evaluation.agent_comment = comment.strip()
+    evaluation.responded_at = utcnow()
+    if response == AgentResponse.DISPUTED:
+        evaluation.dispute_state = DisputeState.OPEN
+    session.flush()
+    _audit(session, actor, f"evaluation.{response.value}", evaluation, {})
+    return evaluation
+
+
+def dispute_queue(session: Session, *, actor: Actor) -> list[Dispute]:
+    """Open disputes of the evaluations `actor` scored, or that someone they lead scored; oldest first."""
+    evaluator = aliased(User)
+    query = (
+        select(Evaluation, evaluator.username)
+        .join(evaluator, evaluator.id == Evaluation.evaluator_id)
+        .where(
+            Evaluation.dispute_state == DisputeState.OPEN,
+            or_(Evaluation.evaluator_id == actor.id, evaluator.lead_id == actor.id),
+        )
+        .order_by(Evaluation.responded_at, Evaluation.id)
+        .options(selectinload(Evaluation.form))
+    )
+    return [Dispute(evaluation=row[0], evaluator=row[1]) for row in session.execute(query)]
+
+
+def may_resolve(session: Session, *, actor: Actor, evaluation: Evaluation) -> bool:
+    """The evaluator, or the evaluator's lead."""
+    if actor.id is None:
+        return False
+    if evaluation.evaluator_id == actor.id:
+        return True
+    return session.scalar(select(User.lead_id).where(User.id == evaluation.evaluator_id)) == actor.id
+
+
+def resolve_dispute(
+    session: Session,
+    *,
+    actor: Actor,
+    evaluation_id: str,
+    note: str,
+    answers: Mapping[str, Answer] | None = None,
+    comment: str | None = None,
+) -> Evaluation:
+    """Close an open dispute with a note; new `answers` re-score the evaluation as its next version."""
+    evaluation = _load(session, evaluation_id)
+    if not may_resolve(session, actor=actor, evaluation=evaluation):
+        raise _refused(actor, evaluation, "evaluation.resolve_refused", "only the evaluator or their lead resolves")
+    if evaluation.dispute_state != DisputeState.OPEN:
+        raise Conflict("this evaluation has no open dispute")
+    if not note.strip():
+        raise Invalid("note", "say how the dispute was resolved", code="required")
+    if len(note) > MAX_COMMENT_CHARS:
+        raise Invalid("note", f"at most {MAX_COMMENT_CHARS} characters")
+    previous = evaluation.score
+    if answers:
+        submit_version(
+            session,
+            actor=actor,
+            evaluation=evaluation,
+            answers=answers,
+            comment=evaluation.comment if comment is None else comment,
+        )
+    evaluation.dispute_state = DisputeState.RESOLVED
+    evaluation.resolution_note = note.strip()
+    evaluation.resolved_by = actor.id
+    evaluation.resolved_at = utcnow()
+    session.flush()
+    _audit(
+        session,
+        actor,
+        "evaluation.dispute_resolved",
+        evaluation,
+        {"rescored": bool(answers), "previous_score": previous, "score": evaluation.score},
+    )
+    return evaluation
+
+
+def _load(session: Session, evaluation_id: str) -> Evaluation:
+    evaluation = load_evaluation(session, evaluation_id)
+    if evaluation is None:
+        raise NotFound(f"evaluation {evaluation_id} not found")
+    return evaluation
+
+
+def _agent_ref(session: Session, actor: Actor) -> str | None:
+    if actor.role != Role.AGENT or actor.id is None:
+        return None
+    return session.scalar(select(User.agent_ref).where(User.id == actor.id))
+
+
+def _refused(actor: Actor, evaluation: Evaluation, action: str, message: str) -> Forbidden:
+    return Forbidden(message, refusal=Refusal(actor, action, "evaluation", evaluation.id, {}))
+
+
+def _audit(session: Session, actor: Actor, action: str, evaluation: Evaluation, details: dict[str, object]) -> None:
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        object_type="recording",
+        object_id=evaluation.recording_id,
+        details={"evaluation_id": evaluation.id, "version": evaluation.version, **details},
+    )

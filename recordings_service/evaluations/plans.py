@@ -1,0 +1,244 @@
+"""Evaluation plans: each ISO week, N calls per agent drawn at random (with the plan's seed) from last week's
+eligible calls of a queue or an agent, spread evenly over the plan's supervisors as assignments.
+
+Eligible: transcribed, started in the week before the one being filled, not restricted, not already evaluated
+(submitted) or assigned. The draw takes each agent's eligible calls in id order and samples them with a
+generator seeded by (plan seed, week, agent), so the same plan, week and data choose the same calls. A plan
+is filled once per week (`PlanFill`); filling again is a no-op.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.evaluations.assignments import can_evaluate, evaluator
+from recordings_service.models import Assignment, Evaluation, EvaluationPlan, PlanFill, Recording, User
+from recordings_service.models.evaluation import EvaluationState
+from recordings_service.models.recording import RecordingStatus
+
+MAX_CALLS_PER_AGENT = 50
+MAX_SEED = 2**63 - 1
+PLAN_ACTOR = Actor(id=None, name="evaluation-plans", role="system")
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    name: str
+    queue: str | None
+    agent_ref: str | None
+    calls_per_agent: int
+    supervisor_ids: list[str]
+    seed: int | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class FillResult:
+    plan_id: str
+    week: str
+    filled: bool  # False when the week had been filled before
+    assignments: list[Assignment]
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_monday(week: str) -> date:
+    """The Monday of an ISO week written "2026-W49"; `Invalid` on `week` otherwise."""
+    try:
+        year, number = week.split("-W")
+        return date.fromisocalendar(int(year), int(number), 1)
+    except ValueError:
+        raise Invalid("week", "an ISO week such as 2026-W49", code="invalid_week") from None
+
+
+def _checked(session: Session, data: PlanInput) -> PlanInput:
+    name = data.name.strip()
+    if not name:
+        raise Invalid("name", "a plan needs a name", code="missing")
+    queue = (data.queue or "").strip() or None
+    agent_ref = (data.agent_ref or "").strip() or None
+    if queue is None and agent_ref is None:
+        raise Invalid("queue", "name a queue or an agent", code="missing")
+    if not 1 <= data.calls_per_agent <= MAX_CALLS_PER_AGENT:
+        raise Invalid("calls_per_agent", f"between 1 and {MAX_CALLS_PER_AGENT}", code="out_of_range")
+    supervisors = list(dict.fromkeys(data.supervisor_ids))
+    if not supervisors:
+        raise Invalid("supervisor_ids", "name at least one supervisor", code="missing")
+    for supervisor_id in supervisors:
+        evaluator(session, supervisor_id, field="supervisor_ids")
+    if data.seed is not None and not 0 <= data.seed <= MAX_SEED:
+        raise Invalid("seed", f"between 0 and {MAX_SEED}", code="out_of_range")
+    return PlanInput(
+        name=name,
+        queue=queue,
+        agent_ref=agent_ref,
+        calls_per_agent=data.calls_per_agent,
+        supervisor_ids=supervisors,
+        seed=data.seed,
+        active=data.active,
+    )
+
+
+def create_plan(session: Session, *, actor: Actor, data: PlanInput) -> EvaluationPlan:
+    """A new plan; without a seed, one is drawn and stored, so its weeks can be drawn again the same way."""
+    checked = _checked(session, data)
+    plan = EvaluationPlan(
+        name=checked.name,
+        queue=checked.queue,
+        agent_ref=checked.agent_ref,
+        calls_per_agent=checked.calls_per_agent,
+        supervisor_ids=checked.supervisor_ids,
+        seed=checked.seed if checked.seed is not None else secrets.randbelow(MAX_SEED),
+        active=checked.active,
+        created_by=actor.id,
+    )
+    session.add(plan)
+    session.flush()
+    record_event(session, actor=actor, action="plan.created", object_type="evaluation_plan", object_id=plan.id)
+    return plan
+
+
+def update_plan(session: Session, *, actor: Actor, plan_id: str, data: PlanInput) -> EvaluationPlan:
+    """Change a plan; weeks already filled keep their assignments."""
+    plan = get_plan(session, plan_id)
+    checked = _checked(session, data)
+    plan.name = checked.name
+    plan.queue = checked.queue
+    plan.agent_ref = checked.agent_ref
+    plan.calls_per_agent = checked.calls_per_agent
+    plan.supervisor_ids = checked.supervisor_ids
+    plan.active = checked.active
+    if checked.seed is not None:
+        plan.seed = checked.seed
+    session.flush()
+    record_event(session, actor=actor, action="plan.updated", object_type="evaluation_plan", object_id=plan.id)
+    return plan
+
+
+def get_plan(session: Session, plan_id: str) -> EvaluationPlan:
+    plan = session.get(EvaluationPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"evaluation plan {plan_id} not found")
+    return plan
+
+
+def list_plans(session: Session) -> list[EvaluationPlan]:
+    return list(session.scalars(select(EvaluationPlan).order_by(EvaluationPlan.name, EvaluationPlan.id)))
+
+
+def eligible_calls(session: Session, plan: EvaluationPlan, *, week: str, zone: tzinfo = UTC) -> dict[str, list[str]]:
+    """Per agent, in id order, the calls of the week before `week` (its days in `zone`) that `plan` may choose."""
+    monday = week_monday(week)
+    start = datetime.combine(monday - timedelta(days=7), time(), tzinfo=zone)
+    end = datetime.combine(monday, time(), tzinfo=zone)
+    query = select(Recording.agent_ref, Recording.id).where(
+        Recording.status == RecordingStatus.TRANSCRIBED,
+        Recording.restricted.is_(False),
+        Recording.started_at >= start,
+        Recording.started_at < end,
+        ~exists().where(Evaluation.recording_id == Recording.id, Evaluation.state == EvaluationState.SUBMITTED),
+        ~exists().where(Assignment.recording_id == Recording.id),
+    )
+    if plan.queue is not None:
+        query = query.where(Recording.queue == plan.queue)
+    if plan.agent_ref is not None:
+        query = query.where(Recording.agent_ref == plan.agent_ref)
+    calls: dict[str, list[str]] = defaultdict(list)
+    for agent_ref, recording_id in session.execute(query.order_by(Recording.agent_ref, Recording.id)):
+        calls[agent_ref].append(recording_id)
+    return dict(calls)
+
+
+def draw(plan: EvaluationPlan, *, week: str, calls: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(agent, call) pairs: up to N per agent, at random but reproducibly, agents in name order."""
+    chosen: list[tuple[str, str]] = []
+    for agent_ref in sorted(calls):
+        candidates = calls[agent_ref]
+        rng = random.Random(f"{plan.seed}:{week}:{agent_ref}")  # noqa: S311  (reproducible, not secret)
+        picked = rng.sample(candidates, min(plan.calls_per_agent, len(candidates)))
+        chosen.extend((agent_ref, recording_id) for recording_id in picked)
+    return chosen
+
+
+def fill_plan(session: Session, *, actor: Actor, plan_id: str, week: str, zone: tzinfo = UTC) -> FillResult:
+    """Fill `week`'s lists from `plan` once; the week's Sunday is the assignments' due date.
+
+    `zone` is the organisation's time zone: the calls of last week are those of its days there.
+    """
+    plan = get_plan(session, plan_id)
+    monday = week_monday(week)
+    done = session.scalar(select(PlanFill).where(PlanFill.plan_id == plan.id, PlanFill.week == week))
+    if done is not None:
+        return FillResult(plan_id=plan.id, week=week, filled=False, assignments=_week_assignments(session, plan, week))
+    supervisors = [user_id for user_id in plan.supervisor_ids if can_evaluate(session.get(User, user_id))]
+    if not supervisors:
+        raise Conflict(f"plan {plan.name} has no supervisor who can evaluate calls")
+    chosen = draw(plan, week=week, calls=eligible_calls(session, plan, week=week, zone=zone))
+    due = monday + timedelta(days=6)
+    # Round robin, starting one supervisor further each week, so the odd extra call does not always land on the first.
+    turn = monday.toordinal() // 7
+    assignments = [
+        Assignment(
+            recording_id=recording_id,
+            assignee_id=supervisors[(turn + position) % len(supervisors)],
+            agent_ref=agent_ref,
+            plan_id=plan.id,
+            week=week,
+            due=due,
+            assigned_by=actor.id,
+        )
+        for position, (agent_ref, recording_id) in enumerate(chosen)
+    ]
+    try:
+        # A concurrent fill of the same week (another jobs process) loses on the unique (plan, week).
+        with session.begin_nested():
+            session.add(PlanFill(plan_id=plan.id, week=week, assigned=len(assignments)))
+            session.add_all(assignments)
+    except IntegrityError:
+        return FillResult(plan_id=plan.id, week=week, filled=False, assignments=_week_assignments(session, plan, week))
+    record_event(
+        session,
+        actor=actor,
+        action="plan.filled",
+        object_type="evaluation_plan",
+        object_id=plan.id,
+        details={"week": week, "assigned": len(assignments), "agents": len({agent for agent, _ in chosen})},
+    )
+    return FillResult(plan_id=plan.id, week=week, filled=True, assignments=assignments)
+
+
+def _week_assignments(session: Session, plan: EvaluationPlan, week: str) -> list[Assignment]:
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(Assignment.plan_id == plan.id, Assignment.week == week)
+            .order_by(Assignment.agent_ref, Assignment.id)
+        )
+    )
+
+
+def fill_active_plans(session: Session, *, week: str, zone: tzinfo = UTC) -> dict[str, int]:
+    """Fill every active plan for `week` (the weekly job); a plan without supervisors is skipped."""
+    counts = {"filled": 0, "already": 0, "skipped": 0, "assigned": 0}
+    for plan in session.scalars(select(EvaluationPlan).where(EvaluationPlan.active.is_(True))):
+        try:
+            result = fill_plan(session, actor=PLAN_ACTOR, plan_id=plan.id, week=week, zone=zone)
+        except Conflict:
+            counts["skipped"] += 1
+            continue
+        counts["filled" if result.filled else "already"] += 1
+        counts["assigned"] += len(result.assignments) if result.filled else 0
+    return counts

@@ -1,0 +1,148 @@
+"""Backups of a PostgreSQL database: with `pg_dump` (restored by `pg_restore` into a new database) and, where
+`pg_dump` is not on PATH, the portable dump of every table (restored here into SQLite, a cross-database move)."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import func, select, text
+
+from recordings_service import audit
+from recordings_service.backup import archive
+from recordings_service.config import Settings
+from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.models import AuditEvent, Recording, Transcript
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore, make_client
+from recordings_service.transcription.search_index import INDEX_TABLE
+from tests.conftest import postgres_url_or_skip, private_postgres_schema
+from tests.factories.recordings import ingest_file
+from tests.factories.reviews import make_transcribed_call
+from web import cli, cli_support
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def source(base_settings: Settings, envelope: Envelope) -> Iterator[Runtime]:
+    """A PostgreSQL schema and a bucket of its own with two ingested calls and a transcribed one; objects removed
+    after. Its own bucket, because a backup lists every object of the bucket and other tests share the default."""
+    bucket = S3ObjectStore(make_client(base_settings), "backup-" + secrets.token_hex(4))
+    bucket.ensure_bucket()
+    with private_postgres_schema("bk_") as url:
+        engine = make_engine(url)
+        settings = Settings(**{**base_settings.__dict__, "database_url": url, "s3_bucket": bucket.bucket})
+        runtime = Runtime(
+            settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=bucket, envelope=envelope
+        )
+        with runtime.sessions() as session:
+            for _ in range(2):
+                ingest_file(session, bucket, envelope, settings)
+            make_transcribed_call(session, bucket, envelope)
+            session.commit()
+        yield runtime
+        with runtime.sessions() as session:
+            for key in session.scalars(select(Recording.storage_key)):
+                bucket.delete(key)
+        engine.dispose()
+
+
+@pytest.fixture
+def new_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (its URL without a search path); dropped afterwards."""
+    admin_url = postgres_url_or_skip()
+    name = "cv_restore_" + secrets.token_hex(4)
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    yield admin_url.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def back_up(source: Runtime, directory: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: source)
+    return CliRunner().invoke(cli.main, ["backup", "--no-objects", str(directory)])
+
+
+def restore(directory: Path, *, data_dir: Path, database_url: str, settings: Settings) -> Result:
+    env = {
+        "CALLVAULT_DATA_DIR": str(data_dir),
+        "CALLVAULT_DATABASE_URL": database_url,
+        "CALLVAULT_S3_ENDPOINT": settings.s3_endpoint,
+        "CALLVAULT_S3_BUCKET": settings.s3_bucket,
+    }
+    return CliRunner().invoke(cli.main, ["restore", str(directory)], env=env)
+
+
+def same_data(source: Runtime, restored: Runtime) -> None:
+    """Every recording with its hash and key, every transcript, and the whole audit trail verifying with the keys."""
+    snapshots = []
+    for runtime in (source, restored):
+        with runtime.sessions() as session:
+            recordings = {
+                row.id: (row.storage_key, row.sha256, row.wrapped_data_key)
+                for row in session.scalars(select(Recording))
+            }
+            transcripts = set(session.scalars(select(Transcript.recording_id)))
+            events = list(session.scalars(select(AuditEvent.hash).order_by(AuditEvent.seq)))
+            snapshots.append((recordings, transcripts, events))
+    (recordings, transcripts, events), (recordings_after, transcripts_after, events_after) = snapshots
+    assert recordings_after == recordings and len(recordings) == 3
+    assert transcripts_after == transcripts and len(transcripts) == 1
+    # The restore appends its own event to the same chain.
+    assert events_after[: len(events)] == events and len(events_after) == len(events) + 1
+    with restored.sessions() as session:
+        checked, broken = audit.verify_chain(session, keys=audit.session_keys(session))
+        assert broken is None and checked == len(events_after)
+
+
+def test_pg_dump_backup_restores_into_a_new_database(
+    source: Runtime, new_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shutil.which("pg_dump"), "this machine has pg_dump; the portable dump is tested below"
+    made = back_up(source, tmp_path / "backup", monkeypatch)
+    assert made.exit_code == 0, made.output
+    assert "database (pg_dump)" in made.output and "objects=3 listed" in made.output
+    # pg_restore recreates the source's schema in the new database; the restored service uses it.
+    target_url = new_database + "?" + source.settings.database_url.split("?", 1)[1]
+    restored = restore(
+        tmp_path / "backup", data_dir=tmp_path / "var", database_url=target_url, settings=source.settings
+    )
+    assert restored.exit_code == 0, restored.output
+    same_data(
+        source,
+        Runtime.from_settings(
+            Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_DATABASE_URL": target_url}),
+            store=source.store,
+        ),
+    )
+
+
+def test_without_pg_dump_the_portable_dump_restores_into_sqlite(
+    source: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_which = shutil.which
+    monkeypatch.setattr(archive.shutil, "which", lambda name: None if name == "pg_dump" else real_which(name))
+    made = back_up(source, tmp_path / "backup", monkeypatch)
+    assert made.exit_code == 0, made.output
+    assert "database (portable)" in made.output
+    target_url = f"sqlite:///{tmp_path / 'var' / 'callvault.db'}"
+    restored = restore(
+        tmp_path / "backup", data_dir=tmp_path / "var", database_url=target_url, settings=source.settings
+    )
+    assert restored.exit_code == 0, restored.output
+    target = Runtime.from_settings(
+        Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_DATABASE_URL": target_url}),
+        store=source.store,
+    )
+    same_data(source, target)
+    with target.engine.connect() as connection:  # the search index, rebuilt from the transcripts
+        assert connection.scalar(select(func.count()).select_from(text(INDEX_TABLE))) > 0

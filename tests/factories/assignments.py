@@ -1,0 +1,64 @@
+"""Factories for assignment and plan tests: calls of a given ISO week, a submitted evaluation, a plan."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor
+from recordings_service.evaluations import plans
+from recordings_service.models import EvaluationPlan, Recording, User
+from recordings_service.models.evaluation import EvaluationState
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from tests.factories.recordings import make_recording
+from tests.factories.search import evaluate
+
+WEEK = "2026-W49"  # Monday 30 November to Sunday 6 December 2026
+LAST_WEEK = "2026-W48"
+
+
+def call_in_week(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    week: str = LAST_WEEK,
+    day: int = 0,
+    **overrides: Any,
+) -> Recording:
+    """A transcribed call started on `day` (0 = Monday) of `week`, at noon UTC."""
+    started = datetime.combine(plans.week_monday(week) + timedelta(days=day), time(12), tzinfo=UTC)
+    values: dict[str, Any] = {"status": "transcribed", "started_at": started, **overrides}
+    return make_recording(session, store, envelope, **values)
+
+
+def submitted(
+    session: Session, recording: Recording, evaluator: User, *, state: str = EvaluationState.SUBMITTED
+) -> None:
+    evaluation = evaluate(session, recording, evaluator=evaluator, score=80.0)
+    evaluation.state = state
+    session.flush()
+
+
+def make_plan(
+    session: Session,
+    actor: Actor,
+    *,
+    supervisors: list[User],
+    calls_per_agent: int = 2,
+    seed: int = 7,
+    queue: str | None = "sales",
+    agent_ref: str | None = None,
+) -> EvaluationPlan:
+    data = plans.PlanInput(
+        name="Sales weekly",
+        queue=queue,
+        agent_ref=agent_ref,
+        calls_per_agent=calls_per_agent,
+        supervisor_ids=[user.id for user in supervisors],
+        seed=seed,
+    )
+    return plans.create_plan(session, actor=actor, data=data)

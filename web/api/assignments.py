@@ -1,0 +1,266 @@
+"""Assignments ("to evaluate" lists: mine, by hand, in bulk) and evaluation plans (list, create, update, fill)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field
+from spectree import Response as SpecResponse
+
+from recordings_service.evaluations import assignments, plans
+from recordings_service.models import EvaluationPlan
+from recordings_service.permissions import Permission
+from recordings_service.recordings import IsoDatetime
+from web.access import current_actor, requires
+from web.api import api_spec
+from web.api.validation import ErrorBody, as_json, refuse_invalid
+from web.database import db
+from web.i18n import organisation_timezone
+
+bp = Blueprint("assignments_api", __name__, url_prefix="/api/v1")
+TAGS = ["assignments"]
+WEEK_PATTERN = r"^\d{4}-W\d{2}$"
+
+
+class AssignmentOut(BaseModel):
+    id: str
+    recording_id: str
+    assignee_id: str
+    agent_ref: str
+    queue: str
+    started_at: IsoDatetime
+    plan_id: str | None = Field(description="the plan that chose the call; none when assigned by hand")
+    week: str | None = Field(description="the ISO week a plan chose the call for, e.g. 2026-W49")
+    due: date | None
+    done: bool = Field(description="the assignee has submitted an evaluation of the call")
+    overdue: bool
+    assigned_by: str | None
+    created_at: IsoDatetime
+
+
+class AssignmentListOut(BaseModel):
+    items: list[AssignmentOut]
+
+
+class AssignmentsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    include_done: bool = Field(default=False, description="also list assignments already evaluated")
+
+
+class AssignmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recording_id: str = Field(min_length=1, max_length=26)
+    assignee_id: str | None = Field(default=None, max_length=26, description="the evaluator; oneself when left out")
+    due: date | None = None
+
+
+class AssignmentBulkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recording_ids: list[str] = Field(min_length=1, max_length=assignments.MAX_BULK)
+    assignee_id: str = Field(min_length=1, max_length=26)
+    due: date | None = None
+
+
+class EvaluationPlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    queue: str | None = Field(default=None, max_length=100)
+    agent_ref: str | None = Field(default=None, max_length=100)
+    calls_per_agent: int = Field(ge=1, le=plans.MAX_CALLS_PER_AGENT, description="calls per agent per week")
+    supervisor_ids: list[str] = Field(min_length=1, description="the supervisors whose lists it fills, evenly")
+    seed: int | None = Field(default=None, ge=0, le=plans.MAX_SEED, description="drawn and stored when left out")
+    active: bool = True
+
+
+class EvaluationPlanPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    queue: str | None = Field(default=None, max_length=100)
+    agent_ref: str | None = Field(default=None, max_length=100)
+    calls_per_agent: int | None = Field(default=None, ge=1, le=plans.MAX_CALLS_PER_AGENT)
+    supervisor_ids: list[str] | None = Field(default=None, min_length=1)
+    seed: int | None = Field(default=None, ge=0, le=plans.MAX_SEED)
+    active: bool | None = None
+
+
+class EvaluationPlanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    queue: str | None
+    agent_ref: str | None
+    calls_per_agent: int
+    supervisor_ids: list[str]
+    seed: int
+    active: bool
+    created_by: str | None
+    created_at: IsoDatetime
+    updated_at: IsoDatetime
+
+
+class EvaluationPlanListOut(BaseModel):
+    items: list[EvaluationPlanOut]
+
+
+class PlanFillIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    week: str | None = Field(default=None, pattern=WEEK_PATTERN, description="ISO week; this week when left out")
+
+
+class PlanFillOut(BaseModel):
+    plan_id: str
+    week: str
+    filled: bool = Field(description="false when the week had been filled before (filling is idempotent)")
+    assignments: list[AssignmentOut]
+
+
+def organisation_zone() -> ZoneInfo:
+    return ZoneInfo(organisation_timezone())
+
+
+def today() -> date:
+    """Today in the organisation's time zone: an assignment due today is not overdue yet."""
+    return datetime.now(organisation_zone()).date()
+
+
+def assignment_out(view: assignments.AssignmentView) -> AssignmentOut:
+    item = view.assignment
+    return AssignmentOut(
+        id=item.id,
+        recording_id=item.recording_id,
+        assignee_id=item.assignee_id,
+        agent_ref=item.agent_ref,
+        queue=view.queue,
+        started_at=view.started_at,
+        plan_id=item.plan_id,
+        week=item.week,
+        due=item.due,
+        done=view.done,
+        overdue=view.overdue,
+        assigned_by=item.assigned_by,
+        created_at=item.created_at,
+    )
+
+
+# ---------------------------------------------------------------- assignments
+
+
+@bp.get("/assignments")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=AssignmentListOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
+def list_my_assignments(query: AssignmentsQuery) -> tuple[Response, int]:
+    """My "to evaluate" list: overdue first, then by due date."""
+    actor = current_actor()
+    views = assignments.list_assignments(
+        db(), actor=actor, today=today(), assignee_id=actor.id, open_only=not query.include_done
+    )
+    return as_json(AssignmentListOut(items=[assignment_out(view) for view in views]))
+
+
+@bp.post("/assignments")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_201=AssignmentOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid
+)
+def create_assignment(json: AssignmentIn) -> tuple[Response, int]:
+    """Assign one call to an evaluator (oneself by default); audited."""
+    actor = current_actor()
+    assignee_id = json.assignee_id or str(actor.id)
+    made = assignments.assign_calls(
+        db(), actor=actor, recording_ids=[json.recording_id], assignee_id=assignee_id, due=json.due
+    )
+    body = assignment_out(assignments.describe(db(), made, today=today())[0])
+    db().commit()
+    return as_json(body, 201)
+
+
+@bp.post("/assignments/bulk")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_201=AssignmentListOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def assign_in_bulk(json: AssignmentBulkIn) -> tuple[Response, int]:
+    """Assign several calls to one evaluator: all of them or, when one is refused, none; audited per call."""
+    made = assignments.assign_calls(
+        db(), actor=current_actor(), recording_ids=json.recording_ids, assignee_id=json.assignee_id, due=json.due
+    )
+    body = AssignmentListOut(items=[assignment_out(view) for view in assignments.describe(db(), made, today=today())])
+    db().commit()
+    return as_json(body, 201)
+
+
+# ---------------------------------------------------------------- plans
+
+
+@bp.get("/evaluation-plans")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationPlanListOut), tags=TAGS)
+def list_evaluation_plans() -> tuple[Response, int]:
+    """Every evaluation plan, by name."""
+    items = [EvaluationPlanOut.model_validate(plan) for plan in plans.list_plans(db())]
+    return as_json(EvaluationPlanListOut(items=items))
+
+
+@bp.post("/evaluation-plans")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(resp=SpecResponse(HTTP_201=EvaluationPlanOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
+def create_evaluation_plan(json: EvaluationPlanIn) -> tuple[Response, int]:
+    """A plan: N calls per agent per week of a queue (or one agent), drawn with a stored seed; audited."""
+    plan = plans.create_plan(db(), actor=current_actor(), data=plans.PlanInput(**json.model_dump()))
+    body = EvaluationPlanOut.model_validate(plan)
+    db().commit()
+    return as_json(body, 201)
+
+
+@bp.patch("/evaluation-plans/<plan_id>")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=EvaluationPlanOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def update_evaluation_plan(plan_id: str, json: EvaluationPlanPatch) -> tuple[Response, int]:
+    """Change a plan (the fields given); weeks already filled keep their assignments; audited."""
+    current = plans.get_plan(db(), plan_id)
+    changes = json.model_dump(exclude_unset=True)
+    plan = plans.update_plan(db(), actor=current_actor(), plan_id=plan_id, data=_merged(current, changes))
+    body = EvaluationPlanOut.model_validate(plan)
+    db().commit()
+    return as_json(body)
+
+
+def _merged(plan: EvaluationPlan, changes: dict[str, object]) -> plans.PlanInput:
+    now = EvaluationPlanIn.model_validate(
+        {field: getattr(plan, field) for field in EvaluationPlanIn.model_fields} | changes
+    )
+    return plans.PlanInput(**now.model_dump())
+
+
+@bp.post("/evaluation-plans/<plan_id>/fill")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=PlanFillOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def fill_evaluation_plan(plan_id: str, json: PlanFillIn) -> tuple[Response, int]:
+    """Fill the week's lists from the plan now (the weekly job does the same); once per plan and ISO week."""
+    week = json.week or plans.iso_week(today())
+    result = plans.fill_plan(db(), actor=current_actor(), plan_id=plan_id, week=week, zone=organisation_zone())
+    views = assignments.describe(db(), result.assignments, today=today())
+    body = PlanFillOut(
+        plan_id=result.plan_id, week=result.week, filled=result.filled, assignments=[assignment_out(v) for v in views]
+    )
+    db().commit()
+    return as_json(body)

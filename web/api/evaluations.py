@@ -1,0 +1,354 @@
+"""Evaluations API: score a call (draft or submitted), change it (a submitted one gets a new version), release
+it to the agent, the agent's acknowledgement or dispute and its resolution; the forms to score on (read); and
+the comments at moments of a call (annotations)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from pydantic import BaseModel, ConfigDict, Field
+from spectree import Response as SpecResponse
+
+from recordings_service.calls import review
+from recordings_service.evaluations import feedback, scoring
+from recordings_service.evaluations import forms as evaluation_forms
+from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer
+from recordings_service.models import Evaluation, EvaluationForm
+from recordings_service.permissions import Permission
+from recordings_service.recordings import IsoDatetime, get_playable_recording
+from web.access import current_actor, requires
+from web.api import api_spec
+from web.api.validation import ErrorBody, as_json, refuse_invalid
+from web.database import db
+
+bp = Blueprint("evaluations_api", __name__, url_prefix="/api/v1")
+TAGS = ["evaluations"]
+
+
+@bp.before_request
+def recording_first() -> None:
+    """A recording hidden from the actor is not found (the refusal audited) before the request body is read."""
+    recording_id = (request.view_args or {}).get("recording_id")
+    if recording_id is not None:
+        get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+
+
+# ---------------------------------------------------------------- shapes
+
+
+class EvaluationAnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question_id: str
+    value: str = Field(default="", description='"yes", "no", "na", or "1".."5" on a scale question')
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    at_s: float | None = Field(default=None, ge=0, description="the moment of the call stamped as evidence")
+
+
+class EvaluationCreateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recording_id: str
+    form_id: str = Field(description="a published form version")
+    answers: list[EvaluationAnswerIn] = Field(default_factory=list, max_length=500)
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    submit: bool = Field(default=False, description="false: a draft, which never counts in results")
+
+
+class EvaluationUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: list[EvaluationAnswerIn] = Field(default_factory=list, max_length=500)
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    submit: bool = Field(default=False, description="a submitted evaluation is always re-submitted as a new version")
+
+
+class FeedbackAnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS, description="required for a dispute")
+
+
+class ResolutionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
+    answers: list[EvaluationAnswerIn] | None = Field(default=None, description="re-score: the next version's answers")
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
+
+
+class EvaluationAnswerOut(BaseModel):
+    question_id: str
+    value: str
+    comment: str
+    at_s: float | None
+
+
+class EvaluationOut(BaseModel):
+    id: str
+    recording_id: str
+    form_id: str
+    evaluator_id: str
+    agent_ref: str
+    queue: str
+    state: str = Field(description="draft or submitted")
+    version: int = Field(description="0 while a draft; each submit adds one, earlier versions are kept")
+    score: float | None
+    critical_failed: bool
+    comment: str
+    answers: list[EvaluationAnswerOut]
+    created_at: IsoDatetime
+    submitted_at: IsoDatetime | None
+    released_at: IsoDatetime | None
+    agent_response: str | None = Field(description="acknowledged or disputed")
+    agent_comment: str
+    dispute_state: str | None = Field(description="open or resolved")
+    resolution_note: str
+
+
+class FormQuestionOut(BaseModel):
+    id: str
+    text: str
+    weight: float
+    answer_type: str
+    critical: bool
+
+
+class FormSectionOut(BaseModel):
+    title: str
+    questions: list[FormQuestionOut]
+
+
+class FormOut(BaseModel):
+    id: str
+    family_id: str
+    version: int
+    name: str
+    description: str
+    status: str
+    sections: list[FormSectionOut]
+
+
+class FormListOut(BaseModel):
+    items: list[FormOut]
+
+
+class AnnotationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at_s: float = Field(ge=0)
+    text: str = Field(min_length=1)
+
+
+class AnnotationOut(BaseModel):
+    id: str
+    at_s: float
+    text: str
+    author: str
+    created_at: IsoDatetime
+
+
+class AnnotationListOut(BaseModel):
+    items: list[AnnotationOut]
+
+
+def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
+    return EvaluationOut(
+        id=evaluation.id,
+        recording_id=evaluation.recording_id,
+        form_id=evaluation.form_id,
+        evaluator_id=evaluation.evaluator_id,
+        agent_ref=evaluation.agent_ref,
+        queue=evaluation.queue,
+        state=evaluation.state,
+        version=evaluation.version,
+        score=evaluation.score,
+        critical_failed=evaluation.critical_failed,
+        comment=evaluation.comment,
+        answers=[
+            EvaluationAnswerOut(question_id=a.question_id, value=a.value, comment=a.comment, at_s=a.at_s)
+            for a in evaluation.answers
+        ],
+        created_at=evaluation.created_at,
+        submitted_at=evaluation.submitted_at,
+        released_at=evaluation.released_at,
+        agent_response=evaluation.agent_response,
+        agent_comment=evaluation.agent_comment,
+        dispute_state=evaluation.dispute_state,
+        resolution_note=evaluation.resolution_note,
+    )
+
+
+def form_out(form: EvaluationForm) -> FormOut:
+    return FormOut(
+        id=form.id,
+        family_id=form.family_id,
+        version=form.version,
+        name=form.name,
+        description=form.description,
+        status=form.status,
+        sections=[
+            FormSectionOut(
+                title=section.title,
+                questions=[
+                    FormQuestionOut(
+                        id=q.id, text=q.text, weight=q.weight, answer_type=q.answer_type, critical=q.critical
+                    )
+                    for q in section.questions
+                ],
+            )
+            for section in form.sections
+        ],
+    )
+
+
+def _answers(given: list[EvaluationAnswerIn]) -> dict[str, Answer]:
+    return {a.question_id: Answer(value=a.value, comment=a.comment, at_s=a.at_s) for a in given}
+
+
+_WRITE_ERRORS = {"HTTP_403": ErrorBody, "HTTP_404": ErrorBody, "HTTP_409": ErrorBody, "HTTP_422": ErrorBody}
+
+
+# ---------------------------------------------------------------- evaluations
+
+
+@bp.post("/evaluations")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(resp=SpecResponse(HTTP_201=EvaluationOut, **_WRITE_ERRORS), tags=TAGS, before=refuse_invalid)
+def create_evaluation(json: EvaluationCreateIn) -> tuple[Response, int]:
+    """Score a call on a published form, as a draft or submitted; one per call, form version and evaluator."""
+    created = scoring.create_evaluation(
+        db(),
+        actor=current_actor(),
+        recording_id=json.recording_id,
+        form_id=json.form_id,
+        answers=_answers(json.answers),
+        comment=json.comment,
+        submit=json.submit,
+    )
+    db().commit()
+    return as_json(evaluation_out(created), 201)
+
+
+@bp.get("/evaluations/<evaluation_id>")
+@requires(Permission.EVALUATION_READ)
+@api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, HTTP_404=ErrorBody), tags=TAGS)
+def get_evaluation(evaluation_id: str) -> tuple[Response, int]:
+    """One evaluation with its answers and where it stands with the agent."""
+    return as_json(evaluation_out(scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)))
+
+
+@bp.put("/evaluations/<evaluation_id>")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, **_WRITE_ERRORS), tags=TAGS, before=refuse_invalid)
+def update_evaluation(evaluation_id: str, json: EvaluationUpdateIn) -> tuple[Response, int]:
+    """Replace one's own evaluation's answers: a draft stays one unless submitted; a submitted one gets a new
+    version, the previous kept (audited as `evaluation.revised`)."""
+    updated = scoring.update_evaluation(
+        db(),
+        actor=current_actor(),
+        evaluation_id=evaluation_id,
+        answers=_answers(json.answers),
+        comment=json.comment,
+        submit=json.submit,
+    )
+    db().commit()
+    return as_json(evaluation_out(updated))
+
+
+@bp.post("/evaluations/<evaluation_id>/release")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, **_WRITE_ERRORS), tags=TAGS)
+def release_evaluation(evaluation_id: str) -> tuple[Response, int]:
+    """Show a submitted evaluation to its agent (its evaluator only)."""
+    released = feedback.release_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+    db().commit()
+    return as_json(evaluation_out(released))
+
+
+@bp.post("/evaluations/<evaluation_id>/acknowledge")
+@requires(Permission.FEEDBACK_RESPOND)
+@api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, **_WRITE_ERRORS), tags=TAGS, before=refuse_invalid)
+def acknowledge_evaluation(evaluation_id: str, json: FeedbackAnswerIn) -> tuple[Response, int]:
+    """The agent accepts an evaluation released to them."""
+    answered = feedback.acknowledge(db(), actor=current_actor(), evaluation_id=evaluation_id, comment=json.comment)
+    db().commit()
+    return as_json(evaluation_out(answered))
+
+
+@bp.post("/evaluations/<evaluation_id>/dispute")
+@requires(Permission.FEEDBACK_RESPOND)
+@api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, **_WRITE_ERRORS), tags=TAGS, before=refuse_invalid)
+def dispute_evaluation(evaluation_id: str, json: FeedbackAnswerIn) -> tuple[Response, int]:
+    """The agent disputes an evaluation released to them, saying why; it goes to the evaluator and their lead."""
+    answered = feedback.dispute(db(), actor=current_actor(), evaluation_id=evaluation_id, comment=json.comment)
+    db().commit()
+    return as_json(evaluation_out(answered))
+
+
+@bp.post("/evaluations/<evaluation_id>/resolve")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, **_WRITE_ERRORS), tags=TAGS, before=refuse_invalid)
+def resolve_evaluation(evaluation_id: str, json: ResolutionIn) -> tuple[Response, int]:
+    """Resolve an open dispute with a note (the evaluator or their lead); `answers` re-score it as a new version."""
+    resolved = feedback.resolve_dispute(
+        db(),
+        actor=current_actor(),
+        evaluation_id=evaluation_id,
+        note=json.note,
+        answers=_answers(json.answers) if json.answers else None,
+        comment=json.comment,
+    )
+    db().commit()
+    return as_json(evaluation_out(resolved))
+
+
+# ---------------------------------------------------------------- forms
+
+
+@bp.get("/forms")
+@requires(Permission.EVALUATION_READ)
+@api_spec.validate(resp=SpecResponse(HTTP_200=FormListOut), tags=TAGS)
+def list_forms() -> tuple[Response, int]:
+    """The forms new evaluations use: the latest published version of each."""
+    return as_json(FormListOut(items=[form_out(form) for form in evaluation_forms.current_forms(db())]))
+
+
+@bp.get("/forms/<form_id>")
+@requires(Permission.EVALUATION_READ)
+@api_spec.validate(resp=SpecResponse(HTTP_200=FormOut, HTTP_404=ErrorBody), tags=TAGS)
+def get_form(form_id: str) -> tuple[Response, int]:
+    """One form version with its sections and weighted questions."""
+    return as_json(form_out(evaluation_forms.get_form(db(), form_id)))
+
+
+# ---------------------------------------------------------------- annotations
+
+
+@bp.get("/recordings/<recording_id>/annotations")
+@requires(Permission.EVALUATION_READ)
+@api_spec.validate(resp=SpecResponse(HTTP_200=AnnotationListOut, HTTP_404=ErrorBody), tags=TAGS)
+def list_annotations(recording_id: str) -> tuple[Response, int]:
+    """The comments on moments of a call, in call order."""
+    recording = get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+    comments = review.list_comments(db(), recording_id=recording.id)
+    return as_json(
+        AnnotationListOut(
+            items=[
+                AnnotationOut(id=c.id, at_s=c.at_s, text=c.text, author=c.author, created_at=c.created_at)
+                for c in comments
+            ]
+        )
+    )
+
+
+@bp.post("/recordings/<recording_id>/annotations")
+@requires(Permission.ANNOTATION_WRITE)
+@api_spec.validate(resp=SpecResponse(HTTP_201=AnnotationOut, **_WRITE_ERRORS), tags=TAGS, before=refuse_invalid)
+def create_annotation(recording_id: str, json: AnnotationIn) -> tuple[Response, int]:
+    """A comment at a moment of the call (audited as `annotation.added`)."""
+    actor = current_actor()
+    note = review.add_annotation(db(), actor=actor, recording_id=recording_id, at_s=json.at_s, text=json.text)
+    db().commit()
+    return as_json(
+        AnnotationOut(id=note.id, at_s=note.at_s, text=note.text, author=actor.name, created_at=note.created_at), 201
+    )

@@ -1,0 +1,174 @@
+"""A supervisor's "to evaluate" list and the evaluation plans that fill it each week."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from recordings_service.errors import Conflict, DomainError, Invalid
+from recordings_service.evaluations import assignments, plans
+from recordings_service.permissions import Permission
+from web.access import current_actor, current_can, requires
+from web.api.assignments import organisation_zone, today
+from web.database import db
+from web.security_headers import no_store
+
+bp = Blueprint("assignments", __name__, url_prefix="/assignments")
+TEXT_FIELDS = ("name", "queue", "agent_ref", "calls_per_agent", "seed")
+DASHBOARD_ROWS = 20
+
+
+@bp.get("")
+@requires(Permission.EVALUATION_WRITE)
+@no_store
+def index() -> str:
+    """My open assignments (overdue first) and the plans with this week's fill."""
+    actor = current_actor()
+    day = today()
+    return render_template(
+        "assignments/index.html",
+        mine=assignments.list_assignments(db(), actor=actor, today=day, assignee_id=actor.id),
+        plans=plans.list_plans(db()),
+        names={user.id: user.display_name or user.username for user in assignments.evaluators(db())},
+        week=plans.iso_week(day),
+    )
+
+
+@bp.route("/plans/new", methods=["GET", "POST"])
+@requires(Permission.EVALUATION_WRITE)
+@no_store
+def new_plan() -> Response | str | tuple[str, int]:
+    if request.method == "GET":
+        return _plan_page(None, {"calls_per_agent": "2"}, [current_actor().id or ""], active=True)
+    return _save_plan(None)
+
+
+@bp.route("/plans/<plan_id>", methods=["GET", "POST"])
+@requires(Permission.EVALUATION_WRITE)
+@no_store
+def edit_plan(plan_id: str) -> Response | str | tuple[str, int]:
+    plan = plans.get_plan(db(), plan_id)
+    if request.method == "GET":
+        values = {
+            "name": plan.name,
+            "queue": plan.queue or "",
+            "agent_ref": plan.agent_ref or "",
+            "calls_per_agent": str(plan.calls_per_agent),
+            "seed": str(plan.seed),
+        }
+        return _plan_page(plan_id, values, plan.supervisor_ids, active=plan.active)
+    return _save_plan(plan_id)
+
+
+def _save_plan(plan_id: str | None) -> Response | tuple[str, int]:
+    """Create (no id) or update the plan from the posted form; the form again, naming the field, when invalid."""
+    try:
+        data = _plan_input(request.form)
+        if plan_id is None:
+            plan = plans.create_plan(db(), actor=current_actor(), data=data)
+        else:
+            plan = plans.update_plan(db(), actor=current_actor(), plan_id=plan_id, data=data)
+    except DomainError as exc:
+        db().rollback()
+        return _invalid_plan_page(plan_id, exc), 422
+    db().commit()
+    flash(gettext("Plan %(name)s saved.", name=plan.name))
+    return redirect(url_for("assignments.index"))
+
+
+@bp.post("/plans/<plan_id>/fill")
+@requires(Permission.EVALUATION_WRITE)
+def fill(plan_id: str) -> Response:
+    """Fill this week's lists from the plan now, rather than wait for the weekly job."""
+    try:
+        result = plans.fill_plan(
+            db(), actor=current_actor(), plan_id=plan_id, week=plans.iso_week(today()), zone=organisation_zone()
+        )
+    except Conflict as exc:
+        db().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("assignments.index"))
+    db().commit()
+    if result.filled:
+        flash(
+            ngettext(
+                "%(num)d call assigned for %(week)s.",
+                "%(num)d calls assigned for %(week)s.",
+                len(result.assignments),
+                week=result.week,
+            )
+        )
+    else:
+        flash(gettext("This plan was filled for %(week)s already.", week=result.week))
+    return redirect(url_for("assignments.index"))
+
+
+def _plan_input(form: MultiDict[str, str]) -> plans.PlanInput:
+    return plans.PlanInput(
+        name=form.get("name", ""),
+        queue=form.get("queue"),
+        agent_ref=form.get("agent_ref"),
+        calls_per_agent=_number(form, "calls_per_agent"),
+        supervisor_ids=form.getlist("supervisor_ids"),
+        seed=_number(form, "seed") if form.get("seed", "").strip() else None,
+        active=form.get("active") == "on",
+    )
+
+
+def _number(form: MultiDict[str, str], name: str) -> int:
+    try:
+        return int(form.get(name, "").strip())
+    except ValueError:
+        raise Invalid(name, gettext("a whole number")) from None
+
+
+def _invalid_plan_page(plan_id: str | None, exc: DomainError) -> str:
+    form = request.form
+    values = {name: form.get(name, "") for name in TEXT_FIELDS}
+    return _plan_page(
+        plan_id,
+        values,
+        form.getlist("supervisor_ids"),
+        active=form.get("active") == "on",
+        error=exc.message,
+        field=getattr(exc, "field", None),
+    )
+
+
+def _plan_page(
+    plan_id: str | None,
+    values: dict[str, str],
+    chosen: list[str],
+    *,
+    active: bool,
+    error: str | None = None,
+    field: str | None = None,
+) -> str:
+    return render_template(
+        "assignments/plan.html",
+        plan_id=plan_id,
+        form=values,
+        chosen=set(chosen),
+        active=active,
+        supervisors=assignments.evaluators(db()),
+        error=error,
+        field=field,
+        max_calls=plans.MAX_CALLS_PER_AGENT,
+    )
+
+
+def dashboard_queue() -> dict[str, object] | None:
+    """For a supervisor's dashboard: my open assignments, everyone's overdue ones, and this week's coverage."""
+    if not current_can(Permission.EVALUATION_WRITE):
+        return None
+    actor, day = current_actor(), today()
+    week = plans.iso_week(day)
+    return {
+        "mine": assignments.list_assignments(db(), actor=actor, today=day, assignee_id=actor.id, limit=DASHBOARD_ROWS),
+        "overdue": assignments.list_assignments(db(), actor=actor, today=day, overdue_only=True, limit=DASHBOARD_ROWS),
+        "coverage": assignments.coverage(db(), week=week),
+        "names": {user.id: user.display_name or user.username for user in assignments.evaluators(db())},
+        "week": week,
+    }

@@ -1,0 +1,81 @@
+"""The evaluation panel of the call page: the call's evaluations, and the form being filled beside the player."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from flask import request
+from werkzeug.datastructures import MultiDict
+
+from recordings_service.errors import Invalid
+from recordings_service.evaluations import forms as evaluation_forms
+from recordings_service.evaluations import history, scoring
+from recordings_service.evaluations.history import ListedEvaluation
+from recordings_service.evaluations.scoring import Answer
+from recordings_service.models import Evaluation, EvaluationForm
+from recordings_service.permissions import Permission
+from web.access import current_actor, current_can
+from web.database import db
+
+
+@dataclass
+class Panel:
+    listed: list[ListedEvaluation]
+    forms: list[EvaluationForm] = field(default_factory=list)
+    form: EvaluationForm | None = None
+    evaluation: Evaluation | None = None  # the signed-in evaluator's own, once started
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def evaluation_panel(recording_id: str) -> Panel | None:
+    """What the panel shows the signed-in person; None for whoever sees no evaluations of the call."""
+    if not (current_can(Permission.EVALUATION_READ) or current_can(Permission.FEEDBACK_RESPOND)):
+        return None
+    panel = Panel(listed=history.call_evaluations(db(), actor=current_actor(), recording_id=recording_id))
+    if not current_can(Permission.EVALUATION_WRITE):
+        return panel
+    panel.forms = evaluation_forms.current_forms(db())
+    wanted = request.args.get("form_id")
+    panel.form = next((form for form in panel.forms if form.id == wanted), panel.forms[0] if panel.forms else None)
+    if panel.form is not None:
+        panel.evaluation = scoring.open_evaluation(
+            db(), actor=current_actor(), recording_id=recording_id, form_id=panel.form.id
+        )
+        if panel.evaluation is not None:
+            panel.values = values_of(panel.evaluation)
+    return panel
+
+
+def values_of(evaluation: Evaluation) -> dict[str, str]:
+    """An evaluation as the panel's field values."""
+    values = {"comment": evaluation.comment}
+    for answer in evaluation.answers:
+        values[scoring.answer_field(answer.question_id)] = answer.value
+        values[f"comments.{answer.question_id}"] = answer.comment
+        values[f"at.{answer.question_id}"] = "" if answer.at_s is None else f"{answer.at_s:g}"
+    return values
+
+
+def answers_from(data: MultiDict[str, str], form: EvaluationForm) -> dict[str, Answer]:
+    """The panel's fields as answers, one per question of `form` (empty where nothing was chosen yet)."""
+    return {
+        question.id: Answer(
+            value=data.get(scoring.answer_field(question.id), ""),
+            comment=data.get(f"comments.{question.id}", ""),
+            at_s=_seconds(data.get(f"at.{question.id}", ""), f"at.{question.id}"),
+        )
+        for question in form.questions
+    }
+
+
+def _seconds(raw: str, name: str) -> float | None:
+    if not raw.strip():
+        return None
+    try:
+        seconds = float(raw.strip().replace(",", "."))
+    except ValueError:
+        raise Invalid(name, "give the moment in seconds from the start of the call") from None
+    if not math.isfinite(seconds):
+        raise Invalid(name, "give the moment in seconds from the start of the call")
+    return seconds

@@ -1,0 +1,106 @@
+"""Feedback to agents: release an evaluation, the agent's "My feedback" pages (acknowledge, dispute), and the
+disputes queue where evaluators and their leads resolve disputes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from werkzeug.wrappers import Response
+
+from recordings_service.errors import Conflict, Invalid
+from recordings_service.evaluations import feedback, scoring
+from recordings_service.permissions import Permission
+from web.access import current_actor, requires
+from web.database import db
+from web.security_headers import no_store
+from web.ui.evaluation_panel import answers_from
+
+bp = Blueprint("feedback", __name__)
+
+
+@bp.get("/feedback/")
+@requires(Permission.FEEDBACK_RESPOND)
+@no_store
+def index() -> str:
+    return render_template(
+        "evaluations/feedback_list.html", evaluations=feedback.my_feedback(db(), actor=current_actor())
+    )
+
+
+@bp.get("/feedback/<evaluation_id>")
+@requires(Permission.FEEDBACK_RESPOND)
+@no_store
+def evaluation(evaluation_id: str) -> str:
+    found = feedback.get_feedback(db(), actor=current_actor(), evaluation_id=evaluation_id)
+    db().commit()
+    return render_template(
+        "evaluations/feedback.html", evaluation=found, answers={a.question_id: a for a in found.answers}
+    )
+
+
+@bp.post("/feedback/<evaluation_id>/acknowledge")
+@requires(Permission.FEEDBACK_RESPOND)
+def acknowledge(evaluation_id: str) -> Response:
+    return _respond(evaluation_id, dispute=False)
+
+
+@bp.post("/feedback/<evaluation_id>/dispute")
+@requires(Permission.FEEDBACK_RESPOND)
+def dispute(evaluation_id: str) -> Response:
+    return _respond(evaluation_id, dispute=True)
+
+
+def _respond(evaluation_id: str, *, dispute: bool) -> Response:
+    comment = request.form.get("comment", "")
+    answer = feedback.dispute if dispute else feedback.acknowledge
+    try:
+        answer(db(), actor=current_actor(), evaluation_id=evaluation_id, comment=comment)
+    except (Invalid, Conflict) as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(gettext("Dispute sent to the evaluator.") if dispute else gettext("Evaluation acknowledged."))
+    return redirect(url_for("feedback.evaluation", evaluation_id=evaluation_id))
+
+
+@bp.post("/evaluations/<evaluation_id>/release")
+@requires(Permission.EVALUATION_WRITE)
+def release(evaluation_id: str) -> Response:
+    try:
+        feedback.release_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+    except Conflict as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(gettext("Released to the agent."))
+    return redirect(url_for("evaluations.evaluation", evaluation_id=evaluation_id))
+
+
+@bp.get("/disputes")
+@requires(Permission.EVALUATION_WRITE)
+@no_store
+def disputes() -> str:
+    return render_template("evaluations/disputes.html", disputes=feedback.dispute_queue(db(), actor=current_actor()))
+
+
+@bp.post("/evaluations/<evaluation_id>/resolve")
+@requires(Permission.EVALUATION_WRITE)
+def resolve(evaluation_id: str) -> Response:
+    """Resolve a dispute with a note; with "rescore" ticked, the answers given score a new version."""
+    answers = None
+    if request.form.get("rescore"):
+        found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+        answers = answers_from(request.form, found.form)
+    try:
+        feedback.resolve_dispute(
+            db(), actor=current_actor(), evaluation_id=evaluation_id, note=request.form.get("note", ""), answers=answers
+        )
+    except (Invalid, Conflict) as exc:
+        db().rollback()
+        flash(exc.message, "error")
+    else:
+        db().commit()
+        flash(gettext("Dispute resolved."))
+    return redirect(url_for("evaluations.evaluation", evaluation_id=evaluation_id))
