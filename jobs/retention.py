@@ -39,6 +39,7 @@ from recordings_service.privacy.sweep import (
     record_check,
     record_receipt,
     removable,
+    unnamed_deletions,
 )
 from recordings_service.runtime import Runtime
 from recordings_service.storage.object_store import ObjectStore, ObjectVersion
@@ -95,14 +96,18 @@ def sweep(
     report.wall_s = time.monotonic() - started
     if not dry_run:
         with sessions() as session:
+            earlier = unnamed_deletions(session, reason="retention", excluding=report.recording_ids)
+            if earlier:
+                report.counts["from_interrupted_runs"] = len(earlier)
+            deleted_ids = report.recording_ids + earlier
             report.receipt = record_receipt(
                 session,
                 actor=actor,
                 kind="sweep",
                 started_at=started_at,
                 finished_at=utcnow(),
-                deleted_ids=report.recording_ids,
-                counts={"recordings": len(report.recording_ids), **report.counts},
+                deleted_ids=deleted_ids,
+                counts={"recordings": len(deleted_ids), **report.counts},
             )
             session.commit()
     return report

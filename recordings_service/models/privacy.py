@@ -82,6 +82,9 @@ class Tombstone(Base):
     deleted_by: Mapped[str] = mapped_column(String(64))
     # Set once every object version of the recording is gone; until then the next sweep lists and deletes them.
     objects_purged_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set when a deletion receipt names the recording. A sweep killed after committing deletions but before
+    # writing its receipt leaves them unnamed; the next sweep's receipt names them.
+    in_receipt: Mapped[bool] = mapped_column(default=False)
 
 
 class DeletionReceipt(Base):

@@ -6,20 +6,22 @@ points, `jobs/retention.py` and `callvault retention sweep`, because only they c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.models import DeletionReceipt, Recording, RetentionCheckRun
+from recordings_service.models import DeletionReceipt, Recording, RetentionCheckRun, Tombstone
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.object_store import ObjectStore
 
 OBJECT_PREFIXES = ("originals/", "derived/")
 BATCH = 1000
+# Tombstones a receipt names per UPDATE (SQLite takes at most 32 766 bound values in one statement).
+NAMED_PER_STATEMENT = 1000
 
 
 def due_clause(now: datetime) -> ColumnElement[bool]:
@@ -156,6 +158,9 @@ def record_receipt(
     )
     session.add(receipt)
     session.flush()
+    for start in range(0, len(ordered), NAMED_PER_STATEMENT):
+        named = ordered[start : start + NAMED_PER_STATEMENT]
+        session.execute(update(Tombstone).where(Tombstone.recording_id.in_(named)).values(in_receipt=True))
     record_event(
         session,
         actor=actor,
@@ -165,6 +170,16 @@ def record_receipt(
         details={"recordings": len(ordered), **counts},
     )
     return receipt
+
+
+def unnamed_deletions(session: Session, *, reason: str, excluding: Collection[str]) -> list[str]:
+    """Recordings deleted for `reason` that no receipt names: a run killed after its deletions committed but
+    before its receipt. The next run's receipt names them too."""
+    rows = session.scalars(
+        select(Tombstone.recording_id).where(Tombstone.reason == reason, Tombstone.in_receipt.is_(False))
+    )
+    left = set(excluding)
+    return sorted(recording_id for recording_id in rows if recording_id not in left)
 
 
 def list_receipts(session: Session, *, cursor: str | None = None, limit: int = 50) -> list[DeletionReceipt]:
