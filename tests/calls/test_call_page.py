@@ -16,12 +16,13 @@ from recordings_service.audit import Actor
 from recordings_service.calls.review import verify_transcript
 from recordings_service.calls.waveform import BUCKETS_PER_SECOND, peaks_key
 from recordings_service.errors import Forbidden
-from recordings_service.models import AuditEvent, Recording, SegmentVerification, Transcript, User
+from recordings_service.models import Recording, SegmentVerification, Transcript, User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.transcript_text import seal_segments, segments_of, twin_of
 from tests.factories.accounts import login, make_user, post_form
+from tests.factories.audit import events
 from tests.factories.reviews import EN_DURATION_S, LOW_WORD, SUSPECT_SEGMENT, make_transcribed_call, word_start
 
 
@@ -35,16 +36,6 @@ def qa(session: Session, client: FlaskClient) -> User:
     user = make_user(session, role=Role.QA_SUPERVISOR)
     login(client, user)
     return user
-
-
-def events(session: Session, action: str, recording_id: str) -> list[AuditEvent]:
-    return list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.action == action, AuditEvent.object_id == recording_id)
-            .order_by(AuditEvent.seq)
-        )
-    )
 
 
 def page(client: FlaskClient, recording: Recording, query: str = "") -> str:
