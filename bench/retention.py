@@ -3,18 +3,21 @@
     .venv/bin/python -m bench.retention [--calls 100000] [--due-share 0.1] [--batch 500] [--database-url ...]
 
 Creates a fresh PostgreSQL schema and migrates it, starts an embedded SeaweedFS with a versioned
-bucket, bulk-loads `--calls` recordings (COPY), a tenth of them past `retain_until` and spread at random
-over the id range, and uploads for each a small original and a derived object. Then it times the sweep
+bucket, uploads for each of `--calls` recordings a small original and a derived object and bulk-loads
+their rows (COPY; each keeps its original's version id, as ingest records it), a tenth of them past
+`retain_until` and spread at random over the id range. Then it times the sweep
 the daily job runs (`jobs.retention.sweep`: one transaction per batch, the orphan pass, the
 receipt) and the retention check after it. The baseline is raw S3 `DeleteObjects` (1000 versions a
 call) of as many objects as the sweep deletes, uploaded under another prefix in the same run. Prints
-recordings deleted per second, the projected time for 100 000 due recordings (goal: under 5 minutes)
-and the ratio of the sweep's object rate to the raw one; drops the schema.
+recordings deleted per second, the CPU time of the bench, SeaweedFS and PostgreSQL during the sweep, the
+projected time for 100 000 due recordings (goal: under 5 minutes) and the ratio of the sweep's object rate
+to the raw one; drops the schema.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import secrets
@@ -26,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import Engine, func, select, text
 
 from bench.embedded import bench_runtime
@@ -47,7 +51,7 @@ RECORDING_COLUMNS = (
     "id, source, external_call_id, started_at, duration_s, direction, queue, agent_ref, language, channels,"
     " agent_channel, container, codec, sample_rate, size_bytes, sha256, storage_key, wrapped_data_key,"
     " master_key_id, notice_given, agreement_made, status, purposes, retain_until, legal_hold, restricted,"
-    " created_at, updated_at"
+    " created_at, updated_at, storage_version_id"
 )
 
 
@@ -80,6 +84,22 @@ def seed_rows(engine: Engine, rows: list[tuple[Any, ...]]) -> None:
             cursor.execute("VACUUM ANALYZE recordings")
     finally:
         connection.close()
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by this process, the embedded SeaweedFS (its child) and every PostgreSQL process."""
+    me = psutil.Process()
+
+    def used(processes: list[psutil.Process]) -> float:
+        total = 0.0
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
+    postgres = [process for process in psutil.process_iter(["name"]) if process.info["name"] == "postgres"]
+    return {"bench": used([me]), "SeaweedFS": used(me.children(recursive=True)), "PostgreSQL": used(postgres)}
 
 
 def upload(store: S3ObjectStore, objects: list[tuple[str, bytes]]) -> list[tuple[str, str]]:
@@ -131,18 +151,20 @@ def main() -> None:
                 assert isinstance(store, S3ObjectStore)
                 began = time.perf_counter()
                 rows = list(synthetic_calls(args.calls, args.due_share))
-                seed_rows(runtime.engine, rows)
                 due = sum(1 for row in rows if row[23] < NOW)
-                print(f"{args.calls} recordings ({due} due) copied in {time.perf_counter() - began:.1f} s", flush=True)
+                # Each row keeps its original's version id, as ingest records it.
+                originals = upload(store, [(row[16], ORIGINAL) for row in rows])
+                upload(store, [(f"derived/{row[0]}/peaks.json", DERIVED) for row in rows])
+                print(f"{2 * len(rows)} objects uploaded in {time.perf_counter() - began:.1f} s", flush=True)
                 began = time.perf_counter()
-                objects = [(row[16], ORIGINAL) for row in rows] + [
-                    (f"derived/{row[0]}/peaks.json", DERIVED) for row in rows
-                ]
-                upload(store, objects)
-                print(f"{len(objects)} objects uploaded in {time.perf_counter() - began:.1f} s", flush=True)
+                versioned = [(*row, version) for row, (_key, version) in zip(rows, originals, strict=True)]
+                seed_rows(runtime.engine, versioned)
+                print(f"{args.calls} recordings ({due} due) copied in {time.perf_counter() - began:.1f} s", flush=True)
                 baseline_versions = upload(store, [(f"bench-raw/{number:08d}", DERIVED) for number in range(2 * due)])
 
+                cpu_before = cpu_seconds()
                 report = sweep(runtime.sessions, store, now=NOW, batch=args.batch, actor=ACTOR, dry_run=False)
+                cpu = {name: used - cpu_before[name] for name, used in cpu_seconds().items()}
                 sweep_s = report.wall_s
                 began = time.perf_counter()
                 with runtime.sessions() as session:
@@ -169,6 +191,11 @@ def main() -> None:
     print(
         f"phases     : batch transactions {report.phase_s['database']:.1f} s; waiting for the store after them"
         f" {report.phase_s['store_wait']:.1f} s (its listing and deleting overlap the next batch's transaction)"
+    )
+    print(
+        "cpu        : "
+        + ", ".join(f"{name} {used:.1f} s ({used / sweep_s:.0%})" for name, used in cpu.items())
+        + f" of {os.cpu_count()} cores during the sweep"
     )
     print(
         f"projected  : 100 000 due recordings in {projected:.0f} s"

@@ -42,7 +42,7 @@ from recordings_service.privacy.sweep import (
     unnamed_deletions,
 )
 from recordings_service.runtime import Runtime
-from recordings_service.storage.object_store import ObjectStore, ObjectVersion
+from recordings_service.storage.object_store import ObjectStore
 
 log = logging.getLogger("jobs.retention")
 RETENTION_ACTOR = Actor(id=None, name="retention", role="system")
@@ -75,7 +75,7 @@ def sweep(
     # The objects of one batch are deleted (store threads) while the next batch's transaction runs: the two
     # wait on different servers. Tombstones are marked purged here, in this thread, once a purge is done.
     with ThreadPoolExecutor(1) as purger:
-        purging: tuple[Future[list[ObjectVersion]], list[str]] | None = None
+        purging: tuple[Future[list[tuple[str, str]]], list[str]] | None = None
         while True:
             with sessions() as session:
                 ids = due_ids(session, now=now, after=last_id, limit=batch)
@@ -87,10 +87,17 @@ def sweep(
                 continue
             with _timed(report, "database"):
                 deletions, failed = _delete_batch(sessions, ids, now=now, actor=actor)
-            prefixes = _tally(report, ids=ids, deletions=deletions, failed=failed)
+            _tally(report, ids=ids, deletions=deletions, failed=failed)
             with _timed(report, "store_wait"):
                 report.counts["object_versions"] += _purged(sessions, purging)
-            purging = (purger.submit(purge_prefixes, store, prefixes, workers=STORE_WORKERS), list(prefixes))
+            purge = purger.submit(
+                purge_prefixes,
+                store,
+                {deletion.recording_id: deletion.prefixes for deletion in deletions},
+                workers=STORE_WORKERS,
+                known=[version for deletion in deletions for version in deletion.versions],
+            )
+            purging = (purge, [deletion.recording_id for deletion in deletions])
         with _timed(report, "store_wait"):
             report.counts["object_versions"] += _purged(sessions, purging)
     report.wall_s = time.monotonic() - started
@@ -122,17 +129,14 @@ def _timed(report: SweepReport, phase: str) -> Iterator[None]:
         report.phase_s[phase] += time.monotonic() - began
 
 
-def _tally(
-    report: SweepReport, *, ids: list[str], deletions: list[Deletion], failed: int
-) -> dict[str, tuple[str, ...]]:
-    """Count a batch's deletions into the report; the object prefixes of each deleted recording."""
+def _tally(report: SweepReport, *, ids: list[str], deletions: list[Deletion], failed: int) -> None:
+    """Count a batch's deletions into the report."""
     for kind, count in (("failed", failed), ("skipped", len(ids) - len(deletions) - failed)):
         if count:
             report.counts[kind] += count
     for deletion in deletions:
         report.recording_ids.append(deletion.recording_id)
         report.counts.update(deletion.counts)
-    return {deletion.recording_id: deletion.prefixes for deletion in deletions}
 
 
 def _delete_batch(
@@ -163,7 +167,7 @@ def _delete_batch(
     return deletions, failed
 
 
-def _purged(sessions: sessionmaker[Session], purging: tuple[Future[list[ObjectVersion]], list[str]] | None) -> int:
+def _purged(sessions: sessionmaker[Session], purging: tuple[Future[list[tuple[str, str]]], list[str]] | None) -> int:
     """Wait for a batch's objects to be gone, then mark its tombstones purged; how many versions went."""
     if purging is None:
         return 0
@@ -187,7 +191,7 @@ def _purge_pending(sessions: sessionmaker[Session], store: ObjectStore, *, repor
             report.orphan_keys.extend(sorted(set(found)))
             return
         removed = purge_prefixes(store, pending, workers=STORE_WORKERS)
-        report.orphan_keys.extend(sorted({version.key for version in removed}))
+        report.orphan_keys.extend(sorted({key for key, _version in removed}))
         report.counts["orphan_object_versions"] += len(removed)
         with sessions() as session:
             mark_purged(session, list(pending), now=utcnow())

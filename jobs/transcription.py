@@ -13,6 +13,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from jobs.leases import work_through
 from recordings_service.audit import Actor
@@ -20,7 +21,7 @@ from recordings_service.config import Settings
 from recordings_service.logs import describe_exception
 from recordings_service.redaction.pci import secure_card_data
 from recordings_service.runtime import Runtime
-from recordings_service.transcription.engines import Engine, load_engine
+from recordings_service.transcription.engines import Engine, default_batch_size, load_engine
 from recordings_service.transcription.pipeline import RecordingAudio, transcribe_audio
 from recordings_service.transcription.queue import ClaimedJob, LeaseLost, claim_next, fail_job, finish_job, renew_lease
 
@@ -32,6 +33,8 @@ BUDGET_S = 300.0
 
 @functools.cache
 def engine_for(settings: Settings) -> Engine:
+    if settings.transcribe_batch_size == 0:
+        settings = replace(settings, transcribe_batch_size=default_batch_size(settings))
     return load_engine(settings)
 
 

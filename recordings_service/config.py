@@ -69,6 +69,9 @@ class Settings:
     transcribe_compute_type: str = "auto"
     transcribe_beam_size: int = 5
     transcribe_threads: int = 0
+    # 30 s windows decoded at once, all channels of a call together; 1 decodes each channel on its own, one
+    # window after another; 0 lets the jobs process choose from the device and CPU count.
+    transcribe_batch_size: int = 0
     transcribe_language: str = "auto"
     transcribe_lease_s: float = 120.0
     # Ingest: upload and probe limits, purposes by queue ("queue=purpose+purpose;..."), the inbox

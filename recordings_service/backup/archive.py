@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, text, update
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
 from recordings_service import schema
 from recordings_service.backup.portable import dump_portable, load_portable
 from recordings_service.config import PREFIX, Settings, read_env_file
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid
+from recordings_service.models import Recording
 from recordings_service.runtime import sqlite_file
 from recordings_service.storage.object_store import CHUNK, ObjectStore
 from recordings_service.storage.spool import file_sha256
@@ -116,6 +118,12 @@ def restore_objects(store: ObjectStore, directory: Path, manifest: dict[str, Any
             store.put(entry["key"], body)
         restored += 1
     return restored
+
+
+def forget_original_versions(session: Session) -> None:
+    """Restored objects got new version ids from the store: the retention sweep lists the originals instead of
+    trusting the ids in the dump (which would leave the restored versions behind)."""
+    session.execute(update(Recording).values(storage_version_id=None))
 
 
 def restore_database(engine: Engine, directory: Path, manifest: dict[str, Any]) -> None:

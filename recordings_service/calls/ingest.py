@@ -7,8 +7,6 @@ at most an object without a row, which `reconcile` removes; never a row without 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +31,8 @@ from recordings_service.privacy.retention import retain_until_for
 from recordings_service.privacy.subjects import customer_restricted
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from recordings_service.storage.spool import file_sha256, spool_dir
+from recordings_service.storage.originals import SealedOriginal, store_original
+from recordings_service.storage.spool import file_sha256
 from recordings_service.transcription.queue import enqueue_transcription
 
 logger = logging.getLogger(__name__)
@@ -171,7 +170,7 @@ def ingest_recording(
 
     recording_id = new_id()
     key = original_key(recording_id, at=utcnow())
-    wrapped = _store_encrypted(
+    sealed = store_original(
         store, envelope, settings=settings, audio_path=audio_path, key=key, recording_id=recording_id
     )
     try:
@@ -184,7 +183,7 @@ def ingest_recording(
             key=key,
             sha256=digest,
             size=audio_path.stat().st_size,
-            wrapped_key=wrapped,
+            sealed=sealed,
         )
     except IntegrityError:
         # A concurrent ingest of the same call committed first: ours becomes an orphan, removed now.
@@ -234,22 +233,6 @@ def _check_layout(metadata: IngestMetadata, info: AudioInfo) -> None:
         )
 
 
-def _store_encrypted(
-    store: ObjectStore, envelope: Envelope, *, settings: Settings, audio_path: Path, key: str, recording_id: str
-) -> tuple[bytes, int]:
-    """Encrypt to a temporary file (Tink writes a stream, S3 wants a length), then upload it."""
-    fd, name = tempfile.mkstemp(prefix="sealed-", dir=spool_dir(settings))
-    sealed = Path(name)
-    try:
-        with audio_path.open("rb") as source, os.fdopen(fd, "wb") as destination:
-            wrapped = envelope.encrypt(source, destination, object_id=recording_id)
-        with sealed.open("rb") as ciphertext:
-            store.put(key, ciphertext)
-    finally:
-        sealed.unlink(missing_ok=True)
-    return wrapped.wrapped, wrapped.master_key_id
-
-
 def _insert(
     session: Session,
     *,
@@ -260,7 +243,7 @@ def _insert(
     key: str,
     sha256: str,
     size: int,
-    wrapped_key: tuple[bytes, int],
+    sealed: SealedOriginal,
 ) -> Recording:
     """Insert the customer (if new) and the recording inside a savepoint, so a lost race can be undone."""
     purposes = [p.value for p in metadata.purposes] if metadata.purposes else purposes_for(settings, metadata.queue)
@@ -287,8 +270,9 @@ def _insert(
             size_bytes=size,
             sha256=sha256,
             storage_key=key,
-            wrapped_data_key=wrapped_key[0],
-            master_key_id=wrapped_key[1],
+            storage_version_id=sealed.version_id,
+            wrapped_data_key=sealed.wrapped_data_key,
+            master_key_id=sealed.master_key_id,
             notice_given=metadata.notice_given,
             agreement_made=metadata.agreement_made,
             status=RecordingStatus.STORED,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recordings_service.db import Base, created_at, ulid_pk, utcnow
@@ -60,6 +60,9 @@ class Recording(Base):
     # The hash of the original as stored now: after a PCI replacement, of the card-muted copy.
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # The store's version id of the original as put (None: not known, e.g. a multipart upload or a restore):
+    # with it the retention sweep deletes the original without listing its versions.
+    storage_version_id: Mapped[str | None] = mapped_column(String(1024))
     wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
     master_key_id: Mapped[int] = mapped_column(BigInteger)
     notice_given: Mapped[bool]
@@ -83,3 +86,9 @@ class Recording(Base):
     @property
     def customer_ref(self) -> str | None:
         return self.customer.customer_ref if self.customer else None
+
+
+# Search matches queue and agent regardless of case and lists newest first: these walk one queue's or
+# agent's calls in that order, where the plain indexes above would leave the planner walking every call.
+Index("ix_recordings_queue_newest", func.lower(Recording.queue), Recording.started_at, Recording.id)
+Index("ix_recordings_agent_newest", func.lower(Recording.agent_ref), Recording.started_at, Recording.id)

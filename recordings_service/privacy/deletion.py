@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -51,7 +51,8 @@ class Deletion:
     recording_id: str
     keys: tuple[str, ...]
     counts: dict[str, int] = field(default_factory=dict)
-    prefixes: tuple[str, ...] = ()  # every object of the recording is under one of these
+    prefixes: tuple[str, ...] = ()  # where objects of the recording may be that only a listing finds
+    versions: tuple[tuple[str, str], ...] = ()  # (key, version id) of objects known without a listing
 
 
 def derived_prefix(recording_id: str) -> str:
@@ -73,13 +74,25 @@ def delete_recording(
     (deletion,) = _erase(
         session, [recording], reason=reason, actor=actor, now=now or utcnow(), object_counts={recording.id: len(keys)}
     )
-    return Deletion(recording_id=deletion.recording_id, keys=keys, counts=deletion.counts, prefixes=deletion.prefixes)
+    return replace(deletion, keys=keys)
 
 
 def object_prefixes(recording: Recording) -> tuple[str, ...]:
     """Where a recording's objects live: its original (also a replaced one, `<id>.pci-…`) and `derived/<id>/`."""
     folders = {recording.storage_key.rsplit("/", 1)[0], f"originals/{recording.created_at:%Y/%m}"}
     return (*[f"{folder}/{recording.id}" for folder in sorted(folders)], derived_prefix(recording.id))
+
+
+def purge_targets(recording: Recording) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """What deleting every object of `recording` takes: the prefixes to list, and the versions known without.
+
+    Listing is the costliest step of a sweep. An original that ingest put whole has exactly one version,
+    whose id its row keeps; only a replaced (PCI), multipart-uploaded, restored or older original needs its
+    prefixes listed. Derivatives are always listed: any number of them, in any number of versions.
+    """
+    if recording.storage_version_id is None or recording.pci_redacted_at is not None:
+        return object_prefixes(recording), ()
+    return (derived_prefix(recording.id),), ((recording.storage_key, recording.storage_version_id),)
 
 
 def object_keys(store: ObjectStore, recording: Recording) -> tuple[str, ...]:
@@ -137,22 +150,32 @@ def mark_purged(session: Session, recording_ids: Sequence[str], *, now: datetime
 STREAM_SHARE = 100  # versions per `DeleteObjects` call while listings are still running
 
 
-def purge_prefixes(store: ObjectStore, prefixes: dict[str, tuple[str, ...]], *, workers: int) -> list[ObjectVersion]:
-    """Delete every version under each recording's prefixes, after the deletions committed; returns them.
+def purge_prefixes(
+    store: ObjectStore,
+    prefixes: dict[str, tuple[str, ...]],
+    *,
+    workers: int,
+    known: Sequence[tuple[str, str]] = (),
+) -> list[tuple[str, str]]:
+    """Delete the `known` versions and every version under each recording's prefixes, after the deletions
+    committed; returns the (key, version id) of each.
 
     Both steps wait on the store, not the CPU, so they run in threads: the listings one per recording in
     `workers` threads, and, while they run, the versions found so far are deleted in shares of
     `STREAM_SHARE` (one `DeleteObjects` call each) in a quarter as many.
     """
-    found: list[ObjectVersion] = []
+    found: list[tuple[str, str]] = list(known)
     with ThreadPoolExecutor(max(1, workers)) as listers, ThreadPoolExecutor(max(1, workers // 4)) as deleters:
-        listings = [listers.submit(versions_under, store, item) for item in prefixes.values()]
-        deletions = []
+        listings = [listers.submit(versions_under, store, item) for item in prefixes.values() if item]
+        deletions = [
+            deleters.submit(store.delete_versions, known[start : start + STREAM_SHARE])
+            for start in range(0, len(known), STREAM_SHARE)
+        ]
         pending: list[tuple[str, str]] = []
         for listing in as_completed(listings):
-            versions = listing.result()
+            versions = [(version.key, version.version_id) for version in listing.result()]
             found.extend(versions)
-            pending.extend((version.key, version.version_id) for version in versions)
+            pending.extend(versions)
             if len(pending) >= STREAM_SHARE:
                 deletions.append(deleters.submit(store.delete_versions, pending))
                 pending = []
@@ -197,15 +220,18 @@ def _erase(
             for recording in recordings
         ],
     )
-    deletions = [
-        Deletion(
-            recording_id=recording.id,
-            keys=(recording.storage_key,),
-            counts={**counts[recording.id], "data_keys": 1},
-            prefixes=object_prefixes(recording),
+    deletions = []
+    for recording in recordings:
+        prefixes, versions = purge_targets(recording)
+        deletions.append(
+            Deletion(
+                recording_id=recording.id,
+                keys=(recording.storage_key,),
+                counts={**counts[recording.id], "data_keys": 1},
+                prefixes=prefixes,
+                versions=versions,
+            )
         )
-        for recording in recordings
-    ]
     # The wrapped data key goes (crypto-shredding), and the link to a data subject with the data.
     session.execute(
         update(Recording)

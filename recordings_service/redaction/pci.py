@@ -29,7 +29,8 @@ from recordings_service.redaction.audio import spans_to_mute
 from recordings_service.redaction.transcripts import CARD_KINDS, redactions_of
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from recordings_service.storage.spool import file_sha256, spool_dir
+from recordings_service.storage.originals import store_original
+from recordings_service.storage.spool import file_sha256
 from recordings_service.transcript_text import rekey_transcript, twin_of
 
 log = logging.getLogger(__name__)
@@ -111,11 +112,14 @@ def _replace_original(
             _not_replaced(session, recording=recording, actor=actor, reason="unsupported_audio")
             return None
         new_sha256, size = file_sha256(muted), muted.stat().st_size
-        wrapped = _upload_encrypted(store, envelope, settings=settings, path=muted, key=new_key, recording=recording)
+        sealed = store_original(
+            store, envelope, settings=settings, audio_path=muted, key=new_key, recording_id=recording.id
+        )
     try:
         recording.storage_key = new_key
-        rekey_transcript(session, recording=recording, wrapped_data_key=wrapped[0])
-        recording.master_key_id = wrapped[1]
+        recording.storage_version_id = sealed.version_id
+        rekey_transcript(session, recording=recording, wrapped_data_key=sealed.wrapped_data_key)
+        recording.master_key_id = sealed.master_key_id
         recording.sha256 = new_sha256
         recording.size_bytes = size
         recording.pci_original_sha256 = old_sha256
@@ -157,16 +161,3 @@ def _not_replaced(session: Session, *, recording: Recording, actor: Actor, reaso
         details={"reason": reason, "codec": recording.codec},
     )
     session.flush()
-
-
-def _upload_encrypted(
-    store: ObjectStore, envelope: Envelope, *, settings: Settings, path: Path, key: str, recording: Recording
-) -> tuple[bytes, int]:
-    """Encrypt under a new data key bound to the recording (as ingest does) and upload to `key`."""
-    with tempfile.TemporaryDirectory(prefix="sealed-", dir=spool_dir(settings)) as scratch:
-        sealed = Path(scratch) / "sealed"
-        with path.open("rb") as source, sealed.open("wb") as destination:
-            wrapped = envelope.encrypt(source, destination, object_id=recording.id)
-        with sealed.open("rb") as ciphertext:
-            store.put(key, ciphertext)
-    return wrapped.wrapped, wrapped.master_key_id

@@ -61,6 +61,7 @@ class StoredObject:
     key: str
     size: int
     sha256: str
+    version_id: str | None = None  # the version the put created, where the store says (not for multipart uploads)
 
 
 class ObjectStore(Protocol):
@@ -149,22 +150,24 @@ class S3ObjectStore:
         source.seek(start)
         checksum = base64.b64encode(digest.digest()).decode()
         with _answering(key):
-            self._put(key, source, size=size, checksum=checksum)
-        return StoredObject(key=key, size=size, sha256=digest.hexdigest())
+            version_id = self._put(key, source, size=size, checksum=checksum)
+        return StoredObject(key=key, size=size, sha256=digest.hexdigest(), version_id=version_id)
 
-    def _put(self, key: str, source: BinaryIO, *, size: int, checksum: str) -> None:
+    def _put(self, key: str, source: BinaryIO, *, size: int, checksum: str) -> str | None:
         if size <= 64 * CHUNK:
-            self._client.put_object(
+            response = self._client.put_object(
                 Bucket=self.bucket, Key=key, Body=source, ContentLength=size, ChecksumSHA256=checksum
             )
-        else:
-            self._client.upload_fileobj(
-                source,
-                self.bucket,
-                key,
-                ExtraArgs={"ChecksumAlgorithm": "SHA256"},
-                Config=_multipart_config(),
-            )
+            return response.get("VersionId")
+        # The transfer manager keeps CompleteMultipartUpload's answer, and with it the version, to itself.
+        self._client.upload_fileobj(
+            source,
+            self.bucket,
+            key,
+            ExtraArgs={"ChecksumAlgorithm": "SHA256"},
+            Config=_multipart_config(),
+        )
+        return None
 
     def put_stream(self, key: str, source: BinaryIO) -> None:
         """Upload a stream that cannot be rewound (a pipe), part by part as it is read; each part carries its

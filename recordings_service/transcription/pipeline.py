@@ -2,7 +2,8 @@
 
 Memory stays flat however long the call: each channel is decoded on its own, streamed, and handed
 to the engine in windows of a few minutes cut at a quiet moment (faster-whisper builds the
-spectrogram of whatever it is given in one piece, about 1 GB per hour of audio).
+spectrogram of whatever it is given in one piece, about 1 GB per hour of audio). An engine that
+decodes channels together (`ChannelBatchingEngine`) gets each channel's next window side by side.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from recordings_service.redaction.transcripts import redact_transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcript_text import seal_segments
-from recordings_service.transcription.engines import SAMPLE_RATE, Audio, Engine, EngineSegment
+from recordings_service.transcription.engines import (
+    SAMPLE_RATE,
+    Audio,
+    ChannelBatchingEngine,
+    Engine,
+    EngineSegment,
+)
 from recordings_service.transcription.search_index import index_transcript
 
 WINDOW_S = 300.0
@@ -120,20 +127,24 @@ def transcribe_audio(
     detected: str | None = None
     segments: list[dict[str, Any]] = []
     speakers = audio.speakers()
+    together = isinstance(engine, ChannelBatchingEngine)
     with tempfile.TemporaryDirectory(prefix="callvault-transcribe-") as scratch:
         plaintext = Path(scratch) / "original"
         _decrypt_to(store, envelope=envelope, audio=audio, path=plaintext)
-        for index, (speaker, channel) in enumerate(speakers):
-            for offset, window in _windows(_decoded_channel(plaintext, channel=channel, duration_s=audio.duration_s)):
-                result = engine.transcribe(window, language=language)
-                for segment in result.segments:
-                    segments.append(_segment_record(segment, speaker=speaker, offset=offset, audio=window))
-                    if on_progress is not None:
-                        done = index * audio.duration_s + offset + segment.end
-                        on_progress(min(done / len(speakers), audio.duration_s))
-                if language is None and segments:
-                    # Detect once, on the first window with speech, then hold it for the whole call.
-                    language = detected = result.language
+        for windows in _window_groups(plaintext, audio, together=together):
+            heard, decoded = _decoded(engine, windows, language=language)
+            for window, segment in decoded:
+                record = _segment_record(segment, speaker=window.speaker, offset=window.offset, audio=window.audio)
+                segments.append(record)
+                if on_progress is not None:
+                    # Channels decoded together advance together; one after another, each is a share of the call.
+                    done = window.offset + segment.end
+                    if not together:
+                        done = (window.channel * audio.duration_s + done) / len(speakers)
+                    on_progress(min(done, audio.duration_s))
+            if language is None and segments:
+                # Detect once, on the first window with speech, then hold it for the whole call.
+                language = detected = heard
     segments.sort(key=lambda item: (item["start"], item["end"]))
     return TranscriptDraft(
         engine=engine.name,
@@ -195,6 +206,46 @@ def _decrypt_to(store: ObjectStore, *, envelope: Envelope, audio: RecordingAudio
             shutil.copyfileobj(src, out)  # type: ignore[misc]
     finally:
         ciphertext.close()
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A stretch of one channel (or the downmix) of the call, `offset` seconds from its start."""
+
+    speaker: str
+    channel: int  # position among the channels transcribed
+    offset: float
+    audio: Audio
+
+
+def _window_groups(path: Path, audio: RecordingAudio, *, together: bool) -> Iterator[list[_Window]]:
+    """The call's windows one channel after another, or (together) each channel's next window side by side."""
+
+    def windows_of(index: int, speaker: str, channel: int | None) -> Iterator[_Window]:
+        for offset, window in _windows(_decoded_channel(path, channel=channel, duration_s=audio.duration_s)):
+            yield _Window(speaker=speaker, channel=index, offset=offset, audio=window)
+
+    # Generators: a channel's decoder starts when its first window is needed.
+    channels = [windows_of(index, speaker, channel) for index, (speaker, channel) in enumerate(audio.speakers())]
+    if together:
+        for side_by_side in itertools.zip_longest(*channels):
+            yield [window for window in side_by_side if window is not None]
+    else:
+        for channel_windows in channels:
+            for window in channel_windows:
+                yield [window]
+
+
+def _decoded(
+    engine: Engine, windows: list[_Window], *, language: str | None
+) -> tuple[str, Iterator[tuple[_Window, EngineSegment]]]:
+    """The language heard and, lazily, each decoded segment with the window it belongs to."""
+    if isinstance(engine, ChannelBatchingEngine):
+        joint = engine.transcribe_channels([window.audio for window in windows], language=language)
+        return joint.language, ((windows[index], segment) for index, segment in joint.segments)
+    (window,) = windows
+    result = engine.transcribe(window.audio, language=language)
+    return result.language, ((window, segment) for segment in result.segments)
 
 
 def _decoded_channel(path: Path, *, channel: int | None, duration_s: float) -> Iterator[Audio]:

@@ -46,6 +46,10 @@ def test_ingest_stores_encrypted_original_row_job_and_audit(
     assert recording.size_bytes == STEREO.stat().st_size
     now = datetime.now(UTC)
     assert recording.storage_key == f"originals/{now:%Y}/{now:%m}/{recording.id}"
+    # The row keeps the one version the put made: the retention sweep deletes it without a listing.
+    assert [version.version_id for version in store.list_versions(recording.storage_key)] == [
+        recording.storage_version_id
+    ]
     assert recording.agent_channel == "left"
     assert recording.purposes == ["verification"]
     # Verification without an agreement made: the no-agreement policy, 12 months (the policy table's default).

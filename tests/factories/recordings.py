@@ -25,8 +25,9 @@ from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker, new_id
 from recordings_service.models import ApiToken, Customer, Recording, TranscriptionJob, User
 from recordings_service.runtime import Runtime
-from recordings_service.storage.encryption import Envelope, WrappedKey
+from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
+from recordings_service.storage.originals import SealedOriginal
 from tests.factories.accounts import SYSTEM
 
 DATA = Path(__file__).parents[1] / "data"
@@ -115,7 +116,7 @@ def make_recording(
     """Encrypt `audio` (a fixture path or bytes), store it and insert its Recording row (flushed), skipping ingest."""
     raw = audio.read_bytes() if isinstance(audio, Path) else audio
     recording_id = overrides.pop("id", None) or new_id()
-    key, wrapped = store_original(store, envelope, raw=raw, recording_id=recording_id)
+    key, sealed = store_original(store, envelope, raw=raw, recording_id=recording_id)
     values: dict[str, Any] = {
         "id": recording_id,
         "source": MADE_SOURCE,
@@ -134,8 +135,9 @@ def make_recording(
         "size_bytes": len(raw),
         "sha256": hashlib.sha256(raw).hexdigest(),
         "storage_key": key,
-        "wrapped_data_key": wrapped.wrapped,
-        "master_key_id": wrapped.master_key_id,
+        "storage_version_id": sealed.version_id,
+        "wrapped_data_key": sealed.wrapped_data_key,
+        "master_key_id": sealed.master_key_id,
         "notice_given": True,
         "agreement_made": None,
         **overrides,
@@ -146,8 +148,10 @@ def make_recording(
     return recording
 
 
-def store_original(store: ObjectStore, envelope: Envelope, *, raw: bytes, recording_id: str) -> tuple[str, WrappedKey]:
-    """Encrypt and upload an original as ingest does; returns its key and wrapped data key."""
+def store_original(
+    store: ObjectStore, envelope: Envelope, *, raw: bytes, recording_id: str
+) -> tuple[str, SealedOriginal]:
+    """Encrypt and upload an original as ingest does; returns its key and what its row keeps of it."""
     key = f"originals/{datetime.now(UTC):%Y/%m}/{recording_id}"
     with tempfile.TemporaryDirectory() as scratch:
         plain, sealed = Path(scratch) / "plain", Path(scratch) / "sealed"
@@ -155,8 +159,10 @@ def store_original(store: ObjectStore, envelope: Envelope, *, raw: bytes, record
         with plain.open("rb") as source, sealed.open("wb") as out:
             wrapped = envelope.encrypt(source, out, object_id=recording_id)
         with sealed.open("rb") as body:
-            store.put(key, body)
-    return key, wrapped
+            stored = store.put(key, body)
+    return key, SealedOriginal(
+        wrapped_data_key=wrapped.wrapped, master_key_id=wrapped.master_key_id, version_id=stored.version_id
+    )
 
 
 def wav_header(*, channels: int, rate: int, data_bytes: int, bits: int = 16) -> bytes:

@@ -117,11 +117,11 @@ def transcribed_draft(
 ) -> TranscriptDraft:
     """The whole pipeline minus the database (decrypt, decode per channel, engine, merge) on a stereo fixture."""
     recording_id = new_id()
-    key, wrapped = store_original(store, envelope, raw=path.read_bytes(), recording_id=recording_id)
+    key, sealed = store_original(store, envelope, raw=path.read_bytes(), recording_id=recording_id)
     audio = RecordingAudio(
         recording_id=recording_id,
         storage_key=key,
-        wrapped_data_key=wrapped.wrapped,
+        wrapped_data_key=sealed.wrapped_data_key,
         channels=2,
         agent_channel="left",
         language=language,

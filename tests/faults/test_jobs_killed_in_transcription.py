@@ -4,10 +4,11 @@ the final state equals one clean run, and each audit event is written once.
 Two worlds get the same calls: one is transcribed by a clean run of the transcription job, the other by jobs
 processes of which each is killed at a seeded random step of its work (claimed, decoding, after the transcript
 is flushed but before the commit, after the commit), chosen with the test-only pause points (pause_points.py);
-the next process reclaims the killed one's job once its lease expires. The real model costs seconds per
-process start, so this runs 6 points rather than the issue's 20 (it stays inside the fault suite's budget).
+the next process reclaims the killed one's job once its lease expires. 20 points are struck; each costs a
+process start with the real model (about 4 s, most of it waiting for the killed lease to expire).
 A job killed MAX_ATTEMPTS times is failed by design; so once a job has had MAX_ATTEMPTS - 2 attempts, the next
-point struck is "committed" (see `next_step`).
+point struck is "committed" (see `next_step`): a call takes at most MAX_ATTEMPTS - 1 kills, and there are
+enough calls for 20.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ from tests.live_server import settings_env
 pytestmark = pytest.mark.slow
 
 SEED = 16
-KILLS = 6
-# Three short mono calls (5 s each): the stereo fixture costs two 24 s channels a pass, and the kills are the point.
-CALLS = [(MONO, "fault-call-1"), (MONO, "fault-call-2"), (MONO, "fault-call-3")]
+KILLS = 20
+# Short mono calls (5 s each): the stereo fixture costs two 24 s channels a pass, and the kills are the point.
+CALLS = [(MONO, f"fault-call-{number}") for number in range(1, 9)]
 # The bundled Whisper base as the transcription tests run it, greedy so that a call is decoded the same each time.
 SETTINGS = {"transcribe_threads": 2, "transcribe_beam_size": 1, "transcribe_lease_s": 4.0}
 
@@ -97,6 +98,7 @@ def test_jobs_killed_at_random_points_of_transcription_end_as_one_clean_run(
                 if worker.poll() is None:
                     worker.kill()
                 worker.wait()
+        assert len(struck) == KILLS, f"the calls ran out after {len(struck)} kills"
         (control / "armed").unlink(missing_ok=True)
         final = _worker(env)
         assert final.wait(timeout=120) == 0

@@ -130,6 +130,8 @@ def test_a_card_read_out_is_flagged_muted_in_the_original_and_kept_nowhere(
     assert recording.sha256 == hashlib.sha256(stored).hexdigest() != ingest_sha256
     assert recording.size_bytes == len(stored)
     assert recording.storage_key.startswith(f"originals/{utcnow():%Y/%m}/{recording.id}.pci-")
+    replaced = [version.version_id for version in runtime.store.list_versions(recording.storage_key)]
+    assert replaced == [recording.storage_version_id]
 
     spans = spans_to_mute(twin_of(session, transcript) or [], kinds=CARD_KINDS, pad_s=CARD_PAD_S)
     assert sum(end - start for start, end in spans) >= 4.0  # sixteen digits and a code take that long to say
