@@ -17,15 +17,13 @@ from jobs.transcription import engine_for
 from recordings_service.config import Settings
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.transcription.batched import BatchedFasterWhisperEngine, _Region, _unpacked
 from recordings_service.transcription.engines import (
     GPU_BATCH_SIZE,
     SAMPLE_RATE,
-    BatchedFasterWhisperEngine,
     ChannelBatchingEngine,
     EngineSegment,
     Word,
-    _Region,
-    _unpacked,
     default_batch_size,
     load_engine,
 )
