@@ -42,7 +42,7 @@ pytestmark = pytest.mark.slow
 SEED = 16
 KILLS = 20
 # Short mono calls (5 s each): the stereo fixture costs two 24 s channels a pass, and the kills are the point.
-CALLS = [(MONO, f"fault-call-{number}") for number in range(1, 9)]
+CALLS = [(MONO, f"fault-call-{number}") for number in range(1, 17)]
 # The bundled Whisper base as the transcription tests run it, greedy so that a call is decoded the same each time.
 SETTINGS = {"transcribe_threads": 2, "transcribe_beam_size": 1, "transcribe_lease_s": 4.0}
 
