@@ -23,7 +23,7 @@ from bench.embedded import bench_runtime
 from recordings_service.storage.object_store import make_client
 from tests.factories.recordings import call_metadata, make_token
 from tests.live_server import MultipartBody, live_server, post_recording
-from web.supervisor import WEB_THREADS, WEB_WORKERS
+from web.supervisor import WEB_OPTIONS, WEB_THREADS, WEB_WORKERS
 
 RATE = 8000
 CHANNELS = 2
@@ -80,7 +80,7 @@ def main() -> None:
                 calls.append(path)
             total_mb = sum(path.stat().st_size for path in calls) / 1e6
 
-            with live_server(settings, workers=args.workers, threads=args.threads) as server:
+            with live_server(settings, workers=args.workers, threads=args.threads, options=WEB_OPTIONS) as server:
 
                 def post(path: Path) -> Callable[[], None]:
                     def run() -> None:

@@ -55,7 +55,7 @@ from tests.factories.accounts import PASSWORD, enrol_seed, make_user
 from tests.factories.evaluations import seeded_form
 from tests.factories.recordings import STEREO, ingest_file, make_token, store_original
 from tests.live_server import REPO, LiveServer, live_server
-from web.supervisor import WEB_THREADS, WEB_WORKERS
+from web.supervisor import WEB_OPTIONS, WEB_THREADS, WEB_WORKERS
 
 DEFAULT_URL = os.environ.get("CALLVAULT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PLAYABLE = 200  # calls with real audio; the rest have transcripts and search entries only
@@ -310,7 +310,7 @@ def main() -> None:
             runtime.settings,
             workers=args.workers,
             threads=args.threads,
-            options=["--worker-class", "gthread"],
+            options=WEB_OPTIONS,
             env={"CALLVAULT_TRUSTED_PROXIES": "1"},
         ) as server:
             samples: list[WorkerSample] = []

@@ -4,7 +4,7 @@
 
 Creates a fresh PostgreSQL schema and migrates it, starts an embedded SeaweedFS with a versioned
 bucket, uploads for each of `--calls` recordings a small original and a derived object and bulk-loads
-their rows (COPY; each keeps its original's version id, as ingest records it), a tenth of them past
+their rows (COPY; each keeps the version ids of both, as ingest and the services record them), a tenth past
 `retain_until` and spread at random over the id range. Then it times the sweep
 the daily job runs (`jobs.retention.sweep`: one transaction per batch, the orphan pass, the
 receipt) and the retention check after it. The baseline is raw S3 `DeleteObjects` (1000 versions a
@@ -35,7 +35,7 @@ from sqlalchemy import Engine, func, select, text
 from bench.embedded import bench_runtime
 from jobs.retention import sweep
 from recordings_service.audit import Actor
-from recordings_service.db import make_engine
+from recordings_service.db import make_engine, new_id
 from recordings_service.models import Recording
 from recordings_service.privacy.sweep import check_retention
 from recordings_service.storage.object_store import S3ObjectStore
@@ -51,7 +51,7 @@ RECORDING_COLUMNS = (
     "id, source, external_call_id, started_at, duration_s, direction, queue, agent_ref, language, channels,"
     " agent_channel, container, codec, sample_rate, size_bytes, sha256, storage_key, wrapped_data_key,"
     " master_key_id, notice_given, agreement_made, status, purposes, retain_until, legal_hold, restricted,"
-    " created_at, updated_at, storage_version_id"
+    " created_at, updated_at, storage_version_id, derived_versions_known"
 )
 
 
@@ -71,17 +71,24 @@ def synthetic_calls(count: int, due_share: float, seed: int = 11) -> Iterator[tu
         )  # fmt: skip
 
 
-def seed_rows(engine: Engine, rows: list[tuple[Any, ...]]) -> None:
+def seed_rows(engine: Engine, rows: list[tuple[Any, ...]], derived: list[tuple[str, str, str]]) -> None:
+    """COPY the recording rows and, for each (recording id, key, version id) of `derived`, its row."""
     connection = engine.raw_connection()
     try:
         driver: Any = connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy(f"COPY recordings ({RECORDING_COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        with driver.cursor() as cursor:
+            with cursor.copy(f"COPY recordings ({RECORDING_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            columns = "id, recording_id, key, version_id, created_at"
+            with cursor.copy(f"COPY derived_versions ({columns}) FROM STDIN") as copy:
+                for recording_id, key, version_id in derived:
+                    copy.write_row((new_id(), recording_id, key, version_id, NOW))
         driver.commit()
         driver.autocommit = True
         with driver.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE recordings")
+            cursor.execute("VACUUM ANALYZE derived_versions")
     finally:
         connection.close()
 
@@ -152,13 +159,17 @@ def main() -> None:
                 began = time.perf_counter()
                 rows = list(synthetic_calls(args.calls, args.due_share))
                 due = sum(1 for row in rows if row[23] < NOW)
-                # Each row keeps its original's version id, as ingest records it.
+                # Each row keeps its original's version id and its derivative's, as the services record them.
                 originals = upload(store, [(row[16], ORIGINAL) for row in rows])
-                upload(store, [(f"derived/{row[0]}/peaks.json", DERIVED) for row in rows])
+                derived = upload(store, [(f"derived/{row[0]}/peaks.json", DERIVED) for row in rows])
                 print(f"{2 * len(rows)} objects uploaded in {time.perf_counter() - began:.1f} s", flush=True)
                 began = time.perf_counter()
-                versioned = [(*row, version) for row, (_key, version) in zip(rows, originals, strict=True)]
-                seed_rows(runtime.engine, versioned)
+                versioned = [(*row, version, True) for row, (_key, version) in zip(rows, originals, strict=True)]
+                seed_rows(
+                    runtime.engine,
+                    versioned,
+                    [(row[0], key, version) for row, (key, version) in zip(rows, derived, strict=True)],
+                )
                 print(f"{args.calls} recordings ({due} due) copied in {time.perf_counter() - began:.1f} s", flush=True)
                 baseline_versions = upload(store, [(f"bench-raw/{number:08d}", DERIVED) for number in range(2 * due)])
 

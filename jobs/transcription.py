@@ -17,8 +17,11 @@ from dataclasses import replace
 
 from jobs.leases import work_through
 from recordings_service.audit import Actor
+from recordings_service.calls.waveform import cached_peaks
 from recordings_service.config import Settings
 from recordings_service.logs import describe_exception
+from recordings_service.models import Recording
+from recordings_service.models.recording import RecordingStatus
 from recordings_service.redaction.pci import secure_card_data
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.engines import Engine, default_batch_size, load_engine
@@ -103,6 +106,7 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
         return "failed" if state == "failed" else "retrying"
     if replaced is not None:
         _delete_replaced(runtime, key=replaced, recording_id=job.recording_id)
+    _cache_peaks(runtime, recording_id=job.recording_id)
     log.info(
         "call transcribed",
         extra={
@@ -113,6 +117,19 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
         },
     )
     return "transcribed"
+
+
+def _cache_peaks(runtime: Runtime, *, recording_id: str) -> None:
+    """The waveform's peaks, now rather than on the call's first view (1.7 s at p95 under bench/load.py)."""
+    try:
+        with runtime.sessions() as session:
+            recording = session.get(Recording, recording_id)
+            if recording is not None and recording.status == RecordingStatus.TRANSCRIBED:
+                cached_peaks(session, runtime.store, runtime.envelope, recording=recording)
+                session.commit()
+    except Exception:
+        # The call is transcribed; its first view computes the peaks instead.
+        log.warning("waveform peaks not cached", extra={"recording": recording_id}, exc_info=True)
 
 
 def _delete_replaced(runtime: Runtime, *, key: str, recording_id: str) -> None:

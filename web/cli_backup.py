@@ -73,7 +73,7 @@ def restore(directory: Path) -> None:
             archive.restore_database(runtime.engine, directory, manifest)
         with runtime.sessions() as session:
             if manifest["objects_included"]:
-                archive.forget_original_versions(session)
+                archive.forget_object_versions(session)
             if manifest["database"]["kind"] == "portable":
                 portable.rebuild_search_index(session)
             details = {"backup_created_at": manifest["created_at"], "objects": restored}

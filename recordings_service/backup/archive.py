@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, text, update
+from sqlalchemy import Engine, delete, inspect, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from recordings_service.backup.portable import dump_portable, load_portable
 from recordings_service.config import PREFIX, Settings, read_env_file
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid
-from recordings_service.models import Recording
+from recordings_service.models import DerivedVersion, Recording
 from recordings_service.runtime import sqlite_file
 from recordings_service.storage.object_store import CHUNK, ObjectStore
 from recordings_service.storage.spool import file_sha256
@@ -120,10 +120,11 @@ def restore_objects(store: ObjectStore, directory: Path, manifest: dict[str, Any
     return restored
 
 
-def forget_original_versions(session: Session) -> None:
-    """Restored objects got new version ids from the store: the retention sweep lists the originals instead of
-    trusting the ids in the dump (which would leave the restored versions behind)."""
-    session.execute(update(Recording).values(storage_version_id=None))
+def forget_object_versions(session: Session) -> None:
+    """Restored objects got new version ids from the store: the retention sweep lists a recording's objects
+    instead of trusting the ids in the dump (which would leave the restored versions behind)."""
+    session.execute(update(Recording).values(storage_version_id=None, derived_versions_known=False))
+    session.execute(delete(DerivedVersion))
 
 
 def restore_database(engine: Engine, directory: Path, manifest: dict[str, Any]) -> None:

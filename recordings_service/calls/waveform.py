@@ -33,6 +33,7 @@ from recordings_service.audit import Actor
 from recordings_service.errors import NotFound
 from recordings_service.models import Recording
 from recordings_service.recordings import get_playable_recording, open_original
+from recordings_service.storage.derived import put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 
@@ -56,6 +57,12 @@ def recording_peaks(
 ) -> dict[str, Any]:
     """The cached peaks of a recording `actor` may see, computing and caching them on first use."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
+    return cached_peaks(session, store, envelope, recording=recording)
+
+
+def cached_peaks(session: Session, store: ObjectStore, envelope: Envelope, *, recording: Recording) -> dict[str, Any]:
+    """The peaks cached under `derived/<id>/`, computed and cached when missing or of an older version. The
+    jobs process caches them after transcription, so that a call's first view does not wait for its decoding."""
     key = peaks_key(recording.id)
     try:
         body = store.get(key)
@@ -70,7 +77,9 @@ def recording_peaks(
             return cached
     peaks = compute_peaks(store, envelope, recording=recording)
     # Two first viewers may both compute; they write the same bytes, so the race is harmless.
-    store.put(key, io.BytesIO(json.dumps(peaks, separators=(",", ":")).encode()))
+    put_derived(
+        session, store, recording=recording, key=key, body=io.BytesIO(json.dumps(peaks, separators=(",", ":")).encode())
+    )
     return peaks
 
 

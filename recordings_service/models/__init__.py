@@ -23,7 +23,7 @@ from recordings_service.models.privacy import (
     SubjectRequest,
     Tombstone,
 )
-from recordings_service.models.recording import Customer, Recording
+from recordings_service.models.recording import Customer, DerivedVersion, Recording
 from recordings_service.models.research import BatchItem, CustodyConfirmation, Institute, ResearchBatch
 from recordings_service.models.review import Annotation, SegmentVerification
 from recordings_service.models.training import (
@@ -50,6 +50,7 @@ __all__ = [
     "CustodyConfirmation",
     "Customer",
     "DeletionReceipt",
+    "DerivedVersion",
     "Evaluation",
     "EvaluationAnswer",
     "EvaluationForm",

@@ -63,6 +63,9 @@ class Recording(Base):
     # The store's version id of the original as put (None: not known, e.g. a multipart upload or a restore):
     # with it the retention sweep deletes the original without listing its versions.
     storage_version_id: Mapped[str | None] = mapped_column(String(1024))
+    # Every version put under `derived/<id>/` is in `derived_versions` (true for recordings ingested since
+    # migration 0029): the sweep then deletes the recording's objects without listing any of them.
+    derived_versions_known: Mapped[bool] = mapped_column(default=True, server_default=false())
     wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
     master_key_id: Mapped[int] = mapped_column(BigInteger)
     notice_given: Mapped[bool]
@@ -86,6 +89,18 @@ class Recording(Base):
     @property
     def customer_ref(self) -> str | None:
         return self.customer.customer_ref if self.customer else None
+
+
+class DerivedVersion(Base):
+    """One version the store gave a put under `derived/<recording>/` (a waveform, redacted audio, a clip)."""
+
+    __tablename__ = "derived_versions"
+
+    id: Mapped[ulid_pk]
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"), index=True)
+    key: Mapped[str] = mapped_column(String(1024))
+    version_id: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[created_at]
 
 
 # Search matches queue and agent regardless of case and lists newest first: these walk one queue's or

@@ -1,12 +1,11 @@
 """Deleting a recording: its rows go, its data key is destroyed, a tombstone stays; objects go after commit.
 
 `delete_recording` works in the caller's transaction and returns the object keys to delete. The caller
-commits first, then removes every version of those keys (`purge_objects`). The sweep lists and deletes
-the objects of many committed deletions at once (`purge_prefixes`) and then marks their tombstones
-purged: a crash in between leaves tombstones still pending, whose objects the next sweep removes
-(`pending_purges`), and `sweep.find_orphans` finds any object left of a deleted recording. Destroying
-the wrapped data key makes every copy of the ciphertext unreadable at once, backups and stray versions
-included (crypto-shredding).
+commits first, then removes every version of those keys (`purge_objects`). The sweep deletes the objects of
+many committed deletions at once (`purge_prefixes`), then marks their tombstones purged: a crash in between
+leaves tombstones pending, whose objects the next sweep removes (`pending_purges`); `sweep.find_orphans` finds
+any object left of a deleted recording. Destroying the wrapped data key makes every copy of the ciphertext
+unreadable at once, backups and stray versions included (crypto-shredding).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from recordings_service.errors import Conflict, NotFound
 from recordings_service.evaluations.history import blank_written_text
 from recordings_service.models import (
     Annotation,
+    DerivedVersion,
     Evaluation,
     EvaluationAnswer,
     Nomination,
@@ -40,6 +40,7 @@ from recordings_service.models import (
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.holds import held_clause, is_held
 from recordings_service.privacy.sweep import due_clause
+from recordings_service.storage.derived import derived_versions
 from recordings_service.storage.object_store import ObjectStore, ObjectVersion
 from recordings_service.transcription.search_index import index_rows
 
@@ -83,16 +84,22 @@ def object_prefixes(recording: Recording) -> tuple[str, ...]:
     return (*[f"{folder}/{recording.id}" for folder in sorted(folders)], derived_prefix(recording.id))
 
 
-def purge_targets(recording: Recording) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+def purge_targets(
+    recording: Recording, derived: Sequence[tuple[str, str]]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """What deleting every object of `recording` takes: the prefixes to list, and the versions known without.
 
-    Listing is the costliest step of a sweep. An original that ingest put whole has exactly one version,
-    whose id its row keeps; only a replaced (PCI), multipart-uploaded, restored or older original needs its
-    prefixes listed. Derivatives are always listed: any number of them, in any number of versions.
+    Listing is the costliest step of a sweep. Ingest keeps the version id of an original put whole, and each
+    put of a derivative its version (`derived`); a replaced (PCI), multipart-uploaded or restored original,
+    or derivatives from before `derived_versions`, are listed.
     """
-    if recording.storage_version_id is None or recording.pci_redacted_at is not None:
+    version = recording.storage_version_id if recording.pci_redacted_at is None else None
+    if version is None:
         return object_prefixes(recording), ()
-    return (derived_prefix(recording.id),), ((recording.storage_key, recording.storage_version_id),)
+    original = ((recording.storage_key, version),)
+    if recording.derived_versions_known:
+        return (), (*original, *derived)
+    return (derived_prefix(recording.id),), original
 
 
 def object_keys(store: ObjectStore, recording: Recording) -> tuple[str, ...]:
@@ -220,9 +227,11 @@ def _erase(
             for recording in recordings
         ],
     )
+    derived = derived_versions(session, ids)
+    session.execute(delete(DerivedVersion).where(DerivedVersion.recording_id.in_(ids)))
     deletions = []
     for recording in recordings:
-        prefixes, versions = purge_targets(recording)
+        prefixes, versions = purge_targets(recording, derived[recording.id])
         deletions.append(
             Deletion(
                 recording_id=recording.id,

@@ -35,6 +35,7 @@ from recordings_service.errors import Conflict, NotFound
 from recordings_service.models import Recording, Transcript
 from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.redaction.transcripts import redactions_of
+from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import DecryptionFailed, Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcript_text import twin_of
@@ -152,7 +153,15 @@ def ensure_redacted(
     if header is None:
         started = time.monotonic()
         header = _build(
-            store, envelope, recording=recording, key=key, spans=spans, tone=tone, made_from=made_from, ffmpeg=ffmpeg
+            session,
+            store,
+            envelope,
+            recording=recording,
+            key=key,
+            spans=spans,
+            tone=tone,
+            made_from=made_from,
+            ffmpeg=ffmpeg,
         )
         log.info(
             "redacted audio built",
@@ -275,6 +284,7 @@ def _read_exactly(body: BinaryIO, size: int) -> bytes:
 
 
 def _build(
+    session: Session,
     store: ObjectStore,
     envelope: Envelope,
     *,
@@ -307,7 +317,7 @@ def _build(
             shutil.copyfileobj(ciphertext, out)
         if _exists(store, key):
             # A stale copy's versions would stay readable with the master key; they go before the new one.
-            store.delete(key)
+            delete_derived(session, store, recording_id=recording.id, keys=[key])
         with packed.open("rb") as body:
-            store.put(key, body)
+            put_derived(session, store, recording=recording, key=key, body=body)
     return _decode_header(header[_LENGTH.size :], length=len(header) - _LENGTH.size)

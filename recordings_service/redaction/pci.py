@@ -27,6 +27,7 @@ from recordings_service.models import Recording, Transcript
 from recordings_service.recordings import UNPLAYABLE, decrypt_original_to
 from recordings_service.redaction.audio import spans_to_mute
 from recordings_service.redaction.transcripts import CARD_KINDS, redactions_of
+from recordings_service.storage.derived import delete_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.originals import store_original
@@ -143,8 +144,8 @@ def _replace_original(
         raise
     # Copies made from the unredacted original (redacted audio, peaks) are rebuilt from the new one on demand;
     # dropping a cache early is harmless, whatever becomes of this transaction.
-    for cached in list(store.list(f"derived/{recording.id}/")):
-        store.delete(cached.key)
+    cached = sorted({item.key for item in store.list(f"derived/{recording.id}/")})
+    delete_derived(session, store, recording_id=recording.id, keys=cached)
     log.info("original replaced under PCI DSS 3.3.1", extra={"recording": recording.id, "spans": len(spans)})
     return old_key
 

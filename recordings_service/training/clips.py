@@ -28,6 +28,7 @@ from recordings_service.models import Recording, TrainingClip, TrainingSetItem, 
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
 from recordings_service.redaction.audio import ensure_redacted, open_redacted
+from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.eligibility import TrainingRules, require_for_training
@@ -278,9 +279,9 @@ def _encode(
                 )
             if replace:
                 # The old versions (cut along stale redactions) go before the new one is written.
-                store.delete(key)
+                delete_derived(session, store, recording_id=recording.id, keys=[key])
             with sealed.open("rb") as body:
-                store.put(key, body)
+                put_derived(session, store, recording=recording, key=key, body=body)
             sizes[codec] = cut.stat().st_size
     clip.opus_key, clip.opus_size = clip_key(recording.id, clip.id, "opus"), sizes["opus"]
     clip.mp3_key, clip.mp3_size = clip_key(recording.id, clip.id, "mp3"), sizes["mp3"]

@@ -23,6 +23,7 @@ from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.transcript_text import seal_segments, segments_of, twin_of
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.audit import events
+from tests.factories.recordings import derived_known_and_stored
 from tests.factories.reviews import EN_DURATION_S, LOW_WORD, SUSPECT_SEGMENT, make_transcribed_call, word_start
 
 
@@ -125,7 +126,7 @@ def test_the_audio_endpoint_serves_the_browser_session_and_audits_one_listen(
 
 
 def test_peaks_are_computed_once_and_cached_as_plain_json(
-    client: FlaskClient, store: S3ObjectStore, call: Recording, qa: User
+    client: FlaskClient, session: Session, store: S3ObjectStore, call: Recording, qa: User
 ) -> None:
     response = client.get(f"/calls/{call.id}/peaks.json")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
@@ -137,6 +138,8 @@ def test_peaks_are_computed_once_and_cached_as_plain_json(
     assert min(data["peaks"]) < max(data["peaks"]) / 4
     cached = store.get(peaks_key(call.id))
     assert json.loads(cached.read()) == data
+    known, stored = derived_known_and_stored(session, store, call.id)
+    assert known == stored and len(stored) == 1  # the retention sweep will delete it without a listing
     # A second view reads the cache instead of decoding again.
     store.put(peaks_key(call.id), io.BytesIO(json.dumps({**data, "peaks": [0.5]}).encode()))
     assert client.get(f"/calls/{call.id}/peaks.json").get_json()["peaks"] == [0.5]

@@ -20,6 +20,7 @@ from recordings_service.evaluations.scoring import Answer, evaluate_call
 from recordings_service.models import Annotation, Customer, Recording, SegmentVerification, TranscriptionJob
 from recordings_service.models.account import Role
 from recordings_service.privacy.retention import retain_until_for
+from recordings_service.storage.derived import put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore, make_client
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
@@ -70,7 +71,8 @@ def aged_call(
     customer_id: str | None = None,
     **overrides: Any,
 ) -> Recording:
-    """A stored call with `retain_until` from the current policies, and two versions of a waveform."""
+    """A stored call with `retain_until` from the current policies, two versions of a waveform and a clip,
+    put as the services put derivatives (each version kept in `derived_versions`)."""
     recording = make_recording(
         session,
         store,
@@ -84,8 +86,12 @@ def aged_call(
         **overrides,
     )
     for version in (b"[1, 2]", b"[1, 2, 3]"):
-        store.put(f"derived/{recording.id}/peaks.json", io.BytesIO(version))
-    store.put(f"derived/{recording.id}/clips/{secrets.token_hex(3)}.opus", io.BytesIO(b"clip"))
+        put_derived(
+            session, store, recording=recording, key=f"derived/{recording.id}/peaks.json", body=io.BytesIO(version)
+        )
+    clip = f"derived/{recording.id}/clips/{secrets.token_hex(3)}.opus"
+    put_derived(session, store, recording=recording, key=clip, body=io.BytesIO(b"clip"))
+    session.flush()
     return recording
 
 

@@ -25,6 +25,7 @@ from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker, new_id
 from recordings_service.models import ApiToken, Customer, Recording, TranscriptionJob, User
 from recordings_service.runtime import Runtime
+from recordings_service.storage.derived import derived_versions
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
 from recordings_service.storage.originals import SealedOriginal
@@ -203,3 +204,14 @@ def committed_runtime(settings: Settings, store: S3ObjectStore, envelope: Envelo
         session.execute(delete(User).where(User.username.startswith("service-")))
         session.commit()
     engine.dispose()
+
+
+def derived_known_and_stored(
+    session: Session, store: ObjectStore, recording_id: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The (key, version id) of a recording's derivatives as `derived_versions` names them, and as the store
+    lists them: the retention sweep deletes the first without listing, so the two must be equal."""
+    session.flush()
+    known = derived_versions(session, [recording_id])[recording_id]
+    stored = [(version.key, version.version_id) for version in store.list_versions(f"derived/{recording_id}/")]
+    return sorted(known), sorted(stored)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,7 +30,7 @@ from recordings_service.privacy import holds
 from recordings_service.privacy.deletion import delete_recording, derived_prefix
 from recordings_service.privacy.sweep import check_retention, recording_id_of
 from recordings_service.storage.encryption import DecryptionFailed, Envelope
-from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.storage.object_store import ObjectVersion, S3ObjectStore
 from recordings_service.transcription.search_index import index_rows
 from tests.factories.privacy import OFFICER, aged_call, customer, reload, reviewed
 
@@ -102,26 +102,49 @@ def test_a_due_call_loses_everything_but_its_tombstone_and_scores(
     assert receipt.counts["annotations"] == 1 and receipt.counts["evaluation_comments"] == 2
 
 
-def test_an_original_version_its_row_does_not_know_is_left_by_the_sweep_and_removed_by_its_proof(
-    session: Session, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
+def test_versions_their_rows_do_not_know_are_left_by_the_sweep_and_removed_by_its_proof(
+    session: Session,
+    sessions: sessionmaker[Session],
+    bucket: S3ObjectStore,
+    envelope: Envelope,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The sweep deletes an original by the version id its row keeps, without listing it; a version written
-    out of band is the proof's to find, and the proof after every sweep (daily job, CLI) removes it."""
+    """The sweep deletes an original by the version id its row keeps and each derivative by its row in
+    `derived_versions`, listing nothing; versions written out of band are the proof's to find, and the proof
+    after every sweep (daily job, CLI) removes them. Recordings from before those ids were kept are listed."""
     known = aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"])
-    unknown = aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"])
-    unknown.storage_version_id = None  # stored before rows kept it: listed
-    for call in (known, unknown):
+    unknown_original = aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"])
+    unknown_original.storage_version_id = None  # stored before rows kept it
+    unknown_derived = aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"])
+    unknown_derived.derived_versions_known = False  # derivatives from before migration 0029
+    for call in (known, unknown_original, unknown_derived):
         assert call.storage_key in [version.key for version in bucket.list_versions(call.storage_key)]
         bucket.put(call.storage_key, io.BytesIO(b"a copy put by hand"))
+        bucket.put(f"{derived_prefix(call.id)}peaks.json", io.BytesIO(b"[9]"))
     session.commit()
+    listed: list[str] = []
+    list_versions = bucket.list_versions
+
+    def spied(prefix: str) -> Iterator[ObjectVersion]:
+        listed.append(prefix)
+        return list_versions(prefix)
+
+    monkeypatch.setattr(bucket, "list_versions", spied)  # the real store, with a record of what was listed
 
     sweep(sessions, bucket, now=NOW, batch=10, actor=OFFICER, dry_run=False)
 
-    assert versions_of(bucket, reload(session, unknown.id)) == []
-    assert len(versions_of(bucket, reload(session, known.id))) == 1
-    assert check_retention(session, bucket, now=NOW).orphans == 1
+    monkeypatch.undo()
+    assert not any(known.id in prefix for prefix in listed)
+    assert sorted(listed) == sorted(
+        [*deletion_module.object_prefixes(unknown_original), derived_prefix(unknown_derived.id)]
+    )
+    assert versions_of(bucket, reload(session, unknown_original.id)) == []
+    assert len(versions_of(bucket, reload(session, unknown_derived.id))) == 1  # its original's copy by hand
+    assert len(versions_of(bucket, reload(session, known.id))) == 2  # both copies by hand
+    assert check_retention(session, bucket, now=NOW).orphans == 3
     assert retention_job.prove(sessions, bucket, now=NOW, actor=OFFICER, clean=True).clean
-    assert versions_of(bucket, reload(session, known.id)) == []
+    for call in (known, unknown_derived):
+        assert versions_of(bucket, reload(session, call.id)) == []
 
 
 def test_held_and_not_yet_due_calls_survive(

@@ -26,7 +26,7 @@ from recordings_service.training.clips import ClipOutdated, ClipText
 from recordings_service.training.eligibility import NotForTraining, TrainingRules
 from recordings_service.transcript_text import seal_segments, segments_of
 from tests.factories.card_call import CARD_CALL, CARD_SPAN, add_transcript, card_twin, rms_dbfs
-from tests.factories.recordings import make_recording
+from tests.factories.recordings import derived_known_and_stored, make_recording
 from tests.factories.training import trainer
 
 RULES = TrainingRules()
@@ -148,6 +148,8 @@ def test_a_clip_is_outdated_when_its_calls_redactions_change_until_it_is_cut_aga
     samples = decoded(played(session, store, envelope, actor, clip.id, "opus"), ffmpeg=settings.ffmpeg_path())
     assert rms_dbfs(samples[round(4.8 * RATE) : round(5.7 * RATE)]) < -55
     assert len(list(store.list_versions(clip.opus_key))) == 1  # the stale cut is gone, every version of it
+    known, stored = derived_known_and_stored(session, store, recording.id)
+    assert known == stored and len(stored) == 3  # redacted audio and both codecs: no stale version named
 
 
 def test_calls_trainers_may_not_use_give_no_clips_and_withdraw_the_ones_cut(

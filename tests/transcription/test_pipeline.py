@@ -6,6 +6,7 @@ the tests read the result: decrypt → decode per channel → faster-whisper wit
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from jobs.__main__ import ready_jobs
 from jobs.schedule import JOBS
 from jobs.transcription import transcribe_pending
+from recordings_service.calls.waveform import compute_peaks, peaks_key
 from recordings_service.config import Settings
 from recordings_service.models import Transcript
 from recordings_service.runtime import Runtime
@@ -32,7 +34,7 @@ from recordings_service.transcription.pipeline import (
     suspect_reasons,
 )
 from recordings_service.transcription.queue import enqueue_transcription
-from tests.factories.recordings import MONO, STEREO, make_recording
+from tests.factories.recordings import MONO, STEREO, derived_known_and_stored, make_recording
 from tests.factories.transcription import (
     ENGLISH_MAX_WER,
     FI_STEREO,
@@ -121,6 +123,11 @@ def test_mono_call_through_the_job_stores_an_unknown_speaker_transcript(
     segments = segments_of(session, transcript)
     assert {segment["speaker"] for segment in segments} == {"unknown"}
     assert "check my" in " ".join(segment["text"] for segment in segments).lower()
+    # The waveform is ready before anyone opens the call, and its version is kept for the retention sweep.
+    peaks = json.loads(runtime.store.get(peaks_key(recording.id)).read())
+    assert peaks == compute_peaks(runtime.store, runtime.envelope, recording=recording) and peaks["peaks"]
+    known, stored = derived_known_and_stored(session, runtime.store, recording.id)
+    assert known == stored and len(stored) == 1
 
 
 # ---------------------------------------------------------------- trust signals

@@ -3,9 +3,11 @@ Ctrl-C leaves no process behind, and a second run reuses the data directory."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,25 @@ def descendants(root: int) -> set[int]:
     return found
 
 
+def assert_idle_connection_reused(port: int, *, idle_s: float) -> None:
+    """A client that pauses between two requests (a browser between clicks) gets both answered on one
+    connection: gunicorn's 2 s default keep-alive closed it under such clients (bench/load.py's dropped
+    connections)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/readyz")
+        first = connection.getresponse()
+        first.read()
+        sock = connection.sock
+        time.sleep(idle_s)
+        connection.request("GET", "/readyz")
+        second = connection.getresponse()
+        second.read()
+        assert (first.status, second.status) == (200, 200) and connection.sock is sock
+    finally:
+        connection.close()
+
+
 def test_run_is_ready_locked_down_and_stops_cleanly(tmp_path: Path) -> None:
     data_dir = tmp_path / "var"
     port = free_port_block(1)
@@ -53,6 +74,7 @@ def test_run_is_ready_locked_down_and_stops_cleanly(tmp_path: Path) -> None:
         parts, seconds = wait_ready(port, process)
         assert parts == {"db": "ok", "store": "ok", "migrations": "head", "anchors": "object-lock compliance"}
         print(f"ready in {seconds:.1f} s")
+        assert_idle_connection_reused(port, idle_s=3.0)
         if shutil.which("ss"):
             ports = listening_ports_of(descendants(process.pid) | {process.pid})
             assert port in ports and s3_port in ports

@@ -97,6 +97,7 @@ def peaks(recording_id: str) -> Response:
         actor=current_actor(),
         recording_id=recording_id,
     )
+    db().commit()  # the version of peaks computed now, for the retention sweep
     return jsonify(data)
 
 
