@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psutil
 
+from recordings_service.storage.embedded import weed_dir_argument
+
 # The leftovers already have their SIGTERM; this is how long their clean shutdown may still take.
 LEFTOVER_GRACE_S = 15.0
 
@@ -24,16 +26,22 @@ class PortsBusy(RuntimeError):
     pass
 
 
-def stop_leftovers(data_dir: Path, *, grace_s: float = LEFTOVER_GRACE_S) -> list[int]:
+def stop_leftovers(data_dir: Path, *, store_dir: Path, grace_s: float = LEFTOVER_GRACE_S) -> list[int]:
     """Stop the orphaned processes of an earlier run on `data_dir`; refuse while that run still lives.
 
-    The run's processes are recognised by what it starts: SeaweedFS by its `-dir=` argument inside the
-    data directory, web and jobs by their command line and CALLVAULT_DATA_DIR in their environment.
+    The run's processes are recognised by what it starts: the embedded SeaweedFS by its `-dir=` argument
+    (exactly: the servers of a SeaweedFS cluster kept elsewhere under the data directory, as infra/README.md
+    keeps its rehearsal in var/cluster, are not the run's), web and jobs by their command line and
+    CALLVAULT_DATA_DIR in their environment.
     One whose parent is still a `callvault run` belongs to a live run; the others are orphans, stopped
     with their descendants. Returns the pids stopped.
     """
     ours = {psutil.Process().pid, *(parent.pid for parent in psutil.Process().parents())}
-    members = [process for process in psutil.process_iter() if process.pid not in ours and _of_run(process, data_dir)]
+    members = [
+        process
+        for process in psutil.process_iter()
+        if process.pid not in ours and _of_run(process, data_dir, store_dir)
+    ]
     member_pids = {process.pid for process in members}
     doomed: list[psutil.Process] = []
     for process in members:
@@ -79,10 +87,10 @@ def check_ports_free(ports: Mapping[int, str], *, wait_s: float) -> None:
         raise PortsBusy(f"{'; '.join(lines)}. {advice}")
 
 
-def _of_run(process: psutil.Process, data_dir: Path) -> bool:
+def _of_run(process: psutil.Process, data_dir: Path, store_dir: Path) -> bool:
     try:
         command = process.cmdline()
-        if any(argument.startswith(f"-dir={data_dir}/") for argument in command):
+        if weed_dir_argument(store_dir) in command:
             return True
         started_by_run = "web.wsgi:app" in command or command[1:3] == ["-m", "jobs"]
         return started_by_run and process.environ().get("CALLVAULT_DATA_DIR") == str(data_dir)

