@@ -6,13 +6,13 @@
 Creates a fresh database on the PostgreSQL server of `--database-url`, starts an embedded SeaweedFS,
 bulk-loads `--calls` transcribed calls with their search index (bench.search's loader) and gives 200 of them,
 spread over the rest, real encrypted audio (the English stereo fixture, sealed for each call's own id as
-ingest seals it) and transcripts as the pipeline keeps them. Then it starts gunicorn on `web.wsgi:app` as
-`callvault run` does (gthread workers; the jobs process is not started, so ingested calls wait for
-transcription and nothing else competes for the CPU) and runs Locust headless (bench/load_users.py) on
-loopback: `--users` QA supervisors sign in with password and TOTP, list and search calls, open a call with
-audio and fetch what its page fetches (waveform peaks, the transcript through the API, audio ranges while
-listening), and score one call in five; `--ingest-clients` telephony clients post the fixture through the
-ingest API.
+ingest seals it), transcripts as the pipeline keeps them and the waveform peaks the jobs process caches. Then
+it starts gunicorn on `web.wsgi:app` as `callvault run` does (gthread workers, its keep-alive; the jobs process
+is not started, so ingested calls wait for transcription and nothing else competes for the CPU) and runs Locust
+headless (bench/load_users.py) on loopback: `--users` QA supervisors sign in with password and TOTP, list and
+search calls, open a call with audio and fetch what its page fetches (waveform peaks, the transcript through the
+API, audio ranges while listening), and score one call in five; `--ingest-clients` telephony clients post the
+fixture through the ingest API.
 
 Prints requests/s, p50/p95/p99 and errors per request kind, the gunicorn workers' RSS and CPU, and the goal
 checks: no errors, p95 < 300 ms for every page and read, worker RSS growth <= 10 % from the end of the
@@ -31,19 +31,21 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import make_url, select, text, update
+from sqlalchemy import Engine, make_url, select, text, update
 
 from bench.embedded import bench_runtime
 from bench.search import seed
 from recordings_service import accounts
+from recordings_service.calls.waveform import cached_peaks
 from recordings_service.db import make_engine
 from recordings_service.evaluations.scoring import answer_field
 from recordings_service.models import Recording, Transcript
@@ -124,6 +126,10 @@ def give_audio(runtime: Runtime, calls: int) -> list[str]:
             full = [as_transcribed(segment) for segment in segments_of(session, transcript)]
             seal_segments(session, transcript, segments=full, twin=None)
         session.commit()
+        # And their waveform peaks, which the jobs process caches after transcribing a call.
+        for recording in session.scalars(select(Recording).where(Recording.id.in_(ids))):
+            cached_peaks(session, runtime.store, runtime.envelope, recording=recording)
+        session.commit()
     return ids
 
 
@@ -179,16 +185,34 @@ class WorkerSample:
     at_s: float
     rss: dict[int, int]
     cpu_s: dict[int, float]
+    # What a slow request may be waiting for: the machine's CPU (busy share since the last sample, all cores)
+    # and the database (its sessions running a statement, and those of them waiting for a lock, by lock kind).
+    machine_busy: float = 0.0
+    db_active: int = 0
+    db_lock_waits: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_rss(self) -> int:
         return sum(self.rss.values())
 
 
-def watch_workers(server: LiveServer, samples: list[WorkerSample], stop: threading.Event) -> None:
-    """Sample every gunicorn worker until `stop`."""
+# The statement's first words name what waits (e.g. "UPDATE audit_chain_head"); the values are bound apart.
+DB_ACTIVITY = text(
+    "SELECT wait_event_type, wait_event, left(query, 80) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()"
+)
+
+
+def watch_workers(server: LiveServer, engine: Engine, samples: list[WorkerSample], stop: threading.Event) -> None:
+    """Sample every gunicorn worker, the machine's CPU and the database's sessions until `stop`."""
     began = time.monotonic()
+    psutil.cpu_percent()
     while True:
+        with engine.connect() as connection:
+            activity = connection.execute(DB_ACTIVITY).all()
+        lock_waits = Counter(
+            f"{event} in {' '.join(query.split()[:3])}" for kind, event, query in activity if kind == "Lock"
+        )
         rss, cpu_s = {}, {}
         for pid in server.workers():
             try:
@@ -198,7 +222,16 @@ def watch_workers(server: LiveServer, samples: list[WorkerSample], stop: threadi
             except psutil.NoSuchProcess:
                 continue
             cpu_s[pid] = times.user + times.system
-        samples.append(WorkerSample(time.monotonic() - began, rss, cpu_s))
+        samples.append(
+            WorkerSample(
+                time.monotonic() - began,
+                rss,
+                cpu_s,
+                machine_busy=psutil.cpu_percent() / 100,
+                db_active=len(activity),
+                db_lock_waits=dict(lock_waits),
+            )
+        )
         if stop.wait(SAMPLE_EVERY_S):
             return
 
@@ -259,6 +292,18 @@ def report(summary: dict[str, Any], samples: list[WorkerSample]) -> None:
         f"worker CPU: {worker_cpu_s:.1f} s over {end.at_s:.0f} s ({worker_cpu_s / end.at_s:.2f} cores),"
         f" {worker_cpu_s * 1000 / max(total['count'], 1):.0f} ms a request on average"
     )
+    loaded = [sample for sample in samples if sample.at_s >= RAMP_UP_S] or samples
+    waits: Counter[str] = Counter()
+    for sample in loaded:
+        waits.update(sample.db_lock_waits)
+    busiest = ", ".join(f"{kind} {count / len(loaded):.1f}" for kind, count in waits.most_common(3)) or "none"
+    print(
+        f"machine CPU after the ramp-up: {sum(sample.machine_busy for sample in loaded) / len(loaded):.0%} busy"
+        f" ({os.cpu_count()} cores; {sum(sample.machine_busy >= 0.95 for sample in loaded)} of {len(loaded)}"
+        f" samples at 95 % or more); database sessions running a statement: mean"
+        f" {sum(sample.db_active for sample in loaded) / len(loaded):.1f}, waiting for a lock: mean"
+        f" {sum(waits.values()) / len(loaded):.1f} (by lock: {busiest})"
+    )
 
     judged = [row for row in requests if row["name"].split(" ")[0] in JUDGED_KINDS]
     slowest = max(judged, key=lambda row: row["p95"])
@@ -315,7 +360,7 @@ def main() -> None:
         ) as server:
             samples: list[WorkerSample] = []
             stop = threading.Event()
-            watcher = threading.Thread(target=watch_workers, args=(server, samples, stop))
+            watcher = threading.Thread(target=watch_workers, args=(server, runtime.engine, samples, stop))
             watcher.start()
             try:
                 run_locust(server, plan, log, people=args.users + args.ingest_clients, duration_s=args.duration)

@@ -43,7 +43,6 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 AUDIO_SRC = re.compile(r'<audio id="call-audio"[^>]*\ssrc="([^"]+)"')
 PEAKS_URL = re.compile(r'data-peaks-url="([^"]+)"')
 _accounts = itertools.count()
-_peaks_seen: set[str] = set()  # calls whose waveform someone has opened: the server has cached its peaks
 
 
 def _csrf(html: str) -> str:
@@ -110,12 +109,7 @@ class Supervisor(HttpUser):
             if audio is None or peaks is None:
                 page.failure(f"the call page ({page.status_code}) has no player")
                 return
-        first_view = recording_id not in _peaks_seen
-        _peaks_seen.add(recording_id)
-        self.client.get(
-            peaks.group(1).replace("&amp;", "&"),
-            name="read peaks.json (first view: computed)" if first_view else "read peaks.json (cached)",
-        )
+        self.client.get(peaks.group(1).replace("&amp;", "&"), name="read peaks.json")
         self.client.get(f"/api/v1/recordings/{recording_id}/transcript", name="read transcript (API)")
         audio_url = audio.group(1).replace("&amp;", "&")
         for part in range(1 + LISTENED_PARTS):
