@@ -34,7 +34,7 @@ run: $(STAMP)
 	$(BIN)/callvault run
 
 test: $(DEV_STAMP)
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
