@@ -4,7 +4,8 @@ a one-time link, admin resets that never hand the admin a way in, sealed seeds, 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pyotp
 import pytest
@@ -285,3 +286,17 @@ def test_a_person_changes_their_own_password(app: Flask, session: Session, envel
     assert not signed_in(elsewhere)
     assert accounts.password_matches(reloaded(session, user).password_hash, NEW_PASSWORD)
     assert events(session, "user.password_changed")[-1].actor_id == user.id
+
+
+def test_the_test_helpers_code_taken_just_before_a_step_boundary_is_still_accepted_after_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A browser sign-in on a loaded CI machine took its code at 15:11:29 and was refused (401) at 15:11:30:
+    the helper had offered the previous step's code, which expires at the step boundary."""
+    secret = pyotp.random_base32()
+    boundary = 1_800_000_010 // mfa.TOTP_STEP_S * mfa.TOTP_STEP_S
+    monkeypatch.setattr("tests.factories.accounts.time", SimpleNamespace(time=lambda: boundary - 1.0))
+    code = fresh_code(secret)
+
+    checked_at = datetime.fromtimestamp(boundary + 1.0, UTC)
+    assert mfa.accepted_step(secret, code, now=checked_at, last_step=None) is not None
