@@ -144,7 +144,7 @@ def _replace_original(
         raise
     # Copies made from the unredacted original (redacted audio, peaks) are rebuilt from the new one on demand;
     # dropping a cache early is harmless, whatever becomes of this transaction.
-    cached = sorted({item.key for item in store.list(f"derived/{recording.id}/")})
+    cached = [item.key for item in store.list(f"derived/{recording.id}/")]
     delete_derived(session, store, recording_id=recording.id, keys=cached)
     log.info("original replaced under PCI DSS 3.3.1", extra={"recording": recording.id, "spans": len(spans)})
     return old_key

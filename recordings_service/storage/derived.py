@@ -28,19 +28,14 @@ def put_derived(session: Session, store: ObjectStore, *, recording: Recording, k
         session.add(DerivedVersion(recording_id=recording.id, key=key, version_id=stored.version_id))
 
 
-def delete_derived(session: Session, store: ObjectStore, *, recording_id: str, keys: Sequence[str]) -> int:
-    """Delete every version of these derivatives of a recording, and their rows; returns how many versions."""
-    removed = sum(store.delete(key) for key in keys)
-    forget_derived(session, recording_id=recording_id, keys=keys)
-    return removed
-
-
-def forget_derived(session: Session, *, recording_id: str, keys: Sequence[str] | None = None) -> None:
-    """Drop the rows of these derivatives (all of the recording's with `keys=None`) whose objects are gone."""
-    statement = delete(DerivedVersion).where(DerivedVersion.recording_id == recording_id)
-    if keys is not None:
-        statement = statement.where(DerivedVersion.key.in_(list(keys)))
-    session.execute(statement, execution_options={"synchronize_session": False})
+def delete_derived(session: Session, store: ObjectStore, *, recording_id: str, keys: Sequence[str]) -> None:
+    """Delete every version of these derivatives of a recording, and their rows."""
+    for key in keys:
+        store.delete(key)
+    session.execute(
+        delete(DerivedVersion).where(DerivedVersion.recording_id == recording_id, DerivedVersion.key.in_(list(keys))),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def derived_versions(session: Session, recording_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
