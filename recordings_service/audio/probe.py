@@ -23,9 +23,8 @@ logger = logging.getLogger(__name__)
 _MIN_MEMORY_BYTES = 256 * 1024 * 1024
 # Concurrent probes per process (a gthread web worker's threads, the jobs process's pool); more wait.
 POOL_SIZE = max(2, os.cpu_count() or 2)
-# One file per worker: a file that took a worker over cannot see the next upload, nor whatever FFmpeg
-# leaked or fragmented. The pool starts the replacement at once, so the next probe does not wait for it.
-MAX_PROBES_PER_WORKER = 1
+# A worker never reads a file (a child forked for each one does), so it only bounds how long one lives.
+MAX_PROBES_PER_WORKER = 1000
 
 
 @dataclass(frozen=True)
@@ -60,9 +59,10 @@ def probe_audio(
 
     The worker (`probe_worker.py`) caps its own address space before importing PyAV; `preexec_fn`
     would do the same but is unsafe in a threaded parent (gunicorn gthread workers, APScheduler's
-    pool). It then confines itself (`confine`) and receives the file as a descriptor. Workers are
-    started ahead and serve one file each (see `probe_pool`): one that does not answer within
-    `timeout_s` is killed, so a hostile file can neither hang nor exhaust the caller.
+    pool). It then confines itself (`confine`) and receives the file as a descriptor, which a child
+    forked for it probes: each file meets a fresh copy of the loaded worker. Workers are started ahead
+    (see `probe_pool`): one that does not answer within `timeout_s` is killed with its child, so a
+    hostile file can neither hang nor exhaust the caller.
     """
     if memory_limit_bytes < _MIN_MEMORY_BYTES:
         raise ValueError(f"memory_limit_bytes must be at least {_MIN_MEMORY_BYTES}: FFmpeg alone maps ~130 MiB")
@@ -81,7 +81,7 @@ def probe_audio(
         raise UnsupportedAudio(f"probing took longer than {timeout_s:g} s") from None
     except WorkerExited as exc:
         raise _refusal(exc.returncode, cpu_s=cpu_s, memory_limit_bytes=memory_limit_bytes) from None
-    return _info(answer)
+    return _info(answer, cpu_s=cpu_s, memory_limit_bytes=memory_limit_bytes)
 
 
 class _Pools:
@@ -139,9 +139,11 @@ def _refusal(returncode: int, *, cpu_s: int, memory_limit_bytes: int) -> Unsuppo
     return UnsupportedAudio("the file could not be probed")
 
 
-def _info(answer: dict[str, Any]) -> AudioInfo:
+def _info(answer: dict[str, Any], *, cpu_s: int, memory_limit_bytes: int) -> AudioInfo:
     if "refused" in answer:
         raise UnsupportedAudio(str(answer["refused"]))
+    if "exited" in answer:
+        raise _refusal(int(answer["exited"]), cpu_s=cpu_s, memory_limit_bytes=memory_limit_bytes)
     found = answer["info"]
     return AudioInfo(
         container=str(found["container"]),

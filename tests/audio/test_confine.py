@@ -177,16 +177,18 @@ def test_the_decoder_streaming_a_call_is_confined_with_only_its_input_and_output
         blocks.close()
 
 
-def test_each_probe_worker_serves_one_file_then_is_gone() -> None:
-    probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS)
-    before = set(probe_pool(DEFAULT_MEMORY).pids())
+def test_each_file_is_probed_in_a_process_of_its_own_that_is_then_gone() -> None:
+    pool = probe_pool(DEFAULT_MEMORY)
+    probers = []
+    for name in ("codec_pcm16.wav", "codec_pcm8.wav"):
+        with (DATA / name).open("rb") as source:
+            answer = pool.ask({"max_duration_s": SIX_HOURS, "cpu_s": 20}, timeout_s=20, fds=[source.fileno()])
+        assert "info" in answer
+        probers.append(answer["prober"])
 
-    probe_audio(DATA / "codec_pcm8.wav", max_duration_s=SIX_HOURS)
-
-    after = set(probe_pool(DEFAULT_MEMORY).pids())
-    served = before - after
-    assert len(served) == 1 and len(after) == len(before), "the worker that read the file was replaced"
-    assert not Path(f"/proc/{served.pop()}").exists(), "and is gone, so the next file never meets it"
+    assert probers[0] != probers[1], "the second file never met the process that read the first"
+    assert not set(probers) & set(pool.pids()), "no worker waiting for the next file has read one"
+    assert all(not Path(f"/proc/{pid}").exists() for pid in probers), "both probers exited and were reaped"
 
 
 @needs_confinement

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
 import resource
+import signal
 import struct
 import subprocess
 import sys
@@ -11,6 +13,7 @@ import sysconfig
 import time
 import wave
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import av
@@ -269,6 +272,37 @@ def test_wall_clock_timeout_kills_the_probe_and_replaces_the_worker(tmp_path: Pa
     assert len(killed) == 1 and len(after) == len(before)
     assert all(not Path(f"/proc/{pid}").exists() for pid in killed), "the timed-out worker was reaped"
     assert probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS).duration_s == pytest.approx(2.0)
+
+
+def test_a_prober_that_crashes_is_a_refusal_and_its_worker_serves_the_next_file(tmp_path: Path) -> None:
+    path = tmp_path / "six-hours.wav"
+    with path.open("wb") as f:  # seconds of decoding: time to find the prober and crash it
+        f.write(wav_header(6 * 3600 * 8000, bits=8, tag=7))
+        f.truncate(44 + 6 * 3600 * 8000)
+    probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS)  # at least one warm worker
+    workers = set(probe_pool(DEFAULT_MEMORY).pids())
+
+    with ThreadPoolExecutor(1) as background:
+        probing = background.submit(probe_audio, path, max_duration_s=SIX_HOURS + 1)
+        prober = None
+        deadline = time.monotonic() + 20
+        while prober is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+            prober = next((pid for worker in workers for pid in forked_by(worker)), None)
+        assert prober is not None, "no worker forked a prober for the file"
+        os.kill(prober, signal.SIGSEGV)  # as a hostile file that crashes FFmpeg would
+        with pytest.raises(UnsupportedAudio, match=r"the decoder crashed on this file \(SIGSEGV\)"):
+            probing.result(timeout=30)
+
+    assert workers <= set(probe_pool(DEFAULT_MEMORY).pids()), "the worker outlived its prober"
+    assert probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS).duration_s == pytest.approx(2.0)
+
+
+def forked_by(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
 
 
 def test_memory_limit_below_what_ffmpeg_needs_is_a_programming_error() -> None:

@@ -33,7 +33,12 @@ while line := sys.stdin.buffer.readline():
         sys.stdout.flush()
     elif do == "sleep":
         time.sleep(0.3)
-    print(json.dumps({"pid": os.getpid(), "retire": do == "retire"}), flush=True)
+    elif do == "fork and hang":  # as a real worker forks a child to probe the file
+        if os.fork() == 0:
+            open(json.loads(line)["pidfile"], "w").write(str(os.getpid()))
+            time.sleep(600)
+        os.wait()
+    print(json.dumps({"pid": os.getpid()}), flush=True)
 """
 
 
@@ -81,10 +86,24 @@ def test_a_crashed_or_babbling_worker_is_replaced(pool: ProbePool, do: str, retu
     assert pool.ask({"do": "echo"}, timeout_s=10)["pid"] != old
 
 
-def test_a_worker_that_asks_to_retire_is_replaced(pool: ProbePool) -> None:
-    old = pool.ask({"do": "retire"}, timeout_s=10)["pid"]
-    assert dead(old)
-    assert pool.ask({"do": "echo"}, timeout_s=10)["pid"] != old
+def test_the_child_a_hanging_worker_forked_is_killed_with_it(pool: ProbePool, tmp_path: Path) -> None:
+    pidfile = tmp_path / "child.pid"
+    with pytest.raises(ProbeTimeout):
+        pool.ask({"do": "fork and hang", "pidfile": str(pidfile)}, timeout_s=2)
+
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 10
+    while not killed(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert killed(child)
+
+
+def killed(pid: int) -> bool:
+    """Not running: gone, or a zombie waiting for whoever adopted it (init, or a subreaper) to reap it."""
+    try:
+        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
 
 
 def test_a_worker_is_recycled_after_max_probes(pool: ProbePool) -> None:
