@@ -7,10 +7,11 @@ rolled back (views' commits only release a savepoint), so tests do not see each 
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,25 +47,19 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 def free_port_block(span: int) -> int:
-    """A port P such that P..P+span-1 are all free on 127.0.0.1 (SeaweedFS opens that many)."""
+    """A port P such that P..P+span-1 are all free on 127.0.0.1 (SeaweedFS opens that many), below the kernel's
+    ephemeral range: a server started seconds after the choice (a restored store, a cluster whose servers dial
+    each other) once found a port of its block taken by some process's outgoing connection."""
+    lowest_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + span >= 65535:
-            continue
-        sockets = []
-        try:
-            for port in range(base, base + span):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
+        base = random.randrange(20000, lowest_ephemeral - span)
+        with ExitStack() as held:
+            try:
+                for port in range(base, base + span):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return base
     raise RuntimeError("no free block of ports")
 
 

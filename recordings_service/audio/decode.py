@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import math
+import os
 import signal
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +13,10 @@ from typing import IO
 import numpy as np
 import numpy.typing as npt
 
-from recordings_service.audio.confine import confined_command, warn_if_unconfined
+from recordings_service.audio.confine import warn_if_unconfined
 from recordings_service.audio.probe import UnsupportedAudio
+from recordings_service.audio.worker_pool import Pending, WorkerExited, WorkerTimeout
+from recordings_service.audio.workers import worker_pool
 
 # PCM is handed on this many frames at a time (256 KiB for stereo float32).
 CHUNK_FRAMES = 32768
@@ -25,6 +26,9 @@ OVERRUN_FRACTION = 0.10
 OVERRUN_FLOOR_S = 1.0
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 _REFUSED_EXIT = 2  # decode_worker.REFUSED_EXIT; the worker module loads PyAV, so it is not imported here
+# Once the PCM has ended (or its reader has gone), the decoder's exit status follows at once; this only
+# bounds a decoder caught in a loop, or a broken worker.
+REPLY_TIMEOUT_S = 30.0
 
 
 def decoded_pcm(
@@ -41,43 +45,51 @@ def decoded_pcm(
         raise ValueError("channels is 1 or 2, and 1 when a channel is picked")
     max_frames = math.ceil((duration_s + max(OVERRUN_FLOOR_S, OVERRUN_FRACTION * duration_s)) * rate)
     spec = {
+        "task": "decode",
         "rate": rate,
         "channels": channels,
         "channel": channel,
         "max_frames": max_frames,
-        "memory_bytes": MEMORY_LIMIT_BYTES,
         # Decoding runs far faster than real time; this bound only stops a decoder caught in a loop.
         "cpu_s": math.ceil(30 + 2 * max_frames / rate),
     }
     warn_if_unconfined()
-    with source.open("rb") as stdin, tempfile.TemporaryFile() as errors:
-        worker = subprocess.Popen(
-            confined_command(["-m", "recordings_service.audio.decode_worker", json.dumps(spec)]),
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env={},
-            cwd="/",
-        )
-        assert worker.stdout is not None
-        finished = False
+    reader, writer = os.pipe()
+    returncode = 0
+    with source.open("rb") as stdin, tempfile.TemporaryFile() as errors, os.fdopen(reader, "rb") as pcm:
         try:
-            frames = 0
-            for raw in pcm_blocks(worker.stdout, dtype="float32", channels=channels):
-                block = raw.view(np.float32)
-                frames += block.shape[0]
-                if frames > max_frames:  # the worker checks too; this holds should it be taken over
-                    raise UnsupportedAudio("the audio decodes to more than its probed duration")
-                yield block
-            finished = True
+            pool = worker_pool(MEMORY_LIMIT_BYTES)
+            with pool.started(spec, fds=[stdin.fileno(), writer, errors.fileno()]) as pending:
+                os.close(writer)
+                writer = -1
+                try:
+                    frames = 0
+                    for raw in pcm_blocks(pcm, dtype="float32", channels=channels):
+                        block = raw.view(np.float32)
+                        frames += block.shape[0]
+                        if frames > max_frames:  # the decoder checks too; this holds should it be taken over
+                            raise UnsupportedAudio("the audio decodes to more than its probed duration")
+                        yield block
+                finally:
+                    # At the end of the PCM the decoder has exited or is exiting; if the caller stopped reading
+                    # first, closing the pipe stops it. A decoder that does not end is killed with its worker.
+                    pcm.close()
+                    returncode = _exit_status(pending)
+        except WorkerExited as exc:  # the worker died before it took the request
+            returncode = exc.returncode or -signal.SIGKILL
         finally:
-            if not finished:
-                worker.kill()
-            worker.stdout.close()
-            returncode = worker.wait()
+            if writer >= 0:
+                os.close(writer)
         if returncode != 0:
             errors.seek(0)
             raise _refusal(returncode, errors.read(4096).decode("utf-8", "replace").strip())
+
+
+def _exit_status(pending: Pending) -> int:
+    try:
+        return int(pending.reply(timeout_s=REPLY_TIMEOUT_S)["exited"])
+    except (WorkerExited, WorkerTimeout):
+        return -signal.SIGKILL  # the worker is killed as the request ends
 
 
 def pcm_blocks(stream: IO[bytes], *, dtype: str, channels: int) -> Iterator[npt.NDArray[np.generic]]:

@@ -1,28 +1,21 @@
-"""Child-process side of `audio.decode.decoded_pcm`: decodes its stdin to float32 PCM on its stdout.
+"""The decoder, as a child of `fork_server` runs it for `audio.decode.decoded_pcm`: stdin to float32 PCM.
 
-Run as `python -I -m recordings_service.audio.decode_worker SPEC` with an empty environment, the file
-to decode as stdin (a regular file, so containers that keep their index at the end can seek) and a
-pipe as stdout. SPEC is JSON: `{"rate", "channels", "channel", "max_frames", "memory_bytes", "cpu_s"}`.
-It caps its memory and CPU, loads PyAV, confines itself (`confine`), and only then reads the file,
-through the same demuxer and decoder whitelist as the probe. It writes interleaved native-endian
-float32 frames at `rate` with `channels` channels (one picked `channel`, or all of them mixed), and
-stops with exit status 2 and a reason on stderr when the file would decode to more than `max_frames`.
+`run` gets the file to decode as stdin (a regular file, so containers that keep their index at the end can
+seek) and a pipe as stdout; its request says `{"rate", "channels", "channel", "max_frames"}`. It reads the
+file through the same demuxer and decoder whitelist as the probe, writes interleaved native-endian float32
+frames at `rate` with `channels` channels (one picked `channel`, or all of them mixed), and stops with exit
+status 2 and a reason on stderr when the file would decode to more than `max_frames`.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import resource
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from recordings_service.audio.probe_worker import (
     OPEN_OPTIONS,
     Refused,
-    import_pyav,
-    limit_resources,
     only_audio_stream,
 )
 
@@ -84,33 +77,20 @@ def _interleaved(block: Any, channels: int) -> bytes:
     return bytes(block.planes[0])[: block.samples * channels * 4]
 
 
-def main(argv: list[str]) -> int:
-    spec = json.loads(argv[0])
-    limit_resources(memory_bytes=int(spec["memory_bytes"]))
-    cpu_s = int(spec["cpu_s"])
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-    import_pyav()
-
-    from recordings_service.audio.confine import confine
-
-    confine()
+def run(request: dict[str, Any]) -> int:
     try:
-        with os.fdopen(0, "rb") as source, os.fdopen(1, "wb") as out:
+        with os.fdopen(0, "rb", closefd=False) as source, os.fdopen(1, "wb", closefd=False) as out:
             decode(
                 source,
                 out,
-                rate=int(spec["rate"]),
-                channels=int(spec["channels"]),
-                channel=spec["channel"],
-                max_frames=int(spec["max_frames"]),
+                rate=int(request["rate"]),
+                channels=int(request["channels"]),
+                channel=request["channel"],
+                max_frames=int(request["max_frames"]),
             )
     except Refused as exc:
-        print(exc, file=sys.stderr, flush=True)
+        os.write(2, str(exc).encode())
         return REFUSED_EXIT
     except BrokenPipeError:
         return 0  # the reader stopped early; nothing is wrong with the file
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

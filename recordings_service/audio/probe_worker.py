@@ -1,14 +1,9 @@
-"""Child-process side of `audio.probe_audio`: limits itself, loads PyAV, confines itself, then probes.
+"""The probe, as a child of `fork_server` runs it: checks an upload's header, then decodes it whole.
 
-Run as `python -I -m recordings_service.audio.probe_worker MEMORY_BYTES` with an empty environment. It
-caps its address space, loads PyAV and confines itself (`confine`: no file, network or environment
-access). Its stdin is a UNIX socket: each request is one JSON line (`{"max_duration_s": ..., "cpu_s":
-...}`) carrying the file to probe as a descriptor, and each answer one line on stdout: `{"info": {...}}`
-for an accepted file, `{"refused": "reason"}`, or `{"exited": returncode}` when the prober died. It
-never reads a file itself: each one is probed by a child forked for it, which answers and exits, so a
-file that took a prober over never meets the next upload, and no upload pays for starting Python and
-loading FFmpeg again (about 0.1 s of CPU). It exits at end of input. It imports nothing from the package
-but `confine`."""
+`run` reads the file as its stdin and writes one JSON line to its stdout: `{"info": {...}}` for an accepted
+file, `{"refused": "reason"}` otherwise. The module also holds what the decoder shares with it (the accepted
+containers and codecs, the FFmpeg options, the process limits). It imports nothing from the package, and
+loads PyAV only when asked."""
 
 from __future__ import annotations
 
@@ -18,13 +13,7 @@ import math
 import os
 import pkgutil
 import resource
-import socket
-import sys
-from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any, BinaryIO
-
-from recordings_service.audio.confine import confine
 
 if TYPE_CHECKING:
     from av.audio.stream import AudioStream
@@ -257,60 +246,18 @@ def _decodable_duration(container: InputContainer, stream: AudioStream, *, max_d
     return round(done_s + samples / rate, 6)
 
 
-def serve(memory_bytes: int) -> None:
-    """Answers each request, the file it names arriving with it as a descriptor, until end of input."""
-    requests = socket.socket(fileno=sys.stdin.fileno())
-    while True:
-        line, fds, _, _ = socket.recv_fds(requests, MAX_REQUEST_BYTES, 1)
-        if not line:
-            return
-        try:
-            answer = _in_child(partial(_answer, json.loads(line), fds, memory_bytes), requests)
-        finally:
-            for fd in fds:
-                os.close(fd)
-        print(json.dumps(answer), flush=True)
-
-
-def _in_child(work: Callable[[], dict[str, Any]], requests: socket.socket) -> dict[str, Any]:
-    """`work()` in a child forked for it: its answer, with the child's pid as `prober`, or how it ended.
-
-    The child inherits the memory cap and the confinement; the parent keeps only the answer. The pool kills
-    this worker's whole process group when a probe overruns, the child included.
-    """
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        status = 1
-        try:
-            os.close(reader)
-            requests.close()  # the next request is not the child's to read
-            os.write(writer, json.dumps({**work(), "prober": os.getpid()}).encode())
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(writer)
-    with os.fdopen(reader, "rb") as replies:
-        reply = replies.read(MAX_REQUEST_BYTES)
-    returncode = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+def run(request: dict[str, Any]) -> int:
+    """Probes stdin against `request["max_duration_s"]`; the answer goes to stdout."""
+    answer: dict[str, Any]
     try:
-        answer = json.loads(reply) if returncode == 0 else None
-    except ValueError:
-        answer = None
-    return answer if isinstance(answer, dict) else {"exited": returncode or 1}
-
-
-def _answer(request: dict[str, Any], fds: list[int], memory_bytes: int) -> dict[str, Any]:
-    limit_cpu(int(request["cpu_s"]))
-    try:
-        if len(fds) != 1:
-            raise Refused("the file could not be probed")
-        with os.fdopen(fds[0], "rb", closefd=False) as source:
-            return {"info": probe(source, max_duration_s=float(request["max_duration_s"]))}
+        with os.fdopen(0, "rb", closefd=False) as source:
+            answer = {"info": probe(source, max_duration_s=float(request["max_duration_s"]))}
     except Refused as exc:
-        return {"refused": str(exc)}
+        answer = {"refused": str(exc)}
     except MemoryError:
-        return {"refused": f"probing needs more than the {memory_bytes // 2**20} MiB memory limit"}
+        answer = {"refused": "probing needs more memory than the limit allows"}
+    os.write(1, json.dumps(answer).encode())
+    return 0
 
 
 def import_pyav() -> None:
@@ -324,16 +271,3 @@ def import_pyav() -> None:
     for module in pkgutil.walk_packages(av.__path__, "av."):
         if module.name not in {"av.__main__", "av.datasets"}:
             importlib.import_module(module.name)
-
-
-def main(argv: list[str]) -> int:
-    memory_bytes = int(argv[0])
-    limit_resources(memory_bytes=memory_bytes)
-    import_pyav()
-    confine()
-    serve(memory_bytes)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -16,6 +16,7 @@ import textwrap
 import threading
 import time
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,8 @@ from recordings_service.audio import confine
 from recordings_service.audio.confine import confined_command, confinement_gaps
 from recordings_service.audio.decode import decoded_pcm
 from recordings_service.audio.ffmpeg import describe, finish, start_ffmpeg
-from recordings_service.audio.probe import UnsupportedAudio, probe_audio, probe_pool
+from recordings_service.audio.probe import UnsupportedAudio, probe_audio
+from recordings_service.audio.workers import worker_pool
 from recordings_service.config import Settings
 from tests.factories.recordings import call_metadata, make_token, post_ingest
 
@@ -140,7 +142,7 @@ def test_a_confined_worker_cannot_read_secrets_environ_or_other_files_nor_open_n
 def test_probe_workers_start_with_no_environment_and_no_inherited_descriptors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALLVAULT_MASTER_KEY", CANARY)
     probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS)  # at least one spare worker is waiting
-    (pid, *_) = probe_pool(DEFAULT_MEMORY).pids()
+    (pid, *_) = worker_pool(DEFAULT_MEMORY).pids()
     assert Path(f"/proc/{pid}/environ").read_bytes() == b""
     # A spare may still be loading PyAV (its module files open one by one); once confined it opens nothing.
     status = Path(f"/proc/{pid}/status")
@@ -159,36 +161,47 @@ def children() -> list[int]:
     return pids
 
 
+def forked_by_workers() -> list[int]:
+    """The children the audio workers of this process have forked for files (probers, decoders)."""
+    pids: list[int] = []
+    for worker in children():
+        if b"fork_server" in Path(f"/proc/{worker}/cmdline").read_bytes():
+            pids += [int(pid) for pid in Path(f"/proc/{worker}/task/{worker}/children").read_text().split()]
+    return pids
+
+
+def decoder_of(path: Path) -> tuple[int, Iterator[object]]:
+    """A decoder streaming `path`, caught while it waits for the reader: its pid and its PCM blocks."""
+    blocks = decoded_pcm(path, duration_s=30, rate=8000, channels=1)
+    next(blocks)  # the child has confined itself and is writing PCM
+    (pid,) = [pid for pid in forked_by_workers() if os.readlink(f"/proc/{pid}/fd/0") == str(path.resolve())]
+    return pid, blocks
+
+
 @needs_confinement
 def test_the_decoder_streaming_a_call_is_confined_with_only_its_input_and_output(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CALLVAULT_MASTER_KEY", CANARY)
-    blocks = decoded_pcm(DATA / "call_en_stereo.wav", duration_s=23.68, rate=8000, channels=1)
-    next(blocks)  # the worker has confined itself and is writing PCM
+    pid, blocks = decoder_of(DATA / "call_en_stereo.wav")
     try:
-        (pid,) = [pid for pid in children() if b"decode_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         assert Path(f"/proc/{pid}/environ").read_bytes() == b""
         assert "Seccomp:\t2" in Path(f"/proc/{pid}/status").read_text()
         fds = sorted(fd.name for fd in Path(f"/proc/{pid}/fd").iterdir())
         assert fds == ["0", "1", "2"]  # the call, the PCM pipe, the error file
-        assert os.readlink(f"/proc/{pid}/fd/0") == str((DATA / "call_en_stereo.wav").resolve())
     finally:
         blocks.close()
 
 
-def test_each_file_is_probed_in_a_process_of_its_own_that_is_then_gone() -> None:
-    pool = probe_pool(DEFAULT_MEMORY)
-    probers = []
-    for name in ("codec_pcm16.wav", "codec_pcm8.wav"):
-        with (DATA / name).open("rb") as source:
-            answer = pool.ask({"max_duration_s": SIX_HOURS, "cpu_s": 20}, timeout_s=20, fds=[source.fileno()])
-        assert "info" in answer
-        probers.append(answer["prober"])
+def test_each_file_is_decoded_in_a_process_of_its_own_that_is_then_gone() -> None:
+    first, blocks = decoder_of(DATA / "call_en_stereo.wav")
+    blocks.close()
+    second, blocks = decoder_of(DATA / "call_fi_stereo.wav")
+    blocks.close()
 
-    assert probers[0] != probers[1], "the second file never met the process that read the first"
-    assert not set(probers) & set(pool.pids()), "no worker waiting for the next file has read one"
-    assert all(not Path(f"/proc/{pid}").exists() for pid in probers), "both probers exited and were reaped"
+    assert first != second, "the second file never met the process that read the first"
+    assert not {first, second} & set(worker_pool(DEFAULT_MEMORY).pids()), "no idle worker has read a file"
+    assert not Path(f"/proc/{first}").exists() and not Path(f"/proc/{second}").exists(), "both were reaped"
 
 
 @needs_confinement

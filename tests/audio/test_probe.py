@@ -20,7 +20,8 @@ import av
 import numpy as np
 import pytest
 
-from recordings_service.audio.probe import AudioInfo, UnsupportedAudio, probe_audio, probe_pool
+from recordings_service.audio.probe import AudioInfo, UnsupportedAudio, probe_audio
+from recordings_service.audio.workers import worker_pool
 from tests.audio.fixture_files import FIXTURES
 
 DATA = Path(__file__).parents[1] / "data"
@@ -215,12 +216,13 @@ def probe_child_peak_kib(path: Path) -> int:
     script = (
         "import resource, sys\n"
         "from pathlib import Path\n"
-        "from recordings_service.audio.probe import UnsupportedAudio, close_probe_pools, probe_audio\n"
+        "from recordings_service.audio.probe import UnsupportedAudio, probe_audio\n"
+        "from recordings_service.audio.workers import close_worker_pools\n"
         "try:\n"
         "    probe_audio(Path(sys.argv[1]), max_duration_s=21600, timeout_s=15)\n"
         "except UnsupportedAudio:\n"
         "    pass\n"
-        "close_probe_pools()\n"
+        "close_worker_pools()\n"
         "assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0, 'the probe worker was reaped'\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
@@ -263,11 +265,11 @@ def test_wall_clock_timeout_kills_the_probe_and_replaces_the_worker(tmp_path: Pa
         f.write(wav_header(3600 * 8000, bits=8, tag=7))
         f.truncate(44 + 3600 * 8000)
     probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS)  # at least one warm worker
-    before = set(probe_pool(DEFAULT_MEMORY).pids())
+    before = set(worker_pool(DEFAULT_MEMORY).pids())
 
     refused(path, "probing took longer than 0.01 s", timeout_s=0.01)
 
-    after = set(probe_pool(DEFAULT_MEMORY).pids())
+    after = set(worker_pool(DEFAULT_MEMORY).pids())
     killed = before - after
     assert len(killed) == 1 and len(after) == len(before)
     assert all(not Path(f"/proc/{pid}").exists() for pid in killed), "the timed-out worker was reaped"
@@ -280,7 +282,7 @@ def test_a_prober_that_crashes_is_a_refusal_and_its_worker_serves_the_next_file(
         f.write(wav_header(6 * 3600 * 8000, bits=8, tag=7))
         f.truncate(44 + 6 * 3600 * 8000)
     probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS)  # at least one warm worker
-    workers = set(probe_pool(DEFAULT_MEMORY).pids())
+    workers = set(worker_pool(DEFAULT_MEMORY).pids())
 
     with ThreadPoolExecutor(1) as background:
         probing = background.submit(probe_audio, path, max_duration_s=SIX_HOURS + 1)
@@ -294,7 +296,7 @@ def test_a_prober_that_crashes_is_a_refusal_and_its_worker_serves_the_next_file(
         with pytest.raises(UnsupportedAudio, match=r"the decoder crashed on this file \(SIGSEGV\)"):
             probing.result(timeout=30)
 
-    assert workers <= set(probe_pool(DEFAULT_MEMORY).pids()), "the worker outlived its prober"
+    assert workers <= set(worker_pool(DEFAULT_MEMORY).pids()), "the worker outlived its prober"
     assert probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS).duration_s == pytest.approx(2.0)
 
 
