@@ -266,7 +266,9 @@ def _compare_batching(args: argparse.Namespace, settings: Settings, envelope: En
     walls_on_cpu: list[float] = []
     for device in devices:
         on_device = replace(settings, transcribe_device=device)
-        batch_size = args.batch_size or default_batch_size(on_device, cpu_count=os.cpu_count() or 1)
+        # On CPUs the jobs process decodes sequentially (batch size 1); batching is then measured with one window
+        # per channel at once.
+        batch_size = args.batch_size or max(2, default_batch_size(on_device))
         modes = {
             "sequential": load_engine(replace(on_device, transcribe_batch_size=1)),
             "batched": load_engine(replace(on_device, transcribe_batch_size=batch_size)),
