@@ -252,6 +252,12 @@ def _timed_draft(
     return time.perf_counter() - started, draft
 
 
+def comparison_batch_size(settings: Settings, *, requested: int | None) -> int:
+    """The batch size `--batching` measures: the one asked for, else the jobs process's default for the device;
+    on CPUs that default is 1 (sequential), so one window per channel at once."""
+    return requested or max(2, default_batch_size(settings))
+
+
 def _compare_batching(args: argparse.Namespace, settings: Settings, envelope: Envelope, store: MemoryStore) -> None:
     import ctranslate2  # type: ignore[import-untyped]
 
@@ -266,9 +272,7 @@ def _compare_batching(args: argparse.Namespace, settings: Settings, envelope: En
     walls_on_cpu: list[float] = []
     for device in devices:
         on_device = replace(settings, transcribe_device=device)
-        # On CPUs the jobs process decodes sequentially (batch size 1); batching is then measured with one window
-        # per channel at once.
-        batch_size = args.batch_size or max(2, default_batch_size(on_device))
+        batch_size = comparison_batch_size(on_device, requested=args.batch_size)
         modes = {
             "sequential": load_engine(replace(on_device, transcribe_batch_size=1)),
             "batched": load_engine(replace(on_device, transcribe_batch_size=batch_size)),

@@ -179,3 +179,11 @@ def test_the_jobs_process_batches_on_a_gpu_and_decodes_channel_by_channel_on_cpu
     assert not isinstance(engine_for.__wrapped__(on_cpu), BatchedFasterWhisperEngine)
     batched = engine_for.__wrapped__(replace(on_cpu, transcribe_batch_size=4))
     assert isinstance(batched, BatchedFasterWhisperEngine) and batched.batch_size == 4
+
+
+def test_the_batching_bench_measures_a_real_batch_on_cpus(base_settings: Settings) -> None:
+    from bench.transcription import comparison_batch_size
+
+    on_cpu = replace(base_settings, transcribe_device="cpu")
+    assert comparison_batch_size(on_cpu, requested=None) == 2, "the jobs default on CPUs (1) would compare nothing"
+    assert comparison_batch_size(on_cpu, requested=8) == 8
