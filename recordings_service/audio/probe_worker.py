@@ -49,8 +49,6 @@ MAX_SAMPLE_RATE = 192_000
 SHORTFALL_FRACTION = 0.10
 SHORTFALL_FLOOR_S = 1.0
 MAX_RIFF_CHUNKS = 10_000
-# A request is one short JSON line.
-MAX_REQUEST_BYTES = 64 * 1024
 MAX_RIFF_JUNK_BYTES = 2**20
 
 # Leading bytes of the accepted containers: a file that starts like one but cannot be opened has a
