@@ -49,7 +49,8 @@ def probe_audio(
     timeout_s: float = 20.0,
     memory_limit_bytes: int = 512 * 1024 * 1024,
 ) -> AudioInfo:
-    """Opens and fully decodes `path` in a confined child process capped in memory, CPU and wall time.
+    """Opens and reads `path` to its end (decoding it unless it is plain PCM or G.711) in a confined child
+    process capped in memory, CPU and wall time.
 
     The audio worker (`fork_server.py`) caps its own address space before importing PyAV; `preexec_fn`
     would do the same but is unsafe in a threaded parent (gunicorn gthread workers, APScheduler's

@@ -106,6 +106,33 @@ def test_one_hour_file_is_probed_in_seconds(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize(
+    ("tag", "bits", "codec"),
+    [
+        (1, 8, "pcm_u8"),
+        (1, 16, "pcm_s16le"),
+        (1, 24, "pcm_s24le"),
+        (1, 32, "pcm_s32le"),
+        (3, 32, "pcm_f32le"),
+        (6, 8, "pcm_alaw"),
+        (7, 8, "pcm_mulaw"),
+    ],
+)
+def test_fixed_size_samples_last_what_decoding_them_gives(tmp_path: Path, tag: int, bits: int, codec: str) -> None:
+    """The probe counts such files' bytes instead of decoding them; the count must agree with FFmpeg's decoder,
+    a trailing part of a sample frame included (it decodes to nothing)."""
+    path = tmp_path / "call.wav"
+    data = np.random.default_rng(tag * bits).bytes(12_345 * 2 * bits // 8 + 1)  # random bytes: NaN floats too
+    path.write_bytes(wav_header(len(data), rate=8000, channels=2, bits=bits, tag=tag) + data)
+    with av.open(str(path)) as container:
+        decoded = sum(frame.samples for frame in container.decode(audio=0))
+
+    info = probe_audio(path, max_duration_s=SIX_HOURS)
+
+    assert (info.codec, decoded) == (codec, 12_345)
+    assert info.duration_s == pytest.approx(decoded / 8000, abs=1e-6)
+
+
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.wav"
     path.touch()
@@ -278,7 +305,7 @@ def test_wall_clock_timeout_kills_the_probe_and_replaces_the_worker(tmp_path: Pa
 
 def test_a_prober_that_crashes_is_a_refusal_and_its_worker_serves_the_next_file(tmp_path: Path) -> None:
     path = tmp_path / "six-hours.wav"
-    with path.open("wb") as f:  # seconds of decoding: time to find the prober and crash it
+    with path.open("wb") as f:  # over a second of reading: time to find the prober and crash it
         f.write(wav_header(6 * 3600 * 8000, bits=8, tag=7))
         f.truncate(44 + 6 * 3600 * 8000)
     probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS)  # at least one warm worker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
@@ -32,6 +33,15 @@ def test_put_streams_and_reports_size_and_sha256(store: S3ObjectStore) -> None:
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert store.get(key).read() == data
     assert store.head(key).size == len(data)
+
+
+def test_put_whose_body_is_not_what_its_checksum_says_is_refused(store: S3ObjectStore) -> None:
+    key = unique_key()
+    wrong = base64.b64encode(hashlib.sha256(b"other bytes").digest()).decode()
+    with pytest.raises(ClientError):
+        store._client.put_object(Bucket=store.bucket, Key=key, Body=b"these bytes", ChecksumSHA256=wrong)
+    with pytest.raises(NotFound):
+        store.head(key)
 
 
 def test_large_put_goes_multipart_and_round_trips(store: S3ObjectStore, tmp_path) -> None:
