@@ -5,7 +5,10 @@
 Starts an embedded SeaweedFS, a migrated SQLite database and gunicorn (`web.wsgi:app`, by default with
 the workers and threads `callvault run` uses), then posts
 one-minute 8 kHz µ-law stereo calls from concurrent clients; the baseline is boto3 `put_object` of
-the very same bytes from as many threads. Prints calls/s, MB/s and the ratio (goal: at least 0.5).
+the very same bytes from as many threads. Prints calls/s, MB/s and the ratio (goal: at least 0.5), and for
+each side the CPU time a call took in each kind of process: the web workers, the audio workers (the probe
+children they fork), SeaweedFS and this process's clients. On a machine the run keeps busy, the ratio is
+about the raw put's CPU per call over the ingest's.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
+
+from bench.cpu import Snapshot, snapshot, used_between
 from bench.embedded import bench_runtime
 from recordings_service.storage.object_store import make_client
 from tests.factories.recordings import call_metadata, make_token
@@ -58,6 +64,28 @@ def timed(jobs: list[Callable[[], None]], clients: int) -> float:
     return time.perf_counter() - started
 
 
+def cpu_snapshot() -> Snapshot:
+    """CPU time so far of this process (the clients) and of each process it started, by kind."""
+    me = psutil.Process()
+
+    def kind_of(process: psutil.Process) -> str:
+        if process.pid == me.pid:
+            return "clients"
+        command = " ".join(process.cmdline())
+        if "fork_server" in command:
+            return "audio workers"
+        if "weed" in command:
+            return "SeaweedFS"
+        return "web"
+
+    return snapshot([me, *me.children(recursive=True)], kind_of)
+
+
+def per_call(used: dict[str, float], calls: int) -> str:
+    parts = [f"{kind} {seconds / calls * 1000:.1f}" for kind, seconds in sorted(used.items())]
+    return ", ".join(parts) + f" = {sum(used.values()) / calls * 1000:.1f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200)
@@ -90,7 +118,9 @@ def main() -> None:
 
                     return run
 
+                before = cpu_snapshot()
                 api_s = timed([post(path) for path in calls], args.clients)
+                api_cpu = used_between(before, cpu_snapshot())
 
             client = make_client(settings)
 
@@ -100,7 +130,9 @@ def main() -> None:
 
                 return run
 
+            before = cpu_snapshot()
             raw_s = timed([put(path) for path in calls], args.clients)
+            raw_cpu = used_between(before, cpu_snapshot())
 
     n = len(calls)
     print(
@@ -110,6 +142,8 @@ def main() -> None:
     print(f"ingest API : {n / api_s:7.1f} calls/s {total_mb / api_s:7.1f} MB/s ({api_s:.1f} s)")
     print(f"raw S3 put : {n / raw_s:7.1f} calls/s {total_mb / raw_s:7.1f} MB/s ({raw_s:.1f} s)")
     print(f"ratio      : {raw_s / api_s:.2f}x (goal >= 0.5x)")
+    print(f"CPU a call : ingest API: {per_call(api_cpu, n)}")
+    print(f"CPU a call : raw S3 put: {per_call(raw_cpu, n)} (of {psutil.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ to the raw one; drops the schema.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import random
 import secrets
@@ -32,6 +31,7 @@ from typing import Any
 import psutil
 from sqlalchemy import Engine, func, select, text
 
+from bench.cpu import Snapshot, snapshot, used_between
 from bench.embedded import bench_runtime
 from jobs.retention import sweep
 from recordings_service.audit import Actor
@@ -93,20 +93,18 @@ def seed_rows(engine: Engine, rows: list[tuple[Any, ...]], derived: list[tuple[s
         connection.close()
 
 
-def cpu_seconds() -> dict[str, float]:
+def cpu_snapshot() -> Snapshot:
     """CPU time used so far by this process, the embedded SeaweedFS (its child) and every PostgreSQL process."""
     me = psutil.Process()
+    children = {child.pid for child in me.children(recursive=True)}
 
-    def used(processes: list[psutil.Process]) -> float:
-        total = 0.0
-        for process in processes:
-            with contextlib.suppress(psutil.Error):
-                times = process.cpu_times()
-                total += times.user + times.system
-        return total
+    def kind_of(process: psutil.Process) -> str | None:
+        if process.pid == me.pid:
+            return "bench"
+        return "SeaweedFS" if process.pid in children else "PostgreSQL"
 
     postgres = [process for process in psutil.process_iter(["name"]) if process.info["name"] == "postgres"]
-    return {"bench": used([me]), "SeaweedFS": used(me.children(recursive=True)), "PostgreSQL": used(postgres)}
+    return snapshot([me, *me.children(recursive=True), *postgres], kind_of)
 
 
 def upload(store: S3ObjectStore, objects: list[tuple[str, bytes]]) -> list[tuple[str, str]]:
@@ -173,9 +171,9 @@ def main() -> None:
                 print(f"{args.calls} recordings ({due} due) copied in {time.perf_counter() - began:.1f} s", flush=True)
                 baseline_versions = upload(store, [(f"bench-raw/{number:08d}", DERIVED) for number in range(2 * due)])
 
-                cpu_before = cpu_seconds()
+                cpu_before = cpu_snapshot()
                 report = sweep(runtime.sessions, store, now=NOW, batch=args.batch, actor=ACTOR, dry_run=False)
-                cpu = {name: used - cpu_before[name] for name, used in cpu_seconds().items()}
+                cpu = used_between(cpu_before, cpu_snapshot())
                 sweep_s = report.wall_s
                 began = time.perf_counter()
                 with runtime.sessions() as session:
