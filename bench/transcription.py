@@ -12,8 +12,8 @@ openai-whisper checkpoint; a missing one is first built from the bundled weights
 `--batching` runs the full pipeline sequentially (batch size 1) and batched over a set of calls made
 from the fixtures in tests/data: each of the four calls (English, English card payment, Finnish, mono)
 repeated end to end 1, 2 and 3 times (`--lengths`), 12 calls in all. It reports the throughput of each
-(audio seconds per wall second), the word error rate of each on the English fixtures (once through)
-against their scripts, and, with `--openai-model`, openai-whisper's throughput and error rate on those
+(audio seconds per wall second), the word error rate of each on the stereo English and Finnish fixtures (once
+through) against their scripts, and, with `--openai-model`, openai-whisper's throughput and error rate on those
 English fixtures. With CUDA visible, the set runs on the GPU too.
 """
 
@@ -53,7 +53,7 @@ from recordings_service.transcription.pipeline import (  # noqa: E402
 from tests.factories.transcription import script_wer  # noqa: E402
 
 DATA = ROOT / "tests/data"
-# The call set for --batching: fixture, its language; the English ones are also scored for WER.
+# The call set for --batching: fixture, its language; the stereo English and Finnish ones are also scored for WER.
 SET_FIXTURES = (
     ("call_en_stereo.wav", "en"),
     ("call_card_en_stereo.wav", "en"),
@@ -134,7 +134,8 @@ class BenchCall:
     name: str
     audio: RecordingAudio
     duration_s: float
-    script: Path | None  # set on the English fixtures played once: their WER is reported
+    language: str
+    script: Path | None  # set on the stereo English and Finnish fixtures played once: their WER is reported
 
 
 def call_set(lengths: list[int], workdir: Path, envelope: Envelope, store: MemoryStore) -> list[BenchCall]:
@@ -155,8 +156,8 @@ def call_set(lengths: list[int], workdir: Path, envelope: Envelope, store: Memor
                     for frame in resampler.resample(packet)
                 ]
             )
-        # The English fixtures are scored once, where they are played once.
-        scored = lengths.index(1) if 1 in lengths and "_en_" in fixture else None
+        # The stereo fixtures are scored once, where they are played once.
+        scored = lengths.index(1) if 1 in lengths and "_stereo" in fixture else None
         for position, length in enumerate(lengths):
             path = workdir / f"{source.stem}_x{length}.wav"
             with wave.open(str(path), "wb") as out:
@@ -169,6 +170,7 @@ def call_set(lengths: list[int], workdir: Path, envelope: Envelope, store: Memor
                     name=path.stem,
                     audio=stored_call(path, envelope, store, channels, language=language),
                     duration_s=audio_duration_s(path),
+                    language=language,
                     script=source.with_suffix(".txt") if position == scored else None,
                 )
             )
@@ -253,9 +255,15 @@ def _timed_draft(
 
 
 def comparison_batch_size(settings: Settings, *, requested: int | None) -> int:
-    """The batch size `--batching` measures: the one asked for, else the jobs process's default for the device;
-    on CPUs that default is 1 (sequential), so one window per channel at once."""
-    return requested or max(2, default_batch_size(settings))
+    """The batch size `--batching` measures: the one asked for, else the jobs process's default for the device."""
+    return requested or default_batch_size(settings)
+
+
+def wer_summary(wers: list[float], *, language: str = "English") -> str:
+    """Word error rates of one language's fixtures; only calls that are a fixture once through have a script."""
+    if not wers:
+        return f"{language} WER not measured (fixtures are scored once through: put 1 in --lengths)"
+    return f"{language} WER {' '.join(f'{wer:.3f}' for wer in wers)} (mean {sum(wers) / len(wers):.3f})"
 
 
 def _compare_batching(args: argparse.Namespace, settings: Settings, envelope: Envelope, store: MemoryStore) -> None:
@@ -289,12 +297,19 @@ def _compare_batching(args: argparse.Namespace, settings: Settings, envelope: En
         for mode, timed in runs.items():
             wall = sum(call_wall for call_wall, _draft in timed)
             throughput[mode] = total_s / wall
-            wers = [
-                script_wer(draft, call.script) for call, (_, draft) in zip(calls, timed, strict=True) if call.script
-            ]
+            wers = {
+                language: [
+                    script_wer(draft, call.script)
+                    for call, (_, draft) in zip(calls, timed, strict=True)
+                    if call.script and call.language == language
+                ]
+                for language in ("en", "fi")
+            }
             print(
-                f"  {mode:10s} {wall:7.2f} s  throughput {throughput[mode]:6.2f} audio s / wall s"
-                f"  English WER {' '.join(f'{wer:.3f}' for wer in wers)} (mean {sum(wers) / len(wers):.3f})"
+                f"  {mode:10s} {wall:7.2f} s  throughput {throughput[mode]:6.2f} audio s / wall s",
+                wer_summary(wers["en"]),
+                wer_summary(wers["fi"], language="Finnish"),
+                sep="  ",
             )
         speed_up = throughput["batched"] / throughput["sequential"]
         print(f"  batched / sequential throughput: {speed_up:.2f}x (goal >= 1.5); per call, wall s:")
@@ -324,7 +339,11 @@ def _compare_openai_on_english(
         settings, transcribe_engine="openai-whisper", transcribe_model=str(args.openai_model), transcribe_device="cpu"
     )
     engine = load_engine(openai_settings)
-    scored = [(call, batched_wall) for call, batched_wall in zip(calls, batched_walls, strict=True) if call.script]
+    scored = [
+        (call, batched_wall)
+        for call, batched_wall in zip(calls, batched_walls, strict=True)
+        if call.script and call.language == "en"
+    ]
     _timed_pipeline(store, envelope, engine, scored[0][0].audio)
     audio_s = sum(call.duration_s for call, _ in scored)
     wall, wers = 0.0, []

@@ -171,19 +171,28 @@ def test_the_batch_size_setting_is_honoured(tmp_path: Path) -> None:
     assert not isinstance(load_engine(replace(settings, transcribe_batch_size=1)), ChannelBatchingEngine)
 
 
-def test_the_jobs_process_batches_on_a_gpu_and_decodes_channel_by_channel_on_cpus(tmp_path: Path) -> None:
+def test_the_jobs_process_batches_a_window_per_core_on_cpus_and_many_on_a_gpu(tmp_path: Path) -> None:
     on_cpu = Settings(data_dir=tmp_path, transcribe_device="cpu")
-    assert default_batch_size(on_cpu) == 1
+    assert [default_batch_size(on_cpu, cpu_count=cores) for cores in (1, 2, 4, 32)] == [2, 2, 4, 8]
     assert default_batch_size(replace(on_cpu, transcribe_device="cuda")) == GPU_BATCH_SIZE
     # engine_for caches the model per settings for the process; the uncached function keeps this test's copy local.
-    assert not isinstance(engine_for.__wrapped__(on_cpu), BatchedFasterWhisperEngine)
-    batched = engine_for.__wrapped__(replace(on_cpu, transcribe_batch_size=4))
-    assert isinstance(batched, BatchedFasterWhisperEngine) and batched.batch_size == 4
+    batched = engine_for.__wrapped__(on_cpu)
+    assert isinstance(batched, BatchedFasterWhisperEngine)
+    assert batched.batch_size == default_batch_size(on_cpu)
+    sequential = engine_for.__wrapped__(replace(on_cpu, transcribe_batch_size=1))
+    assert not isinstance(sequential, BatchedFasterWhisperEngine)
 
 
 def test_the_batching_bench_measures_a_real_batch_on_cpus(base_settings: Settings) -> None:
     from bench.transcription import comparison_batch_size
 
     on_cpu = replace(base_settings, transcribe_device="cpu")
-    assert comparison_batch_size(on_cpu, requested=None) == 2, "the jobs default on CPUs (1) would compare nothing"
+    assert comparison_batch_size(on_cpu, requested=None) == default_batch_size(on_cpu) >= 2
     assert comparison_batch_size(on_cpu, requested=8) == 8
+
+
+def test_the_batching_bench_reports_wer_only_where_a_call_is_a_fixture_once_through() -> None:
+    from bench.transcription import wer_summary
+
+    assert wer_summary([0.1, 0.3]) == "English WER 0.100 0.300 (mean 0.200)"
+    assert "not measured" in wer_summary([]), "--lengths without 1 scores no call (it divided by zero)"
