@@ -42,12 +42,13 @@ class WorkerExited(Exception):
         self.returncode = returncode
 
 
-def read_until_eof(fd: int, *, limit: int, deadline: float) -> bytes:
-    """What a pipe carries until its writers close it: at most `limit` bytes, by `deadline` (monotonic)."""
+def read_pipe(fd: int, *, limit: int, deadline: float, through_newline: bool = False) -> bytes:
+    """What a pipe carries until its writers close it, or with `through_newline` until a line ends: at most
+    `limit` bytes, by `deadline` (monotonic)."""
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     data = b""
-    while True:
+    while not (through_newline and data.endswith(b"\n")):
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not poller.poll(remaining * 1000):
             raise WorkerTimeout
@@ -57,6 +58,7 @@ def read_until_eof(fd: int, *, limit: int, deadline: float) -> bytes:
         data += chunk
         if len(data) > limit:
             raise WorkerExited(0)
+    return data
 
 
 class _Worker:
@@ -99,20 +101,9 @@ class _Worker:
     def reply(self, *, timeout_s: float) -> dict[str, Any]:
         assert self.process.stdout is not None
         deadline = time.monotonic() + timeout_s
-        fd = self.process.stdout.fileno()
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        reply = b""
-        while not reply.endswith(b"\n"):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not poller.poll(remaining * 1000):
-                raise WorkerTimeout
-            chunk = os.read(fd, MAX_REPLY_BYTES)
-            if not chunk:
-                raise WorkerExited(self._returncode(deadline))
-            reply += chunk
-            if len(reply) > MAX_REPLY_BYTES:
-                raise WorkerExited(0)
+        reply = read_pipe(self.process.stdout.fileno(), limit=MAX_REPLY_BYTES, deadline=deadline, through_newline=True)
+        if not reply.endswith(b"\n"):
+            raise WorkerExited(self._returncode(deadline))
         try:
             answer = json.loads(reply)
         except ValueError:

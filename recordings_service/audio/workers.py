@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from recordings_service.audio.confine import confined_command
-from recordings_service.audio.worker_pool import MAX_REPLY_BYTES, WorkerPool, read_until_eof
+from recordings_service.audio.worker_pool import MAX_REPLY_BYTES, WorkerPool, read_pipe
 
 # Idle workers kept per process and memory limit: a web worker's probes and waveforms, a transcription's
 # two channels. More requests at once start more workers, which are stopped when done.
@@ -70,7 +70,7 @@ def run_task(request: dict[str, Any], *, stdin: int, memory_limit_bytes: int, ti
         with open(os.devnull, "wb") as discard, pool.started(request, fds=[stdin, writer, discard.fileno()]) as pending:
             os.close(writer)
             writer = -1
-            output = read_until_eof(reader, limit=MAX_REPLY_BYTES, deadline=deadline)
+            output = read_pipe(reader, limit=MAX_REPLY_BYTES, deadline=deadline)
             answer = pending.reply(timeout_s=max(0.1, deadline - time.monotonic()))
     finally:
         os.close(reader)
