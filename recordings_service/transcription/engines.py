@@ -34,7 +34,7 @@ Audio = NDArray[np.float32]
 VAD_SPEECH_PAD_MS = 800
 # Batch size on a GPU when the setting is 0: it decodes many windows at once for about the cost of one.
 GPU_BATCH_SIZE = 16
-# On CPUs, one window a core, between 2 and 8: a call's five-minute stretch of both channels packs into about ten.
+# On CPUs, one window a core, between 2 and 8: five minutes of a call's speech, both channels together, fill ten.
 MIN_CPU_BATCH_SIZE = 2
 MAX_CPU_BATCH_SIZE = 8
 
@@ -266,13 +266,11 @@ def _best_device() -> str:
 def default_batch_size(settings: Settings, *, cpu_count: int | None = None) -> int:
     """The batch size a jobs process uses when the setting is 0, from the device it will run on.
 
-    On CPUs, one window per core (`cpu_count`, this machine's by default), 2 to 8. Measured on 2 cores
-    (`bench.transcription --batching`, 2026-12-02 and -03): batch size 2 was 2.97x, 2.75x and 2.12x the
-    throughput of decoding each channel on its own, batch size 4 3.53x and 2.66x; word error rates no worse
-    (English 0.121 and 0.417 batched, 0.155 and 0.417 channel by channel; Finnish 0.973 batched, 1.19-1.27
-    channel by channel). The Finnish calls gain most: channel by channel, Whisper base decodes them again and
-    again at rising temperatures. An earlier run (2026-12-02, batch size 2) measured 1.04x; the temperature
-    fallback samples at random, so its cost varies from run to run."""
+    On CPUs, one window per core (`cpu_count`, this machine's by default), 2 to 8. On 2 cores batch sizes 2
+    and 4 gave 2.1x-3.5x the throughput of decoding each channel on its own, with word error rates no worse
+    (`bench.transcription --batching`; the figures are in the README's performance table). The Finnish calls
+    gain most: channel by channel, Whisper base decodes them again and again at rising temperatures, which
+    sample at random, so that gain varies from run to run (one run measured 1.04x)."""
     device = settings.transcribe_device if settings.transcribe_device != "auto" else _best_device()
     if device == "cuda":
         return GPU_BATCH_SIZE
