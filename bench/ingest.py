@@ -5,10 +5,11 @@
 Starts an embedded SeaweedFS, a migrated SQLite database and gunicorn (`web.wsgi:app`, by default with
 the workers and threads `callvault run` uses), then posts
 one-minute 8 kHz µ-law stereo calls from concurrent clients; the baseline is boto3 `put_object` of
-the very same bytes from as many threads. Prints calls/s, MB/s and the ratio (goal: at least 0.5), and for
-each side the CPU time a call took in each kind of process: the web workers, the audio workers (the probe
-children they fork), SeaweedFS and this process's clients. On a machine the run keeps busy, the ratio is
-about the raw put's CPU per call over the ingest's.
+the very same bytes from as many threads. Prints calls/s, MB/s, each call's latency (p50, p95, p99: what a
+telephony client waits at that load) and the ratio (goal: at least 0.5), and for each side the CPU time a call
+took in each kind of process: the web workers, the audio workers (the probe children they fork), SeaweedFS and
+this process's clients. On a machine the run keeps busy, the ratio is about the raw put's CPU per call over the
+ingest's.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 from bench.cpu import Snapshot, snapshot, used_between
 from bench.embedded import bench_runtime
+from bench.stats import percentile
 from recordings_service.storage.object_store import make_client
 from tests.factories.recordings import call_metadata, make_token
 from tests.live_server import MultipartBody, live_server, post_recording
@@ -56,12 +59,28 @@ def mulaw_call(path: Path) -> None:
     )
 
 
-def timed(jobs: list[Callable[[], None]], clients: int) -> float:
+@dataclass(frozen=True)
+class Timing:
+    wall_s: float
+    latencies_ms: list[float]
+
+    def latency(self) -> str:
+        shares = (0.5, 0.95, 0.99)
+        return " ".join(f"p{round(share * 100)} {percentile(self.latencies_ms, share):.0f}" for share in shares)
+
+
+def timed(jobs: list[Callable[[], None]], clients: int) -> Timing:
+    """All jobs run from `clients` threads: the wall time, and each job's latency."""
+
+    def latency_ms(job: Callable[[], None]) -> float:
+        begun = time.perf_counter()
+        job()
+        return (time.perf_counter() - begun) * 1000
+
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        for future in [pool.submit(job) for job in jobs]:
-            future.result()
-    return time.perf_counter() - started
+        latencies = [future.result() for future in [pool.submit(latency_ms, job) for job in jobs]]
+    return Timing(wall_s=time.perf_counter() - started, latencies_ms=latencies)
 
 
 def cpu_snapshot() -> Snapshot:
@@ -119,7 +138,7 @@ def main() -> None:
                     return run
 
                 before = cpu_snapshot()
-                api_s = timed([post(path) for path in calls], args.clients)
+                api = timed([post(path) for path in calls], args.clients)
                 api_cpu = used_between(before, cpu_snapshot())
 
             client = make_client(settings)
@@ -131,7 +150,7 @@ def main() -> None:
                 return run
 
             before = cpu_snapshot()
-            raw_s = timed([put(path) for path in calls], args.clients)
+            raw = timed([put(path) for path in calls], args.clients)
             raw_cpu = used_between(before, cpu_snapshot())
 
     n = len(calls)
@@ -139,9 +158,11 @@ def main() -> None:
         f"{n} calls of {SECONDS} s 8 kHz µ-law stereo, {total_mb:.0f} MB, {args.clients} clients,"
         f" gunicorn {args.workers} workers x {args.threads} threads"
     )
-    print(f"ingest API : {n / api_s:7.1f} calls/s {total_mb / api_s:7.1f} MB/s ({api_s:.1f} s)")
-    print(f"raw S3 put : {n / raw_s:7.1f} calls/s {total_mb / raw_s:7.1f} MB/s ({raw_s:.1f} s)")
-    print(f"ratio      : {raw_s / api_s:.2f}x (goal >= 0.5x)")
+    for name, timing in (("ingest API", api), ("raw S3 put", raw)):
+        wall = timing.wall_s
+        rates = f"{n / wall:7.1f} calls/s {total_mb / wall:7.1f} MB/s ({wall:.1f} s)"
+        print(f"{name} : {rates}; ms a call {timing.latency()}")
+    print(f"ratio      : {raw.wall_s / api.wall_s:.2f}x (goal >= 0.5x)")
     print(f"CPU a call : ingest API: {per_call(api_cpu, n)}")
     print(f"CPU a call : raw S3 put: {per_call(raw_cpu, n)} (of {psutil.cpu_count()} cores)")
 

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
+from bench.stats import percentile
 from recordings_service import schema
 from recordings_service.audit import Actor
 from recordings_service.calls.search import SearchFilters, search_calls
@@ -214,11 +215,6 @@ def timed(engine: Engine, runs: int, search: Callable[[Session], object]) -> lis
             samples.append((time.perf_counter() - begun) * 1000)
             session.rollback()
     return samples[3:]
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def query_kinds() -> dict[str, Callable[[Session], object]]:
