@@ -28,7 +28,7 @@ import psutil
 
 from bench.cpu import Snapshot, snapshot, used_between
 from bench.embedded import bench_runtime
-from bench.stats import percentile
+from bench.stats import LATENCY_SHARES, percentile
 from recordings_service.storage.object_store import make_client
 from tests.factories.recordings import call_metadata, make_token
 from tests.live_server import MultipartBody, live_server, post_recording
@@ -65,8 +65,7 @@ class Timing:
     latencies_ms: list[float]
 
     def latency(self) -> str:
-        shares = (0.5, 0.95, 0.99)
-        return " ".join(f"p{round(share * 100)} {percentile(self.latencies_ms, share):.0f}" for share in shares)
+        return " ".join(f"p{round(share * 100)} {percentile(self.latencies_ms, share):.0f}" for share in LATENCY_SHARES)
 
 
 def timed(jobs: list[Callable[[], None]], clients: int) -> Timing:

@@ -20,6 +20,7 @@ from locust import HttpUser, between, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
+from bench.stats import LATENCY_SHARES
 from tests.factories.accounts import totp_now
 from tests.factories.recordings import call_metadata
 
@@ -174,7 +175,7 @@ def write_summary(environment: Environment, **_: object) -> None:
                 "count": entry.num_requests,
                 "errors": entry.num_failures,
                 "rps": entry.total_rps,
-                **{f"p{round(share * 100)}": entry.get_response_time_percentile(share) for share in (0.5, 0.95, 0.99)},
+                **{f"p{round(share * 100)}": entry.get_response_time_percentile(share) for share in LATENCY_SHARES},
             }
             for entry in entries
         ],
