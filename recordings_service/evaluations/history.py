@@ -130,7 +130,7 @@ def blank_written_text(session: Session, evaluation_ids: Sequence[str]) -> list[
     versions = (
         select(EvaluationVersion, Evaluation.recording_id).join(Evaluation).where(Evaluation.id.in_(evaluation_ids))
     )
-    for version, recording_id in session.execute(versions).tuples():
+    for version, recording_id in session.execute(versions):
         if version.comment or any(answer.get("comment") for answer in version.answers):
             version.comment = ""
             version.answers = [{**answer, "comment": ""} for answer in version.answers]
