@@ -156,3 +156,34 @@ def test_a_form_encoded_body_to_a_json_operation_is_415_not_a_crash(app: Flask, 
     )
     assert response.status_code == 415
     assert response.is_json and response.json is not None and "application/json" in response.json["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        pytest.param("[" * 5000 + "]" * 5000, "application/json", 422, id="nested-deeper-than-the-parser"),
+        pytest.param("not json", "application/json", 422, id="not-json"),
+        pytest.param('["dispute"]', "application/json", 422, id="an-array"),
+        pytest.param('{"customer_ref": "cust-1", "reason": "dispute"}', "text/plain", 415, id="not-labelled-json"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_refused_naming_it(
+    app: Flask, session: Session, body: str, content_type: str, status: int
+) -> None:
+    """Found by exploratory testing: spectree read such a body as `{}` (a deeply nested one crashed it, a 500),
+    so an operation whose fields are all optional went ahead as if nothing had been sent."""
+    token = make_token(session, role="compliance", scope="compliance")
+    response = app.test_client().post(
+        "/api/v1/legal-holds", data=body, content_type=content_type, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json and response.json is not None
+    if status == 422:
+        assert (response.json["error"], response.json["field"]) == ("invalid_json", "body")
+
+
+def test_an_operation_without_required_fields_still_takes_an_empty_body(app: Flask, session: Session) -> None:
+    token = make_token(session, role="compliance", scope="compliance")
+    response = app.test_client().post("/api/v1/legal-holds", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    assert response.json is not None and response.json["field"] in {"reason", "customer_ref", "recording_id"}

@@ -11,6 +11,7 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 from spectree.utils import get_model_key
 from werkzeug.exceptions import UnsupportedMediaType
 
+from recordings_service.errors import Invalid
 from web.access import public
 
 
@@ -32,7 +33,21 @@ class EndpointNamedPlugin(FlaskPlugin):
         expects_json_only = json is not None and form is None and request.method not in ("GET", "DELETE")
         if expects_json_only and request.mimetype in self.FORM_MIMETYPE:
             raise UnsupportedMediaType("send the request body as application/json")
+        # Spectree reads a body it cannot parse as `{}`; a body that was sent must be what the handler gets.
+        if expects_json_only and request.get_data(cache=True):
+            if not request.is_json:
+                raise UnsupportedMediaType("send the request body as application/json")
+            if not isinstance(_json_body(request), dict):
+                raise Invalid("body", "the request body must be a JSON object", code="invalid_json")
         super().request_validation(request, query, json, form, headers, cookies)
+
+
+def _json_body(request: Request) -> Any:
+    """The parsed body, or None when it is not JSON (nested too deep for the parser counts as not JSON)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 api_spec = SpecTree(
