@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +34,8 @@ AUDIO_CHOICES = ("redacted", "original")
 METADATA_FIELDS = ("call", "customer", "agent", "started_at", "duration_s", "direction", "queue", "language")
 DEFAULT_METADATA = METADATA_FIELDS
 # States in which the institute may hold copies, so custody is still open.
+# A study that ends further ahead than this is a typing error, not a plan (and past year 9999 dates overflow).
+MAX_STUDY_DAYS = 10 * 366
 OUTSTANDING = frozenset(
     {BatchState.APPROVED, BatchState.BUILDING, BatchState.READY, BatchState.EXPIRED, BatchState.OVERDUE}
 )
@@ -221,12 +223,16 @@ def _check(request: BatchRequest) -> None:
     unknown = sorted(set(request.metadata_fields) - set(METADATA_FIELDS))
     if unknown:
         raise Invalid("metadata_fields", f"unknown field {unknown[0]!r}; any of {', '.join(METADATA_FIELDS)}")
+    if len(set(request.metadata_fields)) != len(request.metadata_fields):
+        raise Invalid("metadata_fields", "name each field once", code="duplicate")
     if request.access_start.tzinfo is None or request.access_end.tzinfo is None:
         raise Invalid("access_start", "give a time zone", code="timezone_required")
     if request.access_end <= request.access_start:
         raise Invalid("access_end", "the access window ends before it starts", code="out_of_range")
     if request.study_end < request.access_end.date():
         raise Invalid("study_end", "the study cannot end before the access window does", code="out_of_range")
+    if request.study_end > utcnow().date() + timedelta(days=MAX_STUDY_DAYS):
+        raise Invalid("study_end", "the study must end within ten years", code="out_of_range")
     if request.access_end <= utcnow():
         raise Invalid("access_end", "the access window is already over", code="out_of_range")
     check_text("study", request.study)

@@ -190,6 +190,10 @@ def test_bad_input_names_the_field(client: FlaskClient, session: Session) -> Non
         ({**body, "access_end": body["access_start"]}, "access_end"),
         ({**body, "institute_id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"}, None),
         ({**body, "metadata_fields": ["customer_ref"]}, "metadata_fields"),
+        ({**body, "metadata_fields": ["call", "call", "customer"]}, "metadata_fields"),
+        # Found by exploratory testing: a 500 after the batch was saved, and every list that showed it a 500.
+        ({**body, "study_end": "9999-12-17"}, "study_end"),
+        ({**body, "study_end": "9999-12-31"}, "study_end"),
     ]
     for sent, field in cases:
         response = client.post("/api/v1/research/batches", json=sent, headers=creator)
@@ -203,6 +207,7 @@ def test_bad_input_names_the_field(client: FlaskClient, session: Session) -> Non
         headers=creator,
     )
     assert (bad_country.status_code, bad_country.json["field"]) == (422, "country")
+    assert client.get("/api/v1/research/batches", headers=creator).json["items"] == []
     reader = bearer(make_token(session, role=Role.QA_SUPERVISOR, scope="read"))
     assert client.get("/api/v1/research/batches", headers=reader).status_code == 403
 
