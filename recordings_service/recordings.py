@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
-from sqlalchemy import ColumnElement, Select, and_, or_, select, true
+from sqlalchemy import ColumnElement, Exists, Select, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
 from recordings_service.errors import Invalid, NotFound, Refusal
-from recordings_service.models import Customer, Evaluation, Recording, User
+from recordings_service.models import Customer, Evaluation, Recording, SubjectRequest, User
 from recordings_service.models.account import Role
+from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
@@ -113,6 +114,14 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
         agent_ref = select(User.agent_ref).where(User.id == actor.id).scalar_subquery()
         return and_(Recording.restricted.is_(False), Recording.agent_ref == agent_ref, Recording.id.in_(released))
     return Recording.restricted.is_(False)
+
+
+def customer_asked_for_erasure() -> Exists:
+    """Whether the recording's customer asked for erasure: still pending, or done and the call kept only for the
+    legal duty that kept it (a hold, evidence of an agreement), which allows no other use of it (Art. 17(3))."""
+    return exists().where(
+        SubjectRequest.customer_id == Recording.customer_id, SubjectRequest.kind == SubjectRequestKind.ERASURE
+    )
 
 
 def visible_calls(

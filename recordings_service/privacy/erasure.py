@@ -23,7 +23,7 @@ from recordings_service.models.privacy import PackageState, RetentionRule, Subje
 from recordings_service.privacy.deletion import delete_recording, mark_purged, purge_objects
 from recordings_service.privacy.holds import is_held
 from recordings_service.privacy.package_queue import delete_package_object
-from recordings_service.privacy.retention import Policies, load_policies
+from recordings_service.privacy.retention import Policies, applicable_rules, load_policies
 from recordings_service.privacy.subjects import complete, customer_recording_ids, open_request_of
 from recordings_service.privacy.sweep import record_receipt
 from recordings_service.storage.object_store import ObjectStore
@@ -82,7 +82,7 @@ def kept_because(session: Session, recording: Recording, *, policies: Policies, 
     """Why a legal duty keeps the recording from erasure (`reason`, and `until` when it ends), or None."""
     if is_held(session, recording):
         return {"reason": LEGAL_HOLD, "until": None}
-    if recording.agreement_made:
+    if RetentionRule.VERIFICATION in applicable_rules(recording.purposes, agreement_made=recording.agreement_made):
         until = min(
             policies[RetentionRule.VERIFICATION].end(recording.started_at),
             policies[RetentionRule.MAXIMUM].end(recording.started_at),

@@ -20,10 +20,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
-from recordings_service.models.privacy import SubjectRequestKind
+from recordings_service.models import Customer, Recording, Transcript
 from recordings_service.models.recording import Purpose
-from recordings_service.recordings import UNPLAYABLE, calls_matching, visible_to
+from recordings_service.recordings import UNPLAYABLE, calls_matching, customer_asked_for_erasure, visible_to
 
 MAX_SAMPLE = 100_000
 
@@ -105,14 +104,9 @@ def candidates_for(
     recording_ids: list[str] | None = None,
 ) -> list[Candidate]:
     """The matching calls in id order, each with the first exclusion that applies (or None)."""
-    erasure_open = exists().where(
-        SubjectRequest.customer_id == Recording.customer_id,
-        SubjectRequest.kind == SubjectRequestKind.ERASURE,
-        SubjectRequest.completed_at.is_(None),
-    )
     twin = exists().where(Transcript.recording_id == Recording.id, Transcript.has_redacted_twin)
     query = (
-        select(Recording, Customer.objects_to_research, erasure_open, twin)
+        select(Recording, Customer.objects_to_research, customer_asked_for_erasure(), twin)
         .outerjoin(Customer, Customer.id == Recording.customer_id)
         .where(visible_to(actor), Recording.status.not_in(UNPLAYABLE))
         .order_by(Recording.id)
@@ -137,7 +131,7 @@ def candidates_for(
         reason = _reason(
             recording,
             objects_to_research=bool(objects),
-            erasure_open=bool(erasure),
+            erasure_requested=bool(erasure),
             transcribed=bool(transcribed),
             study_end_at=study_end_at,
             redacted_audio=redacted_audio,
@@ -150,7 +144,7 @@ def _reason(
     recording: Recording,
     *,
     objects_to_research: bool,
-    erasure_open: bool,
+    erasure_requested: bool,
     transcribed: bool,
     study_end_at: datetime,
     redacted_audio: bool,
@@ -159,7 +153,7 @@ def _reason(
         (objects_to_research, Exclusion.OBJECTS_TO_RESEARCH),
         (recording.restricted, Exclusion.RESTRICTED),
         (Purpose.QUALITY_STUDY not in recording.purposes, Exclusion.NO_QUALITY_STUDY_PURPOSE),
-        (erasure_open, Exclusion.ERASURE_REQUESTED),
+        (erasure_requested, Exclusion.ERASURE_REQUESTED),
         (
             recording.retain_until is not None and recording.retain_until < study_end_at,
             Exclusion.DELETED_BEFORE_STUDY_END,

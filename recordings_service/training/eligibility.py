@@ -1,9 +1,10 @@
 """Which calls trainers may use, and why the others may not: the rules every sample, clip and set applies.
 
 A call is used for training only while its purposes include `training`, its customer has not objected to
-marketing (nor to research, where `CALLVAULT_TRAINING_HONOURS_RESEARCH_OBJECTION` says so), no erasure of its
-customer is pending, and it has a redacted transcript (trainers get redacted material only, and redacted
-audio is cut along it). Restricted calls never reach a trainer at all (`recordings.visible_to`).
+marketing (nor to research, where `CALLVAULT_TRAINING_HONOURS_RESEARCH_OBJECTION` says so), its customer has
+not asked for erasure (a call an erasure kept for a legal duty serves that duty only), and it has a redacted
+transcript (trainers get redacted material only, and redacted audio is cut along it). Restricted calls never
+reach a trainer at all (`recordings.visible_to`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from recordings_service.config import Settings
 from recordings_service.errors import Conflict
-from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
-from recordings_service.models.privacy import SubjectRequestKind
+from recordings_service.models import Customer, Recording, Transcript
 from recordings_service.models.recording import Purpose
+from recordings_service.recordings import customer_asked_for_erasure
 
 
 class Exclusion(StrEnum):
@@ -60,16 +61,11 @@ class NotForTraining(Conflict):
 
 def flag_columns() -> list[ColumnElement[Any]]:
     """The columns `reason_for` needs, selected beside a Recording outer-joined to its Customer."""
-    erasure_open = exists().where(
-        SubjectRequest.customer_id == Recording.customer_id,
-        SubjectRequest.kind == SubjectRequestKind.ERASURE,
-        SubjectRequest.completed_at.is_(None),
-    )
     twin = exists().where(Transcript.recording_id == Recording.id, Transcript.has_redacted_twin)
     return [
         Customer.objects_to_marketing.label("objects_to_marketing"),
         Customer.objects_to_research.label("objects_to_research"),
-        erasure_open.label("erasure_open"),
+        customer_asked_for_erasure().label("erasure_requested"),
         twin.label("transcribed"),
     ]
 
@@ -79,7 +75,7 @@ def reason_for(
     purposes: Iterable[str],
     objects_to_marketing: bool | None,
     objects_to_research: bool | None,
-    erasure_open: bool,
+    erasure_requested: bool,
     transcribed: bool,
     rules: TrainingRules,
 ) -> Exclusion | None:
@@ -88,7 +84,7 @@ def reason_for(
         (Purpose.TRAINING not in purposes, Exclusion.NO_TRAINING_PURPOSE),
         (bool(objects_to_marketing), Exclusion.OBJECTS_TO_MARKETING),
         (rules.honours_research_objection and bool(objects_to_research), Exclusion.OBJECTS_TO_RESEARCH),
-        (erasure_open, Exclusion.ERASURE_REQUESTED),
+        (erasure_requested, Exclusion.ERASURE_REQUESTED),
         (not transcribed, Exclusion.NOT_TRANSCRIBED),
     )
     return next((reason for applies, reason in checks if applies), None)
@@ -111,7 +107,7 @@ def exclusions_of(
             purposes=row.purposes,
             objects_to_marketing=row.objects_to_marketing,
             objects_to_research=row.objects_to_research,
-            erasure_open=bool(row.erasure_open),
+            erasure_requested=bool(row.erasure_requested),
             transcribed=bool(row.transcribed),
             rules=rules,
         )

@@ -147,7 +147,7 @@ def pull_sample(
             purposes=row.purposes,
             objects_to_marketing=row.objects_to_marketing,
             objects_to_research=row.objects_to_research,
-            erasure_open=bool(row.erasure_open),
+            erasure_requested=bool(row.erasure_requested),
             transcribed=bool(row.transcribed),
             rules=rules,
         )

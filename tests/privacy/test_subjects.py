@@ -29,8 +29,12 @@ from recordings_service.privacy.deletion import derived_prefix
 from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
 from recordings_service.privacy.rectification import SegmentFix, rectify
 from recordings_service.recordings import RecordingFilters, get_playable_recording, list_recordings
+from recordings_service.research.selection import BatchCriteria, candidates_for
+from recordings_service.research.selection import Exclusion as ResearchExclusion
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.training.eligibility import Exclusion as TrainingExclusion
+from recordings_service.training.eligibility import TrainingRules, exclusions_of
 from recordings_service.transcript_text import segments_of, twin_of
 from tests.factories.privacy import OFFICER, aged_call, customer, reload, reviewed
 from tests.factories.recordings import ingest_file
@@ -198,11 +202,15 @@ def test_erasure_keeps_held_calls_and_agreements_in_their_period_and_deletes_the
         return made.id
 
     held = call(started_at=NOW, purposes=["training"])
+    held_for_study = call(started_at=NOW, purposes=["quality_study"])
     agreement = call(started_at=NOW - timedelta(days=30), purposes=["verification"], agreement_made=True)
+    # An agreement made on a call kept for training only is not kept as evidence (retention does not keep it).
+    training_agreement = call(started_at=NOW - timedelta(days=30), purposes=["training"], agreement_made=True)
     expired_agreement = call(started_at=old, purposes=["verification"], agreement_made=True)
     plain = reviewed(session, reload(session, call(started_at=NOW, purposes=["training"]))).id
     other = aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=customer(session).id)
-    holds.place_hold(session, actor=OFFICER, reason="dispute", recording_id=held)
+    for kept_by_hold in (held, held_for_study):
+        holds.place_hold(session, actor=OFFICER, reason="dispute", recording_id=kept_by_hold)
     rectification = request_for(session, person.customer_ref, "rectification")
     rectify(session, actor=OFFICER, request_id=rectification.id, recording_id=plain, transcript=[SegmentFix(0, "hi")])
     request = request_for(session, person.customer_ref, "erasure")
@@ -212,7 +220,7 @@ def test_erasure_keeps_held_calls_and_agreements_in_their_period_and_deletes_the
     session.flush()
     purged = after_commit(session, bucket, done)
 
-    assert sorted(done.erased.deleted) == sorted([expired_agreement, plain])
+    assert sorted(done.erased.deleted) == sorted([expired_agreement, plain, training_agreement])
     kept = {item["recording_id"]: item for item in done.request.outcome["kept"]}
     assert kept[held]["reason"] == erasure.LEGAL_HOLD
     assert kept[agreement]["reason"] == erasure.AGREEMENT_EVIDENCE and kept[agreement]["until"] > NOW.isoformat()
@@ -223,19 +231,31 @@ def test_erasure_keeps_held_calls_and_agreements_in_their_period_and_deletes_the
         assert list(bucket.list_versions(recording.storage_key)) == []
         assert list(bucket.list_versions(derived_prefix(recording_id))) == []
         assert session.get_one(Tombstone, recording_id).reason == "erasure"
-    for recording_id in (held, agreement):
+    for recording_id in (held, held_for_study, agreement):
         assert reload(session, recording_id).status != "deleted"
         assert list(bucket.list_versions(reload(session, recording_id).storage_key))
     assert reload(session, other.id).status != "deleted"
     # The corrected transcript text went with its transcript.
     assert not session.scalars(select(SubjectCorrection).where(SubjectCorrection.recording_id == plain)).all()
     deleted_events = actions(session, "recording.deleted")
-    assert deleted_events == Counter({expired_agreement: 1, plain: 1})
+    assert deleted_events == Counter({expired_agreement: 1, plain: 1, training_agreement: 1})
     receipt = session.scalars(select(DeletionReceipt).where(DeletionReceipt.kind == "erasure")).one()
-    assert receipt.recordings == 2 and receipt.counts["kept"] == 2
+    assert receipt.recordings == 3 and receipt.counts["kept"] == 3
     assert done.request.outcome["receipt_id"] == receipt.id
     with pytest.raises(Conflict):
         fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer())
+    # Found by exploratory testing: once the erasure was done, the calls it kept for a legal duty went back
+    # into the training library and research selection.
+    assert exclusions_of(session, [held], rules=TrainingRules())[held] == TrainingExclusion.ERASURE_REQUESTED
+    study = candidates_for(
+        session,
+        actor=OFFICER,
+        criteria=BatchCriteria(from_=NOW.date() - timedelta(days=1), to=NOW.date(), sample_size=1, seed=1),
+        study_end=NOW.date(),
+        redacted_audio=True,
+        recording_ids=[held_for_study],
+    )
+    assert [candidate.reason for candidate in study] == [ResearchExclusion.ERASURE_REQUESTED]
 
 
 def test_a_fulfilment_refuses_fields_of_another_kind(session: Session, bucket: S3ObjectStore) -> None:
