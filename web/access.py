@@ -86,10 +86,18 @@ def current_actor() -> Actor:
     return principal.actor
 
 
+def bearer_token() -> str | None:
+    """The request's bearer token, if it sends one (the scheme's name is case-insensitive: RFC 9110)."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credentials.strip() or None
+
+
 def _resolve_principal() -> Principal | None:
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        token = tokens.authenticate_token(db(), header.removeprefix("Bearer ").strip())
+    presented = bearer_token()
+    if presented is not None:
+        token = tokens.authenticate_token(db(), presented)
         if token is None:
             return None
         if db().dirty:

@@ -21,6 +21,7 @@ from limits import RateLimitItem, parse
 from recordings_service import accounts
 from recordings_service.models import User
 from web import i18n
+from web.access import bearer_token
 from web.database import db
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -62,7 +63,7 @@ def check_csrf() -> None:
     """
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-    if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer "):
+    if request.path.startswith("/api/") and bearer_token() is not None:
         return
     if request.method in current_app.config["WTF_CSRF_METHODS"]:
         csrf.protect()

@@ -71,6 +71,8 @@ def error_response(
     response.status_code = status
     if status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    if status == 401 and wants_json():
+        response.headers["WWW-Authenticate"] = 'Bearer realm="callvault"'
     return response
 
 

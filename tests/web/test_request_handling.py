@@ -187,3 +187,20 @@ def test_an_operation_without_required_fields_still_takes_an_empty_body(app: Fla
     response = app.test_client().post("/api/v1/legal-holds", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 422
     assert response.json is not None and response.json["field"] in {"reason", "customer_ref", "recording_id"}
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_bearer_scheme_is_case_insensitive(app: Flask, session: Session, scheme: str) -> None:
+    """Found by exploratory testing: `bearer <token>` was a 401 (RFC 9110 makes the scheme case-insensitive)."""
+    token = make_token(session, role="compliance", scope="compliance")
+    response = app.test_client().get("/api/v1/legal-holds", headers={"Authorization": f"{scheme} {token}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer ", "Bearer not-a-token", "Basic dXNlcjpwYXNz"])
+def test_an_api_401_names_the_bearer_scheme(app: Flask, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = app.test_client().get("/api/v1/legal-holds", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="callvault"'
+    assert response.is_json and response.json is not None and response.json["error"] == "unauthorized"
