@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,7 +62,12 @@ class TrainingClip(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     removed_at: Mapped[datetime | None]
-    removed_reason: Mapped[str | None] = mapped_column(String(40))  # the deletion's reason: retention, erasure
+    removed_reason: Mapped[str | None] = mapped_column(String(40))  # retention, erasure, deleted_by_owner
+
+    @staticmethod
+    def removal(reason: str, at: datetime) -> dict[str, Any]:
+        """The values of a removed clip: it keeps its span and why it went, not what the trainer wrote about it."""
+        return {"title": "", "tags": [], "notes": "", "muted_spans": [], "removed_at": at, "removed_reason": reason}
 
 
 class TrainingSet(Base):

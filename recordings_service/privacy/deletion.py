@@ -389,7 +389,7 @@ def _delete_rows(session: Session, ids: list[str], *, reason: str, now: datetime
             "training_clips",
             update(TrainingClip)
             .where(TrainingClip.recording_id.in_(ids), TrainingClip.removed_at.is_(None))
-            .values(title="", tags=[], notes="", muted_spans=[], removed_at=now, removed_reason=reason)
+            .values(TrainingClip.removal(reason, now))
             .returning(TrainingClip.recording_id),
         )
     return counts

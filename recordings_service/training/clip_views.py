@@ -211,20 +211,23 @@ def clip_bytes(store: ObjectStore, envelope: Envelope, audio: ClipAudio, *, star
 
 def clip_transcript(segments: Sequence[dict[str, Any]], *, start_s: float, end_s: float) -> list[dict[str, Any]]:
     """The redacted segments said during the clip, with times from its start; with word timings, only the words
-    said inside it."""
+    said inside it (a segment none of whose words is said inside it is left out)."""
     lines = []
     for segment in segments:
         seg_start, seg_end = float(segment.get("start") or 0.0), float(segment.get("end") or 0.0)
         if seg_end <= start_s or seg_start >= end_s:
             continue
+        timed = segment.get("words") or []
         words = [
             word
-            for word in segment.get("words") or []
+            for word in timed
             if start_s <= (float(word.get("start", 0.0)) + float(word.get("end", 0.0))) / 2 < end_s
         ]
+        if timed and not words:
+            continue
         # Words are kept without their surrounding spaces (as the engine's timings give them).
         said = (str(word.get("text") or "").strip() for word in words)
-        text = " ".join(word for word in said if word) if words else str(segment.get("text") or "")
+        text = " ".join(word for word in said if word) if timed else str(segment.get("text") or "")
         lines.append(
             {
                 "speaker": segment.get("speaker"),

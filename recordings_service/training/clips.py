@@ -16,17 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audio import edit
 from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import new_id
+from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from recordings_service.models import Recording, TrainingClip, TrainingSetItem, Transcript
+from recordings_service.models import Recording, TrainingClip, TrainingSet, TrainingSetItem, Transcript
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
+from recordings_service.redaction import redact_text
 from recordings_service.redaction.audio import ensure_redacted, open_redacted
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
@@ -45,28 +46,34 @@ MAX_TAG = 50
 MAX_NOTES = 2000
 # Probed durations can be a few samples short of where a player ends.
 DURATION_SLACK_S = 0.5
+# The reason other trainers' sets show for a clip its author deleted.
+DELETED_BY_OWNER = "deleted_by_owner"
 
 
 @dataclass(frozen=True)
 class ClipText:
-    """What a trainer writes about a clip."""
+    """What a trainer writes about a clip, for other trainers and exports: kept with its personal data redacted."""
 
     title: str
     tags: tuple[str, ...] = ()
     notes: str = ""
 
-    def checked(self) -> ClipText:
-        title = self.title.strip()
+    def checked(self, language: str, *, customer_number_pattern: str | None = None) -> ClipText:
+        def redacted(text: str) -> str:
+            return redact_text(text.strip(), language, customer_number_pattern=customer_number_pattern)
+
+        title = redacted(self.title)
         if not title:
             raise Invalid("title", "give the clip a title", code="missing")
         if len(title) > MAX_TITLE:
             raise Invalid("title", f"at most {MAX_TITLE} characters", code="too_long")
-        tags = tuple(dict.fromkeys(tag.strip() for tag in self.tags if tag.strip()))
+        tags = tuple(dict.fromkeys(redacted(tag) for tag in self.tags if tag.strip()))
         if len(tags) > MAX_TAGS or any(len(tag) > MAX_TAG for tag in tags):
             raise Invalid("tags", f"at most {MAX_TAGS} tags of {MAX_TAG} characters", code="too_long")
-        if len(self.notes) > MAX_NOTES:
+        notes = redacted(self.notes)
+        if len(notes) > MAX_NOTES:
             raise Invalid("notes", f"at most {MAX_NOTES} characters", code="too_long")
-        return ClipText(title=title, tags=tags, notes=self.notes.strip())
+        return ClipText(title=title, tags=tags, notes=notes)
 
 
 class ClipOutdated(Conflict):
@@ -92,12 +99,13 @@ def cut_clip(
     rules: TrainingRules,
     ffmpeg: str,
     tone: bool,
+    customer_number_pattern: str | None = None,
 ) -> TrainingClip:
     """Cut `start_s`..`end_s` of a call trainers may use from its redacted audio; audited as `training.clip_cut`."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     require_for_training(session, recording, rules=rules)
     check_window(recording, start_s=start_s, end_s=end_s)
-    text = text.checked()
+    text = text.checked(recording.language, customer_number_pattern=customer_number_pattern)
     clip = TrainingClip(
         id=new_id(),
         recording_id=recording.id,
@@ -192,6 +200,7 @@ def update_clip(
     title: str | None = None,
     tags: Sequence[str] | None = None,
     notes: str | None = None,
+    customer_number_pattern: str | None = None,
 ) -> TrainingClip:
     """Change what the clip's author wrote about it."""
     clip = _own_clip(session, actor=actor, clip_id=clip_id)
@@ -201,7 +210,7 @@ def update_clip(
         title=clip.title if title is None else title,
         tags=tuple(clip.tags if tags is None else tags),
         notes=clip.notes if notes is None else notes,
-    ).checked()
+    ).checked(session.get_one(Recording, clip.recording_id).language, customer_number_pattern=customer_number_pattern)
     clip.title, clip.tags, clip.notes = text.title, list(text.tags), text.notes
     session.flush()
     record_event(session, actor=actor, action="training.clip_updated", object_type="training_clip", object_id=clip.id)
@@ -209,11 +218,25 @@ def update_clip(
 
 
 def delete_clip(session: Session, *, actor: Actor, clip_id: str) -> list[str]:
-    """Delete a clip (and its places in sets); returns the object keys to delete once this commits."""
+    """Delete a clip; returns the object keys to delete once this commits. It leaves its author's sets; other
+    trainers' sets keep its place, shown as removed (`deleted_by_owner`) as when its call is deleted."""
     clip = _own_clip(session, actor=actor, clip_id=clip_id)
     keys = [clip.opus_key, clip.mp3_key]
-    session.execute(delete(TrainingSetItem).where(TrainingSetItem.clip_id == clip.id))
-    session.delete(clip)
+    now = utcnow()
+    other_sets = 0
+    for training_set in session.scalars(
+        select(TrainingSet).join(TrainingSetItem).where(TrainingSetItem.clip_id == clip.id)
+    ):
+        training_set.updated_at = now
+        if training_set.owner_id == actor.id:
+            training_set.items = [item for item in training_set.items if item.clip_id != clip.id]
+        else:
+            other_sets += 1
+    if not other_sets:
+        session.delete(clip)
+    elif clip.removed_at is None:
+        for name, value in TrainingClip.removal(DELETED_BY_OWNER, now).items():
+            setattr(clip, name, value)
     session.flush()
     record_event(
         session,
@@ -221,7 +244,7 @@ def delete_clip(session: Session, *, actor: Actor, clip_id: str) -> list[str]:
         action="training.clip_deleted",
         object_type="recording",
         object_id=clip.recording_id,
-        details={"clip_id": clip_id},
+        details={"clip_id": clip_id, "other_sets": other_sets},
     )
     return keys
 

@@ -1,6 +1,7 @@
 """Training sets: clips in order with a title and description, private to the trainer who made them unless
-shared with the other trainers. A set keeps its places for clips whose call was deleted since, shown as
-removed (with the reason: retention, erasure), so a trainer sees the gap."""
+shared with the other trainers. A set keeps its places for clips whose call was deleted since, or that their
+owner deleted, shown as removed (with the reason: retention, erasure, deleted_by_owner), so a trainer sees the
+gap."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import TrainingExport, TrainingSet, TrainingSetItem, User
 from recordings_service.storage.encryption import Envelope
@@ -118,7 +120,8 @@ def update_set(
     clip_ids: Sequence[str] | None = None,
     rules: TrainingRules,
 ) -> TrainingSet:
-    """Change the owner's set; `clip_ids` is the whole new order (clips already in it may stay when removed)."""
+    """Change the owner's set; `clip_ids` is the whole new order (clips already in it may stay whatever their
+    state: a withdrawn or removed clip keeps its place, shown as such)."""
     training_set = _own_set(session, actor=actor, set_id=set_id)
     if title is not None:
         training_set.title = _title(title)
@@ -128,6 +131,7 @@ def update_set(
         training_set.shared = shared
     if clip_ids is not None:
         _place(session, envelope, actor=actor, training_set=training_set, clip_ids=clip_ids, rules=rules)
+        training_set.updated_at = utcnow()  # only the items' rows changed: the set's own row is not updated
     session.flush()
     record_event(
         session,

@@ -52,9 +52,11 @@ def training_call(
     audio: Path | bytes = NO_AUDIO,
     transcribed: bool = True,
     said: list[tuple[str, float, float, str]] = SAID,
+    timed: list[dict[str, Any]] | None = None,
     **overrides: Any,
 ) -> Recording:
-    """A stored call with the training purpose, kept for years, transcribed with its redacted twin."""
+    """A stored call with the training purpose, kept for years, transcribed with its redacted twin (made from
+    `said`, without word timings, or from `timed`: segments with word timings as an engine gives them)."""
     values: dict[str, Any] = {
         "purposes": ["training"],
         "started_at": CALL_DAY,
@@ -71,7 +73,7 @@ def training_call(
             model="fake",
             language=recording.language,
             detected_language=None,
-            segments=segments(said),
+            segments=segments(said) if timed is None else timed,
             processing_s=0.1,
         )
         save_transcript(session, recording_id=recording.id, draft=draft)

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from recordings_service.models import AuditEvent, Customer, Recording
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
+from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.recordings import make_token
+from tests.factories.reviews import script_segments
 from tests.factories.training import ONLY_IN_ORIGINAL, stereo_call, training_call
 
 
@@ -188,3 +190,143 @@ def test_the_training_api_is_in_the_openapi_document(client: FlaskClient) -> Non
         "/api/v1/training/sets/{set_id}/exports",
     ):
         assert path in paths, path
+
+
+def test_a_clips_transcript_holds_only_the_words_said_inside_the_clip_there_and_in_its_export(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    call = stereo_call(session, runtime.store, runtime.envelope, timed=script_segments())
+    session.commit()
+    trainer = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+
+    def cut(title: str, start_s: float, end_s: float) -> Any:
+        body = {"recording_id": call.id, "title": title, "start_s": start_s, "end_s": end_s}
+        response = client.post("/api/v1/training/clips", headers=trainer, json=body)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json()
+
+    between_words = cut("Between two words", 5.0, 5.05)  # "electricity" ends at 5.16, "contract" is said after
+    greeting = cut("Greeting", 1.0, 4.0)  # the customer's first word is said from 3.92 s to 4.33 s
+    renewal = cut("Renewal", 5.0, 7.0)
+
+    assert between_words["transcript"] == []
+    assert [(line["speaker"], line["text"]) for line in greeting["transcript"]] == [
+        ("agent", "Energy, this is Anna. How can I help?")
+    ]
+    assert [(line["speaker"], line["text"]) for line in renewal["transcript"]] == [
+        ("customer", "contract ends next month, and")
+    ]
+    clip_ids = [between_words["id"], greeting["id"]]
+    made = client.post("/api/v1/training/sets", headers=trainer, json={"title": "Openings", "clip_ids": clip_ids})
+    exported = client.post(f"/api/v1/training/sets/{made.get_json()['id']}/exports", headers=trainer).get_json()
+    archive = zipfile.ZipFile(io.BytesIO(client.get(exported["download"], headers=trainer).data))
+    manifest = json.loads(archive.read("set.json"))
+    assert [place["transcript"] for place in manifest["clips"]] == [[], greeting["transcript"]]
+    assert archive.read("transcripts/01.txt").decode() == "Between two words\n\n\n"
+    texts = [archive.read(name).decode() for name in ("set.json", "index.html", "transcripts/02.txt")]
+    assert not any("electricity" in text for text in texts)
+
+
+def test_a_withdrawn_clip_joins_no_set_keeps_its_place_in_one_and_a_new_order_updates_the_set(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    """Exploratory testing took a withdrawn clip kept by a PATCH for a missing check: it keeps its place (the gap
+    shows, and a trainer can still reorder the rest), but neither a new set nor another one takes it."""
+    call = call_of_customer(session, runtime)
+    trainer = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    greeting, closing = (
+        client.post(
+            "/api/v1/training/clips",
+            headers=trainer,
+            json={"recording_id": call.id, "title": title, "start_s": start_s, "end_s": end_s},
+        ).get_json()["id"]
+        for title, start_s, end_s in (("Greeting", 0.5, 3.5), ("Closing", 17.7, 23.0))
+    )
+    made = client.post("/api/v1/training/sets", headers=trainer, json={"title": "Calls", "clip_ids": [greeting]})
+    path = f"/api/v1/training/sets/{made.get_json()['id']}"
+
+    reordered = client.patch(path, headers=trainer, json={"clip_ids": [closing, greeting]}).get_json()
+    assert [item["clip"]["id"] for item in reordered["items"]] == [closing, greeting]
+    assert reordered["updated_at"] > made.get_json()["updated_at"]
+    other = client.post("/api/v1/training/sets", headers=trainer, json={"title": "Other", "clip_ids": [closing]})
+    session.get_one(Customer, call.customer_id).objects_to_marketing = True
+    session.commit()
+
+    created = client.post("/api/v1/training/sets", headers=trainer, json={"title": "Again", "clip_ids": [greeting]})
+    added = client.patch(
+        f"/api/v1/training/sets/{other.get_json()['id']}", headers=trainer, json={"clip_ids": [closing, greeting]}
+    )
+    assert (other.status_code, created.status_code, added.status_code) == (201, 409, 409)
+    assert "withdrawn" in created.get_json()["message"] and "withdrawn" in added.get_json()["message"]
+    kept = client.patch(path, headers=trainer, json={"clip_ids": [greeting, closing]}).get_json()
+    assert [(item["clip"]["id"], item["clip"]["status"]) for item in kept["items"]] == [
+        (greeting, "withdrawn"),
+        (closing, "withdrawn"),
+    ]
+
+
+def test_personal_data_in_what_a_trainer_writes_about_a_clip_is_redacted_for_the_other_trainers_and_the_export(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    call = call_of_customer(session, runtime)
+    author = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    colleague = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    body = {"recording_id": call.id, "title": "Call back 040 123 4567", "start_s": 0.5, "end_s": 3.5}
+    cut = client.post("/api/v1/training/clips", headers=author, json=body).get_json()
+    notes = "my name is Matti Virtanen and phone 0401234567"
+
+    patched = client.patch(f"/api/v1/training/clips/{cut['id']}", headers=author, json={"notes": notes})
+    made = client.post(
+        "/api/v1/training/sets", headers=author, json={"title": "Shared", "shared": True, "clip_ids": [cut["id"]]}
+    ).get_json()
+    seen = client.get(f"/api/v1/training/clips/{cut['id']}", headers=colleague).get_json()
+    exported = client.post(f"/api/v1/training/sets/{made['id']}/exports", headers=colleague).get_json()
+    page = zipfile.ZipFile(io.BytesIO(client.get(exported["download"], headers=colleague).data)).read("index.html")
+
+    assert patched.status_code == 200
+    assert "[PHONE]" in cut["title"] and "[PHONE]" in seen["title"]
+    assert "[PERSON]" in seen["notes"] and "[PHONE]" in seen["notes"]
+    everything = "\n".join((patched.get_data(as_text=True), json.dumps(seen), page.decode()))
+    for secret in ("Virtanen", "0401234567", "4567"):
+        assert secret not in everything, secret
+
+
+def test_a_clip_its_author_deletes_shows_as_removed_in_other_trainers_sets(
+    client: FlaskClient, session: Session, runtime: Runtime, store: S3ObjectStore
+) -> None:
+    call = call_of_customer(session, runtime)
+    trainer1 = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    trainer2 = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+
+    def cut(headers: dict[str, str], title: str, start_s: float, end_s: float) -> str:
+        body = {"recording_id": call.id, "title": title, "start_s": start_s, "end_s": end_s, "notes": "listen"}
+        return str(client.post("/api/v1/training/clips", headers=headers, json=body).get_json()["id"])
+
+    theirs, mine = cut(trainer2, "Greeting", 0.5, 3.5), cut(trainer1, "Closing", 17.7, 23.0)
+    private = client.post("/api/v1/training/sets", headers=trainer1, json={"title": "Mine", "clip_ids": [theirs, mine]})
+    own = client.post("/api/v1/training/sets", headers=trainer2, json={"title": "Own", "clip_ids": [theirs]})
+    path, own_path = (f"/api/v1/training/sets/{made.get_json()['id']}" for made in (private, own))
+
+    assert client.delete(f"/api/v1/training/clips/{theirs}", headers=trainer2).status_code == 204
+
+    shown = client.get(path, headers=trainer1).get_json()
+    assert [(item["clip"]["id"], item["clip"]["status"], item["clip"]["reason"]) for item in shown["items"]] == [
+        (theirs, "removed", "deleted_by_owner"),
+        (mine, "available", None),
+    ]
+    assert (shown["items"][0]["clip"]["title"], shown["items"][0]["clip"]["notes"]) == ("", "")
+    assert shown["updated_at"] > private.get_json()["updated_at"]
+    reordered = client.patch(path, headers=trainer1, json={"clip_ids": [mine, theirs]})  # the gap may stay
+    assert [item["clip"]["id"] for item in reordered.get_json()["items"]] == [mine, theirs]
+    assert client.get(own_path, headers=trainer2).get_json()["items"] == []
+    listed = client.get("/api/v1/training/clips", headers=trainer1).get_json()["items"]
+    assert [clip["id"] for clip in listed] == [mine]
+    assert client.get(f"/api/v1/training/clips/{theirs}/audio", headers=trainer1).status_code == 404
+    assert list(store.list_versions(f"derived/{call.id}/clips/{theirs}")) == []
+    exported = client.post(f"{path}/exports", headers=trainer1).get_json()
+    archive = zipfile.ZipFile(io.BytesIO(client.get(exported["download"], headers=trainer1).data))
+    places = json.loads(archive.read("set.json"))["clips"]
+    assert [(place["status"], place["reason"]) for place in places] == [
+        ("available", None),
+        ("removed", "deleted_by_owner"),
+    ]

@@ -161,6 +161,7 @@ def cut_clip(json: ClipIn) -> tuple[Response, int]:
         rules=rules(),
         ffmpeg=rt.settings.ffmpeg_path(),
         tone=rt.settings.redaction_audio == "tone",
+        customer_number_pattern=rt.settings.customer_number_pattern or None,
     )
     view = clip_views.describe_clips(db(), rt.envelope, actor=actor, clips=[clip], rules=rules())[0]
     db().commit()
@@ -203,10 +204,18 @@ def get_clip(clip_id: str) -> tuple[Response, int]:
     before=refuse_invalid,
 )
 def update_clip(clip_id: str, json: ClipPatch) -> tuple[Response, int]:
-    """Change a clip's title, tags or notes (its author only)."""
-    actor = current_actor()
-    clip = clips.update_clip(db(), actor=actor, clip_id=clip_id, title=json.title, tags=json.tags, notes=json.notes)
-    view = clip_views.describe_clips(db(), runtime().envelope, actor=actor, clips=[clip], rules=rules())[0]
+    """Change a clip's title, tags or notes (its author only); personal data in them is redacted."""
+    rt, actor = runtime(), current_actor()
+    clip = clips.update_clip(
+        db(),
+        actor=actor,
+        clip_id=clip_id,
+        title=json.title,
+        tags=json.tags,
+        notes=json.notes,
+        customer_number_pattern=rt.settings.customer_number_pattern or None,
+    )
+    view = clip_views.describe_clips(db(), rt.envelope, actor=actor, clips=[clip], rules=rules())[0]
     db().commit()
     return as_json(clip_out(view))
 
@@ -215,7 +224,7 @@ def update_clip(clip_id: str, json: ClipPatch) -> tuple[Response, int]:
 @requires(Permission.TRAINING_MANAGE)
 @api_spec.validate(resp=SpecResponse("HTTP_204", HTTP_403=ErrorBody, HTTP_404=ErrorBody), tags=TAGS)
 def delete_clip(clip_id: str) -> Response:
-    """Delete a clip (its author only); it leaves the sets it was in."""
+    """Delete a clip (its author only); it leaves the author's sets and shows as removed in other trainers'."""
     keys = clips.delete_clip(db(), actor=current_actor(), clip_id=clip_id)
     db().commit()
     clips.purge_clip_objects(runtime().store, keys)

@@ -183,6 +183,7 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
             rules=rules(),
             ffmpeg=rt.settings.ffmpeg_path(),
             tone=rt.settings.redaction_audio == "tone",
+            customer_number_pattern=rt.settings.customer_number_pattern or None,
         )
     except (Invalid, Conflict) as exc:
         abandon(exc)
@@ -261,7 +262,8 @@ def recut(clip_id: str) -> Response:
 @bp.post("/clips/<clip_id>/delete")
 @requires(Permission.TRAINING_MANAGE)
 def delete_clip(clip_id: str) -> Response:
-    """Delete one's own clip (it leaves its sets); its audio objects go once that is committed."""
+    """Delete one's own clip (it leaves its sets; other trainers' show it as removed); its audio objects go once
+    that is committed."""
     try:
         keys = clips.delete_clip(db(), actor=current_actor(), clip_id=clip_id)
     except DomainError as exc:
