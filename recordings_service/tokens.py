@@ -57,7 +57,7 @@ def create_token(
         lifetime = DEFAULT_LIFETIMES.get(scope, DEFAULT_LIFETIME)
     longest = MAX_LIFETIME.get(scope)
     if longest is not None and lifetime > longest:
-        raise Invalid("lifetime", f"a {scope} token lives at most {longest.days} days", code="too_long")
+        raise Invalid("lifetime", f"{_a(scope)} token lives at most {longest.days} days", code="too_long")
     if lifetime <= timedelta(0):
         raise Invalid("lifetime", "must be positive", code="out_of_range")
     if source is not None and scope != "ingest":
@@ -66,7 +66,7 @@ def create_token(
         raise Invalid("source", f"a source has 1 to {MAX_SOURCE_CHARS} characters", code="invalid_length")
     # A token acts with role ∩ scope: a scope the role shares nothing with makes a token that can do nothing.
     if not (role_permissions(user.role) & TOKEN_SCOPES[scope]) - {Permission.PUBLIC}:
-        raise Invalid("scope", f"a {user.role} account can never use a {scope} token", code="not_allowed")
+        raise Invalid("scope", f"{_a(user.role)} account can never use {_a(scope)} token", code="not_allowed")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
@@ -127,3 +127,8 @@ def list_live_tokens(session: Session, *, now: datetime) -> Sequence[ApiToken]:
         .where(ApiToken.revoked_at.is_(None), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
         .order_by(ApiToken.expires_at.is_(None), ApiToken.expires_at, ApiToken.created_at)
     ).all()
+
+
+def _a(word: str) -> str:
+    """The word after its indefinite article ("an ingest", "a compliance"): role and scope names are English."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"

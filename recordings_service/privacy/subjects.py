@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select, update
@@ -32,6 +32,8 @@ MAX_REASON = 2000
 MAX_PAGE = 200
 # A clock a little ahead of ours must not make a request received "now" look like one from the future.
 CLOCK_SKEW = timedelta(minutes=5)
+# The day the GDPR applies from: an earlier date is a typing error, and would head the overdue list for good.
+GDPR_APPLIES_FROM = datetime(2018, 5, 25, tzinfo=UTC)
 
 
 def due_date(received_at: datetime) -> datetime:
@@ -65,6 +67,8 @@ def create_request(
         raise Invalid("received_at", "give a time zone", code="timezone_required")
     if received_at > now + CLOCK_SKEW:
         raise Invalid("received_at", "a request cannot be received in the future", code="in_future")
+    if received_at < GDPR_APPLIES_FROM:
+        raise Invalid("received_at", "GDPR requests date from 25 May 2018 on", code="out_of_range")
     customer = session.scalars(select(Customer).where(Customer.customer_ref == customer_ref)).first()
     if customer is None:
         raise NotFound(f"no recordings of customer {customer_ref}")

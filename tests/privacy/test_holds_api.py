@@ -96,6 +96,9 @@ def test_a_call_ingested_for_a_held_customer_is_held_at_once(
         ({"recording_id": "01J0000000000000000000000A", "reason": ""}, "reason"),
         ({"recording_id": "01J0000000000000000000000A", "reason": "x", "until": "later"}, "until"),
         ({"recording_id": 17, "reason": "x"}, "recording_id"),
+        # Found by exploratory testing: an empty id was looked up and answered 404.
+        ({"recording_id": "", "reason": "x"}, "recording_id"),
+        ({"customer_ref": "", "reason": "x"}, "customer_ref"),
     ],
 )
 def test_bad_hold_requests_are_422_naming_the_field(

@@ -62,6 +62,8 @@ def test_refusals(client: FlaskClient, session: Session, officer: dict[str, str]
         ({"customer_ref": ref, "kind": "access", "received_at": "2026-01-01T10:00:00"}, "received_at"),
         ({"kind": "access", "received_at": NOW.isoformat()}, "customer_ref"),
         ({"customer_ref": ref, "kind": "access", "received_at": (NOW + timedelta(days=3)).isoformat()}, "received_at"),
+        # Found by exploratory testing: a request "received" in 1900 was taken, overdue by 46 000 days.
+        ({"customer_ref": ref, "kind": "access", "received_at": "1900-01-01T00:00:00Z"}, "received_at"),
     ]
     for body, field in cases:
         response = client.post("/api/v1/subject-requests", json=body, headers=officer)

@@ -62,8 +62,8 @@ class PolicyChangedOut(BaseModel):
 class HoldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recording_id: str | None = Field(default=None, max_length=26)
-    customer_ref: str | None = Field(default=None, max_length=100)
+    recording_id: str | None = Field(default=None, min_length=1, max_length=26)
+    customer_ref: str | None = Field(default=None, min_length=1, max_length=100)
     reason: Reason
 
 
