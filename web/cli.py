@@ -17,10 +17,10 @@ from web import cli_support, supervisor
 from web.cli_accounts import tokens_group, users
 from web.cli_backup import backup, restore
 from web.cli_integrity import integrity_group
-from web.cli_support import CLI_ACTOR, domain_errors
+from web.cli_support import CLI_ACTOR, CallvaultGroup
 
 
-@click.group()
+@click.group(cls=CallvaultGroup)
 def main() -> None:
     """Callvault: call-recording management and quality assurance."""
 
@@ -92,7 +92,7 @@ def forms_group() -> None:
 def forms_seed_default() -> None:
     """Create and publish the default customer-service evaluation form, unless it exists."""
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         form = seed_default_form(session, actor=CLI_ACTOR)
         session.commit()
     if form is None:
@@ -152,7 +152,7 @@ def transcripts_encrypt(batch: int) -> None:
     runtime = cli_support.load_runtime()
     sealed = 0
     while True:
-        with runtime.sessions() as session, domain_errors():
+        with runtime.sessions() as session:
             done = transcript_text.seal_plaintext_transcripts(session, limit=batch)
             session.commit()
         if not done:

@@ -11,7 +11,7 @@ from recordings_service import accounts, mfa, tokens
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
 from web import cli_support
-from web.cli_support import CLI_ACTOR, domain_errors, echo_table, read_password
+from web.cli_support import CLI_ACTOR, echo_table, read_password
 from web.ui.auth import enrolment_url
 
 
@@ -55,7 +55,7 @@ def users_create(
         raise click.UsageError("--agent-ref is only for agent accounts")
     password = read_password(True) if password_stdin and role != "service" else None
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         lead_id = accounts.user_by_username(session, lead).id if lead else None
         user = accounts.create_user(
             session,
@@ -81,7 +81,7 @@ def users_create(
 def users_set_lead(username: str, lead: str | None) -> None:
     """Name USERNAME's lead (a QA supervisor), who also gets the disputes of USERNAME's evaluations; no LEAD: none."""
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         lead_id = accounts.user_by_username(session, lead).id if lead else None
         accounts.set_lead(session, actor=CLI_ACTOR, user_id=user.id, lead_id=lead_id)
@@ -106,7 +106,7 @@ def users_list() -> None:
 def users_disable(username: str) -> None:
     """Disable an account; its login sessions end and its API tokens stop working."""
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         accounts.disable_user(session, actor=CLI_ACTOR, user_id=user.id)
         session.commit()
@@ -118,7 +118,7 @@ def users_disable(username: str) -> None:
 def users_enable(username: str) -> None:
     """Enable a disabled account (and lift a lockout)."""
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         accounts.enable_user(session, actor=CLI_ACTOR, user_id=user.id)
         session.commit()
@@ -130,7 +130,7 @@ def users_enable(username: str) -> None:
 def users_reset_password(username: str) -> None:
     """Make the password unusable and end the account's sessions; print the holder's link to set a new one."""
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         accounts.reset_password(session, actor=CLI_ACTOR, user_id=user.id)
         link = _enrolment_link(runtime, session, user_id=user.id)
@@ -144,7 +144,7 @@ def users_reset_password(username: str) -> None:
 def users_reset_mfa(username: str) -> None:
     """Remove the second factor and end the account's sessions; print the holder's link to enrol again."""
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         mfa.reset_mfa(session, actor=CLI_ACTOR, user_id=user.id)
         link = _enrolment_link(runtime, session, user_id=user.id)
@@ -158,7 +158,7 @@ def users_reset_mfa(username: str) -> None:
 def users_enrolment_link(username: str) -> None:
     """Print a new one-time enrolment link (24 h) for the account's holder; an earlier link stops working."""
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         link = _enrolment_link(runtime, session, user_id=user.id)
         session.commit()
@@ -190,7 +190,7 @@ def tokens_create(username: str, scope: str, days: int | None, source: str | Non
     if scope == "ingest" and source is None:
         raise click.UsageError("an ingest token needs --source: the one source (telephony system) it ingests for")
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         token, plain = tokens.create_token(
             session,
@@ -210,7 +210,7 @@ def tokens_create(username: str, scope: str, days: int | None, source: str | Non
 def tokens_list(username: str | None) -> None:
     """List API tokens, newest first, revoked and expired too (never the token itself, which is not stored)."""
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         user_id = accounts.user_by_username(session, username).id if username else None
         rows = [
             (
@@ -232,7 +232,7 @@ def tokens_list(username: str | None) -> None:
 def tokens_revoke(token_id: str) -> None:
     """Revoke a token by its id (as the admin pages list it)."""
     runtime = cli_support.load_runtime()
-    with runtime.sessions() as session, domain_errors():
+    with runtime.sessions() as session:
         tokens.revoke_token(session, actor=CLI_ACTOR, token_id=token_id)
         session.commit()
         click.echo(f"revoked {token_id}")

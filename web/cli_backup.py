@@ -15,7 +15,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.embedded import EmbeddedS3, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
 from web import cli_support
-from web.cli_support import CLI_ACTOR, domain_errors
+from web.cli_support import CLI_ACTOR
 
 
 @click.command("backup")
@@ -28,16 +28,14 @@ from web.cli_support import CLI_ACTOR, domain_errors
 def backup(directory: Path, no_objects: bool) -> None:
     """Write the database, key material and stored objects into DIRECTORY (new or empty; guard it like the keys)."""
     runtime = cli_support.load_runtime()
-    with domain_errors():
-        archive.prepare_empty(directory, what="backup directory")
+    archive.prepare_empty(directory, what="backup directory")
     with runtime.sessions() as session:
         # Before the dump, so the backup's own trail shows it was taken.
         record_event(session, actor=CLI_ACTOR, action="backup.started", details={"objects": not no_objects})
         session.commit()
-    with domain_errors():
-        summary = archive.write_backup(
-            runtime.settings, runtime.engine, runtime.store, directory=directory, objects=not no_objects
-        )
+    summary = archive.write_backup(
+        runtime.settings, runtime.engine, runtime.store, directory=directory, objects=not no_objects
+    )
     listed = "copied" if summary.objects_included else "listed"
     click.echo(
         f"backup in {directory}: database ({summary.database}), keys, "
@@ -51,9 +49,8 @@ def restore(directory: Path) -> None:
     """Restore a backup into a new data directory (CALLVAULT_DATA_DIR, which must be empty) and an empty database."""
     settings = Settings.from_env()
     configure_logging(settings)
-    with domain_errors():
-        manifest = archive.read_manifest(directory)
-        archive.restore_keys(directory, settings.data_dir)
+    manifest = archive.read_manifest(directory)
+    archive.restore_keys(directory, settings.data_dir)
     embedded_store = "CALLVAULT_S3_ENDPOINT" not in os.environ
     generated = ensure_secrets(settings.data_dir) if embedded_store else {}
     settings = Settings.from_env()  # now with the restored keys
@@ -65,12 +62,11 @@ def restore(directory: Path) -> None:
     try:
         store = S3ObjectStore.from_settings(settings)
         runtime = Runtime.from_settings(settings, store=store)
-        with domain_errors():
-            restored = 0
-            if manifest["objects_included"]:
-                store.ensure_bucket()
-                restored = archive.restore_objects(store, directory, manifest)
-            archive.restore_database(runtime.engine, directory, manifest)
+        restored = 0
+        if manifest["objects_included"]:
+            store.ensure_bucket()
+            restored = archive.restore_objects(store, directory, manifest)
+        archive.restore_database(runtime.engine, directory, manifest)
         with runtime.sessions() as session:
             if manifest["objects_included"]:
                 archive.forget_object_versions(session)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -18,14 +18,16 @@ from recordings_service.runtime import Runtime
 CLI_ACTOR = Actor(id=None, name="cli", role="admin")
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Report a refused use case as a one-line error and exit status 1, as click does."""
-    try:
-        yield
-    except DomainError as exc:
-        field = getattr(exc, "field", None)
-        raise click.ClickException(f"{field}: {exc.message}" if field else exc.message) from None
+class CallvaultGroup(click.Group):
+    """The `callvault` command group: any command's refused use case (`DomainError`) is reported as a one-line
+    error with exit status 1, as click reports bad usage, never as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            field = getattr(exc, "field", None)
+            raise click.ClickException(f"{field}: {exc.message}" if field else exc.message) from None
 
 
 def echo_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

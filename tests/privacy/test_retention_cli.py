@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import socket
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +18,7 @@ from recordings_service.models.account import Role
 from recordings_service.privacy import holds
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
-from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.factories.accounts import make_user
 from tests.factories.privacy import OFFICER, aged_call, customer
 from web import cli, cli_support
@@ -136,3 +138,19 @@ def test_tokens_create_gives_compliance_tokens_30_days_at_most(run, session: Ses
     too_long = run("tokens", "create", "dpo", "--scope", "compliance", "--days", "31")
     assert too_long.exit_code == 1
     assert "lifetime: a compliance token lives at most 30 days" in too_long.output
+
+
+def test_an_unreachable_store_is_a_one_line_error_not_a_traceback(  # type: ignore[no-untyped-def]
+    run, settings: Settings, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
+) -> None:
+    """Found by exploratory testing: `retention check` against a store that was not running printed a
+    hundred-line botocore traceback."""
+    with socket.socket() as probe:  # a port nothing listens on once the socket is closed
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    nowhere = replace(settings, s3_endpoint=f"http://127.0.0.1:{closed_port}")
+    unreachable = replace(runtime, store=S3ObjectStore(make_client(nowhere), settings.s3_bucket))
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: unreachable)
+    checked = run("retention", "check")
+    assert checked.exit_code == 1
+    assert checked.output == "Error: object store unreachable: EndpointConnectionError\n"
