@@ -106,7 +106,12 @@ _ERROR_CODES = {
     "string_too_short": "invalid_length",
     "string_too_long": "invalid_length",
     "future": "in_future",
+    "date_parsing": "invalid_date",
+    "date_from_datetime_parsing": "invalid_date",
+    "date_from_datetime_inexact": "invalid_date",
 }
+# Pydantic's prefix on what a validator raised: the API's message is the validator's own.
+_VALIDATOR_PREFIX = "Value error, "
 
 
 def invalid_from(error: ValidationError, *, prefix: str = "", every: bool = False) -> Invalid:
@@ -120,8 +125,9 @@ def invalid_from(error: ValidationError, *, prefix: str = "", every: bool = Fals
 
 
 def _field_error(detail: ErrorDetails, prefix: str) -> FieldError:
-    location = ".".join(str(part) for part in detail["loc"])
+    # A union's member is named in brackets ("str-enum[Kind]"), which no field name has.
+    location = ".".join(str(part) for part in detail["loc"] if "[" not in str(part))
     kind = str(detail["type"])
     code = _ERROR_CODES.get(kind) or ("wrong_type" if kind.endswith("_type") else kind)
     field = ".".join(part for part in (prefix, location) if part) or prefix or "body"
-    return FieldError(field=field, code=code, message=str(detail["msg"]))
+    return FieldError(field=field, code=code, message=str(detail["msg"]).removeprefix(_VALIDATOR_PREFIX))
