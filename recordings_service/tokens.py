@@ -27,6 +27,8 @@ MAX_LIFETIME = {"compliance": timedelta(days=30), "research": timedelta(days=30)
 # renewed once a year, as a change there needs planning.
 DEFAULT_LIFETIME = timedelta(days=90)
 DEFAULT_LIFETIMES = {"ingest": timedelta(days=365), **MAX_LIFETIME}
+# Any other token lives two years at most: one meant to live longer is one nobody will remember to revoke.
+LONGEST_LIFETIME = timedelta(days=2 * 365)
 MAX_SOURCE_CHARS = 100  # as Recording.source
 
 
@@ -49,14 +51,14 @@ def create_token(
     An ingest token ingests only for its `source` (without one, it is refused every ingest).
 
     Without `lifetime` it lives `DEFAULT_LIFETIMES[scope]` (else `DEFAULT_LIFETIME`); a scope in `MAX_LIFETIME`
-    lives no longer than that.
+    lives no longer than that, any other no longer than `LONGEST_LIFETIME`.
     """
     if scope not in TOKEN_SCOPES:
         raise Invalid("scope", f"unknown scope {scope!r}; one of {', '.join(sorted(TOKEN_SCOPES))}")
     if lifetime is None:
         lifetime = DEFAULT_LIFETIMES.get(scope, DEFAULT_LIFETIME)
-    longest = MAX_LIFETIME.get(scope)
-    if longest is not None and lifetime > longest:
+    longest = MAX_LIFETIME.get(scope, LONGEST_LIFETIME)
+    if lifetime > longest:
         raise Invalid("lifetime", f"{_a(scope)} token lives at most {longest.days} days", code="too_long")
     if lifetime <= timedelta(0):
         raise Invalid("lifetime", "must be positive", code="out_of_range")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service import tokens
 from recordings_service.db import utcnow
+from recordings_service.errors import Invalid
 from recordings_service.models.account import Role
 from tests.factories.accounts import SYSTEM, make_user
 
@@ -28,3 +29,15 @@ def test_a_token_created_without_a_lifetime_expires(
     assert before + timedelta(days=days) <= token.expires_at <= utcnow() + timedelta(days=days)
     assert tokens.authenticate_token(session, plain) is not None
     assert tokens.authenticate_token(session, plain, now=token.expires_at) is None
+
+
+@pytest.mark.parametrize("days", [731, 100_000, 10_000_000])
+def test_no_token_lives_longer_than_two_years(session: Session, days: int) -> None:
+    """Found by exploratory testing: `--days 100000` made a read token for 273 years (and a larger number
+    overflowed the expiry date)."""
+    user = make_user(session, role=Role.QA_SUPERVISOR)
+    with pytest.raises(Invalid) as refused:
+        tokens.create_token(session, actor=SYSTEM, user=user, scope="read", lifetime=timedelta(days=days))
+    assert (refused.value.field, refused.value.message) == ("lifetime", "a read token lives at most 730 days")
+    token, _ = tokens.create_token(session, actor=SYSTEM, user=user, scope="read", lifetime=timedelta(days=730))
+    assert token.expires_at is not None and token.expires_at > utcnow() + timedelta(days=729)

@@ -182,7 +182,8 @@ def tokens_group() -> None:
     "--days",
     type=click.IntRange(min=1),
     default=None,
-    help="Lifetime in days (default: 365 for ingest, 30 for compliance and research (also their most), else 90).",
+    help="Lifetime in days (default: 365 for ingest, 30 for compliance and research (also their most), else 90);"
+    " at most 730.",
 )
 @click.option("--source", default=None, help="Ingest tokens (required): the recording source the token ingests for.")
 def tokens_create(username: str, scope: str, days: int | None, source: str | None) -> None:
