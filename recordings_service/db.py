@@ -11,6 +11,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from ulid import ULID
 
+from recordings_service.errors import Invalid
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -22,6 +24,15 @@ NAMING_CONVENTION = {
 
 def new_id() -> str:
     return str(ULID())
+
+
+def id_cursor(cursor: str) -> str:
+    """The last id of the page before, from a list's `cursor`: an id, else `Invalid` naming `cursor` (a cursor
+    that is not one would page from wherever it happens to sort)."""
+    try:
+        return str(ULID.from_str(cursor))
+    except ValueError:
+        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor") from None
 
 
 def utcnow() -> datetime:

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import utcnow
+from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.evaluations.forms import WITH_QUESTIONS
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, check_answers, score_answers
@@ -178,7 +178,7 @@ def list_calibrations(
         .limit(limit)
     )
     if cursor:
-        query = query.where(CalibrationSession.id < cursor)
+        query = query.where(CalibrationSession.id < id_cursor(cursor))
     return list(session.scalars(query))
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor
+from recordings_service.db import id_cursor
 from recordings_service.evaluations.forms import WITH_QUESTIONS
 from recordings_service.models import Evaluation, EvaluationVersion, Recording, User
 from recordings_service.models.account import Role
@@ -35,7 +36,7 @@ def list_evaluations(
         .where(visible_to(actor))
     )
     if cursor:
-        query = query.where(Evaluation.id < cursor)
+        query = query.where(Evaluation.id < id_cursor(cursor))
     query = query.order_by(Evaluation.id.desc()).limit(limit).options(selectinload(Evaluation.form))
     return [ListedEvaluation(evaluation=row[0], evaluator=row[1]) for row in session.execute(query)]
 

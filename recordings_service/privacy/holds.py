@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import utcnow
+from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Customer, LegalHold, Recording
 from recordings_service.models.recording import RecordingStatus
@@ -123,7 +123,7 @@ def list_holds(
     if active is not None:
         query = query.where(ACTIVE if active else LegalHold.released_at.is_not(None))
     if cursor:
-        query = query.where(LegalHold.id < cursor)
+        query = query.where(LegalHold.id < id_cursor(cursor))
     return list(session.scalars(query.order_by(LegalHold.id.desc()).limit(limit)))
 
 

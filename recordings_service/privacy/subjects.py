@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import utcnow
+from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Customer, Recording, SubjectRequest
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
@@ -125,7 +125,7 @@ def list_requests(
         done = SubjectRequest.completed_at.is_not(None)
         query = query.where(~done if open_only else done)
     if cursor:
-        query = query.where(SubjectRequest.id < cursor)
+        query = query.where(SubjectRequest.id < id_cursor(cursor))
     return list(session.scalars(query.order_by(SubjectRequest.id.desc()).limit(limit)))
 
 

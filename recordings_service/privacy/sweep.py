@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.db import id_cursor
 from recordings_service.models import DeletionReceipt, Recording, RetentionCheckRun, Tombstone
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.object_store import ObjectStore
@@ -186,7 +187,7 @@ def list_receipts(session: Session, *, cursor: str | None = None, limit: int = 5
     """Receipts newest first; `cursor` is the last id seen."""
     query = select(DeletionReceipt)
     if cursor:
-        query = query.where(DeletionReceipt.id < cursor)
+        query = query.where(DeletionReceipt.id < id_cursor(cursor))
     return list(session.scalars(query.order_by(DeletionReceipt.id.desc()).limit(limit)))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import utcnow
+from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import BatchItem, ResearchBatch, User
 from recordings_service.models.account import Role
@@ -201,7 +201,7 @@ def list_batches(
     if states:
         query = query.where(ResearchBatch.state.in_(list(states)))
     if cursor:
-        query = query.where(ResearchBatch.id < cursor)
+        query = query.where(ResearchBatch.id < id_cursor(cursor))
     return list(session.scalars(query))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from recordings_service.errors import Conflict, Invalid, NotFound, TooLarge
 from recordings_service.models import CustodyConfirmation, ResearchBatch
 from recordings_service.models.research import BatchState, CustodyMethod
 from recordings_service.research.batches import get_batch, get_partner_batch
+from recordings_service.research.dates import CALENDAR_SLACK, check_not_future
 from recordings_service.research.text import check_text
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -57,8 +58,13 @@ def submit_confirmation(
         chosen = CustodyMethod(method)
     except ValueError:
         raise Invalid("method", "returned or destroyed", code="invalid_choice") from None
-    if confirmed_on > (utcnow() + timedelta(days=1)).date():
-        raise Invalid("date", "the return or destruction cannot be in the future", code="in_future")
+    check_not_future("date", confirmed_on, message="the return or destruction cannot be in the future")
+    if batch.built_at is not None and confirmed_on < (batch.built_at - CALENDAR_SLACK).date():
+        raise Invalid(
+            "date",
+            f"the package was built on {batch.built_at.date().isoformat()}: no copy existed before",
+            code="before_package",
+        )
     check_text("signer", signer, limit=200)
     check_text("title", title, limit=200)
     check_text("statement", statement)

@@ -17,6 +17,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Institute
 from recordings_service.models.research import SafeguardKind
+from recordings_service.research.dates import check_not_future
 from recordings_service.research.text import check_text
 
 # EU member states and the three EEA EFTA states (Iceland, Liechtenstein, Norway).
@@ -59,6 +60,10 @@ EEA = frozenset(
 # United States: organisations certified under the EU-US Data Privacy Framework only.
 ADEQUACY_SOURCE_DATE = date(2025, 9, 1)
 ADEQUACY = frozenset(["AD", "AR", "CA", "CH", "FO", "GB", "GG", "IL", "IM", "JE", "JP", "KR", "NZ", "US", "UY"])
+# ISO 3166-1's exceptionally reserved codes, which name no country though Babel (CLDR) has some as territories
+# (European Union, United Nations, Canary Islands); `_user_assigned` covers the ranges ISO leaves to users
+# (CLDR's pseudo-regions and "Unknown Region" among them).
+RESERVED = frozenset(["AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "FX", "IC", "SU", "TA", "UK", "UN"])
 # Good enough to catch typing mistakes; the address is checked for real when the first reminder is sent.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -72,10 +77,18 @@ class Safeguard:
 
 @cache
 def country_codes() -> frozenset[str]:
-    """ISO 3166-1 alpha-2 codes (Babel's territory names, without its numeric regions)."""
+    """The assigned ISO 3166-1 alpha-2 codes (Babel's territories, without its regions and reserved codes)."""
     return frozenset(
-        code for code in Locale("en").territories if isinstance(code, str) and len(code) == 2 and code.isalpha()
+        code
+        for code in Locale("en").territories
+        if isinstance(code, str) and len(code) == 2 and code.isalpha()
+        if code not in RESERVED and not _user_assigned(code)
     )
+
+
+def _user_assigned(code: str) -> bool:
+    # Kosovo's XK is user-assigned too, but it is the code the EU and most registries use for it.
+    return code in {"AA", "ZZ"} or "QM" <= code <= "QZ" or (code.startswith("X") and code != "XK")
 
 
 def in_eea(country: str) -> bool:
@@ -109,6 +122,7 @@ def create_institute(
 ) -> Institute:
     check_text("name", name, limit=200)
     check_text("agreement_ref", agreement_ref, limit=200)
+    check_not_future("agreement_date", agreement_date, message="an agreement signed in the future is not in force")
     country = country.upper()
     if country not in country_codes():
         raise Invalid(
@@ -124,7 +138,7 @@ def create_institute(
         contact=contact.strip(),
     )
     if safeguard is not None:
-        _apply_safeguard(institute, safeguard)
+        _apply_safeguard(institute, safeguard, within="safeguard.")
     session.add(institute)
     try:
         with session.begin_nested():
@@ -145,7 +159,7 @@ def create_institute(
 def set_safeguard(session: Session, *, actor: Actor, institute_id: str, safeguard: Safeguard) -> Institute:
     """Record (or replace) the transfer safeguard of an institute outside the EEA."""
     institute = get_institute(session, institute_id)
-    _apply_safeguard(institute, safeguard)
+    _apply_safeguard(institute, safeguard, within="")
     session.flush()
     record_event(
         session,
@@ -169,19 +183,23 @@ def list_institutes(session: Session) -> Sequence[Institute]:
     return session.scalars(select(Institute).order_by(Institute.name)).all()
 
 
-def _apply_safeguard(institute: Institute, safeguard: Safeguard) -> None:
+def _apply_safeguard(institute: Institute, safeguard: Safeguard, *, within: str) -> None:
+    """`within` prefixes the field names: "safeguard." where the safeguard is part of the institute."""
     if in_eea(institute.country):
-        raise Invalid("safeguard", f"{institute.country} is in the EU/EEA: no transfer safeguard applies")
+        raise Invalid(within + "kind", f"{institute.country} is in the EU/EEA: no transfer safeguard applies")
     if safeguard.kind == SafeguardKind.ADEQUACY and institute.country not in ADEQUACY:
         raise Invalid(
-            "safeguard.kind",
+            within + "kind",
             f"the Commission has no adequacy decision for {institute.country} "
             f"(list as at {ADEQUACY_SOURCE_DATE.isoformat()}): standard contractual clauses are needed",
             code="no_adequacy",
         )
-    if safeguard.kind == SafeguardKind.SCC and not (safeguard.reference and safeguard.on):
-        field = "safeguard.reference" if not safeguard.reference else "safeguard.date"
+    reference = (safeguard.reference or "").strip() or None
+    if safeguard.kind == SafeguardKind.SCC and not (reference and safeguard.on):
+        field = within + ("reference" if not reference else "date")
         raise Invalid(field, "standard contractual clauses need their reference and date", code="missing")
+    if safeguard.on is not None:
+        check_not_future(within + "date", safeguard.on, message="a safeguard signed in the future is not in force")
     institute.safeguard_kind = safeguard.kind
-    institute.safeguard_reference = safeguard.reference
+    institute.safeguard_reference = reference
     institute.safeguard_date = safeguard.on

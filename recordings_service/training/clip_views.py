@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.db import id_cursor
 from recordings_service.errors import Invalid, NotFound
 from recordings_service.models import Recording, TrainingClip, Transcript, User
 from recordings_service.models.recording import RecordingStatus
@@ -143,7 +144,7 @@ def list_clips(
     if mine:
         query = query.where(TrainingClip.created_by == actor.id)
     if cursor:
-        query = query.where(TrainingClip.id < cursor)
+        query = query.where(TrainingClip.id < id_cursor(cursor))
     return list(session.scalars(query.order_by(TrainingClip.id.desc()).limit(limit)))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.db import id_cursor
 from recordings_service.errors import Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import Nomination, Recording, User
 from recordings_service.models.recording import RecordingStatus
@@ -108,7 +109,7 @@ def list_nominations(
     if kind is not None:
         query = query.where(Nomination.kind == kind.value)
     if cursor:
-        query = query.where(Nomination.id < cursor)
+        query = query.where(Nomination.id < id_cursor(cursor))
     rows = session.execute(query.order_by(Nomination.id.desc()).limit(limit))
     return [NominationRow(nomination, username) for nomination, username in rows]
 

@@ -12,7 +12,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import utcnow
+from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import TrainingExport, TrainingSet, TrainingSetItem, User
 from recordings_service.storage.encryption import Envelope
@@ -104,7 +104,7 @@ def list_sets(
         TrainingSet.owner_id == actor.id if mine else or_(TrainingSet.owner_id == actor.id, TrainingSet.shared)
     )
     if cursor:
-        query = query.where(TrainingSet.id < cursor)
+        query = query.where(TrainingSet.id < id_cursor(cursor))
     return list(session.scalars(query.order_by(TrainingSet.id.desc()).limit(limit)))
 
 

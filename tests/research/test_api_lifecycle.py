@@ -29,6 +29,7 @@ from tests.factories.accounts import SYSTEM
 from tests.factories.privacy import OFFICER, customer
 from tests.factories.recordings import make_token
 from tests.factories.research import batch_body, institute, partner, research_call
+from tests.research.conftest import MakeBatch
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -232,3 +233,70 @@ def test_erasure_request_flags_outstanding_batches(client: FlaskClient, session:
     assert again["excluded"] == {"erasure_requested": 1}
     custody = client.get(f"/api/v1/customers/{person.customer_ref}/custody", headers=creator).json["items"]
     assert {row["batch_id"] for row in custody} == {draft["id"]}  # the second batch selected none of them
+
+
+def test_a_confirmation_cannot_predate_the_package(
+    client: FlaskClient, session: Session, runtime: Runtime, approved_batch: MakeBatch
+) -> None:
+    research_call(session, runtime.store, runtime.envelope)
+    session.commit()
+    batch = approved_batch(sample_size=1)
+    research_jobs.build_batches(runtime)
+    session.refresh(batch)
+    assert batch.state == "ready" and batch.built_at is not None
+    lab_partner = bearer(partner_token(session, batch.institute_id))
+    confirm = f"/api/v1/research/batches/{batch.id}/confirmation"
+    fields = {"method": "destroyed", "signer": "Dr. A. Researcher", "title": "Head of lab", "statement": "Deleted."}
+    # Found by exploratory testing: a destruction dated years before the package was built was accepted.
+    early = client.post(confirm, data={**fields, "date": "2020-01-01"}, headers=lab_partner)
+    assert (early.status_code, early.json.get("field")) == (422, "date"), early.json
+    built_on = batch.built_at.date().isoformat()
+    sent = client.post(confirm, data={**fields, "date": built_on}, headers=lab_partner)
+    assert sent.status_code == 201, sent.json
+
+
+def test_bad_institute_input_names_the_field(client: FlaskClient, session: Session) -> None:
+    creator = bearer(make_token(session, role=Role.COMPLIANCE, scope="research"))
+    base = {"name": "Pune lab", "agreement_ref": "DPA-9", "agreement_date": "2026-10-01", "contact": "lab@example.org"}
+    # Found by exploratory testing: user-assigned and reserved codes passed as countries.
+    for country in ("ZZ", "AA", "QM", "XA", "EU"):
+        made = client.post("/api/v1/research/institutes", json={**base, "country": country}, headers=creator)
+        assert (made.status_code, made.json.get("field")) == (422, "country"), (country, made.json)
+    kosovo = client.post(
+        "/api/v1/research/institutes", json={**base, "name": "Pristina lab", "country": "XK"}, headers=creator
+    )
+    assert kosovo.status_code == 201 and kosovo.json["in_eea"] is False, kosovo.json
+    future = {**base, "country": "IN", "agreement_date": "2099-01-01"}
+    made = client.post("/api/v1/research/institutes", json=future, headers=creator)
+    assert (made.status_code, made.json.get("field")) == (422, "agreement_date"), made.json
+    later_clauses = {**base, "country": "IN", "safeguard": {"kind": "scc", "reference": "SCC-1", "date": "2099-01-01"}}
+    made = client.post("/api/v1/research/institutes", json=later_clauses, headers=creator)
+    assert (made.status_code, made.json.get("field")) == (422, "safeguard.date"), made.json
+
+    india = client.post("/api/v1/research/institutes", json={**base, "country": "in"}, headers=creator).json
+    safeguard = f"/api/v1/research/institutes/{india['id']}/safeguard"
+    cases = [
+        # Found by exploratory testing: a blank reference cleared the transfer gap.
+        ({"kind": "scc", "reference": "   ", "date": "2026-01-01"}, "reference"),
+        ({"kind": "scc", "reference": "SCC-2021/914", "date": "2099-01-01"}, "date"),
+        ({"kind": "scc", "reference": "SCC-2021/914"}, "date"),
+    ]
+    for sent, field in cases:
+        refused = client.post(safeguard, json=sent, headers=creator)
+        assert (refused.status_code, refused.json.get("field")) == (422, field), (sent, refused.json)
+    assert client.get(f"/api/v1/research/institutes/{india['id']}", headers=creator).json["transfer_gap"]
+    today = utcnow().date().isoformat()
+    recorded = client.post(
+        safeguard, json={"kind": "scc", "reference": " SCC-2021/914 ", "date": today}, headers=creator
+    )
+    assert recorded.status_code == 200 and recorded.json["transfer_gap"] is None
+    assert recorded.json["safeguard"]["reference"] == "SCC-2021/914"
+
+
+def test_bad_list_query_names_the_field(client: FlaskClient, session: Session) -> None:
+    creator = bearer(make_token(session, role=Role.COMPLIANCE, scope="research"))
+    # Found by exploratory testing: an unknown state listed nothing, a made-up cursor listed from the start.
+    for query, field in [("state=bogus", "state"), ("cursor=garbage", "cursor"), ("cursor=" + "Z" * 26, "cursor")]:
+        response = client.get(f"/api/v1/research/batches?{query}", headers=creator)
+        assert (response.status_code, response.json.get("field")) == (422, field), (query, response.json)
+    assert client.get("/api/v1/research/batches?state=ready", headers=creator).json["items"] == []

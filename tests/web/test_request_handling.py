@@ -204,3 +204,30 @@ def test_an_api_401_names_the_bearer_scheme(app: Flask, authorization: str | Non
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="callvault"'
     assert response.is_json and response.json is not None and response.json["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "scope"),
+    [
+        ("/api/v1/legal-holds", "compliance", "compliance"),
+        ("/api/v1/subject-requests", "compliance", "compliance"),
+        ("/api/v1/retention/receipts", "compliance", "compliance"),
+        ("/api/v1/research/batches", "compliance", "research"),
+        ("/api/v1/training/clips", "trainer", "training"),
+        ("/api/v1/training/sets", "trainer", "training"),
+        ("/api/v1/training/nominations", "trainer", "training"),
+        ("/api/v1/calibration-sessions", "qa_supervisor", "evaluation"),
+    ],
+)
+def test_a_cursor_no_page_handed_out_is_422_naming_it(
+    app: Flask, session: Session, path: str, role: str, scope: str
+) -> None:
+    """Found by exploratory testing: a made-up cursor was compared with ids as it was, and paged from wherever it
+    happened to sort (`garbage` sorts after every id: the first page again)."""
+    token = make_token(session, role=role, scope=scope)
+    client = app.test_client()
+    listed = client.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200, listed.get_data(as_text=True)
+    refused = client.get(f"{path}?cursor=garbage", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert refused.json is not None and (refused.json["error"], refused.json["field"]) == ("invalid_cursor", "cursor")

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from recordings_service.models import CustodyConfirmation, Institute, ResearchBatch
+from recordings_service.models.research import BatchState
 from recordings_service.recordings import IsoDatetime
 from recordings_service.research import batches, confirmations, institutes, text
 from recordings_service.research.custody import CustodyRecord
@@ -149,7 +150,7 @@ class BatchPageOut(BaseModel):
 
 
 class BatchesQuery(BaseModel):
-    state: str | None = None
+    state: BatchState | None = None
     institute_id: str | None = None
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=batches.MAX_PAGE)

@@ -1,0 +1,16 @@
+"""Dates a person gives (of an agreement, clauses, a return or destruction): none after today."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from recordings_service.db import utcnow
+from recordings_service.errors import Invalid
+
+# Given on the signer's calendar, which may be a day ahead of or behind UTC's.
+CALENDAR_SLACK = timedelta(days=1)
+
+
+def check_not_future(name: str, value: date, *, message: str) -> None:
+    if value > (utcnow() + CALENDAR_SLACK).date():
+        raise Invalid(name, message, code="in_future")
