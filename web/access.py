@@ -17,7 +17,7 @@ from recordings_service import tokens
 from recordings_service.audit import Actor
 from recordings_service.errors import Forbidden, Refusal
 from recordings_service.models import User
-from recordings_service.permissions import Permission, allowed
+from recordings_service.permissions import TOKEN_SCOPES, Permission, allowed
 from web.database import db
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -129,7 +129,15 @@ def enforce() -> None:
         on_unauthenticated()
         abort(401)
     if not principal.can(permission):
-        raise Forbidden("your role does not permit this", refusal=denial())
+        raise Forbidden(_refusal_message(principal, permission), refusal=denial())
+
+
+def _refusal_message(principal: Principal, permission: Permission) -> str:
+    """Why: the role, or, where the role may do it, the token's scope (naming the scopes that would do)."""
+    if principal.scope is None or not allowed(role=principal.user.role, permission=permission):
+        return "your role does not permit this"
+    scopes = sorted(scope for scope, granted in TOKEN_SCOPES.items() if permission in granted)
+    return f"this token's scope ({principal.scope}) does not permit this; a token of scope {' or '.join(scopes)} does"
 
 
 def on_unauthenticated() -> None:

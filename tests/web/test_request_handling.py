@@ -231,3 +231,19 @@ def test_a_cursor_no_page_handed_out_is_422_naming_it(
     refused = client.get(f"{path}?cursor=garbage", headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 422, refused.get_data(as_text=True)
     assert refused.json is not None and (refused.json["error"], refused.json["field"]) == ("invalid_cursor", "cursor")
+
+
+def test_a_refusal_for_the_tokens_scope_names_the_scope_that_would_do(app: Flask, session: Session) -> None:
+    """Found by exploratory testing: a compliance officer's compliance token on a research route was told that
+    their role does not permit it, which it does."""
+    client = app.test_client()
+    compliance = make_token(session, role="compliance", scope="compliance")
+    wrong_scope = client.get("/api/v1/research/batches", headers={"Authorization": f"Bearer {compliance}"})
+    assert wrong_scope.status_code == 403
+    assert wrong_scope.json is not None and wrong_scope.json["message"] == (
+        "this token's scope (compliance) does not permit this; a token of scope research does"
+    )
+    trainer = make_token(session, role="trainer", scope="training")
+    wrong_role = client.get("/api/v1/research/batches", headers={"Authorization": f"Bearer {trainer}"})
+    assert wrong_role.status_code == 403
+    assert wrong_role.json is not None and wrong_role.json["message"] == "your role does not permit this"
