@@ -79,7 +79,7 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
                 session,
                 job=job,
                 draft=draft,
-                customer_number_pattern=runtime.settings.customer_number_pattern or None,
+                customer_number_pattern=runtime.settings.customer_number_rule,
             )
             # Card data (PCI DSS 3.3.1) is flagged, and the original replaced, with the transcript or not at all.
             replaced = secure_card_data(

@@ -161,6 +161,11 @@ class Settings:
     def secrets_path(self) -> Path:
         return self.data_dir / SECRETS_FILE
 
+    @property
+    def customer_number_rule(self) -> str | None:
+        """The CRM's customer-number regex for redaction, or None for the default rule."""
+        return self.customer_number_pattern or None
+
     def ffmpeg_path(self) -> str:
         """The ffmpeg binary: the configured one, else the one imageio-ffmpeg ships through pip."""
         if self.ffmpeg:

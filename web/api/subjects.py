@@ -216,7 +216,7 @@ def fulfil_request(request_id: str, json: FulfilIn) -> tuple[Response, int]:
         actor=current_actor(),
         request_id=request_id,
         answer=_answer(json),
-        customer_number_pattern=rt.settings.customer_number_pattern or None,
+        customer_number_pattern=rt.settings.customer_number_rule,
     )
     db().commit()
     if done.erased is not None:

@@ -89,7 +89,7 @@ def nominate(json: NominationIn) -> tuple[Response, int]:
         start_s=json.start_s,
         end_s=json.end_s,
         rules=rules(),
-        customer_number_pattern=runtime().settings.customer_number_pattern or None,
+        customer_number_pattern=runtime().settings.customer_number_rule,
     )
     db().commit()
     return as_json(nomination_out(nominations.NominationRow(nomination, actor.name)), 201)
@@ -161,7 +161,7 @@ def cut_clip(json: ClipIn) -> tuple[Response, int]:
         rules=rules(),
         ffmpeg=rt.settings.ffmpeg_path(),
         tone=rt.settings.redaction_audio == "tone",
-        customer_number_pattern=rt.settings.customer_number_pattern or None,
+        customer_number_pattern=rt.settings.customer_number_rule,
     )
     view = clip_views.describe_clips(db(), rt.envelope, actor=actor, clips=[clip], rules=rules())[0]
     db().commit()
@@ -213,7 +213,7 @@ def update_clip(clip_id: str, json: ClipPatch) -> tuple[Response, int]:
         title=json.title,
         tags=json.tags,
         notes=json.notes,
-        customer_number_pattern=rt.settings.customer_number_pattern or None,
+        customer_number_pattern=rt.settings.customer_number_rule,
     )
     view = clip_views.describe_clips(db(), rt.envelope, actor=actor, clips=[clip], rules=rules())[0]
     db().commit()

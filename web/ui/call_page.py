@@ -174,7 +174,7 @@ def nominate(recording_id: str) -> Response:
             start_s=_optional_seconds(form.get("start_s", ""), "start_s"),
             end_s=_optional_seconds(form.get("end_s", ""), "end_s"),
             rules=_rules(),
-            customer_number_pattern=runtime().settings.customer_number_pattern or None,
+            customer_number_pattern=runtime().settings.customer_number_rule,
         )
     except (Invalid, Conflict) as exc:
         db().rollback()

@@ -111,7 +111,7 @@ def fulfil(request_id: str) -> Response:
             actor=current_actor(),
             request_id=request_id,
             answer=answer,
-            customer_number_pattern=rt.settings.customer_number_pattern or None,
+            customer_number_pattern=rt.settings.customer_number_rule,
         )
     except DomainError as exc:
         db().rollback()

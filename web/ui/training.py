@@ -183,7 +183,7 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
             rules=rules(),
             ffmpeg=rt.settings.ffmpeg_path(),
             tone=rt.settings.redaction_audio == "tone",
-            customer_number_pattern=rt.settings.customer_number_pattern or None,
+            customer_number_pattern=rt.settings.customer_number_rule,
         )
     except (Invalid, Conflict) as exc:
         abandon(exc)
