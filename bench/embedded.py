@@ -15,6 +15,8 @@ from recordings_service.storage.encryption import generate_master_key
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.conftest import free_port_block
 
+BENCH_BUCKET = "callvault-bench"
+
 
 @contextmanager
 def bench_runtime(root: Path, *, database_url: str = "") -> Iterator[Runtime]:
@@ -25,6 +27,7 @@ def bench_runtime(root: Path, *, database_url: str = "") -> Iterator[Runtime]:
         access_key="bench" + secrets.token_hex(4),
         secret_key=secrets.token_urlsafe(24),
         jwt_key=secrets.token_urlsafe(24),
+        bucket=BENCH_BUCKET,
     )
     s3.start()
     runtime: Runtime | None = None
@@ -33,7 +36,7 @@ def bench_runtime(root: Path, *, database_url: str = "") -> Iterator[Runtime]:
             data_dir=root / "var",
             database_url=database_url,
             s3_port=s3.port,
-            s3_bucket="callvault-bench",
+            s3_bucket=BENCH_BUCKET,
             s3_access_key=s3._access_key,
             s3_secret_key=s3._secret_key,
             master_key=generate_master_key(),

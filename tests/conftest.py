@@ -66,6 +66,9 @@ def free_port_block(span: int) -> int:
 # ---------------------------------------------------------------- object store
 
 
+TEST_BUCKET = "callvault-test"
+
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
     server = EmbeddedS3(
@@ -74,6 +77,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
         access_key="test" + secrets.token_hex(6),
         secret_key=secrets.token_urlsafe(24),
         jwt_key=secrets.token_urlsafe(24),
+        bucket=TEST_BUCKET,
     )
     server.start()
     yield server
@@ -85,7 +89,7 @@ def base_settings(s3_server: EmbeddedS3, tmp_path_factory: pytest.TempPathFactor
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("var"),
         s3_port=s3_server.port,
-        s3_bucket="callvault-test",
+        s3_bucket=TEST_BUCKET,
         s3_access_key=s3_server._access_key,
         s3_secret_key=s3_server._secret_key,
         master_key=generate_master_key(),

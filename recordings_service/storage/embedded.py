@@ -99,13 +99,17 @@ def weed_dir_argument(store_dir: Path) -> str:
 
 
 class EmbeddedS3:
-    """A `weed mini` process serving S3 on 127.0.0.1:`port` with one admin identity."""
+    """A `weed mini` process serving S3 on 127.0.0.1:`port` with one admin identity; ready once `bucket` (when
+    named) has a writable volume."""
 
-    def __init__(self, *, store_dir: Path, port: int, access_key: str, secret_key: str, jwt_key: str) -> None:
+    def __init__(
+        self, *, store_dir: Path, port: int, access_key: str, secret_key: str, jwt_key: str, bucket: str = ""
+    ) -> None:
         if not access_key or not secret_key or not jwt_key:
             raise ValueError("refusing to start SeaweedFS without S3 credentials and JWT keys: it would be open")
         self.store_dir = store_dir
         self.port = port
+        self.bucket = bucket
         self._access_key = access_key
         self._secret_key = secret_key
         self._jwt_key = jwt_key
@@ -119,6 +123,7 @@ class EmbeddedS3:
             access_key=settings.s3_access_key,
             secret_key=settings.s3_secret_key,
             jwt_key=jwt_key,
+            bucket=settings.s3_bucket,
         )
 
     @property
@@ -235,21 +240,34 @@ class EmbeddedS3:
         }
 
     def wait_ready(self, timeout_s: float) -> None:
+        """Wait until S3 answers and, when a bucket is named, until its collection has a writable volume.
+
+        weed grows a bucket's first volume on the bucket's first write; on a busy machine that took longer than
+        the S3 gateway waits, and the write failed with InternalError (a restore's first object, in CI). Asking
+        the master for a file id in the collection grows the volume now, where we can wait for it."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(
-                    f"SeaweedFS exited with {self.process.returncode}; see {self.store_dir / 'weed.log'}"
-                )
-            try:
-                urllib.request.urlopen(self.endpoint, timeout=1)  # noqa: S310 — our own loopback endpoint
-            except urllib.error.HTTPError:
-                return  # answering (403 to an anonymous request): ready
-            except OSError:
-                time.sleep(0.2)
-                continue
+        while not self._answers(self.endpoint, deadline):
+            time.sleep(0.2)
+        if not self.bucket:
             return
-        raise RuntimeError(f"SeaweedFS did not answer on {self.endpoint} within {timeout_s:.0f} s")
+        assign = f"http://127.0.0.1:{self.port + _PORT_OFFSETS['master.port']}/dir/assign?collection={self.bucket}"
+        while b'"fid"' not in self._answers(assign, deadline):
+            time.sleep(0.2)
+
+    def _answers(self, url: str, deadline: float) -> bytes:
+        """The body `url` answers with; b"" while nothing listens. An HTTP error status counts as an answer (an
+        anonymous S3 request gets 403). Raises when weed has exited or `deadline` has passed."""
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"SeaweedFS exited with {self.process.returncode}; see {self.store_dir / 'weed.log'}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"SeaweedFS did not answer {url} in time; see {self.store_dir / 'weed.log'}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 — our own loopback endpoint
+                return bytes(answer.read()) or b"{}"
+        except urllib.error.HTTPError as error:
+            return bytes(error.read()) or b"{}"
+        except OSError:
+            return b""
 
     def stop(self) -> None:
         """SIGTERM, then up to 30 s for a clean shutdown (it can take 12 s), then SIGKILL."""

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from recordings_service.config import Settings
 from recordings_service.models import Recording
 from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
-from tests.conftest import free_port_block
+from tests.conftest import TEST_BUCKET, free_port_block
 from tests.factories.recordings import MONO
 from tests.faults.support import Call, accepted_id, fault_world, new_call, reconcile_to_clean, send
 from tests.live_server import LiveServer, live_server
@@ -47,6 +47,7 @@ def own_store(tmp_path: Path) -> Iterator[EmbeddedS3]:
         access_key="fault" + secrets.token_hex(6),
         secret_key=secrets.token_urlsafe(24),
         jwt_key=secrets.token_urlsafe(24),
+        bucket=TEST_BUCKET,
     )
     server.start()
     yield server

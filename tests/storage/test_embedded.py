@@ -168,3 +168,25 @@ def test_weed_inherits_none_of_callvaults_secrets(locked: Locked) -> None:
     assert b"CALLVAULT_" not in environ
     for value in PARENT_SECRETS.values():
         assert value.encode() not in environ
+
+
+def test_start_returns_once_the_named_bucket_has_a_writable_volume(tmp_path: Path) -> None:
+    """weed grows a bucket's first volume on its first write; on a busy machine that outlasted the S3 gateway's
+    wait and a restore's first object failed with InternalError. `start` grows it before returning."""
+    server = EmbeddedS3(
+        store_dir=tmp_path / "seaweedfs",
+        port=free_port_block(PORT_SPAN),
+        access_key="ready" + secrets.token_hex(6),
+        secret_key=secrets.token_urlsafe(24),
+        jwt_key=secrets.token_urlsafe(24),
+        bucket="first-writes",
+    )
+    server.start()
+    try:
+        status, body = request("GET", f"http://127.0.0.1:{server.port + 1}/vol/status")
+        assert status == 200, status
+        nodes = json.loads(body)["Volumes"]["DataCenters"]["DefaultDataCenter"]["DefaultRack"].values()
+        volumes = [volume for node in nodes for volume in node]
+        assert any(volume["Collection"] == "first-writes" and not volume["ReadOnly"] for volume in volumes), volumes
+    finally:
+        server.stop()
