@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from recordings_service.config import Settings
-from recordings_service.models import AuditEvent
+from recordings_service.models import AuditEvent, User
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import csrf_token
 from tests.factories.recordings import call_metadata, make_token, post_ingest
@@ -247,3 +247,60 @@ def test_a_refusal_for_the_tokens_scope_names_the_scope_that_would_do(app: Flask
     wrong_role = client.get("/api/v1/research/batches", headers={"Authorization": f"Bearer {trainer}"})
     assert wrong_role.status_code == 403
     assert wrong_role.json is not None and wrong_role.json["message"] == "your role does not permit this"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('{"name": "Sales", "calls_per_agent": NaN}', id="NaN"),
+        pytest.param('{"name": "Sales", "calls_per_agent": Infinity}', id="Infinity"),
+        pytest.param('{"name": "Sales", "calls_per_agent": -Infinity}', id="minus-Infinity"),
+        pytest.param('{"name": "Sales", "calls_per_agent": 1e400}', id="beyond-a-float"),
+    ],
+)
+def test_a_number_json_does_not_have_is_refused_as_not_json(app: Flask, session: Session, body: str) -> None:
+    """Found by exploratory testing: Python's parser reads NaN and Infinity, which RFC 8259 JSON has no
+    tokens for, and 1e400 as infinity; a float field then took them (`max_duration_s: Infinity`)."""
+    token = make_token(session, role="qa_supervisor", scope="evaluation")
+    response = app.test_client().post(
+        "/api/v1/evaluation-plans",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.json is not None
+    assert (response.json["error"], response.json["field"]) == ("invalid_json", "body")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        pytest.param("calls_per_agent", "3", id="a-string-for-an-integer"),
+        pytest.param("calls_per_agent", True, id="true-for-an-integer"),
+        pytest.param("active", "yes", id="a-string-for-a-boolean"),
+        pytest.param("active", 0, id="a-number-for-a-boolean"),
+        pytest.param("seed", 7.0, id="a-float-for-an-integer"),
+    ],
+)
+def test_a_field_takes_only_its_own_json_type(app: Flask, session: Session, field: str, value: Any) -> None:
+    """Found by exploratory testing: the API read bodies leniently, so `"research": "yes"` recorded an
+    objection and `"start_s": true` was one second. A field of the wrong JSON type is refused, naming it."""
+    token = make_token(session, role="qa_supervisor", scope="evaluation")
+    supervisor = session.scalars(select(User).where(User.role == "qa_supervisor")).first()
+    assert supervisor is not None
+    plan = {
+        "name": "Sales",
+        "queue": "sales",
+        "calls_per_agent": 2,
+        "supervisor_ids": [supervisor.id],
+        "seed": 5,
+        "active": True,
+    }
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    created = client.post("/api/v1/evaluation-plans", json=plan, headers=headers)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    response = client.post("/api/v1/evaluation-plans", json={**plan, field: value}, headers=headers)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.json is not None and response.json["field"] == field

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json as json_module
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -33,21 +35,39 @@ class EndpointNamedPlugin(FlaskPlugin):
         expects_json_only = json is not None and form is None and request.method not in ("GET", "DELETE")
         if expects_json_only and request.mimetype in self.FORM_MIMETYPE:
             raise UnsupportedMediaType("send the request body as application/json")
+        body = request.get_data(cache=True) if expects_json_only else b""
+        if not body:
+            super().request_validation(request, query, json, form, headers, cookies)
+            return
         # Spectree reads a body it cannot parse as `{}`; a body that was sent must be what the handler gets.
-        if expects_json_only and request.get_data(cache=True):
-            if not request.is_json:
-                raise UnsupportedMediaType("send the request body as application/json")
-            if not isinstance(_json_body(request), dict):
-                raise Invalid("body", "the request body must be a JSON object", code="invalid_json")
-        super().request_validation(request, query, json, form, headers, cookies)
+        if not request.is_json:
+            raise UnsupportedMediaType("send the request body as application/json")
+        if not isinstance(_json_object(body), dict):
+            raise Invalid("body", "the request body must be a JSON object", code="invalid_json")
+        super().request_validation(request, query, None, form, headers, cookies)
+        # Spectree validates the parsed body in Python mode, where "yes" is a boolean, "10" an integer and true
+        # a number; in strict JSON mode each field takes its JSON type only (dates and choices still as strings).
+        request.context = request.context._replace(json=json.model_validate_json(body, strict=True))
 
 
-def _json_body(request: Request) -> Any:
-    """The parsed body, or None when it is not JSON (nested too deep for the parser counts as not JSON)."""
+def _json_object(body: bytes) -> Any:
+    """The parsed body, or None when it is not JSON: NaN, Infinity and numbers too large for a float are not
+    (RFC 8259), and neither is a body nested too deep for the parser."""
     try:
-        return request.get_json(silent=True)
-    except RecursionError:
+        return json_module.loads(body, parse_constant=_not_json, parse_float=_finite)
+    except (ValueError, RecursionError):
         return None
+
+
+def _not_json(token: str) -> float:
+    raise ValueError(f"{token} is not a JSON number")
+
+
+def _finite(token: str) -> float:
+    number = float(token)
+    if not math.isfinite(number):
+        raise ValueError(f"{token} is too large a number")
+    return number
 
 
 api_spec = SpecTree(
