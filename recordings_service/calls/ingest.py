@@ -15,16 +15,16 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
 from recordings_service.config import Settings
+from recordings_service.customers import register_customer
 from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
-from recordings_service.models import Customer, Recording
+from recordings_service.models import Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.holds import customer_on_hold
 from recordings_service.privacy.retention import retain_until_for
@@ -250,7 +250,7 @@ def _insert(
     with session.begin_nested():
         # Writing first matters on SQLite: a transaction that starts with a write waits for the lock,
         # while one that read first fails outright when another writer committed in between.
-        customer_id = _upsert_customer(session, metadata.customer_ref) if metadata.customer_ref else None
+        customer_id = register_customer(session, metadata.customer_ref) if metadata.customer_ref else None
         recording = Recording(
             id=recording_id,
             source=metadata.source,
@@ -286,15 +286,3 @@ def _insert(
         session.add(recording)
         session.flush()
     return recording
-
-
-def _upsert_customer(session: Session, customer_ref: str) -> str:
-    """The customer's id, inserting it if new; concurrent ingests for one new customer both succeed."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Customer)
-        .values(id=new_id(), customer_ref=customer_ref, updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=[Customer.customer_ref])
-    )
-    return session.scalars(select(Customer.id).where(Customer.customer_ref == customer_ref)).one()

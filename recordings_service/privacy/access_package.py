@@ -51,7 +51,8 @@ MANIFEST = "manifest.json"
 README = """Your call recordings held by Callvault
 =====================================
 
-This package answers your request to access your personal data (GDPR Article 15).
+This package answers your request to access your personal data (GDPR Article 15). Where it has no folder
+recordings/, we hold no recordings of you.
 
 - recordings/<id>/audio.*: each call as it was recorded, in its original format. Where card data was said
   on a call, the stored recording has those moments muted (PCI DSS 3.3.1); its metadata says so.
@@ -65,7 +66,8 @@ This package answers your request to access your personal data (GDPR Article 15)
 
 Puhelutallenteesi Callvaultissa: tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n
 tietosuoja-asetus, 15 artikla). Kansiossa recordings/ ovat puhelut alkuperäisessä muodossaan, niiden
-tekstitykset ja tiedot (käyttötarkoitukset ja poistopäivä). Tiedosto recipients.json luettelee
+tekstitykset ja tiedot (käyttötarkoitukset ja poistopäivä); jos kansiota ei ole, meillä ei ole
+puhelutallenteitasi. Tiedosto recipients.json luettelee
 vastaanottajat: tutkimuslaitokset, jotka ovat saaneet tallenteita pseudonymisoituina laatututkimukseen.
 manifest.json sisältää jokaisen tiedoston SHA-256-tarkisteen.
 """

@@ -13,9 +13,10 @@ from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.customers import register_customer
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.models import Customer, LegalHold, Recording
+from recordings_service.models import LegalHold, Recording
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
 
@@ -30,16 +31,14 @@ def place_hold(
     text = _reason(reason, field="reason")
     if (recording_id is None) == (customer_ref is None):
         raise Invalid("recording_id", "give either recording_id or customer_ref", code="one_target")
-    if recording_id is not None:
-        recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    if customer_ref is None:
+        recording = get_playable_recording(session, actor=actor, recording_id=recording_id or "", audio=False)
         if recording.status == RecordingStatus.DELETED:
             raise Conflict(f"recording {recording_id} has already been deleted")
         hold = LegalHold(recording_id=recording.id, reason=text, placed_by=actor.id)
         scope: ColumnElement[bool] = Recording.id == recording.id
     else:
-        customer_id = session.scalar(select(Customer.id).where(Customer.customer_ref == customer_ref))
-        if customer_id is None:
-            raise NotFound(f"no recordings of customer {customer_ref}")
+        customer_id = register_customer(session, customer_ref)
         hold = LegalHold(customer_id=customer_id, reason=text, placed_by=actor.id)
         scope = Recording.customer_id == customer_id
     session.add(hold)

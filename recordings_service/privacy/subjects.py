@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.customers import register_customer
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Customer, Recording, SubjectRequest
@@ -69,9 +70,7 @@ def create_request(
         raise Invalid("received_at", "a request cannot be received in the future", code="in_future")
     if received_at < GDPR_APPLIES_FROM:
         raise Invalid("received_at", "GDPR requests date from 25 May 2018 on", code="out_of_range")
-    customer = session.scalars(select(Customer).where(Customer.customer_ref == customer_ref)).first()
-    if customer is None:
-        raise NotFound(f"no recordings of customer {customer_ref}")
+    customer = session.get_one(Customer, register_customer(session, customer_ref))
     request = SubjectRequest(
         customer_id=customer.id,
         kind=request_kind.value,

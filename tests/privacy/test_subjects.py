@@ -90,8 +90,6 @@ def test_the_first_access_copy_in_twelve_months_is_free(session: Session) -> Non
     third = request_for(session, ref, "access", received_at=NOW)
     other_kind = request_for(session, ref, "erasure", received_at=NOW)
     assert [first.chargeable, second.chargeable, third.chargeable, other_kind.chargeable] == [False, False, True, False]
-    with pytest.raises(NotFound):
-        request_for(session, "no-such-customer", "access")
     with pytest.raises(Invalid) as wrong:
         request_for(session, ref, "forget")
     assert wrong.value.field == "kind"
@@ -137,6 +135,25 @@ def test_restriction_hides_the_calls_from_supervisors_until_lifted(
         subjects.lift_restriction(session, actor=OFFICER, request_id=request.id)
     assert actions(session, "subject_request.restricted") == Counter({request.id: 1})
     assert actions(session, "subject_request.lifted") == Counter({request.id: 1})
+
+
+def test_a_person_never_recorded_can_object_and_restrict_and_their_first_call_follows(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    """A written objection or restriction may come before any call of the person was recorded; both were
+    refused with 404 (no recordings of customer), so their first call went to research and to supervisors."""
+    ref = "never-recorded-" + NOW.strftime("%H%M%S%f")
+    objection = request_for(session, ref, "objection")
+    subjects.record_objection(session, actor=OFFICER, request_id=objection.id, research=True, marketing=True)
+    restriction = request_for(session, ref, "restriction")
+    done = fulfil_request(session, bucket, actor=OFFICER, request_id=restriction.id, answer=Answer())
+    assert done.request.outcome == {"recordings_restricted": 0}
+
+    first = ingest_file(session, bucket, envelope, settings, customer_ref=ref).recording
+    assert first.restricted
+    assert first.customer is not None and first.customer.objects_to_research and first.customer.objects_to_marketing
+    with pytest.raises(NotFound):
+        get_playable_recording(session, actor=SUPERVISOR, recording_id=first.id)
 
 
 def test_rectification_is_versioned_and_reaches_the_twin_and_the_index(

@@ -130,6 +130,24 @@ def test_the_package_holds_every_call_of_the_customer_and_nothing_else(
         package_queue.request_package(session, actor=OFFICER, request_id=request.id)
 
 
+def test_someone_we_hold_no_recordings_of_is_answered_with_a_package_that_says_so(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime
+) -> None:
+    """Art. 15 asks whether we process the person's data at all: a request from someone never recorded (or whose
+    calls were all deleted) is registered and answered in time. It was refused with 404 before."""
+    request = queued_access(session, "never-called-" + NOW.strftime("%H%M%S%f"))
+
+    subject_access.build_packages(jobs_runtime)
+
+    session.refresh(request)
+    assert request.package_state == "ready" and request.completed_at is not None
+    package = downloaded(session, bucket, envelope, request.id)
+    assert not any(name.startswith("recordings/") for name in package.namelist())
+    assert json.loads(package.read("manifest.json"))["recordings"] == []
+    assert json.loads(package.read("recipients.json"))["recipients"] == []
+    assert b"we hold no recordings of you" in package.read("README.txt")
+
+
 def test_an_expired_package_loses_every_version_and_cannot_be_downloaded(
     session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime
 ) -> None:

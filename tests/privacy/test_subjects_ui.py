@@ -63,6 +63,17 @@ def test_look_up_register_and_see_the_countdown(officer_client: FlaskClient, ses
     assert made.customer_id == person.id
     unknown = officer_client.get("/subjects/?customer_ref=nobody").get_data(as_text=True)
     assert "No recordings are held for customer nobody" in unknown
+    # Someone never recorded is still answered: the form is there, and registering makes them a customer.
+    assert "Register a request" in unknown
+    registered = post_form(
+        officer_client,
+        "/subjects/",
+        {"customer_ref": "nobody", "kind": "objection", "received_on": NOW.date().isoformat()},
+        token_from="/subjects/?customer_ref=nobody",
+    )
+    assert registered.status_code == 302 and "/subjects/" in registered.headers["Location"]
+    again = officer_client.get("/subjects/?customer_ref=nobody").get_data(as_text=True)
+    assert "Customer nobody" in again and "No recordings are held" not in again
 
 
 def test_objection_checkboxes_set_the_flags(officer_client: FlaskClient, session: Session) -> None:

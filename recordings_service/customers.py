@@ -1,0 +1,25 @@
+"""Customers by CRM reference: registered by their first call, or earlier by a subject request or a legal hold."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from recordings_service.db import new_id, utcnow
+from recordings_service.models import Customer
+
+
+def register_customer(session: Session, customer_ref: str) -> str:
+    """The customer's id, inserting it if new; concurrent registrations of one new customer both succeed.
+
+    A request or a hold may come before any call is recorded: the answer to an access request is then that we
+    hold none, and an objection, restriction or hold applies to the calls recorded later."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Customer)
+        .values(id=new_id(), customer_ref=customer_ref, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[Customer.customer_ref])
+    )
+    return session.scalars(select(Customer.id).where(Customer.customer_ref == customer_ref)).one()
