@@ -29,6 +29,15 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable and writable by this user only (mode 600) from its creation on."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file left from before keeps its mode through O_CREAT
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("var")

@@ -7,6 +7,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from types import FrameType
 
@@ -14,7 +15,7 @@ import click
 
 from recordings_service import accounts, mfa, schema
 from recordings_service.audit import Actor
-from recordings_service.config import Settings
+from recordings_service.config import Settings, write_private
 from recordings_service.logs import configure_logging
 from recordings_service.runtime import Runtime
 from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3, die_with_parent, ensure_secrets
@@ -32,6 +33,7 @@ WEB_THREADS = 4
 # (bench/load.py counted 5 such errors in 8 827 requests). A gthread worker keeps idle connections in its
 # poller, not in a thread, so holding them longer costs a socket each.
 WEB_KEEP_ALIVE_S = 75
+FIRST_ADMIN_NOTICE = "first-admin.txt"  # in the data directory, when stdout is not a terminal
 WEB_OPTIONS = ("--worker-class", "gthread", "--keep-alive", str(WEB_KEEP_ALIVE_S))
 
 
@@ -119,11 +121,23 @@ def _ensure_admin(runtime: Runtime, *, actor: Actor) -> None:
     link = enrolment_url(runtime.settings.public_url, token)
     given = "CALLVAULT_ADMIN_PASSWORD" in os.environ
     shown = "the one in CALLVAULT_ADMIN_PASSWORD" if given else f"'{password}' (shown once)"
-    click.echo(f"\n  First admin account created: username '{admin.username}', password {shown}")
     # The operator signs in at the link with both, so the username stands beside it whatever the password.
+    notice = (
+        f"First admin account created: username '{admin.username}', password {shown}.\n"
+        f"Open {link} within 24 hours and sign in as '{admin.username}' to set up its authenticator app;\n"
+        f"`callvault users enrolment-link {admin.username}` prints a new link.\n"
+    )
+    if sys.stdout.isatty():
+        click.echo("\n" + textwrap.indent(notice, "  "))
+        return
+    # Under a service manager stdout is a journal or a log file that others read: whoever opened the link first
+    # would enrol as the admin. The notice goes to a file only this user can read.
+    path = runtime.settings.data_dir / FIRST_ADMIN_NOTICE
+    write_private(path, notice)
     click.echo(
-        f"\n  Open {link} within 24 hours and sign in as '{admin.username}' to set up its authenticator app;\n"
-        f"  `callvault users enrolment-link {admin.username}` prints a new link.\n"
+        f"\n  First admin account created: username '{admin.username}'. Its password and one-time enrolment link\n"
+        f"  are in {path} (readable by this user only; not printed, as stdout is not a terminal).\n"
+        "  Delete the file once the admin has enrolled.\n"
     )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service import schema
 from recordings_service.backup.portable import dump_portable, load_portable
-from recordings_service.config import PREFIX, Settings, read_env_file
+from recordings_service.config import PREFIX, Settings, read_env_file, write_private
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid
 from recordings_service.models import DerivedVersion, Recording
@@ -66,7 +66,7 @@ def write_backup(
     """Write a backup of the database, the keys and (with `objects`) the stored objects into an empty `directory`."""
     prepare_empty(directory, what="backup directory")
     database = _dump_database(engine, directory)
-    _write_private(directory / KEYS_FILE, _key_material(settings))
+    write_private(directory / KEYS_FILE, _key_material(settings))
     listed = _back_up_objects(store, directory, include=objects)
     manifest = {
         "format": FORMAT,
@@ -80,7 +80,7 @@ def write_backup(
         "objects_included": objects,
         "objects": [vars(item) for item in listed],
     }
-    _write_private(directory / MANIFEST, json.dumps(manifest, indent=1))
+    write_private(directory / MANIFEST, json.dumps(manifest, indent=1))
     return BackupSummary(
         database=database,
         objects=len(listed),
@@ -102,7 +102,7 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 def restore_keys(directory: Path, data_dir: Path) -> None:
     """Put the backup's key material into a new, empty data directory (0700; the secrets file 0600)."""
     prepare_empty(data_dir, what="data directory")
-    _write_private(data_dir / "secrets.env", (directory / KEYS_FILE).read_text())
+    write_private(data_dir / "secrets.env", (directory / KEYS_FILE).read_text())
 
 
 def restore_objects(store: ObjectStore, directory: Path, manifest: dict[str, Any]) -> int:
@@ -265,10 +265,3 @@ def prepare_empty(directory: Path, *, what: str) -> None:
         raise Conflict(f"the {what} {directory} is not empty: give an empty or new one")
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
-
-
-def _write_private(path: Path, content: str) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(content)

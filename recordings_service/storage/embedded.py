@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from recordings_service.config import SECRETS_FILE, Settings, read_env_file
+from recordings_service.config import SECRETS_FILE, Settings, read_env_file, write_private
 from recordings_service.storage.encryption import generate_master_key
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class EmbeddedS3:
             ]
         }
         config = self.store_dir / "s3.json"
-        _write_private(config, json.dumps(identities, indent=2))
+        write_private(config, json.dumps(identities, indent=2))
         cert, key = self._write_grpc_certificate()
         jwt = "\n".join(
             f'[{section}]\nkey = "{self._jwt_key}"\nexpires_after_seconds = 10\n'
@@ -158,7 +158,7 @@ class EmbeddedS3:
         )
         # weed reads ./security.toml from its working directory. Its components also reach each other
         # over Unix sockets (/tmp/seaweedfs-*.sock, writable by our user only), whose peers read "@".
-        _write_private(
+        write_private(
             self.store_dir / "security.toml",
             f'{jwt}\n{grpc}\n[access]\nui = false\n\n[guard]\nwhite_list = "127.0.0.1,@"\n',
         )
@@ -186,11 +186,11 @@ class EmbeddedS3:
             .sign(key, hashes.SHA256())
         )
         cert_path, key_path = self.store_dir / "grpc.crt", self.store_dir / "grpc.key"
-        _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM).decode())
+        write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM).decode())
         private = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        _write_private(key_path, private.decode())
+        write_private(key_path, private.decode())
         return cert_path, key_path
 
     def command(self) -> list[str]:
@@ -286,9 +286,3 @@ def die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)

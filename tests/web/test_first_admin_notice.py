@@ -1,8 +1,11 @@
-"""The notice `callvault run` prints when it creates the first admin: the username stands beside the link."""
+"""The notice `callvault run` gives when it creates the first admin: on a terminal the username stands beside the
+link; elsewhere (a service manager's journal, a log file) the password and link go to a file only we can read."""
 
 from __future__ import annotations
 
 import re
+import stat
+from pathlib import Path
 
 import pytest
 
@@ -10,22 +13,42 @@ from recordings_service.runtime import Runtime
 from tests.factories.accounts import SYSTEM
 from web import supervisor
 
+LINK = re.compile(r"http://\S+/enrol/[\w-]{43}\b.*'admin'")
+
 
 @pytest.mark.parametrize("given_password", [True, False])
-def test_the_first_admin_notice_names_the_username_beside_the_link(
+def test_on_a_terminal_the_notice_names_the_username_beside_the_link(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], given_password: bool
 ) -> None:
     if given_password:
         monkeypatch.setenv("CALLVAULT_ADMIN_PASSWORD", "a-password-the-operator-chose")
     else:
         monkeypatch.delenv("CALLVAULT_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)  # pytest's capture stands in for the terminal
     supervisor._ensure_admin(runtime, actor=SYSTEM)
     printed = capsys.readouterr().out
     assert "First admin account created: username 'admin'" in printed
-    link_line = next(line for line in printed.splitlines() if "/enrol/" in line)
-    assert re.search(r"http://\S+/enrol/[\w-]{43}\b.*'admin'", link_line)
+    assert LINK.search(next(line for line in printed.splitlines() if "/enrol/" in line))
     # A password the operator chose is never echoed back.
     assert "a-password-the-operator-chose" not in printed
 
     supervisor._ensure_admin(runtime, actor=SYSTEM)
     assert capsys.readouterr().out == ""  # an admin exists: nothing is created or printed again
+
+
+def test_elsewhere_the_password_and_link_go_to_a_private_file_not_to_stdout(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by review: under a service manager stdout is the journal, readable by others, and whoever opened
+    the one-time link first (with the generated password beside it) would have enrolled as the admin."""
+    monkeypatch.delenv("CALLVAULT_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False)
+    supervisor._ensure_admin(runtime, actor=SYSTEM)
+    printed = capsys.readouterr().out
+    notice = Path(runtime.settings.data_dir / supervisor.FIRST_ADMIN_NOTICE)
+    assert "First admin account created: username 'admin'" in printed and str(notice) in printed
+    assert "/enrol/" not in printed and "password '" not in printed
+    assert stat.S_IMODE(notice.stat().st_mode) == 0o600
+    written = notice.read_text()
+    assert LINK.search(written) and re.search(r"password '[\w-]{20}' \(shown once\)", written)
+    notice.unlink()
