@@ -93,6 +93,14 @@ def test_lifecycle(client: FlaskClient, session: Session, runtime: Runtime) -> N
     lab_partner = bearer(partner_token(session, lab))
     other_partner = bearer(partner_token(session, institute(session).id))
     package_url = f"/api/v1/research/batches/{batch['id']}/package"
+    # The partner's list shows its own batch with what the partner needs, and nothing of how calls were chosen or
+    # left out (other customers' objections), nor the controller's staff (found by exploratory testing).
+    listed = client.get("/api/v1/research/partner/batches", headers=lab_partner).json["items"]
+    assert [(item["id"], item["calls"], item["package"]["sha256"]) for item in listed] == [
+        (batch["id"], 3, built["package"]["sha256"])
+    ]
+    assert {"criteria", "excluded", "created_by", "approved_by", "follow_up"}.isdisjoint(listed[0])
+    assert client.get("/api/v1/research/partner/batches", headers=other_partner).json["items"] == []
     assert client.get(package_url, headers=other_partner).status_code == 404
     assert "research.partner_refused" in audit_actions(session, batch["id"])
     assert client.get(package_url, headers=creator).status_code == 403  # compliance tokens cannot download

@@ -16,7 +16,7 @@ from recordings_service.research import batches, confirmations, portal
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.ranges import ranged_response
-from web.api.research_shapes import BatchPageOut, ConfirmationOut, batch_out, confirmation_out
+from web.api.research_shapes import ConfirmationOut, PartnerBatchPageOut, confirmation_out, partner_batch_out
 from web.api.validation import ErrorBody, as_json
 from web.database import db, runtime
 
@@ -26,11 +26,11 @@ TAGS = ["research partner"]
 
 @bp.get("/research/partner/batches")
 @requires(Permission.PARTNER_PORTAL)
-@api_spec.validate(resp=SpecResponse(HTTP_200=BatchPageOut), tags=TAGS)
+@api_spec.validate(resp=SpecResponse(HTTP_200=PartnerBatchPageOut), tags=TAGS)
 def partner_batches() -> tuple[Response, int]:
     """The partner's institute's batches (approved ones), newest first."""
     rows = batches.partner_batches(db(), actor=current_actor())
-    body = BatchPageOut(items=[batch_out(b) for b in rows], next_cursor=None)
+    body = PartnerBatchPageOut(items=[partner_batch_out(b) for b in rows], next_cursor=None)
     return as_json(body)
 
 

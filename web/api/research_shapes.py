@@ -111,27 +111,43 @@ class ConfirmationOut(BaseModel):
     rejection_reason: str | None
 
 
-class BatchOut(BaseModel):
+class PartnerBatchOut(BaseModel):
+    """A batch as its institute's partner sees it: the study, the window, the package and the confirmations; not
+    how calls were chosen or left out (other people's objections), nor who at the controller made or approved it."""
+
     id: str
     study: str
     purpose: str
     institute_id: str
     institute: str
     state: str
-    criteria: dict[str, Any]
     audio: str
     metadata_fields: list[str]
     study_end: date
     access_start: IsoDatetime
     access_end: IsoDatetime
     overdue_from: IsoDatetime = Field(description="when a missing confirmation makes the batch overdue")
+    calls: int = Field(description="calls in the package")
+    package: PackageOut
+    downloads: int
+    last_download_at: IsoDatetime | None
+    closed_at: IsoDatetime | None
+    confirmations: list[ConfirmationOut]
+
+
+class PartnerBatchPageOut(BaseModel):
+    items: list[PartnerBatchOut]
+    next_cursor: str | None
+
+
+class BatchOut(PartnerBatchOut):
+    """A batch as compliance sees it: also how its calls were chosen, its build, reminders and who decided."""
+
+    criteria: dict[str, Any]
     selected: int
     excluded: dict[str, int] = Field(description="calls matching the criteria but not sent, by reason")
     withdrawn: int = Field(description="calls left out when the package was built (e.g. an objection since)")
     progress: ProgressOut
-    package: PackageOut
-    downloads: int
-    last_download_at: IsoDatetime | None
     reminders_sent: int
     last_reminder_at: IsoDatetime | None
     follow_up: list[dict[str, Any]] = Field(description="erasure requests to pass on to the institute")
@@ -140,8 +156,6 @@ class BatchOut(BaseModel):
     approved_by: str | None
     approved_at: IsoDatetime | None
     rejection_reason: str | None
-    closed_at: IsoDatetime | None
-    confirmations: list[ConfirmationOut]
 
 
 class BatchPageOut(BaseModel):
@@ -221,27 +235,42 @@ def confirmation_out(confirmation: CustodyConfirmation) -> ConfirmationOut:
 
 
 def batch_out(batch: ResearchBatch) -> BatchOut:
-    ready = batch.state == "ready"
     return BatchOut(
-        id=batch.id,
-        study=batch.study,
-        purpose=batch.purpose,
-        institute_id=batch.institute_id,
-        institute=batch.institute.name,
-        state=batch.state,
+        **dict(partner_batch_out(batch)),
         criteria=batch.criteria,
-        audio=batch.audio,
-        metadata_fields=batch.metadata_fields,
-        study_end=batch.study_end,
-        access_start=batch.access_start,
-        access_end=batch.access_end,
-        overdue_from=overdue_since(batch, grace_days=runtime().settings.research_grace_days),
         selected=batch.selected,
         excluded=batch.excluded,
         withdrawn=batch.items_withdrawn,
         progress=ProgressOut(
             done=batch.build_done, total=batch.selected, attempts=batch.build_attempts, error=batch.build_error
         ),
+        reminders_sent=batch.reminders_sent,
+        last_reminder_at=batch.last_reminder_at,
+        follow_up=batch.follow_up,
+        created_by=batch.created_by,
+        created_at=batch.created_at,
+        approved_by=batch.approved_by,
+        approved_at=batch.approved_at,
+        rejection_reason=batch.rejection_reason,
+    )
+
+
+def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
+    ready = batch.state == "ready"
+    return PartnerBatchOut(
+        id=batch.id,
+        study=batch.study,
+        purpose=batch.purpose,
+        institute_id=batch.institute_id,
+        institute=batch.institute.name,
+        state=batch.state,
+        audio=batch.audio,
+        metadata_fields=batch.metadata_fields,
+        study_end=batch.study_end,
+        access_start=batch.access_start,
+        access_end=batch.access_end,
+        overdue_from=overdue_since(batch, grace_days=runtime().settings.research_grace_days),
+        calls=batch.selected - batch.items_withdrawn,
         package=PackageOut(
             sha256=batch.package_sha256,
             size=batch.package_size,
@@ -251,14 +280,6 @@ def batch_out(batch: ResearchBatch) -> BatchOut:
         ),
         downloads=batch.downloads,
         last_download_at=batch.last_download_at,
-        reminders_sent=batch.reminders_sent,
-        last_reminder_at=batch.last_reminder_at,
-        follow_up=batch.follow_up,
-        created_by=batch.created_by,
-        created_at=batch.created_at,
-        approved_by=batch.approved_by,
-        approved_at=batch.approved_at,
-        rejection_reason=batch.rejection_reason,
         closed_at=batch.closed_at,
         confirmations=[confirmation_out(c) for c in confirmations.confirmations_of(db(), batch.id)],
     )
