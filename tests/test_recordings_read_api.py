@@ -179,6 +179,11 @@ def test_audio_plays_whole_and_in_ranges_and_audits_once_a_minute(
     assert audit_count(session, "recording.played", calls[0].id) == 1
     beyond = get(client, token, url, Range=f"bytes={len(original) + 10}-")
     assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(original)}"
+    # Found by exploratory testing: the 416 had an empty body, where every other API error names its field.
+    assert beyond.json is not None and (beyond.json["error"], beyond.json["field"]) == (
+        "range_not_satisfiable",
+        "Range",
+    )
 
 
 def test_download_is_audited_and_needs_the_download_permission(

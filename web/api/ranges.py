@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from flask import Response, request
 
+from web.errors import error_response
+
 
 @dataclass(frozen=True)
 class Span:
@@ -42,7 +44,8 @@ def ranged_response(size: int, media_type: str, read: Callable[[int, int], Itera
     """A streamed, uncached answer of `size` bytes honouring one byte range (206, or 416 when out of reach)."""
     span = requested_span(size)
     if span is None:
-        response = Response(status=416)
+        message = f"the range asked for lies beyond the {size} bytes there are"
+        response = error_response(416, "range_not_satisfiable", message, "Range")
         response.headers["Content-Range"] = f"bytes */{size}"
         return response
     response = Response(read(span.start, span.stop), status=206 if span.partial else 200, mimetype=media_type)
