@@ -74,8 +74,9 @@ def create_request(
     request = SubjectRequest(
         customer_id=customer.id,
         kind=request_kind.value,
-        received_at=received_at,
-        due_at=due_date(received_at),
+        # Counted in the offset it was given in (the customer's month), kept in UTC as every time we store.
+        received_at=received_at.astimezone(UTC),
+        due_at=due_date(received_at).astimezone(UTC),
         chargeable=request_kind is SubjectRequestKind.ACCESS and _copy_given_recently(session, customer, received_at),
         outcome={},
         created_by=actor.id,

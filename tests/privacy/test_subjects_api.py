@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from flask.testing import FlaskClient
@@ -103,6 +103,22 @@ def test_requests_are_registered_listed_and_answered(
     assert other["id"] in open_ids and made["id"] not in open_ids
     again = client.post(f"/api/v1/subject-requests/{made['id']}/fulfil", json={"research": False}, headers=officer)
     assert again.status_code == 409
+
+
+def test_a_request_reads_the_same_when_registered_and_when_read_back(
+    client: FlaskClient, session: Session, officer: dict[str, str]
+) -> None:
+    """Found by exploratory testing: the 201 showed the times in the offset they were sent in (+02:00), every later
+    read in UTC, so a client comparing the two saw the deadline change."""
+    helsinki = timezone(timedelta(hours=2))
+    received = (NOW - timedelta(days=2)).astimezone(helsinki)
+    body = {"customer_ref": customer(session).customer_ref, "kind": "access", "received_at": received.isoformat()}
+    session.commit()
+    made = client.post("/api/v1/subject-requests", json=body, headers=officer).json
+    read = client.get(f"/api/v1/subject-requests/{made['id']}", headers=officer).json
+    times = ("received_at", "due_at", "deadline")
+    assert [made[name] for name in times] == [read[name] for name in times]
+    assert datetime.fromisoformat(made["received_at"]) == received
 
 
 def test_erasure_through_the_api_says_what_was_kept_and_why(
