@@ -19,9 +19,11 @@ from tests.factories.recordings import STEREO, ingest_file, make_token
 
 
 # SQLite test transactions are not always rolled back (conftest), so each test's calls get their own
-# random day and every query is confined to it.
+# random day and every query is confined to it: one of the last 1000 days but yesterday and today (where other
+# tests' calls are), within the 36 months a call with an agreement is kept (an older one is refused).
 def random_day() -> datetime:
-    return datetime(2020, 1, 1, 9, tzinfo=UTC) + timedelta(days=secrets.randbelow(2000))
+    nine = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    return nine - timedelta(days=2 + secrets.randbelow(1000))
 
 
 def iso(moment: datetime) -> str:
@@ -52,6 +54,7 @@ def calls(
             queue="sales" if i % 2 == 0 else "support",
             agent_ref=f"agent-{i}",
             customer_ref=f"cust-read-{i % 2}",
+            agreement_made=True,
         ).recording
         for i in range(4)
     ]

@@ -251,6 +251,18 @@ def _insert(
         # Writing first matters on SQLite: a transaction that starts with a write waits for the lock,
         # while one that read first fails outright when another writer committed in between.
         customer_id = register_customer(session, metadata.customer_ref) if metadata.customer_ref else None
+        retain_until = retain_until_for(
+            session, started_at=metadata.started_at, purposes=purposes, agreement_made=metadata.agreement_made
+        )
+        legal_hold = customer_on_hold(session, customer_id)
+        if retain_until <= utcnow() and not legal_hold:
+            # Kept, it would be unlawful to keep and gone with the next sweep; the sender should know now.
+            raise Invalid(
+                "started_at",
+                f"the call's retention ended on {retain_until:%Y-%m-%d} (purposes {', '.join(purposes) or 'none'}): "
+                "a call past its retention is not taken in",
+                code="past_retention",
+            )
         recording = Recording(
             id=recording_id,
             source=metadata.source,
@@ -277,10 +289,8 @@ def _insert(
             agreement_made=metadata.agreement_made,
             status=RecordingStatus.STORED,
             purposes=purposes,
-            retain_until=retain_until_for(
-                session, started_at=metadata.started_at, purposes=purposes, agreement_made=metadata.agreement_made
-            ),
-            legal_hold=customer_on_hold(session, customer_id),
+            retain_until=retain_until,
+            legal_hold=legal_hold,
             restricted=customer_restricted(session, customer_id),  # Art. 18 covers later calls too
         )
         session.add(recording)

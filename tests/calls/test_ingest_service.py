@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,12 +17,17 @@ from recordings_service.calls import ingest
 from recordings_service.config import Settings
 from recordings_service.errors import Conflict, Invalid
 from recordings_service.models import AuditEvent, Customer, Recording, TranscriptionJob
+from recordings_service.privacy.holds import place_hold
 from recordings_service.privacy.retention import change_policy
 from recordings_service.recordings import original_sha256
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import NotFound, S3ObjectStore
 from recordings_service.storage.spool import file_sha256
 from tests.factories.recordings import MONO, STEREO, TEST_ACTOR, call_metadata, ingest_file, wav_header
+
+# Start dates whose retention has not ended on any day the suite runs: a call past it is refused.
+THIS_YEAR = datetime.now(UTC).year
+LAST_YEAR = THIS_YEAR - 1
 
 
 def originals(store: S3ObjectStore) -> set[str]:
@@ -31,7 +37,7 @@ def originals(store: S3ObjectStore) -> set[str]:
 def test_ingest_stores_encrypted_original_row_job_and_audit(
     session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
 ) -> None:
-    started = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+    started = datetime(THIS_YEAR, 1, 1, tzinfo=UTC)
     result = ingest_file(session, store, envelope, settings, started_at=started.isoformat())
     recording = result.recording
     assert result.created
@@ -53,7 +59,7 @@ def test_ingest_stores_encrypted_original_row_job_and_audit(
     assert recording.agent_channel == "left"
     assert recording.purposes == ["verification"]
     # Verification without an agreement made: the no-agreement policy, 12 months (the policy table's default).
-    assert recording.retain_until == datetime(2027, 3, 4, 10, 0, tzinfo=UTC)
+    assert recording.retain_until == datetime(THIS_YEAR + 1, 1, 1, tzinfo=UTC)
     # Encrypted at rest: the stored bytes are not the file, yet decrypt to exactly it.
     assert store.get(recording.storage_key).read(64) != STEREO.read_bytes()[:64]
     assert original_sha256(store, envelope, recording) == recording.sha256
@@ -101,10 +107,10 @@ def test_purposes_default_per_queue_and_retention_follows_the_longest(
     session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
 ) -> None:
     configured = replace(settings, queue_purposes="support=quality_study+training;sales=verification")
-    started = datetime(2026, 1, 1, tzinfo=UTC)
+    started = datetime(THIS_YEAR, 1, 1, tzinfo=UTC)
     result = ingest_file(session, store, envelope, configured, queue="support", started_at=started.isoformat())
     assert result.recording.purposes == ["quality_study", "training"]
-    assert result.recording.retain_until == datetime(2027, 1, 1, tzinfo=UTC)
+    assert result.recording.retain_until == datetime(THIS_YEAR + 1, 1, 1, tzinfo=UTC)
     explicit = ingest_file(session, store, envelope, configured, queue="support", purposes=["verification"])
     assert explicit.recording.purposes == ["verification"]
 
@@ -112,12 +118,36 @@ def test_purposes_default_per_queue_and_retention_follows_the_longest(
 def test_retention_follows_the_policy_table(
     session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
 ) -> None:
-    started = datetime(2026, 1, 31, tzinfo=UTC)
+    started = datetime(LAST_YEAR, 1, 31, tzinfo=UTC)
     agreed = ingest_file(session, store, envelope, settings, started_at=started.isoformat(), agreement_made=True)
-    assert agreed.recording.retain_until == datetime(2029, 1, 31, tzinfo=UTC)  # verification: 36 months
+    assert agreed.recording.retain_until == datetime(LAST_YEAR + 3, 1, 31, tzinfo=UTC)  # verification: 36 months
     change_policy(session, actor=TEST_ACTOR, rule="verification", keep=48, unit="months", basis="Longer claims.")
     later = ingest_file(session, store, envelope, settings, started_at=started.isoformat(), agreement_made=True)
-    assert later.recording.retain_until == datetime(2030, 1, 31, tzinfo=UTC)
+    assert later.recording.retain_until == datetime(LAST_YEAR + 4, 1, 31, tzinfo=UTC)
+
+
+def test_a_call_past_its_retention_is_refused_unless_its_customer_is_on_hold(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    """Found by exploratory testing: a call whose retention had already ended was taken in, and the next sweep
+    deleted it; the sender never learnt. Now it is refused naming `started_at`, and nothing of it is kept."""
+    before = originals(store)
+    two_years_ago = (datetime.now(UTC) - timedelta(days=730)).isoformat()
+    ref = "cust-past-" + uuid.uuid4().hex[:8]
+    with pytest.raises(Invalid) as refused:
+        ingest_file(session, store, envelope, settings, started_at=two_years_ago, customer_ref=ref)
+    assert (refused.value.field, refused.value.code) == ("started_at", "past_retention")
+    assert "retention ended on" in refused.value.message
+    assert originals(store) == before
+    assert session.scalar(select(Customer).where(Customer.customer_ref == ref)) is None
+    # Still within the verification period (36 months where an agreement was made): taken in.
+    agreed = ingest_file(session, store, envelope, settings, started_at=two_years_ago, agreement_made=True)
+    assert agreed.created
+
+    # A hold on the customer (a dispute about an old call) keeps it whatever its age.
+    place_hold(session, actor=TEST_ACTOR, reason="claim about an old call", customer_ref=ref)
+    held = ingest_file(session, store, envelope, settings, started_at=two_years_ago, customer_ref=ref)
+    assert held.created and held.recording.legal_hold
 
 
 def test_failure_after_upload_removes_the_object(
