@@ -19,12 +19,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.calls.transcript_matches import checked_words, said_in_transcripts
+from recordings_service.errors import not_below
 from recordings_service.models import Customer, Evaluation, Nomination, Recording
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.training import NominationKind
@@ -75,21 +77,32 @@ class SampleCriteria(BaseModel):
     )
     size: int = Field(ge=1, le=MAX_SAMPLE)
     mode: SampleMode = SampleMode.RANDOM
-    stratify_by: Stratum | None = Field(default=None, description="queue, agent or score_band (stratified)")
+    stratify_by: Stratum | None = Field(
+        default=None, validate_default=True, description="queue, agent or score_band (stratified)"
+    )
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="the same seed draws the same sample")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> SampleCriteria:
-        if self.from_ is not None and self.to is not None and self.to < self.from_:
-            raise ValueError("'to' is before 'from'")
-        low, high = self.min_duration_s, self.max_duration_s
-        if low is not None and high is not None and high < low:
-            raise ValueError("max_duration_s is below min_duration_s")
-        if self.score_min is not None and self.score_max is not None and self.score_max < self.score_min:
-            raise ValueError("score_max is below score_min")
-        if self.mode is SampleMode.STRATIFIED and self.stratify_by is None:
-            raise ValueError("a stratified sample needs stratify_by")
-        return self
+    @field_validator("to")
+    @classmethod
+    def _to_not_before_from(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return not_below(value, info, lower="from_", message="'to' is before 'from'")
+
+    @field_validator("max_duration_s")
+    @classmethod
+    def _max_not_below_min(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return not_below(value, info, lower="min_duration_s", message="max_duration_s is below min_duration_s")
+
+    @field_validator("score_max")
+    @classmethod
+    def _score_max_not_below_min(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return not_below(value, info, lower="score_min", message="score_max is below score_min")
+
+    @field_validator("stratify_by")
+    @classmethod
+    def _named_when_stratified(cls, value: Stratum | None, info: ValidationInfo) -> Stratum | None:
+        if value is None and info.data.get("mode") is SampleMode.STRATIFIED:
+            raise PydanticCustomError("missing", "a stratified sample needs stratify_by")
+        return value
 
 
 @dataclass(frozen=True)

@@ -195,7 +195,11 @@ def test_bad_input_names_the_field(client: FlaskClient, session: Session) -> Non
     cases = [
         ({**body, "audio": "lossless"}, "audio"),
         ({**body, "criteria": {**body["criteria"], "seed": -1}}, "criteria.seed"),
-        ({**body, "criteria": {**body["criteria"], "from": "2026-12-01"}}, "criteria"),
+        ({**body, "criteria": {**body["criteria"], "from": "2026-12-01"}}, "criteria.to"),
+        (
+            {**body, "criteria": {**body["criteria"], "min_duration_s": 90, "max_duration_s": 10}},
+            "criteria.max_duration_s",
+        ),
         ({**body, "access_end": body["access_start"]}, "access_end"),
         ({**body, "institute_id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"}, None),
         ({**body, "metadata_fields": ["customer_ref"]}, "metadata_fields"),

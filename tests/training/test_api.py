@@ -9,6 +9,7 @@ import json
 import zipfile
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -175,6 +176,26 @@ def test_sets_are_private_until_shared_and_only_their_owner_changes_them(
     assert client.get(path, headers=owner).status_code == 404
     bad = client.post("/api/v1/training/clips", headers=owner, json={"recording_id": "x", "title": "t"})
     assert bad.status_code == 422 and bad.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("criteria", "field"),
+    [
+        ({"from": "2026-11-20", "to": "2026-11-02"}, "to"),
+        ({"min_duration_s": 60, "max_duration_s": 30}, "max_duration_s"),
+        ({"score_min": 80, "score_max": 20}, "score_max"),
+        ({"mode": "stratified"}, "stratify_by"),
+    ],
+)
+def test_a_sample_whose_criteria_contradict_each_other_is_refused_naming_the_field(
+    client: FlaskClient, session: Session, criteria: dict[str, Any], field: str
+) -> None:
+    """Found by exploratory testing: a range given upside down was refused naming the whole body, so a form
+    could not mark the field to correct."""
+    trainer = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    refused = client.post("/api/v1/training/samples", headers=trainer, json={"size": 5, **criteria})
+    assert refused.status_code == 422, refused.get_json()
+    assert refused.get_json()["field"] == field
 
 
 def test_the_training_api_is_in_the_openapi_document(client: FlaskClient) -> None:
