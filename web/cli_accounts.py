@@ -8,6 +8,7 @@ import click
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, mfa, tokens
+from recordings_service.db import utcnow
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
 from web import cli_support
@@ -234,6 +235,11 @@ def tokens_revoke(token_id: str) -> None:
     """Revoke a token by its id (as the admin pages list it)."""
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
-        tokens.revoke_token(session, actor=CLI_ACTOR, token_id=token_id)
+        asked_at = utcnow()
+        token = tokens.revoke_token(session, actor=CLI_ACTOR, token_id=token_id)
         session.commit()
-        click.echo(f"revoked {token_id}")
+        revoked_at = token.revoked_at or asked_at
+        earlier = revoked_at < asked_at  # revoking is idempotent: an earlier revocation stands
+        click.echo(
+            f"{token_id} was already revoked on {revoked_at:%Y-%m-%d %H:%M} UTC" if earlier else f"revoked {token_id}"
+        )

@@ -101,6 +101,9 @@ def test_tokens_create_prints_only_the_token_and_revoke_ends_it(run, session: Se
     session.expire_all()
     assert tokens.authenticate_token(session, plain) is None
     assert {"token.created", "token.revoked"} <= set(actions(session))
+    again = run("tokens", "revoke", token.id)  # idempotent, and says so rather than "revoked" a second time
+    assert again.exit_code == 0 and f"{token.id} was already revoked on " in again.output, again.output
+    assert list(actions(session)).count("token.revoked") == 1
     assert run("tokens", "revoke", "01NOTATOKEN").exit_code == 1
     assert session.scalar(select(ApiToken.id).where(ApiToken.id == token.id)) is not None
 
