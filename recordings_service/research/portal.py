@@ -16,6 +16,7 @@ from recordings_service.errors import Conflict, Forbidden, Refusal
 from recordings_service.models import ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_partner_batch
+from recordings_service.research.confirmations import pending_confirmation
 from recordings_service.storage.encryption import Envelope, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
@@ -37,6 +38,14 @@ def downloadable_batch(session: Session, *, actor: Actor, batch_id: str, now: da
         )
     if batch.state != BatchState.READY or batch.package_key is None or batch.package_wrapped_key is None:
         raise Conflict(f"the package of research batch {batch.id} is not ready ({batch.state})")
+    confirmed = pending_confirmation(session, batch.id)
+    if confirmed is not None:
+        # The institute has said every copy is gone: a copy made now would be outside what it confirmed.
+        raise Conflict(
+            f"you confirmed on {confirmed.submitted_at:%Y-%m-%d} that every copy was {confirmed.method}; while "
+            "compliance decides, the package is not downloaded again",
+            refusal=Refusal(actor, "research.download_refused", "research_batch", batch.id, {"rule": "confirmed"}),
+        )
     return batch
 
 

@@ -267,6 +267,41 @@ def test_a_confirmation_cannot_predate_the_package(
     assert sent.status_code == 201, sent.json
 
 
+def test_once_the_partner_confirms_the_copies_are_gone_it_downloads_no_more_unless_compliance_rejects_it(
+    client: FlaskClient, session: Session, runtime: Runtime, approved_batch: MakeBatch
+) -> None:
+    """Found by exploratory testing: with its confirmation of destruction pending, a partner could download the
+    package again, a copy its own confirmation then did not cover."""
+    research_call(session, runtime.store, runtime.envelope)
+    session.commit()
+    batch = approved_batch(sample_size=1)
+    research_jobs.build_batches(runtime)
+    session.refresh(batch)
+    lab_partner = bearer(partner_token(session, batch.institute_id))
+    package_url = f"/api/v1/research/batches/{batch.id}/package"
+    assert client.get(package_url, headers=lab_partner).status_code == 200
+    fields = {"method": "destroyed", "signer": "Dr. A. Researcher", "title": "Head of lab", "statement": "Deleted."}
+    confirm = f"/api/v1/research/batches/{batch.id}/confirmation"
+    sent = client.post(confirm, data={**fields, "date": utcnow().date().isoformat()}, headers=lab_partner)
+    assert sent.status_code == 201, sent.json
+
+    refused = client.get(package_url, headers=lab_partner)
+    assert refused.status_code == 409 and "every copy was destroyed" in refused.json["message"], refused.json
+    refusal = session.scalars(
+        select(AuditEvent).where(AuditEvent.object_id == batch.id, AuditEvent.action == "research.download_refused")
+    ).one()
+    assert refusal.details["rule"] == "confirmed"
+
+    compliance = bearer(make_token(session, role=Role.COMPLIANCE, scope="research"))
+    rejected = client.post(
+        f"/api/v1/research/batches/{batch.id}/confirmation/reject",
+        json={"reason": "no certificate"},
+        headers=compliance,
+    )
+    assert rejected.status_code == 200, rejected.json
+    assert client.get(package_url, headers=lab_partner).status_code == 200  # custody is the partner's again
+
+
 def test_bad_institute_input_names_the_field(client: FlaskClient, session: Session) -> None:
     creator = bearer(make_token(session, role=Role.COMPLIANCE, scope="research"))
     base = {"name": "Pune lab", "agreement_ref": "DPA-9", "agreement_date": "2026-10-01", "contact": "lab@example.org"}

@@ -256,6 +256,24 @@ def test_the_download_shows_only_inside_the_window(
     assert "Send the confirmation" in page
 
 
+def test_once_the_partner_confirms_the_copies_are_gone_the_page_offers_no_download(
+    app: Flask, officer: User, session: Session, runtime: Runtime
+) -> None:
+    lab = institute(session).id
+    made = draft(session, runtime, officer, lab)
+    made.state = BatchState.READY
+    made.access_start, made.access_end = utcnow() - timedelta(days=1), utcnow() + timedelta(days=5)
+    session.commit()
+    client = signed_in(app, partner(session, lab))
+    path = f"/partner/batches/{made.id}"
+    assert "/package" in client.get(path).get_data(as_text=True)
+    fields = {"method": "destroyed", "confirmed_on": utcnow().date().isoformat(), "signer": "Dr. A. Researcher"}
+    fields |= {"title": "Head of lab", "statement": "Every copy was deleted.", "csrf_token": csrf_token(client, path)}
+    assert client.post(f"{path}/confirmation", data=fields, content_type="multipart/form-data").status_code == 302
+    page = client.get(path).get_data(as_text=True)
+    assert "the package is not downloaded again" in page and "/package" not in page
+
+
 def test_confirmation_with_a_certificate_then_rejected_then_accepted(
     app: Flask, officer_client: FlaskClient, officer: User, session: Session, runtime: Runtime
 ) -> None:

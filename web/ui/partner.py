@@ -105,7 +105,10 @@ def _batch_page(
         batch=found,
         now=now,
         in_window=found.access_start <= now < found.access_end,
-        downloadable=found.state == BatchState.READY and found.access_start <= now < found.access_end,
+        downloadable=found.state == BatchState.READY
+        and found.access_start <= now < found.access_end
+        and pending is None,
+        confirmed=pending is not None,
         confirmable=found.state in confirmations.CONFIRMABLE and pending is None,
         latest=history[0] if history else None,
         methods=METHODS,
