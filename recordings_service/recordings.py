@@ -260,6 +260,15 @@ def get_playable_recording(session: Session, *, actor: Actor, recording_id: str,
     return recording
 
 
+def get_live_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
+    """The recording if `actor` may see it and it is not deleted: what anything written about a call (a score, a
+    comment, a dispute) loads. Deletion blanked what was written about the call; nothing new is written after it."""
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    if recording.status == RecordingStatus.DELETED:
+        raise NotFound(f"recording {recording_id} not found")
+    return recording
+
+
 def read_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
     """A recording's metadata for `actor`, audited as `recording.metadata_read` (it names the customer and agent)."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)

@@ -21,7 +21,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Forbidden, Invalid, NotFound
 from recordings_service.models import Annotation, LegalHold, Recording, SegmentVerification, Transcript, User
 from recordings_service.privacy.holds import active_holds_on
-from recordings_service.recordings import get_playable_recording
+from recordings_service.recordings import get_live_recording, get_playable_recording
 from recordings_service.redaction.transcripts import Redaction, redactions_of
 from recordings_service.transcript_text import segments_of, twin_of
 from recordings_service.transcription.transcripts import TranscriptView, view_transcript
@@ -88,7 +88,7 @@ def verify_transcript(session: Session, *, actor: Actor, recording_id: str, segm
     """Mark the whole transcript, or one segment of it, as checked against the audio by `actor`."""
     if actor.id is None:
         raise Forbidden("only a signed-in person can verify a transcript against the audio")
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    recording = get_live_recording(session, actor=actor, recording_id=recording_id)
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
     if transcript is None:
         raise NotFound(f"recording {recording_id} has no transcript yet")
@@ -127,7 +127,7 @@ def add_annotation(session: Session, *, actor: Actor, recording_id: str, at_s: f
     """A comment at `at_s` seconds into the call."""
     if actor.id is None:
         raise Forbidden("only a signed-in person can comment on a call")
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    recording = get_live_recording(session, actor=actor, recording_id=recording_id)
     if not math.isfinite(at_s) or not 0 <= at_s <= recording.duration_s:
         raise Invalid("at_s", f"must be between 0 and {recording.duration_s:g} seconds", code="out_of_range")
     body = text.strip()

@@ -30,9 +30,8 @@ from recordings_service.models import (
     User,
 )
 from recordings_service.models.evaluation import FormStatus
-from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission, allowed
-from recordings_service.recordings import get_playable_recording, visible_to
+from recordings_service.recordings import get_live_recording, get_playable_recording, visible_to
 
 MIN_PARTICIPANTS = 2
 MAX_PARTICIPANTS = 20
@@ -118,9 +117,7 @@ def create_calibration(
     title: str = "",
 ) -> CalibrationSession:
     """Put one call, on one published form, before several supervisors who may each hear it."""
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
-    if recording.status == RecordingStatus.DELETED:
-        raise NotFound(f"recording {recording_id} not found")
+    recording = get_live_recording(session, actor=actor, recording_id=recording_id)
     form = session.get(EvaluationForm, form_id)
     if form is None:
         raise Invalid("form_id", "no such evaluation form")
@@ -204,7 +201,7 @@ def submit_scores(
 ) -> CalibrationParticipant:
     """A participant's one scoring of the call; the last one to submit reveals everyone's."""
     calibration = _load(session, actor=actor, calibration_id=calibration_id)
-    get_playable_recording(session, actor=actor, recording_id=calibration.recording_id, audio=False)
+    get_live_recording(session, actor=actor, recording_id=calibration.recording_id)
     mine = next((p for p in calibration.participants if p.user_id == actor.id), None)
     if mine is None:
         refusal = Refusal(

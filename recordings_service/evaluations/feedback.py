@@ -16,10 +16,17 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, load_evaluation, submit_version
+from recordings_service.evaluations.scoring import (
+    MAX_COMMENT_CHARS,
+    Answer,
+    evaluation_to_change,
+    load_evaluation,
+    submit_version,
+)
 from recordings_service.models import Evaluation, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AgentResponse, DisputeState, EvaluationState
+from recordings_service.recordings import get_live_recording
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,7 @@ class Dispute:
 
 def release_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
     """Show a submitted evaluation to the agent it is about; only its evaluator releases it."""
-    evaluation = _load(session, evaluation_id)
+    evaluation = evaluation_to_change(session, actor=actor, evaluation_id=evaluation_id)
     if evaluation.evaluator_id != actor.id:
         raise _refused(actor, evaluation, "evaluation.release_refused", "only the evaluator releases an evaluation")
     if evaluation.state != EvaluationState.SUBMITTED:
@@ -57,9 +64,10 @@ def my_feedback(session: Session, *, actor: Actor) -> list[Evaluation]:
     return list(session.scalars(query))
 
 
-def get_feedback(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
-    """One evaluation released to the agent `actor` is; any other is not found (and the refusal audited)."""
-    evaluation = load_evaluation(session, evaluation_id)
+def get_feedback(session: Session, *, actor: Actor, evaluation_id: str, lock: bool = False) -> Evaluation:
+    """One evaluation released to the agent `actor` is (locked when `lock`); any other is not found (and the refusal
+    audited)."""
+    evaluation = load_evaluation(session, evaluation_id, lock=lock)
     agent_ref = _agent_ref(session, actor)
     if evaluation is None or evaluation.released_at is None or agent_ref is None or evaluation.agent_ref != agent_ref:
         raise NotFound(
@@ -86,7 +94,8 @@ def dispute(session: Session, *, actor: Actor, evaluation_id: str, comment: str)
 def _respond(
     session: Session, *, actor: Actor, evaluation_id: str, response: AgentResponse, comment: str
 ) -> Evaluation:
-    evaluation = get_feedback(session, actor=actor, evaluation_id=evaluation_id)
+    evaluation = get_feedback(session, actor=actor, evaluation_id=evaluation_id, lock=True)
+    get_live_recording(session, actor=actor, recording_id=evaluation.recording_id)
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
     if evaluation.agent_response is not None:
@@ -136,7 +145,7 @@ def resolve_dispute(
     comment: str | None = None,
 ) -> Evaluation:
     """Close an open dispute with a note; new `answers` re-score the evaluation as its next version."""
-    evaluation = _load(session, evaluation_id)
+    evaluation = evaluation_to_change(session, actor=actor, evaluation_id=evaluation_id)
     if not may_resolve(session, actor=actor, evaluation=evaluation):
         raise _refused(actor, evaluation, "evaluation.resolve_refused", "only the evaluator or their lead resolves")
     if evaluation.dispute_state != DisputeState.OPEN:
@@ -166,13 +175,6 @@ def resolve_dispute(
         evaluation,
         {"rescored": bool(answers), "previous_score": previous, "score": evaluation.score},
     )
-    return evaluation
-
-
-def _load(session: Session, evaluation_id: str) -> Evaluation:
-    evaluation = load_evaluation(session, evaluation_id)
-    if evaluation is None:
-        raise NotFound(f"evaluation {evaluation_id} not found")
     return evaluation
 
 

@@ -22,9 +22,8 @@ from recordings_service.models import (
     FormQuestion,
     Recording,
 )
-from recordings_service.models.evaluation import EvaluationState, FormStatus
-from recordings_service.models.recording import RecordingStatus
-from recordings_service.recordings import get_playable_recording, visible_to
+from recordings_service.models.evaluation import DisputeState, EvaluationState, FormStatus
+from recordings_service.recordings import get_live_recording, get_playable_recording, visible_to
 
 MAX_COMMENT_CHARS = 4000
 # The answers that fail a critical question: a plain "no", or the bottom of the scale.
@@ -184,14 +183,23 @@ def update_evaluation(
     submit: bool,
 ) -> Evaluation:
     """Change one's own evaluation: a draft stays one until submitted; a submitted one gets a new version."""
-    evaluation = get_evaluation(session, actor=actor, evaluation_id=evaluation_id)
+    evaluation = evaluation_to_change(session, actor=actor, evaluation_id=evaluation_id)
     if evaluation.evaluator_id != actor.id:
         raise Forbidden(
             "only the evaluator changes an evaluation",
             refusal=Refusal(actor, "evaluation.update_refused", "evaluation", evaluation.id, {}),
         )
+    if evaluation.dispute_state == DisputeState.OPEN:
+        raise Conflict("the agent disputes this evaluation: resolve the dispute, with a re-score if it was wrong")
     if submit or evaluation.state == EvaluationState.SUBMITTED:
-        return submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
+        answered = evaluation.agent_response
+        revised = submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
+        if answered is not None:
+            # The agent answered the version they were shown; the new one is theirs to acknowledge or dispute.
+            revised.agent_response = revised.responded_at = revised.dispute_state = None
+            revised.agent_comment = ""
+            session.flush()
+        return revised
     return save_draft(
         session,
         actor=actor,
@@ -235,7 +243,12 @@ def submit_version(
     evaluation.score = score.total
     evaluation.critical_failed = score.critical_failed
     evaluation.submitted_at = evaluation.updated_at = now
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # Where the row lock is not enforced (SQLite), two re-scores at once both numbered the same version.
+        raise Conflict("this evaluation was changed by another request at the same moment; reload it") from None
     record_event(
         session,
         actor=actor,
@@ -258,9 +271,7 @@ def submit_version(
 def _scorable(session: Session, *, actor: Actor, recording_id: str, form_id: str) -> tuple[Recording, EvaluationForm]:
     if actor.id is None:
         raise Forbidden("only a signed-in person can evaluate a call")
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
-    if recording.status == RecordingStatus.DELETED:
-        raise NotFound(f"recording {recording_id} not found")
+    recording = get_live_recording(session, actor=actor, recording_id=recording_id)
     form = get_form(session, form_id)
     if form.status != FormStatus.PUBLISHED:
         raise Invalid("form_id", "only a published form can be used to evaluate")
@@ -332,13 +343,27 @@ def _fill(
     evaluation.comment = comment.strip()
 
 
-def load_evaluation(session: Session, evaluation_id: str) -> Evaluation | None:
-    """One evaluation with its answers and form; who may see it is the caller's rule."""
-    return session.scalar(
+def load_evaluation(session: Session, evaluation_id: str, *, lock: bool = False) -> Evaluation | None:
+    """One evaluation with its answers and form, locked against a concurrent change when `lock`; who may see it
+    is the caller's rule."""
+    query = (
         select(Evaluation)
         .where(Evaluation.id == evaluation_id)
         .options(selectinload(Evaluation.answers), selectinload(Evaluation.form).options(WITH_QUESTIONS))
     )
+    if lock:
+        query = query.with_for_update(of=Evaluation).execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+def evaluation_to_change(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
+    """An evaluation to change now, locked (two releases or re-scores at once are one after the other): its call
+    visible to `actor` (a restricted call is compliance's only) and not deleted."""
+    evaluation = load_evaluation(session, evaluation_id, lock=True)
+    if evaluation is None:
+        raise NotFound(f"evaluation {evaluation_id} not found")
+    get_live_recording(session, actor=actor, recording_id=evaluation.recording_id)
+    return evaluation
 
 
 def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:

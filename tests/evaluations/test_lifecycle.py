@@ -362,3 +362,87 @@ def test_deleting_a_call_blanks_what_people_wrote_about_it_in_every_version(
     (earlier,) = kept.versions
     assert earlier.score == 0.0 and earlier.comment == ""
     assert all(answer["comment"] == "" for answer in earlier.answers)
+
+
+def test_nothing_new_is_written_about_a_deleted_call(
+    session: Session, evaluator: Actor, store: ObjectStore, envelope: Envelope, call: Recording
+) -> None:
+    """Found by exploratory testing: after deletion blanked what people wrote about a call, an evaluation of it
+    could still be re-scored, released, disputed (with new free text) and resolved, and a comment added."""
+    from recordings_service.calls.review import add_annotation
+
+    form = published_form(session, evaluator)
+    agent = make_agent(session, "agent-7")
+    released = scoring.evaluate_call(
+        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "no"])
+    )
+    feedback.release_evaluation(session, actor=evaluator, evaluation_id=released.id)
+    other = actor_of(make_user(session, role=Role.QA_SUPERVISOR))
+    unreleased = scoring.evaluate_call(
+        session, actor=other, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "yes"])
+    )
+    delete_recording(session, store, recording_id=call.id, reason="erasure", actor=evaluator)
+
+    full = answers(form, ["yes", "5", "yes"])
+    attempts = [
+        lambda: scoring.update_evaluation(
+            session, actor=evaluator, evaluation_id=released.id, answers=full, comment="", submit=True
+        ),
+        lambda: feedback.release_evaluation(session, actor=other, evaluation_id=unreleased.id),
+        lambda: feedback.dispute(session, actor=agent, evaluation_id=released.id, comment="Jane Doe said so"),
+        lambda: feedback.acknowledge(session, actor=agent, evaluation_id=released.id),
+        lambda: add_annotation(session, actor=evaluator, recording_id=call.id, at_s=1.0, text="after deletion"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(NotFound):
+            attempt()
+    session.expire_all()
+    kept = session.get_one(Evaluation, released.id)
+    assert (kept.version, kept.agent_response, kept.agent_comment) == (1, None, "")
+
+
+def test_a_restricted_calls_evaluation_is_changed_by_compliance_only(
+    session: Session, evaluator: Actor, call: Recording
+) -> None:
+    """Found by exploratory testing: reading such an evaluation was refused (404), yet releasing, disputing and
+    resolving it went through."""
+    form = published_form(session, evaluator)
+    agent = make_agent(session, "agent-7")
+    evaluation = scoring.evaluate_call(
+        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "no"])
+    )
+    call.restricted = True
+    session.flush()
+    with pytest.raises(NotFound) as refused:
+        feedback.release_evaluation(session, actor=evaluator, evaluation_id=evaluation.id)
+    assert refused.value.refusal is not None and refused.value.refusal.action == "recording.access_denied"
+    call.restricted = False
+    feedback.release_evaluation(session, actor=evaluator, evaluation_id=evaluation.id)
+    call.restricted = True
+    session.flush()
+    with pytest.raises(NotFound):
+        feedback.dispute(session, actor=agent, evaluation_id=evaluation.id, comment="restricted?")
+
+
+def test_a_released_evaluation_revised_goes_back_to_the_agent_to_answer(
+    session: Session, evaluator: Actor, call: Recording
+) -> None:
+    """Found by exploratory testing: re-scoring an acknowledged evaluation from 100 to 0 kept "acknowledged", and
+    the agent could no longer dispute the score they never saw. With a dispute open, the way is to resolve it."""
+    form = published_form(session, evaluator)
+    agent = make_agent(session, "agent-7")
+    evaluation = scoring.evaluate_call(
+        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "yes"])
+    )
+    feedback.release_evaluation(session, actor=evaluator, evaluation_id=evaluation.id)
+    feedback.acknowledge(session, actor=agent, evaluation_id=evaluation.id, comment="ok thanks")
+    harsher = answers(form, ["yes", "5", "no"])
+    revised = scoring.update_evaluation(
+        session, actor=evaluator, evaluation_id=evaluation.id, answers=harsher, comment="", submit=True
+    )
+    assert (revised.version, revised.agent_response, revised.agent_comment) == (2, None, "")
+    feedback.dispute(session, actor=agent, evaluation_id=evaluation.id, comment="I never agreed to that")
+    with pytest.raises(Conflict):
+        scoring.update_evaluation(
+            session, actor=evaluator, evaluation_id=evaluation.id, answers=harsher, comment="", submit=True
+        )
