@@ -7,7 +7,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recordings_service.db import new_id, utcnow
+from recordings_service.errors import Invalid
 from recordings_service.models import Customer
+
+MAX_REF = 100  # the column's length, and the API's
 
 
 def register_customer(session: Session, customer_ref: str) -> str:
@@ -15,6 +18,8 @@ def register_customer(session: Session, customer_ref: str) -> str:
 
     A request or a hold may come before any call is recorded: the answer to an access request is then that we
     hold none, and an objection, restriction or hold applies to the calls recorded later."""
+    if not customer_ref.strip() or len(customer_ref) > MAX_REF:
+        raise Invalid("customer_ref", f"a customer reference of 1 to {MAX_REF} characters", code="invalid_length")
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(

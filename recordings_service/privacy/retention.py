@@ -26,6 +26,7 @@ from recordings_service.models.privacy import PeriodUnit, RetentionRule
 from recordings_service.models.recording import Purpose, RecordingStatus
 
 BATCH = 1000
+MAX_BASIS = 2000  # as the API's reason fields: it is shown in the policy table and the Art. 30 CSV
 MAX_KEEP = {PeriodUnit.DAYS: 36_525, PeriodUnit.MONTHS: 1_200}  # a century: anything longer is a typo
 # Every start day of a leap cycle: a period is longer than another if it ends later for any of them.
 _REFERENCE_STARTS = [datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=n) for n in range(4 * 365 + 1)]
@@ -113,6 +114,8 @@ def change_policy(session: Session, *, actor: Actor, rule: str, keep: int, unit:
     text = basis.strip()
     if not text:
         raise Invalid("basis", "state the basis of the period (law, contract or legitimate interest)", code="missing")
+    if len(text) > MAX_BASIS:
+        raise Invalid("basis", f"at most {MAX_BASIS} characters", code="invalid_length")
     row = session.get_one(RetentionPolicy, target.value)
     previous = Period(row.keep, PeriodUnit(row.unit))
     policies = {**load_policies(session), target: period}

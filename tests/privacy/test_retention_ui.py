@@ -56,7 +56,7 @@ def test_compliance_previews_then_changes_a_policy(
         token_from="/compliance/",
     )
     assert applied.status_code == 302 and applied.headers["Location"].endswith("/compliance/")
-    assert "1 recordings recomputed" in client.get("/compliance/").get_data(as_text=True)
+    assert "1 recording recomputed" in client.get("/compliance/").get_data(as_text=True)
     assert reload(session, recent.id).retain_until < before
     session.expire_all()
     assert session.get_one(RetentionPolicy, "training").keep == 6
@@ -86,7 +86,7 @@ def test_compliance_places_and_releases_holds_and_the_call_page_shows_them(
     )
     assert placed.status_code == 302
     listed = client.get("/compliance/holds").get_data(as_text=True)
-    assert "Legal hold placed on 1 recordings." in listed and "billing dispute 2026-17" in listed
+    assert "Legal hold placed on 1 recording." in listed and "billing dispute 2026-17" in listed
     assert reload(session, call.id).legal_hold
     call_page = client.get(f"/calls/{call.id}").get_data(as_text=True)
     assert "Legal hold" in call_page and "billing dispute 2026-17" in call_page

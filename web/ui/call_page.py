@@ -26,6 +26,7 @@ from web.identities import request_agent_names
 from web.same_site import refuse_cross_site
 from web.security_headers import mark_no_store, no_store
 from web.ui.evaluation_panel import evaluation_panel
+from web.ui.numbers import whole_number
 
 bp = Blueprint("call_page", __name__, url_prefix="/calls")
 
@@ -105,9 +106,9 @@ def peaks(recording_id: str) -> Response:
 @requires(Permission.TRANSCRIPT_VERIFY)
 def verify(recording_id: str) -> Response:
     raw = request.form.get("segment", "")
-    if raw and not raw.isdigit():
-        raise Invalid("segment", "not a segment number")
-    segment = int(raw) if raw else None
+    segment = whole_number(raw)
+    if raw and segment is None:
+        raise Invalid("segment", gettext("not a segment number"))
     review.verify_transcript(db(), actor=current_actor(), recording_id=recording_id, segment_index=segment)
     db().commit()
     flash(gettext("Segment verified against the audio.") if raw else gettext("Transcript verified against the audio."))

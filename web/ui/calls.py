@@ -6,6 +6,7 @@ export CSV).
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
@@ -28,8 +29,11 @@ from web.database import db, runtime
 from web.identities import request_agent_names
 from web.links import call_url
 from web.security_headers import mark_no_store, no_store
+from web.ui.numbers import whole_number
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
+# The dates the filter takes: any call Callvault holds, far from where day arithmetic overflows.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 PAGE_SIZE = 50
 FORM_FIELDS = (
     "q",
@@ -243,8 +247,7 @@ def _sort(knows_agents: bool) -> tuple[str, bool]:
 
 
 def _offset() -> int:
-    raw = request.args.get("offset", "0")
-    return int(raw) if raw.isdigit() else 0
+    return whole_number(request.args.get("offset")) or 0
 
 
 def _sort_url(query: dict[str, str], column: str, *, sort: str, descending: bool) -> str:
@@ -298,6 +301,8 @@ def _date(form: dict[str, str], name: str) -> datetime | None:
         day = datetime.strptime(form[name], "%Y-%m-%d")
     except ValueError:
         raise Invalid(name, gettext("use a date such as 2025-01-31"), code="invalid_date") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # 0001-01-01 and 9999-12-31 overflowed the day arithmetic (500s)
+        raise Invalid(name, gettext("use a date such as 2025-01-31"), code="out_of_range")
     # A day of the organisation's calendar (CALLVAULT_TIMEZONE), as the list shows the calls' times.
     return day.replace(tzinfo=ZoneInfo(runtime().settings.timezone))
 
@@ -306,6 +311,9 @@ def _number(form: dict[str, str], name: str) -> float | None:
     if not form[name]:
         return None
     try:
-        return float(form[name].replace(",", "."))
+        number = float(form[name].replace(",", "."))
     except ValueError:
-        raise Invalid(name, gettext("enter a number from 0 to 100"), code="invalid_number") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise Invalid(name, gettext("enter a number from 0 to 100"), code="invalid_number")
+    return number

@@ -28,6 +28,7 @@ from web.i18n import week_label
 from web.security_headers import no_store
 from web.ui import charts
 from web.ui.evaluation_panel import answers_from, values_of
+from web.ui.numbers import whole_number
 
 bp = Blueprint("evaluations", __name__)
 TREND_WEEKS = 12
@@ -144,11 +145,12 @@ def _blank_rows(data: MultiDict[str, str]) -> dict[int, int]:
     rows: dict[int, int] = {}
     for key, value in data.items():
         match = _BLANK_ROWS.fullmatch(key)
-        if match is not None and value.isdigit():
-            rows[int(match[1])] = int(value)
-    added = data.get("add_question", "")
-    if added.isdigit():
-        rows[int(added)] = rows.get(int(added), 0) + 1
+        count = whole_number(value)
+        if match is not None and count is not None:
+            rows[int(match[1])] = count
+    added = whole_number(data.get("add_question"))
+    if added is not None:
+        rows[added] = rows.get(added, 0) + 1
     return {section: min(count, MAX_BLANK_ROWS) for section, count in rows.items()}
 
 

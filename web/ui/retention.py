@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from werkzeug.wrappers import Response
 
 from recordings_service.errors import DomainError, Invalid, NotFound
@@ -14,6 +14,7 @@ from recordings_service.privacy import holds, retention, sweep
 from web.access import current_actor, requires
 from web.database import db
 from web.security_headers import no_store
+from web.ui.numbers import whole_number
 
 bp = Blueprint("retention", __name__, url_prefix="/compliance")
 PAGE_SIZE = 50
@@ -64,7 +65,14 @@ def apply_policy(rule: str) -> Response:
         flash(exc.message, "error")
         return redirect(url_for("retention.policy", rule=rule))
     db().commit()
-    flash(gettext("Policy %(rule)s changed; %(count)s recordings recomputed.", rule=rule, count=recomputed))
+    flash(
+        ngettext(
+            "Policy %(rule)s changed; %(num)d recording recomputed.",
+            "Policy %(rule)s changed; %(num)d recordings recomputed.",
+            recomputed,
+            rule=rule,
+        )
+    )
     return redirect(url_for("retention.policies"))
 
 
@@ -106,7 +114,7 @@ def place_hold() -> Response:
         flash(exc.message, "error")
     else:
         db().commit()
-        flash(gettext("Legal hold placed on %(count)s recordings.", count=covered))
+        flash(ngettext("Legal hold placed on %(num)d recording.", "Legal hold placed on %(num)d recordings.", covered))
     return redirect(url_for("retention.legal_holds"))
 
 
@@ -143,6 +151,7 @@ def _policy(rule: str) -> RetentionPolicy:
 
 
 def _keep(raw: str) -> int:
-    if not raw.strip().isdigit():
+    keep = whole_number(raw)
+    if keep is None:
         raise Invalid("keep", gettext("give a whole number"))
-    return int(raw)
+    return keep

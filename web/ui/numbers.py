@@ -1,0 +1,16 @@
+"""Whole numbers typed into forms and query strings."""
+
+from __future__ import annotations
+
+MAX_DIGITS = 12
+
+
+def whole_number(raw: str | None) -> int | None:
+    """The whole number 0 or more that `raw` spells in ASCII digits (at most 12 of them), else None.
+
+    `str.isdigit` also takes "²" and other digits `int` refuses, and `int` refuses over 4300 digits: both were
+    500s."""
+    text = (raw or "").strip()
+    if not text or len(text) > MAX_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
