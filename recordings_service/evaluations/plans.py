@@ -26,6 +26,7 @@ from recordings_service.models import Assignment, Evaluation, EvaluationPlan, Pl
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import RecordingStatus
 
+FIRST_YEAR, LAST_YEAR = 2000, 9998  # the weeks a plan is filled for
 MAX_CALLS_PER_AGENT = 50
 MAX_SEED = 2**63 - 1
 PLAN_ACTOR = Actor(id=None, name="evaluation-plans", role="system")
@@ -59,9 +60,13 @@ def week_monday(week: str) -> date:
     """The Monday of an ISO week written "2026-W49"; `Invalid` on `week` otherwise."""
     try:
         year, number = week.split("-W")
-        return date.fromisocalendar(int(year), int(number), 1)
+        monday = date.fromisocalendar(int(year), int(number), 1)
     except ValueError:
         raise Invalid("week", "an ISO week such as 2026-W49", code="invalid_week") from None
+    # Filling looks at the week before and ends on the Sunday: a week at year 1 or 9999 overflowed (a 500).
+    if not FIRST_YEAR <= monday.year <= LAST_YEAR:
+        raise Invalid("week", f"a week of the years {FIRST_YEAR} to {LAST_YEAR}", code="invalid_week")
+    return monday
 
 
 def _checked(session: Session, data: PlanInput) -> PlanInput:

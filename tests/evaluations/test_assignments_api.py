@@ -149,6 +149,11 @@ def test_validation_errors_name_the_field_and_refusals_are_json(
         {"name": "x", "queue": "q", "calls_per_agent": 1, "supervisor_ids": [lead.id]},
     )
     assert field_of("POST", f"/api/v1/evaluation-plans/{plan['id']}/fill", {"week": "49"}) == "week"
+    # Found by exploratory testing: both were 500s (a week at the calendar's ends; a null for a required field).
+    for week in ("0001-W01", "9999-W52"):
+        assert field_of("POST", f"/api/v1/evaluation-plans/{plan['id']}/fill", {"week": week}) == "week"
+    for name in ("name", "calls_per_agent", "supervisor_ids", "active"):
+        assert field_of("PATCH", f"/api/v1/evaluation-plans/{plan['id']}", {name: None}) == name
 
     login(client, trainer)
     refused = client.get("/api/v1/assignments")

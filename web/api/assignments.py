@@ -6,9 +6,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from spectree import Response as SpecResponse
 
+from recordings_service.errors import invalid_from
 from recordings_service.evaluations import assignments, plans
 from recordings_service.models import EvaluationPlan
 from recordings_service.permissions import Permission
@@ -241,9 +242,13 @@ def update_evaluation_plan(plan_id: str, json: EvaluationPlanPatch) -> tuple[Res
 
 
 def _merged(plan: EvaluationPlan, changes: dict[str, object]) -> plans.PlanInput:
-    now = EvaluationPlanIn.model_validate(
-        {field: getattr(plan, field) for field in EvaluationPlanIn.model_fields} | changes
-    )
+    """The plan with `changes`, checked as a whole plan is (a change to null of a field every plan has is 422)."""
+    try:
+        now = EvaluationPlanIn.model_validate(
+            {field: getattr(plan, field) for field in EvaluationPlanIn.model_fields} | changes
+        )
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
     return plans.PlanInput(**now.model_dump())
 
 
