@@ -324,19 +324,24 @@ def compare_scorings(questions: Sequence[tuple[str, str]], scorings: Sequence[Sc
             )
         )
     totals = [s.total for s in scorings if s.total is not None]
-    median = round(statistics.median(totals), 2) if totals else None
+    exact_median = statistics.median(totals) if totals else None
     evaluators = [
         EvaluatorResult(
             user_id=s.user_id,
             username=s.name,
             score=s.total,
             critical_failed=s.critical_failed,
-            deviation=round(s.total - median, 2) if s.total is not None and median is not None else None,
+            # From the median as computed, not as shown: two scorers' deviations are then equal and opposite.
+            deviation=round(s.total - exact_median, 2) if s.total is not None and exact_median is not None else None,
             answers=dict(s.answers),
         )
         for s in scorings
     ]
     mean_agreement = round(statistics.fmean(a.agreement for a in agreements), 4) if scorings and agreements else None
     return CalibrationResults(
-        submitted=len(scorings), median=median, agreement=mean_agreement, questions=agreements, evaluators=evaluators
+        submitted=len(scorings),
+        median=None if exact_median is None else round(exact_median, 2),
+        agreement=mean_agreement,
+        questions=agreements,
+        evaluators=evaluators,
     )

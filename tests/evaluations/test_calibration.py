@@ -106,6 +106,17 @@ def test_a_tie_names_every_modal_answer() -> None:
     assert results.median == 60.0 and [e.deviation for e in results.evaluators] == [-20.0, 20.0]
 
 
+def test_two_scorers_deviate_from_the_median_by_equal_and_opposite_amounts() -> None:
+    """Found by exploratory testing: 82.35 and 100 showed -8.82 and +8.83 (the median was rounded first)."""
+    scorings = [
+        calibration.Scoring(user_id=str(n), name=str(n), total=total, critical_failed=False, answers={})
+        for n, total in enumerate([82.35, 100.0])
+    ]
+    results = calibration.compare_scorings([], scorings)
+    low, high = (e.deviation for e in results.evaluators)
+    assert low is not None and high is not None and low == -high
+
+
 def test_scores_stay_hidden_until_every_participant_has_submitted(
     session: Session, organiser: User, call: Recording, form: EvaluationForm
 ) -> None:

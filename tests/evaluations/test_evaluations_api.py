@@ -55,6 +55,10 @@ def test_score_release_dispute_and_resolve_through_the_api(
     assert again.status_code == 409 and created["id"] in again.get_json()["message"]
 
     path = f"/api/v1/evaluations/{created['id']}"
+    # Found by exploratory testing: a question answered twice kept the last answer silently.
+    twice = answers_json([questions[0], questions[0]], ["no", "yes"])
+    duplicate = client.put(path, json={"answers": twice}, headers=qa)
+    assert duplicate.status_code == 422 and duplicate.get_json()["field"] == f"answers.{questions[0].id}"
     incomplete = client.put(path, json={"answers": answers_json(questions[:1], ["yes"]), "submit": True}, headers=qa)
     assert incomplete.status_code == 422 and incomplete.get_json()["field"] == f"answers.{questions[1].id}"
     submitted = client.put(

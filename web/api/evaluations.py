@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
 from recordings_service.calls import review
+from recordings_service.errors import Invalid
 from recordings_service.evaluations import feedback, scoring
 from recordings_service.evaluations import forms as evaluation_forms
-from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer
+from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, answer_field
 from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.permissions import Permission
 from recordings_service.recordings import IsoDatetime, get_playable_recording
@@ -202,7 +203,12 @@ def form_out(form: EvaluationForm) -> FormOut:
 
 
 def _answers(given: list[EvaluationAnswerIn]) -> dict[str, Answer]:
-    return {a.question_id: Answer(value=a.value, comment=a.comment, at_s=a.at_s) for a in given}
+    answers: dict[str, Answer] = {}
+    for a in given:
+        if a.question_id in answers:  # the last one silently won
+            raise Invalid(answer_field(a.question_id), "each question is answered once", code="duplicate")
+        answers[a.question_id] = Answer(value=a.value, comment=a.comment, at_s=a.at_s)
+    return answers
 
 
 _WRITE_ERRORS = {"HTTP_403": ErrorBody, "HTTP_404": ErrorBody, "HTTP_409": ErrorBody, "HTTP_422": ErrorBody}
