@@ -48,8 +48,11 @@ def answer_field(question_id: str) -> str:
     return f"answers.{question_id}"
 
 
-def check_answers(questions: Sequence[FormQuestion], answers: Mapping[str, Answer]) -> None:
-    """Every question answered with a value its type allows; nothing answered that the form lacks."""
+def check_answers(
+    questions: Sequence[FormQuestion], answers: Mapping[str, Answer], *, duration_s: float | None = None
+) -> None:
+    """Every question answered with a value its type allows; nothing answered that the form lacks; a moment given
+    as evidence within the call's `duration_s`."""
     known = {question.id for question in questions}
     for question_id in answers:
         if question_id not in known:
@@ -61,7 +64,7 @@ def check_answers(questions: Sequence[FormQuestion], answers: Mapping[str, Answe
             raise Invalid(answer_field(question.id), f"answer required: {question.text}")
         if answer.value not in allowed:
             raise Invalid(answer_field(question.id), f"one of {', '.join(allowed)}: {question.text}")
-        _check_extras(question, answer)
+        _check_extras(question, answer, duration_s)
 
 
 def score_answers(questions: Sequence[FormQuestion], answers: Mapping[str, Answer]) -> Score:
@@ -115,7 +118,7 @@ def save_draft(
     Answers may be missing, but those given must be values their question allows.
     """
     recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
-    _check_partial(form.questions, answers, comment)
+    _check_partial(form.questions, answers, comment, duration_s=recording.duration_s)
     evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
     if evaluation is not None and evaluation.state != EvaluationState.DRAFT:
         raise Conflict("this evaluation is submitted: submit the changes to make a new version of it")
@@ -217,7 +220,7 @@ def submit_version(
     questions = evaluation.form.questions
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
-    check_answers(questions, answers)
+    check_answers(questions, answers, duration_s=session.get_one(Recording, evaluation.recording_id).duration_s)
     score = score_answers(questions, answers)
     previous = evaluation.score if evaluation.state == EvaluationState.SUBMITTED else None
     revised = evaluation.state == EvaluationState.SUBMITTED
@@ -303,7 +306,9 @@ def _start(session: Session, *, actor: Actor, recording: Recording, form_id: str
     return evaluation
 
 
-def _check_partial(questions: Sequence[FormQuestion], answers: Mapping[str, Answer], comment: str) -> None:
+def _check_partial(
+    questions: Sequence[FormQuestion], answers: Mapping[str, Answer], comment: str, *, duration_s: float
+) -> None:
     by_id = {question.id: question for question in questions}
     for question_id, answer in answers.items():
         question = by_id.get(question_id)
@@ -312,16 +317,19 @@ def _check_partial(questions: Sequence[FormQuestion], answers: Mapping[str, Answ
         allowed = VALUES_BY_TYPE[question.answer_type]
         if answer.value and answer.value not in allowed:
             raise Invalid(answer_field(question_id), f"one of {', '.join(allowed)}: {question.text}")
-        _check_extras(question, answer)
+        _check_extras(question, answer, duration_s)
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
 
 
-def _check_extras(question: FormQuestion, answer: Answer) -> None:
+def _check_extras(question: FormQuestion, answer: Answer, duration_s: float | None) -> None:
     if len(answer.comment) > MAX_COMMENT_CHARS:
         raise Invalid(f"comments.{question.id}", f"at most {MAX_COMMENT_CHARS} characters")
     if answer.at_s is not None and not (math.isfinite(answer.at_s) and answer.at_s >= 0):
         raise Invalid(f"at.{question.id}", "a moment of the call in seconds")
+    if answer.at_s is not None and duration_s is not None and answer.at_s > duration_s:
+        # Evidence at 1e308 s of a 5 s call was kept; a comment on the call was refused for the same.
+        raise Invalid(f"at.{question.id}", f"a moment of the call, 0 to {duration_s:g} seconds", code="out_of_range")
 
 
 def _fill(

@@ -55,6 +55,14 @@ def test_score_release_dispute_and_resolve_through_the_api(
     assert again.status_code == 409 and created["id"] in again.get_json()["message"]
 
     path = f"/api/v1/evaluations/{created['id']}"
+    # Found by exploratory testing: evidence at 1e308 s of a short call was kept (a comment there is refused).
+    beyond = answers_json(questions[:1], ["yes"], at_s=call.duration_s + 60)
+    late = client.put(path, json={"answers": beyond}, headers=qa)
+    assert late.status_code == 422 and late.get_json()["field"] == f"at.{questions[0].id}", late.get_json()
+    late = client.put(
+        path, json={"answers": beyond + answers_json(questions[1:], ["5", "no"]), "submit": True}, headers=qa
+    )
+    assert late.status_code == 422 and late.get_json()["field"] == f"at.{questions[0].id}", late.get_json()
     # Found by exploratory testing: a question answered twice kept the last answer silently.
     twice = answers_json([questions[0], questions[0]], ["no", "yes"])
     duplicate = client.put(path, json={"answers": twice}, headers=qa)
