@@ -191,6 +191,12 @@ def test_clips_gathered_into_a_set_reordered_shared_exported_and_a_removed_one_s
     submit(trainer_client, f"{player_path}/order", {"clip_id": second, "move": "up"}, token_from=player_path)
     player = text(trainer_client.get(player_path))
     assert player.index("Clip from 9.3 s") < player.index("Clip from 0.5 s") and "Order saved." in player
+    # Found by exploratory testing: both said "Clip added to the set." / "Order saved." having done nothing.
+    submit(trainer_client, f"{player_path}/clips", {"clip_id": ""}, token_from=player_path)
+    assert "choose a clip to add" in text(trainer_client.get(player_path))
+    submit(trainer_client, f"{player_path}/order", {"clip_id": "NOPE", "move": "up"}, token_from=player_path)
+    player = text(trainer_client.get(player_path))
+    assert "this clip is not in the set" in player and "Order saved." not in player
     submit(trainer_client, f"{player_path}/share", {"shared": "1"}, token_from=player_path)
     assert '<dd class="set-shared">yes</dd>' in text(trainer_client.get(player_path))
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from recordings_service.errors import DomainError
+from recordings_service.errors import DomainError, Invalid
 from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, export, sets
 from web.access import current_actor, requires
@@ -129,7 +129,7 @@ def add_clip(set_id: str) -> Response:
     clip_id = request.form.get("clip_id", "")
     return act(
         gettext("Clip added to the set."),
-        lambda: _reorder(set_id, lambda order: [*order, clip_id] if clip_id else order),
+        lambda: _reorder(set_id, lambda order: _added(order, clip_id)),
         back=url_for("training_sets.player", set_id=set_id),
     )
 
@@ -156,9 +156,15 @@ def _reorder(set_id: str, change: Callable[[list[str]], list[str]]) -> None:
     sets.update_set(db(), runtime().envelope, actor=current_actor(), set_id=set_id, clip_ids=clip_ids, rules=rules())
 
 
+def _added(order: list[str], clip_id: str) -> list[str]:
+    if not clip_id.strip():  # it was "Clip added to the set." with nothing added
+        raise Invalid("clip_id", gettext("choose a clip to add"), code="missing")
+    return [*order, clip_id]
+
+
 def _moved(order: list[str], clip_id: str, move: str) -> list[str]:
-    if clip_id not in order:
-        return order
+    if clip_id not in order:  # it was "Order saved." with nothing moved
+        raise Invalid("clip_id", gettext("this clip is not in the set"), code="not_in_set")
     if move == "remove":
         return [item for item in order if item != clip_id]
     at = order.index(clip_id)
