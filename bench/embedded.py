@@ -10,10 +10,9 @@ from pathlib import Path
 from recordings_service import schema
 from recordings_service.config import Settings
 from recordings_service.runtime import Runtime
-from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
 from recordings_service.storage.encryption import generate_master_key
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.conftest import free_port_block
+from tests.conftest import new_embedded_s3
 
 BENCH_BUCKET = "callvault-bench"
 
@@ -21,14 +20,7 @@ BENCH_BUCKET = "callvault-bench"
 @contextmanager
 def bench_runtime(root: Path, *, database_url: str = "") -> Iterator[Runtime]:
     """A runtime under `root` (SQLite there unless `database_url`), stopped and disposed on exit."""
-    s3 = EmbeddedS3(
-        store_dir=root / "store",
-        port=free_port_block(PORT_SPAN),
-        access_key="bench" + secrets.token_hex(4),
-        secret_key=secrets.token_urlsafe(24),
-        jwt_key=secrets.token_urlsafe(24),
-        bucket=BENCH_BUCKET,
-    )
+    s3 = new_embedded_s3(root / "store", name="bench", bucket=BENCH_BUCKET)
     s3.start()
     runtime: Runtime | None = None
     try:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError, ValidationInfo
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 if TYPE_CHECKING:
     from recordings_service.audit import Actor
-
-Ordered = TypeVar("Ordered")
 
 
 @dataclass(frozen=True)
@@ -133,12 +131,3 @@ def _field_error(detail: ErrorDetails, prefix: str) -> FieldError:
     code = _ERROR_CODES.get(kind) or ("wrong_type" if kind.endswith("_type") else kind)
     field = ".".join(part for part in (prefix, location) if part) or prefix or "body"
     return FieldError(field=field, code=code, message=str(detail["msg"]).removeprefix(_VALIDATOR_PREFIX))
-
-
-def not_below(value: Ordered, info: ValidationInfo, *, lower: str, message: str) -> Ordered:
-    """A range's upper end as given, for a field validator: refused on this field (a model validator's error names
-    no field, only the body) when it is below the range's lower end, the field `lower` validated before it."""
-    low = info.data.get(lower)
-    if value is not None and low is not None and value < low:  # type: ignore[operator]
-        raise PydanticCustomError("range_order", message)
-    return value

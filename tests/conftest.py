@@ -69,16 +69,21 @@ def free_port_block(span: int) -> int:
 TEST_BUCKET = "callvault-test"
 
 
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
-    server = EmbeddedS3(
-        store_dir=tmp_path_factory.mktemp("seaweedfs"),
+def new_embedded_s3(store_dir: Path, *, name: str, bucket: str = "") -> EmbeddedS3:
+    """A private embedded SeaweedFS (not started yet) on free ports, with generated credentials named `name`."""
+    return EmbeddedS3(
+        store_dir=store_dir,
         port=free_port_block(PORT_SPAN),
-        access_key="test" + secrets.token_hex(6),
+        access_key=name + secrets.token_hex(6),
         secret_key=secrets.token_urlsafe(24),
         jwt_key=secrets.token_urlsafe(24),
-        bucket=TEST_BUCKET,
+        bucket=bucket,
     )
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedS3]:
+    server = new_embedded_s3(tmp_path_factory.mktemp("seaweedfs"), name="test", bucket=TEST_BUCKET)
     server.start()
     yield server
     server.stop()

@@ -13,16 +13,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.errors import not_below
 from recordings_service.models import Customer, Recording, Transcript
 from recordings_service.models.recording import Purpose
+from recordings_service.ranges import upper_end
 from recordings_service.recordings import UNPLAYABLE, calls_matching, customer_asked_for_erasure, visible_to
 
 MAX_SAMPLE = 100_000
@@ -56,15 +56,10 @@ class BatchCriteria(BaseModel):
     sample_size: int = Field(ge=1, le=MAX_SAMPLE)
     seed: int = Field(ge=0, le=2**63 - 1)
 
-    @field_validator("to")
+    @field_validator("to", "max_duration_s")
     @classmethod
-    def _to_not_before_from(cls, value: date, info: ValidationInfo) -> date:
-        return not_below(value, info, lower="from_", message="'to' is before 'from'")
-
-    @field_validator("max_duration_s")
-    @classmethod
-    def _max_not_below_min(cls, value: float | None, info: ValidationInfo) -> float | None:
-        return not_below(value, info, lower="min_duration_s", message="max_duration_s is below min_duration_s")
+    def _not_below_its_lower_end(cls, value: Any, info: ValidationInfo) -> Any:
+        return upper_end(value, info)
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.calls.transcript_matches import checked_words, said_in_transcripts
-from recordings_service.errors import not_below
 from recordings_service.models import Customer, Evaluation, Nomination, Recording
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.training import NominationKind
+from recordings_service.ranges import upper_end
 from recordings_service.recordings import UNPLAYABLE, calls_matching, visible_to
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.agents import agent_names
@@ -82,20 +82,10 @@ class SampleCriteria(BaseModel):
     )
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="the same seed draws the same sample")
 
-    @field_validator("to")
+    @field_validator("to", "max_duration_s", "score_max")
     @classmethod
-    def _to_not_before_from(cls, value: date | None, info: ValidationInfo) -> date | None:
-        return not_below(value, info, lower="from_", message="'to' is before 'from'")
-
-    @field_validator("max_duration_s")
-    @classmethod
-    def _max_not_below_min(cls, value: float | None, info: ValidationInfo) -> float | None:
-        return not_below(value, info, lower="min_duration_s", message="max_duration_s is below min_duration_s")
-
-    @field_validator("score_max")
-    @classmethod
-    def _score_max_not_below_min(cls, value: float | None, info: ValidationInfo) -> float | None:
-        return not_below(value, info, lower="score_min", message="score_max is below score_min")
+    def _not_below_its_lower_end(cls, value: Any, info: ValidationInfo) -> Any:
+        return upper_end(value, info)
 
     @field_validator("stratify_by")
     @classmethod

@@ -21,7 +21,7 @@ from recordings_service.calls.evidence import export_evidence
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound
 from recordings_service.evaluations import feedback, history, scoring, trends
 from recordings_service.evaluations.scoring import Answer
-from recordings_service.models import AuditEvent, Evaluation, Recording, User
+from recordings_service.models import AuditEvent, Evaluation, EvaluationForm, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.privacy.deletion import delete_recording
 from recordings_service.recordings import RecordingFilters, get_playable_recording, list_recordings
@@ -52,6 +52,20 @@ def evaluator(session: Session) -> Actor:
 @pytest.fixture
 def call(session: Session, store: ObjectStore, envelope: Envelope) -> Recording:
     return make_recording(session, store, envelope, agent_ref="agent-7", queue="billing")
+
+
+def released_evaluation(
+    session: Session, evaluator: Actor, call: Recording, values: list[str]
+) -> tuple[EvaluationForm, Actor, Evaluation]:
+    """A published form, the agent of `call` (agent-7), and the evaluator's evaluation of the call on the form with
+    `values`, released to the agent."""
+    form = published_form(session, evaluator)
+    agent = make_agent(session, "agent-7")
+    evaluation = scoring.evaluate_call(
+        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, values)
+    )
+    feedback.release_evaluation(session, actor=evaluator, evaluation_id=evaluation.id)
+    return form, agent, evaluation
 
 
 # ---------------------------------------------------------------- drafts, one per evaluator, versions
@@ -226,12 +240,7 @@ def test_a_dispute_lands_in_the_evaluators_leads_queue_too(
     evaluator_user.lead_id = lead_user.id
     session.flush()
     lead, evaluator = actor_of(lead_user), actor_of(evaluator_user)
-    form = published_form(session, evaluator)
-    agent = make_agent(session, "agent-7")
-    evaluation = scoring.evaluate_call(
-        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, ["no", "1", "yes"])
-    )
-    feedback.release_evaluation(session, actor=evaluator, evaluation_id=evaluation.id)
+    _form, agent, evaluation = released_evaluation(session, evaluator, call, ["no", "1", "yes"])
     feedback.dispute(session, actor=agent, evaluation_id=evaluation.id, comment="too harsh")
 
     queued = feedback.dispute_queue(session, actor=lead)
@@ -371,12 +380,7 @@ def test_nothing_new_is_written_about_a_deleted_call(
     could still be re-scored, released, disputed (with new free text) and resolved, and a comment added."""
     from recordings_service.calls.review import add_annotation
 
-    form = published_form(session, evaluator)
-    agent = make_agent(session, "agent-7")
-    released = scoring.evaluate_call(
-        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "no"])
-    )
-    feedback.release_evaluation(session, actor=evaluator, evaluation_id=released.id)
+    form, agent, released = released_evaluation(session, evaluator, call, ["yes", "5", "no"])
     other = actor_of(make_user(session, role=Role.QA_SUPERVISOR))
     unreleased = scoring.evaluate_call(
         session, actor=other, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "yes"])
@@ -429,12 +433,7 @@ def test_a_released_evaluation_revised_goes_back_to_the_agent_to_answer(
 ) -> None:
     """Found by exploratory testing: re-scoring an acknowledged evaluation from 100 to 0 kept "acknowledged", and
     the agent could no longer dispute the score they never saw. With a dispute open, the way is to resolve it."""
-    form = published_form(session, evaluator)
-    agent = make_agent(session, "agent-7")
-    evaluation = scoring.evaluate_call(
-        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "yes"])
-    )
-    feedback.release_evaluation(session, actor=evaluator, evaluation_id=evaluation.id)
+    form, agent, evaluation = released_evaluation(session, evaluator, call, ["yes", "5", "yes"])
     feedback.acknowledge(session, actor=agent, evaluation_id=evaluation.id, comment="ok thanks")
     harsher = answers(form, ["yes", "5", "no"])
     revised = scoring.update_evaluation(

@@ -10,7 +10,6 @@ a refused call again. `/readyz` is polled throughout: it reports the store down,
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 import urllib.error
@@ -25,8 +24,8 @@ from sqlalchemy import select
 
 from recordings_service.config import Settings
 from recordings_service.models import Recording
-from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
-from tests.conftest import TEST_BUCKET, free_port_block
+from recordings_service.storage.embedded import EmbeddedS3
+from tests.conftest import TEST_BUCKET, new_embedded_s3
 from tests.factories.recordings import MONO
 from tests.faults.support import Call, accepted_id, fault_world, new_call, reconcile_to_clean, send
 from tests.live_server import LiveServer, live_server
@@ -41,14 +40,7 @@ STOP_AFTER = 25  # accepted calls before the store goes away
 
 @pytest.fixture
 def own_store(tmp_path: Path) -> Iterator[EmbeddedS3]:
-    server = EmbeddedS3(
-        store_dir=tmp_path / "seaweedfs",
-        port=free_port_block(PORT_SPAN),
-        access_key="fault" + secrets.token_hex(6),
-        secret_key=secrets.token_urlsafe(24),
-        jwt_key=secrets.token_urlsafe(24),
-        bucket=TEST_BUCKET,
-    )
+    server = new_embedded_s3(tmp_path / "seaweedfs", name="fault", bucket=TEST_BUCKET)
     server.start()
     yield server
     server.stop()

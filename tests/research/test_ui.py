@@ -236,16 +236,22 @@ def test_a_partner_sees_its_own_batches_only(app: Flask, officer: User, session:
     assert "Lataa paketti (ZIP)" in finnish and "Lähetä vahvistus" in finnish
 
 
-def test_the_download_shows_only_inside_the_window(
-    app: Flask, officer: User, session: Session, runtime: Runtime
-) -> None:
+def ready_for_partner(
+    app: Flask, session: Session, runtime: Runtime, officer: User, *, opens_in: timedelta
+) -> tuple[ResearchBatch, FlaskClient]:
+    """A ready batch whose window opens `opens_in` from now and closes in five days, and its partner signed in."""
     lab = institute(session).id
     made = draft(session, runtime, officer, lab)
     made.state = BatchState.READY
-    made.access_start = utcnow() + timedelta(days=1)
-    made.access_end = utcnow() + timedelta(days=5)
+    made.access_start, made.access_end = utcnow() + opens_in, utcnow() + timedelta(days=5)
     session.commit()
-    client = signed_in(app, partner(session, lab))
+    return made, signed_in(app, partner(session, lab))
+
+
+def test_the_download_shows_only_inside_the_window(
+    app: Flask, officer: User, session: Session, runtime: Runtime
+) -> None:
+    made, client = ready_for_partner(app, session, runtime, officer, opens_in=timedelta(days=1))
     page = client.get(f"/partner/batches/{made.id}").get_data(as_text=True)
     assert "has not opened yet" in page and "/package" not in page
     made.state = BatchState.EXPIRED
@@ -259,12 +265,7 @@ def test_the_download_shows_only_inside_the_window(
 def test_once_the_partner_confirms_the_copies_are_gone_the_page_offers_no_download(
     app: Flask, officer: User, session: Session, runtime: Runtime
 ) -> None:
-    lab = institute(session).id
-    made = draft(session, runtime, officer, lab)
-    made.state = BatchState.READY
-    made.access_start, made.access_end = utcnow() - timedelta(days=1), utcnow() + timedelta(days=5)
-    session.commit()
-    client = signed_in(app, partner(session, lab))
+    made, client = ready_for_partner(app, session, runtime, officer, opens_in=-timedelta(days=1))
     path = f"/partner/batches/{made.id}"
     assert "/package" in client.get(path).get_data(as_text=True)
     fields = {"method": "destroyed", "confirmed_on": utcnow().date().isoformat(), "signer": "Dr. A. Researcher"}

@@ -24,7 +24,7 @@ import pytest
 from recordings_service.config import Settings
 from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
 from recordings_service.storage.object_store import S3ObjectStore, make_client
-from tests.conftest import free_port_block
+from tests.conftest import free_port_block, new_embedded_s3
 
 HTTP_OFFSETS = {1: "master", 3: "volume", 5: "filer", 8: "admin"}
 GRPC_OFFSETS = {2: "master gRPC", 4: "volume gRPC", 6: "filer gRPC", 7: "S3 gRPC", 9: "admin gRPC"}
@@ -173,14 +173,7 @@ def test_weed_inherits_none_of_callvaults_secrets(locked: Locked) -> None:
 def test_start_returns_once_the_named_bucket_has_a_writable_volume(tmp_path: Path) -> None:
     """weed grows a bucket's first volume on its first write; on a busy machine that outlasted the S3 gateway's
     wait and a restore's first object failed with InternalError. `start` grows it before returning."""
-    server = EmbeddedS3(
-        store_dir=tmp_path / "seaweedfs",
-        port=free_port_block(PORT_SPAN),
-        access_key="ready" + secrets.token_hex(6),
-        secret_key=secrets.token_urlsafe(24),
-        jwt_key=secrets.token_urlsafe(24),
-        bucket="first-writes",
-    )
+    server = new_embedded_s3(tmp_path / "seaweedfs", name="ready", bucket="first-writes")
     server.start()
     try:
         status, body = request("GET", f"http://127.0.0.1:{server.port + 1}/vol/status")
