@@ -22,7 +22,10 @@ def import_inbox(runtime: Runtime) -> None:
     """Each pair is its own unit of work: one refused or failing file does not hold back the others."""
     settings = runtime.settings
     scan = inbox.scan_inbox(settings, now=utcnow())
-    counts = {"imported": 0, "already_imported": 0, "refused": 0, "waiting": scan.waiting}
+    counts = {"imported": 0, "already_imported": 0, "refused": 0, "waiting": scan.waiting, "orphaned": 0}
+    for path in scan.orphans:
+        inbox.settle_orphan(settings, path)
+        counts["orphaned"] += 1
     for pair in scan.ready:
         with runtime.sessions() as session:
             try:

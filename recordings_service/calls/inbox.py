@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 INBOX_ACTOR = Actor(id=None, name="inbox", role="system")
 SIDECAR = ".json"
 ERROR_SUFFIX = ".error.json"
+# A file whose partner has not arrived in this long is filed under failed/ with the reason: left waiting, nobody
+# would learn that the call was never imported (the log's waiting count was the only trace).
+ORPHAN_AFTER_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class InboxPair:
 class InboxScan:
     ready: list[InboxPair]
     waiting: int
+    orphans: list[Path]  # files whose partner has not come within ORPHAN_AFTER_S
 
 
 def inbox_dir(settings: Settings) -> Path:
@@ -57,7 +61,8 @@ def inbox_dir(settings: Settings) -> Path:
 
 
 def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
-    """Pairs ready to import, oldest first, and how many files wait (too young, or without a partner)."""
+    """Pairs ready to import, oldest first; how many files wait (too young, or without a partner yet); and the
+    files whose partner has not come within a day."""
     root = inbox_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
     # Symbolic links are listed (and later refused), never followed, not even to read their target's age.
@@ -68,22 +73,25 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
     }
     ready: list[tuple[float, InboxPair]] = []
     waiting = 0
+    orphans = []
     for name, entry in entries.items():
-        if name.endswith(SIDECAR):
-            if not _audio_names(entries, name):
-                waiting += 1  # its audio may still be on the way
+        is_sidecar = name.endswith(SIDECAR)
+        sidecar = None if is_sidecar else _sidecar_of(entries, name)
+        if (not _audio_names(entries, name)) if is_sidecar else sidecar is None:
+            if now.timestamp() - entry.stat(follow_symlinks=False).st_mtime >= ORPHAN_AFTER_S:
+                orphans.append(Path(entry.path))
+            else:
+                waiting += 1  # its partner may still be on the way
             continue
-        sidecar = _sidecar_of(entries, name)
         if sidecar is None:
-            waiting += 1
-            continue
+            continue  # a sidecar: taken with its audio
         newest = max(entry.stat(follow_symlinks=False).st_mtime, sidecar.stat(follow_symlinks=False).st_mtime)
         if now.timestamp() - newest < settings.inbox_min_age_s:
             waiting += 1
             continue
         ready.append((newest, InboxPair(audio=Path(entry.path), sidecar=Path(sidecar.path))))
     ready.sort(key=lambda item: item[0])
-    return InboxScan(ready=[pair for _, pair in ready], waiting=waiting)
+    return InboxScan(ready=[pair for _, pair in ready], waiting=waiting, orphans=sorted(orphans))
 
 
 def _audio_names(entries: dict[str, os.DirEntry[str]], sidecar: str) -> list[str]:
@@ -147,12 +155,28 @@ def _open_dropped(path: Path, *, field: str) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
+def settle_orphan(settings: Settings, path: Path) -> None:
+    """File a file whose partner never came under `failed/`, with the reason beside it."""
+    missing = "audio file" if path.name.endswith(SIDECAR) else f"metadata sidecar ({path.name}{SIDECAR})"
+    refusal = Invalid(
+        "audio" if path.name.endswith(SIDECAR) else "metadata",
+        f"no {missing} arrived within {ORPHAN_AFTER_S // 3600} hours; drop both again to import the call",
+        code="no_partner",
+    )
+    _file(settings, path, refusal)
+
+
 def settle_pair(settings: Settings, pair: InboxPair, *, refusal: DomainError | None = None) -> None:
     """Move the pair to `done/`, or to `failed/` with the reason beside it."""
+    _file(settings, pair.audio, refusal)
+    target = inbox_dir(settings) / ("failed" if refusal else "done")
+    pair.sidecar.replace(target / pair.sidecar.name)
+
+
+def _file(settings: Settings, path: Path, refusal: DomainError | None) -> None:
     target = inbox_dir(settings) / ("failed" if refusal else "done")
     target.mkdir(exist_ok=True)
     if refusal is not None:
         reason = {"error": refusal.code, "field": getattr(refusal, "field", None), "message": refusal.message}
-        (target / (pair.audio.name + ERROR_SUFFIX)).write_text(json.dumps(reason, indent=2) + "\n")
-    pair.audio.replace(target / pair.audio.name)
-    pair.sidecar.replace(target / pair.sidecar.name)
+        (target / (path.name + ERROR_SUFFIX)).write_text(json.dumps(reason, indent=2) + "\n")
+    path.replace(target / path.name)

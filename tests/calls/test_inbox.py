@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jobs.ingest import import_inbox
+from recordings_service.calls import inbox as inbox_module
 from recordings_service.models import Recording
 from recordings_service.recordings import original_bytes
 from recordings_service.runtime import Runtime
@@ -104,6 +105,34 @@ def test_young_files_and_files_without_partner_wait(
     (inbox / ".partial.wav").write_bytes(b"being copied")  # hidden: a writer's temporary name, not counted
     assert run(inbox_runtime, caplog) == {"imported": 0, "already_imported": 0, "refused": 0, "waiting": 3}
     assert {p.name for p in inbox.iterdir()} >= {"young.wav", "young.wav.json", "lonely.wav"}
+
+
+def test_a_file_whose_partner_never_comes_is_filed_under_failed_after_a_day(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by exploratory testing: an audio file without its sidecar waited in the inbox for ever, and nobody
+    learnt that the call was never imported. After a day it goes to failed/ saying what never came."""
+    a_day = inbox_module.ORPHAN_AFTER_S
+    drop(inbox, "lonely.wav", STEREO, None, age_s=a_day + 60)
+    drop(inbox, "recent.wav", STEREO, None, age_s=a_day - 600)
+    (inbox / "no-audio.wav.json").write_text(json.dumps(call_metadata()))
+    os.utime(inbox / "no-audio.wav.json", (time.time() - a_day - 60,) * 2)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="jobs.ingest"):
+        import_inbox(inbox_runtime)
+    record = next(r for r in caplog.records if r.getMessage() == "inbox imported")
+    assert (record.orphaned, record.waiting) == (2, 1)  # type: ignore[attr-defined]
+    failed = inbox / "failed"
+    assert sorted(p.name for p in failed.iterdir()) == [
+        "lonely.wav",
+        "lonely.wav.error.json",
+        "no-audio.wav.json",
+        "no-audio.wav.json.error.json",
+    ]
+    lonely = json.loads((failed / "lonely.wav.error.json").read_text())
+    assert lonely["error"] == "no_partner" and "lonely.wav.json" in lonely["message"]
+    assert json.loads((failed / "no-audio.wav.json.error.json").read_text())["field"] == "audio"
+    assert (inbox / "recent.wav").exists()
 
 
 @pytest.mark.parametrize(
