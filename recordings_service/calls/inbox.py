@@ -157,26 +157,25 @@ def _open_dropped(path: Path, *, field: str) -> BinaryIO:
 
 def settle_orphan(settings: Settings, path: Path) -> None:
     """File a file whose partner never came under `failed/`, with the reason beside it."""
-    missing = "audio file" if path.name.endswith(SIDECAR) else f"metadata sidecar ({path.name}{SIDECAR})"
-    refusal = Invalid(
-        "audio" if path.name.endswith(SIDECAR) else "metadata",
-        f"no {missing} arrived within {ORPHAN_AFTER_S // 3600} hours; drop both again to import the call",
-        code="no_partner",
-    )
-    _file(settings, path, refusal)
+    sidecar = path.name.endswith(SIDECAR)
+    field, missing = ("audio", "audio file") if sidecar else ("metadata", f"metadata sidecar ({path.name}{SIDECAR})")
+    hours = ORPHAN_AFTER_S // 3600
+    message = f"no {missing} arrived within {hours} hours; drop both again to import the call"
+    _file(settings, path, Invalid(field, message, code="no_partner"))
 
 
 def settle_pair(settings: Settings, pair: InboxPair, *, refusal: DomainError | None = None) -> None:
     """Move the pair to `done/`, or to `failed/` with the reason beside it."""
-    _file(settings, pair.audio, refusal)
-    target = inbox_dir(settings) / ("failed" if refusal else "done")
+    target = _file(settings, pair.audio, refusal)
     pair.sidecar.replace(target / pair.sidecar.name)
 
 
-def _file(settings: Settings, path: Path, refusal: DomainError | None) -> None:
+def _file(settings: Settings, path: Path, refusal: DomainError | None) -> Path:
+    """Move `path` to `done/`, or to `failed/` with the refusal beside it; the folder it went to."""
     target = inbox_dir(settings) / ("failed" if refusal else "done")
     target.mkdir(exist_ok=True)
     if refusal is not None:
         reason = {"error": refusal.code, "field": getattr(refusal, "field", None), "message": refusal.message}
         (target / (path.name + ERROR_SUFFIX)).write_text(json.dumps(reason, indent=2) + "\n")
     path.replace(target / path.name)
+    return target

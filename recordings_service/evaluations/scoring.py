@@ -195,14 +195,10 @@ def update_evaluation(
     if evaluation.dispute_state == DisputeState.OPEN:
         raise Conflict("the agent disputes this evaluation: resolve the dispute, with a re-score if it was wrong")
     if submit or evaluation.state == EvaluationState.SUBMITTED:
-        answered = evaluation.agent_response
-        revised = submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
-        if answered is not None:
-            # The agent answered the version they were shown; the new one is theirs to acknowledge or dispute.
-            revised.agent_response = revised.responded_at = revised.dispute_state = None
-            revised.agent_comment = ""
-            session.flush()
-        return revised
+        # The agent answered the version they were shown; the new one is theirs to acknowledge or dispute.
+        evaluation.agent_response = evaluation.responded_at = evaluation.dispute_state = None
+        evaluation.agent_comment = ""
+        return submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
     return save_draft(
         session,
         actor=actor,

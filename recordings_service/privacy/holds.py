@@ -31,13 +31,14 @@ def place_hold(
     text = _reason(reason, field="reason")
     if (recording_id is None) == (customer_ref is None):
         raise Invalid("recording_id", "give either recording_id or customer_ref", code="one_target")
-    if customer_ref is None:
-        recording = get_playable_recording(session, actor=actor, recording_id=recording_id or "", audio=False)
+    if recording_id is not None:
+        recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
         if recording.status == RecordingStatus.DELETED:
             raise Conflict(f"recording {recording_id} has already been deleted")
         hold = LegalHold(recording_id=recording.id, reason=text, placed_by=actor.id)
         scope: ColumnElement[bool] = Recording.id == recording.id
     else:
+        assert customer_ref is not None  # exactly one of the two, checked above
         customer_id = register_customer(session, customer_ref)
         hold = LegalHold(customer_id=customer_id, reason=text, placed_by=actor.id)
         scope = Recording.customer_id == customer_id
