@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,8 @@ from recordings_service.recordings import MAX_CHOSEN, visible_calls, visible_to
 
 MAX_BULK = MAX_CHOSEN
 MAX_LIST = 200
+# Assignments are the weeks' work: a due date over a year ahead is a typing slip, not a plan.
+MAX_DUE_AHEAD = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,16 @@ def assign_calls(
     actor: Actor,
     recording_ids: Sequence[str],
     assignee_id: str,
+    today: date,
     due: date | None = None,
 ) -> list[Assignment]:
     """Put calls on `assignee_id`'s list (all or none), in the order given; audited per call.
 
     A call already on that list keeps its assignment (with the new due date, when one is given). Calls the
-    actor cannot see are refused as not found (audited); calls the assignee may not open are invalid.
+    actor cannot see are refused as not found (audited); calls the assignee may not open are invalid. A due
+    date lies between `today` (the organisation's) and a year ahead.
     """
+    _check_due(due, today)
     calls = {
         call.id: call
         for call in visible_calls(
@@ -130,6 +135,15 @@ def assign_calls(
             },
         )
     return result
+
+
+def _check_due(due: date | None, today: date) -> None:
+    if due is None:
+        return
+    if due < today:
+        raise Invalid("due", f"the due date {due.isoformat()} has passed", code="due_passed")
+    if due > today + MAX_DUE_AHEAD:
+        raise Invalid("due", "a due date is at most a year ahead", code="due_too_far")
 
 
 def list_assignments(

@@ -44,7 +44,7 @@ class Exclusion(StrEnum):
 class BatchCriteria(BaseModel):
     """The selection criteria; `from` and `to` are call dates (UTC), both inclusive."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
 
     from_: date = Field(alias="from")
     to: date

@@ -57,7 +57,7 @@ class SampleCriteria(BaseModel):
     """What to sample; `from` and `to` are call dates (UTC), both inclusive. Scores are the latest
     evaluation's total in percent."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
 
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None

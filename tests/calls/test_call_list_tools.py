@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -245,8 +245,13 @@ def test_bulk_assign_puts_the_chosen_calls_on_the_supervisors_list(
         "all_on_page": "1",
         "page_id": [calls["a"].id, calls["b"].id],
         "assignee_id": assignee.id,
-        "due": "2030-01-31",
+        "due": "9999-12-31",
     }
+    refused = client.post("/calls/assign", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "a due date is at most a year ahead" in refused
+    assert session.scalars(select(Assignment.recording_id)).all() == []
+
+    data["due"] = (date.today() + timedelta(days=14)).isoformat()
     assert client.post("/calls/assign", data=data).status_code == 302
 
     assigned = session.scalars(select(Assignment.recording_id).where(Assignment.assignee_id == assignee.id)).all()

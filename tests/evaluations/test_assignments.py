@@ -26,7 +26,7 @@ from tests.factories.assignments import LAST_WEEK, WEEK, call_in_week, make_plan
 from tests.factories.evaluations import actor_of
 from tests.factories.recordings import make_recording
 
-THURSDAY = date(2026, 12, 3)
+MONDAY, THURSDAY = date(2026, 11, 30), date(2026, 12, 3)
 
 
 def team_calls(session: Session, store: ObjectStore, envelope: Envelope) -> dict[str, list[Recording]]:
@@ -55,7 +55,9 @@ def test_a_plan_assigns_n_calls_per_agent_from_last_weeks_eligible_calls_spread_
     evaluated = call_in_week(session, store, envelope, agent_ref="agent-b")
     submitted(session, evaluated, other)
     already = call_in_week(session, store, envelope, agent_ref="agent-b")
-    assignments.assign_calls(session, actor=actor_of(lead), recording_ids=[already.id], assignee_id=other.id)
+    assignments.assign_calls(
+        session, actor=actor_of(lead), recording_ids=[already.id], assignee_id=other.id, today=THURSDAY
+    )
     plan = make_plan(session, actor_of(lead), supervisors=[lead, other], calls_per_agent=2)
 
     result = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK)
@@ -150,9 +152,16 @@ def test_bulk_assign_puts_the_calls_on_the_list_in_order_once_and_audits_each(
     ids = [call.id for call in calls]
 
     made = assignments.assign_calls(
-        session, actor=actor_of(lead), recording_ids=[*ids, ids[0]], assignee_id=supervisor.id, due=THURSDAY
+        session,
+        actor=actor_of(lead),
+        recording_ids=[*ids, ids[0]],
+        assignee_id=supervisor.id,
+        today=THURSDAY,
+        due=THURSDAY,
     )
-    again = assignments.assign_calls(session, actor=actor_of(lead), recording_ids=ids[:1], assignee_id=supervisor.id)
+    again = assignments.assign_calls(
+        session, actor=actor_of(lead), recording_ids=ids[:1], assignee_id=supervisor.id, today=THURSDAY
+    )
 
     assert [item.recording_id for item in made] == ids
     assert {(item.assignee_id, item.due, item.assigned_by) for item in made} == {(supervisor.id, THURSDAY, lead.id)}
@@ -198,7 +207,9 @@ def test_bulk_assign_refuses_the_whole_batch(
         assignee_id = make_user(session, active=False).id
 
     with pytest.raises(error) as refused:
-        assignments.assign_calls(session, actor=actor_of(lead), recording_ids=ids, assignee_id=assignee_id)
+        assignments.assign_calls(
+            session, actor=actor_of(lead), recording_ids=ids, assignee_id=assignee_id, today=THURSDAY
+        )
 
     assert getattr(refused.value, "field", None) == field
     assert session.scalar(select(func.count()).select_from(Assignment)) == 0
@@ -220,10 +231,16 @@ def test_an_assignment_is_done_once_its_assignee_submits_an_evaluation(
         actor=actor_of(lead),
         recording_ids=[by_other.id, drafted.id, finished.id],
         assignee_id=supervisor.id,
+        today=MONDAY,
         due=date(2026, 12, 10),
     )
     assignments.assign_calls(
-        session, actor=actor_of(lead), recording_ids=[late.id], assignee_id=supervisor.id, due=date(2026, 12, 1)
+        session,
+        actor=actor_of(lead),
+        recording_ids=[late.id],
+        assignee_id=supervisor.id,
+        today=MONDAY,
+        due=date(2026, 12, 1),
     )
     submitted(session, by_other, lead)
     submitted(session, drafted, supervisor, state=EvaluationState.DRAFT)
@@ -250,7 +267,9 @@ def test_coverage_counts_evaluated_out_of_planned_per_agent(
     submitted(session, recording, lead)
     # A call assigned by hand is not part of any plan's coverage.
     extra = call_in_week(session, store, envelope, week=LAST_WEEK, agent_ref="agent-a")
-    assignments.assign_calls(session, actor=actor_of(lead), recording_ids=[extra.id], assignee_id=lead.id)
+    assignments.assign_calls(
+        session, actor=actor_of(lead), recording_ids=[extra.id], assignee_id=lead.id, today=THURSDAY
+    )
 
     assert assignments.coverage(session, week=WEEK) == [
         assignments.Coverage("agent-a", planned=2, evaluated=1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -77,7 +78,8 @@ def test_assign_by_hand_and_in_bulk_and_see_it_done(
     login(client, lead)
     ask = caller(client)
 
-    own = ask("POST", "/api/v1/assignments", 201, {"recording_id": calls[0].id, "due": "2026-12-24"})
+    in_three_weeks = (date.today() + timedelta(days=21)).isoformat()
+    own = ask("POST", "/api/v1/assignments", 201, {"recording_id": calls[0].id, "due": in_three_weeks})
     bulk = ask(
         "POST",
         "/api/v1/assignments/bulk",
@@ -85,7 +87,7 @@ def test_assign_by_hand_and_in_bulk_and_see_it_done(
         {"recording_ids": [call.id for call in calls[1:]], "assignee_id": supervisor.id},
     )
 
-    assert (own["assignee_id"], own["due"], own["plan_id"]) == (lead.id, "2026-12-24", None)
+    assert (own["assignee_id"], own["due"], own["plan_id"]) == (lead.id, in_three_weeks, None)
     assert [item["recording_id"] for item in bulk["items"]] == [call.id for call in calls[1:]]
     assert [item["recording_id"] for item in ask("GET", "/api/v1/assignments", 200)["items"]] == [calls[0].id]
     submitted(session, calls[0], lead)
@@ -132,6 +134,20 @@ def test_validation_errors_name_the_field_and_refusals_are_json(
         == "assignee_id"
     )
     assert field_of("POST", "/api/v1/assignments", {"recording_id": call.id, "due": "soon"}) == "due"
+    # Found by exploratory testing: due dates of 2001-01-01 and 9999-12-31 were kept.
+    for due in ("2001-01-01", (date.today() - timedelta(days=2)).isoformat(), "9999-12-31"):
+        assert field_of("POST", "/api/v1/assignments", {"recording_id": call.id, "due": due}) == "due"
+        assert (
+            field_of(
+                "POST", "/api/v1/assignments/bulk", {"recording_ids": [call.id], "assignee_id": lead.id, "due": due}
+            )
+            == "due"
+        )
+    # Found by exploratory testing: an empty id was a 404 naming no field.
+    assert (
+        field_of("POST", "/api/v1/assignments/bulk", {"recording_ids": [""], "assignee_id": lead.id})
+        == "recording_ids.0"
+    )
     unknown = ask("POST", "/api/v1/assignments", 404, {"recording_id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"})
     assert unknown["error"] == "not_found"
     hidden = ask(

@@ -34,6 +34,7 @@ def test_the_dashboard_shows_my_queue_overdue_assignments_and_coverage_per_agent
 ) -> None:
     me, colleague = make_user(session, username="maija"), make_user(session, username="pekka")
     today = datetime.now(ZoneInfo(settings.timezone)).date()
+    a_week_ago = today - timedelta(days=7)
     this_week = plans.iso_week(today)
     last_week = plans.iso_week(plans.week_monday(this_week) - timedelta(days=7))
     for agent in ("agent-anna", "agent-anna", "agent-bo"):
@@ -47,10 +48,20 @@ def test_the_dashboard_shows_my_queue_overdue_assignments_and_coverage_per_agent
     late = make_recording(session, store, envelope, agent_ref="agent-cecilia")
     theirs = make_recording(session, store, envelope, agent_ref="agent-dan")
     assignments.assign_calls(
-        session, actor=actor_of(me), recording_ids=[late.id], assignee_id=me.id, due=today - timedelta(days=2)
+        session,
+        actor=actor_of(me),
+        recording_ids=[late.id],
+        assignee_id=me.id,
+        today=a_week_ago,
+        due=today - timedelta(days=2),
     )
     assignments.assign_calls(
-        session, actor=actor_of(me), recording_ids=[theirs.id], assignee_id=colleague.id, due=today - timedelta(days=1)
+        session,
+        actor=actor_of(me),
+        recording_ids=[theirs.id],
+        assignee_id=colleague.id,
+        today=a_week_ago,
+        due=today - timedelta(days=1),
     )
     session.commit()
     login(client, me)

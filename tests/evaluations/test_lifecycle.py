@@ -445,3 +445,25 @@ def test_a_released_evaluation_revised_goes_back_to_the_agent_to_answer(
         scoring.update_evaluation(
             session, actor=evaluator, evaluation_id=evaluation.id, answers=harsher, comment="", submit=True
         )
+
+
+@pytest.mark.parametrize("gone", ["restricted", "deleted"])
+def test_a_second_evaluation_of_a_call_gone_from_view_is_not_found_not_a_conflict_naming_the_first(
+    session: Session, evaluator: Actor, store: ObjectStore, call: Recording, gone: str
+) -> None:
+    """Found by exploratory testing: the "you already evaluated this call" conflict came before the visibility
+    check, so it told whoever asked that the call exists and named their evaluation's id."""
+    form = published_form(session, evaluator)
+    first = scoring.create_evaluation(
+        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers={}, comment="", submit=False
+    )
+    if gone == "restricted":
+        call.restricted = True
+        session.flush()
+    else:
+        delete_recording(session, store, recording_id=call.id, reason="retention", actor=evaluator)
+    with pytest.raises(NotFound) as refused:
+        scoring.create_evaluation(
+            session, actor=evaluator, recording_id=call.id, form_id=form.id, answers={}, comment="", submit=True
+        )
+    assert first.id not in refused.value.message

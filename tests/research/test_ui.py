@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts
@@ -151,6 +151,10 @@ def test_the_batch_form_selects_and_shows_the_exclusions(
     assert late.status_code == 422 and "the study cannot end before the access window does" in late.get_data(
         as_text=True
     )
+    # Found by exploratory testing: "inf" was taken as a duration, and the batch selected nothing.
+    endless = post_form(officer_client, NEW_BATCH, {**form, "min_duration_s": "inf"}, token_from=NEW_BATCH)
+    assert endless.status_code == 422 and 'name="min_duration_s"' in endless.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(ResearchBatch)) == 1
 
 
 def test_self_approval_is_refused_on_the_page_and_a_second_officer_approves(

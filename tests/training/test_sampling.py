@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -198,3 +199,13 @@ def test_criteria_that_contradict_each_other_are_refused() -> None:
     ):
         with pytest.raises(ValueError):
             SampleCriteria.model_validate(criteria)
+
+
+@pytest.mark.parametrize("field", ["min_duration_s", "max_duration_s"])
+def test_an_endless_duration_is_refused_naming_its_field(field: str) -> None:
+    """Found by exploratory testing: `min_duration_s=inf` on the training page drew an empty sample without a
+    word (and `nan` matched nothing either)."""
+    for value in ("inf", "-inf", "nan"):
+        with pytest.raises(ValidationError) as refused:
+            SampleCriteria.model_validate({"size": 5, field: value})
+        assert [error["loc"] for error in refused.value.errors()] == [(field,)]

@@ -13,7 +13,7 @@ from recordings_service.errors import invalid_from
 from recordings_service.evaluations import assignments, plans
 from recordings_service.models import EvaluationPlan
 from recordings_service.permissions import Permission
-from recordings_service.recordings import IsoDatetime
+from recordings_service.recordings import IsoDatetime, RecordingId
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, as_json, refuse_invalid
@@ -54,7 +54,7 @@ class AssignmentsQuery(BaseModel):
 class AssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recording_id: str = Field(min_length=1, max_length=26)
+    recording_id: RecordingId
     assignee_id: str | None = Field(default=None, max_length=26, description="the evaluator; oneself when left out")
     due: date | None = None
 
@@ -62,7 +62,7 @@ class AssignmentIn(BaseModel):
 class AssignmentBulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recording_ids: list[str] = Field(min_length=1, max_length=assignments.MAX_BULK)
+    recording_ids: list[RecordingId] = Field(min_length=1, max_length=assignments.MAX_BULK)
     assignee_id: str = Field(min_length=1, max_length=26)
     due: date | None = None
 
@@ -177,7 +177,7 @@ def create_assignment(json: AssignmentIn) -> tuple[Response, int]:
     actor = current_actor()
     assignee_id = json.assignee_id or str(actor.id)
     made = assignments.assign_calls(
-        db(), actor=actor, recording_ids=[json.recording_id], assignee_id=assignee_id, due=json.due
+        db(), actor=actor, recording_ids=[json.recording_id], assignee_id=assignee_id, today=today(), due=json.due
     )
     body = assignment_out(assignments.describe(db(), made, today=today())[0])
     db().commit()
@@ -194,7 +194,12 @@ def create_assignment(json: AssignmentIn) -> tuple[Response, int]:
 def assign_in_bulk(json: AssignmentBulkIn) -> tuple[Response, int]:
     """Assign several calls to one evaluator: all of them or, when one is refused, none; audited per call."""
     made = assignments.assign_calls(
-        db(), actor=current_actor(), recording_ids=json.recording_ids, assignee_id=json.assignee_id, due=json.due
+        db(),
+        actor=current_actor(),
+        recording_ids=json.recording_ids,
+        assignee_id=json.assignee_id,
+        today=today(),
+        due=json.due,
     )
     body = AssignmentListOut(items=[assignment_out(view) for view in assignments.describe(db(), made, today=today())])
     db().commit()

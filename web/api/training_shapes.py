@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from recordings_service.models import TrainingExport, TrainingSet
 from recordings_service.models.training import NominationKind
-from recordings_service.recordings import IsoDatetime
+from recordings_service.recordings import IsoDatetime, RecordingId
 from recordings_service.training import clips, nominations, sets
 from recordings_service.training.call_view import TrainingCall
 from recordings_service.training.clip_views import ClipStatus, ClipView
@@ -54,7 +54,7 @@ class SampleOut(BaseModel):
 class NominationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recording_id: str = Field(min_length=1, max_length=26)
+    recording_id: RecordingId
     kind: NominationKind
     note: str = Field(
         default="", max_length=nominations.MAX_NOTE, description="for trainers; personal data is redacted"
@@ -91,7 +91,7 @@ class ClipIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    recording_id: str = Field(min_length=1, max_length=26)
+    recording_id: RecordingId
     start_s: float | None = None
     end_s: float | None = None
     first_segment: int | None = Field(default=None, ge=0)

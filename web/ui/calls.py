@@ -25,6 +25,7 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission
 from recordings_service.transcription.search_index import CONFIG_BY_LANGUAGE
 from web.access import current_actor, current_can, requires
+from web.api.assignments import today
 from web.database import db, runtime
 from web.identities import request_agent_names
 from web.links import call_url
@@ -176,6 +177,7 @@ def assign() -> Response:
             actor=current_actor(),
             recording_ids=_chosen(),
             assignee_id=request.form.get("assignee_id", ""),
+            today=today(),
             due=due,
         )
     except Invalid as exc:
