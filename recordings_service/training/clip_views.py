@@ -17,11 +17,10 @@ from recordings_service.errors import Invalid, NotFound
 from recordings_service.models import Recording, TrainingClip, Transcript, User
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import visible_to
-from recordings_service.redaction.audio import spans_to_mute
 from recordings_service.storage.encryption import Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.agents import agent_names
-from recordings_service.training.clips import MEDIA, ClipOutdated, load_clip, window_spans
+from recordings_service.training.clips import MEDIA, ClipOutdated, load_clip, redactions_changed
 from recordings_service.training.eligibility import Exclusion, NotForTraining, TrainingRules, exclusions_of
 from recordings_service.transcript_text import twin_of
 
@@ -251,7 +250,6 @@ def _state(
         return ClipStatus.WITHDRAWN, exclusion.value
     if twin is None:
         return ClipStatus.WITHDRAWN, "not_transcribed"
-    current = window_spans(spans_to_mute(twin), start_s=clip.start_s, end_s=clip.end_s)
-    if current != [[float(start), float(end)] for start, end in clip.muted_spans]:
+    if redactions_changed(clip, twin):
         return ClipStatus.OUTDATED, "redactions_changed"
     return ClipStatus.AVAILABLE, None

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from recordings_service.models import Recording, TrainingClip, TrainingSet, Trai
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
 from recordings_service.redaction import redact_text
-from recordings_service.redaction.audio import ensure_redacted, open_redacted
+from recordings_service.redaction.audio import ensure_redacted, open_redacted, spans_to_mute
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -141,10 +141,15 @@ def recut_clip(
     ffmpeg: str,
     tone: bool,
 ) -> TrainingClip:
-    """Cut a clip again from the current redacted audio (after its call's redactions changed)."""
+    """Cut a clip again from the current redacted audio, once its call's redactions changed; any trainer may, as an
+    outdated clip cannot be played in anyone's sets. A clip that is current is left as it is (409)."""
     clip = load_clip(session, actor=actor, clip_id=clip_id)
     recording = get_playable_recording(session, actor=actor, recording_id=clip.recording_id)
     require_for_training(session, recording, rules=rules)
+    transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
+    twin = twin_of(session, transcript) if transcript is not None else None
+    if twin is not None and not redactions_changed(clip, twin):
+        raise Conflict("the clip already follows its call's current redactions: there is nothing to cut again")
     _encode(session, store, envelope, recording=recording, clip=clip, ffmpeg=ffmpeg, tone=tone, replace=True)
     session.flush()
     record_event(
@@ -252,6 +257,12 @@ def delete_clip(session: Session, *, actor: Actor, clip_id: str) -> list[str]:
 def purge_clip_objects(store: ObjectStore, keys: Sequence[str]) -> int:
     """Every version of a deleted clip's objects, after the deletion committed."""
     return sum(store.delete(key) for key in keys)
+
+
+def redactions_changed(clip: TrainingClip, twin: list[dict[str, Any]]) -> bool:
+    """Whether the call's redacted transcript (`twin`) mutes other spans in the clip's window than the clip has."""
+    current = window_spans(spans_to_mute(twin), start_s=clip.start_s, end_s=clip.end_s)
+    return current != [[float(start), float(end)] for start, end in clip.muted_spans]
 
 
 def window_spans(spans: Sequence[Sequence[float]], *, start_s: float, end_s: float) -> list[list[float]]:

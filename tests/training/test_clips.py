@@ -4,6 +4,7 @@ when the call may no longer be used for training."""
 
 from __future__ import annotations
 
+import functools
 import math
 import subprocess
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
-from recordings_service.errors import Forbidden
+from recordings_service.errors import Conflict, Forbidden
 from recordings_service.models import AuditEvent, Customer, Recording, Transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
@@ -129,6 +130,12 @@ def test_a_clip_is_outdated_when_its_calls_redactions_change_until_it_is_cut_aga
     recording = card_call(session, store, envelope)
     clip = cut(session, store, envelope, settings, actor, recording, window=(0.0, 9.0))
     assert clip.muted_spans == []
+    recut = functools.partial(
+        clips.recut_clip, session, store, envelope, clip_id=clip.id, rules=RULES, ffmpeg=settings.ffmpeg_path()
+    )
+    # Found by exploratory testing: a current clip was cut again (re-encoded, audited) by any trainer who asked.
+    with pytest.raises(Conflict):
+        recut(actor=trainer(session), tone=False)
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
     twin = card_twin()
     twin[1] = {**twin[1], "redactions": [{"kind": "person", "start": 5.0, "end": 5.5, "timed": True}]}
@@ -140,9 +147,7 @@ def test_a_clip_is_outdated_when_its_calls_redactions_change_until_it_is_cut_aga
     )
     with pytest.raises(ClipOutdated):
         played(session, store, envelope, actor, clip.id, "opus")
-    clips.recut_clip(
-        session, store, envelope, actor=actor, clip_id=clip.id, rules=RULES, ffmpeg=settings.ffmpeg_path(), tone=False
-    )
+    recut(actor=trainer(session), tone=False)  # any trainer: nobody can play it as it is
 
     assert clip.muted_spans == [[4.75, 5.75]]
     samples = decoded(played(session, store, envelope, actor, clip.id, "opus"), ffmpeg=settings.ffmpeg_path())
