@@ -46,7 +46,7 @@ def test_compliance_previews_then_changes_a_policy(
         token_from="/compliance/",
     )
     assert preview.status_code == 200
-    assert "would change the retention date of 1 recordings" in preview.get_data(as_text=True)
+    assert "would change the retention date of 1 recording." in preview.get_data(as_text=True)
     assert reload(session, recent.id).retain_until == before  # a preview changes nothing
 
     applied = post_form(
@@ -127,7 +127,7 @@ def test_receipts_and_the_recorded_check_show_for_compliance_only(
     assert len(report.recording_ids) == 1 and (result.overdue, result.orphans) == (0, 0)
 
     receipts = client.get("/compliance/receipts").get_data(as_text=True)
-    assert report.recording_ids[0] in receipts and "object_versions=4" in receipts
+    assert report.recording_ids[0] in receipts and "stored object versions: 4" in receipts
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "Orphaned objects at the last check" in dashboard and "by retention" in dashboard
 

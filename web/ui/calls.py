@@ -30,6 +30,7 @@ from web.database import db, runtime
 from web.identities import request_agent_names
 from web.links import call_url
 from web.security_headers import mark_no_store, no_store
+from web.ui.error_messages import flash_error
 from web.ui.numbers import whole_number
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
@@ -55,20 +56,6 @@ FILTER_MESSAGES = {
     "greater_than_equal": _l("enter a number from 0 to 100"),
     "less_than_equal": _l("enter a number from 0 to 100"),
     "invalid_length": _l("too long"),
-}
-# What the bulk actions and saved searches refuse, by (field, code), in the reader's language; anything else
-# shows the service's own message.
-ACTION_MESSAGES = {
-    ("recording_ids", "missing"): _l("Select at least one call."),
-    ("recording_ids", "too_many"): _l("Select at most 500 calls at a time."),
-    ("tag", "missing"): _l("Enter a tag."),
-    ("tag", "too_long"): _l("A tag has at most 60 characters."),
-    ("name", "missing"): _l("Enter a name for the search."),
-    ("name", "too_long"): _l("A name has at most 100 characters."),
-    ("query", "too_long"): _l("This search is too long to save."),
-    ("assignee_id", "unknown_user"): _l("Choose a supervisor from the list."),
-    ("assignee_id", "not_evaluator"): _l("That person cannot evaluate calls."),
-    ("due", "invalid_date"): _l("use a date such as 2025-01-31"),
 }
 # Sorting is part of a search (it is saved with it); paging is not.
 SORT_FIELDS = ("sort", "dir")
@@ -236,8 +223,7 @@ def _back() -> Response:
 
 def _back_with_error(exc: Invalid) -> Response:
     db().rollback()
-    message = ACTION_MESSAGES.get((exc.field, exc.code or ""))
-    flash(str(message) if message else exc.message, "error")
+    flash_error(exc)
     return _back()
 
 

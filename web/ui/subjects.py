@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -21,9 +23,30 @@ from recordings_service.recordings import MAX_PAGE, RecordingFilters, list_recor
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.security_headers import no_store
+from web.ui.error_messages import flash_error
 
 bp = Blueprint("subjects", __name__, url_prefix="/subjects")
 KINDS = [kind.value for kind in SubjectRequestKind]
+# A request's stored kind as people read it (lists, the kind select, the dashboard), and a request's heading.
+KIND_LABELS: dict[str, LazyString] = {
+    SubjectRequestKind.ACCESS: _l("access"),
+    SubjectRequestKind.OBJECTION: _l("objection"),
+    SubjectRequestKind.RECTIFICATION: _l("rectification"),
+    SubjectRequestKind.RESTRICTION: _l("restriction"),
+    SubjectRequestKind.ERASURE: _l("erasure"),
+}
+KIND_HEADINGS: dict[str, LazyString] = {
+    SubjectRequestKind.ACCESS: _l("Request for access"),
+    SubjectRequestKind.OBJECTION: _l("Request for objection"),
+    SubjectRequestKind.RECTIFICATION: _l("Request for rectification"),
+    SubjectRequestKind.RESTRICTION: _l("Request for restriction"),
+    SubjectRequestKind.ERASURE: _l("Request for erasure"),
+}
+
+
+@bp.app_template_filter("request_kind")
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
 
 
 @bp.get("/")
@@ -64,7 +87,7 @@ def create() -> Response:
         )
     except DomainError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("subjects.index", customer_ref=ref))
     db().commit()
     flash(gettext("Request registered; it is due on %(date)s.", date=made.due_at.strftime("%Y-%m-%d")))
@@ -95,6 +118,7 @@ def detail(request_id: str) -> str:
         package_valid=package_valid,
         days=subjects.days_left(item, now=now),
         now=now,
+        heading=KIND_HEADINGS.get(item.kind, item.kind),
     )
 
 
@@ -115,7 +139,7 @@ def fulfil(request_id: str) -> Response:
         )
     except DomainError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("subjects.detail", request_id=request_id))
     db().commit()
     if done.erased is not None:
@@ -158,7 +182,7 @@ def _act(request_id: str, done: str, action: Any) -> Response:
         action()
     except DomainError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         flash(done)

@@ -26,6 +26,7 @@ from web.database import db, runtime
 from web.errors import keep_refusal
 from web.links import call_url, safe_next
 from web.security_headers import no_store
+from web.ui.error_messages import error_message, flash_error
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 PAGE_SIZE = 50
@@ -55,7 +56,7 @@ def act(done: str, action: Callable[[], object], *, back: str) -> Response:
         action()
     except DomainError as exc:
         abandon(exc)
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         flash(done)
@@ -85,7 +86,8 @@ def index() -> str | tuple[str, int]:
         sample = sampling.pull_sample(db(), runtime().envelope, actor=current_actor(), criteria=criteria, rules=rules())
     except Invalid as exc:
         db().rollback()
-        return _sample_page(form, error=exc, field=exc.field), 422
+        # A list's item is named by its place (`directions.0`); the form names the list.
+        return _sample_page(form, error=error_message(exc), field=exc.field.split(".")[0]), 422
     db().commit()
     form["seed"] = str(sample.seed)
     return _sample_page(form, sample=sample)
@@ -95,14 +97,15 @@ def _sample_page(
     form: Mapping[str, object],
     *,
     sample: sampling.Sample | None = None,
-    error: Invalid | None = None,
+    error: str | None = None,
     field: str | None = None,
 ) -> str:
+    """The sample form; an `error` is shown naming its `field` by the field's label."""
     return render_template(
         "training/samples.html",
         form=form,
         sample=sample,
-        error=gettext("%(field)s: %(message)s", field=error.field, message=error.message) if error else None,
+        error=error,
         field=field,
         rules=rules(),
         directions=DIRECTIONS,
@@ -188,7 +191,7 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
     except (Invalid, Conflict) as exc:
         abandon(exc)
         status = 422 if isinstance(exc, Invalid) else 409
-        return _call_page(recording_id, form=form, error=exc.message, field=getattr(exc, "field", None)), status
+        return _call_page(recording_id, form=form, error=error_message(exc), field=getattr(exc, "field", None)), status
     db().commit()
     flash(gettext("Clip “%(title)s” cut from the redacted audio.", title=clip.title))
     return redirect(url_for("training.call", recording_id=recording_id, _anchor="call-clips"))
@@ -268,7 +271,7 @@ def delete_clip(clip_id: str) -> Response:
         keys = clips.delete_clip(db(), actor=current_actor(), clip_id=clip_id)
     except DomainError as exc:
         abandon(exc)
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         clips.purge_clip_objects(runtime().store, keys)

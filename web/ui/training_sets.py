@@ -15,6 +15,7 @@ from recordings_service.training import clip_views, export, sets
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.security_headers import no_store
+from web.ui.error_messages import flash_error
 from web.ui.training import PAGE_SIZE, abandon, act, rules
 
 bp = Blueprint("training_sets", __name__, url_prefix="/training/sets")
@@ -54,7 +55,7 @@ def create() -> Response:
         )
     except DomainError as exc:
         abandon(exc)
-        flash(exc.message, "error")
+        flash_error(exc)
         back = request.form.get("next", "")
         return redirect(back if back == url_for("training.clip_library") else url_for("training_sets.index"))
     db().commit()
@@ -181,7 +182,7 @@ def delete(set_id: str) -> Response:
         sets.delete_set(db(), actor=current_actor(), set_id=set_id)
     except DomainError as exc:
         abandon(exc)
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("training_sets.player", set_id=set_id))
     db().commit()
     flash(gettext("Set deleted; its clips stay in the library."))
@@ -196,7 +197,7 @@ def export_set(set_id: str) -> Response:
         made = export.export_set(db(), actor=current_actor(), set_id=set_id)
     except DomainError as exc:
         abandon(exc)
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("training_sets.player", set_id=set_id))
     db().commit()
     flash(gettext("Export ready: the download below is valid for 7 days."))

@@ -1,0 +1,138 @@
+"""What a page says when a use case refuses: the domain error's message in the reader's language.
+
+The services raise their errors in English and may name API fields (`recording_id`, `score_max`). A page shows
+the message kept here for the error's field and code (or for its code alone, where the code means one thing
+whatever the field), and the service's own message for any other: a new error reads in English until it is
+listed here. An error a view raised itself is already in the reader's language and is shown as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeAlias
+
+from flask import flash, get_template_attribute
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from recordings_service.customers import MAX_REF
+from recordings_service.errors import DomainError, Invalid
+from recordings_service.models.privacy import PeriodUnit
+from recordings_service.privacy import subjects
+from recordings_service.privacy.rectification import MAX_SEGMENT_TEXT
+from recordings_service.privacy.retention import MAX_BASIS, MAX_KEEP
+from recordings_service.training import clips, sets
+from recordings_service.training.eligibility import NotForTraining
+from recordings_service.training.sampling import MAX_SAMPLE, MAX_SEED
+
+
+def _not_for_training(exc: DomainError) -> str:
+    # The reason is an exclusion the training pages already name (training/_labels.html).
+    reason = exc.reason if isinstance(exc, NotForTraining) else ""
+    label = get_template_attribute("training/_labels.html", "exclusion")(reason)
+    return str(gettext("this call may not be used for training (%(reason)s)", reason=label))
+
+
+# A message, or where it names what the error carries, a function of the error.
+Message: TypeAlias = LazyString | Callable[[DomainError], str]
+
+SAMPLE_SIZE_RANGE = _l("enter a number from %(min)d to %(max)d", min=1, max=MAX_SAMPLE)
+SEED_RANGE = _l("enter a number from %(min)d to %(max)d", min=0, max=MAX_SEED)
+PERCENT = _l("enter a number from 0 to 100")
+SECONDS = _l("enter 0 or more seconds")
+TOO_MANY = _l("too many entries")
+
+# By (field, code).
+FIELD_MESSAGES: dict[tuple[str, str], Message] = {
+    # The call list's bulk actions and saved searches.
+    ("recording_ids", "missing"): _l("Select at least one call."),
+    ("recording_ids", "too_many"): _l("Select at most 500 calls at a time."),
+    ("tag", "missing"): _l("Enter a tag."),
+    ("tag", "too_long"): _l("A tag has at most 60 characters."),
+    ("name", "missing"): _l("Enter a name for the search."),
+    ("name", "too_long"): _l("A name has at most 100 characters."),
+    ("query", "too_long"): _l("This search is too long to save."),
+    ("assignee_id", "unknown_user"): _l("Choose a supervisor from the list."),
+    ("assignee_id", "not_evaluator"): _l("That person cannot evaluate calls."),
+    # Retention policies and legal holds.
+    ("unit", "invalid_choice"): _l("choose days or months"),
+    ("keep", "out_of_range"): _l(
+        "between 1 and %(days)d days, or 1 and %(months)d months",
+        days=MAX_KEEP[PeriodUnit.DAYS],
+        months=MAX_KEEP[PeriodUnit.MONTHS],
+    ),
+    ("basis", "missing"): _l("state the basis of the period (law, contract or legitimate interest)"),
+    ("basis", "invalid_length"): _l("at most %(num)d characters", num=MAX_BASIS),
+    ("recording_id", "one_target"): _l("give either a recording id or a customer reference"),
+    ("customer_ref", "invalid_length"): _l("a customer reference of 1 to %(num)d characters", num=MAX_REF),
+    # A hold's and a request's reasons have one limit (privacy.holds and privacy.subjects).
+    ("reason", "missing"): _l("state the reason"),
+    ("reason", "invalid_length"): _l("at most %(num)d characters", num=subjects.MAX_REASON),
+    # Data-subject requests.
+    ("kind", "invalid_choice"): _l("choose one of the kinds of request"),
+    ("received_at", "in_future"): _l("a request cannot be received in the future"),
+    ("received_at", "out_of_range"): _l("GDPR requests date from 25 May 2018 on"),
+    ("months", "out_of_range"): _l("extend by 1 or %(num)d months", num=subjects.MAX_EXTENSION_MONTHS),
+    ("research", "missing"): _l("say whether the customer objects to research, marketing, or both"),
+    ("metadata", "missing"): _l("give metadata or transcript corrections"),
+    ("recording_id", "missing"): _l("name the call to correct"),
+    ("recording_id", "other_customer"): _l("not a call of this request's customer"),
+    ("transcript.0.text", "invalid"): _l("the corrected text, 1 to %(num)d characters", num=MAX_SEGMENT_TEXT),
+    # Clips and training sets (a clip's and a set's titles have one limit, clips.MAX_TITLE).
+    ("title", "missing"): _l("give it a title"),
+    ("title", "too_long"): _l("at most %(num)d characters", num=clips.MAX_TITLE),
+    ("tags", "too_long"): _l("at most %(count)d tags of %(num)d characters", count=clips.MAX_TAGS, num=clips.MAX_TAG),
+    ("notes", "too_long"): _l("at most %(num)d characters", num=clips.MAX_NOTES),
+    ("end_s", "too_long"): _l("a clip is at most %(num)d s long", num=int(clips.MAX_CLIP_S)),
+    ("description", "too_long"): _l("at most %(num)d characters", num=sets.MAX_DESCRIPTION),
+    ("clip_ids", "too_long"): _l("a set holds at most %(num)d clips", num=sets.MAX_CLIPS),
+    ("clip_ids", "duplicate"): _l("a clip appears in a set once"),
+    # The training sample's criteria (the model's limits, training.sampling.SampleCriteria).
+    ("size", "greater_than_equal"): SAMPLE_SIZE_RANGE,
+    ("size", "less_than_equal"): SAMPLE_SIZE_RANGE,
+    ("seed", "greater_than_equal"): SEED_RANGE,
+    ("seed", "less_than_equal"): SEED_RANGE,
+    ("seed", "int_parsing_size"): SEED_RANGE,
+    ("score_min", "greater_than_equal"): PERCENT,
+    ("score_min", "less_than_equal"): PERCENT,
+    ("score_max", "greater_than_equal"): PERCENT,
+    ("score_max", "less_than_equal"): PERCENT,
+    ("min_duration_s", "greater_than_equal"): SECONDS,
+    ("max_duration_s", "greater_than_equal"): SECONDS,
+    ("to", "range_order"): _l("'to' is before 'from'"),
+    ("max_duration_s", "range_order"): _l("max_duration_s is below min_duration_s"),
+    ("score_max", "range_order"): _l("score_max is below score_min"),
+    ("stratify_by", "missing"): _l("choose what a stratified sample is spread across"),
+    ("queues", "invalid_length"): TOO_MANY,
+    ("languages", "invalid_length"): TOO_MANY,
+    ("agents", "invalid_length"): TOO_MANY,
+    ("exclude_agents", "invalid_length"): TOO_MANY,
+    ("words", "invalid_length"): _l("too long"),
+}
+# By code alone: input the model could not read, and refusals whose code says it all.
+CODE_MESSAGES: dict[str, Message] = {
+    "int_parsing": _l("enter a whole number"),
+    "int_parsing_size": _l("enter a smaller number"),
+    "float_parsing": _l("enter a number"),
+    "finite_number": _l("enter a number"),
+    "invalid_date": _l("use a date such as 2025-01-31"),
+    "invalid_choice": _l("choose one of the options offered"),
+    "not_for_training": _not_for_training,
+    "clip_outdated": _l("the call's redactions changed since the clip was cut: cut it again"),
+}
+
+
+def error_message(exc: DomainError) -> str:
+    """The error as the page says it, in the reader's language; the service's message for one not listed."""
+    field = exc.field if isinstance(exc, Invalid) else None
+    message = FIELD_MESSAGES.get((field, exc.code)) if field is not None else None
+    if message is None:
+        message = CODE_MESSAGES.get(exc.code)
+    if message is None:
+        return exc.message
+    return str(message) if isinstance(message, LazyString) else message(exc)
+
+
+def flash_error(exc: DomainError) -> None:
+    flash(error_message(exc), "error")
