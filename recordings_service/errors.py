@@ -28,12 +28,19 @@ class Refusal:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+# Messages quote what was asked for ("recording <id> not found"); a request of any size must not come back whole,
+# in a response, a flashed message's session cookie or a log line.
+MAX_MESSAGE = 300
+
+
 class DomainError(Exception):
     """Base of every error a use case raises on purpose."""
 
     code = "error"
 
     def __init__(self, message: str, *, refusal: Refusal | None = None) -> None:
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
         super().__init__(message)
         self.message = message
         self.refusal = refusal

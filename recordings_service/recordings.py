@@ -58,8 +58,8 @@ class RecordingFilters(BaseModel):
 
 # Times in JSON as Python writes them (+00:00), the form the API has always used.
 IsoDatetime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
-# A recording's id as input: a ULID (26 characters); an empty one names its field instead of being "not found".
-RecordingId = Annotated[str, Field(min_length=1, max_length=26)]
+# An id (a ULID, 26 characters) as input: an empty or overlong one is refused naming its field, before any lookup.
+EntityId = Annotated[str, Field(min_length=1, max_length=26)]
 
 
 class RecordingOut(BaseModel):

@@ -148,6 +148,12 @@ def test_validation_errors_name_the_field_and_refusals_are_json(
         field_of("POST", "/api/v1/assignments/bulk", {"recording_ids": [""], "assignee_id": lead.id})
         == "recording_ids.0"
     )
+    # Found by exploratory testing: an error quoted the whole input, a 100 kB id came back in the answer.
+    long_id = "7" * 100_000
+    plan = {"name": "x", "queue": "q", "calls_per_agent": 1, "supervisor_ids": [long_id]}
+    assert field_of("POST", "/api/v1/evaluation-plans", plan) == "supervisor_ids.0"
+    missing = ask("GET", f"/api/v1/recordings/{long_id}", 404)
+    assert missing["error"] == "not_found" and len(missing["message"]) <= 300
     unknown = ask("POST", "/api/v1/assignments", 404, {"recording_id": "01JZZZZZZZZZZZZZZZZZZZZZZZ"})
     assert unknown["error"] == "not_found"
     hidden = ask(

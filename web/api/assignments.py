@@ -13,7 +13,7 @@ from recordings_service.errors import invalid_from
 from recordings_service.evaluations import assignments, plans
 from recordings_service.models import EvaluationPlan
 from recordings_service.permissions import Permission
-from recordings_service.recordings import IsoDatetime, RecordingId
+from recordings_service.recordings import EntityId, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, as_json, refuse_invalid
@@ -54,7 +54,7 @@ class AssignmentsQuery(BaseModel):
 class AssignmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recording_id: RecordingId
+    recording_id: EntityId
     assignee_id: str | None = Field(default=None, max_length=26, description="the evaluator; oneself when left out")
     due: date | None = None
 
@@ -62,7 +62,7 @@ class AssignmentIn(BaseModel):
 class AssignmentBulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recording_ids: list[RecordingId] = Field(min_length=1, max_length=assignments.MAX_BULK)
+    recording_ids: list[EntityId] = Field(min_length=1, max_length=assignments.MAX_BULK)
     assignee_id: str = Field(min_length=1, max_length=26)
     due: date | None = None
 
@@ -74,7 +74,7 @@ class EvaluationPlanIn(BaseModel):
     queue: str | None = Field(default=None, max_length=100)
     agent_ref: str | None = Field(default=None, max_length=100)
     calls_per_agent: int = Field(ge=1, le=plans.MAX_CALLS_PER_AGENT, description="calls per agent per week")
-    supervisor_ids: list[str] = Field(min_length=1, description="the supervisors whose lists it fills, evenly")
+    supervisor_ids: list[EntityId] = Field(min_length=1, description="the supervisors whose lists it fills, evenly")
     seed: int | None = Field(default=None, ge=0, le=plans.MAX_SEED, description="drawn and stored when left out")
     active: bool = True
 
@@ -86,7 +86,7 @@ class EvaluationPlanPatch(BaseModel):
     queue: str | None = Field(default=None, max_length=100)
     agent_ref: str | None = Field(default=None, max_length=100)
     calls_per_agent: int | None = Field(default=None, ge=1, le=plans.MAX_CALLS_PER_AGENT)
-    supervisor_ids: list[str] | None = Field(default=None, min_length=1)
+    supervisor_ids: list[EntityId] | None = Field(default=None, min_length=1)
     seed: int | None = Field(default=None, ge=0, le=plans.MAX_SEED)
     active: bool | None = None
 

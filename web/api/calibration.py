@@ -11,7 +11,7 @@ from recordings_service.evaluations import calibration
 from recordings_service.evaluations.calibration import CalibrationView
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer
 from recordings_service.permissions import Permission
-from recordings_service.recordings import IsoDatetime, RecordingId
+from recordings_service.recordings import EntityId, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, as_json, refuse_invalid
@@ -25,9 +25,9 @@ MAX_PAGE = 100
 class CalibrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recording_id: RecordingId
+    recording_id: EntityId
     form_id: str = Field(min_length=1, max_length=26, description="a published evaluation form version")
-    participant_ids: list[str] = Field(
+    participant_ids: list[EntityId] = Field(
         min_length=calibration.MIN_PARTICIPANTS,
         max_length=calibration.MAX_PARTICIPANTS,
         description="user ids of the supervisors who score the call (the organiser may be one of them)",

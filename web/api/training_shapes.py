@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from recordings_service.models import TrainingExport, TrainingSet
 from recordings_service.models.training import NominationKind
-from recordings_service.recordings import IsoDatetime, RecordingId
+from recordings_service.recordings import EntityId, IsoDatetime
 from recordings_service.training import clips, nominations, sets
 from recordings_service.training.call_view import TrainingCall
 from recordings_service.training.clip_views import ClipStatus, ClipView
@@ -54,7 +54,7 @@ class SampleOut(BaseModel):
 class NominationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recording_id: RecordingId
+    recording_id: EntityId
     kind: NominationKind
     note: str = Field(
         default="", max_length=nominations.MAX_NOTE, description="for trainers; personal data is redacted"
@@ -91,7 +91,7 @@ class ClipIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    recording_id: RecordingId
+    recording_id: EntityId
     start_s: float | None = None
     end_s: float | None = None
     first_segment: int | None = Field(default=None, ge=0)
@@ -184,7 +184,7 @@ class SetIn(BaseModel):
     title: str = Field(min_length=1, max_length=clips.MAX_TITLE)
     description: str = Field(default="", max_length=sets.MAX_DESCRIPTION)
     shared: bool = Field(default=False, description="other trainers may see, play and export it")
-    clip_ids: list[str] = Field(default_factory=list, max_length=sets.MAX_CLIPS, description="in playing order")
+    clip_ids: list[EntityId] = Field(default_factory=list, max_length=sets.MAX_CLIPS, description="in playing order")
 
 
 class SetPatch(BaseModel):
@@ -193,7 +193,7 @@ class SetPatch(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=clips.MAX_TITLE)
     description: str | None = Field(default=None, max_length=sets.MAX_DESCRIPTION)
     shared: bool | None = None
-    clip_ids: list[str] | None = Field(default=None, max_length=sets.MAX_CLIPS, description="the whole new order")
+    clip_ids: list[EntityId] | None = Field(default=None, max_length=sets.MAX_CLIPS, description="the whole new order")
 
 
 class SetItemOut(BaseModel):
