@@ -118,18 +118,6 @@ def save_draft(
     Answers may be missing, but those given must be values their question allows.
     """
     recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
-    return _save_draft(session, actor=actor, recording=recording, form=form, answers=answers, comment=comment)
-
-
-def _save_draft(
-    session: Session,
-    *,
-    actor: Actor,
-    recording: Recording,
-    form: EvaluationForm,
-    answers: Mapping[str, Answer],
-    comment: str,
-) -> Evaluation:
     _check_partial(form.questions, answers, comment, duration_s=recording.duration_s)
     evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
     if evaluation is not None and evaluation.state != EvaluationState.DRAFT:
@@ -158,18 +146,6 @@ def evaluate_call(
     form version and evaluator, and results count its latest score once.
     """
     recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
-    return _evaluate(session, actor=actor, recording=recording, form=form, answers=answers, comment=comment)
-
-
-def _evaluate(
-    session: Session,
-    *,
-    actor: Actor,
-    recording: Recording,
-    form: EvaluationForm,
-    answers: Mapping[str, Answer],
-    comment: str,
-) -> Evaluation:
     evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
     if evaluation is None:
         evaluation = _start(session, actor=actor, recording=recording, form_id=form.id)
@@ -189,12 +165,12 @@ def create_evaluation(
     """A new evaluation (a draft, or submitted at once); the evaluator's second one of the call on the same
     form version is refused, naming the first, which is the one to update (once the call is known to be one the
     evaluator may still score: the refusal names an evaluation)."""
-    recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
-    existing = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
+    _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
+    existing = open_evaluation(session, actor=actor, recording_id=recording_id, form_id=form_id)
     if existing is not None:
         raise Conflict(f"you already evaluated this call on this form: update evaluation {existing.id}")
-    write = _evaluate if submit else _save_draft
-    return write(session, actor=actor, recording=recording, form=form, answers=answers, comment=comment)
+    write = evaluate_call if submit else save_draft
+    return write(session, actor=actor, recording_id=recording_id, form_id=form_id, answers=answers, comment=comment)
 
 
 def update_evaluation(
