@@ -8,7 +8,6 @@ added without its translation fails here.
 from __future__ import annotations
 
 import re
-from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,6 +17,7 @@ from recordings_service.models import Recording
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from tests import page_text
 from tests.factories.accounts import login, make_user
 from tests.factories.evaluations import scored, seeded_form
 from tests.factories.reviews import make_transcribed_call
@@ -54,7 +54,7 @@ def visible_text(html: str) -> str:
     """What a reader sees, without the language menu (which names each language in itself, "English")."""
     html = re.sub(r'<select[^>]*name="lang".*?</select>', " ", html, flags=re.S)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return unescape(re.sub(r"<[^>]+>", " ", html))
+    return page_text.visible_text(html)
 
 
 @pytest.fixture

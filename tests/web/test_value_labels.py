@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from html import unescape
 
 import pytest
 from flask import Flask
@@ -19,14 +18,10 @@ from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.recordings import make_recording
 from tests.factories.reviews import make_transcribed_call
+from tests.page_text import visible_text
 from web.i18n import LABEL_FILTERS, PURPOSE_LABELS, ROLE_LABELS, STATUS_LABELS
 
 FINNISH = {"Accept-Language": "fi"}
-
-
-def visible_text(html: str) -> str:
-    """What a reader sees: the text between tags (option values and other attributes left out)."""
-    return unescape(re.sub(r"<[^>]+>", " ", html))
 
 
 def translated_values(app: Flask) -> set[str]:
