@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.config import Settings
-from recordings_service.models import AuditEvent, Customer, SubjectRequest
+from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
 from recordings_service.models.account import Role
 from recordings_service.privacy import holds, subjects
 from recordings_service.runtime import Runtime
@@ -135,6 +135,13 @@ def test_a_rectification_form_saves_a_versioned_correction(
     session.commit()
     path = f"/subjects/{request.id}"
     assert call.id in officer_client.get(path).get_data(as_text=True)
+
+    # Found by exploratory testing: an agreement value the select does not offer was dropped without a word.
+    maybe = {"recording_id": call.id, "queue": "moving", "agreement_made": "maybe"}
+    post_form(officer_client, f"{path}/fulfil", maybe, token_from=path)
+    assert "choose yes, no or unknown" in officer_client.get(path).get_data(as_text=True)
+    session.expire_all()
+    assert session.get_one(Recording, call.id).queue == "sales"
 
     form = {"recording_id": call.id, "queue": "moving", "segment": "1", "text": "my gas reading is wrong"}
     assert post_form(officer_client, f"{path}/fulfil", form, token_from=path).status_code == 302

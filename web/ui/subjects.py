@@ -27,6 +27,8 @@ from web.ui.error_messages import flash_error
 
 bp = Blueprint("subjects", __name__, url_prefix="/subjects")
 KINDS = [kind.value for kind in SubjectRequestKind]
+# The rectification form's answers for "agreement made"; "unknown" clears it.
+AGREEMENT_CHOICES = {"yes": True, "no": False, "unknown": None}
 # A request's stored kind as people read it (lists, the kind select, the dashboard), and a request's heading.
 KIND_LABELS: dict[str, LazyString] = {
     SubjectRequestKind.ACCESS: _l("access"),
@@ -201,8 +203,10 @@ def _answer(kind: str) -> fulfilment.Answer:
         if form.get(name, "").strip():
             metadata[name] = form[name].strip()
     agreement = form.get("agreement_made", "")
-    if agreement in {"yes", "no", "unknown"}:
-        metadata["agreement_made"] = {"yes": True, "no": False, "unknown": None}[agreement]
+    if agreement:
+        if agreement not in AGREEMENT_CHOICES:
+            raise Invalid("agreement_made", gettext("choose yes, no or unknown"))
+        metadata["agreement_made"] = AGREEMENT_CHOICES[agreement]
     fixes = None
     if form.get("segment", "").strip():
         try:
