@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,11 +24,6 @@ from tests.factories.reviews import EN_DURATION_S, make_transcribed_call
 @pytest.fixture
 def call(session: Session, store: S3ObjectStore, envelope: Envelope) -> Recording:
     return make_transcribed_call(session, store, envelope)
-
-
-def comment(client: FlaskClient, recording: Recording, at_s: str, text: str) -> int:
-    page = f"/calls/{recording.id}"
-    return post_form(client, f"{page}/annotations", {"at_s": at_s, "text": text}, token_from=page).status_code
 
 
 def test_a_supervisor_comments_at_a_moment_and_everyone_who_listens_sees_it(
@@ -73,9 +71,20 @@ def test_comments_list_in_time_order(session: Session, call: Recording) -> None:
         ("3", "x" * (MAX_ANNOTATION_CHARS + 1)),
     ],
 )
-def test_bad_comments_are_refused(client: FlaskClient, session: Session, call: Recording, at_s: str, text: str) -> None:
+def test_bad_comments_are_refused_on_the_call_page_with_the_comment_kept(
+    client: FlaskClient, session: Session, call: Recording, at_s: str, text: str
+) -> None:
+    """Found by exploratory testing: a refused comment landed on a bare error page, the text typed gone and its
+    way back leading to the home page."""
     login(client, make_user(session, role=Role.QA_SUPERVISOR))
-    assert comment(client, call, at_s, text) == 422
+    page = f"/calls/{call.id}"
+    response = post_form(client, f"{page}/annotations", {"at_s": at_s, "text": text}, token_from=page)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<textarea id="comment-text" name="text" rows="2" maxlength="2000" required' in html
+    assert f">{escape(text)}</textarea>" in html and 'role="alert" id="comment-error"' in html
+    field = "text" if at_s == "3" else "at_s"
+    assert re.search(rf'name="{field}"[^>]*aria-invalid="true" aria-describedby="comment-error"', html)
     assert session.scalars(select(Annotation).where(Annotation.recording_id == call.id)).all() == []
 
 

@@ -240,8 +240,13 @@ def test_a_supervisor_nominates_from_the_call_page_and_trainers_filter_on_it(
     assert post_form(qa, f"{path}/nominations", form, token_from=path).status_code == 302
     page = text(qa.get(path))
     assert "Nominated for trainers." in page and "Calm; the phone [PHONE] repeated" in page
-    refused = post_form(qa, f"{path}/nominations", {**form, "end_s": "999"}, token_from=path)
-    assert refused.status_code == 302 and "must be within the call" in text(qa.get(path))
+    # Found by exploratory testing: a refused nomination redirected, and the note and span typed were gone.
+    kept = {"kind": "needs_improvement", "start_s": "2", "end_s": "999", "note": "Hurried close"}
+    refused = post_form(qa, f"{path}/nominations", kept, token_from=path)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "must be within the call" in html
+    assert 'value="needs_improvement" required checked' in html and ">Hurried close</textarea>" in html
+    assert 'value="999" aria-invalid="true" aria-describedby="nomination-error"' in html
 
     trainers_page = text(trainer_client.get(path))
     assert "agent-bertta" not in trainers_page and '<dd class="agent">agent-' in trainers_page

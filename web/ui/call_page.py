@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 import tempfile
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 
 from recordings_service import playback
 from recordings_service.calls import evidence, review, waveform
-from recordings_service.errors import Conflict, Forbidden, Invalid
+from recordings_service.errors import Conflict, DomainError, Forbidden, Invalid
 from recordings_service.models.training import NominationKind
 from recordings_service.permissions import Permission
 from recordings_service.recordings import get_playable_recording
@@ -25,8 +26,9 @@ from web.errors import keep_refusal
 from web.identities import request_agent_names
 from web.same_site import refuse_cross_site
 from web.security_headers import mark_no_store, no_store
+from web.ui.error_messages import error_message
 from web.ui.evaluation_panel import evaluation_panel
-from web.ui.numbers import whole_number
+from web.ui.numbers import typed_seconds, whole_number
 
 bp = Blueprint("call_page", __name__, url_prefix="/calls")
 
@@ -39,6 +41,12 @@ def call(recording_id: str) -> str:
 
     Whoever may hear only redacted material gets the redacted transcript and audio.
     """
+    start = request.args.get("t", type=float)
+    return _call_page(recording_id, start=start if start is not None and math.isfinite(start) else 0.0)
+
+
+def _call_page(recording_id: str, *, start: float, refused: RefusedForm | None = None) -> str:
+    """The page; with `refused`, a form sent back as it was typed with the reason it was refused beside it."""
     found = review.open_call(
         db(),
         actor=current_actor(),
@@ -63,9 +71,6 @@ def call(recording_id: str) -> str:
         audio_url = playback_url(ticket, recording.id)
     panel = evaluation_panel(recording.id)
     db().commit()
-    start = request.args.get("t", type=float)
-    if start is None or not math.isfinite(start):
-        start = 0.0
     return render_template(
         "call_page/call.html",
         review=found,
@@ -82,7 +87,28 @@ def call(recording_id: str) -> str:
         evaluation_panel=panel,
         lanes=waveform.lanes_of(recording),
         silence_min_s=waveform.SILENCE_MIN_S,
+        refused=refused,
     )
+
+
+@dataclass(frozen=True)
+class RefusedForm:
+    """A form of the call page sent back: which one, what was typed, and why it was refused (on which field)."""
+
+    form: str
+    values: dict[str, str]
+    message: str
+    field: str | None
+
+
+def _refused(form: str, recording_id: str, exc: DomainError, status: int) -> tuple[str, int]:
+    """The call page again with what was typed kept, instead of an error page (or a redirect) that drops it."""
+    db().rollback()
+    field = exc.field if isinstance(exc, Invalid) else None
+    values = {name: value for name, value in request.form.items() if name != "csrf_token"}
+    refused = RefusedForm(form=form, values=values, message=error_message(exc), field=field)
+    at = typed_seconds(values.get("at_s") or values.get("start_s"))
+    return _call_page(recording_id, start=at or 0.0, refused=refused), status
 
 
 @bp.get("/<recording_id>/peaks.json")
@@ -118,14 +144,18 @@ def verify(recording_id: str) -> Response:
 
 @bp.post("/<recording_id>/annotations")
 @requires(Permission.ANNOTATION_WRITE)
-def annotate(recording_id: str) -> Response:
+def annotate(recording_id: str) -> Response | tuple[str, int]:
+    # The call first: one hidden from the actor is not found (and the refusal audited), whatever the form says.
+    get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
     try:
-        at_s = float(request.form.get("at_s", ""))
-    except ValueError:
-        raise Invalid("at_s", "give the moment in seconds") from None
-    note = review.add_annotation(
-        db(), actor=current_actor(), recording_id=recording_id, at_s=at_s, text=request.form.get("text", "")
-    )
+        at_s = _seconds(request.form.get("at_s", ""), "at_s")
+        if at_s is None:
+            raise Invalid("at_s", gettext("give the moment in seconds from the start of the call"))
+        note = review.add_annotation(
+            db(), actor=current_actor(), recording_id=recording_id, at_s=at_s, text=request.form.get("text", "")
+        )
+    except Invalid as exc:
+        return _refused("comment", recording_id, exc, 422)
     db().commit()
     flash(gettext("Comment added."), "comment")  # shown, and focused, beside the comments
     # The confirmation is the fragment: the browser scrolls to it and focuses it (call.html, call_page.js).
@@ -160,7 +190,7 @@ def export_evidence(recording_id: str) -> Response:
 
 @bp.post("/<recording_id>/nominations")
 @requires(Permission.TRAINING_NOMINATE)
-def nominate(recording_id: str) -> Response:
+def nominate(recording_id: str) -> Response | tuple[str, int]:
     """Mark the call, or a span of it, as a good example or one needing improvement, for trainers."""
     form = request.form
     # The call first: one hidden from the actor is not found (and the refusal audited), whatever the form says.
@@ -172,17 +202,15 @@ def nominate(recording_id: str) -> Response:
             recording_id=recording_id,
             kind=_kind(form.get("kind", "")),
             note=form.get("note", ""),
-            start_s=_optional_seconds(form.get("start_s", ""), "start_s"),
-            end_s=_optional_seconds(form.get("end_s", ""), "end_s"),
+            start_s=_seconds(form.get("start_s", ""), "start_s"),
+            end_s=_seconds(form.get("end_s", ""), "end_s"),
             rules=_rules(),
             customer_number_pattern=runtime().settings.customer_number_rule,
         )
     except (Invalid, Conflict) as exc:
-        db().rollback()
-        flash(exc.message, "error")
-    else:
-        db().commit()
-        flash(gettext("Nominated for trainers."))
+        return _refused("nomination", recording_id, exc, 422 if isinstance(exc, Invalid) else 409)
+    db().commit()
+    flash(gettext("Nominated for trainers."))
     return redirect(url_for("call_page.call", recording_id=recording_id, _anchor="nominations"))
 
 
@@ -219,11 +247,11 @@ def _kind(raw: str) -> NominationKind:
         raise Invalid("kind", gettext("choose good example or needs improvement")) from None
 
 
-def _optional_seconds(raw: str, name: str) -> float | None:
+def _seconds(raw: str, name: str) -> float | None:
+    """Seconds from the start of the call as typed (a decimal comma too); None when left empty."""
     if not raw.strip():
         return None
-    try:
-        seconds = float(raw.strip().replace(",", "."))
-    except ValueError:
-        raise Invalid(name, gettext("give the time in seconds from the start of the call")) from None
+    seconds = typed_seconds(raw)
+    if seconds is None:
+        raise Invalid(name, gettext("give the time in seconds from the start of the call"))
     return seconds

@@ -1,8 +1,11 @@
-"""Whole numbers typed into forms and query strings."""
+"""Numbers typed into forms and query strings."""
 
 from __future__ import annotations
 
+import math
+
 MAX_DIGITS = 12
+MAX_SECONDS_CHARS = 32
 
 
 def whole_number(raw: str | None) -> int | None:
@@ -14,3 +17,15 @@ def whole_number(raw: str | None) -> int | None:
     if not text or len(text) > MAX_DIGITS or not (text.isascii() and text.isdigit()):
         return None
     return int(text)
+
+
+def typed_seconds(raw: str | None) -> float | None:
+    """A finite number of seconds as typed (a decimal comma too: "12,5"), else None (`inf` and `nan` included)."""
+    text = (raw or "").strip().replace(",", ".")
+    if not text or len(text) > MAX_SECONDS_CHARS:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
