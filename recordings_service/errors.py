@@ -34,15 +34,21 @@ MAX_MESSAGE = 300
 
 
 class DomainError(Exception):
-    """Base of every error a use case raises on purpose."""
+    """Base of every error a use case raises on purpose.
+
+    `code` is the API's `error` (the class's, or an `Invalid`'s own). `why` is a finer, stable code for one refusal
+    (`request_answered`, `hold_released`) that the pages translate by; it does not change the API's `error`, which
+    clients already match on (`conflict`, `not_found`), and is None where `code` says it all.
+    """
 
     code = "error"
 
-    def __init__(self, message: str, *, refusal: Refusal | None = None) -> None:
+    def __init__(self, message: str, *, why: str | None = None, refusal: Refusal | None = None) -> None:
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "…"
         super().__init__(message)
         self.message = message
+        self.why = why
         self.refusal = refusal
 
 
@@ -78,10 +84,11 @@ class Invalid(DomainError):
         message: str,
         *,
         code: str | None = None,
+        why: str | None = None,
         refusal: Refusal | None = None,
         errors: Sequence[FieldError] = (),
     ) -> None:
-        super().__init__(message, refusal=refusal)
+        super().__init__(message, why=why, refusal=refusal)
         self.field = field
         if code is not None:
             self.code = code

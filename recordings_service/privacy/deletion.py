@@ -66,11 +66,11 @@ def delete_recording(
     """Delete one recording's personal data; None if it was deleted already. A held recording is refused."""
     recording = locked_recording(session, recording_id)
     if recording is None:
-        raise NotFound(f"recording {recording_id} not found")
+        raise NotFound(f"recording {recording_id} not found", why="recording_not_found")
     if recording.status == RecordingStatus.DELETED:
         return None
     if is_held(session, recording):
-        raise Conflict(f"recording {recording_id} is on legal hold")
+        raise Conflict(f"recording {recording_id} is on legal hold", why="on_legal_hold")
     keys = object_keys(store, recording)
     (deletion,) = _erase(
         session, [recording], reason=reason, actor=actor, now=now or utcnow(), object_counts={recording.id: len(keys)}

@@ -32,9 +32,7 @@ def place_hold(
     if (recording_id is None) == (customer_ref is None):
         raise Invalid("recording_id", "give either recording_id or customer_ref", code="one_target")
     if recording_id is not None:
-        recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
-        if recording.status == RecordingStatus.DELETED:
-            raise Conflict(f"recording {recording_id} has already been deleted")
+        recording = _held_recording(session, actor=actor, recording_id=recording_id)
         hold = LegalHold(recording_id=recording.id, reason=text, placed_by=actor.id)
         scope: ColumnElement[bool] = Recording.id == recording.id
     else:
@@ -66,9 +64,9 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
     text = _reason(reason, field="reason")
     hold = session.get(LegalHold, hold_id, with_for_update=True)
     if hold is None:
-        raise NotFound(f"legal hold {hold_id} not found")
+        raise NotFound(f"legal hold {hold_id} not found", why="hold_not_found")
     if hold.released_at is not None:
-        raise Conflict(f"legal hold {hold_id} was released already")
+        raise Conflict(f"legal hold {hold_id} was released already", why="hold_released")
     hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor.id, text
     session.flush()
     if hold.recording_id is not None:
@@ -143,6 +141,18 @@ def covered_counts(session: Session, holds: Sequence[LegalHold]) -> dict[str, in
             or 0
         )
     return counts
+
+
+def _held_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
+    """The recording a hold is placed on: one the actor may see and not deleted yet."""
+    try:
+        recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    except NotFound as exc:
+        # The loader's refusal is kept; the code says which input was not found, for the pages.
+        raise NotFound(exc.message, why="recording_not_found", refusal=exc.refusal) from None
+    if recording.status == RecordingStatus.DELETED:
+        raise Conflict(f"recording {recording_id} has already been deleted", why="recording_deleted")
+    return recording
 
 
 def _reason(value: str, *, field: str) -> str:

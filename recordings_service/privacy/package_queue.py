@@ -56,9 +56,13 @@ def request_package(session: Session, *, actor: Actor, request_id: str) -> Subje
     """Queue the build of an access request's package (the jobs process builds it); again after a failure."""
     request = get_request(session, request_id, lock=True)
     if request.kind != SubjectRequestKind.ACCESS:
-        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not access")
+        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not access", why="other_kind")
     if request.package_state not in RETRYABLE:
-        raise Conflict(f"the package of subject request {request_id} is {request.package_state} already")
+        # package_queued, package_building, package_ready or package_expired
+        raise Conflict(
+            f"the package of subject request {request_id} is {request.package_state} already",
+            why=f"package_{request.package_state}",
+        )
     request.package_state = PackageState.QUEUED
     request.package_attempts = 0
     request.package_error = None
@@ -241,14 +245,17 @@ def open_package(
     now = now or utcnow()
     request = get_request(session, request_id)
     if request.kind != SubjectRequestKind.ACCESS:
-        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not access")
+        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not access", why="other_kind")
     if (
         request.package_state != PackageState.READY
         or request.package_key is None
         or request.package_wrapped_key is None
         or (request.package_expires_at is not None and request.package_expires_at <= now)
     ):
-        raise Conflict(f"the package of subject request {request_id} is not available ({request.package_state})")
+        raise Conflict(
+            f"the package of subject request {request_id} is not available ({request.package_state})",
+            why="package_unavailable",
+        )
     record_event(
         session,
         actor=actor,

@@ -93,7 +93,9 @@ def rectify(
     now = now or utcnow()
     request = get_request(session, request_id, lock=True)
     if request.kind != SubjectRequestKind.RECTIFICATION:
-        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not rectification")
+        raise Conflict(
+            f"subject request {request_id} is a request for {request.kind}, not rectification", why="other_kind"
+        )
     if not metadata and not transcript:
         raise Invalid("metadata", "give metadata or transcript corrections", code="missing")
     if not recording_id:
@@ -228,7 +230,9 @@ def _correct_transcript(
         return []
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).first()
     if transcript is None:
-        raise Conflict(f"recording {recording.id} has no transcript to correct ({recording.status})")
+        raise Conflict(
+            f"recording {recording.id} has no transcript to correct ({recording.status})", why="no_transcript"
+        )
     kept = segments_of(session, transcript)
     segments = copy.deepcopy(kept)
     seen: set[int] = set()

@@ -103,7 +103,7 @@ def get_request(session: Session, request_id: str, *, lock: bool = False) -> Sub
         query = query.with_for_update().execution_options(populate_existing=True)
     request = session.scalars(query).first()
     if request is None:
-        raise NotFound(f"subject request {request_id} not found")
+        raise NotFound(f"subject request {request_id} not found", why="request_not_found")
     return request
 
 
@@ -145,11 +145,14 @@ def extend_request(
     text = checked_reason(reason, field="reason")
     request = get_request(session, request_id, lock=True)
     if not request.open:
-        raise Conflict(f"subject request {request_id} has been answered already")
+        raise Conflict(f"subject request {request_id} has been answered already", why="request_answered")
     if request.extended_until is not None:
-        raise Conflict(f"subject request {request_id} has been extended once already")
+        raise Conflict(f"subject request {request_id} has been extended once already", why="request_extended")
     if request.due_at < now:
-        raise Conflict(f"subject request {request_id} is overdue; an extension is decided within the first month")
+        raise Conflict(
+            f"subject request {request_id} is overdue; an extension is decided within the first month",
+            why="request_overdue",
+        )
     # Counted from receipt, so the day of the month stays that of the request (31 Jan + 3 months: 30 Apr).
     request.extended_until = Period(1 + months, PeriodUnit.MONTHS).end(request.received_at)
     request.extension_reason = text
@@ -169,9 +172,9 @@ def open_request_of(session: Session, *, request_id: str, kind: SubjectRequestKi
     """The request, locked, if it is of `kind` and still open; 409 otherwise."""
     request = get_request(session, request_id, lock=True)
     if request.kind != kind:
-        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not {kind}")
+        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not {kind}", why="other_kind")
     if not request.open:
-        raise Conflict(f"subject request {request_id} has been answered already")
+        raise Conflict(f"subject request {request_id} has been answered already", why="request_answered")
     return request
 
 
@@ -236,7 +239,7 @@ def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: da
     """End a restriction; the recordings stay restricted while another restriction of the customer is in force."""
     request = get_request(session, request_id, lock=True)
     if request.kind != SubjectRequestKind.RESTRICTION or request.completed_at is None or request.lifted_at is not None:
-        raise Conflict(f"subject request {request_id} is not a restriction in force")
+        raise Conflict(f"subject request {request_id} is not a restriction in force", why="not_restricting")
     request.lifted_at = now or utcnow()
     session.flush()
     lifted = 0

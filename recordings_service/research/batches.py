@@ -117,6 +117,7 @@ def approve_batch(session: Session, *, actor: Actor, batch_id: str) -> ResearchB
     if batch.created_by is not None and batch.created_by == actor.id:
         raise Forbidden(
             "four-eyes rule: the batch's creator cannot approve it; a second compliance user must",
+            why="four_eyes",
             refusal=Refusal(actor, "research.approval_refused", "research_batch", batch.id, {"rule": "four_eyes"}),
         )
     _require_state(batch, BatchState.DRAFT, "approved")
@@ -124,10 +125,11 @@ def approve_batch(session: Session, *, actor: Actor, batch_id: str) -> ResearchB
     if gap is not None:
         raise Conflict(
             f"no transfer safeguard: {gap}",
+            why="no_safeguard",
             refusal=Refusal(actor, "research.approval_refused", "research_batch", batch.id, {"rule": "safeguard"}),
         )
     if batch.selected == 0:
-        raise Conflict("the batch selected no calls; create another with wider criteria")
+        raise Conflict("the batch selected no calls; create another with wider criteria", why="batch_empty")
     batch.state = BatchState.APPROVED
     batch.approved_by = actor.id
     batch.approved_at = utcnow()
@@ -158,7 +160,7 @@ def get_batch(session: Session, batch_id: str, *, lock: bool = False) -> Researc
     query = select(ResearchBatch).where(ResearchBatch.id == batch_id)
     batch = session.scalars(query.with_for_update() if lock else query).first()
     if batch is None:
-        raise NotFound(f"research batch {batch_id} not found")
+        raise NotFound(f"research batch {batch_id} not found", why="batch_not_found")
     return batch
 
 
@@ -173,6 +175,7 @@ def get_partner_batch(session: Session, *, actor: Actor, batch_id: str, lock: bo
     if batch is None or institute_id is None or batch.institute_id != institute_id or batch.state in hidden:
         raise NotFound(
             f"research batch {batch_id} not found",
+            why="batch_not_found",
             refusal=Refusal(actor, "research.partner_refused", "research_batch", batch_id, {"rule": "institute"}),
         )
     return batch
@@ -228,17 +231,21 @@ def _check(request: BatchRequest) -> None:
     if request.access_start.tzinfo is None or request.access_end.tzinfo is None:
         raise Invalid("access_start", "give a time zone", code="timezone_required")
     if request.access_end <= request.access_start:
-        raise Invalid("access_end", "the access window ends before it starts", code="out_of_range")
+        raise Invalid("access_end", "the access window ends before it starts", code="out_of_range", why="window_order")
     if request.study_end < request.access_end.date():
-        raise Invalid("study_end", "the study cannot end before the access window does", code="out_of_range")
+        message = "the study cannot end before the access window does"
+        raise Invalid("study_end", message, code="out_of_range", why="study_before_window")
     if request.study_end > utcnow().date() + timedelta(days=MAX_STUDY_DAYS):
-        raise Invalid("study_end", "the study must end within ten years", code="out_of_range")
+        raise Invalid("study_end", "the study must end within ten years", code="out_of_range", why="study_too_long")
     if request.access_end <= utcnow():
-        raise Invalid("access_end", "the access window is already over", code="out_of_range")
+        raise Invalid("access_end", "the access window is already over", code="out_of_range", why="window_over")
     check_text("study", request.study)
     check_text("purpose", request.purpose)
 
 
 def _require_state(batch: ResearchBatch, state: BatchState, becoming: str) -> None:
     if batch.state != state:
-        raise Conflict(f"research batch {batch.id} is {batch.state}; only a {state} batch can be {becoming}")
+        # not_draft: every decision on a batch is taken on its draft
+        raise Conflict(
+            f"research batch {batch.id} is {batch.state}; only a {state} batch can be {becoming}", why=f"not_{state}"
+        )

@@ -204,7 +204,10 @@ def retry_build(session: Session, *, actor: Actor, batch_id: str) -> ResearchBat
     """Queue a build that failed on every attempt again; `Conflict` unless the batch is approved with an error."""
     batch = get_batch(session, batch_id, lock=True)
     if batch.state != BatchState.APPROVED or batch.build_error is None:
-        raise Conflict(f"research batch {batch_id} is {batch.state}; only a build that failed can be retried")
+        raise Conflict(
+            f"research batch {batch_id} is {batch.state}; only a build that failed can be retried",
+            why="build_not_failed",
+        )
     batch.build_attempts = 0
     batch.build_error = None
     batch.build_done = 0

@@ -58,7 +58,9 @@ def submit_confirmation(
         chosen = CustodyMethod(method)
     except ValueError:
         raise Invalid("method", "returned or destroyed", code="invalid_choice") from None
-    check_not_future("date", confirmed_on, message="the return or destruction cannot be in the future")
+    check_not_future(
+        "date", confirmed_on, message="the return or destruction cannot be in the future", why="custody_in_future"
+    )
     if batch.built_at is not None and confirmed_on < (batch.built_at - CALENDAR_SLACK).date():
         raise Invalid(
             "date",
@@ -192,5 +194,5 @@ def _store_certificate(store: ObjectStore, envelope: Envelope, confirmation: Cus
 def _pending(session: Session, batch_id: str) -> CustodyConfirmation:
     confirmation = pending_confirmation(session, batch_id)
     if confirmation is None:
-        raise Conflict(f"research batch {batch_id} has no confirmation waiting for a decision")
+        raise Conflict(f"research batch {batch_id} has no confirmation waiting for a decision", why="none_pending")
     return confirmation

@@ -11,6 +11,6 @@ from recordings_service.errors import Invalid
 CALENDAR_SLACK = timedelta(days=1)
 
 
-def check_not_future(name: str, value: date, *, message: str) -> None:
+def check_not_future(name: str, value: date, *, message: str, why: str | None = None) -> None:
     if value > (utcnow() + CALENDAR_SLACK).date():
-        raise Invalid(name, message, code="in_future")
+        raise Invalid(name, message, code="in_future", why=why)

@@ -64,6 +64,8 @@ ADEQUACY = frozenset(["AD", "AR", "CA", "CH", "FO", "GB", "GG", "IL", "IM", "JE"
 # (European Union, United Nations, Canary Islands); `_user_assigned` covers the ranges ISO leaves to users
 # (CLDR's pseudo-regions and "Unknown Region" among them).
 RESERVED = frozenset(["AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "FX", "IC", "SU", "TA", "UK", "UN"])
+# Names and agreement references, as the registration form allows them.
+MAX_NAME = 200
 # Good enough to catch typing mistakes; the address is checked for real when the first reminder is sent.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -120,9 +122,14 @@ def create_institute(
     contact: str,
     safeguard: Safeguard | None = None,
 ) -> Institute:
-    check_text("name", name, limit=200)
-    check_text("agreement_ref", agreement_ref, limit=200)
-    check_not_future("agreement_date", agreement_date, message="an agreement signed in the future is not in force")
+    check_text("name", name, limit=MAX_NAME)
+    check_text("agreement_ref", agreement_ref, limit=MAX_NAME)
+    check_not_future(
+        "agreement_date",
+        agreement_date,
+        message="an agreement signed in the future is not in force",
+        why="agreement_in_future",
+    )
     country = country.upper()
     if country not in country_codes():
         raise Invalid(
@@ -144,7 +151,7 @@ def create_institute(
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise Conflict(f"an institute named {name!r} exists already") from None
+        raise Conflict(f"an institute named {name!r} exists already", why="institute_exists") from None
     record_event(
         session,
         actor=actor,
@@ -175,7 +182,7 @@ def set_safeguard(session: Session, *, actor: Actor, institute_id: str, safeguar
 def get_institute(session: Session, institute_id: str) -> Institute:
     institute = session.get(Institute, institute_id)
     if institute is None:
-        raise NotFound(f"institute {institute_id} not found")
+        raise NotFound(f"institute {institute_id} not found", why="institute_not_found")
     return institute
 
 
@@ -186,7 +193,9 @@ def list_institutes(session: Session) -> Sequence[Institute]:
 def _apply_safeguard(institute: Institute, safeguard: Safeguard, *, within: str) -> None:
     """`within` prefixes the field names: "safeguard." where the safeguard is part of the institute."""
     if in_eea(institute.country):
-        raise Invalid(within + "kind", f"{institute.country} is in the EU/EEA: no transfer safeguard applies")
+        raise Invalid(
+            within + "kind", f"{institute.country} is in the EU/EEA: no transfer safeguard applies", why="in_eea"
+        )
     if safeguard.kind == SafeguardKind.ADEQUACY and institute.country not in ADEQUACY:
         raise Invalid(
             within + "kind",
@@ -197,9 +206,16 @@ def _apply_safeguard(institute: Institute, safeguard: Safeguard, *, within: str)
     reference = (safeguard.reference or "").strip() or None
     if safeguard.kind == SafeguardKind.SCC and not (reference and safeguard.on):
         field = within + ("reference" if not reference else "date")
-        raise Invalid(field, "standard contractual clauses need their reference and date", code="missing")
+        raise Invalid(
+            field, "standard contractual clauses need their reference and date", code="missing", why="scc_incomplete"
+        )
     if safeguard.on is not None:
-        check_not_future(within + "date", safeguard.on, message="a safeguard signed in the future is not in force")
+        check_not_future(
+            within + "date",
+            safeguard.on,
+            message="a safeguard signed in the future is not in force",
+            why="safeguard_in_future",
+        )
     institute.safeguard_kind = safeguard.kind
     institute.safeguard_reference = reference
     institute.safeguard_date = safeguard.on

@@ -9,4 +9,5 @@ MAX_TEXT = 2000
 
 def check_text(name: str, value: str, *, limit: int = MAX_TEXT) -> None:
     if not value.strip() or len(value) > limit:
-        raise Invalid(name, f"1 to {limit} characters", code="invalid_length")
+        why = "blank" if not value.strip() else None
+        raise Invalid(name, f"1 to {limit} characters", code="invalid_length", why=why)

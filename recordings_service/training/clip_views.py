@@ -179,7 +179,7 @@ def clip_audio(
 
 def require_playable(view: ClipView) -> None:
     if view.status is ClipStatus.REMOVED:
-        raise NotFound(f"clip {view.clip.id} was removed ({view.reason})")
+        raise NotFound(f"clip {view.clip.id} was removed ({view.reason})", why="clip_removed")
     if view.status is ClipStatus.WITHDRAWN:
         raise NotForTraining(view.clip.recording_id, view.reason or "unavailable")
     if view.status is ClipStatus.OUTDATED:

@@ -149,7 +149,9 @@ def recut_clip(
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
     twin = twin_of(session, transcript) if transcript is not None else None
     if twin is not None and not redactions_changed(clip, twin):
-        raise Conflict("the clip already follows its call's current redactions: there is nothing to cut again")
+        raise Conflict(
+            "the clip already follows its call's current redactions: there is nothing to cut again", why="clip_current"
+        )
     _encode(session, store, envelope, recording=recording, clip=clip, ffmpeg=ffmpeg, tone=tone, replace=True)
     session.flush()
     record_event(
@@ -192,7 +194,7 @@ def load_clip(session: Session, *, actor: Actor, clip_id: str) -> TrainingClip:
     """A clip of a call `actor` may see; one of a call hidden from them is not found (and the refusal audited)."""
     clip = session.get(TrainingClip, clip_id)
     if clip is None:
-        raise NotFound(f"clip {clip_id} not found")
+        raise NotFound(f"clip {clip_id} not found", why="clip_not_found")
     get_playable_recording(session, actor=actor, recording_id=clip.recording_id, audio=False)
     return clip
 
@@ -210,7 +212,7 @@ def update_clip(
     """Change what the clip's author wrote about it."""
     clip = _own_clip(session, actor=actor, clip_id=clip_id)
     if clip.removed_at is not None:
-        raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})")
+        raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})", why="clip_removed")
     text = ClipText(
         title=clip.title if title is None else title,
         tags=tuple(clip.tags if tags is None else tags),
@@ -278,7 +280,9 @@ def _own_clip(session: Session, *, actor: Actor, clip_id: str) -> TrainingClip:
     clip = load_clip(session, actor=actor, clip_id=clip_id)
     if clip.created_by != actor.id:
         refusal = Refusal(actor, "training.edit_denied", "training_clip", clip_id, {})
-        raise Forbidden("only the trainer who cut a clip may change or delete it", refusal=refusal)
+        raise Forbidden(
+            "only the trainer who cut a clip may change or delete it", why="not_clip_author", refusal=refusal
+        )
     return clip
 
 

@@ -104,7 +104,7 @@ def get_export(session: Session, *, actor: Actor, export_id: str) -> TrainingExp
     """An export of a set `actor` may see (its own, or a shared one)."""
     export = session.get(TrainingExport, export_id)
     if export is None:
-        raise NotFound(f"export {export_id} not found")
+        raise NotFound(f"export {export_id} not found", why="export_not_found")
     load_set(session, actor=actor, set_id=export.set_id)
     return export
 

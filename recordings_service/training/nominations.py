@@ -118,11 +118,13 @@ def withdraw_nomination(session: Session, *, actor: Actor, nomination_id: str) -
     """Delete a nomination; only the supervisor who made it may."""
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
-        raise NotFound(f"nomination {nomination_id} not found")
+        raise NotFound(f"nomination {nomination_id} not found", why="nomination_not_found")
     get_playable_recording(session, actor=actor, recording_id=nomination.recording_id, audio=False)
     if nomination.created_by != actor.id:
         refusal = Refusal(actor, "training.nomination_refused", "training_nomination", nomination_id, {})
-        raise Forbidden("only the supervisor who made a nomination may withdraw it", refusal=refusal)
+        raise Forbidden(
+            "only the supervisor who made a nomination may withdraw it", why="not_nomination_author", refusal=refusal
+        )
     session.delete(nomination)
     session.flush()
     record_event(

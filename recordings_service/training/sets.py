@@ -25,6 +25,17 @@ MAX_DESCRIPTION = 5000
 MAX_PAGE = 200
 
 
+class ClipUnavailable(Conflict):
+    """A clip that cannot join a set now: its `status` (outdated, withdrawn, removed) and that status's `reason`."""
+
+    def __init__(self, view: ClipView) -> None:
+        super().__init__(
+            f"clip {view.clip.id} cannot be added: it is {view.status.value} ({view.reason})", why="clip_unavailable"
+        )
+        self.status = view.status.value
+        self.reason = view.reason
+
+
 @dataclass(frozen=True)
 class SetView:
     training_set: TrainingSet
@@ -65,10 +76,10 @@ def load_set(session: Session, *, actor: Actor, set_id: str) -> TrainingSet:
     """A set `actor` owns, or one shared with trainers; another's private set is not found (refusal audited)."""
     training_set = session.get(TrainingSet, set_id)
     if training_set is None:
-        raise NotFound(f"training set {set_id} not found")
+        raise NotFound(f"training set {set_id} not found", why="set_not_found")
     if training_set.owner_id != actor.id and not training_set.shared:
         refusal = Refusal(actor, "training.set_access_denied", "training_set", set_id, {"reason": "not_shared"})
-        raise NotFound(f"training set {set_id} not found", refusal=refusal)
+        raise NotFound(f"training set {set_id} not found", why="set_not_found", refusal=refusal)
     return training_set
 
 
@@ -157,7 +168,7 @@ def _own_set(session: Session, *, actor: Actor, set_id: str) -> TrainingSet:
     training_set = load_set(session, actor=actor, set_id=set_id)
     if training_set.owner_id != actor.id:
         refusal = Refusal(actor, "training.edit_denied", "training_set", set_id, {})
-        raise Forbidden("only the trainer who made a set may change it", refusal=refusal)
+        raise Forbidden("only the trainer who made a set may change it", why="not_set_owner", refusal=refusal)
     return training_set
 
 
@@ -180,7 +191,7 @@ def _place(
     added = [clip for clip in clips if clip.id not in present]
     for view in describe_clips(session, envelope, actor=actor, clips=added, rules=rules, transcripts=False):
         if view.status is not ClipStatus.AVAILABLE:
-            raise Conflict(f"clip {view.clip.id} cannot be added: it is {view.status.value} ({view.reason})")
+            raise ClipUnavailable(view)
     training_set.items.clear()
     session.flush()  # the old places go before the new ones take their positions
     training_set.items.extend(

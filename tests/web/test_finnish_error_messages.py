@@ -8,30 +8,18 @@ from datetime import UTC, datetime
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
-from werkzeug.test import TestResponse
 
 from recordings_service.models.account import Role
 from recordings_service.privacy import holds, subjects
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.accounts import csrf_token, login, make_user
+from tests.factories.accounts import login, make_user
 from tests.factories.privacy import OFFICER, customer
 from tests.factories.training import training_call
 from tests.page_text import visible_text
+from tests.web.reader_language import FINNISH, post_finnish, shown_after
 
-FINNISH = {"Accept-Language": "fi"}
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def post_finnish(client: FlaskClient, path: str, data: dict[str, str], *, token_from: str) -> TestResponse:
-    """POST a form as a reader of Finnish, with the session's CSRF token."""
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, token_from)}, headers=FINNISH)
-
-
-def shown_after(client: FlaskClient, response: TestResponse) -> str:
-    """What the page a refused form went back to shows, in Finnish (the flashed error included)."""
-    assert response.status_code == 302
-    return visible_text(client.get(response.headers["Location"], headers=FINNISH).get_data(as_text=True))
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 The services raise their errors in English and may name API fields (`recording_id`, `score_max`). A page shows
 the message kept here for the error's field and code (or for its code alone, where the code means one thing
 whatever the field), and the service's own message for any other: a new error reads in English until it is
-listed here. An error a view raised itself is already in the reader's language and is shown as it is.
+listed here. An error's `why` (`request_answered`), where it has one, is looked up first, the same two ways: it
+names one refusal where the API's code stays generic (`conflict`). An error a view raised itself is already in
+the reader's language and is shown as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from recordings_service.models.privacy import PeriodUnit
 from recordings_service.privacy import subjects
 from recordings_service.privacy.rectification import MAX_SEGMENT_TEXT
 from recordings_service.privacy.retention import MAX_BASIS, MAX_KEEP
+from recordings_service.research import selection
+from recordings_service.research.institutes import MAX_NAME
+from recordings_service.research.text import MAX_TEXT
 from recordings_service.training import clips, sets
 from recordings_service.training.eligibility import NotForTraining
 from recordings_service.training.sampling import MAX_SAMPLE, MAX_SEED
@@ -32,6 +37,13 @@ def _not_for_training(exc: DomainError) -> str:
     reason = exc.reason if isinstance(exc, NotForTraining) else ""
     label = get_template_attribute("training/_labels.html", "exclusion")(reason)
     return str(gettext("this call may not be used for training (%(reason)s)", reason=label))
+
+
+def _clip_unavailable(exc: DomainError) -> str:
+    # The clip's state as the library names it (training/_labels.html), with its reason.
+    state = {"status": exc.status, "reason": exc.reason} if isinstance(exc, sets.ClipUnavailable) else {}
+    label = get_template_attribute("training/_labels.html", "status")(state)
+    return str(gettext("this clip cannot be added: it is %(state)s", state=label))
 
 
 # A message, or where it names what the error carries, a function of the error.
@@ -109,6 +121,18 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("agents", "invalid_length"): TOO_MANY,
     ("exclude_agents", "invalid_length"): TOO_MANY,
     ("words", "invalid_length"): _l("too long"),
+    # Research batches and institutes.
+    ("study", "invalid_length"): _l("1 to %(num)d characters", num=MAX_TEXT),
+    ("purpose", "invalid_length"): _l("1 to %(num)d characters", num=MAX_TEXT),
+    ("name", "invalid_length"): _l("1 to %(num)d characters", num=MAX_NAME),
+    ("agreement_ref", "invalid_length"): _l("1 to %(num)d characters", num=MAX_NAME),
+    ("reason", "blank"): _l("state the reason"),
+    ("sample_size", "greater_than_equal"): _l(
+        "enter a number from %(min)d to %(max)d", min=1, max=selection.MAX_SAMPLE
+    ),
+    ("sample_size", "less_than_equal"): _l("enter a number from %(min)d to %(max)d", min=1, max=selection.MAX_SAMPLE),
+    ("country", "invalid_choice"): _l("not an ISO 3166 country code: give two letters, such as FI, SE or GB"),
+    ("contact", "invalid_email"): _l("give an e-mail address"),
 }
 # By code alone: input the model could not read, and refusals whose code says it all.
 CODE_MESSAGES: dict[str, Message] = {
@@ -120,18 +144,76 @@ CODE_MESSAGES: dict[str, Message] = {
     "invalid_choice": _l("choose one of the options offered"),
     "not_for_training": _not_for_training,
     "clip_outdated": _l("the call's redactions changed since the clip was cut: cut it again"),
+    # Data-subject requests.
+    "request_not_found": _l("the request was not found"),
+    "request_answered": _l("the request has been answered already"),
+    "request_extended": _l("the deadline has been extended once already; it can be extended only once"),
+    "request_overdue": _l("the request is overdue: an extension is decided within the first month"),
+    "not_restricting": _l("this request is not a restriction in force"),
+    "other_kind": _l("this does not apply to a request of this kind"),
+    "package_queued": _l("the access package is queued for building already"),
+    "package_building": _l("the access package is being built already"),
+    "package_ready": _l("the access package is ready already"),
+    "package_expired": _l("the access package was built already and has expired"),
+    "package_unavailable": _l("the access package is not available"),
+    "no_transcript": _l("the call has no transcript to correct"),
+    # Legal holds and deletion.
+    "hold_not_found": _l("the legal hold was not found"),
+    "hold_released": _l("the legal hold was released already"),
+    "recording_not_found": _l("no call with this id was found"),
+    "recording_deleted": _l("the call has been deleted already"),
+    "on_legal_hold": _l("the call is on legal hold"),
+    # Clips, sets and nominations.
+    "clip_not_found": _l("the clip was not found"),
+    "clip_removed": _l("the clip has been removed"),
+    "clip_current": _l("the clip already follows its call's current redactions: there is nothing to cut again"),
+    "clip_unavailable": _clip_unavailable,
+    "set_not_found": _l("the training set was not found"),
+    "export_not_found": _l("the export was not found"),
+    "nomination_not_found": _l("the nomination was not found"),
+    "not_set_owner": _l("only the trainer who made a set may change it"),
+    "not_clip_author": _l("only the trainer who cut a clip may change or delete it"),
+    "not_nomination_author": _l("only the supervisor who made a nomination may withdraw it"),
+    # Research batches and institutes.
+    "batch_not_found": _l("the research batch was not found"),
+    "institute_not_found": _l("choose an institute from the list"),
+    "institute_exists": _l("an institute of this name is registered already"),
+    "four_eyes": _l("four-eyes rule: the batch's creator cannot approve it; a second compliance user must"),
+    "no_safeguard": _l(
+        "the institute is outside the EU/EEA and has no transfer safeguard: record standard contractual clauses "
+        "(reference and date), or an adequacy decision for its country"
+    ),
+    "batch_empty": _l("the batch selected no calls; create another with wider criteria"),
+    "not_draft": _l("only a draft batch can be approved or rejected"),
+    "build_not_failed": _l("only a build that failed can be retried"),
+    "none_pending": _l("no confirmation of this batch is waiting for a decision"),
+    "window_order": _l("the access window ends before it starts"),
+    "window_over": _l("the access window is already over"),
+    "study_before_window": _l("the study cannot end before the access window does"),
+    "study_too_long": _l("the study must end within ten years"),
+    "in_eea": _l("the country is in the EU/EEA: no transfer safeguard applies"),
+    "no_adequacy": _l(
+        "the Commission has no adequacy decision for this country: standard contractual clauses are needed"
+    ),
+    "scc_incomplete": _l("standard contractual clauses need their reference and date"),
+    "agreement_in_future": _l("an agreement signed in the future is not in force"),
+    "safeguard_in_future": _l("a safeguard signed in the future is not in force"),
+    "custody_in_future": _l("the return or destruction cannot be in the future"),
 }
 
 
 def error_message(exc: DomainError) -> str:
     """The error as the page says it, in the reader's language; the service's message for one not listed."""
     field = exc.field if isinstance(exc, Invalid) else None
-    message = FIELD_MESSAGES.get((field, exc.code)) if field is not None else None
-    if message is None:
-        message = CODE_MESSAGES.get(exc.code)
-    if message is None:
-        return exc.message
-    return str(message) if isinstance(message, LazyString) else message(exc)
+    for code in (exc.why, exc.code):
+        if code is None:
+            continue
+        message = FIELD_MESSAGES.get((field, code)) if field is not None else None
+        if message is None:
+            message = CODE_MESSAGES.get(code)
+        if message is not None:
+            return str(message) if isinstance(message, LazyString) else message(exc)
+    return exc.message
 
 
 def flash_error(exc: DomainError) -> None:

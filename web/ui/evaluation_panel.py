@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from flask import request
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from recordings_service.errors import Invalid
@@ -75,7 +76,7 @@ def _seconds(raw: str, name: str) -> float | None:
     try:
         seconds = float(raw.strip().replace(",", "."))
     except ValueError:
-        raise Invalid(name, "give the moment in seconds from the start of the call") from None
+        raise Invalid(name, gettext("give the moment in seconds from the start of the call")) from None
     if not math.isfinite(seconds):
-        raise Invalid(name, "give the moment in seconds from the start of the call")
+        raise Invalid(name, gettext("give the moment in seconds from the start of the call"))
     return seconds

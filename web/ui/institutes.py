@@ -17,6 +17,7 @@ from recordings_service.research.institutes import ADEQUACY, ADEQUACY_SOURCE_DAT
 from web.access import current_actor, requires
 from web.database import db
 from web.security_headers import no_store
+from web.ui.error_messages import error_message, flash_error
 
 bp = Blueprint("institutes", __name__, url_prefix="/research/institutes")
 FIELDS = ("name", "country", "agreement_ref", "agreement_date", "contact")
@@ -46,7 +47,7 @@ def index() -> Response | str | tuple[str, int]:
     except DomainError as exc:
         db().rollback()
         values = {key: form.get(key, "") for key in FIELDS + SAFEGUARD_FIELDS}
-        return _page(values, error=exc.message, field=getattr(exc, "field", None)), 422
+        return _page(values, error=error_message(exc), field=getattr(exc, "field", None)), 422
     db().commit()
     flash(gettext("Institute %(name)s registered.", name=made.name))
     return redirect(url_for("institutes.index"))
@@ -64,7 +65,7 @@ def safeguard(institute_id: str) -> Response:
         institutes.set_safeguard(db(), actor=current_actor(), institute_id=institute_id, safeguard=chosen)
     except DomainError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         flash(gettext("Transfer safeguard recorded."))

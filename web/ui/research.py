@@ -28,6 +28,7 @@ from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import keep_refusal
 from web.security_headers import no_store
+from web.ui.error_messages import error_message, flash_error
 
 bp = Blueprint("research", __name__, url_prefix="/research")
 PAGE_SIZE = 200
@@ -63,7 +64,7 @@ def new_batch() -> Response | str | tuple[str, int]:
         db().rollback()
         values = {**{key: form.get(key, "") for key in TEXT_FIELDS}, "directions": form.getlist("directions")}
         values["metadata_fields"] = form.getlist("metadata_fields")
-        return _batch_form(values, error=exc.message, field=getattr(exc, "field", None)), 422
+        return _batch_form(values, error=error_message(exc), field=getattr(exc, "field", None)), 422
     db().commit()
     flash(
         gettext(
@@ -176,7 +177,7 @@ def _act(batch_id: str, done: str, action: Callable[[], object]) -> Response:
             keep_refusal(exc.refusal)  # rolls the request's work back first
         else:
             db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         flash(done)
