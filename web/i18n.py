@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from flask import Blueprint, Flask, redirect, request, session, url_for
@@ -150,6 +151,11 @@ def choose() -> Response:
 
 def organisation_timezone() -> str:
     return runtime().settings.timezone
+
+
+def organisation_zone() -> ZoneInfo:
+    """CALLVAULT_TIMEZONE, in which days and ISO weeks (trends, assignments' due dates, plans) begin."""
+    return ZoneInfo(organisation_timezone())
 
 
 def local_time(value: datetime, seconds: bool = False) -> Markup:

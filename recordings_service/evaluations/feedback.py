@@ -23,10 +23,10 @@ from recordings_service.evaluations.scoring import (
     load_evaluation,
     submit_version,
 )
-from recordings_service.models import Evaluation, User
+from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AgentResponse, DisputeState, EvaluationState
-from recordings_service.recordings import get_live_recording
+from recordings_service.recordings import get_live_recording, visible_to
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,8 @@ def my_feedback(session: Session, *, actor: Actor) -> list[Evaluation]:
         return []
     query = (
         select(Evaluation)
-        .where(Evaluation.agent_ref == agent_ref, Evaluation.released_at.is_not(None))
+        .join(Recording, Recording.id == Evaluation.recording_id)
+        .where(Evaluation.agent_ref == agent_ref, Evaluation.released_at.is_not(None), visible_to(actor))
         .order_by(Evaluation.released_at.desc(), Evaluation.id.desc())
         .options(selectinload(Evaluation.form))
     )
@@ -65,11 +66,18 @@ def my_feedback(session: Session, *, actor: Actor) -> list[Evaluation]:
 
 
 def get_feedback(session: Session, *, actor: Actor, evaluation_id: str, lock: bool = False) -> Evaluation:
-    """One evaluation released to the agent `actor` is (locked when `lock`); any other is not found (and the refusal
-    audited)."""
+    """One evaluation released to the agent `actor` is, of a call they may see (locked when `lock`); any other is not
+    found (and the refusal audited): a restricted call's evaluations are compliance's only."""
     evaluation = load_evaluation(session, evaluation_id, lock=lock)
     agent_ref = _agent_ref(session, actor)
-    if evaluation is None or evaluation.released_at is None or agent_ref is None or evaluation.agent_ref != agent_ref:
+    if (
+        evaluation is None
+        or evaluation.released_at is None
+        or agent_ref is None
+        or evaluation.agent_ref != agent_ref
+        or session.scalar(select(Recording.id).where(Recording.id == evaluation.recording_id, visible_to(actor)))
+        is None
+    ):
         raise NotFound(
             f"evaluation {evaluation_id} not found",
             refusal=Refusal(actor, "evaluation.feedback_refused", "evaluation", evaluation_id, {}),

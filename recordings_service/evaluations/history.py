@@ -28,12 +28,16 @@ class ListedEvaluation:
 def list_evaluations(
     session: Session, *, actor: Actor, cursor: str | None = None, limit: int = 50
 ) -> list[ListedEvaluation]:
-    """Evaluations of the calls `actor` may see, newest first (ids are ULIDs); `cursor` is the last id seen."""
+    """Evaluations of the calls `actor` may see, newest first (ids are ULIDs); `cursor` is the last id seen. Drafts
+    are their evaluator's work in progress: listed to them only."""
     query = (
         select(Evaluation, User.username)
         .join(Recording, Recording.id == Evaluation.recording_id)
         .join(User, User.id == Evaluation.evaluator_id)
-        .where(visible_to(actor))
+        .where(
+            visible_to(actor),
+            or_(Evaluation.state == EvaluationState.SUBMITTED, Evaluation.evaluator_id == actor.id),
+        )
     )
     if cursor:
         query = query.where(Evaluation.id < id_cursor(cursor))

@@ -383,5 +383,5 @@ def agent_evaluations(session: Session, *, actor: Actor, agent_ref: str, limit: 
         .join(Recording, Recording.id == Evaluation.recording_id)
         .where(Evaluation.agent_ref == agent_ref, Evaluation.state == EvaluationState.SUBMITTED, visible_to(actor))
     )
-    query = query.order_by(Evaluation.created_at.desc(), Evaluation.id.desc()).limit(limit)
+    query = query.order_by(Evaluation.submitted_at.desc(), Evaluation.id.desc()).limit(limit)
     return list(session.scalars(query.options(selectinload(Evaluation.form))))

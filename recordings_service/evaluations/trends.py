@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.db import utcnow
-from recordings_service.models import Evaluation, EvaluationAnswer, FormQuestion, FormSection
+from recordings_service.models import Evaluation, EvaluationAnswer, FormQuestion, FormSection, Recording
 from recordings_service.models.evaluation import AnswerType, EvaluationState
 
 
@@ -60,16 +60,12 @@ def weekly_scores(
     since = week_began(now or utcnow(), tz) - timedelta(weeks=weeks - 1)
     first = since.date()
     # One row per evaluation holding its latest submitted score: edits are versions, drafts never count.
-    query = select(Evaluation.created_at, Evaluation.score).where(
-        Evaluation.created_at >= since, Evaluation.score.is_not(None), Evaluation.state == EvaluationState.SUBMITTED
+    query = select(Evaluation.submitted_at, Evaluation.score).where(
+        *_submitted_since(since, agent_ref=agent_ref, queue=queue), Evaluation.score.is_not(None)
     )
-    if agent_ref is not None:
-        query = query.where(Evaluation.agent_ref == agent_ref)
-    if queue is not None:
-        query = query.where(Evaluation.queue == queue)
     buckets = {first + timedelta(weeks=n): _Bucket() for n in range(weeks)}
-    for created, score in session.execute(query):
-        bucket = buckets.get(week_start(created, tz))
+    for submitted, score in session.execute(query):
+        bucket = buckets.get(week_start(submitted, tz)) if submitted is not None else None
         if bucket is not None and score is not None:
             bucket.total += score
             bucket.count += 1
@@ -82,7 +78,7 @@ def weekly_scores(
 def evaluated_calls_since(session: Session, *, since: datetime) -> int:
     """How many distinct calls were evaluated from `since` on."""
     query = select(func.count(func.distinct(Evaluation.recording_id))).where(
-        Evaluation.created_at >= since, Evaluation.state == EvaluationState.SUBMITTED
+        *_submitted_since(since, agent_ref=None, queue=None)
     )
     return session.scalar(query) or 0
 
@@ -121,7 +117,14 @@ class WeekRate:
 
 
 def _submitted_since(since: datetime, *, agent_ref: str | None, queue: str | None) -> list[ColumnElement[bool]]:
-    conditions = [Evaluation.created_at >= since, Evaluation.state == EvaluationState.SUBMITTED]
+    """Evaluations whose score that stands was submitted from `since` on (a week counts a re-score in the week it
+    was made, not the week its draft began), of calls not restricted (GDPR Art. 18: no use but storage)."""
+    restricted = select(Recording.id).where(Recording.restricted.is_(True))
+    conditions = [
+        Evaluation.submitted_at >= since,
+        Evaluation.state == EvaluationState.SUBMITTED,
+        Evaluation.recording_id.not_in(restricted),
+    ]
     if agent_ref is not None:
         conditions.append(Evaluation.agent_ref == agent_ref)
     if queue is not None:
@@ -202,12 +205,12 @@ def weekly_critical_failures(
     since = week_began(now or utcnow(), tz) - timedelta(weeks=weeks - 1)
     counts = {since.date() + timedelta(weeks=n): [0, 0] for n in range(weeks)}
     rows = session.execute(
-        select(Evaluation.created_at, Evaluation.critical_failed).where(
+        select(Evaluation.submitted_at, Evaluation.critical_failed).where(
             *_submitted_since(since, agent_ref=agent_ref, queue=queue)
         )
     )
-    for created, failed in rows:
-        count = counts.get(week_start(created, tz))
+    for submitted, failed in rows:
+        count = counts.get(week_start(submitted, tz)) if submitted is not None else None
         if count is not None:
             count[0] += int(failed)
             count[1] += 1

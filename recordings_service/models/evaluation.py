@@ -121,7 +121,8 @@ class Evaluation(Base):
     state: Mapped[str] = mapped_column(String(16), default=EvaluationState.SUBMITTED, server_default="submitted")
     # 1 at the first submit; each later submit (an edit, a re-score on a dispute) adds one.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
-    submitted_at: Mapped[datetime | None]
+    # When the score that stands was submitted: the week trends count it in.
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)
     updated_at: Mapped[datetime | None]
     # Released to the agent by the evaluator: only then does the agent see it (and the call).
     released_at: Mapped[datetime | None]

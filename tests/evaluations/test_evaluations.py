@@ -260,7 +260,7 @@ def test_weekly_scores_per_agent_and_queue(session: Session, store: ObjectStore,
         evaluation = scoring.evaluate_call(
             session, actor=actor, recording_id=recording.id, form_id=form.id, answers=answers(form, values)
         )
-        evaluation.created_at = when
+        evaluation.submitted_at = when
     session.flush()
 
     agent_a = trends.weekly_scores(session, weeks=3, now=now, agent_ref="agent-a")
@@ -275,3 +275,37 @@ def test_weekly_scores_per_agent_and_queue(session: Session, store: ObjectStore,
     assert trends.evaluated_calls_since(session, since=datetime(2026, 11, 23, tzinfo=UTC)) == 2
     listed = scoring.agent_evaluations(session, actor=actor, agent_ref="agent-a")
     assert [e.score for e in listed] == [100.0, 25.0, 75.0]
+
+
+def test_a_week_counts_the_score_submitted_in_it_and_no_restricted_calls(
+    session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by exploratory testing: a draft begun in week 46 and submitted in week 49 counted in week 46 (trends
+    read when the draft began), and a restricted call's score still counted on the agent's page that no longer
+    listed it."""
+    actor = make_evaluator(session)
+    form = published_form(session, actor)
+    now = datetime(2026, 12, 3, 12, tzinfo=UTC)  # a Thursday, ISO week 49
+    begun_long_ago = make_recording(session, store, envelope, agent_ref="agent-c")
+    restricted = make_recording(session, store, envelope, agent_ref="agent-c")
+    for recording, values in ((begun_long_ago, ["yes", "5", "yes"]), (restricted, ["no", "1", "no"])):
+        evaluation = scoring.evaluate_call(
+            session, actor=actor, recording_id=recording.id, form_id=form.id, answers=answers(form, values)
+        )
+        evaluation.created_at, evaluation.submitted_at = now - timedelta(weeks=3), now
+    restricted.restricted = True
+    session.flush()
+
+    weeks = trends.weekly_scores(session, weeks=4, now=now, agent_ref="agent-c")
+    assert [(w.label, w.average, w.count) for w in weeks] == [
+        ("2026-W46", None, 0),
+        ("2026-W47", None, 0),
+        ("2026-W48", None, 0),
+        ("2026-W49", 100.0, 1),
+    ]
+    assert [(a.agent_ref, a.count) for a in trends.agent_scores(session, since=now - timedelta(days=3))] == [
+        ("agent-c", 1)
+    ]
+    rates = trends.weekly_critical_failures(session, weeks=1, now=now, agent_ref="agent-c")
+    assert [(r.failed, r.count) for r in rates] == [(0, 1)]
+    assert trends.evaluated_calls_since(session, since=now - timedelta(days=3)) == 1

@@ -215,3 +215,23 @@ def test_forms_seed_default_command(runtime: Runtime, session: Session, monkeypa
     again = CliRunner().invoke(cli.main, ["forms", "seed-default"])
     assert again.exit_code == 0 and "nothing changed" in again.output
     assert [form.name for form in forms.current_forms(session)] == [DEFAULT_FORM.name]
+
+
+def test_the_evaluation_list_shows_others_only_submitted_ones_and_ones_own_drafts_as_drafts(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    """Found by exploratory testing: another supervisor's draft was listed among the evaluated calls with the score
+    text "no score (all N/A)", though it had answers and no score yet."""
+    me, colleague = make_user(session, role=Role.QA_SUPERVISOR), make_user(session, role=Role.QA_SUPERVISOR)
+    form = published_form(session, actor_of(me))
+    theirs = scoring.save_draft(
+        session, actor=actor_of(colleague), recording_id=call.id, form_id=form.id, answers={}, comment=""
+    )
+    mine = scoring.save_draft(
+        session, actor=actor_of(me), recording_id=call.id, form_id=form.id, answers={}, comment=""
+    )
+    session.commit()
+    login(client, me)
+    page = client.get("/evaluations/").get_data(as_text=True)
+    assert theirs.id not in page and f'/evaluations/{mine.id}">draft</a>' in page
+    assert "no score (all N/A)" not in page

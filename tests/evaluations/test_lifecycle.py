@@ -467,3 +467,19 @@ def test_a_second_evaluation_of_a_call_gone_from_view_is_not_found_not_a_conflic
             session, actor=evaluator, recording_id=call.id, form_id=form.id, answers={}, comment="", submit=True
         )
     assert first.id not in refused.value.message
+
+
+def test_an_agent_no_longer_sees_the_evaluation_of_a_call_restricted_since(
+    session: Session, evaluator: Actor, call: Recording
+) -> None:
+    """Found by exploratory testing: after a restriction (GDPR Art. 18) the agent still read the released
+    evaluation, score and answers, on /feedback/ and in its list, while everyone but compliance got 404."""
+    _, agent, evaluation = released_evaluation(session, evaluator, call, ["yes", "5", "no"])
+    assert [item.id for item in feedback.my_feedback(session, actor=agent)] == [evaluation.id]
+    call.restricted = True
+    session.flush()
+
+    assert feedback.my_feedback(session, actor=agent) == []
+    with pytest.raises(NotFound) as refused:
+        feedback.get_feedback(session, actor=agent, evaluation_id=evaluation.id)
+    assert refused.value.refusal is not None and refused.value.refusal.action == "evaluation.feedback_refused"

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
+from recordings_service.db import utcnow
 from recordings_service.evaluations.default_form import DEFAULT_FORM, seed_default_form
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec, create_form, publish_form
 from recordings_service.evaluations.scoring import Answer
@@ -85,6 +86,7 @@ def scored(
         score=score,
         critical_failed=critical_failed,
         state=state,
+        submitted_at=utcnow() if state == EvaluationState.SUBMITTED else None,
     )
     session.add(evaluation)
     session.flush()

@@ -142,14 +142,21 @@ def test_the_batch_form_selects_and_shows_the_exclusions(
     assert response.status_code == 302, response.get_data(as_text=True)
     made = session.scalars(select(ResearchBatch).where(ResearchBatch.study == "Estimated bills")).one()
     assert (made.selected, made.excluded) == (3, {"objects_to_research": 1, "not_transcribed": 1})
-    assert made.metadata_fields == ["queue"] and made.access_end.isoformat() == f"{access_end.isoformat()}T16:00:00+00:00"
+    assert (
+        made.metadata_fields == ["queue"] and made.access_end.isoformat() == f"{access_end.isoformat()}T16:00:00+00:00"
+    )
     detail = officer_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "3 calls selected, 2 excluded" in detail
     assert "the customer objects to research" in detail and "no redacted transcript yet" in detail
 
     wrong = post_form(officer_client, NEW_BATCH, {**form, "to": "2026-10-01"}, token_from=NEW_BATCH)
     assert wrong.status_code == 422 and "&#39;to&#39; is before &#39;from&#39;" in wrong.get_data(as_text=True)
-    late = post_form(officer_client, NEW_BATCH, {**form, "study_end": (access_end - timedelta(days=1)).isoformat()}, token_from=NEW_BATCH)
+    late = post_form(
+        officer_client,
+        NEW_BATCH,
+        {**form, "study_end": (access_end - timedelta(days=1)).isoformat()},
+        token_from=NEW_BATCH,
+    )
     assert late.status_code == 422 and "the study cannot end before the access window does" in late.get_data(
         as_text=True
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.evaluations import scoring
+from recordings_service.db import utcnow
+from recordings_service.evaluations import scoring, trends
 from recordings_service.models import AuditEvent, Recording, TranscriptionJob
 from recordings_service.models.account import Role
 from recordings_service.models.transcription import JobState
@@ -108,6 +112,32 @@ def test_evaluations_this_week_and_the_trend(
     page = client.get("/dashboard").get_data(as_text=True)
     assert "<dt>Calls evaluated this week</dt><dd>1</dd>" in page
     assert 'role="img"' in page and "<td>75.0</td><td>1</td>" in page
+
+
+def test_this_week_on_the_dashboard_begins_on_monday_in_the_organisations_time_zone(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by exploratory testing: the dashboard counted weeks in UTC, the trend pages in Europe/Helsinki, so a
+    score given on Monday at 00:30 in Helsinki (Sunday 22:30 UTC) was last week's on the dashboard only."""
+    evaluator = actor_of(make_user(session))
+    form = published_form(session, evaluator)
+    helsinki = ZoneInfo("Europe/Helsinki")
+    now = utcnow()
+    monday = trends.week_began(now, helsinki)
+    early_monday = monday + min(timedelta(minutes=30), (now - monday) / 2)
+    evaluation = scoring.evaluate_call(
+        session,
+        actor=evaluator,
+        recording_id=make_recording(session, store, envelope).id,
+        form_id=form.id,
+        answers=answers(form, ["yes", "5", "yes"]),
+    )
+    evaluation.created_at = evaluation.submitted_at = early_monday
+    session.commit()
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "<dt>Calls evaluated this week</dt><dd>1</dd>" in page
+    assert "<td>100.0</td><td>1</td>" in page.split("<tbody>")[1].split("</tr>")[0]  # this week: the first row
 
 
 def test_dashboard_names_the_model_configured_and_the_one_last_used(

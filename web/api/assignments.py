@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -18,7 +17,7 @@ from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, as_json, refuse_invalid
 from web.database import db
-from web.i18n import organisation_timezone
+from web.i18n import organisation_zone
 
 bp = Blueprint("assignments_api", __name__, url_prefix="/api/v1")
 TAGS = ["assignments"]
@@ -122,10 +121,6 @@ class PlanFillOut(BaseModel):
     week: str
     filled: bool = Field(description="false when the week had been filled before (filling is idempotent)")
     assignments: list[AssignmentOut]
-
-
-def organisation_zone() -> ZoneInfo:
-    return ZoneInfo(organisation_timezone())
 
 
 def today() -> date:

@@ -11,8 +11,9 @@ from recordings_service.errors import Conflict, DomainError, Invalid
 from recordings_service.evaluations import assignments, plans
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
-from web.api.assignments import organisation_zone, today
+from web.api.assignments import today
 from web.database import db
+from web.i18n import organisation_zone
 from web.security_headers import no_store
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")

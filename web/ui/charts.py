@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from flask import has_request_context
 from flask_babel import format_decimal, gettext
@@ -18,8 +17,8 @@ from markupsafe import Markup
 
 from recordings_service.db import utcnow
 from recordings_service.evaluations import trends
-from web.database import db, runtime
-from web.i18n import form_text, week_label
+from web.database import db
+from web.i18n import form_text, organisation_zone, week_label
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 36
@@ -161,11 +160,6 @@ class Breakdown:
     agent_chart: Markup | None
     failures: list[trends.WeekRate]
     failure_chart: Markup
-
-
-def organisation_zone() -> ZoneInfo:
-    """CALLVAULT_TIMEZONE, in which the charts' ISO weeks begin."""
-    return ZoneInfo(runtime().settings.timezone)
 
 
 def breakdown(*, agent_ref: str | None = None, queue: str | None = None, weeks: int = TREND_WEEKS) -> Breakdown:

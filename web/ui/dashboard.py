@@ -21,6 +21,7 @@ from recordings_service.transcription.backlog import model_in_use, transcription
 from recordings_service.transcription.queue import requeue_transcription
 from web.access import current_actor, current_can, requires
 from web.database import db, runtime
+from web.i18n import organisation_zone
 from web.security_headers import no_store
 from web.ui.assignments import dashboard_queue
 from web.ui.evaluations import TREND_WEEKS, trend_chart
@@ -33,13 +34,13 @@ OVERDUE_BATCHES = 50
 @requires(Permission.STATUS_VIEW)
 @no_store
 def index() -> str:
-    now = utcnow()
-    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, now=now)
+    now, zone = utcnow(), organisation_zone()
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, now=now, tz=zone)
     return render_template(
         "dashboard/index.html",
         backlog=transcription_backlog(db(), actor=current_actor()),
         model=model_in_use(db(), runtime().settings),
-        evaluated_this_week=trends.evaluated_calls_since(db(), since=trends.week_began(now)),
+        evaluated_this_week=trends.evaluated_calls_since(db(), since=trends.week_began(now, zone)),
         weeks=weeks,
         chart=trend_chart(weeks, gettext("Weekly average score, all queues")),
         retention=_retention_proof(now),

@@ -24,7 +24,7 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import get_playable_recording
 from web.access import current_actor, requires
 from web.database import db
-from web.i18n import week_label
+from web.i18n import organisation_zone, week_label
 from web.security_headers import no_store
 from web.ui import charts
 from web.ui.evaluation_panel import answers_from, values_of
@@ -276,7 +276,7 @@ def evaluation(evaluation_id: str) -> str:
 @no_store
 def agent(agent_ref: str) -> str:
     listed = scoring.agent_evaluations(db(), actor=current_actor(), agent_ref=agent_ref)
-    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, agent_ref=agent_ref, tz=charts.organisation_zone())
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, agent_ref=agent_ref, tz=organisation_zone())
     title = gettext("Weekly average score of agent %(agent)s", agent=agent_ref)
     return render_template(
         "evaluations/agent.html",
@@ -291,7 +291,7 @@ def agent(agent_ref: str) -> str:
 @bp.get("/queues")
 @requires(Permission.EVALUATION_READ)
 def queues() -> str:
-    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, tz=charts.organisation_zone())
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, tz=organisation_zone())
     chart = trend_chart(weeks, gettext("Weekly average score, all queues"))
     return render_template(
         "evaluations/queues.html",
@@ -305,7 +305,7 @@ def queues() -> str:
 @bp.get("/queues/<queue>")
 @requires(Permission.EVALUATION_READ)
 def queue(queue: str) -> str:
-    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, queue=queue, tz=charts.organisation_zone())
+    weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, queue=queue, tz=organisation_zone())
     chart = trend_chart(weeks, gettext("Weekly average score of queue %(queue)s", queue=queue))
     return render_template(
         "evaluations/queue.html",
