@@ -12,7 +12,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +50,9 @@ logger = logging.getLogger(__name__)
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_METADATA_BYTES = 64 * 1024
 
-Text100 = Annotated[str, Field(min_length=1, max_length=100)]
+# Names (source, queue, agent, customer) are matched exactly everywhere after: spaces around one are a sender's
+# padding, not part of the name.
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class IngestMetadata(BaseModel):

@@ -91,6 +91,20 @@ def test_bad_metadata_is_422_naming_the_field(
     assert_refused(post_ingest(client, token, metadata), 422, field, code)
 
 
+def test_names_sent_with_surrounding_spaces_are_stored_without_them(
+    client: FlaskClient, token: str, session: Session
+) -> None:
+    """Found by exploratory testing: " agent-17 " was stored as is, a second agent that no account (ref
+    "agent-17") and no trend filter matched."""
+    metadata = call_metadata(agent_ref=" agent-17 ", queue="billing\t", customer_ref=" CRM-77")
+    response = post_ingest(client, token, metadata)
+    assert response.status_code == 201, response.get_json()
+    stored = session.get_one(Recording, response.get_json()["id"])
+    assert (stored.agent_ref, stored.queue) == ("agent-17", "billing")
+    assert session.get_one(Customer, stored.customer_id).customer_ref == "CRM-77"
+    assert_refused(post_ingest(client, token, call_metadata(agent_ref="   ")), 422, "agent_ref", "invalid_length")
+
+
 def test_bad_metadata_422_lists_every_invalid_field(client: FlaskClient, token: str) -> None:
     response = post_ingest(client, token, call_metadata(colour="red", language="de", notice_given="yes"))
     assert response.status_code == 422

@@ -207,6 +207,27 @@ def test_agent_page_lists_evaluations_with_a_trend_chart(qa: FlaskClient, sessio
     assert 'href="/queues/moving"' in qa.get("/queues").get_data(as_text=True)
 
 
+def test_agents_and_queues_named_with_a_slash_have_pages_their_links_reach(
+    qa: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by exploratory testing: ingest takes "team-b/agent-5" and "sales/nord", but the links to their pages
+    were 404s, and no way of writing the address reached them."""
+    evaluator = actor_of(make_user(session))
+    form = published_form(session, evaluator)
+    call = make_recording(session, store, envelope, agent_ref="team-b/agent-5", queue="sales/nord")
+    scoring.evaluate_call(
+        session, actor=evaluator, recording_id=call.id, form_id=form.id, answers=answers(form, ["yes", "5", "yes"])
+    )
+    session.commit()
+    queues = qa.get("/queues").get_data(as_text=True)
+    assert 'href="/queues/sales/nord"' in queues
+    assert "<td>100.0</td><td>1</td>" in qa.get("/queues/sales/nord").get_data(as_text=True)
+    listed = qa.get("/evaluations/").get_data(as_text=True)
+    assert 'href="/agents/team-b/agent-5"' in listed
+    agent = qa.get("/agents/team-b/agent-5")
+    assert agent.status_code == 200 and "Weekly average score of agent team-b/agent-5" in agent.get_data(as_text=True)
+
+
 def test_forms_seed_default_command(runtime: Runtime, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
     first = CliRunner().invoke(cli.main, ["forms", "seed-default"])

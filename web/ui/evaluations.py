@@ -271,7 +271,7 @@ def evaluation(evaluation_id: str) -> str:
 # ---------------------------------------------------------------- agents and queues
 
 
-@bp.get("/agents/<agent_ref>")
+@bp.get("/agents/<path:agent_ref>")
 @requires(Permission.EVALUATION_READ)
 @no_store
 def agent(agent_ref: str) -> str:
@@ -302,7 +302,7 @@ def queues() -> str:
     )
 
 
-@bp.get("/queues/<queue>")
+@bp.get("/queues/<path:queue>")
 @requires(Permission.EVALUATION_READ)
 def queue(queue: str) -> str:
     weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, queue=queue, tz=organisation_zone())
