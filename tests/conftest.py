@@ -30,7 +30,7 @@ from recordings_service.storage.object_store import S3ObjectStore, make_client
 from web import create_app
 
 # The browser fixture (Debian's chromium through Playwright), and the scan of the run's application log.
-pytest_plugins = ["tests.browser_support", "tests.log_scan"]
+pytest_plugins = ["tests.browser_support", "tests.log_scan", "tests.factories.staff"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

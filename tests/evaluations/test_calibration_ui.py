@@ -6,7 +6,6 @@ import re
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,9 +14,10 @@ from recordings_service.models import CalibrationSession, EvaluationForm, Record
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import login, make_user, post_form
+from tests.factories.accounts import make_user, post_form
 from tests.factories.evaluations import actor_of, published_form
 from tests.factories.recordings import make_recording
+from tests.factories.staff import client_of
 
 # Greeting, Needs analysis (scale), Correct price (critical): totals 100, 75 and 50.
 SCORINGS = {"anna": ["yes", "5", "yes"], "bert": ["yes", "3", "yes"], "cecilia": ["no", "3", "yes"]}
@@ -38,12 +38,6 @@ def form(session: Session, organiser: User) -> EvaluationForm:
     return published_form(session, actor_of(organiser))
 
 
-def signed_in(app: Flask, user: User) -> FlaskClient:
-    client = app.test_client()
-    login(client, user)
-    return client
-
-
 def fields(form: EvaluationForm, values: list[str]) -> dict[str, str]:
     return {f"answers.{q.id}": v for q, v in zip(form.questions, values, strict=True)}
 
@@ -52,7 +46,7 @@ def test_three_supervisors_score_blind_then_see_agreement_and_deviation(
     app: Flask, session: Session, organiser: User, call: Recording, form: EvaluationForm
 ) -> None:
     people = {name: make_user(session, role=Role.QA_SUPERVISOR, username=name) for name in SCORINGS}
-    lead = signed_in(app, organiser)
+    lead = client_of(app, organiser)
     menu = lead.get("/calibration/").get_data(as_text=True)
     assert 'href="/calibration/new"' in menu
     assert re.search(r'<nav aria-label="Main">.*href="/calibration/".*</nav>', menu, re.S)
@@ -74,7 +68,7 @@ def test_three_supervisors_score_blind_then_see_agreement_and_deviation(
     path = f"/calibration/{found.id}"
     assert created.headers["Location"] == path
 
-    clients = {name: signed_in(app, user) for name, user in people.items()}
+    clients = {name: client_of(app, user) for name, user in people.items()}
     anna_page = clients["anna"].get(path).get_data(as_text=True)
     assert f'href="/calls/{call.id}"' in anna_page  # the call, to hear and read beside the form
     assert "Submit my scores" in anna_page
@@ -106,7 +100,7 @@ def test_a_missing_answer_is_shown_on_its_question_and_nothing_is_stored(
     app: Flask, session: Session, organiser: User, call: Recording, form: EvaluationForm
 ) -> None:
     anna, bert = make_user(session, username="anna"), make_user(session, username="bert")
-    lead = signed_in(app, organiser)
+    lead = client_of(app, organiser)
     made = post_form(
         lead,
         "/calibration/new",
@@ -119,7 +113,7 @@ def test_a_missing_answer_is_shown_on_its_question_and_nothing_is_stored(
     found = session.get(CalibrationSession, _create(session, organiser, call, form, [anna, bert]))
     assert found is not None
     path = f"/calibration/{found.id}"
-    client = signed_in(app, anna)
+    client = client_of(app, anna)
     values = fields(form, SCORINGS["anna"])
     missing = form.questions[1].id
     del values[f"answers.{missing}"]
@@ -136,13 +130,13 @@ def test_trainers_and_compliance_neither_see_nor_take_part(
 ) -> None:
     calibration_id = _create(session, organiser, call, form, [make_user(session), make_user(session)])
     for role in (Role.TRAINER, Role.COMPLIANCE):
-        client = signed_in(app, make_user(session, role=role))
+        client = client_of(app, make_user(session, role=role))
         assert 'href="/calibration/"' not in client.get("/dashboard").get_data(as_text=True)
         assert client.get("/calibration/").status_code == 403
         assert client.get(f"/calibration/{calibration_id}").status_code == 403
     # Nor can they be chosen: the new-session page offers only those who score calls.
     trainer = make_user(session, role=Role.TRAINER)
-    assert f'value="{trainer.id}"' not in signed_in(app, organiser).get("/calibration/new").get_data(as_text=True)
+    assert f'value="{trainer.id}"' not in client_of(app, organiser).get("/calibration/new").get_data(as_text=True)
 
 
 def _create(session: Session, organiser: User, call: Recording, form: EvaluationForm, people: list[User]) -> str:

@@ -29,26 +29,11 @@ from tests.factories.audit import events
 from tests.factories.evaluations import actor_of
 from tests.factories.privacy import customer
 from tests.factories.research import institute, partner, research_call
+from tests.factories.staff import client_of
 from web import cli, cli_support
 
 INSTITUTES, NEW_BATCH, NEW_USER = "/research/institutes/", "/research/batches/new", "/admin/users/new"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def signed_in(app: Flask, user: User) -> FlaskClient:
-    client = app.test_client()
-    login(client, user)
-    return client
-
-
-@pytest.fixture
-def officer(session: Session) -> User:
-    return make_user(session, role=Role.COMPLIANCE)
-
-
-@pytest.fixture
-def officer_client(app: Flask, officer: User) -> FlaskClient:
-    return signed_in(app, officer)
 
 
 def draft(
@@ -182,7 +167,7 @@ def test_self_approval_is_refused_on_the_page_and_a_second_officer_approves(
     session.expire_all()
     assert session.get_one(ResearchBatch, made.id).state == BatchState.DRAFT
 
-    second = signed_in(app, make_user(session, role=Role.COMPLIANCE, username="second-officer"))
+    second = client_of(app, make_user(session, role=Role.COMPLIANCE, username="second-officer"))
     assert post_form(second, f"{path}/approve", {}, token_from=path).status_code == 302
     page = second.get(path).get_data(as_text=True)
     assert "Batch approved" in page and "approved, waiting for the build" in page and "second-officer" in page
@@ -192,7 +177,7 @@ def test_self_approval_is_refused_on_the_page_and_a_second_officer_approves(
 def test_rejection_needs_a_reason(app: Flask, officer: User, session: Session, runtime: Runtime) -> None:
     made = draft(session, runtime, officer, institute(session).id)
     session.commit()
-    second = signed_in(app, make_user(session, role=Role.COMPLIANCE))
+    second = client_of(app, make_user(session, role=Role.COMPLIANCE))
     path = f"/research/batches/{made.id}"
     post_form(second, f"{path}/reject", {"reason": "  "}, token_from=path)
     assert "Give the reason for the rejection" in second.get(path).get_data(as_text=True)
@@ -237,7 +222,7 @@ def test_a_partner_sees_its_own_batches_only(app: Flask, officer: User, session:
     for batch in (mine, other):
         batch.state = BatchState.READY
     session.commit()
-    client = signed_in(app, partner(session, ours.id))
+    client = client_of(app, partner(session, ours.id))
     listing = client.get("/partner/").get_data(as_text=True)
     assert "Our study" in listing and "Their study" not in listing and "Draft study" not in listing
     assert client.get(f"/partner/batches/{other.id}").status_code == 404
@@ -258,7 +243,7 @@ def ready_for_partner(
     made.state = BatchState.READY
     made.access_start, made.access_end = utcnow() + opens_in, utcnow() + timedelta(days=5)
     session.commit()
-    return made, signed_in(app, partner(session, lab))
+    return made, client_of(app, partner(session, lab))
 
 
 def test_the_download_shows_only_inside_the_window(
@@ -295,7 +280,7 @@ def test_confirmation_with_a_certificate_then_rejected_then_accepted(
     made = draft(session, runtime, officer, lab)
     made.state = BatchState.EXPIRED
     session.commit()
-    client = signed_in(app, partner(session, lab))
+    client = client_of(app, partner(session, lab))
     path = f"/partner/batches/{made.id}"
     fields = {"method": "destroyed", "confirmed_on": utcnow().date().isoformat(), "signer": "Dr. A. Researcher"}
     fields |= {"title": "Head of lab", "statement": "Every copy was deleted from our systems."}
@@ -365,7 +350,7 @@ def test_the_cli_ties_a_partner_to_an_existing_institute(
 def test_the_admin_page_requires_an_institute_for_partners(app: Flask, session: Session) -> None:
     lab = institute(session, name="Turku lab")
     session.commit()
-    admin = signed_in(app, make_user(session, role=Role.ADMIN))
+    admin = client_of(app, make_user(session, role=Role.ADMIN))
     page = admin.get("/admin/users/new").get_data(as_text=True)
     assert f'<option value="{lab.id}"' in page and "Turku lab" in page
     form = {"username": "pia", "role": "research_partner", "password": PASSWORD, "institute_id": ""}

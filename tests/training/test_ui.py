@@ -11,7 +11,6 @@ import secrets
 import zipfile
 from dataclasses import replace
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -25,28 +24,13 @@ from recordings_service.runtime import Runtime
 from recordings_service.training import clips
 from recordings_service.training.clips import ClipText
 from recordings_service.training.eligibility import TrainingRules
-from tests.factories.accounts import csrf_token, login, make_user, post_form
+from tests.factories.accounts import csrf_token, make_user, post_form
 from tests.factories.evaluations import actor_of
+from tests.factories.staff import client_of
 from tests.factories.training import stereo_call, training_call
 from web import create_app
 
 CUSTOMER_REF = "CRM-UI-TRAINING-7"
-
-
-def signed_in(app: Flask, user: User) -> FlaskClient:
-    client = app.test_client()
-    login(client, user)
-    return client
-
-
-@pytest.fixture
-def trainer(session: Session) -> User:
-    return make_user(session, role=Role.TRAINER)
-
-
-@pytest.fixture
-def trainer_client(app: Flask, trainer: User) -> FlaskClient:
-    return signed_in(app, trainer)
 
 
 def text(response: TestResponse) -> str:
@@ -129,7 +113,7 @@ def test_the_page_states_when_research_objections_are_honoured(
     objector = customer_with(session, objects_to_research=True)
     training_call(session, runtime.store, runtime.envelope, customer_id=objector.id)
     session.commit()
-    client = signed_in(create_app(honouring.settings, runtime=honouring), trainer)
+    client = client_of(create_app(honouring.settings, runtime=honouring), trainer)
     page = text(client.get("/training/", query_string={"size": "3"}))
     assert "CALLVAULT_TRAINING_HONOURS_RESEARCH_OBJECTION is on" in page
     assert '<dd class="eligible-count">0</dd>' in page and "the customer objects to research" in page
@@ -214,7 +198,7 @@ def test_clips_gathered_into_a_set_reordered_shared_exported_and_a_removed_one_s
     page = text(trainer_client.get(player_path))
     assert "removed (retention)" in page and f"/api/v1/training/clips/{first}/audio" not in page
 
-    colleague = signed_in(app, make_user(session, role=Role.TRAINER))
+    colleague = client_of(app, make_user(session, role=Role.TRAINER))
     assert "Identity checks" in text(colleague.get("/training/sets/"))  # shared
     submit(colleague, f"{player_path}/order", {"clip_id": second, "move": "down"}, token_from=player_path)
     assert "only the trainer who made a set may change it" in text(colleague.get(player_path))
@@ -231,7 +215,7 @@ def test_a_supervisor_nominates_from_the_call_page_and_trainers_filter_on_it(
     training_call(session, runtime.store, runtime.envelope)
     supervisor = make_user(session, role=Role.QA_SUPERVISOR)
     session.commit()
-    qa = signed_in(app, supervisor)
+    qa = client_of(app, supervisor)
     path = f"/calls/{nominated.id}"
 
     page = text(qa.get(path))
@@ -261,7 +245,7 @@ def test_a_supervisor_nominates_from_the_call_page_and_trainers_filter_on_it(
     [nomination] = session.scalars(select(Nomination)).all()
     withdraw = f"{path}/nominations/withdraw"
     assert post_form(trainer_client, withdraw, {"nomination_id": nomination.id}, token_from=path).status_code == 403
-    other = signed_in(app, make_user(session, role=Role.QA_SUPERVISOR))
+    other = client_of(app, make_user(session, role=Role.QA_SUPERVISOR))
     assert post_form(other, withdraw, {"nomination_id": nomination.id}, token_from=path).status_code == 302
     assert "only the supervisor who made a nomination may withdraw it" in text(other.get(path))
     assert post_form(qa, withdraw, {"nomination_id": nomination.id}, token_from=path).status_code == 302
@@ -272,7 +256,7 @@ def test_the_library_is_for_trainers_and_the_navigation_shows_it(
     app: Flask, trainer_client: FlaskClient, session: Session
 ) -> None:
     assert 'href="/training/"' in text(trainer_client.get("/dashboard"))
-    qa = signed_in(app, make_user(session, role=Role.QA_SUPERVISOR))
+    qa = client_of(app, make_user(session, role=Role.QA_SUPERVISOR))
     dashboard = text(qa.get("/dashboard"))
     assert 'href="/training/"' not in dashboard and 'href="/training/nominations/"' in dashboard
     assert qa.get("/training/").status_code == 403 and qa.get("/training/sets/").status_code == 403

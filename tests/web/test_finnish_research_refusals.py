@@ -17,35 +17,20 @@ from recordings_service.research import batches
 from recordings_service.research.batches import BatchRequest
 from recordings_service.research.selection import BatchCriteria
 from recordings_service.runtime import Runtime
-from tests.factories.accounts import login, make_user
+from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of
 from tests.factories.research import institute, research_call
+from tests.factories.staff import client_of
 from tests.page_text import visible_text
 from tests.web.reader_language import ENGLISH, FINNISH, post_as
 
 INSTITUTES, NEW_BATCH = "/research/institutes/", "/research/batches/new"
 
 
-def signed_in(app: Flask, user: User) -> FlaskClient:
-    client = app.test_client()
-    login(client, user)
-    return client
-
-
-@pytest.fixture
-def officer(session: Session) -> User:
-    return make_user(session, role=Role.COMPLIANCE)
-
-
-@pytest.fixture
-def officer_client(app: Flask, officer: User) -> FlaskClient:
-    return signed_in(app, officer)
-
-
 @pytest.fixture
 def second_client(app: Flask, session: Session) -> FlaskClient:
     """A second compliance user, who may approve what `officer` selected."""
-    return signed_in(app, make_user(session, role=Role.COMPLIANCE))
+    return client_of(app, make_user(session, role=Role.COMPLIANCE))
 
 
 def post(client: FlaskClient, path: str, data: dict[str, str], *, token_from: str, headers: dict[str, str]) -> str:

@@ -14,27 +14,12 @@ from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.training import sets
 from recordings_service.training.eligibility import TrainingRules
-from tests.factories.accounts import login, make_user
+from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of
+from tests.factories.staff import client_of
 from tests.factories.training import training_call
 from tests.web.reader_language import ENGLISH, FINNISH, shown_after_post
 from web.ui.error_messages import error_message
-
-
-def signed_in(app: Flask, user: User) -> FlaskClient:
-    client = app.test_client()
-    login(client, user)
-    return client
-
-
-@pytest.fixture
-def trainer(session: Session) -> User:
-    return make_user(session, role=Role.TRAINER)
-
-
-@pytest.fixture
-def trainer_client(app: Flask, trainer: User) -> FlaskClient:
-    return signed_in(app, trainer)
 
 
 def clip_of(session: Session, recording: Recording, author: User) -> TrainingClip:
@@ -62,7 +47,7 @@ def test_changing_another_trainers_set_is_refused_in_finnish(
     shared = sets.create_set(
         session, runtime.envelope, actor=actor_of(trainer), title="Yhteinen", shared=True, rules=TrainingRules()
     )
-    colleague = signed_in(app, make_user(session, role=Role.TRAINER))
+    colleague = client_of(app, make_user(session, role=Role.TRAINER))
     session.commit()
     path = f"/training/sets/{shared.id}"
     text = shown_after_post(colleague, f"{path}/edit", {"title": "Minun"}, token_from=path)
@@ -73,7 +58,7 @@ def test_deleting_another_trainers_clip_is_refused_in_finnish(
     app: Flask, trainer: User, session: Session, runtime: Runtime
 ) -> None:
     clip = clip_of(session, training_call(session, runtime.store, runtime.envelope), trainer)
-    colleague = signed_in(app, make_user(session, role=Role.TRAINER))
+    colleague = client_of(app, make_user(session, role=Role.TRAINER))
     session.commit()
     text = shown_after_post(colleague, f"/training/clips/{clip.id}/delete", {}, token_from="/training/clips/")
     assert "vain leikkeen leikannut kouluttaja voi muuttaa tai poistaa sen" in text
