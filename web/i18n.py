@@ -22,7 +22,9 @@ from werkzeug.wrappers import Response
 
 from recordings_service.errors import Invalid
 from recordings_service.models.account import Role
+from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
 from recordings_service.models.recording import Purpose, RecordingStatus
+from recordings_service.privacy.retention import RetentionRule
 from web.access import public
 from web.database import runtime
 from web.links import safe_next
@@ -63,6 +65,41 @@ PURPOSE_LABELS: dict[str, LazyString] = {
     Purpose.VERIFICATION: _l("verification"),
     Purpose.TRAINING: _l("training"),
     Purpose.QUALITY_STUDY: _l("quality study"),
+}
+# The stored keys of the policy table, the receipts' kinds and what they count, as people read them.
+# The three purposes' rules are the purposes themselves.
+RULE_LABELS: dict[str, LazyString] = {
+    **PURPOSE_LABELS,
+    RetentionRule.NO_AGREEMENT: _l("no agreement made"),
+    RetentionRule.MAXIMUM: _l("global maximum"),
+}
+UNIT_LABELS: dict[str, LazyString] = {PeriodUnit.DAYS: _l("days"), PeriodUnit.MONTHS: _l("months")}
+RECEIPT_KINDS: dict[str, LazyString] = {"sweep": _l("retention sweep"), "erasure": _l("erasure")}
+RECEIPT_COUNTS: dict[str, LazyString] = {
+    "recordings": _l("recordings"),
+    "kept": _l("recordings kept"),
+    "access_packages": _l("access packages"),
+    "data_keys": _l("data keys"),
+    "object_versions": _l("stored object versions"),
+    "orphan_object_versions": _l("orphaned object versions"),
+    "from_interrupted_runs": _l("recordings of interrupted runs"),
+    "transcripts": _l("transcripts"),
+    "segment_verifications": _l("verified segments"),
+    "annotations": _l("comments"),
+    "transcription_jobs": _l("transcription jobs"),
+    "evaluation_comments": _l("evaluation comments"),
+    "training_nominations": _l("training nominations"),
+    "training_clips": _l("training clips"),
+}
+
+
+# A data-subject request's kind, in lists, the kind select and the dashboard.
+REQUEST_KIND_LABELS: dict[str, LazyString] = {
+    SubjectRequestKind.ACCESS: _l("access"),
+    SubjectRequestKind.OBJECTION: _l("objection"),
+    SubjectRequestKind.RECTIFICATION: _l("rectification"),
+    SubjectRequestKind.RESTRICTION: _l("restriction"),
+    SubjectRequestKind.ERASURE: _l("erasure"),
 }
 # The seeded evaluation form (recordings_service/evaluations/default_form.py) is stored in English, as
 # written; its texts are translated when shown (tests/evaluations/test_finnish_pages.py keeps this list complete).
@@ -118,6 +155,11 @@ LABEL_FILTERS = {
     "role_label": ROLE_LABELS,
     "purpose_label": PURPOSE_LABELS,
     "form_text": FORM_TEXTS,
+    "retention_rule": RULE_LABELS,
+    "period_unit": UNIT_LABELS,
+    "receipt_kind": RECEIPT_KINDS,
+    "receipt_count": RECEIPT_COUNTS,
+    "request_kind": REQUEST_KIND_LABELS,
 }
 
 

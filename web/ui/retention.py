@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response
 
 from recordings_service.errors import DomainError, Invalid, NotFound
 from recordings_service.models import RetentionPolicy
-from recordings_service.models.privacy import PeriodUnit, RetentionRule
+from recordings_service.models.privacy import PeriodUnit
 from recordings_service.permissions import Permission
 from recordings_service.privacy import holds, retention, sweep
 from web.access import current_actor, requires
 from web.database import db
-from web.i18n import PURPOSE_LABELS
+from web.i18n import RULE_LABELS, UNIT_LABELS
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 from web.ui.numbers import whole_number
@@ -23,41 +21,6 @@ from web.ui.numbers import whole_number
 bp = Blueprint("retention", __name__, url_prefix="/compliance")
 PAGE_SIZE = 50
 UNITS = [unit.value for unit in PeriodUnit]
-# The stored keys of the policy table, the receipts' kinds and what they count, as people read them.
-# The three purposes' rules are the purposes themselves.
-RULE_LABELS: dict[str, LazyString] = {
-    **PURPOSE_LABELS,
-    RetentionRule.NO_AGREEMENT: _l("no agreement made"),
-    RetentionRule.MAXIMUM: _l("global maximum"),
-}
-UNIT_LABELS: dict[str, LazyString] = {PeriodUnit.DAYS: _l("days"), PeriodUnit.MONTHS: _l("months")}
-RECEIPT_KINDS: dict[str, LazyString] = {"sweep": _l("retention sweep"), "erasure": _l("erasure")}
-RECEIPT_COUNTS: dict[str, LazyString] = {
-    "recordings": _l("recordings"),
-    "kept": _l("recordings kept"),
-    "access_packages": _l("access packages"),
-    "data_keys": _l("data keys"),
-    "object_versions": _l("stored object versions"),
-    "orphan_object_versions": _l("orphaned object versions"),
-    "from_interrupted_runs": _l("recordings of interrupted runs"),
-    "transcripts": _l("transcripts"),
-    "segment_verifications": _l("verified segments"),
-    "annotations": _l("comments"),
-    "transcription_jobs": _l("transcription jobs"),
-    "evaluation_comments": _l("evaluation comments"),
-    "training_nominations": _l("training nominations"),
-    "training_clips": _l("training clips"),
-}
-
-
-@bp.app_template_filter("retention_rule")
-def rule_label(rule: str) -> str:
-    return str(RULE_LABELS.get(rule, rule))
-
-
-@bp.app_template_filter("period_unit")
-def unit_label(unit: str) -> str:
-    return str(UNIT_LABELS.get(unit, unit))
 
 
 @bp.app_template_filter("period")
@@ -65,20 +28,10 @@ def period_label(keep: int | str, unit: str) -> str:
     """A keep period as people say it: "36 months", Finnish "36 kuukautta"; a number not yet checked as typed."""
     count = whole_number(str(keep))
     if count is None or unit not in UNIT_LABELS:
-        return f"{keep} {unit_label(unit)}"
+        return f"{keep} {UNIT_LABELS.get(unit, unit)}"
     if unit == PeriodUnit.DAYS:
         return str(ngettext("%(num)d day", "%(num)d days", count))
     return str(ngettext("%(num)d month", "%(num)d months", count))
-
-
-@bp.app_template_filter("receipt_kind")
-def receipt_kind_label(kind: str) -> str:
-    return str(RECEIPT_KINDS.get(kind, kind))
-
-
-@bp.app_template_filter("receipt_count")
-def receipt_count_label(name: str) -> str:
-    return str(RECEIPT_COUNTS.get(name, name))
 
 
 @bp.get("/")
@@ -133,7 +86,7 @@ def apply_policy(rule: str) -> Response:
             "Policy %(rule)s changed; %(num)d recording recomputed.",
             "Policy %(rule)s changed; %(num)d recordings recomputed.",
             recomputed,
-            rule=rule_label(rule),
+            rule=RULE_LABELS.get(rule, rule),
         )
     )
     return redirect(url_for("retention.policies"))

@@ -30,13 +30,6 @@ KINDS = [kind.value for kind in SubjectRequestKind]
 # The rectification form's answers for "agreement made"; "unknown" clears it.
 AGREEMENT_CHOICES = {"yes": True, "no": False, "unknown": None}
 # A request's stored kind as people read it (lists, the kind select, the dashboard), and a request's heading.
-KIND_LABELS: dict[str, LazyString] = {
-    SubjectRequestKind.ACCESS: _l("access"),
-    SubjectRequestKind.OBJECTION: _l("objection"),
-    SubjectRequestKind.RECTIFICATION: _l("rectification"),
-    SubjectRequestKind.RESTRICTION: _l("restriction"),
-    SubjectRequestKind.ERASURE: _l("erasure"),
-}
 KIND_HEADINGS: dict[str, LazyString] = {
     SubjectRequestKind.ACCESS: _l("Request for access"),
     SubjectRequestKind.OBJECTION: _l("Request for objection"),
@@ -44,11 +37,6 @@ KIND_HEADINGS: dict[str, LazyString] = {
     SubjectRequestKind.RESTRICTION: _l("Request for restriction"),
     SubjectRequestKind.ERASURE: _l("Request for erasure"),
 }
-
-
-@bp.app_template_filter("request_kind")
-def kind_label(kind: str) -> str:
-    return str(KIND_LABELS.get(kind, kind))
 
 
 @bp.get("/")
