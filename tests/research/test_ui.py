@@ -273,6 +273,23 @@ def test_once_the_partner_confirms_the_copies_are_gone_the_page_offers_no_downlo
     assert "the package is not downloaded again" in page and "/package" not in page
 
 
+def test_a_refused_confirmation_says_why_in_the_partners_language(
+    app: Flask, officer: User, session: Session, runtime: Runtime
+) -> None:
+    """The portal showed the service's English message to a Finnish partner (the other pages translate it)."""
+    made, client = ready_for_partner(app, session, runtime, officer, opens_in=-timedelta(days=1))
+    path = f"/partner/batches/{made.id}"
+    in_a_week = (utcnow().date() + timedelta(days=7)).isoformat()
+    fields = {"method": "destroyed", "confirmed_on": in_a_week, "signer": "Dr. A. Researcher", "title": "Head of lab"}
+    fields |= {"statement": "Every copy was deleted.", "csrf_token": csrf_token(client, path)}
+    response = client.post(
+        f"{path}/confirmation", data=fields, content_type="multipart/form-data", headers={"Accept-Language": "fi"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "palautus tai hävittäminen ei voi olla tulevaisuudessa" in page
+    assert "cannot be in the future" not in page and "Every copy was deleted." in page
+
+
 def test_confirmation_with_a_certificate_then_rejected_then_accepted(
     app: Flask, officer_client: FlaskClient, officer: User, session: Session, runtime: Runtime
 ) -> None:

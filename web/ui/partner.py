@@ -24,6 +24,7 @@ from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import error_response, keep_refusal
 from web.security_headers import no_store
+from web.ui.error_messages import error_message
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 # Room for the form's other fields and the multipart framing on top of the certificate.
@@ -88,7 +89,9 @@ def confirm(batch_id: str) -> Response | tuple[str, int]:
             keep_refusal(exc.refusal)
         else:
             db().rollback()
-        return _batch_page(_own_batch(batch_id), form=form, error=exc.message, field=getattr(exc, "field", None)), 422
+        return _batch_page(
+            _own_batch(batch_id), form=form, error=error_message(exc), field=getattr(exc, "field", None)
+        ), 422
     db().commit()
     flash(gettext("Thank you: your confirmation was sent to compliance for review."))
     return redirect(url_for("partner.batch", batch_id=batch_id))
