@@ -8,11 +8,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from recordings_service.config import Settings
 from recordings_service.runtime import Runtime
 from web import access, auth, body_limit, database, errors, i18n, security_headers
+from web.form_text import FormRequest
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
     settings = settings if settings is not None else Settings.from_env()
     app = Flask(__name__)
+    app.request_class = FormRequest  # form text as typed: CRLF line breaks as LF
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
