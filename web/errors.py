@@ -29,6 +29,7 @@ from recordings_service.errors import (
 )
 from web.database import abandon_request_work, runtime
 from web.links import safe_next
+from web.ui.error_messages import error_message
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
@@ -56,8 +57,15 @@ def back_link() -> str:
 
 
 def error_response(
-    status: int, code: str, message: str, field: str | None = None, *, errors: Sequence[FieldError] = ()
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    *,
+    errors: Sequence[FieldError] = (),
+    page_message: str | None = None,
 ) -> Response:
+    """The JSON error, or the error page; a page says `page_message` (the error in the reader's language) if given."""
     if wants_json():
         body: dict[str, Any] = {"error": code, "message": message}
         if field is not None:
@@ -66,7 +74,8 @@ def error_response(
             body["errors"] = [{"field": each.field, "error": each.code, "message": each.message} for each in errors]
         response = jsonify(body)
     else:
-        page = render_template("error.html", status=status, message=message, back=back_link())
+        shown = page_message if page_message is not None else message
+        page = render_template("error.html", status=status, message=shown, back=back_link())
         response = Response(page, mimetype="text/html")
     response.status_code = status
     if status == 503:
@@ -93,9 +102,11 @@ def init_app(app: Flask) -> None:
         if exc.refusal is not None:
             keep_refusal(exc.refusal)
         status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+        # A page reads the error in its reader's language; the API's body stays the service's own words.
+        shown = None if wants_json() else error_message(exc)
         if isinstance(exc, Invalid):
-            return error_response(status, exc.code, exc.message, exc.field, errors=exc.errors)
-        return error_response(status, exc.code, exc.message, getattr(exc, "field", None))
+            return error_response(status, exc.code, exc.message, exc.field, errors=exc.errors, page_message=shown)
+        return error_response(status, exc.code, exc.message, getattr(exc, "field", None), page_message=shown)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

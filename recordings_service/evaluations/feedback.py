@@ -41,9 +41,9 @@ def release_evaluation(session: Session, *, actor: Actor, evaluation_id: str) ->
     if evaluation.evaluator_id != actor.id:
         raise _refused(actor, evaluation, "evaluation.release_refused", "only the evaluator releases an evaluation")
     if evaluation.state != EvaluationState.SUBMITTED:
-        raise Conflict("submit the evaluation before releasing it")
+        raise Conflict("submit the evaluation before releasing it", why="not_submitted")
     if evaluation.released_at is not None:
-        raise Conflict("this evaluation is already released")
+        raise Conflict("this evaluation is already released", why="already_released")
     evaluation.released_at = utcnow()
     session.flush()
     _audit(session, actor, "evaluation.released", evaluation, {})
@@ -105,9 +105,9 @@ def _respond(
     evaluation = get_feedback(session, actor=actor, evaluation_id=evaluation_id, lock=True)
     get_live_recording(session, actor=actor, recording_id=evaluation.recording_id)
     if len(comment) > MAX_COMMENT_CHARS:
-        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
+        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="too_long")
     if evaluation.agent_response is not None:
-        raise Conflict("this evaluation has already been answered")
+        raise Conflict("this evaluation has already been answered", why="already_answered")
     evaluation.agent_response = response
     evaluation.agent_comment = comment.strip()
     evaluation.responded_at = utcnow()
@@ -157,11 +157,11 @@ def resolve_dispute(
     if not may_resolve(session, actor=actor, evaluation=evaluation):
         raise _refused(actor, evaluation, "evaluation.resolve_refused", "only the evaluator or their lead resolves")
     if evaluation.dispute_state != DisputeState.OPEN:
-        raise Conflict("this evaluation has no open dispute")
+        raise Conflict("this evaluation has no open dispute", why="no_open_dispute")
     if not note.strip():
         raise Invalid("note", "say how the dispute was resolved", code="required")
     if len(note) > MAX_COMMENT_CHARS:
-        raise Invalid("note", f"at most {MAX_COMMENT_CHARS} characters")
+        raise Invalid("note", f"at most {MAX_COMMENT_CHARS} characters", why="resolution_too_long")
     previous = evaluation.score
     if answers:
         submit_version(

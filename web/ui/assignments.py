@@ -15,10 +15,13 @@ from web.api.assignments import today
 from web.database import db
 from web.i18n import organisation_zone
 from web.security_headers import no_store
+from web.ui.error_messages import error_message, flash_error
+from web.ui.numbers import whole_number
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 TEXT_FIELDS = ("name", "queue", "agent_ref", "calls_per_agent", "seed")
 DASHBOARD_ROWS = 20
+SEED_DIGITS = len(str(plans.MAX_SEED))
 
 
 @bp.get("")
@@ -89,7 +92,7 @@ def fill(plan_id: str) -> Response:
         )
     except Conflict as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("assignments.index"))
     db().commit()
     if result.filled:
@@ -119,22 +122,26 @@ def _plan_input(form: MultiDict[str, str]) -> plans.PlanInput:
 
 
 def _number(form: MultiDict[str, str], name: str) -> int:
-    try:
-        return int(form.get(name, "").strip())
-    except ValueError:
-        raise Invalid(name, gettext("a whole number")) from None
+    # A seed drawn by the plan has up to 19 digits; a number over the plan's limits is refused by the plan.
+    number = whole_number(form.get(name), digits=SEED_DIGITS)
+    if number is None:
+        raise Invalid(name, gettext("enter a whole number"), code="int_parsing")
+    return number
 
 
 def _invalid_plan_page(plan_id: str | None, exc: DomainError) -> str:
     form = request.form
+    field = getattr(exc, "field", None)
+    # A missing name here is the plan's (error_messages names a saved search's).
+    message = gettext("a plan needs a name") if (field, exc.code) == ("name", "missing") else error_message(exc)
     values = {name: form.get(name, "") for name in TEXT_FIELDS}
     return _plan_page(
         plan_id,
         values,
         form.getlist("supervisor_ids"),
         active=form.get("active") == "on",
-        error=exc.message,
-        field=getattr(exc, "field", None),
+        error=message,
+        field=field,
     )
 
 

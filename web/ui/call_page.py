@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import dataclass
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
@@ -26,9 +25,9 @@ from web.errors import keep_refusal
 from web.identities import request_agent_names
 from web.same_site import refuse_cross_site
 from web.security_headers import mark_no_store, no_store
-from web.ui.error_messages import error_message
 from web.ui.evaluation_panel import evaluation_panel
 from web.ui.numbers import typed_seconds, whole_number
+from web.ui.refused_form import RefusedForm, refused_form
 
 bp = Blueprint("call_page", __name__, url_prefix="/calls")
 
@@ -91,23 +90,10 @@ def _call_page(recording_id: str, *, start: float, refused: RefusedForm | None =
     )
 
 
-@dataclass(frozen=True)
-class RefusedForm:
-    """A form of the call page sent back: which one, what was typed, and why it was refused (on which field)."""
-
-    form: str
-    values: dict[str, str]
-    message: str
-    field: str | None
-
-
 def _refused(form: str, recording_id: str, exc: DomainError, status: int) -> tuple[str, int]:
     """The call page again with what was typed kept, instead of an error page (or a redirect) that drops it."""
-    db().rollback()
-    field = exc.field if isinstance(exc, Invalid) else None
-    values = {name: value for name, value in request.form.items() if name != "csrf_token"}
-    refused = RefusedForm(form=form, values=values, message=error_message(exc), field=field)
-    at = typed_seconds(values.get("at_s") or values.get("start_s"))
+    refused = refused_form(form, exc)
+    at = typed_seconds(refused.values.get("at_s") or refused.values.get("start_s"))
     return _call_page(recording_id, start=at or 0.0, refused=refused), status
 
 

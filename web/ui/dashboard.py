@@ -18,6 +18,7 @@ from recordings_service.privacy.subjects import overdue_requests
 from recordings_service.privacy.sweep import count_overdue, latest_check
 from recordings_service.research.batches import list_batches
 from recordings_service.transcription.backlog import model_in_use, transcription_backlog
+from recordings_service.transcription.model_files import DEFAULT_MODEL_NAME
 from recordings_service.transcription.queue import requeue_transcription
 from web.access import current_actor, current_can, requires
 from web.database import db, runtime
@@ -40,6 +41,8 @@ def index() -> str:
         "dashboard/index.html",
         backlog=transcription_backlog(db(), actor=current_actor()),
         model=model_in_use(db(), runtime().settings),
+        # The model shipped with Callvault is described in the reader's language (the core names it in English).
+        bundled_model=None if runtime().settings.transcribe_model else DEFAULT_MODEL_NAME,
         evaluated_this_week=trends.evaluated_calls_since(db(), since=trends.week_began(now, zone)),
         weeks=weeks,
         chart=trend_chart(weeks, gettext("Weekly average score, all queues")),

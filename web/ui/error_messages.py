@@ -20,6 +20,8 @@ from flask_babel.speaklater import LazyString
 
 from recordings_service.customers import MAX_REF
 from recordings_service.errors import DomainError, Invalid
+from recordings_service.evaluations import plans
+from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS
 from recordings_service.models.privacy import PeriodUnit
 from recordings_service.privacy import subjects
 from recordings_service.privacy.rectification import MAX_SEGMENT_TEXT
@@ -67,6 +69,24 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("query", "too_long"): _l("This search is too long to save."),
     ("assignee_id", "unknown_user"): _l("Choose a supervisor from the list."),
     ("assignee_id", "not_evaluator"): _l("That person cannot evaluate calls."),
+    ("due", "due_passed"): _l("the due date has passed: choose today or a later day"),
+    ("due", "due_too_far"): _l("a due date is at most a year ahead"),
+    # Evaluation plans; a seed is drawn when the field is left empty.
+    ("calls_per_agent", "out_of_range"): _l(
+        "enter a number from %(min)d to %(max)d", min=1, max=plans.MAX_CALLS_PER_AGENT
+    ),
+    ("seed", "out_of_range"): _l("the seed is too large: use at most 18 digits, or leave it empty to draw one"),
+    ("queue", "missing"): _l("name a queue or an agent"),
+    ("supervisor_ids", "missing"): _l("choose at least one supervisor"),
+    # Feedback: an agent's answer to an evaluation, and the resolution of a dispute.
+    ("comment", "required"): _l("say what you dispute, and why"),
+    ("comment", "too_long"): _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
+    ("note", "required"): _l("say how the dispute was resolved"),
+    # A list's link to its next page, edited or kept from an older version of the list.
+    ("cursor", "invalid_cursor"): _l(
+        "This link to a further page of the list is not valid (mistyped or out of date): start again from the "
+        "first page."
+    ),
     # Retention policies and legal holds.
     ("unit", "invalid_choice"): _l("choose days or months"),
     ("keep", "out_of_range"): _l(
@@ -112,6 +132,8 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("score_max", "less_than_equal"): PERCENT,
     ("min_duration_s", "greater_than_equal"): SECONDS,
     ("max_duration_s", "greater_than_equal"): SECONDS,
+    ("min_duration_s", "finite_number"): SECONDS,
+    ("max_duration_s", "finite_number"): SECONDS,
     ("to", "range_order"): _l("'to' is before 'from'"),
     ("max_duration_s", "range_order"): _l("max_duration_s is below min_duration_s"),
     ("score_max", "range_order"): _l("score_max is below score_min"),
@@ -163,6 +185,12 @@ CODE_MESSAGES: dict[str, Message] = {
     "recording_not_found": _l("no call with this id was found"),
     "recording_deleted": _l("the call has been deleted already"),
     "on_legal_hold": _l("the call is on legal hold"),
+    # Feedback to agents.
+    "not_submitted": _l("submit the evaluation before releasing it"),
+    "already_released": _l("this evaluation has been released already"),
+    "already_answered": _l("this evaluation has been answered already"),
+    "no_open_dispute": _l("this evaluation has no open dispute"),
+    "resolution_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
     # Clips, sets and nominations.
     "clip_not_found": _l("the clip was not found"),
     "clip_removed": _l("the clip has been removed"),

@@ -29,13 +29,17 @@ from web.security_headers import no_store
 from web.ui import charts
 from web.ui.evaluation_panel import answers_from, values_of
 from web.ui.numbers import whole_number
+from web.ui.refused_form import RefusedForm
 
 bp = Blueprint("evaluations", __name__)
 TREND_WEEKS = 12
 PAGE_SIZE = 50
 # Indices in the builder's field names ("sections[3].questions[12].text"); three digits bound the work.
-_FIELD = re.compile(r"sections\[(\d{1,3})\](?:\.questions\[(\d{1,3})\])?\.(title|text|weight|answer_type|critical)")
-_BLANK_ROWS = re.compile(r"sections\[(\d{1,3})\]\.blank_rows")
+# ASCII: `\d` alone also matches other scripts' digits ("٣"), which `int` reads.
+_FIELD = re.compile(
+    r"sections\[(\d{1,3})\](?:\.questions\[(\d{1,3})\])?\.(title|text|weight|answer_type|critical)", re.ASCII
+)
+_BLANK_ROWS = re.compile(r"sections\[(\d{1,3})\]\.blank_rows", re.ASCII)
 MAX_BLANK_ROWS = 50
 
 
@@ -258,13 +262,19 @@ def evaluation_list() -> str:
 @requires(Permission.EVALUATION_READ)
 @no_store
 def evaluation(evaluation_id: str) -> str:
+    return evaluation_page(evaluation_id)
+
+
+def evaluation_page(evaluation_id: str, *, refused: RefusedForm | None = None) -> str:
+    """The page; with `refused`, the dispute's resolution sent back as it was typed (note and re-score answers)."""
     found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
     return render_template(
         "evaluations/evaluation.html",
         evaluation=found,
         answers={a.question_id: a for a in found.answers},
-        values=values_of(found),
+        values=refused.values if refused is not None else values_of(found),
         may_resolve=feedback.may_resolve(db(), actor=current_actor(), evaluation=found),
+        refused=refused,
     )
 
 

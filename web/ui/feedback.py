@@ -13,7 +13,10 @@ from recordings_service.permissions import Permission
 from web.access import current_actor, requires
 from web.database import db
 from web.security_headers import no_store
+from web.ui.error_messages import flash_error
 from web.ui.evaluation_panel import answers_from
+from web.ui.evaluations import evaluation_page
+from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
 bp = Blueprint("feedback", __name__)
 
@@ -31,36 +34,43 @@ def index() -> str:
 @requires(Permission.FEEDBACK_RESPOND)
 @no_store
 def evaluation(evaluation_id: str) -> str:
+    return _feedback_page(evaluation_id)
+
+
+def _feedback_page(evaluation_id: str, *, refused: RefusedForm | None = None) -> str:
+    """The page; with `refused`, the answer sent back as it was typed with the reason beside it."""
     found = feedback.get_feedback(db(), actor=current_actor(), evaluation_id=evaluation_id)
     db().commit()
     return render_template(
-        "evaluations/feedback.html", evaluation=found, answers={a.question_id: a for a in found.answers}
+        "evaluations/feedback.html",
+        evaluation=found,
+        answers={a.question_id: a for a in found.answers},
+        refused=refused,
     )
 
 
 @bp.post("/feedback/<evaluation_id>/acknowledge")
 @requires(Permission.FEEDBACK_RESPOND)
-def acknowledge(evaluation_id: str) -> Response:
+def acknowledge(evaluation_id: str) -> Response | tuple[str, int]:
     return _respond(evaluation_id, dispute=False)
 
 
 @bp.post("/feedback/<evaluation_id>/dispute")
 @requires(Permission.FEEDBACK_RESPOND)
-def dispute(evaluation_id: str) -> Response:
+def dispute(evaluation_id: str) -> Response | tuple[str, int]:
     return _respond(evaluation_id, dispute=True)
 
 
-def _respond(evaluation_id: str, *, dispute: bool) -> Response:
+def _respond(evaluation_id: str, *, dispute: bool) -> Response | tuple[str, int]:
     comment = request.form.get("comment", "")
     answer = feedback.dispute if dispute else feedback.acknowledge
     try:
         answer(db(), actor=current_actor(), evaluation_id=evaluation_id, comment=comment)
     except (Invalid, Conflict) as exc:
-        db().rollback()
-        flash(exc.message, "error")
-    else:
-        db().commit()
-        flash(gettext("Dispute sent to the evaluator.") if dispute else gettext("Evaluation acknowledged."))
+        refused = refused_form("dispute" if dispute else "acknowledge", exc)
+        return _feedback_page(evaluation_id, refused=refused), refusal_status(exc)
+    db().commit()
+    flash(gettext("Dispute sent to the evaluator.") if dispute else gettext("Evaluation acknowledged."))
     return redirect(url_for("feedback.evaluation", evaluation_id=evaluation_id))
 
 
@@ -71,7 +81,7 @@ def release(evaluation_id: str) -> Response:
         feedback.release_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
     except Conflict as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         flash(gettext("Released to the agent."))
@@ -87,20 +97,21 @@ def disputes() -> str:
 
 @bp.post("/evaluations/<evaluation_id>/resolve")
 @requires(Permission.EVALUATION_WRITE)
-def resolve(evaluation_id: str) -> Response:
-    """Resolve a dispute with a note; with "rescore" ticked, the answers given score a new version."""
-    answers = None
-    if request.form.get("rescore"):
-        found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
-        answers = answers_from(request.form, found.form)
+def resolve(evaluation_id: str) -> Response | tuple[str, int]:
+    """Resolve a dispute with a note; with "rescore" ticked, the answers given score a new version.
+
+    Refused, the evaluation's page comes back with the note and the re-score answers as they were typed."""
     try:
+        answers = None
+        if request.form.get("rescore"):
+            found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+            answers = answers_from(request.form, found.form)
         feedback.resolve_dispute(
             db(), actor=current_actor(), evaluation_id=evaluation_id, note=request.form.get("note", ""), answers=answers
         )
     except (Invalid, Conflict) as exc:
-        db().rollback()
-        flash(exc.message, "error")
-    else:
-        db().commit()
-        flash(gettext("Dispute resolved."))
+        refused = refused_form("resolve", exc)
+        return evaluation_page(evaluation_id, refused=refused), refusal_status(exc)
+    db().commit()
+    flash(gettext("Dispute resolved."))
     return redirect(url_for("evaluations.evaluation", evaluation_id=evaluation_id))

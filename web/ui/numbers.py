@@ -8,13 +8,13 @@ MAX_DIGITS = 12
 MAX_SECONDS_CHARS = 32
 
 
-def whole_number(raw: str | None) -> int | None:
-    """The whole number 0 or more that `raw` spells in ASCII digits (at most 12 of them), else None.
+def whole_number(raw: str | None, *, digits: int = MAX_DIGITS) -> int | None:
+    """The whole number 0 or more that `raw` spells in ASCII digits (at most `digits` of them), else None.
 
     `str.isdigit` also takes "²" and other digits `int` refuses, and `int` refuses over 4300 digits: both were
-    500s."""
+    500s. `int` also reads "1_0" as 10."""
     text = (raw or "").strip()
-    if not text or len(text) > MAX_DIGITS or not (text.isascii() and text.isdigit()):
+    if not text or len(text) > digits or not (text.isascii() and text.isdigit()):
         return None
     return int(text)
 

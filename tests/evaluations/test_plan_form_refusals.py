@@ -1,0 +1,71 @@
+"""Found by exploratory testing: the evaluation-plan form read "1_0" as 10 (Python's `int` takes underscores),
+and its refusals read "Tarkista lomake: between 1 and 50" and "between 0 and 9223372036854775807" on a Finnish
+page. A number is ASCII digits only, and each refusal is said in the reader's language."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.evaluations.plans import MAX_SEED
+from recordings_service.models import EvaluationPlan, User
+from tests.factories.accounts import login, make_user, post_form
+from tests.page_text import visible_text
+from tests.web.reader_language import post_finnish
+
+NEW_PLAN = "/assignments/plans/new"
+
+
+@pytest.fixture
+def lead(client: FlaskClient, session: Session) -> User:
+    lead = make_user(session)
+    session.commit()
+    login(client, lead)
+    return lead
+
+
+def fields(lead: User, **changes: str) -> dict[str, str]:
+    return {"name": "Myynti", "queue": "sales", "calls_per_agent": "2", "seed": "", "supervisor_ids": lead.id} | changes
+
+
+@pytest.mark.parametrize("typed", [{"calls_per_agent": "1_0"}, {"seed": "4_2"}, {"calls_per_agent": "١٠"}])
+def test_a_number_with_an_underscore_or_other_digits_is_refused(
+    client: FlaskClient, session: Session, lead: User, typed: dict[str, str]
+) -> None:
+    refused = post_form(client, NEW_PLAN, fields(lead, **typed), token_from=NEW_PLAN)
+    assert refused.status_code == 422
+    (name,) = typed
+    assert f'id="{name}-error"' in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(EvaluationPlan)) == 0
+
+
+def test_calls_per_agent_out_of_range_is_refused_in_finnish(client: FlaskClient, lead: User) -> None:
+    refused = post_finnish(client, NEW_PLAN, fields(lead, calls_per_agent="99"), token_from=NEW_PLAN)
+    text = visible_text(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    assert "anna luku väliltä 1–50" in text and "between" not in text
+
+
+def test_a_seed_too_large_is_refused_in_words_a_reader_follows(client: FlaskClient, lead: User) -> None:
+    refused = post_finnish(client, NEW_PLAN, fields(lead, seed=str(MAX_SEED + 1)), token_from=NEW_PLAN)
+    text = visible_text(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    assert "satunnaissiemen on liian suuri" in text and str(MAX_SEED) not in text and "between" not in text
+
+
+def test_a_drawn_seed_of_nineteen_digits_is_kept_when_the_plan_is_saved_again(
+    client: FlaskClient, session: Session, lead: User
+) -> None:
+    saved = post_form(client, NEW_PLAN, fields(lead, seed=str(MAX_SEED)), token_from=NEW_PLAN)
+    assert saved.status_code == 302
+    assert session.scalars(select(EvaluationPlan)).one().seed == MAX_SEED
+
+
+def test_a_plan_without_a_name_or_queue_is_refused_in_finnish(client: FlaskClient, lead: User) -> None:
+    nameless = post_finnish(client, NEW_PLAN, fields(lead, name=" "), token_from=NEW_PLAN)
+    assert nameless.status_code == 422
+    assert "anna suunnitelmalle nimi" in visible_text(nameless.get_data(as_text=True))
+    queueless = post_finnish(client, NEW_PLAN, fields(lead, queue=""), token_from=NEW_PLAN)
+    assert "anna jono tai asiakaspalvelija" in visible_text(queueless.get_data(as_text=True))
