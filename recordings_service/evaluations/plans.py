@@ -190,7 +190,7 @@ def fill_plan(session: Session, *, actor: Actor, plan_id: str, week: str, zone: 
         return FillResult(plan_id=plan.id, week=week, filled=False, assignments=_week_assignments(session, plan, week))
     supervisors = [user_id for user_id in plan.supervisor_ids if can_evaluate(session.get(User, user_id))]
     if not supervisors:
-        raise Conflict(f"plan {plan.name} has no supervisor who can evaluate calls")
+        raise Conflict(f"plan {plan.name} has no supervisor who can evaluate calls", why="no_plan_evaluator")
     chosen = draw(plan, week=week, calls=eligible_calls(session, plan, week=week, zone=zone))
     due = monday + timedelta(days=6)
     # Round robin, starting one supervisor further each week, so the odd extra call does not always land on the first.

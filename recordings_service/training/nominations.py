@@ -47,7 +47,7 @@ def nominate(
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     check_span(recording, start_s=start_s, end_s=end_s)
     if len(note) > MAX_NOTE:
-        raise Invalid("note", f"at most {MAX_NOTE} characters", code="too_long")
+        raise Invalid("note", f"at most {MAX_NOTE} characters", code="too_long", why="nomination_note_too_long")
     require_for_training(session, recording, rules=rules)
     nomination = Nomination(
         recording_id=recording.id,

@@ -13,12 +13,17 @@ from sqlalchemy.orm import Session
 
 from recordings_service.models import Assignment, Transcript
 from recordings_service.models.account import Role
+from recordings_service.models.training import NominationKind
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.training.eligibility import TrainingRules
 from tests.factories.accounts import csrf_token, login, make_user
+from tests.factories.assignments import make_plan
+from tests.factories.evaluations import actor_of
 from tests.factories.recordings import make_recording
+from tests.factories.reviews import make_transcribed_call
 from tests.page_text import visible_text
-from tests.web.reader_language import FINNISH, shown_after
+from tests.web.reader_language import FINNISH, post_as, shown_after
 
 
 def test_a_bulk_assignment_due_in_the_past_or_too_far_ahead_is_refused_in_finnish(
@@ -92,3 +97,47 @@ def test_the_dashboard_names_the_bundled_model_and_the_latest_transcript_time_in
     assert "(mukana toimitettu, monikielinen)" in text and "bundled" not in text
     latest = text.split("Määritetty malli:")[1]
     assert "19.21" in latest and "17:21" not in latest and "UTC" not in latest
+
+
+def test_a_nomination_note_too_long_and_withdrawing_anothers_nomination_are_refused_in_finnish(
+    client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope
+) -> None:
+    """The call page's nomination refusals showed the service's English message (or its plain code)."""
+    from recordings_service.training import nominations
+
+    call = make_transcribed_call(session, store, envelope, purposes=["training"])
+    other = make_user(session, role=Role.QA_SUPERVISOR)
+    theirs = nominations.nominate(
+        session,
+        actor=actor_of(other),
+        recording_id=call.id,
+        kind=NominationKind.GOOD_EXAMPLE,
+        note="",
+        rules=TrainingRules(),
+    )
+    session.commit()
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    path = f"/calls/{call.id}"
+    long_note = {"kind": "good_example", "note": "x" * (nominations.MAX_NOTE + 1)}
+    refused = post_as(client, f"{path}/nominations", long_note, token_from=path, headers=FINNISH)
+    text = visible_text(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and f"enintään {nominations.MAX_NOTE} merkkiä" in text
+    withdraw = {"nomination_id": theirs.id}
+    text = shown_after(
+        client, post_as(client, f"{path}/nominations/withdraw", withdraw, token_from=path, headers=FINNISH)
+    )
+    assert "only the supervisor who made a nomination" not in text
+
+
+def test_filling_a_plan_none_of_whose_supervisors_may_evaluate_is_refused_in_finnish(
+    client: FlaskClient, session: Session
+) -> None:
+    lead, gone = make_user(session, role=Role.QA_SUPERVISOR), make_user(session, role=Role.QA_SUPERVISOR)
+    plan = make_plan(session, actor_of(lead), supervisors=[gone])
+    gone.active = False
+    session.commit()
+    login(client, lead)
+    sent = post_as(client, f"/assignments/plans/{plan.id}/fill", {}, token_from="/assignments", headers=FINNISH)
+    text = shown_after(client, sent)
+    assert "yksikään suunnitelman laadunvalvojista ei voi nyt arvioida puheluita" in text
+    assert "has no supervisor" not in text

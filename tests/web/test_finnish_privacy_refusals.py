@@ -47,10 +47,12 @@ def request_of(session: Session, kind: str, *, received_days_ago: int = 0) -> Su
     return made
 
 
-def extend(client: FlaskClient, request: SubjectRequest, *, headers: dict[str, str] = FINNISH) -> str:
-    """What the request's page says after its deadline was asked to be extended by a month."""
+def extend(
+    client: FlaskClient, request: SubjectRequest, *, headers: dict[str, str] = FINNISH, months: str = "1"
+) -> str:
+    """What the request's page says after its deadline was asked to be extended by `months` (a month)."""
     path = f"/subjects/{request.id}"
-    form = {"months": "1", "reason": "laaja aineisto"}
+    form = {"months": months, "reason": "laaja aineisto"}
     return shown_after_post(client, f"{path}/extend", form, token_from=path, headers=headers)
 
 
@@ -64,6 +66,19 @@ def test_a_second_extension_is_refused_in_finnish(officer_client: FlaskClient, s
     text = extend(officer_client, request)
     assert "määräaikaa on jo jatkettu kerran; sitä voi jatkaa vain kerran" in text
     assert "extended once already" not in text
+
+
+@pytest.mark.parametrize("months", ["0_2", "²", "2.0"])
+def test_months_not_written_as_a_whole_number_are_refused(
+    officer_client: FlaskClient, session: Session, months: str
+) -> None:
+    """Found by exploratory testing on another form: Python's int reads "0_2" as 2, and the deadline moved."""
+    request = request_of(session, "access")
+    due = request.due_at
+    text = extend(officer_client, request, months=months)
+    assert "Määräaikaa jatkettu." not in text
+    session.expire_all()
+    assert session.get_one(SubjectRequest, request.id).due_at == due
 
 
 def test_a_second_extension_is_refused_in_english_without_the_requests_id(

@@ -19,6 +19,7 @@ from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.database import db
 from web.security_headers import mark_no_store, no_store
+from web.ui.numbers import whole_number
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -65,7 +66,7 @@ def events() -> str | tuple[str, int]:
             "audit/events.html", events=[], older=None, query=query, choices=choices, field=exc.field, error=exc.message
         )
         return page, 422
-    before = request.args.get("before", type=int)
+    before = whole_number(request.args.get("before"))
     found = audit.find_events(db(), filters=filters, before_seq=before, limit=PAGE_SIZE + 1)
     older = found[PAGE_SIZE - 1].seq if len(found) > PAGE_SIZE else None
     return render_template(

@@ -25,6 +25,7 @@ from web.errors import keep_refusal
 from web.identities import request_agent_names
 from web.same_site import refuse_cross_site
 from web.security_headers import mark_no_store, no_store
+from web.ui.error_messages import flash_error
 from web.ui.evaluation_panel import evaluation_panel
 from web.ui.numbers import typed_seconds, whole_number
 from web.ui.refused_form import RefusedForm, refused_form
@@ -211,11 +212,11 @@ def withdraw_nomination(recording_id: str) -> Response:
         )
     except Conflict as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
     except Forbidden as exc:
         if exc.refusal is not None:
             keep_refusal(exc.refusal)
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         flash(gettext("Nomination withdrawn."))

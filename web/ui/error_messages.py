@@ -29,7 +29,7 @@ from recordings_service.privacy.retention import MAX_BASIS, MAX_KEEP
 from recordings_service.research import selection
 from recordings_service.research.institutes import MAX_NAME
 from recordings_service.research.text import MAX_TEXT
-from recordings_service.training import clips, sets
+from recordings_service.training import clips, nominations, sets
 from recordings_service.training.eligibility import NotForTraining
 from recordings_service.training.sampling import MAX_SAMPLE, MAX_SEED
 
@@ -191,6 +191,8 @@ CODE_MESSAGES: dict[str, Message] = {
     "already_answered": _l("this evaluation has been answered already"),
     "no_open_dispute": _l("this evaluation has no open dispute"),
     "resolution_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
+    "no_plan_evaluator": _l("none of the plan's supervisors can evaluate calls now: choose others"),
+    "nomination_note_too_long": _l("at most %(num)d characters", num=nominations.MAX_NOTE),
     # Clips, sets and nominations.
     "clip_not_found": _l("the clip was not found"),
     "clip_removed": _l("the clip has been removed"),

@@ -24,6 +24,7 @@ from web.access import current_actor, requires
 from web.database import db, runtime
 from web.security_headers import no_store
 from web.ui.error_messages import flash_error
+from web.ui.numbers import whole_number
 
 bp = Blueprint("subjects", __name__, url_prefix="/subjects")
 KINDS = [kind.value for kind in SubjectRequestKind]
@@ -149,7 +150,7 @@ def extend(request_id: str) -> Response:
             db(),
             actor=current_actor(),
             request_id=request_id,
-            months=request.form.get("months", type=int) or 0,
+            months=whole_number(request.form.get("months")) or 0,
             reason=request.form.get("reason", ""),
         ),
     )
@@ -197,10 +198,10 @@ def _answer(kind: str) -> fulfilment.Answer:
         metadata["agreement_made"] = AGREEMENT_CHOICES[agreement]
     fixes = None
     if form.get("segment", "").strip():
-        try:
-            fixes = [SegmentFix(int(form["segment"]), form.get("text", ""))]
-        except ValueError:
-            raise Invalid("segment", gettext("a segment number")) from None
+        segment = whole_number(form["segment"])
+        if segment is None:
+            raise Invalid("segment", gettext("a segment number"))
+        fixes = [SegmentFix(segment, form.get("text", ""))]
     return fulfilment.Answer(recording_id=form.get("recording_id") or None, metadata=metadata or None, transcript=fixes)
 
 
