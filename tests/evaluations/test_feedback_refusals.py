@@ -9,13 +9,13 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from recordings_service.evaluations import feedback, scoring
-from recordings_service.models import Evaluation, EvaluationForm, Recording, User
+from recordings_service.evaluations import feedback
+from recordings_service.models import Evaluation, EvaluationForm, User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user, post_form
-from tests.factories.evaluations import actor_of, answers, published_form
+from tests.factories.evaluations import actor_of, make_agent_user, published_form, released
 from tests.factories.recordings import make_recording
 from tests.page_text import visible_text
 from tests.web.reader_language import post_finnish
@@ -23,23 +23,6 @@ from tests.web.reader_language import post_finnish
 # 4000 characters as a textarea with maxlength=4000 counts them, 20 of them line breaks; sent as CRLF.
 TYPED_4000 = "\n".join(["x" * 189] * 20 + ["y" * 200])
 assert len(TYPED_4000) == 4000
-
-
-def make_agent_user(session: Session, agent_ref: str) -> User:
-    user = make_user(session, role=Role.AGENT)
-    user.agent_ref = agent_ref
-    session.flush()
-    return user
-
-
-def released(
-    session: Session, supervisor: User, form: EvaluationForm, recording: Recording, values: list[str]
-) -> Evaluation:
-    actor = actor_of(supervisor)
-    evaluation = scoring.evaluate_call(
-        session, actor=actor, recording_id=recording.id, form_id=form.id, answers=answers(form, values)
-    )
-    return feedback.release_evaluation(session, actor=actor, evaluation_id=evaluation.id)
 
 
 @pytest.fixture

@@ -10,33 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts
-from recordings_service.evaluations import feedback, scoring
-from recordings_service.models import AuditEvent, Evaluation, EvaluationForm, Recording, User
+from recordings_service.evaluations import scoring
+from recordings_service.models import AuditEvent, User
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user, post_form
-from tests.factories.evaluations import actor_of, answers, published_form
+from tests.factories.evaluations import actor_of, answers, make_agent_user, published_form, released
 from tests.factories.recordings import make_recording
 from web import cli, cli_support
-
-
-def make_agent_user(session: Session, agent_ref: str) -> User:
-    user = make_user(session, role=Role.AGENT)
-    user.agent_ref = agent_ref
-    session.flush()
-    return user
-
-
-def released(
-    session: Session, supervisor: User, form: EvaluationForm, recording: Recording, values: list[str]
-) -> Evaluation:
-    actor = actor_of(supervisor)
-    evaluation = scoring.evaluate_call(
-        session, actor=actor, recording_id=recording.id, form_id=form.id, answers=answers(form, values)
-    )
-    return feedback.release_evaluation(session, actor=actor, evaluation_id=evaluation.id)
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
+from recordings_service.evaluations import feedback, scoring
 from recordings_service.evaluations.default_form import DEFAULT_FORM, seed_default_form
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec, create_form, publish_form
 from recordings_service.evaluations.scoring import Answer
-from recordings_service.models import Evaluation, EvaluationAnswer, EvaluationForm, User
+from recordings_service.models import Evaluation, EvaluationAnswer, EvaluationForm, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AnswerType, EvaluationState
 from recordings_service.storage.encryption import Envelope
@@ -95,3 +96,22 @@ def scored(
         session.add(EvaluationAnswer(evaluation_id=evaluation.id, question_id=question.id, value=answer))
     session.flush()
     return evaluation
+
+
+def make_agent_user(session: Session, agent_ref: str) -> User:
+    """An agent's account, tied to the calls of `agent_ref`."""
+    user = make_user(session, role=Role.AGENT)
+    user.agent_ref = agent_ref
+    session.flush()
+    return user
+
+
+def released(
+    session: Session, supervisor: User, form: EvaluationForm, recording: Recording, values: list[str]
+) -> Evaluation:
+    """`supervisor`'s evaluation of `recording` answered `values`, released to the call's agent."""
+    actor = actor_of(supervisor)
+    evaluation = scoring.evaluate_call(
+        session, actor=actor, recording_id=recording.id, form_id=form.id, answers=answers(form, values)
+    )
+    return feedback.release_evaluation(session, actor=actor, evaluation_id=evaluation.id)
