@@ -81,8 +81,11 @@ def create_user(
     except ValueError:
         raise Invalid("role", f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}") from None
     username = username.strip()
-    if not username or len(username) > 64 or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
-        raise Invalid("username", "use 1–64 letters, digits, '.', '-' or '_'")
+    # ASCII only: usernames are matched without regard to case, and the databases' lower() folds ASCII alone
+    # (an "Ä" account could never sign in, and "ä" made a second one).
+    bare = username.replace(".", "").replace("-", "").replace("_", "")
+    if not username or len(username) > 64 or not (bare.isascii() and bare.isalnum()):
+        raise Invalid("username", "use 1–64 letters a–z, digits, '.', '-' or '_'")
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"user {username} already exists")
     _check_institute(session, role_value, institute_id or None)
@@ -193,23 +196,37 @@ def list_users(session: Session) -> Sequence[User]:
 
 
 def disable_user(session: Session, *, actor: Actor, user_id: str) -> User:
-    """Deactivate an account and end all its login sessions; its API tokens stop working with it."""
+    """Deactivate an account and end all its login sessions; its API tokens stop working with it, and an
+    enrolment link not yet used is spent (enabling the account again does not revive a link that may have leaked).
+    The last active administrator stays: nobody could manage accounts any more."""
     user = get_user(session, user_id)
     _refuse_self(actor, user, "disable")
+    if user.active and user.role == Role.ADMIN and _active_admins(session) <= 1:
+        raise Conflict("the last active administrator cannot be disabled: make another one first")
     if user.active:
         user.active = False
         user.session_version += 1
+        user.enrol_token_hash = user.enrol_expires_at = None
         record_event(session, actor=actor, action="user.disabled", object_type="user", object_id=user.id)
     return user
 
 
 def enable_user(session: Session, *, actor: Actor, user_id: str) -> User:
+    """Enable a disabled account, and lift a lockout of an active one (each audited)."""
     user = get_user(session, user_id)
     if not user.active:
         user.active = True
         clear_login_failures(user)
         record_event(session, actor=actor, action="user.enabled", object_type="user", object_id=user.id)
+    elif login_locked(user, utcnow()):
+        clear_login_failures(user)
+        record_event(session, actor=actor, action="user.unlocked", object_type="user", object_id=user.id)
     return user
+
+
+def _active_admins(session: Session) -> int:
+    query = select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active.is_(True))
+    return session.scalar(query) or 0
 
 
 def reset_password(session: Session, *, actor: Actor, user_id: str) -> User:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service import accounts, tokens
+from recordings_service import accounts, mfa, tokens
 from recordings_service.audit import Actor
+from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
+from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import PASSWORD, SYSTEM, login, make_user, post_form, reloaded
 
 
@@ -41,6 +45,48 @@ def test_usernames_are_unique_ignoring_case(session: Session) -> None:
     with pytest.raises(Conflict):
         accounts.create_user(session, actor=SYSTEM, username="dana", role="trainer", password=PASSWORD)
     assert accounts.find_user(session, " DANA ") is not None
+
+
+@pytest.mark.parametrize("username", ["ÄäÖ", "äiti", "ｄａｎａ", "dana\u0301"])
+def test_usernames_are_ascii(session: Session, username: str) -> None:
+    """Found by exploratory testing: "ÄäÖ" was created but could never sign in (the databases' lower() folds
+    ASCII only), and "äÄö" then made a second account."""
+    with pytest.raises(Invalid) as refused:
+        accounts.create_user(session, actor=SYSTEM, username=username, role="trainer", password=PASSWORD)
+    assert refused.value.field == "username"
+
+
+def test_disabling_spends_an_unused_enrolment_link(session: Session, envelope: Envelope) -> None:
+    """Found by exploratory testing: enabling an account again brought back the link issued before it was
+    disabled (which may be why it was disabled)."""
+    admin = make_user(session, role=Role.ADMIN)
+    user = make_user(session, role=Role.TRAINER)
+    token = mfa.issue_enrolment_link(session, envelope, actor=actor_of(admin), user_id=user.id)
+    accounts.disable_user(session, actor=actor_of(admin), user_id=user.id)
+    accounts.enable_user(session, actor=actor_of(admin), user_id=user.id)
+    with pytest.raises(NotFound):
+        mfa.user_for_link(session, token=token, actor=SYSTEM)
+
+
+def test_enabling_an_active_account_lifts_its_lockout(session: Session) -> None:
+    """Found by exploratory testing: `callvault users enable` says it lifts a lockout, but did nothing to an
+    active account locked by wrong codes."""
+    admin = make_user(session, role=Role.ADMIN)
+    user = make_user(session, role=Role.TRAINER)
+    user.locked_until = utcnow() + timedelta(minutes=15)
+    accounts.enable_user(session, actor=actor_of(admin), user_id=user.id)
+    assert user.locked_until is None and audited(session, "user.unlocked")
+
+
+def test_the_last_active_administrator_cannot_be_disabled(session: Session) -> None:
+    """Found by exploratory testing: `callvault users disable admin` left nobody who could manage accounts."""
+    only = make_user(session, role=Role.ADMIN)
+    with pytest.raises(Conflict):
+        accounts.disable_user(session, actor=SYSTEM, user_id=only.id)
+    assert only.active
+    other = make_user(session, role=Role.ADMIN)
+    accounts.disable_user(session, actor=SYSTEM, user_id=only.id)
+    assert not only.active and other.active
 
 
 def test_disable_enable_reset_and_role_change_are_audited_and_end_sessions(session: Session) -> None:

@@ -24,6 +24,7 @@ from recordings_service.research.institutes import get_institute, list_institute
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.security_headers import no_store
+from web.ui.error_messages import flash_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [role.value for role in Role]
@@ -114,7 +115,7 @@ def set_lead(user_id: str) -> Response:
         accounts.set_lead(db(), actor=current_actor(), user_id=user_id, lead_id=request.form.get("lead_id") or None)
     except Invalid as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         flash(gettext("Lead saved."))
@@ -184,7 +185,7 @@ def _reset(user_id: str, done: str, action: UserAction) -> Response | str:
         action(db(), actor=current_actor(), user_id=user_id)
     except DomainError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("admin.user", user_id=user_id))
     return _show_link(user_id, done)
 
@@ -194,7 +195,7 @@ def _show_link(user_id: str, done: str) -> Response | str:
         token = mfa.issue_enrolment_link(db(), runtime().envelope, actor=current_actor(), user_id=user_id)
     except DomainError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for("admin.user", user_id=user_id))
     db().commit()
     link = url_for("auth.enrol", token=token, _external=True)
@@ -208,7 +209,7 @@ def _act(user_id: str, done: str, action: UserAction) -> Response:
         action(db(), actor=current_actor(), user_id=user_id)
     except DomainError as exc:
         db().rollback()
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         flash(done)
