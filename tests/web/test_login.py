@@ -118,6 +118,9 @@ def test_wrong_password_fails_generically_and_is_audited_without_the_password(
     assert wrong.status_code == unknown.status_code == 401
     for page in (wrong.get_data(as_text=True), unknown.get_data(as_text=True)):
         assert FAILED in page  # the same words whether or not the account exists
+    # Found by exploratory testing: the form came back empty; the username typed is kept (never the password).
+    assert f'name="username" value="{user.username}"' in wrong.get_data(as_text=True)
+    assert WRONG not in wrong.get_data(as_text=True)
     assert not signed_in(client)
     known, stranger = events(session, "login.failed")
     assert (known.actor_id, known.actor_name, known.object_id) == (None, "anonymous", user.id)

@@ -70,7 +70,7 @@ def login() -> Response | tuple[str, int] | str:
         user = accounts.check_password_login(db(), username=username, password=password, ip=request.remote_addr)
     db().commit()  # keep the failure count and audit record even though the login fails
     if user is None:
-        return render_template("auth/login.html", error=gettext(FAILED), next=next_path), 401
+        return render_template("auth/login.html", error=gettext(FAILED), next=next_path, username=username[:64]), 401
     if accounts.mfa_required(user):
         fresh_session()
         session[PENDING] = {"user": user.get_id(), "at": time.time(), "next": next_path}
