@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.errors import Invalid, NotFound
+from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import ApiToken, User
 from recordings_service.permissions import TOKEN_SCOPES, Permission, role_permissions
 
@@ -55,6 +55,9 @@ def create_token(
     """
     if scope not in TOKEN_SCOPES:
         raise Invalid("scope", f"unknown scope {scope!r}; one of {', '.join(sorted(TOKEN_SCOPES))}")
+    if not user.active:
+        # It would not work now, and would start working, unnoticed, the day the account is enabled again.
+        raise Conflict(f"{user.username} is disabled: enable the account before giving it a token")
     if lifetime is None:
         lifetime = DEFAULT_LIFETIMES.get(scope, DEFAULT_LIFETIME)
     longest = MAX_LIFETIME.get(scope, LONGEST_LIFETIME)
@@ -123,10 +126,16 @@ def list_tokens(session: Session, *, user_id: str | None = None) -> Sequence[Api
 
 
 def list_live_tokens(session: Session, *, now: datetime) -> Sequence[ApiToken]:
-    """Tokens still usable, soonest expiry first (those that never expire last): what the admin must renew."""
+    """Tokens still usable, soonest expiry first (those that never expire last): what the admin must renew. A disabled
+    account's tokens do not work, so they are not listed."""
     return session.scalars(
         select(ApiToken)
-        .where(ApiToken.revoked_at.is_(None), or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+            User.active.is_(True),
+        )
         .order_by(ApiToken.expires_at.is_(None), ApiToken.expires_at, ApiToken.created_at)
     ).all()
 

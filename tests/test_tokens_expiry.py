@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service import tokens
 from recordings_service.db import utcnow
-from recordings_service.errors import Invalid
+from recordings_service.errors import Conflict, Invalid
 from recordings_service.models.account import Role
 from tests.factories.accounts import SYSTEM, make_user
 
@@ -41,3 +41,16 @@ def test_no_token_lives_longer_than_two_years(session: Session, days: int) -> No
     assert (refused.value.field, refused.value.message) == ("lifetime", "a read token lives at most 730 days")
     token, _ = tokens.create_token(session, actor=SYSTEM, user=user, scope="read", lifetime=timedelta(days=730))
     assert token.expires_at is not None and token.expires_at > utcnow() + timedelta(days=729)
+
+
+def test_a_disabled_account_gets_no_token_and_its_tokens_are_not_listed_as_live(session: Session) -> None:
+    """Found by exploratory testing: a token made for a disabled account was refused every use, yet listed among
+    the tokens that still work, and began working unnoticed once the account was enabled again."""
+    reader = make_user(session, role=Role.QA_SUPERVISOR)
+    token, _ = tokens.create_token(session, actor=SYSTEM, user=reader, scope="read")
+    assert token in tokens.list_live_tokens(session, now=utcnow())
+    reader.active = False
+    session.flush()
+    assert token not in tokens.list_live_tokens(session, now=utcnow())
+    with pytest.raises(Conflict):
+        tokens.create_token(session, actor=SYSTEM, user=reader, scope="read")

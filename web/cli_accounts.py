@@ -54,7 +54,9 @@ def users_create(
         raise click.UsageError("an agent account needs --agent-ref REF")
     if agent_ref and role != "agent":
         raise click.UsageError("--agent-ref is only for agent accounts")
-    password = read_password(True) if password_stdin and role != "service" else None
+    if password_stdin and role == "service":
+        raise click.UsageError("a service account signs in with API tokens only: --password-stdin has no use")
+    password = read_password(True) if password_stdin else None
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
         lead_id = accounts.user_by_username(session, lead).id if lead else None

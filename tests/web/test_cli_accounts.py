@@ -77,6 +77,14 @@ def test_unknown_user_and_bad_password_are_one_line_errors(run, session: Session
     weak = run("users", "create", "bob", "--role", "qa_supervisor", "--password-stdin", stdin="too short\n")
     assert weak.exit_code == 1
     assert "password: must be at least 12 characters" in weak.output
+    # Found by exploratory testing: the password was read and dropped without a word.
+    service = run("users", "create", "svc5", "--role", "service", "--password-stdin", stdin=PASSWORD + "\n")
+    assert service.exit_code == 2 and "API tokens only" in service.output
+    assert accounts.find_user(session, "svc5") is None
+    # Found by exploratory testing: the last administrator could be disabled, leaving nobody to manage accounts.
+    make_user(session, role=Role.ADMIN, username="only-admin")
+    last = run("users", "disable", "only-admin")
+    assert last.exit_code == 1 and "last active administrator" in last.output
 
 
 def test_tokens_create_prints_only_the_token_and_revoke_ends_it(run, session: Session) -> None:  # type: ignore[no-untyped-def]
