@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -164,6 +165,23 @@ def test_audit_page_filters_and_pages(client: FlaskClient, session: Session, mon
     # Found by exploratory testing: a `before` beyond a 64-bit integer was a 500 (OverflowError in the query).
     for before in ("99999999999999999999999", "1_0", "²"):
         assert client.get(f"/audit/?before={before}").status_code == 200
+
+
+def test_a_time_copied_from_the_list_filters_in_the_time_zone_the_list_shows(
+    client: FlaskClient, session: Session
+) -> None:
+    """Found by exploratory testing: the list shows Helsinki time, the filter read UTC, so a listed time pasted
+    into "From" found nothing (two hours off in winter)."""
+    officer = make_user(session, role=Role.COMPLIANCE)
+    event = record_event(session, actor=ALICE, action="test.zoned")
+    session.commit()
+    listed = event.occurred_at.astimezone(ZoneInfo("Europe/Helsinki")).replace(second=0, microsecond=0)
+    login(client, officer)
+    found = client.get(f"/audit/?action=test.zoned&since={listed.strftime('%Y-%m-%dT%H:%M')}")
+    assert found.status_code == 200 and "test.zoned" in found.get_data(as_text=True).split("<tbody>")[1]
+    later = (listed + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    assert "No events match." in client.get(f"/audit/?action=test.zoned&since={later}").get_data(as_text=True)
+    assert "From (Europe/Helsinki time)" in found.get_data(as_text=True)
 
 
 def test_csv_export_is_audited_uncacheable_and_formula_safe(client: FlaskClient, session: Session) -> None:

@@ -259,6 +259,7 @@ def _template_globals() -> dict[str, Any]:
         "current_language": str(get_locale() or LANGUAGES[0]),
         "language_names": LANGUAGE_NAMES,
         "language_return_to": current_page,
+        "organisation_timezone": organisation_timezone,
     }
 
 

@@ -18,6 +18,7 @@ from recordings_service.models import AuditEvent
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.database import db
+from web.i18n import organisation_zone
 from web.security_headers import mark_no_store, no_store
 from web.ui.numbers import whole_number
 
@@ -145,7 +146,8 @@ def _filters() -> EventFilter:
 
 
 def _moment(name: str) -> datetime | None:
-    """A date or date-time from the filter form, read as UTC when it names no zone."""
+    """A date or date-time from the filter form, read in the organisation's time zone (the one the list shows times
+    in, so a time copied from the list finds its event) when it names no zone."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
@@ -153,4 +155,4 @@ def _moment(name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise Invalid(name, gettext("use a date (2025-01-31) or date and time (2025-01-31T14:00)")) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return (moment.replace(tzinfo=organisation_zone()) if moment.tzinfo is None else moment).astimezone(UTC)
