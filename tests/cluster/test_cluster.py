@@ -118,6 +118,11 @@ def _transcribed_by(log: Path) -> list[str]:
     return calls
 
 
+def _errors_in(log: Path) -> list[str]:
+    """What a jobs process logged at ERROR (a job disabled at start, say): why a worker stayed idle."""
+    return [line for line in log.read_text().splitlines() if '"level": "ERROR"' in line or "Traceback" in line]
+
+
 def _ingest(server: LiveServer, token: str) -> tuple[str, int]:
     """One call, retried as a telephony client retries after a 503 (the store briefly unavailable); its id and
     the number of retries."""
@@ -204,7 +209,8 @@ def test_a_three_volume_cluster_loses_nothing_when_a_volume_server_dies(tmp_path
             session.rollback()
     per_worker = [_transcribed_by(tmp_path / f"jobs{number}.log") for number in range(WORKERS)]
     # Each worker took its share, and no call appears in two workers' logs.
-    assert all(per_worker), [len(calls) for calls in per_worker]
+    idle = [number for number, calls in enumerate(per_worker) if not calls]
+    assert idle == [], {number: _errors_in(tmp_path / f"jobs{number}.log") for number in idle}
     assert sorted(call for calls in per_worker for call in calls) == sorted(transcribed)
     print(
         f"\ncalls ingested per web process: {[len(ids) for ids in ingested.values()]}, 503 retries: {retries}, "

@@ -6,8 +6,11 @@ the tests read the result: decrypt → decode per channel → faster-whisper wit
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -163,6 +166,34 @@ def test_default_model_is_assembled_once_and_verified(tmp_path: Path) -> None:
         damaged.write(b"\0" * 16)
     default_model_dir(tmp_path)  # a damaged copy is rebuilt from the packages
     assert file_sha256(target / "model.bin") == model_files.MODEL_BIN_SHA256
+
+
+def test_jobs_processes_started_together_on_a_fresh_data_directory_all_load_the_model(tmp_path: Path) -> None:
+    """Three jobs processes of a new installation assemble the model at once; none may read a file another is
+    still writing (a side file rewritten in place was once read half written: that worker's transcription job
+    was disabled and the cluster rehearsal found it idle)."""
+    load = (
+        "import sys; from pathlib import Path; from recordings_service.config import Settings; "
+        "from recordings_service.transcription.engines import load_engine; "
+        "load_engine(Settings(data_dir=Path(sys.argv[1]), transcribe_threads=1))"
+    )
+    target = tmp_path / "models" / model_files.DEFAULT_MODEL_NAME
+    expected = {side.name: side.sha256 for side in model_files.SIDE_FILES}
+    starts = [subprocess.Popen([sys.executable, "-c", load, str(tmp_path)], stderr=subprocess.PIPE) for _ in range(3)]
+    # What a starting worker could read at any moment: each side file absent, or whole.
+    seen_partial = set()
+    while any(start.poll() is None for start in starts):
+        for name, sha256 in expected.items():
+            try:
+                data = (target / name).read_bytes()
+            except FileNotFoundError:
+                continue
+            if hashlib.sha256(data).hexdigest() != sha256:
+                seen_partial.add(name)
+    failures = [start.stderr.read().decode()[-500:] for start in starts if start.wait() != 0]  # type: ignore[union-attr]
+    assert failures == []
+    assert seen_partial == set()
+    assert sorted(path.name for path in target.iterdir()) == sorted([*expected, "model.bin"])
 
 
 def test_a_damaged_or_missing_model_package_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
