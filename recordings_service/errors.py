@@ -60,6 +60,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class Unauthenticated(DomainError):
+    """The credentials presented prove nobody (HTTP 401); `unauthorized` is the code clients already match on."""
+
+    code = "unauthorized"
+
+
 class Conflict(DomainError):
     code = "conflict"
 

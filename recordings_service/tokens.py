@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.errors import Conflict, Invalid, NotFound, Refusal, Unauthenticated
 from recordings_service.models import ApiToken, User
 from recordings_service.permissions import TOKEN_SCOPES, Permission, role_permissions
 
@@ -93,17 +93,38 @@ def create_token(
     return token, plain
 
 
-def authenticate_token(session: Session, plain: str, *, now: datetime | None = None) -> ApiToken | None:
-    """The live token matching `plain` (its user active), with its last-used time updated; else None."""
+def authenticate_token(session: Session, plain: str, *, ip: str | None = None, now: datetime | None = None) -> ApiToken:
+    """The live token matching `plain` (its user active), with its last-used time updated.
+
+    Any other token is `Unauthenticated`, with a `token.refused` event saying why (unknown, revoked, expired, or its
+    account disabled): a revoked or expired token still in use is a credential that has leaked or been forgotten.
+    """
     moment = now or utcnow()
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(plain)))
-    if token is None or token.revoked_at is not None or not token.user.active:
-        return None
+    if token is None:
+        raise _refused(None, "unknown", ip)
+    if token.revoked_at is not None:
+        raise _refused(token, "revoked", ip)
     if token.expires_at is not None and token.expires_at <= moment:
-        return None
+        raise _refused(token, "expired", ip)
+    if not token.user.active:
+        raise _refused(token, "account_disabled", ip)
     if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = moment
     return token
+
+
+def _refused(token: ApiToken | None, reason: str, ip: str | None) -> Unauthenticated:
+    # Nobody has proved who they are, so the actor is anonymous; the token's id is kept when one matched, never
+    # what was presented.
+    refusal = Refusal(
+        Actor(id=None, name="anonymous", role="anonymous", ip=ip),
+        "token.refused",
+        "api_token" if token is not None else None,
+        token.id if token is not None else None,
+        {"reason": reason},
+    )
+    return Unauthenticated("the bearer token is unknown, revoked or expired", refusal=refusal)
 
 
 def revoke_token(session: Session, *, actor: Actor, token_id: str, user_id: str | None = None) -> ApiToken:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service import tokens
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Invalid
+from recordings_service.errors import Conflict, Invalid, Unauthenticated
 from recordings_service.models.account import Role
 from tests.factories.accounts import SYSTEM, make_user
 
@@ -27,8 +27,9 @@ def test_a_token_created_without_a_lifetime_expires(
     token, plain = tokens.create_token(session, actor=SYSTEM, user=user, scope=scope, source=source)
     assert token.expires_at is not None
     assert before + timedelta(days=days) <= token.expires_at <= utcnow() + timedelta(days=days)
-    assert tokens.authenticate_token(session, plain) is not None
-    assert tokens.authenticate_token(session, plain, now=token.expires_at) is None
+    assert tokens.authenticate_token(session, plain) is token
+    with pytest.raises(Unauthenticated):
+        tokens.authenticate_token(session, plain, now=token.expires_at)
 
 
 @pytest.mark.parametrize("days", [731, 100_000, 10_000_000])

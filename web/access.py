@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from recordings_service import tokens
 from recordings_service.audit import Actor
-from recordings_service.errors import Forbidden, Refusal
+from recordings_service.errors import Forbidden, Refusal, Unauthenticated
 from recordings_service.models import User
 from recordings_service.permissions import TOKEN_SCOPES, Permission, allowed
 from web.database import db
@@ -97,8 +97,10 @@ def bearer_token() -> str | None:
 def _resolve_principal() -> Principal | None:
     presented = bearer_token()
     if presented is not None:
-        token = tokens.authenticate_token(db(), presented)
-        if token is None:
+        try:
+            token = tokens.authenticate_token(db(), presented, ip=request.remote_addr)
+        except Unauthenticated as refused:
+            g.token_refused = refused  # raised by `enforce` where the endpoint needs someone; public ones answer
             return None
         if db().dirty:
             db().commit()  # keep last_used_at even when the request itself fails later
@@ -126,6 +128,8 @@ def enforce() -> None:
         return
     principal = current_principal()
     if principal is None:
+        if "token_refused" in g:
+            raise g.token_refused
         on_unauthenticated()
         abort(401)
     if not principal.can(permission):

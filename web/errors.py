@@ -25,6 +25,7 @@ from recordings_service.errors import (
     NotFound,
     Refusal,
     TooLarge,
+    Unauthenticated,
     Unavailable,
 )
 from web.database import abandon_request_work, runtime
@@ -33,6 +34,7 @@ from web.ui.error_messages import error_message
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
+    (Unauthenticated, 401),
     (Forbidden, 403),
     (TooLarge, 413),
     (Invalid, 422),

@@ -16,11 +16,12 @@ from werkzeug.test import TestResponse
 from recordings_service import accounts, tokens
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
-from recordings_service.models import AuditEvent
+from recordings_service.models import ApiToken, AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.permissions import Permission, allowed
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import SYSTEM, login, make_user, reloaded
+from tests.factories.audit import events
 from tests.routes import RULES
 from web import access, create_app
 
@@ -176,6 +177,23 @@ def test_expired_revoked_and_disabled_tokens_are_refused_and_use_is_recorded(api
     session.flush()
     assert not reloaded(session, officer).active
     assert client.get("/api/v1/test-list", headers=bearer(other)).status_code == 401
+
+    # Each refusal is audited with why, naming the token when one matched and never what was presented.
+    refused = events(session, "token.refused")
+    assert [(event.object_id, event.details["reason"]) for event in refused] == [
+        (expired.id, "expired"),
+        (None, "unknown"),
+        (live.id, "revoked"),
+        (
+            session.scalars(select(ApiToken.id).where(ApiToken.token_hash == tokens.digest(other))).one(),
+            "account_disabled",
+        ),
+    ]
+    assert {(event.role, event.actor_id) for event in refused} == {("anonymous", None)}
+    assert not any(plain in str(event.details) for event in refused)
+    stale = client.get("/api/v1/test-list", headers=bearer(expired_plain))
+    assert stale.json == {"error": "unauthorized", "message": "the bearer token is unknown, revoked or expired"}
+    assert stale.headers["WWW-Authenticate"] == 'Bearer realm="callvault"'
 
 
 def test_token_use_is_recorded_at_most_once_a_minute(session: Session) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, tokens
+from recordings_service.errors import Unauthenticated
 from recordings_service.models import ApiToken, AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
@@ -107,7 +108,8 @@ def test_tokens_create_prints_only_the_token_and_revoke_ends_it(run, session: Se
     revoked = run("tokens", "revoke", token.id)
     assert revoked.exit_code == 0, revoked.output
     session.expire_all()
-    assert tokens.authenticate_token(session, plain) is None
+    with pytest.raises(Unauthenticated):
+        tokens.authenticate_token(session, plain)
     assert {"token.created", "token.revoked"} <= set(actions(session))
     again = run("tokens", "revoke", token.id)  # idempotent, and says so rather than "revoked" a second time
     assert again.exit_code == 0 and f"{token.id} was already revoked on " in again.output, again.output
