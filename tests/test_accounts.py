@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from recordings_service import accounts, mfa, tokens
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.errors import Conflict, Invalid, NotFound, Unauthenticated
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import PASSWORD, SYSTEM, login, make_user, post_form, reloaded
+from tests.page_text import visible_text
 
 
 def audited(session: Session, action: str) -> list[AuditEvent]:
@@ -205,5 +206,29 @@ def test_admin_lists_and_revokes_tokens(admin_client: FlaskClient, session: Sess
     wrong_owner = post_form(admin_client, f"/admin/users/{other.id}/tokens/{token.id}/revoke", {}, token_from=detail)
     assert wrong_owner.status_code == 404
     assert post_form(admin_client, f"{detail}/tokens/{token.id}/revoke", {}, token_from=detail).status_code == 302
-    assert tokens.authenticate_token(session, plain) is None
+    with pytest.raises(Unauthenticated):
+        tokens.authenticate_token(session, plain)
     assert "revoked" in admin_client.get(detail).get_data(as_text=True)
+
+
+def test_a_token_page_counts_the_days_left_and_never_says_in_0_days(
+    admin_client: FlaskClient, session: Session
+) -> None:
+    """Found by exploratory testing: a token expiring in a few hours was shown as expiring "in 0 days"."""
+    service = make_user(session, role=Role.SERVICE)
+    lifetimes = {"hours": timedelta(hours=5), "one_day": timedelta(hours=30), "days": timedelta(days=12, hours=1)}
+    shown = {}
+    for name, lifetime in lifetimes.items():
+        token, _ = tokens.create_token(
+            session, actor=SYSTEM, user=service, scope="ingest", source="pbx", lifetime=lifetime
+        )
+        shown[name] = token.id
+    session.flush()
+    # The account's page and the list of live tokens on the users page.
+    for path in (f"/admin/users/{service.id}", "/admin/users"):
+        page = " ".join(visible_text(admin_client.get(path).get_data(as_text=True)).split())
+        rows = {name: page[page.index(token_id) :][:160] for name, token_id in shown.items()}
+        assert "(within a day)" in rows["hours"], path
+        assert "(in 1 day)" in rows["one_day"], path
+        assert "(in 12 days)" in rows["days"], path
+        assert "in 0 days" not in page
