@@ -254,7 +254,7 @@ def _event_break(
 class EventFilter:
     """What a compliance officer narrows the trail to; every field is optional and they combine with AND."""
 
-    actor: str | None = None  # an actor id or a username
+    actor: str | None = None  # an actor id, or a username in any case
     action: str | None = None  # exact, or a prefix ending in "*" ("login.*")
     object_type: str | None = None
     object_id: str | None = None
@@ -303,7 +303,9 @@ def iter_events(session: Session, *, filters: EventFilter, batch_size: int = 500
 
 def _filtered(query: _Q, filters: EventFilter) -> _Q:
     if filters.actor:
-        query = query.where(or_(AuditEvent.actor_id == filters.actor, AuditEvent.actor_name == filters.actor))
+        # Usernames sign in whatever their case, so "Alice" finds alice's events too.
+        named = func.lower(AuditEvent.actor_name) == filters.actor.lower()
+        query = query.where(or_(AuditEvent.actor_id == filters.actor, named))
     if filters.action:
         if filters.action.endswith("*"):
             prefix = filters.action[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

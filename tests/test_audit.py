@@ -123,6 +123,8 @@ def test_find_events_filters_and_pages(session: Session) -> None:
         event.actor_name for event in audit.find_events(session, filters=EventFilter(actor="alice", since=start))
     } == {"alice"}
     assert len(audit.find_events(session, filters=EventFilter(actor=ALICE.id, since=start))) == 4
+    # As typed at sign-in: found by exploratory testing, "Alice" found none of alice's events.
+    assert len(audit.find_events(session, filters=EventFilter(actor="Alice", since=start))) == 4
     assert [e.object_id for e in audit.find_events(session, filters=EventFilter(action="test.step1"))] == ["1"]
     assert len(audit.find_events(session, filters=EventFilter(action="test.step*", since=start))) == 6
     assert audit.find_events(session, filters=EventFilter(action="test_step*", since=start)) == []  # "_" is literal

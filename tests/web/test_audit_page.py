@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import record_event
 from recordings_service.models.account import Role
 from tests.factories.accounts import SYSTEM, login, make_user
+from tests.factories.audit import events
 
 
 def test_a_bad_since_keeps_the_typed_filters_and_marks_the_field(client: FlaskClient, session: Session) -> None:
@@ -52,3 +53,19 @@ def test_object_ids_link_to_their_page_where_the_reader_may_open_it(client: Flas
     # A compliance officer cannot open the admin's user pages, and a hold has no page: plain text.
     assert "01SOMEUSER" in page and 'href="/admin/users/01SOMEUSER"' not in page
     assert "01SOMEHOLD" in page and "01SOMEHOLD</a>" not in page
+
+
+def test_reading_the_trail_is_itself_audited_with_what_was_asked(client: FlaskClient, session: Session) -> None:
+    """The trail names people and their IP addresses: who read which part of it is on record, as an export is."""
+    for _ in range(3):
+        record_event(session, actor=SYSTEM, action="reader.step")
+    officer = make_user(session, role=Role.COMPLIANCE)
+    login(client, officer)
+    assert client.get("/audit/?action=reader.step&actor=system").status_code == 200
+    viewed = events(session, "audit.viewed")
+    assert [(event.actor_id, event.object_type) for event in viewed] == [(officer.id, "audit_events")]
+    assert viewed[0].details["action"] == "reader.step" and viewed[0].details["actor"] == "system"
+    assert viewed[0].details["shown"] == 3
+    # A refused filter shows nothing, so nothing is recorded.
+    assert client.get("/audit/?since=yesterday").status_code == 422
+    assert len(events(session, "audit.viewed")) == 1

@@ -70,6 +70,15 @@ def events() -> str | tuple[str, int]:
     before = whole_number(request.args.get("before"))
     found = audit.find_events(db(), filters=filters, before_seq=before, limit=PAGE_SIZE + 1)
     older = found[PAGE_SIZE - 1].seq if len(found) > PAGE_SIZE else None
+    # The trail names people and their addresses: reading it is recorded like an export, page by page.
+    audit.record_event(
+        db(),
+        actor=current_actor(),
+        action="audit.viewed",
+        object_type="audit_events",
+        details={**filters.as_details(), "before": before, "shown": len(found[:PAGE_SIZE])},
+    )
+    db().commit()
     return render_template(
         "audit/events.html",
         events=found[:PAGE_SIZE],
