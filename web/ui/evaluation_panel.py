@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from flask import request
@@ -18,6 +17,7 @@ from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can
 from web.database import db
+from web.ui.numbers import typed_seconds
 
 
 @dataclass
@@ -73,10 +73,7 @@ def answers_from(data: MultiDict[str, str], form: EvaluationForm) -> dict[str, A
 def _seconds(raw: str, name: str) -> float | None:
     if not raw.strip():
         return None
-    try:
-        seconds = float(raw.strip().replace(",", "."))
-    except ValueError:
-        raise Invalid(name, gettext("give the moment in seconds from the start of the call")) from None
-    if not math.isfinite(seconds):
+    seconds = typed_seconds(raw)
+    if seconds is None:
         raise Invalid(name, gettext("give the moment in seconds from the start of the call"))
     return seconds

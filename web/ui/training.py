@@ -4,7 +4,6 @@ web/ui/training_sets.py; supervisors nominate from the call page (web/ui/call_pa
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections.abc import Callable, Mapping
 
@@ -27,6 +26,7 @@ from web.errors import keep_refusal
 from web.links import call_url, safe_next
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
+from web.ui.numbers import typed_seconds
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 PAGE_SIZE = 50
@@ -208,11 +208,8 @@ def _call_page(
 
 
 def _seconds(form: Mapping[str, str], name: str) -> float:
-    try:
-        seconds = float(form[name].strip().replace(",", "."))
-    except ValueError:
-        raise Invalid(name, gettext("give the time in seconds from the start of the call")) from None
-    if not math.isfinite(seconds):
+    seconds = typed_seconds(form[name])
+    if seconds is None:
         raise Invalid(name, gettext("give the time in seconds from the start of the call"))
     return seconds
 
