@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service import accounts, mfa, tokens
 from recordings_service.db import utcnow
+from recordings_service.models.account import Role
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
 from web import cli_support
@@ -94,14 +95,28 @@ def users_set_lead(username: str, lead: str | None) -> None:
 
 @users.command("list")
 def users_list() -> None:
-    """List the accounts: username, role, active, institute and last login (tab-separated, with a header)."""
+    """List the accounts: username, role, active, institute, last login, whether a person has enrolled a second
+    factor, and until when a lockout lasts (tab-separated, with a header)."""
     runtime = cli_support.load_runtime()
+    now = utcnow()
     with runtime.sessions() as session:
         rows = [
-            (user.username, user.role, "yes" if user.active else "no", user.institute_id, user.last_login_at)
+            (
+                user.username,
+                user.role,
+                _yes_no(user.active),
+                user.institute_id,
+                user.last_login_at,
+                None if user.role == Role.SERVICE else _yes_no(user.mfa_enrolled),
+                user.locked_until if accounts.login_locked(user, now) else None,
+            )
             for user in accounts.list_users(session)
         ]
-    echo_table(("username", "role", "active", "institute", "last_login"), rows)
+    echo_table(("username", "role", "active", "institute", "last_login", "mfa", "locked_until"), rows)
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 @users.command("disable")

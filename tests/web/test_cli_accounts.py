@@ -118,20 +118,29 @@ def test_tokens_create_prints_only_the_token_and_revoke_ends_it(run, session: Se
     assert session.scalar(select(ApiToken.id).where(ApiToken.id == token.id)) is not None
 
 
-def test_users_list_shows_role_state_institute_and_last_login(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_users_list_shows_role_state_institute_last_login_second_factor_and_lockout(run, session: Session) -> None:  # type: ignore[no-untyped-def]
     make_user(session, username="dora", role=Role.TRAINER)
-    erik = make_user(session, username="erik", role=Role.QA_SUPERVISOR)
+    erik = make_user(session, username="erik", role=Role.QA_SUPERVISOR, mfa_secret="JBSWY3DPEHPK3PXP")
     accounts.disable_user(session, actor=cli.CLI_ACTOR, user_id=erik.id)
     erik.last_login_at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    # Who is locked out, and who has no second factor yet, is what an admin asks next.
+    fay = make_user(session, username="fay", role=Role.COMPLIANCE, mfa_secret="JBSWY3DPEHPK3PXP")
+    fay.locked_until = datetime(2099, 1, 2, 3, 4, 5, tzinfo=UTC)
+    gus = make_user(session, username="gus", role=Role.TRAINER)
+    gus.locked_until = datetime(2020, 1, 1, tzinfo=UTC)  # a lockout long over
+    make_user(session, username="pbx", role=Role.SERVICE)
     session.commit()
 
     listed = run("users", "list")
     assert listed.exit_code == 0, listed.output
     lines = listed.stdout.splitlines()
-    assert lines[0].split("\t") == ["username", "role", "active", "institute", "last_login"]
+    assert lines[0].split("\t") == ["username", "role", "active", "institute", "last_login", "mfa", "locked_until"]
     rows = {line.split("\t")[0]: line.split("\t") for line in lines[1:]}
-    assert rows["dora"] == ["dora", "trainer", "yes", "-", "-"]
-    assert rows["erik"] == ["erik", "qa_supervisor", "no", "-", "2026-03-04T05:06:07Z"]
+    assert rows["dora"] == ["dora", "trainer", "yes", "-", "-", "no", "-"]
+    assert rows["erik"] == ["erik", "qa_supervisor", "no", "-", "2026-03-04T05:06:07Z", "yes", "-"]
+    assert rows["fay"][-2:] == ["yes", "2099-01-02T03:04:05Z"]
+    assert rows["gus"][-1] == "-"
+    assert rows["pbx"][-2:] == ["-", "-"]
 
 
 def test_tokens_list_shows_each_token_but_never_its_secret(run, session: Session) -> None:  # type: ignore[no-untyped-def]
