@@ -49,9 +49,9 @@ def password_matches(password_hash: str | None, password: str) -> bool:
 def check_password_policy(password: str) -> None:
     """Length only (12–128 characters), no composition rules, as NIST SP 800-63B and ASVS advise."""
     if len(password) < MIN_PASSWORD:
-        raise Invalid("password", f"must be at least {MIN_PASSWORD} characters")
+        raise Invalid("password", f"must be at least {MIN_PASSWORD} characters", why="password_too_short")
     if len(password) > MAX_PASSWORD:
-        raise Invalid("password", f"must be at most {MAX_PASSWORD} characters")
+        raise Invalid("password", f"must be at most {MAX_PASSWORD} characters", why="password_too_long")
 
 
 def create_user(
@@ -79,15 +79,17 @@ def create_user(
     try:
         role_value = Role(role)
     except ValueError:
-        raise Invalid("role", f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}") from None
+        raise Invalid(
+            "role", f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}", why="invalid_choice"
+        ) from None
     username = username.strip()
     # ASCII only: usernames are matched without regard to case, and the databases' lower() folds ASCII alone
     # (an "Ä" account could never sign in, and "ä" made a second one).
     bare = username.replace(".", "").replace("-", "").replace("_", "")
     if not username or len(username) > 64 or not (bare.isascii() and bare.isalnum()):
-        raise Invalid("username", "use 1–64 letters a–z, digits, '.', '-' or '_'")
+        raise Invalid("username", "use 1–64 letters a–z, digits, '.', '-' or '_'", why="username_format")
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
-        raise Conflict(f"user {username} already exists")
+        raise Conflict(f"user {username} already exists", why="username_taken")
     _check_institute(session, role_value, institute_id or None)
     agent_ref = _checked_agent_ref(session, role_value, (agent_ref or "").strip() or None)
     _check_lead(session, lead_id or None)
@@ -118,12 +120,16 @@ def _checked_agent_ref(session: Session, role: Role, agent_ref: str | None) -> s
     """An agent account names the agent it is, which no other account does; no other role names one."""
     if role is not Role.AGENT:
         if agent_ref is not None:
-            raise Invalid("agent_ref", "only an agent account has an agent ref")
+            raise Invalid("agent_ref", "only an agent account has an agent ref", why="agent_ref_not_agent")
         return None
     if agent_ref is None or len(agent_ref) > 100:
-        raise Invalid("agent_ref", "an agent account needs the agent ref its calls carry (1–100 characters)")
+        raise Invalid(
+            "agent_ref",
+            "an agent account needs the agent ref its calls carry (1–100 characters)",
+            why="agent_ref_missing",
+        )
     if session.scalar(select(User.id).where(User.agent_ref == agent_ref)) is not None:
-        raise Conflict(f"another account is already agent {agent_ref}")
+        raise Conflict(f"another account is already agent {agent_ref}", why="agent_ref_taken")
     return agent_ref
 
 
@@ -133,9 +139,9 @@ def _check_lead(session: Session, lead_id: str | None, *, of: User | None = None
         return
     lead = session.get(User, lead_id)
     if lead is None or not lead.active or lead.role != Role.QA_SUPERVISOR:
-        raise Invalid("lead", "a lead is an active QA supervisor")
+        raise Invalid("lead", "a lead is an active QA supervisor", why="lead_not_supervisor")
     if of is not None and lead.id == of.id:
-        raise Invalid("lead", "nobody leads themselves")
+        raise Invalid("lead", "nobody leads themselves", why="lead_self")
 
 
 def set_lead(session: Session, *, actor: Actor, user_id: str, lead_id: str | None) -> User:
@@ -160,12 +166,18 @@ def set_lead(session: Session, *, actor: Actor, user_id: str, lead_id: str | Non
 def _check_institute(session: Session, role: Role, institute_id: str | None) -> None:
     if role is not Role.RESEARCH_PARTNER:
         if institute_id is not None:
-            raise Invalid("institute", "only a research partner belongs to an institute")
+            raise Invalid("institute", "only a research partner belongs to an institute", why="institute_not_partner")
         return
     if institute_id is None:
-        raise Invalid("institute", "a research partner must belong to an institute; give its id")
+        raise Invalid(
+            "institute", "a research partner must belong to an institute; give its id", why="institute_missing"
+        )
     if session.get(Institute, institute_id) is None:
-        raise Invalid("institute", f"no institute with id {institute_id}; see the research institutes page")
+        raise Invalid(
+            "institute",
+            f"no institute with id {institute_id}; see the research institutes page",
+            why="institute_not_found",
+        )
 
 
 def has_admin(session: Session) -> bool:
@@ -180,14 +192,14 @@ def find_user(session: Session, username: str) -> User | None:
 def get_user(session: Session, user_id: str) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(f"user {user_id} not found", why="user_not_found")
     return user
 
 
 def user_by_username(session: Session, username: str) -> User:
     user = find_user(session, username)
     if user is None:
-        raise NotFound(f"user {username} not found")
+        raise NotFound(f"user {username} not found", why="user_not_found")
     return user
 
 
@@ -200,9 +212,9 @@ def disable_user(session: Session, *, actor: Actor, user_id: str) -> User:
     enrolment link not yet used is spent (enabling the account again does not revive a link that may have leaked).
     The last active administrator stays: nobody could manage accounts any more."""
     user = get_user(session, user_id)
-    _refuse_self(actor, user, "disable")
+    _refuse_self(actor, user, "disable", why="own_account_disable")
     if user.active and user.role == Role.ADMIN and _active_admins(session) <= 1:
-        raise Conflict("the last active administrator cannot be disabled: make another one first")
+        raise Conflict("the last active administrator cannot be disabled: make another one first", why="last_admin")
     if user.active:
         user.active = False
         user.session_version += 1
@@ -237,8 +249,8 @@ def reset_password(session: Session, *, actor: Actor, user_id: str) -> User:
     """
     user = get_user(session, user_id)
     if user.role == Role.SERVICE:
-        raise Invalid("password", "service accounts sign in with API tokens only")
-    _refuse_self(actor, user, "reset the password of")
+        raise Invalid("password", "service accounts sign in with API tokens only", why="service_tokens_only")
+    _refuse_self(actor, user, "reset the password of", why="own_account_password")
     user.password_hash = None
     user.session_version += 1
     clear_login_failures(user)
@@ -272,20 +284,26 @@ def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> U
     try:
         new_role = Role(role)
     except ValueError:
-        raise Invalid("role", f"unknown role {role!r}") from None
+        raise Invalid("role", f"unknown role {role!r}", why="invalid_choice") from None
     user = get_user(session, user_id)
-    _refuse_self(actor, user, "change the role of")
+    _refuse_self(actor, user, "change the role of", why="own_account_role")
     if user.role == new_role:
         return user
     if new_role is Role.SERVICE or user.role == Role.SERVICE:
         # Service accounts have no password and people have no business holding ingest-only rights.
-        raise Invalid("role", "create a separate account to switch between a person and a service")
+        raise Invalid(
+            "role", "create a separate account to switch between a person and a service", why="role_switch_service"
+        )
     if Role.RESEARCH_PARTNER in (new_role, user.role):
         # A partner account is tied to its institute from creation; staff never are.
-        raise Invalid("role", "create a separate account to switch between staff and a research partner")
+        raise Invalid(
+            "role",
+            "create a separate account to switch between staff and a research partner",
+            why="role_switch_partner",
+        )
     if Role.AGENT in (new_role, user.role):
         # An agent account is tied to its agent ref from creation; staff never are.
-        raise Invalid("role", "create a separate account to switch between staff and an agent")
+        raise Invalid("role", "create a separate account to switch between staff and an agent", why="role_switch_agent")
     old_role = user.role
     user.role = new_role.value
     user.session_version += 1
@@ -386,6 +404,6 @@ def audit_login_failure(
     )
 
 
-def _refuse_self(actor: Actor, user: User, what: str) -> None:
+def _refuse_self(actor: Actor, user: User, what: str, *, why: str) -> None:
     if actor.id is not None and actor.id == user.id:
-        raise Conflict(f"you cannot {what} your own account")
+        raise Conflict(f"you cannot {what} your own account", why=why)

@@ -69,9 +69,9 @@ def issue_enrolment_link(session: Session, envelope: Envelope, *, actor: Actor, 
     """
     user = accounts.get_user(session, user_id)
     if user.role == Role.SERVICE:
-        raise Invalid("role", "service accounts sign in with API tokens only")
+        raise Invalid("role", "service accounts sign in with API tokens only", why="service_tokens_only")
     if not user.active:
-        raise Conflict("enable the account first")
+        raise Conflict("enable the account first", why="account_disabled")
     token = secrets.token_urlsafe(32)
     user.enrol_token_hash = digest(token)
     user.enrol_expires_at = utcnow() + ENROL_LINK_LIFETIME
@@ -96,10 +96,13 @@ def user_for_link(session: Session, *, token: str, actor: Actor) -> User:
     user = session.scalar(select(User).where(User.enrol_token_hash == digest(token)))
     now = utcnow()
     if user is None or not user.active or user.enrol_expires_at is None or user.enrol_expires_at <= now:
-        raise NotFound("this enrolment link is unknown, used or expired; ask an admin for a new one")
+        raise NotFound(
+            "this enrolment link is unknown, used or expired; ask an admin for a new one", why="enrolment_link_unknown"
+        )
     if actor.id is not None and actor.id != user.id:
         raise Forbidden(
             "only the account holder may use this link; sign out first",
+            why="enrolment_other_account",
             refusal=Refusal(
                 actor=actor,
                 action="enrolment.refused",
@@ -160,9 +163,9 @@ def reset_mfa(session: Session, *, actor: Actor, user_id: str) -> User:
     """Remove the account's second factor and end its sessions; the holder enrols again through a new link."""
     user = accounts.get_user(session, user_id)
     if actor.id is not None and actor.id == user.id:
-        raise Conflict("you cannot reset your own second factor; another admin must")
+        raise Conflict("you cannot reset your own second factor; another admin must", why="own_second_factor")
     if user.role == Role.SERVICE:
-        raise Invalid("role", "service accounts have no second factor")
+        raise Invalid("role", "service accounts have no second factor", why="service_no_second_factor")
     user.mfa_secret = None
     user.mfa_seed = None
     user.mfa_last_step = None

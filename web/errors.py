@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -30,7 +32,7 @@ from recordings_service.errors import (
 )
 from web.database import abandon_request_work, runtime
 from web.links import safe_next
-from web.ui.error_messages import error_message
+from web.ui.error_messages import listed_message
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFound, 404),
@@ -41,6 +43,7 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (Unavailable, 503),
 ]
+CSRF_REFUSED = _l("This form is out of date or did not come from Callvault: open the page again and send it anew.")
 # Seconds a client is asked to wait before retrying a 503.
 RETRY_AFTER_S = 5
 
@@ -67,7 +70,8 @@ def error_response(
     errors: Sequence[FieldError] = (),
     page_message: str | None = None,
 ) -> Response:
-    """The JSON error, or the error page; a page says `page_message` (the error in the reader's language) if given."""
+    """The JSON error, or the error page. A page says `page_message` (the error in the reader's language) if given,
+    else the status's own explanation, else `message`."""
     if wants_json():
         body: dict[str, Any] = {"error": code, "message": message}
         if field is not None:
@@ -76,8 +80,7 @@ def error_response(
             body["errors"] = [{"field": each.field, "error": each.code, "message": each.message} for each in errors]
         response = jsonify(body)
     else:
-        shown = page_message if page_message is not None else message
-        page = render_template("error.html", status=status, message=shown, back=back_link())
+        page = render_template("error.html", status=status, message=message, explained=page_message, back=back_link())
         response = Response(page, mimetype="text/html")
     response.status_code = status
     if status == 503:
@@ -105,7 +108,7 @@ def init_app(app: Flask) -> None:
             keep_refusal(exc.refusal)
         status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
         # A page reads the error in its reader's language; the API's body stays the service's own words.
-        shown = None if wants_json() else error_message(exc)
+        shown = None if wants_json() else listed_message(exc)
         if isinstance(exc, Invalid):
             return error_response(status, exc.code, exc.message, exc.field, errors=exc.errors, page_message=shown)
         return error_response(status, exc.code, exc.message, getattr(exc, "field", None), page_message=shown)
@@ -114,7 +117,10 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(status, code, exc.description or exc.name or "error")
+        # A form's CSRF token missing or stale (a page left open past its session, say): said so in the reader's
+        # language, with what to do, where the description is Flask-WTF's English.
+        page_message = str(CSRF_REFUSED) if isinstance(exc, CSRFError) and not wants_json() else None
+        return error_response(status, code, exc.description or exc.name or "error", page_message=page_message)
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError) -> Response:

@@ -24,7 +24,7 @@ from recordings_service.research.institutes import get_institute, list_institute
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.security_headers import no_store
-from web.ui.error_messages import flash_error
+from web.ui.error_messages import error_message, flash_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [role.value for role in Role]
@@ -76,7 +76,7 @@ def new_user() -> Response | str | tuple[str, int]:
             institutes=institutes,
             leads=_leads(),
             form=values,
-            error=exc.message,
+            error=error_message(exc),
             field=field,
         )
         return page, 422

@@ -22,6 +22,7 @@ from web.auth import fresh_session, login_attempt_allowed, start_session
 from web.database import db, runtime
 from web.links import safe_next
 from web.security_headers import no_store
+from web.ui.error_messages import error_message
 
 bp = Blueprint("auth", __name__)
 LOGIN_ENDPOINT = "auth.login"
@@ -122,7 +123,7 @@ def enrol(token: str) -> Response | tuple[str, int] | str:
             code=form.get("code", ""),
         )
     except Invalid as exc:
-        return _enrol_page(user, error=exc.message, field=exc.field, status=422)
+        return _enrol_page(user, error=error_message(exc), field=exc.field, status=422)
     db().commit()  # a wrong password or code is counted and audited even though the enrolment fails
     if done is None:
         return _enrol_page(user, error=gettext(FAILED), status=401)
@@ -166,7 +167,7 @@ def change_password() -> Response | tuple[str, int] | str:
             ip=request.remote_addr,
         )
     except Invalid as exc:
-        return render_template("auth/password.html", error=exc.message, field=exc.field), 422
+        return render_template("auth/password.html", error=error_message(exc), field=exc.field), 422
     db().commit()
     if not changed:
         return render_template("auth/password.html", error=gettext(FAILED), field="password"), 401

@@ -18,6 +18,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from recordings_service import accounts
 from recordings_service.customers import MAX_REF
 from recordings_service.errors import DomainError, Invalid
 from recordings_service.evaluations import plans
@@ -229,11 +230,43 @@ CODE_MESSAGES: dict[str, Message] = {
     "agreement_in_future": _l("an agreement signed in the future is not in force"),
     "safeguard_in_future": _l("a safeguard signed in the future is not in force"),
     "custody_in_future": _l("the return or destruction cannot be in the future"),
+    # Accounts, enrolment and passwords.
+    "password_too_short": _l("a password has at least %(num)d characters", num=accounts.MIN_PASSWORD),
+    "password_too_long": _l("a password has at most %(num)d characters", num=accounts.MAX_PASSWORD),
+    "username_format": _l("use 1–64 letters a–z, digits, '.', '-' or '_'"),
+    "username_taken": _l("an account of this username exists already"),
+    "agent_ref_not_agent": _l("only an agent account has an agent ref"),
+    "agent_ref_missing": _l("an agent account needs the agent ref its calls carry (1–100 characters)"),
+    "agent_ref_taken": _l("another account has this agent ref already"),
+    "lead_not_supervisor": _l("a lead is an active QA supervisor"),
+    "lead_self": _l("nobody leads themselves"),
+    "institute_not_partner": _l("only a research partner belongs to an institute"),
+    "institute_missing": _l("a research partner must belong to an institute: choose it"),
+    "user_not_found": _l("the account was not found"),
+    "last_admin": _l("the last active administrator cannot be disabled: make another one first"),
+    "service_tokens_only": _l("service accounts sign in with API tokens only"),
+    "service_no_second_factor": _l("service accounts have no second factor"),
+    "role_switch_service": _l("create a separate account to switch between a person and a service"),
+    "role_switch_partner": _l("create a separate account to switch between staff and a research partner"),
+    "role_switch_agent": _l("create a separate account to switch between staff and an agent"),
+    "own_account_disable": _l("you cannot disable your own account"),
+    "own_account_password": _l("you cannot reset the password of your own account"),
+    "own_account_role": _l("you cannot change the role of your own account"),
+    "own_second_factor": _l("you cannot reset your own second factor; another admin must"),
+    "account_disabled": _l("enable the account first"),
+    "enrolment_link_unknown": _l("this enrolment link is unknown, used or expired; ask an admin for a new one"),
+    "enrolment_other_account": _l("only the account holder may use this link; sign out first"),
 }
 
 
 def error_message(exc: DomainError) -> str:
     """The error as the page says it, in the reader's language; the service's message for one not listed."""
+    listed = listed_message(exc)
+    return exc.message if listed is None else listed
+
+
+def listed_message(exc: DomainError) -> str | None:
+    """The error in the reader's language, where it is listed here; else None."""
     field = exc.field if isinstance(exc, Invalid) else None
     for code in (exc.why, exc.code):
         if code is None:
@@ -243,7 +276,7 @@ def error_message(exc: DomainError) -> str:
             message = CODE_MESSAGES.get(code)
         if message is not None:
             return str(message) if isinstance(message, LazyString) else message(exc)
-    return exc.message
+    return None
 
 
 def flash_error(exc: DomainError) -> None:
