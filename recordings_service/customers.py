@@ -13,13 +13,23 @@ from recordings_service.models import Customer
 MAX_REF = 100  # the column's length, and the API's
 
 
-def register_customer(session: Session, customer_ref: str) -> str:
+def customer_reference(raw: str) -> str:
+    """A CRM reference as every path keeps and looks it up: without spaces around it.
+
+    Ingest strips them, so a hold, request or filter that kept them would name a customer no call has: an erasure
+    answered as done with nothing deleted, a restriction that restricted nothing."""
+    customer_ref = raw.strip()
+    if not customer_ref or len(customer_ref) > MAX_REF:
+        raise Invalid("customer_ref", f"a customer reference of 1 to {MAX_REF} characters", code="invalid_length")
+    return customer_ref
+
+
+def register_customer(session: Session, raw_ref: str) -> str:
     """The customer's id, inserting it if new; concurrent registrations of one new customer both succeed.
 
     A request or a hold may come before any call is recorded: the answer to an access request is then that we
     hold none, and an objection, restriction or hold applies to the calls recorded later."""
-    if not customer_ref.strip() or len(customer_ref) > MAX_REF:
-        raise Invalid("customer_ref", f"a customer reference of 1 to {MAX_REF} characters", code="invalid_length")
+    customer_ref = customer_reference(raw_ref)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
+from recordings_service.customers import customer_reference
 from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.models import Customer, Evaluation, Recording, SubjectRequest, User
 from recordings_service.models.account import Role
@@ -185,7 +186,7 @@ def apply_filters(query: Select[Recording], filters: RecordingFilters) -> Select
         query = query.where(Recording.direction == filters.direction)
     if filters.customer_ref is not None:
         query = query.join(Customer, Recording.customer_id == Customer.id).where(
-            Customer.customer_ref == filters.customer_ref
+            Customer.customer_ref == customer_reference(filters.customer_ref)
         )
     return query
 

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.customers import register_customer
+from recordings_service.customers import customer_reference, register_customer
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Customer, Recording, SubjectRequest
@@ -119,7 +119,7 @@ def list_requests(
     query = select(SubjectRequest)
     if customer_ref is not None:
         query = query.join(Customer, SubjectRequest.customer_id == Customer.id).where(
-            Customer.customer_ref == customer_ref
+            Customer.customer_ref == customer_reference(customer_ref)
         )
     if open_only is not None:
         done = SubjectRequest.completed_at.is_not(None)

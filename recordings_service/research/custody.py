@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.customers import customer_reference
 from recordings_service.db import utcnow
 from recordings_service.errors import NotFound
 from recordings_service.models import BatchItem, Customer, Institute, ResearchBatch
@@ -50,7 +51,7 @@ def customer_custody(session: Session, customer_id: str) -> list[CustodyRecord]:
 
 
 def customer_id_of(session: Session, customer_ref: str) -> str:
-    customer_id = session.scalar(select(Customer.id).where(Customer.customer_ref == customer_ref))
+    customer_id = session.scalar(select(Customer.id).where(Customer.customer_ref == customer_reference(customer_ref)))
     if customer_id is None:
         raise NotFound(f"no recordings of customer {customer_ref}")
     return customer_id

@@ -173,3 +173,36 @@ def test_access_is_accepted_then_built_and_downloaded(
     assert [event.object_id for event in downloads] == [made["id"]]
     second = new_request(client, officer, person.customer_ref, "access")
     assert second["chargeable"] is True
+
+
+def test_a_customer_ref_sent_with_spaces_around_it_names_the_customer_its_calls_have(
+    client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope, officer: dict[str, str]
+) -> None:
+    """Found by exploratory testing: ingest strips a customer_ref's spaces, holds and requests kept them, so
+    " CRM-1" named a customer of its own: an erasure was answered as done with nothing deleted, a restriction
+    restricted nothing, a hold held none of the customer's calls."""
+    person = customer(session)
+    held, erased = (
+        aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"], customer_id=person.id)
+        for _ in range(2)
+    )
+    session.commit()
+    padded = f"  {person.customer_ref} "
+    hold = client.post("/api/v1/legal-holds", json={"customer_ref": padded, "reason": "dispute"}, headers=officer)
+    assert (hold.status_code, hold.json["recordings"]) == (201, 2), hold.json
+    client.post(f"/api/v1/legal-holds/{hold.json['id']}/release", json={"reason": "settled"}, headers=officer)
+    holds.place_hold(session, actor=OFFICER, reason="court case", recording_id=held.id)
+    session.commit()
+
+    made = new_request(client, officer, padded, "erasure")
+    assert made["customer_ref"] == person.customer_ref
+    answered = client.post(f"/api/v1/subject-requests/{made['id']}/fulfil", json={}, headers=officer)
+    assert answered.json["outcome"]["deleted"] == [erased.id], answered.json
+    listed = client.get("/api/v1/subject-requests", query_string={"customer_ref": padded}, headers=officer)
+    assert [item["id"] for item in listed.json["items"]] == [made["id"]]
+    blank = client.post(
+        "/api/v1/subject-requests",
+        json={"customer_ref": "   ", "kind": "access", "received_at": NOW.isoformat()},
+        headers=officer,
+    )
+    assert (blank.status_code, blank.json["field"]) == (422, "customer_ref")

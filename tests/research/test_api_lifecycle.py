@@ -247,6 +247,20 @@ def test_erasure_request_flags_outstanding_batches(client: FlaskClient, session:
     assert {row["batch_id"] for row in custody} == {draft["id"]}  # the second batch selected none of them
 
 
+def test_a_customer_whose_reference_has_a_slash_or_spaces_has_a_custody_record(
+    client: FlaskClient, session: Session
+) -> None:
+    """Found by exploratory testing: ingest accepts "CRM/55", whose custody record answered the router's 404."""
+    creator = bearer(make_token(session, role=Role.COMPLIANCE, scope="research"))
+    customer(session, ref="CRM/55")
+    session.commit()
+    for path in ("CRM/55", "CRM%2F55", "%20CRM/55%20"):
+        answer = client.get(f"/api/v1/customers/{path}/custody", headers=creator)
+        assert (answer.status_code, answer.json) == (200, {"items": []}), path
+    unknown = client.get("/api/v1/customers/CRM/56/custody", headers=creator)
+    assert (unknown.status_code, unknown.json["error"]) == (404, "not_found")
+
+
 def test_a_confirmation_cannot_predate_the_package(
     client: FlaskClient, session: Session, runtime: Runtime, approved_batch: MakeBatch
 ) -> None:

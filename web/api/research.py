@@ -218,7 +218,7 @@ def recording_custody(recording_id: str) -> tuple[Response, int]:
     return as_json(custody_out(records))
 
 
-@bp.get("/customers/<customer_ref>/custody")
+@bp.get("/customers/<path:customer_ref>/custody")
 @requires(Permission.RESEARCH_MANAGE)
 @api_spec.validate(resp=SpecResponse(HTTP_200=CustodyListOut, HTTP_404=ErrorBody), tags=TAGS)
 def customer_custody(customer_ref: str) -> tuple[Response, int]:
