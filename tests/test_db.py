@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -69,3 +70,36 @@ def test_naive_datetimes_are_refused(session: Session) -> None:
     session.add(Customer(customer_ref="tz-2", updated_at=datetime(2026, 1, 5, 12, 0)))
     with pytest.raises(Exception, match="naive datetime"):
         session.flush()
+
+
+def test_a_savepoint_on_sqlite_writes_although_another_process_wrote_since_its_first_read(engine: Engine) -> None:
+    """Found by exploratory testing: a trainer's first look at a call made the pseudonym key in a savepoint,
+    after the request had read; the jobs process committed in between, and SQLite refused the write at once
+    (SQLITE_BUSY_SNAPSHOT: a WAL read snapshot cannot become a write one), a 500. A savepoint's transaction now
+    takes the write lock when it opens, so the other writer waits for it instead."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's transactions write after reading whatever others committed")
+    refs = ("savepoint-writer-1", "other-writer-1")
+    other_wrote = threading.Event()
+
+    def other_writer() -> None:
+        with Session(engine) as other:
+            other.add(Customer(customer_ref=refs[1]))
+            other.commit()
+        other_wrote.set()
+
+    try:
+        with Session(engine) as session:
+            with session.begin_nested():
+                session.scalar(select(func.count()).select_from(Customer))  # the read that starts a snapshot
+                writer = threading.Thread(target=other_writer)
+                writer.start()
+                other_wrote.wait(timeout=2)  # it commits now where the savepoint holds no lock, else it waits
+                session.add(Customer(customer_ref=refs[0]))
+            session.commit()
+        writer.join(timeout=60)
+        assert [count_customers(engine, ref) for ref in refs] == [1, 1]
+    finally:
+        with Session(engine) as session:
+            session.execute(Customer.__table__.delete().where(Customer.customer_ref.in_(refs)))
+            session.commit()
