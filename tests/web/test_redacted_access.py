@@ -189,6 +189,28 @@ def test_a_suffix_range_of_the_redacted_audio_counts_as_a_listen(
     assert len(session.scalars(played).all()) == 1
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{"Range": "bytes=1000-", "If-Range": '"bogus"'}, {"Range": "items=1000-"}],
+    ids=["if-range-mismatch", "unknown-unit"],
+)
+def test_a_range_that_is_ignored_serves_the_whole_redacted_audio_and_counts_as_a_listen(
+    client: FlaskClient, session: Session, call: Recording, headers: dict[str, str]
+) -> None:
+    """RFC 9110 ignores such a Range; the answer then starts at the first byte, as a listen does (found by
+    exploratory testing: 206 from byte 1000 under a non-matching If-Range, 416 for an unknown unit)."""
+    token = make_token(session, role=Role.TRAINER, scope="read")
+    session.commit()
+    url = f"/api/v1/recordings/{call.id}/audio/redacted"
+
+    response = client.get(url, headers={**_bearer(token), **headers})
+
+    assert response.status_code == 200 and response.data[:4] == b"RIFF" and "Content-Range" not in response.headers
+    assert len(response.data) == int(response.headers["Content-Length"])
+    played = select(AuditEvent).where(AuditEvent.action == "recording.played_redacted", AuditEvent.object_id == call.id)
+    assert len(session.scalars(played).all()) == 1
+
+
 def test_the_call_page_shows_the_customers_objections(client: FlaskClient, session: Session, call: Recording) -> None:
     login(client, make_user(session, role=Role.QA_SUPERVISOR))
     assert "Customer objects to" not in client.get(f"/calls/{call.id}").get_data(as_text=True)

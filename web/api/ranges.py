@@ -1,13 +1,23 @@
-"""Answering a single byte range (`Range: bytes=a-b`) of a streamed body: players and resumed downloads."""
+"""Answering a single byte range (`Range: bytes=a-b`) of a streamed body: players and resumed downloads.
+
+Parsed here after RFC 9110 §14 rather than by werkzeug's `Range.range_for_length`, which refuses a suffix longer
+than the body, lets `bytes=-0` through as no range at all and answers an unknown unit with 416.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import Response, request
 
 from web.errors import error_response
+
+# (first, last) of a byte-range-spec, inclusive; (None, n) is the suffix of n bytes.
+ByteRange = tuple[int | None, int | None]
+
+_RANGE_SPEC = re.compile(r"(?:(\d+)-(\d*)|-(\d+))", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -19,32 +29,96 @@ class Span:
     partial: bool
 
 
+def parse_byte_ranges(value: str | None) -> list[ByteRange] | None:
+    """The byte-range-specs of a `Range` header, or None when it is to be ignored: absent, of another unit
+    (RFC 9110 §14.2 says to ignore it, not to refuse it) or not valid syntax (§14.1.1)."""
+    if value is None:
+        return None
+    unit, equals, specs = value.partition("=")
+    if not equals or unit.strip(" \t").lower() != "bytes":
+        return None
+    ranges: list[ByteRange] = []
+    # A `#` list may hold empty elements, which recipients skip (RFC 9110 §5.6.1.2).
+    for item in (part.strip(" \t") for part in specs.split(",")):
+        if not item:
+            continue
+        match = _RANGE_SPEC.fullmatch(item)
+        if match is None:
+            return None
+        first, last, suffix = match.groups()
+        if suffix is not None:
+            ranges.append((None, int(suffix)))
+        elif last and int(last) < int(first):
+            return None
+        else:
+            ranges.append((int(first), int(last) if last else None))
+    return ranges or None
+
+
+def if_range_holds(if_range: str | None, etag: str | None) -> bool:
+    """Whether a request's `If-Range` lets its Range apply: only a strong match of the current entity tag does
+    (RFC 9110 §13.1.5); a date never matches, since no Last-Modified is sent, and neither does any tag when the
+    caller knows none for its bytes — resuming onto different bytes would splice two bodies."""
+    if if_range is None:
+        return True
+    return etag is not None and if_range.strip(" \t") == f'"{etag}"'
+
+
+def select_span(range_header: str | None, if_range: str | None, size: int, *, etag: str | None = None) -> Span | None:
+    """The bytes the answer to a request with these headers carries from a body of `size` bytes; None when its
+    single range selects nothing there (416).
+
+    Several ranges are answered with the whole body, which RFC 9110 §14.2 allows: a multipart/byteranges answer
+    would buy players nothing and would need each part audited."""
+    whole = Span(0, size, partial=False)
+    ranges = parse_byte_ranges(range_header)
+    if ranges is None or len(ranges) != 1 or not if_range_holds(if_range, etag):
+        return whole
+    first, last = ranges[0]
+    if first is None:
+        if last == 0:
+            return None  # a zero-length suffix selects nothing (§14.1.1)
+        if size == 0:
+            return whole  # satisfiable, yet no Content-Range can name bytes of an empty body
+        # A suffix longer than the body selects all of it (§14.1.2).
+        return Span(max(size - (last or 0), 0), size, partial=True)
+    if first >= size:
+        return None
+    return Span(first, size if last is None else min(last + 1, size), partial=True)
+
+
 def range_start() -> int | None:
-    """Where a single-range request starts (a player's first request, from 0, counts as a listen).
+    """Where a single-range request starts (a player's first request, from 0, counts as a listen); None when
+    the request is answered from the start with the whole body (no range, an ignored one, or several).
 
     A suffix range (`bytes=-N`) may reach back to the start, so it counts as starting there.
     """
-    requested = request.range
-    if requested is None or len(requested.ranges) != 1:
+    if not if_range_holds(request.headers.get("If-Range"), None):
         return None
-    return max(requested.ranges[0][0], 0)
+    ranges = parse_byte_ranges(request.headers.get("Range"))
+    if ranges is None or len(ranges) != 1:
+        return None
+    first, _ = ranges[0]
+    return 0 if first is None else first
 
 
-def requested_span(size: int) -> Span | None:
+def requested_span(size: int, *, etag: str | None = None) -> Span | None:
     """The bytes the answer to this request for a body of `size` bytes carries; None when its range is out of
-    reach (416). Several ranges at once are answered with the whole body."""
-    requested = request.range
-    span = requested.range_for_length(size) if requested is not None else None
-    if requested is not None and span is None and len(requested.ranges) == 1:
-        return None
-    return Span(*span, partial=True) if span is not None else Span(0, size, partial=False)
+    reach (416). Several ranges at once, and a range that If-Range does not let apply, get the whole body.
+    `etag` is the strong entity tag of exactly these bytes, when the caller knows one."""
+    return select_span(request.headers.get("Range"), request.headers.get("If-Range"), size, etag=etag)
 
 
-def ranged_response(size: int, media_type: str, read: Callable[[int, int], Iterator[bytes]]) -> Response:
-    """A streamed, uncached answer of `size` bytes honouring one byte range (206, or 416 when out of reach)."""
-    span = requested_span(size)
+def ranged_response(
+    size: int, media_type: str, read: Callable[[int, int], Iterator[bytes]], *, etag: str | None = None
+) -> Response:
+    """A streamed, uncached answer of `size` bytes honouring one byte range (206, or 416 when out of reach).
+
+    `etag`, given, is sent as the strong entity tag so a client can resume with If-Range; it must change
+    whenever the bytes do, and be the same one given to `requested_span` for the audit."""
+    span = requested_span(size, etag=etag)
     if span is None:
-        message = f"the range asked for lies beyond the {size} bytes there are"
+        message = f"the range asked for selects none of the {size} bytes there are"
         response = error_response(416, "range_not_satisfiable", message, "Range")
         response.headers["Content-Range"] = f"bytes */{size}"
         return response
@@ -52,6 +126,8 @@ def ranged_response(size: int, media_type: str, read: Callable[[int, int], Itera
     response.headers["Content-Length"] = str(span.stop - span.start)
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Cache-Control"] = "no-store"
+    if etag is not None:
+        response.headers["ETag"] = f'"{etag}"'
     if span.partial:
         response.headers["Content-Range"] = f"bytes {span.start}-{span.stop - 1}/{size}"
     return response
