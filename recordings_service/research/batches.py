@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,8 +73,9 @@ def create_batch(session: Session, envelope: Envelope, *, actor: Actor, request:
         audio=request.audio,
         metadata_fields=list(request.metadata_fields),
         study_end=request.study_end,
-        access_start=request.access_start,
-        access_end=request.access_end,
+        # In UTC, as the row reads back: the answer to this request then agrees with every later read.
+        access_start=request.access_start.astimezone(UTC),
+        access_end=request.access_end.astimezone(UTC),
         state=BatchState.DRAFT,
         selected=len(selection.chosen),
         excluded=selection.excluded,

@@ -10,7 +10,7 @@ is recorded only once the SMTP server took it).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -129,7 +129,7 @@ def remind(session: Session, settings: Settings, *, batch_id: str, now: datetime
 
 def overdue_since(batch: ResearchBatch, *, grace_days: int) -> datetime:
     """When a missing confirmation makes the batch overdue: the day after study end + grace, 00:00 UTC."""
-    end = datetime.combine(batch.study_end, datetime.min.time(), tzinfo=batch.access_end.tzinfo)
+    end = datetime.combine(batch.study_end, datetime.min.time(), tzinfo=UTC)
     return end + timedelta(days=grace_days + 1)
 
 

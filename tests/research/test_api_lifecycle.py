@@ -9,7 +9,7 @@ import csv
 import hashlib
 import io
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -361,3 +361,23 @@ def test_bad_list_query_names_the_field(client: FlaskClient, session: Session) -
         response = client.get(f"/api/v1/research/batches?{query}", headers=creator)
         assert (response.status_code, response.json.get("field")) == (422, field), (query, response.json)
     assert client.get("/api/v1/research/batches?state=ready", headers=creator).json["items"] == []
+
+
+def test_a_batch_created_with_a_local_offset_reads_the_same_when_created_and_read_back(
+    client: FlaskClient, session: Session
+) -> None:
+    """Found by exploratory testing: created with `+02:00` times, the answer gave `overdue_from` 00:00+02:00 (and
+    the window in that offset) while every later read said 00:00 UTC, two hours later."""
+    creator = bearer(make_token(session, role=Role.COMPLIANCE, scope="research"))
+    body = batch_body(institute(session).id)
+    helsinki = timezone(timedelta(hours=2))
+    for name in ("access_start", "access_end"):
+        body[name] = datetime.fromisoformat(body[name]).astimezone(helsinki).isoformat()
+    session.commit()
+    made = client.post("/api/v1/research/batches", json=body, headers=creator)
+    assert made.status_code == 201, made.json
+    read = client.get(f"/api/v1/research/batches/{made.json['id']}", headers=creator).json
+    times = ("access_start", "access_end", "overdue_from")
+    assert {name: made.json[name] for name in times} == {name: read[name] for name in times}
+    assert made.json["overdue_from"].endswith("T00:00:00+00:00")
+    assert datetime.fromisoformat(made.json["access_end"]) == datetime.fromisoformat(body["access_end"])
