@@ -121,15 +121,17 @@ def redacted_audio(
     tone: bool,
     range_start: int | None = None,
     download: bool = False,
+    audited: bool = True,
 ) -> RedactedAudio:
     """The redacted audio of a recording `actor` may see, built and cached on first use.
 
     Audited as `recording.played_redacted` (or `recording.downloaded_redacted`) once per playback: only the
-    request that starts at the beginning counts, as for the original.
+    request that starts at the beginning counts, as for the original. `audited` False: the answer carries no
+    audio (HEAD), so nothing was played.
     """
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     audio = ensure_redacted(session, store, envelope, recording=recording, ffmpeg=ffmpeg, tone=tone)
-    if download or not range_start:
+    if audited and (download or not range_start):
         record_event(
             session,
             actor=actor,

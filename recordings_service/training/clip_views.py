@@ -156,16 +156,17 @@ def clip_audio(
     codec: str,
     rules: TrainingRules,
     range_start: int | None = None,
+    audited: bool = True,
 ) -> ClipAudio:
     """A clip's audio if it is available; audited as `training.clip_played` once per playback (the request
-    that starts at the beginning), as recordings are."""
+    that starts at the beginning), as recordings are; `audited` False: the answer carries no audio (HEAD)."""
     if codec not in MEDIA:
         raise Invalid("format", "a clip is played as opus or mp3")
     clip = load_clip(session, actor=actor, clip_id=clip_id)
     view = describe_clips(session, envelope, actor=actor, clips=[clip], rules=rules, transcripts=False)[0]
     require_playable(view)
     recording = session.get_one(Recording, clip.recording_id)
-    if not range_start:
+    if audited and not range_start:
         record_event(
             session,
             actor=actor,

@@ -79,3 +79,22 @@ def test_a_zero_length_suffix_of_the_package_is_refused_and_not_audited(
 
     assert response.status_code == 416 and response.headers["Content-Range"] == f"bytes */{batch.package_size}"
     assert events(session, "batch.downloaded", batch.id) == []
+
+
+def test_a_head_request_for_the_package_is_no_download(
+    client: FlaskClient, session: Session, ready: tuple[ResearchBatch, dict[str, str]]
+) -> None:
+    """Found by exploratory testing: a HEAD (a download manager's probe) was audited as a download of the whole
+    package and raised the batch's download count, though no byte left."""
+    batch, lab = ready
+    url = f"/api/v1/research/batches/{batch.id}/package"
+
+    probed = client.head(url, headers=lab)
+
+    assert (probed.status_code, probed.data) == (200, b"")
+    assert probed.headers["Content-Length"] == str(batch.package_size)
+    assert events(session, "batch.downloaded", batch.id) == []
+    session.refresh(batch)
+    assert batch.downloads == 0
+    assert client.get(url, headers=lab).status_code == 200
+    assert len(events(session, "batch.downloaded", batch.id)) == 1

@@ -156,3 +156,22 @@ def test_a_zero_length_suffix_is_unsatisfiable_and_serves_nothing(
     assert response.status_code == 416 and response.headers["Content-Range"] == f"bytes */{SIZE}"
     assert response.json is not None and response.json["error"] == "range_not_satisfiable"
     assert events(session, "recording.played", call.id) == []
+
+
+@pytest.mark.parametrize("query", ["", "?download=1"], ids=["play", "download"])
+def test_a_head_request_for_the_audio_is_neither_played_nor_downloaded(
+    client: FlaskClient, session: Session, call: Recording, query: str
+) -> None:
+    """Found by exploratory testing: a HEAD was audited as playing or downloading every byte, and, filling the
+    once-a-minute play window, left the GET that followed unaudited."""
+    role = "compliance" if query else "qa_supervisor"  # compliance may download
+    headers = {"Authorization": f"Bearer {make_token(session, role=role, scope='read')}"}
+    url = f"/api/v1/recordings/{call.id}/audio{query}"
+
+    probed = client.head(url, headers=headers)
+
+    assert (probed.status_code, probed.data, probed.headers["Content-Length"]) == (200, b"", str(SIZE))
+    action = "recording.downloaded" if query else "recording.played"
+    assert events(session, action, call.id) == []
+    assert client.get(url, headers=headers).status_code == 200
+    assert [event.details["bytes"] for event in events(session, action, call.id)] == [SIZE]

@@ -211,6 +211,23 @@ def test_a_range_that_is_ignored_serves_the_whole_redacted_audio_and_counts_as_a
     assert len(session.scalars(played).all()) == 1
 
 
+def test_a_head_request_for_the_redacted_audio_is_no_listen(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    """A HEAD carries no audio: it is not audited as a listen (it was, found by exploratory testing)."""
+    token = make_token(session, role=Role.TRAINER, scope="read")
+    session.commit()
+    url = f"/api/v1/recordings/{call.id}/audio/redacted"
+
+    probed = client.head(url, headers=_bearer(token))
+
+    assert probed.status_code == 200 and probed.data == b"" and int(probed.headers["Content-Length"]) > 0
+    played = select(AuditEvent).where(AuditEvent.action == "recording.played_redacted", AuditEvent.object_id == call.id)
+    assert session.scalars(played).all() == []
+    assert client.get(url, headers=_bearer(token)).status_code == 200
+    assert len(session.scalars(played).all()) == 1
+
+
 def test_the_call_page_shows_the_customers_objections(client: FlaskClient, session: Session, call: Recording) -> None:
     login(client, make_user(session, role=Role.QA_SUPERVISOR))
     assert "Customer objects to" not in client.get(f"/calls/{call.id}").get_data(as_text=True)

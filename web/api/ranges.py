@@ -87,6 +87,12 @@ def select_span(range_header: str | None, if_range: str | None, size: int, *, et
     return Span(first, size if last is None else min(last + 1, size), partial=True)
 
 
+def serves_bytes() -> bool:
+    """Whether the answer carries its body: a HEAD request (a download manager's probe) gets none, so it is no
+    play or download to audit."""
+    return request.method != "HEAD"
+
+
 def range_start() -> int | None:
     """Where a single-range request starts (a player's first request, from 0, counts as a listen); None when
     the request is answered from the start with the whole body (no range, an ignored one, or several).
@@ -122,7 +128,9 @@ def ranged_response(
         response = error_response(416, "range_not_satisfiable", message, "Range")
         response.headers["Content-Range"] = f"bytes */{size}"
         return response
-    response = Response(read(span.start, span.stop), status=206 if span.partial else 200, mimetype=media_type)
+    # A HEAD answer carries the headers only: nothing is read, decrypted or (where `read` audits) recorded.
+    body = read(span.start, span.stop) if serves_bytes() else iter(())
+    response = Response(body, status=206 if span.partial else 200, mimetype=media_type)
     response.headers["Content-Length"] = str(span.stop - span.start)
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Cache-Control"] = "no-store"

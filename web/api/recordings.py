@@ -24,7 +24,7 @@ from recordings_service.storage.spool import Spool, spool_dir
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
 from web.access import current_actor, current_can, current_principal, denial, requires
 from web.api import api_spec
-from web.api.ranges import range_start, ranged_response, requested_span
+from web.api.ranges import range_start, ranged_response, requested_span, serves_bytes
 from web.api.validation import ErrorBody, refuse_invalid
 from web.body_limit import allows_body
 from web.database import db, runtime
@@ -307,7 +307,7 @@ def recording_audio(recording_id: str) -> Response:
             actor=actor, recording_id=recording.id, ticket=request.args.get("ticket"), secret_key=rt.settings.secret_key
         )
     span = requested_span(recording.size_bytes)
-    if span is not None:
+    if span is not None and serves_bytes():
         playback.record_audio_served(
             db(), actor=actor, recording=recording, download=download, start=span.start, stop=span.stop
         )
@@ -337,6 +337,7 @@ def redacted_recording_audio(recording_id: str) -> Response:
         ffmpeg=rt.settings.ffmpeg_path(),
         tone=rt.settings.redaction_audio == "tone",
         range_start=range_start(),
+        audited=serves_bytes(),
     )
     db().commit()
     return ranged_response(

@@ -12,7 +12,7 @@ from recordings_service.training.call_view import view_call
 from recordings_service.training.eligibility import TrainingRules
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.ranges import range_start, ranged_response
+from web.api.ranges import range_start, ranged_response, serves_bytes
 from web.api.training_shapes import (
     ClipIn,
     ClipOut,
@@ -266,6 +266,7 @@ def clip_audio(clip_id: str) -> Response:
         codec=request.args.get("format", "opus"),
         rules=rules(),
         range_start=range_start(),
+        audited=serves_bytes(),
     )
     db().commit()
     return ranged_response(
