@@ -65,6 +65,10 @@ def undeclared_endpoints(app: Flask) -> list[str]:
     )
 
 
+# An id as a path may carry it, at most this long in the audit trail (a path of any length is refused by its id).
+MAX_PATH_ID = 64
+
+
 def current_principal() -> Principal | None:
     if "principal" not in g:
         g.principal = _resolve_principal()
@@ -111,8 +115,14 @@ def _resolve_principal() -> Principal | None:
 
 
 def denial(*, object_type: str | None = None, object_id: str | None = None) -> Refusal:
-    """The refusal of the current request for lack of permission."""
-    details = {"endpoint": request.endpoint or "", "method": request.method}
+    """The refusal of the current request for lack of permission.
+
+    Refused before its handler ran, a request still names what it was after: the ids in its path (a trainer
+    asking for a call's original audio is recorded against that call, not against nothing)."""
+    asked = {name: str(value)[:MAX_PATH_ID] for name, value in (request.view_args or {}).items()}
+    details = {**asked, "endpoint": request.endpoint or "", "method": request.method}
+    if object_type is None and "recording_id" in asked:
+        object_type, object_id = "recording", asked["recording_id"]
     return Refusal(current_actor(), "access.denied", object_type, object_id, details)
 
 
@@ -141,6 +151,8 @@ def _refusal_message(principal: Principal, permission: Permission) -> str:
     if principal.scope is None or not allowed(role=principal.user.role, permission=permission):
         return "your role does not permit this"
     scopes = sorted(scope for scope, granted in TOKEN_SCOPES.items() if permission in granted)
+    if not scopes:
+        return f"this token's scope ({principal.scope}) does not permit this, nor does any token: sign in to do it"
     return f"this token's scope ({principal.scope}) does not permit this; a token of scope {' or '.join(scopes)} does"
 
 

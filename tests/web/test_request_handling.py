@@ -247,6 +247,14 @@ def test_a_refusal_for_the_tokens_scope_names_the_scope_that_would_do(app: Flask
     wrong_role = client.get("/api/v1/research/batches", headers={"Authorization": f"Bearer {trainer}"})
     assert wrong_role.status_code == 403
     assert wrong_role.json is not None and wrong_role.json["message"] == "your role does not permit this"
+    # Where no scope would do (a call's transcription is requeued by a signed-in person), it says so: it read
+    # "a token of scope  does", naming nothing.
+    supervisor = make_token(session, role="qa_supervisor", scope="read")
+    requeue = client.post("/api/v1/recordings/01ANY/transcribe", headers={"Authorization": f"Bearer {supervisor}"})
+    assert requeue.status_code == 403 and requeue.json is not None
+    assert requeue.json["message"] == (
+        "this token's scope (read) does not permit this, nor does any token: sign in to do it"
+    )
 
 
 @pytest.mark.parametrize(
