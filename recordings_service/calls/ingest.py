@@ -81,6 +81,14 @@ class IngestMetadata(BaseModel):
             raise PydanticCustomError("future", "the call cannot start in the future")
         return value
 
+    @field_validator("external_call_id")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # Kept as sent (it is the retry key of calls already stored), but spaces alone identify no call.
+        if not value.strip():
+            raise PydanticCustomError("blank", "the telephony system's call id cannot be blank")
+        return value
+
     @field_validator("purposes")
     @classmethod
     def _distinct(cls, value: list[Purpose] | None) -> list[Purpose] | None:

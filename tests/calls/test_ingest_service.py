@@ -182,6 +182,8 @@ def test_failure_after_upload_removes_the_object(
         ({"purposes": ["training", "training"]}, "purposes", "duplicate"),
         ({"queue": ...}, "queue", "missing"),
         ({"queue": 7}, "queue", "wrong_type"),
+        # Found by exploratory testing: an id of spaces alone was accepted as a call's.
+        ({"external_call_id": "   "}, "external_call_id", "blank"),
     ],
 )
 def test_metadata_refusals_name_field_and_code(overrides: dict[str, object], field: str, code: str) -> None:
