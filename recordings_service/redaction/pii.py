@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from recordings_service.redaction.addresses import find_addresses
 from recordings_service.redaction.bank_accounts import find_ibans
 from recordings_service.redaction.customer_numbers import find_customer_numbers
 from recordings_service.redaction.emails import find_emails
-from recordings_service.redaction.findings import Finding, Hit
+from recordings_service.redaction.findings import Finding, Hit, PiiKind
 from recordings_service.redaction.identity_codes import find_personal_ids
+from recordings_service.redaction.known_values import find_known_values
 from recordings_service.redaction.names import find_person_names
 from recordings_service.redaction.payment_cards import (
     card_context,
@@ -23,9 +26,15 @@ from recordings_service.redaction.spoken_numbers import NormalisedText, normalis
 # a card, its security code, a customer number or a name is what makes a bare answer one of those.
 # `customer_number_pattern` replaces the default customer-number rule documented in `customer_numbers`.
 def find_pii(
-    text: str, language: str, *, context: str = "", customer_number_pattern: str | None = None
+    text: str,
+    language: str,
+    *,
+    context: str = "",
+    customer_number_pattern: str | None = None,
+    known: Mapping[str, PiiKind] | None = None,
 ) -> list[Finding]:
-    """Personal data in one utterance (`language` "fi", "sv" or "en"), sorted by start and non-overlapping."""
+    """Personal data in one utterance (`language` "fi", "sv" or "en"), sorted by start and non-overlapping;
+    `known` values (a call's own refs, `known_values.call_identifiers`) wherever they appear."""
     normalised = normalise_spoken_numbers(text, language)
     spoken = normalised.text
     heard_before = normalise_spoken_numbers(context, language).text if context else ""
@@ -41,13 +50,21 @@ def find_pii(
         *find_phone_numbers(spoken, language),
         *find_addresses(spoken),
         *find_person_names(spoken, heard_before),
+        *find_known_values(spoken, known or {}),
     ]
     return [_finding(text, normalised, hit) for hit in _without_overlaps(hits)]
 
 
-def redact_text(text: str, language: str, *, context: str = "", customer_number_pattern: str | None = None) -> str:
+def redact_text(
+    text: str,
+    language: str,
+    *,
+    context: str = "",
+    customer_number_pattern: str | None = None,
+    known: Mapping[str, PiiKind] | None = None,
+) -> str:
     """`text` with every finding replaced by its upper-case kind in brackets, e.g. `[CARD]`."""
-    findings = find_pii(text, language, context=context, customer_number_pattern=customer_number_pattern)
+    findings = find_pii(text, language, context=context, customer_number_pattern=customer_number_pattern, known=known)
     return replace_findings(text, findings)
 
 

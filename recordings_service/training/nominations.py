@@ -17,6 +17,7 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.training import NominationKind
 from recordings_service.recordings import get_playable_recording, visible_to
 from recordings_service.redaction import redact_text
+from recordings_service.redaction.known_values import call_identifiers
 from recordings_service.training.eligibility import TrainingRules, require_for_training
 
 MAX_NOTE = 2000
@@ -54,7 +55,12 @@ def nominate(
         start_s=start_s,
         end_s=end_s,
         kind=kind.value,
-        note=redact_text(note.strip(), recording.language, customer_number_pattern=customer_number_pattern),
+        note=redact_text(
+            note.strip(),
+            recording.language,
+            customer_number_pattern=customer_number_pattern,
+            known=call_identifiers(session, recording),
+        ),
         created_by=actor.id,
     )
     session.add(nomination)
