@@ -26,7 +26,7 @@ def call_identifiers(session: Session, recording: Recording) -> dict[str, PiiKin
 
 def find_known_values(text: str, known: Mapping[str, PiiKind]) -> list[Hit]:
     """Each whole-word occurrence of a known value in `text`, as certain as a cued detector's hit."""
-    hits = []
+    hits: list[Hit] = []
     for value, kind in known.items():
         if not value.strip():
             continue
