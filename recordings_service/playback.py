@@ -76,11 +76,13 @@ def record_audio_served(
 ) -> None:
     """Audit bytes `start` to `stop` (exclusive) of the original leaving for `actor`.
 
-    Every download is recorded as `recording.downloaded`; plays as `recording.played`, at most once per
-    recording, principal and minute (the first fetch of that minute, with its range).
+    Every download is recorded as `recording.downloaded`; plays as `recording.played`, once per recording,
+    principal and minute (a player's many range requests are one listen), unless a fetch carries more bytes than
+    any recorded in that minute: then it is recorded too, so the trail never understates what left (a one-byte
+    probe followed by the whole file was recorded as one byte).
     """
     details = {"range_start": start, "range_end": stop - 1, "bytes": stop - start, "size": recording.size_bytes}
-    if not download and _played_within_window(session, actor=actor, recording_id=recording.id):
+    if not download and stop - start <= _most_played_within_window(session, actor=actor, recording_id=recording.id):
         return
     record_event(
         session,
@@ -92,15 +94,16 @@ def record_audio_served(
     )
 
 
-def _played_within_window(session: Session, *, actor: Actor, recording_id: str) -> bool:
-    recent = select(AuditEvent.id).where(
+def _most_played_within_window(session: Session, *, actor: Actor, recording_id: str) -> int:
+    """The most bytes one recorded play of the window carried; -1 when none was recorded."""
+    recent = select(AuditEvent.details).where(
         AuditEvent.action == "recording.played",
         AuditEvent.object_type == "recording",
         AuditEvent.object_id == recording_id,
         AuditEvent.actor_id == actor.id,
         AuditEvent.occurred_at > utcnow() - PLAY_AUDIT_WINDOW,
     )
-    return session.scalar(recent.limit(1)) is not None
+    return max((int(details.get("bytes", 0)) for details in session.scalars(recent)), default=-1)
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:

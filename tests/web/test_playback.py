@@ -99,13 +99,15 @@ def test_a_read_token_is_audited_at_most_once_a_minute_per_recording_and_downloa
     assert client.get(f"/api/v1/recordings/{other_call.id}/audio", headers=bearer(token)).status_code == 200
     assert client.get(url, headers=bearer(token, Range=f"bytes={len(ORIGINAL) + 5}-")).status_code == 416
 
-    [played] = events(session, "recording.played", call.id)
-    assert played.details["bytes"] == 100
+    # The first fetch of the minute, and one carrying more than any recorded since (found by exploratory testing: a
+    # one-byte probe, then the whole file, was recorded as one byte); the smaller suffix is part of that listen.
+    plays = [event.details["bytes"] for event in events(session, "recording.played", call.id)]
+    assert plays == [100, len(ORIGINAL) - 100]
     assert [event.details["bytes"] for event in events(session, "recording.played", other_call.id)] == [len(ORIGINAL)]
     # Another principal's fetch in the same minute is its own event.
     other = make_token(session, role="qa_supervisor", scope="read")
     assert client.get(url, headers=bearer(other, Range="bytes=5-9")).status_code == 206
-    assert [event.details["bytes"] for event in events(session, "recording.played", call.id)] == [100, 5]
+    assert [event.details["bytes"] for event in events(session, "recording.played", call.id)] == [*plays, 5]
 
     downloader = make_token(session, role="compliance", scope="read")
     for _ in range(2):
