@@ -17,6 +17,7 @@ from recordings_service.errors import Invalid, NotFound
 from recordings_service.models import Recording, TrainingClip, Transcript, User
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import visible_to
+from recordings_service.redaction.transcripts import _word_spans as word_spans
 from recordings_service.storage.encryption import Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.agents import agent_names
@@ -219,16 +220,14 @@ def clip_transcript(segments: Sequence[dict[str, Any]], *, start_s: float, end_s
         if seg_end <= start_s or seg_start >= end_s:
             continue
         timed = segment.get("words") or []
-        words = [
-            word
-            for word in timed
+        inside = [
+            index
+            for index, word in enumerate(timed)
             if start_s <= (float(word.get("start", 0.0)) + float(word.get("end", 0.0))) / 2 < end_s
         ]
-        if timed and not words:
+        if timed and not inside:
             continue
-        # Words are kept without their surrounding spaces (as the engine's timings give them).
-        said = (str(word.get("text") or "").strip() for word in words)
-        text = " ".join(word for word in said if word) if timed else str(segment.get("text") or "")
+        text = _words_said(segment, inside[0], inside[-1]) if timed else str(segment.get("text") or "")
         lines.append(
             {
                 "speaker": segment.get("speaker"),
@@ -238,6 +237,20 @@ def clip_transcript(segments: Sequence[dict[str, Any]], *, start_s: float, end_s
             }
         )
     return lines
+
+
+def _words_said(segment: dict[str, Any], first: int, last: int) -> str:
+    """Words `first` to `last` of the segment as its text writes them."""
+    text, words = str(segment.get("text") or ""), list(segment.get("words") or [])
+    # The segment's text is the engine's own: where the words spell it (as redaction maps them onto it), their span
+    # of it keeps a piece that continues a word ("8" + ".9", "kilowatt" + "-hour") joined to it, which the stored
+    # words (stripped by the engines) no longer say.
+    spans = word_spans(text, words)
+    if spans is not None:
+        return text[spans[first][0] : spans[last][1]]
+    # Words that do not spell the text say nothing of where a word ends: one space between pieces reads best.
+    said = (str(word.get("text") or "").strip() for word in words[first : last + 1])
+    return " ".join(word for word in said if word)
 
 
 def _state(

@@ -40,6 +40,9 @@ CODECS: tuple[Codec, ...] = ("opus", "mp3")
 # Codec -> file extension and media type of the stored clip.
 MEDIA: dict[str, tuple[str, str]] = {"opus": ("ogg", "audio/ogg"), "mp3": ("mp3", "audio/mpeg")}
 MAX_CLIP_S = 600.0
+# A clip is for a person to listen to: under a second is a word at most, too short to hear how it was said, and a
+# span that short is a slip of the form (1 to 1.0001 s made a clip with nothing to play).
+MIN_CLIP_S = 1.0
 MAX_TITLE = 200
 MAX_TAGS = 20
 MAX_TAG = 50
@@ -170,6 +173,8 @@ def check_window(recording: Recording, *, start_s: float, end_s: float) -> None:
         raise Invalid("start_s", "the clip must start at or after 0 s")
     if not math.isfinite(end_s) or end_s <= start_s:
         raise Invalid("end_s", "the clip must end after it starts")
+    if round(end_s - start_s, 6) < MIN_CLIP_S:  # 3.3 - 2.3 is 0.9999999999999996
+        raise Invalid("end_s", f"a clip is at least {MIN_CLIP_S:.0f} s long", code="too_short", why="clip_too_short")
     if end_s - start_s > MAX_CLIP_S:
         raise Invalid("end_s", f"a clip is at most {MAX_CLIP_S:.0f} s long", code="too_long")
     if end_s > recording.duration_s + DURATION_SLACK_S:
