@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections import deque
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, String, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from ulid import ULID
@@ -74,10 +76,46 @@ def make_engine(database_url: str, **options: Any) -> Engine:
     and error messages end up in logs and in jobs' `last_error`.
     """
     engine = create_engine(database_url, hide_parameters=True, **options)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
     return engine
+
+
+# A bind parameter's name is its column's, numbered where a statement compares the column more than once.
+_BIND_NUMBER = re.compile(r"_+\d+$")
+
+
+def _refuse_nul(
+    _conn: Connection, _cursor: Any, _statement: str, _parameters: Any, context: ExecutionContext | None, _many: bool
+) -> None:
+    """Text with the NUL character (U+0000), refused as `Invalid` naming its column, on every backend.
+
+    PostgreSQL cannot store it (a driver error, a 500) where SQLite would; the web layer refuses it in a request's
+    inputs, and this is the check for what reaches the database another way (a streamed upload's metadata, the
+    inbox, the CLI). The values are looked at before the driver's conversions, as the statement was given them.
+    """
+    for parameters in getattr(context, "compiled_parameters", None) or ():
+        for name, value in parameters.items():
+            if _holds_nul(value):
+                field = _BIND_NUMBER.sub("", name) or name
+                raise Invalid(field, "text cannot contain the NUL character (U+0000)", code="invalid_character")
+
+
+def _holds_nul(value: Any) -> bool:
+    pending = deque([value])
+    while pending:
+        item = pending.popleft()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return False
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from recordings_service.config import Settings
 from recordings_service.runtime import Runtime
-from web import access, auth, body_limit, database, errors, i18n, security_headers
+from web import access, auth, body_limit, database, errors, i18n, nul_bytes, security_headers
 from web.form_text import FormRequest
 
 
@@ -40,6 +40,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # 401 (API) or sent to the login page, not "CSRF token missing"; authorized requests are still CSRF-checked.
     app.before_request(access.enforce)
     auth.init_app(app)
+    # After authorization and the CSRF check: it reads the body, which nothing may do before sign-in.
+    nul_bytes.init_app(app)
     i18n.init_app(app)
 
     from web import health

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Request, Response, current_app, jsonify, render_template
+from pydantic import ValidationError
 from spectree import SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
 from spectree.utils import get_model_key
@@ -15,6 +16,9 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from recordings_service.errors import Invalid
 from web.access import public
+from web.api.validation import refuse_moments_out_of_range
+
+NOT_A_JSON_OBJECT = "the request body must be a JSON object"
 
 
 class EndpointNamedPlugin(FlaskPlugin):
@@ -38,16 +42,32 @@ class EndpointNamedPlugin(FlaskPlugin):
         body = request.get_data(cache=True) if expects_json_only else b""
         if not body:
             super().request_validation(request, query, json, form, headers, cookies)
-            return
+        else:
+            self._validate_body(request, body, query, json, form, headers, cookies)
+        refuse_moments_out_of_range(request.context.query, request.context.json)
+
+    def _validate_body(  # noqa: PLR0917 — spectree's validation's arguments
+        self, request: Request, body: bytes, query: Any, json: Any, form: Any, headers: Any, cookies: Any
+    ) -> None:
         # Spectree reads a body it cannot parse as `{}`; a body that was sent must be what the handler gets.
         if not request.is_json:
             raise UnsupportedMediaType("send the request body as application/json")
         if not isinstance(_json_object(body), dict):
-            raise Invalid("body", "the request body must be a JSON object", code="invalid_json")
+            raise Invalid("body", NOT_A_JSON_OBJECT, code="invalid_json")
         super().request_validation(request, query, None, form, headers, cookies)
         # Spectree validates the parsed body in Python mode, where "yes" is a boolean, "10" an integer and true
         # a number; in strict JSON mode each field takes its JSON type only (dates and choices still as strings).
-        request.context = request.context._replace(json=json.model_validate_json(body, strict=True))
+        try:
+            validated = json.model_validate_json(body, strict=True)
+        except ValidationError as exc:
+            # Pydantic's parser refuses what Python's accepted (a lone surrogate escape, "\ud800"); its error holds
+            # the body as bytes, which spectree's error response cannot serialise (a 500).
+            unparsed = [error for error in exc.errors(include_url=False) if error["type"] == "json_invalid"]
+            if unparsed:
+                why = unparsed[0]["msg"].removeprefix("Invalid JSON: ")
+                raise Invalid("body", f"the request body is not valid JSON: {why}", code="invalid_json") from None
+            raise
+        request.context = request.context._replace(json=validated)
 
 
 def _json_object(body: bytes) -> Any:

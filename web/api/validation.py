@@ -3,13 +3,15 @@ response model becomes a JSON answer."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, jsonify
 from pydantic import BaseModel, ValidationError
 
-from recordings_service.errors import invalid_from
+from recordings_service.errors import Invalid, invalid_from
 
 
 class FieldErrorBody(BaseModel):
@@ -39,3 +41,33 @@ def next_id_cursor(rows: Sequence[Any], limit: int) -> str | None:
 def as_json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
     """A response model as the JSON answer (field aliases as the API names them)."""
     return jsonify(model.model_dump(mode="json", by_alias=True)), status
+
+
+def refuse_moments_out_of_range(*models: BaseModel | None) -> None:
+    """A validated input's moment that has no UTC equivalent, as `Invalid` naming its field.
+
+    0001-01-01T00:00+01:00 is a datetime Python holds and pydantic accepts, but in UTC it falls in year 0 (and
+    9999-12-31T23:59-23:59 in year 10000): every time is compared and stored in UTC, where converting it overflowed
+    (a 500). Checked on every endpoint's query and body at once, as they come out of validation.
+    """
+    pending: deque[tuple[str, Any]] = deque(("", model) for model in models if model is not None)
+    while pending:
+        path, value = pending.popleft()
+        if isinstance(value, datetime) and value.utcoffset() is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                raise Invalid(
+                    path, "the moment is out of range: in UTC it falls outside the years 1 to 9999", code="out_of_range"
+                ) from None
+        elif isinstance(value, BaseModel):
+            for name, field in type(value).model_fields.items():
+                pending.append((_joined(path, field.alias or name), getattr(value, name)))
+        elif isinstance(value, (list, tuple)):
+            pending.extend((_joined(path, str(index)), item) for index, item in enumerate(value))
+        elif isinstance(value, dict):
+            pending.extend((_joined(path, str(key)), item) for key, item in value.items())
+
+
+def _joined(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name

@@ -1,0 +1,85 @@
+"""Requests carrying the NUL character (U+0000) are refused before a view sees them.
+
+PostgreSQL text cannot hold NUL: such a value reached the database as a 500, while SQLite stored it. No name,
+reference or query Callvault keeps has a use for it, so it is refused where the request still knows which input
+it came in: a path naming one (an id, say) finds nothing (404); a query parameter, a form field or a string in a
+JSON body is invalid (422 naming it, a JSON string by its dotted path). The UI gets the error page, as for any
+domain error.
+
+A body that an upload endpoint (`allows_body`) streams to disk is left to it: reading its form here would
+consume the stream the view parses. What such a body carries is refused by the database layer's own check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from typing import Any
+
+from flask import Flask, current_app, request
+
+from recordings_service.errors import Invalid, NotFound
+from web import body_limit
+
+NUL = "\x00"
+CODE = "invalid_character"
+MESSAGE = "text cannot contain the NUL character (U+0000)"
+FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+# The only way a JSON text spells NUL (a raw control character is not JSON): a body without it needs no parse.
+JSON_ESCAPE = b"\\u0000"
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul)
+
+
+def refuse_nul() -> None:
+    if NUL in request.path:
+        raise NotFound("nothing is found at an address containing the NUL character")
+    _refuse_in_pairs(request.args.items(multi=True))
+    if request.mimetype in FORM_MIMETYPES and not _streams_its_body():
+        _refuse_in_pairs(request.form.items(multi=True))
+    elif request.is_json:
+        body = request.get_data(cache=True)
+        if JSON_ESCAPE in body:
+            _refuse_in_json(_parsed(body))
+
+
+def _streams_its_body() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, body_limit.ATTRIBUTE, None) is not None
+
+
+def _refuse_in_pairs(pairs: Any) -> None:
+    for name, value in pairs:
+        if NUL in name or NUL in value:
+            raise Invalid(_shown(name), MESSAGE, code=CODE)
+
+
+def _parsed(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # not JSON: the API's validation says so
+
+
+def _refuse_in_json(document: Any) -> None:
+    # A queue, not recursion: the parser accepts nesting as deep as the recursion limit allows.
+    pending: deque[tuple[str, Any]] = deque([("", document)])
+    while pending:
+        path, value = pending.popleft()
+        if isinstance(value, str) and NUL in value:
+            raise Invalid(path or "body", MESSAGE, code=CODE)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                field = f"{path}.{_shown(key)}" if path else _shown(key)
+                if NUL in key:
+                    raise Invalid(field, MESSAGE, code=CODE)
+                pending.append((field, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
+
+
+def _shown(name: str) -> str:
+    """A name as an error may quote it: its NUL written out."""
+    return name.replace(NUL, "\\u0000")
