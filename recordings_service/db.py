@@ -133,11 +133,14 @@ def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
     read-then-write transaction in WAL mode would otherwise fail with SQLITE_BUSY under concurrent
     writers). But a SAVEPOINT outside a transaction starts one of its own, and releasing it commits:
     rows meant to commit together with later writes were committed early, and an outer rollback
-    (the test harness's) undid nothing. So a savepoint first opens the real transaction.
+    (the test harness's) undid nothing. So a savepoint first opens the real transaction, IMMEDIATE: a savepoint
+    is there to write, and a deferred transaction that read first (inside the savepoint) would hold a WAL snapshot
+    that SQLite refuses to turn into a write at once (SQLITE_BUSY_SNAPSHOT, no busy wait) should another process
+    have committed since. Taking the write lock up front waits, as any writer does, instead.
     """
     dbapi_connection = connection.connection.dbapi_connection
     if dbapi_connection is not None and not dbapi_connection.in_transaction:
-        dbapi_connection.execute("BEGIN")
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
