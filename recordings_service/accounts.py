@@ -76,12 +76,7 @@ def create_user(
     to it); no other role has one. `lead_id` names the person's lead, who also gets the disputes of the
     evaluations that person scores.
     """
-    try:
-        role_value = Role(role)
-    except ValueError:
-        raise Invalid(
-            "role", f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}", why="invalid_choice"
-        ) from None
+    role_value = _parsed_role(role)
     username = username.strip()
     # ASCII only: usernames are matched without regard to case, and the databases' lower() folds ASCII alone
     # (an "Ä" account could never sign in, and "ä" made a second one).
@@ -105,15 +100,18 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    details = {"role": role_value.value}
-    if user.institute_id is not None:
-        details["institute_id"] = user.institute_id
-    if user.agent_ref is not None:
-        details["agent_ref"] = user.agent_ref
-    if user.lead_id is not None:
-        details["lead_id"] = user.lead_id
+    ties = {"institute_id": user.institute_id, "agent_ref": user.agent_ref, "lead_id": user.lead_id}
+    details = {"role": role_value.value, **{name: value for name, value in ties.items() if value is not None}}
     record_event(session, actor=actor, action="user.created", object_type="user", object_id=user.id, details=details)
     return user
+
+
+def _parsed_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        choices = ", ".join(each.value for each in Role)
+        raise Invalid("role", f"unknown role {role!r}; one of {choices}", why="invalid_choice") from None
 
 
 def _checked_agent_ref(session: Session, role: Role, agent_ref: str | None) -> str | None:
@@ -152,13 +150,9 @@ def set_lead(session: Session, *, actor: Actor, user_id: str, lead_id: str | Non
         return user
     previous, user.lead_id = user.lead_id, lead_id
     session.flush()
+    details = {"from": previous, "to": lead_id}
     record_event(
-        session,
-        actor=actor,
-        action="user.lead_changed",
-        object_type="user",
-        object_id=user.id,
-        details={"from": previous, "to": lead_id},
+        session, actor=actor, action="user.lead_changed", object_type="user", object_id=user.id, details=details
     )
     return user
 
@@ -279,31 +273,25 @@ def change_password(session: Session, *, user: User, current: str, new: str, ip:
     return True
 
 
+# Accounts tied from creation to what no other role has (service: no password, and people have no business holding
+# ingest-only rights; a partner: its institute; an agent: its agent ref): a switch into or out of one is a new account.
+_TIED_ROLES = (
+    (Role.SERVICE, "a person and a service", "role_switch_service"),
+    (Role.RESEARCH_PARTNER, "staff and a research partner", "role_switch_partner"),
+    (Role.AGENT, "staff and an agent", "role_switch_agent"),
+)
+
+
 def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> User:
     """Give an account another role; its sessions end so the new rights (and MFA duty) apply at once."""
-    try:
-        new_role = Role(role)
-    except ValueError:
-        raise Invalid("role", f"unknown role {role!r}", why="invalid_choice") from None
+    new_role = _parsed_role(role)
     user = get_user(session, user_id)
     _refuse_self(actor, user, "change the role of", why="own_account_role")
     if user.role == new_role:
         return user
-    if new_role is Role.SERVICE or user.role == Role.SERVICE:
-        # Service accounts have no password and people have no business holding ingest-only rights.
-        raise Invalid(
-            "role", "create a separate account to switch between a person and a service", why="role_switch_service"
-        )
-    if Role.RESEARCH_PARTNER in (new_role, user.role):
-        # A partner account is tied to its institute from creation; staff never are.
-        raise Invalid(
-            "role",
-            "create a separate account to switch between staff and a research partner",
-            why="role_switch_partner",
-        )
-    if Role.AGENT in (new_role, user.role):
-        # An agent account is tied to its agent ref from creation; staff never are.
-        raise Invalid("role", "create a separate account to switch between staff and an agent", why="role_switch_agent")
+    for tied, between, why in _TIED_ROLES:
+        if tied in (new_role, user.role):
+            raise Invalid("role", f"create a separate account to switch between {between}", why=why)
     old_role = user.role
     user.role = new_role.value
     user.session_version += 1

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.models import Evaluation, Recording
+from recordings_service.models import Customer, Evaluation, Recording
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -114,3 +114,17 @@ def scorer(session: Session) -> Callable[[Recording, float | None], Evaluation]:
 def stereo_call(session: Session, store: ObjectStore, envelope: Envelope, **overrides: Any) -> Recording:
     """The stereo fixture call (23.3 s of speech), for tests that cut and play clips."""
     return training_call(session, store, envelope, audio=STEREO, **overrides)
+
+
+def call_of_customer(session: Session, store: ObjectStore, envelope: Envelope, **overrides: Any) -> Recording:
+    """The stereo fixture call of customer CRM-TRAINING-1, committed (the API's requests read it)."""
+    customer = Customer(customer_ref="CRM-TRAINING-1")
+    session.add(customer)
+    session.flush()
+    recording = stereo_call(session, store, envelope, customer_id=customer.id, **overrides)
+    session.commit()
+    return recording
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -20,20 +20,12 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.recordings import make_token
 from tests.factories.reviews import script_segments
-from tests.factories.training import ONLY_IN_ORIGINAL, stereo_call, training_call
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.factories.training import ONLY_IN_ORIGINAL, bearer, stereo_call, training_call
+from tests.factories.training import call_of_customer as customer_call
 
 
 def call_of_customer(session: Session, runtime: Runtime, **overrides: Any) -> Recording:
-    customer = Customer(customer_ref="CRM-TRAINING-1")
-    session.add(customer)
-    session.flush()
-    recording = stereo_call(session, runtime.store, runtime.envelope, customer_id=customer.id, **overrides)
-    session.commit()
-    return recording
+    return customer_call(session, runtime.store, runtime.envelope, **overrides)
 
 
 def test_a_trainer_samples_a_nominated_call_cuts_a_clip_builds_a_set_plays_and_exports_it(

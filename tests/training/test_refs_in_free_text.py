@@ -12,7 +12,7 @@ from recordings_service.redaction import redact_text
 from recordings_service.redaction.findings import PiiKind
 from recordings_service.runtime import Runtime
 from tests.factories.recordings import make_token
-from tests.training.test_api import bearer, call_of_customer
+from tests.factories.training import bearer, call_of_customer
 
 
 def test_known_values_are_redacted_as_whole_words_in_any_case() -> None:
@@ -27,7 +27,9 @@ def test_known_values_are_redacted_as_whole_words_in_any_case() -> None:
 def test_a_nomination_note_naming_the_calls_customer_and_agent_reaches_trainers_without_them(
     client: FlaskClient, session: Session, runtime: Runtime
 ) -> None:
-    call = call_of_customer(session, runtime, agent_ref="agent-anna")  # its customer is CRM-TRAINING-1
+    call = call_of_customer(
+        session, runtime.store, runtime.envelope, agent_ref="agent-anna"
+    )  # its customer is CRM-TRAINING-1
     qa = bearer(make_token(session, role=Role.QA_SUPERVISOR, scope="training"))
     trainer = bearer(make_token(session, role=Role.TRAINER, scope="training"))
     note = "Great call by agent-anna; customer crm-training-1 was pleased."
