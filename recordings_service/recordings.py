@@ -169,6 +169,24 @@ def list_recordings(
     return RecordingPage(items=items, next_cursor=encode_cursor(items[-1]) if more else None)
 
 
+def browse_recordings(
+    session: Session, *, actor: Actor, filters: RecordingFilters, cursor: str | None = None, limit: int = 50
+) -> RecordingPage:
+    """A page of `list_recordings` for a person or client, audited as `recording.listed`: each row names its
+    customer and agent. Like a search, the event keeps counts and which filters were used, not their values (a
+    customer ref is itself personal data)."""
+    page = list_recordings(session, actor=actor, filters=filters, cursor=cursor, limit=limit)
+    used = sorted(name for name, value in filters.model_dump().items() if value is not None)
+    record_event(
+        session,
+        actor=actor,
+        action="recording.listed",
+        object_type="recording",
+        details={"results": len(page.items), "next_page": cursor is not None, "filters": used},
+    )
+    return page
+
+
 def apply_filters(query: Select[Recording], filters: RecordingFilters) -> Select[Recording]:
     if filters.started_from is not None:
         query = query.where(Recording.started_at >= filters.started_from)

@@ -225,3 +225,26 @@ def test_reading_a_recordings_metadata_is_audited(client: FlaskClient, session: 
 
     [read] = events(session, "recording.metadata_read", call.id)
     assert read.role == "qa_supervisor" and read.object_type == "recording"
+
+
+def test_listing_recordings_is_audited_with_counts_and_the_filters_used(
+    client: FlaskClient, session: Session, call: Recording, other_call: Recording
+) -> None:
+    """Found by exploratory testing: a page of up to 200 calls, each naming its customer and agent, left no trace
+    while reading one call's metadata did."""
+    token = make_token(session, role="qa_supervisor", scope="read")
+
+    listed = client.get("/api/v1/recordings?limit=1&queue=billing&customer_ref=CRM-9", headers=bearer(token))
+    assert listed.status_code == 200
+    assert client.get("/api/v1/recordings", headers=bearer(token)).status_code == 200
+
+    first, second = events(session, "recording.listed")
+    assert (first.role, first.object_type) == ("qa_supervisor", "recording")
+    # Which filters, never their values: a customer ref is itself personal data.
+    assert first.details == {
+        "results": len(listed.json["items"]),
+        "next_page": False,
+        "filters": ["customer_ref", "queue"],
+    }
+    assert "CRM-9" not in str(first.details)
+    assert second.details == {"results": 2, "next_page": False, "filters": []}

@@ -244,7 +244,7 @@ def ingest_recording() -> tuple[Response, int]:
 def list_recordings(query: RecordingQuery) -> Response:
     """Recordings, newest first; pass `next_cursor` back as `cursor` for the next page."""
     refuse_identity_filters(query)
-    page = recordings.list_recordings(
+    page = recordings.browse_recordings(
         db(),
         actor=current_actor(),
         filters=RecordingFilters.model_validate(query.model_dump(exclude={"cursor", "limit"})),
@@ -252,6 +252,7 @@ def list_recordings(query: RecordingQuery) -> Response:
         limit=query.limit,
     )
     body = RecordingPageOut(items=[recording_out(item) for item in page.items], next_cursor=page.next_cursor)
+    db().commit()
     return jsonify(body.model_dump(mode="json"))
 
 
