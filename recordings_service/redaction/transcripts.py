@@ -13,6 +13,7 @@ from typing import Any
 
 from recordings_service.redaction.findings import Finding
 from recordings_service.redaction.pii import find_pii, marker, replace_findings
+from recordings_service.word_spans import word_spans
 
 CARD_KINDS = frozenset({"card", "card_security_code", "card_expiry"})
 # What was said just before (across both channels, in time order) tells what a bare number is: the agent's
@@ -79,7 +80,7 @@ def redactions_of(segments: Sequence[dict[str, Any]]) -> list[Redaction]:
 def _redacted_segment(segment: dict[str, Any], findings: list[Finding]) -> dict[str, Any]:
     text = str(segment.get("text") or "")
     words: list[dict[str, Any]] = list(segment.get("words") or [])
-    spans = _word_spans(text, words)
+    spans = word_spans(text, [str(word.get("text") or "") for word in words])
     redactions = []
     covered: dict[int, Finding] = {}  # word index -> the finding it falls in
     for finding in findings:
@@ -98,20 +99,6 @@ def _redacted_segment(segment: dict[str, Any], findings: list[Finding]) -> dict[
         "words": _redacted_words(words, covered) if spans is not None or not findings else [],
         "redactions": redactions,
     }
-
-
-def _word_spans(text: str, words: list[dict[str, Any]]) -> list[tuple[int, int]] | None:
-    """Each word's character span in `text`, or None when the words do not spell the text."""
-    spans = []
-    position = 0
-    for word in words:
-        said = str(word.get("text") or "").strip()
-        start = text.find(said, position) if said else -1
-        if start < 0:
-            return None
-        spans.append((start, start + len(said)))
-        position = start + len(said)
-    return spans
 
 
 def _redacted_words(words: list[dict[str, Any]], covered: dict[int, Finding]) -> list[dict[str, Any]]:

@@ -17,13 +17,13 @@ from recordings_service.errors import Invalid, NotFound
 from recordings_service.models import Recording, TrainingClip, Transcript, User
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import visible_to
-from recordings_service.redaction.transcripts import _word_spans as word_spans
 from recordings_service.storage.encryption import Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.agents import agent_names
 from recordings_service.training.clips import MEDIA, ClipOutdated, load_clip, redactions_changed
 from recordings_service.training.eligibility import Exclusion, NotForTraining, TrainingRules, exclusions_of
 from recordings_service.transcript_text import twin_of
+from recordings_service.word_spans import words_as_written
 
 MAX_PAGE = 200
 
@@ -241,16 +241,8 @@ def clip_transcript(segments: Sequence[dict[str, Any]], *, start_s: float, end_s
 
 def _words_said(segment: dict[str, Any], first: int, last: int) -> str:
     """Words `first` to `last` of the segment as its text writes them."""
-    text, words = str(segment.get("text") or ""), list(segment.get("words") or [])
-    # The segment's text is the engine's own: where the words spell it (as redaction maps them onto it), their span
-    # of it keeps a piece that continues a word ("8" + ".9", "kilowatt" + "-hour") joined to it, which the stored
-    # words (stripped by the engines) no longer say.
-    spans = word_spans(text, words)
-    if spans is not None:
-        return text[spans[first][0] : spans[last][1]]
-    # Words that do not spell the text say nothing of where a word ends: one space between pieces reads best.
-    said = (str(word.get("text") or "").strip() for word in words[first : last + 1])
-    return " ".join(word for word in said if word)
+    said = [str(word.get("text") or "") for word in segment.get("words") or []]
+    return words_as_written(str(segment.get("text") or ""), said, first, last)
 
 
 def _state(

@@ -23,6 +23,7 @@ from recordings_service.transcription.engines import (
     Word,
     _from_faster,
 )
+from recordings_service.word_spans import words_as_written
 
 # Whisper decodes 30 s of audio at a time; a batched window never holds more.
 WINDOW_S = 30
@@ -189,18 +190,19 @@ def _unpacked(segment: EngineSegment, regions: list[_Region]) -> Iterator[tuple[
         region = region_at((segment.start + segment.end) / 2)
         yield region.source, replace(segment, start=restored(segment.start, region), end=restored(segment.end, region))
         return
-    runs: list[tuple[int, list[Word]]] = []
-    for word in segment.words:
+    runs: list[tuple[int, int, list[Word]]] = []  # (source, index of its first word, its words)
+    for index, word in enumerate(segment.words):
         region = region_at((word.start + word.end) / 2)
         placed = replace(word, start=restored(word.start, region), end=restored(word.end, region))
         if runs and runs[-1][0] == region.source:
-            runs[-1][1].append(placed)
+            runs[-1][2].append(placed)
         else:
-            runs.append((region.source, [placed]))
-    for source, words in runs:
+            runs.append((region.source, index, [placed]))
+    said = [word.text for word in segment.words]
+    for source, first, words in runs:
         # As faster-whisper restores VAD-cut segments: a segment spans its words.
         part = replace(segment, start=words[0].start, end=words[-1].end, words=tuple(words))
         if len(runs) > 1:
-            text = " ".join(word.text for word in words)
+            text = words_as_written(segment.text, said, first, first + len(words) - 1)
             part = replace(part, text=text, compression_ratio=get_compression_ratio(text))
         yield source, part

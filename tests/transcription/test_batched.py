@@ -163,6 +163,30 @@ def test_a_segment_spoken_across_two_channels_is_split_between_them() -> None:
     assert all(part.avg_logprob == -0.2 for _source, part in parts)
 
 
+def test_a_split_segment_keeps_a_piece_that_continues_a_word_joined_to_it() -> None:
+    """The engines store words stripped; joining them with spaces wrote "8 .9" and "kilowatt -hour" for what the
+    segment's text writes "8.9" and "kilowatt-hour" (found in clips, then here by reading the code)."""
+    regions = [
+        _Region(source=0, start=10 * SAMPLE_RATE, end=12 * SAMPLE_RATE, packed_start=0),
+        _Region(source=1, start=11 * SAMPLE_RATE, end=13 * SAMPLE_RATE, packed_start=2 * SAMPLE_RATE),
+    ]
+    pieces = [("It", 0.2, 0.4), ("is", 0.5, 0.7), ("8", 0.8, 1.0), (".9", 1.0, 1.2), ("per", 2.2, 2.4)]
+    pieces += [("kilowatt", 2.5, 2.8), ("-hour.", 2.8, 3.0)]
+    segment = EngineSegment(
+        start=0.2,
+        end=3.0,
+        text=" It is 8.9 per kilowatt-hour.",
+        words=tuple(Word(start=start, end=end, text=text, probability=0.9) for text, start, end in pieces),
+        avg_logprob=-0.2,
+        no_speech_prob=0.1,
+        compression_ratio=1,
+    )
+    assert [(source, part.text) for source, part in _unpacked(segment, regions)] == [
+        (0, "It is 8.9"),
+        (1, "per kilowatt-hour."),
+    ]
+
+
 def test_the_batch_size_setting_is_honoured(tmp_path: Path) -> None:
     settings = Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path), "CALLVAULT_TRANSCRIBE_BATCH_SIZE": "3"})
     engine = load_engine(settings)
