@@ -224,7 +224,7 @@ def calls_matching(
     inclusive), any of these queues, languages or directions, and a duration range."""
     if from_day is not None:
         query = query.where(Recording.started_at >= datetime.combine(from_day, time(), tzinfo=UTC))
-    if to_day is not None:
+    if to_day is not None and to_day < date.max:  # the last day there is bounds nothing (and has no day after it)
         query = query.where(Recording.started_at < datetime.combine(to_day + timedelta(days=1), time(), tzinfo=UTC))
     if queues:
         query = query.where(Recording.queue.in_(queues))

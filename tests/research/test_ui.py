@@ -148,6 +148,11 @@ def test_the_batch_form_selects_and_shows_the_exclusions(
     # Found by exploratory testing: "inf" was taken as a duration, and the batch selected nothing.
     endless = post_form(officer_client, NEW_BATCH, {**form, "min_duration_s": "inf"}, token_from=NEW_BATCH)
     assert endless.status_code == 422 and 'name="min_duration_s"' in endless.get_data(as_text=True)
+    # A moment before year 1 in UTC was a 500.
+    ancient = post_form(
+        officer_client, NEW_BATCH, {**form, "access_start": "0001-01-01T00:00+01:00"}, token_from=NEW_BATCH
+    )
+    assert ancient.status_code == 422
     assert session.scalar(select(func.count()).select_from(ResearchBatch)) == 1
 
 

@@ -69,3 +69,13 @@ def test_reading_the_trail_is_itself_audited_with_what_was_asked(client: FlaskCl
     # A refused filter shows nothing, so nothing is recorded.
     assert client.get("/audit/?since=yesterday").status_code == 422
     assert len(events(session, "audit.viewed")) == 1
+
+
+def test_a_moment_with_no_utc_equivalent_is_refused_beside_its_field(client: FlaskClient, session: Session) -> None:
+    """Found by reading the code after the API's overflow: 0001-01-01 00:00 in Helsinki falls before year 1 in UTC,
+    a 500 on this page."""
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    for query in ("since=0001-01-01T00:00", "until=0001-01-01T00:00%2B05:00"):
+        response = client.get(f"/audit/?{query}")
+        assert response.status_code == 422, query
+        assert 'aria-invalid="true"' in response.get_data(as_text=True)

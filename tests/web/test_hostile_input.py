@@ -187,3 +187,17 @@ def test_the_extreme_moments_utc_can_hold_still_filter(client: FlaskClient, sess
         "/api/v1/recordings", query_string={"started_from": earliest, "started_to": latest}, headers=headers
     )
     assert response.status_code == 200, response.get_json()
+
+
+def test_call_dates_up_to_the_last_day_there_is_select_calls(client: FlaskClient, session: Session) -> None:
+    """Found by exploratory testing: a research batch or training sample "to 9999-12-31" was a 500 (the day after
+    it does not exist); it means no upper bound."""
+    research = bearer(session, Role.COMPLIANCE, "research")
+    lab = institute(session).id
+    session.commit()
+    criteria = {"from": "2020-01-01", "to": "9999-12-31", "sample_size": 5, "seed": 1}
+    made = client.post("/api/v1/research/batches", json=batch_body(lab) | {"criteria": criteria}, headers=research)
+    assert made.status_code == 201, made.get_json()
+    training = bearer(session, Role.TRAINER, "training")
+    sampled = client.post("/api/v1/training/samples", json={"size": 5, "to": "9999-12-31"}, headers=training)
+    assert sampled.status_code == 200, sampled.get_json()

@@ -273,6 +273,6 @@ def _utc_minute(form: MultiDict[str, str], name: str) -> datetime:
     raw = form.get(name, "").strip()
     try:
         moment = datetime.fromisoformat(raw) if "T" in raw else datetime.combine(date.fromisoformat(raw), time())
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a moment, or one with no UTC equivalent
         raise Invalid(name, gettext("use a date and time (2025-01-31T09:00)")) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
