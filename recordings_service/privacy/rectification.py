@@ -179,7 +179,12 @@ def _checked_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in metadata.items():
         check = RECTIFIABLE.get(name)
         if check is None:
-            raise Invalid(f"metadata.{name}", f"not correctable; one of {', '.join(RECTIFIABLE)}", code="unknown_field")
+            raise Invalid(
+                f"metadata.{name}",
+                f"not correctable; one of {', '.join(RECTIFIABLE)}",
+                code="unknown_field",
+                why="not_correctable",
+            )
         try:
             checked[name] = check(value)
         except ValueError as exc:
@@ -239,12 +244,19 @@ def _correct_transcript(
     for index, fix in enumerate(fixes):
         if not 0 <= fix.segment < len(segments) or fix.segment in seen:
             raise Invalid(
-                f"transcript.{index}.segment", f"a segment number from 0 to {len(segments) - 1}, once", code="invalid"
+                f"transcript.{index}.segment",
+                f"a segment number from 0 to {len(segments) - 1}, once",
+                code="invalid",
+                why="segment_number",
             )
         seen.add(fix.segment)
         text = fix.text.strip()
         if not text or len(text) > MAX_SEGMENT_TEXT:
-            raise Invalid(f"transcript.{index}.text", f"the corrected text, 1 to {MAX_SEGMENT_TEXT} characters")
+            raise Invalid(
+                f"transcript.{index}.text",
+                f"the corrected text, 1 to {MAX_SEGMENT_TEXT} characters",
+                why="segment_text",
+            )
         # The words' timings belonged to the recognised text; a corrected segment is timed as a whole.
         segments[fix.segment] = {**segments[fix.segment], "text": text, "words": [], "corrected": True}
     previous = {fix.segment: str(kept[fix.segment].get("text") or "") for fix in fixes}

@@ -101,9 +101,14 @@ def list_policies(session: Session) -> list[RetentionPolicy]:
     return sorted(session.scalars(select(RetentionPolicy)), key=lambda row: order.get(row.rule, len(order)))
 
 
-def preview_policy_change(session: Session, *, rule: str, keep: int, unit: str) -> int:
-    """How many live recordings would get a different `retain_until` if `rule` kept calls for `keep` `unit`."""
+def preview_policy_change(session: Session, *, rule: str, keep: int, unit: str, basis: str | None = None) -> int:
+    """How many live recordings would get a different `retain_until` if `rule` kept calls for `keep` `unit`.
+
+    A `basis` given is checked as applying the change will check it, so a preview is not accepted that cannot be
+    applied."""
     target, period = _checked_change(session, rule=rule, keep=keep, unit=unit)
+    if basis is not None:
+        _checked_basis(basis)
     policies = {**load_policies(session), target: period}
     return sum(len(changes) for changes in _recomputed(session, policies, target))
 
@@ -111,11 +116,7 @@ def preview_policy_change(session: Session, *, rule: str, keep: int, unit: str) 
 def change_policy(session: Session, *, actor: Actor, rule: str, keep: int, unit: str, basis: str) -> int:
     """Set a policy, recompute every affected recording in batches, audit it; returns how many changed."""
     target, period = _checked_change(session, rule=rule, keep=keep, unit=unit)
-    text = basis.strip()
-    if not text:
-        raise Invalid("basis", "state the basis of the period (law, contract or legitimate interest)", code="missing")
-    if len(text) > MAX_BASIS:
-        raise Invalid("basis", f"at most {MAX_BASIS} characters", code="invalid_length")
+    text = _checked_basis(basis)
     row = session.get_one(RetentionPolicy, target.value)
     previous = Period(row.keep, PeriodUnit(row.unit))
     policies = {**load_policies(session), target: period}
@@ -137,11 +138,22 @@ def change_policy(session: Session, *, actor: Actor, rule: str, keep: int, unit:
     return recomputed
 
 
+def _checked_basis(basis: str) -> str:
+    text = basis.strip()
+    if not text:
+        raise Invalid("basis", "state the basis of the period (law, contract or legitimate interest)", code="missing")
+    if len(text) > MAX_BASIS:
+        raise Invalid("basis", f"at most {MAX_BASIS} characters", code="invalid_length")
+    return text
+
+
 def _checked_change(session: Session, *, rule: str, keep: int, unit: str) -> tuple[RetentionRule, Period]:
     try:
         target = RetentionRule(rule)
     except ValueError:
-        raise NotFound(f"no retention policy {rule!r}; one of {', '.join(RetentionRule)}") from None
+        raise NotFound(
+            f"no retention policy {rule!r}; one of {', '.join(RetentionRule)}", why="policy_not_found"
+        ) from None
     try:
         period_unit = PeriodUnit(unit)
     except ValueError:

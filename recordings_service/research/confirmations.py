@@ -51,9 +51,13 @@ def submit_confirmation(
     """The partner's confirmation that every copy of the batch was returned or destroyed."""
     batch = get_partner_batch(session, actor=actor, batch_id=batch_id, lock=True)
     if batch.state not in CONFIRMABLE:
-        raise Conflict(f"research batch {batch.id} is {batch.state}: nothing to return or destroy")
+        raise Conflict(
+            f"research batch {batch.id} is {batch.state}: nothing to return or destroy", why="not_confirmable"
+        )
     if pending_confirmation(session, batch.id) is not None:
-        raise Conflict("a confirmation of this batch is waiting for compliance's decision already")
+        raise Conflict(
+            "a confirmation of this batch is waiting for compliance's decision already", why="confirmation_pending"
+        )
     try:
         chosen = CustodyMethod(method)
     except ValueError:
@@ -150,7 +154,7 @@ def open_certificate(
     """The certificate PDF (compliance), audited."""
     confirmation = session.get(CustodyConfirmation, confirmation_id)
     if confirmation is None or confirmation.certificate_key is None or confirmation.certificate_wrapped_key is None:
-        raise NotFound(f"confirmation {confirmation_id} has no certificate")
+        raise NotFound(f"confirmation {confirmation_id} has no certificate", why="certificate_not_found")
     record_event(
         session,
         actor=actor,

@@ -170,15 +170,17 @@ def recut_clip(
 
 def check_window(recording: Recording, *, start_s: float, end_s: float) -> None:
     if not math.isfinite(start_s) or start_s < 0:
-        raise Invalid("start_s", "the clip must start at or after 0 s")
+        raise Invalid("start_s", "the clip must start at or after 0 s", why="clip_before_start")
     if not math.isfinite(end_s) or end_s <= start_s:
-        raise Invalid("end_s", "the clip must end after it starts")
+        raise Invalid("end_s", "the clip must end after it starts", why="clip_ends_first")
     if round(end_s - start_s, 6) < MIN_CLIP_S:  # 3.3 - 2.3 is 0.9999999999999996
         raise Invalid("end_s", f"a clip is at least {MIN_CLIP_S:.0f} s long", code="too_short", why="clip_too_short")
     if end_s - start_s > MAX_CLIP_S:
         raise Invalid("end_s", f"a clip is at most {MAX_CLIP_S:.0f} s long", code="too_long")
     if end_s > recording.duration_s + DURATION_SLACK_S:
-        raise Invalid("end_s", f"the clip must end within the call ({recording.duration_s:.1f} s)")
+        raise Invalid(
+            "end_s", f"the clip must end within the call ({recording.duration_s:.1f} s)", why="clip_past_call"
+        )
 
 
 def selection_window(
@@ -189,9 +191,15 @@ def selection_window(
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
     segments = twin_of(session, transcript) if transcript is not None else None
     if not segments:
-        raise Invalid("first_segment", "the call has no redacted transcript to select from")
+        raise Invalid(
+            "first_segment", "the call has no redacted transcript to select from", why="no_redacted_transcript"
+        )
     if not first <= last < len(segments):
-        raise Invalid("last_segment", f"segments are numbered 0 to {len(segments) - 1}, the first before the last")
+        raise Invalid(
+            "last_segment",
+            f"segments are numbered 0 to {len(segments) - 1}, the first before the last",
+            why="selection_order",
+        )
     return float(segments[first]["start"]), float(segments[last]["end"])
 
 
@@ -304,7 +312,9 @@ def _encode(
 ) -> None:
     """Cut the clip from the (cached) redacted audio in both codecs, encrypt and store them, fill in the row."""
     if recording.status == RecordingStatus.DELETED:
-        raise NotFound(f"the audio of recording {recording.id} is not available ({recording.status})")
+        raise NotFound(
+            f"the audio of recording {recording.id} is not available ({recording.status})", why="recording_deleted"
+        )
     audio = ensure_redacted(session, store, envelope, recording=recording, ffmpeg=ffmpeg, tone=tone)
     extension = format_of(recording.container).extension
     with tempfile.TemporaryDirectory(prefix="callvault-clip-") as scratch:

@@ -10,11 +10,13 @@ the reader's language and is shown as it is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date
 from typing import TypeAlias
 
 from flask import flash, get_template_attribute
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -28,11 +30,13 @@ from recordings_service.privacy import subjects
 from recordings_service.privacy.rectification import MAX_SEGMENT_TEXT
 from recordings_service.privacy.retention import MAX_BASIS, MAX_KEEP
 from recordings_service.research import selection
+from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from recordings_service.research.institutes import MAX_NAME
 from recordings_service.research.text import MAX_TEXT
 from recordings_service.training import clips, nominations, sets
 from recordings_service.training.eligibility import NotForTraining
 from recordings_service.training.sampling import MAX_SAMPLE, MAX_SEED
+from web.i18n import RULE_LABELS, local_date
 
 
 def _not_for_training(exc: DomainError) -> str:
@@ -51,6 +55,62 @@ def _clip_unavailable(exc: DomainError) -> str:
 
 # A message, or where it names what the error carries, a function of the error.
 Message: TypeAlias = LazyString | Callable[[DomainError], str]
+
+
+def _read_back(pattern: str, say: Callable[[re.Match[str]], str]) -> Message:
+    """A message naming the values the service's English message names, read back from that message: the errors
+    carry no values of their own, and the API keeps its messages as they are (integrators rely on them). A
+    message that no longer matches is shown as the service wrote it."""
+    compiled = re.compile(pattern)
+
+    def message(exc: DomainError) -> str:
+        found = compiled.search(exc.message)
+        return exc.message if found is None else say(found)
+
+    return message
+
+
+def _period(keep: int, unit: str) -> str:
+    if unit == PeriodUnit.DAYS:
+        return str(ngettext("%(num)d day", "%(num)d days", keep))
+    return str(ngettext("%(num)d month", "%(num)d months", keep))
+
+
+_before_package = _read_back(
+    r"built on (?P<day>\d{4}-\d{2}-\d{2})",
+    lambda found: gettext(
+        "the package was built on %(date)s: no copy existed before",
+        date=local_date(date.fromisoformat(found["day"])).striptags(),
+    ),
+)
+_below_policies = _read_back(
+    r"shorter than the (?P<rules>.+) policy$",
+    lambda found: gettext(
+        "the global maximum cannot be shorter than the period of these policies: %(rules)s",
+        rules=", ".join(str(RULE_LABELS.get(rule, rule)) for rule in found["rules"].split(", ")),
+    ),
+)
+_over_maximum = _read_back(
+    r"global maximum of (?P<keep>\d+) (?P<unit>\w+)$",
+    lambda found: gettext(
+        "the period exceeds the global maximum of %(period)s", period=_period(int(found["keep"]), found["unit"])
+    ),
+)
+_segment_number = _read_back(
+    r"from 0 to (?P<last>-?\d+)",
+    lambda found: gettext("a segment number from 0 to %(last)d, once", last=int(found["last"])),
+)
+_selection_order = _read_back(
+    r"numbered 0 to (?P<last>-?\d+)",
+    lambda found: gettext("segments are numbered 0 to %(last)d, the first before the last", last=int(found["last"])),
+)
+_clip_past_call = _read_back(
+    r"\((?P<duration>[\d.]+) s\)",
+    lambda found: gettext(
+        "the clip must end within the call (%(duration)s s)",
+        duration=format_decimal(float(found["duration"]), format="0.0"),
+    ),
+)
 
 SAMPLE_SIZE_RANGE = _l("enter a number from %(min)d to %(max)d", min=1, max=MAX_SAMPLE)
 SEED_RANGE = _l("enter a number from %(min)d to %(max)d", min=0, max=MAX_SEED)
@@ -111,7 +171,9 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("metadata", "missing"): _l("give metadata or transcript corrections"),
     ("recording_id", "missing"): _l("name the call to correct"),
     ("recording_id", "other_customer"): _l("not a call of this request's customer"),
-    ("transcript.0.text", "invalid"): _l("the corrected text, 1 to %(num)d characters", num=MAX_SEGMENT_TEXT),
+    # The metadata the rectification form corrects (privacy.rectification.RECTIFIABLE).
+    ("metadata.language", "invalid"): _l("a language code such as fi, sv or en"),
+    ("metadata.queue", "invalid"): _l("text of 1 to %(num)d characters", num=100),
     # Clips and training sets (a clip's and a set's titles have one limit, clips.MAX_TITLE).
     ("title", "missing"): _l("give it a title"),
     ("title", "too_long"): _l("at most %(num)d characters", num=clips.MAX_TITLE),
@@ -156,6 +218,15 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("sample_size", "less_than_equal"): _l("enter a number from %(min)d to %(max)d", min=1, max=selection.MAX_SAMPLE),
     ("country", "invalid_choice"): _l("not an ISO 3166 country code: give two letters, such as FI, SE or GB"),
     ("contact", "invalid_email"): _l("give an e-mail address"),
+    # A partner's confirmation of return or destruction (research.confirmations: 200 characters for a name).
+    ("method", "invalid_choice"): _l("choose returned or destroyed"),
+    ("signer", "blank"): _l("give the signer's name"),
+    ("signer", "invalid_length"): _l("1 to %(num)d characters", num=200),
+    ("title", "blank"): _l("give the signer's title"),
+    ("title", "invalid_length"): _l("1 to %(num)d characters", num=200),
+    ("statement", "blank"): _l("say how and where the copies were returned or destroyed"),
+    ("statement", "invalid_length"): _l("1 to %(num)d characters", num=MAX_TEXT),
+    ("certificate", "too_large"): _l("at most %(num)d MB", num=MAX_CERTIFICATE_BYTES // (1024 * 1024)),
 }
 # By code alone: input the model could not read, and refusals whose code says it all.
 CODE_MESSAGES: dict[str, Message] = {
@@ -180,6 +251,13 @@ CODE_MESSAGES: dict[str, Message] = {
     "package_expired": _l("the access package was built already and has expired"),
     "package_unavailable": _l("the access package is not available"),
     "no_transcript": _l("the call has no transcript to correct"),
+    "segment_number": _segment_number,
+    "segment_text": _l("the corrected text, 1 to %(num)d characters", num=MAX_SEGMENT_TEXT),
+    "not_correctable": _l("only a call's language, direction, notice, agreement and queue can be corrected"),
+    # Retention policies.
+    "policy_not_found": _l("the retention policy was not found"),
+    "below_policies": _below_policies,
+    "over_maximum": _over_maximum,
     # Legal holds and deletion.
     "hold_not_found": _l("the legal hold was not found"),
     "hold_released": _l("the legal hold was released already"),
@@ -199,6 +277,11 @@ CODE_MESSAGES: dict[str, Message] = {
     "clip_removed": _l("the clip has been removed"),
     "clip_current": _l("the clip already follows its call's current redactions: there is nothing to cut again"),
     "clip_unavailable": _clip_unavailable,
+    "clip_before_start": _l("the clip must start at or after 0 s"),
+    "clip_ends_first": _l("the clip must end after it starts"),
+    "clip_past_call": _clip_past_call,
+    "no_redacted_transcript": _l("the call has no redacted transcript to select from"),
+    "selection_order": _selection_order,
     "set_not_found": _l("the training set was not found"),
     "export_not_found": _l("the export was not found"),
     "nomination_not_found": _l("the nomination was not found"),
@@ -230,6 +313,11 @@ CODE_MESSAGES: dict[str, Message] = {
     "agreement_in_future": _l("an agreement signed in the future is not in force"),
     "safeguard_in_future": _l("a safeguard signed in the future is not in force"),
     "custody_in_future": _l("the return or destruction cannot be in the future"),
+    "before_package": _before_package,
+    "not_confirmable": _l("there is nothing of this batch to return or destroy now"),
+    "confirmation_pending": _l("a confirmation of this batch is waiting for compliance's decision already"),
+    "not_pdf": _l("the certificate must be a PDF document"),
+    "certificate_not_found": _l("the confirmation has no certificate"),
     # Accounts, enrolment and passwords.
     "password_too_short": _l("a password has at least %(num)d characters", num=accounts.MIN_PASSWORD),
     "password_too_long": _l("a password has at most %(num)d characters", num=accounts.MAX_PASSWORD),

@@ -15,8 +15,9 @@ from web.access import current_actor, requires
 from web.database import db
 from web.i18n import RULE_LABELS, UNIT_LABELS
 from web.security_headers import no_store
-from web.ui.error_messages import error_message, flash_error
+from web.ui.error_messages import flash_error
 from web.ui.numbers import whole_number
+from web.ui.refused_form import refused_form
 
 bp = Blueprint("retention", __name__, url_prefix="/compliance")
 PAGE_SIZE = 50
@@ -52,11 +53,13 @@ def policy(rule: str) -> Response | str | tuple[str, int]:
         return render_template("retention/policy.html", policy=current, units=UNITS, form=form, affected=None)
     form = {key: request.form.get(key, "").strip() for key in ("keep", "unit", "basis")}
     try:
-        affected = retention.preview_policy_change(db(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"])
+        affected = retention.preview_policy_change(
+            db(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"], basis=form["basis"]
+        )
     except DomainError as exc:
-        error = error_message(exc)
+        refused = refused_form("policy", exc)
         page = render_template(
-            "retention/policy.html", policy=current, units=UNITS, form=form, affected=None, error=error
+            "retention/policy.html", policy=current, units=UNITS, form=form, affected=None, refused=refused
         )
         return page, 422
     return render_template("retention/policy.html", policy=current, units=UNITS, form=form, affected=affected)
