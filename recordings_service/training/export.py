@@ -105,7 +105,11 @@ def get_export(session: Session, *, actor: Actor, export_id: str) -> TrainingExp
     export = session.get(TrainingExport, export_id)
     if export is None:
         raise NotFound(f"export {export_id} not found", why="export_not_found")
-    load_set(session, actor=actor, set_id=export.set_id)
+    try:
+        load_set(session, actor=actor, set_id=export.set_id)
+    except NotFound as hidden:
+        # The refusal names the export asked for, never the private set behind it (audited as the set's refusal).
+        raise NotFound(f"export {export_id} not found", why="export_not_found", refusal=hidden.refusal) from None
     return export
 
 

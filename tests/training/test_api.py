@@ -339,6 +339,9 @@ def test_a_clip_its_author_deletes_shows_as_removed_in_other_trainers_sets(
     assert client.get(f"/api/v1/training/clips/{theirs}/audio", headers=trainer1).status_code == 404
     assert list(store.list_versions(f"derived/{call.id}/clips/{theirs}")) == []
     exported = client.post(f"{path}/exports", headers=trainer1).get_json()
+    # Another trainer's 404 names the export asked for, not the private set behind it (it did).
+    hidden = client.get(exported["download"], headers=trainer2)
+    assert hidden.status_code == 404 and path.rsplit("/", 1)[1] not in hidden.get_data(as_text=True)
     archive = zipfile.ZipFile(io.BytesIO(client.get(exported["download"], headers=trainer1).data))
     places = json.loads(archive.read("set.json"))["clips"]
     assert [(place["status"], place["reason"]) for place in places] == [
