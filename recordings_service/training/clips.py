@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +29,8 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
 from recordings_service.redaction import redact_text
 from recordings_service.redaction.audio import ensure_redacted, open_redacted, spans_to_mute
+from recordings_service.redaction.findings import PiiKind
+from recordings_service.redaction.known_values import call_identifiers
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -61,9 +63,13 @@ class ClipText:
     tags: tuple[str, ...] = ()
     notes: str = ""
 
-    def checked(self, language: str, *, customer_number_pattern: str | None = None) -> ClipText:
+    def checked(
+        self, language: str, *, customer_number_pattern: str | None = None, known: Mapping[str, PiiKind] | None = None
+    ) -> ClipText:
+        """The text with its personal data redacted (`known`: the call's own refs, wherever they appear)."""
+
         def redacted(text: str) -> str:
-            return redact_text(text.strip(), language, customer_number_pattern=customer_number_pattern)
+            return redact_text(text.strip(), language, customer_number_pattern=customer_number_pattern, known=known)
 
         title = redacted(self.title)
         if not title:
@@ -108,7 +114,8 @@ def cut_clip(
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     require_for_training(session, recording, rules=rules)
     check_window(recording, start_s=start_s, end_s=end_s)
-    text = text.checked(recording.language, customer_number_pattern=customer_number_pattern)
+    known = call_identifiers(session, recording)
+    text = text.checked(recording.language, customer_number_pattern=customer_number_pattern, known=known)
     clip = TrainingClip(
         id=new_id(),
         recording_id=recording.id,
@@ -226,11 +233,14 @@ def update_clip(
     clip = _own_clip(session, actor=actor, clip_id=clip_id)
     if clip.removed_at is not None:
         raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})", why="clip_removed")
+    recording = session.get_one(Recording, clip.recording_id)
     text = ClipText(
         title=clip.title if title is None else title,
         tags=tuple(clip.tags if tags is None else tags),
         notes=clip.notes if notes is None else notes,
-    ).checked(session.get_one(Recording, clip.recording_id).language, customer_number_pattern=customer_number_pattern)
+    ).checked(
+        recording.language, customer_number_pattern=customer_number_pattern, known=call_identifiers(session, recording)
+    )
     clip.title, clip.tags, clip.notes = text.title, list(text.tags), text.notes
     session.flush()
     record_event(session, actor=actor, action="training.clip_updated", object_type="training_clip", object_id=clip.id)

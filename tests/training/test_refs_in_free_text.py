@@ -43,3 +43,32 @@ def test_a_nomination_note_naming_the_calls_customer_and_agent_reaches_trainers_
     assert made.get_json()["note"] == expected
     listed = client.get("/api/v1/training/nominations", headers=trainer).get_json()["items"]
     assert [item["note"] for item in listed] == [expected]
+
+
+def test_a_clips_title_tags_and_notes_reach_other_trainers_without_the_calls_refs(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    call = call_of_customer(session, runtime.store, runtime.envelope, agent_ref="agent-anna")
+    author = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    colleague = bearer(make_token(session, role=Role.TRAINER, scope="training"))
+    body = {
+        "recording_id": call.id,
+        "start_s": 0.5,
+        "end_s": 3.5,
+        "title": "Greeting by AGENT-ANNA",
+        "tags": ["renewal", "CRM-TRAINING-1"],
+        "notes": "customer crm-training-1, agent agent-anna",
+    }
+
+    made = client.post("/api/v1/training/clips", headers=author, json=body)
+    assert made.status_code == 201, made.get_json()
+    clip_id = made.get_json()["id"]
+    edited = client.patch(f"/api/v1/training/clips/{clip_id}", headers=author, json={"notes": "again agent-anna"})
+    assert edited.status_code == 200, edited.get_json()
+
+    seen = client.get(f"/api/v1/training/clips/{clip_id}", headers=colleague).get_json()
+    assert (seen["title"], seen["tags"], seen["notes"]) == (
+        "Greeting by [PERSON]",
+        ["renewal", "[CUSTOMER_NUMBER]"],
+        "again [PERSON]",
+    )
