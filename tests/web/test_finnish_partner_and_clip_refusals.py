@@ -152,6 +152,7 @@ def test_a_second_confirmation_while_one_waits_is_refused_in_finnish(
         ("9", "3", "leikkeen on päätyttävä alkunsa jälkeen"),
         ("-1", "3", "leikkeen on alettava aikaisintaan kohdasta 0 s"),
         ("20", "30", "leikkeen on päätyttävä puhelun sisällä (23,3 s)"),
+        ("3", "3,5", "leike on vähintään 1 s pitkä"),
     ],
 )
 def test_a_clip_outside_its_call_is_refused_in_finnish(

@@ -144,6 +144,9 @@ def test_the_pages_refuse_nul_with_the_error_page(client: FlaskClient, session: 
     session.commit()
     listed = client.get("/calls/?queue=a%00b")
     assert listed.status_code == 422 and listed.mimetype == "text/html"
+    assert "remove the NUL character (U+0000)" in listed.get_data(as_text=True)
+    finnish = client.get("/calls/?queue=a%00b", headers={"Accept-Language": "fi"}).get_data(as_text=True)
+    assert "poista NUL-merkki (U+0000)" in finnish
     assert client.get("/calls/a%00b").status_code == 404
 
 

@@ -231,6 +231,7 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
 # By code alone: input the model could not read, and refusals whose code says it all.
 CODE_MESSAGES: dict[str, Message] = {
     "int_parsing": _l("enter a whole number"),
+    "invalid_character": _l("remove the NUL character (U+0000): text cannot hold it"),
     "int_parsing_size": _l("enter a smaller number"),
     "float_parsing": _l("enter a number"),
     "finite_number": _l("enter a number"),
@@ -279,6 +280,7 @@ CODE_MESSAGES: dict[str, Message] = {
     "clip_unavailable": _clip_unavailable,
     "clip_before_start": _l("the clip must start at or after 0 s"),
     "clip_ends_first": _l("the clip must end after it starts"),
+    "clip_too_short": _l("a clip is at least %(num)d s long", num=int(clips.MIN_CLIP_S)),
     "clip_past_call": _clip_past_call,
     "no_redacted_transcript": _l("the call has no redacted transcript to select from"),
     "selection_order": _selection_order,
