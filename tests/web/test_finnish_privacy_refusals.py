@@ -145,8 +145,12 @@ def release(client: FlaskClient, hold_id: str, *, headers: dict[str, str] = FINN
 
 
 def place_on_call(client: FlaskClient, recording_id: str) -> str:
+    """The holds page a refused hold comes back to, with what was typed (a refusal answers it, not a redirect)."""
     form = {"target": "recording", "value": recording_id, "reason": "riita"}
-    return shown_after(client, post_finnish(client, "/compliance/holds", form, token_from="/compliance/holds"))
+    refused = post_finnish(client, "/compliance/holds", form, token_from="/compliance/holds")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code in {404, 409, 422} and f'value="{recording_id}"' in page and 'value="riita"' in page
+    return visible_text(page)
 
 
 def test_releasing_an_unknown_hold_is_refused_in_finnish(officer_client: FlaskClient) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from werkzeug.wrappers import Response
@@ -17,7 +19,7 @@ from web.i18n import RULE_LABELS, UNIT_LABELS
 from web.security_headers import no_store
 from web.ui.error_messages import flash_error
 from web.ui.numbers import whole_number
-from web.ui.refused_form import refused_form
+from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
 bp = Blueprint("retention", __name__, url_prefix="/compliance")
 PAGE_SIZE = 50
@@ -99,6 +101,11 @@ def apply_policy(rule: str) -> Response:
 @requires(Permission.RETENTION_MANAGE)
 @no_store
 def legal_holds() -> str:
+    return _holds_page()
+
+
+def _holds_page(sent: RefusedForm | None = None) -> str:
+    """The holds listed, and the form to place one (as typed, with why, when `sent` was refused)."""
     state = request.args.get("state", "active")
     active = {"active": True, "released": False}.get(state)
     rows = holds.list_holds(db(), active=active, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1)
@@ -109,13 +116,15 @@ def legal_holds() -> str:
         covered=holds.covered_counts(db(), page),
         state=state,
         older=page[-1].id if len(rows) > PAGE_SIZE else None,
+        sent=sent,
     )
 
 
 @bp.post("/holds")
 @requires(Permission.RETENTION_MANAGE)
-def place_hold() -> Response:
-    """Hold one recording (by id) or every recording of a customer (by reference)."""
+@no_store
+def place_hold() -> Response | tuple[str, int]:
+    """Hold one recording (by id) or every recording of a customer (by reference); a refusal keeps what was typed."""
     target = request.form.get("target", "")
     value = request.form.get("value", "").strip()
     try:
@@ -129,11 +138,13 @@ def place_hold() -> Response:
             customer_ref=value if target == "customer" else None,
         )
     except DomainError as exc:
-        db().rollback()
-        flash_error(exc)
-    else:
-        db().commit()
-        flash(ngettext("Legal hold placed on %(num)d recording.", "Legal hold placed on %(num)d recordings.", covered))
+        sent = refused_form("hold", exc)
+        # The service names the target by what it is; the form has one field for either.
+        if sent.field in ("recording_id", "customer_ref"):
+            sent = replace(sent, field="value")
+        return _holds_page(sent), refusal_status(exc)
+    db().commit()
+    flash(ngettext("Legal hold placed on %(num)d recording.", "Legal hold placed on %(num)d recordings.", covered))
     return redirect(url_for("retention.legal_holds"))
 
 
