@@ -384,7 +384,7 @@ def audit_login_failure(
     # it may be a mistyped password or someone else's name; the account id is, when one matched.
     record_event(
         session,
-        actor=Actor(id=None, name="anonymous", role="anonymous", ip=ip),
+        actor=Actor.anonymous(ip),
         action="login.failed",
         object_type="user" if user is not None else None,
         object_id=user.id if user is not None else None,

@@ -77,6 +77,11 @@ class Actor:
     role: str
     ip: str | None = None
 
+    @classmethod
+    def anonymous(cls, ip: str | None) -> Actor:
+        """Whoever has proved nobody yet (a failed sign-in, a refused token, no session): only their address."""
+        return cls(id=None, name="anonymous", role="anonymous", ip=ip)
+
 
 def record_event(
     session: Session,

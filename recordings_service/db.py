@@ -83,6 +83,9 @@ def make_engine(database_url: str, **options: Any) -> Engine:
     return engine
 
 
+# How NUL is refused, here and by the web layer's check of a request's inputs (web/nul_bytes.py).
+NUL_REFUSED = "text cannot contain the NUL character (U+0000)"
+NUL_CODE = "invalid_character"
 # A bind parameter's name is its column's, numbered where a statement compares the column more than once.
 _BIND_NUMBER = re.compile(r"_+\d+$")
 
@@ -100,7 +103,7 @@ def _refuse_nul(
         for name, value in parameters.items():
             if _holds_nul(value):
                 field = _BIND_NUMBER.sub("", name) or name
-                raise Invalid(field, "text cannot contain the NUL character (U+0000)", code="invalid_character")
+                raise Invalid(field, NUL_REFUSED, code=NUL_CODE)
 
 
 def _holds_nul(value: Any) -> bool:

@@ -118,7 +118,7 @@ def _refused(token: ApiToken | None, reason: str, ip: str | None) -> Unauthentic
     # Nobody has proved who they are, so the actor is anonymous; the token's id is kept when one matched, never
     # what was presented.
     refusal = Refusal(
-        Actor(id=None, name="anonymous", role="anonymous", ip=ip),
+        Actor.anonymous(ip),
         "token.refused",
         "api_token" if token is not None else None,
         token.id if token is not None else None,

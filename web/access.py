@@ -86,7 +86,7 @@ def current_actor() -> Actor:
     """The acting principal as the audit trail records it (anonymous when nobody is signed in)."""
     principal = current_principal()
     if principal is None:
-        return Actor(id=None, name="anonymous", role="anonymous", ip=request.remote_addr)
+        return Actor.anonymous(request.remote_addr)
     return principal.actor
 
 

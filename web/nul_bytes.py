@@ -18,12 +18,11 @@ from typing import Any
 
 from flask import Flask, current_app, request
 
+from recordings_service.db import NUL_CODE, NUL_REFUSED
 from recordings_service.errors import Invalid, NotFound
 from web import body_limit
 
 NUL = "\x00"
-CODE = "invalid_character"
-MESSAGE = "text cannot contain the NUL character (U+0000)"
 FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 # The only way a JSON text spells NUL (a raw control character is not JSON): a body without it needs no parse.
 JSON_ESCAPE = b"\\u0000"
@@ -54,7 +53,7 @@ def _refuse_in_pairs(pairs: Any) -> None:
     for name, value in pairs:
         # A malformed multipart part may come without a name or a value (the fuzzer sends such): nothing to refuse.
         if any(isinstance(text, str) and NUL in text for text in (name, value)):
-            raise Invalid(_shown(name), MESSAGE, code=CODE)
+            raise Invalid(_shown(name), NUL_REFUSED, code=NUL_CODE)
 
 
 def _parsed(body: bytes) -> Any:
@@ -70,12 +69,12 @@ def _refuse_in_json(document: Any) -> None:
     while pending:
         path, value = pending.popleft()
         if isinstance(value, str) and NUL in value:
-            raise Invalid(path or "body", MESSAGE, code=CODE)
+            raise Invalid(path or "body", NUL_REFUSED, code=NUL_CODE)
         if isinstance(value, dict):
             for key, item in value.items():
                 field = f"{path}.{_shown(key)}" if path else _shown(key)
                 if NUL in key:
-                    raise Invalid(field, MESSAGE, code=CODE)
+                    raise Invalid(field, NUL_REFUSED, code=NUL_CODE)
                 pending.append((field, item))
         elif isinstance(value, list):
             pending.extend((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))

@@ -71,10 +71,10 @@ def select_span(range_header: str | None, if_range: str | None, size: int, *, et
     Several ranges are answered with the whole body, which RFC 9110 §14.2 allows: a multipart/byteranges answer
     would buy players nothing and would need each part audited."""
     whole = Span(0, size, partial=False)
-    ranges = parse_byte_ranges(range_header)
-    if ranges is None or len(ranges) != 1 or not if_range_holds(if_range, etag):
+    chosen = _single_range(range_header, if_range, etag)
+    if chosen is None:
         return whole
-    first, last = ranges[0]
+    first, last = chosen
     if first is None:
         if last == 0:
             return None  # a zero-length suffix selects nothing (§14.1.1)
@@ -85,6 +85,15 @@ def select_span(range_header: str | None, if_range: str | None, size: int, *, et
     if first >= size:
         return None
     return Span(first, size if last is None else min(last + 1, size), partial=True)
+
+
+def _single_range(range_header: str | None, if_range: str | None, etag: str | None) -> ByteRange | None:
+    """The one byte range a request asks for and may have; None when it is answered with the whole body (no
+    range, an ignored one, several, or one that If-Range does not let apply)."""
+    ranges = parse_byte_ranges(range_header)
+    if ranges is None or len(ranges) != 1 or not if_range_holds(if_range, etag):
+        return None
+    return ranges[0]
 
 
 def serves_bytes() -> bool:
@@ -99,12 +108,10 @@ def range_start() -> int | None:
 
     A suffix range (`bytes=-N`) may reach back to the start, so it counts as starting there.
     """
-    if not if_range_holds(request.headers.get("If-Range"), None):
+    chosen = _single_range(request.headers.get("Range"), request.headers.get("If-Range"), None)
+    if chosen is None:
         return None
-    ranges = parse_byte_ranges(request.headers.get("Range"))
-    if ranges is None or len(ranges) != 1:
-        return None
-    first, _ = ranges[0]
+    first, _ = chosen
     return 0 if first is None else first
 
 
