@@ -59,8 +59,8 @@ def live(
 def score(tab: Any, pick: int) -> None:
     for question in tab.locator("fieldset.question").all():
         question.locator("input[type=radio]").nth(pick).check()
-    tab.click("text=Submit my scores")
-    tab.wait_for_load_state()
+    with tab.expect_navigation():
+        tab.click("text=Submit my scores")
 
 
 def test_three_supervisors_calibrate_blind_until_all_submit(browser: Any, live: Live) -> None:
@@ -71,8 +71,8 @@ def test_three_supervisors_calibrate_blind_until_all_submit(browser: Any, live: 
     organiser.fill("#recording_id", live.call_id)
     for name in PICKS:
         organiser.check(f"label:has-text('({name})') >> input")
-    organiser.click("text=Create session")
-    organiser.wait_for_load_state()
+    with organiser.expect_navigation():
+        organiser.click("text=Create session")
     session_path = organiser.url.removeprefix(live.url)
     assert session_path.startswith("/calibration/"), organiser.url
 
@@ -81,6 +81,8 @@ def test_three_supervisors_calibrate_blind_until_all_submit(browser: Any, live: 
         tab = tabs[name]
         tab.click("header nav >> text=Calibration")
         tab.click("text=Week 49")
+        # The click returns once the navigation has started; the session page must have loaded before it is read.
+        tab.wait_for_url(f"**{session_path}")
         assert tab.locator(f'a[href="/calls/{live.call_id}"]').count() == 1
         score(tab, pick)
         assert tab.locator("#my-score").is_visible()
