@@ -157,10 +157,13 @@ def visible_calls(
 def list_recordings(
     session: Session, *, actor: Actor, filters: RecordingFilters, cursor: str | None = None, limit: int = 50
 ) -> RecordingPage:
-    """Newest first; the cursor names the last row seen, so pages stay stable while calls arrive."""
+    """Newest first; the cursor names the last row seen, so pages stay stable while calls arrive. What remains of
+    an erased call (queue, agent, times) is listed to compliance only, who answer for the deletion."""
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
     query = apply_filters(select(Recording).where(visible_to(actor)), filters)
+    if actor.role != Role.COMPLIANCE:
+        query = query.where(Recording.status != RecordingStatus.DELETED)
     if cursor:
         query = query.where(after_cursor(cursor))
     rows = list(session.scalars(query.order_by(*NEWEST_FIRST).limit(limit + 1)))

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from recordings_service.config import Settings
 from recordings_service.models import AuditEvent, Recording
+from recordings_service.privacy.deletion import delete_recording
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.accounts import SYSTEM
 from tests.factories.recordings import STEREO, ingest_file, make_token
 
 
@@ -98,6 +100,19 @@ def test_compliance_lists_restricted_recordings(
     items = get(client, token, f"/api/v1/recordings?{window}").get_json()["items"]
     assert [item["id"] for item in items] == [c.id for c in reversed(calls)]
     assert items[0]["restricted"] is True
+
+
+def test_an_erased_call_is_listed_to_compliance_only_without_a_retention_date(
+    client: FlaskClient, session: Session, store: S3ObjectStore, calls: list[Recording], window: str
+) -> None:
+    delete_recording(session, store, recording_id=calls[1].id, reason="erasure", actor=SYSTEM)
+    session.commit()
+    for role in ("qa_supervisor", "trainer"):
+        items = get(client, make_token(session, role=role, scope="read"), f"/api/v1/recordings?{window}").get_json()
+        assert [item["id"] for item in items["items"]] == [calls[2].id, calls[0].id], role
+    compliance = make_token(session, role="compliance", scope="read")
+    (deleted,) = get(client, compliance, f"/api/v1/recordings?{window}&status=deleted").get_json()["items"]
+    assert (deleted["id"], deleted["status"], deleted["retain_until"]) == (calls[1].id, "deleted", None)
 
 
 @pytest.mark.parametrize(

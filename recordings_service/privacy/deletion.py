@@ -241,11 +241,12 @@ def _erase(
                 versions=versions,
             )
         )
-    # The wrapped data key goes (crypto-shredding), and the link to a data subject with the data.
+    # The wrapped data key goes (crypto-shredding), and the link to a data subject with the data; the retention
+    # date is the tombstone's now (a deleted call is not kept until anything).
     session.execute(
         update(Recording)
         .where(Recording.id.in_(ids))
-        .values(wrapped_data_key=b"", status=RecordingStatus.DELETED, customer_id=None),
+        .values(wrapped_data_key=b"", status=RecordingStatus.DELETED, customer_id=None, retain_until=None),
         execution_options={"synchronize_session": "evaluate"},
     )
     record_events(
