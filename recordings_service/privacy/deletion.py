@@ -241,8 +241,7 @@ def _erase(
                 versions=versions,
             )
         )
-    # The wrapped data key goes (crypto-shredding), and the link to a data subject with the data; the retention
-    # date is the tombstone's now (a deleted call is not kept until anything).
+    # The wrapped data key goes (crypto-shredding), the link to a data subject, and the date (the tombstone's now).
     session.execute(
         update(Recording)
         .where(Recording.id.in_(ids))
