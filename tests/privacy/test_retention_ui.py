@@ -72,6 +72,26 @@ def test_compliance_previews_then_changes_a_policy(
     assert too_long.status_code == 422 and "global maximum" in too_long.get_data(as_text=True)
 
 
+def test_a_refused_policy_change_comes_back_as_typed_and_changes_nothing(client: FlaskClient, session: Session) -> None:
+    officer(client, session)
+    basis = "Customer disputes are settled within three years, so training keeps its calls that long."
+    applied = post_form(
+        client,
+        "/compliance/policies/training/apply",
+        {"keep": "5000", "unit": "months", "basis": basis},
+        token_from="/compliance/",
+    )
+    # It was a redirect to the policy's stored values, the typed basis lost.
+    page = applied.get_data(as_text=True)
+    assert applied.status_code == 422 and f">{basis}</textarea>" in page
+    assert re.search(r'<input id="keep"[^>]*value="5000"[^>]*aria-invalid="true"', page)
+    shown = '<p class="flash error" role="alert" id="policy-error">between 1 and 36525 days, or 1 and 1200 months</p>'
+    assert shown in page and page.index(shown) < page.index('id="keep"')
+    session.expire_all()
+    assert session.get_one(RetentionPolicy, "training").keep != 5000
+    assert "retention.policy_changed" not in session.scalars(select(AuditEvent.action))
+
+
 def test_compliance_places_and_releases_holds_and_the_call_page_shows_them(
     client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope
 ) -> None:

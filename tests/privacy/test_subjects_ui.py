@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.config import Settings
-from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
+from recordings_service.models import AuditEvent, Customer, Recording, SubjectCorrection, SubjectRequest
 from recordings_service.models.account import Role
 from recordings_service.privacy import holds, subjects
 from recordings_service.runtime import Runtime
@@ -137,9 +138,12 @@ def test_a_rectification_form_saves_a_versioned_correction(
     assert call.id in officer_client.get(path).get_data(as_text=True)
 
     # Found by exploratory testing: an agreement value the select does not offer was dropped without a word.
+    # Refused, the form comes back as typed with the select marked (it was a redirect to an empty form).
     maybe = {"recording_id": call.id, "queue": "moving", "agreement_made": "maybe"}
-    post_form(officer_client, f"{path}/fulfil", maybe, token_from=path)
-    assert "choose yes, no or unknown" in officer_client.get(path).get_data(as_text=True)
+    refused = post_form(officer_client, f"{path}/fulfil", maybe, token_from=path)
+    shown = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "choose yes, no or unknown" in shown and 'value="moving"' in shown
+    assert re.search(r'<select id="agreement_made"[^>]*aria-invalid="true"', shown)
     session.expire_all()
     assert session.get_one(Recording, call.id).queue == "sales"
 
@@ -154,3 +158,88 @@ def test_a_rectification_form_saves_a_versioned_correction(
         select(AuditEvent.object_id).where(AuditEvent.action == "subject_request.corrections_viewed")
     ).all()
     assert request.id in viewed
+
+
+# A compliance officer may type a long corrected transcript; a refusal must not lose it (it was a redirect to an
+# empty form). The page comes back with every field as typed, the reason beside the form and the field marked.
+CORRECTION = " ".join(["the customer said the gas meter reading was taken in the wrong month"] * 70)
+
+
+def refused_answer(client: FlaskClient, path: str, form: dict[str, str]) -> tuple[int, str]:
+    refused = post_form(client, f"{path}/fulfil", form, token_from=path)
+    return refused.status_code, refused.get_data(as_text=True)
+
+
+def reason_before_the_form(page: str, message: str) -> bool:
+    """The reason is shown in the answer section, just before the fulfil form."""
+    shown = f'<p class="flash error" role="alert" id="answer-error">{message}</p>'
+    return shown in page and page.index(shown) < page.index('/fulfil"')
+
+
+def test_a_refused_rectification_keeps_the_typed_correction_and_stores_nothing(
+    officer_client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    person = customer(session)
+    call = reviewed(session, aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"]))
+    call.customer_id = person.id
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="rectification", received_at=NOW
+    )
+    session.commit()
+    path = f"/subjects/{request.id}"
+    assert 4000 < len(CORRECTION) <= 5000
+    form = {"recording_id": call.id, "language": "fi", "queue": "moving", "segment": "7", "text": CORRECTION}
+
+    status, page = refused_answer(officer_client, path, form)
+
+    assert status == 422
+    assert f">{CORRECTION}</textarea>" in page
+    assert reason_before_the_form(page, "a segment number from 0 to 1, once")
+    assert re.search(r'<input id="segment"[^>]*value="7"[^>]*aria-invalid="true"', page)
+    assert 'value="moving"' in page and 'value="fi"' in page and f'<option value="{call.id}" selected>' in page
+    session.expire_all()
+    assert session.get_one(Recording, call.id).queue == "sales"
+    assert session.scalars(select(SubjectCorrection)).all() == []
+    assert session.get_one(SubjectRequest, request.id).completed_at is None
+
+
+def test_a_rectification_of_a_call_without_a_transcript_is_a_409_that_keeps_the_text(
+    officer_client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    person = customer(session)
+    call = aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"], customer_id=person.id)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="rectification", received_at=NOW
+    )
+    session.commit()
+    path = f"/subjects/{request.id}"
+    form = {"recording_id": call.id, "queue": "moving", "segment": "0", "text": CORRECTION}
+
+    status, page = refused_answer(officer_client, path, form)
+
+    assert status == 409 and f">{CORRECTION}</textarea>" in page and 'value="moving"' in page
+    assert 'id="answer-error"' in page and page.index('id="answer-error"') < page.index('/fulfil"')
+    session.expire_all()
+    assert session.scalars(select(SubjectCorrection)).all() == []
+    assert session.get_one(Recording, call.id).queue == "sales"
+
+
+def test_a_refused_registration_keeps_the_kind_and_date_and_registers_nothing(
+    officer_client: FlaskClient, session: Session
+) -> None:
+    person = customer(session)
+    session.commit()
+    path = f"/subjects/?customer_ref={person.customer_ref}"
+    form = {"customer_ref": person.customer_ref, "kind": "erasure", "received_on": "2017-01-31"}
+
+    refused = post_form(officer_client, "/subjects/", form, token_from=path)
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert '<option value="erasure" selected>' in page
+    assert re.search(r'<input id="received_on"[^>]*value="2017-01-31"[^>]*aria-invalid="true"', page)
+    shown = '<p class="flash error" role="alert" id="register-error">GDPR requests date from 25 May 2018 on</p>'
+    assert shown in page and page.index("Register a request") < page.index(shown) < page.index('id="kind"')
+    assert f'name="customer_ref" value="{person.customer_ref}"' in page
+    session.expire_all()
+    assert session.scalars(select(SubjectRequest)).all() == []

@@ -51,50 +51,56 @@ def policy(rule: str) -> Response | str | tuple[str, int]:
     """GET shows the form; POST previews how many recordings the change would move; nothing changes yet."""
     current = _policy(rule)
     if request.method == "GET":
-        form = {"keep": str(current.keep), "unit": current.unit, "basis": current.basis}
-        return render_template("retention/policy.html", policy=current, units=UNITS, form=form, affected=None)
-    form = {key: request.form.get(key, "").strip() for key in ("keep", "unit", "basis")}
+        return _policy_page(current, {"keep": str(current.keep), "unit": current.unit, "basis": current.basis})
+    form = _typed_change()
     try:
         affected = retention.preview_policy_change(
             db(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"], basis=form["basis"]
         )
     except DomainError as exc:
-        refused = refused_form("policy", exc)
-        page = render_template(
-            "retention/policy.html", policy=current, units=UNITS, form=form, affected=None, refused=refused
-        )
-        return page, 422
-    return render_template("retention/policy.html", policy=current, units=UNITS, form=form, affected=affected)
+        return _policy_page(current, form, refused=refused_form("policy", exc)), refusal_status(exc)
+    return _policy_page(current, form, affected=affected)
 
 
 @bp.post("/policies/<rule>/apply")
 @requires(Permission.RETENTION_MANAGE)
-def apply_policy(rule: str) -> Response:
-    """Make the previewed change: every affected recording's `retain_until` is recomputed (audited)."""
-    form = request.form
+@no_store
+def apply_policy(rule: str) -> Response | tuple[str, int]:
+    """Make the previewed change: every affected recording's `retain_until` is recomputed (audited).
+
+    A refusal comes back to the policy's page with the change as typed and why, nothing changed."""
+    current = _policy(rule)
+    form = _typed_change()
     try:
         recomputed = retention.change_policy(
-            db(),
-            actor=current_actor(),
-            rule=rule,
-            keep=_keep(form.get("keep", "")),
-            unit=form.get("unit", ""),
-            basis=form.get("basis", ""),
+            db(), actor=current_actor(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"], basis=form["basis"]
         )
     except DomainError as exc:
-        db().rollback()
-        flash_error(exc)
-        return redirect(url_for("retention.policy", rule=rule))
+        return _policy_page(current, form, refused=refused_form("policy", exc)), refusal_status(exc)
     db().commit()
     flash(
         ngettext(
             "Policy %(rule)s changed; %(num)d recording recomputed.",
             "Policy %(rule)s changed; %(num)d recordings recomputed.",
             recomputed,
-            rule=RULE_LABELS.get(rule, rule),
+            rule=RULE_LABELS.get(current.rule, current.rule),
         )
     )
     return redirect(url_for("retention.policies"))
+
+
+def _typed_change() -> dict[str, str]:
+    """A policy change as the form sent it."""
+    return {key: request.form.get(key, "").strip() for key in ("keep", "unit", "basis")}
+
+
+def _policy_page(
+    current: RetentionPolicy, form: dict[str, str], *, affected: int | None = None, refused: RefusedForm | None = None
+) -> str:
+    """The policy's page: its change form filled with `form`, a preview of `affected`, or why `refused`."""
+    return render_template(
+        "retention/policy.html", policy=current, units=UNITS, form=form, affected=affected, refused=refused
+    )
 
 
 @bp.get("/holds")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from web.database import db, runtime
 from web.security_headers import no_store
 from web.ui.error_messages import flash_error
 from web.ui.numbers import whole_number
+from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
 bp = Blueprint("subjects", __name__, url_prefix="/subjects")
 KINDS = [kind.value for kind in SubjectRequestKind]
@@ -45,8 +47,12 @@ KIND_HEADINGS: dict[str, LazyString] = {
 @no_store
 def index() -> str:
     """Open requests by deadline; with `customer_ref`, that customer's requests and a form for a new one."""
+    return _index_page(request.args.get("customer_ref", "").strip())
+
+
+def _index_page(ref: str, sent: RefusedForm | None = None) -> str:
+    """The requests page for `ref` (or the open requests), with the register form as typed when `sent` was refused."""
     now = utcnow()
-    ref = request.args.get("customer_ref", "").strip()
     customer = db().scalars(select(Customer).where(Customer.customer_ref == ref)).first() if ref else None
     requests = subjects.list_requests(db(), customer_ref=ref, limit=MAX_PAGE) if customer else []
     open_requests = [] if ref else subjects.list_requests(db(), open_only=True, limit=MAX_PAGE)
@@ -61,12 +67,15 @@ def index() -> str:
         now=now,
         days_left=subjects.days_left,
         today=now.date().isoformat(),
+        sent=sent,
     )
 
 
 @bp.post("/")
 @requires(Permission.SUBJECT_REQUESTS)
-def create() -> Response:
+@no_store
+def create() -> Response | tuple[str, int]:
+    """Register a request; a refusal comes back to the customer's page with the form as typed and why."""
     ref = request.form.get("customer_ref", "").strip()
     try:
         made = subjects.create_request(
@@ -77,9 +86,10 @@ def create() -> Response:
             received_at=_received_at(request.form.get("received_on", "")),
         )
     except DomainError as exc:
-        db().rollback()
-        flash_error(exc)
-        return redirect(url_for("subjects.index", customer_ref=ref))
+        sent = refused_form("register", exc)
+        if sent.field == "received_at":  # the service's name for the date the form calls received_on
+            sent = replace(sent, field="received_on")
+        return _index_page(ref, sent), refusal_status(exc)
     db().commit()
     flash(gettext("Request registered; it is due on %(date)s.", date=made.due_at.strftime("%Y-%m-%d")))
     return redirect(url_for("subjects.detail", request_id=made.id))
@@ -89,6 +99,11 @@ def create() -> Response:
 @requires(Permission.SUBJECT_REQUESTS)
 @no_store
 def detail(request_id: str) -> str:
+    return _detail_page(request_id)
+
+
+def _detail_page(request_id: str, sent: RefusedForm | None = None) -> str:
+    """A request, its customer's calls and the form answering it (as typed, with why, when `sent` was refused)."""
     now = utcnow()
     item = subjects.get_request(db(), request_id)
     calls = list_recordings(
@@ -110,16 +125,20 @@ def detail(request_id: str) -> str:
         days=subjects.days_left(item, now=now),
         now=now,
         heading=KIND_HEADINGS.get(item.kind, item.kind),
+        sent=sent,
     )
 
 
 @bp.post("/<request_id>/fulfil")
 @requires(Permission.SUBJECT_REQUESTS)
-def fulfil(request_id: str) -> Response:
+@no_store
+def fulfil(request_id: str) -> Response | tuple[str, int]:
+    """Answer the request; a refusal comes back to it with every field as typed (nothing stored) and why."""
     item = subjects.get_request(db(), request_id)
+    kind = item.kind
     rt = runtime()
     try:
-        answer = _answer(item.kind)
+        answer = _answer(kind)
         done = fulfilment.fulfil_request(
             db(),
             rt.store,
@@ -129,14 +148,13 @@ def fulfil(request_id: str) -> Response:
             customer_number_pattern=rt.settings.customer_number_rule,
         )
     except DomainError as exc:
-        db().rollback()
-        flash_error(exc)
-        return redirect(url_for("subjects.detail", request_id=request_id))
+        sent = refused_form("answer", exc)
+        return _detail_page(request_id, replace(sent, field=_answer_field(sent.field))), refusal_status(exc)
     db().commit()
     if done.erased is not None:
         fulfilment.after_commit(db(), rt.store, done)
         db().commit()
-    flash(_done_message(item.kind))
+    flash(_done_message(kind))
     return redirect(url_for("subjects.detail", request_id=request_id))
 
 
@@ -203,6 +221,13 @@ def _answer(kind: str) -> fulfilment.Answer:
             raise Invalid("segment", gettext("a segment number"))
         fixes = [SegmentFix(segment, form.get("text", ""))]
     return fulfilment.Answer(recording_id=form.get("recording_id") or None, metadata=metadata or None, transcript=fixes)
+
+
+def _answer_field(field: str | None) -> str | None:
+    """The answer form's field for the one a refusal names: `metadata.queue` is `queue`, `transcript.0.text` `text`."""
+    if field and field.startswith(("metadata.", "transcript.")):
+        return field.rsplit(".", 1)[1]
+    return field
 
 
 def _done_message(kind: str) -> str:
