@@ -38,18 +38,27 @@ class DomainError(Exception):
 
     `code` is the API's `error` (the class's, or an `Invalid`'s own). `why` is a finer, stable code for one refusal
     (`request_answered`, `hold_released`) that the pages translate by; it does not change the API's `error`, which
-    clients already match on (`conflict`, `not_found`), and is None where `code` says it all.
+    clients already match on (`conflict`, `not_found`), and is None where `code` says it all. `values` are what
+    the message names (a date, a maximum), for a page to say it in its reader's language.
     """
 
     code = "error"
 
-    def __init__(self, message: str, *, why: str | None = None, refusal: Refusal | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        why: str | None = None,
+        refusal: Refusal | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "…"
         super().__init__(message)
         self.message = message
         self.why = why
         self.refusal = refusal
+        self.values: Mapping[str, Any] = values or {}
 
 
 class NotFound(DomainError):
@@ -93,8 +102,9 @@ class Invalid(DomainError):
         why: str | None = None,
         refusal: Refusal | None = None,
         errors: Sequence[FieldError] = (),
+        values: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message, why=why, refusal=refusal)
+        super().__init__(message, why=why, refusal=refusal, values=values)
         self.field = field
         if code is not None:
             self.code = code

@@ -248,6 +248,7 @@ def _correct_transcript(
                 f"a segment number from 0 to {len(segments) - 1}, once",
                 code="invalid",
                 why="segment_number",
+                values={"last": len(segments) - 1},
             )
         seen.add(fix.segment)
         text = fix.text.strip()

@@ -165,9 +165,16 @@ def _checked_change(session: Session, *, rule: str, keep: int, unit: str) -> tup
     if target is RetentionRule.MAXIMUM:
         longer = [rule.value for rule, other in current.items() if rule is not target and other.longer_than(period)]
         if longer:
-            raise Invalid("keep", f"shorter than the {', '.join(longer)} policy", code="below_policies")
-    elif period.longer_than(current[RetentionRule.MAXIMUM]):
-        raise Invalid("keep", f"exceeds the global maximum of {current[RetentionRule.MAXIMUM]}", code="over_maximum")
+            raise Invalid(
+                "keep", f"shorter than the {', '.join(longer)} policy", code="below_policies", values={"rules": longer}
+            )
+    elif period.longer_than(maximum := current[RetentionRule.MAXIMUM]):
+        raise Invalid(
+            "keep",
+            f"exceeds the global maximum of {maximum}",
+            code="over_maximum",
+            values={"keep": maximum.keep, "unit": maximum.unit},
+        )
     return target, period
 
 

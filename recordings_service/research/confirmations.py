@@ -70,6 +70,7 @@ def submit_confirmation(
             "date",
             f"the package was built on {batch.built_at.date().isoformat()}: no copy existed before",
             code="before_package",
+            values={"built_on": batch.built_at.date()},
         )
     check_text("signer", signer, limit=200)
     check_text("title", title, limit=200)

@@ -186,7 +186,10 @@ def check_window(recording: Recording, *, start_s: float, end_s: float) -> None:
         raise Invalid("end_s", f"a clip is at most {MAX_CLIP_S:.0f} s long", code="too_long")
     if end_s > recording.duration_s + DURATION_SLACK_S:
         raise Invalid(
-            "end_s", f"the clip must end within the call ({recording.duration_s:.1f} s)", why="clip_past_call"
+            "end_s",
+            f"the clip must end within the call ({recording.duration_s:.1f} s)",
+            why="clip_past_call",
+            values={"duration_s": recording.duration_s},
         )
 
 
@@ -206,6 +209,7 @@ def selection_window(
             "last_segment",
             f"segments are numbered 0 to {len(segments) - 1}, the first before the last",
             why="selection_order",
+            values={"last": len(segments) - 1},
         )
     return float(segments[first]["start"]), float(segments[last]["end"])
 

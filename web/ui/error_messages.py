@@ -10,10 +10,8 @@ the reader's language and is shown as it is.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from datetime import date
-from typing import TypeAlias
+from collections.abc import Callable, Mapping
+from typing import Any, TypeAlias
 
 from flask import flash, get_template_attribute
 from flask_babel import format_decimal, gettext, ngettext
@@ -57,15 +55,12 @@ def _clip_unavailable(exc: DomainError) -> str:
 Message: TypeAlias = LazyString | Callable[[DomainError], str]
 
 
-def _read_back(pattern: str, say: Callable[[re.Match[str]], str]) -> Message:
-    """A message naming the values the service's English message names, read back from that message: the errors
-    carry no values of their own, and the API keeps its messages as they are (integrators rely on them). A
-    message that no longer matches is shown as the service wrote it."""
-    compiled = re.compile(pattern)
+def _naming(say: Callable[[Mapping[str, Any]], str]) -> Message:
+    """A message naming the values the error carries (`DomainError.values`); one raised without them is shown as
+    the service wrote it."""
 
     def message(exc: DomainError) -> str:
-        found = compiled.search(exc.message)
-        return exc.message if found is None else say(found)
+        return say(exc.values) if exc.values else exc.message
 
     return message
 
@@ -76,40 +71,31 @@ def _period(keep: int, unit: str) -> str:
     return str(ngettext("%(num)d month", "%(num)d months", keep))
 
 
-_before_package = _read_back(
-    r"built on (?P<day>\d{4}-\d{2}-\d{2})",
-    lambda found: gettext(
-        "the package was built on %(date)s: no copy existed before",
-        date=local_date(date.fromisoformat(found["day"])).striptags(),
-    ),
+_before_package = _naming(
+    lambda values: gettext(
+        "the package was built on %(date)s: no copy existed before", date=local_date(values["built_on"]).striptags()
+    )
 )
-_below_policies = _read_back(
-    r"shorter than the (?P<rules>.+) policy$",
-    lambda found: gettext(
+_below_policies = _naming(
+    lambda values: gettext(
         "the global maximum cannot be shorter than the period of these policies: %(rules)s",
-        rules=", ".join(str(RULE_LABELS.get(rule, rule)) for rule in found["rules"].split(", ")),
-    ),
+        rules=", ".join(str(RULE_LABELS.get(rule, rule)) for rule in values["rules"]),
+    )
 )
-_over_maximum = _read_back(
-    r"global maximum of (?P<keep>\d+) (?P<unit>\w+)$",
-    lambda found: gettext(
-        "the period exceeds the global maximum of %(period)s", period=_period(int(found["keep"]), found["unit"])
-    ),
+_over_maximum = _naming(
+    lambda values: gettext(
+        "the period exceeds the global maximum of %(period)s", period=_period(values["keep"], values["unit"])
+    )
 )
-_segment_number = _read_back(
-    r"from 0 to (?P<last>-?\d+)",
-    lambda found: gettext("a segment number from 0 to %(last)d, once", last=int(found["last"])),
+_segment_number = _naming(lambda values: gettext("a segment number from 0 to %(last)d, once", last=values["last"]))
+_selection_order = _naming(
+    lambda values: gettext("segments are numbered 0 to %(last)d, the first before the last", last=values["last"])
 )
-_selection_order = _read_back(
-    r"numbered 0 to (?P<last>-?\d+)",
-    lambda found: gettext("segments are numbered 0 to %(last)d, the first before the last", last=int(found["last"])),
-)
-_clip_past_call = _read_back(
-    r"\((?P<duration>[\d.]+) s\)",
-    lambda found: gettext(
+_clip_past_call = _naming(
+    lambda values: gettext(
         "the clip must end within the call (%(duration)s s)",
-        duration=format_decimal(float(found["duration"]), format="0.0"),
-    ),
+        duration=format_decimal(round(values["duration_s"], 1), format="0.0"),
+    )
 )
 
 SAMPLE_SIZE_RANGE = _l("enter a number from %(min)d to %(max)d", min=1, max=MAX_SAMPLE)
