@@ -15,7 +15,7 @@ from recordings_service.permissions import Permission
 from recordings_service.research import batches, confirmations, portal
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.ranges import ranged_response
+from web.api.ranges import entity_tag, ranged_response
 from web.api.research_shapes import ConfirmationOut, PartnerBatchPageOut, confirmation_out, partner_batch_out
 from web.api.validation import ErrorBody, as_json
 from web.database import db, runtime
@@ -48,7 +48,9 @@ def download_package(batch_id: str) -> Response:
         db().commit()
         return portal.package_bytes(rt.store, rt.envelope, batch, start=start, stop=stop)
 
-    response = ranged_response(batch.package_size or 0, "application/zip", read)
+    # The package's own hash and key: a rebuilt package is another ZIP, and a resume must not splice the two.
+    etag = entity_tag("research-package", batch.id, batch.package_key, batch.package_sha256, batch.package_size)
+    response = ranged_response(batch.package_size or 0, "application/zip", read, etag=etag)
     response.headers["Content-Disposition"] = f'attachment; filename="research-{batch.id}.zip"'
     return response
 

@@ -6,6 +6,8 @@ than the body, lets `bytes=-0` through as no range at all and answers an unknown
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,6 +55,13 @@ def parse_byte_ranges(value: str | None) -> list[ByteRange] | None:
         else:
             ranges.append((int(first), int(last) if last else None))
     return ranges or None
+
+
+def entity_tag(kind: str, *parts: object) -> str:
+    """A strong entity tag for the bytes that `parts` determine (a stored hash, a key, a span, a size): their
+    SHA-256, so a client can tell two bodies apart while no id, hash of audio or span shows through."""
+    basis = json.dumps([kind, *parts], separators=(",", ":"), default=str)
+    return hashlib.sha256(basis.encode()).hexdigest()
 
 
 def if_range_holds(if_range: str | None, etag: str | None) -> bool:
@@ -106,7 +115,9 @@ def range_start() -> int | None:
     """Where a single-range request starts (a player's first request, from 0, counts as a listen); None when
     the request is answered from the start with the whole body (no range, an ignored one, or several).
 
-    A suffix range (`bytes=-N`) may reach back to the start, so it counts as starting there.
+    A suffix range (`bytes=-N`) may reach back to the start, so it counts as starting there. So does a range
+    under If-Range: a play is audited before its entity tag is known, and whether the tag matches is not known
+    then; a resumed play may be counted once more, never once less.
     """
     chosen = _single_range(request.headers.get("Range"), request.headers.get("If-Range"), None)
     if chosen is None:

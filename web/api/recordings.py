@@ -14,17 +14,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from recordings_service import playback, recordings
+from recordings_service.audio.formats import format_of
 from recordings_service.calls import ingest
 from recordings_service.errors import Forbidden, Invalid, TooLarge
 from recordings_service.models import Recording
 from recordings_service.permissions import Permission
 from recordings_service.recordings import RecordingFilters, RecordingOut
-from recordings_service.redaction.audio import redacted_audio, redacted_bytes
+from recordings_service.redaction.audio import RedactedAudio, redacted_audio, redacted_bytes
 from recordings_service.storage.spool import Spool, spool_dir
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
 from web.access import current_actor, current_can, current_principal, denial, requires
 from web.api import api_spec
-from web.api.ranges import range_start, ranged_response, requested_span, serves_bytes
+from web.api.ranges import entity_tag, range_start, ranged_response, requested_span, serves_bytes
 from web.api.validation import ErrorBody, refuse_invalid
 from web.body_limit import allows_body
 from web.database import db, runtime
@@ -269,6 +270,19 @@ def get_recording(recording_id: str) -> Response:
     return jsonify(detail.model_dump(mode="json"))
 
 
+def original_tag(recording: Recording) -> str:
+    """The entity tag of the stored original: its hash changes with its bytes, and a PCI replacement gives it
+    a new key and hash too (the tag is a hash of them: neither shows through)."""
+    return entity_tag("original", recording.id, recording.storage_key, recording.sha256, recording.size_bytes)
+
+
+def redacted_tag(audio: RedactedAudio, *, tone: bool) -> str:
+    """The entity tag of a recording's redacted audio: what its cached copy is made from (the original's hash
+    and key, the muted spans, mute or tone) and the copy's size, any of which changing makes another copy."""
+    original = audio.recording
+    return entity_tag("redacted", original.id, original.storage_key, original.sha256, audio.spans, tone, audio.size)
+
+
 def playback_url(ticket: playback.Ticket, recording_id: str) -> str:
     return url_for("recordings_api.recording_audio", recording_id=recording_id, ticket=ticket.token)
 
@@ -307,7 +321,8 @@ def recording_audio(recording_id: str) -> Response:
         playback.check_ticket(
             actor=actor, recording_id=recording.id, ticket=request.args.get("ticket"), secret_key=rt.settings.secret_key
         )
-    span = requested_span(recording.size_bytes)
+    etag = original_tag(recording)
+    span = requested_span(recording.size_bytes, etag=etag)
     if span is not None and serves_bytes():
         playback.record_audio_served(
             db(), actor=actor, recording=recording, download=download, start=span.start, stop=span.stop
@@ -317,9 +332,11 @@ def recording_audio(recording_id: str) -> Response:
         recording.size_bytes,
         recordings.media_type(recording),
         lambda start, stop: recordings.original_bytes(rt.store, rt.envelope, recording, start=start, stop=stop),
+        etag=etag,
     )
     if download:
-        response.headers["Content-Disposition"] = f'attachment; filename="{recording.id}"'
+        extension = format_of(recording.container).extension
+        response.headers["Content-Disposition"] = f'attachment; filename="{recording.id}.{extension}"'
     return response
 
 
@@ -329,6 +346,7 @@ def redacted_recording_audio(recording_id: str) -> Response:
     """The audio with every redacted finding muted on every channel (made on first use); single byte ranges."""
     refuse_cross_site(object_type="recording", object_id=recording_id)
     rt = runtime()
+    tone = rt.settings.redaction_audio == "tone"
     audio = redacted_audio(
         db(),
         rt.store,
@@ -336,13 +354,15 @@ def redacted_recording_audio(recording_id: str) -> Response:
         actor=current_actor(),
         recording_id=recording_id,
         ffmpeg=rt.settings.ffmpeg_path(),
-        tone=rt.settings.redaction_audio == "tone",
+        tone=tone,
         range_start=range_start(),
         audited=serves_bytes(),
     )
+    etag = redacted_tag(audio, tone=tone)
     db().commit()
     return ranged_response(
         audio.size,
         audio.media_type,
         lambda start, stop: redacted_bytes(rt.store, rt.envelope, audio, start=start, stop=stop),
+        etag=etag,
     )

@@ -6,13 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from spectree import Response as SpecResponse
 
+from recordings_service.models import TrainingClip
 from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, clips, nominations, sampling
 from recordings_service.training.call_view import view_call
 from recordings_service.training.eligibility import TrainingRules
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.ranges import range_start, ranged_response, serves_bytes
+from web.api.ranges import entity_tag, range_start, ranged_response, serves_bytes
 from web.api.training_shapes import (
     ClipIn,
     ClipOut,
@@ -268,9 +269,17 @@ def clip_audio(clip_id: str) -> Response:
         range_start=range_start(),
         audited=serves_bytes(),
     )
+    etag = clip_tag(db().get_one(TrainingClip, clip_id), key=audio.key, size=audio.size)
     db().commit()
     return ranged_response(
         audio.size,
         audio.media_type,
         lambda start, stop: clip_views.clip_bytes(rt.store, rt.envelope, audio, start=start, stop=stop),
+        etag=etag,
     )
+
+
+def clip_tag(clip: TrainingClip, *, key: str, size: int) -> str:
+    """The entity tag of a clip's audio in one codec (`key`): its span and the redactions muted in it, which a
+    recut (the only thing that writes its audio again) always changes, and the size."""
+    return entity_tag("clip", key, clip.start_s, clip.end_s, clip.muted_spans, size)
