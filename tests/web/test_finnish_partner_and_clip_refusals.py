@@ -175,3 +175,15 @@ def test_a_selection_past_the_transcript_is_said_in_finnish(app: Flask, session:
     assert refused.value.message == "segments are numbered 0 to 4, the first before the last"
     with app.test_request_context(headers=FINNISH):
         assert error_message(refused.value) == "jaksot on numeroitu 0–4, ja ensimmäinen on ennen viimeistä"
+
+
+def test_the_partner_reads_the_study_end_as_a_finnish_date(
+    app: Flask, officer: User, session: Session, runtime: Runtime
+) -> None:
+    made, client = built_batch(app, session, runtime, officer)
+    end = made.study_end
+    finnish, iso = f"{end.day}.{end.month}.{end.year}", end.isoformat()
+    for path in ("/partner/", f"/partner/batches/{made.id}"):
+        text = visible_text(client.get(path, headers=FINNISH).get_data(as_text=True))
+        assert finnish in text and iso not in text, path
+    assert iso in visible_text(client.get("/partner/", headers=ENGLISH).get_data(as_text=True))

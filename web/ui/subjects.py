@@ -23,6 +23,7 @@ from recordings_service.privacy.rectification import SegmentFix, view_correction
 from recordings_service.recordings import MAX_PAGE, RecordingFilters, list_recordings
 from web.access import current_actor, requires
 from web.database import db, runtime
+from web.i18n import local_date
 from web.security_headers import no_store
 from web.ui.error_messages import flash_error
 from web.ui.numbers import whole_number
@@ -91,7 +92,7 @@ def create() -> Response | tuple[str, int]:
             sent = replace(sent, field="received_on")
         return _index_page(ref, sent), refusal_status(exc)
     db().commit()
-    flash(gettext("Request registered; it is due on %(date)s.", date=made.due_at.strftime("%Y-%m-%d")))
+    flash(gettext("Request registered; it is due on %(date)s.", date=local_date(made.due_at).striptags()))
     return redirect(url_for("subjects.detail", request_id=made.id))
 
 
