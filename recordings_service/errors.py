@@ -39,7 +39,8 @@ class DomainError(Exception):
     `code` is the API's `error` (the class's, or an `Invalid`'s own). `why` is a finer, stable code for one refusal
     (`request_answered`, `hold_released`) that the pages translate by; it does not change the API's `error`, which
     clients already match on (`conflict`, `not_found`), and is None where `code` says it all. `values` are what
-    the message names (a date, a maximum), for a page to say it in its reader's language.
+    the message names (a date, a maximum), for a page to say it in its reader's language. `field` names the input
+    the refusal is about, where one is (an `Invalid` always names one).
     """
 
     code = "error"
@@ -51,6 +52,7 @@ class DomainError(Exception):
         why: str | None = None,
         refusal: Refusal | None = None,
         values: Mapping[str, Any] | None = None,
+        field: str | None = None,
     ) -> None:
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "…"
@@ -59,6 +61,7 @@ class DomainError(Exception):
         self.why = why
         self.refusal = refusal
         self.values: Mapping[str, Any] = values or {}
+        self.field = field
 
 
 class NotFound(DomainError):
@@ -104,8 +107,8 @@ class Invalid(DomainError):
         errors: Sequence[FieldError] = (),
         values: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message, why=why, refusal=refusal, values=values)
-        self.field = field
+        super().__init__(message, why=why, refusal=refusal, values=values, field=field)
+        self.field: str = field
         if code is not None:
             self.code = code
         self.errors = tuple(errors)

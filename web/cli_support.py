@@ -26,7 +26,7 @@ class CallvaultGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DomainError as exc:
-            field = getattr(exc, "field", None)
+            field = exc.field
             raise click.ClickException(f"{field}: {exc.message}" if field else exc.message) from None
 
 

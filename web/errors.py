@@ -111,7 +111,7 @@ def init_app(app: Flask) -> None:
         shown = None if wants_json() else listed_message(exc)
         if isinstance(exc, Invalid):
             return error_response(status, exc.code, exc.message, exc.field, errors=exc.errors, page_message=shown)
-        return error_response(status, exc.code, exc.message, getattr(exc, "field", None), page_message=shown)
+        return error_response(status, exc.code, exc.message, exc.field, page_message=shown)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -160,7 +160,8 @@ def check_source(metadata: IngestMetadata, *, actor: Actor, token_source: str | 
     else:
         reason, message = "other_source", f"this token ingests only for source {token_source!r}"
     details = {"reason": reason, "source": metadata.source}
-    raise Forbidden(message, refusal=Refusal(actor, "recording.ingest_refused", "recording", None, details))
+    refusal = Refusal(actor, "recording.ingest_refused", "recording", None, details)
+    raise Forbidden(message, refusal=refusal, field="source")
 
 
 def ingest_recording(
@@ -237,7 +238,8 @@ def _existing(session: Session, metadata: IngestMetadata) -> Recording | None:
 def _repeat(existing: Recording, sha256: str) -> IngestResult:
     if existing.sha256 != sha256:
         raise Conflict(
-            f"call {existing.external_call_id} from {existing.source} was already ingested with different audio"
+            f"call {existing.external_call_id} from {existing.source} was already ingested with different audio",
+            field="external_call_id",
         )
     return IngestResult(recording=existing, created=False)
 

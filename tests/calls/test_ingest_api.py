@@ -65,7 +65,7 @@ def test_ingest_answers_201_then_200_with_the_same_id_then_409(client: FlaskClie
     assert again.status_code == 200 and again.get_json()["id"] == body["id"]
     different = post_ingest(client, token, metadata, audio=STEREO.read_bytes()[:-800])
     assert different.status_code == 409
-    assert different.get_json()["error"] == "conflict"
+    assert (different.get_json()["error"], different.get_json()["field"]) == ("conflict", "external_call_id")
 
 
 def test_ingest_needs_an_ingest_token(client: FlaskClient, session: Session) -> None:
@@ -127,7 +127,11 @@ def test_a_token_ingests_only_for_its_own_source(client: FlaskClient, session: S
     source = "pbx-not-theirs-" + secrets.token_hex(3)
     refused = post_ingest(client, other, call_metadata(source=source))
     assert refused.status_code == 403
-    assert refused.get_json() == {"error": "forbidden", "message": "this token ingests only for source 'pbx-other'"}
+    assert refused.get_json() == {
+        "error": "forbidden",
+        "message": "this token ingests only for source 'pbx-other'",
+        "field": "source",
+    }
     assert _refusals(session, source) == [{"reason": "other_source", "source": source}]
     assert session.scalar(select(func.count()).select_from(Recording).where(Recording.source == source)) == 0
     assert post_ingest(client, other, call_metadata(source="pbx-other")).status_code == 201

@@ -131,7 +131,7 @@ def _number(form: MultiDict[str, str], name: str) -> int:
 
 def _invalid_plan_page(plan_id: str | None, exc: DomainError) -> str:
     form = request.form
-    field = getattr(exc, "field", None)
+    field = exc.field
     # A missing name here is the plan's (error_messages names a saved search's).
     message = gettext("a plan needs a name") if (field, exc.code) == ("name", "missing") else error_message(exc)
     values = {name: form.get(name, "") for name in TEXT_FIELDS}

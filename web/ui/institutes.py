@@ -47,7 +47,7 @@ def index() -> Response | str | tuple[str, int]:
     except DomainError as exc:
         db().rollback()
         values = {key: form.get(key, "") for key in FIELDS + SAFEGUARD_FIELDS}
-        return _page(values, error=error_message(exc), field=getattr(exc, "field", None)), 422
+        return _page(values, error=error_message(exc), field=exc.field), 422
     db().commit()
     flash(gettext("Institute %(name)s registered.", name=made.name))
     return redirect(url_for("institutes.index"))

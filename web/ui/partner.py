@@ -89,9 +89,7 @@ def confirm(batch_id: str) -> Response | tuple[str, int]:
             keep_refusal(exc.refusal)
         else:
             db().rollback()
-        return _batch_page(
-            _own_batch(batch_id), form=form, error=error_message(exc), field=getattr(exc, "field", None)
-        ), 422
+        return _batch_page(_own_batch(batch_id), form=form, error=error_message(exc), field=exc.field), 422
     db().commit()
     flash(gettext("Thank you: your confirmation was sent to compliance for review."))
     return redirect(url_for("partner.batch", batch_id=batch_id))

@@ -64,7 +64,7 @@ def new_batch() -> Response | str | tuple[str, int]:
         db().rollback()
         values = {**{key: form.get(key, "") for key in TEXT_FIELDS}, "directions": form.getlist("directions")}
         values["metadata_fields"] = form.getlist("metadata_fields")
-        return _batch_form(values, error=error_message(exc), field=getattr(exc, "field", None)), 422
+        return _batch_form(values, error=error_message(exc), field=exc.field), 422
     db().commit()
     flash(
         gettext(

@@ -191,7 +191,7 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
     except (Invalid, Conflict) as exc:
         abandon(exc)
         status = 422 if isinstance(exc, Invalid) else 409
-        return _call_page(recording_id, form=form, error=error_message(exc), field=getattr(exc, "field", None)), status
+        return _call_page(recording_id, form=form, error=error_message(exc), field=exc.field), status
     db().commit()
     flash(gettext("Clip “%(title)s” cut from the redacted audio.", title=clip.title))
     return redirect(url_for("training.call", recording_id=recording_id, _anchor="call-clips"))
