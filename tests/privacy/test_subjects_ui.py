@@ -124,9 +124,10 @@ def test_other_roles_are_refused(client: FlaskClient, session: Session) -> None:
     assert client.get("/subjects/").status_code == 403
 
 
-def test_a_rectification_form_saves_a_versioned_correction(
-    officer_client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope
-) -> None:
+def rectification_of_a_reviewed_call(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> tuple[Recording, SubjectRequest]:
+    """A transcribed call of a customer who asked for rectification, the request open."""
     person = customer(session)
     call = reviewed(session, aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"]))
     call.customer_id = person.id
@@ -134,6 +135,13 @@ def test_a_rectification_form_saves_a_versioned_correction(
         session, actor=OFFICER, customer_ref=person.customer_ref, kind="rectification", received_at=NOW
     )
     session.commit()
+    return call, request
+
+
+def test_a_rectification_form_saves_a_versioned_correction(
+    officer_client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    call, request = rectification_of_a_reviewed_call(session, bucket, envelope)
     path = f"/subjects/{request.id}"
     assert call.id in officer_client.get(path).get_data(as_text=True)
 
@@ -179,13 +187,7 @@ def reason_before_the_form(page: str, message: str) -> bool:
 def test_a_refused_rectification_keeps_the_typed_correction_and_stores_nothing(
     officer_client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope
 ) -> None:
-    person = customer(session)
-    call = reviewed(session, aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"]))
-    call.customer_id = person.id
-    request = subjects.create_request(
-        session, actor=OFFICER, customer_ref=person.customer_ref, kind="rectification", received_at=NOW
-    )
-    session.commit()
+    call, request = rectification_of_a_reviewed_call(session, bucket, envelope)
     path = f"/subjects/{request.id}"
     assert 4000 < len(CORRECTION) <= 5000
     form = {"recording_id": call.id, "language": "fi", "queue": "moving", "segment": "7", "text": CORRECTION}
