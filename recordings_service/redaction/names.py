@@ -9,6 +9,7 @@ name, since they are just as often followed by a place or a company.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from recordings_service.redaction.findings import RANK_BEST_EFFORT, Hit, PiiKind
 
@@ -58,6 +59,7 @@ _NOT_NAMES = frozenset(
 # A question for a name on the other channel makes the capitalised words of the answer a name.
 _NAME_QUESTION = re.compile(r"nime\w*|nimi\w*|\bname\b|\bnamn\w*|heter|who am i speaking|kenen", re.IGNORECASE)
 _CAPITALISED_RUN = re.compile(rf"(?-i:{_CAPITALISED})(?:,?[ ](?-i:{_CAPITALISED}))*")
+_NAME_WORD = re.compile(_CAPITALISED)
 
 
 def find_person_names(text: str, context: str = "") -> list[Hit]:
@@ -87,3 +89,17 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     if not words:
         return None
     return start + words[0].start(), start + words[-1].end()
+
+
+def name_words(name: str) -> set[str]:
+    """The given and family names in a name found in a call: how the call may say it again ("Liisa", "Mäkinen")."""
+    return {word for word in _NAME_WORD.findall(name) if word.lower() not in _NOT_NAMES}
+
+
+def find_names_said_again(text: str, names: Collection[str]) -> list[Hit]:
+    """Each whole-word mention of one of `names` (the call's `name_words`), capitalised as a name is: the agent's
+    "thank you Liisa" after the customer's "my name is Liisa Mäkinen" has no cue of its own."""
+    if not names:
+        return []
+    said = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, sorted(names, key=len, reverse=True)))})(?!\w)")
+    return [Hit(match.start(), match.end(), PiiKind.PERSON, RANK_BEST_EFFORT) for match in said.finditer(text)]

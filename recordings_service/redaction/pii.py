@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from recordings_service.redaction.addresses import find_addresses
 from recordings_service.redaction.bank_accounts import find_ibans
@@ -11,7 +11,7 @@ from recordings_service.redaction.emails import find_emails
 from recordings_service.redaction.findings import Finding, Hit, PiiKind
 from recordings_service.redaction.identity_codes import find_personal_ids
 from recordings_service.redaction.known_values import find_known_values
-from recordings_service.redaction.names import find_person_names
+from recordings_service.redaction.names import find_names_said_again, find_person_names
 from recordings_service.redaction.payment_cards import (
     card_context,
     find_card_expiries,
@@ -32,9 +32,11 @@ def find_pii(
     context: str = "",
     customer_number_pattern: str | None = None,
     known: Mapping[str, PiiKind] | None = None,
+    names: Collection[str] = (),
 ) -> list[Finding]:
     """Personal data in one utterance (`language` "fi", "sv" or "en"), sorted by start and non-overlapping;
-    `known` values (a call's own refs, `known_values.call_identifiers`) wherever they appear."""
+    `known` values (a call's own refs, `known_values.call_identifiers`) wherever they appear, and the `names`
+    the call introduced elsewhere (`names.name_words`) wherever they are said."""
     normalised = normalise_spoken_numbers(text, language)
     spoken = normalised.text
     heard_before = normalise_spoken_numbers(context, language).text if context else ""
@@ -51,6 +53,7 @@ def find_pii(
         *find_addresses(spoken),
         *find_person_names(spoken, heard_before),
         *find_known_values(spoken, known or {}),
+        *find_names_said_again(spoken, names),
     ]
     return [_finding(text, normalised, hit) for hit in _without_overlaps(hits)]
 

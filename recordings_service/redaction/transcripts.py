@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from recordings_service.redaction.findings import Finding
+from recordings_service.redaction.findings import Finding, PiiKind
+from recordings_service.redaction.names import name_words
 from recordings_service.redaction.pii import find_pii, marker, replace_findings
 from recordings_service.word_spans import word_spans
 
@@ -39,16 +40,34 @@ class RedactedTranscript:
 def redact_transcript(
     segments: Sequence[dict[str, Any]], language: str, *, customer_number_pattern: str | None = None
 ) -> RedactedTranscript:
-    """The redacted twin of `segments` (in time order), and the segments with their card data taken out."""
-    findings = [
-        find_pii(
-            str(segment.get("text") or ""),
-            language,
-            context=_said_before(segments, index),
-            customer_number_pattern=customer_number_pattern,
-        )
-        for index, segment in enumerate(segments)
-    ]
+    """The redacted twin of `segments` (in time order), and the segments with their card data taken out.
+
+    A name found once (after a cue, or given when asked for) is looked for again in every segment, before and
+    after: the call says it later without a cue ("thank you Liisa").
+    """
+
+    def found(names: set[str]) -> list[list[Finding]]:
+        return [
+            find_pii(
+                str(segment.get("text") or ""),
+                language,
+                context=_said_before(segments, index),
+                customer_number_pattern=customer_number_pattern,
+                names=names,
+            )
+            for index, segment in enumerate(segments)
+        ]
+
+    findings = found(set())
+    names = {
+        word
+        for found_in in findings
+        for finding in found_in
+        if finding.kind == PiiKind.PERSON
+        for word in name_words(finding.value)
+    }
+    if names:
+        findings = found(names)
     return RedactedTranscript(
         twin=[_redacted_segment(segment, found) for segment, found in zip(segments, findings, strict=True)],
         without_card_data=[

@@ -98,3 +98,26 @@ def test_a_configured_customer_number_pattern_is_used() -> None:
 
     assert default["redactions"] == []
     assert configured["text"] == " It is EN-[CUSTOMER_NUMBER]."
+
+
+def test_a_name_the_call_introduced_is_redacted_wherever_it_is_said_again() -> None:
+    """Found by exploratory testing: "my name is Liisa Mäkinen" was redacted, the agent's "thank you Liisa" and
+    "Mrs Mäkinen, ..." later in the call were not (no cue before them)."""
+    said = [
+        segment("customer", 0.0, ["Liisa", "here,", "hello."]),
+        segment("agent", 2.0, ["Hello,", "may", "I", "have", "your", "full", "name?"]),
+        segment("customer", 6.0, ["My", "name", "is", "Liisa", "Mäkinen."]),
+        segment("agent", 9.0, ["thanks,", "let", "me", "check", "the", "account."]),
+        segment("customer", 12.0, ["okay", "sure."]),
+        segment("agent", 14.0, ["thank", "you", "Liisa.", "Mrs", "Mäkinen,", "your", "bill", "is", "ready."]),
+        segment("agent", 19.0, ["Aino", "from", "billing", "says", "hi."]),
+    ]
+
+    twin = redact_transcript(said, "en").twin
+
+    text = " ".join(segment["text"] for segment in twin)
+    assert "Liisa" not in text and "Mäkinen" not in text
+    assert twin[5]["text"] == " thank you [PERSON]. Mrs [PERSON], your bill is ready."
+    assert twin[0]["text"] == " [PERSON] here, hello."
+    assert [(r.start_s, r.end_s) for r in redactions_of(twin) if r.segment == 5] == [(15.0, 15.5), (16.0, 16.5)]
+    assert twin[6]["text"] == " Aino from billing says hi."  # a name the call never introduced stays
