@@ -17,6 +17,7 @@ from web import cli_support, supervisor
 from web.cli_accounts import tokens_group, users
 from web.cli_backup import backup, restore
 from web.cli_integrity import integrity_group
+from web.cli_redaction import redaction_group
 from web.cli_support import CLI_ACTOR, CallvaultGroup
 
 
@@ -28,6 +29,7 @@ def main() -> None:
 main.add_command(users)
 main.add_command(tokens_group)
 main.add_command(integrity_group)
+main.add_command(redaction_group)
 main.add_command(backup)
 main.add_command(restore)
 

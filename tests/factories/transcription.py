@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -134,3 +135,24 @@ def script_wer(draft: TranscriptDraft, script: Path) -> float:
     reference = [word for *_, text in script_lines(script) for word in words_of(text)]
     hypothesis = [word for segment in draft.segments for word in words_of(segment["text"])]
     return word_error_rate(reference, hypothesis)
+
+
+def segment(speaker: str, start: float, words: list[str], *, step: float = 0.5) -> dict[str, Any]:
+    """A segment as the pipeline writes it: words with leading spaces that spell its text, `step` s apart."""
+    timed = [
+        {
+            "start": round(start + i * step, 3),
+            "end": round(start + (i + 1) * step, 3),
+            "text": f" {word}",
+            "probability": 0.9,
+        }
+        for i, word in enumerate(words)
+    ]
+    return {
+        "speaker": speaker,
+        "start": start,
+        "end": round(start + len(words) * step, 3),
+        "text": "".join(word["text"] for word in timed),
+        "words": timed,
+        "suspect": False,
+    }

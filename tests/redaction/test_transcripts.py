@@ -3,32 +3,10 @@ taken out of the transcript itself."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from recordings_service.redaction.transcripts import Redaction, redact_transcript, redactions_of
+from tests.factories.transcription import segment
 
 CARD = "4539 1488 0343 6467"  # passes Luhn
-
-
-def segment(speaker: str, start: float, words: list[str], *, step: float = 0.5) -> dict[str, Any]:
-    """A segment as the pipeline writes it: words with leading spaces that spell its text, `step` s apart."""
-    timed = [
-        {
-            "start": round(start + i * step, 3),
-            "end": round(start + (i + 1) * step, 3),
-            "text": f" {word}",
-            "probability": 0.9,
-        }
-        for i, word in enumerate(words)
-    ]
-    return {
-        "speaker": speaker,
-        "start": start,
-        "end": round(start + len(words) * step, 3),
-        "text": "".join(word["text"] for word in timed),
-        "words": timed,
-        "suspect": False,
-    }
 
 
 def test_a_card_number_is_replaced_in_text_and_words_and_its_time_is_kept() -> None:

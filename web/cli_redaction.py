@@ -1,0 +1,35 @@
+"""`callvault redaction`: redact the stored transcripts again with this release's detectors."""
+
+from __future__ import annotations
+
+import click
+
+from jobs.redaction import refresh_redactions
+from web import cli_support
+from web.cli_support import CLI_ACTOR
+
+
+@click.group("redaction")
+def redaction_group() -> None:
+    """Redaction of the stored transcripts."""
+
+
+@redaction_group.command("refresh")
+@click.option("--dry-run", is_flag=True, help="Count the transcripts whose redaction would change; change nothing.")
+def redaction_refresh(dry_run: bool) -> None:
+    """Redact every stored transcript again (after an upgrade, or a new CALLVAULT_CUSTOMER_NUMBER_PATTERN) and
+    rewrite each redacted twin that changes; clips of those calls must then be cut again."""
+    runtime = cli_support.load_runtime()
+
+    def progress(checked: int, changed: int) -> None:
+        click.echo(f"checked {checked}, changed {changed}", err=True)
+
+    report = refresh_redactions(
+        runtime.sessions,
+        actor=CLI_ACTOR,
+        customer_number_pattern=runtime.settings.customer_number_rule,
+        dry_run=dry_run,
+        progress=progress,
+    )
+    would = "would change" if report.dry_run else "changed"
+    click.echo(f"checked={report.checked} {would}={report.changed}")
