@@ -26,6 +26,7 @@ from recordings_service.evaluations.scoring import (
 from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AgentResponse, DisputeState, EvaluationState
+from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_live_recording, visible_to
 
 
@@ -119,14 +120,19 @@ def _respond(
 
 
 def dispute_queue(session: Session, *, actor: Actor) -> list[Dispute]:
-    """Open disputes of the evaluations `actor` scored, or that someone they lead scored; oldest first."""
+    """Open disputes of the evaluations `actor` scored, or that someone they lead scored, of calls `actor` may see
+    and still resolve (a restricted call's are compliance's only; a deleted call's can no longer be); oldest
+    first."""
     evaluator = aliased(User)
     query = (
         select(Evaluation, evaluator.username)
         .join(evaluator, evaluator.id == Evaluation.evaluator_id)
+        .join(Recording, Recording.id == Evaluation.recording_id)
         .where(
             Evaluation.dispute_state == DisputeState.OPEN,
             or_(Evaluation.evaluator_id == actor.id, evaluator.lead_id == actor.id),
+            visible_to(actor),
+            Recording.status != RecordingStatus.DELETED,
         )
         .order_by(Evaluation.responded_at, Evaluation.id)
         .options(selectinload(Evaluation.form))

@@ -249,6 +249,33 @@ def test_a_dispute_lands_in_the_evaluators_leads_queue_too(
     assert (resolved.dispute_state, resolved.version, resolved.resolved_by) == ("resolved", 1, lead.id)
 
 
+@pytest.mark.parametrize("gone", ["restricted", "deleted"])
+def test_a_dispute_of_a_call_gone_from_view_leaves_the_queues(
+    session: Session, store: ObjectStore, call: Recording, gone: str
+) -> None:
+    """Found by exploratory testing: after the customer's calls were restricted (GDPR Art. 18), /disputes still
+    listed the dispute to the evaluator and their lead (agent, score, the agent's comment) while its link, the
+    evaluation list and the agent's page all left it out (404); a deleted call's dispute stayed there for good,
+    though nothing can resolve it."""
+    lead_user = make_user(session, role=Role.QA_SUPERVISOR)
+    evaluator_user = make_user(session, role=Role.QA_SUPERVISOR)
+    evaluator_user.lead_id = lead_user.id
+    session.flush()
+    lead, evaluator = actor_of(lead_user), actor_of(evaluator_user)
+    _form, agent, evaluation = released_evaluation(session, evaluator, call, ["no", "1", "yes"])
+    feedback.dispute(session, actor=agent, evaluation_id=evaluation.id, comment="too harsh")
+    assert [d.evaluation.id for d in feedback.dispute_queue(session, actor=lead)] == [evaluation.id]
+
+    if gone == "restricted":
+        call.restricted = True
+        session.flush()
+    else:
+        delete_recording(session, store, recording_id=call.id, reason="retention", actor=evaluator)
+
+    assert feedback.dispute_queue(session, actor=evaluator) == []
+    assert feedback.dispute_queue(session, actor=lead) == []
+
+
 # ---------------------------------------------------------------- what an agent sees
 
 
