@@ -252,8 +252,10 @@ def list_recordings(query: RecordingQuery) -> Response:
         cursor=query.cursor,
         limit=query.limit,
     )
-    body = RecordingPageOut(items=[recording_out(item) for item in page.items], next_cursor=page.next_cursor)
+    # The audited read commits before the page names agents: a trainer's first sight of one makes the pseudonym
+    # key in a session of its own, which on SQLite would wait for this one's write lock until it gave up (500).
     db().commit()
+    body = RecordingPageOut(items=[recording_out(item) for item in page.items], next_cursor=page.next_cursor)
     return jsonify(body.model_dump(mode="json"))
 
 
@@ -263,10 +265,9 @@ def list_recordings(query: RecordingQuery) -> Response:
 def get_recording(recording_id: str) -> Response:
     """One recording's metadata (audited: it names the customer and the agent)."""
     recording = recordings.read_recording(db(), actor=current_actor(), recording_id=recording_id)
-    detail = RecordingDetailOut(
-        **recording_out(recording).model_dump(), transcription=transcription_status(db(), recording)
-    )
-    db().commit()
+    transcription = transcription_status(db(), recording)
+    db().commit()  # before naming the agent, as the list does
+    detail = RecordingDetailOut(**recording_out(recording).model_dump(), transcription=transcription)
     return jsonify(detail.model_dump(mode="json"))
 
 
