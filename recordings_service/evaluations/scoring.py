@@ -56,15 +56,20 @@ def check_answers(
     known = {question.id for question in questions}
     for question_id in answers:
         if question_id not in known:
-            raise Invalid(answer_field(question_id), "this question is not on the form")
+            raise Invalid(answer_field(question_id), "this question is not on the form", why="not_on_form")
     for question in questions:
         answer = answers.get(question.id)
         allowed = VALUES_BY_TYPE[question.answer_type]
         if answer is None or not answer.value:
-            raise Invalid(answer_field(question.id), f"answer required: {question.text}")
+            raise _refused_answer(question, f"answer required: {question.text}", why="answer_required")
         if answer.value not in allowed:
-            raise Invalid(answer_field(question.id), f"one of {', '.join(allowed)}: {question.text}")
+            raise _refused_answer(question, f"one of {', '.join(allowed)}: {question.text}", why="answer_choice")
         _check_extras(question, answer, duration_s)
+
+
+def _refused_answer(question: FormQuestion, message: str, *, why: str) -> Invalid:
+    """A question's answer refused, naming the question (its text, for a page to say in the reader's language)."""
+    return Invalid(answer_field(question.id), message, why=why, values={"question": question.text})
 
 
 def score_answers(questions: Sequence[FormQuestion], answers: Mapping[str, Answer]) -> Score:
@@ -212,7 +217,7 @@ def submit_version(
     """Score `evaluation` anew from complete answers; a submitted one keeps its previous version. Audited."""
     questions = evaluation.form.questions
     if len(comment) > MAX_COMMENT_CHARS:
-        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
+        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
     check_answers(questions, answers, duration_s=session.get_one(Recording, evaluation.recording_id).duration_s)
     score = score_answers(questions, answers)
     previous = evaluation.score if evaluation.state == EvaluationState.SUBMITTED else None
@@ -306,23 +311,29 @@ def _check_partial(
     for question_id, answer in answers.items():
         question = by_id.get(question_id)
         if question is None:
-            raise Invalid(answer_field(question_id), "this question is not on the form")
+            raise Invalid(answer_field(question_id), "this question is not on the form", why="not_on_form")
         allowed = VALUES_BY_TYPE[question.answer_type]
         if answer.value and answer.value not in allowed:
-            raise Invalid(answer_field(question_id), f"one of {', '.join(allowed)}: {question.text}")
+            raise _refused_answer(question, f"one of {', '.join(allowed)}: {question.text}", why="answer_choice")
         _check_extras(question, answer, duration_s)
     if len(comment) > MAX_COMMENT_CHARS:
-        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
+        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
 
 
 def _check_extras(question: FormQuestion, answer: Answer, duration_s: float | None) -> None:
     if len(answer.comment) > MAX_COMMENT_CHARS:
-        raise Invalid(f"comments.{question.id}", f"at most {MAX_COMMENT_CHARS} characters")
+        raise Invalid(f"comments.{question.id}", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
     if answer.at_s is not None and not (math.isfinite(answer.at_s) and answer.at_s >= 0):
-        raise Invalid(f"at.{question.id}", "a moment of the call in seconds")
+        raise Invalid(f"at.{question.id}", "a moment of the call in seconds", why="evidence_moment")
     if answer.at_s is not None and duration_s is not None and answer.at_s > duration_s:
         # Evidence at 1e308 s of a 5 s call was kept; a comment on the call was refused for the same.
-        raise Invalid(f"at.{question.id}", f"a moment of the call, 0 to {duration_s:g} seconds", code="out_of_range")
+        raise Invalid(
+            f"at.{question.id}",
+            f"a moment of the call, 0 to {duration_s:g} seconds",
+            code="out_of_range",
+            why="evidence_moment",
+            values={"duration_s": duration_s},
+        )
 
 
 def _fill(

@@ -15,6 +15,7 @@ from recordings_service.permissions import Permission
 from web.access import current_actor, requires
 from web.database import db
 from web.security_headers import no_store
+from web.ui.error_messages import error_message
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
 PAGE_SIZE = 50
@@ -60,7 +61,7 @@ def _new_page(values: object, *, error: Invalid | None = None) -> str:
         values=values,
         forms=evaluation_forms.current_forms(db()),
         people=calibration.eligible_participants(db()),
-        invalid=error.message if error else None,
+        invalid=error_message(error) if error else None,
         field=error.field if error else None,
     )
 
@@ -117,6 +118,6 @@ def _session_page(view: CalibrationView, *, values: object = None, error: Invali
         form=view.calibration.form,
         organiser=view.calibration.organiser_id == current_actor().id,
         values=values or {},
-        invalid=error.message if error else None,
+        invalid=error_message(error) if error else None,
         field=error.field if error else None,
     )

@@ -34,7 +34,7 @@ from recordings_service.research.text import MAX_TEXT
 from recordings_service.training import clips, nominations, sets
 from recordings_service.training.eligibility import NotForTraining
 from recordings_service.training.sampling import MAX_SAMPLE, MAX_SEED
-from web.i18n import RULE_LABELS, local_date
+from web.i18n import RULE_LABELS, form_text, local_date
 
 
 def _not_for_training(exc: DomainError) -> str:
@@ -97,6 +97,21 @@ _clip_past_call = _naming(
         duration=format_decimal(round(values["duration_s"], 1), format="0.0"),
     )
 )
+
+_answer_required = _naming(
+    lambda values: gettext("answer required: %(question)s", question=form_text(values["question"]))
+)
+_answer_choice = _naming(
+    lambda values: gettext("choose one of the answers offered: %(question)s", question=form_text(values["question"]))
+)
+
+
+def _evidence_moment(exc: DomainError) -> str:
+    if "duration_s" not in exc.values:
+        return str(gettext("enter a moment of the call in seconds"))
+    seconds = format_decimal(round(exc.values["duration_s"], 1), format="0.0")
+    return str(gettext("enter a moment of the call, 0 to %(duration)s seconds", duration=seconds))
+
 
 SAMPLE_SIZE_RANGE = _l("enter a number from %(min)d to %(max)d", min=1, max=MAX_SAMPLE)
 SEED_RANGE = _l("enter a number from %(min)d to %(max)d", min=0, max=MAX_SEED)
@@ -251,6 +266,12 @@ CODE_MESSAGES: dict[str, Message] = {
     "recording_not_found": _l("no call with this id was found"),
     "recording_deleted": _l("the call has been deleted already"),
     "on_legal_hold": _l("the call is on legal hold"),
+    # Scoring a call (the panel beside the player, calibration sessions).
+    "answer_required": _answer_required,
+    "answer_choice": _answer_choice,
+    "not_on_form": _l("this question is not on the form"),
+    "evidence_moment": _evidence_moment,
+    "comment_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
     # Feedback to agents.
     "not_submitted": _l("submit the evaluation before releasing it"),
     "already_released": _l("this evaluation has been released already"),

@@ -24,9 +24,10 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import get_playable_recording
 from web.access import current_actor, requires
 from web.database import db
-from web.i18n import organisation_zone, week_label
+from web.i18n import decimal, organisation_zone, week_label
 from web.security_headers import no_store
 from web.ui import charts
+from web.ui.error_messages import flash_error
 from web.ui.evaluation_panel import answers_from, values_of
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm
@@ -205,13 +206,13 @@ def submit_evaluation(recording_id: str) -> Response:
     except Invalid as exc:
         db().rollback()
         _keep_as_draft(recording_id, form.id, answers, comment)
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(back)
     db().commit()
     if evaluation.score is None:
         flash(gettext("Evaluation saved; every question was N/A, so it has no score."))
     else:
-        flash(gettext("Evaluation saved: %(score).1f / 100.", score=evaluation.score))
+        flash(gettext("Evaluation saved: %(score)s / 100.", score=decimal(evaluation.score)))
     return redirect(back)
 
 
