@@ -74,7 +74,7 @@ def requeue_transcription(session: Session, *, actor: Actor, recording_id: str) 
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     job = session.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording_id))
     if job is not None and job.state == JobState.RUNNING and _lease_live(job, utcnow()):
-        raise Conflict("the recording is being transcribed now")
+        raise Conflict("the recording is being transcribed now", why="transcription_running")
     job = enqueue_transcription(session, recording)
     recording.status = RecordingStatus.STORED
     record_event(session, actor=actor, action="transcription.requeued", object_type="recording", object_id=recording.id)

@@ -20,6 +20,7 @@ from recordings_service.transcription.queue import enqueue_transcription
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.evaluations import actor_of, answers, published_form
 from tests.factories.recordings import make_recording
+from tests.web.reader_language import post_finnish, shown_after
 
 
 def job_in(session: Session, store: ObjectStore, envelope: Envelope, state: str, **overrides: object) -> Recording:
@@ -83,6 +84,10 @@ def test_a_running_job_cannot_be_requeued(
     session.flush()
     post_form(client, f"/dashboard/transcriptions/{running.id}/requeue", {}, token_from="/dashboard")
     assert "being transcribed now" in client.get("/dashboard").get_data(as_text=True)
+    # A Finnish reader is told so in Finnish (it was the service's English).
+    refused = post_finnish(client, f"/dashboard/transcriptions/{running.id}/requeue", {}, token_from="/dashboard")
+    shown = shown_after(client, refused)
+    assert "tallennetta litteroidaan parhaillaan" in shown and "being transcribed" not in shown
 
 
 def test_a_trainer_sees_the_dashboard_without_requeue(

@@ -25,6 +25,7 @@ from web.database import db, runtime
 from web.i18n import organisation_zone
 from web.security_headers import no_store
 from web.ui.assignments import dashboard_queue
+from web.ui.error_messages import flash_error
 from web.ui.evaluations import TREND_WEEKS, trend_chart
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -69,7 +70,7 @@ def requeue(recording_id: str) -> Response:
     try:
         requeue_transcription(db(), actor=current_actor(), recording_id=recording_id)
     except Conflict as exc:
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
         db().commit()
         flash(gettext("Transcription queued again."))

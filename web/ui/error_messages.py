@@ -283,6 +283,7 @@ CODE_MESSAGES: dict[str, Message] = {
     # Clips, sets and nominations.
     "clip_not_found": _l("the clip was not found"),
     "clip_removed": _l("the clip has been removed"),
+    "transcription_running": _l("the recording is being transcribed now: queue it again once that has ended"),
     "clip_current": _l("the clip already follows its call's current redactions: there is nothing to cut again"),
     "clip_unavailable": _clip_unavailable,
     "clip_before_start": _l("the clip must start at or after 0 s"),
