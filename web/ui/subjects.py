@@ -15,15 +15,15 @@ from werkzeug.wrappers import Response
 
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
-from recordings_service.models import Customer
+from recordings_service.models import Customer, SubjectCorrection
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.permissions import Permission
 from recordings_service.privacy import fulfilment, subjects
 from recordings_service.privacy.rectification import SegmentFix, view_corrections
-from recordings_service.recordings import MAX_PAGE, RecordingFilters, list_recordings
+from recordings_service.recordings import MAX_PAGE, RecordingFilters, browse_recordings
 from web.access import current_actor, requires
 from web.database import db, runtime
-from web.i18n import local_date
+from web.i18n import DIRECTION_LABELS, language_label, local_date
 from web.security_headers import no_store
 from web.ui.error_messages import flash_error
 from web.ui.numbers import whole_number
@@ -107,13 +107,14 @@ def _detail_page(request_id: str, sent: RefusedForm | None = None) -> str:
     """A request, its customer's calls and the form answering it (as typed, with why, when `sent` was refused)."""
     now = utcnow()
     item = subjects.get_request(db(), request_id)
-    calls = list_recordings(
+    # Audited as any list of calls is (`recording.listed`): each row is a call of this customer.
+    calls = browse_recordings(
         db(), actor=current_actor(), filters=RecordingFilters(customer_ref=item.customer_ref), limit=MAX_PAGE
     ).items
     corrections = []
     if item.kind == SubjectRequestKind.RECTIFICATION:
         corrections = view_corrections(db(), actor=current_actor(), request=item)
-        db().commit()
+    db().commit()
     package_valid = (
         item.package_state == "ready" and item.package_expires_at is not None and item.package_expires_at > now
     )
@@ -121,7 +122,8 @@ def _detail_page(request_id: str, sent: RefusedForm | None = None) -> str:
         "subjects/detail.html",
         item=item,
         calls=calls,
-        corrections=corrections,
+        corrections=[_correction_row(correction) for correction in corrections],
+        kept_calls=[_kept_row(kept) for kept in (item.outcome or {}).get("kept", [])],
         package_valid=package_valid,
         days=subjects.days_left(item, now=now),
         now=now,
@@ -251,3 +253,47 @@ def _received_at(raw: str) -> datetime:
     now = utcnow()
     # Today in Helsinki can be tomorrow in UTC for a few hours: such a date means "now", not the future.
     return now if now < day <= now + timedelta(days=1) else day
+
+
+# What a correction changed, as the form that made it names it.
+CORRECTED_FIELDS: dict[str, LazyString] = {
+    "language": _l("Language"),
+    "direction": _l("Direction"),
+    "notice_given": _l("Recording notice given"),
+    "agreement_made": _l("Agreement made"),
+    "queue": _l("Queue"),
+}
+
+
+def _correction_row(correction: SubjectCorrection) -> dict[str, Any]:
+    """A stored correction as the reader reads it: the field's label, and its values in words, not `True`/`None`."""
+    if correction.field == "segment":
+        what = f"{gettext('Transcript')}, {gettext('segment')} {correction.segment}"
+    else:
+        what = str(CORRECTED_FIELDS.get(correction.field, correction.field))
+    return {
+        "recording_id": correction.recording_id,
+        "what": what,
+        "previous": _corrected_value(correction.field, correction.previous),
+        "value": _corrected_value(correction.field, correction.value),
+        "corrected_at": correction.corrected_at,
+    }
+
+
+def _corrected_value(field: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if value is None:
+        return gettext("unknown") if field in ("agreement_made", "notice_given") else ""
+    if field == "language":
+        return language_label(str(value))
+    if field == "direction":
+        return str(DIRECTION_LABELS.get(str(value), value))
+    return str(value)
+
+
+def _kept_row(kept: dict[str, Any]) -> dict[str, Any]:
+    """A call an erasure kept, with the end of its agreement period as a time (shown as a date in the reader's
+    language, in the organisation's time zone), not the stored ISO text."""
+    until = kept.get("until")
+    return {**kept, "until": datetime.fromisoformat(until) if until else None}
