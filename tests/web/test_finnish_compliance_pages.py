@@ -82,7 +82,7 @@ def test_receipts_show_their_kind_and_counts_in_finnish(officer_client: FlaskCli
         session,
         actor=OFFICER,
         kind="sweep",
-        started_at=now,
+        started_at=now - timedelta(seconds=2.5),
         finished_at=now,
         deleted_ids=[],
         counts={"recordings": 0, "object_versions": 4, "transcripts": 2},
@@ -91,6 +91,8 @@ def test_receipts_show_their_kind_and_counts_in_finnish(officer_client: FlaskCli
     receipts = page(officer_client, "/compliance/receipts")
     assert "poistoajo" in receipts and "tallennetut objektiversiot: 4" in receipts and "litteraatit: 2" in receipts
     assert_no_words(receipts, ["sweep", "object_versions", "transcripts", "recordings"])
+    # Found by exploratory testing: the run's duration kept the English decimal point ("2.5 s").
+    assert "2,5 s" in receipts and "2.5 s" not in receipts
 
 
 def test_request_kinds_read_in_finnish_in_lists_select_heading_and_dashboard(
