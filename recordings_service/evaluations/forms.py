@@ -77,33 +77,46 @@ class FormSpec:
 def validate_spec(spec: FormSpec) -> None:
     """Refuse a form that cannot be scored, naming the first offending field."""
     if not spec.name.strip():
-        raise Invalid("name", "a form needs a name")
+        raise Invalid("name", "a form needs a name", why="form_name_missing")
     if len(spec.name) > 200:
-        raise Invalid("name", "at most 200 characters")
+        raise Invalid("name", "at most 200 characters", why="form_name_too_long")
     if not spec.sections:
-        raise Invalid("sections", "a form needs at least one section")
+        raise Invalid("sections", "a form needs at least one section", why="form_without_sections")
     for s, section in enumerate(spec.sections):
         prefix = f"sections[{s}]"
+        # Named as the builder numbers its rows (from 1): the message sits above the whole form.
+        row = {"section": s + 1}
         if not section.title.strip():
-            raise Invalid(f"{prefix}.title", "a section needs a title")
+            raise Invalid(f"{prefix}.title", "a section needs a title", why="section_title_missing", values=row)
         if len(section.title) > 200:
-            raise Invalid(f"{prefix}.title", "at most 200 characters")
+            raise Invalid(f"{prefix}.title", "at most 200 characters", why="section_title_too_long", values=row)
         if not section.questions:
-            raise Invalid(f"{prefix}.questions", "a section needs at least one question")
+            raise Invalid(
+                f"{prefix}.questions",
+                "a section needs at least one question",
+                why="section_without_questions",
+                values=row,
+            )
         for q, question in enumerate(section.questions):
-            where = f"{prefix}.questions[{q}]"
+            where, row = f"{prefix}.questions[{q}]", {"section": s + 1, "question": q + 1}
             if not question.text.strip():
-                raise Invalid(f"{where}.text", "a question needs its text")
+                raise Invalid(f"{where}.text", "a question needs its text", why="question_text_missing", values=row)
             if len(question.text) > 500:
-                raise Invalid(f"{where}.text", "at most 500 characters")
+                raise Invalid(f"{where}.text", "at most 500 characters", why="question_text_too_long", values=row)
             if not 0 < question.weight <= MAX_WEIGHT:
-                # Named as the builder numbers its rows: the message sits above the whole form.
                 raise Invalid(
                     f"{where}.weight",
                     f"Section {s + 1}, question {q + 1}: a weight is above 0 and at most {MAX_WEIGHT:g} (a number)",
+                    why="question_weight",
+                    values={**row, "max": MAX_WEIGHT},
                 )
             if question.answer_type not in VALUES_BY_TYPE:
-                raise Invalid(f"{where}.answer_type", f"one of {', '.join(VALUES_BY_TYPE)}")
+                raise Invalid(
+                    f"{where}.answer_type",
+                    f"one of {', '.join(VALUES_BY_TYPE)}",
+                    why="question_answer_type",
+                    values=row,
+                )
 
 
 def create_form(session: Session, *, actor: Actor, spec: FormSpec) -> EvaluationForm:

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from recordings_service.models import EvaluationForm
 from recordings_service.models.account import Role
 from tests.factories.accounts import login, make_user, post_form
+from tests.page_text import visible_text
+from tests.web.reader_language import FINNISH, post_as
 
 
 @pytest.fixture
@@ -63,3 +65,30 @@ def test_add_a_question_keeps_what_was_typed_and_adds_rows_without_end(qa: Flask
     assert saved.status_code == 302
     form = session.scalars(select(EvaluationForm).where(EvaluationForm.name == "Long form")).one()
     assert [question.text for question in form.questions] == [f"Question {index}" for index in range(10)]
+
+
+@pytest.mark.parametrize(
+    ("changed", "finnish"),
+    [
+        (
+            {"sections[0].questions[2].weight": "150"},
+            "Osio 1, kysymys 3: painon on oltava luku, joka on suurempi kuin 0 ja enintään 100",
+        ),
+        ({"name": " "}, "anna lomakkeelle nimi"),
+    ],
+)
+def test_a_refused_form_is_named_in_finnish_to_a_finnish_reader(
+    qa: FlaskClient, changed: dict[str, str], finnish: str
+) -> None:
+    """Found by exploratory testing: the builder showed the service's English ("Section 1, question 3: …")."""
+    fields = {
+        "name": "Painot",
+        "sections[0].title": "Avaus",
+        "sections[0].questions[0].text": "Tervehdys",
+        "sections[0].questions[1].text": "Nimi",
+        "sections[0].questions[2].text": "Asia",
+        **changed,
+    }
+    response = post_as(qa, "/forms/new", fields, token_from="/forms/new", headers=FINNISH)
+    page = visible_text(response.get_data(as_text=True))
+    assert response.status_code == 422 and finnish in page and "Section 1" not in page and "a form needs" not in page

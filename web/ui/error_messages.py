@@ -10,9 +10,6 @@ the reader's language and is shown as it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeAlias
-
 from flask import flash, get_template_attribute
 from flask_babel import format_decimal, gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -35,6 +32,8 @@ from recordings_service.training import clips, nominations, sets
 from recordings_service.training.eligibility import NotForTraining
 from recordings_service.training.sampling import MAX_SAMPLE, MAX_SEED
 from web.i18n import RULE_LABELS, form_text, local_date
+from web.ui.form_builder_messages import FORM_BUILDER_MESSAGES
+from web.ui.message_values import Message, naming
 
 
 def _not_for_training(exc: DomainError) -> str:
@@ -51,57 +50,43 @@ def _clip_unavailable(exc: DomainError) -> str:
     return str(gettext("this clip cannot be added: it is %(state)s", state=label))
 
 
-# A message, or where it names what the error carries, a function of the error.
-Message: TypeAlias = LazyString | Callable[[DomainError], str]
-
-
-def _naming(say: Callable[[Mapping[str, Any]], str]) -> Message:
-    """A message naming the values the error carries (`DomainError.values`); one raised without them is shown as
-    the service wrote it."""
-
-    def message(exc: DomainError) -> str:
-        return say(exc.values) if exc.values else exc.message
-
-    return message
-
-
 def _period(keep: int, unit: str) -> str:
     if unit == PeriodUnit.DAYS:
         return str(ngettext("%(num)d day", "%(num)d days", keep))
     return str(ngettext("%(num)d month", "%(num)d months", keep))
 
 
-_before_package = _naming(
+_before_package = naming(
     lambda values: gettext(
         "the package was built on %(date)s: no copy existed before", date=local_date(values["built_on"]).striptags()
     )
 )
-_below_policies = _naming(
+_below_policies = naming(
     lambda values: gettext(
         "the global maximum cannot be shorter than the period of these policies: %(rules)s",
         rules=", ".join(str(RULE_LABELS.get(rule, rule)) for rule in values["rules"]),
     )
 )
-_over_maximum = _naming(
+_over_maximum = naming(
     lambda values: gettext(
         "the period exceeds the global maximum of %(period)s", period=_period(values["keep"], values["unit"])
     )
 )
-_segment_number = _naming(lambda values: gettext("a segment number from 0 to %(last)d, once", last=values["last"]))
-_selection_order = _naming(
+_segment_number = naming(lambda values: gettext("a segment number from 0 to %(last)d, once", last=values["last"]))
+_selection_order = naming(
     lambda values: gettext("segments are numbered 0 to %(last)d, the first before the last", last=values["last"])
 )
-_clip_past_call = _naming(
+_clip_past_call = naming(
     lambda values: gettext(
         "the clip must end within the call (%(duration)s s)",
         duration=format_decimal(round(values["duration_s"], 1), format="0.0"),
     )
 )
 
-_answer_required = _naming(
+_answer_required = naming(
     lambda values: gettext("answer required: %(question)s", question=form_text(values["question"]))
 )
-_answer_choice = _naming(
+_answer_choice = naming(
     lambda values: gettext("choose one of the answers offered: %(question)s", question=form_text(values["question"]))
 )
 
@@ -283,6 +268,7 @@ CODE_MESSAGES: dict[str, Message] = {
     # Clips, sets and nominations.
     "clip_not_found": _l("the clip was not found"),
     "clip_removed": _l("the clip has been removed"),
+    **FORM_BUILDER_MESSAGES,
     "transcription_running": _l("the recording is being transcribed now: queue it again once that has ended"),
     "clip_current": _l("the clip already follows its call's current redactions: there is nothing to cut again"),
     "clip_unavailable": _clip_unavailable,

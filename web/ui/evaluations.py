@@ -27,7 +27,7 @@ from web.database import db
 from web.i18n import decimal, organisation_zone, week_label
 from web.security_headers import no_store
 from web.ui import charts
-from web.ui.error_messages import flash_error
+from web.ui.error_messages import error_message, flash_error
 from web.ui.evaluation_panel import answers_from, values_of
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm
@@ -172,7 +172,7 @@ def _builder(
         form=form,
         blank_rows=blank_rows or {},
         answer_types=[(AnswerType.YES_NO_NA, gettext("Yes / No / N/A")), (AnswerType.SCALE_1_5, gettext("Scale 1–5"))],
-        invalid=error.message if error else None,
+        invalid=error_message(error) if error else None,
         field=error.field if error else None,
     )
 
