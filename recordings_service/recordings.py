@@ -294,8 +294,11 @@ def get_live_recording(session: Session, *, actor: Actor, recording_id: str) -> 
 
 
 def read_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
-    """A recording's metadata for `actor`, audited as `recording.metadata_read` (it names the customer and agent)."""
+    """A recording's metadata for `actor`, audited as `recording.metadata_read` (it names the customer and agent).
+    What remains of an erased call is read by compliance only, as it is listed to them only."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    if recording.status == RecordingStatus.DELETED and actor.role != Role.COMPLIANCE:
+        raise NotFound(f"recording {recording_id} not found")
     record_event(
         session, actor=actor, action="recording.metadata_read", object_type="recording", object_id=recording.id
     )

@@ -102,7 +102,7 @@ def test_compliance_lists_restricted_recordings(
     assert items[0]["restricted"] is True
 
 
-def test_an_erased_call_is_listed_to_compliance_only_without_a_retention_date(
+def test_an_erased_call_is_listed_and_read_by_compliance_only_without_a_retention_date(
     client: FlaskClient, session: Session, store: S3ObjectStore, calls: list[Recording], window: str
 ) -> None:
     delete_recording(session, store, recording_id=calls[1].id, reason="erasure", actor=SYSTEM)
@@ -110,9 +110,12 @@ def test_an_erased_call_is_listed_to_compliance_only_without_a_retention_date(
     for role in ("qa_supervisor", "trainer"):
         items = get(client, make_token(session, role=role, scope="read"), f"/api/v1/recordings?{window}").get_json()
         assert [item["id"] for item in items["items"]] == [calls[2].id, calls[0].id], role
+        one = get(client, make_token(session, role=role, scope="read"), f"/api/v1/recordings/{calls[1].id}")
+        assert one.status_code == 404, role
     compliance = make_token(session, role="compliance", scope="read")
     (deleted,) = get(client, compliance, f"/api/v1/recordings?{window}&status=deleted").get_json()["items"]
     assert (deleted["id"], deleted["status"], deleted["retain_until"]) == (calls[1].id, "deleted", None)
+    assert get(client, compliance, f"/api/v1/recordings/{calls[1].id}").get_json()["status"] == "deleted"
 
 
 @pytest.mark.parametrize(
