@@ -104,8 +104,9 @@ def rectify(
     if recording.customer_id != request.customer_id:
         raise Invalid("recording_id", "not a call of this request's customer", code="other_customer")
     changes = _checked_metadata(metadata or {})
+    corrected = _correct_metadata(session, recording, changes, request=request, actor=actor, now=now)
     corrections = [
-        *_correct_metadata(session, recording, changes, request=request, actor=actor, now=now),
+        *corrected,
         *_correct_transcript(
             session,
             recording,
@@ -134,7 +135,7 @@ def rectify(
         object_id=recording.id,
         details={
             "request_id": request.id,
-            "fields": sorted(changes),
+            "fields": sorted(correction.field for correction in corrected),  # those whose value changed
             "segments": sorted(fix.segment for fix in transcript or []),
             "corrections": [correction.id for correction in corrections],
         },

@@ -182,7 +182,7 @@ def test_rectification_is_versioned_and_reaches_the_twin_and_the_index(
         actor=OFFICER,
         request_id=request.id,
         recording_id=call.id,
-        metadata={"agreement_made": True, "language": "fi"},
+        metadata={"agreement_made": True, "language": "fi", "direction": "inbound"},  # the direction as it was
         transcript=[SegmentFix(1, "my thermostat reading is wrong, card 4111 1111 1111 1111")],
     )
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == call.id)).one()
@@ -205,6 +205,8 @@ def test_rectification_is_versioned_and_reaches_the_twin_and_the_index(
     assert corrections[("segment", 1)][0] == "my meter reading is wrong"
     assert bucket.get(call.storage_key).read() == ciphertext  # the audio is evidence: never edited
     assert actions(session, "recording.rectified") == Counter({call.id: 1})
+    rectified = session.scalars(select(AuditEvent).where(AuditEvent.action == "recording.rectified")).one()
+    assert rectified.details["fields"] == ["agreement_made", "language"]  # not the unchanged direction
     assert request.completed_at is not None and request.outcome["corrections"] == 3
 
 
