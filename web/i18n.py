@@ -200,6 +200,11 @@ def organisation_zone() -> ZoneInfo:
     return ZoneInfo(organisation_timezone())
 
 
+def organisation_today() -> date:
+    """Today where the organisation is: an assignment due today is not overdue, a request received today not future."""
+    return datetime.now(organisation_zone()).date()
+
+
 def local_time(value: datetime, seconds: bool = False) -> Markup:
     """A stored UTC time as the organisation reads it, in a <time> element that shows UTC on hover."""
     utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -135,6 +135,8 @@ class PackageState(StrEnum):
     READY = "ready"
     EXPIRED = "expired"
     FAILED = "failed"
+    # Deleted before its time because the customer's recordings were erased; never built again.
+    WITHDRAWN = "withdrawn"
 
 
 class SubjectRequest(Base):

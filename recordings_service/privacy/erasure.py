@@ -104,7 +104,7 @@ def purge_erasure(session: Session, store: ObjectStore, erasure: Erasure, *, now
 
 
 def _withdraw_packages(session: Session, *, customer_id: str) -> list[str]:
-    """Expire the customer's access packages, ready or still being built; returns their keys."""
+    """Withdraw the customer's access packages, ready or still being built; returns their keys."""
     keys = []
     requests = session.scalars(
         select(SubjectRequest).where(
@@ -113,7 +113,7 @@ def _withdraw_packages(session: Session, *, customer_id: str) -> list[str]:
         )
     )
     for request in requests:
-        request.package_state = PackageState.EXPIRED
+        request.package_state = PackageState.WITHDRAWN
         request.lease_owner = request.lease_expires_at = None
         if request.package_key is not None:
             keys.append(request.package_key)

@@ -29,6 +29,8 @@ VALID_FOR = timedelta(days=7)
 MAX_ATTEMPTS = 3
 MAX_ERROR_CHARS = 2000
 RETRYABLE = {None, PackageState.FAILED}
+# Packages whose object, if any is left, is to be deleted.
+GONE = [PackageState.EXPIRED, PackageState.FAILED, PackageState.WITHDRAWN]
 LEASE = Lease(
     SubjectRequest.id,
     SubjectRequest.package_state,  # type: ignore[arg-type]  # NULL for requests of other kinds, never leased
@@ -58,7 +60,7 @@ def request_package(session: Session, *, actor: Actor, request_id: str) -> Subje
     if request.kind != SubjectRequestKind.ACCESS:
         raise Conflict(f"subject request {request_id} is a request for {request.kind}, not access", why="other_kind")
     if request.package_state not in RETRYABLE:
-        # package_queued, package_building, package_ready or package_expired
+        # package_queued, package_building, package_ready, package_expired or package_withdrawn
         raise Conflict(
             f"the package of subject request {request_id} is {request.package_state} already",
             why=f"package_{request.package_state}",
@@ -193,7 +195,7 @@ def packages_to_purge(session: Session) -> dict[str, str]:
     """Expired, failed or withdrawn packages whose object may remain: key by request id."""
     rows = session.execute(
         select(SubjectRequest.id, SubjectRequest.package_key).where(
-            SubjectRequest.package_state.in_([PackageState.EXPIRED, PackageState.FAILED]),
+            SubjectRequest.package_state.in_(GONE),
             SubjectRequest.package_key.is_not(None),
         )
     )
@@ -217,7 +219,7 @@ def keep_for_purge(session: Session, *, request_id: str) -> None:
         update(SubjectRequest)
         .where(
             SubjectRequest.id == request_id,
-            SubjectRequest.package_state.in_([PackageState.EXPIRED, PackageState.FAILED]),
+            SubjectRequest.package_state.in_(GONE),
         )
         .values(package_key=literal("subject-access/") + SubjectRequest.id + literal("/package.zip"))
         .execution_options(synchronize_session=False)

@@ -51,8 +51,9 @@ def deadline_clause(now: datetime) -> ColumnElement[bool]:
 
 
 def days_left(request: SubjectRequest, *, now: datetime) -> int:
-    """Whole days until the deadline; negative once it has passed (the countdown the UI shows)."""
-    return (request.deadline - now) // timedelta(days=1)
+    """Whole days until the deadline, negative once it has passed (the countdown the UI shows); an answered request's
+    countdown stopped when it was answered (how early, or how late, the answer came)."""
+    return (request.deadline - (request.completed_at or now)) // timedelta(days=1)
 
 
 def create_request(

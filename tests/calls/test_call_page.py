@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -18,11 +19,13 @@ from recordings_service.calls.waveform import BUCKETS_PER_SECOND, peaks_key
 from recordings_service.errors import Forbidden
 from recordings_service.models import Recording, SegmentVerification, Transcript, User
 from recordings_service.models.account import Role
+from recordings_service.privacy import holds
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.transcript_text import seal_segments, segments_of, twin_of
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.audit import events
+from tests.factories.privacy import OFFICER
 from tests.factories.recordings import derived_known_and_stored
 from tests.factories.reviews import EN_DURATION_S, LOW_WORD, SUSPECT_SEGMENT, make_transcribed_call, word_start
 
@@ -189,3 +192,20 @@ def test_verification_needs_a_person(session: Session, call: Recording) -> None:
         verify_transcript(
             session, actor=Actor(id=None, name="job", role="system"), recording_id=call.id, segment_index=None
         )
+
+
+def test_the_calls_times_read_as_the_organisation_reads_them(
+    client: FlaskClient, session: Session, call: Recording, qa: User
+) -> None:
+    """The heading and the legal-hold line showed UTC in ISO form, in Finnish too, three hours off the call list."""
+    call.started_at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    hold, _ = holds.place_hold(session, actor=OFFICER, reason="dispute", recording_id=call.id)
+    hold.placed_at = datetime(2026, 6, 2, 21, 30, tzinfo=UTC)  # 3 June in Helsinki
+    session.commit()
+
+    html = client.get(f"/calls/{call.id}", headers={"Accept-Language": "fi"}).get_data(as_text=True)
+
+    heading = re.search(r"<h1>(.*?)</h1>", html, re.S)
+    assert heading and heading.group(1).endswith('title="2026-06-01 09:00 UTC">1.6.2026 klo 12.00</time>')
+    assert re.search(r'title="2026-06-02 21:30 UTC">3\.6\.2026 klo 0\.30</time> alkaen: dispute', html)
+    assert " UTC</h1>" not in html and "2026-06-01 09:00</" not in html

@@ -95,6 +95,20 @@ def test_the_first_access_copy_in_twelve_months_is_free(session: Session) -> Non
     assert wrong.value.field == "kind"
 
 
+def test_an_answered_requests_countdown_stops_when_it_was_answered(session: Session) -> None:
+    """The days left of an answered request say how early the answer came; they do not go on counting to overdue."""
+    ref = customer(session).customer_ref
+    received = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+    request = request_for(session, ref, "objection", received_at=received)
+    subjects.record_objection(
+        session, actor=OFFICER, request_id=request.id, research=True, marketing=None, now=received + timedelta(days=5)
+    )
+    a_year_on = received + timedelta(days=365)
+
+    assert subjects.days_left(request, now=a_year_on) == 26  # due 10 February, answered on 15 January
+    assert request not in subjects.overdue_requests(session, now=a_year_on)
+
+
 def test_an_objection_sets_the_customers_flags_at_once(session: Session) -> None:
     person = customer(session)
     request = request_for(session, person.customer_ref, "objection")

@@ -20,6 +20,7 @@ from recordings_service.errors import Conflict
 from recordings_service.models import AuditEvent, Recording, SubjectRequest
 from recordings_service.privacy import package_queue, subjects
 from recordings_service.privacy.access_package import package_key
+from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
@@ -218,3 +219,33 @@ def _plaintext(session: Session, bucket: S3ObjectStore, envelope: Envelope, requ
     _, reader = package_queue.open_package(session, bucket, envelope, actor=OFFICER, request_id=request_id)
     with reader:
         return [reader.read()]
+
+
+def test_erasure_withdraws_the_customers_access_package_for_good(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime
+) -> None:
+    """A ready package copies the customer's calls: erasing them deletes it, says so, and it cannot be built again."""
+    person = customer(session)
+    aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=person.id)
+    request = queued_access(session, person.customer_ref)
+    subject_access.build_packages(jobs_runtime)
+    session.refresh(request)
+    assert request.package_state == "ready"
+    erasure_request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW
+    )
+
+    done = fulfil_request(session, bucket, actor=OFFICER, request_id=erasure_request.id, answer=Answer())
+    session.flush()
+    after_commit(session, bucket, done)
+    session.commit()
+
+    session.refresh(request)
+    assert (request.package_state, request.package_key) == ("withdrawn", None)
+    assert list(bucket.list_versions(f"subject-access/{request.id}/")) == []
+    with pytest.raises(Conflict) as download:
+        package_queue.open_package(session, bucket, envelope, actor=OFFICER, request_id=request.id)
+    assert download.value.why == "package_unavailable"
+    with pytest.raises(Conflict) as rebuild:
+        package_queue.request_package(session, actor=OFFICER, request_id=request.id)
+    assert rebuild.value.why == "package_withdrawn"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -19,6 +21,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.privacy import OFFICER, aged_call, customer, reviewed
+from web import create_app
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -245,3 +248,49 @@ def test_a_refused_registration_keeps_the_kind_and_date_and_registers_nothing(
     assert f'name="customer_ref" value="{person.customer_ref}"' in page
     session.expire_all()
     assert session.scalars(select(SubjectRequest)).all() == []
+
+
+def test_the_register_form_offers_and_takes_the_organisations_today(
+    settings: Settings, runtime: Runtime, session: Session
+) -> None:
+    """A request received today is today where the organisation is, not in UTC: for hours each night the two differ
+    (in Helsinki from midnight to 2 or 3), and the form offered yesterday and refused today as a date in the future."""
+    # A zone whose date differs from UTC's right now, whatever the hour this runs at.
+    zone = ZoneInfo("Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-14")
+    zoned = replace(settings, timezone=zone.key)
+    app = create_app(zoned, runtime=replace(runtime, settings=zoned))
+    app.config.update(TESTING=True)
+    client = app.test_client()
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    person = customer(session)
+    session.commit()
+    today = datetime.now(zone).date().isoformat()
+    assert today != datetime.now(UTC).date().isoformat()
+    path = f"/subjects/?customer_ref={person.customer_ref}"
+
+    page = client.get(path).get_data(as_text=True)
+    assert f'<input id="received_on" name="received_on" type="date" value="{today}" max="{today}"' in page
+    response = post_form(
+        client,
+        "/subjects/",
+        {"customer_ref": person.customer_ref, "kind": "access", "received_on": today},
+        token_from=path,
+    )
+
+    assert response.status_code == 302
+    made = session.scalars(select(SubjectRequest)).one()
+    assert made.received_at == datetime.fromisoformat(today).replace(tzinfo=zone)
+
+
+def test_a_withdrawn_package_is_not_called_expired(officer_client: FlaskClient, session: Session) -> None:
+    person = customer(session)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="access", received_at=NOW
+    )
+    request.package_state = "withdrawn"  # as erasure leaves it (tests/privacy/test_subjects_access.py)
+    session.commit()
+
+    page = officer_client.get(f"/subjects/{request.id}").get_data(as_text=True)
+
+    assert "The package was withdrawn and deleted when the customer" in page
+    assert "expired" not in page and "Build the access package" not in page

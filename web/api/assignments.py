@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -17,7 +17,7 @@ from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, as_json, refuse_invalid
 from web.database import db
-from web.i18n import organisation_zone
+from web.i18n import organisation_today, organisation_zone
 
 bp = Blueprint("assignments_api", __name__, url_prefix="/api/v1")
 TAGS = ["assignments"]
@@ -123,11 +123,6 @@ class PlanFillOut(BaseModel):
     assignments: list[AssignmentOut]
 
 
-def today() -> date:
-    """Today in the organisation's time zone: an assignment due today is not overdue yet."""
-    return datetime.now(organisation_zone()).date()
-
-
 def assignment_out(view: assignments.AssignmentView) -> AssignmentOut:
     item = view.assignment
     return AssignmentOut(
@@ -157,7 +152,7 @@ def list_my_assignments(query: AssignmentsQuery) -> tuple[Response, int]:
     """My "to evaluate" list: overdue first, then by due date."""
     actor = current_actor()
     views = assignments.list_assignments(
-        db(), actor=actor, today=today(), assignee_id=actor.id, open_only=not query.include_done
+        db(), actor=actor, today=organisation_today(), assignee_id=actor.id, open_only=not query.include_done
     )
     return as_json(AssignmentListOut(items=[assignment_out(view) for view in views]))
 
@@ -172,9 +167,14 @@ def create_assignment(json: AssignmentIn) -> tuple[Response, int]:
     actor = current_actor()
     assignee_id = json.assignee_id or str(actor.id)
     made = assignments.assign_calls(
-        db(), actor=actor, recording_ids=[json.recording_id], assignee_id=assignee_id, today=today(), due=json.due
+        db(),
+        actor=actor,
+        recording_ids=[json.recording_id],
+        assignee_id=assignee_id,
+        today=organisation_today(),
+        due=json.due,
     )
-    body = assignment_out(assignments.describe(db(), made, today=today())[0])
+    body = assignment_out(assignments.describe(db(), made, today=organisation_today())[0])
     db().commit()
     return as_json(body, 201)
 
@@ -193,10 +193,12 @@ def assign_in_bulk(json: AssignmentBulkIn) -> tuple[Response, int]:
         actor=current_actor(),
         recording_ids=json.recording_ids,
         assignee_id=json.assignee_id,
-        today=today(),
+        today=organisation_today(),
         due=json.due,
     )
-    body = AssignmentListOut(items=[assignment_out(view) for view in assignments.describe(db(), made, today=today())])
+    body = AssignmentListOut(
+        items=[assignment_out(view) for view in assignments.describe(db(), made, today=organisation_today())]
+    )
     db().commit()
     return as_json(body, 201)
 
@@ -261,9 +263,9 @@ def _merged(plan: EvaluationPlan, changes: dict[str, object]) -> plans.PlanInput
 )
 def fill_evaluation_plan(plan_id: str, json: PlanFillIn) -> tuple[Response, int]:
     """Fill the week's lists from the plan now (the weekly job does the same); once per plan and ISO week."""
-    week = json.week or plans.iso_week(today())
+    week = json.week or plans.iso_week(organisation_today())
     result = plans.fill_plan(db(), actor=current_actor(), plan_id=plan_id, week=week, zone=organisation_zone())
-    views = assignments.describe(db(), result.assignments, today=today())
+    views = assignments.describe(db(), result.assignments, today=organisation_today())
     body = PlanFillOut(
         plan_id=result.plan_id, week=result.week, filled=result.filled, assignments=[assignment_out(v) for v in views]
     )

@@ -72,7 +72,9 @@ class RequestsQuery(BaseModel):
 
 
 class AccessPackageOut(BaseModel):
-    state: str = Field(description="queued, building, ready, expired or failed")
+    state: str = Field(
+        description="queued, building, ready, expired or failed; withdrawn when the customer's recordings were erased"
+    )
     sha256: str | None
     size: int | None
     ready_at: IsoDatetime | None
@@ -90,7 +92,9 @@ class SubjectRequestOut(BaseModel):
     extended_until: IsoDatetime | None
     extension_reason: str | None
     deadline: IsoDatetime
-    days_left: int = Field(description="whole days to the deadline; negative when overdue (open requests)")
+    days_left: int = Field(
+        description="whole days to the deadline, negative when overdue; an answered request's, those left when answered"
+    )
     overdue: bool
     completed_at: IsoDatetime | None
     lifted_at: IsoDatetime | None

@@ -11,9 +11,8 @@ from recordings_service.errors import Conflict, DomainError, Invalid
 from recordings_service.evaluations import assignments, plans
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
-from web.api.assignments import today
 from web.database import db
-from web.i18n import organisation_zone
+from web.i18n import organisation_today, organisation_zone
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 from web.ui.numbers import whole_number
@@ -30,7 +29,7 @@ SEED_DIGITS = len(str(plans.MAX_SEED))
 def index() -> str:
     """My open assignments (overdue first) and the plans with this week's fill."""
     actor = current_actor()
-    day = today()
+    day = organisation_today()
     return render_template(
         "assignments/index.html",
         mine=assignments.list_assignments(db(), actor=actor, today=day, assignee_id=actor.id),
@@ -88,7 +87,11 @@ def fill(plan_id: str) -> Response:
     """Fill this week's lists from the plan now, rather than wait for the weekly job."""
     try:
         result = plans.fill_plan(
-            db(), actor=current_actor(), plan_id=plan_id, week=plans.iso_week(today()), zone=organisation_zone()
+            db(),
+            actor=current_actor(),
+            plan_id=plan_id,
+            week=plans.iso_week(organisation_today()),
+            zone=organisation_zone(),
         )
     except Conflict as exc:
         db().rollback()
@@ -171,7 +174,7 @@ def dashboard_queue() -> dict[str, object] | None:
     """For a supervisor's dashboard: my open assignments, everyone's overdue ones, and this week's coverage."""
     if not current_can(Permission.EVALUATION_WRITE):
         return None
-    actor, day = current_actor(), today()
+    actor, day = current_actor(), organisation_today()
     week = plans.iso_week(day)
     return {
         "mine": assignments.list_assignments(db(), actor=actor, today=day, assignee_id=actor.id, limit=DASHBOARD_ROWS),

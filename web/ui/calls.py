@@ -25,8 +25,8 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission
 from recordings_service.transcription.search_index import CONFIG_BY_LANGUAGE
 from web.access import current_actor, current_can, requires
-from web.api.assignments import today
 from web.database import db, runtime
+from web.i18n import organisation_today
 from web.identities import request_agent_names
 from web.links import call_url
 from web.security_headers import mark_no_store, no_store
@@ -164,7 +164,7 @@ def assign() -> Response:
             actor=current_actor(),
             recording_ids=_chosen(),
             assignee_id=request.form.get("assignee_id", ""),
-            today=today(),
+            today=organisation_today(),
             due=due,
         )
     except Invalid as exc:

@@ -236,6 +236,7 @@ CODE_MESSAGES: dict[str, Message] = {
     "package_building": _l("the access package is being built already"),
     "package_ready": _l("the access package is ready already"),
     "package_expired": _l("the access package was built already and has expired"),
+    "package_withdrawn": _l("the access package was withdrawn when the customer's recordings were erased"),
     "package_unavailable": _l("the access package is not available"),
     "no_transcript": _l("the call has no transcript to correct"),
     "segment_number": _segment_number,

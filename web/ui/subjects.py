@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -23,7 +23,7 @@ from recordings_service.privacy.rectification import SegmentFix, view_correction
 from recordings_service.recordings import MAX_PAGE, RecordingFilters, browse_recordings
 from web.access import current_actor, requires
 from web.database import db, runtime
-from web.i18n import DIRECTION_LABELS, language_label, local_date
+from web.i18n import DIRECTION_LABELS, language_label, local_date, organisation_today, organisation_zone
 from web.security_headers import no_store
 from web.ui.error_messages import flash_error
 from web.ui.numbers import whole_number
@@ -67,7 +67,7 @@ def _index_page(ref: str, sent: RefusedForm | None = None) -> str:
         kinds=KINDS,
         now=now,
         days_left=subjects.days_left,
-        today=now.date().isoformat(),
+        today=organisation_today().isoformat(),
         sent=sent,
     )
 
@@ -245,14 +245,11 @@ def _done_message(kind: str) -> str:
 
 
 def _received_at(raw: str) -> datetime:
-    """The date the request reached us, as the start of that day in UTC (a date input gives no time)."""
+    """The day the request reached us, from the start of that day where the organisation is (a date has no time)."""
     try:
-        day = datetime.strptime(raw.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+        return datetime.strptime(raw.strip(), "%Y-%m-%d").replace(tzinfo=organisation_zone())
     except ValueError:
         raise Invalid("received_on", gettext("use a date (2025-01-31)")) from None
-    now = utcnow()
-    # Today in Helsinki can be tomorrow in UTC for a few hours: such a date means "now", not the future.
-    return now if now < day <= now + timedelta(days=1) else day
 
 
 # What a correction changed, as the form that made it names it.
