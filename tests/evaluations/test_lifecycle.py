@@ -232,9 +232,8 @@ def test_release_acknowledge_dispute_and_resolve_with_a_rescore(
     assert (week.average, week.count) == (100.0, 2)
 
 
-def test_a_dispute_lands_in_the_evaluators_leads_queue_too(
-    session: Session, store: ObjectStore, envelope: Envelope, call: Recording
-) -> None:
+def disputed_under_a_lead(session: Session, call: Recording) -> tuple[Actor, Actor, Evaluation]:
+    """An evaluation of `call` by a supervisor who has a lead, released and disputed by its agent."""
     lead_user = make_user(session, role=Role.QA_SUPERVISOR)
     evaluator_user = make_user(session, role=Role.QA_SUPERVISOR)
     evaluator_user.lead_id = lead_user.id
@@ -242,6 +241,13 @@ def test_a_dispute_lands_in_the_evaluators_leads_queue_too(
     lead, evaluator = actor_of(lead_user), actor_of(evaluator_user)
     _form, agent, evaluation = released_evaluation(session, evaluator, call, ["no", "1", "yes"])
     feedback.dispute(session, actor=agent, evaluation_id=evaluation.id, comment="too harsh")
+    return lead, evaluator, evaluation
+
+
+def test_a_dispute_lands_in_the_evaluators_leads_queue_too(
+    session: Session, store: ObjectStore, envelope: Envelope, call: Recording
+) -> None:
+    lead, evaluator, evaluation = disputed_under_a_lead(session, call)
 
     queued = feedback.dispute_queue(session, actor=lead)
     assert [(d.evaluation.id, d.evaluator) for d in queued] == [(evaluation.id, evaluator.name)]
@@ -257,13 +263,7 @@ def test_a_dispute_of_a_call_gone_from_view_leaves_the_queues(
     listed the dispute to the evaluator and their lead (agent, score, the agent's comment) while its link, the
     evaluation list and the agent's page all left it out (404); a deleted call's dispute stayed there for good,
     though nothing can resolve it."""
-    lead_user = make_user(session, role=Role.QA_SUPERVISOR)
-    evaluator_user = make_user(session, role=Role.QA_SUPERVISOR)
-    evaluator_user.lead_id = lead_user.id
-    session.flush()
-    lead, evaluator = actor_of(lead_user), actor_of(evaluator_user)
-    _form, agent, evaluation = released_evaluation(session, evaluator, call, ["no", "1", "yes"])
-    feedback.dispute(session, actor=agent, evaluation_id=evaluation.id, comment="too harsh")
+    lead, evaluator, evaluation = disputed_under_a_lead(session, call)
     assert [d.evaluation.id for d in feedback.dispute_queue(session, actor=lead)] == [evaluation.id]
 
     if gone == "restricted":

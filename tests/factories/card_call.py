@@ -12,8 +12,10 @@ import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from recordings_service.models import Recording, Transcript
+from recordings_service.redaction.pci import secure_card_data
+from recordings_service.runtime import Runtime
 from recordings_service.transcript_text import seal_segments
-from tests.factories.recordings import DATA
+from tests.factories.recordings import DATA, TEST_ACTOR
 
 CARD_CALL = DATA / "call_card_en_stereo.wav"
 RATE = 8000
@@ -45,6 +47,18 @@ def card_twin(*, timed: bool = True) -> list[dict[str, Any]]:
         },
         _segment("agent", 20.29, 22.71, "Thank you for payment in turn."),
     ]
+
+
+def secure(runtime: Runtime, session: Session, recording: Recording) -> str | None:
+    """Mute the call's card data in its stored original, as the transcription job does; the old key, if replaced."""
+    return secure_card_data(
+        session,
+        runtime.store,
+        runtime.envelope,
+        settings=runtime.settings,
+        recording_id=recording.id,
+        actor=TEST_ACTOR,
+    )
 
 
 def _segment(speaker: str, start: float, end: float, text: str) -> dict[str, Any]:

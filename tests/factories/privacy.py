@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
@@ -20,11 +21,12 @@ from recordings_service.evaluations.scoring import Answer, evaluate_call
 from recordings_service.models import Annotation, Customer, Recording, SegmentVerification, TranscriptionJob
 from recordings_service.models.account import Role
 from recordings_service.privacy.retention import retain_until_for
+from recordings_service.runtime import Runtime
 from recordings_service.storage.derived import put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore, make_client
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
-from tests.factories.accounts import make_user
+from tests.factories.accounts import login, make_user
 from tests.factories.evaluations import actor_of, answers, published_form
 from tests.factories.recordings import make_recording
 
@@ -51,6 +53,21 @@ def bucket(privacy_bucket: S3ObjectStore) -> Iterator[S3ObjectStore]:
     ]
     privacy_bucket.delete_versions(versions)
     yield privacy_bucket
+
+
+@pytest.fixture(name="runtime")
+def runtime_on_bucket(
+    settings: Settings, engine: Engine, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
+) -> Runtime:
+    """The app on the privacy bucket, so erasure and packages can be checked version by version (import it)."""
+    return Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
+
+
+@pytest.fixture
+def officer_client(client: FlaskClient, session: Session) -> FlaskClient:
+    """The test client signed in as a compliance officer."""
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    return client
 
 
 def customer(session: Session, ref: str | None = None) -> Customer:

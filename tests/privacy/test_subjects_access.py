@@ -69,6 +69,17 @@ def queued_access(session: Session, ref: str) -> SubjectRequest:
     return request
 
 
+def ready_package(session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime) -> SubjectRequest:
+    """An access request, its package built, of a customer with one call."""
+    person = customer(session)
+    aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=person.id)
+    request = queued_access(session, person.customer_ref)
+    subject_access.build_packages(jobs_runtime)
+    session.refresh(request)
+    assert request.package_state == "ready"
+    return request
+
+
 def downloaded(session: Session, bucket: S3ObjectStore, envelope: Envelope, request_id: str) -> zipfile.ZipFile:
     _, reader = package_queue.open_package(session, bucket, envelope, actor=OFFICER, request_id=request_id)
     with reader:
@@ -152,12 +163,7 @@ def test_someone_we_hold_no_recordings_of_is_answered_with_a_package_that_says_s
 def test_an_expired_package_loses_every_version_and_cannot_be_downloaded(
     session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime
 ) -> None:
-    person = customer(session)
-    aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=person.id)
-    request = queued_access(session, person.customer_ref)
-    subject_access.build_packages(jobs_runtime)
-    session.refresh(request)
-    assert request.package_state == "ready"
+    request = ready_package(session, bucket, envelope, jobs_runtime)
     # A second upload of the same key (a retried build) leaves an older version behind; expiry takes it too.
     bucket.put(package_key(request.id), io.BytesIO(b"an older version"))
     assert len(list(bucket.list_versions(f"subject-access/{request.id}/"))) == 2
@@ -225,14 +231,9 @@ def test_erasure_withdraws_the_customers_access_package_for_good(
     session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime
 ) -> None:
     """A ready package copies the customer's calls: erasing them deletes it, says so, and it cannot be built again."""
-    person = customer(session)
-    aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=person.id)
-    request = queued_access(session, person.customer_ref)
-    subject_access.build_packages(jobs_runtime)
-    session.refresh(request)
-    assert request.package_state == "ready"
+    request = ready_package(session, bucket, envelope, jobs_runtime)
     erasure_request = subjects.create_request(
-        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW
+        session, actor=OFFICER, customer_ref=request.customer_ref, kind="erasure", received_at=NOW
     )
 
     done = fulfil_request(session, bucket, actor=OFFICER, request_id=erasure_request.id, answer=Answer())

@@ -10,29 +10,26 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jobs import subject_access
-from recordings_service.config import Settings
 from recordings_service.models import AuditEvent, Customer
 from recordings_service.models.account import Role
 from recordings_service.privacy import holds
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.privacy import OFFICER, aged_call, customer, reload
+from tests.factories.privacy import (
+    OFFICER,
+    aged_call,
+    customer,
+    reload,
+    runtime_on_bucket,  # noqa: F401  (fixtures)
+)
 from tests.factories.recordings import make_token
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def runtime(
-    settings: Settings, engine: Engine, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
-) -> Runtime:
-    """The app on the privacy tests' own bucket, so erasure and packages can be checked version by version."""
-    return Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
 
 
 @pytest.fixture

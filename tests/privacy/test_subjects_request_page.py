@@ -8,19 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from recordings_service.config import Settings
 from recordings_service.models import AuditEvent, Recording
-from recordings_service.models.account import Role
 from recordings_service.privacy import subjects
 from recordings_service.privacy.rectification import SegmentFix, rectify
-from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.accounts import login, make_user, post_form
-from tests.factories.privacy import OFFICER, aged_call, customer, reviewed
+from tests.factories.accounts import post_form
+from tests.factories.privacy import OFFICER, aged_call, customer, reviewed, runtime_on_bucket  # noqa: F401  (fixtures)
 from tests.page_text import visible_text as page_text
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -28,19 +25,6 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 def visible_text(html: str) -> str:
     return " ".join(page_text(html).split())
-
-
-@pytest.fixture
-def runtime(
-    settings: Settings, engine: Engine, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
-) -> Runtime:
-    return Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
-
-
-@pytest.fixture
-def officer_client(client: FlaskClient, session: Session) -> FlaskClient:
-    login(client, make_user(session, role=Role.COMPLIANCE))
-    return client
 
 
 def test_the_customers_calls_on_a_request_page_are_an_audited_read(

@@ -7,10 +7,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from recordings_service.config import Settings
 from recordings_service.models import AuditEvent, Customer, Recording, SubjectCorrection, SubjectRequest
@@ -20,23 +19,10 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user, post_form
-from tests.factories.privacy import OFFICER, aged_call, customer, reviewed
+from tests.factories.privacy import OFFICER, aged_call, customer, reviewed, runtime_on_bucket  # noqa: F401  (fixtures)
 from web import create_app
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def runtime(
-    settings: Settings, engine: Engine, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
-) -> Runtime:
-    return Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
-
-
-@pytest.fixture
-def officer_client(client: FlaskClient, session: Session) -> FlaskClient:
-    login(client, make_user(session, role=Role.COMPLIANCE))
-    return client
 
 
 def test_look_up_register_and_see_the_countdown(officer_client: FlaskClient, session: Session) -> None:

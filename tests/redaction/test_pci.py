@@ -31,7 +31,7 @@ from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent, Recording, Transcript, TranscriptionJob
 from recordings_service.recordings import original_bytes
 from recordings_service.redaction.audio import spans_to_mute
-from recordings_service.redaction.pci import CARD_PAD_S, secure_card_data
+from recordings_service.redaction.pci import CARD_PAD_S
 from recordings_service.redaction.transcripts import CARD_KINDS
 from recordings_service.runtime import Runtime
 from recordings_service.storage.object_store import S3ObjectStore
@@ -40,7 +40,7 @@ from recordings_service.storage.spool import file_sha256
 from recordings_service.transcript_text import segments_of, twin_of
 from recordings_service.transcription.engines import Engine, load_engine
 from recordings_service.transcription.search_index import INDEX_TABLE
-from tests.factories.card_call import CARD_CALL, add_transcript, card_twin, decode, frames, outside, rms_dbfs
+from tests.factories.card_call import CARD_CALL, add_transcript, card_twin, decode, frames, outside, rms_dbfs, secure
 from tests.factories.recordings import MADE_SOURCE, TEST_ACTOR, ingest_file, make_recording
 from tests.log_scan import process_log
 
@@ -191,14 +191,7 @@ def replaced_call(runtime: Runtime, session: Session) -> tuple[Recording, str]:
     """A call with the measured card twin, its original replaced (the old key not yet deleted)."""
     recording = make_recording(session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69)
     add_transcript(session, recording, twin=card_twin())
-    old_key = secure_card_data(
-        session,
-        runtime.store,
-        runtime.envelope,
-        settings=runtime.settings,
-        recording_id=recording.id,
-        actor=TEST_ACTOR,
-    )
+    old_key = secure(runtime, session, recording)
     assert old_key is not None
     return recording, old_key
 
@@ -207,14 +200,7 @@ def test_a_second_pass_changes_nothing(runtime: Runtime, session: Session) -> No
     recording, old_key = replaced_call(runtime, session)
     runtime.store.delete(old_key)
     before = (recording.storage_key, recording.sha256, recording.pci_redacted_at, dict(events(session, recording.id)))
-    again = secure_card_data(
-        session,
-        runtime.store,
-        runtime.envelope,
-        settings=runtime.settings,
-        recording_id=recording.id,
-        actor=TEST_ACTOR,
-    )
+    again = secure(runtime, session, recording)
     assert again is None
     assert (recording.storage_key, recording.sha256, recording.pci_redacted_at, events(session, recording.id)) == before
     runtime.store.delete(recording.storage_key)

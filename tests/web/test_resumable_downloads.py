@@ -15,15 +15,14 @@ from werkzeug.test import TestResponse
 
 from recordings_service.models import Recording, TrainingClip, Transcript
 from recordings_service.models.account import Role
-from recordings_service.redaction.pci import secure_card_data
 from recordings_service.runtime import Runtime
 from recordings_service.training import clips
 from recordings_service.training.clips import ClipText
 from recordings_service.training.eligibility import TrainingRules
 from recordings_service.transcript_text import seal_segments, segments_of
 from tests.factories.audit import events
-from tests.factories.card_call import CARD_CALL, add_transcript, card_twin
-from tests.factories.recordings import STEREO, TEST_ACTOR, make_recording, make_token
+from tests.factories.card_call import CARD_CALL, add_transcript, card_twin, secure
+from tests.factories.recordings import STEREO, make_recording, make_token
 from tests.factories.training import trainer
 
 ORIGINAL = STEREO.read_bytes()
@@ -126,14 +125,7 @@ def test_a_resume_after_the_original_was_muted_for_card_data_gets_the_new_origin
     before, redacted_before = qa(url), coach(redacted_url)
     assert before.data == CARD_CALL.read_bytes() and redacted_before.status_code == 200
 
-    old_key = secure_card_data(
-        session,
-        runtime.store,
-        runtime.envelope,
-        settings=runtime.settings,
-        recording_id=recording.id,
-        actor=TEST_ACTOR,
-    )
+    old_key = secure(runtime, session, recording)
     session.commit()
     assert old_key is not None and recording.pci_redacted_at is not None
     runtime.store.delete(old_key)
