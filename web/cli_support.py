@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -27,7 +28,17 @@ class CallvaultGroup(click.Group):
             return super().invoke(ctx)
         except DomainError as exc:
             field = exc.field
-            raise click.ClickException(f"{field}: {exc.message}" if field else exc.message) from None
+            raise click.ClickException(f"{field}: {exc.message}" if field else exc.message + _where(exc)) from None
+
+
+def _where(exc: DomainError) -> str:
+    """Where an unreachable dependency was looked for, for the operator (the API never says: it would tell anyone)."""
+    endpoint = getattr(exc.__cause__, "kwargs", {}).get("endpoint_url")
+    if not isinstance(endpoint, str):
+        return ""
+    parts = urlsplit(endpoint)
+    hint = "set CALLVAULT_S3_ENDPOINT, or CALLVAULT_S3_PORT for the embedded store"
+    return f" at {parts.scheme}://{parts.netloc} ({hint})"
 
 
 def echo_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

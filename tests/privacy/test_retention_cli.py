@@ -144,7 +144,7 @@ def test_an_unreachable_store_is_a_one_line_error_not_a_traceback(  # type: igno
     run, settings: Settings, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
 ) -> None:
     """Found by exploratory testing: `retention check` against a store that was not running printed a
-    hundred-line botocore traceback."""
+    hundred-line botocore traceback; then a line that did not say where the store was looked for."""
     with socket.socket() as probe:  # a port nothing listens on once the socket is closed
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
@@ -153,4 +153,7 @@ def test_an_unreachable_store_is_a_one_line_error_not_a_traceback(  # type: igno
     monkeypatch.setattr(cli_support, "load_runtime", lambda: unreachable)
     checked = run("retention", "check")
     assert checked.exit_code == 1
-    assert checked.output == "Error: object store unreachable: EndpointConnectionError\n"
+    assert checked.output == (
+        f"Error: object store unreachable: EndpointConnectionError at http://127.0.0.1:{closed_port}"
+        " (set CALLVAULT_S3_ENDPOINT, or CALLVAULT_S3_PORT for the embedded store)\n"
+    )
