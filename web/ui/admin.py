@@ -131,7 +131,10 @@ def disable(user_id: str) -> Response:
 @bp.post("/users/<user_id>/enable")
 @requires(Permission.USERS_MANAGE)
 def enable(user_id: str) -> Response:
-    return _act(user_id, gettext("Account enabled."), accounts.enable_user)
+    """Enable a disabled account, or lift the lockout of an active one after failed sign-ins."""
+    was_active = accounts.get_user(db(), user_id).active  # an active account comes here only to be unlocked
+    done = gettext("Lockout lifted; the account can sign in again.") if was_active else gettext("Account enabled.")
+    return _act(user_id, done, accounts.enable_user)
 
 
 @bp.post("/users/<user_id>/password")

@@ -1,0 +1,46 @@
+"""An admin lifts a lockout after failed sign-ins from the account's page, as `callvault users enable` does."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.db import utcnow
+from recordings_service.models import AuditEvent
+from recordings_service.models.account import Role
+from tests.factories.accounts import login, make_user, post_form, reloaded
+from tests.page_text import visible_text
+
+
+def test_a_locked_account_page_offers_to_lift_the_lockout(client: FlaskClient, session: Session) -> None:
+    """Found by exploratory testing: the page said "locked after failed sign-ins until 07:13" and offered only to
+    disable the account; the lockout could be lifted from the CLI alone (or by destroying the password)."""
+    login(client, make_user(session, role=Role.ADMIN))
+    holder = make_user(session, role=Role.TRAINER)
+    holder.locked_until = utcnow() + timedelta(minutes=10)
+    session.flush()
+    detail = f"/admin/users/{holder.id}"
+    page = client.get(detail).get_data(as_text=True)
+    assert re.search(rf'<form method="post" action="{detail}/enable"', page), "no way to lift the lockout"
+    assert "Lift the lockout" in page
+
+    done = post_form(client, f"{detail}/enable", {}, token_from=detail)
+    assert done.status_code == 302
+    assert reloaded(session, holder).locked_until is None and holder.active
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == holder.id)).all()
+    assert "user.unlocked" in actions
+    text = " ".join(visible_text(client.get(detail).get_data(as_text=True)).split())
+    assert "Lockout lifted" in text and "Account enabled" not in text
+    assert "Lift the lockout" not in text
+
+
+def test_an_account_that_is_not_locked_offers_no_unlock(client: FlaskClient, session: Session) -> None:
+    login(client, make_user(session, role=Role.ADMIN))
+    holder = make_user(session, role=Role.TRAINER)
+    holder.locked_until = utcnow() - timedelta(minutes=1)  # a lockout that has run out
+    session.flush()
+    assert "Lift the lockout" not in client.get(f"/admin/users/{holder.id}").get_data(as_text=True)
