@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,9 +16,11 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, Unauthenticated
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
+from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import PASSWORD, SYSTEM, login, make_user, post_form, reloaded
 from tests.page_text import visible_text
+from web import cli, cli_support
 
 
 def audited(session: Session, action: str) -> list[AuditEvent]:
@@ -232,3 +235,16 @@ def test_a_token_page_counts_the_days_left_and_never_says_in_0_days(
         assert "(in 1 day)" in rows["one_day"], path
         assert "(in 12 days)" in rows["days"], path
         assert "in 0 days" not in page
+
+
+def test_a_token_lifetime_beyond_what_a_date_holds_is_a_usage_error(
+    runtime: Runtime, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by exploratory testing: `tokens create NAME --scope read --days 10000000000` printed a traceback
+    (OverflowError from timedelta) instead of saying what lifetimes are allowed."""
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
+    make_user(session, role=Role.TRAINER, username="tina")
+    result = CliRunner().invoke(cli.main, ["tokens", "create", "tina", "--scope", "read", "--days", "10000000000"])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # a usage error, not an OverflowError
+    assert "--days" in result.output and "730" in result.output

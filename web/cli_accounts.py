@@ -198,7 +198,8 @@ def tokens_group() -> None:
 @click.option("--scope", required=True, type=click.Choice(sorted(TOKEN_SCOPES)))
 @click.option(
     "--days",
-    type=click.IntRange(min=1),
+    # Bounded here too: a number of days past what timedelta holds was a traceback (OverflowError).
+    type=click.IntRange(min=1, max=tokens.LONGEST_LIFETIME.days),
     default=None,
     help="Lifetime in days (default: 365 for ingest, 30 for compliance and research (also their most), else 90);"
     " at most 730.",
