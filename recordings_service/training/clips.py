@@ -182,8 +182,7 @@ def check_window(recording: Recording, *, start_s: float, end_s: float) -> None:
         raise Invalid("end_s", "the clip must end after it starts", why="clip_ends_first")
     if round(end_s - start_s, 6) < MIN_CLIP_S:  # 3.3 - 2.3 is 0.9999999999999996
         raise Invalid("end_s", f"a clip is at least {MIN_CLIP_S:.0f} s long", code="too_short", why="clip_too_short")
-    if end_s - start_s > MAX_CLIP_S:
-        raise Invalid("end_s", f"a clip is at most {MAX_CLIP_S:.0f} s long", code="too_long")
+    # Past the call's end first: the longest clip is no help to one longer than its call.
     if end_s > recording.duration_s + DURATION_SLACK_S:
         raise Invalid(
             "end_s",
@@ -191,6 +190,8 @@ def check_window(recording: Recording, *, start_s: float, end_s: float) -> None:
             why="clip_past_call",
             values={"duration_s": recording.duration_s},
         )
+    if end_s - start_s > MAX_CLIP_S:
+        raise Invalid("end_s", f"a clip is at most {MAX_CLIP_S:.0f} s long", code="too_long")
 
 
 def selection_window(

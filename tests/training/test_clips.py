@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
-from recordings_service.errors import Conflict, Forbidden
+from recordings_service.errors import Conflict, Forbidden, Invalid
 from recordings_service.models import AuditEvent, Customer, Recording, Transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
@@ -201,3 +201,16 @@ def test_a_clip_transcript_keeps_the_spaces_between_words() -> None:
     segment = {"speaker": "customer", "start": 0.0, "end": 5.4, "text": "to pay my ... later", "words": words}
     [line] = clip_transcript([segment], start_s=0.0, end_s=2.0)
     assert line["text"] == "to pay my"
+
+
+def test_a_clip_past_the_end_of_a_short_call_is_refused_as_such() -> None:
+    """Found by exploratory testing: 1 s to 999 s of a 23.7 s call was refused as "a clip is at most 600 s long",
+    which sent the trainer to shorten the clip to 600 s, still past the end of the call."""
+    short = Recording(duration_s=23.7)
+    with pytest.raises(Invalid) as refused:
+        clips.check_window(short, start_s=1.0, end_s=999.0)
+    assert refused.value.why == "clip_past_call" and "within the call (23.7 s)" in str(refused.value)
+    long_call = Recording(duration_s=3600.0)
+    with pytest.raises(Invalid) as refused:
+        clips.check_window(long_call, start_s=1.0, end_s=999.0)
+    assert refused.value.code == "too_long"
