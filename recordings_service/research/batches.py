@@ -129,6 +129,13 @@ def approve_batch(session: Session, *, actor: Actor, batch_id: str) -> ResearchB
             why="no_safeguard",
             refusal=Refusal(actor, "research.approval_refused", "research_batch", batch.id, {"rule": "safeguard"}),
         )
+    if batch.access_end <= utcnow():
+        # Nothing could be downloaded, yet the institute would owe a confirmation and get overdue reminders.
+        raise Conflict(
+            f"the access window ended on {batch.access_end.isoformat(timespec='minutes')}: "
+            "create the batch again with a window still to come",
+            why="window_over",
+        )
     if batch.selected == 0:
         raise Conflict("the batch selected no calls; create another with wider criteria", why="batch_empty")
     batch.state = BatchState.APPROVED

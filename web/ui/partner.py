@@ -23,6 +23,7 @@ from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import error_response, keep_refusal
+from web.i18n import organisation_today
 from web.security_headers import no_store
 from web.ui.error_messages import error_message
 
@@ -114,7 +115,7 @@ def _batch_page(
         latest=history[0] if history else None,
         methods=METHODS,
         max_mb=MAX_CERTIFICATE_BYTES // (1024 * 1024),
-        today=now.date().isoformat(),
+        today=organisation_today().isoformat(),
         form=form,
         error=error,
         field=field,

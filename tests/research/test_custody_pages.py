@@ -1,0 +1,79 @@
+"""What the partner's batch page and the approval say once time has moved on: a batch closed inside its window,
+the confirmation form after midnight where the organisation is, and a draft approved after its window ended."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from recordings_service.config import Settings
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict
+from recordings_service.models import User
+from recordings_service.models.research import BatchState
+from recordings_service.research import batches
+from recordings_service.runtime import Runtime
+from tests.factories.accounts import login, make_user
+from tests.factories.evaluations import actor_of
+from tests.factories.research import institute, partner
+from tests.factories.staff import client_of
+from tests.research.test_ui import draft
+from web import create_app
+
+
+def test_a_batch_closed_inside_its_window_is_not_said_to_be_in_preparation(
+    app: Flask, officer: User, session: Session, runtime: Runtime
+) -> None:
+    """Once compliance accepted the confirmation, the page said 'The package is being prepared; reload this page'."""
+    lab = institute(session).id
+    made = draft(session, runtime, officer, lab)
+    made.state, made.closed_at = BatchState.CLOSED, utcnow()
+    session.commit()
+
+    page = client_of(app, partner(session, lab)).get(f"/partner/batches/{made.id}").get_data(as_text=True)
+
+    assert "This batch is closed" in page and "/package" not in page
+    assert "being prepared" not in page and "you confirm it here by" not in page
+
+
+def test_the_confirmation_form_offers_the_organisations_today(
+    settings: Settings, runtime: Runtime, session: Session, officer: User
+) -> None:
+    """The date field's default and maximum were today in UTC: from midnight to 2 or 3 in Helsinki the browser
+    would not let the partner give the day the copies were destroyed."""
+    zone = ZoneInfo("Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-14")
+    zoned = replace(settings, timezone=zone.key)
+    app = create_app(zoned, runtime=replace(runtime, settings=zoned))
+    app.config.update(TESTING=True)
+    lab = institute(session).id
+    made = draft(session, runtime, officer, lab)
+    made.state = BatchState.READY
+    session.commit()
+    client = app.test_client()
+    login(client, partner(session, lab))
+    today = datetime.now(zone).date().isoformat()
+    assert today != datetime.now(UTC).date().isoformat()
+
+    page = client.get(f"/partner/batches/{made.id}").get_data(as_text=True)
+
+    assert f'name="confirmed_on" type="date" value="{today}" max="{today}"' in page
+
+
+def test_a_draft_whose_window_ended_cannot_be_approved(session: Session, runtime: Runtime, officer: User) -> None:
+    """Approved late, it was built and expired at once: the institute owed a confirmation (and got overdue
+    reminders) for a package it could never download."""
+    made = draft(session, runtime, officer, institute(session).id)
+    made.access_end = utcnow() - timedelta(minutes=1)
+    session.commit()
+    approver = actor_of(make_user(session, role=officer.role))
+
+    with pytest.raises(Conflict) as refused:
+        batches.approve_batch(session, actor=approver, batch_id=made.id)
+
+    assert refused.value.why == "window_over" and "access window ended" in refused.value.message
+    assert made.state == BatchState.DRAFT
