@@ -248,3 +248,16 @@ def test_a_token_lifetime_beyond_what_a_date_holds_is_a_usage_error(
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)  # a usage error, not an OverflowError
     assert "--days" in result.output and "730" in result.output
+
+
+def test_the_role_form_sent_unchanged_says_nothing_changed(admin_client: FlaskClient, session: Session) -> None:
+    """Found by exploratory testing: sending the role form with the account's own role said "Role changed; the
+    account's sessions have ended." though nothing changed and no session ended."""
+    user = make_user(session, role=Role.TRAINER)
+    version = user.session_version
+    detail = f"/admin/users/{user.id}"
+    post_form(admin_client, f"{detail}/role", {"role": "trainer"}, token_from=detail)
+    page = " ".join(visible_text(admin_client.get(detail).get_data(as_text=True)).split())
+    assert "No change: the account already has that role." in page and "Role changed" not in page
+    assert reloaded(session, user).session_version == version
+    assert not audited(session, "user.role_changed")

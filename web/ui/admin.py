@@ -165,9 +165,13 @@ def enrolment_link(user_id: str) -> Response | str:
 @requires(Permission.USERS_MANAGE)
 def change_role(user_id: str) -> Response:
     role = request.form.get("role", "")
+    # The form offers the current role first: sent as it is, nothing changes and no session ends.
+    unchanged = accounts.get_user(db(), user_id).role == role
     return _act(
         user_id,
-        gettext("Role changed; the account's sessions have ended."),
+        gettext("No change: the account already has that role.")
+        if unchanged
+        else gettext("Role changed; the account's sessions have ended."),
         lambda session, *, actor, user_id: accounts.change_role(session, actor=actor, user_id=user_id, role=role),
     )
 
