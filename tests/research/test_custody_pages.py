@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from recordings_service.config import Settings
@@ -77,3 +78,21 @@ def test_a_draft_whose_window_ended_cannot_be_approved(session: Session, runtime
 
     assert refused.value.why == "window_over" and "access window ended" in refused.value.message
     assert made.state == BatchState.DRAFT
+
+
+def test_the_batch_page_shows_the_selection_days_and_erasure_flags_as_its_other_times(
+    officer_client: FlaskClient, officer: User, session: Session, runtime: Runtime
+) -> None:
+    """The calls' days were ISO text and an erasure flag's time was UTC cut to 'YYYY-MM-DDTHH:MM', on a page
+    whose other times are the organisation's, in the reader's language."""
+    made = draft(session, runtime, officer, institute(session).id)
+    made.state = BatchState.READY
+    made.follow_up = [
+        {"request_id": "R1", "customer_pseudonyms": ["cust-1"], "flagged_at": "2026-12-04T05:00:00+00:00"}
+    ]
+    session.commit()
+
+    page = officer_client.get(f"/research/batches/{made.id}", headers={"Accept-Language": "fi"}).get_data(as_text=True)
+
+    assert '<time datetime="2026-11-01">1.11.2026</time>' in page and ">2026-11-01" not in page
+    assert 'title="2026-12-04 05:00 UTC"' in page and "2026-12-04T05:00: cust-1" not in page and "cust-1" in page

@@ -92,6 +92,9 @@ def batch(batch_id: str) -> str:
         confirmations=made,
         names=_usernames(people - {None}),
         now=utcnow(),
+        # Stored as ISO text in JSON columns: read back, to be shown as every other date and time of the page.
+        days={key: date.fromisoformat(str(found.criteria[key])) for key in ("from", "to")},
+        flags=[{**flag, "flagged_at": _moment(flag.get("flagged_at"))} for flag in found.follow_up or []],
     )
 
 
@@ -189,6 +192,13 @@ def _usernames(user_ids: set[str | None]) -> dict[str | None, str]:
         return {}
     rows = db().execute(select(User.id, User.username).where(User.id.in_(user_ids)))
     return {row.id: row.username for row in rows}
+
+
+def _moment(raw: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
 
 
 def _batch_form(form: Mapping[str, object], *, error: str | None = None, field: str | None = None) -> str:
