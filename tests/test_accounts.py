@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -261,3 +262,16 @@ def test_the_role_form_sent_unchanged_says_nothing_changed(admin_client: FlaskCl
     assert "No change: the account already has that role." in page and "Role changed" not in page
     assert reloaded(session, user).session_version == version
     assert not audited(session, "user.role_changed")
+
+
+def test_the_live_tokens_column_of_holders_is_not_called_your_account_in_finnish(
+    admin_client: FlaskClient, session: Session
+) -> None:
+    """Found by exploratory testing: the live tokens' column of usernames was headed "Account", which Finnish
+    translates as the menu's "Oma tili" (your own account), above other people's usernames."""
+    service = make_user(session, role=Role.SERVICE, username="pbx")
+    tokens.create_token(session, actor=SYSTEM, user=service, scope="ingest", source="pbx")
+    page = admin_client.get("/admin/users", headers={"Accept-Language": "fi"}).get_data(as_text=True)
+    table = page[page.index('id="tokens"') :]
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', table)
+    assert "Oma tili" not in headers and "Käyttäjätunnus" in headers, headers
