@@ -1,0 +1,46 @@
+"""The page showing an enrolment link tells the admin what its holder will do there: a new account's holder sets
+both, a password reset's a new password, a second-factor reset's a new authenticator app."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from recordings_service.models.account import Role
+from recordings_service.storage.encryption import Envelope
+from tests.factories.accounts import login, make_enrolled_user, make_user, post_form
+from tests.page_text import visible_text
+
+NEW = "There the holder sets a password and the authenticator app"
+NEW_PASSWORD = "There the holder sets a new password"
+NEW_APP = "There the holder gives their password and sets up a new authenticator app"
+
+
+def shown(client: FlaskClient, path: str, token_from: str, data: dict[str, str] | None = None) -> str:
+    page = post_form(client, path, data or {}, token_from=token_from)
+    assert page.status_code == 200
+    text = " ".join(visible_text(page.get_data(as_text=True)).split())
+    assert re.search(r"/enrol/[\w-]{43}", text)
+    return text
+
+
+def test_the_link_page_says_what_the_holder_sets_there(
+    client: FlaskClient, session: Session, envelope: Envelope
+) -> None:
+    """Found by exploratory testing: after a second-factor reset the page said the holder "sets a password and the
+    authenticator app", though the holder keeps the password and gives it there."""
+    login(client, make_user(session, role=Role.ADMIN))
+    created = shown(client, "/admin/users/new", "/admin/users/new", {"username": "nina", "role": "trainer"})
+    assert NEW in created and NEW_PASSWORD not in created and NEW_APP not in created
+
+    holder, _ = make_enrolled_user(session, envelope, role=Role.TRAINER)
+    detail = f"/admin/users/{holder.id}"
+    after_mfa_reset = shown(client, f"{detail}/mfa", detail)
+    assert NEW_APP in after_mfa_reset and NEW not in after_mfa_reset
+
+    other, _ = make_enrolled_user(session, envelope, role=Role.TRAINER)
+    detail = f"/admin/users/{other.id}"
+    after_password_reset = shown(client, f"{detail}/password", detail)
+    assert NEW_PASSWORD in after_password_reset and NEW not in after_password_reset
