@@ -3,6 +3,7 @@ the confirmation form after midnight where the organisation is, and a draft appr
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from recordings_service.models import User
 from recordings_service.models.research import BatchState
 from recordings_service.research import batches
 from recordings_service.runtime import Runtime
-from tests.factories.accounts import login, make_user
+from tests.factories.accounts import login, make_user, post_form
 from tests.factories.evaluations import actor_of
 from tests.factories.research import institute, partner
 from tests.factories.staff import client_of
@@ -96,3 +97,23 @@ def test_the_batch_page_shows_the_selection_days_and_erasure_flags_as_its_other_
 
     assert '<time datetime="2026-11-01">1.11.2026</time>' in page and ">2026-11-01" not in page
     assert 'title="2026-12-04 05:00 UTC"' in page and "2026-12-04T05:00: cust-1" not in page and "cust-1" in page
+
+
+@pytest.mark.parametrize("field, value", [("seed", "-1"), ("min_duration_s", "-3")])
+def test_a_refused_batch_form_marks_the_field_it_names(
+    officer_client: FlaskClient, officer: User, session: Session, field: str, value: str
+) -> None:
+    """The message was shown, but a refused seed or shortest duration was not marked on the form."""
+    lab = institute(session).id
+    session.commit()
+    fields = {"study": "S", "purpose": "P", "institute_id": lab, "from": "2026-11-01", "to": "2026-11-30"}
+    fields |= {"sample_size": "3", "seed": "1", "study_end": (utcnow() + timedelta(days=60)).date().isoformat()}
+    start = utcnow() + timedelta(days=1)
+    fields |= {"access_start": start.strftime("%Y-%m-%dT%H:%M"), "audio": "redacted"}
+    fields |= {"access_end": (start + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"), field: value}
+
+    response = post_form(officer_client, "/research/batches/new", fields, token_from="/research/batches/new")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', page)
