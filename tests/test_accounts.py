@@ -275,3 +275,17 @@ def test_the_live_tokens_column_of_holders_is_not_called_your_account_in_finnish
     table = page[page.index('id="tokens"') :]
     headers = re.findall(r'<th scope="col">([^<]*)</th>', table)
     assert "Oma tili" not in headers and "Käyttäjätunnus" in headers, headers
+
+
+def test_the_new_account_form_chooses_no_role_for_the_admin(admin_client: FlaskClient, session: Session) -> None:
+    """Found by exploratory testing: the role list started on "administrator", so an account created without
+    touching it was an administrator's."""
+    form = admin_client.get("/admin/users/new").get_data(as_text=True)
+    select = form[form.index('<select id="role"') : form.index("</select>", form.index('<select id="role"'))]
+    assert re.search(r'<option value="" selected>', select)
+    assert not re.search(r'<option value="admin" selected', select)
+    refused = post_form(
+        admin_client, "/admin/users/new", {"username": "hasty", "role": ""}, token_from="/admin/users/new"
+    )
+    assert refused.status_code == 422 and accounts.find_user(session, "hasty") is None
+    assert 'value="hasty"' in refused.get_data(as_text=True)
