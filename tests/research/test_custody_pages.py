@@ -117,3 +117,19 @@ def test_a_refused_batch_form_marks_the_field_it_names(
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', page)
+
+
+def test_the_metadata_a_partner_gets_is_named_in_the_readers_language(
+    officer_client: FlaskClient, officer: User, session: Session, runtime: Runtime
+) -> None:
+    """The batch page and the form listed the keys (`started_at, duration_s`), in Finnish too."""
+    made = draft(session, runtime, officer, institute(session).id)
+    session.commit()
+    finnish = {"Accept-Language": "fi"}
+
+    page = officer_client.get(f"/research/batches/{made.id}", headers=finnish).get_data(as_text=True)
+    form = officer_client.get("/research/batches/new", headers=finnish).get_data(as_text=True)
+
+    assert "Puhelu, Asiakas, Asiakaspalvelija, Alkoi, Kesto, Suunta, Jono, Kieli" in page
+    assert "started_at" not in page and "duration_s" not in page
+    assert 'value="duration_s" checked> Kesto</label>' in form
