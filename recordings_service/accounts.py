@@ -21,6 +21,7 @@ from recordings_service.models.account import Role
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 128
+MAX_DISPLAY_NAME = 200  # as User.display_name
 # argon2id with ASVS-level cost: 46 MiB memory, t=1 (OWASP's first recommended configuration).
 _hasher = PasswordHasher(time_cost=1, memory_cost=47104, parallelism=1)
 # Verified against when the username is unknown, so a failure takes as long whether or not the account exists.
@@ -85,6 +86,8 @@ def create_user(
         raise Invalid("username", "use 1–64 letters a–z, digits, '.', '-' or '_'", why="username_format")
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"user {username} already exists", why="username_taken")
+    if len(display_name := display_name.strip()) > MAX_DISPLAY_NAME:  # PostgreSQL refused it with a traceback
+        raise Invalid("display_name", f"at most {MAX_DISPLAY_NAME} characters", code="too_long")
     _check_institute(session, role_value, institute_id or None)
     agent_ref = _checked_agent_ref(session, role_value, (agent_ref or "").strip() or None)
     _check_lead(session, lead_id or None)

@@ -289,3 +289,17 @@ def test_the_new_account_form_chooses_no_role_for_the_admin(admin_client: FlaskC
     )
     assert refused.status_code == 422 and accounts.find_user(session, "hasty") is None
     assert 'value="hasty"' in refused.get_data(as_text=True)
+
+
+def test_a_display_name_longer_than_its_column_is_refused(session: Session) -> None:
+    """Found by exploratory testing: `callvault users create NAME --display-name <201+ characters>` was stored as
+    given (SQLite) or failed with a database traceback (PostgreSQL); the web form cut it to 200 silently."""
+    with pytest.raises(Invalid) as refused:
+        accounts.create_user(
+            session, actor=SYSTEM, username="longname", role="trainer", password=None, display_name="x" * 201
+        )
+    assert refused.value.field == "display_name"
+    made = accounts.create_user(
+        session, actor=SYSTEM, username="fitting", role="trainer", password=None, display_name=f" {'y' * 200} "
+    )
+    assert made.display_name == "y" * 200
