@@ -1,6 +1,6 @@
 """Time-driven custody: packages whose access window ended are deleted (every version), and batches whose
 study ended more than the grace period ago without an accepted confirmation become overdue, with a
-reminder to the institute every week until they close.
+reminder to the institute every week until they close (none while its confirmation waits for compliance).
 
 The jobs process (`jobs/custody.py`) commits after each step and per batch, so a crash loses at most one
 batch's step, which the next run repeats (deleting versions already gone counts as deleted; a reminder
@@ -13,14 +13,14 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.config import Settings
 from recordings_service.errors import Unavailable
 from recordings_service.mail import send_mail
-from recordings_service.models import ResearchBatch
+from recordings_service.models import CustodyConfirmation, ResearchBatch
 from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState
 from recordings_service.storage.object_store import ObjectStore
@@ -92,12 +92,15 @@ def mark_overdue(session: Session, *, now: datetime, grace_days: int) -> list[st
 
 
 def reminders_due(session: Session, *, now: datetime) -> list[str]:
-    """Overdue batches not reminded in the last week."""
+    """Overdue batches not reminded in the last week, unless the institute's confirmation waits for compliance's
+    decision: it has done what the reminder asks, and the page would not take another."""
+    waiting = exists().where(CustodyConfirmation.batch_id == ResearchBatch.id, CustodyConfirmation.decision.is_(None))
     return list(
         session.scalars(
             select(ResearchBatch.id).where(
                 ResearchBatch.state == BatchState.OVERDUE,
                 or_(ResearchBatch.last_reminder_at.is_(None), ResearchBatch.last_reminder_at <= now - REMIND_EVERY),
+                ~waiting,
             )
         )
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from jobs.custody import remind_overdue
 from recordings_service.audit import Actor
-from recordings_service.models import AuditEvent, ResearchBatch
+from recordings_service.models import AuditEvent, CustodyConfirmation, ResearchBatch
 from recordings_service.models.account import Role
 from recordings_service.research.batches import BatchRequest, approve_batch, create_batch
 from recordings_service.research.selection import BatchCriteria
@@ -129,3 +129,26 @@ def test_unreachable_smtp_retries_next_run(session: Session, runtime: Runtime) -
     session.expire_all()
     shown = session.get_one(ResearchBatch, batch.id)
     assert (shown.state, shown.reminders_sent) == ("overdue", 0)  # not counted as sent: the next run tries again
+
+
+def test_no_reminder_while_the_institutes_confirmation_waits_for_compliance(
+    session: Session, runtime: Runtime, inbox: tuple[Inbox, int]
+) -> None:
+    """The institute was told weekly that the return or destruction 'has not been confirmed yet' while its
+    confirmation sat in compliance's queue, and the portal refused a second one."""
+    handler, port = inbox
+    settings = replace(runtime.settings, smtp_url=f"smtp://127.0.0.1:{port}", research_grace_days=14)
+    batch = approved_batch(session, runtime)
+    study_end = datetime.combine(batch.study_end, time(), tzinfo=UTC)
+    confirmation = CustodyConfirmation(
+        batch_id=batch.id, method="destroyed", confirmed_on=batch.study_end, signer="A", title="B", statement="C"
+    )
+    session.add(confirmation)
+    session.commit()
+
+    late = remind_overdue(runtime, settings=settings, now=study_end + timedelta(days=15, hours=1))
+
+    assert (late["overdue"], late["reminded"], handler.messages) == (1, 0, [])
+    confirmation.decision = "rejected"  # sent back: the institute owes one again
+    session.commit()
+    assert remind_overdue(runtime, settings=settings, now=study_end + timedelta(days=16))["reminded"] == 1
