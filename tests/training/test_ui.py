@@ -263,3 +263,31 @@ def test_the_library_is_for_trainers_and_the_navigation_shows_it(
     assert qa.get("/training/nominations/").status_code == 200
     finnish = text(trainer_client.get("/training/", headers={"Accept-Language": "fi"}))
     assert "Poimi otos" in finnish
+
+
+def test_a_refused_new_set_of_ticked_clips_comes_back_with_its_title_description_and_ticks(
+    trainer_client: FlaskClient, trainer: User, session: Session, runtime: Runtime
+) -> None:
+    """Found by exploratory testing: a refused new set (here a ticked clip removed since the page was loaded)
+    redirected to the clips page with an empty form; the title, the description and every tick were gone."""
+    call = stereo_call(session, runtime.store, runtime.envelope)
+    kept, gone = cut(session, runtime, trainer, call, (0.5, 3.5)), cut(session, runtime, trainer, call, (9.3, 14.4))
+    session.commit()
+    trainer_client.get("/training/clips/")  # the page the trainer ticks on, before the clip goes
+    removed = session.get_one(TrainingClip, gone)
+    removed.removed_at, removed.removed_reason = utcnow(), "retention"
+    session.commit()
+
+    data: dict[str, str | list[str]] = {
+        "title": "Identity checks",
+        "description": "Listen for the second question",
+        "shared": "1",
+        "clip_ids": [kept, gone],
+        "next": "/training/clips/",
+    }
+    refused = submit(trainer_client, "/training/sets/", data, token_from="/training/clips/")
+    page = text(refused)
+    assert refused.status_code == 409 and "cannot be added" in page
+    assert 'value="Identity checks"' in page and ">Listen for the second question</textarea>" in page
+    assert re.search(rf'value="{kept}" id="pick-{kept}" checked', page)
+    assert re.search(r'name="shared" value="1" checked', page)

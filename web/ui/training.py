@@ -219,11 +219,21 @@ def _seconds(form: Mapping[str, str], name: str) -> float:
 @no_store
 def clip_library() -> str:
     """The library's clips, newest first (only one's own with `mine=1`), to play and gather into a set."""
-    mine = request.args.get("mine") == "1"
+    return library_page(mine=request.args.get("mine") == "1", cursor=request.args.get("cursor") or None)
+
+
+def library_page(
+    *,
+    mine: bool = False,
+    cursor: str | None = None,
+    form: Mapping[str, object] | None = None,
+    error: str | None = None,
+    field: str | None = None,
+) -> str:
+    """The clip library; a refused new set (`form`: its title, description, shared and ticked clip_ids) comes back
+    with what was typed and ticked, and the `error` naming its `field`."""
     actor = current_actor()
-    rows = clip_views.list_clips(
-        db(), actor=actor, mine=mine, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1
-    )
+    rows = clip_views.list_clips(db(), actor=actor, mine=mine, cursor=cursor, limit=PAGE_SIZE + 1)
     page = rows[:PAGE_SIZE]
     views = clip_views.describe_clips(
         db(), runtime().envelope, actor=actor, clips=page, rules=rules(), transcripts=False
@@ -235,6 +245,9 @@ def clip_library() -> str:
         mine=mine,
         actor_id=actor.id,
         next_cursor=page[-1].id if len(rows) > PAGE_SIZE else None,
+        form=form or {},
+        error=error,
+        field=field,
     )
 
 

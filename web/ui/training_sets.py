@@ -14,9 +14,10 @@ from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, export, sets
 from web.access import current_actor, requires
 from web.database import db, runtime
+from web.errors import STATUS_BY_ERROR
 from web.security_headers import no_store
-from web.ui.error_messages import flash_error
-from web.ui.training import PAGE_SIZE, abandon, act, rules
+from web.ui.error_messages import error_message, flash_error
+from web.ui.training import PAGE_SIZE, abandon, act, library_page, rules
 
 bp = Blueprint("training_sets", __name__, url_prefix="/training/sets")
 MOVES = ("up", "down", "remove")
@@ -40,24 +41,31 @@ def index() -> str:
 
 @bp.post("/")
 @requires(Permission.TRAINING_MANAGE)
-def create() -> Response:
-    """A new set of the chosen clips, in the order they were listed; back to the form when it is refused."""
+def create() -> Response | tuple[str, int]:
+    """A new set of the chosen clips, in the order they were listed. Refused, one gathered on the clips page comes
+    back to it with the title, description and ticks as they were; an empty one goes back to the sets."""
+    title, description = request.form.get("title", ""), request.form.get("description", "")
+    shared = request.form.get("shared") == "1"
+    clip_ids = [clip_id for clip_id in request.form.getlist("clip_ids") if clip_id]
     try:
         made = sets.create_set(
             db(),
             runtime().envelope,
             actor=current_actor(),
-            title=request.form.get("title", ""),
-            description=request.form.get("description", ""),
-            shared=request.form.get("shared") == "1",
-            clip_ids=[clip_id for clip_id in request.form.getlist("clip_ids") if clip_id],
+            title=title,
+            description=description,
+            shared=shared,
+            clip_ids=clip_ids,
             rules=rules(),
         )
     except DomainError as exc:
         abandon(exc)
+        if request.form.get("next", "") == url_for("training.clip_library"):
+            form = {"title": title, "description": description, "shared": shared, "clip_ids": clip_ids}
+            status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+            return library_page(form=form, error=error_message(exc), field=exc.field), status
         flash_error(exc)
-        back = request.form.get("next", "")
-        return redirect(back if back == url_for("training.clip_library") else url_for("training_sets.index"))
+        return redirect(url_for("training_sets.index"))
     db().commit()
     flash(gettext("Training set “%(title)s” created.", title=made.title))
     return redirect(url_for("training_sets.player", set_id=made.id))
