@@ -9,8 +9,10 @@ from recordings_service.errors import Invalid
 
 # Given on the signer's calendar, which may be a day ahead of or behind UTC's.
 CALENDAR_SLACK = timedelta(days=1)
+# The calendar furthest ahead of UTC's (UTC+14): a later date than its today is in the future everywhere.
+AHEAD_OF_UTC = timedelta(hours=14)
 
 
 def check_not_future(name: str, value: date, *, message: str, why: str | None = None) -> None:
-    if value > (utcnow() + CALENDAR_SLACK).date():
+    if value > (utcnow() + AHEAD_OF_UTC).date():
         raise Invalid(name, message, code="in_future", why=why)
