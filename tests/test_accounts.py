@@ -303,3 +303,16 @@ def test_a_display_name_longer_than_its_column_is_refused(session: Session) -> N
         session, actor=SYSTEM, username="fitting", role="trainer", password=None, display_name=f" {'y' * 200} "
     )
     assert made.display_name == "y" * 200
+
+
+def test_the_users_list_tells_a_person_not_enrolled_from_a_service_account(
+    admin_client: FlaskClient, session: Session
+) -> None:
+    """Found by exploratory testing: the two-factor column showed "—" both for a person who had not enrolled yet and
+    for a service account (which has no second factor), so the list could not tell who still had to enrol."""
+    make_user(session, role=Role.TRAINER, username="pending")
+    make_user(session, role=Role.SERVICE, username="pbx")
+    page = admin_client.get("/admin/users").get_data(as_text=True)
+    rows = {name: re.sub(r"<[^>]+>", " ", row) for name, row in re.findall(r">([a-z]+)</a></td>(.*?)</tr>", page, re.S)}
+    assert "not enrolled" in rows["pending"]
+    assert "not enrolled" not in rows["pbx"] and "—" in rows["pbx"]
