@@ -291,3 +291,27 @@ def test_a_refused_new_set_of_ticked_clips_comes_back_with_its_title_description
     assert 'value="Identity checks"' in page and ">Listen for the second question</textarea>" in page
     assert re.search(rf'value="{kept}" id="pick-{kept}" checked', page)
     assert re.search(r'name="shared" value="1" checked', page)
+
+
+def test_a_change_to_a_set_deleted_in_another_tab_goes_back_to_the_sets(
+    trainer_client: FlaskClient, trainer: User, session: Session, runtime: Runtime
+) -> None:
+    """Found by exploratory testing: saving a set deleted meanwhile (another tab) went to the set's page, a 404,
+    and "the training set was not found" turned up later on whichever page came next."""
+    call = stereo_call(session, runtime.store, runtime.envelope)
+    clip = cut(session, runtime, trainer, call, (0.5, 3.5))
+    session.commit()
+    made = submit(trainer_client, "/training/sets/", {"title": "Openings"}, token_from="/training/sets/")
+    path = made.headers["Location"]
+    trainer_client.get(path)  # the other tab, open on the set
+    assert submit(trainer_client, f"{path}/delete", {}, token_from=path).status_code == 302
+
+    for action, data in (("edit", {"title": "Openings, kept"}), ("clips", {"clip_id": clip}), ("export", {})):
+        refused = submit(trainer_client, f"{path}/{action}", data, token_from="/training/sets/")
+        assert refused.headers["Location"] == "/training/sets/", action
+        assert "the training set was not found" in text(trainer_client.get("/training/sets/"))
+
+    kept = submit(trainer_client, "/training/sets/", {"title": "Closings"}, token_from="/training/sets/")
+    other = kept.headers["Location"]
+    refused = submit(trainer_client, f"{other}/clips", {"clip_id": "01NOSUCHCLIP"}, token_from=other)
+    assert refused.headers["Location"] == other  # a clip not found leaves the set's page where it is

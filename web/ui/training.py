@@ -50,13 +50,18 @@ def abandon(exc: DomainError) -> None:
         db().rollback()
 
 
-def act(done: str, action: Callable[[], object], *, back: str) -> Response:
-    """Run one change, commit, and go back with the outcome (a refusal is audited)."""
+def act(
+    done: str, action: Callable[[], object], *, back: str, refused: Callable[[DomainError], str] | None = None
+) -> Response:
+    """Run one change, commit, and go back with the outcome (a refusal is audited); a refusal goes where `refused`
+    says, when given (not to a page of something deleted meanwhile, which would be a 404)."""
     try:
         action()
     except DomainError as exc:
         abandon(exc)
         flash_error(exc)
+        if refused is not None:
+            return redirect(refused(exc))
     else:
         db().commit()
         flash(done)

@@ -114,6 +114,7 @@ def edit(set_id: str) -> Response:
             rules=rules(),
         ),
         back=url_for("training_sets.player", set_id=set_id),
+        refused=lambda exc: _page_or_sets(set_id, exc),
     )
 
 
@@ -128,6 +129,7 @@ def share(set_id: str) -> Response:
             db(), runtime().envelope, actor=current_actor(), set_id=set_id, shared=shared, rules=rules()
         ),
         back=url_for("training_sets.player", set_id=set_id),
+        refused=lambda exc: _page_or_sets(set_id, exc),
     )
 
 
@@ -140,6 +142,7 @@ def add_clip(set_id: str) -> Response:
         gettext("Clip added to the set."),
         lambda: _reorder(set_id, lambda order: _added(order, clip_id)),
         back=url_for("training_sets.player", set_id=set_id),
+        refused=lambda exc: _page_or_sets(set_id, exc),
     )
 
 
@@ -155,6 +158,7 @@ def order(set_id: str) -> Response:
         done,
         lambda: _reorder(set_id, lambda order: _moved(order, clip_id, move)),
         back=url_for("training_sets.player", set_id=set_id, _anchor=f"clip-{clip_id}" if move != "remove" else None),
+        refused=lambda exc: _page_or_sets(set_id, exc),
     )
 
 
@@ -191,7 +195,7 @@ def delete(set_id: str) -> Response:
     except DomainError as exc:
         abandon(exc)
         flash_error(exc)
-        return redirect(url_for("training_sets.player", set_id=set_id))
+        return redirect(_page_or_sets(set_id, exc))
     db().commit()
     flash(gettext("Set deleted; its clips stay in the library."))
     return redirect(url_for("training_sets.index"))
@@ -206,7 +210,15 @@ def export_set(set_id: str) -> Response:
     except DomainError as exc:
         abandon(exc)
         flash_error(exc)
-        return redirect(url_for("training_sets.player", set_id=set_id))
+        return redirect(_page_or_sets(set_id, exc))
     db().commit()
     flash(gettext("Export ready: the download below is valid for 7 days."))
     return redirect(url_for("training_sets.player", set_id=set_id, export=made.id, _anchor="export"))
+
+
+def _page_or_sets(set_id: str, exc: DomainError) -> str:
+    """The set's page after a refusal; the list of sets when the set itself is gone (deleted in another tab: its
+    page would be a 404, and the message left for whichever page came next)."""
+    if exc.why == "set_not_found":
+        return url_for("training_sets.index")
+    return url_for("training_sets.player", set_id=set_id)
