@@ -16,7 +16,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -166,8 +166,13 @@ def open_export(
     )
 
 
-def zip_chunks(store: ObjectStore, envelope: Envelope, contents: ExportContents) -> Iterator[bytes]:
-    """The export's ZIP, written as it is sent: each clip decrypted chunk by chunk straight into the archive."""
+def zip_chunks(
+    store: ObjectStore, envelope: Envelope, contents: ExportContents, *, zone: tzinfo = UTC
+) -> Iterator[bytes]:
+    """The export's ZIP, written as it is sent: each clip decrypted chunk by chunk straight into the archive. Its
+    files are dated, and its page says when it was exported, in `zone` (the organisation's time: a ZIP's dates
+    have no time zone, and unpacked in Helsinki a UTC time was two hours early); `set.json` keeps UTC."""
+    exported = contents.export.created_at.astimezone(zone)
     sink = _Sink()
     with zipfile.ZipFile(sink, "w") as archive:
         for entry in contents.entries:
@@ -175,18 +180,18 @@ def zip_chunks(store: ObjectStore, envelope: Envelope, contents: ExportContents)
             if not files or entry.view is None or entry.opus is None or entry.mp3 is None:
                 continue
             for audio, name in ((entry.opus, files["opus"]), (entry.mp3, files["mp3"])):
-                info = zipfile.ZipInfo(name, date_time=_zip_time(contents.export.created_at))
+                info = zipfile.ZipInfo(name, date_time=_zip_time(exported))
                 info.compress_type = zipfile.ZIP_STORED  # encoded audio does not compress
                 with open_clip(store, envelope, audio) as plaintext, archive.open(info, "w") as out:
                     while chunk := plaintext.read(CHUNK):
                         out.write(chunk)
                         yield from sink.drain()
-            _write_text(archive, files["transcript"], _transcript_text(entry.view), contents)
+            _write_text(archive, files["transcript"], _transcript_text(entry.view), exported)
             yield from sink.drain()
-        _write_text(archive, "set.json", json.dumps(manifest(contents), indent=2, ensure_ascii=False), contents)
-        _write_text(
-            archive, "index.html", index_html(contents.title, contents.description, manifest(contents)), contents
-        )
+        _write_text(archive, "set.json", json.dumps(manifest(contents), indent=2, ensure_ascii=False), exported)
+        shown = f"{exported:%Y-%m-%d %H:%M} {exported.tzname()}"
+        page = index_html(contents.title, contents.description, manifest(contents), exported=shown)
+        _write_text(archive, "index.html", page, exported)
     yield from sink.drain()
 
 
@@ -231,8 +236,8 @@ def _clock(seconds: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
-def _write_text(archive: zipfile.ZipFile, name: str, text: str, contents: ExportContents) -> None:
-    info = zipfile.ZipInfo(name, date_time=_zip_time(contents.export.created_at))
+def _write_text(archive: zipfile.ZipFile, name: str, text: str, moment: datetime) -> None:
+    info = zipfile.ZipInfo(name, date_time=_zip_time(moment))
     info.compress_type = zipfile.ZIP_DEFLATED
     archive.writestr(info, text.encode())
 

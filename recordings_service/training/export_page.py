@@ -45,8 +45,9 @@ _SCRIPT = """
 """
 
 
-def index_html(title: str, description: str, manifest: dict[str, Any]) -> str:
-    """The page for `manifest` (export.manifest): everything written into it is escaped."""
+def index_html(title: str, description: str, manifest: dict[str, Any], *, exported: str | None = None) -> str:
+    """The page for `manifest` (export.manifest): everything written into it is escaped. `exported`: when, as the
+    reader's organisation tells time (else the manifest's UTC time)."""
     sections = "\n".join(_section(place) for place in manifest["clips"])
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
@@ -55,7 +56,7 @@ def index_html(title: str, description: str, manifest: dict[str, Any]) -> str:
 <body>
 <h1>{escape(title)}</h1>
 <p>{escape(description)}</p>
-<p class="meta">Exported {escape(manifest["exported_at"])}. Personal data is removed from the audio and the
+<p class="meta">Exported {escape(exported or manifest["exported_at"])}. Personal data is removed from the audio and the
 transcripts. For training use only; do not copy further.</p>
 <button type="button" id="play-all">Play all</button>
 {sections}

@@ -5,9 +5,11 @@ or phone numbers, and an index.html that plays them offline; the download lives 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -176,3 +178,23 @@ def test_a_set_takes_each_clip_once_and_only_available_ones(
         sets.update_set(session, envelope, actor=actor, set_id=other.id, clip_ids=[first.id], rules=RULES)
     sets.update_set(session, envelope, actor=actor, set_id=training_set.id, clip_ids=[first.id], rules=RULES)
     assert [item.clip_id for item in training_set.items] == [first.id]  # a clip already in the set may stay
+
+
+def test_an_export_dates_its_files_and_page_in_the_organisations_time(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    """Found by exploratory testing: the ZIP's files were dated in UTC wall time (a ZIP's dates have no zone:
+    unpacked in Helsinki they were two hours early) and its page said "Exported 2026-12-04T04:56:16+00:00"."""
+    actor = trainer(session)
+    call = stereo_call(session, store, envelope)
+    clip = cut(session, store, envelope, settings, actor, call, (3.5, 9.2), "Checking identity")
+    training_set = sets.create_set(session, envelope, actor=actor, title="Identity", clip_ids=[clip.id], rules=RULES)
+    moment = datetime(2026, 12, 4, 4, 56, 16, tzinfo=UTC)
+    created = export.export_set(session, actor=actor, set_id=training_set.id, now=moment)
+    contents = export.open_export(session, envelope, actor=actor, export_id=created.id, rules=RULES, now=moment)
+    helsinki = ZoneInfo("Europe/Helsinki")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(export.zip_chunks(store, envelope, contents, zone=helsinki))))
+
+    assert {info.date_time for info in archive.infolist()} == {(2026, 12, 4, 6, 56, 16)}
+    assert "Exported 2026-12-04 06:56 EET." in archive.read("index.html").decode()
+    assert json.loads(archive.read("set.json"))["exported_at"] == "2026-12-04T04:56:16+00:00"  # data: UTC

@@ -24,6 +24,7 @@ from web.api.training_shapes import (
 )
 from web.api.validation import ErrorBody, as_json, refuse_invalid
 from web.database import db, runtime
+from web.i18n import organisation_zone
 from web.security_headers import mark_no_store
 
 bp = Blueprint("training_sets_api", __name__, url_prefix="/api/v1/training")
@@ -135,7 +136,8 @@ def download_export(export_id: str) -> Response:
     contents = export.open_export(db(), rt.envelope, actor=current_actor(), export_id=export_id, rules=rules())
     db().commit()
     response = Response(
-        stream_with_context(export.zip_chunks(rt.store, rt.envelope, contents)), mimetype="application/zip"
+        stream_with_context(export.zip_chunks(rt.store, rt.envelope, contents, zone=organisation_zone())),
+        mimetype="application/zip",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="training-set-{contents.export.id}.zip"'
     return mark_no_store(response)
