@@ -315,3 +315,32 @@ def test_a_change_to_a_set_deleted_in_another_tab_goes_back_to_the_sets(
     other = kept.headers["Location"]
     refused = submit(trainer_client, f"{other}/clips", {"clip_id": "01NOSUCHCLIP"}, token_from=other)
     assert refused.headers["Location"] == other  # a clip not found leaves the set's page where it is
+
+
+def test_an_outdated_clip_is_cut_again_from_the_set_page_that_says_so(
+    app: Flask, trainer_client: FlaskClient, trainer: User, session: Session, runtime: Runtime
+) -> None:
+    """Found by exploratory testing: a set's page said "outdated: the call's redactions changed, cut it again" with
+    nothing to cut it again with; the button was on the clips page only, among every trainer's clips."""
+    call = stereo_call(session, runtime.store, runtime.envelope)
+    clip_id = cut(session, runtime, trainer, call, (0.5, 3.5))
+    session.commit()
+    made = submit(
+        trainer_client,
+        "/training/sets/",
+        {"title": "Openings", "clip_ids": [clip_id], "shared": "1"},
+        token_from="/training/clips/",
+    )
+    path = made.headers["Location"]
+    stale = session.get_one(TrainingClip, clip_id)
+    stale.muted_spans = [[1.0, 1.5]]  # as cut before the call's redactions changed
+    session.commit()
+
+    colleague = client_of(app, make_user(session, role=Role.TRAINER))  # any trainer may cut it again
+    page = text(colleague.get(path))
+    assert "cut it again" in page
+    assert f'action="/training/clips/{clip_id}/recut"' in page
+    done = submit(colleague, f"/training/clips/{clip_id}/recut", {"next": f"{path}#clip-{clip_id}"}, token_from=path)
+    assert done.headers["Location"] == f"{path}#clip-{clip_id}"
+    page = text(colleague.get(path))
+    assert "The clip was cut again from the current redacted audio." in page and "cut it again" not in page
