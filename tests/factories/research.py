@@ -11,14 +11,20 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
+from recordings_service.db import utcnow
 from recordings_service.models import BatchItem, Institute, Recording, ResearchBatch, User
 from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState
+from recordings_service.research import batches
+from recordings_service.research.batches import BatchRequest
 from recordings_service.research.institutes import Safeguard, create_institute
+from recordings_service.research.selection import BatchCriteria
+from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import make_user
+from tests.factories.evaluations import actor_of
 from tests.factories.recordings import make_recording
 
 STUDY_DAY = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -136,3 +142,21 @@ def reset_build(session: Session, batch: ResearchBatch) -> None:
     )
     session.execute(update(BatchItem).where(BatchItem.batch_id == batch.id).values(audio_sha256=None))
     session.commit()
+
+
+def draft(
+    session: Session, runtime: Runtime, creator: User, institute_id: str, *, study: str = "Billing study"
+) -> ResearchBatch:
+    """A draft batch of `institute_id` by `creator`: November's calls, its access window open for two days."""
+    now = utcnow().replace(microsecond=0)
+    criteria = BatchCriteria.model_validate({"from": "2026-11-01", "to": "2026-11-30", "sample_size": 10, "seed": 7})
+    request = BatchRequest(
+        study=study,
+        purpose="How agents explain estimated bills",
+        institute_id=institute_id,
+        criteria=criteria,
+        study_end=(now + timedelta(days=30)).date(),
+        access_start=now - timedelta(hours=1),
+        access_end=now + timedelta(days=2),
+    )
+    return batches.create_batch(session, runtime.envelope, actor=actor_of(creator), request=request)

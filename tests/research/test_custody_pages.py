@@ -22,9 +22,8 @@ from recordings_service.research import batches
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.evaluations import actor_of
-from tests.factories.research import institute, partner
+from tests.factories.research import draft, institute, partner
 from tests.factories.staff import client_of
-from tests.research.test_ui import draft
 from web import create_app
 
 

@@ -19,38 +19,17 @@ from recordings_service.db import utcnow
 from recordings_service.models import Institute, ResearchBatch, User
 from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState
-from recordings_service.research import batches
-from recordings_service.research.batches import BatchRequest
 from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
-from recordings_service.research.selection import BatchCriteria
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import PASSWORD, csrf_token, login, make_user, post_form
 from tests.factories.audit import events
-from tests.factories.evaluations import actor_of
 from tests.factories.privacy import customer
-from tests.factories.research import institute, partner, research_call
+from tests.factories.research import draft, institute, partner, research_call
 from tests.factories.staff import client_of
 from web import cli, cli_support
 
 INSTITUTES, NEW_BATCH, NEW_USER = "/research/institutes/", "/research/batches/new", "/admin/users/new"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def draft(
-    session: Session, runtime: Runtime, creator: User, institute_id: str, *, study: str = "Billing study"
-) -> ResearchBatch:
-    now = utcnow().replace(microsecond=0)
-    criteria = BatchCriteria.model_validate({"from": "2026-11-01", "to": "2026-11-30", "sample_size": 10, "seed": 7})
-    request = BatchRequest(
-        study=study,
-        purpose="How agents explain estimated bills",
-        institute_id=institute_id,
-        criteria=criteria,
-        study_end=(now + timedelta(days=30)).date(),
-        access_start=now - timedelta(hours=1),
-        access_end=now + timedelta(days=2),
-    )
-    return batches.create_batch(session, runtime.envelope, actor=actor_of(creator), request=request)
 
 
 # ---------------------------------------------------------------- compliance
