@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from recordings_service.db import utcnow
-from recordings_service.models import AuditEvent, Customer, Nomination, Recording, TrainingClip, User
+from recordings_service.models import AuditEvent, Customer, Nomination, Recording, TrainingClip, TrainingSet, User
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.training import clips
@@ -291,6 +291,18 @@ def test_a_refused_new_set_of_ticked_clips_comes_back_with_its_title_description
     assert 'value="Identity checks"' in page and ">Listen for the second question</textarea>" in page
     assert re.search(rf'value="{kept}" id="pick-{kept}" checked', page)
     assert re.search(r'name="shared" value="1" checked', page)
+
+
+def test_a_refused_empty_set_comes_back_with_what_was_typed(trainer_client: FlaskClient, session: Session) -> None:
+    """A title of spaces on the sets page redirected to an empty form: the description and the tick were gone."""
+    data = {"title": "   ", "description": "Calls to listen to in week one", "shared": "1"}
+    refused = submit(trainer_client, "/training/sets/", data, token_from="/training/sets/")
+    page = text(refused)
+    assert refused.status_code == 422 and 'role="alert" id="form-error"' in page
+    assert re.search(r'<input id="title" name="title" value="   "[^>]*aria-invalid="true"', page)
+    assert ">Calls to listen to in week one</textarea>" in page
+    assert re.search(r'name="shared" value="1" checked', page)
+    assert session.scalars(select(TrainingSet).where(TrainingSet.description.contains("week one"))).all() == []
 
 
 def test_a_change_to_a_set_deleted_in_another_tab_goes_back_to_the_sets(

@@ -28,6 +28,11 @@ MOVES = ("up", "down", "remove")
 @no_store
 def index() -> str:
     """One's own sets and those other trainers share, newest first."""
+    return _sets_page()
+
+
+def _sets_page(form: dict[str, object] | None = None, error: str | None = None, field: str | None = None) -> str:
+    """The sets page, its empty-set form as typed and why when `error` refused it."""
     actor = current_actor()
     rows = sets.list_sets(db(), actor=actor, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1)
     page = rows[:PAGE_SIZE]
@@ -36,14 +41,17 @@ def index() -> str:
         sets=page,
         actor_id=actor.id,
         next_cursor=page[-1].id if len(rows) > PAGE_SIZE else None,
+        form=form or {"title": "", "description": "", "shared": False},
+        error=error,
+        field=field,
     )
 
 
 @bp.post("/")
 @requires(Permission.TRAINING_MANAGE)
 def create() -> Response | tuple[str, int]:
-    """A new set of the chosen clips, in the order they were listed. Refused, one gathered on the clips page comes
-    back to it with the title, description and ticks as they were; an empty one goes back to the sets."""
+    """A new set of the chosen clips, in the order they were listed. Refused, the page it was sent from (the clips
+    page, or the sets page for an empty set) comes back with the title, description and ticks as they were."""
     title, description = request.form.get("title", ""), request.form.get("description", "")
     shared = request.form.get("shared") == "1"
     clip_ids = [clip_id for clip_id in request.form.getlist("clip_ids") if clip_id]
@@ -60,12 +68,11 @@ def create() -> Response | tuple[str, int]:
         )
     except DomainError as exc:
         abandon(exc)
+        form = {"title": title, "description": description, "shared": shared, "clip_ids": clip_ids}
+        status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
         if request.form.get("next", "") == url_for("training.clip_library"):
-            form = {"title": title, "description": description, "shared": shared, "clip_ids": clip_ids}
-            status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
             return library_page(form=form, error=error_message(exc), field=exc.field), status
-        flash_error(exc)
-        return redirect(url_for("training_sets.index"))
+        return _sets_page(form=form, error=error_message(exc), field=exc.field), status
     db().commit()
     flash(gettext("Training set “%(title)s” created.", title=made.title))
     return redirect(url_for("training_sets.player", set_id=made.id))
