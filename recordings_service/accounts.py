@@ -6,28 +6,30 @@ The second factor (sealed TOTP seeds, enrolment links, MFA reset) is `recordings
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.models import Institute, User
+from recordings_service.lockout import audit_login_failure, clear_login_failures, count_login_failure, login_locked
+from recordings_service.models import AuditEvent, Institute, User
 from recordings_service.models.account import Role
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 128
 MAX_DISPLAY_NAME = 200  # as User.display_name
+# How long a second submission of the form that created an account counts as the same request.
+REPEAT_WINDOW = timedelta(minutes=10)
 # argon2id with ASVS-level cost: 46 MiB memory, t=1 (OWASP's first recommended configuration).
 _hasher = PasswordHasher(time_cost=1, memory_cost=47104, parallelism=1)
 # Verified against when the username is unknown, so a failure takes as long whether or not the account exists.
 _DUMMY_HASH = _hasher.hash("callvault-no-such-account")
-LOCKOUT_THRESHOLD = 10
-LOCKOUT_PERIOD = timedelta(minutes=15)
 # Every person proves a second factor: each staff role reaches calls, evidence or the accounts that do.
 # Service accounts have no password; they use API tokens.
 MFA_REQUIRED_ROLES = frozenset(set(Role) - {Role.SERVICE})
@@ -101,12 +103,42 @@ def create_user(
         agent_ref=agent_ref,
         lead_id=lead_id or None,
     )
-    session.add(user)
-    session.flush()
+    try:
+        # Two submissions of one form (a double click) race to here: the later meets the earlier's unique row.
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        if find_user(session, username) is not None:
+            raise Conflict(f"user {username} already exists", why="username_taken") from None
+        raise Conflict(f"another account is already agent {agent_ref}", why="agent_ref_taken") from None
     ties = {"institute_id": user.institute_id, "agent_ref": user.agent_ref, "lead_id": user.lead_id}
     details = {"role": role_value.value, **{name: value for name, value in ties.items() if value is not None}}
     record_event(session, actor=actor, action="user.created", object_type="user", object_id=user.id, details=details)
     return user
+
+
+def repeated_creation(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    role: str,
+    display_name: str = "",
+    institute_id: str | None = None,
+    agent_ref: str | None = None,
+    lead_id: str | None = None,
+) -> User | None:
+    """The account `create_user` with these arguments made for `actor` moments ago, not enrolled yet: a form sent
+    twice (a double click) finds it, so the second answer gives the link the first answer showed to nobody."""
+    user = find_user(session, username)
+    if user is None or user.password_hash or user.mfa_enrolled or user.last_login_at is not None:
+        return None
+    asked = (role, display_name.strip(), institute_id or None, (agent_ref or "").strip() or None, lead_id or None)
+    if (user.role, user.display_name, user.institute_id, user.agent_ref, user.lead_id) != asked:
+        return None
+    created = select(AuditEvent.actor_id).where(AuditEvent.action == "user.created", AuditEvent.object_id == user.id)
+    creator = session.scalar(created.where(AuditEvent.occurred_at > utcnow() - REPEAT_WINDOW))
+    return user if creator is not None and creator == actor.id else None
 
 
 def _parsed_role(role: str) -> Role:
@@ -359,40 +391,6 @@ def record_login(session: Session, *, user: User, ip: str | None) -> None:
 
 def mfa_required(user: User) -> bool:
     return user.role in MFA_REQUIRED_ROLES or user.mfa_enrolled
-
-
-def login_locked(user: User, now: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
-
-
-def count_login_failure(session: Session, *, user: User, ip: str | None, reason: str) -> None:
-    """A wrong password or code: audited, and the tenth in a row locks the account for a while."""
-    user.failed_logins += 1
-    locked = user.failed_logins >= LOCKOUT_THRESHOLD
-    if locked:
-        user.locked_until = utcnow() + LOCKOUT_PERIOD
-        user.failed_logins = 0
-    audit_login_failure(session, user=user, ip=ip, reason=reason, locked=locked)
-
-
-def clear_login_failures(user: User) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
-
-
-def audit_login_failure(
-    session: Session, *, user: User | None, ip: str | None, reason: str, locked: bool = False
-) -> None:
-    # The actor is anonymous: nobody has proved who they are. The typed username is not kept, since
-    # it may be a mistyped password or someone else's name; the account id is, when one matched.
-    record_event(
-        session,
-        actor=Actor.anonymous(ip),
-        action="login.failed",
-        object_type="user" if user is not None else None,
-        object_id=user.id if user is not None else None,
-        details={"reason": reason, "locked": locked},
-    )
 
 
 def _refuse_self(actor: Actor, user: User, what: str, *, why: str) -> None:

@@ -16,7 +16,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service import accounts
+from recordings_service import accounts, lockout
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
@@ -133,17 +133,17 @@ def complete_enrolment(
     user = user_for_link(session, token=token, actor=actor)
     if user.password_hash is None:
         accounts.check_password_policy(new_password)
-    if accounts.login_locked(user, utcnow()):
-        accounts.audit_login_failure(session, user=user, ip=actor.ip, reason="locked")
+    if lockout.login_locked(user, utcnow()):
+        lockout.audit_login_failure(session, user=user, ip=actor.ip, reason="locked")
         return None
     if user.password_hash is not None and not accounts.password_matches(user.password_hash, current_password):
-        accounts.count_login_failure(session, user=user, ip=actor.ip, reason="bad_password")
+        lockout.count_login_failure(session, user=user, ip=actor.ip, reason="bad_password")
         return None
     enrolling = not user.mfa_enrolled
     seed = pending_seed(envelope, user) if enrolling else totp_seed(envelope, user)
     step = accepted_step(seed, code, now=utcnow(), last_step=None if enrolling else user.mfa_last_step)
     if step is None:
-        accounts.count_login_failure(session, user=user, ip=actor.ip, reason="bad_totp")
+        lockout.count_login_failure(session, user=user, ip=actor.ip, reason="bad_totp")
         return None
     holder = Actor(id=user.id, name=user.username, role=user.role, ip=actor.ip)
     if user.password_hash is None:
@@ -155,7 +155,7 @@ def complete_enrolment(
     user.mfa_last_step = step
     user.enrol_token_hash = user.enrol_expires_at = None
     user.session_version += 1
-    accounts.clear_login_failures(user)
+    lockout.clear_login_failures(user)
     return user
 
 
@@ -176,12 +176,12 @@ def reset_mfa(session: Session, *, actor: Actor, user_id: str) -> User:
 
 def check_totp_login(session: Session, envelope: Envelope, *, user: User, code: str, ip: str | None) -> bool:
     """The second step of a login: a fresh TOTP code; failures count towards the same lockout."""
-    if accounts.login_locked(user, utcnow()) or not user.active:
-        accounts.audit_login_failure(session, user=user, ip=ip, reason="locked" if user.active else "disabled")
+    if lockout.login_locked(user, utcnow()) or not user.active:
+        lockout.audit_login_failure(session, user=user, ip=ip, reason="locked" if user.active else "disabled")
         return False
     step = accepted_step(totp_seed(envelope, user), code, now=utcnow(), last_step=user.mfa_last_step)
     if step is None:
-        accounts.count_login_failure(session, user=user, ip=ip, reason="bad_totp")
+        lockout.count_login_failure(session, user=user, ip=ip, reason="bad_totp")
         return False
     user.mfa_last_step = step
     return True

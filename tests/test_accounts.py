@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import re
+import secrets
+import threading
 from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, mfa, tokens
 from recordings_service.audit import Actor
-from recordings_service.db import utcnow
+from recordings_service.db import make_sessionmaker, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, Unauthenticated
-from recordings_service.models import AuditEvent
+from recordings_service.models import AuditEvent, User
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
@@ -316,3 +318,37 @@ def test_the_users_list_tells_a_person_not_enrolled_from_a_service_account(
     rows = {name: re.sub(r"<[^>]+>", " ", row) for name, row in re.findall(r">([a-z]+)</a></td>(.*?)</tr>", page, re.S)}
     assert "not enrolled" in rows["pending"]
     assert "not enrolled" not in rows["pbx"] and "—" in rows["pbx"]
+
+
+def test_two_creations_of_one_name_at_once_refuse_the_later_as_taken(engine: Engine) -> None:
+    """Found by review: a double-clicked Create sends the form twice; the second request passed the name check
+    before the first committed, then met the unique name at insert, an IntegrityError and a 500."""
+    sessions = make_sessionmaker(engine)
+    username = f"race-{secrets.token_hex(4)}"
+    outcome: list[object] = []
+
+    def second() -> None:
+        with sessions() as session:
+            try:
+                accounts.create_user(session, actor=SYSTEM, username=username, role="trainer", password=None)
+                session.commit()
+                outcome.append("created")
+            except Exception as exc:  # whatever it is, the assertion below names it
+                outcome.append(exc)
+
+    try:
+        with sessions() as first:
+            accounts.create_user(first, actor=SYSTEM, username=username, role="trainer", password=None)
+            first.flush()
+            racer = threading.Thread(target=second)
+            racer.start()
+            racer.join(timeout=1.0)  # it waits on the first one's uncommitted row
+            assert racer.is_alive(), "the second creation did not wait for the first"
+            first.commit()
+        racer.join(timeout=30)
+        assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+        assert outcome[0].why == "username_taken"
+    finally:
+        with sessions() as session:
+            session.execute(delete(User).where(User.username == username))
+            session.commit()

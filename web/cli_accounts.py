@@ -7,7 +7,7 @@ from datetime import timedelta
 import click
 from sqlalchemy.orm import Session
 
-from recordings_service import accounts, mfa, tokens
+from recordings_service import accounts, lockout, mfa, tokens
 from recordings_service.db import utcnow
 from recordings_service.models.account import Role
 from recordings_service.permissions import TOKEN_SCOPES
@@ -108,7 +108,7 @@ def users_list() -> None:
                 user.institute_id,
                 user.last_login_at,
                 None if user.role == Role.SERVICE else _yes_no(user.mfa_enrolled),
-                user.locked_until if accounts.login_locked(user, now) else None,
+                user.locked_until if lockout.login_locked(user, now) else None,
             )
             for user in accounts.list_users(session)
         ]

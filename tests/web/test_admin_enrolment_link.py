@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.models.account import Role
+from recordings_service.models.account import Role, User
 from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import login, make_enrolled_user, make_user, post_form
 from tests.page_text import visible_text
@@ -44,3 +45,30 @@ def test_the_link_page_says_what_the_holder_sets_there(
     detail = f"/admin/users/{other.id}"
     after_password_reset = shown(client, f"{detail}/password", detail)
     assert NEW_PASSWORD in after_password_reset and NEW not in after_password_reset
+
+
+def test_a_create_form_sent_twice_shows_a_working_link_for_the_one_account(
+    client: FlaskClient, session: Session
+) -> None:
+    """Found by exploratory testing: a double-clicked Create made the account, but the browser showed the second
+    answer, "user nina already exists", and the enrolment link (on the first answer only) was lost."""
+    admin = make_user(session, role=Role.ADMIN)
+    login(client, admin)
+    form = {"username": "nina", "role": "trainer", "display_name": "Nina Korhonen"}
+    first = shown(client, "/admin/users/new", "/admin/users/new", form)
+    again = shown(client, "/admin/users/new", "/admin/users/new", form)
+    assert "Created nina." in again and NEW in again
+    nina = session.scalars(select(User).where(User.username == "nina")).all()
+    assert len(nina) == 1
+    first_link, last_link = (re.search(r"/enrol/[\w-]{43}", text)[0] for text in (first, again))  # type: ignore[index]
+    holder = client.application.test_client()
+    assert holder.get(first_link).status_code == 404, "the link nobody saw still works"
+    assert holder.get(last_link).status_code == 200
+
+    # Not the same request: another role for the name, or the name created by another admin.
+    login(client, admin)
+    changed = post_form(client, "/admin/users/new", {**form, "role": "qa_supervisor"}, token_from="/admin/users/new")
+    assert changed.status_code == 422 and "an account of this username exists already" in changed.get_data(as_text=True)
+    login(client, make_user(session, role=Role.ADMIN))
+    other_admin = post_form(client, "/admin/users/new", form, token_from="/admin/users/new")
+    assert other_admin.status_code == 422

@@ -13,8 +13,9 @@ from flask.testing import FlaskClient
 from limits import parse
 from sqlalchemy.orm import Session
 
-from recordings_service import accounts, tokens
+from recordings_service import accounts, lockout, tokens
 from recordings_service.config import Settings
+from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.permissions import Permission
@@ -150,14 +151,14 @@ def test_eleventh_attempt_is_refused_without_checking_the_hash(
         return real(password_hash, password)
 
     monkeypatch.setattr(accounts, "password_matches", recording)
-    for _ in range(accounts.LOCKOUT_THRESHOLD):
+    for _ in range(lockout.LOCKOUT_THRESHOLD):
         assert login_via_form(client, user.username, WRONG).status_code == 401
-    assert len(checked) == accounts.LOCKOUT_THRESHOLD
+    assert len(checked) == lockout.LOCKOUT_THRESHOLD
     assert reloaded(session, user).locked_until is not None
 
     eleventh = login_via_form(client, user.username, PASSWORD)  # even the right password
     assert eleventh.status_code == 401
-    assert len(checked) == accounts.LOCKOUT_THRESHOLD, "the locked account's hash was checked"
+    assert len(checked) == lockout.LOCKOUT_THRESHOLD, "the locked account's hash was checked"
     assert not signed_in(client)
     failures = events(session, "login.failed")
     assert [event.details["locked"] for event in failures[-2:]] == [True, False]
@@ -168,11 +169,11 @@ def test_lockout_ends_after_its_period_and_an_admin_reset_lifts_it(
     client: FlaskClient, session: Session, envelope: Envelope
 ) -> None:
     user, secret = make_enrolled_user(session, envelope)
-    user.locked_until = accounts.utcnow() - accounts.LOCKOUT_PERIOD / 100
+    user.locked_until = utcnow() - lockout.LOCKOUT_PERIOD / 100
     session.flush()
     assert sign_in_via_form(client, user, secret).status_code == 302
     assert signed_in(client)
-    user.locked_until = accounts.utcnow() + accounts.LOCKOUT_PERIOD
+    user.locked_until = utcnow() + lockout.LOCKOUT_PERIOD
     accounts.reset_password(session, actor=SYSTEM, user_id=user.id)
     assert user.locked_until is None
 

@@ -18,7 +18,7 @@ from recordings_service import accounts, mfa, tokens
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
-from recordings_service.models.account import Role
+from recordings_service.models.account import Role, User
 from recordings_service.permissions import Permission
 from recordings_service.research.institutes import get_institute, list_institutes
 from web.access import current_actor, requires
@@ -53,20 +53,21 @@ def new_user() -> Response | str | tuple[str, int]:
         return render_template("admin/user_new.html", roles=ROLES, institutes=institutes, leads=_leads(), form={})
     form = request.form
     role = form.get("role", "")
+    asked = {
+        "username": form.get("username", ""),
+        "role": role,
+        "display_name": form.get("display_name", "").strip()[:200],
+        # The select keeps its value when another role is chosen: it counts for partners only.
+        "institute_id": (form.get("institute_id") or None) if role == Role.RESEARCH_PARTNER else None,
+        "agent_ref": (form.get("agent_ref") or None) if role == Role.AGENT else None,
+        "lead_id": form.get("lead_id") or None,
+    }
     try:
-        user = accounts.create_user(
-            db(),
-            actor=current_actor(),
-            username=form.get("username", ""),
-            role=role,
-            password=None,
-            display_name=form.get("display_name", "").strip()[:200],
-            # The select keeps its value when another role is chosen: it counts for partners only.
-            institute_id=(form.get("institute_id") or None) if role == Role.RESEARCH_PARTNER else None,
-            agent_ref=(form.get("agent_ref") or None) if role == Role.AGENT else None,
-            lead_id=form.get("lead_id") or None,
-        )
+        user = accounts.create_user(db(), actor=current_actor(), password=None, **asked)
     except DomainError as exc:
+        repeated = accounts.repeated_creation(db(), actor=current_actor(), **asked)
+        if repeated is not None:  # the same form sent twice: its first answer, with the link, was never shown
+            return _created(repeated)
         field = exc.field if isinstance(exc, Invalid) else None
         keys = ("username", "role", "display_name", "institute_id", "agent_ref", "lead_id")
         values = {key: form.get(key, "") for key in keys}
@@ -80,11 +81,16 @@ def new_user() -> Response | str | tuple[str, int]:
             field=field,
         )
         return page, 422
+    return _created(user)
+
+
+def _created(user: User) -> Response | str:
+    done = gettext("Created %(username)s.", username=user.username)
     if user.role == Role.SERVICE:
         db().commit()
-        flash(gettext("Created %(username)s.", username=user.username))
+        flash(done)
         return redirect(url_for("admin.user", user_id=user.id))
-    return _show_link(user.id, gettext("Created %(username)s.", username=user.username))
+    return _show_link(user.id, done)
 
 
 def _leads() -> list[tuple[str, str]]:

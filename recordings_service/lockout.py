@@ -1,0 +1,48 @@
+"""Sign-in lockout: failed passwords and codes are counted and audited, and ten in a row lock the account a while."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.models import User
+
+LOCKOUT_THRESHOLD = 10
+LOCKOUT_PERIOD = timedelta(minutes=15)
+
+
+def login_locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def count_login_failure(session: Session, *, user: User, ip: str | None, reason: str) -> None:
+    """A wrong password or code: audited, and the tenth in a row locks the account for a while."""
+    user.failed_logins += 1
+    locked = user.failed_logins >= LOCKOUT_THRESHOLD
+    if locked:
+        user.locked_until = utcnow() + LOCKOUT_PERIOD
+        user.failed_logins = 0
+    audit_login_failure(session, user=user, ip=ip, reason=reason, locked=locked)
+
+
+def clear_login_failures(user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def audit_login_failure(
+    session: Session, *, user: User | None, ip: str | None, reason: str, locked: bool = False
+) -> None:
+    # The actor is anonymous: nobody has proved who they are. The typed username is not kept, since
+    # it may be a mistyped password or someone else's name; the account id is, when one matched.
+    record_event(
+        session,
+        actor=Actor.anonymous(ip),
+        action="login.failed",
+        object_type="user" if user is not None else None,
+        object_id=user.id if user is not None else None,
+        details={"reason": reason, "locked": locked},
+    )
