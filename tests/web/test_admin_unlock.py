@@ -44,3 +44,19 @@ def test_an_account_that_is_not_locked_offers_no_unlock(client: FlaskClient, ses
     holder.locked_until = utcnow() - timedelta(minutes=1)  # a lockout that has run out
     session.flush()
     assert "Lift the lockout" not in client.get(f"/admin/users/{holder.id}").get_data(as_text=True)
+
+
+def test_the_users_list_shows_who_is_locked_out(client: FlaskClient, session: Session) -> None:
+    """Found by exploratory testing: a person locked out after failed sign-ins was "active" on the users list, so
+    the admin they phoned had to open each account to find the lockout to lift."""
+    login(client, make_user(session, role=Role.ADMIN))
+    locked = make_user(session, role=Role.TRAINER, username="locked")
+    locked.locked_until = utcnow() + timedelta(minutes=10)
+    lapsed = make_user(session, role=Role.TRAINER, username="lapsed")
+    lapsed.locked_until = utcnow() - timedelta(minutes=1)
+    session.flush()
+    page = client.get("/admin/users").get_data(as_text=True)
+    found = re.findall(r">([a-z]+)</a></td>(.*?)</tr>", page, re.S)
+    rows = {name: " ".join(visible_text(row).split()) for name, row in found}
+    assert "locked after failed sign-ins until" in rows["locked"]
+    assert "locked" not in rows["lapsed"]
