@@ -146,10 +146,11 @@ def create_institute(
     )
     if safeguard is not None:
         _apply_safeguard(institute, safeguard, within="safeguard.")
-    session.add(institute)
     try:
+        # Added inside the savepoint: flushed before it (begin_nested flushes first), a duplicate would roll back
+        # the caller's whole transaction instead of this insert alone.
         with session.begin_nested():
-            session.flush()
+            session.add(institute)
     except IntegrityError:
         raise Conflict(f"an institute named {name!r} exists already", why="institute_exists") from None
     record_event(
