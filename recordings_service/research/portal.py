@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
@@ -27,19 +28,42 @@ def window_text(batch: ResearchBatch) -> str:
     )
 
 
+class Blocker(StrEnum):
+    """Why the package cannot be downloaded now (the `rule` of the audited refusal)."""
+
+    WINDOW = "window"  # outside the access window
+    NOT_READY = "not_ready"  # not built, expired, closed or overdue: no package to send
+    CONFIRMED = "confirmed"  # the institute said every copy is gone; compliance has not decided yet
+
+
+def download_blocker(session: Session, batch: ResearchBatch, *, now: datetime | None = None) -> Blocker | None:
+    """The one rule for whether the package may be downloaded now: None if it may, else why not.
+
+    The download endpoint refuses by it, and the partner API and portal offer the download link by it."""
+    now = now or utcnow()
+    if not batch.access_start <= now < batch.access_end:
+        return Blocker.WINDOW
+    if batch.state != BatchState.READY or batch.package_key is None or batch.package_wrapped_key is None:
+        return Blocker.NOT_READY
+    if pending_confirmation(session, batch.id) is not None:
+        return Blocker.CONFIRMED
+    return None
+
+
 def downloadable_batch(session: Session, *, actor: Actor, batch_id: str, now: datetime | None = None) -> ResearchBatch:
     """The partner's batch (locked), if its package may be downloaded now; else the refusal, audited."""
-    now = now or utcnow()
     batch = get_partner_batch(session, actor=actor, batch_id=batch_id, lock=True)
-    if not batch.access_start <= now < batch.access_end:
+    blocker = download_blocker(session, batch, now=now)
+    if blocker is Blocker.WINDOW:
         raise Forbidden(
             f"the package can be downloaded only inside its access window, {window_text(batch)}",
             refusal=Refusal(actor, "research.download_refused", "research_batch", batch.id, {"rule": "window"}),
         )
-    if batch.state != BatchState.READY or batch.package_key is None or batch.package_wrapped_key is None:
+    if blocker is Blocker.NOT_READY:
         raise Conflict(f"the package of research batch {batch.id} is not ready ({batch.state})")
-    confirmed = pending_confirmation(session, batch.id)
-    if confirmed is not None:
+    if blocker is Blocker.CONFIRMED:
+        confirmed = pending_confirmation(session, batch.id)
+        assert confirmed is not None
         # The institute has said every copy is gone: a copy made now would be outside what it confirmed.
         raise Conflict(
             f"you confirmed on {confirmed.submitted_at:%Y-%m-%d} that every copy was {confirmed.method}; while "

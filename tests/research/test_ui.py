@@ -24,7 +24,7 @@ from recordings_service.runtime import Runtime
 from tests.factories.accounts import PASSWORD, csrf_token, login, make_user, post_form
 from tests.factories.audit import events
 from tests.factories.privacy import customer
-from tests.factories.research import draft, institute, partner, research_call
+from tests.factories.research import as_ready, draft, institute, partner, research_call
 from tests.factories.staff import client_of
 from web import cli, cli_support
 
@@ -204,7 +204,7 @@ def test_a_partner_sees_its_own_batches_only(app: Flask, officer: User, session:
     other = draft(session, runtime, officer, theirs.id, study="Their study")
     hidden = draft(session, runtime, officer, ours.id, study="Draft study")
     for batch in (mine, other):
-        batch.state = BatchState.READY
+        as_ready(batch)
     session.commit()
     client = client_of(app, partner(session, ours.id))
     listing = client.get("/partner/").get_data(as_text=True)
@@ -223,8 +223,7 @@ def ready_for_partner(
 ) -> tuple[ResearchBatch, FlaskClient]:
     """A ready batch whose window opens `opens_in` from now and closes in five days, and its partner signed in."""
     lab = institute(session).id
-    made = draft(session, runtime, officer, lab)
-    made.state = BatchState.READY
+    made = as_ready(draft(session, runtime, officer, lab))
     made.access_start, made.access_end = utcnow() + opens_in, utcnow() + timedelta(days=5)
     session.commit()
     return made, client_of(app, partner(session, lab))

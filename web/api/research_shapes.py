@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from recordings_service.models import CustodyConfirmation, Institute, ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.recordings import IsoDatetime
-from recordings_service.research import batches, confirmations, institutes, text
+from recordings_service.research import batches, confirmations, institutes, portal, text
 from recordings_service.research.custody import CustodyRecord
 from recordings_service.research.lifecycle import overdue_since
 from recordings_service.research.selection import BatchCriteria
@@ -90,7 +90,10 @@ class PackageOut(BaseModel):
     size: int | None
     built_at: IsoDatetime | None
     purged_at: IsoDatetime | None = Field(description="when every version of the package objects was deleted")
-    download: str | None = Field(description="the partner's download URL while the package is ready")
+    download: str | None = Field(
+        description="the partner's download URL while the package may be downloaded; null whenever the download "
+        "would be refused (outside the access window, not ready, expired or closed, or a confirmation pending)"
+    )
 
 
 class ConfirmationOut(BaseModel):
@@ -256,7 +259,7 @@ def batch_out(batch: ResearchBatch) -> BatchOut:
 
 
 def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
-    ready = batch.state == "ready"
+    blocker = portal.download_blocker(db(), batch)
     return PartnerBatchOut(
         id=batch.id,
         study=batch.study,
@@ -276,7 +279,7 @@ def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
             size=batch.package_size,
             built_at=batch.built_at,
             purged_at=batch.package_purged_at,
-            download=f"/api/v1/research/batches/{batch.id}/package" if ready else None,
+            download=f"/api/v1/research/batches/{batch.id}/package" if blocker is None else None,
         ),
         downloads=batch.downloads,
         last_download_at=batch.last_download_at,

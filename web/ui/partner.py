@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid, TooLarge
 from recordings_service.models import ResearchBatch
-from recordings_service.models.research import BatchState, CustodyMethod
+from recordings_service.models.research import CustodyMethod
 from recordings_service.permissions import Permission
-from recordings_service.research import batches, confirmations
+from recordings_service.research import batches, confirmations, portal
 from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from web.access import current_actor, requires
 from web.database import db, runtime
@@ -107,9 +107,7 @@ def _batch_page(
         batch=found,
         now=now,
         in_window=found.access_start <= now < found.access_end,
-        downloadable=found.state == BatchState.READY
-        and found.access_start <= now < found.access_end
-        and pending is None,
+        downloadable=portal.download_blocker(db(), found, now=now) is None,
         confirmed=pending is not None,
         confirmable=found.state in confirmations.CONFIRMABLE and pending is None,
         latest=history[0] if history else None,
