@@ -163,9 +163,10 @@ def draft(
 
 
 def as_ready(batch: ResearchBatch, *, size: int = 12_345_678) -> ResearchBatch:
-    """Mark `batch` ready as a build leaves it (its package's key, wrapped data key, hash and size), without
-    building: enough for pages and links; the bytes themselves are not in the store."""
+    """Mark `batch` approved and ready as a build leaves it (its package's key, wrapped data key, hash and size),
+    without building: enough for pages and links; the bytes themselves are not in the store."""
     batch.state = BatchState.READY
+    batch.approved_at = batch.approved_at or utcnow()
     batch.package_key = f"exports/{batch.id}/package.zip"
     batch.package_wrapped_key = b"wrapped-" + batch.id.encode()
     batch.package_sha256 = "ab" * 32

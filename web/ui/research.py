@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -38,6 +39,27 @@ TEXT_FIELDS = (
 )
 DIRECTIONS = ("inbound", "outbound")
 LOCAL_MINUTES = "%Y-%m-%dT%H:%M"  # what an <input type="datetime-local"> sends
+# Binary units, largest first: a package of 12345678 bytes reads "11.8 MiB". IEC symbols are the same in every
+# language (Finnish too), so only the number is the reader's ("11,8 MiB").
+BYTE_UNITS = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+
+
+@bp.app_template_filter("byte_size")
+def byte_size(size: int | None) -> Markup:
+    """A package's or certificate's size as people read it, in the reader's language ("11.8 MiB", Finnish
+    "11,8 MiB"), the exact count of bytes on hover (to check a download against); "—" for none."""
+    if size is None:
+        return Markup("—")
+    exact = gettext("%(size)s bytes", size=format_decimal(size))
+    shown = exact
+    fitting = [index for index, (unit, _symbol) in enumerate(BYTE_UNITS) if size >= unit]
+    if fitting:
+        index = fitting[0]
+        if index > 0 and round(size / BYTE_UNITS[index][0], 1) >= 1024:
+            index -= 1  # 1023.96 KiB would read "1,024.0 KiB": it is 1.0 MiB
+        unit, symbol = BYTE_UNITS[index]
+        shown = f"{format_decimal(round(size / unit, 1), format='#,##0.0')} {symbol}"
+    return Markup('<span title="{exact}">{shown}</span>').format(exact=exact, shown=shown)
 
 
 @bp.get("/")
