@@ -33,9 +33,11 @@ AUDIO_CHOICES = ("redacted", "original")
 # for the call, customer and agent.
 METADATA_FIELDS = ("call", "customer", "agent", "started_at", "duration_s", "direction", "queue", "language")
 DEFAULT_METADATA = METADATA_FIELDS
-# States in which the institute may hold copies, so custody is still open.
 # A study that ends further ahead than this is a typing error, not a plan (and past year 9999 dates overflow).
 MAX_STUDY_DAYS = 10 * 366
+# A second submission of the same selection form this soon is the same batch (a double click, a resend).
+REUSE_DRAFT_WITHIN = timedelta(minutes=10)
+# States in which the institute may hold copies, so custody is still open.
 OUTSTANDING = frozenset(
     {BatchState.APPROVED, BatchState.BUILDING, BatchState.READY, BatchState.EXPIRED, BatchState.OVERDUE}
 )
@@ -54,9 +56,22 @@ class BatchRequest:
     metadata_fields: tuple[str, ...] = DEFAULT_METADATA
 
 
-def create_batch(session: Session, envelope: Envelope, *, actor: Actor, request: BatchRequest) -> ResearchBatch:
-    """Select the calls and keep the batch as a draft, with each call's pseudonyms and the exclusion counts."""
+def create_batch(
+    session: Session, envelope: Envelope, *, actor: Actor, request: BatchRequest, reuse_recent: bool = False
+) -> ResearchBatch:
+    """Select the calls and keep the batch as a draft, with each call's pseudonyms and the exclusion counts.
+
+    With `reuse_recent` (the selection form), the same request sent again by the same person (a double click, the
+    form sent twice) returns their draft of it made in the last `REUSE_DRAFT_WITHIN` instead of a second one."""
     _check(request)
+    if reuse_recent:
+        # Both submissions of a double click arrive together: they take their turn here. The savepoint makes
+        # SQLite take its write lock now (db.py); on PostgreSQL, the institute's row is the turnstile.
+        with session.begin_nested():
+            get_institute(session, request.institute_id, lock=True)
+            twin = recent_twin(session, actor=actor, request=request)
+        if twin is not None:
+            return twin
     institute = get_institute(session, request.institute_id)
     selection = select_calls(
         session,
@@ -110,6 +125,41 @@ def create_batch(session: Session, envelope: Envelope, *, actor: Actor, request:
         details={"institute_id": institute.id, "selected": batch.selected, "audio": batch.audio},
     )
     return batch
+
+
+def recent_twin(session: Session, *, actor: Actor, request: BatchRequest) -> ResearchBatch | None:
+    """`actor`'s draft made from this very request in the last `REUSE_DRAFT_WITHIN`, if any."""
+    if actor.id is None:
+        return None
+    query = select(ResearchBatch).where(
+        ResearchBatch.created_by == actor.id,
+        ResearchBatch.state == BatchState.DRAFT,
+        ResearchBatch.institute_id == request.institute_id,
+        ResearchBatch.study == request.study.strip(),
+        ResearchBatch.created_at >= utcnow() - REUSE_DRAFT_WITHIN,
+    )
+    wanted = (
+        request.purpose.strip(),
+        request.criteria.model_dump(mode="json", by_alias=True),
+        request.audio,
+        list(request.metadata_fields),
+        request.study_end,
+        request.access_start.astimezone(UTC),
+        request.access_end.astimezone(UTC),
+    )
+    for draft in session.scalars(query.order_by(ResearchBatch.id.desc())):
+        made = (
+            draft.purpose,
+            draft.criteria,
+            draft.audio,
+            draft.metadata_fields,
+            draft.study_end,
+            draft.access_start,
+            draft.access_end,
+        )
+        if made == wanted:
+            return draft
+    return None
 
 
 def approve_batch(session: Session, *, actor: Actor, batch_id: str) -> ResearchBatch:

@@ -180,8 +180,8 @@ def set_safeguard(session: Session, *, actor: Actor, institute_id: str, safeguar
     return institute
 
 
-def get_institute(session: Session, institute_id: str) -> Institute:
-    institute = session.get(Institute, institute_id)
+def get_institute(session: Session, institute_id: str, *, lock: bool = False) -> Institute:
+    institute = session.get(Institute, institute_id, with_for_update=lock)
     if institute is None:
         raise NotFound(f"institute {institute_id} not found", why="institute_not_found")
     return institute

@@ -81,7 +81,9 @@ def new_batch() -> Response | str | tuple[str, int]:
         return _batch_form(_defaults(request.args.get("institute_id", "")))
     form = request.form
     try:
-        made = batches.create_batch(db(), runtime().envelope, actor=current_actor(), request=_batch_request(form))
+        made = batches.create_batch(
+            db(), runtime().envelope, actor=current_actor(), request=_batch_request(form), reuse_recent=True
+        )
     except DomainError as exc:
         db().rollback()
         values = {**{key: form.get(key, "") for key in TEXT_FIELDS}, "directions": form.getlist("directions")}
