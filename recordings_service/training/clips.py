@@ -74,15 +74,34 @@ class ClipText:
         title = redacted(self.title)
         if not title:
             raise Invalid("title", "give the clip a title", code="missing")
-        if len(title) > MAX_TITLE:
-            raise Invalid("title", f"at most {MAX_TITLE} characters", code="too_long")
-        tags = tuple(dict.fromkeys(redacted(tag) for tag in self.tags if tag.strip()))
-        if len(tags) > MAX_TAGS or any(len(tag) > MAX_TAG for tag in tags):
+        _fits("title", self.title, title, MAX_TITLE, f"at most {MAX_TITLE} characters")
+        typed_tags = [tag for tag in self.tags if tag.strip()]
+        tags = tuple(dict.fromkeys(redacted(tag) for tag in typed_tags))
+        if len(tags) > MAX_TAGS:
             raise Invalid("tags", f"at most {MAX_TAGS} tags of {MAX_TAG} characters", code="too_long")
+        for typed in typed_tags:
+            _fits("tags", typed, redacted(typed), MAX_TAG, f"at most {MAX_TAGS} tags of {MAX_TAG} characters")
         notes = redacted(self.notes)
-        if len(notes) > MAX_NOTES:
-            raise Invalid("notes", f"at most {MAX_NOTES} characters", code="too_long")
+        _fits("notes", self.notes, notes, MAX_NOTES, f"at most {MAX_NOTES} characters")
         return ClipText(title=title, tags=tags, notes=notes)
+
+
+def _fits(field: str, typed: str, redacted: str, limit: int, message: str) -> None:
+    """Refuse text over its limit. Text within it as typed that redaction's placeholders made longer (an identity
+    code's 11 characters are `[PERSONAL_ID]`'s 13) is refused saying so, with its length once redacted: it is
+    never cut short, which would lose what the trainer wrote without their knowing."""
+    if len(redacted) <= limit:
+        return
+    if len(typed.strip()) > limit:
+        raise Invalid(field, message, code="too_long")
+    raise Invalid(
+        field,
+        f"{message}: with its personal data replaced by placeholders such as [PHONE] it is {len(redacted)}, "
+        f"{len(redacted) - limit} characters too long",
+        code="too_long",
+        why="too_long_after_redaction",
+        values={"length": len(redacted), "max": limit},
+    )
 
 
 class ClipOutdated(Conflict):
