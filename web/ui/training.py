@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable, Mapping
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, ngettext
+from flask_babel import format_decimal, gettext, ngettext
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -196,6 +196,7 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
     except (Invalid, Conflict) as exc:
         abandon(exc)
         status = 422 if isinstance(exc, Invalid) else 409
+        form |= {name: _seconds_shown(form[name]) for name in ("start_s", "end_s")}
         return _call_page(recording_id, form=form, error=_clip_error(exc), field=exc.field), status
     db().commit()
     flash(gettext("Clip “%(title)s” cut from the redacted audio.", title=clip.title))
@@ -210,6 +211,13 @@ def _call_page(
     return render_template(
         "training/call.html", call=found, recording=found.recording, form=form, error=error, field=field
     )
+
+
+def _seconds_shown(raw: str) -> str:
+    """Seconds typed into the form, shown back as the reader writes them (Finnish 12,5, English 12.5: either is
+    taken); what does not read as seconds comes back as typed, to correct."""
+    seconds = typed_seconds(raw)
+    return raw if seconds is None else format_decimal(seconds, format="0.##########")
 
 
 def _clip_error(exc: DomainError) -> str:
