@@ -132,17 +132,25 @@ def update_set(
     rules: TrainingRules,
 ) -> TrainingSet:
     """Change the owner's set; `clip_ids` is the whole new order (clips already in it may stay whatever their
-    state: a withdrawn or removed clip keeps its place, shown as such)."""
+    state: a withdrawn or removed clip keeps its place, shown as such). What is given is checked as ever; a change
+    to what the set already is (nothing given, or its own values) changes nothing and is not audited as one."""
     training_set = _own_set(session, actor=actor, set_id=set_id)
-    if title is not None:
-        training_set.title = _title(title)
-    if description is not None:
-        training_set.description = _description(description)
-    if shared is not None:
+    changed: list[str] = []
+    if title is not None and (new_title := _title(title)) != training_set.title:
+        training_set.title = new_title
+        changed.append("title")
+    if description is not None and (new_description := _description(description)) != training_set.description:
+        training_set.description = new_description
+        changed.append("description")
+    if shared is not None and shared != training_set.shared:
         training_set.shared = shared
-    if clip_ids is not None:
+        changed.append("shared")
+    if clip_ids is not None and list(clip_ids) != [item.clip_id for item in training_set.items]:
         _place(session, envelope, actor=actor, training_set=training_set, clip_ids=clip_ids, rules=rules)
         training_set.updated_at = utcnow()  # only the items' rows changed: the set's own row is not updated
+        changed.append("clip_ids")
+    if not changed:
+        return training_set
     session.flush()
     record_event(
         session,
@@ -150,7 +158,7 @@ def update_set(
         action="training.set_updated",
         object_type="training_set",
         object_id=training_set.id,
-        details={"clips": len(training_set.items), "shared": training_set.shared},
+        details={"changed": changed, "clips": len(training_set.items), "shared": training_set.shared},
     )
     return training_set
 
