@@ -37,7 +37,7 @@ from recordings_service.training.clip_views import (
     stored_audio,
 )
 from recordings_service.training.eligibility import TrainingRules
-from recordings_service.training.export_page import index_html
+from recordings_service.training.export_page import ENGLISH, PageWords, index_html
 from recordings_service.training.sets import load_set
 
 VALID_FOR = timedelta(days=7)
@@ -167,11 +167,17 @@ def open_export(
 
 
 def zip_chunks(
-    store: ObjectStore, envelope: Envelope, contents: ExportContents, *, zone: tzinfo = UTC
+    store: ObjectStore,
+    envelope: Envelope,
+    contents: ExportContents,
+    *,
+    zone: tzinfo = UTC,
+    words: PageWords = ENGLISH,
 ) -> Iterator[bytes]:
     """The export's ZIP, written as it is sent: each clip decrypted chunk by chunk straight into the archive. Its
     files are dated, and its page says when it was exported, in `zone` (the organisation's time: a ZIP's dates
-    have no time zone, and unpacked in Helsinki a UTC time was two hours early); `set.json` keeps UTC."""
+    have no time zone, and unpacked in Helsinki a UTC time was two hours early); `set.json` keeps UTC. The page
+    is in `words`' language (the reader's, which the web layer gives)."""
     exported = contents.export.created_at.astimezone(zone)
     sink = _Sink()
     with zipfile.ZipFile(sink, "w") as archive:
@@ -189,8 +195,7 @@ def zip_chunks(
             _write_text(archive, files["transcript"], _transcript_text(entry.view), exported)
             yield from sink.drain()
         _write_text(archive, "set.json", json.dumps(manifest(contents), indent=2, ensure_ascii=False), exported)
-        shown = f"{exported:%Y-%m-%d %H:%M} {exported.tzname()}"
-        page = index_html(contents.title, contents.description, manifest(contents), exported=shown)
+        page = index_html(contents.title, contents.description, manifest(contents), exported=exported, words=words)
         _write_text(archive, "index.html", page, exported)
     yield from sink.drain()
 

@@ -1,10 +1,53 @@
 """The `index.html` of an exported training set: one self-contained page (no network, no external files but the
-clips beside it) that plays the clips in order with each transcript line lit while it is said."""
+clips beside it) that plays the clips in order with each transcript line lit while it is said.
+
+The page is in its reader's language. Its words come in as `PageWords`, which the web layer fills from its
+catalogue (Flask-Babel, web/translations) for the language of the request downloading the export: the core has
+no Flask and no catalogue of its own, and the words stay where `make translations` extracts them (web/). The
+defaults are the English the page always said, for a caller without a catalogue.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from typing import Any
+
+
+def _exported(moment: datetime) -> str:
+    return f"Exported {moment:%Y-%m-%d %H:%M} {moment.tzname()}."
+
+
+def _state(status: str, reason: str | None) -> str:
+    return f"{status} ({reason})" if reason else status
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s"
+
+
+@dataclass(frozen=True)
+class PageWords:
+    """What the page says, in its reader's language (see the module's note); plain text, escaped on the page."""
+
+    lang: str = "en"
+    # When it was exported, given the time in the organisation's zone.
+    exported: Callable[[datetime], str] = _exported
+    notice: str = (
+        "Personal data is removed from the audio and the transcripts. For training use only; do not copy further."
+    )
+    play_all: str = "Play all"
+    # A transcript line's speaker as stored (agent, customer) as the reader reads it.
+    speaker: Callable[[str], str] = str
+    # A place whose clip is not in the export: its status (removed, withdrawn, outdated, deleted) and reason.
+    state: Callable[[str, str | None], str] = _state
+    # A clip's length.
+    seconds: Callable[[float], str] = _seconds
+
+
+ENGLISH = PageWords()
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #1d1d1f; }
@@ -45,38 +88,39 @@ _SCRIPT = """
 """
 
 
-def index_html(title: str, description: str, manifest: dict[str, Any], *, exported: str | None = None) -> str:
-    """The page for `manifest` (export.manifest): everything written into it is escaped. `exported`: when, as the
-    reader's organisation tells time (else the manifest's UTC time)."""
-    sections = "\n".join(_section(place) for place in manifest["clips"])
+def index_html(
+    title: str, description: str, manifest: dict[str, Any], *, exported: datetime, words: PageWords = ENGLISH
+) -> str:
+    """The page for `manifest` (export.manifest) in `words`' language: everything written into it is escaped.
+    `exported`: when, in the organisation's time zone."""
+    sections = "\n".join(_section(place, words) for place in manifest["clips"])
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
+<html lang="{escape(words.lang)}"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{_STYLE}</style></head>
 <body>
 <h1>{escape(title)}</h1>
 <p>{escape(description)}</p>
-<p class="meta">Exported {escape(exported or manifest["exported_at"])}. Personal data is removed from the audio and the
-transcripts. For training use only; do not copy further.</p>
-<button type="button" id="play-all">Play all</button>
+<p class="meta">{escape(words.exported(exported))} {escape(words.notice)}</p>
+<button type="button" id="play-all">{escape(words.play_all)}</button>
 {sections}
 <script>{_SCRIPT}</script>
 </body></html>
 """
 
 
-def _section(place: dict[str, Any]) -> str:
+def _section(place: dict[str, Any], words: PageWords) -> str:
     number = int(place["number"])
     if "files" not in place:
-        reason = f" ({escape(str(place['reason']))})" if place.get("reason") else ""
-        return f'<section class="gap" id="clip-{number}"><h2>{number}. {escape(place["status"])}{reason}</h2></section>'
+        state = words.state(str(place["status"]), str(place["reason"]) if place.get("reason") else None)
+        return f'<section class="gap" id="clip-{number}"><h2>{number}. {escape(state)}</h2></section>'
     files = place["files"]
     lines = "\n".join(
         f'<li data-start="{float(line["start"]):.3f}" data-end="{float(line["end"]):.3f}">'
-        f'<span class="speaker">{escape(str(line["speaker"]))}</span>{escape(str(line["text"]))}</li>'
+        f'<span class="speaker">{escape(words.speaker(str(line["speaker"])))}</span>{escape(str(line["text"]))}</li>'
         for line in place["transcript"]
     )
-    meta = [f"{float(place['duration_s']):.1f} s"]
+    meta = [words.seconds(float(place["duration_s"]))]
     if place.get("agent"):
         meta.append(str(place["agent"]))
     if place.get("tags"):

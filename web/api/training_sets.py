@@ -3,11 +3,15 @@ export as a ZIP (clips, redacted transcripts, an offline index.html) downloadabl
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, stream_with_context
+from datetime import datetime
+
+from flask import Blueprint, Response, get_template_attribute, stream_with_context
+from flask_babel import get_locale, gettext
 from spectree import Response as SpecResponse
 
 from recordings_service.permissions import Permission
 from recordings_service.training import export, sets
+from recordings_service.training.export_page import PageWords
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.training import TAGS, no_content, rules
@@ -24,7 +28,7 @@ from web.api.training_shapes import (
 )
 from web.api.validation import ErrorBody, as_json, refuse_invalid
 from web.database import db, runtime
-from web.i18n import organisation_zone
+from web.i18n import LANGUAGES, decimal, local_time, organisation_zone
 from web.security_headers import mark_no_store
 
 bp = Blueprint("training_sets_api", __name__, url_prefix="/api/v1/training")
@@ -136,8 +140,35 @@ def download_export(export_id: str) -> Response:
     contents = export.open_export(db(), rt.envelope, actor=current_actor(), export_id=export_id, rules=rules())
     db().commit()
     response = Response(
-        stream_with_context(export.zip_chunks(rt.store, rt.envelope, contents, zone=organisation_zone())),
+        stream_with_context(
+            export.zip_chunks(rt.store, rt.envelope, contents, zone=organisation_zone(), words=page_words())
+        ),
         mimetype="application/zip",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="training-set-{contents.export.id}.zip"'
     return mark_no_store(response)
+
+
+def page_words() -> PageWords:
+    """The export's offline page in the language of the request downloading it (the reader's), from the UI's
+    catalogue; the stored values it names read as the library's pages name them (training/_labels.html)."""
+    speakers = {"agent": gettext("Agent"), "customer": gettext("Customer"), "unknown": gettext("Speaker")}
+    status = get_template_attribute("training/_labels.html", "status")
+
+    def exported(moment: datetime) -> str:
+        return str(gettext("Exported %(when)s.", when=f"{local_time(moment).striptags()} {moment.tzname()}"))
+
+    def state(value: str, reason: str | None) -> str:
+        return str(status({"status": value, "reason": reason}).unescape())  # plain text: the page escapes it
+
+    return PageWords(
+        lang=str(get_locale() or LANGUAGES[0]),
+        exported=exported,
+        notice=gettext(
+            "Personal data is removed from the audio and the transcripts. For training use only; do not copy further."
+        ),
+        play_all=gettext("Play all"),
+        speaker=lambda value: speakers.get(value, value),
+        state=state,
+        seconds=lambda value: f"{decimal(value)} s",
+    )
