@@ -253,7 +253,8 @@ def update_clip(
     notes: str | None = None,
     customer_number_pattern: str | None = None,
 ) -> TrainingClip:
-    """Change what the clip's author wrote about it."""
+    """Change what the clip's author wrote about it; what it already says (nothing given, or its own words) changes
+    nothing and is not audited as a change."""
     clip = _own_clip(session, actor=actor, clip_id=clip_id)
     if clip.removed_at is not None:
         raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})", why="clip_removed")
@@ -265,9 +266,21 @@ def update_clip(
     ).checked(
         recording.language, customer_number_pattern=customer_number_pattern, known=call_identifiers(session, recording)
     )
+    was: dict[str, object] = {"title": clip.title, "tags": list(clip.tags), "notes": clip.notes}
+    now: dict[str, object] = {"title": text.title, "tags": list(text.tags), "notes": text.notes}
+    changed = [name for name in now if now[name] != was[name]]
+    if not changed:
+        return clip
     clip.title, clip.tags, clip.notes = text.title, list(text.tags), text.notes
     session.flush()
-    record_event(session, actor=actor, action="training.clip_updated", object_type="training_clip", object_id=clip.id)
+    record_event(
+        session,
+        actor=actor,
+        action="training.clip_updated",
+        object_type="training_clip",
+        object_id=clip.id,
+        details={"changed": changed},
+    )
     return clip
 
 
