@@ -4,13 +4,22 @@
 (function () {
   "use strict";
 
+  // Seconds as typed, with a decimal comma or point (Finnish 12,5; English 12.5), as the server reads them
+  // (web/ui/numbers.py typed_seconds); what does not read as seconds is 0.
   function seconds(value) {
-    var number = parseFloat(value);
+    var text = String(value === undefined || value === null ? "" : value)
+      .trim()
+      .replace(/,/g, ".");
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) {
+      return 0;
+    }
+    var number = Number(text);
     return isFinite(number) ? number : 0;
   }
 
-  function shown(value) {
-    return String(Math.round(value * 100) / 100);
+  // Seconds written as the form's reader writes them: its data-decimal-separator (a comma in Finnish).
+  function shown(value, separator) {
+    return String(Math.round(value * 100) / 100).replace(".", separator || ".");
   }
 
   function all(root, selector) {
@@ -47,12 +56,14 @@
       });
     }
 
+    var separator = form.dataset.decimalSeparator || ".";
+
     function setSpan(from, to) {
       if (from !== null) {
-        start.value = shown(from);
+        start.value = shown(from, separator);
       }
       if (to !== null) {
-        end.value = shown(to);
+        end.value = shown(to, separator);
       }
       markSpan();
     }

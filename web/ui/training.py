@@ -7,8 +7,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 
+from babel.numbers import get_decimal_symbol
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, gettext, ngettext
+from flask_babel import format_decimal, get_locale, gettext, ngettext
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -209,7 +210,14 @@ def _call_page(
     found = view_call(db(), runtime().envelope, actor=current_actor(), recording_id=recording_id, rules=rules())
     db().commit()  # the transcript's reading is audited (and the agents' pseudonym key made on first use)
     return render_template(
-        "training/call.html", call=found, recording=found.recording, form=form, error=error, field=field
+        "training/call.html",
+        call=found,
+        recording=found.recording,
+        form=form,
+        error=error,
+        field=field,
+        # training.js writes the seconds it takes from the transcript or the playhead as the reader writes them.
+        decimal_separator=get_decimal_symbol(get_locale()),
     )
 
 
