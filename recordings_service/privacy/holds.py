@@ -8,6 +8,7 @@ deletion path checks the holds table itself as well.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.customers import register_customer
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.models import LegalHold, Recording
+from recordings_service.models import Customer, LegalHold, Recording
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
 
@@ -24,22 +25,50 @@ MAX_REASON = 2000
 ACTIVE = LegalHold.released_at.is_(None)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """What placing a hold did: the hold in force, the live recordings it covers, and whether it is new."""
+
+    hold: LegalHold
+    recordings: int
+    new: bool
+
+
 def place_hold(
     session: Session, *, actor: Actor, reason: str, recording_id: str | None = None, customer_ref: str | None = None
 ) -> tuple[LegalHold, int]:
     """Hold one recording or all of a customer's; returns the hold and how many live recordings it covers."""
+    placed = place_hold_once(session, actor=actor, reason=reason, recording_id=recording_id, customer_ref=customer_ref)
+    return placed.hold, placed.recordings
+
+
+def place_hold_once(
+    session: Session, *, actor: Actor, reason: str, recording_id: str | None = None, customer_ref: str | None = None
+) -> Placement:
+    """Hold one recording or all of a customer's, unless an active hold with the same target and reason is in force
+    already (a form sent twice, a client's retry): then that hold is the answer, and nothing is written or audited."""
     text = _reason(reason, field="reason")
     if (recording_id is None) == (customer_ref is None):
         raise Invalid("recording_id", "give either recording_id or customer_ref", code="one_target")
     if recording_id is not None:
         recording = _held_recording(session, actor=actor, recording_id=recording_id)
+        # The target's row is locked, so two placements of one hold at once are one after the other.
+        session.execute(select(Recording.id).where(Recording.id == recording.id).with_for_update())
+        same = LegalHold.recording_id == recording.id
         hold = LegalHold(recording_id=recording.id, reason=text, placed_by=actor.id)
         scope: ColumnElement[bool] = Recording.id == recording.id
     else:
         assert customer_ref is not None  # exactly one of the two, checked above
         customer_id = register_customer(session, customer_ref)
+        session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+        same = LegalHold.customer_id == customer_id
         hold = LegalHold(customer_id=customer_id, reason=text, placed_by=actor.id)
         scope = Recording.customer_id == customer_id
+    existing = session.scalars(
+        select(LegalHold).where(ACTIVE, same, LegalHold.reason == text).order_by(LegalHold.id).limit(1)
+    ).first()
+    if existing is not None:
+        return Placement(existing, covered_counts(session, [existing])[existing.id], new=False)
     session.add(hold)
     session.flush()
     covered = session.execute(
@@ -56,7 +85,7 @@ def place_hold(
         object_id=hold.id,
         details={"recording_id": hold.recording_id, "customer_id": hold.customer_id, "recordings": covered},
     )
-    return hold, int(covered)
+    return Placement(hold, int(covered), new=True)
 
 
 def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -> LegalHold:

@@ -191,17 +191,21 @@ def change_policy(rule: str, json: PolicyIn) -> Response:
 @bp.post("/legal-holds")
 @requires(Permission.RETENTION_MANAGE)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_201=HoldPlacedOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    resp=SpecResponse(
+        HTTP_200=HoldPlacedOut, HTTP_201=HoldPlacedOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody
+    ),
     tags=["legal holds"],
     before=refuse_invalid,
 )
 def place_hold(json: HoldIn) -> tuple[Response, int]:
-    """Hold one recording (`recording_id`) or every recording of a customer (`customer_ref`)."""
-    hold, covered = holds.place_hold(
+    """Hold one recording (`recording_id`) or every recording of a customer (`customer_ref`): 201 with the new hold,
+    or 200 with the active hold already placed on that target for the same reason (a request sent twice)."""
+    placed = holds.place_hold_once(
         db(), actor=current_actor(), reason=json.reason, recording_id=json.recording_id, customer_ref=json.customer_ref
     )
     db().commit()
-    return jsonify(HoldPlacedOut(id=hold.id, recordings=covered).model_dump(mode="json")), 201
+    body = HoldPlacedOut(id=placed.hold.id, recordings=placed.recordings).model_dump(mode="json")
+    return jsonify(body), 201 if placed.new else 200
 
 
 @bp.post("/legal-holds/<hold_id>/release")

@@ -136,7 +136,7 @@ def place_hold() -> Response | tuple[str, int]:
     try:
         if not value:
             raise Invalid("value", gettext("give a recording id or a customer reference"))
-        _hold, covered = holds.place_hold(
+        placed = holds.place_hold_once(
             db(),
             actor=current_actor(),
             reason=request.form.get("reason", ""),
@@ -150,7 +150,15 @@ def place_hold() -> Response | tuple[str, int]:
             sent = replace(sent, field="value")
         return _holds_page(sent), refusal_status(exc)
     db().commit()
-    flash(ngettext("Legal hold placed on %(num)d recording.", "Legal hold placed on %(num)d recordings.", covered))
+    if placed.new:
+        flash(
+            ngettext(
+                "Legal hold placed on %(num)d recording.", "Legal hold placed on %(num)d recordings.", placed.recordings
+            )
+        )
+    else:
+        # The same form sent twice (a double click, a reload) places one hold.
+        flash(gettext("No new hold: this hold, for the same reason, is in force already."))
     return redirect(url_for("retention.legal_holds"))
 
 
