@@ -35,6 +35,7 @@ from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.eligibility import TrainingRules, require_for_training
+from recordings_service.training.redacted_text import redacted_within
 from recordings_service.transcript_text import twin_of
 
 Codec = Literal["opus", "mp3"]
@@ -69,39 +70,19 @@ class ClipText:
         """The text with its personal data redacted (`known`: the call's own refs, wherever they appear)."""
 
         def redacted(text: str) -> str:
-            return redact_text(text.strip(), language, customer_number_pattern=customer_number_pattern, known=known)
+            return redact_text(text, language, customer_number_pattern=customer_number_pattern, known=known)
 
-        title = redacted(self.title)
+        title = redacted_within("title", self.title, MAX_TITLE, f"at most {MAX_TITLE} characters", redacted)
         if not title:
             raise Invalid("title", "give the clip a title", code="missing")
-        _fits("title", self.title, title, MAX_TITLE, f"at most {MAX_TITLE} characters")
-        typed_tags = [tag for tag in self.tags if tag.strip()]
-        tags = tuple(dict.fromkeys(redacted(tag) for tag in typed_tags))
+        each_tag = f"at most {MAX_TAGS} tags of {MAX_TAG} characters"
+        tags = tuple(
+            dict.fromkeys(redacted_within("tags", tag, MAX_TAG, each_tag, redacted) for tag in self.tags if tag.strip())
+        )
         if len(tags) > MAX_TAGS:
-            raise Invalid("tags", f"at most {MAX_TAGS} tags of {MAX_TAG} characters", code="too_long")
-        for typed in typed_tags:
-            _fits("tags", typed, redacted(typed), MAX_TAG, f"at most {MAX_TAGS} tags of {MAX_TAG} characters")
-        notes = redacted(self.notes)
-        _fits("notes", self.notes, notes, MAX_NOTES, f"at most {MAX_NOTES} characters")
+            raise Invalid("tags", each_tag, code="too_long")
+        notes = redacted_within("notes", self.notes, MAX_NOTES, f"at most {MAX_NOTES} characters", redacted)
         return ClipText(title=title, tags=tags, notes=notes)
-
-
-def _fits(field: str, typed: str, redacted: str, limit: int, message: str) -> None:
-    """Refuse text over its limit. Text within it as typed that redaction's placeholders made longer (an identity
-    code's 11 characters are `[PERSONAL_ID]`'s 13) is refused saying so, with its length once redacted: it is
-    never cut short, which would lose what the trainer wrote without their knowing."""
-    if len(redacted) <= limit:
-        return
-    if len(typed.strip()) > limit:
-        raise Invalid(field, message, code="too_long")
-    raise Invalid(
-        field,
-        f"{message}: with its personal data replaced by placeholders such as [PHONE] it is {len(redacted)}, "
-        f"{len(redacted) - limit} characters too long",
-        code="too_long",
-        why="too_long_after_redaction",
-        values={"length": len(redacted), "max": limit},
-    )
 
 
 class ClipOutdated(Conflict):

@@ -19,6 +19,7 @@ from recordings_service.recordings import get_playable_recording, visible_to
 from recordings_service.redaction import redact_text
 from recordings_service.redaction.known_values import call_identifiers
 from recordings_service.training.eligibility import TrainingRules, require_for_training
+from recordings_service.training.redacted_text import redacted_within
 
 MAX_NOTE = 2000
 MAX_PAGE = 200
@@ -47,21 +48,22 @@ def nominate(
     """Mark a call trainers may use (or a span of it); the note is kept with its personal data redacted."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     check_span(recording, start_s=start_s, end_s=end_s)
-    if len(note) > MAX_NOTE:
-        raise Invalid("note", f"at most {MAX_NOTE} characters", code="too_long", why="nomination_note_too_long")
-    require_for_training(session, recording, rules=rules)
-    nomination = Nomination(
-        recording_id=recording.id,
-        start_s=start_s,
-        end_s=end_s,
-        kind=kind.value,
-        note=redact_text(
-            note.strip(),
+    kept = redacted_within(
+        "note",
+        note,
+        MAX_NOTE,
+        f"at most {MAX_NOTE} characters",
+        lambda text: redact_text(
+            text,
             recording.language,
             customer_number_pattern=customer_number_pattern,
             known=call_identifiers(session, recording),
         ),
-        created_by=actor.id,
+        why="nomination_note_too_long",
+    )
+    require_for_training(session, recording, rules=rules)
+    nomination = Nomination(
+        recording_id=recording.id, start_s=start_s, end_s=end_s, kind=kind.value, note=kept, created_by=actor.id
     )
     session.add(nomination)
     session.flush()
