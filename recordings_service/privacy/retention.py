@@ -113,12 +113,40 @@ def preview_policy_change(session: Session, *, rule: str, keep: int, unit: str, 
     return sum(len(changes) for changes in _recomputed(session, policies, target))
 
 
+@dataclass(frozen=True)
+class PolicyChange:
+    """What applying a change did: which of keep, unit and basis it changed (none: nothing written or audited) and
+    how many recordings it recomputed."""
+
+    changed: tuple[str, ...]
+    recomputed: int
+
+
 def change_policy(session: Session, *, actor: Actor, rule: str, keep: int, unit: str, basis: str) -> int:
     """Set a policy, recompute every affected recording in batches, audit it; returns how many changed."""
+    return apply_policy_change(session, actor=actor, rule=rule, keep=keep, unit=unit, basis=basis).recomputed
+
+
+def apply_policy_change(session: Session, *, actor: Actor, rule: str, keep: int, unit: str, basis: str) -> PolicyChange:
+    """Set a policy, recompute every affected recording in batches, audit it naming what changed.
+
+    The policy as it stands (a form applied twice, a client's retry) changes nothing: no write, no event, and the
+    policy keeps who changed it last and when."""
     target, period = _checked_change(session, rule=rule, keep=keep, unit=unit)
     text = _checked_basis(basis)
     row = session.get_one(RetentionPolicy, target.value)
     previous = Period(row.keep, PeriodUnit(row.unit))
+    changed = tuple(
+        name
+        for name, was, now in (
+            ("keep", row.keep, period.keep),
+            ("unit", row.unit, period.unit.value),
+            ("basis", row.basis, text),
+        )
+        if was != now
+    )
+    if not changed:
+        return PolicyChange(changed=(), recomputed=0)
     policies = {**load_policies(session), target: period}
     row.keep, row.unit, row.basis = period.keep, period.unit.value, text
     row.updated_by, row.updated_at = actor.id, utcnow()
@@ -132,10 +160,10 @@ def change_policy(session: Session, *, actor: Actor, rule: str, keep: int, unit:
         action="retention.policy_changed",
         object_type="retention_policy",
         object_id=target.value,
-        details={"previous": str(previous), "period": str(period), "recomputed": recomputed},
+        details={"previous": str(previous), "period": str(period), "changed": list(changed), "recomputed": recomputed},
     )
     session.flush()
-    return recomputed
+    return PolicyChange(changed=changed, recomputed=recomputed)
 
 
 def _checked_basis(basis: str) -> str:

@@ -113,7 +113,12 @@ def test_a_policy_change_is_previewed_then_recomputes_the_affected_calls(
     assert reload(session, both.id).retain_until == datetime(2027, 3, 1, tzinfo=UTC)
     assert retention.preview_policy_change(session, rule="training", keep=6, unit="months") == 0
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.policy_changed")).one()
-    assert event.details == {"previous": "12 months", "period": "6 months", "recomputed": 3}
+    assert event.details == {
+        "previous": "12 months",
+        "period": "6 months",
+        "changed": ["keep", "basis"],
+        "recomputed": 3,
+    }
     assert session.get_one(RetentionPolicy, "training").basis == "One training cycle."
 
 

@@ -175,13 +175,14 @@ def preview_policy(rule: str, json: PeriodIn) -> Response:
     before=refuse_invalid,
 )
 def change_policy(rule: str, json: PolicyIn) -> Response:
-    """Change a policy and recompute `retain_until` of every recording it affects (audited)."""
-    recomputed = retention.change_policy(
+    """Change a policy and recompute `retain_until` of every recording it affects (audited, naming what changed).
+    The policy as it stands changes nothing: it is answered as it is, `recomputed` 0, and nothing is audited."""
+    change = retention.apply_policy_change(
         db(), actor=current_actor(), rule=rule, keep=json.keep, unit=json.unit, basis=json.basis
     )
     db().commit()
     row = next(row for row in retention.list_policies(db()) if row.rule == rule)
-    body = PolicyChangedOut(policy=PolicyOut.model_validate(row), recomputed=recomputed)
+    body = PolicyChangedOut(policy=PolicyOut.model_validate(row), recomputed=change.recomputed)
     return jsonify(body.model_dump(mode="json"))
 
 

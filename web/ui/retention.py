@@ -72,18 +72,30 @@ def apply_policy(rule: str) -> Response | tuple[str, int]:
     current = _policy(rule)
     form = _typed_change()
     try:
-        recomputed = retention.change_policy(
+        change = retention.apply_policy_change(
             db(), actor=current_actor(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"], basis=form["basis"]
         )
     except DomainError as exc:
         return _policy_page(current, form, refused=refused_form("policy", exc)), refusal_status(exc)
     db().commit()
+    label = RULE_LABELS.get(current.rule, current.rule)
+    if not change.changed:
+        # Applied twice (a double click, the back button) or as it stands: nothing was changed or recorded.
+        period = period_label(current.keep, current.unit)
+        flash(
+            gettext(
+                "No change: policy %(rule)s already keeps calls for %(period)s on that basis.",
+                rule=label,
+                period=period,
+            )
+        )
+        return redirect(url_for("retention.policies"))
     flash(
         ngettext(
             "Policy %(rule)s changed; %(num)d recording recomputed.",
             "Policy %(rule)s changed; %(num)d recordings recomputed.",
-            recomputed,
-            rule=RULE_LABELS.get(current.rule, current.rule),
+            change.recomputed,
+            rule=label,
         )
     )
     return redirect(url_for("retention.policies"))
