@@ -19,7 +19,7 @@ from recordings_service.models.training import NominationKind
 from recordings_service.runtime import Runtime
 from recordings_service.training import nominations
 from recordings_service.training.eligibility import TrainingRules
-from tests.factories.accounts import make_user, post_form
+from tests.factories.accounts import csrf_token, make_user, post_form
 from tests.factories.evaluations import actor_of
 from tests.factories.recordings import make_token
 from tests.factories.staff import client_of
@@ -101,4 +101,11 @@ def test_the_call_page_keeps_the_note_as_typed(app: Flask, session: Session, run
     assert f">{FULL_NOTE}</textarea>" in html  # the note as typed, identity code and all, to shorten
     assert 'aria-invalid="true" aria-describedby="nomination-error"' in html
     assert "2 characters too long" in html
+    finnish = qa.post(
+        f"{path}/nominations",
+        data={**form, "csrf_token": csrf_token(qa, path)},
+        headers={"Accept-Language": "fi"},
+    )
+    assert finnish.status_code == 422
+    assert "2 merkkiä liian pitkä, kun henkilötiedot on korvattu" in finnish.get_data(as_text=True)
     assert stored_notes(session) == 0

@@ -72,6 +72,16 @@ _over_maximum = naming(
         "the period exceeds the global maximum of %(period)s", period=_period(values["keep"], values["unit"])
     )
 )
+_too_long_after_redaction = naming(
+    lambda values: ngettext(
+        "%(num)d character too long once its personal data is replaced by placeholders such as [PHONE] "
+        "(at most %(max)d): shorten it",
+        "%(num)d characters too long once its personal data is replaced by placeholders such as [PHONE] "
+        "(at most %(max)d): shorten it",
+        int(values["length"]) - int(values["max"]),
+        max=int(values["max"]),
+    )
+)
 _segment_number = naming(lambda values: gettext("a segment number from 0 to %(last)d, once", last=values["last"]))
 _selection_order = naming(
     lambda values: gettext("segments are numbered 0 to %(last)d, the first before the last", last=values["last"])
@@ -225,6 +235,8 @@ CODE_MESSAGES: dict[str, Message] = {
     "invalid_choice": _l("choose one of the options offered"),
     "not_for_training": _not_for_training,
     "clip_outdated": _l("the call's redactions changed since the clip was cut: cut it again"),
+    # A clip's text or a nomination's note within its limit as typed, longer once redacted.
+    "too_long_after_redaction": _too_long_after_redaction,
     # Data-subject requests.
     "request_not_found": _l("the request was not found"),
     "request_answered": _l("the request has been answered already"),

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 
 from babel.numbers import get_decimal_symbol
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, get_locale, gettext, ngettext
+from flask_babel import format_decimal, get_locale, gettext
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -198,7 +198,7 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
         abandon(exc)
         status = 422 if isinstance(exc, Invalid) else 409
         form |= {name: _seconds_shown(form[name]) for name in ("start_s", "end_s")}
-        return _call_page(recording_id, form=form, error=_clip_error(exc), field=exc.field), status
+        return _call_page(recording_id, form=form, error=error_message(exc), field=exc.field), status
     db().commit()
     flash(gettext("Clip “%(title)s” cut from the redacted audio.", title=clip.title))
     return redirect(url_for("training.call", recording_id=recording_id, _anchor="call-clips"))
@@ -226,23 +226,6 @@ def _seconds_shown(raw: str) -> str:
     taken); what does not read as seconds comes back as typed, to correct."""
     seconds = typed_seconds(raw)
     return raw if seconds is None else format_decimal(seconds, format="0.##########")
-
-
-def _clip_error(exc: DomainError) -> str:
-    """The refusal of a clip; text within its limit as typed that redaction made longer says by how much."""
-    if exc.why == "too_long_after_redaction" and exc.values:
-        over = int(exc.values["length"]) - int(exc.values["max"])
-        return str(
-            ngettext(
-                "%(num)d character too long once its personal data is replaced by placeholders such as [PHONE] "
-                "(at most %(max)d): shorten it",
-                "%(num)d characters too long once its personal data is replaced by placeholders such as [PHONE] "
-                "(at most %(max)d): shorten it",
-                over,
-                max=int(exc.values["max"]),
-            )
-        )
-    return error_message(exc)
 
 
 def _seconds(form: Mapping[str, str], name: str) -> float:
