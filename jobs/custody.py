@@ -1,5 +1,6 @@
-"""Research custody over time: expire packages whose access window ended (then delete every version of
-their objects), and mark batches overdue and remind their institutes weekly. Each step commits on its own,
+"""Research custody over time: expire packages whose access window ended (closing instead the batches nothing
+was ever downloaded from), then delete every version of their objects, and mark batches overdue and remind their
+institutes weekly. Each step commits on its own,
 per batch, so a crash repeats at most one batch's step on the next run."""
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ log = logging.getLogger("jobs.custody")
 def expire_batches(runtime: Runtime, *, now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     with runtime.sessions() as session:
+        closed = lifecycle.close_undelivered(session, now=now)
         expired = lifecycle.expire_due(session, now=now)
         session.commit()
         due = lifecycle.batches_to_purge(session, now=now)
-    counts = {"expired": len(expired), "purged": 0, "versions": 0}
+    counts = {"expired": len(expired), "closed": len(closed), "purged": 0, "versions": 0}
     for batch_id in due:
         deleted = lifecycle.purge_exports(runtime.store, batch_id)
         with runtime.sessions() as session:

@@ -25,9 +25,17 @@ class BatchState(StrEnum):
     BUILDING = "building"
     READY = "ready"  # downloadable inside the access window
     EXPIRED = "expired"  # the window ended: the package is deleted, the partner owes a confirmation
-    CLOSED = "closed"  # return or destruction confirmed and accepted; the pseudonym key is gone
+    CLOSED = "closed"  # custody ended (see ClosedReason); the pseudonym key is gone
     OVERDUE = "overdue"  # study end + grace passed without an accepted confirmation
     REJECTED = "rejected"  # the second compliance user refused the draft
+
+
+class ClosedReason(StrEnum):
+    """Why a batch's custody ended."""
+
+    CONFIRMED = "confirmed"  # compliance accepted the institute's confirmation of return or destruction
+    # The access window ended and no byte of the package was ever served: the institute never held a copy.
+    NEVER_DOWNLOADED = "never_downloaded"
 
 
 class CustodyMethod(StrEnum):
@@ -105,6 +113,7 @@ class ResearchBatch(Base):
     follow_up: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    closed_reason: Mapped[str | None] = mapped_column(String(32))  # a ClosedReason; None while open
 
     institute: Mapped[Institute] = relationship()
 

@@ -1,6 +1,7 @@
 """Return or destruction: the partner confirms (with an optional PDF certificate), compliance accepts or rejects.
 
-Accepting closes the batch and destroys its pseudonym key, so the pseudonyms can no longer be recomputed.
+Accepting closes the batch (`confirmed`) and destroys its pseudonym key, so the pseudonyms can no longer be
+recomputed. (A batch never downloaded is closed by the expiry job instead, `never_downloaded`: research/lifecycle.py.)
 The certificate is stored encrypted under `custody/<batch>/`, outside `exports/<batch>/`, which expiry empties.
 """
 
@@ -19,7 +20,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, TooLarge
 from recordings_service.models import CustodyConfirmation, ResearchBatch
-from recordings_service.models.research import BatchState, CustodyMethod
+from recordings_service.models.research import BatchState, ClosedReason, CustodyMethod
 from recordings_service.research.batches import get_batch, get_partner_batch
 from recordings_service.research.dates import CALENDAR_SLACK, check_not_future
 from recordings_service.research.text import check_text
@@ -106,7 +107,7 @@ def accept_confirmation(session: Session, *, actor: Actor, batch_id: str) -> Res
     now = utcnow()
     confirmation.decision, confirmation.decided_by, confirmation.decided_at = ACCEPTED, actor.id, now
     batch.state = BatchState.CLOSED
-    batch.closed_at, batch.closed_by = now, actor.id
+    batch.closed_at, batch.closed_by, batch.closed_reason = now, actor.id, ClosedReason.CONFIRMED
     batch.pseudonym_key = None
     session.flush()
     record_event(
@@ -115,7 +116,11 @@ def accept_confirmation(session: Session, *, actor: Actor, batch_id: str) -> Res
         action="research.batch_closed",
         object_type="research_batch",
         object_id=batch.id,
-        details={"confirmation_id": confirmation.id, "method": confirmation.method},
+        details={
+            "confirmation_id": confirmation.id,
+            "method": confirmation.method,
+            "reason": ClosedReason.CONFIRMED.value,
+        },
     )
     return batch
 

@@ -35,6 +35,7 @@ class CustodyRecord:
     access_end: datetime
     study_end: date
     closed_at: datetime | None
+    closed_reason: str | None = None  # a ClosedReason once closed
 
     @property
     def outstanding(self) -> bool:
@@ -113,6 +114,7 @@ def _records(session: Session, which) -> list[CustodyRecord]:  # type: ignore[no
             access_end=batch.access_end,
             study_end=batch.study_end,
             closed_at=batch.closed_at,
+            closed_reason=batch.closed_reason,
         )
         for item, batch, institute in rows
     ]

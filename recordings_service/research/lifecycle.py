@@ -2,6 +2,11 @@
 study ended more than the grace period ago without an accepted confirmation become overdue, with a
 reminder to the institute every week until they close (none while its confirmation waits for compliance).
 
+A batch whose window ended with nothing ever downloaded (no `batch.downloaded` event: not one byte served)
+is closed instead (`never_downloaded`): the institute never held a copy, so it owes no confirmation and gets
+no reminder. So is one already expired or overdue that way, unless its institute's confirmation waits for
+compliance's decision (compliance decides that one; if it sends it back, the next run closes the batch).
+
 The jobs process (`jobs/custody.py`) commits after each step and per batch, so a crash loses at most one
 batch's step, which the next run repeats (deleting versions already gone counts as deleted; a reminder
 is recorded only once the SMTP server took it).
@@ -13,16 +18,16 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.config import Settings
 from recordings_service.errors import Unavailable
 from recordings_service.mail import send_mail
-from recordings_service.models import CustodyConfirmation, ResearchBatch
+from recordings_service.models import AuditEvent, CustodyConfirmation, ResearchBatch
 from recordings_service.models.account import Role
-from recordings_service.models.research import BatchState
+from recordings_service.models.research import BatchState, ClosedReason
 from recordings_service.storage.object_store import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -32,10 +37,55 @@ REMIND_EVERY = timedelta(days=7)
 EXPIRING = (BatchState.APPROVED, BatchState.BUILDING, BatchState.READY)
 OVERDUE_FROM = (BatchState.APPROVED, BatchState.BUILDING, BatchState.READY, BatchState.EXPIRED)
 NO_PACKAGE = (BatchState.CLOSED, BatchState.REJECTED)
+# Custody still open once the window ended: closed without a confirmation when nothing was downloaded.
+UNDELIVERED_FROM = (*EXPIRING, BatchState.EXPIRED, BatchState.OVERDUE)
+DOWNLOADED = "batch.downloaded"  # portal.record_download's event, one per answered request, any range
+
+
+def ever_downloaded() -> ColumnElement[bool]:
+    """Some bytes of the batch's package were served, from byte 0 or not (`downloads` counts only the former)."""
+    served = exists().where(
+        AuditEvent.object_id == ResearchBatch.id,
+        AuditEvent.object_type == "research_batch",
+        AuditEvent.action == DOWNLOADED,
+    )
+    return or_(ResearchBatch.downloads > 0, served)
+
+
+def confirmation_waiting() -> ColumnElement[bool]:
+    """The institute's confirmation waits for compliance's decision."""
+    return exists().where(CustodyConfirmation.batch_id == ResearchBatch.id, CustodyConfirmation.decision.is_(None))
+
+
+def undelivered() -> ColumnElement[bool]:
+    """Nothing was ever downloaded and no confirmation waits: no copy to account for, nothing to decide."""
+    return ~ever_downloaded() & ~confirmation_waiting()
 
 
 def exports_prefix(batch_id: str) -> str:
     return f"exports/{batch_id}/"
+
+
+def close_undelivered(session: Session, *, now: datetime) -> list[str]:
+    """Batches whose window ended with nothing downloaded and no confirmation waiting are closed
+    (`never_downloaded`): the pseudonym key is destroyed, and `batches_to_purge` then finds their package.
+    Runs before `expire_due`, so such a batch is never said to owe a confirmation. Returns their ids."""
+    closed = []
+    query = select(ResearchBatch).where(
+        ResearchBatch.state.in_(UNDELIVERED_FROM), ResearchBatch.access_end <= now, undelivered()
+    )
+    for batch in session.scalars(query.with_for_update()):
+        # Asked again now the row is locked: a download answered while this job waited for the lock counts.
+        if not session.scalar(select(undelivered()).where(ResearchBatch.id == batch.id)):
+            continue
+        batch.state = BatchState.CLOSED
+        batch.closed_at, batch.closed_by, batch.closed_reason = now, None, ClosedReason.NEVER_DOWNLOADED
+        batch.pseudonym_key = None
+        batch.lease_owner = batch.lease_expires_at = None
+        _event(session, batch, "research.batch_closed", {"reason": ClosedReason.NEVER_DOWNLOADED.value})
+        closed.append(batch.id)
+    session.flush()
+    return closed
 
 
 def expire_due(session: Session, *, now: datetime) -> list[str]:
@@ -79,9 +129,10 @@ def mark_purged(session: Session, *, batch_id: str, versions: int, now: datetime
 
 
 def mark_overdue(session: Session, *, now: datetime, grace_days: int) -> list[str]:
-    """Batches still outstanding past study end + grace become overdue; returns their ids."""
+    """Batches still outstanding past study end + grace become overdue; returns their ids. One never
+    downloaded is not: the expiry job closes it (its window ended before the study did)."""
     overdue = []
-    query = select(ResearchBatch).where(ResearchBatch.state.in_(OVERDUE_FROM))
+    query = select(ResearchBatch).where(ResearchBatch.state.in_(OVERDUE_FROM), ~undelivered())
     for batch in session.scalars(query.with_for_update()):
         if overdue_since(batch, grace_days=grace_days) <= now:
             batch.state = BatchState.OVERDUE
@@ -93,14 +144,15 @@ def mark_overdue(session: Session, *, now: datetime, grace_days: int) -> list[st
 
 def reminders_due(session: Session, *, now: datetime) -> list[str]:
     """Overdue batches not reminded in the last week, unless the institute's confirmation waits for compliance's
-    decision: it has done what the reminder asks, and the page would not take another."""
-    waiting = exists().where(CustodyConfirmation.batch_id == ResearchBatch.id, CustodyConfirmation.decision.is_(None))
+    decision (it has done what the reminder asks, and the page would not take another), or nothing was ever
+    downloaded (there is nothing to return or destroy: the expiry job closes it)."""
     return list(
         session.scalars(
             select(ResearchBatch.id).where(
                 ResearchBatch.state == BatchState.OVERDUE,
                 or_(ResearchBatch.last_reminder_at.is_(None), ResearchBatch.last_reminder_at <= now - REMIND_EVERY),
-                ~waiting,
+                ~confirmation_waiting(),
+                ever_downloaded(),
             )
         )
     )

@@ -15,7 +15,7 @@ from recordings_service.db import utcnow
 from recordings_service.models import BatchItem, Institute, Recording, ResearchBatch, User
 from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState
-from recordings_service.research import batches
+from recordings_service.research import batches, portal
 from recordings_service.research.batches import BatchRequest
 from recordings_service.research.institutes import Safeguard, create_institute
 from recordings_service.research.selection import BatchCriteria
@@ -173,3 +173,12 @@ def as_ready(batch: ResearchBatch, *, size: int = 12_345_678) -> ResearchBatch:
     batch.package_size = size
     batch.built_at = batch.built_at or utcnow()
     return batch
+
+
+def downloaded(session: Session, batch: ResearchBatch, *, start: int = 0, stop: int = 1000) -> None:
+    """Record that the institute's partner was served bytes `start`..`stop` of the package, as the download
+    endpoint does (`batch.downloaded`; a request from byte 0 also counts in `downloads`)."""
+    user = partner(session, batch.institute_id)
+    actor = Actor(id=user.id, name=user.username, role=Role.RESEARCH_PARTNER, ip="192.0.2.7")
+    portal.record_download(session, actor=actor, batch=batch, start=start, stop=stop)
+    session.flush()

@@ -24,7 +24,7 @@ from recordings_service.research.batches import BatchRequest, approve_batch, cre
 from recordings_service.research.selection import BatchCriteria
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import make_user
-from tests.factories.research import institute, research_call
+from tests.factories.research import downloaded, institute, research_call
 
 
 class Inbox:
@@ -53,6 +53,7 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 def approved_batch(session: Session, runtime: Runtime) -> ResearchBatch:
+    """An approved batch its partner has downloaded from (one never downloaded owes no confirmation)."""
     creator, approver = (make_user(session, role=Role.COMPLIANCE) for _ in range(2))
     lab = institute(session)
     lab.contact = "custody@lab.example.fi"
@@ -75,6 +76,7 @@ def approved_batch(session: Session, runtime: Runtime) -> ResearchBatch:
         ),
     )
     approve_batch(session, actor=Actor(id=approver.id, name=approver.username, role=Role.COMPLIANCE), batch_id=batch.id)
+    downloaded(session, batch)
     session.commit()
     return batch
 

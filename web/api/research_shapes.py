@@ -16,6 +16,11 @@ from recordings_service.research.lifecycle import overdue_since
 from recordings_service.research.selection import BatchCriteria
 from web.database import db, runtime
 
+CLOSED_REASON = (
+    "why the batch closed: `confirmed` (compliance accepted the institute's confirmation of return or "
+    "destruction) or `never_downloaded` (the access window ended with nothing ever downloaded: the institute "
+    "never held a copy and owes no confirmation); null while the batch is open"
+)
 Text = Annotated[str, Field(min_length=1, max_length=text.MAX_TEXT)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -136,6 +141,7 @@ class PartnerBatchOut(BaseModel):
     last_download_at: IsoDatetime | None
     closed_at: IsoDatetime | None
     confirmations: list[ConfirmationOut]
+    closed_reason: str | None = Field(description=CLOSED_REASON)
 
 
 class PartnerBatchPageOut(BaseModel):
@@ -188,6 +194,7 @@ class CustodyOut(BaseModel):
     access_end: IsoDatetime
     study_end: date
     closed_at: IsoDatetime | None
+    closed_reason: str | None = Field(description=CLOSED_REASON)
 
 
 class CustodyListOut(BaseModel):
@@ -285,6 +292,7 @@ def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
         last_download_at=batch.last_download_at,
         closed_at=batch.closed_at,
         confirmations=[confirmation_out(c) for c in confirmations.confirmations_of(db(), batch.id)],
+        closed_reason=batch.closed_reason,
     )
 
 
@@ -306,6 +314,7 @@ def custody_out(records: list[CustodyRecord]) -> CustodyListOut:
                 access_end=r.access_end,
                 study_end=r.study_end,
                 closed_at=r.closed_at,
+                closed_reason=r.closed_reason,
             )
             for r in records
         ]
