@@ -18,7 +18,7 @@ from recordings_service.models import AuditEvent
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.database import db
-from web.i18n import organisation_zone
+from web.i18n import local_time, organisation_zone
 from web.security_headers import mark_no_store, no_store
 from web.ui.numbers import whole_number
 
@@ -86,7 +86,20 @@ def events() -> str | tuple[str, int]:
         query=query,
         choices=choices,
         object_url=_object_url,
+        detail_value=_detail_value,
     )
+
+
+def _detail_value(value: object) -> object:
+    """A detail as the page shows it: a moment (an export's period, a ticket's expiry: stored as UTC ISO text) in
+    the organisation's time, as the When column is, UTC on hover; anything else as it is."""
+    if not isinstance(value, str) or "T" not in value:
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return local_time(moment, seconds=True) if moment.tzinfo is not None else value
 
 
 def _object_url(event: AuditEvent) -> str | None:
