@@ -29,6 +29,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import NotFound
 from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
 from recordings_service.models.account import Role
+from recordings_service.models.research import ClosedReason
 from recordings_service.privacy.rectification import corrections_of
 from recordings_service.privacy.retention import applicable_rules, list_policies
 from recordings_service.recordings import (
@@ -121,6 +122,8 @@ def package_recipients(session: Session, *, customer_id: str) -> list[dict[str, 
     for record in customer_custody(session, customer_id):
         if record.built_at is None or record.withdrawn_reason is not None:
             continue  # never packaged, or left out of the package: nothing was disclosed
+        if record.closed_reason == ClosedReason.NEVER_DOWNLOADED:
+            continue  # the window ended with nothing fetched: the institute never received it
         entry = recipients.setdefault(
             record.batch_id,
             {

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from jobs import research as research_jobs
 from jobs.custody import expire_batches, remind_overdue
 from recordings_service.db import utcnow
-from recordings_service.models import CustodyConfirmation, ResearchBatch, User
+from recordings_service.models import BatchItem, CustodyConfirmation, ResearchBatch, User
 from recordings_service.models.research import BatchState
+from recordings_service.privacy.access_package import package_recipients
 from recordings_service.research import confirmations
 from recordings_service.research.lifecycle import exports_prefix
 from recordings_service.runtime import Runtime
@@ -221,3 +222,20 @@ def test_the_partner_and_compliance_are_told_the_batch_closed_because_nothing_wa
     assert [(row["batch_id"], row["outstanding"], row["closed_reason"]) for row in custody] == [
         (made.id, False, "never_downloaded")
     ]
+
+
+def test_the_customers_access_package_lists_no_institute_for_a_batch_never_downloaded(
+    session: Session, runtime: Runtime, approved_batch: MakeBatch
+) -> None:
+    """Art. 15(1)(c) names the recipients: an institute that never downloaded the package received nothing. While
+    the window is open the package may still be fetched, so the institute is listed until then."""
+    batch = _built(session, runtime, approved_batch)
+    (customer_id,) = session.scalars(select(BatchItem.customer_id).where(BatchItem.batch_id == batch.id))
+    assert [entry["custody"] for entry in package_recipients(session, customer_id=customer_id)] == ["ready"]
+    _end_window(session, batch)
+
+    expire_batches(runtime)
+
+    session.refresh(batch)
+    assert batch.closed_reason == "never_downloaded"
+    assert package_recipients(session, customer_id=customer_id) == []
