@@ -108,8 +108,32 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
         .values(legal_hold=case((held_clause(), True), else_=False))
         .execution_options(synchronize_session="fetch")
     )
-    record_event(session, actor=actor, action="legal_hold.released", object_type="legal_hold", object_id=hold.id)
+    kept = still_held(session, hold)
+    record_event(
+        session,
+        actor=actor,
+        action="legal_hold.released",
+        object_type="legal_hold",
+        object_id=hold.id,
+        details={
+            "recording_id": hold.recording_id,
+            "customer_id": hold.customer_id,
+            "recordings": covered_counts(session, [hold])[hold.id],
+            "still_held": kept,
+        },
+    )
     return hold
+
+
+def still_held(session: Session, hold: LegalHold) -> int:
+    """Live recordings the hold names that another active hold keeps held."""
+    scope = (
+        Recording.id == hold.recording_id
+        if hold.recording_id is not None
+        else Recording.customer_id == hold.customer_id
+    )
+    query = select(func.count()).select_from(Recording).where(scope, Recording.status != RecordingStatus.DELETED)
+    return session.scalar(query.where(held_clause())) or 0
 
 
 def held_clause() -> ColumnElement[bool]:

@@ -178,13 +178,24 @@ def place_hold() -> Response | tuple[str, int]:
 @requires(Permission.RETENTION_MANAGE)
 def release_hold(hold_id: str) -> Response:
     try:
-        holds.release_hold(db(), actor=current_actor(), hold_id=hold_id, reason=request.form.get("reason", ""))
+        hold = holds.release_hold(db(), actor=current_actor(), hold_id=hold_id, reason=request.form.get("reason", ""))
+        kept = holds.still_held(db(), hold)
     except DomainError as exc:
         db().rollback()
         flash_error(exc)
     else:
         db().commit()
-        flash(gettext("Legal hold released."))
+        if kept:
+            # Released, yet not deletable: another hold (on the call, or on its customer) still keeps them.
+            flash(
+                ngettext(
+                    "Legal hold released; %(num)d recording stays held by another hold.",
+                    "Legal hold released; %(num)d recordings stay held by other holds.",
+                    kept,
+                )
+            )
+        else:
+            flash(gettext("Legal hold released."))
     return redirect(url_for("retention.legal_holds"))
 
 
