@@ -157,8 +157,9 @@ def place_hold() -> Response | tuple[str, int]:
         )
     except DomainError as exc:
         sent = refused_form("hold", exc)
-        # The service names the target by what it is; the form has one field for either.
-        if sent.field in ("recording_id", "customer_ref"):
+        # The service names the target by what it is (or says it found no such call); the form has one field for
+        # either.
+        if sent.field in ("recording_id", "customer_ref") or exc.why in ("recording_not_found", "recording_deleted"):
             sent = replace(sent, field="value")
         return _holds_page(sent), refusal_status(exc)
     db().commit()
