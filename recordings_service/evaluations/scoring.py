@@ -101,9 +101,7 @@ def open_evaluation(session: Session, *, actor: Actor, recording_id: str, form_i
     return session.scalar(
         select(Evaluation)
         .where(
-            Evaluation.recording_id == recording_id,
-            Evaluation.form_id == form_id,
-            Evaluation.evaluator_id == actor.id,
+            Evaluation.recording_id == recording_id, Evaluation.form_id == form_id, Evaluation.evaluator_id == actor.id
         )
         .options(selectinload(Evaluation.answers))
     )
@@ -379,10 +377,13 @@ def evaluation_to_change(session: Session, *, actor: Actor, evaluation_id: str) 
 
 
 def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
-    """One evaluation with its answers, if `actor` may see the call it scores."""
+    """One evaluation with its answers, if `actor` may see the call it scores; a draft is its evaluator's only."""
     evaluation = load_evaluation(session, evaluation_id)
     if evaluation is None:
         raise NotFound(f"evaluation {evaluation_id} not found")
+    if evaluation.state == EvaluationState.DRAFT and evaluation.evaluator_id != actor.id:
+        refused = Refusal(actor, "evaluation.draft_refused", "evaluation", evaluation_id)
+        raise NotFound(f"evaluation {evaluation_id} not found", refusal=refused)
     get_playable_recording(session, actor=actor, recording_id=evaluation.recording_id, audio=False)
     return evaluation
 
