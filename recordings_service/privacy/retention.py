@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, Text, cast, select, update
+from sqlalchemy import Row, Select, Text, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -101,8 +101,19 @@ def list_policies(session: Session) -> list[RetentionPolicy]:
     return sorted(session.scalars(select(RetentionPolicy)), key=lambda row: order.get(row.rule, len(order)))
 
 
-def preview_policy_change(session: Session, *, rule: str, keep: int, unit: str, basis: str | None = None) -> int:
-    """How many live recordings would get a different `retain_until` if `rule` kept calls for `keep` `unit`.
+@dataclass(frozen=True)
+class PolicyPreview:
+    """What a change would do: how many live recordings it would recompute, and how many of those would be past
+    their new date at once, so that the next sweep deletes them (a held recording is kept, so not counted)."""
+
+    affected: int
+    due_now: int
+
+
+def preview_policy_change(
+    session: Session, *, rule: str, keep: int, unit: str, basis: str | None = None, now: datetime | None = None
+) -> PolicyPreview:
+    """What keeping calls under `rule` for `keep` `unit` would do to the live recordings; nothing is changed.
 
     A `basis` given is checked as applying the change will check it, so a preview is not accepted that cannot be
     applied."""
@@ -110,7 +121,15 @@ def preview_policy_change(session: Session, *, rule: str, keep: int, unit: str, 
     if basis is not None:
         _checked_basis(basis)
     policies = {**load_policies(session), target: period}
-    return sum(len(changes) for changes in _recomputed(session, policies, target))
+    now = now or utcnow()
+    affected = due_now = 0
+    for changes in _recomputed(session, policies, target):
+        affected += len(changes)
+        past = [change["id"] for change in changes if change["retain_until"] < now]
+        if past:
+            unheld = Recording.id.in_(past) & Recording.legal_hold.is_(False)
+            due_now += session.scalar(select(func.count()).select_from(Recording).where(unheld)) or 0
+    return PolicyPreview(affected=affected, due_now=due_now)
 
 
 @dataclass(frozen=True)

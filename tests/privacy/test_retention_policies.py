@@ -100,8 +100,8 @@ def test_a_policy_change_is_previewed_then_recomputes_the_affected_calls(
     both = aged_call(session, bucket, envelope, started_at=start, purposes=["training", "quality_study"])
 
     # Six months: the training-only calls move; the others are kept longer by another purpose.
-    assert retention.preview_policy_change(session, rule="training", keep=6, unit="months") == 3
-    assert retention.preview_policy_change(session, rule="training", keep=12, unit="months") == 0
+    assert retention.preview_policy_change(session, rule="training", keep=6, unit="months").affected == 3
+    assert retention.preview_policy_change(session, rule="training", keep=12, unit="months").affected == 0
     recomputed = retention.change_policy(
         session, actor=OFFICER, rule="training", keep=6, unit="months", basis="One training cycle."
     )
@@ -111,7 +111,7 @@ def test_a_policy_change_is_previewed_then_recomputes_the_affected_calls(
     for call, expected in ((longer, datetime(2029, 3, 1, tzinfo=UTC)), (other, datetime(2027, 3, 1, tzinfo=UTC))):
         assert reload(session, call.id).retain_until == expected
     assert reload(session, both.id).retain_until == datetime(2027, 3, 1, tzinfo=UTC)
-    assert retention.preview_policy_change(session, rule="training", keep=6, unit="months") == 0
+    assert retention.preview_policy_change(session, rule="training", keep=6, unit="months").affected == 0
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.policy_changed")).one()
     assert event.details == {
         "previous": "12 months",

@@ -52,6 +52,10 @@ class PolicyIn(PeriodIn):
 class PreviewOut(BaseModel):
     rule: str
     affected: int = Field(description="live recordings whose retain_until the change would move")
+    due_now: int = Field(
+        description="of those, how many would be past their new retain_until at once (not on legal hold): "
+        "the next retention sweep deletes them"
+    )
 
 
 class PolicyChangedOut(BaseModel):
@@ -163,8 +167,8 @@ def export_policies() -> Response:
 )
 def preview_policy(rule: str, json: PeriodIn) -> Response:
     """How many recordings a change of this policy would recompute; nothing is changed."""
-    affected = retention.preview_policy_change(db(), rule=rule, keep=json.keep, unit=json.unit)
-    return jsonify(PreviewOut(rule=rule, affected=affected).model_dump(mode="json"))
+    preview = retention.preview_policy_change(db(), rule=rule, keep=json.keep, unit=json.unit)
+    return jsonify(PreviewOut(rule=rule, affected=preview.affected, due_now=preview.due_now).model_dump(mode="json"))
 
 
 @bp.put("/retention/policies/<rule>")

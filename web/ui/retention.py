@@ -54,12 +54,12 @@ def policy(rule: str) -> Response | str | tuple[str, int]:
         return _policy_page(current, {"keep": str(current.keep), "unit": current.unit, "basis": current.basis})
     form = _typed_change()
     try:
-        affected = retention.preview_policy_change(
+        preview = retention.preview_policy_change(
             db(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"], basis=form["basis"]
         )
     except DomainError as exc:
         return _policy_page(current, form, refused=refused_form("policy", exc)), refusal_status(exc)
-    return _policy_page(current, form, affected=affected)
+    return _policy_page(current, form, preview=preview)
 
 
 @bp.post("/policies/<rule>/apply")
@@ -107,11 +107,16 @@ def _typed_change() -> dict[str, str]:
 
 
 def _policy_page(
-    current: RetentionPolicy, form: dict[str, str], *, affected: int | None = None, refused: RefusedForm | None = None
+    current: RetentionPolicy,
+    form: dict[str, str],
+    *,
+    preview: retention.PolicyPreview | None = None,
+    refused: RefusedForm | None = None,
 ) -> str:
-    """The policy's page: its change form filled with `form`, a preview of `affected`, or why `refused`."""
+    """The policy's page: its change form filled with `form`, what the change would do (`preview`), or why
+    `refused`."""
     return render_template(
-        "retention/policy.html", policy=current, units=UNITS, form=form, affected=affected, refused=refused
+        "retention/policy.html", policy=current, units=UNITS, form=form, preview=preview, refused=refused
     )
 
 
