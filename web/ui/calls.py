@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from recordings_service import accounts
 from recordings_service.calls import list_export, saved_searches, search, tags
+from recordings_service.calls.transcript_matches import MAX_QUERY_CHARS
 from recordings_service.errors import Invalid, invalid_from
 from recordings_service.evaluations import assignments
 from recordings_service.models.recording import RecordingStatus
@@ -30,7 +31,7 @@ from web.i18n import organisation_today
 from web.identities import request_agent_names
 from web.links import call_url
 from web.security_headers import mark_no_store, no_store
-from web.ui.error_messages import flash_error
+from web.ui.error_messages import error_message, flash_error
 from web.ui.numbers import whole_number
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
@@ -75,18 +76,22 @@ def index() -> tuple[str, int]:
     error: Invalid | None = None
     actor = current_actor()
     try:
-        page = search.search_calls(
-            db(),
-            actor=actor,
-            query=form["q"],
-            filters=_filters(form),
-            cursor=request.args.get("cursor") or None,
-            limit=PAGE_SIZE,
-            snippets=current_can(Permission.TRANSCRIPT_READ),
-            sort=sort,
-            descending=descending,
-            offset=_offset(),
-        )
+        filters = _filters(form)  # refused in the reader's language already
+        try:
+            page = search.search_calls(
+                db(),
+                actor=actor,
+                query=form["q"],
+                filters=filters,
+                cursor=request.args.get("cursor") or None,
+                limit=PAGE_SIZE,
+                snippets=current_can(Permission.TRANSCRIPT_READ),
+                sort=sort,
+                descending=descending,
+                offset=_offset(),
+            )
+        except Invalid as exc:
+            raise _in_reader_language(exc) from None
         db().commit()
     except Invalid as exc:
         error = exc
@@ -279,7 +284,19 @@ def _filters(form: dict[str, str]) -> search.SearchFilters:
         invalid = invalid_from(exc)
         # The model's messages are English; the ones a person can cause here are said in their language.
         message = FILTER_MESSAGES.get(invalid.code)
-        raise Invalid(invalid.field, str(message), code=invalid.code) if message else invalid from None
+        raise Invalid(invalid.field, str(message) if message else error_message(invalid), code=invalid.code) from None
+
+
+def _in_reader_language(exc: Invalid) -> Invalid:
+    """A refusal of the search as the page says it (the core's messages are English): the words box's own, else as
+    every page says the error (a cursor edited or out of date, a status or direction not offered)."""
+    if exc.field == "q" and exc.code == "no_words":
+        message = gettext("enter at least one word: letters or digits, not only punctuation or wildcards")
+    elif exc.field == "q" and exc.code == "too_long":
+        message = gettext("at most %(num)d characters", num=MAX_QUERY_CHARS)
+    else:
+        message = error_message(exc)
+    return Invalid(exc.field or "q", message, code=exc.code)
 
 
 def _date(form: dict[str, str], name: str) -> datetime | None:
