@@ -7,7 +7,7 @@ import math
 import tempfile
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
 
 from recordings_service import playback
 from recordings_service.calls import evidence, review, waveform
@@ -133,7 +133,7 @@ def verify(recording_id: str) -> Response:
 @requires(Permission.ANNOTATION_WRITE)
 def annotate(recording_id: str) -> Response | tuple[str, int]:
     # The call first: one hidden from the actor is not found (and the refusal audited), whatever the form says.
-    get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+    recording = get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
     try:
         at_s = _seconds(request.form.get("at_s", ""), "at_s")
         if at_s is None:
@@ -142,7 +142,7 @@ def annotate(recording_id: str) -> Response | tuple[str, int]:
             db(), actor=current_actor(), recording_id=recording_id, at_s=at_s, text=request.form.get("text", "")
         )
     except Invalid as exc:
-        return _refused("comment", recording_id, exc, 422)
+        return _refused("comment", recording_id, _comment_refusal(exc, recording.duration_s), 422)
     db().commit()
     flash(gettext("Comment added."), "comment")  # shown, and focused, beside the comments
     # The confirmation is the fragment: the browser scrolls to it and focuses it (call.html, call_page.js).
@@ -221,6 +221,18 @@ def withdraw_nomination(recording_id: str) -> Response:
         db().commit()
         flash(gettext("Nomination withdrawn."))
     return redirect(url_for("call_page.call", recording_id=recording_id, _anchor="nominations"))
+
+
+def _comment_refusal(exc: Invalid, duration_s: float) -> Invalid:
+    """A comment's refusal in the reader's language (the core says it in English)."""
+    if exc.field == "at_s" and exc.code == "out_of_range":
+        seconds = format_decimal(round(duration_s, 1), format="0.0")
+        message = gettext("enter a moment of the call, 0 to %(duration)s seconds", duration=seconds)
+    elif exc.field == "text" and exc.code == "invalid_length":
+        message = gettext("1 to %(num)d characters", num=review.MAX_ANNOTATION_CHARS)
+    else:
+        return exc
+    return Invalid(exc.field, message, code=exc.code)
 
 
 def _rules() -> TrainingRules:
