@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Exists, Select, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -55,6 +56,15 @@ class RecordingFilters(BaseModel):
     status: RecordingStatus | None = Field(default=None, description="stored, transcribing, transcribed, ...")
     language: str | None = None
     direction: Literal["inbound", "outbound"] | None = None
+
+    @field_validator("started_to")
+    @classmethod
+    def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        # A period ending before (or as) it begins holds no call: refused, not answered with an empty page.
+        begins = info.data.get("started_from")
+        if value is not None and begins is not None and value <= begins:
+            raise PydanticCustomError("out_of_range", "must be later than started_from")
+        return value
 
 
 # Times in JSON as Python writes them (+00:00), the form the API has always used.
