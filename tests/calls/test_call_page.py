@@ -28,6 +28,8 @@ from tests.factories.audit import events
 from tests.factories.privacy import OFFICER
 from tests.factories.recordings import derived_known_and_stored
 from tests.factories.reviews import EN_DURATION_S, LOW_WORD, SUSPECT_SEGMENT, make_transcribed_call, word_start
+from tests.page_text import visible_text
+from tests.web.reader_language import post_finnish
 
 
 @pytest.fixture
@@ -182,6 +184,9 @@ def test_a_supervisor_verifies_the_transcript_and_a_segment(
 def test_verification_input_is_checked(client: FlaskClient, session: Session, call: Recording, qa: User) -> None:
     token_page = f"/calls/{call.id}"
     assert post_form(client, f"/calls/{call.id}/verify", {"segment": "99"}, token_from=token_page).status_code == 422
+    finnish = post_finnish(client, f"/calls/{call.id}/verify", {"segment": "99"}, token_from=token_page)
+    assert finnish.status_code == 422
+    assert "litteraatissa ei ole tällaista jaksoa" in visible_text(finnish.get_data(as_text=True))
     assert post_form(client, f"/calls/{call.id}/verify", {"segment": "-1"}, token_from=token_page).status_code == 422
     assert client.post(f"/calls/{call.id}/verify").status_code == 400  # no CSRF token
     assert events(session, "transcript.verified", call.id) == []

@@ -156,7 +156,8 @@ def page_words() -> PageWords:
     status = get_template_attribute("training/_labels.html", "status")
 
     def exported(moment: datetime) -> str:
-        return str(gettext("Exported %(when)s.", when=f"{local_time(moment).striptags()} {moment.tzname()}"))
+        when = f"{local_time(moment).striptags()} {moment.tzname()}"
+        return str(gettext("Exported %(when)s.", when=when))
 
     def state(value: str, reason: str | None) -> str:
         return str(status({"status": value, "reason": reason}).unescape())  # plain text: the page escapes it

@@ -139,6 +139,8 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("comment", "required"): _l("say what you dispute, and why"),
     ("comment", "too_long"): _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
     ("note", "required"): _l("say how the dispute was resolved"),
+    # Verifying a transcript segment against the audio (the call page).
+    ("segment", "out_of_range"): _l("no such segment in this transcript"),
     # A list's link to its next page, edited or kept from an older version of the list.
     ("cursor", "invalid_cursor"): _l(
         "This link to a further page of the list is not valid (mistyped or out of date): start again from the "
