@@ -19,6 +19,7 @@ from web.api.ranges import entity_tag, ranged_response
 from web.api.research_shapes import ConfirmationOut, PartnerBatchPageOut, confirmation_out, partner_batch_out
 from web.api.validation import ErrorBody, as_json
 from web.database import db, runtime
+from web.same_site import refuse_cross_site
 
 bp = Blueprint("research_partner_api", __name__, url_prefix="/api/v1")
 TAGS = ["research partner"]
@@ -38,7 +39,11 @@ def partner_batches() -> tuple[Response, int]:
 @bp.get("/research/batches/<batch_id>/package")
 @requires(Permission.PARTNER_PORTAL)
 def download_package(batch_id: str) -> Response:
-    """The package ZIP inside the access window (single byte ranges resume a broken download); audited."""
+    """The package ZIP inside the access window (single byte ranges resume a broken download); audited.
+
+    A browser session's request that another site made (a link or image on its page) is refused, audited: it
+    would count as the institute's download, which owes a confirmation, though no one there asked for it."""
+    refuse_cross_site(object_type="research_batch", object_id=batch_id)
     rt = runtime()
     actor = current_actor()
     batch = portal.downloadable_batch(db(), actor=actor, batch_id=batch_id)

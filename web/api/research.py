@@ -29,6 +29,7 @@ from web.api.research_shapes import (
 )
 from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db, runtime
+from web.same_site import refuse_cross_site
 
 bp = Blueprint("research_api", __name__, url_prefix="/api/v1")
 TAGS = ["research"]
@@ -195,7 +196,8 @@ def reject_confirmation(batch_id: str, json: ReasonIn) -> tuple[Response, int]:
 @bp.get("/research/confirmations/<confirmation_id>/certificate")
 @requires(Permission.RESEARCH_MANAGE)
 def download_certificate(confirmation_id: str) -> Response:
-    """The certificate PDF the partner uploaded; audited."""
+    """The certificate PDF the partner uploaded; audited. Not for a request another site's page made."""
+    refuse_cross_site(object_type="custody_confirmation", object_id=confirmation_id)
     rt = runtime()
     body = confirmations.open_certificate(
         db(), rt.store, rt.envelope, actor=current_actor(), confirmation_id=confirmation_id

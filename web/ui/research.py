@@ -28,6 +28,7 @@ from recordings_service.research.selection import MAX_SAMPLE, BatchCriteria
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import keep_refusal
+from web.same_site import refuse_cross_site
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 
@@ -183,7 +184,9 @@ def reject_confirmation(batch_id: str) -> Response:
 @requires(Permission.RESEARCH_MANAGE)
 @no_store
 def certificate(confirmation_id: str) -> Response:
-    """The partner's certificate of return or destruction (a PDF), its reading audited."""
+    """The partner's certificate of return or destruction (a PDF), its reading audited; not for a request another
+    site's page made."""
+    refuse_cross_site(object_type="custody_confirmation", object_id=confirmation_id)
     rt = runtime()
     body = confirmations.open_certificate(
         db(), rt.store, rt.envelope, actor=current_actor(), confirmation_id=confirmation_id
