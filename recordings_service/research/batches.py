@@ -56,13 +56,29 @@ class BatchRequest:
     metadata_fields: tuple[str, ...] = DEFAULT_METADATA
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """What a submitted selection came to: a new draft, or (`new` false) the same person's draft of it."""
+
+    batch: ResearchBatch
+    new: bool
+
+
 def create_batch(
     session: Session, envelope: Envelope, *, actor: Actor, request: BatchRequest, reuse_recent: bool = False
 ) -> ResearchBatch:
     """Select the calls and keep the batch as a draft, with each call's pseudonyms and the exclusion counts.
 
-    With `reuse_recent` (the selection form), the same request sent again by the same person (a double click, the
-    form sent twice) returns their draft of it made in the last `REUSE_DRAFT_WITHIN` instead of a second one."""
+    With `reuse_recent` (the selection form, the API), the same request sent again by the same person (a double
+    click, the form sent twice, a script's retry) returns their draft of it made in the last `REUSE_DRAFT_WITHIN`
+    instead of a second one (`submit_batch` says which it was)."""
+    return submit_batch(session, envelope, actor=actor, request=request, reuse_recent=reuse_recent).batch
+
+
+def submit_batch(
+    session: Session, envelope: Envelope, *, actor: Actor, request: BatchRequest, reuse_recent: bool = True
+) -> Submitted:
+    """`create_batch`, saying whether the draft is new or the recent twin of this request (no event then)."""
     _check(request)
     if reuse_recent:
         # Both submissions of a double click arrive together: they take their turn here. The savepoint makes
@@ -71,7 +87,7 @@ def create_batch(
             get_institute(session, request.institute_id, lock=True)
             twin = recent_twin(session, actor=actor, request=request)
         if twin is not None:
-            return twin
+            return Submitted(twin, new=False)
     institute = get_institute(session, request.institute_id)
     selection = select_calls(
         session,
@@ -124,7 +140,7 @@ def create_batch(
         object_id=batch.id,
         details={"institute_id": institute.id, "selected": batch.selected, "audio": batch.audio},
     )
-    return batch
+    return Submitted(batch, new=True)
 
 
 def recent_twin(session: Session, *, actor: Actor, request: BatchRequest) -> ResearchBatch | None:

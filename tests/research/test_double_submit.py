@@ -18,7 +18,8 @@ from recordings_service.runtime import Runtime
 from tests.factories.accounts import csrf_token, make_user
 from tests.factories.audit import events
 from tests.factories.evaluations import actor_of
-from tests.factories.research import institute, research_call
+from tests.factories.recordings import make_token
+from tests.factories.research import batch_body, institute, research_call
 from tests.factories.staff import client_of
 
 NEW_BATCH = "/research/batches/new"
@@ -102,3 +103,37 @@ def test_a_draft_is_reused_only_by_its_creator_while_it_is_a_fresh_draft(
     session.commit()
     assert officer_client.post(NEW_BATCH, data=data).status_code == 302
     assert _drafts(session) == 4
+
+
+def test_the_api_answers_a_repeated_selection_with_the_draft_in_force(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    """Found by exploratory testing: a script's retry of `POST /api/v1/research/batches` (its first answer lost)
+    made a second draft of the same calls, which a second officer could approve beside the first: two packages of
+    one selection. The same request by the same user now answers 200 with their draft, and records nothing."""
+    for _ in range(3):
+        research_call(session, runtime.store, runtime.envelope)
+    lab = institute(session).id
+    session.commit()
+    officer = {"Authorization": "Bearer " + make_token(session, role=Role.COMPLIANCE, scope="research")}
+    body = batch_body(lab)
+
+    first = client.post("/api/v1/research/batches", json=body, headers=officer)
+    second = client.post("/api/v1/research/batches", json=body, headers=officer)
+
+    assert (first.status_code, second.status_code) == (201, 200), second.json
+    assert second.json == first.json
+    assert _drafts(session) == 1
+    assert len(events(session, "research.batch_created", first.json["id"])) == 1
+
+    # Another seed, or another officer, is another batch; so is the same request once the draft was decided.
+    other = client.post(
+        "/api/v1/research/batches", json={**body, "criteria": {**body["criteria"], "seed": 8}}, headers=officer
+    )
+    colleague = {"Authorization": "Bearer " + make_token(session, role=Role.COMPLIANCE, scope="research")}
+    theirs = client.post("/api/v1/research/batches", json=body, headers=colleague)
+    assert (other.status_code, theirs.status_code) == (201, 201)
+    assert _drafts(session) == 3
+    client.post(f"/api/v1/research/batches/{first.json['id']}/reject", json={"reason": "no"}, headers=colleague)
+    again = client.post("/api/v1/research/batches", json=body, headers=officer)
+    assert again.status_code == 201 and again.json["id"] != first.json["id"]

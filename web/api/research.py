@@ -93,11 +93,16 @@ def set_safeguard(institute_id: str, json: SafeguardIn) -> tuple[Response, int]:
 @bp.post("/research/batches")
 @requires(Permission.RESEARCH_MANAGE)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_201=BatchOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid
+    resp=SpecResponse(HTTP_200=BatchOut, HTTP_201=BatchOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
 )
 def create_batch(json: BatchIn) -> tuple[Response, int]:
-    """Select the calls (a draft); the answer counts the calls excluded, by reason. Another user approves."""
-    batch = batches.create_batch(
+    """Select the calls (a draft): 201; the answer counts the calls excluded, by reason. Another user approves.
+
+    The same request sent again by the same user within 10 minutes (a retry) makes no second draft: 200 with
+    their draft of it, while it is still a draft."""
+    submitted = batches.submit_batch(
         db(),
         runtime().envelope,
         actor=current_actor(),
@@ -114,7 +119,7 @@ def create_batch(json: BatchIn) -> tuple[Response, int]:
         ),
     )
     db().commit()
-    return as_json(batch_out(batch), 201)
+    return as_json(batch_out(submitted.batch), 201 if submitted.new else 200)
 
 
 @bp.get("/research/batches")
