@@ -163,6 +163,15 @@ def test_a_study_ending_before_the_access_window_is_refused_in_finnish(
     assert "tutkimus ei voi päättyä ennen latausajan päättymistä" in text and "the study cannot" not in text
 
 
+def test_a_metadata_field_named_twice_is_refused_in_finnish(officer_client: FlaskClient, session: Session) -> None:
+    """Only a crafted form names a field twice (the page offers each once as a tick box)."""
+    lab = institute(session)
+    session.commit()
+    form = {**batch_form(lab.id), "metadata_fields": ["started_at", "started_at"]}
+    text = post(officer_client, NEW_BATCH, form, token_from=NEW_BATCH, headers=FINNISH)  # type: ignore[arg-type]
+    assert "nimeä kukin kenttä vain kerran" in text and "name each field once" not in text
+
+
 # ---------------------------------------------------------------- institutes
 
 

@@ -146,6 +146,8 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
         "This link to a further page of the list is not valid (mistyped or out of date): start again from the "
         "first page."
     ),
+    # Research batches: the metadata a partner gets (a crafted form can name a field twice).
+    ("metadata_fields", "duplicate"): _l("name each field once"),
     # Retention policies and legal holds.
     ("unit", "invalid_choice"): _l("choose days or months"),
     ("keep", "out_of_range"): _l(
