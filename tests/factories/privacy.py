@@ -86,10 +86,11 @@ def aged_call(
     purposes: list[str],
     agreement_made: bool | None = None,
     customer_id: str | None = None,
+    derived: bool = True,
     **overrides: Any,
 ) -> Recording:
-    """A stored call with `retain_until` from the current policies, two versions of a waveform and a clip,
-    put as the services put derivatives (each version kept in `derived_versions`)."""
+    """A stored call with `retain_until` from the current policies and, unless not `derived`, two versions of a
+    waveform and a clip, put as the services put derivatives (each version kept in `derived_versions`)."""
     recording = make_recording(
         session,
         store,
@@ -102,12 +103,13 @@ def aged_call(
         retain_until=retain_until_for(session, started_at=started_at, purposes=purposes, agreement_made=agreement_made),
         **overrides,
     )
-    for version in (b"[1, 2]", b"[1, 2, 3]"):
-        put_derived(
-            session, store, recording=recording, key=f"derived/{recording.id}/peaks.json", body=io.BytesIO(version)
-        )
-    clip = f"derived/{recording.id}/clips/{secrets.token_hex(3)}.opus"
-    put_derived(session, store, recording=recording, key=clip, body=io.BytesIO(b"clip"))
+    if derived:
+        for version in (b"[1, 2]", b"[1, 2, 3]"):
+            put_derived(
+                session, store, recording=recording, key=f"derived/{recording.id}/peaks.json", body=io.BytesIO(version)
+            )
+        clip = f"derived/{recording.id}/clips/{secrets.token_hex(3)}.opus"
+        put_derived(session, store, recording=recording, key=clip, body=io.BytesIO(b"clip"))
     session.flush()
     return recording
 
