@@ -79,3 +79,24 @@ def test_a_moment_with_no_utc_equivalent_is_refused_beside_its_field(client: Fla
         response = client.get(f"/audit/?{query}")
         assert response.status_code == 422, query
         assert 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_a_broken_older_events_link_is_refused_not_read_as_the_first_page(
+    client: FlaskClient, session: Session
+) -> None:
+    """Found by reviewing the audit page: `before=12x` (a link cut short or hand-edited) showed the newest events as
+    if they were the older ones asked for, answering 200."""
+    record_event(session, actor=SYSTEM, action="pager.step")
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    for before in ("12x", "-3", "1_0", "²", "99999999999999999999999"):
+        response = client.get(f"/audit/?action=pager.step&before={before}")
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422, before
+        assert "This link to a further page of the list is not valid (mistyped or out of date)" in page
+        assert '<a href="/audit/?action=pager.step">Newest events</a>' in page  # the way back, filters kept
+        assert "pager.step</td>" not in page  # no events shown as if they were the older ones
+    assert events(session, "audit.viewed") == []  # nothing was shown, so nothing was read
+    # The CSV export has no pages: it is every event the filters match, and ignores a `before` as any other
+    # parameter it does not take.
+    exported = client.get("/audit/export.csv?action=pager.step&before=12x")
+    assert exported.status_code == 200 and "pager.step" in exported.get_data(as_text=True)

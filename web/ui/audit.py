@@ -20,6 +20,7 @@ from web.access import current_actor, current_can, requires
 from web.database import db
 from web.i18n import local_time, organisation_zone
 from web.security_headers import mark_no_store, no_store
+from web.ui.error_messages import error_message
 from web.ui.numbers import whole_number
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -61,13 +62,19 @@ def events() -> str | tuple[str, int]:
     choices = {"kinds": kinds, "actions": actions}
     try:
         filters = _filters()
+        before = _before()
     except Invalid as exc:
         # The form comes back as typed with the refusal beside its field, rather than an error page.
         page = render_template(
-            "audit/events.html", events=[], older=None, query=query, choices=choices, field=exc.field, error=exc.message
+            "audit/events.html",
+            events=[],
+            older=None,
+            query=query,
+            choices=choices,
+            field=exc.field,
+            error=error_message(exc),
         )
         return page, 422
-    before = whole_number(request.args.get("before"))
     found = audit.find_events(db(), filters=filters, before_seq=before, limit=PAGE_SIZE + 1)
     older = found[PAGE_SIZE - 1].seq if len(found) > PAGE_SIZE else None
     # The trail names people and their addresses: reading it is recorded like an export, page by page.
@@ -92,8 +99,11 @@ def events() -> str | tuple[str, int]:
 
 def _detail_value(value: object) -> object:
     """A detail as the page shows it: a moment (an export's period, a ticket's expiry: stored as UTC ISO text) in
-    the organisation's time, as the When column is, UTC on hover; anything else as it is."""
-    if not isinstance(value, str) or "T" not in value:
+    the organisation's time, as the When column is, UTC on hover; other text as it is; anything else as JSON, the
+    form it is stored and exported in (`true`, `null`, `["a", "b"]`, not Python's `True`, `None`, `['a', 'b']`)."""
+    if not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if "T" not in value:
         return value
     try:
         moment = datetime.fromisoformat(value)
@@ -169,6 +179,20 @@ def _filters() -> EventFilter:
         since=since,
         until=until,
     )
+
+
+def _before() -> int | None:
+    """The older-events link's `before` (the last event number of the page above), None for the newest events.
+
+    A link hand-edited or cut short is refused: quietly showing the newest events instead reads as if the trail
+    had nothing older."""
+    raw = request.args.get("before", "").strip()
+    if not raw:
+        return None
+    before = whole_number(raw)
+    if before is None:
+        raise Invalid("before", "not a link this page handed out", code="invalid_cursor")
+    return before
 
 
 def _moment(name: str) -> datetime | None:

@@ -113,6 +113,9 @@ SEED_RANGE = _l("enter a number from %(min)d to %(max)d", min=0, max=MAX_SEED)
 PERCENT = _l("enter a number from 0 to 100")
 SECONDS = _l("enter 0 or more seconds")
 TOO_MANY = _l("too many entries")
+PAGE_LINK_BROKEN = _l(
+    "This link to a further page of the list is not valid (mistyped or out of date): start again from the first page."
+)
 
 # By (field, code).
 FIELD_MESSAGES: dict[tuple[str, str], Message] = {
@@ -141,11 +144,9 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("note", "required"): _l("say how the dispute was resolved"),
     # Verifying a transcript segment against the audio (the call page).
     ("segment", "out_of_range"): _l("no such segment in this transcript"),
-    # A list's link to its next page, edited or kept from an older version of the list.
-    ("cursor", "invalid_cursor"): _l(
-        "This link to a further page of the list is not valid (mistyped or out of date): start again from the "
-        "first page."
-    ),
+    # A list's link to its next page, edited or kept from an older version of the list (the audit trail's `before`).
+    ("cursor", "invalid_cursor"): PAGE_LINK_BROKEN,
+    ("before", "invalid_cursor"): PAGE_LINK_BROKEN,
     # Research batches: the metadata a partner gets (a crafted form can name a field twice).
     ("metadata_fields", "duplicate"): _l("name each field once"),
     # Retention policies and legal holds.
