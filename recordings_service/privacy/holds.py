@@ -98,13 +98,9 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
         raise Conflict(f"legal hold {hold_id} was released already", why="hold_released")
     hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor.id, text
     session.flush()
-    if hold.recording_id is not None:
-        scope = Recording.id == hold.recording_id
-    else:
-        scope = Recording.customer_id == hold.customer_id
     session.execute(
         update(Recording)
-        .where(scope)
+        .where(_named_by(hold))
         .values(legal_hold=case((held_clause(), True), else_=False))
         .execution_options(synchronize_session="fetch")
     )
@@ -118,7 +114,8 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
         details={
             "recording_id": hold.recording_id,
             "customer_id": hold.customer_id,
-            "recordings": covered_counts(session, [hold])[hold.id],
+            # What it held until now: the page's count of a released hold is 0 (see `covered_counts`).
+            "recordings": _live_recordings(session, hold),
             "still_held": kept,
         },
     )
@@ -127,13 +124,7 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
 
 def still_held(session: Session, hold: LegalHold) -> int:
     """Live recordings the hold names that another active hold keeps held."""
-    scope = (
-        Recording.id == hold.recording_id
-        if hold.recording_id is not None
-        else Recording.customer_id == hold.customer_id
-    )
-    query = select(func.count()).select_from(Recording).where(scope, Recording.status != RecordingStatus.DELETED)
-    return session.scalar(query.where(held_clause())) or 0
+    return _live_recordings(session, hold, held_clause())
 
 
 def held_clause() -> ColumnElement[bool]:
@@ -178,22 +169,57 @@ def list_holds(
     return list(session.scalars(query.order_by(LegalHold.id.desc()).limit(limit)))
 
 
+@dataclass(frozen=True)
+class HoldPage:
+    items: list[LegalHold]
+    next_cursor: str | None
+
+
+def browse_holds(
+    session: Session, *, actor: Actor, active: bool | None = None, cursor: str | None = None, limit: int = 50
+) -> HoldPage:
+    """A page of `list_holds` for a person or client, audited as `legal_hold.listed`: the rows name customers and
+    why they are in dispute. As with `recording.listed`, the event keeps counts and the state asked for, never
+    the refs or reasons shown."""
+    rows = list_holds(session, active=active, cursor=cursor, limit=limit + 1)
+    items = rows[:limit]
+    customer_holds = sum(1 for hold in items if hold.customer_id is not None)
+    record_event(
+        session,
+        actor=actor,
+        action="legal_hold.listed",
+        object_type="legal_hold",
+        details={
+            "results": len(items),
+            "customer_holds": customer_holds,
+            "recording_holds": len(items) - customer_holds,
+            "state": {True: "active", False: "released", None: "all"}[active],
+            "next_page": cursor is not None,
+        },
+    )
+    return HoldPage(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
 def covered_counts(session: Session, holds: Sequence[LegalHold]) -> dict[str, int]:
-    """Live recordings each hold names (for customer holds, the customer's recordings)."""
-    counts: dict[str, int] = {}
-    for hold in holds:
-        scope = (
-            Recording.id == hold.recording_id
-            if hold.recording_id is not None
-            else Recording.customer_id == hold.customer_id
-        )
-        counts[hold.id] = (
-            session.scalar(
-                select(func.count()).select_from(Recording).where(scope, Recording.status != RecordingStatus.DELETED)
-            )
-            or 0
-        )
-    return counts
+    """Live recordings each hold keeps now (for customer holds, the customer's recordings). A released hold keeps
+    none: counting its target's recordings today would read as if it still held them, calls recorded after the
+    release included."""
+    return {hold.id: _live_recordings(session, hold) if hold.active else 0 for hold in holds}
+
+
+def _named_by(hold: LegalHold) -> ColumnElement[bool]:
+    """The recordings a hold names: its one recording, or every recording of its customer."""
+    if hold.recording_id is not None:
+        return Recording.id == hold.recording_id
+    return Recording.customer_id == hold.customer_id
+
+
+def _live_recordings(session: Session, hold: LegalHold, *where: ColumnElement[bool]) -> int:
+    """How many of the recordings the hold names are not deleted (and match `where`), active or released."""
+    query = (
+        select(func.count()).select_from(Recording).where(_named_by(hold), Recording.status != RecordingStatus.DELETED)
+    )
+    return session.scalar(query.where(*where)) or 0
 
 
 def _held_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:

@@ -233,12 +233,11 @@ def release_hold(hold_id: str, json: ReleaseIn) -> Response:
     resp=SpecResponse(HTTP_200=HoldPageOut, HTTP_422=ErrorBody), tags=["legal holds"], before=refuse_invalid
 )
 def list_holds(query: HoldsQuery) -> Response:
-    """Holds newest first (`active=true` for those in force); pass `next_cursor` back as `cursor`."""
-    rows = holds.list_holds(db(), active=query.active, cursor=query.cursor, limit=query.limit + 1)
-    body = HoldPageOut(
-        items=[HoldOut.model_validate(row) for row in rows[: query.limit]],
-        next_cursor=next_id_cursor(rows, query.limit),
-    )
+    """Holds newest first (`active=true` for those in force); pass `next_cursor` back as `cursor`. Each listing is
+    audited (`legal_hold.listed`): holds name customers and the disputes they are in."""
+    page = holds.browse_holds(db(), actor=current_actor(), active=query.active, cursor=query.cursor, limit=query.limit)
+    db().commit()
+    body = HoldPageOut(items=[HoldOut.model_validate(row) for row in page.items], next_cursor=page.next_cursor)
     return jsonify(body.model_dump(mode="json"))
 
 

@@ -131,15 +131,15 @@ def _holds_page(sent: RefusedForm | None = None) -> str:
     """The holds listed, and the form to place one (as typed, with why, when `sent` was refused)."""
     state = request.args.get("state", "active")
     active = {"active": True, "released": False}.get(state)
-    rows = holds.list_holds(db(), active=active, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1)
-    page = rows[:PAGE_SIZE]
+    page = holds.browse_holds(
+        db(), actor=current_actor(), active=active, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE
+    )
+    covered = holds.covered_counts(db(), page.items)
+    # The listing's audit event is kept before the page shows a ref; a refused form's own work was rolled back
+    # already (`refused_form`), so none of it is committed here.
+    db().commit()
     return render_template(
-        "retention/holds.html",
-        holds=page,
-        covered=holds.covered_counts(db(), page),
-        state=state,
-        older=page[-1].id if len(rows) > PAGE_SIZE else None,
-        sent=sent,
+        "retention/holds.html", holds=page.items, covered=covered, state=state, older=page.next_cursor, sent=sent
     )
 
 
