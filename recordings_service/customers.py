@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,12 +24,18 @@ def customer_reference(raw: str) -> str:
     return customer_ref
 
 
-def register_customer(session: Session, raw_ref: str) -> str:
+def register_customer(session: Session, raw_ref: str, *, refuse_case_variants: bool = False) -> str:
     """The customer's id, inserting it if new; concurrent registrations of one new customer both succeed.
 
     A request or a hold may come before any call is recorded: the answer to an access request is then that we
-    hold none, and an objection, restriction or hold applies to the calls recorded later."""
+    hold none, and an objection, restriction or hold applies to the calls recorded later.
+
+    With `refuse_case_variants` (a reference a person typed), one that matches no customer exactly but another's
+    in all but letter case is refused, naming those: it is far likelier that customer mistyped than a new one, and
+    taken as new it would apply to nobody's calls. A call's reference is the CRM's own and is kept as sent."""
     customer_ref = customer_reference(raw_ref)
+    if refuse_case_variants:
+        _refuse_case_variant(session, customer_ref)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -38,3 +44,19 @@ def register_customer(session: Session, raw_ref: str) -> str:
         .on_conflict_do_nothing(index_elements=[Customer.customer_ref])
     )
     return session.scalars(select(Customer.id).where(Customer.customer_ref == customer_ref)).one()
+
+
+def _refuse_case_variant(session: Session, customer_ref: str) -> None:
+    """`Invalid` naming the customers whose references equal `customer_ref` but for letter case, unless one is
+    exactly it (on SQLite, `lower` folds ASCII letters only)."""
+    same_letters = func.lower(Customer.customer_ref) == func.lower(customer_ref)
+    refs = list(session.scalars(select(Customer.customer_ref).where(same_letters).order_by(Customer.customer_ref)))
+    if not refs or customer_ref in refs:
+        return
+    raise Invalid(
+        "customer_ref",
+        f"no customer has exactly the reference {customer_ref}, but {', '.join(refs)} "
+        f"{'differs' if len(refs) == 1 else 'differ'} from it only in letter case: type the reference as recorded",
+        code="case_variant",
+        values={"matches": refs},
+    )

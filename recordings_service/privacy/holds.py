@@ -59,7 +59,7 @@ def place_hold_once(
         scope: ColumnElement[bool] = Recording.id == recording.id
     else:
         assert customer_ref is not None  # exactly one of the two, checked above
-        customer_id = register_customer(session, customer_ref)
+        customer_id = register_customer(session, customer_ref, refuse_case_variants=True)
         session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
         same = LegalHold.customer_id == customer_id
         hold = LegalHold(customer_id=customer_id, reason=text, placed_by=actor.id)

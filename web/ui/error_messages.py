@@ -93,6 +93,16 @@ _clip_past_call = naming(
     )
 )
 
+_case_variant = naming(
+    lambda values: ngettext(
+        "no customer has exactly this reference, but %(refs)s differs from it only in letter case: type the "
+        "reference as recorded",
+        "no customer has exactly this reference, but %(refs)s differ from it only in letter case: type the "
+        "reference as recorded",
+        len(values["matches"]),
+        refs=", ".join(values["matches"]),
+    )
+)
 _answer_required = naming(
     lambda values: gettext("answer required: %(question)s", question=form_text(values["question"]))
 )
@@ -160,6 +170,7 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("basis", "invalid_length"): _l("at most %(num)d characters", num=MAX_BASIS),
     ("recording_id", "one_target"): _l("give either a recording id or a customer reference"),
     ("customer_ref", "invalid_length"): _l("a customer reference of 1 to %(num)d characters", num=MAX_REF),
+    ("customer_ref", "case_variant"): _case_variant,
     # A hold's and a request's reasons have one limit (privacy.holds and privacy.subjects).
     ("reason", "missing"): _l("state the reason"),
     ("reason", "invalid_length"): _l("at most %(num)d characters", num=subjects.MAX_REASON),
