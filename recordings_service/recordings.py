@@ -15,9 +15,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Exists, Select, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
@@ -29,7 +38,7 @@ from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.models import Customer, Evaluation, Recording, SubjectRequest, User
 from recordings_service.models.account import Role
 from recordings_service.models.privacy import SubjectRequestKind
-from recordings_service.models.recording import RecordingStatus
+from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
 from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.segments import stored_plaintext_range
@@ -71,6 +80,12 @@ class RecordingFilters(BaseModel):
 IsoDatetime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
 # An id (a ULID, 26 characters) as input: an empty or overlong one is refused naming its field, before any lookup.
 EntityId = Annotated[str, Field(min_length=1, max_length=26)]
+# The languages a call is stored with, as ingest takes them from the telephony system ("auto": it did not say).
+Language = Literal["fi", "sv", "en", "auto"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
+# A queue's name as input, as calls are stored with it (a sender's padding stripped, at most the column's width):
+# criteria match it exactly, so a blank or longer name would select no call.
+QueueName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUEUE)]
 
 
 class RecordingOut(BaseModel):

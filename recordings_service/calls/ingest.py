@@ -38,6 +38,7 @@ from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.holds import customer_on_hold
 from recordings_service.privacy.retention import retain_until_for
 from recordings_service.privacy.subjects import customer_restricted
+from recordings_service.recordings import Language
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.originals import SealedOriginal, store_original
@@ -67,7 +68,7 @@ class IngestMetadata(BaseModel):
     queue: Text100
     agent_ref: Text100
     customer_ref: Text100 | None = None
-    language: Literal["fi", "sv", "en", "auto"]
+    language: Language
     channel_layout: Literal["mono", "stereo"]
     agent_channel: Literal["left", "right"] | None = Field(default=None, validate_default=True)
     notice_given: bool

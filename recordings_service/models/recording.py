@@ -20,6 +20,10 @@ class RecordingStatus(StrEnum):
     MISSING_OBJECT = "missing_object"
 
 
+# The longest queue name a call is stored with (its column's width).
+MAX_QUEUE = 100
+
+
 class Purpose(StrEnum):
     VERIFICATION = "verification"
     TRAINING = "training"
@@ -46,7 +50,7 @@ class Recording(Base):
     started_at: Mapped[datetime] = mapped_column(index=True)
     duration_s: Mapped[float]
     direction: Mapped[str] = mapped_column(String(10))
-    queue: Mapped[str] = mapped_column(String(100), index=True)
+    queue: Mapped[str] = mapped_column(String(MAX_QUEUE), index=True)
     agent_ref: Mapped[str] = mapped_column(String(100), index=True)
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
     language: Mapped[str] = mapped_column(String(8))

@@ -84,11 +84,11 @@ def submit_batch(
         # Both submissions of a double click arrive together: they take their turn here. The savepoint makes
         # SQLite take its write lock now (db.py); on PostgreSQL, the institute's row is the turnstile.
         with session.begin_nested():
-            get_institute(session, request.institute_id, lock=True)
+            get_institute(session, request.institute_id, lock=True, field="institute_id")
             twin = recent_twin(session, actor=actor, request=request)
         if twin is not None:
             return Submitted(twin, new=False)
-    institute = get_institute(session, request.institute_id)
+    institute = get_institute(session, request.institute_id, field="institute_id")
     selection = select_calls(
         session,
         actor=actor,

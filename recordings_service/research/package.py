@@ -38,7 +38,7 @@ from recordings_service.models.account import Role
 from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.redaction.audio import RedactedAudio, open_redacted, redacted_audio
 from recordings_service.research.build_queue import SealedPackage, package_key
-from recordings_service.research.selection import BatchCriteria, candidates_for
+from recordings_service.research.selection import candidates_for
 from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import open_view, transcript_document
@@ -71,7 +71,6 @@ class PackageSpec:
     modified_at: datetime  # the approval time: fixed, so a rebuild gives the same bytes
     redacted: bool
     metadata_fields: tuple[str, ...]
-    criteria: BatchCriteria
     portal_url: str
     selected: int
 
@@ -122,7 +121,6 @@ def package_spec(session: Session, *, batch_id: str, public_url: str) -> Package
         modified_at=batch.approved_at.astimezone(UTC),
         redacted=batch.audio == "redacted",
         metadata_fields=tuple(batch.metadata_fields),
-        criteria=BatchCriteria.model_validate(batch.criteria),
         portal_url=f"{public_url.rstrip('/')}/partner/batches/{batch.id}",
         selected=batch.selected,
     )
@@ -159,7 +157,6 @@ def load_call(
     found = candidates_for(
         session,
         actor=BUILD_ACTOR,
-        criteria=spec.criteria,
         study_end=spec.study_end,
         redacted_audio=spec.redacted,
         recording_ids=[item.recording_id],

@@ -23,7 +23,14 @@ from recordings_service.audit import Actor
 from recordings_service.models import Customer, Recording, Transcript
 from recordings_service.models.recording import Purpose
 from recordings_service.ranges import upper_end
-from recordings_service.recordings import UNPLAYABLE, calls_matching, customer_asked_for_erasure, visible_to
+from recordings_service.recordings import (
+    UNPLAYABLE,
+    Language,
+    QueueName,
+    calls_matching,
+    customer_asked_for_erasure,
+    visible_to,
+)
 
 MAX_SAMPLE = 100_000
 
@@ -48,8 +55,9 @@ class BatchCriteria(BaseModel):
 
     from_: date = Field(alias="from")
     to: date
-    queues: list[str] | None = Field(default=None, max_length=100)
-    languages: list[str] | None = Field(default=None, max_length=20)
+    # Each item is one the calls can be stored with: a blank, overlong or unknown one would select nothing.
+    queues: list[QueueName] | None = Field(default=None, max_length=100)
+    languages: list[Language] | None = Field(default=None, max_length=20)
     directions: list[Literal["inbound", "outbound"]] | None = None
     min_duration_s: float | None = Field(default=None, ge=0)
     max_duration_s: float | None = Field(default=None, ge=0)
@@ -95,12 +103,13 @@ def candidates_for(
     session: Session,
     *,
     actor: Actor,
-    criteria: BatchCriteria,
     study_end: date,
     redacted_audio: bool,
+    criteria: BatchCriteria | None = None,
     recording_ids: list[str] | None = None,
 ) -> list[Candidate]:
-    """The matching calls in id order, each with the first exclusion that applies (or None)."""
+    """The calls matching `criteria`, or (a build checking its items again) those of `recording_ids`, in id order,
+    each with the first exclusion that applies (or None)."""
     twin = exists().where(Transcript.recording_id == Recording.id, Transcript.has_redacted_twin)
     query = (
         select(Recording, Customer.objects_to_research, customer_asked_for_erasure(), twin)
@@ -108,10 +117,10 @@ def candidates_for(
         .where(visible_to(actor), Recording.status.not_in(UNPLAYABLE))
         .order_by(Recording.id)
     )
-    query = (
-        query.where(Recording.id.in_(recording_ids))
-        if recording_ids is not None
-        else calls_matching(
+    if recording_ids is not None:
+        query = query.where(Recording.id.in_(recording_ids))
+    elif criteria is not None:
+        query = calls_matching(
             query,
             from_day=criteria.from_,
             to_day=criteria.to,
@@ -121,7 +130,8 @@ def candidates_for(
             min_duration_s=criteria.min_duration_s,
             max_duration_s=criteria.max_duration_s,
         )
-    )
+    else:
+        raise ValueError("candidates_for needs the criteria or the recording ids")
     study_end_at = datetime.combine(study_end + timedelta(days=1), time(), tzinfo=UTC)
     found = []
     for recording, objects, erasure, transcribed in session.execute(query):

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal, gettext
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -19,8 +20,10 @@ from werkzeug.wrappers import Response
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid, invalid_from
 from recordings_service.models import ResearchBatch, User
+from recordings_service.models.recording import MAX_QUEUE
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
+from recordings_service.recordings import LANGUAGES
 from recordings_service.research import batches, build_queue, confirmations
 from recordings_service.research.batches import AUDIO_CHOICES, METADATA_FIELDS, BatchRequest
 from recordings_service.research.institutes import list_institutes, transfer_gap
@@ -40,6 +43,11 @@ TEXT_FIELDS = (
     *("sample_size", "seed", "study_end", "access_start", "access_end", "audio"),
 )
 DIRECTIONS = ("inbound", "outbound")
+# What each item of a comma-separated criterion must be (the core's BatchCriteria refuses any other).
+ITEM_RULES = {
+    "queues": _l("a queue name has at most %(num)d characters", num=MAX_QUEUE),
+    "languages": _l("use the language codes calls are stored with: %(codes)s", codes=", ".join(LANGUAGES)),
+}
 LOCAL_MINUTES = "%Y-%m-%dT%H:%M"  # what an <input type="datetime-local"> sends
 # Binary units, largest first: a package of 12345678 bytes reads "11.8 MiB". IEC symbols are the same in every
 # language (Finnish too), so only the number is the reader's ("11,8 MiB").
@@ -282,7 +290,12 @@ def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
     try:
         criteria = BatchCriteria.model_validate(raw)
     except ValidationError as exc:
-        raise invalid_from(exc) from None
+        refused = invalid_from(exc)
+        # An item is named by its place (`queues.1`); the form has one field for the list.
+        list_name = refused.field.split(".")[0]
+        if list_name != refused.field and list_name in ITEM_RULES:
+            raise Invalid(list_name, str(ITEM_RULES[list_name])) from None
+        raise refused from None
     return BatchRequest(
         study=form.get("study", ""),
         purpose=form.get("purpose", ""),
