@@ -1,7 +1,8 @@
 """Return or destruction: the partner confirms (with an optional PDF certificate), compliance accepts or rejects.
 
 Accepting closes the batch (`confirmed`) and destroys its pseudonym key, so the pseudonyms can no longer be
-recomputed. (A batch never downloaded is closed by the expiry job instead, `never_downloaded`: research/lifecycle.py.)
+recomputed. A batch never downloaded is closed by the expiry job instead (`never_downloaded`: research/lifecycle.py),
+so its institute, which holds no copy, is refused a confirmation.
 The certificate is stored encrypted under `custody/<batch>/`, outside `exports/<batch>/`, which expiry empties.
 """
 
@@ -11,6 +12,7 @@ import hashlib
 import io
 import tempfile
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Invalid, NotFound, TooLarge
+from recordings_service.errors import Conflict, Invalid, NotFound, Refusal, TooLarge
 from recordings_service.models import CustodyConfirmation, ResearchBatch
 from recordings_service.models.research import BatchState, ClosedReason, CustodyMethod
 from recordings_service.research.batches import get_batch, get_partner_batch
 from recordings_service.research.dates import CALENDAR_SLACK, check_not_future
+from recordings_service.research.lifecycle import was_downloaded
 from recordings_service.research.text import check_text
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -33,6 +36,33 @@ ACCEPTED = "accepted"
 REJECTED = "rejected"
 # A confirmation can be given once the package exists: early (the study ended sooner) or late (overdue).
 CONFIRMABLE = frozenset({BatchState.READY, BatchState.EXPIRED, BatchState.OVERDUE})
+
+
+class NotDownloaded(Conflict):
+    """Return or destruction confirmed of a batch not one byte of which was downloaded: there is no copy."""
+
+    code = "not_downloaded"
+
+
+class ConfirmationBlocker(StrEnum):
+    """Why the partner cannot confirm return or destruction now."""
+
+    NO_PACKAGE = "not_confirmable"  # not built yet, or closed
+    PENDING = "confirmation_pending"  # one waits for compliance's decision
+    NOT_DOWNLOADED = "not_downloaded"  # nothing was served: the batch closes by itself when its window ends
+
+
+def confirmation_blocker(session: Session, batch: ResearchBatch) -> ConfirmationBlocker | None:
+    """The one rule for whether the partner may confirm now: None if they may, else why not.
+
+    The confirmation is refused by it, and the portal offers its form by it."""
+    if batch.state not in CONFIRMABLE:
+        return ConfirmationBlocker.NO_PACKAGE
+    if pending_confirmation(session, batch.id) is not None:
+        return ConfirmationBlocker.PENDING
+    if not was_downloaded(session, batch.id):
+        return ConfirmationBlocker.NOT_DOWNLOADED
+    return None
 
 
 def submit_confirmation(
@@ -51,13 +81,24 @@ def submit_confirmation(
 ) -> CustodyConfirmation:
     """The partner's confirmation that every copy of the batch was returned or destroyed."""
     batch = get_partner_batch(session, actor=actor, batch_id=batch_id, lock=True)
-    if batch.state not in CONFIRMABLE:
+    blocker = confirmation_blocker(session, batch)
+    if blocker is ConfirmationBlocker.NO_PACKAGE:
         raise Conflict(
             f"research batch {batch.id} is {batch.state}: nothing to return or destroy", why="not_confirmable"
         )
-    if pending_confirmation(session, batch.id) is not None:
+    if blocker is ConfirmationBlocker.PENDING:
         raise Conflict(
             "a confirmation of this batch is waiting for compliance's decision already", why="confirmation_pending"
+        )
+    if blocker is ConfirmationBlocker.NOT_DOWNLOADED:
+        # Accepted, it would close the batch as `confirmed`: a return or destruction of copies never made.
+        raise NotDownloaded(
+            f"nothing of research batch {batch.id} was downloaded, so there is nothing to return or destroy: the "
+            "batch closes by itself, owing no confirmation, once its access window has ended "
+            f"({batch.access_end.isoformat(timespec='minutes')})",
+            refusal=Refusal(
+                actor, "research.confirmation_refused", "research_batch", batch.id, {"rule": "not_downloaded"}
+            ),
         )
     try:
         chosen = CustodyMethod(method)

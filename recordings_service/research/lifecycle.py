@@ -52,6 +52,11 @@ def ever_downloaded() -> ColumnElement[bool]:
     return or_(ResearchBatch.downloads > 0, served)
 
 
+def was_downloaded(session: Session, batch_id: str) -> bool:
+    """`ever_downloaded` of one batch: the institute may hold a copy of it."""
+    return bool(session.scalar(select(ever_downloaded()).where(ResearchBatch.id == batch_id)))
+
+
 def confirmation_waiting() -> ColumnElement[bool]:
     """The institute's confirmation waits for compliance's decision."""
     return exists().where(CustodyConfirmation.batch_id == ResearchBatch.id, CustodyConfirmation.decision.is_(None))
@@ -186,6 +191,12 @@ def overdue_since(batch: ResearchBatch, *, grace_days: int) -> datetime:
     """When a missing confirmation makes the batch overdue: the day after study end + grace, 00:00 UTC."""
     end = datetime.combine(batch.study_end, datetime.min.time(), tzinfo=UTC)
     return end + timedelta(days=grace_days + 1)
+
+
+def confirmation_due(batch: ResearchBatch, *, grace_days: int) -> datetime | None:
+    """`overdue_since` while the institute may owe a confirmation; None once it owes none: the batch closed
+    (confirmed, or never downloaded) or was rejected before anything was sent."""
+    return None if batch.state in NO_PACKAGE else overdue_since(batch, grace_days=grace_days)
 
 
 def reminder_text(batch: ResearchBatch, *, settings: Settings) -> tuple[str, str]:

@@ -168,8 +168,10 @@ def test_select_approve_build_and_the_partner_downloads(tabs: Any, live: Live) -
     partner.click(f"text={study}")
     partner.wait_for_selector("text=Download the package (ZIP)")
     partner.screenshot(path=str(ARTIFACTS / "research-partner-batch.png"), full_page=True)
+    assert "Send the confirmation" not in partner.content()  # nothing downloaded: no copy to return or destroy
     with partner.expect_download() as started:
         partner.click("text=Download the package (ZIP)")
     downloaded = Path(started.value.path())
     assert hashlib.sha256(downloaded.read_bytes()).hexdigest() == built.package_sha256
+    partner.reload()
     assert "Send the confirmation" in partner.content()

@@ -271,6 +271,7 @@ def test_a_confirmation_cannot_predate_the_package(
     session.refresh(batch)
     assert batch.state == "ready" and batch.built_at is not None
     lab_partner = bearer(partner_token(session, batch.institute_id))
+    assert client.get(f"/api/v1/research/batches/{batch.id}/package", headers=lab_partner).status_code == 200
     confirm = f"/api/v1/research/batches/{batch.id}/confirmation"
     fields = {"method": "destroyed", "signer": "Dr. A. Researcher", "title": "Head of lab", "statement": "Deleted."}
     # Found by exploratory testing: a destruction dated years before the package was built was accepted.

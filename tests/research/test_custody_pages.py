@@ -22,7 +22,7 @@ from recordings_service.research import batches
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.evaluations import actor_of
-from tests.factories.research import draft, institute, partner
+from tests.factories.research import downloaded, draft, institute, partner
 from tests.factories.staff import client_of
 from web import create_app
 
@@ -54,6 +54,7 @@ def test_the_confirmation_form_offers_the_organisations_today(
     lab = institute(session).id
     made = draft(session, runtime, officer, lab)
     made.state = BatchState.READY
+    downloaded(session, made)
     session.commit()
     client = app.test_client()
     login(client, partner(session, lab))

@@ -24,7 +24,7 @@ from recordings_service.runtime import Runtime
 from tests.factories.accounts import PASSWORD, csrf_token, login, make_user, post_form
 from tests.factories.audit import events
 from tests.factories.privacy import customer
-from tests.factories.research import as_ready, draft, institute, partner, research_call
+from tests.factories.research import as_ready, downloaded, draft, institute, partner, research_call
 from tests.factories.staff import client_of
 from web import cli, cli_support
 
@@ -205,6 +205,7 @@ def test_a_partner_sees_its_own_batches_only(app: Flask, officer: User, session:
     hidden = draft(session, runtime, officer, ours.id, study="Draft study")
     for batch in (mine, other):
         as_ready(batch)
+    downloaded(session, mine)
     session.commit()
     client = client_of(app, partner(session, ours.id))
     listing = client.get("/partner/").get_data(as_text=True)
@@ -237,6 +238,7 @@ def test_the_download_shows_only_inside_the_window(
     assert "has not opened yet" in page and "/package" not in page
     made.state = BatchState.EXPIRED
     made.access_start, made.access_end = utcnow() - timedelta(days=5), utcnow() - timedelta(days=1)
+    downloaded(session, made)
     session.commit()
     page = client.get(f"/partner/batches/{made.id}").get_data(as_text=True)
     assert "The download window closed" in page and "/package" not in page
@@ -247,6 +249,8 @@ def test_once_the_partner_confirms_the_copies_are_gone_the_page_offers_no_downlo
     app: Flask, officer: User, session: Session, runtime: Runtime
 ) -> None:
     made, client = ready_for_partner(app, session, runtime, officer, opens_in=-timedelta(days=1))
+    downloaded(session, made)
+    session.commit()
     path = f"/partner/batches/{made.id}"
     assert "/package" in client.get(path).get_data(as_text=True)
     fields = {"method": "destroyed", "confirmed_on": utcnow().date().isoformat(), "signer": "Dr. A. Researcher"}
@@ -261,6 +265,8 @@ def test_a_refused_confirmation_says_why_in_the_partners_language(
 ) -> None:
     """The portal showed the service's English message to a Finnish partner (the other pages translate it)."""
     made, client = ready_for_partner(app, session, runtime, officer, opens_in=-timedelta(days=1))
+    downloaded(session, made)
+    session.commit()
     path = f"/partner/batches/{made.id}"
     in_a_week = (utcnow().date() + timedelta(days=7)).isoformat()
     fields = {"method": "destroyed", "confirmed_on": in_a_week, "signer": "Dr. A. Researcher", "title": "Head of lab"}
@@ -279,6 +285,7 @@ def test_confirmation_with_a_certificate_then_rejected_then_accepted(
     lab = institute(session).id
     made = draft(session, runtime, officer, lab)
     made.state = BatchState.EXPIRED
+    downloaded(session, made)
     session.commit()
     client = client_of(app, partner(session, lab))
     path = f"/partner/batches/{made.id}"

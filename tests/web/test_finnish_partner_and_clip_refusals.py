@@ -24,7 +24,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.training import clips
 from tests.factories.accounts import csrf_token
 from tests.factories.evaluations import actor_of
-from tests.factories.research import institute, partner
+from tests.factories.research import downloaded, institute, partner
 from tests.factories.staff import client_of
 from tests.factories.training import trainer as trainer_actor
 from tests.factories.training import training_call
@@ -36,7 +36,7 @@ BUILT_DAYS_AGO = 3
 
 
 def built_batch(app: Flask, session: Session, runtime: Runtime, officer: User) -> tuple[ResearchBatch, FlaskClient]:
-    """A batch whose package was built three days ago, ready for its partner, who is signed in."""
+    """A batch whose package was built three days ago and downloaded, ready for its partner, who is signed in."""
     lab = institute(session).id
     now = utcnow().replace(microsecond=0)
     criteria = BatchCriteria.model_validate({"from": "2026-11-01", "to": "2026-11-30", "sample_size": 10, "seed": 7})
@@ -51,6 +51,7 @@ def built_batch(app: Flask, session: Session, runtime: Runtime, officer: User) -
     )
     made = batches.create_batch(session, runtime.envelope, actor=actor_of(officer), request=request)
     made.state, made.built_at = BatchState.READY, now - timedelta(days=BUILT_DAYS_AGO)
+    downloaded(session, made)
     session.commit()
     return made, client_of(app, partner(session, lab))
 

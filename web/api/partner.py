@@ -85,7 +85,8 @@ def submit_confirmation(batch_id: str) -> tuple[Response, int]:
     """Confirm that the batch's data was returned or destroyed.
 
     multipart/form-data: method (returned|destroyed), date (YYYY-MM-DD), signer, title, statement, and an
-    optional `certificate` PDF (≤ 10 MB)."""
+    optional `certificate` PDF (≤ 10 MB). A batch nothing of which was downloaded holds no copy to account for:
+    409 `not_downloaded` (it closes by itself when its access window ends)."""
     form = request.form
     certificate = request.files.get("certificate")
     body = certificate.read(confirmations.MAX_CERTIFICATE_BYTES + 1) if certificate and certificate.filename else None

@@ -12,7 +12,7 @@ from recordings_service.models.research import BatchState
 from recordings_service.recordings import IsoDatetime
 from recordings_service.research import batches, confirmations, institutes, portal, text
 from recordings_service.research.custody import CustodyRecord
-from recordings_service.research.lifecycle import overdue_since
+from recordings_service.research.lifecycle import confirmation_due
 from recordings_service.research.selection import BatchCriteria
 from web.database import db, runtime
 
@@ -134,7 +134,10 @@ class PartnerBatchOut(BaseModel):
     study_end: date
     access_start: IsoDatetime
     access_end: IsoDatetime
-    overdue_from: IsoDatetime = Field(description="when a missing confirmation makes the batch overdue")
+    overdue_from: IsoDatetime | None = Field(
+        description="when a missing confirmation makes the batch overdue; null once none is owed (the batch is "
+        "closed, or was rejected)"
+    )
     calls: int = Field(description="calls in the package")
     package: PackageOut
     downloads: int
@@ -279,7 +282,7 @@ def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
         study_end=batch.study_end,
         access_start=batch.access_start,
         access_end=batch.access_end,
-        overdue_from=overdue_since(batch, grace_days=runtime().settings.research_grace_days),
+        overdue_from=confirmation_due(batch, grace_days=runtime().settings.research_grace_days),
         calls=batch.selected - batch.items_withdrawn,
         package=PackageOut(
             sha256=batch.package_sha256,

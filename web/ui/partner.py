@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask import Response as FlaskResponse
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -32,6 +33,9 @@ bp = Blueprint("partner", __name__, url_prefix="/partner")
 FORM_BYTES = 64 * 1024
 FIELDS = ("method", "confirmed_on", "signer", "title", "statement")
 METHODS = [method.value for method in CustodyMethod]
+# The refusal of a confirmation of a batch never downloaded, whose page offers no form: sent from a page open since
+# before the form was withdrawn, or crafted. The page shown with it says why nothing needs confirming.
+NOT_SENT = _l("Your confirmation was not sent: nothing of this batch has been downloaded.")
 
 
 @bp.url_value_preprocessor
@@ -90,7 +94,8 @@ def confirm(batch_id: str) -> Response | tuple[str, int]:
             keep_refusal(exc.refusal)
         else:
             db().rollback()
-        return _batch_page(_own_batch(batch_id), form=form, error=error_message(exc), field=exc.field), 422
+        error = str(NOT_SENT) if isinstance(exc, confirmations.NotDownloaded) else error_message(exc)
+        return _batch_page(_own_batch(batch_id), form=form, error=error, field=exc.field), 422
     db().commit()
     flash(gettext("Thank you: your confirmation was sent to compliance for review."))
     return redirect(url_for("partner.batch", batch_id=batch_id))
@@ -102,6 +107,7 @@ def _batch_page(
     now = utcnow()
     history = confirmations.confirmations_of(db(), found.id)
     pending = next((item for item in history if item.decision is None), None)
+    blocker = confirmations.confirmation_blocker(db(), found)
     return render_template(
         "partner/batch.html",
         batch=found,
@@ -109,7 +115,8 @@ def _batch_page(
         in_window=found.access_start <= now < found.access_end,
         downloadable=portal.download_blocker(db(), found, now=now) is None,
         confirmed=pending is not None,
-        confirmable=found.state in confirmations.CONFIRMABLE and pending is None,
+        confirmable=blocker is None,
+        not_downloaded=blocker is confirmations.ConfirmationBlocker.NOT_DOWNLOADED,
         latest=history[0] if history else None,
         methods=METHODS,
         max_mb=MAX_CERTIFICATE_BYTES // (1024 * 1024),

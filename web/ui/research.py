@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid, invalid_from
-from recordings_service.models import ResearchBatch, User
+from recordings_service.models import User
 from recordings_service.models.recording import MAX_QUEUE
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
@@ -27,7 +27,7 @@ from recordings_service.recordings import LANGUAGES
 from recordings_service.research import batches, build_queue, confirmations
 from recordings_service.research.batches import AUDIO_CHOICES, METADATA_FIELDS, BatchRequest
 from recordings_service.research.institutes import list_institutes, transfer_gap
-from recordings_service.research.lifecycle import ever_downloaded
+from recordings_service.research.lifecycle import was_downloaded
 from recordings_service.research.selection import MAX_SAMPLE, BatchCriteria
 from web.access import current_actor, requires
 from web.database import db, runtime
@@ -130,8 +130,7 @@ def batch(batch_id: str) -> str:
         days={key: date.fromisoformat(str(found.criteria[key])) for key in ("from", "to")},
         flags=[{**flag, "flagged_at": _moment(flag.get("flagged_at"))} for flag in found.follow_up or []],
         # `downloads` counts requests from byte 0; a reader that fetched only ranges still took a copy.
-        ranges_only=found.downloads == 0
-        and bool(db().scalar(select(ever_downloaded()).where(ResearchBatch.id == found.id))),
+        ranges_only=found.downloads == 0 and was_downloaded(db(), found.id),
     )
 
 
