@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
+from recordings_service.calendar_days import day_start
 from recordings_service.customers import customer_reference
 from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.models import Customer, Evaluation, Recording, SubjectRequest, User
@@ -242,18 +243,22 @@ def calls_matching(
     *,
     from_day: date | None,
     to_day: date | None,
+    timezone: str,
     queues: Sequence[str] | None = None,
     languages: Sequence[str] | None = None,
     directions: Sequence[str] | None = None,
     min_duration_s: float | None = None,
     max_duration_s: float | None = None,
 ) -> _Query:
-    """The selection criteria research batches and training samples share: call dates (UTC, both days
-    inclusive), any of these queues, languages or directions, and a duration range."""
-    if from_day is not None:
-        query = query.where(Recording.started_at >= datetime.combine(from_day, time(), tzinfo=UTC))
-    if to_day is not None and to_day < date.max:  # the last day there is bounds nothing (and has no day after it)
-        query = query.where(Recording.started_at < datetime.combine(to_day + timedelta(days=1), time(), tzinfo=UTC))
+    """The selection criteria research batches and training samples share: call dates (days of `timezone`'s
+    calendar, both inclusive), any of these queues, languages or directions, and a duration range."""
+    begins = day_start(from_day, timezone) if from_day is not None else None
+    # The last day there is bounds nothing (and has no day after it).
+    ends = day_start(to_day + timedelta(days=1), timezone) if to_day is not None and to_day < date.max else None
+    if begins is not None:
+        query = query.where(Recording.started_at >= begins)
+    if ends is not None:
+        query = query.where(Recording.started_at < ends)
     if queues:
         query = query.where(Recording.queue.in_(queues))
     if languages:

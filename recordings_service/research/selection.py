@@ -20,6 +20,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
+from recordings_service.calendar_days import DEFAULT_ZONE, TimeZoneName
 from recordings_service.models import Customer, Recording, Transcript
 from recordings_service.models.recording import Purpose
 from recordings_service.ranges import upper_end
@@ -49,12 +50,14 @@ class Exclusion(StrEnum):
 
 
 class BatchCriteria(BaseModel):
-    """The selection criteria; `from` and `to` are call dates (UTC), both inclusive."""
+    """The selection criteria; `from` and `to` are call dates, both inclusive, as days of `timezone` (UTC unless
+    named: what the API's days always were)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
 
     from_: date = Field(alias="from")
     to: date
+    timezone: TimeZoneName = DEFAULT_ZONE
     # Each item is one the calls can be stored with: a blank, overlong or unknown one would select nothing.
     queues: list[QueueName] | None = Field(default=None, max_length=100)
     languages: list[Language] | None = Field(default=None, max_length=20)
@@ -124,6 +127,7 @@ def candidates_for(
             query,
             from_day=criteria.from_,
             to_day=criteria.to,
+            timezone=criteria.timezone,
             queues=criteria.queues,
             languages=criteria.languages,
             directions=criteria.directions,

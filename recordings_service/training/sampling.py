@@ -25,6 +25,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.calendar_days import DEFAULT_ZONE, TimeZoneName
 from recordings_service.calls.transcript_matches import checked_words, said_in_transcripts
 from recordings_service.models import Customer, Evaluation, Nomination, Recording
 from recordings_service.models.evaluation import EvaluationState
@@ -54,13 +55,14 @@ class Stratum(StrEnum):
 
 
 class SampleCriteria(BaseModel):
-    """What to sample; `from` and `to` are call dates (UTC), both inclusive. Scores are the latest
-    evaluation's total in percent."""
+    """What to sample; `from` and `to` are call dates, both inclusive, as days of `timezone` (UTC unless named:
+    what the API's days always were). Scores are the latest evaluation's total in percent."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
 
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
+    timezone: TimeZoneName = DEFAULT_ZONE
     queues: list[str] | None = Field(default=None, max_length=100)
     languages: list[str] | None = Field(default=None, max_length=20)
     directions: list[Literal["inbound", "outbound"]] | None = None
@@ -257,6 +259,7 @@ def _query(session: Session, *, actor: Actor, criteria: SampleCriteria) -> Selec
         query,
         from_day=criteria.from_,
         to_day=criteria.to,
+        timezone=criteria.timezone,
         queues=criteria.queues,
         languages=criteria.languages,
         directions=criteria.directions,

@@ -3,6 +3,7 @@ real redaction from a transcript full of personal data), scores, and the trainer
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -128,3 +129,8 @@ def call_of_customer(session: Session, store: ObjectStore, envelope: Envelope, *
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def sampled_calls(page: str) -> list[str]:
+    """The ids of the calls a sample page drew, in the page's order."""
+    return re.findall(r'href="/training/calls/([0-9A-Z]{26})"', page)

@@ -5,7 +5,8 @@ partner accounts tied to an institute (CLI and admin page)."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -106,9 +107,9 @@ def test_the_batch_form_selects_and_shows_the_exclusions(
     assert response.status_code == 302, response.get_data(as_text=True)
     made = session.scalars(select(ResearchBatch).where(ResearchBatch.study == "Estimated bills")).one()
     assert (made.selected, made.excluded) == (3, {"objects_to_research": 1, "not_transcribed": 1})
-    assert (
-        made.metadata_fields == ["queue"] and made.access_end.isoformat() == f"{access_end.isoformat()}T16:00:00+00:00"
-    )
+    # The window is typed in the organisation's time (CALLVAULT_TIMEZONE) and kept in UTC.
+    typed_end = datetime.combine(access_end, time(16), tzinfo=ZoneInfo("Europe/Helsinki"))
+    assert made.metadata_fields == ["queue"] and made.access_end == typed_end.astimezone(UTC)
     detail = officer_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "3 calls selected, 2 excluded" in detail
     assert "the customer objects to research" in detail and "no redacted transcript yet" in detail

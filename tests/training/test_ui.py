@@ -27,7 +27,7 @@ from recordings_service.training.eligibility import TrainingRules
 from tests.factories.accounts import csrf_token, make_user, post_form
 from tests.factories.evaluations import actor_of
 from tests.factories.staff import client_of
-from tests.factories.training import stereo_call, training_call
+from tests.factories.training import sampled_calls, stereo_call, training_call
 from web import create_app
 
 CUSTOMER_REF = "CRM-UI-TRAINING-7"
@@ -47,10 +47,6 @@ def customer_with(session: Session, ref: str | None = None, **flags: bool) -> Cu
     session.add(customer)
     session.flush()
     return customer
-
-
-def sampled_calls(page: str) -> list[str]:
-    return re.findall(r'href="/training/calls/([0-9A-Z]{26})"', page)
 
 
 def cut(session: Session, runtime: Runtime, trainer: User, recording: Recording, span: tuple[float, float]) -> str:

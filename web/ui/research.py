@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from recordings_service.calendar_days import DEFAULT_ZONE
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid, invalid_from
 from recordings_service.models import User
@@ -32,6 +33,7 @@ from recordings_service.research.selection import MAX_SAMPLE, BatchCriteria
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import keep_refusal
+from web.i18n import organisation_timezone, organisation_today, organisation_zone
 from web.same_site import refuse_cross_site
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
@@ -128,6 +130,8 @@ def batch(batch_id: str) -> str:
         now=utcnow(),
         # Stored as ISO text in JSON columns: read back, to be shown as every other date and time of the page.
         days={key: date.fromisoformat(str(found.criteria[key])) for key in ("from", "to")},
+        # Whose days they are: a batch selected before criteria named a zone had UTC days.
+        days_zone=found.criteria.get("timezone") or DEFAULT_ZONE,
         flags=[{**flag, "flagged_at": _moment(flag.get("flagged_at"))} for flag in found.follow_up or []],
         # `downloads` counts requests from byte 0; a reader that fetched only ranges still took a copy.
         ranges_only=found.downloads == 0 and was_downloaded(db(), found.id),
@@ -254,9 +258,10 @@ def _batch_form(form: Mapping[str, object], *, error: str | None = None, field: 
 
 
 def _defaults(institute_id: str) -> dict[str, object]:
-    """A form ready to adjust: the last 30 days of calls, a fresh random seed, a 30-day access window."""
-    today = utcnow().date()
-    start = utcnow().replace(second=0, microsecond=0)
+    """A form ready to adjust: the last 30 days of calls, a fresh random seed, a 30-day access window from now, all
+    on the organisation's calendar and clock (the form reads them so)."""
+    today = organisation_today()
+    start = datetime.now(organisation_zone()).replace(second=0, microsecond=0)
     return {
         "institute_id": institute_id,
         "from": (today - timedelta(days=30)).isoformat(),
@@ -285,6 +290,8 @@ def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
         "max_duration_s": form.get("max_duration_s", "").strip() or None,
         "sample_size": form.get("sample_size", "").strip(),
         "seed": form.get("seed", "").strip() or str(secrets.randbelow(2**31)),
+        # The dates are days of the organisation's calendar, as every page shows the calls' times.
+        "timezone": organisation_timezone(),
     }
     try:
         criteria = BatchCriteria.model_validate(raw)
@@ -301,8 +308,8 @@ def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
         institute_id=form.get("institute_id", ""),
         criteria=criteria,
         study_end=_date(form, "study_end"),
-        access_start=_utc_minute(form, "access_start"),
-        access_end=_utc_minute(form, "access_end"),
+        access_start=_organisation_minute(form, "access_start"),
+        access_end=_organisation_minute(form, "access_end"),
         audio=form.get("audio", "redacted"),
         metadata_fields=tuple(form.getlist("metadata_fields")),
     )
@@ -321,11 +328,12 @@ def _date(form: MultiDict[str, str], name: str) -> date:
         raise Invalid(name, gettext("use a date (2025-01-31)")) from None
 
 
-def _utc_minute(form: MultiDict[str, str], name: str) -> datetime:
-    """A datetime-local value, read as UTC (the form says so); a bare date means its midnight."""
+def _organisation_minute(form: MultiDict[str, str], name: str) -> datetime:
+    """A datetime-local value, read as the organisation's time (pages show the window in it), in UTC; a bare date
+    means its midnight."""
     raw = form.get(name, "").strip()
     try:
         moment = datetime.fromisoformat(raw) if "T" in raw else datetime.combine(date.fromisoformat(raw), time())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return (moment.replace(tzinfo=organisation_zone()) if moment.tzinfo is None else moment).astimezone(UTC)
     except (ValueError, OverflowError):  # not a moment, or one with no UTC equivalent
         raise Invalid(name, gettext("use a date and time (2025-01-31T09:00)")) from None

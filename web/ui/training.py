@@ -24,6 +24,7 @@ from recordings_service.training.sampling import MAX_SAMPLE, SampleCriteria, Sam
 from web.access import current_actor, current_can, requires
 from web.database import db, runtime
 from web.errors import keep_refusal
+from web.i18n import organisation_timezone
 from web.links import call_url, safe_next
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
@@ -150,6 +151,8 @@ def _criteria(args: MultiDict[str, str]) -> SampleCriteria:
         # The strata choice matters only to a stratified sample; a random one ignores the select.
         "stratify_by": (value["stratify_by"] or None) if mode == SampleMode.STRATIFIED.value else None,
         "seed": value["seed"] or None,
+        # The dates are days of the organisation's calendar, as the page shows the calls' times.
+        "timezone": organisation_timezone(),
     }
     try:
         return SampleCriteria.model_validate(raw)
