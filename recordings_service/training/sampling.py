@@ -31,7 +31,7 @@ from recordings_service.models import Customer, Evaluation, Nomination, Recordin
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.training import NominationKind
 from recordings_service.ranges import upper_end
-from recordings_service.recordings import UNPLAYABLE, calls_matching, visible_to
+from recordings_service.recordings import UNPLAYABLE, Language, QueueName, calls_matching, visible_to
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.agents import agent_names
 from recordings_service.training.eligibility import TrainingRules, flag_columns, reason_for
@@ -63,8 +63,9 @@ class SampleCriteria(BaseModel):
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     timezone: TimeZoneName = DEFAULT_ZONE
-    queues: list[str] | None = Field(default=None, max_length=100)
-    languages: list[str] | None = Field(default=None, max_length=20)
+    # Each item is one the calls can be stored with: a blank, overlong or unknown one would select nothing.
+    queues: list[QueueName] | None = Field(default=None, max_length=100)
+    languages: list[Language] | None = Field(default=None, max_length=20)
     directions: list[Literal["inbound", "outbound"]] | None = None
     min_duration_s: float | None = Field(default=None, ge=0)
     max_duration_s: float | None = Field(default=None, ge=0)

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal, gettext
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -21,10 +20,8 @@ from recordings_service.calendar_days import DEFAULT_ZONE
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid, invalid_from
 from recordings_service.models import User
-from recordings_service.models.recording import MAX_QUEUE
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
-from recordings_service.recordings import LANGUAGES
 from recordings_service.research import batches, build_queue, confirmations
 from recordings_service.research.batches import AUDIO_CHOICES, METADATA_FIELDS, BatchRequest
 from recordings_service.research.institutes import list_institutes, transfer_gap
@@ -36,6 +33,7 @@ from web.errors import keep_refusal
 from web.i18n import organisation_timezone, organisation_today, organisation_zone
 from web.same_site import refuse_cross_site
 from web.security_headers import no_store
+from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
 
 bp = Blueprint("research", __name__, url_prefix="/research")
@@ -45,11 +43,6 @@ TEXT_FIELDS = (
     *("sample_size", "seed", "study_end", "access_start", "access_end", "audio"),
 )
 DIRECTIONS = ("inbound", "outbound")
-# What each item of a comma-separated criterion must be (the core's BatchCriteria refuses any other).
-ITEM_RULES = {
-    "queues": _l("a queue name has at most %(num)d characters", num=MAX_QUEUE),
-    "languages": _l("use the language codes calls are stored with: %(codes)s", codes=", ".join(LANGUAGES)),
-}
 LOCAL_MINUTES = "%Y-%m-%dT%H:%M"  # what an <input type="datetime-local"> sends
 # Binary units, largest first: a package of 12345678 bytes reads "11.8 MiB". IEC symbols are the same in every
 # language (Finnish too), so only the number is the reader's ("11,8 MiB").
@@ -283,8 +276,8 @@ def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
     raw = {
         "from": form.get("from", ""),
         "to": form.get("to", ""),
-        "queues": _words(form.get("queues", "")),
-        "languages": _words(form.get("languages", "")),
+        "queues": listed(form.get("queues", "")),
+        "languages": listed(form.get("languages", "")),
         "directions": directions or None,
         "min_duration_s": form.get("min_duration_s", "").strip() or None,
         "max_duration_s": form.get("max_duration_s", "").strip() or None,
@@ -296,12 +289,7 @@ def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
     try:
         criteria = BatchCriteria.model_validate(raw)
     except ValidationError as exc:
-        refused = invalid_from(exc)
-        # An item is named by its place (`queues.1`); the form has one field for the list.
-        list_name = refused.field.split(".")[0]
-        if list_name != refused.field and list_name in ITEM_RULES:
-            raise Invalid(list_name, str(ITEM_RULES[list_name])) from None
-        raise refused from None
+        raise list_refusal(invalid_from(exc)) from None
     return BatchRequest(
         study=form.get("study", ""),
         purpose=form.get("purpose", ""),
@@ -313,12 +301,6 @@ def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
         audio=form.get("audio", "redacted"),
         metadata_fields=tuple(form.getlist("metadata_fields")),
     )
-
-
-def _words(raw: str) -> list[str] | None:
-    """A comma-separated list (`sales, billing`); empty means no restriction."""
-    words = [word.strip() for word in raw.split(",") if word.strip()]
-    return words or None
 
 
 def _date(form: MultiDict[str, str], name: str) -> date:

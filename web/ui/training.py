@@ -27,6 +27,7 @@ from web.errors import keep_refusal
 from web.i18n import organisation_timezone
 from web.links import call_url, safe_next
 from web.security_headers import no_store
+from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
 from web.ui.numbers import typed_seconds
 
@@ -68,12 +69,6 @@ def act(
         db().commit()
         flash(done)
     return redirect(back)
-
-
-def listed(raw: str) -> list[str] | None:
-    """A comma-separated list (`sales, billing`); empty means no restriction."""
-    words = [word.strip() for word in raw.split(",") if word.strip()]
-    return words or None
 
 
 # ---------------------------------------------------------------- samples
@@ -157,7 +152,7 @@ def _criteria(args: MultiDict[str, str]) -> SampleCriteria:
     try:
         return SampleCriteria.model_validate(raw)
     except ValidationError as exc:
-        raise invalid_from(exc) from None
+        raise list_refusal(invalid_from(exc)) from None
 
 
 def _decimal(raw: str) -> str | None:
