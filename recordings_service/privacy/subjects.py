@@ -71,7 +71,8 @@ def create_request(
         raise Invalid("received_at", "a request cannot be received in the future", code="in_future")
     if received_at < GDPR_APPLIES_FROM:
         raise Invalid("received_at", "GDPR requests date from 25 May 2018 on", code="out_of_range")
-    customer = session.get_one(Customer, register_customer(session, customer_ref))
+    # A reference the officer typed: one in another letter case than a known customer's is refused (not a new person).
+    customer = session.get_one(Customer, register_customer(session, customer_ref, refuse_case_variants=True))
     request = SubjectRequest(
         customer_id=customer.id,
         kind=request_kind.value,
