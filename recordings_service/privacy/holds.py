@@ -36,14 +36,6 @@ class Placement:
 
 def place_hold(
     session: Session, *, actor: Actor, reason: str, recording_id: str | None = None, customer_ref: str | None = None
-) -> tuple[LegalHold, int]:
-    """Hold one recording or all of a customer's; returns the hold and how many live recordings it covers."""
-    placed = place_hold_once(session, actor=actor, reason=reason, recording_id=recording_id, customer_ref=customer_ref)
-    return placed.hold, placed.recordings
-
-
-def place_hold_once(
-    session: Session, *, actor: Actor, reason: str, recording_id: str | None = None, customer_ref: str | None = None
 ) -> Placement:
     """Hold one recording or all of a customer's, unless an active hold with the same target and reason is in force
     already (a form sent twice, a client's retry): then that hold is the answer, and nothing is written or audited."""

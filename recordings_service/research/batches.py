@@ -66,19 +66,12 @@ class Submitted:
 
 def create_batch(
     session: Session, envelope: Envelope, *, actor: Actor, request: BatchRequest, reuse_recent: bool = False
-) -> ResearchBatch:
+) -> Submitted:
     """Select the calls and keep the batch as a draft, with each call's pseudonyms and the exclusion counts.
 
     With `reuse_recent` (the selection form, the API), the same request sent again by the same person (a double
-    click, the form sent twice, a script's retry) returns their draft of it made in the last `REUSE_DRAFT_WITHIN`
-    instead of a second one (`submit_batch` says which it was)."""
-    return submit_batch(session, envelope, actor=actor, request=request, reuse_recent=reuse_recent).batch
-
-
-def submit_batch(
-    session: Session, envelope: Envelope, *, actor: Actor, request: BatchRequest, reuse_recent: bool = True
-) -> Submitted:
-    """`create_batch`, saying whether the draft is new or the recent twin of this request (no event then)."""
+    click, the form sent twice, a script's retry) answers their draft of it made in the last `REUSE_DRAFT_WITHIN`
+    (`new` false, nothing recorded) instead of a second one."""
     _check(request)
     if reuse_recent:
         # Both submissions of a double click arrive together: they take their turn here. The savepoint makes

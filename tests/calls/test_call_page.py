@@ -204,7 +204,7 @@ def test_the_calls_times_read_as_the_organisation_reads_them(
 ) -> None:
     """The heading and the legal-hold line showed UTC in ISO form, in Finnish too, three hours off the call list."""
     call.started_at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-    hold, _ = holds.place_hold(session, actor=OFFICER, reason="dispute", recording_id=call.id)
+    hold = holds.place_hold(session, actor=OFFICER, reason="dispute", recording_id=call.id).hold
     hold.placed_at = datetime(2026, 6, 2, 21, 30, tzinfo=UTC)  # 3 June in Helsinki
     session.commit()
 

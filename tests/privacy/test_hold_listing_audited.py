@@ -22,7 +22,9 @@ def test_the_holds_page_records_who_read_how_many_holds_and_never_the_refs(
 ) -> None:
     disputed = customer(session)
     holds.place_hold(session, actor=OFFICER, reason="billing dispute 2026-3", customer_ref=disputed.customer_ref)
-    released, _ = holds.place_hold(session, actor=OFFICER, reason="claim", customer_ref=customer(session).customer_ref)
+    released = holds.place_hold(
+        session, actor=OFFICER, reason="claim", customer_ref=customer(session).customer_ref
+    ).hold
     holds.release_hold(session, actor=OFFICER, hold_id=released.id, reason="settled")
     officer = make_user(session, role=Role.COMPLIANCE)
     login(client, officer)

@@ -32,8 +32,8 @@ def test_a_release_names_the_calls_another_hold_keeps(
         aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=[], customer_id=disputed.id)
         for _ in range(2)
     ]
-    on_customer, _ = holds.place_hold(session, actor=OFFICER, reason="dispute", customer_ref=disputed.customer_ref)
-    on_call, _ = holds.place_hold(session, actor=OFFICER, reason="court", recording_id=calls[0].id)
+    on_customer = holds.place_hold(session, actor=OFFICER, reason="dispute", customer_ref=disputed.customer_ref).hold
+    on_call = holds.place_hold(session, actor=OFFICER, reason="court", recording_id=calls[0].id).hold
     login(client, make_user(session, role=Role.COMPLIANCE))
 
     released = post_form(

@@ -73,10 +73,10 @@ def test_the_service_places_one_hold_per_target_and_reason(
     session: Session, bucket: S3ObjectStore, envelope: Envelope
 ) -> None:
     disputed = customer(session)
-    first = holds.place_hold_once(session, actor=OFFICER, reason="claim", customer_ref=disputed.customer_ref)
-    again = holds.place_hold_once(session, actor=OFFICER, reason="claim", customer_ref=f" {disputed.customer_ref} ")
+    first = holds.place_hold(session, actor=OFFICER, reason="claim", customer_ref=disputed.customer_ref)
+    again = holds.place_hold(session, actor=OFFICER, reason="claim", customer_ref=f" {disputed.customer_ref} ")
     assert (first.new, again.new, again.hold.id) == (True, False, first.hold.id)
-    assert holds.place_hold(session, actor=OFFICER, reason="claim", customer_ref=disputed.customer_ref)[0].id == (
+    assert holds.place_hold(session, actor=OFFICER, reason="claim", customer_ref=disputed.customer_ref).hold.id == (
         first.hold.id
     )
     assert placed_events(session) == 1

@@ -34,7 +34,7 @@ def test_a_released_hold_holds_nothing_now(
 ) -> None:
     disputed = customer(session)
     aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=[], customer_id=disputed.id)
-    released, _ = holds.place_hold(session, actor=OFFICER, reason="old claim", customer_ref=disputed.customer_ref)
+    released = holds.place_hold(session, actor=OFFICER, reason="old claim", customer_ref=disputed.customer_ref).hold
     holds.release_hold(session, actor=OFFICER, hold_id=released.id, reason="settled")
     holds.place_hold(session, actor=OFFICER, reason="new claim", customer_ref=disputed.customer_ref)
     aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=[], customer_id=disputed.id)

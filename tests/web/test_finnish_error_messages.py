@@ -61,7 +61,7 @@ def test_a_hold_without_a_reason_is_refused_in_finnish(officer_client: FlaskClie
 
 
 def test_a_release_without_a_reason_is_refused_in_finnish(officer_client: FlaskClient, session: Session) -> None:
-    hold, _ = holds.place_hold(session, actor=OFFICER, reason="riita", customer_ref="CRM-HOLD-2")
+    hold = holds.place_hold(session, actor=OFFICER, reason="riita", customer_ref="CRM-HOLD-2").hold
     session.commit()
     path = f"/compliance/holds/{hold.id}/release"
     refused = post_finnish(officer_client, path, {"reason": ""}, token_from="/compliance/holds")

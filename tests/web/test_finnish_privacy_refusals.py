@@ -166,7 +166,7 @@ def test_releasing_an_unknown_hold_is_refused_in_english_without_the_id(officer_
 
 
 def test_releasing_a_hold_twice_is_refused_in_finnish(officer_client: FlaskClient, session: Session) -> None:
-    hold, _ = holds.place_hold(session, actor=OFFICER, reason="riita", customer_ref="CRM-HOLD-TWICE")
+    hold = holds.place_hold(session, actor=OFFICER, reason="riita", customer_ref="CRM-HOLD-TWICE").hold
     holds.release_hold(session, actor=OFFICER, hold_id=hold.id, reason="sovittu")
     session.commit()
     text = release(officer_client, hold.id)

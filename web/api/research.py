@@ -102,10 +102,11 @@ def create_batch(json: BatchIn) -> tuple[Response, int]:
 
     The same request sent again by the same user within 10 minutes (a retry) makes no second draft: 200 with
     their draft of it, while it is still a draft."""
-    submitted = batches.submit_batch(
+    submitted = batches.create_batch(
         db(),
         runtime().envelope,
         actor=current_actor(),
+        reuse_recent=True,
         request=batches.BatchRequest(
             study=json.study,
             purpose=json.purpose,

@@ -205,7 +205,7 @@ def change_policy(rule: str, json: PolicyIn) -> Response:
 def place_hold(json: HoldIn) -> tuple[Response, int]:
     """Hold one recording (`recording_id`) or every recording of a customer (`customer_ref`): 201 with the new hold,
     or 200 with the active hold already placed on that target for the same reason (a request sent twice)."""
-    placed = holds.place_hold_once(
+    placed = holds.place_hold(
         db(), actor=current_actor(), reason=json.reason, recording_id=json.recording_id, customer_ref=json.customer_ref
     )
     db().commit()

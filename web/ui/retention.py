@@ -153,7 +153,7 @@ def place_hold() -> Response | tuple[str, int]:
     try:
         if not value:
             raise Invalid("value", gettext("give a recording id or a customer reference"))
-        placed = holds.place_hold_once(
+        placed = holds.place_hold(
             db(),
             actor=current_actor(),
             reason=request.form.get("reason", ""),
