@@ -200,6 +200,12 @@ def organisation_zone() -> ZoneInfo:
     return ZoneInfo(organisation_timezone())
 
 
+def organisation_moment(moment: datetime) -> datetime:
+    """A moment typed into a form, in UTC: read as the organisation's time (the one pages show) when it names no
+    zone. OverflowError when it has no UTC equivalent (0001-01-01 in Helsinki)."""
+    return (moment.replace(tzinfo=organisation_zone()) if moment.tzinfo is None else moment).astimezone(UTC)
+
+
 def organisation_today() -> date:
     """Today where the organisation is: an assignment due today is not overdue, a request received today not future."""
     return datetime.now(organisation_zone()).date()

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 from flask_babel import gettext
@@ -18,7 +18,7 @@ from recordings_service.models import AuditEvent
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.database import db
-from web.i18n import local_time, organisation_zone
+from web.i18n import local_time, organisation_moment
 from web.security_headers import mark_no_store, no_store
 from web.ui.error_messages import error_message
 from web.ui.numbers import whole_number
@@ -203,6 +203,6 @@ def _moment(name: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(raw)
-        return (moment.replace(tzinfo=organisation_zone()) if moment.tzinfo is None else moment).astimezone(UTC)
+        return organisation_moment(moment)
     except (ValueError, OverflowError):  # not a moment, or one with no UTC equivalent (0001-01-01 in Helsinki)
         raise Invalid(name, gettext("use a date (2025-01-31) or date and time (2025-01-31T14:00)")) from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal, gettext
@@ -30,7 +30,7 @@ from recordings_service.research.selection import MAX_SAMPLE, BatchCriteria
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import keep_refusal
-from web.i18n import organisation_timezone, organisation_today, organisation_zone
+from web.i18n import organisation_moment, organisation_timezone, organisation_today, organisation_zone
 from web.same_site import refuse_cross_site
 from web.security_headers import no_store
 from web.ui.criteria_lists import list_refusal, listed
@@ -316,6 +316,6 @@ def _organisation_minute(form: MultiDict[str, str], name: str) -> datetime:
     raw = form.get(name, "").strip()
     try:
         moment = datetime.fromisoformat(raw) if "T" in raw else datetime.combine(date.fromisoformat(raw), time())
-        return (moment.replace(tzinfo=organisation_zone()) if moment.tzinfo is None else moment).astimezone(UTC)
+        return organisation_moment(moment)
     except (ValueError, OverflowError):  # not a moment, or one with no UTC equivalent
         raise Invalid(name, gettext("use a date and time (2025-01-31T09:00)")) from None
