@@ -53,6 +53,14 @@ UNPLAYABLE = {RecordingStatus.DELETED, RecordingStatus.MISSING_OBJECT}
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 
+# The languages a call is stored with, as ingest takes them from the telephony system ("auto": it did not say).
+Language = Literal["fi", "sv", "en", "auto"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
+# A queue's name as input, as calls are stored with it (a sender's padding stripped, at most the column's width):
+# criteria match it exactly, so a blank or longer name would select no call.
+QueueName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUEUE)]
+
+
 class RecordingFilters(BaseModel):
     """Metadata filters of the call list, the search and the calls page (one declaration for all three)."""
 
@@ -60,11 +68,13 @@ class RecordingFilters(BaseModel):
 
     started_from: AwareDatetime | None = None
     started_to: AwareDatetime | None = Field(default=None, description="exclusive")
-    queue: str | None = None
+    # A queue or language no call can be stored with is refused, naming the filter, rather than answered with
+    # an empty page that reads as "no such calls".
+    queue: QueueName | None = None
     agent_ref: str | None = None
     customer_ref: str | None = None
     status: RecordingStatus | None = Field(default=None, description="stored, transcribing, transcribed, ...")
-    language: str | None = None
+    language: Language | None = None
     direction: Literal["inbound", "outbound"] | None = None
 
     @field_validator("started_to")
@@ -81,12 +91,6 @@ class RecordingFilters(BaseModel):
 IsoDatetime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
 # An id (a ULID, 26 characters) as input: an empty or overlong one is refused naming its field, before any lookup.
 EntityId = Annotated[str, Field(min_length=1, max_length=26)]
-# The languages a call is stored with, as ingest takes them from the telephony system ("auto": it did not say).
-Language = Literal["fi", "sv", "en", "auto"]
-LANGUAGES: tuple[str, ...] = get_args(Language)
-# A queue's name as input, as calls are stored with it (a sender's padding stripped, at most the column's width):
-# criteria match it exactly, so a blank or longer name would select no call.
-QueueName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUEUE)]
 
 
 class RecordingOut(BaseModel):
