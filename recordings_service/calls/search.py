@@ -112,13 +112,14 @@ def search_calls(
         raise Invalid("cursor", "a cursor pages the newest-first order only", code="invalid_cursor")
     words = checked_words(query)
     dialect = session.get_bind().dialect.name
-    # Queue and agent are matched regardless of case, so a typed "billing" finds the "Billing" queue.
+    # Queue and agent are matched regardless of case, so a typed "billing" finds the "Billing" queue. Both sides
+    # are lowered by the database: SQLite's `lower` folds ASCII letters only, and Python's would not match it.
     exact = filters.model_copy(update={"queue": None, "agent_ref": None})
     statement = _evaluation_filtered(apply_filters(select(Recording).where(visible_to(actor)), exact), filters)
     if filters.queue is not None:
-        statement = statement.where(func.lower(Recording.queue) == filters.queue.lower())
+        statement = statement.where(func.lower(Recording.queue) == func.lower(filters.queue))
     if filters.agent_ref is not None:
-        statement = statement.where(func.lower(Recording.agent_ref) == filters.agent_ref.lower())
+        statement = statement.where(func.lower(Recording.agent_ref) == func.lower(filters.agent_ref))
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
     if cursor:
         # The first condition is implied by the second; it bounds the newest-first index walk.

@@ -75,3 +75,20 @@ def test_the_call_list_refuses_a_language_not_offered_in_finnish(supervisor_clie
     page = response.get_data(as_text=True)
     assert "valitse jokin tarjotuista vaihtoehdoista" in page
     assert 'aria-invalid="true"' in page.split('id="language"', 1)[1].split(">", 1)[0]
+
+
+@pytest.mark.parametrize(("field", "column"), [("queue", "queue"), ("agent_ref", "agent_ref")])
+def test_search_finds_a_queue_or_agent_named_with_a_non_ascii_capital_as_typed(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope, field: str, column: str
+) -> None:
+    """Found in review: search lowered what was typed in Python ("Äänestys" → "äänestys") but the column with the
+    database's `lower`, which on SQLite folds ASCII letters only ("Äänestys"): a queue or agent whose name has a
+    non-ASCII capital was not found on SQLite even when typed exactly as shown in the picker."""
+    make_recording(session, store, envelope, **{column: "Äänestys"})
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    response = client.get("/api/v1/search", query_string={field: "Äänestys"})
+    assert response.status_code == 200
+    assert [item["recording"][column] for item in response.get_json()["items"]] == ["Äänestys"]
+    # Letters of other case still match where the database folds them (ASCII always; all on PostgreSQL).
+    response = client.get("/api/v1/search", query_string={field: "ÄÄNESTYS"})
+    assert len(response.get_json()["items"]) == (1 if session.get_bind().dialect.name == "postgresql" else 0)
