@@ -76,11 +76,8 @@ def test_an_undeclared_endpoint_is_reported_and_refused(settings: Settings, runt
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: f"{rule.endpoint}")
-def test_each_role_gets_exactly_what_the_table_grants(
-    rule: Rule, settings: Settings, runtime: Runtime, session: Session
-) -> None:
-    app = create_app(settings, runtime=runtime)
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)  # authorization, not CSRF, is under test here
+def test_each_role_gets_exactly_what_the_table_grants(rule: Rule, app: Flask, session: Session) -> None:
+    app.config.update(WTF_CSRF_ENABLED=False)  # authorization, not CSRF, is under test here (restored after)
     permission = access.declared_permission(app, rule.endpoint)
     assert permission is not None
 
