@@ -1,0 +1,36 @@
+"""Refusals of accounts, enrolment and passwords."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from recordings_service import accounts
+from web.ui.message_values import Message
+
+CODE_MESSAGES: dict[str, Message] = {
+    "password_too_short": _l("a password has at least %(num)d characters", num=accounts.MIN_PASSWORD),
+    "password_too_long": _l("a password has at most %(num)d characters", num=accounts.MAX_PASSWORD),
+    "username_format": _l("use 1–64 letters a–z, digits, '.', '-' or '_'"),
+    "username_taken": _l("an account of this username exists already"),
+    "agent_ref_not_agent": _l("only an agent account has an agent ref"),
+    "agent_ref_missing": _l("an agent account needs the agent ref its calls carry (1–100 characters)"),
+    "agent_ref_taken": _l("another account has this agent ref already"),
+    "lead_not_supervisor": _l("a lead is an active QA supervisor"),
+    "lead_self": _l("nobody leads themselves"),
+    "institute_not_partner": _l("only a research partner belongs to an institute"),
+    "institute_missing": _l("a research partner must belong to an institute: choose it"),
+    "user_not_found": _l("the account was not found"),
+    "last_admin": _l("the last active administrator cannot be disabled: make another one first"),
+    "service_tokens_only": _l("service accounts sign in with API tokens only"),
+    "service_no_second_factor": _l("service accounts have no second factor"),
+    "role_switch_service": _l("create a separate account to switch between a person and a service"),
+    "role_switch_partner": _l("create a separate account to switch between staff and a research partner"),
+    "role_switch_agent": _l("create a separate account to switch between staff and an agent"),
+    "own_account_disable": _l("you cannot disable your own account"),
+    "own_account_password": _l("you cannot reset the password of your own account"),
+    "own_account_role": _l("you cannot change the role of your own account"),
+    "own_second_factor": _l("you cannot reset your own second factor; another admin must"),
+    "account_disabled": _l("enable the account first"),
+    "enrolment_link_unknown": _l("this enrolment link is unknown, used or expired; ask an admin for a new one"),
+    "enrolment_other_account": _l("only the account holder may use this link; sign out first"),
+}

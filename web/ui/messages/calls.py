@@ -1,0 +1,22 @@
+"""Refusals of the call list (bulk actions, saved searches) and the call page (transcripts)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from web.ui.message_values import Message
+
+FIELD_MESSAGES: dict[tuple[str, str], Message] = {
+    ("recording_ids", "missing"): _l("Select at least one call."),
+    ("recording_ids", "too_many"): _l("Select at most 500 calls at a time."),
+    ("tag", "missing"): _l("Enter a tag."),
+    ("tag", "too_long"): _l("A tag has at most 60 characters."),
+    ("name", "missing"): _l("Enter a name for the search."),
+    ("name", "too_long"): _l("A name has at most 100 characters."),
+    ("query", "too_long"): _l("This search is too long to save."),
+    # Verifying a transcript segment against the audio.
+    ("segment", "out_of_range"): _l("no such segment in this transcript"),
+}
+CODE_MESSAGES: dict[str, Message] = {
+    "transcription_running": _l("the recording is being transcribed now: queue it again once that has ended"),
+}

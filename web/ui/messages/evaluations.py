@@ -1,0 +1,59 @@
+"""Refusals of evaluating calls: assignments, plans, scoring (the panel beside the player, calibration sessions)
+and feedback to agents. The form builder's are in form_builder.py."""
+
+from __future__ import annotations
+
+from flask_babel import format_decimal, gettext
+from flask_babel import lazy_gettext as _l
+
+from recordings_service.errors import DomainError
+from recordings_service.evaluations import plans
+from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS
+from web.i18n import form_text
+from web.ui.message_values import Message, naming
+
+_answer_required = naming(
+    lambda values: gettext("answer required: %(question)s", question=form_text(values["question"]))
+)
+_answer_choice = naming(
+    lambda values: gettext("choose one of the answers offered: %(question)s", question=form_text(values["question"]))
+)
+
+
+def _evidence_moment(exc: DomainError) -> str:
+    if "duration_s" not in exc.values:
+        return str(gettext("enter a moment of the call in seconds"))
+    seconds = format_decimal(round(exc.values["duration_s"], 1), format="0.0")
+    return str(gettext("enter a moment of the call, 0 to %(duration)s seconds", duration=seconds))
+
+
+FIELD_MESSAGES: dict[tuple[str, str], Message] = {
+    ("assignee_id", "unknown_user"): _l("Choose a supervisor from the list."),
+    ("assignee_id", "not_evaluator"): _l("That person cannot evaluate calls."),
+    ("due", "due_passed"): _l("the due date has passed: choose today or a later day"),
+    ("due", "due_too_far"): _l("a due date is at most a year ahead"),
+    # Evaluation plans; a seed is drawn when the field is left empty.
+    ("calls_per_agent", "out_of_range"): _l(
+        "enter a number from %(min)d to %(max)d", min=1, max=plans.MAX_CALLS_PER_AGENT
+    ),
+    ("seed", "out_of_range"): _l("the seed is too large: use at most 18 digits, or leave it empty to draw one"),
+    ("queue", "missing"): _l("name a queue or an agent"),
+    ("supervisor_ids", "missing"): _l("choose at least one supervisor"),
+    # Feedback: an agent's answer to an evaluation, and the resolution of a dispute.
+    ("comment", "required"): _l("say what you dispute, and why"),
+    ("comment", "too_long"): _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
+    ("note", "required"): _l("say how the dispute was resolved"),
+}
+CODE_MESSAGES: dict[str, Message] = {
+    "answer_required": _answer_required,
+    "answer_choice": _answer_choice,
+    "not_on_form": _l("this question is not on the form"),
+    "evidence_moment": _evidence_moment,
+    "comment_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
+    "not_submitted": _l("submit the evaluation before releasing it"),
+    "already_released": _l("this evaluation has been released already"),
+    "already_answered": _l("this evaluation has been answered already"),
+    "no_open_dispute": _l("this evaluation has no open dispute"),
+    "resolution_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
+    "no_plan_evaluator": _l("none of the plan's supervisors can evaluate calls now: choose others"),
+}

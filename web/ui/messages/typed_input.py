@@ -1,0 +1,26 @@
+"""Refusals any page may give: input the model could not read, and a list's link to a further page."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from web.ui.message_values import Message
+
+PAGE_LINK_BROKEN = _l(
+    "This link to a further page of the list is not valid (mistyped or out of date): start again from the first page."
+)
+
+FIELD_MESSAGES: dict[tuple[str, str], Message] = {
+    # Edited, or kept from an older version of the list (the audit trail's `before`).
+    ("cursor", "invalid_cursor"): PAGE_LINK_BROKEN,
+    ("before", "invalid_cursor"): PAGE_LINK_BROKEN,
+}
+CODE_MESSAGES: dict[str, Message] = {
+    "int_parsing": _l("enter a whole number"),
+    "invalid_character": _l("remove the NUL character (U+0000): text cannot hold it"),
+    "int_parsing_size": _l("enter a smaller number"),
+    "float_parsing": _l("enter a number"),
+    "finite_number": _l("enter a number"),
+    "invalid_date": _l("use a date such as 2025-01-31"),
+    "invalid_choice": _l("choose one of the options offered"),
+}
