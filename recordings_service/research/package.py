@@ -5,7 +5,7 @@ per call `calls/<call pseudonym>/transcript.json` (the redacted twin only) and `
 or the redacted derivative), `calls.csv` with the batch's metadata fields under pseudonyms, and
 `manifest.csv` (path, size, SHA-256 of every file) last. Every member carries the batch's approval time, so
 building the same batch again gives the same bytes and the same SHA-256. Each call is checked again just
-before it is written (`selection.candidates_for`): one excluded since approval (the customer objected, the
+before it is written (`selection.candidates_among`): one excluded since approval (the customer objected, the
 call was restricted or deleted) is withdrawn instead. Calls are loaded one short session at a time by the
 caller (`jobs/research.py`); no session is used while audio is copied, and memory stays bounded whatever
 the package's size.
@@ -38,13 +38,13 @@ from recordings_service.models.account import Role
 from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.redaction.audio import RedactedAudio, open_redacted, redacted_audio
 from recordings_service.research.build_queue import SealedPackage, package_key
-from recordings_service.research.selection import candidates_for
+from recordings_service.research.selection import candidates_among
 from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import open_view, transcript_document
 
 log = logging.getLogger(__name__)
-# The builder sees what compliance sees; every exclusion is checked again by `candidates_for`.
+# The builder sees what compliance sees; every exclusion is checked again by `candidates_among`.
 BUILD_ACTOR = Actor(id=None, name="research-build", role=Role.COMPLIANCE)
 MODE = 0o600 | stat.S_IFREG
 DOCUMENT_LEVEL = 6
@@ -154,7 +154,7 @@ def load_call(
     when the package is finished.
     """
     item = session.get_one(BatchItem, item_id)
-    found = candidates_for(
+    found = candidates_among(
         session,
         actor=BUILD_ACTOR,
         study_end=spec.study_end,

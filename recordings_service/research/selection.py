@@ -13,25 +13,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import exists, select
+from pydantic import Field
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.calendar_days import DEFAULT_ZONE, TimeZoneName
+from recordings_service.call_selection import CallSelection
 from recordings_service.models import Customer, Recording, Transcript
 from recordings_service.models.recording import Purpose
-from recordings_service.ranges import upper_end
-from recordings_service.recordings import (
-    UNPLAYABLE,
-    Language,
-    QueueName,
-    calls_matching,
-    customer_asked_for_erasure,
-    visible_to,
-)
+from recordings_service.recordings import UNPLAYABLE, customer_asked_for_erasure, visible_to
 
 MAX_SAMPLE = 100_000
 
@@ -49,28 +40,15 @@ class Exclusion(StrEnum):
     NOT_TRANSCRIBED = "not_transcribed"  # transcripts always go out redacted, so the redacted twin is needed
 
 
-class BatchCriteria(BaseModel):
-    """The selection criteria; `from` and `to` are call dates, both inclusive, as days of `timezone` (UTC unless
-    named: what the API's days always were)."""
+class BatchCriteria(CallSelection):
+    """A batch's selection criteria: the calls (`CallSelection`, its dates required) and the sample drawn from them.
+    `timezone` is UTC unless named: what the API's days always were."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
-
+    # Required here (optional in `CallSelection`); declared again, they keep their place before the other fields.
     from_: date = Field(alias="from")
     to: date
-    timezone: TimeZoneName = DEFAULT_ZONE
-    # Each item is one the calls can be stored with: a blank, overlong or unknown one would select nothing.
-    queues: list[QueueName] | None = Field(default=None, max_length=100)
-    languages: list[Language] | None = Field(default=None, max_length=20)
-    directions: list[Literal["inbound", "outbound"]] | None = None
-    min_duration_s: float | None = Field(default=None, ge=0)
-    max_duration_s: float | None = Field(default=None, ge=0)
     sample_size: int = Field(ge=1, le=MAX_SAMPLE)
     seed: int = Field(ge=0, le=2**63 - 1)
-
-    @field_validator("to", "max_duration_s")
-    @classmethod
-    def _not_below_its_lower_end(cls, value: Any, info: ValidationInfo) -> Any:
-        return upper_end(value, info)
 
 
 @dataclass(frozen=True)
@@ -91,7 +69,7 @@ class Selection:
 def select_calls(
     session: Session, *, actor: Actor, criteria: BatchCriteria, study_end: date, redacted_audio: bool
 ) -> Selection:
-    candidates = candidates_for(
+    candidates = candidates_matching(
         session, actor=actor, criteria=criteria, study_end=study_end, redacted_audio=redacted_audio
     )
     excluded = Counter(candidate.reason.value for candidate in candidates if candidate.reason is not None)
@@ -102,40 +80,36 @@ def select_calls(
     return Selection(chosen=sorted(chosen, key=lambda c: order[c.id]), excluded=dict(excluded), eligible=len(eligible))
 
 
-def candidates_for(
-    session: Session,
-    *,
-    actor: Actor,
-    study_end: date,
-    redacted_audio: bool,
-    criteria: BatchCriteria | None = None,
-    recording_ids: list[str] | None = None,
+def candidates_matching(
+    session: Session, *, actor: Actor, criteria: BatchCriteria, study_end: date, redacted_audio: bool
 ) -> list[Candidate]:
-    """The calls matching `criteria`, or (a build checking its items again) those of `recording_ids`, in id order,
+    """The calls matching `criteria`, in id order, each with the first exclusion that applies (or None)."""
+    query = criteria.applied_to(_candidate_query(actor))
+    return _classified(session, query, study_end=study_end, redacted_audio=redacted_audio)
+
+
+def candidates_among(
+    session: Session, *, actor: Actor, recording_ids: list[str], study_end: date, redacted_audio: bool
+) -> list[Candidate]:
+    """The calls of `recording_ids` (a build checking its items again) that are still candidates, in id order,
     each with the first exclusion that applies (or None)."""
+    query = _candidate_query(actor).where(Recording.id.in_(recording_ids))
+    return _classified(session, query, study_end=study_end, redacted_audio=redacted_audio)
+
+
+def _candidate_query(actor: Actor) -> Select[Recording, bool, bool, bool]:
     twin = exists().where(Transcript.recording_id == Recording.id, Transcript.has_redacted_twin)
-    query = (
+    return (
         select(Recording, Customer.objects_to_research, customer_asked_for_erasure(), twin)
         .outerjoin(Customer, Customer.id == Recording.customer_id)
         .where(visible_to(actor), Recording.status.not_in(UNPLAYABLE))
         .order_by(Recording.id)
     )
-    if recording_ids is not None:
-        query = query.where(Recording.id.in_(recording_ids))
-    elif criteria is not None:
-        query = calls_matching(
-            query,
-            from_day=criteria.from_,
-            to_day=criteria.to,
-            timezone=criteria.timezone,
-            queues=criteria.queues,
-            languages=criteria.languages,
-            directions=criteria.directions,
-            min_duration_s=criteria.min_duration_s,
-            max_duration_s=criteria.max_duration_s,
-        )
-    else:
-        raise ValueError("candidates_for needs the criteria or the recording ids")
+
+
+def _classified(
+    session: Session, query: Select[Recording, bool, bool, bool], *, study_end: date, redacted_audio: bool
+) -> list[Candidate]:
     study_end_at = datetime.combine(study_end + timedelta(days=1), time(), tzinfo=UTC)
     found = []
     for recording, objects, erasure, transcribed in session.execute(query):

@@ -15,23 +15,23 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.calendar_days import DEFAULT_ZONE, TimeZoneName
+from recordings_service.call_selection import CallSelection
 from recordings_service.calls.transcript_matches import checked_words, said_in_transcripts
 from recordings_service.models import Customer, Evaluation, Nomination, Recording
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.training import NominationKind
 from recordings_service.ranges import upper_end
-from recordings_service.recordings import UNPLAYABLE, Language, QueueName, calls_matching, visible_to
+from recordings_service.recordings import UNPLAYABLE, visible_to
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.agents import agent_names
 from recordings_service.training.eligibility import TrainingRules, flag_columns, reason_for
@@ -54,21 +54,10 @@ class Stratum(StrEnum):
     SCORE_BAND = "score_band"
 
 
-class SampleCriteria(BaseModel):
-    """What to sample; `from` and `to` are call dates, both inclusive, as days of `timezone` (UTC unless named:
-    what the API's days always were). Scores are the latest evaluation's total in percent."""
+class SampleCriteria(CallSelection):
+    """What to sample: the calls (`CallSelection`; `timezone` is UTC unless named, what the API's days always
+    were), narrowed by scores, words, agents and nominations. Scores are the latest evaluation's total in percent."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
-
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
-    timezone: TimeZoneName = DEFAULT_ZONE
-    # Each item is one the calls can be stored with: a blank, overlong or unknown one would select nothing.
-    queues: list[QueueName] | None = Field(default=None, max_length=100)
-    languages: list[Language] | None = Field(default=None, max_length=20)
-    directions: list[Literal["inbound", "outbound"]] | None = None
-    min_duration_s: float | None = Field(default=None, ge=0)
-    max_duration_s: float | None = Field(default=None, ge=0)
     score_min: float | None = Field(default=None, ge=0, le=100)
     score_max: float | None = Field(default=None, ge=0, le=100)
     evaluated: bool | None = Field(default=None, description="true: scored calls only; false: unscored only")
@@ -85,7 +74,7 @@ class SampleCriteria(BaseModel):
     )
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="the same seed draws the same sample")
 
-    @field_validator("to", "max_duration_s", "score_max")
+    @field_validator("score_max")
     @classmethod
     def _not_below_its_lower_end(cls, value: Any, info: ValidationInfo) -> Any:
         return upper_end(value, info)
@@ -256,17 +245,7 @@ def _query(session: Session, *, actor: Actor, criteria: SampleCriteria) -> Selec
         .where(visible_to(actor), Recording.status.not_in(UNPLAYABLE))
         .order_by(Recording.id)
     )
-    query = calls_matching(
-        query,
-        from_day=criteria.from_,
-        to_day=criteria.to,
-        timezone=criteria.timezone,
-        queues=criteria.queues,
-        languages=criteria.languages,
-        directions=criteria.directions,
-        min_duration_s=criteria.min_duration_s,
-        max_duration_s=criteria.max_duration_s,
-    )
+    query = criteria.applied_to(query)
     if criteria.evaluated is not None:
         query = query.where(evaluated if criteria.evaluated else ~evaluated)
     if criteria.score_min is not None:

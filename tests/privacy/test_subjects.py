@@ -29,8 +29,8 @@ from recordings_service.privacy.deletion import derived_prefix
 from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
 from recordings_service.privacy.rectification import SegmentFix, rectify
 from recordings_service.recordings import RecordingFilters, get_playable_recording, list_recordings
-from recordings_service.research.selection import BatchCriteria, candidates_for
 from recordings_service.research.selection import Exclusion as ResearchExclusion
+from recordings_service.research.selection import candidates_among
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.training.eligibility import Exclusion as TrainingExclusion
@@ -280,10 +280,9 @@ def test_erasure_keeps_held_calls_and_agreements_in_their_period_and_deletes_the
     # Found by exploratory testing: once the erasure was done, the calls it kept for a legal duty went back
     # into the training library and research selection.
     assert exclusions_of(session, [held], rules=TrainingRules())[held] == TrainingExclusion.ERASURE_REQUESTED
-    study = candidates_for(
+    study = candidates_among(
         session,
         actor=OFFICER,
-        criteria=BatchCriteria(from_=NOW.date() - timedelta(days=1), to=NOW.date(), sample_size=1, seed=1),
         study_end=NOW.date(),
         redacted_audio=True,
         recording_ids=[held_for_study],
