@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
+from collections.abc import Iterable, Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -52,13 +53,16 @@ class ConfirmationBlocker(StrEnum):
     NOT_DOWNLOADED = "not_downloaded"  # nothing was served: the batch closes by itself when its window ends
 
 
-def confirmation_blocker(session: Session, batch: ResearchBatch) -> ConfirmationBlocker | None:
+def confirmation_blocker(
+    session: Session, batch: ResearchBatch, *, history: Sequence[CustodyConfirmation] | None = None
+) -> ConfirmationBlocker | None:
     """The one rule for whether the partner may confirm now: None if they may, else why not.
 
-    The confirmation is refused by it, and the portal offers its form by it."""
+    The confirmation is refused by it, and the portal offers its form by it. `history` is the batch's
+    confirmations (`confirmations_of`) where the caller has read them already; without it they are read here."""
     if batch.state not in CONFIRMABLE:
         return ConfirmationBlocker.NO_PACKAGE
-    if pending_confirmation(session, batch.id) is not None:
+    if pending_in(history if history is not None else confirmations_of(session, batch.id)) is not None:
         return ConfirmationBlocker.PENDING
     if not was_downloaded(session, batch.id):
         return ConfirmationBlocker.NOT_DOWNLOADED
@@ -192,7 +196,12 @@ def confirmations_of(session: Session, batch_id: str) -> list[CustodyConfirmatio
 
 
 def pending_confirmation(session: Session, batch_id: str) -> CustodyConfirmation | None:
-    return next((c for c in confirmations_of(session, batch_id) if c.decision is None), None)
+    return pending_in(confirmations_of(session, batch_id))
+
+
+def pending_in(history: Iterable[CustodyConfirmation]) -> CustodyConfirmation | None:
+    """The confirmation in `history` still waiting for compliance's decision, if any."""
+    return next((c for c in history if c.decision is None), None)
 
 
 def open_certificate(

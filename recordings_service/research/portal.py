@@ -5,7 +5,7 @@ The package is decrypted as it is sent; a `Range` lets a broken download resume 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Refusal
-from recordings_service.models import ResearchBatch
+from recordings_service.models import CustodyConfirmation, ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_partner_batch
-from recordings_service.research.confirmations import pending_confirmation
+from recordings_service.research.confirmations import confirmations_of, pending_confirmation, pending_in
 from recordings_service.storage.encryption import Envelope, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
@@ -36,16 +36,23 @@ class Blocker(StrEnum):
     CONFIRMED = "confirmed"  # the institute said every copy is gone; compliance has not decided yet
 
 
-def download_blocker(session: Session, batch: ResearchBatch, *, now: datetime | None = None) -> Blocker | None:
+def download_blocker(
+    session: Session,
+    batch: ResearchBatch,
+    *,
+    now: datetime | None = None,
+    history: Sequence[CustodyConfirmation] | None = None,
+) -> Blocker | None:
     """The one rule for whether the package may be downloaded now: None if it may, else why not.
 
-    The download endpoint refuses by it, and the partner API and portal offer the download link by it."""
+    The download endpoint refuses by it, and the partner API and portal offer the download link by it. `history`
+    is the batch's confirmations (`confirmations_of`) where the caller has read them already."""
     now = now or utcnow()
     if not batch.access_start <= now < batch.access_end:
         return Blocker.WINDOW
     if batch.state != BatchState.READY or batch.package_key is None or batch.package_wrapped_key is None:
         return Blocker.NOT_READY
-    if pending_confirmation(session, batch.id) is not None:
+    if pending_in(history if history is not None else confirmations_of(session, batch.id)) is not None:
         return Blocker.CONFIRMED
     return None
 

@@ -106,14 +106,14 @@ def _batch_page(
 ) -> str:
     now = utcnow()
     history = confirmations.confirmations_of(db(), found.id)
-    pending = next((item for item in history if item.decision is None), None)
-    blocker = confirmations.confirmation_blocker(db(), found)
+    pending = confirmations.pending_in(history)
+    blocker = confirmations.confirmation_blocker(db(), found, history=history)
     return render_template(
         "partner/batch.html",
         batch=found,
         now=now,
         in_window=found.access_start <= now < found.access_end,
-        downloadable=portal.download_blocker(db(), found, now=now) is None,
+        downloadable=portal.download_blocker(db(), found, now=now, history=history) is None,
         confirmed=pending is not None,
         confirmable=blocker is None,
         not_downloaded=blocker is confirmations.ConfirmationBlocker.NOT_DOWNLOADED,
