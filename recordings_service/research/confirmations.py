@@ -86,13 +86,23 @@ def submit_confirmation(
     """The partner's confirmation that every copy of the batch was returned or destroyed."""
     batch = get_partner_batch(session, actor=actor, batch_id=batch_id, lock=True)
     blocker = confirmation_blocker(session, batch)
+    # Every refused confirmation is on the batch's trail: custody is what compliance answers for.
+    refusal = (
+        Refusal(actor, "research.confirmation_refused", "research_batch", batch.id, {"rule": blocker.value})
+        if blocker is not None
+        else None
+    )
     if blocker is ConfirmationBlocker.NO_PACKAGE:
         raise Conflict(
-            f"research batch {batch.id} is {batch.state}: nothing to return or destroy", why="not_confirmable"
+            f"research batch {batch.id} is {batch.state}: nothing to return or destroy",
+            why="not_confirmable",
+            refusal=refusal,
         )
     if blocker is ConfirmationBlocker.PENDING:
         raise Conflict(
-            "a confirmation of this batch is waiting for compliance's decision already", why="confirmation_pending"
+            "a confirmation of this batch is waiting for compliance's decision already",
+            why="confirmation_pending",
+            refusal=refusal,
         )
     if blocker is ConfirmationBlocker.NOT_DOWNLOADED:
         # Accepted, it would close the batch as `confirmed`: a return or destruction of copies never made.
@@ -100,9 +110,7 @@ def submit_confirmation(
             f"nothing of research batch {batch.id} was downloaded, so there is nothing to return or destroy: the "
             "batch closes by itself, owing no confirmation, once its access window has ended "
             f"({batch.access_end.isoformat(timespec='minutes')})",
-            refusal=Refusal(
-                actor, "research.confirmation_refused", "research_batch", batch.id, {"rule": "not_downloaded"}
-            ),
+            refusal=refusal,
         )
     try:
         chosen = CustodyMethod(method)

@@ -136,3 +136,30 @@ def test_the_portal_offers_no_confirmation_of_a_batch_never_downloaded(
     downloaded(session, made)
     session.commit()
     assert "Send the confirmation" in page_client.get(path).get_data(as_text=True)
+
+
+def test_a_confirmation_refused_for_the_batchs_state_is_audited_too(
+    client: FlaskClient, session: Session, runtime: Runtime, officer: User
+) -> None:
+    """Found in review: only the `not_downloaded` refusal was on the batch's trail; a partner's confirmation of a
+    closed batch, or of one whose confirmation awaits compliance, left no event."""
+    lab = institute(session).id
+    closed = as_ready(draft(session, runtime, officer, lab, study="Closed"))
+    _confirmed(session, closed, officer)
+    awaiting = as_ready(draft(session, runtime, officer, lab, study="Awaiting"))
+    downloaded(session, awaiting)
+    session.add(
+        CustodyConfirmation(
+            batch_id=awaiting.id, method="returned", confirmed_on=utcnow().date(), signer="A", title="B", statement="C"
+        )
+    )
+    headers, user = _partner_headers(session, lab)
+    body = {**FIELDS, "date": utcnow().date().isoformat()}
+
+    for batch, rule in ((closed, "not_confirmable"), (awaiting, "confirmation_pending")):
+        refused = client.post(f"/api/v1/research/batches/{batch.id}/confirmation", data=body, headers=headers)
+        assert refused.status_code == 409, refused.json
+        assert [
+            (event.actor_id, event.details) for event in events(session, "research.confirmation_refused", batch.id)
+        ] == [(user.id, {"rule": rule})]
+    assert session.scalar(select(func.count()).select_from(CustodyConfirmation)) == 2  # the two made above
