@@ -18,14 +18,13 @@ from recordings_service.evaluations import scoring
 from recordings_service.models import AuditEvent, Recording
 from recordings_service.models.account import Role
 from recordings_service.permissions import allowed
-from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.evaluations import answers, make_evaluator, published_form
 from tests.factories.recordings import make_recording
 from tests.routes import RULES
-from web import access, create_app
+from web import access
 
 # Roles that may never see a restricted recording, in the order a route's requester is picked.
 NON_COMPLIANCE_ROLES = [role for role in Role if role != Role.COMPLIANCE]
@@ -66,10 +65,9 @@ def test_routes_taking_a_recording_id_are_found() -> None:
 
 @pytest.mark.parametrize("rule", RECORDING_RULES, ids=lambda rule: rule.endpoint)
 def test_a_refused_restricted_recording_leaves_one_audit_event(
-    rule: Rule, runtime: Runtime, session: Session, store: ObjectStore, envelope: Envelope
+    rule: Rule, app: Flask, session: Session, store: ObjectStore, envelope: Envelope
 ) -> None:
-    app = create_app(runtime.settings, runtime=runtime)
-    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)  # the object-level refusal is under test, not CSRF
+    app.config.update(WTF_CSRF_ENABLED=False)  # the object-level refusal is under test, not CSRF (restored after)
     role = requester_role(app, rule)
     if role is None:
         pytest.skip(f"{rule.endpoint} is for compliance only, who may see restricted recordings")
@@ -84,7 +82,7 @@ def test_a_refused_restricted_recording_leaves_one_audit_event(
 
 
 def test_an_evaluation_of_a_restricted_recording_is_refused_once(
-    runtime: Runtime, session: Session, store: ObjectStore, envelope: Envelope
+    app: Flask, session: Session, store: ObjectStore, envelope: Envelope
 ) -> None:
     evaluator = make_evaluator(session)
     recording: Recording = make_recording(session, store, envelope)
@@ -99,7 +97,6 @@ def test_an_evaluation_of_a_restricted_recording_is_refused_once(
     )
     recording.restricted = True
     session.flush()
-    app = create_app(runtime.settings, runtime=runtime)
     client = app.test_client()
     login(client, make_user(session, role=Role.QA_SUPERVISOR))
 
