@@ -35,7 +35,7 @@ def register_customer(session: Session, raw_ref: str, *, refuse_case_variants: b
     taken as new it would apply to nobody's calls. A call's reference is the CRM's own and is kept as sent."""
     customer_ref = customer_reference(raw_ref)
     if refuse_case_variants:
-        _refuse_case_variant(session, customer_ref)
+        refuse_case_variant(session, customer_ref)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -46,7 +46,7 @@ def register_customer(session: Session, raw_ref: str, *, refuse_case_variants: b
     return session.scalars(select(Customer.id).where(Customer.customer_ref == customer_ref)).one()
 
 
-def _refuse_case_variant(session: Session, customer_ref: str) -> None:
+def refuse_case_variant(session: Session, customer_ref: str) -> None:
     """`Invalid` naming the customers whose references equal `customer_ref` but for letter case, unless one is
     exactly it (on SQLite, `lower` folds ASCII letters only)."""
     same_letters = func.lower(Customer.customer_ref) == func.lower(customer_ref)

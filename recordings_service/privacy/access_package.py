@@ -29,6 +29,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import NotFound
 from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
 from recordings_service.models.account import Role
+from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.research import ClosedReason
 from recordings_service.privacy.rectification import corrections_of
 from recordings_service.privacy.retention import applicable_rules, list_policies
@@ -63,14 +64,18 @@ recordings/, we hold no recordings of you.
   deleted and the legal basis of each retention period, and any corrections made at your request.
 - recipients.json: who has received your recordings: research institutes that got them, pseudonymised,
   for a service-quality study, with the dates and whether they have confirmed returning or destroying them.
-- manifest.json: the SHA-256 checksum of every file, to check that nothing was altered.
+- manifest.json: the SHA-256 checksum of every file, to check that nothing was altered. A call whose audio
+  could not be found in our storage has its transcript and details here but no audio file; manifest.json lists
+  it under audio_missing.
 
 Puhelutallenteesi Callvaultissa: tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n
 tietosuoja-asetus, 15 artikla). Kansiossa recordings/ ovat puhelut alkuperäisessä muodossaan, niiden
 tekstitykset ja tiedot (käyttötarkoitukset ja poistopäivä); jos kansiota ei ole, meillä ei ole
 puhelutallenteitasi. Tiedosto recipients.json luettelee
 vastaanottajat: tutkimuslaitokset, jotka ovat saaneet tallenteita pseudonymisoituina laatututkimukseen.
-manifest.json sisältää jokaisen tiedoston SHA-256-tarkisteen.
+manifest.json sisältää jokaisen tiedoston SHA-256-tarkisteen. Jos puhelun ääntä ei löytynyt
+tallennusjärjestelmästämme, sen kansiossa on tekstitys ja tiedot ilman äänitiedostoa; manifest.json luettelee
+sen kohdassa audio_missing.
 """
 
 
@@ -80,6 +85,7 @@ class PackageEntry:
 
     recording: Recording
     documents: dict[str, bytes]
+    audio: bool = True  # False when the original is missing from the store: the documents are still the subject's
 
 
 @dataclass
@@ -89,6 +95,7 @@ class PackageContents:
     files: dict[str, str] = field(default_factory=dict)
     recording_ids: list[str] = field(default_factory=list)
     audio_mismatches: list[str] = field(default_factory=list)
+    audio_missing: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -152,12 +159,13 @@ def _recipients_note(recipients: list[dict[str, Any]]) -> str:
 
 
 def package_entry(session: Session, *, recording_id: str, customer_id: str) -> PackageEntry | None:
-    """One recording's documents; None when it is no longer the customer's or its audio is gone."""
+    """One recording's documents; None when it is deleted or no longer the customer's. A recording whose original
+    is missing from the store keeps its metadata and transcript, which are the subject's data all the same."""
     try:
-        recording = get_playable_recording(session, actor=SUBJECT_ACCESS_ACTOR, recording_id=recording_id)
-    except NotFound:  # deleted, or its object went missing, since the list was read
+        recording = get_playable_recording(session, actor=SUBJECT_ACCESS_ACTOR, recording_id=recording_id, audio=False)
+    except NotFound:  # deleted since the list was read
         return None
-    if recording.customer_id != customer_id:
+    if recording.customer_id != customer_id or recording.status == RecordingStatus.DELETED:
         return None
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).first()
     folder = f"recordings/{recording.id}"
@@ -166,7 +174,9 @@ def package_entry(session: Session, *, recording_id: str, customer_id: str) -> P
         view = open_view(session, transcript, redacted=False)  # the subject's own words, as kept
         documents[f"{folder}/transcript.json"] = _json(transcript_document(view))
         documents[f"{folder}/transcript.txt"] = as_text(view).encode()
-    return PackageEntry(recording=recording, documents=documents)
+    return PackageEntry(
+        recording=recording, documents=documents, audio=recording.status != RecordingStatus.MISSING_OBJECT
+    )
 
 
 def write_package(
@@ -186,12 +196,15 @@ def write_package(
         _add(package, contents, "README.txt", README.encode())
         for entry in entries:
             recording = entry.recording
-            name = f"recordings/{recording.id}/audio.{format_of(recording.container).extension}"
-            digest = _add_audio(package, name, store, envelope, recording)
-            contents.files[name] = digest
-            if digest != recording.sha256:
-                contents.audio_mismatches.append(recording.id)
-                log.warning("subject access audio hash differs", extra={"recording": recording.id})
+            if entry.audio:
+                name = f"recordings/{recording.id}/audio.{format_of(recording.container).extension}"
+                digest = _add_audio(package, name, store, envelope, recording)
+                contents.files[name] = digest
+                if digest != recording.sha256:
+                    contents.audio_mismatches.append(recording.id)
+                    log.warning("subject access audio hash differs", extra={"recording": recording.id})
+            else:
+                contents.audio_missing.append(recording.id)
             for document, body in entry.documents.items():
                 _add(package, contents, document, body)
             contents.recording_ids.append(recording.id)
@@ -216,6 +229,7 @@ def write_package(
             "generated_at": utcnow().isoformat(),
             "recordings": contents.recording_ids,
             "audio_sha256_mismatches": contents.audio_mismatches,
+            "audio_missing": contents.audio_missing,
             "files": dict(contents.files),
         }
         package.writestr(MANIFEST, _json(manifest), compress_type=zipfile.ZIP_DEFLATED)

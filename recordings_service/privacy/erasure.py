@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor
+from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.models import Recording, SubjectRequest
 from recordings_service.models.privacy import PackageState, RetentionRule, SubjectRequestKind
@@ -57,6 +57,10 @@ def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, reques
         reason = kept_because(session, recording, policies=policies, now=now)
         if reason is not None:
             kept.append({"recording_id": recording.id, **reason})
+            # Kept for that duty only: once it ends (the hold released, the agreement period over) the sweep
+            # deletes the call, not its other purposes' periods a year or more later.
+            duty_ends = _agreement_evidence_until(recording, policies=policies, now=now) or now
+            recording.retain_until = min(recording.retain_until or duty_ends, duty_ends)
             continue
         deletion = delete_recording(session, store, recording_id=recording.id, reason="erasure", actor=actor, now=now)
         if deletion is not None:
@@ -75,6 +79,23 @@ def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, reques
     )
     complete(request, now=now, outcome={"deleted": deleted, "kept": kept, "receipt_id": receipt.id})
     session.flush()
+    # The request's own event: the receipt's names no request, and an erasure that kept every call deletes none.
+    record_event(
+        session,
+        actor=actor,
+        action="subject_request.erased",
+        object_type="subject_request",
+        object_id=request.id,
+        details={
+            "customer_id": request.customer_id,
+            "recordings": len(deleted),
+            # The kept calls by reason (the outcome names each).
+            "kept_on_legal_hold": sum(item["reason"] == LEGAL_HOLD for item in kept),
+            "kept_as_agreement_evidence": sum(item["reason"] == AGREEMENT_EVIDENCE for item in kept),
+            "access_packages": len(package_keys),
+            "receipt_id": receipt.id,
+        },
+    )
     return Erasure(request=request, deleted=deleted, kept=kept, recording_keys=keys, package_keys=package_keys)
 
 
@@ -82,14 +103,22 @@ def kept_because(session: Session, recording: Recording, *, policies: Policies, 
     """Why a legal duty keeps the recording from erasure (`reason`, and `until` when it ends), or None."""
     if is_held(session, recording):
         return {"reason": LEGAL_HOLD, "until": None}
-    if RetentionRule.VERIFICATION in applicable_rules(recording.purposes, agreement_made=recording.agreement_made):
-        until = min(
-            policies[RetentionRule.VERIFICATION].end(recording.started_at),
-            policies[RetentionRule.MAXIMUM].end(recording.started_at),
-        )
-        if until > now:
-            return {"reason": AGREEMENT_EVIDENCE, "until": until.isoformat()}
+    until = _agreement_evidence_until(recording, policies=policies, now=now)
+    if until is not None:
+        return {"reason": AGREEMENT_EVIDENCE, "until": until.isoformat()}
     return None
+
+
+def _agreement_evidence_until(recording: Recording, *, policies: Policies, now: datetime) -> datetime | None:
+    """When the recording stops being evidence of an agreement made on it (its verification period), if later
+    than `now`."""
+    if RetentionRule.VERIFICATION not in applicable_rules(recording.purposes, agreement_made=recording.agreement_made):
+        return None
+    until = min(
+        policies[RetentionRule.VERIFICATION].end(recording.started_at),
+        policies[RetentionRule.MAXIMUM].end(recording.started_at),
+    )
+    return until if until > now else None
 
 
 def purge_erasure(session: Session, store: ObjectStore, erasure: Erasure, *, now: datetime) -> int:

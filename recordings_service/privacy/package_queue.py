@@ -141,6 +141,7 @@ def finish_package(
             "recordings": len(contents.recording_ids),
             "files": len(contents.files) + 1,  # and the manifest
             "audio_sha256_mismatches": contents.audio_mismatches,
+            "audio_missing": contents.audio_missing,
         },
     )
     session.flush()

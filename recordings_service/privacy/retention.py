@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, Text, cast, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, Text, cast, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Invalid, NotFound, Unavailable
-from recordings_service.models import Recording, RetentionPolicy
-from recordings_service.models.privacy import PeriodUnit, RetentionRule
+from recordings_service.models import Recording, RetentionPolicy, SubjectRequest
+from recordings_service.models.privacy import PeriodUnit, RetentionRule, SubjectRequestKind
 from recordings_service.models.recording import Purpose, RecordingStatus
 
 BATCH = 1000
@@ -243,13 +243,23 @@ def _recomputed(session: Session, policies: Policies, target: RetentionRule) -> 
 def _candidates(target: RetentionRule) -> Select[*Candidate]:
     query = select(
         Recording.id, Recording.started_at, Recording.purposes, Recording.agreement_made, Recording.retain_until
-    ).where(Recording.status != RecordingStatus.DELETED)
+    ).where(Recording.status != RecordingStatus.DELETED, ~_kept_by_erasure())
     if target in {RetentionRule.VERIFICATION, RetentionRule.TRAINING, RetentionRule.QUALITY_STUDY}:
         # The JSON list as text holds the quoted purpose name; exact matching happens in _change.
         query = query.where(cast(Recording.purposes, Text).like(f'%"{target.value}"%'))
     if target is RetentionRule.VERIFICATION:
         query = query.where(Recording.agreement_made.is_(True))
     return query
+
+
+def _kept_by_erasure() -> ColumnElement[bool]:
+    """Recordings an erasure of their customer kept for a legal duty only: their date is that duty's end (see
+    `erasure.erase_customer`), which a policy for their other purposes must not move back."""
+    return exists().where(
+        SubjectRequest.customer_id == Recording.customer_id,
+        SubjectRequest.kind == SubjectRequestKind.ERASURE,
+        SubjectRequest.completed_at >= Recording.created_at,
+    )
 
 
 def _change(policies: Policies, row: Row[*Candidate]) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select, update
@@ -138,9 +138,19 @@ def overdue_requests(session: Session, *, now: datetime) -> list[SubjectRequest]
 
 
 def extend_request(
-    session: Session, *, actor: Actor, request_id: str, months: int, reason: str, now: datetime | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    request_id: str,
+    months: int,
+    reason: str,
+    zone: tzinfo = UTC,
+    now: datetime | None = None,
 ) -> SubjectRequest:
-    """Extend the deadline by one or two further months, once, before it has passed (Art. 12(3))."""
+    """Extend the deadline by one or two further months, once, before it has passed (Art. 12(3)).
+
+    The months are counted in `zone` (the organisation's, in which a request's day was typed): counted in UTC, a
+    request received on 1 March in Helsinki (28 February in UTC) would be extended to 29 April, not 1 May."""
     now = now or utcnow()
     if months not in range(1, MAX_EXTENSION_MONTHS + 1):
         raise Invalid("months", f"1 or {MAX_EXTENSION_MONTHS}", code="out_of_range")
@@ -156,7 +166,8 @@ def extend_request(
             why="request_overdue",
         )
     # Counted from receipt, so the day of the month stays that of the request (31 Jan + 3 months: 30 Apr).
-    request.extended_until = Period(1 + months, PeriodUnit.MONTHS).end(request.received_at)
+    received = request.received_at.astimezone(zone)
+    request.extended_until = Period(1 + months, PeriodUnit.MONTHS).end(received).astimezone(UTC)
     request.extension_reason = text
     session.flush()
     record_event(

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from recordings_service.models import Customer, SubjectRequest
 from recordings_service.models.account import Role
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user, post_form
-from tests.factories.privacy import customer
+from tests.factories.privacy import aged_call, customer
 from tests.factories.recordings import make_token
 from tests.page_text import visible_text
 
@@ -76,3 +78,23 @@ def test_the_page_keeps_the_form_and_names_the_matching_reference(client: FlaskC
     field = re.search(r'<input id="customer_ref"[^>]*>', page)
     assert field is not None and 'aria-invalid="true"' in field[0]
     assert counts(session) == before
+
+
+def test_looking_up_a_reference_in_another_letter_case_does_not_say_we_hold_nothing(
+    client: FlaskClient, session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    """Found by exploratory testing: the lookup answered "No recordings are held for customer CUST-…" of a customer
+    whose calls were held under cust-…, which an officer answering "do you process my data?" would pass on."""
+    known = customer(session)
+    aged_call(session, bucket, envelope, started_at=RECEIVED, purposes=["training"], customer_id=known.id)
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    typed = known.customer_ref.upper()
+
+    page = client.get("/subjects/", query_string={"customer_ref": typed}).get_data(as_text=True)
+
+    text = visible_text(page)
+    assert "No recordings are held" not in text
+    assert f"but {known.customer_ref} differs from it only in letter case" in text
+    field = re.search(r'<input id="customer_ref"[^>]*>', page)
+    assert field is not None and 'aria-invalid="true"' in field[0]
+    assert "Register a request" not in text  # it would only be refused

@@ -18,6 +18,7 @@ from jobs import subject_access
 from recordings_service.config import Settings
 from recordings_service.errors import Conflict
 from recordings_service.models import AuditEvent, Recording, SubjectRequest
+from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy import package_queue, subjects
 from recordings_service.privacy.access_package import package_key
 from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
@@ -250,3 +251,33 @@ def test_erasure_withdraws_the_customers_access_package_for_good(
     with pytest.raises(Conflict) as rebuild:
         package_queue.request_package(session, actor=OFFICER, request_id=request.id)
     assert rebuild.value.why == "package_withdrawn"
+
+
+def test_a_call_whose_audio_is_missing_is_in_the_package_without_audio(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope, jobs_runtime: Runtime
+) -> None:
+    """A call whose original went missing from the store (reconcile marks it `missing_object`) is still the customer's
+    data we hold: its metadata and transcript. Found by exploratory testing: the access package left such a call out
+    altogether, and with no other call its README told the customer we hold no recordings of them."""
+    person = customer(session)
+    call = transcribed(session, aged_call(session, bucket, envelope, started_at=NOW, purposes=["training"]))
+    call.customer_id = person.id
+    bucket.delete(call.storage_key)
+    call.status = RecordingStatus.MISSING_OBJECT  # as reconcile leaves it
+    session.flush()
+    request = queued_access(session, person.customer_ref)
+
+    subject_access.build_packages(jobs_runtime)
+
+    session.refresh(request)
+    assert request.package_state == "ready", request.package_error
+    package = downloaded(session, bucket, envelope, request.id)
+    names = set(package.namelist())
+    assert f"recordings/{call.id}/metadata.json" in names
+    transcript = json.loads(package.read(f"recordings/{call.id}/transcript.json"))
+    assert transcript["segments"][1]["text"] == "my meter reading is wrong"
+    assert not any(name.startswith(f"recordings/{call.id}/audio.") for name in names)
+    manifest = json.loads(package.read("manifest.json"))
+    assert manifest["recordings"] == [call.id] and manifest["audio_missing"] == [call.id]
+    assert b"audio_missing" in package.read("README.txt")
+    assert request.outcome["audio_missing"] == [call.id]  # the officer is told, too

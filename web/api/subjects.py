@@ -21,6 +21,7 @@ from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
 from web.database import db, runtime
+from web.i18n import organisation_zone
 from web.security_headers import mark_no_store
 
 bp = Blueprint("subjects_api", __name__, url_prefix="/api/v1")
@@ -239,7 +240,12 @@ def fulfil_request(request_id: str, json: FulfilIn) -> tuple[Response, int]:
 def extend_request(request_id: str, json: ExtendIn) -> Response:
     """Extend the deadline once, by one or two further months, with the reason (Art. 12(3))."""
     request = subjects.extend_request(
-        db(), actor=current_actor(), request_id=request_id, months=json.months, reason=json.reason
+        db(),
+        actor=current_actor(),
+        request_id=request_id,
+        months=json.months,
+        reason=json.reason,
+        zone=organisation_zone(),
     )
     db().commit()
     return jsonify(request_out(request).model_dump(mode="json"))

@@ -13,6 +13,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from recordings_service.customers import refuse_case_variant
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
 from recordings_service.models import Customer, SubjectCorrection
@@ -25,7 +26,7 @@ from web.access import current_actor, requires
 from web.database import db, runtime
 from web.i18n import DIRECTION_LABELS, language_label, local_date, organisation_today, organisation_zone
 from web.security_headers import no_store
-from web.ui.error_messages import flash_error
+from web.ui.error_messages import error_message, flash_error
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
@@ -55,6 +56,12 @@ def _index_page(ref: str, sent: RefusedForm | None = None) -> str:
     """The requests page for `ref` (or the open requests), with the register form as typed when `sent` was refused."""
     now = utcnow()
     customer = db().scalars(select(Customer).where(Customer.customer_ref == ref)).first() if ref else None
+    if ref and customer is None and sent is None:
+        # Not "no recordings are held": a known customer's reference in another letter case is far likelier.
+        try:
+            refuse_case_variant(db(), ref)
+        except Invalid as exc:
+            sent = RefusedForm(form="lookup", values={"customer_ref": ref}, message=error_message(exc), field=exc.field)
     requests = subjects.list_requests(db(), customer_ref=ref, limit=MAX_PAGE) if customer else []
     open_requests = [] if ref else subjects.list_requests(db(), open_only=True, limit=MAX_PAGE)
     open_requests.sort(key=lambda item: item.deadline)
@@ -173,6 +180,7 @@ def extend(request_id: str) -> Response:
             request_id=request_id,
             months=whole_number(request.form.get("months")) or 0,
             reason=request.form.get("reason", ""),
+            zone=organisation_zone(),
         ),
     )
 
