@@ -154,6 +154,8 @@ def recut_clip(
     """Cut a clip again from the current redacted audio, once its call's redactions changed; any trainer may, as an
     outdated clip cannot be played in anyone's sets. A clip that is current is left as it is (409)."""
     clip = load_clip(session, actor=actor, clip_id=clip_id)
+    if clip.removed_at is not None:  # its author deleted it: its audio went, and must not come back
+        raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})", why="clip_removed")
     recording = get_playable_recording(session, actor=actor, recording_id=clip.recording_id)
     require_for_training(session, recording, rules=rules)
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
@@ -41,6 +41,9 @@ MAX_SEED = 2**63 - 1
 # Score bands for stratifying: (label, lowest score in the band); a call's latest evaluation decides.
 SCORE_BANDS = (("80-100", 80.0), ("60-80", 60.0), ("0-60", 0.0))
 NOT_SCORED = "not_scored"
+# An agent as trainers are shown them (a pseudonym, or a ref where agents are shown): a blank or overlong one, which
+# no call is stored with, would select nothing (as a queue would: `CallSelection`).
+AgentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class SampleMode(StrEnum):
@@ -62,8 +65,8 @@ class SampleCriteria(CallSelection):
     score_max: float | None = Field(default=None, ge=0, le=100)
     evaluated: bool | None = Field(default=None, description="true: scored calls only; false: unscored only")
     words: str | None = Field(default=None, max_length=200, description="words said (in the redacted transcript)")
-    agents: list[str] | None = Field(default=None, max_length=200, description="only these agents, as shown")
-    exclude_agents: list[str] | None = Field(default=None, max_length=200, description="not these agents")
+    agents: list[AgentName] | None = Field(default=None, max_length=200, description="only these agents, as shown")
+    exclude_agents: list[AgentName] | None = Field(default=None, max_length=200, description="not these agents")
     nominated: NominationKind | Literal["any"] | None = Field(
         default=None, description="only calls nominated by QA: good_example, needs_improvement or any"
     )

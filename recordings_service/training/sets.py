@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor, record_event
+from recordings_service.audit import Actor, record_event, record_events
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import TrainingExport, TrainingSet, TrainingSetItem, User
@@ -84,7 +84,8 @@ def load_set(session: Session, *, actor: Actor, set_id: str) -> TrainingSet:
 
 
 def view_set(session: Session, envelope: Envelope, *, actor: Actor, set_id: str, rules: TrainingRules) -> SetView:
-    """The set with each clip's state and transcript, for the player; audited as `training.set_viewed`."""
+    """The set with each clip's state and transcript, for the player; audited as `training.set_viewed`, and each
+    clip it shows as `training.clip_viewed` against its call."""
     training_set = load_set(session, actor=actor, set_id=set_id)
     items = describe_clips(
         session, envelope, actor=actor, clips=[item.clip for item in training_set.items], rules=rules
@@ -99,6 +100,18 @@ def view_set(session: Session, envelope: Envelope, *, actor: Actor, set_id: str,
             "clips": len(items),
             "available": sum(item.status is ClipStatus.AVAILABLE for item in items),
         },
+    )
+    # Each clip shown (its redacted transcript and audio link) is read as opening it reads it: in its call's trail.
+    record_events(
+        session,
+        actor=actor,
+        action="training.clip_viewed",
+        object_type="recording",
+        items=[
+            (item.clip.recording_id, {"clip_id": item.clip.id, "status": item.status.value, "set_id": set_id})
+            for item in items
+            if item.status in (ClipStatus.AVAILABLE, ClipStatus.OUTDATED)
+        ],
     )
     owner = session.get(User, training_set.owner_id) if training_set.owner_id else None
     return SetView(training_set=training_set, owner=owner.username if owner else None, items=items)
@@ -194,8 +207,10 @@ def _place(
         raise Invalid("clip_ids", f"a set holds at most {MAX_CLIPS} clips", code="too_long")
     if len(set(clip_ids)) != len(clip_ids):
         raise Invalid("clip_ids", "a clip appears in a set once", code="duplicate")
-    present = {item.clip_id for item in training_set.items}
-    clips = [load_clip(session, actor=actor, clip_id=clip_id) for clip_id in clip_ids]
+    # A clip already in the set keeps its place whatever became of its call (restricted ones are hidden from
+    # trainers): only a clip new to the set is looked up as one the trainer may see.
+    present = {item.clip_id: item.clip for item in training_set.items}
+    clips = [present.get(clip_id) or load_clip(session, actor=actor, clip_id=clip_id) for clip_id in clip_ids]
     added = [clip for clip in clips if clip.id not in present]
     for view in describe_clips(session, envelope, actor=actor, clips=added, rules=rules, transcripts=False):
         if view.status is not ClipStatus.AVAILABLE:

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
-from recordings_service.errors import Conflict, Forbidden, Invalid
+from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound
 from recordings_service.models import AuditEvent, Customer, Recording, Transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from recordings_service.training import clip_views, clips
+from recordings_service.training import clip_views, clips, sets
 from recordings_service.training.clip_views import ClipStatus, clip_transcript
 from recordings_service.training.clips import ClipOutdated, ClipText
 from recordings_service.training.eligibility import NotForTraining, TrainingRules
@@ -214,3 +214,54 @@ def test_a_clip_past_the_end_of_a_short_call_is_refused_as_such() -> None:
     with pytest.raises(Invalid) as refused:
         clips.check_window(long_call, start_s=1.0, end_s=999.0)
     assert refused.value.code == "too_long"
+
+
+@pytest.mark.parametrize("redactions_changed", [False, True])
+def test_a_clip_deleted_by_its_author_is_not_cut_again(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings, redactions_changed: bool
+) -> None:
+    """A clip its author deleted stays in other trainers' sets as `removed`, its audio gone; nobody may cut it again
+    (found by exploratory testing: once the call's redactions changed, any trainer's recut wrote the deleted clip's
+    audio back into the store and answered 200, and before that it answered 409 "already follows its call's current
+    redactions" as if the clip were there to play)."""
+    author, other = trainer(session), trainer(session)
+    recording = card_call(session, store, envelope)
+    clip = clips.cut_clip(
+        session,
+        store,
+        envelope,
+        actor=author,
+        recording_id=recording.id,
+        start_s=0.0,
+        end_s=9.0,
+        text=ClipText(title="Greeting"),
+        rules=RULES,
+        ffmpeg=settings.ffmpeg_path(),
+        tone=False,
+    )
+    sets.create_set(session, envelope, actor=other, title="Greetings", clip_ids=[clip.id], rules=RULES)
+    clips.purge_clip_objects(store, clips.delete_clip(session, actor=author, clip_id=clip.id))
+    assert clip.removed_reason == clips.DELETED_BY_OWNER
+    if redactions_changed:
+        transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
+        twin = card_twin()
+        twin[1] = {**twin[1], "redactions": [{"kind": "person", "start": 5.0, "end": 5.5, "timed": True}]}
+        seal_segments(session, transcript, segments=segments_of(session, transcript), twin=twin)
+        session.flush()
+
+    with pytest.raises(NotFound) as refused:
+        clips.recut_clip(
+            session,
+            store,
+            envelope,
+            actor=other,
+            clip_id=clip.id,
+            rules=RULES,
+            ffmpeg=settings.ffmpeg_path(),
+            tone=False,
+        )
+
+    assert refused.value.why == "clip_removed"
+    assert not list(store.list_versions(clip.opus_key)) and not list(store.list_versions(clip.mp3_key))
+    recut = select(AuditEvent).where(AuditEvent.action == "training.clip_recut")
+    assert session.scalars(recut).first() is None

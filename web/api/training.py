@@ -216,7 +216,8 @@ def update_clip(clip_id: str, json: ClipPatch) -> tuple[Response, int]:
         notes=json.notes,
         customer_number_pattern=rt.settings.customer_number_rule,
     )
-    view = clip_views.describe_clips(db(), rt.envelope, actor=actor, clips=[clip], rules=rules())[0]
+    # The answer carries the clip's redacted transcript: read as opening the clip reads it, audited against its call.
+    view = clip_views.view_clip(db(), rt.envelope, actor=actor, clip_id=clip.id, rules=rules())
     db().commit()
     return as_json(clip_out(view))
 

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
 from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, export, sets
@@ -99,7 +100,10 @@ def player(set_id: str) -> str:
         library = clip_views.list_clips(db(), actor=actor, limit=clip_views.MAX_PAGE)
         addable = [clip for clip in library if clip.id not in present]
     db().commit()  # the set's viewing is audited
-    return render_template("training/set.html", view=view, owner=owner, addable=addable, export=made, audio=_audio_url)
+    expired = made is not None and made.expires_at <= utcnow()  # a bookmark outlives the download
+    return render_template(
+        "training/set.html", view=view, owner=owner, addable=addable, export=made, expired=expired, audio=_audio_url
+    )
 
 
 def _audio_url(clip_id: str) -> str:
