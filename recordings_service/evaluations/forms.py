@@ -141,11 +141,13 @@ def edit_form(session: Session, *, actor: Actor, form_id: str, spec: FormSpec) -
         session.flush()  # the old rows go before the new ones are inserted
         _fill(form, spec)
     else:
-        latest = session.scalar(
-            select(func.max(EvaluationForm.version)).where(EvaluationForm.family_id == form.family_id)
-        )
-        if latest != form.version:
-            raise Conflict(f"version {latest} of this form exists; edit that version instead")
+        latest = latest_version(session, form)
+        if latest.version != form.version:
+            raise Conflict(
+                f"version {latest.version} of this form exists; edit that version instead",
+                why="later_form_version",
+                values={"version": latest.version, "form_id": latest.id},
+            )
         form = EvaluationForm(
             family_id=form.family_id, version=form.version + 1, status=FormStatus.DRAFT, created_by=actor.id
         )
@@ -188,6 +190,18 @@ def get_form(session: Session, form_id: str) -> EvaluationForm:
     if form is None:
         raise NotFound(f"evaluation form {form_id} not found")
     return form
+
+
+def latest_version(session: Session, form: EvaluationForm) -> EvaluationForm:
+    """The highest version (published or draft) of `form`'s family: the one edits start from."""
+    latest = session.scalar(
+        select(EvaluationForm)
+        .where(EvaluationForm.family_id == form.family_id)
+        .order_by(EvaluationForm.version.desc())
+        .limit(1)
+    )
+    assert latest is not None  # `form` itself is of the family
+    return latest
 
 
 def list_forms(session: Session) -> list[EvaluationForm]:

@@ -1,4 +1,4 @@
-"""Every evaluation of the calls a person may see, newest first (the evaluations list), and one call's evaluations."""
+"""Every evaluation of the calls a person may see, newest first (the evaluations list), one agent's and one call's."""
 
 from __future__ import annotations
 
@@ -43,6 +43,17 @@ def list_evaluations(
         query = query.where(Evaluation.id < id_cursor(cursor))
     query = query.order_by(Evaluation.id.desc()).limit(limit).options(selectinload(Evaluation.form))
     return [ListedEvaluation(evaluation=row[0], evaluator=row[1]) for row in session.execute(query)]
+
+
+def agent_evaluations(session: Session, *, actor: Actor, agent_ref: str, limit: int = 200) -> list[Evaluation]:
+    """An agent's submitted evaluations of the calls `actor` may see, newest first (drafts do not count)."""
+    query = (
+        select(Evaluation)
+        .join(Recording, Recording.id == Evaluation.recording_id)
+        .where(Evaluation.agent_ref == agent_ref, Evaluation.state == EvaluationState.SUBMITTED, visible_to(actor))
+    )
+    query = query.order_by(Evaluation.submitted_at.desc(), Evaluation.id.desc()).limit(limit)
+    return list(session.scalars(query.options(selectinload(Evaluation.form))))
 
 
 def call_evaluations(session: Session, *, actor: Actor, recording_id: str) -> list[ListedEvaluation]:

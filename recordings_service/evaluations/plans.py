@@ -24,10 +24,13 @@ from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.evaluations.assignments import can_evaluate, evaluator
 from recordings_service.models import Assignment, Evaluation, EvaluationPlan, PlanFill, Recording, User
 from recordings_service.models.evaluation import EvaluationState
-from recordings_service.models.recording import RecordingStatus
+from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
 
 FIRST_YEAR, LAST_YEAR = 2000, 9998  # the weeks a plan is filled for
 MAX_CALLS_PER_AGENT = 50
+# The columns' widths: a longer text was a 500 on PostgreSQL and kept whole on SQLite.
+MAX_NAME_CHARS = 200
+MAX_REF_CHARS = MAX_QUEUE
 MAX_SEED = 2**63 - 1
 PLAN_ACTOR = Actor(id=None, name="evaluation-plans", role="system")
 
@@ -77,6 +80,13 @@ def _checked(session: Session, data: PlanInput) -> PlanInput:
     agent_ref = (data.agent_ref or "").strip() or None
     if queue is None and agent_ref is None:
         raise Invalid("queue", "name a queue or an agent", code="missing")
+    for field, text, most in (
+        ("name", name, MAX_NAME_CHARS),
+        ("queue", queue, MAX_REF_CHARS),
+        ("agent_ref", agent_ref, MAX_REF_CHARS),
+    ):
+        if text is not None and len(text) > most:
+            raise Invalid(field, f"at most {most} characters", code="too_long", values={"max": most})
     if not 1 <= data.calls_per_agent <= MAX_CALLS_PER_AGENT:
         raise Invalid("calls_per_agent", f"between 1 and {MAX_CALLS_PER_AGENT}", code="out_of_range")
     supervisors = list(dict.fromkeys(data.supervisor_ids))

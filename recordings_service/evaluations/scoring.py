@@ -23,7 +23,7 @@ from recordings_service.models import (
     Recording,
 )
 from recordings_service.models.evaluation import DisputeState, EvaluationState, FormStatus
-from recordings_service.recordings import get_live_recording, get_playable_recording, visible_to
+from recordings_service.recordings import get_live_recording, get_playable_recording
 
 MAX_COMMENT_CHARS = 4000
 # The answers that fail a critical question: a plain "no", or the bottom of the scale.
@@ -152,6 +152,10 @@ def evaluate_call(
     evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
     if evaluation is None:
         evaluation = _start(session, actor=actor, recording=recording, form_id=form.id)
+    elif evaluation.state == EvaluationState.SUBMITTED:  # a re-score: as the API's, with the agent's answer in mind
+        return update_evaluation(
+            session, actor=actor, evaluation_id=evaluation.id, answers=answers, comment=comment, submit=True
+        )
     return submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
 
 
@@ -193,11 +197,15 @@ def update_evaluation(
             refusal=Refusal(actor, "evaluation.update_refused", "evaluation", evaluation.id, {}),
         )
     if evaluation.dispute_state == DisputeState.OPEN:
-        raise Conflict("the agent disputes this evaluation: resolve the dispute, with a re-score if it was wrong")
+        raise Conflict(
+            "the agent disputes this evaluation: resolve the dispute, with a re-score if it was wrong",
+            why="dispute_open",
+        )
     if submit or evaluation.state == EvaluationState.SUBMITTED:
-        # The agent answered the version they were shown; the new one is theirs to acknowledge or dispute.
-        evaluation.agent_response = evaluation.responded_at = evaluation.dispute_state = None
-        evaluation.agent_comment = ""
+        # The agent answered the version they were shown (a resolution goes with it); the new one is theirs to answer.
+        evaluation.agent_response = evaluation.dispute_state = evaluation.resolved_by = None
+        evaluation.responded_at = evaluation.resolved_at = None
+        evaluation.agent_comment = evaluation.resolution_note = ""
         return submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
     return save_draft(
         session,
@@ -218,8 +226,7 @@ def submit_version(
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
     check_answers(questions, answers, duration_s=session.get_one(Recording, evaluation.recording_id).duration_s)
     score = score_answers(questions, answers)
-    previous = evaluation.score if evaluation.state == EvaluationState.SUBMITTED else None
-    revised = evaluation.state == EvaluationState.SUBMITTED
+    previous, revised = (evaluation.score, True) if evaluation.state == EvaluationState.SUBMITTED else (None, False)
     if revised:
         evaluation.versions.append(
             EvaluationVersion(
@@ -386,14 +393,3 @@ def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Eva
         raise NotFound(f"evaluation {evaluation_id} not found", refusal=refused)
     get_playable_recording(session, actor=actor, recording_id=evaluation.recording_id, audio=False)
     return evaluation
-
-
-def agent_evaluations(session: Session, *, actor: Actor, agent_ref: str, limit: int = 200) -> list[Evaluation]:
-    """An agent's submitted evaluations of the calls `actor` may see, newest first (drafts do not count)."""
-    query = (
-        select(Evaluation)
-        .join(Recording, Recording.id == Evaluation.recording_id)
-        .where(Evaluation.agent_ref == agent_ref, Evaluation.state == EvaluationState.SUBMITTED, visible_to(actor))
-    )
-    query = query.order_by(Evaluation.submitted_at.desc(), Evaluation.id.desc()).limit(limit)
-    return list(session.scalars(query.options(selectinload(Evaluation.form))))

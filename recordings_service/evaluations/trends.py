@@ -84,8 +84,12 @@ def evaluated_calls_since(session: Session, *, since: datetime) -> int:
 
 
 def queues_evaluated(session: Session) -> list[str]:
-    """Queues that have evaluations, for choosing a trend."""
-    return list(session.scalars(select(Evaluation.queue).distinct().order_by(Evaluation.queue)))
+    """Queues that have an evaluation the trends count (submitted, of a call not restricted), for choosing a trend."""
+    restricted = select(Recording.id).where(Recording.restricted.is_(True))
+    query = select(Evaluation.queue).where(
+        Evaluation.state == EvaluationState.SUBMITTED, Evaluation.recording_id.not_in(restricted)
+    )
+    return list(session.scalars(query.distinct().order_by(Evaluation.queue)))
 
 
 @dataclass(frozen=True)

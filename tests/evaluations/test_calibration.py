@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound
-from recordings_service.evaluations import calibration, scoring, trends
+from recordings_service.evaluations import calibration, history, scoring, trends
 from recordings_service.models import AuditEvent, CalibrationParticipant, Evaluation, EvaluationForm, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
@@ -164,7 +164,7 @@ def test_calibration_scores_never_count_in_agent_results(
 
     assert session.scalar(select(func.count()).select_from(Evaluation)) == 0
     assert sum(week.count for week in trends.weekly_scores(session, weeks=2, agent_ref="agent-calib")) == 0
-    assert scoring.agent_evaluations(session, actor=actor_of(organiser), agent_ref="agent-calib") == []
+    assert history.agent_evaluations(session, actor=actor_of(organiser), agent_ref="agent-calib") == []
     # A real evaluation of the same call is the only thing the trend counts.
     scoring.evaluate_call(
         session, actor=actor_of(organiser), recording_id=call.id, form_id=form.id, answers=answers(form, KNOWN["bert"])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.evaluations import forms, scoring, trends
+from recordings_service.evaluations import forms, history, scoring, trends
 from recordings_service.evaluations.default_form import seed_default_form
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec
 from recordings_service.evaluations.scoring import Answer, Score, score_answers
@@ -273,7 +273,7 @@ def test_weekly_scores_per_agent_and_queue(session: Session, store: ObjectStore,
     sales = trends.weekly_scores(session, weeks=2, now=now, queue="sales")
     assert [(w.average, w.count) for w in sales] == [(0.0, 1), (62.5, 2)]
     assert trends.evaluated_calls_since(session, since=datetime(2026, 11, 23, tzinfo=UTC)) == 2
-    listed = scoring.agent_evaluations(session, actor=actor, agent_ref="agent-a")
+    listed = history.agent_evaluations(session, actor=actor, agent_ref="agent-a")
     assert [e.score for e in listed] == [100.0, 25.0, 75.0]
 
 

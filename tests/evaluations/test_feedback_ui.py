@@ -186,5 +186,7 @@ def test_admins_name_a_supervisors_lead_in_the_ui_and_the_cli(
     assert CliRunner().invoke(cli.main, ["users", "set-lead", supervisor.username, "lena"]).exit_code == 0
     session.refresh(supervisor)
     assert supervisor.lead_id == lead.id
-    changes = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.lead_changed")).all()
+    # In the chain's order: without it PostgreSQL may return rows in any order (after other tests' rolled-back rows).
+    lead_changed = select(AuditEvent).where(AuditEvent.action == "user.lead_changed")
+    changes = session.scalars(lead_changed.order_by(AuditEvent.seq)).all()
     assert [event.details["to"] for event in changes] == [lead.id, None, lead.id]

@@ -98,7 +98,7 @@ def test_a_draft_is_kept_as_typed_never_scored_and_never_counted(
     now = datetime.now(UTC)
     assert [week.count for week in trends.weekly_scores(session, weeks=1, now=now)] == [0]
     assert trends.evaluated_calls_since(session, since=call.created_at) == 0
-    assert scoring.agent_evaluations(session, actor=evaluator, agent_ref="agent-7") == []
+    assert history.agent_evaluations(session, actor=evaluator, agent_ref="agent-7") == []
 
 
 def test_a_second_attempt_opens_the_first_and_edits_are_versions(

@@ -135,8 +135,13 @@ def _number(form: MultiDict[str, str], name: str) -> int:
 def _invalid_plan_page(plan_id: str | None, exc: DomainError) -> str:
     form = request.form
     field = exc.field
-    # A missing name here is the plan's (error_messages names a saved search's).
-    message = gettext("a plan needs a name") if (field, exc.code) == ("name", "missing") else error_message(exc)
+    # A missing or long name here is the plan's (error_messages names a saved search's, of another width).
+    if (field, exc.code) == ("name", "missing"):
+        message = gettext("a plan needs a name")
+    elif exc.code == "too_long":
+        message = gettext("at most %(num)d characters", num=exc.values["max"])
+    else:
+        message = error_message(exc)
     values = {name: form.get(name, "") for name in TEXT_FIELDS}
     return _plan_page(
         plan_id,

@@ -73,7 +73,8 @@ def new_form() -> Response | str | tuple[str, int]:
 @bp.get("/forms/<form_id>")
 @requires(Permission.FORM_MANAGE)
 def form(form_id: str) -> str:
-    return render_template("evaluations/form.html", form=evaluation_forms.get_form(db(), form_id))
+    found = evaluation_forms.get_form(db(), form_id)
+    return render_template("evaluations/form.html", form=found, latest=evaluation_forms.latest_version(db(), found))
 
 
 @bp.route("/forms/<form_id>/edit", methods=["GET", "POST"])
@@ -89,6 +90,15 @@ def edit_form(form_id: str) -> Response | str | tuple[str, int]:
         saved = evaluation_forms.edit_form(db(), actor=current_actor(), form_id=form_id, spec=spec)
     except Invalid as exc:
         return _builder(spec, form=current, error=exc), 422
+    except Conflict as exc:
+        if exc.why != "later_form_version":
+            raise
+        # A later version was made meanwhile (or this page was an old one): what was typed stays, with the reason.
+        db().rollback()
+        later = gettext(
+            "Version %(version)s of this form exists: edit that version instead.", version=exc.values["version"]
+        )
+        return _builder(spec, form=current, message=later), 409
     db().commit()
     if saved.id == form_id:
         flash(gettext("Draft saved."))
@@ -164,6 +174,7 @@ def _builder(
     *,
     form: EvaluationForm | None,
     error: Invalid | None = None,
+    message: str | None = None,
     blank_rows: dict[int, int] | None = None,
 ) -> str:
     return render_template(
@@ -172,7 +183,7 @@ def _builder(
         form=form,
         blank_rows=blank_rows or {},
         answer_types=[(AnswerType.YES_NO_NA, gettext("Yes / No / N/A")), (AnswerType.SCALE_1_5, gettext("Scale 1–5"))],
-        invalid=error_message(error) if error else None,
+        invalid=error_message(error) if error else message,
         field=error.field if error else None,
     )
 
@@ -206,6 +217,10 @@ def submit_evaluation(recording_id: str) -> Response:
     except Invalid as exc:
         db().rollback()
         _keep_as_draft(recording_id, form.id, answers, comment)
+        flash_error(exc)
+        return redirect(back)
+    except Conflict as exc:  # the agent disputes it: resolving is the way to re-score
+        db().rollback()
         flash_error(exc)
         return redirect(back)
     db().commit()
@@ -286,7 +301,7 @@ def evaluation_page(evaluation_id: str, *, refused: RefusedForm | None = None) -
 @requires(Permission.EVALUATION_READ)
 @no_store
 def agent(agent_ref: str) -> str:
-    listed = scoring.agent_evaluations(db(), actor=current_actor(), agent_ref=agent_ref)
+    listed = history.agent_evaluations(db(), actor=current_actor(), agent_ref=agent_ref)
     weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, agent_ref=agent_ref, tz=organisation_zone())
     title = gettext("Weekly average score of agent %(agent)s", agent=agent_ref)
     return render_template(
