@@ -69,6 +69,11 @@ def test_refusals(client: FlaskClient, session: Session, officer: dict[str, str]
     made = new_request(client, officer, ref, "objection")
     extend = f"/api/v1/subject-requests/{made['id']}/extend"
     assert client.post(extend, json={"months": 3, "reason": "x"}, headers=officer).json["field"] == "months"
+    # Found in review: JSON `true` was taken as 1 month (Python's True == 1), though a body takes each field's own
+    # JSON type only.
+    for not_a_number in (True, False, "1", 1.0):
+        refused = client.post(extend, json={"months": not_a_number, "reason": "x"}, headers=officer)
+        assert (refused.status_code, refused.json["field"]) == (422, "months"), not_a_number
     assert client.post(extend, json={"months": 2, "reason": "complex"}, headers=officer).status_code == 200
     assert client.post(extend, json={"months": 1, "reason": "again"}, headers=officer).status_code == 409
     assert client.post(f"/api/v1/subject-requests/{made['id']}/lift", headers=officer).status_code == 409

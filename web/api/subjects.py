@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response, jsonify, stream_with_context
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 from spectree import Response as SpecResponse
 
 from recordings_service.db import utcnow
@@ -63,6 +64,15 @@ class ExtendIn(BaseModel):
 
     months: Literal[1, 2]
     reason: Reason
+
+    @field_validator("months", mode="before")
+    @classmethod
+    def _a_json_integer(cls, value: Any) -> Any:
+        # A literal matches by equality, so `true` (== 1) and `1.0` would pass for 1: a body takes each field's JSON
+        # type only.
+        if type(value) is not int:
+            raise PydanticCustomError("literal_error", "Input should be 1 or 2")
+        return value
 
 
 class RequestsQuery(BaseModel):
