@@ -72,7 +72,9 @@ def week_monday(week: str) -> date:
     return monday
 
 
-def _checked(session: Session, data: PlanInput) -> PlanInput:
+def _checked(session: Session, data: PlanInput, *, already: frozenset[str] = frozenset()) -> PlanInput:
+    """`data` cleaned and checked; supervisors `already` on the plan are not checked again: one who can no longer
+    evaluate (a disabled account) must not stop the plan from being paused or renamed (filling skips them)."""
     name = data.name.strip()
     if not name:
         raise Invalid("name", "a plan needs a name", code="missing")
@@ -93,7 +95,8 @@ def _checked(session: Session, data: PlanInput) -> PlanInput:
     if not supervisors:
         raise Invalid("supervisor_ids", "name at least one supervisor", code="missing")
     for supervisor_id in supervisors:
-        evaluator(session, supervisor_id, field="supervisor_ids")
+        if supervisor_id not in already:
+            evaluator(session, supervisor_id, field="supervisor_ids")
     if data.seed is not None and not 0 <= data.seed <= MAX_SEED:
         raise Invalid("seed", f"between 0 and {MAX_SEED}", code="out_of_range")
     return PlanInput(
@@ -129,7 +132,7 @@ def create_plan(session: Session, *, actor: Actor, data: PlanInput) -> Evaluatio
 def update_plan(session: Session, *, actor: Actor, plan_id: str, data: PlanInput) -> EvaluationPlan:
     """Change a plan; weeks already filled keep their assignments."""
     plan = get_plan(session, plan_id)
-    checked = _checked(session, data)
+    checked = _checked(session, data, already=frozenset(plan.supervisor_ids))
     plan.name = checked.name
     plan.queue = checked.queue
     plan.agent_ref = checked.agent_ref

@@ -198,3 +198,29 @@ def test_qa_automation_assigns_with_an_evaluation_token_and_a_read_token_is_refu
     assert made.status_code == 201, made.get_data(as_text=True)
     assert [item["assignee_id"] for item in made.get_json()["items"]] == [supervisor.id]
     assert refused.status_code == 403 and refused.get_json()["error"] == "forbidden"
+
+
+def test_a_plan_whose_supervisor_left_can_still_be_changed(client: FlaskClient, session: Session) -> None:
+    """Found by exploratory testing: once one of a plan's supervisors could no longer evaluate (their account
+    disabled), every PATCH of the plan was refused 422 naming them, even `{"active": false}`, so the plan could be
+    neither paused nor renamed through the API. Only supervisors a change adds are checked now."""
+    lead, leaver, newcomer = make_user(session), make_user(session), make_user(session)
+    session.commit()
+    login(client, lead)
+    ask = caller(client)
+    plan = ask(
+        "POST",
+        "/api/v1/evaluation-plans",
+        201,
+        {"name": "Sales", "queue": "sales", "calls_per_agent": 1, "supervisor_ids": [lead.id, leaver.id]},
+    )
+    leaver.active = False
+    session.commit()
+
+    paused = ask("PATCH", f"/api/v1/evaluation-plans/{plan['id']}", 200, {"active": False})
+    assert (paused["active"], paused["supervisor_ids"]) == (False, [lead.id, leaver.id])
+    # A supervisor added by the change is still checked.
+    refused = ask("PATCH", f"/api/v1/evaluation-plans/{plan['id']}", 422, {"supervisor_ids": [lead.id, "nobody"]})
+    assert refused["field"] == "supervisor_ids"
+    swapped = ask("PATCH", f"/api/v1/evaluation-plans/{plan['id']}", 200, {"supervisor_ids": [lead.id, newcomer.id]})
+    assert swapped["supervisor_ids"] == [lead.id, newcomer.id]
