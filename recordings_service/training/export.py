@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor, record_event
+from recordings_service.audit import Actor, record_event, record_events
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, NotFound
 from recordings_service.models import Recording, TrainingClip, TrainingExport
@@ -123,7 +123,8 @@ def open_export(
     now: datetime | None = None,
 ) -> ExportContents:
     """What a download of the export holds now, while it is valid; counted and audited as
-    `training.export_downloaded`. Stream it with `zip_chunks` after the caller commits."""
+    `training.export_downloaded`, and each clip in it as `training.clip_downloaded` against its call. Stream it
+    with `zip_chunks` after the caller commits."""
     export = get_export(session, actor=actor, export_id=export_id)
     moment = now or utcnow()
     if export.expires_at <= moment:
@@ -160,6 +161,19 @@ def open_export(
             "included": sum(entry.included for entry in entries),
             "recording_ids": sorted({entry.opus.recording_id for entry in entries if entry.opus}),
         },
+    )
+    # Each clip that goes out (its audio and redacted transcript) is in its call's trail too, as a clip played in a
+    # set is: the trail is searched by the call.
+    record_events(
+        session,
+        actor=actor,
+        action="training.clip_downloaded",
+        object_type="recording",
+        items=[
+            (entry.view.clip.recording_id, {"clip_id": entry.view.clip.id, "export_id": export.id})
+            for entry in entries
+            if entry.included and entry.view is not None
+        ],
     )
     return ExportContents(
         export=export, title=training_set.title, description=training_set.description, entries=entries

@@ -146,6 +146,15 @@ def test_an_export_holds_clips_redacted_transcripts_and_an_offline_player_for_se
         select(AuditEvent.action).where(AuditEvent.object_id == training_set.id).order_by(AuditEvent.seq)
     ).all()
     assert actions == ["training.set_created", "training.set_exported", "training.export_downloaded"]
+    # Found in review: the download was on the set's trail only; each call's trail names it too.
+    downloaded = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "training.clip_downloaded").order_by(AuditEvent.seq)
+    ).all()
+    exported = [entry.view.clip for entry in contents.entries if entry.view is not None]
+    assert len(exported) == 3
+    assert [(event.object_type, event.object_id, event.details) for event in downloaded] == [
+        ("recording", clip.recording_id, {"clip_id": clip.id, "export_id": created.id}) for clip in exported
+    ]
 
     sets.update_set(session, envelope, actor=actor, set_id=training_set.id, shared=True, rules=RULES)
     assert export.open_export(session, envelope, actor=colleague, export_id=created.id, rules=RULES).entries
