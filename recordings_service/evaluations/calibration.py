@@ -254,6 +254,15 @@ def close_calibration(session: Session, *, actor: Actor, calibration_id: str) ->
     if calibration.revealed_at is None:
         _reveal(session, actor=actor, calibration=calibration, reason="closed")
     session.flush()
+    # Its own event, also where everyone had submitted (revealed before): who ended the session, and when.
+    record_event(
+        session,
+        actor=actor,
+        action="calibration.closed",
+        object_type="recording",
+        object_id=calibration.recording_id,
+        details={"calibration_id": calibration.id},
+    )
     return calibration
 
 

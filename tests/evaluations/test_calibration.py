@@ -230,6 +230,13 @@ def test_creation_each_submission_and_the_reveal_are_audited(
     assert all(e.details["calibration_id"] == calibration_id for e in events)
     assert events[-1].details["reason"] == "all_submitted"
 
+    # Found in review: closing a session already revealed (everyone submitted) left no event.
+    calibration.close_calibration(session, actor=actor_of(organiser), calibration_id=calibration_id)
+    closed = session.scalars(select(AuditEvent).where(AuditEvent.action == "calibration.closed")).all()
+    assert [(e.actor_id, e.object_id, e.details) for e in closed] == [
+        (organiser.id, call.id, {"calibration_id": calibration_id})
+    ]
+
 
 # ---------------------------------------------------------------- the API
 
