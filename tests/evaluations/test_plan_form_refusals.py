@@ -1,6 +1,11 @@
 """Found by exploratory testing: the evaluation-plan form read "1_0" as 10 (Python's `int` takes underscores),
 and its refusals read "Tarkista lomake: between 1 and 50" and "between 0 and 9223372036854775807" on a Finnish
-page. A number is ASCII digits only, and each refusal is said in the reader's language."""
+page. A number is ASCII digits only, and each refusal is said in the reader's language.
+
+Found by exploratory testing: the evaluation-plan form (and the plans' core) took a name over 200 characters
+and a queue or agent over 100, the columns' widths. PostgreSQL refused the insert (a 500 page); SQLite kept the
+plan, which the API then refused to change ("name: at most 200 characters" on any PATCH). Each is now refused
+beside its field, and the plan is not saved."""
 
 from __future__ import annotations
 
@@ -9,13 +14,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from recordings_service.errors import Invalid
+from recordings_service.evaluations import plans
 from recordings_service.evaluations.plans import MAX_SEED
 from recordings_service.models import EvaluationPlan, User
 from tests.factories.accounts import login, make_user, post_form
+from tests.factories.evaluations import actor_of
 from tests.page_text import visible_text
 from tests.web.reader_language import post_finnish
 
 NEW_PLAN = "/assignments/plans/new"
+TOO_LONG = {"name": "n" * 201, "queue": "q" * 101, "agent_ref": "a" * 101}
 
 
 @pytest.fixture
@@ -69,3 +78,30 @@ def test_a_plan_without_a_name_or_queue_is_refused_in_finnish(client: FlaskClien
     assert "anna suunnitelmalle nimi" in visible_text(nameless.get_data(as_text=True))
     queueless = post_finnish(client, NEW_PLAN, fields(lead, queue=""), token_from=NEW_PLAN)
     assert "anna jono tai asiakaspalvelija" in visible_text(queueless.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("name", sorted(TOO_LONG))
+def test_a_text_longer_than_its_column_is_refused_beside_its_field(
+    client: FlaskClient, session: Session, lead: User, name: str
+) -> None:
+    refused = post_form(client, NEW_PLAN, fields(lead, **{name: TOO_LONG[name]}), token_from=NEW_PLAN)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert f'id="{name}-error"' in page
+    assert "at most" in visible_text(page)
+    assert session.scalar(select(func.count()).select_from(EvaluationPlan)) == 0
+
+
+def test_the_longest_texts_the_columns_hold_are_kept(client: FlaskClient, session: Session, lead: User) -> None:
+    longest = {"name": "n" * 200, "queue": "q" * 100, "agent_ref": "a" * 100}
+    saved = post_form(client, NEW_PLAN, fields(lead, **longest), token_from=NEW_PLAN)
+    assert saved.status_code == 302
+    plan = session.scalars(select(EvaluationPlan)).one()
+    assert (plan.name, plan.queue, plan.agent_ref) == (longest["name"], longest["queue"], longest["agent_ref"])
+
+
+def test_the_plans_core_refuses_a_name_too_long(session: Session, lead: User) -> None:
+    data = plans.PlanInput(name="n" * 201, queue="sales", agent_ref=None, calls_per_agent=2, supervisor_ids=[lead.id])
+    with pytest.raises(Invalid) as refused:
+        plans.create_plan(session, actor=actor_of(lead), data=data)
+    assert refused.value.field == "name"

@@ -4,7 +4,6 @@ UTC) was extended to a date days short of the months granted."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +17,7 @@ from recordings_service.privacy import subjects
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.privacy import OFFICER, customer, runtime_on_bucket  # noqa: F401  (fixtures)
-from web import create_app
+from tests.factories.zones import app_in_zone
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -42,9 +41,7 @@ def test_the_page_extends_a_request_typed_as_received_on_the_first(
     settings: Settings, runtime: Runtime, session: Session
 ) -> None:
     """Received on the 1st of this month (never overdue yet), extended by one month: due on the 1st two months on."""
-    zoned = replace(settings, timezone=HELSINKI.key)
-    app = create_app(zoned, runtime=replace(runtime, settings=zoned))
-    app.config.update(TESTING=True)
+    app = app_in_zone(settings, runtime, HELSINKI.key)
     client = app.test_client()
     login(client, make_user(session, role=Role.COMPLIANCE))
     person = customer(session)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +19,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.privacy import OFFICER, aged_call, customer, reviewed, runtime_on_bucket  # noqa: F401  (fixtures)
-from web import create_app
+from tests.factories.zones import app_in_zone
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -243,9 +242,7 @@ def test_the_register_form_offers_and_takes_the_organisations_today(
     (in Helsinki from midnight to 2 or 3), and the form offered yesterday and refused today as a date in the future."""
     # A zone whose date differs from UTC's right now, whatever the hour this runs at.
     zone = ZoneInfo("Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-14")
-    zoned = replace(settings, timezone=zone.key)
-    app = create_app(zoned, runtime=replace(runtime, settings=zoned))
-    app.config.update(TESTING=True)
+    app = app_in_zone(settings, runtime, zone.key)
     client = app.test_client()
     login(client, make_user(session, role=Role.COMPLIANCE))
     person = customer(session)

@@ -4,7 +4,6 @@ the confirmation form after midnight where the organisation is, and a draft appr
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,7 @@ from tests.factories.accounts import login, make_user, post_form
 from tests.factories.evaluations import actor_of
 from tests.factories.research import downloaded, draft, institute, partner
 from tests.factories.staff import client_of
-from web import create_app
+from tests.factories.zones import app_in_zone
 
 
 def test_a_batch_closed_inside_its_window_is_not_said_to_be_in_preparation(
@@ -48,9 +47,7 @@ def test_the_confirmation_form_offers_the_organisations_today(
     """The date field's default and maximum were today in UTC: from midnight to 2 or 3 in Helsinki the browser
     would not let the partner give the day the copies were destroyed."""
     zone = ZoneInfo("Etc/GMT+12" if datetime.now(UTC).hour < 12 else "Etc/GMT-14")
-    zoned = replace(settings, timezone=zone.key)
-    app = create_app(zoned, runtime=replace(runtime, settings=zoned))
-    app.config.update(TESTING=True)
+    app = app_in_zone(settings, runtime, zone.key)
     lab = institute(session).id
     made = draft(session, runtime, officer, lab)
     made.state = BatchState.READY
