@@ -209,9 +209,9 @@ def submit_scores(
         )
         raise Forbidden("only the session's participants score the call", refusal=refusal)
     if calibration.closed_at is not None:
-        raise Conflict("this calibration session is closed")
+        raise Conflict("this calibration session is closed", why="calibration_closed")
     if mine.submitted_at is not None:
-        raise Conflict("you have already submitted your scores for this session")
+        raise Conflict("you have already submitted your scores for this session", why="calibration_submitted")
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
     questions = calibration.form.questions
@@ -249,7 +249,7 @@ def close_calibration(session: Session, *, actor: Actor, calibration_id: str) ->
         )
         raise Forbidden("only the session's organiser may close it", refusal=refusal)
     if calibration.closed_at is not None:
-        raise Conflict("this calibration session is already closed")
+        raise Conflict("this calibration session is already closed", why="calibration_closed")
     calibration.closed_at = utcnow()
     if calibration.revealed_at is None:
         _reveal(session, actor=actor, calibration=calibration, reason="closed")

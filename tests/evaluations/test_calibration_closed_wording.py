@@ -18,6 +18,7 @@ from tests.factories.evaluations import actor_of, answers, published_form
 from tests.factories.recordings import make_recording
 from tests.factories.staff import client_of
 from tests.page_text import visible_text
+from tests.web.reader_language import shown_after_post
 
 
 @pytest.fixture
@@ -67,3 +68,15 @@ def test_the_session_page_does_not_say_a_closed_session_still_waits_for_them(
     text = " ".join(visible_text(page).split())
     assert "anna: submitted" in text and "bert: not scored" in text
     assert "not yet submitted" not in text
+
+
+def test_closing_again_or_scoring_a_closed_session_goes_back_to_it_saying_why(
+    app: Flask, people: dict[str, User], closed: CalibrationSession
+) -> None:
+    """Found by exploratory testing: a second close (another tab, a double click) or scores sent after the organiser
+    closed the session answered a bare 409 error page in English; now the session page says why, in Finnish too."""
+    path = f"/calibration/{closed.id}"
+    said = shown_after_post(client_of(app, people["olga"]), f"{path}/close", {}, token_from=path)
+    assert "tämä kalibrointi-istunto on suljettu" in said.lower()
+    said = shown_after_post(client_of(app, people["bert"]), f"{path}/scores", {}, token_from=path)
+    assert "tämä kalibrointi-istunto on suljettu" in said.lower()

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from recordings_service.errors import Invalid
+from recordings_service.errors import Conflict, Invalid
 from recordings_service.evaluations import calibration
 from recordings_service.evaluations import forms as evaluation_forms
 from recordings_service.evaluations.calibration import CalibrationView
@@ -15,7 +15,7 @@ from recordings_service.permissions import Permission
 from web.access import current_actor, requires
 from web.database import db
 from web.security_headers import no_store
-from web.ui.error_messages import error_message
+from web.ui.error_messages import error_message, flash_error
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
 PAGE_SIZE = 50
@@ -96,6 +96,8 @@ def submit(calibration_id: str) -> Response | tuple[str, int]:
         db().rollback()
         view = calibration.view_calibration(db(), actor=current_actor(), calibration_id=calibration_id)
         return _session_page(view, values=request.form, error=exc), 422
+    except Conflict as exc:  # closed meanwhile, or sent twice (a second tab): the page says so, as it is now
+        return _back_to_session(calibration_id, exc)
     db().commit()
     flash(gettext("Your scores are submitted."))
     return redirect(url_for("calibration.session", calibration_id=calibration_id))
@@ -104,9 +106,18 @@ def submit(calibration_id: str) -> Response | tuple[str, int]:
 @bp.post("/<calibration_id>/close")
 @requires(Permission.EVALUATION_WRITE)
 def close(calibration_id: str) -> Response:
-    calibration.close_calibration(db(), actor=current_actor(), calibration_id=calibration_id)
+    try:
+        calibration.close_calibration(db(), actor=current_actor(), calibration_id=calibration_id)
+    except Conflict as exc:  # closed already (a second tab, or a double click)
+        return _back_to_session(calibration_id, exc)
     db().commit()
     flash(gettext("Session closed; the scores submitted so far are shown."))
+    return redirect(url_for("calibration.session", calibration_id=calibration_id))
+
+
+def _back_to_session(calibration_id: str, exc: Conflict) -> Response:
+    db().rollback()
+    flash_error(exc)
     return redirect(url_for("calibration.session", calibration_id=calibration_id))
 
 

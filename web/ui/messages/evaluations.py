@@ -54,6 +54,8 @@ CODE_MESSAGES: dict[str, Message] = {
     "already_released": _l("this evaluation has been released already"),
     "already_answered": _l("this evaluation has been answered already"),
     "no_open_dispute": _l("this evaluation has no open dispute"),
+    "calibration_closed": _l("this calibration session is closed"),
+    "calibration_submitted": _l("you have already submitted your scores for this session"),
     "dispute_open": _l("the agent disputes this evaluation: resolve the dispute, with a re-score if it was wrong"),
     "resolution_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
     "no_plan_evaluator": _l("none of the plan's supervisors can evaluate calls now: choose others"),
