@@ -39,6 +39,7 @@ SAMPLE_FIELDS = (
 )
 CLIP_FIELDS = ("start_s", "end_s", "title", "tags", "notes")
 DIRECTIONS = ("inbound", "outbound")
+EVALUATED_CHOICES = {"": None, "yes": True, "no": False}
 
 
 def rules() -> TrainingRules:
@@ -136,7 +137,7 @@ def _criteria(args: MultiDict[str, str]) -> SampleCriteria:
         "max_duration_s": _decimal(value["max_duration_s"]),
         "score_min": _decimal(value["score_min"]),
         "score_max": _decimal(value["score_max"]),
-        "evaluated": {"yes": True, "no": False}.get(value["evaluated"]),
+        "evaluated": _evaluated(value["evaluated"]),
         "words": value["words"] or None,
         "agents": listed(value["agents"]),
         "exclude_agents": listed(value["exclude_agents"]),
@@ -153,6 +154,13 @@ def _criteria(args: MultiDict[str, str]) -> SampleCriteria:
         return SampleCriteria.model_validate(raw)
     except ValidationError as exc:
         raise list_refusal(invalid_from(exc)) from None
+
+
+def _evaluated(raw: str) -> bool | None:
+    """The select's choice; anything else (a hand-edited link) is refused rather than read as "either"."""
+    if raw not in EVALUATED_CHOICES:
+        raise Invalid("evaluated", "choose one of the options offered", code="invalid_choice")
+    return EVALUATED_CHOICES[raw]
 
 
 def _decimal(raw: str) -> str | None:
@@ -320,20 +328,33 @@ def _back(default: str) -> str:
 @bp.get("/nominations/")
 @requires(Permission.NOMINATIONS_READ)
 @no_store
-def nomination_list() -> str:
+def nomination_list() -> str | tuple[str, int]:
     """The calls QA supervisors nominated, newest first, of one kind or both."""
     raw_kind = request.args.get("kind", "")
-    kind = NominationKind(raw_kind) if raw_kind in {item.value for item in NominationKind} else None
+    if raw_kind not in {"", *(item.value for item in NominationKind)}:
+        # A hand-edited link read as "both" would list nominations of a kind nobody asked for.
+        refused = gettext("choose one of the options offered")
+        return _nomination_page([], kind="", next_cursor=None, error=refused), 422
+    kind = NominationKind(raw_kind) if raw_kind else None
     rows = nominations.list_nominations(
         db(), actor=current_actor(), kind=kind, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1
     )
     page = rows[:PAGE_SIZE]
+    return _nomination_page(
+        page, kind=raw_kind, next_cursor=page[-1].nomination.id if len(rows) > PAGE_SIZE else None, error=None
+    )
+
+
+def _nomination_page(
+    rows: list[nominations.NominationRow], *, kind: str, next_cursor: str | None, error: str | None
+) -> str:
     trainer = current_can(Permission.TRAINING_MANAGE)
     return render_template(
         "training/nominations.html",
-        rows=page,
-        kind=kind.value if kind else "",
+        rows=rows,
+        kind=kind,
         kinds=[item.value for item in NominationKind],
-        next_cursor=page[-1].nomination.id if len(rows) > PAGE_SIZE else None,
+        next_cursor=next_cursor,
+        error=error,
         link=(lambda recording_id: url_for("training.call", recording_id=recording_id)) if trainer else call_url,
     )
