@@ -2,11 +2,15 @@
 servers with replication 001, a filer and the S3 gateway), PostgreSQL, two web processes and three jobs processes.
 
 300 calls are ingested across both web processes while the three workers transcribe them, and a volume server
-is killed (SIGKILL, a lost machine) half way through and stays down. Every call is transcribed (Whisper base
-needs about a second of CPU per call: some 4 minutes on 2 quiet cores, 6 beside the rest of the suite), none
-twice: each job finished on its first claim, and the workers' logs name disjoint calls. Then the integrity
-check decrypts and re-hashes every one of the 300 originals with the volume server still down: all readable,
-all intact.
+is killed (SIGKILL, a lost machine) half way through and stays down. Every call is transcribed, none twice: each
+job finished on its first claim, and the workers' logs name disjoint calls. Then the integrity check decrypts and
+re-hashes every one of the 300 originals with the volume server still down: all readable, all intact.
+
+One call in SPEECH_EVERY is the spoken mono fixture and comes out as its words; the others are a quiet line
+(a caller who hung up before speaking: line hiss only), which the same pipeline decodes and finds no speech in.
+Whisper's encoder reads a 30 s window for any speech at all, about 1.2 s of CPU per spoken call here, so 300
+spoken calls were some 6 minutes of the suite's CPU; what the rehearsal proves (distribution, leases, a lost
+volume server) does not depend on what was said, and Whisper's cost per call is measured by bench/transcription.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import secrets
 import subprocess
 import sys
 import time
+import wave
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -23,6 +28,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import psutil
 import pytest
 from sqlalchemy import select
@@ -31,16 +37,19 @@ from recordings_service.config import Settings, read_env_file
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.integrity import check_integrity
 from recordings_service.models import Recording, Transcript, TranscriptionJob
+from recordings_service.runtime import SESSION_ENVELOPE
 from recordings_service.storage.encryption import Envelope, generate_master_key
 from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.transcript_text import segments_of
 from tests.conftest import free_port_block, private_postgres_schema
-from tests.factories.recordings import MONO, TEST_ACTOR, make_token
+from tests.factories.recordings import DATA, MONO, TEST_ACTOR, make_token
 from tests.faults.support import SOURCE, new_call, send
 from tests.live_server import LiveServer, live_server, settings_env
 
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER = REPO / "infra" / "seaweedfs" / "cluster.py"
 CALLS = 300
+SPEECH_EVERY = 4
 WORKERS = 3
 STOPPED_VOLUME = "volume3"
 TRANSCRIBE_WAIT_S = 600
@@ -123,10 +132,25 @@ def _errors_in(log: Path) -> list[str]:
     return [line for line in log.read_text().splitlines() if '"level": "ERROR"' in line or "Traceback" in line]
 
 
-def _ingest(server: LiveServer, token: str) -> tuple[str, int]:
+def quiet_line(path: Path, seconds: float = 5.0, rate: int = 8000) -> Path:
+    """A stereo call with nobody speaking: line hiss about 60 dB below full scale on both channels."""
+    hiss = np.random.default_rng(16).normal(0, 32, size=(int(seconds * rate), 2)).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(hiss.tobytes())
+    return path
+
+
+def spoken_words(transcript: list[dict[str, object]]) -> set[str]:
+    return {word.strip(".,?!").lower() for segment in transcript for word in str(segment["text"]).split()}
+
+
+def _ingest(server: LiveServer, token: str, audio: Path) -> tuple[str, int]:
     """One call, retried as a telephony client retries after a 503 (the store briefly unavailable); its id and
     the number of retries."""
-    call = new_call(MONO)
+    call = new_call(audio)
     for retries in range(30):
         status, headers = send(server, token, call)
         if status == 201:
@@ -170,12 +194,17 @@ def test_a_three_volume_cluster_loses_nothing_when_a_volume_server_dies(tmp_path
 
         # Ingest across both web processes while the workers transcribe; half way, a volume server dies for good.
         ingested: dict[int, list[str]] = {web.port: [] for web in webs}
+        spoken: set[str] = set()
+        quiet = quiet_line(tmp_path / "quiet_line.wav")
         retries, held = 0, 0
         with ThreadPoolExecutor(max_workers=8) as pool:
-            uploads = {pool.submit(_ingest, webs[n % 2], token): webs[n % 2] for n in range(CALLS)}
+            audio = [MONO if n % SPEECH_EVERY == 0 else quiet for n in range(CALLS)]
+            uploads = {pool.submit(_ingest, webs[n % 2], token, audio[n]): n for n in range(CALLS)}
             for accepted, upload in enumerate(as_completed(uploads), start=1):
                 recording_id, tries = upload.result()
-                ingested[uploads[upload].port].append(recording_id)
+                ingested[webs[uploads[upload] % 2].port].append(recording_id)
+                if audio[uploads[upload]] == MONO:
+                    spoken.add(recording_id)
                 retries += tries
                 if accepted == CALLS // 2:  # with uploads in flight and calls being transcribed
                     assert cluster.run("kill", STOPPED_VOLUME) == {"stopped": [STOPPED_VOLUME]}
@@ -202,6 +231,16 @@ def test_a_three_volume_cluster_loses_nothing_when_a_volume_server_dies(tmp_path
             assert {(job.state, job.attempts) for job in jobs} == {("done", 1)}
             transcribed = set(session.scalars(select(Transcript.recording_id)).all())
             assert transcribed == all_ids
+            # The spoken calls come out as their words; on a quiet line Whisper is not made to hear any.
+            session.info[SESSION_ENVELOPE] = Envelope(settings.master_key)
+            heard = {
+                transcript.recording_id: spoken_words(segments_of(session, transcript))
+                for transcript in session.scalars(select(Transcript))
+            }
+            said = (DATA / "call_mono.txt").read_text().splitlines()  # "0.50 2.62 agent: Northern Energy, …"
+            expected = spoken_words([{"text": line.split(": ", 1)[1]} for line in said])
+            assert all(len(heard[call] & expected) >= 5 for call in spoken), {call: heard[call] for call in spoken}
+            assert {call for call, words in heard.items() if words} == spoken
             # Every original, those that had a copy on the dead server included, decrypts to its ingest hash.
             report = check_integrity(session, store, Envelope(settings.master_key), actor=TEST_ACTOR)
             assert (report.run.checked, report.findings) == (CALLS, [])
@@ -212,9 +251,11 @@ def test_a_three_volume_cluster_loses_nothing_when_a_volume_server_dies(tmp_path
     idle = [number for number, calls in enumerate(per_worker) if not calls]
     assert idle == [], {number: _errors_in(tmp_path / f"jobs{number}.log") for number in idle}
     assert sorted(call for calls in per_worker for call in calls) == sorted(transcribed)
+    assert all(spoken & set(calls) for calls in per_worker), "a worker never ran Whisper on speech"
     print(
         f"\ncalls ingested per web process: {[len(ids) for ids in ingested.values()]}, 503 retries: {retries}, "
         f"{STOPPED_VOLUME} held {held // 1024} KiB when killed, "
-        f"ingest {ingest_s:.0f} s; transcriptions per worker: {[len(calls) for calls in per_worker]}; "
+        f"ingest {ingest_s:.0f} s; transcriptions per worker: {[len(calls) for calls in per_worker]} "
+        f"(spoken: {[len(spoken & set(calls)) for calls in per_worker]}); "
         f"total {time.monotonic() - started:.0f} s"
     )
