@@ -26,6 +26,7 @@ from recordings_service.research.lifecycle import exports_prefix
 from recordings_service.runtime import Runtime
 from recordings_service.tokens import create_token
 from tests.factories.accounts import SYSTEM
+from tests.factories.audit import events
 from tests.factories.privacy import OFFICER, customer
 from tests.factories.recordings import make_token
 from tests.factories.research import batch_body, institute, partner, research_call
@@ -121,9 +122,7 @@ def test_lifecycle(client: FlaskClient, session: Session, runtime: Runtime) -> N
         assert "131052-308T" not in text and all(call.id not in text for call in calls)
     shown = client.get(f"/api/v1/research/batches/{batch['id']}", headers=creator).json
     assert shown["downloads"] == 2 and shown["last_download_at"] is not None  # the ranged tail resumed one
-    downloads = session.scalars(
-        select(AuditEvent).where(AuditEvent.object_id == batch["id"], AuditEvent.action == "batch.downloaded")
-    ).all()
+    downloads = events(session, "batch.downloaded", batch["id"])
     assert [event.details["bytes"] for event in downloads] == [len(whole.data), 1000, len(whole.data) - 1000]
 
     custody = client.get(f"/api/v1/recordings/{calls[0].id}/custody", headers=creator).json["items"]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.models import AuditEvent, Recording, TranscriptionJob
+from recordings_service.models import Recording, TranscriptionJob
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import login, make_user
+from tests.factories.audit import events
 from tests.factories.recordings import make_recording
 from tests.factories.transcription import leftovers_removed  # noqa: F401  (a fixture)
 
@@ -58,12 +58,6 @@ def supervisor(client: FlaskClient, session: Session) -> FlaskClient:
     return client
 
 
-def _audited(session: Session, action: str, recording_id: str) -> list[AuditEvent]:
-    return list(
-        session.scalars(select(AuditEvent).where(AuditEvent.action == action, AuditEvent.object_id == recording_id))
-    )
-
-
 def test_transcript_json_has_segments_with_speakers_words_and_trust_signals(
     supervisor: FlaskClient, session: Session, transcribed: Recording
 ) -> None:
@@ -76,8 +70,8 @@ def test_transcript_json_has_segments_with_speakers_words_and_trust_signals(
     assert set(first) == {"speaker", "start", "end", "text", "words", "avg_logprob", "no_speech_prob", "suspect"}
     assert first["words"][0] == {"start": 0.5, "end": 3.25, "text": "Northern", "probability": 0.9}
     assert [s["suspect"] for s in body["segments"]] == [False, True]
-    events = _audited(session, "transcript.viewed", transcribed.id)
-    assert len(events) == 1 and events[0].details["format"] == "json"
+    viewed = events(session, "transcript.viewed", transcribed.id)
+    assert len(viewed) == 1 and viewed[0].details["format"] == "json"
 
 
 @pytest.mark.parametrize(
@@ -97,7 +91,7 @@ def test_transcript_as_text_and_subtitles(
     assert response.headers["Cache-Control"] == "no-store"
     text = response.get_data(as_text=True)
     assert text.endswith(expected) if fmt == "srt" else text.startswith(expected)
-    assert _audited(session, "transcript.viewed", transcribed.id)[0].details["format"] == fmt
+    assert events(session, "transcript.viewed", transcribed.id)[0].details["format"] == fmt
 
 
 def test_unknown_format_is_422(supervisor: FlaskClient, transcribed: Recording) -> None:
@@ -113,8 +107,8 @@ def test_no_transcript_yet_is_404_and_restricted_calls_are_hidden(
     session.commit()
     assert supervisor.get(f"/api/v1/recordings/{pending.id}/transcript").get_json()["error"] == "not_found"
     assert supervisor.get(f"/api/v1/recordings/{transcribed.id}/transcript").status_code == 404
-    assert _audited(session, "recording.access_denied", transcribed.id)
-    assert not _audited(session, "transcript.viewed", transcribed.id)
+    assert events(session, "recording.access_denied", transcribed.id)
+    assert not events(session, "transcript.viewed", transcribed.id)
 
 
 def test_trainers_read_only_the_redacted_twin(client: FlaskClient, session: Session, transcribed: Recording) -> None:
@@ -125,7 +119,7 @@ def test_trainers_read_only_the_redacted_twin(client: FlaskClient, session: Sess
     assert [segment["text"] for segment in body["segments"]] == ["Northern Energy, hello.", "Hi."]
 
 
-def test_requeue_resets_the_job_and_is_audited(
+def test_requeue_resets_the_job_and_isevents(
     app: Flask, supervisor: FlaskClient, session: Session, transcribed: Recording
 ) -> None:
     app.config["WTF_CSRF_ENABLED"] = False  # CSRF on session POSTs is tested in test_login.py
@@ -137,7 +131,7 @@ def test_requeue_resets_the_job_and_is_audited(
     job = session.get(TranscriptionJob, body["job_id"])
     assert job is not None and (job.recording_id, job.attempts) == (transcribed.id, 0)
     assert session.get(Recording, transcribed.id).status == "stored"  # type: ignore[union-attr]
-    assert len(_audited(session, "transcription.requeued", transcribed.id)) == 1
+    assert len(events(session, "transcription.requeued", transcribed.id)) == 1
     missing = supervisor.post("/api/v1/recordings/01NOSUCHRECORDING000000000/transcribe")
     assert missing.status_code == 404
 
