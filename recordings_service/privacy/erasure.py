@@ -54,12 +54,13 @@ def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, reques
     counts: Counter[str] = Counter()
     for recording_id in customer_recording_ids(session, request.customer_id):
         recording = session.get_one(Recording, recording_id)
-        reason = kept_because(session, recording, policies=policies, now=now)
+        evidence_until = _agreement_evidence_until(recording, policies=policies, now=now)
+        reason = kept_because(session, recording, evidence_until=evidence_until)
         if reason is not None:
             kept.append({"recording_id": recording.id, **reason})
             # Kept for that duty only: once it ends (the hold released, the agreement period over) the sweep
             # deletes the call, not its other purposes' periods a year or more later.
-            duty_ends = _agreement_evidence_until(recording, policies=policies, now=now) or now
+            duty_ends = evidence_until or now
             recording.retain_until = min(recording.retain_until or duty_ends, duty_ends)
             continue
         deletion = delete_recording(session, store, recording_id=recording.id, reason="erasure", actor=actor, now=now)
@@ -99,13 +100,13 @@ def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, reques
     return Erasure(request=request, deleted=deleted, kept=kept, recording_keys=keys, package_keys=package_keys)
 
 
-def kept_because(session: Session, recording: Recording, *, policies: Policies, now: datetime) -> dict[str, Any] | None:
-    """Why a legal duty keeps the recording from erasure (`reason`, and `until` when it ends), or None."""
+def kept_because(session: Session, recording: Recording, *, evidence_until: datetime | None) -> dict[str, Any] | None:
+    """Why a legal duty keeps the recording from erasure (`reason`, and `until` when it ends), or None;
+    `evidence_until` is when it stops being evidence of an agreement (`_agreement_evidence_until`)."""
     if is_held(session, recording):
         return {"reason": LEGAL_HOLD, "until": None}
-    until = _agreement_evidence_until(recording, policies=policies, now=now)
-    if until is not None:
-        return {"reason": AGREEMENT_EVIDENCE, "until": until.isoformat()}
+    if evidence_until is not None:
+        return {"reason": AGREEMENT_EVIDENCE, "until": evidence_until.isoformat()}
     return None
 
 
