@@ -3,7 +3,9 @@ or gives one when the question just before asked for it.
 
 Best effort: a name is one to three capitalised words right after a cue, so it relies on the engine
 capitalising names, as Whisper does. Weak cues ("olen", "jag är", "I'm", "this is") need a first and a last
-name, since they are just as often followed by a place or a company.
+name, since they are just as often followed by a place or a company; on the agent's channel they take a first
+name alone, because that is how an agent greets ("this is Anna", "olen Anna", "Anna tässä"), and an agent's
+name in a transcript would undo the pseudonym trainers and research partners see the agent by.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ _AFTER_NAME = (
 )
 _RELATIVE = rf"\b(?:{_RELATIVES})\b[ ,:]*(?P<relative>{_NAME})"
 _CUED = re.compile(rf"{_BEFORE_CUE}|{_AFTER_NAME}|{_RELATIVE}", re.IGNORECASE)
+_AGENT_INTRODUCTION = re.compile(
+    rf"\b(?:{_WEAK_CUES})\b[ ,:]*(?P<weak>{_NAME})|(?P<opening>{_NAME})[ ,]+(?:{_SELF_INTRODUCTION_AFTER})\b",
+    re.IGNORECASE,
+)
 _SPELLED = re.compile(r"(?<![\w-])[A-ZÅÄÖ](?:[-][A-ZÅÄÖ]){3,}(?![\w-])|(?<!\w)[A-ZÅÄÖ](?:[ ,]{1,2}[A-ZÅÄÖ]){3,}(?!\w)")
 
 # Capitalised words that follow the cues without being names: companies, places, days, courtesies.
@@ -52,6 +58,8 @@ _NOT_NAMES = frozenset(
         "se", "det", "it's", "its", "it", "that's", "yeah", "well", "okay", "sure", "niin", "eli", "jaa",
         "my", "mun", "minun", "min", "mitt", "siis",
         "visa", "mastercard", "maestro", "amex", "american", "express",
+        # What "I'm …" says of a speaker other than a name, capitalised in English.
+        "finnish", "swedish", "english", "afraid",
     }
 )  # fmt: skip
 
@@ -62,19 +70,21 @@ _CAPITALISED_RUN = re.compile(rf"(?-i:{_CAPITALISED})(?:,?[ ](?-i:{_CAPITALISED}
 _NAME_WORD = re.compile(_CAPITALISED)
 
 
-def find_person_names(text: str, context: str = "") -> list[Hit]:
-    """Names after an introducing cue, before "puolesta"/"nimissä", spelled out, or given when asked for."""
+def find_person_names(text: str, context: str = "", *, spoken_by_agent: bool = False) -> list[Hit]:
+    """Names after an introducing cue, before "puolesta"/"nimissä", spelled out, or given when asked for; on the
+    agent's channel (`spoken_by_agent`) a first name after a weak cue too."""
     hits: list[Hit] = []
     if _NAME_QUESTION.search(context):
         for match in _CAPITALISED_RUN.finditer(text):
             span = _trim(text, match.start(), match.end())
             if span is not None:
                 hits.append(Hit(span[0], span[1], PiiKind.PERSON, RANK_BEST_EFFORT))
-    for match in _CUED.finditer(text):
-        group = next(name for name in ("strong", "weak", "before", "opening", "relative") if match[name] is not None)
-        span = _trim(text, match.start(group), match.end(group))
-        if span is not None:
-            hits.append(Hit(span[0], span[1], PiiKind.PERSON, RANK_BEST_EFFORT))
+    for cued in (_CUED, _AGENT_INTRODUCTION) if spoken_by_agent else (_CUED,):
+        for match in cued.finditer(text):
+            group = next(name for name in cued.groupindex if match[name] is not None)
+            span = _trim(text, match.start(group), match.end(group))
+            if span is not None:
+                hits.append(Hit(span[0], span[1], PiiKind.PERSON, RANK_BEST_EFFORT))
     hits.extend(Hit(match.start(), match.end(), PiiKind.PERSON, RANK_BEST_EFFORT) for match in _SPELLED.finditer(text))
     return hits
 

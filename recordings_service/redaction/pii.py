@@ -33,10 +33,12 @@ def find_pii(
     customer_number_pattern: str | None = None,
     known: Mapping[str, PiiKind] | None = None,
     names: Collection[str] = (),
+    spoken_by_agent: bool = False,
 ) -> list[Finding]:
     """Personal data in one utterance (`language` "fi", "sv" or "en"), sorted by start and non-overlapping;
-    `known` values (a call's own refs, `known_values.call_identifiers`) wherever they appear, and the `names`
-    the call introduced elsewhere (`names.name_words`) wherever they are said."""
+    `known` values (a call's own refs, `known_values.call_identifiers`) wherever they appear, the `names`
+    the call introduced elsewhere (`names.name_words`) wherever they are said, and, for an utterance on the
+    agent's channel, the first name an agent greets with."""
     normalised = normalise_spoken_numbers(text, language)
     spoken = normalised.text
     heard_before = normalise_spoken_numbers(context, language).text if context else ""
@@ -51,7 +53,7 @@ def find_pii(
         *find_emails(spoken),
         *find_phone_numbers(spoken, language),
         *find_addresses(spoken),
-        *find_person_names(spoken, heard_before),
+        *find_person_names(spoken, heard_before, spoken_by_agent=spoken_by_agent),
         *find_known_values(spoken, known or {}),
         *find_names_said_again(spoken, names),
     ]

@@ -54,6 +54,7 @@ def redact_transcript(
                 context=_said_before(segments, index),
                 customer_number_pattern=customer_number_pattern,
                 names=names,
+                spoken_by_agent=segment.get("speaker") == "agent",
             )
             for index, segment in enumerate(segments)
         ]

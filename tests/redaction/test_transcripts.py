@@ -99,3 +99,36 @@ def test_a_name_the_call_introduced_is_redacted_wherever_it_is_said_again() -> N
     assert twin[0]["text"] == " [PERSON] here, hello."
     assert [(r.start_s, r.end_s) for r in redactions_of(twin) if r.segment == 5] == [(15.0, 15.5), (16.0, 16.5)]
     assert twin[6]["text"] == " Aino from billing says hi."  # a name the call never introduced stays
+
+
+def test_the_first_name_an_agent_greets_with_is_redacted_wherever_it_is_said() -> None:
+    """Found by review: "this is Anna" on the agent's channel stayed in the twin (a weak cue needs a first and a
+    last name), so trainers and research partners, who see the agent as a pseudonym, read the agent's name."""
+    said = [
+        segment("agent", 0.0, ["Northern", "Energy", "customer", "service,", "this", "is", "Anna."]),
+        segment("customer", 3.0, ["Hi", "Anna,", "this", "is", "about", "my", "bill."]),
+        segment("agent", 6.0, ["Sure,", "I'm", "Finnish", "too,", "let", "me", "check."]),
+    ]
+
+    twin = redact_transcript(said, "en").twin
+
+    assert [part["text"] for part in twin] == [
+        " Northern Energy customer service, this is [PERSON].",
+        " Hi [PERSON], this is about my bill.",
+        " Sure, I'm Finnish too, let me check.",
+    ]
+    assert [(r.segment, r.start_s) for r in redactions_of(twin)] == [(0, 3.0), (1, 3.5)]
+
+
+def test_agents_greet_by_first_name_in_finnish_and_swedish_and_a_caller_needs_a_full_name() -> None:
+    greetings = {
+        "fi": [["Pohjolan", "Energia,", "Anna", "tässä,", "miten", "voin", "auttaa?"], ["Hei,", "olen", "Ville."]],
+        "sv": [["Hej,", "jag", "är", "Anna,", "vad", "gäller", "det?"], ["Anna", "här,", "hej."]],
+    }
+    for language, lines in greetings.items():
+        twin = redact_transcript([segment("agent", 5.0 * n, words) for n, words in enumerate(lines)], language).twin
+        assert all("[PERSON]" in part["text"] for part in twin), (language, twin)
+        assert not any(name in part["text"] for part in twin for name in ("Anna", "Ville")), (language, twin)
+    # The caller's "this is Mikko" stays as before: on the customer's channel a weak cue takes a full name only.
+    [caller] = redact_transcript([segment("customer", 0.0, ["Hi,", "this", "is", "Mikko."])], "en").twin
+    assert caller["text"] == " Hi, this is Mikko."

@@ -226,7 +226,7 @@ def test_a_clips_transcript_holds_only_the_words_said_inside_the_clip_there_and_
 
     assert between_words["transcript"] == []
     assert [(line["speaker"], line["text"]) for line in greeting["transcript"]] == [
-        ("agent", "Energy, this is Anna. How can I help?")
+        ("agent", "Energy, this is [PERSON]. How can I help?")  # trainers see the agent by pseudonym only
     ]
     assert [(line["speaker"], line["text"]) for line in renewal["transcript"]] == [
         ("customer", "contract ends next month, and")
