@@ -7,7 +7,7 @@ admin): the one person who scored the call, and the one who answers for how that
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -84,6 +84,20 @@ def get_feedback(session: Session, *, actor: Actor, evaluation_id: str, lock: bo
             refusal=Refusal(actor, "evaluation.feedback_refused", "evaluation", evaluation_id, {}),
         )
     return evaluation
+
+
+def deleted_calls(session: Session, *, evaluations: Sequence[Evaluation]) -> set[str]:
+    """The ids of these evaluations' calls that have been deleted (by the retention sweep or an erasure).
+
+    Their evaluations stay, scores only, for the trends; the call can no longer be played, and nothing new is
+    written about it (`get_live_recording`): no acknowledgement, dispute or resolution."""
+    wanted = {evaluation.recording_id for evaluation in evaluations}
+    if not wanted:
+        return set()
+    live = session.scalars(
+        select(Recording.id).where(Recording.id.in_(wanted), Recording.status != RecordingStatus.DELETED)
+    )
+    return wanted - set(live)
 
 
 def acknowledge(session: Session, *, actor: Actor, evaluation_id: str, comment: str = "") -> Evaluation:

@@ -105,9 +105,12 @@ class QuestionScore:
 
 @dataclass(frozen=True)
 class AgentScore:
+    """An agent's average over their scored evaluations (`count`, as a week's); `unscored` were all N/A."""
+
     agent_ref: str
     average: float | None
     count: int
+    unscored: int
 
 
 @dataclass(frozen=True)
@@ -183,15 +186,28 @@ def question_scores(
 
 
 def agent_scores(session: Session, *, since: datetime, queue: str | None = None) -> list[AgentScore]:
-    """Each agent's average score since `since`, best first (agents with nothing scorable last)."""
+    """Each agent's average score since `since`, best first (agents with nothing scorable last).
+
+    The count beside the average is of the evaluations it averages: an evaluation answered N/A throughout has no
+    score, and is counted apart."""
     rows = session.execute(
-        select(Evaluation.agent_ref, func.avg(Evaluation.score), func.count(Evaluation.id))
+        select(
+            Evaluation.agent_ref,
+            func.avg(Evaluation.score),
+            func.count(Evaluation.score),  # COUNT(column) skips NULLs, as AVG does
+            func.count(Evaluation.id),
+        )
         .where(*_submitted_since(since, agent_ref=None, queue=queue))
         .group_by(Evaluation.agent_ref)
     )
     scores = [
-        AgentScore(agent_ref=agent, average=None if average is None else round(float(average), 1), count=count)
-        for agent, average, count in rows
+        AgentScore(
+            agent_ref=agent,
+            average=None if average is None else round(float(average), 1),
+            count=scored,
+            unscored=submitted - scored,
+        )
+        for agent, average, scored, submitted in rows
     ]
     return sorted(scores, key=lambda item: (item.average is None, -(item.average or 0), item.agent_ref))
 

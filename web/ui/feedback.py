@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from recordings_service.errors import Conflict, Invalid
+from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.evaluations import feedback, scoring
 from recordings_service.permissions import Permission
 from web.access import current_actor, requires
@@ -25,8 +25,11 @@ bp = Blueprint("feedback", __name__)
 @requires(Permission.FEEDBACK_RESPOND)
 @no_store
 def index() -> str:
+    found = feedback.my_feedback(db(), actor=current_actor())
     return render_template(
-        "evaluations/feedback_list.html", evaluations=feedback.my_feedback(db(), actor=current_actor())
+        "evaluations/feedback_list.html",
+        evaluations=found,
+        deleted_calls=feedback.deleted_calls(db(), evaluations=found),
     )
 
 
@@ -45,6 +48,7 @@ def _feedback_page(evaluation_id: str, *, refused: RefusedForm | None = None) ->
         "evaluations/feedback.html",
         evaluation=found,
         answers={a.question_id: a for a in found.answers},
+        call_deleted=bool(feedback.deleted_calls(db(), evaluations=[found])),
         refused=refused,
     )
 
@@ -69,6 +73,11 @@ def _respond(evaluation_id: str, *, dispute: bool) -> Response | tuple[str, int]
     except (Invalid, Conflict) as exc:
         refused = refused_form("dispute" if dispute else "acknowledge", exc)
         return _feedback_page(evaluation_id, refused=refused), refusal_status(exc)
+    except NotFound:
+        # The page was read before the call was deleted: it comes back saying so, without the forms. An evaluation
+        # that is not the agent's is not found again here, and that refusal is audited.
+        db().rollback()
+        return _feedback_page(evaluation_id), 409
     db().commit()
     flash(gettext("Dispute sent to the evaluator.") if dispute else gettext("Evaluation acknowledged."))
     return redirect(url_for("feedback.evaluation", evaluation_id=evaluation_id))
