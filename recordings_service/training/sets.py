@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -15,13 +16,17 @@ from recordings_service.audit import Actor, record_event, record_events
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import TrainingExport, TrainingSet, TrainingSetItem, User
+from recordings_service.redaction import redact_text
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.clip_views import ClipStatus, ClipView, describe_clips
 from recordings_service.training.clips import MAX_TITLE, load_clip
 from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training.redacted_text import redacted_within
 
 MAX_CLIPS = 200
 MAX_DESCRIPTION = 5000
+# A set's title and description may be written in any of the languages calls are in.
+FREE_TEXT_LANGUAGES = ("fi", "sv", "en")
 MAX_PAGE = 200
 
 
@@ -53,10 +58,15 @@ def create_set(
     shared: bool = False,
     clip_ids: Sequence[str] = (),
     rules: TrainingRules,
+    customer_number_pattern: str | None = None,
 ) -> TrainingSet:
-    """A new set of `actor`'s, with these clips in this order (each available now)."""
+    """A new set of `actor`'s, with these clips in this order (each available now); its title and description
+    are kept with their personal data redacted, as a clip's text is."""
     training_set = TrainingSet(
-        title=_title(title), description=_description(description), shared=shared, owner_id=actor.id
+        title=_title(title, customer_number_pattern),
+        description=_description(description, customer_number_pattern),
+        shared=shared,
+        owner_id=actor.id,
     )
     session.add(training_set)
     session.flush()
@@ -143,16 +153,18 @@ def update_set(
     shared: bool | None = None,
     clip_ids: Sequence[str] | None = None,
     rules: TrainingRules,
+    customer_number_pattern: str | None = None,
 ) -> TrainingSet:
     """Change the owner's set; `clip_ids` is the whole new order (clips already in it may stay whatever their
     state: a withdrawn or removed clip keeps its place, shown as such). What is given is checked as ever; a change
     to what the set already is (nothing given, or its own values) changes nothing and is not audited as one."""
     training_set = _own_set(session, actor=actor, set_id=set_id)
     changed: list[str] = []
-    if title is not None and (new_title := _title(title)) != training_set.title:
+    if title is not None and (new_title := _title(title, customer_number_pattern)) != training_set.title:
         training_set.title = new_title
         changed.append("title")
-    if description is not None and (new_description := _description(description)) != training_set.description:
+    new_description = None if description is None else _description(description, customer_number_pattern)
+    if new_description is not None and new_description != training_set.description:
         training_set.description = new_description
         changed.append("description")
     if shared is not None and shared != training_set.shared:
@@ -223,16 +235,21 @@ def _place(
     session.flush()
 
 
-def _title(title: str) -> str:
-    cleaned = title.strip()
-    if not cleaned:
+def _title(title: str, customer_number_pattern: str | None) -> str:
+    if not title.strip():
         raise Invalid("title", "give the set a title", code="missing")
-    if len(cleaned) > MAX_TITLE:
-        raise Invalid("title", f"at most {MAX_TITLE} characters", code="too_long")
-    return cleaned
+    redact = partial(_redacted, customer_number_pattern=customer_number_pattern)
+    return redacted_within("title", title, MAX_TITLE, f"at most {MAX_TITLE} characters", redact)
 
 
-def _description(description: str) -> str:
-    if len(description) > MAX_DESCRIPTION:
-        raise Invalid("description", f"at most {MAX_DESCRIPTION} characters", code="too_long")
-    return description.strip()
+def _description(description: str, customer_number_pattern: str | None) -> str:
+    redact = partial(_redacted, customer_number_pattern=customer_number_pattern)
+    return redacted_within("description", description, MAX_DESCRIPTION, f"at most {MAX_DESCRIPTION} characters", redact)
+
+
+def _redacted(text: str, *, customer_number_pattern: str | None) -> str:
+    """Free text with its personal data replaced; its language is not known, so each one's cues (names, numbers
+    said as words) are looked for in turn."""
+    for language in FREE_TEXT_LANGUAGES:
+        text = redact_text(text, language, customer_number_pattern=customer_number_pattern)
+    return text

@@ -53,6 +53,7 @@ def create_set(json: SetIn) -> tuple[Response, int]:
         shared=json.shared,
         clip_ids=json.clip_ids,
         rules=rules(),
+        customer_number_pattern=runtime().settings.customer_number_rule,
     )
     view = sets.view_set(db(), rt.envelope, actor=actor, set_id=created.id, rules=rules())
     db().commit()
@@ -105,6 +106,7 @@ def update_set(set_id: str, json: SetPatch) -> tuple[Response, int]:
         shared=json.shared,
         clip_ids=json.clip_ids,
         rules=rules(),
+        customer_number_pattern=runtime().settings.customer_number_rule,
     )
     view = sets.view_set(db(), rt.envelope, actor=actor, set_id=set_id, rules=rules())
     db().commit()

@@ -66,6 +66,7 @@ def create() -> Response | tuple[str, int]:
             shared=shared,
             clip_ids=clip_ids,
             rules=rules(),
+            customer_number_pattern=runtime().settings.customer_number_rule,
         )
     except DomainError as exc:
         abandon(exc)
@@ -123,6 +124,7 @@ def edit(set_id: str) -> Response:
             title=request.form.get("title", ""),
             description=request.form.get("description", ""),
             rules=rules(),
+            customer_number_pattern=runtime().settings.customer_number_rule,
         ),
         back=url_for("training_sets.player", set_id=set_id),
         refused=lambda exc: _page_or_sets(set_id, exc),
