@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor
@@ -136,15 +136,25 @@ def blank_written_text(session: Session, evaluation_ids: Sequence[str]) -> list[
 
     One recording id per row changed, for the deletion's counts.
     """
-    changed = []
-    evaluations = select(Evaluation).where(
-        Evaluation.id.in_(evaluation_ids), or_(Evaluation.agent_comment != "", Evaluation.resolution_note != "")
+    # Statements on the rows, and rows read afresh: an evaluation this session loaded before another request wrote
+    # the text would look blank already, and an assignment of "" to it would write nothing.
+    changed = list(
+        session.scalars(
+            update(Evaluation)
+            .where(
+                Evaluation.id.in_(evaluation_ids),
+                or_(Evaluation.agent_comment != "", Evaluation.resolution_note != ""),
+            )
+            .values(agent_comment="", resolution_note="")
+            .returning(Evaluation.recording_id),
+            execution_options={"synchronize_session": "fetch"},
+        )
     )
-    for evaluation in session.scalars(evaluations):
-        evaluation.agent_comment = evaluation.resolution_note = ""
-        changed.append(evaluation.recording_id)
     versions = (
-        select(EvaluationVersion, Evaluation.recording_id).join(Evaluation).where(Evaluation.id.in_(evaluation_ids))
+        select(EvaluationVersion, Evaluation.recording_id)
+        .join(Evaluation)
+        .where(Evaluation.id.in_(evaluation_ids))
+        .execution_options(populate_existing=True)
     )
     for version, recording_id in session.execute(versions):
         if version.comment or any(answer.get("comment") for answer in version.answers):

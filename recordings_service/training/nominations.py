@@ -18,6 +18,7 @@ from recordings_service.models.training import NominationKind
 from recordings_service.recordings import get_playable_recording, visible_to
 from recordings_service.redaction import redact_text
 from recordings_service.redaction.known_values import call_identifiers
+from recordings_service.training.clips import MIN_CLIP_S
 from recordings_service.training.eligibility import TrainingRules, require_for_training
 from recordings_service.training.redacted_text import redacted_within
 
@@ -79,7 +80,7 @@ def nominate(
 
 
 def check_span(recording: Recording, *, start_s: float | None, end_s: float | None) -> None:
-    """A span is both ends or neither, inside the call, ending after it starts."""
+    """A span is both ends or neither, inside the call, ending after it starts, and long enough to cut as a clip."""
     if (start_s is None) != (end_s is None):
         raise Invalid("end_s" if end_s is None else "start_s", "give both ends of the span, or neither")
     if start_s is None or end_s is None:
@@ -90,6 +91,11 @@ def check_span(recording: Recording, *, start_s: float | None, end_s: float | No
         raise Invalid("end_s", "must be after the start")
     if end_s > recording.duration_s + DURATION_SLACK_S:
         raise Invalid("end_s", f"must be within the call ({recording.duration_s:.1f} s)")
+    # A span is what a trainer cuts a clip from: one shorter than the shortest clip could never be used.
+    if round(end_s - start_s, 6) < MIN_CLIP_S:
+        raise Invalid(
+            "end_s", f"a span is at least {MIN_CLIP_S:.0f} s long", code="too_short", why="nomination_span_too_short"
+        )
 
 
 def list_nominations(

@@ -12,13 +12,13 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from recordings_service.errors import Conflict, Invalid
+from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.evaluations import feedback, history, scoring, trends
 from recordings_service.evaluations import forms as evaluation_forms  # the `forms` view below takes the plain name
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec
 from recordings_service.evaluations.scoring import Answer
 from recordings_service.evaluations.trends import WeekScore
-from recordings_service.models import EvaluationForm
+from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.models.evaluation import AnswerType
 from recordings_service.permissions import Permission
 from recordings_service.recordings import get_playable_recording
@@ -283,13 +283,33 @@ def evaluation(evaluation_id: str) -> str:
 
 def evaluation_page(evaluation_id: str, *, refused: RefusedForm | None = None) -> str:
     """The page; with `refused`, the dispute's resolution sent back as it was typed (note and re-score answers)."""
-    found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+    return _render(scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id), refused=refused)
+
+
+def deleted_call_page(evaluation_id: str, refused: NotFound) -> tuple[str, int]:
+    """A form posted from the page read before the call was deleted (release, resolve): the page again, saying so,
+    without the forms (409). Any other not-found (no such evaluation, a call hidden from the actor) stands, with the
+    refusal it carries for the audit trail."""
+    db().rollback()
+    try:
+        found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+    except NotFound:
+        raise refused from None
+    if not feedback.deleted_calls(db(), evaluations=[found]):
+        raise refused
+    return _render(found), 409
+
+
+def _render(found: Evaluation, *, refused: RefusedForm | None = None) -> str:
     return render_template(
         "evaluations/evaluation.html",
         evaluation=found,
         answers={a.question_id: a for a in found.answers},
         values=refused.values if refused is not None else values_of(found),
         may_resolve=feedback.may_resolve(db(), actor=current_actor(), evaluation=found),
+        # A deleted call can no longer be played, and nothing new is written about it: no link, no release, no
+        # resolution (each would be refused).
+        call_deleted=bool(feedback.deleted_calls(db(), evaluations=[found])),
         refused=refused,
     )
 

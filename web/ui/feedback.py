@@ -15,7 +15,7 @@ from web.database import db
 from web.security_headers import no_store
 from web.ui.error_messages import flash_error
 from web.ui.evaluation_panel import answers_from
-from web.ui.evaluations import evaluation_page
+from web.ui.evaluations import deleted_call_page, evaluation_page
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
 bp = Blueprint("feedback", __name__)
@@ -85,9 +85,11 @@ def _respond(evaluation_id: str, *, dispute: bool) -> Response | tuple[str, int]
 
 @bp.post("/evaluations/<evaluation_id>/release")
 @requires(Permission.EVALUATION_WRITE)
-def release(evaluation_id: str) -> Response:
+def release(evaluation_id: str) -> Response | tuple[str, int]:
     try:
         feedback.release_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+    except NotFound as exc:  # the page was read before the call was deleted: it comes back saying so
+        return deleted_call_page(evaluation_id, exc)
     except Conflict as exc:
         db().rollback()
         flash_error(exc)
@@ -121,6 +123,8 @@ def resolve(evaluation_id: str) -> Response | tuple[str, int]:
     except (Invalid, Conflict) as exc:
         refused = refused_form("resolve", exc)
         return evaluation_page(evaluation_id, refused=refused), refusal_status(exc)
+    except NotFound as exc:  # the page was read before the call was deleted: it comes back saying so
+        return deleted_call_page(evaluation_id, exc)
     db().commit()
     flash(gettext("Dispute resolved."))
     return redirect(url_for("evaluations.evaluation", evaluation_id=evaluation_id))

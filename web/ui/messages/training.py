@@ -93,6 +93,7 @@ CODE_MESSAGES: dict[str, Message] = {
     # A clip's text or a nomination's note within its limit as typed, longer once redacted.
     "too_long_after_redaction": _too_long_after_redaction,
     "nomination_note_too_long": _l("at most %(num)d characters", num=nominations.MAX_NOTE),
+    "nomination_span_too_short": _l("a span is at least %(num)d s long", num=int(clips.MIN_CLIP_S)),
     "clip_not_found": _l("the clip was not found"),
     "clip_removed": _l("the clip has been removed"),
     "clip_current": _l("the clip already follows its call's current redactions: there is nothing to cut again"),
