@@ -166,3 +166,27 @@ def test_a_call_hidden_from_the_evaluator_is_still_not_found_and_the_refusal_aud
         AuditEvent.action == "recording.access_denied", AuditEvent.object_id == call.id
     )
     assert session.scalar(refusals) == 2  # each refusal audited once
+
+
+def test_the_evaluations_list_and_the_agents_page_link_no_deleted_call(
+    evaluator_client: FlaskClient,
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    supervisor: User,
+    call: Recording,
+    evaluation: Evaluation,
+) -> None:
+    """The same, found after: both listed the deleted call with an "Open call" link that answered 404."""
+    kept = make_recording(session, store, envelope, agent_ref=AGENT, queue="sales")
+    actor = actor_of(supervisor)
+    form = published_form(session, actor)
+    scoring.evaluate_call(
+        session, actor=actor, recording_id=kept.id, form_id=form.id, answers=answers(form, ["yes", "5", "no"])
+    )
+    delete_call(session, store, supervisor, call, "retention")
+
+    for page in ("/evaluations/", f"/agents/{AGENT}"):
+        html = evaluator_client.get(page).get_data(as_text=True)
+        assert f'href="/calls/{kept.id}"' in html, page
+        assert f"/calls/{call.id}" not in html and f"/evaluations/{evaluation.id}" in html, page

@@ -271,7 +271,8 @@ def evaluation_list() -> str:
     cursor = request.args.get("cursor") or None
     listed = history.list_evaluations(db(), actor=current_actor(), cursor=cursor, limit=PAGE_SIZE)
     next_cursor = listed[-1].evaluation.id if len(listed) == PAGE_SIZE else None
-    return render_template("evaluations/list.html", listed=listed, next_cursor=next_cursor)
+    deleted = feedback.deleted_calls(db(), evaluations=[item.evaluation for item in listed])
+    return render_template("evaluations/list.html", listed=listed, next_cursor=next_cursor, deleted_calls=deleted)
 
 
 @bp.get("/evaluations/<evaluation_id>")
@@ -328,6 +329,7 @@ def agent(agent_ref: str) -> str:
         "evaluations/agent.html",
         agent_ref=agent_ref,
         evaluations=listed,
+        deleted_calls=feedback.deleted_calls(db(), evaluations=listed),
         weeks=weeks,
         chart=trend_chart(weeks, title),
         breakdown=charts.breakdown(agent_ref=agent_ref, weeks=TREND_WEEKS),
