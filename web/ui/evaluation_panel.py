@@ -17,7 +17,7 @@ from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can
 from web.database import db
-from web.ui.numbers import typed_seconds
+from web.ui.numbers import seconds_text, typed_seconds
 
 
 @dataclass
@@ -54,7 +54,7 @@ def values_of(evaluation: Evaluation) -> dict[str, str]:
     for answer in evaluation.answers:
         values[scoring.answer_field(answer.question_id)] = answer.value
         values[f"comments.{answer.question_id}"] = answer.comment
-        values[f"at.{answer.question_id}"] = "" if answer.at_s is None else f"{answer.at_s:g}"
+        values[f"at.{answer.question_id}"] = "" if answer.at_s is None else seconds_text(answer.at_s)
     return values
 
 

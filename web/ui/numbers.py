@@ -29,3 +29,9 @@ def typed_seconds(raw: str | None) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def seconds_text(seconds: float) -> str:
+    """Seconds as a form field shows them: to the millisecond they are kept to, with no trailing zeros (`:g` keeps
+    six significant digits, so a moment 20 minutes into a call, 1234.567, came back as 1234.57)."""
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
