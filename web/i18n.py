@@ -78,6 +78,7 @@ RECEIPT_KINDS: dict[str, LazyString] = {"sweep": _l("retention sweep"), "erasure
 RECEIPT_COUNTS: dict[str, LazyString] = {
     "recordings": _l("recordings"),
     "kept": _l("recordings kept"),
+    "erasure": _l("recordings an erasure kept until their duty ended"),
     "access_packages": _l("access packages"),
     "data_keys": _l("data keys"),
     "object_versions": _l("stored object versions"),

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Executable, delete, exists, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_events
@@ -39,6 +39,7 @@ from recordings_service.models import (
 )
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.holds import held_clause, is_held
+from recordings_service.privacy.retention import erasures_keeping
 from recordings_service.privacy.sweep import due_clause
 from recordings_service.storage.derived import derived_versions
 from recordings_service.storage.object_store import ObjectStore, ObjectVersion
@@ -130,7 +131,11 @@ def delete_due(session: Session, *, recording_ids: Sequence[str], now: datetime,
         .order_by(Recording.id)
         .execution_options(populate_existing=True)
     ).all()
-    return _erase(session, list(due), reason="retention", actor=actor, now=now, object_counts=None)
+    erasures = erasures_keeping(session, [recording.id for recording in due])  # they go for the erasure that kept them
+    deletions = _erase(session, [r for r in due if r.id not in erasures], reason="retention", actor=actor, now=now)
+    if kept := [recording for recording in due if recording.id in erasures]:
+        deletions += _erase(session, kept, reason="erasure", actor=actor, now=now, erasures=erasures)
+    return sorted(deletions, key=lambda deletion: deletion.recording_id)
 
 
 def pending_purges(session: Session, *, limit: int) -> dict[str, tuple[str, ...]]:
@@ -148,10 +153,8 @@ def pending_purges(session: Session, *, limit: int) -> dict[str, tuple[str, ...]
 def mark_purged(session: Session, recording_ids: Sequence[str], *, now: datetime) -> None:
     """Every object version of these deleted recordings is gone."""
     if recording_ids:
-        _rows(
-            session,
-            update(Tombstone).where(Tombstone.recording_id.in_(recording_ids)).values(objects_purged_at=now),
-        )
+        purged = update(Tombstone).where(Tombstone.recording_id.in_(recording_ids)).values(objects_purged_at=now)
+        session.execute(purged, execution_options={"synchronize_session": False})
 
 
 STREAM_SHARE = 100  # versions per `DeleteObjects` call while listings are still running
@@ -205,9 +208,10 @@ def _erase(
     reason: str,
     actor: Actor,
     now: datetime,
-    object_counts: Mapping[str, int] | None,
+    object_counts: Mapping[str, int] | None = None,
+    erasures: Mapping[str, str] | None = None,
 ) -> list[Deletion]:
-    """Delete these recordings' rows, tombstone them and audit each, with a few statements for all of them."""
+    """Delete these recordings' rows, tombstone them and audit each (naming the erasure that kept any in `erasures`)."""
     if not recordings:
         return []
     ids = [recording.id for recording in recordings]
@@ -236,7 +240,7 @@ def _erase(
             Deletion(
                 recording_id=recording.id,
                 keys=(recording.storage_key,),
-                counts={**counts[recording.id], "data_keys": 1},
+                counts={**counts[recording.id], "data_keys": 1, **({"erasure": 1} if erasures else {})},
                 prefixes=prefixes,
                 versions=versions,
             )
@@ -258,6 +262,7 @@ def _erase(
                 deletion.recording_id,
                 {
                     "reason": reason,
+                    **({"request_id": erasures[deletion.recording_id]} if erasures else {}),
                     **deletion.counts,
                     **({} if object_counts is None else {"object_keys": object_counts[deletion.recording_id]}),
                 },
@@ -393,8 +398,3 @@ def _delete_rows(session: Session, ids: list[str], *, reason: str, now: datetime
             .returning(TrainingClip.recording_id),
         )
     return counts
-
-
-def _rows(session: Session, statement: Executable) -> int:
-    result = cast(CursorResult[Any], session.execute(statement, execution_options={"synchronize_session": False}))
-    return int(result.rowcount)

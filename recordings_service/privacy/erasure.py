@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.models import Recording, SubjectRequest
-from recordings_service.models.privacy import PackageState, RetentionRule, SubjectRequestKind
+from recordings_service.models.privacy import PackageState, SubjectRequestKind
 from recordings_service.privacy.deletion import delete_recording, mark_purged, purge_objects
 from recordings_service.privacy.holds import is_held
 from recordings_service.privacy.package_queue import delete_package_object
-from recordings_service.privacy.retention import Policies, applicable_rules, load_policies
+from recordings_service.privacy.retention import agreement_evidence_until, load_policies
 from recordings_service.privacy.subjects import complete, customer_recording_ids, open_request_of
 from recordings_service.privacy.sweep import record_receipt
 from recordings_service.storage.object_store import ObjectStore
@@ -54,7 +54,7 @@ def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, reques
     counts: Counter[str] = Counter()
     for recording_id in customer_recording_ids(session, request.customer_id):
         recording = session.get_one(Recording, recording_id)
-        evidence_until = _agreement_evidence_until(recording, policies=policies, now=now)
+        evidence_until = agreement_evidence_until(recording, policies=policies, now=now)
         reason = kept_because(session, recording, evidence_until=evidence_until)
         if reason is not None:
             kept.append({"recording_id": recording.id, **reason})
@@ -102,24 +102,12 @@ def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, reques
 
 def kept_because(session: Session, recording: Recording, *, evidence_until: datetime | None) -> dict[str, Any] | None:
     """Why a legal duty keeps the recording from erasure (`reason`, and `until` when it ends), or None;
-    `evidence_until` is when it stops being evidence of an agreement (`_agreement_evidence_until`)."""
+    `evidence_until` is when it stops being evidence of an agreement (`retention.agreement_evidence_until`)."""
     if is_held(session, recording):
         return {"reason": LEGAL_HOLD, "until": None}
     if evidence_until is not None:
         return {"reason": AGREEMENT_EVIDENCE, "until": evidence_until.isoformat()}
     return None
-
-
-def _agreement_evidence_until(recording: Recording, *, policies: Policies, now: datetime) -> datetime | None:
-    """When the recording stops being evidence of an agreement made on it (its verification period), if later
-    than `now`."""
-    if RetentionRule.VERIFICATION not in applicable_rules(recording.purposes, agreement_made=recording.agreement_made):
-        return None
-    until = min(
-        policies[RetentionRule.VERIFICATION].end(recording.started_at),
-        policies[RetentionRule.MAXIMUM].end(recording.started_at),
-    )
-    return until if until > now else None
 
 
 def purge_erasure(session: Session, store: ObjectStore, erasure: Erasure, *, now: datetime) -> int:

@@ -23,7 +23,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid
 from recordings_service.models import Recording, SubjectCorrection, SubjectRequest, Transcript
 from recordings_service.models.privacy import SubjectRequestKind
-from recordings_service.privacy.retention import retain_until_for
+from recordings_service.privacy.retention import recompute_retain_until
 from recordings_service.privacy.subjects import get_request
 from recordings_service.recordings import get_playable_recording
 from recordings_service.transcript_text import segments_of
@@ -212,13 +212,9 @@ def _correct_metadata(
             _correction(request, recording, field=name, previous=previous, value=value, actor=actor, now=now)
         )
     if "agreement_made" in changes:
-        # Whether an agreement was made decides how long the call is kept as its evidence.
-        recording.retain_until = retain_until_for(
-            session,
-            started_at=recording.started_at,
-            purposes=recording.purposes,
-            agreement_made=recording.agreement_made,
-        )
+        # Whether an agreement was made decides how long the call is kept as its evidence (after an erasure: whether
+        # it is kept at all).
+        recording.retain_until = recompute_retain_until(session, recording, now=now)
     return corrections
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Text, cast, exists, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, Text, and_, cast, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -93,6 +93,33 @@ def retain_until_for(
     return compute_retain_until(
         load_policies(session), started_at=started_at, purposes=purposes, agreement_made=agreement_made
     )
+
+
+def recompute_retain_until(session: Session, recording: Recording, *, now: datetime) -> datetime:
+    """`retain_until` of a stored call whose facts changed (a rectified `agreement_made`), under the current policies.
+
+    A call its customer's erasure kept stays only while that legal duty lasts (`erasure.erase_customer`): until its
+    agreement evidence ends, else now (a hold keeps it past the date, the sweep deletes it on release)."""
+    policies = load_policies(session)
+    value = compute_retain_until(
+        policies, started_at=recording.started_at, purposes=recording.purposes, agreement_made=recording.agreement_made
+    )
+    kept = session.scalar(select(_kept_by_erasure()).select_from(Recording).where(Recording.id == recording.id))
+    if not kept:
+        return value
+    return min(value, agreement_evidence_until(recording, policies=policies, now=now) or now)
+
+
+def agreement_evidence_until(recording: Recording, *, policies: Policies, now: datetime) -> datetime | None:
+    """When the recording stops being evidence of an agreement made on it (its verification period), if later
+    than `now`."""
+    if RetentionRule.VERIFICATION not in applicable_rules(recording.purposes, agreement_made=recording.agreement_made):
+        return None
+    until = min(
+        policies[RetentionRule.VERIFICATION].end(recording.started_at),
+        policies[RetentionRule.MAXIMUM].end(recording.started_at),
+    )
+    return until if until > now else None
 
 
 def list_policies(session: Session) -> list[RetentionPolicy]:
@@ -255,11 +282,28 @@ def _candidates(target: RetentionRule) -> Select[*Candidate]:
 def _kept_by_erasure() -> ColumnElement[bool]:
     """Recordings an erasure of their customer kept for a legal duty only: their date is that duty's end (see
     `erasure.erase_customer`), which a policy for their other purposes must not move back."""
-    return exists().where(
+    return exists().where(_erasure_keeping())
+
+
+def _erasure_keeping() -> ColumnElement[bool]:
+    """An erasure of the recording's customer answered after it was recorded: the recording is one it kept."""
+    return and_(
         SubjectRequest.customer_id == Recording.customer_id,
         SubjectRequest.kind == SubjectRequestKind.ERASURE,
         SubjectRequest.completed_at >= Recording.created_at,
     )
+
+
+def erasures_keeping(session: Session, recording_ids: Sequence[str]) -> dict[str, str]:
+    """The erasure request that kept each of these recordings for a legal duty only (the first, if several), by id."""
+    if not recording_ids:
+        return {}
+    rows = session.execute(
+        select(Recording.id, SubjectRequest.id)
+        .where(Recording.id.in_(recording_ids), _erasure_keeping())
+        .order_by(SubjectRequest.completed_at.desc(), SubjectRequest.id.desc())
+    )
+    return {recording_id: request_id for recording_id, request_id in rows}  # the last, earliest erasure, wins
 
 
 def _change(policies: Policies, row: Row[*Candidate]) -> dict[str, Any] | None:

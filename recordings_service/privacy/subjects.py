@@ -19,7 +19,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.customers import customer_reference, register_customer
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.models import Customer, Recording, SubjectRequest
+from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import Period
@@ -59,7 +59,7 @@ def days_left(request: SubjectRequest, *, now: datetime) -> int:
 def create_request(
     session: Session, *, actor: Actor, customer_ref: str, kind: str, received_at: datetime, now: datetime | None = None
 ) -> SubjectRequest:
-    """Register a request of the customer; an access request within 12 months of an earlier one is chargeable."""
+    """Register a request of the customer; an access request within 12 months of an earlier copy given is chargeable."""
     now = now or utcnow()
     try:
         request_kind = SubjectRequestKind(kind)
@@ -319,7 +319,14 @@ def _set_restricted(session: Session, *, customer_id: str, value: bool) -> int:
 
 
 def _copy_given_recently(session: Session, customer: Customer, received_at: datetime) -> bool:
-    """An earlier access request of the customer received within the 12 months before this one."""
+    """An earlier access request of the customer received within the 12 months before this one whose copy was given:
+    its package downloaded (`subject_access.downloaded`). One never built, never downloaded before it expired, or
+    withdrawn by an erasure gave the customer nothing."""
+    given = exists().where(
+        AuditEvent.object_id == SubjectRequest.id,
+        AuditEvent.object_type == "subject_request",
+        AuditEvent.action == "subject_access.downloaded",
+    )
     return bool(
         session.scalar(
             select(
@@ -328,6 +335,7 @@ def _copy_given_recently(session: Session, customer: Customer, received_at: date
                     SubjectRequest.kind == SubjectRequestKind.ACCESS,
                     SubjectRequest.received_at > months_before(received_at, FREE_COPY_MONTHS),
                     SubjectRequest.received_at <= received_at,
+                    given,
                 )
             )
         )

@@ -175,9 +175,13 @@ def record_receipt(
 
 def unnamed_deletions(session: Session, *, reason: str, excluding: Collection[str]) -> list[str]:
     """Recordings deleted for `reason` that no receipt names: a run killed after its deletions committed but
-    before its receipt. The next run's receipt names them too."""
+    before its receipt. The next run's receipt names them too.
+
+    The sweep (`retention`) also deletes for `erasure` the calls an erasure kept until a duty ended; an erasure's
+    own deletions are named by its receipt in their transaction, so an unnamed one is a sweep's."""
+    reasons = [reason, "erasure"] if reason == "retention" else [reason]
     rows = session.scalars(
-        select(Tombstone.recording_id).where(Tombstone.reason == reason, Tombstone.in_receipt.is_(False))
+        select(Tombstone.recording_id).where(Tombstone.reason.in_(reasons), Tombstone.in_receipt.is_(False))
     )
     left = set(excluding)
     return sorted(recording_id for recording_id in rows if recording_id not in left)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor
+from recordings_service.audit import Actor, record_event
 from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.config import Settings
 from recordings_service.errors import Conflict, Invalid, NotFound
@@ -87,6 +87,14 @@ def test_the_first_access_copy_in_twelve_months_is_free(session: Session) -> Non
     ref = customer(session).customer_ref
     first = request_for(session, ref, "access", received_at=NOW - timedelta(days=800))
     second = request_for(session, ref, "access", received_at=NOW - timedelta(days=300))
+    for given in (first, second):  # their packages downloaded: copies given (test_access_chargeable_copy_given.py)
+        record_event(
+            session,
+            actor=OFFICER,
+            action="subject_access.downloaded",
+            object_type="subject_request",
+            object_id=given.id,
+        )
     third = request_for(session, ref, "access", received_at=NOW)
     other_kind = request_for(session, ref, "erasure", received_at=NOW)
     assert [first.chargeable, second.chargeable, third.chargeable, other_kind.chargeable] == [False, False, True, False]

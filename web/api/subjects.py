@@ -109,7 +109,9 @@ class SubjectRequestOut(BaseModel):
     overdue: bool
     completed_at: IsoDatetime | None
     lifted_at: IsoDatetime | None
-    chargeable: bool = Field(description="an access copy within 12 months of an earlier one")
+    chargeable: bool = Field(
+        description="an access copy within 12 months of an earlier one the customer was given (its package downloaded)"
+    )
     outcome: dict[str, Any] = Field(description="erasure: deleted ids and each kept recording with its reason")
     created_by: str | None
     created_at: IsoDatetime

@@ -1,0 +1,85 @@
+"""A call an erasure kept until a legal duty ended is deleted by the sweep for that erasure. Found by review: the sweep
+deleted it with reason `retention`, so its tombstone, its `recording.deleted` event and the sweep's receipt did not
+say the call went because the customer asked for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs.retention import sweep
+from recordings_service.db import utcnow
+from recordings_service.models import AuditEvent, Tombstone
+from recordings_service.privacy import holds, subjects
+from recordings_service.privacy.deletion import delete_due
+from recordings_service.privacy.fulfilment import Answer, fulfil_request
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.privacy import OFFICER, aged_call, customer
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+LONG_AGO = NOW - timedelta(days=800)  # past 12 months
+
+
+def erased_after_hold(session: Session, bucket: S3ObjectStore, envelope: Envelope) -> tuple[str, str]:
+    """A call kept on hold by its customer's erasure, then released: (recording id, erasure request id)."""
+    person = customer(session)
+    call = aged_call(
+        session, bucket, envelope, started_at=NOW - timedelta(days=10), purposes=["training"], customer_id=person.id
+    )
+    hold = holds.place_hold(session, actor=OFFICER, reason="billing dispute", recording_id=call.id).hold
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
+    )
+    fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer())
+    holds.release_hold(session, actor=OFFICER, hold_id=hold.id, reason="dispute settled")
+    session.flush()
+    return call.id, request.id
+
+
+def deletion_event(session: Session, recording_id: str) -> dict[str, object]:
+    return session.scalars(
+        select(AuditEvent.details).where(AuditEvent.action == "recording.deleted", AuditEvent.object_id == recording_id)
+    ).one()
+
+
+def test_the_sweep_deletes_a_call_an_erasure_kept_for_that_erasure(
+    session: Session, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    kept_id, request_id = erased_after_hold(session, bucket, envelope)
+    expired = aged_call(session, bucket, envelope, started_at=LONG_AGO, purposes=["training"])
+
+    report = sweep(sessions, bucket, now=utcnow(), batch=10, actor=OFFICER, dry_run=False)
+
+    assert report.recording_ids == sorted([kept_id, expired.id])
+    reasons = {
+        row.recording_id: row.reason for row in session.execute(select(Tombstone.recording_id, Tombstone.reason))
+    }
+    assert (reasons[kept_id], reasons[expired.id]) == ("erasure", "retention")
+    assert deletion_event(session, kept_id)["reason"] == "erasure"
+    assert deletion_event(session, kept_id)["request_id"] == request_id
+    assert deletion_event(session, expired.id)["reason"] == "retention"
+    assert "request_id" not in deletion_event(session, expired.id)
+    assert report.receipt is not None
+    assert report.receipt.recordings == 2 and report.receipt.counts["erasure"] == 1
+
+
+def test_an_erasure_deletion_of_an_interrupted_sweep_is_named_by_the_next_receipt(
+    session: Session, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    kept_id, _ = erased_after_hold(session, bucket, envelope)
+    # A sweep killed after its batch committed, before its receipt.
+    with sessions() as interrupted:
+        assert [
+            item.recording_id for item in delete_due(interrupted, recording_ids=[kept_id], now=utcnow(), actor=OFFICER)
+        ] == [kept_id]
+        interrupted.commit()
+
+    report = sweep(sessions, bucket, now=utcnow(), batch=10, actor=OFFICER, dry_run=False)
+
+    assert report.counts["from_interrupted_runs"] == 1
+    tombstone = session.get_one(Tombstone, kept_id)
+    session.refresh(tombstone)
+    assert (tombstone.reason, tombstone.in_receipt) == ("erasure", True)
