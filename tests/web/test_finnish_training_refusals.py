@@ -23,11 +23,12 @@ from web.ui.error_messages import error_message
 
 
 def clip_of(session: Session, recording: Recording, author: User) -> TrainingClip:
-    """A clip of the call's first 0.4 s (nothing redacted there) as a cut would leave it, without its audio."""
+    """A clip of the call's first 0.2 s (nothing redacted there: the agent's greeting, from 0.5 s, names the agent and
+    is muted with 0.25 s either side) as a cut would leave it, without its audio."""
     clip = TrainingClip(
         recording_id=recording.id,
         start_s=0.0,
-        end_s=0.4,
+        end_s=0.2,
         title="Tervehdys",
         opus_key=f"derived/{recording.id}/clips/test.opus",
         opus_size=1,
