@@ -142,3 +142,26 @@ def test_another_agents_evaluation_is_still_not_found(
         AuditEvent.action == "evaluation.feedback_refused", AuditEvent.object_id == evaluation.id
     )
     assert session.scalar(refusals) == 2  # each refusal audited once
+
+
+def test_a_dispute_resolved_before_the_call_was_deleted_says_its_note_went_with_the_call(
+    agent_client: FlaskClient,
+    session: Session,
+    store: ObjectStore,
+    supervisor: User,
+    call: Recording,
+    evaluation: Evaluation,
+) -> None:
+    """Found after: the resolution note is blanked with the call's other written text, and the page read
+    "Resolved: " with nothing after it."""
+    agent = actor_of(session.scalars(select(User).where(User.agent_ref == AGENT)).one())  # agent_client's
+    feedback.dispute(session, actor=agent, evaluation_id=evaluation.id, comment="I quoted the right price")
+    feedback.resolve_dispute(session, actor=actor_of(supervisor), evaluation_id=evaluation.id, note="Checked: right")
+    page = f"/feedback/{evaluation.id}"
+    assert "Resolved: Checked: right" in visible_text(agent_client.get(page).get_data(as_text=True))
+
+    delete_call(session, store, supervisor, call, "retention")
+    text = visible_text(agent_client.get(page).get_data(as_text=True))
+
+    assert "The dispute was resolved; its note was deleted with the call." in text
+    assert "Resolved:" not in text and "Checked: right" not in text
