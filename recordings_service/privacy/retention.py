@@ -53,8 +53,8 @@ class Period:
 
 
 Policies = Mapping[RetentionRule, Period]
-# The columns a recomputation reads: id, started_at, purposes, agreement_made, retain_until.
-Candidate = tuple[str, datetime, list[str], bool | None, datetime | None]
+# The columns a recomputation reads: id, started_at, purposes, agreement_made, retain_until, kept_by_erasure.
+Candidate = tuple[str, datetime, list[str], bool | None, datetime | None, bool]
 
 
 def load_policies(session: Session) -> dict[RetentionRule, Period]:
@@ -113,12 +113,21 @@ def recompute_retain_until(session: Session, recording: Recording, *, now: datet
 def agreement_evidence_until(recording: Recording, *, policies: Policies, now: datetime) -> datetime | None:
     """When the recording stops being evidence of an agreement made on it (its verification period), if later
     than `now`."""
-    if RetentionRule.VERIFICATION not in applicable_rules(recording.purposes, agreement_made=recording.agreement_made):
-        return None
-    until = min(
-        policies[RetentionRule.VERIFICATION].end(recording.started_at),
-        policies[RetentionRule.MAXIMUM].end(recording.started_at),
+    return _evidence_until(
+        policies,
+        started_at=recording.started_at,
+        purposes=recording.purposes,
+        agreement_made=recording.agreement_made,
+        now=now,
     )
+
+
+def _evidence_until(
+    policies: Policies, *, started_at: datetime, purposes: list[str], agreement_made: bool | None, now: datetime
+) -> datetime | None:
+    if RetentionRule.VERIFICATION not in applicable_rules(purposes, agreement_made=agreement_made):
+        return None
+    until = min(policies[RetentionRule.VERIFICATION].end(started_at), policies[RetentionRule.MAXIMUM].end(started_at))
     return until if until > now else None
 
 
@@ -150,9 +159,9 @@ def preview_policy_change(
     policies = {**load_policies(session), target: period}
     now = now or utcnow()
     affected = due_now = 0
-    for changes in _recomputed(session, policies, target):
+    for changes in _recomputed(session, policies, target, now=now):
         affected += len(changes)
-        past = [change["id"] for change in changes if change["retain_until"] < now]
+        past = [change["id"] for change in changes if change["retain_until"] <= now]  # due at the next sweep
         if past:
             unheld = Recording.id.in_(past) & Recording.legal_hold.is_(False)
             due_now += session.scalar(select(func.count()).select_from(Recording).where(unheld)) or 0
@@ -197,7 +206,7 @@ def apply_policy_change(session: Session, *, actor: Actor, rule: str, keep: int,
     row.keep, row.unit, row.basis = period.keep, period.unit.value, text
     row.updated_by, row.updated_at = actor.id, utcnow()
     recomputed = 0
-    for changes in _recomputed(session, policies, target):
+    for changes in _recomputed(session, policies, target, now=utcnow()):
         session.execute(update(Recording), changes)
         recomputed += len(changes)
     record_event(
@@ -252,7 +261,9 @@ def _checked_change(session: Session, *, rule: str, keep: int, unit: str) -> tup
     return target, period
 
 
-def _recomputed(session: Session, policies: Policies, target: RetentionRule) -> Iterator[list[dict[str, Any]]]:
+def _recomputed(
+    session: Session, policies: Policies, target: RetentionRule, *, now: datetime
+) -> Iterator[list[dict[str, Any]]]:
     """Batches of `{"id", "retain_until"}` for the live recordings whose date the policies change."""
     last_id = ""
     while True:
@@ -262,15 +273,20 @@ def _recomputed(session: Session, policies: Policies, target: RetentionRule) -> 
         if not rows:
             return
         last_id = rows[-1].id
-        changes = [change for row in rows if (change := _change(policies, row)) is not None]
+        changes = [change for row in rows if (change := _change(policies, row, now=now)) is not None]
         if changes:
             yield changes
 
 
 def _candidates(target: RetentionRule) -> Select[*Candidate]:
     query = select(
-        Recording.id, Recording.started_at, Recording.purposes, Recording.agreement_made, Recording.retain_until
-    ).where(Recording.status != RecordingStatus.DELETED, ~_kept_by_erasure())
+        Recording.id,
+        Recording.started_at,
+        Recording.purposes,
+        Recording.agreement_made,
+        Recording.retain_until,
+        _kept_by_erasure().label("kept_by_erasure"),
+    ).where(Recording.status != RecordingStatus.DELETED)
     if target in {RetentionRule.VERIFICATION, RetentionRule.TRAINING, RetentionRule.QUALITY_STUDY}:
         # The JSON list as text holds the quoted purpose name; exact matching happens in _change.
         query = query.where(cast(Recording.purposes, Text).like(f'%"{target.value}"%'))
@@ -281,7 +297,7 @@ def _candidates(target: RetentionRule) -> Select[*Candidate]:
 
 def _kept_by_erasure() -> ColumnElement[bool]:
     """Recordings an erasure of their customer kept for a legal duty only: their date is that duty's end (see
-    `erasure.erase_customer`), which a policy for their other purposes must not move back."""
+    `erasure.erase_customer`), which a policy for their other purposes must not move back (`_change`)."""
     return exists().where(_erasure_keeping())
 
 
@@ -306,8 +322,11 @@ def erasures_keeping(session: Session, recording_ids: Sequence[str]) -> dict[str
     return {recording_id: request_id for recording_id, request_id in rows}  # the last, earliest erasure, wins
 
 
-def _change(policies: Policies, row: Row[*Candidate]) -> dict[str, Any] | None:
-    value = compute_retain_until(
-        policies, started_at=row.started_at, purposes=row.purposes or [], agreement_made=row.agreement_made
-    )
+def _change(policies: Policies, row: Row[*Candidate], *, now: datetime) -> dict[str, Any] | None:
+    facts = {"started_at": row.started_at, "purposes": row.purposes or [], "agreement_made": row.agreement_made}
+    value = compute_retain_until(policies, **facts)
+    if row.kept_by_erasure:
+        # Kept for a duty only: a shorter verification period ends it sooner, nothing makes the call stay longer.
+        duty_ends = _evidence_until(policies, **facts, now=now) or now
+        value = min(value, duty_ends, row.retain_until or value)
     return None if value == row.retain_until else {"id": row.id, "retain_until": value}
