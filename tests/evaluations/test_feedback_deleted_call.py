@@ -10,14 +10,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recordings_service.evaluations import feedback, scoring
+from recordings_service.evaluations import feedback
 from recordings_service.models import AuditEvent, Evaluation, Recording, User
 from recordings_service.models.account import Role
-from recordings_service.privacy.deletion import delete_recording
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import csrf_token, login, make_user
-from tests.factories.evaluations import actor_of, answers, make_agent_user, published_form
+from tests.factories.evaluations import (
+    actor_of,
+    delete_call,
+    make_agent_user,
+    scored_at_moment,
+)
 from tests.factories.recordings import make_recording
 from tests.page_text import visible_text
 
@@ -38,24 +42,14 @@ def call(session: Session, store: ObjectStore, envelope: Envelope) -> Recording:
 @pytest.fixture
 def evaluation(session: Session, supervisor: User, call: Recording) -> Evaluation:
     """Released to the agent, with the moment of the call each answer rests on."""
-    actor = actor_of(supervisor)
-    form = published_form(session, actor)
-    given = {qid: scoring.Answer(a.value, at_s=12.0) for qid, a in answers(form, ["yes", "5", "no"]).items()}
-    scored = scoring.evaluate_call(session, actor=actor, recording_id=call.id, form_id=form.id, answers=given)
-    return feedback.release_evaluation(session, actor=actor, evaluation_id=scored.id)
+    scored = scored_at_moment(session, supervisor, call)
+    return feedback.release_evaluation(session, actor=actor_of(supervisor), evaluation_id=scored.id)
 
 
 @pytest.fixture
 def agent_client(client: FlaskClient, session: Session, evaluation: Evaluation) -> FlaskClient:
     login(client, make_agent_user(session, AGENT))
     return client
-
-
-def delete_call(session: Session, store: ObjectStore, supervisor: User, call: Recording, reason: str) -> None:
-    """Delete the call as the sweep or an erasure does, reading what the pages' requests wrote since."""
-    session.expire_all()
-    delete_recording(session, store, recording_id=call.id, reason=reason, actor=actor_of(supervisor))
-    session.expire_all()
 
 
 @pytest.mark.parametrize("reason", ["retention", "erasure"])

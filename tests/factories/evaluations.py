@@ -16,8 +16,9 @@ from recordings_service.evaluations.scoring import Answer
 from recordings_service.models import Evaluation, EvaluationAnswer, EvaluationForm, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AnswerType, EvaluationState
+from recordings_service.privacy.deletion import delete_recording
 from recordings_service.storage.encryption import Envelope
-from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
 from tests.factories.accounts import SYSTEM, make_user
 from tests.factories.recordings import make_recording
 
@@ -115,3 +116,18 @@ def released(
         session, actor=actor, recording_id=recording.id, form_id=form.id, answers=answers(form, values)
     )
     return feedback.release_evaluation(session, actor=actor, evaluation_id=evaluation.id)
+
+
+def scored_at_moment(session: Session, supervisor: User, call: Recording, *, at_s: float = 12.0) -> Evaluation:
+    """Submitted (not released), each answer resting on the moment `at_s` of the call."""
+    actor = actor_of(supervisor)
+    form = published_form(session, actor)
+    given = {qid: Answer(a.value, at_s=at_s) for qid, a in answers(form, ["yes", "5", "no"]).items()}
+    return scoring.evaluate_call(session, actor=actor, recording_id=call.id, form_id=form.id, answers=given)
+
+
+def delete_call(session: Session, store: ObjectStore, supervisor: User, call: Recording, reason: str) -> None:
+    """Delete the call as the sweep or an erasure does, reading what the pages' requests wrote since."""
+    session.expire_all()
+    delete_recording(session, store, recording_id=call.id, reason=reason, actor=actor_of(supervisor))
+    session.expire_all()
