@@ -98,37 +98,39 @@ def retain_until_for(
 def recompute_retain_until(session: Session, recording: Recording, *, now: datetime) -> datetime:
     """`retain_until` of a stored call whose facts changed (a rectified `agreement_made`), under the current policies.
 
-    A call its customer's erasure kept stays only while that legal duty lasts (`erasure.erase_customer`): until its
-    agreement evidence ends, else now (a hold keeps it past the date, the sweep deletes it on release)."""
+    A call its customer's erasure kept stays only while that legal duty lasts (`erasure.erase_customer`)."""
     policies = load_policies(session)
-    value = compute_retain_until(
-        policies, started_at=recording.started_at, purposes=recording.purposes, agreement_made=recording.agreement_made
-    )
+    facts = _facts(recording.started_at, recording.purposes, recording.agreement_made)
+    value = compute_retain_until(policies, **facts)
     kept = session.scalar(select(_kept_by_erasure()).select_from(Recording).where(Recording.id == recording.id))
-    if not kept:
-        return value
-    return min(value, agreement_evidence_until(recording, policies=policies, now=now) or now)
+    return _within_duty(policies, facts, value, now=now) if kept else value
 
 
 def agreement_evidence_until(recording: Recording, *, policies: Policies, now: datetime) -> datetime | None:
     """When the recording stops being evidence of an agreement made on it (its verification period), if later
     than `now`."""
     return _evidence_until(
-        policies,
-        started_at=recording.started_at,
-        purposes=recording.purposes,
-        agreement_made=recording.agreement_made,
-        now=now,
+        policies, _facts(recording.started_at, recording.purposes, recording.agreement_made), now=now
     )
 
 
-def _evidence_until(
-    policies: Policies, *, started_at: datetime, purposes: list[str], agreement_made: bool | None, now: datetime
-) -> datetime | None:
-    if RetentionRule.VERIFICATION not in applicable_rules(purposes, agreement_made=agreement_made):
+def _facts(started_at: datetime, purposes: list[str] | None, agreement_made: bool | None) -> dict[str, Any]:
+    """What a call's retention date follows, as `compute_retain_until` takes it."""
+    return {"started_at": started_at, "purposes": purposes or [], "agreement_made": agreement_made}
+
+
+def _evidence_until(policies: Policies, facts: Mapping[str, Any], *, now: datetime) -> datetime | None:
+    if RetentionRule.VERIFICATION not in applicable_rules(facts["purposes"], agreement_made=facts["agreement_made"]):
         return None
+    started_at = facts["started_at"]
     until = min(policies[RetentionRule.VERIFICATION].end(started_at), policies[RetentionRule.MAXIMUM].end(started_at))
     return until if until > now else None
+
+
+def _within_duty(policies: Policies, facts: Mapping[str, Any], value: datetime, *, now: datetime) -> datetime:
+    """`value`, no later than the end of the duty an erasure kept the call for: its agreement evidence, else now (a
+    hold keeps it past that date; the sweep deletes it on release)."""
+    return min(value, _evidence_until(policies, facts, now=now) or now)
 
 
 def list_policies(session: Session) -> list[RetentionPolicy]:
@@ -323,10 +325,9 @@ def erasures_keeping(session: Session, recording_ids: Sequence[str]) -> dict[str
 
 
 def _change(policies: Policies, row: Row[*Candidate], *, now: datetime) -> dict[str, Any] | None:
-    facts = {"started_at": row.started_at, "purposes": row.purposes or [], "agreement_made": row.agreement_made}
+    facts = _facts(row.started_at, row.purposes, row.agreement_made)
     value = compute_retain_until(policies, **facts)
     if row.kept_by_erasure:
         # Kept for a duty only: a shorter verification period ends it sooner, nothing makes the call stay longer.
-        duty_ends = _evidence_until(policies, **facts, now=now) or now
-        value = min(value, duty_ends, row.retain_until or value)
+        value = min(_within_duty(policies, facts, value, now=now), row.retain_until or value)
     return None if value == row.retain_until else {"id": row.id, "retain_until": value}
