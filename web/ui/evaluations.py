@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -287,18 +288,18 @@ def evaluation_page(evaluation_id: str, *, refused: RefusedForm | None = None) -
     return _render(scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id), refused=refused)
 
 
-def deleted_call_page(evaluation_id: str, refused: NotFound) -> tuple[str, int]:
-    """A form posted from the page read before the call was deleted (release, resolve): the page again, saying so,
-    without the forms (409). Any other not-found (no such evaluation, a call hidden from the actor) stands, with the
-    refusal it carries for the audit trail."""
+def deleted_call_page(evaluation_id: str, refused: NotFound, page: Callable[[str], str]) -> tuple[str, int]:
+    """A form posted from a page read before the evaluation's call was deleted (acknowledge, dispute, release,
+    resolve): that `page` again, saying so, without the forms (409). Any other not-found (no such evaluation, a call
+    or an evaluation hidden from the actor) stands, with the refusal it carries for the audit trail."""
     db().rollback()
+    evaluation = db().get(Evaluation, evaluation_id)
+    if evaluation is None or not feedback.deleted_calls(db(), evaluations=[evaluation]):
+        raise refused
     try:
-        found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+        return page(evaluation_id), 409
     except NotFound:
         raise refused from None
-    if not feedback.deleted_calls(db(), evaluations=[found]):
-        raise refused
-    return _render(found), 409
 
 
 def _render(found: Evaluation, *, refused: RefusedForm | None = None) -> str:

@@ -73,11 +73,8 @@ def _respond(evaluation_id: str, *, dispute: bool) -> Response | tuple[str, int]
     except (Invalid, Conflict) as exc:
         refused = refused_form("dispute" if dispute else "acknowledge", exc)
         return _feedback_page(evaluation_id, refused=refused), refusal_status(exc)
-    except NotFound:
-        # The page was read before the call was deleted: it comes back saying so, without the forms. An evaluation
-        # that is not the agent's is not found again here, and that refusal is audited.
-        db().rollback()
-        return _feedback_page(evaluation_id), 409
+    except NotFound as exc:  # the page was read before the call was deleted: it comes back saying so
+        return deleted_call_page(evaluation_id, exc, _feedback_page)
     db().commit()
     flash(gettext("Dispute sent to the evaluator.") if dispute else gettext("Evaluation acknowledged."))
     return redirect(url_for("feedback.evaluation", evaluation_id=evaluation_id))
@@ -89,7 +86,7 @@ def release(evaluation_id: str) -> Response | tuple[str, int]:
     try:
         feedback.release_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
     except NotFound as exc:  # the page was read before the call was deleted: it comes back saying so
-        return deleted_call_page(evaluation_id, exc)
+        return deleted_call_page(evaluation_id, exc, evaluation_page)
     except Conflict as exc:
         db().rollback()
         flash_error(exc)
@@ -124,7 +121,7 @@ def resolve(evaluation_id: str) -> Response | tuple[str, int]:
         refused = refused_form("resolve", exc)
         return evaluation_page(evaluation_id, refused=refused), refusal_status(exc)
     except NotFound as exc:  # the page was read before the call was deleted: it comes back saying so
-        return deleted_call_page(evaluation_id, exc)
+        return deleted_call_page(evaluation_id, exc, evaluation_page)
     db().commit()
     flash(gettext("Dispute resolved."))
     return redirect(url_for("evaluations.evaluation", evaluation_id=evaluation_id))
