@@ -177,12 +177,17 @@ def recut_clip(
     return clip
 
 
+def shorter_than_a_clip(start_s: float, end_s: float) -> bool:
+    """Whether a span is too short to cut as a clip, to the microsecond (3.3 - 2.3 is 0.9999999999999996)."""
+    return round(end_s - start_s, 6) < MIN_CLIP_S
+
+
 def check_window(recording: Recording, *, start_s: float, end_s: float) -> None:
     if not math.isfinite(start_s) or start_s < 0:
         raise Invalid("start_s", "the clip must start at or after 0 s", why="clip_before_start")
     if not math.isfinite(end_s) or end_s <= start_s:
         raise Invalid("end_s", "the clip must end after it starts", why="clip_ends_first")
-    if round(end_s - start_s, 6) < MIN_CLIP_S:  # 3.3 - 2.3 is 0.9999999999999996
+    if shorter_than_a_clip(start_s, end_s):
         raise Invalid("end_s", f"a clip is at least {MIN_CLIP_S:.0f} s long", code="too_short", why="clip_too_short")
     # Past the call's end first: the longest clip is no help to one longer than its call.
     if end_s > recording.duration_s + DURATION_SLACK_S:

@@ -18,7 +18,7 @@ from recordings_service.models.training import NominationKind
 from recordings_service.recordings import get_playable_recording, visible_to
 from recordings_service.redaction import redact_text
 from recordings_service.redaction.known_values import call_identifiers
-from recordings_service.training.clips import MIN_CLIP_S
+from recordings_service.training.clips import MIN_CLIP_S, shorter_than_a_clip
 from recordings_service.training.eligibility import TrainingRules, require_for_training
 from recordings_service.training.redacted_text import redacted_within
 
@@ -92,7 +92,7 @@ def check_span(recording: Recording, *, start_s: float | None, end_s: float | No
     if end_s > recording.duration_s + DURATION_SLACK_S:
         raise Invalid("end_s", f"must be within the call ({recording.duration_s:.1f} s)")
     # A span is what a trainer cuts a clip from: one shorter than the shortest clip could never be used.
-    if round(end_s - start_s, 6) < MIN_CLIP_S:
+    if shorter_than_a_clip(start_s, end_s):
         raise Invalid(
             "end_s", f"a span is at least {MIN_CLIP_S:.0f} s long", code="too_short", why="nomination_span_too_short"
         )
