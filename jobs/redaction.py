@@ -1,14 +1,17 @@
-"""Redacting every stored transcript again, a batch to a transaction (`callvault redaction refresh`): a long run
-keeps what it has done, and holds each transcript's lock for one batch only."""
+"""Redacting every stored transcript and everything written for trainers again, a batch to a transaction
+(`callvault redaction refresh`): a long run keeps what it has done, and holds each row's lock for one batch only."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.audit import Actor
+from recordings_service.training.text_refresh import WRITTEN_TEXTS, refresh_written, written_after
 from recordings_service.transcription.redaction_refresh import refresh_transcript, transcripts_after
 
 BATCH = 50
@@ -19,6 +22,8 @@ class RefreshReport:
     checked: int
     changed: int  # twins that came out different (rewritten unless `dry_run`)
     dry_run: bool
+    texts_checked: int = 0  # notes, titles, tags and descriptions written for trainers, a row each
+    texts_changed: int = 0
 
 
 def refresh_redactions(
@@ -28,24 +33,56 @@ def refresh_redactions(
     customer_number_pattern: str | None,
     dry_run: bool = False,
     batch: int = BATCH,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> RefreshReport:
-    """Redact every stored transcript again and rewrite each twin that differs; `progress(checked, changed)`
-    after each batch."""
+    """Redact every stored transcript and every text written for trainers again, and rewrite each that differs;
+    `progress(what, checked, changed)` after each batch, `what` being "transcripts" or "texts"."""
+
+    def report(what: str, before: tuple[int, int] = (0, 0)) -> Callable[[int, int], None]:
+        def counted(checked: int, changed: int) -> None:
+            if progress is not None:
+                progress(what, before[0] + checked, before[1] + changed)
+
+        return counted
+
+    transcript_again = partial(
+        refresh_transcript, actor=actor, customer_number_pattern=customer_number_pattern, dry_run=dry_run
+    )
+    checked, changed = _in_batches(
+        sessions, partial(transcripts_after, limit=batch), transcript_again, report("transcripts")
+    )
+    texts = (0, 0)
+    for kind in WRITTEN_TEXTS:
+        text_again = partial(
+            refresh_written, kind=kind, actor=actor, customer_number_pattern=customer_number_pattern, dry_run=dry_run
+        )
+        kind_checked, kind_changed = _in_batches(
+            sessions, partial(written_after, kind=kind, limit=batch), text_again, report("texts", texts)
+        )
+        texts = (texts[0] + kind_checked, texts[1] + kind_changed)
+    return RefreshReport(
+        checked=checked, changed=changed, dry_run=dry_run, texts_checked=texts[0], texts_changed=texts[1]
+    )
+
+
+def _in_batches(
+    sessions: sessionmaker[Session],
+    batch_after: Callable[..., list[Any]],
+    refresh: Callable[[Session, Any], bool],
+    progress: Callable[[int, int], None],
+) -> tuple[int, int]:
+    """Refresh each row `batch_after` gives, a batch to a transaction; how many were checked and changed."""
     checked = changed = 0
     after = ""
     while True:
         with sessions() as session:
-            transcripts = transcripts_after(session, after=after, limit=batch)
-            if not transcripts:
+            rows = batch_after(session, after=after)
+            if not rows:
                 break
-            for transcript in transcripts:
+            for row in rows:
                 checked += 1
-                changed += refresh_transcript(
-                    session, transcript, actor=actor, customer_number_pattern=customer_number_pattern, dry_run=dry_run
-                )
-            after = transcripts[-1].id
+                changed += refresh(session, row)
+            after = rows[-1].id
             session.commit()
-        if progress is not None:
-            progress(checked, changed)
-    return RefreshReport(checked=checked, changed=changed, dry_run=dry_run)
+        progress(checked, changed)
+    return checked, changed

@@ -1,4 +1,5 @@
-"""`callvault redaction`: redact the stored transcripts again with this release's detectors."""
+"""`callvault redaction`: redact the stored transcripts, and what was written for trainers, again with this
+release's detectors."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ def redaction_group() -> None:
 
 
 @redaction_group.command("refresh")
-@click.option("--dry-run", is_flag=True, help="Count the transcripts whose redaction would change; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Count what redacting again would change; change nothing.")
 def redaction_refresh(dry_run: bool) -> None:
     """Redact every stored transcript again (after an upgrade, or a new CALLVAULT_CUSTOMER_NUMBER_PATTERN) and
-    rewrite each redacted twin that changes; clips of those calls must then be cut again."""
+    rewrite each redacted twin that changes; clips of those calls must then be cut again. Nominations' notes,
+    clips' titles, tags and notes, sets' titles and descriptions and exports' titles are redacted again too."""
     runtime = cli_support.load_runtime()
 
-    def progress(checked: int, changed: int) -> None:
-        click.echo(f"checked {checked}, changed {changed}", err=True)
+    def progress(what: str, checked: int, changed: int) -> None:
+        click.echo(f"{what}: checked {checked}, changed {changed}", err=True)
 
     report = refresh_redactions(
         runtime.sessions,
@@ -32,4 +34,7 @@ def redaction_refresh(dry_run: bool) -> None:
         progress=progress,
     )
     would = "would change" if report.dry_run else "changed"
-    click.echo(f"checked={report.checked} {would}={report.changed}")
+    click.echo(
+        f"checked={report.checked} {would}={report.changed} "
+        f"texts_checked={report.texts_checked} texts_{would.replace(' ', '_')}={report.texts_changed}"
+    )

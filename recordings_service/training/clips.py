@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,15 +27,12 @@ from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Re
 from recordings_service.models import Recording, TrainingClip, TrainingSet, TrainingSetItem, Transcript
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
-from recordings_service.redaction import redact_text
 from recordings_service.redaction.audio import ensure_redacted, open_redacted, spans_to_mute
-from recordings_service.redaction.findings import PiiKind
-from recordings_service.redaction.known_values import call_identifiers
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.eligibility import TrainingRules, require_for_training
-from recordings_service.training.redacted_text import redacted_within
+from recordings_service.training.redacted_text import Redactor, call_text_redactor, redacted_within
 from recordings_service.transcript_text import twin_of
 
 Codec = Literal["opus", "mp3"]
@@ -64,14 +61,8 @@ class ClipText:
     tags: tuple[str, ...] = ()
     notes: str = ""
 
-    def checked(
-        self, language: str, *, customer_number_pattern: str | None = None, known: Mapping[str, PiiKind] | None = None
-    ) -> ClipText:
-        """The text with its personal data redacted (`known`: the call's own refs, wherever they appear)."""
-
-        def redacted(text: str) -> str:
-            return redact_text(text, language, customer_number_pattern=customer_number_pattern, known=known)
-
+    def checked(self, redacted: Redactor) -> ClipText:
+        """The text with its personal data redacted by `redacted` (`call_text_redactor` of the clip's call)."""
         title = redacted_within("title", self.title, MAX_TITLE, f"at most {MAX_TITLE} characters", redacted)
         if not title:
             raise Invalid("title", "give the clip a title", code="missing")
@@ -114,8 +105,7 @@ def cut_clip(
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     require_for_training(session, recording, rules=rules)
     check_window(recording, start_s=start_s, end_s=end_s)
-    known = call_identifiers(session, recording)
-    text = text.checked(recording.language, customer_number_pattern=customer_number_pattern, known=known)
+    text = text.checked(call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern))
     clip = TrainingClip(
         id=new_id(),
         recording_id=recording.id,
@@ -251,9 +241,7 @@ def update_clip(
         title=clip.title if title is None else title,
         tags=tuple(clip.tags if tags is None else tags),
         notes=clip.notes if notes is None else notes,
-    ).checked(
-        recording.language, customer_number_pattern=customer_number_pattern, known=call_identifiers(session, recording)
-    )
+    ).checked(call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern))
     was: dict[str, object] = {"title": clip.title, "tags": list(clip.tags), "notes": clip.notes}
     now: dict[str, object] = {"title": text.title, "tags": list(text.tags), "notes": text.notes}
     changed = [name for name in now if now[name] != was[name]]

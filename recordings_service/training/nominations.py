@@ -16,11 +16,9 @@ from recordings_service.models import Nomination, Recording, User
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.training import NominationKind
 from recordings_service.recordings import get_playable_recording, visible_to
-from recordings_service.redaction import redact_text
-from recordings_service.redaction.known_values import call_identifiers
 from recordings_service.training.clips import MIN_CLIP_S, shorter_than_a_clip
 from recordings_service.training.eligibility import TrainingRules, require_for_training
-from recordings_service.training.redacted_text import redacted_within
+from recordings_service.training.redacted_text import call_text_redactor, redacted_within
 
 MAX_NOTE = 2000
 MAX_PAGE = 200
@@ -54,12 +52,7 @@ def nominate(
         note,
         MAX_NOTE,
         f"at most {MAX_NOTE} characters",
-        lambda text: redact_text(
-            text,
-            recording.language,
-            customer_number_pattern=customer_number_pattern,
-            known=call_identifiers(session, recording),
-        ),
+        call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern),
         why="nomination_note_too_long",
     )
     require_for_training(session, recording, rules=rules)

@@ -6,7 +6,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
+
 from recordings_service.errors import Invalid
+from recordings_service.models import Recording
+from recordings_service.redaction import redact_text
+from recordings_service.redaction.known_values import call_identifiers
+
+# A set's title and description may be written in any of the languages calls are in.
+FREE_TEXT_LANGUAGES = ("fi", "sv", "en")
+
+Redactor = Callable[[str], str]
+
+
+def call_text_redactor(session: Session, recording: Recording, *, customer_number_pattern: str | None) -> Redactor:
+    """How text written about one call (a clip's, a nomination's) is redacted: in the call's language, with the
+    call's own refs replaced wherever they appear."""
+    known = call_identifiers(session, recording)
+
+    def redact(text: str) -> str:
+        return redact_text(text, recording.language, customer_number_pattern=customer_number_pattern, known=known)
+
+    return redact
+
+
+def free_text_redactor(*, customer_number_pattern: str | None) -> Redactor:
+    """How text about no one call (a set's title and description) is redacted: its language is not known, so each
+    one's cues (names, numbers said as words) are looked for in turn."""
+
+    def redact(text: str) -> str:
+        for language in FREE_TEXT_LANGUAGES:
+            text = redact_text(text, language, customer_number_pattern=customer_number_pattern)
+        return text
+
+    return redact
 
 
 def redacted_within(
@@ -14,7 +47,7 @@ def redacted_within(
     typed: str,
     limit: int,
     message: str,
-    redact: Callable[[str], str],
+    redact: Redactor,
     *,
     why: str | None = None,
 ) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -16,17 +15,14 @@ from recordings_service.audit import Actor, record_event, record_events
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import TrainingExport, TrainingSet, TrainingSetItem, User
-from recordings_service.redaction import redact_text
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.clip_views import ClipStatus, ClipView, describe_clips
 from recordings_service.training.clips import MAX_TITLE, load_clip
 from recordings_service.training.eligibility import TrainingRules
-from recordings_service.training.redacted_text import redacted_within
+from recordings_service.training.redacted_text import free_text_redactor, redacted_within
 
 MAX_CLIPS = 200
 MAX_DESCRIPTION = 5000
-# A set's title and description may be written in any of the languages calls are in.
-FREE_TEXT_LANGUAGES = ("fi", "sv", "en")
 MAX_PAGE = 200
 
 
@@ -238,18 +234,10 @@ def _place(
 def _title(title: str, customer_number_pattern: str | None) -> str:
     if not title.strip():
         raise Invalid("title", "give the set a title", code="missing")
-    redact = partial(_redacted, customer_number_pattern=customer_number_pattern)
+    redact = free_text_redactor(customer_number_pattern=customer_number_pattern)
     return redacted_within("title", title, MAX_TITLE, f"at most {MAX_TITLE} characters", redact)
 
 
 def _description(description: str, customer_number_pattern: str | None) -> str:
-    redact = partial(_redacted, customer_number_pattern=customer_number_pattern)
+    redact = free_text_redactor(customer_number_pattern=customer_number_pattern)
     return redacted_within("description", description, MAX_DESCRIPTION, f"at most {MAX_DESCRIPTION} characters", redact)
-
-
-def _redacted(text: str, *, customer_number_pattern: str | None) -> str:
-    """Free text with its personal data replaced; its language is not known, so each one's cues (names, numbers
-    said as words) are looked for in turn."""
-    for language in FREE_TEXT_LANGUAGES:
-        text = redact_text(text, language, customer_number_pattern=customer_number_pattern)
-    return text

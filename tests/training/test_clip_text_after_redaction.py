@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from recordings_service.errors import Invalid
 from recordings_service.models import TrainingClip
 from recordings_service.models.account import Role
+from recordings_service.redaction import redact_text
 from recordings_service.runtime import Runtime
 from recordings_service.training import clips
 from recordings_service.training.clips import ClipText
@@ -22,6 +23,10 @@ from tests.factories.recordings import make_token
 from tests.factories.training import bearer, stereo_call
 
 IDENTITY_CODE = "131052-308T"  # 11 characters, redacted as [PERSONAL_ID] (13)
+
+
+def english(text: str) -> str:
+    return redact_text(text, "en")
 
 
 def padded(text: str, length: int) -> str:
@@ -34,28 +39,28 @@ FULL_TITLE = padded(f"Caller read {IDENTITY_CODE} aloud", clips.MAX_TITLE)  # 20
 def test_a_title_that_fits_as_typed_but_not_once_redacted_is_refused_saying_why() -> None:
     assert len(FULL_TITLE) == clips.MAX_TITLE
     with pytest.raises(Invalid) as refused:
-        ClipText(title=FULL_TITLE).checked("en")
+        ClipText(title=FULL_TITLE).checked(english)
     error = refused.value
     assert (error.field, error.code, error.why) == ("title", "too_long", "too_long_after_redaction")
     assert dict(error.values) == {"length": 202, "max": clips.MAX_TITLE}
     assert "personal data" in error.message and "202" in error.message and "2 characters" in error.message
     # One that is too long as typed is refused as before, without talk of placeholders.
     with pytest.raises(Invalid) as typed_too_long:
-        ClipText(title="y" * (clips.MAX_TITLE + 1)).checked("en")
+        ClipText(title="y" * (clips.MAX_TITLE + 1)).checked(english)
     assert typed_too_long.value.why is None and typed_too_long.value.code == "too_long"
 
 
 def test_a_tag_that_grows_past_its_limit_is_refused_the_same_way() -> None:
     tag = padded(IDENTITY_CODE, clips.MAX_TAG)
     with pytest.raises(Invalid) as refused:
-        ClipText(title="fine", tags=(tag,)).checked("en")
+        ClipText(title="fine", tags=(tag,)).checked(english)
     assert (refused.value.field, refused.value.why) == ("tags", "too_long_after_redaction")
     assert refused.value.values["max"] == clips.MAX_TAG
 
 
 def test_a_title_at_the_limit_once_redacted_is_kept_whole() -> None:
     title = padded(f"Caller read {IDENTITY_CODE} aloud", clips.MAX_TITLE - 2)
-    checked = ClipText(title=title).checked("en")
+    checked = ClipText(title=title).checked(english)
     assert len(checked.title) == clips.MAX_TITLE and "[PERSONAL_ID]" in checked.title
     assert checked.title.endswith("x") and "…" not in checked.title
 
