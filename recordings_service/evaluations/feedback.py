@@ -16,18 +16,13 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from recordings_service.evaluations.scoring import (
-    MAX_COMMENT_CHARS,
-    Answer,
-    evaluation_to_change,
-    load_evaluation,
-    submit_version,
-)
+from recordings_service.evaluations.lookup import evaluation_to_change, load_evaluation, require_live_call
+from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, submit_version
 from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AgentResponse, DisputeState, EvaluationState
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.recordings import get_live_recording, visible_to
+from recordings_service.recordings import visible_to
 
 
 @dataclass(frozen=True)
@@ -90,7 +85,7 @@ def deleted_calls(session: Session, *, evaluations: Sequence[Evaluation]) -> set
     """The ids of these evaluations' calls that have been deleted (by the retention sweep or an erasure).
 
     Their evaluations stay, scores only, for the trends; the call can no longer be played, and nothing new is
-    written about it (`get_live_recording`): no acknowledgement, dispute or resolution."""
+    written about it (`require_live_call`): no acknowledgement, dispute or resolution."""
     wanted = {evaluation.recording_id for evaluation in evaluations}
     if not wanted:
         return set()
@@ -118,7 +113,7 @@ def _respond(
     session: Session, *, actor: Actor, evaluation_id: str, response: AgentResponse, comment: str
 ) -> Evaluation:
     evaluation = get_feedback(session, actor=actor, evaluation_id=evaluation_id, lock=True)
-    get_live_recording(session, actor=actor, recording_id=evaluation.recording_id)
+    require_live_call(session, actor=actor, evaluation=evaluation)
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="too_long")
     if evaluation.agent_response is not None:

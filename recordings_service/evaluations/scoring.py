@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from recordings_service.evaluations.forms import NA, NO, VALUES_BY_TYPE, WITH_QUESTIONS, YES, get_form
+from recordings_service.errors import Conflict, Forbidden, Invalid, Refusal
+from recordings_service.evaluations.forms import NA, NO, VALUES_BY_TYPE, YES, get_form
+from recordings_service.evaluations.lookup import evaluation_to_change
 from recordings_service.models import (
     Evaluation,
     EvaluationAnswer,
@@ -23,7 +24,7 @@ from recordings_service.models import (
     Recording,
 )
 from recordings_service.models.evaluation import DisputeState, EvaluationState, FormStatus
-from recordings_service.recordings import get_live_recording, get_playable_recording
+from recordings_service.recordings import get_live_recording
 
 MAX_COMMENT_CHARS = 4000
 # The answers that fail a critical question: a plain "no", or the bottom of the scale.
@@ -358,38 +359,3 @@ def _fill(
         rows.append(row)
     evaluation.answers = rows
     evaluation.comment = comment.strip()
-
-
-def load_evaluation(session: Session, evaluation_id: str, *, lock: bool = False) -> Evaluation | None:
-    """One evaluation with its answers and form, locked against a concurrent change when `lock`; who may see it
-    is the caller's rule."""
-    query = (
-        select(Evaluation)
-        .where(Evaluation.id == evaluation_id)
-        .options(selectinload(Evaluation.answers), selectinload(Evaluation.form).options(WITH_QUESTIONS))
-    )
-    if lock:
-        query = query.with_for_update(of=Evaluation).execution_options(populate_existing=True)
-    return session.scalar(query)
-
-
-def evaluation_to_change(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
-    """An evaluation to change now, locked (two releases or re-scores at once are one after the other): its call
-    visible to `actor` (a restricted call is compliance's only) and not deleted."""
-    evaluation = load_evaluation(session, evaluation_id, lock=True)
-    if evaluation is None:
-        raise NotFound(f"evaluation {evaluation_id} not found")
-    get_live_recording(session, actor=actor, recording_id=evaluation.recording_id)
-    return evaluation
-
-
-def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
-    """One evaluation with its answers, if `actor` may see the call it scores; a draft is its evaluator's only."""
-    evaluation = load_evaluation(session, evaluation_id)
-    if evaluation is None:
-        raise NotFound(f"evaluation {evaluation_id} not found")
-    if evaluation.state == EvaluationState.DRAFT and evaluation.evaluator_id != actor.id:
-        refused = Refusal(actor, "evaluation.draft_refused", "evaluation", evaluation_id)
-        raise NotFound(f"evaluation {evaluation_id} not found", refusal=refused)
-    get_playable_recording(session, actor=actor, recording_id=evaluation.recording_id, audio=False)
-    return evaluation

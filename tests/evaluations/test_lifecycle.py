@@ -20,6 +20,7 @@ from recordings_service.audit import Actor
 from recordings_service.calls.evidence import export_evidence
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound
 from recordings_service.evaluations import feedback, history, scoring, trends
+from recordings_service.evaluations.lookup import CallDeleted
 from recordings_service.evaluations.scoring import Answer
 from recordings_service.models import AuditEvent, Evaluation, EvaluationForm, Recording, User
 from recordings_service.models.account import Role
@@ -422,11 +423,12 @@ def test_nothing_new_is_written_about_a_deleted_call(
         lambda: feedback.release_evaluation(session, actor=other, evaluation_id=unreleased.id),
         lambda: feedback.dispute(session, actor=agent, evaluation_id=released.id, comment="Jane Doe said so"),
         lambda: feedback.acknowledge(session, actor=agent, evaluation_id=released.id),
-        lambda: add_annotation(session, actor=evaluator, recording_id=call.id, at_s=1.0, text="after deletion"),
     ]
-    for attempt in attempts:
-        with pytest.raises(NotFound):
+    for attempt in attempts:  # the evaluation is there: its call is not (409)
+        with pytest.raises(CallDeleted):
             attempt()
+    with pytest.raises(NotFound):  # the call is addressed, and it is gone
+        add_annotation(session, actor=evaluator, recording_id=call.id, at_s=1.0, text="after deletion")
     session.expire_all()
     kept = session.get_one(Evaluation, released.id)
     assert (kept.version, kept.agent_response, kept.agent_comment) == (1, None, "")

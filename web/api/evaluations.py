@@ -10,7 +10,7 @@ from spectree import Response as SpecResponse
 
 from recordings_service.calls import review
 from recordings_service.errors import Invalid
-from recordings_service.evaluations import feedback, scoring
+from recordings_service.evaluations import feedback, lookup, scoring
 from recordings_service.evaluations import forms as evaluation_forms
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, answer_field
 from recordings_service.models import Evaluation, EvaluationForm
@@ -240,7 +240,7 @@ def create_evaluation(json: EvaluationCreateIn) -> tuple[Response, int]:
 @api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, HTTP_404=ErrorBody), tags=TAGS)
 def get_evaluation(evaluation_id: str) -> tuple[Response, int]:
     """One evaluation with its answers and where it stands with the agent."""
-    return as_json(evaluation_out(scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)))
+    return as_json(evaluation_out(lookup.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)))
 
 
 @bp.put("/evaluations/<evaluation_id>")

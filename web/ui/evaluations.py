@@ -13,8 +13,8 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.evaluations import feedback, history, scoring, trends
+from recordings_service.errors import Conflict, Invalid
+from recordings_service.evaluations import feedback, history, lookup, scoring, trends
 from recordings_service.evaluations import forms as evaluation_forms  # the `forms` view below takes the plain name
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec
 from recordings_service.evaluations.scoring import Answer
@@ -285,21 +285,14 @@ def evaluation(evaluation_id: str) -> str:
 
 def evaluation_page(evaluation_id: str, *, refused: RefusedForm | None = None) -> str:
     """The page; with `refused`, the dispute's resolution sent back as it was typed (note and re-score answers)."""
-    return _render(scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id), refused=refused)
+    return _render(lookup.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id), refused=refused)
 
 
-def deleted_call_page(evaluation_id: str, refused: NotFound, page: Callable[[str], str]) -> tuple[str, int]:
+def deleted_call_page(evaluation_id: str, page: Callable[[str], str]) -> tuple[str, int]:
     """A form posted from a page read before the evaluation's call was deleted (acknowledge, dispute, release,
-    resolve): that `page` again, saying so, without the forms (409). Any other not-found (no such evaluation, a call
-    or an evaluation hidden from the actor) stands, with the refusal it carries for the audit trail."""
+    resolve; `lookup.CallDeleted`): that `page` again, saying so, without the forms (409)."""
     db().rollback()
-    evaluation = db().get(Evaluation, evaluation_id)
-    if evaluation is None or not feedback.deleted_calls(db(), evaluations=[evaluation]):
-        raise refused
-    try:
-        return page(evaluation_id), 409
-    except NotFound:
-        raise refused from None
+    return page(evaluation_id), 409
 
 
 def _render(found: Evaluation, *, refused: RefusedForm | None = None) -> str:

@@ -7,8 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.evaluations import feedback, scoring
+from recordings_service.errors import Conflict, Invalid
+from recordings_service.evaluations import feedback, lookup
 from recordings_service.permissions import Permission
 from web.access import current_actor, requires
 from web.database import db
@@ -70,11 +70,11 @@ def _respond(evaluation_id: str, *, dispute: bool) -> Response | tuple[str, int]
     answer = feedback.dispute if dispute else feedback.acknowledge
     try:
         answer(db(), actor=current_actor(), evaluation_id=evaluation_id, comment=comment)
+    except lookup.CallDeleted:  # the page was read before the call was deleted: it comes back saying so
+        return deleted_call_page(evaluation_id, _feedback_page)
     except (Invalid, Conflict) as exc:
         refused = refused_form("dispute" if dispute else "acknowledge", exc)
         return _feedback_page(evaluation_id, refused=refused), refusal_status(exc)
-    except NotFound as exc:  # the page was read before the call was deleted: it comes back saying so
-        return deleted_call_page(evaluation_id, exc, _feedback_page)
     db().commit()
     flash(gettext("Dispute sent to the evaluator.") if dispute else gettext("Evaluation acknowledged."))
     return redirect(url_for("feedback.evaluation", evaluation_id=evaluation_id))
@@ -85,8 +85,8 @@ def _respond(evaluation_id: str, *, dispute: bool) -> Response | tuple[str, int]
 def release(evaluation_id: str) -> Response | tuple[str, int]:
     try:
         feedback.release_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
-    except NotFound as exc:  # the page was read before the call was deleted: it comes back saying so
-        return deleted_call_page(evaluation_id, exc, evaluation_page)
+    except lookup.CallDeleted:  # the page was read before the call was deleted: it comes back saying so
+        return deleted_call_page(evaluation_id, evaluation_page)
     except Conflict as exc:
         db().rollback()
         flash_error(exc)
@@ -112,16 +112,16 @@ def resolve(evaluation_id: str) -> Response | tuple[str, int]:
     try:
         answers = None
         if request.form.get("rescore"):
-            found = scoring.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
+            found = lookup.get_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
             answers = answers_from(request.form, found.form)
         feedback.resolve_dispute(
             db(), actor=current_actor(), evaluation_id=evaluation_id, note=request.form.get("note", ""), answers=answers
         )
+    except lookup.CallDeleted:  # the page was read before the call was deleted: it comes back saying so
+        return deleted_call_page(evaluation_id, evaluation_page)
     except (Invalid, Conflict) as exc:
         refused = refused_form("resolve", exc)
         return evaluation_page(evaluation_id, refused=refused), refusal_status(exc)
-    except NotFound as exc:  # the page was read before the call was deleted: it comes back saying so
-        return deleted_call_page(evaluation_id, exc, evaluation_page)
     db().commit()
     flash(gettext("Dispute resolved."))
     return redirect(url_for("evaluations.evaluation", evaluation_id=evaluation_id))

@@ -1,0 +1,66 @@
+"""Finding one evaluation: to read it (anyone who may see its call; a draft, its evaluator only) or to change it
+(locked, and only while its call is live)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from recordings_service.audit import Actor
+from recordings_service.errors import Conflict, NotFound, Refusal
+from recordings_service.evaluations.forms import WITH_QUESTIONS
+from recordings_service.models import Evaluation
+from recordings_service.models.evaluation import EvaluationState
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.recordings import get_playable_recording
+
+
+def load_evaluation(session: Session, evaluation_id: str, *, lock: bool = False) -> Evaluation | None:
+    """One evaluation with its answers and form, locked against a concurrent change when `lock`; who may see it
+    is the caller's rule."""
+    query = (
+        select(Evaluation)
+        .where(Evaluation.id == evaluation_id)
+        .options(selectinload(Evaluation.answers), selectinload(Evaluation.form).options(WITH_QUESTIONS))
+    )
+    if lock:
+        query = query.with_for_update(of=Evaluation).execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+class CallDeleted(Conflict):
+    """The evaluation's call was deleted since (retention, erasure): its scores stay for the trends, but nothing new
+    is written about the call, so it is no longer released, answered, resolved or re-scored."""
+
+
+def evaluation_to_change(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
+    """An evaluation to change now, locked (two releases or re-scores at once are one after the other): its call
+    visible to `actor` (a restricted call is compliance's only) and not deleted (`CallDeleted`, 409)."""
+    evaluation = load_evaluation(session, evaluation_id, lock=True)
+    if evaluation is None:
+        raise NotFound(f"evaluation {evaluation_id} not found")
+    require_live_call(session, actor=actor, evaluation=evaluation)
+    return evaluation
+
+
+def require_live_call(session: Session, *, actor: Actor, evaluation: Evaluation) -> None:
+    """The evaluation's call is one `actor` may see (else not found, the refusal audited) and not deleted: a 409
+    that says why, where the evaluation's page already says the call was deleted."""
+    recording = get_playable_recording(session, actor=actor, recording_id=evaluation.recording_id, audio=False)
+    if recording.status == RecordingStatus.DELETED:
+        raise CallDeleted(
+            f"the call of evaluation {evaluation.id} has been deleted: nothing new is written about it",
+            why="call_deleted",
+        )
+
+
+def get_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
+    """One evaluation with its answers, if `actor` may see the call it scores; a draft is its evaluator's only."""
+    evaluation = load_evaluation(session, evaluation_id)
+    if evaluation is None:
+        raise NotFound(f"evaluation {evaluation_id} not found")
+    if evaluation.state == EvaluationState.DRAFT and evaluation.evaluator_id != actor.id:
+        refused = Refusal(actor, "evaluation.draft_refused", "evaluation", evaluation_id)
+        raise NotFound(f"evaluation {evaluation_id} not found", refusal=refused)
+    get_playable_recording(session, actor=actor, recording_id=evaluation.recording_id, audio=False)
+    return evaluation
