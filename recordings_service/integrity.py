@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,8 +26,10 @@ from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envel
 from recordings_service.storage.object_store import ObjectStore
 
 BATCH = 500
+PROGRESS_EVERY = 500
 FindingKind = Literal["mismatch", "missing"]
 _COLUMNS = (Recording.id, Recording.storage_key, Recording.wrapped_data_key, Recording.sha256)
+_LIVE = Recording.status != RecordingStatus.DELETED
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,16 @@ class IntegrityReport:
 
 
 def check_integrity(
-    session: Session, store: ObjectStore, envelope: Envelope, *, actor: Actor, sample: int | None = None
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    sample: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> IntegrityReport:
-    """Re-hash every stored original (or `sample` chosen at random); audit each finding, record the run, flush."""
+    """Re-hash every stored original (or `sample` chosen at random); audit each finding, record the run, flush.
+    A full run takes hours: `progress(checked, findings)` is called every `PROGRESS_EVERY` originals."""
     started_at, started = utcnow(), time.monotonic()
     checked = 0
     findings: list[Finding] = []
@@ -59,6 +68,8 @@ def check_integrity(
         finding = _check(session, store, envelope, row)
         if finding is not None:
             findings.append(finding)
+        if progress is not None and checked % PROGRESS_EVERY == 0:
+            progress(checked, len(findings))
     for finding in findings:
         record_event(
             session,
@@ -98,14 +109,13 @@ def latest_run(session: Session) -> IntegrityCheckRun | None:
 
 def _originals(session: Session, *, sample: int | None) -> Iterator[Row[str, str, bytes, str]]:
     """The live originals: `sample` at random, or all in id order a batch at a time (never the whole table)."""
-    live = Recording.status != RecordingStatus.DELETED
     if sample is not None:
-        yield from session.execute(select(*_COLUMNS).where(live).order_by(func.random()).limit(sample)).all()
+        yield from session.execute(select(*_COLUMNS).where(_LIVE).order_by(func.random()).limit(sample)).all()
         return
     last_id = ""
     while True:
         rows = session.execute(
-            select(*_COLUMNS).where(live, Recording.id > last_id).order_by(Recording.id).limit(BATCH)
+            select(*_COLUMNS).where(_LIVE, Recording.id > last_id).order_by(Recording.id).limit(BATCH)
         ).all()
         if not rows:
             return
@@ -115,13 +125,17 @@ def _originals(session: Session, *, sample: int | None) -> Iterator[Row[str, str
 
 def _check(session: Session, store: ObjectStore, envelope: Envelope, row: Row[str, str, bytes, str]) -> Finding | None:
     reason = _fault(store, envelope, row)
-    if reason in {"sha256_mismatch", "decryption_failed"}:
-        # A card-muted copy may have replaced the original since the row was read: check against the row as it is now.
-        current = session.execute(select(*_COLUMNS).where(Recording.id == row.id)).one_or_none()
-        if current is not None and (current.sha256, current.storage_key) != (row.sha256, row.storage_key):
-            reason = _fault(store, envelope, current)
     if reason is None:
         return None
+    # The rows are read a batch ahead: since then the recording may have been deleted (its object with it), or a
+    # card-muted copy may have replaced its original. Judge by the row as it is now.
+    current = session.execute(select(*_COLUMNS).where(Recording.id == row.id, _LIVE)).one_or_none()
+    if current is None:
+        return None
+    if tuple(current) != tuple(row):
+        reason = _fault(store, envelope, current)
+        if reason is None:
+            return None
     return Finding(row.id, "missing" if reason == "object_missing" else "mismatch", reason)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,6 +18,9 @@ from recordings_service.storage.object_store import S3ObjectStore
 from web import cli_support
 from web.cli_support import CLI_ACTOR
 
+# Unset, `callvault run` serves the objects from an embedded store kept inside the data directory.
+EXTERNAL_STORE_SETTING = "CALLVAULT_S3_ENDPOINT"
+
 
 @click.command("backup")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
@@ -27,6 +31,12 @@ from web.cli_support import CLI_ACTOR
 )
 def backup(directory: Path, no_objects: bool) -> None:
     """Write the database, key material and stored objects into DIRECTORY (new or empty; guard it like the keys)."""
+    if no_objects and EXTERNAL_STORE_SETTING not in os.environ:
+        # The embedded store keeps its objects in the data directory, which the backup is there to replace.
+        raise click.UsageError(
+            "--no-objects leaves out the embedded store's objects, which nothing else backs up: "
+            "leave it out, or use it only with an external store (CALLVAULT_S3_ENDPOINT)"
+        )
     runtime = cli_support.load_runtime()
     archive.prepare_empty(directory, what="backup directory")
     with runtime.sessions() as session:
@@ -34,7 +44,12 @@ def backup(directory: Path, no_objects: bool) -> None:
         record_event(session, actor=CLI_ACTOR, action="backup.started", details={"objects": not no_objects})
         session.commit()
     summary = archive.write_backup(
-        runtime.settings, runtime.engine, runtime.store, directory=directory, objects=not no_objects
+        runtime.settings,
+        runtime.engine,
+        runtime.store,
+        directory=directory,
+        objects=not no_objects,
+        progress=lambda count, size: click.echo(f"objects {count} ({size} bytes)", err=True),
     )
     listed = "copied" if summary.objects_included else "listed"
     click.echo(
@@ -50,12 +65,35 @@ def restore(directory: Path) -> None:
     settings = Settings.from_env()
     configure_logging(settings)
     manifest = archive.read_manifest(directory)
+    embedded_store = EXTERNAL_STORE_SETTING not in os.environ
+    if embedded_store and not manifest["objects_included"]:
+        raise click.ClickException(
+            "this backup lists the objects without holding them (--no-objects): set CALLVAULT_S3_ENDPOINT "
+            "(and the bucket and its keys) to the store that still holds them"
+        )
+    archive.check_restorable(directory, manifest, data_dir=settings.data_dir, database_url=settings.database_url)
+    try:
+        restored = _restore(directory, manifest, settings, embedded_store=embedded_store)
+    except BaseException:
+        click.echo(
+            f"the restore stopped before it finished: remove {settings.data_dir} and empty the database "
+            "before running it again",
+            err=True,
+        )
+        raise
+    click.echo(
+        f"restored into {settings.data_dir}: database ({manifest['database']['kind']}), keys, objects={restored}; "
+        "run `callvault audit verify`"
+    )
+
+
+def _restore(directory: Path, manifest: dict[str, Any], settings: Settings, *, embedded_store: bool) -> int:
+    """Keys, then objects, then the database: the number of objects restored."""
     archive.restore_keys(directory, settings.data_dir)
-    embedded_store = "CALLVAULT_S3_ENDPOINT" not in os.environ
     generated = ensure_secrets(settings.data_dir) if embedded_store else {}
     settings = Settings.from_env()  # now with the restored keys
     embedded = None
-    if embedded_store and manifest["objects_included"]:
+    if embedded_store:
         embedded = EmbeddedS3.from_settings(settings, generated["CALLVAULT_S3_JWT_KEY"])
         click.echo(f"starting SeaweedFS on {embedded.endpoint} to restore the objects")
         embedded.start()
@@ -65,7 +103,12 @@ def restore(directory: Path) -> None:
         restored = 0
         if manifest["objects_included"]:
             store.ensure_bucket()
-            restored = archive.restore_objects(store, directory, manifest)
+            restored = archive.restore_objects(
+                store,
+                directory,
+                manifest,
+                progress=lambda count, of: click.echo(f"restored objects {count} of {of}", err=True),
+            )
         archive.restore_database(runtime.engine, directory, manifest)
         with runtime.sessions() as session:
             if manifest["objects_included"]:
@@ -78,7 +121,4 @@ def restore(directory: Path) -> None:
     finally:
         if embedded is not None:
             embedded.stop()
-    click.echo(
-        f"restored into {settings.data_dir}: database ({manifest['database']['kind']}), keys, objects={restored}; "
-        "run `callvault audit verify`"
-    )
+    return restored

@@ -21,8 +21,14 @@ def integrity_group() -> None:
 def integrity_check(sample: int | None) -> None:
     """Decrypt and re-hash originals (all, or --sample N); name each finding; exit 1 when any is found."""
     runtime = cli_support.load_runtime()
+
+    def progress(checked: int, found: int) -> None:
+        click.echo(f"checked {checked}, findings {found}", err=True)
+
     with runtime.sessions() as session:
-        report = check_integrity(session, runtime.store, runtime.envelope, actor=CLI_ACTOR, sample=sample)
+        report = check_integrity(
+            session, runtime.store, runtime.envelope, actor=CLI_ACTOR, sample=sample, progress=progress
+        )
         session.commit()
         run = report.run
         summary = f"checked={run.checked} mismatched={run.mismatched} missing={run.missing}"

@@ -16,10 +16,12 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, delete, inspect, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
@@ -27,8 +29,8 @@ from sqlalchemy.orm import Session
 from recordings_service import schema
 from recordings_service.backup.portable import dump_portable, load_portable
 from recordings_service.config import PREFIX, Settings, read_env_file, write_private
-from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Invalid
+from recordings_service.db import make_engine, utcnow
+from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import DerivedVersion, Recording
 from recordings_service.runtime import sqlite_file
 from recordings_service.storage.object_store import CHUNK, ObjectStore
@@ -40,6 +42,9 @@ KEYS_FILE = Path("keys") / "secrets.env"
 OBJECTS_DIR = "objects"
 SQLITE_DUMP, PG_DUMP, PORTABLE_DUMP = "database.sqlite", "database.pgdump", "database.jsonl"
 # Key material that may come from the environment rather than secrets.env: the backup carries it either way.
+# Objects between two calls of a backup's or a restore's `progress`: a store of calls takes hours to copy.
+PROGRESS_EVERY = 100
+Progress = Callable[[int, int], None]
 KEY_SETTINGS = ("master_key", "audit_key", "audit_keys_old", "secret_key", "s3_access_key", "s3_secret_key")
 
 
@@ -61,26 +66,39 @@ class BackedUpObject:
 
 
 def write_backup(
-    settings: Settings, engine: Engine, store: ObjectStore, *, directory: Path, objects: bool
+    settings: Settings,
+    engine: Engine,
+    store: ObjectStore,
+    *,
+    directory: Path,
+    objects: bool,
+    progress: Progress | None = None,
 ) -> BackupSummary:
-    """Write a backup of the database, the keys and (with `objects`) the stored objects into an empty `directory`."""
+    """Write a backup of the database, the keys and (with `objects`) the stored objects into an empty `directory`;
+    `progress(objects, bytes)` every `PROGRESS_EVERY` objects."""
     prepare_empty(directory, what="backup directory")
-    database = _dump_database(engine, directory)
-    write_private(directory / KEYS_FILE, _key_material(settings))
-    listed = _back_up_objects(store, directory, include=objects)
-    manifest = {
-        "format": FORMAT,
-        "created_at": utcnow().isoformat(),
-        "database": {
-            "kind": database,
-            "file": _DUMP_FILES[database],
-            "revisions": sorted(schema.current_revisions(engine)),
-        },
-        "keys": str(KEYS_FILE),
-        "objects_included": objects,
-        "objects": [vars(item) for item in listed],
-    }
-    write_private(directory / MANIFEST, json.dumps(manifest, indent=1))
+    try:
+        database = _dump_database(engine, directory)
+        write_private(directory / KEYS_FILE, _key_material(settings))
+        listed = _back_up_objects(store, directory, include=objects, progress=progress)
+        manifest = {
+            "format": FORMAT,
+            "created_at": utcnow().isoformat(),
+            "database": {
+                "kind": database,
+                "file": _DUMP_FILES[database],
+                "sha256": file_sha256(directory / _DUMP_FILES[database]),
+                "revisions": sorted(schema.current_revisions(engine)),
+            },
+            "keys": str(KEYS_FILE),
+            "objects_included": objects,
+            "objects": [vars(item) for item in listed],
+        }
+        write_private(directory / MANIFEST, json.dumps(manifest, indent=1))
+    except BaseException:
+        # A backup cut short is no backup, and it holds a copy of the keys: leave the directory as it was given.
+        _empty_out(directory)
+        raise
     return BackupSummary(
         database=database,
         objects=len(listed),
@@ -89,14 +107,89 @@ def write_backup(
     )
 
 
+class _ObjectEntry(BaseModel):
+    key: str
+    version_id: str | None
+    size: int
+    sha256: str
+    file: str | None
+
+
+class _DatabaseEntry(BaseModel):
+    kind: Literal["sqlite", "pg_dump", "portable"]
+    file: str
+    sha256: str | None = None  # absent from backups written before it was recorded
+    revisions: list[str]
+
+
+class _Manifest(BaseModel):
+    """What a restore reads from `manifest.json`: checked before anything is restored."""
+
+    format: int
+    created_at: str
+    database: _DatabaseEntry
+    objects_included: bool
+    objects: list[_ObjectEntry]
+
+
 def read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST
     if not path.is_file():
         raise Invalid("directory", f"{directory} holds no {MANIFEST}: it is not a Callvault backup")
-    manifest: dict[str, Any] = json.loads(path.read_text())
-    if manifest.get("format") != FORMAT:
-        raise Invalid("directory", f"backup format {manifest.get('format')!r} is not {FORMAT}")
+    try:
+        manifest = json.loads(path.read_bytes())
+    except ValueError:  # not JSON, or not UTF-8
+        raise Invalid("directory", f"{path} is not JSON: the backup is damaged") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise Invalid("directory", f"backup format {found!r} is not {FORMAT}")
+    try:
+        _Manifest.model_validate(manifest)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise Invalid("directory", f"{path}: {where}: {first['msg']}: the backup is damaged") from None
     return manifest
+
+
+def check_restorable(directory: Path, manifest: dict[str, Any], *, data_dir: Path, database_url: str) -> None:
+    """Refuse, before anything is written, a restore that would stop half-way: a used data directory or
+    database, a database of the other kind, a missing `pg_restore`, or a backup whose files are missing,
+    truncated or (the database dump) changed. A refused restore leaves nothing to clean up before the next try."""
+    _refuse_used(data_dir, what="data directory")
+    database = manifest["database"]
+    for name in (str(KEYS_FILE), database["file"]):
+        if not (directory / name).is_file():
+            raise Conflict(f"{directory / name} is missing: the backup is incomplete")
+    copied = manifest["objects"] if manifest["objects_included"] else []
+    bad = [entry for entry in copied if not _has_size(directory / (entry["file"] or ""), entry["size"])]
+    if bad:
+        raise Conflict(
+            f"{len(bad)} of {len(copied)} object files are missing or truncated (first: {bad[0]['file']} for "
+            f"{bad[0]['key']}): the backup is damaged"
+        )
+    target = sqlite_file(database_url)
+    engine = make_engine(database_url)
+    try:
+        if database["kind"] == "sqlite" and target is None:
+            raise Conflict("a SQLite backup restores into a SQLite database only")
+        if database["kind"] == "pg_dump" and engine.dialect.name != "postgresql":
+            raise Conflict("a pg_dump backup restores into PostgreSQL only")
+        if database["kind"] == "pg_dump" and shutil.which("pg_restore") is None:
+            raise Conflict("pg_restore is not on PATH: install the PostgreSQL client tools to restore a pg_dump backup")
+        # Inspecting a SQLite file that is not there would create it (in the data directory, which must stay empty).
+        if (target is None or target.exists()) and inspect(engine).get_table_names():
+            raise Conflict("the database already holds tables: restore only into an empty database")
+    finally:
+        engine.dispose()
+    if database.get("sha256") and file_sha256(directory / database["file"]) != database["sha256"]:
+        raise Conflict(
+            f"{directory / database['file']} does not match its SHA-256 in the manifest: the backup is damaged"
+        )
+
+
+def _has_size(path: Path, size: int) -> bool:
+    return path.is_file() and path.stat().st_size == size
 
 
 def restore_keys(directory: Path, data_dir: Path) -> None:
@@ -105,8 +198,11 @@ def restore_keys(directory: Path, data_dir: Path) -> None:
     write_private(data_dir / "secrets.env", (directory / KEYS_FILE).read_text())
 
 
-def restore_objects(store: ObjectStore, directory: Path, manifest: dict[str, Any]) -> int:
-    """Put every backed-up object under its key, checking each file's SHA-256 against the manifest first."""
+def restore_objects(
+    store: ObjectStore, directory: Path, manifest: dict[str, Any], *, progress: Progress | None = None
+) -> int:
+    """Put every backed-up object under its key, checking each file's SHA-256 against the manifest first;
+    `progress(restored, of)` every `PROGRESS_EVERY` objects."""
     if not manifest["objects_included"]:
         return 0
     restored = 0
@@ -117,6 +213,8 @@ def restore_objects(store: ObjectStore, directory: Path, manifest: dict[str, Any
         with path.open("rb") as body:
             store.put(entry["key"], body)
         restored += 1
+        if progress is not None and restored % PROGRESS_EVERY == 0:
+            progress(restored, len(manifest["objects"]))
     return restored
 
 
@@ -144,7 +242,16 @@ def restore_database(engine: Engine, directory: Path, manifest: dict[str, Any]) 
             raise Conflict("a pg_dump backup restores into PostgreSQL only")
         dsn, environment = _libpq(engine.url)
         _run_pg(
-            ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={dsn}", str(dump)],
+            # One transaction: a failed restore leaves the database empty, ready for the next try.
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--dbname={dsn}",
+                str(dump),
+            ],
             environment,
         )
     else:
@@ -225,7 +332,9 @@ def _key_material(settings: Settings) -> str:
     return "# Callvault key material from a backup. Keep secret: it decrypts every recording in the backup.\n" + lines
 
 
-def _back_up_objects(store: ObjectStore, directory: Path, *, include: bool) -> list[BackedUpObject]:
+def _back_up_objects(
+    store: ObjectStore, directory: Path, *, include: bool, progress: Progress | None
+) -> list[BackedUpObject]:
     # Within one key the store lists versions newest first: the first seen is the current one.
     versions: dict[str, str] = {}
     for version in store.list_versions(""):
@@ -233,11 +342,18 @@ def _back_up_objects(store: ObjectStore, directory: Path, *, include: bool) -> l
             versions.setdefault(version.key, version.version_id)
     if include:
         (directory / OBJECTS_DIR).mkdir(mode=0o700)
-    listed = []
+    listed, copied_bytes = [], 0
     for number, info in enumerate(store.list(""), start=1):
         file = f"{OBJECTS_DIR}/{number:08d}" if include else None
-        digest, size = _copy_object(store, info.key, directory / file if file else None)
+        try:
+            digest, size = _copy_object(store, info.key, directory / file if file else None)
+        except NotFound:
+            # Deleted since it was listed (a retention sweep, an expired research package): nothing to keep.
+            continue
         listed.append(BackedUpObject(info.key, versions.get(info.key), size, digest, file))
+        copied_bytes += size
+        if progress is not None and len(listed) % PROGRESS_EVERY == 0:
+            progress(len(listed), copied_bytes)
     return listed
 
 
@@ -261,7 +377,19 @@ def _copy_object(store: ObjectStore, key: str, target: Path | None) -> tuple[str
 
 def prepare_empty(directory: Path, *, what: str) -> None:
     """Make `directory` (0700) unless it exists with something in it, which is refused."""
-    if directory.exists() and any(directory.iterdir()):
-        raise Conflict(f"the {what} {directory} is not empty: give an empty or new one")
+    _refuse_used(directory, what=what)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
+
+
+def _empty_out(directory: Path) -> None:
+    for entry in directory.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _refuse_used(directory: Path, *, what: str) -> None:
+    if directory.exists() and any(directory.iterdir()):
+        raise Conflict(f"the {what} {directory} is not empty: give an empty or new one")

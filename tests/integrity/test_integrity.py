@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import BinaryIO
 
 import pytest
 from click.testing import CliRunner, Result
@@ -10,12 +11,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.integrity import check_originals
+from jobs.integrity import INTEGRITY_ACTOR, check_originals
+from recordings_service import integrity
+from recordings_service.audit import Actor
+from recordings_service.config import Settings
 from recordings_service.models import AuditEvent, IntegrityCheckRun, Recording
 from recordings_service.models.account import Role
+from recordings_service.privacy.deletion import delete_recording, purge_objects
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
-from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.factories.accounts import login, make_user
 from tests.factories.recordings import MONO, make_recording
 from web import cli, cli_support
@@ -89,17 +94,20 @@ def test_overwritten_and_deleted_objects_are_named_audited_once_and_fail_the_run
     assert findings(session, deleted.id) == ["recording.integrity_missing"]
 
 
-def test_sample_checks_that_many_originals_at_random(
+def test_sample_checks_that_many_originals_at_random_showing_progress(
     session: Session,
     store: S3ObjectStore,
     envelope: Envelope,
     check,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for _ in range(3):
         make_recording(session, store, envelope)
+    monkeypatch.setattr(integrity, "PROGRESS_EVERY", 1)  # a line on stderr for each original checked
     result = check("--sample", "2")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "checked=2 mismatched=0 missing=0"
+    assert result.stdout.strip() == "checked=2 mismatched=0 missing=0"
+    assert result.stderr.splitlines() == ["checked 1, findings 0", "checked 2, findings 0"]
     assert check("--sample", "0").exit_code == 2
 
 
@@ -129,6 +137,36 @@ def test_the_weekly_job_records_its_run_and_the_dashboard_shows_it(
 
     login(client, make_user(session, role=Role.QA_SUPERVISOR))
     assert "Integrity of originals" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_recording_deleted_while_the_check_runs_is_no_finding(
+    session: Session, settings: Settings, store: S3ObjectStore, envelope: Envelope
+) -> None:
+    kept, swept = make_recording(session, store, envelope), make_recording(session, store, envelope)
+    beside = _SweptDuringTheCheck(settings, store.bucket, session, swept)
+    report = integrity.check_integrity(session, beside, envelope, actor=INTEGRITY_ACTOR)
+    assert beside.swept and report.intact, report.findings
+    assert findings(session, swept.id) == [] and findings(session, kept.id) == []
+
+
+class _SweptDuringTheCheck(S3ObjectStore):
+    """The store as a retention sweep beside the check leaves it: `recording` is deleted (row and objects) after
+    the check has read its batch of rows, just before it fetches that recording's original."""
+
+    def __init__(self, settings: Settings, bucket: str, session: Session, recording: Recording) -> None:
+        super().__init__(make_client(settings), bucket)
+        self.session, self.recording, self.swept = session, recording, False
+
+    def get(self, key: str) -> BinaryIO:
+        if key == self.recording.storage_key and not self.swept:
+            self.swept = True
+            sweeper = Actor(id=None, name="retention", role="system")
+            deletion = delete_recording(
+                self.session, self, recording_id=self.recording.id, reason="retention", actor=sweeper
+            )
+            assert deletion is not None
+            purge_objects(self, deletion.keys)
+        return super().get(key)
 
 
 class _Unclosed(io.BytesIO):
