@@ -318,13 +318,25 @@ def get_playable_recording(session: Session, *, actor: Actor, recording_id: str,
     return recording
 
 
-def get_live_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
+def get_live_recording(session: Session, *, actor: Actor, recording_id: str, audio: bool = False) -> Recording:
     """The recording if `actor` may see it and it is not deleted: what anything written about a call (a score, a
-    comment, a dispute) loads. Deletion blanked what was written about the call; nothing new is written after it."""
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
-    if recording.status == RecordingStatus.DELETED:
+    comment, a nomination, a clip) loads. Deletion blanked what was written about the call; nothing new is written
+    after it. With `audio`, its audio must be servable too."""
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=audio)
+    if not still_live(session, recording):
         raise NotFound(f"recording {recording_id} not found")
     return recording
+
+
+def still_live(session: Session, recording: Recording) -> bool:
+    """Whether the recording is not deleted, read under a share lock kept to the end of the transaction.
+
+    Deletion locks the row for update before it blanks what was written about the call, so a write about the call
+    either commits before the deletion reads (which then blanks or deletes it) or waits for the deletion and finds
+    the call deleted; read without the lock, a comment checked before the deletion committed was inserted after it
+    (PostgreSQL; SQLite has one writer at a time). Take it before locking other rows the deletion also writes."""
+    status = session.scalar(select(Recording.status).where(Recording.id == recording.id).with_for_update(read=True))
+    return status not in (None, RecordingStatus.DELETED)
 
 
 def read_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:

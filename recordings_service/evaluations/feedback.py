@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from recordings_service.evaluations.lookup import evaluation_to_change, load_evaluation, require_live_call
+from recordings_service.evaluations.lookup import evaluation_to_change, live_and_locked, load_evaluation
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, submit_version
 from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
@@ -61,10 +61,10 @@ def my_feedback(session: Session, *, actor: Actor) -> list[Evaluation]:
     return list(session.scalars(query))
 
 
-def get_feedback(session: Session, *, actor: Actor, evaluation_id: str, lock: bool = False) -> Evaluation:
-    """One evaluation released to the agent `actor` is, of a call they may see (locked when `lock`); any other is not
+def get_feedback(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
+    """One evaluation released to the agent `actor` is, of a call they may see; any other is not
     found (and the refusal audited): a restricted call's evaluations are compliance's only."""
-    evaluation = load_evaluation(session, evaluation_id, lock=lock)
+    evaluation = load_evaluation(session, evaluation_id)
     agent_ref = _agent_ref(session, actor)
     if (
         evaluation is None
@@ -112,8 +112,9 @@ def dispute(session: Session, *, actor: Actor, evaluation_id: str, comment: str)
 def _respond(
     session: Session, *, actor: Actor, evaluation_id: str, response: AgentResponse, comment: str
 ) -> Evaluation:
-    evaluation = get_feedback(session, actor=actor, evaluation_id=evaluation_id, lock=True)
-    require_live_call(session, actor=actor, evaluation=evaluation)
+    evaluation = live_and_locked(
+        session, actor=actor, evaluation=get_feedback(session, actor=actor, evaluation_id=evaluation_id)
+    )
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="too_long")
     if evaluation.agent_response is not None:

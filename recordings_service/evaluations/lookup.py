@@ -11,8 +11,7 @@ from recordings_service.errors import Conflict, NotFound, Refusal
 from recordings_service.evaluations.forms import WITH_QUESTIONS
 from recordings_service.models import Evaluation
 from recordings_service.models.evaluation import EvaluationState
-from recordings_service.models.recording import RecordingStatus
-from recordings_service.recordings import get_playable_recording
+from recordings_service.recordings import get_playable_recording, still_live
 
 
 def load_evaluation(session: Session, evaluation_id: str, *, lock: bool = False) -> Evaluation | None:
@@ -36,18 +35,27 @@ class CallDeleted(Conflict):
 def evaluation_to_change(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
     """An evaluation to change now, locked (two releases or re-scores at once are one after the other): its call
     visible to `actor` (a restricted call is compliance's only) and not deleted (`CallDeleted`, 409)."""
-    evaluation = load_evaluation(session, evaluation_id, lock=True)
+    evaluation = load_evaluation(session, evaluation_id)
     if evaluation is None:
         raise NotFound(f"evaluation {evaluation_id} not found")
+    return live_and_locked(session, actor=actor, evaluation=evaluation)
+
+
+def live_and_locked(session: Session, *, actor: Actor, evaluation: Evaluation) -> Evaluation:
+    """The evaluation read again under its row lock, once its call is known live and share-locked: in that order,
+    as deletion locks the call before the evaluations it blanks (the other order could deadlock with it)."""
     require_live_call(session, actor=actor, evaluation=evaluation)
-    return evaluation
+    locked = load_evaluation(session, evaluation.id, lock=True)
+    if locked is None:  # evaluations outlive their calls; only a rolled-back insert could vanish
+        raise NotFound(f"evaluation {evaluation.id} not found")
+    return locked
 
 
 def require_live_call(session: Session, *, actor: Actor, evaluation: Evaluation) -> None:
-    """The evaluation's call is one `actor` may see (else not found, the refusal audited) and not deleted: a 409
-    that says why, where the evaluation's page already says the call was deleted."""
+    """The evaluation's call is one `actor` may see (else not found, the refusal audited) and not deleted (share-
+    locked, `still_live`): a 409 that says why, where the evaluation's page already says the call was deleted."""
     recording = get_playable_recording(session, actor=actor, recording_id=evaluation.recording_id, audio=False)
-    if recording.status == RecordingStatus.DELETED:
+    if not still_live(session, recording):
         raise CallDeleted(
             f"the call of evaluation {evaluation.id} has been deleted: nothing new is written about it",
             why="call_deleted",

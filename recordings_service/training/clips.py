@@ -26,7 +26,7 @@ from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import Recording, TrainingClip, TrainingSet, TrainingSetItem, Transcript
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.recordings import get_playable_recording
+from recordings_service.recordings import get_live_recording, get_playable_recording
 from recordings_service.redaction.audio import ensure_redacted, open_redacted, spans_to_mute
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
@@ -102,7 +102,7 @@ def cut_clip(
     customer_number_pattern: str | None = None,
 ) -> TrainingClip:
     """Cut `start_s`..`end_s` of a call trainers may use from its redacted audio; audited as `training.clip_cut`."""
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
+    recording = get_live_recording(session, actor=actor, recording_id=recording_id, audio=True)
     require_for_training(session, recording, rules=rules)
     check_window(recording, start_s=start_s, end_s=end_s)
     text = text.checked(call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern))
@@ -146,7 +146,7 @@ def recut_clip(
     clip = load_clip(session, actor=actor, clip_id=clip_id)
     if clip.removed_at is not None:  # its author deleted it: its audio went, and must not come back
         raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})", why="clip_removed")
-    recording = get_playable_recording(session, actor=actor, recording_id=clip.recording_id)
+    recording = get_live_recording(session, actor=actor, recording_id=clip.recording_id, audio=True)
     require_for_training(session, recording, rules=rules)
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
     twin = twin_of(session, transcript) if transcript is not None else None

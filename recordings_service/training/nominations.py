@@ -15,7 +15,7 @@ from recordings_service.errors import Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import Nomination, Recording, User
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.training import NominationKind
-from recordings_service.recordings import get_playable_recording, visible_to
+from recordings_service.recordings import get_live_recording, get_playable_recording, visible_to
 from recordings_service.training.clips import MIN_CLIP_S, shorter_than_a_clip
 from recordings_service.training.eligibility import TrainingRules, require_for_training
 from recordings_service.training.redacted_text import call_text_redactor, redacted_within
@@ -45,7 +45,7 @@ def nominate(
     customer_number_pattern: str | None = None,
 ) -> Nomination:
     """Mark a call trainers may use (or a span of it); the note is kept with its personal data redacted."""
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    recording = get_live_recording(session, actor=actor, recording_id=recording_id)
     check_span(recording, start_s=start_s, end_s=end_s)
     kept = redacted_within(
         "note",
