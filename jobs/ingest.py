@@ -9,7 +9,7 @@ from dataclasses import asdict
 from recordings_service.audit import Actor
 from recordings_service.calls import inbox
 from recordings_service.db import utcnow
-from recordings_service.errors import DomainError
+from recordings_service.errors import DomainError, Unavailable
 from recordings_service.runtime import Runtime
 from recordings_service.storage.reconcile import reconcile_storage
 from recordings_service.storage.spool import purge_stale_spools
@@ -22,23 +22,50 @@ def import_inbox(runtime: Runtime) -> None:
     """Each pair is its own unit of work: one refused or failing file does not hold back the others."""
     settings = runtime.settings
     scan = inbox.scan_inbox(settings, now=utcnow())
-    counts = {"imported": 0, "already_imported": 0, "refused": 0, "waiting": scan.waiting, "orphaned": 0}
+    counts = {
+        "imported": 0,
+        "already_imported": 0,
+        "refused": 0,
+        "waiting": scan.waiting,
+        "orphaned": 0,
+        "taken": 0,  # filed by another jobs process since the scan, or taken back or replaced by the operator
+        "deferred": 0,  # left in the inbox while the object store is unreachable, for the next run
+    }
     for path in scan.orphans:
-        inbox.settle_orphan(settings, path)
-        counts["orphaned"] += 1
-    for pair in scan.ready:
-        with runtime.sessions() as session:
-            try:
-                result = inbox.import_pair(session, runtime.store, runtime.envelope, settings=settings, pair=pair)
-                session.commit()
-            except DomainError as exc:
-                session.rollback()
-                inbox.settle_pair(settings, pair, refusal=exc)
-                counts["refused"] += 1
-                continue
-        inbox.settle_pair(settings, pair)
-        counts["imported" if result.created else "already_imported"] += 1
+        with inbox.holding_inbox(settings):
+            counts["orphaned" if inbox.settle_orphan(settings, path) else "taken"] += 1
+    for sidecar in scan.ambiguous:
+        with inbox.holding_inbox(settings):
+            counts["refused" if inbox.settle_ambiguous(settings, sidecar) else "taken"] += 1
+    for index, pair in enumerate(scan.ready):
+        with inbox.holding_inbox(settings):
+            outcome = _import_pair(runtime, pair)
+        if outcome == "deferred":
+            # Filed under failed/, a call was lost to an outage; the rest of the scan would only fail the same way.
+            counts["deferred"] = len(scan.ready) - index
+            break
+        counts[outcome] += 1
     log.info("inbox imported", extra=counts)
+
+
+def _import_pair(runtime: Runtime, pair: inbox.InboxPair) -> str:
+    """Import and file one pair; what became of it, as the count it goes to."""
+    settings = runtime.settings
+    if not inbox.still_ready(settings, pair, now=utcnow()):
+        return "taken"
+    with runtime.sessions() as session:
+        try:
+            result = inbox.import_pair(session, runtime.store, runtime.envelope, settings=settings, pair=pair)
+            session.commit()
+        except Unavailable:
+            session.rollback()
+            return "deferred"
+        except DomainError as exc:
+            session.rollback()
+            inbox.settle_pair(settings, pair, refusal=exc)
+            return "refused"
+    inbox.settle_pair(settings, pair)
+    return "imported" if result.created else "already_imported"
 
 
 def reconcile(runtime: Runtime) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -31,7 +31,7 @@ from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
 from recordings_service.config import Settings
 from recordings_service.customers import register_customer
-from recordings_service.db import new_id, utcnow
+from recordings_service.db import NUL_CODE, NUL_REFUSED, new_id, utcnow
 from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
 from recordings_service.models import Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 # Telephony clocks drift; a call that "starts" a little in the future is skew, not a lie.
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_METADATA_BYTES = 64 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
 
 # Names (source, queue, agent, customer) are matched exactly everywhere after: spaces around one are a sender's
 # padding, not part of the name.
@@ -82,6 +83,27 @@ class IngestMetadata(BaseModel):
             raise PydanticCustomError("future", "the call cannot start in the future")
         return value
 
+    @field_validator("started_at")
+    @classmethod
+    def _has_a_utc_equivalent(cls, value: datetime) -> datetime:
+        # 0001-01-01T00:00+02:00 (a .NET DateTime.MinValue in local time) falls in year 0 in UTC, where every time
+        # is stored: its insert overflowed (a 500, and in the inbox a job failing on it every run).
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            message = "the moment is out of range: in UTC it falls outside the years 1 to 9999"
+            raise PydanticCustomError("out_of_range", message) from None
+        return value
+
+    @field_validator("source", "external_call_id", "queue", "agent_ref", "customer_ref")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # The database refuses it too, but too late for a source: one was compared with the token's first, and
+        # that refusal's audit event, which carries it, then failed to be written (a 500, not a 422).
+        if value is not None and "\x00" in value:
+            raise PydanticCustomError(NUL_CODE, NUL_REFUSED)
+        return value
+
     @field_validator("external_call_id")
     @classmethod
     def _not_blank(cls, value: str) -> str:
@@ -112,6 +134,9 @@ def parse_metadata(raw: bytes | str) -> IngestMetadata:
     """The metadata document, or `Invalid` naming the first bad field and listing every one in `errors`."""
     if len(raw) > MAX_METADATA_BYTES:
         raise _whole_metadata(f"metadata is limited to {MAX_METADATA_BYTES} bytes", code="too_large")
+    # Windows tools (Notepad, PowerShell's UTF8 encoding) begin a file with a byte order mark, which RFC 8259 lets a
+    # parser ignore; refused, a sidecar that looked right in any editor was "Invalid JSON at line 1 column 1".
+    raw = raw.removeprefix(UTF8_BOM) if isinstance(raw, bytes) else raw.removeprefix(UTF8_BOM.decode())
     try:
         return IngestMetadata.model_validate_json(raw)
     except ValidationError as exc:

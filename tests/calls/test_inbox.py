@@ -10,12 +10,11 @@ import os
 import shutil
 import struct
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobs.ingest import import_inbox
@@ -24,6 +23,7 @@ from recordings_service.models import Recording
 from recordings_service.recordings import original_bytes
 from recordings_service.runtime import Runtime
 from recordings_service.storage.spool import spool_dir
+from tests.factories.inbox import calls_with, drop, run, with_inbox
 from tests.factories.recordings import MONO, STEREO, call_metadata
 
 
@@ -34,37 +34,7 @@ def inbox(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def inbox_runtime(runtime: Runtime, inbox: Path) -> Runtime:
-    return replace(runtime, settings=replace(runtime.settings, inbox_dir=str(inbox)))
-
-
-def drop(inbox: Path, name: str, audio: Path | bytes, metadata: dict[str, Any] | None, *, age_s: float = 60) -> None:
-    inbox.mkdir(parents=True, exist_ok=True)
-    target = inbox / name
-    if isinstance(audio, Path):
-        shutil.copyfile(audio, target)
-    else:
-        target.write_bytes(audio)
-    paths = [target]
-    if metadata is not None:
-        sidecar = inbox / (name + ".json")
-        sidecar.write_text(json.dumps(metadata))
-        paths.append(sidecar)
-    moment = time.time() - age_s
-    for path in paths:
-        os.utime(path, (moment, moment))
-
-
-def run(runtime: Runtime, caplog: pytest.LogCaptureFixture) -> dict[str, int]:
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="jobs.ingest"):
-        import_inbox(runtime)
-    record = next(r for r in caplog.records if r.getMessage() == "inbox imported")
-    return {key: getattr(record, key) for key in ("imported", "already_imported", "refused", "waiting")}
-
-
-def calls_with(session: Session, external_call_id: str) -> int:
-    query = select(func.count()).select_from(Recording).where(Recording.external_call_id == external_call_id)
-    return session.scalar(query) or 0
+    return with_inbox(runtime, inbox)
 
 
 def test_pairs_are_imported_and_moved_to_done(

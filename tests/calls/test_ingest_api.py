@@ -83,12 +83,22 @@ def test_ingest_needs_an_ingest_token(client: FlaskClient, session: Session) -> 
         (call_metadata(started_at="2999-01-01T10:00:00+00:00"), "started_at", "in_future"),
         (call_metadata(channel_layout="stereo", agent_channel="middle"), "agent_channel", "invalid_choice"),
         ("{not json", "metadata", "invalid_json"),
+        # Found by exploratory testing: a NUL in the source was compared with the token's, and the refusal's audit
+        # event, carrying it, could not be written: a 500.
+        (call_metadata(source="pbx-test\u0000"), "source", "invalid_character"),
     ],
 )
 def test_bad_metadata_is_422_naming_the_field(
     client: FlaskClient, token: str, metadata: dict[str, Any] | str, field: str, code: str
 ) -> None:
     assert_refused(post_ingest(client, token, metadata), 422, field, code)
+
+
+@pytest.mark.parametrize("padding", [100 * 1024, 2 * 1024 * 1024])
+def test_oversized_metadata_is_refused_naming_the_metadata(client: FlaskClient, token: str, padding: int) -> None:
+    """Found by exploratory testing: metadata over 1 MiB was refused as audio over the upload limit (1 GiB)."""
+    oversized = json.dumps(call_metadata()) + " " * padding
+    assert_refused(post_ingest(client, token, oversized), 422, "metadata", "too_large")
 
 
 def test_names_sent_with_surrounding_spaces_are_stored_without_them(

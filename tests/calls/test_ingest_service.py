@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from recordings_service.audio.probe import UnsupportedAudio
 from recordings_service.calls import ingest
 from recordings_service.config import Settings
-from recordings_service.errors import Conflict, Invalid
+from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import AuditEvent, Customer, Recording, TranscriptionJob
 from recordings_service.privacy.holds import place_hold
 from recordings_service.privacy.retention import change_policy
 from recordings_service.recordings import original_sha256
 from recordings_service.storage.encryption import Envelope
-from recordings_service.storage.object_store import NotFound, S3ObjectStore
+from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.storage.spool import file_sha256
 from tests.factories.recordings import MONO, STEREO, TEST_ACTOR, call_metadata, ingest_file, wav_header
 
@@ -150,6 +150,18 @@ def test_a_call_past_its_retention_is_refused_unless_its_customer_is_on_hold(
     assert held.created and held.recording.legal_hold
 
 
+def test_a_start_with_no_utc_equivalent_is_refused_naming_it(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    """Found by exploratory testing: 0001-01-01T00:00:00+02:00 (a .NET DateTime.MinValue in local time) falls in
+    year 0 in UTC; refused as past retention, unless the customer was on hold: then storing it overflowed (a 500)."""
+    ref = "cust-min-" + uuid.uuid4().hex[:8]
+    place_hold(session, actor=TEST_ACTOR, reason="claim about an old call", customer_ref=ref)
+    with pytest.raises(Invalid) as refused:
+        ingest_file(session, store, envelope, settings, started_at="0001-01-01T00:00:00+02:00", customer_ref=ref)
+    assert (refused.value.field, refused.value.code) == ("started_at", "out_of_range")
+
+
 def test_failure_after_upload_removes_the_object(
     session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -207,6 +219,14 @@ def test_metadata_that_is_not_an_object_is_refused_as_a_whole(raw: bytes) -> Non
     with pytest.raises(Invalid) as refused:
         ingest.parse_metadata(raw)
     assert refused.value.field == "metadata"
+
+
+def test_metadata_saved_with_a_byte_order_mark_is_read() -> None:
+    """Found by exploratory testing: a sidecar saved by Notepad or PowerShell (UTF-8 with a byte order mark) was
+    refused as invalid JSON at line 1 column 1, though it looked right in any editor."""
+    document = json.dumps(call_metadata(queue="billing"))
+    assert ingest.parse_metadata(b"\xef\xbb\xbf" + document.encode()).queue == "billing"
+    assert ingest.parse_metadata("\ufeff" + document).queue == "billing"
 
 
 def test_stereo_layout_on_a_mono_file_is_refused_before_upload(

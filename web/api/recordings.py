@@ -16,7 +16,7 @@ from werkzeug.formparser import FormDataParser
 from recordings_service import playback, recordings
 from recordings_service.audio.formats import format_of
 from recordings_service.calls import ingest
-from recordings_service.errors import Forbidden, Invalid, TooLarge
+from recordings_service.errors import Forbidden, Invalid
 from recordings_service.models import Recording
 from recordings_service.permissions import Permission
 from recordings_service.recordings import RecordingFilters, RecordingOut
@@ -140,8 +140,15 @@ def receive_upload(max_bytes: int) -> Upload:
             raise Invalid("audio", "the audio part (a file) is missing", code="missing")
         metadata = _metadata_part(form, files)
     except RequestEntityTooLarge:
+        # Werkzeug's own limits, never the audio's (its spool raises `TooLarge` itself): a field part over
+        # FORM_MEMORY_BYTES, which is the metadata, or more than MAX_FORM_PARTS parts. It was answered as audio over
+        # the upload limit, one the request was far below.
         _discard(spools)
-        raise TooLarge("audio", f"the upload exceeds the limit of {max_bytes} bytes", code="too_large") from None
+        message = (
+            f"the metadata part is limited to {ingest.MAX_METADATA_BYTES} bytes, "
+            f"and the form to {MAX_FORM_PARTS} parts (audio and metadata)"
+        )
+        raise Invalid("metadata", message, code="too_large") from None
     except ValueError:
         _discard(spools)
         raise Invalid("body", "the multipart body is malformed", code="malformed_body") from None

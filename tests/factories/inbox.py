@@ -1,0 +1,59 @@
+"""Factories for the drop-folder inbox: a runtime with its own inbox, files dropped into it, the import job's counts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jobs.ingest import import_inbox
+from recordings_service.models import Recording
+from recordings_service.runtime import Runtime
+
+COUNTS = ("imported", "already_imported", "refused", "waiting")
+
+
+def with_inbox(runtime: Runtime, inbox: Path) -> Runtime:
+    """`runtime` importing from `inbox` (a test's own, not the session's data directory's)."""
+    return replace(runtime, settings=replace(runtime.settings, inbox_dir=str(inbox)))
+
+
+def drop(inbox: Path, name: str, audio: Path | bytes, metadata: dict[str, Any] | None, *, age_s: float = 60) -> None:
+    """`name` and its sidecar `name.json` (unless `metadata` is None), last written `age_s` ago."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    target = inbox / name
+    if isinstance(audio, Path):
+        shutil.copyfile(audio, target)
+    else:
+        target.write_bytes(audio)
+    paths = [target]
+    if metadata is not None:
+        sidecar = inbox / (name + ".json")
+        sidecar.write_text(json.dumps(metadata))
+        paths.append(sidecar)
+    moment = time.time() - age_s
+    for path in paths:
+        os.utime(path, (moment, moment))
+
+
+def run(runtime: Runtime, caplog: pytest.LogCaptureFixture, keys: tuple[str, ...] = COUNTS) -> dict[str, int]:
+    """Run the import job once; the counts its summary line logged."""
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="jobs.ingest"):
+        import_inbox(runtime)
+    record = next(r for r in caplog.records if r.getMessage() == "inbox imported")
+    return {key: getattr(record, key) for key in keys}
+
+
+def calls_with(session: Session, external_call_id: str) -> int:
+    query = select(func.count()).select_from(Recording).where(Recording.external_call_id == external_call_id)
+    return session.scalar(query) or 0
