@@ -1,11 +1,13 @@
-"""Use cases for staff and partner accounts: creation, administration, passwords, login and lockout.
+"""Use cases for staff and partner accounts: creation, administration and passwords.
 
-The second factor (sealed TOTP seeds, enrolment links, MFA reset) is `recordings_service.mfa`.
+Signing in with a password is `recordings_service.sign_in`, counting its failures `recordings_service.lockout`, and
+the second factor (sealed TOTP seeds, enrolment links, MFA reset) `recordings_service.mfa`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -17,9 +19,10 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.lockout import audit_login_failure, clear_login_failures, count_login_failure, login_locked
+from recordings_service.lockout import clear_login_failures, login_locked
 from recordings_service.models import AuditEvent, Institute, User
 from recordings_service.models.account import Role
+from recordings_service.tokens import revoke_live_tokens
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 128
@@ -28,7 +31,8 @@ MAX_DISPLAY_NAME = 200  # as User.display_name
 REPEAT_WINDOW = timedelta(minutes=10)
 # argon2id with ASVS-level cost: 46 MiB memory, t=1 (OWASP's first recommended configuration).
 _hasher = PasswordHasher(time_cost=1, memory_cost=47104, parallelism=1)
-# Verified against when the username is unknown, so a failure takes as long whether or not the account exists.
+# Verified against when there is no hash to check (a name nobody has, a locked account, one awaiting its new
+# password), so a refusal takes as long whether or not the account exists.
 _DUMMY_HASH = _hasher.hash("callvault-no-such-account")
 # Every person proves a second factor: each staff role reaches calls, evidence or the accounts that do.
 # Service accounts have no password; they use API tokens.
@@ -42,11 +46,20 @@ def hash_password(password: str) -> str:
 
 def password_matches(password_hash: str | None, password: str) -> bool:
     if not password_hash:
+        # As slow as a wrong password: a quick "no" would tell whoever times it that the account exists and awaits
+        # its holder's new password (created, or reset, and the link not used yet).
+        take_as_long_as_a_password_check(password)
         return False
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def take_as_long_as_a_password_check(password: str) -> None:
+    """Spend the time a password check takes, on a hash no account has, so a refusal reads like a wrong password."""
+    with suppress(VerificationError):
+        _hasher.verify(_DUMMY_HASH, password)
 
 
 def check_password_policy(password: str) -> None:
@@ -237,18 +250,19 @@ def list_users(session: Session) -> Sequence[User]:
 
 
 def disable_user(session: Session, *, actor: Actor, user_id: str) -> User:
-    """Deactivate an account and end all its login sessions; its API tokens stop working with it, and an
-    enrolment link not yet used is spent (enabling the account again does not revive a link that may have leaked).
-    The last active administrator stays: nobody could manage accounts any more."""
+    """Deactivate an account and end all its login sessions; its API tokens are revoked and an enrolment link not
+    yet used is spent, so enabling the account again revives neither a token nor a link that may have leaked (a
+    leaver's token left on a laptop, say). The last active administrator stays: nobody could manage accounts any
+    more."""
     user = get_user(session, user_id)
     _refuse_self(actor, user, "disable", why="own_account_disable")
-    if user.active and user.role == Role.ADMIN and _active_admins(session) <= 1:
-        raise Conflict("the last active administrator cannot be disabled: make another one first", why="last_admin")
+    _keep_an_active_admin(session, user, "disabled", why="last_admin")
     if user.active:
         user.active = False
         user.session_version += 1
         user.enrol_token_hash = user.enrol_expires_at = None
         record_event(session, actor=actor, action="user.disabled", object_type="user", object_id=user.id)
+        revoke_live_tokens(session, actor=actor, user=user, reason="account_disabled")
     return user
 
 
@@ -259,15 +273,29 @@ def enable_user(session: Session, *, actor: Actor, user_id: str) -> User:
         user.active = True
         clear_login_failures(user)
         record_event(session, actor=actor, action="user.enabled", object_type="user", object_id=user.id)
+        # Accounts disabled before disabling revoked tokens still hold theirs (none is made for a disabled one).
+        revoke_live_tokens(session, actor=actor, user=user, reason="account_disabled")
     elif login_locked(user, utcnow()):
         clear_login_failures(user)
         record_event(session, actor=actor, action="user.unlocked", object_type="user", object_id=user.id)
     return user
 
 
-def _active_admins(session: Session) -> int:
-    query = select(func.count()).select_from(User).where(User.role == Role.ADMIN.value, User.active.is_(True))
-    return session.scalar(query) or 0
+def _keep_an_active_admin(session: Session, user: User, change: str, *, why: str) -> None:
+    """Refuse to take `user` out of the active administrators when nobody else is one: nobody could manage accounts.
+
+    The active administrators' rows are locked before they are counted (on SQLite the savepoint takes the write
+    lock), so two admins disabling or demoting each other at once cannot each count the other as the one who stays:
+    the later waits for the earlier and counts again.
+    """
+    if not user.active or user.role != Role.ADMIN:
+        return
+    with session.begin_nested():
+        active_admins = session.scalars(
+            select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True)).with_for_update()
+        ).all()
+    if len(active_admins) <= 1:
+        raise Conflict(f"the last active administrator cannot be {change}: make another one first", why=why)
 
 
 def reset_password(session: Session, *, actor: Actor, user_id: str) -> User:
@@ -285,27 +313,6 @@ def reset_password(session: Session, *, actor: Actor, user_id: str) -> User:
     clear_login_failures(user)
     record_event(session, actor=actor, action="user.password_reset", object_type="user", object_id=user.id)
     return user
-
-
-def change_password(session: Session, *, user: User, current: str, new: str, ip: str | None) -> bool:
-    """The holder's own change: False (counted towards lockout, audited) when `current` is wrong.
-
-    Every session of the account ends, so one opened by whoever knew the old password goes with it.
-    """
-    check_password_policy(new)
-    if login_locked(user, utcnow()) or not password_matches(user.password_hash, current):
-        count_login_failure(session, user=user, ip=ip, reason="bad_password")
-        return False
-    user.password_hash = hash_password(new)
-    user.session_version += 1
-    record_event(
-        session,
-        actor=Actor(id=user.id, name=user.username, role=user.role, ip=ip),
-        action="user.password_changed",
-        object_type="user",
-        object_id=user.id,
-    )
-    return True
 
 
 # Accounts tied from creation to what no other role has (service: no password, and people have no business holding
@@ -327,6 +334,7 @@ def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> U
     for tied, between, why in _TIED_ROLES:
         if tied in (new_role, user.role):
             raise Invalid("role", f"create a separate account to switch between {between}", why=why)
+    _keep_an_active_admin(session, user, "given another role", why="last_admin_role")
     old_role = user.role
     user.role = new_role.value
     user.session_version += 1
@@ -339,54 +347,6 @@ def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> U
         details={"from": old_role, "to": new_role.value},
     )
     return user
-
-
-def end_sessions(session: Session, *, actor: Actor, user: User) -> None:
-    """Log out: every login session of the account ends, not only the one asking."""
-    user.session_version += 1
-    record_event(session, actor=actor, action="logout", object_type="user", object_id=user.id)
-
-
-def check_password_login(session: Session, *, username: str, password: str, ip: str | None) -> User | None:
-    """The account if `password` is right and it may sign in; otherwise None, the failure audited.
-
-    A locked account is refused before its hash is checked, so guessing gains nothing while locked.
-    """
-    user = find_user(session, username)
-    now = utcnow()
-    if user is None:
-        password_matches(_DUMMY_HASH, password)
-        audit_login_failure(session, user=None, ip=ip, reason="unknown_account")
-        return None
-    if login_locked(user, now):
-        audit_login_failure(session, user=user, ip=ip, reason="locked")
-        return None
-    if not password_matches(user.password_hash, password):
-        count_login_failure(session, user=user, ip=ip, reason="bad_password")
-        return None
-    if not user.active:
-        audit_login_failure(session, user=user, ip=ip, reason="disabled")
-        return None
-    if mfa_required(user) and not user.mfa_enrolled:
-        # Only the holder enrols, through their link: a password alone (which an admin may have chosen at
-        # creation) never opens the enrolment.
-        audit_login_failure(session, user=user, ip=ip, reason="mfa_not_enrolled")
-        return None
-    return user
-
-
-def record_login(session: Session, *, user: User, ip: str | None) -> None:
-    """A login completed (password and, where required, TOTP): reset the failure count and audit it."""
-    user.last_login_at = utcnow()
-    clear_login_failures(user)
-    record_event(
-        session,
-        actor=Actor(id=user.id, name=user.username, role=user.role, ip=ip),
-        action="login.succeeded",
-        object_type="user",
-        object_id=user.id,
-        details={"mfa": user.mfa_enrolled},
-    )
 
 
 def mfa_required(user: User) -> bool:

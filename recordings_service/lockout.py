@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
@@ -19,9 +21,20 @@ def login_locked(user: User, now: datetime) -> bool:
 
 
 def count_login_failure(session: Session, *, user: User, ip: str | None, reason: str) -> None:
-    """A wrong password or code: audited, and the tenth in a row locks the account for a while."""
-    user.failed_logins += 1
-    locked = user.failed_logins >= LOCKOUT_THRESHOLD
+    """A wrong password or code: audited, and the tenth in a row locks the account for a while.
+
+    The database adds one to its own count: parallel guesses each read the same count as loaded and wrote it back
+    plus one, so a burst of any size counted once, and an attacker sending them in bursts never met the lockout.
+    """
+    failures = session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(user, "failed_logins", failures)
+    locked = failures >= LOCKOUT_THRESHOLD
     if locked:
         user.locked_until = utcnow() + LOCKOUT_PERIOD
         user.failed_logins = 0

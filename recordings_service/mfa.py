@@ -13,8 +13,9 @@ import secrets
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from recordings_service import accounts, lockout
 from recordings_service.audit import Actor, record_event
@@ -142,7 +143,7 @@ def complete_enrolment(
     enrolling = not user.mfa_enrolled
     seed = pending_seed(envelope, user) if enrolling else totp_seed(envelope, user)
     step = accepted_step(seed, code, now=utcnow(), last_step=None if enrolling else user.mfa_last_step)
-    if step is None:
+    if step is None or not (enrolling or _claim_step(session, user, step)):
         lockout.count_login_failure(session, user=user, ip=actor.ip, reason="bad_totp")
         return None
     holder = Actor(id=user.id, name=user.username, role=user.role, ip=actor.ip)
@@ -180,10 +181,28 @@ def check_totp_login(session: Session, envelope: Envelope, *, user: User, code: 
         lockout.audit_login_failure(session, user=user, ip=ip, reason="locked" if user.active else "disabled")
         return False
     step = accepted_step(totp_seed(envelope, user), code, now=utcnow(), last_step=user.mfa_last_step)
-    if step is None:
+    if step is None or not _claim_step(session, user, step):
         lockout.count_login_failure(session, user=user, ip=ip, reason="bad_totp")
         return False
-    user.mfa_last_step = step
+    return True
+
+
+def _claim_step(session: Session, user: User, step: int) -> bool:
+    """Mark the code's time step used, unless another sign-in has used it or a later one meanwhile.
+
+    Decided by the database, not by the row as loaded: two sign-ins sending one code at once (a code seen over the
+    holder's shoulder, or relayed by a phishing page) each found it unused, and both were let in.
+    """
+    claimed = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.mfa_last_step.is_(None), User.mfa_last_step < step))
+        .values(mfa_last_step=step)
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if claimed is None:
+        return False
+    set_committed_value(user, "mfa_last_step", step)
     return True
 
 

@@ -103,12 +103,13 @@ def authenticate_token(session: Session, plain: str, *, ip: str | None = None, n
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(plain)))
     if token is None:
         raise _refused(None, "unknown", ip)
+    # Before "revoked": disabling an account also revokes its tokens, and the trail should say it was disabled.
+    if not token.user.active:
+        raise _refused(token, "account_disabled", ip)
     if token.revoked_at is not None:
         raise _refused(token, "revoked", ip)
     if token.expires_at is not None and token.expires_at <= moment:
         raise _refused(token, "expired", ip)
-    if not token.user.active:
-        raise _refused(token, "account_disabled", ip)
     if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = moment
     return token
@@ -136,6 +137,28 @@ def revoke_token(session: Session, *, actor: Actor, token_id: str, user_id: str 
         token.revoked_at = utcnow()
         record_event(session, actor=actor, action="token.revoked", object_type="api_token", object_id=token.id)
     return token
+
+
+def revoke_live_tokens(session: Session, *, actor: Actor, user: User, reason: str) -> None:
+    """Revoke every token of `user` that still works, each audited with `reason`."""
+    now = utcnow()
+    live = session.scalars(
+        select(ApiToken).where(
+            ApiToken.user_id == user.id,
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+    ).all()
+    for token in live:
+        token.revoked_at = now
+        record_event(
+            session,
+            actor=actor,
+            action="token.revoked",
+            object_type="api_token",
+            object_id=token.id,
+            details={"reason": reason},
+        )
 
 
 def list_tokens(session: Session, *, user_id: str | None = None) -> Sequence[ApiToken]:

@@ -122,7 +122,7 @@ def _yes_no(flag: bool) -> str:
 @users.command("disable")
 @click.argument("username")
 def users_disable(username: str) -> None:
-    """Disable an account; its login sessions end and its API tokens stop working."""
+    """Disable an account; its login sessions end and its API tokens are revoked (enabling it revives none)."""
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from recordings_service import accounts, mfa
+from recordings_service import accounts, mfa, sign_in
 from recordings_service.errors import Invalid
 from recordings_service.models import User
 from recordings_service.permissions import Permission
@@ -68,7 +68,7 @@ def login() -> Response | tuple[str, int] | str:
     password = request.form.get("password", "")
     user = None
     if username and 0 < len(password) <= accounts.MAX_PASSWORD:
-        user = accounts.check_password_login(db(), username=username, password=password, ip=request.remote_addr)
+        user = sign_in.check_password_login(db(), username=username, password=password, ip=request.remote_addr)
     db().commit()  # keep the failure count and audit record even though the login fails
     if user is None:
         return render_template("auth/login.html", error=gettext(FAILED), next=next_path, username=username[:64]), 401
@@ -159,7 +159,7 @@ def change_password() -> Response | tuple[str, int] | str:
         error = gettext("The two new passwords differ.")
         return render_template("auth/password.html", error=error, field="new_password"), 422
     try:
-        changed = accounts.change_password(
+        changed = sign_in.change_password(
             db(),
             user=principal_user,
             current=form.get("password", ""),
@@ -188,7 +188,7 @@ def account() -> str:
 @requires(Permission.AUTHENTICATED)
 def logout() -> Response:
     principal_user: User = current_user  # type: ignore[assignment]
-    accounts.end_sessions(db(), actor=current_actor(), user=principal_user)
+    sign_in.end_sessions(db(), actor=current_actor(), user=principal_user)
     db().commit()
     logout_user()
     fresh_session()
@@ -196,7 +196,7 @@ def logout() -> Response:
 
 
 def _complete_login(user: User, *, mfa_passed: bool, next_path: str) -> Response:
-    accounts.record_login(db(), user=user, ip=request.remote_addr)
+    sign_in.record_login(db(), user=user, ip=request.remote_addr)
     db().commit()
     start_session(user, mfa_passed=mfa_passed)
     return redirect(next_path)

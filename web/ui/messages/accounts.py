@@ -21,6 +21,7 @@ CODE_MESSAGES: dict[str, Message] = {
     "institute_missing": _l("a research partner must belong to an institute: choose it"),
     "user_not_found": _l("the account was not found"),
     "last_admin": _l("the last active administrator cannot be disabled: make another one first"),
+    "last_admin_role": _l("the last active administrator cannot be given another role: make another one first"),
     "service_tokens_only": _l("service accounts sign in with API tokens only"),
     "service_no_second_factor": _l("service accounts have no second factor"),
     "role_switch_service": _l("create a separate account to switch between a person and a service"),
