@@ -32,7 +32,19 @@ if TYPE_CHECKING:
 CHUNK = 1024 * 1024
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 # Answers that mean "the store cannot serve this now", not "this request is wrong".
-_UNAVAILABLE_CODES = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
+# A bucket that does not exist is the store misconfigured (CALLVAULT_S3_BUCKET), not a request to refuse: nothing
+# can be served until an operator fixes it.
+_UNAVAILABLE_CODES = {
+    "500",
+    "502",
+    "503",
+    "504",
+    "InternalError",
+    "ServiceUnavailable",
+    "SlowDown",
+    "RequestTimeout",
+    "NoSuchBucket",
+}
 DELETE_BATCH = 1000  # the most keys one S3 DeleteObjects call takes
 # Whether the bucket can keep objects under S3 Object Lock: on, off for this bucket, or not a feature of the store.
 ObjectLock = Literal["enabled", "not enabled", "unsupported"]

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from recordings_service.config import Settings
 from recordings_service.db import new_id
-from recordings_service.errors import NotFound
+from recordings_service.errors import NotFound, Unavailable
 from recordings_service.storage import object_store
 from recordings_service.storage.object_store import S3ObjectStore, make_client
 
@@ -183,8 +183,23 @@ def test_filer_port_refuses_unsigned_writes(base_settings: Settings, s3_server) 
 
 
 def test_check_raises_unavailable_when_store_is_down(base_settings: Settings) -> None:
-    from recordings_service.errors import Unavailable
-
     dead = S3ObjectStore(make_client(replace(base_settings, s3_endpoint="http://127.0.0.1:9")), "x")
     with pytest.raises(Unavailable):
         dead.check()
+
+
+def test_a_bucket_that_does_not_exist_makes_the_store_unavailable_saying_so(
+    store: S3ObjectStore, base_settings: Settings
+) -> None:
+    """Found by review: with CALLVAULT_S3_BUCKET naming no bucket, a listing (`callvault backup`, the sweep's orphan
+    check) raised botocore's raw NoSuchBucket, a traceback, and a get a 500; it is the store that cannot serve (503
+    with Retry-After on the web, one line from the CLI), naming the reason. (SeaweedFS makes a bucket on a put.)"""
+    missing = S3ObjectStore(make_client(base_settings), "no-such-bucket-" + new_id().lower())
+    attempts = [
+        lambda: list(missing.list("")),
+        lambda: list(missing.list_versions("")),
+        lambda: missing.get("recordings/x"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Unavailable, match="NoSuchBucket"):
+            attempt()
