@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 
 from recordings_service import models  # noqa: F401  (registers every table on Base.metadata)
 from recordings_service.db import Base
+from recordings_service.errors import Conflict
 from recordings_service.transcription.search_index import is_index_table
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -45,6 +47,16 @@ def _script_revisions() -> tuple[frozenset[str], frozenset[str]]:
 
 def head_revisions() -> set[str]:
     return set(_script_revisions()[0])
+
+
+def require_known_revisions(revisions: Iterable[str], *, what: str) -> None:
+    """Refuse (409) a database at revisions this release has no migrations for: made by a newer release, it would
+    only fail once upgraded, after whatever came before."""
+    if unknown := sorted(set(revisions) - _script_revisions()[1]):
+        raise Conflict(
+            f"{what} is at revision {', '.join(unknown)}, which this release does not know: "
+            "use the release that made it, or a newer one"
+        )
 
 
 def current_revisions(engine: Engine) -> set[str]:

@@ -154,10 +154,12 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 def check_restorable(directory: Path, manifest: dict[str, Any], *, data_dir: Path, database_url: str) -> None:
     """Refuse, before anything is written, a restore that would stop half-way: a used data directory or
-    database, a database of the other kind, a missing `pg_restore`, or a backup whose files are missing,
-    truncated or (the database dump) changed. A refused restore leaves nothing to clean up before the next try."""
+    database, a database of the other kind or of a newer release, a missing `pg_restore`, or a backup whose files
+    are missing, truncated or (the database dump) changed. A refused restore leaves nothing to clean up before the
+    next try."""
     _refuse_used(data_dir, what="data directory")
     database = manifest["database"]
+    schema.require_known_revisions(database["revisions"], what="the backup's database")
     for name in (str(KEYS_FILE), database["file"]):
         if not (directory / name).is_file():
             raise Conflict(f"{directory / name} is missing: the backup is incomplete")

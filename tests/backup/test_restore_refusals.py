@@ -12,13 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from botocore.exceptions import ClientError
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine
 
 from recordings_service.backup import archive
 from recordings_service.config import Settings
-from recordings_service.errors import Invalid
+from recordings_service.errors import Invalid, Unavailable
 from recordings_service.runtime import Runtime
 from recordings_service.storage.object_store import ObjectInfo, S3ObjectStore, make_client
 from web import cli, cli_support
@@ -117,6 +116,21 @@ def test_a_damaged_backup_is_refused_by_name_before_anything_is_written(
     assert not_json.value.field == "directory" and "is not JSON" in not_json.value.message
 
 
+def test_a_backup_of_a_newer_release_is_refused_before_anything_is_written(
+    backup_dir: Path, settings: Settings, bucket: S3ObjectStore, tmp_path: Path
+) -> None:
+    """It failed at the migrations ("Can't locate revision"), after the keys and every object were written."""
+    manifest_path = backup_dir / archive.MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    newer = {**manifest["database"], "revisions": ["0099_from_a_later_release"]}
+    manifest_path.write_text(json.dumps({**manifest, "database": newer}))
+    data_dir = tmp_path / "var"
+    refused = restore(backup_dir, data_dir, settings, bucket.bucket, database_url=None)
+    assert refused.exit_code == 1
+    assert "0099_from_a_later_release, which this release does not know" in refused.output
+    assert not data_dir.exists()
+
+
 def test_objects_left_out_of_a_backup_are_refused_where_the_embedded_store_keeps_them(
     runtime: Runtime, settings: Settings, backup_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,6 +190,6 @@ def test_a_backup_that_fails_half_way_leaves_the_directory_empty_for_the_next_tr
     settings: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     gone = S3ObjectStore(make_client(settings), "no-such-bucket-" + secrets.token_hex(4))
-    with pytest.raises(ClientError):  # NoSuchBucket, after the database and the keys were written
+    with pytest.raises(Unavailable, match="NoSuchBucket"):  # after the database and the keys were written
         archive.write_backup(settings, engine, gone, directory=tmp_path / "backup", objects=True)
     assert list((tmp_path / "backup").iterdir()) == []  # no stray copy of the keys, and ready for the next try
