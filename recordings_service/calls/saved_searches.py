@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
@@ -43,20 +44,31 @@ def save_search(session: Session, *, actor: Actor, name: str, query: str) -> Sav
     kept = urlencode(pairs)
     if len(kept) > MAX_QUERY_CHARS:
         raise Invalid("query", f"at most {MAX_QUERY_CHARS} characters", code="too_long")
-    existing = session.scalars(
-        select(SavedSearch).where(SavedSearch.owner_id == owner, SavedSearch.name == cleaned)
-    ).first()
-    if existing is not None:
-        existing.query = kept
-        session.flush()
-        return existing
-    count = len(saved_searches(session, actor=actor))
-    if count >= MAX_PER_USER:
-        raise Conflict(f"at most {MAX_PER_USER} saved searches; delete one first")
-    saved = SavedSearch(owner_id=owner, name=cleaned, query=kept)
-    session.add(saved)
+    existing = _named(session, owner, cleaned)
+    if existing is None:
+        count = len(saved_searches(session, actor=actor))
+        if count >= MAX_PER_USER:
+            raise Conflict(f"at most {MAX_PER_USER} saved searches; delete one first")
+        saved = SavedSearch(owner_id=owner, name=cleaned, query=kept)
+        try:
+            with session.begin_nested():
+                session.add(saved)
+            return saved
+        except IntegrityError:
+            # Saved under this name a moment ago (a double-clicked button): replaced, as a later save replaces it.
+            existing = _named(session, owner, cleaned)
+            assert existing is not None
+    existing.query = kept
     session.flush()
-    return saved
+    return existing
+
+
+def _named(session: Session, owner: str, name: str) -> SavedSearch | None:
+    return session.scalars(
+        select(SavedSearch)
+        .where(SavedSearch.owner_id == owner, SavedSearch.name == name)
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def delete_saved_search(session: Session, *, actor: Actor, search_id: str) -> None:

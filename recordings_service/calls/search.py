@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.calls.tags import tag_key
+from recordings_service.calls.tags import MAX_TAG_CHARS, tag_key
 from recordings_service.calls.transcript_matches import (
     SegmentHit,
     calls_saying,
@@ -53,7 +53,8 @@ class SearchFilters(RecordingFilters):
     """Recording metadata filters plus the evaluation ones (the latest evaluation's score counts)."""
 
     evaluated: bool | None = None
-    tag: str | None = Field(default=None, max_length=60)
+    # A blank tag names no tag: refused, as a blank queue is, rather than answered with an empty page.
+    tag: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG_CHARS)] | None = None
     score_min: float | None = Field(default=None, ge=0, le=100)
     score_max: float | None = Field(default=None, ge=0, le=100)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -29,7 +30,8 @@ def checked_tag(tag: str) -> str:
     cleaned = " ".join(tag.split())
     if not cleaned:
         raise Invalid("tag", "enter a tag", code="missing")
-    if len(cleaned) > MAX_TAG_CHARS:
+    # The key is kept in as many characters as the tag, and folding can lengthen it ("ß" is "ss").
+    if len(cleaned) > MAX_TAG_CHARS or len(tag_key(cleaned)) > MAX_TAG_CHARS:
         raise Invalid("tag", f"at most {MAX_TAG_CHARS} characters", code="too_long")
     return cleaned
 
@@ -39,19 +41,20 @@ def tag_calls(session: Session, *, actor: Actor, recording_ids: Sequence[str], t
     cleaned = checked_tag(tag)
     key = tag_key(cleaned)
     calls = visible_calls(session, actor=actor, recording_ids=recording_ids, refused_action="recording.access_denied")
-    tagged = set(
-        session.scalars(
-            select(CallTag.recording_id).where(
-                CallTag.key == key, CallTag.recording_id.in_([call.id for call in calls])
-            )
-        )
-    )
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     added = 0
     for call in calls:
-        if call.id in tagged:
-            continue
         tag_id = new_id()
-        session.add(CallTag(id=tag_id, recording_id=call.id, tag=cleaned, key=key, tagged_by=actor.id))
+        # A tag already there (one tagging at the same moment included: a double-clicked button) stays as it is,
+        # where checking first and inserting then met the other's row at the unique key, a 500.
+        inserted = session.scalar(
+            insert(CallTag)
+            .values(id=tag_id, recording_id=call.id, tag=cleaned, key=key, tagged_by=actor.id)
+            .on_conflict_do_nothing(index_elements=[CallTag.recording_id, CallTag.key])
+            .returning(CallTag.id)
+        )
+        if inserted is None:
+            continue
         # The tag's id, not its words: free text may name a person.
         record_event(
             session,
@@ -62,7 +65,6 @@ def tag_calls(session: Session, *, actor: Actor, recording_ids: Sequence[str], t
             details={"tag_id": tag_id},
         )
         added += 1
-    session.flush()
     return added
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from recordings_service.errors import Invalid
 from recordings_service.models import Recording
 from recordings_service.transcription.search_index import (
+    CONFIG_BY_LANGUAGE,
     CONFIGS,
     INDEX_TABLE,
     MARK_END,
@@ -79,7 +80,8 @@ def calls_saying(
     """Calls whose segments contain the words; `scope` is the filtered calls when filters narrow them."""
     if dialect != "postgresql":
         return Recording.id.in_(select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(fts_query(words))))
-    said = _said(words, [config_for(language)] if language else CONFIGS)
+    # A call stored with "auto" has its transcript in the language heard, indexed by that language's rules.
+    said = _said(websearch_words(words), [config_for(language)] if language in CONFIG_BY_LANGUAGE else CONFIGS)
     # Which plan is fast depends on how common the words are and how narrow the filters: a common
     # word is best found by walking the calls newest first (a page fills at once), a rare one from
     # its few segments, and a few filtered calls by checking their own segments. The planner knows
@@ -155,9 +157,25 @@ def fts_query(words: str) -> str:
     return " ".join(terms)
 
 
+def websearch_words(words: str) -> str:
+    """The search box's words for `websearch_to_tsquery` with its operators read as words, as on SQLite: each
+    "quoted phrase" and each word is quoted, so every one must occur ("or" is not OR, a leading "-" not NOT).
+
+    Quoted, a word is still parsed and stemmed by the configuration ("e-mail" and "3.5" stay one token).
+    """
+    terms = []
+    parts = words.split('"')
+    for index, part in enumerate(parts):
+        # Odd parts are inside quotes; what follows a quote left open is words, as `fts_query` reads it.
+        phrase = index % 2 == 1 and index < len(parts) - 1
+        terms += [f'"{part}"'] if phrase else [f'"{word}"' for word in part.split()]
+    return " ".join(terms)
+
+
 def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str]) -> dict[str, list[SegmentHit]]:
     """The first few matching segments of each call on the page, highlighted."""
     if dialect == "postgresql":
+        words = websearch_words(words)
         numbered = (
             select(
                 index_rows.c.recording_id,

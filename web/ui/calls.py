@@ -58,8 +58,9 @@ FILTER_MESSAGES = {
     "less_than_equal": _l("enter a number from 0 to 100"),
     "invalid_length": _l("too long"),
 }
-# Sorting is part of a search (it is saved with it); paging is not.
+# Sorting is part of a search (it is saved with it); paging is not, but a bulk action returns to its page.
 SORT_FIELDS = ("sort", "dir")
+PAGING_FIELDS = ("cursor", "offset")
 STATUSES = [status.value for status in RecordingStatus if status is not RecordingStatus.DELETED]
 
 
@@ -106,6 +107,9 @@ def index() -> tuple[str, int]:
         error=error,
         query=query,
         query_string=urlencode(query),
+        this_page=urlencode(
+            {**query, **{name: request.args[name] for name in PAGING_FIELDS if request.args.get(name)}}
+        ),
         sort=sort,
         descending=descending,
         sort_url=lambda column: _sort_url(query, column, sort=sort, descending=descending),
@@ -220,8 +224,9 @@ def _due(value: str) -> date | None:
 
 
 def _back() -> Response:
-    """Back to the call list as it was (its filters and sort come along in the form's `back`)."""
-    pairs = [(key, value) for key, value in parse_qsl(request.form.get("back", "")) if key in FORM_FIELDS + SORT_FIELDS]
+    """Back to the call list as it was (its filters, sort and page come along in the form's `back`)."""
+    kept = FORM_FIELDS + SORT_FIELDS + PAGING_FIELDS
+    pairs = [(key, value) for key, value in parse_qsl(request.form.get("back", "")) if key in kept]
     target = url_for("calls.index")
     return redirect(f"{target}?{urlencode(pairs)}" if pairs else target)
 

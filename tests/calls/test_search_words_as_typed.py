@@ -1,0 +1,122 @@
+"""Found in review (a QA supervisor's searches): on PostgreSQL the words went to `websearch_to_tsquery` as typed, so
+"cancel or refund" found calls saying either word and "cancel -contract" left out the calls saying "contract", while
+the search promises (and SQLite does) that every word must be said; a `language=auto` filter found no call by its
+words (its transcript is indexed in the language heard); a tag whose folded form is longer than the tag ("ß" is
+"ss") was a 500 on PostgreSQL; a blank `tag` filter of the search API answered an empty page rather than a refusal
+naming it; and the call list named a refused language filter by its parameter name."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor
+from recordings_service.calls.search import search_calls
+from recordings_service.calls.tags import tag_calls
+from recordings_service.errors import Invalid
+from recordings_service.models.account import Role
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.accounts import login, make_user
+from tests.factories.search import on_day, random_day, transcribed_call
+
+QA = Actor(id=None, name="qa", role=Role.QA_SUPERVISOR)
+
+
+@pytest.fixture
+def day() -> datetime:
+    return random_day()
+
+
+def found(session: Session, day: datetime, query: str, **filters: object) -> list[str]:
+    page = search_calls(session, actor=QA, query=query, filters=on_day(day, **filters))
+    return [item.recording.id for item in page.items]
+
+
+def test_or_and_a_leading_dash_are_words_not_operators(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    contract = transcribed_call(session, store, envelope, started_at=day, lines=["I want to cancel the contract."])
+    both = transcribed_call(
+        session, store, envelope, started_at=day + timedelta(minutes=1), lines=["A refund or cancel it, please."]
+    )
+    transcribed_call(session, store, envelope, started_at=day + timedelta(minutes=2), lines=["A refund, please."])
+
+    assert found(session, day, "cancel or refund") == [both.id]
+    assert found(session, day, "CANCEL OR REFUND") == [both.id]
+    assert found(session, day, "cancel -contract") == [contract.id]
+    assert found(session, day, "cancel (-contract)") == [contract.id]
+    assert found(session, day, '"cancel the" -contract') == [contract.id]
+    assert found(session, day, '"or cancel" refund') == [both.id]
+    assert found(session, day, 'cancel "please refund') == [both.id]  # a quote left open quotes nothing
+    # The snippet is highlighted by the same words.
+    [item] = search_calls(session, actor=QA, query="refund or cancel", filters=on_day(day)).items
+    assert {text for text, marked in item.hits[0].parts if marked} >= {"refund", "cancel"}
+
+
+def test_a_call_stored_with_auto_is_found_by_its_words_when_filtered_by_auto(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    # Transcribed in the language heard (Finnish), so indexed by Finnish rules, while the call says "auto".
+    call = transcribed_call(
+        session, store, envelope, started_at=day, lines=["Haluan irtisanoa sopimuksen."], language="fi"
+    )
+    call.language = "auto"
+    session.flush()
+
+    assert found(session, day, "sopimuksen", language="auto") == [call.id]
+    assert found(session, day, "sopimuksen", language="fi") == []
+
+
+def test_a_tag_whose_folded_form_is_too_long_is_refused_naming_the_field(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["Hello."])
+    supervisor = make_user(session, role=Role.QA_SUPERVISOR)
+    actor = Actor(id=supervisor.id, name=supervisor.username, role=Role.QA_SUPERVISOR)
+
+    with pytest.raises(Invalid) as refused:
+        tag_calls(session, actor=actor, recording_ids=[call.id], tag="Straße " * 8)  # 55 characters, 63 folded
+    assert (refused.value.field, refused.value.code) == ("tag", "too_long")
+    assert tag_calls(session, actor=actor, recording_ids=[call.id], tag="Straße " * 7) == 1
+
+
+def test_a_refused_language_filter_is_named_by_its_label(client: FlaskClient, session: Session) -> None:
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+
+    response = client.get("/calls/", query_string={"language": "de", "q": "sopimus"})
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<a href="#language">Language</a>:' in page
+    assert 'value="sopimus"' in page  # what was typed stays in the form
+
+
+@pytest.mark.parametrize(("tag", "status"), [("   ", 422), (" Churn ", 200)], ids=["blank", "padded"])
+def test_a_blank_tag_filter_is_refused_naming_it(
+    client: FlaskClient,
+    session: Session,
+    store: S3ObjectStore,
+    envelope: Envelope,
+    day: datetime,
+    tag: str,
+    status: int,
+) -> None:
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["Hello."])
+    supervisor = make_user(session, role=Role.QA_SUPERVISOR)
+    tag_calls(
+        session, actor=Actor(id=supervisor.id, name="qa", role=Role.QA_SUPERVISOR), recording_ids=[call.id], tag="churn"
+    )
+    login(client, supervisor)
+    window = {"started_from": day.isoformat(), "started_to": (day + timedelta(days=1)).isoformat()}
+
+    response = client.get("/api/v1/search", query_string={"tag": tag, **window})
+
+    assert response.status_code == status
+    if status == 422:
+        assert (response.get_json()["field"], response.get_json()["error"]) == ("tag", "invalid_length")
+    else:
+        assert [item["recording"]["id"] for item in response.get_json()["items"]] == [call.id]
