@@ -1,14 +1,16 @@
-"""Free-text tags on calls ("churn risk", "escalate"): added in bulk from the call list, shown there and filtered by.
+"""Free-text tags on calls ("churn risk", "escalate"): added and removed in bulk from the call list, shown there and
+filtered by.
 
 A tag is kept as typed; `key` (folded case, inner spaces collapsed) makes "Churn" and "churn " one tag.
-Tagging writes one `recording.tagged` audit event per call, naming the tag row (not its words).
+Tagging writes one `recording.tagged` audit event per call, naming the tag row (not its words); removing one
+`recording.untagged`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -66,6 +68,29 @@ def tag_calls(session: Session, *, actor: Actor, recording_ids: Sequence[str], t
         )
         added += 1
     return added
+
+
+def untag_calls(session: Session, *, actor: Actor, recording_ids: Sequence[str], tag: str) -> int:
+    """Take `tag` (in any case or spacing) off each chosen call that has it; how many calls lost it. Each is audited
+    as `recording.untagged`, naming the tag row that went."""
+    key = tag_key(checked_tag(tag))
+    calls = visible_calls(session, actor=actor, recording_ids=recording_ids, refused_action="recording.access_denied")
+    removed = session.execute(
+        delete(CallTag)
+        .where(CallTag.key == key, CallTag.recording_id.in_([call.id for call in calls]))
+        .returning(CallTag.id, CallTag.recording_id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    for tag_id, recording_id in sorted(removed, key=lambda row: row.recording_id):
+        record_event(
+            session,
+            actor=actor,
+            action="recording.untagged",
+            object_type="recording",
+            object_id=recording_id,
+            details={"tag_id": tag_id},
+        )
+    return len(removed)
 
 
 def tags_of(session: Session, recording_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -148,6 +148,21 @@ def tag() -> Response:
     return _back()
 
 
+@bp.post("/untag")
+@requires(Permission.ANNOTATION_WRITE)
+def untag() -> Response:
+    """Take one tag off the chosen calls (a tag put on by mistake, or no longer true)."""
+    try:
+        removed = tags.untag_calls(
+            db(), actor=current_actor(), recording_ids=_chosen(), tag=request.form.get("tag", "")
+        )
+    except Invalid as exc:
+        return _back_with_error(exc)
+    db().commit()
+    flash(ngettext("Removed the tag from %(num)d call.", "Removed the tag from %(num)d calls.", removed))
+    return _back()
+
+
 @bp.post("/export.csv")
 @requires(Permission.EVIDENCE_EXPORT)
 def export() -> Response:
