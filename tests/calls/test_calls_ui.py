@@ -69,7 +69,7 @@ def test_filters_evaluation_column_and_next_page(
 
     scored = client.get("/calls/", query_string={"evaluated": "yes", "score_min": "80", **window(day)})
     rows = scored.get_data(as_text=True).count(f'href="/calls/{calls[-1].id}"')
-    assert rows == 1 and "<td>87</td>" in scored.get_data(as_text=True)
+    assert rows == 1 and "<td>87.0</td>" in scored.get_data(as_text=True)
 
     first = client.get("/calls/", query_string={"queue": "sales", **window(day)}).get_data(as_text=True)
     next_link = re.search(r'href="([^"]+)" rel="next"', first)
@@ -113,3 +113,19 @@ def test_navigation_links_to_the_call_list_by_permission(client: FlaskClient, se
     assert 'href="/calls/"' in client.get("/account").get_data(as_text=True)
     login(client, make_user(session, role=Role.ADMIN))
     assert 'href="/calls/"' not in client.get("/account").get_data(as_text=True)
+
+
+def test_a_score_is_listed_as_the_score_filters_read_it(
+    client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    """Found by review: a call scored 79.6 was listed as "80" yet left out by "Score to 80"'s neighbour "Score from
+    80", and kept by "Score to 79.6": the list rounded to whole points what the filters compare to the decimal."""
+    supervisor = make_user(session, role=Role.QA_SUPERVISOR)
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["hi"], queue="sales")
+    evaluate(session, call, evaluator=supervisor, score=79.6)
+    login(client, supervisor)
+
+    kept = client.get("/calls/", query_string={"score_max": "79.6", **window(day)}).get_data(as_text=True)
+    assert f'href="/calls/{call.id}"' in kept and "<td>79.6</td>" in kept
+    finnish = client.get("/calls/", query_string=window(day), headers={"Accept-Language": "fi"})
+    assert "<td>79,6</td>" in finnish.get_data(as_text=True)
