@@ -24,6 +24,7 @@ from recordings_service.privacy.holds import active_holds_on
 from recordings_service.recordings import get_live_recording, get_playable_recording
 from recordings_service.redaction.transcripts import Redaction, redactions_of
 from recordings_service.transcript_text import segments_of, twin_of
+from recordings_service.transcription.pipeline import CHECKED_FIELDS
 from recordings_service.transcription.transcripts import TranscriptView, view_transcript
 
 MAX_ANNOTATION_CHARS = 2000
@@ -148,10 +149,8 @@ def add_annotation(session: Session, *, actor: Actor, recording_id: str, at_s: f
 
 
 def segment_sha256(segment: dict[str, Any]) -> str:
-    """What a segment check vouches for: speaker, times and text (trust signals may be recomputed)."""
-    canonical = json.dumps(
-        {key: segment.get(key) for key in ("speaker", "start", "end", "text")}, sort_keys=True, ensure_ascii=True
-    )
+    """What a segment check vouches for (`CHECKED_FIELDS`), as a hash."""
+    canonical = json.dumps({key: segment.get(key) for key in CHECKED_FIELDS}, sort_keys=True, ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -30,7 +30,7 @@ from recordings_service.models import Recording, Transcript
 from recordings_service.redaction.transcripts import redact_transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from recordings_service.transcript_text import seal_segments
+from recordings_service.transcript_text import seal_segments, segments_of
 from recordings_service.transcription.engines import (
     SAMPLE_RATE,
     Audio,
@@ -49,6 +49,8 @@ MAX_COMPRESSION_RATIO = 2.4
 SILENCE_RMS = 10 ** (-55 / 20)  # -55 dBFS: no speech energy under the segment at all
 REPEATED_NGRAM = 3
 REPEATED_NGRAM_COUNT = 3
+# What a check against the audio vouches for (trust signals may be recomputed).
+CHECKED_FIELDS = ("speaker", "start", "end", "text")
 
 Progress = Callable[[float], None]
 
@@ -190,9 +192,20 @@ def store_segments(
     # Transcription and rectification both write a transcript's text through here, so neither can skip
     # the card scrub or leave the search index behind.
     redacted = redact_transcript(segments, transcript.language, customer_number_pattern=customer_number_pattern)
+    if transcript.verified_at is not None and _as_said(segments_of(session, transcript)) != _as_said(
+        redacted.without_card_data
+    ):
+        # The whole-transcript check vouched for the text then kept; changed text (a rectification, card data a
+        # newer release finds) has not been checked against the audio, as a changed segment's own check is void.
+        transcript.verified_by = None
+        transcript.verified_at = None
     seal_segments(session, transcript, segments=redacted.without_card_data, twin=redacted.twin)
     session.flush()
     index_transcript(session, transcript)
+
+
+def _as_said(segments: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [tuple(segment.get(key) for key in CHECKED_FIELDS) for segment in segments]
 
 
 def _decrypt_to(store: ObjectStore, *, envelope: Envelope, audio: RecordingAudio, path: Path) -> None:

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.leases import Lease
-from recordings_service.models import Recording, Transcript, TranscriptionJob
+from recordings_service.models import Recording, SubjectCorrection, Transcript, TranscriptionJob
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.transcription import JobState
-from recordings_service.recordings import IsoDatetime, get_playable_recording
+from recordings_service.recordings import UNPLAYABLE, IsoDatetime, get_playable_recording
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 
 MAX_ATTEMPTS = 5
@@ -75,6 +75,12 @@ def requeue_transcription(session: Session, *, actor: Actor, recording_id: str) 
     job = session.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording_id))
     if job is not None and job.state == JobState.RUNNING and _lease_live(job, utcnow()):
         raise Conflict("the recording is being transcribed now", why="transcription_running")
+    if _rectified(session, recording.id):
+        raise Conflict(
+            "the transcript has segments corrected on a data subject's request; transcribing the call again would"
+            " undo the corrections",
+            why="transcript_rectified",
+        )
     job = enqueue_transcription(session, recording)
     recording.status = RecordingStatus.STORED
     record_event(session, actor=actor, action="transcription.requeued", object_type="recording", object_id=recording.id)
@@ -100,9 +106,7 @@ def claim_next(session: Session, *, owner: str, lease_s: float, now: datetime | 
     )
     if row is None:
         return None
-    session.execute(
-        update(Recording).where(Recording.id == row.recording_id).values(status=RecordingStatus.TRANSCRIBING)
-    )
+    _set_status(session, [row.recording_id], RecordingStatus.TRANSCRIBING)
     session.flush()
     return ClaimedJob(job_id=row.id, recording_id=row.recording_id, attempt=row.attempts, owner=owner)
 
@@ -123,12 +127,16 @@ def finish_job(
     values = {"state": JobState.DONE, "lease_owner": None, "lease_expires_at": None, "last_error": None}
     if not _update_held(session, job, {**values, "updated_at": now}):
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
-    transcript = save_transcript(
-        session, recording_id=job.recording_id, draft=draft, customer_number_pattern=customer_number_pattern
-    )
-    session.execute(
-        update(Recording).where(Recording.id == job.recording_id).values(status=RecordingStatus.TRANSCRIBED)
-    )
+    # Locked first, so a rectification committing meanwhile is waited for and then seen (PostgreSQL).
+    kept = session.scalar(select(Transcript).where(Transcript.recording_id == job.recording_id).with_for_update())
+    if kept is not None and _rectified(session, job.recording_id):
+        # Corrected on a data subject's request while this attempt ran: the corrected text stands, the draft goes.
+        transcript = kept
+    else:
+        transcript = save_transcript(
+            session, recording_id=job.recording_id, draft=draft, customer_number_pattern=customer_number_pattern
+        )
+    _set_status(session, [job.recording_id], RecordingStatus.TRANSCRIBED)
     session.flush()
     return transcript
 
@@ -148,8 +156,8 @@ def fail_job(session: Session, *, job: ClaimedJob, error: str, retry_base_s: flo
     }
     if not _update_held(session, job, retry):
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
-    if final:
-        session.execute(update(Recording).where(Recording.id == job.recording_id).values(status=RecordingStatus.FAILED))
+    # Waiting for its retry, the call is queued again, not being transcribed.
+    _set_status(session, [job.recording_id], RecordingStatus.FAILED if final else RecordingStatus.STORED)
     session.flush()
     return state
 
@@ -163,14 +171,44 @@ def _fail_abandoned(session: Session, *, now: datetime) -> None:
             state=JobState.FAILED,
             lease_owner=None,
             lease_expires_at=None,
-            last_error=f"the worker stopped (crash or kill) during each of {MAX_ATTEMPTS} attempts",
+            # A worker that dies writes no error: one kept is an earlier attempt's, which the operator needs to see.
+            last_error=case(
+                (
+                    TranscriptionJob.last_error.is_(None),
+                    f"the worker stopped (crash or kill) during each of {MAX_ATTEMPTS} attempts",
+                ),
+                else_=literal(
+                    f"the worker stopped (crash or kill) during attempt {MAX_ATTEMPTS}; an earlier one failed: "
+                )
+                + TranscriptionJob.last_error,
+            ),
             updated_at=now,
         )
         .returning(TranscriptionJob.recording_id)
         .execution_options(synchronize_session=False)
     ).all()
     if recording_ids:
-        session.execute(update(Recording).where(Recording.id.in_(recording_ids)).values(status=RecordingStatus.FAILED))
+        _set_status(session, list(recording_ids), RecordingStatus.FAILED)
+
+
+def _set_status(session: Session, recording_ids: list[str], status: RecordingStatus) -> None:
+    """The calls' status as their transcription moves on; one whose original went missing (or that was deleted)
+    keeps saying so."""
+    session.execute(
+        update(Recording)
+        .where(Recording.id.in_(recording_ids), Recording.status.not_in(UNPLAYABLE))
+        .values(status=status)
+    )
+
+
+def _rectified(session: Session, recording_id: str) -> bool:
+    """Whether the recording's transcript holds text corrected under GDPR Art. 16, which a new transcript would lose."""
+    corrected = select(SubjectCorrection.id).where(
+        SubjectCorrection.recording_id == recording_id,
+        SubjectCorrection.transcript_id.is_not(None),
+        SubjectCorrection.field == "segment",
+    )
+    return bool(session.scalar(select(corrected.exists())))
 
 
 def _update_held(session: Session, job: ClaimedJob, values: Mapping[str, object]) -> bool:

@@ -6,6 +6,7 @@ is opened by `recordings_service.transcript_text`.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,20 +74,23 @@ def transcript_document(view: TranscriptView) -> dict[str, Any]:
 
 
 def as_text(view: TranscriptView) -> str:
-    lines = [f"[{_clock(s['start'], '.')}] {s['speaker']}: {s['text']}" for s in view.segments]
+    lines = [f"[{_clock(s['start'], '.')}] {s['speaker']}: {_one_line(s['text'])}" for s in view.segments]
     return "\n".join(lines) + "\n" if lines else ""
 
 
 def as_srt(view: TranscriptView) -> str:
     return "".join(
-        f"{index}\n{_clock(s['start'], ',')} --> {_clock(s['end'], ',')}\n{s['speaker']}: {s['text']}\n\n"
+        f"{index}\n{_clock(s['start'], ',')} --> {_clock(s['end'], ',')}\n{s['speaker']}: {_one_line(s['text'])}\n\n"
         for index, s in enumerate(view.segments, start=1)
     )
 
 
 def as_vtt(view: TranscriptView) -> str:
+    # Cue text is markup in WebVTT: a `<` opens a tag and `-->` is not allowed at all, so both are written as
+    # character references (a corrected segment's text is whatever was typed).
     cues = "".join(
-        f"{_clock(s['start'], '.')} --> {_clock(s['end'], '.')}\n<v {s['speaker']}>{s['text']}\n\n"
+        f"{_clock(s['start'], '.')} --> {_clock(s['end'], '.')}\n"
+        f"<v {html.escape(s['speaker'], quote=False)}>{html.escape(_one_line(s['text']), quote=False)}\n\n"
         for s in view.segments
     )
     return "WEBVTT\n\n" + cues
@@ -97,6 +101,12 @@ TEXT_FORMATS: dict[str, tuple[str, Callable[[TranscriptView], str]]] = {
     "srt": ("application/x-subrip; charset=utf-8", as_srt),
     "vtt": ("text/vtt; charset=utf-8", as_vtt),
 }
+
+
+def _one_line(text: str) -> str:
+    """The segment's text on one line: a line break inside it (a corrected segment may have one) would end an
+    SRT or WebVTT cue early, or start a line of plain text without its time and speaker."""
+    return " ".join(text.split())
 
 
 def _clock(seconds: float, separator: str) -> str:

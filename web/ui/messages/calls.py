@@ -19,4 +19,8 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
 }
 CODE_MESSAGES: dict[str, Message] = {
     "transcription_running": _l("the recording is being transcribed now: queue it again once that has ended"),
+    "transcript_rectified": _l(
+        "the transcript has segments corrected on a data subject's request: transcribing the call again would undo"
+        " the corrections"
+    ),
 }
