@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -183,15 +183,20 @@ def list_assignments(
 
 
 def coverage(session: Session, *, week: str) -> list[Coverage]:
-    """Per agent, the calls plans set for `week` and how many of them their assignees have evaluated."""
+    """Per agent, the calls plans set for `week` and how many of them their assignees have evaluated.
+
+    A call deleted or restricted before it was evaluated is no longer planned: it has left its assignee's list, and
+    counted, the week could never be covered."""
     done = submitted_by_assignee()
+    still_to_evaluate = and_(Recording.status != RecordingStatus.DELETED, Recording.restricted.is_(False))
     rows = session.execute(
         select(
             Assignment.agent_ref,
             func.count(Assignment.id),
             func.count(Assignment.id).filter(and_(done)),
         )
-        .where(Assignment.week == week, Assignment.plan_id.is_not(None))
+        .join(Recording, Recording.id == Assignment.recording_id)
+        .where(Assignment.week == week, Assignment.plan_id.is_not(None), or_(done, still_to_evaluate))
         .group_by(Assignment.agent_ref)
         .order_by(Assignment.agent_ref)
     )
@@ -230,6 +235,17 @@ def describe(session: Session, items: Sequence[Assignment], *, today: date) -> l
 
 def _overdue(assignment: Assignment, today: date, done: bool) -> bool:
     return not done and assignment.due is not None and assignment.due < today
+
+
+def plan_supervisor_choices(session: Session, chosen: Sequence[str]) -> list[tuple[User, bool]]:
+    """The accounts a plan's page offers, by name, each with whether it may evaluate: every evaluator, and those of
+    `chosen` who no longer may (a disabled account), so that saving the page keeps them on the plan as the API does
+    (filling skips them) instead of dropping them unasked."""
+    kept = set(chosen)
+    users = session.scalars(
+        select(User).where(or_(User.active.is_(True), User.id.in_(kept))).order_by(User.username, User.id)
+    )
+    return [(user, can_evaluate(user)) for user in users if can_evaluate(user) or user.id in kept]
 
 
 def evaluators(session: Session) -> list[User]:

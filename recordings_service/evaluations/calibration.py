@@ -117,7 +117,11 @@ def create_calibration(
     title: str = "",
 ) -> CalibrationSession:
     """Put one call, on one published form, before several supervisors who may each hear it."""
-    recording = get_live_recording(session, actor=actor, recording_id=recording_id)
+    try:
+        recording = get_live_recording(session, actor=actor, recording_id=recording_id)
+    except NotFound as exc:
+        # The call id is typed into the form: named as its field, so the page keeps what was typed and says why.
+        raise NotFound(exc.message, why="recording_not_found", refusal=exc.refusal, field="recording_id") from None
     form = session.get(EvaluationForm, form_id)
     if form is None:
         raise Invalid("form_id", "no such evaluation form")
@@ -202,6 +206,9 @@ def submit_scores(
     """A participant's one scoring of the call; the last one to submit reveals everyone's."""
     calibration = _load(session, actor=actor, calibration_id=calibration_id)
     get_live_recording(session, actor=actor, recording_id=calibration.recording_id)
+    # The last two to submit at once each read the other as not yet submitted, and neither revealed the scores: the
+    # session is read again under its row lock (taken after the call's share lock, as every writer about the call).
+    calibration = _load(session, actor=actor, calibration_id=calibration_id, for_update=True)
     mine = next((p for p in calibration.participants if p.user_id == actor.id), None)
     if mine is None:
         refusal = Refusal(
@@ -242,7 +249,8 @@ def submit_scores(
 
 def close_calibration(session: Session, *, actor: Actor, calibration_id: str) -> CalibrationSession:
     """The organiser ends the session: no more submissions, and the scores given so far are revealed."""
-    calibration = _load(session, actor=actor, calibration_id=calibration_id)
+    # Locked as a submission locks it: a last submission at the same moment has revealed the scores or waits.
+    calibration = _load(session, actor=actor, calibration_id=calibration_id, for_update=True)
     if calibration.organiser_id != actor.id:
         refusal = Refusal(
             actor, "calibration.access_denied", "calibration_session", calibration.id, {"reason": "close"}
@@ -266,9 +274,12 @@ def close_calibration(session: Session, *, actor: Actor, calibration_id: str) ->
     return calibration
 
 
-def _load(session: Session, *, actor: Actor, calibration_id: str) -> CalibrationSession:
-    """The session, if `actor` organised it or takes part; anyone else is refused (and the refusal audited)."""
-    calibration = session.scalar(
+def _load(session: Session, *, actor: Actor, calibration_id: str, for_update: bool = False) -> CalibrationSession:
+    """The session, if `actor` organised it or takes part; anyone else is refused (and the refusal audited).
+
+    `for_update` locks its row to the end of the transaction and reads its participants anew, past what this
+    session had loaded before the lock."""
+    query = (
         select(CalibrationSession)
         .where(CalibrationSession.id == calibration_id)
         .options(
@@ -276,6 +287,9 @@ def _load(session: Session, *, actor: Actor, calibration_id: str) -> Calibration
             selectinload(CalibrationSession.form).options(WITH_QUESTIONS),
         )
     )
+    if for_update:
+        query = query.with_for_update(of=CalibrationSession).execution_options(populate_existing=True)
+    calibration = session.scalar(query)
     if calibration is None:
         raise NotFound(f"calibration session {calibration_id} not found")
     involved = calibration.organiser_id == actor.id or any(p.user_id == actor.id for p in calibration.participants)

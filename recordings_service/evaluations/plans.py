@@ -1,10 +1,10 @@
 """Evaluation plans: each ISO week, N calls per agent drawn at random (with the plan's seed) from last week's
 eligible calls of a queue or an agent, spread evenly over the plan's supervisors as assignments.
 
-Eligible: transcribed, started in the week before the one being filled, not restricted, not already evaluated
-(submitted) or assigned. The draw takes each agent's eligible calls in id order and samples them with a
-generator seeded by (plan seed, week, agent), so the same plan, week and data choose the same calls. A plan
-is filled once per week (`PlanFill`); filling again is a no-op.
+Eligible: transcribed, started in the week before the one being filled, of the plan's queue or agent (in any
+letter case), not restricted, not already evaluated (submitted) or assigned. The draw takes each agent's eligible
+calls in id order and samples them with a generator seeded by (plan seed, week, agent), so the same plan, week and
+data choose the same calls. A plan is filled once per week (`PlanFill`); filling again is a no-op.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from recordings_service.evaluations.assignments import can_evaluate, evaluator
 from recordings_service.models import Assignment, Evaluation, EvaluationPlan, PlanFill, Recording, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
+from recordings_service.recordings import visible_to
 
 FIRST_YEAR, LAST_YEAR = 2000, 9998  # the weeks a plan is filled for
 MAX_CALLS_PER_AGENT = 50
@@ -69,6 +70,10 @@ def week_monday(week: str) -> date:
     # Filling looks at the week before and ends on the Sunday: a week at year 1 or 9999 overflowed (a 500).
     if not FIRST_YEAR <= monday.year <= LAST_YEAR:
         raise Invalid("week", f"a week of the years {FIRST_YEAR} to {LAST_YEAR}", code="invalid_week")
+    # A week is filled once under its name: "2026-W٤٩" (Arabic-Indic digits, which `int` reads) or "2026-W9" named
+    # a filled week anew, and filling it drew the plan's calls for it a second time.
+    if iso_week(monday) != week:
+        raise Invalid("week", "an ISO week such as 2026-W49", code="invalid_week")
     return monday
 
 
@@ -170,10 +175,11 @@ def eligible_calls(session: Session, plan: EvaluationPlan, *, week: str, zone: t
         ~exists().where(Evaluation.recording_id == Recording.id, Evaluation.state == EvaluationState.SUBMITTED),
         ~exists().where(Assignment.recording_id == Recording.id),
     )
+    # In any letter case, as the call list matches them: a plan for "Sales" drew nothing from the calls of "sales".
     if plan.queue is not None:
-        query = query.where(Recording.queue == plan.queue)
+        query = query.where(func.lower(Recording.queue) == func.lower(plan.queue))
     if plan.agent_ref is not None:
-        query = query.where(Recording.agent_ref == plan.agent_ref)
+        query = query.where(func.lower(Recording.agent_ref) == func.lower(plan.agent_ref))
     calls: dict[str, list[str]] = defaultdict(list)
     for agent_ref, recording_id in session.execute(query.order_by(Recording.agent_ref, Recording.id)):
         calls[agent_ref].append(recording_id)
@@ -200,7 +206,9 @@ def fill_plan(session: Session, *, actor: Actor, plan_id: str, week: str, zone: 
     monday = week_monday(week)
     done = session.scalar(select(PlanFill).where(PlanFill.plan_id == plan.id, PlanFill.week == week))
     if done is not None:
-        return FillResult(plan_id=plan.id, week=week, filled=False, assignments=_week_assignments(session, plan, week))
+        return FillResult(
+            plan_id=plan.id, week=week, filled=False, assignments=_week_assignments(session, plan, week, actor)
+        )
     supervisors = [user_id for user_id in plan.supervisor_ids if can_evaluate(session.get(User, user_id))]
     if not supervisors:
         raise Conflict(f"plan {plan.name} has no supervisor who can evaluate calls", why="no_plan_evaluator")
@@ -226,7 +234,9 @@ def fill_plan(session: Session, *, actor: Actor, plan_id: str, week: str, zone: 
             session.add(PlanFill(plan_id=plan.id, week=week, assigned=len(assignments)))
             session.add_all(assignments)
     except IntegrityError:
-        return FillResult(plan_id=plan.id, week=week, filled=False, assignments=_week_assignments(session, plan, week))
+        return FillResult(
+            plan_id=plan.id, week=week, filled=False, assignments=_week_assignments(session, plan, week, actor)
+        )
     record_event(
         session,
         actor=actor,
@@ -238,11 +248,19 @@ def fill_plan(session: Session, *, actor: Actor, plan_id: str, week: str, zone: 
     return FillResult(plan_id=plan.id, week=week, filled=True, assignments=assignments)
 
 
-def _week_assignments(session: Session, plan: EvaluationPlan, week: str) -> list[Assignment]:
+def _week_assignments(session: Session, plan: EvaluationPlan, week: str, actor: Actor) -> list[Assignment]:
+    """The week's assignments of calls `actor` may still see: a call restricted or deleted since the fill is left
+    out, as the lists leave it out, rather than naming its queue and start to someone who may no longer see it."""
     return list(
         session.scalars(
             select(Assignment)
-            .where(Assignment.plan_id == plan.id, Assignment.week == week)
+            .join(Recording, Recording.id == Assignment.recording_id)
+            .where(
+                Assignment.plan_id == plan.id,
+                Assignment.week == week,
+                visible_to(actor),
+                Recording.status != RecordingStatus.DELETED,
+            )
             .order_by(Assignment.agent_ref, Assignment.id)
         )
     )

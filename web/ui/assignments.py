@@ -168,7 +168,7 @@ def _plan_page(
         form=values,
         chosen=set(chosen),
         active=active,
-        supervisors=assignments.evaluators(db()),
+        supervisors=assignments.plan_supervisor_choices(db(), chosen),
         error=error,
         field=field,
         max_calls=plans.MAX_CALLS_PER_AGENT,

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from recordings_service.errors import Conflict, Invalid
+from recordings_service.errors import Conflict, DomainError, Invalid, NotFound
 from recordings_service.evaluations import calibration
 from recordings_service.evaluations import forms as evaluation_forms
 from recordings_service.evaluations.calibration import CalibrationView
@@ -14,6 +14,7 @@ from recordings_service.evaluations.scoring import Answer, answer_field
 from recordings_service.permissions import Permission
 from web.access import current_actor, requires
 from web.database import db
+from web.errors import keep_refusal
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 
@@ -47,7 +48,9 @@ def new() -> Response | str | tuple[str, int]:
             participant_ids=values.getlist("participant_ids"),
             title=values.get("title", ""),
         )
-    except Invalid as exc:
+    except (Invalid, NotFound) as exc:
+        if exc.refusal is not None:
+            keep_refusal(exc.refusal)  # rolls the request's work back first
         db().rollback()
         return _new_page(values, error=exc), 422
     db().commit()
@@ -55,7 +58,7 @@ def new() -> Response | str | tuple[str, int]:
     return redirect(url_for("calibration.session", calibration_id=created.id))
 
 
-def _new_page(values: object, *, error: Invalid | None = None) -> str:
+def _new_page(values: object, *, error: DomainError | None = None) -> str:
     return render_template(
         "calibration/new.html",
         values=values,

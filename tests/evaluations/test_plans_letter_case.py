@@ -1,0 +1,39 @@
+"""A plan names its queue or agent as the lead types it: it draws the calls whatever their letter case, as the
+call list finds them, rather than silently drawing nothing every week."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from recordings_service.evaluations import plans
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from tests.factories.accounts import make_user
+from tests.factories.assignments import WEEK, call_in_week, make_plan
+from tests.factories.evaluations import actor_of
+
+
+def test_a_plan_for_a_queue_typed_in_capitals_draws_its_calls(
+    session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    lead = make_user(session)
+    calls = {call_in_week(session, store, envelope, queue="sales", agent_ref="agent-a", day=day).id for day in (0, 1)}
+    call_in_week(session, store, envelope, queue="billing", agent_ref="agent-a")
+    plan = make_plan(session, actor_of(lead), supervisors=[lead], queue="SALES", calls_per_agent=5)
+
+    result = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK)
+
+    assert {item.recording_id for item in result.assignments} == calls
+
+
+def test_a_plan_for_one_agent_matches_the_agent_in_any_letter_case(
+    session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    lead = make_user(session)
+    theirs = call_in_week(session, store, envelope, queue="Sales", agent_ref="Agent-7")
+    call_in_week(session, store, envelope, queue="Sales", agent_ref="agent-8")
+    plan = make_plan(session, actor_of(lead), supervisors=[lead], queue=None, agent_ref="agent-7")
+
+    result = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK)
+
+    assert [(item.recording_id, item.agent_ref) for item in result.assignments] == [(theirs.id, "Agent-7")]
