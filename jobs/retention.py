@@ -104,19 +104,19 @@ def sweep(
     if not dry_run:
         with sessions() as session:
             earlier = unnamed_deletions(session, reason="retention", excluding=report.recording_ids)
-            if earlier:
-                report.counts["from_interrupted_runs"] = len(earlier)
-            deleted_ids = report.recording_ids + earlier
             report.receipt = record_receipt(
                 session,
                 actor=actor,
                 kind="sweep",
                 started_at=started_at,
                 finished_at=utcnow(),
-                deleted_ids=deleted_ids,
-                counts={"recordings": len(deleted_ids), **report.counts},
+                deleted_ids=report.recording_ids + earlier,
+                counts=report.counts,
+                earlier=earlier,
             )
             session.commit()
+            if interrupted := report.receipt.counts.get("from_interrupted_runs"):
+                report.counts["from_interrupted_runs"] = interrupted
     return report
 
 

@@ -265,8 +265,11 @@ class EventFilter:
     object_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None  # exclusive
+    # The newest event an export covers, read as it starts: its count, its rows and its own event (written after
+    # this one) then agree, whatever the trail receives while the file streams.
+    through_seq: int | None = None
 
-    def as_details(self) -> dict[str, str | None]:
+    def as_details(self) -> dict[str, str | int | None]:
         """The filter as audit details (an export records what was exported)."""
         return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in asdict(self).items()}
 
@@ -284,6 +287,12 @@ def find_events(
 def event_actions(session: Session) -> list[str]:
     """Every action the trail holds, sorted (the audit page offers them as its action filter)."""
     return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+
+
+def last_seq(session: Session) -> int:
+    """The number of the newest event committed (0 for an empty trail): events commit in `seq` order, as each
+    holds the chain head until its transaction ends."""
+    return session.scalar(select(func.max(AuditEvent.seq))) or 0
 
 
 def count_events(session: Session, *, filters: EventFilter) -> int:
@@ -325,6 +334,8 @@ def _filtered(query: _Q, filters: EventFilter) -> _Q:
         query = query.where(AuditEvent.occurred_at >= filters.since)
     if filters.until is not None:
         query = query.where(AuditEvent.occurred_at < filters.until)
+    if filters.through_seq is not None:
+        query = query.where(AuditEvent.seq <= filters.through_seq)
     return query
 
 

@@ -243,10 +243,12 @@ def _held_recording(session: Session, *, actor: Actor, recording_id: str) -> Rec
     try:
         recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     except NotFound as exc:
-        # The loader's refusal is kept; the code says which input was not found, for the pages.
-        raise NotFound(exc.message, why="recording_not_found", refusal=exc.refusal) from None
+        # The loader's refusal is kept; the code and the field say which input was not found, for pages and clients.
+        raise NotFound(exc.message, why="recording_not_found", field="recording_id", refusal=exc.refusal) from None
     if recording.status == RecordingStatus.DELETED:
-        raise Conflict(f"recording {recording_id} has already been deleted", why="recording_deleted")
+        raise Conflict(
+            f"recording {recording_id} has already been deleted", why="recording_deleted", field="recording_id"
+        )
     return recording
 
 

@@ -189,6 +189,14 @@ def apply_policy_change(session: Session, *, actor: Actor, rule: str, keep: int,
 
     The policy as it stands (a form applied twice, a client's retry) changes nothing: no write, no event, and the
     policy keeps who changed it last and when."""
+    # Every policy is locked and read as committed first: a change checked against and recomputed with periods that
+    # another change is replacing at that moment left the table with a purpose kept longer than the maximum.
+    session.scalars(
+        select(RetentionPolicy)
+        .order_by(RetentionPolicy.rule)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
     target, period = _checked_change(session, rule=rule, keep=keep, unit=unit)
     text = _checked_basis(basis)
     row = session.get_one(RetentionPolicy, target.value)

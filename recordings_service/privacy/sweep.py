@@ -143,25 +143,31 @@ def record_receipt(
     finished_at: datetime,
     deleted_ids: list[str],
     counts: Mapping[str, int],
+    earlier: Collection[str] = (),
 ) -> DeletionReceipt:
-    """Write the receipt of one run (ids, counts and times only) and its audit event."""
-    ordered = sorted(deleted_ids)
+    """Write the receipt of one run (ids, counts and times only) and its audit event.
+
+    The receipt names those of `deleted_ids` that no receipt names yet, claiming their tombstones: two sweeps at
+    once (jobs processes started together) each took the other's committed deletions for an interrupted run's, and
+    both receipts named them. Its `recordings` count, and `from_interrupted_runs` for those in `earlier` (deletions
+    of other runs), count the recordings it names; the counts by kind stay those of the run's own work."""
+    ordered = _claimed(session, sorted(set(deleted_ids)))
+    counts = {**counts, "recordings": len(ordered)}
+    if interrupted := len(set(earlier).intersection(ordered)):
+        counts["from_interrupted_runs"] = interrupted
     receipt = DeletionReceipt(
         kind=kind,
         started_at=started_at,
         finished_at=finished_at,
         duration_s=round((finished_at - started_at).total_seconds(), 3),
         recordings=len(ordered),
-        counts=dict(counts),
+        counts=counts,
         first_recording_id=ordered[0] if ordered else None,
         last_recording_id=ordered[-1] if ordered else None,
         actor=actor.name,
     )
     session.add(receipt)
     session.flush()
-    for start in range(0, len(ordered), NAMED_PER_STATEMENT):
-        named = ordered[start : start + NAMED_PER_STATEMENT]
-        session.execute(update(Tombstone).where(Tombstone.recording_id.in_(named)).values(in_receipt=True))
     record_event(
         session,
         actor=actor,
@@ -171,6 +177,22 @@ def record_receipt(
         details={"recordings": len(ordered), **counts},
     )
     return receipt
+
+
+def _claimed(session: Session, recording_ids: list[str]) -> list[str]:
+    """Mark these recordings' tombstones named by a receipt; those no receipt named before, in id order.
+
+    On PostgreSQL a tombstone another receipt is claiming waits for that transaction, then is skipped if it won."""
+    claimed: list[str] = []
+    for start in range(0, len(recording_ids), NAMED_PER_STATEMENT):
+        named = recording_ids[start : start + NAMED_PER_STATEMENT]
+        claimed += session.scalars(
+            update(Tombstone)
+            .where(Tombstone.recording_id.in_(named), Tombstone.in_receipt.is_(False))
+            .values(in_receipt=True)
+            .returning(Tombstone.recording_id)
+        )
+    return sorted(claimed)
 
 
 def unnamed_deletions(session: Session, *, reason: str, excluding: Collection[str]) -> list[str]:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
+from recordings_service.calls.list_export import spreadsheet_safe
 from recordings_service.permissions import Permission
 from recordings_service.privacy import holds, retention, sweep
 from recordings_service.recordings import IsoDatetime
@@ -152,7 +153,8 @@ def export_policies() -> Response:
     writer = csv.writer(buffer)
     writer.writerow(["rule", "keep", "unit", "basis", "updated_at"])
     for row in retention.list_policies(db()):
-        writer.writerow([row.rule, row.keep, row.unit, row.basis, row.updated_at.isoformat()])
+        # The basis is free text: a spreadsheet opening the Art. 30 record must not run it as a formula.
+        writer.writerow([row.rule, row.keep, row.unit, spreadsheet_safe(row.basis), row.updated_at.isoformat()])
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="retention-policies.csv"'
     return response

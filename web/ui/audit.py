@@ -6,7 +6,8 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 from flask_babel import gettext
@@ -18,7 +19,7 @@ from recordings_service.models import AuditEvent
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.database import db
-from web.i18n import local_time, organisation_moment
+from web.i18n import local_time, organisation_zone
 from web.security_headers import mark_no_store, no_store
 from web.ui.error_messages import error_message
 from web.ui.numbers import whole_number
@@ -38,6 +39,8 @@ CSV_COLUMNS = [
     "details",
     "hash",
 ]
+# The filter form's fields: the links the page hands out (older events, the export) carry these alone.
+FILTER_FIELDS = ("actor", "action", "object_type", "object_id", "since", "until")
 
 
 # Where an event's object has a page: (endpoint, its id argument, the permission the page asks for).
@@ -55,7 +58,9 @@ OBJECT_PAGES = {
 @requires(Permission.AUDIT_READ)
 @no_store
 def events() -> str | tuple[str, int]:
-    query = {key: value for key, value in request.args.items() if key != "before" and value}
+    # Only the form's own fields: any other argument went into `url_for` as one of its own (`endpoint`: a 500;
+    # `_external`, `_scheme`: links elsewhere).
+    query = {key: value for key in FILTER_FIELDS if (value := request.args.get(key, ""))}
     actions = audit.event_actions(db())
     # Each kind of action (login.*, recording.*) is offered as a prefix filter too.
     kinds = sorted({action.partition(".")[0] + ".*" for action in actions if "." in action})
@@ -124,7 +129,7 @@ def _object_url(event: AuditEvent) -> str | None:
 @bp.get("/export.csv")
 @requires(Permission.AUDIT_READ)
 def export() -> Response:
-    filters = _filters()
+    filters = replace(_filters(), through_seq=audit.last_seq(db()))
     count = audit.count_events(db(), filters=filters)
     # The export is recorded (with what was asked for and how much) before a byte of it leaves.
     audit.record_event(
@@ -197,12 +202,20 @@ def _before() -> int | None:
 
 def _moment(name: str) -> datetime | None:
     """A date or date-time from the filter form, read in the organisation's time zone (the one the list shows times
-    in, so a time copied from the list finds its event) when it names no zone."""
+    in, so a time copied from the list finds its event) when it names no zone.
+
+    A local time the clock change makes ambiguous (03:30 on the last Sunday of October in Helsinki comes twice) or
+    skips (03:30 on the last Sunday of March) is read as the earlier of its readings for From and the later for
+    Until, so that no event shown at a time between the two is left out."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
     try:
         moment = datetime.fromisoformat(raw)
-        return organisation_moment(moment)
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+        local = moment.replace(tzinfo=organisation_zone())
+        readings = [local.replace(fold=fold).astimezone(UTC) for fold in (0, 1)]
     except (ValueError, OverflowError):  # not a moment, or one with no UTC equivalent (0001-01-01 in Helsinki)
         raise Invalid(name, gettext("use a date (2025-01-31) or date and time (2025-01-31T14:00)")) from None
+    return min(readings) if name == "since" else max(readings)
