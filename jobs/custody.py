@@ -45,7 +45,7 @@ def remind_overdue(
         overdue = lifecycle.mark_overdue(session, now=now, grace_days=settings.research_grace_days)
         session.commit()
         due = lifecycle.reminders_due(session, now=now)
-    counts = {"overdue": len(overdue), "reminded": 0, "logged": 0, "failed": 0}
+    counts = {"overdue": len(overdue), "reminded": 0, "logged": 0, "failed": 0, "skipped": 0}
     for batch_id in due:
         with runtime.sessions() as session:
             counts[lifecycle.remind(session, settings, batch_id=batch_id, now=now)] += 1

@@ -25,6 +25,7 @@ from recordings_service.research.build_queue import (
     keep_for_purge,
     package_key,
     record_items,
+    requeue_outdated,
 )
 from recordings_service.research.package import (
     BUILD_ACTOR,
@@ -47,7 +48,13 @@ RECORD_EVERY_S = 1.0
 
 
 def build_batches(runtime: Runtime, *, budget_s: float = BUDGET_S, lease_s: float = LEASE_S) -> None:
-    """Build approved batches' packages one at a time until none is left or the time budget is spent."""
+    """Build approved batches' packages one at a time until none is left or the time budget is spent; first send
+    back to be built again the ready packages holding a call that may no longer go out (an objection since)."""
+    with runtime.sessions() as session:
+        outdated = requeue_outdated(session, actor=BUILD_ACTOR)
+        session.commit()
+    if outdated:
+        log.info("research packages outdated", extra={"batches": len(outdated)})
     work_through(
         runtime,
         claim=lambda session, owner: claim_build(session, owner=owner, lease_s=lease_s),

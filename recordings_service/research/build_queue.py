@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -24,6 +24,8 @@ from recordings_service.leases import Lease
 from recordings_service.models import BatchItem, ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_batch
+from recordings_service.research.lifecycle import ever_downloaded, was_downloaded
+from recordings_service.research.selection import excluded_since_built
 from recordings_service.storage.encryption import WrappedKey
 
 MAX_ATTEMPTS = 3
@@ -152,7 +154,9 @@ def finish_build(
     batch.package_size = sealed.size
     batch.package_wrapped_key = sealed.wrapped.wrapped
     batch.package_master_key_id = sealed.wrapped.master_key_id
-    batch.built_at = now
+    # A rebuild (`requeue_outdated`) keeps the first build's time: copies have existed since then, and a
+    # confirmation of their return or destruction is checked against it.
+    batch.built_at = batch.built_at or now
     batch.build_done = batch.selected  # every item written or withdrawn
     batch.build_error = None
     batch.items_withdrawn = session.scalar(_withdrawn_count(batch.id)) or 0
@@ -198,6 +202,50 @@ def fail_build(session: Session, *, claim: ClaimedBuild, error: str) -> str:
     ):
         raise BuildLeaseLost(f"research batch {claim.batch_id} is no longer leased to this builder")
     return "failed" if final else "retrying"
+
+
+def requeue_outdated(session: Session, *, actor: Actor, now: datetime | None = None) -> list[str]:
+    """Ready packages nothing was downloaded from yet that hold a call which may no longer go to research (its
+    customer objected since, say) go back to `approved`, to be built again without it; their download is refused
+    meanwhile (`portal`). Returns their ids.
+
+    One downloaded already is left as it is: the institute holds the call, and the item stays in custody, where an
+    erasure flags it and an objection shows (`custody.objections_to_pass_on`) for follow-up. The new package has
+    a new data key, so the old one's stored versions can no longer be decrypted."""
+    now = now or utcnow()
+    query = select(ResearchBatch).where(
+        ResearchBatch.state == BatchState.READY,
+        ResearchBatch.access_end > now,
+        ~ever_downloaded(),
+        outdated_package(),
+    )
+    requeued = []
+    for batch in session.scalars(query.with_for_update()):
+        # Asked again now the row is locked: a download answered while this job waited for the lock counts.
+        if was_downloaded(session, batch.id):
+            continue
+        outdated = session.scalar(
+            select(func.count()).select_from(BatchItem).where(BatchItem.batch_id == batch.id, excluded_since_built())
+        )
+        batch.state = BatchState.APPROVED
+        batch.build_attempts = batch.build_done = 0
+        batch.build_error = None
+        record_event(
+            session,
+            actor=actor,
+            action="research.package_outdated",
+            object_type="research_batch",
+            object_id=batch.id,
+            details={"calls_excluded": outdated},
+        )
+        requeued.append(batch.id)
+    session.flush()
+    return requeued
+
+
+def outdated_package() -> ColumnElement[bool]:
+    """The batch's package holds a call that may no longer go to research."""
+    return exists().where(BatchItem.batch_id == ResearchBatch.id, excluded_since_built())
 
 
 def retry_build(session: Session, *, actor: Actor, batch_id: str) -> ResearchBatch:

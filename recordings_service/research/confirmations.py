@@ -26,7 +26,7 @@ from recordings_service.models import CustodyConfirmation, ResearchBatch
 from recordings_service.models.research import BatchState, ClosedReason, CustodyMethod
 from recordings_service.research.batches import get_batch, get_partner_batch
 from recordings_service.research.dates import CALENDAR_SLACK, check_not_future
-from recordings_service.research.lifecycle import was_downloaded
+from recordings_service.research.lifecycle import last_served_at, was_downloaded
 from recordings_service.research.text import check_text
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -125,6 +125,16 @@ def submit_confirmation(
             f"the package was built on {batch.built_at.date().isoformat()}: no copy existed before",
             code="before_package",
             values={"built_on": batch.built_at.date()},
+        )
+    last_served = last_served_at(session, batch.id)
+    if last_served is not None and confirmed_on < (last_served - CALENDAR_SLACK).date():
+        # A copy downloaded after that day was not returned or destroyed on it.
+        raise Invalid(
+            "date",
+            f"the package was last downloaded on {last_served.date().isoformat()}: the copies cannot have been "
+            f"{chosen.value} before",
+            code="before_last_download",
+            values={"downloaded_on": last_served.date()},
         )
     check_text("signer", signer, limit=200)
     check_text("title", title, limit=200)

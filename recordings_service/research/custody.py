@@ -13,8 +13,9 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.customers import customer_reference
 from recordings_service.db import utcnow
 from recordings_service.errors import NotFound
-from recordings_service.models import BatchItem, Customer, Institute, ResearchBatch
+from recordings_service.models import AuditEvent, BatchItem, Customer, Institute, ResearchBatch
 from recordings_service.research.batches import OUTSTANDING
+from recordings_service.research.lifecycle import DOWNLOADED, was_downloaded
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,40 @@ class CustodyRecord:
     def outstanding(self) -> bool:
         """The institute may hold a copy: custody has not ended."""
         return self.state in OUTSTANDING and self.withdrawn_reason is None
+
+
+@dataclass(frozen=True)
+class Download:
+    """One answered request for a batch's package, as audited: who took which bytes, and when."""
+
+    at: datetime
+    user: str | None
+    ip: str | None
+    start: int  # the first byte served: 0 for a download from the start, more for a resumed one
+    size: int  # bytes served
+
+
+def download_history(session: Session, batch_id: str) -> list[Download]:
+    """Every answered request for the batch's package, oldest first (the audit trail's `batch.downloaded`)."""
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_id == batch_id,
+            AuditEvent.object_type == "research_batch",
+            AuditEvent.action == DOWNLOADED,
+        )
+        .order_by(AuditEvent.seq)
+    )
+    return [
+        Download(
+            at=event.occurred_at,
+            user=event.actor_name,
+            ip=event.ip,
+            start=int(event.details.get("start", 0)),
+            size=int(event.details.get("bytes", 0)),
+        )
+        for event in session.scalars(query)
+    ]
 
 
 def recording_custody(session: Session, recording_id: str) -> list[CustodyRecord]:
@@ -83,6 +118,26 @@ def flag_erasure(session: Session, *, actor: Actor, customer_id: str, request_id
             details={"request_id": request_id},
         )
     return flagged
+
+
+def objections_to_pass_on(session: Session, batch: ResearchBatch) -> list[str]:
+    """The pseudonyms of customers who objected to research after their calls went out in this batch, while the
+    institute may still hold them: it must be told to stop using those calls (Art. 21 and 19). An objection made
+    before the package was built left the call out; one made since is not in the batch's `follow_up`, which
+    erasure requests fill, so it is read here from the customers as they are now."""
+    if batch.state not in OUTSTANDING or not was_downloaded(session, batch.id):
+        return []
+    query = (
+        select(BatchItem.customer_pseudonym)
+        .join(Customer, Customer.id == BatchItem.customer_id)
+        .where(
+            BatchItem.batch_id == batch.id,
+            BatchItem.withdrawn_reason.is_(None),
+            Customer.objects_to_research.is_(True),
+        )
+        .distinct()
+    )
+    return sorted(pseudonym for pseudonym in session.scalars(query) if pseudonym)
 
 
 def _items_of(session: Session, batch_id: str, customer_id: str) -> list[BatchItem]:

@@ -18,7 +18,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -33,6 +33,9 @@ from recordings_service.storage.object_store import ObjectStore
 log = logging.getLogger(__name__)
 CUSTODY_ACTOR = Actor(id=None, name="research-custody", role=Role.COMPLIANCE)
 REMIND_EVERY = timedelta(days=7)
+# The daily job does not run at the same moment each day (a restarted jobs process keeps its own hours, each run
+# takes its time): a reminder sent an hour later last week is due today all the same, not a day later.
+RUN_TIME_SLACK = timedelta(hours=12)
 # A window that ended stops every delivery, whatever the build was doing.
 EXPIRING = (BatchState.APPROVED, BatchState.BUILDING, BatchState.READY)
 OVERDUE_FROM = (BatchState.APPROVED, BatchState.BUILDING, BatchState.READY, BatchState.EXPIRED)
@@ -55,6 +58,17 @@ def ever_downloaded() -> ColumnElement[bool]:
 def was_downloaded(session: Session, batch_id: str) -> bool:
     """`ever_downloaded` of one batch: the institute may hold a copy of it."""
     return bool(session.scalar(select(ever_downloaded()).where(ResearchBatch.id == batch_id)))
+
+
+def last_served_at(session: Session, batch_id: str) -> datetime | None:
+    """When bytes of the batch's package were last served (any range); None if never."""
+    return session.scalar(
+        select(func.max(AuditEvent.occurred_at)).where(
+            AuditEvent.object_id == batch_id,
+            AuditEvent.object_type == "research_batch",
+            AuditEvent.action == DOWNLOADED,
+        )
+    )
 
 
 def confirmation_waiting() -> ColumnElement[bool]:
@@ -151,26 +165,23 @@ def reminders_due(session: Session, *, now: datetime) -> list[str]:
     """Overdue batches not reminded in the last week, unless the institute's confirmation waits for compliance's
     decision (it has done what the reminder asks, and the page would not take another), or nothing was ever
     downloaded (there is nothing to return or destroy: the expiry job closes it)."""
-    return list(
-        session.scalars(
-            select(ResearchBatch.id).where(
-                ResearchBatch.state == BatchState.OVERDUE,
-                or_(ResearchBatch.last_reminder_at.is_(None), ResearchBatch.last_reminder_at <= now - REMIND_EVERY),
-                ~confirmation_waiting(),
-                ever_downloaded(),
-            )
-        )
-    )
+    return list(session.scalars(select(ResearchBatch.id).where(*_reminder_due(now))))
 
 
 def remind(session: Session, settings: Settings, *, batch_id: str, now: datetime) -> str:
-    """E-mail the institute's contact (or log it, without SMTP) and record it: `reminded`, `logged` or `failed`.
+    """E-mail the institute's contact (or log it, without SMTP) and record it: `reminded`, `logged` or `failed`;
+    `skipped` when no reminder is due any more.
 
     A reminder the SMTP server did not take is not recorded, so the next run tries again.
     """
     batch = session.get(ResearchBatch, batch_id, with_for_update=True)
-    if batch is None or batch.state != BatchState.OVERDUE:
-        return "failed"
+    # Asked again now the row is locked: since `reminders_due` was read, another jobs process may have reminded
+    # the institute, or its confirmation may have arrived.
+    if (
+        batch is None
+        or session.scalar(select(ResearchBatch.id).where(ResearchBatch.id == batch_id, *_reminder_due(now))) is None
+    ):
+        return "skipped"
     subject, body = reminder_text(batch, settings=settings)
     try:
         sent = send_mail(
@@ -185,6 +196,19 @@ def remind(session: Session, settings: Settings, *, batch_id: str, now: datetime
     batch.last_reminder_at = now
     _event(session, batch, "research.reminder_sent", {"delivered": sent, "reminder": batch.reminders_sent})
     return "reminded" if sent else "logged"
+
+
+def _reminder_due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """What makes a batch's reminder due at `now` (`reminders_due`, and `remind` once the row is locked)."""
+    return (
+        ResearchBatch.state == BatchState.OVERDUE,
+        or_(
+            ResearchBatch.last_reminder_at.is_(None),
+            ResearchBatch.last_reminder_at <= now - REMIND_EVERY + RUN_TIME_SLACK,
+        ),
+        ~confirmation_waiting(),
+        ever_downloaded(),
+    )
 
 
 def overdue_since(batch: ResearchBatch, *, grace_days: int) -> datetime:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -17,7 +18,9 @@ from recordings_service.errors import Conflict, Forbidden, Refusal
 from recordings_service.models import CustodyConfirmation, ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_partner_batch
+from recordings_service.research.build_queue import outdated_package
 from recordings_service.research.confirmations import confirmations_of, pending_confirmation, pending_in
+from recordings_service.research.lifecycle import ever_downloaded
 from recordings_service.storage.encryption import Envelope, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
@@ -34,6 +37,8 @@ class Blocker(StrEnum):
     WINDOW = "window"  # outside the access window
     NOT_READY = "not_ready"  # not built, expired, closed or overdue: no package to send
     CONFIRMED = "confirmed"  # the institute said every copy is gone; compliance has not decided yet
+    # Never downloaded, it holds a call that may no longer go out: the jobs process builds it again without.
+    OUTDATED = "outdated"
 
 
 def download_blocker(
@@ -54,6 +59,8 @@ def download_blocker(
         return Blocker.NOT_READY
     if pending_in(history if history is not None else confirmations_of(session, batch.id)) is not None:
         return Blocker.CONFIRMED
+    if session.scalar(select(outdated_package() & ~ever_downloaded()).where(ResearchBatch.id == batch.id)):
+        return Blocker.OUTDATED
     return None
 
 
@@ -67,7 +74,11 @@ def downloadable_batch(session: Session, *, actor: Actor, batch_id: str, now: da
             refusal=Refusal(actor, "research.download_refused", "research_batch", batch.id, {"rule": "window"}),
         )
     if blocker is Blocker.NOT_READY:
-        raise Conflict(f"the package of research batch {batch.id} is not ready ({batch.state})")
+        # On the trail too: a download tried after the batch closed (its copies said to be gone) is custody's business.
+        raise Conflict(
+            f"the package of research batch {batch.id} is not ready ({batch.state})",
+            refusal=Refusal(actor, "research.download_refused", "research_batch", batch.id, {"rule": "not_ready"}),
+        )
     if blocker is Blocker.CONFIRMED:
         confirmed = pending_confirmation(session, batch.id)
         assert confirmed is not None
@@ -76,6 +87,14 @@ def downloadable_batch(session: Session, *, actor: Actor, batch_id: str, now: da
             f"you confirmed on {confirmed.submitted_at:%Y-%m-%d} that every copy was {confirmed.method}; while "
             "compliance decides, the package is not downloaded again",
             refusal=Refusal(actor, "research.download_refused", "research_batch", batch.id, {"rule": "confirmed"}),
+        )
+    if blocker is Blocker.OUTDATED:
+        # Not one more copy of a call whose customer objected (or asked for erasure) since the package was built.
+        raise Conflict(
+            f"a call was withdrawn from research batch {batch.id} after its package was built; the package is being "
+            "built again without it: download it once it is ready",
+            why="package_outdated",
+            refusal=Refusal(actor, "research.download_refused", "research_batch", batch.id, {"rule": "outdated"}),
         )
     return batch
 

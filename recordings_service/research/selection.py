@@ -15,12 +15,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from pydantic import Field
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.call_selection import CallSelection
-from recordings_service.models import Customer, Recording, Transcript
+from recordings_service.models import BatchItem, Customer, Recording, Transcript
 from recordings_service.models.recording import Purpose
 from recordings_service.recordings import UNPLAYABLE, customer_asked_for_erasure, visible_to
 
@@ -95,6 +95,22 @@ def candidates_among(
     each with the first exclusion that applies (or None)."""
     query = _candidate_query(actor).where(Recording.id.in_(recording_ids))
     return _classified(session, query, study_end=study_end, redacted_audio=redacted_audio)
+
+
+def excluded_since_built() -> ColumnElement[bool]:
+    """A batch item still in its package whose call may no longer go to research: since the package was built its
+    customer objected or asked for erasure, or the call was restricted or deleted. One SQL condition, cheap enough
+    for every download request; the rebuild this calls for checks every reason (`candidates_among`) and records
+    each withdrawal."""
+    objects = exists().where(Customer.id == Recording.customer_id, Customer.objects_to_research.is_(True))
+    may_go = exists().where(
+        Recording.id == BatchItem.recording_id,
+        Recording.status.not_in(UNPLAYABLE),
+        Recording.restricted.is_(False),
+        ~objects,
+        ~customer_asked_for_erasure(),
+    )
+    return BatchItem.withdrawn_reason.is_(None) & ~may_go
 
 
 def _candidate_query(actor: Actor) -> Select[Recording, bool, bool, bool]:

@@ -20,6 +20,7 @@ from jobs.custody import remind_overdue
 from recordings_service.audit import Actor
 from recordings_service.models import AuditEvent, CustodyConfirmation, ResearchBatch
 from recordings_service.models.account import Role
+from recordings_service.research import lifecycle
 from recordings_service.research.batches import BatchRequest, approve_batch, create_batch
 from recordings_service.research.selection import BatchCriteria
 from recordings_service.runtime import Runtime
@@ -154,3 +155,51 @@ def test_no_reminder_while_the_institutes_confirmation_waits_for_compliance(
     confirmation.decision = "rejected"  # sent back: the institute owes one again
     session.commit()
     assert remind_overdue(runtime, settings=settings, now=study_end + timedelta(days=16))["reminded"] == 1
+
+
+def test_a_reminder_found_due_is_not_sent_once_another_process_sent_it_or_the_institute_confirmed(
+    session: Session, runtime: Runtime, inbox: tuple[Inbox, int]
+) -> None:
+    """Two jobs processes read the same batches due, and each e-mailed the institute; a confirmation that arrived
+    after the list was read was answered with a reminder that it had not been confirmed."""
+    handler, port = inbox
+    settings = replace(runtime.settings, smtp_url=f"smtp://127.0.0.1:{port}", research_grace_days=14)
+    first, second = approved_batch(session, runtime), approved_batch(session, runtime)
+    late = datetime.combine(first.study_end, time(), tzinfo=UTC) + timedelta(days=15, hours=1)
+    lifecycle.mark_overdue(session, now=late, grace_days=14)
+    session.commit()
+    read_by_the_other_process = lifecycle.reminders_due(session, now=late)
+    assert sorted(read_by_the_other_process) == sorted([first.id, second.id])
+
+    assert lifecycle.remind(session, settings, batch_id=first.id, now=late) == "reminded"  # the other process
+    session.add(
+        CustodyConfirmation(
+            batch_id=second.id, method="destroyed", confirmed_on=second.study_end, signer="A", title="B", statement="C"
+        )
+    )
+    session.commit()
+    outcomes = [
+        lifecycle.remind(session, settings, batch_id=batch_id, now=late) for batch_id in read_by_the_other_process
+    ]
+
+    assert outcomes == ["skipped", "skipped"] and len(handler.messages) == 1
+    session.commit()
+    sent = session.scalars(select(AuditEvent).where(AuditEvent.action == "research.reminder_sent")).all()
+    assert [event.object_id for event in sent] == [first.id]
+
+
+def test_the_weekly_reminder_is_sent_on_the_seventh_daily_run_whatever_its_hour(
+    session: Session, runtime: Runtime
+) -> None:
+    """A jobs process restarted an hour earlier in the day found last week's reminder 6 days 23 hours old and
+    waited a day more: reminders came every eight days."""
+    settings = replace(runtime.settings, smtp_url="", research_grace_days=14)
+    batch = approved_batch(session, runtime)
+    study_end = datetime.combine(batch.study_end, time(), tzinfo=UTC)
+    first = study_end + timedelta(days=15, hours=10)
+
+    assert remind_overdue(runtime, settings=settings, now=first)["logged"] == 1
+    assert remind_overdue(runtime, settings=settings, now=first + timedelta(days=1, hours=-1))["logged"] == 0
+    assert remind_overdue(runtime, settings=settings, now=first + timedelta(days=7, hours=-1))["logged"] == 1
+    session.expire_all()
+    assert session.get_one(ResearchBatch, batch.id).reminders_sent == 2

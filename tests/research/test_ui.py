@@ -58,11 +58,12 @@ def test_institutes_show_the_transfer_gap_until_a_safeguard_is_recorded(
     assert "Pune lab is outside the EU/EEA (IN) and has no transfer safeguard" in page
     pune = session.scalars(select(Institute).where(Institute.name == "Pune lab")).one()
     path = f"/research/institutes/{pune.id}/safeguard"
-    missing = post_form(officer_client, path, {"safeguard_kind": "scc"}, token_from="/research/institutes/")
-    assert missing.status_code == 302
-    assert "standard contractual clauses need their reference and date" in officer_client.get(
-        "/research/institutes/"
-    ).get_data(as_text=True)
+    typed = {"safeguard_kind": "scc", "safeguard_reference": "SCC-2021/914-M2"}
+    missing = post_form(officer_client, path, typed, token_from="/research/institutes/")
+    refused = missing.get_data(as_text=True)  # the page again, the reference kept and the missing date marked
+    assert missing.status_code == 422 and "standard contractual clauses need their reference and date" in refused
+    assert f'id="ref-{pune.id}" name="safeguard_reference" maxlength="200" value="SCC-2021/914-M2"' in refused
+    assert f'id="date-{pune.id}" name="safeguard_date" type="date" value="" aria-invalid="true"' in refused
     clauses = {"safeguard_kind": "scc", "safeguard_reference": "SCC-2021/914-M2", "safeguard_date": "2026-10-02"}
     assert post_form(officer_client, path, clauses, token_from="/research/institutes/").status_code == 302
     page = officer_client.get("/research/institutes/").get_data(as_text=True)

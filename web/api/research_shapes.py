@@ -10,8 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from recordings_service.models import CustodyConfirmation, Institute, ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.recordings import IsoDatetime
-from recordings_service.research import batches, confirmations, institutes, portal, text
-from recordings_service.research.custody import CustodyRecord
+from recordings_service.research import batches, confirmations, custody, institutes, portal, text
 from recordings_service.research.lifecycle import confirmation_due
 from recordings_service.research.selection import BatchCriteria
 from web.database import db, runtime
@@ -152,6 +151,16 @@ class PartnerBatchPageOut(BaseModel):
     next_cursor: str | None
 
 
+class DownloadOut(BaseModel):
+    """One answered request for the package (the audit trail's `batch.downloaded`)."""
+
+    at: IsoDatetime
+    user: str | None = Field(description="the partner account")
+    ip: str | None
+    start: int = Field(description="the first byte served: 0 from the start, more for a resumed download")
+    bytes: int = Field(description="bytes served")
+
+
 class BatchOut(PartnerBatchOut):
     """A batch as compliance sees it: also how its calls were chosen, its build, reminders and who decided."""
 
@@ -163,6 +172,11 @@ class BatchOut(PartnerBatchOut):
     reminders_sent: int
     last_reminder_at: IsoDatetime | None
     follow_up: list[dict[str, Any]] = Field(description="erasure requests to pass on to the institute")
+    download_history: list[DownloadOut] = Field(description="every answered request for the package, oldest first")
+    objections: list[str] = Field(
+        description="pseudonyms of customers who objected to research after the institute downloaded their calls, "
+        "while it may still hold them: objections to pass on to the institute"
+    )
     created_by: str | None
     created_at: IsoDatetime
     approved_by: str | None
@@ -260,6 +274,11 @@ def batch_out(batch: ResearchBatch) -> BatchOut:
         reminders_sent=batch.reminders_sent,
         last_reminder_at=batch.last_reminder_at,
         follow_up=batch.follow_up,
+        download_history=[
+            DownloadOut(at=served.at, user=served.user, ip=served.ip, start=served.start, bytes=served.size)
+            for served in custody.download_history(db(), batch.id)
+        ],
+        objections=custody.objections_to_pass_on(db(), batch),
         created_by=batch.created_by,
         created_at=batch.created_at,
         approved_by=batch.approved_by,
@@ -299,7 +318,7 @@ def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
     )
 
 
-def custody_out(records: list[CustodyRecord]) -> CustodyListOut:
+def custody_out(records: list[custody.CustodyRecord]) -> CustodyListOut:
     return CustodyListOut(
         items=[
             CustodyOut(

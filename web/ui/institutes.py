@@ -17,7 +17,7 @@ from recordings_service.research.institutes import ADEQUACY, ADEQUACY_SOURCE_DAT
 from web.access import current_actor, requires
 from web.database import db
 from web.security_headers import no_store
-from web.ui.error_messages import error_message, flash_error
+from web.ui.error_messages import error_message
 
 bp = Blueprint("institutes", __name__, url_prefix="/research/institutes")
 FIELDS = ("name", "country", "agreement_ref", "agreement_date", "contact")
@@ -55,7 +55,7 @@ def index() -> Response | str | tuple[str, int]:
 
 @bp.post("/<institute_id>/safeguard")
 @requires(Permission.RESEARCH_MANAGE)
-def safeguard(institute_id: str) -> Response:
+def safeguard(institute_id: str) -> Response | tuple[str, int]:
     """Record (or replace) the transfer safeguard of an institute outside the EU/EEA."""
     institutes.get_institute(db(), institute_id)  # an unknown institute is a 404, not a message
     try:
@@ -65,14 +65,21 @@ def safeguard(institute_id: str) -> Response:
         institutes.set_safeguard(db(), actor=current_actor(), institute_id=institute_id, safeguard=chosen)
     except DomainError as exc:
         db().rollback()
-        flash_error(exc)
-    else:
-        db().commit()
-        flash(gettext("Transfer safeguard recorded."))
+        # The page again with what was typed in that institute's row, the refused field marked.
+        typed = {"institute_id": institute_id, **{key: request.form.get(key, "") for key in SAFEGUARD_FIELDS}}
+        return _page({}, error=error_message(exc), field=exc.field, safeguard_form=typed), 422
+    db().commit()
+    flash(gettext("Transfer safeguard recorded."))
     return redirect(url_for("institutes.index"))
 
 
-def _page(form: dict[str, str], *, error: str | None = None, field: str | None = None) -> str:
+def _page(
+    form: dict[str, str],
+    *,
+    error: str | None = None,
+    field: str | None = None,
+    safeguard_form: dict[str, str] | None = None,
+) -> str:
     return render_template(
         "research/institutes.html",
         institutes=institutes.list_institutes(db()),
@@ -84,6 +91,7 @@ def _page(form: dict[str, str], *, error: str | None = None, field: str | None =
         form=form,
         error=error,
         field=field,
+        safeguard_form=safeguard_form or {},
     )
 
 

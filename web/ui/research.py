@@ -22,7 +22,7 @@ from recordings_service.errors import DomainError, Invalid, invalid_from
 from recordings_service.models import User
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
-from recordings_service.research import batches, build_queue, confirmations
+from recordings_service.research import batches, build_queue, confirmations, custody
 from recordings_service.research.batches import AUDIO_CHOICES, METADATA_FIELDS, BatchRequest
 from recordings_service.research.institutes import list_institutes, transfer_gap
 from recordings_service.research.lifecycle import was_downloaded
@@ -126,6 +126,8 @@ def batch(batch_id: str) -> str:
         # Whose days they are: a batch selected before criteria named a zone had UTC days.
         days_zone=found.criteria.get("timezone") or DEFAULT_ZONE,
         flags=[{**flag, "flagged_at": _moment(flag.get("flagged_at"))} for flag in found.follow_up or []],
+        objections=custody.objections_to_pass_on(db(), found),
+        download_history=custody.download_history(db(), found.id),
         # `downloads` counts requests from byte 0; a reader that fetched only ranges still took a copy.
         ranges_only=found.downloads == 0 and was_downloaded(db(), found.id),
     )

@@ -18,6 +18,13 @@ _before_package = naming(
     )
 )
 
+_before_last_download = naming(
+    lambda values: gettext(
+        "the package was last downloaded on %(date)s: its copies cannot have been returned or destroyed before",
+        date=local_date(values["downloaded_on"]).striptags(),
+    )
+)
+
 FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     # The metadata a partner gets (a crafted form can name a field twice).
     ("metadata_fields", "duplicate"): _l("name each field once"),
@@ -68,6 +75,7 @@ CODE_MESSAGES: dict[str, Message] = {
     "safeguard_in_future": _l("a safeguard signed in the future is not in force"),
     "custody_in_future": _l("the return or destruction cannot be in the future"),
     "before_package": _before_package,
+    "before_last_download": _before_last_download,
     "not_confirmable": _l("there is nothing of this batch to return or destroy now"),
     "confirmation_pending": _l("a confirmation of this batch is waiting for compliance's decision already"),
     "not_pdf": _l("the certificate must be a PDF document"),
