@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor
 from recordings_service.db import id_cursor
 from recordings_service.evaluations.forms import WITH_QUESTIONS
-from recordings_service.models import Evaluation, EvaluationVersion, Recording, User
+from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.recordings import get_playable_recording, visible_to
@@ -128,38 +127,3 @@ def _evaluation_json(evaluation: Evaluation, evaluator: str) -> dict[str, Any]:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
-
-
-def blank_written_text(session: Session, evaluation_ids: Sequence[str]) -> list[str]:
-    """When calls are deleted: blank what people wrote about them beyond the evaluations' own comments (the
-    agent's answer, the resolution note, the comments kept in earlier versions); scores stay for the trends.
-
-    One recording id per row changed, for the deletion's counts.
-    """
-    # Statements on the rows, and rows read afresh: an evaluation this session loaded before another request wrote
-    # the text would look blank already, and an assignment of "" to it would write nothing.
-    changed = list(
-        session.scalars(
-            update(Evaluation)
-            .where(
-                Evaluation.id.in_(evaluation_ids),
-                or_(Evaluation.agent_comment != "", Evaluation.resolution_note != ""),
-            )
-            .values(agent_comment="", resolution_note="")
-            .returning(Evaluation.recording_id),
-            execution_options={"synchronize_session": "fetch"},
-        )
-    )
-    versions = (
-        select(EvaluationVersion, Evaluation.recording_id)
-        .join(Evaluation)
-        .where(Evaluation.id.in_(evaluation_ids))
-        .execution_options(populate_existing=True)
-    )
-    for version, recording_id in session.execute(versions):
-        if version.comment or any(answer.get("comment") for answer in version.answers):
-            version.comment = ""
-            version.answers = [{**answer, "comment": ""} for answer in version.answers]
-            changed.append(recording_id)
-    session.flush()
-    return changed

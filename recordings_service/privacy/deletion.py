@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_events
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, NotFound
-from recordings_service.evaluations.history import blank_written_text
+from recordings_service.evaluations.blanking import blank_calibration_text, blank_evaluation_text
 from recordings_service.models import (
     Annotation,
     DerivedVersion,
     Evaluation,
-    EvaluationAnswer,
     Nomination,
     Recording,
     SegmentVerification,
@@ -300,6 +299,7 @@ ROW_KINDS = (
     "annotations",
     "transcription_jobs",
     "evaluation_comments",
+    "calibration_comments",
     "training_nominations",
     "training_clips",
 )
@@ -332,7 +332,7 @@ def _delete_rows(session: Session, ids: list[str], *, reason: str, now: datetime
         for (row_id,) in session.execute(statement, execution_options={"synchronize_session": False}):
             counts[owner[row_id] if owner else row_id][kind] += 1
 
-    def owners(model: type[Transcript] | type[Evaluation]) -> dict[str, str]:
+    def owners(model: type[Transcript]) -> dict[str, str]:
         """The recording of each of the model's rows that belong to these recordings, by row id."""
         return dict(session.execute(select(model.id, model.recording_id).where(model.recording_id.in_(ids))).all())
 
@@ -360,26 +360,11 @@ def _delete_rows(session: Session, ids: list[str], *, reason: str, now: datetime
             .where(TranscriptionJob.recording_id.in_(ids))
             .returning(TranscriptionJob.recording_id),
         )
-    if has_evaluations:
-        # Scores stay for the trends; what evaluators wrote about the call goes.
-        evaluations = owners(Evaluation)
-        tally(
-            "evaluation_comments",
-            update(Evaluation)
-            .where(Evaluation.id.in_(list(evaluations)), Evaluation.comment != "")
-            .values(comment="")
-            .returning(Evaluation.recording_id),
-        )
-        tally(
-            "evaluation_comments",
-            update(EvaluationAnswer)
-            .where(EvaluationAnswer.evaluation_id.in_(list(evaluations)), EvaluationAnswer.comment != "")
-            .values(comment="")
-            .returning(EvaluationAnswer.evaluation_id),
-            evaluations,
-        )
-        for recording_id in blank_written_text(session, list(evaluations)):
+    if has_evaluations:  # scores stay for the trends; what evaluators wrote about the call goes
+        for recording_id in blank_evaluation_text(session, ids):
             counts[recording_id]["evaluation_comments"] += 1
+    for recording_id in blank_calibration_text(session, ids):
+        counts[recording_id]["calibration_comments"] += 1
     if indexed:
         session.execute(delete(index_rows).where(index_rows.c.recording_id.in_(ids)))  # PostgreSQL also cascades
     if nominated:
