@@ -1,7 +1,7 @@
 """The evaluations API on an evaluation whose call was deleted since (retention, erasure): releasing, re-scoring,
 acknowledging, disputing and resolving answered 404 "recording … not found", as if the evaluation an integrator had
-just read did not exist, while the pages said the call was deleted (409). Each now answers 409 `conflict`
-saying the call has been deleted, and changes nothing; an evaluation of a call the caller may not see is still not found."""
+just read did not exist, while the pages said the call was deleted (409). Each now answers 409 `conflict` saying
+the call has been deleted, and changes nothing; an evaluation of a call the caller may not see is still not found."""
 
 from __future__ import annotations
 
