@@ -274,7 +274,9 @@ def _metadata(session: Session, recording: Recording) -> dict[str, Any]:
         for correction in corrections_of(session, recording_id=recording.id)
     ]
     return {
-        **RecordingOut.model_validate(recording).model_dump(mode="json"),
+        # The agent's reference is the agent's personal data, not the subject's (Art. 15(4)); research and
+        # training pseudonymise it, and a copy handed outside the organisation leaves it out.
+        **RecordingOut.model_validate(recording).model_dump(mode="json", exclude={"agent_ref"}),
         "retention": {
             "retain_until": recording.retain_until.isoformat() if recording.retain_until else None,
             "periods": retention,

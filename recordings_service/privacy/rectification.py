@@ -230,7 +230,14 @@ def _correct_transcript(
 ) -> list[SubjectCorrection]:
     if not fixes:
         return []
-    transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).first()
+    # Locked and read afresh: a transcription or redaction refresh committing meanwhile would otherwise be
+    # overwritten by the segments read before it, corrected or not.
+    transcript = session.scalars(
+        select(Transcript)
+        .where(Transcript.recording_id == recording.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     if transcript is None:
         raise Conflict(
             f"recording {recording.id} has no transcript to correct ({recording.status})", why="no_transcript"

@@ -57,9 +57,21 @@ def days_left(request: SubjectRequest, *, now: datetime) -> int:
 
 
 def create_request(
-    session: Session, *, actor: Actor, customer_ref: str, kind: str, received_at: datetime, now: datetime | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    customer_ref: str,
+    kind: str,
+    received_at: datetime,
+    zone: tzinfo | None = None,
+    now: datetime | None = None,
 ) -> SubjectRequest:
-    """Register a request of the customer; an access request within 12 months of an earlier copy given is chargeable."""
+    """Register a request of the customer; an access request within 12 months of an earlier copy given is chargeable.
+
+    The month is counted in `zone` (the organisation's, as an extension's months are), else in the offset
+    `received_at` carries: counted in UTC, a request received on 31 January in Helsinki (30 January 22:30 in
+    UTC) was due on 1 March there, not on 28 February, and one received before the clocks went forward was due an
+    hour late."""
     now = now or utcnow()
     try:
         request_kind = SubjectRequestKind(kind)
@@ -76,9 +88,9 @@ def create_request(
     request = SubjectRequest(
         customer_id=customer.id,
         kind=request_kind.value,
-        # Counted in the offset it was given in (the customer's month), kept in UTC as every time we store.
+        # Kept in UTC, as every time we store.
         received_at=received_at.astimezone(UTC),
-        due_at=due_date(received_at).astimezone(UTC),
+        due_at=due_date(received_at if zone is None else received_at.astimezone(zone)).astimezone(UTC),
         chargeable=request_kind is SubjectRequestKind.ACCESS and _copy_given_recently(session, customer, received_at),
         outcome={},
         created_by=actor.id,

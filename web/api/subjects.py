@@ -179,7 +179,12 @@ def _answer(body: FulfilIn) -> fulfilment.Answer:
 def create_request(json: RequestIn) -> tuple[Response, int]:
     """Register a request of a customer (by CRM reference); it is due one calendar month after `received_at`."""
     request = subjects.create_request(
-        db(), actor=current_actor(), customer_ref=json.customer_ref, kind=json.kind, received_at=json.received_at
+        db(),
+        actor=current_actor(),
+        customer_ref=json.customer_ref,
+        kind=json.kind,
+        received_at=json.received_at,
+        zone=organisation_zone(),
     )
     db().commit()
     return jsonify(request_out(request).model_dump(mode="json")), 201
