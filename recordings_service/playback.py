@@ -8,6 +8,7 @@ every response that carries audio bytes is audited with the range it served.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,7 +57,8 @@ def check_ticket(*, actor: Actor, recording_id: str, ticket: str | None, secret_
     if reason is not None:
         refusal = Refusal(actor, "recording.access_denied", "recording", recording_id, {"reason": reason})
         message = "this audio request carries no valid playback ticket: play the call from its page"
-        raise Forbidden(message, refusal=refusal)
+        # Named as the field at fault, so a player or script can tell "ask for a new ticket" from "not permitted".
+        raise Forbidden(message, refusal=refusal, field="ticket")
 
 
 def _ticket_fault(*, actor: Actor, recording_id: str, ticket: str | None, secret_key: str) -> str | None:
@@ -74,30 +76,52 @@ def _ticket_fault(*, actor: Actor, recording_id: str, ticket: str | None, secret
 def record_audio_served(
     session: Session, *, actor: Actor, recording: Recording, download: bool, start: int, stop: int
 ) -> None:
-    """Audit bytes `start` to `stop` (exclusive) of the original leaving for `actor`.
-
-    Every download is recorded as `recording.downloaded`; plays as `recording.played`, once per recording,
-    principal and minute (a player's many range requests are one listen), unless a fetch carries more bytes than
-    any recorded in that minute: then it is recorded too, so the trail never understates what left (a one-byte
-    probe followed by the whole file was recorded as one byte).
-    """
-    details = {"range_start": start, "range_end": stop - 1, "bytes": stop - start, "size": recording.size_bytes}
-    if not download and stop - start <= _most_played_within_window(session, actor=actor, recording_id=recording.id):
-        return
-    record_event(
+    """Audit bytes `start` to `stop` (exclusive) of the original leaving for `actor`: every download as
+    `recording.downloaded`, plays as `recording.played` (see `record_served`)."""
+    record_served(
         session,
         actor=actor,
+        recording_id=recording.id,
         action="recording.downloaded" if download else "recording.played",
-        object_type="recording",
-        object_id=recording.id,
-        details=details,
+        start=start,
+        stop=stop,
+        size=recording.size_bytes,
+        every_time=download,
     )
 
 
-def _most_played_within_window(session: Session, *, actor: Actor, recording_id: str) -> int:
-    """The most bytes one recorded play of the window carried; -1 when none was recorded."""
+def record_served(
+    session: Session,
+    *,
+    actor: Actor,
+    recording_id: str,
+    action: str,
+    start: int,
+    stop: int,
+    size: int,
+    every_time: bool = False,
+    extra: Mapping[str, object] | None = None,
+) -> None:
+    """Audit bytes `start` to `stop` (exclusive) of a body of `size` bytes of a recording's audio leaving for
+    `actor` as `action`, with `extra` in its details.
+
+    Unless `every_time`, once per recording, principal, action and minute (a player's many range requests are one
+    listen), and again for a fetch carrying more bytes than any recorded in that minute, so the trail never
+    understates what left (a one-byte probe followed by the whole file was recorded as one byte).
+    """
+    bytes_served = stop - start
+    details = {"range_start": start, "range_end": stop - 1, "bytes": bytes_served, "size": size, **(extra or {})}
+    if not every_time and bytes_served <= _most_served_within_window(
+        session, actor=actor, recording_id=recording_id, action=action
+    ):
+        return
+    record_event(session, actor=actor, action=action, object_type="recording", object_id=recording_id, details=details)
+
+
+def _most_served_within_window(session: Session, *, actor: Actor, recording_id: str, action: str) -> int:
+    """The most bytes one recorded `action` of the window carried; -1 when none was recorded."""
     recent = select(AuditEvent.details).where(
-        AuditEvent.action == "recording.played",
+        AuditEvent.action == action,
         AuditEvent.object_type == "recording",
         AuditEvent.object_id == recording_id,
         AuditEvent.actor_id == actor.id,

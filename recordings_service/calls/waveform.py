@@ -8,8 +8,8 @@ A file that cannot be decoded is cached as a failure too, so that no page view d
 A stereo call has one lane per channel, the agent's first (which channel is the agent's is known from
 ingest); a mono call has one lane. From the same pass come the call's silences (no channel speaking for
 `SILENCE_MIN_S` or longer) and, for stereo calls, its overtalk (both speaking at once for `OVERTALK_MIN_S`
-or longer). A channel "speaks" in a bucket whose RMS reaches `SPEECH_RMS`, held `HANGOVER_S` either way so
-that the short pauses between words do not split a turn.
+or longer). A channel "speaks" in a 50 ms frame (however wide the call's buckets) whose RMS reaches
+`SPEECH_RMS`, held `HANGOVER_S` either way so that the short pauses between words do not split a turn.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ from recordings_service.storage.derived import put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 
-PEAKS_VERSION = 2
+# 3: long calls' silences and overtalk judged in 50 ms frames, not in their wider buckets (recomputed on view).
+PEAKS_VERSION = 3
 BUCKETS_PER_SECOND = 20
 MAX_BUCKETS = 3000
 SPEECH_RMS = 0.02  # about -34 dBFS: well above line noise, well below speech
@@ -90,10 +91,14 @@ def compute_peaks(store: ObjectStore, envelope: Envelope, *, recording: Recordin
     expected = max(1, math.ceil(recording.duration_s * rate))
     count = max(1, min(MAX_BUCKETS, math.ceil(recording.duration_s * BUCKETS_PER_SECOND), expected))
     per_bucket = math.ceil(expected / count)
+    # Who speaks is judged in frames of 1/BUCKETS_PER_SECOND whatever the call's length: in a long call's wider
+    # buckets (1.2 s in an hour) one turn ending and the next beginning filled the same bucket, read as overtalk.
+    per_frame = math.ceil(rate / BUCKETS_PER_SECOND)
+    frame_count = max(1, math.ceil(expected / per_frame))
     channels = 2 if recording.channels == 2 else 1
     peaks = np.zeros((count, channels), dtype=np.float32)
-    energy = np.zeros((count, channels), dtype=np.float64)
-    sizes = np.zeros(count, dtype=np.int64)
+    energy = np.zeros((frame_count, channels), dtype=np.float64)
+    sizes = np.zeros(frame_count, dtype=np.int64)
     frames = 0
     with tempfile.TemporaryDirectory(prefix="callvault-peaks-") as scratch:
         path = Path(scratch) / "original"
@@ -101,11 +106,13 @@ def compute_peaks(store: ObjectStore, envelope: Envelope, *, recording: Recordin
             shutil.copyfileobj(plaintext, out)  # type: ignore[misc]
         try:
             for block in decoded_pcm(path, duration_s=recording.duration_s, rate=rate, channels=channels):
-                # The decoder may run a little past the probed duration; that tail joins the last bucket.
-                buckets = np.minimum((frames + np.arange(len(block))) // per_bucket, count - 1)
+                # The decoder may run a little past the probed duration; that tail joins the last bucket and frame.
+                positions = frames + np.arange(len(block))
+                buckets = np.minimum(positions // per_bucket, count - 1)
+                speech_frames = np.minimum(positions // per_frame, frame_count - 1)
                 np.maximum.at(peaks, buckets, np.abs(block))
-                np.add.at(energy, buckets, np.square(block, dtype=np.float64))
-                np.add.at(sizes, buckets, 1)
+                np.add.at(energy, speech_frames, np.square(block, dtype=np.float64))
+                np.add.at(sizes, speech_frames, 1)
                 frames += len(block)
         except UnsupportedAudio as exc:
             logger.warning("waveform not computed", extra={"recording_id": recording.id, "reason": exc.reason})
@@ -119,13 +126,13 @@ def compute_peaks(store: ObjectStore, envelope: Envelope, *, recording: Recordin
                 "failed": True,
             }
     duration_s = round(frames / rate, 3)
-    bucket_s = per_bucket / rate
+    frame_s = per_frame / rate
     rms = np.sqrt(energy / np.maximum(sizes, 1)[:, None])
-    speaking = _held(rms >= SPEECH_RMS, hold=round(HANGOVER_S / bucket_s))
+    speaking = _held(rms >= SPEECH_RMS, hold=round(HANGOVER_S / frame_s))
     nobody: npt.NDArray[np.bool_] = ~np.any(speaking, axis=1)
     everybody: npt.NDArray[np.bool_] = np.all(speaking, axis=1)
-    silences = _spans(nobody, bucket_s=bucket_s, min_s=SILENCE_MIN_S, end_s=duration_s)
-    overtalk = _spans(everybody, bucket_s=bucket_s, min_s=OVERTALK_MIN_S, end_s=duration_s)
+    silences = _spans(nobody, frame_s=frame_s, min_s=SILENCE_MIN_S, end_s=duration_s)
+    overtalk = _spans(everybody, frame_s=frame_s, min_s=OVERTALK_MIN_S, end_s=duration_s)
     return {
         "version": PEAKS_VERSION,
         "duration_s": duration_s,
@@ -156,7 +163,7 @@ def _rounded(values: npt.NDArray[np.float32]) -> list[float]:
 
 
 def _held(active: npt.NDArray[np.bool_], *, hold: int) -> npt.NDArray[np.bool_]:
-    """`active` (buckets × channels) widened by `hold` buckets on both sides of every active bucket."""
+    """`active` (frames × channels) widened by `hold` frames on both sides of every active frame."""
     held = active.copy()
     for shift in range(1, hold + 1):
         held[shift:] |= active[:-shift]
@@ -164,12 +171,12 @@ def _held(active: npt.NDArray[np.bool_], *, hold: int) -> npt.NDArray[np.bool_]:
     return held
 
 
-def _spans(mask: npt.NDArray[np.bool_], *, bucket_s: float, min_s: float, end_s: float) -> list[list[float]]:
+def _spans(mask: npt.NDArray[np.bool_], *, frame_s: float, min_s: float, end_s: float) -> list[list[float]]:
     """The runs of True in `mask` lasting `min_s` or longer, as [start, end] seconds."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(np.int8), [0]))))
     spans = []
     for first, stop in zip(edges[::2], edges[1::2], strict=True):
-        start, end = first * bucket_s, min(stop * bucket_s, end_s)
+        start, end = first * frame_s, min(stop * frame_s, end_s)
         if end - start >= min_s:
             spans.append([round(float(start), 2), round(float(end), 2)])
     return spans

@@ -33,6 +33,7 @@ from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
 from recordings_service.errors import Conflict, NotFound
 from recordings_service.models import Recording, Transcript
+from recordings_service.playback import record_served
 from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.redaction.transcripts import redactions_of
 from recordings_service.storage.derived import delete_derived, put_derived
@@ -126,8 +127,8 @@ def redacted_audio(
     """The redacted audio of a recording `actor` may see, built and cached on first use.
 
     Audited as `recording.played_redacted` (or `recording.downloaded_redacted`) once per playback: only the
-    request that starts at the beginning counts, as for the original. `audited` False: the answer carries no
-    audio (HEAD), so nothing was played.
+    request that starts at the beginning counts. `audited` False: the caller audits what it serves itself
+    (`record_redacted_served`, for ranged answers), or nothing was served (HEAD).
     """
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     audio = ensure_redacted(session, store, envelope, recording=recording, ffmpeg=ffmpeg, tone=tone)
@@ -141,6 +142,22 @@ def redacted_audio(
             details={"range_start": range_start or 0, "spans": len(audio.spans)},
         )
     return audio
+
+
+def record_redacted_served(session: Session, *, actor: Actor, audio: RedactedAudio, start: int, stop: int) -> None:
+    """Audit bytes `start` to `stop` (exclusive) of the redacted audio leaving for `actor` as
+    `recording.played_redacted`, as the original's plays are (`playback.record_served`): counting only answers
+    that start at the first byte let `Range: bytes=1-` carry the whole call away unaudited."""
+    record_served(
+        session,
+        actor=actor,
+        recording_id=audio.recording.id,
+        action="recording.played_redacted",
+        start=start,
+        stop=stop,
+        size=audio.size,
+        extra={"spans": len(audio.spans)},
+    )
 
 
 def ensure_redacted(

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
+from recordings_service.calls import waveform
 from recordings_service.calls.waveform import BUCKETS_PER_SECOND, peaks_key, recording_peaks
 from recordings_service.config import Settings
 from recordings_service.models.account import Role
@@ -91,6 +92,20 @@ def test_turn_taking_with_short_pauses_is_neither_silence_nor_overtalk(
     assert peaks["silences"] == []
     assert peaks["overtalk"] == []
     assert [lane["speaker"] for lane in peaks["lanes"]] == ["agent", "customer"]
+
+
+def test_a_long_calls_wide_buckets_do_not_turn_taking_into_overtalk(
+    session: Session, store: S3ObjectStore, envelope: Envelope, actor: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by exploratory testing: speech was judged per bucket, and a call over MAX_BUCKETS / 20 s has wider
+    ones (1.2 s in an hour's call), so a turn's end and the next turn's start in one bucket read as overtalk."""
+    # The buckets of this short call as wide as those of an hour-long one, without decoding an hour.
+    monkeypatch.setattr(waveform, "MAX_BUCKETS", round(EN_DURATION_S / 1.2))
+
+    peaks = peaks_of(session, store, envelope, actor, audio=STEREO, duration_s=EN_DURATION_S)
+
+    assert len(peaks["peaks"]) == round(EN_DURATION_S / 1.2)
+    assert peaks["overtalk"] == [] and peaks["silences"] == []
 
 
 def test_a_mono_call_has_one_lane_and_no_overtalk(

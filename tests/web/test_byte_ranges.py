@@ -78,6 +78,11 @@ def test_if_range_holds(if_range: str | None, etag: str | None, holds: bool) -> 
         ("bytes=5000-", '"bogus"', Span(0, 1000, partial=False)),
         ("bytes=100-", "Wed, 21 Oct 2015 07:28:00 GMT", Span(0, 1000, partial=False)),
         (None, '"bogus"', Span(0, 1000, partial=False)),
+        # More digits than int() reads (4300) answered 500; a position that long lies beyond any body.
+        ("bytes=" + "9" * 5000 + "-", None, None),
+        ("bytes=10-" + "9" * 5000, None, Span(10, 1000, partial=True)),
+        ("bytes=-" + "9" * 5000, None, Span(0, 1000, partial=True)),
+        ("bytes=" + "0" * 5000 + "5-" + "0" * 5000 + "9", None, Span(5, 10, partial=True)),
     ],
 )
 def test_select_span(header: str | None, if_range: str | None, span: Span | None) -> None:
@@ -110,6 +115,7 @@ def call(session: Session, store: S3ObjectStore, envelope: Envelope, settings: S
         ({"Range": "bytes=100-", "If-Range": "Wed, 21 Oct 2015 07:28:00 GMT"}, 200, 0, None),
         ({"Range": "bytes=0-1,5-6"}, 200, 0, None),
         ({"Range": f"bytes={SIZE + 5}-", "If-Range": '"bogus"'}, 200, 0, None),
+        ({"Range": "bytes=-" + "9" * 5000}, 206, 0, f"bytes 0-{SIZE - 1}/{SIZE}"),
     ],
     ids=[
         "suffix-longer-than-body",
@@ -118,6 +124,7 @@ def call(session: Session, store: S3ObjectStore, envelope: Envelope, settings: S
         "if-range-date",
         "several-ranges",
         "if-range-beyond",
+        "suffix-of-5000-digits",
     ],
 )
 def test_the_audio_answers_ranges_as_rfc_9110_says_and_audits_the_bytes_served(
@@ -144,13 +151,14 @@ def test_the_audio_answers_ranges_as_rfc_9110_says_and_audits_the_bytes_served(
     assert played.details == {"range_start": start, "range_end": SIZE - 1, "bytes": SIZE - start, "size": SIZE}
 
 
-def test_a_zero_length_suffix_is_unsatisfiable_and_serves_nothing(
-    client: FlaskClient, session: Session, call: Recording
+@pytest.mark.parametrize("header", ["bytes=-0", "bytes=" + "9" * 5000 + "-"], ids=["zero-suffix", "5000-digits"])
+def test_an_unsatisfiable_range_is_416_and_serves_nothing(
+    client: FlaskClient, session: Session, call: Recording, header: str
 ) -> None:
     token = make_token(session, role="qa_supervisor", scope="read")
 
     response = client.get(
-        f"/api/v1/recordings/{call.id}/audio", headers={"Authorization": f"Bearer {token}", "Range": "bytes=-0"}
+        f"/api/v1/recordings/{call.id}/audio", headers={"Authorization": f"Bearer {token}", "Range": header}
     )
 
     assert response.status_code == 416 and response.headers["Content-Range"] == f"bytes */{SIZE}"

@@ -144,7 +144,7 @@ def test_a_ticket_is_bound_to_its_recording_its_user_and_its_lifetime(
 
     def refusal_reason(recording: Recording, token: str) -> Any:
         response = client.get(f"/api/v1/recordings/{recording.id}/audio?ticket={token}")
-        assert response.status_code == 403
+        assert response.status_code == 403 and response.json is not None and response.json["field"] == "ticket"
         return events(session, "recording.access_denied", recording.id)[-1].details["reason"]
 
     assert refusal_reason(other_call, ticket) == "ticket_invalid"

@@ -16,8 +16,10 @@ from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import login, make_user
+from tests.factories.audit import events
 from tests.factories.recordings import make_recording, make_token
 
+ACTION = "recording.played_redacted"
 CARD = "4539 1488 0343 6467"
 # The card's first group as a word of its own: not inside an id (ULIDs are digits and capitals), which may hold it.
 CARD_GROUP = re.compile(r"(?<![0-9A-Z])4539(?![0-9A-Z])")
@@ -212,6 +214,24 @@ def test_a_range_that_is_ignored_serves_the_whole_redacted_audio_and_counts_as_a
     assert len(response.data) == int(response.headers["Content-Length"])
     played = select(AuditEvent).where(AuditEvent.action == "recording.played_redacted", AuditEvent.object_id == call.id)
     assert len(session.scalars(played).all()) == 1
+
+
+def test_a_fetch_past_the_first_byte_of_the_redacted_audio_is_audited_with_the_bytes_it_carried(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    """Found by exploratory testing: only answers starting at byte 0 were audited, so a one-byte probe and then
+    `bytes=1-` carried the whole call away recorded as one listen from byte 0, and `bytes=1-` alone unrecorded."""
+    token = make_token(session, role=Role.TRAINER, scope="read")
+    session.commit()
+    url = f"/api/v1/recordings/{call.id}/audio/redacted"
+
+    probe = client.get(url, headers={**_bearer(token), "Range": "bytes=0-0"})
+    rest = client.get(url, headers={**_bearer(token), "Range": "bytes=1-"})
+
+    size = int(probe.headers["Content-Range"].rpartition("/")[2])
+    assert rest.status_code == 206 and len(rest.data) == size - 1
+    served = [(event.details["range_start"], event.details["bytes"]) for event in events(session, ACTION, call.id)]
+    assert served == [(0, 1), (1, size - 1)]
 
 
 def test_a_head_request_for_the_redacted_audio_is_no_listen(

@@ -20,6 +20,9 @@ from web.errors import error_response
 ByteRange = tuple[int | None, int | None]
 
 _RANGE_SPEC = re.compile(r"(?:(\d+)-(\d*)|-(\d+))", re.ASCII)
+# No body comes near 10**30 bytes. A position with more significant digits is read as this one, beyond every
+# body: int() refuses more than 4300 digits, which a Range header easily holds (that answered 500).
+_BEYOND_ANY_BODY = 10**30
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,17 @@ def parse_byte_ranges(value: str | None) -> list[ByteRange] | None:
             return None
         first, last, suffix = match.groups()
         if suffix is not None:
-            ranges.append((None, int(suffix)))
-        elif last and int(last) < int(first):
+            ranges.append((None, _position(suffix)))
+        elif last and _position(last) < _position(first):
             return None
         else:
-            ranges.append((int(first), int(last) if last else None))
+            ranges.append((_position(first), _position(last) if last else None))
     return ranges or None
+
+
+def _position(digits: str) -> int:
+    significant = digits.lstrip("0")
+    return _BEYOND_ANY_BODY if len(significant) > 30 else int(significant or "0")
 
 
 def entity_tag(kind: str, *parts: object) -> str:

@@ -20,12 +20,12 @@ from recordings_service.errors import Forbidden, Invalid
 from recordings_service.models import Recording
 from recordings_service.permissions import Permission
 from recordings_service.recordings import RecordingFilters, RecordingOut
-from recordings_service.redaction.audio import RedactedAudio, redacted_audio, redacted_bytes
+from recordings_service.redaction.audio import RedactedAudio, record_redacted_served, redacted_audio, redacted_bytes
 from recordings_service.storage.spool import Spool, spool_dir
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
 from web.access import current_actor, current_can, current_principal, denial, requires
 from web.api import api_spec
-from web.api.ranges import entity_tag, range_start, ranged_response, requested_span, serves_bytes
+from web.api.ranges import entity_tag, ranged_response, requested_span, serves_bytes
 from web.api.validation import ErrorBody, refuse_invalid
 from web.body_limit import allows_body
 from web.database import db, runtime
@@ -355,18 +355,21 @@ def redacted_recording_audio(recording_id: str) -> Response:
     refuse_cross_site(object_type="recording", object_id=recording_id)
     rt = runtime()
     tone = rt.settings.redaction_audio == "tone"
+    actor = current_actor()
     audio = redacted_audio(
         db(),
         rt.store,
         rt.envelope,
-        actor=current_actor(),
+        actor=actor,
         recording_id=recording_id,
         ffmpeg=rt.settings.ffmpeg_path(),
         tone=tone,
-        range_start=range_start(),
-        audited=serves_bytes(),
+        audited=False,  # the bytes this answer carries are audited below
     )
     etag = redacted_tag(audio, tone=tone)
+    span = requested_span(audio.size, etag=etag)
+    if span is not None and serves_bytes():
+        record_redacted_served(db(), actor=actor, audio=audio, start=span.start, stop=span.stop)
     db().commit()
     return ranged_response(
         audio.size,
