@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from recordings_service.db import make_engine, utcnow
+from recordings_service.db import utcnow
 from recordings_service.models import Transcript
 from recordings_service.privacy import subjects
 from recordings_service.privacy.rectification import SegmentFix, rectify
@@ -24,7 +24,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcript_text import segments_of
 from recordings_service.transcription.pipeline import store_segments
-from tests.conftest import private_postgres_schema
+from tests.factories.postgres_races import private_engine, waits_for_a_lock
 from tests.factories.privacy import OFFICER, customer, reviewed
 from tests.factories.recordings import make_recording
 
@@ -33,16 +33,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    with private_postgres_schema("t_rectify_race_") as url:
-        engine = make_engine(url)
+    with private_engine("t_rectify_race_") as engine:
         yield engine
-        engine.dispose()
-
-
-def waits_for_a_lock(engine: Engine, pid: int) -> bool:
-    with engine.connect() as watcher:
-        waiting = watcher.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
-        return waiting.scalar() == "Lock"
 
 
 def test_a_correction_waits_for_a_transcript_write_and_keeps_it(

@@ -18,11 +18,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from recordings_service.db import make_engine
 from recordings_service.errors import Invalid
 from recordings_service.models.privacy import RetentionRule
 from recordings_service.privacy import retention
-from tests.conftest import private_postgres_schema
+from tests.factories.postgres_races import private_engine, waits_for_a_lock
 from tests.factories.privacy import OFFICER
 
 pytestmark = pytest.mark.postgres
@@ -30,16 +29,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    with private_postgres_schema("t_policy_race_") as url:
-        engine = make_engine(url)
+    with private_engine("t_policy_race_") as engine:
         yield engine
-        engine.dispose()
-
-
-def waits_for_a_lock(engine: Engine, pid: int) -> bool:
-    with engine.connect() as watcher:
-        waiting = watcher.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
-        return waiting.scalar() == "Lock"
 
 
 def test_a_maximum_set_while_a_longer_period_is_being_applied_is_refused(engine: Engine) -> None:

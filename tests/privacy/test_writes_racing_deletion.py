@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.audit import Actor
 from recordings_service.calls.review import add_annotation
-from recordings_service.db import make_engine
 from recordings_service.errors import NotFound
 from recordings_service.evaluations import scoring
 from recordings_service.evaluations.forms import get_form
@@ -30,9 +29,9 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training import nominations
 from recordings_service.training.eligibility import TrainingRules
-from tests.conftest import private_postgres_schema
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of, answers, published_form
+from tests.factories.postgres_races import private_engine, waits_for_a_lock
 from tests.factories.training import training_call
 
 pytestmark = pytest.mark.postgres
@@ -71,16 +70,8 @@ WRITTEN = {
 
 @pytest.fixture
 def engine() -> Iterator[Engine]:
-    with private_postgres_schema("t_race_") as url:
-        engine = make_engine(url)
+    with private_engine("t_race_") as engine:
         yield engine
-        engine.dispose()
-
-
-def backend_waits_for_a_lock(engine: Engine, pid: int) -> bool:
-    with engine.connect() as watcher:
-        waiting = watcher.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
-        return waiting.scalar() == "Lock"
 
 
 @pytest.mark.parametrize("write", [comment, score, nominate], ids=lambda write: write.__name__)
@@ -111,7 +102,7 @@ def test_a_write_that_meets_a_deletion_in_progress_waits_and_finds_the_call_dele
     thread = threading.Thread(target=writer)
     thread.start()
     deadline = time.monotonic() + 20
-    while not ("pid" in outcome and backend_waits_for_a_lock(engine, outcome["pid"])):
+    while not ("pid" in outcome and waits_for_a_lock(engine, outcome["pid"])):
         assert thread.is_alive() and time.monotonic() < deadline, f"the write did not wait for the deletion: {outcome}"
         time.sleep(0.05)
     deleting.commit()
