@@ -105,21 +105,24 @@ def record_served(
     """Audit bytes `start` to `stop` (exclusive) of a body of `size` bytes of a recording's audio leaving for
     `actor` as `action`, with `extra` in its details.
 
-    Unless `every_time`, once per recording, principal, action and minute (a player's many range requests are one
-    listen), and again for a fetch carrying more bytes than any recorded in that minute, so the trail never
-    understates what left (a one-byte probe followed by the whole file was recorded as one byte).
+    Unless `every_time`, once per recording, principal, action, `extra` (one clip in one format) and minute (a
+    player's many range requests are one listen), and again for a fetch carrying more bytes than any recorded in
+    that minute, so the trail never understates what left (a one-byte probe followed by the whole file was recorded
+    as one byte).
     """
     bytes_served = stop - start
     details = {"range_start": start, "range_end": stop - 1, "bytes": bytes_served, "size": size, **(extra or {})}
     if not every_time and bytes_served <= _most_served_within_window(
-        session, actor=actor, recording_id=recording_id, action=action
+        session, actor=actor, recording_id=recording_id, action=action, same=extra or {}
     ):
         return
     record_event(session, actor=actor, action=action, object_type="recording", object_id=recording_id, details=details)
 
 
-def _most_served_within_window(session: Session, *, actor: Actor, recording_id: str, action: str) -> int:
-    """The most bytes one recorded `action` of the window carried; -1 when none was recorded."""
+def _most_served_within_window(
+    session: Session, *, actor: Actor, recording_id: str, action: str, same: Mapping[str, object]
+) -> int:
+    """The most bytes one recorded `action` of the window with the `same` details carried; -1 when none was."""
     recent = select(AuditEvent.details).where(
         AuditEvent.action == action,
         AuditEvent.object_type == "recording",
@@ -127,7 +130,10 @@ def _most_served_within_window(session: Session, *, actor: Actor, recording_id: 
         AuditEvent.actor_id == actor.id,
         AuditEvent.occurred_at > utcnow() - PLAY_AUDIT_WINDOW,
     )
-    return max((int(details.get("bytes", 0)) for details in session.scalars(recent)), default=-1)
+    alike = (
+        details for details in session.scalars(recent) if all(details.get(key) == value for key, value in same.items())
+    )
+    return max((int(details.get("bytes", 0)) for details in alike), default=-1)
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:

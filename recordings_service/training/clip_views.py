@@ -16,6 +16,7 @@ from recordings_service.db import id_cursor
 from recordings_service.errors import Invalid, NotFound
 from recordings_service.models import Recording, TrainingClip, Transcript, User
 from recordings_service.models.recording import RecordingStatus
+from recordings_service.playback import record_served
 from recordings_service.recordings import visible_to
 from recordings_service.storage.encryption import Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
@@ -149,34 +150,33 @@ def list_clips(
 
 
 def clip_audio(
-    session: Session,
-    envelope: Envelope,
-    *,
-    actor: Actor,
-    clip_id: str,
-    codec: str,
-    rules: TrainingRules,
-    range_start: int | None = None,
-    audited: bool = True,
+    session: Session, envelope: Envelope, *, actor: Actor, clip_id: str, codec: str, rules: TrainingRules
 ) -> ClipAudio:
-    """A clip's audio if it is available; audited as `training.clip_played` once per playback (the request
-    that starts at the beginning), as recordings are; `audited` False: the answer carries no audio (HEAD)."""
+    """A clip's audio if it is available; what an answer carries of it is audited by `record_clip_served`."""
     if codec not in MEDIA:
         raise Invalid("format", "a clip is played as opus or mp3")
     clip = load_clip(session, actor=actor, clip_id=clip_id)
     view = describe_clips(session, envelope, actor=actor, clips=[clip], rules=rules, transcripts=False)[0]
     require_playable(view)
-    recording = session.get_one(Recording, clip.recording_id)
-    if audited and not range_start:
-        record_event(
-            session,
-            actor=actor,
-            action="training.clip_played",
-            object_type="recording",
-            object_id=clip.recording_id,
-            details={"clip_id": clip.id, "format": codec},
-        )
-    return stored_audio(clip, recording, codec)
+    return stored_audio(clip, session.get_one(Recording, clip.recording_id), codec)
+
+
+def record_clip_served(
+    session: Session, *, actor: Actor, audio: ClipAudio, clip_id: str, codec: str, start: int, stop: int
+) -> None:
+    """Audit bytes `start` to `stop` (exclusive) of a clip's audio leaving for `actor` as `training.clip_played`,
+    in its call's trail, as a recording's plays are (`playback.record_served`, per clip and format): counting only
+    answers that start at the first byte let `Range: bytes=1-` carry the clip away unaudited."""
+    record_served(
+        session,
+        actor=actor,
+        recording_id=audio.recording_id,
+        action="training.clip_played",
+        start=start,
+        stop=stop,
+        size=audio.size,
+        extra={"clip_id": clip_id, "format": codec},
+    )
 
 
 def require_playable(view: ClipView) -> None:

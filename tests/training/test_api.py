@@ -92,8 +92,16 @@ def test_a_trainer_samples_a_nominated_call_cuts_a_clip_builds_a_set_plays_and_e
     everything = "\n".join(answers) + archive.read("index.html").decode() + archive.read("transcripts/01.txt").decode()
     for secret in ("CRM-TRAINING-1", "agent-anna", "131052-308T", ONLY_IN_ORIGINAL, "123 4567"):
         assert secret not in everything, secret
-    played = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "training.clip_played")
-    assert session.scalar(played) == 2  # each playback's request from the first byte
+    played = select(AuditEvent.details).where(AuditEvent.action == "training.clip_played").order_by(AuditEvent.seq)
+    assert [(event["format"], event["bytes"]) for event in session.scalars(played)] == [
+        ("opus", len(audio.data)),
+        ("mp3", 100),
+    ]
+    # Found by review: an answer not starting at the first byte was never audited, so `bytes=1-` took the clip
+    # away with no trace. Its bytes are audited now (more than any recorded this minute for the clip and format).
+    rest = client.get(player["items"][0]["clip"]["audio"]["mp3"], headers={**trainer, "Range": "bytes=1-"})
+    assert rest.status_code == 206
+    assert [event["range_start"] for event in session.scalars(played)][-1] == 1
 
 
 def test_a_trainer_asking_for_the_original_audio_is_refused_and_audited(

@@ -68,6 +68,9 @@ def cut(
 
 def played(session: Session, store: S3ObjectStore, envelope: Envelope, actor: Actor, clip_id: str, codec: str) -> bytes:
     audio = clip_views.clip_audio(session, envelope, actor=actor, clip_id=clip_id, codec=codec, rules=RULES)
+    clip_views.record_clip_served(
+        session, actor=actor, audio=audio, clip_id=clip_id, codec=codec, start=0, stop=audio.size
+    )
     return b"".join(clip_views.clip_bytes(store, envelope, audio, start=0, stop=audio.size))
 
 

@@ -119,21 +119,6 @@ def serves_bytes() -> bool:
     return request.method != "HEAD"
 
 
-def range_start() -> int | None:
-    """Where a single-range request starts (a player's first request, from 0, counts as a listen); None when
-    the request is answered from the start with the whole body (no range, an ignored one, or several).
-
-    A suffix range (`bytes=-N`) may reach back to the start, so it counts as starting there. So does a range
-    under If-Range: a play is audited before its entity tag is known, and whether the tag matches is not known
-    then; a resumed play may be counted once more, never once less.
-    """
-    chosen = _single_range(request.headers.get("Range"), request.headers.get("If-Range"), None)
-    if chosen is None:
-        return None
-    first, _ = chosen
-    return 0 if first is None else first
-
-
 def requested_span(size: int, *, etag: str | None = None) -> Span | None:
     """The bytes the answer to this request for a body of `size` bytes carries; None when its range is out of
     reach (416). Several ranges at once, and a range that If-Range does not let apply, get the whole body.

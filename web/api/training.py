@@ -13,7 +13,7 @@ from recordings_service.training.call_view import view_call
 from recordings_service.training.eligibility import TrainingRules
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.ranges import entity_tag, range_start, ranged_response, serves_bytes
+from web.api.ranges import entity_tag, ranged_response, requested_span, serves_bytes
 from web.api.training_shapes import (
     ClipIn,
     ClipOut,
@@ -258,19 +258,17 @@ def recut_clip(clip_id: str) -> tuple[Response, int]:
 @bp.get("/clips/<clip_id>/audio")
 @requires(Permission.TRAINING_MANAGE)
 def clip_audio(clip_id: str) -> Response:
-    """The clip's audio (`format=opus` or `mp3`), decrypted; single byte ranges; audited once per playback."""
+    """The clip's audio (`format=opus` or `mp3`), decrypted; single byte ranges; the bytes each answer carries are
+    audited (once a minute per clip and format, and again for a fetch carrying more)."""
     rt = runtime()
-    audio = clip_views.clip_audio(
-        db(),
-        rt.envelope,
-        actor=current_actor(),
-        clip_id=clip_id,
-        codec=request.args.get("format", "opus"),
-        rules=rules(),
-        range_start=range_start(),
-        audited=serves_bytes(),
-    )
+    actor, codec = current_actor(), request.args.get("format", "opus")
+    audio = clip_views.clip_audio(db(), rt.envelope, actor=actor, clip_id=clip_id, codec=codec, rules=rules())
     etag = clip_tag(db().get_one(TrainingClip, clip_id), key=audio.key, size=audio.size)
+    span = requested_span(audio.size, etag=etag)
+    if span is not None and serves_bytes():
+        clip_views.record_clip_served(
+            db(), actor=actor, audio=audio, clip_id=clip_id, codec=codec, start=span.start, stop=span.stop
+        )
     db().commit()
     return ranged_response(
         audio.size,
