@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
+from recordings_service.db import utcnow
 from recordings_service.models import Recording, Transcript, TranscriptionJob
 from recordings_service.models.transcription import JobState
 from recordings_service.recordings import visible_to
@@ -41,15 +42,24 @@ class ModelInUse:
 @dataclass(frozen=True)
 class Backlog:
     queued: int
-    running: int
+    running: int  # leased to a worker that is renewing its lease
+    stalled: int  # leased to a worker that stopped renewing (killed, or the jobs process is down)
     failed_total: int
     failed: list[FailedJob]  # the most recent failures, at most `limit`
 
 
-def transcription_backlog(session: Session, *, actor: Actor, limit: int = 50) -> Backlog:
-    """Counts by state and the latest failures of the calls `actor` may see."""
+def transcription_backlog(session: Session, *, actor: Actor, limit: int = 50, now: datetime | None = None) -> Backlog:
+    """Counts by state and the latest failures of the calls `actor` may see.
+
+    A job whose worker died stays `running` until another worker takes it over once its lease has expired; with
+    every jobs process down nobody does, so those jobs are counted apart as stalled, not as work in progress."""
     by_state = select(TranscriptionJob.state, func.count()).group_by(TranscriptionJob.state)
     counts: dict[str, int] = {state: count for state, count in session.execute(by_state)}
+    stalled = session.scalar(
+        select(func.count()).where(
+            TranscriptionJob.state == JobState.RUNNING, TranscriptionJob.lease_expires_at < (now or utcnow())
+        )
+    )
     query = (
         select(TranscriptionJob, Recording)
         .join(Recording, Recording.id == TranscriptionJob.recording_id)
@@ -69,7 +79,8 @@ def transcription_backlog(session: Session, *, actor: Actor, limit: int = 50) ->
     ]
     return Backlog(
         queued=counts.get(JobState.QUEUED, 0),
-        running=counts.get(JobState.RUNNING, 0),
+        running=counts.get(JobState.RUNNING, 0) - (stalled or 0),
+        stalled=stalled or 0,
         failed_total=counts.get(JobState.FAILED, 0),
         failed=failed,
     )

@@ -165,3 +165,22 @@ def test_dashboard_names_the_model_configured_and_the_one_last_used(
     save_transcript(session, recording_id=recording.id, draft=draft)
     session.commit()
     assert "Latest transcript by faster-whisper · whisper-small" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_job_whose_worker_stopped_renewing_shows_as_stalled_not_running(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by review: a job whose worker died stayed "running" on the dashboard until another worker took it over;
+    with the jobs process down nobody did, and the dashboard showed work in progress forever."""
+    live = job_in(session, store, envelope, JobState.RUNNING)
+    dead = job_in(session, store, envelope, JobState.RUNNING)
+    for recording, lease_left in ((live, timedelta(minutes=2)), (dead, -timedelta(minutes=5))):
+        job = session.scalars(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording.id)).one()
+        job.lease_expires_at = utcnow() + lease_left
+    session.flush()
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+
+    page = client.get("/dashboard").get_data(as_text=True)
+
+    assert "<dt>Running</dt><dd>1</dd>" in page and "<dt>Stalled</dt><dd>1</dd>" in page
+    assert "The transcription of 1 call has stopped" in page and "Check that the jobs process runs" in page
