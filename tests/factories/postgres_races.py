@@ -3,8 +3,11 @@ where the usual test session rolls back), and whether a backend is waiting for a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -28,3 +31,14 @@ def waits_for_a_lock(engine: Engine, pid: int) -> bool:
     with engine.connect() as watcher:
         waiting = watcher.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
         return waiting.scalar() == "Lock"
+
+
+def wait_until_blocked(
+    engine: Engine, thread: threading.Thread, outcome: Mapping[str, Any], *, what: str, timeout_s: float = 20
+) -> None:
+    """Until the backend whose id `thread` put in `outcome["pid"]` waits for a lock; fails when the thread ends
+    first (it did not wait) or after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not ("pid" in outcome and waits_for_a_lock(engine, outcome["pid"])):
+        assert thread.is_alive() and time.monotonic() < deadline, f"{what} did not wait: {dict(outcome)}"
+        time.sleep(0.05)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +23,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcript_text import segments_of
 from recordings_service.transcription.pipeline import store_segments
-from tests.factories.postgres_races import private_engine, waits_for_a_lock
+from tests.factories.postgres_races import private_engine, wait_until_blocked
 from tests.factories.privacy import OFFICER, customer, reviewed
 from tests.factories.recordings import make_recording
 
@@ -72,10 +71,7 @@ def test_a_correction_waits_for_a_transcript_write_and_keeps_it(
 
     thread = threading.Thread(target=correct)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not ("pid" in outcome and waits_for_a_lock(engine, outcome["pid"])):
-        assert thread.is_alive() and time.monotonic() < deadline, f"the correction did not wait: {outcome}"
-        time.sleep(0.05)
+    wait_until_blocked(engine, thread, outcome, what="the correction")
     writing.commit()
     writing.close()
     thread.join(timeout=20)

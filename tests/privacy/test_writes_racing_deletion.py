@@ -7,7 +7,6 @@ SQLite has one writer at a time."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -31,7 +30,7 @@ from recordings_service.training import nominations
 from recordings_service.training.eligibility import TrainingRules
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of, answers, published_form
-from tests.factories.postgres_races import private_engine, waits_for_a_lock
+from tests.factories.postgres_races import private_engine, wait_until_blocked
 from tests.factories.training import training_call
 
 pytestmark = pytest.mark.postgres
@@ -101,10 +100,7 @@ def test_a_write_that_meets_a_deletion_in_progress_waits_and_finds_the_call_dele
 
     thread = threading.Thread(target=writer)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not ("pid" in outcome and waits_for_a_lock(engine, outcome["pid"])):
-        assert thread.is_alive() and time.monotonic() < deadline, f"the write did not wait for the deletion: {outcome}"
-        time.sleep(0.05)
+    wait_until_blocked(engine, thread, outcome, what="the write")
     deleting.commit()
     deleting.close()
     thread.join(timeout=20)
