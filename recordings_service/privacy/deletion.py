@@ -26,6 +26,7 @@ from recordings_service.errors import Conflict, NotFound
 from recordings_service.evaluations.blanking import blank_calibration_text, blank_evaluation_text
 from recordings_service.models import (
     Annotation,
+    CalibrationSession,
     DerivedVersion,
     Evaluation,
     Nomination,
@@ -322,11 +323,12 @@ def _delete_rows(session: Session, ids: list[str], *, reason: str, now: datetime
                     index_rows.c.recording_id,
                     Nomination.recording_id,
                     TrainingClip.recording_id,
+                    CalibrationSession.recording_id,
                 )
             )
         )
     ).one()
-    has_transcript, has_annotations, has_job, has_evaluations, indexed, nominated, clipped = tuple(found)
+    has_transcript, has_annotations, has_job, has_evaluations, indexed, nominated, clipped, calibrated = tuple(found)
 
     def tally(kind: str, statement: Any, owner: Mapping[str, str] | None = None) -> None:
         for (row_id,) in session.execute(statement, execution_options={"synchronize_session": False}):
@@ -363,8 +365,9 @@ def _delete_rows(session: Session, ids: list[str], *, reason: str, now: datetime
     if has_evaluations:  # scores stay for the trends; what evaluators wrote about the call goes
         for recording_id in blank_evaluation_text(session, ids):
             counts[recording_id]["evaluation_comments"] += 1
-    for recording_id in blank_calibration_text(session, ids):
-        counts[recording_id]["calibration_comments"] += 1
+    if calibrated:
+        for recording_id in blank_calibration_text(session, ids):
+            counts[recording_id]["calibration_comments"] += 1
     if indexed:
         session.execute(delete(index_rows).where(index_rows.c.recording_id.in_(ids)))  # PostgreSQL also cascades
     if nominated:
