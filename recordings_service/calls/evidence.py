@@ -1,6 +1,6 @@
 """Evidence of a call as one ZIP: the original audio (decrypted and re-hashed), its transcript, metadata,
 evaluations (with their earlier versions), audit trail and a manifest of SHA-256 hashes, for a dispute about
-what was agreed.
+what was agreed. Its export is audited with the package's size in bytes, as every download is.
 
 The original is decrypted and hashed before anything is zipped; if the hash differs from the one recorded
 for it (at ingest, or for the card-muted copy that replaced it under PCI DSS 3.3.1, which the package then
@@ -10,6 +10,7 @@ states with both hashes), no package is made and the refusal is audited (the cal
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tempfile
 import zipfile
@@ -33,6 +34,10 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import as_text, open_view, transcript_document
 
 MANIFEST = "manifest.json"
+# Far more than the trial and the real package differ by: the event's bytes (up to 15 more digits), its time's
+# microseconds, how well its random id and hash compress, and an event or two of the call that another request
+# commits in the moment between them.
+_SIZE_ALLOWANCE = 4096
 
 
 class EvidenceMismatch(Conflict):
@@ -70,19 +75,68 @@ def export_evidence(
                 refusal=Refusal(actor, "recording.evidence_refused", "recording", recording.id, {"reason": reason}),
             )
         transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
-        # Recorded before the trail is read, so the package's own trail shows this export.
+        documents = _documents(session, recording=recording, transcript=transcript)
+        package = _Package(session, actor=actor, recording=recording, original_sha256=digest, documents=documents)
+        # The export is recorded before the trail is read, so the package's own trail shows it, with the bytes it
+        # sends; the trail is part of those bytes. A trial package (its event rolled back, its original left
+        # empty: stored as it is, the original adds exactly its size) is measured, the event records that size
+        # with room for the few bytes the real event's values differ by, and the archive comment pads up to it.
+        trial = session.begin_nested()
+        try:
+            measured = io.BytesIO()
+            package.record_export(transcript, size=0)
+            package.write(measured, original=None)
+        finally:
+            trial.rollback()
+        size = len(measured.getvalue()) + original.stat().st_size + _SIZE_ALLOWANCE
+        package.record_export(transcript, size=size)
+        start = destination.tell()
+        files = package.write(destination, original=original)
+        padding = size - (destination.tell() - start)
+        if padding < 0:  # the trail would understate what left: the caller rolls the event back with the error
+            raise Conflict(f"the audit trail of recording {recording.id} grew while its evidence was packed; try again")
+        with zipfile.ZipFile(destination, "a") as padded:
+            padded.comment = b" " * padding
+    return EvidencePackage(filename=f"evidence-{recording.id}.zip", files=files)
+
+
+@dataclass(frozen=True)
+class _Package:
+    """What the evidence ZIP of one recording holds, written as the trail stands when it is written."""
+
+    session: Session
+    actor: Actor
+    recording: Recording
+    original_sha256: str
+    documents: dict[str, bytes]  # every file but the original, the audit trail and the manifest
+
+    def record_export(self, transcript: Transcript | None, *, size: int) -> None:
         record_event(
-            session,
-            actor=actor,
+            self.session,
+            actor=self.actor,
             action="recording.evidence_exported",
             object_type="recording",
-            object_id=recording.id,
-            details={"sha256": digest, "transcript_id": transcript.id if transcript else None},
+            object_id=self.recording.id,
+            details={
+                "sha256": self.original_sha256,
+                "transcript_id": transcript.id if transcript else None,
+                "bytes": size,
+            },
         )
-        documents = _documents(session, recording=recording, transcript=transcript)
-        files = {f"original.{format_of(recording.container).extension}": digest}
+
+    def write(self, destination: BinaryIO, *, original: Path | None) -> dict[str, str]:
+        """Write the ZIP (with `original=None`, its original as an empty file); the files' SHA-256 by name."""
+        recording = self.recording
+        trail = [
+            event_record(event) for event in iter_events(self.session, filters=EventFilter(object_id=recording.id))
+        ]
+        documents = {**self.documents, "audit_trail.json": _json(trail)}
+        files = {f"original.{format_of(recording.container).extension}": self.original_sha256}
         with zipfile.ZipFile(destination, "w") as package:
-            package.write(original, next(iter(files)), compress_type=zipfile.ZIP_STORED)
+            if original is None:
+                package.writestr(zipfile.ZipInfo(next(iter(files))), b"", compress_type=zipfile.ZIP_STORED)
+            else:
+                package.write(original, next(iter(files)), compress_type=zipfile.ZIP_STORED)
             for name, content in documents.items():
                 package.writestr(name, content, compress_type=zipfile.ZIP_DEFLATED)
                 files[name] = hashlib.sha256(content).hexdigest()
@@ -91,11 +145,11 @@ def export_evidence(
                 "sha256_at_ingest": recording.pci_original_sha256 or recording.sha256,
                 **_pci_note(recording),
                 "generated_at": utcnow().isoformat(),
-                "generated_by": actor.name,
+                "generated_by": self.actor.name,
                 "files": files,
             }
             package.writestr(MANIFEST, _json(manifest), compress_type=zipfile.ZIP_DEFLATED)
-    return EvidencePackage(filename=f"evidence-{recording.id}.zip", files=files)
+        return files
 
 
 def _documents(session: Session, *, recording: Recording, transcript: Transcript | None) -> dict[str, bytes]:
@@ -125,8 +179,6 @@ def _documents(session: Session, *, recording: Recording, transcript: Transcript
     evaluations = evaluations_document(session, recording_id=recording.id)
     if evaluations:
         documents["evaluations.json"] = _json(evaluations)
-    trail = [event_record(event) for event in iter_events(session, filters=EventFilter(object_id=recording.id))]
-    documents["audit_trail.json"] = _json(trail)
     return documents
 
 

@@ -1,7 +1,8 @@
 """The chosen calls of the call list as CSV: metadata, latest score, evaluator and tags, never transcript text.
 
 Every call exported is audited (`recording.list_exported`); cells a spreadsheet would run as a formula
-are quoted with a leading apostrophe (CSV injection).
+are quoted with a leading apostrophe (CSV injection). The text begins with a byte order mark: without it Excel
+reads UTF-8 CSV in the system's legacy code page, and "Käyttöönotto" shows as "KÃ¤yttÃ¶Ã¶notto".
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ COLUMNS = (
     "evaluator",
     "tags",
 )
+BYTE_ORDER_MARK = "\ufeff"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -43,13 +45,15 @@ def spreadsheet_safe(value: object) -> str:
 
 
 def export_calls_csv(session: Session, *, actor: Actor, recording_ids: Sequence[str]) -> str:
-    """The chosen calls (all visible to `actor`) as CSV text; agents only for those who may see them."""
+    """The chosen calls (all visible to `actor`) as CSV text, byte order mark first; agents only for those who may
+    see them."""
     calls = visible_calls(session, actor=actor, recording_ids=recording_ids, refused_action="recording.access_denied")
     ids = [call.id for call in calls]
     knows_agents = allowed(role=actor.role, permission=Permission.AGENT_READ)
     latest = latest_evaluations(session, ids)
     tags = tags_of(session, ids)
     buffer = io.StringIO()
+    buffer.write(BYTE_ORDER_MARK)
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     for call in calls:

@@ -16,7 +16,7 @@ MAX_NAME_CHARS = 100
 MAX_QUERY_CHARS = 2000
 MAX_PER_USER = 100
 # The call list's own parameters: paging is not part of a search.
-NOT_SAVED = {"cursor", "offset", "csrf_token"}
+NOT_SAVED = {"cursor", "before", "offset", "csrf_token"}
 
 
 def _owner(actor: Actor) -> str:

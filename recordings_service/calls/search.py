@@ -3,7 +3,8 @@
 The transcripts' words are matched by `calls.transcript_matches`.
 
 Queue and agent filters match regardless of case. The list sorts by start, duration, queue, agent or
-score, with the id breaking ties; newest first pages by cursor, other orders by offset.
+score, with the id breaking ties; newest first pages by cursor (`cursor` for older calls, `before` for newer
+ones), other orders by offset.
 
 Restricted recordings appear for the compliance role only. Snippets are transcript text, so they are
 returned only to those who may read transcripts; others get the matching calls' metadata.
@@ -17,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -82,6 +83,8 @@ class SearchPage:
     next_cursor: str | None
     snippets: bool  # False when the actor may not read transcripts: hits are left empty
     next_offset: int | None = None  # the next page of an order other than newest first
+    previous_cursor: str | None = None  # `before` of the newer page (None on the first page)
+    previous_offset: int | None = None  # the previous page of an order other than newest first
 
 
 def search_calls(
@@ -91,6 +94,7 @@ def search_calls(
     query: str = "",
     filters: SearchFilters,
     cursor: str | None = None,
+    before: str | None = None,
     limit: int = 50,
     snippets: bool = True,
     sort: str = "started",
@@ -100,7 +104,8 @@ def search_calls(
     """Calls matching the words (all of them) and the filters, sorted by `sort` (newest first by default);
     audited as `recording.searched`.
 
-    `snippets=False` lets the caller narrow further (an API token whose scope excludes transcripts).
+    `cursor` (a page's `next_cursor`) pages to older calls, `before` (its `previous_cursor`) to the newer page
+    above it; `snippets=False` lets the caller narrow further (an API token whose scope excludes transcripts).
     """
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
@@ -109,8 +114,11 @@ def search_calls(
     if offset < 0:
         raise Invalid("offset", "must not be negative", code="out_of_range")
     newest_first = sort == "started" and descending
-    if cursor and not newest_first:
-        raise Invalid("cursor", "a cursor pages the newest-first order only", code="invalid_cursor")
+    for name, given in (("cursor", cursor), ("before", before)):
+        if given and not newest_first:
+            raise Invalid(name, "a cursor pages the newest-first order only", code="invalid_cursor")
+    if cursor and before:
+        raise Invalid("before", "page one way at a time: cursor or before", code="invalid_cursor")
     words = checked_words(query)
     dialect = session.get_bind().dialect.name
     # Queue and agent are matched regardless of case, so a typed "billing" finds the "Billing" queue. Both sides
@@ -122,21 +130,28 @@ def search_calls(
     if filters.agent_ref is not None:
         statement = statement.where(func.lower(Recording.agent_ref) == func.lower(filters.agent_ref))
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
-    if cursor:
-        # The first condition is implied by the second; it bounds the newest-first index walk.
-        statement = statement.where(Recording.started_at <= decode_cursor(cursor)[0], after_cursor(cursor))
     if words:
         narrowed = filters != SearchFilters()
         statement = statement.where(
             calls_saying(session, dialect, words, language=filters.language, scope=statement if narrowed else None)
         )
-    if newest_first:
-        statement = statement.order_by(*NEWEST_FIRST)
+    newer_page = _newer_page(session, statement, before, limit) if before else None
+    if newer_page is not None:
+        page, more = newer_page
+        # Newer calls than these exist, so this is not the first page: `before` of its first call pages up again.
+        previous_cursor: str | None = encode_cursor(page[0])
     else:
-        statement = statement.order_by(*_order(sort, descending)).offset(offset)
-    rows = list(session.scalars(statement.limit(limit + 1)))
-    page = rows[:limit]
-    more = len(rows) > limit
+        if cursor:
+            # The first condition is implied by the second; it bounds the newest-first index walk.
+            statement = statement.where(Recording.started_at <= decode_cursor(cursor)[0], after_cursor(cursor))
+        if newest_first:
+            statement = statement.order_by(*NEWEST_FIRST)
+        else:
+            statement = statement.order_by(*_order(sort, descending)).offset(offset)
+        rows = list(session.scalars(statement.limit(limit + 1)))
+        page = rows[:limit]
+        more = len(rows) > limit
+        previous_cursor = encode_cursor(page[0]) if cursor and page else None
     ids = [recording.id for recording in page]
     show_snippets = bool(words) and snippets and allowed(role=actor.role, permission=Permission.TRANSCRIPT_READ)
     hits = snippet_hits(session, dialect, words, ids) if show_snippets and ids else {}
@@ -150,7 +165,7 @@ def search_calls(
         details={
             "query_chars": len(words),
             "results": len(page),
-            "next_page": cursor is not None,
+            "next_page": cursor is not None or before is not None,
             "snippets": show_snippets,
             # Snippets are transcript text: the trail names whose words were shown, as it does for a transcript read.
             "snippet_recordings": ",".join(recording_id for recording_id in ids if hits.get(recording_id)),
@@ -170,7 +185,34 @@ def search_calls(
         next_cursor=encode_cursor(page[-1]) if more and newest_first else None,
         snippets=show_snippets,
         next_offset=offset + limit if more and not newest_first else None,
+        previous_cursor=previous_cursor,
+        previous_offset=max(offset - limit, 0) if offset and not newest_first else None,
     )
+
+
+def _newer_page(
+    session: Session, statement: Select[Any], before: str, limit: int
+) -> tuple[list[Recording], bool] | None:
+    """The `limit` calls just newer than the one `before` names (newest first) and whether older ones follow them;
+    None when no call newer than those is left, so that the page up is the first page, as its own link shows it."""
+    try:
+        started_at, first_id = decode_cursor(before)
+    except Invalid as exc:
+        raise Invalid("before", exc.message, code=exc.code) from None
+    newer = or_(Recording.started_at > started_at, and_(Recording.started_at == started_at, Recording.id > first_id))
+    rows = list(
+        session.scalars(
+            # The first condition is implied by the second; it bounds the index walk, as `after_cursor`'s does.
+            statement.where(Recording.started_at >= started_at, newer)
+            .order_by(Recording.started_at.asc(), Recording.id.asc())
+            .limit(limit + 1)
+        )
+    )
+    if len(rows) <= limit:
+        return None
+    page = rows[:limit][::-1]
+    older = session.scalar(select(statement.where(after_cursor(encode_cursor(page[-1]))).exists()))
+    return page, bool(older)
 
 
 def _order(sort: str, descending: bool) -> tuple[ColumnElement[Any], ColumnElement[Any]]:

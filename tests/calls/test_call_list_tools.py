@@ -209,7 +209,7 @@ def test_csv_export_has_the_chosen_calls_escaped_and_is_audited(
 
     assert response.status_code == 200  # type: ignore[attr-defined]
     assert response.headers["Content-Type"].startswith("text/csv")  # type: ignore[attr-defined]
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))  # type: ignore[attr-defined]
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))  # type: ignore[attr-defined]
     assert [row["id"] for row in rows] == [formula.id, plain.id]  # only the chosen ones
     assert rows[0]["queue"] == '\'=HYPERLINK("http://x")' and rows[0]["agent_ref"] == "'@agent"
     assert rows[1]["agent_ref"] == "'-7" and rows[1]["tags"] == "'+1 follow up"

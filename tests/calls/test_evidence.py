@@ -14,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
+from recordings_service.calls import evidence
 from recordings_service.calls.evidence import MANIFEST, EvidenceMismatch, export_evidence
 from recordings_service.calls.review import add_annotation, verify_transcript
+from recordings_service.errors import Conflict
 from recordings_service.models import AuditEvent, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
@@ -181,3 +183,37 @@ def test_restricted_recordings_export_for_compliance_only(
     assert post_form(client, f"/calls/{restricted.id}/evidence", {}, token_from=token_page).status_code == 404
     assert actions(session, restricted.id).count("recording.evidence_exported") == 1
     assert "recording.access_denied" in actions(session, restricted.id)
+
+
+def test_the_export_is_audited_with_the_bytes_sent_in_the_trail_and_the_package_alike(
+    client: FlaskClient, session: Session, call: Recording
+) -> None:
+    """Found by a supervisor's review of downloads: audio served names its bytes, the evidence ZIP did not."""
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    response = post_form(client, f"/calls/{call.id}/evidence", {}, token_from=f"/calls/{call.id}")
+    sent = response.get_data()
+
+    exported = session.scalars(
+        select(AuditEvent).where(AuditEvent.object_id == call.id, AuditEvent.action == "recording.evidence_exported")
+    ).one()
+    assert exported.details["bytes"] == len(sent)
+    with zipfile.ZipFile(io.BytesIO(sent)) as archive:
+        assert archive.testzip() is None
+        own = json.loads(archive.read("audit_trail.json"))[-1]
+        assert (own["action"], own["details"]["bytes"]) == ("recording.evidence_exported", len(sent))
+        assert own["hash"] == exported.hash  # the event the trail shows is the one recorded, not the trial's
+
+
+def test_a_package_larger_than_its_recorded_size_is_not_sent(
+    session: Session,
+    store: S3ObjectStore,
+    envelope: Envelope,
+    call: Recording,
+    officer: User,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many events committed for the call between the measuring and the packing would outgrow the allowance."""
+    monkeypatch.setattr(evidence, "_SIZE_ALLOWANCE", -10_000)
+    with pytest.raises(Conflict, match="grew while its evidence was packed"):
+        export(session, store, envelope, officer, call, tmp_path)

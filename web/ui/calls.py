@@ -1,66 +1,39 @@
 """The call list: filter by metadata and evaluation, search what was said, open a call at the moment it was said.
 
 Sortable by column, with saved searches per person and bulk actions on the chosen calls (assign, tag,
-export CSV).
+export CSV). The filter form is read and checked by `web.ui.call_filters`.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import date, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
-from flask_babel import lazy_gettext as _l
-from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from recordings_service import accounts
 from recordings_service.calls import list_export, saved_searches, search, tags
-from recordings_service.calls.transcript_matches import MAX_QUERY_CHARS
-from recordings_service.errors import Invalid, invalid_from
+from recordings_service.errors import Invalid, NotFound
 from recordings_service.evaluations import assignments
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission
-from recordings_service.transcription.search_index import CONFIG_BY_LANGUAGE
 from web.access import current_actor, current_can, requires
-from web.database import db, runtime
+from web.database import db
 from web.i18n import organisation_today
 from web.identities import request_agent_names
 from web.links import call_url
 from web.security_headers import mark_no_store, no_store
-from web.ui.error_messages import error_message, flash_error
+from web.ui import call_filters
+from web.ui.error_messages import flash_error
+from web.ui.form_dates import optional_date
 from web.ui.numbers import whole_number
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
-# The dates the filter takes: any call Callvault holds, far from where day arithmetic overflows.
-FIRST_YEAR, LAST_YEAR = 1900, 9998
 PAGE_SIZE = 50
-FORM_FIELDS = (
-    "q",
-    "date_from",
-    "date_to",
-    "queue",
-    "agent_ref",
-    "language",
-    "direction",
-    "status",
-    "evaluated",
-    "score_min",
-    "score_max",
-    "tag",
-)
-FILTER_MESSAGES = {
-    "out_of_range": _l("must not be below the minimum score"),
-    "greater_than_equal": _l("enter a number from 0 to 100"),
-    "less_than_equal": _l("enter a number from 0 to 100"),
-    "invalid_length": _l("too long"),
-}
 # Sorting is part of a search (it is saved with it); paging is not, but a bulk action returns to its page.
 SORT_FIELDS = ("sort", "dir")
-PAGING_FIELDS = ("cursor", "offset")
+PAGING_FIELDS = ("cursor", "before", "offset")
 STATUSES = [status.value for status in RecordingStatus if status is not RecordingStatus.DELETED]
 
 
@@ -68,16 +41,14 @@ STATUSES = [status.value for status in RecordingStatus if status is not Recordin
 @requires(Permission.RECORDING_LIST)
 @no_store
 def index() -> tuple[str, int]:
-    form = {name: request.args.get(name, "").strip() for name in FORM_FIELDS}
+    form = call_filters.form_of(request.args)
     knows_agents = current_can(Permission.AGENT_READ)
-    if not knows_agents:
-        form["agent_ref"] = ""  # a filter by agent would tell who took the calls (the API refuses it too)
     sort, descending = _sort(knows_agents)
     page: search.SearchPage | None = None
     error: Invalid | None = None
     actor = current_actor()
     try:
-        filters = _filters(form)  # refused in the reader's language already
+        filters = call_filters.filters(form)  # refused in the reader's language already
         try:
             page = search.search_calls(
                 db(),
@@ -85,6 +56,7 @@ def index() -> tuple[str, int]:
                 query=form["q"],
                 filters=filters,
                 cursor=request.args.get("cursor") or None,
+                before=request.args.get("before") or None,
                 limit=PAGE_SIZE,
                 snippets=current_can(Permission.TRANSCRIPT_READ),
                 sort=sort,
@@ -92,7 +64,7 @@ def index() -> tuple[str, int]:
                 offset=_offset(),
             )
         except Invalid as exc:
-            raise _in_reader_language(exc) from None
+            raise call_filters.in_reader_language(exc) from None
         db().commit()
     except Invalid as exc:
         error = exc
@@ -113,7 +85,11 @@ def index() -> tuple[str, int]:
         sort=sort,
         descending=descending,
         sort_url=lambda column: _sort_url(query, column, sort=sort, descending=descending),
-        languages=sorted(CONFIG_BY_LANGUAGE),
+        # Another page of this search: its filters and sort with one paging parameter (none for the first page).
+        page_url=lambda name, value: url_for("calls.index", **query, **({name: value} if value else {})),
+        field_labels=call_filters.FIELD_LABELS,
+        languages=call_filters.FILTER_LANGUAGES,
+        language_name=call_filters.language_name,
         statuses=STATUSES,
         call_url=call_url,
         clock=clock,
@@ -143,6 +119,8 @@ def tag() -> Response:
         added = tags.tag_calls(db(), actor=current_actor(), recording_ids=_chosen(), tag=request.form.get("tag", ""))
     except Invalid as exc:
         return _back_with_error(exc)
+    except NotFound as exc:
+        return _back_without_deleted(exc)
     db().commit()
     flash(ngettext("Tagged %(num)d call.", "Tagged %(num)d calls.", added))
     return _back()
@@ -158,6 +136,8 @@ def untag() -> Response:
         )
     except Invalid as exc:
         return _back_with_error(exc)
+    except NotFound as exc:
+        return _back_without_deleted(exc)
     db().commit()
     flash(ngettext("Removed the tag from %(num)d call.", "Removed the tag from %(num)d calls.", removed))
     return _back()
@@ -171,6 +151,8 @@ def export() -> Response:
         text = list_export.export_calls_csv(db(), actor=current_actor(), recording_ids=_chosen())
     except Invalid as exc:
         return _back_with_error(exc)
+    except NotFound as exc:
+        return _back_without_deleted(exc)
     db().commit()
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="calls.csv"'
@@ -182,7 +164,7 @@ def export() -> Response:
 def assign() -> Response:
     """Put the chosen calls on a supervisor's "to evaluate" list."""
     try:
-        due = _due(request.form.get("due", "").strip())
+        due = optional_date(request.form.get("due", "").strip(), field="due")
         made = assignments.assign_calls(
             db(),
             actor=current_actor(),
@@ -193,6 +175,8 @@ def assign() -> Response:
         )
     except Invalid as exc:
         return _back_with_error(exc)
+    except NotFound as exc:
+        return _back_without_deleted(exc)
     db().commit()
     flash(ngettext("Assigned %(num)d call.", "Assigned %(num)d calls.", len(made)))
     return _back()
@@ -201,11 +185,16 @@ def assign() -> Response:
 @bp.post("/saved-searches")
 @requires(Permission.RECORDING_LIST)
 def save_search() -> Response:
-    """Keep the list's current filter (and sort) under a name, for its owner only."""
+    """Keep the list's current filter (and sort) under a name, for its owner only; not one the list refuses."""
+    back = request.form.get("back", "")
     try:
-        saved_searches.save_search(
-            db(), actor=current_actor(), name=request.form.get("name", ""), query=request.form.get("back", "")
-        )
+        call_filters.checked_search(call_filters.form_of(dict(parse_qsl(back))))
+    except Invalid as exc:
+        label = call_filters.FIELD_LABELS.get(exc.field or "", exc.field)
+        flash(gettext("Search not saved. %(field)s: %(message)s", field=label, message=exc.message), "error")
+        return _back()
+    try:
+        saved_searches.save_search(db(), actor=current_actor(), name=request.form.get("name", ""), query=back)
     except Invalid as exc:
         return _back_with_error(exc)
     db().commit()
@@ -229,18 +218,9 @@ def _chosen() -> list[str]:
     return request.form.getlist("recording_id")
 
 
-def _due(value: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Invalid("due", gettext("use a date such as 2025-01-31"), code="invalid_date") from None
-
-
 def _back() -> Response:
     """Back to the call list as it was (its filters, sort and page come along in the form's `back`)."""
-    kept = FORM_FIELDS + SORT_FIELDS + PAGING_FIELDS
+    kept = call_filters.FORM_FIELDS + SORT_FIELDS + PAGING_FIELDS
     pairs = [(key, value) for key, value in parse_qsl(request.form.get("back", "")) if key in kept]
     target = url_for("calls.index")
     return redirect(f"{target}?{urlencode(pairs)}" if pairs else target)
@@ -249,6 +229,16 @@ def _back() -> Response:
 def _back_with_error(exc: Invalid) -> Response:
     db().rollback()
     flash_error(exc)
+    return _back()
+
+
+def _back_without_deleted(exc: NotFound) -> Response:
+    """Back to the list as it now is when a chosen call has been deleted since the list was shown (nothing done,
+    as the action is all or none); a call hidden from the actor is refused, and audited, as every page does."""
+    if exc.refusal is not None:
+        raise exc
+    db().rollback()
+    flash(gettext("A selected call has been deleted since the list was shown: nothing was done."), "error")
     return _back()
 
 
@@ -277,68 +267,3 @@ def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def _filters(form: dict[str, str]) -> search.SearchFilters:
-    """The form's values (local formats: days, "yes"/"no", decimal commas) as the search's filter model."""
-    date_from, date_to = _date(form, "date_from"), _date(form, "date_to")
-    if date_from and date_to and date_from > date_to:
-        raise Invalid("date_to", gettext("must not be before the from date"), code="out_of_range")
-    values = {
-        "started_from": date_from,
-        # The form's "to" day is inclusive.
-        "started_to": date_to + timedelta(days=1) if date_to else None,
-        "queue": form["queue"] or None,
-        "agent_ref": form["agent_ref"] or None,
-        "language": form["language"] or None,
-        "direction": form["direction"] or None,
-        "status": form["status"] or None,
-        "evaluated": {"yes": True, "no": False}.get(form["evaluated"]),
-        "score_min": _number(form, "score_min"),
-        "score_max": _number(form, "score_max"),
-        "tag": form["tag"] or None,
-    }
-    try:
-        return search.SearchFilters.model_validate(values)
-    except ValidationError as exc:
-        invalid = invalid_from(exc)
-        # The model's messages are English; the ones a person can cause here are said in their language.
-        message = FILTER_MESSAGES.get(invalid.code)
-        raise Invalid(invalid.field, str(message) if message else error_message(invalid), code=invalid.code) from None
-
-
-def _in_reader_language(exc: Invalid) -> Invalid:
-    """A refusal of the search as the page says it (the core's messages are English): the words box's own, else as
-    every page says the error (a cursor edited or out of date, a status or direction not offered)."""
-    if exc.field == "q" and exc.code == "no_words":
-        message = gettext("enter at least one word: letters or digits, not only punctuation or wildcards")
-    elif exc.field == "q" and exc.code == "too_long":
-        message = gettext("at most %(num)d characters", num=MAX_QUERY_CHARS)
-    else:
-        message = error_message(exc)
-    return Invalid(exc.field or "q", message, code=exc.code)
-
-
-def _date(form: dict[str, str], name: str) -> datetime | None:
-    if not form[name]:
-        return None
-    try:
-        day = datetime.strptime(form[name], "%Y-%m-%d")
-    except ValueError:
-        raise Invalid(name, gettext("use a date such as 2025-01-31"), code="invalid_date") from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # 0001-01-01 and 9999-12-31 overflowed the day arithmetic (500s)
-        raise Invalid(name, gettext("use a date such as 2025-01-31"), code="out_of_range")
-    # A day of the organisation's calendar (CALLVAULT_TIMEZONE), as the list shows the calls' times.
-    return day.replace(tzinfo=ZoneInfo(runtime().settings.timezone))
-
-
-def _number(form: dict[str, str], name: str) -> float | None:
-    if not form[name]:
-        return None
-    try:
-        number = float(form[name].replace(",", "."))
-    except ValueError:
-        number = math.nan
-    if not math.isfinite(number):
-        raise Invalid(name, gettext("enter a number from 0 to 100"), code="invalid_number")
-    return number
