@@ -22,7 +22,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Invalid
 from recordings_service.runtime import Runtime
 from recordings_service.storage.object_store import S3ObjectStore, make_client
-from tests.factories.inbox import calls_with, drop, run, with_inbox
+from tests.factories.inbox import calls_with, drop, run, wait_until_waiting_for_the_lock, with_inbox
 from tests.factories.recordings import STEREO, call_metadata
 from tests.live_server import free_port
 
@@ -62,8 +62,10 @@ def test_a_name_dropped_again_is_filed_beside_the_earlier_one_not_over_it(
     assert sorted(p.name for p in (inbox / "done").iterdir()) == [
         "call2.json",
         "call2.wav",
+        "call2.wav.receipt.json",
         "call2~1.json",
         "call2~1.wav",
+        "call2~1.wav.receipt.json",
     ]
 
 
@@ -84,7 +86,7 @@ def test_a_drop_that_cannot_be_opened_is_refused_naming_the_file_not_raised(
             inbox_module.import_pair(session, runtime.store, runtime.envelope, settings=importer.settings, pair=pair)
     assert (refused.value.field, refused.value.code) == ("audio", "unreadable")
     assert "locked" not in refused.value.message and "No such device" in refused.value.message
-    inbox_module.settle_pair(importer.settings, pair, refusal=refused.value)
+    inbox_module.settle_pair(importer.settings, pair, refused.value)
     reason = json.loads((inbox / "failed" / "locked.wav.error.json").read_text())
     assert (reason["error"], reason["field"]) == ("unreadable", "audio")
 
@@ -121,7 +123,7 @@ def test_a_pair_another_jobs_process_is_importing_is_passed_over(
     job = threading.Thread(target=import_inbox, args=(importer,))
     try:
         job.start()
-        time.sleep(1)
+        wait_until_waiting_for_the_lock(inbox, job)
         assert (inbox / "a.wav").exists() and not (inbox / "done").exists()
         # Meanwhile the other process files the pair it imported.
         (inbox / "done").mkdir()

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -27,8 +28,17 @@ def with_inbox(runtime: Runtime, inbox: Path) -> Runtime:
     return replace(runtime, settings=replace(runtime.settings, inbox_dir=str(inbox)))
 
 
-def drop(inbox: Path, name: str, audio: Path | bytes, metadata: dict[str, Any] | None, *, age_s: float = 60) -> None:
-    """`name` and its sidecar `name.json` (unless `metadata` is None), last written `age_s` ago."""
+def drop(
+    inbox: Path,
+    name: str,
+    audio: Path | bytes,
+    metadata: dict[str, Any] | None,
+    *,
+    age_s: float = 60,
+    sidecar_name: str | None = None,
+) -> None:
+    """`name` and its sidecar `sidecar_name` (`name.json` by default; none when `metadata` is None), last written
+    `age_s` ago."""
     inbox.mkdir(parents=True, exist_ok=True)
     target = inbox / name
     if isinstance(audio, Path):
@@ -37,7 +47,7 @@ def drop(inbox: Path, name: str, audio: Path | bytes, metadata: dict[str, Any] |
         target.write_bytes(audio)
     paths = [target]
     if metadata is not None:
-        sidecar = inbox / (name + ".json")
+        sidecar = inbox / (sidecar_name or name + ".json")
         sidecar.write_text(json.dumps(metadata))
         paths.append(sidecar)
     moment = time.time() - age_s
@@ -57,3 +67,13 @@ def run(runtime: Runtime, caplog: pytest.LogCaptureFixture, keys: tuple[str, ...
 def calls_with(session: Session, external_call_id: str) -> int:
     query = select(func.count()).select_from(Recording).where(Recording.external_call_id == external_call_id)
     return session.scalar(query) or 0
+
+
+def wait_until_waiting_for_the_lock(inbox: Path, thread: threading.Thread, *, timeout_s: float = 20) -> None:
+    """Until a process waits for the inbox's lock (the kernel lists the waiter in /proc/locks); fails when `thread`
+    ends first (it did not wait) or after `timeout_s`."""
+    inode = f":{os.stat(inbox).st_ino} "
+    deadline = time.monotonic() + timeout_s
+    while not any("-> FLOCK" in line and inode in line for line in Path("/proc/locks").read_text().splitlines()):
+        assert thread.is_alive() and time.monotonic() < deadline, "the job did not wait for the inbox's lock"
+        time.sleep(0.05)
