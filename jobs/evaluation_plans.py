@@ -1,5 +1,6 @@
-"""Evaluation plans: fill this ISO week's "to evaluate" lists from every active plan (once per plan and week);
-weeks are those of the organisation's time zone."""
+"""Evaluation plans: fill this ISO week's "to evaluate" lists from every active plan (once per plan and week,
+topped up until its Wednesday with calls that have become eligible since); weeks are those of the organisation's
+time zone."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ log = logging.getLogger("jobs.evaluation_plans")
 
 def fill_plans(runtime: Runtime, *, now: datetime | None = None) -> dict[str, int]:
     zone = ZoneInfo(runtime.settings.timezone)
-    week = plans.iso_week((now or utcnow()).astimezone(zone).date())
+    now = now or utcnow()
+    week = plans.iso_week(now.astimezone(zone).date())
     with runtime.sessions() as session:
-        counts = plans.fill_active_plans(session, week=week, zone=zone)
+        counts = plans.fill_active_plans(session, week=week, zone=zone, now=now)
         session.commit()
-    if counts["filled"] or counts["skipped"]:
+    if counts["filled"] or counts["topped_up"] or counts["skipped"]:
         log.info("evaluation plans filled", extra=counts)
     return counts

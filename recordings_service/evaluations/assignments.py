@@ -14,7 +14,8 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.errors import Invalid
+from recordings_service.db import id_cursor
+from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Assignment, Evaluation, Recording, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import RecordingStatus
@@ -137,6 +138,61 @@ def assign_calls(
     return result
 
 
+def get_assignment(session: Session, *, actor: Actor, assignment_id: str, lock: bool = False) -> Assignment:
+    """The assignment, if `actor` may see its call; else not found (the refusal audited, as assigning it is)."""
+    assignment = session.get(Assignment, assignment_id, with_for_update=lock)
+    if assignment is None:
+        raise NotFound(f"assignment {assignment_id} not found")
+    visible_calls(session, actor=actor, recording_ids=[assignment.recording_id], refused_action="assignment.refused")
+    return assignment
+
+
+def reassign(
+    session: Session, *, actor: Actor, assignment_id: str, assignee_id: str, today: date, due: date | None = None
+) -> Assignment:
+    """Hand an open assignment to another evaluator (its assignee is ill, away or gone); audited with both names.
+
+    The assignment moves rather than being copied: it keeps its plan, week and place in the coverage, and leaves its
+    previous assignee's list and the overdue list instead of staying there open. One already done stays with whoever
+    did it (`Conflict`), as does one the new evaluator already holds the call by. `due`, when given, replaces the
+    due date (an overdue assignment handed on needs a new one).
+    """
+    _check_due(due, today)
+    assignment = get_assignment(session, actor=actor, assignment_id=assignment_id, lock=True)
+    if session.scalar(select(submitted_by_assignee()).where(Assignment.id == assignment.id)):
+        raise Conflict("this assignment is done: its call has been evaluated", why="assignment_done")
+    assignee = evaluator(session, assignee_id, field="assignee_id")
+    if assignee.id == assignment.assignee_id:
+        raise Invalid("assignee_id", f"the call is already on {assignee.username}'s list", code="same_assignee")
+    holder = Actor(id=assignee.id, name=assignee.username, role=assignee.role)
+    if session.scalar(select(Recording.id).where(Recording.id == assignment.recording_id, visible_to(holder))) is None:
+        raise Invalid("assignee_id", f"{assignee.username} may not open this call", code="not_visible")
+    held = select(Assignment.id).where(
+        Assignment.recording_id == assignment.recording_id, Assignment.assignee_id == assignee.id
+    )
+    if session.scalar(held) is not None:
+        raise Conflict(f"{assignee.username} already has this call on their list", why="already_assigned")
+    previous = assignment.assignee_id
+    assignment.assignee_id = assignee.id
+    if due is not None:
+        assignment.due = due
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="assignment.reassigned",
+        object_type="recording",
+        object_id=assignment.recording_id,
+        details={
+            "assignment_id": assignment.id,
+            "from": previous,
+            "to": assignee.id,
+            "due": assignment.due.isoformat() if assignment.due else None,
+        },
+    )
+    return assignment
+
+
 def _check_due(due: date | None, today: date) -> None:
     if due is None:
         return
@@ -154,9 +210,11 @@ def list_assignments(
     assignee_id: str | None = None,
     open_only: bool = True,
     overdue_only: bool = False,
+    cursor: str | None = None,
     limit: int = MAX_LIST,
 ) -> list[AssignmentView]:
-    """Assignments (one assignee's, or everyone's) of calls the actor can see; overdue ones first, then by due."""
+    """Assignments (one assignee's, or everyone's) of calls the actor can see; overdue ones first, then by due;
+    after the assignment `cursor` names, when given (the last of the page before)."""
     done = submitted_by_assignee()
     query = (
         select(Assignment, Recording.started_at, Recording.queue, done)
@@ -169,6 +227,8 @@ def list_assignments(
         query = query.where(~done)
     if overdue_only:
         query = query.where(Assignment.due < today)
+    if cursor is not None:
+        query = query.where(_after(session, cursor))
     query = query.order_by(Assignment.due.is_(None), Assignment.due, Assignment.created_at, Assignment.id)
     return [
         AssignmentView(
@@ -180,6 +240,24 @@ def list_assignments(
         )
         for row, started_at, queue, is_done in session.execute(query.limit(limit))
     ]
+
+
+def _after(session: Session, cursor: str) -> ColumnElement[bool]:
+    """Assignments after the one `cursor` names, in the lists' order (undated last, then due, created, id)."""
+    last = session.get(Assignment, id_cursor(cursor))
+    if last is None:
+        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
+    later = or_(
+        Assignment.created_at > last.created_at,
+        and_(Assignment.created_at == last.created_at, Assignment.id > last.id),
+    )
+    if last.due is None:
+        return and_(Assignment.due.is_(None), later)
+    return or_(
+        Assignment.due.is_(None),
+        Assignment.due > last.due,
+        and_(Assignment.due == last.due, later),
+    )
 
 
 def coverage(session: Session, *, week: str) -> list[Coverage]:
@@ -246,6 +324,13 @@ def plan_supervisor_choices(session: Session, chosen: Sequence[str]) -> list[tup
         select(User).where(or_(User.active.is_(True), User.id.in_(kept))).order_by(User.username, User.id)
     )
     return [(user, can_evaluate(user)) for user in users if can_evaluate(user) or user.id in kept]
+
+
+def assignment_holders(session: Session) -> list[tuple[User, bool]]:
+    """Every evaluator and everyone else with open assignments, by name, each with whether they may evaluate: the
+    open work of a supervisor whose account was disabled is what most needs handing on."""
+    holding = session.scalars(select(Assignment.assignee_id).where(~submitted_by_assignee()).distinct())
+    return plan_supervisor_choices(session, list(holding))
 
 
 def evaluators(session: Session) -> list[User]:

@@ -2,7 +2,9 @@
 dispute is resolved (with a note, and a re-score as a new version when the evaluation was wrong).
 
 Disputes land in the queue of the evaluator and of the evaluator's lead (`User.lead_id`, set by an
-admin): the one person who scored the call, and the one who answers for how that person scores.
+admin): the one person who scored the call, and the one who answers for how that person scores. A lead whose
+account was disabled since (or who is no longer a QA supervisor) cannot answer: their lead answers in their place,
+up the chain, and a dispute nobody active could answer is refused rather than left unseen.
 """
 
 from __future__ import annotations
@@ -119,14 +121,68 @@ def _respond(
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="too_long")
     if evaluation.agent_response is not None:
         raise Conflict("this evaluation has already been answered", why="already_answered")
+    details: dict[str, object] = {}
+    if response == AgentResponse.DISPUTED:
+        details["lead_id"] = _dispute_lead(session, evaluation)
     evaluation.agent_response = response
     evaluation.agent_comment = comment.strip()
     evaluation.responded_at = utcnow()
     if response == AgentResponse.DISPUTED:
         evaluation.dispute_state = DisputeState.OPEN
     session.flush()
-    _audit(session, actor, f"evaluation.{response.value}", evaluation, {})
+    _audit(session, actor, f"evaluation.{response.value}", evaluation, details)
     return evaluation
+
+
+def _dispute_lead(session: Session, evaluation: Evaluation) -> str | None:
+    """The lead a dispute of `evaluation` goes to besides its evaluator; `Conflict` when nobody active would see it."""
+    people = _people(session)
+    lead = _acting_lead(people, evaluation.evaluator_id)
+    evaluator = people.get(evaluation.evaluator_id)
+    if lead is None and not (evaluator is not None and evaluator.active):
+        raise Conflict(
+            "nobody can answer a dispute of this evaluation now: the account of the supervisor who scored it is "
+            "disabled and they have no active lead; ask an administrator to name one",
+            why="no_dispute_lead",
+        )
+    return lead
+
+
+@dataclass(frozen=True)
+class _Person:
+    lead_id: str | None
+    active: bool
+    may_lead: bool
+
+
+def _people(session: Session) -> dict[str, _Person]:
+    """Every account's lead and whether it can answer disputes: what routing them reads (a few hundred rows)."""
+    rows = session.execute(select(User.id, User.lead_id, User.active, User.role))
+    return {
+        user_id: _Person(lead_id=lead_id, active=active, may_lead=active and role == Role.QA_SUPERVISOR)
+        for user_id, lead_id, active, role in rows
+    }
+
+
+def _acting_lead(people: Mapping[str, _Person], user_id: str) -> str | None:
+    """The first lead up from `user_id`'s own who can answer disputes (active, a QA supervisor); none past a loop."""
+    seen = {user_id}
+    lead_id = people[user_id].lead_id if user_id in people else None
+    while lead_id is not None and lead_id not in seen:
+        lead = people.get(lead_id)
+        if lead is None:
+            return None
+        if lead.may_lead:
+            return lead_id
+        seen.add(lead_id)
+        lead_id = lead.lead_id
+    return None
+
+
+def _led_by(session: Session, actor: Actor) -> list[str]:
+    """The accounts whose disputes `actor` answers as their lead (or, their lead being unable to, in their place)."""
+    people = _people(session)
+    return [user_id for user_id in people if _acting_lead(people, user_id) == actor.id]
 
 
 def dispute_queue(session: Session, *, actor: Actor) -> list[Dispute]:
@@ -140,7 +196,7 @@ def dispute_queue(session: Session, *, actor: Actor) -> list[Dispute]:
         .join(Recording, Recording.id == Evaluation.recording_id)
         .where(
             Evaluation.dispute_state == DisputeState.OPEN,
-            or_(Evaluation.evaluator_id == actor.id, evaluator.lead_id == actor.id),
+            or_(Evaluation.evaluator_id == actor.id, Evaluation.evaluator_id.in_(_led_by(session, actor))),
             visible_to(actor),
             Recording.status != RecordingStatus.DELETED,
         )
@@ -151,12 +207,12 @@ def dispute_queue(session: Session, *, actor: Actor) -> list[Dispute]:
 
 
 def may_resolve(session: Session, *, actor: Actor, evaluation: Evaluation) -> bool:
-    """The evaluator, or the evaluator's lead."""
+    """The evaluator, or the lead who answers for them."""
     if actor.id is None:
         return False
     if evaluation.evaluator_id == actor.id:
         return True
-    return session.scalar(select(User.lead_id).where(User.id == evaluation.evaluator_id)) == actor.id
+    return _acting_lead(_people(session), evaluation.evaluator_id) == actor.id
 
 
 def resolve_dispute(

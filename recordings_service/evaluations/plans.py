@@ -4,7 +4,8 @@ eligible calls of a queue or an agent, spread evenly over the plan's supervisors
 Eligible: transcribed, started in the week before the one being filled, of the plan's queue or agent (in any
 letter case), not restricted, not already evaluated (submitted) or assigned. The draw takes each agent's eligible
 calls in id order and samples them with a generator seeded by (plan seed, week, agent), so the same plan, week and
-data choose the same calls. A plan is filled once per week (`PlanFill`); filling again is a no-op.
+data choose the same calls. A plan is filled once per week (`PlanFill`) and topped up until the week's Wednesday
+with calls that became eligible since (`fill_plan`); filling again after that is a no-op.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from __future__ import annotations
 import random
 import secrets
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.evaluations.assignments import can_evaluate, evaluator
 from recordings_service.models import Assignment, Evaluation, EvaluationPlan, PlanFill, Recording, User
@@ -29,6 +31,7 @@ from recordings_service.recordings import visible_to
 
 FIRST_YEAR, LAST_YEAR = 2000, 9998  # the weeks a plan is filled for
 MAX_CALLS_PER_AGENT = 50
+TOP_UP_DAYS = 3  # a week filled on Monday is topped up until its Wednesday ends
 # The columns' widths: a longer text was a 500 on PostgreSQL and kept whole on SQLite.
 MAX_NAME_CHARS = 200
 MAX_REF_CHARS = MAX_QUEUE
@@ -52,7 +55,8 @@ class FillResult:
     plan_id: str
     week: str
     filled: bool  # False when the week had been filled before
-    assignments: list[Assignment]
+    assignments: list[Assignment]  # the week's
+    added: int  # how many this fill assigned: all of a first fill's, those a top-up added
 
 
 def iso_week(day: date) -> str:
@@ -186,66 +190,110 @@ def eligible_calls(session: Session, plan: EvaluationPlan, *, week: str, zone: t
     return dict(calls)
 
 
-def draw(plan: EvaluationPlan, *, week: str, calls: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """(agent, call) pairs: up to N per agent, at random but reproducibly, agents in name order."""
+def draw(
+    plan: EvaluationPlan, *, week: str, calls: dict[str, list[str]], planned: Mapping[str, int]
+) -> list[tuple[str, str]]:
+    """(agent, call) pairs: up to N per agent less those `planned` already, at random but reproducibly, agents in
+    name order."""
     chosen: list[tuple[str, str]] = []
     for agent_ref in sorted(calls):
         candidates = calls[agent_ref]
+        wanted = max(plan.calls_per_agent - planned.get(agent_ref, 0), 0)
         rng = random.Random(f"{plan.seed}:{week}:{agent_ref}")  # noqa: S311  (reproducible, not secret)
-        picked = rng.sample(candidates, min(plan.calls_per_agent, len(candidates)))
+        picked = rng.sample(candidates, min(wanted, len(candidates)))
         chosen.extend((agent_ref, recording_id) for recording_id in picked)
     return chosen
 
 
-def fill_plan(session: Session, *, actor: Actor, plan_id: str, week: str, zone: tzinfo = UTC) -> FillResult:
-    """Fill `week`'s lists from `plan` once; the week's Sunday is the assignments' due date.
+def fill_plan(
+    session: Session,
+    *,
+    actor: Actor,
+    plan_id: str,
+    week: str,
+    zone: tzinfo = UTC,
+    now: datetime | None = None,
+) -> FillResult:
+    """Fill `week`'s lists from `plan`; the week's Sunday is the assignments' due date.
 
-    `zone` is the organisation's time zone: the calls of last week are those of its days there.
+    `zone` is the organisation's time zone: the calls of last week are those of its days there. The first fill
+    draws up to N calls per agent. Until the week's Wednesday ends (`now`, in `zone`) filling again tops the week
+    up: an agent with fewer than N calls planned gets theirs that have become eligible since, drawn the same way (a
+    call of late Sunday still being transcribed at Monday's first fill, which next week's fill, looking at another
+    week, would never see). A call is drawn once: it is eligible only while unassigned. After that day filling
+    again changes nothing, so a supervisor is not handed calls on Saturday that are due on Sunday.
     """
     plan = get_plan(session, plan_id)
     monday = week_monday(week)
-    done = session.scalar(select(PlanFill).where(PlanFill.plan_id == plan.id, PlanFill.week == week))
-    if done is not None:
-        return FillResult(
-            plan_id=plan.id, week=week, filled=False, assignments=_week_assignments(session, plan, week, actor)
-        )
-    supervisors = [user_id for user_id in plan.supervisor_ids if can_evaluate(session.get(User, user_id))]
-    if not supervisors:
-        raise Conflict(f"plan {plan.name} has no supervisor who can evaluate calls", why="no_plan_evaluator")
-    chosen = draw(plan, week=week, calls=eligible_calls(session, plan, week=week, zone=zone))
-    due = monday + timedelta(days=6)
-    # Round robin, starting one supervisor further each week, so the odd extra call does not always land on the first.
-    turn = monday.toordinal() // 7
-    assignments = [
-        Assignment(
-            recording_id=recording_id,
-            assignee_id=supervisors[(turn + position) % len(supervisors)],
-            agent_ref=agent_ref,
-            plan_id=plan.id,
-            week=week,
-            due=due,
-            assigned_by=actor.id,
-        )
-        for position, (agent_ref, recording_id) in enumerate(chosen)
-    ]
-    try:
-        # A concurrent fill of the same week (another jobs process) loses on the unique (plan, week).
-        with session.begin_nested():
+    # The savepoint opens the write transaction before anything is read (BEGIN IMMEDIATE on SQLite, see db.py) and
+    # the plans' row locks serialise fills on PostgreSQL: a fill reads the calls as the fill before it left them.
+    with session.begin_nested():
+        _serialize_fills(session)
+        done = session.scalar(select(PlanFill).where(PlanFill.plan_id == plan.id, PlanFill.week == week))
+        today = (now or utcnow()).astimezone(zone).date()
+        if done is not None and today > monday + timedelta(days=TOP_UP_DAYS - 1):
+            return _filled_before(session, plan, week, actor, added=0)
+        supervisors = [user_id for user_id in plan.supervisor_ids if can_evaluate(session.get(User, user_id))]
+        if not supervisors and done is None:
+            raise Conflict(f"plan {plan.name} has no supervisor who can evaluate calls", why="no_plan_evaluator")
+        planned = _planned_per_agent(session, plan, week)
+        chosen = draw(plan, week=week, calls=eligible_calls(session, plan, week=week, zone=zone), planned=planned)
+        if done is not None and not (chosen and supervisors):
+            return _filled_before(session, plan, week, actor, added=0)
+        # Round robin, starting one supervisor further each week, so the odd extra call does not always land on the
+        # first; a top-up goes on from where the week's fill left off.
+        turn = monday.toordinal() // 7 + sum(planned.values())
+        assignments = [
+            Assignment(
+                recording_id=recording_id,
+                assignee_id=supervisors[(turn + position) % len(supervisors)],
+                agent_ref=agent_ref,
+                plan_id=plan.id,
+                week=week,
+                due=monday + timedelta(days=6),
+                assigned_by=actor.id,
+            )
+            for position, (agent_ref, recording_id) in enumerate(chosen)
+        ]
+        session.add_all(assignments)
+        if done is None:
             session.add(PlanFill(plan_id=plan.id, week=week, assigned=len(assignments)))
-            session.add_all(assignments)
-    except IntegrityError:
-        return FillResult(
-            plan_id=plan.id, week=week, filled=False, assignments=_week_assignments(session, plan, week, actor)
-        )
+        else:
+            done.assigned += len(assignments)
     record_event(
         session,
         actor=actor,
-        action="plan.filled",
+        action="plan.filled" if done is None else "plan.topped_up",
         object_type="evaluation_plan",
         object_id=plan.id,
         details={"week": week, "assigned": len(assignments), "agents": len({agent for agent, _ in chosen})},
     )
-    return FillResult(plan_id=plan.id, week=week, filled=True, assignments=assignments)
+    if done is not None:
+        return _filled_before(session, plan, week, actor, added=len(assignments))
+    return FillResult(plan_id=plan.id, week=week, filled=True, assignments=assignments, added=len(assignments))
+
+
+def _planned_per_agent(session: Session, plan: EvaluationPlan, week: str) -> dict[str, int]:
+    """How many calls `plan` has set for `week` per agent so far (none before its first fill)."""
+    rows = session.execute(
+        select(Assignment.agent_ref, func.count())
+        .where(Assignment.plan_id == plan.id, Assignment.week == week)
+        .group_by(Assignment.agent_ref)
+    )
+    return {agent_ref: int(count) for agent_ref, count in rows}
+
+
+def _filled_before(session: Session, plan: EvaluationPlan, week: str, actor: Actor, *, added: int) -> FillResult:
+    assignments = _week_assignments(session, plan, week, actor)
+    return FillResult(plan_id=plan.id, week=week, filled=False, assignments=assignments, added=added)
+
+
+def _serialize_fills(session: Session) -> None:
+    """Take every plan's row lock until commit, in id order: fills of any two plans then run one after the other on
+    PostgreSQL, the later drawing from the calls the earlier left. Two plans of one queue filled at once (the job in
+    two jobs processes, or beside "Fill this week") each drew the calls the other had not yet committed, and
+    assigned them twice. (On SQLite the fill's savepoint, taking the write lock first, does the same.)"""
+    session.execute(select(EvaluationPlan.id).order_by(EvaluationPlan.id).with_for_update())
 
 
 def _week_assignments(session: Session, plan: EvaluationPlan, week: str, actor: Actor) -> list[Assignment]:
@@ -266,15 +314,17 @@ def _week_assignments(session: Session, plan: EvaluationPlan, week: str, actor: 
     )
 
 
-def fill_active_plans(session: Session, *, week: str, zone: tzinfo = UTC) -> dict[str, int]:
-    """Fill every active plan for `week` (the weekly job); a plan without supervisors is skipped."""
-    counts = {"filled": 0, "already": 0, "skipped": 0, "assigned": 0}
+def fill_active_plans(
+    session: Session, *, week: str, zone: tzinfo = UTC, now: datetime | None = None
+) -> dict[str, int]:
+    """Fill, or top up, every active plan for `week` (the hourly job); a plan without supervisors is skipped."""
+    counts = {"filled": 0, "topped_up": 0, "already": 0, "skipped": 0, "assigned": 0}
     for plan in session.scalars(select(EvaluationPlan).where(EvaluationPlan.active.is_(True))):
         try:
-            result = fill_plan(session, actor=PLAN_ACTOR, plan_id=plan.id, week=week, zone=zone)
+            result = fill_plan(session, actor=PLAN_ACTOR, plan_id=plan.id, week=week, zone=zone, now=now)
         except Conflict:
             counts["skipped"] += 1
             continue
-        counts["filled" if result.filled else "already"] += 1
-        counts["assigned"] += len(result.assignments) if result.filled else 0
+        counts["filled" if result.filled else "topped_up" if result.added else "already"] += 1
+        counts["assigned"] += result.added
     return counts

@@ -88,7 +88,7 @@ def test_the_draw_is_reproducible_with_the_seed_and_changes_with_it(
 
     first = fill_and_undo()
     assert fill_and_undo() == first
-    assert plans.draw(plan, week=WEEK, calls=plans.eligible_calls(session, plan, week=WEEK)) == [
+    assert plans.draw(plan, week=WEEK, calls=plans.eligible_calls(session, plan, week=WEEK), planned={}) == [
         (call.agent_ref, call.id) for call in (session.get(Recording, rid) for rid in first) if call is not None
     ]
     plan.seed = 98765
@@ -100,16 +100,23 @@ def test_filling_is_idempotent_per_plan_and_week(session: Session, store: Object
     team_calls(session, store, envelope)
     plan = make_plan(session, actor_of(lead), supervisors=[lead], calls_per_agent=1)
 
-    first = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK)
+    thursday = datetime.combine(THURSDAY, time(12), tzinfo=UTC)  # past the days a week is topped up
+    first = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK, now=thursday)
     call_in_week(session, store, envelope, agent_ref="agent-d")  # arrives late: the week is filled already
-    again = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK)
+    again = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK, now=thursday)
 
     assert first.filled and not again.filled
     assert sorted(item.id for item in again.assignments) == sorted(item.id for item in first.assignments)
     assert session.scalar(select(func.count()).select_from(Assignment)) == 3
     assert session.scalar(select(func.count()).select_from(PlanFill)) == 1
     # The job fills every active plan the same way.
-    assert plans.fill_active_plans(session, week=WEEK) == {"filled": 0, "already": 1, "skipped": 0, "assigned": 0}
+    assert plans.fill_active_plans(session, week=WEEK, now=thursday) == {
+        "filled": 0,
+        "topped_up": 0,
+        "already": 1,
+        "skipped": 0,
+        "assigned": 0,
+    }
 
 
 def test_a_plan_needs_a_queue_or_agent_and_supervisors_who_can_evaluate(session: Session) -> None:
@@ -291,8 +298,8 @@ def test_the_declared_job_fills_this_weeks_lists_once(
     first = evaluation_plans.fill_plans(runtime, now=thursday_noon)
     again = evaluation_plans.fill_plans(runtime, now=thursday_noon + timedelta(hours=1))
 
-    assert first == {"filled": 1, "already": 0, "skipped": 0, "assigned": 3}
-    assert again == {"filled": 0, "already": 1, "skipped": 0, "assigned": 0}
+    assert first == {"filled": 1, "topped_up": 0, "already": 0, "skipped": 0, "assigned": 3}
+    assert again == {"filled": 0, "topped_up": 0, "already": 1, "skipped": 0, "assigned": 0}
     assert job.run is evaluation_plans.fill_plans
     weeks = session.scalars(select(Assignment.week)).all()
     assert weeks == [WEEK] * 3

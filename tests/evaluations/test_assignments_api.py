@@ -13,20 +13,9 @@ from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import csrf_token, login, make_user
-from tests.factories.assignments import WEEK, call_in_week, submitted
+from tests.factories.accounts import login, make_user
+from tests.factories.assignments import WEEK, api_caller, call_in_week, submitted
 from tests.factories.recordings import make_recording, make_token
-
-
-def caller(client: FlaskClient) -> Any:
-    token = csrf_token(client, "/dashboard")
-
-    def ask(method: str, path: str, expect: int, body: dict[str, Any] | None = None) -> Any:
-        response = client.open(path, method=method, json=body, headers={"X-CSRFToken": token})
-        assert response.status_code == expect, response.get_data(as_text=True)
-        return response.get_json()
-
-    return ask
 
 
 def test_a_lead_sets_a_plan_fills_a_week_and_each_supervisor_sees_their_list(
@@ -36,7 +25,7 @@ def test_a_lead_sets_a_plan_fills_a_week_and_each_supervisor_sees_their_list(
     calls = [call_in_week(session, store, envelope, agent_ref=agent) for agent in ("a1", "a1", "a1", "a2", "a2")]
     session.commit()
     login(client, lead)
-    ask = caller(client)
+    ask = api_caller(client)
 
     plan = ask(
         "POST",
@@ -76,7 +65,7 @@ def test_assign_by_hand_and_in_bulk_and_see_it_done(
     calls = [make_recording(session, store, envelope) for _ in range(3)]
     session.commit()
     login(client, lead)
-    ask = caller(client)
+    ask = api_caller(client)
 
     in_three_weeks = (date.today() + timedelta(days=21)).isoformat()
     own = ask("POST", "/api/v1/assignments", 201, {"recording_id": calls[0].id, "due": in_three_weeks})
@@ -105,7 +94,7 @@ def test_validation_errors_name_the_field_and_refusals_are_json(
     restricted = make_recording(session, store, envelope, restricted=True)
     session.commit()
     login(client, lead)
-    ask = caller(client)
+    ask = api_caller(client)
 
     def field_of(method: str, path: str, body: dict[str, Any], expect: int = 422) -> str | None:
         return ask(method, path, expect, body).get("field")
@@ -207,7 +196,7 @@ def test_a_plan_whose_supervisor_left_can_still_be_changed(client: FlaskClient, 
     lead, leaver, newcomer = make_user(session), make_user(session), make_user(session)
     session.commit()
     login(client, lead)
-    ask = caller(client)
+    ask = api_caller(client)
     plan = ask(
         "POST",
         "/api/v1/evaluation-plans",

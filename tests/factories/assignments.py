@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
@@ -13,6 +15,7 @@ from recordings_service.models import EvaluationPlan, Recording, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from tests.factories.accounts import csrf_token
 from tests.factories.recordings import make_recording
 from tests.factories.search import evaluate
 
@@ -62,3 +65,15 @@ def make_plan(
         seed=seed,
     )
     return plans.create_plan(session, actor=actor, data=data)
+
+
+def api_caller(client: FlaskClient) -> Callable[..., Any]:
+    """`ask(method, path, expect, body)`: a JSON call by the signed-in `client`, its status asserted, its JSON."""
+    token = csrf_token(client, "/dashboard")
+
+    def ask(method: str, path: str, expect: int, body: dict[str, Any] | None = None) -> Any:
+        response = client.open(path, method=method, json=body, headers={"X-CSRFToken": token})
+        assert response.status_code == expect, response.get_data(as_text=True)
+        return response.get_json()
+
+    return ask

@@ -15,7 +15,7 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import EntityId, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.validation import ErrorBody, as_json, refuse_invalid
+from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db
 from web.i18n import organisation_today, organisation_zone
 
@@ -44,10 +44,16 @@ class AssignmentListOut(BaseModel):
     items: list[AssignmentOut]
 
 
+class AssignmentPageOut(AssignmentListOut):
+    next_cursor: str | None
+
+
 class AssignmentsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     include_done: bool = Field(default=False, description="also list assignments already evaluated")
+    cursor: str | None = None
+    limit: int = Field(default=assignments.MAX_LIST, ge=1, le=assignments.MAX_LIST)
 
 
 class AssignmentIn(BaseModel):
@@ -56,6 +62,13 @@ class AssignmentIn(BaseModel):
     recording_id: EntityId
     assignee_id: str | None = Field(default=None, max_length=26, description="the evaluator; oneself when left out")
     due: date | None = None
+
+
+class ReassignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee_id: str = Field(min_length=1, max_length=26, description="the evaluator who takes the call over")
+    due: date | None = Field(default=None, description="a new due date; the assignment's own when left out")
 
 
 class AssignmentBulkIn(BaseModel):
@@ -119,8 +132,12 @@ class PlanFillIn(BaseModel):
 class PlanFillOut(BaseModel):
     plan_id: str
     week: str
-    filled: bool = Field(description="false when the week had been filled before (filling is idempotent)")
-    assignments: list[AssignmentOut]
+    filled: bool = Field(description="false when the week had been filled before")
+    added: int = Field(
+        description="calls this fill assigned: all of a first fill's; until the week's Wednesday a later fill tops the "
+        "week up with calls that have become eligible since, after that it adds none"
+    )
+    assignments: list[AssignmentOut] = Field(description="the week's assignments")
 
 
 def assignment_out(view: assignments.AssignmentView) -> AssignmentOut:
@@ -147,14 +164,25 @@ def assignment_out(view: assignments.AssignmentView) -> AssignmentOut:
 
 @bp.get("/assignments")
 @requires(Permission.EVALUATION_WRITE)
-@api_spec.validate(resp=SpecResponse(HTTP_200=AssignmentListOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
+@api_spec.validate(resp=SpecResponse(HTTP_200=AssignmentPageOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
 def list_my_assignments(query: AssignmentsQuery) -> tuple[Response, int]:
-    """My "to evaluate" list: overdue first, then by due date."""
+    """My "to evaluate" list: overdue first, then by due date; pass `next_cursor` back as `cursor` for the next page."""
     actor = current_actor()
     views = assignments.list_assignments(
-        db(), actor=actor, today=organisation_today(), assignee_id=actor.id, open_only=not query.include_done
+        db(),
+        actor=actor,
+        today=organisation_today(),
+        assignee_id=actor.id,
+        open_only=not query.include_done,
+        cursor=query.cursor,
+        limit=query.limit + 1,
     )
-    return as_json(AssignmentListOut(items=[assignment_out(view) for view in views]))
+    return as_json(
+        AssignmentPageOut(
+            items=[assignment_out(view) for view in views[: query.limit]],
+            next_cursor=next_id_cursor([view.assignment for view in views], query.limit),
+        )
+    )
 
 
 @bp.post("/assignments")
@@ -201,6 +229,29 @@ def assign_in_bulk(json: AssignmentBulkIn) -> tuple[Response, int]:
     )
     db().commit()
     return as_json(body, 201)
+
+
+@bp.post("/assignments/<assignment_id>/reassign")
+@requires(Permission.EVALUATION_WRITE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=AssignmentOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def reassign_assignment(assignment_id: str, json: ReassignIn) -> tuple[Response, int]:
+    """Hand an open assignment to another evaluator, who takes it over from its assignee (409 once it is done);
+    audited."""
+    moved = assignments.reassign(
+        db(),
+        actor=current_actor(),
+        assignment_id=assignment_id,
+        assignee_id=json.assignee_id,
+        today=organisation_today(),
+        due=json.due,
+    )
+    body = assignment_out(assignments.describe(db(), [moved], today=organisation_today())[0])
+    db().commit()
+    return as_json(body)
 
 
 # ---------------------------------------------------------------- plans
@@ -262,12 +313,17 @@ def _merged(plan: EvaluationPlan, changes: dict[str, object]) -> plans.PlanInput
     before=refuse_invalid,
 )
 def fill_evaluation_plan(plan_id: str, json: PlanFillIn) -> tuple[Response, int]:
-    """Fill the week's lists from the plan now (the weekly job does the same); once per plan and ISO week."""
+    """Fill the week's lists from the plan now (the hourly job does the same): once per plan and ISO week, topped up
+    until its Wednesday with calls that have become eligible since."""
     week = json.week or plans.iso_week(organisation_today())
     result = plans.fill_plan(db(), actor=current_actor(), plan_id=plan_id, week=week, zone=organisation_zone())
     views = assignments.describe(db(), result.assignments, today=organisation_today())
     body = PlanFillOut(
-        plan_id=result.plan_id, week=result.week, filled=result.filled, assignments=[assignment_out(v) for v in views]
+        plan_id=result.plan_id,
+        week=result.week,
+        filled=result.filled,
+        added=result.added,
+        assignments=[assignment_out(v) for v in views],
     )
     db().commit()
     return as_json(body)

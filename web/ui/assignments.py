@@ -9,13 +9,16 @@ from werkzeug.wrappers import Response
 
 from recordings_service.errors import Conflict, DomainError, Invalid
 from recordings_service.evaluations import assignments, plans
+from recordings_service.models import User
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.database import db
 from web.i18n import organisation_today, organisation_zone
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
+from web.ui.form_dates import optional_date
 from web.ui.numbers import whole_number
+from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 TEXT_FIELDS = ("name", "queue", "agent_ref", "calls_per_agent", "seed")
@@ -27,15 +30,56 @@ SEED_DIGITS = len(str(plans.MAX_SEED))
 @requires(Permission.EVALUATION_WRITE)
 @no_store
 def index() -> str:
-    """My open assignments (overdue first) and the plans with this week's fill."""
+    """My open assignments (overdue first), a supervisor's open ones to hand on, and the plans."""
     actor = current_actor()
     day = organisation_today()
+    holder = request.args.get("assignee", "")
     return render_template(
         "assignments/index.html",
         mine=assignments.list_assignments(db(), actor=actor, today=day, assignee_id=actor.id),
+        holder=holder,
+        held=assignments.list_assignments(db(), actor=actor, today=day, assignee_id=holder) if holder else [],
+        supervisors=assignments.assignment_holders(db()),
         plans=plans.list_plans(db()),
         names={user.id: user.display_name or user.username for user in assignments.evaluators(db())},
         week=plans.iso_week(day),
+    )
+
+
+@bp.route("/<assignment_id>/reassign", methods=["GET", "POST"])
+@requires(Permission.EVALUATION_WRITE)
+@no_store
+def reassign(assignment_id: str) -> Response | str | tuple[str, int]:
+    """Hand an open assignment to another supervisor (its own is ill or away); the form again when refused."""
+    if request.method == "GET":
+        return _reassign_page(assignment_id)
+    try:
+        moved = assignments.reassign(
+            db(),
+            actor=current_actor(),
+            assignment_id=assignment_id,
+            assignee_id=request.form.get("assignee_id", ""),
+            today=organisation_today(),
+            due=optional_date(request.form.get("due", "").strip(), field="due"),
+        )
+    except (Invalid, Conflict) as exc:
+        refused = refused_form("reassign", exc)
+        return _reassign_page(assignment_id, refused=refused), refusal_status(exc)
+    taker = assignments.evaluator(db(), moved.assignee_id, field="assignee_id")
+    db().commit()
+    flash(gettext("The call is now on %(name)s's list.", name=taker.display_name or taker.username))
+    # Back to the list it came from, where the rest of an absent supervisor's calls wait to be handed on.
+    return redirect(url_for("assignments.index", assignee=request.form.get("from") or None))
+
+
+def _reassign_page(assignment_id: str, *, refused: RefusedForm | None = None) -> str:
+    assignment = assignments.get_assignment(db(), actor=current_actor(), assignment_id=assignment_id)
+    return render_template(
+        "assignments/reassign.html",
+        view=assignments.describe(db(), [assignment], today=organisation_today())[0],
+        holder=db().get(User, assignment.assignee_id),
+        evaluators=[user for user in assignments.evaluators(db()) if user.id != assignment.assignee_id],
+        sent=refused,
     )
 
 
@@ -104,6 +148,15 @@ def fill(plan_id: str) -> Response:
                 "%(num)d call assigned for %(week)s.",
                 "%(num)d calls assigned for %(week)s.",
                 len(result.assignments),
+                week=result.week,
+            )
+        )
+    elif result.added:
+        flash(
+            ngettext(
+                "%(num)d call that has become eligible since added to %(week)s.",
+                "%(num)d calls that have become eligible since added to %(week)s.",
+                result.added,
                 week=result.week,
             )
         )

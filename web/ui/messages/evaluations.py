@@ -32,6 +32,8 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("assignee_id", "not_evaluator"): _l("That person cannot evaluate calls."),
     ("due", "due_passed"): _l("the due date has passed: choose today or a later day"),
     ("due", "due_too_far"): _l("a due date is at most a year ahead"),
+    ("assignee_id", "same_assignee"): _l("The call is on that person's list already: choose another."),
+    ("assignee_id", "not_visible"): _l("That person may not open this call."),
     # Evaluation plans; a seed is drawn when the field is left empty.
     ("calls_per_agent", "out_of_range"): _l(
         "enter a number from %(min)d to %(max)d", min=1, max=plans.MAX_CALLS_PER_AGENT
@@ -58,5 +60,11 @@ CODE_MESSAGES: dict[str, Message] = {
     "calibration_submitted": _l("you have already submitted your scores for this session"),
     "dispute_open": _l("the agent disputes this evaluation: resolve the dispute, with a re-score if it was wrong"),
     "resolution_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
+    "assignment_done": _l("this call has been evaluated: the assignment is done and stays with its supervisor"),
+    "already_assigned": _l("that person has this call on their list already"),
+    "no_dispute_lead": _l(
+        "nobody can answer a dispute of this evaluation now: its evaluator has left and has no active lead; "
+        "ask an administrator to name one"
+    ),
     "no_plan_evaluator": _l("none of the plan's supervisors can evaluate calls now: choose others"),
 }
