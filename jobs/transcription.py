@@ -25,7 +25,7 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.redaction.pci import secure_card_data
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.engines import Engine, default_batch_size, load_engine
-from recordings_service.transcription.pipeline import RecordingAudio, transcribe_audio
+from recordings_service.transcription.pipeline import RecordingAudio, UndecodableAudio, transcribe_audio
 from recordings_service.transcription.queue import ClaimedJob, LeaseLost, claim_next, fail_job, finish_job, renew_lease
 
 log = logging.getLogger("jobs.transcription")
@@ -54,7 +54,7 @@ def transcribe_pending(runtime: Runtime, *, budget_s: float = BUDGET_S) -> None:
         claim=lambda session, owner: claim_next(session, owner=owner, lease_s=runtime.settings.transcribe_lease_s),
         work=lambda job: _run_one(runtime, engine, job),
         budget_s=budget_s,
-        outcomes=("transcribed", "retrying", "failed", "lease_lost"),
+        outcomes=("transcribed", "held_restricted", "retrying", "failed", "lease_lost"),
         log=log,
         summary="transcription run",
     )
@@ -75,12 +75,11 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
             on_progress=_lease_keeper(runtime, job),
         )
         with runtime.sessions() as session:
-            finish_job(
-                session,
-                job=job,
-                draft=draft,
-                customer_number_pattern=runtime.settings.customer_number_rule,
-            )
+            pattern = runtime.settings.customer_number_rule
+            if finish_job(session, job=job, draft=draft, customer_number_pattern=pattern) is None:
+                # Restricted (Art. 18) while it was transcribed: the draft goes, the job waits for the lifting.
+                session.commit()
+                return "held_restricted"
             # Card data (PCI DSS 3.3.1) is flagged, and the original replaced, with the transcript or not at all.
             replaced = secure_card_data(
                 session,
@@ -95,11 +94,13 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
         log.warning("lease lost; another worker has the job", extra={"job": job.job_id})
         return "lease_lost"
     except Exception as exc:
-        reason = describe_exception(exc)
+        # FFmpeg refused the original's data: every attempt would fail alike, so the job fails now, saying so.
+        undecodable = isinstance(exc, UndecodableAudio)
+        reason = f"{UndecodableAudio.code}: {exc}" if undecodable else describe_exception(exc)
         log.warning("transcription attempt failed", extra={"job": job.job_id, "attempt": job.attempt}, exc_info=True)
         with runtime.sessions() as session:
             try:
-                state = fail_job(session, job=job, error=reason)
+                state = fail_job(session, job=job, error=reason, final=undecodable)
                 session.commit()
             except LeaseLost:
                 return "lease_lost"

@@ -31,6 +31,11 @@ _REFUSED_EXIT = 2  # decode_worker.REFUSED_EXIT; the worker module loads PyAV, s
 REPLY_TIMEOUT_S = 30.0
 
 
+class DecoderStopped(UnsupportedAudio):
+    """The decoder ended without judging the file (killed, out of CPU time, a broken worker): another try may
+    decode it, where a refusal (FFmpeg found the data invalid) fails the same way every time."""
+
+
 def decoded_pcm(
     source: Path, *, duration_s: float, rate: int, channels: int, channel: int | None = None
 ) -> Iterator[npt.NDArray[np.float32]]:
@@ -112,7 +117,7 @@ def _refusal(returncode: int, reason: str) -> UnsupportedAudio:
     if returncode == _REFUSED_EXIT and reason:
         return UnsupportedAudio(reason.splitlines()[-1])
     if returncode == -signal.SIGXCPU:
-        return UnsupportedAudio("decoding used more CPU time than the audio's duration allows")
+        return DecoderStopped("decoding used more CPU time than the audio's duration allows")
     if returncode < 0:
-        return UnsupportedAudio(f"the decoder was stopped ({signal.Signals(-returncode).name})")
-    return UnsupportedAudio("the audio could not be decoded")
+        return DecoderStopped(f"the decoder was stopped ({signal.Signals(-returncode).name})")
+    return DecoderStopped("the audio could not be decoded")

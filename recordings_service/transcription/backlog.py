@@ -42,6 +42,7 @@ class ModelInUse:
 @dataclass(frozen=True)
 class Backlog:
     queued: int
+    held_restricted: int  # queued for a restricted call (GDPR Art. 18): taken once the restriction is lifted
     running: int  # leased to a worker that is renewing its lease
     stalled: int  # leased to a worker that stopped renewing (killed, or the jobs process is down)
     failed_total: int
@@ -52,9 +53,16 @@ def transcription_backlog(session: Session, *, actor: Actor, limit: int = 50, no
     """Counts by state and the latest failures of the calls `actor` may see.
 
     A job whose worker died stays `running` until another worker takes it over once its lease has expired; with
-    every jobs process down nobody does, so those jobs are counted apart as stalled, not as work in progress."""
+    every jobs process down nobody does, so those jobs are counted apart as stalled, not as work in progress. A queued
+    job of a restricted call waits for the restriction to be lifted, not for a worker: counted apart as held."""
     by_state = select(TranscriptionJob.state, func.count()).group_by(TranscriptionJob.state)
     counts: dict[str, int] = {state: count for state, count in session.execute(by_state)}
+    held = session.scalar(
+        select(func.count())
+        .select_from(TranscriptionJob)
+        .join(Recording, Recording.id == TranscriptionJob.recording_id)
+        .where(TranscriptionJob.state == JobState.QUEUED, Recording.restricted.is_(True))
+    )
     stalled = session.scalar(
         select(func.count()).where(
             TranscriptionJob.state == JobState.RUNNING, TranscriptionJob.lease_expires_at < (now or utcnow())
@@ -78,7 +86,8 @@ def transcription_backlog(session: Session, *, actor: Actor, limit: int = 50, no
         for job, recording in rows
     ]
     return Backlog(
-        queued=counts.get(JobState.QUEUED, 0),
+        queued=counts.get(JobState.QUEUED, 0) - (held or 0),
+        held_restricted=held or 0,
         running=counts.get(JobState.RUNNING, 0) - (stalled or 0),
         stalled=stalled or 0,
         failed_total=counts.get(JobState.FAILED, 0),

@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.audio.decode import decoded_pcm
+from recordings_service.audio.decode import DecoderStopped, decoded_pcm
 from recordings_service.audio.probe import UnsupportedAudio
 from recordings_service.errors import DomainError, NotFound
 from recordings_service.models import Recording, Transcript
@@ -56,6 +56,8 @@ Progress = Callable[[float], None]
 
 
 class UndecodableAudio(DomainError):
+    """FFmpeg refused the original's data (not audio, truncated, corrupt): every attempt would fail alike."""
+
     code = "undecodable_audio"
 
 
@@ -266,6 +268,8 @@ def _decoded_channel(path: Path, *, channel: int | None, duration_s: float) -> I
     try:
         for block in decoded_pcm(path, duration_s=duration_s, rate=SAMPLE_RATE, channels=1, channel=channel):
             yield block.reshape(-1)
+    except DecoderStopped:
+        raise  # says nothing about the file: the job retries
     except UnsupportedAudio as exc:
         raise UndecodableAudio(exc.reason) from None
 

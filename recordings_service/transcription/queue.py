@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import and_, case, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -27,6 +27,8 @@ from recordings_service.transcription.pipeline import TranscriptDraft, save_tran
 MAX_ATTEMPTS = 5
 RETRY_BASE_S = 30.0
 MAX_ERROR_CHARS = 2000
+# What a queued job of a restricted call is shown as: it waits for the restriction to be lifted, not for a worker.
+HELD_RESTRICTED = "held_restricted"
 LEASE = Lease(
     TranscriptionJob.id,
     TranscriptionJob.state,
@@ -88,14 +90,21 @@ def requeue_transcription(session: Session, *, actor: Actor, recording_id: str) 
 
 
 def claim_next(session: Session, *, owner: str, lease_s: float, now: datetime | None = None) -> ClaimedJob | None:
-    """Take the next due job (queued, or running under an expired lease) and lease it to `owner`."""
+    """Take the next due job (queued, or running under an expired lease) and lease it to `owner`.
+
+    A restricted call's job (GDPR Art. 18: storage only) is held, not claimed, until the restriction is lifted;
+    its transcript, if one was made before, is kept."""
     now = now or utcnow()
     _fail_abandoned(session, now=now)
+    _hold_abandoned_restricted(session, now=now)
     row = LEASE.claim(
         session,
-        due=or_(
-            and_(TranscriptionJob.state == JobState.QUEUED, TranscriptionJob.next_attempt_at <= now),
-            LEASE.expired(now),
+        due=and_(
+            or_(
+                and_(TranscriptionJob.state == JobState.QUEUED, TranscriptionJob.next_attempt_at <= now),
+                LEASE.expired(now),
+            ),
+            ~_restricted_call(),
         ),
         order_by=[TranscriptionJob.next_attempt_at],
         owner=owner,
@@ -121,9 +130,15 @@ def renew_lease(session: Session, *, job: ClaimedJob, lease_s: float, progress_s
 
 def finish_job(
     session: Session, *, job: ClaimedJob, draft: TranscriptDraft, customer_number_pattern: str | None = None
-) -> Transcript:
-    """Store the transcript and mark the job done, only if this worker still holds the lease."""
+) -> Transcript | None:
+    """Store the transcript and mark the job done, only if this worker still holds the lease.
+
+    None when the call was restricted (Art. 18) while it was transcribed: the draft goes, and the job is held
+    queued, from its first attempt, until the restriction is lifted."""
     now = utcnow()
+    if _lock_call(session, job.recording_id):
+        _hold(session, job, now=now)
+        return None
     values = {"state": JobState.DONE, "lease_owner": None, "lease_expires_at": None, "last_error": None}
     if not _update_held(session, job, {**values, "updated_at": now}):
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
@@ -141,10 +156,13 @@ def finish_job(
     return transcript
 
 
-def fail_job(session: Session, *, job: ClaimedJob, error: str, retry_base_s: float = RETRY_BASE_S) -> JobState:
-    """Record a failed attempt: retry later with exponential backoff, or give up after MAX_ATTEMPTS."""
+def fail_job(
+    session: Session, *, job: ClaimedJob, error: str, retry_base_s: float = RETRY_BASE_S, final: bool = False
+) -> JobState:
+    """Record a failed attempt: retry later with exponential backoff, or give up after MAX_ATTEMPTS (at once when
+    `final`: a failure that another attempt would repeat)."""
     now = utcnow()
-    final = job.attempt >= MAX_ATTEMPTS
+    final = final or job.attempt >= MAX_ATTEMPTS
     state = JobState.FAILED if final else JobState.QUEUED
     retry = {
         "state": state,
@@ -154,12 +172,47 @@ def fail_job(session: Session, *, job: ClaimedJob, error: str, retry_base_s: flo
         "next_attempt_at": now + timedelta(seconds=retry_base_s * 2 ** (job.attempt - 1)),
         "updated_at": now,
     }
+    _lock_call(session, job.recording_id)
     if not _update_held(session, job, retry):
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
     # Waiting for its retry, the call is queued again, not being transcribed.
     _set_status(session, [job.recording_id], RecordingStatus.FAILED if final else RecordingStatus.STORED)
     session.flush()
     return state
+
+
+def _held(now: datetime) -> dict[str, object]:
+    """A job set aside for its restricted call: queued from its first attempt, taken once the restriction is lifted."""
+    return {
+        "state": JobState.QUEUED,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "attempts": 0,
+        "progress_s": 0.0,
+        "next_attempt_at": now,
+        "updated_at": now,
+    }
+
+
+def _hold(session: Session, job: ClaimedJob, *, now: datetime) -> None:
+    """Set aside the job of a call restricted while it was transcribed."""
+    if not _update_held(session, job, _held(now)):
+        raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
+    _set_status(session, [job.recording_id], RecordingStatus.STORED)
+    session.flush()
+
+
+def _hold_abandoned_restricted(session: Session, *, now: datetime) -> None:
+    """A restricted call's job whose worker died is not taken over, so it would show as stalled: set it aside."""
+    recording_ids = session.scalars(
+        update(TranscriptionJob)
+        .where(LEASE.expired(now), _restricted_call())
+        .values(_held(now))
+        .returning(TranscriptionJob.recording_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if recording_ids:
+        _set_status(session, list(recording_ids), RecordingStatus.STORED)
 
 
 def _fail_abandoned(session: Session, *, now: datetime) -> None:
@@ -189,6 +242,20 @@ def _fail_abandoned(session: Session, *, now: datetime) -> None:
     ).all()
     if recording_ids:
         _set_status(session, list(recording_ids), RecordingStatus.FAILED)
+
+
+def _lock_call(session: Session, recording_id: str) -> bool:
+    """Lock the call's row before its job's and transcript's, the order deletion takes them in (PostgreSQL): a worker
+    that locked its job first, then the transcript and the call, deadlocked with a deletion of the same call.
+    Now one waits for the other; a worker that waited for a deletion finds its job gone (`LeaseLost`).
+    Whether the call is restricted, as it is once any restriction committing meanwhile has been waited for."""
+    locked = select(Recording.restricted).where(Recording.id == recording_id).with_for_update(key_share=True)
+    return bool(session.scalar(locked))
+
+
+def _restricted_call() -> ColumnElement[bool]:
+    """The job's call is restricted (GDPR Art. 18)."""
+    return exists().where(Recording.id == TranscriptionJob.recording_id, Recording.restricted.is_(True))
 
 
 def _set_status(session: Session, recording_ids: list[str], status: RecordingStatus) -> None:
@@ -236,11 +303,12 @@ def transcription_status(session: Session, recording: Recording) -> Transcriptio
     if job is None:
         return None
     done_s = recording.duration_s if job.state == JobState.DONE else min(job.progress_s, recording.duration_s)
+    held = job.state == JobState.QUEUED and recording.restricted
     return TranscriptionStatus(
-        state=job.state,
+        state=HELD_RESTRICTED if held else job.state,
         attempts=job.attempts,
         progress_s=round(done_s, 2),
         progress=round(done_s / recording.duration_s, 3) if recording.duration_s else None,
-        next_attempt_at=job.next_attempt_at if job.state == JobState.QUEUED else None,
+        next_attempt_at=job.next_attempt_at if job.state == JobState.QUEUED and not held else None,
         last_error=job.last_error,
     )

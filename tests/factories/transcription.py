@@ -156,3 +156,15 @@ def segment(speaker: str, start: float, words: list[str], *, step: float = 0.5) 
         "words": timed,
         "suspect": False,
     }
+
+
+def spoken_draft(*words: str) -> TranscriptDraft:
+    """A draft as a worker hands it to `finish_job`: one segment saying `words`."""
+    return TranscriptDraft(
+        engine="fake",
+        model="fake",
+        language="en",
+        detected_language=None,
+        segments=[segment("unknown", 0.0, list(words))],
+        processing_s=0.1,
+    )
