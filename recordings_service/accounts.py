@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import timedelta
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.errors import Conflict, Invalid, NotFound, Refusal
 from recordings_service.lockout import clear_login_failures, login_locked
 from recordings_service.models import AuditEvent, Institute, User
 from recordings_service.models.account import Role
@@ -222,8 +223,10 @@ def _check_institute(session: Session, role: Role, institute_id: str | None) -> 
         )
 
 
-def has_admin(session: Session) -> bool:
-    return session.scalar(select(User.id).where(User.role == Role.ADMIN.value).limit(1)) is not None
+def has_active_admin(session: Session) -> bool:
+    """Whether someone can administer: a disabled administrator cannot sign in, so counts for nothing."""
+    admins = select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True))
+    return session.scalar(admins.limit(1)) is not None
 
 
 def find_user(session: Session, username: str) -> User | None:
@@ -266,8 +269,16 @@ def disable_user(session: Session, *, actor: Actor, user_id: str) -> User:
     return user
 
 
-def enable_user(session: Session, *, actor: Actor, user_id: str) -> User:
-    """Enable a disabled account, and lift a lockout of an active one (each audited)."""
+class Enabling(StrEnum):
+    """What `enable_user` did, so nobody is told of a change that did not happen."""
+
+    ENABLED = "enabled"
+    UNLOCKED = "unlocked"
+    UNCHANGED = "unchanged"  # active and not locked: nothing to do, nothing audited
+
+
+def enable_user(session: Session, *, actor: Actor, user_id: str) -> Enabling:
+    """Enable a disabled account, or lift a lockout of an active one (each audited)."""
     user = get_user(session, user_id)
     if not user.active:
         user.active = True
@@ -275,10 +286,12 @@ def enable_user(session: Session, *, actor: Actor, user_id: str) -> User:
         record_event(session, actor=actor, action="user.enabled", object_type="user", object_id=user.id)
         # Accounts disabled before disabling revoked tokens still hold theirs (none is made for a disabled one).
         revoke_live_tokens(session, actor=actor, user=user, reason="account_disabled")
-    elif login_locked(user, utcnow()):
+        return Enabling.ENABLED
+    if login_locked(user, utcnow()):
         clear_login_failures(user)
         record_event(session, actor=actor, action="user.unlocked", object_type="user", object_id=user.id)
-    return user
+        return Enabling.UNLOCKED
+    return Enabling.UNCHANGED
 
 
 def _keep_an_active_admin(session: Session, user: User, change: str, *, why: str) -> None:
@@ -308,11 +321,40 @@ def reset_password(session: Session, *, actor: Actor, user_id: str) -> User:
     if user.role == Role.SERVICE:
         raise Invalid("password", "service accounts sign in with API tokens only", why="service_tokens_only")
     _refuse_self(actor, user, "reset the password of", why="own_account_password")
+    refuse_second_reset(session, actor=actor, user=user, resetting="password")
     user.password_hash = None
     user.session_version += 1
     clear_login_failures(user)
     record_event(session, actor=actor, action="user.password_reset", object_type="user", object_id=user.id)
     return user
+
+
+_FACTORS = {"password": "password", "mfa": "second factor"}
+
+
+def refuse_second_reset(session: Session, *, actor: Actor, user: User, resetting: str) -> None:
+    """Refuse an admin the reset of one factor (`password`, `mfa`) while their own reset of the other is outstanding.
+
+    With both reset, whoever holds the account's enrolment link sets both, and the resetting admin is shown it:
+    one admin alone could take the account over. A second admin must reset the other factor, which is their
+    approval of the first (a holder who lost both needs two admins, or the operator's `callvault users`).
+    """
+    other = "mfa" if resetting == "password" else "password"
+    outstanding = user.password_hash is None if other == "password" else not user.mfa_enrolled
+    latest = select(AuditEvent.actor_id).where(
+        AuditEvent.action == f"user.{other}_reset", AuditEvent.object_id == user.id
+    )
+    if actor.id is None or not outstanding or session.scalar(latest.order_by(AuditEvent.seq.desc())) != actor.id:
+        return
+    details = {"reset": resetting, "reason": f"{other}_reset_by_same_admin"}
+    raise Conflict(
+        f"you reset this account's {_FACTORS[other]} and its holder has not set it again: another admin must reset"
+        f" its {_FACTORS[resetting]}",
+        why=f"second_reset_{resetting}",
+        refusal=Refusal(
+            actor=actor, action="user.reset_refused", object_type="user", object_id=user.id, details=details
+        ),
+    )
 
 
 # Accounts tied from creation to what no other role has (service: no password, and people have no business holding

@@ -167,6 +167,7 @@ def reset_mfa(session: Session, *, actor: Actor, user_id: str) -> User:
         raise Conflict("you cannot reset your own second factor; another admin must", why="own_second_factor")
     if user.role == Role.SERVICE:
         raise Invalid("role", "service accounts have no second factor", why="service_no_second_factor")
+    accounts.refuse_second_reset(session, actor=actor, user=user, resetting="mfa")
     user.mfa_secret = None
     user.mfa_seed = None
     user.mfa_last_step = None

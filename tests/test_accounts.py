@@ -85,6 +85,34 @@ def test_enabling_an_active_account_lifts_its_lockout(session: Session) -> None:
     assert user.locked_until is None and audited(session, "user.unlocked")
 
 
+def test_enabling_says_what_it_did_and_audits_only_a_change(session: Session) -> None:
+    """Found by review: an active account that was not locked was reported (and audited) as unlocked or enabled."""
+    admin = make_user(session, role=Role.ADMIN)
+    user = make_user(session, role=Role.TRAINER)
+    enable = lambda: accounts.enable_user(session, actor=actor_of(admin), user_id=user.id)  # noqa: E731
+    assert enable() is accounts.Enabling.UNCHANGED
+    user.locked_until = utcnow() - timedelta(seconds=1)  # a lockout that has run out
+    assert enable() is accounts.Enabling.UNCHANGED
+    assert not audited(session, "user.unlocked") and not audited(session, "user.enabled")
+    user.locked_until = utcnow() + timedelta(minutes=15)
+    assert enable() is accounts.Enabling.UNLOCKED
+    accounts.disable_user(session, actor=actor_of(admin), user_id=user.id)
+    assert enable() is accounts.Enabling.ENABLED
+    assert len(audited(session, "user.unlocked")) == len(audited(session, "user.enabled")) == 1
+
+
+def test_only_an_active_administrator_counts_as_one(session: Session) -> None:
+    """Found by review: with only disabled administrators nobody could administer, yet `callvault run` saw an
+    admin and offered none."""
+    assert not accounts.has_active_admin(session)
+    disabled = make_user(session, role=Role.ADMIN, active=False)
+    make_user(session, role=Role.TRAINER)
+    assert not accounts.has_active_admin(session)
+    disabled.active = True
+    session.flush()
+    assert accounts.has_active_admin(session)
+
+
 def test_the_last_active_administrator_cannot_be_disabled(session: Session) -> None:
     """Found by exploratory testing: `callvault users disable admin` left nobody who could manage accounts."""
     only = make_user(session, role=Role.ADMIN)

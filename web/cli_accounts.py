@@ -126,9 +126,12 @@ def users_disable(username: str) -> None:
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
+        was_active = user.active  # disabling a disabled account changes (and audits) nothing
         accounts.disable_user(session, actor=CLI_ACTOR, user_id=user.id)
         session.commit()
-        click.echo(f"disabled {user.username}")
+        click.echo(
+            f"disabled {user.username}" if was_active else f"{user.username} is already disabled: nothing changed"
+        )
 
 
 @users.command("enable")
@@ -138,9 +141,16 @@ def users_enable(username: str) -> None:
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
-        accounts.enable_user(session, actor=CLI_ACTOR, user_id=user.id)
+        done = accounts.enable_user(session, actor=CLI_ACTOR, user_id=user.id)
         session.commit()
-        click.echo(f"enabled {user.username}")
+        click.echo(_ENABLE_OUTCOMES[done].format(username=user.username))
+
+
+_ENABLE_OUTCOMES = {
+    accounts.Enabling.ENABLED: "enabled {username}",
+    accounts.Enabling.UNLOCKED: "lockout of {username} lifted",
+    accounts.Enabling.UNCHANGED: "{username} is already active and was not locked: nothing changed",
+}
 
 
 @users.command("reset-password")

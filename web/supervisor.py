@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from types import FrameType
 
 import click
@@ -17,6 +19,7 @@ from recordings_service import accounts, mfa, schema
 from recordings_service.audit import Actor
 from recordings_service.config import Settings, write_private
 from recordings_service.logs import configure_logging
+from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3, die_with_parent, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
@@ -109,11 +112,15 @@ def _clear_the_way(settings: Settings, *, embedded_store: bool) -> None:
 
 def _ensure_admin(runtime: Runtime, *, actor: Actor) -> None:
     with runtime.sessions() as session:
-        if accounts.has_admin(session):
+        if accounts.has_active_admin(session):
             return
+        # Only disabled administrators left (or a name "admin" taken by another account): nobody can administer,
+        # so a new admin is made under a free name rather than failing on the taken one.
+        replaces = any(each.role == Role.ADMIN for each in accounts.list_users(session))
+        username = next(name for name in _admin_names() if accounts.find_user(session, name) is None)
         password = os.environ.get("CALLVAULT_ADMIN_PASSWORD") or secrets.token_urlsafe(15)
         admin = accounts.create_user(
-            session, actor=actor, username="admin", role="admin", password=password, display_name="Administrator"
+            session, actor=actor, username=username, role="admin", password=password, display_name="Administrator"
         )
         # Every person enrols TOTP through a one-time link, the first admin too.
         token = mfa.issue_enrolment_link(session, runtime.envelope, actor=actor, user_id=admin.id)
@@ -122,8 +129,9 @@ def _ensure_admin(runtime: Runtime, *, actor: Actor) -> None:
     given = "CALLVAULT_ADMIN_PASSWORD" in os.environ
     shown = "the one in CALLVAULT_ADMIN_PASSWORD" if given else f"'{password}' (shown once)"
     # The operator signs in at the link with both, so the username stands beside it whatever the password.
+    created = "No active admin account was left; admin account created" if replaces else "First admin account created"
     notice = (
-        f"First admin account created: username '{admin.username}', password {shown}.\n"
+        f"{created}: username '{admin.username}', password {shown}.\n"
         f"Open {link} within 24 hours and sign in as '{admin.username}' to set up its authenticator app;\n"
         f"`callvault users enrolment-link {admin.username}` prints a new link.\n"
     )
@@ -135,10 +143,15 @@ def _ensure_admin(runtime: Runtime, *, actor: Actor) -> None:
     path = runtime.settings.data_dir / FIRST_ADMIN_NOTICE
     write_private(path, notice)
     click.echo(
-        f"\n  First admin account created: username '{admin.username}'. Its password and one-time enrolment link\n"
+        f"\n  {created}: username '{admin.username}'. Its password and one-time enrolment link\n"
         f"  are in {path} (readable by this user only; not printed, as stdout is not a terminal).\n"
         "  Delete the file once the admin has enrolled.\n"
     )
+
+
+def _admin_names() -> Iterator[str]:
+    yield "admin"
+    yield from (f"admin{number}" for number in itertools.count(2))
 
 
 def _spawn(command: list[str]) -> subprocess.Popen[bytes]:

@@ -1,4 +1,5 @@
-"""An admin lifts a lockout after failed sign-ins from the account's page, as `callvault users enable` does."""
+"""An admin lifts a lockout after failed sign-ins from the account's page, as `callvault users enable` does; enabling
+or disabling says what it did."""
 
 from __future__ import annotations
 
@@ -60,3 +61,32 @@ def test_the_users_list_shows_who_is_locked_out(client: FlaskClient, session: Se
     rows = {name: " ".join(visible_text(row).split()) for name, row in found}
     assert "locked after failed sign-ins until" in rows["locked"]
     assert "locked" not in rows["lapsed"]
+
+
+def test_enabling_an_account_that_is_active_and_not_locked_says_nothing_changed(
+    client: FlaskClient, session: Session
+) -> None:
+    """Found by review: the page said "Lockout lifted" (and `callvault users enable` "enabled") for an active
+    account whose lockout had run out before the click, or that was never locked; nothing had been done."""
+    login(client, make_user(session, role=Role.ADMIN))
+    holder = make_user(session, role=Role.TRAINER)
+    holder.locked_until = utcnow() - timedelta(minutes=1)  # the lockout ran out while the page was open
+    session.flush()
+    detail = f"/admin/users/{holder.id}"
+    assert post_form(client, f"{detail}/enable", {}, token_from=detail).status_code == 302
+    text = " ".join(visible_text(client.get(detail).get_data(as_text=True)).split())
+    assert "No change: the account is active and was not locked." in text
+    assert "Lockout lifted" not in text and "Account enabled" not in text
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == holder.id)).all()
+    assert "user.unlocked" not in actions and "user.enabled" not in actions
+
+
+def test_disabling_a_disabled_account_says_nothing_changed(client: FlaskClient, session: Session) -> None:
+    """Found by exploring the admin pages: a second click on Disable (or a page left open) said "Account disabled;
+    its sessions have ended" though it had been disabled already and nothing happened."""
+    login(client, make_user(session, role=Role.ADMIN))
+    holder = make_user(session, role=Role.TRAINER, active=False)
+    detail = f"/admin/users/{holder.id}"
+    assert post_form(client, f"{detail}/disable", {}, token_from=detail).status_code == 302
+    text = " ".join(visible_text(client.get(detail).get_data(as_text=True)).split())
+    assert "No change: the account is already disabled." in text and "Account disabled" not in text

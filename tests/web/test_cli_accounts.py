@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, tokens
+from recordings_service.db import utcnow
 from recordings_service.errors import Unauthenticated
 from recordings_service.models import ApiToken, AuditEvent
 from recordings_service.models.account import Role
@@ -167,3 +168,24 @@ def test_tokens_list_shows_each_token_but_never_its_secret(run, session: Session
     mine = run("tokens", "list", "--user", "pbx")
     assert [line.split("\t")[0] for line in mine.stdout.splitlines()[1:]] == [live.id]
     assert run("tokens", "list", "--user", "nobody").exit_code == 1
+
+
+def test_users_enable_says_what_it_did(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by review: `users enable` printed "enabled" for an account that was active all along."""
+    erik = make_user(session, role=Role.TRAINER, username="erik")
+    assert run("users", "enable", "erik").stdout == "erik is already active and was not locked: nothing changed\n"
+    erik.locked_until = utcnow() + timedelta(minutes=10)
+    session.flush()
+    assert run("users", "enable", "erik").stdout == "lockout of erik lifted\n"
+    erik.active = False
+    session.flush()
+    assert run("users", "enable", "erik").stdout == "enabled erik\n"
+    assert [each for each in actions(session) if each.startswith("user.")] == ["user.unlocked", "user.enabled"]
+
+
+def test_users_disable_says_when_nothing_changed(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Found by exploring the CLI: `users disable` printed "disabled" for an account disabled long before."""
+    make_user(session, role=Role.TRAINER, username="erik")
+    assert run("users", "disable", "erik").stdout == "disabled erik\n"
+    assert run("users", "disable", "erik").stdout == "erik is already disabled: nothing changed\n"
+    assert [each for each in actions(session) if each.startswith("user.")] == ["user.disabled"]

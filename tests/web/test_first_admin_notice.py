@@ -8,9 +8,12 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
+from recordings_service import accounts
+from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
-from tests.factories.accounts import SYSTEM
+from tests.factories.accounts import SYSTEM, make_user
 from web import supervisor
 
 LINK = re.compile(r"http://\S+/enrol/[\w-]{43}\b.*'admin'")
@@ -52,3 +55,23 @@ def test_elsewhere_the_password_and_link_go_to_a_private_file_not_to_stdout(
     written = notice.read_text()
     assert LINK.search(written) and re.search(r"password '[\w-]{20}' \(shown once\)", written)
     notice.unlink()
+
+
+def test_with_only_disabled_admins_a_new_admin_is_made_once_under_a_free_name(
+    runtime: Runtime, session: Session, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by review: a disabled administrator counted as one, so with no active one left nobody could
+    administer and `callvault run` offered no admin (and its name "admin" would have been taken anyway)."""
+    make_user(session, role=Role.ADMIN, username="admin", active=False)
+    make_user(session, role=Role.TRAINER, username="admin2")
+    monkeypatch.delenv("CALLVAULT_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    supervisor._ensure_admin(runtime, actor=SYSTEM)
+    printed = capsys.readouterr().out
+    assert "No active admin account was left; admin account created: username 'admin3'" in printed
+    made = accounts.user_by_username(session, "admin3")
+    assert (made.role, made.active) == (Role.ADMIN, True)
+
+    supervisor._ensure_admin(runtime, actor=SYSTEM)  # the next start finds the active one
+    assert capsys.readouterr().out == ""
+    assert [user.username for user in accounts.list_users(session) if user.role == Role.ADMIN] == ["admin", "admin3"]

@@ -23,6 +23,7 @@ from recordings_service.permissions import Permission
 from recordings_service.research.institutes import get_institute, list_institutes
 from web.access import current_actor, requires
 from web.database import db, runtime
+from web.errors import keep_refusal
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 
@@ -131,6 +132,9 @@ def set_lead(user_id: str) -> Response:
 @bp.post("/users/<user_id>/disable")
 @requires(Permission.USERS_MANAGE)
 def disable(user_id: str) -> Response:
+    if not accounts.get_user(db(), user_id).active:  # a second click, or a page left open: nothing to do
+        flash(gettext("No change: the account is already disabled."))
+        return redirect(url_for("admin.user", user_id=user_id))
     return _act(user_id, gettext("Account disabled; its sessions have ended."), accounts.disable_user)
 
 
@@ -138,9 +142,20 @@ def disable(user_id: str) -> Response:
 @requires(Permission.USERS_MANAGE)
 def enable(user_id: str) -> Response:
     """Enable a disabled account, or lift the lockout of an active one after failed sign-ins."""
-    was_active = accounts.get_user(db(), user_id).active  # an active account comes here only to be unlocked
-    done = gettext("Lockout lifted; the account can sign in again.") if was_active else gettext("Account enabled.")
-    return _act(user_id, done, accounts.enable_user)
+    accounts.get_user(db(), user_id)  # an unknown account is a 404, not a message
+    # Said after the fact: the lockout the page showed may have run out (or been lifted) before the click.
+    done = accounts.enable_user(db(), actor=current_actor(), user_id=user_id)
+    db().commit()
+    flash(_enable_outcome(done))
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+def _enable_outcome(done: accounts.Enabling) -> str:
+    if done is accounts.Enabling.ENABLED:
+        return gettext("Account enabled.")
+    if done is accounts.Enabling.UNLOCKED:
+        return gettext("Lockout lifted; the account can sign in again.")
+    return gettext("No change: the account is active and was not locked.")
 
 
 @bp.post("/users/<user_id>/password")
@@ -198,6 +213,8 @@ def _reset(user_id: str, done: str, action: UserAction) -> Response | str:
         action(db(), actor=current_actor(), user_id=user_id)
     except DomainError as exc:
         db().rollback()
+        if exc.refusal is not None:
+            keep_refusal(exc.refusal)
         flash_error(exc)
         return redirect(url_for("admin.user", user_id=user_id))
     return _show_link(user_id, done)

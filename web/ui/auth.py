@@ -8,7 +8,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, after_this_request, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
@@ -103,6 +103,7 @@ def verify_code() -> Response | tuple[str, int] | str:
 @no_store
 def enrol(token: str) -> Response | tuple[str, int] | str:
     """The holder's one-time link: set a password and enrol TOTP (new account), or whichever was reset."""
+    after_this_request(_send_no_referrer)
     actor = current_actor()  # anonymous, unless someone is signed in here: then the link refuses them
     user = mfa.user_for_link(db(), token=token, actor=actor)
     if request.method == "GET":
@@ -128,6 +129,12 @@ def enrol(token: str) -> Response | tuple[str, int] | str:
     if done is None:
         return _enrol_page(user, error=gettext(FAILED), status=401)
     return _complete_login(done, mfa_passed=True, next_path=url_for("ui.index"))
+
+
+def _send_no_referrer(response: Response) -> Response:
+    # The page's own requests (style sheet, script) would send its address, the token in it, as their Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _enrol_page(

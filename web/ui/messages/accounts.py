@@ -31,6 +31,14 @@ CODE_MESSAGES: dict[str, Message] = {
     "own_account_password": _l("you cannot reset the password of your own account"),
     "own_account_role": _l("you cannot change the role of your own account"),
     "own_second_factor": _l("you cannot reset your own second factor; another admin must"),
+    "second_reset_mfa": _l(
+        "you reset this account's password and its holder has not set a new one: another admin must reset its second"
+        " factor"
+    ),
+    "second_reset_password": _l(
+        "you reset this account's second factor and its holder has not enrolled again: another admin must reset its"
+        " password"
+    ),
     "account_disabled": _l("enable the account first"),
     "enrolment_link_unknown": _l("this enrolment link is unknown, used or expired; ask an admin for a new one"),
     "enrolment_other_account": _l("only the account holder may use this link; sign out first"),
