@@ -196,7 +196,7 @@ def test_csv_export_is_audited_uncacheable_and_formula_safe(client: FlaskClient,
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert [row["object_id"] for row in rows] == ["'=HYPERLINK(1)", "plain"]
     assert rows[0]["actor_name"] == "alice"
     exported = session.scalars(select(AuditEvent).where(AuditEvent.action == "audit.exported")).one()

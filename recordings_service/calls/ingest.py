@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
 from recordings_service.config import Settings
-from recordings_service.customers import register_customer
+from recordings_service.customers import lock_customer, register_customer
 from recordings_service.db import NUL_CODE, NUL_REFUSED, new_id, utcnow
 from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
 from recordings_service.models import Recording
@@ -298,6 +298,9 @@ def _insert(
         # Writing first matters on SQLite: a transaction that starts with a write waits for the lock,
         # while one that read first fails outright when another writer committed in between.
         customer_id = register_customer(session, metadata.customer_ref) if metadata.customer_ref else None
+        if customer_id is not None:
+            # Before reading the customer's holds and restrictions: one being placed meanwhile then covers this call.
+            lock_customer(session, customer_id, share=True)
         retain_until = retain_until_for(
             session, started_at=metadata.started_at, purposes=purposes, agreement_made=metadata.agreement_made
         )

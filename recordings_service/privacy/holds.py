@@ -14,10 +14,10 @@ from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.customers import register_customer
+from recordings_service.customers import lock_customer, register_customer
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.models import Customer, LegalHold, Recording
+from recordings_service.models import LegalHold, Recording
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
 
@@ -52,7 +52,8 @@ def place_hold(
     else:
         assert customer_ref is not None  # exactly one of the two, checked above
         customer_id = register_customer(session, customer_ref, refuse_case_variants=True)
-        session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+        # Two placements of one hold at once are one after the other; so is a call of the customer being ingested.
+        lock_customer(session, customer_id)
         same = LegalHold.customer_id == customer_id
         hold = LegalHold(customer_id=customer_id, reason=text, placed_by=actor.id)
         scope = Recording.customer_id == customer_id
@@ -88,6 +89,9 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
         raise NotFound(f"legal hold {hold_id} not found", why="hold_not_found")
     if hold.released_at is not None:
         raise Conflict(f"legal hold {hold_id} was released already", why="hold_released")
+    if hold.customer_id is not None:
+        # As on placing: a call of the customer being ingested meanwhile is then recomputed below, or reads the release.
+        lock_customer(session, hold.customer_id)
     hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor.id, text
     session.flush()
     session.execute(

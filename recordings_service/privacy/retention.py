@@ -139,6 +139,21 @@ def list_policies(session: Session) -> list[RetentionPolicy]:
     return sorted(session.scalars(select(RetentionPolicy)), key=lambda row: order.get(row.rule, len(order)))
 
 
+def export_policies(session: Session, *, actor: Actor) -> list[RetentionPolicy]:
+    """The policy table for the Art. 30 record, its export audited (`retention.policies_exported`) as every
+    compliance export is: how many policies and the latest change it includes (the table names no person)."""
+    rows = list_policies(session)
+    through = max((row.updated_at for row in rows), default=None)
+    record_event(
+        session,
+        actor=actor,
+        action="retention.policies_exported",
+        object_type="retention_policy",
+        details={"format": "csv", "policies": len(rows), "through": through.isoformat() if through else None},
+    )
+    return rows
+
+
 @dataclass(frozen=True)
 class PolicyPreview:
     """What a change would do: how many live recordings it would recompute, and how many of those would be past

@@ -16,14 +16,14 @@ from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.customers import customer_reference, register_customer
+from recordings_service.customers import customer_reference, lock_customer, register_customer
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import Period
-from recordings_service.research.custody import flag_erasure
+from recordings_service.research.custody import flag_erasure, flag_objection, flag_restriction
 
 ANSWER_WITHIN = Period(1, PeriodUnit.MONTHS)
 MAX_EXTENSION_MONTHS = 2
@@ -37,6 +37,11 @@ CLOCK_SKEW = timedelta(minutes=5)
 GDPR_APPLIES_FROM = datetime(2018, 5, 25, tzinfo=UTC)
 
 
+def _deadline() -> ColumnElement[datetime]:
+    """A request's deadline in SQL: the extended one, else the first."""
+    return func.coalesce(SubjectRequest.extended_until, SubjectRequest.due_at)
+
+
 def due_date(received_at: datetime) -> datetime:
     """One calendar month after receipt; from 31 January that is the last day of February."""
     return ANSWER_WITHIN.end(received_at)
@@ -44,16 +49,19 @@ def due_date(received_at: datetime) -> datetime:
 
 def deadline_clause(now: datetime) -> ColumnElement[bool]:
     """Open requests whose (extended) deadline has passed."""
-    return and_(
-        SubjectRequest.completed_at.is_(None),
-        func.coalesce(SubjectRequest.extended_until, SubjectRequest.due_at) < now,
-    )
+    return and_(SubjectRequest.completed_at.is_(None), _deadline() < now)
 
 
-def days_left(request: SubjectRequest, *, now: datetime) -> int:
+def days_left(request: SubjectRequest, *, now: datetime, zone: tzinfo) -> int:
     """Whole days until the deadline, negative once it has passed (the countdown the UI shows); an answered request's
-    countdown stopped when it was answered (how early, or how late, the answer came)."""
-    return (request.deadline - (request.completed_at or now)) // timedelta(days=1)
+    countdown stopped when it was answered (how early, or how late, the answer came).
+
+    Counted in calendar days of `zone` (the organisation's, where a typed request's deadline is the start of a day):
+    counted in UTC, across the spring clock change (a day of 23 hours) the countdown was a day short for an hour of
+    each day, and across the autumn one a day long."""
+    deadline = request.deadline.astimezone(zone).replace(tzinfo=None)
+    moment = (request.completed_at or now).astimezone(zone).replace(tzinfo=None)
+    return (deadline - moment) // timedelta(days=1)
 
 
 def create_request(
@@ -145,8 +153,16 @@ def list_requests(
 
 def overdue_requests(session: Session, *, now: datetime) -> list[SubjectRequest]:
     """Open requests past their (extended) deadline, the longest overdue first: the dashboard's top rows."""
-    deadline = func.coalesce(SubjectRequest.extended_until, SubjectRequest.due_at)
-    return list(session.scalars(select(SubjectRequest).where(deadline_clause(now)).order_by(deadline)))
+    return list(session.scalars(select(SubjectRequest).where(deadline_clause(now)).order_by(_deadline())))
+
+
+def open_requests_by_deadline(session: Session, *, limit: int) -> list[SubjectRequest]:
+    """The `limit` open requests with the nearest (extended) deadlines, the most overdue first.
+
+    Chosen by deadline, not by registration: a request registered late (typed as received weeks ago) is among the
+    most urgent, and the newest `limit` sorted by deadline left the oldest open ones off the page."""
+    query = select(SubjectRequest).where(SubjectRequest.completed_at.is_(None))
+    return list(session.scalars(query.order_by(_deadline(), SubjectRequest.id).limit(limit)))
 
 
 def extend_request(
@@ -238,6 +254,9 @@ def record_objection(
         object_id=customer.id,
         details={"request_id": request.id, **{f"objects_to_{name}": value for name, value in current.items()}},
     )
+    if current["research"] and not previous["research"]:
+        # An institute holding the customer's calls already must be told to stop using them.
+        flag_objection(session, actor=actor, customer_id=customer.id, request_id=request.id)
     return request
 
 
@@ -246,6 +265,7 @@ def restrict_processing(
 ) -> SubjectRequest:
     """Restrict every recording of the customer (Art. 18): no playback or export except by compliance."""
     request = open_request_of(session, request_id=request_id, kind=SubjectRequestKind.RESTRICTION)
+    lock_customer(session, request.customer_id)  # a call of theirs being ingested meanwhile is restricted too
     restricted = _set_restricted(session, customer_id=request.customer_id, value=True)
     complete(request, now=now or utcnow(), outcome={"recordings_restricted": restricted})
     session.flush()
@@ -257,6 +277,8 @@ def restrict_processing(
         object_id=request.id,
         details={"customer_id": request.customer_id, "recordings": restricted},
     )
+    # An institute holding the customer's calls already is a recipient to tell (Art. 19).
+    flag_restriction(session, actor=actor, customer_id=request.customer_id, request_id=request.id)
     return request
 
 
@@ -265,6 +287,7 @@ def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: da
     request = get_request(session, request_id, lock=True)
     if request.kind != SubjectRequestKind.RESTRICTION or request.completed_at is None or request.lifted_at is not None:
         raise Conflict(f"subject request {request_id} is not a restriction in force", why="not_restricting")
+    lock_customer(session, request.customer_id)  # a call of theirs being ingested meanwhile is released too
     request.lifted_at = now or utcnow()
     session.flush()
     lifted = 0

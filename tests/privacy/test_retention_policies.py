@@ -132,7 +132,7 @@ def test_policies_api_exports_json_and_csv_and_changes_with_preview(
     assert [item["rule"] for item in listed.json["items"]] == [rule.value for rule in RetentionRule]
     exported = client.get("/api/v1/retention/policies.csv", headers=token)
     assert exported.mimetype == "text/csv"
-    lines = exported.get_data(as_text=True).splitlines()
+    lines = exported.data.decode("utf-8-sig").splitlines()
     assert lines[0] == "rule,keep,unit,basis,updated_at" and lines[1].startswith("verification,36,months,")
 
     preview = client.post(

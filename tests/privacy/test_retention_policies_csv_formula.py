@@ -27,6 +27,6 @@ def test_a_basis_a_spreadsheet_would_run_is_quoted(client: FlaskClient, session:
     token = {"Authorization": "Bearer " + make_token(session, role=Role.COMPLIANCE, scope="compliance")}
 
     exported = client.get("/api/v1/retention/policies.csv", headers=token)
-    bases = {row["rule"]: row["basis"] for row in csv.DictReader(io.StringIO(exported.get_data(as_text=True)))}
+    bases = {row["rule"]: row["basis"] for row in csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig")))}
     assert bases["training"] == "'" + FORMULA
     assert "728/2003" in bases["verification"] and not bases["verification"].startswith("'")  # plain text as it is

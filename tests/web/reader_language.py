@@ -1,5 +1,5 @@
 """Pages as a reader of one language sees them: a form sent with the session's CSRF token in that language, and
-the page a refused form went back to (the flashed error included) as visible text."""
+the page a refused form went back to (rendered again with the refusal, or a flashed error) as visible text."""
 
 from __future__ import annotations
 
@@ -26,7 +26,10 @@ def post_finnish(client: FlaskClient, path: str, data: dict[str, str], *, token_
 
 
 def shown_after(client: FlaskClient, response: TestResponse, *, headers: dict[str, str] = FINNISH) -> str:
-    """What the page a refused form went back to shows (the flashed error included)."""
+    """What the page a form went back to shows: the page rendered again with a refused form as typed (422, 409 for
+    a conflict: `web/ui/refused_form.py`), or the one it was redirected to (a flashed message included)."""
+    if response.status_code in {409, 422}:
+        return visible_text(response.get_data(as_text=True))
     assert response.status_code == 302
     return visible_text(client.get(response.headers["Location"], headers=headers).get_data(as_text=True))
 

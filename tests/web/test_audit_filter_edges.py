@@ -57,7 +57,7 @@ def test_an_export_holds_exactly_the_events_its_record_counts(client: FlaskClien
         record_event(session, actor=SYSTEM, action="edge.step")
     login(client, make_user(session, role=Role.COMPLIANCE))
     response = client.get("/audit/export.csv")
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     (exported,) = events(session, "audit.exported")
     assert len(rows) == exported.details["count"]
     assert max(int(row["seq"]) for row in rows) == exported.details["through_seq"] == exported.seq - 1

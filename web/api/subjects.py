@@ -146,7 +146,7 @@ def request_out(request: SubjectRequest, *, now: datetime | None = None) -> Subj
         extended_until=request.extended_until,
         extension_reason=request.extension_reason,
         deadline=request.deadline,
-        days_left=subjects.days_left(request, now=now),
+        days_left=subjects.days_left(request, now=now, zone=organisation_zone()),
         overdue=request.open and request.deadline < now,
         completed_at=request.completed_at,
         lifted_at=request.lifted_at,

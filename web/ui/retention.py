@@ -17,7 +17,6 @@ from web.access import current_actor, requires
 from web.database import db
 from web.i18n import RULE_LABELS, UNIT_LABELS
 from web.security_headers import no_store
-from web.ui.error_messages import flash_error
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
@@ -182,26 +181,28 @@ def place_hold() -> Response | tuple[str, int]:
 
 @bp.post("/holds/<hold_id>/release")
 @requires(Permission.RETENTION_MANAGE)
-def release_hold(hold_id: str) -> Response:
+@no_store
+def release_hold(hold_id: str) -> Response | tuple[str, int]:
+    """Release a hold; a refusal comes back to the holds page with the reason as typed beside that hold's form."""
     try:
         hold = holds.release_hold(db(), actor=current_actor(), hold_id=hold_id, reason=request.form.get("reason", ""))
         kept = holds.still_held(db(), hold)
     except DomainError as exc:
-        db().rollback()
-        flash_error(exc)
-    else:
-        db().commit()
-        if kept:
-            # Released, yet not deletable: another hold (on the call, or on its customer) still keeps them.
-            flash(
-                ngettext(
-                    "Legal hold released; %(num)d recording stays held by another hold.",
-                    "Legal hold released; %(num)d recordings stay held by other holds.",
-                    kept,
-                )
+        sent = refused_form("release", exc)
+        # The page has a release form per hold: the hold's id says which one the refusal is beside.
+        return _holds_page(replace(sent, values={**sent.values, "hold_id": hold_id})), refusal_status(exc)
+    db().commit()
+    if kept:
+        # Released, yet not deletable: another hold (on the call, or on its customer) still keeps them.
+        flash(
+            ngettext(
+                "Legal hold released; %(num)d recording stays held by another hold.",
+                "Legal hold released; %(num)d recordings stay held by other holds.",
+                kept,
             )
-        else:
-            flash(gettext("Legal hold released."))
+        )
+    else:
+        flash(gettext("Legal hold released."))
     return redirect(url_for("retention.legal_holds"))
 
 

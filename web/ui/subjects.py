@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -63,8 +64,7 @@ def _index_page(ref: str, sent: RefusedForm | None = None) -> str:
         except Invalid as exc:
             sent = RefusedForm(form="lookup", values={"customer_ref": ref}, message=error_message(exc), field=exc.field)
     requests = subjects.list_requests(db(), customer_ref=ref, limit=MAX_PAGE) if customer else []
-    open_requests = [] if ref else subjects.list_requests(db(), open_only=True, limit=MAX_PAGE)
-    open_requests.sort(key=lambda item: item.deadline)
+    open_requests = [] if ref else subjects.open_requests_by_deadline(db(), limit=MAX_PAGE)
     return render_template(
         "subjects/index.html",
         ref=ref,
@@ -72,8 +72,7 @@ def _index_page(ref: str, sent: RefusedForm | None = None) -> str:
         requests=requests,
         open_requests=open_requests,
         kinds=KINDS,
-        now=now,
-        days_left=subjects.days_left,
+        days_left=partial(subjects.days_left, now=now, zone=organisation_zone()),
         today=organisation_today().isoformat(),
         sent=sent,
     )
@@ -132,7 +131,7 @@ def _detail_page(request_id: str, sent: RefusedForm | None = None) -> str:
         corrections=[_correction_row(correction) for correction in corrections],
         kept_calls=[_kept_row(kept) for kept in (item.outcome or {}).get("kept", [])],
         package_valid=package_valid,
-        days=subjects.days_left(item, now=now),
+        days=subjects.days_left(item, now=now, zone=organisation_zone()),
         now=now,
         heading=KIND_HEADINGS.get(item.kind, item.kind),
         sent=sent,
@@ -170,42 +169,40 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
 
 @bp.post("/<request_id>/extend")
 @requires(Permission.SUBJECT_REQUESTS)
-def extend(request_id: str) -> Response:
-    return _act(
-        request_id,
-        gettext("Deadline extended."),
-        lambda: subjects.extend_request(
+@no_store
+def extend(request_id: str) -> Response | tuple[str, int]:
+    """Extend the deadline once; a refusal comes back to the request with the reason as typed (it is told to the
+    customer, and may be long) and why."""
+    subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
+    try:
+        subjects.extend_request(
             db(),
             actor=current_actor(),
             request_id=request_id,
             months=whole_number(request.form.get("months")) or 0,
             reason=request.form.get("reason", ""),
             zone=organisation_zone(),
-        ),
-    )
+        )
+    except DomainError as exc:
+        return _detail_page(request_id, refused_form("extend", exc)), refusal_status(exc)
+    db().commit()
+    flash(gettext("Deadline extended."))
+    return redirect(url_for("subjects.detail", request_id=request_id))
 
 
 @bp.post("/<request_id>/lift")
 @requires(Permission.SUBJECT_REQUESTS)
 def lift(request_id: str) -> Response:
-    return _act(
-        request_id,
-        gettext("Restriction lifted."),
-        lambda: subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id),
-    )
-
-
-def _act(request_id: str, done: str, action: Any) -> Response:
-    """Run one change, commit, and come back to the request with the outcome."""
+    """End a restriction and come back to the request with the outcome (the form has nothing typed to keep)."""
     subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
     try:
-        action()
+        subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id)
     except DomainError as exc:
         db().rollback()
         flash_error(exc)
     else:
         db().commit()
-        flash(done)
+        flash(gettext("Restriction lifted."))
     return redirect(url_for("subjects.detail", request_id=request_id))
 
 

@@ -1,0 +1,118 @@
+"""A legal hold or a restriction placed (or lifted) on a customer while a call of theirs is being ingested covers
+that call as it covers the customer's others.
+
+Found by reading ingest beside the holds as a compliance officer placing a hold during a dispute: ingest read the
+customer's holds before the hold committed, and the hold's update of the customer's calls could not see the call
+not yet committed, so the new call kept `legal_hold` false (`callvault retention check` counted it overdue, the
+page showed no hold) and, alike, a restriction left it playable. Released or lifted meanwhile, the call stayed held
+(never swept) or restricted. Now ingest share-locks the customer's row before it reads them, and each change locks it
+for update: one waits for the other. PostgreSQL only: SQLite has one writer at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from threading import Thread
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from recordings_service.config import Settings
+from recordings_service.db import utcnow
+from recordings_service.models import Recording
+from recordings_service.privacy import holds, subjects
+from recordings_service.runtime import SESSION_ENVELOPE
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.postgres_races import private_engine, wait_until_blocked
+from tests.factories.privacy import OFFICER, customer
+from tests.factories.recordings import ingest_file
+
+pytestmark = pytest.mark.postgres
+NOW = utcnow()
+# (set up committed, then made in the transaction the ingest races) for one customer reference
+Change = Callable[[Session, str], Callable[[Session], Any]]
+
+
+def place_hold(session: Session, ref: str) -> Callable[[Session], Any]:
+    return lambda changing: holds.place_hold(changing, actor=OFFICER, reason="billing dispute", customer_ref=ref)
+
+
+def release_hold(session: Session, ref: str) -> Callable[[Session], Any]:
+    hold = holds.place_hold(session, actor=OFFICER, reason="billing dispute", customer_ref=ref).hold
+    return lambda changing: holds.release_hold(changing, actor=OFFICER, hold_id=hold.id, reason="settled")
+
+
+def restrict(session: Session, ref: str) -> Callable[[Session], Any]:
+    request = subjects.create_request(session, actor=OFFICER, customer_ref=ref, kind="restriction", received_at=NOW)
+    return lambda changing: subjects.restrict_processing(changing, actor=OFFICER, request_id=request.id)
+
+
+def lift(session: Session, ref: str) -> Callable[[Session], Any]:
+    request = subjects.create_request(session, actor=OFFICER, customer_ref=ref, kind="restriction", received_at=NOW)
+    subjects.restrict_processing(session, actor=OFFICER, request_id=request.id)
+    return lambda changing: subjects.lift_restriction(changing, actor=OFFICER, request_id=request.id)
+
+
+# What the change leaves the new call: (held, restricted).
+EXPECTED: dict[Change, tuple[bool, bool]] = {
+    place_hold: (True, False),
+    release_hold: (False, False),
+    restrict: (False, True),
+    lift: (False, False),
+}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    """One schema for the module: each test races on a customer of its own."""
+    with private_engine("t_ingest_race_") as engine:
+        yield engine
+
+
+def in_thread(sessions: sessionmaker[Session], work: Callable[[Session], Any], outcome: dict[str, Any]) -> Thread:
+    """`work` in a session of its own, committed, on a thread started now; its backend's id in `outcome`."""
+
+    def run() -> None:
+        with sessions() as session:
+            outcome["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
+            outcome["done"] = work(session)
+            session.commit()
+
+    thread = Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("change", list(EXPECTED), ids=lambda change: change.__name__)
+@pytest.mark.parametrize("first", ["change", "ingest"])
+def test_a_call_ingested_while_its_customer_changes_follows_the_change(
+    engine: Engine, bucket: S3ObjectStore, envelope: Envelope, base_settings: Settings, change: Change, first: str
+) -> None:
+    sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False, info={SESSION_ENVELOPE: envelope})
+    with sessions() as session:
+        ref = customer(session).customer_ref
+        make = change(session, ref)
+        session.commit()
+
+    def ingest(session: Session) -> str:
+        return ingest_file(session, bucket, envelope, base_settings, customer_ref=ref).recording.id
+
+    started = sessions()
+    outcome: dict[str, Any] = {}
+    if first == "change":
+        make(started)
+        thread = in_thread(sessions, ingest, outcome)
+    else:
+        outcome["id"] = ingest(started)
+        thread = in_thread(sessions, make, outcome)
+    wait_until_blocked(engine, thread, outcome, what=f"the one after the {first}")
+    started.commit()
+    started.close()
+    thread.join(timeout=20)
+
+    with sessions() as session:
+        call = session.get_one(Recording, outcome["id"] if first == "ingest" else outcome["done"])
+        assert (call.legal_hold, call.restricted) == EXPECTED[change]
