@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, Refusal, TooLarge
-from recordings_service.models import CustodyConfirmation, ResearchBatch
+from recordings_service.models import CustodyConfirmation, ResearchBatch, User
 from recordings_service.models.research import BatchState, ClosedReason, CustodyMethod
 from recordings_service.research.batches import get_batch, get_partner_batch
 from recordings_service.research.dates import CALENDAR_SLACK, check_not_future
@@ -211,6 +211,17 @@ def confirmations_of(session: Session, batch_id: str) -> list[CustodyConfirmatio
     """Newest first."""
     query = select(CustodyConfirmation).where(CustodyConfirmation.batch_id == batch_id)
     return list(session.scalars(query.order_by(CustodyConfirmation.id.desc())))
+
+
+def submitters(session: Session, history: Iterable[CustodyConfirmation]) -> dict[str, str]:
+    """The account name that submitted each confirmation in `history`, by confirmation id (none for an account
+    since deleted): who at the institute vouched for the return or destruction."""
+    by_user = {c.id: c.submitted_by for c in history if c.submitted_by is not None}
+    if not by_user:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(set(by_user.values()))))
+    names = {row.id: row.username for row in rows}
+    return {confirmation_id: names[user_id] for confirmation_id, user_id in by_user.items() if user_id in names}
 
 
 def pending_confirmation(session: Session, batch_id: str) -> CustodyConfirmation | None:

@@ -2,7 +2,7 @@
 study ended more than the grace period ago without an accepted confirmation become overdue, with a
 reminder to the institute every week until they close (none while its confirmation waits for compliance).
 
-A batch whose window ended with nothing ever downloaded (no `batch.downloaded` event: not one byte served)
+A batch whose window ended with nothing ever downloaded (no download started: not one byte served)
 is closed instead (`never_downloaded`): the institute never held a copy, so it owes no confirmation and gets
 no reminder. So is one already expired or overdue that way, unless its institute's confirmation waits for
 compliance's decision (compliance decides that one; if it sends it back, the next run closes the batch).
@@ -43,14 +43,19 @@ NO_PACKAGE = (BatchState.CLOSED, BatchState.REJECTED)
 # Custody still open once the window ended: closed without a confirmation when nothing was downloaded.
 UNDELIVERED_FROM = (*EXPIRING, BatchState.EXPIRED, BatchState.OVERDUE)
 DOWNLOADED = "batch.downloaded"  # portal.record_download's event, one per answered request, any range
+# Recorded before the first byte of each answer goes out: one whose process died while sending has no
+# `batch.downloaded`, yet bytes may have left, so both say that the institute may hold a copy.
+DOWNLOAD_STARTED = "batch.download_started"
+SERVING = (DOWNLOAD_STARTED, DOWNLOADED)
 
 
 def ever_downloaded() -> ColumnElement[bool]:
-    """Some bytes of the batch's package were served, from byte 0 or not (`downloads` counts only the former)."""
+    """Bytes of the batch's package were (or may have been) served, from byte 0 or not (`downloads` counts only
+    the former)."""
     served = exists().where(
         AuditEvent.object_id == ResearchBatch.id,
         AuditEvent.object_type == "research_batch",
-        AuditEvent.action == DOWNLOADED,
+        AuditEvent.action.in_(SERVING),
     )
     return or_(ResearchBatch.downloads > 0, served)
 
@@ -66,7 +71,7 @@ def last_served_at(session: Session, batch_id: str) -> datetime | None:
         select(func.max(AuditEvent.occurred_at)).where(
             AuditEvent.object_id == batch_id,
             AuditEvent.object_type == "research_batch",
-            AuditEvent.action == DOWNLOADED,
+            AuditEvent.action.in_(SERVING),
         )
     )
 

@@ -170,8 +170,16 @@ def load_call(
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).one()
     redacted = None
     if spec.redacted:
+        # Not audited as a playback: nobody listens, and the build audits what goes out (`finish_build`).
         redacted = redacted_audio(
-            session, store, envelope, actor=BUILD_ACTOR, recording_id=recording.id, ffmpeg=ffmpeg, tone=tone
+            session,
+            store,
+            envelope,
+            actor=BUILD_ACTOR,
+            recording_id=recording.id,
+            ffmpeg=ffmpeg,
+            tone=tone,
+            audited=False,
         )
     document = transcript_document(open_view(session, transcript, redacted=True))
     return CallEntry(

@@ -20,7 +20,7 @@ from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_partner_batch
 from recordings_service.research.build_queue import outdated_package
 from recordings_service.research.confirmations import confirmations_of, pending_confirmation, pending_in
-from recordings_service.research.lifecycle import ever_downloaded
+from recordings_service.research.lifecycle import DOWNLOAD_STARTED, DOWNLOADED, ever_downloaded
 from recordings_service.storage.encryption import Envelope, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
@@ -99,20 +99,41 @@ def downloadable_batch(session: Session, *, actor: Actor, batch_id: str, now: da
     return batch
 
 
-def record_download(
+def record_download_started(
     session: Session, *, actor: Actor, batch: ResearchBatch, start: int, stop: int, now: datetime | None = None
 ) -> None:
-    """Audit `batch.downloaded` (user, IP, bytes); a download from the first byte counts as a new one."""
+    """Audit `batch.download_started` (user, IP, the bytes asked for) before the first byte goes out, so that a
+    download whose process dies while sending is on the trail too; one from the first byte counts as a new one."""
     if start == 0:
         batch.downloads += 1
         batch.last_download_at = now or utcnow()
     record_event(
         session,
         actor=actor,
-        action="batch.downloaded",
+        action=DOWNLOAD_STARTED,
         object_type="research_batch",
         object_id=batch.id,
-        details={"user": actor.name, "ip": actor.ip, "bytes": stop - start, "start": start},
+        details={"user": actor.name, "ip": actor.ip, "start": start, "requested": stop - start},
+    )
+
+
+def record_download(session: Session, *, actor: Actor, batch_id: str, start: int, requested: int, sent: int) -> None:
+    """Audit `batch.downloaded` once the answer ended: the bytes that went out (`sent` of the `requested` from byte
+    `start`) and whether that was all of them, or the connection broke first."""
+    record_event(
+        session,
+        actor=actor,
+        action=DOWNLOADED,
+        object_type="research_batch",
+        object_id=batch_id,
+        details={
+            "user": actor.name,
+            "ip": actor.ip,
+            "bytes": sent,
+            "start": start,
+            "requested": requested,
+            "complete": sent == requested,
+        },
     )
 
 

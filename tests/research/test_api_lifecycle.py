@@ -100,7 +100,9 @@ def test_lifecycle(client: FlaskClient, session: Session, runtime: Runtime) -> N
     assert [(item["id"], item["calls"], item["package"]["sha256"]) for item in listed] == [
         (batch["id"], 3, built["package"]["sha256"])
     ]
-    assert {"criteria", "excluded", "created_by", "approved_by", "follow_up"}.isdisjoint(listed[0])
+    assert {"criteria", "excluded", "created_by", "approved_by", "objections"}.isdisjoint(listed[0])
+    # Requests to act on, its own customers' (none here), without the controller's request ids.
+    assert listed[0]["follow_up"] == []
     assert client.get("/api/v1/research/partner/batches", headers=other_partner).json["items"] == []
     assert client.get(package_url, headers=other_partner).status_code == 404
     assert "research.partner_refused" in audit_actions(session, batch["id"])

@@ -9,12 +9,14 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from jobs import research as research_jobs
-from recordings_service.models import ResearchBatch
+from recordings_service.audit import Actor
+from recordings_service.models import ResearchBatch, User
 from recordings_service.models.account import Role
+from recordings_service.research import portal
 from recordings_service.runtime import Runtime
 from recordings_service.tokens import create_token
 from tests.factories.accounts import SYSTEM, make_user
-from tests.factories.research import partner, research_call
+from tests.factories.research import as_ready, draft, institute, partner, research_call
 
 MakeBatch = Callable[..., ResearchBatch]
 
@@ -33,15 +35,32 @@ def test_each_download_and_resume_is_on_the_batch_with_its_account_address_and_b
     url = f"/api/v1/research/batches/{batch.id}/package"
     whole = client.get(url, headers=lab)
     size, tag = len(whole.data), whole.headers["ETag"]
-    assert client.get(url, headers={**lab, "Range": f"bytes={size // 2}-", "If-Range": tag}).status_code == 206
+    resumed = client.get(url, headers={**lab, "Range": f"bytes={size // 2}-", "If-Range": tag})
+    assert resumed.status_code == 206 and resumed.data  # read to its end: the bytes that went out are recorded
 
     shown = client.get(f"/api/v1/research/batches/{batch.id}", headers={"Authorization": f"Bearer {officer}"})
     page = officer_client.get(f"/research/batches/{batch.id}").get_data(as_text=True)
 
     history = shown.get_json()["download_history"]
-    assert [(row["user"], row["ip"], row["start"], row["bytes"]) for row in history] == [
-        (reader.username, "127.0.0.1", 0, size),
-        (reader.username, "127.0.0.1", size // 2, size - size // 2),
+    assert [(row["user"], row["ip"], row["start"], row["bytes"], row["complete"]) for row in history] == [
+        (reader.username, "127.0.0.1", 0, size, True),
+        (reader.username, "127.0.0.1", size // 2, size - size // 2, True),
     ]
     assert history[0]["at"] <= history[1]["at"]
     assert "Download history" in page and page.count(f"<td>{reader.username}</td>") == 2
+
+
+def test_a_download_broken_off_is_shown_as_interrupted_with_the_bytes_that_went_out(
+    officer_client: FlaskClient, session: Session, runtime: Runtime, officer: User
+) -> None:
+    made = as_ready(draft(session, runtime, officer, institute(session).id), size=10_000)
+    reader = partner(session, made.institute_id)
+    actor = Actor(id=reader.id, name=reader.username, role=Role.RESEARCH_PARTNER, ip="192.0.2.7")
+    portal.record_download_started(session, actor=actor, batch=made, start=0, stop=10_000)
+    portal.record_download(session, actor=actor, batch_id=made.id, start=0, requested=10_000, sent=4_096)
+    session.commit()
+
+    page = officer_client.get(f"/research/batches/{made.id}").get_data(as_text=True)
+
+    row = page.split('<table class="download-history">', 1)[1].split("</tbody>", 1)[0]
+    assert "4,096 bytes" in row and "interrupted: the connection broke before the rest went out" in row

@@ -3,6 +3,7 @@ package download inside the access window, and the confirmation of return or des
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, Literal
 
@@ -12,11 +13,17 @@ from spectree import Response as SpecResponse
 
 from recordings_service.errors import Invalid
 from recordings_service.permissions import Permission
-from recordings_service.research import batches, confirmations, portal
+from recordings_service.research import batches, confirmations, custody, portal
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.ranges import entity_tag, ranged_response
-from web.api.research_shapes import ConfirmationOut, PartnerBatchPageOut, confirmation_out, partner_batch_out
+from web.api.research_shapes import (
+    ConfirmationOut,
+    PartnerBatchOut,
+    PartnerBatchPageOut,
+    confirmation_out,
+    partner_batch_out,
+)
 from web.api.validation import ErrorBody, as_json
 from web.database import db, runtime
 from web.same_site import refuse_cross_site
@@ -39,7 +46,8 @@ def partner_batches() -> tuple[Response, int]:
 @bp.get("/research/batches/<batch_id>/package")
 @requires(Permission.PARTNER_PORTAL)
 def download_package(batch_id: str) -> Response:
-    """The package ZIP inside the access window (single byte ranges resume a broken download); audited.
+    """The package ZIP inside the access window (single byte ranges resume a broken download); audited when the
+    answer starts (`batch.download_started`) and, with the bytes that went out, when it ends (`batch.downloaded`).
 
     A browser session's request that another site made (a link or image on its page) is refused, audited: it
     would count as the institute's download, which owes a confirmation, though no one there asked for it."""
@@ -49,15 +57,62 @@ def download_package(batch_id: str) -> Response:
     batch = portal.downloadable_batch(db(), actor=actor, batch_id=batch_id)
 
     def read(start: int, stop: int) -> Any:
-        portal.record_download(db(), actor=actor, batch=batch, start=start, stop=stop)
+        portal.record_download_started(db(), actor=actor, batch=batch, start=start, stop=stop)
         db().commit()
-        return portal.package_bytes(rt.store, rt.envelope, batch, start=start, stop=stop)
+
+        def sent(count: int) -> None:
+            # The request's session is closed by now: the answer ends after the view returned.
+            with rt.sessions() as session:
+                portal.record_download(
+                    session, actor=actor, batch_id=batch_id, start=start, requested=stop - start, sent=count
+                )
+                session.commit()
+
+        return SentBytes(portal.package_bytes(rt.store, rt.envelope, batch, start=start, stop=stop), on_end=sent)
 
     # The package's own hash and key: a rebuilt package is another ZIP, and a resume must not splice the two.
     etag = entity_tag("research-package", batch.id, batch.package_key, batch.package_sha256, batch.package_size)
     response = ranged_response(batch.package_size or 0, "application/zip", read, etag=etag)
     response.headers["Content-Disposition"] = f'attachment; filename="research-{batch.id}.zip"'
     return response
+
+
+class SentBytes:
+    """A streamed body that counts the bytes that went out and reports them once when it ends, finished or not.
+
+    A chunk counts once the server asks for the next one (it has written this one to the connection); a server
+    that could not write it (the client went away) closes the body instead, which every WSGI server does, so a
+    broken download reports what reached the connection, not what was asked for."""
+
+    def __init__(self, chunks: Iterator[bytes], *, on_end: Callable[[int], None]) -> None:
+        self._chunks = chunks
+        self._on_end = on_end
+        self._sent = 0
+        self._handed = 0  # the chunk the server holds, counted once it asks for the next
+        self._ended = False
+
+    def __iter__(self) -> SentBytes:
+        return self
+
+    def __next__(self) -> bytes:
+        self._sent += self._handed
+        self._handed = 0
+        try:
+            chunk = next(self._chunks)
+        except StopIteration:
+            self.close()
+            raise
+        self._handed = len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()  # the decrypting reader and the store's response
+        self._on_end(self._sent)
 
 
 class ConfirmationForm(BaseModel):
@@ -105,7 +160,18 @@ def submit_confirmation(batch_id: str) -> tuple[Response, int]:
         certificate=body,
     )
     db().commit()
-    return as_json(confirmation_out(confirmation), 201)
+    return as_json(confirmation_out(confirmation, submitter=current_actor().name), 201)
+
+
+@bp.post("/research/batches/<batch_id>/follow-up/<int:number>/acknowledge")
+@requires(Permission.PARTNER_PORTAL)
+@api_spec.validate(resp=SpecResponse(HTTP_200=PartnerBatchOut, HTTP_404=ErrorBody), tags=TAGS)
+def acknowledge_follow_up(batch_id: str, number: int) -> tuple[Response, int]:
+    """Acknowledge follow-up request `number` of the batch (a customer's erasure request or objection to research
+    to act on); compliance sees it outstanding until then. Acknowledging it again changes nothing."""
+    batch = custody.acknowledge_follow_up(db(), actor=current_actor(), batch_id=batch_id, number=number)
+    db().commit()
+    return as_json(partner_batch_out(batch))
 
 
 def _form_date(value: str | None) -> date:

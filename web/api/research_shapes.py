@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -113,9 +114,31 @@ class ConfirmationOut(BaseModel):
     certificate_size: int | None
     certificate: str | None = Field(description="where compliance downloads the certificate")
     submitted_at: IsoDatetime
+    submitted_by: str | None = Field(description="the partner account that submitted it")
     decision: str | None = Field(description="accepted, rejected, or null while pending")
     decided_at: IsoDatetime | None
     rejection_reason: str | None
+
+
+class FollowUpOut(BaseModel):
+    """A request the institute must act on: a customer whose calls it may hold asked for erasure, objected to
+    research or had their processing restricted; it stays outstanding until the institute's partner acknowledges
+    it."""
+
+    number: int = Field(description="its place in the batch's list, from 1: the acknowledgement names it")
+    kind: str = Field(
+        description="erasure (delete the customer's calls), objection (stop using and delete them) or restriction "
+        "(keep them unused)"
+    )
+    customer_pseudonyms: list[str]
+    flagged_at: IsoDatetime | None
+    acknowledged_at: IsoDatetime | None = Field(description="null while outstanding")
+    acknowledged_by: str | None = Field(description="the partner account that acknowledged it")
+    acknowledge: str | None = Field(description="where the partner acknowledges it (POST); null once acknowledged")
+
+
+class FollowUpFlagOut(FollowUpOut):
+    request_id: str | None = Field(description="the data-subject request that raised it")
 
 
 class PartnerBatchOut(BaseModel):
@@ -144,6 +167,10 @@ class PartnerBatchOut(BaseModel):
     closed_at: IsoDatetime | None
     confirmations: list[ConfirmationOut]
     closed_reason: str | None = Field(description=CLOSED_REASON)
+    follow_up: list[FollowUpOut] = Field(
+        description="customers' erasure requests, objections to research and restrictions to act on, each "
+        "outstanding until acknowledged"
+    )
 
 
 class PartnerBatchPageOut(BaseModel):
@@ -158,7 +185,11 @@ class DownloadOut(BaseModel):
     user: str | None = Field(description="the partner account")
     ip: str | None
     start: int = Field(description="the first byte served: 0 from the start, more for a resumed download")
-    bytes: int = Field(description="bytes served")
+    bytes: int = Field(description="bytes that went out")
+    complete: bool | None = Field(
+        description="false when the connection broke before every byte asked for went out; null for a download "
+        "recorded before that was known"
+    )
 
 
 class BatchOut(PartnerBatchOut):
@@ -171,7 +202,10 @@ class BatchOut(PartnerBatchOut):
     progress: ProgressOut
     reminders_sent: int
     last_reminder_at: IsoDatetime | None
-    follow_up: list[dict[str, Any]] = Field(description="erasure requests to pass on to the institute")
+    follow_up: list[FollowUpFlagOut] = Field(  # type: ignore[assignment]
+        description="erasure requests, objections to research and restrictions passed on to the institute, each "
+        "outstanding until its partner acknowledges it"
+    )
     download_history: list[DownloadOut] = Field(description="every answered request for the package, oldest first")
     objections: list[str] = Field(
         description="pseudonyms of customers who objected to research after the institute downloaded their calls, "
@@ -240,7 +274,7 @@ def institute_out(institute: Institute) -> InstituteOut:
     )
 
 
-def confirmation_out(confirmation: CustodyConfirmation) -> ConfirmationOut:
+def confirmation_out(confirmation: CustodyConfirmation, *, submitter: str | None) -> ConfirmationOut:
     link = None
     if confirmation.certificate_key is not None:
         link = f"/api/v1/research/confirmations/{confirmation.id}/certificate"
@@ -255,15 +289,24 @@ def confirmation_out(confirmation: CustodyConfirmation) -> ConfirmationOut:
         certificate_size=confirmation.certificate_size,
         certificate=link,
         submitted_at=confirmation.submitted_at,
+        submitted_by=submitter,
         decision=confirmation.decision,
         decided_at=confirmation.decided_at,
         rejection_reason=confirmation.rejection_reason,
     )
 
 
+def follow_up_out(batch: ResearchBatch) -> list[FollowUpFlagOut]:
+    url = f"/api/v1/research/batches/{batch.id}/follow-up/{{}}/acknowledge"
+    return [
+        FollowUpFlagOut(**asdict(flag), acknowledge=url.format(flag.number) if flag.outstanding else None)
+        for flag in custody.follow_ups(batch)
+    ]
+
+
 def batch_out(batch: ResearchBatch) -> BatchOut:
     return BatchOut(
-        **dict(partner_batch_out(batch)),
+        **{**dict(partner_batch_out(batch)), "follow_up": follow_up_out(batch)},
         criteria=batch.criteria,
         selected=batch.selected,
         excluded=batch.excluded,
@@ -273,9 +316,15 @@ def batch_out(batch: ResearchBatch) -> BatchOut:
         ),
         reminders_sent=batch.reminders_sent,
         last_reminder_at=batch.last_reminder_at,
-        follow_up=batch.follow_up,
         download_history=[
-            DownloadOut(at=served.at, user=served.user, ip=served.ip, start=served.start, bytes=served.size)
+            DownloadOut(
+                at=served.at,
+                user=served.user,
+                ip=served.ip,
+                start=served.start,
+                bytes=served.size,
+                complete=served.complete,
+            )
             for served in custody.download_history(db(), batch.id)
         ],
         objections=custody.objections_to_pass_on(db(), batch),
@@ -288,7 +337,9 @@ def batch_out(batch: ResearchBatch) -> BatchOut:
 
 
 def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
-    blocker = portal.download_blocker(db(), batch)
+    history = confirmations.confirmations_of(db(), batch.id)
+    names = confirmations.submitters(db(), history)
+    blocker = portal.download_blocker(db(), batch, history=history)
     return PartnerBatchOut(
         id=batch.id,
         study=batch.study,
@@ -313,8 +364,10 @@ def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
         downloads=batch.downloads,
         last_download_at=batch.last_download_at,
         closed_at=batch.closed_at,
-        confirmations=[confirmation_out(c) for c in confirmations.confirmations_of(db(), batch.id)],
+        confirmations=[confirmation_out(c, submitter=names.get(c.id)) for c in history],
         closed_reason=batch.closed_reason,
+        # The partner's shape leaves out which request raised each one: the controller's own record.
+        follow_up=[FollowUpOut(**flag.model_dump(exclude={"request_id"})) for flag in follow_up_out(batch)],
     )
 
 

@@ -19,7 +19,7 @@ from recordings_service.errors import DomainError, Invalid, TooLarge
 from recordings_service.models import ResearchBatch
 from recordings_service.models.research import CustodyMethod
 from recordings_service.permissions import Permission
-from recordings_service.research import batches, confirmations, portal
+from recordings_service.research import batches, confirmations, custody, portal
 from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from web.access import current_actor, requires
 from web.database import db, runtime
@@ -101,6 +101,17 @@ def confirm(batch_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("partner.batch", batch_id=batch_id))
 
 
+@bp.post("/batches/<batch_id>/follow-up/<int:number>/acknowledge")
+@requires(Permission.PARTNER_PORTAL)
+def acknowledge_follow_up(batch_id: str, number: int) -> Response:
+    """The partner acknowledges a customer's erasure request or objection to research passed on to the institute."""
+    found = _own_batch(batch_id)
+    custody.acknowledge_follow_up(db(), actor=current_actor(), batch_id=found.id, number=number)
+    db().commit()
+    flash(gettext("Acknowledged: compliance sees that your institute has received this request."))
+    return redirect(url_for("partner.batch", batch_id=batch_id))
+
+
 def _batch_page(
     found: ResearchBatch, *, form: dict[str, str], error: str | None = None, field: str | None = None
 ) -> str:
@@ -118,6 +129,7 @@ def _batch_page(
         confirmable=blocker is None,
         not_downloaded=blocker is confirmations.ConfirmationBlocker.NOT_DOWNLOADED,
         latest=history[0] if history else None,
+        follow_ups=custody.follow_ups(found),
         methods=METHODS,
         max_mb=MAX_CERTIFICATE_BYTES // (1024 * 1024),
         today=organisation_today().isoformat(),

@@ -113,7 +113,7 @@ def batch(batch_id: str) -> str:
     found = batches.get_batch(db(), batch_id)
     made = confirmations.confirmations_of(db(), found.id)
     people = {found.created_by, found.approved_by, found.rejected_by, found.closed_by}
-    people |= {item.decided_by for item in made}
+    people |= {item.decided_by for item in made} | {item.submitted_by for item in made}
     return render_template(
         "research/batch.html",
         batch=found,
@@ -125,7 +125,7 @@ def batch(batch_id: str) -> str:
         days={key: date.fromisoformat(str(found.criteria[key])) for key in ("from", "to")},
         # Whose days they are: a batch selected before criteria named a zone had UTC days.
         days_zone=found.criteria.get("timezone") or DEFAULT_ZONE,
-        flags=[{**flag, "flagged_at": _moment(flag.get("flagged_at"))} for flag in found.follow_up or []],
+        flags=custody.follow_ups(found),
         objections=custody.objections_to_pass_on(db(), found),
         download_history=custody.download_history(db(), found.id),
         # `downloads` counts requests from byte 0; a reader that fetched only ranges still took a copy.
@@ -229,13 +229,6 @@ def _usernames(user_ids: set[str | None]) -> dict[str | None, str]:
         return {}
     rows = db().execute(select(User.id, User.username).where(User.id.in_(user_ids)))
     return {row.id: row.username for row in rows}
-
-
-def _moment(raw: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(raw)) if raw else None
-    except ValueError:
-        return None
 
 
 def _batch_form(form: Mapping[str, object], *, error: str | None = None, field: str | None = None) -> str:
