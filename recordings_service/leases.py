@@ -49,14 +49,24 @@ class Lease:
         now: datetime,
         values: Mapping[str, Any],
         returning: Sequence[Any],
+        parent: tuple[Any, ColumnElement[bool]] | None = None,
     ) -> Row[Any] | None:
-        """Lease the first `due` item to `owner` (one more attempt), setting `values` too; its `returning` row."""
-        chosen = (
-            select(self.id).where(due).order_by(*order_by).limit(1).with_for_update(skip_locked=True).scalar_subquery()
-        )
+        """Lease the first `due` item to `owner` (one more attempt), setting `values` too; its `returning` row.
+
+        `parent` (a table and its join condition): its row is locked with the item's, for a claim that writes it
+        next; an item whose parent another transaction holds is passed over too, so a claim never waits for one
+        while it holds the item (which that transaction may want next: a deadlock)."""
+        chosen = select(self.id).where(due).order_by(*order_by).limit(1)
+        if parent is None:
+            chosen = chosen.with_for_update(skip_locked=True)
+        else:
+            table, onclause = parent
+            chosen = chosen.join(table, onclause).with_for_update(
+                skip_locked=True, key_share=True, of=[self.id.class_, table]
+            )
         row: Row[Any] | None = session.execute(
             update(self.id.class_)
-            .where(self.id == chosen)
+            .where(self.id == chosen.scalar_subquery())
             .values(
                 {
                     self.state.key: self.running,

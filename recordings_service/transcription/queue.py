@@ -39,6 +39,10 @@ LEASE = Lease(
 )
 
 
+# The claims lock the call's row with the job's, as they write both: a deletion locks the call, then the job.
+CALL_OF_JOB = Recording.id == TranscriptionJob.recording_id
+
+
 class LeaseLost(Conflict):
     """Another worker holds the job now (this one's lease expired); its work must be dropped."""
 
@@ -55,7 +59,7 @@ class ClaimedJob:
 
 def enqueue_transcription(session: Session, recording: Recording) -> TranscriptionJob:
     """Queue `recording` for transcription now; an existing job is reset to queued (a re-queue)."""
-    job = session.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording.id))
+    job = _current_job(session, recording.id)
     if job is None:
         job = TranscriptionJob(recording_id=recording.id)
         session.add(job)
@@ -74,7 +78,7 @@ def enqueue_transcription(session: Session, recording: Recording) -> Transcripti
 def requeue_transcription(session: Session, *, actor: Actor, recording_id: str) -> TranscriptionJob:
     """Queue a recording again (after a failure, or for a better model); refused while it is being worked."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
-    job = session.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording_id))
+    job = _current_job(session, recording_id)
     if job is not None and job.state == JobState.RUNNING and _lease_live(job, utcnow()):
         raise Conflict("the recording is being transcribed now", why="transcription_running")
     if _rectified(session, recording.id):
@@ -87,6 +91,14 @@ def requeue_transcription(session: Session, *, actor: Actor, recording_id: str) 
     recording.status = RecordingStatus.STORED
     record_event(session, actor=actor, action="transcription.requeued", object_type="recording", object_id=recording.id)
     return job
+
+
+def _current_job(session: Session, recording_id: str) -> TranscriptionJob | None:
+    """The call's job as the database has it. One the session holds may be stale (the queue's updates bypass the
+    session): it could show a running job queued, and setting the values it shows would write nothing, leaving
+    a done or failed job so."""
+    job = select(TranscriptionJob).where(TranscriptionJob.recording_id == recording_id)
+    return session.scalar(job.execution_options(populate_existing=True))
 
 
 def claim_next(session: Session, *, owner: str, lease_s: float, now: datetime | None = None) -> ClaimedJob | None:
@@ -112,6 +124,7 @@ def claim_next(session: Session, *, owner: str, lease_s: float, now: datetime | 
         now=now,
         values={"progress_s": 0.0, "updated_at": now},
         returning=[TranscriptionJob.id, TranscriptionJob.recording_id, TranscriptionJob.attempts],
+        parent=(Recording, CALL_OF_JOB),
     )
     if row is None:
         return None
@@ -204,9 +217,12 @@ def _hold(session: Session, job: ClaimedJob, *, now: datetime) -> None:
 
 def _hold_abandoned_restricted(session: Session, *, now: datetime) -> None:
     """A restricted call's job whose worker died is not taken over, so it would show as stalled: set it aside."""
+    stalled = and_(LEASE.expired(now), _restricted_call())
+    if not (job_ids := _locked_with_calls(session, stalled)):
+        return
     recording_ids = session.scalars(
         update(TranscriptionJob)
-        .where(LEASE.expired(now), _restricted_call())
+        .where(TranscriptionJob.id.in_(job_ids), stalled)
         .values(_held(now))
         .returning(TranscriptionJob.recording_id)
         .execution_options(synchronize_session=False)
@@ -217,9 +233,12 @@ def _hold_abandoned_restricted(session: Session, *, now: datetime) -> None:
 
 def _fail_abandoned(session: Session, *, now: datetime) -> None:
     """Jobs whose workers died on every attempt (a file that kills the process) fail instead of looping."""
+    abandoned = LEASE.abandoned(now, max_attempts=MAX_ATTEMPTS)
+    if not (job_ids := _locked_with_calls(session, abandoned)):
+        return
     recording_ids = session.scalars(
         update(TranscriptionJob)
-        .where(LEASE.abandoned(now, max_attempts=MAX_ATTEMPTS))
+        .where(TranscriptionJob.id.in_(job_ids), abandoned)
         .values(
             state=JobState.FAILED,
             lease_owner=None,
@@ -244,6 +263,16 @@ def _fail_abandoned(session: Session, *, now: datetime) -> None:
         _set_status(session, list(recording_ids), RecordingStatus.FAILED)
 
 
+def _locked_with_calls(session: Session, where: ColumnElement[bool]) -> list[str]:
+    """The jobs `where` says, each locked with its call's row (PostgreSQL), passing over any whose job or call another
+    transaction holds: locking the job, then waiting for its call, deadlocked with a deletion of the call, which
+    locks the call, then the job. One passed over is taken up by a later claim. The update re-checks `where`:
+    SQLite locks nothing here."""
+    locked = select(TranscriptionJob.id).join(Recording, CALL_OF_JOB).where(where)
+    of = [TranscriptionJob, Recording]
+    return list(session.scalars(locked.with_for_update(skip_locked=True, key_share=True, of=of)))
+
+
 def _lock_call(session: Session, recording_id: str) -> bool:
     """Lock the call's row before its job's and transcript's, the order deletion takes them in (PostgreSQL): a worker
     that locked its job first, then the transcript and the call, deadlocked with a deletion of the same call.
@@ -254,8 +283,9 @@ def _lock_call(session: Session, recording_id: str) -> bool:
 
 
 def _restricted_call() -> ColumnElement[bool]:
-    """The job's call is restricted (GDPR Art. 18)."""
-    return exists().where(Recording.id == TranscriptionJob.recording_id, Recording.restricted.is_(True))
+    """The job's call is restricted (GDPR Art. 18); the job's only, also where the calls are joined to lock them."""
+    restricted = exists().where(Recording.id == TranscriptionJob.recording_id, Recording.restricted.is_(True))
+    return restricted.correlate(TranscriptionJob)
 
 
 def _set_status(session: Session, recording_ids: list[str], status: RecordingStatus) -> None:
