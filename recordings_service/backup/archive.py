@@ -2,9 +2,10 @@
 
 A backup directory holds `manifest.json`, a database dump (SQLite's online backup; PostgreSQL's `pg_dump`
 custom format where `pg_dump` is on PATH, else a portable JSON-lines dump of every table), `keys/secrets.env`
-(mode 0600) and, unless left out, `objects/` with every stored object's current version as the store holds
-it (originals stay encrypted). The database is dumped before the store is listed: ingest uploads before it
-commits, so every row in the dump finds its object; an object without a row is an orphan that reconcile removes.
+(mode 0600) and `objects/` with every stored object's current version as the store holds it (originals stay
+encrypted); with the objects left out, the manifest lists their keys, versions and sizes from the listing alone.
+The database is dumped before the store is listed: ingest uploads before it commits, so every row in the dump
+finds its object; an object without a row is an orphan that reconcile removes.
 With the key material beside the data, the directory must be protected like the keys themselves.
 """
 
@@ -61,7 +62,7 @@ class BackedUpObject:
     key: str
     version_id: str | None
     size: int
-    sha256: str
+    sha256: str | None  # None where the objects were left out: hashing them would read the whole store
     file: str | None
 
 
@@ -111,7 +112,7 @@ class _ObjectEntry(BaseModel):
     key: str
     version_id: str | None
     size: int
-    sha256: str
+    sha256: str | None  # None in a backup that left the objects out (a restore puts none of them)
     file: str | None
 
 
@@ -346,9 +347,13 @@ def _back_up_objects(
         (directory / OBJECTS_DIR).mkdir(mode=0o700)
     listed, copied_bytes = [], 0
     for number, info in enumerate(store.list(""), start=1):
-        file = f"{OBJECTS_DIR}/{number:08d}" if include else None
+        if not include:  # listed only, with the listing's size: reading a large store takes hours
+            listed.append(BackedUpObject(info.key, versions.get(info.key), info.size, None, None))
+            copied_bytes += info.size
+            continue
+        file = f"{OBJECTS_DIR}/{number:08d}"
         try:
-            digest, size = _copy_object(store, info.key, directory / file if file else None)
+            digest, size = _copy_object(store, info.key, directory / file)
         except NotFound:
             # Deleted since it was listed (a retention sweep, an expired research package): nothing to keep.
             continue
@@ -359,21 +364,18 @@ def _back_up_objects(
     return listed
 
 
-def _copy_object(store: ObjectStore, key: str, target: Path | None) -> tuple[str, int]:
-    """Stream one object (into `target`, when given), returning its SHA-256 and size."""
+def _copy_object(store: ObjectStore, key: str, target: Path) -> tuple[str, int]:
+    """Stream one object into `target`, returning its SHA-256 and size."""
     digest, size = hashlib.sha256(), 0
     body = store.get(key)
-    out = os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") if target else None
     try:
-        while chunk := body.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            if out is not None:
+        with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            while chunk := body.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
                 out.write(chunk)
     finally:
         body.close()
-        if out is not None:
-            out.close()
     return digest.hexdigest(), size
 
 

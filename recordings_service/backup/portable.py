@@ -14,11 +14,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, inspect, select
+from sqlalchemy import Engine, Table, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from recordings_service import schema
 from recordings_service.db import Base
+from recordings_service.errors import Conflict
 from recordings_service.models import Transcript
 from recordings_service.transcription.search_index import index_transcript
 
@@ -39,27 +41,70 @@ def dump_portable(engine: Engine, path: Path) -> None:
 
 
 def load_portable(engine: Engine, dump: Path, *, revisions: list[str]) -> None:
-    """Migrate to the dump's revision, insert its rows table by table (in dependency order), in one transaction."""
-    for revision in revisions:
-        schema.upgrade(engine, revision)
-    tables = {table.name: table for table in _tables()}
+    """Migrate to the dump's revision, insert its rows table by table (in dependency order), in one transaction.
+    The database holds no tables before (the restore checks): on a failure everything the restore created is
+    dropped again, so the same restore runs once the cause is fixed; a row the database refuses is a Conflict."""
+    functions = _functions(engine)
+    current = ""
+    try:
+        for revision in revisions:
+            schema.upgrade(engine, revision)
+        tables = {table.name: table for table in _tables()}
+        with engine.begin() as connection:
+            # Migrations seed some rows (the audit chain head, default policies): the dump holds them as they were.
+            present = set(inspect(connection).get_table_names())
+            for table in reversed(_tables()):
+                if table.name in present:
+                    connection.execute(table.delete())
+            batch: list[dict[str, Any]] = []
+            for line in _lines(dump):
+                record = json.loads(line)
+                if record["table"] != current or len(batch) >= INSERT_BATCH:
+                    if batch:
+                        connection.execute(tables[current].insert(), batch)
+                    batch, current = [], record["table"]
+                batch.append({key: _decode(value) for key, value in record["row"].items()})
+            if batch:
+                connection.execute(tables[current].insert(), batch)
+    except BaseException as exc:
+        _drop_created(engine, functions)
+        if isinstance(exc, SQLAlchemyError) and current:
+            said = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise Conflict(
+                f"the dump's rows for table {current} could not be inserted ({said}): "
+                "the restore removed the tables it made, fix the dump and run it again"
+            ) from None
+        raise
+
+
+def _functions(engine: Engine) -> set[str]:
+    """PostgreSQL: the functions in the schema (migrations add trigger functions, which outlive the tables)."""
+    if engine.dialect.name != "postgresql":
+        return set()
+    with engine.connect() as connection:
+        return set(connection.scalars(text(_SCHEMA_FUNCTIONS)))
+
+
+_SCHEMA_FUNCTIONS = "SELECT oid::regprocedure::text FROM pg_proc WHERE pronamespace = current_schema()::regnamespace"
+
+
+def _drop_created(engine: Engine, functions_before: set[str]) -> None:
+    """Drop every table (the database held none before) and the functions the migrations added."""
     with engine.begin() as connection:
-        # Migrations seed some rows (the audit chain head, default policies): the dump holds them as they were.
-        present = set(inspect(connection).get_table_names())
-        for table in reversed(_tables()):
-            if table.name in present:
-                connection.execute(table.delete())
-        batch: list[dict[str, Any]] = []
-        current = ""
-        for line in _lines(dump):
-            record = json.loads(line)
-            if record["table"] != current or len(batch) >= INSERT_BATCH:
-                if batch:
-                    connection.execute(tables[current].insert(), batch)
-                batch, current = [], record["table"]
-            batch.append({key: _decode(value) for key, value in record["row"].items()})
-        if batch:
-            connection.execute(tables[current].insert(), batch)
+        if engine.dialect.name == "sqlite":
+            # The FTS5 search index first: dropping it removes its shadow tables too, listed below as plain ones.
+            virtual = "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+            for name in connection.scalars(text(virtual)).all():
+                connection.exec_driver_sql(f'DROP TABLE "{name}"')
+        names = set(inspect(connection).get_table_names())
+        # Children before parents: SQLite checks foreign keys as it empties a dropped table.
+        ordered = [table.name for table in reversed(_tables()) if table.name in names]
+        for name in ordered + sorted(names - set(ordered)):
+            suffix = " CASCADE" if engine.dialect.name == "postgresql" else ""
+            connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"{suffix}')
+        if engine.dialect.name == "postgresql":
+            for function in sorted(set(connection.scalars(text(_SCHEMA_FUNCTIONS))) - functions_before):
+                connection.exec_driver_sql(f"DROP FUNCTION {function}")
 
 
 def _lines(path: Path) -> Iterator[str]:

@@ -26,16 +26,6 @@ PROBE = b"a stored object " * 64
 
 
 @pytest.fixture
-def bucket(base_settings: Settings) -> Iterator[S3ObjectStore]:
-    """A bucket of its own (a backup lists every object of the bucket), emptied afterwards."""
-    own = S3ObjectStore(make_client(base_settings), "backup-" + secrets.token_hex(4))
-    own.ensure_bucket()
-    yield own
-    for info in own.list(""):
-        own.delete(info.key)
-
-
-@pytest.fixture
 def backup_dir(
     settings: Settings, engine: Engine, bucket: S3ObjectStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
