@@ -1,6 +1,6 @@
-"""Custody: which batches a recording or a customer's recordings went into, and flagging outstanding ones
-for follow-up when the customer asks for erasure, or (once the institute downloaded them) objects to research
-or has processing restricted: the institute must be told (Art. 17(2), 19 and 21), and its partner acknowledges
+"""Custody: which batches a recording or a customer's recordings went into, and flagging outstanding ones the
+institute downloaded for follow-up when the customer asks for erasure, objects to research or has processing
+restricted: the institute must be told (Art. 17(2), 19 and 21), and its partner acknowledges
 each request, which compliance sees outstanding until then."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import NotFound
 from recordings_service.models import AuditEvent, BatchItem, Customer, Institute, ResearchBatch
 from recordings_service.research.batches import OUTSTANDING, get_partner_batch
-from recordings_service.research.lifecycle import DOWNLOADED, was_downloaded
+from recordings_service.research.lifecycle import DOWNLOAD_STARTED, SERVING, was_downloaded
 
 
 @dataclass(frozen=True)
@@ -49,40 +49,70 @@ class CustodyRecord:
 
 @dataclass(frozen=True)
 class Download:
-    """One answered request for a batch's package, as audited: who took which bytes, and when."""
+    """One request for a batch's package that was answered, as audited: who took which bytes, and when it began."""
 
     at: datetime
     user: str | None
     ip: str | None
     start: int  # the first byte served: 0 for a download from the start, more for a resumed one
-    size: int  # bytes that went out
+    size: int | None  # bytes that went out; None when the answer never ended (unknown)
     # False when the connection broke before every byte asked for went out; None when recorded before that
-    # was known (the bytes then are those asked for).
+    # was known (the bytes then are those asked for), or when the answer never ended.
     complete: bool | None
+    # False when no end was recorded: the process serving it died while sending, so bytes may have left but how
+    # many is unknown. It counts as downloaded all the same (`lifecycle.was_downloaded`).
+    ended: bool = True
 
 
 def download_history(session: Session, batch_id: str) -> list[Download]:
-    """Every answered request for the batch's package, oldest first (the audit trail's `batch.downloaded`)."""
+    """Every answered request for the package, in the order they began: each `batch.download_started` with the
+    `batch.downloaded` that ended it, or alone (interrupted, bytes unknown) when none did; one ended before starts
+    were recorded stands alone. An end naming no start (recorded before ends did) takes the earliest open start
+    of the same account and bytes asked for."""
     query = (
         select(AuditEvent)
         .where(
             AuditEvent.object_id == batch_id,
             AuditEvent.object_type == "research_batch",
-            AuditEvent.action == DOWNLOADED,
+            AuditEvent.action.in_(SERVING),
         )
         .order_by(AuditEvent.seq)
     )
-    return [
-        Download(
-            at=event.occurred_at,
-            user=event.actor_name,
-            ip=event.ip,
-            start=int(event.details.get("start", 0)),
-            size=int(event.details.get("bytes", 0)),
-            complete=event.details.get("complete"),
-        )
-        for event in session.scalars(query)
-    ]
+    begun: dict[int, AuditEvent] = {}  # starts by seq, in order
+    ends: dict[int, AuditEvent] = {}  # the end of each start, by the start's seq
+    alone: list[AuditEvent] = []  # ends with no start
+    for event in session.scalars(query):
+        if event.action == DOWNLOAD_STARTED:
+            begun[event.seq] = event
+            continue
+        started = event.details.get("started")
+        if started is None:
+            started = next((seq for seq, s in begun.items() if seq not in ends and _same_request(s, event)), None)
+        if started in begun and started not in ends:
+            ends[started] = event
+        else:
+            alone.append(event)
+    rows = [(seq, _download(start, ends.get(seq))) for seq, start in begun.items()]
+    rows += [(end.seq, _download(end, end)) for end in alone]
+    return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
+
+
+def _same_request(start: AuditEvent, end: AuditEvent) -> bool:
+    return start.actor_name == end.actor_name and all(
+        start.details.get(key) == end.details.get(key) for key in ("start", "requested")
+    )
+
+
+def _download(start: AuditEvent, end: AuditEvent | None) -> Download:
+    return Download(
+        at=start.occurred_at,
+        user=start.actor_name,
+        ip=start.ip,
+        start=int(start.details.get("start", 0)),
+        size=None if end is None else int(end.details.get("bytes", 0)),
+        complete=None if end is None else end.details.get("complete"),
+        ended=end is not None,
+    )
 
 
 def recording_custody(session: Session, recording_id: str) -> list[CustodyRecord]:
@@ -125,11 +155,9 @@ class FollowUp:
 
 
 def flag_erasure(session: Session, *, actor: Actor, customer_id: str, request_id: str) -> list[str]:
-    """Flag every outstanding batch holding the customer's calls for follow-up with its institute."""
-    records = [record for record in customer_custody(session, customer_id) if record.outstanding]
-    return _flag(
-        session, actor=actor, records=records, customer_id=customer_id, request_id=request_id, kind=FollowUpKind.ERASURE
-    )
+    """Flag every outstanding batch the institute downloaded the customer's calls from, now that the customer asks
+    for erasure: the institute must be told (Art. 17(2) and 19)."""
+    return _flag_held(session, actor=actor, customer_id=customer_id, request_id=request_id, kind=FollowUpKind.ERASURE)
 
 
 def flag_objection(session: Session, *, actor: Actor, customer_id: str, request_id: str) -> list[str]:
@@ -246,6 +274,18 @@ def objections_to_pass_on(session: Session, batch: ResearchBatch) -> list[str]:
         .distinct()
     )
     return sorted(pseudonym for pseudonym in session.scalars(query) if pseudonym)
+
+
+def objections_not_followed_up(session: Session, batch: ResearchBatch) -> list[str]:
+    """`objections_to_pass_on` less the customers an objection follow-up of the batch names already: the batch's
+    page lists each objection once (one made before objections were flagged shows only here)."""
+    flagged = {
+        pseudonym
+        for flag in follow_ups(batch)
+        if flag.kind == FollowUpKind.OBJECTION
+        for pseudonym in flag.customer_pseudonyms
+    }
+    return [pseudonym for pseudonym in objections_to_pass_on(session, batch) if pseudonym not in flagged]
 
 
 def _moment(raw: object) -> datetime | None:

@@ -101,25 +101,29 @@ def downloadable_batch(session: Session, *, actor: Actor, batch_id: str, now: da
 
 def record_download_started(
     session: Session, *, actor: Actor, batch: ResearchBatch, start: int, stop: int, now: datetime | None = None
-) -> None:
+) -> int:
     """Audit `batch.download_started` (user, IP, the bytes asked for) before the first byte goes out, so that a
-    download whose process dies while sending is on the trail too; one from the first byte counts as a new one."""
+    download whose process dies while sending is on the trail too; one from the first byte counts as a new one.
+    Returns the event's `seq`, which the answer's `batch.downloaded` names (`record_download`)."""
     if start == 0:
         batch.downloads += 1
         batch.last_download_at = now or utcnow()
-    record_event(
+    return record_event(
         session,
         actor=actor,
         action=DOWNLOAD_STARTED,
         object_type="research_batch",
         object_id=batch.id,
         details={"user": actor.name, "ip": actor.ip, "start": start, "requested": stop - start},
-    )
+    ).seq
 
 
-def record_download(session: Session, *, actor: Actor, batch_id: str, start: int, requested: int, sent: int) -> None:
+def record_download(
+    session: Session, *, actor: Actor, batch_id: str, started: int, start: int, requested: int, sent: int
+) -> None:
     """Audit `batch.downloaded` once the answer ended: the bytes that went out (`sent` of the `requested` from byte
-    `start`) and whether that was all of them, or the connection broke first."""
+    `start`) and whether that was all of them, or the connection broke first. `started` is the `seq` of the
+    answer's `batch.download_started`, so that `custody.download_history` pairs the two."""
     record_event(
         session,
         actor=actor,
@@ -129,6 +133,7 @@ def record_download(session: Session, *, actor: Actor, batch_id: str, start: int
         details={
             "user": actor.name,
             "ip": actor.ip,
+            "started": started,
             "bytes": sent,
             "start": start,
             "requested": requested,

@@ -181,8 +181,8 @@ def downloaded(session: Session, batch: ResearchBatch, *, start: int = 0, stop: 
     `downloads`)."""
     user = partner(session, batch.institute_id)
     actor = Actor(id=user.id, name=user.username, role=Role.RESEARCH_PARTNER, ip="192.0.2.7")
-    portal.record_download_started(session, actor=actor, batch=batch, start=start, stop=stop)
+    started = portal.record_download_started(session, actor=actor, batch=batch, start=start, stop=stop)
     portal.record_download(
-        session, actor=actor, batch_id=batch.id, start=start, requested=stop - start, sent=stop - start
+        session, actor=actor, batch_id=batch.id, started=started, start=start, requested=stop - start, sent=stop - start
     )
     session.flush()

@@ -57,14 +57,20 @@ def download_package(batch_id: str) -> Response:
     batch = portal.downloadable_batch(db(), actor=actor, batch_id=batch_id)
 
     def read(start: int, stop: int) -> Any:
-        portal.record_download_started(db(), actor=actor, batch=batch, start=start, stop=stop)
+        started = portal.record_download_started(db(), actor=actor, batch=batch, start=start, stop=stop)
         db().commit()
 
         def sent(count: int) -> None:
             # The request's session is closed by now: the answer ends after the view returned.
             with rt.sessions() as session:
                 portal.record_download(
-                    session, actor=actor, batch_id=batch_id, start=start, requested=stop - start, sent=count
+                    session,
+                    actor=actor,
+                    batch_id=batch_id,
+                    started=started,
+                    start=start,
+                    requested=stop - start,
+                    sent=count,
                 )
                 session.commit()
 

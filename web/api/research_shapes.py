@@ -179,17 +179,18 @@ class PartnerBatchPageOut(BaseModel):
 
 
 class DownloadOut(BaseModel):
-    """One answered request for the package (the audit trail's `batch.downloaded`)."""
+    """One answered request for the package (the audit trail's `batch.download_started` and `batch.downloaded`)."""
 
-    at: IsoDatetime
+    at: IsoDatetime = Field(description="when the answer began")
     user: str | None = Field(description="the partner account")
     ip: str | None
     start: int = Field(description="the first byte served: 0 from the start, more for a resumed download")
-    bytes: int = Field(description="bytes that went out")
+    bytes: int | None = Field(description="bytes that went out; null when the answer never ended (unknown)")
     complete: bool | None = Field(
         description="false when the connection broke before every byte asked for went out; null for a download "
-        "recorded before that was known"
+        "recorded before that was known, or one that never ended"
     )
+    ended: bool = Field(description="false when the process serving it died while sending: bytes may have left")
 
 
 class BatchOut(PartnerBatchOut):
@@ -206,7 +207,9 @@ class BatchOut(PartnerBatchOut):
         description="erasure requests, objections to research and restrictions passed on to the institute, each "
         "outstanding until its partner acknowledges it"
     )
-    download_history: list[DownloadOut] = Field(description="every answered request for the package, oldest first")
+    download_history: list[DownloadOut] = Field(
+        description="every answered request for the package, in the order they began"
+    )
     objections: list[str] = Field(
         description="pseudonyms of customers who objected to research after the institute downloaded their calls, "
         "while it may still hold them: objections to pass on to the institute"
@@ -324,6 +327,7 @@ def batch_out(batch: ResearchBatch) -> BatchOut:
                 start=served.start,
                 bytes=served.size,
                 complete=served.complete,
+                ended=served.ended,
             )
             for served in custody.download_history(db(), batch.id)
         ],

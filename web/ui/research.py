@@ -126,7 +126,7 @@ def batch(batch_id: str) -> str:
         # Whose days they are: a batch selected before criteria named a zone had UTC days.
         days_zone=found.criteria.get("timezone") or DEFAULT_ZONE,
         flags=custody.follow_ups(found),
-        objections=custody.objections_to_pass_on(db(), found),
+        objections=custody.objections_not_followed_up(db(), found),
         download_history=custody.download_history(db(), found.id),
         # `downloads` counts requests from byte 0; a reader that fetched only ranges still took a copy.
         ranges_only=found.downloads == 0 and was_downloaded(db(), found.id),
