@@ -48,7 +48,11 @@ def save_search(session: Session, *, actor: Actor, name: str, query: str) -> Sav
     if existing is None:
         count = len(saved_searches(session, actor=actor))
         if count >= MAX_PER_USER:
-            raise Conflict(f"at most {MAX_PER_USER} saved searches; delete one first")
+            raise Conflict(
+                f"at most {MAX_PER_USER} saved searches; delete one first",
+                why="too_many_saved_searches",
+                values={"max": MAX_PER_USER},
+            )
         saved = SavedSearch(owner_id=owner, name=cleaned, query=kept)
         try:
             with session.begin_nested():

@@ -131,7 +131,7 @@ def test_an_edited_previous_page_link_is_refused_naming_it(client: FlaskClient, 
     for query in ({"before": "garbage"}, {"before": "garbage", "q": "invoice"}, {"before": "x", "cursor": "y"}):
         response = client.get("/calls/", query_string=query)
         assert response.status_code == 422
-        assert '<a href="#before">Page</a>: This link to a further page' in response.get_data(as_text=True)
+        assert '<a href="#pager">Page</a>: This link to a further page' in response.get_data(as_text=True)
 
 
 def test_the_call_list_export_starts_with_a_byte_order_mark_for_excel(

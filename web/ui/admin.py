@@ -57,7 +57,7 @@ def new_user() -> Response | str | tuple[str, int]:
     asked = {
         "username": form.get("username", ""),
         "role": role,
-        "display_name": form.get("display_name", "").strip()[:200],
+        "display_name": form.get("display_name", ""),
         # The select keeps its value when another role is chosen: it counts for partners only.
         "institute_id": (form.get("institute_id") or None) if role == Role.RESEARCH_PARTNER else None,
         "agent_ref": (form.get("agent_ref") or None) if role == Role.AGENT else None,

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from recordings_service import accounts
 from recordings_service.calls import list_export, saved_searches, search, tags
-from recordings_service.errors import Invalid, NotFound
+from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.evaluations import assignments
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission
@@ -79,6 +79,7 @@ def index() -> tuple[str, int]:
         error=error,
         query=query,
         query_string=urlencode(query),
+        paging_fields=PAGING_FIELDS,
         this_page=urlencode(
             {**query, **{name: request.args[name] for name in PAGING_FIELDS if request.args.get(name)}}
         ),
@@ -195,7 +196,7 @@ def save_search() -> Response:
         return _back()
     try:
         saved_searches.save_search(db(), actor=current_actor(), name=request.form.get("name", ""), query=back)
-    except Invalid as exc:
+    except (Invalid, Conflict) as exc:  # the most kept: back to the list, to delete one, as any refusal here
         return _back_with_error(exc)
     db().commit()
     flash(gettext("Search saved."))
@@ -226,7 +227,7 @@ def _back() -> Response:
     return redirect(f"{target}?{urlencode(pairs)}" if pairs else target)
 
 
-def _back_with_error(exc: Invalid) -> Response:
+def _back_with_error(exc: Invalid | Conflict) -> Response:
     db().rollback()
     flash_error(exc)
     return _back()
@@ -250,7 +251,12 @@ def _sort(knows_agents: bool) -> tuple[str, bool]:
 
 
 def _offset() -> int:
-    return whole_number(request.args.get("offset")) or 0
+    """The page of an order other than newest first; one edited (not a whole number) is refused as a cursor is."""
+    raw = request.args.get("offset") or ""
+    offset = whole_number(raw)
+    if offset is None and raw:
+        raise Invalid("offset", "not a page of this list", code="invalid_cursor")
+    return offset or 0
 
 
 def _sort_url(query: dict[str, str], column: str, *, sort: str, descending: bool) -> str:

@@ -43,6 +43,7 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = _merged(
         "privacy": privacy.FIELD_MESSAGES,
         "training": training.FIELD_MESSAGES,
         "research": research.FIELD_MESSAGES,
+        "accounts": accounts.FIELD_MESSAGES,
     }
 )
 CODE_MESSAGES: dict[str, Message] = _merged(

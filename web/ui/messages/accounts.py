@@ -7,6 +7,9 @@ from flask_babel import lazy_gettext as _l
 from recordings_service import accounts
 from web.ui.message_values import Message
 
+FIELD_MESSAGES: dict[tuple[str, str], Message] = {
+    ("display_name", "too_long"): _l("at most %(num)d characters", num=accounts.MAX_DISPLAY_NAME),
+}
 CODE_MESSAGES: dict[str, Message] = {
     "password_too_short": _l("a password has at least %(num)d characters", num=accounts.MIN_PASSWORD),
     "password_too_long": _l("a password has at most %(num)d characters", num=accounts.MAX_PASSWORD),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from web.ui.message_values import Message
+from web.ui.message_values import Message, naming
 
 FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("recording_ids", "missing"): _l("Select at least one call."),
@@ -18,6 +19,11 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("segment", "out_of_range"): _l("no such segment in this transcript"),
 }
 CODE_MESSAGES: dict[str, Message] = {
+    "too_many_saved_searches": naming(
+        lambda values: gettext(
+            "Search not saved: you have %(num)d saved searches, the most kept. Delete one first.", num=values["max"]
+        )
+    ),
     "transcription_running": _l("the recording is being transcribed now: queue it again once that has ended"),
     "transcript_rectified": _l(
         "the transcript has segments corrected on a data subject's request: transcribing the call again would undo"

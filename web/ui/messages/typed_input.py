@@ -14,6 +14,7 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     # Edited, or kept from an older version of the list (the audit trail's `before`).
     ("cursor", "invalid_cursor"): PAGE_LINK_BROKEN,
     ("before", "invalid_cursor"): PAGE_LINK_BROKEN,
+    ("offset", "invalid_cursor"): PAGE_LINK_BROKEN,
 }
 CODE_MESSAGES: dict[str, Message] = {
     "int_parsing": _l("enter a whole number"),
