@@ -109,7 +109,8 @@ class ResearchBatch(Base):
     last_download_at: Mapped[datetime | None]
     reminders_sent: Mapped[int] = mapped_column(default=0)
     last_reminder_at: Mapped[datetime | None]
-    # An erasure request for a customer in this batch: the institute must be told (Art. 17(2), 19).
+    # A customer's erasure request, objection or restriction after the institute downloaded their calls: it must be
+    # told (Art. 17(2), 19, 21) and acknowledges each flag (`acknowledged_at`, `acknowledged_by`).
     follow_up: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
