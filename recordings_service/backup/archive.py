@@ -165,11 +165,11 @@ def check_restorable(directory: Path, manifest: dict[str, Any], *, data_dir: Pat
         if not (directory / name).is_file():
             raise Conflict(f"{directory / name} is missing: the backup is incomplete")
     copied = manifest["objects"] if manifest["objects_included"] else []
-    bad = [entry for entry in copied if not _has_size(directory / (entry["file"] or ""), entry["size"])]
+    bad = [entry for entry in copied if not _intact(directory, entry)]
     if bad:
         raise Conflict(
-            f"{len(bad)} of {len(copied)} object files are missing or truncated (first: {bad[0]['file']} for "
-            f"{bad[0]['key']}): the backup is damaged"
+            f"{len(bad)} of {len(copied)} object files are missing, truncated or without a SHA-256 (first: "
+            f"{bad[0]['file']} for {bad[0]['key']}): the backup is damaged"
         )
     target = sqlite_file(database_url)
     engine = make_engine(database_url)
@@ -191,8 +191,9 @@ def check_restorable(directory: Path, manifest: dict[str, Any], *, data_dir: Pat
         )
 
 
-def _has_size(path: Path, size: int) -> bool:
-    return path.is_file() and path.stat().st_size == size
+def _intact(directory: Path, entry: dict[str, Any]) -> bool:
+    path = directory / (entry["file"] or "")  # at its size, and with the hash restore_objects checks it against
+    return bool(entry["sha256"]) and path.is_file() and path.stat().st_size == entry["size"]
 
 
 def restore_keys(directory: Path, data_dir: Path) -> None:

@@ -92,8 +92,17 @@ def test_a_damaged_backup_is_refused_by_name_before_anything_is_written(
     truncated.write_bytes(PROBE[:10])
     refused = restore(backup_dir, data_dir, settings, bucket.bucket, database_url=None)
     assert refused.exit_code == 1
-    assert "1 of 2 object files are missing or truncated" in refused.output
+    assert "1 of 2 object files are missing, truncated or without a SHA-256" in refused.output
     assert not data_dir.exists()
+
+    unhashed = [manifest["objects"][0], {**manifest["objects"][1], "sha256": None}]  # as a listing-only entry
+    truncated.write_bytes(PROBE)
+    dump.write_bytes(dump.read_bytes()[:-1])  # the dump as the backup wrote it: only the hash is missing now
+    manifest_path.write_text(json.dumps({**manifest, "objects": unhashed}))
+    refused = restore(backup_dir, data_dir, settings, bucket.bucket, database_url=None)
+    assert refused.exit_code == 1
+    assert "1 of 2 object files are missing, truncated or without a SHA-256" in refused.output
+    assert not data_dir.exists()  # refused before the keys were written: the same restore can run again
 
     manifest_path.write_text(json.dumps({**manifest, "objects": "all of them"}))
     refused = restore(backup_dir, data_dir, settings, bucket.bucket, database_url=None)
