@@ -23,18 +23,8 @@ from recordings_service.models import Recording
 from recordings_service.recordings import original_bytes
 from recordings_service.runtime import Runtime
 from recordings_service.storage.spool import spool_dir
-from tests.factories.inbox import calls_with, drop, run, with_inbox
+from tests.factories.inbox import calls_with, drop, run
 from tests.factories.recordings import MONO, STEREO, call_metadata
-
-
-@pytest.fixture
-def inbox(tmp_path: Path) -> Path:
-    return tmp_path / "inbox"
-
-
-@pytest.fixture
-def inbox_runtime(runtime: Runtime, inbox: Path) -> Runtime:
-    return with_inbox(runtime, inbox)
 
 
 def test_pairs_are_imported_and_moved_to_done(

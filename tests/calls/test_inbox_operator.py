@@ -26,21 +26,11 @@ from recordings_service.config import Settings
 from recordings_service.logs import format_exception
 from recordings_service.models import Recording
 from recordings_service.runtime import Runtime
-from tests.factories.inbox import calls_with, drop, run, with_inbox
+from tests.factories.inbox import calls_with, drop, run
 from tests.factories.recordings import STEREO, call_metadata
 
 FILED = ("imported", "already_imported", "refused", "waiting", "orphaned")
 COUNTS = (*FILED, "errors")
-
-
-@pytest.fixture
-def inbox(tmp_path: Path) -> Path:
-    return tmp_path / "inbox"
-
-
-@pytest.fixture
-def inbox_runtime(runtime: Runtime, inbox: Path) -> Runtime:
-    return with_inbox(runtime, inbox)
 
 
 def recording_of(session: Session, metadata: dict[str, Any]) -> Recording:
