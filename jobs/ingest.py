@@ -7,9 +7,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from pathlib import Path
 
 from recordings_service.audit import Actor
-from recordings_service.calls import inbox
+from recordings_service.calls import inbox, inbox_filing
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Unavailable
@@ -34,16 +35,20 @@ def import_inbox(runtime: Runtime) -> None:
         "taken": 0,  # filed by another jobs process since the scan, or taken back or replaced by the operator
         "deferred": 0,  # left in the inbox while the object store is unreachable, for the next run
         "errors": 0,  # failed unexpectedly (each logged), left in the inbox for the next run
+        "given_up": 0,  # failed unexpectedly MAX_ATTEMPTS runs in a row (each logged), filed under failed/
     }
     for path in scan.orphans:
-        with _one_item(settings, counts, "orphan"):
-            counts["orphaned" if inbox.settle_orphan(settings, path) else "taken"] += 1
+        with _one_item(settings, counts, "orphan", [path]):
+            counts["orphaned" if inbox_filing.settle_orphan(settings, path) else "taken"] += 1
     for sidecar in scan.ambiguous:
-        with _one_item(settings, counts, "ambiguous"):
-            counts["refused" if inbox.settle_ambiguous(settings, sidecar) else "taken"] += 1
+        with _one_item(settings, counts, "ambiguous", [sidecar.path]):
+            counts["refused" if inbox_filing.settle_ambiguous(settings, sidecar) else "taken"] += 1
+    for item in scan.ambiguous_pairs:
+        with _one_item(settings, counts, "ambiguous", [item.audio, *item.sidecars]):
+            counts["refused" if inbox_filing.settle_ambiguous_pair(settings, item) else "taken"] += 1
     for index, pair in enumerate(scan.ready):
-        outcome: str | None = None  # stays so when the pair failed unexpectedly, counted under errors
-        with _one_item(settings, counts, "pair"):
+        outcome: str | None = None  # stays so when the pair failed unexpectedly, counted under errors or given_up
+        with _one_item(settings, counts, "pair", [pair.audio, pair.sidecar]):
             outcome = _import_pair(runtime, pair)
         if outcome == "deferred":
             # Filed under failed/, a call was lost to an outage; the rest of the scan would only fail the same way.
@@ -55,14 +60,21 @@ def import_inbox(runtime: Runtime) -> None:
 
 
 @contextmanager
-def _one_item(settings: Settings, counts: dict[str, int], kind: str) -> Iterator[None]:
-    """One item, holding the inbox. An unexpected error (the database's, a move into done/ or failed/ refused) is
-    logged by kind, never by file name, and counted; the item stays for the next run. Raised, it ended the run at
-    this item, oldest first, every 30 s, and no drop behind it was imported."""
+def _one_item(settings: Settings, counts: dict[str, int], kind: str, paths: list[Path]) -> Iterator[None]:
+    """One item (its files `paths`), holding the inbox. An unexpected error (the database's, a move into done/ or
+    failed/ refused) is logged by kind, never by file name, and counted; the item stays for the next run, until it
+    has failed so `MAX_ATTEMPTS` runs in a row and is filed under failed/. Raised, it ended the run at this item,
+    oldest first, every 30 s, and no drop behind it was imported; left, it was retried so for ever."""
     try:
         with inbox.holding_inbox(settings):
-            yield
+            try:
+                yield
+            except Exception:
+                log.warning("inbox item not filed", extra={"kind": kind}, exc_info=True)
+                given_up = inbox_filing.settle_failure(settings, paths, now=utcnow())
+                counts["given_up" if given_up else "errors"] += 1
     except Exception:
+        # Counting the failure or filing the item failed too (its own warning), or the inbox could not be locked.
         counts["errors"] += 1
         log.warning("inbox item not filed", extra={"kind": kind}, exc_info=True)
 
@@ -81,9 +93,9 @@ def _import_pair(runtime: Runtime, pair: inbox.InboxPair) -> str:
             return "deferred"
         except DomainError as exc:
             session.rollback()
-            inbox.settle_pair(settings, pair, exc)
+            inbox_filing.settle_pair(settings, pair, exc)
             return "refused"
-    inbox.settle_pair(settings, pair, result)
+    inbox_filing.settle_pair(settings, pair, result)
     return "imported" if result.created else "already_imported"
 
 

@@ -1,10 +1,14 @@
 """The drop-folder inbox: audio files with JSON sidecars (`<name>.wav.json` or `<name>.json`) holding the metadata.
 
 A pair is taken once both files have been still for `inbox_min_age_s` (writers may still be copying); extensions
-are matched in any case (`CALL1.WAV` with `CALL1.JSON`), names exactly. Imported pairs move to `done/` beside a
-`<name>.receipt.json` naming the recording, refused ones to `failed/` beside a `<name>.error.json` saying why.
-Hidden files (a writer's `.partial` names) are ignored. Importing a pair again is a no-op. A sidecar `a.json`
-that fits two audio files (`a.wav`, `a.mp3`) is filed under `failed/` saying so. A name already filed
+are matched in any case (`CALL1.WAV` with `CALL1.JSON`), the rest of a name exactly but for its Unicode form (a
+Mac's copy writes `ä` decomposed). Imported pairs move to `done/` beside a `<name>.receipt.json` naming the
+recording, refused ones to `failed/` beside a `<name>.error.json` saying why. Only regular files
+(and links, to be refused) are drops: hidden files (a writer's `.partial` names), folders and the importer's own
+notes (an `.error.json` or `.receipt.json` moved back with the item it describes, removed when the item is filed
+again) are not. Importing a pair again is a no-op. A sidecar `a.json` that fits two audio files (`a.wav`, `a.mp3`),
+and an audio file with two sidecars named alike (`a.wav.json`, `a.wav.JSON`), are filed under `failed/` saying so.
+An item that fails unexpectedly run after run is filed there too (`inbox_attempts`). A name already filed
 under `done/` or `failed/` (an earlier drop of `call1.wav`) is filed as `call1~1.wav`, never over the earlier one.
 Jobs processes on one machine share the inbox: each item is imported or filed holding the inbox's lock, and one
 that another process took meanwhile is passed over.
@@ -20,11 +24,10 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import itertools
-import json
 import logging
 import os
 import stat
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -38,8 +41,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor
 from recordings_service.calls.ingest import MAX_METADATA_BYTES, IngestResult, ingest_recording, parse_metadata
 from recordings_service.config import Settings
-from recordings_service.db import utcnow
-from recordings_service.errors import DomainError, Invalid
+from recordings_service.errors import Invalid
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import CHUNK, Spool, spool_dir
@@ -70,11 +72,21 @@ class AmbiguousSidecar:
 
 
 @dataclass(frozen=True)
+class AmbiguousPair:
+    """An audio file with several sidecars named after it (`a.wav.json`, `a.wav.JSON`): which holds its metadata is a
+    guess."""
+
+    audio: Path
+    sidecars: list[Path]
+
+
+@dataclass(frozen=True)
 class InboxScan:
     ready: list[InboxPair]
     waiting: int
     orphans: list[Path]  # files whose partner has not come within ORPHAN_AFTER_S
     ambiguous: list[AmbiguousSidecar]
+    ambiguous_pairs: list[AmbiguousPair]
 
 
 def inbox_dir(settings: Settings) -> Path:
@@ -83,14 +95,17 @@ def inbox_dir(settings: Settings) -> Path:
 
 def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
     """Pairs ready to import, oldest first; how many files wait (too young, or without a partner yet); the
-    files whose partner has not come within a day; and the sidecars that fit more than one audio file."""
+    files whose partner has not come within a day; the sidecars that fit more than one audio file, and the audio
+    files with more than one sidecar."""
     root = inbox_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
     # Symbolic links are listed (and later refused), never followed, not even to read their target's age.
     listed = [
         entry
         for entry in os.scandir(root)
-        if (entry.is_file(follow_symlinks=False) or entry.is_symlink()) and not entry.name.startswith(".")
+        if (entry.is_file(follow_symlinks=False) or entry.is_symlink())
+        and not entry.name.startswith(".")
+        and not _is_note(entry.name)
     ]
     mtimes, arrivals = {}, {}
     for entry in listed:
@@ -109,9 +124,10 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
     waiting = 0
     orphans = []
     ambiguous = []
+    ambiguous_pairs = []
     for name, mtime in mtimes.items():
-        sidecar = None
-        if _is_sidecar(name):
+        sidecars = []
+        if is_sidecar(name):
             described = names.audio_names(name)
             if len(described) > 1:
                 # Filed with the reason, so the operator renames it; left, it waited unseen beside audio files that
@@ -121,23 +137,33 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
                 else:
                     waiting += 1
                 continue
-            if described and names.sidecar_of(described[0]) == name:
+            if described and name in names.sidecars_of(described[0]):
                 continue  # taken with its audio
         else:
-            sidecar = names.sidecar_of(name)
-        if sidecar is None:
+            sidecars = names.sidecars_of(name)
+        if not sidecars:
             if now.timestamp() - arrivals[name] >= ORPHAN_AFTER_S:
                 orphans.append(root / name)
             else:
                 waiting += 1  # its partner may still be on the way
             continue
-        newest = max(mtime, mtimes[sidecar])
+        newest = max(mtime, *(mtimes[sidecar] for sidecar in sidecars))
         if now.timestamp() - newest < settings.inbox_min_age_s:
             waiting += 1
             continue
-        ready.append((newest, InboxPair(audio=root / name, sidecar=root / sidecar)))
+        if len(sidecars) > 1:
+            # Filed at once, together: one was taken as the metadata and the other filed a day later as having no audio.
+            ambiguous_pairs.append(AmbiguousPair(audio=root / name, sidecars=[root / each for each in sidecars]))
+            continue
+        ready.append((newest, InboxPair(audio=root / name, sidecar=root / sidecars[0])))
     ready.sort(key=lambda item: item[0])
-    return InboxScan(ready=[pair for _, pair in ready], waiting=waiting, orphans=sorted(orphans), ambiguous=ambiguous)
+    return InboxScan(
+        ready=[pair for _, pair in ready],
+        waiting=waiting,
+        orphans=sorted(orphans),
+        ambiguous=ambiguous,
+        ambiguous_pairs=ambiguous_pairs,
+    )
 
 
 @contextmanager
@@ -155,21 +181,44 @@ def holding_inbox(settings: Settings) -> Iterator[None]:
 
 def still_ready(settings: Settings, pair: InboxPair, *, now: datetime) -> bool:
     """Whether the scanned pair is still in the inbox, untouched since long enough: another process may have
-    filed it since the scan, or the operator taken it back or dropped a new file under its name."""
-    try:
-        newest = max(path.lstat().st_mtime for path in (pair.audio, pair.sidecar))
-    except FileNotFoundError:
+    filed it since the scan, or the operator taken it back or dropped a new file (or a folder) under its name."""
+    statuses = [drop_status(path) for path in (pair.audio, pair.sidecar)]
+    if None in statuses:
         return False
+    newest = max(status.st_mtime for status in statuses if status is not None)
     return now.timestamp() - newest >= settings.inbox_min_age_s
 
 
-def _is_sidecar(name: str) -> bool:
+def drop_status(path: Path) -> os.stat_result | None:
+    """`path`'s status while it is a drop (a regular file, or a link to be refused); None once it is gone, or a folder
+    or another kind of entry has taken its name since the scan: that is left where it is, never filed or read."""
+    try:
+        status = path.lstat()
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENAMETOOLONG):  # a note's name beside a long one is too long to be there
+            return None
+        raise
+    return status if stat.S_ISREG(status.st_mode) or stat.S_ISLNK(status.st_mode) else None
+
+
+def is_sidecar(name: str) -> bool:
     return name.lower().endswith(SIDECAR)
 
 
+def _is_note(name: str) -> bool:
+    """A note the importer wrote beside a filed item, moved back into the inbox with it: never a sidecar."""
+    return name.lower().endswith((ERROR_SUFFIX, RECEIPT_SUFFIX))
+
+
+def _nfc(name: str) -> str:
+    return unicodedata.normalize("NFC", name)
+
+
 def _folded(name: str) -> str:
-    """`name` with its extension in lower case, as telephony systems and Windows tools write it either way:
-    `call1.WAV` and a sidecar `call1.wav.JSON` describing it meet at `call1.wav`."""
+    """`name` in NFC with its extension in lower case, as telephony systems and Windows tools write it either way and
+    a Mac's copy writes `ä` as `a` and a combining diaeresis: `call1.WAV` and a sidecar `call1.wav.JSON` describing it
+    meet at `call1.wav`."""
+    name = _nfc(name)
     suffix = Path(name).suffix
     return name.removesuffix(suffix) + suffix.lower()
 
@@ -184,32 +233,38 @@ class _Names:
         self._audio_by_stem: dict[str, list[str]] = defaultdict(list)  # those with an extension only
         self._sidecars_by_folded: dict[str, list[str]] = defaultdict(list)  # by the name each is named after
         for name in sorted(names):
-            if _is_sidecar(name):
+            if is_sidecar(name):
                 self._sidecars_by_folded[_folded(name[: -len(SIDECAR)])].append(name)
                 continue
             self._audio.add(name)
             self._audio_by_folded[_folded(name)].append(name)
             if Path(name).suffix:
-                self._audio_by_stem[Path(name).stem].append(name)
+                self._audio_by_stem[_nfc(Path(name).stem)].append(name)
 
     def audio_names(self, sidecar: str) -> list[str]:
         """The audio files a sidecar may describe: `a.wav` for `a.wav.json` (else each `a.*` that is `a.wav` with
-        its extension in another case), else every `a.*` for `a.json` but those with a sidecar of their own."""
+        its extension in another case or its name in another Unicode form), else every `a.*` for `a.json` but those
+        with a sidecar of their own."""
         full = sidecar[: -len(SIDECAR)]
         if full in self._audio:
             return [full]
         if same_but_case := self._audio_by_folded.get(_folded(full)):
             return same_but_case
-        return [name for name in self._audio_by_stem.get(full, []) if not self._sidecars_by_folded.get(_folded(name))]
+        stem = _nfc(full)
+        return [name for name in self._audio_by_stem.get(stem, []) if not self._sidecars_by_folded.get(_folded(name))]
 
-    def sidecar_of(self, audio: str) -> str | None:
-        """`a.wav.json` (in any case; exactly that first), else `a.json` (in any case), each only when it describes
-        this audio file alone."""
-        stem = Path(audio).stem
-        full = sorted(self._sidecars_by_folded.get(_folded(audio), []), key=lambda name: name != audio + SIDECAR)
-        short = [name for name in self._sidecars_by_folded.get(_folded(stem), []) if name[: -len(SIDECAR)] == stem]
-        candidates = full + (short if Path(audio).suffix else [])
-        return next((name for name in candidates if self.audio_names(name) == [audio]), None)
+    def sidecars_of(self, audio: str) -> list[str]:
+        """Those named `a.wav.json` (in any case or Unicode form), else those named `a.json`, that describe this audio
+        file alone: its sidecar, or several for the operator to choose from."""
+        stem = _nfc(Path(audio).stem)
+        full = self._sidecars_by_folded.get(_folded(audio), [])
+        short = [
+            name for name in self._sidecars_by_folded.get(_folded(stem), []) if _nfc(name[: -len(SIDECAR)]) == stem
+        ]
+        for candidates in (full, short if Path(audio).suffix else []):
+            if fitting := [name for name in candidates if self.audio_names(name) == [audio]]:
+                return fitting
+        return []
 
 
 def import_pair(
@@ -256,104 +311,3 @@ def _open_dropped(path: Path, *, field: str) -> BinaryIO:
         os.close(fd)
         raise Invalid(field, "the inbox entry is not a regular file", code="not_a_file")
     return os.fdopen(fd, "rb")
-
-
-def settle_orphan(settings: Settings, path: Path) -> bool:
-    """File a file whose partner never came under `failed/`, with the reason beside it; False when it is gone."""
-    if not os.path.lexists(path):
-        return False  # another jobs process filed it since the scan
-    sidecar = _is_sidecar(path.name)
-    field, missing = ("audio", "audio file") if sidecar else ("metadata", f"metadata sidecar ({path.name}{SIDECAR})")
-    hours = ORPHAN_AFTER_S // 3600
-    message = f"no {missing} arrived within {hours} hours; drop both again to import the call"
-    _file(settings, [path], Invalid(field, message, code="no_partner"))
-    return True
-
-
-def settle_ambiguous(settings: Settings, sidecar: AmbiguousSidecar) -> bool:
-    """File a sidecar that fits several audio files under `failed/`, saying which; False when it is gone. The audio
-    files wait for sidecars named after them."""
-    if not os.path.lexists(sidecar.path):
-        return False  # another jobs process filed it since the scan
-    fits = " and ".join(sidecar.audio_names)
-    message = (
-        f"{sidecar.path.name} fits {fits}: name each sidecar after its audio file "
-        f"({sidecar.audio_names[0]}{SIDECAR}) and drop it again"
-    )
-    _file(settings, [sidecar.path], Invalid("metadata", message, code="ambiguous_sidecar"))
-    return True
-
-
-def settle_pair(settings: Settings, pair: InboxPair, outcome: IngestResult | DomainError) -> None:
-    """Move the pair to `done/` with a receipt naming the recording it became, or to `failed/` with the reason."""
-    _file(settings, [pair.audio, pair.sidecar], outcome)
-
-
-def _file(settings: Settings, paths: list[Path], outcome: IngestResult | DomainError) -> None:
-    """Move `paths` (an audio file first, then its sidecar) to `failed/` with the refusal beside the first, or to
-    `done/` with the receipt beside it, under names that no earlier drop filed there has."""
-    if isinstance(outcome, DomainError):
-        folder, suffix, note = "failed", ERROR_SUFFIX, _reason(outcome)
-    else:
-        folder, suffix, note = "done", RECEIPT_SUFFIX, _receipt(outcome)
-    target = inbox_dir(settings) / folder
-    try:
-        target.mkdir(exist_ok=True)
-        names = _free_names(target, [path.name for path in paths], suffix)
-        (target / (names[0] + suffix)).write_text(json.dumps(note, indent=2) + "\n")
-        for path, name in zip(paths, names, strict=True):
-            path.replace(target / name)
-    except OSError as exc:
-        # Raised without the names, which are the operator's (`agent-7-cust-123.wav`): the job logs what it catches.
-        raise OSError(exc.errno, f"{exc.strerror} (filing under {target.name}/)") from None
-
-
-def _receipt(result: IngestResult) -> dict[str, object]:
-    """What the operator traces a filed drop by: the recording it became and the hash of the audio as dropped."""
-    recording = result.recording
-    return {
-        "recording_id": recording.id,
-        "sha256": recording.pci_original_sha256 or recording.sha256,
-        "filed_at": utcnow().isoformat(timespec="seconds"),
-    }
-
-
-def _reason(refusal: DomainError) -> dict[str, object]:
-    """The refusal as the API answers it: every invalid field of a sidecar, not only the first, so that the operator
-    fixes them all before dropping the pair again."""
-    reason: dict[str, object] = {"error": refusal.code, "field": refusal.field, "message": refusal.message}
-    if isinstance(refusal, Invalid) and refusal.errors:
-        reason["errors"] = [
-            {"field": each.field, "error": each.code, "message": each.message} for each in refusal.errors
-        ]
-    return reason
-
-
-def _free_names(target: Path, names: list[str], suffix: str) -> list[str]:
-    """`names` as they are, or each with `~N` after the first one's stem (`a.wav`, `a.wav.json` → `a~1.wav`,
-    `a~1.wav.json`) where `target` already holds one of them or the first's note (`<name><suffix>`): an operator's
-    names repeat (`call1.wav` every day), and a replace overwrote the earlier drop, in `failed/` a call never imported.
-    Also where the note's name would be longer than the file system allows (a sidecar's name may be, and the note's is
-    longer than the audio's): then, as wherever a name with `~N` would be, the stem is cut short to make room."""
-    limit = os.pathconf(target, "PC_NAME_MAX")
-    first = Path(names[0])
-    stem = first.name.removesuffix(first.suffix)
-    ends = [name[len(stem) :] for name in names]
-
-    def numbered(n: int) -> list[str]:
-        # Cut to no room at all, a name still too long fails to move, and the job logs it for the operator.
-        room = limit - max(len(os.fsencode(f"~{n}{end}")) for end in [*ends, ends[0] + suffix])
-        return [f"{_cut(stem, room)}~{n}{end}" for end in ends]
-
-    as_dropped = [names] if len(os.fsencode(names[0] + suffix)) <= limit else []
-    candidates = itertools.chain(as_dropped, map(numbered, itertools.count(1)))
-    return next(
-        filed for filed in candidates if not any(os.path.lexists(target / name) for name in [*filed, filed[0] + suffix])
-    )
-
-
-def _cut(text: str, size: int) -> str:
-    """`text` less as many characters at its end as make it longer than `size` bytes as a file name."""
-    while text and len(os.fsencode(text)) > size:
-        text = text[:-1]
-    return text

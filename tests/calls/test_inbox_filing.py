@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from jobs.ingest import import_inbox
 from recordings_service.calls import inbox as inbox_module
+from recordings_service.calls import inbox_filing
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.errors import Invalid
@@ -86,7 +87,7 @@ def test_a_drop_that_cannot_be_opened_is_refused_naming_the_file_not_raised(
             inbox_module.import_pair(session, runtime.store, runtime.envelope, settings=importer.settings, pair=pair)
     assert (refused.value.field, refused.value.code) == ("audio", "unreadable")
     assert "locked" not in refused.value.message and "No such device" in refused.value.message
-    inbox_module.settle_pair(importer.settings, pair, refused.value)
+    inbox_filing.settle_pair(importer.settings, pair, refused.value)
     reason = json.loads((inbox / "failed" / "locked.wav.error.json").read_text())
     assert (reason["error"], reason["field"]) == ("unreadable", "audio")
 

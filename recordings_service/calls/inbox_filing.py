@@ -1,0 +1,170 @@
+"""Filing the inbox's items: each moved to `done/` beside a receipt naming the recording it became, or to `failed/`
+beside a note saying why, under names no earlier drop filed there has, as the calling job holds the inbox's lock."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+from recordings_service.calls import inbox_attempts
+from recordings_service.calls.inbox import (
+    ERROR_SUFFIX,
+    ORPHAN_AFTER_S,
+    RECEIPT_SUFFIX,
+    SIDECAR,
+    AmbiguousPair,
+    AmbiguousSidecar,
+    InboxPair,
+    drop_status,
+    inbox_dir,
+    is_sidecar,
+)
+from recordings_service.calls.ingest import IngestResult
+from recordings_service.config import Settings
+from recordings_service.db import utcnow
+from recordings_service.errors import DomainError, Invalid
+
+
+class NotFiled(DomainError):
+    """An item that failed unexpectedly (not refused for what it holds) in `MAX_ATTEMPTS` runs in a row."""
+
+    code = "not_filed"
+
+
+def settle_orphan(settings: Settings, path: Path) -> bool:
+    """File a file whose partner never came under `failed/`, with the reason beside it; False when it is gone."""
+    if drop_status(path) is None:
+        return False  # another jobs process filed it since the scan
+    sidecar = is_sidecar(path.name)
+    field, missing = ("audio", "audio file") if sidecar else ("metadata", f"metadata sidecar ({path.name}{SIDECAR})")
+    hours = ORPHAN_AFTER_S // 3600
+    message = f"no {missing} arrived within {hours} hours; drop both again to import the call"
+    _file(settings, [path], Invalid(field, message, code="no_partner"))
+    return True
+
+
+def settle_ambiguous(settings: Settings, sidecar: AmbiguousSidecar) -> bool:
+    """File a sidecar that fits several audio files under `failed/`, saying which; False when it is gone. The audio
+    files wait for sidecars named after them."""
+    if drop_status(sidecar.path) is None:
+        return False  # another jobs process filed it since the scan
+    fits = " and ".join(sidecar.audio_names)
+    message = (
+        f"{sidecar.path.name} fits {fits}: name each sidecar after its audio file "
+        f"({sidecar.audio_names[0]}{SIDECAR}) and drop it again"
+    )
+    _file(settings, [sidecar.path], Invalid("metadata", message, code="ambiguous_sidecar"))
+    return True
+
+
+def settle_ambiguous_pair(settings: Settings, item: AmbiguousPair) -> bool:
+    """File an audio file with all its sidecars under `failed/`, naming them; False when one of them is gone."""
+    paths = [item.audio, *item.sidecars]
+    if any(drop_status(path) is None for path in paths):
+        return False  # another jobs process filed them since the scan, or the operator took one back
+    message = (
+        f"{item.audio.name} has {len(item.sidecars)} sidecars whose names differ only in letter case or Unicode form "
+        f"({', '.join(path.name for path in item.sidecars)}): keep the one that describes it and drop the pair again"
+    )
+    _file(settings, paths, Invalid("metadata", message, code="ambiguous_sidecar"))
+    return True
+
+
+def settle_failure(settings: Settings, paths: list[Path], *, now: datetime) -> bool:
+    """Count an unexpected failure of the item made of `paths` (holding the inbox); once it has failed so
+    `MAX_ATTEMPTS` times in a row, file it under `failed/`, saying where to look, and answer True."""
+    attempts = inbox_attempts.count_failure(inbox_dir(settings), paths, now=now)
+    if attempts < inbox_attempts.MAX_ATTEMPTS:
+        return False
+    # The log has the error; the note must not, as it may quote the file (or a database row) and is the operator's.
+    message = (
+        f"the inbox item could not be filed after {attempts} attempts, each failing unexpectedly: see the jobs log's "
+        f"warnings 'inbox item not filed' for why, then move it back into the inbox to try again"
+    )
+    _file(settings, paths, NotFiled(message))
+    return True
+
+
+def settle_pair(settings: Settings, pair: InboxPair, outcome: IngestResult | DomainError) -> None:
+    """Move the pair to `done/` with a receipt naming the recording it became, or to `failed/` with the reason."""
+    _file(settings, [pair.audio, pair.sidecar], outcome)
+
+
+def _file(settings: Settings, paths: list[Path], outcome: IngestResult | DomainError) -> None:
+    """Move `paths` (an audio file first, then its sidecar) to `failed/` with the refusal beside the first, or to
+    `done/` with the receipt beside it, under names that no earlier drop filed there has. The note an earlier filing
+    wrote, moved back with the item to retry it, is removed: the retry's outcome stands alone."""
+    if isinstance(outcome, DomainError):
+        folder, suffix, note = "failed", ERROR_SUFFIX, _reason(outcome)
+    else:
+        folder, suffix, note = "done", RECEIPT_SUFFIX, _receipt(outcome)
+    target = inbox_dir(settings) / folder
+    try:
+        target.mkdir(exist_ok=True)
+        names = _free_names(target, [path.name for path in paths], suffix)
+        (target / (names[0] + suffix)).write_text(json.dumps(note, indent=2) + "\n")
+        for path, name in zip(paths, names, strict=True):
+            path.replace(target / name)
+        for stale in (paths[0].with_name(paths[0].name + each) for each in (ERROR_SUFFIX, RECEIPT_SUFFIX)):
+            if drop_status(stale) is not None:
+                stale.unlink()
+    except OSError as exc:
+        # Raised without the names, which are the operator's (`agent-7-cust-123.wav`): the job logs what it catches.
+        raise OSError(exc.errno, f"{exc.strerror} (filing under {target.name}/)") from None
+
+
+def _receipt(result: IngestResult) -> dict[str, object]:
+    """What the operator traces a filed drop by: the recording it became and the hash of the audio as dropped."""
+    recording = result.recording
+    return {
+        "recording_id": recording.id,
+        "sha256": recording.pci_original_sha256 or recording.sha256,
+        "filed_at": utcnow().isoformat(timespec="seconds"),
+    }
+
+
+def _reason(refusal: DomainError) -> dict[str, object]:
+    """The refusal as the API answers it: every invalid field of a sidecar, not only the first, so that the operator
+    fixes them all before dropping the pair again."""
+    reason: dict[str, object] = {"error": refusal.code, "field": refusal.field, "message": refusal.message}
+    if isinstance(refusal, Invalid) and refusal.errors:
+        reason["errors"] = [
+            {"field": each.field, "error": each.code, "message": each.message} for each in refusal.errors
+        ]
+    return reason
+
+
+def _free_names(target: Path, names: list[str], suffix: str) -> list[str]:
+    """`names` as they are, or each with `~N` after the first one's stem (`a.wav`, `a.wav.json` → `a~1.wav`,
+    `a~1.wav.json`) where `target` already holds one of them or the first's note (`<name><suffix>`): an operator's
+    names repeat (`call1.wav` every day), and a replace overwrote the earlier drop, in `failed/` a call never imported.
+    Also where the note's name would be longer than the file system allows (a sidecar's name may be, and the note's is
+    longer than the audio's): then, as wherever a name with `~N` would be, the stem is cut short to make room.
+    Each name keeps its own stem, the first's but perhaps in another Unicode form, so that names differing only so
+    (two sidecars filed together) stay apart."""
+    limit = os.pathconf(target, "PC_NAME_MAX")
+    first = Path(names[0])
+    parts = first.name.removesuffix(first.suffix).count(".") + 1  # a dot is the same in every Unicode form
+    stems = [".".join(name.split(".")[:parts]) for name in names]
+    ends = [name[len(stem) :] for name, stem in zip(names, stems, strict=True)]
+
+    def numbered(n: int) -> list[str]:
+        # Cut to no room at all, a name still too long fails to move, and the job logs it for the operator.
+        room = limit - max(len(os.fsencode(f"~{n}{end}")) for end in [*ends, ends[0] + suffix])
+        return [f"{_cut(stem, room)}~{n}{end}" for stem, end in zip(stems, ends, strict=True)]
+
+    as_dropped = [names] if len(os.fsencode(names[0] + suffix)) <= limit else []
+    candidates = itertools.chain(as_dropped, map(numbered, itertools.count(1)))
+    return next(
+        filed for filed in candidates if not any(os.path.lexists(target / name) for name in [*filed, filed[0] + suffix])
+    )
+
+
+def _cut(text: str, size: int) -> str:
+    """`text` less as many characters at its end as make it longer than `size` bytes as a file name."""
+    while text and len(os.fsencode(text)) > size:
+        text = text[:-1]
+    return text

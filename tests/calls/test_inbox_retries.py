@@ -1,0 +1,107 @@
+"""The inbox over many runs: an item that fails unexpectedly run after run, and a filed item the operator moves back
+into the inbox to try it again."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from recordings_service.calls import inbox_attempts
+from recordings_service.calls.inbox import ORPHAN_AFTER_S
+from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.runtime import Runtime
+from tests.factories.inbox import calls_with, drop, run
+from tests.factories.recordings import STEREO, call_metadata
+from tests.live_server import free_port
+
+COUNTS = ("imported", "already_imported", "refused", "waiting", "orphaned", "taken", "errors")
+NONE = dict.fromkeys(COUNTS, 0)
+
+
+def names_in(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+def move_back(inbox: Path, folder: str, names: list[str]) -> None:
+    """As the operator retries an item: its files, its note among them, moved from `folder` into the inbox."""
+    for name in names:
+        (inbox / folder / name).replace(inbox / name)
+
+
+def test_an_item_failing_unexpectedly_run_after_run_is_filed_under_failed(
+    inbox_runtime: Runtime, inbox: Path, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by review: a pair that failed unexpectedly (here the database is unreachable) stayed in the inbox and was
+    retried every 30 s with a warning, for ever, until an operator stepped in. After `MAX_ATTEMPTS` runs in a row it
+    is filed under failed/, its note pointing to the jobs log, not quoting the error (which may quote the file)."""
+    dead = make_engine(f"postgresql+psycopg://callvault@127.0.0.1:{free_port()}/callvault")
+    database_down = replace(inbox_runtime, engine=dead, sessions=make_sessionmaker(dead))
+    metadata = call_metadata()
+    audio, sidecar, note = "agent-7-cust-123.wav", "agent-7-cust-123.wav.json", "agent-7-cust-123.wav.error.json"
+    drop(inbox, audio, STEREO, metadata)
+    for _ in range(inbox_attempts.MAX_ATTEMPTS - 1):
+        assert run(database_down, caplog, COUNTS) == NONE | {"errors": 1}
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == ["inbox item not filed"]
+    assert {audio, sidecar} <= set(names_in(inbox))
+    assert run(database_down, caplog, COUNTS) == NONE  # no longer left in the inbox, counted under errors
+    summary = next(record for record in caplog.records if record.getMessage() == "inbox imported")
+    assert summary.given_up == 1  # type: ignore[attr-defined]
+    assert names_in(inbox) == [".callvault", "failed"]
+    # The counts are kept on disk, beside the inbox, without the operator's file names.
+    state = (inbox / inbox_attempts.STATE).read_text()
+    assert "agent-7" not in state and "cust-123" not in state
+    assert names_in(inbox / "failed") == [audio, note, sidecar]
+    reason = json.loads((inbox / "failed" / note).read_text())
+    assert (reason["error"], reason["field"]) == ("not_filed", None)
+    assert f"after {inbox_attempts.MAX_ATTEMPTS} attempts" in reason["message"] and "jobs log" in reason["message"]
+    written = (inbox / "failed" / note).read_text()
+    assert all(
+        secret not in written for secret in ("agent-7", "cust-123", metadata["external_call_id"], "OperationalError")
+    )
+    # Moved back while the database is still down, it is counted afresh, not filed at its first failure again.
+    move_back(inbox, "failed", [audio, sidecar, note])
+    assert run(database_down, caplog, COUNTS) == NONE | {"errors": 1}
+    # Once the database is back, it is imported, and its old note is not left behind.
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"imported": 1}
+    assert calls_with(session, metadata["external_call_id"]) == 1
+    assert names_in(inbox) == [".callvault", "done", "failed"]
+    assert names_in(inbox / "failed") == []
+    assert names_in(inbox / "done") == [audio, sidecar, "agent-7-cust-123.wav.receipt.json"]
+
+
+def test_a_refused_pair_moved_back_with_its_error_file_is_filed_alone(
+    inbox_runtime: Runtime,
+    inbox: Path,
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by review: the operator fixed a refused sidecar and moved the whole group back from failed/, its
+    `.error.json` too, which was then taken for a sidecar with no audio: left in the inbox, and a day later filed
+    under failed/ as `no_partner`. A note the importer wrote is no sidecar; the pair's retry removes it."""
+    drop(inbox, "call1.wav", STEREO, call_metadata(colour="red"))
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"refused": 1}
+    metadata = call_metadata()
+    (inbox / "failed" / "call1.wav.json").write_text(json.dumps(metadata))  # fixed
+    os.utime(inbox / "failed" / "call1.wav.json", (time.time() - 60,) * 2)
+    move_back(inbox, "failed", ["call1.wav", "call1.wav.json", "call1.wav.error.json"])
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"imported": 1}
+    assert calls_with(session, metadata["external_call_id"]) == 1
+    assert names_in(inbox) == ["done", "failed"]
+    assert names_in(inbox / "done") == ["call1.wav", "call1.wav.json", "call1.wav.receipt.json"]
+    # A filed pair moved back with its receipt, as to import it again, is filed again with a fresh receipt.
+    move_back(inbox, "done", ["call1.wav", "call1.wav.json", "call1.wav.receipt.json"])
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"already_imported": 1}
+    assert names_in(inbox) == ["done", "failed"]
+    # And a day later nothing is filed as having no partner.
+    a_day_later = datetime.now(UTC) + timedelta(seconds=ORPHAN_AFTER_S + 60)
+    monkeypatch.setattr("jobs.ingest.utcnow", lambda: a_day_later)
+    assert run(inbox_runtime, caplog, COUNTS) == NONE
+    assert names_in(inbox / "failed") == []
