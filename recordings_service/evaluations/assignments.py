@@ -1,7 +1,7 @@
 """Calls put on a supervisor's "to evaluate" list, by hand, in bulk or by a plan, and what is left to do.
 
 An assignment is done once its assignee has submitted an evaluation of the call; that is read from the
-evaluations table, so scoring needs to know nothing of assignments.
+evaluations table, so scoring needs to know of assignments only the row lock a submit takes (`lock_assignment_of`).
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ def assign_calls(
 
 def get_assignment(session: Session, *, actor: Actor, assignment_id: str, lock: bool = False) -> Assignment:
     """The assignment, if `actor` may see its call; else not found (the refusal audited, as assigning it is)."""
-    assignment = session.get(Assignment, assignment_id, with_for_update=lock)
+    # Read anew under the lock: a submit or reassign that held it may have changed the row since it was loaded.
+    assignment = session.get(Assignment, assignment_id, with_for_update=lock, populate_existing=lock)
     if assignment is None:
         raise NotFound(f"assignment {assignment_id} not found")
     visible_calls(session, actor=actor, recording_ids=[assignment.recording_id], refused_action="assignment.refused")
@@ -158,6 +159,8 @@ def reassign(
     due date (an overdue assignment handed on needs a new one).
     """
     _check_due(due, today)
+    # Locked before it is read as open: a submit by its assignee holds the same lock (`lock_assignment_of`), so the
+    # two go one after the other, never both (a call evaluated while its assignment moved on).
     assignment = get_assignment(session, actor=actor, assignment_id=assignment_id, lock=True)
     if session.scalar(select(submitted_by_assignee()).where(Assignment.id == assignment.id)):
         raise Conflict("this assignment is done: its call has been evaluated", why="assignment_done")
@@ -193,6 +196,19 @@ def reassign(
     return assignment
 
 
+def lock_assignment_of(session: Session, *, recording_id: str, evaluator_id: str) -> None:
+    """Lock `evaluator_id`'s assignment of the call, if they hold one, until the transaction ends: a submit that
+    would complete it takes this before writing its evaluation and its audit event, as `reassign` locks the row
+    before its audit event. Whichever comes second waits: a reassign after the submit finds the assignment done
+    (`Conflict`); a submit after the reassign no longer finds it (the row has moved on), and its evaluation is the
+    evaluator's own, leaving the assignment open on the new assignee's list."""
+    session.execute(
+        select(Assignment.id)
+        .where(Assignment.recording_id == recording_id, Assignment.assignee_id == evaluator_id)
+        .with_for_update()
+    )
+
+
 def _check_due(due: date | None, today: date) -> None:
     if due is None:
         return
@@ -219,14 +235,8 @@ def list_assignments(
     query = (
         select(Assignment, Recording.started_at, Recording.queue, done)
         .join(Recording, Recording.id == Assignment.recording_id)
-        .where(visible_to(actor), Recording.status != RecordingStatus.DELETED)
+        .where(*_listed(actor, today, assignee_id=assignee_id, open_only=open_only, overdue_only=overdue_only))
     )
-    if assignee_id is not None:
-        query = query.where(Assignment.assignee_id == assignee_id)
-    if open_only or overdue_only:
-        query = query.where(~done)
-    if overdue_only:
-        query = query.where(Assignment.due < today)
     if cursor is not None:
         query = query.where(_after(session, cursor))
     query = query.order_by(Assignment.due.is_(None), Assignment.due, Assignment.created_at, Assignment.id)
@@ -240,6 +250,39 @@ def list_assignments(
         )
         for row, started_at, queue, is_done in session.execute(query.limit(limit))
     ]
+
+
+def count_assignments(
+    session: Session,
+    *,
+    actor: Actor,
+    today: date,
+    assignee_id: str | None = None,
+    open_only: bool = True,
+    overdue_only: bool = False,
+) -> int:
+    """How many assignments `list_assignments` lists, over all its pages."""
+    query = (
+        select(func.count(Assignment.id))
+        .select_from(Assignment)
+        .join(Recording, Recording.id == Assignment.recording_id)
+        .where(*_listed(actor, today, assignee_id=assignee_id, open_only=open_only, overdue_only=overdue_only))
+    )
+    return session.scalar(query) or 0
+
+
+def _listed(
+    actor: Actor, today: date, *, assignee_id: str | None, open_only: bool, overdue_only: bool
+) -> list[ColumnElement[bool]]:
+    """What the lists of assignments keep: calls the actor can see and not deleted, of `assignee_id` when given."""
+    kept = [visible_to(actor), Recording.status != RecordingStatus.DELETED]
+    if assignee_id is not None:
+        kept.append(Assignment.assignee_id == assignee_id)
+    if open_only or overdue_only:
+        kept.append(~submitted_by_assignee())
+    if overdue_only:
+        kept.append(Assignment.due < today)
+    return kept
 
 
 def _after(session: Session, cursor: str) -> ColumnElement[bool]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, Refusal
+from recordings_service.evaluations.assignments import lock_assignment_of
 from recordings_service.evaluations.forms import NA, NO, VALUES_BY_TYPE, YES, get_form
 from recordings_service.evaluations.lookup import evaluation_to_change
 from recordings_service.models import (
@@ -226,6 +227,8 @@ def submit_version(
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
     check_answers(questions, answers, duration_s=session.get_one(Recording, evaluation.recording_id).duration_s)
+    # The evaluator's assignment of the call, locked before this completes it: a reassign of it waits, or is waited for.
+    lock_assignment_of(session, recording_id=evaluation.recording_id, evaluator_id=evaluation.evaluator_id)
     score = score_answers(questions, answers)
     previous, revised = (evaluation.score, True) if evaluation.state == EvaluationState.SUBMITTED else (None, False)
     if revised:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from werkzeug.datastructures import MultiDict
@@ -12,6 +15,7 @@ from recordings_service.evaluations import assignments, plans
 from recordings_service.models import User
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
+from web.api.validation import next_id_cursor
 from web.database import db
 from web.i18n import organisation_today, organisation_zone
 from web.security_headers import no_store
@@ -23,27 +27,75 @@ from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 TEXT_FIELDS = ("name", "queue", "agent_ref", "calls_per_agent", "seed")
 DASHBOARD_ROWS = 20
+PAGE_SIZE = 50
 SEED_DIGITS = len(str(plans.MAX_SEED))
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of an assignment list as the page shows it: its rows, how many the whole list has, and the cursor of
+    the next page; or, for a page link edited or out of date, why it was refused."""
+
+    views: list[assignments.AssignmentView]
+    total: int
+    next_cursor: str | None = None
+    refused: str | None = None
 
 
 @bp.get("")
 @requires(Permission.EVALUATION_WRITE)
 @no_store
-def index() -> str:
-    """My open assignments (overdue first), a supervisor's open ones to hand on, and the plans."""
+def index() -> tuple[str, int]:
+    """My open assignments (overdue first), a supervisor's open or overdue ones (or everyone's overdue ones) to hand
+    on, and the plans; each list a page at a time, the page its own cursor names (`cursor`, `held_cursor`)."""
     actor = current_actor()
-    day = organisation_today()
     holder = request.args.get("assignee", "")
-    return render_template(
+    overdue = request.args.get("overdue") == "1"
+    mine = _list_page("cursor", assignee_id=actor.id)
+    held = _list_page("held_cursor", assignee_id=holder or None, overdue_only=overdue) if holder or overdue else None
+    page = render_template(
         "assignments/index.html",
-        mine=assignments.list_assignments(db(), actor=actor, today=day, assignee_id=actor.id),
+        mine=mine,
         holder=holder,
-        held=assignments.list_assignments(db(), actor=actor, today=day, assignee_id=holder) if holder else [],
+        overdue=overdue,
+        held=held,
+        page_url=_page_url,
         supervisors=assignments.assignment_holders(db()),
         plans=plans.list_plans(db()),
         names={user.id: user.display_name or user.username for user in assignments.evaluators(db())},
-        week=plans.iso_week(day),
+        week=plans.iso_week(organisation_today()),
     )
+    return page, 422 if mine.refused or (held and held.refused) else 200
+
+
+def _list_page(param: str, *, assignee_id: str | None, overdue_only: bool = False) -> ListPage:
+    """The page of a list that its cursor `param` names (the first without one); a cursor edited or out of date is
+    refused, as the call list refuses one, rather than read as the first page."""
+    actor, day = current_actor(), organisation_today()
+    total = assignments.count_assignments(
+        db(), actor=actor, today=day, assignee_id=assignee_id, overdue_only=overdue_only
+    )
+    try:
+        views = assignments.list_assignments(
+            db(),
+            actor=actor,
+            today=day,
+            assignee_id=assignee_id,
+            overdue_only=overdue_only,
+            cursor=request.args.get(param) or None,
+            limit=PAGE_SIZE + 1,
+        )
+    except Invalid as exc:
+        return ListPage([], total, refused=error_message(exc))
+    return ListPage(views[:PAGE_SIZE], total, next_id_cursor([view.assignment for view in views], PAGE_SIZE))
+
+
+def _page_url(param: str, cursor: str | None) -> str:
+    """This page with list `param` at `cursor` (its first page for None), the other list where it is."""
+    query: dict[str, Any] = {name: value for name, value in request.args.items() if value and name != param}
+    if cursor:
+        query[param] = cursor
+    return url_for("assignments.index", **query)
 
 
 @bp.route("/<assignment_id>/reassign", methods=["GET", "POST"])
@@ -236,7 +288,10 @@ def dashboard_queue() -> dict[str, object] | None:
     week = plans.iso_week(day)
     return {
         "mine": assignments.list_assignments(db(), actor=actor, today=day, assignee_id=actor.id, limit=DASHBOARD_ROWS),
+        "mine_total": assignments.count_assignments(db(), actor=actor, today=day, assignee_id=actor.id),
         "overdue": assignments.list_assignments(db(), actor=actor, today=day, overdue_only=True, limit=DASHBOARD_ROWS),
+        # The rest are on the assignments page's overdue list, a page at a time.
+        "overdue_total": assignments.count_assignments(db(), actor=actor, today=day, overdue_only=True),
         "coverage": assignments.coverage(db(), week=week),
         "names": {user.id: user.display_name or user.username for user in assignments.evaluators(db())},
         "week": week,

@@ -106,17 +106,23 @@ def create() -> Response | tuple[str, int]:
 @requires(Permission.SUBJECT_REQUESTS)
 @no_store
 def detail(request_id: str) -> str:
-    return _detail_page(request_id)
+    return _detail_page(request_id, cursor=request.args.get("cursor") or None)
 
 
-def _detail_page(request_id: str, sent: RefusedForm | None = None) -> str:
-    """A request, its customer's calls and the form answering it (as typed, with why, when `sent` was refused)."""
+def _detail_page(request_id: str, sent: RefusedForm | None = None, *, cursor: str | None = None) -> str:
+    """A request, a page of its customer's calls (newest first, from `cursor`) and the form answering it (as typed,
+    with why, when `sent` was refused). The rectification form offers the calls of that page: every call of a
+    customer with more than a page of them is reached through the pages, as on the calls list."""
     now = utcnow()
     item = subjects.get_request(db(), request_id)
     # Audited as any list of calls is (`recording.listed`): each row is a call of this customer.
-    calls = browse_recordings(
-        db(), actor=current_actor(), filters=RecordingFilters(customer_ref=item.customer_ref), limit=MAX_PAGE
-    ).items
+    page = browse_recordings(
+        db(),
+        actor=current_actor(),
+        filters=RecordingFilters(customer_ref=item.customer_ref),
+        cursor=cursor,
+        limit=MAX_PAGE,
+    )
     corrections = []
     if item.kind == SubjectRequestKind.RECTIFICATION:
         corrections = view_corrections(db(), actor=current_actor(), request=item)
@@ -127,7 +133,9 @@ def _detail_page(request_id: str, sent: RefusedForm | None = None) -> str:
     return render_template(
         "subjects/detail.html",
         item=item,
-        calls=calls,
+        calls=page.items,
+        cursor=cursor,
+        older=page.next_cursor,
         corrections=[_correction_row(correction) for correction in corrections],
         kept_calls=[_kept_row(kept) for kept in (item.outcome or {}).get("kept", [])],
         package_valid=package_valid,
@@ -146,6 +154,7 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
     item = subjects.get_request(db(), request_id)
     kind = item.kind
     rt = runtime()
+    calls_page = request.form.get("cursor") or None  # the page of calls the form was sent from
     try:
         answer = _answer(kind)
         done = fulfilment.fulfil_request(
@@ -158,13 +167,14 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
         )
     except DomainError as exc:
         sent = refused_form("answer", exc)
-        return _detail_page(request_id, replace(sent, field=_answer_field(sent.field))), refusal_status(exc)
+        sent = replace(sent, field=_answer_field(sent.field))
+        return _detail_page(request_id, sent, cursor=calls_page), refusal_status(exc)
     db().commit()
     if done.erased is not None:
         fulfilment.after_commit(db(), rt.store, done)
         db().commit()
     flash(_done_message(kind))
-    return redirect(url_for("subjects.detail", request_id=request_id))
+    return redirect(url_for("subjects.detail", request_id=request_id, cursor=calls_page))
 
 
 @bp.post("/<request_id>/extend")
