@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from recordings_service.audit import record_event
 from recordings_service.backup import archive, portable
@@ -75,15 +76,29 @@ def restore(directory: Path) -> None:
     try:
         restored = _restore(directory, manifest, settings, embedded_store=embedded_store)
     except BaseException:
-        click.echo(
-            f"the restore stopped before it finished: remove {settings.data_dir} and empty the database "
-            "before running it again",
-            err=True,
-        )
+        click.echo(_after_a_stop(settings), err=True)
         raise
     click.echo(
         f"restored into {settings.data_dir}: database ({manifest['database']['kind']}), keys, objects={restored}; "
         "run `callvault audit verify`"
+    )
+
+
+def _after_a_stop(settings: Settings) -> str:
+    """What to clean up before the next try. A load the database refused leaves it as empty as it was (the restore
+    drops what it made): telling the operator to empty it would send them looking for tables that are not there."""
+    try:
+        empty = not portable.holds_tables(settings.database_url)
+    except SQLAlchemyError:  # unreachable now: it may still hold what was loaded
+        empty = False
+    if empty:
+        return (
+            f"the restore stopped before it finished and left the database empty: remove {settings.data_dir}, "
+            "fix the cause and run the restore again"
+        )
+    return (
+        f"the restore stopped before it finished: remove {settings.data_dir} and empty the database "
+        "before running it again"
     )
 
 

@@ -24,13 +24,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, delete, inspect, text, update
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 from recordings_service import schema
-from recordings_service.backup.portable import dump_portable, load_portable
+from recordings_service.backup.portable import dump_portable, holds_tables, load_portable
 from recordings_service.config import PREFIX, Settings, read_env_file, write_private
-from recordings_service.db import make_engine, utcnow
+from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import DerivedVersion, Recording
 from recordings_service.runtime import sqlite_file
@@ -171,20 +171,14 @@ def check_restorable(directory: Path, manifest: dict[str, Any], *, data_dir: Pat
             f"{len(bad)} of {len(copied)} object files are missing, truncated or without a SHA-256 (first: "
             f"{bad[0]['file']} for {bad[0]['key']}): the backup is damaged"
         )
-    target = sqlite_file(database_url)
-    engine = make_engine(database_url)
-    try:
-        if database["kind"] == "sqlite" and target is None:
-            raise Conflict("a SQLite backup restores into a SQLite database only")
-        if database["kind"] == "pg_dump" and engine.dialect.name != "postgresql":
-            raise Conflict("a pg_dump backup restores into PostgreSQL only")
-        if database["kind"] == "pg_dump" and shutil.which("pg_restore") is None:
-            raise Conflict("pg_restore is not on PATH: install the PostgreSQL client tools to restore a pg_dump backup")
-        # Inspecting a SQLite file that is not there would create it (in the data directory, which must stay empty).
-        if (target is None or target.exists()) and inspect(engine).get_table_names():
-            raise Conflict("the database already holds tables: restore only into an empty database")
-    finally:
-        engine.dispose()
+    if database["kind"] == "sqlite" and sqlite_file(database_url) is None:
+        raise Conflict("a SQLite backup restores into a SQLite database only")
+    if database["kind"] == "pg_dump" and make_url(database_url).get_backend_name() != "postgresql":
+        raise Conflict("a pg_dump backup restores into PostgreSQL only")
+    if database["kind"] == "pg_dump" and shutil.which("pg_restore") is None:
+        raise Conflict("pg_restore is not on PATH: install the PostgreSQL client tools to restore a pg_dump backup")
+    if holds_tables(database_url):
+        raise Conflict("the database already holds tables: restore only into an empty database")
     if database.get("sha256") and file_sha256(directory / database["file"]) != database["sha256"]:
         raise Conflict(
             f"{directory / database['file']} does not match its SHA-256 in the manifest: the backup is damaged"

@@ -19,9 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from recordings_service import schema
-from recordings_service.db import Base
+from recordings_service.db import Base, make_engine
 from recordings_service.errors import Conflict
 from recordings_service.models import Transcript
+from recordings_service.runtime import sqlite_file
 from recordings_service.transcription.search_index import index_transcript
 
 INSERT_BATCH = 500
@@ -105,6 +106,19 @@ def _drop_created(engine: Engine, functions_before: set[str]) -> None:
         if engine.dialect.name == "postgresql":
             for function in sorted(set(connection.scalars(text(_SCHEMA_FUNCTIONS))) - functions_before):
                 connection.exec_driver_sql(f"DROP FUNCTION {function}")
+
+
+def holds_tables(database_url: str) -> bool:
+    """Whether the database holds any table: before a restore (it must not), and after a failed one (the operator
+    is told whether it must be emptied). Asking about a SQLite file that is not there does not create it."""
+    target = sqlite_file(database_url)
+    if target is not None and not target.exists():
+        return False
+    engine = make_engine(database_url)
+    try:
+        return bool(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
 
 
 def _lines(path: Path) -> Iterator[str]:

@@ -329,7 +329,7 @@ class TranscriptionStatus(BaseModel):
 
 def transcription_status(session: Session, recording: Recording) -> TranscriptionStatus | None:
     """Where the recording's transcription stands: state, attempts, progress (seconds and fraction), last error."""
-    job = session.scalar(select(TranscriptionJob).where(TranscriptionJob.recording_id == recording.id))
+    job = _current_job(session, recording.id)
     if job is None:
         return None
     done_s = recording.duration_s if job.state == JobState.DONE else min(job.progress_s, recording.duration_s)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,27 +12,8 @@ from recordings_service import schema
 from recordings_service.backup import archive
 from recordings_service.db import make_engine
 from recordings_service.errors import Conflict
-from tests.conftest import postgres_url_or_skip
 
 HEAD_ROW = {"id": 1, "seq": 0, "last_hash": "0" * 64}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a database without tables: a new SQLite file, or a new PostgreSQL schema (dropped after)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    admin_url = postgres_url_or_skip()
-    name = "bk_load_" + secrets.token_hex(6)
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {name}"))
-    separator = "&" if "?" in admin_url else "?"
-    yield f"{admin_url}{separator}options=-csearch_path%3D{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
-    admin.dispose()
 
 
 def portable_backup(directory: Path, head_row: dict[str, object]) -> dict[str, object]:
