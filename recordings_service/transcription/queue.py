@@ -328,17 +328,26 @@ class TranscriptionStatus(BaseModel):
 
 
 def transcription_status(session: Session, recording: Recording) -> TranscriptionStatus | None:
-    """Where the recording's transcription stands: state, attempts, progress (seconds and fraction), last error."""
-    job = _current_job(session, recording.id)
-    if job is None:
+    """Where the recording's transcription stands: state, attempts, progress (seconds and fraction), last error.
+
+    The job and what it reads of the recording come from one query: the `recording` the caller holds may be as
+    stale as a held job (restricted by another session meanwhile, its job then held, not queued)."""
+    found = session.execute(
+        select(TranscriptionJob, Recording.restricted, Recording.duration_s)
+        .join(Recording, Recording.id == TranscriptionJob.recording_id)
+        .where(TranscriptionJob.recording_id == recording.id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None:
         return None
-    done_s = recording.duration_s if job.state == JobState.DONE else min(job.progress_s, recording.duration_s)
-    held = job.state == JobState.QUEUED and recording.restricted
+    job, restricted, duration_s = found
+    done_s = duration_s if job.state == JobState.DONE else min(job.progress_s, duration_s)
+    held = job.state == JobState.QUEUED and restricted
     return TranscriptionStatus(
         state=HELD_RESTRICTED if held else job.state,
         attempts=job.attempts,
         progress_s=round(done_s, 2),
-        progress=round(done_s / recording.duration_s, 3) if recording.duration_s else None,
+        progress=round(done_s / duration_s, 3) if duration_s else None,
         next_attempt_at=job.next_attempt_at if job.state == JobState.QUEUED and not held else None,
         last_error=job.last_error,
     )

@@ -22,7 +22,7 @@ from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.permissions import Permission
 from recordings_service.privacy import fulfilment, subjects
 from recordings_service.privacy.rectification import SegmentFix, view_corrections
-from recordings_service.recordings import MAX_PAGE, RecordingFilters, browse_recordings
+from recordings_service.recordings import MAX_PAGE, RecordingFilters, browse_recordings, decode_cursor
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.i18n import DIRECTION_LABELS, language_label, local_date, organisation_today, organisation_zone
@@ -154,7 +154,7 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
     item = subjects.get_request(db(), request_id)
     kind = item.kind
     rt = runtime()
-    calls_page = request.form.get("cursor") or None  # the page of calls the form was sent from
+    calls_page = _calls_page()
     try:
         answer = _answer(kind)
         done = fulfilment.fulfil_request(
@@ -184,6 +184,7 @@ def extend(request_id: str) -> Response | tuple[str, int]:
     """Extend the deadline once; a refusal comes back to the request with the reason as typed (it is told to the
     customer, and may be long) and why."""
     subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
+    calls_page = _calls_page()
     try:
         subjects.extend_request(
             db(),
@@ -194,17 +195,19 @@ def extend(request_id: str) -> Response | tuple[str, int]:
             zone=organisation_zone(),
         )
     except DomainError as exc:
-        return _detail_page(request_id, refused_form("extend", exc)), refusal_status(exc)
+        return _detail_page(request_id, refused_form("extend", exc), cursor=calls_page), refusal_status(exc)
     db().commit()
     flash(gettext("Deadline extended."))
-    return redirect(url_for("subjects.detail", request_id=request_id))
+    return redirect(url_for("subjects.detail", request_id=request_id, cursor=calls_page))
 
 
 @bp.post("/<request_id>/lift")
 @requires(Permission.SUBJECT_REQUESTS)
 def lift(request_id: str) -> Response:
-    """End a restriction and come back to the request with the outcome (the form has nothing typed to keep)."""
+    """End a restriction and come back to the request (on the page of calls it was sent from) with the outcome (the
+    form has nothing typed to keep)."""
     subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
+    calls_page = _calls_page()
     try:
         subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id)
     except DomainError as exc:
@@ -213,7 +216,16 @@ def lift(request_id: str) -> Response:
     else:
         db().commit()
         flash(gettext("Restriction lifted."))
-    return redirect(url_for("subjects.detail", request_id=request_id))
+    return redirect(url_for("subjects.detail", request_id=request_id, cursor=calls_page))
+
+
+def _calls_page() -> str | None:
+    """The page of calls a form of the request's page was sent from (its hidden `cursor`), for the answer to come
+    back to. One edited is refused (422) before the form does anything, as the page's own link would be."""
+    cursor = request.form.get("cursor") or None
+    if cursor is not None:
+        decode_cursor(cursor)
+    return cursor
 
 
 def _answer(kind: str) -> fulfilment.Answer:
