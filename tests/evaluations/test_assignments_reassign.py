@@ -78,7 +78,8 @@ def test_a_lead_hands_on_a_disabled_supervisors_calls_on_the_assignments_page(
 
     listing = client.get(f"/assignments?assignee={leaver.id}").get_data(as_text=True)
     assert f'<option value="{leaver.id}" selected>' in listing  # a disabled account's open work can be found
-    assert f'href="/assignments/{held.id}/reassign"' in listing
+    # The Reassign link brings the lead back to this list (`back`, test_assignments_reassign_back.py).
+    assert f'href="/assignments/{held.id}/reassign?back=/assignments?assignee%3D{leaver.id}"' in listing
     page = f"/assignments/{held.id}/reassign"
     assert f'<option value="{leaver.id}"' not in client.get(page).get_data(as_text=True)
     refused = post_form(client, page, {"assignee_id": leaver.id}, token_from=page)

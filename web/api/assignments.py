@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from spectree import Response as SpecResponse
 
 from recordings_service.errors import invalid_from
-from recordings_service.evaluations import assignments, plans
+from recordings_service.evaluations import assignments, handover, plans
 from recordings_service.models import EvaluationPlan
 from recordings_service.permissions import Permission
 from recordings_service.recordings import EntityId, IsoDatetime
@@ -52,6 +52,15 @@ class AssignmentsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     include_done: bool = Field(default=False, description="also list assignments already evaluated")
+    assignee_id: EntityId | None = Field(
+        default=None,
+        description="this supervisor's list instead of mine (any account, a disabled one too), to hand its calls on",
+    )
+    overdue: bool = Field(
+        default=False,
+        description="only the open assignments past their due date, the longest overdue first: everyone's, or "
+        "`assignee_id`'s when given (`include_done` does not apply)",
+    )
     cursor: str | None = None
     limit: int = Field(default=assignments.MAX_LIST, ge=1, le=assignments.MAX_LIST)
 
@@ -164,16 +173,28 @@ def assignment_out(view: assignments.AssignmentView) -> AssignmentOut:
 
 @bp.get("/assignments")
 @requires(Permission.EVALUATION_WRITE)
-@api_spec.validate(resp=SpecResponse(HTTP_200=AssignmentPageOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=AssignmentPageOut, HTTP_403=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
 def list_my_assignments(query: AssignmentsQuery) -> tuple[Response, int]:
-    """My "to evaluate" list: overdue first, then by due date; pass `next_cursor` back as `cursor` for the next page."""
+    """My "to evaluate" list: overdue first, then by due date; pass `next_cursor` back as `cursor` for the next page.
+    A lead reads another supervisor's list (`assignee_id`) or the overdue ones (`overdue=true`) to hand calls on, as
+    the assignments page's list does (the same permission)."""
     actor = current_actor()
+    assignee_id = actor.id
+    if query.assignee_id is not None:
+        assignee_id = handover.list_holder(db(), query.assignee_id, field="assignee_id").id
+    elif query.overdue:
+        assignee_id = None  # everyone's
     views = assignments.list_assignments(
         db(),
         actor=actor,
         today=organisation_today(),
-        assignee_id=actor.id,
+        assignee_id=assignee_id,
         open_only=not query.include_done,
+        overdue_only=query.overdue,
         cursor=query.cursor,
         limit=query.limit + 1,
     )

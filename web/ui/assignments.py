@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -18,6 +19,7 @@ from web.access import current_actor, current_can, requires
 from web.api.validation import next_id_cursor
 from web.database import db
 from web.i18n import organisation_today, organisation_zone
+from web.links import safe_next
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 from web.ui.form_dates import optional_date
@@ -60,6 +62,8 @@ def index() -> tuple[str, int]:
         overdue=overdue,
         held=held,
         page_url=_page_url,
+        # Where a Reassign link returns the lead to: this page as it is (its lists, their pages, who was chosen).
+        here=request.full_path.rstrip("?"),
         supervisors=assignments.assignment_holders(db()),
         plans=plans.list_plans(db()),
         names={user.id: user.display_name or user.username for user in assignments.evaluators(db())},
@@ -120,8 +124,17 @@ def reassign(assignment_id: str) -> Response | str | tuple[str, int]:
     taker = assignments.evaluator(db(), moved.assignee_id, field="assignee_id")
     db().commit()
     flash(gettext("The call is now on %(name)s's list.", name=taker.display_name or taker.username))
-    # Back to the list it came from, where the rest of an absent supervisor's calls wait to be handed on.
-    return redirect(url_for("assignments.index", assignee=request.form.get("from") or None))
+    # Back to the list the Reassign link was followed from (everyone's overdue, a page on); else to the previous
+    # supervisor's list, where the rest of an absent supervisor's calls wait to be handed on.
+    return redirect(_back_to_list() or url_for("assignments.index", assignee=request.form.get("from") or None))
+
+
+def _back_to_list() -> str | None:
+    """The `back` the Reassign link and form carry, when it is an address of the assignments page; else None: a
+    form never sends a lead to another page, let alone another site (an open redirect lends a phishing page our
+    name)."""
+    target = safe_next(request.values.get("back"), "")
+    return target if target and urlsplit(target).path == url_for("assignments.index") else None
 
 
 def _reassign_page(assignment_id: str, *, refused: RefusedForm | None = None) -> str:
@@ -132,6 +145,7 @@ def _reassign_page(assignment_id: str, *, refused: RefusedForm | None = None) ->
         holder=db().get(User, assignment.assignee_id),
         evaluators=[user for user in assignments.evaluators(db()) if user.id != assignment.assignee_id],
         sent=refused,
+        back=_back_to_list(),
     )
 
 

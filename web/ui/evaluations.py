@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from recordings_service.errors import Conflict, Invalid
-from recordings_service.evaluations import feedback, history, lookup, scoring, trends
+from recordings_service.evaluations import feedback, handover, history, lookup, scoring, trends
 from recordings_service.evaluations import forms as evaluation_forms  # the `forms` view below takes the plain name
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec
 from recordings_service.evaluations.scoring import Answer
@@ -224,11 +224,21 @@ def submit_evaluation(recording_id: str) -> Response:
         db().rollback()
         flash_error(exc)
         return redirect(back)
+    # A lead may have handed the evaluator's assignment of the call on meanwhile: this evaluation did not complete it.
+    taker = handover.handed_on_from(db(), recording_id=recording_id, evaluator_id=evaluation.evaluator_id)
     db().commit()
     if evaluation.score is None:
         flash(gettext("Evaluation saved; every question was N/A, so it has no score."))
     else:
         flash(gettext("Evaluation saved: %(score)s / 100.", score=decimal(evaluation.score)))
+    if taker is not None:
+        flash(
+            gettext(
+                "This call's assignment had been handed on to %(name)s: your evaluation is kept as your own, and "
+                "the call stays open on their list.",
+                name=taker.display_name or taker.username,
+            )
+        )
     return redirect(back)
 
 
