@@ -31,12 +31,27 @@ def import_inbox(runtime: Runtime) -> None:
         "already_imported": 0,
         "refused": 0,
         "waiting": scan.waiting,
-        "orphaned": 0,
+        "orphaned": 0,  # filed under failed/: a file whose partner, or a note whose item, never came within a day
         "taken": 0,  # filed by another jobs process since the scan, or taken back or replaced by the operator
         "deferred": 0,  # left in the inbox while the object store is unreachable, for the next run
         "errors": 0,  # failed unexpectedly (each logged), left in the inbox for the next run
         "given_up": 0,  # failed unexpectedly MAX_ATTEMPTS runs in a row (each logged), filed under failed/
     }
+    try:
+        _import_scan(runtime, scan, counts)
+    except inbox.InboxUnavailable as exc:
+        # Every item would fail alike, each with a warning: the rest waits in the inbox (if any is left) for a run
+        # that can lock it.
+        counts["errors"] += 1
+        log.warning("inbox not locked, run stopped", extra={"reason": str(exc)})
+    log.info("inbox imported", extra=counts)
+
+
+def _import_scan(runtime: Runtime, scan: inbox.InboxScan, counts: dict[str, int]) -> None:
+    settings = runtime.settings
+    for path in scan.stray_notes:
+        with _one_item(settings, counts, "note", [path]):
+            counts["orphaned" if inbox_filing.settle_stray_note(settings, path) else "taken"] += 1
     for path in scan.orphans:
         with _one_item(settings, counts, "orphan", [path]):
             counts["orphaned" if inbox_filing.settle_orphan(settings, path) else "taken"] += 1
@@ -56,7 +71,6 @@ def import_inbox(runtime: Runtime) -> None:
             break
         if outcome is not None:
             counts[outcome] += 1
-    log.info("inbox imported", extra=counts)
 
 
 @contextmanager
@@ -64,19 +78,22 @@ def _one_item(settings: Settings, counts: dict[str, int], kind: str, paths: list
     """One item (its files `paths`), holding the inbox. An unexpected error (the database's, a move into done/ or
     failed/ refused) is logged by kind, never by file name, and counted; the item stays for the next run, until it
     has failed so `MAX_ATTEMPTS` runs in a row and is filed under failed/. Raised, it ended the run at this item,
-    oldest first, every 30 s, and no drop behind it was imported; left, it was retried so for ever."""
-    try:
-        with inbox.holding_inbox(settings):
+    oldest first, every 30 s, and no drop behind it was imported; left, it was retried so for ever. The inbox's lock
+    not taken raises `InboxUnavailable`, before the item is begun: caught here, it stopped the run with contextlib's
+    "generator didn't yield"."""
+    with inbox.holding_inbox(settings):
+        try:
+            yield
+        except Exception as exc:
+            log.warning("inbox item not filed", extra={"kind": kind}, exc_info=True)
+            recording_id = exc.recording_id if isinstance(exc, inbox_filing.ImportedNotFiled) else None
             try:
-                yield
+                given_up = inbox_filing.settle_failure(settings, paths, now=utcnow(), recording_id=recording_id)
             except Exception:
+                # Counting the failure, or filing the item given up, failed too: it stays, counted under errors.
                 log.warning("inbox item not filed", extra={"kind": kind}, exc_info=True)
-                given_up = inbox_filing.settle_failure(settings, paths, now=utcnow())
-                counts["given_up" if given_up else "errors"] += 1
-    except Exception:
-        # Counting the failure or filing the item failed too (its own warning), or the inbox could not be locked.
-        counts["errors"] += 1
-        log.warning("inbox item not filed", extra={"kind": kind}, exc_info=True)
+                given_up = False
+            counts["given_up" if given_up else "errors"] += 1
 
 
 def _import_pair(runtime: Runtime, pair: inbox.InboxPair) -> str:

@@ -6,8 +6,9 @@ Mac's copy writes `ä` decomposed). Imported pairs move to `done/` beside a `<na
 recording, refused ones to `failed/` beside a `<name>.error.json` saying why. Only regular files
 (and links, to be refused) are drops: hidden files (a writer's `.partial` names), folders and the importer's own
 notes (an `.error.json` or `.receipt.json` moved back with the item it describes, removed when the item is filed
-again) are not. Importing a pair again is a no-op. A sidecar `a.json` that fits two audio files (`a.wav`, `a.mp3`),
-and an audio file with two sidecars named alike (`a.wav.json`, `a.wav.JSON`), are filed under `failed/` saying so.
+again) are not; a note left without its item is filed under `failed/` a day after it came. Importing a pair again
+is a no-op. A sidecar `a.json` that fits two audio files (`a.wav`, `a.mp3`), and an audio file with two sidecars
+(`a.wav.json` beside `a.wav.JSON` or `a.json`), are filed under `failed/` saying so.
 An item that fails unexpectedly run after run is filed there too (`inbox_attempts`). A name already filed
 under `done/` or `failed/` (an earlier drop of `call1.wav`) is filed as `call1~1.wav`, never over the earlier one.
 Jobs processes on one machine share the inbox: each item is imported or filed holding the inbox's lock, and one
@@ -87,6 +88,11 @@ class InboxScan:
     orphans: list[Path]  # files whose partner has not come within ORPHAN_AFTER_S
     ambiguous: list[AmbiguousSidecar]
     ambiguous_pairs: list[AmbiguousPair]
+    stray_notes: list[Path]  # the importer's notes whose item has not been beside them within ORPHAN_AFTER_S
+
+
+class InboxUnavailable(Exception):
+    """The inbox's lock cannot be taken (the inbox removed, or no folder the jobs process may open): no item can be."""
 
 
 def inbox_dir(settings: Settings) -> Path:
@@ -95,17 +101,15 @@ def inbox_dir(settings: Settings) -> Path:
 
 def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
     """Pairs ready to import, oldest first; how many files wait (too young, or without a partner yet); the
-    files whose partner has not come within a day; the sidecars that fit more than one audio file, and the audio
-    files with more than one sidecar."""
+    files whose partner has not come within a day; the sidecars that fit more than one audio file, the audio
+    files with more than one sidecar, and the importer's notes left a day without their item."""
     root = inbox_dir(settings)
     root.mkdir(parents=True, exist_ok=True)
     # Symbolic links are listed (and later refused), never followed, not even to read their target's age.
     listed = [
         entry
         for entry in os.scandir(root)
-        if (entry.is_file(follow_symlinks=False) or entry.is_symlink())
-        and not entry.name.startswith(".")
-        and not _is_note(entry.name)
+        if (entry.is_file(follow_symlinks=False) or entry.is_symlink()) and not entry.name.startswith(".")
     ]
     mtimes, arrivals = {}, {}
     for entry in listed:
@@ -119,13 +123,18 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
         # over, and yesterday's sidecar copied in before its audio was filed at once as having none. The kernel
         # sets the change time on the rename or write that brought the file in, and no tool can set it back.
         arrivals[entry.name] = max(status.st_mtime, status.st_ctime)
-    names = _Names(mtimes)
+    notes = [name for name in mtimes if is_note(name)]
+    # A note whose item is gone (moved back alone, its audio renamed) was neither counted nor moved, ever.
+    strays = [name for name in notes if noted_item(name) not in mtimes]
+    stray_notes = [root / name for name in strays if now.timestamp() - arrivals[name] >= ORPHAN_AFTER_S]
+    waiting = len(strays) - len(stray_notes)
+    drops = {name: mtime for name, mtime in mtimes.items() if not is_note(name)}
+    names = _Names(drops)
     ready: list[tuple[float, InboxPair]] = []
-    waiting = 0
     orphans = []
     ambiguous = []
     ambiguous_pairs = []
-    for name, mtime in mtimes.items():
+    for name, mtime in drops.items():
         sidecars = []
         if is_sidecar(name):
             described = names.audio_names(name)
@@ -137,8 +146,8 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
                 else:
                     waiting += 1
                 continue
-            if described and name in names.sidecars_of(described[0]):
-                continue  # taken with its audio
+            if names.taken_with_audio(name, described):
+                continue
         else:
             sidecars = names.sidecars_of(name)
         if not sidecars:
@@ -163,6 +172,7 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
         orphans=sorted(orphans),
         ambiguous=ambiguous,
         ambiguous_pairs=ambiguous_pairs,
+        stray_notes=sorted(stray_notes),
     )
 
 
@@ -171,9 +181,17 @@ def holding_inbox(settings: Settings) -> Iterator[None]:
     """The inbox to this process alone while it imports or files one item. Without it two jobs processes took the
     same pair from their scans: both probed and stored it, and the second crashed moving what the first had moved,
     leaving the rest of its scan for its next run."""
-    fd = os.open(inbox_dir(settings), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = os.open(inbox_dir(settings), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            os.close(fd)
+            raise
+    except OSError as exc:
+        # Raised by its errno's name alone: the inbox's path may name the site or customer it serves.
+        raise InboxUnavailable(errno.errorcode.get(exc.errno or 0, type(exc).__name__)) from None
+    try:
         yield
     finally:
         os.close(fd)  # releases the lock
@@ -205,9 +223,15 @@ def is_sidecar(name: str) -> bool:
     return name.lower().endswith(SIDECAR)
 
 
-def _is_note(name: str) -> bool:
+def is_note(name: str) -> bool:
     """A note the importer wrote beside a filed item, moved back into the inbox with it: never a sidecar."""
     return name.lower().endswith((ERROR_SUFFIX, RECEIPT_SUFFIX))
+
+
+def noted_item(note: str) -> str:
+    """The name of the item a note was written beside: `a.wav` for `a.wav.error.json`."""
+    suffix = ERROR_SUFFIX if note.lower().endswith(ERROR_SUFFIX) else RECEIPT_SUFFIX
+    return note[: -len(suffix)]
 
 
 def _nfc(name: str) -> str:
@@ -255,16 +279,25 @@ class _Names:
 
     def sidecars_of(self, audio: str) -> list[str]:
         """Those named `a.wav.json` (in any case or Unicode form), else those named `a.json`, that describe this audio
-        file alone: its sidecar, or several for the operator to choose from."""
+        file alone: its sidecar, or several for the operator to choose from. An `a.json` beside `a.wav.json` is one
+        of those when a.wav is the only `a.*`: taken for none, it was filed a day later as having no audio."""
         stem = _nfc(Path(audio).stem)
-        full = self._sidecars_by_folded.get(_folded(audio), [])
+        full = [name for name in self._sidecars_by_folded.get(_folded(audio), []) if self.audio_names(name) == [audio]]
         short = [
             name for name in self._sidecars_by_folded.get(_folded(stem), []) if _nfc(name[: -len(SIDECAR)]) == stem
         ]
-        for candidates in (full, short if Path(audio).suffix else []):
-            if fitting := [name for name in candidates if self.audio_names(name) == [audio]]:
-                return fitting
-        return []
+        if not Path(audio).suffix:
+            return full
+        if full:
+            alone = self._audio_by_stem.get(stem) == [audio]
+            return full + [name for name in short if alone and not self.audio_names(name)]
+        return [name for name in short if self.audio_names(name) == [audio]]
+
+    def taken_with_audio(self, sidecar: str, described: list[str]) -> bool:
+        """Whether the sidecar is among those of the audio file it describes (`described`, as `audio_names` found),
+        or of its stem's only audio file, which has a sidecar of its own too."""
+        audio = described or self._audio_by_stem.get(_nfc(sidecar[: -len(SIDECAR)]), [])
+        return len(audio) == 1 and sidecar in self.sidecars_of(audio[0])
 
 
 def import_pair(

@@ -20,7 +20,9 @@ from recordings_service.calls.inbox import (
     InboxPair,
     drop_status,
     inbox_dir,
+    is_note,
     is_sidecar,
+    noted_item,
 )
 from recordings_service.calls.ingest import IngestResult
 from recordings_service.config import Settings
@@ -32,6 +34,14 @@ class NotFiled(DomainError):
     """An item that failed unexpectedly (not refused for what it holds) in `MAX_ATTEMPTS` runs in a row."""
 
     code = "not_filed"
+
+
+class ImportedNotFiled(Exception):
+    """A pair whose recording is stored and committed, but that could not be moved into `done/`."""
+
+    def __init__(self, recording_id: str) -> None:
+        super().__init__("the pair was imported but could not be filed under done/")
+        self.recording_id = recording_id
 
 
 def settle_orphan(settings: Settings, path: Path) -> bool:
@@ -66,31 +76,66 @@ def settle_ambiguous_pair(settings: Settings, item: AmbiguousPair) -> bool:
     if any(drop_status(path) is None for path in paths):
         return False  # another jobs process filed them since the scan, or the operator took one back
     message = (
-        f"{item.audio.name} has {len(item.sidecars)} sidecars whose names differ only in letter case or Unicode form "
-        f"({', '.join(path.name for path in item.sidecars)}): keep the one that describes it and drop the pair again"
+        f"{item.audio.name} has {len(item.sidecars)} sidecars ({', '.join(path.name for path in item.sidecars)}): "
+        f"keep the one that describes it and drop the pair again"
     )
     _file(settings, paths, Invalid("metadata", message, code="ambiguous_sidecar"))
     return True
 
 
-def settle_failure(settings: Settings, paths: list[Path], *, now: datetime) -> bool:
-    """Count an unexpected failure of the item made of `paths` (holding the inbox); once it has failed so
-    `MAX_ATTEMPTS` times in a row, file it under `failed/`, saying where to look, and answer True."""
-    attempts = inbox_attempts.count_failure(inbox_dir(settings), paths, now=now)
+def settle_stray_note(settings: Settings, note: Path) -> bool:
+    """File a note the importer wrote whose item has not been beside it for a day under `failed/`, saying so; False
+    when it is gone, or its item is back. Not under `done/`, even a receipt: that folder holds what was imported,
+    each receipt beside its call, and a receipt alone there would pass for a call whose files were lost."""
+    item = noted_item(note.name)
+    if drop_status(note) is None or drop_status(note.with_name(item)) is not None:
+        return False  # another jobs process filed it since the scan, or the operator brought its item back
+    hours = ORPHAN_AFTER_S // 3600
+    message = (
+        f"{note.name} is a note the importer wrote on {item}, and no {item} was beside it in the inbox within {hours} "
+        f"hours; to try {item} again, drop it with its partner"
+    )
+    field = "metadata" if is_sidecar(item) else "audio"
+    _file(settings, [note], Invalid(field, message, code="no_partner"))
+    return True
+
+
+def settle_failure(settings: Settings, paths: list[Path], *, now: datetime, recording_id: str | None = None) -> bool:
+    """Count an unexpected failure of the item made of `paths` (holding the inbox), a pair imported as `recording_id`
+    that could not be filed; once it has failed so `MAX_ATTEMPTS` times in a row, file it under `failed/`, saying
+    where to look (and which recording it became, in any of those runs), and answer True."""
+    attempts, recording_id = inbox_attempts.count_failure(
+        inbox_dir(settings), paths, now=now, recording_id=recording_id
+    )
     if attempts < inbox_attempts.MAX_ATTEMPTS:
         return False
     # The log has the error; the note must not, as it may quote the file (or a database row) and is the operator's.
-    message = (
-        f"the inbox item could not be filed after {attempts} attempts, each failing unexpectedly: see the jobs log's "
-        f"warnings 'inbox item not filed' for why, then move it back into the inbox to try again"
+    failure = (
+        f"after {attempts} attempts, each failing unexpectedly: see the jobs log's warnings 'inbox item not filed' "
+        f"for why"
     )
-    _file(settings, paths, NotFiled(message))
+    if recording_id is None:
+        message = f"the inbox item could not be filed {failure}, then move it back into the inbox to try again"
+        _file(settings, paths, NotFiled(message))
+        return True
+    # Said as it is: a note saying only 'not filed' sent the operator to drop again a call already stored.
+    message = (
+        f"the call was imported as recording {recording_id}, but the pair could not be filed under done/ {failure}; "
+        f"moved back into the inbox, it is filed under done/ with its receipt (already imported)"
+    )
+    _file(settings, paths, NotFiled(message, values={"recording_id": recording_id}))
     return True
 
 
 def settle_pair(settings: Settings, pair: InboxPair, outcome: IngestResult | DomainError) -> None:
-    """Move the pair to `done/` with a receipt naming the recording it became, or to `failed/` with the reason."""
-    _file(settings, [pair.audio, pair.sidecar], outcome)
+    """Move the pair to `done/` with a receipt naming the recording it became, or to `failed/` with the reason. An
+    imported pair that cannot be moved raises `ImportedNotFiled`, so that giving it up says what it became."""
+    try:
+        _file(settings, [pair.audio, pair.sidecar], outcome)
+    except OSError as exc:
+        if isinstance(outcome, IngestResult):
+            raise ImportedNotFiled(outcome.recording.id) from exc
+        raise
 
 
 def _file(settings: Settings, paths: list[Path], outcome: IngestResult | DomainError) -> None:
@@ -134,6 +179,8 @@ def _reason(refusal: DomainError) -> dict[str, object]:
         reason["errors"] = [
             {"field": each.field, "error": each.code, "message": each.message} for each in refusal.errors
         ]
+    if "recording_id" in refusal.values:
+        reason["recording_id"] = refusal.values["recording_id"]
     return reason
 
 
@@ -144,9 +191,10 @@ def _free_names(target: Path, names: list[str], suffix: str) -> list[str]:
     Also where the note's name would be longer than the file system allows (a sidecar's name may be, and the note's is
     longer than the audio's): then, as wherever a name with `~N` would be, the stem is cut short to make room.
     Each name keeps its own stem, the first's but perhaps in another Unicode form, so that names differing only so
-    (two sidecars filed together) stay apart."""
+    (two sidecars filed together) stay apart. A note filed alone is numbered as its item (`a~1.wav.error.json`),
+    not as `a.wav.error~1.json`, which would pass for a sidecar."""
     limit = os.pathconf(target, "PC_NAME_MAX")
-    first = Path(names[0])
+    first = Path(noted_item(names[0]) if is_note(names[0]) else names[0])
     parts = first.name.removesuffix(first.suffix).count(".") + 1  # a dot is the same in every Unicode form
     stems = [".".join(name.split(".")[:parts]) for name in names]
     ends = [name[len(stem) :] for name, stem in zip(names, stems, strict=True)]

@@ -68,14 +68,16 @@ def test_names_in_another_unicode_form_pair(
         ["a.wav.json", "a.wav.JSON"],
         ["a.json", "a.JSON"],
         [nfc("ä.wav.json"), nfd("ä.wav.json")],
+        ["a.wav.json", "a.json"],
     ],
-    ids=["case", "case-short", "unicode-form"],
+    ids=["case", "case-short", "unicode-form", "both-styles"],
 )
 def test_an_audio_file_with_two_sidecars_named_alike_is_filed_with_both_at_once(
     inbox_runtime: Runtime, inbox: Path, session: Session, caplog: pytest.LogCaptureFixture, sidecars: list[str]
 ) -> None:
-    """Found by review: `a.wav.json` beside `a.wav.JSON` had one taken for the call's metadata, a guess, and the other
-    filed a day later as a sidecar without audio. Both go to failed/ at once, with the audio, saying why."""
+    """Found by review: `a.wav.json` beside `a.wav.JSON` (or beside `a.json`, the other naming style) had one taken for
+    the call's metadata, a guess, and the other filed a day later as a sidecar without audio. Both go to failed/ at
+    once, with the audio, saying why."""
     audio = "ä.wav" if "ä" in nfc(sidecars[0]) else "a.wav"
     metadata = [call_metadata(), call_metadata()]
     for attempt in ("", "~1"):  # the second time, under names that the first did not take
@@ -149,3 +151,15 @@ def test_a_sidecar_replaced_by_a_folder_after_the_scan_is_not_filed(
     shutil.move(inbox.parent / "x.wav.json", inbox / "x.json")
     assert run(inbox_runtime, caplog, COUNTS) == NONE | {"imported": 1}
     assert calls_with(session, metadata["external_call_id"]) == 1
+
+
+def test_a_short_sidecar_beside_a_full_one_still_describes_another_audio_file(
+    inbox_runtime: Runtime, inbox: Path, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`a.json` beside `a.wav` with its own `a.wav.json` and `a.mp3` with none is a.mp3's: no guess, both import."""
+    metadata = [call_metadata(), call_metadata()]
+    drop(inbox, "a.wav", STEREO, metadata[0])
+    drop(inbox, "a.mp3", STEREO, metadata[1], sidecar_name="a.json")
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"imported": 2}
+    assert all(calls_with(session, each["external_call_id"]) == 1 for each in metadata)
+    assert names_in(inbox) == ["done"]

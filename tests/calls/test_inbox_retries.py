@@ -1,10 +1,11 @@
-"""The inbox over many runs: an item that fails unexpectedly run after run, and a filed item the operator moves back
-into the inbox to try it again."""
+"""The inbox over many runs: an item that fails unexpectedly run after run, a filed item the operator moves back
+into the inbox to try it again, and a note of the importer's back without its item."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -105,3 +106,63 @@ def test_a_refused_pair_moved_back_with_its_error_file_is_filed_alone(
     monkeypatch.setattr("jobs.ingest.utcnow", lambda: a_day_later)
     assert run(inbox_runtime, caplog, COUNTS) == NONE
     assert names_in(inbox / "failed") == []
+
+
+def test_a_note_left_without_its_item_is_filed_a_day_after_it_came(
+    inbox_runtime: Runtime,
+    inbox: Path,
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by review: a note the importer wrote, back in the inbox without its item (copied back alone, or the
+    audio renamed), was neither counted nor moved, ever, and the inbox never emptied. It waits a day, as a file
+    without its partner does, and is then filed under failed/ saying which item never came, a receipt too: done/
+    holds calls imported, each receipt beside its audio."""
+    drop(inbox, "x.wav", STEREO, call_metadata(colour="red"))
+    drop(inbox, "y.wav", STEREO, call_metadata())
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"refused": 1, "imported": 1}
+    shutil.copy(inbox / "failed" / "x.wav.error.json", inbox)
+    shutil.copy(inbox / "done" / "y.wav.receipt.json", inbox)
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"waiting": 2}
+    a_day_later = datetime.now(UTC) + timedelta(seconds=ORPHAN_AFTER_S + 60)
+    monkeypatch.setattr("jobs.ingest.utcnow", lambda: a_day_later)
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"orphaned": 2}
+    assert names_in(inbox) == ["done", "failed"]
+    # Numbered as its item, beside the original note still in failed/: a name ending `.error~1.json` is a sidecar's.
+    assert names_in(inbox / "failed") == [
+        "x.wav",
+        "x.wav.error.json",
+        "x.wav.json",
+        "x~1.wav.error.json",
+        "x~1.wav.error.json.error.json",
+        "y.wav.receipt.json",
+        "y.wav.receipt.json.error.json",
+    ]
+    assert (inbox / "failed" / "x~1.wav.error.json").read_text() == (inbox / "failed" / "x.wav.error.json").read_text()
+    for item, note in (("x.wav", "x~1.wav.error.json"), ("y.wav", "y.wav.receipt.json")):
+        reason = json.loads((inbox / "failed" / (note + ".error.json")).read_text())
+        assert (reason["error"], reason["field"]) == ("no_partner", "audio")
+        assert f"no {item} was beside it" in reason["message"]
+    assert run(inbox_runtime, caplog, COUNTS) == NONE
+
+
+def test_a_note_whose_item_comes_back_is_not_filed_alone(
+    inbox_runtime: Runtime,
+    inbox: Path,
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A day-old note is filed only while its item is not beside it: its item back, the pair's retry removes it."""
+    drop(inbox, "x.wav", STEREO, call_metadata(colour="red"))
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"refused": 1}
+    move_back(inbox, "failed", ["x.wav.error.json"])
+    a_day_later = datetime.now(UTC) + timedelta(seconds=ORPHAN_AFTER_S + 60)
+    monkeypatch.setattr("jobs.ingest.utcnow", lambda: a_day_later)
+    metadata = call_metadata()
+    drop(inbox, "x.wav", STEREO, metadata)
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"imported": 1}
+    assert calls_with(session, metadata["external_call_id"]) == 1
+    assert names_in(inbox) == ["done", "failed"]
+    assert names_in(inbox / "done") == ["x.wav", "x.wav.json", "x.wav.receipt.json"]
