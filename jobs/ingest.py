@@ -25,18 +25,29 @@ RECONCILE_ACTOR = Actor(id=None, name="reconcile", role="system")
 def import_inbox(runtime: Runtime) -> None:
     """Each pair is its own unit of work: one refused or failing file does not hold back the others."""
     settings = runtime.settings
-    scan = inbox.scan_inbox(settings, now=utcnow())
     counts = {
         "imported": 0,
         "already_imported": 0,
         "refused": 0,
-        "waiting": scan.waiting,
+        "waiting": 0,
         "orphaned": 0,  # filed under failed/: a file whose partner, or a note whose item, never came within a day
         "taken": 0,  # filed by another jobs process since the scan, or taken back or replaced by the operator
         "deferred": 0,  # left in the inbox while the object store is unreachable, for the next run
         "errors": 0,  # failed unexpectedly (each logged), left in the inbox for the next run
         "given_up": 0,  # failed unexpectedly MAX_ATTEMPTS runs in a row (each logged), filed under failed/
     }
+    try:
+        scan = inbox.scan_inbox(settings, now=utcnow())
+    except inbox.InboxUnavailable as exc:
+        # The inbox a file, or a folder the jobs process may not list: raised, a traceback naming its path every run.
+        counts["errors"] += 1
+        log.warning("inbox not listed, run stopped", extra={"reason": str(exc)})
+        log.info("inbox imported", extra=counts)
+        return
+    counts["waiting"] = scan.waiting
+    for folder in scan.not_folders:
+        # Left alone (it may be the operator's); what would be filed there stays in the inbox, counted under errors.
+        log.warning("inbox folder is not a folder, nothing can be filed there", extra={"folder": folder})
     try:
         _import_scan(runtime, scan, counts)
     except inbox.InboxUnavailable as exc:
@@ -53,18 +64,22 @@ def _import_scan(runtime: Runtime, scan: inbox.InboxScan, counts: dict[str, int]
         with _one_item(settings, counts, "note", [path]):
             counts["orphaned" if inbox_filing.settle_stray_note(settings, path) else "taken"] += 1
     for path in scan.orphans:
-        with _one_item(settings, counts, "orphan", [path]):
-            counts["orphaned" if inbox_filing.settle_orphan(settings, path) else "taken"] += 1
+        notes = scan.notes_of(path)
+        with _one_item(settings, counts, "orphan", [path], notes):
+            counts["orphaned" if inbox_filing.settle_orphan(settings, path, notes=notes) else "taken"] += 1
     for sidecar in scan.ambiguous:
-        with _one_item(settings, counts, "ambiguous", [sidecar.path]):
-            counts["refused" if inbox_filing.settle_ambiguous(settings, sidecar) else "taken"] += 1
+        notes = scan.notes_of(sidecar.path)
+        with _one_item(settings, counts, "ambiguous", [sidecar.path], notes):
+            counts["refused" if inbox_filing.settle_ambiguous(settings, sidecar, notes=notes) else "taken"] += 1
     for item in scan.ambiguous_pairs:
-        with _one_item(settings, counts, "ambiguous", [item.audio, *item.sidecars]):
-            counts["refused" if inbox_filing.settle_ambiguous_pair(settings, item) else "taken"] += 1
+        notes = scan.notes_of(item.audio)
+        with _one_item(settings, counts, "ambiguous", [item.audio, *item.sidecars], notes):
+            counts["refused" if inbox_filing.settle_ambiguous_pair(settings, item, notes=notes) else "taken"] += 1
     for index, pair in enumerate(scan.ready):
         outcome: str | None = None  # stays so when the pair failed unexpectedly, counted under errors or given_up
-        with _one_item(settings, counts, "pair", [pair.audio, pair.sidecar]):
-            outcome = _import_pair(runtime, pair)
+        notes = scan.notes_of(pair.audio)
+        with _one_item(settings, counts, "pair", [pair.audio, pair.sidecar], notes):
+            outcome = _import_pair(runtime, pair, notes)
         if outcome == "deferred":
             # Filed under failed/, a call was lost to an outage; the rest of the scan would only fail the same way.
             counts["deferred"] = len(scan.ready) - index
@@ -74,13 +89,15 @@ def _import_scan(runtime: Runtime, scan: inbox.InboxScan, counts: dict[str, int]
 
 
 @contextmanager
-def _one_item(settings: Settings, counts: dict[str, int], kind: str, paths: list[Path]) -> Iterator[None]:
-    """One item (its files `paths`), holding the inbox. An unexpected error (the database's, a move into done/ or
-    failed/ refused) is logged by kind, never by file name, and counted; the item stays for the next run, until it
-    has failed so `MAX_ATTEMPTS` runs in a row and is filed under failed/. Raised, it ended the run at this item,
-    oldest first, every 30 s, and no drop behind it was imported; left, it was retried so for ever. The inbox's lock
-    not taken raises `InboxUnavailable`, before the item is begun: caught here, it stopped the run with contextlib's
-    "generator didn't yield"."""
+def _one_item(
+    settings: Settings, counts: dict[str, int], kind: str, paths: list[Path], notes: list[Path] | None = None
+) -> Iterator[None]:
+    """One item (its files `paths`, and the importer's `notes` on it, removed when it is filed), holding the inbox.
+    An unexpected error (the database's, a move into done/ or failed/ refused) is logged by kind, never by file name,
+    and counted; the item stays for the next run, until it has failed so `MAX_ATTEMPTS` runs in a row and is filed
+    under failed/. Raised, it ended the run at this item, oldest first, every 30 s, and no drop behind it was
+    imported; left, it was retried so for ever. The inbox's lock not taken raises `InboxUnavailable`, before the item
+    is begun: caught here, it stopped the run with contextlib's "generator didn't yield"."""
     with inbox.holding_inbox(settings):
         try:
             yield
@@ -88,7 +105,9 @@ def _one_item(settings: Settings, counts: dict[str, int], kind: str, paths: list
             log.warning("inbox item not filed", extra={"kind": kind}, exc_info=True)
             recording_id = exc.recording_id if isinstance(exc, inbox_filing.ImportedNotFiled) else None
             try:
-                given_up = inbox_filing.settle_failure(settings, paths, now=utcnow(), recording_id=recording_id)
+                given_up = inbox_filing.settle_failure(
+                    settings, paths, now=utcnow(), recording_id=recording_id, notes=notes or []
+                )
             except Exception:
                 # Counting the failure, or filing the item given up, failed too: it stays, counted under errors.
                 log.warning("inbox item not filed", extra={"kind": kind}, exc_info=True)
@@ -96,7 +115,7 @@ def _one_item(settings: Settings, counts: dict[str, int], kind: str, paths: list
             counts["given_up" if given_up else "errors"] += 1
 
 
-def _import_pair(runtime: Runtime, pair: inbox.InboxPair) -> str:
+def _import_pair(runtime: Runtime, pair: inbox.InboxPair, notes: list[Path]) -> str:
     """Import and file one pair; what became of it, as the count it goes to."""
     settings = runtime.settings
     if not inbox.still_ready(settings, pair, now=utcnow()):
@@ -110,9 +129,9 @@ def _import_pair(runtime: Runtime, pair: inbox.InboxPair) -> str:
             return "deferred"
         except DomainError as exc:
             session.rollback()
-            inbox_filing.settle_pair(settings, pair, exc)
+            inbox_filing.settle_pair(settings, pair, exc, notes=notes)
             return "refused"
-    inbox_filing.settle_pair(settings, pair, result)
+    inbox_filing.settle_pair(settings, pair, result, notes=notes)
     return "imported" if result.created else "already_imported"
 
 

@@ -8,7 +8,9 @@ recording, refused ones to `failed/` beside a `<name>.error.json` saying why. On
 notes (an `.error.json` or `.receipt.json` moved back with the item it describes, removed when the item is filed
 again) are not; a note left without its item is filed under `failed/` a day after it came. Importing a pair again
 is a no-op. A sidecar `a.json` that fits two audio files (`a.wav`, `a.mp3`), and an audio file with two sidecars
-(`a.wav.json` beside `a.wav.JSON` or `a.json`), are filed under `failed/` saying so.
+(`a.wav.json` beside `a.wav.JSON` or `a.json`), are filed under `failed/` saying so, as is, a day after it came, an
+`a.json` beside several audio files `a.*` that each have their own. A file named `done` or `failed` is no drop: it
+is left where it is, and the job warns of it. An inbox that cannot be listed or locked stops the run.
 An item that fails unexpectedly run after run is filed there too (`inbox_attempts`). A name already filed
 under `done/` or `failed/` (an earlier drop of `call1.wav`) is filed as `call1~1.wav`, never over the earlier one.
 Jobs processes on one machine share the inbox: each item is imported or filed holding the inbox's lock, and one
@@ -28,9 +30,8 @@ import fcntl
 import logging
 import os
 import stat
-import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,7 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
+from recordings_service.calls.inbox_names import DropNames, is_sidecar
 from recordings_service.calls.ingest import MAX_METADATA_BYTES, IngestResult, ingest_recording, parse_metadata
 from recordings_service.config import Settings
 from recordings_service.errors import Invalid
@@ -50,12 +52,12 @@ from recordings_service.storage.spool import CHUNK, Spool, spool_dir
 logger = logging.getLogger(__name__)
 
 INBOX_ACTOR = Actor(id=None, name="inbox", role="system")
-SIDECAR = ".json"
 ERROR_SUFFIX = ".error.json"
 RECEIPT_SUFFIX = ".receipt.json"
 # A file whose partner has not come within this long of its own arrival is filed under failed/ with the reason: left
 # waiting, nobody would learn that the call was never imported (the log's waiting count was the only trace).
 ORPHAN_AFTER_S = 24 * 3600
+FOLDERS = ("done", "failed")  # where items are filed, in the inbox itself
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,12 @@ class InboxPair:
 
 @dataclass(frozen=True)
 class AmbiguousSidecar:
-    """`a.json` beside more than one audio file `a.*` without its own sidecar: which call it describes is a guess."""
+    """`a.json` beside more than one audio file `a.*` without its own sidecar: which call it describes is a guess.
+    Or, `described`, beside several that each have their own: none is left for it."""
 
     path: Path
     audio_names: list[str]
+    described: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,10 +93,17 @@ class InboxScan:
     ambiguous: list[AmbiguousSidecar]
     ambiguous_pairs: list[AmbiguousPair]
     stray_notes: list[Path]  # the importer's notes whose item has not been beside them within ORPHAN_AFTER_S
+    notes: dict[str, list[Path]]  # by the name of the item beside them, the importer's notes in any letter case
+    not_folders: list[str]  # those of FOLDERS that another kind of entry (a file) has taken the name of
+
+    def notes_of(self, item: Path) -> list[Path]:
+        return self.notes.get(item.name, [])
 
 
 class InboxUnavailable(Exception):
-    """The inbox's lock cannot be taken (the inbox removed, or no folder the jobs process may open): no item can be."""
+    """The inbox cannot be listed or its lock taken (the inbox removed, a file, or no folder the jobs process may
+    open): no item can be imported. Its message is the errno's name alone: the inbox's path may name the site or
+    customer it serves."""
 
 
 def inbox_dir(settings: Settings) -> Path:
@@ -104,38 +115,23 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
     files whose partner has not come within a day; the sidecars that fit more than one audio file, the audio
     files with more than one sidecar, and the importer's notes left a day without their item."""
     root = inbox_dir(settings)
-    root.mkdir(parents=True, exist_ok=True)
-    # Symbolic links are listed (and later refused), never followed, not even to read their target's age.
-    listed = [
-        entry
-        for entry in os.scandir(root)
-        if (entry.is_file(follow_symlinks=False) or entry.is_symlink()) and not entry.name.startswith(".")
-    ]
-    mtimes, arrivals = {}, {}
-    for entry in listed:
-        try:
-            status = entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            # Filed by another jobs process, or taken back, since the listing: raised, it ended the run unimported.
-            continue
-        mtimes[entry.name] = status.st_mtime
-        # A partner is waited for from the file's arrival: `rsync -a`, `cp -p` and unzip carry the source's mtime
-        # over, and yesterday's sidecar copied in before its audio was filed at once as having none. The kernel
-        # sets the change time on the rename or write that brought the file in, and no tool can set it back.
-        arrivals[entry.name] = max(status.st_mtime, status.st_ctime)
+    not_folders, mtimes, arrivals = _entries(root)
     notes = [name for name in mtimes if is_note(name)]
     # A note whose item is gone (moved back alone, its audio renamed) was neither counted nor moved, ever.
     strays = [name for name in notes if noted_item(name) not in mtimes]
+    notes_by_item = defaultdict(list)
+    for name in sorted(set(notes) - set(strays)):
+        notes_by_item[noted_item(name)].append(root / name)
     stray_notes = [root / name for name in strays if now.timestamp() - arrivals[name] >= ORPHAN_AFTER_S]
     waiting = len(strays) - len(stray_notes)
     drops = {name: mtime for name, mtime in mtimes.items() if not is_note(name)}
-    names = _Names(drops)
+    names = DropNames(drops)
     ready: list[tuple[float, InboxPair]] = []
     orphans = []
     ambiguous = []
     ambiguous_pairs = []
     for name, mtime in drops.items():
-        sidecars = []
+        sidecars, described = [], []
         if is_sidecar(name):
             described = names.audio_names(name)
             if len(described) > 1:
@@ -152,7 +148,11 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
             sidecars = names.sidecars_of(name)
         if not sidecars:
             if now.timestamp() - arrivals[name] >= ORPHAN_AFTER_S:
-                orphans.append(root / name)
+                # `a.json` beside `a.wav` and `a.mp3` that each have their own: "no audio file arrived" misled.
+                if is_sidecar(name) and not described and len(every := names.audio_of_stem(name)) > 1:
+                    ambiguous.append(AmbiguousSidecar(path=root / name, audio_names=sorted(every), described=True))
+                else:
+                    orphans.append(root / name)
             else:
                 waiting += 1  # its partner may still be on the way
             continue
@@ -173,7 +173,51 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
         ambiguous=ambiguous,
         ambiguous_pairs=ambiguous_pairs,
         stray_notes=sorted(stray_notes),
+        notes=dict(notes_by_item),
+        not_folders=sorted(not_folders),
     )
+
+
+def _entries(root: Path) -> tuple[list[str], dict[str, float], dict[str, float]]:
+    """Those of FOLDERS that another kind of entry (a file) has taken the name of, and each drop's and note's
+    modification time and arrival, by name."""
+    entries = _listing(root)
+    # A file named as a folder items are filed in is no drop: filed a day later as partnerless, it would be gone.
+    not_folders = [entry.name for entry in entries if entry.name in FOLDERS and not entry.is_dir(follow_symlinks=False)]
+    # Symbolic links are listed (and later refused), never followed, not even to read their target's age.
+    listed = [
+        entry
+        for entry in entries
+        if (entry.is_file(follow_symlinks=False) or entry.is_symlink())
+        and not entry.name.startswith(".")
+        and entry.name not in FOLDERS
+    ]
+    mtimes, arrivals = {}, {}
+    for entry in listed:
+        try:
+            status = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            # Filed by another jobs process, or taken back, since the listing: raised, it ended the run unimported.
+            continue
+        mtimes[entry.name] = status.st_mtime
+        # A partner is waited for from the file's arrival: `rsync -a`, `cp -p` and unzip carry the source's mtime
+        # over, and yesterday's sidecar copied in before its audio was filed at once as having none. The kernel
+        # sets the change time on the rename or write that brought the file in, and no tool can set it back.
+        arrivals[entry.name] = max(status.st_mtime, status.st_ctime)
+    return not_folders, mtimes, arrivals
+
+
+def _listing(root: Path) -> list[os.DirEntry[str]]:
+    """The inbox's entries, the inbox made first if it is not there yet. Raised out of the job, a failure (the
+    inbox a file, or a folder the jobs process may not list) logged a traceback naming its path every run."""
+    try:
+        try:
+            return list(os.scandir(root))  # read to the end, which closes it
+        except FileNotFoundError:
+            root.mkdir(parents=True, exist_ok=True)
+            return list(os.scandir(root))
+    except OSError as exc:
+        raise InboxUnavailable(_errno_name(exc)) from None
 
 
 @contextmanager
@@ -189,12 +233,15 @@ def holding_inbox(settings: Settings) -> Iterator[None]:
             os.close(fd)
             raise
     except OSError as exc:
-        # Raised by its errno's name alone: the inbox's path may name the site or customer it serves.
-        raise InboxUnavailable(errno.errorcode.get(exc.errno or 0, type(exc).__name__)) from None
+        raise InboxUnavailable(_errno_name(exc)) from None
     try:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _errno_name(exc: OSError) -> str:
+    return errno.errorcode.get(exc.errno or 0, type(exc).__name__)
 
 
 def still_ready(settings: Settings, pair: InboxPair, *, now: datetime) -> bool:
@@ -219,10 +266,6 @@ def drop_status(path: Path) -> os.stat_result | None:
     return status if stat.S_ISREG(status.st_mode) or stat.S_ISLNK(status.st_mode) else None
 
 
-def is_sidecar(name: str) -> bool:
-    return name.lower().endswith(SIDECAR)
-
-
 def is_note(name: str) -> bool:
     """A note the importer wrote beside a filed item, moved back into the inbox with it: never a sidecar."""
     return name.lower().endswith((ERROR_SUFFIX, RECEIPT_SUFFIX))
@@ -232,72 +275,6 @@ def noted_item(note: str) -> str:
     """The name of the item a note was written beside: `a.wav` for `a.wav.error.json`."""
     suffix = ERROR_SUFFIX if note.lower().endswith(ERROR_SUFFIX) else RECEIPT_SUFFIX
     return note[: -len(suffix)]
-
-
-def _nfc(name: str) -> str:
-    return unicodedata.normalize("NFC", name)
-
-
-def _folded(name: str) -> str:
-    """`name` in NFC with its extension in lower case, as telephony systems and Windows tools write it either way and
-    a Mac's copy writes `ä` as `a` and a combining diaeresis: `call1.WAV` and a sidecar `call1.wav.JSON` describing it
-    meet at `call1.wav`."""
-    name = _nfc(name)
-    suffix = Path(name).suffix
-    return name.removesuffix(suffix) + suffix.lower()
-
-
-class _Names:
-    """The inbox's file names, indexed once for pairing. A bulk drop holds thousands, and each sidecar matched
-    against every name made the scan quadratic: 3,000 pairs took 100 s, every run."""
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self._audio: set[str] = set()
-        self._audio_by_folded: dict[str, list[str]] = defaultdict(list)
-        self._audio_by_stem: dict[str, list[str]] = defaultdict(list)  # those with an extension only
-        self._sidecars_by_folded: dict[str, list[str]] = defaultdict(list)  # by the name each is named after
-        for name in sorted(names):
-            if is_sidecar(name):
-                self._sidecars_by_folded[_folded(name[: -len(SIDECAR)])].append(name)
-                continue
-            self._audio.add(name)
-            self._audio_by_folded[_folded(name)].append(name)
-            if Path(name).suffix:
-                self._audio_by_stem[_nfc(Path(name).stem)].append(name)
-
-    def audio_names(self, sidecar: str) -> list[str]:
-        """The audio files a sidecar may describe: `a.wav` for `a.wav.json` (else each `a.*` that is `a.wav` with
-        its extension in another case or its name in another Unicode form), else every `a.*` for `a.json` but those
-        with a sidecar of their own."""
-        full = sidecar[: -len(SIDECAR)]
-        if full in self._audio:
-            return [full]
-        if same_but_case := self._audio_by_folded.get(_folded(full)):
-            return same_but_case
-        stem = _nfc(full)
-        return [name for name in self._audio_by_stem.get(stem, []) if not self._sidecars_by_folded.get(_folded(name))]
-
-    def sidecars_of(self, audio: str) -> list[str]:
-        """Those named `a.wav.json` (in any case or Unicode form), else those named `a.json`, that describe this audio
-        file alone: its sidecar, or several for the operator to choose from. An `a.json` beside `a.wav.json` is one
-        of those when a.wav is the only `a.*`: taken for none, it was filed a day later as having no audio."""
-        stem = _nfc(Path(audio).stem)
-        full = [name for name in self._sidecars_by_folded.get(_folded(audio), []) if self.audio_names(name) == [audio]]
-        short = [
-            name for name in self._sidecars_by_folded.get(_folded(stem), []) if _nfc(name[: -len(SIDECAR)]) == stem
-        ]
-        if not Path(audio).suffix:
-            return full
-        if full:
-            alone = self._audio_by_stem.get(stem) == [audio]
-            return full + [name for name in short if alone and not self.audio_names(name)]
-        return [name for name in short if self.audio_names(name) == [audio]]
-
-    def taken_with_audio(self, sidecar: str, described: list[str]) -> bool:
-        """Whether the sidecar is among those of the audio file it describes (`described`, as `audio_names` found),
-        or of its stem's only audio file, which has a sidecar of its own too."""
-        audio = described or self._audio_by_stem.get(_nfc(sidecar[: -len(SIDECAR)]), [])
-        return len(audio) == 1 and sidecar in self.sidecars_of(audio[0])
 
 
 def import_pair(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -14,16 +15,15 @@ from recordings_service.calls.inbox import (
     ERROR_SUFFIX,
     ORPHAN_AFTER_S,
     RECEIPT_SUFFIX,
-    SIDECAR,
     AmbiguousPair,
     AmbiguousSidecar,
     InboxPair,
     drop_status,
     inbox_dir,
     is_note,
-    is_sidecar,
     noted_item,
 )
+from recordings_service.calls.inbox_names import SIDECAR, is_sidecar
 from recordings_service.calls.ingest import IngestResult
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
@@ -44,33 +44,40 @@ class ImportedNotFiled(Exception):
         self.recording_id = recording_id
 
 
-def settle_orphan(settings: Settings, path: Path) -> bool:
-    """File a file whose partner never came under `failed/`, with the reason beside it; False when it is gone."""
+def settle_orphan(settings: Settings, path: Path, *, notes: Sequence[Path] = ()) -> bool:
+    """File a file whose partner never came under `failed/`, with the reason beside it; False when it is gone.
+    `notes`: the importer's earlier notes on it, as the scan found them (`InboxScan.notes_of`), to be removed."""
     if drop_status(path) is None:
         return False  # another jobs process filed it since the scan
     sidecar = is_sidecar(path.name)
     field, missing = ("audio", "audio file") if sidecar else ("metadata", f"metadata sidecar ({path.name}{SIDECAR})")
     hours = ORPHAN_AFTER_S // 3600
     message = f"no {missing} arrived within {hours} hours; drop both again to import the call"
-    _file(settings, [path], Invalid(field, message, code="no_partner"))
+    _file(settings, [path], Invalid(field, message, code="no_partner"), notes=notes)
     return True
 
 
-def settle_ambiguous(settings: Settings, sidecar: AmbiguousSidecar) -> bool:
+def settle_ambiguous(settings: Settings, sidecar: AmbiguousSidecar, *, notes: Sequence[Path] = ()) -> bool:
     """File a sidecar that fits several audio files under `failed/`, saying which; False when it is gone. The audio
-    files wait for sidecars named after them."""
+    files wait for sidecars named after them (or, when each has its own already, are imported with them)."""
     if drop_status(sidecar.path) is None:
         return False  # another jobs process filed it since the scan
     fits = " and ".join(sidecar.audio_names)
-    message = (
-        f"{sidecar.path.name} fits {fits}: name each sidecar after its audio file "
-        f"({sidecar.audio_names[0]}{SIDECAR}) and drop it again"
-    )
-    _file(settings, [sidecar.path], Invalid("metadata", message, code="ambiguous_sidecar"))
+    if sidecar.described:
+        message = (
+            f"{sidecar.path.name} fits {fits}, and each of them has a sidecar of its own already: none is left for "
+            f"it to describe; to import another call, drop its audio file with this sidecar named after it"
+        )
+    else:
+        message = (
+            f"{sidecar.path.name} fits {fits}: name each sidecar after its audio file "
+            f"({sidecar.audio_names[0]}{SIDECAR}) and drop it again"
+        )
+    _file(settings, [sidecar.path], Invalid("metadata", message, code="ambiguous_sidecar"), notes=notes)
     return True
 
 
-def settle_ambiguous_pair(settings: Settings, item: AmbiguousPair) -> bool:
+def settle_ambiguous_pair(settings: Settings, item: AmbiguousPair, *, notes: Sequence[Path] = ()) -> bool:
     """File an audio file with all its sidecars under `failed/`, naming them; False when one of them is gone."""
     paths = [item.audio, *item.sidecars]
     if any(drop_status(path) is None for path in paths):
@@ -79,7 +86,7 @@ def settle_ambiguous_pair(settings: Settings, item: AmbiguousPair) -> bool:
         f"{item.audio.name} has {len(item.sidecars)} sidecars ({', '.join(path.name for path in item.sidecars)}): "
         f"keep the one that describes it and drop the pair again"
     )
-    _file(settings, paths, Invalid("metadata", message, code="ambiguous_sidecar"))
+    _file(settings, paths, Invalid("metadata", message, code="ambiguous_sidecar"), notes=notes)
     return True
 
 
@@ -100,7 +107,14 @@ def settle_stray_note(settings: Settings, note: Path) -> bool:
     return True
 
 
-def settle_failure(settings: Settings, paths: list[Path], *, now: datetime, recording_id: str | None = None) -> bool:
+def settle_failure(
+    settings: Settings,
+    paths: list[Path],
+    *,
+    now: datetime,
+    recording_id: str | None = None,
+    notes: Sequence[Path] = (),
+) -> bool:
     """Count an unexpected failure of the item made of `paths` (holding the inbox), a pair imported as `recording_id`
     that could not be filed; once it has failed so `MAX_ATTEMPTS` times in a row, file it under `failed/`, saying
     where to look (and which recording it became, in any of those runs), and answer True."""
@@ -116,32 +130,38 @@ def settle_failure(settings: Settings, paths: list[Path], *, now: datetime, reco
     )
     if recording_id is None:
         message = f"the inbox item could not be filed {failure}, then move it back into the inbox to try again"
-        _file(settings, paths, NotFiled(message))
+        _file(settings, paths, NotFiled(message), notes=notes)
         return True
     # Said as it is: a note saying only 'not filed' sent the operator to drop again a call already stored.
     message = (
         f"the call was imported as recording {recording_id}, but the pair could not be filed under done/ {failure}; "
         f"moved back into the inbox, it is filed under done/ with its receipt (already imported)"
     )
-    _file(settings, paths, NotFiled(message, values={"recording_id": recording_id}))
+    _file(settings, paths, NotFiled(message, values={"recording_id": recording_id}), notes=notes)
     return True
 
 
-def settle_pair(settings: Settings, pair: InboxPair, outcome: IngestResult | DomainError) -> None:
+def settle_pair(
+    settings: Settings, pair: InboxPair, outcome: IngestResult | DomainError, *, notes: Sequence[Path] = ()
+) -> None:
     """Move the pair to `done/` with a receipt naming the recording it became, or to `failed/` with the reason. An
     imported pair that cannot be moved raises `ImportedNotFiled`, so that giving it up says what it became."""
     try:
-        _file(settings, [pair.audio, pair.sidecar], outcome)
+        _file(settings, [pair.audio, pair.sidecar], outcome, notes=notes)
     except OSError as exc:
         if isinstance(outcome, IngestResult):
             raise ImportedNotFiled(outcome.recording.id) from exc
         raise
 
 
-def _file(settings: Settings, paths: list[Path], outcome: IngestResult | DomainError) -> None:
+def _file(
+    settings: Settings, paths: list[Path], outcome: IngestResult | DomainError, *, notes: Sequence[Path] = ()
+) -> None:
     """Move `paths` (an audio file first, then its sidecar) to `failed/` with the refusal beside the first, or to
     `done/` with the receipt beside it, under names that no earlier drop filed there has. The note an earlier filing
-    wrote, moved back with the item to retry it, is removed: the retry's outcome stands alone."""
+    wrote, moved back with the item to retry it, is removed: the retry's outcome stands alone. Its name in another
+    letter case (`a.wav.ERROR.JSON`, as `is_note` takes it) is among the `notes` the scan found: left, it was filed
+    a day later as a stray note."""
     if isinstance(outcome, DomainError):
         folder, suffix, note = "failed", ERROR_SUFFIX, _reason(outcome)
     else:
@@ -153,7 +173,9 @@ def _file(settings: Settings, paths: list[Path], outcome: IngestResult | DomainE
         (target / (names[0] + suffix)).write_text(json.dumps(note, indent=2) + "\n")
         for path, name in zip(paths, names, strict=True):
             path.replace(target / name)
-        for stale in (paths[0].with_name(paths[0].name + each) for each in (ERROR_SUFFIX, RECEIPT_SUFFIX)):
+        named = [paths[0].with_name(paths[0].name + each) for each in (ERROR_SUFFIX, RECEIPT_SUFFIX)]
+        theirs = [note for note in notes if is_note(note.name) and noted_item(note.name) == paths[0].name]
+        for stale in dict.fromkeys([*named, *theirs]):
             if drop_status(stale) is not None:
                 stale.unlink()
     except OSError as exc:

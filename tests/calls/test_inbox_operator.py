@@ -110,10 +110,11 @@ def test_an_item_that_cannot_be_filed_does_not_stop_the_run(
     good = call_metadata()
     drop(inbox, "b.wav", STEREO, good)
     (inbox / "failed").write_bytes(b"")
-    assert run(inbox_runtime, caplog, COUNTS) == dict.fromkeys(COUNTS, 0) | {"imported": 1, "errors": 1, "waiting": 1}
+    assert run(inbox_runtime, caplog, COUNTS) == dict.fromkeys(COUNTS, 0) | {"imported": 1, "errors": 1}
     assert calls_with(session, good["external_call_id"]) == 1
     assert (inbox / "done" / "b.wav.receipt.json").exists()
-    [warning] = [record for record in caplog.records if record.levelno == logging.WARNING]
+    [folder, warning] = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert folder.getMessage() == "inbox folder is not a folder, nothing can be filed there"
     assert warning.getMessage() == "inbox item not filed" and warning.exc_info is not None
     error = warning.exc_info[1]
     assert error is not None

@@ -6,41 +6,17 @@ the list they came from (`back`); only an address of the assignments page is fol
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import date, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from recordings_service.evaluations import assignments
-from recordings_service.models import Assignment, User
+from recordings_service.models import Assignment
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user, post_form
-from tests.factories.evaluations import actor_of
-from tests.factories.recordings import make_recording
-
-
-def overdue_on(session: Session, store: ObjectStore, envelope: Envelope, *, holder: User, lead: User) -> Assignment:
-    """A call on `holder`'s list, three days overdue."""
-    call = make_recording(session, store, envelope)
-    [held] = assignments.assign_calls(
-        session,
-        actor=actor_of(lead),
-        recording_ids=[call.id],
-        assignee_id=holder.id,
-        today=date.today() - timedelta(days=10),
-        due=date.today() - timedelta(days=3),
-    )
-    return held
-
-
-def reassign_link(page: str, assignment_id: str) -> str:
-    found = re.search(rf'href="(/assignments/{assignment_id}/reassign[^"]*)"', page)
-    assert found, "no Reassign link"
-    return html.unescape(found.group(1))
+from tests.factories.assignments import overdue_on, reassign_link
 
 
 def test_reassigning_from_everyones_overdue_list_returns_the_lead_to_it(

@@ -1,21 +1,25 @@
-"""Factories for assignment and plan tests: calls of a given ISO week, a submitted evaluation, a plan."""
+"""Factories for assignment and plan tests: calls of a given ISO week, a submitted evaluation, a plan, an overdue
+assignment and the Reassign link a page shows for it."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.evaluations import plans
-from recordings_service.models import EvaluationPlan, Recording, User
+from recordings_service.evaluations import assignments, plans
+from recordings_service.models import Assignment, EvaluationPlan, Recording, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import csrf_token
+from tests.factories.evaluations import actor_of
 from tests.factories.recordings import make_recording
 from tests.factories.search import evaluate
 
@@ -77,3 +81,23 @@ def api_caller(client: FlaskClient) -> Callable[..., Any]:
         return response.get_json()
 
     return ask
+
+
+def overdue_on(session: Session, store: ObjectStore, envelope: Envelope, *, holder: User, lead: User) -> Assignment:
+    """A call on `holder`'s list, three days overdue."""
+    call = make_recording(session, store, envelope)
+    [held] = assignments.assign_calls(
+        session,
+        actor=actor_of(lead),
+        recording_ids=[call.id],
+        assignee_id=holder.id,
+        today=date.today() - timedelta(days=10),
+        due=date.today() - timedelta(days=3),
+    )
+    return held
+
+
+def reassign_link(page: str, assignment_id: str) -> str:
+    found = re.search(rf'href="(/assignments/{assignment_id}/reassign[^"]*)"', page)
+    assert found, "no Reassign link"
+    return html.unescape(found.group(1))

@@ -77,3 +77,11 @@ def wait_until_waiting_for_the_lock(inbox: Path, thread: threading.Thread, *, ti
     while not any("-> FLOCK" in line and inode in line for line in Path("/proc/locks").read_text().splitlines()):
         assert thread.is_alive() and time.monotonic() < deadline, "the job did not wait for the inbox's lock"
         time.sleep(0.05)
+
+
+def names_in(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.levelno == logging.WARNING]

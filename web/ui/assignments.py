@@ -130,11 +130,12 @@ def reassign(assignment_id: str) -> Response | str | tuple[str, int]:
 
 
 def _back_to_list() -> str | None:
-    """The `back` the Reassign link and form carry, when it is an address of the assignments page; else None: a
-    form never sends a lead to another page, let alone another site (an open redirect lends a phishing page our
-    name)."""
+    """The `back` the Reassign link and form carry, when it is an address of the assignments page or of the
+    dashboard (whose overdue list has Reassign links too); else None: a form never sends a lead to another page,
+    let alone another site (an open redirect lends a phishing page our name)."""
     target = safe_next(request.values.get("back"), "")
-    return target if target and urlsplit(target).path == url_for("assignments.index") else None
+    lists = (url_for("assignments.index"), url_for("dashboard.index"))
+    return target if target and urlsplit(target).path in lists else None
 
 
 def _reassign_page(assignment_id: str, *, refused: RefusedForm | None = None) -> str:
