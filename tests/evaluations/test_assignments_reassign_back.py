@@ -71,6 +71,11 @@ def test_a_page_further_on_in_a_supervisors_list_is_where_the_lead_returns(
         "javascript:alert(1)",
         "/calls?q=x",
         "/assignments/../logout",
+        "https://evil.example/dashboard",
+        "//evil.example/dashboard",
+        "/%09/evil.example/dashboard",
+        "/dashboard/../logout",
+        "/dashboard/transcriptions/x/requeue",
     ],
 )
 def test_a_back_address_off_the_assignments_page_is_ignored(

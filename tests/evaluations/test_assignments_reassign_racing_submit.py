@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.errors import Conflict
-from recordings_service.evaluations import assignments, scoring
+from recordings_service.evaluations import assignments, handover, scoring
 from recordings_service.models import Assignment, Evaluation, EvaluationForm, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.runtime import SESSION_ENVELOPE
@@ -75,6 +75,14 @@ def _submit(scene: Scene, session: Session) -> Evaluation:
     )
 
 
+def _submit_and_read_handover(scene: Scene, session: Session) -> str | None:
+    """The assignee submits, then reads who holds the assignment now if it was handed on (what the saved message
+    tells them: test_assignments_handed_on_submit.py)."""
+    _submit(scene, session)
+    taker = handover.handed_on_from(session, recording_id=scene.recording_id, evaluator_id=scene.holder_id)
+    return taker.id if taker else None
+
+
 def _reassign(scene: Scene, session: Session) -> Assignment:
     """The lead hands the assignment to the stand-in."""
     lead = actor_of(session.get_one(User, scene.lead_id))
@@ -90,7 +98,7 @@ def _second(scene: Scene, step: Callable[[Scene, Session], Any], outcome: dict[s
         with scene.sessions() as session:
             outcome["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
             try:
-                step(scene, session)
+                outcome["result"] = step(scene, session)
             except Conflict as exc:
                 outcome["refused"] = exc.why
                 return
@@ -142,13 +150,14 @@ def test_a_submit_while_the_lead_reassigns_waits_and_leaves_the_assignment_with_
     _reassign(race, reassigning)
     outcome: dict[str, Any] = {}
 
-    thread = _second(race, _submit, outcome)
+    thread = _second(race, _submit_and_read_handover, outcome)
     wait_until_blocked(engine, thread, outcome, what="the submit")
     reassigning.commit()
     reassigning.close()
     thread.join(timeout=20)
 
     assert outcome.get("done") is True  # an evaluation of the call is the supervisor's own: it is kept
+    assert outcome["result"] == race.stand_in_id  # and the submit that waited reads whom it was handed on to
     with race.sessions() as session:
         evaluation = session.scalars(select(Evaluation).where(Evaluation.recording_id == race.recording_id)).one()
         assert (evaluation.evaluator_id, evaluation.state) == (race.holder_id, EvaluationState.SUBMITTED)
