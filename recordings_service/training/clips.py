@@ -26,7 +26,7 @@ from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import Recording, TrainingClip, TrainingSet, TrainingSetItem, Transcript
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.recordings import get_live_recording, get_playable_recording
+from recordings_service.recordings import get_live_recording, get_playable_recording, still_live
 from recordings_service.redaction.audio import ensure_redacted, open_redacted, spans_to_mute
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
@@ -237,6 +237,9 @@ def update_clip(
     if clip.removed_at is not None:
         raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})", why="clip_removed")
     recording = session.get_one(Recording, clip.recording_id)
+    # Under the call's share lock, as every write about a call: an edit meeting its deletion waits, then is refused.
+    if not still_live(session, recording):
+        raise NotFound(f"clip {clip_id} was removed (its call was deleted)", why="clip_removed")
     text = ClipText(
         title=clip.title if title is None else title,
         tags=tuple(clip.tags if tags is None else tags),

@@ -78,9 +78,11 @@ def create_set(
     return training_set
 
 
-def load_set(session: Session, *, actor: Actor, set_id: str) -> TrainingSet:
-    """A set `actor` owns, or one shared with trainers; another's private set is not found (refusal audited)."""
-    training_set = session.get(TrainingSet, set_id)
+def load_set(session: Session, *, actor: Actor, set_id: str, lock: bool = False) -> TrainingSet:
+    """A set `actor` owns, or one shared with trainers; another's private set is not found (refusal audited). With
+    `lock`, its row is held to the end of the transaction and read as committed now: a change to the set made from
+    its order (its clips) waits for another one, then starts from the order that one left."""
+    training_set = session.get(TrainingSet, set_id, with_for_update=lock or None, populate_existing=lock)
     if training_set is None:
         raise NotFound(f"training set {set_id} not found", why="set_not_found")
     if training_set.owner_id != actor.id and not training_set.shared:
@@ -194,7 +196,7 @@ def delete_set(session: Session, *, actor: Actor, set_id: str) -> None:
 
 
 def _own_set(session: Session, *, actor: Actor, set_id: str) -> TrainingSet:
-    training_set = load_set(session, actor=actor, set_id=set_id)
+    training_set = load_set(session, actor=actor, set_id=set_id, lock=True)
     if training_set.owner_id != actor.id:
         refusal = Refusal(actor, "training.edit_denied", "training_set", set_id, {})
         raise Forbidden("only the trainer who made a set may change it", why="not_set_owner", refusal=refusal)

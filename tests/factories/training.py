@@ -13,10 +13,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.models import Customer, Evaluation, Recording
+from recordings_service.models import Customer, Evaluation, Recording, TrainingClip, Transcript
 from recordings_service.models.account import Role
+from recordings_service.redaction.audio import spans_to_mute
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.training.clips import clip_key, window_spans
+from recordings_service.transcript_text import twin_of
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of, published_form
@@ -134,3 +137,27 @@ def bearer(token: str) -> dict[str, str]:
 def sampled_calls(page: str) -> list[str]:
     """The ids of the calls a sample page drew, in the page's order."""
     return re.findall(r'href="/training/calls/([0-9A-Z]{26})"', page)
+
+
+def clip_row(
+    session: Session, recording: Recording, author: Actor, *, start_s: float = 17.7, end_s: float = 23.0
+) -> TrainingClip:
+    """An available clip's row, without audio (for tests that never play it): muted where the call's redacted twin
+    is, so it is current."""
+    transcript = session.query(Transcript).filter_by(recording_id=recording.id).one()
+    muted = window_spans(spans_to_mute(twin_of(session, transcript) or []), start_s=start_s, end_s=end_s)
+    clip = TrainingClip(
+        recording_id=recording.id,
+        start_s=start_s,
+        end_s=end_s,
+        title="A clip",
+        opus_key=clip_key(recording.id, "none", "opus"),
+        opus_size=1,
+        mp3_key=clip_key(recording.id, "none", "mp3"),
+        mp3_size=1,
+        muted_spans=muted,
+        created_by=author.id,
+    )
+    session.add(clip)
+    session.flush()
+    return clip

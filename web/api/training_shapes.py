@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from recordings_service.models import TrainingExport, TrainingSet
 from recordings_service.models.training import NominationKind
@@ -18,6 +19,14 @@ from recordings_service.training.nominations import NominationRow
 from recordings_service.training.sampling import Sample
 
 Cursor = str | None
+
+
+def given_not_null(value: object) -> object:
+    """A PATCH field sent as null was read as left out: a script clearing a description with null got a 200 and
+    the description kept. Null is refused, naming the field; a field left out stays as it is."""
+    if value is None:
+        raise PydanticCustomError("null_value", "give a value, or leave the field out to keep it as it is")
+    return value
 
 
 class RulesOut(BaseModel):
@@ -116,6 +125,8 @@ class ClipPatch(BaseModel):
     tags: list[str] | None = Field(default=None, max_length=clips.MAX_TAGS)
     notes: str | None = Field(default=None, max_length=clips.MAX_NOTES)
 
+    _not_null = field_validator("title", "tags", "notes", mode="before")(given_not_null)
+
 
 class TranscriptLineOut(BaseModel):
     speaker: str | None
@@ -194,6 +205,8 @@ class SetPatch(BaseModel):
     description: str | None = Field(default=None, max_length=sets.MAX_DESCRIPTION)
     shared: bool | None = None
     clip_ids: list[EntityId] | None = Field(default=None, max_length=sets.MAX_CLIPS, description="the whole new order")
+
+    _not_null = field_validator("title", "description", "shared", "clip_ids", mode="before")(given_not_null)
 
 
 class SetItemOut(BaseModel):

@@ -96,14 +96,26 @@ def player(set_id: str) -> str:
             abort(404)
     owner = view.training_set.owner_id == actor.id
     present = {item.clip_id for item in view.training_set.items}
-    addable = []
+    addable, older_clips = [], None
     if owner:
-        library = clip_views.list_clips(db(), actor=actor, limit=clip_views.MAX_PAGE)
-        addable = [clip for clip in library if clip.id not in present]
+        # The library a page at a time (`?clips=<cursor>`): it offered the newest 200 only, the rest unreachable.
+        library = clip_views.list_clips(
+            db(), actor=actor, cursor=request.args.get("clips") or None, limit=clip_views.MAX_PAGE + 1
+        )
+        shown = library[: clip_views.MAX_PAGE]
+        addable = [clip for clip in shown if clip.id not in present]
+        older_clips = shown[-1].id if len(library) > clip_views.MAX_PAGE else None
     db().commit()  # the set's viewing is audited
     expired = made is not None and made.expires_at <= utcnow()  # a bookmark outlives the download
     return render_template(
-        "training/set.html", view=view, owner=owner, addable=addable, export=made, expired=expired, audio=_audio_url
+        "training/set.html",
+        view=view,
+        owner=owner,
+        addable=addable,
+        older_clips=older_clips,
+        export=made,
+        expired=expired,
+        audio=_audio_url,
     )
 
 
@@ -177,7 +189,7 @@ def order(set_id: str) -> Response:
 
 def _reorder(set_id: str, change: Callable[[list[str]], list[str]]) -> None:
     """Give the set the order `change` makes of its current one."""
-    training_set = sets.load_set(db(), actor=current_actor(), set_id=set_id)
+    training_set = sets.load_set(db(), actor=current_actor(), set_id=set_id, lock=True)  # read as it is now
     clip_ids = change([item.clip_id for item in training_set.items])
     sets.update_set(db(), runtime().envelope, actor=current_actor(), set_id=set_id, clip_ids=clip_ids, rules=rules())
 
