@@ -35,6 +35,8 @@ METADATA_FIELDS = ("call", "customer", "agent", "started_at", "duration_s", "dir
 DEFAULT_METADATA = METADATA_FIELDS
 # A study that ends further ahead than this is a typing error, not a plan (and past year 9999 dates overflow).
 MAX_STUDY_DAYS = 10 * 366
+# The study's name as a batch keeps it (the column's length): longer would fail on PostgreSQL, not be refused.
+MAX_STUDY = 200
 # A second submission of the same selection form this soon is the same batch (a double click, a resend).
 REUSE_DRAFT_WITHIN = timedelta(minutes=10)
 # States in which the institute may hold copies, so custody is still open.
@@ -178,15 +180,15 @@ def approve_batch(session: Session, *, actor: Actor, batch_id: str) -> ResearchB
         raise Forbidden(
             "four-eyes rule: the batch's creator cannot approve it; a second compliance user must",
             why="four_eyes",
-            refusal=Refusal(actor, "research.approval_refused", "research_batch", batch.id, {"rule": "four_eyes"}),
+            refusal=_refused(actor, batch, "approval", "four_eyes"),
         )
-    _require_state(batch, BatchState.DRAFT, "approved")
+    _require_state(batch, BatchState.DRAFT, "approved", refusal=_refused(actor, batch, "approval", "not_draft"))
     gap = transfer_gap(batch.institute)
     if gap is not None:
         raise Conflict(
             f"no transfer safeguard: {gap}",
             why="no_safeguard",
-            refusal=Refusal(actor, "research.approval_refused", "research_batch", batch.id, {"rule": "safeguard"}),
+            refusal=_refused(actor, batch, "approval", "safeguard"),
         )
     if batch.access_end <= utcnow():
         # Nothing could be downloaded, yet the institute would owe a confirmation and get overdue reminders.
@@ -194,9 +196,14 @@ def approve_batch(session: Session, *, actor: Actor, batch_id: str) -> ResearchB
             f"the access window ended on {batch.access_end.isoformat(timespec='minutes')}: "
             "create the batch again with a window still to come",
             why="window_over",
+            refusal=_refused(actor, batch, "approval", "window_over"),
         )
     if batch.selected == 0:
-        raise Conflict("the batch selected no calls; create another with wider criteria", why="batch_empty")
+        raise Conflict(
+            "the batch selected no calls; create another with wider criteria",
+            why="batch_empty",
+            refusal=_refused(actor, batch, "approval", "batch_empty"),
+        )
     batch.state = BatchState.APPROVED
     batch.approved_by = actor.id
     batch.approved_at = utcnow()
@@ -211,7 +218,7 @@ def reject_batch(session: Session, *, actor: Actor, batch_id: str, reason: str) 
     """The second compliance user refuses the draft; nothing is built and the pseudonym key is destroyed."""
     check_text("reason", reason)
     batch = get_batch(session, batch_id, lock=True)
-    _require_state(batch, BatchState.DRAFT, "rejected")
+    _require_state(batch, BatchState.DRAFT, "rejected", refusal=_refused(actor, batch, "rejection", "not_draft"))
     batch.state = BatchState.REJECTED
     batch.rejected_by = actor.id
     batch.rejection_reason = reason.strip()[:MAX_TEXT]
@@ -275,12 +282,15 @@ def list_batches(
     return list(session.scalars(query))
 
 
-def partner_batches(session: Session, *, actor: Actor) -> list[ResearchBatch]:
+def partner_batches(
+    session: Session, *, actor: Actor, cursor: str | None = None, limit: int = MAX_PAGE
+) -> list[ResearchBatch]:
+    """The partner's institute's released batches, newest first, paged as `list_batches`."""
     institute_id = partner_institute(session, actor)
     if institute_id is None:
         return []
     visible = [state for state in BatchState if state not in {BatchState.DRAFT, BatchState.REJECTED}]
-    return list_batches(session, institute_id=institute_id, states=visible, limit=MAX_PAGE)
+    return list_batches(session, institute_id=institute_id, states=visible, cursor=cursor, limit=limit)
 
 
 def batch_items(session: Session, batch_id: str) -> list[BatchItem]:
@@ -306,13 +316,20 @@ def _check(request: BatchRequest) -> None:
         raise Invalid("study_end", "the study must end within ten years", code="out_of_range", why="study_too_long")
     if request.access_end <= utcnow():
         raise Invalid("access_end", "the access window is already over", code="out_of_range", why="window_over")
-    check_text("study", request.study)
+    check_text("study", request.study, limit=MAX_STUDY)
     check_text("purpose", request.purpose)
 
 
-def _require_state(batch: ResearchBatch, state: BatchState, becoming: str) -> None:
+def _require_state(batch: ResearchBatch, state: BatchState, becoming: str, *, refusal: Refusal) -> None:
     if batch.state != state:
-        # not_draft: every decision on a batch is taken on its draft
+        # not_draft: every decision on a batch is taken on its draft (the second of two officers deciding at once)
         raise Conflict(
-            f"research batch {batch.id} is {batch.state}; only a {state} batch can be {becoming}", why=f"not_{state}"
+            f"research batch {batch.id} is {batch.state}; only a {state} batch can be {becoming}",
+            why=f"not_{state}",
+            refusal=refusal,
         )
+
+
+def _refused(actor: Actor, batch: ResearchBatch, decision: str, rule: str) -> Refusal:
+    """The audit event of a refused `decision` (approval, rejection) on the batch: every decision is on its trail."""
+    return Refusal(actor, f"research.{decision}_refused", "research_batch", batch.id, {"rule": rule})

@@ -166,7 +166,7 @@ def submit_confirmation(
 def accept_confirmation(session: Session, *, actor: Actor, batch_id: str) -> ResearchBatch:
     """Close the batch: custody ends, and the pseudonym key is destroyed."""
     batch = get_batch(session, batch_id, lock=True)
-    confirmation = _pending(session, batch.id)
+    confirmation = _pending(session, actor, batch.id, decision="accept")
     now = utcnow()
     confirmation.decision, confirmation.decided_by, confirmation.decided_at = ACCEPTED, actor.id, now
     batch.state = BatchState.CLOSED
@@ -192,7 +192,7 @@ def reject_confirmation(session: Session, *, actor: Actor, batch_id: str, reason
     """Send the confirmation back to the partner with the reason; the batch stays open."""
     check_text("reason", reason)
     batch = get_batch(session, batch_id, lock=True)
-    confirmation = _pending(session, batch.id)
+    confirmation = _pending(session, actor, batch.id, decision="reject")
     confirmation.decision, confirmation.decided_by, confirmation.decided_at = REJECTED, actor.id, utcnow()
     confirmation.rejection_reason = reason.strip()
     session.flush()
@@ -280,8 +280,15 @@ def _store_certificate(store: ObjectStore, envelope: Envelope, confirmation: Cus
     )
 
 
-def _pending(session: Session, batch_id: str) -> CustodyConfirmation:
+def _pending(session: Session, actor: Actor, batch_id: str, *, decision: str) -> CustodyConfirmation:
+    """The confirmation `decision` (accept, reject) is about; refused, audited, when none waits (the second of two
+    officers deciding at once finds it decided)."""
     confirmation = pending_confirmation(session, batch_id)
     if confirmation is None:
-        raise Conflict(f"research batch {batch_id} has no confirmation waiting for a decision", why="none_pending")
+        details = {"rule": "none_pending", "decision": decision}
+        raise Conflict(
+            f"research batch {batch_id} has no confirmation waiting for a decision",
+            why="none_pending",
+            refusal=Refusal(actor, "research.confirmation_decision_refused", "research_batch", batch_id, details),
+        )
     return confirmation

@@ -66,6 +66,7 @@ ADEQUACY = frozenset(["AD", "AR", "CA", "CH", "FO", "GB", "GG", "IL", "IM", "JE"
 RESERVED = frozenset(["AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "FX", "IC", "SU", "TA", "UK", "UN"])
 # Names and agreement references, as the registration form allows them.
 MAX_NAME = 200
+MAX_CONTACT = 254  # an e-mail address's longest (RFC 5321), and the column's length
 # Good enough to catch typing mistakes; the address is checked for real when the first reminder is sent.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -137,6 +138,7 @@ def create_institute(
         )
     if not _EMAIL.match(contact):
         raise Invalid("contact", "must be an e-mail address", code="invalid_email")
+    check_text("contact", contact.strip(), limit=MAX_CONTACT)
     institute = Institute(
         name=name.strip(),
         country=country,
@@ -206,6 +208,8 @@ def _apply_safeguard(institute: Institute, safeguard: Safeguard, *, within: str)
             code="no_adequacy",
         )
     reference = (safeguard.reference or "").strip() or None
+    if reference is not None:
+        check_text(within + "reference", reference, limit=MAX_NAME)
     if safeguard.kind == SafeguardKind.SCC and not (reference and safeguard.on):
         field = within + ("reference" if not reference else "date")
         raise Invalid(

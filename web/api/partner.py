@@ -16,6 +16,7 @@ from recordings_service.permissions import Permission
 from recordings_service.research import batches, confirmations, custody, portal
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.partner_shapes import PartnerBatchesQuery
 from web.api.ranges import entity_tag, ranged_response
 from web.api.research_shapes import (
     ConfirmationOut,
@@ -24,7 +25,7 @@ from web.api.research_shapes import (
     confirmation_out,
     partner_batch_out,
 )
-from web.api.validation import ErrorBody, as_json
+from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 from web.same_site import refuse_cross_site
 
@@ -34,11 +35,15 @@ TAGS = ["research partner"]
 
 @bp.get("/research/partner/batches")
 @requires(Permission.PARTNER_PORTAL)
-@api_spec.validate(resp=SpecResponse(HTTP_200=PartnerBatchPageOut), tags=TAGS)
-def partner_batches() -> tuple[Response, int]:
-    """The partner's institute's batches (approved ones), newest first."""
-    rows = batches.partner_batches(db(), actor=current_actor())
-    body = PartnerBatchPageOut(items=[partner_batch_out(b) for b in rows], next_cursor=None)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=PartnerBatchPageOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid
+)
+def partner_batches(query: PartnerBatchesQuery) -> tuple[Response, int]:
+    """The partner's institute's batches (approved ones), newest first; `next_cursor` pages on."""
+    rows = batches.partner_batches(db(), actor=current_actor(), cursor=query.cursor, limit=query.limit + 1)
+    body = PartnerBatchPageOut(
+        items=[partner_batch_out(b) for b in rows[: query.limit]], next_cursor=next_id_cursor(rows, query.limit)
+    )
     return as_json(body)
 
 
@@ -149,6 +154,9 @@ def submit_confirmation(batch_id: str) -> tuple[Response, int]:
     optional `certificate` PDF (≤ 10 MB). A batch nothing of which was downloaded holds no copy to account for:
     409 `not_downloaded` (it closes by itself when its access window ends)."""
     form = request.form
+    if "certificate" in form:
+        # A plain field, not a file part (`curl -F certificate=<cert.pdf`): not to be passed over as no certificate.
+        raise Invalid("certificate", "send the certificate as a file part of the form (a PDF)", code="not_a_file")
     certificate = request.files.get("certificate")
     body = certificate.read(confirmations.MAX_CERTIFICATE_BYTES + 1) if certificate and certificate.filename else None
     rt = runtime()

@@ -64,7 +64,7 @@ class InstitutesOut(BaseModel):
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    study: Text
+    study: Name
     purpose: Text
     institute_id: str = Field(max_length=26)
     criteria: BatchCriteria

@@ -6,8 +6,9 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from recordings_service.research import selection
+from recordings_service.research.batches import MAX_STUDY
 from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
-from recordings_service.research.institutes import MAX_NAME
+from recordings_service.research.institutes import MAX_CONTACT, MAX_NAME
 from recordings_service.research.text import MAX_TEXT
 from web.i18n import local_date
 from web.ui.message_values import Message, naming
@@ -28,7 +29,7 @@ _before_last_download = naming(
 FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     # The metadata a partner gets (a crafted form can name a field twice).
     ("metadata_fields", "duplicate"): _l("name each field once"),
-    ("study", "invalid_length"): _l("1 to %(num)d characters", num=MAX_TEXT),
+    ("study", "invalid_length"): _l("1 to %(num)d characters", num=MAX_STUDY),
     ("purpose", "invalid_length"): _l("1 to %(num)d characters", num=MAX_TEXT),
     ("name", "invalid_length"): _l("1 to %(num)d characters", num=MAX_NAME),
     ("agreement_ref", "invalid_length"): _l("1 to %(num)d characters", num=MAX_NAME),
@@ -39,6 +40,10 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("sample_size", "less_than_equal"): _l("enter a number from %(min)d to %(max)d", min=1, max=selection.MAX_SAMPLE),
     ("country", "invalid_choice"): _l("not an ISO 3166 country code: give two letters, such as FI, SE or GB"),
     ("contact", "invalid_email"): _l("give an e-mail address"),
+    ("contact", "invalid_length"): _l("1 to %(num)d characters", num=MAX_CONTACT),
+    # The clauses' reference: "safeguard." in a new institute's form, bare where it is recorded later.
+    ("safeguard.reference", "invalid_length"): _l("1 to %(num)d characters", num=MAX_NAME),
+    ("reference", "invalid_length"): _l("1 to %(num)d characters", num=MAX_NAME),
     # A partner's confirmation of return or destruction (research.confirmations: 200 characters for a name).
     ("method", "invalid_choice"): _l("choose returned or destroyed"),
     ("signer", "blank"): _l("give the signer's name"),

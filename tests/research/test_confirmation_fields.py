@@ -1,0 +1,46 @@
+"""A partner's script that sends the certificate as a plain form field instead of a file part (`curl -F
+certificate=<cert.pdf`, or a `data=` dict) is told so, 422 naming `certificate`: found by exploratory testing, the
+field was passed over and the confirmation recorded as one without a certificate (201), which compliance might then
+reject for the missing certificate the partner believes it sent."""
+
+from __future__ import annotations
+
+import io
+
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.db import utcnow
+from recordings_service.models import CustodyConfirmation
+from recordings_service.models.account import Role
+from recordings_service.runtime import Runtime
+from recordings_service.tokens import create_token
+from tests.factories.accounts import SYSTEM, make_user
+from tests.factories.research import as_ready, downloaded, draft, institute, partner, research_call
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_a_certificate_sent_as_a_plain_field_is_refused_not_dropped(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    research_call(session, runtime.store, runtime.envelope)
+    lab = institute(session)
+    batch = as_ready(draft(session, runtime, make_user(session, role=Role.COMPLIANCE), lab.id))
+    downloaded(session, batch)
+    _, plain = create_token(session, actor=SYSTEM, user=partner(session, lab.id), scope="partner")
+    session.commit()
+    headers = {"Authorization": f"Bearer {plain}"}
+    path = f"/api/v1/research/batches/{batch.id}/confirmation"
+    form = {"method": "destroyed", "date": utcnow().date().isoformat(), "signer": "A. Researcher"}
+    form |= {"title": "Head of lab", "statement": "Deleted from the lab's file server."}
+
+    as_text = client.post(path, data={**form, "certificate": PDF.decode()}, headers=headers)
+
+    assert as_text.status_code == 422, as_text.json
+    assert (as_text.json["field"], as_text.json["error"]) == ("certificate", "not_a_file")
+    assert session.scalar(select(func.count()).select_from(CustodyConfirmation)) == 0
+    as_file = client.post(path, data={**form, "certificate": (io.BytesIO(PDF), "cert.pdf")}, headers=headers)
+    assert as_file.status_code == 201, as_file.json
+    assert as_file.json["certificate_size"] == len(PDF)
