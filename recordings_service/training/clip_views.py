@@ -17,7 +17,7 @@ from recordings_service.errors import Invalid, NotFound
 from recordings_service.models import Recording, TrainingClip, Transcript, User
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.playback import record_served
-from recordings_service.recordings import visible_to
+from recordings_service.recordings import get_playable_recording, visible_to
 from recordings_service.storage.encryption import Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.agents import agent_names
@@ -132,9 +132,12 @@ def list_clips(
     limit: int = 50,
 ) -> list[TrainingClip]:
     """The library's clips of calls `actor` may see, newest first, removed ones left out; `limit + 1` rows tell
-    a caller more follow."""
+    a caller more follow. A `recording_id` naming a call that is not there or hidden from `actor` is not found, as
+    for the nominations (it was an empty list, as if the call had no clips)."""
     if not 1 <= limit <= MAX_PAGE + 1:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
+    if recording_id is not None:
+        get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     query = (
         select(TrainingClip)
         .join(Recording, Recording.id == TrainingClip.recording_id)

@@ -51,6 +51,12 @@ MAX_NOTES = 2000
 DURATION_SLACK_S = 0.5
 # The reason other trainers' sets show for a clip its author deleted.
 DELETED_BY_OWNER = "deleted_by_owner"
+# A clip joining a set holds its row (key share, after the set's row) and its deletion locks it for update first:
+# the deletion looked for other trainers' sets, found none while one was adding the clip, and deleted the row
+# under the new item (a foreign-key violation, a 500, on PostgreSQL). Now the second waits: an add then finds the
+# clip gone or removed, a deletion finds the set. Edits of a clip's text are not held up by adds.
+ClipLock = Literal["add", "delete"]
+CLIP_LOCKS: dict[ClipLock, dict[str, bool]] = {"add": {"read": True, "key_share": True}, "delete": {"read": False}}
 
 
 @dataclass(frozen=True)
@@ -212,9 +218,12 @@ def selection_window(
     return float(segments[first]["start"]), float(segments[last]["end"])
 
 
-def load_clip(session: Session, *, actor: Actor, clip_id: str) -> TrainingClip:
-    """A clip of a call `actor` may see; one of a call hidden from them is not found (and the refusal audited)."""
-    clip = session.get(TrainingClip, clip_id)
+def load_clip(session: Session, *, actor: Actor, clip_id: str, lock: ClipLock | None = None) -> TrainingClip:
+    """A clip of a call `actor` may see; one of a call hidden from them is not found (and the refusal audited).
+    With `lock`, its row is read as committed now and held to the end of the transaction (see `CLIP_LOCKS`)."""
+    clip = session.get(
+        TrainingClip, clip_id, with_for_update=CLIP_LOCKS[lock] if lock else None, populate_existing=bool(lock)
+    )
     if clip is None:
         raise NotFound(f"clip {clip_id} not found", why="clip_not_found")
     get_playable_recording(session, actor=actor, recording_id=clip.recording_id, audio=False)
@@ -266,7 +275,7 @@ def update_clip(
 def delete_clip(session: Session, *, actor: Actor, clip_id: str) -> list[str]:
     """Delete a clip; returns the object keys to delete once this commits. It leaves its author's sets; other
     trainers' sets keep its place, shown as removed (`deleted_by_owner`) as when its call is deleted."""
-    clip = _own_clip(session, actor=actor, clip_id=clip_id)
+    clip = _own_clip(session, actor=actor, clip_id=clip_id, lock="delete")
     keys = [clip.opus_key, clip.mp3_key]
     now = utcnow()
     other_sets = 0
@@ -315,8 +324,8 @@ def window_spans(spans: Sequence[Sequence[float]], *, start_s: float, end_s: flo
     ]
 
 
-def _own_clip(session: Session, *, actor: Actor, clip_id: str) -> TrainingClip:
-    clip = load_clip(session, actor=actor, clip_id=clip_id)
+def _own_clip(session: Session, *, actor: Actor, clip_id: str, lock: ClipLock | None = None) -> TrainingClip:
+    clip = load_clip(session, actor=actor, clip_id=clip_id, lock=lock)
     if clip.created_by != actor.id:
         refusal = Refusal(actor, "training.edit_denied", "training_clip", clip_id, {})
         raise Forbidden(

@@ -218,9 +218,12 @@ def _place(
     if len(set(clip_ids)) != len(clip_ids):
         raise Invalid("clip_ids", "a clip appears in a set once", code="duplicate")
     # A clip already in the set keeps its place whatever became of its call (restricted ones are hidden from
-    # trainers): only a clip new to the set is looked up as one the trainer may see.
+    # trainers): only a clip new to the set is looked up as one the trainer may see, and held (after the set's
+    # row) so that its author's deletion cannot meet the new item half way (`clips.CLIP_LOCKS`).
     present = {item.clip_id: item.clip for item in training_set.items}
-    clips = [present.get(clip_id) or load_clip(session, actor=actor, clip_id=clip_id) for clip_id in clip_ids]
+    clips = [
+        present.get(clip_id) or load_clip(session, actor=actor, clip_id=clip_id, lock="add") for clip_id in clip_ids
+    ]
     added = [clip for clip in clips if clip.id not in present]
     for view in describe_clips(session, envelope, actor=actor, clips=added, rules=rules, transcripts=False):
         if view.status is not ClipStatus.AVAILABLE:

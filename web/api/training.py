@@ -171,7 +171,9 @@ def cut_clip(json: ClipIn) -> tuple[Response, int]:
 
 @bp.get("/clips")
 @requires(Permission.TRAINING_MANAGE)
-@api_spec.validate(resp=SpecResponse(HTTP_200=ClipPageOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=ClipPageOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid
+)
 def list_clips(query: ClipsQuery) -> tuple[Response, int]:
     """The library's clips newest first (of one call, or one's own with `mine`), without transcripts."""
     actor = current_actor()

@@ -19,6 +19,7 @@ from recordings_service.training.nominations import NominationRow
 from recordings_service.training.sampling import Sample
 
 Cursor = str | None
+ONE_CALL = "one call's only; a call that is not there or not visible to you is 404"
 
 
 def given_not_null(value: object) -> object:
@@ -84,7 +85,7 @@ class NominationOut(BaseModel):
 
 
 class NominationsQuery(BaseModel):
-    recording_id: str | None = Field(default=None, max_length=26)
+    recording_id: str | None = Field(default=None, max_length=26, description=ONE_CALL)
     kind: NominationKind | None = None
     cursor: Cursor = None
     limit: int = Field(default=50, ge=1, le=nominations.MAX_PAGE)
@@ -159,7 +160,7 @@ class ClipOut(BaseModel):
 
 
 class ClipsQuery(BaseModel):
-    recording_id: str | None = Field(default=None, max_length=26)
+    recording_id: str | None = Field(default=None, max_length=26, description=ONE_CALL)
     mine: bool = False
     cursor: Cursor = None
     limit: int = Field(default=50, ge=1, le=200)

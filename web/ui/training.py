@@ -258,7 +258,7 @@ def library_page(
     field: str | None = None,
 ) -> str:
     """The clip library; a refused new set (`form`: its title, description, shared and ticked clip_ids) comes back
-    with what was typed and ticked, and the `error` naming its `field`."""
+    with what was typed and ticked, on the page it was ticked on, and the `error` naming its `field`."""
     actor = current_actor()
     rows = clip_views.list_clips(db(), actor=actor, mine=mine, cursor=cursor, limit=PAGE_SIZE + 1)
     page = rows[:PAGE_SIZE]
@@ -271,6 +271,7 @@ def library_page(
         views=views,
         mine=mine,
         actor_id=actor.id,
+        cursor=cursor,
         next_cursor=page[-1].id if len(rows) > PAGE_SIZE else None,
         form=form or {},
         error=error,

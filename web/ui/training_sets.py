@@ -73,7 +73,9 @@ def create() -> Response | tuple[str, int]:
         form = {"title": title, "description": description, "shared": shared, "clip_ids": clip_ids}
         status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
         if request.form.get("next", "") == url_for("training.clip_library"):
-            return library_page(form=form, error=error_message(exc), field=exc.field), status
+            # Back on the page the clips were ticked on (it was the first page: the ticks of any other were lost).
+            mine, cursor = request.form.get("mine") == "1", request.form.get("cursor") or None
+            return library_page(mine=mine, cursor=cursor, form=form, error=error_message(exc), field=exc.field), status
         return _sets_page(form=form, error=error_message(exc), field=exc.field), status
     db().commit()
     flash(gettext("Training set “%(title)s” created.", title=made.title))
