@@ -94,7 +94,10 @@ def export_evidence(
         files = package.write(destination, original=original)
         padding = size - (destination.tell() - start)
         if padding < 0:  # the trail would understate what left: the caller rolls the event back with the error
-            raise Conflict(f"the audit trail of recording {recording.id} grew while its evidence was packed; try again")
+            raise Conflict(
+                f"the audit trail of recording {recording.id} grew while its evidence was packed; try again",
+                why="evidence_trail_grew",
+            )
         with zipfile.ZipFile(destination, "a") as padded:
             padded.comment = b" " * padding
     return EvidencePackage(filename=f"evidence-{recording.id}.zip", files=files)

@@ -20,6 +20,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Forbidden, Invalid, NotFound
 from recordings_service.models import Annotation, LegalHold, Recording, SegmentVerification, Transcript, User
+from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.holds import active_holds_on
 from recordings_service.recordings import get_live_recording, get_playable_recording
 from recordings_service.redaction.transcripts import Redaction, redactions_of
@@ -63,8 +64,11 @@ class CallReview:
 def open_call(
     session: Session, *, actor: Actor, recording_id: str, with_transcript: bool, redacted: bool
 ) -> CallReview:
-    """Everything the call page shows (the redacted transcript when `redacted`); reading it is audited."""
+    """Everything the call page shows (the redacted transcript when `redacted`); reading it is audited. A deleted
+    call has no page: its tombstone is what remains of it."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    if recording.status == RecordingStatus.DELETED:
+        raise NotFound(f"recording {recording_id} not found")
     transcript = None
     if with_transcript:
         try:

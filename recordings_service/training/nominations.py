@@ -74,16 +74,23 @@ def nominate(
 
 def check_span(recording: Recording, *, start_s: float | None, end_s: float | None) -> None:
     """A span is both ends or neither, inside the call, ending after it starts, and long enough to cut as a clip."""
+    # Each refusal has its `why`, so the call page says it in its reader's language.
     if (start_s is None) != (end_s is None):
-        raise Invalid("end_s" if end_s is None else "start_s", "give both ends of the span, or neither")
+        field = "end_s" if end_s is None else "start_s"
+        raise Invalid(field, "give both ends of the span, or neither", why="nomination_span_one_end")
     if start_s is None or end_s is None:
         return
     if not math.isfinite(start_s) or start_s < 0:
-        raise Invalid("start_s", "must be at or after 0 s")
+        raise Invalid("start_s", "must be at or after 0 s", why="nomination_span_before_start")
     if not math.isfinite(end_s) or end_s <= start_s:
-        raise Invalid("end_s", "must be after the start")
+        raise Invalid("end_s", "must be after the start", why="nomination_span_ends_first")
     if end_s > recording.duration_s + DURATION_SLACK_S:
-        raise Invalid("end_s", f"must be within the call ({recording.duration_s:.1f} s)")
+        raise Invalid(
+            "end_s",
+            f"must be within the call ({recording.duration_s:.1f} s)",
+            why="nomination_span_past_call",
+            values={"duration_s": recording.duration_s},
+        )
     # A span is what a trainer cuts a clip from: one shorter than the shortest clip could never be used.
     if shorter_than_a_clip(start_s, end_s):
         raise Invalid(

@@ -40,6 +40,8 @@ MAX_FORM_PARTS = 8
 # Werkzeug's decoder also applies this to its own read buffer (64 KiB reads plus any partial boundary),
 # so it must stay well above one read; the metadata's real limit is checked when it is parsed.
 FORM_MEMORY_BYTES = 1024 * 1024
+# What `?download` may say (in any letter case): a file, or a play.
+_DOWNLOAD_VALUES = {"1": True, "true": True, "0": False, "false": False}
 
 
 class IngestForm(BaseModel):
@@ -317,7 +319,7 @@ def recording_audio(recording_id: str) -> Response:
     A browser session plays with the `ticket` from the call page or `POST …/playback`; every answer that
     carries bytes is audited with its range (plays at most once per recording, principal and minute).
     """
-    download = request.args.get("download", "0") in {"1", "true"}
+    download = _download_asked()
     if download and not current_can(Permission.RECORDING_DOWNLOAD):
         refusal = denial(object_type="recording", object_id=recording_id)
         raise Forbidden("downloading recordings is not permitted", refusal=refusal)
@@ -346,6 +348,15 @@ def recording_audio(recording_id: str) -> Response:
         extension = format_of(recording.container).extension
         response.headers["Content-Disposition"] = f'attachment; filename="{recording.id}.{extension}"'
     return response
+
+
+def _download_asked() -> bool:
+    """Whether `?download` asks for a file. Any other value is refused: read as a play, `?download=yes` fetched the
+    whole file again and again with one `recording.played` a minute in the trail, not a `recording.downloaded` each."""
+    raw = request.args.get("download", "0").strip().lower()
+    if raw not in _DOWNLOAD_VALUES:
+        raise Invalid("download", "give 1 (or true) to download the file, 0 (or false) to play", code="invalid_choice")
+    return _DOWNLOAD_VALUES[raw]
 
 
 @bp.get("/recordings/<recording_id>/audio/redacted")

@@ -24,6 +24,12 @@ CODE_MESSAGES: dict[str, Message] = {
             "Search not saved: you have %(num)d saved searches, the most kept. Delete one first.", num=values["max"]
         )
     ),
+    # Exporting a call's evidence ZIP from its page.
+    "evidence_mismatch": _l(
+        "the stored audio does not match the SHA-256 recorded for it, so no evidence package was made: tell the"
+        " compliance officer"
+    ),
+    "evidence_trail_grew": _l("the call's audit trail changed while the evidence package was made: download it again"),
     "transcription_running": _l("the recording is being transcribed now: queue it again once that has ended"),
     "transcript_rectified": _l(
         "the transcript has segments corrected on a data subject's request: transcribing the call again would undo"

@@ -47,6 +47,13 @@ _clip_past_call = naming(
     )
 )
 
+_span_past_call = naming(
+    lambda values: gettext(
+        "the span must be within the call (%(duration)s s)",
+        duration=format_decimal(round(values["duration_s"], 1), format="0.0"),
+    )
+)
+
 SAMPLE_SIZE_RANGE = _l("enter a number from %(min)d to %(max)d", min=1, max=MAX_SAMPLE)
 SEED_RANGE = _l("enter a number from %(min)d to %(max)d", min=0, max=MAX_SEED)
 PERCENT = _l("enter a number from 0 to 100")
@@ -94,6 +101,10 @@ CODE_MESSAGES: dict[str, Message] = {
     "too_long_after_redaction": _too_long_after_redaction,
     "nomination_note_too_long": _l("at most %(num)d characters", num=nominations.MAX_NOTE),
     "nomination_span_too_short": _l("a span is at least %(num)d s long", num=int(clips.MIN_CLIP_S)),
+    "nomination_span_one_end": _l("give both ends of the span, or leave both empty"),
+    "nomination_span_before_start": _l("the span must start at or after 0 s"),
+    "nomination_span_ends_first": _l("the span must end after it starts"),
+    "nomination_span_past_call": _span_past_call,
     "clip_not_found": _l("the clip was not found"),
     "clip_removed": _l("the clip has been removed"),
     "clip_current": _l("the clip already follows its call's current redactions: there is nothing to cut again"),
