@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor, record_event
+from recordings_service.audit import SYSTEM_ACTOR_NAMES, Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, Refusal
 from recordings_service.lockout import clear_login_failures, login_locked
@@ -35,8 +35,7 @@ _hasher = PasswordHasher(time_cost=1, memory_cost=47104, parallelism=1)
 # Verified against when there is no hash to check (a name nobody has, a locked account, one awaiting its new
 # password), so a refusal takes as long whether or not the account exists.
 _DUMMY_HASH = _hasher.hash("callvault-no-such-account")
-# Every person proves a second factor: each staff role reaches calls, evidence or the accounts that do.
-# Service accounts have no password; they use API tokens.
+# Every person proves a second factor (each role reaches calls, evidence or accounts); services use API tokens.
 MFA_REQUIRED_ROLES = frozenset(set(Role) - {Role.SERVICE})
 
 
@@ -95,11 +94,12 @@ def create_user(
     """
     role_value = _parsed_role(role)
     username = username.strip()
-    # ASCII only: usernames are matched without regard to case, and the databases' lower() folds ASCII alone
-    # (an "Ä" account could never sign in, and "ä" made a second one).
+    # ASCII only: names match in any case, and the databases' lower() folds ASCII alone ("Ä" could never sign in).
     bare = username.replace(".", "").replace("-", "").replace("_", "")
     if not username or len(username) > 64 or not (bare.isascii() and bare.isalnum()):
         raise Invalid("username", "use 1–64 letters a–z, digits, '.', '-' or '_'", why="username_format")
+    if username.lower() in SYSTEM_ACTOR_NAMES:  # the trail would show this person's acts as a job's or the CLI's
+        raise Invalid("username", "the audit trail's name of a job or the CLI: choose another", why="username_reserved")
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"user {username} already exists", why="username_taken")
     if len(display_name := display_name.strip()) > MAX_DISPLAY_NAME:  # PostgreSQL refused it with a traceback

@@ -68,6 +68,26 @@ def session_keys(session: Session) -> AuditKeys | None:
     return keys if isinstance(keys, AuditKeys) else None
 
 
+# The names the trail gives those who act without an account (the jobs, the CLI, an unproved caller). An account
+# of one of them would read in the trail as that job or the operator's CLI, and an actor filter would mix the two.
+SYSTEM_ACTOR_NAMES = frozenset(
+    {
+        "anonymous",
+        "cli",
+        "evaluation-plans",
+        "inbox",
+        "integrity",
+        "reconcile",
+        "research-build",
+        "research-custody",
+        "retention",
+        "subject-access",
+        "system",
+        "transcription",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a user, a service account, or the system itself (a job)."""
@@ -316,20 +336,23 @@ def iter_events(session: Session, *, filters: EventFilter, batch_size: int = 500
 
 
 def _filtered(query: _Q, filters: EventFilter) -> _Q:
+    # Read in any case, as typed: actions and object types are written in lower case, ids (ULIDs) in upper case. An
+    # exact match found nothing for "Recording" or an id typed in lower case, and LIKE ignored case on SQLite alone.
     if filters.actor:
         # Usernames sign in whatever their case, so "Alice" finds alice's events too.
         named = func.lower(AuditEvent.actor_name) == filters.actor.lower()
-        query = query.where(or_(AuditEvent.actor_id == filters.actor, named))
+        query = query.where(or_(AuditEvent.actor_id.in_(_either_case(filters.actor)), named))
     if filters.action:
-        if filters.action.endswith("*"):
-            prefix = filters.action[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        action = filters.action.lower()
+        if action.endswith("*"):
+            prefix = action[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(AuditEvent.action.like(prefix + "%", escape="\\"))
         else:
-            query = query.where(AuditEvent.action == filters.action)
+            query = query.where(AuditEvent.action == action)
     if filters.object_type:
-        query = query.where(AuditEvent.object_type == filters.object_type)
+        query = query.where(AuditEvent.object_type == filters.object_type.lower())
     if filters.object_id:
-        query = query.where(AuditEvent.object_id == filters.object_id)
+        query = query.where(AuditEvent.object_id.in_(_either_case(filters.object_id)))
     if filters.since is not None:
         query = query.where(AuditEvent.occurred_at >= filters.since)
     if filters.until is not None:
@@ -337,6 +360,12 @@ def _filtered(query: _Q, filters: EventFilter) -> _Q:
     if filters.through_seq is not None:
         query = query.where(AuditEvent.seq <= filters.through_seq)
     return query
+
+
+def _either_case(typed: str) -> list[str]:
+    """An id as typed and in upper case: what a ULID is written in (an id the trail keeps as given, such as a path's,
+    matches as typed)."""
+    return list(dict.fromkeys((typed, typed.upper())))
 
 
 def _iso(moment: datetime) -> str:

@@ -84,6 +84,15 @@ def test_the_audit_trail_has_no_horizontal_scroll_at_1366_px(tab: Any, live: Liv
     assert tab.evaluate("document.scrollingElement.scrollWidth") <= 1366
 
 
+def test_a_period_typed_as_a_date_shows_in_its_field(tab: Any, live: Live) -> None:
+    """The refusal asks for "a date (2025-01-31)": typed so, the list was filtered but a datetime-local field showed
+    it blank (tests/web/test_audit_period_fields.py)."""
+    browser_sign_in(tab, "olli", live.secrets["olli"])
+    tab.goto("/audit/?since=2026-12-01&until=2026-12-02T10:00%2B02:00")
+    assert tab.input_value("#since") == "2026-12-01"
+    assert tab.input_value("#until") == "2026-12-02T10:00+02:00"
+
+
 def test_disabling_an_account_asks_first(tab: Any, live: Live) -> None:
     browser_sign_in(tab, "root", live.secrets["root"])
     tab.goto(f"/admin/users/{live.victim_id}")

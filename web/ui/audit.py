@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -42,6 +43,9 @@ CSV_COLUMNS = [
 ]
 # The filter form's fields: the links the page hands out (older events, the export) carry these alone.
 FILTER_FIELDS = ("actor", "action", "object_type", "object_id", "since", "until")
+# The moments a datetime-local field can show. It blanks any other value (a date alone, a time naming its zone), so
+# the form read as unfiltered while the list was (and the next Filter dropped the period): those come in a text field.
+LOCAL_INPUT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?")
 
 
 # Where an event's object has a page: (endpoint, its id argument, the permission the page asks for).
@@ -66,6 +70,7 @@ def events() -> str | tuple[str, int]:
     # Each kind of action (login.*, recording.*) is offered as a prefix filter too.
     kinds = sorted({action.partition(".")[0] + ".*" for action in actions if "." in action})
     choices = {"kinds": kinds, "actions": actions}
+    as_text = [name for name in ("since", "until") if query.get(name) and not LOCAL_INPUT.fullmatch(query[name])]
     try:
         filters = _filters()
         before = _before()
@@ -77,27 +82,31 @@ def events() -> str | tuple[str, int]:
             older=None,
             query=query,
             choices=choices,
+            as_text=as_text,
             field=exc.field,
             error=error_message(exc),
         )
         return page, 422
     found = audit.find_events(db(), filters=filters, before_seq=before, limit=PAGE_SIZE + 1)
     older = found[PAGE_SIZE - 1].seq if len(found) > PAGE_SIZE else None
-    # The trail names people and their addresses: reading it is recorded like an export, page by page.
-    audit.record_event(
-        db(),
-        actor=current_actor(),
-        action="audit.viewed",
-        object_type="audit_events",
-        details={**filters.as_details(), "before": before, "shown": len(found[:PAGE_SIZE])},
-    )
-    db().commit()
+    # The trail names people and their addresses: reading it is recorded like an export, page by page (a HEAD
+    # answers with no page, so nobody read one).
+    if request.method != "HEAD":
+        audit.record_event(
+            db(),
+            actor=current_actor(),
+            action="audit.viewed",
+            object_type="audit_events",
+            details={**filters.as_details(), "before": before, "shown": len(found[:PAGE_SIZE])},
+        )
+        db().commit()
     return render_template(
         "audit/events.html",
         events=found[:PAGE_SIZE],
         older=older,
         query=query,
         choices=choices,
+        as_text=as_text,
         object_url=_object_url,
         detail_value=_detail_value,
     )
@@ -131,16 +140,17 @@ def _object_url(event: AuditEvent) -> str | None:
 @requires(Permission.AUDIT_READ)
 def export() -> Response:
     filters = replace(_filters(), through_seq=audit.last_seq(db()))
-    count = audit.count_events(db(), filters=filters)
-    # The export is recorded (with what was asked for and how much) before a byte of it leaves.
-    audit.record_event(
-        db(),
-        actor=current_actor(),
-        action="audit.exported",
-        object_type="audit_events",
-        details={**filters.as_details(), "count": count},
-    )
-    db().commit()
+    # The export is recorded (with what was asked for and how much) before a byte of it leaves. A HEAD (a link
+    # checker, a download manager's probe) is answered without a row: it was recorded as an export that never left.
+    if request.method != "HEAD":
+        audit.record_event(
+            db(),
+            actor=current_actor(),
+            action="audit.exported",
+            object_type="audit_events",
+            details={**filters.as_details(), "count": audit.count_events(db(), filters=filters)},
+        )
+        db().commit()
     response = Response(stream_with_context(_csv_rows(filters)), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
     return mark_no_store(response)

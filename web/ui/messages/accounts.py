@@ -15,6 +15,7 @@ CODE_MESSAGES: dict[str, Message] = {
     "password_too_long": _l("a password has at most %(num)d characters", num=accounts.MAX_PASSWORD),
     "username_format": _l("use 1–64 letters a–z, digits, '.', '-' or '_'"),
     "username_taken": _l("an account of this username exists already"),
+    "username_reserved": _l("the audit trail's name of a job or the CLI: choose another"),
     "agent_ref_not_agent": _l("only an agent account has an agent ref"),
     "agent_ref_missing": _l("an agent account needs the agent ref its calls carry (1–100 characters)"),
     "agent_ref_taken": _l("another account has this agent ref already"),
