@@ -80,6 +80,7 @@ def make_engine(database_url: str, **options: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
+        event.listen(engine, "before_execute", _sqlite_begin_before_locking_read)
     return engine
 
 
@@ -141,6 +142,24 @@ def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
     that SQLite refuses to turn into a write at once (SQLITE_BUSY_SNAPSHOT, no busy wait) should another process
     have committed since. Taking the write lock up front waits, as any writer does, instead.
     """
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def _sqlite_begin_before_locking_read(
+    connection: Connection, statement: Any, _multiparams: Any, _params: Any, _options: Any
+) -> None:
+    """Take SQLite's write lock before a read that asks for a row lock (`with_for_update`, shared or not).
+
+    SQLite has no row locks: its dialect leaves `FOR UPDATE` out, and pysqlite begins a transaction only before
+    the first write, so two requests could both read a row as it was (a draft batch, a set's order) and both act on
+    it, where PostgreSQL makes the second wait for the first's commit. Opened IMMEDIATE, the transaction waits for
+    any other writer and keeps the others out until it ends: the database-wide lock SQLite has, taken where the
+    code asks for a row's.
+    """
+    if getattr(statement, "_for_update_arg", None) is None:
+        return
     dbapi_connection = connection.connection.dbapi_connection
     if dbapi_connection is not None and not dbapi_connection.in_transaction:
         dbapi_connection.execute("BEGIN IMMEDIATE")

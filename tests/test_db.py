@@ -103,3 +103,41 @@ def test_a_savepoint_on_sqlite_writes_although_another_process_wrote_since_its_f
         with Session(engine) as session:
             session.execute(Customer.__table__.delete().where(Customer.customer_ref.in_(refs)))
             session.commit()
+
+
+def test_a_locking_read_on_sqlite_waits_for_the_transaction_that_locked_the_row(engine: Engine) -> None:
+    """Found by review: on SQLite `with_for_update` locked nothing (the dialect drops FOR UPDATE, and pysqlite begins
+    a transaction only at the first write), so two officers approving one draft batch both read it as a draft. A
+    locking read now opens the transaction IMMEDIATE: the second waits, then reads what the first committed."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's FOR UPDATE is tested by the race tests of each service")
+    ref = "locking-read-1"
+    with Session(engine) as setup:
+        setup.add(Customer(customer_ref=ref))
+        setup.commit()
+    locked = select(Customer).where(Customer.customer_ref == ref).with_for_update()
+    second_started = threading.Event()
+    seen: list[bool] = []
+
+    def second() -> None:
+        with Session(engine) as other:
+            second_started.set()
+            seen.append(other.scalars(locked).one().objects_to_research)
+            other.commit()
+
+    try:
+        with Session(engine) as first:
+            customer = first.scalars(locked).one()
+            assert customer.objects_to_research is False
+            reader = threading.Thread(target=second)
+            reader.start()
+            second_started.wait(timeout=10)
+            reader.join(timeout=0.5)  # without the lock, the second has read the old value by now
+            customer.objects_to_research = True
+            first.commit()
+        reader.join(timeout=60)
+        assert seen == [True]
+    finally:
+        with Session(engine) as session:
+            session.execute(Customer.__table__.delete().where(Customer.customer_ref == ref))
+            session.commit()

@@ -152,7 +152,9 @@ def submit_confirmation(batch_id: str) -> tuple[Response, int]:
 
     multipart/form-data: method (returned|destroyed), date (YYYY-MM-DD), signer, title, statement, and an
     optional `certificate` PDF (≤ 10 MB). A batch nothing of which was downloaded holds no copy to account for:
-    409 `not_downloaded` (it closes by itself when its access window ends)."""
+    409 `not_downloaded` (it closes by itself when its access window ends). Another institute's batch is 404
+    (audited) whatever the form holds: the batch is looked up before the form is read."""
+    batches.get_partner_batch(db(), actor=current_actor(), batch_id=batch_id)
     form = request.form
     if "certificate" in form:
         # A plain field, not a file part (`curl -F certificate=<cert.pdf`): not to be passed over as no certificate.

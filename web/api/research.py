@@ -12,8 +12,8 @@ from recordings_service.recordings import get_playable_recording
 from recordings_service.research import batches, confirmations, custody, institutes
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.research_queries import BatchesQuery, NoQuery
 from web.api.research_shapes import (
-    BatchesQuery,
     BatchIn,
     BatchOut,
     BatchPageOut,
@@ -63,8 +63,8 @@ def create_institute(json: InstituteIn) -> tuple[Response, int]:
 
 @bp.get("/research/institutes")
 @requires(Permission.RESEARCH_MANAGE)
-@api_spec.validate(resp=SpecResponse(HTTP_200=InstitutesOut), tags=TAGS)
-def list_institutes() -> tuple[Response, int]:
+@api_spec.validate(resp=SpecResponse(HTTP_200=InstitutesOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
+def list_institutes(query: NoQuery) -> tuple[Response, int]:
     """The registered research institutes with their transfer safeguards."""
     return as_json(InstitutesOut(items=[institute_out(i) for i in institutes.list_institutes(db())]))
 
@@ -217,8 +217,10 @@ def download_certificate(confirmation_id: str) -> Response:
 
 @bp.get("/recordings/<recording_id>/custody")
 @requires(Permission.RESEARCH_MANAGE)
-@api_spec.validate(resp=SpecResponse(HTTP_200=CustodyListOut, HTTP_404=ErrorBody), tags=TAGS)
-def recording_custody(recording_id: str) -> tuple[Response, int]:
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=CustodyListOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid
+)
+def recording_custody(recording_id: str, query: NoQuery) -> tuple[Response, int]:
     """The research batches this recording went into (or was selected for), with their custody state."""
     records = custody.recording_custody(db(), recording_id)
     if not records:  # a deleted recording's custody remains; a recording never sent must still exist
@@ -228,7 +230,9 @@ def recording_custody(recording_id: str) -> tuple[Response, int]:
 
 @bp.get("/customers/<path:customer_ref>/custody")
 @requires(Permission.RESEARCH_MANAGE)
-@api_spec.validate(resp=SpecResponse(HTTP_200=CustodyListOut, HTTP_404=ErrorBody), tags=TAGS)
-def customer_custody(customer_ref: str) -> tuple[Response, int]:
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=CustodyListOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid
+)
+def customer_custody(customer_ref: str, query: NoQuery) -> tuple[Response, int]:
     """Every research batch any of the customer's recordings went into."""
     return as_json(custody_out(custody.customer_custody(db(), custody.customer_id_of(db(), customer_ref))))

@@ -9,7 +9,6 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from recordings_service.models import CustodyConfirmation, Institute, ResearchBatch
-from recordings_service.models.research import BatchState
 from recordings_service.recordings import IsoDatetime
 from recordings_service.research import batches, confirmations, custody, institutes, portal, text
 from recordings_service.research.lifecycle import confirmation_due
@@ -224,13 +223,6 @@ class BatchOut(PartnerBatchOut):
 class BatchPageOut(BaseModel):
     items: list[BatchOut]
     next_cursor: str | None
-
-
-class BatchesQuery(BaseModel):
-    state: BatchState | None = None
-    institute_id: str | None = None
-    cursor: str | None = None
-    limit: int = Field(default=50, ge=1, le=batches.MAX_PAGE)
 
 
 class CustodyOut(BaseModel):

@@ -23,6 +23,12 @@ bp = Blueprint("institutes", __name__, url_prefix="/research/institutes")
 FIELDS = ("name", "country", "agreement_ref", "agreement_date", "contact")
 SAFEGUARD_FIELDS = ("safeguard_kind", "safeguard_reference", "safeguard_date")
 KINDS = [kind.value for kind in SafeguardKind]
+# The service's names of the safeguard's fields (part of an institute, or recorded for one later) as the forms'
+# inputs, so the refused input is the one marked.
+FORM_FIELDS = {
+    **{f"safeguard.{name}": f"safeguard_{name}" for name in ("kind", "reference", "date")},
+    **{name: f"safeguard_{name}" for name in ("kind", "reference", "date")},
+}
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -47,7 +53,7 @@ def index() -> Response | str | tuple[str, int]:
     except DomainError as exc:
         db().rollback()
         values = {key: form.get(key, "") for key in FIELDS + SAFEGUARD_FIELDS}
-        return _page(values, error=error_message(exc), field=exc.field), 422
+        return _page(values, error=error_message(exc), field=_form_field(exc.field)), 422
     db().commit()
     flash(gettext("Institute %(name)s registered.", name=made.name))
     return redirect(url_for("institutes.index"))
@@ -67,7 +73,7 @@ def safeguard(institute_id: str) -> Response | tuple[str, int]:
         db().rollback()
         # The page again with what was typed in that institute's row, the refused field marked.
         typed = {"institute_id": institute_id, **{key: request.form.get(key, "") for key in SAFEGUARD_FIELDS}}
-        return _page({}, error=error_message(exc), field=exc.field, safeguard_form=typed), 422
+        return _page({}, error=error_message(exc), field=_form_field(exc.field), safeguard_form=typed), 422
     db().commit()
     flash(gettext("Transfer safeguard recorded."))
     return redirect(url_for("institutes.index"))
@@ -93,6 +99,10 @@ def _page(
         field=field,
         safeguard_form=safeguard_form or {},
     )
+
+
+def _form_field(field: str | None) -> str | None:
+    return FORM_FIELDS.get(field, field) if field else field
 
 
 def _safeguard(form: MultiDict[str, str]) -> Safeguard | None:

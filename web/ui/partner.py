@@ -26,11 +26,13 @@ from web.database import db, runtime
 from web.errors import error_response, keep_refusal
 from web.i18n import organisation_today
 from web.security_headers import no_store
+from web.ui.batch_pages import BatchPage, batch_page, page_url
 from web.ui.error_messages import error_message
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 # Room for the form's other fields and the multipart framing on top of the certificate.
 FORM_BYTES = 64 * 1024
+PAGE_SIZE = batches.MAX_PAGE
 FIELDS = ("method", "confirmed_on", "signer", "title", "statement")
 METHODS = [method.value for method in CustodyMethod]
 # The refusal of a confirmation of a batch never downloaded, whose page offers no form: sent from a page open since
@@ -55,10 +57,20 @@ def too_large(_exc: RequestEntityTooLarge) -> FlaskResponse:
 @bp.get("/")
 @requires(Permission.PARTNER_PORTAL)
 @no_store
-def index() -> str:
-    """The batches released to the partner's institute (drafts and rejected ones never show)."""
-    rows = batches.partner_batches(db(), actor=current_actor()) if _has_institute() else []
-    return render_template("partner/index.html", user=current_user, batches=rows, now=utcnow())
+def index() -> tuple[str, int]:
+    """The batches released to the partner's institute (drafts and rejected ones never show), newest first, a page
+    at a time (`cursor`)."""
+    listed = BatchPage()
+    if _has_institute():
+        listed = batch_page(
+            lambda cursor, limit: batches.partner_batches(db(), actor=current_actor(), cursor=cursor, limit=limit),
+            param="cursor",
+            size=PAGE_SIZE,
+        )
+    page = render_template(
+        "partner/index.html", user=current_user, listed=listed, page_url=page_url("partner.index"), now=utcnow()
+    )
+    return page, 422 if listed.refused else 200
 
 
 @bp.get("/batches/<batch_id>")

@@ -33,11 +33,13 @@ from web.errors import keep_refusal
 from web.i18n import organisation_moment, organisation_timezone, organisation_today, organisation_zone
 from web.same_site import refuse_cross_site
 from web.security_headers import no_store
+from web.ui.batch_pages import batch_page, page_url
 from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
 
 bp = Blueprint("research", __name__, url_prefix="/research")
 PAGE_SIZE = 200
+NOT_OVERDUE = [state for state in BatchState if state != BatchState.OVERDUE]
 TEXT_FIELDS = (
     *("study", "purpose", "institute_id", "from", "to", "queues", "languages", "min_duration_s", "max_duration_s"),
     *("sample_size", "seed", "study_end", "access_start", "access_end", "audio"),
@@ -70,11 +72,23 @@ def byte_size(size: int | None) -> Markup:
 @bp.get("/")
 @requires(Permission.RESEARCH_MANAGE)
 @no_store
-def index() -> str:
-    """Every batch, the overdue ones (custody not confirmed after the study ended) first."""
-    overdue = batches.list_batches(db(), states=[BatchState.OVERDUE], limit=PAGE_SIZE)
-    rest = [batch for batch in batches.list_batches(db(), limit=PAGE_SIZE) if batch.state != BatchState.OVERDUE]
-    return render_template("research/batches.html", batches=overdue + rest, now=utcnow())
+def index() -> tuple[str, int]:
+    """Every batch, the overdue ones (custody not confirmed after the study ended) first: each list a page at a
+    time, the page its own cursor names (`overdue_cursor`, `cursor`)."""
+    overdue = batch_page(
+        lambda cursor, limit: batches.list_batches(db(), states=[BatchState.OVERDUE], cursor=cursor, limit=limit),
+        param="overdue_cursor",
+        size=PAGE_SIZE,
+    )
+    rest = batch_page(
+        lambda cursor, limit: batches.list_batches(db(), states=NOT_OVERDUE, cursor=cursor, limit=limit),
+        param="cursor",
+        size=PAGE_SIZE,
+    )
+    page = render_template(
+        "research/batches.html", overdue=overdue, rest=rest, page_url=page_url("research.index"), now=utcnow()
+    )
+    return page, 422 if overdue.refused or rest.refused else 200
 
 
 @bp.route("/batches/new", methods=["GET", "POST"])
