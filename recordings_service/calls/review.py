@@ -59,16 +59,22 @@ class CallReview:
     comments: list[Comment]
     redactions: list[Redaction]  # where personal data was said: kind and time, never the value
     holds: list[LegalHold] = field(default_factory=list)  # active legal holds: why it cannot be deleted
+    # Whether the redacted audio can be made: it is muted along the redacted transcript, which comes with the
+    # transcription.
+    redacted_audio_ready: bool = False
+
+    @property
+    def audio_missing(self) -> bool:
+        """The stored audio has gone from the object store (reconcile found it so): nothing can play it, while
+        the transcript and comments are still read."""
+        return self.recording.status == RecordingStatus.MISSING_OBJECT
 
 
 def open_call(
     session: Session, *, actor: Actor, recording_id: str, with_transcript: bool, redacted: bool
 ) -> CallReview:
-    """Everything the call page shows (the redacted transcript when `redacted`); reading it is audited. A deleted
-    call has no page: its tombstone is what remains of it."""
-    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
-    if recording.status == RecordingStatus.DELETED:
-        raise NotFound(f"recording {recording_id} not found")
+    """Everything the call page shows (the redacted transcript when `redacted`); reading it is audited."""
+    recording = reviewed_recording(session, actor=actor, recording_id=recording_id)
     transcript = None
     if with_transcript:
         try:
@@ -86,7 +92,24 @@ def open_call(
         comments=list_comments(session, recording_id=recording.id),
         redactions=redactions_of(twin_of(session, transcript.transcript) or []) if transcript else [],
         holds=active_holds_on(session, recording) if recording.legal_hold else [],
+        redacted_audio_ready=_has_redacted_twin(session, recording.id),
     )
+
+
+def reviewed_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
+    """The call as its page and comments are read: one hidden from `actor` is not found (the refusal audited), and
+    so is a deleted one, for every role (its tombstone is what remains of it; answering otherwise would show that
+    it existed)."""
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    if recording.status == RecordingStatus.DELETED:
+        raise NotFound(f"recording {recording_id} not found")
+    return recording
+
+
+def read_comments(session: Session, *, actor: Actor, recording_id: str) -> list[Comment]:
+    """The comments on moments of a call `actor` may review, in call order."""
+    recording = reviewed_recording(session, actor=actor, recording_id=recording_id)
+    return list_comments(session, recording_id=recording.id)
 
 
 def verify_transcript(session: Session, *, actor: Actor, recording_id: str, segment_index: int | None) -> None:
@@ -190,6 +213,12 @@ def list_comments(session: Session, *, recording_id: str) -> list[Comment]:
         Comment(id=note.id, at_s=note.at_s, text=note.text, author=username, created_at=note.created_at)
         for note, username in rows
     ]
+
+
+def _has_redacted_twin(session: Session, recording_id: str) -> bool:
+    # Read on the row: a twin sealed away leaves `redacted_segments` a JSON null, which is not SQL's NULL.
+    transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording_id))
+    return transcript is not None and transcript.has_redacted_twin
 
 
 def _username(session: Session, user_id: str) -> str:

@@ -15,7 +15,7 @@ from recordings_service.evaluations import forms as evaluation_forms
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, answer_field
 from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.permissions import Permission
-from recordings_service.recordings import IsoDatetime, get_playable_recording
+from recordings_service.recordings import IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, as_json, refuse_invalid
@@ -27,10 +27,11 @@ TAGS = ["evaluations"]
 
 @bp.before_request
 def recording_first() -> None:
-    """A recording hidden from the actor is not found (the refusal audited) before the request body is read."""
+    """A recording hidden from the actor (the refusal audited), or deleted, is not found before the request body is
+    read."""
     recording_id = (request.view_args or {}).get("recording_id")
     if recording_id is not None:
-        get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+        review.reviewed_recording(db(), actor=current_actor(), recording_id=recording_id)
 
 
 # ---------------------------------------------------------------- shapes
@@ -335,8 +336,7 @@ def get_form(form_id: str) -> tuple[Response, int]:
 @api_spec.validate(resp=SpecResponse(HTTP_200=AnnotationListOut, HTTP_404=ErrorBody), tags=TAGS)
 def list_annotations(recording_id: str) -> tuple[Response, int]:
     """The comments on moments of a call, in call order."""
-    recording = get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
-    comments = review.list_comments(db(), recording_id=recording.id)
+    comments = review.read_comments(db(), actor=current_actor(), recording_id=recording_id)
     return as_json(
         AnnotationListOut(
             items=[

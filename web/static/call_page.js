@@ -4,9 +4,19 @@
 (function () {
   "use strict";
 
+  // After a comment is posted, focus goes to its confirmation (announced, and where the reader is): last, after
+  // the player has scrolled to the moment; at once on a page without a player (its audio missing from storage).
+  function focusAdded() {
+    var added = document.getElementById("comment-added");
+    if (added) {
+      added.focus();
+    }
+  }
+
   var player = document.querySelector(".player");
   var audio = document.getElementById("call-audio");
   if (!player || !audio) {
+    focusAdded();
     return;
   }
   var waveform = player.querySelector(".waveform");
@@ -371,9 +381,5 @@
       rove(first.el);
     }
   }
-  // After a comment is posted, focus goes to its confirmation (announced, and where the reader is).
-  var added = document.getElementById("comment-added");
-  if (added) {
-    added.focus();
-  }
+  focusAdded();
 })();

@@ -62,9 +62,13 @@ def _call_page(recording_id: str, *, start: float, refused: RefusedForm | None =
     if current_can(Permission.TRAINING_NOMINATE):
         exclusion = exclusions_of(db(), [recording.id], rules=_rules())[recording.id]
     redacted_audio = not current_can(Permission.RECORDING_PLAY)
-    if redacted_audio:
+    # No player that cannot play: the page says why instead (the audio gone from storage, or the redacted audio
+    # not yet made, as it is muted along the redacted transcript).
+    playable = not found.audio_missing and (found.redacted_audio_ready or not redacted_audio)
+    audio_url = None
+    if playable and redacted_audio:
         audio_url = url_for("recordings_api.redacted_recording_audio", recording_id=recording.id)
-    else:
+    elif playable:
         ticket = playback.issue_ticket(
             db(), actor=current_actor(), recording_id=recording.id, secret_key=runtime().settings.secret_key
         )
