@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, LargeBinary, String, Text, or_
+from sqlalchemy import JSON, ColumnElement, ForeignKey, LargeBinary, String, Text, and_, cast, or_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,7 +59,10 @@ class Transcript(Base):
     # Rows written before sealing keep their text here in clear until `callvault transcripts encrypt`
     # seals them; sealing empties both.
     plain_segments: Mapped[list[dict[str, Any]]] = mapped_column("segments", JSON, default=list)
-    plain_redacted_segments: Mapped[list[dict[str, Any]] | None] = mapped_column("redacted_segments", JSON)
+    # None is SQL NULL here; rows sealed before 2026-12-05 hold JSON `null`, which the query below reads as none.
+    plain_redacted_segments: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        "redacted_segments", JSON(none_as_null=True)
+    )
     processing_s: Mapped[float] = mapped_column(default=0.0)
     verified_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     verified_at: Mapped[datetime | None]
@@ -73,4 +76,6 @@ class Transcript(Base):
     @has_redacted_twin.inplace.expression
     @classmethod
     def _has_redacted_twin_expression(cls) -> ColumnElement[bool]:
-        return or_(cls.sealed_redacted_segments.is_not(None), cls.plain_redacted_segments.is_not(None))
+        clear = cls.plain_redacted_segments
+        kept_in_clear = and_(clear.is_not(None), cast(clear, Text) != "null")
+        return or_(cls.sealed_redacted_segments.is_not(None), kept_in_clear)
