@@ -148,7 +148,10 @@ def test_a_ticket_is_bound_to_its_recording_its_user_and_its_lifetime(
         return events(session, "recording.access_denied", recording.id)[-1].details["reason"]
 
     assert refusal_reason(other_call, ticket) == "ticket_invalid"
-    assert refusal_reason(call, ticket[:-2] + "xx") == "ticket_invalid"
+    # One signature character changed to another: the last ones carry padding bits a decoder ignores, and a ticket
+    # that happened to end so read as untampered (this test failed once with 200).
+    tampered = ticket[:-5] + ("A" if ticket[-5] != "A" else "B") + ticket[-4:]
+    assert refusal_reason(call, tampered) == "ticket_invalid"
 
     class IssuedAnHourAgo(TimestampSigner):
         def get_timestamp(self) -> int:
