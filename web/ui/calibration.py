@@ -13,6 +13,7 @@ from recordings_service.evaluations.calibration import CalibrationView
 from recordings_service.evaluations.scoring import Answer, answer_field
 from recordings_service.permissions import Permission
 from web.access import current_actor, requires
+from web.api.validation import next_id_cursor
 from web.database import db
 from web.errors import keep_refusal
 from web.security_headers import no_store
@@ -27,9 +28,13 @@ PAGE_SIZE = 50
 @no_store
 def index() -> str:
     cursor = request.args.get("cursor") or None
-    listed = calibration.list_calibrations(db(), actor=current_actor(), cursor=cursor, limit=PAGE_SIZE)
-    next_cursor = listed[-1].id if len(listed) == PAGE_SIZE else None
-    return render_template("calibration/index.html", listed=listed, next_cursor=next_cursor, me=current_actor().id)
+    listed = calibration.list_calibrations(db(), actor=current_actor(), cursor=cursor, limit=PAGE_SIZE + 1)
+    return render_template(
+        "calibration/index.html",
+        listed=listed[:PAGE_SIZE],
+        next_cursor=next_id_cursor(listed, PAGE_SIZE),
+        me=current_actor().id,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
