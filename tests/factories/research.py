@@ -22,8 +22,9 @@ from recordings_service.research.selection import BatchCriteria
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.tokens import create_token
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
-from tests.factories.accounts import make_user
+from tests.factories.accounts import SYSTEM, make_user
 from tests.factories.evaluations import actor_of
 from tests.factories.recordings import make_recording
 
@@ -186,3 +187,15 @@ def downloaded(session: Session, batch: ResearchBatch, *, start: int = 0, stop: 
         session, actor=actor, batch_id=batch.id, started=started, start=start, requested=stop - start, sent=stop - start
     )
     session.flush()
+
+
+def downloaded_with_partner_token(session: Session, runtime: Runtime) -> tuple[ResearchBatch, str]:
+    """A research call in a ready batch its institute's partner downloaded, and a `partner` token of that partner
+    (committed): what a partner's confirmation needs."""
+    research_call(session, runtime.store, runtime.envelope)
+    lab = institute(session)
+    batch = as_ready(draft(session, runtime, make_user(session, role=Role.COMPLIANCE), lab.id))
+    downloaded(session, batch)
+    _, plain = create_token(session, actor=SYSTEM, user=partner(session, lab.id), scope="partner")
+    session.commit()
+    return batch, plain

@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 
 from recordings_service.db import utcnow
 from recordings_service.models import CustodyConfirmation
-from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
-from recordings_service.tokens import create_token
-from tests.factories.accounts import SYSTEM, make_user
-from tests.factories.research import as_ready, downloaded, draft, institute, partner, research_call
+from tests.factories.research import (
+    downloaded_with_partner_token,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -25,12 +24,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def test_a_certificate_sent_as_a_plain_field_is_refused_not_dropped(
     client: FlaskClient, session: Session, runtime: Runtime
 ) -> None:
-    research_call(session, runtime.store, runtime.envelope)
-    lab = institute(session)
-    batch = as_ready(draft(session, runtime, make_user(session, role=Role.COMPLIANCE), lab.id))
-    downloaded(session, batch)
-    _, plain = create_token(session, actor=SYSTEM, user=partner(session, lab.id), scope="partner")
-    session.commit()
+    batch, plain = downloaded_with_partner_token(session, runtime)
     headers = {"Authorization": f"Bearer {plain}"}
     path = f"/api/v1/research/batches/{batch.id}/confirmation"
     form = {"method": "destroyed", "date": utcnow().date().isoformat(), "signer": "A. Researcher"}

@@ -13,11 +13,15 @@ from sqlalchemy.orm import Session
 from recordings_service.db import utcnow
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
-from recordings_service.tokens import create_token
-from tests.factories.accounts import SYSTEM, make_user
+from tests.factories.accounts import make_user
 from tests.factories.audit import events
 from tests.factories.recordings import make_token
-from tests.factories.research import as_ready, downloaded, draft, institute, partner, research_call
+from tests.factories.research import (
+    downloaded_with_partner_token,
+    draft,
+    institute,
+    research_call,
+)
 
 API = "/api/v1/research/batches"
 
@@ -70,12 +74,7 @@ def test_an_approval_of_an_ended_window_or_an_empty_batch_is_refused_and_audited
 def test_deciding_a_confirmation_already_decided_is_refused_and_audited(
     client: FlaskClient, session: Session, runtime: Runtime
 ) -> None:
-    research_call(session, runtime.store, runtime.envelope)
-    lab = institute(session)
-    batch = as_ready(draft(session, runtime, make_user(session, role=Role.COMPLIANCE), lab.id))
-    downloaded(session, batch)
-    _, plain = create_token(session, actor=SYSTEM, user=partner(session, lab.id), scope="partner")
-    session.commit()
+    batch, plain = downloaded_with_partner_token(session, runtime)
     form = {"method": "destroyed", "date": utcnow().date().isoformat(), "signer": "A. Researcher"}
     form |= {"title": "Head of lab", "statement": "Deleted."}
     sent = client.post(f"{API}/{batch.id}/confirmation", data=form, headers={"Authorization": f"Bearer {plain}"})
