@@ -17,12 +17,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from recordings_service.config import PREFIX, Settings
 from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Refusal
-from recordings_service.models import AuditChainHead, AuditEvent
+from recordings_service.models import AuditChainHead, AuditEvent, AuditEventRecording
 
 GENESIS_HASH = "0" * 64
 # Where a session carries the audit keys (set by `Runtime`), so that every `record_event` signs without
@@ -32,6 +32,9 @@ MIN_KEY_CHARS = 32
 _Q = TypeVar("_Q", bound=Select[Any])
 # Details are for ids and counts; anything else (text, names) must not reach the trail.
 _ALLOWED_DETAIL_TYPES = (str, int, float, bool, type(None))
+# The detail (comma-separated ids) in which an action names recordings besides its object, whose trails list it too:
+# `AuditEventRecording` rows derived from that detail alone, as migration 0032 derives them for older events.
+RECORDINGS_NAMED_IN = {"recording.searched": "snippet_recordings"}
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,12 @@ def record_events(
         event.hash = prev_hash = event_hash(event, keys)
         events.append(event)
     session.add_all(events)
+    if named_in := RECORDINGS_NAMED_IN.get(action):
+        session.add_all(
+            AuditEventRecording(event_id=event.id, recording_id=recording_id)
+            for event in events
+            for recording_id in dict.fromkeys(filter(None, str(event.details.get(named_in) or "").split(",")))
+        )
     session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev_hash))
     session.flush()
     return events
@@ -352,7 +361,12 @@ def _filtered(query: _Q, filters: EventFilter) -> _Q:
     if filters.object_type:
         query = query.where(AuditEvent.object_type == filters.object_type.lower())
     if filters.object_id:
-        query = query.where(AuditEvent.object_id.in_(_either_case(filters.object_id)))
+        ids = _either_case(filters.object_id)
+        # Its own events and those naming it in their details (a search that showed its words): a union of two
+        # indexed look-ups, each event once.
+        own = aliased(AuditEvent)
+        linked = select(AuditEventRecording.event_id).where(AuditEventRecording.recording_id.in_(ids))
+        query = query.where(AuditEvent.id.in_(select(own.id).where(own.object_id.in_(ids)).union(linked)))
     if filters.since is not None:
         query = query.where(AuditEvent.occurred_at >= filters.since)
     if filters.until is not None:

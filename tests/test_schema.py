@@ -24,22 +24,30 @@ def test_upgrade_is_idempotent(engine: Engine) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_refuses_edits_and_deletions_of_audit_events(engine: Engine) -> None:
+def test_postgres_refuses_edits_and_deletions_of_audit_events_and_their_links(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("the append-only trigger exists on PostgreSQL only")
     from sqlalchemy.orm import Session
 
     from recordings_service.audit import record_event
+    from recordings_service.db import new_id
+    from recordings_service.models import AuditEventRecording
     from tests.factories.accounts import SYSTEM
 
     with Session(engine) as session:
         event = record_event(session, actor=SYSTEM, action="test.trigger")
+        session.add(AuditEventRecording(event_id=event.id, recording_id=new_id()))
         session.commit()
         event_id = event.id
     for statement in (
         "UPDATE audit_events SET action = 'edited' WHERE id = :id",
         "DELETE FROM audit_events WHERE id = :id",
-        "TRUNCATE audit_events",
+        # With the links that reference it: a TRUNCATE of the events alone is refused for them first.
+        "TRUNCATE audit_events, audit_event_recordings",
+        # The links that list a search in a call's trail are kept as the events are (migration 0032).
+        "UPDATE audit_event_recordings SET recording_id = 'edited' WHERE event_id = :id",
+        "DELETE FROM audit_event_recordings WHERE event_id = :id",
+        "TRUNCATE audit_event_recordings",
     ):
         with engine.connect() as connection, pytest.raises(DBAPIError, match="append-only"):
             connection.execute(text(statement), {"id": event_id})

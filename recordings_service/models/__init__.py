@@ -2,7 +2,7 @@
 
 from recordings_service.models.account import ApiToken, User
 from recordings_service.models.assignment import Assignment, EvaluationPlan, PlanFill
-from recordings_service.models.audit import AuditChainHead, AuditEvent
+from recordings_service.models.audit import AuditChainHead, AuditEvent, AuditEventRecording
 from recordings_service.models.calibration import CalibrationAnswer, CalibrationParticipant, CalibrationSession
 from recordings_service.models.call_list import CallTag, SavedSearch
 from recordings_service.models.evaluation import (
@@ -42,6 +42,7 @@ __all__ = [
     "Assignment",
     "AuditChainHead",
     "AuditEvent",
+    "AuditEventRecording",
     "BatchItem",
     "CalibrationAnswer",
     "CalibrationParticipant",

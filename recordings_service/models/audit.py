@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recordings_service.db import Base, ulid_pk, utcnow
@@ -30,6 +30,16 @@ class AuditEvent(Base):
     # The HMAC key that signed the hash (see `audit.AuditKeys`); None: a plain SHA-256 hash, written before
     # migration 0018 or by a process without CALLVAULT_AUDIT_KEY.
     key_id: Mapped[str | None] = mapped_column(String(16))
+
+
+class AuditEventRecording(Base):
+    """A recording an event names in its details (a search that showed its words), so that the recording's trail
+    lists the event too: an index of the chained details, not part of what the chain signs."""
+
+    __tablename__ = "audit_event_recordings"
+
+    event_id: Mapped[str] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+    recording_id: Mapped[str] = mapped_column(String(26), primary_key=True, index=True)
 
 
 class AuditChainHead(Base):
