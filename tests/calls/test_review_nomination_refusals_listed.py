@@ -20,7 +20,7 @@ from tests.web.reader_language import ENGLISH, post_as
 
 @pytest.fixture
 def call(client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope) -> Recording:
-    recording = make_transcribed_call(session, store, envelope, purposes=["training"])
+    recording = make_transcribed_call(session, store, envelope, redacted=True, purposes=["training"])
     login(client, make_user(session, role=Role.QA_SUPERVISOR))
     session.commit()
     return recording

@@ -11,6 +11,7 @@ from recordings_service.models import Recording, Transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcript_text import seal_segments
+from recordings_service.transcription.pipeline import store_segments
 from tests.factories.recordings import STEREO, make_recording
 from tests.factories.transcription import script_lines
 
@@ -63,15 +64,25 @@ def word_start(text: str) -> float:
 
 
 def make_transcribed_call(
-    session: Session, store: ObjectStore, envelope: Envelope, *, transcript: bool = True, **overrides: Any
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    transcript: bool = True,
+    redacted: bool = False,
+    **overrides: Any,
 ) -> Recording:
-    """The English stereo fixture stored encrypted, with a transcript of its script (no Whisper run)."""
+    """The English stereo fixture stored encrypted, with a transcript of its script (no Whisper run); `redacted`:
+    stored as transcription stores it, with its redacted twin (what training and research need), else without."""
     recording = make_recording(
         session, store, envelope, audio=STEREO, duration_s=EN_DURATION_S, status="transcribed", **overrides
     )
     if transcript:
         row = Transcript(recording_id=recording.id, engine="script", model="fixture", language="en", processing_s=0.0)
         session.add(row)
-        seal_segments(session, row, segments=script_segments(), twin=None)
+        if redacted:
+            store_segments(session, row, script_segments())
+        else:
+            seal_segments(session, row, segments=script_segments(), twin=None)
         session.flush()
     return recording

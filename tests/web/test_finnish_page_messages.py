@@ -105,7 +105,7 @@ def test_a_nomination_note_too_long_and_withdrawing_anothers_nomination_are_refu
     """The call page's nomination refusals showed the service's English message (or its plain code)."""
     from recordings_service.training import nominations
 
-    call = make_transcribed_call(session, store, envelope, purposes=["training"])
+    call = make_transcribed_call(session, store, envelope, redacted=True, purposes=["training"])
     other = make_user(session, role=Role.QA_SUPERVISOR)
     theirs = nominations.nominate(
         session,
