@@ -31,7 +31,7 @@ def test_reassigning_from_the_dashboards_overdue_list_returns_the_lead_to_the_da
     assert link == f"/assignments/{held.id}/reassign?back=/dashboard"
     form = client.get(link).get_data(as_text=True)
     assert 'name="back" value="/dashboard"' in form
-    assert '<a href="/dashboard">Back to the list</a>' in form
+    assert '<a href="/dashboard">Back to the dashboard</a>' in form
     due = (date.today() + timedelta(days=2)).isoformat()
     fields = {"assignee_id": stand_in.id, "due": due, "from": ill.id, "back": "/dashboard"}
     moved = post_form(client, link, fields, token_from=link)

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from recordings_service.errors import Conflict, DomainError, Invalid
-from recordings_service.evaluations import assignments, plans
+from recordings_service.evaluations import assignments, handover, plans
 from recordings_service.models import User
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
@@ -54,13 +54,16 @@ def index() -> tuple[str, int]:
     holder = request.args.get("assignee", "")
     overdue = request.args.get("overdue") == "1"
     mine = _list_page("cursor", assignee_id=actor.id)
-    held = _list_page("held_cursor", assignee_id=holder or None, overdue_only=overdue) if holder or overdue else None
+    sent = _unknown_holder(holder) if holder else None
+    shown = (holder or overdue) and sent is None
+    held = _list_page("held_cursor", assignee_id=holder or None, overdue_only=overdue) if shown else None
     page = render_template(
         "assignments/index.html",
         mine=mine,
         holder=holder,
         overdue=overdue,
         held=held,
+        sent=sent,
         page_url=_page_url,
         # Where a Reassign link returns the lead to: this page as it is (its lists, their pages, who was chosen).
         here=request.full_path.rstrip("?"),
@@ -69,7 +72,17 @@ def index() -> tuple[str, int]:
         names={user.id: user.display_name or user.username for user in assignments.evaluators(db())},
         week=plans.iso_week(organisation_today()),
     )
-    return page, 422 if mine.refused or (held and held.refused) else 200
+    return page, 422 if sent or mine.refused or (held and held.refused) else 200
+
+
+def _unknown_holder(holder: str) -> RefusedForm | None:
+    """The supervisor choice refused, as the API refuses its `assignee_id`, when it names no account (a link edited
+    or the account gone); None for a known one. An empty list would read as "nothing to hand on"."""
+    try:
+        handover.list_holder(db(), holder, field="assignee_id")
+    except Invalid as exc:
+        return RefusedForm(form="held", values={"assignee": holder}, message=error_message(exc), field="assignee")
+    return None
 
 
 def _list_page(param: str, *, assignee_id: str | None, overdue_only: bool = False) -> ListPage:
@@ -140,13 +153,16 @@ def _back_to_list() -> str | None:
 
 def _reassign_page(assignment_id: str, *, refused: RefusedForm | None = None) -> str:
     assignment = assignments.get_assignment(db(), actor=current_actor(), assignment_id=assignment_id)
+    back = _back_to_list()
     return render_template(
         "assignments/reassign.html",
         view=assignments.describe(db(), [assignment], today=organisation_today())[0],
         holder=db().get(User, assignment.assignee_id),
         evaluators=[user for user in assignments.evaluators(db()) if user.id != assignment.assignee_id],
         sent=refused,
-        back=_back_to_list(),
+        back=back,
+        # The way back names where it leads: the dashboard's overdue list is not "the list" of this page.
+        to_dashboard=back is not None and urlsplit(back).path == url_for("dashboard.index"),
     )
 
 
