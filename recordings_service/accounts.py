@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from recordings_service.account_names import checked_display_name
 from recordings_service.audit import SYSTEM_ACTOR_NAMES, Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, Refusal
@@ -27,7 +28,6 @@ from recordings_service.tokens import revoke_live_tokens
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 128
-MAX_DISPLAY_NAME = 200  # as User.display_name
 # How long a second submission of the form that created an account counts as the same request.
 REPEAT_WINDOW = timedelta(minutes=10)
 # argon2id with ASVS-level cost: 46 MiB memory, t=1 (OWASP's first recommended configuration).
@@ -102,8 +102,7 @@ def create_user(
         raise Invalid("username", "the audit trail's name of a job or the CLI: choose another", why="username_reserved")
     if session.scalar(select(User).where(func.lower(User.username) == username.lower())) is not None:
         raise Conflict(f"user {username} already exists", why="username_taken")
-    if len(display_name := display_name.strip()) > MAX_DISPLAY_NAME:  # PostgreSQL refused it with a traceback
-        raise Invalid("display_name", f"at most {MAX_DISPLAY_NAME} characters", code="too_long")
+    display_name = checked_display_name(display_name)
     _check_institute(session, role_value, institute_id or None)
     agent_ref = _checked_agent_ref(session, role_value, (agent_ref or "").strip() or None)
     _check_lead(session, lead_id or None)
@@ -194,9 +193,9 @@ def _check_lead(session: Session, lead_id: str | None, *, of: User | None = None
 def set_lead(session: Session, *, actor: Actor, user_id: str, lead_id: str | None) -> User:
     """Name the person's lead (None: no lead); the disputes of the evaluations they score also go to the lead."""
     user = get_user(session, user_id)
-    _check_lead(session, lead_id, of=user)
-    if user.lead_id == lead_id:
+    if user.lead_id == lead_id:  # a lead disabled since, left as the page showed it, is no new choice to refuse
         return user
+    _check_lead(session, lead_id, of=user)
     previous, user.lead_id = user.lead_id, lead_id
     session.flush()
     details = {"from": previous, "to": lead_id}

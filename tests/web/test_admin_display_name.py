@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.accounts import MAX_DISPLAY_NAME
+from recordings_service.account_names import MAX_DISPLAY_NAME
 from recordings_service.models import User
 from recordings_service.models.account import Role
 from tests.factories.accounts import make_user

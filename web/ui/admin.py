@@ -94,9 +94,17 @@ def _created(user: User) -> Response | str:
     return _show_link(user.id, done)
 
 
-def _leads() -> list[tuple[str, str]]:
-    """Who can lead someone whose evaluations may be disputed: the QA supervisors, as (id, username)."""
-    return [(user.id, user.username) for user in accounts.list_users(db()) if user.role == Role.QA_SUPERVISOR]
+def _leads(*, keeping: str | None = None) -> list[tuple[str, str, bool]]:
+    """Who can lead someone whose evaluations may be disputed: the active QA supervisors, as (id, username, active).
+
+    A disabled one is refused as a new lead, so is offered only as `keeping`, the lead already set: left out, the
+    form would show "none" and saving it would drop that lead unasked.
+    """
+    return [
+        (user.id, user.username, user.active)
+        for user in accounts.list_users(db())
+        if user.role == Role.QA_SUPERVISOR and (user.active or user.id == keeping)
+    ]
 
 
 @bp.get("/users/<user_id>")
@@ -111,7 +119,7 @@ def user(user_id: str) -> str:
         roles=ROLES,
         tokens=tokens.list_tokens(db(), user_id=user_id),
         now=utcnow(),
-        leads=[lead for lead in _leads() if lead[0] != account.id],
+        leads=[lead for lead in _leads(keeping=account.lead_id) if lead[0] != account.id],
     )
 
 

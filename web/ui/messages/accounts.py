@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from recordings_service import accounts
+from recordings_service import account_names, accounts
 from web.ui.message_values import Message
 
 FIELD_MESSAGES: dict[tuple[str, str], Message] = {
-    ("display_name", "too_long"): _l("at most %(num)d characters", num=accounts.MAX_DISPLAY_NAME),
+    ("display_name", "too_long"): _l("at most %(num)d characters", num=account_names.MAX_DISPLAY_NAME),
+    ("display_name", "invalid_character"): _l(
+        "a name is one line of visible text: remove its line breaks, tabs and control characters"
+    ),
 }
 CODE_MESSAGES: dict[str, Message] = {
     "password_too_short": _l("a password has at least %(num)d characters", num=accounts.MIN_PASSWORD),

@@ -1,0 +1,30 @@
+"""Display names: what the pages and the audit trail show for a person, one line of visible text as typed."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from recordings_service.errors import Invalid
+
+MAX_DISPLAY_NAME = 200  # as User.display_name
+# Controls (a line break, a tab, a bell), format characters (U+202E shows the text after it right to left), line
+# and paragraph separators, and lone surrogates (a CLI argument's undecodable bytes, which no database stores):
+# each breaks a name's line in the trail or makes it read as another name.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# Zero-width non-joiner and joiner stay: Persian and Indic names need them between their letters.
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def checked_display_name(display_name: str) -> str:
+    """The name without surrounding spaces; refused over 200 characters or holding a control or format character."""
+    display_name = display_name.strip()
+    if len(display_name) > MAX_DISPLAY_NAME:  # PostgreSQL refused it with a traceback
+        raise Invalid("display_name", f"at most {MAX_DISPLAY_NAME} characters", code="too_long")
+    for character in display_name:
+        if unicodedata.category(character) in _REFUSED_CATEGORIES and character not in _JOINERS:
+            raise Invalid(
+                "display_name",
+                f"remove the control character U+{ord(character):04X}: a name is one line of visible text",
+                code="invalid_character",
+            )
+    return display_name
