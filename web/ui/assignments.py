@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -23,6 +22,7 @@ from web.links import safe_next
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 from web.ui.form_dates import optional_date
+from web.ui.list_pages import page_url
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
@@ -64,7 +64,7 @@ def index() -> tuple[str, int]:
         overdue=overdue,
         held=held,
         sent=sent,
-        page_url=_page_url,
+        page_url=page_url("assignments.index"),
         # Where a Reassign link returns the lead to: this page as it is (its lists, their pages, who was chosen).
         here=request.full_path.rstrip("?"),
         supervisors=assignments.assignment_holders(db()),
@@ -105,14 +105,6 @@ def _list_page(param: str, *, assignee_id: str | None, overdue_only: bool = Fals
     except Invalid as exc:
         return ListPage([], total, refused=error_message(exc))
     return ListPage(views[:PAGE_SIZE], total, next_id_cursor([view.assignment for view in views], PAGE_SIZE))
-
-
-def _page_url(param: str, cursor: str | None) -> str:
-    """This page with list `param` at `cursor` (its first page for None), the other list where it is."""
-    query: dict[str, Any] = {name: value for name, value in request.args.items() if value and name != param}
-    if cursor:
-        query[param] = cursor
-    return url_for("assignments.index", **query)
 
 
 @bp.route("/<assignment_id>/reassign", methods=["GET", "POST"])

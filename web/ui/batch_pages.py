@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from flask import request, url_for
+from flask import request
 
 from recordings_service.errors import Invalid
 from recordings_service.models import ResearchBatch
@@ -35,15 +34,3 @@ def batch_page(read: Reader, *, param: str, size: int) -> BatchPage:
     except Invalid as exc:
         return BatchPage(refused=error_message(exc))
     return BatchPage(rows[:size], next_id_cursor(rows, size))
-
-
-def page_url(endpoint: str) -> Callable[[str, str | None], str]:
-    """Links to this page with list `param` at `cursor` (its first page for None), any other list where it is."""
-
-    def url(param: str, cursor: str | None) -> str:
-        query: dict[str, Any] = {name: value for name, value in request.args.items() if value and name != param}
-        if cursor:
-            query[param] = cursor
-        return url_for(endpoint, **query)
-
-    return url

@@ -26,8 +26,9 @@ from web.database import db, runtime
 from web.errors import error_response, keep_refusal
 from web.i18n import organisation_today
 from web.security_headers import no_store
-from web.ui.batch_pages import BatchPage, batch_page, page_url
+from web.ui.batch_pages import BatchPage, batch_page
 from web.ui.error_messages import error_message
+from web.ui.list_pages import page_url
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 # Room for the form's other fields and the multipart framing on top of the certificate.

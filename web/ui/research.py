@@ -33,9 +33,10 @@ from web.errors import keep_refusal
 from web.i18n import organisation_moment, organisation_timezone, organisation_today, organisation_zone
 from web.same_site import refuse_cross_site
 from web.security_headers import no_store
-from web.ui.batch_pages import batch_page, page_url
+from web.ui.batch_pages import batch_page
 from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
+from web.ui.list_pages import page_url
 
 bp = Blueprint("research", __name__, url_prefix="/research")
 PAGE_SIZE = 200
