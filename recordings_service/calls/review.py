@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -217,9 +217,8 @@ def list_comments(session: Session, *, recording_id: str) -> list[Comment]:
 
 
 def _has_redacted_twin(session: Session, recording_id: str) -> bool:
-    # Read on the row: a twin sealed away leaves `redacted_segments` a JSON null, which is not SQL's NULL.
-    transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording_id))
-    return transcript is not None and transcript.has_redacted_twin
+    twin = exists().where(Transcript.recording_id == recording_id, Transcript.has_redacted_twin)
+    return bool(session.scalar(select(twin)))
 
 
 def _username(session: Session, user_id: str) -> str:
