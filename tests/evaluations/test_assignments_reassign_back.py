@@ -2,7 +2,8 @@
 
 Found by review: reassigning from everyone's overdue list (`/assignments?overdue=1`) sent the lead to the previous
 supervisor's list, away from the rest of the overdue calls waiting to be handed on. The Reassign link and form carry
-the list they came from (`back`); only an address of the assignments page is followed, never another site's."""
+the list they came from (`back`), the dashboard's overdue list included; only an address of the assignments page
+or the dashboard is followed, never another site's."""
 
 from __future__ import annotations
 
@@ -19,8 +20,22 @@ from tests.factories.accounts import login, make_user, post_form
 from tests.factories.assignments import overdue_on, reassign_link
 
 
-def test_reassigning_from_everyones_overdue_list_returns_the_lead_to_it(
-    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+@pytest.mark.parametrize(
+    ("listed_at", "link_back", "way_back"),
+    [
+        ("/assignments?overdue=1", "/assignments?overdue%3D1", "Back to the list"),
+        # The dashboard's overdue list has Reassign links of its own: they too led to the previous holder's list.
+        ("/dashboard", "/dashboard", "Back to the dashboard"),
+    ],
+)
+def test_reassigning_from_an_overdue_list_returns_the_lead_to_it(
+    client: FlaskClient,
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    listed_at: str,
+    link_back: str,
+    way_back: str,
 ) -> None:
     lead, ill = make_user(session, username="lead"), make_user(session, username="ill")
     stand_in = make_user(session, username="stand-in")
@@ -28,21 +43,22 @@ def test_reassigning_from_everyones_overdue_list_returns_the_lead_to_it(
     session.commit()
     login(client, lead)
 
-    link = reassign_link(client.get("/assignments?overdue=1").get_data(as_text=True), held.id)
+    link = reassign_link(client.get(listed_at).get_data(as_text=True), held.id)
+    assert link == f"/assignments/{held.id}/reassign?back={link_back}"
     form = client.get(link).get_data(as_text=True)
-    assert 'name="back" value="/assignments?overdue=1"' in form
-    assert '<a href="/assignments?overdue=1">Back to the list</a>' in form
+    assert f'name="back" value="{listed_at}"' in form
+    assert f'<a href="{listed_at}">{way_back}</a>' in form
     due = (date.today() + timedelta(days=2)).isoformat()
-    fields = {"assignee_id": stand_in.id, "due": due, "from": ill.id, "back": "/assignments?overdue=1"}
+    fields = {"assignee_id": stand_in.id, "due": due, "from": ill.id, "back": listed_at}
     moved = post_form(client, link, fields, token_from=link)
 
-    assert moved.status_code == 302 and moved.headers["Location"] == "/assignments?overdue=1"
+    assert moved.status_code == 302 and moved.headers["Location"] == listed_at
     session.expire_all()
     assert session.get_one(Assignment, held.id).assignee_id == stand_in.id
     # A refused form keeps where it came from.
     refused = post_form(client, link, fields, token_from=link)  # the call is stand-in's now
     assert refused.status_code == 422
-    assert 'name="back" value="/assignments?overdue=1"' in refused.get_data(as_text=True)
+    assert f'name="back" value="{listed_at}"' in refused.get_data(as_text=True)
 
 
 def test_a_page_further_on_in_a_supervisors_list_is_where_the_lead_returns(
