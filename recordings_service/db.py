@@ -142,9 +142,7 @@ def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
     that SQLite refuses to turn into a write at once (SQLITE_BUSY_SNAPSHOT, no busy wait) should another process
     have committed since. Taking the write lock up front waits, as any writer does, instead.
     """
-    dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection is not None and not dbapi_connection.in_transaction:
-        dbapi_connection.execute("BEGIN IMMEDIATE")
+    _begin_immediate(connection)
 
 
 def _sqlite_begin_before_locking_read(
@@ -160,6 +158,11 @@ def _sqlite_begin_before_locking_read(
     """
     if getattr(statement, "_for_update_arg", None) is None:
         return
+    _begin_immediate(connection)
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """Open the connection's transaction IMMEDIATE (taking SQLite's write lock), unless one is open already."""
     dbapi_connection = connection.connection.dbapi_connection
     if dbapi_connection is not None and not dbapi_connection.in_transaction:
         dbapi_connection.execute("BEGIN IMMEDIATE")
