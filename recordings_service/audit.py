@@ -1,4 +1,5 @@
-"""Use cases of the audit trail: append an event to the hash chain, verify the chain, search it.
+"""Use cases of the audit trail: append an event to the hash chain, verify the chain (searching it is
+`audit_search`).
 
 Each event's hash is an HMAC-SHA256 under `CALLVAULT_AUDIT_KEY` (never stored in the database) over its
 content and the previous event's hash, so someone who can rewrite the table cannot recompute the chain.
@@ -11,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from recordings_service.config import PREFIX, Settings
 from recordings_service.db import new_id, utcnow
@@ -29,7 +30,6 @@ GENESIS_HASH = "0" * 64
 # each caller passing them.
 SESSION_AUDIT_KEYS = "audit_keys"
 MIN_KEY_CHARS = 32
-_Q = TypeVar("_Q", bound=Select[Any])
 # Details are for ids and counts; anything else (text, names) must not reach the trail.
 _ALLOWED_DETAIL_TYPES = (str, int, float, bool, type(None))
 # The detail (comma-separated ids) in which an action names recordings besides its object, whose trails list it too:
@@ -162,15 +162,20 @@ def record_events(
         event.hash = prev_hash = event_hash(event, keys)
         events.append(event)
     session.add_all(events)
-    if named_in := RECORDINGS_NAMED_IN.get(action):
-        session.add_all(
-            AuditEventRecording(event_id=event.id, recording_id=recording_id)
-            for event in events
-            for recording_id in dict.fromkeys(filter(None, str(event.details.get(named_in) or "").split(",")))
-        )
+    session.add_all(
+        AuditEventRecording(event_id=event.id, recording_id=recording_id)
+        for event in events
+        for recording_id in named_recordings(action, event.details)
+    )
     session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev_hash))
     session.flush()
     return events
+
+
+def named_recordings(action: str, details: Mapping[str, Any]) -> list[str]:
+    """The recordings an event's details name besides its object (`RECORDINGS_NAMED_IN`), each once, in order."""
+    named_in = RECORDINGS_NAMED_IN.get(action)
+    return list(dict.fromkeys(filter(None, str(details.get(named_in) or "").split(",")))) if named_in else []
 
 
 def record_refusal(session: Session, refusal: Refusal) -> AuditEvent:
@@ -227,7 +232,7 @@ class UnknownKey(Exception):
 
 @dataclass(frozen=True)
 class ChainBreak:
-    seq: int
+    seq: int | None  # None: a link naming an event that is not in the trail at all
     event_id: str | None
     reason: str
 
@@ -264,6 +269,66 @@ def verify_chain(session: Session, *, keys: AuditKeys | None, batch_size: int = 
     return checked, None
 
 
+def verify_links(session: Session, *, batch_size: int = 1000) -> ChainBreak | None:
+    """The first event whose links in `audit_event_recordings` differ from the recordings its signed details name, or
+    a link naming no event at all.
+
+    The links are derived from those details and not signed themselves, and on SQLite no trigger keeps them
+    append-only: a deleted link took a search out of a call's trail, an added one put an event into another's, and
+    the chain still verified. The break names the event and counts, never a recording."""
+    orphan = session.scalar(
+        select(AuditEventRecording.event_id)
+        .where(~select(AuditEvent.id).where(AuditEvent.id == AuditEventRecording.event_id).exists())
+        .limit(1)
+    )
+    if orphan is not None:
+        return ChainBreak(None, orphan, f"a link to a recording names event {orphan}, which is not in the trail")
+    naming = list(RECORDINGS_NAMED_IN)
+    breaks = []
+    stray = session.execute(
+        select(AuditEvent.seq, AuditEvent.id)
+        .join(AuditEventRecording, AuditEventRecording.event_id == AuditEvent.id)
+        .where(AuditEvent.action.not_in(naming))
+        .order_by(AuditEvent.seq)
+        .limit(1)
+    ).first()
+    if stray is not None:
+        reason = f"event {stray.id} is linked to a recording, but its action names none in its signed details"
+        breaks.append(ChainBreak(stray.seq, stray.id, reason))
+    if (mismatch := _first_link_mismatch(session, actions=naming, batch_size=batch_size)) is not None:
+        breaks.append(mismatch)
+    return min(breaks, key=lambda found: found.seq or 0, default=None)
+
+
+def _first_link_mismatch(session: Session, *, actions: list[str], batch_size: int) -> ChainBreak | None:
+    """Walk the trail in chain order, comparing each event of `actions` with its links.
+
+    A batch is a window of `batch_size` event numbers, a range of the `seq` index: batches of the next events of
+    `actions` were read through the action index, every event of those actions sorted again for each batch."""
+    newest = session.scalar(select(func.max(AuditEvent.seq))) or 0
+    for start in range(1, newest + 1, batch_size):
+        window = AuditEvent.seq.between(start, start + batch_size - 1)
+        rows = session.execute(
+            select(AuditEvent.seq, AuditEvent.id, AuditEvent.action, AuditEvent.details)
+            .where(window, AuditEvent.action.in_(actions))
+            .order_by(AuditEvent.seq)
+        ).all()
+        linked: dict[str, set[str]] = {row.id: set() for row in rows}
+        for event_id, recording_id in session.execute(
+            select(AuditEventRecording.event_id, AuditEventRecording.recording_id)
+            .join(AuditEvent, AuditEvent.id == AuditEventRecording.event_id)
+            .where(window, AuditEvent.action.in_(actions))
+        ):
+            linked[event_id].add(recording_id)
+        for seq, event_id, action, details in rows:
+            named = set(named_recordings(action, details if isinstance(details, dict) else {}))
+            if linked[event_id] != named:
+                counts = f"{len(linked[event_id] - named)} not named there, {len(named - linked[event_id])} missing"
+                reason = f"the links of event {event_id} to recordings differ from its signed details ({counts})"
+                return ChainBreak(seq, event_id, reason)
+    return None
+
+
 def _event_break(
     event: AuditEvent, *, keys: AuditKeys | None, seq: int, prev_hash: str, first_signed: int | None
 ) -> ChainBreak | None:
@@ -282,104 +347,6 @@ def _event_break(
     if not hmac.compare_digest(expected, event.hash):
         return ChainBreak(event.seq, event.id, "content does not match its hash")
     return None
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """What a compliance officer narrows the trail to; every field is optional and they combine with AND."""
-
-    actor: str | None = None  # an actor id, or a username in any case
-    action: str | None = None  # exact, or a prefix ending in "*" ("login.*")
-    object_type: str | None = None
-    object_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None  # exclusive
-    # The newest event an export covers, read as it starts: its count, its rows and its own event (written after
-    # this one) then agree, whatever the trail receives while the file streams.
-    through_seq: int | None = None
-
-    def as_details(self) -> dict[str, str | int | None]:
-        """The filter as audit details (an export records what was exported)."""
-        return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in asdict(self).items()}
-
-
-def find_events(
-    session: Session, *, filters: EventFilter, before_seq: int | None = None, limit: int = 50
-) -> list[AuditEvent]:
-    """One page of matching events, newest first; pass the last page's smallest seq as `before_seq` for the next."""
-    query = _filtered(select(AuditEvent), filters)
-    if before_seq is not None:
-        query = query.where(AuditEvent.seq < before_seq)
-    return list(session.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit)))
-
-
-def event_actions(session: Session) -> list[str]:
-    """Every action the trail holds, sorted (the audit page offers them as its action filter)."""
-    return list(session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
-
-
-def last_seq(session: Session) -> int:
-    """The number of the newest event committed (0 for an empty trail): events commit in `seq` order, as each
-    holds the chain head until its transaction ends."""
-    return session.scalar(select(func.max(AuditEvent.seq))) or 0
-
-
-def count_events(session: Session, *, filters: EventFilter) -> int:
-    return session.scalar(_filtered(select(func.count()).select_from(AuditEvent), filters)) or 0
-
-
-def iter_events(session: Session, *, filters: EventFilter, batch_size: int = 500) -> Iterator[AuditEvent]:
-    """Every matching event, oldest first, read in batches so an export never holds the whole trail."""
-    last_seq = 0
-    while True:
-        batch = session.scalars(
-            _filtered(select(AuditEvent), filters)
-            .where(AuditEvent.seq > last_seq)
-            .order_by(AuditEvent.seq)
-            .limit(batch_size)
-        ).all()
-        if not batch:
-            return
-        yield from batch
-        last_seq = batch[-1].seq
-
-
-def _filtered(query: _Q, filters: EventFilter) -> _Q:
-    # Read in any case, as typed: actions and object types are written in lower case, ids (ULIDs) in upper case. An
-    # exact match found nothing for "Recording" or an id typed in lower case, and LIKE ignored case on SQLite alone.
-    if filters.actor:
-        # Usernames sign in whatever their case, so "Alice" finds alice's events too.
-        named = func.lower(AuditEvent.actor_name) == filters.actor.lower()
-        query = query.where(or_(AuditEvent.actor_id.in_(_either_case(filters.actor)), named))
-    if filters.action:
-        action = filters.action.lower()
-        if action.endswith("*"):
-            prefix = action[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(AuditEvent.action.like(prefix + "%", escape="\\"))
-        else:
-            query = query.where(AuditEvent.action == action)
-    if filters.object_type:
-        query = query.where(AuditEvent.object_type == filters.object_type.lower())
-    if filters.object_id:
-        ids = _either_case(filters.object_id)
-        # Its own events and those naming it in their details (a search that showed its words): a union of two
-        # indexed look-ups, each event once.
-        own = aliased(AuditEvent)
-        linked = select(AuditEventRecording.event_id).where(AuditEventRecording.recording_id.in_(ids))
-        query = query.where(AuditEvent.id.in_(select(own.id).where(own.object_id.in_(ids)).union(linked)))
-    if filters.since is not None:
-        query = query.where(AuditEvent.occurred_at >= filters.since)
-    if filters.until is not None:
-        query = query.where(AuditEvent.occurred_at < filters.until)
-    if filters.through_seq is not None:
-        query = query.where(AuditEvent.seq <= filters.through_seq)
-    return query
-
-
-def _either_case(typed: str) -> list[str]:
-    """An id as typed and in upper case: what a ULID is written in (an id the trail keeps as given, such as a path's,
-    matches as typed)."""
-    return list(dict.fromkeys((typed, typed.upper())))
 
 
 def _iso(moment: datetime) -> str:

@@ -13,8 +13,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from recordings_service import audit
-from recordings_service.audit import Actor, EventFilter, record_event
+from recordings_service import audit, audit_search
+from recordings_service.audit import Actor, record_event
+from recordings_service.audit_search import EventFilter
 from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
@@ -113,28 +114,30 @@ def test_find_events_filters_and_pages(session: Session) -> None:
     events = chain(session, 6)
     record_event(session, actor=ALICE, action="recording.played", object_type="recording", object_id="R1")
     since = EventFilter(since=start)
-    newest_first = audit.find_events(session, filters=since, limit=4)
+    newest_first = audit_search.find_events(session, filters=since, limit=4)
     assert len(newest_first) == 4
     assert newest_first[0].action == "recording.played"
-    older = audit.find_events(session, filters=since, before_seq=newest_first[-1].seq, limit=4)
+    older = audit_search.find_events(session, filters=since, before_seq=newest_first[-1].seq, limit=4)
     assert [event.seq for event in older] == [events[2].seq, events[1].seq, events[0].seq]
 
     assert {
-        event.actor_name for event in audit.find_events(session, filters=EventFilter(actor="alice", since=start))
+        event.actor_name for event in audit_search.find_events(session, filters=EventFilter(actor="alice", since=start))
     } == {"alice"}
-    assert len(audit.find_events(session, filters=EventFilter(actor=ALICE.id, since=start))) == 4
+    assert len(audit_search.find_events(session, filters=EventFilter(actor=ALICE.id, since=start))) == 4
     # As typed at sign-in: found by exploratory testing, "Alice" found none of alice's events.
-    assert len(audit.find_events(session, filters=EventFilter(actor="Alice", since=start))) == 4
-    assert [e.object_id for e in audit.find_events(session, filters=EventFilter(action="test.step1"))] == ["1"]
-    assert len(audit.find_events(session, filters=EventFilter(action="test.step*", since=start))) == 6
-    assert audit.find_events(session, filters=EventFilter(action="test_step*", since=start)) == []  # "_" is literal
+    assert len(audit_search.find_events(session, filters=EventFilter(actor="Alice", since=start))) == 4
+    assert [e.object_id for e in audit_search.find_events(session, filters=EventFilter(action="test.step1"))] == ["1"]
+    assert len(audit_search.find_events(session, filters=EventFilter(action="test.step*", since=start))) == 6
+    assert (
+        audit_search.find_events(session, filters=EventFilter(action="test_step*", since=start)) == []
+    )  # "_" is literal
     by_object = EventFilter(object_type="recording", object_id="R1", since=start)
-    assert [event.action for event in audit.find_events(session, filters=by_object)] == ["recording.played"]
-    assert audit.count_events(session, filters=EventFilter(since=start)) == 7
-    assert audit.count_events(session, filters=EventFilter(since=start, until=start)) == 0
-    assert audit.count_events(session, filters=EventFilter(until=start - timedelta(days=3650))) == 0
-    assert [event.seq for event in audit.iter_events(session, filters=since, batch_size=2)] == sorted(
-        event.seq for event in audit.find_events(session, filters=since)
+    assert [event.action for event in audit_search.find_events(session, filters=by_object)] == ["recording.played"]
+    assert audit_search.count_events(session, filters=EventFilter(since=start)) == 7
+    assert audit_search.count_events(session, filters=EventFilter(since=start, until=start)) == 0
+    assert audit_search.count_events(session, filters=EventFilter(until=start - timedelta(days=3650))) == 0
+    assert [event.seq for event in audit_search.iter_events(session, filters=since, batch_size=2)] == sorted(
+        event.seq for event in audit_search.find_events(session, filters=since)
     )
 
 

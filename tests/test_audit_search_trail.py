@@ -18,8 +18,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from recordings_service import audit, schema
-from recordings_service.audit import Actor, EventFilter
+from recordings_service import audit, audit_search, schema
+from recordings_service.audit import Actor
+from recordings_service.audit_search import EventFilter
 from recordings_service.calls.evidence import export_evidence
 from recordings_service.calls.search import search_calls
 from recordings_service.db import make_engine, new_id, utcnow
@@ -44,7 +45,7 @@ def searched(session: Session, day: datetime, query: str, *, snippets: bool = Tr
 
 
 def trail(session: Session, object_id: str) -> list[str]:
-    return [event.id for event in audit.iter_events(session, filters=EventFilter(object_id=object_id))]
+    return [event.id for event in audit_search.iter_events(session, filters=EventFilter(object_id=object_id))]
 
 
 def test_a_search_that_showed_a_calls_words_is_in_its_trail_and_no_other(
@@ -64,10 +65,10 @@ def test_a_search_that_showed_a_calls_words_is_in_its_trail_and_no_other(
     assert trail(session, call.id) == [own.id, showed_it.id, showed_both.id]  # in seq order, each once
     assert trail(session, call.id.lower()) == [own.id, showed_it.id, showed_both.id]
     assert trail(session, other.id) == [showed_both.id]
-    assert audit.count_events(session, filters=EventFilter(object_id=call.id, action="recording.searched")) == 2
-    newest = audit.find_events(session, filters=EventFilter(object_id=call.id, object_type="recording"), limit=2)
+    assert audit_search.count_events(session, filters=EventFilter(object_id=call.id, action="recording.searched")) == 2
+    newest = audit_search.find_events(session, filters=EventFilter(object_id=call.id, object_type="recording"), limit=2)
     assert [event.id for event in newest] == [showed_both.id, showed_it.id]
-    assert audit.find_events(session, filters=EventFilter(object_id=call.id, object_type="user")) == []
+    assert audit_search.find_events(session, filters=EventFilter(object_id=call.id, object_type="user")) == []
 
 
 def test_the_evidence_trail_holds_the_searches_that_showed_the_calls_words(
@@ -170,7 +171,10 @@ def test_the_migration_links_the_searches_already_in_the_trail(database_before: 
             .order_by(AuditEvent.seq, AuditEventRecording.recording_id)
         ).all()
         assert [tuple(row) for row in linked] == sorted([(calls[0], 1), (calls[1], 1), (calls[1], 5)], key=_by_seq)
-        assert [event.seq for event in audit.iter_events(session, filters=EventFilter(object_id=calls[1]))] == [1, 5]
+        assert [event.seq for event in audit_search.iter_events(session, filters=EventFilter(object_id=calls[1]))] == [
+            1,
+            5,
+        ]
 
 
 def _by_seq(row: tuple[str, int]) -> tuple[int, str]:

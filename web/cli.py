@@ -58,15 +58,17 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain and the anchors in the store; exit 1 naming each break; when intact, anchor the head."""
+    """Check the hash chain, the calls' links to it and the anchors in the store; exit 1 naming each break; when
+    intact, anchor the head."""
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
         keys = audit.session_keys(session)
         if keys is None:
             raise click.ClickException("CALLVAULT_AUDIT_KEY is not set: the trail's signatures cannot be checked")
         checked, broken = audit.verify_chain(session, keys=keys)
+        linked = audit.verify_links(session)
         anchored = audit_anchors.check_anchors(session, runtime.store)
-        breaks = [found for found in (broken, anchored) if found is not None]
+        breaks = [found for found in (broken, linked, anchored) if found is not None]
         details: dict[str, object] = {"events": checked, "intact": not breaks}
         if breaks:
             details["broken_seq"] = breaks[0].seq
@@ -77,7 +79,8 @@ def audit_verify() -> None:
             retention_days = runtime.settings.audit_anchor_retention_days
             anchor = audit_anchors.anchor_head(session, runtime.store, retention_days=retention_days, now=utcnow())
     for found in breaks:
-        click.echo(f"BROKEN at event {found.seq}: {found.reason}", err=True)
+        where = "" if found.seq is None else f" at event {found.seq}"
+        click.echo(f"BROKEN{where}: {found.reason}", err=True)
     if breaks:
         sys.exit(1)
     click.echo(f"intact ({checked} events)")

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audio.formats import format_of
-from recordings_service.audit import Actor, EventFilter, event_record, iter_events, record_event
+from recordings_service.audit import Actor, event_record, record_event
+from recordings_service.audit_search import EventFilter, iter_events
 from recordings_service.calls.review import Check, list_comments, transcript_checks
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Refusal

@@ -9,12 +9,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 from flask_babel import gettext
 
-from recordings_service import audit
-from recordings_service.audit import EventFilter
+from recordings_service import audit, audit_search
+from recordings_service.audit_search import EventFilter
 from recordings_service.calls.list_export import BYTE_ORDER_MARK, spreadsheet_safe
 from recordings_service.errors import Invalid
 from recordings_service.models import AuditEvent
@@ -66,7 +67,7 @@ def events() -> str | tuple[str, int]:
     # Only the form's own fields: any other argument went into `url_for` as one of its own (`endpoint`: a 500;
     # `_external`, `_scheme`: links elsewhere).
     query = {key: value for key in FILTER_FIELDS if (value := request.args.get(key, ""))}
-    actions = audit.event_actions(db())
+    actions = audit_search.event_actions(db())
     # Each kind of action (login.*, recording.*) is offered as a prefix filter too.
     kinds = sorted({action.partition(".")[0] + ".*" for action in actions if "." in action})
     choices = {"kinds": kinds, "actions": actions}
@@ -87,7 +88,7 @@ def events() -> str | tuple[str, int]:
             error=error_message(exc),
         )
         return page, 422
-    found = audit.find_events(db(), filters=filters, before_seq=before, limit=PAGE_SIZE + 1)
+    found = audit_search.find_events(db(), filters=filters, before_seq=before, limit=PAGE_SIZE + 1)
     older = found[PAGE_SIZE - 1].seq if len(found) > PAGE_SIZE else None
     # The trail names people and their addresses: reading it is recorded like an export, page by page (a HEAD
     # answers with no page, so nobody read one).
@@ -139,7 +140,7 @@ def _object_url(event: AuditEvent) -> str | None:
 @bp.get("/export.csv")
 @requires(Permission.AUDIT_READ)
 def export() -> Response:
-    filters = replace(_filters(), through_seq=audit.last_seq(db()))
+    filters = replace(_filters(), through_seq=audit_search.last_seq(db()))
     # The export is recorded (with what was asked for and how much) before a byte of it leaves. A HEAD (a link
     # checker, a download manager's probe) is answered without a row: it was recorded as an export that never left.
     if request.method != "HEAD":
@@ -148,7 +149,7 @@ def export() -> Response:
             actor=current_actor(),
             action="audit.exported",
             object_type="audit_events",
-            details={**filters.as_details(), "count": audit.count_events(db(), filters=filters)},
+            details={**filters.as_details(), "count": audit_search.count_events(db(), filters=filters)},
         )
         db().commit()
     response = Response(stream_with_context(_csv_rows(filters)), mimetype="text/csv")
@@ -162,7 +163,7 @@ def _csv_rows(filters: EventFilter) -> Iterator[str]:
     buffer.write(BYTE_ORDER_MARK)
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for event in audit.iter_events(db(), filters=filters):
+    for event in audit_search.iter_events(db(), filters=filters):
         writer.writerow([spreadsheet_safe(value) for value in _row(event)])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
@@ -181,7 +182,7 @@ def _row(event: AuditEvent) -> list[object]:
 def _filters() -> EventFilter:
     args = request.args
     since, until = _moment("since"), _moment("until")
-    if since is not None and until is not None and until <= since:
+    if since is not None and until is not None and not _later(until, since):
         # Nothing can match: said beside the field rather than an empty list that looks like a quiet trail.
         raise Invalid("until", gettext("give a time later than From: no event falls between them"))
     return EventFilter(
@@ -189,9 +190,24 @@ def _filters() -> EventFilter:
         action=args.get("action", "").strip() or None,
         object_type=args.get("object_type", "").strip() or None,
         object_id=args.get("object_id", "").strip() or None,
-        since=since,
-        until=until,
+        since=since.utc if since is not None else None,
+        until=until.utc if until is not None else None,
     )
+
+
+class _Moment(NamedTuple):
+    utc: datetime
+    local: datetime | None  # as typed, when it names no zone: a time on the clock the list shows
+
+
+def _later(until: _Moment, since: _Moment) -> bool:
+    """Whether Until is later than From on the clock the list shows, when both are read on it.
+
+    Equal local times in the hour the clock change repeats read as its first (From) and second (Until) passes, an
+    hour apart: an Until not later than From was then a window, where any other hour of the year refuses it."""
+    if until.local is not None and since.local is not None:
+        return until.local > since.local
+    return until.utc > since.utc
 
 
 def _before() -> int | None:
@@ -208,7 +224,7 @@ def _before() -> int | None:
     return before
 
 
-def _moment(name: str) -> datetime | None:
+def _moment(name: str) -> _Moment | None:
     """A date or date-time from the filter form, read in the organisation's time zone (the one the list shows times
     in, so a time copied from the list finds its event) when it names no zone.
 
@@ -221,9 +237,9 @@ def _moment(name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw)
         if moment.tzinfo is not None:
-            return moment.astimezone(UTC)
+            return _Moment(moment.astimezone(UTC), None)
         local = moment.replace(tzinfo=organisation_zone())
         readings = [local.replace(fold=fold).astimezone(UTC) for fold in (0, 1)]
     except (ValueError, OverflowError):  # not a moment, or one with no UTC equivalent (0001-01-01 in Helsinki)
         raise Invalid(name, gettext("use a date (2025-01-31) or date and time (2025-01-31T14:00)")) from None
-    return min(readings) if name == "since" else max(readings)
+    return _Moment(min(readings) if name == "since" else max(readings), moment)

@@ -1,0 +1,51 @@
+"""A call's trail lists the legal holds placed on it and released from it, though their object is the hold.
+
+Found following the call page's link to a disputed call's trail as a compliance officer: the hold placed on the call
+(`legal_hold.placed`, object the hold, the call named in its details) was not in the call's trail, nor in its
+evidence package, nor in the export filtered by the call.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.audit_search import EventFilter, count_events, iter_events
+from recordings_service.models.account import Role
+from recordings_service.privacy.holds import place_hold, release_hold
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from tests.factories.accounts import login, make_user
+from tests.factories.recordings import make_recording
+
+COMPLIANCE = Actor(id=None, name="compliance", role=Role.COMPLIANCE)
+
+
+def test_a_calls_trail_lists_the_holds_placed_on_it_and_released(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    call = make_recording(session, store, envelope)
+    other = make_recording(session, store, envelope)
+    own = record_event(session, actor=COMPLIANCE, action="recording.viewed", object_type="recording", object_id=call.id)
+    placed = place_hold(session, actor=COMPLIANCE, reason="dispute 42", recording_id=call.id).hold
+    release_hold(session, actor=COMPLIANCE, hold_id=placed.id, reason="settled")
+    place_hold(session, actor=COMPLIANCE, reason="another dispute", recording_id=other.id)
+    session.commit()
+
+    trail = [(event.action, event.object_id) for event in iter_events(session, filters=EventFilter(object_id=call.id))]
+
+    assert trail == [
+        ("recording.viewed", own.object_id),
+        ("legal_hold.placed", placed.id),
+        ("legal_hold.released", placed.id),
+    ]
+    assert count_events(session, filters=EventFilter(object_id=call.id.lower(), action="legal_hold.*")) == 2
+    assert count_events(session, filters=EventFilter(object_id=placed.id)) == 2  # the hold's own trail, as before
+    login(client, make_user(session, role=Role.COMPLIANCE))
+    exported = client.get("/audit/export.csv", query_string={"object_id": call.id, "action": "legal_hold.*"})
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row["action"] for row in rows] == ["legal_hold.placed", "legal_hold.released"]
