@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -280,6 +280,12 @@ def list_batches(
     if cursor:
         query = query.where(ResearchBatch.id < id_cursor(cursor))
     return list(session.scalars(query))
+
+
+def count_batches(session: Session, *, states: Sequence[str]) -> int:
+    """How many batches are in one of `states` (the compliance list's overdue count)."""
+    query = select(func.count()).select_from(ResearchBatch).where(ResearchBatch.state.in_(list(states)))
+    return session.scalar(query) or 0
 
 
 def partner_batches(

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict
+from recordings_service.errors import Conflict, Refusal
 from recordings_service.leases import Lease
 from recordings_service.models import BatchItem, ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_batch
-from recordings_service.research.lifecycle import ever_downloaded, was_downloaded
+from recordings_service.research.lifecycle import PACKAGE_BUILT, ever_downloaded, was_downloaded
 from recordings_service.research.selection import excluded_since_built
 from recordings_service.storage.encryption import WrappedKey
 
@@ -174,7 +174,7 @@ def finish_build(
     record_event(
         session,
         actor=actor,
-        action="research.package_built",
+        action=PACKAGE_BUILT,
         object_type="research_batch",
         object_id=batch.id,
         details={
@@ -252,9 +252,11 @@ def retry_build(session: Session, *, actor: Actor, batch_id: str) -> ResearchBat
     """Queue a build that failed on every attempt again; `Conflict` unless the batch is approved with an error."""
     batch = get_batch(session, batch_id, lock=True)
     if batch.state != BatchState.APPROVED or batch.build_error is None:
+        # On the batch's trail as every other refused decision on it (a stale page's button, a second officer).
         raise Conflict(
             f"research batch {batch_id} is {batch.state}; only a build that failed can be retried",
             why="build_not_failed",
+            refusal=Refusal(actor, "research.build_retry_refused", "research_batch", batch.id, {"rule": "not_failed"}),
         )
     batch.build_attempts = 0
     batch.build_error = None

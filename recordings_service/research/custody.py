@@ -62,6 +62,9 @@ class Download:
     # False when no end was recorded: the process serving it died while sending, so bytes may have left but how
     # many is unknown. It counts as downloaded all the same (`lifecycle.was_downloaded`).
     ended: bool = True
+    # True for the answer that completed a download of the whole package (`portal.completes_package`); None when
+    # recorded before that was decided so, or when the answer never ended.
+    counted: bool | None = None
 
 
 def download_history(session: Session, batch_id: str) -> list[Download]:
@@ -112,6 +115,7 @@ def _download(start: AuditEvent, end: AuditEvent | None) -> Download:
         size=None if end is None else int(end.details.get("bytes", 0)),
         complete=None if end is None else end.details.get("complete"),
         ended=end is not None,
+        counted=None if end is None else end.details.get("counted"),
     )
 
 

@@ -43,6 +43,7 @@ NO_PACKAGE = (BatchState.CLOSED, BatchState.REJECTED)
 # Custody still open once the window ended: closed without a confirmation when nothing was downloaded.
 UNDELIVERED_FROM = (*EXPIRING, BatchState.EXPIRED, BatchState.OVERDUE)
 DOWNLOADED = "batch.downloaded"  # portal.record_download's event, one per answered request, any range
+PACKAGE_BUILT = "research.package_built"  # a package built (again): the bytes downloads count from
 # Recorded before the first byte of each answer goes out: one whose process died while sending has no
 # `batch.downloaded`, yet bytes may have left, so both say that the institute may hold a copy.
 DOWNLOAD_STARTED = "batch.download_started"
@@ -50,8 +51,8 @@ SERVING = (DOWNLOAD_STARTED, DOWNLOADED)
 
 
 def ever_downloaded() -> ColumnElement[bool]:
-    """Bytes of the batch's package were (or may have been) served, from byte 0 or not (`downloads` counts only
-    the former)."""
+    """Bytes of the batch's package were (or may have been) served, the whole package or a part of it
+    (`downloads` counts only the former: `portal.completes_package`)."""
     served = exists().where(
         AuditEvent.object_id == ResearchBatch.id,
         AuditEvent.object_type == "research_batch",

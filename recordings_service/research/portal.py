@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Refusal
-from recordings_service.models import CustodyConfirmation, ResearchBatch
+from recordings_service.models import AuditEvent, CustodyConfirmation, ResearchBatch
 from recordings_service.models.research import BatchState
-from recordings_service.research.batches import get_partner_batch
+from recordings_service.research.batches import get_batch, get_partner_batch
 from recordings_service.research.build_queue import outdated_package
 from recordings_service.research.confirmations import confirmations_of, pending_confirmation, pending_in
-from recordings_service.research.lifecycle import DOWNLOAD_STARTED, DOWNLOADED, ever_downloaded
+from recordings_service.research.lifecycle import DOWNLOAD_STARTED, DOWNLOADED, PACKAGE_BUILT, ever_downloaded
 from recordings_service.storage.encryption import Envelope, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
@@ -99,15 +99,11 @@ def downloadable_batch(session: Session, *, actor: Actor, batch_id: str, now: da
     return batch
 
 
-def record_download_started(
-    session: Session, *, actor: Actor, batch: ResearchBatch, start: int, stop: int, now: datetime | None = None
-) -> int:
+def record_download_started(session: Session, *, actor: Actor, batch: ResearchBatch, start: int, stop: int) -> int:
     """Audit `batch.download_started` (user, IP, the bytes asked for) before the first byte goes out, so that a
-    download whose process dies while sending is on the trail too; one from the first byte counts as a new one.
-    Returns the event's `seq`, which the answer's `batch.downloaded` names (`record_download`)."""
-    if start == 0:
-        batch.downloads += 1
-        batch.last_download_at = now or utcnow()
+    download whose process dies while sending is on the trail too. It counts in `downloads` only once it has
+    completed the package (`record_download`). Returns the event's `seq`, which the answer's `batch.downloaded`
+    names."""
     return record_event(
         session,
         actor=actor,
@@ -119,11 +115,27 @@ def record_download_started(
 
 
 def record_download(
-    session: Session, *, actor: Actor, batch_id: str, started: int, start: int, requested: int, sent: int
+    session: Session,
+    *,
+    actor: Actor,
+    batch_id: str,
+    started: int,
+    start: int,
+    requested: int,
+    sent: int,
+    in_flight: int = 0,
+    now: datetime | None = None,
 ) -> None:
     """Audit `batch.downloaded` once the answer ended: the bytes that went out (`sent` of the `requested` from byte
-    `start`) and whether that was all of them, or the connection broke first. `started` is the `seq` of the
-    answer's `batch.download_started`, so that `custody.download_history` pairs the two."""
+    `start`), whether that was all of them or the connection broke first, the bytes being written when it broke
+    (`in_flight`: none, some or all of them reached the client), and whether it `counted` in the batch's
+    `downloads` (`completes_package`). `started` is the `seq` of the answer's `batch.download_started`, so that
+    `custody.download_history` pairs the two."""
+    batch = get_batch(session, batch_id, lock=True)  # answers ending at once count one after the other
+    counted = sent > 0 and completes_package(session, batch, start=start, stop=start + sent)
+    if counted:
+        batch.downloads += 1
+        batch.last_download_at = now or utcnow()
     record_event(
         session,
         actor=actor,
@@ -138,8 +150,45 @@ def record_download(
             "start": start,
             "requested": requested,
             "complete": sent == requested,
+            "in_flight": in_flight,
+            "counted": counted,
         },
     )
+
+
+def completes_package(session: Session, batch: ResearchBatch, *, start: int, stop: int) -> bool:
+    """Whether bytes `start`..`stop` of the package, just sent, complete a download of it: the rule of `downloads`.
+
+    A download counts once the bytes that went out (not those asked for) since the last one counted, together,
+    hold every byte of the package: an answer from byte 0 that reached the end, or one broken off and resumed
+    with ranges to the end (counted once, by the answer that completed it), or a reader that took it in ranges.
+    An answer the connection broke off counts nothing by itself: the institute may hold part of a copy, which
+    `lifecycle.was_downloaded` still says. An earlier answer's chunk in flight when it broke counts as sent for
+    joining a later one: a client resumes from what it received, which may run into that chunk. Bytes of a
+    package built before the current one do not add up to it, and answers recorded before this rule (no
+    `counted`) were counted when they began, so not again."""
+    size = batch.package_size or 0
+    spans = [(start, stop)]
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "research_batch",
+            AuditEvent.object_id == batch.id,
+            AuditEvent.action.in_((DOWNLOADED, PACKAGE_BUILT)),
+        )
+        .order_by(AuditEvent.seq.desc())
+    )
+    for event in session.scalars(query):
+        if event.action == PACKAGE_BUILT or event.details.get("counted", True):
+            break  # the current package's bytes since the last download counted
+        first, details = int(event.details.get("start", 0)), event.details
+        spans.append((first, first + int(details.get("bytes", 0)) + int(details.get("in_flight", 0))))
+    reached = 0
+    for first, end in sorted(spans):
+        if first > reached:
+            break
+        reached = max(reached, end)
+    return size > 0 and reached >= size
 
 
 def package_bytes(

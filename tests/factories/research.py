@@ -178,8 +178,8 @@ def as_ready(batch: ResearchBatch, *, size: int = 12_345_678) -> ResearchBatch:
 
 def downloaded(session: Session, batch: ResearchBatch, *, start: int = 0, stop: int = 1000) -> None:
     """Record that the institute's partner was served bytes `start`..`stop` of the package, as the download
-    endpoint does (`batch.download_started`, then `batch.downloaded`; a request from byte 0 also counts in
-    `downloads`)."""
+    endpoint does (`batch.download_started`, then `batch.downloaded`; `downloads` counts it once the bytes served
+    hold the whole package: `portal.completes_package`)."""
     user = partner(session, batch.institute_id)
     actor = Actor(id=user.id, name=user.username, role=Role.RESEARCH_PARTNER, ip="192.0.2.7")
     started = portal.record_download_started(session, actor=actor, batch=batch, start=start, stop=stop)

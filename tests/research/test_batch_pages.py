@@ -2,7 +2,8 @@
 review, both showed at most 200 batches with no link further, so the oldest (those whose custody is most likely
 still owed) could not be reached. Now a next-page link pages on to the end, a first-page link leads back, and a
 page link edited or out of date is refused 422, the refusal leading to the pager, as the call list and
-/assignments answer one."""
+/assignments answer one. The overdue batches head the first page (with their count) and page on their own; found
+by review, they were repeated above every later page of the others, which now shows their count instead."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ from web.ui import research as research_ui
 
 FIRST_PAGE = "First page of the list"
 STUDY = re.compile(r">(Study \d)</a>")
+OVERDUE_ELSEWHERE = (
+    '<strong class="critical">3 overdue batches: the institute has not confirmed return or destruction</strong> · '
+    '<a href="/research/#overdue-heading">Show the overdue batches</a>'
+)
 
 
 def _walk(client: FlaskClient, path: str, key: str) -> list[str]:
@@ -75,9 +80,12 @@ def test_compliance_pages_through_every_batch_overdue_first(
     }
     assert seen == {batch.study for batch in made}  # every batch is reachable
 
-    others = [_split(page) for page in _walk(officer_client, "/research/", "batches")]
-    assert [overdue for overdue, _ in others] == [["Study 2", "Study 1"]] * 3  # the overdue first on every page
-    assert [rest for _, rest in others] == [["Study 7", "Study 6"], ["Study 5", "Study 4"], ["Study 3"]]
+    others = _walk(officer_client, "/research/", "batches")
+    # The overdue head the first page only, their count above each later page with the way back to them.
+    assert [_split(page)[0] for page in others] == [["Study 2", "Study 1"], [], []]
+    assert [_split(page)[1] for page in others] == [["Study 7", "Study 6"], ["Study 5", "Study 4"], ["Study 3"]]
+    assert ['id="overdue-heading">3 overdue batches:' in page for page in others] == [True, False, False]
+    assert [OVERDUE_ELSEWHERE in page for page in others] == [False, True, True]
 
     late = [_split(page) for page in _walk(officer_client, "/research/", "overdue")]
     assert [overdue for overdue, _ in late] == [["Study 2", "Study 1"], ["Study 0"]]

@@ -4,7 +4,7 @@ Found by review: `batch.downloaded` was written before the first byte, with the 
 connection that broke after a megabyte read as the whole package taken. Here a real web server (gunicorn) sends a
 package too large to sit in the connection's buffers to a client that reads a megabyte and resets the
 connection; the server is a single synchronous worker, so once it answers the next request the broken answer has
-been closed and recorded."""
+been closed and recorded. The batch's `downloads` counts it only once a resume has sent the rest of the package."""
 
 from __future__ import annotations
 
@@ -75,15 +75,26 @@ class _Unclosed(io.BufferedIOBase):
         return self._target.write(data)
 
 
-def get(server: LiveServer, path: str, token: str) -> int:
+def get(server: LiveServer, path: str, token: str, headers: dict[str, str] | None = None) -> tuple[int, int]:
+    """GET `path` to its end: the status and how many bytes of body came."""
     connection = server.connection(timeout=60)
     try:
-        connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        signed = {"Authorization": f"Bearer {token}"} if token else {}
+        connection.request("GET", path, headers={**signed, **(headers or {})})
         response = connection.getresponse()
-        response.read()
-        return response.status
+        return response.status, len(response.read())
     finally:
         connection.close()
+
+
+def counted(server: LiveServer, runtime: Runtime, batch_id: str) -> tuple[int, bool]:
+    """The batch's `downloads` and whether it has a last download time, once the web server recorded the end of
+    the answers before (one worker, one request at a time: answering another means those were closed)."""
+    assert get(server, "/healthz", "")[0] == 200
+    with runtime.sessions() as session:
+        batch = session.get(ResearchBatch, batch_id)
+        assert batch is not None
+        return batch.downloads, batch.last_download_at is not None
 
 
 def broken_off(server: LiveServer, path: str, token: str) -> int:
@@ -106,7 +117,7 @@ def broken_off(server: LiveServer, path: str, token: str) -> int:
 
 
 @pytest.mark.slow
-def test_a_download_broken_off_records_the_bytes_that_went_out_and_that_it_was_incomplete(
+def test_a_download_broken_off_records_the_bytes_that_went_out_and_counts_once_resumed_to_its_end(
     base_settings: Settings, store: S3ObjectStore, envelope: Envelope, tmp_path: Path
 ) -> None:
     url = own_database(tmp_path)
@@ -121,16 +132,28 @@ def test_a_download_broken_off_records_the_bytes_that_went_out_and_that_it_was_i
             batch, token = ready_batch(session, runtime)
         path = f"/api/v1/research/batches/{batch.id}/package"
         with live_server(settings) as server:
-            assert broken_off(server, path, token) >= READ_BYTES
-            # One worker, one request at a time: once this is answered, the broken download has been closed.
-            assert get(server, "/healthz", token) == 200
+            received = broken_off(server, path, token)
+            assert received >= READ_BYTES
+            after_break = counted(server, runtime, batch.id)
+            # The client resumes from the bytes it received, which may run into the chunk the server was writing.
+            rest = get(server, path, token, {"Range": f"bytes={received}-"})
+            after_resume = counted(server, runtime, batch.id)
+            whole = get(server, path, token)
+            after_another = counted(server, runtime, batch.id)
         with runtime.sessions() as session:
             served = [event.details for event in events(session, "batch.downloaded", batch.id)]
             started = [event.details for event in events(session, "batch.download_started", batch.id)]
     finally:
         engine.dispose()
 
-    [broken] = served
+    broken = served[0]
     assert READ_BYTES <= broken["bytes"] < PACKAGE_BYTES // 2, broken
     assert (broken["start"], broken["requested"], broken["complete"]) == (0, PACKAGE_BYTES, False)
-    assert [(d["start"], d["requested"]) for d in started] == [(0, PACKAGE_BYTES)]
+    asked = [(d["start"], d["requested"]) for d in started]
+    assert asked == [(0, PACKAGE_BYTES), (received, PACKAGE_BYTES - received), (0, PACKAGE_BYTES)]
+    # Found by review: `downloads` rose when the answer from byte 0 began, so the custody record claimed a download
+    # of the whole package that never completed. It counts completed packages: the resume completes this one (once).
+    assert after_break == (0, False)
+    assert rest == (206, PACKAGE_BYTES - received) and after_resume == (1, True)
+    assert whole == (200, PACKAGE_BYTES) and after_another == (2, True)
+    assert [d["counted"] for d in served] == [False, True, True]

@@ -1,7 +1,7 @@
 """The new-institute form marks the safeguard input that was refused: found by review, the service names the
 fields `safeguard.kind`, `safeguard.reference` and `safeguard.date` while the form's inputs are `safeguard_kind`
 and so on, so the message showed but the refused input was not marked `aria-invalid` (the kind was, for any of
-them)."""
+them). Clauses typed without their kind are refused too, not dropped."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from recordings_service.models import Institute
 from tests.factories.accounts import post_form
 
 INSTITUTES = "/research/institutes/"
@@ -53,3 +56,21 @@ def test_a_refused_agreement_reference_is_marked(officer_client: FlaskClient) ->
 
     assert answer.status_code == 422
     assert _marked(answer.get_data(as_text=True)) == {"agreement_ref"}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [{"safeguard_reference": "SCC-2021/914-M2", "safeguard_date": "2026-10-02"}, {"safeguard_date": "2026-10-02"}],
+    ids=["reference_and_date", "date"],
+)
+def test_clauses_typed_without_their_kind_are_refused_not_dropped(
+    officer_client: FlaskClient, session: Session, typed: dict[str, str]
+) -> None:
+    """Found by exploratory testing: a reference and date typed with no kind chosen registered the institute
+    without any safeguard, silently, so the clauses typed for it were lost and no batch could be approved."""
+    answer = post_form(officer_client, INSTITUTES, {**FORM, **typed}, token_from=INSTITUTES)
+
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "choose the kind of safeguard" in page
+    assert _marked(page) == {"safeguard_kind"} and all(f'value="{value}"' in page for value in typed.values())
+    assert session.scalar(select(Institute).where(Institute.name == FORM["name"])) is None

@@ -63,7 +63,9 @@ def test_the_institutes_page_refuses_a_contact_or_clauses_reference_too_long_in_
     assert session.scalar(select(func.count()).select_from(Institute)) == 0
 
     # Recorded later on the institute's row, the reference is refused the same way.
-    made = officer_client.post(INSTITUTES, data={**form, "safeguard_kind": ""})
+    made = officer_client.post(
+        INSTITUTES, data={**form, "safeguard_kind": "", "safeguard_reference": "", "safeguard_date": ""}
+    )
     assert made.status_code == 302
     lab = session.scalars(select(Institute)).one()
     later = officer_client.post(

@@ -53,6 +53,7 @@ def partner_batches(query: PartnerBatchesQuery) -> tuple[Response, int]:
 def download_package(batch_id: str) -> Response:
     """The package ZIP inside the access window (single byte ranges resume a broken download); audited when the
     answer starts (`batch.download_started`) and, with the bytes that went out, when it ends (`batch.downloaded`).
+    The batch's `downloads` counts a download once the whole package has gone out (`portal.completes_package`).
 
     A browser session's request that another site made (a link or image on its page) is refused, audited: it
     would count as the institute's download, which owes a confirmation, though no one there asked for it."""
@@ -65,7 +66,7 @@ def download_package(batch_id: str) -> Response:
         started = portal.record_download_started(db(), actor=actor, batch=batch, start=start, stop=stop)
         db().commit()
 
-        def sent(count: int) -> None:
+        def sent(count: int, in_flight: int) -> None:
             # The request's session is closed by now: the answer ends after the view returned.
             with rt.sessions() as session:
                 portal.record_download(
@@ -76,6 +77,7 @@ def download_package(batch_id: str) -> Response:
                     start=start,
                     requested=stop - start,
                     sent=count,
+                    in_flight=in_flight,
                 )
                 session.commit()
 
@@ -93,9 +95,10 @@ class SentBytes:
 
     A chunk counts once the server asks for the next one (it has written this one to the connection); a server
     that could not write it (the client went away) closes the body instead, which every WSGI server does, so a
-    broken download reports what reached the connection, not what was asked for."""
+    broken download reports what reached the connection, not what was asked for, and beside it the chunk the
+    server held (`in_flight`), of which none, some or all went out."""
 
-    def __init__(self, chunks: Iterator[bytes], *, on_end: Callable[[int], None]) -> None:
+    def __init__(self, chunks: Iterator[bytes], *, on_end: Callable[[int, int], None]) -> None:
         self._chunks = chunks
         self._on_end = on_end
         self._sent = 0
@@ -123,7 +126,7 @@ class SentBytes:
         close = getattr(self._chunks, "close", None)
         if close is not None:
             close()  # the decrypting reader and the store's response
-        self._on_end(self._sent)
+        self._on_end(self._sent, self._handed)
 
 
 class ConfirmationForm(BaseModel):

@@ -161,8 +161,8 @@ class PartnerBatchOut(BaseModel):
     )
     calls: int = Field(description="calls in the package")
     package: PackageOut
-    downloads: int
-    last_download_at: IsoDatetime | None
+    downloads: int = Field(description="completed downloads of the whole package (one resumed to its end: once)")
+    last_download_at: IsoDatetime | None = Field(description="when the last completed download ended")
     closed_at: IsoDatetime | None
     confirmations: list[ConfirmationOut]
     closed_reason: str | None = Field(description=CLOSED_REASON)
@@ -190,6 +190,9 @@ class DownloadOut(BaseModel):
         "recorded before that was known, or one that never ended"
     )
     ended: bool = Field(description="false when the process serving it died while sending: bytes may have left")
+    counted: bool | None = Field(
+        default=None, description="true for the answer that completed a download of the whole package (`downloads`)"
+    )
 
 
 class BatchOut(PartnerBatchOut):
@@ -320,6 +323,7 @@ def batch_out(batch: ResearchBatch) -> BatchOut:
                 bytes=served.size,
                 complete=served.complete,
                 ended=served.ended,
+                counted=served.counted,
             )
             for served in custody.download_history(db(), batch.id)
         ],

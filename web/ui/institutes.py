@@ -106,9 +106,12 @@ def _form_field(field: str | None) -> str | None:
 
 
 def _safeguard(form: MultiDict[str, str]) -> Safeguard | None:
-    """The optional safeguard part of a form: none unless a kind is chosen."""
+    """The optional safeguard part of a form: none unless a kind is chosen. A reference or date typed without
+    one is refused rather than dropped: the institute would be registered without the clauses typed for it."""
     kind = form.get("safeguard_kind", "").strip()
     if not kind:
+        if any(form.get(name, "").strip() for name in ("safeguard_reference", "safeguard_date")):
+            raise Invalid("safeguard_kind", gettext("choose the kind of safeguard"))
         return None
     try:
         chosen = SafeguardKind(kind)

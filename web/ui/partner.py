@@ -108,7 +108,10 @@ def confirm(batch_id: str) -> Response | tuple[str, int]:
         else:
             db().rollback()
         error = str(NOT_SENT) if isinstance(exc, confirmations.NotDownloaded) else error_message(exc)
-        return _batch_page(_own_batch(batch_id), form=form, error=error, field=exc.field), 422
+        # No browser fills a file input in again: said beside it, or the next send goes without the certificate.
+        chosen = request.files.get("certificate")
+        again = chosen is not None and bool(chosen.filename) and exc.field != "certificate"
+        return _batch_page(_own_batch(batch_id), form=form, error=error, field=exc.field, certificate_again=again), 422
     db().commit()
     flash(gettext("Thank you: your confirmation was sent to compliance for review."))
     return redirect(url_for("partner.batch", batch_id=batch_id))
@@ -126,7 +129,12 @@ def acknowledge_follow_up(batch_id: str, number: int) -> Response:
 
 
 def _batch_page(
-    found: ResearchBatch, *, form: dict[str, str], error: str | None = None, field: str | None = None
+    found: ResearchBatch,
+    *,
+    form: dict[str, str],
+    error: str | None = None,
+    field: str | None = None,
+    certificate_again: bool = False,
 ) -> str:
     now = utcnow()
     history = confirmations.confirmations_of(db(), found.id)
@@ -149,6 +157,7 @@ def _batch_page(
         form=form,
         error=error,
         field=field,
+        certificate_again=certificate_again,
     )
 
 

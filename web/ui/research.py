@@ -33,7 +33,7 @@ from web.errors import keep_refusal
 from web.i18n import organisation_moment, organisation_timezone, organisation_today, organisation_zone
 from web.same_site import refuse_cross_site
 from web.security_headers import no_store
-from web.ui.batch_pages import batch_page
+from web.ui.batch_pages import BatchPage, batch_page
 from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
 from web.ui.list_pages import page_url
@@ -75,21 +75,32 @@ def byte_size(size: int | None) -> Markup:
 @no_store
 def index() -> tuple[str, int]:
     """Every batch, the overdue ones (custody not confirmed after the study ended) first: each list a page at a
-    time, the page its own cursor names (`overdue_cursor`, `cursor`)."""
-    overdue = batch_page(
-        lambda cursor, limit: batches.list_batches(db(), states=[BatchState.OVERDUE], cursor=cursor, limit=limit),
-        param="overdue_cursor",
-        size=PAGE_SIZE,
-    )
+    time, the page its own cursor names (`overdue_cursor`, `cursor`).
+
+    The overdue list heads the first page of the others only: on their later pages it would repeat above each,
+    so there its count stands in for it, with the way back to it (never hidden, never shown twice)."""
+    overdue_count = batches.count_batches(db(), states=[BatchState.OVERDUE])
+    overdue: BatchPage | None = None  # on a later page of the others
+    if not request.args.get("cursor"):
+        overdue = batch_page(
+            lambda cursor, limit: batches.list_batches(db(), states=[BatchState.OVERDUE], cursor=cursor, limit=limit),
+            param="overdue_cursor",
+            size=PAGE_SIZE,
+        )
     rest = batch_page(
         lambda cursor, limit: batches.list_batches(db(), states=NOT_OVERDUE, cursor=cursor, limit=limit),
         param="cursor",
         size=PAGE_SIZE,
     )
     page = render_template(
-        "research/batches.html", overdue=overdue, rest=rest, page_url=page_url("research.index"), now=utcnow()
+        "research/batches.html",
+        overdue=overdue,
+        overdue_count=overdue_count,
+        rest=rest,
+        page_url=page_url("research.index"),
+        now=utcnow(),
     )
-    return page, 422 if overdue.refused or rest.refused else 200
+    return page, 422 if (overdue is not None and overdue.refused) or rest.refused else 200
 
 
 @bp.route("/batches/new", methods=["GET", "POST"])
@@ -127,6 +138,11 @@ def new_batch() -> Response | str | tuple[str, int]:
 def batch(batch_id: str) -> str:
     found = batches.get_batch(db(), batch_id)
     made = confirmations.confirmations_of(db(), found.id)
+    history = custody.download_history(db(), found.id)
+    # `downloads` counts whole packages that went out (`portal.completes_package`); bytes served short of one
+    # still mean the institute may hold part of a copy: taken in ranges only, or a download broken off.
+    in_part = found.downloads == 0 and was_downloaded(db(), found.id)
+    ranges_only = in_part and all(served.start > 0 for served in history)
     people = {found.created_by, found.approved_by, found.rejected_by, found.closed_by}
     people |= {item.decided_by for item in made} | {item.submitted_by for item in made}
     return render_template(
@@ -142,9 +158,9 @@ def batch(batch_id: str) -> str:
         days_zone=found.criteria.get("timezone") or DEFAULT_ZONE,
         flags=custody.follow_ups(found),
         objections=custody.objections_not_followed_up(db(), found),
-        download_history=custody.download_history(db(), found.id),
-        # `downloads` counts requests from byte 0; a reader that fetched only ranges still took a copy.
-        ranges_only=found.downloads == 0 and was_downloaded(db(), found.id),
+        download_history=history,
+        ranges_only=ranges_only,
+        never_whole=in_part and not ranges_only,
     )
 
 
