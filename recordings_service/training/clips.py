@@ -107,8 +107,14 @@ def cut_clip(
     tone: bool,
     customer_number_pattern: str | None = None,
 ) -> TrainingClip:
-    """Cut `start_s`..`end_s` of a call trainers may use from its redacted audio; audited as `training.clip_cut`."""
-    recording = get_live_recording(session, actor=actor, recording_id=recording_id, audio=True)
+    """Cut `start_s`..`end_s` of a call trainers may use from its redacted audio; audited as `training.clip_cut`.
+    A call whose audio is missing from storage is not found, saying so (`audio_missing`)."""
+    recording = get_live_recording(session, actor=actor, recording_id=recording_id)
+    if recording.status == RecordingStatus.MISSING_OBJECT:
+        raise NotFound(
+            f"the audio of recording {recording_id} is missing from storage: no clip can be cut from it",
+            why="audio_missing",
+        )
     require_for_training(session, recording, rules=rules)
     check_window(recording, start_s=start_s, end_s=end_s)
     text = text.checked(call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern))

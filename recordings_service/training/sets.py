@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from recordings_service.training.redacted_text import free_text_redactor, redact
 MAX_CLIPS = 200
 MAX_DESCRIPTION = 5000
 MAX_PAGE = 200
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ClipUnavailable(Conflict):
@@ -35,6 +37,23 @@ class ClipUnavailable(Conflict):
         )
         self.status = view.status.value
         self.reason = view.reason
+
+
+class SetChanged(Conflict):
+    """The set changed since the `version` a change was made from (another tab or script saved first): the change
+    is refused rather than silently replacing that one; `version` is the set's version now."""
+
+    code = "set_changed"
+
+    def __init__(self, training_set: TrainingSet, *, given: int) -> None:
+        self.version = set_version(training_set)
+        super().__init__(
+            f"training set {training_set.id} changed since version {given} (it is at version {self.version} now): "
+            "read it again and make the change to it as it is",
+            why="set_changed",
+            field="version",
+            values={"version": self.version},
+        )
 
 
 @dataclass(frozen=True)
@@ -91,13 +110,19 @@ def load_set(session: Session, *, actor: Actor, set_id: str, lock: bool = False)
     return training_set
 
 
-def view_set(session: Session, envelope: Envelope, *, actor: Actor, set_id: str, rules: TrainingRules) -> SetView:
+def view_set(
+    session: Session, envelope: Envelope, *, actor: Actor, set_id: str, rules: TrainingRules, audit: bool = True
+) -> SetView:
     """The set with each clip's state and transcript, for the player; audited as `training.set_viewed`, and each
-    clip it shows as `training.clip_viewed` against its call."""
+    clip it shows as `training.clip_viewed` against its call, unless not `audit` (nobody sees it: a HEAD)."""
     training_set = load_set(session, actor=actor, set_id=set_id)
     items = describe_clips(
         session, envelope, actor=actor, clips=[item.clip for item in training_set.items], rules=rules
     )
+    owner = session.get(User, training_set.owner_id) if training_set.owner_id else None
+    view = SetView(training_set=training_set, owner=owner.username if owner else None, items=items)
+    if not audit:
+        return view
     record_event(
         session,
         actor=actor,
@@ -121,8 +146,7 @@ def view_set(session: Session, envelope: Envelope, *, actor: Actor, set_id: str,
             if item.status in (ClipStatus.AVAILABLE, ClipStatus.OUTDATED)
         ],
     )
-    owner = session.get(User, training_set.owner_id) if training_set.owner_id else None
-    return SetView(training_set=training_set, owner=owner.username if owner else None, items=items)
+    return view
 
 
 def list_sets(
@@ -150,13 +174,16 @@ def update_set(
     description: str | None = None,
     shared: bool | None = None,
     clip_ids: Sequence[str] | None = None,
+    version: int | None = None,
     rules: TrainingRules,
     customer_number_pattern: str | None = None,
 ) -> TrainingSet:
     """Change the owner's set; `clip_ids` is the whole new order (clips already in it may stay whatever their
     state: a withdrawn or removed clip keeps its place, shown as such). What is given is checked as ever; a change
-    to what the set already is (nothing given, or its own values) changes nothing and is not audited as one."""
+    to what the set already is (nothing given, or its own values) changes nothing and is not audited as one. With
+    `version` (the `set_version` the change was made from), a set changed since is refused (`SetChanged`)."""
     training_set = _own_set(session, actor=actor, set_id=set_id)
+    require_version(training_set, version)
     changed: list[str] = []
     if title is not None and (new_title := _title(title, customer_number_pattern)) != training_set.title:
         training_set.title = new_title
@@ -170,10 +197,11 @@ def update_set(
         changed.append("shared")
     if clip_ids is not None and list(clip_ids) != [item.clip_id for item in training_set.items]:
         _place(session, envelope, actor=actor, training_set=training_set, clip_ids=clip_ids, rules=rules)
-        training_set.updated_at = utcnow()  # only the items' rows changed: the set's own row is not updated
         changed.append("clip_ids")
     if not changed:
         return training_set
+    # Set whatever changed (the items' rows only, too): its version moves on, and never back to one already given.
+    training_set.updated_at = max(utcnow(), training_set.updated_at + timedelta(microseconds=1))
     session.flush()
     record_event(
         session,
@@ -184,6 +212,18 @@ def update_set(
         details={"changed": changed, "clips": len(training_set.items), "shared": training_set.shared},
     )
     return training_set
+
+
+def set_version(training_set: TrainingSet) -> int:
+    """The set's version: a number that changes with each change to it (its last change's time in microseconds),
+    for a change to say what it was made from."""
+    return (training_set.updated_at - _EPOCH) // timedelta(microseconds=1)
+
+
+def require_version(training_set: TrainingSet, version: int | None) -> None:
+    """Refuse a change made from another version of the set than it has now (none given: any version)."""
+    if version is not None and version != set_version(training_set):
+        raise SetChanged(training_set, given=version)
 
 
 def delete_set(session: Session, *, actor: Actor, set_id: str) -> None:

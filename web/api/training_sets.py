@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, get_template_attribute, stream_with_context
+from flask import Blueprint, Response, get_template_attribute, jsonify, stream_with_context
 from flask_babel import get_locale, gettext
 from spectree import Response as SpecResponse
 
@@ -17,6 +17,7 @@ from web.api import api_spec
 from web.api.training import TAGS, no_content, rules
 from web.api.training_shapes import (
     ExportOut,
+    SetConflictBody,
     SetIn,
     SetOut,
     SetPageOut,
@@ -89,25 +90,34 @@ def get_set(set_id: str) -> tuple[Response, int]:
 @bp.patch("/sets/<set_id>")
 @requires(Permission.TRAINING_MANAGE)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_200=SetOut, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    resp=SpecResponse(
+        HTTP_200=SetOut, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_409=SetConflictBody, HTTP_422=ErrorBody
+    ),
     tags=TAGS,
     before=refuse_invalid,
 )
 def update_set(set_id: str, json: SetPatch) -> tuple[Response, int]:
-    """Change the title, description, sharing or the clips and their order (the set's owner only)."""
+    """Change the title, description, sharing or the clips and their order (the set's owner only). With the
+    `version` the change was made from, a set changed since is 409 `set_changed` with its `version` now."""
     rt, actor = runtime(), current_actor()
-    sets.update_set(
-        db(),
-        rt.envelope,
-        actor=actor,
-        set_id=set_id,
-        title=json.title,
-        description=json.description,
-        shared=json.shared,
-        clip_ids=json.clip_ids,
-        rules=rules(),
-        customer_number_pattern=runtime().settings.customer_number_rule,
-    )
+    try:
+        sets.update_set(
+            db(),
+            rt.envelope,
+            actor=actor,
+            set_id=set_id,
+            title=json.title,
+            description=json.description,
+            shared=json.shared,
+            clip_ids=json.clip_ids,
+            version=json.version,
+            rules=rules(),
+            customer_number_pattern=runtime().settings.customer_number_rule,
+        )
+    except sets.SetChanged as exc:
+        db().rollback()  # the set's row was held for the change
+        body = SetConflictBody(error=exc.code, message=exc.message, field=exc.field, version=exc.version)
+        return jsonify(body.model_dump(mode="json", exclude_none=True)), 409
     view = sets.view_set(db(), rt.envelope, actor=actor, set_id=set_id, rules=rules())
     db().commit()
     return as_json(set_out(view, actor_id=actor.id))

@@ -17,6 +17,7 @@ from recordings_service.training.clip_views import ClipStatus, ClipView
 from recordings_service.training.eligibility import TrainingRules
 from recordings_service.training.nominations import NominationRow
 from recordings_service.training.sampling import Sample
+from web.api.validation import ErrorBody
 
 Cursor = str | None
 ONE_CALL = "one call's only; a call that is not there or not visible to you is 404"
@@ -185,6 +186,10 @@ class TrainingCallOut(BaseModel):
     exclusion: str | None
     rules: RulesOut
     audio: str = Field(description="the redacted audio")
+    audio_playable: bool = Field(
+        description="whether `audio` can be played now: not while the call has no redacted transcript, may not be "
+        "used for training, or its audio is missing from storage"
+    )
     nominations: list[NominationOut]
     clips: list[str] = Field(description="ids of the library's clips of this call")
     transcript: list[dict[str, Any]] = Field(description="the redacted transcript's segments")
@@ -206,8 +211,13 @@ class SetPatch(BaseModel):
     description: str | None = Field(default=None, max_length=sets.MAX_DESCRIPTION)
     shared: bool | None = None
     clip_ids: list[EntityId] | None = Field(default=None, max_length=sets.MAX_CLIPS, description="the whole new order")
+    version: int | None = Field(
+        default=None,
+        description="the set's `version` this change was made from: if the set changed since, the change is refused "
+        "(409 `set_changed`, with the set's `version` now); left out, the change is made whatever the version",
+    )
 
-    _not_null = field_validator("title", "description", "shared", "clip_ids", mode="before")(given_not_null)
+    _not_null = field_validator("title", "description", "shared", "clip_ids", "version", mode="before")(given_not_null)
 
 
 class SetItemOut(BaseModel):
@@ -224,6 +234,13 @@ class SetSummaryOut(BaseModel):
     clips: int
     created_at: IsoDatetime
     updated_at: IsoDatetime
+    version: int = Field(description="changes with each change to the set: send it with a PATCH made from it")
+
+
+class SetConflictBody(ErrorBody):
+    """409: `set_changed` (the set changed since the version a PATCH was made from), or a clip that cannot join."""
+
+    version: int | None = Field(default=None, description="with `set_changed`: the set's version now")
 
 
 class SetOut(SetSummaryOut):
@@ -323,6 +340,7 @@ def call_out(call: TrainingCall, rules: TrainingRules) -> TrainingCallOut:
         exclusion=call.exclusion,
         rules=rules_out(rules),
         audio=f"/api/v1/recordings/{recording.id}/audio/redacted",
+        audio_playable=call.audio_playable,
         nominations=[nomination_out(row) for row in call.nominations],
         clips=[clip.id for clip in call.clips],
         transcript=call.transcript,
@@ -339,6 +357,7 @@ def set_summary(training_set: TrainingSet, *, actor_id: str | None) -> SetSummar
         clips=len(training_set.items),
         created_at=training_set.created_at,
         updated_at=training_set.updated_at,
+        version=sets.set_version(training_set),
     )
 
 

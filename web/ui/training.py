@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from recordings_service.errors import Conflict, DomainError, Invalid, invalid_from
+from recordings_service.errors import Conflict, DomainError, Invalid, NotFound, invalid_from
 from recordings_service.models.training import NominationKind
 from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, clips, nominations, sampling
@@ -200,9 +200,12 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
             tone=rt.settings.redaction_audio == "tone",
             customer_number_pattern=rt.settings.customer_number_rule,
         )
-    except (Invalid, Conflict) as exc:
+    except (Invalid, Conflict, NotFound) as exc:
+        if isinstance(exc, NotFound) and exc.why != "audio_missing":
+            raise  # the call is not there (or hidden): the error page
         abandon(exc)
-        status = 422 if isinstance(exc, Invalid) else 409
+        # A page shown before the call's audio went missing: shown again, saying so, with what was typed.
+        status = 422 if isinstance(exc, Invalid) else 404 if isinstance(exc, NotFound) else 409
         form |= {name: _seconds_shown(form[name]) for name in ("start_s", "end_s")}
         return _call_page(recording_id, form=form, error=error_message(exc), field=exc.field), status
     db().commit()
@@ -213,7 +216,11 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
 def _call_page(
     recording_id: str, *, form: Mapping[str, str], error: str | None = None, field: str | None = None
 ) -> str:
-    found = view_call(db(), runtime().envelope, actor=current_actor(), recording_id=recording_id, rules=rules())
+    # A HEAD (a link checker, a browser's prefetch) answers with no page: nobody read the transcript.
+    audit = request.method != "HEAD"
+    found = view_call(
+        db(), runtime().envelope, actor=current_actor(), recording_id=recording_id, rules=rules(), audit=audit
+    )
     db().commit()  # the transcript's reading is audited (and the agents' pseudonym key made on first use)
     return render_template(
         "training/call.html",

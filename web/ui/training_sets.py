@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
+from recordings_service.models import TrainingClip
 from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, export, sets
 from web.access import current_actor, requires
@@ -71,7 +72,7 @@ def create() -> Response | tuple[str, int]:
     except DomainError as exc:
         abandon(exc)
         form = {"title": title, "description": description, "shared": shared, "clip_ids": clip_ids}
-        status = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
+        status = _status(exc)
         if request.form.get("next", "") == url_for("training.clip_library"):
             # Back on the page the clips were ticked on (it was the first page: the ticks of any other were lost).
             mine, cursor = request.form.get("mine") == "1", request.form.get("cursor") or None
@@ -88,9 +89,18 @@ def create() -> Response | tuple[str, int]:
 def player(set_id: str) -> str:
     """The set's clips in order, played one after the other with their transcripts following; the owner
     reorders, shares and exports it here. `?export=<id>` shows that export's download."""
+    return _player_page(set_id)
+
+
+def _player_page(
+    set_id: str, *, typed: dict[str, str] | None = None, error: str | None = None, field: str | None = None
+) -> str:
+    """The set's page; after a refused change of its title or description, with them as `typed` and the `error`
+    beside its `field`."""
     actor = current_actor()
     envelope = runtime().envelope
-    view = sets.view_set(db(), envelope, actor=actor, set_id=set_id, rules=rules())
+    # A HEAD (a link checker, a browser's prefetch) answers with no page: nobody saw the set or its clips.
+    view = sets.view_set(db(), envelope, actor=actor, set_id=set_id, rules=rules(), audit=request.method != "HEAD")
     made = None
     if request.args.get("export"):
         made = export.get_export(db(), actor=actor, export_id=request.args["export"])
@@ -98,14 +108,24 @@ def player(set_id: str) -> str:
             abort(404)
     owner = view.training_set.owner_id == actor.id
     present = {item.clip_id for item in view.training_set.items}
-    addable, older_clips = [], None
+    addable: list[TrainingClip] = []
+    older_clips = None
     if owner:
         # The library a page at a time (`?clips=<cursor>`): it offered the newest 200 only, the rest unreachable.
         library = clip_views.list_clips(
             db(), actor=actor, cursor=request.args.get("clips") or None, limit=clip_views.MAX_PAGE + 1
         )
         shown = library[: clip_views.MAX_PAGE]
-        addable = [clip for clip in shown if clip.id not in present]
+        # Only the clips a set takes now: an outdated or withdrawn one was offered, then refused when picked.
+        states = clip_views.describe_clips(
+            db(),
+            envelope,
+            actor=actor,
+            clips=[clip for clip in shown if clip.id not in present],
+            rules=rules(),
+            transcripts=False,
+        )
+        addable = [state.clip for state in states if state.status is clip_views.ClipStatus.AVAILABLE]
         older_clips = shown[-1].id if len(library) > clip_views.MAX_PAGE else None
     db().commit()  # the set's viewing is audited
     expired = made is not None and made.expires_at <= utcnow()  # a bookmark outlives the download
@@ -115,9 +135,13 @@ def player(set_id: str) -> str:
         owner=owner,
         addable=addable,
         older_clips=older_clips,
+        version=sets.set_version(view.training_set),
         export=made,
         expired=expired,
         audio=_audio_url,
+        typed=typed or {"title": view.training_set.title, "description": view.training_set.description},
+        error=error,
+        field=field,
     )
 
 
@@ -127,22 +151,31 @@ def _audio_url(clip_id: str) -> str:
 
 @bp.post("/<set_id>/edit")
 @requires(Permission.TRAINING_MANAGE)
-def edit(set_id: str) -> Response:
-    return act(
-        gettext("Set saved."),
-        lambda: sets.update_set(
+def edit(set_id: str) -> Response | tuple[str, int]:
+    """Change the set's title and description. Refused for what was typed, or because the set changed since the
+    page was shown, the page comes back with them as typed and why (a redirect lost them)."""
+    typed = {"title": request.form.get("title", ""), "description": request.form.get("description", "")}
+    try:
+        sets.update_set(
             db(),
             runtime().envelope,
             actor=current_actor(),
             set_id=set_id,
-            title=request.form.get("title", ""),
-            description=request.form.get("description", ""),
+            title=typed["title"],
+            description=typed["description"],
+            version=_version(),
             rules=rules(),
             customer_number_pattern=runtime().settings.customer_number_rule,
-        ),
-        back=url_for("training_sets.player", set_id=set_id),
-        refused=lambda exc: _page_or_sets(set_id, exc),
-    )
+        )
+    except DomainError as exc:
+        abandon(exc)
+        if not isinstance(exc, Invalid | sets.SetChanged):
+            flash_error(exc)
+            return redirect(_page_or_sets(set_id, exc))
+        return _player_page(set_id, typed=typed, error=error_message(exc), field=exc.field), _status(exc)
+    db().commit()
+    flash(gettext("Set saved."))
+    return redirect(url_for("training_sets.player", set_id=set_id))
 
 
 @bp.post("/<set_id>/share")
@@ -190,10 +223,23 @@ def order(set_id: str) -> Response:
 
 
 def _reorder(set_id: str, change: Callable[[list[str]], list[str]]) -> None:
-    """Give the set the order `change` makes of its current one."""
+    """Give the set the order `change` makes of its current one, if that is the one the page showed (the form's
+    `version`): a move or an addition meant for another order is refused, the set shown again as it is."""
     training_set = sets.load_set(db(), actor=current_actor(), set_id=set_id, lock=True)  # read as it is now
+    sets.require_version(training_set, _version())
     clip_ids = change([item.clip_id for item in training_set.items])
     sets.update_set(db(), runtime().envelope, actor=current_actor(), set_id=set_id, clip_ids=clip_ids, rules=rules())
+
+
+def _version() -> int | None:
+    """The set's version the page's form was made from; None from a page shown before its forms carried one."""
+    raw = request.form.get("version", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return -1  # no version a set ever has: refused as made from another one
 
 
 def _added(order: list[str], clip_id: str) -> list[str]:
@@ -241,6 +287,10 @@ def export_set(set_id: str) -> Response:
     db().commit()
     flash(gettext("Export ready: the download below is valid for 7 days."))
     return redirect(url_for("training_sets.player", set_id=set_id, export=made.id, _anchor="export"))
+
+
+def _status(exc: DomainError) -> int:
+    return next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)), 400)
 
 
 def _page_or_sets(set_id: str, exc: DomainError) -> str:

@@ -114,11 +114,16 @@ CODE_MESSAGES: dict[str, Message] = {
     "clip_too_short": _l("a clip is at least %(num)d s long", num=int(clips.MIN_CLIP_S)),
     "clip_past_call": _clip_past_call,
     "no_redacted_transcript": _l("the call has no redacted transcript to select from"),
+    "audio_missing": _l("no clip can be cut: the call's audio is missing from storage"),
     "selection_order": _selection_order,
     "set_not_found": _l("the training set was not found"),
     "export_not_found": _l("the export was not found"),
     "nomination_not_found": _l("the nomination was not found"),
     "not_set_owner": _l("only the trainer who made a set may change it"),
+    "set_changed": _l(
+        "the set was changed elsewhere after this page was shown, so your change was not saved: here is the set as it "
+        "is now; make the change again"
+    ),
     "not_clip_author": _l("only the trainer who cut a clip may change or delete it"),
     "not_nomination_author": _l("only the supervisor who made a nomination may withdraw it"),
 }
