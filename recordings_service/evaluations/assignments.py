@@ -83,8 +83,9 @@ def assign_calls(
     """Put calls on `assignee_id`'s list (all or none), in the order given; audited per call.
 
     A call already on that list keeps its assignment (with the new due date, when one is given). Calls the
-    actor cannot see are refused as not found (audited); calls the assignee may not open are invalid. A due
-    date lies between `today` (the organisation's) and a year ahead.
+    actor cannot see are refused as not found (audited); calls the assignee may not open are invalid; a call still
+    open on another supervisor's list is a `Conflict` naming who holds it (`reassign` hands it on). A due date lies
+    between `today` (the organisation's) and a year ahead.
     """
     _check_due(due, today)
     calls = {
@@ -100,6 +101,7 @@ def assign_calls(
     closed = [recording_id for recording_id in wanted if recording_id not in openable]
     if closed:
         raise Invalid("recording_ids", f"{assignee.username} may not open call {closed[0]}", code="not_visible")
+    _refuse_held_by_another(session, wanted, assignee_id=assignee.id)
     existing = {
         row.recording_id: row
         for row in session.scalars(
@@ -136,6 +138,37 @@ def assign_calls(
             },
         )
     return result
+
+
+def _refuse_held_by_another(session: Session, recording_ids: Sequence[str], *, assignee_id: str) -> None:
+    """`Conflict` for the first of the calls still open on someone else's list: assigned again, it would be evaluated
+    by two supervisors each unaware of the other. Reassign hands it on instead, and tells its holder if they submit.
+
+    The calls' rows are locked first, so that two leads assigning one call to two people at once go one after the
+    other and the second is refused; a call evaluated by its holder is done and may be assigned again."""
+    session.execute(
+        select(Recording.id).where(Recording.id.in_(recording_ids)).order_by(Recording.id).with_for_update()
+    )
+    held = session.execute(
+        select(Assignment.id, Assignment.recording_id, User.username, User.display_name)
+        .join(User, User.id == Assignment.assignee_id)
+        .where(
+            Assignment.recording_id.in_(recording_ids),
+            Assignment.assignee_id != assignee_id,
+            ~submitted_by_assignee(),
+        )
+        .order_by(Assignment.created_at, Assignment.id)
+        .limit(1)
+    ).first()
+    if held is None:
+        return
+    assignment_id, recording_id, username, display_name = held
+    raise Conflict(
+        f"call {recording_id} is on {username}'s list already, not yet evaluated: hand it on with "
+        f"POST /api/v1/assignments/{assignment_id}/reassign",
+        why="held_by_another",
+        values={"recording_id": recording_id, "holder": display_name or username, "assignment_id": assignment_id},
+    )
 
 
 def get_assignment(session: Session, *, actor: Actor, assignment_id: str, lock: bool = False) -> Assignment:
@@ -356,27 +389,3 @@ def describe(session: Session, items: Sequence[Assignment], *, today: date) -> l
 
 def _overdue(assignment: Assignment, today: date, done: bool) -> bool:
     return not done and assignment.due is not None and assignment.due < today
-
-
-def plan_supervisor_choices(session: Session, chosen: Sequence[str]) -> list[tuple[User, bool]]:
-    """The accounts a plan's page offers, by name, each with whether it may evaluate: every evaluator, and those of
-    `chosen` who no longer may (a disabled account), so that saving the page keeps them on the plan as the API does
-    (filling skips them) instead of dropping them unasked."""
-    kept = set(chosen)
-    users = session.scalars(
-        select(User).where(or_(User.active.is_(True), User.id.in_(kept))).order_by(User.username, User.id)
-    )
-    return [(user, can_evaluate(user)) for user in users if can_evaluate(user) or user.id in kept]
-
-
-def assignment_holders(session: Session) -> list[tuple[User, bool]]:
-    """Every evaluator and everyone else with open assignments, by name, each with whether they may evaluate: the
-    open work of a supervisor whose account was disabled is what most needs handing on."""
-    holding = session.scalars(select(Assignment.assignee_id).where(~submitted_by_assignee()).distinct())
-    return plan_supervisor_choices(session, list(holding))
-
-
-def evaluators(session: Session) -> list[User]:
-    """The active accounts that may evaluate calls (and so be assigned them), by name."""
-    users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
-    return [user for user in users if can_evaluate(user)]

@@ -4,7 +4,9 @@ dispute is resolved (with a note, and a re-score as a new version when the evalu
 Disputes land in the queue of the evaluator and of the evaluator's lead (`User.lead_id`, set by an
 admin): the one person who scored the call, and the one who answers for how that person scores. A lead whose
 account was disabled since (or who is no longer a QA supervisor) cannot answer: their lead answers in their place,
-up the chain, and a dispute nobody active could answer is refused rather than left unseen.
+up the chain. An evaluator who cannot answer either (gone, or no longer a QA supervisor) with no lead who can leaves
+the dispute to every QA supervisor, read when the queue is, so that one is never left unseen (the evaluator leaving
+after the dispute was opened included); a dispute nobody active could answer is refused.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from recordings_service.recordings import visible_to
 class Dispute:
     evaluation: Evaluation
     evaluator: str
+    unled: bool = False  # neither its evaluator nor a lead of theirs can answer it: every QA supervisor may
 
 
 def release_evaluation(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:
@@ -124,6 +127,8 @@ def _respond(
     details: dict[str, object] = {}
     if response == AgentResponse.DISPUTED:
         details["lead_id"] = _dispute_lead(session, evaluation)
+        if details["lead_id"] is None and _unled(_people(session), evaluation.evaluator_id):
+            details["to_every_supervisor"] = True
     evaluation.agent_response = response
     evaluation.agent_comment = comment.strip()
     evaluation.responded_at = utcnow()
@@ -135,11 +140,11 @@ def _respond(
 
 
 def _dispute_lead(session: Session, evaluation: Evaluation) -> str | None:
-    """The lead a dispute of `evaluation` goes to besides its evaluator; `Conflict` when nobody active would see it."""
+    """The lead a dispute of `evaluation` goes to besides its evaluator; `Conflict` when nobody active would see it
+    (nor any QA supervisor, to whom it goes when neither its evaluator nor a lead of theirs can answer)."""
     people = _people(session)
     lead = _acting_lead(people, evaluation.evaluator_id)
-    evaluator = people.get(evaluation.evaluator_id)
-    if lead is None and not (evaluator is not None and evaluator.active):
+    if lead is None and not any(person.may_lead for person in people.values()):
         raise Conflict(
             "nobody can answer a dispute of this evaluation now: the account of the supervisor who scored it is "
             "disabled and they have no active lead; ask an administrator to name one",
@@ -179,16 +184,21 @@ def _acting_lead(people: Mapping[str, _Person], user_id: str) -> str | None:
     return None
 
 
-def _led_by(session: Session, actor: Actor) -> list[str]:
-    """The accounts whose disputes `actor` answers as their lead (or, their lead being unable to, in their place)."""
-    people = _people(session)
-    return [user_id for user_id in people if _acting_lead(people, user_id) == actor.id]
+def _unled(people: Mapping[str, _Person], user_id: str) -> bool:
+    """Whether neither `user_id` (gone, or no longer a QA supervisor) nor a lead of theirs can answer the disputes of
+    what they scored: then every QA supervisor may, rather than nobody."""
+    person = people.get(user_id)
+    return not (person is not None and person.may_lead) and _acting_lead(people, user_id) is None
 
 
 def dispute_queue(session: Session, *, actor: Actor) -> list[Dispute]:
-    """Open disputes of the evaluations `actor` scored, or that someone they lead scored, of calls `actor` may see
-    and still resolve (a restricted call's are compliance's only; a deleted call's can no longer be); oldest
-    first."""
+    """Open disputes of the evaluations `actor` scored, or that someone they lead scored (for a QA supervisor, also
+    those neither their evaluator nor a lead of theirs can answer), of calls `actor` may see and still resolve (a
+    restricted call's are compliance's only; a deleted call's can no longer be); oldest first."""
+    people = _people(session)
+    answered = [user_id for user_id in people if _acting_lead(people, user_id) == actor.id]
+    actor_may_lead = actor.id is not None and actor.id in people and people[actor.id].may_lead
+    unled = [user_id for user_id in people if _unled(people, user_id)] if actor_may_lead else []
     evaluator = aliased(User)
     query = (
         select(Evaluation, evaluator.username)
@@ -196,23 +206,33 @@ def dispute_queue(session: Session, *, actor: Actor) -> list[Dispute]:
         .join(Recording, Recording.id == Evaluation.recording_id)
         .where(
             Evaluation.dispute_state == DisputeState.OPEN,
-            or_(Evaluation.evaluator_id == actor.id, Evaluation.evaluator_id.in_(_led_by(session, actor))),
+            or_(
+                Evaluation.evaluator_id == actor.id,
+                Evaluation.evaluator_id.in_(answered),
+                Evaluation.evaluator_id.in_(unled),
+            ),
             visible_to(actor),
             Recording.status != RecordingStatus.DELETED,
         )
         .order_by(Evaluation.responded_at, Evaluation.id)
         .options(selectinload(Evaluation.form))
     )
-    return [Dispute(evaluation=row[0], evaluator=row[1]) for row in session.execute(query)]
+    return [
+        Dispute(evaluation=row[0], evaluator=row[1], unled=row[0].evaluator_id in unled)
+        for row in session.execute(query)
+    ]
 
 
 def may_resolve(session: Session, *, actor: Actor, evaluation: Evaluation) -> bool:
-    """The evaluator, or the lead who answers for them."""
+    """The evaluator, or the lead who answers for them; any QA supervisor when neither can."""
     if actor.id is None:
         return False
     if evaluation.evaluator_id == actor.id:
         return True
-    return _acting_lead(_people(session), evaluation.evaluator_id) == actor.id
+    people = _people(session)
+    if _acting_lead(people, evaluation.evaluator_id) == actor.id:
+        return True
+    return actor.id in people and people[actor.id].may_lead and _unled(people, evaluation.evaluator_id)
 
 
 def resolve_dispute(

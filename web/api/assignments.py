@@ -209,10 +209,13 @@ def list_my_assignments(query: AssignmentsQuery) -> tuple[Response, int]:
 @bp.post("/assignments")
 @requires(Permission.EVALUATION_WRITE)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_201=AssignmentOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid
+    resp=SpecResponse(HTTP_201=AssignmentOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
 )
 def create_assignment(json: AssignmentIn) -> tuple[Response, int]:
-    """Assign one call to an evaluator (oneself by default); audited."""
+    """Assign one call to an evaluator (oneself by default); audited. A call still open on another supervisor's list
+    is refused (409, naming who holds it): hand it on with `/assignments/{id}/reassign` instead."""
     actor = current_actor()
     assignee_id = json.assignee_id or str(actor.id)
     made = assignments.assign_calls(
@@ -231,12 +234,13 @@ def create_assignment(json: AssignmentIn) -> tuple[Response, int]:
 @bp.post("/assignments/bulk")
 @requires(Permission.EVALUATION_WRITE)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_201=AssignmentListOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    resp=SpecResponse(HTTP_201=AssignmentListOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
     tags=TAGS,
     before=refuse_invalid,
 )
 def assign_in_bulk(json: AssignmentBulkIn) -> tuple[Response, int]:
-    """Assign several calls to one evaluator: all of them or, when one is refused, none; audited per call."""
+    """Assign several calls to one evaluator: all of them or, when one is refused, none; audited per call. A call
+    still open on another supervisor's list is refused (409, naming who holds it), as one call is."""
     made = assignments.assign_calls(
         db(),
         actor=current_actor(),

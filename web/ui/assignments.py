@@ -57,6 +57,10 @@ def index() -> tuple[str, int]:
     sent = _unknown_holder(holder) if holder else None
     shown = (holder or overdue) and sent is None
     held = _list_page("held_cursor", assignee_id=holder or None, overdue_only=overdue) if shown else None
+    supervisors, plan_list = handover.assignment_holders(db()), plans.list_plans(db())
+    on_plans = handover.plan_supervisor_choices(
+        db(), [user_id for plan in plan_list for user_id in plan.supervisor_ids]
+    )
     page = render_template(
         "assignments/index.html",
         mine=mine,
@@ -67,12 +71,22 @@ def index() -> tuple[str, int]:
         page_url=page_url("assignments.index"),
         # Where a Reassign link returns the lead to: this page as it is (its lists, their pages, who was chosen).
         here=request.full_path.rstrip("?"),
-        supervisors=assignments.assignment_holders(db()),
-        plans=plans.list_plans(db()),
-        names={user.id: user.display_name or user.username for user in assignments.evaluators(db())},
+        supervisors=supervisors,
+        plans=plan_list,
+        names=_names([*supervisors, *on_plans]),
         week=plans.iso_week(organisation_today()),
     )
     return page, 422 if sent or mine.refused or (held and held.refused) else 200
+
+
+def _names(people: list[tuple[User, bool]]) -> dict[str, str]:
+    """Each account's name as the lists show it, marked when it can no longer evaluate (a disabled account): the
+    open work of a supervisor who has left is what most needs handing on, and read as a bare account id, or as
+    "(cannot evaluate)" alone on a plan, the lead could not tell whose it was."""
+    return {
+        user.id: (user.display_name or user.username) + ("" if may else f" {gettext('(cannot evaluate)')}")
+        for user, may in people
+    }
 
 
 def _unknown_holder(holder: str) -> RefusedForm | None:
@@ -150,7 +164,7 @@ def _reassign_page(assignment_id: str, *, refused: RefusedForm | None = None) ->
         "assignments/reassign.html",
         view=assignments.describe(db(), [assignment], today=organisation_today())[0],
         holder=db().get(User, assignment.assignee_id),
-        evaluators=[user for user in assignments.evaluators(db()) if user.id != assignment.assignee_id],
+        evaluators=[user for user in handover.evaluators(db()) if user.id != assignment.assignee_id],
         sent=refused,
         back=back,
         # The way back names where it leads: the dashboard's overdue list is not "the list" of this page.
@@ -296,7 +310,7 @@ def _plan_page(
         form=values,
         chosen=set(chosen),
         active=active,
-        supervisors=assignments.plan_supervisor_choices(db(), chosen),
+        supervisors=handover.plan_supervisor_choices(db(), chosen),
         error=error,
         field=field,
         max_calls=plans.MAX_CALLS_PER_AGENT,
@@ -316,6 +330,6 @@ def dashboard_queue() -> dict[str, object] | None:
         # The rest are on the assignments page's overdue list, a page at a time.
         "overdue_total": assignments.count_assignments(db(), actor=actor, today=day, overdue_only=True),
         "coverage": assignments.coverage(db(), week=week),
-        "names": {user.id: user.display_name or user.username for user in assignments.evaluators(db())},
+        "names": _names(handover.assignment_holders(db())),
         "week": week,
     }

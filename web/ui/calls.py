@@ -174,7 +174,7 @@ def assign() -> Response:
             today=organisation_today(),
             due=due,
         )
-    except Invalid as exc:
+    except (Invalid, Conflict) as exc:  # a call on another supervisor's list is handed on with Reassign
         return _back_with_error(exc)
     except NotFound as exc:
         return _back_without_deleted(exc)

@@ -154,8 +154,8 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
     item = subjects.get_request(db(), request_id)
     kind = item.kind
     rt = runtime()
-    calls_page = _calls_page()
     try:
+        calls_page = _calls_page()
         answer = _answer(kind)
         done = fulfilment.fulfil_request(
             db(),
@@ -167,8 +167,7 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
         )
     except DomainError as exc:
         sent = refused_form("answer", exc)
-        sent = replace(sent, field=_answer_field(sent.field))
-        return _detail_page(request_id, sent, cursor=calls_page), refusal_status(exc)
+        return _refused_page(request_id, replace(sent, field=_answer_field(sent.field))), refusal_status(exc)
     db().commit()
     if done.erased is not None:
         fulfilment.after_commit(db(), rt.store, done)
@@ -184,8 +183,8 @@ def extend(request_id: str) -> Response | tuple[str, int]:
     """Extend the deadline once; a refusal comes back to the request with the reason as typed (it is told to the
     customer, and may be long) and why."""
     subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
-    calls_page = _calls_page()
     try:
+        calls_page = _calls_page()
         subjects.extend_request(
             db(),
             actor=current_actor(),
@@ -195,7 +194,7 @@ def extend(request_id: str) -> Response | tuple[str, int]:
             zone=organisation_zone(),
         )
     except DomainError as exc:
-        return _detail_page(request_id, refused_form("extend", exc), cursor=calls_page), refusal_status(exc)
+        return _refused_page(request_id, refused_form("extend", exc)), refusal_status(exc)
     db().commit()
     flash(gettext("Deadline extended."))
     return redirect(url_for("subjects.detail", request_id=request_id, cursor=calls_page))
@@ -203,11 +202,14 @@ def extend(request_id: str) -> Response | tuple[str, int]:
 
 @bp.post("/<request_id>/lift")
 @requires(Permission.SUBJECT_REQUESTS)
-def lift(request_id: str) -> Response:
+def lift(request_id: str) -> Response | tuple[str, int]:
     """End a restriction and come back to the request (on the page of calls it was sent from) with the outcome (the
     form has nothing typed to keep)."""
     subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
-    calls_page = _calls_page()
+    try:
+        calls_page = _calls_page()
+    except Invalid as exc:
+        return _refused_page(request_id, refused_form("answer", exc)), refusal_status(exc)
     try:
         subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id)
     except DomainError as exc:
@@ -221,11 +223,25 @@ def lift(request_id: str) -> Response:
 
 def _calls_page() -> str | None:
     """The page of calls a form of the request's page was sent from (its hidden `cursor`), for the answer to come
-    back to. One edited is refused (422) before the form does anything, as the page's own link would be."""
+    back to. One edited is refused (`Invalid` on `cursor`) before the form does anything, as the page's own link
+    would be."""
     cursor = request.form.get("cursor") or None
     if cursor is not None:
         decode_cursor(cursor)
     return cursor
+
+
+def _refused_page(request_id: str, sent: RefusedForm) -> str:
+    """The request's page again with the refused form as typed and why, on the page of calls it was sent from; on
+    the first page when that page's cursor was what was refused (edited or out of date), not the generic error page,
+    which would lose what was typed (an extension's reason, a correction)."""
+    if sent.field != "cursor":
+        return _detail_page(request_id, sent, cursor=request.form.get("cursor") or None)
+    message = gettext(
+        "The page of calls this form was sent from is not valid (mistyped or out of date): nothing was saved, and "
+        "the first page of calls is shown. Check what you typed and send the form again."
+    )
+    return _detail_page(request_id, replace(sent, message=message), cursor=None)
 
 
 def _answer(kind: str) -> fulfilment.Answer:

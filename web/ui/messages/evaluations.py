@@ -62,6 +62,14 @@ CODE_MESSAGES: dict[str, Message] = {
     "resolution_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
     "assignment_done": _l("this call has been evaluated: the assignment is done and stays with its supervisor"),
     "already_assigned": _l("that person has this call on their list already"),
+    "held_by_another": naming(
+        lambda values: gettext(
+            "Call %(call)s is on %(name)s's list already, not yet evaluated: nothing was assigned. To give it to "
+            "someone else, choose %(name)s on the To evaluate page and Reassign it there.",
+            call=values["recording_id"],
+            name=values["holder"],
+        )
+    ),
     "no_dispute_lead": _l(
         "nobody can answer a dispute of this evaluation now: its evaluator has left and has no active lead; "
         "ask an administrator to name one"
