@@ -61,8 +61,9 @@ def import_inbox(runtime: Runtime) -> None:
 def _import_scan(runtime: Runtime, scan: inbox.InboxScan, counts: dict[str, int]) -> None:
     settings = runtime.settings
     for path in scan.stray_notes:
-        with _one_item(settings, counts, "note", [path]):
-            counts["orphaned" if inbox_filing.settle_stray_note(settings, path) else "taken"] += 1
+        notes = scan.notes_of(path)
+        with _one_item(settings, counts, "note", [path], notes):
+            counts["orphaned" if inbox_filing.settle_stray_note(settings, path, notes=notes) else "taken"] += 1
     for path in scan.orphans:
         notes = scan.notes_of(path)
         with _one_item(settings, counts, "orphan", [path], notes):
@@ -72,12 +73,12 @@ def _import_scan(runtime: Runtime, scan: inbox.InboxScan, counts: dict[str, int]
         with _one_item(settings, counts, "ambiguous", [sidecar.path], notes):
             counts["refused" if inbox_filing.settle_ambiguous(settings, sidecar, notes=notes) else "taken"] += 1
     for item in scan.ambiguous_pairs:
-        notes = scan.notes_of(item.audio)
+        notes = scan.notes_of(item.audio, *item.sidecars)
         with _one_item(settings, counts, "ambiguous", [item.audio, *item.sidecars], notes):
             counts["refused" if inbox_filing.settle_ambiguous_pair(settings, item, notes=notes) else "taken"] += 1
     for index, pair in enumerate(scan.ready):
         outcome: str | None = None  # stays so when the pair failed unexpectedly, counted under errors or given_up
-        notes = scan.notes_of(pair.audio)
+        notes = scan.notes_of(pair.audio, pair.sidecar)
         with _one_item(settings, counts, "pair", [pair.audio, pair.sidecar], notes):
             outcome = _import_pair(runtime, pair, notes)
         if outcome == "deferred":

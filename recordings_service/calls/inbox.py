@@ -1,20 +1,21 @@
 """The drop-folder inbox: audio files with JSON sidecars (`<name>.wav.json` or `<name>.json`) holding the metadata.
 
-A pair is taken once both files have been still for `inbox_min_age_s` (writers may still be copying); extensions
-are matched in any case (`CALL1.WAV` with `CALL1.JSON`), the rest of a name exactly but for its Unicode form (a
-Mac's copy writes `ä` decomposed). Imported pairs move to `done/` beside a `<name>.receipt.json` naming the
-recording, refused ones to `failed/` beside a `<name>.error.json` saying why. Only regular files
-(and links, to be refused) are drops: hidden files (a writer's `.partial` names), folders and the importer's own
-notes (an `.error.json` or `.receipt.json` moved back with the item it describes, removed when the item is filed
-again) are not; a note left without its item is filed under `failed/` a day after it came. Importing a pair again
-is a no-op. A sidecar `a.json` that fits two audio files (`a.wav`, `a.mp3`), and an audio file with two sidecars
-(`a.wav.json` beside `a.wav.JSON` or `a.json`), are filed under `failed/` saying so, as is, a day after it came, an
-`a.json` beside several audio files `a.*` that each have their own. A file named `done` or `failed` is no drop: it
-is left where it is, and the job warns of it. An inbox that cannot be listed or locked stops the run.
-An item that fails unexpectedly run after run is filed there too (`inbox_attempts`). A name already filed
-under `done/` or `failed/` (an earlier drop of `call1.wav`) is filed as `call1~1.wav`, never over the earlier one.
-Jobs processes on one machine share the inbox: each item is imported or filed holding the inbox's lock, and one
-that another process took meanwhile is passed over.
+A pair is taken once both files have been still for `inbox_min_age_s` (writers may still be copying); extensions are
+matched in any case (`CALL1.WAV` with `CALL1.JSON`), the rest of a name exactly but for its Unicode form (a Mac's
+copy writes `ä` decomposed). Imported pairs move to `done/` beside a `<name>.receipt.json` naming the recording,
+refused ones to `failed/` beside a `<name>.error.json` saying why. Only regular files (and links, to be refused) are
+drops: hidden files (a writer's `.partial` names), folders and the importer's own notes (an `.error.json` or
+`.receipt.json` moved back with the item it describes, removed when the item is filed again) are not; a note left
+without its item is filed under `failed/` a day after it came. Importing a pair again is a no-op. A sidecar `a.json`
+that fits two audio files (`a.wav`, `a.mp3`), an audio file with two sidecars (`a.wav.json` beside `a.wav.JSON` or
+`a.json`), and an `a.json` beside several audio files `a.*` that each have their own (imported with them) are filed
+under `failed/` at once, saying so. A file named `done` or `failed` is no drop: it is left where it is, and the job
+warns of it. An inbox that cannot be listed or locked stops the run. An item whose files cannot all be moved (one
+the jobs process may not move) stays whole in the inbox for the next run, those moved already moved back; one that
+fails unexpectedly run after run is filed under `failed/` (`inbox_attempts`). A name already filed under `done/` or
+`failed/` (an earlier drop of `call1.wav`) is filed as `call1~1.wav`, never over the earlier one. Jobs processes on
+one machine share the inbox: each item is imported or filed holding the inbox's lock, and one that another process
+took meanwhile is passed over.
 
 Whoever may write to the inbox must not make the importer read anything else: each file is opened once
 without following a symbolic link (a link, say to another user's file, is refused and filed under
@@ -42,9 +43,15 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.calls.inbox_names import DropNames, is_sidecar
-from recordings_service.calls.ingest import MAX_METADATA_BYTES, IngestResult, ingest_recording, parse_metadata
+from recordings_service.calls.ingest import (
+    MAX_METADATA_BYTES,
+    UTF8_BOM,
+    IngestResult,
+    ingest_recording,
+    parse_metadata,
+)
 from recordings_service.config import Settings
-from recordings_service.errors import Invalid
+from recordings_service.errors import FieldError, Invalid
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import CHUNK, Spool, spool_dir
@@ -96,8 +103,9 @@ class InboxScan:
     notes: dict[str, list[Path]]  # by the name of the item beside them, the importer's notes in any letter case
     not_folders: list[str]  # those of FOLDERS that another kind of entry (a file) has taken the name of
 
-    def notes_of(self, item: Path) -> list[Path]:
-        return self.notes.get(item.name, [])
+    def notes_of(self, *files: Path) -> list[Path]:
+        """The importer's notes on any of an item's files (an audio file's, and a sidecar's filed alone earlier)."""
+        return [note for each in files for note in self.notes.get(each.name, [])]
 
 
 class InboxUnavailable(Exception):
@@ -134,11 +142,15 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
         sidecars, described = [], []
         if is_sidecar(name):
             described = names.audio_names(name)
-            if len(described) > 1:
+            fits_none = names.fits_none(name)
+            if len(described) > 1 or fits_none:
                 # Filed with the reason, so the operator renames it; left, it waited unseen beside audio files that
-                # were filed a day later as having no sidecar, and then it as having no audio.
+                # were filed a day later as having no sidecar, and then it as having no audio. Beside several that
+                # each have their own, it is filed at once too, as `a.json` beside `a.wav` with `a.wav.json` is:
+                # left, it was filed a day after they were imported, alone, as one whose audio never arrived.
                 if now.timestamp() - mtime >= settings.inbox_min_age_s:
-                    ambiguous.append(AmbiguousSidecar(path=root / name, audio_names=sorted(described)))
+                    fits = sorted(described or fits_none)
+                    ambiguous.append(AmbiguousSidecar(path=root / name, audio_names=fits, described=not described))
                 else:
                     waiting += 1
                 continue
@@ -148,15 +160,13 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
             sidecars = names.sidecars_of(name)
         if not sidecars:
             if now.timestamp() - arrivals[name] >= ORPHAN_AFTER_S:
-                # `a.json` beside `a.wav` and `a.mp3` that each have their own: "no audio file arrived" misled.
-                if is_sidecar(name) and not described and len(every := names.audio_of_stem(name)) > 1:
-                    ambiguous.append(AmbiguousSidecar(path=root / name, audio_names=sorted(every), described=True))
-                else:
-                    orphans.append(root / name)
+                orphans.append(root / name)
             else:
                 waiting += 1  # its partner may still be on the way
             continue
-        newest = max(mtime, *(mtimes[sidecar] for sidecar in sidecars))
+        # A sidecar that fits none of the audio files named like this one, still being copied, holds the pair back:
+        # imported without it, the pair left it alone in the inbox, to be filed a day later as having no audio.
+        newest = max(mtime, *(mtimes[sidecar] for sidecar in [*sidecars, *names.leftovers_of(name)]))
         if now.timestamp() - newest < settings.inbox_min_age_s:
             waiting += 1
             continue
@@ -283,7 +293,7 @@ def import_pair(
     """Ingest one pair from a private copy of its audio; the caller commits, then files it with `settle_pair`."""
     with _open_dropped(pair.sidecar, field="metadata") as sidecar:
         # One byte past the limit is enough for `parse_metadata` to refuse a larger file.
-        metadata = parse_metadata(sidecar.read(MAX_METADATA_BYTES + 1))
+        metadata = parse_metadata(_sidecar_text(sidecar.read(MAX_METADATA_BYTES + 1)))
     spool = Spool(spool_dir(settings), max_bytes=settings.max_upload_bytes)
     try:
         with _open_dropped(pair.audio, field="audio") as audio:
@@ -302,6 +312,34 @@ def import_pair(
         )
     finally:
         spool.discard()
+
+
+def _sidecar_text(raw: bytes) -> bytes:
+    """`raw`, or `Invalid` saying the sidecar is empty, or is not UTF-8 text (the encoding JSON is exchanged in) and
+    where: an empty one was refused as "Invalid JSON: EOF while parsing a value at line 1 column 0", one saved by
+    Windows PowerShell's `>` (UTF-16) as "expected value at line 1 column 1", and one in a legacy code page (`ä` as
+    one byte) as "invalid unicode code point", which sent the operator to look for a typing error in a file that looks
+    right in any editor. A larger one is left to be refused as such."""
+    if len(raw) > MAX_METADATA_BYTES:
+        return raw
+    if not raw.removeprefix(UTF8_BOM).strip():
+        message = "the sidecar is empty; drop the pair again with the call's metadata in it"
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        message = _not_utf8("it is UTF-16 text, as Windows PowerShell's > writes it")
+    else:
+        try:
+            raw.decode("utf-8")
+            return raw
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = exc.start - raw.rfind(b"\n", 0, exc.start)
+            message = _not_utf8(f"byte 0x{raw[exc.start]:02X} at line {line} column {column} is not UTF-8")
+    code = "invalid_json"
+    raise Invalid("metadata", message, code=code, errors=[FieldError(field="metadata", code=code, message=message)])
+
+
+def _not_utf8(found: str) -> str:
+    return f"the sidecar is not UTF-8 text ({found}); save it as UTF-8 and drop the pair again"
 
 
 def _open_dropped(path: Path, *, field: str) -> BinaryIO:

@@ -15,9 +15,12 @@ are dropped a day after their last failure.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +30,7 @@ from typing import Any
 MAX_ATTEMPTS = 5
 FORGET_AFTER_S = 24 * 3600
 STATE = Path(".callvault") / "attempts.json"
+MAX_STATE_BYTES = 4 * 1024 * 1024  # some 30,000 items, each failing run after run
 
 
 def count_failure(
@@ -38,19 +42,41 @@ def count_failure(
     key = _key(paths)
     if key is None:
         return 0, recording_id
-    state = root / STATE
-    counts = {item: entry for item, entry in _read(state).items() if now.timestamp() - entry["last"] < FORGET_AFTER_S}
-    earlier = counts.get(key, {})
-    attempts = int(earlier.get("attempts", 0)) + 1
-    recording_id = recording_id or _recording_id(earlier)
-    counts[key] = {"attempts": attempts, "last": now.timestamp()}
-    if recording_id is not None:
-        counts[key]["recording_id"] = recording_id
-    state.parent.mkdir(exist_ok=True)
-    written = state.with_name(state.name + ".new")
-    written.write_text(json.dumps(counts))
-    os.replace(written, state)
+    folder = _open_folder(root)
+    try:
+        recorded = _read(folder).items()
+        counts = {item: entry for item, entry in recorded if now.timestamp() - entry["last"] < FORGET_AFTER_S}
+        earlier = counts.get(key, {})
+        attempts = int(earlier.get("attempts", 0)) + 1
+        recording_id = recording_id or _recording_id(earlier)
+        counts[key] = {"attempts": attempts, "last": now.timestamp()}
+        if recording_id is not None:
+            counts[key]["recording_id"] = recording_id
+        _write(folder, json.dumps(counts))
+    finally:
+        os.close(folder)
     return attempts, recording_id
+
+
+def _open_folder(root: Path) -> int:
+    """The hidden folder, made if it is not there, opened without following a symbolic link; each of its files is then
+    opened relative to it, never through a link either. Whoever may write to the inbox may make the folder, or put
+    links in it before the jobs process does: a link `attempts.json.new` → the database or the master key had the
+    count written over that file."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(root / STATE.parent)
+    return os.open(root / STATE.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+
+def _write(folder: int, text: str) -> None:
+    """`text` as the whole state file, replaced at once."""
+    written = STATE.name + ".new"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(written, dir_fd=folder)  # one a crash left, or a link put there: the link goes, not its target
+    fd = os.open(written, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=folder)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    os.replace(written, STATE.name, src_dir_fd=folder, dst_dir_fd=folder)
 
 
 def _recording_id(entry: dict[str, Any]) -> str | None:
@@ -69,12 +95,25 @@ def _key(paths: Sequence[Path]) -> str | None:
     return digest.hexdigest()
 
 
-def _read(state: Path) -> dict[str, dict[str, Any]]:
+def _read(folder: int) -> dict[str, dict[str, Any]]:
     """The recorded counts; none when there is no file yet, or one that is not ours (a count lost is one retry more,
-    where raising would stop every item from being counted)."""
+    where raising would stop every item from being counted): a link, a FIFO (which stalled the job), or a file too
+    large for the counts of the items failing in a day."""
     try:
-        counts = json.loads(state.read_text())
-    except (FileNotFoundError, ValueError):
+        fd = os.open(STATE.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return {}
+        raise
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return {}
+        raw = file.read(MAX_STATE_BYTES + 1)
+    try:
+        counts = json.loads(raw) if len(raw) <= MAX_STATE_BYTES else None
+    except ValueError:
         return {}
     if not isinstance(counts, dict):
         return {}

@@ -3,6 +3,8 @@ beside a note saying why, under names no earlier drop filed there has, as the ca
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import itertools
 import json
 import os
@@ -90,7 +92,7 @@ def settle_ambiguous_pair(settings: Settings, item: AmbiguousPair, *, notes: Seq
     return True
 
 
-def settle_stray_note(settings: Settings, note: Path) -> bool:
+def settle_stray_note(settings: Settings, note: Path, *, notes: Sequence[Path] = ()) -> bool:
     """File a note the importer wrote whose item has not been beside it for a day under `failed/`, saying so; False
     when it is gone, or its item is back. Not under `done/`, even a receipt: that folder holds what was imported,
     each receipt beside its call, and a receipt alone there would pass for a call whose files were lost."""
@@ -103,7 +105,7 @@ def settle_stray_note(settings: Settings, note: Path) -> bool:
         f"hours; to try {item} again, drop it with its partner"
     )
     field = "metadata" if is_sidecar(item) else "audio"
-    _file(settings, [note], Invalid(field, message, code="no_partner"))
+    _file(settings, [note], Invalid(field, message, code="no_partner"), notes=notes)
     return True
 
 
@@ -158,38 +160,85 @@ def _file(
     settings: Settings, paths: list[Path], outcome: IngestResult | DomainError, *, notes: Sequence[Path] = ()
 ) -> None:
     """Move `paths` (an audio file first, then its sidecar) to `failed/` with the refusal beside the first, or to
-    `done/` with the receipt beside it, under names that no earlier drop filed there has. The note an earlier filing
-    wrote, moved back with the item to retry it, is removed: the retry's outcome stands alone. Its name in another
-    letter case (`a.wav.ERROR.JSON`, as `is_note` takes it) is among the `notes` the scan found: left, it was filed
-    a day later as a stray note."""
+    `done/` with the receipt beside it, under names that no earlier drop filed there has. The notes an earlier filing
+    wrote on any of them, moved back with the item to retry it, are removed: the retry's outcome stands alone. They
+    are the `notes` the scan found (`InboxScan.notes_of`), in any letter case (`a.wav.ERROR.JSON`, as `is_note`
+    takes it), on any of the files: only the first's were removed, so that a sidecar's note (`a.wav.json.error.json`,
+    from when it was filed alone) was left, and filed a day later as a stray note."""
     if isinstance(outcome, DomainError):
         folder, suffix, note = "failed", ERROR_SUFFIX, _reason(outcome)
     else:
         folder, suffix, note = "done", RECEIPT_SUFFIX, _receipt(outcome)
-    target = inbox_dir(settings) / folder
     try:
-        target.mkdir(exist_ok=True)
-        names = _free_names(target, [path.name for path in paths], suffix)
-        (target / (names[0] + suffix)).write_text(json.dumps(note, indent=2) + "\n")
-        for path, name in zip(paths, names, strict=True):
-            path.replace(target / name)
-        named = [paths[0].with_name(paths[0].name + each) for each in (ERROR_SUFFIX, RECEIPT_SUFFIX)]
-        theirs = [note for note in notes if is_note(note.name) and noted_item(note.name) == paths[0].name]
-        for stale in dict.fromkeys([*named, *theirs]):
+        target = _open_folder(inbox_dir(settings), folder)
+        try:
+            names = _free_names(target, [path.name for path in paths], suffix)
+            _write_note(target, names[0] + suffix, note)
+            _move_together(paths, names, target=target, note=names[0] + suffix)
+        finally:
+            os.close(target)
+        filed = {path.name for path in paths}
+        for stale in dict.fromkeys(note for note in notes if is_note(note.name) and noted_item(note.name) in filed):
             if drop_status(stale) is not None:
                 stale.unlink()
     except OSError as exc:
         # Raised without the names, which are the operator's (`agent-7-cust-123.wav`): the job logs what it catches.
-        raise OSError(exc.errno, f"{exc.strerror} (filing under {target.name}/)") from None
+        raise OSError(exc.errno, f"{exc.strerror} (filing under {folder}/)") from None
+
+
+def _open_folder(root: Path, folder: str) -> int:
+    """`folder` in the inbox `root`, made if it is not there, opened without following a symbolic link: whoever may
+    write to the inbox put `done` → elsewhere in its place, and the importer filed the calls, and wrote its notes,
+    wherever that pointed (while the job warned that nothing could be filed there). Each name in it is then written
+    relative to that folder alone, never through its path again."""
+    with contextlib.suppress(FileExistsError):  # a link or a file in its place fails to open below
+        os.mkdir(root / folder)
+    try:
+        return os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # said as the job's warning says it, not "Too many levels of symbolic links"
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)) from None
+        raise
+
+
+def _write_note(folder: int, name: str, note: dict[str, object]) -> None:
+    """The note as a new file `name` in `folder`: never through a link or over a file another writer put under that
+    name since `_free_names` found it free (written through one, a note could replace any file the jobs process may
+    write)."""
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=folder)
+    with os.fdopen(fd, "w") as file:
+        file.write(json.dumps(note, indent=2) + "\n")
+
+
+def _move_together(paths: list[Path], names: list[str], *, target: int, note: str) -> None:
+    """Move each of `paths` to its name in the folder `target`, or, when one cannot be moved (its name taken
+    meanwhile, a file the jobs process may not move), those moved back and the `note` removed: the item stays whole
+    in the inbox for the next run. Left half-filed, an imported call's sidecar stayed alone in the inbox, to be filed
+    a day later as a sidecar whose audio never arrived, and done/ held the audio without the metadata it came with."""
+    moved: list[tuple[Path, str]] = []
+    try:
+        for path, name in zip(paths, names, strict=True):
+            os.replace(path, name, dst_dir_fd=target)
+            moved.append((path, name))
+    except OSError:
+        for path, name in reversed(moved):
+            if os.path.lexists(path):  # the operator dropped a new file under its name meanwhile: never over it
+                raise
+            os.replace(name, path, src_dir_fd=target)
+        os.unlink(note, dir_fd=target)
+        raise
 
 
 def _receipt(result: IngestResult) -> dict[str, object]:
-    """What the operator traces a filed drop by: the recording it became and the hash of the audio as dropped."""
+    """What the operator traces a filed drop by: the recording it became, the hash of the audio as dropped, and
+    whether the call was stored already, so its sidecar's metadata was not applied: a corrected sidecar dropped again
+    with the same audio got the receipt of a fresh import, and the operator took the correction for made."""
     recording = result.recording
     return {
         "recording_id": recording.id,
         "sha256": recording.pci_original_sha256 or recording.sha256,
         "filed_at": utcnow().isoformat(timespec="seconds"),
+        "already_imported": not result.created,
     }
 
 
@@ -206,16 +255,16 @@ def _reason(refusal: DomainError) -> dict[str, object]:
     return reason
 
 
-def _free_names(target: Path, names: list[str], suffix: str) -> list[str]:
+def _free_names(target: int, names: list[str], suffix: str) -> list[str]:
     """`names` as they are, or each with `~N` after the first one's stem (`a.wav`, `a.wav.json` → `a~1.wav`,
-    `a~1.wav.json`) where `target` already holds one of them or the first's note (`<name><suffix>`): an operator's
+    `a~1.wav.json`) where `target` (a folder) holds one of them or the first's note (`<name><suffix>`): an operator's
     names repeat (`call1.wav` every day), and a replace overwrote the earlier drop, in `failed/` a call never imported.
     Also where the note's name would be longer than the file system allows (a sidecar's name may be, and the note's is
     longer than the audio's): then, as wherever a name with `~N` would be, the stem is cut short to make room.
     Each name keeps its own stem, the first's but perhaps in another Unicode form, so that names differing only so
     (two sidecars filed together) stay apart. A note filed alone is numbered as its item (`a~1.wav.error.json`),
     not as `a.wav.error~1.json`, which would pass for a sidecar."""
-    limit = os.pathconf(target, "PC_NAME_MAX")
+    limit = os.fpathconf(target, "PC_NAME_MAX")
     first = Path(noted_item(names[0]) if is_note(names[0]) else names[0])
     parts = first.name.removesuffix(first.suffix).count(".") + 1  # a dot is the same in every Unicode form
     stems = [".".join(name.split(".")[:parts]) for name in names]
@@ -228,9 +277,16 @@ def _free_names(target: Path, names: list[str], suffix: str) -> list[str]:
 
     as_dropped = [names] if len(os.fsencode(names[0] + suffix)) <= limit else []
     candidates = itertools.chain(as_dropped, map(numbered, itertools.count(1)))
-    return next(
-        filed for filed in candidates if not any(os.path.lexists(target / name) for name in [*filed, filed[0] + suffix])
-    )
+    return next(filed for filed in candidates if not any(_taken(target, name) for name in [*filed, filed[0] + suffix]))
+
+
+def _taken(folder: int, name: str) -> bool:
+    """Whether `folder` holds an entry named `name`, of any kind (as `os.path.lexists`: a name too long is free)."""
+    try:
+        os.lstat(name, dir_fd=folder)
+    except OSError:
+        return False
+    return True
 
 
 def _cut(text: str, size: int) -> str:

@@ -78,6 +78,21 @@ class DropNames:
         """Every audio file `a.*` that a sidecar `a.json` is named after, with a sidecar of its own or not."""
         return self._audio_by_stem.get(_nfc(sidecar[: -len(SIDECAR)]), [])
 
+    def fits_none(self, sidecar: str) -> list[str]:
+        """The audio files `a.*` that a sidecar `a.json` is named after when there are several and each has a sidecar
+        of its own, so that it describes none of them; none otherwise."""
+        every = self.audio_of_stem(sidecar)
+        return every if len(every) > 1 and not self.audio_names(sidecar) else []
+
+    def leftovers_of(self, audio: str) -> list[str]:
+        """The sidecars `a.json` beside this audio file `a.wav` that describe none of the audio files `a.*` (each has
+        a sidecar of its own): one still being copied holds the pairs back, so that it is seen beside them."""
+        if not Path(audio).suffix:
+            return []
+        stem = _nfc(Path(audio).stem)
+        short = self._sidecars_by_folded.get(_folded(stem), [])
+        return [name for name in short if _nfc(name[: -len(SIDECAR)]) == stem and self.fits_none(name)]
+
     def taken_with_audio(self, sidecar: str, described: list[str]) -> bool:
         """Whether the sidecar is among those of the audio file it describes (`described`, as `audio_names` found),
         or of its stem's only audio file, which has a sidecar of its own too."""

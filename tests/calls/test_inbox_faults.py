@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.calls import inbox as inbox_module
-from recordings_service.calls import inbox_attempts
+from recordings_service.calls import inbox_attempts, inbox_filing
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.models import Recording
@@ -120,3 +122,95 @@ def test_a_pair_stored_but_never_moved_into_done_is_given_up_naming_its_recordin
     assert names_in(inbox / "done") == [audio, sidecar, receipt]
     assert json.loads((inbox / "done" / receipt).read_text())["recording_id"] == recording_id
     assert names_in(inbox / "failed") == []
+
+
+def made_immutable(path: Path, immutable: bool = True) -> bool:
+    """Whether `path` was made immutable (or mutable again): it takes root, on a file system that keeps the flag."""
+    try:
+        done = subprocess.run(["chattr", "+i" if immutable else "-i", str(path)], capture_output=True, check=False)
+    except FileNotFoundError:
+        return False
+    return done.returncode == 0
+
+
+@pytest.mark.parametrize("condition", ["sidecar-immutable", "name-taken-meanwhile"])
+def test_a_pair_whose_sidecar_cannot_follow_its_audio_into_done_stays_whole_in_the_inbox(
+    inbox_runtime: Runtime,
+    inbox: Path,
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    condition: str,
+) -> None:
+    """Found by review: the audio moved into done/ beside its receipt, and then the sidecar could not be moved (here
+    a file the jobs process may not move, or a folder copied into done/ under the name chosen for it): the sidecar
+    stayed alone in the inbox, to be filed a day later as having no audio, and done/ held the call without its
+    metadata. The audio is moved back and the receipt removed, and a later run files the pair together."""
+    metadata = call_metadata()
+    drop(inbox, "x.wav", STEREO, metadata)
+    sidecar = inbox / "x.wav.json"
+    if condition == "sidecar-immutable":
+        if not made_immutable(sidecar):
+            pytest.skip("chattr +i takes root on a file system that keeps the flag")
+    else:
+        free_names = inbox_filing._free_names
+
+        def chosen_then_taken(target: int, names: list[str], suffix: str) -> list[str]:
+            chosen = free_names(target, names, suffix)
+            os.mkdir(chosen[1], dir_fd=target)  # as the operator's copy of a folder into done/, meanwhile
+            return chosen
+
+        monkeypatch.setattr(inbox_filing, "_free_names", chosen_then_taken)
+    try:
+        assert run(inbox_runtime, caplog, COUNTS) == NONE | {"errors": 1}
+    finally:
+        monkeypatch.undo()
+        if condition == "sidecar-immutable":
+            assert made_immutable(sidecar, False)
+    assert warnings(caplog) == ["inbox item not filed"]
+    assert calls_with(session, metadata["external_call_id"]) == 1  # imported, then not filed
+    assert names_in(inbox) == [".callvault", "done", "x.wav", "x.wav.json"]  # the hidden folder keeps the count
+    taken = ["x.wav.json"] if condition == "name-taken-meanwhile" else []
+    assert names_in(inbox / "done") == taken
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"already_imported": 1}
+    assert names_in(inbox) == [".callvault", "done"]
+    filed = (
+        ["x~1.wav", "x~1.wav.json", "x~1.wav.receipt.json"] if taken else ["x.wav", "x.wav.json", "x.wav.receipt.json"]
+    )
+    assert names_in(inbox / "done") == sorted(taken + filed)
+    assert json.loads((inbox / "done" / filed[1]).read_text()) == metadata
+    recording_id = session.scalars(
+        select(Recording.id).where(Recording.external_call_id == metadata["external_call_id"])
+    ).one()
+    assert json.loads((inbox / "done" / filed[2]).read_text())["recording_id"] == recording_id
+
+
+@pytest.mark.parametrize("planted", ["link-as-the-new-file", "link-as-the-state", "fifo-as-the-state", "folder-a-link"])
+def test_what_is_put_in_the_hidden_folder_is_never_written_through(
+    inbox_runtime: Runtime, inbox: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, planted: str
+) -> None:
+    """Found by exploratory testing: whoever may write to the inbox may make its hidden folder before the jobs process
+    does, and put a link `attempts.json.new` → any file the jobs process may write (the database, the master key) in
+    it: the count of the next item failing unexpectedly was written over that file. A FIFO as the count's file stalled
+    the job for good. Such links are replaced or refused, never followed, and the count is kept in a file of its own."""
+    precious, elsewhere = tmp_path / "master.key", tmp_path / "elsewhere"
+    precious.write_bytes(b"secret")
+    elsewhere.mkdir()
+    state = inbox / inbox_attempts.STATE
+    drop(inbox, "a.wav", STEREO, call_metadata())
+    if planted == "folder-a-link":
+        state.parent.symlink_to(elsewhere, target_is_directory=True)
+    else:
+        state.parent.mkdir()
+        if planted == "link-as-the-new-file":
+            state.with_name(state.name + ".new").symlink_to(precious)
+        elif planted == "link-as-the-state":
+            state.symlink_to(precious)
+        else:
+            os.mkfifo(state)
+    assert run(database_down(inbox_runtime), caplog, COUNTS) == NONE | {"errors": 1}
+    assert precious.read_bytes() == b"secret" and names_in(elsewhere) == []
+    if planted != "folder-a-link":
+        assert names_in(state.parent) == ["attempts.json"] and not state.is_symlink()
+        [entry] = json.loads(state.read_text()).values()
+        assert entry["attempts"] == 1

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from recordings_service.calls.inbox import ORPHAN_AFTER_S
+from recordings_service.logs import format_exception
 from recordings_service.runtime import Runtime
 from tests.factories.inbox import calls_with, drop, names_in, run, warnings_of, with_inbox
 from tests.factories.recordings import STEREO, call_metadata
@@ -93,3 +94,37 @@ def test_pairs_are_filed_in_the_other_folder_while_one_is_a_file(
         "a.wav.receipt.json",
     ]
     assert calls_with(session, metadata["external_call_id"]) == 1
+
+
+@pytest.mark.parametrize("folder", ["done", "failed"])
+def test_a_link_in_place_of_a_filing_folder_is_not_followed(
+    inbox_runtime: Runtime,
+    inbox: Path,
+    tmp_path: Path,
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    folder: str,
+) -> None:
+    """Found by exploratory testing: a link `done` → elsewhere, which whoever may write to the inbox can make, was
+    warned of as "not a folder, nothing can be filed there", and then the importer filed the operator's calls, and
+    wrote its receipts, wherever it pointed. Nothing is filed through it: the pair waits in the inbox, as it does
+    beside a file of that name, and is filed once the folder is a folder again."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    metadata = call_metadata() if folder == "done" else call_metadata(colour="red")
+    drop(inbox, "a.wav", STEREO, metadata)
+    (inbox / folder).symlink_to(elsewhere, target_is_directory=True)
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"errors": 1}
+    assert [record.getMessage() for record in warnings_of(caplog)] == [
+        "inbox folder is not a folder, nothing can be filed there",
+        "inbox item not filed",
+    ]
+    error = warnings_of(caplog)[1].exc_info[1]  # type: ignore[index]
+    assert error is not None and f"Not a directory (filing under {folder}/)" in format_exception(error)
+    assert names_in(elsewhere) == []
+    assert {"a.wav", "a.wav.json"} <= set(names_in(inbox))
+    (inbox / folder).unlink()
+    outcome = "already_imported" if folder == "done" else "refused"
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {outcome: 1}
+    assert "a.wav.json" in names_in(inbox / folder) and names_in(elsewhere) == []
+    assert calls_with(session, metadata["external_call_id"]) == (1 if folder == "done" else 0)

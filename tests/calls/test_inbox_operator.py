@@ -30,6 +30,7 @@ from tests.factories.inbox import calls_with, drop, run
 from tests.factories.recordings import STEREO, call_metadata
 
 FILED = ("imported", "already_imported", "refused", "waiting", "orphaned")
+RECEIPTS = ("call1.wav.receipt.json", "call1~1.wav.receipt.json")
 COUNTS = (*FILED, "errors")
 
 
@@ -81,7 +82,7 @@ def test_a_filed_drop_has_a_receipt_naming_its_recording(
     assert run(inbox_runtime, caplog)["imported"] == 1
     recording = recording_of(session, metadata)
     receipt = json.loads((inbox / "done" / "call1.wav.receipt.json").read_text())
-    assert receipt.keys() == {"recording_id", "sha256", "filed_at"}
+    assert receipt.keys() == {"recording_id", "sha256", "filed_at", "already_imported"}
     assert receipt["recording_id"] == recording.id
     assert receipt["sha256"] == hashlib.sha256(STEREO.read_bytes()).hexdigest()
     assert before <= datetime.fromisoformat(receipt["filed_at"]) <= datetime.now(UTC)
@@ -120,7 +121,7 @@ def test_an_item_that_cannot_be_filed_does_not_stop_the_run(
     assert error is not None
     written = [logging.Formatter().format(warning), format_exception(error), str(warning.__dict__)]
     assert all("agent-7" not in text and "cust-123" not in text for text in written)
-    assert "File exists (filing under failed/)" in written[1]
+    assert "Not a directory (filing under failed/)" in written[1]
     # Once failed/ is a folder again, the next run files the pair that waited.
     (inbox / "failed").unlink()
     assert run(inbox_runtime, caplog, COUNTS) == dict.fromkeys(COUNTS, 0) | {"refused": 1}
@@ -258,3 +259,66 @@ def test_a_file_copied_with_its_old_time_is_not_taken_for_one_whose_partner_neve
     monkeypatch.setattr("jobs.ingest.utcnow", lambda: a_day_later)
     assert run(inbox_runtime, caplog, FILED) == dict.fromkeys(FILED, 0) | {"orphaned": 1}
     assert (inbox / "failed" / "lonely.wav.error.json").exists()
+
+
+NOT_UTF8 = "the sidecar is not UTF-8 text ({}); save it as UTF-8 and drop the pair again"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        ("latin-1", NOT_UTF8.format("byte 0xE4 at line 3 column 20 is not UTF-8")),
+        ("utf-16", NOT_UTF8.format("it is UTF-16 text, as Windows PowerShell's > writes it")),
+        ("empty", "the sidecar is empty; drop the pair again with the call's metadata in it"),
+        ("bom-only", "the sidecar is empty; drop the pair again with the call's metadata in it"),
+    ],
+    ids=["legacy-code-page", "powershell-utf16", "empty", "bom-only"],
+)
+def test_a_sidecar_that_is_empty_or_not_utf8_is_refused_saying_so(
+    inbox_runtime: Runtime,
+    inbox: Path,
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    encoding: str,
+    message: str,
+) -> None:
+    """Found by exploratory testing: a sidecar saved in a legacy code page (`ä` as one byte) was refused as "Invalid
+    JSON: invalid unicode code point at line 1 column 24", one written by Windows PowerShell's `>` (UTF-16) as
+    "Invalid JSON: expected value at line 1 column 1", and an empty one as "EOF while parsing a value": the operator
+    looked for a typing error in a file that looked right in every editor. The note says what the file is and where,
+    never what it holds."""
+    metadata = call_metadata(queue="myynti-pääkaupunkiseutu")
+    text = json.dumps(metadata, ensure_ascii=False)
+    text = text.replace(', "queue"', ',\n\n "queue"')
+    drop(inbox, "c1.wav", STEREO, None)
+    empty = {"empty": b"", "bom-only": b"\xef\xbb\xbf \r\n"}
+    raw = empty[encoding] if encoding in empty else text.encode(encoding)
+    (inbox / "c1.wav.json").write_bytes(raw)
+    os.utime(inbox / "c1.wav.json", (time.time() - 60,) * 2)
+    assert run(inbox_runtime, caplog, FILED) == dict.fromkeys(FILED, 0) | {"refused": 1}
+    reason = json.loads((inbox / "failed" / "c1.wav.error.json").read_text())
+    assert (reason["error"], reason["field"], reason["message"]) == ("invalid_json", "metadata", message)
+    assert reason["errors"] == [{"field": "metadata", "error": "invalid_json", "message": message}]
+    # Saved as UTF-8, with the metadata in it, as the note says, it is imported.
+    (inbox / "failed" / "c1.wav").replace(inbox / "c1.wav")
+    (inbox / "c1.wav.json").write_text(text, encoding="utf-8")
+    os.utime(inbox / "c1.wav.json", (time.time() - 60,) * 2)
+    assert run(inbox_runtime, caplog, FILED) == dict.fromkeys(FILED, 0) | {"imported": 1}
+    assert recording_of(session, metadata).queue == "myynti-pääkaupunkiseutu"
+
+
+def test_a_corrected_sidecar_dropped_with_a_call_already_imported_gets_a_receipt_saying_so(
+    inbox_runtime: Runtime, inbox: Path, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by exploratory testing: the same audio dropped again with a corrected sidecar (another queue) is the call
+    already stored, and its metadata is not applied; its receipt was that of a fresh import, and the operator took the
+    correction for made."""
+    metadata = call_metadata()
+    drop(inbox, "call1.wav", STEREO, metadata)
+    assert run(inbox_runtime, caplog)["imported"] == 1
+    drop(inbox, "call1.wav", STEREO, metadata | {"queue": "support"})
+    assert run(inbox_runtime, caplog)["already_imported"] == 1
+    first, again = (json.loads((inbox / "done" / name).read_text()) for name in RECEIPTS)
+    assert (first["already_imported"], again["already_imported"]) == (False, True)
+    assert first["recording_id"] == again["recording_id"] == recording_of(session, metadata).id
+    assert recording_of(session, metadata).queue == "sales"
