@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +18,16 @@ from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.evaluations.scoring import Answer, evaluate_call
-from recordings_service.models import Annotation, Customer, Recording, SegmentVerification, TranscriptionJob
+from recordings_service.models import (
+    Annotation,
+    Customer,
+    Recording,
+    SegmentVerification,
+    SubjectRequest,
+    TranscriptionJob,
+)
 from recordings_service.models.account import Role
+from recordings_service.privacy import subjects
 from recordings_service.privacy.retention import retain_until_for
 from recordings_service.runtime import Runtime
 from recordings_service.storage.derived import put_derived
@@ -158,3 +166,21 @@ def reviewed(session: Session, recording: Recording) -> Recording:
 def reload(session: Session, recording_id: str) -> Recording:
     session.expire_all()
     return session.scalars(select(Recording).where(Recording.id == recording_id)).one()
+
+
+def request_with_two_calls(
+    session: Session, store: ObjectStore, envelope: Envelope, kind: str, *, restricted: bool = False
+) -> tuple[SubjectRequest, Recording, Recording]:
+    """An open request of `kind` (a restriction in force when `restricted`) of a customer with a newer and an
+    older call."""
+    now = utcnow().replace(microsecond=0)
+    person = customer(session)
+    newer = make_recording(session, store, envelope, customer_id=person.id, started_at=now - timedelta(days=1))
+    older = make_recording(session, store, envelope, customer_id=person.id, started_at=now - timedelta(days=2))
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind=kind, received_at=now
+    )
+    if restricted:
+        subjects.restrict_processing(session, actor=OFFICER, request_id=request.id)
+    session.commit()
+    return request, newer, older

@@ -9,40 +9,21 @@ page of calls, with everything as typed and why (422); nothing is saved.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.models import Recording, SubjectCorrection, SubjectRequest
-from recordings_service.privacy import subjects
 from recordings_service.recordings import encode_cursor
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import post_form
-from tests.factories.privacy import OFFICER, customer
+from tests.factories.privacy import customer, request_with_two_calls
 from tests.factories.recordings import make_recording
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 EDITED = "bm90LWEtY3Vyc29y"  # base64 of "not-a-cursor"
 WHY = "The page of calls this form was sent from is not valid (mistyped or out of date)"
-
-
-def open_request(
-    session: Session, store: S3ObjectStore, envelope: Envelope, kind: str, *, restricted: bool = False
-) -> tuple[SubjectRequest, Recording, Recording]:
-    """An open request of `kind` (a restriction in force when `restricted`) of a customer with two calls."""
-    person = customer(session)
-    newer = make_recording(session, store, envelope, customer_id=person.id, started_at=NOW - timedelta(days=1))
-    older = make_recording(session, store, envelope, customer_id=person.id, started_at=NOW - timedelta(days=2))
-    request = subjects.create_request(
-        session, actor=OFFICER, customer_ref=person.customer_ref, kind=kind, received_at=NOW
-    )
-    if restricted:
-        subjects.restrict_processing(session, actor=OFFICER, request_id=request.id)
-    session.commit()
-    return request, newer, older
 
 
 def form_of(page: str, action: str) -> str:
@@ -54,7 +35,7 @@ def form_of(page: str, action: str) -> str:
 def test_an_extension_sent_from_an_edited_page_keeps_its_reason(
     officer_client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope
 ) -> None:
-    request, newer, older = open_request(session, store, envelope, "access")
+    request, newer, older = request_with_two_calls(session, store, envelope, "access")
     path = f"/subjects/{request.id}"
     form = {"months": "2", "reason": "Many recordings to collect", "cursor": EDITED}
 
@@ -79,7 +60,7 @@ def test_an_extension_sent_from_an_edited_page_keeps_its_reason(
 def test_a_correction_sent_from_an_edited_page_keeps_what_was_typed(
     officer_client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope
 ) -> None:
-    request, _, older = open_request(session, store, envelope, "rectification")
+    request, _, older = request_with_two_calls(session, store, envelope, "rectification")
     path = f"/subjects/{request.id}"
     form = {"recording_id": older.id, "queue": "billing", "segment": "0", "text": "My name is spelt Virtanen"}
 
@@ -97,7 +78,7 @@ def test_a_correction_sent_from_an_edited_page_keeps_what_was_typed(
 def test_lifting_from_an_edited_page_comes_back_to_the_request(
     officer_client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope
 ) -> None:
-    request, newer, _ = open_request(session, store, envelope, "restriction", restricted=True)
+    request, newer, _ = request_with_two_calls(session, store, envelope, "restriction", restricted=True)
     path = f"/subjects/{request.id}"
 
     refused = post_form(officer_client, f"{path}/lift", {"cursor": EDITED}, token_from=path)
@@ -115,7 +96,7 @@ def test_a_refused_correction_of_a_call_not_shown_leaves_no_call_chosen(
 ) -> None:
     """Found beside it: the call list of the form showed the first call chosen when the call sent was not on the
     page shown, so sending the form again corrected another call than the one meant."""
-    request, newer, _ = open_request(session, store, envelope, "rectification")
+    request, newer, _ = request_with_two_calls(session, store, envelope, "rectification")
     stranger = make_recording(session, store, envelope, customer_id=customer(session).id)
     session.commit()
     path = f"/subjects/{request.id}"

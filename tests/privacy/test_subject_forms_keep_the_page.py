@@ -8,7 +8,6 @@ page a form sends is checked as the page's own link is: one edited is refused be
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,33 +15,13 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from recordings_service.models import Recording, SubjectRequest
-from recordings_service.privacy import subjects
 from recordings_service.recordings import encode_cursor
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import post_form
-from tests.factories.privacy import OFFICER, customer
-from tests.factories.recordings import make_recording
+from tests.factories.privacy import request_with_two_calls
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 EDITED = "bm90LWEtY3Vyc29y"  # base64 of "not-a-cursor"
-
-
-def request_with_two_calls(
-    session: Session, store: S3ObjectStore, envelope: Envelope, kind: str, *, restricted: bool = False
-) -> tuple[SubjectRequest, Recording, Recording]:
-    """An open request of `kind` (a restriction in force when `restricted`) of a customer with a newer and an
-    older call."""
-    person = customer(session)
-    newer = make_recording(session, store, envelope, customer_id=person.id, started_at=NOW - timedelta(days=1))
-    older = make_recording(session, store, envelope, customer_id=person.id, started_at=NOW - timedelta(days=2))
-    request = subjects.create_request(
-        session, actor=OFFICER, customer_ref=person.customer_ref, kind=kind, received_at=NOW
-    )
-    if restricted:
-        subjects.restrict_processing(session, actor=OFFICER, request_id=request.id)
-    session.commit()
-    return request, newer, older
 
 
 def forms(page: str) -> list[str]:
