@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import id_cursor
 from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.evaluations.holding import refuse_held_by_another, submitted_by_assignee
 from recordings_service.models import Assignment, Evaluation, Recording, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import RecordingStatus
@@ -48,15 +49,6 @@ class Coverage:
     evaluated: int
 
 
-def submitted_by_assignee() -> ColumnElement[bool]:
-    """True for an assignment whose assignee has submitted an evaluation of its call."""
-    return exists().where(
-        Evaluation.recording_id == Assignment.recording_id,
-        Evaluation.evaluator_id == Assignment.assignee_id,
-        Evaluation.state == EvaluationState.SUBMITTED,
-    )
-
-
 def can_evaluate(user: User | None) -> bool:
     return user is not None and user.active and allowed(role=user.role, permission=Permission.EVALUATION_WRITE)
 
@@ -71,6 +63,17 @@ def evaluator(session: Session, user_id: str, *, field: str) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class Assigned:
+    """What assigning calls did, call by call: new on the list, on it (open) before, or evaluated by the assignee
+    already (nothing new on their list)."""
+
+    assignments: list[Assignment]
+    added: int
+    listed_before: int
+    done_before: int
+
+
 def assign_calls(
     session: Session,
     *,
@@ -80,6 +83,22 @@ def assign_calls(
     today: date,
     due: date | None = None,
 ) -> list[Assignment]:
+    """`assign_calls_counted`'s assignments."""
+    counted = assign_calls_counted(
+        session, actor=actor, recording_ids=recording_ids, assignee_id=assignee_id, today=today, due=due
+    )
+    return counted.assignments
+
+
+def assign_calls_counted(
+    session: Session,
+    *,
+    actor: Actor,
+    recording_ids: Sequence[str],
+    assignee_id: str,
+    today: date,
+    due: date | None = None,
+) -> Assigned:
     """Put calls on `assignee_id`'s list (all or none), in the order given; audited per call.
 
     A call already on that list keeps its assignment (with the new due date, when one is given). Calls the
@@ -101,7 +120,7 @@ def assign_calls(
     closed = [recording_id for recording_id in wanted if recording_id not in openable]
     if closed:
         raise Invalid("recording_ids", f"{assignee.username} may not open call {closed[0]}", code="not_visible")
-    _refuse_held_by_another(session, wanted, assignee_id=assignee.id)
+    refuse_held_by_another(session, wanted, assignee_id=assignee.id)
     existing = {
         row.recording_id: row
         for row in session.scalars(
@@ -137,38 +156,17 @@ def assign_calls(
                 "due": due.isoformat() if due else None,
             },
         )
-    return result
-
-
-def _refuse_held_by_another(session: Session, recording_ids: Sequence[str], *, assignee_id: str) -> None:
-    """`Conflict` for the first of the calls still open on someone else's list: assigned again, it would be evaluated
-    by two supervisors each unaware of the other. Reassign hands it on instead, and tells its holder if they submit.
-
-    The calls' rows are locked first, so that two leads assigning one call to two people at once go one after the
-    other and the second is refused; a call evaluated by its holder is done and may be assigned again."""
-    session.execute(
-        select(Recording.id).where(Recording.id.in_(recording_ids)).order_by(Recording.id).with_for_update()
-    )
-    held = session.execute(
-        select(Assignment.id, Assignment.recording_id, User.username, User.display_name)
-        .join(User, User.id == Assignment.assignee_id)
-        .where(
-            Assignment.recording_id.in_(recording_ids),
-            Assignment.assignee_id != assignee_id,
-            ~submitted_by_assignee(),
+    done = set(
+        session.scalars(
+            select(Evaluation.recording_id).where(
+                Evaluation.recording_id.in_(wanted),
+                Evaluation.evaluator_id == assignee.id,
+                Evaluation.state == EvaluationState.SUBMITTED,
+            )
         )
-        .order_by(Assignment.created_at, Assignment.id)
-        .limit(1)
-    ).first()
-    if held is None:
-        return
-    assignment_id, recording_id, username, display_name = held
-    raise Conflict(
-        f"call {recording_id} is on {username}'s list already, not yet evaluated: hand it on with "
-        f"POST /api/v1/assignments/{assignment_id}/reassign",
-        why="held_by_another",
-        values={"recording_id": recording_id, "holder": display_name or username, "assignment_id": assignment_id},
     )
+    listed = len([recording_id for recording_id in existing if recording_id not in done])
+    return Assigned(result, added=len(wanted) - listed - len(done), listed_before=listed, done_before=len(done))
 
 
 def get_assignment(session: Session, *, actor: Actor, assignment_id: str, lock: bool = False) -> Assignment:

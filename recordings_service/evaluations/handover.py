@@ -12,7 +12,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.errors import Invalid
-from recordings_service.evaluations.assignments import can_evaluate, submitted_by_assignee
+from recordings_service.evaluations.assignments import can_evaluate
+from recordings_service.evaluations.holding import submitted_by_assignee
 from recordings_service.models import Assignment, AuditEvent, User
 
 

@@ -166,24 +166,34 @@ def list_plans(session: Session) -> list[EvaluationPlan]:
     return list(session.scalars(select(EvaluationPlan).order_by(EvaluationPlan.name, EvaluationPlan.id)))
 
 
-def eligible_calls(session: Session, plan: EvaluationPlan, *, week: str, zone: tzinfo = UTC) -> dict[str, list[str]]:
-    """Per agent, in id order, the calls of the week before `week` (its days in `zone`) that `plan` may choose."""
+def eligible_calls(
+    session: Session, plan: EvaluationPlan, *, week: str, zone: tzinfo = UTC, lock: bool = False
+) -> dict[str, list[str]]:
+    """Per agent, in id order, the calls of the week before `week` (its days in `zone`) that `plan` may choose.
+
+    With `lock`, the calls' rows are locked first, in id order, as hand assignment locks them (`holding.lock_calls`),
+    and read again after: a lead assigning one of them by hand at the same moment goes before or after the fill,
+    and the later of the two sees the other's assignment (the fill skips the call; the lead is refused)."""
     monday = week_monday(week)
     start = datetime.combine(monday - timedelta(days=7), time(), tzinfo=zone)
     end = datetime.combine(monday, time(), tzinfo=zone)
-    query = select(Recording.agent_ref, Recording.id).where(
+    eligible = [
         Recording.status == RecordingStatus.TRANSCRIBED,
         Recording.restricted.is_(False),
         Recording.started_at >= start,
         Recording.started_at < end,
         ~exists().where(Evaluation.recording_id == Recording.id, Evaluation.state == EvaluationState.SUBMITTED),
         ~exists().where(Assignment.recording_id == Recording.id),
-    )
+    ]
     # In any letter case, as the call list matches them: a plan for "Sales" drew nothing from the calls of "sales".
     if plan.queue is not None:
-        query = query.where(func.lower(Recording.queue) == func.lower(plan.queue))
+        eligible.append(func.lower(Recording.queue) == func.lower(plan.queue))
     if plan.agent_ref is not None:
-        query = query.where(func.lower(Recording.agent_ref) == func.lower(plan.agent_ref))
+        eligible.append(func.lower(Recording.agent_ref) == func.lower(plan.agent_ref))
+    if lock:
+        # A statement of its own: the one below reads anew, seeing what a hand assignment that held a lock left.
+        session.execute(select(Recording.id).where(*eligible).order_by(Recording.id).with_for_update(of=Recording))
+    query = select(Recording.agent_ref, Recording.id).where(*eligible)
     calls: dict[str, list[str]] = defaultdict(list)
     for agent_ref, recording_id in session.execute(query.order_by(Recording.agent_ref, Recording.id)):
         calls[agent_ref].append(recording_id)
@@ -237,7 +247,8 @@ def fill_plan(
         if not supervisors and done is None:
             raise Conflict(f"plan {plan.name} has no supervisor who can evaluate calls", why="no_plan_evaluator")
         planned = _planned_per_agent(session, plan, week)
-        chosen = draw(plan, week=week, calls=eligible_calls(session, plan, week=week, zone=zone), planned=planned)
+        eligible = eligible_calls(session, plan, week=week, zone=zone, lock=True)
+        chosen = draw(plan, week=week, calls=eligible, planned=planned)
         if done is not None and not (chosen and supervisors):
             return _filled_before(session, plan, week, actor, added=0)
         # Round robin, starting one supervisor further each week, so the odd extra call does not always land on the

@@ -44,6 +44,12 @@ class AssignmentListOut(BaseModel):
     items: list[AssignmentOut]
 
 
+class AssignmentBulkOut(AssignmentListOut):
+    added: int = Field(description="calls new on the assignee's list")
+    listed_before: int = Field(description="calls on the assignee's list already, not yet evaluated")
+    done_before: int = Field(description="calls the assignee had evaluated already: nothing new on their list")
+
+
 class AssignmentPageOut(AssignmentListOut):
     next_cursor: str | None
 
@@ -234,14 +240,15 @@ def create_assignment(json: AssignmentIn) -> tuple[Response, int]:
 @bp.post("/assignments/bulk")
 @requires(Permission.EVALUATION_WRITE)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_201=AssignmentListOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    resp=SpecResponse(HTTP_201=AssignmentBulkOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
     tags=TAGS,
     before=refuse_invalid,
 )
 def assign_in_bulk(json: AssignmentBulkIn) -> tuple[Response, int]:
     """Assign several calls to one evaluator: all of them or, when one is refused, none; audited per call. A call
-    still open on another supervisor's list is refused (409, naming who holds it), as one call is."""
-    made = assignments.assign_calls(
+    still open on another supervisor's list is refused (409, naming who holds it), as one call is. The answer counts
+    the calls new on the list, those on it already, and those the assignee had evaluated already."""
+    made = assignments.assign_calls_counted(
         db(),
         actor=current_actor(),
         recording_ids=json.recording_ids,
@@ -249,8 +256,12 @@ def assign_in_bulk(json: AssignmentBulkIn) -> tuple[Response, int]:
         today=organisation_today(),
         due=json.due,
     )
-    body = AssignmentListOut(
-        items=[assignment_out(view) for view in assignments.describe(db(), made, today=organisation_today())]
+    views = assignments.describe(db(), made.assignments, today=organisation_today())
+    body = AssignmentBulkOut(
+        items=[assignment_out(view) for view in views],
+        added=made.added,
+        listed_before=made.listed_before,
+        done_before=made.done_before,
     )
     db().commit()
     return as_json(body, 201)

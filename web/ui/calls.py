@@ -6,16 +6,19 @@ export CSV). The filter form is read and checked by `web.ui.call_filters`.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from recordings_service import accounts
 from recordings_service.calls import list_export, saved_searches, search, tags
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.evaluations import assignments
+from recordings_service.evaluations import assignments, holding
+from recordings_service.models import User
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
@@ -28,12 +31,15 @@ from web.ui import call_filters
 from web.ui.error_messages import flash_error
 from web.ui.form_dates import optional_date
 from web.ui.numbers import whole_number
+from web.ui.refused_form import RefusedForm, refused_form
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 PAGE_SIZE = 50
 # Sorting is part of a search (it is saved with it); paging is not, but a bulk action returns to its page.
 SORT_FIELDS = ("sort", "dir")
 PAGING_FIELDS = ("cursor", "before", "offset")
+# The Assign form's own fields: refused, the list is shown again with the reason beside the field.
+ASSIGN_FIELDS = ("assignee_id", "due")
 STATUSES = [status.value for status in RecordingStatus if status is not RecordingStatus.DELETED]
 
 
@@ -41,9 +47,17 @@ STATUSES = [status.value for status in RecordingStatus if status is not Recordin
 @requires(Permission.RECORDING_LIST)
 @no_store
 def index() -> tuple[str, int]:
-    form = call_filters.form_of(request.args)
+    return _list_page(request.args)
+
+
+def _list_page(
+    args: Mapping[str, str], *, assigning: RefusedForm | None = None, ticked: Collection[str] = ()
+) -> tuple[str, int]:
+    """The list for `args` (its filters, sort and page); with `assigning`, its Assign refused beside the field, the
+    calls `ticked` still ticked and the choices as sent (a bulk form re-shown keeps what the lead had done)."""
+    form = call_filters.form_of(args)
     knows_agents = current_can(Permission.AGENT_READ)
-    sort, descending = _sort(knows_agents)
+    sort, descending = _sort(args, knows_agents)
     page: search.SearchPage | None = None
     error: Invalid | None = None
     actor = current_actor()
@@ -55,13 +69,13 @@ def index() -> tuple[str, int]:
                 actor=actor,
                 query=form["q"],
                 filters=filters,
-                cursor=request.args.get("cursor") or None,
-                before=request.args.get("before") or None,
+                cursor=args.get("cursor") or None,
+                before=args.get("before") or None,
                 limit=PAGE_SIZE,
                 snippets=current_can(Permission.TRANSCRIPT_READ),
                 sort=sort,
                 descending=descending,
-                offset=_offset(),
+                offset=_offset(args),
             )
         except Invalid as exc:
             raise call_filters.in_reader_language(exc) from None
@@ -80,9 +94,7 @@ def index() -> tuple[str, int]:
         query=query,
         query_string=urlencode(query),
         paging_fields=PAGING_FIELDS,
-        this_page=urlencode(
-            {**query, **{name: request.args[name] for name in PAGING_FIELDS if request.args.get(name)}}
-        ),
+        this_page=urlencode({**query, **{name: args[name] for name in PAGING_FIELDS if args.get(name)}}),
         sort=sort,
         descending=descending,
         sort_url=lambda column: _sort_url(query, column, sort=sort, descending=descending),
@@ -108,8 +120,12 @@ def index() -> tuple[str, int]:
         evaluators=[user for user in accounts.list_users(db()) if assignments.can_evaluate(user)]
         if current_can(Permission.EVALUATION_WRITE)
         else [],
+        assigning=assigning,
+        ticked=set(ticked),
+        # Who has each call open on their list: a bulk Assign of a call held by another is refused (Reassign).
+        holders=holding.open_holders(db(), ids) if current_can(Permission.EVALUATION_WRITE) else None,
     )
-    return page_html, 422 if error else 200
+    return page_html, 422 if error or assigning else 200
 
 
 @bp.post("/tag")
@@ -162,25 +178,70 @@ def export() -> Response:
 
 @bp.post("/assign")
 @requires(Permission.EVALUATION_WRITE)
-def assign() -> Response:
+def assign() -> Response | tuple[str, int]:
     """Put the chosen calls on a supervisor's "to evaluate" list."""
     try:
         due = optional_date(request.form.get("due", "").strip(), field="due")
-        made = assignments.assign_calls(
+        made_for = request.form.get("assignee_id", "")
+        made = assignments.assign_calls_counted(
             db(),
             actor=current_actor(),
             recording_ids=_chosen(),
-            assignee_id=request.form.get("assignee_id", ""),
+            assignee_id=made_for,
             today=organisation_today(),
             due=due,
         )
-    except (Invalid, Conflict) as exc:  # a call on another supervisor's list is handed on with Reassign
-        return _back_with_error(exc)
+    except Invalid as exc:
+        if exc.field not in ASSIGN_FIELDS:
+            return _back_with_error(exc)
+        # Beside the field it names, the list as it was: an Evaluator left unchosen, a due date mistyped.
+        refused = refused_form("assign", exc)
+        return _list_page(_back_args(), assigning=refused, ticked=request.form.getlist("recording_id"))
+    except Conflict as exc:  # a call on another supervisor's list is handed on with Reassign
+        back = _back_with_error(exc)
+        held = int(exc.values.get("held", 0))
+        if held > 1:  # the message names the first; the lead chose them all, and hands each on
+            flash(
+                ngettext(
+                    "%(num)d of the chosen calls is on another supervisor's list, not yet evaluated.",
+                    "%(num)d of the chosen calls are on other supervisors' lists, not yet evaluated.",
+                    held,
+                ),
+                "error",
+            )
+        return back
     except NotFound as exc:
         return _back_without_deleted(exc)
+    said = assigned_message(made, assignments.evaluator(db(), made_for, field="assignee_id"))
     db().commit()
-    flash(ngettext("Assigned %(num)d call.", "Assigned %(num)d calls.", len(made)))
+    flash(said)
     return _back()
+
+
+def assigned_message(made: assignments.Assigned, assignee: User) -> str:
+    """What Assign did, counted: new on the list, there already, or evaluated by that supervisor already (nothing
+    new on their list); "Assigned 3 calls" of three chosen, two of them already done, told the lead otherwise."""
+    name = assignee.display_name or assignee.username
+    said = [ngettext("Assigned %(num)d call.", "Assigned %(num)d calls.", made.added)]
+    if made.listed_before:
+        said.append(
+            ngettext(
+                "%(num)d was on %(name)s's list already.",
+                "%(num)d were on %(name)s's list already.",
+                made.listed_before,
+                name=name,
+            )
+        )
+    if made.done_before:
+        said.append(
+            ngettext(
+                "%(num)d has been evaluated by %(name)s already: nothing new on their list.",
+                "%(num)d have been evaluated by %(name)s already: nothing new on their list.",
+                made.done_before,
+                name=name,
+            )
+        )
+    return " ".join(said)
 
 
 @bp.post("/saved-searches")
@@ -219,10 +280,19 @@ def _chosen() -> list[str]:
     return request.form.getlist("recording_id")
 
 
+def _back_pairs() -> list[tuple[str, str]]:
+    """The list's filters, sort and page as the form's `back` carries them."""
+    kept = call_filters.FORM_FIELDS + SORT_FIELDS + PAGING_FIELDS
+    return [(key, value) for key, value in parse_qsl(request.form.get("back", "")) if key in kept]
+
+
+def _back_args() -> MultiDict[str, str]:
+    return MultiDict(_back_pairs())
+
+
 def _back() -> Response:
     """Back to the call list as it was (its filters, sort and page come along in the form's `back`)."""
-    kept = call_filters.FORM_FIELDS + SORT_FIELDS + PAGING_FIELDS
-    pairs = [(key, value) for key, value in parse_qsl(request.form.get("back", "")) if key in kept]
+    pairs = _back_pairs()
     target = url_for("calls.index")
     return redirect(f"{target}?{urlencode(pairs)}" if pairs else target)
 
@@ -243,16 +313,16 @@ def _back_without_deleted(exc: NotFound) -> Response:
     return _back()
 
 
-def _sort(knows_agents: bool) -> tuple[str, bool]:
-    sort = request.args.get("sort", "started")
+def _sort(args: Mapping[str, str], knows_agents: bool) -> tuple[str, bool]:
+    sort = args.get("sort", "started")
     if sort not in search.SORTS or (sort == "agent" and not knows_agents):
         sort = "started"
-    return sort, request.args.get("dir", "desc") != "asc"
+    return sort, args.get("dir", "desc") != "asc"
 
 
-def _offset() -> int:
+def _offset(args: Mapping[str, str]) -> int:
     """The page of an order other than newest first; one edited (not a whole number) is refused as a cursor is."""
-    raw = request.args.get("offset") or ""
+    raw = args.get("offset") or ""
     offset = whole_number(raw)
     if offset is None and raw:
         raise Invalid("offset", "not a page of this list", code="invalid_cursor")
