@@ -29,10 +29,18 @@ from recordings_service.db import utcnow
 from recordings_service.errors import NotFound
 from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
 from recordings_service.models.account import Role
+from recordings_service.models.privacy import RetentionRule
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.research import ClosedReason
+from recordings_service.privacy.holds import is_held
 from recordings_service.privacy.rectification import corrections_of
-from recordings_service.privacy.retention import applicable_rules, list_policies
+from recordings_service.privacy.retention import (
+    agreement_evidence_until,
+    applicable_rules,
+    erasures_keeping,
+    list_policies,
+    load_policies,
+)
 from recordings_service.recordings import (
     MAX_PAGE,
     RecordingFilters,
@@ -61,7 +69,9 @@ recordings/, we hold no recordings of you.
 - recordings/<id>/transcript.json and transcript.txt: the machine transcript as we keep it (card data is
   never kept).
 - recordings/<id>/metadata.json: the call's details, the purposes it is kept for, the date it will be
-  deleted and the legal basis of each retention period, and any corrections made at your request.
+  deleted and the legal basis of each retention period, and any corrections made at your request. A call
+  kept after you asked for erasure says why under retention.kept_despite_erasure (a legal hold, or evidence
+  of an agreement made on the call), with only the period that still keeps it.
 - recipients.json: who has received your recordings: research institutes that got them, pseudonymised,
   for a service-quality study, with the dates and whether they have confirmed returning or destroying them.
 - manifest.json: the SHA-256 checksum of every file, to check that nothing was altered. A call whose audio
@@ -71,12 +81,32 @@ recordings/, we hold no recordings of you.
 Puhelutallenteesi Callvaultissa: tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n
 tietosuoja-asetus, 15 artikla). Kansiossa recordings/ ovat puhelut alkuperäisessä muodossaan, niiden
 tekstitykset ja tiedot (käyttötarkoitukset ja poistopäivä); jos kansiota ei ole, meillä ei ole
-puhelutallenteitasi. Tiedosto recipients.json luettelee
+puhelutallenteitasi. Jos puhelu säilytettiin poistopyynnöstäsi huolimatta (oikeudellinen säilytysvelvoite tai
+näyttö puhelussa tehdystä sopimuksesta), sen tiedoissa kohta retention.kept_despite_erasure kertoo syyn ja
+ne säilytysajat, jotka siihen yhä pätevät. Tiedosto recipients.json luettelee
 vastaanottajat: tutkimuslaitokset, jotka ovat saaneet tallenteita pseudonymisoituina laatututkimukseen.
 manifest.json sisältää jokaisen tiedoston SHA-256-tarkisteen. Jos puhelun ääntä ei löytynyt
 tallennusjärjestelmästämme, sen kansiossa on tekstitys ja tiedot ilman äänitiedostoa; manifest.json luettelee
 sen kohdassa audio_missing.
 """
+
+# Why a call its customer's erasure kept is still held (Art. 17(3)); the grounds as `erasure` names them.
+HOLD_BASIS = (
+    "GDPR Art. 17(3)(e): the call is on legal hold, needed for the establishment, exercise or defence of legal "
+    "claims; it is deleted when the hold is released"
+)
+EVIDENCE_BASIS = (
+    "GDPR Art. 17(3)(b) and (e): the call is evidence of an agreement made on it, kept for the verification period only"
+)
+KEPT_NOTE = (
+    "You asked for your recordings to be erased. This call was kept for the grounds listed here only, and only the "
+    "periods listed here apply to it: it is no longer used for its other purposes, and it is deleted when these "
+    "grounds end."
+)
+GONE_NOTE = (
+    "You asked for your recordings to be erased. The ground that kept this call has ended: it is deleted at the "
+    "next retention run."
+)
 
 
 @dataclass(frozen=True)
@@ -256,13 +286,6 @@ def seal_package(
 
 
 def _metadata(session: Session, recording: Recording) -> dict[str, Any]:
-    policies = {policy.rule: policy for policy in list_policies(session)}
-    rules = applicable_rules(recording.purposes, agreement_made=recording.agreement_made)
-    retention = [
-        {"rule": rule.value, "keep": policies[rule].keep, "unit": policies[rule].unit, "basis": policies[rule].basis}
-        for rule in sorted(rules)
-        if rule in policies
-    ]
     corrections = [
         {
             "field": correction.field,
@@ -277,12 +300,40 @@ def _metadata(session: Session, recording: Recording) -> dict[str, Any]:
         # The agent's reference is the agent's personal data, not the subject's (Art. 15(4)); research and
         # training pseudonymise it, and a copy handed outside the organisation leaves it out.
         **RecordingOut.model_validate(recording).model_dump(mode="json", exclude={"agent_ref"}),
-        "retention": {
-            "retain_until": recording.retain_until.isoformat() if recording.retain_until else None,
-            "periods": retention,
-        },
+        "retention": _retention(session, recording),
         "corrections": corrections,
     }
+
+
+def _retention(session: Session, recording: Recording) -> dict[str, Any]:
+    """How long the call is kept and the legal basis of each period that keeps it. A call its customer's erasure
+    kept is kept for a legal duty only (`erasure.erase_customer`): it names that ground, and the verification
+    period alone where it is evidence of an agreement, not its other purposes' periods, which no longer apply."""
+    rules = applicable_rules(recording.purposes, agreement_made=recording.agreement_made)
+    kept: dict[str, Any] | None = None
+    erasure_id = erasures_keeping(session, [recording.id]).get(recording.id)
+    if erasure_id is not None:
+        grounds = []
+        if is_held(session, recording):
+            grounds.append({"ground": "legal_hold", "basis": HOLD_BASIS, "until": None})
+        evidence_until = agreement_evidence_until(recording, policies=load_policies(session), now=utcnow())
+        if evidence_until is not None:
+            grounds.append(
+                {"ground": "agreement_evidence", "basis": EVIDENCE_BASIS, "until": evidence_until.isoformat()}
+            )
+        rules = {RetentionRule.VERIFICATION} if evidence_until is not None else set()
+        kept = {"erasure_request_id": erasure_id, "grounds": grounds, "note": KEPT_NOTE if grounds else GONE_NOTE}
+    policies = {policy.rule: policy for policy in list_policies(session)}
+    periods = [
+        {"rule": rule.value, "keep": policies[rule].keep, "unit": policies[rule].unit, "basis": policies[rule].basis}
+        for rule in sorted(rules)
+        if rule in policies
+    ]
+    retention = {
+        "retain_until": recording.retain_until.isoformat() if recording.retain_until else None,
+        "periods": periods,
+    }
+    return retention if kept is None else {**retention, "kept_despite_erasure": kept}
 
 
 def _add_audio(

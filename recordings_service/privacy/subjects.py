@@ -156,15 +156,6 @@ def overdue_requests(session: Session, *, now: datetime) -> list[SubjectRequest]
     return list(session.scalars(select(SubjectRequest).where(deadline_clause(now)).order_by(_deadline())))
 
 
-def open_requests_by_deadline(session: Session, *, limit: int) -> list[SubjectRequest]:
-    """The `limit` open requests with the nearest (extended) deadlines, the most overdue first.
-
-    Chosen by deadline, not by registration: a request registered late (typed as received weeks ago) is among the
-    most urgent, and the newest `limit` sorted by deadline left the oldest open ones off the page."""
-    query = select(SubjectRequest).where(SubjectRequest.completed_at.is_(None))
-    return list(session.scalars(query.order_by(_deadline(), SubjectRequest.id).limit(limit)))
-
-
 def extend_request(
     session: Session,
     *,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -14,27 +15,32 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from recordings_service.customers import refuse_case_variant
+from recordings_service.customers import customer_reference, refuse_case_variant
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
-from recordings_service.models import Customer, SubjectCorrection
+from recordings_service.models import Customer, SubjectCorrection, SubjectRequest
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.permissions import Permission
-from recordings_service.privacy import fulfilment, subjects
+from recordings_service.privacy import fulfilment, request_lists, subjects
 from recordings_service.privacy.rectification import SegmentFix, view_corrections
 from recordings_service.recordings import MAX_PAGE, RecordingFilters, browse_recordings, decode_cursor
 from web.access import current_actor, requires
+from web.api.validation import next_id_cursor
 from web.database import db, runtime
 from web.i18n import DIRECTION_LABELS, language_label, local_date, organisation_today, organisation_zone
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
+from web.ui.list_pages import page_url
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
 bp = Blueprint("subjects", __name__, url_prefix="/subjects")
+PAGE_SIZE = MAX_PAGE
 KINDS = [kind.value for kind in SubjectRequestKind]
 # The rectification form's answers for "agreement made"; "unknown" clears it.
 AGREEMENT_CHOICES = {"yes": True, "no": False, "unknown": None}
+# ... and for "recording notice given", which is known for every call (the API takes true or false only).
+NOTICE_CHOICES = {"yes": True, "no": False}
 # A request's stored kind as people read it (lists, the kind select, the dashboard), and a request's heading.
 KIND_HEADINGS: dict[str, LazyString] = {
     SubjectRequestKind.ACCESS: _l("Request for access"),
@@ -48,34 +54,67 @@ KIND_HEADINGS: dict[str, LazyString] = {
 @bp.get("/")
 @requires(Permission.SUBJECT_REQUESTS)
 @no_store
-def index() -> str:
-    """Open requests by deadline; with `customer_ref`, that customer's requests and a form for a new one."""
+def index() -> tuple[str, int]:
+    """Open requests by deadline; with `customer_ref`, that customer's requests and a form for a new one. Each list
+    a page at a time (`cursor`), with how many it holds; a page link edited or out of date is refused (422)."""
     return _index_page(request.args.get("customer_ref", "").strip())
 
 
-def _index_page(ref: str, sent: RefusedForm | None = None) -> str:
-    """The requests page for `ref` (or the open requests), with the register form as typed when `sent` was refused."""
+@dataclass(frozen=True)
+class RequestPage:
+    """One page of a list of requests: its rows, how many the whole list holds, the next page's cursor; or, for a
+    page link refused, why."""
+
+    rows: list[SubjectRequest] = field(default_factory=list)
+    total: int = 0
+    next_cursor: str | None = None
+    refused: str | None = None
+
+
+def _request_page(read: Callable[[str | None, int], list[SubjectRequest]], total: int) -> RequestPage:
+    """The page of a list the request's `cursor` names (the first without one)."""
+    try:
+        rows = read(request.args.get("cursor") or None, PAGE_SIZE + 1)
+    except Invalid as exc:
+        return RequestPage(total=total, refused=error_message(exc))
+    return RequestPage(rows[:PAGE_SIZE], total, next_id_cursor(rows, PAGE_SIZE))
+
+
+def _index_page(ref: str, sent: RefusedForm | None = None) -> tuple[str, int]:
+    """The requests page for `ref` (or the open requests), with the register form as typed when `sent` was refused;
+    422 for a page link refused."""
     now = utcnow()
     customer = db().scalars(select(Customer).where(Customer.customer_ref == ref)).first() if ref else None
     if ref and customer is None and sent is None:
         # Not "no recordings are held": a known customer's reference in another letter case is far likelier.
         try:
-            refuse_case_variant(db(), ref)
+            refuse_case_variant(db(), customer_reference(ref))  # too long a reference names no one either
         except Invalid as exc:
             sent = RefusedForm(form="lookup", values={"customer_ref": ref}, message=error_message(exc), field=exc.field)
-    requests = subjects.list_requests(db(), customer_ref=ref, limit=MAX_PAGE) if customer else []
-    open_requests = [] if ref else subjects.open_requests_by_deadline(db(), limit=MAX_PAGE)
-    return render_template(
+    listed = None
+    if customer:
+        listed = _request_page(
+            lambda cursor, limit: subjects.list_requests(db(), customer_ref=ref, cursor=cursor, limit=limit),
+            request_lists.count_requests(db(), customer_ref=ref),
+        )
+    elif not ref:
+        listed = _request_page(
+            lambda cursor, limit: request_lists.open_requests_by_deadline(db(), cursor=cursor, limit=limit),
+            request_lists.count_requests(db(), open_only=True),
+        )
+    listed = listed or RequestPage()
+    page = render_template(
         "subjects/index.html",
         ref=ref,
         customer=customer,
-        requests=requests,
-        open_requests=open_requests,
+        listed=listed,
+        page_url=page_url("subjects.index"),
         kinds=KINDS,
         days_left=partial(subjects.days_left, now=now, zone=organisation_zone()),
         today=organisation_today().isoformat(),
         sent=sent,
     )
+    return page, 422 if listed.refused or (sent and sent.form == "lookup") else 200
 
 
 @bp.post("/")
@@ -96,7 +135,7 @@ def create() -> Response | tuple[str, int]:
         sent = refused_form("register", exc)
         if sent.field == "received_at":  # the service's name for the date the form calls received_on
             sent = replace(sent, field="received_on")
-        return _index_page(ref, sent), refusal_status(exc)
+        return _index_page(ref, sent)[0], refusal_status(exc)
     db().commit()
     flash(gettext("Request registered; it is due on %(date)s.", date=local_date(made.due_at).striptags()))
     return redirect(url_for("subjects.detail", request_id=made.id))
@@ -255,12 +294,24 @@ def _answer(kind: str) -> fulfilment.Answer:
     for name in ("language", "queue"):
         if form.get(name, "").strip():
             metadata[name] = form[name].strip()
-    agreement = form.get("agreement_made", "")
-    if agreement:
-        if agreement not in AGREEMENT_CHOICES:
-            raise Invalid("agreement_made", gettext("choose yes, no or unknown"))
-        metadata["agreement_made"] = AGREEMENT_CHOICES[agreement]
+    direction = form.get("direction", "")
+    if direction:
+        if direction not in DIRECTION_LABELS:
+            raise Invalid("direction", gettext("choose inbound or outbound"))
+        metadata["direction"] = direction
+    for name, choices, message in (
+        ("notice_given", NOTICE_CHOICES, gettext("choose yes or no")),
+        ("agreement_made", AGREEMENT_CHOICES, gettext("choose yes, no or unknown")),
+    ):
+        chosen = form.get(name, "")
+        if chosen:
+            if chosen not in choices:
+                raise Invalid(name, message)
+            metadata[name] = choices[chosen]
     fixes = None
+    if form.get("text", "").strip() and not form.get("segment", "").strip():
+        # Saved without it, the other corrections went through and the corrected text was dropped without a word.
+        raise Invalid("segment", gettext("give the number of the segment the corrected text is for"))
     if form.get("segment", "").strip():
         segment = whole_number(form["segment"])
         if segment is None:

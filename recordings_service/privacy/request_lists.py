@@ -1,0 +1,54 @@
+"""The lists of data-subject requests compliance works from, a page at a time: the open ones by deadline, and
+how many a list holds over all its pages (a page of 200 must not read as all there are)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from recordings_service.customers import customer_reference
+from recordings_service.db import id_cursor
+from recordings_service.errors import Invalid
+from recordings_service.models import Customer, SubjectRequest
+
+
+def _deadline() -> ColumnElement[datetime]:
+    """A request's deadline in SQL: the extended one, else the first."""
+    return func.coalesce(SubjectRequest.extended_until, SubjectRequest.due_at)
+
+
+def open_requests_by_deadline(session: Session, *, cursor: str | None = None, limit: int) -> list[SubjectRequest]:
+    """`limit` open requests with the nearest (extended) deadlines, the most overdue first; after the request
+    `cursor` names (the last of the page before), when given.
+
+    Chosen by deadline, not by registration: a request registered late (typed as received weeks ago) is among the
+    most urgent, and the newest `limit` sorted by deadline left the oldest open ones off the page."""
+    query = select(SubjectRequest).where(SubjectRequest.completed_at.is_(None))
+    if cursor is not None:
+        query = query.where(_after(session, cursor))
+    return list(session.scalars(query.order_by(_deadline(), SubjectRequest.id).limit(limit)))
+
+
+def count_requests(session: Session, *, customer_ref: str | None = None, open_only: bool | None = None) -> int:
+    """How many requests `subjects.list_requests` (and, `open_only`, `open_requests_by_deadline`) list over all
+    their pages."""
+    query = select(func.count(SubjectRequest.id)).select_from(SubjectRequest)
+    if customer_ref is not None:
+        query = query.join(Customer, SubjectRequest.customer_id == Customer.id).where(
+            Customer.customer_ref == customer_reference(customer_ref)
+        )
+    if open_only is not None:
+        done = SubjectRequest.completed_at.is_not(None)
+        query = query.where(~done if open_only else done)
+    return session.scalar(query) or 0
+
+
+def _after(session: Session, cursor: str) -> ColumnElement[bool]:
+    """Requests after the one `cursor` names in the open list's order (deadline, then id); a cursor naming no
+    request is refused rather than read as the first page."""
+    last = session.get(SubjectRequest, id_cursor(cursor))
+    if last is None:
+        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
+    return or_(_deadline() > last.deadline, and_(_deadline() == last.deadline, SubjectRequest.id > last.id))
