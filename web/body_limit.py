@@ -3,6 +3,9 @@
 A request may carry up to CALLVAULT_MAX_REQUEST_BYTES; an upload endpoint declares its own limit with
 `allows_body`. An announced Content-Length over the limit is refused at once; a body without one (chunked)
 is cut off by Werkzeug at the same limit while it is read.
+
+A form refused for its size may still have its text fields read back, by `fields_ahead_of_file`, from the first
+bytes of the body alone: its page can then come back as typed.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from recordings_service.config import Settings
 from recordings_service.errors import TooLarge
 from web.database import runtime
+from web.form_text import typed_line_breaks
 
 View = TypeVar("View", bound=Callable[..., Any])
 ATTRIBUTE = "body_limit"
@@ -43,3 +49,33 @@ def enforce() -> None:
     allowed = request.max_content_length
     if allowed is not None and request.content_length is not None and request.content_length > allowed:
         raise TooLarge("body", f"the request body exceeds the limit of {allowed} bytes")
+
+
+def fields_ahead_of_file(budget: int) -> dict[str, str] | None:
+    """The text fields ahead of the first file of a multipart body that nothing has read yet (one refused by
+    `enforce`), read from its first `budget` bytes and no further; None when they do not all fit, or the body is
+    not multipart. A browser sends the fields in the form's order, so those typed before its file input are there."""
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype != "multipart/form-data" or not boundary:
+        return None
+    decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=budget)
+    stream = request.environ["wsgi.input"]
+    fields: dict[str, bytearray] = {}
+    current: bytearray | None = None
+    left = budget
+    try:
+        while not isinstance(event := decoder.next_event(), File | Epilogue):
+            if isinstance(event, NeedData):
+                if left <= 0:
+                    return None
+                chunk = stream.read(min(left, 16 * 1024))
+                left -= len(chunk)
+                decoder.receive_data(chunk or None)
+            elif isinstance(event, Field):
+                current = fields.setdefault(event.name, bytearray()) if event.name not in fields else None
+            elif isinstance(event, Data) and current is not None:
+                current += event.data
+    except (ValueError, RequestEntityTooLarge):  # a body that is not multipart after all
+        return None
+    text = {name: typed_line_breaks(value.decode("utf-8", "replace")) for name, value in fields.items()}
+    return {name: value.replace("\x00", "") for name, value in text.items()}

@@ -58,6 +58,10 @@ OBJECT_PAGES = {
     "evaluation_form": ("evaluations.form", "form_id", Permission.FORM_MANAGE),
     "training_set": ("training_sets.player", "set_id", Permission.TRAINING_MANAGE),
 }
+# Details that name calls (a hold's call, the calls a search showed words of, the calls of an export downloaded):
+# each links to that call's own trail, as the Object column links the event's object. The reader of this page may
+# read any call's trail, so the link shows nothing more than the id beside it.
+CALL_DETAILS = ("recording_id", "recording_ids", "snippet_recordings")
 
 
 @bp.get("/")
@@ -105,12 +109,39 @@ def events() -> str | tuple[str, int]:
         "audit/events.html",
         events=found[:PAGE_SIZE],
         older=older,
+        later_page=before is not None,
         query=query,
         choices=choices,
         as_text=as_text,
         object_url=_object_url,
-        detail_value=_detail_value,
+        detail_parts=_detail_parts,
     )
+
+
+def _detail_parts(key: str, value: object) -> list[tuple[object, str | None]]:
+    """A detail as the page shows it, in pieces of text, each with the link it is (None for plain text): a call id
+    (`recording_id`, each of `recording_ids` and of the comma-separated `snippet_recordings`) links to its trail."""
+    if key in CALL_DETAILS:
+        if isinstance(value, str) and value and all(value.split(",")):
+            return _joined([[(call, _trail_url(call))] for call in value.split(",")], ",")
+        if isinstance(value, list) and value and all(isinstance(call, str) and call for call in value):
+            quoted = [[('"', None), (call, _trail_url(call)), ('"', None)] for call in value]
+            return [("[", None), *_joined(quoted, ", "), ("]", None)]
+    return [(_detail_value(value), None)]
+
+
+def _joined(pieces: list[list[tuple[object, str | None]]], separator: str) -> list[tuple[object, str | None]]:
+    joined: list[tuple[object, str | None]] = []
+    for number, piece in enumerate(pieces):
+        if number:
+            joined.append((separator, None))
+        joined.extend(piece)
+    return joined
+
+
+def _trail_url(object_id: str) -> str:
+    """The trail of one object (a call's: its own events and those naming it)."""
+    return url_for("audit.events", object_id=object_id)
 
 
 def _detail_value(value: object) -> object:
@@ -219,7 +250,9 @@ def _before() -> int | None:
     if not raw:
         return None
     before = whole_number(raw)
-    if before is None:
+    # A link handed out names the last event of a page with older events below it: 2 at the least, and never past
+    # the newest event. `before=0` or a number past the trail's end showed "No events match." or the newest events.
+    if before is None or before < 2 or before > audit_search.last_seq(db()):
         raise Invalid("before", "not a link this page handed out", code="invalid_cursor")
     return before
 

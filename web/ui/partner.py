@@ -11,8 +11,10 @@ from flask import Response as FlaskResponse
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
+from wtforms import ValidationError
 
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid, TooLarge
@@ -21,13 +23,14 @@ from recordings_service.models.research import CustodyMethod
 from recordings_service.permissions import Permission
 from recordings_service.research import batches, confirmations, custody, portal
 from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
-from web.access import current_actor, requires
+from web import body_limit
+from web.access import current_actor, current_can, requires
 from web.database import db, runtime
-from web.errors import error_response, keep_refusal
+from web.errors import error_response, keep_refusal, wants_json
 from web.i18n import organisation_today
 from web.security_headers import no_store
 from web.ui.batch_pages import BatchPage, batch_page
-from web.ui.error_messages import error_message
+from web.ui.error_messages import error_message, listed_message
 from web.ui.list_pages import page_url
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
@@ -49,10 +52,31 @@ def limit_upload(endpoint: str | None, _values: dict[str, Any] | None) -> None:
         request.max_content_length = MAX_CERTIFICATE_BYTES + FORM_BYTES
 
 
+@bp.errorhandler(TooLarge)
 @bp.errorhandler(RequestEntityTooLarge)
-def too_large(_exc: RequestEntityTooLarge) -> FlaskResponse:
-    # Possibly before sign-in was checked, so the page says only what the limit is.
-    return error_response(413, "too_large", gettext("The certificate may be at most 10 MB."), "certificate")
+def too_large(exc: Exception) -> FlaskResponse | tuple[str, int]:
+    """A body over the limit, refused before anything read it, possibly before sign-in was checked.
+
+    A confirmation whose certificate is too large comes back as the partner typed it, the limit said beside the
+    certificate, where its fields can be read safely: the sender signed in, with the batch their own and the form's
+    CSRF token, and the fields ahead of the certificate within `FORM_BYTES`. Otherwise the page says only the limit,
+    with the way back to the batch: a bare 413 lost the statement typed."""
+    if isinstance(exc, DomainError) and exc.refusal is not None:
+        keep_refusal(exc.refusal)
+    batch_id = str((request.view_args or {}).get("batch_id") or "")
+    if request.endpoint != "partner.confirm" or not batch_id:
+        # Another page's body (an acknowledgement's): refused as the app refuses any, naming no certificate.
+        if isinstance(exc, TooLarge):
+            return error_response(413, exc.code, exc.message, exc.field, page_message=listed_message(exc))
+        return error_response(413, "too_large", "the request body is too large")
+    limit = gettext("The certificate may be at most 10 MB.")
+    shown = _typed_again(batch_id, limit) if isinstance(exc, TooLarge) else None
+    if shown is not None:
+        return shown, 413
+    if wants_json():
+        return error_response(413, "too_large", limit, "certificate")
+    back = url_for("partner.batch", batch_id=batch_id)
+    return render_template("error.html", status=413, message=limit, explained=limit, back=back), 413
 
 
 @bp.get("/")
@@ -159,6 +183,22 @@ def _batch_page(
         field=field,
         certificate_again=certificate_again,
     )
+
+
+def _typed_again(batch_id: str, limit: str) -> str | None:
+    """The batch page with the confirmation form as sent, when its fields can be read safely (see `too_large`)."""
+    if not current_can(Permission.PARTNER_PORTAL) or not _has_institute():
+        return None
+    form = body_limit.fields_ahead_of_file(FORM_BYTES)
+    if form is None:
+        return None
+    try:
+        validate_csrf(form.get("csrf_token"))
+        found = batches.get_partner_batch(db(), actor=current_actor(), batch_id=batch_id)
+    except (ValidationError, DomainError):
+        return None
+    typed = {key: form.get(key, "") for key in FIELDS}
+    return _batch_page(found, form=typed, error=limit, field="certificate")
 
 
 def _has_institute() -> bool:
