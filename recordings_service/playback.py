@@ -3,7 +3,9 @@
 A browser sends its session cookie with any request for the audio, including one a page embeds without the user
 asking to play. So a browser plays only with a ticket: short-lived, bound to one recording and one user, and
 audited when it is issued (the call page, or the API on the player's behalf). API tokens need no ticket, and
-every response that carries audio bytes is audited with the range it served.
+every response that carries audio bytes is audited with the range it serves, before its first byte goes out: a
+worker killed while sending leaves its play on the trail. That may over-state what a client that went away took,
+which an access trail may; a research batch's `downloads` counts completed packages instead, as custody needs.
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
-"""One SQLAlchemy session per request, opened on first use; views commit once, teardown closes it."""
+"""One SQLAlchemy session per request, opened on first use; views commit once, teardown closes it.
+
+A HEAD of the JSON API commits nothing: Flask answers it through the GET view, which records the read it makes
+(a transcript viewed, a set opened, a search), yet no body goes out, so nobody read anything. Its session rolls
+back where the view commits, for every read of the API alike; a refusal is still recorded (web/errors.py writes it
+in a session of its own), and the status and headers are the GET's.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from recordings_service.runtime import Runtime
@@ -13,9 +19,23 @@ def runtime() -> Runtime:
     return value
 
 
+class UncommittedSession(Session):
+    """A session whose `commit()` rolls back: what the request did is discarded, and the locks a commit would
+    release (the audit chain's head row, SQLite's write lock) are released all the same."""
+
+    def commit(self) -> None:
+        self.rollback()
+
+
+def commits_work() -> bool:
+    """Whether this request's work is committed: not a HEAD of the JSON API (see the module's docstring)."""
+    return not (has_request_context() and request.method == "HEAD" and request.path.startswith("/api/"))
+
+
 def db() -> Session:
     if "db_session" not in g:
-        g.db_session = runtime().sessions()
+        sessions = runtime().sessions
+        g.db_session = sessions() if commits_work() else UncommittedSession(**sessions.kw)
     session: Session = g.db_session
     return session
 

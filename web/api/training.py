@@ -142,7 +142,8 @@ def withdraw_nomination(nomination_id: str) -> Response:
     before=refuse_invalid,
 )
 def cut_clip(json: ClipIn) -> tuple[Response, int]:
-    """Cut a clip from the call's redacted audio, by times or by a selection of transcript segments."""
+    """Cut a clip from the call's redacted audio, by times or by a selection of transcript segments; the answer
+    carries its redacted transcript (audited as opening the clip)."""
     rt, actor = runtime(), current_actor()
     if json.first_segment is not None and json.last_segment is not None:
         start_s, end_s = clips.selection_window(
@@ -164,7 +165,9 @@ def cut_clip(json: ClipIn) -> tuple[Response, int]:
         tone=rt.settings.redaction_audio == "tone",
         customer_number_pattern=rt.settings.customer_number_rule,
     )
-    view = clip_views.describe_clips(db(), rt.envelope, actor=actor, clips=[clip], rules=rules())[0]
+    # The answer carries the clip's redacted transcript: read as opening the clip reads it, audited against its call
+    # (`training.clip_viewed`), as a changed clip's answer is.
+    view = clip_views.view_clip(db(), rt.envelope, actor=actor, clip_id=clip.id, rules=rules())
     db().commit()
     return as_json(clip_out(view), 201)
 
@@ -251,7 +254,7 @@ def recut_clip(clip_id: str) -> tuple[Response, int]:
         ffmpeg=rt.settings.ffmpeg_path(),
         tone=rt.settings.redaction_audio == "tone",
     )
-    view = clip_views.describe_clips(db(), rt.envelope, actor=actor, clips=[clip], rules=rules())[0]
+    view = clip_views.view_clip(db(), rt.envelope, actor=actor, clip_id=clip.id, rules=rules())  # as a cut's answer
     db().commit()
     return as_json(clip_out(view))
 
