@@ -4,14 +4,17 @@ how many a list holds over all its pages (a page of 200 must not read as all the
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.customers import customer_reference
 from recordings_service.db import id_cursor
 from recordings_service.errors import Invalid
 from recordings_service.models import Customer, SubjectRequest
+
+_Q = TypeVar("_Q", bound=Select[Any])
 
 
 def _deadline() -> ColumnElement[datetime]:
@@ -31,10 +34,29 @@ def open_requests_by_deadline(session: Session, *, cursor: str | None = None, li
     return list(session.scalars(query.order_by(_deadline(), SubjectRequest.id).limit(limit)))
 
 
+def list_requests(
+    session: Session,
+    *,
+    customer_ref: str | None = None,
+    open_only: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> list[SubjectRequest]:
+    """Requests newest first (`open_only` False: answered ones only); `cursor` is the last id seen."""
+    query = _matching(select(SubjectRequest), customer_ref=customer_ref, open_only=open_only)
+    if cursor:
+        query = query.where(SubjectRequest.id < id_cursor(cursor))
+    return list(session.scalars(query.order_by(SubjectRequest.id.desc()).limit(limit)))
+
+
 def count_requests(session: Session, *, customer_ref: str | None = None, open_only: bool | None = None) -> int:
-    """How many requests `subjects.list_requests` (and, `open_only`, `open_requests_by_deadline`) list over all
-    their pages."""
+    """How many requests `list_requests` (and, `open_only`, `open_requests_by_deadline`) list over all their pages."""
     query = select(func.count(SubjectRequest.id)).select_from(SubjectRequest)
+    return session.scalar(_matching(query, customer_ref=customer_ref, open_only=open_only)) or 0
+
+
+def _matching(query: _Q, *, customer_ref: str | None, open_only: bool | None) -> _Q:
+    """`query` narrowed to a customer's requests and to open (or answered) ones, each when given."""
     if customer_ref is not None:
         query = query.join(Customer, SubjectRequest.customer_id == Customer.id).where(
             Customer.customer_ref == customer_reference(customer_ref)
@@ -42,7 +64,7 @@ def count_requests(session: Session, *, customer_ref: str | None = None, open_on
     if open_only is not None:
         done = SubjectRequest.completed_at.is_not(None)
         query = query.where(~done if open_only else done)
-    return session.scalar(query) or 0
+    return query
 
 
 def _after(session: Session, cursor: str) -> ColumnElement[bool]:

@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.customers import customer_reference, lock_customer, register_customer
-from recordings_service.db import id_cursor, utcnow
+from recordings_service.customers import lock_customer, register_customer
+from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
@@ -127,28 +127,6 @@ def get_request(session: Session, request_id: str, *, lock: bool = False) -> Sub
     if request is None:
         raise NotFound(f"subject request {request_id} not found", why="request_not_found")
     return request
-
-
-def list_requests(
-    session: Session,
-    *,
-    customer_ref: str | None = None,
-    open_only: bool | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> list[SubjectRequest]:
-    """Requests newest first (`open_only` False: answered ones only); `cursor` is the last id seen."""
-    query = select(SubjectRequest)
-    if customer_ref is not None:
-        query = query.join(Customer, SubjectRequest.customer_id == Customer.id).where(
-            Customer.customer_ref == customer_reference(customer_ref)
-        )
-    if open_only is not None:
-        done = SubjectRequest.completed_at.is_not(None)
-        query = query.where(~done if open_only else done)
-    if cursor:
-        query = query.where(SubjectRequest.id < id_cursor(cursor))
-    return list(session.scalars(query.order_by(SubjectRequest.id.desc()).limit(limit)))
 
 
 def overdue_requests(session: Session, *, now: datetime) -> list[SubjectRequest]:

@@ -14,7 +14,7 @@ from spectree import Response as SpecResponse
 from recordings_service.db import utcnow
 from recordings_service.models import SubjectRequest
 from recordings_service.permissions import Permission
-from recordings_service.privacy import fulfilment, package_queue, subjects
+from recordings_service.privacy import fulfilment, package_queue, request_lists, subjects
 from recordings_service.privacy.rectification import SegmentFix
 from recordings_service.recordings import IsoDatetime
 from recordings_service.storage.encryption import CHUNK, PlaintextReader
@@ -197,7 +197,7 @@ def create_request(json: RequestIn) -> tuple[Response, int]:
 )
 def list_requests(query: RequestsQuery) -> Response:
     """Requests newest first, of one customer (`customer_ref`) or all; `open=true` for unanswered ones."""
-    rows = subjects.list_requests(
+    rows = request_lists.list_requests(
         db(), customer_ref=query.customer_ref, open_only=query.open, cursor=query.cursor, limit=query.limit + 1
     )
     now = utcnow()

@@ -94,7 +94,7 @@ def _index_page(ref: str, sent: RefusedForm | None = None) -> tuple[str, int]:
     listed = None
     if customer:
         listed = _request_page(
-            lambda cursor, limit: subjects.list_requests(db(), customer_ref=ref, cursor=cursor, limit=limit),
+            lambda cursor, limit: request_lists.list_requests(db(), customer_ref=ref, cursor=cursor, limit=limit),
             request_lists.count_requests(db(), customer_ref=ref),
         )
     elif not ref:
