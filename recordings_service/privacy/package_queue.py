@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict
+from recordings_service.errors import Conflict, Refusal
 from recordings_service.leases import Lease
 from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import PackageState, SubjectRequestKind
@@ -244,20 +244,32 @@ def open_package(
     request_id: str,
     now: datetime | None = None,
 ) -> tuple[SubjectRequest, PlaintextReader]:
-    """The package decrypting as it is read, while it is valid; audited `subject_access.downloaded`."""
+    """The package decrypting as it is read, while it is valid; audited `subject_access.downloaded`, and a refused
+    download `subject_access.download_refused` (a copy of a customer's calls asked for after it expired or was
+    withdrawn is compliance's business, as a refused research download is)."""
     now = now or utcnow()
     request = get_request(session, request_id)
+
+    def refused(rule: str) -> Refusal:
+        return Refusal(actor, "subject_access.download_refused", "subject_request", request.id, {"rule": rule})
+
     if request.kind != SubjectRequestKind.ACCESS:
-        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not access", why="other_kind")
+        raise Conflict(
+            f"subject request {request_id} is a request for {request.kind}, not access",
+            why="other_kind",
+            refusal=refused("other_kind"),
+        )
+    expired = request.package_expires_at is not None and request.package_expires_at <= now
     if (
         request.package_state != PackageState.READY
         or request.package_key is None
         or request.package_wrapped_key is None
-        or (request.package_expires_at is not None and request.package_expires_at <= now)
+        or expired
     ):
         raise Conflict(
             f"the package of subject request {request_id} is not available ({request.package_state})",
             why="package_unavailable",
+            refusal=refused("expired" if expired else str(request.package_state or "none")),
         )
     record_event(
         session,
