@@ -13,6 +13,7 @@ from recordings_service.customers import customer_reference
 from recordings_service.db import id_cursor
 from recordings_service.errors import Invalid
 from recordings_service.models import Customer, SubjectRequest
+from recordings_service.privacy.subjects import deadline_clause
 
 _Q = TypeVar("_Q", bound=Select[Any])
 
@@ -53,6 +54,12 @@ def count_requests(session: Session, *, customer_ref: str | None = None, open_on
     """How many requests `list_requests` (and, `open_only`, `open_requests_by_deadline`) list over all their pages."""
     query = select(func.count(SubjectRequest.id)).select_from(SubjectRequest)
     return session.scalar(_matching(query, customer_ref=customer_ref, open_only=open_only)) or 0
+
+
+def count_overdue_requests(session: Session, *, now: datetime) -> int:
+    """How many open requests are past their (extended) deadline: all of them, where the dashboard shows the first."""
+    query = select(func.count(SubjectRequest.id)).select_from(SubjectRequest).where(deadline_clause(now))
+    return session.scalar(query) or 0
 
 
 def _matching(query: _Q, *, customer_ref: str | None, open_only: bool | None) -> _Q:

@@ -129,9 +129,11 @@ def get_request(session: Session, request_id: str, *, lock: bool = False) -> Sub
     return request
 
 
-def overdue_requests(session: Session, *, now: datetime) -> list[SubjectRequest]:
-    """Open requests past their (extended) deadline, the longest overdue first: the dashboard's top rows."""
-    return list(session.scalars(select(SubjectRequest).where(deadline_clause(now)).order_by(_deadline())))
+def overdue_requests(session: Session, *, now: datetime, limit: int | None = None) -> list[SubjectRequest]:
+    """Open requests past their (extended) deadline, the longest overdue first (the first `limit`, when given): the
+    dashboard's top rows; `request_lists.count_overdue_requests` counts them all."""
+    query = select(SubjectRequest).where(deadline_clause(now)).order_by(_deadline(), SubjectRequest.id)
+    return list(session.scalars(query.limit(limit)))
 
 
 def extend_request(

@@ -14,6 +14,7 @@ from recordings_service.evaluations import trends
 from recordings_service.integrity import latest_run
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
+from recordings_service.privacy.request_lists import count_overdue_requests
 from recordings_service.privacy.subjects import overdue_requests
 from recordings_service.privacy.sweep import count_overdue, latest_check
 from recordings_service.research.batches import list_batches
@@ -24,7 +25,7 @@ from web.access import current_actor, current_can, requires
 from web.database import db, runtime
 from web.i18n import organisation_zone
 from web.security_headers import no_store
-from web.ui.assignments import dashboard_queue
+from web.ui.assignments import DASHBOARD_ROWS, dashboard_queue
 from web.ui.error_messages import flash_error
 from web.ui.evaluations import TREND_WEEKS, trend_chart
 
@@ -50,11 +51,22 @@ def index() -> str:
         retention=_retention_proof(now),
         assignments=dashboard_queue(),
         integrity={"run": latest_run(db())} if current_can(Permission.AUDIT_READ) else None,
-        overdue_requests=overdue_requests(db(), now=now) if current_can(Permission.SUBJECT_REQUESTS) else [],
+        overdue_requests=_overdue_requests(now),
         overdue_batches=list_batches(db(), states=[BatchState.OVERDUE], limit=OVERDUE_BATCHES)
         if current_can(Permission.RESEARCH_MANAGE)
         else [],
     )
+
+
+def _overdue_requests(now: datetime) -> dict[str, object] | None:
+    """The longest overdue data-subject requests and how many are overdue in all: the rest are on the requests page,
+    which lists the open ones nearest deadline first, a page at a time."""
+    if not current_can(Permission.SUBJECT_REQUESTS):
+        return None
+    return {
+        "rows": overdue_requests(db(), now=now, limit=DASHBOARD_ROWS),
+        "total": count_overdue_requests(db(), now=now),
+    }
 
 
 def _retention_proof(now: datetime) -> dict[str, object] | None:
