@@ -287,7 +287,15 @@ def _answer(kind: str) -> fulfilment.Answer:
     """The fulfil form as the answer its kind takes (the form only shows that kind's fields)."""
     form = request.form
     if kind == SubjectRequestKind.OBJECTION:
-        return fulfilment.Answer(research="research" in form, marketing="marketing" in form)
+        # "Neither" is a tick of its own: inferred from no tick, a forgotten tick closed the customer's objection.
+        research, marketing, neither = ("research" in form, "marketing" in form, "neither" in form)
+        if neither == (research or marketing):
+            if neither:
+                raise Invalid(
+                    "neither", gettext("tick what the customer objects to or that they object to neither, not both")
+                )
+            raise Invalid("objects_to", gettext("tick what the customer objects to, or that they object to neither"))
+        return fulfilment.Answer(research=research, marketing=marketing)
     if kind != SubjectRequestKind.RECTIFICATION:
         return fulfilment.Answer()
     metadata: dict[str, Any] = {}
