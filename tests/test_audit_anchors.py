@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import JSON, Connection, bindparam, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +30,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.embedded import ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.factories.accounts import SYSTEM
-from web import cli, cli_support, create_app
+from web import create_app
 
 KEY = secrets.token_urlsafe(32)
 OLD_KEY = secrets.token_urlsafe(32)
@@ -67,15 +67,6 @@ def signed(make_runtime: Callable[..., Runtime]) -> Runtime:
 def session_of(signed: Runtime) -> Iterator[Session]:
     with signed.sessions() as session:
         yield session
-
-
-@pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch) -> Callable[[Runtime], Result]:
-    def invoke(runtime: Runtime) -> Result:
-        monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
-        return CliRunner().invoke(cli.main, ["audit", "verify"])
-
-    return invoke
 
 
 def chain(session: Session, count: int = 4) -> list[AuditEvent]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import Connection, delete, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +23,6 @@ from recordings_service.models import AuditEvent, AuditEventRecording
 from recordings_service.runtime import Runtime
 from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.factories.accounts import SYSTEM
-from web import cli, cli_support
 
 KEY = secrets.token_urlsafe(32)
 CALLS = [new_id() for _ in range(3)]
@@ -57,15 +56,6 @@ def _with_editable_links(session: Session, db_kind: str) -> Session:
     else:  # the foreign key checked only at the outer commit, which this test never makes
         session.execute(text("PRAGMA defer_foreign_keys = ON"))
     return session
-
-
-@pytest.fixture
-def verify(monkeypatch: pytest.MonkeyPatch) -> Callable[[Runtime], Result]:
-    def invoke(runtime: Runtime) -> Result:
-        monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
-        return CliRunner().invoke(cli.main, ["audit", "verify"])
-
-    return invoke
 
 
 def searches(session: Session) -> list[AuditEvent]:
