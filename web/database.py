@@ -1,9 +1,10 @@
 """One SQLAlchemy session per request, opened on first use; views commit once, teardown closes it.
 
-A HEAD of the JSON API commits nothing: Flask answers it through the GET view, which records the read it makes
-(a transcript viewed, a set opened, a search), yet no body goes out, so nobody read anything. Its session rolls
-back where the view commits, for every read of the API alike; a refusal is still recorded (web/errors.py writes it
-in a session of its own), and the status and headers are the GET's.
+A HEAD commits nothing: Flask answers it through the GET view, which records the read it makes (a transcript
+viewed, a set opened, a search, a page of the audit trail), yet no body goes out, so nobody read anything (a link
+checker, a browser's prefetch, a download manager's probe). Its session rolls back where the view commits, for
+every page and every read of the API alike, so no view decides it for itself; a refusal is still recorded
+(web/errors.py writes it in a session of its own), and the status and headers are the GET's.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class UncommittedSession(Session):
 
 
 def commits_work() -> bool:
-    """Whether this request's work is committed: not a HEAD of the JSON API (see the module's docstring)."""
-    return not (has_request_context() and request.method == "HEAD" and request.path.startswith("/api/"))
+    """Whether this request's work is committed: not a HEAD (see the module's docstring)."""
+    return not (has_request_context() and request.method == "HEAD")
 
 
 def db() -> Session:

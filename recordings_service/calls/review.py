@@ -71,16 +71,15 @@ class CallReview:
 
 
 def open_call(
-    session: Session, *, actor: Actor, recording_id: str, with_transcript: bool, redacted: bool, audit: bool = True
+    session: Session, *, actor: Actor, recording_id: str, with_transcript: bool, redacted: bool
 ) -> CallReview:
-    """Everything the call page shows (the redacted transcript when `redacted`); reading it is audited, unless not
-    `audit` (a HEAD of the page: nothing is read)."""
+    """Everything the call page shows (the redacted transcript when `redacted`); reading it is audited."""
     recording = reviewed_recording(session, actor=actor, recording_id=recording_id)
     transcript = None
     if with_transcript:
         try:
             transcript = view_transcript(
-                session, actor=actor, recording_id=recording.id, redacted=redacted, format="page", audit=audit
+                session, actor=actor, recording_id=recording.id, redacted=redacted, format="page"
             )
         except NotFound:
             transcript = None  # not transcribed yet: the page says so

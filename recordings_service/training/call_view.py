@@ -48,18 +48,17 @@ class TrainingCall:
 
 
 def view_call(
-    session: Session, envelope: Envelope, *, actor: Actor, recording_id: str, rules: TrainingRules, audit: bool = True
+    session: Session, envelope: Envelope, *, actor: Actor, recording_id: str, rules: TrainingRules
 ) -> TrainingCall:
-    """The call as a trainer works with it; reading its redacted transcript is audited (`transcript.viewed`), unless
-    not `audit` (nobody reads it: a HEAD of the page). A deleted call is not found; one whose audio is missing is
-    read without it (it was not found either)."""
+    """The call as a trainer works with it; reading its redacted transcript is audited (`transcript.viewed`). A
+    deleted call is not found; one whose audio is missing is read without it (it was not found either)."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     if recording.status == RecordingStatus.DELETED:
         raise NotFound(f"recording {recording_id} not found")
     exclusion = exclusions_of(session, [recording.id], rules=rules)[recording.id]
     segments: list[dict[str, Any]] = []
     if exclusion is None:
-        view = view_transcript(session, actor=actor, recording_id=recording.id, redacted=True, audit=audit)
+        view = view_transcript(session, actor=actor, recording_id=recording.id, redacted=True)
         segments = [{name: segment.get(name) for name in SEGMENT_FIELDS} for segment in view.segments]
     scores = list(
         session.scalars(

@@ -110,19 +110,15 @@ def load_set(session: Session, *, actor: Actor, set_id: str, lock: bool = False)
     return training_set
 
 
-def view_set(
-    session: Session, envelope: Envelope, *, actor: Actor, set_id: str, rules: TrainingRules, audit: bool = True
-) -> SetView:
+def view_set(session: Session, envelope: Envelope, *, actor: Actor, set_id: str, rules: TrainingRules) -> SetView:
     """The set with each clip's state and transcript, for the player; audited as `training.set_viewed`, and each
-    clip it shows as `training.clip_viewed` against its call, unless not `audit` (nobody sees it: a HEAD)."""
+    clip it shows as `training.clip_viewed` against its call."""
     training_set = load_set(session, actor=actor, set_id=set_id)
     items = describe_clips(
         session, envelope, actor=actor, clips=[item.clip for item in training_set.items], rules=rules
     )
     owner = session.get(User, training_set.owner_id) if training_set.owner_id else None
     view = SetView(training_set=training_set, owner=owner.username if owner else None, items=items)
-    if not audit:
-        return view
     record_event(
         session,
         actor=actor,

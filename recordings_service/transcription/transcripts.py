@@ -39,11 +39,11 @@ def open_view(session: Session, transcript: Transcript, *, redacted: bool) -> Tr
 
 
 def view_transcript(
-    session: Session, *, actor: Actor, recording_id: str, redacted: bool, format: str = "json", audit: bool = True
+    session: Session, *, actor: Actor, recording_id: str, redacted: bool, format: str = "json"
 ) -> TranscriptView:
     """The recording's transcript (its redacted twin when `redacted`) if `actor` may see the recording.
 
-    Audited as `transcript.viewed`, unless not `audit` (nobody reads it: a HEAD of the call page).
+    Audited as `transcript.viewed`.
     """
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
     transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
@@ -51,15 +51,14 @@ def view_transcript(
         raise NotFound(f"recording {recording_id} has no transcript yet ({recording.status})")
     if redacted and not transcript.has_redacted_twin:
         raise NotFound(f"recording {recording_id} has no redacted transcript yet; transcribe it again to make one")
-    if audit:
-        record_event(
-            session,
-            actor=actor,
-            action="transcript.viewed",
-            object_type="recording",
-            object_id=recording.id,
-            details={"transcript_id": transcript.id, "format": format, "redacted": redacted},
-        )
+    record_event(
+        session,
+        actor=actor,
+        action="transcript.viewed",
+        object_type="recording",
+        object_id=recording.id,
+        details={"transcript_id": transcript.id, "format": format, "redacted": redacted},
+    )
     return open_view(session, transcript, redacted=redacted)
 
 

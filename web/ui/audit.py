@@ -94,17 +94,15 @@ def events() -> str | tuple[str, int]:
         return page, 422
     found = audit_search.find_events(db(), filters=filters, before_seq=before, limit=PAGE_SIZE + 1)
     older = found[PAGE_SIZE - 1].seq if len(found) > PAGE_SIZE else None
-    # The trail names people and their addresses: reading it is recorded like an export, page by page (a HEAD
-    # answers with no page, so nobody read one).
-    if request.method != "HEAD":
-        audit.record_event(
-            db(),
-            actor=current_actor(),
-            action="audit.viewed",
-            object_type="audit_events",
-            details={**filters.as_details(), "before": before, "shown": len(found[:PAGE_SIZE])},
-        )
-        db().commit()
+    # The trail names people and their addresses: reading it is recorded like an export, page by page.
+    audit.record_event(
+        db(),
+        actor=current_actor(),
+        action="audit.viewed",
+        object_type="audit_events",
+        details={**filters.as_details(), "before": before, "shown": len(found[:PAGE_SIZE])},
+    )
+    db().commit()
     return render_template(
         "audit/events.html",
         events=found[:PAGE_SIZE],
@@ -172,17 +170,15 @@ def _object_url(event: AuditEvent) -> str | None:
 @requires(Permission.AUDIT_READ)
 def export() -> Response:
     filters = replace(_filters(), through_seq=audit_search.last_seq(db()))
-    # The export is recorded (with what was asked for and how much) before a byte of it leaves. A HEAD (a link
-    # checker, a download manager's probe) is answered without a row: it was recorded as an export that never left.
-    if request.method != "HEAD":
-        audit.record_event(
-            db(),
-            actor=current_actor(),
-            action="audit.exported",
-            object_type="audit_events",
-            details={**filters.as_details(), "count": audit_search.count_events(db(), filters=filters)},
-        )
-        db().commit()
+    # The export is recorded (with what was asked for and how much) before a byte of it leaves.
+    audit.record_event(
+        db(),
+        actor=current_actor(),
+        action="audit.exported",
+        object_type="audit_events",
+        details={**filters.as_details(), "count": audit_search.count_events(db(), filters=filters)},
+    )
+    db().commit()
     response = Response(stream_with_context(_csv_rows(filters)), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
     return mark_no_store(response)

@@ -47,16 +47,12 @@ def call(recording_id: str) -> str:
 
 def _call_page(recording_id: str, *, start: float, refused: RefusedForm | None = None) -> str:
     """The page; with `refused`, a form sent back as it was typed with the reason it was refused beside it."""
-    # A HEAD (a link checker, a browser's prefetch) answers with no page: nobody read the transcript or was given
-    # the audio, so neither is recorded, and no playback ticket is issued.
-    audit = request.method != "HEAD"
     found = review.open_call(
         db(),
         actor=current_actor(),
         recording_id=recording_id,
         with_transcript=current_can(Permission.TRANSCRIPT_READ_REDACTED),
         redacted=not current_can(Permission.TRANSCRIPT_READ),
-        audit=audit,
     )
     recording = found.recording
     nominated = []
@@ -72,7 +68,7 @@ def _call_page(recording_id: str, *, start: float, refused: RefusedForm | None =
     audio_url = None
     if playable and redacted_audio:
         audio_url = url_for("recordings_api.redacted_recording_audio", recording_id=recording.id)
-    elif playable and audit:
+    elif playable:
         ticket = playback.issue_ticket(
             db(), actor=current_actor(), recording_id=recording.id, secret_key=runtime().settings.secret_key
         )

@@ -216,11 +216,7 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
 def _call_page(
     recording_id: str, *, form: Mapping[str, str], error: str | None = None, field: str | None = None
 ) -> str:
-    # A HEAD (a link checker, a browser's prefetch) answers with no page: nobody read the transcript.
-    audit = request.method != "HEAD"
-    found = view_call(
-        db(), runtime().envelope, actor=current_actor(), recording_id=recording_id, rules=rules(), audit=audit
-    )
+    found = view_call(db(), runtime().envelope, actor=current_actor(), recording_id=recording_id, rules=rules())
     db().commit()  # the transcript's reading is audited (and the agents' pseudonym key made on first use)
     return render_template(
         "training/call.html",

@@ -99,8 +99,7 @@ def _player_page(
     beside its `field`."""
     actor = current_actor()
     envelope = runtime().envelope
-    # A HEAD (a link checker, a browser's prefetch) answers with no page: nobody saw the set or its clips.
-    view = sets.view_set(db(), envelope, actor=actor, set_id=set_id, rules=rules(), audit=request.method != "HEAD")
+    view = sets.view_set(db(), envelope, actor=actor, set_id=set_id, rules=rules())
     made = None
     if request.args.get("export"):
         made = export.get_export(db(), actor=actor, export_id=request.args["export"])
