@@ -1,7 +1,9 @@
 """Shared fixtures: a real SeaweedFS server, real SQLite and PostgreSQL databases, the Flask app.
 
-Migrations run once per database per test session; each test runs inside a transaction that is
-rolled back (views' commits only release a savepoint), so tests do not see each other's rows.
+Migrations run once per database per test session (`Databases`); each test runs inside a transaction that is
+rolled back (views' commits only release a savepoint), so tests do not see each other's rows. What a test commits
+outside it (a live server, a second connection, a process of its own) stays for the worker's later test files: a
+test reads such shared things from where it began (`tests.factories.audit.newest_seq` for the trail), never whole.
 """
 
 from __future__ import annotations
@@ -138,18 +140,52 @@ def postgres_url_or_skip() -> str:
     return url
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated, empty database of each kind; PostgreSQL gets a private schema per test session."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'callvault.db'}"
+class Databases:
+    """Each kind of database, made and migrated on first use and kept until the test session ends.
+
+    `database_url` is a session fixture with a parameter, and pytest tears such a fixture down whenever the next
+    test has the other parameter: with files handed to workers one at a time, that was twice a file, and every
+    file's first test on each kind paid for a new database, its migrations, its engine and its app (about a
+    quarter of the suite's time). The databases now outlive those switches, as the module's docstring says.
+    """
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory, cleanup: ExitStack) -> None:
+        self._tmp_path_factory = tmp_path_factory
+        self._cleanup = cleanup
+        self._urls: dict[str, str] = {}
+        self._engines: dict[str, Engine] = {}
+
+    def url(self, kind: str) -> str:
+        if kind not in self._urls:
+            self._urls[kind] = self._make(kind)
+        return self._urls[kind]
+
+    def engine(self, url: str) -> Engine:
+        if url not in self._engines:
+            self._engines[url] = engine = make_engine(url)
+            self._cleanup.callback(engine.dispose)
+        return self._engines[url]
+
+    def _make(self, kind: str) -> str:
+        if kind == "postgresql":
+            return self._cleanup.enter_context(private_postgres_schema("t_"))
+        url = f"sqlite:///{self._tmp_path_factory.mktemp('sqlite') / 'callvault.db'}"
         engine = make_engine(url)
         schema.upgrade(engine)
         engine.dispose()
-        yield url
-        return
-    with private_postgres_schema("t_") as url:
-        yield url
+        return url
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    with ExitStack() as cleanup:
+        yield Databases(tmp_path_factory, cleanup)
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, databases: Databases) -> str:
+    """A migrated database of each kind (PostgreSQL: a private schema), one per test session."""
+    return databases.url(request.param)
 
 
 @contextmanager
@@ -174,10 +210,8 @@ def private_postgres_schema(prefix: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+def engine(database_url: str, databases: Databases) -> Engine:
+    return databases.engine(database_url)
 
 
 @pytest.fixture
