@@ -30,7 +30,8 @@ from recordings_service.calls.transcript_matches import (
     snippet_hits,
 )
 from recordings_service.errors import Invalid
-from recordings_service.models import CallTag, Evaluation, Recording, User
+from recordings_service.evaluations.holding import submitted_by_assignee
+from recordings_service.models import Assignment, CallTag, Evaluation, Recording, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission, allowed
@@ -54,6 +55,9 @@ class SearchFilters(RecordingFilters):
     """Recording metadata filters plus the evaluation ones (the latest evaluation's score counts)."""
 
     evaluated: bool | None = None
+    # True: open on a supervisor's list (assigned, its assignee has not submitted an evaluation of it); False: on
+    # nobody's list, where a lead looks for calls to assign (a bulk Assign of a held call is refused).
+    assigned: bool | None = None
     # A blank tag names no tag: refused, as a blank queue is, rather than answered with an empty page.
     tag: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG_CHARS)] | None = None
     score_min: float | None = Field(default=None, ge=0, le=100)
@@ -246,6 +250,9 @@ def _evaluation_filtered(statement: Select[Any], filters: SearchFilters) -> Sele
         statement = statement.where(scored)
     elif filters.evaluated is False:
         statement = statement.where(~scored)
+    if filters.assigned is not None:
+        held = exists().where(Assignment.recording_id == Recording.id, ~submitted_by_assignee())
+        statement = statement.where(held if filters.assigned else ~held)
     if filters.tag:
         statement = statement.where(
             exists().where(CallTag.recording_id == Recording.id, CallTag.key == tag_key(filters.tag))

@@ -34,6 +34,7 @@ FORM_FIELDS = (
     "direction",
     "status",
     "evaluated",
+    "assigned",
     "score_min",
     "score_max",
     "tag",
@@ -55,6 +56,7 @@ FIELD_LABELS = {
     "direction": _l("Direction"),
     "status": _l("Transcription status"),
     "evaluated": _l("Evaluated"),
+    "assigned": _l("On a supervisor's list"),
     "score_min": _l("Score from"),
     "score_max": _l("Score to"),
     "tag": _l("Tag"),
@@ -72,6 +74,8 @@ def form_of(values: Mapping[str, str]) -> dict[str, str]:
     form = {name: values.get(name, "").strip() for name in FORM_FIELDS}
     if not current_can(Permission.AGENT_READ):
         form["agent_ref"] = ""  # a filter by agent would tell who took the calls (the API refuses it too)
+    if not current_can(Permission.EVALUATION_WRITE):
+        form["assigned"] = ""  # offered to those who assign calls: nobody else could see or clear it
     return form
 
 
@@ -103,7 +107,8 @@ def filters(form: dict[str, str]) -> search.SearchFilters:
         "language": form["language"] or None,
         "direction": form["direction"] or None,
         "status": form["status"] or None,
-        "evaluated": _evaluated(form["evaluated"]),
+        "evaluated": _yes_or_no(form, "evaluated"),
+        "assigned": _yes_or_no(form, "assigned"),
         "score_min": _number(form, "score_min"),
         "score_max": _number(form, "score_max"),
         "tag": form["tag"] or None,
@@ -117,12 +122,12 @@ def filters(form: dict[str, str]) -> search.SearchFilters:
         raise Invalid(invalid.field, str(message) if message else error_message(invalid), code=invalid.code) from None
 
 
-def _evaluated(value: str) -> bool | None:
-    """The Evaluated select's choice; a value it does not offer is refused like any other filter, not read as Any."""
+def _yes_or_no(form: dict[str, str], name: str) -> bool | None:
+    """A select of Any, yes and no; a value it does not offer is refused like any other filter, not read as Any."""
     choices = {"": None, "yes": True, "no": False}
-    if value not in choices:
-        raise Invalid("evaluated", gettext("choose one of the options offered"), code="invalid_choice")
-    return choices[value]
+    if form[name] not in choices:
+        raise Invalid(name, gettext("choose one of the options offered"), code="invalid_choice")
+    return choices[form[name]]
 
 
 def in_reader_language(exc: Invalid) -> Invalid:
