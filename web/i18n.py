@@ -20,6 +20,7 @@ from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from recordings_service.calls.list_export import COMMAS, SEMICOLONS, SpreadsheetDialect
 from recordings_service.errors import Invalid
 from recordings_service.models.account import Role
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
@@ -169,6 +170,12 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return str(chosen)
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def spreadsheet_dialect() -> SpreadsheetDialect:
+    """The CSV separators the reader's spreadsheet opens a download with: where numbers take a decimal comma, lists
+    are separated by semicolons (Excel follows the locale so; Finnish is one)."""
+    return SEMICOLONS if format_decimal(0.5) == "0,5" else COMMAS
 
 
 def current_page() -> str:

@@ -2,7 +2,8 @@
 
 Every call exported is audited (`recording.list_exported`); cells a spreadsheet would run as a formula
 are quoted with a leading apostrophe (CSV injection). The text begins with a byte order mark: without it Excel
-reads UTF-8 CSV in the system's legacy code page, and "Käyttöönotto" shows as "KÃ¤yttÃ¶Ã¶notto".
+reads UTF-8 CSV in the system's legacy code page, and "Käyttöönotto" shows as "KÃ¤yttÃ¶Ã¶notto". Its separators are
+the reader's spreadsheet's (`SpreadsheetDialect`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -35,6 +37,25 @@ COLUMNS = (
     "tags",
 )
 BYTE_ORDER_MARK = "\ufeff"
+
+
+@dataclass(frozen=True)
+class SpreadsheetDialect:
+    """The separators a spreadsheet of the reader's locale opens a CSV file with when it is double-clicked.
+
+    Excel splits the rows at the locale's list separator and reads numbers with its decimal separator: in Finnish
+    (as in most of Europe) ";" and ",". A comma-separated file opened as one column of text there, and a duration of
+    23.7 s or a score of 80.5 became a date (23 July, 80 May was left as text)."""
+
+    delimiter: str = ","
+    decimal: str = "."
+
+    def number(self, value: float) -> str:
+        return f"{value:.1f}".replace(".", self.decimal)
+
+
+COMMAS = SpreadsheetDialect()
+SEMICOLONS = SpreadsheetDialect(delimiter=";", decimal=",")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -44,9 +65,11 @@ def spreadsheet_safe(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def export_calls_csv(session: Session, *, actor: Actor, recording_ids: Sequence[str]) -> str:
-    """The chosen calls (all visible to `actor`) as CSV text, byte order mark first; agents only for those who may
-    see them."""
+def export_calls_csv(
+    session: Session, *, actor: Actor, recording_ids: Sequence[str], dialect: SpreadsheetDialect = COMMAS
+) -> str:
+    """The chosen calls (all visible to `actor`) as CSV text in `dialect`, byte order mark first; agents only for
+    those who may see them."""
     calls = visible_calls(session, actor=actor, recording_ids=recording_ids, refused_action="recording.access_denied")
     ids = [call.id for call in calls]
     knows_agents = allowed(role=actor.role, permission=Permission.AGENT_READ)
@@ -54,7 +77,7 @@ def export_calls_csv(session: Session, *, actor: Actor, recording_ids: Sequence[
     tags = tags_of(session, ids)
     buffer = io.StringIO()
     buffer.write(BYTE_ORDER_MARK)
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=dialect.delimiter)
     writer.writerow(COLUMNS)
     for call in calls:
         score, evaluator = latest.get(call.id, (None, ""))
@@ -66,13 +89,13 @@ def export_calls_csv(session: Session, *, actor: Actor, recording_ids: Sequence[
                     call.source,
                     call.external_call_id,
                     call.started_at.isoformat(),
-                    f"{call.duration_s:.1f}",
+                    dialect.number(call.duration_s),
                     call.direction,
                     call.queue,
                     call.agent_ref if knows_agents else "",
                     call.language,
                     call.status,
-                    "" if score is None else f"{score:.1f}",
+                    "" if score is None else dialect.number(score),
                     evaluator,
                     "; ".join(tags.get(call.id, [])),
                 )

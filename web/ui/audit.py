@@ -16,13 +16,13 @@ from flask_babel import gettext
 
 from recordings_service import audit, audit_search
 from recordings_service.audit_search import EventFilter
-from recordings_service.calls.list_export import BYTE_ORDER_MARK, spreadsheet_safe
+from recordings_service.calls.list_export import BYTE_ORDER_MARK, SpreadsheetDialect, spreadsheet_safe
 from recordings_service.errors import Invalid
 from recordings_service.models import AuditEvent
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.database import db
-from web.i18n import local_time, organisation_zone
+from web.i18n import local_time, organisation_zone, spreadsheet_dialect
 from web.security_headers import mark_no_store, no_store
 from web.ui.error_messages import error_message
 from web.ui.numbers import whole_number
@@ -179,16 +179,16 @@ def export() -> Response:
         details={**filters.as_details(), "count": audit_search.count_events(db(), filters=filters)},
     )
     db().commit()
-    response = Response(stream_with_context(_csv_rows(filters)), mimetype="text/csv")
+    response = Response(stream_with_context(_csv_rows(filters, spreadsheet_dialect())), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
     return mark_no_store(response)
 
 
-def _csv_rows(filters: EventFilter) -> Iterator[str]:
+def _csv_rows(filters: EventFilter, dialect: SpreadsheetDialect) -> Iterator[str]:
     buffer = io.StringIO()
     # A spreadsheet then reads it as UTF-8, as the call list's export: names and details kept their "ä" and "ö".
     buffer.write(BYTE_ORDER_MARK)
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=dialect.delimiter)
     writer.writerow(CSV_COLUMNS)
     for event in audit_search.iter_events(db(), filters=filters):
         writer.writerow([spreadsheet_safe(value) for value in _row(event)])

@@ -23,7 +23,7 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.database import db
-from web.i18n import organisation_today
+from web.i18n import organisation_today, spreadsheet_dialect
 from web.identities import request_agent_names
 from web.links import call_url
 from web.security_headers import mark_no_store, no_store
@@ -165,7 +165,9 @@ def untag() -> Response:
 def export() -> Response:
     """The chosen calls' metadata as CSV (no transcript text); each call exported is audited."""
     try:
-        text = list_export.export_calls_csv(db(), actor=current_actor(), recording_ids=_chosen())
+        text = list_export.export_calls_csv(
+            db(), actor=current_actor(), recording_ids=_chosen(), dialect=spreadsheet_dialect()
+        )
     except Invalid as exc:
         return _back_with_error(exc)
     except NotFound as exc:
