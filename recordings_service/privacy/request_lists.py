@@ -13,14 +13,9 @@ from recordings_service.customers import customer_reference
 from recordings_service.db import id_cursor
 from recordings_service.errors import Invalid
 from recordings_service.models import Customer, SubjectRequest
-from recordings_service.privacy.subjects import deadline_clause
+from recordings_service.privacy.subjects import deadline_clause, deadline_column
 
 _Q = TypeVar("_Q", bound=Select[Any])
-
-
-def _deadline() -> ColumnElement[datetime]:
-    """A request's deadline in SQL: the extended one, else the first."""
-    return func.coalesce(SubjectRequest.extended_until, SubjectRequest.due_at)
 
 
 def open_requests_by_deadline(session: Session, *, cursor: str | None = None, limit: int) -> list[SubjectRequest]:
@@ -32,7 +27,7 @@ def open_requests_by_deadline(session: Session, *, cursor: str | None = None, li
     query = select(SubjectRequest).where(SubjectRequest.completed_at.is_(None))
     if cursor is not None:
         query = query.where(_after(session, cursor))
-    return list(session.scalars(query.order_by(_deadline(), SubjectRequest.id).limit(limit)))
+    return list(session.scalars(query.order_by(deadline_column(), SubjectRequest.id).limit(limit)))
 
 
 def list_requests(
@@ -80,4 +75,4 @@ def _after(session: Session, cursor: str) -> ColumnElement[bool]:
     last = session.get(SubjectRequest, id_cursor(cursor))
     if last is None:
         raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
-    return or_(_deadline() > last.deadline, and_(_deadline() == last.deadline, SubjectRequest.id > last.id))
+    return or_(deadline_column() > last.deadline, and_(deadline_column() == last.deadline, SubjectRequest.id > last.id))

@@ -37,7 +37,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 GDPR_APPLIES_FROM = datetime(2018, 5, 25, tzinfo=UTC)
 
 
-def _deadline() -> ColumnElement[datetime]:
+def deadline_column() -> ColumnElement[datetime]:
     """A request's deadline in SQL: the extended one, else the first."""
     return func.coalesce(SubjectRequest.extended_until, SubjectRequest.due_at)
 
@@ -49,7 +49,7 @@ def due_date(received_at: datetime) -> datetime:
 
 def deadline_clause(now: datetime) -> ColumnElement[bool]:
     """Open requests whose (extended) deadline has passed."""
-    return and_(SubjectRequest.completed_at.is_(None), _deadline() < now)
+    return and_(SubjectRequest.completed_at.is_(None), deadline_column() < now)
 
 
 def days_left(request: SubjectRequest, *, now: datetime, zone: tzinfo) -> int:
@@ -132,7 +132,7 @@ def get_request(session: Session, request_id: str, *, lock: bool = False) -> Sub
 def overdue_requests(session: Session, *, now: datetime, limit: int | None = None) -> list[SubjectRequest]:
     """Open requests past their (extended) deadline, the longest overdue first (the first `limit`, when given): the
     dashboard's top rows; `request_lists.count_overdue_requests` counts them all."""
-    query = select(SubjectRequest).where(deadline_clause(now)).order_by(_deadline(), SubjectRequest.id)
+    query = select(SubjectRequest).where(deadline_clause(now)).order_by(deadline_column(), SubjectRequest.id)
     return list(session.scalars(query.limit(limit)))
 
 
