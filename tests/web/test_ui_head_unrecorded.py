@@ -17,7 +17,7 @@ from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import login, make_user
-from tests.factories.audit import events
+from tests.factories.audit import events, newest_seq
 from tests.factories.reviews import make_transcribed_call
 from tests.factories.search import random_day, transcribed_call
 from tests.routes import RULES
@@ -29,11 +29,6 @@ PAGES = sorted(
     if "GET" in (rule.methods or ()) and not rule.arguments and not rule.rule.startswith(("/api/", "/static"))
 )
 ROLES = [role for role in Role if role is not Role.SERVICE]
-
-
-def newest_seq(session: Session) -> int:
-    session.expire_all()
-    return session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) or 0
 
 
 def recorded_since(session: Session, seq: int) -> list[str]:
