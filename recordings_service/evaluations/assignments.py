@@ -82,22 +82,6 @@ def assign_calls(
     assignee_id: str,
     today: date,
     due: date | None = None,
-) -> list[Assignment]:
-    """`assign_calls_counted`'s assignments."""
-    counted = assign_calls_counted(
-        session, actor=actor, recording_ids=recording_ids, assignee_id=assignee_id, today=today, due=due
-    )
-    return counted.assignments
-
-
-def assign_calls_counted(
-    session: Session,
-    *,
-    actor: Actor,
-    recording_ids: Sequence[str],
-    assignee_id: str,
-    today: date,
-    due: date | None = None,
 ) -> Assigned:
     """Put calls on `assignee_id`'s list (all or none), in the order given; audited per call.
 

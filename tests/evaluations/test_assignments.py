@@ -165,10 +165,10 @@ def test_bulk_assign_puts_the_calls_on_the_list_in_order_once_and_audits_each(
         assignee_id=supervisor.id,
         today=THURSDAY,
         due=THURSDAY,
-    )
+    ).assignments
     again = assignments.assign_calls(
         session, actor=actor_of(lead), recording_ids=ids[:1], assignee_id=supervisor.id, today=THURSDAY
-    )
+    ).assignments
 
     assert [item.recording_id for item in made] == ids
     assert {(item.assignee_id, item.due, item.assigned_by) for item in made} == {(supervisor.id, THURSDAY, lead.id)}

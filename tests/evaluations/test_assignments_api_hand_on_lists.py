@@ -37,7 +37,7 @@ def on_list(
             assignee_id=to.id,
             today=date.today() - timedelta(days=30),
             due=date.today() + timedelta(days=days),
-        )
+        ).assignments
         made[days] = assignment.id
     return made
 

@@ -38,7 +38,7 @@ def submit(client: FlaskClient, call: Recording, form: EvaluationForm) -> str:
 def assigned(session: Session, call: Recording, *, to: User, by: User) -> Assignment:
     [made] = assignments.assign_calls(
         session, actor=actor_of(by), recording_ids=[call.id], assignee_id=to.id, today=date.today()
-    )
+    ).assignments
     return made
 
 

@@ -33,7 +33,7 @@ def holders(session: Session, recording_id: str) -> list[str]:
 def held_by(session: Session, holder: User, recording_id: str, *, lead: User) -> Assignment:
     [held] = assignments.assign_calls(
         session, actor=actor_of(lead), recording_ids=[recording_id], assignee_id=holder.id, today=date.today()
-    )
+    ).assignments
     session.commit()
     return held
 

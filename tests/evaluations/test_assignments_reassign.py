@@ -71,7 +71,7 @@ def test_a_lead_hands_on_a_disabled_supervisors_calls_on_the_assignments_page(
     call = make_recording(session, store, envelope)
     [held] = assignments.assign_calls(
         session, actor=actor_of(lead), recording_ids=[call.id], assignee_id=leaver.id, today=date.today()
-    )
+    ).assignments
     leaver.active = False
     session.commit()
     login(client, lead)

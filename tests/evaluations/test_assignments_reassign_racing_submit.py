@@ -57,7 +57,7 @@ def scene(store: ObjectStore, envelope: Envelope) -> Iterator[tuple[Engine, Scen
             form = published_form(session, actor_of(lead))
             [held] = assignments.assign_calls(
                 session, actor=actor_of(lead), recording_ids=[call.id], assignee_id=holder.id, today=date.today()
-            )
+            ).assignments
             session.commit()
         yield engine, Scene(sessions, lead.id, holder.id, stand_in.id, call.id, held.id, form.id)
 

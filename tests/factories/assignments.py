@@ -93,7 +93,7 @@ def overdue_on(session: Session, store: ObjectStore, envelope: Envelope, *, hold
         assignee_id=holder.id,
         today=date.today() - timedelta(days=10),
         due=date.today() - timedelta(days=3),
-    )
+    ).assignments
     return held
 
 

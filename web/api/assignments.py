@@ -231,7 +231,7 @@ def create_assignment(json: AssignmentIn) -> tuple[Response, int]:
         assignee_id=assignee_id,
         today=organisation_today(),
         due=json.due,
-    )
+    ).assignments
     body = assignment_out(assignments.describe(db(), made, today=organisation_today())[0])
     db().commit()
     return as_json(body, 201)
@@ -248,7 +248,7 @@ def assign_in_bulk(json: AssignmentBulkIn) -> tuple[Response, int]:
     """Assign several calls to one evaluator: all of them or, when one is refused, none; audited per call. A call
     still open on another supervisor's list is refused (409, naming who holds it), as one call is. The answer counts
     the calls new on the list, those on it already, and those the assignee had evaluated already."""
-    made = assignments.assign_calls_counted(
+    made = assignments.assign_calls(
         db(),
         actor=current_actor(),
         recording_ids=json.recording_ids,

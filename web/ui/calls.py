@@ -185,7 +185,7 @@ def assign() -> Response | tuple[str, int]:
     try:
         due = optional_date(request.form.get("due", "").strip(), field="due")
         made_for = request.form.get("assignee_id", "")
-        made = assignments.assign_calls_counted(
+        made = assignments.assign_calls(
             db(),
             actor=current_actor(),
             recording_ids=_chosen(),
