@@ -6,9 +6,10 @@ network or environment access). Its stdin is a UNIX socket: each request is one 
 | "decode", "cpu_s": N, ...}`, carrying three descriptors that become a child's stdin, stdout and stderr.
 For each request it forks a child, which closes every other descriptor, allows itself `cpu_s` seconds of CPU
 and runs the task (`probe_worker.run`, `decode_worker.run`); the worker waits for the child and answers one
-line on its stdout: `{"exited": returncode}`. It never reads a file nor what a child writes, so a file that
-took a child over meets neither the next file nor the caller's process, and no file pays for starting Python
-and loading FFmpeg. It exits at end of input.
+line on its stdout: `{"exited": returncode}`. It never reads what a child writes, and of a file no more than a
+plain WAV's chunk headers, in pure Python (`plain_wav`: such a file's probe is answered without a child), so a
+file that took a child over meets neither the next file nor the caller's process, and no file pays for starting
+Python and loading FFmpeg. It exits at end of input.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from recordings_service.audio import decode_worker, probe_worker
 from recordings_service.audio.confine import confine
+from recordings_service.audio.plain_wav import plain_wav_info
 
 TASKS: dict[str, Callable[[dict[str, Any]], int]] = {"probe": probe_worker.run, "decode": decode_worker.run}
 MAX_REQUEST_BYTES = 64 * 1024
@@ -36,11 +38,29 @@ def serve() -> None:
         if not line:
             return
         try:
-            returncode = _in_child(json.loads(line), fds) if len(fds) == CHILD_STDIO else 1
+            returncode = _answer(json.loads(line), fds) if len(fds) == CHILD_STDIO else 1
         finally:
             for fd in fds:
                 os.close(fd)
         print(json.dumps({"exited": returncode}), flush=True)
+
+
+def _answer(request: dict[str, Any], stdio: list[int]) -> int:
+    return 0 if answered_in_worker(request, stdio) else _in_child(request, stdio)
+
+
+def answered_in_worker(request: dict[str, Any], stdio: list[int]) -> bool:
+    """A plain WAV's probe, answered on the child's stdout from its header alone; False for any other request."""
+    if request.get("task") != "probe":
+        return False
+    try:
+        info = plain_wav_info(stdio[0], max_duration_s=float(request["max_duration_s"]))
+    except OSError:  # not a file that can be read at an offset (a pipe): the child reads it as a stream
+        return False
+    if info is None:
+        return False
+    os.write(stdio[1], json.dumps({"info": info}).encode())
+    return True
 
 
 def _in_child(request: dict[str, Any], stdio: list[int]) -> int:

@@ -169,6 +169,8 @@ def only_audio_stream(container: InputContainer, head: bytes) -> AudioStream:
         found = "no audio stream" if not audio else f"{len(audio)} audio streams"
         raise Refused(f"{found}; exactly one audio stream is accepted")
     ctx = audio[0].codec_context
+    if ctx is None:  # no decoder for the stream at all (an extensible WAV's unknown sub-format)
+        raise Refused(f"a codec FFmpeg does not know is not accepted in {label} files")
     codec = ctx.codec.canonical_name
     if codec not in ACCEPTED[fmt]:
         raise Refused(f"codec {codec} is not accepted in {label} files")

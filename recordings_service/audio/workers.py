@@ -14,7 +14,8 @@ from recordings_service.audio.worker_pool import MAX_REPLY_BYTES, WorkerPool, re
 # Idle workers kept per process and memory limit: a web worker's probes and waveforms, a transcription's
 # two channels. More requests at once start more workers, which are stopped when done.
 SPARES = max(2, os.cpu_count() or 2)
-# A worker never reads a file (a child forked for each one does), so this only bounds how long one lives.
+# A worker reads no more of a file than a plain WAV's chunk headers (a child forked for the file decodes it), so
+# this only bounds how long one lives.
 MAX_REQUESTS_PER_WORKER = 1000
 
 

@@ -32,12 +32,25 @@ CPYTHON_AUDIODATA = Path(sysconfig.get_paths()["stdlib"]) / "test" / "audiodata"
 # file, container, codec, sample rate, channels, duration (s)
 
 
-def wav_header(data_bytes: int, *, rate: int = 8000, channels: int = 1, bits: int = 16, tag: int = 1) -> bytes:
-    """A canonical 44-byte RIFF/WAVE header that declares `data_bytes` of sample data."""
+# A chunk that the audio worker's own reading of plain WAV headers (`plain_wav`) leaves to the forked prober.
+CUE_CHUNK = b"cue " + struct.pack("<II", 4, 0)
+
+
+def wav_header(
+    data_bytes: int, *, rate: int = 8000, channels: int = 1, bits: int = 16, tag: int = 1, before_data: bytes = b""
+) -> bytes:
+    """A canonical 44-byte RIFF/WAVE header that declares `data_bytes` of sample data (`before_data` inserted)."""
     block = channels * bits // 8
     fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * block, block, bits)
-    riff_size = min(4 + 8 + len(fmt) + 8 + data_bytes, 0xFFFFFFFF)
-    chunks = b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", min(data_bytes, 0xFFFFFFFF))
+    riff_size = min(4 + 8 + len(fmt) + len(before_data) + 8 + data_bytes, 0xFFFFFFFF)
+    chunks = (
+        b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + before_data
+        + b"data"
+        + struct.pack("<I", min(data_bytes, 0xFFFFFFFF))
+    )
     return b"RIFF" + struct.pack("<I", riff_size) + b"WAVE" + chunks
 
 
@@ -273,6 +286,19 @@ def test_codec_not_accepted_in_wav(tmp_path: Path) -> None:
     refused(path, "codec pcm_f64le is not accepted in WAV files")
 
 
+def test_codec_ffmpeg_does_not_know_is_refused_as_such(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # An extensible WAV whose sub-format GUID is zeros: FFmpeg opens its stream with no codec at all, and the prober
+    # failed on it (a worker failure logged, "could not be probed") instead of saying what is wrong with the file.
+    path = tmp_path / "unknown.wav"
+    extension = struct.pack("<HHI", 22, 16, 4) + bytes(16)
+    path.write_bytes(wav_header(8000 * 2, tag=0xFFFE).replace(b"fmt \x10", b"fmt \x28", 1)[:36] + extension)
+    with path.open("ab") as f:
+        f.write(b"data" + struct.pack("<I", 16000) + bytes(16000))
+
+    refused(path, "a codec FFmpeg does not know is not accepted in WAV files")
+    assert "audio probe worker failed" not in caplog.text
+
+
 def test_header_only_wav(tmp_path: Path) -> None:
     path = tmp_path / "nothing.wav"
     with wave.open(str(path), "wb") as out:
@@ -288,9 +314,9 @@ def test_longer_than_the_limit(tmp_path: Path) -> None:
 
 def test_wall_clock_timeout_kills_the_probe_and_replaces_the_worker(tmp_path: Path) -> None:
     path = tmp_path / "hour.wav"
-    with path.open("wb") as f:  # an hour of µ-law silence: a warm worker needs far more than 10 ms
-        f.write(wav_header(3600 * 8000, bits=8, tag=7))
-        f.truncate(44 + 3600 * 8000)
+    with path.open("wb") as f:  # an hour of µ-law silence: a warm worker's prober needs far more than 10 ms
+        f.write(header := wav_header(3600 * 8000, bits=8, tag=7, before_data=CUE_CHUNK))
+        f.truncate(len(header) + 3600 * 8000)
     probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS)  # at least one warm worker
     before = set(worker_pool(DEFAULT_MEMORY).pids())
 
@@ -306,8 +332,8 @@ def test_wall_clock_timeout_kills_the_probe_and_replaces_the_worker(tmp_path: Pa
 def test_a_prober_that_crashes_is_a_refusal_and_its_worker_serves_the_next_file(tmp_path: Path) -> None:
     path = tmp_path / "six-hours.wav"
     with path.open("wb") as f:  # over a second of reading: time to find the prober and crash it
-        f.write(wav_header(6 * 3600 * 8000, bits=8, tag=7))
-        f.truncate(44 + 6 * 3600 * 8000)
+        f.write(header := wav_header(6 * 3600 * 8000, bits=8, tag=7, before_data=CUE_CHUNK))
+        f.truncate(len(header) + 6 * 3600 * 8000)
     probe_audio(DATA / "codec_pcm16.wav", max_duration_s=SIX_HOURS)  # at least one warm worker
     workers = set(worker_pool(DEFAULT_MEMORY).pids())
 
