@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
@@ -100,7 +100,10 @@ def authenticate_token(session: Session, plain: str, *, ip: str | None = None, n
     account disabled): a revoked or expired token still in use is a credential that has leaked or been forgotten.
     """
     moment = now or utcnow()
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(plain)))
+    # With its account in the same statement: every request asks whether the account is active, and for its role.
+    token = session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == digest(plain))
+    )
     if token is None:
         raise _refused(None, "unknown", ip)
     # Before "revoked": disabling an account also revokes its tokens, and the trail should say it was disabled.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from recordings_service import tokens
@@ -55,3 +57,25 @@ def test_a_disabled_account_gets_no_token_and_its_tokens_are_not_listed_as_live(
     assert token not in tokens.list_live_tokens(session, now=utcnow())
     with pytest.raises(Conflict):
         tokens.create_token(session, actor=SYSTEM, user=reader, scope="read")
+
+
+def test_a_token_and_its_account_are_read_in_one_statement(session: Session, connection: Connection) -> None:
+    """Every API request authenticates its token and asks whether the account is active and what its role is: the
+    account was a second statement, a round trip to the database for every request."""
+    user = make_user(session, role=Role.QA_SUPERVISOR)
+    _, plain = tokens.create_token(session, actor=SYSTEM, user=user, scope="read")
+    session.commit()
+    session.expunge_all()
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        token = tokens.authenticate_token(session, plain)
+        assert (token.user.active, token.user.role) == (True, Role.QA_SUPERVISOR)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+
+    assert len([statement for statement in statements if statement.lstrip().startswith("SELECT")]) == 1

@@ -17,8 +17,8 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import spool_dir
 
 # Ciphertext up to this size is kept in memory on its way to the store (a call of up to 8 minutes of stereo G.711);
-# a larger one goes through a file in the spool. A file cost a call about a millisecond of CPU (creating, writing,
-# reading back and removing it), a fifth of what ingest adds to a raw put (`bench.ingest`).
+# a larger one goes through a file in the spool. For a one-minute call the file (created, written, read back and
+# removed) was a tenth of the CPU of encrypting and putting it: 4.5 ms against 4.0 in memory.
 IN_MEMORY_BYTES = 8 * 1024 * 1024
 
 
