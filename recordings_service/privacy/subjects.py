@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select, update
@@ -43,8 +43,16 @@ def deadline_column() -> ColumnElement[datetime]:
 
 
 def due_date(received_at: datetime) -> datetime:
-    """One calendar month after receipt; from 31 January that is the last day of February."""
-    return ANSWER_WITHIN.end(received_at)
+    """The end of the day one calendar month after receipt, in `received_at`'s zone; from 31 January that is the
+    last day of February."""
+    return end_of_day(ANSWER_WITHIN.end(received_at))
+
+
+def end_of_day(moment: datetime) -> datetime:
+    """The last instant of `moment`'s day in its own zone. A period of months ends when the day of the same date
+    ends (Regulation 1182/71, Art. 3(2)(c)): a request received on 1 March may be answered all through 1 April, and
+    ended at its start, the deadline made the request overdue a day early."""
+    return datetime.combine(moment.date(), time.max, tzinfo=moment.tzinfo)
 
 
 def deadline_clause(now: datetime) -> ColumnElement[bool]:
@@ -166,7 +174,7 @@ def extend_request(
         )
     # Counted from receipt, so the day of the month stays that of the request (31 Jan + 3 months: 30 Apr).
     received = request.received_at.astimezone(zone)
-    request.extended_until = Period(1 + months, PeriodUnit.MONTHS).end(received).astimezone(UTC)
+    request.extended_until = end_of_day(Period(1 + months, PeriodUnit.MONTHS).end(received)).astimezone(UTC)
     request.extension_reason = text
     session.flush()
     record_event(

@@ -1,8 +1,8 @@
 """A request's countdown counts calendar days where the organisation is, across the clock changes too.
 
-Counted in UTC, the spring change (a day of 23 hours) made a request typed as received on 1 March, due at the start
-of 1 April in Helsinki, show two days left at 23:30 on 28 March, when 29, 30 and 31 March were left; across the
-autumn change the countdown was a day long instead.
+Counted in UTC, the spring change (a day of 23 hours) made a request typed as received on 1 March, due by the end
+of 1 April in Helsinki, show a day too few at 23:30 on 28 March, when 29, 30 and 31 March and 1 April were left;
+across the autumn change the countdown was a day long instead.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 @pytest.mark.parametrize(
     ("received", "now", "left"),
     [
-        (datetime(2026, 3, 1), datetime(2026, 3, 28, 23, 30), 3),  # due 1 April; clocks go forward on 29 March
-        (datetime(2026, 3, 1), datetime(2026, 3, 31, 23, 30), 0),
-        (datetime(2026, 10, 1), datetime(2026, 10, 25, 0, 30), 6),  # due 1 November; clocks go back on 25 October
+        (datetime(2026, 3, 1), datetime(2026, 3, 28, 23, 30), 4),  # due 1 April; clocks go forward on 29 March
+        (datetime(2026, 3, 1), datetime(2026, 3, 31, 23, 30), 1),
+        (datetime(2026, 3, 1), datetime(2026, 4, 1, 23, 30), 0),  # due today
+        (datetime(2026, 10, 1), datetime(2026, 10, 25, 0, 30), 7),  # due 1 November; clocks go back on 25 October
     ],
 )
 def test_the_days_left_are_calendar_days_in_the_organisations_zone(

@@ -24,10 +24,10 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 @pytest.mark.parametrize(
     ("received", "due"),
     [
-        # 31 January in Helsinki: due on the last day of February, not on 1 March.
-        ("2026-01-30T22:30:00Z", datetime(2026, 2, 28, 0, 30, tzinfo=HELSINKI)),
-        # Noon in Helsinki before the clocks went forward (29 March): due at noon there, not at 13:00.
-        ("2026-03-15T10:00:00Z", datetime(2026, 4, 15, 12, 0, tzinfo=HELSINKI)),
+        # 31 January in Helsinki: due by the end of the last day of February, not of 1 March.
+        ("2026-01-30T22:30:00Z", datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=HELSINKI)),
+        # Before the clocks went forward (29 March): due by the end of 15 April there, not at 01:00 on the 16th.
+        ("2026-03-15T10:00:00Z", datetime(2026, 4, 15, 23, 59, 59, 999999, tzinfo=HELSINKI)),
     ],
 )
 def test_the_api_counts_the_month_in_the_organisations_zone(

@@ -28,19 +28,20 @@ def test_an_extension_counts_the_months_where_the_request_was_received(session: 
     request = subjects.create_request(
         session, actor=OFFICER, customer_ref=ref, kind="objection", received_at=received, now=received
     )
-    assert request.due_at == datetime(2026, 4, 1, tzinfo=HELSINKI)
+    assert request.due_at == datetime(2026, 4, 1, 23, 59, 59, 999999, tzinfo=HELSINKI)
 
     extended = subjects.extend_request(
         session, actor=OFFICER, request_id=request.id, months=1, reason="many calls", zone=HELSINKI, now=received
     )
 
-    assert extended.extended_until == datetime(2026, 5, 1, tzinfo=HELSINKI)  # not 29 April
+    assert extended.extended_until == datetime(2026, 5, 1, 23, 59, 59, 999999, tzinfo=HELSINKI)  # not 29 April
 
 
 def test_the_page_extends_a_request_typed_as_received_on_the_first(
     settings: Settings, runtime: Runtime, session: Session
 ) -> None:
-    """Received on the 1st of this month (never overdue yet), extended by one month: due on the 1st two months on."""
+    """Received on the 1st of this month (never overdue yet), extended by one month: due by the end of the 1st two
+    months on."""
     app = app_in_zone(settings, runtime, HELSINKI.key)
     client = app.test_client()
     login(client, make_user(session, role=Role.COMPLIANCE))
@@ -67,5 +68,5 @@ def test_the_page_extends_a_request_typed_as_received_on_the_first(
     assert extended.status_code == 302
     session.refresh(request)
     year, month = divmod(first.month - 1 + 2, 12)
-    assert request.extended_until == datetime(first.year + year, month + 1, 1, tzinfo=HELSINKI)
+    assert request.extended_until == datetime(first.year + year, month + 1, 1, 23, 59, 59, 999999, tzinfo=HELSINKI)
     assert request.extended_until.astimezone(UTC) > request.due_at

@@ -57,7 +57,7 @@ def test_a_request_is_due_a_calendar_month_after_receipt_and_extends_once(sessio
     ref = customer(session).customer_ref
     received = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     request = request_for(session, ref, "objection", received_at=received)
-    assert request.due_at == datetime(2026, 2, 28, 9, 0, tzinfo=UTC)
+    assert request.due_at == datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=UTC)  # to the end of that day
     assert subjects.days_left(request, now=received, zone=UTC) == 28
 
     with pytest.raises(Invalid) as wrong:
@@ -66,7 +66,7 @@ def test_a_request_is_due_a_calendar_month_after_receipt_and_extends_once(sessio
     extended = subjects.extend_request(
         session, actor=OFFICER, request_id=request.id, months=2, reason="many recordings", now=received
     )
-    assert extended.extended_until == datetime(2026, 4, 30, 9, 0, tzinfo=UTC)  # three months from receipt
+    assert extended.extended_until == datetime(2026, 4, 30, 23, 59, 59, 999999, tzinfo=UTC)  # three months on
     assert extended.deadline == extended.extended_until and extended.extension_reason == "many recordings"
     with pytest.raises(Conflict, match="once"):
         subjects.extend_request(session, actor=OFFICER, request_id=request.id, months=1, reason="again", now=received)
