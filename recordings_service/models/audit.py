@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recordings_service.db import Base, ulid_pk, utcnow
@@ -30,6 +30,11 @@ class AuditEvent(Base):
     # The HMAC key that signed the hash (see `audit.AuditKeys`); None: a plain SHA-256 hash, written before
     # migration 0018 or by a process without CALLVAULT_AUDIT_KEY.
     key_id: Mapped[str | None] = mapped_column(String(16))
+
+
+# A person's events are found by account id or, in any case, by the name kept (`audit_search`): with only the id
+# indexed, that OR read the whole trail.
+Index("ix_audit_events_actor_name", func.lower(AuditEvent.actor_name))
 
 
 class AuditEventRecording(Base):
