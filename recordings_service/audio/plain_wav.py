@@ -32,6 +32,7 @@ CODECS = {
 # Chunks that may come before the data: FFmpeg reads nothing from them that changes a PCM file's answer.
 HEADER_CHUNKS = frozenset({b"fmt ", b"fact", b"LIST", b"JUNK"})
 MAX_HEADER_CHUNKS = 8
+FMT_LENGTHS = (16, 18)  # WAVEFORMAT with or without an empty cbSize
 _FMT = struct.Struct("<HHIIHH")
 
 
@@ -50,7 +51,8 @@ def plain_wav_info(fd: int, *, max_duration_s: float) -> dict[str, Any] | None:
         if tag not in HEADER_CHUNKS or length % 2 or length < 4:
             return None
         if tag == b"fmt ":
-            found = _format(os.pread(fd, length, position + 8)) if found is None else None  # a second one: not plain
+            # Its length checked before it is read (a claim of gigabytes would be allocated whole); a second: not plain.
+            found = _format(os.pread(fd, length, position + 8)) if found is None and length in FMT_LENGTHS else None
             if found is None:
                 return None
     return None
@@ -69,7 +71,7 @@ def _header_chunks(fd: int) -> Iterator[tuple[bytes, int, int]]:
 
 
 def _format(body: bytes) -> dict[str, Any] | None:
-    if len(body) not in (16, 18) or body[16:18] not in (b"", b"\0\0"):  # no extension (cbSize 0)
+    if len(body) not in FMT_LENGTHS or body[16:18] not in (b"", b"\0\0"):  # no extension (cbSize 0)
         return None
     tag, channels, rate, byte_rate, block_align, bits = _FMT.unpack_from(body)
     codec = CODECS.get((tag, bits))

@@ -220,3 +220,16 @@ def test_probe_audio_answers_a_plain_wav_and_refuses_a_cut_one(tmp_path: Path) -
     )
     with pytest.raises(UnsupportedAudio, match=r"header declares 100\.0 s but only 1\.0 s can be decoded"):
         probe_audio(cut, max_duration_s=LIMIT_S)
+
+
+def test_a_fmt_chunk_claiming_gigabytes_is_not_read(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The worker read a format chunk whole whatever length it claimed: a claim of 2 GiB was a MemoryError past the
+    worker's memory limit, and the worker died on it ("could not be probed", a worker failure logged)."""
+    path = tmp_path / "huge-fmt.wav"
+    path.write_bytes(wav(chunk(b"fmt ", fmt(), size=0x7FFFFFFE), chunk(b"data", data())))
+
+    assert both(tmp_path, path.read_bytes())[0] is None
+    with pytest.raises(UnsupportedAudio) as refused:
+        probe_audio(path, max_duration_s=LIMIT_S)
+    assert refused.value.message != "the file could not be probed"
+    assert "audio probe worker failed" not in caplog.text
