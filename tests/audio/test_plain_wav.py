@@ -19,7 +19,7 @@ import pytest
 
 from recordings_service.audio import probe_worker
 from recordings_service.audio.fork_server import answered_in_worker
-from recordings_service.audio.plain_wav import plain_wav_info
+from recordings_service.audio.plain_wav import CODECS, plain_wav_info
 from recordings_service.audio.probe import UnsupportedAudio, probe_audio
 
 DATA = Path(__file__).parents[1] / "data"
@@ -56,15 +56,7 @@ ANSWERED: dict[str, bytes] = {
         f"{codec} {channels} ch": wav(
             chunk(b"fmt ", fmt(tag, channels, bits=bits)), chunk(b"data", data(frame=channels * bits // 8))
         )
-        for (tag, bits), codec in {
-            (1, 8): "u8",
-            (1, 16): "s16le",
-            (1, 24): "s24le",
-            (1, 32): "s32le",
-            (3, 32): "f32le",
-            (6, 8): "alaw",
-            (7, 8): "mulaw",
-        }.items()
+        for (tag, bits), codec in CODECS.items()
         for channels in (1, 2)
     },
     **{
@@ -173,7 +165,7 @@ def answer(request: dict[str, Any], source: int) -> tuple[bool, bytes]:
 
 def test_the_worker_writes_the_answer_where_the_child_would(tmp_path: Path) -> None:
     path = tmp_path / "call.wav"
-    path.write_bytes(ANSWERED["mulaw 2 ch"])
+    path.write_bytes(ANSWERED["pcm_mulaw 2 ch"])
     with path.open("rb") as source:
         answered, written = answer({"task": "probe", "max_duration_s": LIMIT_S, "cpu_s": 20}, source.fileno())
 
@@ -184,7 +176,7 @@ def test_the_worker_writes_the_answer_where_the_child_would(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("request_", "content"),
     [
-        ({"task": "decode", "cpu_s": 20}, ANSWERED["mulaw 2 ch"]),
+        ({"task": "decode", "cpu_s": 20}, ANSWERED["pcm_mulaw 2 ch"]),
         ({"task": "probe", "max_duration_s": LIMIT_S, "cpu_s": 20}, LEFT_TO_FFMPEG["data cut short"]),
     ],
     ids=["decode", "not plain"],
@@ -199,7 +191,7 @@ def test_everything_else_goes_to_a_child(tmp_path: Path, request_: dict[str, Any
 def test_a_stream_goes_to_a_child() -> None:
     reader, writer = os.pipe()
     try:
-        os.write(writer, ANSWERED["mulaw 1 ch"][:4096])
+        os.write(writer, ANSWERED["pcm_mulaw 1 ch"][:4096])
         assert answer({"task": "probe", "max_duration_s": LIMIT_S, "cpu_s": 20}, reader) == (False, b"")
     finally:
         os.close(reader)
@@ -208,7 +200,7 @@ def test_a_stream_goes_to_a_child() -> None:
 
 def test_probe_audio_answers_a_plain_wav_and_refuses_a_cut_one(tmp_path: Path) -> None:
     plain, cut = tmp_path / "plain.wav", tmp_path / "cut.wav"
-    plain.write_bytes(ANSWERED["mulaw 2 ch"])
+    plain.write_bytes(ANSWERED["pcm_mulaw 2 ch"])
     cut.write_bytes(LEFT_TO_FFMPEG["data cut far short"])
 
     info = probe_audio(plain, max_duration_s=LIMIT_S)
@@ -242,7 +234,7 @@ def test_mutated_headers_are_answered_as_ffmpeg_answers_or_left_to_it(tmp_path: 
     rng = random.Random(17)
     plain = [
         ANSWERED[name]
-        for name in ("mulaw 2 ch", "fact, LIST INFO and JUNK first", "s16le 1 ch", "odd data ending the file")
+        for name in ("pcm_mulaw 2 ch", "fact, LIST INFO and JUNK first", "pcm_s16le 1 ch", "odd data ending the file")
     ]
     answered = 0
     for _ in range(400):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from recordings_service.models import SubjectRequest
 from recordings_service.privacy import subjects
 from tests.factories.privacy import OFFICER, customer
 
@@ -20,17 +21,16 @@ def helsinki(*moment: int) -> datetime:
     return datetime(*moment, tzinfo=HELSINKI).astimezone(UTC)  # type: ignore[misc]
 
 
-def test_the_last_day_is_a_day_to_answer_in(session: Session) -> None:
-    received = helsinki(2026, 3, 1)
-    request = subjects.create_request(
-        session,
-        actor=OFFICER,
-        customer_ref=customer(session).customer_ref,
-        kind="access",
-        received_at=received,
-        zone=HELSINKI,
-        now=received,
+def received_on(session: Session, kind: str, *day: int) -> SubjectRequest:
+    received = helsinki(*day)
+    customer_ref = customer(session).customer_ref
+    return subjects.create_request(
+        session, actor=OFFICER, customer_ref=customer_ref, kind=kind, received_at=received, zone=HELSINKI, now=received
     )
+
+
+def test_the_last_day_is_a_day_to_answer_in(session: Session) -> None:
+    request = received_on(session, "access", 2026, 3, 1)
 
     assert subjects.days_left(request, now=helsinki(2026, 4, 1, 9, 0), zone=HELSINKI) == 0
     assert request not in subjects.overdue_requests(session, now=helsinki(2026, 4, 1, 23, 59))
@@ -39,16 +39,7 @@ def test_the_last_day_is_a_day_to_answer_in(session: Session) -> None:
 
 
 def test_an_extension_may_be_decided_on_the_last_day_and_runs_to_the_end_of_its_own(session: Session) -> None:
-    received = helsinki(2026, 1, 31)
-    request = subjects.create_request(
-        session,
-        actor=OFFICER,
-        customer_ref=customer(session).customer_ref,
-        kind="erasure",
-        received_at=received,
-        zone=HELSINKI,
-        now=received,
-    )
+    request = received_on(session, "erasure", 2026, 1, 31)
 
     extended = subjects.extend_request(
         session,
