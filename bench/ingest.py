@@ -7,9 +7,9 @@ the workers and threads `callvault run` uses), then posts
 one-minute 8 kHz µ-law stereo calls from concurrent clients; the baseline is boto3 `put_object` of
 the very same bytes from as many threads. Prints calls/s, MB/s, each call's latency (p50, p95, p99: what a
 telephony client waits at that load) and the ratio (goal: at least 0.5), and for each side the CPU time a call
-took in each kind of process: the web workers, the audio workers (the probe children they fork), SeaweedFS and
-this process's clients. On a machine the run keeps busy, the ratio is about the raw put's CPU per call over the
-ingest's.
+took in each kind of process: the web workers, the audio workers (they answer a plain WAV's probe themselves and
+fork a child for any other file), SeaweedFS and this process's clients. On a machine the run keeps busy, the ratio
+is about the raw put's CPU per call over the ingest's.
 """
 
 from __future__ import annotations
