@@ -21,25 +21,10 @@ from recordings_service.audio import probe_worker
 from recordings_service.audio.fork_server import answered_in_worker
 from recordings_service.audio.plain_wav import CODECS, plain_wav_info
 from recordings_service.audio.probe import UnsupportedAudio, probe_audio
+from tests.factories.wav import chunk, fmt, wav
 
 DATA = Path(__file__).parents[1] / "data"
 LIMIT_S = 600.0
-
-
-def fmt(tag: int = 7, channels: int = 1, rate: int = 8000, bits: int = 8, **wrong: int) -> bytes:
-    block = wrong.get("block_align", channels * bits // 8)
-    byte_rate = wrong.get("byte_rate", rate * block)
-    return struct.pack("<HHIIHH", tag, channels, rate, byte_rate, block, bits)
-
-
-def chunk(tag: bytes, body: bytes, *, size: int | None = None, pad: bool = True) -> bytes:
-    length = len(body) if size is None else size
-    return tag + struct.pack("<I", length) + body + (b"\0" if pad and len(body) % 2 else b"")
-
-
-def wav(*chunks: bytes, magic: bytes = b"RIFF", riff_size: int | None = None) -> bytes:
-    body = b"WAVE" + b"".join(chunks)
-    return magic + struct.pack("<I", len(body) if riff_size is None else riff_size) + body
 
 
 def data(seconds: float = 1.0, *, frame: int = 1, rate: int = 8000, extra: int = 0) -> bytes:

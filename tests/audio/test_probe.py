@@ -23,6 +23,7 @@ import pytest
 from recordings_service.audio.probe import AudioInfo, UnsupportedAudio, probe_audio
 from recordings_service.audio.workers import worker_pool
 from tests.audio.fixture_files import FIXTURES
+from tests.factories.wav import chunk, fmt, wav, wav_header
 
 DATA = Path(__file__).parents[1] / "data"
 SIX_HOURS = 6 * 3600.0
@@ -33,25 +34,7 @@ CPYTHON_AUDIODATA = Path(sysconfig.get_paths()["stdlib"]) / "test" / "audiodata"
 
 
 # A chunk that the audio worker's own reading of plain WAV headers (`plain_wav`) leaves to the forked prober.
-CUE_CHUNK = b"cue " + struct.pack("<II", 4, 0)
-
-
-def wav_header(
-    data_bytes: int, *, rate: int = 8000, channels: int = 1, bits: int = 16, tag: int = 1, before_data: bytes = b""
-) -> bytes:
-    """A canonical 44-byte RIFF/WAVE header that declares `data_bytes` of sample data (`before_data` inserted)."""
-    block = channels * bits // 8
-    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * block, block, bits)
-    riff_size = min(4 + 8 + len(fmt) + len(before_data) + 8 + data_bytes, 0xFFFFFFFF)
-    chunks = (
-        b"fmt "
-        + struct.pack("<I", len(fmt))
-        + fmt
-        + before_data
-        + b"data"
-        + struct.pack("<I", min(data_bytes, 0xFFFFFFFF))
-    )
-    return b"RIFF" + struct.pack("<I", riff_size) + b"WAVE" + chunks
+CUE_CHUNK = chunk(b"cue ", struct.pack("<I", 0))
 
 
 def refused(
@@ -290,10 +273,8 @@ def test_codec_ffmpeg_does_not_know_is_refused_as_such(tmp_path: Path, caplog: p
     # An extensible WAV whose sub-format GUID is zeros: FFmpeg opens its stream with no codec at all, and the prober
     # failed on it (a worker failure logged, "could not be probed") instead of saying what is wrong with the file.
     path = tmp_path / "unknown.wav"
-    extension = struct.pack("<HHI", 22, 16, 4) + bytes(16)
-    path.write_bytes(wav_header(8000 * 2, tag=0xFFFE).replace(b"fmt \x10", b"fmt \x28", 1)[:36] + extension)
-    with path.open("ab") as f:
-        f.write(b"data" + struct.pack("<I", 16000) + bytes(16000))
+    extension = struct.pack("<HHI", 22, 16, 4) + bytes(16)  # cbSize 22, 16 valid bits, front centre, a GUID of zeros
+    path.write_bytes(wav(chunk(b"fmt ", fmt(0xFFFE, 1, bits=16) + extension), chunk(b"data", bytes(16000))))
 
     refused(path, "a codec FFmpeg does not know is not accepted in WAV files")
     assert "audio probe worker failed" not in caplog.text

@@ -35,8 +35,8 @@ from tests.factories.recordings import (
     committed_runtime,  # noqa: F401  (a fixture)
     make_token,
     post_ingest,
-    wav_header,
 )
+from tests.factories.wav import wav_header
 from tests.live_server import MultipartBody, live_server, post_recording
 from web import create_app
 

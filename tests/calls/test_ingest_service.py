@@ -23,7 +23,8 @@ from recordings_service.recordings import original_sha256
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.storage.spool import file_sha256
-from tests.factories.recordings import MONO, STEREO, TEST_ACTOR, call_metadata, ingest_file, wav_header
+from tests.factories.recordings import MONO, STEREO, TEST_ACTOR, call_metadata, ingest_file
+from tests.factories.wav import wav_header
 
 # Start dates whose retention has not ended on any day the suite runs: a call past it is refused.
 THIS_YEAR = datetime.now(UTC).year

@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import secrets
-import struct
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -163,22 +162,6 @@ def store_original(
             stored = store.put(key, body)
     return key, SealedOriginal(
         wrapped_data_key=wrapped.wrapped, master_key_id=wrapped.master_key_id, version_id=stored.version_id
-    )
-
-
-def wav_header(*, channels: int, rate: int, data_bytes: int, bits: int = 16) -> bytes:
-    """A PCM WAV header claiming `data_bytes` of audio (hostile files add less, or garbage)."""
-    block = channels * bits // 8
-    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * block, block, bits)
-    return (
-        b"RIFF"
-        + struct.pack("<I", 36 + data_bytes)
-        + b"WAVE"
-        + b"fmt "
-        + struct.pack("<I", 16)
-        + fmt
-        + b"data"
-        + struct.pack("<I", data_bytes)
     )
 
 
