@@ -31,6 +31,7 @@ from bench.embedded import bench_runtime
 from bench.stats import LATENCY_SHARES, percentile
 from recordings_service.storage.object_store import make_client
 from tests.factories.recordings import call_metadata, make_token
+from tests.factories.wav import chunk, fmt, wav
 from tests.live_server import MultipartBody, live_server, post_recording
 from web.supervisor import WEB_OPTIONS, WEB_THREADS, WEB_WORKERS
 
@@ -42,20 +43,13 @@ SECONDS = 60
 def mulaw_call(path: Path) -> None:
     """A WAV (format 7, G.711 µ-law) of random samples: every byte decodes, and every call differs."""
     data = secrets.token_bytes(RATE * CHANNELS * SECONDS)
-    fmt = struct.pack("<HHIIHHH", 7, CHANNELS, RATE, RATE * CHANNELS, CHANNELS, 8, 0)
-    fact = b"fact" + struct.pack("<II", 4, RATE * SECONDS)
-    riff_size = 4 + (8 + len(fmt)) + len(fact) + (8 + len(data))
+    no_extension = b"\0\0"
     path.write_bytes(
-        b"RIFF"
-        + struct.pack("<I", riff_size)
-        + b"WAVE"
-        + b"fmt "
-        + struct.pack("<I", len(fmt))
-        + fmt
-        + fact
-        + b"data"
-        + struct.pack("<I", len(data))
-        + data
+        wav(
+            chunk(b"fmt ", fmt(7, CHANNELS, RATE, 8) + no_extension),
+            chunk(b"fact", struct.pack("<I", RATE * SECONDS)),
+            chunk(b"data", data),
+        )
     )
 
 
