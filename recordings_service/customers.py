@@ -38,11 +38,14 @@ def register_customer(session: Session, raw_ref: str, *, refuse_case_variants: b
         refuse_case_variant(session, customer_ref)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
+    inserted: str | None = session.scalar(
         insert(Customer)
         .values(id=new_id(), customer_ref=customer_ref, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=[Customer.customer_ref])
+        .returning(Customer.id)
     )
+    if inserted is not None:
+        return inserted
     return session.scalars(select(Customer.id).where(Customer.customer_ref == customer_ref)).one()
 
 

@@ -35,9 +35,9 @@ from recordings_service.db import NUL_CODE, NUL_REFUSED, new_id, utcnow
 from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
 from recordings_service.models import Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
-from recordings_service.privacy.holds import customer_on_hold
+from recordings_service.privacy.holds import customer_held
 from recordings_service.privacy.retention import retain_until_for
-from recordings_service.privacy.subjects import customer_restricted
+from recordings_service.privacy.subjects import restriction_in_force
 from recordings_service.recordings import Language
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -241,7 +241,7 @@ def ingest_recording(
     except BaseException:
         store.delete(key)
         raise
-    enqueue_transcription(session, recording)
+    enqueue_transcription(session, recording, new=True)
     record_event(
         session,
         actor=actor,
@@ -305,7 +305,7 @@ def _insert(
         retain_until = retain_until_for(
             session, started_at=metadata.started_at, purposes=purposes, agreement_made=metadata.agreement_made
         )
-        legal_hold = customer_on_hold(session, customer_id)
+        legal_hold, restricted = _holds_and_restrictions(session, customer_id)
         if retain_until <= utcnow() and not legal_hold:
             # Kept, it would be unlawful to keep and gone with the next sweep; the sender should know now.
             raise Invalid(
@@ -342,8 +342,16 @@ def _insert(
             purposes=purposes,
             retain_until=retain_until,
             legal_hold=legal_hold,
-            restricted=customer_restricted(session, customer_id),  # Art. 18 covers later calls too
+            restricted=restricted,  # Art. 18 covers later calls too
         )
         session.add(recording)
         session.flush()
     return recording
+
+
+def _holds_and_restrictions(session: Session, customer_id: str | None) -> tuple[bool, bool]:
+    """Whether the customer's calls are held, and whether they are restricted (Art. 18), read in one statement."""
+    if customer_id is None:
+        return False, False
+    held, restricted = session.execute(select(customer_held(customer_id), restriction_in_force(customer_id))).one()
+    return bool(held), bool(restricted)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Exists, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor, record_event
@@ -146,11 +146,9 @@ def active_holds_on(session: Session, recording: Recording) -> list[LegalHold]:
     return list(session.scalars(select(LegalHold).where(ACTIVE, target).order_by(LegalHold.placed_at)))
 
 
-def customer_on_hold(session: Session, customer_id: str | None) -> bool:
+def customer_held(customer_id: str) -> Exists:
     """Whether a customer-wide hold is active: a call of that customer ingested now is held at once."""
-    if customer_id is None:
-        return False
-    return bool(session.scalar(select(exists().where(ACTIVE, LegalHold.customer_id == customer_id))))
+    return exists().where(ACTIVE, LegalHold.customer_id == customer_id)
 
 
 def list_holds(

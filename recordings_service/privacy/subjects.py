@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, Exists, and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -270,7 +270,7 @@ def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: da
     request.lifted_at = now or utcnow()
     session.flush()
     lifted = 0
-    if not customer_restricted(session, request.customer_id):
+    if not session.scalar(select(restriction_in_force(request.customer_id))):
         lifted = _set_restricted(session, customer_id=request.customer_id, value=False)
     request.outcome = {**request.outcome, "recordings_released": lifted}
     record_event(
@@ -284,21 +284,13 @@ def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: da
     return request
 
 
-def customer_restricted(session: Session, customer_id: str | None) -> bool:
+def restriction_in_force(customer_id: str) -> Exists:
     """Whether a restriction of the customer is in force: a call of theirs ingested now is restricted at once."""
-    if customer_id is None:
-        return False
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    SubjectRequest.customer_id == customer_id,
-                    SubjectRequest.kind == SubjectRequestKind.RESTRICTION,
-                    SubjectRequest.completed_at.is_not(None),
-                    SubjectRequest.lifted_at.is_(None),
-                )
-            )
-        )
+    return exists().where(
+        SubjectRequest.customer_id == customer_id,
+        SubjectRequest.kind == SubjectRequestKind.RESTRICTION,
+        SubjectRequest.completed_at.is_not(None),
+        SubjectRequest.lifted_at.is_(None),
     )
 
 

@@ -57,9 +57,10 @@ class ClaimedJob:
     owner: str
 
 
-def enqueue_transcription(session: Session, recording: Recording) -> TranscriptionJob:
-    """Queue `recording` for transcription now; an existing job is reset to queued (a re-queue)."""
-    job = _current_job(session, recording.id)
+def enqueue_transcription(session: Session, recording: Recording, *, new: bool = False) -> TranscriptionJob:
+    """Queue `recording` for transcription now; an existing job is reset to queued (a re-queue). A `new` recording,
+    inserted in this transaction, has no job to look for."""
+    job = None if new else _current_job(session, recording.id)
     if job is None:
         job = TranscriptionJob(recording_id=recording.id)
         session.add(job)
