@@ -54,16 +54,22 @@ def peaks_key(recording_id: str) -> str:
 
 
 def recording_peaks(
-    session: Session, store: ObjectStore, envelope: Envelope, *, actor: Actor, recording_id: str
+    session: Session, store: ObjectStore, envelope: Envelope, *, actor: Actor, recording_id: str, cache: bool = True
 ) -> dict[str, Any]:
     """The cached peaks of a recording `actor` may see, computing and caching them on first use."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
-    return cached_peaks(session, store, envelope, recording=recording)
+    return cached_peaks(session, store, envelope, recording=recording, cache=cache)
 
 
-def cached_peaks(session: Session, store: ObjectStore, envelope: Envelope, *, recording: Recording) -> dict[str, Any]:
+def cached_peaks(
+    session: Session, store: ObjectStore, envelope: Envelope, *, recording: Recording, cache: bool = True
+) -> dict[str, Any]:
     """The peaks cached under `derived/<id>/`, computed and cached when missing or of an older version. The
-    jobs process caches them after transcription, so that a call's first view does not wait for its decoding."""
+    jobs process caches them after transcription, so that a call's first view does not wait for its decoding.
+
+    `cache` False, for a caller that commits nothing (a HEAD): missing peaks are computed and not stored. Stored, the
+    object outlived the rolled-back row naming its version, and the retention sweep, which deletes derivatives by
+    those rows, left it to the proof after it."""
     key = peaks_key(recording.id)
     try:
         body = store.get(key)
@@ -77,10 +83,10 @@ def cached_peaks(session: Session, store: ObjectStore, envelope: Envelope, *, re
         if cached.get("version") == PEAKS_VERSION:
             return cached
     peaks = compute_peaks(store, envelope, recording=recording)
-    # Two first viewers may both compute; they write the same bytes, so the race is harmless.
-    put_derived(
-        session, store, recording=recording, key=key, body=io.BytesIO(json.dumps(peaks, separators=(",", ":")).encode())
-    )
+    if cache:
+        # Two first viewers may both compute; they write the same bytes, so the race is harmless.
+        body = io.BytesIO(json.dumps(peaks, separators=(",", ":")).encode())
+        put_derived(session, store, recording=recording, key=key, body=body)
     return peaks
 
 

@@ -123,15 +123,17 @@ def redacted_audio(
     range_start: int | None = None,
     download: bool = False,
     audited: bool = True,
+    cache: bool = True,
 ) -> RedactedAudio:
-    """The redacted audio of a recording `actor` may see, built and cached on first use.
+    """The redacted audio of a recording `actor` may see, built and cached on first use (`cache` False: built to
+    be measured and not stored, as `ensure_redacted` says).
 
     Audited as `recording.played_redacted` (or `recording.downloaded_redacted`) once per playback: only the
     request that starts at the beginning counts. `audited` False: the caller audits what it serves itself
     (`record_redacted_served`, for ranged answers), or nothing was served (HEAD).
     """
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
-    audio = ensure_redacted(session, store, envelope, recording=recording, ffmpeg=ffmpeg, tone=tone)
+    audio = ensure_redacted(session, store, envelope, recording=recording, ffmpeg=ffmpeg, tone=tone, cache=cache)
     if audited and (download or not range_start):
         record_event(
             session,
@@ -161,10 +163,21 @@ def record_redacted_served(session: Session, *, actor: Actor, audio: RedactedAud
 
 
 def ensure_redacted(
-    session: Session, store: ObjectStore, envelope: Envelope, *, recording: Recording, ffmpeg: str, tone: bool
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    recording: Recording,
+    ffmpeg: str,
+    tone: bool,
+    cache: bool = True,
 ) -> RedactedAudio:
     """The redacted audio of a recording already loaded for its actor, built when missing or stale; not audited:
-    the caller audits what it does with it (a playback, a training clip)."""
+    the caller audits what it does with it (a playback, a training clip).
+
+    `cache` False, for a caller that commits nothing and reads no byte (a HEAD): a copy built to learn its size is not
+    stored, nor a stale one deleted. Stored, it outlived the rolled-back row naming its version, and the retention
+    sweep, which deletes derivatives by those rows, left it to the proof after it."""
     spans = spans_to_mute(_twin(session, recording))
     made_from = _made_from(recording, spans=spans, tone=tone)
     key = redacted_key(recording)
@@ -181,6 +194,7 @@ def ensure_redacted(
             tone=tone,
             made_from=made_from,
             ffmpeg=ffmpeg,
+            store_copy=cache,
         )
         log.info(
             "redacted audio built",
@@ -313,8 +327,10 @@ def _build(
     tone: bool,
     made_from: str,
     ffmpeg: str,
+    store_copy: bool,
 ) -> _Header:
-    """Decrypt the original into a private temporary directory, mute it, encrypt the copy and store it."""
+    """Decrypt the original into a private temporary directory, mute it, then (if `store_copy`) encrypt the copy and
+    store it. The header says the copy's size either way."""
     extension = format_of(recording.container).extension
     with tempfile.TemporaryDirectory(prefix="callvault-redact-") as scratch:
         original, muted = Path(scratch) / f"original.{extension}", Path(scratch) / f"redacted.{extension}"
@@ -322,21 +338,22 @@ def _build(
         with open_original(store, envelope, recording) as plaintext, original.open("wb") as out:
             shutil.copyfileobj(plaintext, out)  # type: ignore[misc]
         mute_spans(original, muted, spans=spans, ffmpeg=ffmpeg, tone_hz=TONE_HZ if tone else None)
-        with muted.open("rb") as source, sealed.open("wb") as destination:
-            envelope.encrypt_derived(
-                source,
-                destination,
-                wrapped=recording.wrapped_data_key,
-                object_id=recording.id,
-                derived_id=_derived_id(recording.id, made_from),
-            )
         header = _encode_header(size=muted.stat().st_size, made_from=made_from)
-        with packed.open("wb") as out, sealed.open("rb") as ciphertext:
-            out.write(header)
-            shutil.copyfileobj(ciphertext, out)
-        if _exists(store, key):
-            # A stale copy's versions would stay readable with the master key; they go before the new one.
-            delete_derived(session, store, recording_id=recording.id, keys=[key])
-        with packed.open("rb") as body:
-            put_derived(session, store, recording=recording, key=key, body=body)
+        if store_copy:
+            with muted.open("rb") as source, sealed.open("wb") as destination:
+                envelope.encrypt_derived(
+                    source,
+                    destination,
+                    wrapped=recording.wrapped_data_key,
+                    object_id=recording.id,
+                    derived_id=_derived_id(recording.id, made_from),
+                )
+            with packed.open("wb") as out, sealed.open("rb") as ciphertext:
+                out.write(header)
+                shutil.copyfileobj(ciphertext, out)
+            if _exists(store, key):
+                # A stale copy's versions would stay readable with the master key; they go before the new one.
+                delete_derived(session, store, recording_id=recording.id, keys=[key])
+            with packed.open("rb") as body:
+                put_derived(session, store, recording=recording, key=key, body=body)
     return _decode_header(header[_LENGTH.size :], length=len(header) - _LENGTH.size)

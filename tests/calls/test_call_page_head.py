@@ -14,6 +14,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.audit import events
+from tests.factories.recordings import derived_known_and_stored
 from tests.factories.reviews import make_transcribed_call
 
 ROLES = [Role.QA_SUPERVISOR, Role.TRAINER]
@@ -57,3 +58,21 @@ def test_a_get_of_the_call_page_is_audited_as_before(
     assert len(events(session, "recording.play_ticket_issued", call.id)) == (role == Role.QA_SUPERVISOR)
     if role == Role.QA_SUPERVISOR:
         assert f'src="/api/v1/recordings/{call.id}/audio?ticket=' in response.get_data(as_text=True)
+
+
+def test_a_head_of_the_peaks_computes_them_and_stores_nothing(
+    client: FlaskClient, session: Session, store: S3ObjectStore, call: Recording
+) -> None:
+    """A HEAD stored the peaks it computed while its session, which commits nothing, dropped the row naming their
+    version: the retention sweep, which deletes a call's derivatives by those rows, left them to the proof after it."""
+    signed_in(client, session, Role.QA_SUPERVISOR)
+    before = derived_known_and_stored(session, store, call.id)
+
+    head = client.head(f"/calls/{call.id}/peaks.json")
+
+    assert head.status_code == 200 and head.data == b""
+    assert derived_known_and_stored(session, store, call.id) == before
+    got = client.get(f"/calls/{call.id}/peaks.json")
+    assert got.status_code == 200 and head.headers["Content-Length"] == got.headers["Content-Length"]
+    known, stored = derived_known_and_stored(session, store, call.id)
+    assert known == stored and len(stored) == len(before[1]) + 1

@@ -17,7 +17,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import login, make_user
 from tests.factories.audit import events
-from tests.factories.recordings import make_recording, make_token
+from tests.factories.recordings import derived_known_and_stored, make_recording, make_token
 
 ACTION = "recording.played_redacted"
 CARD = "4539 1488 0343 6467"
@@ -249,6 +249,28 @@ def test_a_head_request_for_the_redacted_audio_is_no_listen(
     assert session.scalars(played).all() == []
     assert client.get(url, headers=_bearer(token)).status_code == 200
     assert len(session.scalars(played).all()) == 1
+
+
+def test_a_head_request_for_the_redacted_audio_stores_no_copy(
+    client: FlaskClient, session: Session, runtime: Runtime, call: Recording
+) -> None:
+    """A HEAD built the redacted copy to learn its size and stored it, while its session, which commits nothing,
+    dropped the row naming the copy's version: the retention sweep, which deletes a call's derivatives by those rows,
+    left the copy to the proof after it. It is now built, measured and not stored; the GET stores it."""
+    token = make_token(session, role=Role.TRAINER, scope="read")
+    session.commit()
+    url = f"/api/v1/recordings/{call.id}/audio/redacted"
+    before = derived_known_and_stored(session, runtime.store, call.id)
+
+    probed = client.head(url, headers=_bearer(token))
+
+    assert probed.status_code == 200 and probed.data == b""
+    assert derived_known_and_stored(session, runtime.store, call.id) == before
+    got = client.get(url, headers=_bearer(token))
+    assert got.status_code == 200 and len(got.data) == int(probed.headers["Content-Length"])
+    assert probed.headers["ETag"] == got.headers["ETag"]
+    known, stored = derived_known_and_stored(session, runtime.store, call.id)
+    assert known == stored and len(stored) == len(before[1]) + 1
 
 
 def test_the_call_page_shows_the_customers_objections(client: FlaskClient, session: Session, call: Recording) -> None:

@@ -28,7 +28,7 @@ from web.api import api_spec
 from web.api.ranges import entity_tag, ranged_response, requested_span, serves_bytes
 from web.api.validation import ErrorBody, refuse_invalid
 from web.body_limit import allows_body
-from web.database import db, runtime
+from web.database import commits_work, db, runtime
 from web.identities import request_agent_names
 from web.same_site import in_browser_session, refuse_cross_site
 
@@ -376,6 +376,7 @@ def redacted_recording_audio(recording_id: str) -> Response:
         ffmpeg=rt.settings.ffmpeg_path(),
         tone=tone,
         audited=False,  # the bytes this answer carries are audited below
+        cache=commits_work(),  # a HEAD keeps nothing, so it stores nothing
     )
     etag = redacted_tag(audio, tone=tone)
     span = requested_span(audio.size, etag=etag)

@@ -20,7 +20,7 @@ from recordings_service.training import nominations
 from recordings_service.training.eligibility import TrainingRules, exclusions_of
 from web.access import current_actor, current_can, requires
 from web.api.recordings import playback_url
-from web.database import db, runtime
+from web.database import commits_work, db, runtime
 from web.errors import keep_refusal
 from web.identities import request_agent_names
 from web.same_site import refuse_cross_site
@@ -114,6 +114,7 @@ def peaks(recording_id: str) -> Response:
         rt.envelope,
         actor=current_actor(),
         recording_id=recording_id,
+        cache=commits_work(),  # a HEAD keeps nothing, so it stores nothing
     )
     db().commit()  # the version of peaks computed now, for the retention sweep
     return jsonify(data)
