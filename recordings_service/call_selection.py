@@ -8,13 +8,13 @@ declares `from_` and `to` again as required, which keeps their place (first) in 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import Select
 
 from recordings_service.calendar_days import DEFAULT_ZONE, TimeZoneName
+from recordings_service.iso_input import Day
 from recordings_service.ranges import upper_end
 from recordings_service.recordings import Language, QueueName, calls_matching
 
@@ -27,8 +27,8 @@ class CallSelection(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
 
     # Lower ends before upper ends: an upper end's validator reads its lower end from what is validated before it.
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(default=None, alias="from")
+    to: Day | None = None
     timezone: TimeZoneName = DEFAULT_ZONE
     # Each item is one the calls can be stored with: a blank, overlong or unknown one would select nothing.
     queues: list[QueueName] | None = Field(default=None, max_length=100)

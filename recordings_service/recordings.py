@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -36,6 +35,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.calendar_days import day_start
 from recordings_service.customers import customer_reference
 from recordings_service.errors import Invalid, NotFound, Refusal
+from recordings_service.iso_input import Moment
 from recordings_service.models import Customer, Evaluation, Recording, SubjectRequest, User
 from recordings_service.models.account import Role
 from recordings_service.models.privacy import SubjectRequestKind
@@ -66,8 +66,8 @@ class RecordingFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    started_from: AwareDatetime | None = None
-    started_to: AwareDatetime | None = Field(default=None, description="exclusive")
+    started_from: Moment | None = None
+    started_to: Moment | None = Field(default=None, description="exclusive")
     # A queue or language no call can be stored with is refused, naming the filter, rather than answered with
     # an empty page that reads as "no such calls".
     queue: QueueName | None = None

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -33,6 +32,7 @@ from recordings_service.config import Settings
 from recordings_service.customers import lock_customer, register_customer
 from recordings_service.db import NUL_CODE, NUL_REFUSED, new_id, utcnow
 from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
+from recordings_service.iso_input import Moment
 from recordings_service.models import Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.holds import customer_held
@@ -64,7 +64,7 @@ class IngestMetadata(BaseModel):
 
     source: Text100
     external_call_id: Annotated[str, Field(min_length=1, max_length=200)]
-    started_at: AwareDatetime
+    started_at: Moment
     direction: Literal["inbound", "outbound"]
     queue: Text100
     agent_ref: Text100

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.call_selection import CallSelection
+from recordings_service.iso_input import Day
 from recordings_service.models import BatchItem, Customer, Recording, Transcript
 from recordings_service.models.recording import Purpose
 from recordings_service.recordings import UNPLAYABLE, customer_asked_for_erasure, visible_to
@@ -45,8 +46,8 @@ class BatchCriteria(CallSelection):
     `timezone` is UTC unless named: what the API's days always were."""
 
     # Required here (optional in `CallSelection`); declared again, they keep their place before the other fields.
-    from_: date = Field(alias="from")
-    to: date
+    from_: Day = Field(alias="from")
+    to: Day
     sample_size: int = Field(ge=1, le=MAX_SAMPLE)
     seed: int = Field(ge=0, le=2**63 - 1)
 

@@ -10,6 +10,7 @@ from spectree import Response as SpecResponse
 
 from recordings_service.errors import invalid_from
 from recordings_service.evaluations import assignments, handover, plans
+from recordings_service.iso_input import Day
 from recordings_service.models import EvaluationPlan
 from recordings_service.permissions import Permission
 from recordings_service.recordings import EntityId, IsoDatetime
@@ -76,14 +77,14 @@ class AssignmentIn(BaseModel):
 
     recording_id: EntityId
     assignee_id: str | None = Field(default=None, max_length=26, description="the evaluator; oneself when left out")
-    due: date | None = None
+    due: Day | None = None
 
 
 class ReassignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     assignee_id: str = Field(min_length=1, max_length=26, description="the evaluator who takes the call over")
-    due: date | None = Field(default=None, description="a new due date; the assignment's own when left out")
+    due: Day | None = Field(default=None, description="a new due date; the assignment's own when left out")
 
 
 class AssignmentBulkIn(BaseModel):
@@ -91,7 +92,7 @@ class AssignmentBulkIn(BaseModel):
 
     recording_ids: list[EntityId] = Field(min_length=1, max_length=assignments.MAX_BULK)
     assignee_id: str = Field(min_length=1, max_length=26)
-    due: date | None = None
+    due: Day | None = None
 
 
 class EvaluationPlanIn(BaseModel):

@@ -6,8 +6,9 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from recordings_service.iso_input import Day, Moment
 from recordings_service.models import CustodyConfirmation, Institute, ResearchBatch
 from recordings_service.recordings import IsoDatetime
 from recordings_service.research import batches, confirmations, custody, institutes, portal, text
@@ -29,7 +30,7 @@ class SafeguardIn(BaseModel):
 
     kind: Literal["scc", "adequacy"]
     reference: str | None = Field(default=None, max_length=200)
-    on: date | None = Field(default=None, alias="date", description="of the clauses or the decision")
+    on: Day | None = Field(default=None, alias="date", description="of the clauses or the decision")
 
 
 class InstituteIn(BaseModel):
@@ -38,7 +39,7 @@ class InstituteIn(BaseModel):
     name: Name
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. FI")
     agreement_ref: Name = Field(description="the processing agreement (GDPR Art. 28)")
-    agreement_date: date
+    agreement_date: Day
     contact: str = Field(min_length=3, max_length=254, description="e-mail for reminders")
     safeguard: SafeguardIn | None = Field(default=None, description="needed outside the EU/EEA")
 
@@ -67,9 +68,9 @@ class BatchIn(BaseModel):
     purpose: Text
     institute_id: str = Field(max_length=26)
     criteria: BatchCriteria
-    study_end: date
-    access_start: AwareDatetime
-    access_end: AwareDatetime
+    study_end: Day
+    access_start: Moment
+    access_end: Moment
     audio: Literal["redacted", "original"] = "redacted"
     metadata_fields: list[str] = Field(
         default=list(batches.DEFAULT_METADATA), max_length=20, description=", ".join(batches.METADATA_FIELDS)

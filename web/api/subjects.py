@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response, jsonify, stream_with_context
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 from spectree import Response as SpecResponse
 
 from recordings_service.db import utcnow
+from recordings_service.iso_input import Moment
 from recordings_service.models import SubjectRequest
 from recordings_service.permissions import Permission
 from recordings_service.privacy import fulfilment, package_queue, request_lists, subjects
@@ -35,7 +36,7 @@ class RequestIn(BaseModel):
 
     customer_ref: str = Field(min_length=1, max_length=100)
     kind: Kind
-    received_at: AwareDatetime = Field(description="when the request reached us; the deadline counts from it")
+    received_at: Moment = Field(description="when the request reached us; the deadline counts from it")
 
 
 class SegmentFixIn(BaseModel):
