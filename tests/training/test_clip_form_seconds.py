@@ -80,3 +80,17 @@ def test_the_api_takes_numbers_and_refuses_a_string_with_a_decimal_comma(
     assert refused.status_code == 422 and refused.get_json()["field"] == "start_s"
     made = client.post("/api/v1/training/clips", headers=trainer, json={**body, "start_s": 1.5})
     assert made.status_code == 201 and made.get_json()["start_s"] == 1.5
+
+
+def test_a_refused_form_with_seconds_too_large_to_format_comes_back_as_typed(
+    trainer_client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    """Shown back in the reader's format, seconds of 10**18 or more ("1e20") made Babel's rounding raise: a 500."""
+    call = stereo_call(session, runtime.store, runtime.envelope)
+    session.commit()
+    path = f"/training/calls/{call.id}"
+
+    for name, typed in [("start_s", "1e20"), ("end_s", "123456789012345678901"), ("start_s", "99999999999999999999")]:
+        form = {"start_s": "5", "end_s": "5", name: typed}
+        status, html = post(trainer_client, path, form, **FINNISH)
+        assert status == 422 and f'value="{typed}"' in inputs(html)[name]

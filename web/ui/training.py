@@ -230,11 +230,17 @@ def _call_page(
     )
 
 
+# Babel rounds to ten decimals within Decimal's 28 digits: seconds of 10**18 or more ("1e20" typed) raised (a 500).
+_FORMATTED_BELOW = 1e18
+
+
 def _seconds_shown(raw: str) -> str:
     """Seconds typed into the form, shown back as the reader writes them (Finnish 12,5, English 12.5: either is
     taken); what does not read as seconds comes back as typed, to correct."""
     seconds = typed_seconds(raw)
-    return raw if seconds is None else format_decimal(seconds, format="0.##########")
+    if seconds is None or abs(seconds) >= _FORMATTED_BELOW:
+        return raw
+    return format_decimal(seconds, format="0.##########")
 
 
 def _seconds(form: Mapping[str, str], name: str) -> float:
