@@ -252,7 +252,7 @@ def list_assignments(
         .join(Recording, Recording.id == Assignment.recording_id)
         .where(*_listed(actor, today, assignee_id=assignee_id, open_only=open_only, overdue_only=overdue_only))
     )
-    if cursor is not None:
+    if cursor:  # `?cursor=` is the first page, as on every other list
         query = query.where(_after(session, cursor))
     query = query.order_by(Assignment.due.is_(None), Assignment.due, Assignment.created_at, Assignment.id)
     return [
