@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from spectree import Response as SpecResponse
 
+from recordings_service.errors import Invalid
 from recordings_service.models import TrainingClip
 from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, clips, nominations, sampling
@@ -145,9 +146,10 @@ def cut_clip(json: ClipIn) -> tuple[Response, int]:
     """Cut a clip from the call's redacted audio, by times or by a selection of transcript segments; the answer
     carries its redacted transcript (audited as opening the clip)."""
     rt, actor = runtime(), current_actor()
-    if json.first_segment is not None and json.last_segment is not None:
+    segments = _segments(json)
+    if segments is not None:
         start_s, end_s = clips.selection_window(
-            db(), actor=actor, recording_id=json.recording_id, first=json.first_segment, last=json.last_segment
+            db(), actor=actor, recording_id=json.recording_id, first=segments[0], last=segments[1]
         )
     else:
         start_s, end_s = float(json.start_s or 0.0), float(json.end_s or 0.0)
@@ -170,6 +172,26 @@ def cut_clip(json: ClipIn) -> tuple[Response, int]:
     view = clip_views.view_clip(db(), rt.envelope, actor=actor, clip_id=clip.id, rules=rules())
     db().commit()
     return as_json(clip_out(view), 201)
+
+
+def _segments(json: ClipIn) -> tuple[int, int] | None:
+    """The first and last segment where the clip's span is given by segments, None where by times; `Invalid` naming
+    the field missing from a span or given besides it. Half of a second span was ignored, and each refusal named
+    `body`."""
+    times = [name for name in ("start_s", "end_s") if getattr(json, name) is not None]
+    segments = [name for name in ("first_segment", "last_segment") if getattr(json, name) is not None]
+    if times and segments:
+        message = "give a span by times (start_s, end_s) or by segments (first_segment, last_segment), not both"
+        raise Invalid(segments[0], message, code="conflicting_span")
+    given, pair = (segments, ("first_segment", "last_segment")) if segments else (times, ("start_s", "end_s"))
+    missing = [name for name in pair if name not in given]
+    if len(missing) == 1:
+        raise Invalid(missing[0], f"give {missing[0]} with {given[0]}", code="missing")
+    if missing:
+        raise Invalid("start_s", "give start_s and end_s, or first_segment and last_segment", code="missing")
+    if json.first_segment is not None and json.last_segment is not None:
+        return json.first_segment, json.last_segment
+    return None
 
 
 @bp.get("/clips")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from recordings_service.models import TrainingExport, TrainingSet
@@ -110,14 +110,6 @@ class ClipIn(BaseModel):
     title: str = Field(min_length=1, max_length=clips.MAX_TITLE)
     tags: list[str] = Field(default_factory=list, max_length=clips.MAX_TAGS)
     notes: str = Field(default="", max_length=clips.MAX_NOTES)
-
-    @model_validator(mode="after")
-    def _one_span(self) -> ClipIn:
-        times = self.start_s is not None and self.end_s is not None
-        segments = self.first_segment is not None and self.last_segment is not None
-        if times == segments:
-            raise ValueError("give start_s and end_s, or first_segment and last_segment")
-        return self
 
 
 class ClipPatch(BaseModel):
