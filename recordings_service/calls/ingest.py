@@ -6,6 +6,7 @@ at most an object without a row, which `reconcile` removes; never a row without 
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from recordings_service.customers import lock_customer, register_customer
 from recordings_service.db import NUL_CODE, NUL_REFUSED, new_id, utcnow
 from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
 from recordings_service.iso_input import Moment
+from recordings_service.json_keys import DuplicateKey, unique_keys
 from recordings_service.models import Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.holds import customer_held
@@ -137,6 +139,12 @@ def parse_metadata(raw: bytes | str) -> IngestMetadata:
     # Windows tools (Notepad, PowerShell's UTF8 encoding) begin a file with a byte order mark, which RFC 8259 lets a
     # parser ignore; refused, a sidecar that looked right in any editor was "Invalid JSON at line 1 column 1".
     raw = raw.removeprefix(UTF8_BOM) if isinstance(raw, bytes) else raw.removeprefix(UTF8_BOM.decode())
+    try:
+        json.loads(raw, object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:
+        raise exc.refusal() from None
+    except (ValueError, RecursionError):
+        pass  # pydantic's parser, below, says what is wrong with the text, and where
     try:
         return IngestMetadata.model_validate_json(raw)
     except ValidationError as exc:

@@ -15,6 +15,7 @@ from spectree.utils import get_model_key
 from werkzeug.exceptions import UnsupportedMediaType
 
 from recordings_service.errors import Invalid
+from recordings_service.json_keys import DuplicateKey, unique_keys
 from web.access import public
 from web.api.validation import refuse_moments_out_of_range
 
@@ -72,9 +73,11 @@ class EndpointNamedPlugin(FlaskPlugin):
 
 def _json_object(body: bytes) -> Any:
     """The parsed body, or None when it is not JSON: NaN, Infinity and numbers too large for a float are not
-    (RFC 8259), and neither is a body nested too deep for the parser."""
+    (RFC 8259), and neither is a body nested too deep for the parser. A key given twice is refused (`json_keys`)."""
     try:
-        return json_module.loads(body, parse_constant=_not_json, parse_float=_finite)
+        return json_module.loads(body, parse_constant=_not_json, parse_float=_finite, object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:
+        raise exc.refusal() from None
     except (ValueError, RecursionError):
         return None
 

@@ -137,6 +137,7 @@ def receive_upload(max_bytes: int) -> Upload:
     )
     try:
         _, form, files = parser.parse(request.stream, request.mimetype, request.content_length, request.mimetype_params)
+        _refuse_repeated_parts(form, files)
         audio = files.get("audio")
         if audio is None or not isinstance(audio.stream, Spool):
             raise Invalid("audio", "the audio part (a file) is missing", code="missing")
@@ -162,6 +163,14 @@ def receive_upload(max_bytes: int) -> Upload:
             spool.discard()
     audio.stream.close()
     return Upload(audio.stream, metadata)
+
+
+def _refuse_repeated_parts(form: Any, files: Any) -> None:
+    """One audio part and one metadata part: of two, the first was taken and the other dropped unseen, so the call
+    stored could be another than the one a proxy or a log of the request shows."""
+    for name in ("audio", "metadata"):
+        if len(form.getlist(name)) + len(files.getlist(name)) > 1:
+            raise Invalid(name, f"the {name} part is given more than once; send one", code="duplicate_part")
 
 
 def _metadata_part(form: Any, files: Any) -> bytes:
