@@ -107,6 +107,10 @@ class EvaluationOut(BaseModel):
     resolution_note: str
 
 
+class FeedbackListOut(BaseModel):
+    items: list[EvaluationOut]
+
+
 class FormQuestionOut(BaseModel):
     id: str
     text: str
@@ -270,6 +274,24 @@ def release_evaluation(evaluation_id: str) -> tuple[Response, int]:
     released = feedback.release_evaluation(db(), actor=current_actor(), evaluation_id=evaluation_id)
     db().commit()
     return as_json(evaluation_out(released))
+
+
+@bp.get("/feedback")
+@requires(Permission.FEEDBACK_RESPOND)
+@api_spec.validate(resp=SpecResponse(HTTP_200=FeedbackListOut), tags=TAGS)
+def list_feedback() -> tuple[Response, int]:
+    """The evaluations released to the agent the token (or session) belongs to, newest first: what *My feedback*
+    lists. `GET /evaluations/<id>` is the evaluators'; an agent reads its own here."""
+    released = feedback.my_feedback(db(), actor=current_actor())
+    return as_json(FeedbackListOut(items=[evaluation_out(evaluation) for evaluation in released]))
+
+
+@bp.get("/feedback/<evaluation_id>")
+@requires(Permission.FEEDBACK_RESPOND)
+@api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, HTTP_404=ErrorBody), tags=TAGS)
+def get_feedback(evaluation_id: str) -> tuple[Response, int]:
+    """One evaluation released to the agent, before acknowledging or disputing it; any other is not found."""
+    return as_json(evaluation_out(feedback.get_feedback(db(), actor=current_actor(), evaluation_id=evaluation_id)))
 
 
 @bp.post("/evaluations/<evaluation_id>/acknowledge")
