@@ -8,22 +8,16 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from recordings_service import tokens
 from recordings_service.evaluations import feedback
 from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import SYSTEM, make_user
-from tests.factories.evaluations import actor_of, delete_call, make_agent_user, scored_at_moment
+from tests.factories.accounts import make_user
+from tests.factories.evaluations import actor_of, delete_call, evaluation_token, make_agent_user, scored_at_moment
 from tests.factories.recordings import make_recording
 
 AGENT = "agent-api-deleted-call"
-
-
-def bearer(session: Session, user: User) -> dict[str, str]:
-    _, plain = tokens.create_token(session, actor=SYSTEM, user=user, scope="evaluation")
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def test_every_change_to_a_deleted_calls_evaluation_answers_409_saying_so(
@@ -43,8 +37,8 @@ def test_every_change_to_a_deleted_calls_evaluation_answers_409_saying_so(
     for call in calls:
         delete_call(session, store, supervisor, call, "retention")
     session.commit()
-    qa, me = bearer(session, supervisor), bearer(session, agent)
-    its_evaluator = bearer(session, session.get_one(User, disputed.evaluator_id))
+    qa, me = evaluation_token(session, supervisor), evaluation_token(session, agent)
+    its_evaluator = evaluation_token(session, session.get_one(User, disputed.evaluator_id))
 
     attempts = [
         ("post", f"/api/v1/evaluations/{unreleased.id}/release", qa, None),
@@ -77,5 +71,5 @@ def test_an_evaluation_of_a_deleted_call_hidden_from_the_caller_is_still_not_fou
     session.get_one(Recording, call.id).restricted = True  # GDPR Art. 18: compliance's only
     session.commit()
 
-    answer = client.post(f"/api/v1/evaluations/{evaluation.id}/release", headers=bearer(session, supervisor))
+    answer = client.post(f"/api/v1/evaluations/{evaluation.id}/release", headers=evaluation_token(session, supervisor))
     assert answer.status_code == 404 and "deleted" not in answer.get_json()["message"]

@@ -9,19 +9,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service import tokens
-from recordings_service.models import AuditEvent, Recording, User
+from recordings_service.models import AuditEvent, Recording
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import SYSTEM, make_user
-from tests.factories.evaluations import actor_of, published_form
+from tests.factories.accounts import make_user
+from tests.factories.evaluations import actor_of, evaluation_token, published_form
 from tests.factories.recordings import make_recording
-
-
-def token_for(session: Session, user: User) -> dict[str, str]:
-    _, plain = tokens.create_token(session, actor=SYSTEM, user=user, scope="evaluation")
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def answers_json(form_questions: list[Any], values: list[str], **extra: Any) -> list[dict[str, Any]]:
@@ -36,7 +30,7 @@ def test_score_release_dispute_and_resolve_through_the_api(
     agent.agent_ref = "agent-api"
     form = published_form(session, actor_of(supervisor))
     call: Recording = make_recording(session, store, envelope, agent_ref="agent-api", queue="sales")
-    qa, me = token_for(session, supervisor), token_for(session, agent)
+    qa, me = evaluation_token(session, supervisor), evaluation_token(session, agent)
     questions = form.questions
 
     listed = client.get("/api/v1/forms", headers=qa)
@@ -116,7 +110,7 @@ def test_annotations_through_the_api(
 ) -> None:
     supervisor = make_user(session, role=Role.QA_SUPERVISOR)
     call = make_recording(session, store, envelope)
-    qa = token_for(session, supervisor)
+    qa = evaluation_token(session, supervisor)
     path = f"/api/v1/recordings/{call.id}/annotations"
     assert client.get(path, headers=qa).get_json() == {"items": []}
     created = client.post(path, json={"at_s": 1.25, "text": "Price quoted here"}, headers=qa)

@@ -7,20 +7,13 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from recordings_service import tokens
 from recordings_service.evaluations import scoring
-from recordings_service.models import User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import SYSTEM, make_user
-from tests.factories.evaluations import actor_of, answers, make_agent_user, published_form, released
+from tests.factories.accounts import make_user
+from tests.factories.evaluations import actor_of, answers, evaluation_token, make_agent_user, published_form, released
 from tests.factories.recordings import make_recording
-
-
-def token_for(session: Session, user: User) -> dict[str, str]:
-    _, plain = tokens.create_token(session, actor=SYSTEM, user=user, scope="evaluation")
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def test_an_agent_reads_the_evaluations_released_to_it_and_no_other(
@@ -43,7 +36,7 @@ def test_an_agent_reads_the_evaluations_released_to_it_and_no_other(
     theirs = released(
         session, supervisor, form, make_recording(session, store, envelope, agent_ref="agent-other"), ["no", "1", "no"]
     )
-    me, qa = token_for(session, agent), token_for(session, supervisor)
+    me, qa = evaluation_token(session, agent), evaluation_token(session, supervisor)
     session.commit()
 
     listed = client.get("/api/v1/feedback", headers=me)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings_service import tokens
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.evaluations import feedback, scoring
@@ -97,6 +98,12 @@ def scored(
         session.add(EvaluationAnswer(evaluation_id=evaluation.id, question_id=question.id, value=answer))
     session.flush()
     return evaluation
+
+
+def evaluation_token(session: Session, user: User) -> dict[str, str]:
+    """The headers of a request made with an `evaluation` token of `user` (an evaluator's, or an agent's own)."""
+    _, plain = tokens.create_token(session, actor=SYSTEM, user=user, scope="evaluation")
+    return {"Authorization": f"Bearer {plain}"}
 
 
 def make_agent_user(session: Session, agent_ref: str) -> User:
