@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,6 @@ from recordings_service.storage.object_store import S3ObjectStore
 from web import cli_support
 from web.cli_support import CLI_ACTOR
 
-# Unset, `callvault run` serves the objects from an embedded store kept inside the data directory.
-EXTERNAL_STORE_SETTING = "CALLVAULT_S3_ENDPOINT"
-
 
 @click.command("backup")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
@@ -32,7 +28,7 @@ EXTERNAL_STORE_SETTING = "CALLVAULT_S3_ENDPOINT"
 )
 def backup(directory: Path, no_objects: bool) -> None:
     """Write the database, key material and stored objects into DIRECTORY (new or empty; guard it like the keys)."""
-    if no_objects and EXTERNAL_STORE_SETTING not in os.environ:
+    if no_objects and not Settings.external_store():
         # The embedded store keeps its objects in the data directory, which the backup is there to replace.
         raise click.UsageError(
             "--no-objects leaves out the embedded store's objects, which nothing else backs up: "
@@ -66,7 +62,7 @@ def restore(directory: Path) -> None:
     settings = Settings.from_env()
     configure_logging(settings)
     manifest = archive.read_manifest(directory)
-    embedded_store = EXTERNAL_STORE_SETTING not in os.environ
+    embedded_store = not Settings.external_store()
     if embedded_store and not manifest["objects_included"]:
         raise click.ClickException(
             "this backup lists the objects without holding them (--no-objects): set CALLVAULT_S3_ENDPOINT "

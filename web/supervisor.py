@@ -50,9 +50,10 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
     os.environ["CALLVAULT_DATA_DIR"] = str(base.data_dir)
     settings = Settings.from_env()
     configure_logging(settings)
-    _clear_the_way(settings, embedded_store="CALLVAULT_S3_ENDPOINT" not in os.environ)
+    embedded_store = not Settings.external_store()
+    _clear_the_way(settings, embedded_store=embedded_store)
     embedded = None
-    if "CALLVAULT_S3_ENDPOINT" not in os.environ:
+    if embedded_store:
         embedded = EmbeddedS3.from_settings(settings, os.environ["CALLVAULT_S3_JWT_KEY"])
         click.echo(f"starting SeaweedFS on {embedded.endpoint} (data in {settings.store_dir})")
         embedded.start()
