@@ -235,6 +235,7 @@ class ChainBreak:
     seq: int | None  # None: a link naming an event that is not in the trail at all
     event_id: str | None
     reason: str
+    unknown_key: bool = False  # the event is signed with a key the checking process does not hold
 
 
 def verify_chain(session: Session, *, keys: AuditKeys | None, batch_size: int = 1000) -> tuple[int, ChainBreak | None]:
@@ -343,7 +344,7 @@ def _event_break(
         expected = event_hash(event, keys)
     except UnknownKey:
         reason = f"signed with audit key {event.key_id}, which is not configured (CALLVAULT_AUDIT_KEYS_OLD?)"
-        return ChainBreak(event.seq, event.id, reason)
+        return ChainBreak(event.seq, event.id, reason, unknown_key=True)
     if not hmac.compare_digest(expected, event.hash):
         return ChainBreak(event.seq, event.id, "content does not match its hash")
     return None

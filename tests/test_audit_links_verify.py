@@ -7,36 +7,23 @@ another call's, while `audit verify` still said "intact".
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 import pytest
 from click.testing import Result
-from sqlalchemy import Connection, delete, insert, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.orm import Session
 
 from recordings_service import audit
 from recordings_service.audit import record_event
 from recordings_service.db import new_id
 from recordings_service.models import AuditEvent, AuditEventRecording
 from recordings_service.runtime import Runtime
-from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.factories.accounts import SYSTEM
 from tests.factories.audit import newest_seq
 
-KEY = secrets.token_urlsafe(32)
 TRAIL_START = "trail_start"
 CALLS = [new_id() for _ in range(3)]
-
-
-@pytest.fixture
-def signed(runtime: Runtime, connection: Connection) -> Runtime:
-    """A runtime on the test's transaction signing with an audit key, with an anchor bucket of its own."""
-    store = S3ObjectStore(make_client(runtime.settings), "anchors-" + secrets.token_hex(6))
-    store.ensure_bucket()
-    sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    return replace(runtime, settings=replace(runtime.settings, audit_key=KEY), sessions=sessions, store=store)
 
 
 @pytest.fixture
