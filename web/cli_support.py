@@ -38,7 +38,10 @@ def _where(exc: DomainError) -> str:
         return ""
     parts = urlsplit(endpoint)
     hint = "set CALLVAULT_S3_ENDPOINT, or CALLVAULT_S3_PORT for the embedded store"
-    return f" at {parts.scheme}://{parts.netloc} ({hint})"
+    # The host and port only: an endpoint may carry credentials (user:password@host), which a terminal or a log keeps.
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f" at {parts.scheme}://{host}{port} ({hint})"
 
 
 def echo_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
@@ -58,7 +61,8 @@ def _cell(value: object) -> str:
 
 def read_password(password_stdin: bool) -> str:
     if password_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        # The line ending only, CRLF too: a password kept with its "\r" could never be typed at sign-in.
+        return sys.stdin.readline().rstrip("\r\n")
     password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     return password
 

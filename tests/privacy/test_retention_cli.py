@@ -160,3 +160,20 @@ def test_an_unreachable_store_is_a_one_line_error_not_a_traceback(  # type: igno
         f"Error: object store unreachable: EndpointConnectionError at http://127.0.0.1:{closed_port}"
         " (set CALLVAULT_S3_ENDPOINT, or CALLVAULT_S3_PORT for the embedded store)\n"
     )
+
+
+def test_an_unreachable_stores_credentials_are_not_printed(  # type: ignore[no-untyped-def]
+    run, settings: Settings, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
+) -> None:
+    """An endpoint may carry credentials (`http://user:password@host`): the error printed them with the address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    nowhere = replace(settings, s3_endpoint=f"http://keeper:S3cr3t-pw@127.0.0.1:{closed_port}")
+    unreachable = replace(runtime, store=S3ObjectStore(make_client(nowhere), settings.s3_bucket))
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: unreachable)
+
+    checked = run("retention", "check")
+
+    assert checked.exit_code == 1 and f"at http://127.0.0.1:{closed_port} (" in checked.output
+    assert "S3cr3t-pw" not in checked.output and "keeper" not in checked.output

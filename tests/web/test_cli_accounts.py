@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -101,6 +103,12 @@ def test_tokens_create_prints_only_the_token_and_revoke_ends_it(run, session: Se
     assert token is not None and token.user_id == service.id and token.scope == "ingest"
     assert token.source == "pbx-main"
     assert token.expires_at is not None
+    # Bound as ingest reads a call's source, spaces dropped (bound to "pbx-main ", it was refused every call).
+    padded = run("tokens", "create", "pbx", "--scope", "ingest", "--source", " pbx-main ")
+    assert padded.exit_code == 0, padded.output
+    assert tokens.authenticate_token(session, padded.stdout.strip()).source == "pbx-main"
+    blank = run("tokens", "create", "pbx", "--scope", "ingest", "--source", "   ")
+    assert blank.exit_code == 1 and "source: a source has 1 to" in blank.output
 
     assert run("tokens", "create", "pbx", "--scope", "everything").exit_code == 2
     unbound = run("tokens", "create", "pbx", "--scope", "ingest")
@@ -194,3 +202,12 @@ def test_users_disable_says_when_nothing_changed(run, session: Session) -> None:
     assert run("users", "disable", "erik").stdout == "disabled erik\n"
     assert run("users", "disable", "erik").stdout == "erik is already disabled: nothing changed\n"
     assert [each for each in actions(session, after=start) if each.startswith("user.")] == ["user.disabled"]
+
+
+def test_a_password_piped_with_a_windows_line_ending_is_the_password_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--password-stdin` kept the "\\r" of a CRLF line (PowerShell, a file saved on Windows): the stored password
+    could never be typed at sign-in. (Read from a stream as a process's standard input is: no newline translation,
+    which the CLI runner's input has.)"""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\r\n"))
+
+    assert cli_support.read_password(True) == PASSWORD
