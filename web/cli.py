@@ -116,7 +116,7 @@ def retention_group() -> None:
 
 @retention_group.command("sweep")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
-@click.option("--batch", type=click.IntRange(min=1), default=retention_job.BATCH, show_default=True)
+@click.option("--batch", type=cli_support.COUNT, default=retention_job.BATCH, show_default=True)
 def retention_sweep(dry_run: bool, batch: int) -> None:
     """Delete every recording past its retention date and not on hold (one transaction each), with a receipt."""
     runtime = cli_support.load_runtime()
@@ -154,7 +154,7 @@ def transcripts_group() -> None:
 
 
 @transcripts_group.command("encrypt")
-@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True, help="transcripts per commit")
+@click.option("--batch", type=cli_support.COUNT, default=100, show_default=True, help="transcripts per commit")
 def transcripts_encrypt(batch: int) -> None:
     """Seal the transcripts still kept in clear (stored before sealing) under their recordings' data keys."""
     runtime = cli_support.load_runtime()
@@ -170,9 +170,19 @@ def transcripts_encrypt(batch: int) -> None:
 
 
 @main.command("run")
-@click.option("--workers", default=supervisor.WEB_WORKERS, show_default=True, help="gunicorn worker processes")
 @click.option(
-    "--threads", default=supervisor.WEB_THREADS, show_default=True, help="request threads per worker (gthread)"
+    "--workers",
+    type=click.IntRange(min=1),
+    default=supervisor.WEB_WORKERS,
+    show_default=True,
+    help="gunicorn worker processes",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=supervisor.WEB_THREADS,
+    show_default=True,
+    help="request threads per worker (gthread)",
 )
 def run(workers: int, threads: int) -> None:
     """Run everything on one machine: embedded S3 (unless CALLVAULT_S3_ENDPOINT is set), web and jobs."""

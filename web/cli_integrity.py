@@ -17,7 +17,7 @@ def integrity_group() -> None:
 
 
 @integrity_group.command("check")
-@click.option("--sample", type=click.IntRange(min=1), default=None, help="Check N originals chosen at random.")
+@click.option("--sample", type=cli_support.COUNT, default=None, help="Check N originals chosen at random.")
 def integrity_check(sample: int | None) -> None:
     """Decrypt and re-hash originals (all, or --sample N); name each finding; exit 1 when any is found."""
     runtime = cli_support.load_runtime()

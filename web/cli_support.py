@@ -17,6 +17,8 @@ from recordings_service.logs import configure_logging
 from recordings_service.runtime import Runtime
 
 CLI_ACTOR = Actor(id=None, name="cli", role="admin")
+# A count the database takes as a LIMIT: 2**63 and more was an OverflowError traceback on SQLite.
+COUNT = click.IntRange(min=1, max=2**31 - 1)
 
 
 class CallvaultGroup(click.Group):
