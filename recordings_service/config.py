@@ -38,6 +38,10 @@ def write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
+class SettingsError(ValueError):
+    """A CALLVAULT_* setting that is malformed: its message names the variable and the value."""
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("var")
@@ -139,15 +143,15 @@ class Settings:
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 choices = " or ".join(sorted(allowed))
-                raise ValueError(f"{PREFIX}{name.upper()} must be {choices}, got {getattr(self, name)!r}")
+                raise SettingsError(f"{PREFIX}{name.upper()} must be {choices}, got {getattr(self, name)!r}")
         try:
             re.compile(self.customer_number_pattern)
         except re.error as exc:
-            raise ValueError(f"{PREFIX}CUSTOMER_NUMBER_PATTERN is not a regular expression: {exc}") from None
+            raise SettingsError(f"{PREFIX}CUSTOMER_NUMBER_PATTERN is not a regular expression: {exc}") from None
         try:
             ZoneInfo(self.timezone)
         except (ValueError, ZoneInfoNotFoundError):
-            raise ValueError(
+            raise SettingsError(
                 f"{PREFIX}TIMEZONE must name a time zone such as Europe/Helsinki, got {self.timezone!r}"
             ) from None
 
@@ -197,16 +201,16 @@ def _coerce(name: str, annotation: object, raw: str) -> object:
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(f"{PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
+            raise SettingsError(f"{PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
     if kind == "float":
         try:
             return float(raw)
         except ValueError:
-            raise ValueError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}") from None
+            raise SettingsError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}") from None
     if kind == "bool":
         lowered = raw.strip().lower()
         if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-            raise ValueError(f"{PREFIX}{name.upper()} must be true or false, got {raw!r}")
+            raise SettingsError(f"{PREFIX}{name.upper()} must be true or false, got {raw!r}")
         return lowered in {"1", "true", "yes", "on"}
     if kind == "Path":
         return Path(raw)

@@ -9,9 +9,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from recordings_service.audit import Actor
-from recordings_service.config import Settings
+from recordings_service.config import Settings, SettingsError
 from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
 from recordings_service.runtime import Runtime
@@ -22,8 +23,9 @@ COUNT = click.IntRange(min=1, max=2**31 - 1)
 
 
 class CallvaultGroup(click.Group):
-    """The `callvault` command group: any command's refused use case (`DomainError`) is reported as a one-line
-    error with exit status 1, as click reports bad usage, never as a traceback."""
+    """The `callvault` command group: any command's refused use case (`DomainError`), a malformed setting and a
+    database that cannot be used are reported as a one-line error with exit status 1, as click reports bad usage,
+    never as a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -31,6 +33,20 @@ class CallvaultGroup(click.Group):
         except DomainError as exc:
             field = exc.field
             raise click.ClickException(f"{field}: {exc.message}" if field else exc.message + _where(exc)) from None
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+        except ArgumentError as exc:  # a database URL SQLAlchemy cannot read
+            raise click.ClickException(f"CALLVAULT_DATABASE_URL: {exc}") from None
+        except DBAPIError as exc:
+            raise click.ClickException(_database_unusable(exc)) from None
+
+
+def _database_unusable(exc: DBAPIError) -> str:
+    """The driver's own reason, first line only (the statement, with its parameters hidden, is no help here)."""
+    reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+    # SQLite's "no such table", PostgreSQL's undefined_table: a database the schema was never put in.
+    missing = "no such table" in reason or getattr(exc.orig, "sqlstate", None) == "42P01"
+    return f"the database cannot be used: {reason}" + (" (run `callvault db upgrade` first)" if missing else "")
 
 
 def _where(exc: DomainError) -> str:
@@ -78,3 +94,5 @@ def load_runtime() -> Runtime:
         raise click.ClickException(
             f"{exc} (data directory {settings.data_dir}: set CALLVAULT_DATA_DIR to the one `make run` uses)"
         ) from None
+    except OSError as exc:  # the data directory a file, or one this user may not write
+        raise click.ClickException(f"{exc.strerror or exc}: {exc.filename} (CALLVAULT_DATA_DIR)") from None
