@@ -27,6 +27,13 @@ class CallvaultGroup(click.Group):
     database that cannot be used are reported as a one-line error with exit status 1, as click reports bad usage,
     never as a traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Bytes that are not UTF-8 (a Latin-1 terminal, a script) reach the command as lone surrogates, which no
+        # database takes: a UnicodeEncodeError traceback deep in the command.
+        for arg in args:
+            refuse_undecodable(arg, what=f"the argument {arg.encode('utf-8', 'replace').decode()!r}")
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -77,10 +84,24 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def refuse_undecodable(text: str, *, what: str) -> None:
+    """A usage error where `text` holds bytes that were not UTF-8 (read as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise click.UsageError(f"{what} is not UTF-8 text") from None
+
+
 def read_password(password_stdin: bool) -> str:
     if password_stdin:
         # The line ending only, CRLF too: a password kept with its "\r" could never be typed at sign-in.
-        return sys.stdin.readline().rstrip("\r\n")
+        what = "the password on standard input"
+        try:
+            password = sys.stdin.readline().rstrip("\r\n")
+        except UnicodeDecodeError:  # standard input decoded strictly (a UTF-8 locale), not with surrogates
+            raise click.UsageError(f"{what} is not UTF-8 text") from None
+        refuse_undecodable(password, what=what)
+        return password
     password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     return password
 
