@@ -118,7 +118,8 @@ def retention_group() -> None:
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @click.option("--batch", type=cli_support.COUNT, default=retention_job.BATCH, show_default=True)
 def retention_sweep(dry_run: bool, batch: int) -> None:
-    """Delete every recording past its retention date and not on hold (one transaction each), with a receipt."""
+    """Delete every recording past its retention date and not on hold (one transaction each), with a receipt; exit 1
+    when a due recording could not be deleted (`failed`, or overdue in the proof after it)."""
     runtime = cli_support.load_runtime()
     report = retention_job.sweep(
         runtime.sessions, runtime.store, now=utcnow(), batch=batch, actor=CLI_ACTOR, dry_run=dry_run
@@ -135,6 +136,9 @@ def retention_sweep(dry_run: bool, batch: int) -> None:
         click.echo(f"receipt {report.receipt.id} ({report.wall_s:.1f} s)")
         result = retention_job.prove(runtime.sessions, runtime.store, now=utcnow(), actor=CLI_ACTOR, clean=True)
         click.echo(f"overdue={result.overdue} orphans={result.orphans}")
+        # A cron job or a runbook reads the status: a sweep that left a due call behind was reported as done.
+        if report.counts.get("failed") or result.overdue:
+            sys.exit(1)
 
 
 @retention_group.command("check")

@@ -12,7 +12,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from jobs import retention as retention_job
 from recordings_service.config import Settings
+from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent, Recording
 from recordings_service.models.account import Role
 from recordings_service.privacy import holds
@@ -177,3 +179,28 @@ def test_an_unreachable_stores_credentials_are_not_printed(  # type: ignore[no-u
 
     assert checked.exit_code == 1 and f"at http://127.0.0.1:{closed_port} (" in checked.output
     assert "S3cr3t-pw" not in checked.output and "keeper" not in checked.output
+
+
+def test_a_sweep_that_could_not_delete_a_due_recording_exits_1(  # type: ignore[no-untyped-def]
+    run, session: Session, bucket: S3ObjectStore, envelope: Envelope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It printed `failed=1` and `overdue=1` and exited 0: a cron job or a runbook took the sweep for done."""
+    counts = scenario(session, bucket, envelope, size=12, seed=3)
+    assert counts["due"] >= 2
+    doomed = session.scalars(select(Recording.id).where(Recording.retain_until <= utcnow(), ~Recording.legal_hold))
+    stuck = sorted(doomed)[0]
+    deleting = retention_job.delete_due
+
+    def refusing(session: Session, *, recording_ids: list[str], **kwargs: object) -> object:
+        if stuck in recording_ids:
+            raise RuntimeError("a row in a table the deletion does not know")
+        return deleting(session, recording_ids=recording_ids, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retention_job, "delete_due", refusing)
+
+    swept = run("retention", "sweep")
+
+    assert swept.exit_code == 1, swept.output
+    assert "failed=1" in swept.output and "overdue=1 " in swept.output
+    monkeypatch.setattr(retention_job, "delete_due", deleting)
+    assert run("retention", "sweep").exit_code == 0  # tried again on the next run
