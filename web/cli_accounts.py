@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service import accounts, lockout, mfa, tokens
 from recordings_service.db import utcnow
+from recordings_service.errors import Invalid, NotFound
 from recordings_service.models.account import Role
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
@@ -60,7 +61,7 @@ def users_create(
     password = read_password(True) if password_stdin else None
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
-        lead_id = accounts.user_by_username(session, lead).id if lead else None
+        lead_id = _named_user_id(session, lead, given_as="--lead")
         user = accounts.create_user(
             session,
             actor=CLI_ACTOR,
@@ -79,6 +80,20 @@ def users_create(
             click.echo(link)
 
 
+def _named_user_id(session: Session, username: str | None, *, given_as: str) -> str | None:
+    """The id of the account an option or argument names, None when it is not given; an empty or unknown name is
+    refused naming where it was given. Taken as not given, `--user ""` listed every account's tokens and
+    `set-lead bob ""` took bob's lead away; an unknown one said "user nobody not found" and not which name it was."""
+    if username is None:
+        return None
+    if not username.strip():
+        raise Invalid(given_as, "give a username", code="missing")
+    try:
+        return accounts.user_by_username(session, username).id
+    except NotFound as exc:
+        raise NotFound(exc.message, field=given_as) from None
+
+
 @users.command("set-lead")
 @click.argument("username")
 @click.argument("lead", required=False)
@@ -87,7 +102,7 @@ def users_set_lead(username: str, lead: str | None) -> None:
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
-        lead_id = accounts.user_by_username(session, lead).id if lead else None
+        lead_id = _named_user_id(session, lead, given_as="LEAD")
         accounts.set_lead(session, actor=CLI_ACTOR, user_id=user.id, lead_id=lead_id)
         session.commit()
     click.echo(f"{username}: lead {lead or 'none'}")
@@ -241,7 +256,7 @@ def tokens_list(username: str | None) -> None:
     """List API tokens, newest first, revoked and expired too (never the token itself, which is not stored)."""
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
-        user_id = accounts.user_by_username(session, username).id if username else None
+        user_id = _named_user_id(session, username, given_as="--user")
         rows = [
             (
                 token.id,

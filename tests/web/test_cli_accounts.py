@@ -211,3 +211,24 @@ def test_a_password_piped_with_a_windows_line_ending_is_the_password_typed(monke
     monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\r\n"))
 
     assert cli_support.read_password(True) == PASSWORD
+
+
+def test_an_empty_or_unknown_account_name_is_refused_naming_where_it_was_given(run, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Taken as not given, `tokens list --user ""` listed every account's tokens and `users set-lead bob ""` took bob's
+    lead away; an unknown name said "user nobody not found" without saying which option named it."""
+    make_user(session, role=Role.QA_SUPERVISOR, username="lead-1")
+    bob = make_user(session, role=Role.QA_SUPERVISOR, username="bob")
+    assert run("users", "set-lead", "bob", "lead-1").exit_code == 0
+
+    for args, hint in [
+        (("tokens", "list", "--user", ""), "--user: give a username"),
+        (("tokens", "list", "--user", "nobody"), "--user: user nobody not found"),
+        (("users", "set-lead", "bob", ""), "LEAD: give a username"),
+        (("users", "set-lead", "bob", "nobody"), "LEAD: user nobody not found"),
+        (("users", "create", "carol", "--role", "qa_supervisor", "--lead", "nobody"), "--lead: user nobody not found"),
+        (("users", "create", "carol", "--role", "qa_supervisor", "--lead", " "), "--lead: give a username"),
+    ]:
+        refused = run(*args)
+        assert refused.exit_code == 1 and f"Error: {hint}\n" == refused.output, (args, refused.output)
+    assert reloaded(session, bob).lead_id == accounts.user_by_username(session, "lead-1").id
+    assert accounts.find_user(session, "carol") is None
