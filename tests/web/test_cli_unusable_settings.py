@@ -3,7 +3,6 @@ schema never put in) are one-line errors naming what to fix, exit status 1; each
 
 from __future__ import annotations
 
-import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.runtime import Runtime
+from tests.live_server import free_port
 from web import cli, cli_support
 
 
@@ -59,9 +59,7 @@ def test_a_database_without_the_schema_says_to_upgrade_it(
 
 
 def test_a_database_server_that_does_not_answer_is_said_so(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as probe:  # a port nothing listens on once the socket is closed
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()  # nothing listens there once the probe is closed
     engine = make_engine(f"postgresql+psycopg://callvault@127.0.0.1:{closed_port}/callvault")
     monkeypatch.setattr(
         cli_support, "load_runtime", lambda: replace(runtime, engine=engine, sessions=make_sessionmaker(engine))
