@@ -156,11 +156,11 @@ class Settings:
             ) from None
 
     @staticmethod
-    def external_store(environ: Mapping[str, str] | None = None) -> bool:
+    def external_store() -> bool:
         """Whether the objects live in a store of the operator's (CALLVAULT_S3_ENDPOINT set), not in the embedded
         one `callvault run` keeps in the data directory. Empty is unset, as `with_derived_defaults` reads it: an empty
         endpoint was taken for an external store by the backup, the restore and `run`, each on its own rule."""
-        return bool((os.environ if environ is None else environ).get(PREFIX + "S3_ENDPOINT"))
+        return bool(os.environ.get(PREFIX + "S3_ENDPOINT"))
 
     def with_derived_defaults(self) -> Settings:
         """Fill settings whose default depends on other settings."""
