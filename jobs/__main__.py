@@ -9,6 +9,7 @@ from types import FrameType
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from jobs.schedule import JOBS, JobSpec
+from recordings_service.audit import ForeignAuditKey
 from recordings_service.config import Settings
 from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
@@ -70,6 +71,11 @@ def main() -> None:
     configure_logging(settings)
     quiet_scheduler_logs()
     runtime = Runtime.from_settings(settings)
+    try:
+        runtime.check_audit_key()
+    except ForeignAuditKey as exc:
+        log.error("jobs process not started: %s", exc)
+        raise SystemExit(1) from None
     scheduler = build_scheduler(runtime)
 
     def stop(signum: int, _frame: FrameType | None) -> None:

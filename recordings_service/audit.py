@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from recordings_service.config import PREFIX, Settings
+from recordings_service.config import PREFIX, Settings, SettingsError
 from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Refusal
 from recordings_service.models import AuditChainHead, AuditEvent, AuditEventRecording
@@ -64,6 +64,35 @@ class AuditKeys:
 def key_id(key: str) -> str:
     """A key's public name, derived from it: events name their key without an id setting to keep in step."""
     return hmac.new(key.encode(), b"callvault audit key id", hashlib.sha256).hexdigest()[:12]
+
+
+class ForeignAuditKey(SettingsError):
+    """The trail's newest event is signed with a key this process does not hold."""
+
+
+def check_signing_key(session: Session) -> None:
+    """Refuse a process that would sign on where nobody holding the trail's key could verify it.
+
+    A web or jobs process started with another `CALLVAULT_AUDIT_KEY` (a typo, another machine's secrets) would
+    sign each event it appends with that key, and `audit verify` with the trail's key would find the chain
+    broken there; without a key it would append plain hashes after signed ones, which is a break too. So a
+    process starts only when it holds the key of the newest event, as its current key or a retired one.
+    """
+    newest = session.scalar(select(AuditEvent.key_id).order_by(AuditEvent.seq.desc()).limit(1))
+    keys = session_keys(session)
+    if newest is None or (keys is not None and newest in keys.secrets):
+        return
+    if keys is None:
+        raise ForeignAuditKey(
+            f"the audit trail is signed (its newest event with audit key {newest}) and {PREFIX}AUDIT_KEY is not set:"
+            " events written now would break the chain; set it to the trail's key"
+        )
+    raise ForeignAuditKey(
+        f"the audit trail's newest event is signed with audit key {newest}, which this process holds neither as"
+        f" {PREFIX}AUDIT_KEY (key {keys.current_id}) nor in {PREFIX}AUDIT_KEYS_OLD: events it signed could not be"
+        f" verified with the trail's key. Set {PREFIX}AUDIT_KEY to the trail's key (to rotate keys, keep the trail's"
+        f" key in {PREFIX}AUDIT_KEYS_OLD)"
+    )
 
 
 def session_keys(session: Session) -> AuditKeys | None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from recordings_service.audit import SESSION_AUDIT_KEYS, AuditKeys
+from recordings_service.audit import SESSION_AUDIT_KEYS, AuditKeys, check_signing_key
 from recordings_service.config import PREFIX, Settings
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.storage.encryption import Envelope
@@ -19,6 +21,8 @@ from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
 # Where a session carries the envelope: transcript text is sealed under each recording's data key, and
 # every reader of a transcript already holds a session (see `envelope_of`).
 SESSION_ENVELOPE = "envelope"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,18 @@ class Runtime:
             store=store if store is not None else S3ObjectStore.from_settings(settings),
             envelope=Envelope(settings.master_key),
         )
+
+    def check_audit_key(self) -> None:
+        """Raise `audit.ForeignAuditKey` when this process does not hold the key of the trail's newest event.
+
+        A database that cannot be read yet (down, or not migrated) has no trail to check: the process starts,
+        as it always has, and its readiness check reports the database.
+        """
+        try:
+            with self.sessions() as session:
+                check_signing_key(session)
+        except DBAPIError as exc:
+            log.warning("audit key not checked: the database cannot be read (%s)", type(exc.orig).__name__)
 
 
 def envelope_of(session: Session) -> Envelope:

@@ -52,6 +52,10 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
     configure_logging(settings)
     embedded_store = not Settings.external_store()
     _clear_the_way(settings, embedded_store=embedded_store)
+    runtime = Runtime.from_settings(settings)
+    schema.upgrade(runtime.engine)
+    # Before anything starts: web and jobs would each refuse the key, one traceback apiece.
+    runtime.check_audit_key()
     embedded = None
     if embedded_store:
         embedded = EmbeddedS3.from_settings(settings, os.environ["CALLVAULT_S3_JWT_KEY"])
@@ -60,8 +64,6 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
     children: list[subprocess.Popen[bytes]] = []
     try:
         S3ObjectStore.from_settings(settings).ensure_bucket()
-        runtime = Runtime.from_settings(settings)
-        schema.upgrade(runtime.engine)
         _ensure_admin(runtime, actor=actor)
         python = sys.executable
         children.append(

@@ -2,8 +2,12 @@
 
 from recordings_service.config import Settings
 from recordings_service.logs import configure_logging
+from recordings_service.runtime import Runtime
 from web import create_app
 
 settings = Settings.from_env()
 configure_logging(settings)
-app = create_app(settings)
+runtime = Runtime.from_settings(settings)
+# Raising here stops gunicorn ("Worker failed to boot") rather than serving with a key that breaks the trail.
+runtime.check_audit_key()
+app = create_app(settings, runtime=runtime)
