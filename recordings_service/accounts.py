@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -192,7 +192,7 @@ def _check_lead(session: Session, lead_id: str | None, *, of: User | None = None
 
 def set_lead(session: Session, *, actor: Actor, user_id: str, lead_id: str | None) -> User:
     """Name the person's lead (None: no lead); the disputes of the evaluations they score also go to the lead."""
-    user = get_user(session, user_id)
+    user = locked_user(session, user_id)
     if user.lead_id == lead_id:  # a lead disabled since, left as the page showed it, is no new choice to refuse
         return user
     _check_lead(session, lead_id, of=user)
@@ -240,6 +240,24 @@ def get_user(session: Session, user_id: str) -> User:
     return user
 
 
+def locked_user(session: Session, user_id: str) -> User:
+    """The account read afresh, its row locked until the transaction ends: two admins changing one account at once
+    (two tabs, two people) change it one after the other, the later on what the earlier left. Without it both read
+    it as it was: an admin resetting the password in one tab and the second factor in another passed the check
+    that refuses one admin both resets, and two disables each wrote `user.disabled`.
+
+    The active administrators' rows are locked in the same statement, in id order: an admin disabling another while
+    that one disables them then locks the same rows in the same order, and neither waits on the other for good
+    (`_keep_an_active_admin` counts those rows). On SQLite the locking read takes the database's write lock.
+    """
+    admins = and_(User.role == Role.ADMIN.value, User.active.is_(True))
+    session.execute(select(User.id).where(or_(User.id == user_id, admins)).order_by(User.id).with_for_update())
+    user = session.get(User, user_id, populate_existing=True)
+    if user is None:
+        raise NotFound(f"user {user_id} not found", why="user_not_found")
+    return user
+
+
 def user_by_username(session: Session, username: str) -> User:
     user = find_user(session, username)
     if user is None:
@@ -256,7 +274,7 @@ def disable_user(session: Session, *, actor: Actor, user_id: str) -> User:
     yet used is spent, so enabling the account again revives neither a token nor a link that may have leaked (a
     leaver's token left on a laptop, say). The last active administrator stays: nobody could manage accounts any
     more."""
-    user = get_user(session, user_id)
+    user = locked_user(session, user_id)
     _refuse_self(actor, user, "disable", why="own_account_disable")
     _keep_an_active_admin(session, user, "disabled", why="last_admin")
     if user.active:
@@ -278,7 +296,7 @@ class Enabling(StrEnum):
 
 def enable_user(session: Session, *, actor: Actor, user_id: str) -> Enabling:
     """Enable a disabled account, or lift a lockout of an active one (each audited)."""
-    user = get_user(session, user_id)
+    user = locked_user(session, user_id)
     if not user.active:
         user.active = True
         clear_login_failures(user)
@@ -316,7 +334,7 @@ def reset_password(session: Session, *, actor: Actor, user_id: str) -> User:
     Nobody learns a new password: the holder sets one through an enrolment link, proving their second
     factor, so an admin's reset never lets the admin sign in as the account.
     """
-    user = get_user(session, user_id)
+    user = locked_user(session, user_id)
     if user.role == Role.SERVICE:
         raise Invalid("password", "service accounts sign in with API tokens only", why="service_tokens_only")
     _refuse_self(actor, user, "reset the password of", why="own_account_password")
@@ -368,7 +386,7 @@ _TIED_ROLES = (
 def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> User:
     """Give an account another role; its sessions end so the new rights (and MFA duty) apply at once."""
     new_role = _parsed_role(role)
-    user = get_user(session, user_id)
+    user = locked_user(session, user_id)
     _refuse_self(actor, user, "change the role of", why="own_account_role")
     if user.role == new_role:
         return user

@@ -68,7 +68,7 @@ def issue_enrolment_link(session: Session, envelope: Envelope, *, actor: Actor, 
 
     An account without a second factor gets a fresh seed to enrol, kept sealed beside the link.
     """
-    user = accounts.get_user(session, user_id)
+    user = accounts.locked_user(session, user_id)
     if user.role == Role.SERVICE:
         raise Invalid("role", "service accounts sign in with API tokens only", why="service_tokens_only")
     if not user.active:
@@ -88,13 +88,16 @@ def issue_enrolment_link(session: Session, envelope: Envelope, *, actor: Actor, 
     return token
 
 
-def user_for_link(session: Session, *, token: str, actor: Actor) -> User:
-    """The account a live link belongs to, for its holder only.
+def user_for_link(session: Session, *, token: str, actor: Actor, lock: bool = False) -> User:
+    """The account a live link belongs to, for its holder only; with `lock`, its row locked until commit.
 
     Unknown, used and expired links read alike. Someone signed in as another account (an admin trying the
     link they were shown) is refused, and the refusal is audited.
     """
-    user = session.scalar(select(User).where(User.enrol_token_hash == digest(token)))
+    query = select(User).where(User.enrol_token_hash == digest(token))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    user = session.scalar(query)
     now = utcnow()
     if user is None or not user.active or user.enrol_expires_at is None or user.enrol_expires_at <= now:
         raise NotFound(
@@ -131,7 +134,9 @@ def complete_enrolment(
     their enrolled app when it has one; a new password is set when there is none, a new seed confirmed with
     a code when there is none. None when a password or code is wrong (counted towards the lockout, audited).
     """
-    user = user_for_link(session, token=token, actor=actor)
+    # Locked: the same link sent twice at once (two tabs, a double click) was used by both, each setting its own
+    # password; the later now waits and finds the link spent.
+    user = user_for_link(session, token=token, actor=actor, lock=True)
     if user.password_hash is None:
         accounts.check_password_policy(new_password)
     if lockout.login_locked(user, utcnow()):
@@ -162,7 +167,7 @@ def complete_enrolment(
 
 def reset_mfa(session: Session, *, actor: Actor, user_id: str) -> User:
     """Remove the account's second factor and end its sessions; the holder enrols again through a new link."""
-    user = accounts.get_user(session, user_id)
+    user = accounts.locked_user(session, user_id)
     if actor.id is not None and actor.id == user.id:
         raise Conflict("you cannot reset your own second factor; another admin must", why="own_second_factor")
     if user.role == Role.SERVICE:

@@ -134,8 +134,9 @@ def _refused(token: ApiToken | None, reason: str, ip: str | None) -> Unauthentic
 
 
 def revoke_token(session: Session, *, actor: Actor, token_id: str, user_id: str | None = None) -> ApiToken:
-    """Revoke a token (idempotent); with `user_id`, only if it belongs to that user."""
-    token = session.get(ApiToken, token_id)
+    """Revoke a token (idempotent: revoked already, nothing is written); with `user_id`, only if it belongs to that
+    user. Its row is locked and read afresh, so two revocations at once write one `token.revoked`, not two."""
+    token = session.get(ApiToken, token_id, with_for_update=True, populate_existing=True)
     if token is None or (user_id is not None and token.user_id != user_id):
         raise NotFound(f"token {token_id} not found")
     if token.revoked_at is None:
@@ -148,11 +149,14 @@ def revoke_live_tokens(session: Session, *, actor: Actor, user: User, reason: st
     """Revoke every token of `user` that still works, each audited with `reason`."""
     now = utcnow()
     live = session.scalars(
-        select(ApiToken).where(
+        select(ApiToken)
+        .where(
             ApiToken.user_id == user.id,
             ApiToken.revoked_at.is_(None),
             or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
         )
+        .with_for_update()  # one being revoked on its own meanwhile is left to that revocation
+        .execution_options(populate_existing=True)
     ).all()
     for token in live:
         token.revoked_at = now

@@ -33,7 +33,13 @@ from web import create_app
 from web.auth import LIMITER_EXTENSION
 
 # The browser fixture (Debian's chromium through Playwright), and the scan of the run's application log.
-pytest_plugins = ["tests.browser_support", "tests.log_scan", "tests.factories.staff", "tests.factories.audit"]
+pytest_plugins = [
+    "tests.browser_support",
+    "tests.log_scan",
+    "tests.factories.staff",
+    "tests.factories.audit",
+    "tests.factories.own_database",
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

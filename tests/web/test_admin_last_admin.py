@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from recordings_service import accounts, schema
+from recordings_service import accounts
 from recordings_service.audit import Actor
-from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.db import make_sessionmaker
 from recordings_service.errors import Conflict
 from recordings_service.models.account import Role
-from tests.conftest import private_postgres_schema
 from tests.factories.accounts import make_user
+from tests.factories.own_database import second_waits_for_first
 
 Change = Callable[[Session, Actor, str], object]
-
-
-@pytest.fixture
-def own_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    """A database of this test's own, of the same kind: the count of administrators is over every committed row."""
-    if database_url.startswith("sqlite"):
-        engine = make_engine(f"sqlite:///{tmp_path / 'admins.db'}")
-        schema.upgrade(engine)
-        yield engine
-        engine.dispose()
-        return
-    with private_postgres_schema("t_admins_") as url:
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
 
 
 def _disable(session: Session, actor: Actor, user_id: str) -> object:
@@ -53,28 +36,14 @@ def test_two_admins_taking_each_other_out_at_once_leave_one(own_engine: Engine, 
         first_admin, second_admin = make_user(setup, role=Role.ADMIN), make_user(setup, role=Role.ADMIN)
         setup.commit()
     actors = [Actor(id=admin.id, name=admin.username, role=admin.role) for admin in (first_admin, second_admin)]
-    outcome: list[object] = []
 
-    def second_takes_out_first() -> None:
-        with sessions() as session:
-            try:
-                change(session, actors[1], first_admin.id)
-                session.commit()
-                outcome.append("done")
-            except Exception as exc:  # whatever it is, the assertion below names it
-                outcome.append(exc)
+    outcome = second_waits_for_first(
+        sessions,
+        lambda session: change(session, actors[0], second_admin.id),
+        lambda session: change(session, actors[1], first_admin.id),
+    )
 
-    with sessions() as session:
-        change(session, actors[0], second_admin.id)
-        session.flush()
-        racer = threading.Thread(target=second_takes_out_first)
-        racer.start()
-        racer.join(timeout=1.0)
-        assert racer.is_alive(), "the second admin's change did not wait for the first's"
-        session.commit()
-    racer.join(timeout=30)
-    assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
-    assert outcome[0].why == why
+    assert isinstance(outcome, Conflict) and outcome.why == why, outcome
     with sessions() as session:
         assert accounts.get_user(session, first_admin.id).role == Role.ADMIN
         assert accounts.get_user(session, first_admin.id).active
