@@ -81,12 +81,16 @@ def test_two_disables_enables_and_revocations_at_once_are_each_audited_once(own_
         first, second, person = admin(setup), admin(setup), make_user(setup, role=Role.TRAINER)
         setup.commit()
 
-    for change, action in (
-        (lambda session, actor: accounts.disable_user(session, actor=actor, user_id=person.id), "user.disabled"),
-        (lambda session, actor: accounts.enable_user(session, actor=actor, user_id=person.id), "user.enabled"),
-    ):
-        second_waits_for_first(sessions, lambda session: change(session, first), lambda session: change(session, second))
-        assert count(sessions, action, person.id) == 1, action
+    def disable(actor: Actor) -> Callable[[Session], object]:
+        return lambda session: accounts.disable_user(session, actor=actor, user_id=person.id)
+
+    def enable(actor: Actor) -> Callable[[Session], object]:
+        return lambda session: accounts.enable_user(session, actor=actor, user_id=person.id)
+
+    second_waits_for_first(sessions, disable(first), disable(second))
+    assert count(sessions, "user.disabled", person.id) == 1
+    second_waits_for_first(sessions, enable(first), enable(second))
+    assert count(sessions, "user.enabled", person.id) == 1
 
     with sessions() as setup:  # after the enable: a disable revokes the account's tokens
         token, _ = tokens.create_token(setup, actor=first, user=setup.get_one(User, person.id), scope="read")
