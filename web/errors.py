@@ -128,9 +128,13 @@ def init_app(app: Flask) -> None:
             return unexpected(exc)
         # The pool has dropped the dead connection (and pings before each checkout): the next request reconnects.
         app.logger.warning("database connection lost", extra={"endpoint": request.endpoint})
+        abandon_request_work()
         return error_response(503, Unavailable.code, "The database connection was lost; try again shortly.")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         app.logger.exception("unhandled error", extra={"endpoint": request.endpoint})
+        # Rolled back first: after a failed flush the session refuses every read until then, and the error page
+        # reads the signed-in account for its menu (a PendingRollbackError there left gunicorn's bare 500 page).
+        abandon_request_work()
         return error_response(500, "internal_error", "An unexpected error occurred; it has been logged.")

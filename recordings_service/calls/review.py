@@ -117,7 +117,14 @@ def verify_transcript(session: Session, *, actor: Actor, recording_id: str, segm
     if actor.id is None:
         raise Forbidden("only a signed-in person can verify a transcript against the audio")
     recording = get_live_recording(session, actor=actor, recording_id=recording_id)
-    transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
+    # Locked: two people checking the same segment at once each found no mark and both inserted one, and the
+    # later failed on the mark's unique key (a 500 on PostgreSQL); now the later waits and updates the mark.
+    transcript = session.scalar(
+        select(Transcript)
+        .where(Transcript.recording_id == recording.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if transcript is None:
         raise NotFound(f"recording {recording_id} has no transcript yet")
     now = utcnow()
