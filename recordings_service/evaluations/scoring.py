@@ -15,7 +15,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, Refusal
 from recordings_service.evaluations.assignments import lock_assignment_of
 from recordings_service.evaluations.forms import NA, NO, VALUES_BY_TYPE, YES, get_form
-from recordings_service.evaluations.lookup import evaluation_to_change
+from recordings_service.evaluations.lookup import evaluation_to_change, live_and_locked
 from recordings_service.models import (
     Evaluation,
     EvaluationAnswer,
@@ -117,18 +117,17 @@ def save_draft(
     form_id: str,
     answers: Mapping[str, Answer],
     comment: str = "",
+    only_new: bool = False,
 ) -> Evaluation:
     """Keep what the evaluator has answered so far; a draft is never scored and never counts in results.
 
-    Answers may be missing, but those given must be values their question allows.
+    Answers may be missing, but those given must be values their question allows. `only_new`: see `_own_evaluation`.
     """
     recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
     _check_partial(form.questions, answers, comment, duration_s=recording.duration_s)
-    evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
-    if evaluation is not None and evaluation.state != EvaluationState.DRAFT:
+    evaluation = _own_evaluation(session, actor=actor, recording=recording, form_id=form.id, only_new=only_new)
+    if evaluation.state != EvaluationState.DRAFT:
         raise Conflict("this evaluation is submitted: submit the changes to make a new version of it")
-    if evaluation is None:
-        evaluation = _start(session, actor=actor, recording=recording, form_id=form.id)
     _fill(evaluation, form.questions, answers, comment)
     evaluation.updated_at = utcnow()
     session.flush()
@@ -143,18 +142,17 @@ def evaluate_call(
     form_id: str,
     answers: Mapping[str, Answer],
     comment: str = "",
+    only_new: bool = False,
 ) -> Evaluation:
     """Score a call on a published form (the evaluation keeps that form version for good).
 
     The evaluator's draft of it becomes version 1; an evaluation already submitted keeps what it said
     as its previous version and this becomes the next one. Either way the call has one evaluation per
-    form version and evaluator, and results count its latest score once.
+    form version and evaluator, and results count its latest score once. `only_new`: see `_own_evaluation`.
     """
     recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
-    evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
-    if evaluation is None:
-        evaluation = _start(session, actor=actor, recording=recording, form_id=form.id)
-    elif evaluation.state == EvaluationState.SUBMITTED:  # a re-score: as the API's, with the agent's answer in mind
+    evaluation = _own_evaluation(session, actor=actor, recording=recording, form_id=form.id, only_new=only_new)
+    if evaluation.state == EvaluationState.SUBMITTED:  # a re-score: as the API's, with the agent's answer in mind
         return update_evaluation(
             session, actor=actor, evaluation_id=evaluation.id, answers=answers, comment=comment, submit=True
         )
@@ -177,9 +175,21 @@ def create_evaluation(
     _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
     existing = open_evaluation(session, actor=actor, recording_id=recording_id, form_id=form_id)
     if existing is not None:
-        raise Conflict(f"you already evaluated this call on this form: update evaluation {existing.id}")
+        raise _already_evaluated(existing)
     write = evaluate_call if submit else save_draft
-    return write(session, actor=actor, recording_id=recording_id, form_id=form_id, answers=answers, comment=comment)
+    return write(
+        session,
+        actor=actor,
+        recording_id=recording_id,
+        form_id=form_id,
+        answers=answers,
+        comment=comment,
+        only_new=True,
+    )
+
+
+def _already_evaluated(existing: Evaluation) -> Conflict:
+    return Conflict(f"you already evaluated this call on this form: update evaluation {existing.id}")
 
 
 def update_evaluation(
@@ -288,8 +298,25 @@ def _scorable(session: Session, *, actor: Actor, recording_id: str, form_id: str
     return recording, form
 
 
-def _start(session: Session, *, actor: Actor, recording: Recording, form_id: str) -> Evaluation:
-    """A new draft; when a parallel request (two autosaves) made it first, that one is opened instead."""
+def _own_evaluation(
+    session: Session, *, actor: Actor, recording: Recording, form_id: str, only_new: bool
+) -> Evaluation:
+    """`actor`'s evaluation of the call on this form version (a new draft when there is none), read afresh under its
+    row lock: two writes at once (two tabs, a double click, an autosave racing the submit) are one after the
+    other, the later acting on what the earlier left. Read unlocked, both submitted the draft as version 1, and
+    the first score was lost without a version of its own. With `only_new` (a create), one another request made
+    meanwhile is refused, as one made before is."""
+    evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form_id)
+    made = False
+    if evaluation is None:
+        evaluation, made = _start(session, actor=actor, recording=recording, form_id=form_id)
+    if only_new and not made:
+        raise _already_evaluated(evaluation)
+    return live_and_locked(session, actor=actor, evaluation=evaluation)
+
+
+def _start(session: Session, *, actor: Actor, recording: Recording, form_id: str) -> tuple[Evaluation, bool]:
+    """A new draft, and True; when a parallel request (two autosaves) made it first, that one, and False."""
     assert actor.id is not None
     evaluation = Evaluation(
         recording_id=recording.id,
@@ -309,8 +336,8 @@ def _start(session: Session, *, actor: Actor, recording: Recording, form_id: str
         existing = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form_id)
         if existing is None:
             raise
-        return existing
-    return evaluation
+        return existing, False
+    return evaluation, True
 
 
 def _check_partial(
