@@ -135,7 +135,9 @@ def create_form(session: Session, *, actor: Actor, spec: FormSpec) -> Evaluation
 def edit_form(session: Session, *, actor: Actor, form_id: str, spec: FormSpec) -> EvaluationForm:
     """Change a draft in place; for a published version, write the family's next version as a draft."""
     validate_spec(spec)
-    form = get_form(session, form_id)
+    # Locked: two edits of one published version at once each found it the latest and both wrote the next version,
+    # the later failing on the family's unique version (a 500); the later now waits and is told of the new version.
+    form = get_form(session, form_id, lock=True)
     if form.status == FormStatus.DRAFT:
         form.sections.clear()
         session.flush()  # the old rows go before the new ones are inserted
@@ -166,8 +168,9 @@ def edit_form(session: Session, *, actor: Actor, form_id: str, spec: FormSpec) -
 
 
 def publish_form(session: Session, *, actor: Actor, form_id: str) -> EvaluationForm:
-    """Freeze a draft and offer it for evaluations (it supersedes the family's older versions)."""
-    form = get_form(session, form_id)
+    """Freeze a draft and offer it for evaluations (it supersedes the family's older versions). Locked: the same draft
+    published twice at once is published once, the later told it is published already."""
+    form = get_form(session, form_id, lock=True)
     if form.status != FormStatus.DRAFT:
         raise Conflict(f"version {form.version} of this form is already published")
     validate_spec(FormSpec.of(form))
@@ -185,8 +188,13 @@ def publish_form(session: Session, *, actor: Actor, form_id: str) -> EvaluationF
     return form
 
 
-def get_form(session: Session, form_id: str) -> EvaluationForm:
-    form = session.scalar(select(EvaluationForm).where(EvaluationForm.id == form_id).options(WITH_QUESTIONS))
+def get_form(session: Session, form_id: str, *, lock: bool = False) -> EvaluationForm:
+    """The form with its questions; with `lock`, read afresh with its row locked until commit (FOR NO KEY UPDATE:
+    evaluations being scored on it, whose foreign key takes a key-share lock on it, do not wait)."""
+    query = select(EvaluationForm).where(EvaluationForm.id == form_id).options(WITH_QUESTIONS)
+    if lock:
+        query = query.with_for_update(key_share=True, of=EvaluationForm).execution_options(populate_existing=True)
+    form = session.scalar(query)
     if form is None:
         raise NotFound(f"evaluation form {form_id} not found")
     return form
