@@ -26,10 +26,10 @@ from recordings_service.audit import Actor, event_record, record_event
 from recordings_service.audit_search import EventFilter, iter_events
 from recordings_service.calls.review import Check, list_comments, transcript_checks
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Refusal
+from recordings_service.errors import Conflict, NotFound, Refusal
 from recordings_service.evaluations.history import evaluations_document
 from recordings_service.models import Recording, Transcript
-from recordings_service.recordings import RecordingOut, decrypt_original_to, get_playable_recording
+from recordings_service.recordings import RecordingOut, decrypt_original_to, get_playable_recording, still_live
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import as_text, open_view, transcript_document
@@ -68,6 +68,12 @@ def export_evidence(
     with tempfile.TemporaryDirectory(prefix="callvault-evidence-", dir=work_dir) as scratch:
         original = Path(scratch) / "original"
         digest = decrypt_original_to(store, envelope, recording=recording, path=original)
+        # Share-locked from here to the commit: a deletion that committed meanwhile (its data key destroyed, the
+        # decryption failed) is a call not found, not a mismatch; one in progress is waited for, then the same; one
+        # to come waits for this export, whose event then precedes it in the trail. Unlocked, an export racing an
+        # erasure sent the audio and recorded the export after the erasure.
+        if not still_live(session, recording):
+            raise NotFound(f"recording {recording_id} not found")
         if digest != recording.sha256:
             reason = "sha256_mismatch" if digest else "decryption_failed"
             raise EvidenceMismatch(

@@ -1,0 +1,53 @@
+"""An evidence export racing the call's deletion (an erasure, the retention sweep): found by an exploratory pass.
+The export read the call, sent the ZIP with its audio and recorded `recording.evidence_exported` after
+`recording.deleted`: the trail said an erased call was exported after the erasure. The export now takes the call's
+share lock before it records: it waits for a deletion in progress and finds the call gone."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recordings_service.calls.evidence import export_evidence
+from recordings_service.errors import NotFound
+from recordings_service.models import AuditEvent
+from recordings_service.models.account import Role
+from recordings_service.privacy.deletion import delete_recording
+from recordings_service.runtime import SESSION_ENVELOPE
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from tests.factories.accounts import make_user
+from tests.factories.evaluations import actor_of
+from tests.factories.own_database import second_waits_for_first
+from tests.factories.privacy import OFFICER
+from tests.factories.recordings import make_recording
+
+
+def test_an_export_meeting_a_deletion_in_progress_waits_and_finds_the_call_gone(
+    own_engine: Engine, store: ObjectStore, envelope: Envelope, tmp_path: Path
+) -> None:
+    sessions = sessionmaker(own_engine, expire_on_commit=False, info={SESSION_ENVELOPE: envelope})
+    with sessions() as setup:
+        call = make_recording(setup, store, envelope)
+        supervisor = actor_of(make_user(setup, role=Role.QA_SUPERVISOR))
+        setup.commit()
+    package = io.BytesIO()
+
+    def delete(session: Session) -> object:
+        return delete_recording(session, store, recording_id=call.id, reason="erasure", actor=OFFICER)
+
+    def export(session: Session) -> object:
+        return export_evidence(
+            session, store, envelope, actor=supervisor, recording_id=call.id, destination=package, work_dir=tmp_path
+        )
+
+    outcome = second_waits_for_first(sessions, delete, export)
+
+    assert isinstance(outcome, NotFound), outcome
+    assert package.getvalue() == b""
+    with sessions() as session:
+        trail = session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == call.id)).all()
+        assert "recording.deleted" in trail and "recording.evidence_exported" not in trail
