@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.exc import DBAPIError
 
 from jobs.schedule import JOBS, JobSpec
+from recordings_service import job_runs
 from recordings_service.audit import ForeignAuditKey
 from recordings_service.config import Settings
+from recordings_service.db import utcnow
 from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
 from recordings_service.runtime import Runtime
 
 log = logging.getLogger("jobs")
+# Jobs this far apart keep their last finish in the database (the shorter ones would write a row every few seconds).
+REMEMBERED_FROM_S = 3600
+# How long after the start a job that is due already first runs: the process's start-up settles first.
+START_SETTLE = timedelta(seconds=60)
 
 
 class _SkipOverlapNotices(logging.Filter):
@@ -44,10 +53,20 @@ def ready_jobs(runtime: Runtime, jobs: list[JobSpec]) -> list[JobSpec]:
 
 
 def build_scheduler(runtime: Runtime) -> BlockingScheduler:
+    """Each ready job on its interval. One an hour or more apart first runs an interval after it last finished, in
+    any process (at once, after `START_SETTLE`, when that is past or it never ran), and records each finish: the
+    first run an interval after this process's start put a restarted process's daily and weekly jobs off for good."""
     scheduler = BlockingScheduler(timezone="UTC")
-    for job in ready_jobs(runtime, JOBS):
+    ready = ready_jobs(runtime, JOBS)
+    finished = _last_finished(runtime, [job.id for job in ready if remembered(job)])
+    now = utcnow()
+    for job in ready:
+        interval = timedelta(seconds=job.seconds)
+        timing = {}
+        if remembered(job):
+            timing["next_run_time"] = job_runs.first_run(finished.get(job.id), interval, now=now, soonest=START_SETTLE)
         scheduler.add_job(
-            job.run,
+            _recording_finish(job) if remembered(job) else job.run,
             "interval",
             seconds=job.seconds,
             id=job.id,
@@ -55,8 +74,33 @@ def build_scheduler(runtime: Runtime) -> BlockingScheduler:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=job.seconds,
+            **timing,
         )
     return scheduler
+
+
+def remembered(job: JobSpec) -> bool:
+    return job.seconds >= REMEMBERED_FROM_S
+
+
+def _last_finished(runtime: Runtime, job_ids: list[str]) -> dict[str, datetime]:
+    try:
+        with runtime.sessions() as session:
+            return job_runs.last_finished(session, job_ids)
+    except DBAPIError as exc:  # the database down at start: the jobs run soon, as never run, and fail or succeed then
+        log.warning("last job runs not read: %s", type(exc.orig).__name__)
+        return {}
+
+
+def _recording_finish(job: JobSpec) -> Callable[[Runtime], object]:
+    def run(runtime: Runtime) -> object:
+        result = job.run(runtime)
+        with runtime.sessions() as session:
+            job_runs.record_finished(session, job.id, utcnow())
+            session.commit()
+        return result
+
+    return run
 
 
 def quiet_scheduler_logs() -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from recordings_service.db import new_id, utcnow
+from recordings_service.db import new_id, upsert_insert, utcnow
 from recordings_service.errors import Invalid
 from recordings_service.models import Customer
 
@@ -36,10 +35,8 @@ def register_customer(session: Session, raw_ref: str, *, refuse_case_variants: b
     customer_ref = customer_reference(raw_ref)
     if refuse_case_variants:
         refuse_case_variant(session, customer_ref)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted: str | None = session.scalar(
-        insert(Customer)
+        upsert_insert(session)(Customer)
         .values(id=new_id(), customer_ref=customer_ref, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=[Customer.customer_ref])
         .returning(Customer.id)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, ExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -39,6 +40,12 @@ def id_cursor(cursor: str) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def upsert_insert(session: Session) -> Any:
+    """The session's dialect's INSERT, which has `on_conflict_do_nothing` / `_do_update` (both dialects Callvault
+    runs on do): a row that a request at the same moment inserted first is met in the statement, not as an error."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import new_id
+from recordings_service.db import new_id, upsert_insert
 from recordings_service.errors import Invalid
 from recordings_service.models import CallTag
 from recordings_service.recordings import visible_calls
@@ -43,7 +42,7 @@ def tag_calls(session: Session, *, actor: Actor, recording_ids: Sequence[str], t
     cleaned = checked_tag(tag)
     key = tag_key(cleaned)
     calls = visible_calls(session, actor=actor, recording_ids=recording_ids, refused_action="recording.access_denied")
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     added = 0
     for call in calls:
         tag_id = new_id()

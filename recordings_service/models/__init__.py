@@ -14,6 +14,7 @@ from recordings_service.models.evaluation import (
     FormSection,
 )
 from recordings_service.models.integrity import IntegrityCheckRun
+from recordings_service.models.job_run import JobRun
 from recordings_service.models.privacy import (
     DeletionReceipt,
     LegalHold,
@@ -61,6 +62,7 @@ __all__ = [
     "FormSection",
     "Institute",
     "IntegrityCheckRun",
+    "JobRun",
     "LegalHold",
     "Nomination",
     "PlanFill",

@@ -1,0 +1,62 @@
+"""The jobs an hour or more apart keep their rhythm over restarts. Found by an exploratory pass: the jobs process
+first ran each job an interval after its own start, so one restarted each day (a deploy, a nightly restart,
+`callvault run` restarted by its supervisor) never ran the daily retention sweep, and one restarted each week never
+the integrity check. Each finish of those jobs is now kept, and a new process runs one that is due soon after its
+start."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from jobs.__main__ import START_SETTLE, build_scheduler
+from recordings_service import job_runs
+from recordings_service.db import make_sessionmaker, utcnow
+from recordings_service.runtime import Runtime
+
+DAY = timedelta(days=1)
+
+
+def own_runtime(runtime: Runtime, engine: Engine) -> Runtime:
+    return replace(runtime, engine=engine, sessions=make_sessionmaker(engine))
+
+
+def first_runs(runtime: Runtime) -> dict[str, datetime]:
+    """When each job an hour or more apart first runs, as the scheduler would start it now."""
+    now = utcnow()
+    jobs = [job for job in build_scheduler(runtime).get_jobs() if job.trigger.interval >= timedelta(hours=1)]
+    # A job given no first run starts its trigger's: an interval from the scheduler's start.
+    return {job.id: getattr(job, "next_run_time", None) or job.trigger.get_next_fire_time(None, now) for job in jobs}
+
+
+def test_a_new_process_runs_the_jobs_due_soon_and_the_others_when_due(runtime: Runtime, own_engine: Engine) -> None:
+    jobs = own_runtime(runtime, own_engine)
+    before = utcnow()
+    never_run = first_runs(jobs)
+    assert all(before + START_SETTLE <= at <= utcnow() + START_SETTLE for at in never_run.values()), never_run
+    assert {"retention_sweep", "integrity_check", "audit_anchor", "research_reminders"} <= set(never_run)
+
+    swept = utcnow() - timedelta(hours=2)
+    with jobs.sessions() as session:
+        job_runs.record_finished(session, "retention_sweep", swept)
+        job_runs.record_finished(session, "integrity_check", utcnow() - 8 * DAY)  # its week is over
+        session.commit()
+    restarted = first_runs(jobs)
+    assert restarted["retention_sweep"] == swept + DAY
+    assert restarted["integrity_check"] <= utcnow() + START_SETTLE
+
+
+def test_each_finish_of_a_remembered_job_is_recorded(runtime: Runtime, own_engine: Engine) -> None:
+    jobs = own_runtime(runtime, own_engine)
+    reminders = build_scheduler(jobs).get_job("research_reminders")
+    assert reminders is not None
+    started = utcnow()
+
+    reminders.func(jobs)
+    reminders.func(jobs)  # the second finish replaces the first
+
+    with jobs.sessions() as session:
+        finished = job_runs.last_finished(session, ["research_reminders", "transcribe"])
+    assert list(finished) == ["research_reminders"] and started <= finished["research_reminders"] <= utcnow()
