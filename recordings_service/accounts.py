@@ -13,10 +13,11 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from recordings_service.account_locks import keep_an_active_admin, locked_user
 from recordings_service.account_names import checked_display_name
 from recordings_service.audit import SYSTEM_ACTOR_NAMES, Actor, record_event
 from recordings_service.db import utcnow
@@ -240,24 +241,6 @@ def get_user(session: Session, user_id: str) -> User:
     return user
 
 
-def locked_user(session: Session, user_id: str) -> User:
-    """The account read afresh, its row locked until the transaction ends: two admins changing one account at once
-    (two tabs, two people) change it one after the other, the later on what the earlier left. Without it both read
-    it as it was: an admin resetting the password in one tab and the second factor in another passed the check
-    that refuses one admin both resets, and two disables each wrote `user.disabled`.
-
-    The active administrators' rows are locked in the same statement, in id order: an admin disabling another while
-    that one disables them then locks the same rows in the same order, and neither waits on the other for good
-    (`_keep_an_active_admin` counts those rows). On SQLite the locking read takes the database's write lock.
-    """
-    admins = and_(User.role == Role.ADMIN.value, User.active.is_(True))
-    session.execute(select(User.id).where(or_(User.id == user_id, admins)).order_by(User.id).with_for_update())
-    user = session.get(User, user_id, populate_existing=True)
-    if user is None:
-        raise NotFound(f"user {user_id} not found", why="user_not_found")
-    return user
-
-
 def user_by_username(session: Session, username: str) -> User:
     user = find_user(session, username)
     if user is None:
@@ -276,7 +259,7 @@ def disable_user(session: Session, *, actor: Actor, user_id: str) -> User:
     more."""
     user = locked_user(session, user_id)
     _refuse_self(actor, user, "disable", why="own_account_disable")
-    _keep_an_active_admin(session, user, "disabled", why="last_admin")
+    keep_an_active_admin(session, user, "disabled", why="last_admin")
     if user.active:
         user.active = False
         user.session_version += 1
@@ -309,23 +292,6 @@ def enable_user(session: Session, *, actor: Actor, user_id: str) -> Enabling:
         record_event(session, actor=actor, action="user.unlocked", object_type="user", object_id=user.id)
         return Enabling.UNLOCKED
     return Enabling.UNCHANGED
-
-
-def _keep_an_active_admin(session: Session, user: User, change: str, *, why: str) -> None:
-    """Refuse to take `user` out of the active administrators when nobody else is one: nobody could manage accounts.
-
-    The active administrators' rows are locked before they are counted (on SQLite the savepoint takes the write
-    lock), so two admins disabling or demoting each other at once cannot each count the other as the one who stays:
-    the later waits for the earlier and counts again.
-    """
-    if not user.active or user.role != Role.ADMIN:
-        return
-    with session.begin_nested():
-        active_admins = session.scalars(
-            select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True)).with_for_update()
-        ).all()
-    if len(active_admins) <= 1:
-        raise Conflict(f"the last active administrator cannot be {change}: make another one first", why=why)
 
 
 def reset_password(session: Session, *, actor: Actor, user_id: str) -> User:
@@ -393,7 +359,7 @@ def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> U
     for tied, between, why in _TIED_ROLES:
         if tied in (new_role, user.role):
             raise Invalid("role", f"create a separate account to switch between {between}", why=why)
-    _keep_an_active_admin(session, user, "given another role", why="last_admin_role")
+    keep_an_active_admin(session, user, "given another role", why="last_admin_role")
     old_role = user.role
     user.role = new_role.value
     user.session_version += 1

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from recordings_service import accounts, lockout
+from recordings_service.account_locks import locked_user
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
@@ -68,7 +69,7 @@ def issue_enrolment_link(session: Session, envelope: Envelope, *, actor: Actor, 
 
     An account without a second factor gets a fresh seed to enrol, kept sealed beside the link.
     """
-    user = accounts.locked_user(session, user_id)
+    user = locked_user(session, user_id)
     if user.role == Role.SERVICE:
         raise Invalid("role", "service accounts sign in with API tokens only", why="service_tokens_only")
     if not user.active:
@@ -167,7 +168,7 @@ def complete_enrolment(
 
 def reset_mfa(session: Session, *, actor: Actor, user_id: str) -> User:
     """Remove the account's second factor and end its sessions; the holder enrols again through a new link."""
-    user = accounts.locked_user(session, user_id)
+    user = locked_user(session, user_id)
     if actor.id is not None and actor.id == user.id:
         raise Conflict("you cannot reset your own second factor; another admin must", why="own_second_factor")
     if user.role == Role.SERVICE:
