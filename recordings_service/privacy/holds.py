@@ -44,8 +44,6 @@ def place_hold(
         raise Invalid("recording_id", "give either recording_id or customer_ref", code="one_target")
     if recording_id is not None:
         recording = _held_recording(session, actor=actor, recording_id=recording_id)
-        # The target's row is locked, so two placements of one hold at once are one after the other.
-        session.execute(select(Recording.id).where(Recording.id == recording.id).with_for_update())
         same = LegalHold.recording_id == recording.id
         hold = LegalHold(recording_id=recording.id, reason=text, placed_by=actor.id)
         scope: ColumnElement[bool] = Recording.id == recording.id
@@ -94,6 +92,11 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
         lock_customer(session, hold.customer_id)
     hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor.id, text
     session.flush()
+    # The recordings' rows locked first (in id order), and their flags computed in a statement after it: that one
+    # reads the holds as committed once any other change of them has finished. Computed in the statement that
+    # waited for the lock, it read them as before that change: two releases at once left the flag set with no
+    # hold in force, and a release beside a new customer hold cleared it under that hold.
+    session.execute(select(Recording.id).where(_named_by(hold)).order_by(Recording.id).with_for_update())
     session.execute(
         update(Recording)
         .where(_named_by(hold))
@@ -247,7 +250,11 @@ def _held_recording(session: Session, *, actor: Actor, recording_id: str) -> Rec
     except NotFound as exc:
         # The loader's refusal is kept; the code and the field say which input was not found, for pages and clients.
         raise NotFound(exc.message, why="recording_not_found", field="recording_id", refusal=exc.refusal) from None
-    if recording.status == RecordingStatus.DELETED:
+    # Locked, its status read again under the lock: two placements of one hold at once are one after the other, and
+    # a deletion in progress (the sweep, an erasure) is waited for; read before the lock, a hold was placed, and
+    # audited as holding nothing, on a call that deletion had just removed.
+    status = session.scalar(select(Recording.status).where(Recording.id == recording.id).with_for_update())
+    if status == RecordingStatus.DELETED:
         raise Conflict(
             f"recording {recording_id} has already been deleted", why="recording_deleted", field="recording_id"
         )
