@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
+from recordings_service.errors import NotFound
 from recordings_service.models import Recording
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.object_store import ObjectStore
@@ -74,9 +75,8 @@ def reconcile_storage(
         rows_checked += len(rows)
         missing.extend(row.id for row in rows if row.storage_key not in listed)
         last_id = rows[-1].id
+    missing = [recording_id for recording_id in missing if _gone(session, store, recording_id)]
     for recording_id in missing:
-        recording = session.get_one(Recording, recording_id)
-        recording.status = RecordingStatus.MISSING_OBJECT
         record_event(
             session, actor=actor, action="recording.object_missing", object_type="recording", object_id=recording_id
         )
@@ -97,3 +97,20 @@ def reconcile_storage(
         )
     session.flush()
     return report
+
+
+def _gone(session: Session, store: ObjectStore, recording_id: str) -> bool:
+    """Whether the row's object is still absent, its row read again under a lock; if so, it is marked missing.
+
+    The listing is minutes old on a large store, and meanwhile a row may have moved to another object (the original
+    replaced under the card-data rule: a new key, the old one deleted) or been deleted: such a row was marked
+    `missing_object` with its audio in the store, and nothing ever cleared the mark."""
+    recording = session.get(Recording, recording_id, with_for_update=True, populate_existing=True)
+    if recording is None or recording.status in _WITHOUT_OBJECT:
+        return False
+    try:
+        store.head(recording.storage_key)
+        return False
+    except NotFound:
+        recording.status = RecordingStatus.MISSING_OBJECT
+        return True
