@@ -207,7 +207,20 @@ def _write_note(folder: int, name: str, note: dict[str, object]) -> None:
     write)."""
     fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=folder)
     with os.fdopen(fd, "w") as file:
-        file.write(json.dumps(note, indent=2) + "\n")
+        file.write(json.dumps(_readable(note), indent=2) + "\n")
+
+
+def _readable(value: object) -> object:
+    """The note's text with each byte of a file name that is not UTF-8 written as an escape: a Latin-1 `päivä.wav`
+    from an SMB share reads `p\\xe4iv\\xe4.wav`. Python holds those bytes as lone surrogates, which a note showed as
+    `\\udce4`, unreadable to the operator and refused by strict JSON parsers."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if isinstance(value, dict):
+        return {key: _readable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_readable(item) for item in value]
+    return value
 
 
 def _move_together(paths: list[Path], names: list[str], *, target: int, note: str) -> None:

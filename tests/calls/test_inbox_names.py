@@ -163,3 +163,18 @@ def test_a_short_sidecar_beside_a_full_one_still_describes_another_audio_file(
     assert run(inbox_runtime, caplog, COUNTS) == NONE | {"imported": 2}
     assert all(calls_with(session, each["external_call_id"]) == 1 for each in metadata)
     assert names_in(inbox) == ["done"]
+
+
+def test_a_note_names_a_file_whose_name_is_not_utf8_readably(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by an exploratory pass: a Latin-1 name from an SMB share (`amb\\xe9.json`, Python's `amb\\udce9.json`)
+    was quoted in the note as `amb\\udce9.json`, which the operator cannot read and strict JSON parsers refuse."""
+    latin1 = os.fsdecode(b"amb\xe9")
+    drop(inbox, latin1 + ".wav", STEREO, call_metadata(), sidecar_name=latin1 + ".json")
+    drop(inbox, latin1 + ".mp3", STEREO, None)
+    assert run(inbox_runtime, caplog, COUNTS)["refused"] == 1
+    note = (inbox / "failed" / (latin1 + ".json.error.json")).read_bytes()
+    message = json.loads(note)["message"]
+    assert message.startswith("amb\\xe9.json fits amb\\xe9.mp3 and amb\\xe9.wav"), message
+    assert "\\ud" not in note.decode("ascii")  # no lone surrogate escaped in the JSON either
