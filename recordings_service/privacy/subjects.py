@@ -113,6 +113,9 @@ def create_request(
     )
     session.add(request)
     session.flush()
+    # The institutes' batches are flagged (locked) before this request's event is written: see `custody._flag`.
+    if request_kind is SubjectRequestKind.ERASURE:
+        flag_erasure(session, actor=actor, customer_id=customer.id, request_id=request.id)
     record_event(
         session,
         actor=actor,
@@ -121,8 +124,6 @@ def create_request(
         object_id=request.id,
         details={"kind": request.kind, "customer_id": customer.id, "chargeable": request.chargeable},
     )
-    if request_kind is SubjectRequestKind.ERASURE:
-        flag_erasure(session, actor=actor, customer_id=customer.id, request_id=request.id)
     return request
 
 
@@ -225,6 +226,10 @@ def record_objection(
     current = {"research": customer.objects_to_research, "marketing": customer.objects_to_marketing}
     complete(request, now=now or utcnow(), outcome={"objects_to": current, "previously": previous})
     session.flush()
+    if current["research"] and not previous["research"]:
+        # An institute holding the customer's calls already must be told to stop using them (flagged before this
+        # request's event is written: see `custody._flag`).
+        flag_objection(session, actor=actor, customer_id=customer.id, request_id=request.id)
     record_event(
         session,
         actor=actor,
@@ -233,9 +238,6 @@ def record_objection(
         object_id=customer.id,
         details={"request_id": request.id, **{f"objects_to_{name}": value for name, value in current.items()}},
     )
-    if current["research"] and not previous["research"]:
-        # An institute holding the customer's calls already must be told to stop using them.
-        flag_objection(session, actor=actor, customer_id=customer.id, request_id=request.id)
     return request
 
 
@@ -248,6 +250,9 @@ def restrict_processing(
     restricted = _set_restricted(session, customer_id=request.customer_id, value=True)
     complete(request, now=now or utcnow(), outcome={"recordings_restricted": restricted})
     session.flush()
+    # An institute holding the customer's calls already is a recipient to tell (Art. 19); flagged before this
+    # request's event is written: see `custody._flag`.
+    flag_restriction(session, actor=actor, customer_id=request.customer_id, request_id=request.id)
     record_event(
         session,
         actor=actor,
@@ -256,8 +261,6 @@ def restrict_processing(
         object_id=request.id,
         details={"customer_id": request.customer_id, "recordings": restricted},
     )
-    # An institute holding the customer's calls already is a recipient to tell (Art. 19).
-    flag_restriction(session, actor=actor, customer_id=request.customer_id, request_id=request.id)
     return request
 
 

@@ -237,12 +237,15 @@ def _flag(
     request_id: str,
     kind: FollowUpKind,
 ) -> list[str]:
+    # Every batch locked (and read afresh) before the first event is written, in id order: the audit chain's head,
+    # which each event locks to the commit, is then always taken after a batch, as a partner's acknowledgement or
+    # download takes them. Locked between events, a batch waited for a partner who waited for the chain: a deadlock
+    # (PostgreSQL), the loser's request a 500, an objection or erasure request lost with it.
+    ids = sorted({record.batch_id for record in records})
+    locked = select(ResearchBatch).where(ResearchBatch.id.in_(ids)).order_by(ResearchBatch.id).with_for_update()
+    batches = list(session.scalars(locked.execution_options(populate_existing=True)))
     flagged: list[str] = []
-    for record in records:
-        if record.batch_id in flagged:
-            continue
-        batch = session.get(ResearchBatch, record.batch_id, with_for_update=True)
-        assert batch is not None
+    for batch in batches:
         pseudonyms = sorted(
             {item.customer_pseudonym or "" for item in _items_of(session, batch.id, customer_id)} - {""}
         )

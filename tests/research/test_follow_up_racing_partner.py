@@ -1,0 +1,86 @@
+"""A data-subject request that flags an institute's batch while the institute's partner acts on that batch (an
+acknowledgement, a download): found by an exploratory pass on PostgreSQL. The request wrote its audit event, which
+locks the audit chain's head to the commit, and then locked the batch; the partner had locked the batch and then
+wrote its event: a deadlock, the loser's request a 500 and, where that was the officer's, the erasure request,
+objection or restriction lost with it. The batches are now locked before the request writes any event."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.config import Settings
+from recordings_service.db import make_sessionmaker, utcnow
+from recordings_service.models import ResearchBatch
+from recordings_service.models.account import Role
+from recordings_service.privacy.subjects import create_request
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
+from tests.factories.accounts import make_user
+from tests.factories.postgres_races import private_engine, wait_until_blocked
+from tests.factories.privacy import OFFICER, customer
+from tests.factories.research import as_ready, downloaded, draft, institute, research_call
+
+pytestmark = pytest.mark.postgres
+PARTNER = Actor(id=None, name="partner", role="research_partner")
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    with private_engine("t_follow_up_race_") as engine:
+        yield engine
+
+
+def test_an_erasure_request_meeting_a_partner_holding_its_batch_waits_and_both_succeed(
+    engine: Engine, base_settings: Settings, store: ObjectStore, envelope: Envelope
+) -> None:
+    own = Runtime(
+        settings=base_settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
+    )
+    with own.sessions() as setup:
+        officer = make_user(setup, role=Role.COMPLIANCE)
+        person = customer(setup)
+        research_call(setup, own.store, own.envelope, customer_id=person.id)
+        held = as_ready(draft(setup, own, officer, institute(setup).id))
+        downloaded(setup, held)
+        setup.commit()
+
+    partner = own.sessions()  # the partner's acknowledgement holds the batch, then writes its event
+    partner.get_one(ResearchBatch, held.id, with_for_update=True)
+    outcome: dict[str, Any] = {}
+
+    def register_erasure() -> None:
+        with own.sessions() as session:
+            outcome["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
+            try:
+                create_request(
+                    session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=utcnow()
+                )
+                session.commit()
+                outcome["done"] = True
+            except Exception as exc:  # the assertion below names it
+                outcome["error"] = exc
+
+    officer_request = threading.Thread(target=register_erasure)
+    officer_request.start()
+    wait_until_blocked(engine, officer_request, outcome, what="the erasure request")
+    record_event(
+        partner,
+        actor=PARTNER,
+        action="research.follow_up_acknowledged",
+        object_type="research_batch",
+        object_id=held.id,
+    )
+    partner.commit()
+    partner.close()
+    officer_request.join(timeout=30)
+
+    assert outcome.get("done") is True, outcome
+    with own.sessions() as session:
+        assert [flag["kind"] for flag in session.get_one(ResearchBatch, held.id).follow_up] == ["erasure"]
