@@ -264,8 +264,10 @@ def disable_user(session: Session, *, actor: Actor, user_id: str) -> User:
         user.active = False
         user.session_version += 1
         user.enrol_token_hash = user.enrol_expires_at = None
-        record_event(session, actor=actor, action="user.disabled", object_type="user", object_id=user.id)
+        # The tokens first: their rows are locked before any event locks the audit chain's head, as a revocation of
+        # one of them locks it (the other order deadlocked with that revocation on PostgreSQL).
         revoke_live_tokens(session, actor=actor, user=user, reason="account_disabled")
+        record_event(session, actor=actor, action="user.disabled", object_type="user", object_id=user.id)
     return user
 
 
@@ -283,9 +285,10 @@ def enable_user(session: Session, *, actor: Actor, user_id: str) -> Enabling:
     if not user.active:
         user.active = True
         clear_login_failures(user)
-        record_event(session, actor=actor, action="user.enabled", object_type="user", object_id=user.id)
-        # Accounts disabled before disabling revoked tokens still hold theirs (none is made for a disabled one).
+        # Accounts disabled before disabling revoked tokens still hold theirs (none is made for a disabled one);
+        # revoked before the event, as on disabling.
         revoke_live_tokens(session, actor=actor, user=user, reason="account_disabled")
+        record_event(session, actor=actor, action="user.enabled", object_type="user", object_id=user.id)
         return Enabling.ENABLED
     if login_locked(user, utcnow()):
         clear_login_failures(user)

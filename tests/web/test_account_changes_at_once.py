@@ -6,20 +6,24 @@ browser setting its own password and signed in; two disables, enables or revocat
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+import pytest
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, mfa, tokens
-from recordings_service.audit import Actor
-from recordings_service.db import make_sessionmaker
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import make_sessionmaker, utcnow
 from recordings_service.errors import Conflict, NotFound
-from recordings_service.models import AuditEvent, User
+from recordings_service.models import ApiToken, AuditEvent, User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import PASSWORD, fresh_code, make_enrolled_user, make_user
 from tests.factories.own_database import second_waits_for_first
+from tests.factories.postgres_races import private_engine, wait_until_blocked
 
 
 def admin(session: Session) -> Actor:
@@ -101,3 +105,41 @@ def test_two_disables_enables_and_revocations_at_once_are_each_audited_once(own_
 
     second_waits_for_first(sessions, revoke(first), revoke(second))
     assert count(sessions, "token.revoked", token.id) == 1
+
+
+@pytest.mark.postgres
+def test_a_disable_meeting_a_revocation_of_one_of_its_tokens_waits_and_both_succeed() -> None:
+    """Found by review of the same pass: a disable wrote its event (the audit chain's head locked to the commit) and
+    then revoked the account's tokens, while a revocation of one of them locked the token and then wrote its event:
+    a deadlock on PostgreSQL, one of the two a 500."""
+    with private_engine("t_disable_race_") as engine:
+        sessions = make_sessionmaker(engine)
+        with sessions() as setup:
+            actor, person = admin(setup), make_user(setup, role=Role.TRAINER)
+            token, _ = tokens.create_token(setup, actor=actor, user=person, scope="read")
+            setup.commit()
+        revoking = sessions()  # a revocation of the token holds it, then writes its event
+        revoking.get_one(ApiToken, token.id, with_for_update=True).revoked_at = utcnow()
+        revoking.flush()
+        outcome: dict[str, Any] = {}
+
+        def disable() -> None:
+            with sessions() as session:
+                outcome["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
+                try:
+                    accounts.disable_user(session, actor=actor, user_id=person.id)
+                    session.commit()
+                    outcome["done"] = True
+                except Exception as exc:  # the assertion below names it
+                    outcome["error"] = exc
+
+        disabling = threading.Thread(target=disable)
+        disabling.start()
+        wait_until_blocked(engine, disabling, outcome, what="the disable")
+        record_event(revoking, actor=actor, action="token.revoked", object_type="api_token", object_id=token.id)
+        revoking.commit()
+        revoking.close()
+        disabling.join(timeout=30)
+
+        assert outcome.get("done") is True, outcome
+        assert count(sessions, "token.revoked", token.id) == 1  # the disable found it revoked already
