@@ -52,7 +52,14 @@ def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, reques
     kept: list[dict[str, Any]] = []
     keys: dict[str, tuple[str, ...]] = {}
     counts: Counter[str] = Counter()
-    for recording_id in customer_recording_ids(session, request.customer_id):
+    recording_ids = customer_recording_ids(session, request.customer_id)
+    # Every call locked, in id order, before the first deletion writes its event (which locks the audit chain's head
+    # to the commit): a comment or score being written on a later call holds that call and then writes its event,
+    # and locked one by one between deletions, the two waited on each other (a deadlock on PostgreSQL).
+    session.execute(
+        select(Recording.id).where(Recording.id.in_(recording_ids)).order_by(Recording.id).with_for_update()
+    ).all()
+    for recording_id in recording_ids:
         recording = session.get_one(Recording, recording_id)
         evidence_until = agreement_evidence_until(recording, policies=policies, now=now)
         reason = kept_because(session, recording, evidence_until=evidence_until)
