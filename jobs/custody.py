@@ -20,6 +20,9 @@ def expire_batches(runtime: Runtime, *, now: datetime | None = None) -> dict[str
     now = now or utcnow()
     with runtime.sessions() as session:
         closed = lifecycle.close_undelivered(session, now=now)
+        # Each step commits on its own: the closures' events lock the audit chain's head to the commit, and expiring
+        # then waited for a batch a partner held (downloading, confirming) while the partner waited for that head.
+        session.commit()
         expired = lifecycle.expire_due(session, now=now)
         session.commit()
         due = lifecycle.batches_to_purge(session, now=now)

@@ -257,7 +257,7 @@ def disable_user(session: Session, *, actor: Actor, user_id: str) -> User:
     yet used is spent, so enabling the account again revives neither a token nor a link that may have leaked (a
     leaver's token left on a laptop, say). The last active administrator stays: nobody could manage accounts any
     more."""
-    user = locked_user(session, user_id)
+    user = locked_user(session, user_id, with_admins=True)
     _refuse_self(actor, user, "disable", why="own_account_disable")
     keep_an_active_admin(session, user, "disabled", why="last_admin")
     if user.active:
@@ -355,7 +355,7 @@ _TIED_ROLES = (
 def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> User:
     """Give an account another role; its sessions end so the new rights (and MFA duty) apply at once."""
     new_role = _parsed_role(role)
-    user = locked_user(session, user_id)
+    user = locked_user(session, user_id, with_admins=True)
     _refuse_self(actor, user, "change the role of", why="own_account_role")
     if user.role == new_role:
         return user

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
+from jobs.custody import expire_batches
 from recordings_service.audit import Actor, record_event
 from recordings_service.config import Settings
 from recordings_service.db import make_sessionmaker, utcnow
@@ -84,3 +86,43 @@ def test_an_erasure_request_meeting_a_partner_holding_its_batch_waits_and_both_s
     assert outcome.get("done") is True, outcome
     with own.sessions() as session:
         assert [flag["kind"] for flag in session.get_one(ResearchBatch, held.id).follow_up] == ["erasure"]
+
+
+def test_the_expiry_job_meeting_a_partner_holding_a_batch_waits_and_both_succeed(
+    engine: Engine, base_settings: Settings, store: ObjectStore, envelope: Envelope
+) -> None:
+    """The same order in the expiry job: it closed the batches nothing was downloaded from (their events locking the
+    chain's head) and, in the same transaction, locked the batches to expire, one of which a partner held."""
+    own = Runtime(
+        settings=base_settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
+    )
+    with own.sessions() as setup:
+        officer = make_user(setup, role=Role.COMPLIANCE)
+        research_call(setup, own.store, own.envelope)
+        untouched = as_ready(draft(setup, own, officer, institute(setup).id, study="Never downloaded"))
+        held = as_ready(draft(setup, own, officer, institute(setup).id))
+        downloaded(setup, held)
+        setup.commit()
+
+    partner = own.sessions()  # the partner's confirmation holds its batch, then writes its event
+    partner.get_one(ResearchBatch, held.id, with_for_update=True)
+    outcome: dict[str, Any] = {}
+
+    def expire() -> None:
+        try:
+            outcome["counts"] = expire_batches(own, now=utcnow() + timedelta(days=30))
+        except Exception as exc:  # the assertion below names it
+            outcome["error"] = exc
+
+    job = threading.Thread(target=expire)
+    job.start()
+    job.join(timeout=3)  # it closes the undelivered batch, then waits for the partner's
+    record_event(partner, actor=PARTNER, action="research.confirmation_submitted", object_type="research_batch")
+    partner.commit()
+    partner.close()
+    job.join(timeout=30)
+
+    assert "error" not in outcome and outcome["counts"]["closed"] == 1 and outcome["counts"]["expired"] == 1, outcome
+    with own.sessions() as session:
+        states = {batch_id: session.get_one(ResearchBatch, batch_id).state for batch_id in (untouched.id, held.id)}
+    assert states == {untouched.id: "closed", held.id: "expired"}

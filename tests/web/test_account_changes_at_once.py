@@ -143,3 +143,41 @@ def test_a_disable_meeting_a_revocation_of_one_of_its_tokens_waits_and_both_succ
 
         assert outcome.get("done") is True, outcome
         assert count(sessions, "token.revoked", token.id) == 1  # the disable found it revoked already
+
+
+@pytest.mark.postgres
+def test_an_account_made_while_an_admin_signs_in_gets_its_link_and_both_succeed(envelope: Envelope) -> None:
+    """Found by a lock-order check of the test suite: making an account (its creation audited, the audit chain's
+    head locked to the commit) and then its enrolment link locked every active administrator's row, and waited for
+    an admin signing in, who held their own row and waited for that head: a deadlock on PostgreSQL."""
+    with private_engine("t_create_race_") as engine:
+        sessions = make_sessionmaker(engine)
+        with sessions() as setup:
+            actor, signing_in_admin = admin(setup), make_user(setup, role=Role.ADMIN)
+            setup.commit()
+        signing_in = sessions()  # a sign-in holds the admin's row (its last sign-in), then writes its event
+        signing_in.get_one(User, signing_in_admin.id, with_for_update=True).last_login_at = utcnow()
+        signing_in.flush()
+        outcome: dict[str, Any] = {}
+
+        def create() -> None:
+            with sessions() as session:
+                try:
+                    made = accounts.create_user(
+                        session, actor=actor, username="newcomer", role=Role.TRAINER, password=None
+                    )
+                    mfa.issue_enrolment_link(session, envelope, actor=actor, user_id=made.id)
+                    session.commit()
+                    outcome["done"] = True
+                except Exception as exc:  # the assertion below names it
+                    outcome["error"] = exc
+
+        creating = threading.Thread(target=create)
+        creating.start()
+        creating.join(timeout=3)
+        record_event(signing_in, actor=actor, action="login.succeeded", object_type="user", object_id=actor.id)
+        signing_in.commit()
+        signing_in.close()
+        creating.join(timeout=30)
+
+        assert outcome.get("done") is True, outcome
