@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recordings_service import schema
 from recordings_service.db import make_engine
 from tests.conftest import private_postgres_schema
+from tests.factories.postgres_races import private_engine
 
 
 @pytest.fixture
@@ -29,6 +30,13 @@ def own_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
         engine = make_engine(url)
         yield engine
         engine.dispose()
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """A migrated PostgreSQL schema of the test's own, whatever kind of database the test's other fixtures use."""
+    with private_engine("t_race_") as engine:
+        yield engine
 
 
 def second_waits_for_first(

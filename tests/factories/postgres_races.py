@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from recordings_service.db import make_engine
 from tests.conftest import private_postgres_schema
@@ -42,3 +43,25 @@ def wait_until_blocked(
     while not ("pid" in outcome and waits_for_a_lock(engine, outcome["pid"])):
         assert thread.is_alive() and time.monotonic() < deadline, f"{what} did not wait: {dict(outcome)}"
         time.sleep(0.05)
+
+
+def start_beside(
+    sessions: Callable[[], Session], work: Callable[[Session], object]
+) -> tuple[threading.Thread, dict[str, Any]]:
+    """`work` on a thread in a session of its own, committed. The outcome names its backend (`pid`), then `result`
+    and `done`, or the `error` it raised, for the caller's assertion."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        with sessions() as session:
+            outcome["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
+            try:
+                outcome["result"] = work(session)
+                session.commit()
+                outcome["done"] = True
+            except Exception as exc:  # the caller's assertion names it
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome

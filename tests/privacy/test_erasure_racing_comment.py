@@ -5,13 +5,10 @@ Suspected by an exploratory pass; the erasure now locks every call of the custom
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from recordings_service.audit import record_event
@@ -24,23 +21,17 @@ from recordings_service.runtime import SESSION_ENVELOPE
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import SYSTEM
-from tests.factories.postgres_races import private_engine, wait_until_blocked
+from tests.factories.postgres_races import start_beside, wait_until_blocked
 from tests.factories.privacy import OFFICER, customer
 from tests.factories.recordings import make_recording
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    with private_engine("t_erasure_race_") as engine:
-        yield engine
-
-
 def test_an_erasure_meeting_a_comment_on_a_later_call_waits_and_both_succeed(
-    engine: Engine, store: ObjectStore, envelope: Envelope
+    pg_engine: Engine, store: ObjectStore, envelope: Envelope
 ) -> None:
-    sessions = sessionmaker(engine, expire_on_commit=False, info={SESSION_ENVELOPE: envelope})
+    sessions = sessionmaker(pg_engine, expire_on_commit=False, info={SESSION_ENVELOPE: envelope})
     with sessions() as setup:
         person = customer(setup)
         for days in (3, 2):
@@ -54,21 +45,10 @@ def test_an_erasure_meeting_a_comment_on_a_later_call_waits_and_both_succeed(
 
     commenting = sessions()  # a comment on the later call holds it (share lock), then writes its event
     assert still_live(commenting, commenting.get_one(Recording, later))
-    outcome: dict[str, Any] = {}
-
-    def erase() -> None:
-        with sessions() as session:
-            outcome["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
-            try:
-                erase_customer(session, store, actor=OFFICER, request_id=request.id, now=utcnow())
-                session.commit()
-                outcome["done"] = True
-            except Exception as exc:  # the assertion below names it
-                outcome["error"] = exc
-
-    erasure = threading.Thread(target=erase)
-    erasure.start()
-    wait_until_blocked(engine, erasure, outcome, what="the erasure")
+    erasure, outcome = start_beside(
+        sessions, lambda session: erase_customer(session, store, actor=OFFICER, request_id=request.id, now=utcnow())
+    )
+    wait_until_blocked(pg_engine, erasure, outcome, what="the erasure")
     record_event(commenting, actor=SYSTEM, action="annotation.added", object_type="recording", object_id=later)
     commenting.commit()
     commenting.close()

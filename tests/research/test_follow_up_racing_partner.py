@@ -6,13 +6,10 @@ objection or restriction lost with it. The batches are now locked before the req
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from jobs.custody import expire_batches
 from recordings_service.audit import Actor, record_event
@@ -25,7 +22,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import make_user
-from tests.factories.postgres_races import private_engine, wait_until_blocked
+from tests.factories.postgres_races import start_beside, wait_until_blocked
 from tests.factories.privacy import OFFICER, customer
 from tests.factories.research import as_ready, downloaded, draft, institute, research_call
 
@@ -34,17 +31,13 @@ PARTNER = Actor(id=None, name="partner", role="research_partner")
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
-    with private_engine("t_follow_up_race_") as engine:
-        yield engine
+def own(pg_engine: Engine, base_settings: Settings, store: ObjectStore, envelope: Envelope) -> Runtime:
+    """A runtime on a PostgreSQL schema of the test's own: its rows really commit."""
+    sessions = make_sessionmaker(pg_engine)
+    return Runtime(settings=base_settings, engine=pg_engine, sessions=sessions, store=store, envelope=envelope)
 
 
-def test_an_erasure_request_meeting_a_partner_holding_its_batch_waits_and_both_succeed(
-    engine: Engine, base_settings: Settings, store: ObjectStore, envelope: Envelope
-) -> None:
-    own = Runtime(
-        settings=base_settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
-    )
+def test_an_erasure_request_meeting_a_partner_holding_its_batch_waits_and_both_succeed(own: Runtime) -> None:
     with own.sessions() as setup:
         officer = make_user(setup, role=Role.COMPLIANCE)
         person = customer(setup)
@@ -55,23 +48,13 @@ def test_an_erasure_request_meeting_a_partner_holding_its_batch_waits_and_both_s
 
     partner = own.sessions()  # the partner's acknowledgement holds the batch, then writes its event
     partner.get_one(ResearchBatch, held.id, with_for_update=True)
-    outcome: dict[str, Any] = {}
-
-    def register_erasure() -> None:
-        with own.sessions() as session:
-            outcome["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
-            try:
-                create_request(
-                    session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=utcnow()
-                )
-                session.commit()
-                outcome["done"] = True
-            except Exception as exc:  # the assertion below names it
-                outcome["error"] = exc
-
-    officer_request = threading.Thread(target=register_erasure)
-    officer_request.start()
-    wait_until_blocked(engine, officer_request, outcome, what="the erasure request")
+    officer_request, outcome = start_beside(
+        own.sessions,
+        lambda session: create_request(
+            session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=utcnow()
+        ),
+    )
+    wait_until_blocked(own.engine, officer_request, outcome, what="the erasure request")
     record_event(
         partner,
         actor=PARTNER,
@@ -88,14 +71,9 @@ def test_an_erasure_request_meeting_a_partner_holding_its_batch_waits_and_both_s
         assert [flag["kind"] for flag in session.get_one(ResearchBatch, held.id).follow_up] == ["erasure"]
 
 
-def test_the_expiry_job_meeting_a_partner_holding_a_batch_waits_and_both_succeed(
-    engine: Engine, base_settings: Settings, store: ObjectStore, envelope: Envelope
-) -> None:
+def test_the_expiry_job_meeting_a_partner_holding_a_batch_waits_and_both_succeed(own: Runtime) -> None:
     """The same order in the expiry job: it closed the batches nothing was downloaded from (their events locking the
     chain's head) and, in the same transaction, locked the batches to expire, one of which a partner held."""
-    own = Runtime(
-        settings=base_settings, engine=engine, sessions=make_sessionmaker(engine), store=store, envelope=envelope
-    )
     with own.sessions() as setup:
         officer = make_user(setup, role=Role.COMPLIANCE)
         research_call(setup, own.store, own.envelope)
@@ -106,23 +84,15 @@ def test_the_expiry_job_meeting_a_partner_holding_a_batch_waits_and_both_succeed
 
     partner = own.sessions()  # the partner's confirmation holds its batch, then writes its event
     partner.get_one(ResearchBatch, held.id, with_for_update=True)
-    outcome: dict[str, Any] = {}
-
-    def expire() -> None:
-        try:
-            outcome["counts"] = expire_batches(own, now=utcnow() + timedelta(days=30))
-        except Exception as exc:  # the assertion below names it
-            outcome["error"] = exc
-
-    job = threading.Thread(target=expire)
-    job.start()
+    # The job opens sessions of its own; the one it is given stays idle.
+    job, outcome = start_beside(own.sessions, lambda _: expire_batches(own, now=utcnow() + timedelta(days=30)))
     job.join(timeout=3)  # it closes the undelivered batch, then waits for the partner's
     record_event(partner, actor=PARTNER, action="research.confirmation_submitted", object_type="research_batch")
     partner.commit()
     partner.close()
     job.join(timeout=30)
 
-    assert "error" not in outcome and outcome["counts"]["closed"] == 1 and outcome["counts"]["expired"] == 1, outcome
+    assert outcome.get("done") is True and outcome["result"]["closed"] == outcome["result"]["expired"] == 1, outcome
     with own.sessions() as session:
         states = {batch_id: session.get_one(ResearchBatch, batch_id).state for batch_id in (untouched.id, held.id)}
     assert states == {untouched.id: "closed", held.id: "expired"}

@@ -6,12 +6,10 @@ browser setting its own password and signed in; two disables, enables or revocat
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service import accounts, mfa, tokens
@@ -23,7 +21,7 @@ from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import PASSWORD, fresh_code, make_enrolled_user, make_user
 from tests.factories.own_database import second_waits_for_first
-from tests.factories.postgres_races import private_engine, wait_until_blocked
+from tests.factories.postgres_races import start_beside, wait_until_blocked
 
 
 def admin(session: Session) -> Actor:
@@ -108,76 +106,55 @@ def test_two_disables_enables_and_revocations_at_once_are_each_audited_once(own_
 
 
 @pytest.mark.postgres
-def test_a_disable_meeting_a_revocation_of_one_of_its_tokens_waits_and_both_succeed() -> None:
+def test_a_disable_meeting_a_revocation_of_one_of_its_tokens_waits_and_both_succeed(pg_engine: Engine) -> None:
     """Found by review of the same pass: a disable wrote its event (the audit chain's head locked to the commit) and
     then revoked the account's tokens, while a revocation of one of them locked the token and then wrote its event:
     a deadlock on PostgreSQL, one of the two a 500."""
-    with private_engine("t_disable_race_") as engine:
-        sessions = make_sessionmaker(engine)
-        with sessions() as setup:
-            actor, person = admin(setup), make_user(setup, role=Role.TRAINER)
-            token, _ = tokens.create_token(setup, actor=actor, user=person, scope="read")
-            setup.commit()
-        revoking = sessions()  # a revocation of the token holds it, then writes its event
-        revoking.get_one(ApiToken, token.id, with_for_update=True).revoked_at = utcnow()
-        revoking.flush()
-        outcome: dict[str, Any] = {}
+    sessions = make_sessionmaker(pg_engine)
+    with sessions() as setup:
+        actor, person = admin(setup), make_user(setup, role=Role.TRAINER)
+        token, _ = tokens.create_token(setup, actor=actor, user=person, scope="read")
+        setup.commit()
+    revoking = sessions()  # a revocation of the token holds it, then writes its event
+    revoking.get_one(ApiToken, token.id, with_for_update=True).revoked_at = utcnow()
+    revoking.flush()
+    disabling, outcome = start_beside(
+        sessions, lambda session: accounts.disable_user(session, actor=actor, user_id=person.id)
+    )
+    wait_until_blocked(pg_engine, disabling, outcome, what="the disable")
+    record_event(revoking, actor=actor, action="token.revoked", object_type="api_token", object_id=token.id)
+    revoking.commit()
+    revoking.close()
+    disabling.join(timeout=30)
 
-        def disable() -> None:
-            with sessions() as session:
-                outcome["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
-                try:
-                    accounts.disable_user(session, actor=actor, user_id=person.id)
-                    session.commit()
-                    outcome["done"] = True
-                except Exception as exc:  # the assertion below names it
-                    outcome["error"] = exc
-
-        disabling = threading.Thread(target=disable)
-        disabling.start()
-        wait_until_blocked(engine, disabling, outcome, what="the disable")
-        record_event(revoking, actor=actor, action="token.revoked", object_type="api_token", object_id=token.id)
-        revoking.commit()
-        revoking.close()
-        disabling.join(timeout=30)
-
-        assert outcome.get("done") is True, outcome
-        assert count(sessions, "token.revoked", token.id) == 1  # the disable found it revoked already
+    assert outcome.get("done") is True, outcome
+    assert count(sessions, "token.revoked", token.id) == 1  # the disable found it revoked already
 
 
 @pytest.mark.postgres
-def test_an_account_made_while_an_admin_signs_in_gets_its_link_and_both_succeed(envelope: Envelope) -> None:
+def test_an_account_made_while_an_admin_signs_in_gets_its_link_and_both_succeed(
+    pg_engine: Engine, envelope: Envelope
+) -> None:
     """Found by a lock-order check of the test suite: making an account (its creation audited, the audit chain's
     head locked to the commit) and then its enrolment link locked every active administrator's row, and waited for
     an admin signing in, who held their own row and waited for that head: a deadlock on PostgreSQL."""
-    with private_engine("t_create_race_") as engine:
-        sessions = make_sessionmaker(engine)
-        with sessions() as setup:
-            actor, signing_in_admin = admin(setup), make_user(setup, role=Role.ADMIN)
-            setup.commit()
-        signing_in = sessions()  # a sign-in holds the admin's row (its last sign-in), then writes its event
-        signing_in.get_one(User, signing_in_admin.id, with_for_update=True).last_login_at = utcnow()
-        signing_in.flush()
-        outcome: dict[str, Any] = {}
+    sessions = make_sessionmaker(pg_engine)
+    with sessions() as setup:
+        actor, signing_in_admin = admin(setup), make_user(setup, role=Role.ADMIN)
+        setup.commit()
+    signing_in = sessions()  # a sign-in holds the admin's row (its last sign-in), then writes its event
+    signing_in.get_one(User, signing_in_admin.id, with_for_update=True).last_login_at = utcnow()
+    signing_in.flush()
 
-        def create() -> None:
-            with sessions() as session:
-                try:
-                    made = accounts.create_user(
-                        session, actor=actor, username="newcomer", role=Role.TRAINER, password=None
-                    )
-                    mfa.issue_enrolment_link(session, envelope, actor=actor, user_id=made.id)
-                    session.commit()
-                    outcome["done"] = True
-                except Exception as exc:  # the assertion below names it
-                    outcome["error"] = exc
+    def create(session: Session) -> object:
+        made = accounts.create_user(session, actor=actor, username="newcomer", role=Role.TRAINER, password=None)
+        return mfa.issue_enrolment_link(session, envelope, actor=actor, user_id=made.id)
 
-        creating = threading.Thread(target=create)
-        creating.start()
-        creating.join(timeout=3)
-        record_event(signing_in, actor=actor, action="login.succeeded", object_type="user", object_id=actor.id)
-        signing_in.commit()
-        signing_in.close()
-        creating.join(timeout=30)
+    creating, outcome = start_beside(sessions, create)
+    creating.join(timeout=3)
+    record_event(signing_in, actor=actor, action="login.succeeded", object_type="user", object_id=actor.id)
+    signing_in.commit()
+    signing_in.close()
+    creating.join(timeout=30)
 
-        assert outcome.get("done") is True, outcome
+    assert outcome.get("done") is True, outcome
