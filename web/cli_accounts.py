@@ -25,9 +25,8 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option(
-    "--role", required=True, help="admin, compliance, qa_supervisor, trainer, research_partner, service or agent"
-)
+# A usage error (exit 2) naming the choices, as an unknown --scope is: it was exit 1, unlike every other bad option.
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--display-name", default="")
 @click.option("--institute", "institute_id", default=None, help="The institute's id (research_partner only, required).")
 @click.option("--agent-ref", default=None, help="The agent ref the agent's calls carry (agent only, required).")

@@ -86,6 +86,12 @@ def test_unknown_user_and_bad_password_are_one_line_errors(run, session: Session
     service = run("users", "create", "svc5", "--role", "service", "--password-stdin", stdin=PASSWORD + "\n")
     assert service.exit_code == 2 and "API tokens only" in service.output
     assert accounts.find_user(session, "svc5") is None
+    # Found by exploratory testing: an unknown role exited 1 where an unknown --scope is a usage error (exit 2).
+    unknown = run("users", "create", "bob", "--role", "supervisor")
+    assert (
+        unknown.exit_code == 2 and "Invalid value for '--role'" in unknown.output and "qa_supervisor" in unknown.output
+    )
+    assert accounts.find_user(session, "bob") is None
     # Found by exploratory testing: the last administrator could be disabled, leaving nobody to manage accounts.
     make_user(session, role=Role.ADMIN, username="only-admin")
     last = run("users", "disable", "only-admin")
