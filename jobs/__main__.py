@@ -61,12 +61,13 @@ def build_scheduler(runtime: Runtime) -> BlockingScheduler:
     finished = _last_finished(runtime, [job.id for job in ready if remembered(job)])
     now = utcnow()
     for job in ready:
-        interval = timedelta(seconds=job.seconds)
-        timing = {}
+        run, timing = job.run, {}
         if remembered(job):
+            run = _recording_finish(job)
+            interval = timedelta(seconds=job.seconds)
             timing["next_run_time"] = job_runs.first_run(finished.get(job.id), interval, now=now, soonest=START_SETTLE)
         scheduler.add_job(
-            _recording_finish(job) if remembered(job) else job.run,
+            run,
             "interval",
             seconds=job.seconds,
             id=job.id,

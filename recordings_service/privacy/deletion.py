@@ -122,9 +122,7 @@ def delete_due(session: Session, *, recording_ids: Sequence[str], now: datetime,
     if not recording_ids:
         return []
     # Lock in id order (two sweeps never deadlock), then read the state as it is after any wait for a lock.
-    session.execute(
-        select(Recording.id).where(Recording.id.in_(recording_ids)).order_by(Recording.id).with_for_update()
-    ).all()
+    lock_in_id_order(session, recording_ids)
     due = session.scalars(
         select(Recording)
         .where(Recording.id.in_(recording_ids), due_clause(now), ~held_clause())
@@ -282,6 +280,14 @@ def versions_under(store: ObjectStore, prefixes: Iterable[str]) -> list[ObjectVe
         for version in store.list_versions(prefix)
         if prefix.endswith("/") or version.key == prefix or version.key.startswith(prefix + ".")
     ]
+
+
+def lock_in_id_order(session: Session, recording_ids: Sequence[str]) -> None:
+    """Lock these recordings' rows until the transaction ends, in id order: two callers locking overlapping sets
+    take them in the same order, so neither waits on the other for good."""
+    session.execute(
+        select(Recording.id).where(Recording.id.in_(recording_ids)).order_by(Recording.id).with_for_update()
+    ).all()
 
 
 def locked_recording(session: Session, recording_id: str) -> Recording | None:

@@ -20,7 +20,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.models import Recording, SubjectRequest
 from recordings_service.models.privacy import PackageState, SubjectRequestKind
-from recordings_service.privacy.deletion import delete_recording, mark_purged, purge_objects
+from recordings_service.privacy.deletion import delete_recording, lock_in_id_order, mark_purged, purge_objects
 from recordings_service.privacy.holds import is_held
 from recordings_service.privacy.package_queue import delete_package_object
 from recordings_service.privacy.retention import agreement_evidence_until, load_policies
@@ -56,9 +56,7 @@ def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, reques
     # Every call locked, in id order, before the first deletion writes its event (which locks the audit chain's head
     # to the commit): a comment or score being written on a later call holds that call and then writes its event,
     # and locked one by one between deletions, the two waited on each other (a deadlock on PostgreSQL).
-    session.execute(
-        select(Recording.id).where(Recording.id.in_(recording_ids)).order_by(Recording.id).with_for_update()
-    ).all()
+    lock_in_id_order(session, recording_ids)
     for recording_id in recording_ids:
         recording = session.get_one(Recording, recording_id)
         evidence_until = agreement_evidence_until(recording, policies=policies, now=now)

@@ -241,17 +241,15 @@ def _flag(
     # which each event locks to the commit, is then always taken after a batch, as a partner's acknowledgement or
     # download takes them. Locked between events, a batch waited for a partner who waited for the chain: a deadlock
     # (PostgreSQL), the loser's request a 500, an objection or erasure request lost with it.
-    ids = sorted({record.batch_id for record in records})
+    ids = {record.batch_id for record in records}
     locked = select(ResearchBatch).where(ResearchBatch.id.in_(ids)).order_by(ResearchBatch.id).with_for_update()
     batches = list(session.scalars(locked.execution_options(populate_existing=True)))
-    flagged: list[str] = []
     for batch in batches:
         pseudonyms = sorted(
             {item.customer_pseudonym or "" for item in _items_of(session, batch.id, customer_id)} - {""}
         )
         flag = {"kind": kind, "request_id": request_id, "customer_pseudonyms": pseudonyms}
         batch.follow_up = [*batch.follow_up, {**flag, "flagged_at": utcnow().isoformat()}]
-        flagged.append(batch.id)
         record_event(
             session,
             actor=actor,
@@ -260,7 +258,7 @@ def _flag(
             object_id=batch.id,
             details={"request_id": request_id},
         )
-    return flagged
+    return [batch.id for batch in batches]
 
 
 def objections_to_pass_on(session: Session, batch: ResearchBatch) -> list[str]:
