@@ -149,7 +149,7 @@ def _sqlite_begin_before_savepoint(connection: Connection, _name: str) -> None:
     that SQLite refuses to turn into a write at once (SQLITE_BUSY_SNAPSHOT, no busy wait) should another process
     have committed since. Taking the write lock up front waits, as any writer does, instead.
     """
-    _begin_immediate(connection)
+    begin_immediate(connection)
 
 
 def _sqlite_begin_before_locking_read(
@@ -165,10 +165,10 @@ def _sqlite_begin_before_locking_read(
     """
     if getattr(statement, "_for_update_arg", None) is None:
         return
-    _begin_immediate(connection)
+    begin_immediate(connection)
 
 
-def _begin_immediate(connection: Connection) -> None:
+def begin_immediate(connection: Connection) -> None:
     """Open the connection's transaction IMMEDIATE (taking SQLite's write lock), unless one is open already."""
     dbapi_connection = connection.connection.dbapi_connection
     if dbapi_connection is not None and not dbapi_connection.in_transaction:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from recordings_service import models  # noqa: F401  (registers every table on Base.metadata)
-from recordings_service.db import Base
+from recordings_service.db import Base, begin_immediate
 from recordings_service.errors import Conflict
 from recordings_service.transcription.search_index import is_index_table
 
@@ -30,11 +31,51 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Apply every migration not yet applied."""
+    """Apply every migration not yet applied, all of them or none."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose migrations commit together at its end, or not at all.
+
+    On SQLite two things stood in the way. pysqlite opens a transaction only before a data write, so a migration's
+    CREATE, DROP and table rebuilds committed one by one: a failure left new tables under the old revision, and
+    every later upgrade failed on them. And with the foreign-key pragma Callvault sets, a table rebuild (Alembic's
+    batch mode copies the table, drops the old one and renames the copy) could not drop a table other rows refer
+    to: no database with accounts could be upgraded past a migration that rebuilds `users`. So the pragma is off
+    while migrating (SQLite changes it only outside a transaction), the transaction is opened before the first
+    statement, and the references are checked before the commit where the connection enforced them."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        driver = connection.connection.dbapi_connection
+        assert driver is not None  # a checked-out connection holds its driver's
+        (enforced,) = driver.execute("PRAGMA foreign_keys").fetchone()
+        driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                begin_immediate(connection)
+                yield connection
+                if enforced:
+                    _refuse_broken_references(connection)
+        finally:
+            driver.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+
+
+def _refuse_broken_references(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = sorted({f"{row[0]} -> {row[2]}" for row in broken})
+        raise Conflict(
+            f"the migration would leave {len(broken)} rows referring to rows that do not exist "
+            f"({', '.join(tables)}); nothing was changed"
+        )
 
 
 @cache
