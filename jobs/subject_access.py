@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jobs.leases import BUILD_OUTCOMES, work_through
 from recordings_service.audit import Actor
@@ -85,6 +86,7 @@ def build_one(runtime: Runtime, claim: ClaimedPackage, *, lease_s: float = LEASE
                     recipients=recipients,
                     entries=_entries(runtime, ids, customer_id=customer.id),
                     destination=destination,
+                    zone=ZoneInfo(runtime.settings.timezone),
                     on_recording=_lease_keeper(runtime, claim, lease_s=lease_s),
                 )
             with runtime.sessions() as session:

@@ -9,7 +9,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,7 +83,14 @@ def test_the_evidence_trail_holds_the_searches_that_showed_the_calls_words(
 
     package = io.BytesIO()
     export_evidence(
-        session, store, envelope, actor=COMPLIANCE, recording_id=call.id, destination=package, work_dir=tmp_path
+        session,
+        store,
+        envelope,
+        actor=COMPLIANCE,
+        recording_id=call.id,
+        destination=package,
+        work_dir=tmp_path,
+        zone=UTC,
     )
 
     with zipfile.ZipFile(package) as archive:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,9 +32,10 @@ from recordings_service.errors import Conflict, NotFound, Refusal
 from recordings_service.evaluations.history import evaluations_document
 from recordings_service.models import Recording, Transcript
 from recordings_service.recordings import RecordingOut, decrypt_original_to, get_playable_recording, still_live
-from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.encryption import CHUNK, Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import as_text, open_view, transcript_document
+from recordings_service.zip_dates import dated_entry
 
 MANIFEST = "manifest.json"
 # Far more than the trial and the real package differ by: the event's bytes (up to 15 more digits), its time's
@@ -62,8 +65,10 @@ def export_evidence(
     recording_id: str,
     destination: BinaryIO,
     work_dir: Path,
+    zone: tzinfo,
 ) -> EvidencePackage:
-    """Write the evidence ZIP of a recording into `destination`; audited as `recording.evidence_exported`."""
+    """Write the evidence ZIP of a recording into `destination`; audited as `recording.evidence_exported`. Its files
+    are dated when it was made, as the clocks in `zone` (the organisation's) showed it (`zip_dates`)."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     with tempfile.TemporaryDirectory(prefix="callvault-evidence-", dir=work_dir) as scratch:
         original = Path(scratch) / "original"
@@ -83,7 +88,9 @@ def export_evidence(
             )
         transcript = session.scalar(select(Transcript).where(Transcript.recording_id == recording.id))
         documents = _documents(session, recording=recording, transcript=transcript)
-        package = _Package(session, actor=actor, recording=recording, original_sha256=digest, documents=documents)
+        package = _Package(
+            session, actor=actor, recording=recording, original_sha256=digest, documents=documents, zone=zone
+        )
         # The export is recorded before the trail is read, so the package's own trail shows it, with the bytes it
         # sends; the trail is part of those bytes. A trial package (its event rolled back, its original left
         # empty: stored as it is, the original adds exactly its size) is measured, the event records that size
@@ -119,6 +126,7 @@ class _Package:
     recording: Recording
     original_sha256: str
     documents: dict[str, bytes]  # every file but the original, the audit trail and the manifest
+    zone: tzinfo
 
     def record_export(self, transcript: Transcript | None, *, size: int) -> None:
         record_event(
@@ -142,23 +150,31 @@ class _Package:
         ]
         documents = {**self.documents, "audit_trail.json": _json(trail)}
         files = {f"original.{format_of(recording.container).extension}": self.original_sha256}
+        generated = utcnow()
+
+        def entry(name: str, compress_type: int) -> zipfile.ZipInfo:
+            return dated_entry(name, generated, self.zone, compress_type=compress_type)
+
         with zipfile.ZipFile(destination, "w") as package:
+            stored = entry(next(iter(files)), zipfile.ZIP_STORED)
             if original is None:
-                package.writestr(zipfile.ZipInfo(next(iter(files))), b"", compress_type=zipfile.ZIP_STORED)
+                package.writestr(stored, b"")
             else:
-                package.write(original, next(iter(files)), compress_type=zipfile.ZIP_STORED)
+                stored.file_size = original.stat().st_size  # as `ZipFile.write` sets it: ZIP64 where it is needed
+                with original.open("rb") as source, package.open(stored, "w") as out:
+                    shutil.copyfileobj(source, out, CHUNK)
             for name, content in documents.items():
-                package.writestr(name, content, compress_type=zipfile.ZIP_DEFLATED)
+                package.writestr(entry(name, zipfile.ZIP_DEFLATED), content)
                 files[name] = hashlib.sha256(content).hexdigest()
             manifest = {
                 "recording_id": recording.id,
                 "sha256_at_ingest": recording.pci_original_sha256 or recording.sha256,
                 **_pci_note(recording),
-                "generated_at": utcnow().isoformat(),
+                "generated_at": generated.isoformat(),
                 "generated_by": self.actor.name,
                 "files": files,
             }
-            package.writestr(MANIFEST, _json(manifest), compress_type=zipfile.ZIP_DEFLATED)
+            package.writestr(entry(MANIFEST, zipfile.ZIP_DEFLATED), _json(manifest))
         return files
 
 

@@ -16,7 +16,7 @@ import logging
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -53,6 +53,7 @@ from recordings_service.research.custody import customer_custody
 from recordings_service.storage.encryption import CHUNK, Envelope, WrappedKey
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import as_text, open_view, transcript_document
+from recordings_service.zip_dates import dated_entry
 
 log = logging.getLogger(__name__)
 # The package is the subject's own data: a compliance actor sees restricted recordings too.
@@ -218,17 +219,29 @@ def write_package(
     recipients: list[dict[str, Any]],
     entries: Iterable[PackageEntry],
     destination: BinaryIO,
+    zone: tzinfo,
     on_recording: Callable[[int], None] | None = None,
 ) -> PackageContents:
-    """Stream the package ZIP into `destination`: audio as stored bytes, documents compressed, manifest last."""
+    """Stream the package ZIP into `destination`: audio as stored bytes, documents compressed, manifest last.
+
+    Each call's audio is dated when the call started, the documents when the package was made, as the clocks in
+    `zone` (the organisation's, the customer's) showed it (`zip_dates`)."""
     contents = PackageContents()
+    generated = utcnow()
+
+    def add(name: str, body: bytes) -> None:
+        package.writestr(dated_entry(name, generated, zone, compress_type=zipfile.ZIP_DEFLATED), body)
+        contents.files[name] = hashlib.sha256(body).hexdigest()
+
     with zipfile.ZipFile(destination, "w", allowZip64=True) as package:
-        _add(package, contents, "README.txt", README.encode())
+        add("README.txt", README.encode())
         for entry in entries:
             recording = entry.recording
             if entry.audio:
                 name = f"recordings/{recording.id}/audio.{format_of(recording.container).extension}"
-                digest = _add_audio(package, name, store, envelope, recording)
+                # Stored as it is: audio is compressed already, or large and incompressible enough.
+                audio = dated_entry(name, recording.started_at, zone, compress_type=zipfile.ZIP_STORED)
+                digest = _add_audio(package, audio, store, envelope, recording)
                 contents.files[name] = digest
                 if digest != recording.sha256:
                     contents.audio_mismatches.append(recording.id)
@@ -236,16 +249,11 @@ def write_package(
             else:
                 contents.audio_missing.append(recording.id)
             for document, body in entry.documents.items():
-                _add(package, contents, document, body)
+                add(document, body)
             contents.recording_ids.append(recording.id)
             if on_recording is not None:
                 on_recording(len(contents.recording_ids))
-        _add(
-            package,
-            contents,
-            "recipients.json",
-            _json({"recipients": recipients, "note": _recipients_note(recipients)}),
-        )
+        add("recipients.json", _json({"recipients": recipients, "note": _recipients_note(recipients)}))
         subject = {
             "request_id": request.id,
             "customer_ref": customer.customer_ref,
@@ -253,16 +261,16 @@ def write_package(
             "objects_to_research": customer.objects_to_research,
             "objects_to_marketing": customer.objects_to_marketing,
         }
-        _add(package, contents, "request.json", _json(subject))
+        add("request.json", _json(subject))
         manifest = {
             **subject,
-            "generated_at": utcnow().isoformat(),
+            "generated_at": generated.isoformat(),
             "recordings": contents.recording_ids,
             "audio_sha256_mismatches": contents.audio_mismatches,
             "audio_missing": contents.audio_missing,
             "files": dict(contents.files),
         }
-        package.writestr(MANIFEST, _json(manifest), compress_type=zipfile.ZIP_DEFLATED)
+        package.writestr(dated_entry(MANIFEST, generated, zone, compress_type=zipfile.ZIP_DEFLATED), _json(manifest))
     return contents
 
 
@@ -337,26 +345,14 @@ def _retention(session: Session, recording: Recording) -> dict[str, Any]:
 
 
 def _add_audio(
-    package: zipfile.ZipFile, name: str, store: ObjectStore, envelope: Envelope, recording: Recording
+    package: zipfile.ZipFile, info: zipfile.ZipInfo, store: ObjectStore, envelope: Envelope, recording: Recording
 ) -> str:
     digest = hashlib.sha256()
-    info = zipfile.ZipInfo(name, date_time=_zip_time(recording.started_at))
-    info.compress_type = zipfile.ZIP_STORED  # audio is compressed already, or large and incompressible enough
     with open_original(store, envelope, recording) as plaintext, package.open(info, "w", force_zip64=True) as out:
         while chunk := plaintext.read(CHUNK):
             digest.update(chunk)
             out.write(chunk)
     return digest.hexdigest()
-
-
-def _add(package: zipfile.ZipFile, contents: PackageContents, name: str, body: bytes) -> None:
-    package.writestr(name, body, compress_type=zipfile.ZIP_DEFLATED)
-    contents.files[name] = hashlib.sha256(body).hexdigest()
-
-
-def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
-    stamp = max(moment, datetime(1980, 1, 1, tzinfo=moment.tzinfo))  # the ZIP format starts in 1980
-    return (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
 
 
 def _json(value: Any) -> bytes:

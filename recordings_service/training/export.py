@@ -39,6 +39,7 @@ from recordings_service.training.clip_views import (
 from recordings_service.training.eligibility import TrainingRules
 from recordings_service.training.export_page import ENGLISH, PageWords, index_html
 from recordings_service.training.sets import load_set
+from recordings_service.zip_dates import dated_entry
 
 VALID_FOR = timedelta(days=7)
 
@@ -200,17 +201,16 @@ def zip_chunks(
             if not files or entry.view is None or entry.opus is None or entry.mp3 is None:
                 continue
             for audio, name in ((entry.opus, files["opus"]), (entry.mp3, files["mp3"])):
-                info = zipfile.ZipInfo(name, date_time=_zip_time(exported))
-                info.compress_type = zipfile.ZIP_STORED  # encoded audio does not compress
+                info = dated_entry(name, exported, zone, compress_type=zipfile.ZIP_STORED)  # encoded: no compressing
                 with open_clip(store, envelope, audio) as plaintext, archive.open(info, "w") as out:
                     while chunk := plaintext.read(CHUNK):
                         out.write(chunk)
                         yield from sink.drain()
-            _write_text(archive, files["transcript"], _transcript_text(entry.view), exported)
+            _write_text(archive, files["transcript"], _transcript_text(entry.view), exported, zone)
             yield from sink.drain()
-        _write_text(archive, "set.json", json.dumps(manifest(contents), indent=2, ensure_ascii=False), exported)
+        _write_text(archive, "set.json", json.dumps(manifest(contents), indent=2, ensure_ascii=False), exported, zone)
         page = index_html(contents.title, contents.description, manifest(contents), exported=exported, words=words)
-        _write_text(archive, "index.html", page, exported)
+        _write_text(archive, "index.html", page, exported, zone)
     yield from sink.drain()
 
 
@@ -255,14 +255,8 @@ def _clock(seconds: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
-def _write_text(archive: zipfile.ZipFile, name: str, text: str, moment: datetime) -> None:
-    info = zipfile.ZipInfo(name, date_time=_zip_time(moment))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    archive.writestr(info, text.encode())
-
-
-def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
-    return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+def _write_text(archive: zipfile.ZipFile, name: str, text: str, moment: datetime, zone: tzinfo) -> None:
+    archive.writestr(dated_entry(name, moment, zone, compress_type=zipfile.ZIP_DEFLATED), text.encode())
 
 
 class _Sink:

@@ -10,6 +10,7 @@ import json
 import stat
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,7 @@ def test_a_backup_restores_into_a_fresh_data_directory_with_the_trail_intact_and
             recording_id=ingested[0].id,
             destination=package,
             work_dir=tmp_path,
+            zone=UTC,
         )
         session.commit()
     assert (

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import zipfile
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,14 @@ def actions(session: Session, recording_id: str) -> list[str]:
 def export(session: Session, store: S3ObjectStore, envelope: Envelope, user: User, recording: Recording, work: Path):
     package = io.BytesIO()
     made = export_evidence(
-        session, store, envelope, actor=actor_of(user), recording_id=recording.id, destination=package, work_dir=work
+        session,
+        store,
+        envelope,
+        actor=actor_of(user),
+        recording_id=recording.id,
+        destination=package,
+        work_dir=work,
+        zone=UTC,
     )
     return made, package
 
@@ -133,6 +141,7 @@ def test_tampered_ciphertext_is_refused_without_a_package(
             recording_id=call.id,
             destination=package,
             work_dir=tmp_path,
+            zone=UTC,
         )
     assert package.getvalue() == b""
     refusal = mismatch.value.refusal

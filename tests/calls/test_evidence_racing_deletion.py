@@ -6,6 +6,7 @@ share lock before it records: it waits for a deletion in progress and finds the 
 from __future__ import annotations
 
 import io
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -41,7 +42,14 @@ def test_an_export_meeting_a_deletion_in_progress_waits_and_finds_the_call_gone(
 
     def export(session: Session) -> object:
         return export_evidence(
-            session, store, envelope, actor=supervisor, recording_id=call.id, destination=package, work_dir=tmp_path
+            session,
+            store,
+            envelope,
+            actor=supervisor,
+            recording_id=call.id,
+            destination=package,
+            work_dir=tmp_path,
+            zone=UTC,
         )
 
     outcome = second_waits_for_first(sessions, delete, export)

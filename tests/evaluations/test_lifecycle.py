@@ -337,6 +337,7 @@ def test_the_evidence_package_holds_the_evaluations_with_their_versions(
         recording_id=call.id,
         destination=package,
         work_dir=tmp_path,
+        zone=UTC,
     )
     with zipfile.ZipFile(package) as archive:
         documents = json.loads(archive.read("evaluations.json"))

@@ -13,7 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +234,7 @@ def test_the_evidence_package_states_the_pci_redaction_with_both_hashes(
         recording_id=recording.id,
         destination=package,
         work_dir=tmp_path,
+        zone=UTC,
     )
     with zipfile.ZipFile(package) as archive:
         manifest = json.loads(archive.read(MANIFEST))
@@ -257,5 +258,6 @@ def test_the_evidence_package_states_the_pci_redaction_with_both_hashes(
             recording_id=recording.id,
             destination=io.BytesIO(),
             work_dir=tmp_path,
+            zone=UTC,
         )
     runtime.store.delete(recording.storage_key)

@@ -22,6 +22,7 @@ from web.access import current_actor, current_can, requires
 from web.api.recordings import playback_url
 from web.database import commits_work, db, runtime
 from web.errors import keep_refusal
+from web.i18n import organisation_zone
 from web.identities import request_agent_names
 from web.same_site import refuse_cross_site
 from web.security_headers import mark_no_store, no_store
@@ -170,6 +171,7 @@ def export_evidence(recording_id: str) -> Response:
             recording_id=recording_id,
             destination=package,
             work_dir=work_dir,
+            zone=organisation_zone(),
         )
         db().commit()
     except BaseException:
