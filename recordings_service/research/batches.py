@@ -23,7 +23,7 @@ from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState
 from recordings_service.research import pseudonyms
 from recordings_service.research.institutes import get_institute, transfer_gap
-from recordings_service.research.selection import BatchCriteria, select_calls
+from recordings_service.research.selection import BatchCriteria, select_calls, study_ends_at
 from recordings_service.research.text import MAX_TEXT, check_text
 from recordings_service.storage.encryption import Envelope
 
@@ -315,7 +315,7 @@ def _check(request: BatchRequest) -> None:
         raise Invalid("access_start", "give a time zone", code="timezone_required")
     if request.access_end <= request.access_start:
         raise Invalid("access_end", "the access window ends before it starts", code="out_of_range", why="window_order")
-    if request.study_end < request.access_end.date():
+    if request.access_end > study_ends_at(request.study_end, request.criteria.timezone):
         message = "the study cannot end before the access window does"
         raise Invalid("study_end", message, code="out_of_range", why="study_before_window")
     if request.study_end > utcnow().date() + timedelta(days=MAX_STUDY_DAYS):

@@ -15,7 +15,7 @@ is recorded only once the SMTP server took it).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
@@ -28,6 +28,7 @@ from recordings_service.mail import send_mail
 from recordings_service.models import AuditEvent, CustodyConfirmation, ResearchBatch
 from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState, ClosedReason
+from recordings_service.research.selection import criteria_zone, study_ends_at
 from recordings_service.storage.object_store import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -218,9 +219,9 @@ def _reminder_due(now: datetime) -> tuple[ColumnElement[bool], ...]:
 
 
 def overdue_since(batch: ResearchBatch, *, grace_days: int) -> datetime:
-    """When a missing confirmation makes the batch overdue: the day after study end + grace, 00:00 UTC."""
-    end = datetime.combine(batch.study_end, datetime.min.time(), tzinfo=UTC)
-    return end + timedelta(days=grace_days + 1)
+    """When a missing confirmation makes the batch overdue: the start of the day after study end + grace, in the zone
+    of the batch's criteria, whose days its study end is one of (`selection.study_ends_at`)."""
+    return study_ends_at(batch.study_end + timedelta(days=grace_days), criteria_zone(batch.criteria))
 
 
 def confirmation_due(batch: ResearchBatch, *, grace_days: int) -> datetime | None:

@@ -38,7 +38,7 @@ from recordings_service.models.account import Role
 from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.redaction.audio import RedactedAudio, open_redacted, redacted_audio
 from recordings_service.research.build_queue import SealedPackage, package_key
-from recordings_service.research.selection import candidates_among
+from recordings_service.research.selection import candidates_among, criteria_zone, study_ends_at
 from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import open_view, transcript_document
@@ -68,6 +68,7 @@ class PackageSpec:
     access_start: datetime
     access_end: datetime
     study_end: date
+    study_ends: datetime  # when `study_end` ends, in the zone of the batch's criteria (`selection.study_ends_at`)
     modified_at: datetime  # the approval time: fixed, so a rebuild gives the same bytes
     redacted: bool
     metadata_fields: tuple[str, ...]
@@ -118,6 +119,7 @@ def package_spec(session: Session, *, batch_id: str, public_url: str) -> Package
         access_start=batch.access_start,
         access_end=batch.access_end,
         study_end=batch.study_end,
+        study_ends=study_ends_at(batch.study_end, criteria_zone(batch.criteria)),
         modified_at=batch.approved_at.astimezone(UTC),
         redacted=batch.audio == "redacted",
         metadata_fields=tuple(batch.metadata_fields),
@@ -157,7 +159,7 @@ def load_call(
     found = candidates_among(
         session,
         actor=BUILD_ACTOR,
-        study_end=spec.study_end,
+        study_ends=spec.study_ends,
         redacted_audio=spec.redacted,
         recording_ids=[item.recording_id],
     )

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
+from recordings_service.calendar_days import DEFAULT_ZONE, day_start
 from recordings_service.call_selection import CallSelection
 from recordings_service.iso_input import Day
 from recordings_service.models import BatchItem, Customer, Recording, Transcript
@@ -26,6 +29,7 @@ from recordings_service.models.recording import Purpose
 from recordings_service.recordings import UNPLAYABLE, customer_asked_for_erasure, visible_to
 
 MAX_SAMPLE = 100_000
+LAST_WHOLE_DAY = date.max - timedelta(days=1)
 
 
 class Exclusion(StrEnum):
@@ -86,16 +90,32 @@ def candidates_matching(
 ) -> list[Candidate]:
     """The calls matching `criteria`, in id order, each with the first exclusion that applies (or None)."""
     query = criteria.applied_to(_candidate_query(actor))
-    return _classified(session, query, study_end=study_end, redacted_audio=redacted_audio)
+    ends = study_ends_at(study_end, criteria.timezone)
+    return _classified(session, query, study_ends=ends, redacted_audio=redacted_audio)
 
 
 def candidates_among(
-    session: Session, *, actor: Actor, recording_ids: list[str], study_end: date, redacted_audio: bool
+    session: Session, *, actor: Actor, recording_ids: list[str], study_ends: datetime, redacted_audio: bool
 ) -> list[Candidate]:
     """The calls of `recording_ids` (a build checking its items again) that are still candidates, in id order,
     each with the first exclusion that applies (or None)."""
     query = _candidate_query(actor).where(Recording.id.in_(recording_ids))
-    return _classified(session, query, study_end=study_end, redacted_audio=redacted_audio)
+    return _classified(session, query, study_ends=study_ends, redacted_audio=redacted_audio)
+
+
+def study_ends_at(study_end: date, timezone: str) -> datetime:
+    """When the study's last day ends: the next day's start in `timezone`, the zone whose days the batch's call
+    dates are (its criteria's: the organisation's on the pages, UTC unless named in the API). Counted in UTC, a
+    batch selected on the pages ended its study two or three hours after the Finnish day did."""
+    if study_end >= LAST_WHOLE_DAY:  # no next day that a datetime holds in every zone (refused as too far anyway)
+        return datetime.max.replace(tzinfo=UTC)
+    return day_start(study_end + timedelta(days=1), timezone) or datetime.min.replace(tzinfo=UTC)
+
+
+def criteria_zone(criteria: Mapping[str, Any]) -> str:
+    """The time zone of a stored batch's criteria; UTC for one stored before criteria named a zone."""
+    zone: str = criteria.get("timezone", DEFAULT_ZONE)
+    return zone
 
 
 def excluded_since_built() -> ColumnElement[bool]:
@@ -125,9 +145,8 @@ def _candidate_query(actor: Actor) -> Select[Recording, bool, bool, bool]:
 
 
 def _classified(
-    session: Session, query: Select[Recording, bool, bool, bool], *, study_end: date, redacted_audio: bool
+    session: Session, query: Select[Recording, bool, bool, bool], *, study_ends: datetime, redacted_audio: bool
 ) -> list[Candidate]:
-    study_end_at = datetime.combine(study_end + timedelta(days=1), time(), tzinfo=UTC)
     found = []
     for recording, objects, erasure, transcribed in session.execute(query):
         reason = _reason(
@@ -135,7 +154,7 @@ def _classified(
             objects_to_research=bool(objects),
             erasure_requested=bool(erasure),
             transcribed=bool(transcribed),
-            study_end_at=study_end_at,
+            study_ends=study_ends,
             redacted_audio=redacted_audio,
         )
         found.append(Candidate(recording.id, recording.customer_id, recording.agent_ref, reason))
@@ -148,7 +167,7 @@ def _reason(
     objects_to_research: bool,
     erasure_requested: bool,
     transcribed: bool,
-    study_end_at: datetime,
+    study_ends: datetime,
     redacted_audio: bool,
 ) -> Exclusion | None:
     checks = (
@@ -157,7 +176,7 @@ def _reason(
         (Purpose.QUALITY_STUDY not in recording.purposes, Exclusion.NO_QUALITY_STUDY_PURPOSE),
         (erasure_requested, Exclusion.ERASURE_REQUESTED),
         (
-            recording.retain_until is not None and recording.retain_until < study_end_at,
+            recording.retain_until is not None and recording.retain_until < study_ends,
             Exclusion.DELETED_BEFORE_STUDY_END,
         ),
         (not recording.notice_given, Exclusion.NO_NOTICE),
