@@ -2,7 +2,7 @@
 
 The package holds a README (the study, the access window and the duty to return or destroy every copy),
 per call `calls/<call pseudonym>/transcript.json` (the redacted twin only) and `audio.<ext>` (the original,
-or the redacted derivative), `calls.csv` with the batch's metadata fields under pseudonyms, and
+or the redacted derivative), `calls.csv` with the call's pseudonym and the batch's metadata fields, and
 `manifest.csv` (path, size, SHA-256 of every file) last. Every member carries the batch's approval time, so
 building the same batch again gives the same bytes and the same SHA-256. Each call is checked again just
 before it is written (`selection.candidates_among`): one excluded since approval (the customer objected, the
@@ -122,7 +122,7 @@ def package_spec(session: Session, *, batch_id: str, public_url: str) -> Package
         study_ends=study_ends_at(batch.study_end, criteria_zone(batch.criteria)),
         modified_at=batch.approved_at.astimezone(UTC),
         redacted=batch.audio == "redacted",
-        metadata_fields=tuple(batch.metadata_fields),
+        metadata_fields=calls_csv_columns(batch.metadata_fields),
         portal_url=f"{public_url.rstrip('/')}/partner/batches/{batch.id}",
         selected=batch.selected,
     )
@@ -338,6 +338,12 @@ def _open_audio(store: ObjectStore, envelope: Envelope, call: CallEntry) -> Plai
 def _document(contents: PackageContents, spec: PackageSpec, name: str, body: bytes) -> Member:
     contents.files.append((name, len(body), hashlib.sha256(body).hexdigest()))
     return name, spec.modified_at, MODE, ZIP_AUTO(len(body), level=DOCUMENT_LEVEL), (body,)
+
+
+def calls_csv_columns(metadata_fields: Iterable[str]) -> tuple[str, ...]:
+    """calls.csv's columns: the call's pseudonym first, whatever fields were chosen, as it names the call's folder;
+    without it no row could be told apart from another or matched with its audio."""
+    return ("call", *(name for name in metadata_fields if name != "call"))
 
 
 def _row(item: BatchItem, recording: Recording, fields: Iterable[str]) -> dict[str, str]:
