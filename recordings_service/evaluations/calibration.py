@@ -297,7 +297,8 @@ def _load(session: Session, *, actor: Actor, calibration_id: str, for_update: bo
         refusal = Refusal(
             actor, "calibration.access_denied", "calibration_session", calibration.id, {"reason": "outsider"}
         )
-        raise Forbidden("only the organiser and the participants see a calibration session", refusal=refusal)
+        # Not found, as one that does not exist: a 403 told an outsider which ids are sessions.
+        raise NotFound(f"calibration session {calibration_id} not found", refusal=refusal)
     return calibration
 
 

@@ -203,7 +203,7 @@ def test_an_outsider_is_refused_and_the_refusal_carries_its_audit_event(
 ) -> None:
     calibration_id = start(session, organiser, call, form, supervisors(session, ["anna", "bert"]))
     outsider = make_user(session, role=Role.QA_SUPERVISOR)
-    with pytest.raises(Forbidden) as refused:
+    with pytest.raises(NotFound) as refused:  # as a session that does not exist: no id is told to be one
         calibration.view_calibration(session, actor=actor_of(outsider), calibration_id=calibration_id)
     assert refused.value.refusal is not None and refused.value.refusal.action == "calibration.access_denied"
     with pytest.raises(Forbidden):  # the organiser organises; only participants score
@@ -345,7 +345,9 @@ def test_api_refuses_trainers_and_compliance_and_outsiders(
     outsider = app.test_client()
     login(outsider, make_user(session, role=Role.QA_SUPERVISOR))
     refused = outsider.get(path)
-    assert refused.status_code == 403 and refused.get_json()["error"] == "forbidden"
+    unknown = outsider.get(path[: -len(calibration_id)] + "01JNOSUCHSESSIONAAAAAAAAAA")
+    assert (refused.status_code, refused.get_json()["error"]) == (404, "not_found")
+    assert unknown.status_code == 404
 
 
 def test_api_close_reveals_and_refuses_later_scores(
