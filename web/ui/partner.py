@@ -10,7 +10,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask import Response as FlaskResponse
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -18,13 +17,13 @@ from wtforms import ValidationError
 
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid, TooLarge
-from recordings_service.models import ResearchBatch
+from recordings_service.models import ResearchBatch, User
 from recordings_service.models.research import CustodyMethod
 from recordings_service.permissions import Permission
 from recordings_service.research import batches, confirmations, custody, portal
 from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from web import body_limit
-from web.access import current_actor, current_can, requires
+from web.access import current_actor, current_can, current_principal, requires
 from web.database import db, runtime
 from web.errors import error_response, keep_refusal, wants_json
 from web.i18n import organisation_today
@@ -93,7 +92,7 @@ def index() -> tuple[str, int]:
             size=PAGE_SIZE,
         )
     page = render_template(
-        "partner/index.html", user=current_user, listed=listed, page_url=page_url("partner.index"), now=utcnow()
+        "partner/index.html", user=_account(), listed=listed, page_url=page_url("partner.index"), now=utcnow()
     )
     return page, 422 if listed.refused else 200
 
@@ -201,8 +200,15 @@ def _typed_again(batch_id: str, limit: str) -> str | None:
     return _batch_page(found, form=typed, error=limit, field="certificate")
 
 
+def _account() -> User:
+    """The acting account: signed in, or the holder of a `partner` token (who has no browser session)."""
+    principal = current_principal()
+    assert principal is not None  # `requires` let the request in
+    return principal.user
+
+
 def _has_institute() -> bool:
-    return getattr(current_user, "institute_id", None) is not None
+    return _account().institute_id is not None
 
 
 def _own_batch(batch_id: str) -> ResearchBatch:
