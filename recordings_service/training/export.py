@@ -206,7 +206,7 @@ def zip_chunks(
                     while chunk := plaintext.read(CHUNK):
                         out.write(chunk)
                         yield from sink.drain()
-            _write_text(archive, files["transcript"], _transcript_text(entry.view), exported, zone)
+            _write_text(archive, files["transcript"], _transcript_text(entry.view, words), exported, zone)
             yield from sink.drain()
         _write_text(archive, "set.json", json.dumps(manifest(contents), indent=2, ensure_ascii=False), exported, zone)
         page = index_html(contents.title, contents.description, manifest(contents), exported=exported, words=words)
@@ -244,8 +244,11 @@ def manifest(contents: ExportContents) -> dict[str, Any]:
     }
 
 
-def _transcript_text(view: ClipView) -> str:
-    lines = [f"[{_clock(line['start'])}] {line['speaker']}: {line['text']}" for line in view.transcript]
+def _transcript_text(view: ClipView, words: PageWords) -> str:
+    """The clip's transcript as text, its speakers named in the reader's language as the export's page names them."""
+    lines = [
+        f"[{_clock(line['start'])}] {words.speaker(str(line['speaker']))}: {line['text']}" for line in view.transcript
+    ]
     return f"{view.clip.title}\n\n" + "\n".join(lines) + "\n"
 
 

@@ -42,10 +42,13 @@ def test_the_exported_page_is_in_the_language_of_its_reader(
     session.commit()
     exported = client.post(f"/api/v1/training/sets/{set_id}/exports", headers=trainer).get_json()
 
-    def page(language: str) -> str:
+    def read(language: str, name: str) -> str:
         download = client.get(exported["download"], headers={**trainer, "Accept-Language": language})
         assert download.status_code == 200
-        return zipfile.ZipFile(io.BytesIO(download.data)).read("index.html").decode()
+        return zipfile.ZipFile(io.BytesIO(download.data)).read(name).decode()
+
+    def page(language: str) -> str:
+        return read(language, "index.html")
 
     finnish = page("fi")
     assert '<html lang="fi">' in finnish
@@ -58,6 +61,10 @@ def test_the_exported_page_is_in_the_language_of_its_reader(
     assert '<html lang="en">' in english and '<span class="speaker">Agent</span>' in english
     assert "3.0 s" in english and "2. removed (retention)" in english
     assert "Exported 20" in english and "Play all" in english
+
+    # The clips' text transcripts name the speakers as the page does (they said "agent" on a Finnish export).
+    assert "] Asiakaspalvelija: " in read("fi", "transcripts/01.txt")
+    assert "] Agent: " in read("en", "transcripts/01.txt")
 
 
 def test_the_page_escapes_the_words_it_is_given() -> None:
