@@ -79,8 +79,8 @@ def test_a_clips_transcript_keeps_words_whisper_split_whole_in_the_api_the_playe
     exported = client.post(f"/api/v1/training/sets/{set_id}/exports", headers=trainer).get_json()
     archive = zipfile.ZipFile(io.BytesIO(client.get(exported["download"], headers=trainer).data))
     first, second = (archive.read(f"transcripts/0{n}.txt").decode() for n in (1, 2))
-    assert f"agent: {PRICE}\n" in first and f"customer: {AGREED}\n" in first
-    assert "agent: 8.9 cents per kilowatt-hour.\n" in second
+    assert f"Agent: {PRICE}\n" in first and f"Customer: {AGREED}\n" in first
+    assert "Agent: 8.9 cents per kilowatt-hour.\n" in second
     assert not any(" .9" in text or " -hour" in text for text in (first, second))
 
 
