@@ -94,3 +94,18 @@ def test_a_refused_form_with_seconds_too_large_to_format_comes_back_as_typed(
         form = {"start_s": "5", "end_s": "5", name: typed}
         status, html = post(trainer_client, path, form, **FINNISH)
         assert status == 422 and f'value="{typed}"' in inputs(html)[name]
+
+
+def test_a_refused_clip_form_names_the_field_in_the_readers_language(
+    trainer_client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    """It said only "anna aika sekunteina puhelun alusta" ("give the time in seconds"): the start, or the end?"""
+    call = stereo_call(session, runtime.store, runtime.envelope)
+    session.commit()
+
+    status, html = post(trainer_client, f"/training/calls/{call.id}", {"start_s": "1", "end_s": "loppu"}, **FINNISH)
+
+    assert status == 422
+    error = re.search(r'<p class="flash error" role="alert" id="form-error">([^<]*)</p>', html)
+    assert error is not None and error.group(1).startswith("Leike päättyy (sekunteina): "), html
+    assert 'aria-describedby="form-error"' in inputs(html)["end_s"]
