@@ -49,7 +49,7 @@ from tests.live_server import LiveServer, live_server, settings_env
 REPO = Path(__file__).resolve().parents[2]
 CLUSTER = REPO / "infra" / "seaweedfs" / "cluster.py"
 CALLS = 300
-SPEECH_EVERY = 4
+SPEECH_EVERY = 10
 WORKERS = 3
 STOPPED_VOLUME = "volume3"
 TRANSCRIBE_WAIT_S = 600
