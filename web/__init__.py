@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.ui import retention as retention_ui
     from web.ui import subjects as subjects_ui
     from web.ui import training as training_ui
+    from web.ui import training_clips as training_clips_ui
     from web.ui import training_sets as training_sets_ui
 
     for blueprint in (
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         research_ui.bp,
         institutes.bp,
         training_ui.bp,
+        training_clips_ui.bp,
         training_sets_ui.bp,
     ):
         app.register_blueprint(blueprint)

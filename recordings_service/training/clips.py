@@ -248,7 +248,7 @@ def update_clip(
 ) -> TrainingClip:
     """Change what the clip's author wrote about it; what it already says (nothing given, or its own words) changes
     nothing and is not audited as a change."""
-    clip = _own_clip(session, actor=actor, clip_id=clip_id)
+    clip = own_clip(session, actor=actor, clip_id=clip_id)
     if clip.removed_at is not None:
         raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})", why="clip_removed")
     recording = session.get_one(Recording, clip.recording_id)
@@ -281,7 +281,7 @@ def update_clip(
 def delete_clip(session: Session, *, actor: Actor, clip_id: str) -> list[str]:
     """Delete a clip; returns the object keys to delete once this commits. It leaves its author's sets; other
     trainers' sets keep its place, shown as removed (`deleted_by_owner`) as when its call is deleted."""
-    clip = _own_clip(session, actor=actor, clip_id=clip_id, lock="delete")
+    clip = own_clip(session, actor=actor, clip_id=clip_id, lock="delete")
     keys = [clip.opus_key, clip.mp3_key]
     now = utcnow()
     other_sets = 0
@@ -330,7 +330,7 @@ def window_spans(spans: Sequence[Sequence[float]], *, start_s: float, end_s: flo
     ]
 
 
-def _own_clip(session: Session, *, actor: Actor, clip_id: str, lock: ClipLock | None = None) -> TrainingClip:
+def own_clip(session: Session, *, actor: Actor, clip_id: str, lock: ClipLock | None = None) -> TrainingClip:
     clip = load_clip(session, actor=actor, clip_id=clip_id, lock=lock)
     if clip.created_by != actor.id:
         refusal = Refusal(actor, "training.edit_denied", "training_clip", clip_id, {})
