@@ -30,7 +30,7 @@ from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_r
 from recordings_service.privacy.rectification import SegmentFix, rectify
 from recordings_service.recordings import RecordingFilters, get_playable_recording, list_recordings
 from recordings_service.research.selection import Exclusion as ResearchExclusion
-from recordings_service.research.selection import candidates_among
+from recordings_service.research.selection import candidates_among, study_ends_at
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.training.eligibility import Exclusion as TrainingExclusion
@@ -291,7 +291,7 @@ def test_erasure_keeps_held_calls_and_agreements_in_their_period_and_deletes_the
     study = candidates_among(
         session,
         actor=OFFICER,
-        study_end=NOW.date(),
+        study_ends=study_ends_at(NOW.date(), "UTC"),
         redacted_audio=True,
         recording_ids=[held_for_study],
     )
