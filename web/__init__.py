@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.api import training as training_api
     from web.api import training_sets as training_sets_api
     from web.api import transcripts as transcripts_api
-    from web.ui import admin, call_page, dashboard, evaluations, institutes, partner
+    from web.ui import admin, call_page, dashboard, evaluations, institutes, partner, subject_withdrawal
     from web.ui import assignments as assignments_ui
     from web.ui import audit as audit_ui
     from web.ui import auth as auth_ui
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         assignments_ui.bp,
         retention_ui.bp,
         subjects_ui.bp,
+        subject_withdrawal.bp,
         research_ui.bp,
         institutes.bp,
         training_ui.bp,

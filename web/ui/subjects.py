@@ -194,7 +194,7 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
     kind = item.kind
     rt = runtime()
     try:
-        calls_page = _calls_page()
+        calls_page = sent_from_page()
         answer = _answer(kind)
         done = fulfilment.fulfil_request(
             db(),
@@ -206,7 +206,7 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
         )
     except DomainError as exc:
         sent = refused_form("answer", exc)
-        return _refused_page(request_id, replace(sent, field=_answer_field(sent.field))), refusal_status(exc)
+        return refused_page(request_id, replace(sent, field=_answer_field(sent.field))), refusal_status(exc)
     db().commit()
     if done.erased is not None:
         fulfilment.after_commit(db(), rt.store, done)
@@ -223,7 +223,7 @@ def extend(request_id: str) -> Response | tuple[str, int]:
     customer, and may be long) and why."""
     subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
     try:
-        calls_page = _calls_page()
+        calls_page = sent_from_page()
         subjects.extend_request(
             db(),
             actor=current_actor(),
@@ -233,7 +233,7 @@ def extend(request_id: str) -> Response | tuple[str, int]:
             zone=organisation_zone(),
         )
     except DomainError as exc:
-        return _refused_page(request_id, refused_form("extend", exc)), refusal_status(exc)
+        return refused_page(request_id, refused_form("extend", exc)), refusal_status(exc)
     db().commit()
     flash(gettext("Deadline extended."))
     return redirect(url_for("subjects.detail", request_id=request_id, cursor=calls_page))
@@ -246,9 +246,9 @@ def lift(request_id: str) -> Response | tuple[str, int]:
     form has nothing typed to keep)."""
     subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
     try:
-        calls_page = _calls_page()
+        calls_page = sent_from_page()
     except Invalid as exc:
-        return _refused_page(request_id, refused_form("answer", exc)), refusal_status(exc)
+        return refused_page(request_id, refused_form("answer", exc)), refusal_status(exc)
     try:
         subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id)
     except DomainError as exc:
@@ -260,7 +260,7 @@ def lift(request_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("subjects.detail", request_id=request_id, cursor=calls_page))
 
 
-def _calls_page() -> str | None:
+def sent_from_page() -> str | None:
     """The page of calls a form of the request's page was sent from (its hidden `cursor`), for the answer to come
     back to. One edited is refused (`Invalid` on `cursor`) before the form does anything, as the page's own link
     would be."""
@@ -270,7 +270,7 @@ def _calls_page() -> str | None:
     return cursor
 
 
-def _refused_page(request_id: str, sent: RefusedForm) -> str:
+def refused_page(request_id: str, sent: RefusedForm) -> str:
     """The request's page again with the refused form as typed and why, on the page of calls it was sent from; on
     the first page when that page's cursor was what was refused (edited or out of date), not the generic error page,
     which would lose what was typed (an extension's reason, a correction)."""

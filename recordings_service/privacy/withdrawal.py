@@ -1,0 +1,47 @@
+"""A subject request registered by mistake (for the wrong customer, or the same request twice), closed with nothing
+carried out. Before, the only way to close a request was to carry it out: one registered for the wrong customer
+stayed open and overdue for good, or, for an erasure, was closed by erasing that customer's calls.
+
+The request is closed with its reason kept in its outcome and the withdrawal audited; its deadline no longer
+counts, and an access package still being built is withdrawn (its object, if one was uploaded, is purged as any
+withdrawn package's is). What registering it set in motion stays: the institutes told of an erasure or objection
+keep that follow-up (deleting a customer's research copies needs no request)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict
+from recordings_service.models import SubjectRequest
+from recordings_service.models.privacy import PackageState
+from recordings_service.privacy.subjects import checked_reason, complete, get_request
+
+UNFINISHED_PACKAGE = (PackageState.QUEUED, PackageState.BUILDING)
+
+
+def withdraw_request(
+    session: Session, *, actor: Actor, request_id: str, reason: str, now: datetime | None = None
+) -> SubjectRequest:
+    """Close an open request with nothing carried out, for `reason` (why it was registered by mistake)."""
+    text = checked_reason(reason, field="reason")
+    request = get_request(session, request_id, lock=True)
+    if not request.open:
+        raise Conflict(f"subject request {request_id} is closed already", why="request_closed")
+    if request.package_state in UNFINISHED_PACKAGE:
+        request.package_state = PackageState.WITHDRAWN
+        request.lease_owner = request.lease_expires_at = None
+    complete(request, now=now or utcnow(), outcome={"withdrawn": True, "reason": text})
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="subject_request.withdrawn",
+        object_type="subject_request",
+        object_id=request.id,
+        details={"kind": request.kind, "customer_id": request.customer_id},
+    )
+    return request
