@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from jobs import subject_access
 from recordings_service.errors import Conflict
 from recordings_service.models import AuditEvent, Recording, SubjectRequest
+from recordings_service.models.account import Role
 from recordings_service.privacy import package_queue, request_lists, subjects
 from recordings_service.privacy.withdrawal import withdraw_request
 from recordings_service.runtime import Runtime
@@ -22,6 +23,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import csrf_token
 from tests.factories.privacy import OFFICER, aged_call, customer
+from tests.factories.recordings import make_token
 
 FINNISH = {"Accept-Language": "fi"}
 
@@ -91,3 +93,26 @@ def test_an_access_package_still_queued_is_withdrawn_with_its_request(
     session.expire_all()
     closed = session.get_one(SubjectRequest, request.id)
     assert (closed.package_state, closed.package_ready_at, closed.outcome["withdrawn"]) == ("withdrawn", None, True)
+
+
+def test_the_api_withdraws_a_request_once_naming_a_missing_reason(client: FlaskClient, session: Session) -> None:
+    request = subjects.create_request(
+        session,
+        actor=OFFICER,
+        customer_ref=customer(session).customer_ref,
+        kind="objection",
+        received_at=datetime.now(UTC),
+    )
+    session.commit()
+    path = f"/api/v1/subject-requests/{request.id}/withdraw"
+    officer = {"Authorization": "Bearer " + make_token(session, role=Role.COMPLIANCE, scope="compliance")}
+
+    missing = client.post(path, headers=officer, json={"reason": "  "})
+    done = client.post(path, headers=officer, json={"reason": "Registered twice"})
+    again = client.post(path, headers=officer, json={"reason": "Registered twice"})
+
+    assert missing.status_code == 422 and missing.get_json()["field"] == "reason"
+    assert done.status_code == 200
+    answer = done.get_json()
+    assert answer["outcome"] == {"withdrawn": True, "reason": "Registered twice"} and answer["completed_at"]
+    assert again.status_code == 409

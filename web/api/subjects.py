@@ -1,4 +1,5 @@
-"""Data-subject requests API (compliance): register, list, fulfil, extend, lift, and download access packages."""
+"""Data-subject requests API (compliance): register, list, fulfil, extend, withdraw, lift, and download access
+packages."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from recordings_service.db import utcnow
 from recordings_service.iso_input import Moment
 from recordings_service.models import SubjectRequest
 from recordings_service.permissions import Permission
-from recordings_service.privacy import fulfilment, package_queue, request_lists, subjects
+from recordings_service.privacy import fulfilment, package_queue, request_lists, subjects, withdrawal
 from recordings_service.privacy.rectification import SegmentFix
 from recordings_service.recordings import IsoDatetime
 from recordings_service.storage.encryption import CHUNK, PlaintextReader
@@ -74,6 +75,12 @@ class ExtendIn(BaseModel):
         if type(value) is not int:
             raise PydanticCustomError("literal_error", "Input should be 1 or 2")
         return value
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
 
 
 class RequestsQuery(BaseModel):
@@ -265,6 +272,21 @@ def extend_request(request_id: str, json: ExtendIn) -> Response:
         reason=json.reason,
         zone=organisation_zone(),
     )
+    db().commit()
+    return jsonify(request_out(request).model_dump(mode="json"))
+
+
+@bp.post("/subject-requests/<request_id>/withdraw")
+@requires(Permission.SUBJECT_REQUESTS)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=SubjectRequestOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=["subject requests"],
+    before=refuse_invalid,
+)
+def withdraw_request(request_id: str, json: WithdrawIn) -> Response:
+    """Close a request registered by mistake (the wrong customer, or twice) with nothing carried out; the reason is
+    kept in its `outcome` and audited, and an access package still being built is withdrawn. 409 when closed."""
+    request = withdrawal.withdraw_request(db(), actor=current_actor(), request_id=request_id, reason=json.reason)
     db().commit()
     return jsonify(request_out(request).model_dump(mode="json"))
 
