@@ -266,6 +266,15 @@ def week_label(monday: date) -> str:
     return gettext("Week %(week)s, %(year)s", week=week, year=year)
 
 
+def plan_week_label(week: str) -> str:
+    """A plan's ISO week as stored ("2026-W49") as people read it, as `week_label` writes it; anything else as it is."""
+    year, _, number = week.partition("-W")
+    try:
+        return week_label(date.fromisocalendar(int(year), int(number), 1))
+    except ValueError:
+        return week
+
+
 def _labeller(labels: Mapping[str, LazyString]) -> Callable[[str], str]:
     def label(value: str) -> str:
         return str(labels.get(value, value))
@@ -289,6 +298,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(week_label, "week_label")
+    app.add_template_filter(plan_week_label, "plan_week_label")
     app.add_template_filter(decimal, "decimal")
     app.add_template_filter(language_label, "language_label")
     for name, labels in LABEL_FILTERS.items():

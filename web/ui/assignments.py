@@ -17,7 +17,7 @@ from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.api.validation import next_id_cursor
 from web.database import db
-from web.i18n import organisation_today, organisation_zone
+from web.i18n import organisation_today, organisation_zone, plan_week_label
 from web.links import safe_next
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
@@ -237,7 +237,7 @@ def fill(plan_id: str) -> Response:
                 "%(num)d call assigned for %(week)s.",
                 "%(num)d calls assigned for %(week)s.",
                 len(result.assignments),
-                week=result.week,
+                week=plan_week_label(result.week),
             )
         )
     elif result.added:
@@ -246,11 +246,11 @@ def fill(plan_id: str) -> Response:
                 "%(num)d call that has become eligible since added to %(week)s.",
                 "%(num)d calls that have become eligible since added to %(week)s.",
                 result.added,
-                week=result.week,
+                week=plan_week_label(result.week),
             )
         )
     else:
-        flash(gettext("This plan was filled for %(week)s already.", week=result.week))
+        flash(gettext("This plan was filled for %(week)s already.", week=plan_week_label(result.week)))
     return redirect(url_for("assignments.index"))
 
 
