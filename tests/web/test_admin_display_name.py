@@ -31,3 +31,19 @@ def test_an_overlong_display_name_is_refused_with_the_field_marked(app: Flask, s
     assert typed in html  # kept as typed, to shorten
     assert f"enintään {MAX_DISPLAY_NAME} merkkiä" in " ".join(visible_text(html).split())
     assert session.scalar(select(User).where(User.username == "longname")) is None
+
+
+def test_a_taken_agent_ref_or_username_is_refused_with_its_field_marked(app: Flask, session: Session) -> None:
+    """Refused as taken (a conflict, not an invalid value), the form marked no field."""
+    client = client_of(app, make_user(session, role=Role.ADMIN))
+    existing = make_user(session, role=Role.AGENT)
+    existing.agent_ref = "agent-7"
+    session.commit()
+    for data, field in (
+        ({"username": "liisa", "role": "agent", "agent_ref": "agent-7"}, "agent_ref"),
+        ({"username": existing.username, "role": "trainer"}, "username"),
+    ):
+        response = post_as(client, NEW_USER, data, token_from=NEW_USER, headers=FINNISH)
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        assert 'aria-invalid="true"' in html.split(f'id="{field}"', 1)[1].split(">", 1)[0], field

@@ -29,6 +29,8 @@ from web.ui.error_messages import error_message, flash_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [role.value for role in Role]
+# The field of a creation refused as taken (a `Conflict`, which names none), to mark on the form.
+TAKEN_FIELDS = {"username_taken": "username", "agent_ref_taken": "agent_ref"}
 
 
 class UserAction(Protocol):
@@ -69,7 +71,7 @@ def new_user() -> Response | str | tuple[str, int]:
         repeated = accounts.repeated_creation(db(), actor=current_actor(), **asked)
         if repeated is not None:  # the same form sent twice: its first answer, with the link, was never shown
             return _created(repeated)
-        field = exc.field if isinstance(exc, Invalid) else None
+        field = exc.field if isinstance(exc, Invalid) else TAKEN_FIELDS.get(exc.why or "")
         keys = ("username", "role", "display_name", "institute_id", "agent_ref", "lead_id")
         values = {key: form.get(key, "") for key in keys}
         page = render_template(
