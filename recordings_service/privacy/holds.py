@@ -14,10 +14,10 @@ from sqlalchemy import ColumnElement, Exists, case, exists, func, or_, select, u
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.customers import lock_customer, register_customer
+from recordings_service.customers import customer_reference, lock_customer, refuse_case_variant, register_customer
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.models import LegalHold, Recording
+from recordings_service.models import Customer, LegalHold, Recording
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
 
@@ -35,10 +35,19 @@ class Placement:
 
 
 def place_hold(
-    session: Session, *, actor: Actor, reason: str, recording_id: str | None = None, customer_ref: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    reason: str,
+    recording_id: str | None = None,
+    customer_ref: str | None = None,
+    known_customer_only: bool = False,
 ) -> Placement:
     """Hold one recording or all of a customer's, unless an active hold with the same target and reason is in force
-    already (a form sent twice, a client's retry): then that hold is the answer, and nothing is written or audited."""
+    already (a form sent twice, a client's retry): then that hold is the answer, and nothing is written or audited.
+
+    A customer reference no customer has holds that customer's calls to come, unless `known_customer_only` (the
+    page's default: a mistyped reference was told "placed on 0 recordings", the customer meant left unheld)."""
     text = _reason(reason, field="reason")
     if (recording_id is None) == (customer_ref is None):
         raise Invalid("recording_id", "give either recording_id or customer_ref", code="one_target")
@@ -49,6 +58,8 @@ def place_hold(
         scope: ColumnElement[bool] = Recording.id == recording.id
     else:
         assert customer_ref is not None  # exactly one of the two, checked above
+        if known_customer_only:
+            _refuse_unknown_customer(session, customer_ref)
         customer_id = register_customer(session, customer_ref, refuse_case_variants=True)
         # Two placements of one hold at once are one after the other; so is a call of the customer being ingested.
         lock_customer(session, customer_id)
@@ -195,6 +206,18 @@ def browse_holds(
         },
     )
     return HoldPage(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
+def _refuse_unknown_customer(session: Session, raw_ref: str) -> None:
+    customer_ref = customer_reference(raw_ref)
+    refuse_case_variant(session, customer_ref)  # the likelier mistake, named with the matching reference
+    if session.scalar(select(Customer.id).where(Customer.customer_ref == customer_ref)) is None:
+        raise Invalid(
+            "customer_ref",
+            f"no customer has the reference {customer_ref}: check it, or hold the calls to come of a customer not "
+            "known yet",
+            code="unknown_customer",
+        )
 
 
 def covered_counts(session: Session, holds: Sequence[LegalHold]) -> dict[str, int]:

@@ -158,6 +158,7 @@ def place_hold() -> Response | tuple[str, int]:
             reason=request.form.get("reason", ""),
             recording_id=value if target == "recording" else None,
             customer_ref=value if target == "customer" else None,
+            known_customer_only=request.form.get("new_customer") != "1",
         )
     except DomainError as exc:
         sent = refused_form("hold", exc)

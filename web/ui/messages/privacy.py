@@ -56,6 +56,9 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("recording_id", "one_target"): _l("give either a recording id or a customer reference"),
     ("customer_ref", "invalid_length"): _l("a customer reference of 1 to %(num)d characters", num=MAX_REF),
     ("customer_ref", "case_variant"): _case_variant,
+    ("customer_ref", "unknown_customer"): _l(
+        "no customer has this reference: check it, or tick that the hold is for a customer not known yet"
+    ),
     # A hold's and a request's reasons have one limit (privacy.holds and privacy.subjects).
     ("reason", "missing"): _l("state the reason"),
     ("reason", "invalid_length"): _l("at most %(num)d characters", num=subjects.MAX_REASON),
