@@ -109,7 +109,8 @@ def index() -> tuple[str, int]:
 def new_batch() -> Response | str | tuple[str, int]:
     """GET: the selection form. POST: select the calls and keep the batch as a draft for a second approver."""
     if request.method == "GET":
-        return _batch_form(_defaults(request.args.get("institute_id", "")))
+        copied = request.args.get("copy_of")
+        return _batch_form(_copied(copied) if copied else _defaults(request.args.get("institute_id", "")))
     form = request.form
     try:
         made = batches.create_batch(
@@ -294,6 +295,32 @@ def _defaults(institute_id: str) -> dict[str, object]:
         "directions": list(DIRECTIONS),
         "metadata_fields": list(METADATA_FIELDS),
     }
+
+
+def _copied(batch_id: str) -> dict[str, object]:
+    """The form as another batch was selected (its seed too, so the same calls are drawn again where nothing
+    changed): to correct a draft's typo after rejecting it, or to select again for a study that goes on."""
+    batch = batches.get_batch(db(), batch_id)
+    criteria = batch.criteria
+    zone = organisation_zone()
+    return {
+        "study": batch.study,
+        "purpose": batch.purpose,
+        "institute_id": batch.institute_id,
+        **{name: criteria.get(name) or "" for name in ("from", "to", "sample_size", "seed")},
+        **{name: ", ".join(criteria.get(name) or []) for name in ("queues", "languages")},
+        **{name: _seconds_shown(criteria.get(name)) for name in ("min_duration_s", "max_duration_s")},
+        "directions": list(criteria.get("directions") or DIRECTIONS),
+        "study_end": batch.study_end.isoformat(),
+        "access_start": batch.access_start.astimezone(zone).strftime(LOCAL_MINUTES),
+        "access_end": batch.access_end.astimezone(zone).strftime(LOCAL_MINUTES),
+        "audio": batch.audio,
+        "metadata_fields": list(batch.metadata_fields),
+    }
+
+
+def _seconds_shown(value: object) -> str:
+    return "" if value is None else format(value, "g") if isinstance(value, float) else str(value)
 
 
 def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
