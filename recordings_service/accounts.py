@@ -105,7 +105,7 @@ def create_user(
         raise Conflict(f"user {username} already exists", why="username_taken")
     display_name = checked_display_name(display_name)
     _check_institute(session, role_value, institute_id or None)
-    agent_ref = _checked_agent_ref(session, role_value, (agent_ref or "").strip() or None)
+    agent_ref = checked_agent_ref(session, role_value, (agent_ref or "").strip() or None)
     _check_lead(session, lead_id or None)
     password_hash = hash_password(password) if password is not None and role_value is not Role.SERVICE else None
     user = User(
@@ -163,7 +163,7 @@ def _parsed_role(role: str) -> Role:
         raise Invalid("role", f"unknown role {role!r}; one of {choices}", why="invalid_choice") from None
 
 
-def _checked_agent_ref(session: Session, role: Role, agent_ref: str | None) -> str | None:
+def checked_agent_ref(session: Session, role: Role, agent_ref: str | None) -> str | None:
     """An agent account names the agent it is, which no other account does; no other role names one."""
     if role is not Role.AGENT:
         if agent_ref is not None:

@@ -14,7 +14,7 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from recordings_service import accounts, mfa, tokens
+from recordings_service import accounts, agent_accounts, mfa, tokens
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
@@ -136,6 +136,23 @@ def set_lead(user_id: str) -> Response:
     else:
         db().commit()
         flash(gettext("Lead saved."))
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<user_id>/agent-ref")
+@requires(Permission.USERS_MANAGE)
+def change_agent_ref(user_id: str) -> Response:
+    """Correct the agent an agent account is (a ref given to the wrong account); its sessions end."""
+    try:
+        agent_accounts.change_agent_ref(
+            db(), actor=current_actor(), user_id=user_id, agent_ref=request.form.get("agent_ref", "")
+        )
+    except DomainError as exc:
+        db().rollback()
+        flash_error(exc)
+    else:
+        db().commit()
+        flash(gettext("Agent ref saved; the account's sessions ended."))
     return redirect(url_for("admin.user", user_id=user_id))
 
 
