@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from recordings_service.calls.list_export import COMMAS, SEMICOLONS, SpreadsheetDialect
 from recordings_service.errors import Invalid
+from recordings_service.evaluations import plans
 from recordings_service.models.account import Role
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
 from recordings_service.models.recording import Purpose, RecordingStatus
@@ -268,10 +269,9 @@ def week_label(monday: date) -> str:
 
 def plan_week_label(week: str) -> str:
     """A plan's ISO week as stored ("2026-W49") as people read it, as `week_label` writes it; anything else as it is."""
-    year, _, number = week.partition("-W")
     try:
-        return week_label(date.fromisocalendar(int(year), int(number), 1))
-    except ValueError:
+        return week_label(plans.week_monday(week))
+    except Invalid:
         return week
 
 
