@@ -58,9 +58,11 @@ def place_hold(
         scope: ColumnElement[bool] = Recording.id == recording.id
     else:
         assert customer_ref is not None  # exactly one of the two, checked above
+        reference = customer_reference(customer_ref)
+        refuse_case_variant(session, reference)  # the likelier mistake, named with the matching reference
         if known_customer_only:
-            _refuse_unknown_customer(session, customer_ref)
-        customer_id = register_customer(session, customer_ref, refuse_case_variants=True)
+            _refuse_unknown_customer(session, reference)
+        customer_id = register_customer(session, reference)
         # Two placements of one hold at once are one after the other; so is a call of the customer being ingested.
         lock_customer(session, customer_id)
         same = LegalHold.customer_id == customer_id
@@ -208,9 +210,7 @@ def browse_holds(
     return HoldPage(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
 
-def _refuse_unknown_customer(session: Session, raw_ref: str) -> None:
-    customer_ref = customer_reference(raw_ref)
-    refuse_case_variant(session, customer_ref)  # the likelier mistake, named with the matching reference
+def _refuse_unknown_customer(session: Session, customer_ref: str) -> None:
     if session.scalar(select(Customer.id).where(Customer.customer_ref == customer_ref)) is None:
         raise Invalid(
             "customer_ref",
