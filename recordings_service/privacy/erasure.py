@@ -22,7 +22,7 @@ from recordings_service.models import Recording, SubjectRequest
 from recordings_service.models.privacy import PackageState, SubjectRequestKind
 from recordings_service.privacy.deletion import delete_recording, lock_in_id_order, mark_purged, purge_objects
 from recordings_service.privacy.holds import is_held
-from recordings_service.privacy.package_queue import delete_package_object
+from recordings_service.privacy.package_queue import delete_package_object, withdraw_package
 from recordings_service.privacy.retention import agreement_evidence_until, load_policies
 from recordings_service.privacy.subjects import complete, customer_recording_ids, open_request_of
 from recordings_service.privacy.sweep import record_receipt
@@ -136,8 +136,7 @@ def _withdraw_packages(session: Session, *, customer_id: str) -> list[str]:
         )
     )
     for request in requests:
-        request.package_state = PackageState.WITHDRAWN
-        request.lease_owner = request.lease_expires_at = None
-        if request.package_key is not None:
-            keys.append(request.package_key)
+        key = withdraw_package(request)
+        if key is not None:
+            keys.append(key)
     return keys

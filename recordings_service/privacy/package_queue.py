@@ -192,6 +192,14 @@ def expire_packages(session: Session, *, actor: Actor, now: datetime) -> list[st
     return [request.id for request in requests]
 
 
+def withdraw_package(request: SubjectRequest) -> str | None:
+    """Withdraw the request's package, queued, being built or ready: it is neither built on (its builder loses the
+    lease) nor downloaded; returns the key its object has, if one was named (purged with the other gone packages')."""
+    request.package_state = PackageState.WITHDRAWN
+    request.lease_owner = request.lease_expires_at = None
+    return request.package_key
+
+
 def packages_to_purge(session: Session) -> dict[str, str]:
     """Expired, failed or withdrawn packages whose object may remain: key by request id."""
     rows = session.execute(

@@ -18,6 +18,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import PackageState
+from recordings_service.privacy.package_queue import withdraw_package
 from recordings_service.privacy.subjects import checked_reason, complete, get_request
 
 UNFINISHED_PACKAGE = (PackageState.QUEUED, PackageState.BUILDING)
@@ -32,8 +33,7 @@ def withdraw_request(
     if not request.open:
         raise Conflict(f"subject request {request_id} is closed already", why="request_closed")
     if request.package_state in UNFINISHED_PACKAGE:
-        request.package_state = PackageState.WITHDRAWN
-        request.lease_owner = request.lease_expires_at = None
+        withdraw_package(request)
     complete(request, now=now or utcnow(), outcome={"withdrawn": True, "reason": text})
     session.flush()
     record_event(
