@@ -20,6 +20,7 @@ def test_the_form_comes_filled_as_the_batch_was_selected(
 ) -> None:
     research_call(session, runtime.store, runtime.envelope)
     made = draft(session, runtime, make_user(session, role=Role.COMPLIANCE), institute(session).id, study="Laskutsu")
+    made.criteria = {**made.criteria, "seed": 0, "min_duration_s": 0.0}  # zeros are values, not gaps
     session.commit()
     copy = f"/research/batches/new?copy_of={made.id}"
     assert f'href="{copy}"' in officer_client.get(f"/research/batches/{made.id}").get_data(as_text=True)
@@ -35,5 +36,6 @@ def test_the_form_comes_filled_as_the_batch_was_selected(
     assert (value("study"), value("purpose")) == ("Laskutsu", made.purpose)
     assert (value("from"), value("to")) == (criteria["from"], criteria["to"])
     assert (value("sample_size"), value("seed")) == (str(criteria["sample_size"]), str(criteria["seed"]))
+    assert (value("min_duration_s"), value("max_duration_s")) == ("0.0", "")
     assert value("study_end") == made.study_end.isoformat()
     assert re.search(rf'<option value="{made.institute_id}" selected>', form)

@@ -46,6 +46,8 @@ TEXT_FIELDS = (
     *("sample_size", "seed", "study_end", "access_start", "access_end", "audio"),
 )
 DIRECTIONS = ("inbound", "outbound")
+# The stored criteria a copied batch's form shows as they are (`_copied`).
+COPIED_CRITERIA = ("from", "to", "sample_size", "seed", "min_duration_s", "max_duration_s")
 LOCAL_MINUTES = "%Y-%m-%dT%H:%M"  # what an <input type="datetime-local"> sends
 # Binary units, largest first: a package of 12345678 bytes reads "11.8 MiB". IEC symbols are the same in every
 # language (Finnish too), so only the number is the reader's ("11,8 MiB").
@@ -307,9 +309,9 @@ def _copied(batch_id: str) -> dict[str, object]:
         "study": batch.study,
         "purpose": batch.purpose,
         "institute_id": batch.institute_id,
-        **{name: criteria.get(name) or "" for name in ("from", "to", "sample_size", "seed")},
+        # A value of 0 is kept: seed 0 read as none drew another sample.
+        **{name: "" if criteria.get(name) is None else str(criteria[name]) for name in COPIED_CRITERIA},
         **{name: ", ".join(criteria.get(name) or []) for name in ("queues", "languages")},
-        **{name: _seconds_shown(criteria.get(name)) for name in ("min_duration_s", "max_duration_s")},
         "directions": list(criteria.get("directions") or DIRECTIONS),
         "study_end": batch.study_end.isoformat(),
         "access_start": batch.access_start.astimezone(zone).strftime(LOCAL_MINUTES),
@@ -317,10 +319,6 @@ def _copied(batch_id: str) -> dict[str, object]:
         "audio": batch.audio,
         "metadata_fields": list(batch.metadata_fields),
     }
-
-
-def _seconds_shown(value: object) -> str:
-    return "" if value is None else format(value, "g") if isinstance(value, float) else str(value)
 
 
 def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
