@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from recordings_service.db import utcnow
 from recordings_service.evaluations import plans
@@ -16,7 +15,7 @@ log = logging.getLogger("jobs.evaluation_plans")
 
 
 def fill_plans(runtime: Runtime, *, now: datetime | None = None) -> dict[str, int]:
-    zone = ZoneInfo(runtime.settings.timezone)
+    zone = runtime.settings.zone
     now = now or utcnow()
     week = plans.iso_week(now.astimezone(zone).date())
     with runtime.sessions() as session:

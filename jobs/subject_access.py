@@ -13,7 +13,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jobs.leases import BUILD_OUTCOMES, work_through
 from recordings_service.audit import Actor
@@ -86,7 +85,7 @@ def build_one(runtime: Runtime, claim: ClaimedPackage, *, lease_s: float = LEASE
                     recipients=recipients,
                     entries=_entries(runtime, ids, customer_id=customer.id),
                     destination=destination,
-                    zone=ZoneInfo(runtime.settings.timezone),
+                    zone=runtime.settings.zone,
                     on_recording=_lease_keeper(runtime, claim, lease_s=lease_s),
                 )
             with runtime.sessions() as session:
@@ -156,7 +155,9 @@ def _entries(runtime: Runtime, recording_ids: list[str], *, customer_id: str) ->
     """One recording at a time, each read in its own short transaction."""
     for recording_id in recording_ids:
         with runtime.sessions() as session:
-            entry = package_entry(session, recording_id=recording_id, customer_id=customer_id)
+            entry = package_entry(
+                session, recording_id=recording_id, customer_id=customer_id, zone=runtime.settings.zone
+            )
         if entry is not None:
             yield entry
 

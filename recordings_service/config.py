@@ -174,6 +174,11 @@ class Settings:
         return replace(self, **derived) if derived else self  # type: ignore[arg-type]
 
     @property
+    def zone(self) -> ZoneInfo:
+        """CALLVAULT_TIMEZONE: the organisation's calendar, in which days, weeks and periods of months are counted."""
+        return ZoneInfo(self.timezone)
+
+    @property
     def store_dir(self) -> Path:
         return self.data_dir / "store"
 

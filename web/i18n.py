@@ -206,7 +206,7 @@ def organisation_timezone() -> str:
 
 def organisation_zone() -> ZoneInfo:
     """CALLVAULT_TIMEZONE, in which days and ISO weeks (trends, assignments' due dates, plans) begin."""
-    return ZoneInfo(organisation_timezone())
+    return runtime().settings.zone
 
 
 def organisation_moment(moment: datetime) -> datetime:

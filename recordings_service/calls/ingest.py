@@ -311,7 +311,11 @@ def _insert(
             # Before reading the customer's holds and restrictions: one being placed meanwhile then covers this call.
             lock_customer(session, customer_id, share=True)
         retain_until = retain_until_for(
-            session, started_at=metadata.started_at, purposes=purposes, agreement_made=metadata.agreement_made
+            session,
+            zone=settings.zone,
+            started_at=metadata.started_at,
+            purposes=purposes,
+            agreement_made=metadata.agreement_made,
         )
         legal_hold, restricted = _holds_and_restrictions(session, customer_id)
         if retain_until <= utcnow() and not legal_hold:

@@ -189,9 +189,10 @@ def _recipients_note(recipients: list[dict[str, Any]]) -> str:
     )
 
 
-def package_entry(session: Session, *, recording_id: str, customer_id: str) -> PackageEntry | None:
-    """One recording's documents; None when it is deleted or no longer the customer's. A recording whose original
-    is missing from the store keeps its metadata and transcript, which are the subject's data all the same."""
+def package_entry(session: Session, *, recording_id: str, customer_id: str, zone: tzinfo) -> PackageEntry | None:
+    """One recording's documents (retention periods counted in `zone`); None when it is deleted or no longer the
+    customer's. A recording whose original is missing from the store keeps its metadata and transcript, which are
+    the subject's data all the same."""
     try:
         recording = get_playable_recording(session, actor=SUBJECT_ACCESS_ACTOR, recording_id=recording_id, audio=False)
     except NotFound:  # deleted since the list was read
@@ -200,7 +201,7 @@ def package_entry(session: Session, *, recording_id: str, customer_id: str) -> P
         return None
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == recording.id)).first()
     folder = f"recordings/{recording.id}"
-    documents = {f"{folder}/metadata.json": _json(_metadata(session, recording))}
+    documents = {f"{folder}/metadata.json": _json(_metadata(session, recording, zone=zone))}
     if transcript is not None:
         view = open_view(session, transcript, redacted=False)  # the subject's own words, as kept
         documents[f"{folder}/transcript.json"] = _json(transcript_document(view))
@@ -293,7 +294,7 @@ def seal_package(
     return SealedPackage(key=key, sha256=digest.hexdigest(), size=size, wrapped=wrapped)
 
 
-def _metadata(session: Session, recording: Recording) -> dict[str, Any]:
+def _metadata(session: Session, recording: Recording, *, zone: tzinfo) -> dict[str, Any]:
     corrections = [
         {
             "field": correction.field,
@@ -308,12 +309,12 @@ def _metadata(session: Session, recording: Recording) -> dict[str, Any]:
         # The agent's reference is the agent's personal data, not the subject's (Art. 15(4)); research and
         # training pseudonymise it, and a copy handed outside the organisation leaves it out.
         **RecordingOut.model_validate(recording).model_dump(mode="json", exclude={"agent_ref"}),
-        "retention": _retention(session, recording),
+        "retention": _retention(session, recording, zone=zone),
         "corrections": corrections,
     }
 
 
-def _retention(session: Session, recording: Recording) -> dict[str, Any]:
+def _retention(session: Session, recording: Recording, *, zone: tzinfo) -> dict[str, Any]:
     """How long the call is kept and the legal basis of each period that keeps it. A call its customer's erasure
     kept is kept for a legal duty only (`erasure.erase_customer`): it names that ground, and the verification
     period alone where it is evidence of an agreement, not its other purposes' periods, which no longer apply."""
@@ -324,7 +325,7 @@ def _retention(session: Session, recording: Recording) -> dict[str, Any]:
         grounds = []
         if is_held(session, recording):
             grounds.append({"ground": "legal_hold", "basis": HOLD_BASIS, "until": None})
-        evidence_until = agreement_evidence_until(recording, policies=load_policies(session), now=utcnow())
+        evidence_until = agreement_evidence_until(recording, policies=load_policies(session), zone=zone, now=utcnow())
         if evidence_until is not None:
             grounds.append(
                 {"ground": "agreement_evidence", "basis": EVIDENCE_BASIS, "until": evidence_until.isoformat()}

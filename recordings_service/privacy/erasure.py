@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -43,8 +43,11 @@ class Erasure:
     package_keys: list[str]
 
 
-def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, request_id: str, now: datetime) -> Erasure:
-    """Delete every recording of the request's customer that no legal duty keeps; write the erasure receipt."""
+def erase_customer(
+    session: Session, store: ObjectStore, *, actor: Actor, request_id: str, zone: tzinfo, now: datetime
+) -> Erasure:
+    """Delete every recording of the request's customer that no legal duty keeps (its agreement evidence counted in
+    `zone`); write the erasure receipt."""
     started_at = utcnow()
     request = open_request_of(session, request_id=request_id, kind=SubjectRequestKind.ERASURE)
     policies = load_policies(session)
@@ -59,7 +62,7 @@ def erase_customer(session: Session, store: ObjectStore, *, actor: Actor, reques
     lock_in_id_order(session, recording_ids)
     for recording_id in recording_ids:
         recording = session.get_one(Recording, recording_id)
-        evidence_until = agreement_evidence_until(recording, policies=policies, now=now)
+        evidence_until = agreement_evidence_until(recording, policies=policies, zone=zone, now=now)
         reason = kept_because(session, recording, evidence_until=evidence_until)
         if reason is not None:
             kept.append({"recording_id": recording.id, **reason})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -57,10 +57,12 @@ def fulfil_request(
     actor: Actor,
     request_id: str,
     answer: Answer,
+    zone: tzinfo,
     customer_number_pattern: str | None = None,
     now: datetime | None = None,
 ) -> Fulfilment:
-    """Carry out the request by its kind; for erasure, call `after_commit` once the caller has committed."""
+    """Carry out the request by its kind; for erasure, call `after_commit` once the caller has committed. Retention
+    periods are counted in `zone`, the organisation's calendar."""
     now = now or utcnow()
     request = subjects.get_request(session, request_id)
     kind = SubjectRequestKind(request.kind)
@@ -84,11 +86,12 @@ def fulfil_request(
             recording_id=answer.recording_id,
             metadata=answer.metadata,
             transcript=answer.transcript,
+            zone=zone,
             customer_number_pattern=customer_number_pattern,
             now=now,
         )
         return Fulfilment(done)
-    erased = erasure.erase_customer(session, store, actor=actor, request_id=request_id, now=now)
+    erased = erasure.erase_customer(session, store, actor=actor, request_id=request_id, zone=zone, now=now)
     return Fulfilment(erased.request, erased=erased)
 
 

@@ -12,7 +12,7 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -86,10 +86,12 @@ def rectify(
     recording_id: str | None,
     metadata: Mapping[str, Any] | None = None,
     transcript: Sequence[SegmentFix] | None = None,
+    zone: tzinfo,
     customer_number_pattern: str | None = None,
     now: datetime | None = None,
 ) -> SubjectRequest:
-    """Apply corrections to one of the customer's calls; the request may be fulfilled again for another call."""
+    """Apply corrections to one of the customer's calls; the request may be fulfilled again for another call. A
+    corrected `agreement_made` recomputes the call's retention, its periods counted in `zone`."""
     now = now or utcnow()
     request = get_request(session, request_id, lock=True)
     if request.kind != SubjectRequestKind.RECTIFICATION:
@@ -104,7 +106,7 @@ def rectify(
     if recording.customer_id != request.customer_id:
         raise Invalid("recording_id", "not a call of this request's customer", code="other_customer")
     changes = _checked_metadata(metadata or {})
-    corrected = _correct_metadata(session, recording, changes, request=request, actor=actor, now=now)
+    corrected = _correct_metadata(session, recording, changes, request=request, actor=actor, zone=zone, now=now)
     corrections = [
         *corrected,
         *_correct_transcript(
@@ -200,6 +202,7 @@ def _correct_metadata(
     *,
     request: SubjectRequest,
     actor: Actor,
+    zone: tzinfo,
     now: datetime,
 ) -> list[SubjectCorrection]:
     corrections = []
@@ -214,7 +217,7 @@ def _correct_metadata(
     if "agreement_made" in changes:
         # Whether an agreement was made decides how long the call is kept as its evidence (after an erasure: whether
         # it is kept at all).
-        recording.retain_until = recompute_retain_until(session, recording, now=now)
+        recording.retain_until = recompute_retain_until(session, recording, zone=zone, now=now)
     return corrections
 
 

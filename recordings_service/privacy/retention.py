@@ -1,10 +1,10 @@
 """Retention policies: how long each purpose keeps a call, the `retain_until` they give, and changing them.
 
-A recording is kept until the latest of its purposes' periods, counted from the call's start, and never
-past the global maximum. `verification` counts only where an agreement was made; a call without one
-and without any other purpose falls under `no_agreement`. The policy table is the one source of these
-periods: the migration seeds the defaults and compliance changes them here (previewed, audited, and
-every affected recording recomputed).
+A recording is kept until the latest of its purposes' periods, counted from the call's start in the
+organisation's calendar (CALLVAULT_TIMEZONE), and never past the global maximum. `verification` counts
+only where an agreement was made; a call without one and without any other purpose falls under
+`no_agreement`. The policy table is the one source of these periods: the migration seeds the defaults
+and compliance changes them here (previewed, audited, and every affected recording recomputed).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, Text, and_, cast, exists, func, select, update
@@ -38,7 +38,8 @@ class Period:
     unit: PeriodUnit
 
     def end(self, start: datetime) -> datetime:
-        """`start` plus the period; a month later than 31 January is the last day of February."""
+        """`start` plus the period, in `start`'s own zone and on its clock (a day later is the same time of day, across
+        a change to or from summer time too); a month later than 31 January is the last day of February."""
         if self.unit is PeriodUnit.DAYS:
             return start + timedelta(days=self.keep)
         months = start.month - 1 + self.keep
@@ -78,53 +79,60 @@ def applicable_rules(purposes: Iterable[str], *, agreement_made: bool | None) ->
 
 
 def compute_retain_until(
-    policies: Policies, *, started_at: datetime, purposes: Iterable[str], agreement_made: bool | None
+    policies: Policies, *, zone: tzinfo, started_at: datetime, purposes: Iterable[str], agreement_made: bool | None
 ) -> datetime:
-    """The latest end of the applicable periods, capped at the global maximum."""
+    """The latest end of the applicable periods, capped at the global maximum, counted in `zone` (the organisation's
+    calendar: six months from a call at 00:30 on 1 March in Helsinki end on 1 September there; counted in UTC, where
+    that call was made on 28 February, they ended three days early)."""
     rules = applicable_rules(purposes, agreement_made=agreement_made)
-    latest = max(policies[rule].end(started_at) for rule in rules)
-    return min(latest, policies[RetentionRule.MAXIMUM].end(started_at))
+    start = started_at.astimezone(zone)
+    latest = max(policies[rule].end(start) for rule in rules)
+    return min(latest, policies[RetentionRule.MAXIMUM].end(start)).astimezone(UTC)
 
 
 def retain_until_for(
-    session: Session, *, started_at: datetime, purposes: Sequence[str], agreement_made: bool | None
+    session: Session, *, zone: tzinfo, started_at: datetime, purposes: Sequence[str], agreement_made: bool | None
 ) -> datetime:
-    """`retain_until` of a new call under the current policies."""
+    """`retain_until` of a new call under the current policies, counted in `zone`."""
     return compute_retain_until(
-        load_policies(session), started_at=started_at, purposes=purposes, agreement_made=agreement_made
+        load_policies(session), zone=zone, started_at=started_at, purposes=purposes, agreement_made=agreement_made
     )
 
 
-def recompute_retain_until(session: Session, recording: Recording, *, now: datetime) -> datetime:
+def recompute_retain_until(session: Session, recording: Recording, *, zone: tzinfo, now: datetime) -> datetime:
     """`retain_until` of a stored call whose facts changed (a rectified `agreement_made`), under the current policies.
 
     A call its customer's erasure kept stays only while that legal duty lasts (`erasure.erase_customer`)."""
     policies = load_policies(session)
-    facts = _facts(recording.started_at, recording.purposes, recording.agreement_made)
+    facts = _facts(recording.started_at, recording.purposes, recording.agreement_made, zone=zone)
     value = compute_retain_until(policies, **facts)
     kept = session.scalar(select(_kept_by_erasure()).select_from(Recording).where(Recording.id == recording.id))
     return _within_duty(policies, facts, value, now=now) if kept else value
 
 
-def agreement_evidence_until(recording: Recording, *, policies: Policies, now: datetime) -> datetime | None:
-    """When the recording stops being evidence of an agreement made on it (its verification period), if later
-    than `now`."""
+def agreement_evidence_until(
+    recording: Recording, *, policies: Policies, zone: tzinfo, now: datetime
+) -> datetime | None:
+    """When the recording stops being evidence of an agreement made on it (its verification period, counted in
+    `zone`), if later than `now`."""
     return _evidence_until(
-        policies, _facts(recording.started_at, recording.purposes, recording.agreement_made), now=now
+        policies, _facts(recording.started_at, recording.purposes, recording.agreement_made, zone=zone), now=now
     )
 
 
-def _facts(started_at: datetime, purposes: list[str] | None, agreement_made: bool | None) -> dict[str, Any]:
+def _facts(
+    started_at: datetime, purposes: list[str] | None, agreement_made: bool | None, *, zone: tzinfo
+) -> dict[str, Any]:
     """What a call's retention date follows, as `compute_retain_until` takes it."""
-    return {"started_at": started_at, "purposes": purposes or [], "agreement_made": agreement_made}
+    return {"zone": zone, "started_at": started_at, "purposes": purposes or [], "agreement_made": agreement_made}
 
 
 def _evidence_until(policies: Policies, facts: Mapping[str, Any], *, now: datetime) -> datetime | None:
     if RetentionRule.VERIFICATION not in applicable_rules(facts["purposes"], agreement_made=facts["agreement_made"]):
         return None
-    started_at = facts["started_at"]
-    until = min(policies[RetentionRule.VERIFICATION].end(started_at), policies[RetentionRule.MAXIMUM].end(started_at))
-    return until if until > now else None
+    start = facts["started_at"].astimezone(facts["zone"])
+    until = min(policies[RetentionRule.VERIFICATION].end(start), policies[RetentionRule.MAXIMUM].end(start))
+    return until.astimezone(UTC) if until > now else None
 
 
 def _within_duty(policies: Policies, facts: Mapping[str, Any], value: datetime, *, now: datetime) -> datetime:
@@ -164,9 +172,17 @@ class PolicyPreview:
 
 
 def preview_policy_change(
-    session: Session, *, rule: str, keep: int, unit: str, basis: str | None = None, now: datetime | None = None
+    session: Session,
+    *,
+    rule: str,
+    keep: int,
+    unit: str,
+    zone: tzinfo,
+    basis: str | None = None,
+    now: datetime | None = None,
 ) -> PolicyPreview:
-    """What keeping calls under `rule` for `keep` `unit` would do to the live recordings; nothing is changed.
+    """What keeping calls under `rule` for `keep` `unit` (counted in `zone`) would do to the live recordings; nothing
+    is changed.
 
     A `basis` given is checked as applying the change will check it, so a preview is not accepted that cannot be
     applied."""
@@ -176,7 +192,7 @@ def preview_policy_change(
     policies = {**load_policies(session), target: period}
     now = now or utcnow()
     affected = due_now = 0
-    for changes in _recomputed(session, policies, target, now=now):
+    for changes in _recomputed(session, policies, target, zone=zone, now=now):
         affected += len(changes)
         past = [change["id"] for change in changes if change["retain_until"] <= now]  # due at the next sweep
         if past:
@@ -194,13 +210,16 @@ class PolicyChange:
     recomputed: int
 
 
-def change_policy(session: Session, *, actor: Actor, rule: str, keep: int, unit: str, basis: str) -> int:
+def change_policy(session: Session, *, actor: Actor, rule: str, keep: int, unit: str, basis: str, zone: tzinfo) -> int:
     """Set a policy, recompute every affected recording in batches, audit it; returns how many changed."""
-    return apply_policy_change(session, actor=actor, rule=rule, keep=keep, unit=unit, basis=basis).recomputed
+    return apply_policy_change(session, actor=actor, rule=rule, keep=keep, unit=unit, basis=basis, zone=zone).recomputed
 
 
-def apply_policy_change(session: Session, *, actor: Actor, rule: str, keep: int, unit: str, basis: str) -> PolicyChange:
-    """Set a policy, recompute every affected recording in batches, audit it naming what changed.
+def apply_policy_change(
+    session: Session, *, actor: Actor, rule: str, keep: int, unit: str, basis: str, zone: tzinfo
+) -> PolicyChange:
+    """Set a policy, recompute every affected recording in batches (its periods counted in `zone`), audit it naming
+    what changed.
 
     The policy as it stands (a form applied twice, a client's retry) changes nothing: no write, no event, and the
     policy keeps who changed it last and when."""
@@ -231,7 +250,7 @@ def apply_policy_change(session: Session, *, actor: Actor, rule: str, keep: int,
     row.keep, row.unit, row.basis = period.keep, period.unit.value, text
     row.updated_by, row.updated_at = actor.id, utcnow()
     recomputed = 0
-    for changes in _recomputed(session, policies, target, now=utcnow()):
+    for changes in _recomputed(session, policies, target, zone=zone, now=utcnow()):
         session.execute(update(Recording), changes)
         recomputed += len(changes)
     record_event(
@@ -287,7 +306,7 @@ def _checked_change(session: Session, *, rule: str, keep: int, unit: str) -> tup
 
 
 def _recomputed(
-    session: Session, policies: Policies, target: RetentionRule, *, now: datetime
+    session: Session, policies: Policies, target: RetentionRule, *, zone: tzinfo, now: datetime
 ) -> Iterator[list[dict[str, Any]]]:
     """Batches of `{"id", "retain_until"}` for the live recordings whose date the policies change."""
     last_id = ""
@@ -298,7 +317,7 @@ def _recomputed(
         if not rows:
             return
         last_id = rows[-1].id
-        changes = [change for row in rows if (change := _change(policies, row, now=now)) is not None]
+        changes = [change for row in rows if (change := _change(policies, row, zone=zone, now=now)) is not None]
         if changes:
             yield changes
 
@@ -347,8 +366,8 @@ def erasures_keeping(session: Session, recording_ids: Sequence[str]) -> dict[str
     return {recording_id: request_id for recording_id, request_id in rows}  # the last, earliest erasure, wins
 
 
-def _change(policies: Policies, row: Row[*Candidate], *, now: datetime) -> dict[str, Any] | None:
-    facts = _facts(row.started_at, row.purposes, row.agreement_made)
+def _change(policies: Policies, row: Row[*Candidate], *, zone: tzinfo, now: datetime) -> dict[str, Any] | None:
+    facts = _facts(row.started_at, row.purposes, row.agreement_made, zone=zone)
     value = compute_retain_until(policies, **facts)
     if row.kept_by_erasure:
         # Kept for a duty only: a shorter verification period ends it sooner, nothing makes the call stay longer.

@@ -23,6 +23,7 @@ from recordings_service.recordings import original_sha256
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.storage.spool import file_sha256
+from tests.factories.privacy import ORG_ZONE
 from tests.factories.recordings import MONO, STEREO, TEST_ACTOR, call_metadata, ingest_file
 from tests.factories.wav import wav_header
 
@@ -122,7 +123,9 @@ def test_retention_follows_the_policy_table(
     started = datetime(LAST_YEAR, 1, 31, tzinfo=UTC)
     agreed = ingest_file(session, store, envelope, settings, started_at=started.isoformat(), agreement_made=True)
     assert agreed.recording.retain_until == datetime(LAST_YEAR + 3, 1, 31, tzinfo=UTC)  # verification: 36 months
-    change_policy(session, actor=TEST_ACTOR, rule="verification", keep=48, unit="months", basis="Longer claims.")
+    change_policy(
+        session, actor=TEST_ACTOR, rule="verification", keep=48, unit="months", basis="Longer claims.", zone=ORG_ZONE
+    )
     later = ingest_file(session, store, envelope, settings, started_at=started.isoformat(), agreement_made=True)
     assert later.recording.retain_until == datetime(LAST_YEAR + 4, 1, 31, tzinfo=UTC)
 

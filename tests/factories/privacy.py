@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -39,6 +40,8 @@ from tests.factories.evaluations import actor_of, answers, published_form
 from tests.factories.recordings import make_recording
 
 OFFICER = Actor(id=None, name="officer", role=Role.COMPLIANCE)
+# The organisation's calendar, in which retention periods are counted: the default of CALLVAULT_TIMEZONE.
+ORG_ZONE = ZoneInfo(Settings.timezone)
 AUDIO = b"RIFF-not-really-audio-" + b"x" * 200
 
 
@@ -108,7 +111,9 @@ def aged_call(
         purposes=purposes,
         agreement_made=agreement_made,
         customer_id=customer_id,
-        retain_until=retain_until_for(session, started_at=started_at, purposes=purposes, agreement_made=agreement_made),
+        retain_until=retain_until_for(
+            session, started_at=started_at, purposes=purposes, agreement_made=agreement_made, zone=ORG_ZONE
+        ),
         **overrides,
     )
     if derived:

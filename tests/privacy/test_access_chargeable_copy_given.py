@@ -14,7 +14,7 @@ from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.privacy import OFFICER, aged_call, customer, runtime_on_bucket  # noqa: F401  (fixture)
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer, runtime_on_bucket  # noqa: F401  (fixture)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -64,7 +64,7 @@ def test_a_package_withdrawn_by_an_erasure_gave_no_copy(
     erasure = subjects.create_request(
         session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
     )
-    fulfil_request(session, bucket, actor=OFFICER, request_id=erasure.id, answer=Answer())
+    fulfil_request(session, bucket, actor=OFFICER, request_id=erasure.id, answer=Answer(), zone=ORG_ZONE)
     session.flush()
     session.refresh(earlier)
     assert earlier.package_state == "withdrawn"

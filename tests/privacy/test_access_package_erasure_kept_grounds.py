@@ -15,13 +15,13 @@ from recordings_service.privacy.access_package import package_entry
 from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.privacy import OFFICER, aged_call, customer
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def retention_in_package(session: Session, recording_id: str, customer_id: str) -> dict[str, Any]:
-    entry = package_entry(session, recording_id=recording_id, customer_id=customer_id)
+    entry = package_entry(session, recording_id=recording_id, customer_id=customer_id, zone=ORG_ZONE)
     assert entry is not None
     return dict(json.loads(entry.documents[f"recordings/{recording_id}/metadata.json"])["retention"])
 
@@ -46,7 +46,7 @@ def test_an_erasure_kept_call_states_its_ground_and_only_the_periods_that_keep_i
     erasure = subjects.create_request(
         session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
     )
-    done = fulfil_request(session, bucket, actor=OFFICER, request_id=erasure.id, answer=Answer())
+    done = fulfil_request(session, bucket, actor=OFFICER, request_id=erasure.id, answer=Answer(), zone=ORG_ZONE)
     assert {item["recording_id"] for item in done.request.outcome["kept"]} == {held.id, agreement.id}
     session.flush()
 

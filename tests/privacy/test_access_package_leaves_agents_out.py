@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from recordings_service.privacy.access_package import package_entry
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.privacy import aged_call, customer
+from tests.factories.privacy import ORG_ZONE, aged_call, customer
 
 AGENT = "anna.virtanen"
 
@@ -29,7 +29,7 @@ def test_a_calls_documents_do_not_name_its_agent(session: Session, bucket: S3Obj
         agent_ref=AGENT,
     )
 
-    entry = package_entry(session, recording_id=call.id, customer_id=person.id)
+    entry = package_entry(session, recording_id=call.id, customer_id=person.id, zone=ORG_ZONE)
 
     assert entry is not None
     metadata = json.loads(entry.documents[f"recordings/{call.id}/metadata.json"])

@@ -16,7 +16,7 @@ from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.privacy.sweep import due_ids
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.privacy import OFFICER, aged_call, customer, reload
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer, reload
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -36,13 +36,15 @@ def kept_agreement_call(session: Session, bucket: S3ObjectStore, envelope: Envel
     request = subjects.create_request(
         session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
     )
-    fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer())
+    fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
     session.flush()
     return reload(session, call.id)
 
 
 def change(session: Session, rule: str, keep: int, unit: str = "months") -> None:
-    retention.apply_policy_change(session, actor=OFFICER, rule=rule, keep=keep, unit=unit, basis="review")
+    retention.apply_policy_change(
+        session, actor=OFFICER, rule=rule, keep=keep, unit=unit, basis="review", zone=ORG_ZONE
+    )
     session.flush()
 
 
@@ -52,7 +54,7 @@ def test_a_shorter_verification_period_ends_the_duty_and_the_call_is_due(
     call = kept_agreement_call(session, bucket, envelope)
     assert call.retain_until is not None and call.retain_until > utcnow()
 
-    preview = retention.preview_policy_change(session, rule="verification", keep=1, unit="months")
+    preview = retention.preview_policy_change(session, rule="verification", keep=1, unit="months", zone=ORG_ZONE)
     change(session, "verification", 1)
 
     assert preview.due_now >= 1

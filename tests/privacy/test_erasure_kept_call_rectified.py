@@ -16,7 +16,7 @@ from recordings_service.privacy.rectification import rectify
 from recordings_service.privacy.sweep import due_ids
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.privacy import OFFICER, aged_call, customer, reload
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer, reload
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 STARTED = NOW - timedelta(days=30)
@@ -26,7 +26,7 @@ def erase(session: Session, bucket: S3ObjectStore, customer_ref: str) -> dict[st
     request = subjects.create_request(
         session, actor=OFFICER, customer_ref=customer_ref, kind="erasure", received_at=NOW, now=NOW
     )
-    done = fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer())
+    done = fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
     session.flush()
     return {str(item["recording_id"]): item for item in done.request.outcome["kept"]}
 
@@ -35,7 +35,7 @@ def rectify_call(session: Session, call: Recording, customer_ref: str, **metadat
     request = subjects.create_request(
         session, actor=OFFICER, customer_ref=customer_ref, kind="rectification", received_at=NOW, now=NOW
     )
-    rectify(session, actor=OFFICER, request_id=request.id, recording_id=call.id, metadata=metadata)
+    rectify(session, actor=OFFICER, request_id=request.id, recording_id=call.id, metadata=metadata, zone=ORG_ZONE)
     session.flush()
     return reload(session, call.id)
 
@@ -70,7 +70,9 @@ def test_a_rectification_that_removes_the_agreement_leaves_the_kept_call_due_now
 def test_a_rectification_keeping_the_agreement_keeps_the_verification_periods_end(
     session: Session, bucket: S3ObjectStore, envelope: Envelope
 ) -> None:
-    retention.apply_policy_change(session, actor=OFFICER, rule="training", keep=48, unit="months", basis="QA")
+    retention.apply_policy_change(
+        session, actor=OFFICER, rule="training", keep=48, unit="months", basis="QA", zone=ORG_ZONE
+    )
     person = customer(session)
     call = agreement_call(session, bucket, envelope, person.id)
     kept = erase(session, bucket, person.customer_ref)
@@ -108,6 +110,6 @@ def test_a_call_no_erasure_kept_is_recomputed_from_its_purposes(
     corrected = rectify_call(session, call, person.customer_ref, agreement_made=False)
 
     expected = retention.retain_until_for(
-        session, started_at=STARTED, purposes=["verification", "training"], agreement_made=False
+        session, started_at=STARTED, purposes=["verification", "training"], agreement_made=False, zone=ORG_ZONE
     )
     assert corrected.retain_until == expected > utcnow()

@@ -15,7 +15,7 @@ from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.privacy.sweep import due_ids
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.privacy import OFFICER, aged_call, customer, reload
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer, reload
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -24,7 +24,7 @@ def erase(session: Session, bucket: S3ObjectStore, customer_ref: str) -> dict[st
     request = subjects.create_request(
         session, actor=OFFICER, customer_ref=customer_ref, kind="erasure", received_at=NOW, now=NOW
     )
-    done = fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer())
+    done = fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
     session.flush()
     return {str(item["recording_id"]): item for item in done.request.outcome["kept"]}
 
@@ -43,7 +43,9 @@ def test_a_call_kept_on_hold_is_swept_once_the_hold_is_released(
     assert kept[held.id]["reason"] == erasure.LEGAL_HOLD
     assert held.id not in due_ids(session, now=utcnow())  # the hold keeps it
     # A later change of the training policy does not give it back its training period.
-    retention.apply_policy_change(session, actor=OFFICER, rule="training", keep=13, unit="months", basis="QA")
+    retention.apply_policy_change(
+        session, actor=OFFICER, rule="training", keep=13, unit="months", basis="QA", zone=ORG_ZONE
+    )
     holds.release_hold(session, actor=OFFICER, hold_id=hold.id, reason="dispute settled")
     session.flush()
     assert held.id in due_ids(session, now=utcnow())
@@ -55,7 +57,9 @@ def test_a_call_kept_on_hold_is_swept_once_the_hold_is_released(
 def test_a_call_kept_as_agreement_evidence_goes_when_its_verification_period_ends(
     session: Session, bucket: S3ObjectStore, envelope: Envelope
 ) -> None:
-    retention.apply_policy_change(session, actor=OFFICER, rule="training", keep=48, unit="months", basis="QA")
+    retention.apply_policy_change(
+        session, actor=OFFICER, rule="training", keep=48, unit="months", basis="QA", zone=ORG_ZONE
+    )
     person = customer(session)
     agreement = aged_call(
         session,

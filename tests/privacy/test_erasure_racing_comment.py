@@ -22,7 +22,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import SYSTEM
 from tests.factories.postgres_races import start_beside, wait_until_blocked
-from tests.factories.privacy import OFFICER, customer
+from tests.factories.privacy import OFFICER, ORG_ZONE, customer
 from tests.factories.recordings import make_recording
 
 pytestmark = pytest.mark.postgres
@@ -46,7 +46,10 @@ def test_an_erasure_meeting_a_comment_on_a_later_call_waits_and_both_succeed(
     commenting = sessions()  # a comment on the later call holds it (share lock), then writes its event
     assert still_live(commenting, commenting.get_one(Recording, later))
     erasure, outcome = start_beside(
-        sessions, lambda session: erase_customer(session, store, actor=OFFICER, request_id=request.id, now=utcnow())
+        sessions,
+        lambda session: erase_customer(
+            session, store, actor=OFFICER, request_id=request.id, now=utcnow(), zone=ORG_ZONE
+        ),
     )
     wait_until_blocked(pg_engine, erasure, outcome, what="the erasure")
     record_event(commenting, actor=SYSTEM, action="annotation.added", object_type="recording", object_id=later)

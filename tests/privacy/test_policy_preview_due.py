@@ -19,7 +19,7 @@ from recordings_service.privacy import holds, retention
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user, post_form
-from tests.factories.privacy import OFFICER, aged_call
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call
 from tests.factories.recordings import make_token
 
 DAY = timedelta(days=1)
@@ -40,9 +40,9 @@ def test_the_preview_counts_the_calls_the_next_sweep_would_delete(
 ) -> None:
     _training_calls(session, bucket, envelope)
 
-    shorter = retention.preview_policy_change(session, rule="training", keep=6, unit="months")
+    shorter = retention.preview_policy_change(session, rule="training", keep=6, unit="months", zone=ORG_ZONE)
     assert (shorter.affected, shorter.due_now) == (4, 2)  # the held one moves too, but is kept
-    longer = retention.preview_policy_change(session, rule="training", keep=24, unit="months")
+    longer = retention.preview_policy_change(session, rule="training", keep=24, unit="months", zone=ORG_ZONE)
     assert (longer.affected, longer.due_now) == (4, 0)
 
 

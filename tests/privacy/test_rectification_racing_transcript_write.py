@@ -24,7 +24,7 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcript_text import segments_of
 from recordings_service.transcription.pipeline import store_segments
 from tests.factories.postgres_races import private_engine, wait_until_blocked
-from tests.factories.privacy import OFFICER, customer, reviewed
+from tests.factories.privacy import OFFICER, ORG_ZONE, customer, reviewed
 from tests.factories.recordings import make_recording
 
 pytestmark = pytest.mark.postgres
@@ -65,6 +65,7 @@ def test_a_correction_waits_for_a_transcript_write_and_keeps_it(
                 request_id=request.id,
                 recording_id=call.id,
                 transcript=[SegmentFix(1, "my thermostat reading is wrong")],
+                zone=ORG_ZONE,
             )
             session.commit()
             outcome["done"] = True

@@ -18,7 +18,7 @@ from recordings_service.privacy.retention import Period, compute_retain_until, l
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
-from tests.factories.privacy import OFFICER, aged_call, reload
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, reload
 from tests.factories.recordings import make_token
 
 # A leap day: twelve months later is 28 February, three years later too.
@@ -54,7 +54,9 @@ def test_retain_until_is_the_latest_of_the_purposes(
     session: Session, purposes: list[str], agreement_made: bool | None, expected: datetime
 ) -> None:
     assert (
-        retention.retain_until_for(session, started_at=LEAP_DAY, purposes=purposes, agreement_made=agreement_made)
+        retention.retain_until_for(
+            session, started_at=LEAP_DAY, purposes=purposes, agreement_made=agreement_made, zone=ORG_ZONE
+        )
         == expected
     )
 
@@ -68,30 +70,36 @@ def test_the_global_maximum_caps_every_purpose() -> None:
         RetentionRule.MAXIMUM: Period(1, PeriodUnit.MONTHS),
     }
     start = datetime(2026, 1, 31, tzinfo=UTC)
-    assert compute_retain_until(policies, started_at=start, purposes=["training"], agreement_made=None) == datetime(
-        2026, 2, 28, tzinfo=UTC
-    )
+    assert compute_retain_until(
+        policies, started_at=start, purposes=["training"], agreement_made=None, zone=ORG_ZONE
+    ) == datetime(2026, 2, 28, tzinfo=UTC)
 
 
 def test_no_policy_may_exceed_the_maximum(session: Session) -> None:
     with pytest.raises(Invalid) as over:
-        retention.change_policy(session, actor=OFFICER, rule="training", keep=121, unit="months", basis="x")
+        retention.change_policy(
+            session, actor=OFFICER, rule="training", keep=121, unit="months", basis="x", zone=ORG_ZONE
+        )
     assert (over.value.field, over.value.code) == ("keep", "over_maximum")
     with pytest.raises(Invalid) as over_in_days:
-        retention.preview_policy_change(session, rule="verification", keep=3654, unit="days")
+        retention.preview_policy_change(session, rule="verification", keep=3654, unit="days", zone=ORG_ZONE)
     assert over_in_days.value.field == "keep"
     with pytest.raises(Invalid) as below:
-        retention.change_policy(session, actor=OFFICER, rule="maximum", keep=35, unit="months", basis="x")
+        retention.change_policy(
+            session, actor=OFFICER, rule="maximum", keep=35, unit="months", basis="x", zone=ORG_ZONE
+        )
     assert (below.value.field, below.value.code) == ("keep", "below_policies")
     with pytest.raises(Invalid) as no_basis:
-        retention.change_policy(session, actor=OFFICER, rule="training", keep=6, unit="months", basis="  ")
+        retention.change_policy(
+            session, actor=OFFICER, rule="training", keep=6, unit="months", basis="  ", zone=ORG_ZONE
+        )
     assert no_basis.value.field == "basis"
 
 
 def test_a_policy_change_is_previewed_then_recomputes_the_affected_calls(
     session: Session, bucket: S3ObjectStore, envelope: Envelope
 ) -> None:
-    start = datetime(2026, 3, 1, tzinfo=UTC)
+    start = datetime(2026, 3, 1, tzinfo=ORG_ZONE)
     training = [aged_call(session, bucket, envelope, started_at=start, purposes=["training"]) for _ in range(3)]
     longer = aged_call(
         session, bucket, envelope, started_at=start, purposes=["training", "verification"], agreement_made=True
@@ -100,18 +108,23 @@ def test_a_policy_change_is_previewed_then_recomputes_the_affected_calls(
     both = aged_call(session, bucket, envelope, started_at=start, purposes=["training", "quality_study"])
 
     # Six months: the training-only calls move; the others are kept longer by another purpose.
-    assert retention.preview_policy_change(session, rule="training", keep=6, unit="months").affected == 3
-    assert retention.preview_policy_change(session, rule="training", keep=12, unit="months").affected == 0
+    assert retention.preview_policy_change(session, rule="training", keep=6, unit="months", zone=ORG_ZONE).affected == 3
+    assert (
+        retention.preview_policy_change(session, rule="training", keep=12, unit="months", zone=ORG_ZONE).affected == 0
+    )
     recomputed = retention.change_policy(
-        session, actor=OFFICER, rule="training", keep=6, unit="months", basis="One training cycle."
+        session, actor=OFFICER, rule="training", keep=6, unit="months", basis="One training cycle.", zone=ORG_ZONE
     )
     assert recomputed == 3
     for call in training:
-        assert reload(session, call.id).retain_until == datetime(2026, 9, 1, tzinfo=UTC)
-    for call, expected in ((longer, datetime(2029, 3, 1, tzinfo=UTC)), (other, datetime(2027, 3, 1, tzinfo=UTC))):
+        assert reload(session, call.id).retain_until == datetime(2026, 9, 1, tzinfo=ORG_ZONE)
+    for call, expected in (
+        (longer, datetime(2029, 3, 1, tzinfo=ORG_ZONE)),
+        (other, datetime(2027, 3, 1, tzinfo=ORG_ZONE)),
+    ):
         assert reload(session, call.id).retain_until == expected
-    assert reload(session, both.id).retain_until == datetime(2027, 3, 1, tzinfo=UTC)
-    assert retention.preview_policy_change(session, rule="training", keep=6, unit="months").affected == 0
+    assert reload(session, both.id).retain_until == datetime(2027, 3, 1, tzinfo=ORG_ZONE)
+    assert retention.preview_policy_change(session, rule="training", keep=6, unit="months", zone=ORG_ZONE).affected == 0
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.policy_changed")).one()
     assert event.details == {
         "previous": "12 months",

@@ -15,14 +15,16 @@ from sqlalchemy.orm import Session
 
 from recordings_service.models.account import Role
 from recordings_service.privacy import retention
-from tests.factories.privacy import OFFICER
+from tests.factories.privacy import OFFICER, ORG_ZONE
 from tests.factories.recordings import make_token
 
 FORMULA = '=HYPERLINK("http://example.invalid","Limitation Act")'
 
 
 def test_a_basis_a_spreadsheet_would_run_is_quoted(client: FlaskClient, session: Session) -> None:
-    retention.apply_policy_change(session, actor=OFFICER, rule="training", keep=12, unit="months", basis=FORMULA)
+    retention.apply_policy_change(
+        session, actor=OFFICER, rule="training", keep=12, unit="months", basis=FORMULA, zone=ORG_ZONE
+    )
     session.commit()
     token = {"Authorization": "Bearer " + make_token(session, role=Role.COMPLIANCE, scope="compliance")}
 

@@ -15,14 +15,16 @@ from sqlalchemy.orm import Session
 
 from recordings_service.models.account import Role
 from recordings_service.privacy import retention
-from tests.factories.privacy import OFFICER
+from tests.factories.privacy import OFFICER, ORG_ZONE
 from tests.factories.recordings import make_token
 
 BASIS = "Laki velan vanhentumisesta 728/2003, sopimuksen näyttö"
 
 
 def test_the_policies_csv_begins_with_a_byte_order_mark(client: FlaskClient, session: Session) -> None:
-    retention.apply_policy_change(session, actor=OFFICER, rule="verification", keep=36, unit="months", basis=BASIS)
+    retention.apply_policy_change(
+        session, actor=OFFICER, rule="verification", keep=36, unit="months", basis=BASIS, zone=ORG_ZONE
+    )
     session.commit()
     token = {"Authorization": "Bearer " + make_token(session, role=Role.COMPLIANCE, scope="compliance")}
 

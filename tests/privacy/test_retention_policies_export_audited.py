@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from recordings_service.models.account import Role
 from recordings_service.privacy import retention
 from tests.factories.audit import events
-from tests.factories.privacy import OFFICER
+from tests.factories.privacy import OFFICER, ORG_ZONE
 from tests.factories.recordings import make_token
 
 
 def test_the_policies_csv_is_audited_with_counts_and_the_latest_change(client: FlaskClient, session: Session) -> None:
     retention.apply_policy_change(
-        session, actor=OFFICER, rule="training", keep=6, unit="months", basis="Two training cycles."
+        session, actor=OFFICER, rule="training", keep=6, unit="months", basis="Two training cycles.", zone=ORG_ZONE
     )
     session.commit()
     token = make_token(session, role=Role.COMPLIANCE, scope="compliance")

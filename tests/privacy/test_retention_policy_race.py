@@ -22,7 +22,7 @@ from recordings_service.errors import Invalid
 from recordings_service.models.privacy import RetentionRule
 from recordings_service.privacy import retention
 from tests.factories.postgres_races import private_engine, waits_for_a_lock
-from tests.factories.privacy import OFFICER
+from tests.factories.privacy import OFFICER, ORG_ZONE
 
 pytestmark = pytest.mark.postgres
 
@@ -37,7 +37,7 @@ def test_a_maximum_set_while_a_longer_period_is_being_applied_is_refused(engine:
     sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
     first = sessions()
     retention.apply_policy_change(
-        first, actor=OFFICER, rule="training", keep=48, unit="months", basis="Four training cycles."
+        first, actor=OFFICER, rule="training", keep=48, unit="months", basis="Four training cycles.", zone=ORG_ZONE
     )
     outcome: dict[str, Any] = {}
 
@@ -46,7 +46,13 @@ def test_a_maximum_set_while_a_longer_period_is_being_applied_is_refused(engine:
             outcome["pid"] = session.execute(text("SELECT pg_backend_pid()")).scalar()
             try:
                 retention.apply_policy_change(
-                    session, actor=OFFICER, rule="maximum", keep=40, unit="months", basis="Shorter overall."
+                    session,
+                    actor=OFFICER,
+                    rule="maximum",
+                    keep=40,
+                    unit="months",
+                    basis="Shorter overall.",
+                    zone=ORG_ZONE,
                 )
                 session.commit()
                 outcome["result"] = "applied"

@@ -36,7 +36,7 @@ from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.training.eligibility import Exclusion as TrainingExclusion
 from recordings_service.training.eligibility import TrainingRules, exclusions_of
 from recordings_service.transcript_text import segments_of, twin_of
-from tests.factories.privacy import OFFICER, aged_call, customer, reload, reviewed
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer, reload, reviewed
 from tests.factories.recordings import ingest_file
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -138,7 +138,7 @@ def test_restriction_hides_the_calls_from_supervisors_until_lifted(
     calls = [aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=person.id) for _ in range(2)]
     other = aged_call(session, bucket, envelope, started_at=NOW, purposes=[], customer_id=customer(session).id)
     request = request_for(session, person.customer_ref, "restriction")
-    done = fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer())
+    done = fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
     assert done.request.outcome == {"recordings_restricted": 2}
     for call in calls:
         with pytest.raises(NotFound):
@@ -168,7 +168,7 @@ def test_a_person_never_recorded_can_object_and_restrict_and_their_first_call_fo
     objection = request_for(session, ref, "objection")
     subjects.record_objection(session, actor=OFFICER, request_id=objection.id, research=True, marketing=True)
     restriction = request_for(session, ref, "restriction")
-    done = fulfil_request(session, bucket, actor=OFFICER, request_id=restriction.id, answer=Answer())
+    done = fulfil_request(session, bucket, actor=OFFICER, request_id=restriction.id, answer=Answer(), zone=ORG_ZONE)
     assert done.request.outcome == {"recordings_restricted": 0}
 
     first = ingest_file(session, bucket, envelope, settings, customer_ref=ref).recording
@@ -190,13 +190,29 @@ def test_rectification_is_versioned_and_reaches_the_twin_and_the_index(
     ciphertext = bucket.get(call.storage_key).read()
 
     with pytest.raises(Invalid) as other:
-        rectify(session, actor=OFFICER, request_id=request.id, recording_id=stranger.id, metadata={"queue": "x"})
+        rectify(
+            session,
+            actor=OFFICER,
+            request_id=request.id,
+            recording_id=stranger.id,
+            metadata={"queue": "x"},
+            zone=ORG_ZONE,
+        )
     assert other.value.field == "recording_id"
     with pytest.raises(Invalid) as unknown:
-        rectify(session, actor=OFFICER, request_id=request.id, recording_id=call.id, metadata={"sha256": "0"})
+        rectify(
+            session, actor=OFFICER, request_id=request.id, recording_id=call.id, metadata={"sha256": "0"}, zone=ORG_ZONE
+        )
     assert unknown.value.field == "metadata.sha256"
     with pytest.raises(Invalid) as out_of_range:
-        rectify(session, actor=OFFICER, request_id=request.id, recording_id=call.id, transcript=[SegmentFix(9, "word")])
+        rectify(
+            session,
+            actor=OFFICER,
+            request_id=request.id,
+            recording_id=call.id,
+            transcript=[SegmentFix(9, "word")],
+            zone=ORG_ZONE,
+        )
     assert out_of_range.value.field == "transcript.0.segment"
 
     rectify(
@@ -206,6 +222,7 @@ def test_rectification_is_versioned_and_reaches_the_twin_and_the_index(
         recording_id=call.id,
         metadata={"agreement_made": True, "language": "fi", "direction": "inbound"},  # the direction as it was
         transcript=[SegmentFix(1, "my thermostat reading is wrong, card 4111 1111 1111 1111")],
+        zone=ORG_ZONE,
     )
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == call.id)).one()
     segments, twin = segments_of(session, transcript), twin_of(session, transcript)
@@ -253,10 +270,17 @@ def test_erasure_keeps_held_calls_and_agreements_in_their_period_and_deletes_the
     for kept_by_hold in (held, held_for_study):
         holds.place_hold(session, actor=OFFICER, reason="dispute", recording_id=kept_by_hold)
     rectification = request_for(session, person.customer_ref, "rectification")
-    rectify(session, actor=OFFICER, request_id=rectification.id, recording_id=plain, transcript=[SegmentFix(0, "hi")])
+    rectify(
+        session,
+        actor=OFFICER,
+        request_id=rectification.id,
+        recording_id=plain,
+        transcript=[SegmentFix(0, "hi")],
+        zone=ORG_ZONE,
+    )
     request = request_for(session, person.customer_ref, "erasure")
 
-    done = fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer())
+    done = fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
     assert done.erased is not None
     session.flush()
     purged = after_commit(session, bucket, done)
@@ -284,7 +308,7 @@ def test_erasure_keeps_held_calls_and_agreements_in_their_period_and_deletes_the
     assert receipt.recordings == 3 and receipt.counts["kept"] == 3
     assert done.request.outcome["receipt_id"] == receipt.id
     with pytest.raises(Conflict):
-        fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer())
+        fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
     # Found by exploratory testing: once the erasure was done, the calls it kept for a legal duty went back
     # into the training library and research selection.
     assert exclusions_of(session, [held], rules=TrainingRules())[held] == TrainingExclusion.ERASURE_REQUESTED
@@ -301,7 +325,9 @@ def test_erasure_keeps_held_calls_and_agreements_in_their_period_and_deletes_the
 def test_a_fulfilment_refuses_fields_of_another_kind(session: Session, bucket: S3ObjectStore) -> None:
     request = request_for(session, customer(session).customer_ref, "erasure")
     with pytest.raises(Invalid) as wrong:
-        fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(research=True))
+        fulfil_request(
+            session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(research=True), zone=ORG_ZONE
+        )
     assert wrong.value.field == "research"
     assert session.get_one(SubjectRequest, request.id).open
     assert session.scalars(select(Customer)).first() is not None

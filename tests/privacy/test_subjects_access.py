@@ -26,7 +26,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
-from tests.factories.privacy import OFFICER, aged_call, customer
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -237,7 +237,7 @@ def test_erasure_withdraws_the_customers_access_package_for_good(
         session, actor=OFFICER, customer_ref=request.customer_ref, kind="erasure", received_at=NOW
     )
 
-    done = fulfil_request(session, bucket, actor=OFFICER, request_id=erasure_request.id, answer=Answer())
+    done = fulfil_request(session, bucket, actor=OFFICER, request_id=erasure_request.id, answer=Answer(), zone=ORG_ZONE)
     session.flush()
     after_commit(session, bucket, done)
     session.commit()

@@ -17,7 +17,7 @@ from recordings_service.privacy.rectification import SegmentFix, rectify
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import post_form
-from tests.factories.privacy import OFFICER, aged_call, customer, reviewed, runtime_on_bucket  # noqa: F401  (fixtures)
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer, reviewed, runtime_on_bucket  # noqa: F401  (fixtures)
 from tests.page_text import visible_text as page_text
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -60,6 +60,7 @@ def rectified(session: Session, bucket: S3ObjectStore, envelope: Envelope) -> tu
         recording_id=call.id,
         metadata={"agreement_made": True, "language": "fi", "direction": "outbound"},
         transcript=[SegmentFix(1, "my gas reading is wrong")],
+        zone=ORG_ZONE,
     )
     session.commit()
     return call, request.id

@@ -17,7 +17,7 @@ from recordings_service.privacy.deletion import delete_due
 from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.privacy import OFFICER, aged_call, customer
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 LONG_AGO = NOW - timedelta(days=800)  # past 12 months
@@ -33,7 +33,7 @@ def erased_after_hold(session: Session, bucket: S3ObjectStore, envelope: Envelop
     request = subjects.create_request(
         session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
     )
-    fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer())
+    fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
     holds.release_hold(session, actor=OFFICER, hold_id=hold.id, reason="dispute settled")
     session.flush()
     return call.id, request.id

@@ -18,7 +18,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.transcript_text import segments_of
 from recordings_service.transcription.pipeline import TranscriptDraft
 from recordings_service.transcription.queue import claim_next, finish_job, requeue_transcription
-from tests.factories.privacy import OFFICER, customer
+from tests.factories.privacy import OFFICER, ORG_ZONE, customer
 from tests.factories.reviews import make_transcribed_call
 from tests.factories.transcription import leftovers_removed  # noqa: F401  (a fixture)
 
@@ -47,7 +47,7 @@ def _rectify(session: Session, recording: Recording, customer_ref: str) -> None:
         session, actor=OFFICER, customer_ref=customer_ref, kind="rectification", received_at=utcnow()
     )
     fix = SegmentFix(segment=1, text=CORRECTED)
-    rectify(session, actor=OFFICER, request_id=request.id, recording_id=recording.id, transcript=[fix])
+    rectify(session, actor=OFFICER, request_id=request.id, recording_id=recording.id, transcript=[fix], zone=ORG_ZONE)
     session.flush()
 
 

@@ -18,7 +18,7 @@ from recordings_service.models import RetentionPolicy
 from recordings_service.privacy import retention, subjects
 from recordings_service.privacy.rectification import SegmentFix, rectify
 from recordings_service.runtime import Runtime
-from tests.factories.privacy import OFFICER, customer
+from tests.factories.privacy import OFFICER, ORG_ZONE, customer
 from tests.factories.training import training_call
 from tests.page_text import visible_text
 from tests.web.reader_language import ENGLISH, FINNISH, post_as
@@ -70,7 +70,14 @@ def test_a_segment_number_past_the_transcript_is_refused_in_the_readers_language
 def test_a_segment_refusal_keeps_the_apis_code_and_message(app: Flask, session: Session, runtime: Runtime) -> None:
     request_id, call_id = rectification_of_a_call(session, runtime)
     with pytest.raises(Invalid) as refused:
-        rectify(session, actor=OFFICER, request_id=request_id, recording_id=call_id, transcript=[SegmentFix(9, "x")])
+        rectify(
+            session,
+            actor=OFFICER,
+            request_id=request_id,
+            recording_id=call_id,
+            transcript=[SegmentFix(9, "x")],
+            zone=ORG_ZONE,
+        )
     exc = refused.value
     assert (exc.field, exc.code, exc.message) == (
         "transcript.0.segment",
@@ -78,7 +85,14 @@ def test_a_segment_refusal_keeps_the_apis_code_and_message(app: Flask, session: 
         "a segment number from 0 to 4, once",
     )
     with pytest.raises(Invalid) as blank:
-        rectify(session, actor=OFFICER, request_id=request_id, recording_id=call_id, transcript=[SegmentFix(0, " ")])
+        rectify(
+            session,
+            actor=OFFICER,
+            request_id=request_id,
+            recording_id=call_id,
+            transcript=[SegmentFix(0, " ")],
+            zone=ORG_ZONE,
+        )
     assert finnish(app, blank.value) == "oikaistussa tekstissä on oltava 1–5000 merkkiä"
 
 
@@ -124,13 +138,13 @@ def test_a_purpose_kept_past_the_global_maximum_is_refused_in_english(officer_cl
 
 def test_the_policy_refusals_keep_the_apis_codes_and_messages(app: Flask, session: Session) -> None:
     with pytest.raises(Invalid) as below:
-        retention.preview_policy_change(session, rule="maximum", keep=6, unit="months")
+        retention.preview_policy_change(session, rule="maximum", keep=6, unit="months", zone=ORG_ZONE)
     assert (below.value.code, below.value.message) == (
         "below_policies",
         "shorter than the verification, quality_study, training, no_agreement policy",
     )
     with pytest.raises(NotFound) as unknown:
-        retention.preview_policy_change(session, rule="forever", keep=6, unit="months")
+        retention.preview_policy_change(session, rule="forever", keep=6, unit="months", zone=ORG_ZONE)
     assert unknown.value.code == "not_found"
     assert finnish(app, unknown.value) == "säilytyskäytäntöä ei löytynyt"
 

@@ -18,6 +18,7 @@ from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
 from web.database import db
+from web.i18n import organisation_zone
 
 bp = Blueprint("retention_api", __name__, url_prefix="/api/v1")
 MAX_PAGE = 200
@@ -174,7 +175,7 @@ def export_policies() -> Response:
 )
 def preview_policy(rule: str, json: PeriodIn) -> Response:
     """How many recordings a change of this policy would recompute; nothing is changed."""
-    preview = retention.preview_policy_change(db(), rule=rule, keep=json.keep, unit=json.unit)
+    preview = retention.preview_policy_change(db(), rule=rule, keep=json.keep, unit=json.unit, zone=organisation_zone())
     return jsonify(PreviewOut(rule=rule, affected=preview.affected, due_now=preview.due_now).model_dump(mode="json"))
 
 
@@ -189,7 +190,13 @@ def change_policy(rule: str, json: PolicyIn) -> Response:
     """Change a policy and recompute `retain_until` of every recording it affects (audited, naming what changed).
     The policy as it stands changes nothing: it is answered as it is, `recomputed` 0, and nothing is audited."""
     change = retention.apply_policy_change(
-        db(), actor=current_actor(), rule=rule, keep=json.keep, unit=json.unit, basis=json.basis
+        db(),
+        actor=current_actor(),
+        rule=rule,
+        keep=json.keep,
+        unit=json.unit,
+        basis=json.basis,
+        zone=organisation_zone(),
     )
     db().commit()
     row = next(row for row in retention.list_policies(db()) if row.rule == rule)

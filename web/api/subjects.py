@@ -246,6 +246,7 @@ def fulfil_request(request_id: str, json: FulfilIn) -> tuple[Response, int]:
         actor=current_actor(),
         request_id=request_id,
         answer=_answer(json),
+        zone=rt.settings.zone,
         customer_number_pattern=rt.settings.customer_number_rule,
     )
     db().commit()

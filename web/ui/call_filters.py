@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -152,7 +151,7 @@ def _date(form: dict[str, str], name: str) -> datetime | None:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:  # 0001-01-01 and 9999-12-31 overflowed the day arithmetic (500s)
         raise Invalid(name, gettext("use a date such as 2025-01-31"), code="out_of_range")
     # A day of the organisation's calendar (CALLVAULT_TIMEZONE), as the list shows the calls' times.
-    return day.replace(tzinfo=ZoneInfo(runtime().settings.timezone))
+    return day.replace(tzinfo=runtime().settings.zone)
 
 
 def _number(form: dict[str, str], name: str) -> float | None:

@@ -15,7 +15,7 @@ from recordings_service.permissions import Permission
 from recordings_service.privacy import holds, retention, sweep
 from web.access import current_actor, requires
 from web.database import db
-from web.i18n import RULE_LABELS, UNIT_LABELS
+from web.i18n import RULE_LABELS, UNIT_LABELS, organisation_zone
 from web.security_headers import no_store
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
@@ -54,7 +54,7 @@ def policy(rule: str) -> Response | str | tuple[str, int]:
     form = _typed_change()
     try:
         preview = retention.preview_policy_change(
-            db(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"], basis=form["basis"]
+            db(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"], zone=organisation_zone(), basis=form["basis"]
         )
     except DomainError as exc:
         return _policy_page(current, form, refused=refused_form("policy", exc)), refusal_status(exc)
@@ -72,7 +72,13 @@ def apply_policy(rule: str) -> Response | tuple[str, int]:
     form = _typed_change()
     try:
         change = retention.apply_policy_change(
-            db(), actor=current_actor(), rule=rule, keep=_keep(form["keep"]), unit=form["unit"], basis=form["basis"]
+            db(),
+            actor=current_actor(),
+            rule=rule,
+            keep=_keep(form["keep"]),
+            unit=form["unit"],
+            basis=form["basis"],
+            zone=organisation_zone(),
         )
     except DomainError as exc:
         return _policy_page(current, form, refused=refused_form("policy", exc)), refusal_status(exc)

@@ -202,6 +202,7 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
             actor=current_actor(),
             request_id=request_id,
             answer=answer,
+            zone=rt.settings.zone,
             customer_number_pattern=rt.settings.customer_number_rule,
         )
     except DomainError as exc:
