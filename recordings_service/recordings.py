@@ -38,7 +38,7 @@ from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.iso_input import Moment
 from recordings_service.models import Customer, Evaluation, Recording, SubjectRequest, User
 from recordings_service.models.account import Role
-from recordings_service.models.privacy import SubjectRequestKind
+from recordings_service.models.privacy import SubjectRequestKind, not_withdrawn
 from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
 from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
@@ -152,9 +152,8 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
 def customer_asked_for_erasure() -> Exists:
     """Whether the recording's customer asked for erasure: still pending, or done and the call kept only for the
     legal duty that kept it (a hold, evidence of an agreement), which allows no other use of it (Art. 17(3))."""
-    return exists().where(
-        SubjectRequest.customer_id == Recording.customer_id, SubjectRequest.kind == SubjectRequestKind.ERASURE
-    )
+    erasure = and_(SubjectRequest.kind == SubjectRequestKind.ERASURE, not_withdrawn())
+    return exists().where(SubjectRequest.customer_id == Recording.customer_id, erasure)
 
 
 def visible_calls(

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ColumnElement, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recordings_service.db import Base, created_at, ulid_pk, utcnow
@@ -185,6 +185,17 @@ class SubjectRequest(Base):
     @property
     def open(self) -> bool:
         return self.completed_at is None
+
+    @property
+    def withdrawn(self) -> bool:
+        return bool(self.outcome.get("withdrawn"))
+
+
+def not_withdrawn() -> ColumnElement[bool]:
+    """A subject request not withdrawn as registered by mistake (`privacy.withdrawal`): a withdrawn one is closed with
+    nothing carried out, and nothing follows from it (no restriction in force, no erasure asked for)."""
+    withdrawn: ColumnElement[bool | None] = SubjectRequest.outcome["withdrawn"].as_boolean()
+    return withdrawn.is_not(True)
 
 
 class SubjectCorrection(Base):

@@ -22,7 +22,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Invalid, NotFound, Unavailable
 from recordings_service.models import Recording, RetentionPolicy, SubjectRequest
-from recordings_service.models.privacy import PeriodUnit, RetentionRule, SubjectRequestKind
+from recordings_service.models.privacy import PeriodUnit, RetentionRule, SubjectRequestKind, not_withdrawn
 from recordings_service.models.recording import Purpose, RecordingStatus
 
 BATCH = 1000
@@ -351,6 +351,7 @@ def _erasure_keeping() -> ColumnElement[bool]:
         SubjectRequest.customer_id == Recording.customer_id,
         SubjectRequest.kind == SubjectRequestKind.ERASURE,
         SubjectRequest.completed_at >= Recording.created_at,
+        not_withdrawn(),
     )
 
 

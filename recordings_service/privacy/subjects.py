@@ -20,7 +20,7 @@ from recordings_service.customers import lock_customer, register_customer
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
-from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
+from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind, not_withdrawn
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import Period
 from recordings_service.research.custody import flag_erasure, flag_objection, flag_restriction
@@ -267,7 +267,8 @@ def restrict_processing(
 def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: datetime | None = None) -> SubjectRequest:
     """End a restriction; the recordings stay restricted while another restriction of the customer is in force."""
     request = get_request(session, request_id, lock=True)
-    if request.kind != SubjectRequestKind.RESTRICTION or request.completed_at is None or request.lifted_at is not None:
+    in_force = request.completed_at is not None and request.lifted_at is None and not request.withdrawn
+    if request.kind != SubjectRequestKind.RESTRICTION or not in_force:
         raise Conflict(f"subject request {request_id} is not a restriction in force", why="not_restricting")
     lock_customer(session, request.customer_id)  # a call of theirs being ingested meanwhile is released too
     request.lifted_at = now or utcnow()
@@ -294,6 +295,7 @@ def restriction_in_force(customer_id: str) -> Exists:
         SubjectRequest.kind == SubjectRequestKind.RESTRICTION,
         SubjectRequest.completed_at.is_not(None),
         SubjectRequest.lifted_at.is_(None),
+        not_withdrawn(),
     )
 
 
