@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from recordings_service.audit import Actor
-from recordings_service.calls import inbox, inbox_filing
+from recordings_service.calls import inbox, inbox_filing, inbox_purge
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Unavailable
@@ -35,6 +36,7 @@ def import_inbox(runtime: Runtime) -> None:
         "deferred": 0,  # left in the inbox while the object store is unreachable, for the next run
         "errors": 0,  # failed unexpectedly (each logged), left in the inbox for the next run
         "given_up": 0,  # failed unexpectedly MAX_ATTEMPTS runs in a row (each logged), filed under failed/
+        "purged": 0,  # files of calls imported longer ago than the keeping time, removed from done/
     }
     try:
         scan = inbox.scan_inbox(settings, now=utcnow())
@@ -50,12 +52,23 @@ def import_inbox(runtime: Runtime) -> None:
         log.warning("inbox folder is not a folder, nothing can be filed there", extra={"folder": folder})
     try:
         _import_scan(runtime, scan, counts)
+        _purge_done(settings, counts)
     except inbox.InboxUnavailable as exc:
         # Every item would fail alike, each with a warning: the rest waits in the inbox (if any is left) for a run
         # that can lock it.
         counts["errors"] += 1
         log.warning("inbox not locked, run stopped", extra={"reason": str(exc)})
     log.info("inbox imported", extra=counts)
+
+
+def _purge_done(settings: Settings, counts: dict[str, int]) -> None:
+    with inbox.holding_inbox(settings):
+        try:
+            counts["purged"] = inbox_purge.purge_done(settings, now=time.time())
+        except OSError as exc:
+            # done/ a file or a link (each run warns of it), or not readable: nothing is removed, the import goes on.
+            counts["errors"] += 1
+            log.warning("inbox done/ not purged", extra={"reason": errno.errorcode.get(exc.errno or 0, "OSError")})
 
 
 def _import_scan(runtime: Runtime, scan: inbox.InboxScan, counts: dict[str, int]) -> None:
