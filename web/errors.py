@@ -101,6 +101,15 @@ def keep_refusal(refusal: Refusal) -> None:
         session.commit()
 
 
+def abandon_refused(exc: DomainError) -> None:
+    """Roll a refused request's work back, writing the refusal's audit event where it carries one: for a page that
+    answers the refusal itself (the form again, a flashed message), as the error handler does for the rest."""
+    if exc.refusal is not None:
+        keep_refusal(exc.refusal)
+    else:
+        abandon_request_work()
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:

@@ -49,7 +49,7 @@ def erase_customer(
     """Delete every recording of the request's customer that no legal duty keeps (its agreement evidence counted in
     `zone`); write the erasure receipt."""
     started_at = utcnow()
-    request = open_request_of(session, request_id=request_id, kind=SubjectRequestKind.ERASURE)
+    request = open_request_of(session, actor=actor, request_id=request_id, kind=SubjectRequestKind.ERASURE)
     policies = load_policies(session)
     deleted: list[str] = []
     kept: list[dict[str, Any]] = []

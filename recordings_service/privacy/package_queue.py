@@ -21,7 +21,7 @@ from recordings_service.leases import Lease
 from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import PackageState, SubjectRequestKind
 from recordings_service.privacy.access_package import PackageContents, SealedPackage
-from recordings_service.privacy.subjects import complete, get_request
+from recordings_service.privacy.subjects import complete, get_request, refused
 from recordings_service.storage.encryption import Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
 
@@ -58,12 +58,26 @@ def request_package(session: Session, *, actor: Actor, request_id: str) -> Subje
     """Queue the build of an access request's package (the jobs process builds it); again after a failure."""
     request = get_request(session, request_id, lock=True)
     if request.kind != SubjectRequestKind.ACCESS:
-        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not access", why="other_kind")
+        raise Conflict(
+            f"subject request {request_id} is a request for {request.kind}, not access",
+            why="other_kind",
+            refusal=refused(actor, request, "fulfil", "other_kind"),
+        )
     if request.package_state not in RETRYABLE:
         # package_queued, package_building, package_ready, package_expired or package_withdrawn
+        why = f"package_{request.package_state}"
         raise Conflict(
             f"the package of subject request {request_id} is {request.package_state} already",
-            why=f"package_{request.package_state}",
+            why=why,
+            refusal=refused(actor, request, "fulfil", why),
+        )
+    if not request.open:
+        # Withdrawn before any package was asked for (registered for the wrong customer, say): a package now was that
+        # customer's calls packaged for download.
+        raise Conflict(
+            f"subject request {request_id} is closed",
+            why="request_closed",
+            refusal=refused(actor, request, "fulfil", "request_closed"),
         )
     request.package_state = PackageState.QUEUED
     request.package_attempts = 0

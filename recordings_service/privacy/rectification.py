@@ -24,7 +24,7 @@ from recordings_service.errors import Conflict, Invalid
 from recordings_service.models import Recording, SubjectCorrection, SubjectRequest, Transcript
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.privacy.retention import recompute_retain_until
-from recordings_service.privacy.subjects import get_request
+from recordings_service.privacy.subjects import get_request, refused
 from recordings_service.recordings import get_playable_recording
 from recordings_service.transcript_text import segments_of
 from recordings_service.transcription.pipeline import store_segments
@@ -96,7 +96,9 @@ def rectify(
     request = get_request(session, request_id, lock=True)
     if request.kind != SubjectRequestKind.RECTIFICATION:
         raise Conflict(
-            f"subject request {request_id} is a request for {request.kind}, not rectification", why="other_kind"
+            f"subject request {request_id} is a request for {request.kind}, not rectification",
+            why="other_kind",
+            refusal=refused(actor, request, "fulfil", "other_kind"),
         )
     if not metadata and not transcript:
         raise Invalid("metadata", "give metadata or transcript corrections", code="missing")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.customers import lock_customer, register_customer
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Invalid, NotFound
+from recordings_service.errors import Conflict, Invalid, NotFound, Refusal
 from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind, not_withdrawn
 from recordings_service.models.recording import RecordingStatus
@@ -165,13 +165,22 @@ def extend_request(
     text = checked_reason(reason, field="reason")
     request = get_request(session, request_id, lock=True)
     if not request.open:
-        raise Conflict(f"subject request {request_id} has been answered already", why="request_answered")
+        raise Conflict(
+            f"subject request {request_id} has been answered already",
+            why="request_answered",
+            refusal=refused(actor, request, "extend", "request_answered"),
+        )
     if request.extended_until is not None:
-        raise Conflict(f"subject request {request_id} has been extended once already", why="request_extended")
+        raise Conflict(
+            f"subject request {request_id} has been extended once already",
+            why="request_extended",
+            refusal=refused(actor, request, "extend", "request_extended"),
+        )
     if request.due_at < now:
         raise Conflict(
             f"subject request {request_id} is overdue; an extension is decided within the first month",
             why="request_overdue",
+            refusal=refused(actor, request, "extend", "request_overdue"),
         )
     # Counted from receipt, so the day of the month stays that of the request (31 Jan + 3 months: 30 Apr).
     received = request.received_at.astimezone(zone)
@@ -189,14 +198,29 @@ def extend_request(
     return request
 
 
-def open_request_of(session: Session, *, request_id: str, kind: SubjectRequestKind) -> SubjectRequest:
-    """The request, locked, if it is of `kind` and still open; 409 otherwise."""
+def open_request_of(session: Session, *, actor: Actor, request_id: str, kind: SubjectRequestKind) -> SubjectRequest:
+    """The request, locked, if it is of `kind` and still open; 409 otherwise, audited."""
     request = get_request(session, request_id, lock=True)
     if request.kind != kind:
-        raise Conflict(f"subject request {request_id} is a request for {request.kind}, not {kind}", why="other_kind")
+        raise Conflict(
+            f"subject request {request_id} is a request for {request.kind}, not {kind}",
+            why="other_kind",
+            refusal=refused(actor, request, "fulfil", "other_kind"),
+        )
     if not request.open:
-        raise Conflict(f"subject request {request_id} has been answered already", why="request_answered")
+        raise Conflict(
+            f"subject request {request_id} has been answered already",
+            why="request_answered",
+            refusal=refused(actor, request, "fulfil", "request_answered"),
+        )
     return request
+
+
+def refused(actor: Actor, request: SubjectRequest, decision: str, rule: str) -> Refusal:
+    """The audit event of a refused decision on a request (`subject_request.<decision>_refused`, its `rule` the
+    refusal's `why`): a request answered twice, lifted, extended or withdrawn when it may not be is on its trail, as
+    every refusal is; these were answered 409 and left no trace."""
+    return Refusal(actor, f"subject_request.{decision}_refused", "subject_request", request.id, {"rule": rule})
 
 
 def complete(request: SubjectRequest, *, now: datetime, outcome: Mapping[str, Any]) -> None:
@@ -216,7 +240,7 @@ def record_objection(
     """Set what the customer objects to (Art. 21); selections for research and training read it at once."""
     if research is None and marketing is None:
         raise Invalid("research", "say whether the customer objects to research, marketing, or both", code="missing")
-    request = open_request_of(session, request_id=request_id, kind=SubjectRequestKind.OBJECTION)
+    request = open_request_of(session, actor=actor, request_id=request_id, kind=SubjectRequestKind.OBJECTION)
     customer = request.customer
     previous = {"research": customer.objects_to_research, "marketing": customer.objects_to_marketing}
     if research is not None:
@@ -245,7 +269,7 @@ def restrict_processing(
     session: Session, *, actor: Actor, request_id: str, now: datetime | None = None
 ) -> SubjectRequest:
     """Restrict every recording of the customer (Art. 18): no playback or export except by compliance."""
-    request = open_request_of(session, request_id=request_id, kind=SubjectRequestKind.RESTRICTION)
+    request = open_request_of(session, actor=actor, request_id=request_id, kind=SubjectRequestKind.RESTRICTION)
     lock_customer(session, request.customer_id)  # a call of theirs being ingested meanwhile is restricted too
     restricted = _set_restricted(session, customer_id=request.customer_id, value=True)
     complete(request, now=now or utcnow(), outcome={"recordings_restricted": restricted})
@@ -269,7 +293,11 @@ def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: da
     request = get_request(session, request_id, lock=True)
     in_force = request.completed_at is not None and request.lifted_at is None and not request.withdrawn
     if request.kind != SubjectRequestKind.RESTRICTION or not in_force:
-        raise Conflict(f"subject request {request_id} is not a restriction in force", why="not_restricting")
+        raise Conflict(
+            f"subject request {request_id} is not a restriction in force",
+            why="not_restricting",
+            refusal=refused(actor, request, "lift", "not_restricting"),
+        )
     lock_customer(session, request.customer_id)  # a call of theirs being ingested meanwhile is released too
     request.lifted_at = now or utcnow()
     session.flush()

@@ -19,7 +19,7 @@ from recordings_service.errors import Conflict
 from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import PackageState
 from recordings_service.privacy.package_queue import withdraw_package
-from recordings_service.privacy.subjects import checked_reason, complete, get_request
+from recordings_service.privacy.subjects import checked_reason, complete, get_request, refused
 
 UNFINISHED_PACKAGE = (PackageState.QUEUED, PackageState.BUILDING)
 
@@ -31,7 +31,11 @@ def withdraw_request(
     text = checked_reason(reason, field="reason")
     request = get_request(session, request_id, lock=True)
     if not request.open:
-        raise Conflict(f"subject request {request_id} is closed already", why="request_closed")
+        raise Conflict(
+            f"subject request {request_id} is closed already",
+            why="request_closed",
+            refusal=refused(actor, request, "withdraw", "request_closed"),
+        )
     if request.package_state in UNFINISHED_PACKAGE:
         withdraw_package(request)
     complete(request, now=now or utcnow(), outcome={"withdrawn": True, "reason": text})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import request
 
 from recordings_service.errors import Conflict, DomainError, Invalid
-from web.database import db
+from web.errors import abandon_refused
 from web.ui.error_messages import error_message
 
 
@@ -29,9 +29,10 @@ class RefusedForm:
 def refused_form(form: str, exc: DomainError) -> RefusedForm:
     """The posted form as typed (its CSRF token left out) with the refusal in the reader's language.
 
-    The failed use case's work is rolled back first: the page is rendered from what is stored.
+    The failed use case's work is rolled back first (its refusal's audit event kept): the page is rendered from what
+    is stored.
     """
-    db().rollback()
+    abandon_refused(exc)
     values = {name: value for name, value in request.form.items() if name != "csrf_token"}
     field = exc.field if isinstance(exc, Invalid) else None
     return RefusedForm(form=form, values=values, message=error_message(exc), field=field)

@@ -27,6 +27,7 @@ from recordings_service.recordings import MAX_PAGE, RecordingFilters, browse_rec
 from web.access import current_actor, requires
 from web.api.validation import next_id_cursor
 from web.database import db, runtime
+from web.errors import abandon_refused
 from web.i18n import DIRECTION_LABELS, language_label, local_date, organisation_today, organisation_zone
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
@@ -253,7 +254,7 @@ def lift(request_id: str) -> Response | tuple[str, int]:
     try:
         subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id)
     except DomainError as exc:
-        db().rollback()
+        abandon_refused(exc)
         flash_error(exc)
     else:
         db().commit()
