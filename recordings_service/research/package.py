@@ -32,6 +32,7 @@ from stream_zip import ZIP_AUTO, Method, stream_zip
 
 from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor
+from recordings_service.calls.list_export import spreadsheet_safe
 from recordings_service.errors import Conflict
 from recordings_service.models import BatchItem, Recording, ResearchBatch, Transcript
 from recordings_service.models.account import Role
@@ -361,10 +362,12 @@ def _row(item: BatchItem, recording: Recording, fields: Iterable[str]) -> dict[s
 
 
 def _csv(columns: list[str], rows: list[dict[str, str]]) -> bytes:
+    """The rows as CSV, each cell one a spreadsheet will not run as a formula: a queue name is whatever the telephony
+    system sent (`=HYPERLINK("https://…?"&A2)` was taken), and the institute opens calls.csv in Excel."""
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
     return text.getvalue().encode()
 
 

