@@ -20,13 +20,14 @@ from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from recordings_service.calls.list_export import COMMAS, SEMICOLONS, SpreadsheetDialect
 from recordings_service.errors import Invalid
 from recordings_service.evaluations import plans
 from recordings_service.models.account import Role
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.retention import RetentionRule
+from recordings_service.redaction.findings import PiiKind
+from recordings_service.spreadsheets import COMMAS, SEMICOLONS, SpreadsheetDialect
 from web.access import public
 from web.database import runtime
 from web.links import safe_next
@@ -104,6 +105,19 @@ REQUEST_KIND_LABELS: dict[str, LazyString] = {
     SubjectRequestKind.RESTRICTION: _l("restriction"),
     SubjectRequestKind.ERASURE: _l("erasure"),
 }
+# The kinds of personal data redaction finds, where the call page lists what was redacted and when.
+PII_KIND_LABELS: dict[str, LazyString] = {
+    PiiKind.PERSONAL_ID: _l("personal identity code"),
+    PiiKind.CARD: _l("payment card number"),
+    PiiKind.CARD_SECURITY_CODE: _l("card security code"),
+    PiiKind.CARD_EXPIRY: _l("card expiry date"),
+    PiiKind.IBAN: _l("bank account number (IBAN)"),
+    PiiKind.PHONE: _l("phone number"),
+    PiiKind.EMAIL: _l("e-mail address"),
+    PiiKind.CUSTOMER_NUMBER: _l("customer number"),
+    PiiKind.PERSON: _l("person's name"),
+    PiiKind.ADDRESS: _l("street address"),
+}
 # The seeded evaluation form (recordings_service/evaluations/default_form.py) is stored in English, as
 # written; its texts are translated when shown (tests/evaluations/test_finnish_pages.py keeps this list complete).
 # A form someone wrote shows as written.
@@ -163,6 +177,7 @@ LABEL_FILTERS = {
     "receipt_kind": RECEIPT_KINDS,
     "receipt_count": RECEIPT_COUNTS,
     "request_kind": REQUEST_KIND_LABELS,
+    "pii_kind": PII_KIND_LABELS,
 }
 
 

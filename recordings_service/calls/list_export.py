@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from recordings_service.calls.search import latest_evaluations
 from recordings_service.calls.tags import tags_of
 from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import visible_calls
+from recordings_service.spreadsheets import BYTE_ORDER_MARK, COMMAS, SpreadsheetDialect, spreadsheet_safe
 
 COLUMNS = (
     "id",
@@ -36,33 +36,6 @@ COLUMNS = (
     "evaluator",
     "tags",
 )
-BYTE_ORDER_MARK = "\ufeff"
-
-
-@dataclass(frozen=True)
-class SpreadsheetDialect:
-    """The separators a spreadsheet of the reader's locale opens a CSV file with when it is double-clicked.
-
-    Excel splits the rows at the locale's list separator and reads numbers with its decimal separator: in Finnish
-    (as in most of Europe) ";" and ",". A comma-separated file opened as one column of text there, and a duration of
-    23.7 s or a score of 80.5 became a date (23 July, 80 May was left as text)."""
-
-    delimiter: str = ","
-    decimal: str = "."
-
-    def number(self, value: float) -> str:
-        return f"{value:.1f}".replace(".", self.decimal)
-
-
-COMMAS = SpreadsheetDialect()
-SEMICOLONS = SpreadsheetDialect(delimiter=";", decimal=",")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def export_calls_csv(

@@ -32,7 +32,6 @@ from stream_zip import ZIP_AUTO, Method, stream_zip
 
 from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor
-from recordings_service.calls.list_export import spreadsheet_safe
 from recordings_service.errors import Conflict
 from recordings_service.models import BatchItem, Recording, ResearchBatch, Transcript
 from recordings_service.models.account import Role
@@ -40,6 +39,7 @@ from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.redaction.audio import RedactedAudio, open_redacted, redacted_audio
 from recordings_service.research.build_queue import SealedPackage, package_key
 from recordings_service.research.selection import candidates_among, criteria_zone, study_ends_at
+from recordings_service.spreadsheets import spreadsheet_safe
 from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import open_view, transcript_document

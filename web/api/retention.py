@@ -10,10 +10,10 @@ from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
-from recordings_service.calls.list_export import BYTE_ORDER_MARK, spreadsheet_safe
 from recordings_service.permissions import Permission
 from recordings_service.privacy import holds, retention, sweep
 from recordings_service.recordings import IsoDatetime
+from recordings_service.spreadsheets import BYTE_ORDER_MARK, spreadsheet_safe
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid

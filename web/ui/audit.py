@@ -16,10 +16,10 @@ from flask_babel import gettext
 
 from recordings_service import audit, audit_search
 from recordings_service.audit_search import EventFilter
-from recordings_service.calls.list_export import BYTE_ORDER_MARK, SpreadsheetDialect, spreadsheet_safe
 from recordings_service.errors import Invalid
 from recordings_service.models import AuditEvent
 from recordings_service.permissions import Permission
+from recordings_service.spreadsheets import BYTE_ORDER_MARK, SpreadsheetDialect, spreadsheet_safe
 from web.access import current_actor, current_can, requires
 from web.database import db
 from web.i18n import local_time, organisation_zone, spreadsheet_dialect
