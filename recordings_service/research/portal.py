@@ -20,7 +20,7 @@ from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_batch, get_partner_batch
 from recordings_service.research.build_queue import outdated_package
 from recordings_service.research.confirmations import confirmations_of, pending_confirmation, pending_in
-from recordings_service.research.lifecycle import DOWNLOAD_STARTED, DOWNLOADED, PACKAGE_BUILT, ever_downloaded
+from recordings_service.research.lifecycle import DOWNLOAD_STARTED, DOWNLOADED, PACKAGE_BUILT, was_downloaded
 from recordings_service.storage.encryption import Envelope, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
@@ -39,6 +39,10 @@ class Blocker(StrEnum):
     CONFIRMED = "confirmed"  # the institute said every copy is gone; compliance has not decided yet
     # Never downloaded, it holds a call that may no longer go out: the jobs process builds it again without.
     OUTDATED = "outdated"
+    # The same, its package (or a part of it) downloaded already: never served again, nor built again. The institute
+    # holds those calls, which custody keeps outstanding and the follow-ups ask it to return or destroy; served again,
+    # they went out anew after the customer's objection or erasure (a download begun with one byte was enough).
+    OUTDATED_DOWNLOADED = "outdated_downloaded"
 
 
 def download_blocker(
@@ -59,8 +63,8 @@ def download_blocker(
         return Blocker.NOT_READY
     if pending_in(history if history is not None else confirmations_of(session, batch.id)) is not None:
         return Blocker.CONFIRMED
-    if session.scalar(select(outdated_package() & ~ever_downloaded()).where(ResearchBatch.id == batch.id)):
-        return Blocker.OUTDATED
+    if session.scalar(select(outdated_package()).where(ResearchBatch.id == batch.id)):
+        return Blocker.OUTDATED_DOWNLOADED if was_downloaded(session, batch.id) else Blocker.OUTDATED
     return None
 
 
@@ -95,6 +99,14 @@ def downloadable_batch(session: Session, *, actor: Actor, batch_id: str, now: da
             "built again without it: download it once it is ready",
             why="package_outdated",
             refusal=Refusal(actor, "research.download_refused", "research_batch", batch.id, {"rule": "outdated"}),
+        )
+    if blocker is Blocker.OUTDATED_DOWNLOADED:
+        rule = {"rule": Blocker.OUTDATED_DOWNLOADED.value}
+        raise Conflict(
+            f"a call was withdrawn from research batch {batch.id} after its package was downloaded; the package is "
+            "not served again: return or destroy the calls its follow-ups name, and ask for a new batch for the others",
+            why="package_outdated",
+            refusal=Refusal(actor, "research.download_refused", "research_batch", batch.id, rule),
         )
     return batch
 

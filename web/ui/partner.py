@@ -168,7 +168,7 @@ def _batch_page(
         batch=found,
         now=now,
         in_window=found.access_start <= now < found.access_end,
-        downloadable=portal.download_blocker(db(), found, now=now, history=history) is None,
+        download_blocker=portal.download_blocker(db(), found, now=now, history=history),
         confirmed=pending is not None,
         confirmable=blocker is None,
         not_downloaded=blocker is confirmations.ConfirmationBlocker.NOT_DOWNLOADED,
