@@ -124,24 +124,38 @@ def create_calibration(
         raise NotFound(exc.message, why="recording_not_found", refusal=exc.refusal, field="recording_id") from None
     form = session.get(EvaluationForm, form_id)
     if form is None:
-        raise Invalid("form_id", "no such evaluation form")
+        raise Invalid("form_id", "no such evaluation form", why="calibration_form_unknown")
     if form.status != FormStatus.PUBLISHED:
-        raise Invalid("form_id", "only a published form can be used")
+        raise Invalid("form_id", "only a published form can be used", why="calibration_form_unpublished")
     if len(title) > MAX_TITLE_CHARS:
-        raise Invalid("title", f"at most {MAX_TITLE_CHARS} characters")
+        raise Invalid("title", f"at most {MAX_TITLE_CHARS} characters", why="calibration_title_too_long")
     chosen = list(dict.fromkeys(participant_ids))
     if not MIN_PARTICIPANTS <= len(chosen) <= MAX_PARTICIPANTS:
-        raise Invalid("participant_ids", f"between {MIN_PARTICIPANTS} and {MAX_PARTICIPANTS} different participants")
+        raise Invalid(
+            "participant_ids",
+            f"between {MIN_PARTICIPANTS} and {MAX_PARTICIPANTS} different participants",
+            why="calibration_participant_count",
+        )
     users = {user.id: user for user in session.scalars(select(User).where(User.id.in_(chosen)))}
     for user_id in chosen:
         user = users.get(user_id)
         if user is None or not user.active:
-            raise Invalid("participant_ids", f"no active account {user_id}")
+            raise Invalid("participant_ids", f"no active account {user_id}", why="calibration_participant_inactive")
         if not allowed(role=user.role, permission=Permission.EVALUATION_WRITE):
-            raise Invalid("participant_ids", f"{user.username} may not score calls ({user.role})")
+            raise Invalid(
+                "participant_ids",
+                f"{user.username} may not score calls ({user.role})",
+                why="calibration_participant_not_evaluator",
+                values={"username": user.username},
+            )
         participant = Actor(id=user.id, name=user.username, role=user.role)
         if session.scalar(select(Recording.id).where(Recording.id == recording.id, visible_to(participant))) is None:
-            raise Invalid("participant_ids", f"{user.username} may not see this call")
+            raise Invalid(
+                "participant_ids",
+                f"{user.username} may not see this call",
+                why="calibration_participant_not_visible",
+                values={"username": user.username},
+            )
     calibration = CalibrationSession(
         recording_id=recording.id,
         form_id=form.id,
@@ -220,7 +234,7 @@ def submit_scores(
     if mine.submitted_at is not None:
         raise Conflict("you have already submitted your scores for this session", why="calibration_submitted")
     if len(comment) > MAX_COMMENT_CHARS:
-        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters")
+        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
     questions = calibration.form.questions
     check_answers(questions, answers)
     score = score_answers(questions, answers)

@@ -107,7 +107,7 @@ def test_a_missing_answer_is_shown_on_its_question_and_nothing_is_stored(
         {"recording_id": call.id, "form_id": form.id, "participant_ids": anna.id},
         token_from="/calibration/new",
     )
-    assert made.status_code == 422 and "between 2 and 20" in made.get_data(as_text=True)
+    assert made.status_code == 422 and "choose 2 to 20 different participants" in made.get_data(as_text=True)
     assert 'class="participants" aria-invalid="true"' in made.get_data(as_text=True)
 
     found = session.get(CalibrationSession, _create(session, organiser, call, form, [anna, bert]))

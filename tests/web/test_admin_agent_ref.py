@@ -30,8 +30,10 @@ def test_an_admin_corrects_an_agent_ref_and_the_agent_it_named_gets_an_account(a
     sessions_before = liisa.session_version
 
     taken = post_form(admin, f"{page}/agent-ref", {"agent_ref": other.agent_ref or ""}, token_from=page)
-    assert taken.status_code == 302
-    assert "another account has this agent ref already" in admin.get(page).get_data(as_text=True)
+    assert taken.status_code == 409  # the page again, the ref typed kept beside the reason
+    refused = taken.get_data(as_text=True)
+    assert "another account has this agent ref already" in refused
+    assert 'value="agent-9" required maxlength="100" aria-invalid="true"' in refused
 
     saved = post_form(admin, f"{page}/agent-ref", {"agent_ref": "agent-8"}, token_from=page)
     assert saved.status_code == 302

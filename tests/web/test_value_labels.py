@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from recordings_service.models import Recording
 from recordings_service.models.account import Role
 from recordings_service.models.recording import Purpose, RecordingStatus
+from recordings_service.redaction.findings import PiiKind
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.recordings import make_recording
 from tests.factories.reviews import make_transcribed_call
 from tests.page_text import visible_text
-from web.i18n import LABEL_FILTERS, PURPOSE_LABELS, ROLE_LABELS, STATUS_LABELS
+from web.i18n import LABEL_FILTERS, PII_KIND_LABELS, PURPOSE_LABELS, ROLE_LABELS, STATUS_LABELS
 
 FINNISH = {"Accept-Language": "fi"}
 
@@ -82,7 +83,13 @@ def test_the_admin_users_page_and_account_show_role_labels(app: Flask, client: F
 
 
 @pytest.mark.parametrize(
-    ("labels", "values"), [(ROLE_LABELS, Role), (STATUS_LABELS, RecordingStatus), (PURPOSE_LABELS, Purpose)]
+    ("labels", "values"),
+    [
+        (ROLE_LABELS, Role),
+        (STATUS_LABELS, RecordingStatus),
+        (PURPOSE_LABELS, Purpose),
+        (PII_KIND_LABELS, PiiKind),
+    ],
 )
 def test_every_stored_value_has_a_label(labels: dict[str, object], values: type[StrEnum]) -> None:
     assert set(labels) == {str(value) for value in values}

@@ -7,6 +7,7 @@ the session cookie).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -26,6 +27,7 @@ from web.database import db, runtime
 from web.errors import keep_refusal
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
+from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROLES = [role.value for role in Role]
@@ -113,10 +115,16 @@ def _leads(*, keeping: str | None = None) -> list[tuple[str, str, bool]]:
 @requires(Permission.USERS_MANAGE)
 @no_store
 def user(user_id: str) -> str:
+    return _user_page(user_id)
+
+
+def _user_page(user_id: str, *, refused: RefusedForm | None = None) -> str:
+    """The account's page; with `refused`, one of its forms sent back as typed, with the reason beside it."""
     account = accounts.get_user(db(), user_id)
     return render_template(
         "admin/user.html",
         user=account,
+        refused=refused,
         institute=get_institute(db(), account.institute_id) if account.institute_id else None,
         roles=ROLES,
         tokens=tokens.list_tokens(db(), user_id=user_id),
@@ -141,18 +149,16 @@ def set_lead(user_id: str) -> Response:
 
 @bp.post("/users/<user_id>/agent-ref")
 @requires(Permission.USERS_MANAGE)
-def change_agent_ref(user_id: str) -> Response:
+def change_agent_ref(user_id: str) -> Response | tuple[str, int]:
     """Correct the agent an agent account is (a ref given to the wrong account); its sessions end."""
     try:
         agent_accounts.change_agent_ref(
             db(), actor=current_actor(), user_id=user_id, agent_ref=request.form.get("agent_ref", "")
         )
     except DomainError as exc:
-        db().rollback()
-        flash_error(exc)
-    else:
-        db().commit()
-        flash(gettext("Agent ref saved; the account's sessions ended."))
+        return _user_page(user_id, refused=_refused("agent_ref", exc)), refusal_status(exc)
+    db().commit()
+    flash(gettext("Agent ref saved; the account's sessions ended."))
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -211,17 +217,26 @@ def enrolment_link(user_id: str) -> Response | str:
 
 @bp.post("/users/<user_id>/role")
 @requires(Permission.USERS_MANAGE)
-def change_role(user_id: str) -> Response:
+def change_role(user_id: str) -> Response | tuple[str, int]:
     role = request.form.get("role", "")
     # The form offers the current role first: sent as it is, nothing changes and no session ends.
     unchanged = accounts.get_user(db(), user_id).role == role
-    return _act(
-        user_id,
-        gettext("No change: the account already has that role.")
-        if unchanged
-        else gettext("Role changed; the account's sessions have ended."),
-        lambda session, *, actor, user_id: accounts.change_role(session, actor=actor, user_id=user_id, role=role),
-    )
+    try:
+        accounts.change_role(db(), actor=current_actor(), user_id=user_id, role=role)
+    except DomainError as exc:  # the role chosen stays chosen, with the reason beside it
+        return _user_page(user_id, refused=_refused("role", exc)), refusal_status(exc)
+    db().commit()
+    if unchanged:
+        flash(gettext("No change: the account already has that role."))
+    else:
+        flash(gettext("Role changed; the account's sessions have ended."))
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+def _refused(form: str, exc: DomainError) -> RefusedForm:
+    """The form of the account page sent back; a ref taken (a `Conflict`, which names no field) marks its field."""
+    refused = refused_form(form, exc)
+    return replace(refused, field=refused.field or TAKEN_FIELDS.get(exc.why or ""))
 
 
 @bp.post("/users/<user_id>/tokens/<token_id>/revoke")

@@ -51,10 +51,15 @@ def index() -> tuple[str, int]:
 
 
 def _list_page(
-    args: Mapping[str, str], *, assigning: RefusedForm | None = None, ticked: Collection[str] = ()
+    args: Mapping[str, str],
+    *,
+    assigning: RefusedForm | None = None,
+    saving: RefusedForm | None = None,
+    ticked: Collection[str] = (),
 ) -> tuple[str, int]:
     """The list for `args` (its filters, sort and page); with `assigning`, its Assign refused beside the field, the
-    calls `ticked` still ticked and the choices as sent (a bulk form re-shown keeps what the lead had done)."""
+    calls `ticked` still ticked and the choices as sent (a bulk form re-shown keeps what the lead had done); with
+    `saving`, its Save search refused, the name as typed."""
     form = call_filters.form_of(args)
     knows_agents = current_can(Permission.AGENT_READ)
     sort, descending = _sort(args, knows_agents)
@@ -121,11 +126,12 @@ def _list_page(
         if current_can(Permission.EVALUATION_WRITE)
         else [],
         assigning=assigning,
+        saving=saving,
         ticked=set(ticked),
         # Who has each call open on their list: a bulk Assign of a call held by another is refused (Reassign).
         holders=holding.open_holders(db(), ids) if current_can(Permission.EVALUATION_WRITE) else None,
     )
-    return page_html, 422 if error or assigning else 200
+    return page_html, 422 if error or assigning or saving else 200
 
 
 @bp.post("/tag")
@@ -248,7 +254,7 @@ def assigned_message(made: assignments.Assigned, assignee: User) -> str:
 
 @bp.post("/saved-searches")
 @requires(Permission.RECORDING_LIST)
-def save_search() -> Response:
+def save_search() -> Response | tuple[str, int]:
     """Keep the list's current filter (and sort) under a name, for its owner only; not one the list refuses."""
     back = request.form.get("back", "")
     try:
@@ -259,7 +265,9 @@ def save_search() -> Response:
         return _back()
     try:
         saved_searches.save_search(db(), actor=current_actor(), name=request.form.get("name", ""), query=back)
-    except (Invalid, Conflict) as exc:  # the most kept: back to the list, to delete one, as any refusal here
+    except Invalid as exc:  # the name (or the search) refused: beside the field, the name as typed
+        return _list_page(_back_args(), saving=refused_form("save_search", exc))
+    except Conflict as exc:  # the most kept: back to the list, to delete one
         return _back_with_error(exc)
     db().commit()
     flash(gettext("Search saved."))

@@ -60,14 +60,31 @@ def values_of(evaluation: Evaluation) -> dict[str, str]:
 
 def answers_from(data: MultiDict[str, str], form: EvaluationForm) -> dict[str, Answer]:
     """The panel's fields as answers, one per question of `form` (empty where nothing was chosen yet)."""
-    return {
-        question.id: Answer(
+    answers, unreadable = read_answers(data, form)
+    if unreadable is not None:
+        raise unreadable
+    return answers
+
+
+def read_answers(data: MultiDict[str, str], form: EvaluationForm) -> tuple[dict[str, Answer], Invalid | None]:
+    """The panel's fields as answers, and the refusal of the first moment that cannot be read as seconds.
+
+    Such a moment is left out of its answer rather than refusing them all: a refused submit keeps the rest as the
+    draft, as its other refusals do."""
+    answers: dict[str, Answer] = {}
+    unreadable: Invalid | None = None
+    for question in form.questions:
+        at_s: float | None = None
+        try:
+            at_s = _seconds(data.get(f"at.{question.id}", ""), f"at.{question.id}")
+        except Invalid as exc:
+            unreadable = unreadable or exc
+        answers[question.id] = Answer(
             value=data.get(scoring.answer_field(question.id), ""),
             comment=data.get(f"comments.{question.id}", ""),
-            at_s=_seconds(data.get(f"at.{question.id}", ""), f"at.{question.id}"),
+            at_s=at_s,
         )
-        for question in form.questions
-    }
+    return answers, unreadable
 
 
 def _seconds(raw: str, name: str) -> float | None:

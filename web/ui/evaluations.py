@@ -29,7 +29,7 @@ from web.i18n import decimal, organisation_zone, week_label
 from web.security_headers import no_store
 from web.ui import charts
 from web.ui.error_messages import error_message, flash_error
-from web.ui.evaluation_panel import answers_from, values_of
+from web.ui.evaluation_panel import answers_from, read_answers, values_of
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm
 
@@ -209,9 +209,11 @@ def submit_evaluation(recording_id: str) -> Response:
     get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
     form = evaluation_forms.get_form(db(), request.form.get("form_id", ""))
     back = url_for("call_page.call", recording_id=recording_id, form_id=form.id, _anchor="evaluation")
-    answers = answers_from(request.form, form)
+    answers, unreadable = read_answers(request.form, form)
     comment = request.form.get("comment", "")
     try:
+        if unreadable is not None:
+            raise unreadable
         evaluation = scoring.evaluate_call(
             db(), actor=current_actor(), recording_id=recording_id, form_id=form.id, answers=answers, comment=comment
         )

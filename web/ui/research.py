@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from recordings_service.calendar_days import DEFAULT_ZONE
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid, invalid_from
-from recordings_service.models import User
+from recordings_service.models import ResearchBatch, User
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
 from recordings_service.research import batches, build_queue, confirmations, custody
@@ -37,6 +37,7 @@ from web.ui.batch_pages import BatchPage, batch_page
 from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
 from web.ui.list_pages import page_url
+from web.ui.refused_form import RefusedForm, refused_form
 
 bp = Blueprint("research", __name__, url_prefix="/research")
 PAGE_SIZE = 200
@@ -139,7 +140,11 @@ def new_batch() -> Response | str | tuple[str, int]:
 @requires(Permission.RESEARCH_MANAGE)
 @no_store
 def batch(batch_id: str) -> str:
-    found = batches.get_batch(db(), batch_id)
+    return _batch_page(batches.get_batch(db(), batch_id))
+
+
+def _batch_page(found: ResearchBatch, *, refused: RefusedForm | None = None) -> str:
+    """The batch's page; with `refused`, one of its forms sent back as typed, with the reason beside it."""
     made = confirmations.confirmations_of(db(), found.id)
     history = custody.download_history(db(), found.id)
     # `downloads` counts whole packages that went out (`portal.completes_package`); bytes served short of one
@@ -164,12 +169,13 @@ def batch(batch_id: str) -> str:
         download_history=history,
         ranges_only=ranges_only,
         never_whole=in_part and not ranges_only,
+        refused=refused,
     )
 
 
 @bp.post("/batches/<batch_id>/approve")
 @requires(Permission.RESEARCH_MANAGE)
-def approve(batch_id: str) -> Response:
+def approve(batch_id: str) -> Response | tuple[str, int]:
     return _act(
         batch_id,
         gettext("Batch approved; the package is being built."),
@@ -179,9 +185,9 @@ def approve(batch_id: str) -> Response:
 
 @bp.post("/batches/<batch_id>/reject")
 @requires(Permission.RESEARCH_MANAGE)
-def reject(batch_id: str) -> Response:
+def reject(batch_id: str) -> Response | tuple[str, int]:
     reason = request.form.get("reason", "")
-    if not reason.strip():
+    if not reason.strip():  # nothing typed to keep: said on the page as it is
         batches.get_batch(db(), batch_id)
         flash(gettext("Give the reason for the rejection."), "error")
         return redirect(url_for("research.batch", batch_id=batch_id))
@@ -189,12 +195,13 @@ def reject(batch_id: str) -> Response:
         batch_id,
         gettext("Batch rejected; nothing will be built."),
         lambda: batches.reject_batch(db(), actor=current_actor(), batch_id=batch_id, reason=reason),
+        form="reject",
     )
 
 
 @bp.post("/batches/<batch_id>/retry")
 @requires(Permission.RESEARCH_MANAGE)
-def retry(batch_id: str) -> Response:
+def retry(batch_id: str) -> Response | tuple[str, int]:
     """Queue a build that failed on every attempt again (after fixing the cause, e.g. the store)."""
     return _act(
         batch_id,
@@ -205,7 +212,7 @@ def retry(batch_id: str) -> Response:
 
 @bp.post("/batches/<batch_id>/confirmation/accept")
 @requires(Permission.RESEARCH_MANAGE)
-def accept_confirmation(batch_id: str) -> Response:
+def accept_confirmation(batch_id: str) -> Response | tuple[str, int]:
     return _act(
         batch_id,
         gettext("Confirmation accepted; the batch is closed and its pseudonym key destroyed."),
@@ -215,12 +222,13 @@ def accept_confirmation(batch_id: str) -> Response:
 
 @bp.post("/batches/<batch_id>/confirmation/reject")
 @requires(Permission.RESEARCH_MANAGE)
-def reject_confirmation(batch_id: str) -> Response:
+def reject_confirmation(batch_id: str) -> Response | tuple[str, int]:
     reason = request.form.get("reason", "")
     return _act(
         batch_id,
         gettext("Confirmation sent back to the institute with the reason."),
         lambda: confirmations.reject_confirmation(db(), actor=current_actor(), batch_id=batch_id, reason=reason),
+        form="reject_confirmation",
     )
 
 
@@ -241,9 +249,14 @@ def certificate(confirmation_id: str) -> Response:
     )
 
 
-def _act(batch_id: str, done: str, action: Callable[[], object]) -> Response:
-    """Run one change of a batch, commit, and come back to it with the outcome (a refusal is audited)."""
-    batches.get_batch(db(), batch_id)  # an unknown batch is a 404, not a message
+def _act(
+    batch_id: str, done: str, action: Callable[[], object], *, form: str | None = None
+) -> Response | tuple[str, int]:
+    """Run one change of a batch, commit, and come back to it with the outcome (a refusal is audited).
+
+    With `form`, an input of that form refused (`Invalid`) sends the page back with the form as typed and the field
+    marked; any other refusal is about the batch's state, which the page read afresh shows."""
+    found = batches.get_batch(db(), batch_id)  # an unknown batch is a 404, not a message
     try:
         action()
     except DomainError as exc:
@@ -251,6 +264,8 @@ def _act(batch_id: str, done: str, action: Callable[[], object]) -> Response:
             keep_refusal(exc.refusal)  # rolls the request's work back first
         else:
             db().rollback()
+        if form is not None and isinstance(exc, Invalid):
+            return _batch_page(found, refused=refused_form(form, exc)), 422
         flash_error(exc)
     else:
         db().commit()

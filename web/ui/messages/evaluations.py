@@ -7,7 +7,7 @@ from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 
 from recordings_service.errors import DomainError
-from recordings_service.evaluations import plans
+from recordings_service.evaluations import calibration, plans
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS
 from web.i18n import form_text
 from web.ui.message_values import Message, naming
@@ -57,6 +57,21 @@ CODE_MESSAGES: dict[str, Message] = {
     "already_answered": _l("this evaluation has been answered already"),
     "no_open_dispute": _l("this evaluation has no open dispute"),
     "calibration_closed": _l("this calibration session is closed"),
+    "calibration_title_too_long": _l("a title has at most %(num)d characters", num=calibration.MAX_TITLE_CHARS),
+    "calibration_form_unknown": _l("choose a form from the list"),
+    "calibration_form_unpublished": _l("only a published form can be used: choose another"),
+    "calibration_participant_count": _l(
+        "choose %(min)d to %(max)d different participants",
+        min=calibration.MIN_PARTICIPANTS,
+        max=calibration.MAX_PARTICIPANTS,
+    ),
+    "calibration_participant_inactive": _l("a chosen participant's account is no longer active: choose another"),
+    "calibration_participant_not_evaluator": naming(
+        lambda values: gettext("%(name)s may not score calls: choose another", name=values["username"])
+    ),
+    "calibration_participant_not_visible": naming(
+        lambda values: gettext("%(name)s may not open this call: choose another", name=values["username"])
+    ),
     "calibration_submitted": _l("you have already submitted your scores for this session"),
     "dispute_open": _l("the agent disputes this evaluation: resolve the dispute, with a re-score if it was wrong"),
     "resolution_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
