@@ -1,4 +1,4 @@
-"""Response headers that every page and API answer carries."""
+"""Response headers that every page and API answer carries; every answer but a static file is uncacheable."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def init_app(app: Flask, *, https: bool) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if https:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if "Cache-Control" not in response.headers:
+            # Whatever else the app answers may hold personal data (a list of calls with customer refs, a queue's
+            # agents and their scores, a training clip's transcript), and views marked one by one missed some: kept
+            # by no browser or proxy after the session ends. Static files come with their own caching.
+            mark_no_store(response)
         return response
 
 
