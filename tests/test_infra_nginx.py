@@ -104,6 +104,21 @@ def test_the_access_log_writes_no_enrolment_token(config: list[Directive], prefi
     assert token not in line and "/enrol/[token]" in line
 
 
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/api/v1/customers/CRM-12345/custody", "/api/v1/customers/[ref]"),
+        ("//API/v1/customers/team/CRM-12345/custody", "/api/v1/customers/[ref]"),
+        ("/agents/team-b/agent-5", "/agents/[ref]"),
+    ],
+)
+def test_the_access_log_writes_no_customer_or_agent_reference(config: list[Directive], path: str, logged: str) -> None:
+    """Found by a security pass: the README says no log holds personal data, and a customer's custody lookup or an
+    agent's page wrote the reference in its path to nginx's access log."""
+    line = logged_request(config, path)
+    assert "CRM-12345" not in line and "agent-5" not in line and f"{logged} " in line
+
+
 def test_other_paths_are_logged_as_they_are(config: list[Directive]) -> None:
     assert "/calls/ " in logged_request(config, "/calls/")
     assert "/admin/users/01ABC/enrolment-link " in logged_request(config, "/admin/users/01ABC/enrolment-link")
