@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings_service.config import Settings
 from recordings_service.models.account import Role, User
 from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import login, make_enrolled_user, make_user, post_form
@@ -72,3 +73,16 @@ def test_a_create_form_sent_twice_shows_a_working_link_for_the_one_account(
     login(client, make_user(session, role=Role.ADMIN))
     other_admin = post_form(client, "/admin/users/new", form, token_from="/admin/users/new")
     assert other_admin.status_code == 422
+
+
+def test_the_link_is_on_the_public_address_whatever_host_the_admin_used(
+    client: FlaskClient, session: Session, settings: Settings
+) -> None:
+    """Found by a security pass: the page built the link from the admin's own request, so an admin who reached the
+    service by an internal address (or a port behind the proxy) handed out a link the holder could not open; the
+    CLI's link was on CALLVAULT_PUBLIC_URL all along."""
+    login(client, make_user(session, role=Role.ADMIN))
+    page = post_form(client, "/admin/users/new", {"username": "otto", "role": "trainer"}, token_from="/admin/users/new")
+    links = re.findall(r"https?://[^\s\"<]+/enrol/[\w-]{43}", page.get_data(as_text=True))
+    assert settings.public_url and not settings.public_url.startswith("http://localhost")
+    assert links and all(link.startswith(settings.public_url.rstrip("/") + "/enrol/") for link in links), links

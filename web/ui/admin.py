@@ -26,6 +26,7 @@ from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import keep_refusal
 from web.security_headers import no_store
+from web.ui.auth import enrolment_url
 from web.ui.error_messages import error_message, flash_error
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
@@ -270,7 +271,9 @@ def _show_link(user_id: str, done: str) -> Response | str:
         flash_error(exc)
         return redirect(url_for("admin.user", user_id=user_id))
     db().commit()
-    link = url_for("auth.enrol", token=token, _external=True)
+    # CALLVAULT_PUBLIC_URL, as the CLI's link: built from this request's address, the link named whatever host the
+    # admin reached the service by (an internal address, a port behind the proxy), which the holder may not reach.
+    link = enrolment_url(runtime().settings.public_url, token)
     return render_template("admin/enrolment_link.html", user=accounts.get_user(db(), user_id), link=link, done=done)
 
 
