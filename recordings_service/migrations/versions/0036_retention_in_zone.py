@@ -5,8 +5,10 @@ Until 2026-12-06 a call's `retain_until` was its start plus its periods counted 
 1 September; across a change to or from summer time a period of days ended an hour off. Periods are now counted in
 CALLVAULT_TIMEZONE (`privacy.retention.compute_retain_until`). Each live recording whose stored date is the one the
 UTC count gives under the current policies gets the date the organisation's count gives; any other date was set by
-something else and is left as it is (above all the calls an erasure kept for a legal duty only, whose date is that
-duty's end). The downgrade keeps the new dates: the earlier ones were the defect.
+something else and is left as it is: above all the calls an erasure kept for a legal duty only, whose date is that
+duty's end, and calls whose date ingest counted in the offset the telephony system sent (+02:00 or +03:00 from a
+Finnish one), which is the organisation's calendar but for the hour a change of summer time makes. The downgrade
+keeps the new dates: the earlier ones were the defect.
 
 The count is written out here, not imported: a migration does what it did when it was written, whatever the code
 does later.
