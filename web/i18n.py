@@ -159,6 +159,38 @@ FORM_TEXTS: dict[str, LazyString] = {
     ),
 }
 
+# The bases migration 0012 seeded the retention policies with, stored in English as written for the Art. 30 record (its
+# CSV keeps them so); shown in the reader's language until compliance writes a basis of its own.
+BASIS_TEXTS: dict[str, LazyString] = {
+    (
+        "Evidence of an agreement made on the call: claims under it become time-barred three years after they "
+        "fall due (Limitation of Debts Act 728/2003, s. 4). GDPR Art. 6(1)(b) and 6(1)(f)."
+    ): _l(
+        "Evidence of an agreement made on the call: claims under it become time-barred three years after they "
+        "fall due (Limitation of Debts Act 728/2003, s. 4). GDPR Art. 6(1)(b) and 6(1)(f)."
+    ),
+    "Quality assurance and development of customer service. Legitimate interest, GDPR Art. 6(1)(f).": _l(
+        "Quality assurance and development of customer service. Legitimate interest, GDPR Art. 6(1)(f)."
+    ),
+    "Training of customer-service agents on recent calls. Legitimate interest, GDPR Art. 6(1)(f).": _l(
+        "Training of customer-service agents on recent calls. Legitimate interest, GDPR Art. 6(1)(f)."
+    ),
+    (
+        "A call in which no agreement was made and that serves no other purpose: kept to handle complaints and "
+        "questions about the call. Legitimate interest, GDPR Art. 6(1)(f)."
+    ): _l(
+        "A call in which no agreement was made and that serves no other purpose: kept to handle complaints and "
+        "questions about the call. Legitimate interest, GDPR Art. 6(1)(f)."
+    ),
+    (
+        "Global ceiling: no recording is kept longer than ten years from the call, whatever its purposes "
+        "(storage limitation, GDPR Art. 5(1)(e))."
+    ): _l(
+        "Global ceiling: no recording is kept longer than ten years from the call, whatever its purposes "
+        "(storage limitation, GDPR Art. 5(1)(e))."
+    ),
+}
+
 
 def form_text(text: str) -> str:
     """A text of the seeded form in the reader's language; any other text as written."""
@@ -178,6 +210,7 @@ LABEL_FILTERS = {
     "receipt_count": RECEIPT_COUNTS,
     "request_kind": REQUEST_KIND_LABELS,
     "pii_kind": PII_KIND_LABELS,
+    "basis_text": BASIS_TEXTS,
 }
 
 
