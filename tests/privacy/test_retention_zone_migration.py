@@ -4,25 +4,20 @@ anything else (an erasure that kept a call for a legal duty only, a deleted call
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from alembic import command
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from recordings_service import schema
-from recordings_service.db import make_engine
 from recordings_service.models import Customer, Recording, SubjectRequest
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import compute_retain_until, load_policies
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.conftest import private_postgres_schema
+from tests.factories.migrations import database_at
 from tests.factories.recordings import make_recording
 
 BEFORE = "0035_subject_deadlines"
@@ -31,30 +26,12 @@ STARTED = datetime(2025, 3, 1, 0, 30, tzinfo=HELSINKI)  # 28 February in UTC
 FACTS = {"started_at": STARTED, "purposes": ["verification"], "agreement_made": True}
 
 
-@contextmanager
-def _database_before_0036(kind: str, tmp_path: Path) -> Iterator[Engine]:
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        schema.upgrade(engine, BEFORE)
-        yield engine
-        engine.dispose()
-        return
-    with private_postgres_schema("t_retzone_") as url:
-        engine = make_engine(url)
-        config = schema.alembic_config(engine)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, BEFORE)
-        yield engine
-        engine.dispose()
-
-
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_dates_counted_in_utc_move_to_the_organisations_calendar(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: S3ObjectStore, envelope: Envelope
 ) -> None:
     monkeypatch.delenv("CALLVAULT_TIMEZONE", raising=False)  # the organisation's zone: Helsinki by default
-    with _database_before_0036(kind, tmp_path) as engine:
+    with database_at(BEFORE, kind, tmp_path) as engine:
         with Session(engine) as session:
             policies = load_policies(session)
             in_utc = compute_retain_until(policies, zone=UTC, **FACTS)

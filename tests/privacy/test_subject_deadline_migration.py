@@ -4,22 +4,17 @@ of that day in Helsinki, as one registered now is."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from alembic import command
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from recordings_service import schema
-from recordings_service.db import make_engine
 from recordings_service.models import Customer, SubjectRequest
 from recordings_service.privacy.subjects import due_date
-from tests.conftest import private_postgres_schema
+from tests.factories.migrations import database_at
 
 BEFORE = "0034_job_runs"
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -27,24 +22,6 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 
 def _helsinki(*fields: int) -> datetime:
     return datetime(*fields, tzinfo=HELSINKI).astimezone(UTC)
-
-
-@contextmanager
-def _database_before_0035(kind: str, tmp_path: Path) -> Iterator[Engine]:
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        schema.upgrade(engine, BEFORE)
-        yield engine
-        engine.dispose()
-        return
-    with private_postgres_schema("t_deadline_") as url:
-        engine = make_engine(url)
-        config = schema.alembic_config(engine)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, BEFORE)
-        yield engine
-        engine.dispose()
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -55,7 +32,7 @@ def test_deadlines_stored_at_a_minute_end_with_their_day(
     received = _helsinki(2026, 3, 1, 10, 15)
     old_extension = _helsinki(2026, 5, 1, 10, 15)
     already = _helsinki(2026, 4, 30, 23, 59, 59, 999999)
-    with _database_before_0035(kind, tmp_path) as engine:
+    with database_at(BEFORE, kind, tmp_path) as engine:
         with Session(engine) as session:
             customer = Customer(customer_ref="cust-0035")
             session.add(customer)
