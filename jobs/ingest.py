@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import time
 from collections.abc import Iterator
@@ -68,7 +67,7 @@ def _purge_done(settings: Settings, counts: dict[str, int]) -> None:
         except OSError as exc:
             # done/ a file or a link (each run warns of it), or not readable: nothing is removed, the import goes on.
             counts["errors"] += 1
-            log.warning("inbox done/ not purged", extra={"reason": errno.errorcode.get(exc.errno or 0, "OSError")})
+            log.warning("inbox done/ not purged", extra={"reason": inbox.errno_name(exc)})
 
 
 def _import_scan(runtime: Runtime, scan: inbox.InboxScan, counts: dict[str, int]) -> None:

@@ -227,7 +227,7 @@ def _listing(root: Path) -> list[os.DirEntry[str]]:
             root.mkdir(parents=True, exist_ok=True)
             return list(os.scandir(root))
     except OSError as exc:
-        raise InboxUnavailable(_errno_name(exc)) from None
+        raise InboxUnavailable(errno_name(exc)) from None
 
 
 @contextmanager
@@ -243,14 +243,14 @@ def holding_inbox(settings: Settings) -> Iterator[None]:
             os.close(fd)
             raise
     except OSError as exc:
-        raise InboxUnavailable(_errno_name(exc)) from None
+        raise InboxUnavailable(errno_name(exc)) from None
     try:
         yield
     finally:
         os.close(fd)  # releases the lock
 
 
-def _errno_name(exc: OSError) -> str:
+def errno_name(exc: OSError) -> str:
     return errno.errorcode.get(exc.errno or 0, type(exc).__name__)
 
 

@@ -84,7 +84,11 @@ def compute_retain_until(
     """The latest end of the applicable periods, capped at the global maximum, counted in `zone` (the organisation's
     calendar: six months from a call at 00:30 on 1 March in Helsinki end on 1 September there; counted in UTC, where
     that call was made on 28 February, they ended three days early)."""
-    rules = applicable_rules(purposes, agreement_made=agreement_made)
+    return _capped_end(policies, applicable_rules(purposes, agreement_made=agreement_made), zone, started_at)
+
+
+def _capped_end(policies: Policies, rules: Iterable[RetentionRule], zone: tzinfo, started_at: datetime) -> datetime:
+    """The latest end of `rules`' periods from `started_at`, no later than the global maximum's, counted in `zone`."""
     start = started_at.astimezone(zone)
     latest = max(policies[rule].end(start) for rule in rules)
     return min(latest, policies[RetentionRule.MAXIMUM].end(start)).astimezone(UTC)
@@ -130,9 +134,8 @@ def _facts(
 def _evidence_until(policies: Policies, facts: Mapping[str, Any], *, now: datetime) -> datetime | None:
     if RetentionRule.VERIFICATION not in applicable_rules(facts["purposes"], agreement_made=facts["agreement_made"]):
         return None
-    start = facts["started_at"].astimezone(facts["zone"])
-    until = min(policies[RetentionRule.VERIFICATION].end(start), policies[RetentionRule.MAXIMUM].end(start))
-    return until.astimezone(UTC) if until > now else None
+    until = _capped_end(policies, [RetentionRule.VERIFICATION], facts["zone"], facts["started_at"])
+    return until if until > now else None
 
 
 def _within_duty(policies: Policies, facts: Mapping[str, Any], value: datetime, *, now: datetime) -> datetime:

@@ -15,7 +15,7 @@ from recordings_service.permissions import Permission
 from web.access import current_actor, requires
 from web.api.validation import next_id_cursor
 from web.database import db
-from web.errors import keep_refusal
+from web.errors import abandon_refused
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 
@@ -54,9 +54,7 @@ def new() -> Response | str | tuple[str, int]:
             title=values.get("title", ""),
         )
     except (Invalid, NotFound) as exc:
-        if exc.refusal is not None:
-            keep_refusal(exc.refusal)  # rolls the request's work back first
-        db().rollback()
+        abandon_refused(exc)
         return _new_page(values, error=exc), 422
     db().commit()
     flash(gettext("Calibration session created."))

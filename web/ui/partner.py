@@ -25,7 +25,7 @@ from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from web import body_limit
 from web.access import current_actor, current_can, current_principal, requires
 from web.database import db, runtime
-from web.errors import error_response, keep_refusal, wants_json
+from web.errors import abandon_refused, error_response, keep_refusal, wants_json
 from web.i18n import organisation_today
 from web.security_headers import no_store
 from web.ui.batch_pages import BatchPage, batch_page
@@ -126,10 +126,7 @@ def confirm(batch_id: str) -> Response | tuple[str, int]:
             certificate=_certificate(),
         )
     except DomainError as exc:
-        if exc.refusal is not None:
-            keep_refusal(exc.refusal)
-        else:
-            db().rollback()
+        abandon_refused(exc)
         error = str(NOT_SENT) if isinstance(exc, confirmations.NotDownloaded) else error_message(exc)
         # No browser fills a file input in again: said beside it, or the next send goes without the certificate.
         chosen = request.files.get("certificate")

@@ -23,7 +23,7 @@ from recordings_service.training.eligibility import TrainingRules
 from recordings_service.training.sampling import MAX_SAMPLE, SampleCriteria, SampleMode, Stratum
 from web.access import current_actor, current_can, requires
 from web.database import db, runtime
-from web.errors import keep_refusal
+from web.errors import abandon_refused
 from web.i18n import organisation_timezone
 from web.links import call_url, safe_next
 from web.security_headers import no_store
@@ -46,14 +46,6 @@ def rules() -> TrainingRules:
     return TrainingRules.from_settings(runtime().settings)
 
 
-def abandon(exc: DomainError) -> None:
-    """Undo the request's work after a domain error; a refusal's audit event is still written."""
-    if exc.refusal is not None:
-        keep_refusal(exc.refusal)  # rolls the request's work back first
-    else:
-        db().rollback()
-
-
 def act(
     done: str, action: Callable[[], object], *, back: str, refused: Callable[[DomainError], str] | None = None
 ) -> Response:
@@ -62,7 +54,7 @@ def act(
     try:
         action()
     except DomainError as exc:
-        abandon(exc)
+        abandon_refused(exc)
         flash_error(exc)
         if refused is not None:
             return redirect(refused(exc))
@@ -203,7 +195,7 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
     except (Invalid, Conflict, NotFound) as exc:
         if isinstance(exc, NotFound) and exc.why != "audio_missing":
             raise  # the call is not there (or hidden): the error page
-        abandon(exc)
+        abandon_refused(exc)
         # A page shown before the call's audio went missing: shown again, saying so, with what was typed.
         status = 422 if isinstance(exc, Invalid) else 404 if isinstance(exc, NotFound) else 409
         form |= {name: _seconds_shown(form[name]) for name in ("start_s", "end_s")}
@@ -317,7 +309,7 @@ def delete_clip(clip_id: str) -> Response:
     try:
         keys = clips.delete_clip(db(), actor=current_actor(), clip_id=clip_id)
     except DomainError as exc:
-        abandon(exc)
+        abandon_refused(exc)
         flash_error(exc)
     else:
         db().commit()

@@ -15,10 +15,10 @@ from recordings_service.permissions import Permission
 from recordings_service.training import clips
 from web.access import current_actor, requires
 from web.database import db, runtime
+from web.errors import abandon_refused
 from web.security_headers import no_store
 from web.ui.criteria_lists import listed
 from web.ui.error_messages import error_message
-from web.ui.training import abandon
 
 bp = Blueprint("training_clips", __name__, url_prefix="/training/clips")
 FIELDS = ("title", "tags", "notes")
@@ -48,7 +48,7 @@ def save(clip_id: str) -> Response | tuple[str, int]:
             customer_number_pattern=runtime().settings.customer_number_rule,
         )
     except Invalid as exc:
-        abandon(exc)
+        abandon_refused(exc)
         return _page(clip_id, form, error=error_message(exc), field=exc.field), 422
     db().commit()
     flash(gettext("Clip “%(title)s” saved.", title=clip.title))

@@ -16,10 +16,10 @@ from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, export, sets
 from web.access import current_actor, requires
 from web.database import db, runtime
-from web.errors import STATUS_BY_ERROR
+from web.errors import STATUS_BY_ERROR, abandon_refused
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
-from web.ui.training import PAGE_SIZE, abandon, act, library_page, rules
+from web.ui.training import PAGE_SIZE, act, library_page, rules
 
 bp = Blueprint("training_sets", __name__, url_prefix="/training/sets")
 MOVES = ("up", "down", "remove")
@@ -70,7 +70,7 @@ def create() -> Response | tuple[str, int]:
             customer_number_pattern=runtime().settings.customer_number_rule,
         )
     except DomainError as exc:
-        abandon(exc)
+        abandon_refused(exc)
         form = {"title": title, "description": description, "shared": shared, "clip_ids": clip_ids}
         status = _status(exc)
         if request.form.get("next", "") == url_for("training.clip_library"):
@@ -167,7 +167,7 @@ def edit(set_id: str) -> Response | tuple[str, int]:
             customer_number_pattern=runtime().settings.customer_number_rule,
         )
     except DomainError as exc:
-        abandon(exc)
+        abandon_refused(exc)
         if not isinstance(exc, Invalid | sets.SetChanged):
             flash_error(exc)
             return redirect(_page_or_sets(set_id, exc))
@@ -265,7 +265,7 @@ def delete(set_id: str) -> Response:
     try:
         sets.delete_set(db(), actor=current_actor(), set_id=set_id)
     except DomainError as exc:
-        abandon(exc)
+        abandon_refused(exc)
         flash_error(exc)
         return redirect(_page_or_sets(set_id, exc))
     db().commit()
@@ -280,7 +280,7 @@ def export_set(set_id: str) -> Response:
     try:
         made = export.export_set(db(), actor=current_actor(), set_id=set_id)
     except DomainError as exc:
-        abandon(exc)
+        abandon_refused(exc)
         flash_error(exc)
         return redirect(_page_or_sets(set_id, exc))
     db().commit()
