@@ -27,7 +27,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Exists, Select, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from recordings_service.audio.formats import format_of
@@ -36,9 +36,9 @@ from recordings_service.calendar_days import day_start
 from recordings_service.customers import customer_reference
 from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.iso_input import Moment
-from recordings_service.models import Customer, Evaluation, Recording, SubjectRequest, User
+from recordings_service.models import Customer, Evaluation, Recording, User
 from recordings_service.models.account import Role
-from recordings_service.models.privacy import SubjectRequestKind, not_withdrawn
+from recordings_service.models.privacy import kept_by_erasure
 from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
 from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
@@ -134,10 +134,12 @@ class RecordingPage:
 
 
 def visible_to(actor: Actor) -> ColumnElement[bool]:
-    """The recordings `actor` may see: restricted ones (GDPR Art. 18) are for compliance only; an agent sees
-    only their own calls that an evaluation released to them is about."""
+    """The recordings `actor` may see: restricted ones (GDPR Art. 18) and those an erasure kept for a legal duty
+    (Art. 17(3): a hold, evidence of an agreement, which compliance answers for) are for compliance only; an agent
+    sees only their own calls that an evaluation released to them is about."""
     if actor.role == Role.COMPLIANCE:
         return true()
+    in_everyday_use = and_(Recording.restricted.is_(False), ~kept_by_erasure())
     if actor.role == Role.AGENT:
         released = (
             select(Evaluation.recording_id)
@@ -145,15 +147,8 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
             .where(User.id == actor.id, Evaluation.released_at.is_not(None))
         )
         agent_ref = select(User.agent_ref).where(User.id == actor.id).scalar_subquery()
-        return and_(Recording.restricted.is_(False), Recording.agent_ref == agent_ref, Recording.id.in_(released))
-    return Recording.restricted.is_(False)
-
-
-def customer_asked_for_erasure() -> Exists:
-    """Whether the recording's customer asked for erasure: still pending, or done and the call kept only for the
-    legal duty that kept it (a hold, evidence of an agreement), which allows no other use of it (Art. 17(3))."""
-    erasure = and_(SubjectRequest.kind == SubjectRequestKind.ERASURE, not_withdrawn())
-    return exists().where(SubjectRequest.customer_id == Recording.customer_id, erasure)
+        return and_(in_everyday_use, Recording.agent_ref == agent_ref, Recording.id.in_(released))
+    return in_everyday_use
 
 
 def visible_calls(

@@ -6,11 +6,23 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ColumnElement, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    Exists,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Text,
+    and_,
+    exists,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recordings_service.db import Base, created_at, ulid_pk, utcnow
-from recordings_service.models.recording import Customer
+from recordings_service.models.recording import Customer, Recording
 
 
 class RetentionRule(StrEnum):
@@ -196,6 +208,29 @@ def not_withdrawn() -> ColumnElement[bool]:
     nothing carried out, and nothing follows from it (no restriction in force, no erasure asked for)."""
     withdrawn: ColumnElement[bool | None] = SubjectRequest.outcome["withdrawn"].as_boolean()
     return withdrawn.is_not(True)
+
+
+def customer_asked_for_erasure() -> Exists:
+    """Whether the recording's customer asked for erasure: still pending, or done and the call kept only for the
+    legal duty that kept it (a hold, evidence of an agreement), which allows no other use of it (Art. 17(3))."""
+    erasure = and_(SubjectRequest.kind == SubjectRequestKind.ERASURE, not_withdrawn())
+    return exists().where(SubjectRequest.customer_id == Recording.customer_id, erasure)
+
+
+def erasure_keeping() -> ColumnElement[bool]:
+    """An erasure of the recording's customer answered after it was recorded: the recording is one it kept for a
+    legal duty (a hold, evidence of an agreement; `privacy.erasure`), as every other call of theirs is gone."""
+    return and_(
+        SubjectRequest.customer_id == Recording.customer_id,
+        SubjectRequest.kind == SubjectRequestKind.ERASURE,
+        SubjectRequest.completed_at >= Recording.created_at,
+        not_withdrawn(),
+    )
+
+
+def kept_by_erasure() -> Exists:
+    """Whether the recording is one its customer's erasure kept: it serves that duty only (Art. 17(3))."""
+    return exists().where(erasure_keeping())
 
 
 class SubjectCorrection(Base):

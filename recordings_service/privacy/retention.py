@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Text, and_, cast, exists, func, select, update
+from sqlalchemy import Row, Select, Text, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Invalid, NotFound, Unavailable
 from recordings_service.models import Recording, RetentionPolicy, SubjectRequest
-from recordings_service.models.privacy import PeriodUnit, RetentionRule, SubjectRequestKind, not_withdrawn
+from recordings_service.models.privacy import PeriodUnit, RetentionRule, erasure_keeping, kept_by_erasure
 from recordings_service.models.recording import Purpose, RecordingStatus
 
 BATCH = 1000
@@ -110,7 +110,7 @@ def recompute_retain_until(session: Session, recording: Recording, *, zone: tzin
     policies = load_policies(session)
     facts = _facts(recording.started_at, recording.purposes, recording.agreement_made, zone=zone)
     value = compute_retain_until(policies, **facts)
-    kept = session.scalar(select(_kept_by_erasure()).select_from(Recording).where(Recording.id == recording.id))
+    kept = session.scalar(select(kept_by_erasure()).select_from(Recording).where(Recording.id == recording.id))
     return _within_duty(policies, facts, value, now=now) if kept else value
 
 
@@ -332,7 +332,7 @@ def _candidates(target: RetentionRule) -> Select[*Candidate]:
         Recording.purposes,
         Recording.agreement_made,
         Recording.retain_until,
-        _kept_by_erasure().label("kept_by_erasure"),
+        kept_by_erasure().label("kept_by_erasure"),
     ).where(Recording.status != RecordingStatus.DELETED)
     if target in {RetentionRule.VERIFICATION, RetentionRule.TRAINING, RetentionRule.QUALITY_STUDY}:
         # The JSON list as text holds the quoted purpose name; exact matching happens in _change.
@@ -342,29 +342,13 @@ def _candidates(target: RetentionRule) -> Select[*Candidate]:
     return query
 
 
-def _kept_by_erasure() -> ColumnElement[bool]:
-    """Recordings an erasure of their customer kept for a legal duty only: their date is that duty's end (see
-    `erasure.erase_customer`), which a policy for their other purposes must not move back (`_change`)."""
-    return exists().where(_erasure_keeping())
-
-
-def _erasure_keeping() -> ColumnElement[bool]:
-    """An erasure of the recording's customer answered after it was recorded: the recording is one it kept."""
-    return and_(
-        SubjectRequest.customer_id == Recording.customer_id,
-        SubjectRequest.kind == SubjectRequestKind.ERASURE,
-        SubjectRequest.completed_at >= Recording.created_at,
-        not_withdrawn(),
-    )
-
-
 def erasures_keeping(session: Session, recording_ids: Sequence[str]) -> dict[str, str]:
     """The erasure request that kept each of these recordings for a legal duty only (the first, if several), by id."""
     if not recording_ids:
         return {}
     rows = session.execute(
         select(Recording.id, SubjectRequest.id)
-        .where(Recording.id.in_(recording_ids), _erasure_keeping())
+        .where(Recording.id.in_(recording_ids), erasure_keeping())
         .order_by(SubjectRequest.completed_at.desc(), SubjectRequest.id.desc())
     )
     return {recording_id: request_id for recording_id, request_id in rows}  # the last, earliest erasure, wins

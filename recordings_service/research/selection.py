@@ -25,8 +25,9 @@ from recordings_service.calendar_days import DEFAULT_ZONE, day_start
 from recordings_service.call_selection import CallSelection
 from recordings_service.iso_input import Day
 from recordings_service.models import BatchItem, Customer, Recording, Transcript
+from recordings_service.models.privacy import customer_asked_for_erasure
 from recordings_service.models.recording import Purpose
-from recordings_service.recordings import UNPLAYABLE, customer_asked_for_erasure, visible_to
+from recordings_service.recordings import UNPLAYABLE, visible_to
 
 MAX_SAMPLE = 100_000
 LAST_WHOLE_DAY = date.max - timedelta(days=1)

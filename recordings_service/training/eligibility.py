@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from recordings_service.config import Settings
 from recordings_service.errors import Conflict
 from recordings_service.models import Customer, Recording, Transcript
+from recordings_service.models.privacy import customer_asked_for_erasure
 from recordings_service.models.recording import Purpose
-from recordings_service.recordings import customer_asked_for_erasure
 
 
 class Exclusion(StrEnum):

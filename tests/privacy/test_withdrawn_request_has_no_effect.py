@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from recordings_service.config import Settings
 from recordings_service.errors import Conflict
 from recordings_service.models import Recording
+from recordings_service.models.privacy import customer_asked_for_erasure
 from recordings_service.privacy import subjects
 from recordings_service.privacy.retention import erasures_keeping
 from recordings_service.privacy.withdrawal import withdraw_request
-from recordings_service.recordings import customer_asked_for_erasure
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.privacy import OFFICER, aged_call, customer
