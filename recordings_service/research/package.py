@@ -257,9 +257,9 @@ def readme(spec: PackageSpec) -> str:
     return f"""Research batch {spec.batch_id}
 {"=" * (15 + len(spec.batch_id))}
 
-Study:         {spec.study}
-Purpose:       {spec.purpose}
-Recipient:     {spec.institute} (agreement {spec.agreement_ref})
+Study:         {_value(spec.study)}
+Purpose:       {_value(spec.purpose)}
+Recipient:     {_value(spec.institute)} (agreement {_value(spec.agreement_ref)})
 Access window: {_moment(spec.access_start)} to {_moment(spec.access_end)}
 Study ends:    {spec.study_end.isoformat()}
 
@@ -271,19 +271,30 @@ What this package holds
 - manifest.csv: the size and SHA-256 checksum of every file, to check that nothing was altered.
 
 Your duties
-These calls are personal data, processed for {spec.institute} under the agreement above and only for
+These calls are personal data, processed for {_inline(spec.institute)} under the agreement above and only for
 the study and purpose stated here. Do not try to identify anyone in them, and do not pass them on.
 Immediately after the study ends ({spec.study_end.isoformat()}), return or destroy every copy of this
 package and of anything made from its audio or transcripts, backups included, and confirm the return
 or destruction at {spec.portal_url}
 
 Suomeksi
-Tämä tutkimusaineisto ({spec.study}) on henkilötietoja, joita saa käyttää vain yllä mainittuun
+Tämä tutkimusaineisto ({_inline(spec.study)}) on henkilötietoja, joita saa käyttää vain yllä mainittuun
 tutkimukseen ja tarkoitukseen. Älä yritä tunnistaa ketään äläkä luovuta aineistoa eteenpäin.
 Palauta tai hävitä kaikki aineiston kopiot, myös varmuuskopiot ja siitä tehdyt työkopiot, heti
 tutkimuksen päätyttyä ({spec.study_end.isoformat()}) ja vahvista palautus tai hävittäminen osoitteessa
 {spec.portal_url}
 """
+
+
+def _value(text: str) -> str:
+    """A value after its label, its further lines indented under its first: the study's texts are typed by staff,
+    and a line of theirs must not read as one of the README's own (a forged duty, another return address)."""
+    return "\n               ".join(text.splitlines())
+
+
+def _inline(text: str) -> str:
+    """A value inside a sentence: on one line, whatever line breaks it was typed with."""
+    return " ".join(text.split())
 
 
 def _opened_ahead(
