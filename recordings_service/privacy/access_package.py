@@ -27,7 +27,7 @@ from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.errors import NotFound
-from recordings_service.models import Customer, Recording, SubjectRequest, Transcript
+from recordings_service.models import Annotation, CallTag, Customer, Recording, SubjectRequest, Transcript
 from recordings_service.models.account import Role
 from recordings_service.models.privacy import RetentionRule
 from recordings_service.models.recording import RecordingStatus
@@ -70,7 +70,8 @@ recordings/, we hold no recordings of you.
 - recordings/<id>/transcript.json and transcript.txt: the machine transcript as we keep it (card data is
   never kept).
 - recordings/<id>/metadata.json: the call's details, the purposes it is kept for, the date it will be
-  deleted and the legal basis of each retention period, and any corrections made at your request. A call
+  deleted and the legal basis of each retention period, any corrections made at your request, and what our
+  staff noted on the call (comments at moments of it, tags). A call
   kept after you asked for erasure says why under retention.kept_despite_erasure (a legal hold, or evidence
   of an agreement made on the call), with only the period that still keeps it.
 - recipients.json: who has received your recordings: research institutes that got them, pseudonymised,
@@ -81,7 +82,8 @@ recordings/, we hold no recordings of you.
 
 Puhelutallenteesi Callvaultissa: tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n
 tietosuoja-asetus, 15 artikla). Kansiossa recordings/ ovat puhelut alkuperäisessä muodossaan, niiden
-tekstitykset ja tiedot (käyttötarkoitukset ja poistopäivä); jos kansiota ei ole, meillä ei ole
+tekstitykset ja tiedot (käyttötarkoitukset, poistopäivä ja henkilökuntamme puheluun kirjaamat
+kommentit ja tunnisteet); jos kansiota ei ole, meillä ei ole
 puhelutallenteitasi. Jos puhelu säilytettiin poistopyynnöstäsi huolimatta (oikeudellinen säilytysvelvoite tai
 näyttö puhelussa tehdystä sopimuksesta), sen tiedoissa kohta retention.kept_despite_erasure kertoo syyn ja
 ne säilytysajat, jotka siihen yhä pätevät. Tiedosto recipients.json luettelee
@@ -311,6 +313,24 @@ def _metadata(session: Session, recording: Recording, *, zone: tzinfo) -> dict[s
         **RecordingOut.model_validate(recording).model_dump(mode="json", exclude={"agent_ref"}),
         "retention": _retention(session, recording, zone=zone),
         "corrections": corrections,
+        **_staff_notes(session, recording),
+    }
+
+
+def _staff_notes(session: Session, recording: Recording) -> dict[str, Any]:
+    """What staff wrote on the call (Art. 15: what they noted about it is the subject's data too): comments at
+    moments of the call and the call list's tags, without who wrote them (their names are staff's data, 15(4)).
+    Evaluations are left out: they assess the agent's work, and are the agent's data."""
+    comments = session.scalars(
+        select(Annotation).where(Annotation.recording_id == recording.id).order_by(Annotation.at_s, Annotation.id)
+    )
+    tags = session.scalars(select(CallTag.tag).where(CallTag.recording_id == recording.id).order_by(CallTag.key))
+    return {
+        "comments": [
+            {"at_s": comment.at_s, "text": comment.text, "written_at": comment.created_at.isoformat()}
+            for comment in comments
+        ],
+        "tags": list(tags),
     }
 
 
