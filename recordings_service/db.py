@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections import deque
 from datetime import UTC, datetime
@@ -36,6 +38,39 @@ def id_cursor(cursor: str) -> str:
         return str(ULID.from_str(cursor))
     except ValueError:
         raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor") from None
+
+
+def key_cursor(*key: str | None) -> str:
+    """A cursor naming a page's last row by its sort key as it was read (ISO moments, the id last): the next page
+    starts where that row stood, however it has moved (a new due date, an extended deadline) or gone since."""
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def cursor_key(cursor: str, size: int) -> tuple[list[str | None], str]:
+    """The values `key_cursor` wrote, `size` in all: those before the id, and the id; else `Invalid` naming `cursor`."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:  # not base64, not UTF-8 or not JSON
+        key = None
+    if not (
+        isinstance(key, list)
+        and len(key) == size
+        and all(part is None or isinstance(part, str) for part in key)
+        and isinstance(key[-1], str)
+    ):
+        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
+    return key[:-1], key[-1]
+
+
+def cursor_moment(text: str | None) -> datetime:
+    """A moment `key_cursor` wrote (aware), else `Invalid` naming `cursor`."""
+    try:
+        moment = datetime.fromisoformat(text or "")
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
+    return moment
 
 
 def utcnow() -> datetime:

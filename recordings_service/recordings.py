@@ -8,9 +8,7 @@ request for it is refused with an audit event.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -34,6 +32,7 @@ from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
 from recordings_service.calendar_days import day_start
 from recordings_service.customers import customer_reference
+from recordings_service.db import cursor_key, cursor_moment, key_cursor
 from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.iso_input import Moment
 from recordings_service.models import Customer, Evaluation, Recording, User
@@ -280,20 +279,12 @@ def after_cursor(cursor: str) -> ColumnElement[bool]:
 
 
 def encode_cursor(recording: Recording) -> str:
-    raw = json.dumps([recording.started_at.isoformat(), recording.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return key_cursor(recording.started_at.isoformat(), recording.id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        started_at, last_id = json.loads(raw)
-        moment = datetime.fromisoformat(started_at)
-        if moment.tzinfo is None or not isinstance(last_id, str):
-            raise ValueError
-    except (ValueError, TypeError):
-        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor") from None
-    return moment, last_id
+    (started_at,), last_id = cursor_key(cursor, 2)
+    return cursor_moment(started_at), last_id
 
 
 def get_playable_recording(session: Session, *, actor: Actor, recording_id: str, audio: bool = True) -> Recording:

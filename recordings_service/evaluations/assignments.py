@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import id_cursor
+from recordings_service.db import cursor_key, cursor_moment, key_cursor
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.evaluations.holding import refuse_held_by_another, submitted_by_assignee
 from recordings_service.models import Assignment, Evaluation, Recording, User
@@ -253,7 +253,7 @@ def list_assignments(
         .where(*_listed(actor, today, assignee_id=assignee_id, open_only=open_only, overdue_only=overdue_only))
     )
     if cursor:  # `?cursor=` is the first page, as on every other list
-        query = query.where(_after(session, cursor))
+        query = query.where(_after(cursor))
     query = query.order_by(Assignment.due.is_(None), Assignment.due, Assignment.created_at, Assignment.id)
     return [
         AssignmentView(
@@ -300,21 +300,31 @@ def _listed(
     return kept
 
 
-def _after(session: Session, cursor: str) -> ColumnElement[bool]:
-    """Assignments after the one `cursor` names, in the lists' order (undated last, then due, created, id)."""
-    last = session.get(Assignment, id_cursor(cursor))
-    if last is None:
-        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
+def page_cursor(assignment: Assignment) -> str:
+    """The cursor after `assignment`: its place in the lists' order as the page showed it (due, created, id)."""
+    due = assignment.due.isoformat() if assignment.due is not None else None
+    return key_cursor(due, assignment.created_at.isoformat(), assignment.id)
+
+
+def _after(cursor: str) -> ColumnElement[bool]:
+    """Assignments after the place `cursor` names, in the lists' order (undated last, then due, created, id). The
+    place, not the assignment: handed on with a new due date meanwhile, it would take the page after it along."""
+    (due_text, created_text), last_id = cursor_key(cursor, 3)
+    try:
+        due = date.fromisoformat(due_text) if due_text is not None else None
+    except ValueError:
+        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor") from None
+    created_at = cursor_moment(created_text)
     later = or_(
-        Assignment.created_at > last.created_at,
-        and_(Assignment.created_at == last.created_at, Assignment.id > last.id),
+        Assignment.created_at > created_at,
+        and_(Assignment.created_at == created_at, Assignment.id > last_id),
     )
-    if last.due is None:
+    if due is None:
         return and_(Assignment.due.is_(None), later)
     return or_(
         Assignment.due.is_(None),
-        Assignment.due > last.due,
-        and_(Assignment.due == last.due, later),
+        Assignment.due > due,
+        and_(Assignment.due == due, later),
     )
 
 

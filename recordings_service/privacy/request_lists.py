@@ -10,8 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from recordings_service.customers import customer_reference
-from recordings_service.db import id_cursor
-from recordings_service.errors import Invalid
+from recordings_service.db import cursor_key, cursor_moment, id_cursor, key_cursor
 from recordings_service.models import Customer, SubjectRequest
 from recordings_service.privacy.subjects import deadline_clause, deadline_column
 
@@ -26,7 +25,7 @@ def open_requests_by_deadline(session: Session, *, cursor: str | None = None, li
     most urgent, and the newest `limit` sorted by deadline left the oldest open ones off the page."""
     query = select(SubjectRequest).where(SubjectRequest.completed_at.is_(None))
     if cursor is not None:
-        query = query.where(_after(session, cursor))
+        query = query.where(_after(cursor))
     return list(session.scalars(query.order_by(deadline_column(), SubjectRequest.id).limit(limit)))
 
 
@@ -69,10 +68,14 @@ def _matching(query: _Q, *, customer_ref: str | None, open_only: bool | None) ->
     return query
 
 
-def _after(session: Session, cursor: str) -> ColumnElement[bool]:
-    """Requests after the one `cursor` names in the open list's order (deadline, then id); a cursor naming no
-    request is refused rather than read as the first page."""
-    last = session.get(SubjectRequest, id_cursor(cursor))
-    if last is None:
-        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
-    return or_(deadline_column() > last.deadline, and_(deadline_column() == last.deadline, SubjectRequest.id > last.id))
+def deadline_cursor(request: SubjectRequest) -> str:
+    """The cursor after `request` in the open list: its deadline as the page showed it, and its id."""
+    return key_cursor(request.deadline.isoformat(), request.id)
+
+
+def _after(cursor: str) -> ColumnElement[bool]:
+    """Requests after the place `cursor` names in the open list's order (deadline, then id). The place, not the
+    request: its deadline extended meanwhile, it would take the page after it along."""
+    (deadline_text,), last_id = cursor_key(cursor, 2)
+    deadline = cursor_moment(deadline_text)
+    return or_(deadline_column() > deadline, and_(deadline_column() == deadline, SubjectRequest.id > last_id))

@@ -4,53 +4,17 @@ list goes. Bad values are refused naming the field; a caller without the permiss
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
-
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from recordings_service.evaluations import assignments
-from recordings_service.models import Assignment, Recording, User
+from recordings_service.models import Assignment, Recording
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user
-from tests.factories.assignments import api_caller, submitted
+from tests.factories.assignments import api_caller, on_list, submitted, walk
 from tests.factories.audit import events
-from tests.factories.evaluations import actor_of
-from tests.factories.recordings import make_recording
-
-
-def on_list(
-    session: Session, store: ObjectStore, envelope: Envelope, *, to: User, by: User, dues: list[int]
-) -> dict[int, str]:
-    """Assignments on `to`'s list due `dues` days from today (negative: overdue), by those days."""
-    made = {}
-    for days in dues:
-        call = make_recording(session, store, envelope)
-        [assignment] = assignments.assign_calls(
-            session,
-            actor=actor_of(by),
-            recording_ids=[call.id],
-            assignee_id=to.id,
-            today=date.today() - timedelta(days=30),
-            due=date.today() + timedelta(days=days),
-        ).assignments
-        made[days] = assignment.id
-    return made
-
-
-def walk(ask: Any, query: str, limit: int) -> list[list[str]]:
-    """The ids of one list, page by page, following `next_cursor`."""
-    pages, cursor = [], ""
-    while True:
-        page = ask("GET", f"/api/v1/assignments?{query}&limit={limit}{cursor}", 200)
-        pages.append([item["id"] for item in page["items"]])
-        if page["next_cursor"] is None:
-            return pages
-        cursor = f"&cursor={page['next_cursor']}"
 
 
 def test_a_lead_reads_a_supervisors_list_and_the_overdue_ones_a_page_at_a_time(

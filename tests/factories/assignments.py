@@ -101,3 +101,33 @@ def reassign_link(page: str, assignment_id: str) -> str:
     found = re.search(rf'href="(/assignments/{assignment_id}/reassign[^"]*)"', page)
     assert found, "no Reassign link"
     return html.unescape(found.group(1))
+
+
+def on_list(
+    session: Session, store: ObjectStore, envelope: Envelope, *, to: User, by: User, dues: list[int]
+) -> dict[int, str]:
+    """Assignments on `to`'s list due `dues` days from today (negative: overdue), by those days."""
+    made = {}
+    for days in dues:
+        call = make_recording(session, store, envelope)
+        [assignment] = assignments.assign_calls(
+            session,
+            actor=actor_of(by),
+            recording_ids=[call.id],
+            assignee_id=to.id,
+            today=date.today() - timedelta(days=30),
+            due=date.today() + timedelta(days=days),
+        ).assignments
+        made[days] = assignment.id
+    return made
+
+
+def walk(ask: Any, query: str, limit: int) -> list[list[str]]:
+    """The ids of one list, page by page, following `next_cursor`."""
+    pages, cursor = [], ""
+    while True:
+        page = ask("GET", f"/api/v1/assignments?{query}&limit={limit}{cursor}", 200)
+        pages.append([item["id"] for item in page["items"]])
+        if page["next_cursor"] is None:
+            return pages
+        cursor = f"&cursor={page['next_cursor']}"

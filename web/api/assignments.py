@@ -208,7 +208,7 @@ def list_my_assignments(query: AssignmentsQuery) -> tuple[Response, int]:
     return as_json(
         AssignmentPageOut(
             items=[assignment_out(view) for view in views[: query.limit]],
-            next_cursor=next_id_cursor([view.assignment for view in views], query.limit),
+            next_cursor=next_id_cursor([view.assignment for view in views], query.limit, assignments.page_cursor),
         )
     )
 

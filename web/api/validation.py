@@ -4,7 +4,7 @@ response model becomes a JSON answer."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,9 +33,12 @@ def refuse_invalid(_req: Any, _resp: Any, error: Any, _instance: Any, *_rest: An
         raise invalid_from(error) from None
 
 
-def next_id_cursor(rows: Sequence[Any], limit: int) -> str | None:
-    """The cursor of a page read as `limit + 1` rows, newest id first: the last shown id, when more follow."""
-    return str(rows[limit - 1].id) if len(rows) > limit else None
+def next_id_cursor(rows: Sequence[Any], limit: int, cursor_of: Callable[[Any], str] | None = None) -> str | None:
+    """The cursor of a page read as `limit + 1` rows, when more follow: the last shown id (newest id first), or
+    `cursor_of` the last shown row for a list in another order."""
+    if len(rows) <= limit:
+        return None
+    return cursor_of(rows[limit - 1]) if cursor_of is not None else str(rows[limit - 1].id)
 
 
 def as_json(model: BaseModel, status: int = 200) -> tuple[Response, int]:

@@ -118,7 +118,8 @@ def _list_page(param: str, *, assignee_id: str | None, overdue_only: bool = Fals
         )
     except Invalid as exc:
         return ListPage([], total, refused=error_message(exc))
-    return ListPage(views[:PAGE_SIZE], total, next_id_cursor([view.assignment for view in views], PAGE_SIZE))
+    cursor = next_id_cursor([view.assignment for view in views], PAGE_SIZE, assignments.page_cursor)
+    return ListPage(views[:PAGE_SIZE], total, cursor)
 
 
 @bp.route("/<assignment_id>/reassign", methods=["GET", "POST"])

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from recordings_service.customers import customer_reference, refuse_case_variant
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
-from recordings_service.models import Customer, SubjectCorrection, SubjectRequest
+from recordings_service.models import Customer, SubjectRequest
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.permissions import Permission
 from recordings_service.privacy import fulfilment, request_lists, subjects
@@ -28,12 +28,13 @@ from web.access import current_actor, requires
 from web.api.validation import next_id_cursor
 from web.database import db, runtime
 from web.errors import abandon_refused
-from web.i18n import DIRECTION_LABELS, language_label, local_date, organisation_today, organisation_zone
+from web.i18n import DIRECTION_LABELS, local_date, organisation_today, organisation_zone
 from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 from web.ui.list_pages import page_url
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
+from web.ui.subject_rows import correction_row, kept_row
 
 bp = Blueprint("subjects", __name__, url_prefix="/subjects")
 PAGE_SIZE = MAX_PAGE
@@ -72,13 +73,17 @@ class RequestPage:
     refused: str | None = None
 
 
-def _request_page(read: Callable[[str | None, int], list[SubjectRequest]], total: int) -> RequestPage:
+def _request_page(
+    read: Callable[[str | None, int], list[SubjectRequest]],
+    total: int,
+    cursor_of: Callable[[SubjectRequest], str] | None = None,
+) -> RequestPage:
     """The page of a list the request's `cursor` names (the first without one)."""
     try:
         rows = read(request.args.get("cursor") or None, PAGE_SIZE + 1)
     except Invalid as exc:
         return RequestPage(total=total, refused=error_message(exc))
-    return RequestPage(rows[:PAGE_SIZE], total, next_id_cursor(rows, PAGE_SIZE))
+    return RequestPage(rows[:PAGE_SIZE], total, next_id_cursor(rows, PAGE_SIZE, cursor_of))
 
 
 def _index_page(ref: str, sent: RefusedForm | None = None) -> tuple[str, int]:
@@ -102,6 +107,7 @@ def _index_page(ref: str, sent: RefusedForm | None = None) -> tuple[str, int]:
         listed = _request_page(
             lambda cursor, limit: request_lists.open_requests_by_deadline(db(), cursor=cursor, limit=limit),
             request_lists.count_requests(db(), open_only=True),
+            request_lists.deadline_cursor,
         )
     listed = listed or RequestPage()
     page = render_template(
@@ -176,8 +182,8 @@ def _detail_page(request_id: str, sent: RefusedForm | None = None, *, cursor: st
         calls=page.items,
         cursor=cursor,
         older=page.next_cursor,
-        corrections=[_correction_row(correction) for correction in corrections],
-        kept_calls=[_kept_row(kept) for kept in (item.outcome or {}).get("kept", [])],
+        corrections=[correction_row(correction) for correction in corrections],
+        kept_calls=[kept_row(kept) for kept in (item.outcome or {}).get("kept", [])],
         package_valid=package_valid,
         days=subjects.days_left(item, now=now, zone=organisation_zone()),
         now=now,
@@ -354,47 +360,3 @@ def _received_at(raw: str) -> datetime:
         return datetime.strptime(raw.strip(), "%Y-%m-%d").replace(tzinfo=organisation_zone())
     except ValueError:
         raise Invalid("received_on", gettext("use a date (2025-01-31)")) from None
-
-
-# What a correction changed, as the form that made it names it.
-CORRECTED_FIELDS: dict[str, LazyString] = {
-    "language": _l("Language"),
-    "direction": _l("Direction"),
-    "notice_given": _l("Recording notice given"),
-    "agreement_made": _l("Agreement made"),
-    "queue": _l("Queue"),
-}
-
-
-def _correction_row(correction: SubjectCorrection) -> dict[str, Any]:
-    """A stored correction as the reader reads it: the field's label, and its values in words, not `True`/`None`."""
-    if correction.field == "segment":
-        what = f"{gettext('Transcript')}, {gettext('segment')} {correction.segment}"
-    else:
-        what = str(CORRECTED_FIELDS.get(correction.field, correction.field))
-    return {
-        "recording_id": correction.recording_id,
-        "what": what,
-        "previous": _corrected_value(correction.field, correction.previous),
-        "value": _corrected_value(correction.field, correction.value),
-        "corrected_at": correction.corrected_at,
-    }
-
-
-def _corrected_value(field: str, value: Any) -> str:
-    if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
-    if value is None:
-        return gettext("unknown") if field in ("agreement_made", "notice_given") else ""
-    if field == "language":
-        return language_label(str(value))
-    if field == "direction":
-        return str(DIRECTION_LABELS.get(str(value), value))
-    return str(value)
-
-
-def _kept_row(kept: dict[str, Any]) -> dict[str, Any]:
-    """A call an erasure kept, with the end of its agreement period as a time (shown as a date in the reader's
-    language, in the organisation's time zone), not the stored ISO text."""
-    until = kept.get("until")
-    return {**kept, "until": datetime.fromisoformat(until) if until else None}
