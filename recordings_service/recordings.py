@@ -22,6 +22,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -86,8 +87,12 @@ class RecordingFilters(BaseModel):
         return value
 
 
-# Times in JSON as Python writes them (+00:00), the form the API has always used.
-IsoDatetime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
+# Times in JSON as Python writes them (+00:00), the form the API has always used; documented as date-times.
+IsoDatetime = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 # An id (a ULID, 26 characters) as input: an empty or overlong one is refused naming its field, before any lookup.
 EntityId = Annotated[str, Field(min_length=1, max_length=26)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
 from recordings_service import playback, recordings
@@ -14,7 +14,7 @@ from recordings_service.calls import ingest
 from recordings_service.errors import Forbidden, Invalid
 from recordings_service.models import Recording
 from recordings_service.permissions import Permission
-from recordings_service.recordings import RecordingFilters, RecordingOut
+from recordings_service.recordings import IsoDatetime, RecordingFilters, RecordingOut
 from recordings_service.redaction.audio import RedactedAudio, record_redacted_served, redacted_audio, redacted_bytes
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
 from web.access import current_actor, current_can, current_principal, denial, requires
@@ -63,7 +63,7 @@ class RecordingPageOut(BaseModel):
 
 class PlaybackOut(BaseModel):
     url: str = Field(description="the audio URL with its ticket; ranges of it may be fetched until expires_at")
-    expires_at: AwareDatetime
+    expires_at: IsoDatetime
 
 
 class RecordingQuery(RecordingFilters):
