@@ -50,6 +50,8 @@ class CalibrationScoresIn(BaseModel):
 
 
 class CalibrationsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     cursor: str | None = Field(default=None, max_length=26)
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 

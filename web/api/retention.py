@@ -100,6 +100,8 @@ class HoldOut(BaseModel):
 
 
 class HoldsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     active: bool | None = None
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
@@ -126,6 +128,8 @@ class ReceiptOut(BaseModel):
 
 
 class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 

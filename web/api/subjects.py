@@ -84,6 +84,8 @@ class WithdrawIn(BaseModel):
 
 
 class RequestsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     customer_ref: str | None = Field(default=None, max_length=100)
     open: bool | None = Field(default=None, description="true: unanswered requests; false: answered ones")
     cursor: str | None = None

@@ -86,6 +86,8 @@ class NominationOut(BaseModel):
 
 
 class NominationsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     recording_id: str | None = Field(default=None, max_length=26, description=ONE_CALL)
     kind: NominationKind | None = None
     cursor: Cursor = None
@@ -153,6 +155,8 @@ class ClipOut(BaseModel):
 
 
 class ClipsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     recording_id: str | None = Field(default=None, max_length=26, description=ONE_CALL)
     mine: bool = False
     cursor: Cursor = None
@@ -241,6 +245,8 @@ class SetOut(SetSummaryOut):
 
 
 class SetsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     mine: bool = False
     cursor: Cursor = None
     limit: int = Field(default=50, ge=1, le=sets.MAX_PAGE)
