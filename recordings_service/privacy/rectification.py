@@ -9,7 +9,6 @@ corrected words are found and the old ones no longer are.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -25,12 +24,11 @@ from recordings_service.models import Recording, SubjectCorrection, SubjectReque
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.privacy.retention import recompute_retain_until
 from recordings_service.privacy.subjects import get_request, refused
-from recordings_service.recordings import get_playable_recording
+from recordings_service.recordings import LANGUAGES, get_playable_recording
 from recordings_service.transcript_text import segments_of
 from recordings_service.transcription.pipeline import store_segments
 
 MAX_SEGMENT_TEXT = 5000
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 @dataclass(frozen=True)
@@ -52,9 +50,12 @@ def _flag(value: Any) -> bool:
 
 
 def _language(value: Any) -> str:
-    if not isinstance(value, str) or not _LANGUAGE.match(value):
-        raise ValueError("a language code such as fi, sv or en")
-    return value
+    # A language the service works in, as ingest takes it: "de" was stored, and the call could no longer be found by
+    # its language (the filters take these alone). Not "auto": a correction says which language was spoken.
+    spoken = [language for language in LANGUAGES if language != "auto"]
+    if value not in spoken:
+        raise ValueError(f"one of {', '.join(spoken)}")
+    return str(value)
 
 
 def _direction(value: Any) -> str:
