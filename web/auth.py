@@ -63,6 +63,8 @@ def check_csrf() -> None:
     """
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
+    if request.routing_exception is not None:
+        return  # no route or no such method: nothing will run, and the answer is the 404 or 405 it is
     if request.path.startswith("/api/") and bearer_token() is not None:
         return
     if request.method in current_app.config["WTF_CSRF_METHODS"]:

@@ -129,7 +129,11 @@ def init_app(app: Flask) -> None:
         # A form's CSRF token missing or stale (a page left open past its session, say): said so in the reader's
         # language, with what to do, where the description is Flask-WTF's English.
         page_message = str(CSRF_REFUSED) if isinstance(exc, CSRFError) and not wants_json() else None
-        return error_response(status, code, exc.description or exc.name or "error", page_message=page_message)
+        response = error_response(status, code, exc.description or exc.name or "error", page_message=page_message)
+        for name, value in exc.get_headers():  # a 405's Allow, say; the body is ours, and so is its type
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError) -> Response:
