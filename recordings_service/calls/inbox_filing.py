@@ -252,6 +252,7 @@ def _receipt(result: IngestResult) -> dict[str, object]:
         "sha256": recording.pci_original_sha256 or recording.sha256,
         "filed_at": utcnow().isoformat(timespec="seconds"),
         "already_imported": not result.created,
+        "metadata_not_applied": list(result.metadata_not_applied),
     }
 
 

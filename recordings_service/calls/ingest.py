@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
+from recordings_service.calls.resent import metadata_not_applied
 from recordings_service.config import Settings
 from recordings_service.customers import lock_customer, register_customer
 from recordings_service.db import NUL_CODE, NUL_REFUSED, new_id, utcnow
@@ -181,6 +182,7 @@ def original_key(recording_id: str, *, at: datetime) -> str:
 class IngestResult:
     recording: Recording
     created: bool  # False when the same call was already ingested with the same bytes
+    metadata_not_applied: tuple[str, ...] = ()  # sent again: the fields sent otherwise than stored (`calls.resent`)
 
 
 def check_source(metadata: IngestMetadata, *, actor: Actor, token_source: str | None) -> None:
@@ -213,7 +215,7 @@ def ingest_recording(
     digest = sha256 or file_sha256(audio_path)
     existing = _existing(session, metadata)
     if existing is not None:
-        return _repeat(existing, digest)
+        return _repeat(existing, digest, metadata)
     info = probe_audio(
         audio_path,
         max_duration_s=settings.max_audio_duration_s,
@@ -245,7 +247,7 @@ def ingest_recording(
         winner = _existing(session, metadata)
         if winner is None:
             raise
-        return _repeat(winner, digest)
+        return _repeat(winner, digest, metadata)
     except BaseException:
         store.delete(key)
         raise
@@ -269,14 +271,16 @@ def _existing(session: Session, metadata: IngestMetadata) -> Recording | None:
     )
 
 
-def _repeat(existing: Recording, sha256: str) -> IngestResult:
+def _repeat(existing: Recording, sha256: str, metadata: IngestMetadata) -> IngestResult:
     # A PCI replacement re-hashes the stored copy; the caller's retry still carries the original audio.
     if (existing.pci_original_sha256 or existing.sha256) != sha256:
         raise Conflict(
             f"call {existing.external_call_id} from {existing.source} was already ingested with different audio",
             field="external_call_id",
         )
-    return IngestResult(recording=existing, created=False)
+    return IngestResult(
+        recording=existing, created=False, metadata_not_applied=tuple(metadata_not_applied(existing, metadata))
+    )
 
 
 def _check_layout(metadata: IngestMetadata, info: AudioInfo) -> None:

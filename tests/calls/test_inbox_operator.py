@@ -82,7 +82,7 @@ def test_a_filed_drop_has_a_receipt_naming_its_recording(
     assert run(inbox_runtime, caplog)["imported"] == 1
     recording = recording_of(session, metadata)
     receipt = json.loads((inbox / "done" / "call1.wav.receipt.json").read_text())
-    assert receipt.keys() == {"recording_id", "sha256", "filed_at", "already_imported"}
+    assert receipt.keys() == {"recording_id", "sha256", "filed_at", "already_imported", "metadata_not_applied"}
     assert receipt["recording_id"] == recording.id
     assert receipt["sha256"] == hashlib.sha256(STEREO.read_bytes()).hexdigest()
     assert before <= datetime.fromisoformat(receipt["filed_at"]) <= datetime.now(UTC)
@@ -320,5 +320,6 @@ def test_a_corrected_sidecar_dropped_with_a_call_already_imported_gets_a_receipt
     assert run(inbox_runtime, caplog)["already_imported"] == 1
     first, again = (json.loads((inbox / "done" / name).read_text()) for name in RECEIPTS)
     assert (first["already_imported"], again["already_imported"]) == (False, True)
+    assert (first["metadata_not_applied"], again["metadata_not_applied"]) == ([], ["queue"])
     assert first["recording_id"] == again["recording_id"] == recording_of(session, metadata).id
     assert recording_of(session, metadata).queue == "sales"

@@ -58,7 +58,11 @@ def test_ingest_answers_201_then_200_with_the_same_id_then_409(client: FlaskClie
     first = post_ingest(client, token, metadata)
     assert first.status_code == 201
     body = first.get_json()
-    assert set(body) == {"id", "status", "sha256", "duration_s", "codec", "sample_rate", "channels"}
+    assert set(body) == {
+        *("id", "status", "sha256", "duration_s", "codec", "sample_rate", "channels"),
+        *("already_ingested", "metadata_not_applied"),
+    }
+    assert (body["already_ingested"], body["metadata_not_applied"]) == (False, [])
     assert body["sha256"] == hashlib.sha256(STEREO.read_bytes()).hexdigest()
     assert (body["status"], body["codec"], body["sample_rate"], body["channels"]) == ("stored", "pcm_mulaw", 8000, 2)
     again = post_ingest(client, token, metadata)

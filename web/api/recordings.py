@@ -50,6 +50,14 @@ class IngestedRecording(BaseModel):
     codec: str
     sample_rate: int
     channels: int
+    already_ingested: bool = Field(
+        default=False, description="true (200): the call was stored already, with the same audio; nothing was changed"
+    )
+    metadata_not_applied: list[str] = Field(
+        default_factory=list,
+        description="sent again: the metadata fields sent otherwise than the stored call has them, which were not "
+        "applied (a correction is a rectification)",
+    )
 
 
 class RecordingDetailOut(RecordingOut):
@@ -135,8 +143,10 @@ def ingest_recording() -> tuple[Response, int]:
         db().commit()
     finally:
         upload.audio.discard()
-    body = IngestedRecording.model_validate(result.recording).model_dump(mode="json")
-    return jsonify(body), 201 if result.created else 200
+    body = IngestedRecording.model_validate(result.recording).model_copy(
+        update={"already_ingested": not result.created, "metadata_not_applied": list(result.metadata_not_applied)}
+    )
+    return jsonify(body.model_dump(mode="json")), 201 if result.created else 200
 
 
 # ---------------------------------------------------------------- read
