@@ -143,7 +143,6 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
     sees only their own calls that an evaluation released to them is about."""
     if actor.role == Role.COMPLIANCE:
         return true()
-    in_everyday_use = and_(Recording.restricted.is_(False), ~kept_by_erasure())
     if actor.role == Role.AGENT:
         released = (
             select(Evaluation.recording_id)
@@ -151,8 +150,13 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
             .where(User.id == actor.id, Evaluation.released_at.is_not(None))
         )
         agent_ref = select(User.agent_ref).where(User.id == actor.id).scalar_subquery()
-        return and_(in_everyday_use, Recording.agent_ref == agent_ref, Recording.id.in_(released))
-    return in_everyday_use
+        return and_(in_everyday_use(), Recording.agent_ref == agent_ref, Recording.id.in_(released))
+    return in_everyday_use()
+
+
+def in_everyday_use() -> ColumnElement[bool]:
+    """Calls anyone but compliance may use: not restricted (Art. 18), not kept by an erasure for a legal duty only."""
+    return and_(Recording.restricted.is_(False), ~kept_by_erasure())
 
 
 def visible_calls(

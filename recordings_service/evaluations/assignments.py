@@ -21,7 +21,7 @@ from recordings_service.models import Assignment, Evaluation, Recording, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission, allowed
-from recordings_service.recordings import MAX_CHOSEN, visible_calls, visible_to
+from recordings_service.recordings import MAX_CHOSEN, in_everyday_use, visible_calls, visible_to
 
 MAX_BULK = MAX_CHOSEN
 MAX_LIST = 200
@@ -331,10 +331,10 @@ def _after(cursor: str) -> ColumnElement[bool]:
 def coverage(session: Session, *, week: str) -> list[Coverage]:
     """Per agent, the calls plans set for `week` and how many of them their assignees have evaluated.
 
-    A call deleted or restricted before it was evaluated is no longer planned: it has left its assignee's list, and
-    counted, the week could never be covered."""
+    A call deleted, restricted or kept by an erasure before it was evaluated is no longer planned: it has left its
+    assignee's list, and counted, the week could never be covered."""
     done = submitted_by_assignee()
-    still_to_evaluate = and_(Recording.status != RecordingStatus.DELETED, Recording.restricted.is_(False))
+    still_to_evaluate = and_(Recording.status != RecordingStatus.DELETED, in_everyday_use())
     rows = session.execute(
         select(
             Assignment.agent_ref,

@@ -27,7 +27,7 @@ from recordings_service.evaluations.assignments import can_evaluate, evaluator
 from recordings_service.models import Assignment, Evaluation, EvaluationPlan, PlanFill, Recording, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
-from recordings_service.recordings import visible_to
+from recordings_service.recordings import in_everyday_use, visible_to
 
 FIRST_YEAR, LAST_YEAR = 2000, 9998  # the weeks a plan is filled for
 MAX_CALLS_PER_AGENT = 50
@@ -179,7 +179,7 @@ def eligible_calls(
     end = datetime.combine(monday, time(), tzinfo=zone)
     eligible = [
         Recording.status == RecordingStatus.TRANSCRIBED,
-        Recording.restricted.is_(False),
+        in_everyday_use(),  # the supervisors it assigns them to may see them
         Recording.started_at >= start,
         Recording.started_at < end,
         ~exists().where(Evaluation.recording_id == Recording.id, Evaluation.state == EvaluationState.SUBMITTED),
