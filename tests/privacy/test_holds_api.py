@@ -44,7 +44,21 @@ def test_holds_are_placed_listed_and_released(
         "/api/v1/legal-holds", json={"customer_ref": disputed.customer_ref, "reason": "dispute"}, headers=officer
     )
     assert on_customer.status_code == 201, on_customer.json
-    assert on_customer.json["recordings"] == 3 and set(on_customer.json) == {"id", "recordings"}
+    assert on_customer.json["recordings"] == 3
+    # The new hold as the list shows it (it was only its id and count: found by exploratory testing).
+    placed = {key: value for key, value in on_customer.json.items() if key != "recordings"}
+    assert placed == {
+        "id": on_customer.json["id"],
+        "recording_id": None,
+        "customer_ref": disputed.customer_ref,
+        "reason": "dispute",
+        "placed_by": placed["placed_by"],
+        "placed_at": placed["placed_at"],
+        "released_by": None,
+        "released_at": None,
+        "release_reason": None,
+        "active": True,
+    }
     on_one = client.post("/api/v1/legal-holds", json={"recording_id": calls[0].id, "reason": "court"}, headers=officer)
     assert (on_one.status_code, on_one.json["recordings"]) == (201, 1)
     assert all(reload(session, call.id).legal_hold for call in calls)

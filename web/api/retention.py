@@ -79,11 +79,6 @@ class ReleaseIn(BaseModel):
     reason: Reason
 
 
-class HoldPlacedOut(BaseModel):
-    id: str
-    recordings: int = Field(description="live recordings the hold covers now")
-
-
 class HoldOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -97,6 +92,12 @@ class HoldOut(BaseModel):
     released_at: IsoDatetime | None
     release_reason: str | None
     active: bool
+
+
+class HoldPlacedOut(HoldOut):
+    """The hold as the list shows it, with how many recordings it covers."""
+
+    recordings: int = Field(description="live recordings the hold covers now")
 
 
 class HoldsQuery(BaseModel):
@@ -227,7 +228,8 @@ def place_hold(json: HoldIn) -> tuple[Response, int]:
         db(), actor=current_actor(), reason=json.reason, recording_id=json.recording_id, customer_ref=json.customer_ref
     )
     db().commit()
-    body = HoldPlacedOut(id=placed.hold.id, recordings=placed.recordings).model_dump(mode="json")
+    hold = HoldOut.model_validate(placed.hold).model_dump()
+    body = HoldPlacedOut(**hold, recordings=placed.recordings).model_dump(mode="json")
     return jsonify(body), 201 if placed.new else 200
 
 
