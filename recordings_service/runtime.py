@@ -40,14 +40,19 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, store: ObjectStore | None = None) -> Runtime:
-        make_private(settings)
+        # The settings checked first (the engine touches no file before it connects): a process refused for a
+        # missing or malformed key made the data directory and an empty database file on its way, which a later
+        # `callvault restore` then found "not empty".
         engine = make_engine(settings.database_url, pool_pre_ping=True)
+        envelope = Envelope(settings.master_key)
+        AuditKeys.from_settings(settings)
+        make_private(settings)
         return cls(
             settings=settings,
             engine=engine,
             sessions=make_sessionmaker(engine),
             store=store if store is not None else S3ObjectStore.from_settings(settings),
-            envelope=Envelope(settings.master_key),
+            envelope=envelope,
         )
 
     def check_audit_key(self) -> None:

@@ -136,6 +136,12 @@ def _refused(token: ApiToken | None, reason: str, ip: str | None) -> Unauthentic
 def revoke_token(session: Session, *, actor: Actor, token_id: str, user_id: str | None = None) -> ApiToken:
     """Revoke a token (idempotent: revoked already, nothing is written); with `user_id`, only if it belongs to that
     user. Its row is locked and read afresh, so two revocations at once write one `token.revoked`, not two."""
+    if token_id.startswith(TOKEN_PREFIX):
+        # The token itself (one found leaked, in a log or a repository): found by its hash, never said back, as an
+        # error message would go to a terminal's scrollback, a cron mail or a log.
+        token_id = session.scalar(select(ApiToken.id).where(ApiToken.token_hash == digest(token_id))) or ""
+        if not token_id:
+            raise NotFound("no token has that value (revoked tokens are kept: it was never issued here)")
     token = session.get(ApiToken, token_id, with_for_update=True, populate_existing=True)
     if token is None or (user_id is not None and token.user_id != user_id):
         raise NotFound(f"token {token_id} not found")

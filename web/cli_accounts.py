@@ -14,7 +14,7 @@ from recordings_service.models.account import Role
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
 from web import cli_support
-from web.cli_support import CLI_ACTOR, echo_table, read_password
+from web.cli_support import CLI_ACTOR, echo_table, hand_over, read_password
 from web.ui.auth import enrolment_url
 
 
@@ -57,7 +57,7 @@ def users_create(
         raise click.UsageError("--agent-ref is only for agent accounts")
     if password_stdin and role == "service":
         raise click.UsageError("a service account signs in with API tokens only: --password-stdin has no use")
-    password = read_password(True) if password_stdin else None
+    password = read_password() if password_stdin else None
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
         lead_id = _named_user_id(session, lead, given_as="--lead")
@@ -73,10 +73,10 @@ def users_create(
             lead_id=lead_id,
         )
         link = None if user.role == "service" else _enrolment_link(runtime, session, user_id=user.id)
+        if link is not None:
+            hand_over(link)
         session.commit()
         click.echo(f"created {user.username} ({user.role})", err=link is not None)
-        if link is not None:
-            click.echo(link)
 
 
 def _named_user_id(session: Session, username: str | None, *, given_as: str) -> str | None:
@@ -203,8 +203,8 @@ def users_enrolment_link(username: str) -> None:
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         link = _enrolment_link(runtime, session, user_id=user.id)
+        hand_over(link)
         session.commit()
-        click.echo(link)
 
 
 def _enrolment_link(runtime: Runtime, session: Session, *, user_id: str) -> str:
@@ -244,9 +244,9 @@ def tokens_create(username: str, scope: str, days: int | None, source: str | Non
             lifetime=timedelta(days=days) if days else None,
             source=source,
         )
+        hand_over(plain)
         session.commit()
         click.echo(f"token {token.id} for {user.username} ({scope})", err=True)
-        click.echo(plain)
 
 
 @tokens_group.command("list")
@@ -274,7 +274,8 @@ def tokens_list(username: str | None) -> None:
 @tokens_group.command("revoke")
 @click.argument("token_id")
 def tokens_revoke(token_id: str) -> None:
-    """Revoke a token by its id (as the admin pages list it)."""
+    """Revoke a token by its id (as `tokens list` and the admin pages list it), or by the token itself (one found
+    leaked), which is never printed."""
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
         asked_at = utcnow()
@@ -283,5 +284,5 @@ def tokens_revoke(token_id: str) -> None:
         revoked_at = token.revoked_at or asked_at
         earlier = revoked_at < asked_at  # revoking is idempotent: an earlier revocation stands
         click.echo(
-            f"{token_id} was already revoked on {revoked_at:%Y-%m-%d %H:%M} UTC" if earlier else f"revoked {token_id}"
+            f"{token.id} was already revoked on {revoked_at:%Y-%m-%d %H:%M} UTC" if earlier else f"revoked {token.id}"
         )

@@ -23,9 +23,9 @@ COUNT = click.IntRange(min=1, max=2**31 - 1)
 
 
 class CallvaultGroup(click.Group):
-    """The `callvault` command group: any command's refused use case (`DomainError`), a malformed setting and a
-    database that cannot be used are reported as a one-line error with exit status 1, as click reports bad usage,
-    never as a traceback."""
+    """The `callvault` command group: any command's refused use case (`DomainError`), a malformed setting, a
+    database that cannot be used and a file or folder that cannot be (a full disk, a folder that is a file) are
+    reported as a one-line error with exit status 1, as click reports bad usage, never as a traceback."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # Bytes that are not UTF-8 (a Latin-1 terminal, a script) reach the command as lone surrogates, which no
@@ -37,6 +37,11 @@ class CallvaultGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            raise  # click's own handling: a reader that went away (`| head -1`) ends the command quietly
+        except OSError as exc:  # a full disk, a folder that is a file, a path that is not there
+            where = f": {exc.filename}" if exc.filename else ""
+            raise click.ClickException(f"{exc.strerror or exc}{where}") from None
         except DomainError as exc:
             field = exc.field
             raise click.ClickException(f"{field}: {exc.message}" if field else exc.message + _where(exc)) from None
@@ -84,6 +89,14 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def hand_over(secret: str) -> None:
+    """Print a secret shown once (a token, an enrolment link) before the caller commits it: standard output that
+    cannot be written (a full disk, a closed pipe) then fails the command with nothing made, where a token committed
+    first lived on, for a year, with nobody holding it."""
+    click.echo(secret)
+    sys.stdout.flush()
+
+
 def refuse_undecodable(text: str, *, what: str) -> None:
     """A usage error where `text` holds bytes that were not UTF-8 (read as lone surrogates)."""
     try:
@@ -92,28 +105,37 @@ def refuse_undecodable(text: str, *, what: str) -> None:
         raise click.UsageError(f"{what} is not UTF-8 text") from None
 
 
-def read_password(password_stdin: bool) -> str:
-    if password_stdin:
-        # The line ending only, CRLF too: a password kept with its "\r" could never be typed at sign-in.
-        what = "the password on standard input"
-        try:
-            password = sys.stdin.readline().rstrip("\r\n")
-        except UnicodeDecodeError:  # standard input decoded strictly (a UTF-8 locale), not with surrogates
-            raise click.UsageError(f"{what} is not UTF-8 text") from None
-        refuse_undecodable(password, what=what)
-        return password
-    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+def read_password() -> str:
+    """The password given on standard input: a line piped in, or, on a terminal, typed at a prompt that neither
+    shows it nor keeps it in the scrollback (read as a line, it was echoed as typed), and typed twice."""
+    if sys.stdin.isatty():
+        typed: str = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        return typed
+    # The line ending only, CRLF too: a password kept with its "\r" could never be typed at sign-in.
+    what = "the password on standard input"
+    try:
+        password = sys.stdin.readline().rstrip("\r\n")
+    except UnicodeDecodeError:  # standard input decoded strictly (a UTF-8 locale), not with surrogates
+        raise click.UsageError(f"{what} is not UTF-8 text") from None
+    refuse_undecodable(password, what=what)
     return password
 
 
-def load_runtime() -> Runtime:
+def load_runtime(*, checking_audit_key: bool = True) -> Runtime:
+    """The runtime of the environment's settings. Unless told not to (`audit verify`, which must report a trail
+    signed with another key, and writes nothing then), a command refuses to run holding another audit key than the
+    trail's, or none, as `run`, the web and the jobs processes do: it would sign its events so that the trail is
+    broken there for good, and `run` would refuse to start after it."""
     settings = Settings.from_env()
     configure_logging(settings)
     try:
-        return Runtime.from_settings(settings)
+        runtime = Runtime.from_settings(settings)
     except ValueError as exc:  # a missing or malformed setting: say which, not a traceback
         raise click.ClickException(
             f"{exc} (data directory {settings.data_dir}: set CALLVAULT_DATA_DIR to the one `make run` uses)"
         ) from None
     except OSError as exc:  # the data directory a file, or one this user may not write
         raise click.ClickException(f"{exc.strerror or exc}: {exc.filename} (CALLVAULT_DATA_DIR)") from None
+    if checking_audit_key:
+        runtime.check_audit_key()  # `audit.ForeignAuditKey`, a setting refused: one line, as CallvaultGroup says
+    return runtime

@@ -37,7 +37,7 @@ def newest_seq(session: Session) -> int:
 @pytest.fixture
 def verify(monkeypatch: pytest.MonkeyPatch) -> Callable[[Runtime], Result]:
     def invoke(runtime: Runtime) -> Result:
-        monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
+        monkeypatch.setattr(cli_support, "load_runtime", lambda **_: runtime)
         return CliRunner().invoke(cli.main, ["audit", "verify"])
 
     return invoke

@@ -46,4 +46,4 @@ def test_a_password_that_is_not_utf8_is_a_usage_error(stdin: io.TextIOBase, monk
     monkeypatch.setattr(sys, "stdin", stdin)
 
     with pytest.raises(UsageError, match="the password on standard input is not UTF-8 text"):
-        cli_support.read_password(True)
+        cli_support.read_password()
