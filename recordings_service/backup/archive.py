@@ -16,19 +16,19 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Engine, delete, inspect, text, update
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import Engine, delete, inspect, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from recordings_service import schema
 from recordings_service.backup.portable import dump_portable, holds_tables, load_portable
+from recordings_service.backup.postgres import dump_pg, restore_pg_dump
 from recordings_service.config import PREFIX, Settings, read_env_file, write_private
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
@@ -238,20 +238,7 @@ def restore_database(engine: Engine, directory: Path, manifest: dict[str, Any]) 
     elif kind == "pg_dump":
         if engine.dialect.name != "postgresql":
             raise Conflict("a pg_dump backup restores into PostgreSQL only")
-        dsn, environment = _libpq(engine.url)
-        _run_pg(
-            # One transaction: a failed restore leaves the database empty, ready for the next try.
-            [
-                "pg_restore",
-                "--no-owner",
-                "--no-privileges",
-                "--exit-on-error",
-                "--single-transaction",
-                f"--dbname={dsn}",
-                str(dump),
-            ],
-            environment,
-        )
+        restore_pg_dump(engine, dump)
     else:
         load_portable(engine, dump, revisions=manifest["database"]["revisions"])
     schema.upgrade(engine)
@@ -269,34 +256,10 @@ def _dump_database(engine: Engine, directory: Path) -> str:
         os.chmod(directory / SQLITE_DUMP, 0o600)
         return "sqlite"
     if engine.dialect.name == "postgresql" and shutil.which("pg_dump"):
-        with engine.connect() as connection:
-            current_schema = connection.scalar(text("SELECT current_schema()"))
-        dsn, environment = _libpq(engine.url)
-        out = directory / PG_DUMP
-        os.close(os.open(out, os.O_WRONLY | os.O_CREAT, 0o600))
-        _run_pg(
-            [
-                "pg_dump",
-                "--format=custom",
-                "--no-owner",
-                "--no-privileges",
-                f"--schema={current_schema}",
-                f"--file={out}",
-                dsn,
-            ],
-            environment,
-        )
+        dump_pg(engine, directory / PG_DUMP)
         return "pg_dump"
     dump_portable(engine, directory / PORTABLE_DUMP)
     return "portable"
-
-
-def _run_pg(command: list[str], environment: dict[str, str]) -> None:
-    """Run pg_dump or pg_restore; a failure is reported with the tool's own last words, not a traceback."""
-    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        said = done.stderr.strip().splitlines()
-        raise Conflict(f"{command[0]} exited with {done.returncode}: {said[-1] if said else 'no message'}")
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:
@@ -305,15 +268,6 @@ def _sqlite_copy(source: Path, target: Path) -> None:
         reading.backup(writing)
     reading.close()
     writing.close()
-
-
-def _libpq(url: URL) -> tuple[str, dict[str, str]]:
-    """A libpq connection URI for pg_dump/pg_restore, its password passed in the environment, never argv."""
-    environment = dict(os.environ)
-    if url.password:
-        environment["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), environment
 
 
 # ---------------------------------------------------------------- keys and objects

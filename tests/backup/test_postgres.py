@@ -6,13 +6,15 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select, text
 
-from recordings_service import audit
+from recordings_service import audit, schema
 from recordings_service.backup import archive
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker
@@ -53,9 +55,9 @@ def source(base_settings: Settings, envelope: Envelope) -> Iterator[Runtime]:
         engine.dispose()
 
 
-@pytest.fixture
-def new_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database (its URL without a search path); dropped afterwards."""
+@contextmanager
+def database_of_its_own() -> Iterator[str]:
+    """A new, empty PostgreSQL database (its URL without a search path: its tables go in `public`); dropped after."""
     admin_url = postgres_url_or_skip()
     name = "cv_restore_" + secrets.token_hex(4)
     admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -65,6 +67,12 @@ def new_database() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
     admin.dispose()
+
+
+@pytest.fixture
+def new_database() -> Iterator[str]:
+    with database_of_its_own() as url:
+        yield url
 
 
 def back_up(source: Runtime, directory: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
@@ -126,6 +134,43 @@ def test_pg_dump_backup_restores_into_a_new_database(
             store=source.store,
         ),
     )
+
+
+def test_a_standard_installations_backup_in_public_restores_into_a_new_database(
+    source: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by exploratory testing: the schema of a standard installation is `public`, which every new database has
+    already, and the dump's `CREATE SCHEMA public` failed the restore ("pg_restore exited with 1: Command was:
+    CREATE SCHEMA public;"); only backups of a schema of another name, as this file's others, restored."""
+    with database_of_its_own() as original_url, database_of_its_own() as target_url:
+        engine = make_engine(original_url)
+        schema.upgrade(engine)
+        original = replace(
+            source,
+            settings=replace(source.settings, database_url=original_url),
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+        )
+        with original.sessions() as session:
+            ingest_file(session, original.store, original.envelope, original.settings)
+            session.commit()
+        made = back_up(original, tmp_path / "backup", monkeypatch)
+        assert made.exit_code == 0 and "database (pg_dump)" in made.output, made.output
+
+        restored = restore(
+            tmp_path / "backup", data_dir=tmp_path / "var", database_url=target_url, settings=source.settings
+        )
+
+        assert restored.exit_code == 0, restored.output
+        settings = Settings.from_env(
+            {"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_DATABASE_URL": target_url}
+        )
+        back = Runtime.from_settings(settings, store=source.store)
+        with original.sessions() as before, back.sessions() as after:
+            assert set(after.scalars(select(Recording.sha256))) == set(before.scalars(select(Recording.sha256)))
+            assert after.scalar(text("SELECT current_schema()")) == "public"
+        back.engine.dispose()
+        engine.dispose()
 
 
 def test_without_pg_dump_the_portable_dump_restores_into_sqlite(
