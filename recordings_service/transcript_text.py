@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings_service.audit import Actor, record_event
 from recordings_service.models import Recording, Transcript
 from recordings_service.runtime import envelope_of
 
@@ -55,13 +56,17 @@ def rekey_transcript(session: Session, *, recording: Recording, wrapped_data_key
     seal_segments(session, transcript, segments=segments, twin=twin)
 
 
-def seal_plaintext_transcripts(session: Session, *, limit: int) -> int:
-    """Seal up to `limit` transcripts still kept in clear (written before sealing); returns how many."""
+def seal_plaintext_transcripts(session: Session, *, actor: Actor, limit: int) -> int:
+    """Seal up to `limit` transcripts still kept in clear (written before sealing); returns how many. Audited, a
+    batch an event: the transcripts are rewritten (by whom, how many, the first and last)."""
     rows = session.scalars(
         select(Transcript).where(Transcript.sealed_segments.is_(None)).order_by(Transcript.id).limit(limit)
     ).all()
     for transcript in rows:
         seal_segments(session, transcript, segments=transcript.plain_segments, twin=transcript.plain_redacted_segments)
+    if rows:
+        details = {"transcripts": len(rows), "first_id": rows[0].id, "last_id": rows[-1].id}
+        record_event(session, actor=actor, action="transcripts.sealed", details=details)
     session.flush()
     return len(rows)
 

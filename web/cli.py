@@ -165,7 +165,7 @@ def transcripts_encrypt(batch: int) -> None:
     sealed = 0
     while True:
         with runtime.sessions() as session:
-            done = transcript_text.seal_plaintext_transcripts(session, limit=batch)
+            done = transcript_text.seal_plaintext_transcripts(session, actor=CLI_ACTOR, limit=batch)
             session.commit()
         if not done:
             break

@@ -36,23 +36,37 @@ def backup(directory: Path, no_objects: bool) -> None:
         )
     runtime = cli_support.load_runtime()
     archive.prepare_empty(directory, what="backup directory")
-    with runtime.sessions() as session:
-        # Before the dump, so the backup's own trail shows it was taken.
-        record_event(session, actor=CLI_ACTOR, action="backup.started", details={"objects": not no_objects})
-        session.commit()
-    summary = archive.write_backup(
-        runtime.settings,
-        runtime.engine,
-        runtime.store,
-        directory=directory,
-        objects=not no_objects,
-        progress=lambda count, size: click.echo(f"objects {count} ({size} bytes)", err=True),
+    # Before the dump, so the backup's own trail shows it was taken.
+    _record(runtime, "backup.started", {"objects": not no_objects})
+    try:
+        summary = archive.write_backup(
+            runtime.settings,
+            runtime.engine,
+            runtime.store,
+            directory=directory,
+            objects=not no_objects,
+            progress=lambda count, size: click.echo(f"objects {count} ({size} bytes)", err=True),
+        )
+    except Exception as exc:
+        # The trail says a backup that started did not finish (a full disk, the store gone), not only that it began.
+        _record(runtime, "backup.failed", {"objects": not no_objects, "error": type(exc).__name__})
+        raise
+    _record(
+        runtime,
+        "backup.finished",
+        {"database": summary.database, "objects": summary.objects, "object_bytes": summary.object_bytes},
     )
     listed = "copied" if summary.objects_included else "listed"
     click.echo(
         f"backup in {directory}: database ({summary.database}), keys, "
         f"objects={summary.objects} {listed} ({summary.object_bytes} bytes)"
     )
+
+
+def _record(runtime: Runtime, action: str, details: dict[str, object]) -> None:
+    with runtime.sessions() as session:
+        record_event(session, actor=CLI_ACTOR, action=action, details=details)
+        session.commit()
 
 
 @click.command("restore")

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from recordings_service.models import Recording, Transcript
+from recordings_service.models import AuditEvent, Recording, Transcript
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import DecryptionFailed
@@ -185,3 +185,8 @@ def test_a_transcript_stored_in_clear_before_sealing_is_sealed_by_the_cli(
     assert twin_of(session, transcript) == twin
     again = CliRunner().invoke(cli.main, ["transcripts", "encrypt"])
     assert again.exit_code == 0 and "sealed transcripts=0" in again.output
+    # The rewrite is audited (found by exploratory testing: it wrote no event), once: the second run sealed nothing.
+    sealed = session.scalars(select(AuditEvent).where(AuditEvent.action == "transcripts.sealed")).all()
+    assert [(event.actor_name, event.details) for event in sealed] == [
+        ("cli", {"transcripts": 1, "first_id": transcript.id, "last_id": transcript.id})
+    ]
