@@ -20,11 +20,17 @@ def checked_display_name(display_name: str) -> str:
     display_name = display_name.strip()
     if len(display_name) > MAX_DISPLAY_NAME:  # PostgreSQL refused it with a traceback
         raise Invalid("display_name", f"at most {MAX_DISPLAY_NAME} characters", code="too_long")
-    for character in display_name:
+    refuse_invisible(display_name, field="display_name", what="a name")
+    return display_name
+
+
+def refuse_invisible(text: str, *, field: str, what: str) -> None:
+    """`Invalid` naming `field` where `text` holds a control or format character: `what` is one line of visible
+    text (a display name; an ingest token's source, which pages and the trail show beside the calls it sent)."""
+    for character in text:
         if unicodedata.category(character) in _REFUSED_CATEGORIES and character not in _JOINERS:
             raise Invalid(
-                "display_name",
-                f"remove the control character U+{ord(character):04X}: a name is one line of visible text",
+                field,
+                f"remove the control character U+{ord(character):04X}: {what} is one line of visible text",
                 code="invalid_character",
             )
-    return display_name

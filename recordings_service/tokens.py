@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from recordings_service.account_names import refuse_invisible
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, Refusal, Unauthenticated
@@ -71,6 +72,8 @@ def create_token(
     source = source.strip() if source is not None else None
     if source is not None and not 0 < len(source) <= MAX_SOURCE_CHARS:
         raise Invalid("source", f"a source has 1 to {MAX_SOURCE_CHARS} characters", code="invalid_length")
+    if source is not None:
+        refuse_invisible(source, field="source", what="a source")
     # A token acts with role ∩ scope: a scope the role shares nothing with makes a token that can do nothing.
     if not (role_permissions(user.role) & TOKEN_SCOPES[scope]) - {Permission.PUBLIC}:
         raise Invalid("scope", f"{_a(user.role)} account can never use {_a(scope)} token", code="not_allowed")

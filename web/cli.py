@@ -116,7 +116,13 @@ def retention_group() -> None:
 
 @retention_group.command("sweep")
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
-@click.option("--batch", type=cli_support.COUNT, default=retention_job.BATCH, show_default=True)
+@click.option(
+    "--batch",
+    type=cli_support.COUNT,
+    default=retention_job.BATCH,
+    show_default=True,
+    help="recordings per run of the sweep",
+)
 def retention_sweep(dry_run: bool, batch: int) -> None:
     """Delete every recording past its retention date and not on hold (one transaction each), with a receipt; exit 1
     when a due recording could not be deleted (`failed`, or overdue in the proof after it)."""

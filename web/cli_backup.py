@@ -120,7 +120,7 @@ def _restore(directory: Path, manifest: dict[str, Any], settings: Settings, *, e
     embedded = None
     if embedded_store:
         embedded = EmbeddedS3.from_settings(settings, generated["CALLVAULT_S3_JWT_KEY"])
-        click.echo(f"starting SeaweedFS on {embedded.endpoint} to restore the objects")
+        click.echo(f"starting SeaweedFS on {embedded.endpoint} to restore the objects", err=True)
         embedded.start()
     try:
         store = S3ObjectStore.from_settings(settings)

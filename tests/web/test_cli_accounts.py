@@ -115,6 +115,9 @@ def test_tokens_create_prints_only_the_token_and_revoke_ends_it(run, session: Se
     assert tokens.authenticate_token(session, padded.stdout.strip()).source == "pbx-main"
     blank = run("tokens", "create", "pbx", "--scope", "ingest", "--source", "   ")
     assert blank.exit_code == 1 and "source: a source has 1 to" in blank.output
+    for invisible in ("pb\nx", "\u202epbx"):  # a line break, a right-to-left override: found by exploratory testing
+        refused = run("tokens", "create", "pbx", "--scope", "ingest", "--source", invisible)
+        assert refused.exit_code == 1 and "source: remove the control character" in refused.output, invisible
 
     assert run("tokens", "create", "pbx", "--scope", "everything").exit_code == 2
     unbound = run("tokens", "create", "pbx", "--scope", "ingest")
