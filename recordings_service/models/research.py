@@ -115,6 +115,9 @@ class ResearchBatch(Base):
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     closed_reason: Mapped[str | None] = mapped_column(String(32))  # a ClosedReason; None while open
+    # Set when compliance ended the access window early (`research.early_end`): `access_end` is then that moment.
+    access_ended_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    access_ended_reason: Mapped[str | None] = mapped_column(Text)
 
     institute: Mapped[Institute] = relationship()
 

@@ -6,26 +6,23 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from spectree import Response as SpecResponse
 
+from recordings_service.db import utcnow
 from recordings_service.models.research import SafeguardKind
 from recordings_service.permissions import Permission
 from recordings_service.recordings import get_playable_recording
-from recordings_service.research import batches, confirmations, custody, institutes
+from recordings_service.research import batches, confirmations, custody, early_end, institutes
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.institute_shapes import InstituteIn, InstituteOut, InstitutesOut, SafeguardIn, institute_out
 from web.api.research_queries import BatchesQuery, NoQuery
 from web.api.research_shapes import (
     BatchIn,
     BatchOut,
     BatchPageOut,
     CustodyListOut,
-    InstituteIn,
-    InstituteOut,
-    InstitutesOut,
     ReasonIn,
-    SafeguardIn,
     batch_out,
     custody_out,
-    institute_out,
 )
 from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db, runtime
@@ -171,6 +168,21 @@ def approve_batch(batch_id: str) -> tuple[Response, int]:
 def reject_batch(batch_id: str, json: ReasonIn) -> tuple[Response, int]:
     """A second compliance user refuses the draft with the reason: nothing is built, the pseudonym key is destroyed."""
     batch = batches.reject_batch(db(), actor=current_actor(), batch_id=batch_id, reason=json.reason)
+    db().commit()
+    return as_json(batch_out(batch))
+
+
+@bp.post("/research/batches/<batch_id>/end-access")
+@requires(Permission.RESEARCH_MANAGE)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=BatchOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def end_access(batch_id: str, json: ReasonIn) -> tuple[Response, int]:
+    """End an approved batch's access window now, with the reason (an agreement ended, a suspected breach): the
+    package is no longer served, and the batch goes on as at its window's end (409 when its window is over)."""
+    batch = early_end.end_access(db(), actor=current_actor(), batch_id=batch_id, reason=json.reason, now=utcnow())
     db().commit()
     return as_json(batch_out(batch))
 

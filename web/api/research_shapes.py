@@ -9,56 +9,20 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from recordings_service.iso_input import Day, Moment
-from recordings_service.models import CustodyConfirmation, Institute, ResearchBatch
+from recordings_service.models import CustodyConfirmation, ResearchBatch
 from recordings_service.recordings import IsoDatetime
-from recordings_service.research import batches, confirmations, custody, institutes, portal, text
+from recordings_service.research import batches, confirmations, custody, portal, text
 from recordings_service.research.lifecycle import confirmation_due
 from recordings_service.research.selection import BatchCriteria
 from web.database import db, runtime
 
 CLOSED_REASON = (
-    "why the batch closed: `confirmed` (compliance accepted the institute's confirmation of return or "
-    "destruction) or `never_downloaded` (the access window ended with nothing ever downloaded: the institute "
-    "never held a copy and owes no confirmation); null while the batch is open"
+    "why the batch closed: `confirmed` (compliance accepted the institute's confirmation of return or destruction) "
+    "or `never_downloaded` (the access window ended with nothing ever downloaded: the institute never held a copy "
+    "and owes no confirmation); null while the batch is open"
 )
 Text = Annotated[str, Field(min_length=1, max_length=text.MAX_TEXT)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class SafeguardIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    kind: Literal["scc", "adequacy"]
-    reference: str | None = Field(default=None, max_length=200)
-    on: Day | None = Field(default=None, alias="date", description="of the clauses or the decision")
-
-
-class InstituteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Name
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2, e.g. FI")
-    agreement_ref: Name = Field(description="the processing agreement (GDPR Art. 28)")
-    agreement_date: Day
-    contact: str = Field(min_length=3, max_length=254, description="e-mail for reminders")
-    safeguard: SafeguardIn | None = Field(default=None, description="needed outside the EU/EEA")
-
-
-class InstituteOut(BaseModel):
-    id: str
-    name: str
-    country: str
-    in_eea: bool
-    agreement_ref: str
-    agreement_date: date
-    contact: str
-    safeguard: SafeguardIn | None
-    transfer_gap: str | None = Field(description="what is missing before batches may go to it; null when nothing")
-    created_at: IsoDatetime
-
-
-class InstitutesOut(BaseModel):
-    items: list[InstituteOut]
 
 
 class BatchIn(BaseModel):
@@ -156,9 +120,9 @@ class PartnerBatchOut(BaseModel):
     study_end: date
     access_start: IsoDatetime
     access_end: IsoDatetime
+    access_ended_early: bool = Field(description="the organisation ended the access window at access_end")
     overdue_from: IsoDatetime | None = Field(
-        description="when a missing confirmation makes the batch overdue; null once none is owed (the batch is "
-        "closed, or was rejected)"
+        description="when a missing confirmation makes the batch overdue; null once none is owed (closed, rejected)"
     )
     calls: int = Field(description="calls in the package")
     package: PackageOut
@@ -222,6 +186,8 @@ class BatchOut(PartnerBatchOut):
     approved_by: str | None
     approved_at: IsoDatetime | None
     rejection_reason: str | None
+    access_ended_by: str | None = Field(description="who ended the access window early (access_ended_reason: why)")
+    access_ended_reason: str | None
 
 
 class BatchPageOut(BaseModel):
@@ -249,28 +215,6 @@ class CustodyOut(BaseModel):
 
 class CustodyListOut(BaseModel):
     items: list[CustodyOut]
-
-
-def institute_out(institute: Institute) -> InstituteOut:
-    safeguard = None
-    if institute.safeguard_kind is not None:
-        safeguard = SafeguardIn(
-            kind=institute.safeguard_kind,  # type: ignore[arg-type]
-            reference=institute.safeguard_reference,
-            on=institute.safeguard_date,
-        )
-    return InstituteOut(
-        id=institute.id,
-        name=institute.name,
-        country=institute.country,
-        in_eea=institutes.in_eea(institute.country),
-        agreement_ref=institute.agreement_ref,
-        agreement_date=institute.agreement_date,
-        contact=institute.contact,
-        safeguard=safeguard,
-        transfer_gap=institutes.transfer_gap(institute),
-        created_at=institute.created_at,
-    )
 
 
 def confirmation_out(confirmation: CustodyConfirmation, *, submitter: str | None) -> ConfirmationOut:
@@ -334,6 +278,8 @@ def batch_out(batch: ResearchBatch) -> BatchOut:
         approved_by=batch.approved_by,
         approved_at=batch.approved_at,
         rejection_reason=batch.rejection_reason,
+        access_ended_by=batch.access_ended_by,
+        access_ended_reason=batch.access_ended_reason,
     )
 
 
@@ -353,6 +299,7 @@ def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
         study_end=batch.study_end,
         access_start=batch.access_start,
         access_end=batch.access_end,
+        access_ended_early=batch.access_ended_by is not None,
         overdue_from=confirmation_due(batch, grace_days=runtime().settings.research_grace_days),
         calls=batch.selected - batch.items_withdrawn,
         package=PackageOut(

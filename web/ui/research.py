@@ -22,7 +22,7 @@ from recordings_service.errors import DomainError, Invalid, invalid_from
 from recordings_service.models import ResearchBatch, User
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
-from recordings_service.research import batches, build_queue, confirmations, custody
+from recordings_service.research import batches, build_queue, confirmations, custody, early_end
 from recordings_service.research.batches import AUDIO_CHOICES, METADATA_FIELDS, BatchRequest
 from recordings_service.research.institutes import list_institutes, transfer_gap
 from recordings_service.research.lifecycle import was_downloaded
@@ -151,7 +151,7 @@ def _batch_page(found: ResearchBatch, *, refused: RefusedForm | None = None) -> 
     # still mean the institute may hold part of a copy: taken in ranges only, or a download broken off.
     in_part = found.downloads == 0 and was_downloaded(db(), found.id)
     ranges_only = in_part and all(served.start > 0 for served in history)
-    people = {found.created_by, found.approved_by, found.rejected_by, found.closed_by}
+    people = {found.created_by, found.approved_by, found.rejected_by, found.closed_by, found.access_ended_by}
     people |= {item.decided_by for item in made} | {item.submitted_by for item in made}
     return render_template(
         "research/batch.html",
@@ -196,6 +196,19 @@ def reject(batch_id: str) -> Response | tuple[str, int]:
         gettext("Batch rejected; nothing will be built."),
         lambda: batches.reject_batch(db(), actor=current_actor(), batch_id=batch_id, reason=reason),
         form="reject",
+    )
+
+
+@bp.post("/batches/<batch_id>/end-access")
+@requires(Permission.RESEARCH_MANAGE)
+def end_access(batch_id: str) -> Response | tuple[str, int]:
+    """End the access window now (an agreement ended, a suspected breach); the reason as typed is kept if refused."""
+    reason = request.form.get("reason", "")
+    return _act(
+        batch_id,
+        gettext("Access ended: the institute can no longer download the package."),
+        lambda: early_end.end_access(db(), actor=current_actor(), batch_id=batch_id, reason=reason, now=utcnow()),
+        form="end_access",
     )
 
 

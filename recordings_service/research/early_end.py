@@ -1,0 +1,61 @@
+"""Ending a research batch's access window early: an agreement terminated, a suspected breach at the institute, a
+study called off. One compliance user may do it (it takes access away, it gives none): the window ends now, the
+partner's portal refuses the package at once, and the lifecycle follows as at any window's end (a package nothing was
+downloaded of closes the batch; one downloaded leaves the institute owing its confirmation of return or destruction;
+the package's objects are deleted)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.errors import Conflict, Refusal
+from recordings_service.models import ResearchBatch
+from recordings_service.research.batches import get_batch
+from recordings_service.research.build_queue import LIVE_BUILD
+from recordings_service.research.lifecycle import close_undelivered, expire_due
+from recordings_service.research.text import MAX_TEXT, check_text
+
+
+def end_access(session: Session, *, actor: Actor, batch_id: str, reason: str, now: datetime) -> ResearchBatch:
+    """End the batch's access window at `now`, for `reason` (kept with the batch; the audit event names the planned
+    end). A batch not approved, or whose window has ended, is refused (audited)."""
+    check_text("reason", reason)
+    batch = get_batch(session, batch_id, lock=True)
+    if batch.state not in LIVE_BUILD:
+        raise Conflict(
+            f"research batch {batch.id} is {batch.state}: only an approved batch's access can be ended",
+            why="not_approved",
+            refusal=_refused(actor, batch, "not_approved"),
+        )
+    if batch.access_end <= now:
+        raise Conflict(
+            f"the access window ended on {batch.access_end.isoformat(timespec='minutes')} already",
+            why="window_over",
+            refusal=_refused(actor, batch, "window_over"),
+        )
+    planned = batch.access_end
+    batch.access_start = min(batch.access_start, now)  # a window not begun yet ends before it would have
+    batch.access_end = now
+    batch.access_ended_by = actor.id
+    batch.access_ended_reason = reason.strip()[:MAX_TEXT]
+    session.flush()
+    details = {"planned_access_end": planned.isoformat()}
+    record_event(
+        session,
+        actor=actor,
+        action="research.access_ended",
+        object_type="research_batch",
+        object_id=batch.id,
+        details=details,
+    )
+    # At once, as the jobs process would within a minute: the page then shows where the batch stands.
+    close_undelivered(session, now=now)
+    expire_due(session, now=now)
+    return batch
+
+
+def _refused(actor: Actor, batch: ResearchBatch, rule: str) -> Refusal:
+    return Refusal(actor, "research.end_access_refused", "research_batch", batch.id, {"rule": rule})
