@@ -132,6 +132,7 @@ def segment_text(rng: random.Random, language: str) -> str:
 def synthetic_calls(count: int, seed: int = 7) -> Iterator[tuple[tuple[Any, ...], list[dict[str, Any]], str]]:
     """(recording row, segments, language) per call; the same calls on every pass (one COPY per table)."""
     rng = random.Random(seed)
+    customers = customer_count(count)
     for number in range(count):
         language = rng.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0]
         recording_id = f"R{number:025d}"
@@ -150,7 +151,7 @@ def synthetic_calls(count: int, seed: int = 7) -> Iterator[tuple[tuple[Any, ...]
             recording_id, "bench", recording_id, started, round(at, 2), rng.choice(("inbound", "outbound")),
             rng.choice(QUEUES), f"agent-{rng.randint(1, 200)}", language, 2, "left", "wav", "pcm_mulaw", 8000,
             int(at * 16000), "0" * 64, f"originals/bench/{recording_id}", b"k", 1, True, None, "transcribed",
-            '["verification"]', False, False, started, started,
+            '["verification"]', False, False, started, started, customer_id(number % customers),
         )  # fmt: skip
         yield row, segments, language
 
@@ -158,8 +159,30 @@ def synthetic_calls(count: int, seed: int = 7) -> Iterator[tuple[tuple[Any, ...]
 RECORDING_COLUMNS = (
     "id, source, external_call_id, started_at, duration_s, direction, queue, agent_ref, language, channels,"
     " agent_channel, container, codec, sample_rate, size_bytes, sha256, storage_key, wrapped_data_key,"
-    " master_key_id, notice_given, agreement_made, status, purposes, legal_hold, restricted, created_at, updated_at"
+    " master_key_id, notice_given, agreement_made, status, purposes, legal_hold, restricted, created_at, updated_at,"
+    " customer_id"
 )
+# Five calls a customer, and one customer in a hundred had their calls erased (as a month of requests leaves it):
+# the erasure keeps none of them here, but every search a supervisor makes asks whether one did (`visible_to`).
+CALLS_PER_CUSTOMER = 5
+ERASED_EVERY = 100
+CUSTOMERS_AND_ERASURES = """
+INSERT INTO customers (id, customer_ref, objects_to_marketing, objects_to_research, updated_at)
+SELECT 'C' || lpad(n::text, 25, '0'), 'cust-' || n, false, false, now() FROM generate_series(0, %(customers)s - 1) n;
+INSERT INTO subject_requests
+    (id, customer_id, kind, received_at, due_at, completed_at, chargeable, outcome, created_at, package_attempts)
+SELECT 'S' || lpad(n::text, 25, '0'), 'C' || lpad(n::text, 25, '0'), 'erasure', now(), now(), now(), false, '{}',
+    now(), 0
+FROM generate_series(0, %(customers)s - 1, %(every)s) n;
+"""
+
+
+def customer_count(calls: int) -> int:
+    return max(1, calls // CALLS_PER_CUSTOMER)
+
+
+def customer_id(number: int) -> str:
+    return f"C{number:025d}"
 
 
 def seed(engine: Engine, count: int) -> float:
@@ -170,6 +193,8 @@ def seed(engine: Engine, count: int) -> float:
         driver: Any = connection.driver_connection
         with driver.cursor() as cursor:
             cursor.execute("DROP INDEX ix_search_segments_document")
+            for statement in filter(str.strip, CUSTOMERS_AND_ERASURES.split(";")):
+                cursor.execute(statement, {"customers": customer_count(count), "every": ERASED_EVERY})
             with cursor.copy(f"COPY recordings ({RECORDING_COLUMNS}) FROM STDIN") as copy:
                 for row, _, _ in synthetic_calls(count):
                     copy.write_row(row)
@@ -197,7 +222,7 @@ def seed(engine: Engine, count: int) -> float:
         driver.autocommit = True
         with driver.cursor() as cursor:
             # The loaded tables only: a bare VACUUM would go through every schema in the database.
-            cursor.execute("VACUUM ANALYZE recordings, transcripts, search_segments")
+            cursor.execute("VACUUM ANALYZE recordings, transcripts, search_segments, customers, subject_requests")
         # The pool hands this connection to the timed searches next: in autocommit, each of their statements
         # would be a transaction of its own (at a million calls, p95 2.8 s instead of 60 ms for one kind).
         driver.autocommit = False

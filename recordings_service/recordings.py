@@ -38,7 +38,6 @@ from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.iso_input import Moment
 from recordings_service.models import Customer, Evaluation, Recording, User
 from recordings_service.models.account import Role
-from recordings_service.models.privacy import kept_by_erasure
 from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
 from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
@@ -156,7 +155,7 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
 
 def in_everyday_use() -> ColumnElement[bool]:
     """Calls anyone but compliance may use: not restricted (Art. 18), not kept by an erasure for a legal duty only."""
-    return and_(Recording.restricted.is_(False), ~kept_by_erasure())
+    return and_(Recording.restricted.is_(False), Recording.erasure_kept.is_(False))
 
 
 def visible_calls(

@@ -228,11 +228,6 @@ def erasure_keeping() -> ColumnElement[bool]:
     )
 
 
-def kept_by_erasure() -> Exists:
-    """Whether the recording is one its customer's erasure kept: it serves that duty only (Art. 17(3))."""
-    return exists().where(erasure_keeping())
-
-
 class SubjectCorrection(Base):
     """One rectified value with the value it replaced: recording metadata, or one transcript segment's text."""
 

@@ -66,6 +66,7 @@ def erase_customer(
         reason = kept_because(session, recording, evidence_until=evidence_until)
         if reason is not None:
             kept.append({"recording_id": recording.id, **reason})
+            recording.erasure_kept = True  # for that duty only, and for compliance only (`visible_to`)
             # Kept for that duty only: once it ends (the hold released, the agreement period over) the sweep
             # deletes the call, not its other purposes' periods a year or more later.
             duty_ends = evidence_until or now

@@ -22,7 +22,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Invalid, NotFound, Unavailable
 from recordings_service.models import Recording, RetentionPolicy, SubjectRequest
-from recordings_service.models.privacy import PeriodUnit, RetentionRule, erasure_keeping, kept_by_erasure
+from recordings_service.models.privacy import PeriodUnit, RetentionRule, erasure_keeping
 from recordings_service.models.recording import Purpose, RecordingStatus
 
 BATCH = 1000
@@ -110,8 +110,7 @@ def recompute_retain_until(session: Session, recording: Recording, *, zone: tzin
     policies = load_policies(session)
     facts = _facts(recording.started_at, recording.purposes, recording.agreement_made, zone=zone)
     value = compute_retain_until(policies, **facts)
-    kept = session.scalar(select(kept_by_erasure()).select_from(Recording).where(Recording.id == recording.id))
-    return _within_duty(policies, facts, value, now=now) if kept else value
+    return _within_duty(policies, facts, value, now=now) if recording.erasure_kept else value
 
 
 def agreement_evidence_until(
@@ -332,7 +331,7 @@ def _candidates(target: RetentionRule) -> Select[*Candidate]:
         Recording.purposes,
         Recording.agreement_made,
         Recording.retain_until,
-        kept_by_erasure().label("kept_by_erasure"),
+        Recording.erasure_kept.label("kept_by_erasure"),
     ).where(Recording.status != RecordingStatus.DELETED)
     if target in {RetentionRule.VERIFICATION, RetentionRule.TRAINING, RetentionRule.QUALITY_STUDY}:
         # The JSON list as text holds the quoted purpose name; exact matching happens in _change.
