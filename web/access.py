@@ -6,6 +6,7 @@ Bearer …`); a token acts with its user's role narrowed to the token's scope. E
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -67,6 +68,7 @@ def undeclared_endpoints(app: Flask) -> list[str]:
 
 # An id as a path may carry it, at most this long in the audit trail (a path of any length is refused by its id).
 MAX_PATH_ID = 64
+_PATH_ID = re.compile(rf"[0-9A-Za-z]{{1,{MAX_PATH_ID}}}")
 
 
 def current_principal() -> Principal | None:
@@ -118,11 +120,16 @@ def denial(*, object_type: str | None = None, object_id: str | None = None) -> R
     """The refusal of the current request for lack of permission.
 
     Refused before its handler ran, a request still names what it was after: the ids in its path (a trainer
-    asking for a call's original audio is recorded against that call, not against nothing)."""
-    asked = {name: str(value)[:MAX_PATH_ID] for name, value in (request.view_args or {}).items()}
-    details = {**asked, "endpoint": request.endpoint or "", "method": request.method}
-    if object_type is None and "recording_id" in asked:
-        object_type, object_id = "recording", asked["recording_id"]
+    asking for a call's original audio is recorded against that call, not against nothing). Only ids: a customer's
+    or an agent's reference, a queue's name, or whatever text a caller put in a path, went into the trail as typed,
+    where it outlived the customer's erasure (the trail is never edited); such parameters are named, not kept."""
+    asked = {name: str(value) for name, value in (request.view_args or {}).items()}
+    ids = {name: value for name, value in asked.items() if name.endswith("_id") and _PATH_ID.fullmatch(value)}
+    details = {**ids, "endpoint": request.endpoint or "", "method": request.method}
+    if withheld := sorted(set(asked) - set(ids)):
+        details["withheld"] = ",".join(withheld)
+    if object_type is None and "recording_id" in ids:
+        object_type, object_id = "recording", ids["recording_id"]
     return Refusal(current_actor(), "access.denied", object_type, object_id, details)
 
 

@@ -37,7 +37,10 @@ WEB_THREADS = 4
 # poller, not in a thread, so holding them longer costs a socket each.
 WEB_KEEP_ALIVE_S = 75
 FIRST_ADMIN_NOTICE = "first-admin.txt"  # in the data directory, when stdout is not a terminal
-WEB_OPTIONS = ("--worker-class", "gthread", "--keep-alive", str(WEB_KEEP_ALIVE_S))
+WEB_OPTIONS = (
+    *("--worker-class", "gthread", "--keep-alive", str(WEB_KEEP_ALIVE_S)),
+    *("--logger-class", "web.gunicorn_logs.PrivateLogger"),
+)
 
 
 def run_all(*, workers: int, threads: int, actor: Actor) -> None:
