@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -27,6 +27,9 @@ from recordings_service.storage.object_store import ObjectStore
 
 VALID_FOR = timedelta(days=7)
 MAX_ATTEMPTS = 3
+# After a failed attempt, how long until the next (by the attempt that failed): the three attempts came within a
+# second, and an object store down for a minute failed a subject's package for good.
+RETRY_AFTER = {1: timedelta(minutes=1), 2: timedelta(minutes=5)}
 MAX_ERROR_CHARS = 2000
 RETRYABLE = {None, PackageState.FAILED}
 # Packages whose object, if any is left, is to be deleted.
@@ -100,9 +103,11 @@ def claim_package(
     """Lease the oldest queued package (or one whose builder's lease expired) to `owner`."""
     now = now or utcnow()
     _fail_abandoned(session, now=now)
+    # A queued package's lease expiry is the time before which a failed build is not tried again (`fail_package`).
+    waited = or_(SubjectRequest.lease_expires_at.is_(None), SubjectRequest.lease_expires_at <= now)
     row = LEASE.claim(
         session,
-        due=or_(SubjectRequest.package_state == PackageState.QUEUED, LEASE.expired(now)),
+        due=or_(and_(SubjectRequest.package_state == PackageState.QUEUED, waited), LEASE.expired(now)),
         order_by=[SubjectRequest.received_at],
         owner=owner,
         lease_s=lease_s,
@@ -179,10 +184,12 @@ def finish_package(
     return request
 
 
-def fail_package(session: Session, *, claim: ClaimedPackage, error: str) -> str:
-    """Record a failed build: queued again while attempts remain, else failed (fulfil again to retry)."""
+def fail_package(session: Session, *, claim: ClaimedPackage, error: str, now: datetime | None = None) -> str:
+    """Record a failed build: queued again while attempts remain, not before `RETRY_AFTER` has passed, else failed
+    (fulfil again to retry)."""
     state = PackageState.FAILED if claim.attempt >= MAX_ATTEMPTS else PackageState.QUEUED
-    values = {"package_state": state, "lease_owner": None, "lease_expires_at": None}
+    retry_at = (now or utcnow()) + RETRY_AFTER[claim.attempt] if state == PackageState.QUEUED else None
+    values = {"package_state": state, "lease_owner": None, "lease_expires_at": retry_at}
     if not _update_held(session, claim, {**values, "package_error": error[:MAX_ERROR_CHARS]}):
         raise PackageLeaseLost(f"the package of subject request {claim.request_id} is no longer leased to this worker")
     return state

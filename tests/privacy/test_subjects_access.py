@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs import subject_access
 from recordings_service.config import Settings
+from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.models import AuditEvent, Recording, SubjectRequest
 from recordings_service.models.recording import RecordingStatus
@@ -194,15 +195,40 @@ def test_a_build_that_keeps_failing_ends_failed_and_can_be_queued_again(
     session.execute(update(Recording).where(Recording.id == broken.id).values(wrapped_data_key=b"not a key"))
     request = queued_access(session, person.customer_ref)
 
-    subject_access.build_packages(jobs_runtime)
+    for attempt in range(1, package_queue.MAX_ATTEMPTS + 1):
+        subject_access.build_packages(jobs_runtime)
+        session.refresh(request)
+        assert request.package_attempts == attempt  # one attempt a run: the next waits (`RETRY_AFTER`)
+        if request.package_state == "queued":
+            request.lease_expires_at = utcnow() - timedelta(seconds=1)  # as if the wait had passed
+            session.commit()
 
-    session.refresh(request)
     assert (request.package_state, request.package_attempts) == ("failed", package_queue.MAX_ATTEMPTS)
     assert request.package_error and request.completed_at is None
     subject_access.expire_old_packages(jobs_runtime)  # removes anything a failed build may have uploaded
     assert list(bucket.list_versions(f"subject-access/{request.id}/")) == []
     package_queue.request_package(session, actor=OFFICER, request_id=request.id)
     assert request.package_state == "queued"
+
+
+def test_a_failed_build_is_tried_again_after_a_wait_not_at_once(session: Session) -> None:
+    """Found by exploratory testing: the three attempts came within a second of each other, so an object store down
+    for a minute failed the subject's package for good."""
+    person = customer(session)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="access", received_at=NOW
+    )
+    package_queue.request_package(session, actor=OFFICER, request_id=request.id)
+    first = package_queue.claim_package(session, owner="a", lease_s=60, now=NOW)
+    assert first is not None
+    assert package_queue.fail_package(session, claim=first, error="object store unreachable", now=NOW) == "queued"
+
+    assert package_queue.claim_package(session, owner="b", lease_s=60, now=NOW + timedelta(seconds=59)) is None
+    second = package_queue.claim_package(session, owner="b", lease_s=60, now=NOW + timedelta(seconds=61))
+    assert second is not None and second.attempt == 2
+    package_queue.fail_package(session, claim=second, error="object store unreachable", now=NOW + timedelta(minutes=2))
+    assert package_queue.claim_package(session, owner="c", lease_s=60, now=NOW + timedelta(minutes=6)) is None
+    assert package_queue.claim_package(session, owner="c", lease_s=60, now=NOW + timedelta(minutes=8)) is not None
 
 
 def test_a_claimed_build_is_not_claimed_twice_until_its_lease_expires(
