@@ -24,6 +24,7 @@ from recordings_service.privacy.withdrawal import withdraw_request
 from recordings_service.recordings import visible_to
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.accounts import login, make_user
 from tests.factories.privacy import OFFICER, ORG_ZONE, customer
 from tests.factories.recordings import make_token
 from tests.factories.search import on_day, random_day, transcribed_call
@@ -118,3 +119,16 @@ def test_a_pending_or_withdrawn_erasure_leaves_the_calls_in_use(
     session.flush()
 
     assert visible(session, call, Role.QA_SUPERVISOR)
+
+
+def test_compliance_sees_on_the_call_page_why_nobody_else_does(
+    session: Session, store: S3ObjectStore, envelope: Envelope, client: FlaskClient, day: datetime
+) -> None:
+    person = customer(session)
+    kept = held_call(session, store, envelope, person, day)
+    erase(session, store, person)
+    login(client, make_user(session, role=Role.COMPLIANCE))
+
+    page = client.get(f"/calls/{kept.id}").get_data(as_text=True)
+
+    assert "Kept after erasure" in page and "shown to compliance alone" in page
