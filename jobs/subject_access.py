@@ -20,6 +20,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import DomainError
 from recordings_service.models import SubjectRequest
 from recordings_service.models.account import Role
+from recordings_service.privacy.access_history import subject_history
 from recordings_service.privacy.access_package import (
     PackageEntry,
     package_entry,
@@ -76,6 +77,7 @@ def build_one(runtime: Runtime, claim: ClaimedPackage, *, lease_s: float = LEASE
                 customer = request.customer
                 ids = package_recording_ids(session, customer_ref=customer.customer_ref)
                 recipients = package_recipients(session, customer_id=customer.id)
+                history = subject_history(session, customer_id=customer.id, request_id=request.id)
             with plaintext.open("wb") as destination:
                 contents = write_package(
                     runtime.store,
@@ -83,6 +85,7 @@ def build_one(runtime: Runtime, claim: ClaimedPackage, *, lease_s: float = LEASE
                     request=request,
                     customer=customer,
                     recipients=recipients,
+                    history=history,
                     entries=_entries(runtime, ids, customer_id=customer.id),
                     destination=destination,
                     zone=runtime.settings.zone,

@@ -74,6 +74,8 @@ recordings/, we hold no recordings of you.
   staff noted on the call (comments at moments of it, tags). A call
   kept after you asked for erasure says why under retention.kept_despite_erasure (a legal hold, or evidence
   of an agreement made on the call), with only the period that still keeps it.
+- history.json: the other requests you made to us about your data (when, and whether each was answered or
+  withdrawn) and the legal holds placed on your calls (when placed and released).
 - recipients.json: who has received your recordings: research institutes that got them, pseudonymised,
   for a service-quality study, with the dates and whether they have confirmed returning or destroying them.
 - manifest.json: the SHA-256 checksum of every file, to check that nothing was altered. A call whose audio
@@ -83,7 +85,8 @@ recordings/, we hold no recordings of you.
 Puhelutallenteesi Callvaultissa: tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n
 tietosuoja-asetus, 15 artikla). Kansiossa recordings/ ovat puhelut alkuperäisessä muodossaan, niiden
 tekstitykset ja tiedot (käyttötarkoitukset, poistopäivä ja henkilökuntamme puheluun kirjaamat
-kommentit ja tunnisteet); jos kansiota ei ole, meillä ei ole
+kommentit ja tunnisteet); history.json luettelee muut tietojasi koskevat pyyntösi ja puheluihisi
+asetetut oikeudelliset säilytysvelvoitteet; jos kansiota ei ole, meillä ei ole
 puhelutallenteitasi. Jos puhelu säilytettiin poistopyynnöstäsi huolimatta (oikeudellinen säilytysvelvoite tai
 näyttö puhelussa tehdystä sopimuksesta), sen tiedoissa kohta retention.kept_despite_erasure kertoo syyn ja
 ne säilytysajat, jotka siihen yhä pätevät. Tiedosto recipients.json luettelee
@@ -220,6 +223,7 @@ def write_package(
     request: SubjectRequest,
     customer: Customer,
     recipients: list[dict[str, Any]],
+    history: dict[str, Any],
     entries: Iterable[PackageEntry],
     destination: BinaryIO,
     zone: tzinfo,
@@ -257,6 +261,7 @@ def write_package(
             if on_recording is not None:
                 on_recording(len(contents.recording_ids))
         add("recipients.json", _json({"recipients": recipients, "note": _recipients_note(recipients)}))
+        add("history.json", _json(history))
         subject = {
             "request_id": request.id,
             "customer_ref": customer.customer_ref,

@@ -132,6 +132,7 @@ def test_the_package_holds_every_call_of_the_customer_and_nothing_else(
     transcript = json.loads(package.read(f"recordings/{calls[0].id}/transcript.json"))
     assert transcript["redacted"] is False and transcript["segments"][1]["text"] == "my meter reading is wrong"
     assert json.loads(package.read("recipients.json"))["recipients"] == []
+    assert json.loads(package.read("history.json")) == {"requests": [], "legal_holds": []}
     assert b"research" in package.read("README.txt")
     assert hashlib.sha256(b"".join(_plaintext(session, bucket, envelope, request.id))).hexdigest() == (
         request.package_sha256
