@@ -28,4 +28,3 @@ def test_no_such_route_or_method_is_404_or_405_in_the_apis_shape(
         assert wrong.status_code == 405, (method, wrong.get_data(as_text=True))
         assert wrong.get_json()["error"] == "method_not_allowed" and wrong.mimetype == "application/json"
         assert "GET" in {allowed.strip() for allowed in wrong.headers["Allow"].split(",")}, method
-
