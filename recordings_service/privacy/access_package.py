@@ -345,7 +345,8 @@ def _retention(session: Session, recording: Recording, *, zone: tzinfo) -> dict[
     period alone where it is evidence of an agreement, not its other purposes' periods, which no longer apply."""
     rules = applicable_rules(recording.purposes, agreement_made=recording.agreement_made)
     kept: dict[str, Any] | None = None
-    erasure_id = erasures_keeping(session, [recording.id]).get(recording.id)
+    # The column says whether an erasure kept it; the request that did is looked up for those calls alone.
+    erasure_id = erasures_keeping(session, [recording.id]).get(recording.id) if recording.erasure_kept else None
     if erasure_id is not None:
         grounds = []
         if is_held(session, recording):
