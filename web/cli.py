@@ -121,7 +121,7 @@ def retention_group() -> None:
     type=cli_support.COUNT,
     default=retention_job.BATCH,
     show_default=True,
-    help="recordings per run of the sweep",
+    help="recordings deleted per transaction",
 )
 def retention_sweep(dry_run: bool, batch: int) -> None:
     """Delete every recording past its retention date and not on hold (one transaction each), with a receipt; exit 1
