@@ -144,7 +144,6 @@ def ranged_response(
     response = Response(body, status=206 if span.partial else 200, mimetype=media_type)
     response.headers["Content-Length"] = str(span.stop - span.start)
     response.headers["Accept-Ranges"] = "bytes"
-    response.headers["Cache-Control"] = "no-store"
     if etag is not None:
         response.headers["ETag"] = f'"{etag}"'
     if span.partial:

@@ -223,7 +223,6 @@ def download_certificate(confirmation_id: str) -> Response:
     db().commit()
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="certificate-{confirmation_id}.pdf"'
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -25,7 +25,6 @@ from web.api import api_spec
 from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 from web.i18n import organisation_zone
-from web.security_headers import mark_no_store
 
 bp = Blueprint("subjects_api", __name__, url_prefix="/api/v1")
 Reason = Annotated[str, Field(min_length=1, max_length=subjects.MAX_REASON)]
@@ -320,7 +319,7 @@ def download_package(request_id: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="subject-access-{request.id}.zip"'
     if request.package_size is not None:
         response.headers["Content-Length"] = str(request.package_size)
-    return mark_no_store(response)
+    return response
 
 
 def _chunks(reader: PlaintextReader) -> Iterator[bytes]:

@@ -30,7 +30,6 @@ from web.api.training_shapes import (
 from web.api.validation import ErrorBody, as_json, refuse_invalid
 from web.database import db, runtime
 from web.i18n import LANGUAGES, decimal, local_time, organisation_zone
-from web.security_headers import mark_no_store
 
 bp = Blueprint("training_sets_api", __name__, url_prefix="/api/v1/training")
 
@@ -158,7 +157,7 @@ def download_export(export_id: str) -> Response:
         mimetype="application/zip",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="training-set-{contents.export.id}.zip"'
-    return mark_no_store(response)
+    return response
 
 
 def page_words() -> PageWords:

@@ -82,7 +82,6 @@ def get_transcript(recording_id: str, query: TranscriptQuery) -> Response:
     else:
         mimetype, render = transcripts.TEXT_FORMATS[query.format]
         response = Response(render(transcript), content_type=mimetype)
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

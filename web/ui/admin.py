@@ -25,7 +25,6 @@ from recordings_service.research.institutes import get_institute, list_institute
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import keep_refusal
-from web.security_headers import no_store
 from web.ui.auth import enrolment_url
 from web.ui.error_messages import error_message, flash_error
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
@@ -42,7 +41,6 @@ class UserAction(Protocol):
 
 @bp.get("/users")
 @requires(Permission.USERS_MANAGE)
-@no_store
 def users() -> str:
     now = utcnow()
     return render_template(
@@ -52,7 +50,6 @@ def users() -> str:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @requires(Permission.USERS_MANAGE)
-@no_store
 def new_user() -> Response | str | tuple[str, int]:
     institutes = list_institutes(db())
     if request.method == "GET":
@@ -114,7 +111,6 @@ def _leads(*, keeping: str | None = None) -> list[tuple[str, str, bool]]:
 
 @bp.get("/users/<user_id>")
 @requires(Permission.USERS_MANAGE)
-@no_store
 def user(user_id: str) -> str:
     return _user_page(user_id)
 
@@ -194,7 +190,6 @@ def _enable_outcome(done: accounts.Enabling) -> str:
 
 @bp.post("/users/<user_id>/password")
 @requires(Permission.USERS_MANAGE)
-@no_store
 def reset_password(user_id: str) -> Response | str:
     """The old password stops working and the account's sessions end; the holder sets a new one at the link."""
     return _reset(user_id, gettext("Password reset; the account's sessions have ended."), accounts.reset_password)
@@ -202,14 +197,12 @@ def reset_password(user_id: str) -> Response | str:
 
 @bp.post("/users/<user_id>/mfa")
 @requires(Permission.USERS_MANAGE)
-@no_store
 def reset_mfa(user_id: str) -> Response | str:
     return _reset(user_id, gettext("Two-factor sign-in reset; the account's sessions have ended."), mfa.reset_mfa)
 
 
 @bp.post("/users/<user_id>/enrolment-link")
 @requires(Permission.USERS_MANAGE)
-@no_store
 def enrolment_link(user_id: str) -> Response | str:
     """A new link (when the last one expired or was lost); any earlier link stops working."""
     accounts.get_user(db(), user_id)  # an unknown account is a 404, not a message

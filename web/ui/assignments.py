@@ -19,7 +19,6 @@ from web.api.validation import next_id_cursor
 from web.database import db
 from web.i18n import organisation_today, organisation_zone, plan_week_label
 from web.links import safe_next
-from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 from web.ui.form_dates import optional_date
 from web.ui.list_pages import page_url
@@ -46,7 +45,6 @@ class ListPage:
 
 @bp.get("")
 @requires(Permission.EVALUATION_WRITE)
-@no_store
 def index() -> tuple[str, int]:
     """My open assignments (overdue first), a supervisor's open or overdue ones (or everyone's overdue ones) to hand
     on, and the plans; each list a page at a time, the page its own cursor names (`cursor`, `held_cursor`)."""
@@ -124,7 +122,6 @@ def _list_page(param: str, *, assignee_id: str | None, overdue_only: bool = Fals
 
 @bp.route("/<assignment_id>/reassign", methods=["GET", "POST"])
 @requires(Permission.EVALUATION_WRITE)
-@no_store
 def reassign(assignment_id: str) -> Response | str | tuple[str, int]:
     """Hand an open assignment to another supervisor (its own is ill or away); the form again when refused."""
     if request.method == "GET":
@@ -175,7 +172,6 @@ def _reassign_page(assignment_id: str, *, refused: RefusedForm | None = None) ->
 
 @bp.route("/plans/new", methods=["GET", "POST"])
 @requires(Permission.EVALUATION_WRITE)
-@no_store
 def new_plan() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return _plan_page(None, {"calls_per_agent": "2"}, [current_actor().id or ""], active=True)
@@ -184,7 +180,6 @@ def new_plan() -> Response | str | tuple[str, int]:
 
 @bp.route("/plans/<plan_id>", methods=["GET", "POST"])
 @requires(Permission.EVALUATION_WRITE)
-@no_store
 def edit_plan(plan_id: str) -> Response | str | tuple[str, int]:
     plan = plans.get_plan(db(), plan_id)
     if request.method == "GET":

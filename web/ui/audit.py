@@ -23,7 +23,6 @@ from recordings_service.spreadsheets import BYTE_ORDER_MARK, SpreadsheetDialect,
 from web.access import current_actor, current_can, requires
 from web.database import db
 from web.i18n import local_time, organisation_zone, spreadsheet_dialect
-from web.security_headers import mark_no_store, no_store
 from web.ui.error_messages import error_message
 from web.ui.numbers import whole_number
 
@@ -66,7 +65,6 @@ CALL_DETAILS = ("recording_id", "recording_ids", "snippet_recordings")
 
 @bp.get("/")
 @requires(Permission.AUDIT_READ)
-@no_store
 def events() -> str | tuple[str, int]:
     # Only the form's own fields: any other argument went into `url_for` as one of its own (`endpoint`: a 500;
     # `_external`, `_scheme`: links elsewhere).
@@ -181,7 +179,7 @@ def export() -> Response:
     db().commit()
     response = Response(stream_with_context(_csv_rows(filters, spreadsheet_dialect())), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
-    return mark_no_store(response)
+    return response
 
 
 def _csv_rows(filters: EventFilter, dialect: SpreadsheetDialect) -> Iterator[str]:

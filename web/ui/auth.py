@@ -21,7 +21,6 @@ from web.access import current_actor, public, requires
 from web.auth import fresh_session, login_attempt_allowed, start_session
 from web.database import db, runtime
 from web.links import safe_next
-from web.security_headers import no_store
 from web.ui.error_messages import error_message
 
 bp = Blueprint("auth", __name__)
@@ -55,7 +54,6 @@ def _register(state: Any) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@no_store
 def login() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), url_for("ui.index")))
@@ -81,7 +79,6 @@ def login() -> Response | tuple[str, int] | str:
 
 @bp.route("/login/mfa", methods=["GET", "POST"], endpoint="mfa")
 @public
-@no_store
 def verify_code() -> Response | tuple[str, int] | str:
     user = _pending_user()
     if user is None:
@@ -100,7 +97,6 @@ def verify_code() -> Response | tuple[str, int] | str:
 
 @bp.route(ENROL_PATH + "<token>", methods=["GET", "POST"])
 @public
-@no_store
 def enrol(token: str) -> Response | tuple[str, int] | str:
     """The holder's one-time link: set a password and enrol TOTP (new account), or whichever was reset."""
     after_this_request(_send_no_referrer)
@@ -154,7 +150,6 @@ def _enrol_page(
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires(Permission.AUTHENTICATED)
-@no_store
 def change_password() -> Response | tuple[str, int] | str:
     if request.method == "GET":
         return render_template("auth/password.html")
@@ -186,7 +181,6 @@ def change_password() -> Response | tuple[str, int] | str:
 
 @bp.get("/account")
 @requires(Permission.AUTHENTICATED)
-@no_store
 def account() -> str:
     return render_template("auth/account.html", user=current_user)
 

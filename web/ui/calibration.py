@@ -16,7 +16,6 @@ from web.access import current_actor, requires
 from web.api.validation import next_id_cursor
 from web.database import db
 from web.errors import abandon_refused
-from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 
 bp = Blueprint("calibration", __name__, url_prefix="/calibration")
@@ -25,7 +24,6 @@ PAGE_SIZE = 50
 
 @bp.get("/")
 @requires(Permission.EVALUATION_WRITE)
-@no_store
 def index() -> str:
     cursor = request.args.get("cursor") or None
     listed = calibration.list_calibrations(db(), actor=current_actor(), cursor=cursor, limit=PAGE_SIZE + 1)
@@ -39,7 +37,6 @@ def index() -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Permission.EVALUATION_WRITE)
-@no_store
 def new() -> Response | str | tuple[str, int]:
     values = request.form if request.method == "POST" else request.args
     if request.method == "GET":
@@ -74,7 +71,6 @@ def _new_page(values: object, *, error: DomainError | None = None) -> str:
 
 @bp.get("/<calibration_id>")
 @requires(Permission.EVALUATION_WRITE)
-@no_store
 def session(calibration_id: str) -> str:
     return _session_page(calibration.view_calibration(db(), actor=current_actor(), calibration_id=calibration_id))
 

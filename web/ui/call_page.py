@@ -25,7 +25,6 @@ from web.errors import keep_refusal
 from web.i18n import organisation_zone
 from web.identities import request_agent_names
 from web.same_site import refuse_cross_site
-from web.security_headers import mark_no_store, no_store
 from web.ui.error_messages import flash_error
 from web.ui.evaluation_panel import evaluation_panel
 from web.ui.numbers import typed_seconds, whole_number
@@ -36,7 +35,6 @@ bp = Blueprint("call_page", __name__, url_prefix="/calls")
 
 @bp.get("/<recording_id>")
 @requires(Permission.RECORDING_PLAY_REDACTED)
-@no_store
 def call(recording_id: str) -> str:
     """`?t=<seconds>` opens the call at that moment (search results link to where a word was said).
 
@@ -105,7 +103,6 @@ def _refused(form: str, recording_id: str, exc: DomainError, status: int) -> tup
 
 @bp.get("/<recording_id>/peaks.json")
 @requires(Permission.RECORDING_PLAY)
-@no_store
 def peaks(recording_id: str) -> Response:
     refuse_cross_site(object_type="recording", object_id=recording_id)
     rt = runtime()
@@ -179,7 +176,7 @@ def export_evidence(recording_id: str) -> Response:
         raise
     package.seek(0)
     response = send_file(package, mimetype="application/zip", as_attachment=True, download_name=made.filename)
-    return mark_no_store(response)
+    return response
 
 
 @bp.post("/<recording_id>/nominations")

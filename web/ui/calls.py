@@ -26,7 +26,6 @@ from web.database import db
 from web.i18n import organisation_today, spreadsheet_dialect
 from web.identities import request_agent_names
 from web.links import call_url
-from web.security_headers import mark_no_store, no_store
 from web.ui import call_filters
 from web.ui.error_messages import flash_error
 from web.ui.form_dates import optional_date
@@ -45,7 +44,6 @@ STATUSES = [status.value for status in RecordingStatus if status is not Recordin
 
 @bp.get("/")
 @requires(Permission.RECORDING_LIST)
-@no_store
 def index() -> tuple[str, int]:
     return _list_page(request.args)
 
@@ -181,7 +179,7 @@ def export() -> Response:
     db().commit()
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="calls.csv"'
-    return mark_no_store(response)
+    return response
 
 
 @bp.post("/assign")

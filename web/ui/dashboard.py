@@ -24,7 +24,6 @@ from recordings_service.transcription.queue import requeue_transcription
 from web.access import current_actor, current_can, requires
 from web.database import db, runtime
 from web.i18n import organisation_zone
-from web.security_headers import no_store
 from web.ui.assignments import DASHBOARD_ROWS, dashboard_queue
 from web.ui.error_messages import flash_error
 from web.ui.evaluations import TREND_WEEKS, trend_chart
@@ -35,7 +34,6 @@ OVERDUE_BATCHES = 50
 
 @bp.get("")
 @requires(Permission.STATUS_VIEW)
-@no_store
 def index() -> str:
     now, zone = utcnow(), organisation_zone()
     weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, now=now, tz=zone)

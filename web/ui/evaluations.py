@@ -26,7 +26,6 @@ from recordings_service.recordings import get_playable_recording
 from web.access import current_actor, requires
 from web.database import db
 from web.i18n import decimal, organisation_zone, week_label
-from web.security_headers import no_store
 from web.ui import charts
 from web.ui.error_messages import error_message, flash_error
 from web.ui.evaluation_panel import answers_from, read_answers, values_of
@@ -258,7 +257,6 @@ def _keep_as_draft(recording_id: str, form_id: str, answers: dict[str, Answer], 
 
 @bp.post("/calls/<recording_id>/evaluation/draft")
 @requires(Permission.EVALUATION_WRITE)
-@no_store
 def save_draft(recording_id: str) -> Response:
     """The panel saving itself as the evaluator goes (JSON for its script); a draft never counts in results."""
     get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
@@ -279,7 +277,6 @@ def save_draft(recording_id: str) -> Response:
 
 @bp.get("/evaluations/")
 @requires(Permission.EVALUATION_READ)
-@no_store
 def evaluation_list() -> str:
     cursor = request.args.get("cursor") or None
     listed = history.list_evaluations(db(), actor=current_actor(), cursor=cursor, limit=PAGE_SIZE)
@@ -290,7 +287,6 @@ def evaluation_list() -> str:
 
 @bp.get("/evaluations/<evaluation_id>")
 @requires(Permission.EVALUATION_READ)
-@no_store
 def evaluation(evaluation_id: str) -> str:
     return evaluation_page(evaluation_id)
 
@@ -326,7 +322,6 @@ def _render(found: Evaluation, *, refused: RefusedForm | None = None) -> str:
 
 @bp.get("/agents/<path:agent_ref>")
 @requires(Permission.EVALUATION_READ)
-@no_store
 def agent(agent_ref: str) -> str:
     listed = history.agent_evaluations(db(), actor=current_actor(), agent_ref=agent_ref)
     weeks = trends.weekly_scores(db(), weeks=TREND_WEEKS, agent_ref=agent_ref, tz=organisation_zone())

@@ -12,7 +12,6 @@ from recordings_service.evaluations import feedback, lookup
 from recordings_service.permissions import Permission
 from web.access import current_actor, requires
 from web.database import db
-from web.security_headers import no_store
 from web.ui.error_messages import flash_error
 from web.ui.evaluation_panel import answers_from
 from web.ui.evaluations import deleted_call_page, evaluation_page
@@ -23,7 +22,6 @@ bp = Blueprint("feedback", __name__)
 
 @bp.get("/feedback/")
 @requires(Permission.FEEDBACK_RESPOND)
-@no_store
 def index() -> str:
     found = feedback.my_feedback(db(), actor=current_actor())
     return render_template(
@@ -35,7 +33,6 @@ def index() -> str:
 
 @bp.get("/feedback/<evaluation_id>")
 @requires(Permission.FEEDBACK_RESPOND)
-@no_store
 def evaluation(evaluation_id: str) -> str:
     return _feedback_page(evaluation_id)
 
@@ -98,7 +95,6 @@ def release(evaluation_id: str) -> Response | tuple[str, int]:
 
 @bp.get("/disputes")
 @requires(Permission.EVALUATION_WRITE)
-@no_store
 def disputes() -> str:
     return render_template("evaluations/disputes.html", disputes=feedback.dispute_queue(db(), actor=current_actor()))
 

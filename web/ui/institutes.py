@@ -16,7 +16,6 @@ from recordings_service.research import institutes
 from recordings_service.research.institutes import ADEQUACY, ADEQUACY_SOURCE_DATE, Safeguard
 from web.access import current_actor, requires
 from web.database import db
-from web.security_headers import no_store
 from web.ui.error_messages import error_message
 
 bp = Blueprint("institutes", __name__, url_prefix="/research/institutes")
@@ -33,7 +32,6 @@ FORM_FIELDS = {
 
 @bp.route("/", methods=["GET", "POST"])
 @requires(Permission.RESEARCH_MANAGE)
-@no_store
 def index() -> Response | str | tuple[str, int]:
     """The institutes with their transfer status; POST registers a new one."""
     if request.method == "GET":

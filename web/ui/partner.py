@@ -27,7 +27,6 @@ from web.access import current_actor, current_can, current_principal, requires
 from web.database import db, runtime
 from web.errors import abandon_refused, error_response, keep_refusal, wants_json
 from web.i18n import organisation_today
-from web.security_headers import no_store
 from web.ui.batch_pages import BatchPage, batch_page
 from web.ui.error_messages import error_message, listed_message
 from web.ui.list_pages import page_url
@@ -80,7 +79,6 @@ def too_large(exc: Exception) -> FlaskResponse | tuple[str, int]:
 
 @bp.get("/")
 @requires(Permission.PARTNER_PORTAL)
-@no_store
 def index() -> tuple[str, int]:
     """The batches released to the partner's institute (drafts and rejected ones never show), newest first, a page
     at a time (`cursor`)."""
@@ -99,7 +97,6 @@ def index() -> tuple[str, int]:
 
 @bp.get("/batches/<batch_id>")
 @requires(Permission.PARTNER_PORTAL)
-@no_store
 def batch(batch_id: str) -> str:
     return _batch_page(_own_batch(batch_id), form={})
 

@@ -32,7 +32,6 @@ from web.database import db, runtime
 from web.errors import keep_refusal
 from web.i18n import organisation_moment, organisation_timezone, organisation_today, organisation_zone
 from web.same_site import refuse_cross_site
-from web.security_headers import no_store
 from web.ui.batch_pages import BatchPage, batch_page
 from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
@@ -75,7 +74,6 @@ def byte_size(size: int | None) -> Markup:
 
 @bp.get("/")
 @requires(Permission.RESEARCH_MANAGE)
-@no_store
 def index() -> tuple[str, int]:
     """Every batch, the overdue ones (custody not confirmed after the study ended) first: each list a page at a
     time, the page its own cursor names (`overdue_cursor`, `cursor`).
@@ -108,7 +106,6 @@ def index() -> tuple[str, int]:
 
 @bp.route("/batches/new", methods=["GET", "POST"])
 @requires(Permission.RESEARCH_MANAGE)
-@no_store
 def new_batch() -> Response | str | tuple[str, int]:
     """GET: the selection form. POST: select the calls and keep the batch as a draft for a second approver."""
     if request.method == "GET":
@@ -138,7 +135,6 @@ def new_batch() -> Response | str | tuple[str, int]:
 
 @bp.get("/batches/<batch_id>")
 @requires(Permission.RESEARCH_MANAGE)
-@no_store
 def batch(batch_id: str) -> str:
     return _batch_page(batches.get_batch(db(), batch_id))
 
@@ -247,7 +243,6 @@ def reject_confirmation(batch_id: str) -> Response | tuple[str, int]:
 
 @bp.get("/confirmations/<confirmation_id>/certificate")
 @requires(Permission.RESEARCH_MANAGE)
-@no_store
 def certificate(confirmation_id: str) -> Response:
     """The partner's certificate of return or destruction (a PDF), its reading audited; not for a request another
     site's page made."""

@@ -16,7 +16,6 @@ from recordings_service.privacy import holds, retention, sweep
 from web.access import current_actor, requires
 from web.database import db
 from web.i18n import RULE_LABELS, UNIT_LABELS, organisation_zone
-from web.security_headers import no_store
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
@@ -38,14 +37,12 @@ def period_label(keep: int | str, unit: str) -> str:
 
 @bp.get("/")
 @requires(Permission.RETENTION_MANAGE)
-@no_store
 def policies() -> str:
     return render_template("retention/policies.html", policies=retention.list_policies(db()))
 
 
 @bp.route("/policies/<rule>", methods=["GET", "POST"])
 @requires(Permission.RETENTION_MANAGE)
-@no_store
 def policy(rule: str) -> Response | str | tuple[str, int]:
     """GET shows the form; POST previews how many recordings the change would move; nothing changes yet."""
     current = _policy(rule)
@@ -63,7 +60,6 @@ def policy(rule: str) -> Response | str | tuple[str, int]:
 
 @bp.post("/policies/<rule>/apply")
 @requires(Permission.RETENTION_MANAGE)
-@no_store
 def apply_policy(rule: str) -> Response | tuple[str, int]:
     """Make the previewed change: every affected recording's `retain_until` is recomputed (audited).
 
@@ -127,7 +123,6 @@ def _policy_page(
 
 @bp.get("/holds")
 @requires(Permission.RETENTION_MANAGE)
-@no_store
 def legal_holds() -> str:
     return _holds_page()
 
@@ -150,7 +145,6 @@ def _holds_page(sent: RefusedForm | None = None) -> str:
 
 @bp.post("/holds")
 @requires(Permission.RETENTION_MANAGE)
-@no_store
 def place_hold() -> Response | tuple[str, int]:
     """Hold one recording (by id) or every recording of a customer (by reference); a refusal keeps what was typed."""
     target = request.form.get("target", "")
@@ -188,7 +182,6 @@ def place_hold() -> Response | tuple[str, int]:
 
 @bp.post("/holds/<hold_id>/release")
 @requires(Permission.RETENTION_MANAGE)
-@no_store
 def release_hold(hold_id: str) -> Response | tuple[str, int]:
     """Release a hold; a refusal comes back to the holds page with the reason as typed beside that hold's form."""
     try:
@@ -215,7 +208,6 @@ def release_hold(hold_id: str) -> Response | tuple[str, int]:
 
 @bp.get("/receipts")
 @requires(Permission.RETENTION_MANAGE)
-@no_store
 def receipts() -> str:
     rows = sweep.list_receipts(db(), cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1)
     page = rows[:PAGE_SIZE]

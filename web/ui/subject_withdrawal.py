@@ -12,7 +12,6 @@ from recordings_service.permissions import Permission
 from recordings_service.privacy import subjects, withdrawal
 from web.access import current_actor, requires
 from web.database import db
-from web.security_headers import no_store
 from web.ui.refused_form import refusal_status, refused_form
 from web.ui.subjects import refused_page, sent_from_page
 
@@ -21,7 +20,6 @@ bp = Blueprint("subject_withdrawal", __name__, url_prefix="/subjects")
 
 @bp.post("/<request_id>/withdraw")
 @requires(Permission.SUBJECT_REQUESTS)
-@no_store
 def withdraw(request_id: str) -> Response | tuple[str, int]:
     subjects.get_request(db(), request_id)  # an unknown request is a 404, not a message
     try:

@@ -29,7 +29,6 @@ from web.api.validation import next_id_cursor
 from web.database import db, runtime
 from web.errors import abandon_refused
 from web.i18n import DIRECTION_LABELS, local_date, organisation_today, organisation_zone
-from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 from web.ui.list_pages import page_url
 from web.ui.numbers import whole_number
@@ -55,7 +54,6 @@ KIND_HEADINGS: dict[str, LazyString] = {
 
 @bp.get("/")
 @requires(Permission.SUBJECT_REQUESTS)
-@no_store
 def index() -> tuple[str, int]:
     """Open requests by deadline; with `customer_ref`, that customer's requests and a form for a new one. Each list
     a page at a time (`cursor`), with how many it holds; a page link edited or out of date is refused (422)."""
@@ -126,7 +124,6 @@ def _index_page(ref: str, sent: RefusedForm | None = None) -> tuple[str, int]:
 
 @bp.post("/")
 @requires(Permission.SUBJECT_REQUESTS)
-@no_store
 def create() -> Response | tuple[str, int]:
     """Register a request; a refusal comes back to the customer's page with the form as typed and why."""
     ref = request.form.get("customer_ref", "").strip()
@@ -150,7 +147,6 @@ def create() -> Response | tuple[str, int]:
 
 @bp.get("/<request_id>")
 @requires(Permission.SUBJECT_REQUESTS)
-@no_store
 def detail(request_id: str) -> str:
     return _detail_page(request_id, cursor=request.args.get("cursor") or None)
 
@@ -194,7 +190,6 @@ def _detail_page(request_id: str, sent: RefusedForm | None = None, *, cursor: st
 
 @bp.post("/<request_id>/fulfil")
 @requires(Permission.SUBJECT_REQUESTS)
-@no_store
 def fulfil(request_id: str) -> Response | tuple[str, int]:
     """Answer the request; a refusal comes back to it with every field as typed (nothing stored) and why."""
     item = subjects.get_request(db(), request_id)
@@ -225,7 +220,6 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
 
 @bp.post("/<request_id>/extend")
 @requires(Permission.SUBJECT_REQUESTS)
-@no_store
 def extend(request_id: str) -> Response | tuple[str, int]:
     """Extend the deadline once; a refusal comes back to the request with the reason as typed (it is told to the
     customer, and may be long) and why."""

@@ -26,7 +26,6 @@ from web.database import db, runtime
 from web.errors import abandon_refused
 from web.i18n import organisation_timezone
 from web.links import call_url, safe_next
-from web.security_headers import no_store
 from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
 from web.ui.numbers import typed_seconds
@@ -69,7 +68,6 @@ def act(
 
 @bp.get("/")
 @requires(Permission.TRAINING_MANAGE)
-@no_store
 def index() -> str | tuple[str, int]:
     """The sample form; once submitted (`size` given), the sample it draws, audited."""
     if "size" not in request.args:
@@ -165,7 +163,6 @@ def _decimal(raw: str) -> str | None:
 
 @bp.get("/calls/<recording_id>")
 @requires(Permission.TRAINING_MANAGE)
-@no_store
 def call(recording_id: str) -> str:
     """The call's redacted transcript and audio, its nominations and clips, and the form to cut a clip."""
     return _call_page(recording_id, form={"start_s": "", "end_s": "", "title": "", "tags": "", "notes": ""})
@@ -244,7 +241,6 @@ def _seconds(form: Mapping[str, str], name: str) -> float:
 
 @bp.get("/clips/")
 @requires(Permission.TRAINING_MANAGE)
-@no_store
 def clip_library() -> str:
     """The library's clips, newest first (only one's own with `mine=1`), to play and gather into a set."""
     return library_page(mine=request.args.get("mine") == "1", cursor=request.args.get("cursor") or None)
@@ -329,7 +325,6 @@ def _back(default: str) -> str:
 
 @bp.get("/nominations/")
 @requires(Permission.NOMINATIONS_READ)
-@no_store
 def nomination_list() -> str | tuple[str, int]:
     """The calls QA supervisors nominated, newest first, of one kind or both."""
     raw_kind = request.args.get("kind", "")

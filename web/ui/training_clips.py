@@ -16,7 +16,6 @@ from recordings_service.training import clips
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import abandon_refused
-from web.security_headers import no_store
 from web.ui.criteria_lists import listed
 from web.ui.error_messages import error_message
 
@@ -26,7 +25,6 @@ FIELDS = ("title", "tags", "notes")
 
 @bp.get("/<clip_id>/edit")
 @requires(Permission.TRAINING_MANAGE)
-@no_store
 def edit(clip_id: str) -> str:
     clip = clips.own_clip(db(), actor=current_actor(), clip_id=clip_id)
     return _page(clip_id, {"title": clip.title, "tags": ", ".join(clip.tags), "notes": clip.notes})

@@ -17,7 +17,6 @@ from recordings_service.training import clip_views, export, sets
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import STATUS_BY_ERROR, abandon_refused
-from web.security_headers import no_store
 from web.ui.error_messages import error_message, flash_error
 from web.ui.training import PAGE_SIZE, act, library_page, rules
 
@@ -27,7 +26,6 @@ MOVES = ("up", "down", "remove")
 
 @bp.get("/")
 @requires(Permission.TRAINING_MANAGE)
-@no_store
 def index() -> str:
     """One's own sets and those other trainers share, newest first."""
     return _sets_page()
@@ -85,7 +83,6 @@ def create() -> Response | tuple[str, int]:
 
 @bp.get("/<set_id>")
 @requires(Permission.TRAINING_MANAGE)
-@no_store
 def player(set_id: str) -> str:
     """The set's clips in order, played one after the other with their transcripts following; the owner
     reorders, shares and exports it here. `?export=<id>` shows that export's download."""
