@@ -24,7 +24,7 @@ from recordings_service.permissions import Permission
 from recordings_service.research.institutes import get_institute, list_institutes
 from web.access import current_actor, requires
 from web.database import db, runtime
-from web.errors import keep_refusal
+from web.errors import abandon_refused
 from web.ui.auth import enrolment_url
 from web.ui.error_messages import error_message, flash_error
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
@@ -248,9 +248,7 @@ def _reset(user_id: str, done: str, action: UserAction) -> Response | str:
     try:
         action(db(), actor=current_actor(), user_id=user_id)
     except DomainError as exc:
-        db().rollback()
-        if exc.refusal is not None:
-            keep_refusal(exc.refusal)
+        abandon_refused(exc)
         flash_error(exc)
         return redirect(url_for("admin.user", user_id=user_id))
     return _show_link(user_id, done)

@@ -21,7 +21,7 @@ from recordings_service.training.eligibility import TrainingRules, exclusions_of
 from web.access import current_actor, current_can, requires
 from web.api.recordings import playback_url
 from web.database import commits_work, db, runtime
-from web.errors import keep_refusal
+from web.errors import abandon_refused
 from web.i18n import organisation_zone
 from web.identities import request_agent_names
 from web.same_site import refuse_cross_site
@@ -218,8 +218,7 @@ def withdraw_nomination(recording_id: str) -> Response:
         db().rollback()
         flash_error(exc)
     except Forbidden as exc:
-        if exc.refusal is not None:
-            keep_refusal(exc.refusal)
+        abandon_refused(exc)
         flash_error(exc)
     else:
         db().commit()

@@ -29,7 +29,7 @@ from recordings_service.research.lifecycle import was_downloaded
 from recordings_service.research.selection import MAX_SAMPLE, BatchCriteria
 from web.access import current_actor, requires
 from web.database import db, runtime
-from web.errors import keep_refusal
+from web.errors import abandon_refused
 from web.i18n import organisation_moment, organisation_timezone, organisation_today, organisation_zone
 from web.same_site import refuse_cross_site
 from web.ui.batch_pages import BatchPage, batch_page
@@ -268,12 +268,9 @@ def _act(
     try:
         action()
     except DomainError as exc:
-        if exc.refusal is not None:
-            keep_refusal(exc.refusal)  # rolls the request's work back first
-        else:
-            db().rollback()
         if form is not None and isinstance(exc, Invalid):
-            return _batch_page(found, refused=refused_form(form, exc)), 422
+            return _batch_page(found, refused=refused_form(form, exc)), 422  # its work undone, its refusal kept
+        abandon_refused(exc)
         flash_error(exc)
     else:
         db().commit()
