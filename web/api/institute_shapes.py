@@ -4,7 +4,7 @@ EU/EEA) and reads back."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,8 +12,7 @@ from recordings_service.iso_input import Day
 from recordings_service.models import Institute
 from recordings_service.recordings import IsoDatetime
 from recordings_service.research import institutes
-
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+from web.api.research_shapes import Name
 
 
 class SafeguardIn(BaseModel):
