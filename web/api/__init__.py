@@ -18,6 +18,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from recordings_service.errors import Invalid
 from recordings_service.json_keys import DuplicateKey, unique_keys
 from web.access import public
+from web.api.file_answers import FileAnswer
 from web.api.validation import refuse_moments_out_of_range
 
 NOT_A_JSON_OBJECT = "the request body must be a JSON object"
@@ -33,6 +34,14 @@ class EndpointNamedPlugin(FlaskPlugin):
     def get_func_operation_id(self, func: Callable[..., Any], path: str, method: str) -> str:
         endpoints = {view: endpoint for endpoint, view in current_app.view_functions.items()}
         return endpoints[func]
+
+    def validate_response(
+        self, resp: Any, resp_model: Any, skip_validation: bool, force_resp_serialize: bool
+    ) -> tuple[Any, Any]:
+        # A file goes out as it is read: spectree would read all of it into memory to check it as JSON.
+        if isinstance(resp_model, FileAnswer) and isinstance(resp, Response):
+            return resp, None
+        return super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
 
     def request_validation(  # noqa: PLR0917 — spectree's signature
         self, request: Request, query: Any, json: Any, form: Any, headers: Any, cookies: Any

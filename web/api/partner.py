@@ -16,6 +16,7 @@ from recordings_service.permissions import Permission
 from recordings_service.research import batches, confirmations, custody, portal
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.file_answers import FileAnswer
 from web.api.partner_shapes import PartnerBatchesQuery
 from web.api.ranges import entity_tag, ranged_response
 from web.api.research_shapes import (
@@ -47,9 +48,13 @@ def partner_batches(query: PartnerBatchesQuery) -> tuple[Response, int]:
     return as_json(body)
 
 
-# Not described through spectree: its response hook reads the whole body, and this one is streamed.
 @bp.get("/research/batches/<batch_id>/package")
 @requires(Permission.PARTNER_PORTAL)
+@api_spec.validate(
+    resp=FileAnswer("application/zip", ranges=True, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody),
+    tags=TAGS,
+    skip_validation=True,  # the answer is streamed
+)
 def download_package(batch_id: str) -> Response:
     """The package ZIP inside the access window (single byte ranges resume a broken download); audited when the
     answer starts (`batch.download_started`) and, with the bytes that went out, when it ends (`batch.downloaded`).

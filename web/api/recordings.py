@@ -19,6 +19,7 @@ from recordings_service.redaction.audio import RedactedAudio, record_redacted_se
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
 from web.access import current_actor, current_can, current_principal, denial, requires
 from web.api import api_spec
+from web.api.file_answers import RECORDING_MEDIA_TYPES, FileAnswer
 from web.api.ranges import entity_tag, ranged_response, requested_span, serves_bytes
 from web.api.uploads import ENVELOPE_BYTES, receive_upload, verify_client_checksums
 from web.api.validation import ErrorBody, refuse_invalid
@@ -72,6 +73,17 @@ class RecordingPageOut(BaseModel):
 class PlaybackOut(BaseModel):
     url: str = Field(description="the audio URL with its ticket; ranges of it may be fetched until expires_at")
     expires_at: IsoDatetime
+
+
+class AudioQuery(BaseModel):
+    download: str = Field(
+        default="0",
+        description="1 (or true): the file to save, audited as a download; any letter case",
+        json_schema_extra={"enum": list(_DOWNLOAD_VALUES)},
+    )
+    ticket: str | None = Field(
+        default=None, description="the playback ticket a browser session plays with (`POST …/playback` gives the URL)"
+    )
 
 
 class RecordingQuery(RecordingFilters):
@@ -216,9 +228,14 @@ def start_playback(recording_id: str) -> Response:
     return jsonify(body.model_dump(mode="json"))
 
 
-# Not described through spectree: its response hook reads the whole body, and this one is streamed.
 @bp.get("/recordings/<recording_id>/audio")
 @requires(Permission.RECORDING_PLAY)
+@api_spec.validate(
+    query=AudioQuery,
+    resp=FileAnswer(*RECORDING_MEDIA_TYPES, ranges=True, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    tags=["recordings"],
+    skip_validation=True,  # the view reads its parameters itself, and the answer is streamed
+)
 def recording_audio(recording_id: str) -> Response:
     """The original audio, decrypted; supports single byte ranges. `?download=1` asks for a file.
 
@@ -267,6 +284,11 @@ def _download_asked() -> bool:
 
 @bp.get("/recordings/<recording_id>/audio/redacted")
 @requires(Permission.RECORDING_PLAY_REDACTED)
+@api_spec.validate(
+    resp=FileAnswer(*RECORDING_MEDIA_TYPES, ranges=True, HTTP_403=ErrorBody, HTTP_404=ErrorBody),
+    tags=["recordings"],
+    skip_validation=True,  # the answer is streamed
+)
 def redacted_recording_audio(recording_id: str) -> Response:
     """The audio with every redacted finding muted on every channel (made on first use); single byte ranges."""
     refuse_cross_site(object_type="recording", object_id=recording_id)

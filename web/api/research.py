@@ -13,6 +13,7 @@ from recordings_service.recordings import get_playable_recording
 from recordings_service.research import batches, confirmations, custody, early_end, institutes
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.file_answers import FileAnswer
 from web.api.institute_shapes import InstituteIn, InstituteOut, InstitutesOut, SafeguardIn, institute_out
 from web.api.research_queries import BatchesQuery, NoQuery
 from web.api.research_shapes import (
@@ -213,6 +214,11 @@ def reject_confirmation(batch_id: str, json: ReasonIn) -> tuple[Response, int]:
 
 @bp.get("/research/confirmations/<confirmation_id>/certificate")
 @requires(Permission.RESEARCH_MANAGE)
+@api_spec.validate(
+    resp=FileAnswer("application/pdf", HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody),
+    tags=TAGS,
+    skip_validation=True,
+)
 def download_certificate(confirmation_id: str) -> Response:
     """The certificate PDF the partner uploaded; audited. Not for a request another site's page made."""
     refuse_cross_site(object_type="custody_confirmation", object_id=confirmation_id)

@@ -16,6 +16,7 @@ from recordings_service.recordings import IsoDatetime
 from recordings_service.spreadsheets import BYTE_ORDER_MARK, spreadsheet_safe
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.file_answers import FileAnswer
 from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
 from web.database import db
 from web.i18n import organisation_zone
@@ -154,6 +155,7 @@ def list_policies() -> Response:
 
 @bp.get("/retention/policies.csv")
 @requires(Permission.RETENTION_MANAGE)
+@api_spec.validate(resp=FileAnswer("text/csv"), tags=["retention"], skip_validation=True)
 def export_policies() -> Response:
     """The policy table as CSV for the Art. 30 record; the export is audited before it leaves."""
     rows = retention.export_policies(db(), actor=current_actor())

@@ -22,6 +22,7 @@ from recordings_service.recordings import IsoDatetime
 from recordings_service.storage.encryption import CHUNK, PlaintextReader
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.file_answers import FileAnswer
 from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 from web.i18n import organisation_zone
@@ -305,9 +306,13 @@ def lift_restriction(request_id: str) -> Response:
     return jsonify(request_out(request).model_dump(mode="json"))
 
 
-# Not described through spectree: its response hook reads the whole body, and this one is streamed.
 @bp.get("/subject-requests/<request_id>/package")
 @requires(Permission.SUBJECT_REQUESTS)
+@api_spec.validate(
+    resp=FileAnswer("application/zip", HTTP_404=ErrorBody, HTTP_409=ErrorBody),
+    tags=["subject requests"],
+    skip_validation=True,  # the answer is streamed
+)
 def download_package(request_id: str) -> Response:
     """The access package (ZIP), decrypted as it is sent, while it is valid; audited."""
     rt = runtime()

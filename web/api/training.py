@@ -14,8 +14,11 @@ from recordings_service.training.call_view import view_call
 from recordings_service.training.eligibility import TrainingRules
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.file_answers import FileAnswer
 from web.api.ranges import entity_tag, ranged_response, requested_span, serves_bytes
 from web.api.training_shapes import (
+    CLIP_MEDIA_TYPES,
+    ClipAudioQuery,
     ClipIn,
     ClipOut,
     ClipPageOut,
@@ -281,9 +284,14 @@ def recut_clip(clip_id: str) -> tuple[Response, int]:
     return as_json(clip_out(view))
 
 
-# Not described through spectree: its response hook reads the whole body, and this one is streamed.
 @bp.get("/clips/<clip_id>/audio")
 @requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(
+    query=ClipAudioQuery,
+    resp=FileAnswer(*CLIP_MEDIA_TYPES, ranges=True, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    skip_validation=True,  # the view reads its parameter itself, and the answer is streamed
+)
 def clip_audio(clip_id: str) -> Response:
     """The clip's audio (`format=opus` or `mp3`), decrypted; single byte ranges; the bytes each answer carries are
     audited (once a minute per clip and format, and again for a fetch carrying more)."""

@@ -14,6 +14,7 @@ from recordings_service.training import export, sets
 from recordings_service.training.export_page import PageWords
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.file_answers import FileAnswer
 from web.api.training import TAGS, no_content, rules
 from web.api.training_shapes import (
     ExportOut,
@@ -142,9 +143,13 @@ def export_set(set_id: str) -> tuple[Response, int]:
     return as_json(export_out(created), 201)
 
 
-# Not described through spectree: its response hook reads the whole body, and this one is streamed.
 @bp.get("/exports/<export_id>/download")
 @requires(Permission.TRAINING_MANAGE)
+@api_spec.validate(
+    resp=FileAnswer("application/zip", HTTP_404=ErrorBody, HTTP_409=ErrorBody),
+    tags=TAGS,
+    skip_validation=True,  # the answer is streamed
+)
 def download_export(export_id: str) -> Response:
     """The export's ZIP, assembled from the clips as they are now; 409 `export_expired` after 7 days."""
     rt = runtime()

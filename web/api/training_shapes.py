@@ -163,6 +163,16 @@ class ClipsQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
+class ClipAudioQuery(BaseModel):
+    format: str = Field(
+        default="opus", description="the codec to play the clip in", json_schema_extra={"enum": list(clips.MEDIA)}
+    )
+
+
+# What a clip's audio is served as, by codec.
+CLIP_MEDIA_TYPES = tuple(media_type for _suffix, media_type in clips.MEDIA.values())
+
+
 class ClipPageOut(BaseModel):
     items: list[ClipOut]
     next_cursor: str | None
