@@ -41,7 +41,8 @@ class EndpointNamedPlugin(FlaskPlugin):
         # A file goes out as it is read: spectree would read all of it into memory to check it as JSON.
         if isinstance(resp_model, FileAnswer) and isinstance(resp, Response):
             return resp, None
-        return super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
+        validated: tuple[Any, Any] = super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
+        return validated
 
     def request_validation(  # noqa: PLR0917 — spectree's signature
         self, request: Request, query: Any, json: Any, form: Any, headers: Any, cookies: Any
