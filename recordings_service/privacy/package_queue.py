@@ -206,6 +206,7 @@ def expire_packages(session: Session, *, actor: Actor, now: datetime) -> list[st
     )
     for request in requests:
         request.package_state = PackageState.EXPIRED
+        forget_package_key(request)
         record_event(
             session, actor=actor, action="subject_access.expired", object_type="subject_request", object_id=request.id
         )
@@ -218,7 +219,14 @@ def withdraw_package(request: SubjectRequest) -> str | None:
     lease) nor downloaded; returns the key its object has, if one was named (purged with the other gone packages')."""
     request.package_state = PackageState.WITHDRAWN
     request.lease_owner = request.lease_expires_at = None
+    forget_package_key(request)
     return request.package_key
+
+
+def forget_package_key(request: SubjectRequest) -> None:
+    """A package that can no longer be downloaded needs no data key: without it the object, and any copy of it the
+    store's disks keep after it is deleted (until a compaction) or a backup of the store holds, cannot be read."""
+    request.package_wrapped_key = request.package_master_key_id = None
 
 
 def packages_to_purge(session: Session) -> dict[str, str]:
@@ -238,7 +246,7 @@ def mark_packages_purged(session: Session, request_ids: list[str]) -> None:
         session.execute(
             update(SubjectRequest)
             .where(SubjectRequest.id.in_(request_ids))
-            .values(package_key=None)
+            .values(package_key=None, package_wrapped_key=None, package_master_key_id=None)
             .execution_options(synchronize_session=False)
         )
 

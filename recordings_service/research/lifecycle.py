@@ -151,6 +151,9 @@ def mark_purged(session: Session, *, batch_id: str, versions: int, now: datetime
     batch = session.get(ResearchBatch, batch_id, with_for_update=True)
     if batch is not None:
         batch.package_purged_at = now
+        # Crypto-shredding: a copy of the package left on the store's disks (until a compaction) or in a backup of
+        # the store cannot be read without its data key.
+        batch.package_wrapped_key = batch.package_master_key_id = None
         _event(session, batch, "research.package_purged", {"versions": versions})
 
 

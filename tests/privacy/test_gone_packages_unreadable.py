@@ -1,0 +1,95 @@
+"""An access package that can no longer be downloaded (expired, or withdrawn by the customer's erasure) loses its data
+key, as an erased recording does: a copy of its object cannot be read with anything Callvault keeps.
+
+Found by exploratory testing: the package's wrapped data key stayed in its row for good, while SeaweedFS keeps a
+deleted object's bytes in its volume file until a compaction (which Callvault never asks for), and a backup of the
+store keeps them too; the data directory, the database and the master key together decrypted the erased customer's
+whole package (their calls, transcripts and customer ref)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from jobs import subject_access
+from recordings_service.config import Settings
+from recordings_service.models import SubjectRequest
+from recordings_service.privacy import package_queue, subjects
+from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def jobs_runtime(
+    settings: Settings, engine: Engine, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
+) -> Runtime:
+    return Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
+
+
+def _ready_package_and_a_copy(session: Session, runtime: Runtime) -> tuple[SubjectRequest, bytes]:
+    """A built access package and a copy of its encrypted object, as the store's disk or a backup keeps it; the copy
+    reads while the package is ready."""
+    person = customer(session)
+    aged_call(session, runtime.store, runtime.envelope, started_at=NOW, purposes=[], customer_id=person.id)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="access", received_at=NOW
+    )
+    package_queue.request_package(session, actor=OFFICER, request_id=request.id)
+    session.commit()
+    subject_access.build_packages(runtime)
+    session.refresh(request)
+    assert request.package_state == "ready" and request.package_key is not None
+    copy = runtime.store.get(request.package_key).read()
+    assert _opens(runtime.envelope, copy, request)
+    return request, copy
+
+
+def _opens(envelope: Envelope, copy: bytes, request: SubjectRequest) -> bool:
+    """Whether the copy decrypts with what the request's row keeps."""
+    if request.package_wrapped_key is None:
+        return False
+    with envelope.decrypting_stream(io.BytesIO(copy), wrapped=request.package_wrapped_key, object_id=request.id) as r:
+        return r.read(4) == b"PK\x03\x04"
+
+
+def test_an_expired_package_keeps_no_key_to_read_a_copy_of_it(session: Session, jobs_runtime: Runtime) -> None:
+    request, copy = _ready_package_and_a_copy(session, jobs_runtime)
+    session.execute(
+        update(SubjectRequest).where(SubjectRequest.id == request.id).values(package_expires_at=NOW - timedelta(1))
+    )
+    session.commit()
+
+    subject_access.expire_old_packages(jobs_runtime)
+
+    session.refresh(request)
+    assert request.package_state == "expired"
+    assert (request.package_wrapped_key, request.package_master_key_id) == (None, None)
+    assert not _opens(jobs_runtime.envelope, copy, request)
+
+
+def test_a_package_withdrawn_by_the_customers_erasure_keeps_no_key_to_read_a_copy_of_it(
+    session: Session, jobs_runtime: Runtime
+) -> None:
+    request, copy = _ready_package_and_a_copy(session, jobs_runtime)
+    erasure = subjects.create_request(
+        session, actor=OFFICER, customer_ref=request.customer_ref, kind="erasure", received_at=NOW
+    )
+    store = jobs_runtime.store
+    done = fulfil_request(session, store, actor=OFFICER, request_id=erasure.id, answer=Answer(), zone=ORG_ZONE)
+    session.flush()
+    after_commit(session, store, done)
+    session.commit()
+
+    session.refresh(request)
+    assert request.package_state == "withdrawn"
+    assert (request.package_wrapped_key, request.package_master_key_id) == (None, None)
+    assert not _opens(jobs_runtime.envelope, copy, request)
