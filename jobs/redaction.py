@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.audit import Actor
+from recordings_service.models import Transcript
+from recordings_service.research.build_queue import requeue_redacted_again
 from recordings_service.training.text_refresh import WRITTEN_TEXTS, refresh_written, written_after
 from recordings_service.transcription.redaction_refresh import refresh_transcript, transcripts_after
 
@@ -24,6 +26,8 @@ class RefreshReport:
     dry_run: bool
     texts_checked: int = 0  # notes, titles, tags and descriptions written for trainers, a row each
     texts_changed: int = 0
+    research_rebuilt: int = 0  # research batches whose package is built again with the new text
+    research_held: int = 0  # downloaded research batches that hold the old text (named on their trail)
 
 
 def refresh_redactions(
@@ -45,9 +49,19 @@ def refresh_redactions(
 
         return counted
 
-    transcript_again = partial(
-        refresh_transcript, actor=actor, customer_number_pattern=customer_number_pattern, dry_run=dry_run
-    )
+    rebuilt: set[str] = set()
+    held: set[str] = set()
+
+    def transcript_again(session: Session, transcript: Transcript) -> bool:
+        changed = refresh_transcript(
+            session, transcript, actor=actor, customer_number_pattern=customer_number_pattern, dry_run=dry_run
+        )
+        if changed and not dry_run:
+            research = requeue_redacted_again(session, actor=actor, recording_id=transcript.recording_id)
+            rebuilt.update(research.rebuilt)
+            held.update(research.held)
+        return changed
+
     checked, changed = _in_batches(
         sessions, partial(transcripts_after, limit=batch), transcript_again, report("transcripts")
     )
@@ -61,7 +75,13 @@ def refresh_redactions(
         )
         texts = (texts[0] + kind_checked, texts[1] + kind_changed)
     return RefreshReport(
-        checked=checked, changed=changed, dry_run=dry_run, texts_checked=texts[0], texts_changed=texts[1]
+        checked=checked,
+        changed=changed,
+        dry_run=dry_run,
+        texts_checked=texts[0],
+        texts_changed=texts[1],
+        research_rebuilt=len(rebuilt),
+        research_held=len(held - rebuilt),
     )
 
 

@@ -20,7 +20,8 @@ def redaction_group() -> None:
 def redaction_refresh(dry_run: bool) -> None:
     """Redact every stored transcript again (after an upgrade, or a new CALLVAULT_CUSTOMER_NUMBER_PATTERN) and
     rewrite each redacted twin that changes; clips of those calls must then be cut again. Nominations' notes,
-    clips' titles, tags and notes, sets' titles and descriptions and exports' titles are redacted again too."""
+    clips' titles, tags and notes, sets' titles and descriptions and exports' titles are redacted again too. A research
+    package holding a changed call is built again unless its institute downloaded it (then named on its trail)."""
     runtime = cli_support.load_runtime()
 
     def progress(what: str, checked: int, changed: int) -> None:
@@ -34,7 +35,9 @@ def redaction_refresh(dry_run: bool) -> None:
         progress=progress,
     )
     would = "would change" if report.dry_run else "changed"
+    research = f" research_rebuilt={report.research_rebuilt} research_held={report.research_held}"
     click.echo(
         f"checked={report.checked} {would}={report.changed} "
         f"texts_checked={report.texts_checked} texts_{would.replace(' ', '_')}={report.texts_changed}"
+        f"{'' if report.dry_run else research}"
     )

@@ -227,20 +227,65 @@ def requeue_outdated(session: Session, *, actor: Actor, now: datetime | None = N
         outdated = session.scalar(
             select(func.count()).select_from(BatchItem).where(BatchItem.batch_id == batch.id, excluded_since_built())
         )
-        batch.state = BatchState.APPROVED
-        batch.build_attempts = batch.build_done = 0
-        batch.build_error = None
-        record_event(
-            session,
-            actor=actor,
-            action="research.package_outdated",
-            object_type="research_batch",
-            object_id=batch.id,
-            details={"calls_excluded": outdated},
-        )
+        _build_again(session, actor=actor, batch=batch, details={"calls_excluded": outdated})
         requeued.append(batch.id)
     session.flush()
     return requeued
+
+
+@dataclass(frozen=True)
+class RedactedAgain:
+    rebuilt: list[str]  # batches whose package is built again
+    held: list[str]  # batches whose institute may hold the package as it was
+
+
+def requeue_redacted_again(session: Session, *, actor: Actor, recording_id: str) -> RedactedAgain:
+    """The call's redacted transcript came out different (`callvault redaction refresh`): a ready package holding it
+    that nothing was downloaded from yet is built again (its download refused meanwhile), as for an excluded call.
+    One its institute may hold already, or holds until it confirms return or destruction, keeps what it had: its
+    trail says so (`research.package_redaction_outdated`) for compliance to ask for the new package's text instead."""
+    rebuilt, held, now = [], [], utcnow()
+    query = (
+        select(ResearchBatch)
+        .join(BatchItem, BatchItem.batch_id == ResearchBatch.id)
+        .where(
+            BatchItem.recording_id == recording_id,
+            BatchItem.withdrawn_reason.is_(None),
+            ResearchBatch.state.in_([BatchState.READY, BatchState.EXPIRED, BatchState.OVERDUE]),
+        )
+        .order_by(ResearchBatch.id)
+    )
+    for batch in session.scalars(query.with_for_update(of=ResearchBatch)):
+        if was_downloaded(session, batch.id):
+            record_event(
+                session,
+                actor=actor,
+                action="research.package_redaction_outdated",
+                object_type="research_batch",
+                object_id=batch.id,
+                details={"recording": recording_id},
+            )
+            held.append(batch.id)
+        elif batch.state == BatchState.READY and batch.access_end > now:
+            _build_again(session, actor=actor, batch=batch, details={"call_redacted_again": recording_id})
+            rebuilt.append(batch.id)
+    session.flush()
+    return RedactedAgain(rebuilt=rebuilt, held=held)
+
+
+def _build_again(session: Session, *, actor: Actor, batch: ResearchBatch, details: dict[str, object]) -> None:
+    """Send a ready batch back to be built; its package is not served until then."""
+    batch.state = BatchState.APPROVED
+    batch.build_attempts = batch.build_done = 0
+    batch.build_error = None
+    record_event(
+        session,
+        actor=actor,
+        action="research.package_outdated",
+        object_type="research_batch",
+        object_id=batch.id,
+        details=details,
+    )
 
 
 def outdated_package() -> ColumnElement[bool]:
