@@ -223,6 +223,37 @@ def withdraw_package(request: SubjectRequest) -> str | None:
     return request.package_key
 
 
+def build_again(session: Session, *, actor: Actor, customer_id: str, reason: str) -> list[str]:
+    """Build the customer's access packages again from what is stored now (a call's original was replaced, say): one
+    being built starts over, and a ready one is not served until then; its data key goes, so what was built before
+    cannot be read. A queued one is built from what is stored anyway. Returns the requests' ids."""
+    requests = session.scalars(
+        select(SubjectRequest)
+        .where(
+            SubjectRequest.customer_id == customer_id,
+            SubjectRequest.package_state.in_([PackageState.BUILDING, PackageState.READY]),
+        )
+        .order_by(SubjectRequest.id)
+        .with_for_update()
+    ).all()
+    for request in requests:
+        request.package_state = PackageState.QUEUED
+        request.package_attempts = 0
+        request.package_error = None
+        request.lease_owner = request.lease_expires_at = None
+        forget_package_key(request)
+        record_event(
+            session,
+            actor=actor,
+            action="subject_access.rebuilding",
+            object_type="subject_request",
+            object_id=request.id,
+            details={"reason": reason},
+        )
+    session.flush()
+    return [request.id for request in requests]
+
+
 def forget_package_key(request: SubjectRequest) -> None:
     """A package that can no longer be downloaded needs no data key: without it the object, and any copy of it the
     store's disks keep after it is deleted (until a compaction) or a backup of the store holds, cannot be read."""
