@@ -22,6 +22,7 @@ from recordings_service.config import Settings
 from recordings_service.logs import describe_exception
 from recordings_service.models import Recording
 from recordings_service.models.recording import RecordingStatus
+from recordings_service.privacy.package_queue import build_again
 from recordings_service.redaction.pci import secure_card_data
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.engines import Engine, default_batch_size, load_engine
@@ -89,6 +90,11 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
                 recording_id=job.recording_id,
                 actor=TRANSCRIPTION_ACTOR,
             )
+            if replaced is not None:
+                # An access package built before holds the original as it was: built again from the muted one.
+                customer_id = session.get_one(Recording, job.recording_id).customer_id
+                if customer_id is not None:
+                    build_again(session, actor=TRANSCRIPTION_ACTOR, customer_id=customer_id, reason="card_data_muted")
             session.commit()
     except LeaseLost:
         log.warning("lease lost; another worker has the job", extra={"job": job.job_id})

@@ -24,7 +24,6 @@ from recordings_service.config import Settings
 from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Invalid
 from recordings_service.models import Recording, Transcript
-from recordings_service.privacy.package_queue import build_again
 from recordings_service.recordings import UNPLAYABLE, decrypt_original_to
 from recordings_service.redaction.audio import spans_to_mute
 from recordings_service.redaction.transcripts import CARD_KINDS, redactions_of
@@ -126,9 +125,6 @@ def _replace_original(
         recording.size_bytes = size
         recording.pci_original_sha256 = old_sha256
         recording.pci_redacted_at = utcnow()
-        if recording.customer_id is not None:
-            # An access package built before holds the original as it was: built again from the muted one.
-            build_again(session, actor=actor, customer_id=recording.customer_id, reason="card_data_muted")
         record_event(
             session,
             actor=actor,
