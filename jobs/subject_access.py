@@ -9,7 +9,6 @@ past their 7 days (commit), then deletes every version of their objects and reco
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,7 +42,7 @@ from recordings_service.privacy.package_queue import (
     renew_package_lease,
 )
 from recordings_service.runtime import Runtime
-from recordings_service.storage.spool import spool_dir
+from recordings_service.storage.spool import scratch_dir, spool_dir
 
 log = logging.getLogger("jobs.subject_access")
 SUBJECT_ACCESS_ACTOR = Actor(id=None, name="subject-access", role=Role.COMPLIANCE)
@@ -69,7 +68,7 @@ def build_one(runtime: Runtime, claim: ClaimedPackage, *, lease_s: float = LEASE
     started = time.monotonic()
     try:
         # Private (0700) and on the data disk: a package can be as large as all of a customer's calls.
-        with tempfile.TemporaryDirectory(prefix="subject-access-", dir=spool_dir(runtime.settings)) as scratch:
+        with scratch_dir("subject-access", parent=spool_dir(runtime.settings)) as scratch:
             work_dir = Path(scratch)
             plaintext = work_dir / "package.zip"
             with runtime.sessions() as session:

@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -34,6 +33,7 @@ from recordings_service.models import Recording, Transcript
 from recordings_service.recordings import RecordingOut, decrypt_original_to, get_playable_recording, still_live
 from recordings_service.storage.encryption import CHUNK, Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.storage.spool import scratch_dir
 from recordings_service.transcription.transcripts import as_text, open_view, transcript_document
 from recordings_service.zip_dates import dated_entry
 
@@ -70,7 +70,7 @@ def export_evidence(
     """Write the evidence ZIP of a recording into `destination`; audited as `recording.evidence_exported`. Its files
     are dated when it was made, as the clocks in `zone` (the organisation's) showed it (`zip_dates`)."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
-    with tempfile.TemporaryDirectory(prefix="callvault-evidence-", dir=work_dir) as scratch:
+    with scratch_dir("evidence", parent=work_dir) as scratch:
         original = Path(scratch) / "original"
         digest = decrypt_original_to(store, envelope, recording=recording, path=original)
         # Share-locked from here to the commit: a deletion that committed meanwhile (its data key destroyed, the

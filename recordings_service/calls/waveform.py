@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.storage.derived import put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.storage.spool import scratch_dir
 
 # 3: long calls' silences and overtalk judged in 50 ms frames, not in their wider buckets (recomputed on view).
 PEAKS_VERSION = 3
@@ -106,7 +106,7 @@ def compute_peaks(store: ObjectStore, envelope: Envelope, *, recording: Recordin
     energy = np.zeros((frame_count, channels), dtype=np.float64)
     sizes = np.zeros(frame_count, dtype=np.int64)
     frames = 0
-    with tempfile.TemporaryDirectory(prefix="callvault-peaks-") as scratch:
+    with scratch_dir("peaks") as scratch:
         path = Path(scratch) / "original"
         with open_original(store, envelope, recording) as plaintext, path.open("wb") as out:
             shutil.copyfileobj(plaintext, out)  # type: ignore[misc]

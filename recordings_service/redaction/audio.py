@@ -18,7 +18,6 @@ import json
 import logging
 import shutil
 import struct
-import tempfile
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from recordings_service.redaction.transcripts import redactions_of
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import DecryptionFailed, Envelope, PlaintextReader, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.storage.spool import scratch_dir
 from recordings_service.transcript_text import twin_of
 
 log = logging.getLogger(__name__)
@@ -332,7 +332,7 @@ def _build(
     """Decrypt the original into a private temporary directory, mute it, then (if `store_copy`) encrypt the copy and
     store it. The header says the copy's size either way."""
     extension = format_of(recording.container).extension
-    with tempfile.TemporaryDirectory(prefix="callvault-redact-") as scratch:
+    with scratch_dir("redact") as scratch:
         original, muted = Path(scratch) / f"original.{extension}", Path(scratch) / f"redacted.{extension}"
         sealed, packed = Path(scratch) / "sealed", Path(scratch) / "packed"
         with open_original(store, envelope, recording) as plaintext, original.open("wb") as out:

@@ -11,7 +11,6 @@ was replaced and when.
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from recordings_service.storage.derived import delete_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.originals import store_original
-from recordings_service.storage.spool import file_sha256
+from recordings_service.storage.spool import file_sha256, scratch_dir
 from recordings_service.transcript_text import rekey_transcript, twin_of
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ def _replace_original(
 ) -> str | None:
     old_key, old_sha256 = recording.storage_key, recording.sha256
     new_key = pci_key(recording)
-    with tempfile.TemporaryDirectory(prefix="callvault-pci-") as scratch:
+    with scratch_dir("pci") as scratch:
         original, muted = Path(scratch) / "original", Path(scratch) / "muted"
         if decrypt_original_to(store, envelope, recording=recording, path=original) != old_sha256:
             # Replacing an original that is not what was ingested would hide the damage behind a new hash.

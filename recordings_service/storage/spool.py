@@ -6,9 +6,13 @@ the checksums the client sent are compared with the digests computed here on the
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -90,11 +94,57 @@ class Spool:
         self.path.unlink(missing_ok=True)
 
 
+# How a scratch folder's name begins (`scratch_dir`): in the system's temporary folder, only these are purged.
+SCRATCH_PREFIX = "callvault-scratch-"
+
+
+@contextmanager
+def scratch_dir(purpose: str, *, parent: Path | None = None) -> Iterator[Path]:
+    """A private folder for work on plaintext (a decrypted original, a package being assembled) in `parent` (the
+    system's temporary folder by default), named for its `purpose` and removed when the work ends. Its process
+    holds a lock on it while it lives, so one that a killed process left behind is found and removed
+    (`purge_stale_spools`)."""
+    with tempfile.TemporaryDirectory(
+        prefix=f"{SCRATCH_PREFIX}{purpose}-", dir=parent, ignore_cleanup_errors=True
+    ) as name:
+        lock = os.open(name, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield Path(name)
+        finally:
+            os.close(lock)
+
+
 def purge_stale_spools(settings: Settings, *, older_than_s: float, now: float) -> int:
-    """Delete spooled files a killed worker left behind; live uploads are younger than `older_than_s`."""
+    """Delete what killed processes left behind: spooled files (live uploads are younger than `older_than_s`), and
+    scratch folders of plaintext no living process holds, in the spool folder and the system's temporary folder."""
     removed = 0
-    for path in spool_dir(settings).iterdir():
+    spools = spool_dir(settings)
+    for path in spools.iterdir():
         if path.is_file() and now - path.stat().st_mtime > older_than_s:
             path.unlink(missing_ok=True)
             removed += 1
+    for parent in (spools, Path(tempfile.gettempdir())):
+        for path in parent.iterdir():
+            stale = path.name.startswith(SCRATCH_PREFIX) and now - path.lstat().st_mtime > older_than_s
+            if stale and path.is_dir() and not path.is_symlink():
+                removed += _remove_abandoned(path)
     return removed
+
+
+def _remove_abandoned(path: Path) -> int:
+    """Remove the scratch folder unless a living process holds its lock; 1 if it went."""
+    try:
+        lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:  # gone meanwhile, or not ours to open
+        return 0
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        return 0
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    finally:
+        os.close(lock)
+    return 1

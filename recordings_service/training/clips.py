@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from recordings_service.redaction.audio import ensure_redacted, open_redacted, s
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.storage.spool import scratch_dir
 from recordings_service.training.eligibility import TrainingRules, require_for_training
 from recordings_service.training.redacted_text import Redactor, call_text_redactor, redacted_within
 from recordings_service.transcript_text import twin_of
@@ -358,7 +358,7 @@ def _encode(
         )
     audio = ensure_redacted(session, store, envelope, recording=recording, ffmpeg=ffmpeg, tone=tone)
     extension = format_of(recording.container).extension
-    with tempfile.TemporaryDirectory(prefix="callvault-clip-") as scratch:
+    with scratch_dir("clip") as scratch:
         source = Path(scratch) / f"redacted.{extension}"
         with open_redacted(store, envelope, audio) as plaintext, source.open("wb") as out:
             shutil.copyfileobj(plaintext, out)  # type: ignore[misc]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from recordings_service.models import Recording, Transcript
 from recordings_service.redaction.transcripts import redact_transcript
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.storage.spool import scratch_dir
 from recordings_service.transcript_text import seal_segments, segments_of
 from recordings_service.transcription.engines import (
     SAMPLE_RATE,
@@ -132,7 +132,7 @@ def transcribe_audio(
     segments: list[dict[str, Any]] = []
     speakers = audio.speakers()
     together = isinstance(engine, ChannelBatchingEngine)
-    with tempfile.TemporaryDirectory(prefix="callvault-transcribe-") as scratch:
+    with scratch_dir("transcribe") as scratch:
         plaintext = Path(scratch) / "original"
         _decrypt_to(store, envelope=envelope, audio=audio, path=plaintext)
         for windows in _window_groups(plaintext, audio, together=together):
