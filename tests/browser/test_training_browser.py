@@ -17,14 +17,15 @@ from sqlalchemy import select
 
 from recordings_service import accounts
 from recordings_service.config import Settings
-from recordings_service.models import Recording
+from recordings_service.models import Recording, TrainingClip, User
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.browser_support import private_runtime, serving, wait_until, watch_errors
 from tests.factories.accounts import PASSWORD, SYSTEM, browser_sign_in, enrol_seed
-from tests.factories.training import stereo_call
+from tests.factories.evaluations import actor_of
+from tests.factories.training import clip_row, stereo_call
 from web import create_app
 
 pytestmark = pytest.mark.browser
@@ -117,3 +118,23 @@ def test_a_trainer_samples_cuts_a_clip_builds_a_set_and_plays_it(page: Any) -> N
     )
     wait_until(page, "() => document.querySelector('.set-item.current .clip-lines .line.current') !== null")
     page.screenshot(path=str(ARTIFACTS / "training-set-player.png"), full_page=True)
+
+
+def test_enter_in_a_new_sets_title_creates_the_set_and_deletes_no_clip(page: Any, live: Live) -> None:
+    """Found by exploratory testing: the clips' Delete buttons were in the set's form ahead of "Create the set", so
+    Enter in the title (a keyboard user's way to submit) pressed the first row's Delete: the clip was gone, and no
+    set was made."""
+    with live.runtime.sessions() as session:
+        author = session.scalars(select(User).where(User.username == TRAINER)).one()
+        clip = clip_row(session, session.scalars(select(Recording).order_by(Recording.id)).first(), actor_of(author))
+        clip.title = "Kept through Enter"
+        session.commit()
+        clip_id = clip.id
+    page.goto("/training/clips/")
+    page.check(f"#pick-{clip_id}")
+    page.fill("#set-title", "Made with Enter")
+    page.press("#set-title", "Enter")
+    page.wait_for_selector("text=Training set “Made with Enter” created.")
+    with live.runtime.sessions() as session:
+        kept = session.get(TrainingClip, clip_id)
+        assert kept is not None and kept.removed_at is None
