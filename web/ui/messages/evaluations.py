@@ -50,6 +50,8 @@ CODE_MESSAGES: dict[str, Message] = {
     "answer_required": _answer_required,
     "answer_choice": _answer_choice,
     "not_on_form": _l("this question is not on the form"),
+    "later_form_version": _l("a later version of this form exists: edit that version instead"),
+    "call_deleted": _l("the call has been deleted: nothing new is written about it"),
     "evidence_moment": _evidence_moment,
     "comment_too_long": _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
     "not_submitted": _l("submit the evaluation before releasing it"),

@@ -81,6 +81,7 @@ CODE_MESSAGES: dict[str, Message] = {
     "request_answered": _l("the request has been answered already"),
     "request_extended": _l("the deadline has been extended once already; it can be extended only once"),
     "request_overdue": _l("the request is overdue: an extension is decided within the first month"),
+    "request_closed": _l("the request is closed already"),
     "not_restricting": _l("this request is not a restriction in force"),
     "other_kind": _l("this does not apply to a request of this kind"),
     "package_queued": _l("the access package is queued for building already"),

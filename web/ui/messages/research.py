@@ -69,6 +69,12 @@ CODE_MESSAGES: dict[str, Message] = {
     "none_pending": _l("no confirmation of this batch is waiting for a decision"),
     "window_order": _l("the access window ends before it starts"),
     "window_over": _l("the access window is already over"),
+    "not_approved": _l("only an approved batch's access can be ended"),
+    "follow_up_not_found": _l("the follow-up request was not found"),
+    "package_outdated": _l(
+        "a call was withdrawn from the batch after its package was built: the package is being built again without "
+        "it; download it once it is ready"
+    ),
     "study_before_window": _l("the study cannot end before the access window does"),
     "study_too_long": _l("the study must end within ten years"),
     "in_eea": _l("the country is in the EU/EEA: no transfer safeguard applies"),
