@@ -35,4 +35,4 @@ def test_a_failed_flush_shows_callvaults_error_page_to_the_signed_in_admin(
 
     assert refused.status_code == 500
     page = " ".join(visible_text(refused.get_data(as_text=True)).split())
-    assert "An unexpected error occurred" in page and "Account" in page  # the menu of the signed-in admin
+    assert "Something went wrong in Callvault" in page and "Account" in page  # the menu of the signed-in admin
