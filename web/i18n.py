@@ -55,6 +55,8 @@ STATUS_LABELS: dict[str, LazyString] = {
     RecordingStatus.MISSING_OBJECT: _l("audio missing from the store"),
 }
 DIRECTION_LABELS: dict[str, LazyString] = {"inbound": _l("inbound"), "outbound": _l("outbound")}
+# Who speaks in a transcript's segment.
+SPEAKER_LABELS: dict[str, LazyString] = {"agent": _l("Agent"), "customer": _l("Customer"), "unknown": _l("Speaker")}
 ROLE_LABELS: dict[str, LazyString] = {
     Role.ADMIN: _l("administrator"),
     Role.COMPLIANCE: _l("compliance officer"),
@@ -92,6 +94,8 @@ RECEIPT_COUNTS: dict[str, LazyString] = {
     "annotations": _l("comments"),
     "transcription_jobs": _l("transcription jobs"),
     "evaluation_comments": _l("evaluation comments"),
+    "calibration_comments": _l("calibration comments"),
+    "call_tags": _l("call tags"),
     "training_nominations": _l("training nominations"),
     "training_clips": _l("training clips"),
 }
@@ -201,6 +205,7 @@ def form_text(text: str) -> str:
 LABEL_FILTERS = {
     "status_label": STATUS_LABELS,
     "direction_label": DIRECTION_LABELS,
+    "speaker_label": SPEAKER_LABELS,
     "role_label": ROLE_LABELS,
     "purpose_label": PURPOSE_LABELS,
     "form_text": FORM_TEXTS,

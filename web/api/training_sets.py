@@ -30,7 +30,7 @@ from web.api.training_shapes import (
 )
 from web.api.validation import ErrorBody, as_json, refuse_invalid
 from web.database import db, runtime
-from web.i18n import LANGUAGES, decimal, local_time, organisation_zone
+from web.i18n import LANGUAGES, SPEAKER_LABELS, decimal, local_time, organisation_zone
 
 bp = Blueprint("training_sets_api", __name__, url_prefix="/api/v1/training")
 
@@ -168,7 +168,6 @@ def download_export(export_id: str) -> Response:
 def page_words() -> PageWords:
     """The export's offline page in the language of the request downloading it (the reader's), from the UI's
     catalogue; the stored values it names read as the library's pages name them (training/_labels.html)."""
-    speakers = {"agent": gettext("Agent"), "customer": gettext("Customer"), "unknown": gettext("Speaker")}
     status = get_template_attribute("training/_labels.html", "status")
 
     def exported(moment: datetime) -> str:
@@ -185,7 +184,7 @@ def page_words() -> PageWords:
             "Personal data is removed from the audio and the transcripts. For training use only; do not copy further."
         ),
         play_all=gettext("Play all"),
-        speaker=lambda value: speakers.get(value, value),
+        speaker=lambda value: str(SPEAKER_LABELS.get(value, value)),
         state=state,
         seconds=lambda value: f"{decimal(value)} s",
     )
