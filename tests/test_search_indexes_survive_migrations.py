@@ -1,0 +1,40 @@
+"""The search indexes on expressions (0027: `lower(queue)`, `lower(agent_ref)`) exist in a database migrated to head.
+
+Found by review of a warning `callvault run` printed on SQLite ("Skipped unsupported reflection of expression-based
+index"): migration 0038 added a column in batch mode, which on SQLite copies the table with the indexes it can read
+back, and these two it cannot, so every SQLite installation migrated past 0038 searched by queue or agent without
+them. 0039 makes them again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from recordings_service import schema
+from tests.factories.migrations import database_at
+
+EXPRESSION_INDEXES = {"ix_recordings_agent_newest", "ix_recordings_queue_newest"}
+
+
+def _indexes(engine: Engine) -> set[str]:
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'recordings'"
+        if engine.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes WHERE tablename = 'recordings' AND schemaname = current_schema()"
+    )
+    with engine.connect() as connection:
+        return set(connection.scalars(text(query)))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_database_migrated_to_head_has_the_search_indexes(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if kind == "postgresql":
+        request.getfixturevalue("pg_engine")  # skips, or fails under CI, without PostgreSQL
+    with database_at("0037_research_access_ended", kind, tmp_path) as engine:
+        assert _indexes(engine) >= EXPRESSION_INDEXES
+        schema.upgrade(engine)
+        assert _indexes(engine) >= EXPRESSION_INDEXES
