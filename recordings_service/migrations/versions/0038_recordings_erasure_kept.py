@@ -33,8 +33,9 @@ subject_requests = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("recordings", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("erasure_kept", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Not in batch mode: on SQLite that copied the table and lost 0027's indexes on expressions (0039 makes them
+    # again where this ran before), and SQLite adds a NOT NULL column with a default in place.
+    op.add_column("recordings", sa.Column("erasure_kept", sa.Boolean(), server_default=sa.false(), nullable=False))
     # An erasure answered after the call was recorded, not withdrawn: every other call of the customer is gone.
     withdrawn = subject_requests.c.outcome["withdrawn"].as_boolean()
     keeping = (
