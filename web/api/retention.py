@@ -19,7 +19,7 @@ from web.api import api_spec
 from web.api.file_answers import FileAnswer
 from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
 from web.database import db
-from web.i18n import organisation_zone
+from web.i18n import organisation_zone, spreadsheet_dialect
 
 bp = Blueprint("retention_api", __name__, url_prefix="/api/v1")
 MAX_PAGE = 200
@@ -163,7 +163,8 @@ def export_policies() -> Response:
     buffer = io.StringIO()
     # A spreadsheet then reads it as UTF-8, as the call list's export: a basis in Finnish kept its "ä" and "ö".
     buffer.write(BYTE_ORDER_MARK)
-    writer = csv.writer(buffer)
+    # Separated as the reader's spreadsheet opens it (Finnish: semicolons), as the call list's and the trail's exports.
+    writer = csv.writer(buffer, delimiter=spreadsheet_dialect().delimiter)
     writer.writerow(["rule", "keep", "unit", "basis", "updated_at"])
     for row in rows:
         # The basis is free text: a spreadsheet opening the Art. 30 record must not run it as a formula.
