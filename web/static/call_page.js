@@ -4,10 +4,11 @@
 (function () {
   "use strict";
 
-  // After a comment is posted, focus goes to its confirmation (announced, and where the reader is): last, after
-  // the player has scrolled to the moment; at once on a page without a player (its audio missing from storage).
+  // After a comment is posted, or an evaluation submitted, focus goes to what it did (announced, and where the
+  // reader is): last, after the player has scrolled to the moment; at once on a page without a player (its audio
+  // missing from storage).
   function focusAdded() {
-    var added = document.getElementById("comment-added");
+    var added = document.getElementById("comment-added") || document.getElementById("evaluation-said");
     if (added) {
       added.focus();
     }

@@ -19,6 +19,12 @@ from web.access import current_actor, current_can
 from web.database import db
 from web.ui.numbers import seconds_text, typed_seconds
 
+# What a submit of the panel did, flashed in these categories, is said inside the panel (evaluations/_panel.html),
+# in the element the page opens at.
+EVALUATION_SAVED = "evaluation"
+EVALUATION_ERROR = "evaluation error"
+EVALUATION_SAID = "evaluation-said"
+
 
 @dataclass
 class Panel:

@@ -27,8 +27,15 @@ from web.access import current_actor, requires
 from web.database import db
 from web.i18n import decimal, organisation_zone, week_label
 from web.ui import charts
-from web.ui.error_messages import error_message, flash_error
-from web.ui.evaluation_panel import answers_from, read_answers, values_of
+from web.ui.error_messages import error_message
+from web.ui.evaluation_panel import (
+    EVALUATION_ERROR,
+    EVALUATION_SAID,
+    EVALUATION_SAVED,
+    answers_from,
+    read_answers,
+    values_of,
+)
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm
 
@@ -207,7 +214,9 @@ def submit_evaluation(recording_id: str) -> Response:
     # The call first: one hidden from the actor is not found (and the refusal audited), whatever the form says.
     get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
     form = evaluation_forms.get_form(db(), request.form.get("form_id", ""))
-    back = url_for("call_page.call", recording_id=recording_id, form_id=form.id, _anchor="evaluation")
+    # What the submit did is said in the panel, and the page opens at it (call_page.js focuses it): said at the top
+    # of the page, it was out of view of a keyboard user, whose focus was left on the page's start.
+    back = url_for("call_page.call", recording_id=recording_id, form_id=form.id, _anchor=EVALUATION_SAID)
     answers, unreadable = read_answers(request.form, form)
     comment = request.form.get("comment", "")
     try:
@@ -219,26 +228,27 @@ def submit_evaluation(recording_id: str) -> Response:
     except Invalid as exc:
         db().rollback()
         _keep_as_draft(recording_id, form.id, answers, comment)
-        flash_error(exc)
+        flash(error_message(exc), EVALUATION_ERROR)
         return redirect(back)
     except Conflict as exc:  # the agent disputes it: resolving is the way to re-score
         db().rollback()
-        flash_error(exc)
+        flash(error_message(exc), EVALUATION_ERROR)
         return redirect(back)
     # A lead may have handed the evaluator's assignment of the call on meanwhile: this evaluation did not complete it.
     taker = handover.handed_on_from(db(), recording_id=recording_id, evaluator_id=evaluation.evaluator_id)
     db().commit()
     if evaluation.score is None:
-        flash(gettext("Evaluation saved; every question was N/A, so it has no score."))
+        flash(gettext("Evaluation saved; every question was N/A, so it has no score."), EVALUATION_SAVED)
     else:
-        flash(gettext("Evaluation saved: %(score)s / 100.", score=decimal(evaluation.score)))
+        flash(gettext("Evaluation saved: %(score)s / 100.", score=decimal(evaluation.score)), EVALUATION_SAVED)
     if taker is not None:
         flash(
             gettext(
                 "This call's assignment had been handed on to %(name)s: your evaluation is kept as your own, and "
                 "the call stays open on their list.",
                 name=taker.display_name or taker.username,
-            )
+            ),
+            EVALUATION_SAVED,
         )
     return redirect(back)
 
