@@ -82,18 +82,30 @@ recordings/, we hold no recordings of you.
   could not be found in our storage has its transcript and details here but no audio file; manifest.json lists
   it under audio_missing.
 
-Puhelutallenteesi Callvaultissa: tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n
-tietosuoja-asetus, 15 artikla). Kansiossa recordings/ ovat puhelut alkuperäisessä muodossaan, niiden
-tekstitykset ja tiedot (käyttötarkoitukset, poistopäivä ja henkilökuntamme puheluun kirjaamat
-kommentit ja tunnisteet); history.json luettelee muut tietojasi koskevat pyyntösi ja puheluihisi
-asetetut oikeudelliset säilytysvelvoitteet; jos kansiota ei ole, meillä ei ole
-puhelutallenteitasi. Jos puhelu säilytettiin poistopyynnöstäsi huolimatta (oikeudellinen säilytysvelvoite tai
-näyttö puhelussa tehdystä sopimuksesta), sen tiedoissa kohta retention.kept_despite_erasure kertoo syyn ja
-ne säilytysajat, jotka siihen yhä pätevät. Tiedosto recipients.json luettelee
-vastaanottajat: tutkimuslaitokset, jotka ovat saaneet tallenteita pseudonymisoituina laatututkimukseen.
-manifest.json sisältää jokaisen tiedoston SHA-256-tarkisteen. Jos puhelun ääntä ei löytynyt
-tallennusjärjestelmästämme, sen kansiossa on tekstitys ja tiedot ilman äänitiedostoa; manifest.json luettelee
-sen kohdassa audio_missing.
+Puhelutallenteesi Callvaultissa
+===============================
+
+Tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n yleinen tietosuoja-asetus, 15 artikla). Jos
+paketissa ei ole kansiota recordings/, meillä ei ole puhelutallenteitasi.
+
+- recordings/<id>/audio.*: jokainen puhelu sellaisena kuin se tallennettiin, alkuperäisessä muodossaan. Jos
+  puhelussa sanottiin maksukortin tietoja, tallenteesta on vaimennettu ne kohdat (PCI DSS 3.3.1); puhelun
+  tiedot kertovat siitä.
+- recordings/<id>/transcript.json ja transcript.txt: puhelun koneellinen litteraatti sellaisena kuin
+  säilytämme sen (maksukortin tietoja ei säilytetä koskaan).
+- recordings/<id>/metadata.json: puhelun tiedot, käyttötarkoitukset, joita varten sitä säilytetään, päivä,
+  jona se poistetaan, ja kunkin säilytysajan oikeusperuste, pyynnöstäsi tehdyt korjaukset sekä se, mitä
+  henkilökuntamme on kirjannut puheluun (kommentit puhelun kohtiin ja tunnisteet). Jos puhelu säilytettiin
+  poistopyynnöstäsi huolimatta, kohta retention.kept_despite_erasure kertoo syyn (oikeudellinen
+  säilytysvelvoite tai näyttö puhelussa tehdystä sopimuksesta) ja vain sen säilytysajan, joka siihen yhä pätee.
+- history.json: muut tietojasi koskevat pyyntösi (milloin ne tehtiin ja vastattiinko niihin vai peruttiinko
+  ne) sekä puheluihisi asetetut oikeudelliset säilytysvelvoitteet (milloin ne asetettiin ja poistettiin).
+- recipients.json: ketkä ovat saaneet tallenteitasi: tutkimuslaitokset, jotka saivat ne pseudonymisoituina
+  palvelun laatututkimukseen, päivämäärineen, sekä se, ovatko ne vahvistaneet palauttaneensa tai
+  hävittäneensä ne.
+- manifest.json: jokaisen tiedoston SHA-256-tarkiste, jolla voi todeta, ettei mitään ole muutettu. Jos
+  puhelun ääntä ei löytynyt tallennusjärjestelmästämme, sen litteraatti ja tiedot ovat paketissa ilman
+  äänitiedostoa; manifest.json luettelee sen kohdassa audio_missing.
 """
 
 # Why a call its customer's erasure kept is still held (Art. 17(3)); the grounds as `erasure` names them.
