@@ -140,7 +140,7 @@ def test_a_second_confirmation_while_one_waits_is_refused_in_finnish(
     # The page offers no second form while one waits; a form left open in another tab can still be sent.
     status, text = confirm(client, made)
     assert status == 422
-    assert "tämän erän vahvistus odottaa jo vaatimustenmukaisuuden päätöstä" in text
+    assert "tämän erän vahvistus odottaa jo tietosuojavastaavan päätöstä" in text
     assert "waiting for compliance" not in text
 
 

@@ -223,3 +223,9 @@ def test_key_terms_are_translated_consistently() -> None:
     assert po["Transcript"] == "Litteraatti"
     assert po["Audit trail"] == "Tarkastusloki"
     assert not [text for text in po.values() if re.search(r"tekstitys|lokitiedot", text, re.IGNORECASE)]
+    # Found by exploratory testing: the compliance role is "tietosuojavastaava", but the same people were also
+    # "vaatimustenmukaisuuskäyttäjä" and "vaatimustenmukaisuus" (conformity), one sentence ungrammatical with it.
+    assert po["compliance officer"] == "tietosuojavastaava"
+    assert not [text for text in po.values() if re.search(r"vaatimustenmukaisuu", text, re.IGNORECASE)]
+    # The partner portal addresses the institute in the plural, as "te" (it mixed in "olet", "instituutillesi").
+    assert not [text for text in po.values() if re.search(r"\bOlet\b|[Ii]nstituuti", text)]
