@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recordings_service.decimals import one_decimal
+
 BYTE_ORDER_MARK = "\ufeff"
 
 
@@ -24,7 +26,7 @@ class SpreadsheetDialect:
     decimal: str = "."
 
     def number(self, value: float) -> str:
-        return f"{value:.1f}".replace(".", self.decimal)
+        return f"{one_decimal(value):.1f}".replace(".", self.decimal)
 
 
 COMMAS = SpreadsheetDialect()

@@ -20,6 +20,7 @@ from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from recordings_service.decimals import one_decimal
 from recordings_service.errors import Invalid
 from recordings_service.evaluations import plans
 from recordings_service.models.account import Role
@@ -300,7 +301,7 @@ def local_date(value: datetime | date) -> Markup:
 
 def decimal(value: float | None) -> str:
     """A score or share with one decimal in the reader's language (76.5, Finnish 76,5); "—" for none."""
-    return "—" if value is None else format_decimal(value, format="0.0")
+    return "—" if value is None else format_decimal(one_decimal(value), format="0.0")
 
 
 def language_label(code: str | None) -> str:

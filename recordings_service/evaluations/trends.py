@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.db import utcnow
+from recordings_service.decimals import one_decimal
 from recordings_service.models import Evaluation, EvaluationAnswer, FormQuestion, FormSection, Recording
 from recordings_service.models.evaluation import AnswerType, EvaluationState
 
@@ -70,7 +71,7 @@ def weekly_scores(
             bucket.total += score
             bucket.count += 1
     return [
-        WeekScore(week_start=start, average=round(b.total / b.count, 1) if b.count else None, count=b.count)
+        WeekScore(week_start=start, average=one_decimal(b.total / b.count) if b.count else None, count=b.count)
         for start, b in buckets.items()
     ]
 
@@ -177,7 +178,7 @@ def question_scores(
         QuestionScore(
             section=section,
             question=text,
-            average=round(b.total / b.count, 1) if b.count else None,
+            average=one_decimal(b.total / b.count) if b.count else None,
             answers=b.count,
             critical=critical[(section, text)],
         )
@@ -203,7 +204,7 @@ def agent_scores(session: Session, *, since: datetime, queue: str | None = None)
     scores = [
         AgentScore(
             agent_ref=agent,
-            average=None if average is None else round(float(average), 1),
+            average=None if average is None else one_decimal(float(average)),
             count=scored,
             unscored=submitted - scored,
         )
@@ -235,6 +236,8 @@ def weekly_critical_failures(
             count[0] += int(failed)
             count[1] += 1
     return [
-        WeekRate(week_start=start, rate=round(100 * failed / total, 1) if total else None, failed=failed, count=total)
+        WeekRate(
+            week_start=start, rate=one_decimal(100 * failed / total) if total else None, failed=failed, count=total
+        )
         for start, (failed, total) in counts.items()
     ]

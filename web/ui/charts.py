@@ -16,6 +16,7 @@ from flask_babel import format_decimal, gettext
 from markupsafe import Markup
 
 from recordings_service.db import utcnow
+from recordings_service.decimals import one_decimal
 from recordings_service.evaluations import trends
 from web.database import db
 from web.i18n import form_text, organisation_zone, week_label
@@ -33,7 +34,8 @@ def number(value: float | None, *, no_data: str = "—") -> str:
     """A value with one decimal in the reader's language (76.5 / 76,5)."""
     if value is None:
         return no_data
-    return format_decimal(value, format="0.0") if has_request_context() else f"{value:.1f}"
+    rounded = one_decimal(value)
+    return format_decimal(rounded, format="0.0") if has_request_context() else f"{rounded:.1f}"
 
 
 def describe(points: Sequence[tuple[str, float | None]], *, no_data: str) -> str:
