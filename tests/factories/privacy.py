@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from jobs import subject_access
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
@@ -28,7 +29,7 @@ from recordings_service.models import (
     TranscriptionJob,
 )
 from recordings_service.models.account import Role
-from recordings_service.privacy import subjects
+from recordings_service.privacy import package_queue, subjects
 from recordings_service.privacy.retention import retain_until_for
 from recordings_service.runtime import Runtime
 from recordings_service.storage.derived import put_derived
@@ -189,3 +190,19 @@ def request_with_two_calls(
         subjects.restrict_processing(session, actor=OFFICER, request_id=request.id)
     session.commit()
     return request, newer, older
+
+
+def ready_access_package(session: Session, runtime: Runtime) -> SubjectRequest:
+    """An access request of a customer with one call, its package built by the jobs' build (committed)."""
+    now = utcnow().replace(microsecond=0)
+    person = customer(session)
+    aged_call(session, runtime.store, runtime.envelope, started_at=now, purposes=[], customer_id=person.id)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="access", received_at=now
+    )
+    package_queue.request_package(session, actor=OFFICER, request_id=request.id)
+    session.commit()
+    subject_access.build_packages(runtime)
+    session.refresh(request)
+    assert request.package_state == "ready" and request.package_key is not None
+    return request

@@ -11,43 +11,25 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlalchemy import Engine, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from jobs import subject_access
-from recordings_service.config import Settings
 from recordings_service.models import SubjectRequest
-from recordings_service.privacy import package_queue, subjects
+from recordings_service.privacy import subjects
 from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
-from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer
+from tests.factories.privacy import OFFICER, ORG_ZONE, ready_access_package, runtime_on_bucket  # noqa: F401  (fixtures)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def jobs_runtime(
-    settings: Settings, engine: Engine, sessions: sessionmaker[Session], bucket: S3ObjectStore, envelope: Envelope
-) -> Runtime:
-    return Runtime(settings=settings, engine=engine, sessions=sessions, store=bucket, envelope=envelope)
 
 
 def _ready_package_and_a_copy(session: Session, runtime: Runtime) -> tuple[SubjectRequest, bytes]:
     """A built access package and a copy of its encrypted object, as the store's disk or a backup keeps it; the copy
     reads while the package is ready."""
-    person = customer(session)
-    aged_call(session, runtime.store, runtime.envelope, started_at=NOW, purposes=[], customer_id=person.id)
-    request = subjects.create_request(
-        session, actor=OFFICER, customer_ref=person.customer_ref, kind="access", received_at=NOW
-    )
-    package_queue.request_package(session, actor=OFFICER, request_id=request.id)
-    session.commit()
-    subject_access.build_packages(runtime)
-    session.refresh(request)
-    assert request.package_state == "ready" and request.package_key is not None
+    request = ready_access_package(session, runtime)
+    assert request.package_key is not None
     copy = runtime.store.get(request.package_key).read()
     assert _opens(runtime.envelope, copy, request)
     return request, copy
@@ -61,29 +43,29 @@ def _opens(envelope: Envelope, copy: bytes, request: SubjectRequest) -> bool:
         return r.read(4) == b"PK\x03\x04"
 
 
-def test_an_expired_package_keeps_no_key_to_read_a_copy_of_it(session: Session, jobs_runtime: Runtime) -> None:
-    request, copy = _ready_package_and_a_copy(session, jobs_runtime)
+def test_an_expired_package_keeps_no_key_to_read_a_copy_of_it(session: Session, runtime: Runtime) -> None:
+    request, copy = _ready_package_and_a_copy(session, runtime)
     session.execute(
         update(SubjectRequest).where(SubjectRequest.id == request.id).values(package_expires_at=NOW - timedelta(1))
     )
     session.commit()
 
-    subject_access.expire_old_packages(jobs_runtime)
+    subject_access.expire_old_packages(runtime)
 
     session.refresh(request)
     assert request.package_state == "expired"
     assert (request.package_wrapped_key, request.package_master_key_id) == (None, None)
-    assert not _opens(jobs_runtime.envelope, copy, request)
+    assert not _opens(runtime.envelope, copy, request)
 
 
 def test_a_package_withdrawn_by_the_customers_erasure_keeps_no_key_to_read_a_copy_of_it(
-    session: Session, jobs_runtime: Runtime
+    session: Session, runtime: Runtime
 ) -> None:
-    request, copy = _ready_package_and_a_copy(session, jobs_runtime)
+    request, copy = _ready_package_and_a_copy(session, runtime)
     erasure = subjects.create_request(
         session, actor=OFFICER, customer_ref=request.customer_ref, kind="erasure", received_at=NOW
     )
-    store = jobs_runtime.store
+    store = runtime.store
     done = fulfil_request(session, store, actor=OFFICER, request_id=erasure.id, answer=Answer(), zone=ORG_ZONE)
     session.flush()
     after_commit(session, store, done)
@@ -92,4 +74,4 @@ def test_a_package_withdrawn_by_the_customers_erasure_keeps_no_key_to_read_a_cop
     session.refresh(request)
     assert request.package_state == "withdrawn"
     assert (request.package_wrapped_key, request.package_master_key_id) == (None, None)
-    assert not _opens(jobs_runtime.envelope, copy, request)
+    assert not _opens(runtime.envelope, copy, request)

@@ -11,18 +11,21 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from jobs import research as research_jobs
 from recordings_service.audit import Actor
 from recordings_service.models import Institute, ResearchBatch
 from recordings_service.models.account import Role
+from recordings_service.models.research import BatchState
 from recordings_service.research import batches
 from recordings_service.research.selection import BatchCriteria
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of
-from tests.factories.research import institute
+from tests.factories.research import institute, research_call
 
 MakeBatch = Callable[..., ResearchBatch]
+BuildBatches = Callable[..., list[ResearchBatch]]
 
 
 @pytest.fixture
@@ -69,6 +72,24 @@ def approved_batch(session: Session, envelope: Envelope, creator: Actor, approve
         return batch
 
     return make
+
+
+@pytest.fixture
+def built_batch(session: Session, runtime: Runtime, approved_batch: MakeBatch) -> BuildBatches:
+    """`built_batch(count=1)`: `count` approved one-call batches of a fresh research call, built by the jobs' build
+    (committed): ready, their packages in the store."""
+
+    def build(count: int = 1) -> list[ResearchBatch]:
+        research_call(session, runtime.store, runtime.envelope)
+        session.commit()
+        made = [approved_batch(sample_size=1) for _ in range(count)]
+        research_jobs.build_batches(runtime)
+        for batch in made:
+            session.refresh(batch)
+            assert batch.state == BatchState.READY and batch.package_key is not None
+        return made
+
+    return build
 
 
 @pytest.fixture

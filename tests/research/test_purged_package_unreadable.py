@@ -12,25 +12,18 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from jobs import research as research_jobs
 from jobs.custody import expire_batches
 from recordings_service.db import utcnow
-from recordings_service.models.research import BatchState
 from recordings_service.research.lifecycle import exports_prefix
 from recordings_service.runtime import Runtime
-from tests.factories.research import research_call
-from tests.research.conftest import MakeBatch
+from tests.research.conftest import BuildBatches
 
 
 def test_a_purged_package_keeps_no_key_to_read_a_copy_of_it(
-    session: Session, runtime: Runtime, approved_batch: MakeBatch
+    session: Session, runtime: Runtime, built_batch: BuildBatches
 ) -> None:
-    research_call(session, runtime.store, runtime.envelope)
-    session.commit()
-    batch = approved_batch(sample_size=1)
-    research_jobs.build_batches(runtime)
-    session.refresh(batch)
-    assert batch.state == BatchState.READY and batch.package_key is not None
+    [batch] = built_batch()
+    assert batch.package_key is not None
     copy = runtime.store.get(batch.package_key).read()
     with runtime.envelope.decrypting_stream(
         io.BytesIO(copy), wrapped=batch.package_wrapped_key, object_id=batch.id

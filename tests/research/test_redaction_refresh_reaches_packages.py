@@ -21,8 +21,8 @@ from recordings_service.models.research import BatchState
 from recordings_service.runtime import Runtime
 from tests.factories.audit import events
 from tests.factories.privacy import OFFICER
-from tests.factories.research import downloaded, research_call
-from tests.research.conftest import MakeBatch
+from tests.factories.research import downloaded
+from tests.research.conftest import BuildBatches
 
 # Matches a word each research call says: redacting again with it changes every call's twin.
 NEW_RULE = r"\bnorthern\b"
@@ -36,16 +36,10 @@ def _customer_text(package: zipfile.ZipFile) -> str:
 def test_a_package_not_yet_downloaded_is_built_again_and_a_downloaded_one_is_named(
     session: Session,
     runtime: Runtime,
-    approved_batch: MakeBatch,
+    built_batch: BuildBatches,
     built_package: Callable[[ResearchBatch], zipfile.ZipFile],
 ) -> None:
-    research_call(session, runtime.store, runtime.envelope)
-    session.commit()
-    waiting, taken = approved_batch(sample_size=1), approved_batch(sample_size=1)
-    research_jobs.build_batches(runtime)
-    session.refresh(waiting)
-    session.refresh(taken)
-    assert (waiting.state, taken.state) == (BatchState.READY, BatchState.READY)
+    waiting, taken = built_batch(2)
     assert "northern" in _customer_text(built_package(waiting))
     downloaded(session, taken)
     session.commit()
