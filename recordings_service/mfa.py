@@ -4,6 +4,11 @@ Only the account holder enrols. An admin (or the CLI) issues a link, shown once 
 it the holder proves what only they hold (their current password, or the codes of their enrolled app) and
 sets what is missing. An admin never learns a password or a seed, so creating an account, giving it a role
 that hears calls, or resetting its password or second factor never lets the admin sign in as it.
+
+The seed a link enrols is made for each browser that opens its page (`offered_seed`) and kept, sealed, in that
+browser's session until the code from it is confirmed. It was made with the link and kept beside it, and the page
+showed it to anyone holding the link without using it up: an admin who looked at the link of an account they made
+read the seed its holder then enrolled, and with the link of a later password reset signed in as the holder.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import User
 from recordings_service.models.account import Role
-from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.tokens import digest
 
 ENROL_LINK_LIFETIME = timedelta(hours=24)
@@ -54,9 +59,14 @@ def totp_seed(envelope: Envelope, user: User) -> str | None:
     return _open(envelope, user, user.mfa_seed) if user.mfa_seed is not None else None
 
 
-def pending_seed(envelope: Envelope, user: User) -> str | None:
-    """The seed the live enrolment link offers, for the QR code; None when the account is enrolled."""
-    return _open(envelope, user, user.mfa_pending_seed) if user.mfa_pending_seed is not None else None
+def offered_seed(envelope: Envelope, user: User, sealed: bytes | None) -> tuple[str, bytes]:
+    """The seed an enrolment page offers this browser, and its sealed form for the browser's session to keep: the
+    one offered to it before (`sealed`, from that session), else a new one; each browser is offered its own."""
+    seed = _offered(envelope, user, sealed)
+    if seed is not None and sealed is not None:
+        return seed, sealed
+    seed = pyotp.random_base32()
+    return seed, seal_seed(envelope, user, seed)
 
 
 def provisioning_uri(user: User, seed: str) -> str:
@@ -67,7 +77,7 @@ def provisioning_uri(user: User, seed: str) -> str:
 def issue_enrolment_link(session: Session, envelope: Envelope, *, actor: Actor, user_id: str) -> str:
     """A new one-time link token for the account (any earlier link stops working); shown once, stored hashed.
 
-    An account without a second factor gets a fresh seed to enrol, kept sealed beside the link.
+    An account without a second factor enrols one at the link, a seed offered by its page (`offered_seed`).
     """
     user = locked_user(session, user_id)
     if user.role == Role.SERVICE:
@@ -77,14 +87,14 @@ def issue_enrolment_link(session: Session, envelope: Envelope, *, actor: Actor, 
     token = secrets.token_urlsafe(32)
     user.enrol_token_hash = digest(token)
     user.enrol_expires_at = utcnow() + ENROL_LINK_LIFETIME
-    user.mfa_pending_seed = None if user.mfa_enrolled else seal_seed(envelope, user, pyotp.random_base32())
+    user.mfa_pending_seed = None  # a seed kept beside the link (before the page offered its own): never used now
     record_event(
         session,
         actor=actor,
         action="user.enrolment_link_issued",
         object_type="user",
         object_id=user.id,
-        details={"enrols_mfa": user.mfa_pending_seed is not None, "sets_password": user.password_hash is None},
+        details={"enrols_mfa": not user.mfa_enrolled, "sets_password": user.password_hash is None},
     )
     return token
 
@@ -128,12 +138,14 @@ def complete_enrolment(
     current_password: str,
     new_password: str,
     code: str,
+    offered: bytes | None = None,
 ) -> User | None:
     """Use a link: prove the holder, set what is missing, end every session; the link is spent.
 
     The holder proves themselves with the current password when the account has one, and with a code from
     their enrolled app when it has one; a new password is set when there is none, a new seed confirmed with
-    a code when there is none. None when a password or code is wrong (counted towards the lockout, audited).
+    a code when there is none: the seed `offered` to this browser (sealed, as `offered_seed` gave it). None when
+    a password or code is wrong (counted towards the lockout, audited).
     """
     # Locked: the same link sent twice at once (two tabs, a double click) was used by both, each setting its own
     # password; the later now waits and finds the link spent.
@@ -147,7 +159,7 @@ def complete_enrolment(
         lockout.count_login_failure(session, user=user, ip=actor.ip, reason="bad_password")
         return None
     enrolling = not user.mfa_enrolled
-    seed = pending_seed(envelope, user) if enrolling else totp_seed(envelope, user)
+    seed = _offered(envelope, user, offered) if enrolling else totp_seed(envelope, user)
     step = accepted_step(seed, code, now=utcnow(), last_step=None if enrolling else user.mfa_last_step)
     if step is None or not (enrolling or _claim_step(session, user, step)):
         lockout.count_login_failure(session, user=user, ip=actor.ip, reason="bad_totp")
@@ -157,13 +169,24 @@ def complete_enrolment(
         user.password_hash = accounts.hash_password(new_password)
         record_event(session, actor=holder, action="user.password_set", object_type="user", object_id=user.id)
     if enrolling:
-        user.mfa_seed, user.mfa_pending_seed = user.mfa_pending_seed, None
+        user.mfa_seed, user.mfa_pending_seed = offered, None
         record_event(session, actor=holder, action="mfa.enrolled", object_type="user", object_id=user.id)
     user.mfa_last_step = step
     user.enrol_token_hash = user.enrol_expires_at = None
     user.session_version += 1
     lockout.clear_login_failures(user)
     return user
+
+
+def _offered(envelope: Envelope, user: User, sealed: bytes | None) -> str | None:
+    """The seed offered to the browser enrolling, if it was offered one for this account (one sealed for another
+    account, or before a key rotation, opens as none)."""
+    if sealed is None:
+        return None
+    try:
+        return _open(envelope, user, sealed)
+    except DecryptionFailed:
+        return None
 
 
 def reset_mfa(session: Session, *, actor: Actor, user_id: str) -> User:

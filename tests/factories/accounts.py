@@ -185,3 +185,11 @@ def reloaded(session: Session, user: User) -> User:
     """The user as the database has it now (requests ran in their own sessions)."""
     session.refresh(user)
     return user
+
+
+def shown_seed(client: FlaskClient, path: str) -> str:
+    """The key an enrolment page (`path`) offers this client, written under its QR code."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r"<figcaption>.*?<code>([A-Z2-7]+)</code>", page)
+    assert match, "no key under the QR code"
+    return match.group(1)

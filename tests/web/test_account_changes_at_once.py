@@ -60,13 +60,21 @@ def test_an_enrolment_link_sent_twice_at_once_is_used_once(own_engine: Engine, e
     with sessions() as setup:
         actor, newcomer = admin(setup), make_user(setup, role=Role.TRAINER)
         link = mfa.issue_enrolment_link(setup, envelope, actor=actor, user_id=newcomer.id)
-        code = fresh_code(mfa.pending_seed(envelope, newcomer) or "")
+        seed, offered = mfa.offered_seed(envelope, newcomer, None)  # as the holder's page offered it
+        code = fresh_code(seed)
         setup.commit()
     holder = Actor(id=None, name="anonymous", role="anonymous")
 
     def enrol(password: str) -> Callable[[Session], object]:
         return lambda session: mfa.complete_enrolment(
-            session, envelope, token=link, actor=holder, current_password="", new_password=password, code=code
+            session,
+            envelope,
+            token=link,
+            actor=holder,
+            current_password="",
+            new_password=password,
+            code=code,
+            offered=offered,
         )
 
     outcome = second_waits_for_first(sessions, enrol(PASSWORD), enrol(PASSWORD + "-other"))

@@ -14,7 +14,16 @@ from recordings_service.errors import Conflict
 from recordings_service.models import User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
-from tests.factories.accounts import PASSWORD, fresh_code, login, make_enrolled_user, make_user, post_form, reloaded
+from tests.factories.accounts import (
+    PASSWORD,
+    fresh_code,
+    login,
+    make_enrolled_user,
+    make_user,
+    post_form,
+    reloaded,
+    shown_seed,
+)
 from tests.factories.audit import events
 from tests.page_text import visible_text
 from web.cli_support import CLI_ACTOR
@@ -62,9 +71,9 @@ def test_the_other_order_is_refused_too_until_the_holder_has_set_the_factor_agai
 
     # The holder enrols again at the link: nothing is outstanding, and the same admin may reset the password.
     path = f"/enrol/{mfa.issue_enrolment_link(session, envelope, actor=Actor.anonymous(None), user_id=holder.id)}"
-    seed = mfa.pending_seed(envelope, reloaded(session, holder))
-    assert seed is not None
-    enrolled = post_form(app.test_client(), path, {"password": PASSWORD, "code": fresh_code(seed)}, token_from=path)
+    holder_browser = app.test_client()
+    seed = shown_seed(holder_browser, path)
+    enrolled = post_form(holder_browser, path, {"password": PASSWORD, "code": fresh_code(seed)}, token_from=path)
     assert enrolled.status_code == 302
     assert reset(admin, holder, "password") == 200
 

@@ -27,6 +27,7 @@ from tests.factories.accounts import (
     make_user,
     post_form,
     reloaded,
+    shown_seed,
     sign_in_via_form,
     signed_in,
 )
@@ -38,13 +39,6 @@ NEW_PASSWORD = "the holder's very own password"
 def link_path(page: str) -> str:
     match = re.search(r'<code id="enrolment-link">http://[^/]+(/enrol/[^<]+)</code>', page)
     assert match, "no enrolment link on the page"
-    return match.group(1)
-
-
-def shown_seed(client: FlaskClient, path: str) -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r"<figcaption>.*?<code>([A-Z2-7]+)</code>", page)
-    assert match, "no key under the QR code"
     return match.group(1)
 
 

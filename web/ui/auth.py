@@ -26,9 +26,11 @@ from web.ui.error_messages import error_message
 bp = Blueprint("auth", __name__)
 LOGIN_ENDPOINT = "auth.login"
 # Between the password and the TOTP step: whose password was right, since when, and where to go after.
-# Nothing secret: the seed of an enrolment stays sealed in the database, never in the session cookie.
 PENDING = "pending_login"
 PENDING_FOR_S = 300
+# The seed an enrolment page offered this browser, for the account it was offered for: sealed by the master key
+# (`mfa.offered_seed`), so the cookie holds no seed a reader of it could use.
+OFFERED_SEED = "offered_seed"
 # Where an enrolment link points; the CLI prints links to the same path under the public URL.
 ENROL_PATH = "/enrol/"
 
@@ -118,6 +120,7 @@ def enrol(token: str) -> Response | tuple[str, int] | str:
             current_password=form.get("password", ""),
             new_password=form.get("new_password", ""),
             code=form.get("code", ""),
+            offered=_sealed_offer(user),
         )
     except Invalid as exc:
         return _enrol_page(user, error=error_message(exc), field=exc.field, status=422)
@@ -133,10 +136,20 @@ def _send_no_referrer(response: Response) -> Response:
     return response
 
 
+def _sealed_offer(user: User) -> bytes | None:
+    """The seed offered to this browser for `user`'s enrolment, sealed; None if it was offered none."""
+    offer = session.get(OFFERED_SEED)
+    return offer["sealed"] if isinstance(offer, dict) and offer.get("user") == user.id else None
+
+
 def _enrol_page(
     user: User, *, error: str | None = None, field: str | None = None, status: int = 200
 ) -> tuple[str, int]:
-    seed = mfa.pending_seed(runtime().envelope, user)
+    seed = None
+    if not user.mfa_enrolled:
+        # Each browser opening the link is offered a seed of its own, the same again on a reload or a refused form.
+        seed, sealed = mfa.offered_seed(runtime().envelope, user, _sealed_offer(user))
+        session[OFFERED_SEED] = {"user": user.id, "sealed": sealed}
     page = render_template(
         "auth/enrol.html",
         user=user,
