@@ -87,7 +87,6 @@ def issue_enrolment_link(session: Session, envelope: Envelope, *, actor: Actor, 
     token = secrets.token_urlsafe(32)
     user.enrol_token_hash = digest(token)
     user.enrol_expires_at = utcnow() + ENROL_LINK_LIFETIME
-    user.mfa_pending_seed = None  # a seed kept beside the link (before the page offered its own): never used now
     record_event(
         session,
         actor=actor,
@@ -169,7 +168,7 @@ def complete_enrolment(
         user.password_hash = accounts.hash_password(new_password)
         record_event(session, actor=holder, action="user.password_set", object_type="user", object_id=user.id)
     if enrolling:
-        user.mfa_seed, user.mfa_pending_seed = offered, None
+        user.mfa_seed = offered
         record_event(session, actor=holder, action="mfa.enrolled", object_type="user", object_id=user.id)
     user.mfa_last_step = step
     user.enrol_token_hash = user.enrol_expires_at = None

@@ -41,8 +41,6 @@ class User(Base):
     # The TOTP seed sealed by the master key (bound to the account id): a copy of the database alone
     # cannot mint codes.
     mfa_seed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    # The seed offered by the live enrolment link, sealed like `mfa_seed`, until its holder confirms a code.
-    mfa_pending_seed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The one live enrolment link (SHA-256 of its token; the token is shown once) and when it stops working.
     enrol_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     enrol_expires_at: Mapped[datetime | None]

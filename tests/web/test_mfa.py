@@ -129,7 +129,7 @@ def test_the_holder_sets_password_and_totp_through_the_link_once(
 
     user = reloaded(session, user)
     assert accounts.password_matches(user.password_hash, NEW_PASSWORD)
-    assert (user.mfa_secret, user.mfa_pending_seed, user.enrol_token_hash) == (None, None, None)
+    assert (user.mfa_secret, user.enrol_token_hash) == (None, None)
     assert user.mfa_seed is not None and seed.encode() not in user.mfa_seed  # sealed at rest
     assert mfa.totp_seed(envelope, user) == seed
     assert [event.actor_id for event in events(session, "mfa.enrolled")] == [user.id]
