@@ -81,7 +81,7 @@ def refresh_redactions(
         texts_checked=texts[0],
         texts_changed=texts[1],
         research_rebuilt=len(rebuilt),
-        research_held=len(held - rebuilt),
+        research_held=len(held),
     )
 
 

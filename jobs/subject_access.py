@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from jobs.leases import BUILD_OUTCOMES, work_through
 from recordings_service.audit import Actor
@@ -68,8 +67,7 @@ def build_one(runtime: Runtime, claim: ClaimedPackage, *, lease_s: float = LEASE
     started = time.monotonic()
     try:
         # Private (0700) and on the data disk: a package can be as large as all of a customer's calls.
-        with scratch_dir("subject-access", parent=spool_dir(runtime.settings)) as scratch:
-            work_dir = Path(scratch)
+        with scratch_dir("subject-access", parent=spool_dir(runtime.settings)) as work_dir:
             plaintext = work_dir / "package.zip"
             with runtime.sessions() as session:
                 request = session.get_one(SubjectRequest, claim.request_id)

@@ -71,7 +71,7 @@ def export_evidence(
     are dated when it was made, as the clocks in `zone` (the organisation's) showed it (`zip_dates`)."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     with scratch_dir("evidence", parent=work_dir) as scratch:
-        original = Path(scratch) / "original"
+        original = scratch / "original"
         digest = decrypt_original_to(store, envelope, recording=recording, path=original)
         # Share-locked from here to the commit: a deletion that committed meanwhile (its data key destroyed, the
         # decryption failed) is a call not found, not a mismatch; one in progress is waited for, then the same; one

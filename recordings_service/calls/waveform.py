@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import shutil
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -107,7 +106,7 @@ def compute_peaks(store: ObjectStore, envelope: Envelope, *, recording: Recordin
     sizes = np.zeros(frame_count, dtype=np.int64)
     frames = 0
     with scratch_dir("peaks") as scratch:
-        path = Path(scratch) / "original"
+        path = scratch / "original"
         with open_original(store, envelope, recording) as plaintext, path.open("wb") as out:
             shutil.copyfileobj(plaintext, out)  # type: ignore[misc]
         try:

@@ -21,7 +21,6 @@ import struct
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
@@ -333,8 +332,8 @@ def _build(
     store it. The header says the copy's size either way."""
     extension = format_of(recording.container).extension
     with scratch_dir("redact") as scratch:
-        original, muted = Path(scratch) / f"original.{extension}", Path(scratch) / f"redacted.{extension}"
-        sealed, packed = Path(scratch) / "sealed", Path(scratch) / "packed"
+        original, muted = scratch / f"original.{extension}", scratch / f"redacted.{extension}"
+        sealed, packed = scratch / "sealed", scratch / "packed"
         with open_original(store, envelope, recording) as plaintext, original.open("wb") as out:
             shutil.copyfileobj(plaintext, out)  # type: ignore[misc]
         mute_spans(original, muted, spans=spans, ffmpeg=ffmpeg, tone_hz=TONE_HZ if tone else None)

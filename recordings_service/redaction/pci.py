@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -99,7 +98,7 @@ def _replace_original(
     old_key, old_sha256 = recording.storage_key, recording.sha256
     new_key = pci_key(recording)
     with scratch_dir("pci") as scratch:
-        original, muted = Path(scratch) / "original", Path(scratch) / "muted"
+        original, muted = scratch / "original", scratch / "muted"
         if decrypt_original_to(store, envelope, recording=recording, path=original) != old_sha256:
             # Replacing an original that is not what was ingested would hide the damage behind a new hash.
             _not_replaced(session, recording=recording, actor=actor, reason="sha256_mismatch")

@@ -12,7 +12,6 @@ import math
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -359,12 +358,12 @@ def _encode(
     audio = ensure_redacted(session, store, envelope, recording=recording, ffmpeg=ffmpeg, tone=tone)
     extension = format_of(recording.container).extension
     with scratch_dir("clip") as scratch:
-        source = Path(scratch) / f"redacted.{extension}"
+        source = scratch / f"redacted.{extension}"
         with open_redacted(store, envelope, audio) as plaintext, source.open("wb") as out:
             shutil.copyfileobj(plaintext, out)  # type: ignore[misc]
         sizes: dict[str, int] = {}
         for codec in CODECS:
-            cut, sealed = Path(scratch) / f"clip.{MEDIA[codec][0]}", Path(scratch) / f"sealed.{codec}"
+            cut, sealed = scratch / f"clip.{MEDIA[codec][0]}", scratch / f"sealed.{codec}"
             edit.cut_clip(source, cut, start_s=clip.start_s, end_s=clip.end_s, ffmpeg=ffmpeg, codec=codec)
             key = clip_key(recording.id, clip.id, codec)
             with cut.open("rb") as plain, sealed.open("wb") as out:

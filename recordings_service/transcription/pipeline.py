@@ -133,7 +133,7 @@ def transcribe_audio(
     speakers = audio.speakers()
     together = isinstance(engine, ChannelBatchingEngine)
     with scratch_dir("transcribe") as scratch:
-        plaintext = Path(scratch) / "original"
+        plaintext = scratch / "original"
         _decrypt_to(store, envelope=envelope, audio=audio, path=plaintext)
         for windows in _window_groups(plaintext, audio, together=together):
             heard, decoded = _decoded(engine, windows, language=language)

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import has_request_context
-from flask_babel import format_decimal, gettext
+from flask_babel import gettext
 from markupsafe import Markup
 
 from recordings_service.db import utcnow
 from recordings_service.decimals import one_decimal
 from recordings_service.evaluations import trends
 from web.database import db
-from web.i18n import form_text, organisation_zone, week_label
+from web.i18n import decimal, form_text, organisation_zone, week_label
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 36
@@ -34,8 +34,7 @@ def number(value: float | None, *, no_data: str = "—") -> str:
     """A value with one decimal in the reader's language (76.5 / 76,5)."""
     if value is None:
         return no_data
-    rounded = one_decimal(value)
-    return format_decimal(rounded, format="0.0") if has_request_context() else f"{rounded:.1f}"
+    return decimal(value) if has_request_context() else f"{one_decimal(value):.1f}"
 
 
 def describe(points: Sequence[tuple[str, float | None]], *, no_data: str) -> str:
