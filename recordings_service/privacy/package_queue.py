@@ -277,7 +277,7 @@ def mark_packages_purged(session: Session, request_ids: list[str]) -> None:
         session.execute(
             update(SubjectRequest)
             .where(SubjectRequest.id.in_(request_ids))
-            .values(package_key=None, package_wrapped_key=None, package_master_key_id=None)
+            .values(package_key=None)
             .execution_options(synchronize_session=False)
         )
 
