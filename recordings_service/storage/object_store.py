@@ -25,6 +25,7 @@ from botocore.exceptions import ConnectionError as StoreConnectionError
 
 from recordings_service.config import Settings
 from recordings_service.errors import NotFound, Unavailable
+from recordings_service.storage.payload_signing import sign_bodies_without_checksums
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -107,8 +108,9 @@ class ObjectStore(Protocol):
 
 
 def make_client(settings: Settings, *, access_key: str | None = None, secret_key: str | None = None) -> S3Client:
-    """A boto3 client that signs with SigV4 and path-style addressing (presigned URLs are SigV2 otherwise)."""
-    return boto3.client(
+    """A boto3 client that signs with SigV4 and path-style addressing (presigned URLs are SigV2 otherwise); bodies
+    that carry a SHA-256 checksum are left out of the signature (`payload_signing`)."""
+    client = boto3.client(
         "s3",
         endpoint_url=settings.s3_endpoint,
         region_name=settings.s3_region,
@@ -122,6 +124,8 @@ def make_client(settings: Settings, *, access_key: str | None = None, secret_key
             read_timeout=120,
         ),
     )
+    sign_bodies_without_checksums(client)
+    return client
 
 
 class S3ObjectStore:
