@@ -40,6 +40,7 @@ from recordings_service.redaction.audio import RedactedAudio, open_redacted, red
 from recordings_service.research.build_queue import SealedPackage, package_key
 from recordings_service.research.selection import candidates_among, criteria_zone, study_ends_at
 from recordings_service.spreadsheets import spreadsheet_safe
+from recordings_service.storage.aes_gcm_hkdf import EncryptingWriter
 from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import open_view, transcript_document
@@ -236,11 +237,11 @@ def package_files(
 
 
 def seal_package(envelope: Envelope, *, batch_id: str, chunks: Iterable[bytes], destination: BinaryIO) -> SealedPackage:
-    """Hash the ZIP's bytes and encrypt them into `destination` (Tink closes it) under a new data key."""
+    """Hash the ZIP's bytes and encrypt them into `destination` (closed at the end) under a new data key."""
     digest = hashlib.sha256()
     size = 0
-    wrapped, primitive = envelope.new_data_key(object_id=batch_id)
-    with primitive.new_encrypting_stream(destination, batch_id.encode()) as encrypting:
+    wrapped, key = envelope.new_data_key(object_id=batch_id)
+    with EncryptingWriter(key, destination, batch_id.encode()) as encrypting:
         for chunk in chunks:
             digest.update(chunk)
             size += len(chunk)

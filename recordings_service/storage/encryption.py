@@ -1,14 +1,16 @@
-"""Envelope encryption of originals with Google Tink.
+"""Envelope encryption of originals with Google Tink keysets.
 
-Each recording gets its own streaming-AEAD data key (AES256-GCM-HKDF, 1 MiB segments); the data key is
-wrapped by the master AEAD keyset from the settings. The master keyset may hold several keys: the
-primary wraps new data keys, the others still unwrap old ones, so the master key rotates without
-re-encrypting recordings. Destroying a wrapped data key makes every copy of that recording unreadable.
+Each recording gets its own streaming-AEAD data key (AES256-GCM-HKDF, 1 MiB segments: written in Tink's format by
+`aes_gcm_hkdf`, read by Tink's streams); the data key is wrapped by the master AEAD keyset from the settings. The
+master keyset may hold several keys: the primary wraps new data keys, the others still unwrap old ones, so the
+master key rotates without re-encrypting recordings. Destroying a wrapped data key makes every copy of that
+recording unreadable.
 """
 
 from __future__ import annotations
 
 import base64
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -18,6 +20,7 @@ from tink import aead, secret_key_access, streaming_aead
 from tink.proto import aes_gcm_hkdf_streaming_pb2, tink_pb2
 
 from recordings_service.errors import DomainError
+from recordings_service.storage.aes_gcm_hkdf import EncryptingWriter, StreamingKey
 
 aead.register()
 streaming_aead.register()
@@ -34,16 +37,6 @@ class DecryptionFailed(DomainError):
 class WrappedKey:
     wrapped: bytes
     master_key_id: int
-
-
-@dataclass(frozen=True)
-class StreamingKey:
-    """A data key's raw AES-GCM-HKDF streaming key and parameters, for random access (`storage.segments`)."""
-
-    key_value: bytes
-    derived_key_size: int
-    hkdf_hash: int
-    segment_size: int
 
 
 def generate_master_key() -> str:
@@ -66,18 +59,17 @@ class Envelope:
             raise ValueError("CALLVAULT_MASTER_KEY is not a valid base64 Tink AEAD keyset") from exc
         self.master_key_id = handle.keyset_info().primary_key_id
 
-    def new_data_key(self, object_id: str) -> tuple[WrappedKey, streaming_aead.StreamingAead]:
+    def new_data_key(self, object_id: str) -> tuple[WrappedKey, StreamingKey]:
         """A fresh data key bound to `object_id`, wrapped for storage beside the object's row."""
         handle = tink.new_keyset_handle(streaming_aead.streaming_aead_key_templates.AES256_GCM_HKDF_1MB)
         wrapped = tink.proto_keyset_format.serialize_encrypted(handle, self._master, object_id.encode())
-        return WrappedKey(wrapped, self.master_key_id), handle.primitive(streaming_aead.StreamingAead)
+        return WrappedKey(wrapped, self.master_key_id), _streaming_key(handle)
 
     def encrypt(self, source: BinaryIO, destination: BinaryIO, *, object_id: str) -> WrappedKey:
-        """Encrypt `source` into `destination` (which Tink closes at the end) under a new data key."""
-        wrapped, primitive = self.new_data_key(object_id)
-        with primitive.new_encrypting_stream(destination, object_id.encode()) as encrypting:
-            while chunk := source.read(CHUNK):
-                encrypting.write(chunk)
+        """Encrypt `source` into `destination` (closed at the end) under a new data key."""
+        wrapped, key = self.new_data_key(object_id)
+        with EncryptingWriter(key, destination, object_id.encode()) as encrypting:
+            shutil.copyfileobj(source, encrypting, CHUNK)
         return wrapped
 
     def encrypt_derived(
@@ -87,10 +79,9 @@ class Envelope:
 
         Destroying the object's wrapped key then makes its derivatives unreadable too (crypto-shredding).
         """
-        primitive = self._data_key(wrapped, object_id)
-        with primitive.new_encrypting_stream(destination, derived_id.encode()) as encrypting:
-            while chunk := source.read(CHUNK):
-                encrypting.write(chunk)
+        key = self.streaming_key(wrapped, object_id=object_id)
+        with EncryptingWriter(key, destination, derived_id.encode()) as encrypting:
+            shutil.copyfileobj(source, encrypting, CHUNK)
 
     def seal_secret(self, secret: bytes, *, object_id: str) -> WrappedKey:
         """A small secret (an HMAC key) encrypted by the master key, bound to `object_id`."""
@@ -113,18 +104,7 @@ class Envelope:
 
     def streaming_key(self, wrapped: bytes, *, object_id: str) -> StreamingKey:
         """The unwrapped data key of `object_id` as raw key material (its keyset holds exactly one key)."""
-        handle = self._data_key_handle(wrapped, object_id)
-        keyset = tink_pb2.Keyset.FromString(tink.proto_keyset_format.serialize(handle, secret_key_access.TOKEN))
-        key = keyset.key[0]
-        if len(keyset.key) != 1 or key.key_data.type_url != _STREAMING_KEY_TYPE:
-            raise DecryptionFailed("the data key is not a single AES-GCM-HKDF streaming key")
-        parsed = aes_gcm_hkdf_streaming_pb2.AesGcmHkdfStreamingKey.FromString(key.key_data.value)
-        return StreamingKey(
-            key_value=parsed.key_value,
-            derived_key_size=parsed.params.derived_key_size,
-            hkdf_hash=parsed.params.hkdf_hash_type,
-            segment_size=parsed.params.ciphertext_segment_size,
-        )
+        return _streaming_key(self._data_key_handle(wrapped, object_id))
 
     def _data_key(self, wrapped: bytes, object_id: str) -> streaming_aead.StreamingAead:
         handle = self._data_key_handle(wrapped, object_id)
@@ -136,6 +116,20 @@ class Envelope:
             return tink.proto_keyset_format.parse_encrypted(wrapped, self._master, object_id.encode())
         except tink.TinkError:
             raise DecryptionFailed("the data key cannot be unwrapped with the configured master key") from None
+
+
+def _streaming_key(handle: tink.KeysetHandle) -> StreamingKey:
+    keyset = tink_pb2.Keyset.FromString(tink.proto_keyset_format.serialize(handle, secret_key_access.TOKEN))
+    key = keyset.key[0]
+    if len(keyset.key) != 1 or key.key_data.type_url != _STREAMING_KEY_TYPE:
+        raise DecryptionFailed("the data key is not a single AES-GCM-HKDF streaming key")
+    parsed = aes_gcm_hkdf_streaming_pb2.AesGcmHkdfStreamingKey.FromString(key.key_data.value)
+    return StreamingKey(
+        key_value=parsed.key_value,
+        derived_key_size=parsed.params.derived_key_size,
+        hkdf_hash=parsed.params.hkdf_hash_type,
+        segment_size=parsed.params.ciphertext_segment_size,
+    )
 
 
 class PlaintextReader:

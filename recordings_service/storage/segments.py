@@ -2,39 +2,20 @@
 
 Tink's Python streaming AEAD decrypts sequentially only (its C++ random-access stream is not bound), so
 seeking to the last minute of a long call would fetch and decrypt every byte before it. The ciphertext
-follows Tink's documented AES-GCM-HKDF streaming wire format
-(https://developers.google.com/tink/streaming-aead/aes_gcm_hkdf_streaming): a header (its length, a salt,
-a nonce prefix), then segments of `segment_size` bytes, each AES-GCM with a 16-byte tag under a key that
-HKDF derives from the data key, the salt and the associated data; a segment's nonce is the prefix, its
-number and a last-segment flag, so segments cannot be moved, dropped or cut short unnoticed. Only the
-segment arithmetic lives here: HKDF and AES-GCM are `cryptography`'s, and the tests hold this reader to
-Tink's own streams.
+follows Tink's AES-GCM-HKDF streaming wire format (`aes_gcm_hkdf`); only the segment arithmetic lives here,
+and the tests hold this reader to Tink's own streams.
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from tink.proto import common_pb2
 
-from recordings_service.storage.encryption import DecryptionFailed, Envelope, StreamingKey
+from recordings_service.storage.aes_gcm_hkdf import TAG_SIZE, StreamingKey, segment_aead, segment_nonce
+from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectStore
-
-TAG_SIZE = 16
-NONCE_PREFIX_SIZE = 7
-_HASHES: dict[int, type[hashes.HashAlgorithm]] = {
-    common_pb2.SHA1: hashes.SHA1,
-    common_pb2.SHA224: hashes.SHA224,
-    common_pb2.SHA256: hashes.SHA256,
-    common_pb2.SHA384: hashes.SHA384,
-    common_pb2.SHA512: hashes.SHA512,
-}
 
 
 class SegmentLayout:
@@ -43,7 +24,7 @@ class SegmentLayout:
     def __init__(self, key: StreamingKey, ciphertext_size: int) -> None:
         self.key = key
         self.ciphertext_size = ciphertext_size
-        self.header_size = 1 + key.derived_key_size + NONCE_PREFIX_SIZE
+        self.header_size = key.header_size
         self.plain_segment = key.segment_size - TAG_SIZE
         # Only an empty plaintext has an empty last segment; every segment carries its tag.
         self.segments = max(-(-ciphertext_size // key.segment_size), 1)
@@ -75,12 +56,11 @@ class SegmentCipher:
             raise DecryptionFailed("ciphertext header does not match the data key (tampered or wrong key)")
         salt = header[1 : 1 + key.derived_key_size]
         self._nonce_prefix = header[1 + key.derived_key_size :]
-        hkdf = HKDF(algorithm=_HASHES[key.hkdf_hash](), length=key.derived_key_size, salt=salt, info=associated)
-        self._aead = AESGCM(hkdf.derive(key.key_value))
+        self._aead = segment_aead(key, salt=salt, associated=associated)
         self._last = layout.segments - 1
 
     def decrypt(self, segment: int, ciphertext: bytes) -> bytes:
-        nonce = self._nonce_prefix + struct.pack(">I?", segment, segment == self._last)
+        nonce = segment_nonce(self._nonce_prefix, segment, last=segment == self._last)
         try:
             return self._aead.decrypt(nonce, ciphertext, None)
         except InvalidTag:
