@@ -12,18 +12,19 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jobs.ingest import reconcile
 from recordings_service.config import Settings
 from recordings_service.db import new_id, utcnow
-from recordings_service.models import AuditEvent, Recording
+from recordings_service.models import ApiToken, AuditChainHead, AuditEvent, Recording
 from recordings_service.recordings import original_sha256
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.storage.reconcile import reconcile_storage
+from recordings_service.tokens import digest
 from tests.factories.recordings import (
     LIVE_SOURCE,
     STEREO,
@@ -140,14 +141,9 @@ def test_killing_web_workers_mid_upload_leaves_nothing_reconcile_cannot_repair(
         server.kill_workers()
         connection.close()
 
-        # 2. The worker dies as soon as the encrypted original reaches the store (before or after commit). On a
-        # busy machine a whole ingest can finish between two looks at the store; then another call is sent.
+        # 2. The worker dies once the encrypted original is in the store, before its row is committed.
         _wait_for_new_workers(server, old_workers)
-        killed: list[int] = []
-        for _ in range(5):
-            killed = _kill_once_an_original_is_stored(server, store, token)
-            if killed:
-                break
+        killed = _kill_once_an_original_is_stored(server, store, token, committed_runtime)
 
         # 3. Afterwards the server works as before (the killed workers' pids: a snapshot taken now may
         # already be the replacement).
@@ -162,9 +158,17 @@ def test_killing_web_workers_mid_upload_leaves_nothing_reconcile_cannot_repair(
         assert_consistent(session, store, envelope)
 
 
-def _kill_once_an_original_is_stored(server: LiveServer, store: S3ObjectStore, token: str) -> list[int]:
-    """Send a call and kill the web workers the moment its original is in the store; the pids killed, none when
-    the ingest had finished first."""
+def _kill_once_an_original_is_stored(
+    server: LiveServer, store: S3ObjectStore, token: str, runtime: Runtime
+) -> list[int]:
+    """Send a call and kill the web workers once its original is in the store; the pids killed.
+
+    The test holds the audit chain head's row lock meanwhile (on SQLite, the database's write lock), which every
+    ingest writes after storing its original: the ingest waits there until the workers die, where a watcher looking
+    at the store every few milliseconds saw, on a busy machine, whole ingests finish between two looks."""
+    with runtime.sessions() as session:
+        session.execute(update(ApiToken).where(ApiToken.token_hash == digest(token)).values(last_used_at=utcnow()))
+        session.commit()  # the token's use is not written for a minute now: the ingest's first write is its own
     before = {info.key for info in store.list("originals/")}
     stop = threading.Event()
     killed: list[int] = []
@@ -177,11 +181,14 @@ def _kill_once_an_original_is_stored(server: LiveServer, store: S3ObjectStore, t
             time.sleep(0.005)
 
     watcher = threading.Thread(target=kill_when_stored)
-    watcher.start()
-    with contextlib.suppress(OSError):  # the connection dies with the worker
-        post_recording(server, token, MultipartBody(STEREO, call_metadata(source=f"{LIVE_SOURCE}-kill")))
-    stop.set()
-    watcher.join()
+    with runtime.engine.connect() as blocker:
+        blocker.execute(select(AuditChainHead.id).where(AuditChainHead.id == 1).with_for_update())
+        watcher.start()
+        with contextlib.suppress(OSError):  # the connection dies with the worker
+            post_recording(server, token, MultipartBody(STEREO, call_metadata(source=f"{LIVE_SOURCE}-kill")))
+        stop.set()
+        watcher.join()
+        blocker.rollback()
     return killed
 
 
