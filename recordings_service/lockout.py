@@ -16,6 +16,16 @@ LOCKOUT_THRESHOLD = 10
 LOCKOUT_PERIOD = timedelta(minutes=15)
 
 
+def weigh_attempt(session: Session, user: User) -> None:
+    """Take the account's row lock for this attempt and read its count and lock afresh, before the password or code
+    is checked: an attempt then waits for those sent before it and is weighed against what they left.
+
+    Read from each request's own copy of the account, a burst of sixteen guesses had all sixteen checked: none saw
+    the lock the tenth one set. The lock is held until the request commits (on SQLite, the database's write lock: a
+    sign-in holds it for one password hash)."""
+    session.refresh(user, attribute_names=["failed_logins", "locked_until", "active"], with_for_update=True)
+
+
 def login_locked(user: User, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 

@@ -206,6 +206,7 @@ def reset_mfa(session: Session, *, actor: Actor, user_id: str) -> User:
 
 def check_totp_login(session: Session, envelope: Envelope, *, user: User, code: str, ip: str | None) -> bool:
     """The second step of a login: a fresh TOTP code; failures count towards the same lockout."""
+    lockout.weigh_attempt(session, user)
     if lockout.login_locked(user, utcnow()) or not user.active:
         lockout.audit_login_failure(session, user=user, ip=ip, reason="locked" if user.active else "disabled")
         return False

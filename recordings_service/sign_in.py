@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from recordings_service import accounts
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.lockout import audit_login_failure, clear_login_failures, count_login_failure, login_locked
+from recordings_service.lockout import (
+    audit_login_failure,
+    clear_login_failures,
+    count_login_failure,
+    login_locked,
+    weigh_attempt,
+)
 from recordings_service.models import User
 
 
@@ -21,6 +27,7 @@ def change_password(session: Session, *, user: User, current: str, new: str, ip:
     Every session of the account ends, so one opened by whoever knew the old password goes with it.
     """
     accounts.check_password_policy(new)
+    weigh_attempt(session, user)
     if login_locked(user, utcnow()) or not accounts.password_matches(user.password_hash, current):
         count_login_failure(session, user=user, ip=ip, reason="bad_password")
         return False
@@ -53,6 +60,7 @@ def check_password_login(session: Session, *, username: str, password: str, ip: 
         accounts.take_as_long_as_a_password_check(password)
         audit_login_failure(session, user=None, ip=ip, reason="unknown_account")
         return None
+    weigh_attempt(session, user)
     if login_locked(user, now):
         # Its own hash is not checked, but the answer takes as long: a quick one told a locked account (so one that
         # exists) from a name nobody has, after ten wrong guesses at each.
