@@ -150,7 +150,7 @@ def complete_enrolment(
     # password; the later now waits and finds the link spent.
     user = user_for_link(session, token=token, actor=actor, lock=True)
     if user.password_hash is None:
-        accounts.check_password_policy(new_password)
+        accounts.check_password_policy(new_password, context=(user.username, user.display_name))
     if lockout.login_locked(user, utcnow()):
         lockout.audit_login_failure(session, user=user, ip=actor.ip, reason="locked")
         return None
@@ -165,7 +165,7 @@ def complete_enrolment(
         return None
     holder = Actor(id=user.id, name=user.username, role=user.role, ip=actor.ip)
     if user.password_hash is None:
-        user.password_hash = accounts.hash_password(new_password)
+        user.password_hash = accounts.hash_password(new_password, context=(user.username, user.display_name))
         record_event(session, actor=holder, action="user.password_set", object_type="user", object_id=user.id)
     if enrolling:
         user.mfa_seed = offered

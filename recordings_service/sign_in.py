@@ -26,12 +26,12 @@ def change_password(session: Session, *, user: User, current: str, new: str, ip:
 
     Every session of the account ends, so one opened by whoever knew the old password goes with it.
     """
-    accounts.check_password_policy(new)
+    accounts.check_password_policy(new, context=(user.username, user.display_name))
     weigh_attempt(session, user)
     if login_locked(user, utcnow()) or not accounts.password_matches(user.password_hash, current):
         count_login_failure(session, user=user, ip=ip, reason="bad_password")
         return False
-    user.password_hash = accounts.hash_password(new)
+    user.password_hash = accounts.hash_password(new, context=(user.username, user.display_name))
     user.session_version += 1
     record_event(
         session,

@@ -16,6 +16,10 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
 CODE_MESSAGES: dict[str, Message] = {
     "password_too_short": _l("a password has at least %(num)d characters", num=accounts.MIN_PASSWORD),
     "password_too_long": _l("a password has at most %(num)d characters", num=accounts.MAX_PASSWORD),
+    "password_guessable": _l(
+        "this password is too easily guessed (a common password, word or name, a keyboard pattern, repeats, a date, "
+        "or the account's own name): use a longer phrase of unrelated words"
+    ),
     "username_format": _l("use 1–64 letters a–z, digits, '.', '-' or '_'"),
     "username_taken": _l("an account of this username exists already"),
     "username_reserved": _l("the audit trail's name of a job or the CLI: choose another"),
