@@ -36,6 +36,7 @@ def import_inbox(runtime: Runtime) -> None:
         "errors": 0,  # failed unexpectedly (each logged), left in the inbox for the next run
         "given_up": 0,  # failed unexpectedly MAX_ATTEMPTS runs in a row (each logged), filed under failed/
         "purged": 0,  # files of calls imported longer ago than the keeping time, removed from done/
+        "receipts_purged": 0,  # receipts in done/ of calls deleted since (retention over, or erased)
     }
     try:
         scan = inbox.scan_inbox(settings, now=utcnow())
@@ -51,7 +52,7 @@ def import_inbox(runtime: Runtime) -> None:
         log.warning("inbox folder is not a folder, nothing can be filed there", extra={"folder": folder})
     try:
         _import_scan(runtime, scan, counts)
-        _purge_done(settings, counts)
+        _purge_done(runtime, counts)
     except inbox.InboxUnavailable as exc:
         # Every item would fail alike, each with a warning: the rest waits in the inbox (if any is left) for a run
         # that can lock it.
@@ -60,10 +61,12 @@ def import_inbox(runtime: Runtime) -> None:
     log.info("inbox imported", extra=counts)
 
 
-def _purge_done(settings: Settings, counts: dict[str, int]) -> None:
-    with inbox.holding_inbox(settings):
+def _purge_done(runtime: Runtime, counts: dict[str, int]) -> None:
+    settings = runtime.settings
+    with inbox.holding_inbox(settings), runtime.sessions() as session:
         try:
             counts["purged"] = inbox_purge.purge_done(settings, now=time.time())
+            counts["receipts_purged"] = inbox_purge.purge_receipts_of_deleted(session, settings)
         except OSError as exc:
             # done/ a file or a link (each run warns of it), or not readable: nothing is removed, the import goes on.
             counts["errors"] += 1

@@ -13,28 +13,51 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from recordings_service.calls.inbox import inbox_dir, is_note
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.calls.inbox import RECEIPT_SUFFIX, inbox_dir, is_note
 from recordings_service.config import Settings
+from recordings_service.models import Recording
+from recordings_service.models.recording import RecordingStatus
 
 NOT_A_FOLDER = {errno.ENOENT, errno.ENOTDIR, errno.ELOOP}
+# A receipt is a few hundred bytes; a larger file under its name is not one the importer wrote, and is left.
+_RECEIPT_BYTES = 64 * 1024
+_LOOKUP_BATCH = 500
+
+
+@contextmanager
+def _done_folder(settings: Settings) -> Iterator[int | None]:
+    """done/ opened as a folder (None when there is none yet, or a file or link in its place, which every run warns
+    of). Not followed: a link put in done/'s place would have the purge remove files wherever it points."""
+    try:
+        folder = os.open(inbox_dir(settings) / "done", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno in NOT_A_FOLDER:
+            yield None
+            return
+        raise
+    try:
+        yield folder
+    finally:
+        os.close(folder)
 
 
 def purge_done(settings: Settings, *, now: float) -> int:
     """Remove the files filed under done/ longer than the keeping time before `now` (seconds since the epoch); how
     many. The caller holds the inbox's lock, as filing does."""
     keep_s = settings.inbox_keep_done_hours * 3600
-    try:
-        # Not followed: a link put in done/'s place would have the purge remove files wherever it points.
-        folder = os.open(inbox_dir(settings) / "done", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError as exc:
-        if exc.errno in NOT_A_FOLDER:
-            return 0  # nothing filed yet, or a file or link in its place, which every run warns of
-        raise
     removed = 0
-    try:
+    with _done_folder(settings) as folder:
+        if folder is None:
+            return 0
         for name in os.listdir(folder):
             if name.startswith(".") or is_note(name):
                 continue  # receipts stay; nothing hidden is filed here
@@ -46,6 +69,51 @@ def purge_done(settings: Settings, *, now: float) -> int:
                     continue  # a folder or a link is not filed here, and a young file stays
                 os.unlink(name, dir_fd=folder)
                 removed += 1
-    finally:
-        os.close(folder)
     return removed
+
+
+def purge_receipts_of_deleted(session: Session, settings: Settings) -> int:
+    """Remove the receipts under done/ whose recording has been deleted; how many. The caller holds the inbox's
+    lock. A file that is not a receipt the importer wrote (a link, unreadable, not its JSON) is left."""
+    with _done_folder(settings) as folder:
+        if folder is None:
+            return 0
+        receipts = dict(_receipts(folder))
+        deleted: set[str] = set()
+        ids = sorted(set(receipts.values()))
+        for start in range(0, len(ids), _LOOKUP_BATCH):
+            batch = ids[start : start + _LOOKUP_BATCH]
+            live = set(
+                session.scalars(
+                    select(Recording.id).where(Recording.id.in_(batch), Recording.status != RecordingStatus.DELETED)
+                )
+            )
+            deleted.update(set(batch) - live)
+        removed = 0
+        for name, recording_id in receipts.items():
+            if recording_id in deleted:
+                with contextlib.suppress(FileNotFoundError):  # another jobs process removed it meanwhile
+                    os.unlink(name, dir_fd=folder)
+                    removed += 1
+        return removed
+
+
+def _receipts(folder: int) -> Iterator[tuple[str, str]]:
+    """(name, recording id) of each receipt under done/."""
+    for name in os.listdir(folder):
+        if name.startswith(".") or not name.lower().endswith(RECEIPT_SUFFIX):
+            continue
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
+        except OSError:
+            continue  # a link, gone meanwhile, or not readable
+        with os.fdopen(fd, "rb") as receipt:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            text = receipt.read(_RECEIPT_BYTES + 1)
+        try:
+            recording_id = json.loads(text)["recording_id"] if len(text) <= _RECEIPT_BYTES else None
+        except (ValueError, TypeError, KeyError):
+            continue
+        if isinstance(recording_id, str):
+            yield name, recording_id

@@ -1,4 +1,5 @@
-"""An imported call's dropped files leave the inbox's done/ once their keeping time is over; its receipt stays.
+"""An imported call's dropped files leave the inbox's done/ once their keeping time is over; its receipt stays until
+the call is deleted.
 
 Found by an exploratory pass over the data subjects' rights: done/ kept every imported call as dropped, its audio
 unencrypted and its sidecar naming the customer, for good. An erasure deleted the customer's calls from the store and
@@ -14,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from recordings_service.calls.inbox_purge import purge_done
+from recordings_service.privacy.deletion import delete_recording
 from recordings_service.runtime import Runtime
 from tests.factories.inbox import drop, run
-from tests.factories.recordings import STEREO, call_metadata
+from tests.factories.recordings import STEREO, TEST_ACTOR, call_metadata
 
 HOUR = 3600
 A_YEAR = 365 * 24 * HOUR
@@ -83,3 +85,25 @@ def test_a_link_in_dones_place_is_not_followed(inbox_runtime: Runtime, inbox: Pa
     (inbox / "done").symlink_to(elsewhere)
     assert purge_done(inbox_runtime.settings, now=time.time() + A_YEAR) == 0
     assert _names(elsewhere) == {"precious.wav"}
+
+
+def test_a_deleted_calls_receipt_goes_with_it_and_a_kept_calls_stays(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the derived-copies pass: a receipt is named after the dropped file (telephony systems name it after
+    the caller's number) and stayed for good, after its call had been erased or had reached the end of its
+    retention."""
+    drop(inbox, "0401234567-erased.wav", STEREO, call_metadata())
+    drop(inbox, "0409876543-kept.wav", STEREO, call_metadata())
+    assert run(inbox_runtime, caplog, keys=("imported",)) == {"imported": 2}
+    done = inbox / "done"
+    erased = json.loads((done / "0401234567-erased.wav.receipt.json").read_text())["recording_id"]
+    (done / "not-a-receipt.receipt.json").write_text("the operator's own note")
+    with inbox_runtime.sessions() as session:
+        delete_recording(session, inbox_runtime.store, recording_id=erased, reason="erasure", actor=TEST_ACTOR)
+        session.commit()
+
+    assert run(inbox_runtime, caplog, keys=("receipts_purged", "errors")) == {"receipts_purged": 1, "errors": 0}
+    receipts = {name for name in _names(done) if name.endswith(".receipt.json")}
+    assert receipts == {"0409876543-kept.wav.receipt.json", "not-a-receipt.receipt.json"}
+    assert run(inbox_runtime, caplog, keys=("receipts_purged",)) == {"receipts_purged": 0}
