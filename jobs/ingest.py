@@ -36,7 +36,6 @@ def import_inbox(runtime: Runtime) -> None:
         "errors": 0,  # failed unexpectedly (each logged), left in the inbox for the next run
         "given_up": 0,  # failed unexpectedly MAX_ATTEMPTS runs in a row (each logged), filed under failed/
         "purged": 0,  # files of calls imported longer ago than the keeping time, removed from done/
-        "receipts_purged": 0,  # receipts in done/ of calls deleted since (retention over, or erased)
     }
     try:
         scan = inbox.scan_inbox(settings, now=utcnow())
@@ -52,7 +51,7 @@ def import_inbox(runtime: Runtime) -> None:
         log.warning("inbox folder is not a folder, nothing can be filed there", extra={"folder": folder})
     try:
         _import_scan(runtime, scan, counts)
-        _purge_done(runtime, counts)
+        _purge_done(settings, counts)
     except inbox.InboxUnavailable as exc:
         # Every item would fail alike, each with a warning: the rest waits in the inbox (if any is left) for a run
         # that can lock it.
@@ -61,12 +60,10 @@ def import_inbox(runtime: Runtime) -> None:
     log.info("inbox imported", extra=counts)
 
 
-def _purge_done(runtime: Runtime, counts: dict[str, int]) -> None:
-    settings = runtime.settings
-    with inbox.holding_inbox(settings), runtime.sessions() as session:
+def _purge_done(settings: Settings, counts: dict[str, int]) -> None:
+    with inbox.holding_inbox(settings):
         try:
             counts["purged"] = inbox_purge.purge_done(settings, now=time.time())
-            counts["receipts_purged"] = inbox_purge.purge_receipts_of_deleted(session, settings)
         except OSError as exc:
             # done/ a file or a link (each run warns of it), or not readable: nothing is removed, the import goes on.
             counts["errors"] += 1
@@ -158,4 +155,21 @@ def reconcile(runtime: Runtime) -> None:
         session.commit()
     counts = asdict(report)
     counts["spools_removed"] = purge_stale_spools(runtime.settings, older_than_s=grace_s, now=time.time())
+    counts["receipts_purged"] = _purge_receipts(runtime)
     log.info("storage reconciled", extra=counts)
+
+
+def _purge_receipts(runtime: Runtime) -> int:
+    """The inbox receipts of calls deleted since (hourly: each receipt is read, and done/ holds one for every call
+    ever imported)."""
+    settings = runtime.settings
+    if not (inbox.inbox_dir(settings) / "done").is_dir():
+        return 0  # nothing ever imported (a link in its place is not followed, and the import job warns of it)
+    try:
+        with inbox.holding_inbox(settings), runtime.sessions() as session:
+            return inbox_purge.purge_receipts_of_deleted(session, settings)
+    except inbox.InboxUnavailable as exc:
+        log.warning("inbox receipts not purged", extra={"reason": str(exc)})
+    except OSError as exc:  # done/ not readable: its path is never logged, it may name the site
+        log.warning("inbox receipts not purged", extra={"reason": inbox.errno_name(exc)})
+    return 0
