@@ -16,7 +16,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from zxcvbn import zxcvbn
 
 from recordings_service.account_locks import keep_an_active_admin, locked_user
 from recordings_service.account_names import checked_display_name
@@ -26,13 +25,9 @@ from recordings_service.errors import Conflict, Invalid, NotFound, Refusal
 from recordings_service.lockout import clear_login_failures, login_locked
 from recordings_service.models import AuditEvent, Institute, User
 from recordings_service.models.account import Role
+from recordings_service.password_policy import check_password_policy
 from recordings_service.tokens import revoke_live_tokens
 
-MIN_PASSWORD = 12
-MAX_PASSWORD = 128
-# zxcvbn's "safely unguessable" (about 10^10 guesses: an offline attack on a slow hash), over at most 72 characters.
-_LEAST_SCORE = 3
-_ESTIMATED = 72
 # How long a second submission of the form that created an account counts as the same request.
 REPEAT_WINDOW = timedelta(minutes=10)
 # argon2id with ASVS-level cost: 46 MiB memory, t=1 (OWASP's first recommended configuration).
@@ -65,28 +60,6 @@ def take_as_long_as_a_password_check(password: str) -> None:
     """Spend the time a password check takes, on a hash no account has, so a refusal reads like a wrong password."""
     with suppress(VerificationError):
         _hasher.verify(_DUMMY_HASH, password)
-
-
-def check_password_policy(password: str, *, context: Sequence[str] = ()) -> None:
-    """12–128 characters and not easily guessed, no composition rules, as NIST SP 800-63B and ASVS advise.
-
-    Guessability is zxcvbn's estimate over its lists of common passwords, words and names, keyboard patterns,
-    repeats, sequences and dates, and over the `context` words (the account's name): a score under 3 (about 10^10
-    guesses) is refused. Only the first `_ESTIMATED` characters are estimated: a longer password is long enough, and
-    the estimate's time grows with the length (200 ms at 72 random characters).
-    """
-    if len(password) < MIN_PASSWORD:
-        raise Invalid("password", f"must be at least {MIN_PASSWORD} characters", why="password_too_short")
-    if len(password) > MAX_PASSWORD:
-        raise Invalid("password", f"must be at most {MAX_PASSWORD} characters", why="password_too_long")
-    words = ["callvault", *(word for word in context if word)]
-    if zxcvbn(password[:_ESTIMATED], user_inputs=words)["score"] < _LEAST_SCORE:
-        raise Invalid(
-            "password",
-            "is too easily guessed (a common password, word or name, a keyboard pattern, repeats, a date, or the "
-            "account's own name): use a longer phrase of unrelated words",
-            why="password_guessable",
-        )
 
 
 def create_user(

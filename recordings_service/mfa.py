@@ -22,7 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from recordings_service import accounts, lockout
+from recordings_service import accounts, lockout, password_policy
 from recordings_service.account_locks import locked_user
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
@@ -150,7 +150,7 @@ def complete_enrolment(
     # password; the later now waits and finds the link spent.
     user = user_for_link(session, token=token, actor=actor, lock=True)
     if user.password_hash is None:
-        accounts.check_password_policy(new_password, context=(user.username, user.display_name))
+        password_policy.check_password_policy(new_password, context=(user.username, user.display_name))
     if lockout.login_locked(user, utcnow()):
         lockout.audit_login_failure(session, user=user, ip=actor.ip, reason="locked")
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from recordings_service import accounts
+from recordings_service import accounts, password_policy
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.lockout import (
@@ -26,7 +26,7 @@ def change_password(session: Session, *, user: User, current: str, new: str, ip:
 
     Every session of the account ends, so one opened by whoever knew the old password goes with it.
     """
-    accounts.check_password_policy(new, context=(user.username, user.display_name))
+    password_policy.check_password_policy(new, context=(user.username, user.display_name))
     weigh_attempt(session, user)
     if login_locked(user, utcnow()) or not accounts.password_matches(user.password_hash, current):
         count_login_failure(session, user=user, ip=ip, reason="bad_password")

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from recordings_service import accounts, mfa, sign_in
+from recordings_service import accounts, mfa, password_policy, sign_in
 from recordings_service.errors import Invalid
 from recordings_service.models import User
 from recordings_service.permissions import Permission
@@ -67,7 +67,7 @@ def login() -> Response | tuple[str, int] | str:
     username = request.form.get("username", "")
     password = request.form.get("password", "")
     user = None
-    if username and 0 < len(password) <= accounts.MAX_PASSWORD:
+    if username and 0 < len(password) <= password_policy.MAX_PASSWORD:
         user = sign_in.check_password_login(db(), username=username, password=password, ip=request.remote_addr)
     db().commit()  # keep the failure count and audit record even though the login fails
     if user is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from recordings_service import account_names, accounts
+from recordings_service import account_names, password_policy
 from web.ui.message_values import Message
 
 FIELD_MESSAGES: dict[tuple[str, str], Message] = {
@@ -14,8 +14,8 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ),
 }
 CODE_MESSAGES: dict[str, Message] = {
-    "password_too_short": _l("a password has at least %(num)d characters", num=accounts.MIN_PASSWORD),
-    "password_too_long": _l("a password has at most %(num)d characters", num=accounts.MAX_PASSWORD),
+    "password_too_short": _l("a password has at least %(num)d characters", num=password_policy.MIN_PASSWORD),
+    "password_too_long": _l("a password has at most %(num)d characters", num=password_policy.MAX_PASSWORD),
     "password_guessable": _l(
         "this password is too easily guessed (a common password, word or name, a keyboard pattern, repeats, a date, "
         "or the account's own name): use a longer phrase of unrelated words"

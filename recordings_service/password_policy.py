@@ -1,0 +1,38 @@
+"""What a new password must be: 12–128 characters and not easily guessed, without composition rules, as NIST SP
+800-63B and ASVS advise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from zxcvbn import zxcvbn
+
+from recordings_service.errors import Invalid
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 128
+# zxcvbn's "safely unguessable" (about 10^10 guesses: an offline attack on a slow hash), over at most 72 characters.
+_LEAST_SCORE = 3
+_ESTIMATED = 72
+
+
+def check_password_policy(password: str, *, context: Sequence[str] = ()) -> None:
+    """`Invalid` unless `password` has 12–128 characters and is not easily guessed.
+
+    Guessability is zxcvbn's estimate over its lists of common passwords, words and names, keyboard patterns,
+    repeats, sequences and dates, and over the `context` words (the account's name): a score under 3 (about 10^10
+    guesses) is refused. Only the first `_ESTIMATED` characters are estimated: a longer password is long enough, and
+    the estimate's time grows with the length (200 ms at 72 random characters).
+    """
+    if len(password) < MIN_PASSWORD:
+        raise Invalid("password", f"must be at least {MIN_PASSWORD} characters", why="password_too_short")
+    if len(password) > MAX_PASSWORD:
+        raise Invalid("password", f"must be at most {MAX_PASSWORD} characters", why="password_too_long")
+    words = ["callvault", *(word for word in context if word)]
+    if zxcvbn(password[:_ESTIMATED], user_inputs=words)["score"] < _LEAST_SCORE:
+        raise Invalid(
+            "password",
+            "is too easily guessed (a common password, word or name, a keyboard pattern, repeats, a date, or the "
+            "account's own name): use a longer phrase of unrelated words",
+            why="password_guessable",
+        )
