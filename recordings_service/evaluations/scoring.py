@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, Forbidden, Invalid, Refusal
+from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.evaluations.assignments import lock_assignment_of
 from recordings_service.evaluations.forms import NA, NO, VALUES_BY_TYPE, YES, get_form
 from recordings_service.evaluations.lookup import evaluation_to_change, live_and_locked
@@ -291,8 +291,15 @@ def submit_version(
 def _scorable(session: Session, *, actor: Actor, recording_id: str, form_id: str) -> tuple[Recording, EvaluationForm]:
     if actor.id is None:
         raise Forbidden("only a signed-in person can evaluate a call")
-    recording = get_live_recording(session, actor=actor, recording_id=recording_id)
-    form = get_form(session, form_id)
+    # Both ids come in the body: a 404 names which of them was not found.
+    try:
+        recording = get_live_recording(session, actor=actor, recording_id=recording_id)
+    except NotFound as exc:
+        raise NotFound(exc.message, why="recording_not_found", refusal=exc.refusal, field="recording_id") from None
+    try:
+        form = get_form(session, form_id)
+    except NotFound as exc:
+        raise NotFound(exc.message, field="form_id") from None
     if form.status != FormStatus.PUBLISHED:
         raise Invalid("form_id", "only a published form can be used to evaluate")
     return recording, form
