@@ -4,6 +4,8 @@ not listed for translation. Each now has its `why` and is said as listed (web/ui
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -47,3 +49,19 @@ def test_a_refused_span_is_said_as_listed_and_kept_as_typed(
     html = response.get_data(as_text=True)
     assert said in visible_text(html)
     assert f'name="start_s" type="number" min="0" max="{call.duration_s}" step="0.1" value="{span["start_s"]}"' in html
+
+
+def test_a_refused_kind_marks_the_radio_group_and_is_described_by_the_refusal(
+    client: FlaskClient, call: Recording
+) -> None:
+    """Found by the Finnish and keyboard pass: a refused kind (a value no radio button offers, from a stale page) was
+    said above the form, and the group it was about was not marked for a screen reader."""
+    page = f"/calls/{call.id}"
+    response = post_as(client, f"{page}/nominations", {"kind": "best_ever"}, token_from=page, headers=ENGLISH)
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    group = re.search(r'<div class="choices" role="radiogroup"[^>]*>', html)
+    assert group is not None
+    assert 'aria-invalid="true"' in group.group(0) and 'aria-describedby="nomination-error"' in group.group(0)
+    assert 'id="nomination-error"' in html
