@@ -34,7 +34,11 @@ MIN_KEY_CHARS = 32
 _ALLOWED_DETAIL_TYPES = (str, int, float, bool, type(None))
 # The detail (comma-separated ids) in which an action names recordings besides its object, whose trails list it too:
 # `AuditEventRecording` rows derived from that detail alone, as migration 0032 derives them for older events.
-RECORDINGS_NAMED_IN = {"recording.searched": "snippet_recordings"}
+RECORDINGS_NAMED_IN = {
+    "recording.searched": "snippet_recordings",
+    "customer.custody_read": "recordings",
+    "subject_request.corrections_viewed": "recordings",
+}
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,13 @@ def record_served(
     record_event(session, actor=actor, action=action, object_type="recording", object_id=recording_id, details=details)
 
 
+def record_viewed(session: Session, *, actor: Actor, recording_id: str, action: str) -> None:
+    """Audit `action` (something derived from the recording's audio leaving for `actor`) once per recording,
+    principal and minute: a page fetches it on every view."""
+    if _most_served_within_window(session, actor=actor, recording_id=recording_id, action=action, same={}) < 0:
+        record_event(session, actor=actor, action=action, object_type="recording", object_id=recording_id)
+
+
 def _most_served_within_window(
     session: Session, *, actor: Actor, recording_id: str, action: str, same: Mapping[str, object]
 ) -> int:

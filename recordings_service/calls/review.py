@@ -107,9 +107,19 @@ def reviewed_recording(session: Session, *, actor: Actor, recording_id: str) -> 
 
 
 def read_comments(session: Session, *, actor: Actor, recording_id: str) -> list[Comment]:
-    """The comments on moments of a call `actor` may review, in call order."""
+    """The comments on moments of a call `actor` may review, in call order; audited as `recording.comments_read`
+    (staff write what they heard, and may quote the call)."""
     recording = reviewed_recording(session, actor=actor, recording_id=recording_id)
-    return list_comments(session, recording_id=recording.id)
+    comments = list_comments(session, recording_id=recording.id)
+    record_event(
+        session,
+        actor=actor,
+        action="recording.comments_read",
+        object_type="recording",
+        object_id=recording.id,
+        details={"comments": len(comments)},
+    )
+    return comments
 
 
 def verify_transcript(session: Session, *, actor: Actor, recording_id: str, segment_index: int | None) -> None:

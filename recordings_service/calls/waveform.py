@@ -30,6 +30,7 @@ from recordings_service.audio.probe import UnsupportedAudio
 from recordings_service.audit import Actor
 from recordings_service.errors import NotFound
 from recordings_service.models import Recording
+from recordings_service.playback import record_viewed
 from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.storage.derived import put_derived
 from recordings_service.storage.encryption import Envelope
@@ -55,9 +56,12 @@ def peaks_key(recording_id: str) -> str:
 def recording_peaks(
     session: Session, store: ObjectStore, envelope: Envelope, *, actor: Actor, recording_id: str, cache: bool = True
 ) -> dict[str, Any]:
-    """The cached peaks of a recording `actor` may see, computing and caching them on first use."""
+    """The cached peaks of a recording `actor` may see, computing and caching them on first use; audited as
+    `recording.waveform_viewed` (where the call is silent and where both speak at once is its audio's)."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
-    return cached_peaks(session, store, envelope, recording=recording, cache=cache)
+    peaks = cached_peaks(session, store, envelope, recording=recording, cache=cache)
+    record_viewed(session, actor=actor, recording_id=recording.id, action="recording.waveform_viewed")
+    return peaks
 
 
 def cached_peaks(

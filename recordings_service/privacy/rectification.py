@@ -160,7 +160,8 @@ def corrections_of(session: Session, *, recording_id: str) -> list[SubjectCorrec
 
 
 def view_corrections(session: Session, *, actor: Actor, request: SubjectRequest) -> list[SubjectCorrection]:
-    """The corrections made under a request, oldest first; audited, since they hold transcript text."""
+    """The corrections made under a request, oldest first; audited, since they hold transcript text, naming the
+    recordings they correct (each one's trail lists the event)."""
     corrections = list(
         session.scalars(
             select(SubjectCorrection)
@@ -175,7 +176,10 @@ def view_corrections(session: Session, *, actor: Actor, request: SubjectRequest)
             action="subject_request.corrections_viewed",
             object_type="subject_request",
             object_id=request.id,
-            details={"corrections": len(corrections)},
+            details={
+                "corrections": len(corrections),
+                "recordings": ",".join(dict.fromkeys(item.recording_id for item in corrections)),
+            },
         )
     return corrections
 

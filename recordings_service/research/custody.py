@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.customers import customer_reference
 from recordings_service.db import utcnow
-from recordings_service.errors import NotFound
+from recordings_service.errors import NotFound, Refusal
 from recordings_service.models import AuditEvent, BatchItem, Customer, Institute, ResearchBatch
+from recordings_service.recordings import get_playable_recording
 from recordings_service.research.batches import OUTSTANDING, get_partner_batch
 from recordings_service.research.lifecycle import DOWNLOAD_STARTED, SERVING, was_downloaded
 
@@ -123,15 +124,47 @@ def recording_custody(session: Session, recording_id: str) -> list[CustodyRecord
     return _records(session, BatchItem.recording_id == recording_id)
 
 
-def customer_custody(session: Session, customer_id: str) -> list[CustodyRecord]:
-    return _records(session, BatchItem.customer_id == customer_id)
+def read_recording_custody(session: Session, *, actor: Actor, recording_id: str) -> list[CustodyRecord]:
+    """Where the recording went for research, as compliance asks: audited as `recording.custody_read`. A recording
+    never sent must exist (a deleted one's custody remains)."""
+    records = recording_custody(session, recording_id)
+    if not records:
+        get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    record_event(
+        session,
+        actor=actor,
+        action="recording.custody_read",
+        object_type="recording",
+        object_id=recording_id,
+        details={"batches": len(records)},
+    )
+    return records
 
 
-def customer_id_of(session: Session, customer_ref: str) -> str:
+def read_customer_custody(session: Session, *, actor: Actor, customer_ref: str) -> list[CustodyRecord]:
+    """Where the customer's recordings went for research: audited as `customer.custody_read`, naming the recordings
+    (each one's trail lists it). An unknown reference is refused and audited too: probing references leaves a trace,
+    though not the reference typed."""
     customer_id = session.scalar(select(Customer.id).where(Customer.customer_ref == customer_reference(customer_ref)))
     if customer_id is None:
-        raise NotFound(f"no recordings of customer {customer_ref}")
-    return customer_id
+        refusal = Refusal(actor, "customer.custody_refused", "customer", None, {"reason": "unknown_customer"})
+        raise NotFound(f"no recordings of customer {customer_ref}", refusal=refusal)
+    records = customer_custody(session, customer_id)
+    named = ",".join(dict.fromkeys(record.recording_id for record in records))
+    details = {"batches": len({record.batch_id for record in records}), "recordings": named}
+    record_event(
+        session,
+        actor=actor,
+        action="customer.custody_read",
+        object_type="customer",
+        object_id=customer_id,
+        details=details,
+    )
+    return records
+
+
+def customer_custody(session: Session, customer_id: str) -> list[CustodyRecord]:
+    return _records(session, BatchItem.customer_id == customer_id)
 
 
 class FollowUpKind(StrEnum):

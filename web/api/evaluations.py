@@ -359,6 +359,7 @@ def get_form(form_id: str) -> tuple[Response, int]:
 def list_annotations(recording_id: str) -> tuple[Response, int]:
     """The comments on moments of a call, in call order."""
     comments = review.read_comments(db(), actor=current_actor(), recording_id=recording_id)
+    db().commit()
     return as_json(
         AnnotationListOut(
             items=[

@@ -9,7 +9,6 @@ from spectree import Response as SpecResponse
 from recordings_service.db import utcnow
 from recordings_service.models.research import SafeguardKind
 from recordings_service.permissions import Permission
-from recordings_service.recordings import get_playable_recording
 from recordings_service.research import batches, confirmations, custody, early_end, institutes
 from web.access import current_actor, requires
 from web.api import api_spec
@@ -239,9 +238,8 @@ def download_certificate(confirmation_id: str) -> Response:
 )
 def recording_custody(recording_id: str, query: NoQuery) -> tuple[Response, int]:
     """The research batches this recording went into (or was selected for), with their custody state."""
-    records = custody.recording_custody(db(), recording_id)
-    if not records:  # a deleted recording's custody remains; a recording never sent must still exist
-        get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
+    records = custody.read_recording_custody(db(), actor=current_actor(), recording_id=recording_id)
+    db().commit()
     return as_json(custody_out(records))
 
 
@@ -252,4 +250,6 @@ def recording_custody(recording_id: str, query: NoQuery) -> tuple[Response, int]
 )
 def customer_custody(customer_ref: str, query: NoQuery) -> tuple[Response, int]:
     """Every research batch any of the customer's recordings went into."""
-    return as_json(custody_out(custody.customer_custody(db(), custody.customer_id_of(db(), customer_ref))))
+    records = custody.read_customer_custody(db(), actor=current_actor(), customer_ref=customer_ref)
+    db().commit()
+    return as_json(custody_out(records))
