@@ -16,6 +16,7 @@ import resource
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
+    from av.audio.layout import AudioLayout
     from av.audio.stream import AudioStream
     from av.container import InputContainer
 
@@ -178,9 +179,21 @@ def only_audio_stream(container: InputContainer, head: bytes) -> AudioStream:
         raise Refused(f"{ctx.channels} channels; at most {MAX_CHANNELS} are accepted")
     if ctx.channels < 1:
         raise Refused("the header declares no audio channels")
+    if not _plain_layout(ctx.layout):
+        # FFmpeg's filters and resamplers (redaction, clips, the waveform) take mono and stereo only: such a call was
+        # taken in and then could never be muted, cut or drawn, and a card payment in it stayed in the audio.
+        raise Refused(
+            f"channel layout {ctx.layout.name} is not accepted: send mono, or stereo with one speaker on the left and "
+            "the other on the right"
+        )
     if not 0 < ctx.sample_rate <= MAX_SAMPLE_RATE:
         raise Refused(f"sample rate {ctx.sample_rate} Hz is outside 1 to {MAX_SAMPLE_RATE} Hz")
     return audio[0]
+
+
+def _plain_layout(layout: AudioLayout) -> bool:
+    """Mono, stereo (left and right), or channels whose positions the file leaves unsaid (taken as those)."""
+    return layout.name in ("mono", "stereo") or all(channel.name == "NONE" for channel in layout.channels)
 
 
 def _declared_duration(container: InputContainer, stream: AudioStream) -> float | None:

@@ -357,3 +357,22 @@ def test_cpython_audiodata_is_accepted(name: str) -> None:
     assert info.container in {"wav", "aiff", "au"}
     assert (info.sample_rate, info.channels) == (11025, 2)
     assert info.duration_s == pytest.approx(0.3, abs=0.01)
+
+
+@pytest.mark.parametrize(("mask", "accepted"), [(0x3, True), (0x0, True), (0x30, False), (0xC, False)])
+def test_two_channels_are_taken_as_left_and_right_or_refused_naming_their_layout(
+    tmp_path: Path, mask: int, accepted: bool
+) -> None:
+    """Found by the odd-audio pass: an extensible WAV whose two channels were back-left and back-right (or centre and
+    LFE) was taken in, and then FFmpeg could not mute, cut or draw it: a card payment in it stayed in the audio and its
+    transcription failed on every try."""
+    path = tmp_path / f"mask{mask:x}.wav"
+    pcm = "00000001-0000-0010-8000-00aa00389b71"  # KSDATAFORMAT_SUBTYPE_PCM, as Windows writes its GUID
+    guid = bytes.fromhex(pcm.replace("-", ""))
+    subformat = guid[:4][::-1] + guid[4:6][::-1] + guid[6:8][::-1] + guid[8:]
+    extension = struct.pack("<HHI", 22, 16, mask) + subformat
+    path.write_bytes(wav(chunk(b"fmt ", fmt(0xFFFE, 2, bits=16) + extension), chunk(b"data", bytes(8000 * 4))))
+    if accepted:
+        assert probe_audio(path, max_duration_s=SIX_HOURS, timeout_s=20).channels == 2
+    else:
+        refused(path, "is not accepted: send mono, or stereo with one speaker on the left and the other on the right")
