@@ -85,7 +85,6 @@ def mute_spans(
     """Writes `source` to `destination` in the same container and codec, every channel muted (or toned) over `spans`."""
     _distinct(source, destination)
     found = describe(source, ffmpeg=ffmpeg)
-    codec = _codec(found)
     muxer = _muxer(found)
     if tone_hz is not None and not (math.isfinite(tone_hz) and 0 < tone_hz < found.sample_rate / 2):
         raise Invalid("tone_hz", f"the tone must lie between 0 and {found.sample_rate / 2:g} Hz")
@@ -99,7 +98,8 @@ def mute_spans(
                 destination,
                 ffmpeg=ffmpeg,
                 found=found,
-                codec=codec,
+                # Only a rewrite needs an encoder: a call in a codec none can write, with nothing to mute, is copied.
+                codec=_codec(found),
                 muxer=muxer,
                 ranges=ranges,
                 tone_hz=tone_hz,

@@ -191,6 +191,14 @@ def test_an_unsupported_codec_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "muted.wav").exists()
 
 
+def test_a_codec_no_encoder_writes_is_copied_when_there_is_nothing_to_mute(tmp_path: Path) -> None:
+    """Found by the odd-audio pass: a GSM call (accepted, transcribed, drawn) had its redacted audio refused even with
+    no span to mute, so trainers could never hear it."""
+    mute_spans(DATA / "codec_gsm.wav", tmp_path / "copy.wav", spans=[], ffmpeg=FFMPEG)
+    assert (tmp_path / "copy.wav").read_bytes() != b""
+    assert_same_format(DATA / "codec_gsm.wav", tmp_path / "copy.wav")
+
+
 def test_a_malformed_span_is_refused(tmp_path: Path) -> None:
     source = stereo_call(tmp_path, "pcm_s16le")
     for bad in [(1.5, 1.0), (math.nan, 1.0)]:
