@@ -66,12 +66,31 @@ def test_transcript_json_has_segments_with_speakers_words_and_trust_signals(
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
     assert (body["language"], body["engine"], body["model"]) == ("en", "faster-whisper", "whisper-base")
+    assert body["detected_language"] is None  # the call said its language
     first = body["segments"][0]
     assert set(first) == {"speaker", "start", "end", "text", "words", "avg_logprob", "no_speech_prob", "suspect"}
     assert first["words"][0] == {"start": 0.5, "end": 3.25, "text": "Northern", "probability": 0.9}
     assert [s["suspect"] for s in body["segments"]] == [False, True]
     viewed = events(session, "transcript.viewed", transcribed.id)
     assert len(viewed) == 1 and viewed[0].details["format"] == "json"
+
+
+def test_a_detected_language_says_so(supervisor: FlaskClient, session: Session, runtime: Runtime) -> None:
+    """Found by the odd-audio pass: a Finnish call sent as `auto` came back in Thai, and the transcript did not say
+    that its language was detected rather than given."""
+    recording = make_recording(session, runtime.store, runtime.envelope)
+    draft = TranscriptDraft(
+        engine="faster-whisper",
+        model="whisper-base",
+        language="th",
+        detected_language="th",
+        segments=[_segment("agent", 0.5, 3.25, "Northern Energy, hello.")],
+        processing_s=1.0,
+    )
+    save_transcript(session, recording_id=recording.id, draft=draft)
+    session.commit()
+    body = supervisor.get(f"/api/v1/recordings/{recording.id}/transcript").get_json()
+    assert (body["language"], body["detected_language"]) == ("th", "th")
 
 
 @pytest.mark.parametrize(

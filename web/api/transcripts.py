@@ -46,6 +46,10 @@ class SegmentOut(BaseModel):
 
 class TranscriptOut(BaseModel):
     language: str
+    detected_language: str | None = Field(
+        default=None,
+        description="the language Whisper detected, when the call's language was `auto`; null when it was given",
+    )
     engine: str
     model: str
     redacted: bool = Field(description="true: the redacted twin, personal data replaced by [KIND]")
@@ -78,7 +82,11 @@ def get_transcript(recording_id: str, query: TranscriptQuery) -> Response:
     )
     db().commit()
     if query.format == "json":
-        response = jsonify(TranscriptOut.model_validate(transcripts.transcript_document(transcript)).model_dump())
+        document = {
+            **transcripts.transcript_document(transcript),
+            "detected_language": transcript.transcript.detected_language,
+        }
+        response = jsonify(TranscriptOut.model_validate(document).model_dump())
     else:
         mimetype, render = transcripts.TEXT_FORMATS[query.format]
         response = Response(render(transcript), content_type=mimetype)
