@@ -73,9 +73,10 @@ class BatchedFasterWhisperEngine(FasterWhisperEngine):
         if not regions:
             return ChannelsResult(language=language or "", segments=iter(()))
         windows = _packed_windows(regions)
+        joined = _joined(audios, regions)
         segments, info = self._pipeline.transcribe(
-            _joined(audios, regions),
-            language=language,
+            joined,
+            language=language or self.call_language(joined),
             beam_size=self._beam_size,
             word_timestamps=True,
             # With timestamps a window is split into sentences, as the sequential decoder splits it.

@@ -13,15 +13,16 @@ import importlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, get_args, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 from recordings_service.config import Settings
+from recordings_service.recordings import Language
 from recordings_service.transcription.model_files import DEFAULT_MODEL_NAME, ModelUnavailable, default_model_dir
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ Audio = NDArray[np.float32]
 # party speaking) into one breathless run; base then fell back to high temperatures, six times slower
 # and less accurate on the English fixture. 800 ms keeps a pause between turns.
 VAD_SPEECH_PAD_MS = 800
+# The languages calls are in (`recordings.Language` but `auto`): a call sent as `auto` is taken for the likeliest of
+# these. Left to pick among all of Whisper's, base took a Finnish call for Thai.
+CALL_LANGUAGES = tuple(code for code in get_args(Language) if code != "auto")
 # Batch size on a GPU when the setting is 0: it decodes many windows at once for about the cost of one.
 GPU_BATCH_SIZE = 16
 # On CPUs, one window a core, between 2 and 8: five minutes of a call's speech, both channels together, fill ten.
@@ -138,13 +142,28 @@ class FasterWhisperEngine:
     def transcribe(self, audio: Audio, *, language: str | None) -> EngineResult:
         segments, info = self._model.transcribe(
             audio,
-            language=language,
+            language=language or self.call_language(audio),
             beam_size=self._beam_size,
             word_timestamps=True,
             vad_filter=True,
             vad_parameters={"speech_pad_ms": VAD_SPEECH_PAD_MS},
         )
         return EngineResult(language=info.language, segments=(_from_faster(segment) for segment in segments))
+
+    def call_language(self, audio: Audio) -> str | None:
+        """The likeliest of `CALL_LANGUAGES` in `audio`'s speech."""
+        from faster_whisper.vad import VadOptions
+
+        # Unlike `transcribe`, `detect_language` takes its VAD options as the class only.
+        vad = VadOptions(speech_pad_ms=VAD_SPEECH_PAD_MS)
+        _, _, ranked = self._model.detect_language(audio, vad_filter=True, vad_parameters=vad)
+        return likeliest_call_language(ranked)
+
+
+def likeliest_call_language(ranked: Iterable[tuple[str, float]]) -> str | None:
+    """Of Whisper's (language, probability) pairs, the likeliest call language; None when it ranked none."""
+    scores = {code: probability for code, probability in ranked if code in CALL_LANGUAGES}
+    return max(scores, key=scores.__getitem__) if scores else None
 
 
 def _from_faster(segment: Any) -> EngineSegment:
@@ -222,13 +241,20 @@ class OpenAIWhisperEngine:
         timeline = SpeechTimestampsMap(chunks, SAMPLE_RATE)
         result = self._model.transcribe(
             speech,
-            language=language,
+            language=language or self._call_language(speech),
             beam_size=self._beam_size,
             word_timestamps=True,
             fp16=self._fp16,
         )
         segments = [_from_openai(raw, timeline) for raw in result["segments"]]
         return EngineResult(language=str(result["language"]), segments=iter(segments))
+
+    def _call_language(self, speech: Audio) -> str | None:
+        import whisper
+
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(speech), n_mels=self._model.dims.n_mels)
+        _, probabilities = self._model.detect_language(mel.to(self._model.device))
+        return likeliest_call_language(probabilities.items())
 
 
 def _from_openai(raw: dict[str, Any], timeline: Any) -> EngineSegment:

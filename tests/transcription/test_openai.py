@@ -37,8 +37,14 @@ def test_openai_whisper_transcribes_the_english_call_in_the_same_format(
         # Greedy: this checks the format and the accuracy; a beam of 5 made it 54 s of the suite's CPU, 12 s greedy.
         transcribe_beam_size=1,
     )
-    draft = transcribed_draft(store, envelope, load_engine(settings), STEREO, "en")
-    assert (draft.engine, draft.model, draft.language) == ("openai-whisper", "whisper-base", "en")
+    # Sent as `auto`: the language is detected among the call languages (`CALL_LANGUAGES`), as the default engine's is.
+    draft = transcribed_draft(store, envelope, load_engine(settings), STEREO, "auto")
+    assert (draft.engine, draft.model, draft.language, draft.detected_language) == (
+        "openai-whisper",
+        "whisper-base",
+        "en",
+        "en",
+    )
     assert script_wer(draft, STEREO.with_suffix(".txt")) < ENGLISH_MAX_WER
     assert {segment["speaker"] for segment in draft.segments} == {"agent", "customer"}
     assert all(segment["words"] for segment in draft.segments)

@@ -29,7 +29,13 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import file_sha256
 from recordings_service.transcript_text import segments_of
 from recordings_service.transcription import model_files
-from recordings_service.transcription.engines import Engine, EngineSegment, load_engine
+from recordings_service.transcription.engines import (
+    CALL_LANGUAGES,
+    Engine,
+    EngineSegment,
+    likeliest_call_language,
+    load_engine,
+)
 from recordings_service.transcription.model_files import ModelUnavailable, default_model_dir
 from recordings_service.transcription.pipeline import (
     TranscriptDraft,
@@ -108,6 +114,21 @@ def test_finnish_call_comes_out_as_finnish_text_from_both_speakers(finnish: Tran
     assert {segment["speaker"] for segment in finnish.segments} == {"agent", "customer"}
     text = " ".join(segment["text"] for segment in finnish.segments).lower()
     assert any(marker in text for marker in ("ä", "ö", "sopimus", "kiitos"))
+
+
+def test_a_finnish_call_sent_as_auto_is_taken_for_one_of_the_call_languages(
+    store: ObjectStore, envelope: Envelope, real_engine: Engine
+) -> None:
+    """Found by the odd-audio pass: left to pick among all of Whisper's languages, base took this call for Thai and
+    wrote it in Thai script."""
+    draft = transcribed_draft(store, envelope, real_engine, FI_STEREO, "auto")
+    assert draft.detected_language == draft.language
+    assert draft.language in CALL_LANGUAGES
+
+
+def test_the_likeliest_call_language_is_picked_from_whispers_ranking() -> None:
+    assert likeliest_call_language([("th", 0.40), ("fi", 0.30), ("sv", 0.05), ("en", 0.2)]) == "fi"
+    assert likeliest_call_language([("th", 0.9)]) is None
 
 
 @pytest.mark.usefixtures("leftovers_removed")
