@@ -149,6 +149,8 @@ def _unopenable(head: bytes) -> str:
     for kind, marks in _MAGIC:
         if all(head[at : at + len(mark)] == mark for at, mark in marks):
             return f"corrupt or truncated {kind} header"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:  # frame sync, layer 0: an AAC ADTS frame
+        return "raw AAC (ADTS) is not accepted: send the AAC audio in an M4A file"
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # MPEG audio frame sync
         return "corrupt or truncated MP3 header"
     return f"not an audio file in an accepted format ({_ACCEPTED_NAMES})"

@@ -22,6 +22,7 @@ import pytest
 
 from recordings_service.audio.probe import AudioInfo, UnsupportedAudio, probe_audio
 from recordings_service.audio.workers import worker_pool
+from recordings_service.config import Settings
 from tests.audio.fixture_files import FIXTURES
 from tests.factories.wav import chunk, fmt, wav, wav_header
 
@@ -376,3 +377,12 @@ def test_two_channels_are_taken_as_left_and_right_or_refused_naming_their_layout
         assert probe_audio(path, max_duration_s=SIX_HOURS, timeout_s=20).channels == 2
     else:
         refused(path, "is not accepted: send mono, or stereo with one speaker on the left and the other on the right")
+
+
+def test_raw_aac_is_refused_as_such_not_as_a_broken_mp3(tmp_path: Path) -> None:
+    """Found by the odd-audio pass: an ADTS stream (what an encoder writes without a container) was refused as a
+    "corrupt or truncated MP3 header": its frame sync is MPEG's, its layer bits are not."""
+    path = tmp_path / "call.aac"
+    tone = ["-f", "lavfi", "-i", "sine=frequency=440:duration=2:sample_rate=8000"]
+    subprocess.run([Settings().ffmpeg_path(), "-v", "error", *tone, "-c:a", "aac", "-f", "adts", str(path)], check=True)
+    refused(path, "raw AAC (ADTS) is not accepted: send the AAC audio in an M4A file")
