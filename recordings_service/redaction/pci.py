@@ -106,9 +106,9 @@ def _replace_original(
         try:
             mute_spans(original, muted, spans=spans, ffmpeg=settings.ffmpeg_path())
         except Invalid as exc:
-            if exc.code != "unsupported_audio":
-                raise
-            _not_replaced(session, recording=recording, actor=actor, reason="unsupported_audio")
+            # FFmpeg cannot write this file again (its codec, its container, or a channel layout taken in before
+            # ingest refused it): a retry would fail alike, and failing, took the transcript down with it each time.
+            _not_replaced(session, recording=recording, actor=actor, reason=exc.code)
             return None
         new_sha256, size = file_sha256(muted), muted.stat().st_size
         sealed = store_original(

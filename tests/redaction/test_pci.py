@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import re
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -42,6 +43,7 @@ from recordings_service.transcription.engines import Engine, load_engine
 from recordings_service.transcription.search_index import INDEX_TABLE
 from tests.factories.card_call import CARD_CALL, add_transcript, card_twin, decode, frames, outside, rms_dbfs, secure
 from tests.factories.recordings import MADE_SOURCE, TEST_ACTOR, ingest_file, make_recording
+from tests.factories.wav import chunk, fmt, wav
 from tests.log_scan import process_log
 
 # The card number as read out and as Whisper writes it, a run of 12 or more digits however separated, and
@@ -261,3 +263,29 @@ def test_the_evidence_package_states_the_pci_redaction_with_both_hashes(
             zone=UTC,
         )
     runtime.store.delete(recording.storage_key)
+
+
+def test_a_card_call_ffmpeg_cannot_write_again_is_flagged_and_keeps_its_transcript(
+    runtime: Runtime, session: Session
+) -> None:
+    """Found by the odd-audio pass: a stereo card call whose channels were laid out back-left and back-right (taken in
+    before ingest refused such layouts) made FFmpeg refuse to mute it with another refusal than an unsupported codec;
+    the step re-raised it, so the transcription failed on every try and the call was never flagged."""
+    raw, position, chunks = CARD_CALL.read_bytes(), 12, {}
+    while position < len(raw):
+        size = int.from_bytes(raw[position + 4 : position + 8], "little")
+        chunks[raw[position : position + 4]] = raw[position + 8 : position + 8 + size]
+        position += 8 + size + (size & 1)
+    tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", chunks[b"fmt "])
+    # The same codec as an extensible WAV's sub-format GUID, its channels back-left and back-right.
+    subformat = struct.pack("<H", tag) + bytes.fromhex("000000001000800000aa00389b71")
+    extension = struct.pack("<HHI", 22, bits, 0x30) + subformat
+    body = fmt(0xFFFE, channels, rate=rate, bits=bits) + extension
+    layout = wav(chunk(b"fmt ", body), chunk(b"data", chunks[b"data"]))
+    recording = make_recording(session, runtime.store, runtime.envelope, audio=layout, duration_s=23.69)
+    add_transcript(session, recording, twin=card_twin())
+
+    assert secure(runtime, session, recording) is None
+    assert recording.card_data and recording.pci_redacted_at is None
+    assert events(session, recording.id)["recording.pci_redaction_failed"]["reason"] == "invalid"
+    assert stored_original(runtime, recording) == layout
