@@ -14,10 +14,13 @@ from typing import Any
 
 import pytest
 
+from recordings_service.calls.waveform import peaks_key
+from recordings_service.models import Recording
 from recordings_service.models.account import Role
 from tests.audio.fixture_files import OVERTALK_CALL_OVERTALK, OVERTALK_CALL_SILENCES
 from tests.browser.a11y_support import A11yLive, a11y_live, choose_language  # noqa: F401 — a11y_live: fixture
 from tests.browser_support import wait_until
+from tests.factories.recordings import make_recording
 from tests.factories.reviews import word_start
 
 pytestmark = pytest.mark.browser
@@ -258,6 +261,29 @@ def test_a_stereo_call_has_a_lane_per_speaker_and_a_mono_call_one(qa_page: Any, 
     page.goto(f"/calls/{a11y_live.mono_id}")
     assert page.locator(".lane-wave").count() == 1
     wait_until(page, f"() => {drawn}")
+
+
+def test_a_waveform_that_cannot_be_drawn_says_so(qa_page: Any, a11y_live: A11yLive) -> None:  # noqa: F811
+    """Found by the odd-audio pass: audio the server could not decode for its waveform left the lanes empty without a
+    word (the page ignored the peaks' `failed`)."""
+    page = qa_page
+    note = page.locator("#waveform-failed")
+    assert note.is_hidden()  # the stereo call's waveform is drawn
+    runtime = a11y_live.runtime
+    with runtime.sessions() as session:
+        broken = make_recording(session, runtime.store, runtime.envelope, audio=b"RIFF not a wave at all", channels=1)
+        session.commit()
+        broken_id = broken.id
+    try:
+        page.goto(f"/calls/{broken_id}")
+        wait_until(page, "() => !document.getElementById('waveform-failed').hidden")
+        assert note.inner_text() == "The waveform cannot be drawn from this call's audio."
+    finally:
+        with runtime.sessions() as session:
+            stored = session.get(Recording, broken_id)
+            assert stored is not None
+            runtime.store.delete(stored.storage_key)
+            runtime.store.delete(peaks_key(broken_id))
 
 
 def test_silences_and_overtalk_are_marked_on_the_waveform(qa_page: Any, a11y_live: A11yLive) -> None:  # noqa: F811

@@ -171,6 +171,11 @@
         var listed = showSpans("silence", data.silences || [], end).concat(
           showSpans("overtalk", data.overtalk || [], end)
         );
+        // Audio the server could not decode is said so, where the lanes would otherwise stay empty without a word.
+        var failed = document.getElementById("waveform-failed");
+        if (failed) {
+          failed.hidden = !data.failed;
+        }
         var summary = document.getElementById("waveform-summary");
         if (summary) {
           summary.textContent = listed.join("; ");
