@@ -39,8 +39,9 @@ _DUMMY_HASH = _hasher.hash("callvault-no-such-account")
 MFA_REQUIRED_ROLES = frozenset(set(Role) - {Role.SERVICE})
 
 
-def hash_password(password: str, *, context: Sequence[str] = ()) -> str:
-    check_password_policy(password, context=context)
+def hash_password(password: str) -> str:
+    """The argon2id hash of a password its caller has held to `check_password_policy` (each place that takes a new
+    one checks it first, before any other work)."""
     return _hasher.hash(password)
 
 
@@ -98,11 +99,10 @@ def create_user(
     _check_institute(session, role_value, institute_id or None)
     agent_ref = checked_agent_ref(session, role_value, (agent_ref or "").strip() or None)
     _check_lead(session, lead_id or None)
-    password_hash = (
-        hash_password(password, context=(username, display_name))
-        if password is not None and role_value is not Role.SERVICE
-        else None
-    )
+    password_hash = None
+    if password is not None and role_value is not Role.SERVICE:
+        check_password_policy(password, context=(username, display_name))
+        password_hash = hash_password(password)
     user = User(
         username=username,
         display_name=display_name,

@@ -165,7 +165,7 @@ def complete_enrolment(
         return None
     holder = Actor(id=user.id, name=user.username, role=user.role, ip=actor.ip)
     if user.password_hash is None:
-        user.password_hash = accounts.hash_password(new_password, context=(user.username, user.display_name))
+        user.password_hash = accounts.hash_password(new_password)
         record_event(session, actor=holder, action="user.password_set", object_type="user", object_id=user.id)
     if enrolling:
         user.mfa_seed = offered

@@ -31,7 +31,7 @@ def change_password(session: Session, *, user: User, current: str, new: str, ip:
     if login_locked(user, utcnow()) or not accounts.password_matches(user.password_hash, current):
         count_login_failure(session, user=user, ip=ip, reason="bad_password")
         return False
-    user.password_hash = accounts.hash_password(new, context=(user.username, user.display_name))
+    user.password_hash = accounts.hash_password(new)
     user.session_version += 1
     record_event(
         session,
