@@ -16,7 +16,8 @@ from tests.conftest import private_postgres_schema
 
 @contextmanager
 def database_at(revision: str, kind: str, tmp_path: Path) -> Iterator[Engine]:
-    """A new SQLite file under `tmp_path`, or a private PostgreSQL schema (dropped after), at `revision`."""
+    """A new SQLite file under `tmp_path`, or a private PostgreSQL schema (dropped after), at `revision`; without
+    PostgreSQL the test is skipped, or fails under CI (`private_postgres_schema`)."""
     if kind == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
         schema.upgrade(engine, revision)
