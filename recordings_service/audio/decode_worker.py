@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from recordings_service.audio.probe_worker import (
     OPEN_OPTIONS,
     Refused,
+    decoded_frames,
     only_audio_stream,
 )
 
@@ -44,7 +45,7 @@ def decode(source: BinaryIO, out: BinaryIO, *, rate: int, channels: int, channel
         to_planar = AudioResampler(format="fltp", layout=stream.layout.name, rate=stream.rate)
         written = 0
         try:
-            for frame in container.decode(stream):
+            for frame in decoded_frames(container, stream):
                 for block in _output_blocks(frame, to_output, to_planar, channel=channel):
                     written += block.samples
                     if written > max_frames:

@@ -16,6 +16,9 @@ import resource
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from av.audio.frame import AudioFrame
     from av.audio.layout import AudioLayout
     from av.audio.stream import AudioStream
     from av.container import InputContainer
@@ -257,19 +260,33 @@ def _decodable_duration(container: InputContainer, stream: AudioStream, *, max_d
     samples = 0  # whole samples, so that a hundred thousand frames add up exactly
     rate = ctx.sample_rate
     try:
-        for packet in container.demux(stream):
-            for frame in ctx.decode(packet):
-                if frame.sample_rate != rate:
-                    done_s += samples / rate
-                    samples, rate = 0, frame.sample_rate
-                if frame.layout.nb_channels > MAX_CHANNELS:
-                    raise Refused(f"{frame.layout.nb_channels} channels; at most {MAX_CHANNELS} are accepted")
-                samples += frame.samples
-                if done_s + samples / rate > max_duration_s:
-                    raise Refused(f"duration exceeds the limit of {seconds(max_duration_s)} s")
+        for frame in decoded_frames(container, stream):
+            if frame.sample_rate != rate:
+                done_s += samples / rate
+                samples, rate = 0, frame.sample_rate
+            if frame.layout.nb_channels > MAX_CHANNELS:
+                raise Refused(f"{frame.layout.nb_channels} channels; at most {MAX_CHANNELS} are accepted")
+            samples += frame.samples
+            if done_s + samples / rate > max_duration_s:
+                raise Refused(f"duration exceeds the limit of {seconds(max_duration_s)} s")
     except av.FFmpegError:
-        pass  # what decoded so far is the decodable duration; the caller compares it to the header
+        pass  # the container ends early: what decoded so far is the decodable duration, compared to the header
     return round(done_s + samples / rate, 6)
+
+
+def decoded_frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFrame]:
+    """The stream's frames, leaving out any packet the decoder finds damaged, as FFmpeg's own command does (one bad
+    packet of an MP3 or AAC call, a transfer's bit error, no longer refuses the whole call); the time they held is
+    missing from what decodes, so a file of damaged packets still falls short of its header and is refused."""
+    import av
+
+    ctx = stream.codec_context
+    for packet in container.demux(stream):
+        try:
+            frames = ctx.decode(packet)
+        except av.InvalidDataError:
+            continue
+        yield from frames
 
 
 def _demuxed_duration(container: InputContainer, stream: AudioStream, *, max_duration_s: float) -> float:
