@@ -241,9 +241,10 @@ class RedactedAgain:
 
 def requeue_redacted_again(session: Session, *, actor: Actor, recording_id: str) -> RedactedAgain:
     """The call's redacted transcript came out different (`callvault redaction refresh`): a ready package holding it
-    that nothing was downloaded from yet is built again (its download refused meanwhile), as for an excluded call.
-    One its institute may hold already, or holds until it confirms return or destruction, keeps what it had: its
-    trail says so (`research.package_redaction_outdated`) for compliance to ask for the new package's text instead."""
+    that nothing was downloaded from yet is built again (its download refused meanwhile), as for an excluded call;
+    so is one being built now, whose builder may have read the old text (it loses its lease and its work is
+    dropped). One its institute may hold already, or holds until it confirms return or destruction, keeps what it
+    had: its trail says so (`research.package_redaction_outdated`) for compliance to ask for the new package's text."""
     rebuilt, held, now = [], [], utcnow()
     query = (
         select(ResearchBatch)
@@ -251,7 +252,7 @@ def requeue_redacted_again(session: Session, *, actor: Actor, recording_id: str)
         .where(
             BatchItem.recording_id == recording_id,
             BatchItem.withdrawn_reason.is_(None),
-            ResearchBatch.state.in_([BatchState.READY, BatchState.EXPIRED, BatchState.OVERDUE]),
+            ResearchBatch.state.in_([BatchState.BUILDING, BatchState.READY, BatchState.EXPIRED, BatchState.OVERDUE]),
         )
         .order_by(ResearchBatch.id)
     )
@@ -266,7 +267,7 @@ def requeue_redacted_again(session: Session, *, actor: Actor, recording_id: str)
                 details={"recording": recording_id},
             )
             held.append(batch.id)
-        elif batch.state == BatchState.READY and batch.access_end > now:
+        elif batch.state == BatchState.BUILDING or (batch.state == BatchState.READY and batch.access_end > now):
             _build_again(session, actor=actor, batch=batch, details={"call_redacted_again": recording_id})
             rebuilt.append(batch.id)
     session.flush()
@@ -274,10 +275,11 @@ def requeue_redacted_again(session: Session, *, actor: Actor, recording_id: str)
 
 
 def _build_again(session: Session, *, actor: Actor, batch: ResearchBatch, details: dict[str, object]) -> None:
-    """Send a ready batch back to be built; its package is not served until then."""
+    """Send a ready (or building) batch back to be built; its package is not served until then."""
     batch.state = BatchState.APPROVED
     batch.build_attempts = batch.build_done = 0
     batch.build_error = None
+    batch.lease_owner = batch.lease_expires_at = None
     record_event(
         session,
         actor=actor,
