@@ -31,6 +31,7 @@ from recordings_service.privacy.deletion import (
     purge_prefixes,
     versions_under,
 )
+from recordings_service.privacy.erasure import Replayed, purge_replayed, replay_deletions
 from recordings_service.privacy.sweep import (
     RetentionCheck,
     count_overdue,
@@ -89,7 +90,7 @@ def sweep(
                 deletions, failed = _delete_batch(sessions, ids, now=now, actor=actor)
             _tally(report, ids=ids, deletions=deletions, failed=failed)
             with _timed(report, "store_wait"):
-                report.counts["object_versions"] += _purged(sessions, purging)
+                report.counts["object_versions"] += _purged(sessions, store, purging)
             purge = purger.submit(
                 purge_prefixes,
                 store,
@@ -99,7 +100,7 @@ def sweep(
             )
             purging = (purge, [deletion.recording_id for deletion in deletions])
         with _timed(report, "store_wait"):
-            report.counts["object_versions"] += _purged(sessions, purging)
+            report.counts["object_versions"] += _purged(sessions, store, purging)
     report.wall_s = time.monotonic() - started
     if not dry_run:
         with sessions() as session:
@@ -167,14 +168,16 @@ def _delete_batch(
     return deletions, failed
 
 
-def _purged(sessions: sessionmaker[Session], purging: tuple[Future[list[tuple[str, str]]], list[str]] | None) -> int:
+def _purged(
+    sessions: sessionmaker[Session], store: ObjectStore, purging: tuple[Future[list[tuple[str, str]]], list[str]] | None
+) -> int:
     """Wait for a batch's objects to be gone, then mark its tombstones purged; how many versions went."""
     if purging is None:
         return 0
     removed, recording_ids = purging[0].result(), purging[1]
     if recording_ids:
         with sessions() as session:
-            mark_purged(session, recording_ids, now=utcnow())
+            mark_purged(session, store, recording_ids, now=utcnow())
             session.commit()
     return len(removed)
 
@@ -194,8 +197,21 @@ def _purge_pending(sessions: sessionmaker[Session], store: ObjectStore, *, repor
         report.orphan_keys.extend(sorted({key for key, _version in removed}))
         report.counts["orphan_object_versions"] += len(removed)
         with sessions() as session:
-            mark_purged(session, list(pending), now=utcnow())
+            mark_purged(session, store, list(pending), now=utcnow())
             session.commit()
+
+
+def replay_ledger(sessions: sessionmaker[Session], store: ObjectStore, *, actor: Actor) -> Replayed:
+    """After a restore: delete again what the store's deletion ledger names and this database holds undeleted,
+    then purge their objects (`callvault restore` does it, and `callvault retention replay-deletions` after a
+    restore by other means)."""
+    with sessions() as session:
+        replayed = replay_deletions(session, store, actor=actor, now=utcnow())
+        session.commit()
+    with sessions() as session:
+        purge_replayed(session, store, replayed, now=utcnow())
+        session.commit()
+    return replayed
 
 
 def prove(

@@ -15,7 +15,7 @@ from recordings_service.logs import configure_logging
 from recordings_service.runtime import make_private, sqlite_file
 from web import cli_support, supervisor
 from web.cli_accounts import tokens_group, users
-from web.cli_backup import backup, restore
+from web.cli_backup import backup, report_replayed, restore
 from web.cli_integrity import integrity_group
 from web.cli_redaction import redaction_group
 from web.cli_support import CLI_ACTOR, CallvaultGroup
@@ -155,6 +155,18 @@ def retention_check() -> None:
     result = retention_job.prove(runtime.sessions, runtime.store, now=utcnow(), actor=CLI_ACTOR, clean=False)
     click.echo(f"overdue={result.overdue} orphans={result.orphans}")
     if not result.clean:
+        sys.exit(1)
+
+
+@retention_group.command("replay-deletions")
+def retention_replay_deletions() -> None:
+    """Delete again every recording the store's deletion ledger names that this database holds undeleted: run it
+    after restoring the database by other means than `callvault restore` (which does it), such as a point-in-time
+    recovery. Prints `replayed=N held=M`; exit 1 when a legal hold here kept any (each named on stderr)."""
+    runtime = cli_support.load_runtime()
+    replayed = retention_job.replay_ledger(runtime.sessions, runtime.store, actor=CLI_ACTOR)
+    report_replayed(replayed)
+    if replayed.held:
         sys.exit(1)
 
 

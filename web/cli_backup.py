@@ -8,10 +8,12 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from jobs import retention as retention_job
 from recordings_service.audit import record_event
 from recordings_service.backup import archive, portable
 from recordings_service.config import Settings
 from recordings_service.logs import configure_logging
+from recordings_service.privacy.erasure import Replayed
 from recordings_service.runtime import Runtime
 from recordings_service.storage.embedded import EmbeddedS3, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
@@ -84,14 +86,28 @@ def restore(directory: Path) -> None:
         )
     archive.check_restorable(directory, manifest, data_dir=settings.data_dir, database_url=settings.database_url)
     try:
-        restored = _restore(directory, manifest, settings, embedded_store=embedded_store)
+        restored, replayed = _restore(directory, manifest, settings, embedded_store=embedded_store)
     except BaseException:
         click.echo(_after_a_stop(settings), err=True)
         raise
+    report_replayed(replayed)
     click.echo(
         f"restored into {settings.data_dir}: database ({manifest['database']['kind']}), keys, objects={restored}; "
         "run `callvault audit verify`"
     )
+    # Deletions are replayed from the store; the other decisions made since live only in the lost database.
+    click.echo(
+        f"the backup was taken at {manifest['created_at']}: legal holds placed or released, objections, restrictions "
+        "and subject requests recorded after it are not in it; enter them again from their own records",
+        err=True,
+    )
+
+
+def report_replayed(replayed: Replayed) -> None:
+    """What a replay of the deletion ledger did: held recordings on stderr, the counts on stdout."""
+    for recording_id in replayed.held:
+        click.echo(f"recording {recording_id}: deleted after the backup, but on legal hold here: review", err=True)
+    click.echo(f"deletions replayed={len(replayed.deleted)} held={len(replayed.held)}")
 
 
 def _after_a_stop(settings: Settings) -> str:
@@ -112,8 +128,11 @@ def _after_a_stop(settings: Settings) -> str:
     )
 
 
-def _restore(directory: Path, manifest: dict[str, Any], settings: Settings, *, embedded_store: bool) -> int:
-    """Keys, then objects, then the database: the number of objects restored."""
+def _restore(
+    directory: Path, manifest: dict[str, Any], settings: Settings, *, embedded_store: bool
+) -> tuple[int, Replayed]:
+    """Keys, then objects, then the database, then the deletions made since the backup (the store's deletion
+    ledger): the number of objects restored, and what was deleted again."""
     archive.restore_keys(directory, settings.data_dir)
     generated = ensure_secrets(settings.data_dir) if embedded_store else {}
     settings = Settings.from_env()  # now with the restored keys
@@ -143,7 +162,8 @@ def _restore(directory: Path, manifest: dict[str, Any], settings: Settings, *, e
             details = {"backup_created_at": manifest["created_at"], "objects": restored}
             record_event(session, actor=CLI_ACTOR, action="backup.restored", details=details)
             session.commit()
+        replayed = retention_job.replay_ledger(runtime.sessions, store, actor=CLI_ACTOR)
     finally:
         if embedded is not None:
             embedded.stop()
-    return restored
+    return restored, replayed

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
+from recordings_service.errors import Conflict
 from recordings_service.models import Recording, SubjectRequest
 from recordings_service.models.privacy import PackageState, SubjectRequestKind
+from recordings_service.privacy import deletion_ledger
 from recordings_service.privacy.deletion import delete_recording, lock_in_id_order, mark_purged, purge_objects
 from recordings_service.privacy.holds import is_held
 from recordings_service.privacy.package_queue import delete_package_object, withdraw_package
@@ -123,10 +125,54 @@ def purge_erasure(session: Session, store: ObjectStore, erasure: Erasure, *, now
     """After the erasure committed: delete every version of its objects; returns how many went."""
     removed = sum(purge_objects(store, keys) for keys in erasure.recording_keys.values())
     removed += sum(delete_package_object(store, key) for key in erasure.package_keys)
-    mark_purged(session, list(erasure.recording_keys), now=now)
+    mark_purged(session, store, list(erasure.recording_keys), now=now)
     for request in session.scalars(select(SubjectRequest).where(SubjectRequest.package_key.in_(erasure.package_keys))):
         request.package_key = None
     session.flush()
+    return removed
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What a replay of the deletion ledger deleted again (with the object keys to purge once it committed), and
+    the recordings a legal hold in this database kept."""
+
+    deleted: dict[str, tuple[str, ...]]
+    held: list[str]
+    entries: int
+
+
+def replay_deletions(session: Session, store: ObjectStore, *, actor: Actor, now: datetime) -> Replayed:
+    """After a restore: delete again, in the caller's transaction and by the same path, every recording the store's
+    deletion ledger names that this database holds undeleted (erased, or swept, after the backup was taken). One on
+    legal hold here is left for compliance to review: never deleted against a hold, even one released since."""
+    named, entries = deletion_ledger.recorded(store)
+    deleted: dict[str, tuple[str, ...]] = {}
+    held: list[str] = []
+    for recording_id in deletion_ledger.undeleted(session, sorted(named)):
+        try:
+            deletion = delete_recording(
+                session, store, recording_id=recording_id, reason=named[recording_id], actor=actor, now=now
+            )
+        except Conflict:
+            held.append(recording_id)
+            continue
+        if deletion is not None:
+            deleted[recording_id] = deletion.keys
+    if deleted or held:
+        record_event(
+            session,
+            actor=actor,
+            action="retention.deletions_replayed",
+            details={"recordings": len(deleted), "held": len(held), "ledger_entries": entries},
+        )
+    return Replayed(deleted=deleted, held=held, entries=entries)
+
+
+def purge_replayed(session: Session, store: ObjectStore, replayed: Replayed, *, now: datetime) -> int:
+    """After the replay committed: delete every version of its objects (a restore may have put them back)."""
+    removed = sum(purge_objects(store, keys) for keys in replayed.deleted.values())
+    mark_purged(session, store, list(replayed.deleted), now=now)
     return removed
 
 

@@ -69,7 +69,8 @@ def test_a_restore_into_a_used_database_writes_nothing_and_runs_again_into_an_em
     retried = restore(backup_dir, data_dir, settings, bucket.bucket, database_url=None)  # SQLite in the data dir
     assert retried.exit_code == 0, retried.output
     assert "objects=2" in retried.output
-    assert retried.stderr.splitlines()[-2:] == ["restored objects 1 of 2", "restored objects 2 of 2"]
+    progress = [line for line in retried.stderr.splitlines() if line.startswith("restored objects")]
+    assert progress == ["restored objects 1 of 2", "restored objects 2 of 2"]
     assert (data_dir / "secrets.env").is_file() and (data_dir / "callvault.db").is_file()
 
 
