@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.config import PREFIX, Settings, SettingsError
 from recordings_service.db import new_id, utcnow
-from recordings_service.errors import Refusal
+from recordings_service.errors import ID_SHAPE, Refusal
 from recordings_service.models import AuditChainHead, AuditEvent, AuditEventRecording
 
 GENESIS_HASH = "0" * 64
@@ -212,14 +212,17 @@ def named_recordings(action: str, details: Mapping[str, Any]) -> list[str]:
 
 
 def record_refusal(session: Session, refusal: Refusal) -> AuditEvent:
-    """Append the event a refused request leaves (see `errors.Refusal`)."""
+    """Append the event a refused request leaves (see `errors.Refusal`); an object id not of `ID_SHAPE` is withheld."""
+    object_id, details = refusal.object_id, dict(refusal.details)
+    if object_id is not None and not ID_SHAPE.fullmatch(object_id):
+        object_id, details["withheld"] = None, "object_id"
     return record_event(
         session,
         actor=refusal.actor,
         action=refusal.action,
         object_type=refusal.object_type,
-        object_id=refusal.object_id,
-        details=refusal.details,
+        object_id=object_id,
+        details=details,
     )
 
 

@@ -6,6 +6,7 @@ the error writes that event in its own transaction, because the use case's trans
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,10 @@ from pydantic_core import ErrorDetails
 
 if TYPE_CHECKING:
     from recordings_service.audit import Actor
+
+# An id a request names (in its path, say) is kept in a refusal's event only in this shape: not text a caller typed
+# (the trail is never edited), nor past the column's 64 characters (PostgreSQL refused the event: a 500).
+ID_SHAPE = re.compile(r"[0-9A-Za-z]{1,64}")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ Bearer …`); a token acts with its user's role narrowed to the token's scope. E
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,7 +15,7 @@ from flask_login import current_user
 
 from recordings_service import tokens
 from recordings_service.audit import Actor
-from recordings_service.errors import Forbidden, Refusal, Unauthenticated
+from recordings_service.errors import ID_SHAPE, Forbidden, Refusal, Unauthenticated
 from recordings_service.models import User
 from recordings_service.permissions import TOKEN_SCOPES, Permission, allowed
 from web.database import db
@@ -64,11 +63,6 @@ def undeclared_endpoints(app: Flask) -> list[str]:
     return sorted(
         {rule.endpoint for rule in app.url_map.iter_rules() if declared_permission(app, rule.endpoint) is None}
     )
-
-
-# An id as a path may carry it, at most this long in the audit trail (a path of any length is refused by its id).
-MAX_PATH_ID = 64
-_PATH_ID = re.compile(rf"[0-9A-Za-z]{{1,{MAX_PATH_ID}}}")
 
 
 def current_principal() -> Principal | None:
@@ -124,7 +118,7 @@ def denial(*, object_type: str | None = None, object_id: str | None = None) -> R
     or an agent's reference, a queue's name, or whatever text a caller put in a path, went into the trail as typed,
     where it outlived the customer's erasure (the trail is never edited); such parameters are named, not kept."""
     asked = {name: str(value) for name, value in (request.view_args or {}).items()}
-    ids = {name: value for name, value in asked.items() if name.endswith("_id") and _PATH_ID.fullmatch(value)}
+    ids = {name: value for name, value in asked.items() if name.endswith("_id") and ID_SHAPE.fullmatch(value)}
     details = {**ids, "endpoint": request.endpoint or "", "method": request.method}
     if withheld := sorted(set(asked) - set(ids)):
         details["withheld"] = ",".join(withheld)
