@@ -63,12 +63,14 @@ def cursor_key(cursor: str, size: int) -> tuple[list[str | None], str]:
 
 
 def cursor_moment(text: str | None) -> datetime:
-    """A moment `key_cursor` wrote (aware), else `Invalid` naming `cursor`."""
+    """A moment `key_cursor` wrote (aware, in UTC), else `Invalid` naming `cursor`."""
     try:
-        moment = datetime.fromisoformat(text or "")
-    except ValueError:
+        written = datetime.fromisoformat(text or "")
+        # Year 1 at +01:00 is year 0 in UTC: no moment of a row, and binding it to a query overflowed (a 500).
+        moment = written.astimezone(UTC) if written.tzinfo is not None else None
+    except (ValueError, OverflowError):
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None:
         raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
     return moment
 

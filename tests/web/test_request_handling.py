@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from recordings_service.config import Settings
+from recordings_service.db import key_cursor
 from recordings_service.models import AuditEvent, User
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import csrf_token
@@ -229,6 +230,32 @@ def test_a_cursor_no_page_handed_out_is_422_naming_it(
     listed = client.get(path, headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200, listed.get_data(as_text=True)
     refused = client.get(f"{path}?cursor=garbage", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert refused.json is not None and (refused.json["error"], refused.json["field"]) == ("invalid_cursor", "cursor")
+
+
+FAR_ID = "01JZZZZZZZZZZZZZZZZZZZZZZZ"
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59"])
+@pytest.mark.parametrize(
+    ("path", "role", "scope", "key"),
+    [
+        ("/api/v1/recordings", "qa_supervisor", "read", ()),
+        ("/api/v1/search", "qa_supervisor", "read", ()),
+        ("/api/v1/subject-requests?open=true", "compliance", "compliance", ()),
+        ("/api/v1/assignments", "qa_supervisor", "evaluation", ("2026-12-01",)),
+    ],
+)
+def test_a_cursor_naming_a_moment_beyond_utcs_years_is_422_naming_it(
+    app: Flask, session: Session, path: str, role: str, scope: str, key: tuple[str, ...], moment: str
+) -> None:
+    """Found by fuzzing the API: a cursor is easily made, and one naming year 1 at +01:00 (year 0 in UTC) passed as
+    a moment, then overflowed when bound to the query: a 500 on SQLite and PostgreSQL alike."""
+    token = make_token(session, role=role, scope=scope)
+    cursor = key_cursor(*key, moment, FAR_ID)
+    joiner = "&" if "?" in path else "?"
+    refused = app.test_client().get(f"{path}{joiner}cursor={cursor}", headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 422, refused.get_data(as_text=True)
     assert refused.json is not None and (refused.json["error"], refused.json["field"]) == ("invalid_cursor", "cursor")
 
