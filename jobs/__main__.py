@@ -13,8 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from jobs.schedule import JOBS, JobSpec
 from recordings_service import job_runs
-from recordings_service.audit import ForeignAuditKey
-from recordings_service.config import Settings
+from recordings_service.config import Settings, SettingsError
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
@@ -117,8 +116,8 @@ def main() -> None:
     quiet_scheduler_logs()
     runtime = Runtime.from_settings(settings)
     try:
-        runtime.check_audit_key()
-    except ForeignAuditKey as exc:
+        runtime.check_keys()
+    except SettingsError as exc:
         log.error("jobs process not started: %s", exc)
         raise SystemExit(1) from None
     scheduler = build_scheduler(runtime)

@@ -8,14 +8,15 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine, make_url, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.audit import SESSION_AUDIT_KEYS, AuditKeys, check_signing_key
-from recordings_service.config import PREFIX, Settings
+from recordings_service.config import PREFIX, Settings, SettingsError
 from recordings_service.db import make_engine, make_sessionmaker
-from recordings_service.storage.encryption import Envelope
+from recordings_service.models import Recording
+from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
 
 # Where a session carries the envelope: transcript text is sealed under each recording's data key, and
@@ -55,17 +56,46 @@ class Runtime:
             envelope=envelope,
         )
 
-    def check_audit_key(self) -> None:
-        """Raise `audit.ForeignAuditKey` when this process does not hold the key of the trail's newest event.
+    def check_keys(self) -> None:
+        """Raise `SettingsError` when this process does not hold the key of the audit trail's newest event
+        (`audit.ForeignAuditKey`), or its master key does not open the stored calls' data keys (`ForeignMasterKey`).
 
-        A database that cannot be read yet (down, or not migrated) has no trail to check: the process starts,
+        A database that cannot be read yet (down, or not migrated) has nothing to check: the process starts,
         as it always has, and its readiness check reports the database.
         """
         try:
             with self.sessions() as session:
                 check_signing_key(session)
+                check_master_key(session, self.envelope)
         except DBAPIError as exc:
-            log.warning("audit key not checked: the database cannot be read (%s)", type(exc.orig).__name__)
+            log.warning("keys not checked: the database cannot be read (%s)", type(exc.orig).__name__)
+
+
+class ForeignMasterKey(SettingsError):
+    """The master key does not open the data keys of the calls the database holds."""
+
+
+def check_master_key(session: Session, envelope: Envelope) -> None:
+    """Refuse a master key that does not unwrap the newest stored call's data key: another machine's, or one
+    generated afresh beside a restored database, under which every stored call reads as tampered with and every
+    new call is sealed under a key the old ones do not share."""
+    newest = session.execute(
+        select(Recording.id, Recording.master_key_id)
+        .add_columns(Recording.wrapped_data_key)
+        .where(Recording.wrapped_data_key != b"")
+        .order_by(Recording.id.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        return
+    try:
+        envelope.streaming_key(newest.wrapped_data_key, object_id=newest.id)
+    except DecryptionFailed:
+        raise ForeignMasterKey(
+            f"{PREFIX}MASTER_KEY (primary key id {envelope.master_key_id}) does not open the data keys of the calls"
+            f" in this database (the newest call's was wrapped under key id {newest.master_key_id}): set it to the"
+            " master key the calls were stored with"
+        ) from None
 
 
 def envelope_of(session: Session) -> Envelope:

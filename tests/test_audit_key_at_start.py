@@ -41,15 +41,15 @@ def test_only_a_process_holding_the_newest_events_key_may_sign_on(signed: Runtim
         record_event(session, actor=SYSTEM, action="recording.viewed", object_type="recording", object_id="r1")
         session.commit()
 
-    signed.check_audit_key()
-    keyed(signed, connection, key=OTHER_KEY, old=AUDIT_KEY).check_audit_key()  # a rotation: the old key retired
+    signed.check_keys()
+    keyed(signed, connection, key=OTHER_KEY, old=AUDIT_KEY).check_keys()  # a rotation: the old key retired
 
     with pytest.raises(ForeignAuditKey) as other:
-        keyed(signed, connection, key=OTHER_KEY).check_audit_key()
+        keyed(signed, connection, key=OTHER_KEY).check_keys()
     assert key_id(AUDIT_KEY) in str(other.value) and "CALLVAULT_AUDIT_KEYS_OLD" in str(other.value)
     assert AUDIT_KEY not in str(other.value) and OTHER_KEY not in str(other.value)
     with pytest.raises(ForeignAuditKey, match="CALLVAULT_AUDIT_KEY is not set"):
-        keyed(signed, connection, key="").check_audit_key()
+        keyed(signed, connection, key="").check_keys()
 
 
 @pytest.fixture

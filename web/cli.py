@@ -60,7 +60,7 @@ def audit_group() -> None:
 def audit_verify() -> None:
     """Check the hash chain, the calls' links to it and the anchors in the store; exit 1 naming each break; when
     intact, anchor the head."""
-    runtime = cli_support.load_runtime(checking_audit_key=False)
+    runtime = cli_support.load_runtime(checking_keys=False)
     with runtime.sessions() as session:
         keys = audit.session_keys(session)
         if keys is None:

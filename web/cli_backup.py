@@ -154,6 +154,9 @@ def _restore(
                 progress=lambda count, of: click.echo(f"restored objects {count} of {of}", err=True),
             )
         archive.restore_database(runtime.engine, directory, manifest)
+        # Keys set in the environment win over the backup's: they must be the trail's and the calls' own, or the
+        # restore's own event would break the trail and every call would read as tampered with.
+        runtime.check_keys()
         with runtime.sessions() as session:
             if manifest["objects_included"]:
                 archive.forget_object_versions(session)

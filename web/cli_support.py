@@ -121,7 +121,7 @@ def read_password() -> str:
     return password
 
 
-def load_runtime(*, checking_audit_key: bool = True) -> Runtime:
+def load_runtime(*, checking_keys: bool = True) -> Runtime:
     """The runtime of the environment's settings. Unless told not to (`audit verify`, which must report a trail
     signed with another key, and writes nothing then), a command refuses to run holding another audit key than the
     trail's, or none, as `run`, the web and the jobs processes do: it would sign its events so that the trail is
@@ -136,6 +136,6 @@ def load_runtime(*, checking_audit_key: bool = True) -> Runtime:
         ) from None
     except OSError as exc:  # the data directory a file, or one this user may not write
         raise click.ClickException(f"{exc.strerror or exc}: {exc.filename} (CALLVAULT_DATA_DIR)") from None
-    if checking_audit_key:
-        runtime.check_audit_key()  # `audit.ForeignAuditKey`, a setting refused: one line, as CallvaultGroup says
+    if checking_keys:
+        runtime.check_keys()  # a key refused is a `SettingsError`: one line, as CallvaultGroup says
     return runtime

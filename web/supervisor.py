@@ -58,7 +58,7 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
     runtime = Runtime.from_settings(settings)
     schema.upgrade(runtime.engine)
     # Before anything starts: web and jobs would each refuse the key, one traceback apiece.
-    runtime.check_audit_key()
+    runtime.check_keys()
     embedded = None
     if embedded_store:
         embedded = EmbeddedS3.from_settings(settings, os.environ["CALLVAULT_S3_JWT_KEY"])

@@ -9,5 +9,5 @@ settings = Settings.from_env()
 configure_logging(settings)
 runtime = Runtime.from_settings(settings)
 # Raising here stops gunicorn ("Worker failed to boot") rather than serving with a key that breaks the trail.
-runtime.check_audit_key()
+runtime.check_keys()
 app = create_app(settings, runtime=runtime)

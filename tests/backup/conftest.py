@@ -7,12 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import text
 
+from recordings_service import schema
 from recordings_service.config import Settings
-from recordings_service.db import make_engine
+from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.conftest import postgres_url_or_skip
+from tests.factories.audit import AUDIT_KEY
+from web import cli
 
 
 @pytest.fixture
@@ -41,3 +47,33 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     with admin.connect() as connection:
         connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
     admin.dispose()
+
+
+@pytest.fixture
+def sqlite_source(base_settings: Settings, envelope: Envelope, tmp_path: Path) -> Iterator[Runtime]:
+    """A SQLite database with a signed trail, and a bucket of its own (an external store, which outlives the
+    database)."""
+    bucket = S3ObjectStore(make_client(base_settings), "restore-" + secrets.token_hex(4))
+    bucket.ensure_bucket()
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    # A signed trail, as every installation's: a restore must keep signing it with its key.
+    own = {"database_url": url, "s3_bucket": bucket.bucket, "audit_key": AUDIT_KEY}
+    settings = Settings(**{**base_settings.__dict__, **own})
+    yield Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=bucket, envelope=envelope)
+    engine.dispose()
+    for info in bucket.list(""):
+        bucket.delete(info.key)
+
+
+def callvault(runtime: Runtime, *args: str, data_dir: Path, database_url: str, **env_extra: str) -> Result:
+    """`callvault ARGS` on a data directory and database of its own, with the runtime's store as an external one."""
+    env = {
+        "CALLVAULT_DATA_DIR": str(data_dir),
+        "CALLVAULT_DATABASE_URL": database_url,
+        "CALLVAULT_S3_ENDPOINT": runtime.settings.s3_endpoint,
+        "CALLVAULT_S3_BUCKET": runtime.settings.s3_bucket,
+        **env_extra,
+    }
+    return CliRunner().invoke(cli.main, list(args), env=env)

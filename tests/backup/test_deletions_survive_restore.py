@@ -8,18 +8,15 @@ after the backup, then the call erased) is left and named for review, never dele
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from sqlalchemy import select
 
-from recordings_service import audit, schema
+from recordings_service import audit
 from recordings_service.config import Settings
-from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.models import AuditEvent, Recording, Transcript
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.deletion_ledger import PREFIX
@@ -27,39 +24,13 @@ from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_r
 from recordings_service.privacy.holds import place_hold, release_hold
 from recordings_service.privacy.subjects import create_request
 from recordings_service.runtime import Runtime
-from recordings_service.storage.encryption import Envelope
-from recordings_service.storage.object_store import S3ObjectStore, make_client
+from tests.backup.conftest import callvault
 from tests.factories.privacy import OFFICER, ORG_ZONE
 from tests.factories.recordings import ingest_file
 from tests.factories.reviews import make_transcribed_call
 from web import cli, cli_support
 
 ERASED, KEPT = "CRM-ERASED-1", "CRM-KEPT-2"
-
-
-@pytest.fixture
-def source(base_settings: Settings, envelope: Envelope, tmp_path: Path) -> Iterator[Runtime]:
-    """A SQLite database and a bucket of its own (an external store, which outlives the database)."""
-    bucket = S3ObjectStore(make_client(base_settings), "restore-" + secrets.token_hex(4))
-    bucket.ensure_bucket()
-    url = f"sqlite:///{tmp_path / 'source.db'}"
-    engine = make_engine(url)
-    schema.upgrade(engine)
-    settings = Settings(**{**base_settings.__dict__, "database_url": url, "s3_bucket": bucket.bucket})
-    yield Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine), store=bucket, envelope=envelope)
-    engine.dispose()
-    for info in bucket.list(""):
-        bucket.delete(info.key)
-
-
-def callvault(runtime: Runtime, *args: str, data_dir: Path, database_url: str) -> Result:
-    env = {
-        "CALLVAULT_DATA_DIR": str(data_dir),
-        "CALLVAULT_DATABASE_URL": database_url,
-        "CALLVAULT_S3_ENDPOINT": runtime.settings.s3_endpoint,
-        "CALLVAULT_S3_BUCKET": runtime.settings.s3_bucket,
-    }
-    return CliRunner().invoke(cli.main, list(args), env=env)
 
 
 def erase(runtime: Runtime, customer_ref: str) -> None:
@@ -77,8 +48,9 @@ def erase(runtime: Runtime, customer_ref: str) -> None:
 
 
 def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
-    source: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_source: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    source = sqlite_source
     with source.sessions() as session:
         held = ingest_file(session, source.store, source.envelope, source.settings, customer_ref=ERASED).recording
         spoken = make_transcribed_call(session, source.store, source.envelope, customer_id=held.customer_id)
@@ -130,7 +102,9 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
     with target.sessions() as session:
         release_hold(session, actor=OFFICER, hold_id=hold.id, reason="Complaint 7 closed (after the restore)")
         session.commit()
-    again = callvault(source, "retention", "replay-deletions", data_dir=tmp_path / "var", database_url=target_url)
+    again = callvault(
+        sqlite_source, "retention", "replay-deletions", data_dir=tmp_path / "var", database_url=target_url
+    )
     assert again.exit_code == 0, again.output
     assert again.output.strip().endswith("deletions replayed=1 held=0")
     with target.sessions() as session:

@@ -1,0 +1,63 @@
+"""A restore whose environment sets another audit or master key than the backup's data was signed and sealed with
+stops before it writes its own event, naming the key; the operator empties the database and runs it again.
+
+Found by the backup drill: with another `CALLVAULT_AUDIT_KEY` set (the environment wins over the backup's keys), the
+restore signed `backup.restored` with it, and `callvault run` with the backup's own key then refused to start; with
+another master key it reported "restored", and every stored call then read as tampered with."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from recordings_service.db import make_engine
+from recordings_service.models import AuditEvent
+from recordings_service.runtime import Runtime
+from recordings_service.storage.encryption import generate_master_key
+from tests.backup.conftest import callvault
+from tests.factories.recordings import ingest_file
+from web import cli, cli_support
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("CALLVAULT_AUDIT_KEY", secrets.token_urlsafe(32), "signed with audit key"),
+        ("CALLVAULT_MASTER_KEY", generate_master_key(), "does not open the data keys of the calls"),
+    ],
+    ids=["audit_key", "master_key"],
+)
+def test_a_restore_with_keys_other_than_the_backups_stops_before_its_own_event(
+    sqlite_source: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str, value: str, said: str
+) -> None:
+    with sqlite_source.sessions() as session:
+        ingest_file(session, sqlite_source.store, sqlite_source.envelope, sqlite_source.settings)
+        session.commit()
+    monkeypatch.setattr(cli_support, "load_runtime", lambda: sqlite_source)
+    env = {"CALLVAULT_S3_ENDPOINT": sqlite_source.settings.s3_endpoint}
+    made = CliRunner().invoke(cli.main, ["backup", "--no-objects", str(tmp_path / "backup")], env=env)
+    assert made.exit_code == 0, made.output
+    monkeypatch.undo()
+    url = f"sqlite:///{tmp_path / 'var' / 'callvault.db'}"
+
+    refused = callvault(
+        sqlite_source,
+        "restore",
+        str(tmp_path / "backup"),
+        data_dir=tmp_path / "var",
+        database_url=url,
+        **{setting: value},
+    )
+
+    assert refused.exit_code == 1 and said in refused.output, refused.output
+    assert "the restore stopped before it finished" in refused.output
+    assert value not in refused.output
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        restored = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "backup.restored")
+        assert connection.scalar(restored) == 0
+    engine.dispose()

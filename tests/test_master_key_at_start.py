@@ -1,0 +1,60 @@
+"""A process whose `CALLVAULT_MASTER_KEY` does not open the stored calls' data keys refuses to start, naming it.
+
+Found by the backup drill: restored with another master key in the environment (a new host's settings), or with
+`secrets.env` missing (`callvault run` then generates a new key), the service started and reported ready; every
+stored call then failed to decrypt, which the integrity check reports as tampering, and new calls were sealed under
+a key the old ones do not share."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from recordings_service import schema
+from recordings_service.config import Settings
+from recordings_service.runtime import ForeignMasterKey, Runtime
+from recordings_service.storage.embedded import ensure_secrets
+from recordings_service.storage.encryption import Envelope, generate_master_key
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.callvault_process import callvault_env
+from tests.factories.recordings import make_recording
+from tests.live_server import free_port
+
+
+def test_only_the_master_key_the_calls_were_stored_with_may_start(runtime: Runtime) -> None:
+    runtime.check_keys()  # nothing stored yet: any key will do
+    with runtime.sessions() as session:
+        make_recording(session, runtime.store, runtime.envelope)
+        session.commit()
+    runtime.check_keys()
+
+    other = Envelope(generate_master_key())
+    with pytest.raises(ForeignMasterKey) as refused:
+        replace(runtime, envelope=other).check_keys()
+
+    said = str(refused.value)
+    assert f"primary key id {other.master_key_id}" in said and f"key id {runtime.envelope.master_key_id}" in said
+    assert runtime.settings.master_key not in said
+
+
+def test_the_jobs_process_with_another_master_key_does_not_start(tmp_path: Path, store: S3ObjectStore) -> None:
+    data_dir = tmp_path / "var"
+    ensure_secrets(data_dir)
+    runtime = Runtime.from_settings(Settings.from_env({"CALLVAULT_DATA_DIR": str(data_dir)}))
+    schema.upgrade(runtime.engine)
+    with runtime.sessions() as session:
+        make_recording(session, store, runtime.envelope)  # the row is what is checked; the object is the tests' store's
+        session.commit()
+    runtime.engine.dispose()
+    env = callvault_env(data_dir, free_port(), free_port(), master_key=generate_master_key())
+
+    started = subprocess.run(
+        [sys.executable, "-m", "jobs"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert started.returncode == 1, started.stdout + started.stderr
+    assert "does not open the data keys of the calls in this database" in started.stdout + started.stderr
