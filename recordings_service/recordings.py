@@ -355,16 +355,21 @@ def original_bytes(
     store: ObjectStore, envelope: Envelope, recording: Recording, *, start: int, stop: int
 ) -> Iterator[bytes]:
     """Plaintext bytes `start` (inclusive) to `stop` (exclusive) of the original, fetching only the
-    segments that cover them (a seek deep into a long call does not decrypt from byte 0)."""
-    yield from stored_plaintext_range(
-        store,
-        envelope,
-        key=recording.storage_key,
-        wrapped=recording.wrapped_data_key,
-        object_id=recording.id,
-        start=start,
-        stop=stop,
-    )
+    segments that cover them (a seek deep into a long call does not decrypt from byte 0). `NotFound` before the
+    first byte when the store no longer holds it (a database restored beside a store it outlived, say)."""
+    try:
+        return stored_plaintext_range(
+            store,
+            envelope,
+            key=recording.storage_key,
+            wrapped=recording.wrapped_data_key,
+            object_id=recording.id,
+            start=start,
+            stop=stop,
+        )
+    except NotFound:
+        message = f"the audio of recording {recording.id} is missing from the object store (see `integrity check`)"
+        raise NotFound(message, why="audio_missing") from None
 
 
 def decrypt_original_to(store: ObjectStore, envelope: Envelope, *, recording: Recording, path: Path) -> str:

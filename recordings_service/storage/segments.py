@@ -78,9 +78,17 @@ def stored_plaintext_range(
     stop: int,
 ) -> Iterator[bytes]:
     """Plaintext bytes `start` (inclusive) to `stop` (exclusive) of the object at `key` encrypted for
-    `object_id`, a segment at a time; only the header and the segments the range covers are fetched."""
+    `object_id`, a segment at a time; only the header and the segments the range covers are fetched.
+
+    The key is unwrapped and the object found before this returns (`DecryptionFailed`, `NotFound`): an answer
+    streaming the bytes is refused before it starts, not broken off after its headers went out."""
     layout = SegmentLayout(envelope.streaming_key(wrapped, object_id=object_id), store.head(key).size)
-    stop = min(stop, layout.plaintext_size)
+    return _segments(store, layout, key=key, object_id=object_id, start=start, stop=min(stop, layout.plaintext_size))
+
+
+def _segments(
+    store: ObjectStore, layout: SegmentLayout, *, key: str, object_id: str, start: int, stop: int
+) -> Iterator[bytes]:
     if start >= stop:
         return
     first, last = layout.segment_of(start), layout.segment_of(stop - 1)
