@@ -67,7 +67,12 @@ def _where(exc: DomainError) -> str:
     if not isinstance(endpoint, str):
         return ""
     parts = urlsplit(endpoint)
-    hint = "set CALLVAULT_S3_ENDPOINT, or CALLVAULT_S3_PORT for the embedded store"
+    # The commands after a restore (audit verify, integrity check) or a backup need the store running: the
+    # embedded one starts with `callvault run`, which the hint named nowhere.
+    hint = (
+        "the embedded store runs with `callvault run`: start it first; or set CALLVAULT_S3_ENDPOINT, "
+        "or CALLVAULT_S3_PORT for the embedded store"
+    )
     # The host and port only: an endpoint may carry credentials (user:password@host), which a terminal or a log keeps.
     host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""

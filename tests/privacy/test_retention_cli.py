@@ -160,7 +160,8 @@ def test_an_unreachable_store_is_a_one_line_error_not_a_traceback(  # type: igno
     assert checked.exit_code == 1
     assert checked.output == (
         f"Error: object store unreachable: EndpointConnectionError at http://127.0.0.1:{closed_port}"
-        " (set CALLVAULT_S3_ENDPOINT, or CALLVAULT_S3_PORT for the embedded store)\n"
+        " (the embedded store runs with `callvault run`: start it first; or set CALLVAULT_S3_ENDPOINT,"
+        " or CALLVAULT_S3_PORT for the embedded store)\n"
     )
 
 
