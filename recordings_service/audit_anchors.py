@@ -7,10 +7,11 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from ulid import ULID
 
 from recordings_service.audit import ChainBreak
 from recordings_service.errors import NotFound
@@ -73,8 +74,13 @@ def check_anchors(session: Session, store: ObjectStore, *, batch_size: int = 500
     Every anchor's event must still exist (a truncation with the chain head row fixed up leaves a consistent
     chain, and later events may even reuse the freed sequence numbers); the newest anchor's hash must match,
     which through the chain vouches for every event before it.
+
+    A restore (`backup.restored`, a signed event of this trail) replaced the events made between the backup and
+    itself: their anchors, which the store keeps (in Object Lock for years), are of a trail this database no longer
+    holds, and are left out, where they made every later verify fail for good.
     """
     anchored = sorted((_anchored_event_id(info.key), info.key) for info in store.list(ANCHOR_PREFIX))
+    anchored = _without_replaced(session, anchored)
     if not anchored:
         return None
     for start in reversed(range(0, len(anchored), batch_size)):
@@ -99,6 +105,31 @@ def anchor_protection(store: ObjectStore) -> str:
     if lock == "not enabled":
         return "no object lock (not enabled on the bucket)"
     return "no object lock (store does not support it)"
+
+
+def _without_replaced(session: Session, anchored: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`anchored` less the anchors of events a restore replaced: made after a restored backup was taken and before
+    the restore, and missing from this trail."""
+    windows = []
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.action == "backup.restored")):
+        try:
+            windows.append((datetime.fromisoformat(str(event.details.get("backup_created_at"))), event.occurred_at))
+        except ValueError:
+            continue
+    in_windows = [id_ for id_, _ in anchored if any(start <= _made_at(id_) < end for start, end in windows)]
+    if not in_windows:
+        return anchored
+    present = set(session.scalars(select(AuditEvent.id).where(AuditEvent.id.in_(in_windows))))
+    replaced = set(in_windows) - present
+    return [(id_, key) for id_, key in anchored if id_ not in replaced]
+
+
+def _made_at(event_id: str) -> datetime:
+    """When an event was made, by its id (a ULID); the epoch for a key that names no ULID."""
+    try:
+        return ULID.from_str(event_id).datetime
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
 
 
 def _anchored_event_id(key: str) -> str:
