@@ -61,11 +61,22 @@ def anchor_head(session: Session, store: ObjectStore, *, retention_days: int, no
         },
         sort_keys=True,
     ).encode()
-    if store.object_lock() == "enabled":
-        store.put_locked(anchor.key, body, retain_until=now + timedelta(days=retention_days))
-    else:
-        store.put(anchor.key, io.BytesIO(body))
+    _keep(store, anchor.key, body, retain_until=now + timedelta(days=retention_days), now=now)
     return anchor
+
+
+def restore_anchor(store: ObjectStore, key: str, body: bytes, *, retention_days: int, now: datetime) -> None:
+    """Put a backed-up anchor back, retained as when it was made (its `at` plus the retention) where the bucket
+    has Object Lock: put as any object, a restored store's anchors could be deleted, and the trail cut to match."""
+    made = datetime.fromisoformat(json.loads(body)["at"])
+    _keep(store, key, body, retain_until=made + timedelta(days=retention_days), now=now)
+
+
+def _keep(store: ObjectStore, key: str, body: bytes, *, retain_until: datetime, now: datetime) -> None:
+    if retain_until > now and store.object_lock() == "enabled":
+        store.put_locked(key, body, retain_until=retain_until)
+    else:
+        store.put(key, io.BytesIO(body))
 
 
 def check_anchors(session: Session, store: ObjectStore, *, batch_size: int = 500) -> ChainBreak | None:

@@ -151,6 +151,7 @@ def _restore(
                 store,
                 directory,
                 manifest,
+                anchor_retention_days=settings.audit_anchor_retention_days,
                 progress=lambda count, of: click.echo(f"restored objects {count} of {of}", err=True),
             )
         archive.restore_database(runtime.engine, directory, manifest)

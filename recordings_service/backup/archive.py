@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from recordings_service import schema
+from recordings_service.audit_anchors import ANCHOR_PREFIX, restore_anchor
 from recordings_service.backup.portable import dump_portable, holds_tables, load_portable
 from recordings_service.backup.postgres import dump_pg, restore_pg_dump
 from recordings_service.config import PREFIX, Settings, read_env_file, write_private
@@ -197,19 +198,27 @@ def restore_keys(directory: Path, data_dir: Path) -> None:
 
 
 def restore_objects(
-    store: ObjectStore, directory: Path, manifest: dict[str, Any], *, progress: Progress | None = None
+    store: ObjectStore,
+    directory: Path,
+    manifest: dict[str, Any],
+    *,
+    anchor_retention_days: int,
+    progress: Progress | None = None,
 ) -> int:
-    """Put every backed-up object under its key, checking each file's SHA-256 against the manifest first;
-    `progress(restored, of)` every `PROGRESS_EVERY` objects."""
+    """Put every backed-up object under its key, checking each file's SHA-256 against the manifest first (the
+    audit anchors retained as when they were made); `progress(restored, of)` every `PROGRESS_EVERY` objects."""
     if not manifest["objects_included"]:
         return 0
-    restored = 0
+    restored, now = 0, utcnow()
     for entry in manifest["objects"]:
         path = directory / entry["file"]
         if file_sha256(path) != entry["sha256"]:
             raise Conflict(f"{path} does not match its SHA-256 in the manifest: the backup is damaged")
-        with path.open("rb") as body:
-            store.put(entry["key"], body)
+        if entry["key"].startswith(ANCHOR_PREFIX):
+            restore_anchor(store, entry["key"], path.read_bytes(), retention_days=anchor_retention_days, now=now)
+        else:
+            with path.open("rb") as body:
+                store.put(entry["key"], body)
         restored += 1
         if progress is not None and restored % PROGRESS_EVERY == 0:
             progress(restored, len(manifest["objects"]))

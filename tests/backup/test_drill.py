@@ -1,6 +1,7 @@
 """The backup and restore drill: a data directory with ingested calls (real encrypted objects in SeaweedFS) is backed
 up, its store stopped, and the backup restored into a fresh data directory with a fresh embedded store, where the
-audit trail verifies intact, every original re-hashes to its ingest SHA-256 and an evidence package matches."""
+audit trail verifies intact, every original re-hashes to its ingest SHA-256, an evidence package matches and the
+audit anchors are retained in Object Lock again (the drill found them restored as plain objects)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
@@ -123,6 +125,11 @@ def test_a_backup_restores_into_a_fresh_data_directory_with_the_trail_intact_and
     assert checked.output.strip() == f"checked={len(originals)} mismatched=0 missing=0"
 
     runtime = target.runtime()
+    # The anchors are back in Object Lock, as at the source: deletable, the restored trail could be cut to match.
+    anchors = [info.key for info in runtime.store.list(ANCHOR_PREFIX)]
+    assert anchors
+    with pytest.raises(ClientError, match="AccessDenied"):
+        runtime.store.delete(anchors[0])
     with runtime.sessions() as session:
         rows = {row.id: (row.storage_key, row.sha256) for row in session.scalars(select(Recording))}
         assert rows == originals
