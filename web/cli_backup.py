@@ -17,7 +17,7 @@ from recordings_service.privacy.erasure import Replayed
 from recordings_service.runtime import Runtime
 from recordings_service.storage.embedded import EmbeddedS3, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
-from web import cli_support
+from web import cli_support, run_preflight
 from web.cli_support import CLI_ACTOR
 
 
@@ -85,6 +85,11 @@ def restore(directory: Path) -> None:
             "(and the bucket and its keys) to the store that still holds them"
         )
     archive.check_restorable(directory, manifest, data_dir=settings.data_dir, database_url=settings.database_url)
+    if embedded_store:  # refused before anything is written, naming each port's holder, as `callvault run` does
+        try:
+            run_preflight.check_ports_free(run_preflight.embedded_store_ports(settings.s3_port), wait_s=0.0)
+        except run_preflight.PortsBusy as exc:
+            raise click.ClickException(str(exc)) from None
     try:
         restored, replayed = _restore(directory, manifest, settings, embedded_store=embedded_store)
     except BaseException:

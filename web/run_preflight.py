@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from recordings_service.storage.embedded import weed_dir_argument
+from recordings_service.storage.embedded import PORT_SPAN, weed_dir_argument
 
 # The leftovers already have their SIGTERM; this is how long their clean shutdown may still take.
 LEFTOVER_GRACE_S = 15.0
@@ -67,6 +67,11 @@ def stop_leftovers(data_dir: Path, *, store_dir: Path, grace_s: float = LEFTOVER
             process.kill()
     psutil.wait_procs(still_alive, timeout=5)
     return sorted(process.pid for process in doomed)
+
+
+def embedded_store_ports(s3_port: int) -> dict[int, str]:
+    """The ports the embedded SeaweedFS listens on, from its first, named for a refusal."""
+    return {s3_port + offset: "embedded SeaweedFS" for offset in range(PORT_SPAN)}
 
 
 def check_ports_free(ports: Mapping[int, str], *, wait_s: float) -> None:

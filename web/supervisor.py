@@ -21,7 +21,7 @@ from recordings_service.config import Settings, write_private
 from recordings_service.logs import configure_logging
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
-from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3, die_with_parent, ensure_secrets
+from recordings_service.storage.embedded import EmbeddedS3, die_with_parent, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
 from web import run_preflight
 from web.ui.auth import enrolment_url
@@ -110,7 +110,7 @@ def _clear_the_way(settings: Settings, *, embedded_store: bool) -> None:
             click.echo(f"stopped {len(stopped)} process(es) an earlier run on {settings.data_dir} left behind")
         ports = {settings.port: "web"}
         if embedded_store:
-            ports |= {settings.s3_port + offset: "embedded SeaweedFS" for offset in range(PORT_SPAN)}
+            ports |= run_preflight.embedded_store_ports(settings.s3_port)
         run_preflight.check_ports_free(ports, wait_s=5.0 if stopped else 0.0)
     except run_preflight.PortsBusy as exc:
         raise click.ClickException(str(exc)) from None

@@ -7,6 +7,7 @@ import io
 import json
 import secrets
 import shutil
+import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -201,3 +202,21 @@ def test_a_backup_that_fails_half_way_leaves_the_directory_empty_for_the_next_tr
     with pytest.raises(Unavailable, match="NoSuchBucket"):  # after the database and the keys were written
         archive.write_backup(settings, engine, gone, directory=tmp_path / "backup", objects=True)
     assert list((tmp_path / "backup").iterdir()) == []  # no stray copy of the keys, and ready for the next try
+
+
+def test_a_restore_whose_embedded_store_ports_are_taken_is_refused_naming_them_before_anything_is_written(
+    backup_dir: Path, tmp_path: Path
+) -> None:
+    """Found by the backup drill: the restore started SeaweedFS on a taken port and ended in a traceback
+    ("SeaweedFS exited with 1; see …/weed.log"), where `callvault run` names each port and its holder."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_S3_ENDPOINT": "", "CALLVAULT_S3_PORT": str(port)}
+        refused = CliRunner().invoke(cli.main, ["restore", str(backup_dir)], env=env)
+
+    assert refused.exit_code == 1, refused.output
+    assert f"{port}" in refused.output and "embedded SeaweedFS" in refused.output
+    assert "Traceback" not in refused.output
+    assert not (tmp_path / "var").exists()
