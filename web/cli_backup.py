@@ -28,7 +28,13 @@ from web.cli_support import CLI_ACTOR
     is_flag=True,
     help="Leave the stored objects out (list them only): for a store backed up by its own means, not the embedded one.",
 )
-def backup(directory: Path, no_objects: bool) -> None:
+@click.option(
+    "--no-keys",
+    is_flag=True,
+    help="Leave the key material out, to keep it apart from the backups; the restore then takes the keys from the"
+    " environment.",
+)
+def backup(directory: Path, no_objects: bool, no_keys: bool) -> None:
     """Write the database, key material and stored objects into DIRECTORY (new or empty; guard it like the keys)."""
     if no_objects and not Settings.external_store():
         # The embedded store keeps its objects in the data directory, which the backup is there to replace.
@@ -47,6 +53,7 @@ def backup(directory: Path, no_objects: bool) -> None:
             runtime.store,
             directory=directory,
             objects=not no_objects,
+            keys=not no_keys,
             progress=lambda count, size: click.echo(f"objects {count} ({size} bytes)", err=True),
         )
     except Exception as exc:
@@ -60,7 +67,7 @@ def backup(directory: Path, no_objects: bool) -> None:
     )
     listed = "copied" if summary.objects_included else "listed"
     click.echo(
-        f"backup in {directory}: database ({summary.database}), keys, "
+        f"backup in {directory}: database ({summary.database}), {'no keys' if no_keys else 'keys'}, "
         f"objects={summary.objects} {listed} ({summary.object_bytes} bytes)"
     )
 
@@ -85,6 +92,7 @@ def restore(directory: Path) -> None:
             "(and the bucket and its keys) to the store that still holds them"
         )
     archive.check_restorable(directory, manifest, data_dir=settings.data_dir, database_url=settings.database_url)
+    archive.refuse_keys_unset(manifest, external_store=not embedded_store)
     if embedded_store:  # refused before anything is written, naming each port's holder, as `callvault run` does
         try:
             run_preflight.check_ports_free(run_preflight.embedded_store_ports(settings.s3_port), wait_s=0.0)
@@ -97,7 +105,8 @@ def restore(directory: Path) -> None:
         raise
     report_replayed(replayed)
     click.echo(
-        f"restored into {settings.data_dir}: database ({manifest['database']['kind']}), keys, objects={restored}; "
+        f"restored into {settings.data_dir}: database ({manifest['database']['kind']}), "
+        f"{'keys' if archive.keys_included(manifest) else 'keys from the environment'}, objects={restored}; "
         "run `callvault audit verify`"
     )
     # Deletions are replayed from the store; the other decisions made since live only in the lost database.
@@ -138,7 +147,7 @@ def _restore(
 ) -> tuple[int, Replayed]:
     """Keys, then objects, then the database, then the deletions made since the backup (the store's deletion
     ledger): the number of objects restored, and what was deleted again."""
-    archive.restore_keys(directory, settings.data_dir)
+    archive.restore_keys(directory, manifest, settings.data_dir)
     generated = ensure_secrets(settings.data_dir) if embedded_store else {}
     settings = Settings.from_env()  # now with the restored keys
     embedded = None

@@ -74,14 +74,16 @@ def write_backup(
     *,
     directory: Path,
     objects: bool,
+    keys: bool = True,
     progress: Progress | None = None,
 ) -> BackupSummary:
-    """Write a backup of the database, the keys and (with `objects`) the stored objects into an empty `directory`;
-    `progress(objects, bytes)` every `PROGRESS_EVERY` objects."""
+    """Write a backup of the database, (with `keys`) the keys and (with `objects`) the stored objects into an empty
+    `directory`; `progress(objects, bytes)` every `PROGRESS_EVERY` objects."""
     prepare_empty(directory, what="backup directory")
     try:
         database = _dump_database(engine, directory)
-        write_private(directory / KEYS_FILE, _key_material(settings))
+        if keys:
+            write_private(directory / KEYS_FILE, _key_material(settings))
         listed = _back_up_objects(store, directory, include=objects, progress=progress)
         manifest = {
             "format": FORMAT,
@@ -92,7 +94,7 @@ def write_backup(
                 "sha256": file_sha256(directory / _DUMP_FILES[database]),
                 "revisions": sorted(schema.current_revisions(engine)),
             },
-            "keys": str(KEYS_FILE),
+            "keys": str(KEYS_FILE) if keys else None,
             "objects_included": objects,
             "objects": [vars(item) for item in listed],
         }
@@ -162,7 +164,7 @@ def check_restorable(directory: Path, manifest: dict[str, Any], *, data_dir: Pat
     _refuse_used(data_dir, what="data directory")
     database = manifest["database"]
     schema.require_known_revisions(database["revisions"], what="the backup's database")
-    for name in (str(KEYS_FILE), database["file"]):
+    for name in (str(KEYS_FILE), database["file"]) if keys_included(manifest) else (database["file"],):
         if not (directory / name).is_file():
             raise Conflict(f"{directory / name} is missing: the backup is incomplete")
     copied = manifest["objects"] if manifest["objects_included"] else []
@@ -191,10 +193,31 @@ def _intact(directory: Path, entry: dict[str, Any]) -> bool:
     return bool(entry["sha256"]) and path.is_file() and path.stat().st_size == entry["size"]
 
 
-def restore_keys(directory: Path, data_dir: Path) -> None:
-    """Put the backup's key material into a new, empty data directory (0700; the secrets file 0600)."""
+def keys_included(manifest: dict[str, Any]) -> bool:
+    """Whether the backup holds the key material (not one taken with `--no-keys`)."""
+    return manifest.get("keys") is not None
+
+
+def refuse_keys_unset(manifest: dict[str, Any], *, external_store: bool) -> None:
+    """A backup taken with `--no-keys` restores with the keys the environment sets: refuse, before anything is
+    written, one that sets no key to read the data and the trail with (or, for an external store, to reach it)."""
+    if keys_included(manifest):
+        return
+    needed = ["MASTER_KEY", "AUDIT_KEY", *(["S3_ACCESS_KEY", "S3_SECRET_KEY"] if external_store else [])]
+    unset = [PREFIX + name for name in needed if not os.environ.get(PREFIX + name)]
+    if unset:
+        raise Conflict(
+            f"this backup holds no keys (taken with --no-keys): set {', '.join(unset)} to the installation's "
+            f"(and {PREFIX}AUDIT_KEYS_OLD to its retired audit keys, if any)"
+        )
+
+
+def restore_keys(directory: Path, manifest: dict[str, Any], data_dir: Path) -> None:
+    """Prepare a new, empty data directory (0700) with the backup's key material, if it holds any (0600); one
+    taken without keys restores with those the environment sets (`check_restorable` asked for them)."""
     prepare_empty(data_dir, what="data directory")
-    write_private(data_dir / "secrets.env", (directory / KEYS_FILE).read_text())
+    if keys_included(manifest):
+        write_private(data_dir / "secrets.env", (directory / KEYS_FILE).read_text())
 
 
 def restore_objects(
