@@ -124,9 +124,10 @@ def _without_replaced(session: Session, anchored: list[tuple[str, str]]) -> list
     windows = []
     for event in session.scalars(select(AuditEvent).where(AuditEvent.action == "backup.restored")):
         try:
-            windows.append((datetime.fromisoformat(str(event.details.get("backup_created_at"))), event.occurred_at))
+            taken = datetime.fromisoformat(str(event.details.get("backup_created_at")))
         except ValueError:
             continue
+        windows.append((taken if taken.tzinfo else taken.replace(tzinfo=UTC), event.occurred_at))
     in_windows = [id_ for id_, _ in anchored if any(start <= _made_at(id_) < end for start, end in windows)]
     if not in_windows:
         return anchored

@@ -80,8 +80,7 @@ def check_master_key(session: Session, envelope: Envelope) -> None:
     generated afresh beside a restored database, under which every stored call reads as tampered with and every
     new call is sealed under a key the old ones do not share."""
     newest = session.execute(
-        select(Recording.id, Recording.master_key_id)
-        .add_columns(Recording.wrapped_data_key)
+        select(Recording.id, Recording.master_key_id, Recording.wrapped_data_key)
         .where(Recording.wrapped_data_key != b"")
         .order_by(Recording.id.desc())
         .limit(1)

@@ -28,7 +28,7 @@ LOOKUP_SHARE = 500
 
 
 def record_deletions(session: Session, store: ObjectStore, recording_ids: Sequence[str]) -> None:
-    """Put these deleted recordings (their tombstones' reasons and times) in the ledger: one object per call."""
+    """Put these deleted recordings (their tombstones' reasons and times) in the ledger, as one new object."""
     if not recording_ids:
         return
     tombstones = session.execute(
