@@ -107,11 +107,21 @@ def restore(directory: Path) -> None:
     click.echo(
         f"restored into {settings.data_dir}: database ({manifest['database']['kind']}), "
         f"{'keys' if archive.keys_included(manifest) else 'keys from the environment'}, objects={restored}; "
-        "run `callvault audit verify`"
+        "start `callvault run`, then run `callvault audit verify` and `callvault integrity check`"
     )
+    taken = manifest["created_at"]
+    if embedded_store:
+        # A fresh embedded store holds the deletion ledger as the backup does: it knows no deletion made after it.
+        click.echo(
+            f"the deletion ledger came from the backup itself: calls erased or swept after {taken} are not deleted "
+            "again. If the old installation's store still runs, run `callvault retention replay-deletions` with "
+            "CALLVAULT_S3_ENDPOINT (and its bucket and keys) set to it; else erase them again from their requests' "
+            "own records",
+            err=True,
+        )
     # Deletions are replayed from the store; the other decisions made since live only in the lost database.
     click.echo(
-        f"the backup was taken at {manifest['created_at']}: legal holds placed or released, objections, restrictions "
+        f"the backup was taken at {taken}: legal holds placed or released, objections, restrictions "
         "and subject requests recorded after it are not in it; enter them again from their own records",
         err=True,
     )

@@ -83,6 +83,7 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
     assert "deletions replayed=1 held=1" in restored.output
     assert f"recording {held.id}: deleted after the backup, but on legal hold here" in restored.output
     assert "legal holds placed or released, objections, restrictions and subject requests" in restored.output
+    assert "the deletion ledger came from the backup itself" not in restored.output  # the store's own, up to date
     target = Runtime.from_settings(
         Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_DATABASE_URL": target_url}),
         store=source.store,
