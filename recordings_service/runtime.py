@@ -47,6 +47,7 @@ class Runtime:
         engine = make_engine(settings.database_url, pool_pre_ping=True)
         envelope = Envelope(settings.master_key)
         AuditKeys.from_settings(settings)
+        refuse_unfinished_restore(settings.data_dir)
         make_private(settings)
         return cls(
             settings=settings,
@@ -69,6 +70,25 @@ class Runtime:
                 check_master_key(session, self.envelope)
         except DBAPIError as exc:
             log.warning("keys not checked: the database cannot be read (%s)", type(exc.orig).__name__)
+
+
+# Kept in the data directory while `callvault restore` fills it; a restore that stopped leaves it there.
+RESTORING = "RESTORING"
+
+
+class UnfinishedRestore(SettingsError):
+    """The data directory holds what a restore that did not finish left."""
+
+
+def refuse_unfinished_restore(data_dir: Path) -> None:
+    """Refuse a data directory a restore did not finish: a service started on it would serve a database that never
+    had the deletions made since the backup replayed (nor, perhaps, all its objects), as if restored."""
+    marker = data_dir / RESTORING
+    if marker.is_file():
+        raise UnfinishedRestore(
+            f"a restore into {data_dir} did not finish ({marker.read_text().strip()}): remove {data_dir}, empty the"
+            " database and run the restore again"
+        )
 
 
 class ForeignMasterKey(SettingsError):

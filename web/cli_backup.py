@@ -12,9 +12,10 @@ from jobs import retention as retention_job
 from recordings_service.audit import record_event
 from recordings_service.backup import archive, portable
 from recordings_service.config import Settings
+from recordings_service.db import utcnow
 from recordings_service.logs import configure_logging
 from recordings_service.privacy.erasure import Replayed
-from recordings_service.runtime import Runtime
+from recordings_service.runtime import RESTORING, Runtime
 from recordings_service.storage.embedded import EmbeddedS3, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
 from web import cli_support, run_preflight
@@ -168,6 +169,8 @@ def _restore(
     try:
         store = S3ObjectStore.from_settings(settings)
         runtime = Runtime.from_settings(settings, store=store)
+        marker = settings.data_dir / RESTORING  # until the last step is done: `Runtime` refuses the directory
+        marker.write_text(f"restoring {directory}, begun {utcnow().isoformat(timespec='seconds')}\n")
         restored = 0
         if manifest["objects_included"]:
             store.ensure_bucket()
@@ -191,6 +194,7 @@ def _restore(
             record_event(session, actor=CLI_ACTOR, action="backup.restored", details=details)
             session.commit()
         replayed = retention_job.replay_ledger(runtime.sessions, store, actor=CLI_ACTOR)
+        marker.unlink()
     finally:
         if embedded is not None:
             embedded.stop()
