@@ -20,7 +20,7 @@ from recordings_service.runtime import ForeignMasterKey, Runtime
 from recordings_service.storage.embedded import ensure_secrets
 from recordings_service.storage.encryption import Envelope, generate_master_key
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.callvault_process import callvault_env
+from tests.callvault_process import BIN, callvault_env
 from tests.factories.recordings import make_recording
 from tests.live_server import free_port
 
@@ -58,3 +58,28 @@ def test_the_jobs_process_with_another_master_key_does_not_start(tmp_path: Path,
 
     assert started.returncode == 1, started.stdout + started.stderr
     assert "does not open the data keys of the calls in this database" in started.stdout + started.stderr
+
+
+def test_run_beside_a_database_whose_secrets_file_is_gone_refuses_to_make_new_keys(tmp_path: Path) -> None:
+    """Found by the backup drill: with `secrets.env` lost, `callvault run` generated new keys into a new one and then
+    refused naming the audit key only; the master key it generated opened none of the stored calls."""
+    data_dir = tmp_path / "var"
+    ensure_secrets(data_dir)
+    runtime = Runtime.from_settings(Settings.from_env({"CALLVAULT_DATA_DIR": str(data_dir)}))
+    schema.upgrade(runtime.engine)
+    runtime.engine.dispose()
+    (data_dir / "secrets.env").unlink()
+    env = callvault_env(data_dir, free_port(), free_port())
+
+    started = subprocess.run(
+        [str(BIN / "callvault"), "run", "--workers", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    said = started.stdout + started.stderr
+    assert started.returncode == 1 and "secrets.env is missing, but the database holds Callvault's data" in said, said
+    assert not (data_dir / "secrets.env").exists()

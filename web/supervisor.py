@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from types import FrameType
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from recordings_service import accounts, mfa, schema
 from recordings_service.audit import Actor
+from recordings_service.backup import portable
 from recordings_service.config import Settings, write_private
 from recordings_service.logs import configure_logging
 from recordings_service.models.account import Role
@@ -46,6 +48,7 @@ WEB_OPTIONS = (
 def run_all(*, workers: int, threads: int, actor: Actor) -> None:
     """Start the embedded S3 (unless CALLVAULT_S3_ENDPOINT is set), web and jobs; stop them all when one exits."""
     base = Settings.from_env()
+    _refuse_lost_secrets(base)
     generated = ensure_secrets(base.data_dir)
     # Children read the same secrets; variables already set by the operator win.
     for name, value in generated.items():
@@ -100,6 +103,24 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
         if embedded is not None:
             click.echo("stopping SeaweedFS…")
             embedded.stop()
+
+
+def _refuse_lost_secrets(settings: Settings) -> None:
+    """Refuse to generate new keys beside a database that holds Callvault's data: `secrets.env` lost (or a restore
+    without its keys), a new master key would open none of the stored calls, and a new audit key sign the trail on
+    where nobody could verify it; the refusal named the audit key only, after writing the new file."""
+    if settings.secrets_path.exists() or os.environ.get("CALLVAULT_MASTER_KEY"):
+        return
+    try:
+        used = portable.holds_tables(settings.database_url)
+    except SQLAlchemyError:
+        return  # a database not reachable yet: the key checks after the migration still stand
+    if used:
+        raise click.ClickException(
+            f"{settings.secrets_path} is missing, but the database holds Callvault's data: put that file back (a "
+            "backup's keys/secrets.env) or set the installation's keys (CALLVAULT_MASTER_KEY, CALLVAULT_AUDIT_KEY); "
+            "new keys would open none of the stored calls"
+        )
 
 
 def _clear_the_way(settings: Settings, *, embedded_store: bool) -> None:
