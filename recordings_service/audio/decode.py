@@ -15,7 +15,6 @@ import numpy.typing as npt
 
 from recordings_service.audio.confine import warn_if_unconfined
 from recordings_service.audio.probe import UnsupportedAudio
-from recordings_service.audio.probe_worker import SHORTFALL_FLOOR_S, SHORTFALL_FRACTION
 from recordings_service.audio.worker_pool import Pending, WorkerExited, WorkerTimeout
 from recordings_service.audio.workers import worker_pool
 
@@ -45,20 +44,16 @@ def decoded_pcm(
     `channel` picks one channel of the file (then `channels` is 1); otherwise all are mixed to
     `channels`. The output is capped before anything is decoded at the probed `duration_s` plus a
     small overrun, times `rate` and `channels`: a file that decodes to more is refused with
-    `UnsupportedAudio`, whatever its header claims, and so is one that decodes to less than the probe's
-    shortfall allows (once its end is reached). Memory stays flat: one block at a time.
+    `UnsupportedAudio`, whatever its header claims. Memory stays flat: one block at a time.
     """
     if channels not in (1, 2) or (channel is not None and channels != 1):
         raise ValueError("channels is 1 or 2, and 1 when a channel is picked")
     max_frames = math.ceil((duration_s + max(OVERRUN_FLOOR_S, OVERRUN_FRACTION * duration_s)) * rate)
-    # A stored original cut short (damaged in storage) decodes to less: refused, as the probe refuses it at ingest.
-    min_frames = math.floor(max(0.0, duration_s - max(SHORTFALL_FLOOR_S, SHORTFALL_FRACTION * duration_s)) * rate)
     spec = {
         "task": "decode",
         "rate": rate,
         "channels": channels,
         "channel": channel,
-        "min_frames": min_frames,
         "max_frames": max_frames,
         # Decoding runs far faster than real time; this bound only stops a decoder caught in a loop.
         "cpu_s": math.ceil(30 + 2 * max_frames / rate),

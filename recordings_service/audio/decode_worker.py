@@ -1,11 +1,10 @@
 """The decoder, as a child of `fork_server` runs it for `audio.decode.decoded_pcm`: stdin to float32 PCM.
 
 `run` gets the file to decode as stdin (a regular file, so containers that keep their index at the end can
-seek) and a pipe as stdout; its request says `{"rate", "channels", "channel", "min_frames", "max_frames"}`. It
-reads the file through the same demuxer and decoder whitelist as the probe, writes interleaved native-endian
-float32 frames at `rate` with `channels` channels (one picked `channel`, or all of them mixed), and stops with
-exit status 2 and a reason on stderr when the file would decode to more than `max_frames`, or has decoded to
-fewer than `min_frames` at its end.
+seek) and a pipe as stdout; its request says `{"rate", "channels", "channel", "max_frames"}`. It reads the
+file through the same demuxer and decoder whitelist as the probe, writes interleaved native-endian float32
+frames at `rate` with `channels` channels (one picked `channel`, or all of them mixed), and stops with exit
+status 2 and a reason on stderr when the file would decode to more than `max_frames`.
 """
 
 from __future__ import annotations
@@ -27,11 +26,8 @@ if TYPE_CHECKING:
 REFUSED_EXIT = 2
 
 
-def decode(
-    source: BinaryIO, out: BinaryIO, *, rate: int, channels: int, channel: int | None, min_frames: int, max_frames: int
-) -> None:
-    """Writes the file's one audio stream to `out`; refuses it past `max_frames` output frames, or when it ends
-    short of `min_frames`."""
+def decode(source: BinaryIO, out: BinaryIO, *, rate: int, channels: int, channel: int | None, max_frames: int) -> None:
+    """Writes the file's one audio stream to `out`; refuses it past `max_frames` output frames."""
     import av
     from av.audio.resampler import AudioResampler
 
@@ -62,8 +58,6 @@ def decode(
                 out.write(_interleaved(block, channels))
         except av.FFmpegError:
             raise Refused("the audio could not be decoded") from None
-        if written < min_frames:
-            raise Refused("the audio decodes to less than its probed duration")
 
 
 def _output_blocks(frame: AudioFrame, to_output: Any, to_planar: Any, *, channel: int | None) -> Iterator[Any]:
@@ -93,7 +87,6 @@ def run(request: dict[str, Any]) -> int:
                 rate=int(request["rate"]),
                 channels=int(request["channels"]),
                 channel=request["channel"],
-                min_frames=int(request["min_frames"]),
                 max_frames=int(request["max_frames"]),
             )
     except Refused as exc:

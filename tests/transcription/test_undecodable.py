@@ -22,7 +22,7 @@ from tests.factories.transcription import FakeEngine, leftovers_removed  # noqa:
 
 pytestmark = pytest.mark.usefixtures("leftovers_removed")
 NOT_AUDIO = b"Call notes, not a recording.\n" * 400
-# A third of a FLAC file: its header opens, and its frames stop a third of the way through (damaged in storage).
+# A third of a FLAC file: its header opens, and FFmpeg reports invalid data where the frames stop.
 TRUNCATED_FLAC = (DATA / "codec_stereo.flac").read_bytes()[: (DATA / "codec_stereo.flac").stat().st_size // 3]
 
 
@@ -45,7 +45,7 @@ def _run_queued(session: Session, runtime: Runtime, audio: Path | bytes) -> tupl
     ("audio", "reason"),
     [
         (NOT_AUDIO, "the file cannot be opened as accepted audio"),
-        (TRUNCATED_FLAC, "the audio decodes to less than its probed duration"),
+        (TRUNCATED_FLAC, "the audio could not be decoded"),
     ],
     ids=["not_audio", "truncated"],
 )
