@@ -275,18 +275,25 @@ def _decodable_duration(container: InputContainer, stream: AudioStream, *, max_d
 
 
 def decoded_frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFrame]:
-    """The stream's frames, leaving out any packet the decoder finds damaged, as FFmpeg's own command does (one bad
-    packet of an MP3 or AAC call, a transfer's bit error, no longer refuses the whole call); the time they held is
-    missing from what decodes, so a file of damaged packets still falls short of its header and is refused."""
+    """The stream's frames, leaving out a packet the decoder finds damaged when a good one follows, as FFmpeg's own
+    command does (one bad packet of an MP3 or AAC call, a transfer's bit error, no longer refuses the whole call;
+    the time it held is missing from what decodes, so a file of damaged packets still falls short of its header).
+    A damaged packet that nothing good follows is a file cut short: its error is raised at the end."""
     import av
 
     ctx = stream.codec_context
+    damaged: av.InvalidDataError | None = None
     for packet in container.demux(stream):
         try:
             frames = ctx.decode(packet)
-        except av.InvalidDataError:
+        except av.InvalidDataError as exc:
+            damaged = exc
             continue
+        if packet.size:
+            damaged = None
         yield from frames
+    if damaged is not None:
+        raise damaged
 
 
 def _demuxed_duration(container: InputContainer, stream: AudioStream, *, max_duration_s: float) -> float:
