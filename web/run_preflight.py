@@ -87,7 +87,15 @@ def check_ports_free(ports: Mapping[int, str], *, wait_s: float) -> None:
             break
         time.sleep(0.25)
     if busy:
-        lines = [f"port {port} ({ports[port]}) is in use by {_describe(pid)}" for port, pid in sorted(busy.items())]
+        # One line per holder: SeaweedFS's eight ports held by one process named it eight times over.
+        held: dict[tuple[int | None, str], list[str]] = {}
+        for port, pid in sorted(busy.items()):
+            held.setdefault((pid, ports[port]), []).append(str(port))
+        lines = [
+            f"{'ports' if len(numbers) > 1 else 'port'} {', '.join(numbers)} ({use}) "
+            f"{'are' if len(numbers) > 1 else 'is'} in use by {_describe(pid)}"
+            for (pid, use), numbers in held.items()
+        ]
         advice = "Stop that process or choose other ports (CALLVAULT_PORT, CALLVAULT_S3_PORT)."
         raise PortsBusy(f"{'; '.join(lines)}. {advice}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import secrets
 import shutil
 import socket
@@ -20,7 +21,9 @@ from recordings_service.backup import archive
 from recordings_service.config import Settings
 from recordings_service.errors import Invalid, Unavailable
 from recordings_service.runtime import Runtime
+from recordings_service.storage.embedded import PORT_SPAN
 from recordings_service.storage.object_store import ObjectInfo, S3ObjectStore, make_client
+from tests.conftest import free_port_block
 from web import cli, cli_support
 
 PROBE = b"a stored object " * 64
@@ -209,14 +212,16 @@ def test_a_restore_whose_embedded_store_ports_are_taken_is_refused_naming_them_b
 ) -> None:
     """Found by the backup drill: the restore started SeaweedFS on a taken port and ended in a traceback
     ("SeaweedFS exited with 1; see …/weed.log"), where `callvault run` names each port and its holder."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
+    port = free_port_block(PORT_SPAN)
+    with socket.socket() as first, socket.socket() as second:
+        for holder, at in ((first, port), (second, port + 1)):
+            holder.bind(("127.0.0.1", at))
+            holder.listen()
         env = {"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_S3_ENDPOINT": "", "CALLVAULT_S3_PORT": str(port)}
         refused = CliRunner().invoke(cli.main, ["restore", str(backup_dir)], env=env)
 
     assert refused.exit_code == 1, refused.output
-    assert f"{port}" in refused.output and "embedded SeaweedFS" in refused.output
+    # Both held by this process: named once, with both ports.
+    assert f"ports {port}, {port + 1} (embedded SeaweedFS) are in use by pid {os.getpid()}" in refused.output
     assert "Traceback" not in refused.output
     assert not (tmp_path / "var").exists()
