@@ -127,7 +127,9 @@ def _without_replaced(session: Session, anchored: list[tuple[str, str]]) -> list
             taken = datetime.fromisoformat(str(event.details.get("backup_created_at")))
         except ValueError:
             continue
-        windows.append((taken if taken.tzinfo else taken.replace(tzinfo=UTC), event.occurred_at))
+        # To the millisecond, as event ids tell their time: an event of the same millisecond may follow the backup.
+        taken = taken.replace(microsecond=taken.microsecond // 1000 * 1000, tzinfo=taken.tzinfo or UTC)
+        windows.append((taken, event.occurred_at))
     in_windows = [id_ for id_, _ in anchored if any(start <= _made_at(id_) < end for start, end in windows)]
     if not in_windows:
         return anchored
