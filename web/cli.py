@@ -158,11 +158,12 @@ def retention_check() -> None:
         sys.exit(1)
 
 
-@retention_group.command("replay-deletions")
-def retention_replay_deletions() -> None:
-    """Delete again every recording the store's deletion ledger names that this database holds undeleted: run it
-    after restoring the database by other means than `callvault restore` (which does it), such as a point-in-time
-    recovery. Prints `replayed=N held=M`; exit 1 when a legal hold here kept any (each named on stderr)."""
+@main.command("replay-ledger")
+def replay_ledger() -> None:
+    """After a database restored by other means than `callvault restore` (a point-in-time recovery): delete again
+    every recording the store's deletion ledger names that the database holds undeleted, and put back the objections
+    its objection ledger holds. Prints `deletions replayed=N held=M objections replayed=K`; exit 1 when a legal hold
+    here kept a recording (each named on stderr)."""
     runtime = cli_support.load_runtime()
     replayed = retention_job.replay_ledger(runtime.sessions, runtime.store, actor=CLI_ACTOR)
     report_replayed(replayed)

@@ -112,27 +112,28 @@ def restore(directory: Path) -> None:
     )
     taken = manifest["created_at"]
     if embedded_store:
-        # A fresh embedded store holds the deletion ledger as the backup does: it knows no deletion made after it.
+        # A fresh embedded store holds the ledger as the backup does: it knows nothing recorded after it.
         click.echo(
-            f"the deletion ledger came from the backup itself: calls erased or swept after {taken} are not deleted "
-            "again. If the old installation's store still runs, run `callvault retention replay-deletions` with "
-            "CALLVAULT_S3_ENDPOINT (and its bucket and keys) set to it; else erase them again from their requests' "
-            "own records",
+            f"the ledger came from the backup itself: calls erased or swept, and objections recorded, after {taken} "
+            "are not replayed. If the old installation's store still runs, run `callvault replay-ledger` with "
+            "CALLVAULT_S3_ENDPOINT (and its bucket and keys) set to it; else carry them out again from their "
+            "requests' own records",
             err=True,
         )
-    # Deletions are replayed from the store; the other decisions made since live only in the lost database.
+    # Deletions and objections are replayed from the store; the other decisions made since were only in the database.
     click.echo(
-        f"the backup was taken at {taken}: legal holds placed or released, objections, restrictions "
-        "and subject requests recorded after it are not in it; enter them again from their own records",
+        f"the backup was taken at {taken}: legal holds placed or released, restrictions and subject requests "
+        "recorded after it are not in it; enter them again from their own records",
         err=True,
     )
 
 
 def report_replayed(replayed: Replayed) -> None:
-    """What a replay of the deletion ledger did: held recordings on stderr, the counts on stdout."""
+    """What a replay of the store's ledger did: held recordings on stderr, the counts on stdout."""
     for recording_id in replayed.held:
         click.echo(f"recording {recording_id}: deleted after the backup, but on legal hold here: review", err=True)
-    click.echo(f"deletions replayed={len(replayed.deleted)} held={len(replayed.held)}")
+    deletions = f"deletions replayed={len(replayed.deleted)} held={len(replayed.held)}"
+    click.echo(f"{deletions} objections replayed={replayed.objections}")
 
 
 def _after_a_stop(settings: Settings) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -11,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
-from recordings_service.errors import Invalid
+from recordings_service.errors import Invalid, Unavailable
 from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import SubjectRequestKind
-from recordings_service.privacy import erasure, package_queue, rectification, subjects
+from recordings_service.privacy import erasure, objection_ledger, package_queue, rectification, subjects
 from recordings_service.privacy.rectification import SegmentFix
 from recordings_service.storage.object_store import ObjectStore
+
+log = logging.getLogger(__name__)
 
 # Which answer fields each kind takes; any other field given is refused, so a wrong form is not half-applied.
 FIELDS: dict[SubjectRequestKind, frozenset[str]] = {
@@ -96,7 +99,16 @@ def fulfil_request(
 
 
 def after_commit(session: Session, store: ObjectStore, fulfilment: Fulfilment) -> int:
-    """Delete the objects an erasure left (every version), then mark them purged; the caller commits again."""
+    """Once the fulfilment committed: delete the objects an erasure left (every version) and mark them purged, or
+    write an objection to the store's ledger (`objection_ledger`); the caller commits again. Returns the objects
+    deleted."""
+    if fulfilment.request.kind == SubjectRequestKind.OBJECTION:
+        try:
+            objection_ledger.record_objection(store, fulfilment.request.customer, at=utcnow())
+        except Unavailable:
+            # The objection holds (committed); only a restore from an older backup would not know it.
+            log.warning("objection not written to the ledger: the store is unavailable", exc_info=True)
+        return 0
     if fulfilment.erased is None:
         return 0
     return erasure.purge_erasure(session, store, fulfilment.erased, now=utcnow())

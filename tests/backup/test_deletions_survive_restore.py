@@ -1,5 +1,6 @@
-"""A database restored from a backup taken before an erasure deletes the erased calls again, from the store's deletion
-ledger: the restore does it, and `callvault retention replay-deletions` after a restore by other means.
+"""A database restored from a backup taken before an erasure deletes the erased calls again, and puts back objections
+recorded since, from the store's ledger: the restore does it, and `callvault replay-ledger` after a restore by other
+means (before, a customer who objected to research after the backup could be selected for research again).
 
 Found by exploratory testing (a disaster-recovery drill): the restore brought an erased customer's calls back, their
 metadata and transcripts readable again, and nothing told the operator; audit verify, the integrity check and the
@@ -33,14 +34,13 @@ from web import cli, cli_support
 ERASED, KEPT = "CRM-ERASED-1", "CRM-KEPT-2"
 
 
-def erase(runtime: Runtime, customer_ref: str) -> None:
+def fulfil(runtime: Runtime, customer_ref: str, kind: str, answer: Answer) -> None:
+    """A subject request of `kind` registered and carried out as the API does: committed, then `after_commit`."""
     received = datetime.now(UTC) - timedelta(hours=1)
     with runtime.sessions() as session:
-        request = create_request(
-            session, actor=OFFICER, customer_ref=customer_ref, kind="erasure", received_at=received
-        )
+        request = create_request(session, actor=OFFICER, customer_ref=customer_ref, kind=kind, received_at=received)
         done = fulfil_request(
-            session, runtime.store, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE
+            session, runtime.store, actor=OFFICER, request_id=request.id, answer=answer, zone=ORG_ZONE
         )
         session.commit()
         after_commit(session, runtime.store, done)
@@ -70,7 +70,8 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
     with source.sessions() as session:
         release_hold(session, actor=OFFICER, hold_id=hold.id, reason="Complaint 7 closed")
         session.commit()
-    erase(source, ERASED)
+    fulfil(source, ERASED, "erasure", Answer())
+    fulfil(source, KEPT, "objection", Answer(research=True))  # the other customer objects to research
     assert any(info.key.startswith(PREFIX) for info in source.store.list(PREFIX))
 
     target_url = f"sqlite:///{tmp_path / 'var' / 'callvault.db'}"
@@ -80,10 +81,10 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
 
     assert restored.exit_code == 0, restored.output
     # The held call stays for review; the other erased call goes again, with its transcript and data key.
-    assert "deletions replayed=1 held=1" in restored.output
+    assert "deletions replayed=1 held=1 objections replayed=1" in restored.output
     assert f"recording {held.id}: deleted after the backup, but on legal hold here" in restored.output
-    assert "legal holds placed or released, objections, restrictions and subject requests" in restored.output
-    assert "the deletion ledger came from the backup itself" not in restored.output  # the store's own, up to date
+    assert "legal holds placed or released, restrictions and subject requests" in restored.output
+    assert "the ledger came from the backup itself" not in restored.output  # the store's own, up to date
     target = Runtime.from_settings(
         Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_DATABASE_URL": target_url}),
         store=source.store,
@@ -96,6 +97,10 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
         assert session.get_one(Recording, spoken.id).wrapped_data_key == b""
         replays = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.deletions_replayed")).all()
         assert [event.details for event in replays] == [{"recordings": 1, "held": 1, "ledger_entries": 1}]
+        objector = session.get_one(Recording, kept.id).customer
+        assert objector is not None and objector.objects_to_research and not objector.objects_to_marketing
+        [replayed] = session.scalars(select(AuditEvent).where(AuditEvent.action == "customer.objection_replayed"))
+        assert replayed.object_id == objector.id and replayed.details["objects_to_research"] is True
         _checked, broken = audit.verify_chain(session, keys=audit.session_keys(session))
         assert broken is None
 
@@ -103,11 +108,9 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
     with target.sessions() as session:
         release_hold(session, actor=OFFICER, hold_id=hold.id, reason="Complaint 7 closed (after the restore)")
         session.commit()
-    again = callvault(
-        sqlite_source, "retention", "replay-deletions", data_dir=tmp_path / "var", database_url=target_url
-    )
+    again = callvault(sqlite_source, "replay-ledger", data_dir=tmp_path / "var", database_url=target_url)
     assert again.exit_code == 0, again.output
-    assert again.output.strip().endswith("deletions replayed=1 held=0")
+    assert again.output.strip().endswith("deletions replayed=1 held=0 objections replayed=0")
     with target.sessions() as session:
         assert session.get_one(Recording, held.id).status == RecordingStatus.DELETED
     target.engine.dispose()

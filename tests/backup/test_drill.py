@@ -114,7 +114,7 @@ def test_a_backup_restores_into_a_fresh_data_directory_with_the_trail_intact_and
     restored = target.callvault("restore", str(backup_dir))
     assert restored.exit_code == 0, restored.output
     # A fresh embedded store knows no deletion made after the backup: the restore says so, and where to look.
-    assert "the deletion ledger came from the backup itself" in restored.output
+    assert "the ledger came from the backup itself" in restored.output
     assert "start `callvault run`, then run `callvault audit verify`" in restored.output
     refused = target.callvault("restore", str(backup_dir))
     assert refused.exit_code == 1 and "not empty" in refused.output

@@ -252,9 +252,8 @@ def fulfil_request(request_id: str, json: FulfilIn) -> tuple[Response, int]:
         customer_number_pattern=rt.settings.customer_number_rule,
     )
     db().commit()
-    if done.erased is not None:
-        fulfilment.after_commit(db(), rt.store, done)
-        db().commit()
+    fulfilment.after_commit(db(), rt.store, done)
+    db().commit()
     return jsonify(request_out(done.request).model_dump(mode="json")), 202 if done.queued else 200
 
 

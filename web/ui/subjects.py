@@ -211,9 +211,8 @@ def fulfil(request_id: str) -> Response | tuple[str, int]:
         sent = refused_form("answer", exc)
         return refused_page(request_id, replace(sent, field=_answer_field(sent.field))), refusal_status(exc)
     db().commit()
-    if done.erased is not None:
-        fulfilment.after_commit(db(), rt.store, done)
-        db().commit()
+    fulfilment.after_commit(db(), rt.store, done)
+    db().commit()
     flash(_done_message(kind))
     return redirect(url_for("subjects.detail", request_id=request_id, cursor=calls_page))
 
