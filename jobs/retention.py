@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.models import DeletionReceipt
-from recordings_service.privacy import objection_ledger
 from recordings_service.privacy.deletion import (
     Deletion,
     delete_due,
@@ -32,7 +31,6 @@ from recordings_service.privacy.deletion import (
     purge_prefixes,
     versions_under,
 )
-from recordings_service.privacy.erasure import Replayed, purge_replayed, replay_deletions
 from recordings_service.privacy.sweep import (
     RetentionCheck,
     count_overdue,
@@ -200,20 +198,6 @@ def _purge_pending(sessions: sessionmaker[Session], store: ObjectStore, *, repor
         with sessions() as session:
             mark_purged(session, store, list(pending), now=utcnow())
             session.commit()
-
-
-def replay_ledger(sessions: sessionmaker[Session], store: ObjectStore, *, actor: Actor) -> Replayed:
-    """After a restore: delete again what the store's deletion ledger names and this database holds undeleted, put
-    back the objections recorded since, then purge the deleted recordings' objects (`callvault restore` does it,
-    and `callvault replay-ledger` after a restore by other means)."""
-    with sessions() as session:
-        replayed = replay_deletions(session, store, actor=actor, now=utcnow())
-        replayed = replace(replayed, objections=objection_ledger.replay(session, store, actor=actor))
-        session.commit()
-    with sessions() as session:
-        purge_replayed(session, store, replayed, now=utcnow())
-        session.commit()
-    return replayed
 
 
 def prove(

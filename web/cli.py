@@ -15,7 +15,7 @@ from recordings_service.logs import configure_logging
 from recordings_service.runtime import make_private, sqlite_file
 from web import cli_support, supervisor
 from web.cli_accounts import tokens_group, users
-from web.cli_backup import backup, report_replayed, restore
+from web.cli_backup import backup, replay_ledger, report_replayed, restore
 from web.cli_integrity import integrity_group
 from web.cli_redaction import redaction_group
 from web.cli_support import CLI_ACTOR, CallvaultGroup
@@ -159,15 +159,15 @@ def retention_check() -> None:
 
 
 @main.command("replay-ledger")
-def replay_ledger() -> None:
+def replay_ledger_command() -> None:
     """After a database restored by other means than `callvault restore` (a point-in-time recovery): delete again
     every recording the store's deletion ledger names that the database holds undeleted, and put back the objections
     its objection ledger holds. Prints `deletions replayed=N held=M objections replayed=K`; exit 1 when a legal hold
     here kept a recording (each named on stderr)."""
     runtime = cli_support.load_runtime()
-    replayed = retention_job.replay_ledger(runtime.sessions, runtime.store, actor=CLI_ACTOR)
+    replayed = replay_ledger(runtime)
     report_replayed(replayed)
-    if replayed.held:
+    if replayed.deletions.held:
         sys.exit(1)
 
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from jobs import retention as retention_job
 from recordings_service.audit import record_event
 from recordings_service.backup import archive, portable
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.logs import configure_logging
-from recordings_service.privacy.erasure import Replayed
+from recordings_service.privacy import objection_ledger
+from recordings_service.privacy.erasure import Replayed, purge_replayed, replay_deletions
 from recordings_service.runtime import RESTORING, Runtime
 from recordings_service.storage.embedded import EmbeddedS3, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
@@ -87,18 +88,7 @@ def restore(directory: Path) -> None:
     configure_logging(settings)
     manifest = archive.read_manifest(directory)
     embedded_store = not Settings.external_store()
-    if embedded_store and not manifest["objects_included"]:
-        raise click.ClickException(
-            "this backup lists the objects without holding them (--no-objects): set CALLVAULT_S3_ENDPOINT "
-            "(and the bucket and its keys) to the store that still holds them"
-        )
-    archive.check_restorable(directory, manifest, data_dir=settings.data_dir, database_url=settings.database_url)
-    archive.refuse_keys_unset(manifest, external_store=not embedded_store)
-    if embedded_store:  # refused before anything is written, naming each port's holder, as `callvault run` does
-        try:
-            run_preflight.check_ports_free(run_preflight.embedded_store_ports(settings.s3_port), wait_s=0.0)
-        except run_preflight.PortsBusy as exc:
-            raise click.ClickException(str(exc)) from None
+    _refuse_before_writing(directory, manifest, settings, embedded_store=embedded_store)
     try:
         restored, replayed = _restore(directory, manifest, settings, embedded_store=embedded_store)
     except BaseException:
@@ -110,7 +100,60 @@ def restore(directory: Path) -> None:
         f"{'keys' if archive.keys_included(manifest) else 'keys from the environment'}, objects={restored}; "
         "start `callvault run`, then run `callvault audit verify` and `callvault integrity check`"
     )
-    taken = manifest["created_at"]
+    _say_what_it_cannot_know(manifest["created_at"], embedded_store=embedded_store)
+
+
+@dataclass(frozen=True)
+class LedgerReplay:
+    """What a replay of the store's ledger did: the deletions, and how many customers' objections were put back."""
+
+    deletions: Replayed
+    objections: int
+
+
+def replay_ledger(runtime: Runtime) -> LedgerReplay:
+    """After a restore: delete again what the store's deletion ledger names and this database holds undeleted, put
+    back the objections recorded since, then purge the deleted recordings' objects (`callvault restore`, and
+    `callvault replay-ledger` after a restore by other means)."""
+    store = runtime.store
+    with runtime.sessions() as session:
+        deletions = replay_deletions(session, store, actor=CLI_ACTOR, now=utcnow())
+        objections = objection_ledger.replay(session, store, actor=CLI_ACTOR)
+        session.commit()
+    with runtime.sessions() as session:
+        purge_replayed(session, store, deletions, now=utcnow())
+        session.commit()
+    return LedgerReplay(deletions=deletions, objections=objections)
+
+
+def report_replayed(replayed: LedgerReplay) -> None:
+    """What a replay of the store's ledger did: held recordings on stderr, the counts on stdout."""
+    for recording_id in replayed.deletions.held:
+        click.echo(f"recording {recording_id}: deleted after the backup, but on legal hold here: review", err=True)
+    deletions = f"deletions replayed={len(replayed.deletions.deleted)} held={len(replayed.deletions.held)}"
+    click.echo(f"{deletions} objections replayed={replayed.objections}")
+
+
+def _refuse_before_writing(
+    directory: Path, manifest: dict[str, Any], settings: Settings, *, embedded_store: bool
+) -> None:
+    """Every refusal that can be known before anything is written: one can simply run the restore again."""
+    if embedded_store and not manifest["objects_included"]:
+        raise click.ClickException(
+            "this backup lists the objects without holding them (--no-objects): set CALLVAULT_S3_ENDPOINT "
+            "(and the bucket and its keys) to the store that still holds them"
+        )
+    archive.check_restorable(directory, manifest, data_dir=settings.data_dir, database_url=settings.database_url)
+    archive.refuse_keys_unset(manifest, external_store=not embedded_store)
+    if embedded_store:  # naming each port's holder, as `callvault run` does
+        try:
+            run_preflight.check_ports_free(run_preflight.embedded_store_ports(settings.s3_port), wait_s=0.0)
+        except run_preflight.PortsBusy as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _say_what_it_cannot_know(taken: str, *, embedded_store: bool) -> None:
+    """What the restored database cannot hold: decisions made after the backup that no ledger kept."""
     if embedded_store:
         # A fresh embedded store holds the ledger as the backup does: it knows nothing recorded after it.
         click.echo(
@@ -126,14 +169,6 @@ def restore(directory: Path) -> None:
         "recorded after it are not in it; enter them again from their own records",
         err=True,
     )
-
-
-def report_replayed(replayed: Replayed) -> None:
-    """What a replay of the store's ledger did: held recordings on stderr, the counts on stdout."""
-    for recording_id in replayed.held:
-        click.echo(f"recording {recording_id}: deleted after the backup, but on legal hold here: review", err=True)
-    deletions = f"deletions replayed={len(replayed.deleted)} held={len(replayed.held)}"
-    click.echo(f"{deletions} objections replayed={replayed.objections}")
 
 
 def _after_a_stop(settings: Settings) -> str:
@@ -156,7 +191,7 @@ def _after_a_stop(settings: Settings) -> str:
 
 def _restore(
     directory: Path, manifest: dict[str, Any], settings: Settings, *, embedded_store: bool
-) -> tuple[int, Replayed]:
+) -> tuple[int, LedgerReplay]:
     """Keys, then objects, then the database, then the deletions made since the backup (the store's deletion
     ledger): the number of objects restored, and what was deleted again."""
     archive.restore_keys(directory, manifest, settings.data_dir)
@@ -194,7 +229,7 @@ def _restore(
             details = {"backup_created_at": manifest["created_at"], "objects": restored}
             record_event(session, actor=CLI_ACTOR, action="backup.restored", details=details)
             session.commit()
-        replayed = retention_job.replay_ledger(runtime.sessions, store, actor=CLI_ACTOR)
+        replayed = replay_ledger(runtime)
         marker.unlink()
     finally:
         if embedded is not None:

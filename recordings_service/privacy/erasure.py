@@ -134,13 +134,12 @@ def purge_erasure(session: Session, store: ObjectStore, erasure: Erasure, *, now
 
 @dataclass(frozen=True)
 class Replayed:
-    """What a replay of the store's ledger did: the recordings deleted again (with the object keys to purge once it
-    committed), those a legal hold in this database kept, and the customers whose objections were put back."""
+    """What a replay of the deletion ledger deleted again (with the object keys to purge once it committed), and
+    the recordings a legal hold in this database kept."""
 
     deleted: dict[str, tuple[str, ...]]
     held: list[str]
     entries: int
-    objections: int = 0
 
 
 def replay_deletions(session: Session, store: ObjectStore, *, actor: Actor, now: datetime) -> Replayed:
