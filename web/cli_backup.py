@@ -14,7 +14,7 @@ from recordings_service.backup import archive, portable
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.logs import configure_logging
-from recordings_service.privacy import objection_ledger
+from recordings_service.privacy import ledger
 from recordings_service.privacy.erasure import Replayed, purge_replayed, replay_deletions
 from recordings_service.runtime import RESTORING, Runtime
 from recordings_service.storage.embedded import EmbeddedS3, ensure_secrets
@@ -118,7 +118,7 @@ def replay_ledger(runtime: Runtime) -> LedgerReplay:
     store = runtime.store
     with runtime.sessions() as session:
         deletions = replay_deletions(session, store, actor=CLI_ACTOR, now=utcnow())
-        objections = objection_ledger.replay(session, store, actor=CLI_ACTOR)
+        objections = ledger.replay_objections(session, store, actor=CLI_ACTOR)
         session.commit()
     with runtime.sessions() as session:
         purge_replayed(session, store, deletions, now=utcnow())

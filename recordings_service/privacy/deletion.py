@@ -27,7 +27,7 @@ from recordings_service.models import (
     Tombstone,
 )
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.privacy import deletion_ledger
+from recordings_service.privacy import ledger
 from recordings_service.privacy.dependent_rows import delete_dependent_rows
 from recordings_service.privacy.holds import held_clause, is_held
 from recordings_service.privacy.retention import erasures_keeping
@@ -143,7 +143,7 @@ def mark_purged(session: Session, store: ObjectStore, recording_ids: Sequence[st
     store that refuses it leaves them pending, to be purged and written again), so that a restore deletes them
     again (`erasure.replay_deletions`)."""
     if recording_ids:
-        deletion_ledger.record_deletions(session, store, recording_ids)
+        ledger.record_deletions(session, store, recording_ids)
         purged = update(Tombstone).where(Tombstone.recording_id.in_(recording_ids)).values(objects_purged_at=now)
         session.execute(purged, execution_options={"synchronize_session": False})
 

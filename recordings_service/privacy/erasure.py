@@ -21,7 +21,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.models import Recording, SubjectRequest
 from recordings_service.models.privacy import PackageState, SubjectRequestKind
-from recordings_service.privacy import deletion_ledger
+from recordings_service.privacy import ledger
 from recordings_service.privacy.deletion import delete_recording, lock_in_id_order, mark_purged, purge_objects
 from recordings_service.privacy.holds import is_held
 from recordings_service.privacy.package_queue import delete_package_object, withdraw_package
@@ -146,10 +146,10 @@ def replay_deletions(session: Session, store: ObjectStore, *, actor: Actor, now:
     """After a restore: delete again, in the caller's transaction and by the same path, every recording the store's
     deletion ledger names that this database holds undeleted (erased, or swept, after the backup was taken). One on
     legal hold here is left for compliance to review: never deleted against a hold, even one released since."""
-    named, entries = deletion_ledger.recorded(store)
+    named, entries = ledger.recorded_deletions(store)
     deleted: dict[str, tuple[str, ...]] = {}
     held: list[str] = []
-    for recording_id in deletion_ledger.undeleted(session, sorted(named)):
+    for recording_id in ledger.undeleted(session, sorted(named)):
         try:
             deletion = delete_recording(
                 session, store, recording_id=recording_id, reason=named[recording_id], actor=actor, now=now

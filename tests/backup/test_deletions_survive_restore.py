@@ -20,9 +20,9 @@ from recordings_service import audit
 from recordings_service.config import Settings
 from recordings_service.models import AuditEvent, Recording, Transcript
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.privacy.deletion_ledger import PREFIX
 from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
 from recordings_service.privacy.holds import place_hold, release_hold
+from recordings_service.privacy.ledger import DELETIONS
 from recordings_service.privacy.subjects import create_request
 from recordings_service.runtime import Runtime
 from tests.backup.conftest import callvault
@@ -72,7 +72,7 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
         session.commit()
     fulfil(source, ERASED, "erasure", Answer())
     fulfil(source, KEPT, "objection", Answer(research=True))  # the other customer objects to research
-    assert any(info.key.startswith(PREFIX) for info in source.store.list(PREFIX))
+    assert any(info.key.startswith(DELETIONS) for info in source.store.list(DELETIONS))
 
     target_url = f"sqlite:///{tmp_path / 'var' / 'callvault.db'}"
     restored = callvault(

@@ -1,0 +1,118 @@
+"""The privacy ledger: deletions and objections are also written to the object store, so that they outlive a restore.
+
+A database restored from a backup taken before an erasure holds the erased calls again (their rows, transcripts
+and wrapped data keys), and one taken before an objection (GDPR Art. 21) lets the customer's calls be selected for
+research again; the store, which a database restore leaves as it is, keeps what happened since:
+
+- `ledger/deletions/`: once a deletion's objects are purged, before its tombstones say so (`deletion.mark_purged`),
+  the deleted recordings' ids, reasons and times; after a restore `erasure.replay_deletions` deletes again each one
+  the database holds undeleted.
+- `ledger/objections/`: once an objection has committed (`fulfilment.after_commit`), the customer's id and flags as
+  they then stood; `replay_objections` sets each customer the ledger names to their newest entry.
+
+Ids, reasons, flags and times only: nothing personal. Each entry is an object named by a new id, so the ledger
+lists in the order it was written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import new_id
+from recordings_service.models import Customer, Recording, Tombstone
+from recordings_service.models.recording import RecordingStatus
+from recordings_service.storage.object_store import ObjectStore
+
+DELETIONS = "ledger/deletions/"
+OBJECTIONS = "ledger/objections/"
+# Ids asked of the database at a time (well under SQLite's bound parameters).
+LOOKUP_SHARE = 500
+
+
+def record_deletions(session: Session, store: ObjectStore, recording_ids: Sequence[str]) -> None:
+    """Put these deleted recordings (their tombstones' reasons and times) in the ledger, as one new entry."""
+    if not recording_ids:
+        return
+    tombstones = session.execute(
+        select(Tombstone.recording_id, Tombstone.reason, Tombstone.deleted_at)
+        .where(Tombstone.recording_id.in_(recording_ids))
+        .order_by(Tombstone.recording_id)
+    )
+    deleted = [
+        {"recording_id": recording_id, "reason": reason, "deleted_at": deleted_at.isoformat()}
+        for recording_id, reason, deleted_at in tombstones
+    ]
+    if deleted:
+        _append(store, DELETIONS, {"deleted": deleted})
+
+
+def recorded_deletions(store: ObjectStore) -> tuple[dict[str, str], int]:
+    """Every recording the ledger names, with the reason it was deleted; and how many entries it holds."""
+    named: dict[str, str] = {}
+    entries = 0
+    for entry in _entries(store, DELETIONS):
+        for item in entry["deleted"]:
+            named.setdefault(item["recording_id"], item["reason"])
+        entries += 1
+    return named, entries
+
+
+def undeleted(session: Session, recording_ids: list[str]) -> Iterator[str]:
+    """Those of `recording_ids` this database holds and has not deleted, in id order."""
+    for start in range(0, len(recording_ids), LOOKUP_SHARE):
+        share = recording_ids[start : start + LOOKUP_SHARE]
+        yield from session.scalars(
+            select(Recording.id)
+            .where(Recording.id.in_(share), Recording.status != RecordingStatus.DELETED)
+            .order_by(Recording.id)
+        )
+
+
+def record_objection(store: ObjectStore, customer: Customer, *, at: datetime) -> None:
+    """Put the customer's objections as they stand now in the ledger."""
+    flags = {"research": customer.objects_to_research, "marketing": customer.objects_to_marketing}
+    _append(store, OBJECTIONS, {"customer_id": customer.id, **flags, "at": at.isoformat()})
+
+
+def replay_objections(session: Session, store: ObjectStore, *, actor: Actor) -> int:
+    """After a restore: set each customer the ledger names, and this database holds, to their newest entry, in the
+    caller's transaction; audited `customer.objection_replayed`. Returns how many customers changed."""
+    newest = {entry["customer_id"]: entry for entry in _entries(store, OBJECTIONS)}
+    changed = 0
+    for customer_id, entry in sorted(newest.items()):
+        customer = session.get(Customer, customer_id)
+        flags = (bool(entry["research"]), bool(entry["marketing"]))
+        if customer is None or (customer.objects_to_research, customer.objects_to_marketing) == flags:
+            continue
+        customer.objects_to_research, customer.objects_to_marketing = flags
+        record_event(
+            session,
+            actor=actor,
+            action="customer.objection_replayed",
+            object_type="customer",
+            object_id=customer.id,
+            details={"objects_to_research": flags[0], "objects_to_marketing": flags[1], "recorded_at": entry["at"]},
+        )
+        changed += 1
+    session.flush()
+    return changed
+
+
+def _append(store: ObjectStore, prefix: str, entry: dict[str, Any]) -> None:
+    store.put(f"{prefix}{new_id()}.json", io.BytesIO(json.dumps(entry, separators=(",", ":")).encode()))
+
+
+def _entries(store: ObjectStore, prefix: str) -> Iterator[dict[str, Any]]:
+    """The entries under `prefix`, in the order written."""
+    for info in store.list(prefix):
+        with store.get(info.key) as body:
+            entry: dict[str, Any] = json.load(body)
+        yield entry
