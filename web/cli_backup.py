@@ -1,4 +1,5 @@
-"""`callvault backup DIR` and `callvault restore DIR`: the database, key material and stored objects."""
+"""`callvault backup DIR` and `callvault restore DIR`: the database, key material and stored objects; and the replay of
+the store's ledger after a restore, which `callvault replay-ledger` runs too."""
 
 from __future__ import annotations
 
