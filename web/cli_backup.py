@@ -106,10 +106,10 @@ def restore(directory: Path) -> None:
 
 @dataclass(frozen=True)
 class LedgerReplay:
-    """What a replay of the store's ledger did: the deletions, and how many customers' objections were put back."""
+    """What a replay of the store's ledger did: the deletions, and the customers' objections put back."""
 
     deletions: Replayed
-    objections: int
+    objections: ledger.ObjectionsReplayed
 
 
 def replay_ledger(runtime: Runtime) -> LedgerReplay:
@@ -131,8 +131,14 @@ def report_replayed(replayed: LedgerReplay) -> None:
     """What a replay of the store's ledger did: held recordings on stderr, the counts on stdout."""
     for recording_id in replayed.deletions.held:
         click.echo(f"recording {recording_id}: deleted after the backup, but on legal hold here: review", err=True)
+    if replayed.objections.unknown:
+        click.echo(
+            f"{replayed.objections.unknown} objection(s) of customers this database does not hold (new since the "
+            "backup) are not replayed: enter them again if their calls come back",
+            err=True,
+        )
     deletions = f"deletions replayed={len(replayed.deletions.deleted)} held={len(replayed.deletions.held)}"
-    click.echo(f"{deletions} objections replayed={replayed.objections}")
+    click.echo(f"{deletions} objections replayed={replayed.objections.changed}")
 
 
 def _refuse_before_writing(

@@ -8,7 +8,8 @@ research again; the store, which a database restore leaves as it is, keeps what 
   the deleted recordings' ids, reasons and times; after a restore `erasure.replay_deletions` deletes again each one
   the database holds undeleted.
 - `ledger/objections/`: once an objection has committed (`fulfilment.after_commit`), the customer's id and flags as
-  they then stood; `replay_objections` sets each customer the ledger names to their newest entry.
+  they then stood; `replay_objections` sets each customer the ledger names to their newest entry, when it is newer
+  than what the database knows.
 
 Ids, reasons, flags and times only: nothing personal. Each entry is an object named by a new id, so the ledger
 lists in the order it was written.
@@ -19,15 +20,17 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import new_id
-from recordings_service.models import Customer, Recording, Tombstone
+from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest, Tombstone
+from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.object_store import ObjectStore
 
@@ -82,15 +85,28 @@ def record_objection(store: ObjectStore, customer: Customer, *, at: datetime) ->
     _append(store, OBJECTIONS, {"customer_id": customer.id, **flags, "at": at.isoformat()})
 
 
-def replay_objections(session: Session, store: ObjectStore, *, actor: Actor) -> int:
-    """After a restore: set each customer the ledger names, and this database holds, to their newest entry, in the
-    caller's transaction; audited `customer.objection_replayed`. Returns how many customers changed."""
+@dataclass(frozen=True)
+class ObjectionsReplayed:
+    changed: int  # customers set to a newer objection than this database knew
+    unknown: int  # customers the ledger names that this database does not hold (new since the backup)
+
+
+def replay_objections(session: Session, store: ObjectStore, *, actor: Actor) -> ObjectionsReplayed:
+    """After a restore: set each customer the ledger names, and this database holds, to their newest entry when it
+    is newer than what this database knows of them (their newest objection carried out or replayed here), in the
+    caller's transaction; audited `customer.objection_replayed`. Never older: a ledger that missed a decision (its
+    write failed), or an older ledger than the one replayed before, would otherwise undo a newer objection."""
     newest = {entry["customer_id"]: entry for entry in _entries(store, OBJECTIONS)}
-    changed = 0
+    changed = unknown = 0
     for customer_id, entry in sorted(newest.items()):
         customer = session.get(Customer, customer_id)
+        if customer is None:
+            unknown += 1
+            continue
+        known = _objection_known_since(session, customer_id)
         flags = (bool(entry["research"]), bool(entry["marketing"]))
-        if customer is None or (customer.objects_to_research, customer.objects_to_marketing) == flags:
+        stale = known is not None and datetime.fromisoformat(entry["at"]) <= known
+        if stale or (customer.objects_to_research, customer.objects_to_marketing) == flags:
             continue
         customer.objects_to_research, customer.objects_to_marketing = flags
         record_event(
@@ -103,7 +119,26 @@ def replay_objections(session: Session, store: ObjectStore, *, actor: Actor) -> 
         )
         changed += 1
     session.flush()
-    return changed
+    return ObjectionsReplayed(changed=changed, unknown=unknown)
+
+
+def _objection_known_since(session: Session, customer_id: str) -> datetime | None:
+    """When this database last learnt the customer's objections: their newest objection carried out here, or the
+    newest entry replayed into it."""
+    carried_out = session.scalar(
+        select(func.max(SubjectRequest.completed_at)).where(
+            SubjectRequest.customer_id == customer_id,
+            SubjectRequest.kind == SubjectRequestKind.OBJECTION,
+            SubjectRequest.completed_at.is_not(None),
+        )
+    )
+    replayed = session.scalars(
+        select(AuditEvent.details).where(
+            AuditEvent.action == "customer.objection_replayed", AuditEvent.object_id == customer_id
+        )
+    )
+    known = [carried_out, *(datetime.fromisoformat(details["recorded_at"]) for details in replayed)]
+    return max((moment for moment in known if moment is not None), default=None)
 
 
 def _append(store: ObjectStore, prefix: str, entry: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from recordings_service import audit
 from recordings_service.config import Settings
-from recordings_service.models import AuditEvent, Recording, Transcript
+from recordings_service.models import AuditEvent, Customer, Recording, Transcript
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
 from recordings_service.privacy.holds import place_hold, release_hold
@@ -30,12 +30,14 @@ from tests.factories.privacy import OFFICER, ORG_ZONE
 from tests.factories.recordings import ingest_file
 from tests.factories.reviews import make_transcribed_call
 from web import cli, cli_support
+from web.cli_backup import replay_ledger
 
 ERASED, KEPT = "CRM-ERASED-1", "CRM-KEPT-2"
 
 
-def fulfil(runtime: Runtime, customer_ref: str, kind: str, answer: Answer) -> None:
-    """A subject request of `kind` registered and carried out as the API does: committed, then `after_commit`."""
+def fulfil(runtime: Runtime, customer_ref: str, kind: str, answer: Answer, *, written: bool = True) -> None:
+    """A subject request of `kind` registered and carried out as the API does: committed, then `after_commit` (left
+    out where not `written`, as when the store refused the ledger's entry)."""
     received = datetime.now(UTC) - timedelta(hours=1)
     with runtime.sessions() as session:
         request = create_request(session, actor=OFFICER, customer_ref=customer_ref, kind=kind, received_at=received)
@@ -43,8 +45,9 @@ def fulfil(runtime: Runtime, customer_ref: str, kind: str, answer: Answer) -> No
             session, runtime.store, actor=OFFICER, request_id=request.id, answer=answer, zone=ORG_ZONE
         )
         session.commit()
-        after_commit(session, runtime.store, done)
-        session.commit()
+        if written:
+            after_commit(session, runtime.store, done)
+            session.commit()
 
 
 def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
@@ -114,3 +117,24 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
     with target.sessions() as session:
         assert session.get_one(Recording, held.id).status == RecordingStatus.DELETED
     target.engine.dispose()
+
+
+def test_a_replay_never_sets_an_objection_older_than_the_one_the_database_knows(
+    sqlite_source: Runtime,
+) -> None:
+    """Found by testing the ledger as an operator: `replay-ledger` on a live database (or after a replay from a newer
+    ledger) set each customer to the newest entry its ledger held, although the database knew a newer decision:
+    here the customer objected (ledgered), then took it back while the store was down (the write lost)."""
+    source = sqlite_source
+    with source.sessions() as session:
+        ingest_file(session, source.store, source.envelope, source.settings, customer_ref=KEPT)
+        session.commit()
+    fulfil(source, KEPT, "objection", Answer(research=True))
+    fulfil(source, KEPT, "objection", Answer(research=False), written=False)
+
+    replayed = replay_ledger(source)  # what `callvault replay-ledger` runs
+
+    assert replayed.objections.changed == 0
+    with source.sessions() as session:
+        customer = session.scalars(select(Customer).where(Customer.customer_ref == KEPT)).one()
+        assert not customer.objects_to_research
