@@ -40,14 +40,17 @@ class Runtime:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, store: ObjectStore | None = None) -> Runtime:
+    def from_settings(cls, settings: Settings, *, store: ObjectStore | None = None, restoring: bool = False) -> Runtime:
+        """The runtime of a process; `restoring` for the restore's own, in the data directory it marked
+        (`RESTORING`), which every other refuses."""
         # The settings checked first (the engine touches no file before it connects): a process refused for a
         # missing or malformed key made the data directory and an empty database file on its way, which a later
         # `callvault restore` then found "not empty".
         engine = make_engine(settings.database_url, pool_pre_ping=True)
         envelope = Envelope(settings.master_key)
         AuditKeys.from_settings(settings)
-        refuse_unfinished_restore(settings.data_dir)
+        if not restoring:
+            refuse_unfinished_restore(settings.data_dir)
         make_private(settings)
         return cls(
             settings=settings,

@@ -202,6 +202,9 @@ def _restore(
     """Keys, then objects, then the database, then the deletions made since the backup (the store's deletion
     ledger): the number of objects restored, and what was deleted again."""
     archive.restore_keys(directory, manifest, settings.data_dir)
+    # From the first thing written to the last step: every process but this one refuses the data directory.
+    marker = settings.data_dir / RESTORING
+    marker.write_text(f"restoring {directory}, begun {utcnow().isoformat(timespec='seconds')}\n")
     generated = ensure_secrets(settings.data_dir) if embedded_store else {}
     settings = Settings.from_env()  # now with the restored keys
     embedded = None
@@ -211,9 +214,7 @@ def _restore(
         embedded.start()
     try:
         store = S3ObjectStore.from_settings(settings)
-        runtime = Runtime.from_settings(settings, store=store)
-        marker = settings.data_dir / RESTORING  # until the last step is done: `Runtime` refuses the directory
-        marker.write_text(f"restoring {directory}, begun {utcnow().isoformat(timespec='seconds')}\n")
+        runtime = Runtime.from_settings(settings, store=store, restoring=True)
         restored = 0
         if manifest["objects_included"]:
             store.ensure_bucket()

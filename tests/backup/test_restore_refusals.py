@@ -24,7 +24,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.embedded import PORT_SPAN
 from recordings_service.storage.object_store import ObjectInfo, S3ObjectStore, make_client
 from tests.conftest import free_port_block
-from web import cli, cli_support
+from web import cli, cli_backup, cli_support
 
 PROBE = b"a stored object " * 64
 
@@ -225,3 +225,27 @@ def test_a_restore_whose_embedded_store_ports_are_taken_is_refused_naming_them_b
     assert f"ports {port}, {port + 1} (embedded SeaweedFS) are in use by pid {os.getpid()}" in refused.output
     assert "Traceback" not in refused.output
     assert not (tmp_path / "var").exists()
+
+
+def test_a_restore_stopped_at_its_first_step_leaves_a_directory_every_command_refuses(
+    backup_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by testing the restore as an operator: killed as it started its store (after writing the keys), it left
+    a data directory without the marker, which `callvault run` took for a new installation."""
+
+    def store_fails(_self: object) -> None:
+        raise RuntimeError("SeaweedFS exited with 1")
+
+    monkeypatch.setattr(cli_backup.EmbeddedS3, "start", store_fails)
+    data_dir = tmp_path / "var"
+    env = {
+        "CALLVAULT_DATA_DIR": str(data_dir),
+        "CALLVAULT_S3_ENDPOINT": "",
+        "CALLVAULT_S3_PORT": str(free_port_block(PORT_SPAN)),
+    }
+    stopped = CliRunner().invoke(cli.main, ["restore", str(backup_dir)], env=env)
+    assert stopped.exit_code == 1 and (data_dir / "secrets.env").is_file()
+
+    listed = CliRunner().invoke(cli.main, ["users", "list"], env=env)
+
+    assert listed.exit_code == 1 and f"a restore into {data_dir} did not finish" in listed.output, listed.output
