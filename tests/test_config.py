@@ -65,3 +65,16 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     settings = Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path)})
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_a_secret_the_environment_sets_is_not_generated_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by testing the restore as an operator: restored with the keys from the environment (a backup without
+    keys), or run with them set, the data directory got a secrets.env with a newly generated master and audit key,
+    which every command run without those variables then took for the installation's."""
+    monkeypatch.setenv("CALLVAULT_MASTER_KEY", "from-the-environment")
+    made = ensure_secrets(tmp_path)
+    kept = (tmp_path / "secrets.env").read_text()
+    assert "CALLVAULT_MASTER_KEY" not in kept and "CALLVAULT_AUDIT_KEY=" in kept
+    assert made["CALLVAULT_MASTER_KEY"] == "from-the-environment"

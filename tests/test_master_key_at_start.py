@@ -81,5 +81,5 @@ def test_run_beside_a_database_whose_secrets_file_is_gone_refuses_to_make_new_ke
     )
 
     said = started.stdout + started.stderr
-    assert started.returncode == 1 and "secrets.env is missing, but the database holds Callvault's data" in said, said
+    assert started.returncode == 1 and "CALLVAULT_MASTER_KEY and CALLVAULT_AUDIT_KEY are neither in" in said, said
     assert not (data_dir / "secrets.env").exists()

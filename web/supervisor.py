@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from recordings_service import accounts, mfa, schema
 from recordings_service.audit import Actor
 from recordings_service.backup import portable
-from recordings_service.config import Settings, write_private
+from recordings_service.config import Settings, read_env_file, write_private
 from recordings_service.logs import configure_logging
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
@@ -106,10 +106,14 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
 
 
 def _refuse_lost_secrets(settings: Settings) -> None:
-    """Refuse to generate new keys beside a database that holds Callvault's data: `secrets.env` lost (or a restore
-    without its keys), a new master key would open none of the stored calls, and a new audit key sign the trail on
-    where nobody could verify it; the refusal named the audit key only, after writing the new file."""
-    if settings.secrets_path.exists() or os.environ.get("CALLVAULT_MASTER_KEY"):
+    """Refuse to generate new keys beside a database that holds Callvault's data: with `secrets.env` lost (or a
+    restore without its keys), a new master key would open none of the stored calls, and a new audit key sign the
+    trail on where nobody could verify it; the refusal named the audit key only, after writing the new file."""
+    kept = read_env_file(settings.secrets_path)
+    unset = [
+        name for name in ("CALLVAULT_MASTER_KEY", "CALLVAULT_AUDIT_KEY") if not (kept.get(name) or os.environ.get(name))
+    ]
+    if not unset:
         return
     try:
         used = portable.holds_tables(settings.database_url)
@@ -117,9 +121,9 @@ def _refuse_lost_secrets(settings: Settings) -> None:
         return  # a database not reachable yet: the key checks after the migration still stand
     if used:
         raise click.ClickException(
-            f"{settings.secrets_path} is missing, but the database holds Callvault's data: put that file back (a "
-            "backup's keys/secrets.env) or set the installation's keys (CALLVAULT_MASTER_KEY, CALLVAULT_AUDIT_KEY); "
-            "new keys would open none of the stored calls"
+            f"{' and '.join(unset)} {'is' if len(unset) == 1 else 'are'} neither in {settings.secrets_path} nor set, "
+            "but the database holds Callvault's data: put that file back (a backup's keys/secrets.env) or set the "
+            "installation's keys; new keys would open none of the stored calls"
         )
 
 

@@ -61,7 +61,9 @@ WEED_DATA = "data"  # weed's own files, under the store directory
 
 
 def ensure_secrets(data_dir: Path) -> dict[str, str]:
-    """Create `secrets.env` (mode 600) with generated credentials on first run; reuse it afterwards."""
+    """Create `secrets.env` (mode 600) with generated credentials on first run; reuse it afterwards. A secret the
+    environment sets is taken from there and not generated: a generated master or audit key beside the real ones,
+    which an installation keeps apart, would be taken for them wherever the environment does not set them."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / SECRETS_FILE
     existing = read_env_file(path)
@@ -73,7 +75,8 @@ def ensure_secrets(data_dir: Path) -> dict[str, str]:
         "CALLVAULT_S3_JWT_KEY": lambda: secrets.token_urlsafe(32),
         "CALLVAULT_AUDIT_KEY": lambda: secrets.token_urlsafe(32),
     }
-    missing = {name: make() for name, make in wanted.items() if not existing.get(name)}
+    provided = {name: os.environ[name] for name in wanted if os.environ.get(name)}
+    missing = {name: make() for name, make in wanted.items() if not existing.get(name) and name not in provided}
     if missing:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a") as handle:
@@ -82,7 +85,7 @@ def ensure_secrets(data_dir: Path) -> dict[str, str]:
             for name, value in missing.items():
                 handle.write(f"{name}={value}\n")
     os.chmod(path, 0o600)
-    return {**existing, **missing}
+    return {**existing, **missing, **provided}
 
 
 def weed_binary() -> str:
