@@ -166,8 +166,9 @@ def _say_what_it_cannot_know(taken: str, *, embedded_store: bool) -> None:
         click.echo(
             f"the ledger came from the backup itself: calls erased or swept, and objections recorded, after {taken} "
             "are not replayed. If the old installation's store still runs, run `callvault replay-ledger` with "
-            "CALLVAULT_S3_ENDPOINT (and its bucket and keys) set to it; else carry them out again from their "
-            "requests' own records",
+            "CALLVAULT_S3_ENDPOINT (and its bucket and keys) set to it, then `callvault retention sweep` here (it "
+            "removes the deleted calls' objects from this store); else carry them out again from their requests' "
+            "own records",
             err=True,
         )
     # Deletions and objections are replayed from the store; the other decisions made since were only in the database.

@@ -70,7 +70,9 @@ def _where(exc: DomainError) -> str:
     # The commands after a restore (audit verify, integrity check) or a backup need the store running: the
     # embedded one starts with `callvault run`, which the hint named nowhere.
     hint = (
-        "the embedded store runs with `callvault run`: start it first; or set CALLVAULT_S3_ENDPOINT, "
+        "is the store up, and CALLVAULT_S3_ENDPOINT its address?"
+        if Settings.external_store()
+        else "the embedded store runs with `callvault run`: start it first; or set CALLVAULT_S3_ENDPOINT, "
         "or CALLVAULT_S3_PORT for the embedded store"
     )
     # The host and port only: an endpoint may carry credentials (user:password@host), which a terminal or a log keeps.

@@ -163,6 +163,11 @@ def test_an_unreachable_store_is_a_one_line_error_not_a_traceback(  # type: igno
         " (the embedded store runs with `callvault run`: start it first; or set CALLVAULT_S3_ENDPOINT,"
         " or CALLVAULT_S3_PORT for the embedded store)\n"
     )
+    # With an external store set, starting `callvault run` is no fix: the hint asks about that store.
+    monkeypatch.setenv("CALLVAULT_S3_ENDPOINT", nowhere.s3_endpoint)
+    external = run("retention", "check")
+    assert external.exit_code == 1
+    assert external.output.endswith("(is the store up, and CALLVAULT_S3_ENDPOINT its address?)\n"), external.output
 
 
 def test_a_sweep_that_could_not_delete_a_due_recording_exits_1(  # type: ignore[no-untyped-def]
