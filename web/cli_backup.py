@@ -200,8 +200,8 @@ def _after_a_stop(settings: Settings) -> str:
 def _restore(
     directory: Path, manifest: dict[str, Any], settings: Settings, *, embedded_store: bool
 ) -> tuple[int, LedgerReplay]:
-    """Keys, then objects, then the database, then the deletions made since the backup (the store's deletion
-    ledger): the number of objects restored, and what was deleted again."""
+    """Keys, then objects, then the database, then what the store's ledger recorded since the backup (deletions and
+    objections): the number of objects restored, and what the replay did."""
     archive.restore_keys(directory, manifest, settings.data_dir)
     # From the first thing written to the last step: every process but this one refuses the data directory.
     marker = settings.data_dir / RESTORING
