@@ -123,9 +123,8 @@ def kept_because(session: Session, recording: Recording, *, evidence_until: date
 
 def purge_erasure(session: Session, store: ObjectStore, erasure: Erasure, *, now: datetime) -> int:
     """After the erasure committed: delete every version of its objects; returns how many went."""
-    removed = sum(purge_objects(store, keys) for keys in erasure.recording_keys.values())
+    removed = _purge_recordings(session, store, erasure.recording_keys, now=now)
     removed += sum(delete_package_object(store, key) for key in erasure.package_keys)
-    mark_purged(session, store, list(erasure.recording_keys), now=now)
     for request in session.scalars(select(SubjectRequest).where(SubjectRequest.package_key.in_(erasure.package_keys))):
         request.package_key = None
     session.flush()
@@ -171,8 +170,15 @@ def replay_deletions(session: Session, store: ObjectStore, *, actor: Actor, now:
 
 def purge_replayed(session: Session, store: ObjectStore, replayed: Replayed, *, now: datetime) -> int:
     """After the replay committed: delete every version of its objects (a restore may have put them back)."""
-    removed = sum(purge_objects(store, keys) for keys in replayed.deleted.values())
-    mark_purged(session, store, list(replayed.deleted), now=now)
+    return _purge_recordings(session, store, replayed.deleted, now=now)
+
+
+def _purge_recordings(
+    session: Session, store: ObjectStore, keys_by_recording: dict[str, tuple[str, ...]], *, now: datetime
+) -> int:
+    """Delete every version of the deleted recordings' object keys, then mark them purged; how many went."""
+    removed = sum(purge_objects(store, keys) for keys in keys_by_recording.values())
+    mark_purged(session, store, list(keys_by_recording), now=now)
     return removed
 
 
