@@ -15,7 +15,7 @@ from recordings_service.backup import archive, portable
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.logs import configure_logging
-from recordings_service.privacy import ledger
+from recordings_service.privacy import hold_ledger, ledger
 from recordings_service.privacy.erasure import Replayed, purge_replayed, replay_deletions
 from recordings_service.runtime import RESTORING, Runtime
 from recordings_service.storage.embedded import EmbeddedS3, ensure_secrets
@@ -106,25 +106,32 @@ def restore(directory: Path) -> None:
 
 @dataclass(frozen=True)
 class LedgerReplay:
-    """What a replay of the store's ledger did: the deletions, and the customers' objections put back."""
+    """What a replay of the store's ledger did: the deletions, the legal holds released and put back, and the
+    customers' objections put back."""
 
     deletions: Replayed
+    holds_released: int
+    holds: hold_ledger.Placements
     objections: ledger.ObjectionsReplayed
 
 
 def replay_ledger(runtime: Runtime) -> LedgerReplay:
-    """After a restore: delete again what the store's deletion ledger names and this database holds undeleted, put
-    back the objections recorded since, then purge the deleted recordings' objects (`callvault restore`, and
-    `callvault replay-ledger` after a restore by other means)."""
+    """After a restore: release the legal holds released since, delete again what the store's deletion ledger names
+    and this database holds undeleted, put back the holds placed and the objections recorded since, then purge the
+    deleted recordings' objects (`callvault restore`, and `callvault replay-ledger` after a restore by other
+    means)."""
     store = runtime.store
+    recorded_holds = hold_ledger.recorded_holds(store)
     with runtime.sessions() as session:
+        holds_released = hold_ledger.replay_releases(session, recorded_holds, actor=CLI_ACTOR)
         deletions = replay_deletions(session, store, actor=CLI_ACTOR, now=utcnow())
+        placements = hold_ledger.replay_placements(session, recorded_holds, actor=CLI_ACTOR)
         objections = ledger.replay_objections(session, store, actor=CLI_ACTOR)
         session.commit()
     with runtime.sessions() as session:
         purge_replayed(session, store, deletions, now=utcnow())
         session.commit()
-    return LedgerReplay(deletions=deletions, objections=objections)
+    return LedgerReplay(deletions=deletions, holds_released=holds_released, holds=placements, objections=objections)
 
 
 def report_replayed(replayed: LedgerReplay) -> None:
@@ -137,8 +144,15 @@ def report_replayed(replayed: LedgerReplay) -> None:
             "backup) are not replayed: enter them again if their calls come back",
             err=True,
         )
+    if replayed.holds.unknown:
+        click.echo(
+            f"{replayed.holds.unknown} legal hold(s) on calls or customers this database does not hold (new since the "
+            "backup) are not replayed: place them again if their calls come back",
+            err=True,
+        )
     deletions = f"deletions replayed={len(replayed.deletions.deleted)} held={len(replayed.deletions.held)}"
-    click.echo(f"{deletions} objections replayed={replayed.objections.changed}")
+    holds = f"holds placed={replayed.holds.placed} released={replayed.holds_released}"
+    click.echo(f"{deletions} objections replayed={replayed.objections.changed} {holds}")
 
 
 def _refuse_before_writing(
@@ -164,17 +178,18 @@ def _say_what_it_cannot_know(taken: str, *, embedded_store: bool) -> None:
     if embedded_store:
         # A fresh embedded store holds the ledger as the backup does: it knows nothing recorded after it.
         click.echo(
-            f"the ledger came from the backup itself: calls erased or swept, and objections recorded, after {taken} "
-            "are not replayed. If the old installation's store still runs, run `callvault replay-ledger` with "
-            "CALLVAULT_S3_ENDPOINT (and its bucket and keys) set to it, then `callvault retention sweep` here (it "
-            "removes the deleted calls' objects from this store); else carry them out again from their requests' "
-            "own records",
+            f"the ledger came from the backup itself: calls erased or swept, objections recorded and legal holds "
+            f"placed or released after {taken} are not replayed. If the old installation's store still runs, run "
+            "`callvault replay-ledger` with CALLVAULT_S3_ENDPOINT (and its bucket and keys) set to it, then "
+            "`callvault retention sweep` here (it removes the deleted calls' objects from this store); else carry "
+            "them out again from their own records",
             err=True,
         )
-    # Deletions and objections are replayed from the store; the other decisions made since were only in the database.
+    # Deletions, holds and objections are replayed from the store; the other decisions made since were only in the
+    # database.
     click.echo(
-        f"the backup was taken at {taken}: legal holds placed or released, restrictions and subject requests "
-        "recorded after it are not in it; enter them again from their own records",
+        f"the backup was taken at {taken}: restrictions and subject requests recorded after it are not in it; "
+        "enter them again from their own records",
         err=True,
     )
 

@@ -105,17 +105,7 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
         lock_customer(session, hold.customer_id)
     hold.released_at, hold.released_by, hold.release_reason = utcnow(), actor.id, text
     session.flush()
-    # The recordings' rows locked first (in id order), and their flags computed in a statement after it: that one
-    # reads the holds as committed once any other change of them has finished. Computed in the statement that
-    # waited for the lock, it read them as before that change: two releases at once left the flag set with no
-    # hold in force, and a release beside a new customer hold cleared it under that hold.
-    session.execute(select(Recording.id).where(_named_by(hold)).order_by(Recording.id).with_for_update())
-    session.execute(
-        update(Recording)
-        .where(_named_by(hold))
-        .values(legal_hold=case((held_clause(), True), else_=False))
-        .execution_options(synchronize_session="fetch")
-    )
+    refresh_held_flags(session, hold)
     kept = still_held(session, hold)
     record_event(
         session,
@@ -132,6 +122,24 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
         },
     )
     return hold
+
+
+def refresh_held_flags(session: Session, hold: LegalHold) -> None:
+    """Set the flag of each live recording the hold names from the holds now in force (once the hold's change is
+    flushed). A deleted recording's stays as it is: cleared, since none is deleted while held.
+
+    The recordings' rows are locked first (in id order), and their flags computed in a statement after it: that one
+    reads the holds as committed once any other change of them has finished. Computed in the statement that waited
+    for the lock, it read them as before that change: two releases at once left the flag set with no hold in force,
+    and a release beside a new customer hold cleared it under that hold."""
+    named = (_named_by(hold), Recording.status != RecordingStatus.DELETED)
+    session.execute(select(Recording.id).where(*named).order_by(Recording.id).with_for_update())
+    session.execute(
+        update(Recording)
+        .where(*named)
+        .values(legal_hold=case((held_clause(), True), else_=False))
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def still_held(session: Session, hold: LegalHold) -> int:

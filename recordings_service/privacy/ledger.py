@@ -10,9 +10,11 @@ research again; the store, which a database restore leaves as it is, keeps what 
 - `ledger/objections/`: once an objection has committed (`fulfilment.after_commit`), the customer's id and flags as
   they then stood; `replay_objections` sets each customer the ledger names to their newest entry, when it is newer
   than what the database knows.
+- `ledger/holds/`: once a legal hold's placement or release has committed, the hold as it then stood
+  (`hold_ledger`; its reasons, staff text, sealed by the master key).
 
-Ids, reasons, flags and times only: nothing personal. Each entry is an object named by a new id, so the ledger
-lists in the order it was written.
+Ids, reasons, flags and times only: nothing personal in the clear. Each entry is an object named by a new id, so the
+ledger lists in the order it was written.
 """
 
 from __future__ import annotations
@@ -54,14 +56,14 @@ def record_deletions(session: Session, store: ObjectStore, recording_ids: Sequen
         for recording_id, reason, deleted_at in tombstones
     ]
     if deleted:
-        _append(store, DELETIONS, {"deleted": deleted})
+        append_entry(store, DELETIONS, {"deleted": deleted})
 
 
 def recorded_deletions(store: ObjectStore) -> tuple[dict[str, str], int]:
     """Every recording the ledger names, with the reason it was deleted; and how many entries it holds."""
     named: dict[str, str] = {}
     entries = 0
-    for entry in _entries(store, DELETIONS):
+    for entry in read_entries(store, DELETIONS):
         for item in entry["deleted"]:
             named.setdefault(item["recording_id"], item["reason"])
         entries += 1
@@ -82,7 +84,7 @@ def undeleted(session: Session, recording_ids: list[str]) -> Iterator[str]:
 def record_objection(store: ObjectStore, customer: Customer, *, at: datetime) -> None:
     """Put the customer's objections as they stand now in the ledger."""
     flags = {"research": customer.objects_to_research, "marketing": customer.objects_to_marketing}
-    _append(store, OBJECTIONS, {"customer_id": customer.id, **flags, "at": at.isoformat()})
+    append_entry(store, OBJECTIONS, {"customer_id": customer.id, **flags, "at": at.isoformat()})
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def replay_objections(session: Session, store: ObjectStore, *, actor: Actor) -> 
     is newer than what this database knows of them (their newest objection carried out or replayed here), in the
     caller's transaction; audited `customer.objection_replayed`. Never older: a ledger that missed a decision (its
     write failed), or an older ledger than the one replayed before, would otherwise undo a newer objection."""
-    newest = {entry["customer_id"]: entry for entry in _entries(store, OBJECTIONS)}
+    newest = {entry["customer_id"]: entry for entry in read_entries(store, OBJECTIONS)}
     changed = unknown = 0
     for customer_id, entry in sorted(newest.items()):
         customer = session.get(Customer, customer_id)
@@ -141,11 +143,11 @@ def _objection_known_since(session: Session, customer_id: str) -> datetime | Non
     return max((moment for moment in known if moment is not None), default=None)
 
 
-def _append(store: ObjectStore, prefix: str, entry: dict[str, Any]) -> None:
+def append_entry(store: ObjectStore, prefix: str, entry: dict[str, Any]) -> None:
     store.put(f"{prefix}{new_id()}.json", io.BytesIO(json.dumps(entry, separators=(",", ":")).encode()))
 
 
-def _entries(store: ObjectStore, prefix: str) -> Iterator[dict[str, Any]]:
+def read_entries(store: ObjectStore, prefix: str) -> Iterator[dict[str, Any]]:
     """The entries under `prefix`, in the order written."""
     for info in store.list(prefix):
         with store.get(info.key) as body:

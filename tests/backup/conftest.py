@@ -19,7 +19,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.conftest import postgres_url_or_skip
 from tests.factories.audit import AUDIT_KEY
-from web import cli
+from web import cli, cli_support
 
 
 @pytest.fixture
@@ -79,3 +79,13 @@ def callvault(runtime: Runtime, *args: str, data_dir: Path, database_url: str, *
         **env_extra,
     }
     return CliRunner().invoke(cli.main, list(args), env=env)
+
+
+def back_up(source: Runtime, directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`callvault backup --no-objects DIRECTORY` of the source, whose store is an external one that keeps the
+    objects (the test's other patches are undone too)."""
+    monkeypatch.setattr(cli_support, "load_runtime", lambda **_checks: source)
+    env = {"CALLVAULT_S3_ENDPOINT": source.settings.s3_endpoint}
+    made = CliRunner().invoke(cli.main, ["backup", "--no-objects", str(directory)], env=env)
+    monkeypatch.undo()
+    assert made.exit_code == 0, made.output

@@ -11,14 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
 from recordings_service.permissions import Permission
-from recordings_service.privacy import holds, retention, sweep
+from recordings_service.privacy import hold_ledger, holds, retention, sweep
 from recordings_service.recordings import IsoDatetime
 from recordings_service.spreadsheets import BYTE_ORDER_MARK, spreadsheet_safe
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
 from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
-from web.database import db
+from web.database import db, runtime
 from web.i18n import organisation_zone, spreadsheet_dialect
 
 bp = Blueprint("retention_api", __name__, url_prefix="/api/v1")
@@ -231,6 +231,8 @@ def place_hold(json: HoldIn) -> tuple[Response, int]:
         db(), actor=current_actor(), reason=json.reason, recording_id=json.recording_id, customer_ref=json.customer_ref
     )
     db().commit()
+    if placed.new:
+        hold_ledger.record_hold(db(), runtime().store, placed.hold)
     hold = HoldOut.model_validate(placed.hold).model_dump()
     body = HoldPlacedOut(**hold, recordings=placed.recordings).model_dump(mode="json")
     return jsonify(body), 201 if placed.new else 200
@@ -247,6 +249,7 @@ def release_hold(hold_id: str, json: ReleaseIn) -> Response:
     """Release a hold; its recordings become deletable again unless another hold covers them."""
     hold = holds.release_hold(db(), actor=current_actor(), hold_id=hold_id, reason=json.reason)
     db().commit()
+    hold_ledger.record_hold(db(), runtime().store, hold)
     return jsonify(HoldOut.model_validate(hold).model_dump(mode="json"))
 
 

@@ -12,9 +12,9 @@ from recordings_service.errors import DomainError, Invalid, NotFound
 from recordings_service.models import RetentionPolicy
 from recordings_service.models.privacy import PeriodUnit
 from recordings_service.permissions import Permission
-from recordings_service.privacy import holds, retention, sweep
+from recordings_service.privacy import hold_ledger, holds, retention, sweep
 from web.access import current_actor, requires
-from web.database import db
+from web.database import db, runtime
 from web.i18n import RULE_LABELS, UNIT_LABELS, organisation_zone
 from web.ui.numbers import whole_number
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
@@ -169,6 +169,7 @@ def place_hold() -> Response | tuple[str, int]:
         return _holds_page(sent), refusal_status(exc)
     db().commit()
     if placed.new:
+        hold_ledger.record_hold(db(), runtime().store, placed.hold)
         flash(
             ngettext(
                 "Legal hold placed on %(num)d recording.", "Legal hold placed on %(num)d recordings.", placed.recordings
@@ -192,6 +193,7 @@ def release_hold(hold_id: str) -> Response | tuple[str, int]:
         # The page has a release form per hold: the hold's id says which one the refusal is beside.
         return _holds_page(replace(sent, values={**sent.values, "hold_id": hold_id})), refusal_status(exc)
     db().commit()
+    hold_ledger.record_hold(db(), runtime().store, hold)
     if kept:
         # Released, yet not deletable: another hold (on the call, or on its customer) still keeps them.
         flash(
