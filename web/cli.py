@@ -161,9 +161,10 @@ def retention_check() -> None:
 @main.command("replay-ledger")
 def replay_ledger_command() -> None:
     """After a database restored by other means than `callvault restore` (a point-in-time recovery): delete again
-    every recording the store's deletion ledger names that the database holds undeleted, and put back the objections
-    and legal holds (placed or released) its ledger holds. Prints `deletions replayed=N held=M objections replayed=K
-    holds placed=P released=R`; exit 1 when a legal hold here kept a recording (each named on stderr)."""
+    every recording the store's deletion ledger names that the database holds undeleted, and put back the objections,
+    legal holds (placed or released) and restrictions (put in force or lifted) its ledger holds. Prints `deletions
+    replayed=N held=M objections replayed=K holds placed=P released=R restrictions replayed=Q lifted=L`; exit 1 when a
+    legal hold here kept a recording (each named on stderr)."""
     runtime = cli_support.load_runtime()
     replayed = replay_ledger(runtime)
     report_replayed(replayed)

@@ -15,7 +15,7 @@ from recordings_service.backup import archive, portable
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.logs import configure_logging
-from recordings_service.privacy import hold_ledger, ledger
+from recordings_service.privacy import hold_ledger, ledger, restriction_ledger
 from recordings_service.privacy.erasure import Replayed, purge_replayed, replay_deletions
 from recordings_service.runtime import RESTORING, Runtime
 from recordings_service.storage.embedded import EmbeddedS3, ensure_secrets
@@ -106,20 +106,21 @@ def restore(directory: Path) -> None:
 
 @dataclass(frozen=True)
 class LedgerReplay:
-    """What a replay of the store's ledger did: the deletions, the legal holds released and put back, and the
-    customers' objections put back."""
+    """What a replay of the store's ledger did: the deletions, the legal holds released and put back, the customers'
+    objections put back, and the restrictions put in force and lifted."""
 
     deletions: Replayed
     holds_released: int
     holds: hold_ledger.Placements
     objections: ledger.ObjectionsReplayed
+    restrictions: restriction_ledger.RestrictionsReplayed
 
 
 def replay_ledger(runtime: Runtime) -> LedgerReplay:
     """After a restore: release the legal holds released since, delete again what the store's deletion ledger names
-    and this database holds undeleted, put back the holds placed and the objections recorded since, then purge the
-    deleted recordings' objects (`callvault restore`, and `callvault replay-ledger` after a restore by other
-    means)."""
+    and this database holds undeleted, put back the holds placed, the objections and the restrictions recorded
+    since, then purge the deleted recordings' objects (`callvault restore`, and `callvault replay-ledger` after a
+    restore by other means)."""
     store = runtime.store
     recorded_holds = hold_ledger.recorded_holds(store)
     with runtime.sessions() as session:
@@ -127,11 +128,18 @@ def replay_ledger(runtime: Runtime) -> LedgerReplay:
         deletions = replay_deletions(session, store, actor=CLI_ACTOR, now=utcnow())
         placements = hold_ledger.replay_placements(session, recorded_holds, actor=CLI_ACTOR)
         objections = ledger.replay_objections(session, store, actor=CLI_ACTOR)
+        restrictions = restriction_ledger.replay_restrictions(session, store, actor=CLI_ACTOR)
         session.commit()
     with runtime.sessions() as session:
         purge_replayed(session, store, deletions, now=utcnow())
         session.commit()
-    return LedgerReplay(deletions=deletions, holds_released=holds_released, holds=placements, objections=objections)
+    return LedgerReplay(
+        deletions=deletions,
+        holds_released=holds_released,
+        holds=placements,
+        objections=objections,
+        restrictions=restrictions,
+    )
 
 
 def report_replayed(replayed: LedgerReplay) -> None:
@@ -150,9 +158,16 @@ def report_replayed(replayed: LedgerReplay) -> None:
             "backup) are not replayed: place them again if their calls come back",
             err=True,
         )
+    if replayed.restrictions.unknown:
+        click.echo(
+            f"{replayed.restrictions.unknown} restriction(s) of customers this database does not hold (new since the "
+            "backup) are not replayed: enter them again if their calls come back",
+            err=True,
+        )
     deletions = f"deletions replayed={len(replayed.deletions.deleted)} held={len(replayed.deletions.held)}"
     holds = f"holds placed={replayed.holds.placed} released={replayed.holds_released}"
-    click.echo(f"{deletions} objections replayed={replayed.objections.changed} {holds}")
+    restrictions = f"restrictions replayed={replayed.restrictions.in_force} lifted={replayed.restrictions.lifted}"
+    click.echo(f"{deletions} objections replayed={replayed.objections.changed} {holds} {restrictions}")
 
 
 def _refuse_before_writing(
@@ -178,18 +193,19 @@ def _say_what_it_cannot_know(taken: str, *, embedded_store: bool) -> None:
     if embedded_store:
         # A fresh embedded store holds the ledger as the backup does: it knows nothing recorded after it.
         click.echo(
-            f"the ledger came from the backup itself: calls erased or swept, objections recorded and legal holds "
-            f"placed or released after {taken} are not replayed. If the old installation's store still runs, run "
+            f"the ledger came from the backup itself: calls erased or swept, and objections, legal holds and "
+            f"restrictions recorded after {taken} are not replayed. If the old installation's store still runs, run "
             "`callvault replay-ledger` with CALLVAULT_S3_ENDPOINT (and its bucket and keys) set to it, then "
             "`callvault retention sweep` here (it removes the deleted calls' objects from this store); else carry "
             "them out again from their own records",
             err=True,
         )
-    # Deletions, holds and objections are replayed from the store; the other decisions made since were only in the
-    # database.
+    # Deletions, holds, objections and restrictions are replayed from the store; the other decisions made since
+    # were only in the database.
     click.echo(
-        f"the backup was taken at {taken}: restrictions and subject requests recorded after it are not in it; "
-        "enter them again from their own records",
+        f"the backup was taken at {taken}: subject requests registered after it (other than restrictions carried "
+        "out), their deadlines' extensions, rectifications and access packages are not in it; enter them again "
+        "from their own records",
         err=True,
     )
 

@@ -15,7 +15,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Invalid, Unavailable
 from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import SubjectRequestKind
-from recordings_service.privacy import erasure, ledger, package_queue, rectification, subjects
+from recordings_service.privacy import erasure, ledger, package_queue, rectification, restriction_ledger, subjects
 from recordings_service.privacy.rectification import SegmentFix
 from recordings_service.storage.object_store import ObjectStore
 
@@ -100,8 +100,11 @@ def fulfil_request(
 
 def after_commit(session: Session, store: ObjectStore, fulfilment: Fulfilment) -> int:
     """Once the fulfilment committed: delete the objects an erasure left (every version) and mark them purged, or
-    write an objection to the store's ledger (`ledger`); the caller commits again. Returns the objects
-    deleted."""
+    write an objection or a restriction to the store's ledger (`ledger`, `restriction_ledger`); the caller commits
+    again. Returns the objects deleted."""
+    if fulfilment.request.kind == SubjectRequestKind.RESTRICTION:
+        restriction_ledger.record_restriction(store, fulfilment.request)
+        return 0
     if fulfilment.request.kind == SubjectRequestKind.OBJECTION:
         try:
             ledger.record_objection(store, fulfilment.request.customer, at=utcnow())

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.errors import Unavailable
-from recordings_service.models import Customer, LegalHold, Recording, User
+from recordings_service.models import Customer, LegalHold, Recording
 from recordings_service.privacy import holds, ledger
 from recordings_service.runtime import envelope_of
 from recordings_service.storage.encryption import Envelope
@@ -73,7 +73,7 @@ def replay_releases(session: Session, recorded: dict[str, dict[str, Any]], *, ac
         if entry["released_at"] is None or hold is None or not hold.active:
             continue
         hold.released_at = datetime.fromisoformat(entry["released_at"])
-        hold.released_by = _known_user(session, entry["released_by"])
+        hold.released_by = ledger.known_user(session, entry["released_by"])
         hold.release_reason = _release_reason(envelope, entry)
         session.flush()
         holds.refresh_held_flags(session, hold)
@@ -114,9 +114,9 @@ def replay_placements(session: Session, recorded: dict[str, dict[str, Any]], *, 
             recording_id=recording_id,
             customer_id=customer_id,
             reason=_open(envelope, entry["reason"], hold_id=hold_id, field="reason"),
-            placed_by=_known_user(session, entry["placed_by"]),
+            placed_by=ledger.known_user(session, entry["placed_by"]),
             placed_at=datetime.fromisoformat(entry["placed_at"]),
-            released_by=_known_user(session, entry["released_by"]),
+            released_by=ledger.known_user(session, entry["released_by"]),
             released_at=datetime.fromisoformat(released_at) if released_at is not None else None,
             release_reason=_release_reason(envelope, entry),
         )
@@ -138,11 +138,6 @@ def replay_placements(session: Session, recorded: dict[str, dict[str, Any]], *, 
         )
         placed += 1
     return Placements(placed=placed, unknown=unknown)
-
-
-def _known_user(session: Session, user_id: str | None) -> str | None:
-    """The account, when this database has it (one made after the backup is not): the ledger's entry names it."""
-    return user_id if user_id is not None and session.get(User, user_id) is not None else None
 
 
 def _release_reason(envelope: Envelope, entry: dict[str, Any]) -> str | None:

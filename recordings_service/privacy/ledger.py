@@ -12,6 +12,8 @@ research again; the store, which a database restore leaves as it is, keeps what 
   than what the database knows.
 - `ledger/holds/`: once a legal hold's placement or release has committed, the hold as it then stood
   (`hold_ledger`; its reasons, staff text, sealed by the master key).
+- `ledger/restrictions/`: once a restriction (Art. 18) was put in force or lifted, the request's ids and times
+  (`restriction_ledger`).
 
 Ids, reasons, flags and times only: nothing personal in the clear. Each entry is an object named by a new id, so the
 ledger lists in the order it was written.
@@ -31,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import new_id
-from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest, Tombstone
+from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest, Tombstone, User
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.object_store import ObjectStore
@@ -141,6 +143,11 @@ def _objection_known_since(session: Session, customer_id: str) -> datetime | Non
     )
     known = [carried_out, *(datetime.fromisoformat(details["recorded_at"]) for details in replayed)]
     return max((moment for moment in known if moment is not None), default=None)
+
+
+def known_user(session: Session, user_id: str | None) -> str | None:
+    """The account an entry names, when this database has it (one made after the backup is not)."""
+    return user_id if user_id is not None and session.get(User, user_id) is not None else None
 
 
 def append_entry(store: ObjectStore, prefix: str, entry: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,22 @@ def back_up(source: Runtime, directory: Path, monkeypatch: pytest.MonkeyPatch) -
     made = CliRunner().invoke(cli.main, ["backup", "--no-objects", str(directory)], env=env)
     monkeypatch.undo()
     assert made.exit_code == 0, made.output
+
+
+@dataclass(frozen=True)
+class SqliteTarget:
+    """Where a test restores the source's backup: `var/` under `root`, a SQLite file there, the source's store."""
+
+    source: Runtime
+    root: Path
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.root / 'var' / 'callvault.db'}"
+
+    def callvault(self, *args: str) -> Result:
+        return callvault(self.source, *args, data_dir=self.root / "var", database_url=self.url)
+
+    def runtime(self) -> Runtime:
+        settings = Settings.from_env({"CALLVAULT_DATA_DIR": str(self.root / "var"), "CALLVAULT_DATABASE_URL": self.url})
+        return Runtime.from_settings(settings, store=self.source.store)

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import select
 
 from recordings_service import audit
-from recordings_service.config import Settings
 from recordings_service.models import AuditEvent, Customer, Recording, Transcript
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
@@ -25,7 +24,7 @@ from recordings_service.privacy.holds import place_hold, release_hold
 from recordings_service.privacy.ledger import DELETIONS
 from recordings_service.privacy.subjects import create_request
 from recordings_service.runtime import Runtime
-from tests.backup.conftest import back_up, callvault
+from tests.backup.conftest import SqliteTarget, back_up
 from tests.factories.privacy import OFFICER, ORG_ZONE
 from tests.factories.recordings import ingest_file
 from tests.factories.reviews import make_transcribed_call
@@ -70,21 +69,16 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
     fulfil(source, KEPT, "objection", Answer(research=True))  # the other customer objects to research
     assert any(info.key.startswith(DELETIONS) for info in source.store.list(DELETIONS))
 
-    target_url = f"sqlite:///{tmp_path / 'var' / 'callvault.db'}"
-    restored = callvault(
-        source, "restore", str(tmp_path / "backup"), data_dir=tmp_path / "var", database_url=target_url
-    )
+    into = SqliteTarget(source, tmp_path)
+    restored = into.callvault("restore", str(tmp_path / "backup"))
 
     assert restored.exit_code == 0, restored.output
     # The held call stays for review; the other erased call goes again, with its transcript and data key.
     assert "deletions replayed=1 held=1 objections replayed=1 holds placed=0 released=0" in restored.output
     assert f"recording {held.id}: deleted after the backup, but on legal hold here" in restored.output
-    assert "restrictions and subject requests recorded after it are not in it" in restored.output
+    assert "subject requests registered after it (other than restrictions carried out)" in restored.output
     assert "the ledger came from the backup itself" not in restored.output  # the store's own, up to date
-    target = Runtime.from_settings(
-        Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_DATABASE_URL": target_url}),
-        store=source.store,
-    )
+    target = into.runtime()
     with target.sessions() as session:
         status = {id_: state for id_, state in session.execute(select(Recording.id, Recording.status))}
         assert status[spoken.id] == RecordingStatus.DELETED
@@ -104,9 +98,11 @@ def test_calls_erased_after_the_backup_are_erased_again_by_the_restore(
     with target.sessions() as session:
         release_hold(session, actor=OFFICER, hold_id=hold.id, reason="Complaint 7 closed (after the restore)")
         session.commit()
-    again = callvault(sqlite_source, "replay-ledger", data_dir=tmp_path / "var", database_url=target_url)
+    again = into.callvault("replay-ledger")
     assert again.exit_code == 0, again.output
-    assert again.output.strip().endswith("deletions replayed=1 held=0 objections replayed=0 holds placed=0 released=0")
+    assert again.output.strip().endswith(
+        "deletions replayed=1 held=0 objections replayed=0 holds placed=0 released=0 restrictions replayed=0 lifted=0"
+    )
     with target.sessions() as session:
         assert session.get_one(Recording, held.id).status == RecordingStatus.DELETED
     target.engine.dispose()

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service import audit
-from recordings_service.config import Settings
 from recordings_service.errors import Conflict
 from recordings_service.models import AuditEvent, LegalHold, Recording
 from recordings_service.models.account import Role
@@ -30,7 +29,7 @@ from recordings_service.privacy.subjects import create_request
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
-from tests.backup.conftest import back_up, callvault
+from tests.backup.conftest import SqliteTarget, back_up
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call
 from tests.factories.recordings import ingest_file, make_token
@@ -104,18 +103,13 @@ def test_holds_placed_and_released_after_the_backup_are_replayed_by_the_restore(
     # The reasons are staff text naming the dispute: sealed in the store, never in the clear.
     assert b"meter reading" not in ledger_bytes(source.store) and b"Complaint" not in ledger_bytes(source.store)
 
-    target_url = f"sqlite:///{tmp_path / 'var' / 'callvault.db'}"
-    restored = callvault(
-        source, "restore", str(tmp_path / "backup"), data_dir=tmp_path / "var", database_url=target_url
-    )
+    into = SqliteTarget(source, tmp_path)
+    restored = into.callvault("restore", str(tmp_path / "backup"))
 
     assert restored.exit_code == 0, restored.output
     assert "deletions replayed=1 held=0 objections replayed=0 holds placed=2 released=1" in restored.output
     assert "1 legal hold(s) on calls or customers this database does not hold" in restored.output
-    target = Runtime.from_settings(
-        Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_DATABASE_URL": target_url}),
-        store=source.store,
-    )
+    target = into.runtime()
     with target.sessions() as session:
         hold = session.get_one(LegalHold, new_hold)
         assert (hold.active, hold.reason, hold.recording_id) == (True, DISPUTE, disputed.id)
@@ -159,9 +153,11 @@ def test_holds_placed_and_released_after_the_backup_are_replayed_by_the_restore(
         assert broken is None
 
     # Replayed again (`callvault replay-ledger`), nothing changes twice.
-    again = callvault(sqlite_source, "replay-ledger", data_dir=tmp_path / "var", database_url=target_url)
+    again = into.callvault("replay-ledger")
     assert again.exit_code == 0, again.output
-    assert again.output.strip().endswith("deletions replayed=0 held=0 objections replayed=0 holds placed=0 released=0")
+    assert again.output.strip().endswith(
+        "deletions replayed=0 held=0 objections replayed=0 holds placed=0 released=0 restrictions replayed=0 lifted=0"
+    )
     target.engine.dispose()
 
 

@@ -16,7 +16,14 @@ from recordings_service.db import utcnow
 from recordings_service.iso_input import Moment
 from recordings_service.models import SubjectRequest
 from recordings_service.permissions import Permission
-from recordings_service.privacy import fulfilment, package_queue, request_lists, subjects, withdrawal
+from recordings_service.privacy import (
+    fulfilment,
+    package_queue,
+    request_lists,
+    restriction_ledger,
+    subjects,
+    withdrawal,
+)
 from recordings_service.privacy.rectification import SegmentFix
 from recordings_service.recordings import IsoDatetime
 from recordings_service.storage.encryption import CHUNK, PlaintextReader
@@ -302,6 +309,7 @@ def lift_restriction(request_id: str) -> Response:
     """End a restriction: the customer's calls can be played and exported again (unless another one holds)."""
     request = subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id)
     db().commit()
+    restriction_ledger.record_restriction(runtime().store, request)
     return jsonify(request_out(request).model_dump(mode="json"))
 
 
