@@ -67,7 +67,7 @@ class Settings:
     log_format: str = "auto"
     https: bool = False
     # Login throttling counts; memory:// is per process: use e.g. redis://host:6379 with several workers.
-    ratelimit_storage_uri: str = "memory://"
+    ratelimit_storage_uri: str = "callvault-db://"
     # Reverse proxies in front of the web process whose X-Forwarded-For/-Proto are believed; 0 believes none,
     # since anyone can send those headers to a process that is reachable directly.
     trusted_proxies: int = 0

@@ -30,7 +30,6 @@ from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
 from recordings_service.storage.encryption import Envelope, generate_master_key
 from recordings_service.storage.object_store import S3ObjectStore, make_client
 from web import create_app
-from web.auth import LIMITER_EXTENSION
 
 # The browser fixture (Debian's chromium through Playwright), and the scan of the run's application log.
 pytest_plugins = [
@@ -272,15 +271,15 @@ def apps_by_settings() -> dict[Settings, Flask]:
 @pytest.fixture
 def app(settings: Settings, runtime: Runtime, apps_by_settings: dict[Settings, Flask]) -> Iterator[Flask]:
     """The app for these settings, made once per test session (its routes and compiled templates are a tenth of
-    a second a test) and lent to each test with that test's runtime, its configuration as made and no login
-    attempts counted; a test's changes to the configuration are undone after it."""
+    a second a test) and lent to each test with that test's runtime and its configuration as made (the login
+    attempts it counts are in the test's database, rolled back after it); a test's changes to the configuration
+    are undone after it."""
     app = apps_by_settings.get(settings)
     if app is None:
         app = apps_by_settings[settings] = create_app(settings, runtime=runtime)
         app.config.update(TESTING=True)
     made = dict(app.config)
     app.extensions["callvault"] = runtime
-    app.extensions[LIMITER_EXTENSION].reset()
     yield app
     app.config.clear()
     app.config.update(made)

@@ -23,12 +23,14 @@ from recordings_service.models import User
 from web import i18n
 from web.access import bearer_token
 from web.database import db
+from web.rate_storage import DatabaseStorage
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 # Per-address cap on login attempts; the per-account lockout (10 failures) is kept in the database.
 LOGIN_ATTEMPTS_PER_IP: RateLimitItem = parse("30/minute")
 LIMITER_EXTENSION = "callvault_login_limiter"
+DEFAULT_STORAGE = DatabaseStorage.STORAGE_SCHEME[0] + "://"
 # Session keys a login writes; everything else in the session is dropped at login.
 LOGIN_AT, SEEN_AT, MFA_PASSED = "login_at", "seen_at", "mfa_passed"
 
@@ -47,10 +49,9 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(check_csrf)
 
-    # Memory storage counts per process: with several gunicorn workers an address gets that many times
-    # the allowance. Set RATELIMIT_STORAGE_URI (e.g. redis://) to share the counts between processes.
+    # Counted in the database by default (`web.rate_storage`), which every web worker shares.
     limiter = Limiter(
-        get_remote_address, storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"), default_limits=[]
+        get_remote_address, storage_uri=app.config.get("RATELIMIT_STORAGE_URI", DEFAULT_STORAGE), default_limits=[]
     )
     limiter.init_app(app)
     app.extensions[LIMITER_EXTENSION] = limiter

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, one module per capability; importing this package registers them all."""
 
-from recordings_service.models.account import ApiToken, User
+from recordings_service.models.account import ApiToken, RateCount, User
 from recordings_service.models.assignment import Assignment, EvaluationPlan, PlanFill
 from recordings_service.models.audit import AuditChainHead, AuditEvent, AuditEventRecording
 from recordings_service.models.calibration import CalibrationAnswer, CalibrationParticipant, CalibrationSession
@@ -66,6 +66,7 @@ __all__ = [
     "LegalHold",
     "Nomination",
     "PlanFill",
+    "RateCount",
     "Recording",
     "ResearchBatch",
     "RetentionCheckRun",

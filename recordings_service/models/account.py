@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import Float, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from recordings_service.db import Base, created_at, ulid_pk
@@ -93,3 +93,15 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class RateCount(Base):
+    """A fixed window's count of sign-in attempts from one address, shared by every web worker (`rate_counts`)."""
+
+    __tablename__ = "rate_counts"
+
+    # A keyed hash of the limit and the address: the address itself is not kept.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int]
+    # When the window ends, in seconds since the epoch (as the rate-limit library counts).
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
