@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -25,7 +25,7 @@ from recordings_service.models import BatchItem, ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_batch
 from recordings_service.research.lifecycle import PACKAGE_BUILT, ever_downloaded, was_downloaded
-from recordings_service.research.selection import excluded_since_built
+from recordings_service.research.selection import items_excluded_since_built
 from recordings_service.storage.encryption import WrappedKey
 
 MAX_ATTEMPTS = 3
@@ -213,20 +213,19 @@ def requeue_outdated(session: Session, *, actor: Actor, now: datetime | None = N
     erasure flags it and an objection shows (`custody.objections_to_pass_on`) for follow-up. The new package has
     a new data key, so the old one's stored versions can no longer be decrypted."""
     now = now or utcnow()
-    query = select(ResearchBatch).where(
-        ResearchBatch.state == BatchState.READY,
-        ResearchBatch.access_end > now,
-        ~ever_downloaded(),
-        outdated_package(),
+    query = select(ResearchBatch.id).where(
+        ResearchBatch.state == BatchState.READY, ResearchBatch.access_end > now, ~ever_downloaded()
     )
     requeued = []
-    for batch in session.scalars(query.with_for_update()):
-        # Asked again now the row is locked: a download answered while this job waited for the lock counts.
-        if was_downloaded(session, batch.id):
+    for batch_id in session.scalars(query.order_by(ResearchBatch.id)).all():
+        batch = session.get_one(ResearchBatch, batch_id)
+        if not items_excluded_since_built(session, batch):
             continue
-        outdated = session.scalar(
-            select(func.count()).select_from(BatchItem).where(BatchItem.batch_id == batch.id, excluded_since_built())
-        )
+        session.refresh(batch, with_for_update=True)
+        # Asked again now the row is locked: a download answered while this job waited for the lock counts.
+        if batch.state != BatchState.READY or was_downloaded(session, batch.id):
+            continue
+        outdated = items_excluded_since_built(session, batch)
         _build_again(session, actor=actor, batch=batch, details={"calls_excluded": outdated})
         requeued.append(batch.id)
     session.flush()
@@ -288,11 +287,6 @@ def _build_again(session: Session, *, actor: Actor, batch: ResearchBatch, detail
         object_id=batch.id,
         details=details,
     )
-
-
-def outdated_package() -> ColumnElement[bool]:
-    """The batch's package holds a call that may no longer go to research."""
-    return exists().where(BatchItem.batch_id == ResearchBatch.id, excluded_since_built())
 
 
 def retry_build(session: Session, *, actor: Actor, batch_id: str) -> ResearchBatch:

@@ -31,14 +31,12 @@ from sqlalchemy.orm import Session
 from stream_zip import ZIP_AUTO, Method, stream_zip
 
 from recordings_service.audio.formats import format_of
-from recordings_service.audit import Actor
 from recordings_service.errors import Conflict
 from recordings_service.models import BatchItem, Recording, ResearchBatch, Transcript
-from recordings_service.models.account import Role
 from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.redaction.audio import RedactedAudio, open_redacted, redacted_audio
 from recordings_service.research.build_queue import SealedPackage, package_key
-from recordings_service.research.selection import candidates_among, criteria_zone, study_ends_at
+from recordings_service.research.selection import BUILD_ACTOR, candidates_among, criteria_zone, study_ends_at
 from recordings_service.spreadsheets import spreadsheet_safe
 from recordings_service.storage.aes_gcm_hkdf import EncryptingWriter
 from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
@@ -46,8 +44,6 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import open_view, transcript_document
 
 log = logging.getLogger(__name__)
-# The builder sees what compliance sees; every exclusion is checked again by `candidates_among`.
-BUILD_ACTOR = Actor(id=None, name="research-build", role=Role.COMPLIANCE)
 MODE = 0o600 | stat.S_IFREG
 DOCUMENT_LEVEL = 6
 AUDIO_LEVEL = 0  # audio is compressed already, or incompressible enough: deflate at stored speed

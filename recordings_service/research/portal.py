@@ -18,9 +18,9 @@ from recordings_service.errors import Conflict, Forbidden, Refusal
 from recordings_service.models import AuditEvent, CustodyConfirmation, ResearchBatch
 from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_batch, get_partner_batch
-from recordings_service.research.build_queue import outdated_package
 from recordings_service.research.confirmations import confirmations_of, pending_confirmation, pending_in
 from recordings_service.research.lifecycle import DOWNLOAD_STARTED, DOWNLOADED, PACKAGE_BUILT, was_downloaded
+from recordings_service.research.selection import items_excluded_since_built
 from recordings_service.storage.encryption import Envelope, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
@@ -63,7 +63,7 @@ def download_blocker(
         return Blocker.NOT_READY
     if pending_in(history if history is not None else confirmations_of(session, batch.id)) is not None:
         return Blocker.CONFIRMED
-    if session.scalar(select(outdated_package()).where(ResearchBatch.id == batch.id)):
+    if items_excluded_since_built(session, batch):
         return Blocker.OUTDATED_DOWNLOADED if was_downloaded(session, batch.id) else Blocker.OUTDATED
     return None
 

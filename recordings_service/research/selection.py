@@ -17,19 +17,22 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.calendar_days import DEFAULT_ZONE, day_start
 from recordings_service.call_selection import CallSelection
 from recordings_service.iso_input import Day
-from recordings_service.models import BatchItem, Customer, Recording, Transcript
+from recordings_service.models import BatchItem, Customer, Recording, ResearchBatch, Transcript
+from recordings_service.models.account import Role
 from recordings_service.models.privacy import customer_asked_for_erasure
 from recordings_service.models.recording import Purpose
 from recordings_service.recordings import UNPLAYABLE, visible_to
 
 MAX_SAMPLE = 100_000
+# The builder, which checks a package's calls again (as a download does), sees what compliance sees.
+BUILD_ACTOR = Actor(id=None, name="research-build", role=Role.COMPLIANCE)
 LAST_WHOLE_DAY = date.max - timedelta(days=1)
 
 
@@ -119,20 +122,20 @@ def criteria_zone(criteria: Mapping[str, Any]) -> str:
     return zone
 
 
-def excluded_since_built() -> ColumnElement[bool]:
-    """A batch item still in its package whose call may no longer go to research: since the package was built its
-    customer objected or asked for erasure, or the call was restricted or deleted. One SQL condition, cheap enough
-    for every download request; the rebuild this calls for checks every reason (`candidates_among`) and records
-    each withdrawal."""
-    objects = exists().where(Customer.id == Recording.customer_id, Customer.objects_to_research.is_(True))
-    may_go = exists().where(
-        Recording.id == BatchItem.recording_id,
-        Recording.status.not_in(UNPLAYABLE),
-        Recording.restricted.is_(False),
-        ~objects,
-        ~customer_asked_for_erasure(),
-    )
-    return BatchItem.withdrawn_reason.is_(None) & ~may_go
+def items_excluded_since_built(session: Session, batch: ResearchBatch) -> int:
+    """How many of the batch's items still in its package would not go out now, by every reason a selection checks
+    (`_reason`), as a rebuild would withdraw them: their customer objected or asked for erasure, the call was
+    restricted or deleted, a rectification took back its notice or its quality-study purpose, a retention change
+    ends its keeping before the study does, card data was found in it where the package's audio is the original.
+
+    Before, this was one SQL condition of the first four reasons only: a package built before a rectification or a
+    retention change was still handed over with the call in it."""
+    in_package = (BatchItem.batch_id == batch.id, BatchItem.withdrawn_reason.is_(None))
+    items = session.scalar(select(func.count()).select_from(BatchItem).where(*in_package)) or 0
+    query = _candidate_query(BUILD_ACTOR).join(BatchItem, BatchItem.recording_id == Recording.id).where(*in_package)
+    study_ends = study_ends_at(batch.study_end, criteria_zone(batch.criteria))
+    found = _classified(session, query, study_ends=study_ends, redacted_audio=batch.audio == "redacted")
+    return items - sum(1 for candidate in found if candidate.reason is None)
 
 
 def _candidate_query(actor: Actor) -> Select[Recording, bool, bool, bool]:

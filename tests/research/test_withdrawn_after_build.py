@@ -1,5 +1,6 @@
 """A call that may no longer go to research once its batch's package is built (the customer objects or asks for
-erasure, or the call is restricted) is not downloaded by the institute: the download is refused (409, audited)
+erasure, the call is restricted, its notice or purpose is taken back, its keeping ends before the study, card data is
+found in it) is not downloaded by the institute: the download is refused (409, audited)
 and the jobs process builds the package again without the call, which then downloads as before. A package
 downloaded already stays as it is: the institute holds the call, which stays in custody."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -43,9 +45,30 @@ def _restrict(session: Session, officer: Actor, person: Customer, recording: Rec
     session.execute(update(Recording).where(Recording.id == recording.id).values(restricted=True))
 
 
+def _recording(**values: object) -> Callable[[Session, Actor, Customer, Recording], None]:
+    """A change of the call's own row, as a rectification (its notice, its purposes), a retention policy's new
+    period or a redaction refresh finding card data makes it."""
+
+    def change(session: Session, officer: Actor, person: Customer, recording: Recording) -> None:
+        session.execute(update(Recording).where(Recording.id == recording.id).values(**values))
+
+    return change
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
-    [(_object, "objects_to_research"), (_erase, "erasure_requested"), (_restrict, "restricted")],
+    [
+        (_object, "objects_to_research"),
+        (_erase, "erasure_requested"),
+        (_restrict, "restricted"),
+        # Found by exploratory testing: the check before a download knew only the four reasons above, and the
+        # package was handed over with these calls in it.
+        (_recording(notice_given=False), "notice_not_given"),
+        (_recording(purposes=["verification"]), "no_quality_study_purpose"),
+        (_recording(retain_until=utcnow() + timedelta(days=3)), "retained_until_before_study_end"),
+        (_recording(card_data=True), "card_data"),  # the batch's audio is the original
+    ],
+    ids=["objection", "erasure", "restriction", "notice", "purpose", "retention", "card_data"],
 )
 def test_a_call_excluded_after_the_build_is_never_downloaded_and_the_package_is_built_without_it(
     client: FlaskClient,
