@@ -71,7 +71,9 @@ def build_one(runtime: Runtime, claim: ClaimedBuild, *, lease_s: float = LEASE_S
     started = time.monotonic()
     try:
         with runtime.sessions() as session:
-            spec = package_spec(session, batch_id=claim.batch_id, public_url=runtime.settings.public_url)
+            spec = package_spec(
+                session, batch_id=claim.batch_id, public_url=runtime.settings.public_url, zone=runtime.settings.zone
+            )
             pending = items_to_write(session, batch_id=claim.batch_id)
         progress = _Progress(runtime, claim, lease_s=lease_s, done=spec.selected - len(pending))
         # The ZIP streams through SHA-256 and Tink straight into a multipart upload: no spool file, and the

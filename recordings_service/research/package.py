@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -37,7 +37,7 @@ from recordings_service.recordings import get_playable_recording, open_original
 from recordings_service.redaction.audio import RedactedAudio, open_redacted, redacted_audio
 from recordings_service.research.build_queue import SealedPackage, package_key
 from recordings_service.research.selection import BUILD_ACTOR, candidates_among, criteria_zone, study_ends_at
-from recordings_service.spreadsheets import spreadsheet_safe
+from recordings_service.spreadsheets import BYTE_ORDER_MARK, spreadsheet_safe
 from recordings_service.storage.aes_gcm_hkdf import EncryptingWriter
 from recordings_service.storage.encryption import CHUNK, Envelope, PlaintextReader
 from recordings_service.storage.object_store import ObjectStore
@@ -67,7 +67,9 @@ class PackageSpec:
     access_end: datetime
     study_end: date
     study_ends: datetime  # when `study_end` ends, in the zone of the batch's criteria (`selection.study_ends_at`)
-    modified_at: datetime  # the approval time: fixed, so a rebuild gives the same bytes
+    # The approval time (fixed, so a rebuild gives the same bytes) in the organisation's zone: stream-zip writes its
+    # clock's fields as they are, and whoever unpacks the ZIP reads them as local time (`zip_dates`).
+    modified_at: datetime
     redacted: bool
     metadata_fields: tuple[str, ...]
     portal_url: str
@@ -104,7 +106,8 @@ class PackageContents:
     rows: list[dict[str, str]] = field(default_factory=list)
 
 
-def package_spec(session: Session, *, batch_id: str, public_url: str) -> PackageSpec:
+def package_spec(session: Session, *, batch_id: str, public_url: str, zone: tzinfo) -> PackageSpec:
+    """What the build needs of the batch; its files are dated in `zone`, the organisation's (`zip_dates`)."""
     batch = session.get_one(ResearchBatch, batch_id)
     if batch.approved_at is None:
         raise Conflict(f"research batch {batch_id} was never approved")
@@ -118,7 +121,7 @@ def package_spec(session: Session, *, batch_id: str, public_url: str) -> Package
         access_end=batch.access_end,
         study_end=batch.study_end,
         study_ends=study_ends_at(batch.study_end, criteria_zone(batch.criteria)),
-        modified_at=batch.approved_at.astimezone(UTC),
+        modified_at=batch.approved_at.astimezone(zone),
         redacted=batch.audio == "redacted",
         metadata_fields=calls_csv_columns(batch.metadata_fields),
         portal_url=f"{public_url.rstrip('/')}/partner/batches/{batch.id}",
@@ -227,7 +230,10 @@ def package_files(
             _audio(call, audio, name=name, contents=contents, on_call=on_call),
         )
         contents.rows.append(call.row)
-    yield _document(contents, spec, CALLS_CSV, _csv(list(spec.metadata_fields), contents.rows))
+    # With the byte order mark, as every CSV for people to open: without it Excel read "Käyttöönotto" as
+    # "KÃ¤yttÃ¶Ã¶notto" (the manifest is for checksum tools, which it would only get in the way of).
+    calls_csv = BYTE_ORDER_MARK.encode() + _csv(list(spec.metadata_fields), contents.rows)
+    yield _document(contents, spec, CALLS_CSV, calls_csv)
     manifest = [{"path": path, "size": str(size), "sha256": digest} for path, size, digest in contents.files]
     yield _document(contents, spec, MANIFEST, _csv(["path", "size", "sha256"], manifest))
 

@@ -103,7 +103,7 @@ def test_the_package_holds_each_call_redacted_under_pseudonyms_with_a_true_manif
         body = package.read(row["path"])
         assert (hashlib.sha256(body).hexdigest(), len(body)) == (row["sha256"], int(row["size"]))
 
-    rows = list(csv.DictReader(io.StringIO(package.read("calls.csv").decode())))
+    rows = list(csv.DictReader(io.StringIO(package.read("calls.csv").decode("utf-8-sig"))))
     assert list(rows[0]) == ["call", "customer", "agent", "started_at", "duration_s", "direction", "queue", "language"]
     by_recording = {item.recording_id: item for item in items(session, batch)}
     assert [row["call"] for row in rows] == [item.call_pseudonym for item in items(session, batch)]
@@ -298,7 +298,7 @@ def test_calls_excluded_since_approval_are_withdrawn(
     [item] = [item for item in items(session, batch) if item.withdrawn_reason is None]
     package = built_package(batch)
     assert {name.split("/")[1] for name in package.namelist() if name.startswith("calls/")} == {item.call_pseudonym}
-    assert len(list(csv.DictReader(io.StringIO(package.read("calls.csv").decode())))) == 1
+    assert len(list(csv.DictReader(io.StringIO(package.read("calls.csv").decode("utf-8-sig"))))) == 1
     assert audited(session, "recording.research_exported") == Counter({kept.id: 1})
 
 

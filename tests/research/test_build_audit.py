@@ -29,7 +29,9 @@ def test_loading_calls_for_a_redacted_package_audits_no_playback(
         for _ in range(2)
     ]
     batch = approved_batch(audio="redacted")
-    spec = package.package_spec(session, batch_id=batch.id, public_url=runtime.settings.public_url)
+    spec = package.package_spec(
+        session, batch_id=batch.id, public_url=runtime.settings.public_url, zone=runtime.settings.zone
+    )
     head = session.get_one(AuditChainHead, 1).seq
     [item_id, *_] = package.items_to_write(session, batch_id=batch.id)
 
