@@ -31,8 +31,8 @@ from recordings_service.calls.transcript_matches import (
 )
 from recordings_service.errors import Invalid
 from recordings_service.evaluations.holding import submitted_by_assignee
+from recordings_service.evaluations.lookup import LATEST_FIRST, SUBMITTED, latest_score
 from recordings_service.models import Assignment, CallTag, Evaluation, Recording, User
-from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import (
@@ -48,7 +48,6 @@ from recordings_service.recordings import (
 
 SORTS = ("started", "duration", "queue", "agent", "score")
 # Drafts are work in progress: the list's score, evaluator and evaluation filters count submitted ones only.
-_SUBMITTED = Evaluation.state == EvaluationState.SUBMITTED
 
 
 class SearchFilters(RecordingFilters):
@@ -226,26 +225,15 @@ def _order(sort: str, descending: bool) -> tuple[ColumnElement[Any], ColumnEleme
         "duration": Recording.duration_s,
         "queue": func.lower(Recording.queue),
         "agent": func.lower(Recording.agent_ref),
-        "score": _latest_score(),
+        "score": latest_score(),
     }[sort]
     if descending:
         return column.desc().nulls_last(), Recording.id.desc()
     return column.asc().nulls_last(), Recording.id.asc()
 
 
-def _latest_score() -> Any:
-    """The score of the call's latest evaluation (NULL when none, or when nothing in it was scorable)."""
-    return (
-        select(Evaluation.score)
-        .where(Evaluation.recording_id == Recording.id, _SUBMITTED)
-        .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def _evaluation_filtered(statement: Select[Any], filters: SearchFilters) -> Select[Any]:
-    scored = exists().where(Evaluation.recording_id == Recording.id, _SUBMITTED)
+    scored = exists().where(Evaluation.recording_id == Recording.id, SUBMITTED)
     if filters.evaluated is True:
         statement = statement.where(scored)
     elif filters.evaluated is False:
@@ -258,7 +246,7 @@ def _evaluation_filtered(statement: Select[Any], filters: SearchFilters) -> Sele
             exists().where(CallTag.recording_id == Recording.id, CallTag.key == tag_key(filters.tag))
         )
     if filters.score_min is not None or filters.score_max is not None:
-        latest = _latest_score()
+        latest = latest_score()
         if filters.score_min is not None:
             statement = statement.where(latest >= filters.score_min)
         if filters.score_max is not None:
@@ -273,10 +261,13 @@ def latest_evaluations(session: Session, ids: Sequence[str]) -> dict[str, tuple[
     rows = session.execute(
         select(Evaluation.recording_id, Evaluation.score, User.username)
         .join(User, User.id == Evaluation.evaluator_id)
-        .where(Evaluation.recording_id.in_(ids), _SUBMITTED)
-        .order_by(Evaluation.recording_id, Evaluation.created_at, Evaluation.id)
+        .where(Evaluation.recording_id.in_(ids), SUBMITTED)
+        .order_by(Evaluation.recording_id, *LATEST_FIRST)
     )
-    return {recording_id: (score, evaluator) for recording_id, score, evaluator in rows}  # the latest wins
+    latest: dict[str, tuple[float | None, str]] = {}
+    for recording_id, score, evaluator in rows:
+        latest.setdefault(recording_id, (score, evaluator))
+    return latest
 
 
 def known_values(session: Session, *, actor: Actor, field: str, limit: int = 500) -> list[str]:

@@ -1,7 +1,10 @@
 """Finding one evaluation: to read it (anyone who may see its call; a draft, its evaluator only) or to change it
-(locked, and only while its call is live)."""
+(locked, and only while its call is live); and a call's latest one, whose score the call list and the trainers'
+sampling show."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -9,9 +12,27 @@ from sqlalchemy.orm import Session, selectinload
 from recordings_service.audit import Actor
 from recordings_service.errors import Conflict, NotFound, Refusal
 from recordings_service.evaluations.forms import WITH_QUESTIONS
-from recordings_service.models import Evaluation
+from recordings_service.models import Evaluation, Recording
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.recordings import get_playable_recording, still_live
+
+SUBMITTED = Evaluation.state == EvaluationState.SUBMITTED
+# A call's submitted evaluations, the one whose score stands last first: submitted (or re-scored) last, whenever its
+# draft was begun. Ordered by when each was begun, a draft begun first and submitted last lost to one submitted before
+# it (the call list showed and filtered the older score; found by exploratory testing of the QA workflow).
+LATEST_FIRST = (Evaluation.submitted_at.desc().nulls_last(), Evaluation.created_at.desc(), Evaluation.id.desc())
+
+
+def latest_score() -> Any:
+    """The score of the outer query's recording's latest evaluation (NULL when none, or when nothing in it was
+    scorable); drafts do not count."""
+    return (
+        select(Evaluation.score)
+        .where(Evaluation.recording_id == Recording.id, SUBMITTED)
+        .order_by(*LATEST_FIRST)
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def load_evaluation(session: Session, evaluation_id: str, *, lock: bool = False) -> Evaluation | None:

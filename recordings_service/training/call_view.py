@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.errors import NotFound
+from recordings_service.evaluations.lookup import LATEST_FIRST
 from recordings_service.models import Evaluation, Recording, TrainingClip
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import RecordingStatus
@@ -64,7 +65,7 @@ def view_call(
         session.scalars(
             select(Evaluation.score)
             .where(Evaluation.recording_id == recording.id, Evaluation.state == EvaluationState.SUBMITTED)
-            .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
+            .order_by(*LATEST_FIRST)
             .limit(1)
         )
     )

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.call_selection import CallSelection
 from recordings_service.calls.transcript_matches import checked_words, said_in_transcripts
+from recordings_service.evaluations.lookup import latest_score
 from recordings_service.models import Customer, Evaluation, Nomination, Recording
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.training import NominationKind
@@ -213,18 +214,6 @@ def score_band(score: float | None) -> str:
     if score is None:
         return NOT_SCORED
     return next(label for label, lowest in SCORE_BANDS if score >= lowest)
-
-
-def latest_score() -> Any:
-    """The latest submitted evaluation's score of the outer query's recording (None: not evaluated, or nothing
-    scorable); drafts do not count."""
-    return (
-        select(Evaluation.score)
-        .where(Evaluation.recording_id == Recording.id, Evaluation.state == EvaluationState.SUBMITTED)
-        .order_by(Evaluation.created_at.desc(), Evaluation.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
 
 
 def _query(session: Session, *, actor: Actor, criteria: SampleCriteria) -> Select[Any]:

@@ -258,6 +258,23 @@ def test_evaluated_and_score_filters_use_the_latest_evaluation(
     assert inverted.value.errors()[0]["loc"] == ("score_max",)
 
 
+def test_the_latest_evaluation_is_the_one_submitted_last_not_the_one_begun_last(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    """Found by exploratory testing of the QA workflow: a draft begun first and submitted last (16.67) lost to an
+    evaluation begun after it and submitted before it (100): the list showed 100, and `score_max=20` missed the call."""
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["hi"])
+    begun_first = evaluate(session, call, evaluator=make_user(session), score=16.67)
+    submitted_first = evaluate(session, call, evaluator=make_user(session), score=100.0)
+    begun_first.created_at = submitted_first.created_at - timedelta(minutes=5)
+    begun_first.submitted_at = submitted_first.submitted_at + timedelta(seconds=1)
+    session.flush()
+
+    assert found(session, day, score_max=20) == [call.id]
+    assert [item.score for item in search_calls(session, actor=QA, filters=on_day(day)).items] == [16.67]
+    assert found(session, day, score_min=90) == []
+
+
 def test_pages_follow_the_cursor_newest_first(
     session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recordings_service.calls.search import SearchFilters
-from recordings_service.db import new_id
+from recordings_service.db import new_id, utcnow
 from recordings_service.models import Evaluation, EvaluationForm, Recording, User
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.encryption import Envelope
@@ -81,6 +81,7 @@ def evaluate(session: Session, recording: Recording, *, evaluator: User, score: 
         agent_ref=recording.agent_ref,
         queue=recording.queue,
         score=score,
+        submitted_at=utcnow(),
     )
     session.add(evaluation)
     session.flush()
