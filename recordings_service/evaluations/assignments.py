@@ -328,13 +328,17 @@ def _after(cursor: str) -> ColumnElement[bool]:
     )
 
 
-def coverage(session: Session, *, week: str) -> list[Coverage]:
-    """Per agent, the calls plans set for `week` and how many of them their assignees have evaluated.
+def still_planned() -> ColumnElement[bool]:
+    """An assignment (joined with its recording) that still counts for its plan: evaluated by its assignee, or still
+    to evaluate. A call deleted, restricted or kept by an erasure before it was evaluated is no longer planned: it
+    has left its assignee's list, and counted, the week could never be covered, nor topped up with another."""
+    return or_(submitted_by_assignee(), and_(Recording.status != RecordingStatus.DELETED, in_everyday_use()))
 
-    A call deleted, restricted or kept by an erasure before it was evaluated is no longer planned: it has left its
-    assignee's list, and counted, the week could never be covered."""
+
+def coverage(session: Session, *, week: str) -> list[Coverage]:
+    """Per agent, the calls plans set for `week` (`still_planned`) and how many of them their assignees have
+    evaluated."""
     done = submitted_by_assignee()
-    still_to_evaluate = and_(Recording.status != RecordingStatus.DELETED, in_everyday_use())
     rows = session.execute(
         select(
             Assignment.agent_ref,
@@ -342,7 +346,7 @@ def coverage(session: Session, *, week: str) -> list[Coverage]:
             func.count(Assignment.id).filter(and_(done)),
         )
         .join(Recording, Recording.id == Assignment.recording_id)
-        .where(Assignment.week == week, Assignment.plan_id.is_not(None), or_(done, still_to_evaluate))
+        .where(Assignment.week == week, Assignment.plan_id.is_not(None), still_planned())
         .group_by(Assignment.agent_ref)
         .order_by(Assignment.agent_ref)
     )

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
-from recordings_service.evaluations.assignments import can_evaluate, evaluator
+from recordings_service.evaluations.assignments import can_evaluate, evaluator, still_planned
 from recordings_service.models import Assignment, Evaluation, EvaluationPlan, PlanFill, Recording, User
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
@@ -285,10 +285,13 @@ def fill_plan(
 
 
 def _planned_per_agent(session: Session, plan: EvaluationPlan, week: str) -> dict[str, int]:
-    """How many calls `plan` has set for `week` per agent so far (none before its first fill)."""
+    """How many calls `plan` has set for `week` per agent so far and still counts (none before its first fill), as
+    the week's coverage counts them: a top-up replaces a planned call erased, deleted or restricted since. Counting
+    every assignment, it replaced none, and the agent stayed under-sampled for the week."""
     rows = session.execute(
         select(Assignment.agent_ref, func.count())
-        .where(Assignment.plan_id == plan.id, Assignment.week == week)
+        .join(Recording, Recording.id == Assignment.recording_id)
+        .where(Assignment.plan_id == plan.id, Assignment.week == week, still_planned())
         .group_by(Assignment.agent_ref)
     )
     return {agent_ref: int(count) for agent_ref, count in rows}

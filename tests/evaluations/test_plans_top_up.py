@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.evaluations import plans
+from recordings_service.evaluations.assignments import coverage
 from recordings_service.models import Assignment, AuditEvent, PlanFill
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -79,3 +80,28 @@ def test_after_the_weeks_wednesday_filling_again_adds_nothing(
 
     assert (counts["already"], counts["topped_up"], counts["assigned"]) == (1, 0, 0)
     assert session.scalars(select(Assignment)).all() == []
+
+
+def test_a_planned_call_restricted_or_deleted_since_the_fill_is_replaced_by_a_top_up(
+    session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by exploratory testing of the QA workflow: the week's coverage no longer counted a planned call erased
+    since (1 of 2 planned), yet a top-up counted it still and drew nothing, though another of the agent's calls was
+    eligible: the agent stayed under-sampled for the week."""
+    lead = make_user(session)
+    calls = [call_in_week(session, store, envelope, agent_ref="a1", day=2) for _ in range(3)]
+    plan = make_plan(session, actor_of(lead), supervisors=[lead], calls_per_agent=2)
+    actor = actor_of(lead)
+    first = plans.fill_plan(session, actor=actor, plan_id=plan.id, week=WEEK, now=at(MONDAY))
+    drawn = {item.recording_id for item in first.assignments}
+    [left_out] = [call for call in calls if call.id not in drawn]
+    gone = next(call for call in calls if call.id in drawn)
+    gone.restricted = True  # as a restriction (Art. 18) of the customer does; an erasure keeps it or deletes it
+    session.flush()
+    assert [(row.agent_ref, row.planned) for row in coverage(session, week=WEEK)] == [("a1", 1)]
+
+    topped = plans.fill_plan(session, actor=actor, plan_id=plan.id, week=WEEK, now=at(WEDNESDAY, 23))
+
+    assert topped.added == 1
+    assert left_out.id in {item.recording_id for item in topped.assignments}
+    assert [(row.agent_ref, row.planned) for row in coverage(session, week=WEEK)] == [("a1", 2)]
