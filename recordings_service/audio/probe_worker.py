@@ -60,6 +60,9 @@ MAX_SAMPLE_RATE = 192_000
 # cut short, or corrupt part-way (decoding stops at the first bad packet), does not.
 SHORTFALL_FRACTION = 0.10
 SHORTFALL_FLOOR_S = 1.0
+# An Ogg page: a 27-byte header, up to 255 lacing values and up to 255 x 255 bytes of packets.
+OGG_MAX_PAGE = 27 + 255 + 255 * 255
+OGG_END_OF_STREAM = 0x04
 MAX_RIFF_CHUNKS = 10_000
 MAX_RIFF_JUNK_BYTES = 2**20
 
@@ -137,6 +140,8 @@ def probe(source: BinaryIO, *, max_duration_s: float) -> dict[str, Any]:
         decodable = _decodable_duration(container, stream, max_duration_s=max_duration_s)
     if decodable <= 0:
         raise Refused("no audio can be decoded")
+    if fmt == "ogg" and not _ogg_closed(source):
+        raise Refused("the Ogg stream does not end: the file is cut short, or was still being written")
     if declared - decodable > max(SHORTFALL_FLOOR_S, SHORTFALL_FRACTION * declared):
         raise Refused(f"header declares {declared:.1f} s but only {decodable:.1f} s can be decoded")
     return {
@@ -194,6 +199,25 @@ def only_audio_stream(container: InputContainer, head: bytes) -> AudioStream:
     if not 0 < ctx.sample_rate <= MAX_SAMPLE_RATE:
         raise Refused(f"sample rate {ctx.sample_rate} Hz is outside 1 to {MAX_SAMPLE_RATE} Hz")
     return audio[0]
+
+
+def _ogg_closed(f: BinaryIO) -> bool:
+    """Whether an Ogg file ends with a whole page that closes its stream (the end-of-stream flag): Ogg declares no
+    length, so a copy cut short at a page boundary, or one still being written, probed as a shorter call (an inbox
+    drop whose writer paused was stored as its first third). Every encoder closes the stream when it finishes."""
+    size = os.fstat(f.fileno()).st_size
+    start = max(0, size - OGG_MAX_PAGE)
+    f.seek(start)
+    tail = f.read()
+    at = len(tail)
+    while (at := tail.rfind(b"OggS", 0, at)) >= 0:
+        header = tail[at : at + 27]
+        if len(header) < 27:
+            continue
+        lacing = tail[at + 27 : at + 27 + header[26]]
+        if at + 27 + len(lacing) + sum(lacing) == len(tail):  # a page that ends where the file does
+            return bool(header[5] & OGG_END_OF_STREAM)
+    return False
 
 
 def _plain_layout(layout: AudioLayout) -> bool:
