@@ -223,6 +223,16 @@ def list_forms(session: Session) -> list[EvaluationForm]:
     )
 
 
+def current_version(session: Session, form: EvaluationForm) -> EvaluationForm | None:
+    """The highest published version of `form`'s family (None while none is published)."""
+    return session.scalar(
+        select(EvaluationForm)
+        .where(EvaluationForm.family_id == form.family_id, EvaluationForm.status == FormStatus.PUBLISHED)
+        .order_by(EvaluationForm.version.desc())
+        .limit(1)
+    )
+
+
 def current_forms(session: Session) -> list[EvaluationForm]:
     """The highest published version of each family: the forms new evaluations use."""
     latest = (

@@ -14,6 +14,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.evaluations.assignments import lock_assignment_of
+from recordings_service.evaluations.form_versions import refuse_another_version
 from recordings_service.evaluations.forms import NA, NO, VALUES_BY_TYPE, YES, get_form
 from recordings_service.evaluations.lookup import evaluation_to_change, live_and_locked
 from recordings_service.models import (
@@ -316,6 +317,7 @@ def _own_evaluation(
     evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form_id)
     made = False
     if evaluation is None:
+        refuse_another_version(session, actor=actor, recording=recording, form=get_form(session, form_id))
         evaluation, made = _start(session, actor=actor, recording=recording, form_id=form_id)
     if only_new and not made:
         raise _already_evaluated(evaluation)

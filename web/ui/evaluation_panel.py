@@ -9,8 +9,7 @@ from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from recordings_service.errors import Invalid
-from recordings_service.evaluations import forms as evaluation_forms
-from recordings_service.evaluations import history, scoring
+from recordings_service.evaluations import form_versions, history, scoring
 from recordings_service.evaluations.history import ListedEvaluation
 from recordings_service.evaluations.scoring import Answer
 from recordings_service.models import Evaluation, EvaluationForm
@@ -42,7 +41,7 @@ def evaluation_panel(recording_id: str) -> Panel | None:
     panel = Panel(listed=history.call_evaluations(db(), actor=current_actor(), recording_id=recording_id))
     if not current_can(Permission.EVALUATION_WRITE):
         return panel
-    panel.forms = evaluation_forms.current_forms(db())
+    panel.forms = form_versions.forms_to_score(db(), actor=current_actor(), recording_id=recording_id)
     wanted = request.args.get("form_id")
     panel.form = next((form for form in panel.forms if form.id == wanted), panel.forms[0] if panel.forms else None)
     if panel.form is not None:

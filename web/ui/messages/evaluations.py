@@ -62,6 +62,11 @@ CODE_MESSAGES: dict[str, Message] = {
     "calibration_title_too_long": _l("a title has at most %(num)d characters", num=calibration.MAX_TITLE_CHARS),
     "calibration_form_unknown": _l("choose a form from the list"),
     "calibration_form_unpublished": _l("only a published form can be used: choose another"),
+    "calibration_form_superseded": _l("a newer version of this form is published: choose it"),
+    "form_superseded": _l("a newer version of this form is published: reload the page to score on it"),
+    "evaluated_on_another_version": _l(
+        "you evaluated this call on another version of this form: reload the page to open it"
+    ),
     "calibration_participant_count": _l(
         "choose %(min)d to %(max)d different participants",
         min=calibration.MIN_PARTICIPANTS,
