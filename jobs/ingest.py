@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from recordings_service.audit import Actor
-from recordings_service.calls import inbox, inbox_filing, inbox_purge
+from recordings_service.calls import inbox, inbox_attempts, inbox_filing, inbox_purge
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Unavailable
@@ -32,7 +34,7 @@ def import_inbox(runtime: Runtime) -> None:
         "waiting": 0,
         "orphaned": 0,  # filed under failed/: a file whose partner, or a note whose item, never came within a day
         "taken": 0,  # filed by another jobs process since the scan, or taken back or replaced by the operator
-        "deferred": 0,  # left in the inbox while the object store is unreachable, for the next run
+        "deferred": 0,  # left in the inbox while the object store or the database is unreachable, for the next run
         "errors": 0,  # failed unexpectedly (each logged), left in the inbox for the next run
         "given_up": 0,  # failed unexpectedly MAX_ATTEMPTS runs in a row (each logged), filed under failed/
         "purged": 0,  # files of calls imported longer ago than the keeping time, removed from done/
@@ -112,6 +114,7 @@ def _one_item(
     imported; left, it was retried so for ever. The inbox's lock not taken raises `InboxUnavailable`, before the item
     is begun: caught here, it stopped the run with contextlib's "generator didn't yield"."""
     with inbox.holding_inbox(settings):
+        found_as = inbox_attempts.item_key(paths)
         try:
             yield
         except Exception as exc:
@@ -119,7 +122,7 @@ def _one_item(
             recording_id = exc.recording_id if isinstance(exc, inbox_filing.ImportedNotFiled) else None
             try:
                 given_up = inbox_filing.settle_failure(
-                    settings, paths, now=utcnow(), recording_id=recording_id, notes=notes or []
+                    settings, paths, now=utcnow(), found_as=found_as, recording_id=recording_id, notes=notes or []
                 )
             except Exception:
                 # Counting the failure, or filing the item given up, failed too: it stays, counted under errors.
@@ -139,6 +142,13 @@ def _import_pair(runtime: Runtime, pair: inbox.InboxPair, notes: list[Path]) -> 
             session.commit()
         except Unavailable:
             session.rollback()
+            log.warning("inbox run deferred: the object store is unavailable")
+            return "deferred"
+        except OperationalError as exc:
+            # The database unreachable (a restart, a failover): as for the store, the pair waits, no attempt counted.
+            # Counted, five runs of an outage filed the whole backlog under failed/ for the operator to drop again.
+            session.rollback()
+            log.warning("inbox run deferred: the database is unavailable", extra={"reason": type(exc.orig).__name__})
             return "deferred"
         except DomainError as exc:
             session.rollback()

@@ -33,20 +33,43 @@ STATE = Path(".callvault") / "attempts.json"
 MAX_STATE_BYTES = 4 * 1024 * 1024  # some 30,000 items, each failing run after run
 
 
+def item_key(paths: Sequence[Path]) -> str | None:
+    """The item as its files now are (None when one is gone): taken when a run takes the item up, and given to
+    `count_failure` as `found_as`."""
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            status = path.lstat()
+        except FileNotFoundError:
+            return None
+        digest.update(os.fsencode(path.name) + f"\0{status.st_ino}\0{status.st_ctime_ns}\0".encode())
+    return digest.hexdigest()
+
+
 def count_failure(
-    root: Path, paths: Sequence[Path], *, now: datetime, recording_id: str | None = None
+    root: Path,
+    paths: Sequence[Path],
+    *,
+    now: datetime,
+    found_as: str | None,
+    recording_id: str | None = None,
 ) -> tuple[int, str | None]:
     """Record one more unexpected failure of the item made of `paths` (in the inbox `root`), a pair imported as
     `recording_id` that could not be filed; how many in a row it has now had (0 when one of its files is gone or no
-    longer the one that failed: nothing is recorded then), and the recording it became in any of them."""
-    key = _key(paths)
+    longer the one that failed: nothing is recorded then), and the recording it became in any of them.
+
+    The earlier count is the one of the item as this run found it (`found_as`, its `item_key` then), the new one is
+    kept under the item as the run leaves it: the run's own moves (a pair moved into done/ and back when its sidecar
+    could not follow) change a file's change time, and counted under the key of the files as they were left, the
+    item began at 1 again every run and was never given up."""
+    key = item_key(paths)
     if key is None:
         return 0, recording_id
     folder = _open_folder(root)
     try:
         recorded = _read(folder).items()
         counts = {item: entry for item, entry in recorded if now.timestamp() - entry["last"] < FORGET_AFTER_S}
-        earlier = counts.get(key, {})
+        earlier = counts.pop(found_as, {}) if found_as is not None else {}
         attempts = int(earlier.get("attempts", 0)) + 1
         recording_id = recording_id or _recording_id(earlier)
         counts[key] = {"attempts": attempts, "last": now.timestamp()}
@@ -82,17 +105,6 @@ def _write(folder: int, text: str) -> None:
 def _recording_id(entry: dict[str, Any]) -> str | None:
     recorded = entry.get("recording_id")
     return recorded if isinstance(recorded, str) else None
-
-
-def _key(paths: Sequence[Path]) -> str | None:
-    digest = hashlib.sha256()
-    for path in paths:
-        try:
-            status = path.lstat()
-        except FileNotFoundError:
-            return None
-        digest.update(os.fsencode(path.name) + f"\0{status.st_ino}\0{status.st_ctime_ns}\0".encode())
-    return digest.hexdigest()
 
 
 def _read(folder: int) -> dict[str, dict[str, Any]]:

@@ -114,14 +114,16 @@ def settle_failure(
     paths: list[Path],
     *,
     now: datetime,
+    found_as: str | None,
     recording_id: str | None = None,
     notes: Sequence[Path] = (),
 ) -> bool:
-    """Count an unexpected failure of the item made of `paths` (holding the inbox), a pair imported as `recording_id`
-    that could not be filed; once it has failed so `MAX_ATTEMPTS` times in a row, file it under `failed/`, saying
-    where to look (and which recording it became, in any of those runs), and answer True."""
+    """Count an unexpected failure of the item made of `paths` (holding the inbox; `found_as`, its
+    `inbox_attempts.item_key` when the run took it up), a pair imported as `recording_id` that could not be filed;
+    once it has failed so `MAX_ATTEMPTS` times in a row, file it under `failed/`, saying where to look (and which
+    recording it became, in any of those runs), and answer True."""
     attempts, recording_id = inbox_attempts.count_failure(
-        inbox_dir(settings), paths, now=now, recording_id=recording_id
+        inbox_dir(settings), paths, now=now, found_as=found_as, recording_id=recording_id
     )
     if attempts < inbox_attempts.MAX_ATTEMPTS:
         return False

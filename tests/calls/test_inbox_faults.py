@@ -41,6 +41,38 @@ def database_down(runtime: Runtime) -> Runtime:
     return replace(runtime, engine=dead, sessions=make_sessionmaker(dead))
 
 
+def failing_unexpectedly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every import fails as nothing foreseen would (a bug): the item is counted, and stays."""
+
+    def fails(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("an unexpected failure")
+
+    monkeypatch.setattr(inbox_module, "import_pair", fails)
+
+
+def test_drops_wait_in_the_inbox_while_the_database_is_unreachable_however_many_runs_it_takes(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by exploratory testing: a database outage of a few minutes (a restart, a failover) counted an attempt
+    of every waiting pair each run, and the fifth run filed the whole backlog under failed/ (`not_filed`) for the
+    operator to drop again; they now wait, as during a store outage."""
+    importer = database_down(inbox_runtime)
+    drop(inbox, "a.wav", STEREO, call_metadata())
+    drop(inbox, "b.wav", STEREO, call_metadata(), age_s=30)
+
+    outage = [run(importer, caplog, ("deferred", "errors", "given_up")) for _ in range(inbox_attempts.MAX_ATTEMPTS + 1)]
+
+    assert outage == [{"deferred": 2, "errors": 0, "given_up": 0}] * (inbox_attempts.MAX_ATTEMPTS + 1)
+    assert "inbox run deferred: the database is unavailable" in caplog.text
+    assert sorted(p.name for p in inbox.iterdir() if not p.name.startswith(".")) == [
+        "a.wav",
+        "a.wav.json",
+        "b.wav",
+        "b.wav.json",
+    ]
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"imported": 2}
+
+
 def test_an_inbox_that_cannot_be_locked_stops_the_run_with_one_warning(
     inbox_runtime: Runtime,
     inbox: Path,
@@ -75,36 +107,45 @@ def test_an_inbox_that_cannot_be_locked_stops_the_run_with_one_warning(
 
 
 def test_an_item_failing_while_its_count_cannot_be_kept_stays_and_the_run_goes_on(
-    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The inbox's hidden folder not writable (here a file took its name): each failing item is counted under errors,
     with its warning and one for the count, and the run goes on to the next."""
     drop(inbox, "a.wav", STEREO, call_metadata(), age_s=120)
     drop(inbox, "b.wav", STEREO, call_metadata())
     (inbox / inbox_attempts.STATE.parent).write_bytes(b"")
-    assert run(database_down(inbox_runtime), caplog, COUNTS) == NONE | {"errors": 2}
+    failing_unexpectedly(monkeypatch)
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"errors": 2}
     assert warnings(caplog) == ["inbox item not filed"] * 4
     assert names_in(inbox) == [".callvault", "a.wav", "a.wav.json", "b.wav", "b.wav.json"]
 
 
-@pytest.mark.parametrize("database", ["up", "down-after-the-import"])
+@pytest.mark.parametrize("later_runs", ["as-the-first", "failing-otherwise"])
 def test_a_pair_stored_but_never_moved_into_done_is_given_up_naming_its_recording(
-    inbox_runtime: Runtime, inbox: Path, session: Session, caplog: pytest.LogCaptureFixture, database: str
+    inbox_runtime: Runtime,
+    inbox: Path,
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    later_runs: str,
 ) -> None:
     """Found by review: a pair imported (its recording committed) that could not be moved into done/ (here a file
     took its name) was filed under failed/ after five runs as `not_filed`, as if never imported; moved back, it
     answered `already_imported`. Its note names the recording it became, even when the runs after the import failed
-    for another reason (the database down), and says how to file it under done/."""
+    for another reason, and says how to file it under done/. A database outage meanwhile counts no run."""
     metadata = call_metadata()
     audio, sidecar, note = "agent-7-cust-123.wav", "agent-7-cust-123.wav.json", "agent-7-cust-123.wav.error.json"
     drop(inbox, audio, STEREO, metadata)
     (inbox / "done").write_bytes(b"")
-    later = inbox_runtime if database == "up" else database_down(inbox_runtime)
     # The file named done is no drop (each run warns of it), and the pair cannot be filed there.
     assert run(inbox_runtime, caplog, COUNTS) == NONE | {"errors": 1}
+    assert run(database_down(inbox_runtime), caplog, COUNTS) == NONE  # deferred: the pair waits, uncounted
+    if later_runs == "failing-otherwise":
+        failing_unexpectedly(monkeypatch)
     for _ in range(inbox_attempts.MAX_ATTEMPTS - 2):
-        assert run(later, caplog, COUNTS) == NONE | {"errors": 1}
-    assert run(later, caplog, COUNTS) == NONE | {"given_up": 1}
+        assert run(inbox_runtime, caplog, COUNTS) == NONE | {"errors": 1}
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"given_up": 1}
+    monkeypatch.undo()
     recording_id = session.scalars(
         select(Recording.id).where(Recording.external_call_id == metadata["external_call_id"])
     ).one()
@@ -185,9 +226,37 @@ def test_a_pair_whose_sidecar_cannot_follow_its_audio_into_done_stays_whole_in_t
     assert json.loads((inbox / "done" / filed[2]).read_text())["recording_id"] == recording_id
 
 
+def test_a_pair_moved_into_done_and_back_each_run_is_counted_as_the_same_item(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by exploratory testing of the inbox: a pair whose sidecar could not follow its audio into done/ had its
+    audio moved in and back every run, which changed its change time, and the count was kept under the item as the
+    run left it: each run began a new count at 1, the pair was never given up, and the count file grew a line a
+    run."""
+    drop(inbox, "x.wav", STEREO, call_metadata())
+    free_names = inbox_filing._free_names
+
+    def chosen_then_taken(target: int, names: list[str], suffix: str) -> list[str]:
+        chosen = free_names(target, names, suffix)
+        os.mkdir(chosen[1], dir_fd=target)  # the sidecar's name in done/ taken meanwhile, every run
+        return chosen
+
+    monkeypatch.setattr(inbox_filing, "_free_names", chosen_then_taken)
+    for _ in range(inbox_attempts.MAX_ATTEMPTS - 1):
+        assert run(inbox_runtime, caplog, COUNTS) == NONE | {"errors": 1}
+
+    [entry] = json.loads((inbox / inbox_attempts.STATE).read_text()).values()
+    assert entry["attempts"] == inbox_attempts.MAX_ATTEMPTS - 1
+
+
 @pytest.mark.parametrize("planted", ["link-as-the-new-file", "link-as-the-state", "fifo-as-the-state", "folder-a-link"])
 def test_what_is_put_in_the_hidden_folder_is_never_written_through(
-    inbox_runtime: Runtime, inbox: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, planted: str
+    inbox_runtime: Runtime,
+    inbox: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    planted: str,
 ) -> None:
     """Found by exploratory testing: whoever may write to the inbox may make its hidden folder before the jobs process
     does, and put a link `attempts.json.new` → any file the jobs process may write (the database, the master key) in
@@ -208,7 +277,8 @@ def test_what_is_put_in_the_hidden_folder_is_never_written_through(
             state.symlink_to(precious)
         else:
             os.mkfifo(state)
-    assert run(database_down(inbox_runtime), caplog, COUNTS) == NONE | {"errors": 1}
+    failing_unexpectedly(monkeypatch)
+    assert run(inbox_runtime, caplog, COUNTS) == NONE | {"errors": 1}
     assert precious.read_bytes() == b"secret" and names_in(elsewhere) == []
     if planted != "folder-a-link":
         assert names_in(state.parent) == ["attempts.json"] and not state.is_symlink()

@@ -7,20 +7,18 @@ import json
 import os
 import shutil
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
+from recordings_service.calls import inbox as inbox_module
 from recordings_service.calls import inbox_attempts
 from recordings_service.calls.inbox import ORPHAN_AFTER_S
-from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.runtime import Runtime
 from tests.factories.inbox import calls_with, drop, run
 from tests.factories.recordings import STEREO, call_metadata
-from tests.live_server import free_port
 
 COUNTS = ("imported", "already_imported", "refused", "waiting", "orphaned", "taken", "errors")
 NONE = dict.fromkeys(COUNTS, 0)
@@ -37,21 +35,30 @@ def move_back(inbox: Path, folder: str, names: list[str]) -> None:
 
 
 def test_an_item_failing_unexpectedly_run_after_run_is_filed_under_failed(
-    inbox_runtime: Runtime, inbox: Path, session: Session, caplog: pytest.LogCaptureFixture
+    inbox_runtime: Runtime,
+    inbox: Path,
+    session: Session,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Found by review: a pair that failed unexpectedly (here the database is unreachable) stayed in the inbox and was
+    """Found by review: a pair that failed unexpectedly (here a bug: its import raises) stayed in the inbox and was
     retried every 30 s with a warning, for ever, until an operator stepped in. After `MAX_ATTEMPTS` runs in a row it
-    is filed under failed/, its note pointing to the jobs log, not quoting the error (which may quote the file)."""
-    dead = make_engine(f"postgresql+psycopg://callvault@127.0.0.1:{free_port()}/callvault")
-    database_down = replace(inbox_runtime, engine=dead, sessions=make_sessionmaker(dead))
+    is filed under failed/, its note pointing to the jobs log, not quoting the error (which may quote the file). (An
+    unreachable database is no such failure: the pairs wait for it, see test_inbox_faults.py.)"""
+
+    def fails(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug: agent-7-cust-123.wav")
+
+    monkeypatch.setattr(inbox_module, "import_pair", fails)
+    failing = inbox_runtime
     metadata = call_metadata()
     audio, sidecar, note = "agent-7-cust-123.wav", "agent-7-cust-123.wav.json", "agent-7-cust-123.wav.error.json"
     drop(inbox, audio, STEREO, metadata)
     for _ in range(inbox_attempts.MAX_ATTEMPTS - 1):
-        assert run(database_down, caplog, COUNTS) == NONE | {"errors": 1}
+        assert run(failing, caplog, COUNTS) == NONE | {"errors": 1}
         assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == ["inbox item not filed"]
     assert {audio, sidecar} <= set(names_in(inbox))
-    assert run(database_down, caplog, COUNTS) == NONE  # no longer left in the inbox, counted under errors
+    assert run(failing, caplog, COUNTS) == NONE  # no longer left in the inbox, counted under errors
     summary = next(record for record in caplog.records if record.getMessage() == "inbox imported")
     assert summary.given_up == 1  # type: ignore[attr-defined]
     assert names_in(inbox) == [".callvault", "failed"]
@@ -64,12 +71,13 @@ def test_an_item_failing_unexpectedly_run_after_run_is_filed_under_failed(
     assert f"after {inbox_attempts.MAX_ATTEMPTS} attempts" in reason["message"] and "jobs log" in reason["message"]
     written = (inbox / "failed" / note).read_text()
     assert all(
-        secret not in written for secret in ("agent-7", "cust-123", metadata["external_call_id"], "OperationalError")
+        secret not in written for secret in ("agent-7", "cust-123", metadata["external_call_id"], "RuntimeError")
     )
-    # Moved back while the database is still down, it is counted afresh, not filed at its first failure again.
+    # Moved back while the fault lasts, it is counted afresh, not filed at its first failure again.
     move_back(inbox, "failed", [audio, sidecar, note])
-    assert run(database_down, caplog, COUNTS) == NONE | {"errors": 1}
-    # Once the database is back, it is imported, and its old note is not left behind.
+    assert run(failing, caplog, COUNTS) == NONE | {"errors": 1}
+    # Once the fault is mended, it is imported, and its old note is not left behind.
+    monkeypatch.undo()
     assert run(inbox_runtime, caplog, COUNTS) == NONE | {"imported": 1}
     assert calls_with(session, metadata["external_call_id"]) == 1
     assert names_in(inbox) == [".callvault", "done", "failed"]
