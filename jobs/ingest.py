@@ -51,6 +51,12 @@ def import_inbox(runtime: Runtime) -> None:
     for folder in scan.not_folders:
         # Left alone (it may be the operator's); what would be filed there stays in the inbox, counted under errors.
         log.warning("inbox folder is not a folder, nothing can be filed there", extra={"folder": folder})
+    if scan.subfolders:
+        # Their names may name a site or a customer: counted, never named. Before, a day's calls copied in as a folder
+        # waited there for good, counted nowhere, and nothing told the operator.
+        log.warning(
+            "inbox holds folders it does not import: drop the files themselves", extra={"folders": scan.subfolders}
+        )
     try:
         _import_scan(runtime, scan, counts)
         _purge_done(settings, counts)

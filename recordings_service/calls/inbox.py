@@ -102,6 +102,8 @@ class InboxScan:
     stray_notes: list[Path]  # the importer's notes whose item has not been beside them within ORPHAN_AFTER_S
     notes: dict[str, list[Path]]  # by the name of the item beside them, the importer's notes in any letter case
     not_folders: list[str]  # those of FOLDERS that another kind of entry (a file) has taken the name of
+    # Folders of the operator's (a day's calls copied in as a folder): never looked into, so said in the log.
+    subfolders: int
 
     def notes_of(self, *files: Path) -> list[Path]:
         """The importer's notes on any of an item's files (an audio file's, and a sidecar's filed alone earlier)."""
@@ -123,7 +125,7 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
     files whose partner has not come within a day; the sidecars that fit more than one audio file, the audio
     files with more than one sidecar, and the importer's notes left a day without their item."""
     root = inbox_dir(settings)
-    not_folders, mtimes, arrivals = _entries(root)
+    not_folders, subfolders, mtimes, arrivals = _entries(root)
     notes = [name for name in mtimes if is_note(name)]
     # A note whose item is gone (moved back alone, its audio renamed) was neither counted nor moved, ever.
     strays = [name for name in notes if noted_item(name) not in mtimes]
@@ -185,15 +187,21 @@ def scan_inbox(settings: Settings, *, now: datetime) -> InboxScan:
         stray_notes=sorted(stray_notes),
         notes=dict(notes_by_item),
         not_folders=sorted(not_folders),
+        subfolders=subfolders,
     )
 
 
-def _entries(root: Path) -> tuple[list[str], dict[str, float], dict[str, float]]:
-    """Those of FOLDERS that another kind of entry (a file) has taken the name of, and each drop's and note's
-    modification time and arrival, by name."""
+def _entries(root: Path) -> tuple[list[str], int, dict[str, float], dict[str, float]]:
+    """Those of FOLDERS that another kind of entry (a file) has taken the name of, how many other folders there are
+    (hidden ones aside), and each drop's and note's modification time and arrival, by name."""
     entries = _listing(root)
     # A file named as a folder items are filed in is no drop: filed a day later as partnerless, it would be gone.
     not_folders = [entry.name for entry in entries if entry.name in FOLDERS and not entry.is_dir(follow_symlinks=False)]
+    subfolders = sum(
+        1
+        for entry in entries
+        if entry.is_dir(follow_symlinks=False) and entry.name not in FOLDERS and not entry.name.startswith(".")
+    )
     # Symbolic links are listed (and later refused), never followed, not even to read their target's age.
     listed = [
         entry
@@ -214,7 +222,7 @@ def _entries(root: Path) -> tuple[list[str], dict[str, float], dict[str, float]]
         # over, and yesterday's sidecar copied in before its audio was filed at once as having none. The kernel
         # sets the change time on the rename or write that brought the file in, and no tool can set it back.
         arrivals[entry.name] = max(status.st_mtime, status.st_ctime)
-    return not_folders, mtimes, arrivals
+    return not_folders, subfolders, mtimes, arrivals
 
 
 def _listing(root: Path) -> list[os.DirEntry[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import logging
 import os
 import shutil
 import struct
@@ -40,6 +41,25 @@ def test_pairs_are_imported_and_moved_to_done(
     assert run(inbox_runtime, caplog)["already_imported"] == 1
     assert calls_with(session, metadata["external_call_id"]) == 1
     assert not (inbox / "a.wav").exists()
+
+
+def test_a_folder_copied_into_the_inbox_is_said_in_the_log_and_left_alone(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by exploratory testing of the inbox: a day's calls copied in as a folder (`2026-12-05/a.wav`) waited
+    there for good, counted nowhere, and nothing told the operator. Hidden folders (the importer's own) are not
+    counted; the folder's name is not logged (it may name a site or a customer)."""
+    drop(inbox / "site-Kuopio-2026-12-05", "a.wav", STEREO, call_metadata())
+    (inbox / ".partial-copies").mkdir()
+    drop(inbox, "b.wav", STEREO, call_metadata())
+
+    assert run(inbox_runtime, caplog)["imported"] == 1
+
+    [said] = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert said.getMessage() == "inbox holds folders it does not import: drop the files themselves"
+    assert said.folders == 1  # type: ignore[attr-defined]
+    assert "Kuopio" not in str(said.__dict__)
+    assert sorted(p.name for p in (inbox / "site-Kuopio-2026-12-05").iterdir()) == ["a.wav", "a.wav.json"]
 
 
 def test_a_sidecar_named_without_the_audio_extension_is_accepted(
