@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from dataclasses import replace
 
 import pytest
@@ -42,6 +44,22 @@ def test_readyz_is_503_naming_the_store_when_it_does_not_answer(runtime: Runtime
     body = response.get_json()
     assert body["store"].startswith("error")
     assert body["db"] == "ok"
+
+
+def test_readyz_answers_within_seconds_when_the_store_hangs(runtime: Runtime, settings: Settings) -> None:
+    """Found by exploratory testing of the inbox: a store that accepts connections and never answers (a frozen
+    SeaweedFS) held each /readyz for six minutes (two minutes' read timeout, three attempts), and a load balancer's
+    probes took every thread of the web workers meanwhile. The store's quick questions now give up after seconds."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # connections are accepted by the kernel, and nothing is ever read or answered
+        hung = replace(settings, s3_endpoint=f"http://127.0.0.1:{silent.getsockname()[1]}")
+        app = create_app(settings, runtime=replace(runtime, store=S3ObjectStore.from_settings(hung)))
+        began = time.monotonic()
+        response = app.test_client().get("/readyz")
+        waited = time.monotonic() - began
+    assert response.status_code == 503 and response.get_json()["store"].startswith("error")
+    assert waited < 15
 
 
 @pytest.mark.parametrize("applied", [None, "0001_foundation"])

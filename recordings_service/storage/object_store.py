@@ -107,22 +107,30 @@ class ObjectStore(Protocol):
     def put_locked(self, key: str, data: bytes, *, retain_until: datetime) -> None: ...
 
 
-def make_client(settings: Settings, *, access_key: str | None = None, secret_key: str | None = None) -> S3Client:
+# A transfer waits long for a busy store; a question about the store (is it there, does it lock objects) does not:
+# asked by readiness, with a transfer's patience a store that hung (accepting, never answering) held each /readyz six
+# minutes, and a load balancer's probes took every thread of the web workers meanwhile.
+TRANSFER = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=120)
+QUESTION = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+
+
+def make_client(
+    settings: Settings,
+    *,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    patience: Config = TRANSFER,
+) -> S3Client:
     """A boto3 client that signs with SigV4 and path-style addressing (presigned URLs are SigV2 otherwise); bodies
-    that carry a SHA-256 checksum are left out of the signature (`payload_signing`)."""
+    that carry a SHA-256 checksum are left out of the signature (`payload_signing`). `patience`: its timeouts and
+    retries (`TRANSFER`, or `QUESTION` for the store's quick questions)."""
     client = boto3.client(
         "s3",
         endpoint_url=settings.s3_endpoint,
         region_name=settings.s3_region,
         aws_access_key_id=settings.s3_access_key if access_key is None else access_key,
         aws_secret_access_key=settings.s3_secret_key if secret_key is None else secret_key,
-        config=Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "path"},
-            retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=5,
-            read_timeout=120,
-        ),
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}).merge(patience),
     )
     sign_bodies_without_checksums(client)
     return client
@@ -131,13 +139,14 @@ def make_client(settings: Settings, *, access_key: str | None = None, secret_key
 class S3ObjectStore:
     """An S3 bucket (AWS S3, SeaweedFS, Ceph, MinIO) seen as an `ObjectStore`."""
 
-    def __init__(self, client: S3Client, bucket: str) -> None:
+    def __init__(self, client: S3Client, bucket: str, *, questions: S3Client | None = None) -> None:
         self._client = client
+        self._questions = questions or client  # `check` and `object_lock`'s, with `QUESTION`'s patience
         self.bucket = bucket
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3ObjectStore:
-        return cls(make_client(settings), settings.s3_bucket)
+        return cls(make_client(settings), settings.s3_bucket, questions=make_client(settings, patience=QUESTION))
 
     def ensure_bucket(self) -> None:
         """Create the bucket if needed, turn versioning on (deletes then remove every version) and Object Lock
@@ -285,13 +294,13 @@ class S3ObjectStore:
     def check(self) -> None:
         """Raise `Unavailable` unless the bucket answers."""
         try:
-            self._client.head_bucket(Bucket=self.bucket)
+            self._questions.head_bucket(Bucket=self.bucket)
         except Exception as exc:  # noqa: BLE001 — any failure means the store is not ready
             raise Unavailable(f"object store: {type(exc).__name__}") from None
 
     def object_lock(self) -> ObjectLock:
         try:
-            answer = self._client.get_object_lock_configuration(Bucket=self.bucket)
+            answer = self._questions.get_object_lock_configuration(Bucket=self.bucket)
         except ClientError as exc:
             if _error_code(exc) == "ObjectLockConfigurationNotFoundError":
                 return "not enabled"
