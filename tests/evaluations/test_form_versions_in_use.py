@@ -9,6 +9,8 @@ evaluations and calibration sessions on version 1."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,9 +51,15 @@ def test_the_call_page_opens_the_evaluation_on_its_version_and_a_new_score_revis
     path = f"/calls/{call.id}"
 
     page = client.get(path).get_data(as_text=True)
+    # A link naming the newest version (the page a refused submit on it comes back to) opens the same evaluation,
+    # not the first form of the list (here another form, named to sort first).
+    published_form(session, actor_of(make_user(session)), dataclasses.replace(SMALL_FORM, name="A first form"))
+    session.commit()
+    linked = client.get(f"{path}?form_id={v2.id}").get_data(as_text=True)
 
-    assert f'name="form_id" value="{v1.id}"' in page and f'name="form_id" value="{v2.id}"' not in page
-    assert "greeting fine" in page and "Submit changes as a new version" in page
+    for shown in (page, linked):
+        assert f'name="form_id" value="{v1.id}"' in shown and f'name="form_id" value="{v2.id}"' not in shown
+        assert "greeting fine" in shown and "Submit changes as a new version" in shown
     greeting, needs, price = v1.questions
     fields = {
         "form_id": v1.id,

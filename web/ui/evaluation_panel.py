@@ -42,8 +42,7 @@ def evaluation_panel(recording_id: str) -> Panel | None:
     if not current_can(Permission.EVALUATION_WRITE):
         return panel
     panel.forms = form_versions.forms_to_score(db(), actor=current_actor(), recording_id=recording_id)
-    wanted = request.args.get("form_id")
-    panel.form = next((form for form in panel.forms if form.id == wanted), panel.forms[0] if panel.forms else None)
+    panel.form = _wanted_form(panel.forms, request.args.get("form_id"))
     if panel.form is not None:
         panel.evaluation = scoring.open_evaluation(
             db(), actor=current_actor(), recording_id=recording_id, form_id=panel.form.id
@@ -51,6 +50,15 @@ def evaluation_panel(recording_id: str) -> Panel | None:
         if panel.evaluation is not None:
             panel.values = values_of(panel.evaluation)
     return panel
+
+
+def _wanted_form(forms: list[EvaluationForm], form_id: str | None) -> EvaluationForm | None:
+    """The form asked for by id (a link, the page a submit comes back to), or the version of its form the evaluator
+    scores this call on (asked for by another version's id); else the first form."""
+    asked = db().get(EvaluationForm, form_id) if form_id else None
+    family = asked.family_id if asked is not None else None
+    exact = next((form for form in forms if form.id == form_id), None)
+    return exact or next((form for form in forms if form.family_id == family), forms[0] if forms else None)
 
 
 def values_of(evaluation: Evaluation) -> dict[str, str]:
