@@ -47,7 +47,7 @@ def test_an_item_failing_unexpectedly_run_after_run_is_filed_under_failed(
     unreachable database is no such failure: the pairs wait for it, see test_inbox_faults.py.)"""
 
     def fails(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("a bug: agent-7-cust-123.wav")
+        raise RuntimeError("a bug")
 
     monkeypatch.setattr(inbox_module, "import_pair", fails)
     failing = inbox_runtime
