@@ -146,24 +146,18 @@ def report_replayed(replayed: LedgerReplay) -> None:
     """What a replay of the store's ledger did: held recordings on stderr, the counts on stdout."""
     for recording_id in replayed.deletions.held:
         click.echo(f"recording {recording_id}: deleted after the backup, but on legal hold here: review", err=True)
-    if replayed.objections.unknown:
-        click.echo(
-            f"{replayed.objections.unknown} objection(s) of customers this database does not hold (new since the "
-            "backup) are not replayed: enter them again if their calls come back",
-            err=True,
-        )
-    if replayed.holds.unknown:
-        click.echo(
-            f"{replayed.holds.unknown} legal hold(s) on calls or customers this database does not hold (new since the "
-            "backup) are not replayed: place them again if their calls come back",
-            err=True,
-        )
-    if replayed.restrictions.unknown:
-        click.echo(
-            f"{replayed.restrictions.unknown} restriction(s) of customers this database does not hold (new since the "
-            "backup) are not replayed: enter them again if their calls come back",
-            err=True,
-        )
+    not_replayed = (
+        (replayed.objections.unknown, "objection(s) of customers", "enter them again"),
+        (replayed.holds.unknown, "legal hold(s) on calls or customers", "place them again"),
+        (replayed.restrictions.unknown, "restriction(s) of customers", "enter them again"),
+    )
+    for count, what, redo in not_replayed:
+        if count:
+            click.echo(
+                f"{count} {what} this database does not hold (new since the backup) are not replayed: {redo} if "
+                "their calls come back",
+                err=True,
+            )
     deletions = f"deletions replayed={len(replayed.deletions.deleted)} held={len(replayed.deletions.held)}"
     holds = f"holds placed={replayed.holds.placed} released={replayed.holds_released}"
     restrictions = f"restrictions replayed={replayed.restrictions.in_force} lifted={replayed.restrictions.lifted}"

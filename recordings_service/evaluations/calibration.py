@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from recordings_service.evaluations.forms import WITH_QUESTIONS, current_version
+from recordings_service.evaluations.forms import WITH_QUESTIONS, replaced_by
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, check_answers, score_answers
 from recordings_service.models import (
     CalibrationAnswer,
@@ -127,9 +127,9 @@ def create_calibration(
         raise Invalid("form_id", "no such evaluation form", why="calibration_form_unknown")
     if form.status != FormStatus.PUBLISHED:
         raise Invalid("form_id", "only a published form can be used", why="calibration_form_unpublished")
-    newest = current_version(session, form)
-    if newest is not None and newest.version > form.version:  # scorers calibrate on the form they score with
-        message = f"version {form.version} of this form was replaced by version {newest.version}: use that one"
+    newer = replaced_by(session, form)
+    if newer is not None:  # scorers calibrate on the form they score with
+        message = f"version {form.version} of this form was replaced by version {newer}: use that one"
         raise Invalid("form_id", message, code="form_superseded", why="calibration_form_superseded")
     if len(title) > MAX_TITLE_CHARS:
         raise Invalid("title", f"at most {MAX_TITLE_CHARS} characters", why="calibration_title_too_long")

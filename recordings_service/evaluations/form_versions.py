@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor
 from recordings_service.errors import Conflict, Invalid
-from recordings_service.evaluations.forms import current_forms, current_version
+from recordings_service.evaluations.forms import current_forms, replaced_by
 from recordings_service.models import Evaluation, EvaluationForm, Recording
 
 
@@ -51,11 +51,11 @@ def refuse_another_version(session: Session, *, actor: Actor, recording: Recordi
             f"you evaluated this call on another version of this form: update evaluation {other.id}",
             why="evaluated_on_another_version",
         )
-    newest = current_version(session, form)
-    if newest is not None and newest.version > form.version:
+    newer = replaced_by(session, form)
+    if newer is not None:
         raise Invalid(
             "form_id",
-            f"version {form.version} of this form was replaced by version {newest.version}: evaluate on that one",
+            f"version {form.version} of this form was replaced by version {newer}: evaluate on that one",
             code="form_superseded",
             why="form_superseded",
         )

@@ -223,14 +223,14 @@ def list_forms(session: Session) -> list[EvaluationForm]:
     )
 
 
-def current_version(session: Session, form: EvaluationForm) -> EvaluationForm | None:
-    """The highest published version of `form`'s family (None while none is published)."""
-    return session.scalar(
-        select(EvaluationForm)
-        .where(EvaluationForm.family_id == form.family_id, EvaluationForm.status == FormStatus.PUBLISHED)
-        .order_by(EvaluationForm.version.desc())
-        .limit(1)
+def replaced_by(session: Session, form: EvaluationForm) -> int | None:
+    """The version that replaced `form`: its family's highest published one, when higher; None for the newest."""
+    newest = session.scalar(
+        select(func.max(EvaluationForm.version)).where(
+            EvaluationForm.family_id == form.family_id, EvaluationForm.status == FormStatus.PUBLISHED
+        )
     )
+    return newest if newest is not None and newest > form.version else None
 
 
 def current_forms(session: Session) -> list[EvaluationForm]:

@@ -126,7 +126,7 @@ def save_draft(
     """
     recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
     _check_partial(form.questions, answers, comment, duration_s=recording.duration_s)
-    evaluation = _own_evaluation(session, actor=actor, recording=recording, form_id=form.id, only_new=only_new)
+    evaluation = _own_evaluation(session, actor=actor, recording=recording, form=form, only_new=only_new)
     if evaluation.state != EvaluationState.DRAFT:
         raise Conflict("this evaluation is submitted: submit the changes to make a new version of it")
     _fill(evaluation, form.questions, answers, comment)
@@ -152,7 +152,7 @@ def evaluate_call(
     form version and evaluator, and results count its latest score once. `only_new`: see `_own_evaluation`.
     """
     recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
-    evaluation = _own_evaluation(session, actor=actor, recording=recording, form_id=form.id, only_new=only_new)
+    evaluation = _own_evaluation(session, actor=actor, recording=recording, form=form, only_new=only_new)
     if evaluation.state == EvaluationState.SUBMITTED:  # a re-score: as the API's, with the agent's answer in mind
         return update_evaluation(
             session, actor=actor, evaluation_id=evaluation.id, answers=answers, comment=comment, submit=True
@@ -307,18 +307,18 @@ def _scorable(session: Session, *, actor: Actor, recording_id: str, form_id: str
 
 
 def _own_evaluation(
-    session: Session, *, actor: Actor, recording: Recording, form_id: str, only_new: bool
+    session: Session, *, actor: Actor, recording: Recording, form: EvaluationForm, only_new: bool
 ) -> Evaluation:
     """`actor`'s evaluation of the call on this form version (a new draft when there is none), read afresh under its
     row lock: two writes at once (two tabs, a double click, an autosave racing the submit) are one after the
     other, the later acting on what the earlier left. Read unlocked, both submitted the draft as version 1, and
     the first score was lost without a version of its own. With `only_new` (a create), one another request made
     meanwhile is refused, as one made before is."""
-    evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form_id)
+    evaluation = open_evaluation(session, actor=actor, recording_id=recording.id, form_id=form.id)
     made = False
     if evaluation is None:
-        refuse_another_version(session, actor=actor, recording=recording, form=get_form(session, form_id))
-        evaluation, made = _start(session, actor=actor, recording=recording, form_id=form_id)
+        refuse_another_version(session, actor=actor, recording=recording, form=form)
+        evaluation, made = _start(session, actor=actor, recording=recording, form_id=form.id)
     if only_new and not made:
         raise _already_evaluated(evaluation)
     return live_and_locked(session, actor=actor, evaluation=evaluation)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -12,14 +11,12 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
-from recordings_service.errors import Invalid, Unavailable
+from recordings_service.errors import Invalid
 from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.privacy import erasure, ledger, package_queue, rectification, restriction_ledger, subjects
 from recordings_service.privacy.rectification import SegmentFix
 from recordings_service.storage.object_store import ObjectStore
-
-log = logging.getLogger(__name__)
 
 # Which answer fields each kind takes; any other field given is refused, so a wrong form is not half-applied.
 FIELDS: dict[SubjectRequestKind, frozenset[str]] = {
@@ -106,11 +103,7 @@ def after_commit(session: Session, store: ObjectStore, fulfilment: Fulfilment) -
         restriction_ledger.record_restriction(store, fulfilment.request)
         return 0
     if fulfilment.request.kind == SubjectRequestKind.OBJECTION:
-        try:
-            ledger.record_objection(store, fulfilment.request.customer, at=utcnow())
-        except Unavailable:
-            # The objection holds (committed); only a restore from an older backup would not know it.
-            log.warning("objection not written to the ledger: the store is unavailable", exc_info=True)
+        ledger.record_objection(store, fulfilment.request.customer, at=utcnow())
         return 0
     if fulfilment.erased is None:
         return 0

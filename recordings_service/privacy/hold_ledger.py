@@ -13,7 +13,6 @@ the customer's remaining calls, as it did).
 from __future__ import annotations
 
 import base64
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,21 +20,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.errors import Unavailable
 from recordings_service.models import Customer, LegalHold, Recording
 from recordings_service.privacy import holds, ledger
 from recordings_service.runtime import envelope_of
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 
-log = logging.getLogger(__name__)
-
 HOLDS = "ledger/holds/"
 
 
 def record_hold(session: Session, store: ObjectStore, hold: LegalHold) -> None:
-    """Once the hold's placement or release has committed: the hold as it now stands, in the ledger. A store that
-    refuses it is logged and the hold holds: only a restore from an older backup would not know it."""
+    """Once the hold's placement or release has committed: the hold as it now stands, in the ledger."""
     envelope = envelope_of(session)
     entry = {
         "hold_id": hold.id,
@@ -52,10 +47,7 @@ def record_hold(session: Session, store: ObjectStore, hold: LegalHold) -> None:
             else None
         ),
     }
-    try:
-        ledger.append_entry(store, HOLDS, entry)
-    except Unavailable:
-        log.warning("legal hold %s not written to the ledger: the store is unavailable", hold.id, exc_info=True)
+    ledger.record_decision(store, HOLDS, entry, what=f"legal hold {hold.id}")
 
 
 def recorded_holds(store: ObjectStore) -> dict[str, dict[str, Any]]:

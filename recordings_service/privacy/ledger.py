@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import new_id
+from recordings_service.errors import Unavailable
 from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest, Tombstone, User
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.models.recording import RecordingStatus
@@ -42,6 +44,8 @@ DELETIONS = "ledger/deletions/"
 OBJECTIONS = "ledger/objections/"
 # Ids asked of the database at a time (well under SQLite's bound parameters).
 LOOKUP_SHARE = 500
+
+log = logging.getLogger(__name__)
 
 
 def record_deletions(session: Session, store: ObjectStore, recording_ids: Sequence[str]) -> None:
@@ -84,9 +88,9 @@ def undeleted(session: Session, recording_ids: list[str]) -> Iterator[str]:
 
 
 def record_objection(store: ObjectStore, customer: Customer, *, at: datetime) -> None:
-    """Put the customer's objections as they stand now in the ledger."""
+    """Once an objection has committed: the customer's objections as they stand now, in the ledger."""
     flags = {"research": customer.objects_to_research, "marketing": customer.objects_to_marketing}
-    append_entry(store, OBJECTIONS, {"customer_id": customer.id, **flags, "at": at.isoformat()})
+    record_decision(store, OBJECTIONS, {"customer_id": customer.id, **flags, "at": at.isoformat()}, what="objection")
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,17 @@ def _objection_known_since(session: Session, customer_id: str) -> datetime | Non
 def known_user(session: Session, user_id: str | None) -> str | None:
     """The account an entry names, when this database has it (one made after the backup is not)."""
     return user_id if user_id is not None and session.get(User, user_id) is not None else None
+
+
+def record_decision(store: ObjectStore, prefix: str, entry: dict[str, Any], *, what: str) -> None:
+    """An entry for a decision that has committed (an objection, a legal hold, a restriction). A store that refuses
+    it is logged (`what`: the kind of decision, and an id at most) and the decision stands as committed: only a
+    restore from an older backup would not know it. A deletion's entry is written before its purge is marked, and
+    a refusal there leaves the purge pending instead (`record_deletions`)."""
+    try:
+        append_entry(store, prefix, entry)
+    except Unavailable:
+        log.warning("%s not written to the ledger: the store is unavailable", what, exc_info=True)
 
 
 def append_entry(store: ObjectStore, prefix: str, entry: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ database does not have in force, and lifts each one lifted since.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,20 +17,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.errors import Unavailable
 from recordings_service.models import Customer, SubjectRequest
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.privacy import ledger, subjects
 from recordings_service.storage.object_store import ObjectStore
-
-log = logging.getLogger(__name__)
 
 RESTRICTIONS = "ledger/restrictions/"
 
 
 def record_restriction(store: ObjectStore, request: SubjectRequest) -> None:
     """Once the restriction was put in force or lifted, and that committed: the request as it now stands, in the
-    ledger. A store that refuses it is logged, and the restriction stands as committed."""
+    ledger."""
     entry = {
         "request_id": request.id,
         "customer_id": request.customer_id,
@@ -41,10 +37,7 @@ def record_restriction(store: ObjectStore, request: SubjectRequest) -> None:
         "completed_at": _moment(request.completed_at),
         "lifted_at": _moment(request.lifted_at),
     }
-    try:
-        ledger.append_entry(store, RESTRICTIONS, entry)
-    except Unavailable:
-        log.warning("restriction %s not written to the ledger: the store is unavailable", request.id, exc_info=True)
+    ledger.record_decision(store, RESTRICTIONS, entry, what=f"restriction {request.id}")
 
 
 @dataclass(frozen=True)
