@@ -1,10 +1,12 @@
-"""How this request shows people it may not identify: agents by a stable pseudonym without `agent.read`."""
+"""How this request shows people it may not identify (agents by a stable pseudonym without `agent.read`), and the
+training rules in force, which decide what trainers may use."""
 
 from __future__ import annotations
 
 from flask import g
 
 from recordings_service.training.agents import AgentNames, agent_names
+from recordings_service.training.eligibility import TrainingRules
 from web.database import runtime
 
 
@@ -18,3 +20,7 @@ def request_agent_names() -> AgentNames:
             session.commit()
     names: AgentNames = g.agent_names
     return names
+
+
+def training_rules() -> TrainingRules:
+    return TrainingRules.from_settings(runtime().settings)

@@ -2,9 +2,11 @@
 
 A call is used for training only while its purposes include `training`, its customer has not objected to
 marketing (nor to research, where `CALLVAULT_TRAINING_HONOURS_RESEARCH_OBJECTION` says so), its customer has
-not asked for erasure (a call an erasure kept for a legal duty serves that duty only), and it has a redacted
-transcript (trainers get redacted material only, and redacted audio is cut along it). Restricted calls never
-reach a trainer at all (`recordings.visible_to`).
+not asked for erasure (a call an erasure kept for a legal duty serves that duty only), its retention has not
+ended (a call kept past it by a legal hold serves the hold only), and it has a redacted transcript (trainers get
+redacted material only, and redacted audio is cut along it). Restricted calls never reach a trainer at all
+(`recordings.visible_to`); a trainer reaches the content of the others (their redacted audio and transcript, their
+call page) only while trainers may use them (`require_trainer_may_use`).
 """
 
 from __future__ import annotations
@@ -14,14 +16,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
+from recordings_service.audit import Actor
 from recordings_service.config import Settings
-from recordings_service.errors import Conflict
+from recordings_service.db import utcnow
+from recordings_service.errors import Conflict, Refusal
 from recordings_service.models import Customer, Recording, Transcript
+from recordings_service.models.account import Role
 from recordings_service.models.privacy import customer_asked_for_erasure
-from recordings_service.models.recording import Purpose
+from recordings_service.models.recording import Purpose, RecordingStatus
+from recordings_service.recordings import get_playable_recording
 
 
 class Exclusion(StrEnum):
@@ -31,6 +37,7 @@ class Exclusion(StrEnum):
     OBJECTS_TO_MARKETING = "objects_to_marketing"
     OBJECTS_TO_RESEARCH = "objects_to_research"  # only when the setting honours research objections
     ERASURE_REQUESTED = "erasure_requested"
+    PAST_RETENTION = "past_retention"
     NOT_TRANSCRIBED = "not_transcribed"
 
 
@@ -54,8 +61,8 @@ class NotForTraining(Conflict):
 
     code = "not_for_training"
 
-    def __init__(self, recording_id: str, reason: str) -> None:
-        super().__init__(f"recording {recording_id} may not be used for training ({reason})")
+    def __init__(self, recording_id: str, reason: str, *, refusal: Refusal | None = None) -> None:
+        super().__init__(f"recording {recording_id} may not be used for training ({reason})", refusal=refusal)
         self.reason = reason
 
 
@@ -66,6 +73,7 @@ def flag_columns() -> list[ColumnElement[Any]]:
         Customer.objects_to_marketing.label("objects_to_marketing"),
         Customer.objects_to_research.label("objects_to_research"),
         customer_asked_for_erasure().label("erasure_requested"),
+        and_(Recording.retain_until.is_not(None), Recording.retain_until < utcnow()).label("past_retention"),
         twin.label("transcribed"),
     ]
 
@@ -76,6 +84,7 @@ def reason_for(
     objects_to_marketing: bool | None,
     objects_to_research: bool | None,
     erasure_requested: bool,
+    past_retention: bool,
     transcribed: bool,
     rules: TrainingRules,
 ) -> Exclusion | None:
@@ -85,6 +94,7 @@ def reason_for(
         (bool(objects_to_marketing), Exclusion.OBJECTS_TO_MARKETING),
         (rules.honours_research_objection and bool(objects_to_research), Exclusion.OBJECTS_TO_RESEARCH),
         (erasure_requested, Exclusion.ERASURE_REQUESTED),
+        (past_retention, Exclusion.PAST_RETENTION),
         (not transcribed, Exclusion.NOT_TRANSCRIBED),
     )
     return next((reason for applies, reason in checks if applies), None)
@@ -108,6 +118,7 @@ def exclusions_of(
             objects_to_marketing=row.objects_to_marketing,
             objects_to_research=row.objects_to_research,
             erasure_requested=bool(row.erasure_requested),
+            past_retention=bool(row.past_retention),
             transcribed=bool(row.transcribed),
             rules=rules,
         )
@@ -120,3 +131,23 @@ def require_for_training(session: Session, recording: Recording, *, rules: Train
     reason = exclusions_of(session, [recording.id], rules=rules).get(recording.id)
     if reason is not None:
         raise NotForTraining(recording.id, reason.value)
+
+
+def require_trainer_may_use(session: Session, *, actor: Actor, recording_id: str, rules: TrainingRules) -> None:
+    """A trainer reaches a call's content through the general call routes (its page, redacted audio and transcript)
+    only while trainers may use it: refused (409 `not_for_training`, audited `recording.access_denied`) otherwise.
+    Before, a call taken out of training (its customer objected to marketing, asked for erasure) was still played
+    and read whole there while the trainer's own view of it said it may not be played to them."""
+    if actor.role != Role.TRAINER:
+        return
+    # A call hidden from them is not found, as for anyone (the refusal audited); a deleted one is answered by the
+    # route as ever. One not transcribed yet has no redacted content to serve: its page says the redacted audio
+    # waits for the transcription.
+    recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    if recording.status == RecordingStatus.DELETED:
+        return
+    reason = exclusions_of(session, [recording_id], rules=rules)[recording_id]
+    if reason not in (None, Exclusion.NOT_TRANSCRIBED):
+        details = {"reason": "not_for_training", "exclusion": reason.value}
+        refusal = Refusal(actor, "recording.access_denied", "recording", recording_id, details)
+        raise NotForTraining(recording_id, reason.value, refusal=refusal)

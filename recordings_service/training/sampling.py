@@ -147,6 +147,7 @@ def pull_sample(
             objects_to_marketing=row.objects_to_marketing,
             objects_to_research=row.objects_to_research,
             erasure_requested=bool(row.erasure_requested),
+            past_retention=bool(row.past_retention),
             transcribed=bool(row.transcribed),
             rules=rules,
         )

@@ -60,7 +60,8 @@ def a11y_live(
                 user.agent_ref = "agent-1"  # who took the fixture calls
             people[str(role)] = (user.username, secret)
         calls = [
-            make_transcribed_call(session, store, envelope, queue="a11y"),
+            # Recorded for training too: the trainer's pages open it.
+            make_transcribed_call(session, store, envelope, queue="a11y", purposes=["verification", "training"]),
             make_recording(
                 session,
                 store,

@@ -34,7 +34,7 @@ from tests.web.reader_language import post_finnish
 
 @pytest.fixture
 def call(session: Session, store: S3ObjectStore, envelope: Envelope) -> Recording:
-    return make_transcribed_call(session, store, envelope)
+    return make_transcribed_call(session, store, envelope, purposes=["verification", "training"])  # trainers too
 
 
 @pytest.fixture

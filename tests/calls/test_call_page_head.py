@@ -22,7 +22,8 @@ ROLES = [Role.QA_SUPERVISOR, Role.TRAINER]
 
 @pytest.fixture
 def call(session: Session, store: S3ObjectStore, envelope: Envelope) -> Recording:
-    return make_transcribed_call(session, store, envelope, redacted=True)  # the trainer reads the redacted twin
+    # The trainer reads the redacted twin of a call recorded for training.
+    return make_transcribed_call(session, store, envelope, redacted=True, purposes=["verification", "training"])
 
 
 def signed_in(client: FlaskClient, session: Session, role: Role) -> None:

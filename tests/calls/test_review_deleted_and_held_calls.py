@@ -24,7 +24,8 @@ REASON = "Dispute with Matti Virtanen over contract 4471"
 
 @pytest.fixture
 def call(session: Session, store: S3ObjectStore, envelope: Envelope) -> Recording:
-    recording = make_transcribed_call(session, store, envelope)
+    # Recorded for training too: a trainer opens the pages of such calls only.
+    recording = make_transcribed_call(session, store, envelope, purposes=["verification", "training"])
     session.commit()
     return recording
 

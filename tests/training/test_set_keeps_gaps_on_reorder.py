@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.retention import sweep
 from recordings_service.config import Settings
+from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
@@ -22,7 +23,7 @@ from recordings_service.training.clip_views import ClipStatus
 from recordings_service.training.clips import ClipText
 from recordings_service.training.eligibility import TrainingRules
 from tests.factories.privacy import OFFICER
-from tests.factories.training import CALL_DAY, stereo_call, trainer
+from tests.factories.training import stereo_call, trainer
 
 RULES = TrainingRules()
 
@@ -38,7 +39,7 @@ def test_a_set_with_a_clip_of_a_call_gone_from_trainers_is_still_reordered_aroun
 ) -> None:
     actor = trainer(session)
     kept = stereo_call(session, store, envelope)
-    due = stereo_call(session, store, envelope, retain_until=CALL_DAY + timedelta(days=1))
+    due = stereo_call(session, store, envelope, retain_until=utcnow() + timedelta(days=1))
 
     def cut(recording_id: str, window: tuple[float, float]) -> str:
         return clips.cut_clip(
@@ -58,7 +59,7 @@ def test_a_set_with_a_clip_of_a_call_gone_from_trainers_is_still_reordered_aroun
     gap, first, second = cut(due.id, (9.3, 17.3)), cut(kept.id, (0.5, 3.5)), cut(kept.id, (9.3, 14.4))
     made = sets.create_set(session, envelope, actor=actor, title="Renewals", clip_ids=[gap, first, second], rules=RULES)
     if gone == "retention":
-        sweep(sessions, store, now=CALL_DAY + timedelta(days=2), batch=10, actor=OFFICER, dry_run=False)
+        sweep(sessions, store, now=utcnow() + timedelta(days=2), batch=10, actor=OFFICER, dry_run=False)
         session.expire_all()
     else:
         due.restricted = True  # GDPR Art. 18: for compliance only from now on

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.retention import sweep
 from recordings_service.audit import Actor
 from recordings_service.config import Settings
+from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, NotFound
 from recordings_service.models import AuditEvent, Recording
 from recordings_service.redaction import find_pii
@@ -30,7 +31,7 @@ from recordings_service.training.eligibility import TrainingRules
 from tests.factories.card_call import CARD_CALL, add_transcript, card_twin
 from tests.factories.privacy import OFFICER
 from tests.factories.recordings import make_recording
-from tests.factories.training import CALL_DAY, stereo_call, trainer
+from tests.factories.training import stereo_call, trainer
 
 RULES = TrainingRules()
 FORBIDDEN_KINDS = {"personal_id", "card", "card_security_code", "iban", "phone"}
@@ -66,7 +67,7 @@ def test_the_retention_sweep_removes_a_calls_clips_and_the_set_shows_the_gap(
 ) -> None:
     actor = trainer(session)
     kept = stereo_call(session, store, envelope)
-    due = stereo_call(session, store, envelope, retain_until=CALL_DAY + timedelta(days=1))
+    due = stereo_call(session, store, envelope, retain_until=utcnow() + timedelta(days=1))
     due_clip = cut(session, store, envelope, settings, actor, due, (9.3, 17.3), "Asking for the name")
     kept_clip = cut(session, store, envelope, settings, actor, kept, (0.5, 9.0), "Opening")
     training_set = sets.create_set(
@@ -74,7 +75,7 @@ def test_the_retention_sweep_removes_a_calls_clips_and_the_set_shows_the_gap(
     )
     assert len(list(store.list_versions(f"derived/{due.id}/clips/"))) == 2
 
-    report = sweep(sessions, store, now=CALL_DAY + timedelta(days=2), batch=10, actor=OFFICER, dry_run=False)
+    report = sweep(sessions, store, now=utcnow() + timedelta(days=2), batch=10, actor=OFFICER, dry_run=False)
 
     assert report.recording_ids == [due.id] and report.counts["training_clips"] == 1
     assert list(store.list_versions(f"derived/{due.id}/")) == []

@@ -26,7 +26,8 @@ READERS = [role for role, granted in ROLE_PERMISSIONS.items() if Permission.RECO
 
 @pytest.fixture
 def call(session: Session, store: ObjectStore, envelope: Envelope) -> Recording:
-    call = make_recording(session, store, envelope, agent_ref=AGENT_REF, queue="billing")
+    purposes = ["verification", "training"]  # a trainer opens the pages of calls recorded for training only
+    call = make_recording(session, store, envelope, agent_ref=AGENT_REF, queue="billing", purposes=purposes)
     supervisor = make_user(session, role=Role.QA_SUPERVISOR)
     released(session, supervisor, published_form(session, actor_of(supervisor)), call, ["yes", "4", "yes"])
     session.commit()

@@ -53,7 +53,15 @@ def call(session: Session, runtime: Runtime) -> Recording:
     customer = Customer(customer_ref="CRM-REDACT-1")
     session.add(customer)
     session.flush()
-    recording = make_recording(session, runtime.store, runtime.envelope, customer_id=customer.id, status="transcribed")
+    # Recorded for training too: trainers reach the content of such calls only (`require_trainer_may_use`).
+    recording = make_recording(
+        session,
+        runtime.store,
+        runtime.envelope,
+        customer_id=customer.id,
+        status="transcribed",
+        purposes=["verification", "training"],
+    )
     draft = TranscriptDraft(
         engine="faster-whisper",
         model="whisper-base",

@@ -29,6 +29,9 @@ ORIGINAL = STEREO.read_bytes()
 BROKE_AT = 20_000  # where the first transfer stopped
 Get = Callable[..., TestResponse]
 
+# Recorded for training too: trainers hear the redacted audio of such calls only.
+TRAINING = ["verification", "training"]
+
 
 def client_of(client: FlaskClient, session: Session, role: str, scope: str = "read") -> Get:
     """`get(url, method="GET", **headers)` as a token of `role`."""
@@ -114,7 +117,9 @@ def test_a_resume_after_the_original_was_muted_for_card_data_gets_the_new_origin
 ) -> None:
     """PCI DSS 3.3.1 replaces the original by a card-muted copy: a download begun before must start again, as
     must a redacted copy made from the old original."""
-    recording = make_recording(session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69)
+    recording = make_recording(
+        session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69, purposes=TRAINING
+    )
     add_transcript(session, recording, twin=card_twin())
     session.commit()
     qa, coach = client_of(client, session, Role.QA_SUPERVISOR), client_of(client, session, Role.TRAINER)
@@ -159,7 +164,9 @@ def test_the_downloaded_original_is_named_with_its_containers_extension(
 
 
 def test_the_redacted_audio_resumes_under_its_tag(client: FlaskClient, session: Session, runtime: Runtime) -> None:
-    recording = make_recording(session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69)
+    recording = make_recording(
+        session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69, purposes=TRAINING
+    )
     add_transcript(session, recording, twin=card_twin())
     session.commit()
     get = client_of(client, session, Role.TRAINER)

@@ -16,6 +16,7 @@ from recordings_service.models import Recording
 from recordings_service.permissions import Permission
 from recordings_service.recordings import IsoDatetime, RecordingFilters, RecordingOut
 from recordings_service.redaction.audio import RedactedAudio, record_redacted_served, redacted_audio, redacted_bytes
+from recordings_service.training.eligibility import require_trainer_may_use
 from recordings_service.transcription.queue import TranscriptionStatus, transcription_status
 from web.access import current_actor, current_can, current_principal, denial, requires
 from web.api import api_spec
@@ -25,7 +26,7 @@ from web.api.uploads import ENVELOPE_BYTES, receive_upload, verify_client_checks
 from web.api.validation import ErrorBody, refuse_invalid
 from web.body_limit import allows_body
 from web.database import commits_work, db, runtime
-from web.identities import request_agent_names
+from web.identities import request_agent_names, training_rules
 from web.same_site import in_browser_session, refuse_cross_site
 
 bp = Blueprint("recordings_api", __name__, url_prefix="/api/v1")
@@ -285,7 +286,7 @@ def _download_asked() -> bool:
 @bp.get("/recordings/<recording_id>/audio/redacted")
 @requires(Permission.RECORDING_PLAY_REDACTED)
 @api_spec.validate(
-    resp=FileAnswer(*RECORDING_MEDIA_TYPES, ranges=True, HTTP_403=ErrorBody, HTTP_404=ErrorBody),
+    resp=FileAnswer(*RECORDING_MEDIA_TYPES, ranges=True, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody),
     tags=["recordings"],
     skip_validation=True,  # the answer is streamed
 )
@@ -295,6 +296,7 @@ def redacted_recording_audio(recording_id: str) -> Response:
     rt = runtime()
     tone = rt.settings.redaction_audio == "tone"
     actor = current_actor()
+    require_trainer_may_use(db(), actor=actor, recording_id=recording_id, rules=training_rules())
     audio = redacted_audio(
         db(),
         rt.store,

@@ -11,7 +11,6 @@ from recordings_service.models import TrainingClip
 from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, clips, nominations, sampling
 from recordings_service.training.call_view import view_call
-from recordings_service.training.eligibility import TrainingRules
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
@@ -37,13 +36,10 @@ from web.api.training_shapes import (
 )
 from web.api.validation import ErrorBody, as_json, refuse_invalid
 from web.database import db, runtime
+from web.identities import training_rules as rules
 
 bp = Blueprint("training_api", __name__, url_prefix="/api/v1/training")
 TAGS = ["training"]
-
-
-def rules() -> TrainingRules:
-    return TrainingRules.from_settings(runtime().settings)
 
 
 def no_content() -> Response:

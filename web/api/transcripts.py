@@ -9,12 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
 from recordings_service.permissions import Permission
+from recordings_service.training.eligibility import require_trainer_may_use
 from recordings_service.transcription import transcripts
 from recordings_service.transcription.queue import requeue_transcription
 from web.access import current_actor, current_can, requires
 from web.api import api_spec
 from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db
+from web.identities import training_rules
 from web.same_site import refuse_cross_site
 
 bp = Blueprint("transcripts_api", __name__, url_prefix="/api/v1")
@@ -66,7 +68,7 @@ class QueuedOut(BaseModel):
 @bp.get("/recordings/<recording_id>/transcript")
 @requires(Permission.TRANSCRIPT_READ_REDACTED)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_200=None, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    resp=SpecResponse(HTTP_200=None, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
     tags=["transcripts"],
     before=refuse_invalid,
 )
@@ -76,6 +78,7 @@ def get_transcript(recording_id: str, query: TranscriptQuery) -> Response:
     JSON by default (see TranscriptOut); `?format=txt|srt|vtt` for plain text or subtitles.
     """
     refuse_cross_site(object_type="recording", object_id=recording_id)
+    require_trainer_may_use(db(), actor=current_actor(), recording_id=recording_id, rules=training_rules())
     redacted = not current_can(Permission.TRANSCRIPT_READ)
     transcript = transcripts.view_transcript(
         db(), actor=current_actor(), recording_id=recording_id, redacted=redacted, format=query.format

@@ -17,13 +17,13 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import get_playable_recording
 from recordings_service.storage.spool import spool_dir
 from recordings_service.training import nominations
-from recordings_service.training.eligibility import TrainingRules, exclusions_of
+from recordings_service.training.eligibility import exclusions_of, require_trainer_may_use
 from web.access import current_actor, current_can, requires
 from web.api.recordings import playback_url
 from web.database import commits_work, db, runtime
 from web.errors import abandon_refused
 from web.i18n import organisation_zone
-from web.identities import request_agent_names
+from web.identities import request_agent_names, training_rules
 from web.same_site import refuse_cross_site
 from web.ui.error_messages import flash_error
 from web.ui.evaluation_panel import evaluation_panel
@@ -46,6 +46,7 @@ def call(recording_id: str) -> str:
 
 def _call_page(recording_id: str, *, start: float, refused: RefusedForm | None = None) -> str:
     """The page; with `refused`, a form sent back as it was typed with the reason it was refused beside it."""
+    require_trainer_may_use(db(), actor=current_actor(), recording_id=recording_id, rules=training_rules())
     found = review.open_call(
         db(),
         actor=current_actor(),
@@ -59,7 +60,7 @@ def _call_page(recording_id: str, *, start: float, refused: RefusedForm | None =
         nominated = nominations.list_nominations(db(), actor=current_actor(), recording_id=recording.id, limit=50)
     exclusion = None
     if current_can(Permission.TRAINING_NOMINATE):
-        exclusion = exclusions_of(db(), [recording.id], rules=_rules())[recording.id]
+        exclusion = exclusions_of(db(), [recording.id], rules=training_rules())[recording.id]
     redacted_audio = not current_can(Permission.RECORDING_PLAY)
     # No player that cannot play: the page says why instead (the audio gone from storage, or the redacted audio
     # not yet made, as it is muted along the redacted transcript).
@@ -195,7 +196,7 @@ def nominate(recording_id: str) -> Response | tuple[str, int]:
             note=form.get("note", ""),
             start_s=_seconds(form.get("start_s", ""), "start_s"),
             end_s=_seconds(form.get("end_s", ""), "end_s"),
-            rules=_rules(),
+            rules=training_rules(),
             customer_number_pattern=runtime().settings.customer_number_rule,
         )
     except (Invalid, Conflict) as exc:
@@ -236,10 +237,6 @@ def _comment_refusal(exc: Invalid, duration_s: float) -> Invalid:
     else:
         return exc
     return Invalid(exc.field, message, code=exc.code)
-
-
-def _rules() -> TrainingRules:
-    return TrainingRules.from_settings(runtime().settings)
 
 
 def _kind(raw: str) -> NominationKind:

@@ -19,12 +19,12 @@ from recordings_service.models.training import NominationKind
 from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, clips, nominations, sampling
 from recordings_service.training.call_view import view_call
-from recordings_service.training.eligibility import TrainingRules
 from recordings_service.training.sampling import MAX_SAMPLE, SampleCriteria, SampleMode, Stratum
 from web.access import current_actor, current_can, requires
 from web.database import db, runtime
 from web.errors import abandon_refused
 from web.i18n import organisation_timezone
+from web.identities import training_rules as rules
 from web.links import call_url, safe_next
 from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
@@ -39,10 +39,6 @@ SAMPLE_FIELDS = (
 CLIP_FIELDS = ("start_s", "end_s", "title", "tags", "notes")
 DIRECTIONS = ("inbound", "outbound")
 EVALUATED_CHOICES = {"": None, "yes": True, "no": False}
-
-
-def rules() -> TrainingRules:
-    return TrainingRules.from_settings(runtime().settings)
 
 
 def act(
