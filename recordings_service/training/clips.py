@@ -223,15 +223,19 @@ def selection_window(
     return float(segments[first]["start"]), float(segments[last]["end"])
 
 
-def load_clip(session: Session, *, actor: Actor, clip_id: str, lock: ClipLock | None = None) -> TrainingClip:
-    """A clip of a call `actor` may see; one of a call hidden from them is not found (and the refusal audited).
-    With `lock`, its row is read as committed now and held to the end of the transaction (see `CLIP_LOCKS`)."""
+def load_clip(
+    session: Session, *, actor: Actor, clip_id: str, lock: ClipLock | None = None, authors_hidden: bool = False
+) -> TrainingClip:
+    """A clip of a call `actor` may see; one of a call hidden from them is not found (and the refusal audited),
+    unless `authors_hidden` and `actor` cut it. With `lock`, its row is read as committed now and held to the end of
+    the transaction (see `CLIP_LOCKS`)."""
     clip = session.get(
         TrainingClip, clip_id, with_for_update=CLIP_LOCKS[lock] if lock else None, populate_existing=bool(lock)
     )
     if clip is None:
         raise NotFound(f"clip {clip_id} not found", why="clip_not_found")
-    get_playable_recording(session, actor=actor, recording_id=clip.recording_id, audio=False)
+    if not (authors_hidden and clip.created_by == actor.id):
+        get_playable_recording(session, actor=actor, recording_id=clip.recording_id, audio=False)
     return clip
 
 
@@ -279,8 +283,12 @@ def update_clip(
 
 def delete_clip(session: Session, *, actor: Actor, clip_id: str) -> list[str]:
     """Delete a clip; returns the object keys to delete once this commits. It leaves its author's sets; other
-    trainers' sets keep its place, shown as removed (`deleted_by_owner`) as when its call is deleted."""
-    clip = own_clip(session, actor=actor, clip_id=clip_id, lock="delete")
+    trainers' sets keep its place, shown as removed (`deleted_by_owner`) as when its call is deleted.
+
+    Its author deletes it even when its call is hidden from them now (restricted, or kept by an erasure for a legal
+    duty): deleting shows nothing of the call, and before, such a clip's title, notes and audio stayed stored until
+    the call's retention ended, with no one able to remove them."""
+    clip = own_clip(session, actor=actor, clip_id=clip_id, lock="delete", authors_hidden=True)
     keys = [clip.opus_key, clip.mp3_key]
     now = utcnow()
     other_sets = 0
@@ -329,8 +337,10 @@ def window_spans(spans: Sequence[Sequence[float]], *, start_s: float, end_s: flo
     ]
 
 
-def own_clip(session: Session, *, actor: Actor, clip_id: str, lock: ClipLock | None = None) -> TrainingClip:
-    clip = load_clip(session, actor=actor, clip_id=clip_id, lock=lock)
+def own_clip(
+    session: Session, *, actor: Actor, clip_id: str, lock: ClipLock | None = None, authors_hidden: bool = False
+) -> TrainingClip:
+    clip = load_clip(session, actor=actor, clip_id=clip_id, lock=lock, authors_hidden=authors_hidden)
     if clip.created_by != actor.id:
         refusal = Refusal(actor, "training.edit_denied", "training_clip", clip_id, {})
         raise Forbidden(
