@@ -115,6 +115,15 @@ def test_an_unreadable_sample_size_names_the_field_in_finnish(trainer_client: Fl
     assert "Otoskoko: anna kokonaisluku" in text and "Input should be" not in text and "size:" not in text
 
 
+@pytest.mark.parametrize("words", ["%25", "***", "-"])
+def test_sample_words_without_a_word_are_refused_in_finnish(trainer_client: FlaskClient, words: str) -> None:
+    # Found by exploratory testing: the call list said it in Finnish, the sample form in English.
+    refused = trainer_client.get(f"/training/?size=5&words={words}", headers=FINNISH)
+    text = visible_text(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    assert "kirjoita vähintään yksi sana" in text and "enter at least one word" not in text
+
+
 def test_a_sample_size_out_of_range_names_the_field_in_english(trainer_client: FlaskClient) -> None:
     refused = trainer_client.get("/training/?size=0", headers={"Accept-Language": "en"})
     text = visible_text(refused.get_data(as_text=True))

@@ -61,6 +61,8 @@ SECONDS = _l("enter 0 or more seconds")
 TOO_MANY = _l("too many entries")
 
 FIELD_MESSAGES: dict[tuple[str, str], Message] = {
+    # The sample's words box, as the call list's search box says it (web/ui/call_filters.py).
+    ("words", "no_words"): _l("enter at least one word: letters or digits, not only punctuation or wildcards"),
     # Clips and training sets (a clip's and a set's titles have one limit, clips.MAX_TITLE).
     ("title", "missing"): _l("give it a title"),
     ("title", "too_long"): _l("at most %(num)d characters", num=clips.MAX_TITLE),
