@@ -210,7 +210,7 @@ def requeue_outdated(session: Session, *, actor: Actor, now: datetime | None = N
     meanwhile (`portal`). Returns their ids.
 
     One downloaded already is left as it is: the institute holds the call, and the item stays in custody, where an
-    erasure flags it and an objection shows (`custody.objections_to_pass_on`) for follow-up. The new package has
+    erasure flags it and an objection shows (`follow_ups.objections_to_pass_on`) for follow-up. The new package has
     a new data key, so the old one's stored versions can no longer be decrypted."""
     now = now or utcnow()
     query = select(ResearchBatch.id).where(

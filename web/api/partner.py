@@ -13,7 +13,7 @@ from spectree import Response as SpecResponse
 
 from recordings_service.errors import Invalid
 from recordings_service.permissions import Permission
-from recordings_service.research import batches, confirmations, custody, portal
+from recordings_service.research import batches, confirmations, follow_ups, portal
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
@@ -193,7 +193,7 @@ def submit_confirmation(batch_id: str) -> tuple[Response, int]:
 def acknowledge_follow_up(batch_id: str, number: int) -> tuple[Response, int]:
     """Acknowledge follow-up request `number` of the batch (a customer's erasure request or objection to research
     to act on); compliance sees it outstanding until then. Acknowledging it again changes nothing."""
-    batch = custody.acknowledge_follow_up(db(), actor=current_actor(), batch_id=batch_id, number=number)
+    batch = follow_ups.acknowledge_follow_up(db(), actor=current_actor(), batch_id=batch_id, number=number)
     db().commit()
     return as_json(partner_batch_out(batch))
 

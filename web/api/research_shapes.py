@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from recordings_service.iso_input import Day, Moment
 from recordings_service.models import CustodyConfirmation, ResearchBatch
 from recordings_service.recordings import IsoDatetime
-from recordings_service.research import batches, confirmations, custody, portal, text
+from recordings_service.research import batches, confirmations, custody, follow_ups, portal, text
 from recordings_service.research.lifecycle import confirmation_due
 from recordings_service.research.selection import BatchCriteria
 from web.database import db, runtime
@@ -243,7 +243,7 @@ def follow_up_out(batch: ResearchBatch) -> list[FollowUpFlagOut]:
     url = f"/api/v1/research/batches/{batch.id}/follow-up/{{}}/acknowledge"
     return [
         FollowUpFlagOut(**asdict(flag), acknowledge=url.format(flag.number) if flag.outstanding else None)
-        for flag in custody.follow_ups(batch)
+        for flag in follow_ups.follow_ups(batch)
     ]
 
 
@@ -272,7 +272,7 @@ def batch_out(batch: ResearchBatch) -> BatchOut:
             )
             for served in custody.download_history(db(), batch.id)
         ],
-        objections=custody.objections_to_pass_on(db(), batch),
+        objections=follow_ups.objections_to_pass_on(db(), batch),
         created_by=batch.created_by,
         created_at=batch.created_at,
         approved_by=batch.approved_by,

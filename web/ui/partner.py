@@ -20,7 +20,7 @@ from recordings_service.errors import DomainError, Invalid, TooLarge
 from recordings_service.models import ResearchBatch, User
 from recordings_service.models.research import CustodyMethod
 from recordings_service.permissions import Permission
-from recordings_service.research import batches, confirmations, custody, portal
+from recordings_service.research import batches, confirmations, follow_ups, portal
 from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from web import body_limit
 from web.access import current_actor, current_can, current_principal, requires
@@ -139,7 +139,7 @@ def confirm(batch_id: str) -> Response | tuple[str, int]:
 def acknowledge_follow_up(batch_id: str, number: int) -> Response:
     """The partner acknowledges a customer's erasure request or objection to research passed on to the institute."""
     found = _own_batch(batch_id)
-    custody.acknowledge_follow_up(db(), actor=current_actor(), batch_id=found.id, number=number)
+    follow_ups.acknowledge_follow_up(db(), actor=current_actor(), batch_id=found.id, number=number)
     db().commit()
     flash(gettext("Acknowledged: compliance sees that your institute has received this request."))
     return redirect(url_for("partner.batch", batch_id=batch_id))
@@ -167,7 +167,7 @@ def _batch_page(
         confirmable=blocker is None,
         not_downloaded=blocker is confirmations.ConfirmationBlocker.NOT_DOWNLOADED,
         latest=history[0] if history else None,
-        follow_ups=custody.follow_ups(found),
+        follow_ups=follow_ups.follow_ups(found),
         methods=METHODS,
         max_mb=MAX_CERTIFICATE_BYTES // (1024 * 1024),
         today=organisation_today().isoformat(),

@@ -22,7 +22,7 @@ from recordings_service.errors import DomainError, Invalid, invalid_from
 from recordings_service.models import ResearchBatch, User
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
-from recordings_service.research import batches, build_queue, confirmations, custody, early_end
+from recordings_service.research import batches, build_queue, confirmations, custody, early_end, follow_ups
 from recordings_service.research.batches import AUDIO_CHOICES, METADATA_FIELDS, BatchRequest
 from recordings_service.research.institutes import list_institutes, transfer_gap
 from recordings_service.research.lifecycle import was_downloaded
@@ -160,8 +160,8 @@ def _batch_page(found: ResearchBatch, *, refused: RefusedForm | None = None) -> 
         days={key: date.fromisoformat(str(found.criteria[key])) for key in ("from", "to")},
         # Whose days they are: a batch selected before criteria named a zone had UTC days.
         days_zone=found.criteria.get("timezone") or DEFAULT_ZONE,
-        flags=custody.follow_ups(found),
-        objections=custody.objections_not_followed_up(db(), found),
+        flags=follow_ups.follow_ups(found),
+        objections=follow_ups.objections_not_followed_up(db(), found),
         download_history=history,
         ranges_only=ranges_only,
         never_whole=in_part and not ranges_only,

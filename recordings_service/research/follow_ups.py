@@ -1,0 +1,191 @@
+"""Follow-ups: the requests an institute must act on for calls it downloaded, when the customer asks for erasure,
+objects to research or has processing restricted: the institute must be told (Art. 17(2), 19 and 21), and its
+partner acknowledges each request, which compliance sees outstanding until then."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recordings_service.audit import Actor, record_event
+from recordings_service.db import utcnow
+from recordings_service.errors import NotFound
+from recordings_service.models import BatchItem, Customer, ResearchBatch
+from recordings_service.research.batches import OUTSTANDING, get_partner_batch
+from recordings_service.research.custody import CustodyRecord, customer_custody
+from recordings_service.research.lifecycle import was_downloaded
+
+
+class FollowUpKind(StrEnum):
+    ERASURE = "erasure"
+    OBJECTION = "objection"
+    RESTRICTION = "restriction"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A request the institute must act on (an erasure request or an objection to research by a customer whose
+    calls it may hold), and whether the institute has acknowledged it."""
+
+    number: int  # its place in the batch's list, from 1: what the acknowledgement names
+    kind: str  # a FollowUpKind
+    request_id: str | None
+    customer_pseudonyms: list[str]
+    flagged_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None  # the partner account
+
+    @property
+    def outstanding(self) -> bool:
+        return self.acknowledged_at is None
+
+
+def flag_erasure(session: Session, *, actor: Actor, customer_id: str, request_id: str) -> list[str]:
+    """Flag every outstanding batch the institute downloaded the customer's calls from, now that the customer asks
+    for erasure: the institute must be told (Art. 17(2) and 19)."""
+    return _flag_held(session, actor=actor, customer_id=customer_id, request_id=request_id, kind=FollowUpKind.ERASURE)
+
+
+def flag_objection(session: Session, *, actor: Actor, customer_id: str, request_id: str) -> list[str]:
+    """Flag every outstanding batch the institute downloaded the customer's calls from, now that the customer
+    objects to research: the institute must stop using them (Art. 21 and 19)."""
+    return _flag_held(session, actor=actor, customer_id=customer_id, request_id=request_id, kind=FollowUpKind.OBJECTION)
+
+
+def flag_restriction(session: Session, *, actor: Actor, customer_id: str, request_id: str) -> list[str]:
+    """Flag every outstanding batch the institute downloaded the customer's calls from, now that their processing
+    is restricted: the institute, a recipient, must be told (Art. 19) and keep them unused."""
+    return _flag_held(
+        session, actor=actor, customer_id=customer_id, request_id=request_id, kind=FollowUpKind.RESTRICTION
+    )
+
+
+def _flag_held(session: Session, *, actor: Actor, customer_id: str, request_id: str, kind: FollowUpKind) -> list[str]:
+    """Flag the outstanding batches whose package holding the customer's calls was downloaded. One not downloaded
+    yet is built again without them instead (`build_queue.requeue_outdated`): the institute holds nothing."""
+    records = [
+        record
+        for record in customer_custody(session, customer_id)
+        if record.outstanding and was_downloaded(session, record.batch_id)
+    ]
+    return _flag(session, actor=actor, records=records, customer_id=customer_id, request_id=request_id, kind=kind)
+
+
+def follow_ups(batch: ResearchBatch) -> list[FollowUp]:
+    """The batch's follow-up requests, oldest first (one flagged before they had a kind was an erasure request)."""
+    return [
+        FollowUp(
+            number=number,
+            kind=str(flag.get("kind") or FollowUpKind.ERASURE),
+            request_id=flag.get("request_id"),
+            customer_pseudonyms=list(flag.get("customer_pseudonyms") or []),
+            flagged_at=_moment(flag.get("flagged_at")),
+            acknowledged_at=_moment(flag.get("acknowledged_at")),
+            acknowledged_by=flag.get("acknowledged_by"),
+        )
+        for number, flag in enumerate(batch.follow_up or [], start=1)
+    ]
+
+
+def acknowledge_follow_up(session: Session, *, actor: Actor, batch_id: str, number: int) -> ResearchBatch:
+    """The institute's partner acknowledges follow-up request `number` of its batch; acknowledging it again
+    changes nothing (a second click, a retried request)."""
+    batch = get_partner_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    flags = list(batch.follow_up or [])
+    if not 1 <= number <= len(flags):
+        raise NotFound(f"research batch {batch.id} has no follow-up request {number}", why="follow_up_not_found")
+    if flags[number - 1].get("acknowledged_at"):
+        return batch
+    flags[number - 1] = {**flags[number - 1], "acknowledged_at": utcnow().isoformat(), "acknowledged_by": actor.name}
+    batch.follow_up = flags  # a new list: the JSON column notices only assignment
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="research.follow_up_acknowledged",
+        object_type="research_batch",
+        object_id=batch.id,
+        details={"number": number, "kind": str(flags[number - 1].get("kind") or FollowUpKind.ERASURE)},
+    )
+    return batch
+
+
+def _flag(
+    session: Session,
+    *,
+    actor: Actor,
+    records: list[CustodyRecord],
+    customer_id: str,
+    request_id: str,
+    kind: FollowUpKind,
+) -> list[str]:
+    # Every batch locked (and read afresh) before the first event is written, in id order: the audit chain's head,
+    # which each event locks to the commit, is then always taken after a batch, as a partner's acknowledgement or
+    # download takes them. Locked between events, a batch waited for a partner who waited for the chain: a deadlock
+    # (PostgreSQL), the loser's request a 500, an objection or erasure request lost with it.
+    ids = {record.batch_id for record in records}
+    locked = select(ResearchBatch).where(ResearchBatch.id.in_(ids)).order_by(ResearchBatch.id).with_for_update()
+    batches = list(session.scalars(locked.execution_options(populate_existing=True)))
+    for batch in batches:
+        pseudonyms = sorted(
+            {item.customer_pseudonym or "" for item in _items_of(session, batch.id, customer_id)} - {""}
+        )
+        flag = {"kind": kind, "request_id": request_id, "customer_pseudonyms": pseudonyms}
+        batch.follow_up = [*batch.follow_up, {**flag, "flagged_at": utcnow().isoformat()}]
+        record_event(
+            session,
+            actor=actor,
+            action=f"research.{kind}_follow_up",
+            object_type="research_batch",
+            object_id=batch.id,
+            details={"request_id": request_id},
+        )
+    return [batch.id for batch in batches]
+
+
+def objections_to_pass_on(session: Session, batch: ResearchBatch) -> list[str]:
+    """The pseudonyms of customers who objected to research after their calls went out in this batch, while the
+    institute may still hold them: it must be told to stop using those calls (Art. 21 and 19). An objection made
+    before the package was built left the call out; one made since is flagged in the batch's `follow_up` too
+    (`flag_objection`), but this list is read from the customers as they are now, so it holds every one."""
+    if batch.state not in OUTSTANDING or not was_downloaded(session, batch.id):
+        return []
+    query = (
+        select(BatchItem.customer_pseudonym)
+        .join(Customer, Customer.id == BatchItem.customer_id)
+        .where(
+            BatchItem.batch_id == batch.id,
+            BatchItem.withdrawn_reason.is_(None),
+            Customer.objects_to_research.is_(True),
+        )
+        .distinct()
+    )
+    return sorted(pseudonym for pseudonym in session.scalars(query) if pseudonym)
+
+
+def objections_not_followed_up(session: Session, batch: ResearchBatch) -> list[str]:
+    """`objections_to_pass_on` less the customers an objection follow-up of the batch names already: the batch's
+    page lists each objection once (one made before objections were flagged shows only here)."""
+    flagged = {
+        pseudonym
+        for flag in follow_ups(batch)
+        if flag.kind == FollowUpKind.OBJECTION
+        for pseudonym in flag.customer_pseudonyms
+    }
+    return [pseudonym for pseudonym in objections_to_pass_on(session, batch) if pseudonym not in flagged]
+
+
+def _moment(raw: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def _items_of(session: Session, batch_id: str, customer_id: str) -> list[BatchItem]:
+    query = select(BatchItem).where(BatchItem.batch_id == batch_id, BatchItem.customer_id == customer_id)
+    return list(session.scalars(query))
