@@ -23,7 +23,7 @@ from recordings_service.models import AuditEvent, Customer, Recording, SubjectRe
 from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind, not_withdrawn
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import Period
-from recordings_service.research.follow_ups import flag_erasure, flag_objection, flag_restriction
+from recordings_service.research import follow_ups
 
 ANSWER_WITHIN = Period(1, PeriodUnit.MONTHS)
 MAX_EXTENSION_MONTHS = 2
@@ -113,9 +113,9 @@ def create_request(
     )
     session.add(request)
     session.flush()
-    # The institutes' batches are flagged (locked) before this request's event is written: see `follow_ups._flag`.
+    # The institutes' batches are flagged (locked) before this request's event is written: see `follow_ups._locked`.
     if request_kind is SubjectRequestKind.ERASURE:
-        flag_erasure(session, actor=actor, customer_id=customer.id, request_id=request.id)
+        follow_ups.flag_erasure(session, actor=actor, customer_id=customer.id, request_id=request.id)
     record_event(
         session,
         actor=actor,
@@ -252,8 +252,8 @@ def record_objection(
     session.flush()
     if current["research"] and not previous["research"]:
         # An institute holding the customer's calls already must be told to stop using them (flagged before this
-        # request's event is written: see `follow_ups._flag`).
-        flag_objection(session, actor=actor, customer_id=customer.id, request_id=request.id)
+        # request's event is written: see `follow_ups._locked`).
+        follow_ups.flag_objection(session, actor=actor, customer_id=customer.id, request_id=request.id)
     record_event(
         session,
         actor=actor,
@@ -275,8 +275,8 @@ def restrict_processing(
     complete(request, now=now or utcnow(), outcome={"recordings_restricted": restricted})
     session.flush()
     # An institute holding the customer's calls already is a recipient to tell (Art. 19); flagged before this
-    # request's event is written: see `follow_ups._flag`.
-    flag_restriction(session, actor=actor, customer_id=request.customer_id, request_id=request.id)
+    # request's event is written: see `follow_ups._locked`.
+    follow_ups.flag_restriction(session, actor=actor, customer_id=request.customer_id, request_id=request.id)
     record_event(
         session,
         actor=actor,
@@ -305,6 +305,10 @@ def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: da
     if not session.scalar(select(restriction_in_force(request.customer_id))):
         lifted = _set_restricted(session, customer_id=request.customer_id, value=False)
     request.outcome = {**request.outcome, "recordings_released": lifted}
+    # Ended (its batches locked) before this request's event is written: see `follow_ups._locked`.
+    follow_ups.end_follow_ups(
+        session, actor=actor, customer_id=request.customer_id, request_id=request.id, why=follow_ups.FollowUpEnd.LIFTED
+    )
     record_event(
         session,
         actor=actor,

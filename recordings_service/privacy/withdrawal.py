@@ -4,8 +4,9 @@ stayed open and overdue for good, or, for an erasure, was closed by erasing that
 
 The request is closed with its reason kept in its outcome and the withdrawal audited; its deadline no longer
 counts, and an access package still being built is withdrawn (its object, if one was uploaded, is purged as any
-withdrawn package's is). What registering it set in motion stays: the institutes told of an erasure or objection
-keep that follow-up (deleting a customer's research copies needs no request)."""
+withdrawn package's is). The institutes told of it (an erasure request's follow-up) are told it was withdrawn, with
+nothing to do for it: before, the follow-up stayed, and an institute was asked to destroy the calls of a customer
+who had never asked."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import PackageState
 from recordings_service.privacy.package_queue import withdraw_package
 from recordings_service.privacy.subjects import checked_reason, complete, get_request, refused
+from recordings_service.research.follow_ups import FollowUpEnd, end_follow_ups
 
 UNFINISHED_PACKAGE = (PackageState.QUEUED, PackageState.BUILDING)
 
@@ -40,6 +42,10 @@ def withdraw_request(
         withdraw_package(request)
     complete(request, now=now or utcnow(), outcome={"withdrawn": True, "reason": text})
     session.flush()
+    # Ended (its batches locked) before this request's event is written: see `follow_ups._locked`.
+    end_follow_ups(
+        session, actor=actor, customer_id=request.customer_id, request_id=request.id, why=FollowUpEnd.WITHDRAWN
+    )
     record_event(
         session,
         actor=actor,

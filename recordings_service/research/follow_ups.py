@@ -26,10 +26,17 @@ class FollowUpKind(StrEnum):
     RESTRICTION = "restriction"
 
 
+class FollowUpEnd(StrEnum):
+    """Why a follow-up no longer asks anything of the institute."""
+
+    WITHDRAWN = "withdrawn"  # its request was registered by mistake and withdrawn: nothing was ever to be done
+    LIFTED = "lifted"  # its restriction was lifted: the institute may use the calls again
+
+
 @dataclass(frozen=True)
 class FollowUp:
     """A request the institute must act on (an erasure request or an objection to research by a customer whose
-    calls it may hold), and whether the institute has acknowledged it."""
+    calls it may hold), whether the institute has acknowledged it, and whether it has ended."""
 
     number: int  # its place in the batch's list, from 1: what the acknowledgement names
     kind: str  # a FollowUpKind
@@ -38,10 +45,13 @@ class FollowUp:
     flagged_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None  # the partner account
+    ended_at: datetime | None
+    ended: str | None  # a FollowUpEnd
 
     @property
     def outstanding(self) -> bool:
-        return self.acknowledged_at is None
+        """The institute has yet to acknowledge it, and it still asks something of the institute."""
+        return self.acknowledged_at is None and self.ended_at is None
 
 
 def flag_erasure(session: Session, *, actor: Actor, customer_id: str, request_id: str) -> list[str]:
@@ -86,19 +96,21 @@ def follow_ups(batch: ResearchBatch) -> list[FollowUp]:
             flagged_at=_moment(flag.get("flagged_at")),
             acknowledged_at=_moment(flag.get("acknowledged_at")),
             acknowledged_by=flag.get("acknowledged_by"),
+            ended_at=_moment(flag.get("ended_at")),
+            ended=flag.get("ended"),
         )
         for number, flag in enumerate(batch.follow_up or [], start=1)
     ]
 
 
 def acknowledge_follow_up(session: Session, *, actor: Actor, batch_id: str, number: int) -> ResearchBatch:
-    """The institute's partner acknowledges follow-up request `number` of its batch; acknowledging it again
-    changes nothing (a second click, a retried request)."""
+    """The institute's partner acknowledges follow-up request `number` of its batch; acknowledging it again, or one
+    that has ended, changes nothing (a second click, a retried request, a page shown before it ended)."""
     batch = get_partner_batch(session, actor=actor, batch_id=batch_id, lock=True)
     flags = list(batch.follow_up or [])
     if not 1 <= number <= len(flags):
         raise NotFound(f"research batch {batch.id} has no follow-up request {number}", why="follow_up_not_found")
-    if flags[number - 1].get("acknowledged_at"):
+    if flags[number - 1].get("acknowledged_at") or flags[number - 1].get("ended_at"):
         return batch
     flags[number - 1] = {**flags[number - 1], "acknowledged_at": utcnow().isoformat(), "acknowledged_by": actor.name}
     batch.follow_up = flags  # a new list: the JSON column notices only assignment
@@ -123,13 +135,7 @@ def _flag(
     request_id: str,
     kind: FollowUpKind,
 ) -> list[str]:
-    # Every batch locked (and read afresh) before the first event is written, in id order: the audit chain's head,
-    # which each event locks to the commit, is then always taken after a batch, as a partner's acknowledgement or
-    # download takes them. Locked between events, a batch waited for a partner who waited for the chain: a deadlock
-    # (PostgreSQL), the loser's request a 500, an objection or erasure request lost with it.
-    ids = {record.batch_id for record in records}
-    locked = select(ResearchBatch).where(ResearchBatch.id.in_(ids)).order_by(ResearchBatch.id).with_for_update()
-    batches = list(session.scalars(locked.execution_options(populate_existing=True)))
+    batches = _locked(session, {record.batch_id for record in records})
     for batch in batches:
         pseudonyms = sorted(
             {item.customer_pseudonym or "" for item in _items_of(session, batch.id, customer_id)} - {""}
@@ -145,6 +151,44 @@ def _flag(
             details={"request_id": request_id},
         )
     return [batch.id for batch in batches]
+
+
+def end_follow_ups(session: Session, *, actor: Actor, customer_id: str, request_id: str, why: FollowUpEnd) -> list[str]:
+    """End every follow-up naming the request, on every batch of the customer's calls: the request was withdrawn
+    (registered by mistake) or the restriction lifted, and the institute is told so on its page; compliance no
+    longer sees them outstanding. Each batch's are audited (`research.follow_up_ended`). Returns the batches."""
+    ended = []
+    batches = _locked(session, {record.batch_id for record in customer_custody(session, customer_id)})
+    for batch in batches:
+        flags = list(batch.follow_up or [])
+        naming = [
+            n for n, flag in enumerate(flags) if flag.get("request_id") == request_id and not flag.get("ended_at")
+        ]
+        if not naming:
+            continue
+        for index in naming:
+            flags[index] = {**flags[index], "ended_at": utcnow().isoformat(), "ended": why.value}
+        batch.follow_up = flags  # a new list: the JSON column notices only assignment
+        record_event(
+            session,
+            actor=actor,
+            action="research.follow_up_ended",
+            object_type="research_batch",
+            object_id=batch.id,
+            details={"request_id": request_id, "why": why.value},
+        )
+        ended.append(batch.id)
+    session.flush()
+    return ended
+
+
+def _locked(session: Session, batch_ids: set[str]) -> list[ResearchBatch]:
+    # Every batch locked (and read afresh) before the first event is written, in id order: the audit chain's head,
+    # which each event locks to the commit, is then always taken after a batch, as a partner's acknowledgement or
+    # download takes them. Locked between events, a batch waited for a partner who waited for the chain: a deadlock
+    # (PostgreSQL), the loser's request a 500, an objection or erasure request lost with it.
+    locked = select(ResearchBatch).where(ResearchBatch.id.in_(batch_ids)).order_by(ResearchBatch.id).with_for_update()
+    return list(session.scalars(locked.execution_options(populate_existing=True)))
 
 
 def objections_to_pass_on(session: Session, batch: ResearchBatch) -> list[str]:

@@ -87,7 +87,7 @@ class ConfirmationOut(BaseModel):
 class FollowUpOut(BaseModel):
     """A request the institute must act on: a customer whose calls it may hold asked for erasure, objected to
     research or had their processing restricted; it stays outstanding until the institute's partner acknowledges
-    it."""
+    it, or it ends (the request withdrawn, the restriction lifted)."""
 
     number: int = Field(description="its place in the batch's list, from 1: the acknowledgement names it")
     kind: str = Field(
@@ -98,7 +98,14 @@ class FollowUpOut(BaseModel):
     flagged_at: IsoDatetime | None
     acknowledged_at: IsoDatetime | None = Field(description="null while outstanding")
     acknowledged_by: str | None = Field(description="the partner account that acknowledged it")
-    acknowledge: str | None = Field(description="where the partner acknowledges it (POST); null once acknowledged")
+    acknowledge: str | None = Field(
+        description="where the partner acknowledges it (POST); null once acknowledged or ended"
+    )
+    ended_at: IsoDatetime | None = Field(description="when it stopped asking anything of the institute; null if not")
+    ended: str | None = Field(
+        description="why it ended: withdrawn (the request was registered by mistake: nothing to do for it) or lifted "
+        "(the restriction was lifted: the calls may be used again); null while in force"
+    )
 
 
 class FollowUpFlagOut(FollowUpOut):
