@@ -27,6 +27,7 @@ from recordings_service.research.build_queue import (
     record_items,
     requeue_outdated,
 )
+from recordings_service.research.follow_ups import flag_withdrawn_calls
 from recordings_service.research.package import (
     BUILD_ACTOR,
     CallEntry,
@@ -49,12 +50,18 @@ RECORD_EVERY_S = 1.0
 
 def build_batches(runtime: Runtime, *, budget_s: float = BUDGET_S, lease_s: float = LEASE_S) -> None:
     """Build approved batches' packages one at a time until none is left or the time budget is spent; first send
-    back to be built again the ready packages holding a call that may no longer go out (an objection since)."""
+    back to be built again the ready packages holding a call that may no longer go out (an objection since), and
+    flag for follow-up the downloaded ones holding such a call that the institute was not told of yet."""
     with runtime.sessions() as session:
         outdated = requeue_outdated(session, actor=BUILD_ACTOR)
         session.commit()
     if outdated:
         log.info("research packages outdated", extra={"batches": len(outdated)})
+    with runtime.sessions() as session:
+        flagged = flag_withdrawn_calls(session, actor=BUILD_ACTOR)
+        session.commit()
+    if flagged:
+        log.info("research calls withdrawn after download flagged", extra={"batches": len(flagged)})
     work_through(
         runtime,
         claim=lambda session, owner: claim_build(session, owner=owner, lease_s=lease_s),

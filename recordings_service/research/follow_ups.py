@@ -1,6 +1,7 @@
 """Follow-ups: the requests an institute must act on for calls it downloaded, when the customer asks for erasure,
-objects to research or has processing restricted: the institute must be told (Art. 17(2), 19 and 21), and its
-partner acknowledges each request, which compliance sees outstanding until then."""
+objects to research or has processing restricted, or a call may no longer go out for another reason: the institute
+must be told (Art. 17(2), 19 and 21), and its partner acknowledges each request, which compliance sees outstanding
+until then."""
 
 from __future__ import annotations
 
@@ -17,13 +18,17 @@ from recordings_service.errors import NotFound
 from recordings_service.models import BatchItem, Customer, ResearchBatch
 from recordings_service.research.batches import OUTSTANDING, get_partner_batch
 from recordings_service.research.custody import CustodyRecord, customer_custody
-from recordings_service.research.lifecycle import was_downloaded
+from recordings_service.research.lifecycle import ever_downloaded, was_downloaded
+from recordings_service.research.selection import ExcludedItem, excluded_since_built
 
 
 class FollowUpKind(StrEnum):
     ERASURE = "erasure"
     OBJECTION = "objection"
     RESTRICTION = "restriction"
+    # Calls of the package that may no longer go out for another reason (a rectification, a retention change, card
+    # data found, the call deleted): named by call, with why for compliance, not for the institute.
+    WITHDRAWN = "withdrawn"
 
 
 class FollowUpEnd(StrEnum):
@@ -42,6 +47,8 @@ class FollowUp:
     kind: str  # a FollowUpKind
     request_id: str | None
     customer_pseudonyms: list[str]
+    call_pseudonyms: list[str]  # a withdrawn follow-up's calls; empty for the other kinds
+    reasons: list[str]  # why each of `call_pseudonyms` was withdrawn (an `Exclusion`, or `NO_LONGER_STORED`)
     flagged_at: datetime | None
     acknowledged_at: datetime | None
     acknowledged_by: str | None  # the partner account
@@ -93,6 +100,8 @@ def follow_ups(batch: ResearchBatch) -> list[FollowUp]:
             kind=str(flag.get("kind") or FollowUpKind.ERASURE),
             request_id=flag.get("request_id"),
             customer_pseudonyms=list(flag.get("customer_pseudonyms") or []),
+            call_pseudonyms=list(flag.get("call_pseudonyms") or []),
+            reasons=list(flag.get("reasons") or []),
             flagged_at=_moment(flag.get("flagged_at")),
             acknowledged_at=_moment(flag.get("acknowledged_at")),
             acknowledged_by=flag.get("acknowledged_by"),
@@ -180,6 +189,55 @@ def end_follow_ups(session: Session, *, actor: Actor, customer_id: str, request_
         ended.append(batch.id)
     session.flush()
     return ended
+
+
+def flag_withdrawn_calls(session: Session, *, actor: Actor) -> list[str]:
+    """Flag every outstanding batch that was downloaded with the calls of its package that would not go out now
+    (`selection.excluded_since_built`) and that no follow-up of the batch names yet: one `withdrawn` follow-up per
+    batch per run, audited `research.withdrawn_follow_up`. Erasure requests, objections and restrictions are flagged
+    by customer when they are made; this pass, run by the jobs process, catches every other reason (a rectification,
+    a retention change, card data found, the call deleted). Returns the batches flagged.
+
+    Before, such a package was only refused (`outdated_downloaded`): the institute was not told which call to return
+    or destroy, and compliance saw nothing outstanding."""
+    query = select(ResearchBatch).where(ResearchBatch.state.in_(OUTSTANDING), ever_downloaded())
+    due = {batch.id for batch in session.scalars(query) if _calls_to_flag(session, batch)}
+    flagged = []
+    for batch in _locked(session, due):
+        calls = _calls_to_flag(session, batch)  # again, locked: another jobs process may have flagged them
+        if not calls:
+            continue
+        flag = {
+            "kind": FollowUpKind.WITHDRAWN,
+            "call_pseudonyms": [excluded.item.call_pseudonym for excluded in calls],
+            "reasons": [excluded.reason for excluded in calls],
+            "flagged_at": utcnow().isoformat(),
+        }
+        batch.follow_up = [*batch.follow_up, flag]
+        record_event(
+            session,
+            actor=actor,
+            action="research.withdrawn_follow_up",
+            object_type="research_batch",
+            object_id=batch.id,
+            details={"calls": len(calls)},
+        )
+        flagged.append(batch.id)
+    session.flush()
+    return flagged
+
+
+def _calls_to_flag(session: Session, batch: ResearchBatch) -> list[ExcludedItem]:
+    """The package's calls that would not go out now and that no follow-up in force names: not by their customer
+    (an erasure request, objection or restriction), nor by the call (an earlier withdrawn follow-up)."""
+    flags = [flag for flag in follow_ups(batch) if flag.ended_at is None]
+    customers = {pseudonym for flag in flags for pseudonym in flag.customer_pseudonyms}
+    calls = {pseudonym for flag in flags for pseudonym in flag.call_pseudonyms}
+    return [
+        excluded
+        for excluded in excluded_since_built(session, batch)
+        if excluded.item.customer_pseudonym not in customers and excluded.item.call_pseudonym not in calls
+    ]
 
 
 def _locked(session: Session, batch_ids: set[str]) -> list[ResearchBatch]:

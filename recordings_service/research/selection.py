@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
@@ -122,20 +122,42 @@ def criteria_zone(criteria: Mapping[str, Any]) -> str:
     return zone
 
 
-def items_excluded_since_built(session: Session, batch: ResearchBatch) -> int:
-    """How many of the batch's items still in its package would not go out now, by every reason a selection checks
-    (`_reason`), as a rebuild would withdraw them: their customer objected or asked for erasure, the call was
-    restricted or deleted, a rectification took back its notice or its quality-study purpose, a retention change
-    ends its keeping before the study does, card data was found in it where the package's audio is the original.
+@dataclass(frozen=True)
+class ExcludedItem:
+    """An item still in a built package that would not go out now, and why: an `Exclusion`, or `NO_LONGER_STORED`."""
+
+    item: BatchItem
+    reason: str
+
+
+NO_LONGER_STORED = "deleted"  # the call is deleted or its object missing: not a candidate at all
+
+
+def excluded_since_built(session: Session, batch: ResearchBatch) -> list[ExcludedItem]:
+    """The batch's items still in its package that would not go out now, in package order, by every reason a
+    selection checks (`_reason`), as a rebuild would withdraw them: their customer objected or asked for erasure, the
+    call was restricted or deleted, a rectification took back its notice or its quality-study purpose, a retention
+    change ends its keeping before the study does, card data was found in it where the package's audio is the
+    original.
 
     Before, this was one SQL condition of the first four reasons only: a package built before a rectification or a
     retention change was still handed over with the call in it."""
     in_package = (BatchItem.batch_id == batch.id, BatchItem.withdrawn_reason.is_(None))
-    items = session.scalar(select(func.count()).select_from(BatchItem).where(*in_package)) or 0
+    items = session.scalars(select(BatchItem).where(*in_package).order_by(BatchItem.position))
     query = _candidate_query(BUILD_ACTOR).join(BatchItem, BatchItem.recording_id == Recording.id).where(*in_package)
     study_ends = study_ends_at(batch.study_end, criteria_zone(batch.criteria))
     found = _classified(session, query, study_ends=study_ends, redacted_audio=batch.audio == "redacted")
-    return items - sum(1 for candidate in found if candidate.reason is None)
+    reasons = {candidate.id: candidate.reason for candidate in found}
+    return [
+        ExcludedItem(item, NO_LONGER_STORED if item.recording_id not in reasons else str(reasons[item.recording_id]))
+        for item in items
+        if reasons.get(item.recording_id, NO_LONGER_STORED) is not None
+    ]
+
+
+def items_excluded_since_built(session: Session, batch: ResearchBatch) -> int:
+    """How many of the batch's items still in its package would not go out now (`excluded_since_built`)."""
+    return len(excluded_since_built(session, batch))
 
 
 def _candidate_query(actor: Actor) -> Select[Recording, bool, bool, bool]:

@@ -91,10 +91,12 @@ class FollowUpOut(BaseModel):
 
     number: int = Field(description="its place in the batch's list, from 1: the acknowledgement names it")
     kind: str = Field(
-        description="erasure (delete the customer's calls), objection (stop using and delete them) or restriction "
-        "(keep them unused)"
+        description="erasure (delete the customer's calls), objection (stop using and delete them), restriction "
+        "(keep them unused) or withdrawn (return or destroy the calls named: the organisation withdrew them from the "
+        "study)"
     )
     customer_pseudonyms: list[str]
+    call_pseudonyms: list[str] = Field(description="a withdrawn follow-up's calls; empty for the other kinds")
     flagged_at: IsoDatetime | None
     acknowledged_at: IsoDatetime | None = Field(description="null while outstanding")
     acknowledged_by: str | None = Field(description="the partner account that acknowledged it")
@@ -110,6 +112,10 @@ class FollowUpOut(BaseModel):
 
 class FollowUpFlagOut(FollowUpOut):
     request_id: str | None = Field(description="the data-subject request that raised it")
+    reasons: list[str] = Field(
+        description="why each of a withdrawn follow-up's calls was withdrawn (an exclusion reason, or deleted); "
+        "not shown to the partner"
+    )
 
 
 class PartnerBatchOut(BaseModel):
@@ -321,8 +327,9 @@ def partner_batch_out(batch: ResearchBatch) -> PartnerBatchOut:
         closed_at=batch.closed_at,
         confirmations=[confirmation_out(c, submitter=names.get(c.id)) for c in history],
         closed_reason=batch.closed_reason,
-        # The partner's shape leaves out which request raised each one: the controller's own record.
-        follow_up=[FollowUpOut(**flag.model_dump(exclude={"request_id"})) for flag in follow_up_out(batch)],
+        # The partner's shape leaves out which request raised each one and why a call was withdrawn (its notice,
+        # card data in it): the controller's own record, personal to the customer.
+        follow_up=[FollowUpOut(**flag.model_dump(exclude={"request_id", "reasons"})) for flag in follow_up_out(batch)],
     )
 
 
