@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from jobs.leases import BUILD_OUTCOMES, work_through
 from recordings_service.errors import DomainError
+from recordings_service.models.research import BatchState
 from recordings_service.research.build_queue import (
     BuildLeaseLost,
     ClaimedBuild,
@@ -67,7 +68,7 @@ def build_batches(runtime: Runtime, *, budget_s: float = BUDGET_S, lease_s: floa
         claim=lambda session, owner: claim_build(session, owner=owner, lease_s=lease_s),
         work=lambda claim: build_one(runtime, claim, lease_s=lease_s),
         budget_s=budget_s,
-        outcomes=BUILD_OUTCOMES,
+        outcomes=(*BUILD_OUTCOMES, "closed"),
         log=log,
         summary="research packages",
     )
@@ -104,7 +105,7 @@ def build_one(runtime: Runtime, claim: ClaimedBuild, *, lease_s: float = LEASE_S
         progress.record()  # the last items; finishing checks the lease is still ours
         with runtime.sessions() as session:
             batch = finish_build(session, claim=claim, sealed=sealed, actor=BUILD_ACTOR)
-            withdrawn = batch.items_withdrawn
+            withdrawn, closed = batch.items_withdrawn, batch.state == BatchState.CLOSED
             session.commit()
     except BuildLeaseLost:
         log.warning("research build lease lost", extra={"batch": claim.batch_id})
@@ -122,6 +123,9 @@ def build_one(runtime: Runtime, claim: ClaimedBuild, *, lease_s: float = LEASE_S
             except BuildLeaseLost:
                 return "lease_lost"
         return outcome
+    if closed:
+        log.info("research package empty: batch closed", extra={"batch": claim.batch_id, "withdrawn": withdrawn})
+        return "closed"
     log.info(
         "research package built",
         extra={

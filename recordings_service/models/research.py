@@ -36,6 +36,8 @@ class ClosedReason(StrEnum):
     CONFIRMED = "confirmed"  # compliance accepted the institute's confirmation of return or destruction
     # The access window ended and no byte of the package was ever served: the institute never held a copy.
     NEVER_DOWNLOADED = "never_downloaded"
+    # A build ended with no call: every one was withdrawn (objections since selection, say); nothing was offered.
+    ALL_WITHDRAWN = "all_withdrawn"
 
 
 class CustodyMethod(StrEnum):

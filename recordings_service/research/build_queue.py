@@ -22,7 +22,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Refusal
 from recordings_service.leases import Lease
 from recordings_service.models import BatchItem, ResearchBatch
-from recordings_service.models.research import BatchState
+from recordings_service.models.research import BatchState, ClosedReason
 from recordings_service.research.batches import get_batch
 from recordings_service.research.lifecycle import PACKAGE_BUILT, ever_downloaded, was_downloaded
 from recordings_service.research.selection import items_excluded_since_built
@@ -134,7 +134,8 @@ def record_items(
 def finish_build(
     session: Session, *, claim: ClaimedBuild, sealed: SealedPackage, actor: Actor, now: datetime | None = None
 ) -> ResearchBatch:
-    """Make the package ready, if the lease is still held; audit each exported recording and the package."""
+    """Make the package ready, if the lease is still held; audit each exported recording and the package. A package
+    with no call closes the batch instead (`close_empty`)."""
     now = now or utcnow()
     batch = session.scalars(
         select(ResearchBatch).where(_held_by(claim)).with_for_update().execution_options(populate_existing=True)
@@ -148,6 +149,8 @@ def finish_build(
             .order_by(BatchItem.position)
         )
     )
+    if not exported:
+        return close_empty(session, batch=batch, actor=actor, now=now)
     batch.state = BatchState.READY
     batch.package_key = sealed.key
     batch.package_sha256 = sealed.sha256
@@ -184,6 +187,33 @@ def finish_build(
             "size": sealed.size,
             "attempt": claim.attempt,
         },
+    )
+    return batch
+
+
+def close_empty(session: Session, *, batch: ResearchBatch, actor: Actor, now: datetime) -> ResearchBatch:
+    """Close a batch whose build ended with every call withdrawn (`all_withdrawn`), its pseudonym key destroyed; the
+    expiry job purges its package's objects as any closed batch's (`lifecycle.batches_to_purge`). Only a package
+    nothing was downloaded of is built (again), so the institute holds nothing and owes nothing.
+
+    Before, the batch became ready with no call: an empty ZIP was offered, and downloading it made the institute
+    owe a confirmation of the return or destruction of nothing."""
+    batch.state = BatchState.CLOSED
+    batch.closed_at, batch.closed_by, batch.closed_reason = now, None, ClosedReason.ALL_WITHDRAWN
+    batch.pseudonym_key = None
+    batch.build_done = batch.selected
+    batch.build_error = None
+    batch.items_withdrawn = session.scalar(_withdrawn_count(batch.id)) or 0
+    batch.lease_owner = batch.lease_expires_at = None
+    session.flush()
+    details = {"reason": ClosedReason.ALL_WITHDRAWN.value, "withdrawn": batch.items_withdrawn}
+    record_event(
+        session,
+        actor=actor,
+        action="research.batch_closed",
+        object_type="research_batch",
+        object_id=batch.id,
+        details=details,
     )
     return batch
 

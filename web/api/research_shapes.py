@@ -19,7 +19,8 @@ from web.database import db, runtime
 CLOSED_REASON = (
     "why the batch closed: `confirmed` (compliance accepted the institute's confirmation of return or destruction) "
     "or `never_downloaded` (the access window ended with nothing ever downloaded: the institute never held a copy "
-    "and owes no confirmation); null while the batch is open"
+    "and owes no confirmation) or `all_withdrawn` (its package was built with every call withdrawn, so nothing was "
+    "offered and no confirmation is owed); null while the batch is open"
 )
 Text = Annotated[str, Field(min_length=1, max_length=text.MAX_TEXT)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
