@@ -24,17 +24,19 @@ def end_access(session: Session, *, actor: Actor, batch_id: str, reason: str, no
     end). A batch not approved, or whose window has ended, is refused (audited)."""
     check_text("reason", reason)
     batch = get_batch(session, batch_id, lock=True)
+    # The window first, for a batch whose window ran (approved once: now expired, overdue or closed by its end): the
+    # state alone said `not_approved` of an expired batch, where the window being over is the reason.
+    if batch.approved_at is not None and batch.access_end <= now:
+        raise Conflict(
+            f"the access window ended on {batch.access_end.isoformat(timespec='minutes')} already",
+            why="window_over",
+            refusal=_refused(actor, batch, "window_over"),
+        )
     if batch.state not in LIVE_BUILD:
         raise Conflict(
             f"research batch {batch.id} is {batch.state}: only an approved batch's access can be ended",
             why="not_approved",
             refusal=_refused(actor, batch, "not_approved"),
-        )
-    if batch.access_end <= now:
-        raise Conflict(
-            f"the access window ended on {batch.access_end.isoformat(timespec='minutes')} already",
-            why="window_over",
-            refusal=_refused(actor, batch, "window_over"),
         )
     planned = batch.access_end
     batch.access_start = min(batch.access_start, now)  # a window not begun yet ends before it would have

@@ -9,9 +9,11 @@ from datetime import datetime
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from recordings_service.db import utcnow
 from recordings_service.models import ResearchBatch
 from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState, ClosedReason
+from recordings_service.research.lifecycle import expire_due
 from recordings_service.runtime import Runtime
 from recordings_service.tokens import create_token
 from tests.factories.accounts import SYSTEM, make_user
@@ -87,7 +89,7 @@ def test_ending_is_refused_when_there_is_nothing_to_end_and_the_refusal_is_audit
     assert [(status, body["error"]) for status, body in answers] == [(409, "conflict")] * 3
     refused = events(session, "research.end_access_refused")
     assert [(event.object_id, event.details["rule"]) for event in refused][-3:] == [
-        (batch.id, "not_approved"),  # closed at once: nothing was downloaded
+        (batch.id, "window_over"),  # closed at once by its window's end: nothing was downloaded
         (over.id, "window_over"),
         (drafted.id, "not_approved"),
     ]
@@ -108,3 +110,23 @@ def test_the_batch_page_ends_access_and_says_who_and_why(
     shown = officer.get(f"/research/batches/{batch.id}").get_data(as_text=True)
     assert "Access ended early" in shown and "officer.end" in shown and REASON in shown
     assert "End access now" not in shown
+
+
+def test_ending_an_expired_batch_is_refused_as_its_window_being_over(
+    client: FlaskClient, session: Session, runtime: Runtime
+) -> None:
+    """Found by exploratory testing of research custody: the state was checked before the window, so an expired
+    batch was refused with rule `not_approved`, where the README says `window_over`."""
+    batch = ready_batch(session, runtime)
+    downloaded(session, batch)
+    batch.access_end = batch.access_start
+    expire_due(session, now=utcnow())
+    session.commit()
+    assert batch.state == BatchState.EXPIRED
+
+    status, body = end(client, session, batch)
+
+    assert status == 409 and "access window ended" in body["message"]
+    assert [event.details["rule"] for event in events(session, "research.end_access_refused", batch.id)] == [
+        "window_over"
+    ]
