@@ -25,7 +25,7 @@ from recordings_service.errors import Conflict, Invalid, NotFound, Refusal, TooL
 from recordings_service.models import CustodyConfirmation, ResearchBatch, User
 from recordings_service.models.research import BatchState, ClosedReason, CustodyMethod
 from recordings_service.research.batches import get_batch, get_partner_batch
-from recordings_service.research.dates import CALENDAR_SLACK, check_not_future
+from recordings_service.research.dates import check_not_future, earliest_date
 from recordings_service.research.lifecycle import last_served_at, was_downloaded
 from recordings_service.research.text import check_text
 from recordings_service.storage.encryption import Envelope
@@ -119,7 +119,7 @@ def submit_confirmation(
     check_not_future(
         "date", confirmed_on, message="the return or destruction cannot be in the future", why="custody_in_future"
     )
-    if batch.built_at is not None and confirmed_on < (batch.built_at - CALENDAR_SLACK).date():
+    if batch.built_at is not None and confirmed_on < earliest_date(batch.built_at):
         raise Invalid(
             "date",
             f"the package was built on {batch.built_at.date().isoformat()}: no copy existed before",
@@ -127,7 +127,7 @@ def submit_confirmation(
             values={"built_on": batch.built_at.date()},
         )
     last_served = last_served_at(session, batch.id)
-    if last_served is not None and confirmed_on < (last_served - CALENDAR_SLACK).date():
+    if last_served is not None and confirmed_on < earliest_date(last_served):
         # A copy downloaded after that day was not returned or destroyed on it.
         raise Invalid(
             "date",
