@@ -1,8 +1,10 @@
 """A size limit on every request body, checked before anything reads the body (authorization and CSRF included).
 
 A request may carry up to CALLVAULT_MAX_REQUEST_BYTES; an upload endpoint declares its own limit with
-`allows_body`. An announced Content-Length over the limit is refused at once; a body without one (chunked)
-is cut off by Werkzeug at the same limit while it is read.
+`allows_body` (and refuses what goes past it while it spools). An announced Content-Length over the limit is
+refused at once; a body without one (chunked) is refused with the same 413 once its reader gets past the limit.
+Before, Werkzeug stopped reading at the limit and handed over what it had read: a JSON body of 16 MiB and one byte
+was acted on as its first 16 MiB (a subject request registered from a body the README says is refused).
 
 A form refused for its size may still have its text fields read back, by `fields_ahead_of_file`, from the first
 bytes of the body alone: its page can then come back as typed.
@@ -47,8 +49,30 @@ def enforce() -> None:
     if limit is not None:
         request.max_content_length = limit(runtime().settings)
     allowed = request.max_content_length
-    if allowed is not None and request.content_length is not None and request.content_length > allowed:
+    if allowed is None:
+        return
+    if request.content_length is not None and request.content_length > allowed:
         raise TooLarge("body", f"the request body exceeds the limit of {allowed} bytes")
+    if request.content_length is None and limit is None and "wsgi.input_terminated" in request.environ:
+        # Werkzeug is let read one byte past the limit, which the capped stream refuses.
+        request.environ["wsgi.input"] = CappedStream(request.environ["wsgi.input"], allowed)
+        request.max_content_length = allowed + 1
+
+
+class CappedStream:
+    """A body of unannounced length that refuses (413) a read taking it past `limit` bytes."""
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._stream.read(size)
+        self._read += len(data)
+        if self._read > self._limit:
+            raise TooLarge("body", f"the request body exceeds the limit of {self._limit} bytes")
+        return data
 
 
 def fields_ahead_of_file(budget: int) -> dict[str, str] | None:
@@ -75,7 +99,7 @@ def fields_ahead_of_file(budget: int) -> dict[str, str] | None:
                 current = fields.setdefault(event.name, bytearray()) if event.name not in fields else None
             elif isinstance(event, Data) and current is not None:
                 current += event.data
-    except (ValueError, RequestEntityTooLarge):  # a body that is not multipart after all
+    except (ValueError, RequestEntityTooLarge, TooLarge):  # not multipart after all, or read past the limit already
         return None
     text = {name: typed_line_breaks(value.decode("utf-8", "replace")) for name, value in fields.items()}
     return {name: value.replace("\x00", "") for name, value in text.items()}
