@@ -7,6 +7,7 @@ A dependency that cannot serve now (the object store unreachable, a database con
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +47,7 @@ STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
 CSRF_REFUSED = _l("This form is out of date or did not come from Callvault: open the page again and send it anew.")
 # Seconds a client is asked to wait before retrying a 503.
 RETRY_AFTER_S = 5
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT)  # no space left, or the account's quota spent
 
 
 def wants_json() -> bool:
@@ -143,6 +145,16 @@ def init_app(app: Flask) -> None:
         app.logger.warning("database connection lost", extra={"endpoint": request.endpoint})
         abandon_request_work()
         return error_response(503, Unavailable.code, "The database connection was lost; try again shortly.")
+
+    @app.errorhandler(OSError)
+    def disk_error(exc: OSError) -> Response:
+        if exc.errno not in FULL_DISK:
+            return unexpected(exc)
+        # A full disk (the spool, a scratch folder) passes like an outage: a client told 500 treats the call as
+        # refused for good; told 503, it sends it again, and nothing of the request was kept.
+        app.logger.warning("disk full", extra={"endpoint": request.endpoint})
+        abandon_request_work()
+        return error_response(503, Unavailable.code, "The server's disk is full; try again later.")
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
