@@ -75,14 +75,16 @@ def serving(app: Flask, name: str) -> Iterator[str]:
 
 def watch_errors(page: Any, errors: list[str], *, failed_loads_expected: bool = False) -> None:
     """Add the page's script errors and console errors (CSP refusals among them) to `errors` as they come. A
-    missing favicon is expected; so is every failed load (an answer such as 404 or 422) where
-    `failed_loads_expected`."""
+    missing favicon is expected, and a waveform the server is busy preparing (503); so is every failed load (an
+    answer such as 404 or 422) where `failed_loads_expected`."""
 
     def console(message: Any) -> None:
         url = message.location.get("url", "")
         failed_load = message.text.startswith("Failed to load resource")
         if message.type != "error" or url.endswith("/favicon.ico") or (failed_loads_expected and failed_load):
             return
+        if url.endswith("/peaks.json") and "status of 503" in message.text:
+            return  # asked for while another call's waveform is computed: the page asks again when told
         errors.append(f"{message.text} ({url})")
 
     page.on("pageerror", lambda error: errors.append(str(error)))

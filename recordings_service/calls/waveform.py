@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import shutil
+from threading import Semaphore
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audio.decode import decoded_pcm
 from recordings_service.audio.probe import UnsupportedAudio
 from recordings_service.audit import Actor
-from recordings_service.errors import NotFound
+from recordings_service.errors import NotFound, Unavailable
 from recordings_service.models import Recording
 from recordings_service.playback import record_viewed
 from recordings_service.recordings import get_playable_recording, open_original
@@ -54,18 +55,36 @@ def peaks_key(recording_id: str) -> str:
 
 
 def recording_peaks(
-    session: Session, store: ObjectStore, envelope: Envelope, *, actor: Actor, recording_id: str, cache: bool = True
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    actor: Actor,
+    recording_id: str,
+    cache: bool = True,
+    slots: Semaphore | None = None,
 ) -> dict[str, Any]:
     """The cached peaks of a recording `actor` may see, computing and caching them on first use; audited as
-    `recording.waveform_viewed` (where the call is silent and where both speak at once is its audio's)."""
+    `recording.waveform_viewed` (where the call is silent and where both speak at once is its audio's).
+
+    With `slots`, peaks not cached yet are computed only while one of them is free, else refused as `Unavailable`
+    (try again shortly): a web worker computes a bounded number at once. Before, each viewer of a long call not yet
+    cached decoded it whole in a thread of its own (77 s for a three-hour FLAC of 8.5 MB): eight viewers held every
+    thread of the web workers, and health checks went unanswered."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
-    peaks = cached_peaks(session, store, envelope, recording=recording, cache=cache)
+    peaks = cached_peaks(session, store, envelope, recording=recording, cache=cache, slots=slots)
     record_viewed(session, actor=actor, recording_id=recording.id, action="recording.waveform_viewed")
     return peaks
 
 
 def cached_peaks(
-    session: Session, store: ObjectStore, envelope: Envelope, *, recording: Recording, cache: bool = True
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    recording: Recording,
+    cache: bool = True,
+    slots: Semaphore | None = None,
 ) -> dict[str, Any]:
     """The peaks cached under `derived/<id>/`, computed and cached when missing or of an older version. The
     jobs process caches them after transcription, so that a call's first view does not wait for its decoding.
@@ -85,7 +104,15 @@ def cached_peaks(
             body.close()
         if cached.get("version") == PEAKS_VERSION:
             return cached
-    peaks = compute_peaks(store, envelope, recording=recording)
+    if slots is None:
+        peaks = compute_peaks(store, envelope, recording=recording)
+    elif slots.acquire(blocking=False):
+        try:
+            peaks = compute_peaks(store, envelope, recording=recording)
+        finally:
+            slots.release()
+    else:
+        raise Unavailable(f"the waveform of recording {recording.id} is being prepared; try again shortly")
     if cache:
         # Two first viewers may both compute; they write the same bytes, so the race is harmless.
         body = io.BytesIO(json.dumps(peaks, separators=(",", ":")).encode())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,10 +31,11 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.transcription.search_index import index_transcript
-from tests.browser_support import score_with_first_answers, wait_until
+from tests.browser_support import score_with_first_answers, wait_until, watch_errors
 from tests.factories.accounts import PASSWORD, SYSTEM, browser_sign_in, enrol_seed
 from tests.factories.reviews import make_transcribed_call, word_start
 from web import create_app
+from web.ui import call_page
 
 pytestmark = pytest.mark.browser
 
@@ -119,17 +121,11 @@ def page(browser: Any, live: Live, signed_in: dict[str, Any]) -> Iterator[Any]:
     tab = context.new_page()
     tab.goto(f"/calls/{live.recording_id}")
     errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on("console", lambda message: _console_error(errors, message))
+    watch_errors(tab, errors)
     yield tab
     context.close()
     # A CSP violation or a script error would show up here.
     assert errors == []
-
-
-def _console_error(errors: list[str], message: Any) -> None:
-    if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-        errors.append(f"{message.text} ({message.location.get('url')})")
 
 
 def audio_time(page: Any) -> float:
@@ -285,3 +281,41 @@ def test_stamp_evidence_from_the_player_autosave_a_draft_and_submit(page: Any, l
     assert listed.count() == 1 and "submitted" in listed.first.inner_text()
     (submitted,) = evaluations_of(live, fresh_call)
     assert (submitted.id, submitted.state, submitted.version) == (draft.id, "submitted", 1)
+
+
+def test_a_waveform_the_server_is_busy_preparing_is_asked_for_again_and_drawn(
+    browser: Any, live: Live, signed_in: dict[str, Any], fresh_call: str
+) -> None:
+    """A web worker computes the peaks of one call not cached yet at a time (`call_page.PEAKS_SLOTS`); a page asking
+    meanwhile is told 503 with Retry-After, and asks again then (found by exploratory testing: eight viewers of a
+    long call held every thread of the web workers)."""
+    # Its own tab, not the `page` fixture: the refused fetch is logged as a console error on purpose here.
+    context = browser.new_context(base_url=live.url, storage_state=signed_in)
+    tab = context.new_page()
+    errors: list[str] = []
+    watch_errors(tab, errors, failed_loads_expected=True)
+    statuses: list[int] = []
+    peaks_url = f"/calls/{fresh_call}/peaks.json"
+    tab.on("response", lambda response: statuses.append(response.status) if peaks_url in response.url else None)
+    try:
+        assert call_page.PEAKS_SLOTS.acquire(timeout=60)  # as another viewer's computation would
+        try:
+            tab.goto(f"/calls/{fresh_call}")
+            deadline = time.monotonic() + 15
+            while 503 not in statuses:
+                assert time.monotonic() < deadline, "the page never asked for its waveform"
+                tab.wait_for_timeout(100)
+        finally:
+            call_page.PEAKS_SLOTS.release()
+        deadline = time.monotonic() + 30
+        while 200 not in statuses:
+            assert time.monotonic() < deadline, f"the waveform was not asked for again: {statuses}"
+            tab.wait_for_timeout(100)
+    finally:
+        context.close()
+    assert statuses == [503, 200] and errors == []
+    with live.runtime.sessions() as session:
+        viewed = select(AuditEvent).where(
+            AuditEvent.action == "recording.waveform_viewed", AuditEvent.object_id == fresh_call
+        )
+        assert len(session.scalars(viewed).all()) == 1  # the refused ask left nothing; the second was served

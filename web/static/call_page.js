@@ -147,16 +147,27 @@
     });
   }
 
+  // A waveform the server is busy preparing (503) is asked for again when it says, a few times at most.
+  var peaksTries = 0;
   function loadPeaks() {
     var url = player.dataset.peaksUrl;
     if (!url || !window.fetch) {
       return;
     }
+    peaksTries += 1;
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
+        if (response.status === 503 && peaksTries < 20) {
+          var wait = parseInt(response.headers.get("Retry-After"), 10) || 5;
+          window.setTimeout(loadPeaks, wait * 1000);
+          return null;
+        }
         return response.ok ? response.json() : { peaks: [] };
       })
       .then(function (data) {
+        if (data === null) {
+          return;
+        }
         peaks = {};
         (data.lanes || []).forEach(function (lane) {
           peaks[lane.channel || "mono"] = lane.peaks || [];

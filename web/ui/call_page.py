@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+import threading
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal, gettext
@@ -31,6 +32,9 @@ from web.ui.numbers import typed_seconds, whole_number
 from web.ui.refused_form import RefusedForm, refused_form
 
 bp = Blueprint("call_page", __name__, url_prefix="/calls")
+# Peaks not cached yet (the jobs process caches them after transcription) computed at once per web worker: one
+# thread of its four, however many people open long calls; the others are told to ask again shortly (503).
+PEAKS_SLOTS = threading.BoundedSemaphore(1)
 
 
 @bp.get("/<recording_id>")
@@ -114,6 +118,7 @@ def peaks(recording_id: str) -> Response:
         actor=current_actor(),
         recording_id=recording_id,
         cache=commits_work(),  # a HEAD keeps nothing, so it stores nothing
+        slots=PEAKS_SLOTS,
     )
     db().commit()  # the version of peaks computed now, for the retention sweep
     return jsonify(data)
