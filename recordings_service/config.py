@@ -74,6 +74,9 @@ class Settings:
     # Any request body larger than this is refused with 413 (ingest uploads have max_upload_bytes instead);
     # the largest other body is a 10 MB custody certificate.
     max_request_bytes: int = 16 * 1024**2
+    # Seconds a web worker's thread waits for the next bytes of a request body (or for a client to take the next
+    # bytes of an answer) before it gives the connection up: a client that stops sending holds a thread no longer.
+    body_stall_s: float = 60.0
     # Transcription: engine name ("faster-whisper", "openai-whisper" or "module:Class"), model (empty for
     # the bundled Whisper base, else a name or local path), and decoding knobs.
     transcribe_engine: str = "faster-whisper"

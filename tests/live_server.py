@@ -182,3 +182,39 @@ def send_recording(
         return response.status, {name.lower(): value for name, value in response.getheaders()}, payload
     finally:
         connection.close()
+
+
+@contextmanager
+def gunicorn_serving(settings: Settings, log: Path, *, workers: int = 1, threads: int = 1) -> Iterator[int]:
+    """gunicorn with `callvault run`'s options on a free port of its own (yielded), answering /healthz; its
+    output in `log`."""
+    from web.supervisor import WEB_OPTIONS
+
+    port = free_port()
+    command = [str(GUNICORN), *WEB_OPTIONS, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [*command, "--threads", str(threads), "web.wsgi:app"],
+            cwd=REPO,
+            env=settings_env(settings),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers_health(port):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _answers_health(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            return connection.recv(4096).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False

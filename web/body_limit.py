@@ -44,6 +44,12 @@ def init_app(app: Flask, *, max_request_bytes: int) -> None:
 
 
 def enforce() -> None:
+    connection = request.environ.get("gunicorn.socket")
+    if connection is not None:
+        # gunicorn waits for a body as long as its client takes: two dozen connections that announced a body and
+        # sent a few bytes of it held every thread of both web workers, and every other request waited.
+        stall = runtime().settings.body_stall_s
+        connection.settimeout(stall if stall > 0 else None)
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     limit = getattr(view, ATTRIBUTE, None)
     if limit is not None:

@@ -6,14 +6,11 @@ each written as received, in plain text beside Callvault's structured logs."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import time
 from pathlib import Path
 
 from recordings_service.config import Settings
-from tests.live_server import GUNICORN, REPO, free_port, settings_env
+from tests.live_server import gunicorn_serving
 from web.gunicorn_logs import MALFORMED
-from web.supervisor import WEB_OPTIONS
 
 TOKEN = "cvt_NOCOLON-MARKER-" + "x" * 30
 REF = "CUST-MARKER-7731"
@@ -26,30 +23,10 @@ def send(port: int, raw: bytes) -> bytes:
 
 
 def test_malformed_requests_are_logged_without_their_contents(base_settings: Settings, tmp_path: Path) -> None:
-    port = free_port()
     log = tmp_path / "gunicorn.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(GUNICORN), *WEB_OPTIONS, "--bind", f"127.0.0.1:{port}", "--workers", "1", "web.wsgi:app"],
-            cwd=REPO,
-            env=settings_env(base_settings),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if send(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200"):
-                    break
-            except OSError:
-                time.sleep(0.2)
-
+    with gunicorn_serving(base_settings, log) as port:
         no_colon = send(port, f"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization Bearer {TOKEN}\r\n\r\n".encode())
         unencoded = send(port, f"GET /calls/?q=electricity {REF} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
     assert no_colon.startswith(b"HTTP/1.1 400") and unencoded.startswith(b"HTTP/1.1 400")
     written = log.read_text()
