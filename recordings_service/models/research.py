@@ -123,6 +123,12 @@ class ResearchBatch(Base):
 
     institute: Mapped[Institute] = relationship()
 
+    def close(self, reason: ClosedReason, *, at: datetime, by: str | None) -> None:
+        """Closed for `reason`, by a person or (None) the jobs process; its pseudonym key is destroyed with it."""
+        self.state = BatchState.CLOSED
+        self.closed_at, self.closed_by, self.closed_reason = at, by, reason
+        self.pseudonym_key = None
+
 
 class BatchItem(Base):
     """A call in a batch and the pseudonyms it goes out under; kept after the call is deleted (custody)."""

@@ -198,9 +198,7 @@ def close_empty(session: Session, *, batch: ResearchBatch, actor: Actor, now: da
 
     Before, the batch became ready with no call: an empty ZIP was offered, and downloading it made the institute
     owe a confirmation of the return or destruction of nothing."""
-    batch.state = BatchState.CLOSED
-    batch.closed_at, batch.closed_by, batch.closed_reason = now, None, ClosedReason.ALL_WITHDRAWN
-    batch.pseudonym_key = None
+    batch.close(ClosedReason.ALL_WITHDRAWN, at=now, by=None)
     batch.build_done = batch.selected
     batch.build_error = None
     batch.items_withdrawn = session.scalar(_withdrawn_count(batch.id)) or 0

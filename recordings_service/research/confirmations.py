@@ -169,9 +169,7 @@ def accept_confirmation(session: Session, *, actor: Actor, batch_id: str) -> Res
     confirmation = _pending(session, actor, batch.id, decision="accept")
     now = utcnow()
     confirmation.decision, confirmation.decided_by, confirmation.decided_at = ACCEPTED, actor.id, now
-    batch.state = BatchState.CLOSED
-    batch.closed_at, batch.closed_by, batch.closed_reason = now, actor.id, ClosedReason.CONFIRMED
-    batch.pseudonym_key = None
+    batch.close(ClosedReason.CONFIRMED, at=now, by=actor.id)
     session.flush()
     record_event(
         session,

@@ -104,9 +104,7 @@ def close_undelivered(session: Session, *, now: datetime) -> list[str]:
         # Asked again now the row is locked: a download answered while this job waited for the lock counts.
         if not session.scalar(select(undelivered()).where(ResearchBatch.id == batch.id)):
             continue
-        batch.state = BatchState.CLOSED
-        batch.closed_at, batch.closed_by, batch.closed_reason = now, None, ClosedReason.NEVER_DOWNLOADED
-        batch.pseudonym_key = None
+        batch.close(ClosedReason.NEVER_DOWNLOADED, at=now, by=None)
         batch.lease_owner = batch.lease_expires_at = None
         _event(session, batch, "research.batch_closed", {"reason": ClosedReason.NEVER_DOWNLOADED.value})
         closed.append(batch.id)
