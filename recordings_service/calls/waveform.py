@@ -104,15 +104,13 @@ def cached_peaks(
             body.close()
         if cached.get("version") == PEAKS_VERSION:
             return cached
-    if slots is None:
-        peaks = compute_peaks(store, envelope, recording=recording)
-    elif slots.acquire(blocking=False):
-        try:
-            peaks = compute_peaks(store, envelope, recording=recording)
-        finally:
-            slots.release()
-    else:
+    if slots is not None and not slots.acquire(blocking=False):
         raise Unavailable(f"the waveform of recording {recording.id} is being prepared; try again shortly")
+    try:
+        peaks = compute_peaks(store, envelope, recording=recording)
+    finally:
+        if slots is not None:
+            slots.release()
     if cache:
         # Two first viewers may both compute; they write the same bytes, so the race is harmless.
         body = io.BytesIO(json.dumps(peaks, separators=(",", ":")).encode())

@@ -112,6 +112,11 @@ def follow_ups(batch: ResearchBatch) -> list[FollowUp]:
     ]
 
 
+def outstanding_count(batch: ResearchBatch) -> int:
+    """How many of the batch's follow-ups the institute has yet to act on (`FollowUp.outstanding`)."""
+    return sum(1 for flag in follow_ups(batch) if flag.outstanding)
+
+
 def acknowledge_follow_up(session: Session, *, actor: Actor, batch_id: str, number: int) -> ResearchBatch:
     """The institute's partner acknowledges follow-up request `number` of its batch; acknowledging it again, or one
     that has ended, changes nothing (a second click, a retried request, a page shown before it ended)."""

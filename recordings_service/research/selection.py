@@ -147,12 +147,13 @@ def excluded_since_built(session: Session, batch: ResearchBatch) -> list[Exclude
     query = _candidate_query(BUILD_ACTOR).join(BatchItem, BatchItem.recording_id == Recording.id).where(*in_package)
     study_ends = study_ends_at(batch.study_end, criteria_zone(batch.criteria))
     found = _classified(session, query, study_ends=study_ends, redacted_audio=batch.audio == "redacted")
-    reasons = {candidate.id: candidate.reason for candidate in found}
-    return [
-        ExcludedItem(item, NO_LONGER_STORED if item.recording_id not in reasons else str(reasons[item.recording_id]))
-        for item in items
-        if reasons.get(item.recording_id, NO_LONGER_STORED) is not None
-    ]
+    reasons: dict[str, str | None] = {candidate.id: candidate.reason for candidate in found}
+    excluded = []
+    for item in items:
+        reason = reasons.get(item.recording_id, NO_LONGER_STORED)  # no longer a candidate at all
+        if reason is not None:
+            excluded.append(ExcludedItem(item, str(reason)))
+    return excluded
 
 
 def items_excluded_since_built(session: Session, batch: ResearchBatch) -> int:

@@ -54,6 +54,10 @@ LOCAL_MINUTES = "%Y-%m-%dT%H:%M"  # what an <input type="datetime-local"> sends
 BYTE_UNITS = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
 
 
+# The batch lists (compliance's and the partner's) count a batch's follow-ups still to act on by the one rule.
+bp.add_app_template_filter(follow_ups.outstanding_count, "outstanding_follow_ups")
+
+
 @bp.app_template_filter("byte_size")
 def byte_size(size: int | None) -> Markup:
     """A package's or certificate's size as people read it, in the reader's language ("11.8 MiB", Finnish
