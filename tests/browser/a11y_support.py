@@ -19,7 +19,7 @@ from recordings_service.storage.object_store import S3ObjectStore
 from tests.audio.fixture_files import OVERTALK_CALL_S, overtalk_call
 from tests.browser_support import private_runtime, serving
 from tests.factories.accounts import browser_sign_in, make_enrolled_user
-from tests.factories.recordings import MONO, make_recording
+from tests.factories.recordings import FOR_TRAINING_TOO, MONO, make_recording
 from tests.factories.research import institute
 from tests.factories.reviews import make_transcribed_call
 from web import create_app
@@ -60,8 +60,7 @@ def a11y_live(
                 user.agent_ref = "agent-1"  # who took the fixture calls
             people[str(role)] = (user.username, secret)
         calls = [
-            # Recorded for training too: the trainer's pages open it.
-            make_transcribed_call(session, store, envelope, queue="a11y", purposes=["verification", "training"]),
+            make_transcribed_call(session, store, envelope, queue="a11y", purposes=FOR_TRAINING_TOO),
             make_recording(
                 session,
                 store,

@@ -26,7 +26,7 @@ from recordings_service.transcript_text import seal_segments, segments_of, twin_
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.audit import events
 from tests.factories.privacy import OFFICER
-from tests.factories.recordings import derived_known_and_stored
+from tests.factories.recordings import FOR_TRAINING_TOO, derived_known_and_stored
 from tests.factories.reviews import EN_DURATION_S, LOW_WORD, SUSPECT_SEGMENT, make_transcribed_call, word_start
 from tests.page_text import visible_text
 from tests.web.reader_language import post_finnish
@@ -34,7 +34,7 @@ from tests.web.reader_language import post_finnish
 
 @pytest.fixture
 def call(session: Session, store: S3ObjectStore, envelope: Envelope) -> Recording:
-    return make_transcribed_call(session, store, envelope, purposes=["verification", "training"])  # trainers too
+    return make_transcribed_call(session, store, envelope, purposes=FOR_TRAINING_TOO)
 
 
 @pytest.fixture

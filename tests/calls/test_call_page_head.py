@@ -14,7 +14,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.audit import events
-from tests.factories.recordings import derived_known_and_stored
+from tests.factories.recordings import FOR_TRAINING_TOO, derived_known_and_stored
 from tests.factories.reviews import make_transcribed_call
 
 ROLES = [Role.QA_SUPERVISOR, Role.TRAINER]
@@ -22,8 +22,7 @@ ROLES = [Role.QA_SUPERVISOR, Role.TRAINER]
 
 @pytest.fixture
 def call(session: Session, store: S3ObjectStore, envelope: Envelope) -> Recording:
-    # The trainer reads the redacted twin of a call recorded for training.
-    return make_transcribed_call(session, store, envelope, redacted=True, purposes=["verification", "training"])
+    return make_transcribed_call(session, store, envelope, redacted=True, purposes=FOR_TRAINING_TOO)
 
 
 def signed_in(client: FlaskClient, session: Session, role: Role) -> None:

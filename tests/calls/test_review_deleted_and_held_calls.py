@@ -17,6 +17,7 @@ from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.audit import events
 from tests.factories.privacy import OFFICER
+from tests.factories.recordings import FOR_TRAINING_TOO
 from tests.factories.reviews import make_transcribed_call
 
 REASON = "Dispute with Matti Virtanen over contract 4471"
@@ -24,8 +25,7 @@ REASON = "Dispute with Matti Virtanen over contract 4471"
 
 @pytest.fixture
 def call(session: Session, store: S3ObjectStore, envelope: Envelope) -> Recording:
-    # Recorded for training too: a trainer opens the pages of such calls only.
-    recording = make_transcribed_call(session, store, envelope, purposes=["verification", "training"])
+    recording = make_transcribed_call(session, store, envelope, purposes=FOR_TRAINING_TOO)
     session.commit()
     return recording
 

@@ -21,15 +21,12 @@ from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.transcript_text import seal_segments
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.audit import events
-from tests.factories.recordings import make_recording
+from tests.factories.recordings import FOR_TRAINING_TOO, make_recording
 from tests.factories.reviews import make_transcribed_call, script_segments
 from tests.page_text import visible_text
 
 NOT_YET = "The audio with personal data muted can be played once the call has been transcribed."
 MISSING = "The audio of this call is missing from storage, so it cannot be played: tell the compliance officer."
-
-# Recorded for training: trainers open the pages of such calls only.
-TRAINING = ["verification", "training"]
 
 
 def trainers_page(client: FlaskClient, session: Session, call: Recording) -> str:
@@ -44,7 +41,7 @@ def trainers_page(client: FlaskClient, session: Session, call: Recording) -> str
 def test_a_trainer_is_told_the_redacted_audio_waits_for_the_transcription(
     client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope, status: str
 ) -> None:
-    call = make_recording(session, store, envelope, status=status, purposes=TRAINING)
+    call = make_recording(session, store, envelope, status=status, purposes=FOR_TRAINING_TOO)
 
     html = trainers_page(client, session, call)
 
@@ -57,7 +54,7 @@ def test_a_transcript_without_its_redacted_twin_gives_a_trainer_no_player_either
     client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope
 ) -> None:
     # Transcribed before redaction made its twin.
-    call = make_transcribed_call(session, store, envelope, purposes=TRAINING)
+    call = make_transcribed_call(session, store, envelope, purposes=FOR_TRAINING_TOO)
 
     html = trainers_page(client, session, call)
 
@@ -67,7 +64,7 @@ def test_a_transcript_without_its_redacted_twin_gives_a_trainer_no_player_either
 def test_a_trainer_gets_the_player_once_the_redacted_transcript_is_there(
     client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope
 ) -> None:
-    call = make_transcribed_call(session, store, envelope, purposes=TRAINING)
+    call = make_transcribed_call(session, store, envelope, purposes=FOR_TRAINING_TOO)
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == call.id)).one()
     seal_segments(session, transcript, segments=script_segments(), twin=script_segments())
 
@@ -80,7 +77,7 @@ def test_a_trainer_gets_the_player_once_the_redacted_transcript_is_there(
 @pytest.fixture
 def lost(session: Session, store: S3ObjectStore, envelope: Envelope) -> Recording:
     """A transcribed call (its redacted twin made) whose original has gone from the store, as reconcile marks it."""
-    call = make_transcribed_call(session, store, envelope, purposes=TRAINING)
+    call = make_transcribed_call(session, store, envelope, purposes=FOR_TRAINING_TOO)
     transcript = session.scalars(select(Transcript).where(Transcript.recording_id == call.id)).one()
     seal_segments(session, transcript, segments=script_segments(), twin=script_segments())
     store.delete(call.storage_key)

@@ -33,6 +33,8 @@ from tests.factories.accounts import SYSTEM
 DATA = Path(__file__).parents[1] / "data"
 STEREO = DATA / "call_en_stereo.wav"
 MONO = DATA / "call_mono.wav"
+# Recorded for training too: trainers reach the content of such calls only (`require_trainer_may_use`).
+FOR_TRAINING_TOO = ["verification", "training"]
 TEST_ACTOR = Actor(id=None, name="test", role="system")
 # The source of rows `make_recording` inserts, so a fixture can remove those a commit let escape.
 MADE_SOURCE = "made-test"

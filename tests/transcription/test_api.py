@@ -13,7 +13,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import login, make_user
 from tests.factories.audit import events
-from tests.factories.recordings import make_recording
+from tests.factories.recordings import FOR_TRAINING_TOO, make_recording
 from tests.factories.transcription import leftovers_removed  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.usefixtures("leftovers_removed")
@@ -36,8 +36,7 @@ def _segment(speaker: str, start: float, end: float, text: str) -> dict[str, obj
 
 @pytest.fixture
 def transcribed(session: Session, runtime: Runtime) -> Recording:
-    # Recorded for training too: trainers read the redacted transcripts of such calls only.
-    recording = make_recording(session, runtime.store, runtime.envelope, purposes=["verification", "training"])
+    recording = make_recording(session, runtime.store, runtime.envelope, purposes=FOR_TRAINING_TOO)
     draft = TranscriptDraft(
         engine="faster-whisper",
         model="whisper-base",

@@ -15,7 +15,7 @@ from recordings_service.models import AuditEvent, Recording, TrainingExport
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from tests.factories.audit import events
-from tests.factories.recordings import make_token
+from tests.factories.recordings import FOR_TRAINING_TOO, make_token
 from tests.factories.reviews import make_transcribed_call
 from tests.factories.training import bearer, stereo_call, training_call
 
@@ -45,10 +45,7 @@ def head_records_nothing_and_get_does(client: FlaskClient, session: Session, pat
 
 @pytest.fixture
 def call(session: Session, runtime: Runtime) -> Recording:
-    # Recorded for training too: a trainer reaches the content of such calls only.
-    return make_transcribed_call(
-        session, runtime.store, runtime.envelope, redacted=True, purposes=["verification", "training"]
-    )
+    return make_transcribed_call(session, runtime.store, runtime.envelope, redacted=True, purposes=FOR_TRAINING_TOO)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.evaluations import actor_of, make_agent_user, published_form, released
-from tests.factories.recordings import make_recording
+from tests.factories.recordings import FOR_TRAINING_TOO, make_recording
 
 AGENT_REF = "agent-trail-link"
 # Every role that may open a call's page (an agent: the call of an evaluation released to them).
@@ -26,8 +26,7 @@ READERS = [role for role, granted in ROLE_PERMISSIONS.items() if Permission.RECO
 
 @pytest.fixture
 def call(session: Session, store: ObjectStore, envelope: Envelope) -> Recording:
-    purposes = ["verification", "training"]  # a trainer opens the pages of calls recorded for training only
-    call = make_recording(session, store, envelope, agent_ref=AGENT_REF, queue="billing", purposes=purposes)
+    call = make_recording(session, store, envelope, agent_ref=AGENT_REF, queue="billing", purposes=FOR_TRAINING_TOO)
     supervisor = make_user(session, role=Role.QA_SUPERVISOR)
     released(session, supervisor, published_form(session, actor_of(supervisor)), call, ["yes", "4", "yes"])
     session.commit()

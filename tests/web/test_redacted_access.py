@@ -17,7 +17,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import login, make_user
 from tests.factories.audit import events
-from tests.factories.recordings import derived_known_and_stored, make_recording, make_token
+from tests.factories.recordings import FOR_TRAINING_TOO, derived_known_and_stored, make_recording, make_token
 from tests.page_text import visible_text
 
 ACTION = "recording.played_redacted"
@@ -53,14 +53,13 @@ def call(session: Session, runtime: Runtime) -> Recording:
     customer = Customer(customer_ref="CRM-REDACT-1")
     session.add(customer)
     session.flush()
-    # Recorded for training too: trainers reach the content of such calls only (`require_trainer_may_use`).
     recording = make_recording(
         session,
         runtime.store,
         runtime.envelope,
         customer_id=customer.id,
         status="transcribed",
-        purposes=["verification", "training"],
+        purposes=FOR_TRAINING_TOO,
     )
     draft = TranscriptDraft(
         engine="faster-whisper",

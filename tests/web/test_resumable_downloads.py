@@ -22,15 +22,12 @@ from recordings_service.training.eligibility import TrainingRules
 from recordings_service.transcript_text import seal_segments, segments_of
 from tests.factories.audit import events
 from tests.factories.card_call import CARD_CALL, add_transcript, card_twin, secure
-from tests.factories.recordings import STEREO, make_recording, make_token
+from tests.factories.recordings import FOR_TRAINING_TOO, STEREO, make_recording, make_token
 from tests.factories.training import trainer
 
 ORIGINAL = STEREO.read_bytes()
 BROKE_AT = 20_000  # where the first transfer stopped
 Get = Callable[..., TestResponse]
-
-# Recorded for training too: trainers hear the redacted audio of such calls only.
-TRAINING = ["verification", "training"]
 
 
 def client_of(client: FlaskClient, session: Session, role: str, scope: str = "read") -> Get:
@@ -118,7 +115,7 @@ def test_a_resume_after_the_original_was_muted_for_card_data_gets_the_new_origin
     """PCI DSS 3.3.1 replaces the original by a card-muted copy: a download begun before must start again, as
     must a redacted copy made from the old original."""
     recording = make_recording(
-        session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69, purposes=TRAINING
+        session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69, purposes=FOR_TRAINING_TOO
     )
     add_transcript(session, recording, twin=card_twin())
     session.commit()
@@ -165,7 +162,7 @@ def test_the_downloaded_original_is_named_with_its_containers_extension(
 
 def test_the_redacted_audio_resumes_under_its_tag(client: FlaskClient, session: Session, runtime: Runtime) -> None:
     recording = make_recording(
-        session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69, purposes=TRAINING
+        session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69, purposes=FOR_TRAINING_TOO
     )
     add_transcript(session, recording, twin=card_twin())
     session.commit()
