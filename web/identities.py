@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import g
 
 from recordings_service.training.agents import AgentNames, agent_names
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from web.database import runtime
 
 

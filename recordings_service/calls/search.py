@@ -33,6 +33,7 @@ from recordings_service.errors import Invalid
 from recordings_service.evaluations.holding import submitted_by_assignee
 from recordings_service.evaluations.lookup import LATEST_FIRST, SUBMITTED, latest_score
 from recordings_service.models import Assignment, CallTag, Evaluation, Recording, User
+from recordings_service.models.account import Role
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import (
@@ -45,6 +46,7 @@ from recordings_service.recordings import (
     encode_cursor,
     visible_to,
 )
+from recordings_service.training_rules import TrainingRules, usable_for_training
 
 SORTS = ("started", "duration", "queue", "agent", "score")
 # Drafts are work in progress: the list's score, evaluator and evaluation filters count submitted ones only.
@@ -103,12 +105,15 @@ def search_calls(
     sort: str = "started",
     descending: bool = True,
     offset: int = 0,
+    training_rules: TrainingRules | None = None,
 ) -> SearchPage:
     """Calls matching the words (all of them) and the filters, sorted by `sort` (newest first by default);
     audited as `recording.searched`.
 
     `cursor` (a page's `next_cursor`) pages to older calls, `before` (its `previous_cursor`) to the newer page
     above it; `snippets=False` lets the caller narrow further (an API token whose scope excludes transcripts).
+    A trainer's words match only the calls trainers may use (`training_rules`, the settings' rules; None: their
+    defaults): which words a call taken out of training says is not theirs to learn, even without snippets.
     """
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
@@ -134,6 +139,8 @@ def search_calls(
         statement = statement.where(func.lower(Recording.agent_ref) == func.lower(filters.agent_ref))
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
     if words:
+        if actor.role == Role.TRAINER:
+            statement = statement.where(usable_for_training(training_rules or TrainingRules()))
         narrowed = filters != SearchFilters()
         statement = statement.where(
             calls_saying(session, dialect, words, language=filters.language, scope=statement if narrowed else None)

@@ -20,8 +20,9 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.agents import agent_names
-from recordings_service.training.eligibility import TrainingRules, exclusions_of
+from recordings_service.training.eligibility import exclusions_of
 from recordings_service.training.nominations import NominationRow, list_nominations
+from recordings_service.training_rules import TrainingRules
 from recordings_service.transcription.transcripts import SEGMENT_FIELDS, view_transcript
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import id_cursor
-from recordings_service.errors import Invalid, NotFound
+from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.models import Recording, TrainingClip, Transcript, User
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.playback import record_served
@@ -22,7 +22,8 @@ from recordings_service.storage.encryption import Envelope, PlaintextReader, pla
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.agents import agent_names
 from recordings_service.training.clips import MEDIA, ClipOutdated, load_clip, redactions_changed
-from recordings_service.training.eligibility import Exclusion, NotForTraining, TrainingRules, exclusions_of
+from recordings_service.training.eligibility import Exclusion, NotForTraining, exclusions_of
+from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import twin_of
 from recordings_service.word_spans import words_as_written
 
@@ -160,7 +161,7 @@ def clip_audio(
         raise Invalid("format", "a clip is played as opus or mp3")
     clip = load_clip(session, actor=actor, clip_id=clip_id)
     view = describe_clips(session, envelope, actor=actor, clips=[clip], rules=rules, transcripts=False)[0]
-    require_playable(view)
+    require_playable(view, actor=actor)
     return stored_audio(clip, session.get_one(Recording, clip.recording_id), codec)
 
 
@@ -182,13 +183,26 @@ def record_clip_served(
     )
 
 
-def require_playable(view: ClipView) -> None:
+def require_playable(view: ClipView, *, actor: Actor) -> None:
+    """Refuse a clip that is not available, audited in its call's trail as `recording.access_denied` (its clip and
+    why), as a refused play of the call itself is: before, a refused clip play left no trace."""
+    if view.status is ClipStatus.AVAILABLE:
+        return
+    clip = view.clip
+    reason = view.reason or "unavailable"
+    details = {
+        ClipStatus.REMOVED: {"reason": "clip_removed", "removed": reason},
+        ClipStatus.WITHDRAWN: {"reason": "not_for_training", "exclusion": reason},
+        ClipStatus.OUTDATED: {"reason": "clip_outdated"},
+    }[view.status]
+    refusal = Refusal(actor, "recording.access_denied", "recording", clip.recording_id, {**details, "clip_id": clip.id})
     if view.status is ClipStatus.REMOVED:
-        raise NotFound(f"clip {view.clip.id} was removed ({view.reason})", why="clip_removed")
+        raise NotFound(f"clip {clip.id} was removed ({reason})", why="clip_removed", refusal=refusal)
     if view.status is ClipStatus.WITHDRAWN:
-        raise NotForTraining(view.clip.recording_id, view.reason or "unavailable")
-    if view.status is ClipStatus.OUTDATED:
-        raise ClipOutdated(f"the redactions of clip {view.clip.id}'s call changed since it was cut: cut it again")
+        raise NotForTraining(clip.recording_id, reason, refusal=refusal)
+    raise ClipOutdated(
+        f"the redactions of clip {clip.id}'s call changed since it was cut: cut it again", refusal=refusal
+    )
 
 
 def stored_audio(clip: TrainingClip, recording: Recording, codec: str) -> ClipAudio:

@@ -30,8 +30,9 @@ from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import scratch_dir
-from recordings_service.training.eligibility import TrainingRules, require_for_training
+from recordings_service.training.eligibility import require_for_training
 from recordings_service.training.redacted_text import Redactor, call_text_redactor, redacted_within
+from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import twin_of
 
 Codec = Literal["opus", "mp3"]

@@ -6,13 +6,13 @@ not asked for erasure (a call an erasure kept for a legal duty serves that duty 
 ended (a call kept past it by a legal hold serves the hold only), and it has a redacted transcript (trainers get
 redacted material only, and redacted audio is cut along it). Restricted calls never reach a trainer at all
 (`recordings.visible_to`); a trainer reaches the content of the others (their redacted audio and transcript, their
-call page) only while trainers may use them (`require_trainer_may_use`).
+call page) only while trainers may use them (`require_trainer_may_use`). The same rules as one SQL clause, for
+queries outside the library, are `training_rules.usable_for_training`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -20,7 +20,6 @@ from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Refusal
 from recordings_service.models import Customer, Recording, Transcript
@@ -28,6 +27,7 @@ from recordings_service.models.account import Role
 from recordings_service.models.privacy import customer_asked_for_erasure
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.recordings import get_playable_recording
+from recordings_service.training_rules import TrainingRules
 
 
 class Exclusion(StrEnum):
@@ -39,21 +39,6 @@ class Exclusion(StrEnum):
     ERASURE_REQUESTED = "erasure_requested"
     PAST_RETENTION = "past_retention"
     NOT_TRANSCRIBED = "not_transcribed"
-
-
-@dataclass(frozen=True)
-class TrainingRules:
-    """The two settings that change what trainers get; pages and API answers state them."""
-
-    honours_research_objection: bool = False
-    show_agents: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> TrainingRules:
-        return cls(
-            honours_research_objection=settings.training_honours_research_objection,
-            show_agents=settings.training_show_agents,
-        )
 
 
 class NotForTraining(Conflict):

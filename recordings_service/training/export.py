@@ -36,9 +36,9 @@ from recordings_service.training.clip_views import (
     open_clip,
     stored_audio,
 )
-from recordings_service.training.eligibility import TrainingRules
 from recordings_service.training.export_page import ENGLISH, PageWords, index_html
 from recordings_service.training.sets import load_set
+from recordings_service.training_rules import TrainingRules
 from recordings_service.zip_dates import dated_entry
 
 VALID_FOR = timedelta(days=7)

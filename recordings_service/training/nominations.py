@@ -17,8 +17,9 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.training import NominationKind
 from recordings_service.recordings import get_live_recording, get_playable_recording, visible_to
 from recordings_service.training.clips import MIN_CLIP_S, shorter_than_a_clip
-from recordings_service.training.eligibility import TrainingRules, require_for_training
+from recordings_service.training.eligibility import require_for_training
 from recordings_service.training.redacted_text import call_text_redactor, redacted_within
+from recordings_service.training_rules import TrainingRules
 
 MAX_NOTE = 2000
 MAX_PAGE = 200

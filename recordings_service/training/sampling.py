@@ -35,7 +35,8 @@ from recordings_service.ranges import upper_end
 from recordings_service.recordings import UNPLAYABLE, visible_to
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.agents import agent_names
-from recordings_service.training.eligibility import TrainingRules, flag_columns, reason_for
+from recordings_service.training.eligibility import flag_columns, reason_for
+from recordings_service.training_rules import TrainingRules, usable_for_training
 
 MAX_SAMPLE = 500
 MAX_SEED = 2**63 - 1
@@ -113,7 +114,7 @@ class Sample:
     stratify_by: Stratum | None
     matched: int  # calls matching the criteria
     eligible: int
-    excluded: dict[str, int]  # reason -> count
+    excluded: dict[str, int]  # reason -> count (none with words: see _query)
     calls: list[SampledCall]  # in call (id) order
     strata: dict[str, int]  # calls drawn per stratum (stratified)
     rules: TrainingRules
@@ -135,7 +136,7 @@ def pull_sample(
     excluded: Counter[str] = Counter()
     eligible: list[_Candidate] = []
     matched = 0
-    for row in session.execute(_query(session, actor=actor, criteria=criteria)):
+    for row in session.execute(_query(session, actor=actor, criteria=criteria, rules=rules)):
         candidate = _Candidate(row=row, agent=names(row.agent_ref), score=row.score)
         if criteria.agents and candidate.agent not in criteria.agents:
             continue
@@ -217,7 +218,7 @@ def score_band(score: float | None) -> str:
     return next(label for label, lowest in SCORE_BANDS if score >= lowest)
 
 
-def _query(session: Session, *, actor: Actor, criteria: SampleCriteria) -> Select[Any]:
+def _query(session: Session, *, actor: Actor, criteria: SampleCriteria, rules: TrainingRules) -> Select[Any]:
     score = latest_score()
     evaluated = exists().where(Evaluation.recording_id == Recording.id, Evaluation.state == EvaluationState.SUBMITTED)
     query = (
@@ -253,7 +254,9 @@ def _query(session: Session, *, actor: Actor, criteria: SampleCriteria) -> Selec
     words = checked_words(criteria.words or "", field="words")
     if words:
         language = criteria.languages[0] if criteria.languages and len(criteria.languages) == 1 else None
-        query = query.where(said_in_transcripts(session, words, language=language))
+        # Words are looked for in the calls trainers may use only: counting the excluded calls that say them would
+        # tell what those calls say (a name, a street), which is not the trainer's to learn.
+        query = query.where(usable_for_training(rules), said_in_transcripts(session, words, language=language))
     return query
 
 

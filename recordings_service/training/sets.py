@@ -19,8 +19,8 @@ from recordings_service.models import TrainingExport, TrainingSet, TrainingSetIt
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.clip_views import ClipStatus, ClipView, describe_clips
 from recordings_service.training.clips import MAX_TITLE, load_clip
-from recordings_service.training.eligibility import TrainingRules
 from recordings_service.training.redacted_text import free_text_redactor, redacted_within
+from recordings_service.training_rules import TrainingRules
 
 MAX_CLIPS = 200
 MAX_DESCRIPTION = 5000

@@ -13,6 +13,7 @@ from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
+from tests.factories.recordings import FOR_TRAINING_TOO
 from tests.factories.search import evaluate, random_day, transcribed_call
 
 
@@ -89,7 +90,10 @@ def test_bad_filter_input_is_shown_at_the_form(client: FlaskClient, session: Ses
 def test_restricted_calls_are_hidden_and_trainers_see_no_snippets(
     client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
 ) -> None:
-    visible = transcribed_call(session, store, envelope, started_at=day, lines=["the password is swordfish"])
+    # Recorded for training too: a trainer's words match only calls trainers may use.
+    visible = transcribed_call(
+        session, store, envelope, started_at=day, lines=["the password is swordfish"], purposes=FOR_TRAINING_TOO
+    )
     restricted = transcribed_call(
         session, store, envelope, started_at=day + timedelta(minutes=1), lines=["swordfish again"], restricted=True
     )

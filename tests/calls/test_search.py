@@ -23,6 +23,7 @@ from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.transcription import search_index
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import login, make_user
+from tests.factories.recordings import FOR_TRAINING_TOO
 from tests.factories.search import evaluate, on_day, random_day, transcribed_call
 
 QA = Actor(id=None, name="qa", role=Role.QA_SUPERVISOR)
@@ -303,7 +304,9 @@ def test_pages_follow_the_cursor_newest_first(
 def test_restricted_calls_only_for_compliance_and_trainers_get_no_snippets(
     session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
 ) -> None:
-    open_call = transcribed_call(session, store, envelope, started_at=day, lines=["my address is here"])
+    open_call = transcribed_call(
+        session, store, envelope, started_at=day, lines=["my address is here"], purposes=FOR_TRAINING_TOO
+    )
     restricted = transcribed_call(
         session, store, envelope, started_at=day + timedelta(minutes=1), lines=["my address is here"], restricted=True
     )
@@ -406,7 +409,10 @@ def test_api_search_returns_snippets_with_times_and_a_call_link(
 def test_api_search_without_transcript_permission_has_no_snippets(
     client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
 ) -> None:
-    transcribed_call(session, store, envelope, started_at=day, lines=["The meter reading is wrong."])
+    # Recorded for training too: a trainer's words match only calls trainers may use.
+    transcribed_call(
+        session, store, envelope, started_at=day, lines=["The meter reading is wrong."], purposes=FOR_TRAINING_TOO
+    )
     trainer: User = make_user(session, role=Role.TRAINER)
     login(client, trainer)
 

@@ -34,7 +34,8 @@ from recordings_service.research.selection import candidates_among, study_ends_a
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.training.eligibility import Exclusion as TrainingExclusion
-from recordings_service.training.eligibility import TrainingRules, exclusions_of
+from recordings_service.training.eligibility import exclusions_of
+from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import segments_of, twin_of
 from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer, reload, reviewed
 from tests.factories.recordings import ingest_file

@@ -27,7 +27,7 @@ from recordings_service.runtime import SESSION_ENVELOPE
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training import nominations
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of, answers, published_form
 from tests.factories.postgres_races import private_engine, wait_until_blocked

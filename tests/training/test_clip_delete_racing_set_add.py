@@ -23,7 +23,7 @@ from recordings_service.runtime import SESSION_ENVELOPE
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training import clips, sets
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.postgres_races import private_engine, wait_until_blocked
 from tests.factories.training import clip_row, trainer, training_call
 

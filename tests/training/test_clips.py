@@ -24,7 +24,8 @@ from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.training import clip_views, clips, sets
 from recordings_service.training.clip_views import ClipStatus, clip_transcript
 from recordings_service.training.clips import ClipOutdated, ClipText
-from recordings_service.training.eligibility import NotForTraining, TrainingRules
+from recordings_service.training.eligibility import NotForTraining
+from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import seal_segments, segments_of
 from tests.factories.card_call import CARD_CALL, CARD_SPAN, add_transcript, card_twin, rms_dbfs
 from tests.factories.recordings import derived_known_and_stored, make_recording

@@ -13,7 +13,7 @@ from recordings_service.db import utcnow
 from recordings_service.models import User
 from recordings_service.runtime import Runtime
 from recordings_service.training import export, sets
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.evaluations import actor_of
 
 

@@ -18,7 +18,7 @@ from recordings_service.models.account import Role
 from recordings_service.models.training import NominationKind
 from recordings_service.runtime import Runtime
 from recordings_service.training import nominations
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import csrf_token, make_user, post_form
 from tests.factories.evaluations import actor_of
 from tests.factories.recordings import make_token

@@ -18,9 +18,9 @@ from recordings_service.models import AuditEvent, Customer, Recording, SubjectRe
 from recordings_service.models.training import NominationKind
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from recordings_service.training.eligibility import TrainingRules
 from recordings_service.training.nominations import nominate
 from recordings_service.training.sampling import SampleCriteria, pull_sample
+from recordings_service.training_rules import TrainingRules
 from tests.factories.training import CALL_DAY, ONLY_IN_ORIGINAL, scorer, supervisor, trainer, training_call
 
 RULES = TrainingRules()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from recordings_service.models import TrainingSet, User
 from recordings_service.runtime import Runtime
 from recordings_service.training import sets
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import csrf_token
 from tests.factories.evaluations import actor_of
 from tests.factories.staff import client_of

@@ -21,7 +21,7 @@ from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.training import clips, sets
 from recordings_service.training.clip_views import ClipStatus
 from recordings_service.training.clips import ClipText
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.privacy import OFFICER
 from tests.factories.training import stereo_call, trainer
 

@@ -13,7 +13,7 @@ from recordings_service.models import User
 from recordings_service.runtime import Runtime
 from recordings_service.training import sets
 from recordings_service.training.clip_views import MAX_PAGE
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.evaluations import actor_of
 from tests.factories.staff import client_of
 from tests.factories.training import clip_row, training_call

@@ -25,7 +25,7 @@ from recordings_service.runtime import SESSION_ENVELOPE, Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training import sets
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import csrf_token
 from tests.factories.evaluations import actor_of
 from tests.factories.postgres_races import private_engine, wait_until_blocked

@@ -27,7 +27,7 @@ from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.training import clips, export, sets
 from recordings_service.training.clip_views import ClipStatus, clip_audio, list_clips
 from recordings_service.training.clips import ClipText
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.card_call import CARD_CALL, add_transcript, card_twin
 from tests.factories.privacy import OFFICER
 from tests.factories.recordings import make_recording

@@ -19,8 +19,8 @@ from recordings_service.models import AuditEvent, Customer, Recording
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.training import sampling
-from recordings_service.training.eligibility import TrainingRules
 from recordings_service.training.sampling import SampleCriteria
+from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import make_user
 from tests.factories.recordings import make_token
 from tests.factories.staff import client_of

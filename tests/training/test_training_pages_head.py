@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from recordings_service.models import User
 from recordings_service.runtime import Runtime
 from recordings_service.training import sets
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.audit import events
 from tests.factories.evaluations import actor_of
 from tests.factories.training import clip_row, training_call

@@ -23,7 +23,7 @@ from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.training import clips
 from recordings_service.training.clips import ClipText
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import csrf_token, make_user, post_form
 from tests.factories.evaluations import actor_of
 from tests.factories.staff import client_of

@@ -16,7 +16,7 @@ from recordings_service.models.account import Role
 from recordings_service.models.training import NominationKind
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import csrf_token, login, make_user
 from tests.factories.assignments import make_plan
 from tests.factories.evaluations import actor_of

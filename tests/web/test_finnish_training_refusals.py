@@ -13,7 +13,7 @@ from recordings_service.models import Customer, Recording, TrainingClip, User
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.training import sets
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of
 from tests.factories.staff import client_of

@@ -18,7 +18,7 @@ from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.training import clips
 from recordings_service.training.clips import ClipText
-from recordings_service.training.eligibility import TrainingRules
+from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import seal_segments, segments_of
 from tests.factories.audit import events
 from tests.factories.card_call import CARD_CALL, add_transcript, card_twin, secure

@@ -14,6 +14,7 @@ from web.api import api_spec
 from web.api.recordings import recording_out, refuse_identity_filters
 from web.api.validation import ErrorBody, refuse_invalid
 from web.database import db
+from web.identities import training_rules
 from web.links import call_url
 
 bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
@@ -67,6 +68,7 @@ def search_calls(query: SearchQuery) -> Response:
         cursor=query.cursor,
         limit=query.limit,
         snippets=current_can(Permission.TRANSCRIPT_READ),
+        training_rules=training_rules(),
     )
     db().commit()
     items = [

@@ -14,9 +14,9 @@ from recordings_service.recordings import EntityId, IsoDatetime
 from recordings_service.training import clips, nominations, sets
 from recordings_service.training.call_view import TrainingCall
 from recordings_service.training.clip_views import ClipStatus, ClipView
-from recordings_service.training.eligibility import TrainingRules
 from recordings_service.training.nominations import NominationRow
 from recordings_service.training.sampling import Sample
+from recordings_service.training_rules import TrainingRules
 from web.api.validation import ErrorBody
 
 Cursor = str | None

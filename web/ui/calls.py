@@ -24,7 +24,7 @@ from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
 from web.database import db
 from web.i18n import organisation_today, spreadsheet_dialect
-from web.identities import request_agent_names
+from web.identities import request_agent_names, training_rules
 from web.links import call_url
 from web.ui import call_filters
 from web.ui.error_messages import flash_error
@@ -78,6 +78,7 @@ def _list_page(
                 snippets=current_can(Permission.TRANSCRIPT_READ),
                 sort=sort,
                 descending=descending,
+                training_rules=training_rules(),
                 offset=_offset(args),
             )
         except Invalid as exc:
