@@ -39,8 +39,8 @@ from recordings_service.json_keys import DuplicateKey, unique_keys
 from recordings_service.models import Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.holds import customer_held
+from recordings_service.privacy.restriction import restriction_in_force
 from recordings_service.privacy.retention import retain_until_for
-from recordings_service.privacy.subjects import restriction_in_force
 from recordings_service.recordings import Language
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore

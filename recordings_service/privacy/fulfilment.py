@@ -14,7 +14,15 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Invalid
 from recordings_service.models import SubjectRequest
 from recordings_service.models.privacy import SubjectRequestKind
-from recordings_service.privacy import erasure, ledger, package_queue, rectification, restriction_ledger, subjects
+from recordings_service.privacy import (
+    erasure,
+    ledger,
+    package_queue,
+    rectification,
+    restriction,
+    restriction_ledger,
+    subjects,
+)
 from recordings_service.privacy.rectification import SegmentFix
 from recordings_service.storage.object_store import ObjectStore
 
@@ -77,7 +85,7 @@ def fulfil_request(
         )
         return Fulfilment(done)
     if kind is SubjectRequestKind.RESTRICTION:
-        return Fulfilment(subjects.restrict_processing(session, actor=actor, request_id=request_id, now=now))
+        return Fulfilment(restriction.restrict_processing(session, actor=actor, request_id=request_id, now=now))
     if kind is SubjectRequestKind.RECTIFICATION:
         done = rectification.rectify(
             session,

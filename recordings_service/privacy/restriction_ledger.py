@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor
 from recordings_service.models import Customer, SubjectRequest
 from recordings_service.models.privacy import SubjectRequestKind
-from recordings_service.privacy import ledger, subjects
+from recordings_service.privacy import ledger, restriction
 from recordings_service.storage.object_store import ObjectStore
 
 RESTRICTIONS = "ledger/restrictions/"
@@ -50,8 +50,8 @@ class RestrictionsReplayed:
 def replay_restrictions(session: Session, store: ObjectStore, *, actor: Actor) -> RestrictionsReplayed:
     """After a restore, in the caller's transaction: put each restriction the ledger names in force, as it was when
     the ledger wrote it, where this database does not have it in force (the request registered again where it is
-    missing), and lift each one the ledger has lifted, by the service's own steps (`subjects.restrict_processing`,
-    `subjects.lift_restriction`: audited as any, by the replay), at the times the ledger has."""
+    missing), and lift each one the ledger has lifted, by the service's own steps (`restriction.restrict_processing`,
+    `restriction.lift_restriction`: audited as any, by the replay), at the times the ledger has."""
     newest = {entry["request_id"]: entry for entry in ledger.read_entries(store, RESTRICTIONS)}
     in_force = lifted = unknown = 0
     for request_id, entry in sorted(newest.items()):
@@ -63,11 +63,11 @@ def replay_restrictions(session: Session, store: ObjectStore, *, actor: Actor) -
             request = _registered_again(session, entry)
         if request.open and entry["completed_at"] is not None:
             completed_at = datetime.fromisoformat(entry["completed_at"])
-            subjects.restrict_processing(session, actor=actor, request_id=request_id, now=completed_at)
+            restriction.restrict_processing(session, actor=actor, request_id=request_id, now=completed_at)
             in_force += 1
         if request.lifted_at is None and not request.open and entry["lifted_at"] is not None:
             lifted_at = datetime.fromisoformat(entry["lifted_at"])
-            subjects.lift_restriction(session, actor=actor, request_id=request_id, now=lifted_at)
+            restriction.lift_restriction(session, actor=actor, request_id=request_id, now=lifted_at)
             lifted += 1
     session.flush()
     return RestrictionsReplayed(in_force=in_force, lifted=lifted, unknown=unknown)

@@ -1,8 +1,9 @@
-"""Data-subject requests: register one with its deadline, extend it once, and answer objection and restriction.
+"""Data-subject requests: register one with its deadline, extend it once, and answer an objection.
 
 A request is due one calendar month after it was received (GDPR Art. 12(3)) and may be extended once by
 up to two further months, with a reason, while it is not yet overdue. Access, rectification and erasure
-have modules of their own (`access_package`, `rectification`, `erasure`); what they share is here.
+have modules of their own (`access_package`, `rectification`, `erasure`), as restriction has (`restriction`);
+what they share is here.
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.customers import lock_customer, register_customer
+from recordings_service.customers import register_customer
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, Refusal
 from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
-from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind, not_withdrawn
+from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import Period
 from recordings_service.research import follow_ups
@@ -265,72 +266,6 @@ def record_objection(
     return request
 
 
-def restrict_processing(
-    session: Session, *, actor: Actor, request_id: str, now: datetime | None = None
-) -> SubjectRequest:
-    """Restrict every recording of the customer (Art. 18): no playback or export except by compliance."""
-    request = open_request_of(session, actor=actor, request_id=request_id, kind=SubjectRequestKind.RESTRICTION)
-    lock_customer(session, request.customer_id)  # a call of theirs being ingested meanwhile is restricted too
-    restricted = _set_restricted(session, customer_id=request.customer_id, value=True)
-    complete(request, now=now or utcnow(), outcome={"recordings_restricted": restricted})
-    session.flush()
-    # An institute holding the customer's calls already is a recipient to tell (Art. 19); flagged before this
-    # request's event is written: see `follow_ups._locked`.
-    follow_ups.flag_restriction(session, actor=actor, customer_id=request.customer_id, request_id=request.id)
-    record_event(
-        session,
-        actor=actor,
-        action="subject_request.restricted",
-        object_type="subject_request",
-        object_id=request.id,
-        details={"customer_id": request.customer_id, "recordings": restricted},
-    )
-    return request
-
-
-def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: datetime | None = None) -> SubjectRequest:
-    """End a restriction; the recordings stay restricted while another restriction of the customer is in force."""
-    request = get_request(session, request_id, lock=True)
-    in_force = request.completed_at is not None and request.lifted_at is None and not request.withdrawn
-    if request.kind != SubjectRequestKind.RESTRICTION or not in_force:
-        raise Conflict(
-            f"subject request {request_id} is not a restriction in force",
-            why="not_restricting",
-            refusal=refused(actor, request, "lift", "not_restricting"),
-        )
-    lock_customer(session, request.customer_id)  # a call of theirs being ingested meanwhile is released too
-    request.lifted_at = now or utcnow()
-    session.flush()
-    lifted = 0
-    if not session.scalar(select(restriction_in_force(request.customer_id))):
-        lifted = _set_restricted(session, customer_id=request.customer_id, value=False)
-    request.outcome = {**request.outcome, "recordings_released": lifted}
-    # Ended (its batches locked) before this request's event is written: see `follow_ups._locked`.
-    follow_ups.end_follow_ups(
-        session, actor=actor, customer_id=request.customer_id, request_id=request.id, why=follow_ups.FollowUpEnd.LIFTED
-    )
-    record_event(
-        session,
-        actor=actor,
-        action="subject_request.lifted",
-        object_type="subject_request",
-        object_id=request.id,
-        details={"customer_id": request.customer_id, "recordings": lifted},
-    )
-    return request
-
-
-def restriction_in_force(customer_id: str) -> Exists:
-    """Whether a restriction of the customer is in force: a call of theirs ingested now is restricted at once."""
-    return exists().where(
-        SubjectRequest.customer_id == customer_id,
-        SubjectRequest.kind == SubjectRequestKind.RESTRICTION,
-        SubjectRequest.completed_at.is_not(None),
-        SubjectRequest.lifted_at.is_(None),
-        not_withdrawn(),
-    )
-
-
 def customer_recording_ids(session: Session, customer_id: str) -> list[str]:
     """The customer's live recordings, oldest call first."""
     return list(
@@ -349,16 +284,6 @@ def checked_reason(value: str, *, field: str) -> str:
     if len(text) > MAX_REASON:
         raise Invalid(field, f"at most {MAX_REASON} characters", code="invalid_length")
     return text
-
-
-def _set_restricted(session: Session, *, customer_id: str, value: bool) -> int:
-    changed = session.execute(
-        update(Recording)
-        .where(Recording.customer_id == customer_id, Recording.status != RecordingStatus.DELETED)
-        .values(restricted=value)
-        .execution_options(synchronize_session="fetch")
-    ).rowcount  # type: ignore[attr-defined]
-    return int(changed)
 
 
 def _copy_given_recently(session: Session, customer: Customer, received_at: datetime) -> bool:

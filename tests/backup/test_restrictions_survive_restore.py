@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from recordings_service import audit
 from recordings_service.models import AuditEvent, Recording, SubjectRequest
 from recordings_service.models.account import Role
-from recordings_service.privacy import subjects
+from recordings_service.privacy import restriction, subjects
 from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
 from recordings_service.privacy.ledger import read_entries
 from recordings_service.privacy.restriction_ledger import RESTRICTIONS, record_restriction
@@ -54,7 +54,7 @@ def restricted(runtime: Runtime, request_id: str) -> None:
 
 def lifted(runtime: Runtime, request_id: str) -> None:
     with runtime.sessions() as session:
-        request = subjects.lift_restriction(session, actor=OFFICER, request_id=request_id)
+        request = restriction.lift_restriction(session, actor=OFFICER, request_id=request_id)
         session.commit()
         record_restriction(runtime.store, request)
 

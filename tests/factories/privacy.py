@@ -29,7 +29,7 @@ from recordings_service.models import (
     TranscriptionJob,
 )
 from recordings_service.models.account import Role
-from recordings_service.privacy import package_queue, subjects
+from recordings_service.privacy import package_queue, restriction, subjects
 from recordings_service.privacy.retention import retain_until_for
 from recordings_service.runtime import Runtime
 from recordings_service.storage.derived import put_derived
@@ -187,7 +187,7 @@ def request_with_two_calls(
         session, actor=OFFICER, customer_ref=person.customer_ref, kind=kind, received_at=now
     )
     if restricted:
-        subjects.restrict_processing(session, actor=OFFICER, request_id=request.id)
+        restriction.restrict_processing(session, actor=OFFICER, request_id=request.id)
     session.commit()
     return request, newer, older
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.models import Recording
-from recordings_service.privacy import holds, subjects
+from recordings_service.privacy import holds, restriction, subjects
 from recordings_service.runtime import SESSION_ENVELOPE
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
@@ -47,13 +47,13 @@ def release_hold(session: Session, ref: str) -> Callable[[Session], Any]:
 
 def restrict(session: Session, ref: str) -> Callable[[Session], Any]:
     request = subjects.create_request(session, actor=OFFICER, customer_ref=ref, kind="restriction", received_at=NOW)
-    return lambda changing: subjects.restrict_processing(changing, actor=OFFICER, request_id=request.id)
+    return lambda changing: restriction.restrict_processing(changing, actor=OFFICER, request_id=request.id)
 
 
 def lift(session: Session, ref: str) -> Callable[[Session], Any]:
     request = subjects.create_request(session, actor=OFFICER, customer_ref=ref, kind="restriction", received_at=NOW)
-    subjects.restrict_processing(session, actor=OFFICER, request_id=request.id)
-    return lambda changing: subjects.lift_restriction(changing, actor=OFFICER, request_id=request.id)
+    restriction.restrict_processing(session, actor=OFFICER, request_id=request.id)
+    return lambda changing: restriction.lift_restriction(changing, actor=OFFICER, request_id=request.id)
 
 
 # What the change leaves the new call: (held, restricted).

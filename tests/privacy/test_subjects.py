@@ -24,7 +24,7 @@ from recordings_service.models import (
     Transcript,
 )
 from recordings_service.models.account import Role
-from recordings_service.privacy import erasure, holds, subjects
+from recordings_service.privacy import erasure, holds, restriction, subjects
 from recordings_service.privacy.deletion import derived_prefix
 from recordings_service.privacy.fulfilment import Answer, after_commit, fulfil_request
 from recordings_service.privacy.rectification import SegmentFix, rectify
@@ -151,11 +151,11 @@ def test_restriction_hides_the_calls_from_supervisors_until_lifted(
     later = ingest_file(session, bucket, envelope, settings, customer_ref=person.customer_ref).recording
     assert later.restricted  # a call of a restricted customer ingested later is restricted too
 
-    subjects.lift_restriction(session, actor=OFFICER, request_id=request.id)
+    restriction.lift_restriction(session, actor=OFFICER, request_id=request.id)
     assert all(not reload(session, call.id).restricted for call in [*calls, later])
     assert get_playable_recording(session, actor=SUPERVISOR, recording_id=calls[0].id).id == calls[0].id
     with pytest.raises(Conflict):
-        subjects.lift_restriction(session, actor=OFFICER, request_id=request.id)
+        restriction.lift_restriction(session, actor=OFFICER, request_id=request.id)
     assert actions(session, "subject_request.restricted") == Counter({request.id: 1})
     assert actions(session, "subject_request.lifted") == Counter({request.id: 1})
 

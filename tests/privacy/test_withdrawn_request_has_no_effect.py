@@ -18,7 +18,7 @@ from recordings_service.config import Settings
 from recordings_service.errors import Conflict
 from recordings_service.models import Recording
 from recordings_service.models.privacy import customer_asked_for_erasure
-from recordings_service.privacy import subjects
+from recordings_service.privacy import restriction, subjects
 from recordings_service.privacy.retention import erasures_keeping
 from recordings_service.privacy.withdrawal import withdraw_request
 from recordings_service.storage.encryption import Envelope
@@ -45,7 +45,7 @@ def test_a_withdrawn_restriction_restricts_no_call(
 
     assert later.recording.restricted is False
     with pytest.raises(Conflict) as refused:
-        subjects.lift_restriction(session, actor=OFFICER, request_id=request_id)
+        restriction.lift_restriction(session, actor=OFFICER, request_id=request_id)
     assert refused.value.why == "not_restricting"
 
 

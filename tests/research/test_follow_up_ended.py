@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from recordings_service.db import utcnow
 from recordings_service.models import ResearchBatch, User
-from recordings_service.privacy.subjects import create_request, lift_restriction, restrict_processing
+from recordings_service.privacy.restriction import lift_restriction, restrict_processing
+from recordings_service.privacy.subjects import create_request
 from recordings_service.privacy.withdrawal import withdraw_request
 from recordings_service.runtime import Runtime
 from tests.factories.audit import events
@@ -68,3 +69,36 @@ def test_a_lifted_restriction_ends_its_follow_up(app: Flask, session: Session, r
     page = client_of(app, partner(session, batch.institute_id)).get(f"/partner/batches/{batch.id}")
     text = page.get_data(as_text=True)
     assert "you may use these calls again" in text and "Acknowledge</button>" not in text
+
+
+def test_a_restriction_lifted_while_another_is_in_force_ends_no_follow_up_until_the_last_is_lifted(
+    app: Flask, session: Session, runtime: Runtime, officer: User
+) -> None:
+    """Found by exploratory testing: lifting one of two restrictions told the institute it might use the calls
+    again while the other still kept them restricted."""
+    batch, ref = held_batch(session, runtime, officer)
+    first, second = (
+        create_request(session, actor=OFFICER, customer_ref=ref, kind="restriction", received_at=utcnow())
+        for _ in range(2)
+    )
+    restrict_processing(session, actor=OFFICER, request_id=first.id)
+    restrict_processing(session, actor=OFFICER, request_id=second.id)
+    session.commit()
+    partner_browser = client_of(app, partner(session, batch.institute_id))
+
+    lift_restriction(session, actor=OFFICER, request_id=first.id)
+    session.commit()
+
+    flags = client_of(app, officer).get(f"/api/v1/research/batches/{batch.id}").json["follow_up"]
+    assert [(flag["request_id"], flag["ended"]) for flag in flags] == [(first.id, None), (second.id, None)]
+    assert events(session, "research.follow_up_ended", batch.id) == []
+    assert "you may use these calls again" not in partner_browser.get(f"/partner/batches/{batch.id}").text
+
+    lift_restriction(session, actor=OFFICER, request_id=second.id)
+    session.commit()
+
+    flags = client_of(app, officer).get(f"/api/v1/research/batches/{batch.id}").json["follow_up"]
+    assert [(flag["request_id"], flag["ended"]) for flag in flags] == [(first.id, "lifted"), (second.id, "lifted")]
+    ended = events(session, "research.follow_up_ended", batch.id)
+    assert sorted(event.details["request_id"] for event in ended) == sorted([first.id, second.id])
+    assert "you may use these calls again" in partner_browser.get(f"/partner/batches/{batch.id}").text

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from recordings_service.db import utcnow
 from recordings_service.models import BatchItem, User
-from recordings_service.privacy.subjects import create_request, record_objection, restrict_processing
+from recordings_service.privacy.restriction import restrict_processing
+from recordings_service.privacy.subjects import create_request, record_objection
 from recordings_service.runtime import Runtime
 from recordings_service.tokens import create_token
 from tests.factories.accounts import SYSTEM, post_form

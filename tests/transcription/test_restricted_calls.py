@@ -15,7 +15,7 @@ from jobs import transcription as transcription_job
 from recordings_service.db import utcnow
 from recordings_service.models import Recording, Transcript, TranscriptionJob
 from recordings_service.models.account import Role
-from recordings_service.privacy import subjects
+from recordings_service.privacy import restriction, subjects
 from recordings_service.runtime import Runtime
 from recordings_service.transcript_text import segments_of
 from recordings_service.transcription.backlog import transcription_backlog
@@ -42,7 +42,7 @@ def test_a_restricted_call_is_held_until_the_restriction_is_lifted(session: Sess
     request = subjects.create_request(
         session, actor=OFFICER, customer_ref=person.customer_ref, kind="restriction", received_at=utcnow()
     )
-    subjects.restrict_processing(session, actor=OFFICER, request_id=request.id)
+    restriction.restrict_processing(session, actor=OFFICER, request_id=request.id)
 
     assert claim_next(session, owner="w", lease_s=60) is None
     shown = transcription_status(session, call)
@@ -50,7 +50,7 @@ def test_a_restricted_call_is_held_until_the_restriction_is_lifted(session: Sess
     held = transcription_backlog(session, actor=OFFICER)
     assert (held.queued, held.held_restricted) == (before.queued - 1, before.held_restricted + 1)
 
-    subjects.lift_restriction(session, actor=OFFICER, request_id=request.id)
+    restriction.lift_restriction(session, actor=OFFICER, request_id=request.id)
     claimed = claim_next(session, owner="w", lease_s=60)
     assert claimed is not None and claimed.job_id == job.id
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.db import utcnow
 from recordings_service.models.account import Role
-from recordings_service.privacy import subjects
+from recordings_service.privacy import restriction, subjects
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.queue import HELD_RESTRICTED, enqueue_transcription, transcription_status
 from tests.factories.accounts import login, make_user
@@ -36,7 +36,7 @@ def test_the_status_shows_the_job_held_once_another_session_restricted_the_call(
         request = subjects.create_request(
             officer, actor=OFFICER, customer_ref=person.customer_ref, kind="restriction", received_at=utcnow()
         )
-        subjects.restrict_processing(officer, actor=OFFICER, request_id=request.id)
+        restriction.restrict_processing(officer, actor=OFFICER, request_id=request.id)
         officer.commit()
     assert not call.restricted  # as this session still holds it
 

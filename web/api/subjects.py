@@ -20,6 +20,7 @@ from recordings_service.privacy import (
     fulfilment,
     package_queue,
     request_lists,
+    restriction,
     restriction_ledger,
     subjects,
     withdrawal,
@@ -307,7 +308,7 @@ def withdraw_request(request_id: str, json: WithdrawIn) -> Response:
 )
 def lift_restriction(request_id: str) -> Response:
     """End a restriction: the customer's calls can be played and exported again (unless another one holds)."""
-    request = subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id)
+    request = restriction.lift_restriction(db(), actor=current_actor(), request_id=request_id)
     db().commit()
     restriction_ledger.record_restriction(runtime().store, request)
     return jsonify(request_out(request).model_dump(mode="json"))

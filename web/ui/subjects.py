@@ -21,7 +21,7 @@ from recordings_service.errors import DomainError, Invalid
 from recordings_service.models import Customer, SubjectRequest
 from recordings_service.models.privacy import SubjectRequestKind
 from recordings_service.permissions import Permission
-from recordings_service.privacy import fulfilment, request_lists, restriction_ledger, subjects
+from recordings_service.privacy import fulfilment, request_lists, restriction, restriction_ledger, subjects
 from recordings_service.privacy.rectification import SegmentFix, view_corrections
 from recordings_service.recordings import MAX_PAGE, RecordingFilters, browse_recordings, decode_cursor
 from web.access import current_actor, requires
@@ -251,7 +251,7 @@ def lift(request_id: str) -> Response | tuple[str, int]:
     except Invalid as exc:
         return refused_page(request_id, refused_form("answer", exc)), refusal_status(exc)
     try:
-        lifted = subjects.lift_restriction(db(), actor=current_actor(), request_id=request_id)
+        lifted = restriction.lift_restriction(db(), actor=current_actor(), request_id=request_id)
     except DomainError as exc:
         abandon_refused(exc)
         flash_error(exc)
