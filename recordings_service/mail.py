@@ -22,7 +22,7 @@ def send_mail(smtp_url: str, *, sender: str, to: str, subject: str, body: str) -
     if url.scheme not in {"smtp", "smtps"} or not url.hostname:
         raise ValueError("CALLVAULT_SMTP_URL must be smtp://host[:port] or smtps://host[:port]")
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["From"], message["To"], message["Subject"] = ascii_domain(sender), ascii_domain(to), subject
     message.set_content(body)
     secure = url.scheme == "smtps"
     connection_type = smtplib.SMTP_SSL if secure else smtplib.SMTP
@@ -39,3 +39,14 @@ def send_mail(smtp_url: str, *, sender: str, to: str, subject: str, body: str) -
     except (OSError, smtplib.SMTPException) as exc:
         raise Unavailable(f"the SMTP server did not take the message: {type(exc).__name__}") from None
     return True
+
+
+def ascii_domain(address: str) -> str:
+    """The address with its domain in IDNA form (`yliopistö.fi` as `xn--yliopist-…`), which every SMTP server takes:
+    a Unicode domain needs the server's SMTPUTF8 extension, and without it the message was refused every time (an
+    institute's custody reminders never sent). A Unicode local part still needs SMTPUTF8: it has no ASCII form."""
+    local, at, domain = address.rpartition("@")
+    try:
+        return f"{local}{at}{domain.encode('idna').decode('ascii')}" if at else address
+    except UnicodeError:
+        return address

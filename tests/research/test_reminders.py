@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from email import message_from_bytes
@@ -41,11 +42,24 @@ class Inbox:
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
+    with serving(smtputf8=True) as served:
+        yield served
+
+
+@pytest.fixture
+def plain_inbox() -> Iterator[tuple[Inbox, int]]:
+    """A server without the SMTPUTF8 extension, as many are."""
+    with serving(smtputf8=False) as served:
+        yield served
+
+
+@contextmanager
+def serving(*, smtputf8: bool) -> Iterator[tuple[Inbox, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield handler, port
@@ -109,6 +123,24 @@ def test_overdue_batch_reminded_weekly(session: Session, runtime: Runtime, inbox
         select(AuditEvent).where(AuditEvent.object_id == batch.id, AuditEvent.action == "research.reminder_sent")
     ).all()
     assert [event.details["delivered"] for event in events] == [True, True]
+
+
+def test_a_contact_at_a_unicode_domain_is_reminded_through_a_server_without_smtputf8(
+    session: Session, runtime: Runtime, plain_inbox: tuple[Inbox, int]
+) -> None:
+    """Found by exploratory testing: an institute whose contact's domain has a letter outside ASCII (`ö`) was never
+    reminded by a server without SMTPUTF8: it refused each message, and the next run tried again in vain."""
+    handler, port = plain_inbox
+    settings = replace(runtime.settings, smtp_url=f"smtp://127.0.0.1:{port}", research_grace_days=14)
+    batch = approved_batch(session, runtime)
+    batch.institute.contact = "custody@yliopistö.example.fi"
+    session.commit()
+    late = datetime.combine(batch.study_end, time(), tzinfo=UTC) + timedelta(days=30)
+
+    assert remind_overdue(runtime, settings=settings, now=late)["reminded"] == 1
+
+    [envelope] = handler.messages
+    assert envelope.rcpt_tos == ["custody@xn--yliopist-u4a.example.fi"]
 
 
 def test_reminder_logged_without_smtp(session: Session, runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
