@@ -39,7 +39,7 @@ from recordings_service.audit import Actor
 from recordings_service.db import make_engine, new_id
 from recordings_service.models import Recording, ResearchBatch, Transcript
 from recordings_service.models.account import Role
-from recordings_service.recordings import open_original
+from recordings_service.originals import open_original
 from recordings_service.redaction.transcripts import redact_transcript
 from recordings_service.research.batches import BatchRequest, approve_batch, create_batch
 from recordings_service.research.institutes import create_institute

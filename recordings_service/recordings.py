@@ -1,5 +1,5 @@
-"""Reading recordings: who may see which (`visible_to`), list with cursor pagination, load one
-(`get_playable_recording`), and read the original (`playback` audits what is served).
+"""Reading recordings: who may see which (`visible_to`), list with cursor pagination, and load one
+(`get_playable_recording`); `originals` reads the stored original (`playback` audits what is served).
 
 Every capability that lists, searches, selects or reads recordings goes through these two, so the
 object-level rule is written once: a recording hidden from an actor does not exist for them, and a
@@ -8,11 +8,9 @@ request for it is refused with an audit event.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
@@ -39,9 +37,6 @@ from recordings_service.iso_input import Moment
 from recordings_service.models import Customer, Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
-from recordings_service.storage.encryption import CHUNK, DecryptionFailed, Envelope, PlaintextReader
-from recordings_service.storage.object_store import ObjectStore
-from recordings_service.storage.segments import stored_plaintext_range
 
 MAX_PAGE = 200
 MAX_CHOSEN = 500  # calls one bulk action (tag, assign, export) may name
@@ -332,6 +327,16 @@ def still_live(session: Session, recording: Recording) -> bool:
     return status not in (None, RecordingStatus.DELETED)
 
 
+def require_still_visible(session: Session, recording: Recording, *, actor: Actor) -> None:
+    """After a long read for `actor` (an evidence package decrypts the whole original): the recording is not deleted
+    (`still_live`'s share lock taken) and still visible to them, else not found (the refusal audited)."""
+    if not still_live(session, recording):
+        raise NotFound(f"recording {recording.id} not found")
+    if session.scalar(select(Recording.id).where(Recording.id == recording.id, visible_to(actor))) is None:
+        refusal = Refusal(actor, "recording.access_denied", "recording", recording.id, {"reason": "not_visible"})
+        raise NotFound(f"recording {recording.id} not found", refusal=refusal)
+
+
 def read_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:
     """A recording's metadata for `actor`, audited as `recording.metadata_read` (it names the customer and agent).
     What remains of an erased call is read by compliance only, as it is listed to them only."""
@@ -342,56 +347,6 @@ def read_recording(session: Session, *, actor: Actor, recording_id: str) -> Reco
         session, actor=actor, action="recording.metadata_read", object_type="recording", object_id=recording.id
     )
     return recording
-
-
-def open_original(store: ObjectStore, envelope: Envelope, recording: Recording) -> PlaintextReader:
-    """The original's plaintext as a stream, authenticated segment by segment while it is read."""
-    return envelope.decrypting_stream(
-        store.get(recording.storage_key), wrapped=recording.wrapped_data_key, object_id=recording.id
-    )
-
-
-def original_bytes(
-    store: ObjectStore, envelope: Envelope, recording: Recording, *, start: int, stop: int
-) -> Iterator[bytes]:
-    """Plaintext bytes `start` (inclusive) to `stop` (exclusive) of the original, fetching only the
-    segments that cover them (a seek deep into a long call does not decrypt from byte 0). `NotFound` before the
-    first byte when the store no longer holds it (a database restored beside a store it outlived, say)."""
-    try:
-        return stored_plaintext_range(
-            store,
-            envelope,
-            key=recording.storage_key,
-            wrapped=recording.wrapped_data_key,
-            object_id=recording.id,
-            start=start,
-            stop=stop,
-        )
-    except NotFound:
-        message = f"the audio of recording {recording.id} is missing from the object store (see `integrity check`)"
-        raise NotFound(message, why="audio_missing") from None
-
-
-def decrypt_original_to(store: ObjectStore, envelope: Envelope, *, recording: Recording, path: Path) -> str:
-    """Decrypt the original into `path` and return its SHA-256; empty when it fails authentication."""
-    digest = hashlib.sha256()
-    try:
-        with open_original(store, envelope, recording) as plaintext, path.open("wb") as out:
-            while chunk := plaintext.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-    except DecryptionFailed:
-        return ""
-    return digest.hexdigest()
-
-
-def original_sha256(store: ObjectStore, envelope: Envelope, recording: Recording) -> str:
-    """Decrypt and hash the stored original (integrity checks compare it with `recording.sha256`)."""
-    digest = hashlib.sha256()
-    with open_original(store, envelope, recording) as plaintext:
-        while chunk := plaintext.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def media_type(recording: Recording) -> str:

@@ -27,10 +27,11 @@ from recordings_service.audit import Actor, event_record, record_event
 from recordings_service.audit_search import EventFilter, iter_events
 from recordings_service.calls.review import Check, list_comments, transcript_checks
 from recordings_service.db import utcnow
-from recordings_service.errors import Conflict, NotFound, Refusal
+from recordings_service.errors import Conflict, Refusal
 from recordings_service.evaluations.history import evaluations_document
 from recordings_service.models import Recording, Transcript
-from recordings_service.recordings import RecordingOut, decrypt_original_to, get_playable_recording, still_live
+from recordings_service.originals import decrypt_original_to
+from recordings_service.recordings import RecordingOut, get_playable_recording, require_still_visible
 from recordings_service.storage.encryption import CHUNK, Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import scratch_dir
@@ -76,9 +77,8 @@ def export_evidence(
         # Share-locked from here to the commit: a deletion that committed meanwhile (its data key destroyed, the
         # decryption failed) is a call not found, not a mismatch; one in progress is waited for, then the same; one
         # to come waits for this export, whose event then precedes it in the trail. Unlocked, an export racing an
-        # erasure sent the audio and recorded the export after the erasure.
-        if not still_live(session, recording):
-            raise NotFound(f"recording {recording_id} not found")
+        # erasure sent the audio and recorded the export after the erasure. A restriction is met the same way.
+        require_still_visible(session, recording, actor=actor)
         if digest != recording.sha256:
             reason = "sha256_mismatch" if digest else "decryption_failed"
             raise EvidenceMismatch(

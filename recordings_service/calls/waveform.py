@@ -31,8 +31,9 @@ from recordings_service.audio.probe import UnsupportedAudio
 from recordings_service.audit import Actor
 from recordings_service.errors import NotFound, Unavailable
 from recordings_service.models import Recording
+from recordings_service.originals import open_original
 from recordings_service.playback import record_viewed
-from recordings_service.recordings import get_playable_recording, open_original
+from recordings_service.recordings import get_playable_recording
 from recordings_service.storage.derived import put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore

@@ -32,6 +32,7 @@ from recordings_service.models.account import Role
 from recordings_service.models.privacy import RetentionRule
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.research import ClosedReason
+from recordings_service.originals import open_original
 from recordings_service.privacy.holds import is_held
 from recordings_service.privacy.rectification import corrections_of
 from recordings_service.privacy.retention import (
@@ -47,7 +48,6 @@ from recordings_service.recordings import (
     RecordingOut,
     get_playable_recording,
     list_recordings,
-    open_original,
 )
 from recordings_service.research.custody import customer_custody
 from recordings_service.storage.encryption import CHUNK, Envelope, WrappedKey

@@ -31,8 +31,9 @@ from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
 from recordings_service.errors import Conflict, NotFound
 from recordings_service.models import Recording, Transcript
+from recordings_service.originals import open_original
 from recordings_service.playback import record_served
-from recordings_service.recordings import get_playable_recording, open_original
+from recordings_service.recordings import get_playable_recording
 from recordings_service.redaction.transcripts import redactions_of
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import DecryptionFailed, Envelope, PlaintextReader, plaintext_range

@@ -22,7 +22,8 @@ from recordings_service.config import Settings
 from recordings_service.db import new_id, utcnow
 from recordings_service.errors import Invalid
 from recordings_service.models import Recording, Transcript
-from recordings_service.recordings import UNPLAYABLE, decrypt_original_to
+from recordings_service.originals import decrypt_original_to
+from recordings_service.recordings import UNPLAYABLE
 from recordings_service.redaction.audio import spans_to_mute
 from recordings_service.redaction.transcripts import CARD_KINDS, redactions_of
 from recordings_service.storage.derived import delete_derived

@@ -33,7 +33,8 @@ from stream_zip import ZIP_AUTO, Method, stream_zip
 from recordings_service.audio.formats import format_of
 from recordings_service.errors import Conflict
 from recordings_service.models import BatchItem, Recording, ResearchBatch, Transcript
-from recordings_service.recordings import get_playable_recording, open_original
+from recordings_service.originals import open_original
+from recordings_service.recordings import get_playable_recording
 from recordings_service.redaction.audio import RedactedAudio, open_redacted, redacted_audio
 from recordings_service.research.build_queue import SealedPackage, package_key
 from recordings_service.research.selection import BUILD_ACTOR, candidates_among, criteria_zone, study_ends_at

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from recordings_service.calls import inbox as inbox_module
 from recordings_service.db import utcnow
 from recordings_service.models import Recording
-from recordings_service.recordings import original_bytes
+from recordings_service.originals import original_bytes
 from recordings_service.runtime import Runtime
 from recordings_service.storage.spool import spool_dir
 from tests.factories.inbox import calls_with, drop, run

@@ -23,7 +23,7 @@ from recordings_service import tokens
 from recordings_service.config import Settings
 from recordings_service.models import AuditEvent, Customer, Recording
 from recordings_service.models.account import Role
-from recordings_service.recordings import original_sha256
+from recordings_service.originals import original_sha256
 from recordings_service.runtime import Runtime
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import SYSTEM, make_user

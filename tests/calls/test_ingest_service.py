@@ -17,9 +17,9 @@ from recordings_service.calls import ingest
 from recordings_service.config import Settings
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import AuditEvent, Customer, Recording, TranscriptionJob
+from recordings_service.originals import original_sha256
 from recordings_service.privacy.holds import place_hold
 from recordings_service.privacy.retention import change_policy
-from recordings_service.recordings import original_sha256
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.storage.spool import file_sha256

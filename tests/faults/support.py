@@ -20,7 +20,7 @@ from recordings_service import schema
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.models import Recording
-from recordings_service.recordings import original_sha256
+from recordings_service.originals import original_sha256
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore, make_client

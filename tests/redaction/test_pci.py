@@ -30,7 +30,7 @@ from recordings_service.calls.evidence import MANIFEST, EvidenceMismatch, export
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent, Recording, Transcript, TranscriptionJob
-from recordings_service.recordings import original_bytes
+from recordings_service.originals import original_bytes
 from recordings_service.redaction.audio import spans_to_mute
 from recordings_service.redaction.pci import CARD_PAD_S
 from recordings_service.redaction.transcripts import CARD_KINDS

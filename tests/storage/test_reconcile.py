@@ -19,7 +19,7 @@ from jobs.ingest import reconcile
 from recordings_service.config import Settings
 from recordings_service.db import new_id, utcnow
 from recordings_service.models import ApiToken, AuditChainHead, AuditEvent, Recording
-from recordings_service.recordings import original_sha256
+from recordings_service.originals import original_sha256
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore

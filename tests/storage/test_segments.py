@@ -13,7 +13,7 @@ import pytest
 
 from recordings_service.db import new_id
 from recordings_service.models import Recording
-from recordings_service.recordings import original_bytes
+from recordings_service.originals import original_bytes
 from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectInfo, S3ObjectStore
 from recordings_service.storage.segments import stored_plaintext_range

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
-from recordings_service import playback, recordings
+from recordings_service import originals, playback, recordings
 from recordings_service.audio.formats import format_of
 from recordings_service.calls import ingest
 from recordings_service.errors import Forbidden, Invalid
@@ -265,7 +265,7 @@ def recording_audio(recording_id: str) -> Response:
     response = ranged_response(
         recording.size_bytes,
         recordings.media_type(recording),
-        lambda start, stop: recordings.original_bytes(rt.store, rt.envelope, recording, start=start, stop=stop),
+        lambda start, stop: originals.original_bytes(rt.store, rt.envelope, recording, start=start, stop=stop),
         etag=etag,
     )
     if download:
