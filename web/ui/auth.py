@@ -126,7 +126,8 @@ def enrol(token: str) -> Response | tuple[str, int] | str:
         return _enrol_page(user, error=error_message(exc), field=exc.field, status=422)
     db().commit()  # a wrong password or code is counted and audited even though the enrolment fails
     if done is None:
-        return _enrol_page(user, error=gettext(FAILED), status=401)
+        # Choosing a password, the holder gave no password to be wrong: the code was (or the account is locked).
+        return _enrol_page(user, error=gettext(FAILED), field=None if user.password_hash else "code", status=401)
     return _complete_login(done, mfa_passed=True, next_path=url_for("ui.index"))
 
 
