@@ -38,6 +38,12 @@ RECORDINGS_NAMED_IN = {
     "recording.searched": "snippet_recordings",
     "customer.custody_read": "recordings",
     "subject_request.corrections_viewed": "recordings",
+    # What changed every call of a customer: restricted or released, held or let go (a hold on one call names it
+    # in `recording_id`: `audit_search.RECORDING_DETAIL_OF`). A call's trail and its evidence package left them out.
+    "subject_request.restricted": "recording_ids",
+    "subject_request.lifted": "recording_ids",
+    "legal_hold.placed": "covered_recordings",
+    "legal_hold.released": "covered_recordings",
 }
 
 
@@ -107,20 +113,8 @@ def session_keys(session: Session) -> AuditKeys | None:
 # The names the trail gives those who act without an account (the jobs, the CLI, an unproved caller). An account
 # of one of them would read in the trail as that job or the operator's CLI, and an actor filter would mix the two.
 SYSTEM_ACTOR_NAMES = frozenset(
-    {
-        "anonymous",
-        "cli",
-        "evaluation-plans",
-        "inbox",
-        "integrity",
-        "reconcile",
-        "research-build",
-        "research-custody",
-        "retention",
-        "subject-access",
-        "system",
-        "transcription",
-    }
+    {"anonymous", "cli", "evaluation-plans", "inbox", "integrity", "reconcile", "research-build", "research-custody"}
+    | {"retention", "subject-access", "system", "transcription"}
 )
 
 

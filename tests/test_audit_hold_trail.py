@@ -1,4 +1,5 @@
-"""A call's trail lists the legal holds placed on it and released from it, though their object is the hold.
+"""A call's trail lists the legal holds placed on it and released from it, though their object is the hold, and what
+changed all its customer's calls (a hold on the customer, a restriction and its lifting).
 
 Found following the call page's link to a disputed call's trail as a compliance officer: the hold placed on the call
 (`legal_hold.placed`, object the hold, the call named in its details) was not in the call's trail, nor in its
@@ -9,17 +10,26 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import zipfile
+from datetime import UTC
+from pathlib import Path
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor, record_event
+from recordings_service.audit import Actor, record_event, verify_links
 from recordings_service.audit_search import EventFilter, count_events, iter_events
+from recordings_service.calls.evidence import export_evidence
+from recordings_service.db import utcnow
 from recordings_service.models.account import Role
 from recordings_service.privacy.holds import place_hold, release_hold
+from recordings_service.privacy.restriction import lift_restriction, restrict_processing
+from recordings_service.privacy.subjects import create_request
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user
+from tests.factories.privacy import customer
 from tests.factories.recordings import make_recording
 
 COMPLIANCE = Actor(id=None, name="compliance", role=Role.COMPLIANCE)
@@ -49,3 +59,45 @@ def test_a_calls_trail_lists_the_holds_placed_on_it_and_released(
     exported = client.get("/audit/export.csv", query_string={"object_id": call.id, "action": "legal_hold.*"})
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert [row["action"] for row in rows] == ["legal_hold.placed", "legal_hold.released"]
+
+
+def test_a_calls_trail_and_evidence_list_what_changed_all_its_customers_calls(
+    session: Session, store: ObjectStore, envelope: Envelope, tmp_path: Path
+) -> None:
+    """Found by an exploratory pass: a hold placed on a customer, and a restriction and its lifting, were in no call's
+    trail: the evidence package said the call was held without saying since when or by whom."""
+    person = customer(session)
+    call, other_call = (make_recording(session, store, envelope, customer_id=person.id) for _ in range(2))
+    stranger = make_recording(session, store, envelope)
+    hold = place_hold(session, actor=COMPLIANCE, reason="dispute 43", customer_ref=person.customer_ref).hold
+    request = create_request(
+        session, actor=COMPLIANCE, customer_ref=person.customer_ref, kind="restriction", received_at=utcnow()
+    )
+    restrict_processing(session, actor=COMPLIANCE, request_id=request.id)
+    lift_restriction(session, actor=COMPLIANCE, request_id=request.id)
+    release_hold(session, actor=COMPLIANCE, hold_id=hold.id, reason="settled")
+    session.commit()
+    changes = ["legal_hold.placed", "subject_request.restricted", "subject_request.lifted", "legal_hold.released"]
+
+    for recording in (call, other_call):
+        trail = [event.action for event in iter_events(session, filters=EventFilter(object_id=recording.id))]
+        assert [action for action in trail if action in changes] == changes
+    assert not any(
+        event.action in changes for event in iter_events(session, filters=EventFilter(object_id=stranger.id))
+    )
+    package = io.BytesIO()
+    supervisor = Actor(id=None, name="supervisor", role=Role.QA_SUPERVISOR)
+    export_evidence(
+        session,
+        store,
+        envelope,
+        actor=supervisor,
+        recording_id=call.id,
+        destination=package,
+        work_dir=tmp_path,
+        zone=UTC,
+    )
+    with zipfile.ZipFile(package) as archive:
+        exported = [event["action"] for event in json.loads(archive.read("audit_trail.json"))]
+    assert [action for action in exported if action in changes] == changes
+    assert verify_links(session) is None

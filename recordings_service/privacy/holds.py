@@ -87,7 +87,12 @@ def place_hold(
         action="legal_hold.placed",
         object_type="legal_hold",
         object_id=hold.id,
-        details={"recording_id": hold.recording_id, "customer_id": hold.customer_id, "recordings": covered},
+        details={
+            "recording_id": hold.recording_id,
+            "customer_id": hold.customer_id,
+            "recordings": covered,
+            "covered_recordings": _customers_recordings(session, hold),
+        },
     )
     return Placement(hold, int(covered), new=True)
 
@@ -118,6 +123,7 @@ def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -
             "customer_id": hold.customer_id,
             # What it held until now: the page's count of a released hold is 0 (see `covered_counts`).
             "recordings": _live_recordings(session, hold),
+            "covered_recordings": _customers_recordings(session, hold),
             "still_held": kept,
         },
     )
@@ -272,6 +278,16 @@ def _live_recordings(session: Session, hold: LegalHold, *where: ColumnElement[bo
         select(func.count()).select_from(Recording).where(_named_by(hold), Recording.status != RecordingStatus.DELETED)
     )
     return session.scalar(query.where(*where)) or 0
+
+
+def _customers_recordings(session: Session, hold: LegalHold) -> str:
+    """A customer hold's live recordings (comma-separated ids), which its events name so that each call's trail lists
+    them (`audit.RECORDINGS_NAMED_IN`): an evidence package showed the call held, but not since when or by whom. A
+    recording hold names its one call in `recording_id` (`audit_search.RECORDING_DETAIL_OF`)."""
+    if hold.customer_id is None:
+        return ""
+    live = (_named_by(hold), Recording.status != RecordingStatus.DELETED)
+    return ",".join(session.scalars(select(Recording.id).where(*live).order_by(Recording.id)))
 
 
 def _held_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:

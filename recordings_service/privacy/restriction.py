@@ -26,7 +26,7 @@ def restrict_processing(
     request = open_request_of(session, actor=actor, request_id=request_id, kind=SubjectRequestKind.RESTRICTION)
     lock_customer(session, request.customer_id)  # a call of theirs being ingested meanwhile is restricted too
     restricted = _set_restricted(session, customer_id=request.customer_id, value=True)
-    complete(request, now=now or utcnow(), outcome={"recordings_restricted": restricted})
+    complete(request, now=now or utcnow(), outcome={"recordings_restricted": len(restricted)})
     session.flush()
     # An institute holding the customer's calls already is a recipient to tell (Art. 19); flagged before this
     # request's event is written: see `follow_ups._locked`.
@@ -37,7 +37,11 @@ def restrict_processing(
         action="subject_request.restricted",
         object_type="subject_request",
         object_id=request.id,
-        details={"customer_id": request.customer_id, "recordings": restricted},
+        details={
+            "customer_id": request.customer_id,
+            "recordings": len(restricted),
+            "recording_ids": ",".join(restricted),  # each call's trail lists it (`audit.RECORDINGS_NAMED_IN`)
+        },
     )
     return request
 
@@ -55,7 +59,7 @@ def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: da
     lock_customer(session, request.customer_id)  # a call of theirs being ingested meanwhile is released too
     request.lifted_at = now or utcnow()
     session.flush()
-    lifted = 0
+    lifted: list[str] = []
     if not session.scalar(select(restriction_in_force(request.customer_id))):
         lifted = _set_restricted(session, customer_id=request.customer_id, value=False)
         # The institutes may use the calls again only now that no restriction of the customer is in force: the
@@ -70,14 +74,14 @@ def lift_restriction(session: Session, *, actor: Actor, request_id: str, now: da
                 request_id=lifted_id,
                 why=follow_ups.FollowUpEnd.LIFTED,
             )
-    request.outcome = {**request.outcome, "recordings_released": lifted}
+    request.outcome = {**request.outcome, "recordings_released": len(lifted)}
     record_event(
         session,
         actor=actor,
         action="subject_request.lifted",
         object_type="subject_request",
         object_id=request.id,
-        details={"customer_id": request.customer_id, "recordings": lifted},
+        details={"customer_id": request.customer_id, "recordings": len(lifted), "recording_ids": ",".join(lifted)},
     )
     return request
 
@@ -102,11 +106,12 @@ def restriction_in_force(customer_id: str) -> Exists:
     )
 
 
-def _set_restricted(session: Session, *, customer_id: str, value: bool) -> int:
-    changed = session.execute(
-        update(Recording)
-        .where(Recording.customer_id == customer_id, Recording.status != RecordingStatus.DELETED)
-        .values(restricted=value)
-        .execution_options(synchronize_session="fetch")
-    ).rowcount  # type: ignore[attr-defined]
-    return int(changed)
+def _set_restricted(session: Session, *, customer_id: str, value: bool) -> list[str]:
+    """Set the flag of the customer's live recordings; their ids, in order (the customer is locked: no call of
+    theirs arrives meanwhile)."""
+    live = (Recording.customer_id == customer_id, Recording.status != RecordingStatus.DELETED)
+    ids = list(session.scalars(select(Recording.id).where(*live).order_by(Recording.id)))
+    session.execute(
+        update(Recording).where(*live).values(restricted=value).execution_options(synchronize_session="fetch")
+    )
+    return ids
