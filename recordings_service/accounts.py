@@ -348,7 +348,10 @@ _TIED_ROLES = (
 
 
 def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> User:
-    """Give an account another role; its sessions end so the new rights (and MFA duty) apply at once."""
+    """Give an account another role; its sessions end so the new rights (and MFA duty) apply at once, and its API
+    tokens are revoked: a token's rights are its scope within the account's role, so a token issued under the old
+    role gained the new role's (a QA supervisor's read token, the role changed to compliance, read calls kept for
+    compliance only), and a role changed back revived those it had stopped."""
     new_role = _parsed_role(role)
     user = locked_user(session, user_id, with_admins=True)
     _refuse_self(actor, user, "change the role of", why="own_account_role")
@@ -361,6 +364,7 @@ def change_role(session: Session, *, actor: Actor, user_id: str, role: str) -> U
     old_role = user.role
     user.role = new_role.value
     user.session_version += 1
+    revoke_live_tokens(session, actor=actor, user=user, reason="role_changed")  # before the event: see disable_user
     record_event(
         session,
         actor=actor,
