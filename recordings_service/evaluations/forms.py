@@ -172,7 +172,11 @@ def publish_form(session: Session, *, actor: Actor, form_id: str) -> EvaluationF
     published twice at once is published once, the later told it is published already."""
     form = get_form(session, form_id, lock=True)
     if form.status != FormStatus.DRAFT:
-        raise Conflict(f"version {form.version} of this form is already published")
+        raise Conflict(
+            f"version {form.version} of this form is already published",
+            why="form_published",
+            values={"version": form.version},
+        )
     validate_spec(FormSpec.of(form))
     form.status = FormStatus.PUBLISHED
     form.published_at = utcnow()

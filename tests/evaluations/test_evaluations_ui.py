@@ -163,6 +163,12 @@ def test_build_publish_and_version_a_form(qa: FlaskClient, session: Session) -> 
     assert post_form(qa, f"{view}/publish", {}, token_from=view).status_code == 302
     session.refresh(v1)
     assert v1.status == FormStatus.PUBLISHED
+    # Published twice (a second click, another admin first): the form's page says so, in the reader's language (found
+    # by exploratory testing: a bare error page in English).
+    finnish = {"Accept-Language": "fi"}
+    again = qa.post(f"{view}/publish", data={"csrf_token": csrf_token(qa, view)}, headers=finnish)
+    assert again.status_code == 302 and again.headers["Location"] == view
+    assert "Lomakkeen versio 1 on jo julkaistu." in qa.get(view, headers=finnish).text
 
     edit = f"{view}/edit"
     assert "saving creates the next version" in qa.get(edit).get_data(as_text=True)

@@ -25,9 +25,10 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import get_playable_recording
 from web.access import current_actor, requires
 from web.database import db
+from web.errors import abandon_refused
 from web.i18n import decimal, organisation_zone, week_label
 from web.ui import charts
-from web.ui.error_messages import error_message
+from web.ui.error_messages import error_message, flash_error
 from web.ui.evaluation_panel import (
     EVALUATION_ERROR,
     EVALUATION_SAID,
@@ -117,7 +118,14 @@ def edit_form(form_id: str) -> Response | str | tuple[str, int]:
 @bp.post("/forms/<form_id>/publish")
 @requires(Permission.FORM_MANAGE)
 def publish_form(form_id: str) -> Response:
-    published = evaluation_forms.publish_form(db(), actor=current_actor(), form_id=form_id)
+    """Publish the draft and come back to its page, saying so; published already (a second click, another admin's
+    publishing first), the page says that, where a bare error page in English did."""
+    try:
+        published = evaluation_forms.publish_form(db(), actor=current_actor(), form_id=form_id)
+    except Conflict as exc:
+        abandon_refused(exc)
+        flash_error(exc)
+        return redirect(url_for("evaluations.form", form_id=form_id))
     db().commit()
     flash(gettext("Version %(version)s published.", version=published.version))
     return redirect(url_for("evaluations.form", form_id=form_id))

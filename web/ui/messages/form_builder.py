@@ -9,6 +9,9 @@ from flask_babel import lazy_gettext as _l
 from web.ui.message_values import Message, naming
 
 CODE_MESSAGES: dict[str, Message] = {
+    "form_published": naming(
+        lambda values: gettext("Version %(version)s of this form is published already.", **values)
+    ),
     "form_name_missing": _l("a form needs a name"),
     "form_name_too_long": _l("a form's name has at most 200 characters"),
     "form_without_sections": _l("a form needs at least one section"),
