@@ -253,7 +253,13 @@ def test_a_token_page_counts_the_days_left_and_never_says_in_0_days(
 ) -> None:
     """Found by exploratory testing: a token expiring in a few hours was shown as expiring "in 0 days"."""
     service = make_user(session, role=Role.SERVICE)
-    lifetimes = {"hours": timedelta(hours=5), "one_day": timedelta(hours=30), "days": timedelta(days=12, hours=1)}
+    lifetimes = {
+        "hours": timedelta(hours=5),
+        "one_day": timedelta(hours=30),
+        "days": timedelta(days=12, hours=1),
+        # Found by exploratory testing: a token just made for 5 days was shown "in 4 days", 90 days "in 89".
+        "fresh": timedelta(days=5),
+    }
     shown = {}
     for name, lifetime in lifetimes.items():
         token, _ = tokens.create_token(
@@ -268,6 +274,7 @@ def test_a_token_page_counts_the_days_left_and_never_says_in_0_days(
         assert "(within a day)" in rows["hours"], path
         assert "(in 1 day)" in rows["one_day"], path
         assert "(in 12 days)" in rows["days"], path
+        assert "(in 5 days)" in rows["fresh"], path
         assert "in 0 days" not in page
 
 
