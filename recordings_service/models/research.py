@@ -6,8 +6,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint, update
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from recordings_service.db import Base, created_at, ulid_pk
 
@@ -124,10 +124,20 @@ class ResearchBatch(Base):
     institute: Mapped[Institute] = relationship()
 
     def close(self, reason: ClosedReason, *, at: datetime, by: str | None) -> None:
-        """Closed for `reason`, by a person or (None) the jobs process; its pseudonym key is destroyed with it."""
+        """Closed for `reason`, by a person or (None) the jobs process; its pseudonyms are forgotten with it."""
         self.state = BatchState.CLOSED
         self.closed_at, self.closed_by, self.closed_reason = at, by, reason
+        self.forget_pseudonyms()
+
+    def forget_pseudonyms(self) -> None:
+        """Destroy the pseudonym key and the pseudonyms it made, kept with the items and the follow-ups: with them, a
+        copy the institute kept could be linked back to its calls and customers without the key (they were kept)."""
         self.pseudonym_key = None
+        self.follow_up = [{**flag, "customer_pseudonyms": [], "call_pseudonyms": []} for flag in self.follow_up or []]
+        session = object_session(self)
+        if session is not None:
+            forgotten = {"call_pseudonym": None, "customer_pseudonym": None, "agent_pseudonym": None}
+            session.execute(update(BatchItem).where(BatchItem.batch_id == self.id).values(forgotten))
 
 
 class BatchItem(Base):
@@ -142,9 +152,10 @@ class BatchItem(Base):
     # No foreign keys: the custody record outlives the recording and customer rows.
     recording_id: Mapped[str] = mapped_column(String(26), index=True)
     customer_id: Mapped[str | None] = mapped_column(String(26), index=True)
-    call_pseudonym: Mapped[str] = mapped_column(String(40))
+    # Forgotten (None) with the batch's key: once it is closed or rejected (`ResearchBatch.forget_pseudonyms`).
+    call_pseudonym: Mapped[str | None] = mapped_column(String(40))
     customer_pseudonym: Mapped[str | None] = mapped_column(String(40))
-    agent_pseudonym: Mapped[str] = mapped_column(String(40))
+    agent_pseudonym: Mapped[str | None] = mapped_column(String(40))
     withdrawn_reason: Mapped[str | None] = mapped_column(String(40))  # excluded when the package was built
     audio_sha256: Mapped[str | None] = mapped_column(String(64))
 

@@ -222,7 +222,7 @@ def reject_batch(session: Session, *, actor: Actor, batch_id: str, reason: str) 
     batch.state = BatchState.REJECTED
     batch.rejected_by = actor.id
     batch.rejection_reason = reason.strip()[:MAX_TEXT]
-    batch.pseudonym_key = None
+    batch.forget_pseudonyms()
     session.flush()
     record_event(
         session, actor=actor, action="research.batch_rejected", object_type="research_batch", object_id=batch.id

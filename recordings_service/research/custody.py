@@ -30,7 +30,7 @@ class CustodyRecord:
     country: str
     state: str
     audio: str
-    call_pseudonym: str
+    call_pseudonym: str | None  # None once the batch closed: forgotten with its key
     withdrawn_reason: str | None  # left out when the package was built
     built_at: datetime | None
     access_end: datetime

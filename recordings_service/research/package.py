@@ -364,9 +364,9 @@ def calls_csv_columns(metadata_fields: Iterable[str]) -> tuple[str, ...]:
 
 def _row(item: BatchItem, recording: Recording, fields: Iterable[str]) -> dict[str, str]:
     values = {
-        "call": item.call_pseudonym,
+        "call": item.call_pseudonym or "",  # only a closed batch's are forgotten, and none is built
         "customer": item.customer_pseudonym or "",
-        "agent": item.agent_pseudonym,
+        "agent": item.agent_pseudonym or "",
         "started_at": recording.started_at.astimezone(UTC).isoformat(),
         "duration_s": f"{recording.duration_s:.3f}",
         "direction": recording.direction,
