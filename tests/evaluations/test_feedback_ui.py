@@ -173,8 +173,12 @@ def test_admins_name_a_supervisors_lead_in_the_ui_and_the_cli(
     assert post_form(client, f"{page}/lead", {"lead_id": lead.id}, token_from=page).status_code == 302
     session.refresh(supervisor)
     assert supervisor.lead_id == lead.id
-    post_form(client, f"{page}/lead", {"lead_id": trainer.id}, token_from=page)
-    assert "a lead is an active QA supervisor" in client.get(page).get_data(as_text=True)
+    # Refused as the page's other forms are: the page again, 422, the lead field marked and pointing at why (found by
+    # exploratory testing: a redirect with a flashed line).
+    refused = post_form(client, f"{page}/lead", {"lead_id": trainer.id}, token_from=page)
+    assert refused.status_code == 422
+    assert '<p class="flash error" role="alert" id="lead-error">a lead is an active QA supervisor' in refused.text
+    assert 'name="lead_id" aria-invalid="true" aria-describedby="lead-error"' in refused.text
     session.refresh(supervisor)
     assert supervisor.lead_id == lead.id
 

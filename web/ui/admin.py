@@ -132,15 +132,16 @@ def _user_page(user_id: str, *, refused: RefusedForm | None = None) -> str:
 
 @bp.post("/users/<user_id>/lead")
 @requires(Permission.USERS_MANAGE)
-def set_lead(user_id: str) -> Response:
+def set_lead(user_id: str) -> Response | tuple[str, int]:
+    """Name the person's lead; a choice refused (not an active QA supervisor, the person themselves) comes back as the
+    account page with the lead form marked and 422, as its other forms do (it was a redirect with a flashed line)."""
     try:
         accounts.set_lead(db(), actor=current_actor(), user_id=user_id, lead_id=request.form.get("lead_id") or None)
     except Invalid as exc:
         db().rollback()
-        flash_error(exc)
-    else:
-        db().commit()
-        flash(gettext("Lead saved."))
+        return _user_page(user_id, refused=_refused("lead", exc)), refusal_status(exc)
+    db().commit()
+    flash(gettext("Lead saved."))
     return redirect(url_for("admin.user", user_id=user_id))
 
 
