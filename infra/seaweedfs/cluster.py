@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,6 +204,7 @@ def start(layout: Layout, *, timeout_s: float = 90.0) -> dict[str, str]:
             )
         layout.pid_file(server).write_text(str(process.pid))
         _wait_http(layout, server, process, timeout_s)
+    _wait_registered(layout, timeout_s)
     embedded.wait_ready(timeout_s)  # the gateway answers S3 requests (403 to an anonymous one)
     settings = {
         "CALLVAULT_S3_ENDPOINT": layout.endpoint,
@@ -226,6 +228,29 @@ def _wait_http(layout: Layout, server: Server, process: subprocess.Popen[bytes],
                 return
         time.sleep(0.2)
     raise RuntimeError(f"{server.name} did not listen on {HOST}:{server.http} within {timeout_s:.0f} s")
+
+
+def _wait_registered(layout: Layout, timeout_s: float) -> None:
+    """Until the master lists every volume server: one listening but not yet registered got no volume when the first
+    writes grew them, and held no copy of anything (the cluster rehearsal then stopped a server with nothing on it)."""
+    wanted = {f"{HOST}:{server.http}" for server in layout.volumes}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{layout.master.http}/dir/status", timeout=5) as answer:
+                topology = json.load(answer)["Topology"]
+            listed = {
+                node["Url"]
+                for centre in topology.get("DataCenters") or []
+                for rack in centre.get("Racks") or []
+                for node in rack.get("DataNodes") or []
+            }
+        except (OSError, ValueError, KeyError):
+            listed = set()
+        if wanted <= listed:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the master did not list every volume server within {timeout_s:.0f} s")
 
 
 def stop(layout: Layout, names: list[str] | None = None, *, hard: bool = False) -> list[str]:
