@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import utcnow
+from recordings_service.db import cursor_key, cursor_moment, key_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.evaluations.lookup import evaluation_to_change, live_and_locked, load_evaluation
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, submit_version
@@ -26,7 +26,7 @@ from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AgentResponse, DisputeState, EvaluationState
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.recordings import visible_to
+from recordings_service.recordings import MAX_PAGE, visible_to
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,12 @@ def release_evaluation(session: Session, *, actor: Actor, evaluation_id: str) ->
     return evaluation
 
 
-def my_feedback(session: Session, *, actor: Actor) -> list[Evaluation]:
-    """The evaluations released to the agent `actor` is, newest first."""
+def my_feedback(session: Session, *, actor: Actor, cursor: str | None = None, limit: int = 50) -> list[Evaluation]:
+    """The evaluations released to the agent `actor` is, newest released first: `limit` of them, after the one
+    `cursor` names (`feedback_cursor`). The list grows with every release: it was read whole, and an API client's
+    `limit` and `cursor` were ignored."""
+    if not 1 <= limit <= MAX_PAGE + 1:
+        raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
     agent_ref = _agent_ref(session, actor)
     if agent_ref is None:
         return []
@@ -63,7 +67,18 @@ def my_feedback(session: Session, *, actor: Actor) -> list[Evaluation]:
         .order_by(Evaluation.released_at.desc(), Evaluation.id.desc())
         .options(selectinload(Evaluation.form))
     )
-    return list(session.scalars(query))
+    if cursor:  # `?cursor=` is the first page, as on every other list
+        (released_text,), last_id = cursor_key(cursor, 2)
+        released = cursor_moment(released_text)
+        earlier = and_(Evaluation.released_at == released, Evaluation.id < last_id)
+        query = query.where(or_(Evaluation.released_at < released, earlier))
+    return list(session.scalars(query.limit(limit)))
+
+
+def feedback_cursor(evaluation: Evaluation) -> str:
+    """The cursor after `evaluation` in `my_feedback`'s order: when it was released, and its id."""
+    assert evaluation.released_at is not None  # the list holds released evaluations only
+    return key_cursor(evaluation.released_at.isoformat(), evaluation.id)
 
 
 def get_feedback(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:

@@ -15,10 +15,10 @@ from recordings_service.evaluations import forms as evaluation_forms
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, answer_field
 from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.permissions import Permission
-from recordings_service.recordings import IsoDatetime
+from recordings_service.recordings import MAX_PAGE, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.validation import ErrorBody, as_json, refuse_invalid
+from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db
 
 bp = Blueprint("evaluations_api", __name__, url_prefix="/api/v1")
@@ -109,6 +109,13 @@ class EvaluationOut(BaseModel):
 
 class FeedbackListOut(BaseModel):
     items: list[EvaluationOut]
+    next_cursor: str | None = Field(description="pass back as `cursor` for the next (earlier released) page")
+
+
+class FeedbackQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
 
 class FormQuestionOut(BaseModel):
@@ -278,12 +285,22 @@ def release_evaluation(evaluation_id: str) -> tuple[Response, int]:
 
 @bp.get("/feedback")
 @requires(Permission.FEEDBACK_RESPOND)
-@api_spec.validate(resp=SpecResponse(HTTP_200=FeedbackListOut), tags=TAGS)
-def list_feedback() -> tuple[Response, int]:
-    """The evaluations released to the agent the token (or session) belongs to, newest first: what *My feedback*
-    lists. `GET /evaluations/<id>` is the evaluators'; an agent reads its own here."""
-    released = feedback.my_feedback(db(), actor=current_actor())
-    return as_json(FeedbackListOut(items=[evaluation_out(evaluation) for evaluation in released]))
+@api_spec.validate(
+    query=FeedbackQuery,
+    resp=SpecResponse(HTTP_200=FeedbackListOut, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def list_feedback(query: FeedbackQuery) -> tuple[Response, int]:
+    """The evaluations released to the agent the token (or session) is, newest released first (*My feedback*); pass
+    `next_cursor` back as `cursor` for the next page. `GET /evaluations/<id>` is the evaluators'."""
+    released = feedback.my_feedback(db(), actor=current_actor(), cursor=query.cursor, limit=query.limit + 1)
+    return as_json(
+        FeedbackListOut(
+            items=[evaluation_out(evaluation) for evaluation in released[: query.limit]],
+            next_cursor=next_id_cursor(released, query.limit, feedback.feedback_cursor),
+        )
+    )
 
 
 @bp.get("/feedback/<evaluation_id>")

@@ -14,7 +14,7 @@ from web.access import current_actor, requires
 from web.database import db
 from web.ui.error_messages import flash_error
 from web.ui.evaluation_panel import answers_from
-from web.ui.evaluations import deleted_call_page, evaluation_page
+from web.ui.evaluations import PAGE_SIZE, deleted_call_page, evaluation_page
 from web.ui.refused_form import RefusedForm, refusal_status, refused_form
 
 bp = Blueprint("feedback", __name__)
@@ -23,11 +23,15 @@ bp = Blueprint("feedback", __name__)
 @bp.get("/feedback/")
 @requires(Permission.FEEDBACK_RESPOND)
 def index() -> str:
-    found = feedback.my_feedback(db(), actor=current_actor())
+    """My feedback, PAGE_SIZE evaluations a page, newest released first; "Earlier feedback" pages on by cursor."""
+    found = feedback.my_feedback(db(), actor=current_actor(), cursor=request.args.get("cursor"), limit=PAGE_SIZE + 1)
+    shown = found[:PAGE_SIZE]
     return render_template(
         "evaluations/feedback_list.html",
-        evaluations=found,
-        deleted_calls=feedback.deleted_calls(db(), evaluations=found),
+        evaluations=shown,
+        deleted_calls=feedback.deleted_calls(db(), evaluations=shown),
+        next_cursor=feedback.feedback_cursor(shown[-1]) if len(found) > PAGE_SIZE else None,
+        later_pages=bool(request.args.get("cursor")),
     )
 
 
