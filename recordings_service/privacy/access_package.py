@@ -33,6 +33,7 @@ from recordings_service.models.privacy import RetentionRule
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.research import ClosedReason
 from recordings_service.originals import open_original
+from recordings_service.privacy.access_readme import README
 from recordings_service.privacy.holds import is_held
 from recordings_service.privacy.rectification import corrections_of
 from recordings_service.privacy.retention import (
@@ -59,54 +60,6 @@ log = logging.getLogger(__name__)
 # The package is the subject's own data: a compliance actor sees restricted recordings too.
 SUBJECT_ACCESS_ACTOR = Actor(id=None, name="subject-access", role=Role.COMPLIANCE)
 MANIFEST = "manifest.json"
-README = """Your call recordings held by Callvault
-=====================================
-
-This package answers your request to access your personal data (GDPR Article 15). Where it has no folder
-recordings/, we hold no recordings of you.
-
-- recordings/<id>/audio.*: each call as it was recorded, in its original format. Where card data was said
-  on a call, the stored recording has those moments muted (PCI DSS 3.3.1); its metadata says so.
-- recordings/<id>/transcript.json and transcript.txt: the machine transcript as we keep it (card data is
-  never kept).
-- recordings/<id>/metadata.json: the call's details, the purposes it is kept for, the date it will be
-  deleted and the legal basis of each retention period, any corrections made at your request, and what our
-  staff noted on the call (comments at moments of it, tags). A call
-  kept after you asked for erasure says why under retention.kept_despite_erasure (a legal hold, or evidence
-  of an agreement made on the call), with only the period that still keeps it.
-- history.json: the other requests you made to us about your data (when, and whether each was answered or
-  withdrawn) and the legal holds placed on your calls (when placed and released).
-- recipients.json: who has received your recordings: research institutes that got them, pseudonymised,
-  for a service-quality study, with the dates and whether they have confirmed returning or destroying them.
-- manifest.json: the SHA-256 checksum of every file, to check that nothing was altered. A call whose audio
-  could not be found in our storage has its transcript and details here but no audio file; manifest.json lists
-  it under audio_missing.
-
-Puhelutallenteesi Callvaultissa
-===============================
-
-Tämä paketti vastaa pyyntöösi saada pääsy henkilötietoihisi (EU:n yleinen tietosuoja-asetus, 15 artikla). Jos
-paketissa ei ole kansiota recordings/, meillä ei ole puhelutallenteitasi.
-
-- recordings/<id>/audio.*: jokainen puhelu sellaisena kuin se tallennettiin, alkuperäisessä muodossaan. Jos
-  puhelussa sanottiin maksukortin tietoja, tallenteesta on vaimennettu ne kohdat (PCI DSS 3.3.1); puhelun
-  tiedot kertovat siitä.
-- recordings/<id>/transcript.json ja transcript.txt: puhelun koneellinen litteraatti sellaisena kuin
-  säilytämme sen (maksukortin tietoja ei säilytetä koskaan).
-- recordings/<id>/metadata.json: puhelun tiedot, käyttötarkoitukset, joita varten sitä säilytetään, päivä,
-  jona se poistetaan, ja kunkin säilytysajan oikeusperuste, pyynnöstäsi tehdyt korjaukset sekä se, mitä
-  henkilökuntamme on kirjannut puheluun (kommentit puhelun kohtiin ja tunnisteet). Jos puhelu säilytettiin
-  poistopyynnöstäsi huolimatta, kohta retention.kept_despite_erasure kertoo syyn (oikeudellinen
-  säilytysvelvoite tai näyttö puhelussa tehdystä sopimuksesta) ja vain sen säilytysajan, joka siihen yhä pätee.
-- history.json: muut tietojasi koskevat pyyntösi (milloin ne tehtiin ja vastattiinko niihin vai peruttiinko
-  ne) sekä puheluihisi asetetut oikeudelliset säilytysvelvoitteet (milloin ne asetettiin ja poistettiin).
-- recipients.json: ketkä ovat saaneet tallenteitasi: tutkimuslaitokset, jotka saivat ne pseudonymisoituina
-  palvelun laatututkimukseen, päivämäärineen, sekä se, ovatko ne vahvistaneet palauttaneensa tai
-  hävittäneensä ne.
-- manifest.json: jokaisen tiedoston SHA-256-tarkiste, jolla voi todeta, ettei mitään ole muutettu. Jos
-  puhelun ääntä ei löytynyt tallennusjärjestelmästämme, sen litteraatti ja tiedot ovat paketissa ilman
-  äänitiedostoa; manifest.json luettelee sen kohdassa audio_missing.
-"""
 
 # Why a call its customer's erasure kept is still held (Art. 17(3)); the grounds as `erasure` names them.
 HOLD_BASIS = (

@@ -133,7 +133,12 @@ def test_the_package_holds_every_call_of_the_customer_and_nothing_else(
     assert transcript["redacted"] is False and transcript["segments"][1]["text"] == "my meter reading is wrong"
     assert json.loads(package.read("recipients.json"))["recipients"] == []
     assert json.loads(package.read("history.json")) == {"requests": [], "legal_holds": []}
-    assert b"research" in package.read("README.txt")
+    readme = package.read("README.txt").decode()
+    assert "research" in readme
+    # Found by a privacy pass: it said neither which time zone its times are in nor the reader's other rights and where
+    # to complain (Art. 15(1)(e) and (f)).
+    for told in ("Times are in UTC", "Article 77", "tietosuoja.fi", "Ajat ovat UTC-aikaa", "valvontaviranomaiselle"):
+        assert told in readme, told
     assert hashlib.sha256(b"".join(_plaintext(session, bucket, envelope, request.id))).hexdigest() == (
         request.package_sha256
     )
