@@ -98,7 +98,7 @@ class RecordingOut(BaseModel):
 
     id: str
     source: str
-    external_call_id: str
+    external_call_id: str | None = Field(description="the telephony system's; null without customer.read")
     started_at: IsoDatetime
     duration_s: float
     direction: str

@@ -93,11 +93,12 @@ class RecordingQuery(RecordingFilters):
 
 
 def recording_out(recording: Recording) -> RecordingOut:
-    """The recording as this principal may see it: the customer ref only with `customer.read`, the agent's ref
-    only with `agent.read` (trainers see the agent's pseudonym, unless the settings show agents)."""
+    """The recording as this principal may see it: the customer ref and the telephony system's call id (which leads
+    to the caller's number there) only with `customer.read`, the agent's ref only with `agent.read` (trainers see
+    the agent's pseudonym, unless the settings show agents)."""
     hidden: dict[str, Any] = {}
     if not current_can(Permission.CUSTOMER_READ):
-        hidden["customer_ref"] = None
+        hidden["customer_ref"] = hidden["external_call_id"] = None
     if not current_can(Permission.AGENT_READ):
         hidden["agent_ref"] = request_agent_names()(recording.agent_ref)
     shown = RecordingOut.model_validate(recording)

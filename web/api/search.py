@@ -7,9 +7,10 @@ from pydantic import BaseModel, Field
 from spectree import Response as SpecResponse
 
 from recordings_service.calls import search, transcript_matches
+from recordings_service.errors import Forbidden
 from recordings_service.permissions import Permission
 from recordings_service.recordings import MAX_PAGE, RecordingOut
-from web.access import current_actor, current_can, requires
+from web.access import current_actor, current_can, denial, requires
 from web.api import api_spec
 from web.api.recordings import recording_out, refuse_identity_filters
 from web.api.validation import ErrorBody, refuse_invalid
@@ -58,8 +59,12 @@ class SearchPageOut(BaseModel):
     resp=SpecResponse(HTTP_200=SearchPageOut, HTTP_422=ErrorBody), tags=["search"], before=refuse_invalid
 )
 def search_calls(query: SearchQuery) -> Response:
-    """Calls newest first; pass `next_cursor` back as `cursor` for the next page. Snippets need transcript access."""
+    """Calls newest first; pass `next_cursor` back as `cursor` for the next page. Snippets need transcript access;
+    filtering by tag (staff's free text about calls, read as comments are) needs `evaluation.read`."""
     refuse_identity_filters(query)
+    if query.tag is not None and not current_can(Permission.EVALUATION_READ):
+        refusal = denial(object_type="recording", object_id=None)
+        raise Forbidden("filtering by tag is not permitted to your role", refusal=refusal)
     page = search.search_calls(
         db(),
         actor=current_actor(),

@@ -75,6 +75,8 @@ def form_of(values: Mapping[str, str]) -> dict[str, str]:
         form["agent_ref"] = ""  # a filter by agent would tell who took the calls (the API refuses it too)
     if not current_can(Permission.EVALUATION_WRITE):
         form["assigned"] = ""  # offered to those who assign calls: nobody else could see or clear it
+    if not current_can(Permission.EVALUATION_READ):
+        form["tag"] = ""  # staff's free-text notes on calls, read as comments are (a tag may name the customer)
     return form
 
 

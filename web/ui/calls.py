@@ -114,7 +114,9 @@ def _list_page(
         agent=(lambda ref: ref) if knows_agents else request_agent_names(),
         agent_pages=knows_agents and current_can(Permission.EVALUATION_READ),
         shows_evaluator=current_can(Permission.EVALUATION_READ),
-        tags=tags.tags_of(db(), ids),
+        # Tags are staff's free text about calls (one may name a customer): read as comments are, not by trainers.
+        tags=tags.tags_of(db(), ids) if current_can(Permission.EVALUATION_READ) else None,
+        shows_call_ids=current_can(Permission.CUSTOMER_READ),
         queues=search.known_values(db(), actor=actor, field="queue"),
         agents=search.known_values(db(), actor=actor, field="agent_ref") if knows_agents else [],
         saved=saved_searches.saved_searches(db(), actor=actor) if actor.id else [],
