@@ -19,6 +19,7 @@ from recordings_service.errors import ID_SHAPE, Forbidden, Refusal, Unauthentica
 from recordings_service.models import User
 from recordings_service.permissions import TOKEN_SCOPES, Permission, allowed
 from web.database import db
+from web.links import back_link, wants_json
 
 View = TypeVar("View", bound=Callable[..., Any])
 ATTRIBUTE = "required_permission"
@@ -158,7 +159,14 @@ def _refusal_message(principal: Principal, permission: Permission) -> str:
 
 
 def on_unauthenticated() -> None:
-    """Browsers are sent to the login page (once the UI registers one); API clients get 401."""
+    """Browsers are sent to the login page (once the UI registers one); API clients, and a page's own script asking
+    for JSON (the evaluation panel's autosave), get 401: a redirect to a sign-in page was no answer it could read."""
     login_endpoint = current_app.extensions.get("callvault_login_endpoint")
-    if login_endpoint and not request.path.startswith("/api/"):
-        abort(redirect(url_for(login_endpoint, next=request.full_path)))
+    if login_endpoint and not wants_json():
+        abort(redirect(url_for(login_endpoint, next=_return_to())))
+
+
+def _return_to() -> str:
+    """Where signing in leads back: the page asked for; for a form sent after the session ended, the page it was sent
+    from, which shows what was saved (a POST's own address, asked for again after signing in, was 405)."""
+    return request.full_path if request.method in ("GET", "HEAD") else back_link()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import errno
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify, render_template, request, url_for
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -32,7 +31,7 @@ from recordings_service.errors import (
     Unavailable,
 )
 from web.database import abandon_request_work, runtime
-from web.links import safe_next
+from web.links import back_link, wants_json
 from web.ui.error_messages import listed_message
 
 STATUS_BY_ERROR: list[tuple[type[DomainError], int]] = [
@@ -48,19 +47,6 @@ CSRF_REFUSED = _l("This form is out of date or did not come from Callvault: open
 # Seconds a client is asked to wait before retrying a 503.
 RETRY_AFTER_S = 5
 FULL_DISK = (errno.ENOSPC, errno.EDQUOT)  # no space left, or the account's quota spent
-
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-
-
-def back_link() -> str:
-    """Where an error page's way back leads: the referring page when it is on this site, else the person's home."""
-    home = url_for("ui.index")
-    referrer = urlsplit(request.referrer or "")
-    if referrer.netloc != request.host or referrer.path == request.path:
-        return home
-    return safe_next(f"{referrer.path}?{referrer.query}" if referrer.query else referrer.path, home)
 
 
 def error_response(

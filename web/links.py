@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from flask import url_for
+from flask import request, url_for
 
 # Enough rounds to undo double and triple encoding ("%252F"); what still decodes after that is refused.
 _DECODE_ROUNDS = 3
@@ -35,3 +35,18 @@ def _plain_path(candidate: str) -> bool:
         return False
     parts = urlsplit(candidate)
     return candidate.startswith("/") and not candidate.startswith("//") and not parts.scheme and not parts.netloc
+
+
+def wants_json() -> bool:
+    """The request is the API's, or a page's script asking for JSON: it is answered in JSON, errors too."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def back_link() -> str:
+    """Where a way back leads (an error page's; signing in after a form was sent): the referring page when it is on
+    this site, else the person's home."""
+    home = url_for("ui.index")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or referrer.path == request.path:
+        return home
+    return safe_next(f"{referrer.path}?{referrer.query}" if referrer.query else referrer.path, home)

@@ -283,6 +283,24 @@ def test_stamp_evidence_from_the_player_autosave_a_draft_and_submit(page: Any, l
     assert (submitted.id, submitted.state, submitted.version) == (draft.id, "submitted", 1)
 
 
+def test_at_the_end_of_the_call_the_stamped_moment_is_within_the_call(page: Any, fresh_call: str) -> None:
+    """Found by exploratory testing: "At" at the call's end rounded the playback time up to the next tenth, past the
+    call's end (26.7 of a 26.678 s call), so the browser refused to submit the form and the draft was not saved."""
+    page.goto(f"/calls/{fresh_call}")
+    panel = page.locator("#evaluation-form")
+    panel.wait_for()
+    page.evaluate("const a = document.getElementById('call-audio'); a.muted = true; a.play()")
+    wait_until(page, "() => document.getElementById('call-audio').duration > 0")
+    page.evaluate("const a = document.getElementById('call-audio'); a.pause(); a.currentTime = a.duration")
+    wait_until(page, "() => { const a = document.getElementById('call-audio'); return a.currentTime === a.duration }")
+    first = panel.locator("fieldset.question").first
+    first.locator("button.stamp").click()
+    field = first.locator("input[type=number]")
+    stamped, maximum = float(field.input_value()), float(field.get_attribute("max") or "nan")
+    assert maximum - 0.1 < stamped <= maximum
+    assert field.evaluate("input => input.validity.valid")
+
+
 def test_a_waveform_the_server_is_busy_preparing_is_asked_for_again_and_drawn(
     browser: Any, live: Live, signed_in: dict[str, Any], fresh_call: str
 ) -> None:

@@ -18,7 +18,8 @@
     if (!input) {
       return;
     }
-    input.value = audio ? (Math.round(audio.currentTime * 10) / 10).toString() : "0";
+    // Down to the tenth: rounded up at the end of the call, the moment was past its end, and the form refused it.
+    input.value = audio ? (Math.floor(audio.currentTime * 10) / 10).toString() : "0";
     input.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
@@ -51,11 +52,13 @@
     })
       .then(function (response) {
         return response.json().then(function (body) {
-          return { ok: response.ok, body: body };
+          return { ok: response.ok, status: response.status, body: body };
         });
       })
       .then(function (result) {
-        if (result.ok) {
+        if (result.status === 401) {
+          say(form.getAttribute("data-signed-out-label"));
+        } else if (result.ok) {
           form.setAttribute("data-evaluation-id", result.body.id);
           say(form.getAttribute("data-saved-label") + " " + new Date().toLocaleTimeString());
         } else {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import request
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
-from recordings_service.errors import Invalid
+from recordings_service.errors import Conflict, Invalid
 from recordings_service.evaluations import form_versions, history, scoring
 from recordings_service.evaluations.history import ListedEvaluation
 from recordings_service.evaluations.scoring import Answer
@@ -107,3 +107,32 @@ def _seconds(raw: str, name: str) -> float | None:
     if seconds is None:
         raise Invalid(name, gettext("give the moment in seconds from the start of the call"))
     return seconds
+
+
+def keep_as_draft(recording_id: str, form_id: str, answers: dict[str, Answer], comment: str) -> None:
+    """What was typed into a refused submit stays as the draft (when the evaluation is still one). A question's moment
+    or comment that a draft refuses too (past the call's end, too long) is left out of it and the rest kept: the
+    whole draft was refused, and every answer typed into the submit lost."""
+    for _ in range(len(answers) + 1):
+        try:
+            scoring.save_draft(
+                db(),
+                actor=current_actor(),
+                recording_id=recording_id,
+                form_id=form_id,
+                answers=answers,
+                comment=comment,
+            )
+        except Invalid as exc:
+            db().rollback()
+            kind, _, question_id = (exc.field or "").partition(".")
+            if question_id not in answers or kind not in ("at", "comments"):
+                return
+            left_out = {"at_s": None} if kind == "at" else {"comment": ""}
+            answers = {**answers, question_id: replace(answers[question_id], **left_out)}
+        except Conflict:
+            db().rollback()
+            return
+        else:
+            db().commit()
+            return

@@ -17,7 +17,6 @@ from recordings_service.errors import Conflict, Invalid
 from recordings_service.evaluations import feedback, handover, history, lookup, scoring, trends
 from recordings_service.evaluations import forms as evaluation_forms  # the `forms` view below takes the plain name
 from recordings_service.evaluations.forms import FormSpec, QuestionSpec, SectionSpec
-from recordings_service.evaluations.scoring import Answer
 from recordings_service.evaluations.trends import WeekScore
 from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.models.evaluation import AnswerType
@@ -25,7 +24,7 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import get_playable_recording
 from web.access import current_actor, requires
 from web.database import db
-from web.errors import abandon_refused
+from web.errors import abandon_refused, error_response
 from web.i18n import decimal, organisation_zone, week_label
 from web.ui import charts
 from web.ui.error_messages import error_message, flash_error
@@ -34,6 +33,7 @@ from web.ui.evaluation_panel import (
     EVALUATION_SAID,
     EVALUATION_SAVED,
     answers_from,
+    keep_as_draft,
     read_answers,
     values_of,
 )
@@ -235,7 +235,7 @@ def submit_evaluation(recording_id: str) -> Response:
         )
     except Invalid as exc:
         db().rollback()
-        _keep_as_draft(recording_id, form.id, answers, comment)
+        keep_as_draft(recording_id, form.id, answers, comment)
         flash(error_message(exc), EVALUATION_ERROR)
         return redirect(back)
     except Conflict as exc:  # the agent disputes it: resolving is the way to re-score
@@ -261,32 +261,25 @@ def submit_evaluation(recording_id: str) -> Response:
     return redirect(back)
 
 
-def _keep_as_draft(recording_id: str, form_id: str, answers: dict[str, Answer], comment: str) -> None:
-    """What was typed into a refused submit stays as the draft (when the evaluation is still one)."""
-    try:
-        scoring.save_draft(
-            db(), actor=current_actor(), recording_id=recording_id, form_id=form_id, answers=answers, comment=comment
-        )
-    except (Invalid, Conflict):
-        db().rollback()
-    else:
-        db().commit()
-
-
 @bp.post("/calls/<recording_id>/evaluation/draft")
 @requires(Permission.EVALUATION_WRITE)
 def save_draft(recording_id: str) -> Response:
-    """The panel saving itself as the evaluator goes (JSON for its script); a draft never counts in results."""
+    """The panel saving itself as the evaluator goes (JSON for its script, which shows a refusal's message: in the
+    page's language, where the service's English words followed the page's own); a draft never counts in results."""
     get_playable_recording(db(), actor=current_actor(), recording_id=recording_id, audio=False)
     form = evaluation_forms.get_form(db(), request.form.get("form_id", ""))
-    draft = scoring.save_draft(
-        db(),
-        actor=current_actor(),
-        recording_id=recording_id,
-        form_id=form.id,
-        answers=answers_from(request.form, form),
-        comment=request.form.get("comment", ""),
-    )
+    try:
+        draft = scoring.save_draft(
+            db(),
+            actor=current_actor(),
+            recording_id=recording_id,
+            form_id=form.id,
+            answers=answers_from(request.form, form),
+            comment=request.form.get("comment", ""),
+        )
+    except Invalid as exc:
+        abandon_refused(exc)
+        return error_response(422, exc.code, error_message(exc), exc.field)
     db().commit()
     return jsonify(
         {"id": draft.id, "state": draft.state, "saved_at": draft.updated_at.isoformat() if draft.updated_at else None}

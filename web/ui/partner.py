@@ -25,8 +25,9 @@ from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from web import body_limit
 from web.access import current_actor, current_can, current_principal, requires
 from web.database import db, runtime
-from web.errors import abandon_refused, error_response, keep_refusal, wants_json
+from web.errors import abandon_refused, error_response, keep_refusal
 from web.i18n import organisation_today
+from web.links import wants_json
 from web.ui.batch_pages import BatchPage, batch_page
 from web.ui.error_messages import error_message, listed_message
 from web.ui.list_pages import page_url
