@@ -5,6 +5,7 @@ partner accounts tied to an institute (CLI and admin page)."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -382,3 +383,22 @@ def test_the_admin_page_requires_an_institute_for_partners(app: Flask, session: 
     assert "Turku lab" in admin.get(f"/admin/users/{accounts.user_by_username(session, 'pia').id}").get_data(
         as_text=True
     )
+
+
+def test_a_confirmation_refused_for_its_method_marks_the_choices(
+    app: Flask, officer: User, session: Session, runtime: Runtime
+) -> None:
+    """Found by an accessibility pass: with no method chosen, the refused form marked no control, so the focus (which
+    goes to the first field marked invalid) stayed at the page's top."""
+    made, client = ready_for_partner(app, session, runtime, officer, opens_in=-timedelta(days=1))
+    downloaded(session, made)
+    session.commit()
+    path = f"/partner/batches/{made.id}"
+    fields = {"confirmed_on": utcnow().date().isoformat(), "signer": "Dr. A. Researcher", "title": "Head of lab"}
+    fields |= {"statement": "Every copy was deleted.", "csrf_token": csrf_token(client, path)}
+
+    response = client.post(f"{path}/confirmation", data=fields, content_type="multipart/form-data")
+
+    assert response.status_code == 422
+    radios = re.findall(r'<input type="radio" name="method"[^>]*>', response.get_data(as_text=True))
+    assert radios and all('aria-invalid="true"' in radio for radio in radios)
