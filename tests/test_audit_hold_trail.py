@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event, verify_links
 from recordings_service.audit_search import EventFilter, count_events, iter_events
 from recordings_service.calls.evidence import export_evidence
+from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.models.account import Role
 from recordings_service.privacy.holds import place_hold, release_hold
@@ -30,7 +31,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.privacy import customer
-from tests.factories.recordings import make_recording
+from tests.factories.recordings import ingest_file, make_recording
 
 COMPLIANCE = Actor(id=None, name="compliance", role=Role.COMPLIANCE)
 
@@ -101,3 +102,32 @@ def test_a_calls_trail_and_evidence_list_what_changed_all_its_customers_calls(
         exported = [event["action"] for event in json.loads(archive.read("audit_trail.json"))]
     assert [action for action in exported if action in changes] == changes
     assert verify_links(session) is None
+
+
+def test_a_call_ingested_under_a_customers_hold_and_restriction_names_them_in_its_trail(
+    session: Session, store: ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    """Found by a verification pass: a call of a customer already held and restricted came in held and restricted,
+    and its trail said so nowhere (the placing and restricting events predate it and name the calls of then)."""
+    person = customer(session)
+    hold = place_hold(session, actor=COMPLIANCE, reason="dispute 44", customer_ref=person.customer_ref).hold
+    request = create_request(
+        session, actor=COMPLIANCE, customer_ref=person.customer_ref, kind="restriction", received_at=utcnow()
+    )
+    restrict_processing(session, actor=COMPLIANCE, request_id=request.id)
+    plain = customer(session)
+    session.commit()
+
+    held = ingest_file(session, store, envelope, settings, customer_ref=person.customer_ref).recording
+    free = ingest_file(session, store, envelope, settings, customer_ref=plain.customer_ref).recording
+    session.commit()
+
+    (ingested,) = [
+        e for e in iter_events(session, filters=EventFilter(object_id=held.id)) if e.action == "recording.ingested"
+    ]
+    assert held.legal_hold and held.restricted
+    assert (ingested.details["legal_holds"], ingested.details["restrictions"]) == (hold.id, request.id)
+    (plain_event,) = [
+        e for e in iter_events(session, filters=EventFilter(object_id=free.id)) if e.action == "recording.ingested"
+    ]
+    assert "legal_holds" not in plain_event.details and "restrictions" not in plain_event.details

@@ -36,10 +36,10 @@ from recordings_service.db import NUL_CODE, NUL_REFUSED, new_id, utcnow
 from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
 from recordings_service.iso_input import Moment
 from recordings_service.json_keys import DuplicateKey, unique_keys
-from recordings_service.models import Recording
+from recordings_service.models import LegalHold, Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
-from recordings_service.privacy.holds import customer_held
-from recordings_service.privacy.restriction import restriction_in_force
+from recordings_service.privacy.holds import ACTIVE, customer_held
+from recordings_service.privacy.restriction import restriction_in_force, restrictions_in_force
 from recordings_service.privacy.retention import retain_until_for
 from recordings_service.recordings import Language
 from recordings_service.storage.encryption import Envelope
@@ -258,7 +258,12 @@ def ingest_recording(
         action="recording.ingested",
         object_type="recording",
         object_id=recording.id,
-        details={"size_bytes": recording.size_bytes, "duration_s": recording.duration_s, "codec": recording.codec},
+        details={
+            "size_bytes": recording.size_bytes,
+            "duration_s": recording.duration_s,
+            "codec": recording.codec,
+            **_held_and_restricted_by(session, recording),
+        },
     )
     return IngestResult(recording=recording, created=True)
 
@@ -363,6 +368,18 @@ def _insert(
         session.add(recording)
         session.flush()
     return recording
+
+
+def _held_and_restricted_by(session: Session, recording: Recording) -> dict[str, str]:
+    """The customer's holds and restrictions a call came in under (ids), for its trail: a call ingested after them
+    was held or restricted from the start, and its trail (its evidence package's) said so nowhere."""
+    named = {}
+    if recording.legal_hold and recording.customer_id is not None:
+        holds = select(LegalHold.id).where(ACTIVE, LegalHold.customer_id == recording.customer_id)
+        named["legal_holds"] = ",".join(session.scalars(holds.order_by(LegalHold.id)))
+    if recording.restricted and recording.customer_id is not None:
+        named["restrictions"] = ",".join(restrictions_in_force(session, recording.customer_id))
+    return named
 
 
 def _holds_and_restrictions(session: Session, customer_id: str | None) -> tuple[bool, bool]:

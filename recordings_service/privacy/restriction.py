@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Exists, exists, select, update
+from sqlalchemy import ColumnElement, Exists, exists, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -97,7 +97,16 @@ def _lifted_restrictions(session: Session, customer_id: str) -> list[str]:
 
 def restriction_in_force(customer_id: str) -> Exists:
     """Whether a restriction of the customer is in force: a call of theirs ingested now is restricted at once."""
-    return exists().where(
+    return exists().where(*_in_force(customer_id))
+
+
+def restrictions_in_force(session: Session, customer_id: str) -> list[str]:
+    """The restrictions of the customer in force (their requests' ids, oldest first)."""
+    return list(session.scalars(select(SubjectRequest.id).where(*_in_force(customer_id)).order_by(SubjectRequest.id)))
+
+
+def _in_force(customer_id: str) -> tuple[ColumnElement[bool], ...]:
+    return (
         SubjectRequest.customer_id == customer_id,
         SubjectRequest.kind == SubjectRequestKind.RESTRICTION,
         SubjectRequest.completed_at.is_not(None),
