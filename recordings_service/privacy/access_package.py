@@ -27,7 +27,16 @@ from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor
 from recordings_service.db import utcnow
 from recordings_service.errors import NotFound
-from recordings_service.models import Annotation, CallTag, Customer, Recording, SubjectRequest, Transcript
+from recordings_service.models import (
+    Annotation,
+    CallTag,
+    Customer,
+    Nomination,
+    Recording,
+    SubjectRequest,
+    TrainingClip,
+    Transcript,
+)
 from recordings_service.models.account import Role
 from recordings_service.models.privacy import RetentionRule
 from recordings_service.models.recording import RecordingStatus
@@ -289,18 +298,51 @@ def _metadata(session: Session, recording: Recording, *, zone: tzinfo) -> dict[s
 
 def _staff_notes(session: Session, recording: Recording) -> dict[str, Any]:
     """What staff wrote on the call (Art. 15: what they noted about it is the subject's data too): comments at
-    moments of the call and the call list's tags, without who wrote them (their names are staff's data, 15(4)).
-    Evaluations are left out: they assess the agent's work, and are the agent's data."""
+    moments of the call, the call list's tags, and for training its nominations and the clips cut from it (copies
+    of the customer's voice, redacted, kept for training: left out before 2026-12-06), without who wrote or cut
+    them (their names are staff's data, 15(4)). Evaluations are left out: they assess the agent's work, and are the
+    agent's data."""
     comments = session.scalars(
         select(Annotation).where(Annotation.recording_id == recording.id).order_by(Annotation.at_s, Annotation.id)
     )
     tags = session.scalars(select(CallTag.tag).where(CallTag.recording_id == recording.id).order_by(CallTag.key))
+    nominations = session.scalars(
+        select(Nomination).where(Nomination.recording_id == recording.id).order_by(Nomination.id)
+    )
+    clips = session.scalars(
+        select(TrainingClip)
+        .where(TrainingClip.recording_id == recording.id, TrainingClip.removed_at.is_(None))
+        .order_by(TrainingClip.id)
+    )
     return {
         "comments": [
             {"at_s": comment.at_s, "text": comment.text, "written_at": comment.created_at.isoformat()}
             for comment in comments
         ],
         "tags": list(tags),
+        "training": {
+            "nominations": [
+                {
+                    "kind": nomination.kind,
+                    "note": nomination.note,
+                    "start_s": nomination.start_s,
+                    "end_s": nomination.end_s,
+                    "written_at": nomination.created_at.isoformat(),
+                }
+                for nomination in nominations
+            ],
+            "clips": [
+                {
+                    "start_s": clip.start_s,
+                    "end_s": clip.end_s,
+                    "title": clip.title,
+                    "tags": list(clip.tags),
+                    "notes": clip.notes,
+                    "cut_at": clip.created_at.isoformat(),
+                }
+                for clip in clips
+            ],
+        },
     }
 
 

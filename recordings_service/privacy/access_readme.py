@@ -13,7 +13,8 @@ recordings/, we hold no recordings of you.
   never kept).
 - recordings/<id>/metadata.json: the call's details, the purposes it is kept for, the date it will be
   deleted and the legal basis of each retention period, any corrections made at your request, and what our
-  staff noted on the call (comments at moments of it, tags). A call
+  staff noted on the call (comments at moments of it, tags) and what training kept of it (nominations of it as an
+  example, and clips cut from it, with personal data removed, for training our staff). A call
   kept after you asked for erasure says why under retention.kept_despite_erasure (a legal hold, or evidence
   of an agreement made on the call), with only the period that still keeps it.
 - history.json: the other requests you made to us about your data (when, and whether each was answered or
@@ -45,7 +46,9 @@ paketissa ei ole kansiota recordings/, meillä ei ole puhelutallenteitasi.
   säilytämme sen (maksukortin tietoja ei säilytetä koskaan).
 - recordings/<id>/metadata.json: puhelun tiedot, käyttötarkoitukset, joita varten sitä säilytetään, päivä,
   jona se poistetaan, ja kunkin säilytysajan oikeusperuste, pyynnöstäsi tehdyt korjaukset sekä se, mitä
-  henkilökuntamme on kirjannut puheluun (kommentit puhelun kohtiin ja tunnisteet). Jos puhelu säilytettiin
+  henkilökuntamme on kirjannut puheluun (kommentit puhelun kohtiin ja tunnisteet) sekä mitä koulutukseen on
+  otettu siitä (ehdotukset esimerkiksi ja siitä leikatut otteet, joista henkilötiedot on poistettu,
+  henkilökuntamme koulutukseen). Jos puhelu säilytettiin
   poistopyynnöstäsi huolimatta, kohta retention.kept_despite_erasure kertoo syyn (oikeudellinen
   säilytysvelvoite tai näyttö puhelussa tehdystä sopimuksesta) ja vain sen säilytysajan, joka siihen yhä pätee.
 - history.json: muut tietojasi koskevat pyyntösi (milloin ne tehtiin ja vastattiinko niihin vai peruttiinko

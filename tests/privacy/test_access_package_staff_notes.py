@@ -12,13 +12,18 @@ from sqlalchemy.orm import Session
 
 from recordings_service.calls.review import add_annotation
 from recordings_service.calls.tags import tag_calls
+from recordings_service.models import TrainingClip
 from recordings_service.models.account import Role
+from recordings_service.models.training import NominationKind
 from recordings_service.privacy.access_package import package_entry
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
+from recordings_service.training.nominations import nominate
+from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of
 from tests.factories.privacy import ORG_ZONE, aged_call, customer
+from tests.factories.training import training_call
 
 
 def test_comments_and_tags_are_in_the_calls_metadata_without_their_authors(
@@ -47,3 +52,54 @@ def test_comments_and_tags_are_in_the_calls_metadata_without_their_authors(
     assert metadata["tags"] == ["Billing dispute"]
     shown = "".join(body.decode() for body in entry.documents.values())
     assert "sanna.supervisor" not in shown and str(supervisor.id) not in shown
+
+
+def test_what_training_kept_of_the_call_is_in_its_metadata_without_who(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    """Found by a privacy pass: a clip cut from the customer's call (a copy of their voice, redacted, kept for
+    training) and a nomination's note about it were in no part of the package."""
+    person = customer(session)
+    call = training_call(session, bucket, envelope, customer_id=person.id)
+    supervisor = actor_of(make_user(session, role=Role.QA_SUPERVISOR, username="sanna.nominator"))
+    nominate(
+        session,
+        actor=supervisor,
+        recording_id=call.id,
+        kind=NominationKind.GOOD_EXAMPLE,
+        note="Calm with an upset customer",
+        start_s=1.0,
+        end_s=4.0,
+        rules=TrainingRules(),
+    )
+    trainer = make_user(session, role=Role.TRAINER, username="tuula.trainer")
+    session.add(
+        TrainingClip(
+            recording_id=call.id,
+            start_s=0.5,
+            end_s=3.5,
+            title="Greeting",
+            tags=["opening"],
+            notes="Listen to the pace",
+            opus_key=f"derived/{call.id}/clips/x.ogg",
+            opus_size=1,
+            mp3_key=f"derived/{call.id}/clips/x.mp3",
+            mp3_size=1,
+            muted_spans=[],
+            created_by=trainer.id,
+        )
+    )
+    session.flush()
+
+    entry = package_entry(session, recording_id=call.id, customer_id=person.id, zone=ORG_ZONE)
+
+    assert entry is not None
+    training = json.loads(entry.documents[f"recordings/{call.id}/metadata.json"])["training"]
+    assert [(n["kind"], n["note"], n["start_s"], n["end_s"]) for n in training["nominations"]] == [
+        ("good_example", "Calm with an upset customer", 1.0, 4.0)
+    ]
+    assert [(c["start_s"], c["end_s"], c["title"], c["tags"], c["notes"]) for c in training["clips"]] == [
+        (0.5, 3.5, "Greeting", ["opening"], "Listen to the pace")
+    ]
+    shown = "".join(body.decode() for body in entry.documents.values())
+    assert "sanna.nominator" not in shown and "tuula.trainer" not in shown and trainer.id not in shown
