@@ -136,6 +136,7 @@ class ResearchBatch(Base):
         self.follow_up = [{**flag, "customer_pseudonyms": [], "call_pseudonyms": []} for flag in self.follow_up or []]
         session = object_session(self)
         if session is not None:
+            session.flush()  # a batch not yet flushed has no id for the items' clause to name
             forgotten = {"call_pseudonym": None, "customer_pseudonym": None, "agent_pseudonym": None}
             session.execute(update(BatchItem).where(BatchItem.batch_id == self.id).values(forgotten))
 

@@ -149,7 +149,7 @@ def _flag(
     request_id: str,
     kind: FollowUpKind,
 ) -> list[str]:
-    batches = _locked(session, {record.batch_id for record in records})
+    batches = _still_outstanding(_locked(session, {record.batch_id for record in records}))
     for batch in batches:
         pseudonyms = sorted(
             {item.customer_pseudonym or "" for item in _items_of(session, batch.id, customer_id)} - {""}
@@ -208,7 +208,7 @@ def flag_withdrawn_calls(session: Session, *, actor: Actor) -> list[str]:
     query = select(ResearchBatch).where(ResearchBatch.state.in_(OUTSTANDING), ever_downloaded())
     due = {batch.id for batch in session.scalars(query) if _calls_to_flag(session, batch)}
     flagged = []
-    for batch in _locked(session, due):
+    for batch in _still_outstanding(_locked(session, due)):
         calls = _calls_to_flag(session, batch)  # again, locked: another jobs process may have flagged them
         if not calls:
             continue
@@ -252,6 +252,12 @@ def _locked(session: Session, batch_ids: set[str]) -> list[ResearchBatch]:
     # (PostgreSQL), the loser's request a 500, an objection or erasure request lost with it.
     locked = select(ResearchBatch).where(ResearchBatch.id.in_(batch_ids)).order_by(ResearchBatch.id).with_for_update()
     return list(session.scalars(locked.execution_options(populate_existing=True)))
+
+
+def _still_outstanding(batches: list[ResearchBatch]) -> list[ResearchBatch]:
+    """The locked batches still outstanding: one closed since it was chosen (a confirmation accepted meanwhile) holds
+    nothing of the institute's to act on, and its pseudonyms are forgotten (a flag then named none, or None)."""
+    return [batch for batch in batches if batch.state in OUTSTANDING]
 
 
 def objections_to_pass_on(session: Session, batch: ResearchBatch) -> list[str]:

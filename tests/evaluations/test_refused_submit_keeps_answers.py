@@ -74,3 +74,37 @@ def test_the_autosave_says_its_refusal_in_the_readers_language(
         "field": f"at.{greeting.id}",
         "message": "anna puhelun kohta, 0–23,6 sekuntia",
     }
+
+
+def test_a_submit_refused_for_several_comments_and_moments_keeps_every_answer(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by review: the draft of a refused submit was tried once per question, though each question can be
+    refused twice (its comment, then its moment), and an overlong overall comment kept no draft at all."""
+    call = make_recording(session, store, envelope, duration_s=23.678)
+    supervisor = make_user(session, role=Role.QA_SUPERVISOR)
+    form = published_form(session, actor_of(supervisor))
+    login(client, supervisor)
+    greeting, needs, price = form.questions
+    page = f"/calls/{call.id}"
+    overlong = "x" * 4001
+    typed = {
+        "form_id": form.id,
+        "comment": overlong,
+        f"answers.{greeting.id}": "yes",
+        f"comments.{greeting.id}": overlong,
+        f"at.{greeting.id}": "999",
+        f"answers.{needs.id}": "4",
+        f"comments.{needs.id}": overlong,
+        f"at.{needs.id}": "998",
+        f"answers.{price.id}": "no",
+        f"comments.{price.id}": "kept",
+    }
+
+    assert post_form(client, f"{page}/evaluation", typed, token_from=page).status_code == 302
+
+    session.expire_all()
+    draft = session.scalars(select(Evaluation).where(Evaluation.recording_id == call.id)).one()
+    kept = {answer.question_id: (answer.value, answer.at_s, answer.comment) for answer in draft.answers}
+    assert kept == {greeting.id: ("yes", None, ""), needs.id: ("4", None, ""), price.id: ("no", None, "kept")}
+    assert draft.comment == ""

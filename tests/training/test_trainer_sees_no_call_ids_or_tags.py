@@ -15,6 +15,7 @@ from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of
+from tests.factories.recordings import make_token
 from tests.factories.staff import client_of
 from tests.factories.training import CALL_DAY, training_call
 
@@ -42,5 +43,9 @@ def test_a_trainer_gets_no_call_id_and_no_tags_and_a_supervisor_both(
         assert (call_id in page, TAG in page) == (sees, sees)
 
     assert trainer.get(f"/api/v1/search?tag=asiakas&{WINDOW}").status_code == 403
+    # A supervisor's `read` token still filters by tag (found by review: no token could, whatever its role).
+    token = {"Authorization": f"Bearer {make_token(session, role=Role.QA_SUPERVISOR, scope='read')}"}
+    tagged = app.test_client().get(f"/api/v1/search?tag={TAG}&{WINDOW}", headers=token)
+    assert [item["recording"]["id"] for item in tagged.get_json()["items"]] == [call.id]
     filtered = trainer.get("/calls/?tag=asiakas+CRM-200002&date_from=2026-11-10&date_to=2026-11-10").text
     assert call.id in filtered and "CRM-200002" not in filtered  # the filter is not theirs: ignored, not echoed

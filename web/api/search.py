@@ -8,7 +8,7 @@ from spectree import Response as SpecResponse
 
 from recordings_service.calls import search, transcript_matches
 from recordings_service.errors import Forbidden
-from recordings_service.permissions import Permission
+from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import MAX_PAGE, RecordingOut
 from web.access import current_actor, current_can, denial, requires
 from web.api import api_spec
@@ -62,7 +62,9 @@ def search_calls(query: SearchQuery) -> Response:
     """Calls newest first; pass `next_cursor` back as `cursor` for the next page. Snippets need transcript access;
     filtering by tag (staff's free text about calls, read as comments are) needs `evaluation.read`."""
     refuse_identity_filters(query)
-    if query.tag is not None and not current_can(Permission.EVALUATION_READ):
+    # The role's right, whatever the token's scope: a QA supervisor's `read` token filters by tag as before (no
+    # scope holds both `recording.list` and `evaluation.read`).
+    if query.tag is not None and not allowed(role=current_actor().role, permission=Permission.EVALUATION_READ):
         refusal = denial(object_type="recording", object_id=None)
         raise Forbidden("filtering by tag is not permitted to your role", refusal=refusal)
     page = search.search_calls(

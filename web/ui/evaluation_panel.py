@@ -111,9 +111,9 @@ def _seconds(raw: str, name: str) -> float | None:
 
 def keep_as_draft(recording_id: str, form_id: str, answers: dict[str, Answer], comment: str) -> None:
     """What was typed into a refused submit stays as the draft (when the evaluation is still one). A question's moment
-    or comment that a draft refuses too (past the call's end, too long) is left out of it and the rest kept: the
-    whole draft was refused, and every answer typed into the submit lost."""
-    for _ in range(len(answers) + 1):
+    or comment, or the overall comment, that a draft refuses too (past the call's end, too long) is left out of it
+    and the rest kept: the whole draft was refused, and every answer typed into the submit lost."""
+    for _ in range(2 * len(answers) + 2):  # each question's moment and comment, the overall comment, the last try
         try:
             scoring.save_draft(
                 db(),
@@ -126,10 +126,13 @@ def keep_as_draft(recording_id: str, form_id: str, answers: dict[str, Answer], c
         except Invalid as exc:
             db().rollback()
             kind, _, question_id = (exc.field or "").partition(".")
-            if question_id not in answers or kind not in ("at", "comments"):
+            if kind == "comment" and comment:
+                comment = ""
+            elif question_id in answers and kind in ("at", "comments"):
+                left_out = {"at_s": None} if kind == "at" else {"comment": ""}
+                answers = {**answers, question_id: replace(answers[question_id], **left_out)}
+            else:
                 return
-            left_out = {"at_s": None} if kind == "at" else {"comment": ""}
-            answers = {**answers, question_id: replace(answers[question_id], **left_out)}
         except Conflict:
             db().rollback()
             return
