@@ -43,7 +43,13 @@ def test_a_release_names_the_calls_another_hold_keeps(
     page = client.get("/compliance/holds").get_data(as_text=True)
     assert "Legal hold released; 1 recording stays held by another hold." in page
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "legal_hold.released")).one()
-    assert event.details == {"recording_id": None, "customer_id": disputed.id, "recordings": 2, "still_held": 1}
+    assert event.details == {
+        "recording_id": None,
+        "customer_id": disputed.id,
+        "recordings": 2,
+        "covered_recordings": ",".join(sorted(call.id for call in calls)),  # each call's trail lists the release
+        "still_held": 1,
+    }
 
     post_form(client, f"/compliance/holds/{on_call.id}/release", {"reason": "ruled"}, token_from="/compliance/holds")
     page = client.get("/compliance/holds").get_data(as_text=True)
@@ -52,5 +58,11 @@ def test_a_release_names_the_calls_another_hold_keeps(
         select(AuditEvent).where(AuditEvent.action == "legal_hold.released").order_by(AuditEvent.seq.desc())
     ).first()
     assert last is not None
-    assert last.details == {"recording_id": calls[0].id, "customer_id": None, "recordings": 1, "still_held": 0}
+    assert last.details == {
+        "recording_id": calls[0].id,
+        "customer_id": None,
+        "recordings": 1,
+        "covered_recordings": "",  # a hold on one call names it in recording_id
+        "still_held": 0,
+    }
     assert session.scalars(select(LegalHold).where(LegalHold.released_at.is_(None))).all() == []
