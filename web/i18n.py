@@ -304,6 +304,11 @@ def decimal(value: float | None) -> str:
     return "—" if value is None else format_decimal(one_decimal(value), format="0.0")
 
 
+def signed_decimal(value: float | None) -> str:
+    """A difference with one decimal and its sign in the reader's language (+20.8, Finnish +20,8); "—" for none."""
+    return "—" if value is None else format_decimal(one_decimal(value), format="+0.0;-0.0")
+
+
 def language_label(code: str | None) -> str:
     """A call's language code as its name in the reader's language (Babel's CLDR data: "en" → "englanti")."""
     if not code:
@@ -354,6 +359,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(week_label, "week_label")
     app.add_template_filter(plan_week_label, "plan_week_label")
     app.add_template_filter(decimal, "decimal")
+    app.add_template_filter(signed_decimal, "signed_decimal")
     app.add_template_filter(language_label, "language_label")
     for name, labels in LABEL_FILTERS.items():
         app.add_template_filter(_labeller(labels), name)

@@ -92,6 +92,9 @@ def test_three_supervisors_score_blind_then_see_agreement_and_deviation(
     assert "<td>Yes</td><td>100 %</td>" in shown  # correct price: all said yes
     deviations = re.findall(r'<tr><th scope="row">(\w+)</th><td>([\d.]+)\s*</td><td>([+−-][\d.]+)</td></tr>', shown)
     assert deviations == [("anna", "100.0", "+25.0"), ("bert", "75.0", "+0.0"), ("cecilia", "50.0", "-25.0")]
+    # In Finnish with decimal commas, as the scores beside them (found by exploratory testing: "79.2", "+20.8").
+    finnish = clients["bert"].get(path, headers={"Accept-Language": "fi"}).get_data(as_text=True)
+    assert ": 75,0." in finnish and "+25,0</td>" in finnish and "-25,0</td>" in finnish
     listed = lead.get("/calibration/").get_data(as_text=True)
     assert "Week 49" in listed and "3 / 3" in listed
 
