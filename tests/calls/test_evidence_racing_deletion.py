@@ -6,12 +6,14 @@ share lock before it records: it waits for a deletion in progress and finds the 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from recordings_service.audit import Actor
 from recordings_service.calls.evidence import export_evidence
 from recordings_service.db import utcnow
 from recordings_service.errors import NotFound
@@ -30,6 +32,26 @@ from tests.factories.privacy import OFFICER, customer
 from tests.factories.recordings import make_recording
 
 
+def exporting(
+    store: ObjectStore, envelope: Envelope, actor: Actor, recording_id: str, package: io.BytesIO, work_dir: Path
+) -> Callable[[Session], object]:
+    """The export as the race's second transaction runs it."""
+
+    def export(session: Session) -> object:
+        return export_evidence(
+            session,
+            store,
+            envelope,
+            actor=actor,
+            recording_id=recording_id,
+            destination=package,
+            work_dir=work_dir,
+            zone=UTC,
+        )
+
+    return export
+
+
 def test_an_export_meeting_a_deletion_in_progress_waits_and_finds_the_call_gone(
     own_engine: Engine, store: ObjectStore, envelope: Envelope, tmp_path: Path
 ) -> None:
@@ -43,17 +65,7 @@ def test_an_export_meeting_a_deletion_in_progress_waits_and_finds_the_call_gone(
     def delete(session: Session) -> object:
         return delete_recording(session, store, recording_id=call.id, reason="erasure", actor=OFFICER)
 
-    def export(session: Session) -> object:
-        return export_evidence(
-            session,
-            store,
-            envelope,
-            actor=supervisor,
-            recording_id=call.id,
-            destination=package,
-            work_dir=tmp_path,
-            zone=UTC,
-        )
+    export = exporting(store, envelope, supervisor, call.id, package, tmp_path)
 
     outcome = second_waits_for_first(sessions, delete, export)
 
@@ -83,17 +95,7 @@ def test_an_export_meeting_a_restriction_in_progress_waits_and_is_refused(
     def restrict(session: Session) -> object:
         return restrict_processing(session, actor=OFFICER, request_id=request.id)
 
-    def export(session: Session) -> object:
-        return export_evidence(
-            session,
-            store,
-            envelope,
-            actor=supervisor,
-            recording_id=call.id,
-            destination=package,
-            work_dir=tmp_path,
-            zone=UTC,
-        )
+    export = exporting(store, envelope, supervisor, call.id, package, tmp_path)
 
     outcome = second_waits_for_first(sessions, restrict, export)
 

@@ -5,24 +5,16 @@ its audio and nothing recorded who asked for it."""
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.models import AuditEvent, Customer, Recording
+from recordings_service.models import Customer
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import make_user
+from tests.factories.audit import events
 from tests.factories.evaluations import delete_call
 from tests.factories.recordings import make_token
 from tests.factories.training import bearer, call_of_customer
-
-
-def _denials(session: Session, recording: Recording) -> list[dict[str, object]]:
-    session.expire_all()
-    query = select(AuditEvent.details).where(
-        AuditEvent.action == "recording.access_denied", AuditEvent.object_id == recording.id
-    )
-    return list(session.scalars(query.order_by(AuditEvent.seq)))
 
 
 def test_refused_clip_plays_are_audited_in_the_calls_trail(
@@ -38,6 +30,9 @@ def test_refused_clip_plays_are_audited_in_the_calls_trail(
         assert made.status_code == 201, made.get_json()
         return str(made.get_json()["id"])
 
+    def denials() -> list[dict[str, object]]:
+        return [event.details for event in events(session, "recording.access_denied", call.id)]
+
     clip = cut("Greeting")
     assert client.get(f"/api/v1/training/clips/{clip}/audio", headers=colleague).status_code == 200
 
@@ -45,11 +40,9 @@ def test_refused_clip_plays_are_audited_in_the_calls_trail(
     session.commit()
     withdrawn = client.get(f"/api/v1/training/clips/{clip}/audio?format=mp3", headers=colleague)
     assert withdrawn.status_code == 409 and withdrawn.get_json()["error"] == "not_for_training"
-    assert _denials(session, call) == [
-        {"reason": "not_for_training", "exclusion": "objects_to_marketing", "clip_id": clip}
-    ]
+    assert denials() == [{"reason": "not_for_training", "exclusion": "objects_to_marketing", "clip_id": clip}]
 
     delete_call(session, runtime.store, make_user(session, role=Role.COMPLIANCE), call, "retention")
     removed = client.get(f"/api/v1/training/clips/{clip}/audio", headers=colleague)
     assert removed.status_code == 404, removed.get_json()
-    assert _denials(session, call)[1:] == [{"reason": "clip_removed", "removed": "retention", "clip_id": clip}]
+    assert denials()[1:] == [{"reason": "clip_removed", "removed": "retention", "clip_id": clip}]

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from recordings_service import accounts, tokens
 from recordings_service.audit import Actor
-from recordings_service.models import ApiToken, AuditEvent
+from recordings_service.models import ApiToken
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import make_user
+from tests.factories.audit import events
 from tests.factories.recordings import make_recording
 
 ADMIN = Actor(id=None, name="admin-test", role=Role.ADMIN)
@@ -42,5 +43,4 @@ def test_a_role_change_revokes_the_accounts_tokens(
     session.expire_all()
     live = select(ApiToken).where(ApiToken.user_id == supervisor.id, ApiToken.revoked_at.is_(None))
     assert session.scalars(live).all() == []
-    revoked = select(AuditEvent.details).where(AuditEvent.action == "token.revoked", AuditEvent.object_id == read_row.id)
-    assert session.scalars(revoked).all() == [{"reason": "role_changed"}]
+    assert [event.details for event in events(session, "token.revoked", read_row.id)] == [{"reason": "role_changed"}]
