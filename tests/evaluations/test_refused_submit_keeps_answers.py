@@ -5,11 +5,12 @@ rounded up past the call's end (23.7 of a 23.68 s call)."""
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.models import Evaluation
+from recordings_service.models import Evaluation, EvaluationForm, Recording
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -19,13 +20,22 @@ from tests.factories.recordings import make_recording
 from tests.page_text import visible_text
 
 
-def test_a_submit_refused_for_a_moment_past_the_end_keeps_the_other_answers(
+@pytest.fixture
+def scoring(
     client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
-) -> None:
+) -> tuple[Recording, EvaluationForm]:
+    """A call of 23.678 s and a published form, the client signed in as a QA supervisor."""
     call = make_recording(session, store, envelope, duration_s=23.678)
     supervisor = make_user(session, role=Role.QA_SUPERVISOR)
     form = published_form(session, actor_of(supervisor))
     login(client, supervisor)
+    return call, form
+
+
+def test_a_submit_refused_for_a_moment_past_the_end_keeps_the_other_answers(
+    client: FlaskClient, session: Session, scoring: tuple[Recording, EvaluationForm]
+) -> None:
+    call, form = scoring
     greeting, needs, price = form.questions
     page = f"/calls/{call.id}"
     typed = {
@@ -50,14 +60,11 @@ def test_a_submit_refused_for_a_moment_past_the_end_keeps_the_other_answers(
 
 
 def test_the_autosave_says_its_refusal_in_the_readers_language(
-    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+    client: FlaskClient, session: Session, scoring: tuple[Recording, EvaluationForm]
 ) -> None:
     """Found by exploratory testing: a Finnish page's autosave said "a moment of the call, 0 to 23.6781 seconds" (the
     service's English words), after its own Finnish "Luonnosta ei voitu tallentaa:"."""
-    call = make_recording(session, store, envelope, duration_s=23.678)
-    supervisor = make_user(session, role=Role.QA_SUPERVISOR)
-    form = published_form(session, actor_of(supervisor))
-    login(client, supervisor)
+    call, form = scoring
     page = f"/calls/{call.id}"
     greeting = form.questions[0]
     data = {"form_id": form.id, f"answers.{greeting.id}": "yes", f"at.{greeting.id}": "999"}
@@ -77,14 +84,11 @@ def test_the_autosave_says_its_refusal_in_the_readers_language(
 
 
 def test_a_submit_refused_for_several_comments_and_moments_keeps_every_answer(
-    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+    client: FlaskClient, session: Session, scoring: tuple[Recording, EvaluationForm]
 ) -> None:
     """Found by review: the draft of a refused submit was tried once per question, though each question can be
     refused twice (its comment, then its moment), and an overlong overall comment kept no draft at all."""
-    call = make_recording(session, store, envelope, duration_s=23.678)
-    supervisor = make_user(session, role=Role.QA_SUPERVISOR)
-    form = published_form(session, actor_of(supervisor))
-    login(client, supervisor)
+    call, form = scoring
     greeting, needs, price = form.questions
     page = f"/calls/{call.id}"
     overlong = "x" * 4001
