@@ -41,6 +41,7 @@ def usable_for_training(rules: TrainingRules) -> ColumnElement[bool]:
         objection = or_(objection, customer.objects_to_research.is_(True))
     return and_(
         cast(Recording.purposes, Text).like(f'%"{Purpose.TRAINING.value}"%'),
+        Recording.notice_given.is_(True),
         ~exists().where(customer.id == Recording.customer_id, objection),
         ~customer_asked_for_erasure(),
         or_(Recording.retain_until.is_(None), Recording.retain_until >= utcnow()),

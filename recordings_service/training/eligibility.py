@@ -1,6 +1,7 @@
 """Which calls trainers may use, and why the others may not: the rules every sample, clip and set applies.
 
-A call is used for training only while its purposes include `training`, its customer has not objected to
+A call is used for training only while its purposes include `training`, its customer was told it is recorded
+(`notice_given`: a voice recorded unawares is not played to staff as an example), its customer has not objected to
 marketing (nor to research, where `CALLVAULT_TRAINING_HONOURS_RESEARCH_OBJECTION` says so), its customer has
 not asked for erasure (a call an erasure kept for a legal duty serves that duty only), its retention has not
 ended (a call kept past it by a legal hold serves the hold only), and it has a redacted transcript (trainers get
@@ -34,6 +35,7 @@ class Exclusion(StrEnum):
     """Why a matching call is not offered to trainers, in the order the reasons are checked."""
 
     NO_TRAINING_PURPOSE = "no_training_purpose"
+    NO_NOTICE = "no_notice"  # the customer was not told the call was recorded (research leaves such calls out too)
     OBJECTS_TO_MARKETING = "objects_to_marketing"
     OBJECTS_TO_RESEARCH = "objects_to_research"  # only when the setting honours research objections
     ERASURE_REQUESTED = "erasure_requested"
@@ -57,6 +59,7 @@ def flag_columns() -> list[ColumnElement[Any]]:
     return [
         Customer.objects_to_marketing.label("objects_to_marketing"),
         Customer.objects_to_research.label("objects_to_research"),
+        Recording.notice_given.label("notice_given"),
         customer_asked_for_erasure().label("erasure_requested"),
         and_(Recording.retain_until.is_not(None), Recording.retain_until < utcnow()).label("past_retention"),
         twin.label("transcribed"),
@@ -66,6 +69,7 @@ def flag_columns() -> list[ColumnElement[Any]]:
 def reason_for(
     *,
     purposes: Iterable[str],
+    notice_given: bool,
     objects_to_marketing: bool | None,
     objects_to_research: bool | None,
     erasure_requested: bool,
@@ -76,6 +80,7 @@ def reason_for(
     """The first exclusion that applies to a call with these flags, or None when trainers may use it."""
     checks = (
         (Purpose.TRAINING not in purposes, Exclusion.NO_TRAINING_PURPOSE),
+        (not notice_given, Exclusion.NO_NOTICE),
         (bool(objects_to_marketing), Exclusion.OBJECTS_TO_MARKETING),
         (rules.honours_research_objection and bool(objects_to_research), Exclusion.OBJECTS_TO_RESEARCH),
         (erasure_requested, Exclusion.ERASURE_REQUESTED),
@@ -100,6 +105,7 @@ def exclusions_of(
     return {
         row.id: reason_for(
             purposes=row.purposes,
+            notice_given=bool(row.notice_given),
             objects_to_marketing=row.objects_to_marketing,
             objects_to_research=row.objects_to_research,
             erasure_requested=bool(row.erasure_requested),

@@ -145,6 +145,7 @@ def pull_sample(
         matched += 1
         reason = reason_for(
             purposes=row.purposes,
+            notice_given=bool(row.notice_given),
             objects_to_marketing=row.objects_to_marketing,
             objects_to_research=row.objects_to_research,
             erasure_requested=bool(row.erasure_requested),

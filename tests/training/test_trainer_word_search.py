@@ -55,6 +55,7 @@ def _library(session: Session, store: ObjectStore, envelope: Envelope) -> dict[s
         "usable_objects_to_research": call(customer_id=_customer(session, objects_to_research=True).id),
         "not_transcribed": call(transcribed=False),
         "no_training_purpose": call(purposes=["verification", "quality_study"]),
+        "no_notice": call(notice_given=False),
         "objects_to_marketing": call(customer_id=_customer(session, objects_to_marketing=True).id),
         "erasure_requested": call(customer_id=erasing.id),
         "past_retention": call(retain_until=utcnow() - timedelta(days=1), legal_hold=True),
