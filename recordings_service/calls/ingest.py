@@ -36,9 +36,9 @@ from recordings_service.db import NUL_CODE, NUL_REFUSED, new_id, utcnow
 from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
 from recordings_service.iso_input import Moment
 from recordings_service.json_keys import DuplicateKey, unique_keys
-from recordings_service.models import LegalHold, Recording
+from recordings_service.models import Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
-from recordings_service.privacy.holds import ACTIVE, customer_held
+from recordings_service.privacy.holds import active_holds_on, customer_held
 from recordings_service.privacy.restriction import restriction_in_force, restrictions_in_force
 from recordings_service.privacy.retention import retain_until_for
 from recordings_service.recordings import Language
@@ -374,9 +374,8 @@ def _held_and_restricted_by(session: Session, recording: Recording) -> dict[str,
     """The customer's holds and restrictions a call came in under (ids), for its trail: a call ingested after them
     was held or restricted from the start, and its trail (its evidence package's) said so nowhere."""
     named = {}
-    if recording.legal_hold and recording.customer_id is not None:
-        holds = select(LegalHold.id).where(ACTIVE, LegalHold.customer_id == recording.customer_id)
-        named["legal_holds"] = ",".join(session.scalars(holds.order_by(LegalHold.id)))
+    if recording.legal_hold:  # a call just stored has no hold of its own: these are its customer's
+        named["legal_holds"] = ",".join(hold.id for hold in active_holds_on(session, recording))
     if recording.restricted and recording.customer_id is not None:
         named["restrictions"] = ",".join(restrictions_in_force(session, recording.customer_id))
     return named

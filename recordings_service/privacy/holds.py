@@ -138,7 +138,7 @@ def refresh_held_flags(session: Session, hold: LegalHold) -> None:
     reads the holds as committed once any other change of them has finished. Computed in the statement that waited
     for the lock, it read them as before that change: two releases at once left the flag set with no hold in force,
     and a release beside a new customer hold cleared it under that hold."""
-    named = (_named_by(hold), Recording.status != RecordingStatus.DELETED)
+    named = _live_named_by(hold)
     session.execute(select(Recording.id).where(*named).order_by(Recording.id).with_for_update())
     session.execute(
         update(Recording)
@@ -265,18 +265,19 @@ def covered_counts(session: Session, holds: Sequence[LegalHold]) -> dict[str, in
     return {hold.id: count(hold) for hold in holds}
 
 
-def _named_by(hold: LegalHold) -> ColumnElement[bool]:
-    """The recordings a hold names: its one recording, or every recording of its customer."""
-    if hold.recording_id is not None:
-        return Recording.id == hold.recording_id
-    return Recording.customer_id == hold.customer_id
+def _live_named_by(hold: LegalHold) -> tuple[ColumnElement[bool], ...]:
+    """The recordings a hold names and that are not deleted: its one recording, or every recording of its customer."""
+    named = (
+        Recording.id == hold.recording_id
+        if hold.recording_id is not None
+        else Recording.customer_id == hold.customer_id
+    )
+    return named, Recording.status != RecordingStatus.DELETED
 
 
 def _live_recordings(session: Session, hold: LegalHold, *where: ColumnElement[bool]) -> int:
     """How many of the recordings the hold names are not deleted (and match `where`), active or released."""
-    query = (
-        select(func.count()).select_from(Recording).where(_named_by(hold), Recording.status != RecordingStatus.DELETED)
-    )
+    query = select(func.count()).select_from(Recording).where(*_live_named_by(hold))
     return session.scalar(query.where(*where)) or 0
 
 
@@ -286,8 +287,7 @@ def _customers_recordings(session: Session, hold: LegalHold) -> str:
     recording hold names its one call in `recording_id` (`audit_search.RECORDING_DETAIL_OF`)."""
     if hold.customer_id is None:
         return ""
-    live = (_named_by(hold), Recording.status != RecordingStatus.DELETED)
-    return ",".join(session.scalars(select(Recording.id).where(*live).order_by(Recording.id)))
+    return ",".join(session.scalars(select(Recording.id).where(*_live_named_by(hold)).order_by(Recording.id)))
 
 
 def _held_recording(session: Session, *, actor: Actor, recording_id: str) -> Recording:

@@ -66,26 +66,17 @@ def flag_columns() -> list[ColumnElement[Any]]:
     ]
 
 
-def reason_for(
-    *,
-    purposes: Iterable[str],
-    notice_given: bool,
-    objects_to_marketing: bool | None,
-    objects_to_research: bool | None,
-    erasure_requested: bool,
-    past_retention: bool,
-    transcribed: bool,
-    rules: TrainingRules,
-) -> Exclusion | None:
-    """The first exclusion that applies to a call with these flags, or None when trainers may use it."""
+def reason_for(row: Any, *, rules: TrainingRules) -> Exclusion | None:
+    """The first exclusion that applies to a call, read as a row with `Recording.purposes` and `flag_columns()`
+    (its customer outer-joined), or None when trainers may use it."""
     checks = (
-        (Purpose.TRAINING not in purposes, Exclusion.NO_TRAINING_PURPOSE),
-        (not notice_given, Exclusion.NO_NOTICE),
-        (bool(objects_to_marketing), Exclusion.OBJECTS_TO_MARKETING),
-        (rules.honours_research_objection and bool(objects_to_research), Exclusion.OBJECTS_TO_RESEARCH),
-        (erasure_requested, Exclusion.ERASURE_REQUESTED),
-        (past_retention, Exclusion.PAST_RETENTION),
-        (not transcribed, Exclusion.NOT_TRANSCRIBED),
+        (Purpose.TRAINING not in row.purposes, Exclusion.NO_TRAINING_PURPOSE),
+        (not row.notice_given, Exclusion.NO_NOTICE),
+        (bool(row.objects_to_marketing), Exclusion.OBJECTS_TO_MARKETING),
+        (rules.honours_research_objection and bool(row.objects_to_research), Exclusion.OBJECTS_TO_RESEARCH),
+        (bool(row.erasure_requested), Exclusion.ERASURE_REQUESTED),
+        (bool(row.past_retention), Exclusion.PAST_RETENTION),
+        (not row.transcribed, Exclusion.NOT_TRANSCRIBED),
     )
     return next((reason for applies, reason in checks if applies), None)
 
@@ -102,19 +93,7 @@ def exclusions_of(
         .outerjoin(Customer, Customer.id == Recording.customer_id)
         .where(Recording.id.in_(ids))
     )
-    return {
-        row.id: reason_for(
-            purposes=row.purposes,
-            notice_given=bool(row.notice_given),
-            objects_to_marketing=row.objects_to_marketing,
-            objects_to_research=row.objects_to_research,
-            erasure_requested=bool(row.erasure_requested),
-            past_retention=bool(row.past_retention),
-            transcribed=bool(row.transcribed),
-            rules=rules,
-        )
-        for row in rows
-    }
+    return {row.id: reason_for(row, rules=rules) for row in rows}
 
 
 def require_for_training(session: Session, recording: Recording, *, rules: TrainingRules) -> None:

@@ -143,16 +143,7 @@ def pull_sample(
         if criteria.exclude_agents and candidate.agent in criteria.exclude_agents:
             continue
         matched += 1
-        reason = reason_for(
-            purposes=row.purposes,
-            notice_given=bool(row.notice_given),
-            objects_to_marketing=row.objects_to_marketing,
-            objects_to_research=row.objects_to_research,
-            erasure_requested=bool(row.erasure_requested),
-            past_retention=bool(row.past_retention),
-            transcribed=bool(row.transcribed),
-            rules=rules,
-        )
+        reason = reason_for(row, rules=rules)
         if reason is None:
             eligible.append(candidate)
         else:
