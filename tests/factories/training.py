@@ -19,6 +19,8 @@ from recordings_service.redaction.audio import spans_to_mute
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.clips import clip_key, window_spans
+from recordings_service.training.sampling import Sample, SampleCriteria, pull_sample
+from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import twin_of
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import make_user
@@ -83,6 +85,14 @@ def training_call(
         save_transcript(session, recording_id=recording.id, draft=draft)
     session.flush()
     return recording
+
+
+def sample(
+    session: Session, envelope: Envelope, actor: Actor, rules: TrainingRules | None = None, **criteria: Any
+) -> Sample:
+    """The sample `actor` pulls with these criteria (`SampleCriteria`'s fields), under `rules` (the defaults)."""
+    chosen = SampleCriteria.model_validate(criteria)
+    return pull_sample(session, envelope, actor=actor, criteria=chosen, rules=rules or TrainingRules())
 
 
 def trainer(session: Session) -> Actor:

@@ -9,11 +9,8 @@ from sqlalchemy.orm import Session
 
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
-from recordings_service.training import sampling
-from recordings_service.training.sampling import SampleCriteria
-from recordings_service.training_rules import TrainingRules
 from tests.factories.recordings import make_token
-from tests.factories.training import bearer, trainer, training_call
+from tests.factories.training import bearer, sample, trainer, training_call
 
 
 def test_a_call_recorded_without_notice_is_excluded_from_samples_and_clips(
@@ -23,15 +20,9 @@ def test_a_call_recorded_without_notice_is_excluded_from_samples_and_clips(
     unaware = training_call(session, runtime.store, runtime.envelope, queue="notice-test", notice_given=False)
     session.commit()
 
-    sample = sampling.pull_sample(
-        session,
-        runtime.envelope,
-        actor=trainer(session),
-        criteria=SampleCriteria(size=5, seed=1, queues=["notice-test"]),
-        rules=TrainingRules(),
-    )
-    assert [item.recording_id for item in sample.calls] == [told.id]
-    assert sample.excluded == {"no_notice": 1}
+    drawn = sample(session, runtime.envelope, trainer(session), size=5, seed=1, queues=["notice-test"])
+    assert [item.recording_id for item in drawn.calls] == [told.id]
+    assert drawn.excluded == {"no_notice": 1}
 
     token = bearer(make_token(session, role=Role.TRAINER, scope="training"))
     body = {"recording_id": unaware.id, "first_segment": 0, "last_segment": 1, "title": "Unaware"}

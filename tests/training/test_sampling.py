@@ -13,15 +13,14 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor
 from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
 from recordings_service.models.training import NominationKind
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.nominations import nominate
-from recordings_service.training.sampling import SampleCriteria, pull_sample
+from recordings_service.training.sampling import SampleCriteria
 from recordings_service.training_rules import TrainingRules
-from tests.factories.training import CALL_DAY, ONLY_IN_ORIGINAL, scorer, supervisor, trainer, training_call
+from tests.factories.training import CALL_DAY, ONLY_IN_ORIGINAL, sample, scorer, supervisor, trainer, training_call
 
 RULES = TrainingRules()
 
@@ -58,10 +57,6 @@ def library(session: Session, store: ObjectStore, envelope: Envelope) -> dict[st
         training_call(session, store, envelope, queue="moves", status="deleted"),
     ]
     return calls
-
-
-def sample(session: Session, envelope: Envelope, actor: Actor, rules: TrainingRules = RULES, **criteria: Any) -> Any:
-    return pull_sample(session, envelope, actor=actor, criteria=SampleCriteria.model_validate(criteria), rules=rules)
 
 
 def queues_of(session: Session, drawn: Any) -> Counter[str]:

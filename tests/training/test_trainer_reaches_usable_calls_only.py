@@ -18,13 +18,10 @@ from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent, Customer, Recording
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
-from recordings_service.training import sampling
-from recordings_service.training.sampling import SampleCriteria
-from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import make_user
 from tests.factories.recordings import make_token
 from tests.factories.staff import client_of
-from tests.factories.training import bearer, call_of_customer, trainer, training_call
+from tests.factories.training import bearer, call_of_customer, sample, trainer, training_call
 
 
 def _objecting(session: Session, recording: Recording) -> None:
@@ -88,15 +85,9 @@ def test_a_call_past_its_retention_is_not_for_training_even_when_a_hold_keeps_it
     )
     session.commit()
 
-    sample = sampling.pull_sample(
-        session,
-        runtime.envelope,
-        actor=trainer(session),
-        criteria=SampleCriteria(size=5, seed=3),
-        rules=TrainingRules(),
-    )
-    assert [item.recording_id for item in sample.calls] == [kept.id]
-    assert sample.excluded == {"past_retention": 1}
+    drawn = sample(session, runtime.envelope, trainer(session), size=5, seed=3)
+    assert [item.recording_id for item in drawn.calls] == [kept.id]
+    assert drawn.excluded == {"past_retention": 1}
 
     token = bearer(make_token(session, role=Role.TRAINER, scope="training"))
     body = {"recording_id": ended.id, "first_segment": 0, "last_segment": 1, "title": "Past its keeping"}

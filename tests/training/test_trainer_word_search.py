@@ -21,11 +21,10 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.eligibility import Exclusion, exclusions_of
-from recordings_service.training.sampling import SampleCriteria, pull_sample
 from recordings_service.training_rules import TrainingRules, usable_for_training
 from tests.factories.accounts import make_user
 from tests.factories.staff import client_of
-from tests.factories.training import CALL_DAY, supervisor, trainer, training_call
+from tests.factories.training import CALL_DAY, sample, supervisor, trainer, training_call
 
 DAY = {"started_from": CALL_DAY - timedelta(hours=1), "started_to": CALL_DAY + timedelta(hours=1)}
 
@@ -110,13 +109,7 @@ def test_a_samples_words_count_no_call_taken_out_of_training(
     calls = _library(session, store, envelope)
     queues = [call.queue for call in calls.values()]
 
-    drawn = pull_sample(
-        session,
-        envelope,
-        actor=trainer(session),
-        criteria=SampleCriteria(size=10, seed=5, queues=queues, words="contract"),
-        rules=TrainingRules(),
-    )
+    drawn = sample(session, envelope, trainer(session), size=10, seed=5, queues=queues, words="contract")
 
     assert drawn.matched == drawn.eligible == 2 and drawn.excluded == {}
     assert {call.recording_id for call in drawn.calls} == {calls["usable"].id, calls["usable_objects_to_research"].id}
