@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from recordings_service.calls.review import add_annotation
 from recordings_service.calls.tags import tag_calls
-from recordings_service.models import TrainingClip
 from recordings_service.models.account import Role
 from recordings_service.models.training import NominationKind
 from recordings_service.privacy.access_package import package_entry
@@ -23,7 +22,7 @@ from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of
 from tests.factories.privacy import ORG_ZONE, aged_call, customer
-from tests.factories.training import training_call
+from tests.factories.training import clip_row, training_call
 
 
 def test_comments_and_tags_are_in_the_calls_metadata_without_their_authors(
@@ -73,22 +72,8 @@ def test_what_training_kept_of_the_call_is_in_its_metadata_without_who(
         rules=TrainingRules(),
     )
     trainer = make_user(session, role=Role.TRAINER, username="tuula.trainer")
-    session.add(
-        TrainingClip(
-            recording_id=call.id,
-            start_s=0.5,
-            end_s=3.5,
-            title="Greeting",
-            tags=["opening"],
-            notes="Listen to the pace",
-            opus_key=f"derived/{call.id}/clips/x.ogg",
-            opus_size=1,
-            mp3_key=f"derived/{call.id}/clips/x.mp3",
-            mp3_size=1,
-            muted_spans=[],
-            created_by=trainer.id,
-        )
-    )
+    clip = clip_row(session, call, actor_of(trainer), start_s=0.5, end_s=3.5)
+    clip.title, clip.tags, clip.notes = "Greeting", ["opening"], "Listen to the pace"
     session.flush()
 
     entry = package_entry(session, recording_id=call.id, customer_id=person.id, zone=ORG_ZONE)
