@@ -181,6 +181,13 @@ def test_admins_name_a_supervisors_lead_in_the_ui_and_the_cli(
     assert 'name="lead_id" aria-invalid="true" aria-describedby="lead-error"' in refused.text
     session.refresh(supervisor)
     assert supervisor.lead_id == lead.id
+    # An account whose page draws no lead form (an agent's) is refused the same way, and the page says why at its top
+    # (found by a verification pass: 422 with nothing on the page).
+    agent = make_agent_user(session, "agent-77")
+    agent_page = f"/admin/users/{agent.id}"
+    refused = post_form(client, f"{agent_page}/lead", {"lead_id": trainer.id}, token_from=agent_page)
+    assert refused.status_code == 422
+    assert '<p class="flash error" role="alert" id="form-error">a lead is an active QA supervisor' in refused.text
 
     monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
     cleared = CliRunner().invoke(cli.main, ["users", "set-lead", supervisor.username])

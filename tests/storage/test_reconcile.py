@@ -24,6 +24,7 @@ from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.storage.reconcile import reconcile_storage
+from recordings_service.storage.spool import purge_stale_spools, spool_dir
 from recordings_service.tokens import digest
 from tests.factories.recordings import (
     LIVE_SOURCE,
@@ -122,6 +123,7 @@ def test_killing_web_workers_mid_upload_leaves_nothing_reconcile_cannot_repair(
 ) -> None:
     with committed_runtime.sessions() as session:
         token = make_token(session, source=f"{LIVE_SOURCE}-kill")
+    spools_before = set(spool_dir(settings).glob("upload-*"))
     with live_server(settings) as server:
         # 1. The client is half-way through the body when the worker dies.
         body = MultipartBody(STEREO, call_metadata(source=f"{LIVE_SOURCE}-kill"))
@@ -156,6 +158,12 @@ def test_killing_web_workers_mid_upload_leaves_nothing_reconcile_cannot_repair(
         reconcile_storage(session, store, actor=TEST_ACTOR, grace_s=3600, now=utcnow() + LATER)
         session.commit()
         assert_consistent(session, store, envelope)
+    # The killed workers' spooled uploads: the reconcile job's purge removes them once past its grace (left here,
+    # they were a stray file to every later test sharing this data folder).
+    left = set(spool_dir(settings).glob("upload-*")) - spools_before
+    assert left, "a worker killed mid-upload leaves its spool"
+    purge_stale_spools(settings, older_than_s=3600, now=time.time() + LATER.total_seconds())
+    assert not left & set(spool_dir(settings).glob("upload-*"))
 
 
 def _kill_once_an_original_is_stored(
