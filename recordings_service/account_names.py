@@ -1,4 +1,5 @@
-"""Display names: what the pages and the audit trail show for a person, one line of visible text as typed."""
+"""Display names: what the pages and the audit trail show for a person, one line of visible text as typed (and the
+same check for other text shown as one line: a token's source, a call's identifiers)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,18 @@ def checked_display_name(display_name: str) -> str:
 def refuse_invisible(text: str, *, field: str, what: str) -> None:
     """`Invalid` naming `field` where `text` holds a control or format character: `what` is one line of visible
     text (a display name; an ingest token's source, which pages and the trail show beside the calls it sent)."""
-    for character in text:
-        if unicodedata.category(character) in _REFUSED_CATEGORIES and character not in _JOINERS:
-            raise Invalid(
-                field,
-                f"remove the control character U+{ord(character):04X}: {what} is one line of visible text",
-                code="invalid_character",
-            )
+    character = first_invisible(text)
+    if character is not None:
+        raise Invalid(field, invisible_refused(character, what=what), code="invalid_character")
+
+
+def first_invisible(text: str) -> str | None:
+    """The first control or format character in `text`, or None."""
+    return next(
+        (c for c in text if unicodedata.category(c) in _REFUSED_CATEGORIES and c not in _JOINERS),
+        None,
+    )
+
+
+def invisible_refused(character: str, *, what: str) -> str:
+    return f"remove the control character U+{ord(character):04X}: {what} is one line of visible text"

@@ -27,12 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from recordings_service.account_names import first_invisible, invisible_refused
 from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
 from recordings_service.calls.resent import metadata_not_applied
 from recordings_service.config import Settings
 from recordings_service.customers import lock_customer, register_customer
-from recordings_service.db import NUL_CODE, NUL_REFUSED, new_id, utcnow
+from recordings_service.db import NUL_CODE, new_id, utcnow
 from recordings_service.errors import Conflict, FieldError, Forbidden, Invalid, Refusal, invalid_from
 from recordings_service.iso_input import Moment
 from recordings_service.json_keys import DuplicateKey, unique_keys
@@ -100,11 +101,13 @@ class IngestMetadata(BaseModel):
 
     @field_validator("source", "external_call_id", "queue", "agent_ref", "customer_ref")
     @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        # The database refuses it too, but too late for a source: one was compared with the token's first, and
-        # that refusal's audit event, which carries it, then failed to be written (a 500, not a 422).
-        if value is not None and "\x00" in value:
-            raise PydanticCustomError(NUL_CODE, NUL_REFUSED)
+    def _one_line_of_visible_text(cls, value: str | None) -> str | None:
+        # A line break, a tab or an escape sequence in an id reached the call list, CSV exports and a terminal's
+        # `tokens list` as sent. A NUL the database refuses too, but too late for a source: one was compared with the
+        # token's first, and that refusal's audit event, which carries it, then failed to be written (a 500).
+        character = first_invisible(value) if value is not None else None
+        if character is not None:
+            raise PydanticCustomError(NUL_CODE, invisible_refused(character, what="a call's identifier"))
         return value
 
     @field_validator("external_call_id")

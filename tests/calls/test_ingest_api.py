@@ -90,6 +90,12 @@ def test_ingest_needs_an_ingest_token(client: FlaskClient, session: Session) -> 
         # Found by exploratory testing: a NUL in the source was compared with the token's, and the refusal's audit
         # event, carrying it, could not be written: a 500.
         (call_metadata(source="pbx-test\u0000"), "source", "invalid_character"),
+        # A line break, a tab, an escape sequence or a right-to-left override reached the call list, CSV exports and
+        # terminals as sent.
+        (call_metadata(external_call_id="call-1\r\nX-Injected: 1"), "external_call_id", "invalid_character"),
+        (call_metadata(queue="billing\tfi"), "queue", "invalid_character"),
+        (call_metadata(agent_ref="agent-\u001b[31m7"), "agent_ref", "invalid_character"),
+        (call_metadata(customer_ref="cust-\u202e1"), "customer_ref", "invalid_character"),
     ],
 )
 def test_bad_metadata_is_422_naming_the_field(
