@@ -24,7 +24,7 @@ from recordings_service.leases import Lease
 from recordings_service.models import BatchItem, ResearchBatch
 from recordings_service.models.research import BatchState, ClosedReason
 from recordings_service.research.batches import get_batch
-from recordings_service.research.lifecycle import PACKAGE_BUILT, ever_downloaded, was_downloaded
+from recordings_service.research.lifecycle import PACKAGE_BUILT, close_batch, ever_downloaded, was_downloaded
 from recordings_service.research.selection import items_excluded_since_built
 from recordings_service.storage.encryption import WrappedKey
 
@@ -198,21 +198,12 @@ def close_empty(session: Session, *, batch: ResearchBatch, actor: Actor, now: da
 
     Before, the batch became ready with no call: an empty ZIP was offered, and downloading it made the institute
     owe a confirmation of the return or destruction of nothing."""
-    batch.close(ClosedReason.ALL_WITHDRAWN, at=now, by=None)
     batch.build_done = batch.selected
     batch.build_error = None
     batch.items_withdrawn = session.scalar(_withdrawn_count(batch.id)) or 0
     batch.lease_owner = batch.lease_expires_at = None
-    session.flush()
-    details = {"reason": ClosedReason.ALL_WITHDRAWN.value, "withdrawn": batch.items_withdrawn}
-    record_event(
-        session,
-        actor=actor,
-        action="research.batch_closed",
-        object_type="research_batch",
-        object_id=batch.id,
-        details=details,
-    )
+    details = {"withdrawn": batch.items_withdrawn}
+    close_batch(session, batch, ClosedReason.ALL_WITHDRAWN, actor=actor, at=now, details=details)
     return batch
 
 

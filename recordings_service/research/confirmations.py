@@ -26,7 +26,7 @@ from recordings_service.models import CustodyConfirmation, ResearchBatch, User
 from recordings_service.models.research import BatchState, ClosedReason, CustodyMethod
 from recordings_service.research.batches import get_batch, get_partner_batch
 from recordings_service.research.dates import check_not_future, earliest_date
-from recordings_service.research.lifecycle import last_served_at, was_downloaded
+from recordings_service.research.lifecycle import close_batch, last_served_at, was_downloaded
 from recordings_service.research.text import check_text
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -169,20 +169,8 @@ def accept_confirmation(session: Session, *, actor: Actor, batch_id: str) -> Res
     confirmation = _pending(session, actor, batch.id, decision="accept")
     now = utcnow()
     confirmation.decision, confirmation.decided_by, confirmation.decided_at = ACCEPTED, actor.id, now
-    batch.close(ClosedReason.CONFIRMED, at=now, by=actor.id)
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="research.batch_closed",
-        object_type="research_batch",
-        object_id=batch.id,
-        details={
-            "confirmation_id": confirmation.id,
-            "method": confirmation.method,
-            "reason": ClosedReason.CONFIRMED.value,
-        },
-    )
+    details = {"confirmation_id": confirmation.id, "method": confirmation.method}
+    close_batch(session, batch, ClosedReason.CONFIRMED, actor=actor, at=now, details=details)
     return batch
 
 

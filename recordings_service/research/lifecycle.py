@@ -104,9 +104,8 @@ def close_undelivered(session: Session, *, now: datetime) -> list[str]:
         # Asked again now the row is locked: a download answered while this job waited for the lock counts.
         if not session.scalar(select(undelivered()).where(ResearchBatch.id == batch.id)):
             continue
-        batch.close(ClosedReason.NEVER_DOWNLOADED, at=now, by=None)
         batch.lease_owner = batch.lease_expires_at = None
-        _event(session, batch, "research.batch_closed", {"reason": ClosedReason.NEVER_DOWNLOADED.value})
+        close_batch(session, batch, ClosedReason.NEVER_DOWNLOADED, actor=CUSTODY_ACTOR, at=now)
         closed.append(batch.id)
     session.flush()
     return closed
@@ -243,6 +242,29 @@ def reminder_text(batch: ResearchBatch, *, settings: Settings) -> tuple[str, str
         f"hävittäminen osoitteessa {link}\n"
     )
     return subject, body
+
+
+def close_batch(
+    session: Session,
+    batch: ResearchBatch,
+    reason: ClosedReason,
+    *,
+    actor: Actor,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Close `batch` for `reason` (its pseudonyms forgotten with it) and record `research.batch_closed` with the
+    reason and `details`: the one way a batch closes, whoever closes it (a confirmation accepted, the jobs process)."""
+    batch.close(reason, at=at, by=actor.id)  # None: the jobs process
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="research.batch_closed",
+        object_type="research_batch",
+        object_id=batch.id,
+        details={**(details or {}), "reason": reason.value},
+    )
 
 
 def _event(session: Session, batch: ResearchBatch, action: str, details: dict[str, Any] | None = None) -> None:
