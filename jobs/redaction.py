@@ -1,5 +1,6 @@
 """Redacting every stored transcript and everything written for trainers again, a batch to a transaction
-(`callvault redaction refresh`): a long run keeps what it has done, and holds each row's lock for one batch only."""
+(`callvault redaction refresh`): a long run keeps what it has done, and holds each row's lock for one batch only.
+Card data the new redaction finds in a stored transcript is secured as a transcription's is (`card_data`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from jobs.card_data import delete_replaced, secure_call
 from recordings_service.audit import Actor
 from recordings_service.models import Transcript
 from recordings_service.research.build_queue import requeue_redacted_again
+from recordings_service.runtime import Runtime
 from recordings_service.training.text_refresh import WRITTEN_TEXTS, refresh_written, written_after
 from recordings_service.transcription.redaction_refresh import refresh_transcript, transcripts_after
 
@@ -28,10 +31,11 @@ class RefreshReport:
     texts_changed: int = 0
     research_rebuilt: int = 0  # research batches whose package is built again with the new text
     research_held: int = 0  # downloaded research batches that hold the old text (named on their trail)
+    originals_muted: int = 0  # calls whose original was replaced by a copy muted over newly found card data
 
 
 def refresh_redactions(
-    sessions: sessionmaker[Session],
+    runtime: Runtime,
     *,
     actor: Actor,
     customer_number_pattern: str | None,
@@ -51,6 +55,8 @@ def refresh_redactions(
 
     rebuilt: set[str] = set()
     held: set[str] = set()
+    replaced: dict[str, str] = {}  # recording id: its replaced original's key, deleted once its batch committed
+    muted = 0
 
     def transcript_again(session: Session, transcript: Transcript) -> bool:
         changed = refresh_transcript(
@@ -60,10 +66,20 @@ def refresh_redactions(
             research = requeue_redacted_again(session, actor=actor, recording_id=transcript.recording_id)
             rebuilt.update(research.rebuilt)
             held.update(research.held)
+            key = secure_call(session, runtime, recording_id=transcript.recording_id, actor=actor)
+            if key is not None:
+                replaced[transcript.recording_id] = key
         return changed
 
+    def committed() -> None:
+        nonlocal muted
+        for recording_id, key in replaced.items():
+            delete_replaced(runtime, key=key, recording_id=recording_id)
+        muted += len(replaced)
+        replaced.clear()
+
     checked, changed = _in_batches(
-        sessions, partial(transcripts_after, limit=batch), transcript_again, report("transcripts")
+        runtime, partial(transcripts_after, limit=batch), transcript_again, report("transcripts"), committed
     )
     texts = (0, 0)
     for kind in WRITTEN_TEXTS:
@@ -71,7 +87,7 @@ def refresh_redactions(
             refresh_written, kind=kind, actor=actor, customer_number_pattern=customer_number_pattern, dry_run=dry_run
         )
         kind_checked, kind_changed = _in_batches(
-            sessions, partial(written_after, kind=kind, limit=batch), text_again, report("texts", texts)
+            runtime, partial(written_after, kind=kind, limit=batch), text_again, report("texts", texts)
         )
         texts = (texts[0] + kind_checked, texts[1] + kind_changed)
     return RefreshReport(
@@ -82,20 +98,23 @@ def refresh_redactions(
         texts_changed=texts[1],
         research_rebuilt=len(rebuilt),
         research_held=len(held),
+        originals_muted=muted,
     )
 
 
 def _in_batches(
-    sessions: sessionmaker[Session],
+    runtime: Runtime,
     batch_after: Callable[..., list[Any]],
     refresh: Callable[[Session, Any], bool],
     progress: Callable[[int, int], None],
+    committed: Callable[[], None] = lambda: None,
 ) -> tuple[int, int]:
-    """Refresh each row `batch_after` gives, a batch to a transaction; how many were checked and changed."""
+    """Refresh each row `batch_after` gives, a batch to a transaction (`committed` after each commit); how many were
+    checked and changed."""
     checked = changed = 0
     after = ""
     while True:
-        with sessions() as session:
+        with runtime.sessions() as session:
             rows = batch_after(session, after=after)
             if not rows:
                 break
@@ -104,5 +123,6 @@ def _in_batches(
                 changed += refresh(session, row)
             after = rows[-1].id
             session.commit()
+        committed()
         progress(checked, changed)
     return checked, changed

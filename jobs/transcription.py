@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from jobs.card_data import delete_replaced, secure_call
 from jobs.leases import work_through
 from recordings_service.audit import Actor
 from recordings_service.calls.waveform import cached_peaks
@@ -22,8 +23,6 @@ from recordings_service.config import Settings
 from recordings_service.logs import describe_exception
 from recordings_service.models import Recording
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.privacy.package_queue import build_again
-from recordings_service.redaction.pci import secure_card_data
 from recordings_service.runtime import Runtime
 from recordings_service.transcription.engines import Engine, default_batch_size, load_engine
 from recordings_service.transcription.pipeline import RecordingAudio, UndecodableAudio, transcribe_audio
@@ -82,19 +81,7 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
                 session.commit()
                 return "held_restricted"
             # Card data (PCI DSS 3.3.1) is flagged, and the original replaced, with the transcript or not at all.
-            replaced = secure_card_data(
-                session,
-                runtime.store,
-                runtime.envelope,
-                settings=runtime.settings,
-                recording_id=job.recording_id,
-                actor=TRANSCRIPTION_ACTOR,
-            )
-            if replaced is not None:
-                # An access package built before holds the original as it was: built again from the muted one.
-                customer_id = session.get_one(Recording, job.recording_id).customer_id
-                if customer_id is not None:
-                    build_again(session, actor=TRANSCRIPTION_ACTOR, customer_id=customer_id, reason="card_data_muted")
+            replaced = secure_call(session, runtime, recording_id=job.recording_id, actor=TRANSCRIPTION_ACTOR)
             session.commit()
     except LeaseLost:
         log.warning("lease lost; another worker has the job", extra={"job": job.job_id})
@@ -112,7 +99,7 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
                 return "lease_lost"
         return "failed" if state == "failed" else "retrying"
     if replaced is not None:
-        _delete_replaced(runtime, key=replaced, recording_id=job.recording_id)
+        delete_replaced(runtime, key=replaced, recording_id=job.recording_id)
     _cache_peaks(runtime, recording_id=job.recording_id)
     log.info(
         "call transcribed",
@@ -137,15 +124,6 @@ def _cache_peaks(runtime: Runtime, *, recording_id: str) -> None:
     except Exception:
         # The call is transcribed; its first view computes the peaks instead.
         log.warning("waveform peaks not cached", extra={"recording": recording_id}, exc_info=True)
-
-
-def _delete_replaced(runtime: Runtime, *, key: str, recording_id: str) -> None:
-    """Delete every version of an original replaced under PCI, now that the committed row names its successor."""
-    try:
-        runtime.store.delete(key)
-    except Exception:
-        # The transcript and the replacement are committed; reconcile deletes the orphan after its grace period.
-        log.warning("replaced original not deleted yet", extra={"recording": recording_id}, exc_info=True)
 
 
 def _lease_keeper(runtime: Runtime, job: ClaimedJob) -> Callable[[float], None]:

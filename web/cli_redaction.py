@@ -28,14 +28,17 @@ def redaction_refresh(dry_run: bool) -> None:
         click.echo(f"{what}: checked {checked}, changed {changed}", err=True)
 
     report = refresh_redactions(
-        runtime.sessions,
+        runtime,
         actor=CLI_ACTOR,
         customer_number_pattern=runtime.settings.customer_number_rule,
         dry_run=dry_run,
         progress=progress,
     )
     would = "would change" if report.dry_run else "changed"
-    research = f" research_rebuilt={report.research_rebuilt} research_held={report.research_held}"
+    research = (
+        f" research_rebuilt={report.research_rebuilt} research_held={report.research_held}"
+        f" originals_muted={report.originals_muted}"
+    )
     click.echo(
         f"checked={report.checked} {would}={report.changed} "
         f"texts_checked={report.texts_checked} texts_{would.replace(' ', '_')}={report.texts_changed}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from recordings_service.redaction.findings import RANK_CUE, Hit, PiiKind
+from recordings_service.redaction.findings import RANK_CUE, RANK_PATTERN, Hit, PiiKind
 
 CUSTOMER_NUMBER_CUE = (
     r"asiakasnumero\w*|asiakasnro|asiakastunnus\w*|asiakkuusnumero\w*|asiakasnumeroa"
@@ -20,7 +20,8 @@ CUSTOMER_NUMBER_CUE = (
 DEFAULT_CUSTOMER_NUMBER_PATTERN = (
     rf"(?:{CUSTOMER_NUMBER_CUE})[^\d.!?]{{0,30}}?(?<![\d])(?P<number>\d(?:[ \-]?\d){{5,9}})(?![ \-]?\d)"
 )
-_LONE_NUMBER = re.compile(r"(?<![\d,.:/-])(?P<number>\d(?:[ \-]?\d){5,9})(?![ \-]?\d|[,.:/]\d)")
+# A whole run of digits, never the end of a longer one read in groups ("4111 1111 1111 1111" is no customer number).
+_LONE_NUMBER = re.compile(r"(?<![\d,.:/-])(?<!\d[ \-])(?P<number>\d(?:[ \-]?\d){5,9})(?![ \-]?\d|[,.:/]\d)")
 
 
 @cache
@@ -35,10 +36,11 @@ def find_customer_numbers(text: str, context: str, pattern: str | None) -> list[
     if not hits and pattern is None and _compiled(CUSTOMER_NUMBER_CUE).search(context):
         numbers = list(_LONE_NUMBER.finditer(text))
         if len(numbers) == 1:
-            hits.append(_hit(numbers[0]))
+            # Only the question before makes it one: a checksum (a card, an IBAN, an identity code) says better.
+            hits.append(_hit(numbers[0], rank=RANK_PATTERN))
     return hits
 
 
-def _hit(match: re.Match[str]) -> Hit:
+def _hit(match: re.Match[str], *, rank: int = RANK_CUE) -> Hit:
     group = "number" if "number" in match.re.groupindex and match["number"] is not None else 0
-    return Hit(match.start(group), match.end(group), PiiKind.CUSTOMER_NUMBER, RANK_CUE)
+    return Hit(match.start(group), match.end(group), PiiKind.CUSTOMER_NUMBER, rank)

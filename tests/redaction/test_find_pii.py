@@ -249,3 +249,31 @@ def test_a_customer_named_by_first_and_last_name_is_a_person(language: str, writ
     """Found by a privacy pass: staff's notes for trainers ("Asiakas Liisa Virtanen oli tyytyväinen") kept the names
     of the customers they spoke of, which no cue of a speaker introducing themselves caught."""
     assert redact_text(written, language) == redacted
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "answer", "redacted"),
+    [
+        ("en", "What is your customer number?", "My card number is 4111 1111 1111 1111", "My card number is [CARD]"),
+        ("fi", "Mikä on asiakasnumeronne?", "Kortin numero on 4111 1111 1111 1111", "Kortin numero on [CARD]"),
+        ("en", "What is your customer number?", "IBAN GB82 WEST 1234 5698 7654 32", "IBAN [IBAN]"),
+        ("fi", "Mikä on asiakasnumeronne?", "Tilinumero on FI21 1234 5600 0007 85", "Tilinumero on [IBAN]"),
+        ("fi", "Mikä on asiakasnumeronne?", "Henkilötunnus 131052-308T", "Henkilötunnus [PERSONAL_ID]"),
+        # The answer the question asks for is still a customer number.
+        ("fi", "Mikä on asiakasnumeronne?", "Se on 123 456 78.", "Se on [CUSTOMER_NUMBER]."),
+    ],
+)
+def test_a_number_after_a_customer_number_question_is_not_cut_out_of_a_longer_one(
+    language: str, question: str, answer: str, redacted: str
+) -> None:
+    """Found by a search and redaction pass: after "what is your customer number?", the last groups of a card number,
+    an IBAN or an identity code were taken for the customer number, which won the overlap by its rank, and the rest
+    was kept as said ("4111 1111 [CUSTOMER_NUMBER]": no card flagged, the audio not muted, trainers found it)."""
+    assert redact_text(answer, language, context=question) == redacted
+
+
+def test_overlapping_findings_are_covered_whole() -> None:
+    """Whatever kind wins an overlap, the finding covers every detector's span: none of a value is left readable."""
+    text = "Asiakasnumero FI21 1234 5600 0007 85"  # a deployment's pattern takes the IBAN's first groups
+    findings = find_pii(text, "fi", customer_number_pattern=r"asiakasnumero (?P<number>FI\d\d \d{4})")
+    assert [(f.kind, f.value) for f in findings] == [("customer_number", "FI21 1234 5600 0007 85")]

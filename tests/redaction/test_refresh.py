@@ -4,7 +4,6 @@ trainers and partners read and the search index follow, and a second run finds n
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,8 +15,8 @@ from recordings_service.transcription.search_index import index_transcript
 from tests.factories.card_call import add_transcript
 from tests.factories.privacy import OFFICER
 from tests.factories.recordings import make_recording
+from tests.factories.redaction import refresh
 from tests.factories.transcription import segment
-from web import cli, cli_support
 
 # The customer introduces herself; the agent says her name again later, without a cue (before the fix, a twin
 # kept "thank you Liisa").
@@ -44,15 +43,6 @@ def stale_call(session: Session, runtime: Runtime) -> str:
 def found_by(session: Session, word: str, recording_id: str) -> bool:
     page = search_calls(session, actor=OFFICER, query=word, filters=SearchFilters())
     return recording_id in [item.recording.id for item in page.items]
-
-
-def refresh(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, int]:
-    """What the command prints, e.g. `checked=3 changed=1 texts_checked=0 texts_changed=0`, as a dict."""
-    monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
-    result = CliRunner().invoke(cli.main, ["redaction", "refresh", *args])
-    assert result.exit_code == 0, result.output
-    printed = result.stdout.strip().replace("would change=", "would_change=")
-    return {name: int(value) for name, value in (pair.split("=") for pair in printed.split())}
 
 
 def test_a_stale_twin_is_redacted_again_indexed_and_audited_once(

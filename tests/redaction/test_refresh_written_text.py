@@ -62,7 +62,7 @@ def written_by_an_older_release(session: Session, runtime: Runtime) -> dict[str,
 
 
 def refresh(runtime: Runtime, *, dry_run: bool = False) -> tuple[int, int]:
-    report = refresh_redactions(runtime.sessions, actor=OFFICER, customer_number_pattern=PATTERN, dry_run=dry_run)
+    report = refresh_redactions(runtime, actor=OFFICER, customer_number_pattern=PATTERN, dry_run=dry_run)
     return report.texts_checked, report.texts_changed
 
 

@@ -48,7 +48,7 @@ def test_a_package_not_yet_downloaded_is_built_again_and_a_downloaded_one_is_nam
     downloaded(session, taken)
     session.commit()
 
-    report = refresh_redactions(runtime.sessions, actor=OFFICER, customer_number_pattern=NEW_RULE)
+    report = refresh_redactions(runtime, actor=OFFICER, customer_number_pattern=NEW_RULE)
 
     assert report.changed >= 1 and (report.research_rebuilt, report.research_held) == (1, 1)
     session.expire_all()
@@ -87,7 +87,7 @@ def test_a_package_being_built_during_the_refresh_is_built_again_with_the_new_te
         """The builder has read its calls (their text as it was) when the refresh commits; then it writes them."""
         calls = list(builders_calls(*args, **kwargs))
         if not refreshed:
-            refreshed.append(refresh_redactions(runtime.sessions, actor=OFFICER, customer_number_pattern=NEW_RULE))
+            refreshed.append(refresh_redactions(runtime, actor=OFFICER, customer_number_pattern=NEW_RULE))
         yield from calls
 
     monkeypatch.setattr(research_jobs, "_calls", calls_read_before_the_refresh)
