@@ -68,12 +68,20 @@ _NOT_NAMES = frozenset(
         "finnish", "swedish", "english", "afraid",
         # What follows "customer" in English without being a name ("Customer Service Center", "Customer Care Team").
         "center", "centre", "care", "support", "desk", "team", "portal", "relations", "experience", "number", "id",
+        # Questions and requests that open a sentence after an answer ("Mikä on puhelinnumeronne?", "Call me at").
+        "mikä", "mitä", "missä", "mihin", "milloin", "miten", "kuinka", "kuka", "onko", "voisitteko", "voitteko",
+        "what", "where", "when", "how", "could", "can", "would", "please", "call", "vad", "var", "när", "hur",
+        "vem", "kan", "ring", "numeroni", "numero",
     }
 )  # fmt: skip
 
 
-# A question for a name on the other channel makes the capitalised words of the answer a name.
-_NAME_QUESTION = re.compile(r"nime\w*|nimi\w*|\bname\b|\bnamn\w*|heter|who am i speaking|kenen", re.IGNORECASE)
+# A question for a name on the other channel makes the capitalised words of the answer a name: the cue in a sentence
+# ending in a question mark, or still open where the context ends. A statement ("Nimeni on Liisa Virtanen.") made
+# every capitalised first word of the next two segments a name ("[PERSON] on puhelinnumeronne?").
+_NAME_QUESTION = re.compile(
+    r"(?:nime\w*|nimi\w*|\bname\b|\bnamn\w*|heter|who am i speaking|kenen)[^.!?]*(?:\?|$)", re.IGNORECASE
+)
 _CAPITALISED_RUN = re.compile(rf"(?-i:{_CAPITALISED})(?:,?[ ](?-i:{_CAPITALISED}))*")
 _NAME_WORD = re.compile(_CAPITALISED)
 
@@ -114,10 +122,25 @@ def name_words(name: str) -> set[str]:
     return {word for word in _NAME_WORD.findall(name) if word.lower() not in _NOT_NAMES}
 
 
-def find_names_said_again(text: str, names: Collection[str]) -> list[Hit]:
-    """Each whole-word mention of one of `names` (the call's `name_words`), capitalised as a name is: the agent's
-    "thank you Liisa" after the customer's "my name is Liisa Mäkinen" has no cue of its own."""
+def find_names_said_again(text: str, names: Collection[str], language: str = "") -> list[Hit]:
+    """Each mention of one of `names` (the call's `name_words`): the agent's "thank you Liisa" after the customer's
+    "my name is Liisa Mäkinen" has no cue of its own. A word is matched as a name is written (capitalised, or in
+    capitals: "ÅSA ÖBERG"), and inflected in Finnish ("Liisalle", "Virtasen") and Swedish ("Åsas"); two or more of
+    them in a row in any case ("john smith"). One word in lower case is left, as most given names are words too
+    ("anna" is Finnish for "give", "will" English)."""
     if not names:
         return []
-    said = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, sorted(names, key=len, reverse=True)))})(?!\w)")
-    return [Hit(match.start(), match.end(), PiiKind.PERSON, RANK_BEST_EFFORT) for match in said.finditer(text)]
+    words = sorted(names, key=len, reverse=True)
+    said = "|".join(map(re.escape, [*words, *(word.upper() for word in words)]))
+    patterns = [rf"(?<!\w)(?:{said})(?!\w)", rf"(?<!\w)(?i:(?:{said})(?:[ ]+(?:{said}))+)(?!\w)"]
+    if language == "fi":
+        # Case endings on the name, and on a -nen name's stem ("Virtanen": "Virtasen", "Virtaselle").
+        stems = "|".join(re.escape(word[:-3] + "s" if word.endswith("nen") else word) for word in words)
+        patterns.append(rf"(?<!\w)(?:{stems})[a-zåäö]{{1,6}}(?!\w)")
+    elif language == "sv":
+        patterns.append(rf"(?<!\w)(?:{said})s(?!\w)")
+    return [
+        Hit(match.start(), match.end(), PiiKind.PERSON, RANK_BEST_EFFORT)
+        for pattern in patterns
+        for match in re.finditer(pattern, text)
+    ]

@@ -55,7 +55,7 @@ def find_pii(
         *find_addresses(spoken),
         *find_person_names(spoken, heard_before, spoken_by_agent=spoken_by_agent),
         *find_known_values(spoken, known or {}),
-        *find_names_said_again(spoken, names),
+        *find_names_said_again(spoken, names, language),
     ]
     return [_finding(text, normalised, hit) for hit in _without_overlaps(hits)]
 

@@ -3,6 +3,8 @@ taken out of the transcript itself."""
 
 from __future__ import annotations
 
+import pytest
+
 from recordings_service.redaction.transcripts import Redaction, redact_transcript, redactions_of
 from tests.factories.transcription import segment
 
@@ -132,3 +134,60 @@ def test_agents_greet_by_first_name_in_finnish_and_swedish_and_a_caller_needs_a_
     # The caller's "this is Mikko" stays as before: on the customer's channel a weak cue takes a full name only.
     [caller] = redact_transcript([segment("customer", 0.0, ["Hi,", "this", "is", "Mikko."])], "en").twin
     assert caller["text"] == " Hi, this is Mikko."
+
+
+@pytest.mark.parametrize(
+    ("language", "introduced", "said_again", "redacted"),
+    [
+        (
+            "sv",
+            ["Hej,", "jag", "heter", "Åsa", "Öberg."],
+            ["ÅSA", "ÖBERG", "här,", "Åsas", "konto."],
+            " [PERSON] här, [PERSON] konto.",
+        ),
+        (
+            "en",
+            ["My", "name", "is", "John", "Smith."],
+            ["it", "is", "john", "smith", "again."],
+            " it is [PERSON] again.",
+        ),
+        (
+            "fi",
+            ["Nimeni", "on", "Liisa", "Virtanen."],
+            ["Liisalle", "soitetaan,", "Virtasen", "tili", "on", "auki."],
+            " [PERSON] soitetaan, [PERSON] tili on auki.",
+        ),
+        # One word in lower case is left: most given names are words too ("anna" is Finnish for "give").
+        ("fi", ["Nimeni", "on", "Anna", "Virtanen."], ["anna", "numero."], " anna numero."),
+    ],
+)
+def test_a_name_said_again_in_capitals_in_lower_case_or_inflected_is_redacted(
+    language: str, introduced: list[str], said_again: list[str], redacted: str
+) -> None:
+    """Found by a search and redaction pass: "ÅSA ÖBERG här", "john smith", "Liisalle" and "Virtasen" stayed in the
+    twin, and a trainer found the call by the customer's name."""
+    # Two segments between: the introduction is no longer the context a segment's capitalised words are read in.
+    said = [
+        segment("customer", 0.0, introduced),
+        segment("agent", 3.0, ["okei."]),
+        segment("customer", 4.0, ["hetki."]),
+        segment("customer", 5.0, said_again),
+    ]
+    assert redact_transcript(said, language).twin[3]["text"] == redacted
+
+
+@pytest.mark.parametrize(
+    ("language", "statement", "next_words"),
+    [
+        ("fi", ["Nimeni", "on", "Liisa", "Virtanen."], ["Mikä", "on", "puhelinnumeronne?"]),
+        ("en", ["My", "name", "is", "John", "Smith."], ["Call", "me", "at", "noon."]),
+        ("sv", ["Jag", "heter", "Åsa", "Öberg."], ["Ring", "mig", "på", "måndag."]),
+    ],
+)
+def test_a_name_given_in_a_statement_does_not_make_the_next_words_names(
+    language: str, statement: list[str], next_words: list[str]
+) -> None:
+    """Found by a search and redaction pass: after a segment saying "nimeni", every capitalised word opening the next
+    two segments became [PERSON] ("[PERSON] on puhelinnumeronne?"), hiding words supervisors search for."""
+    said = [segment("customer", 0.0, statement), segment("agent", 3.0, next_words)]
+    assert redact_transcript(said, language).twin[1]["text"] == " " + " ".join(next_words)
