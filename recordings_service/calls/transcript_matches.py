@@ -2,6 +2,8 @@
 
 The words are looked up in the search index (`transcription.search_index`): stemmed per language on
 PostgreSQL, FTS5 words and prefixes on SQLite. The index holds each transcript's redacted twin only.
+A call matches when each word, and each "quoted phrase" (said within one segment), is said in some
+segment of its transcript, not necessarily the same one.
 """
 
 from __future__ import annotations
@@ -9,9 +11,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import product
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
@@ -77,11 +95,21 @@ def said_in_transcripts(session: Session, words: str, *, language: str | None = 
 def calls_saying(
     session: Session, dialect: str, words: str, *, language: str | None, scope: Select[Any] | None
 ) -> ColumnElement[bool]:
-    """Calls whose segments contain the words; `scope` is the filtered calls when filters narrow them."""
+    """Calls whose segments contain the words, each in a segment of its own or not; `scope` is the filtered calls
+    when filters narrow them."""
     if dialect != "postgresql":
-        return Recording.id.in_(select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(fts_query(words))))
+        return and_(
+            true(),
+            *(
+                Recording.id.in_(select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(term)))
+                for term in fts_terms(words)
+            ),
+        )
     # A call stored with "auto" has its transcript in the language heard, indexed by that language's rules.
-    said = _said(websearch_words(words), [config_for(language)] if language in CONFIG_BY_LANGUAGE else CONFIGS)
+    configs = [config_for(language)] if language in CONFIG_BY_LANGUAGE else list(CONFIGS)
+    terms = _said_each(session, websearch_terms(words), configs)
+    if not terms:
+        return false()
     # Which plan is fast depends on how common the words are and how narrow the filters: a common
     # word is best found by walking the calls newest first (a page fills at once), a rare one from
     # its few segments, and a few filtered calls by checking their own segments. The planner knows
@@ -89,27 +117,72 @@ def calls_saying(
     # calls); nor does it see that walking the calls past the ones an agent or queue filter leaves
     # out costs far more than checking those calls' segments. Its row estimates are right for
     # frequent words and for the filters, so it decides "common" and "few"; the GIN index lists the
-    # segments of the rest, with plans made for these values and no table scan.
+    # segments of the rest, with plans made for these values and no table scan. Each word is said
+    # in a segment of its own, so each is weighed apart: the calls of its rare words' segments
+    # (those it has in common), then each other word checked in those calls or as the plan goes.
     calls = None
     if scope is not None:
         ids = scope.with_only_columns(Recording.id).order_by(None).limit(None)
         calls = ids.where(Recording.id == index_rows.c.recording_id).exists()
-    probe = select(index_rows.c.recording_id).where(said)
-    if _estimated_rows(session, probe) <= COMMON_SEGMENTS:
-        # Only the segments of filtered calls count: filters often leave few of a word's segments.
-        if calls is not None:
-            probe = probe.where(calls)
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        found = list(session.scalars(probe.limit(RARE_SEGMENTS + 1)))
-        session.execute(text("SET LOCAL enable_seqscan = on"))
-        if len(found) <= RARE_SEGMENTS:
-            return Recording.id.in_(set(found))
+    candidates: set[str] | None = None
+    checked = []
+    estimates = [(_estimated_rows(session, select(index_rows.c.recording_id).where(said)), said) for said in terms]
+    for estimate, said in sorted(estimates, key=lambda pair: pair[0]):
+        found = _rare_calls(session, said, calls) if estimate <= COMMON_SEGMENTS else None
+        if found is None:
+            checked.append(exists().where(index_rows.c.recording_id == Recording.id, said))
+        else:
+            candidates = found if candidates is None else candidates & found
+            if not candidates:
+                return Recording.id.in_(candidates)
+    if candidates is not None:
+        return and_(Recording.id.in_(candidates), *checked)
     if scope is not None and _estimated_rows(session, ids) <= FEW_CALLS:
         few = list(session.scalars(ids.limit(2 * FEW_CALLS + 1)))
         if len(few) <= 2 * FEW_CALLS:
-            return and_(Recording.id.in_(few), exists().where(index_rows.c.recording_id == Recording.id, said))
-    return exists().where(index_rows.c.recording_id == Recording.id, said)
+            return and_(Recording.id.in_(few), *checked)
+    return and_(*checked)
+
+
+def _rare_calls(session: Session, said: ColumnElement[bool], calls: ColumnElement[bool] | None) -> set[str] | None:
+    """The calls of the segments saying a word, read from the GIN index; None when they are too many for that."""
+    probe = select(index_rows.c.recording_id).where(said)
+    # Only the segments of filtered calls count: filters often leave few of a word's segments.
+    if calls is not None:
+        probe = probe.where(calls)
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    found = list(session.scalars(probe.limit(RARE_SEGMENTS + 1)))
+    session.execute(text("SET LOCAL enable_seqscan = on"))
+    return set(found) if len(found) <= RARE_SEGMENTS else None
+
+
+def _said_each(session: Session, terms: Sequence[str], configs: Sequence[str]) -> list[ColumnElement[bool]]:
+    """A segment condition per word or phrase searched for (one word: as `_said` says it).
+
+    A word that is a stop word in a language (English "the") is left out of that language's query, as
+    `websearch_to_tsquery` leaves it out of a query of several words: in a call in that language it is
+    said wherever anything is. A language in which none of them is a word matches nothing, as before.
+    """
+    terms = list(dict.fromkeys(terms))
+    if len(terms) == 1:
+        return [_said(terms[0], configs)]
+    pairs = list(product(configs, terms))
+    counts = session.execute(
+        select(*(func.numnode(func.websearch_to_tsquery(_regconfig(config), term)) for config, term in pairs))
+    ).one()
+    lexemes = {pair for pair, count in zip(pairs, counts, strict=True) if count}
+    searched = [config for config in configs if any((config, term) in lexemes for term in terms)]
+    return [
+        or_(
+            *(
+                _said(term, [config]) if (config, term) in lexemes else index_rows.c.config == _regconfig(config)
+                for config in searched
+            )
+        )
+        for term in terms
+        if any((config, term) in lexemes for config in searched)
+    ]
 
 
 def _said(words: str, configs: Iterable[str]) -> ColumnElement[bool]:
@@ -142,7 +215,12 @@ def _regconfig(config: str) -> ColumnElement[Any]:
 
 
 def fts_query(words: str) -> str:
-    """The search box's words as an FTS5 query: every word (or "quoted phrase") must occur; word* is a prefix.
+    """The search box's words as an FTS5 query of one segment: every word (or "quoted phrase") must occur in it."""
+    return " ".join(fts_terms(words))
+
+
+def fts_terms(words: str) -> list[str]:
+    """The search box's words as FTS5 queries, one a word or "quoted phrase"; word* is a prefix.
 
     Each term is quoted, so FTS5 operators and punctuation typed by a user are taken as plain words.
     """
@@ -154,7 +232,7 @@ def fts_query(words: str) -> str:
                 terms.append('"' + " ".join(tokens) + '"')
         else:
             terms.append(f'"{word}"' + (" *" if star else ""))
-    return " ".join(terms)
+    return terms
 
 
 def websearch_words(words: str) -> str:
@@ -163,19 +241,31 @@ def websearch_words(words: str) -> str:
 
     Quoted, a word is still parsed and stemmed by the configuration ("e-mail" and "3.5" stay one token).
     """
+    return " ".join(websearch_terms(words))
+
+
+def websearch_terms(words: str) -> list[str]:
+    """The quoted words and phrases of `websearch_words`, one a term."""
     terms = []
     parts = words.split('"')
     for index, part in enumerate(parts):
         # Odd parts are inside quotes; what follows a quote left open is words, as `fts_query` reads it.
         phrase = index % 2 == 1 and index < len(parts) - 1
         terms += [f'"{part}"'] if phrase else [f'"{word}"' for word in part.split()]
-    return " ".join(terms)
+    return terms
 
 
 def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str]) -> dict[str, list[SegmentHit]]:
-    """The first few matching segments of each call on the page, highlighted."""
+    """The first few segments of each call on the page saying any of the words, highlighted; those saying more of
+    them are chosen first, and shown in the call's order."""
     if dialect == "postgresql":
-        words = websearch_words(words)
+        terms = list(dict.fromkeys(websearch_terms(words)))
+        # Any of the words: `websearch_to_tsquery` reads an unquoted "or" as OR.
+        words = " or ".join(terms)
+        order: list[Any] = [index_rows.c.segment]
+        if len(terms) > 1:
+            said = [cast(index_rows.c.document.bool_op("@@")(_each_segments_query(term)), Integer) for term in terms]
+            order.insert(0, sum(said[1:], said[0]).desc())
         numbered = (
             select(
                 index_rows.c.recording_id,
@@ -184,38 +274,28 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
                 index_rows.c.speaker,
                 index_rows.c.config,
                 index_rows.c.text,
-                func.row_number()
-                .over(partition_by=index_rows.c.recording_id, order_by=index_rows.c.segment)
-                .label("rank"),
+                func.row_number().over(partition_by=index_rows.c.recording_id, order_by=order).label("rank"),
             )
             .where(index_rows.c.recording_id.in_(ids), index_rows.c.document.bool_op("@@")(_each_segments_query(words)))
             .subquery()
         )
         # Highlighted only for the segments shown.
         tsquery = func.websearch_to_tsquery(numbered.c.config, words)
-        rows: Iterable[Any] = session.execute(
-            select(
-                numbered.c.recording_id,
-                numbered.c.segment,
-                numbered.c.start_s,
-                numbered.c.speaker,
-                func.ts_headline(numbered.c.config, numbered.c.text, tsquery, _HEADLINE_OPTIONS),
+        rows: list[Any] = list(
+            session.execute(
+                select(
+                    numbered.c.recording_id,
+                    numbered.c.segment,
+                    numbered.c.start_s,
+                    numbered.c.speaker,
+                    func.ts_headline(numbered.c.config, numbered.c.text, tsquery, _HEADLINE_OPTIONS),
+                )
+                .where(numbered.c.rank <= HITS_PER_CALL)
+                .order_by(numbered.c.recording_id, numbered.c.segment)
             )
-            .where(numbered.c.rank <= HITS_PER_CALL)
-            .order_by(numbered.c.recording_id, numbered.c.segment)
         )
     else:
-        rows = session.execute(
-            select(
-                index_rows.c.recording_id,
-                index_rows.c.segment,
-                index_rows.c.start_s,
-                index_rows.c.speaker,
-                func.snippet(_FTS_TABLE, 0, MARK_START, MARK_END, "…", 24),
-            )
-            .where(_FTS_TABLE.op("MATCH")(fts_query(words)), index_rows.c.recording_id.in_(ids))
-            .order_by(index_rows.c.recording_id, index_rows.c.segment)
-        )
+        rows = _sqlite_snippets(session, fts_terms(words), ids)
     found: dict[str, list[SegmentHit]] = {}
     for recording_id, number, start_s, speaker, snippet in rows:
         calls_hits = found.setdefault(recording_id, [])
@@ -224,6 +304,42 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
                 SegmentHit(segment=number, start_s=float(start_s), speaker=speaker, parts=marked_parts(snippet))
             )
     return found
+
+
+def _sqlite_snippets(session: Session, terms: Sequence[str], ids: Sequence[str]) -> list[Any]:
+    """The segments of the calls saying any of the FTS5 `terms`, those of a call saying more of them first, up to
+    `HITS_PER_CALL` of each call in the call's order."""
+    terms = list(dict.fromkeys(terms))
+    said: list[ColumnElement[Any]] = [
+        cast(
+            literal_column("rowid").in_(
+                select(literal_column("rowid")).select_from(index_rows).where(_FTS_TABLE.op("MATCH")(term))
+            ),
+            Integer,
+        )
+        for term in terms
+        if len(terms) > 1
+    ]
+    rows = session.execute(
+        select(
+            index_rows.c.recording_id,
+            index_rows.c.segment,
+            index_rows.c.start_s,
+            index_rows.c.speaker,
+            func.snippet(_FTS_TABLE, 0, MARK_START, MARK_END, "…", 24),
+            sum(said[1:], said[0]) if said else literal_column("1"),
+        )
+        .where(_FTS_TABLE.op("MATCH")(" OR ".join(terms)), index_rows.c.recording_id.in_(ids))
+        .order_by(index_rows.c.recording_id, index_rows.c.segment)
+    )
+    chosen: dict[str, list[Any]] = {}
+    for row in rows:
+        chosen.setdefault(row[0], []).append(row)
+    return [
+        row[:5]
+        for calls_rows in chosen.values()
+        for row in sorted(sorted(calls_rows, key=lambda row: -row[5])[:HITS_PER_CALL], key=lambda row: row[1])
+    ]
 
 
 def _each_segments_query(words: str) -> ColumnElement[Any]:
