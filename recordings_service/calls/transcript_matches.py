@@ -214,11 +214,6 @@ def _regconfig(config: str) -> ColumnElement[Any]:
     return literal_column(f"'{config}'::regconfig", REGCONFIG)
 
 
-def fts_query(words: str) -> str:
-    """The search box's words as an FTS5 query of one segment: every word (or "quoted phrase") must occur in it."""
-    return " ".join(fts_terms(words))
-
-
 def fts_terms(words: str) -> list[str]:
     """The search box's words as FTS5 queries, one a word or "quoted phrase"; word* is a prefix.
 
@@ -235,21 +230,16 @@ def fts_terms(words: str) -> list[str]:
     return terms
 
 
-def websearch_words(words: str) -> str:
-    """The search box's words for `websearch_to_tsquery` with its operators read as words, as on SQLite: each
-    "quoted phrase" and each word is quoted, so every one must occur ("or" is not OR, a leading "-" not NOT).
+def websearch_terms(words: str) -> list[str]:
+    """The search box's words for `websearch_to_tsquery`, a query a word or "quoted phrase", with its operators read
+    as words, as on SQLite: each is quoted ("or" is not OR, a leading "-" not NOT).
 
     Quoted, a word is still parsed and stemmed by the configuration ("e-mail" and "3.5" stay one token).
     """
-    return " ".join(websearch_terms(words))
-
-
-def websearch_terms(words: str) -> list[str]:
-    """The quoted words and phrases of `websearch_words`, one a term."""
     terms = []
     parts = words.split('"')
     for index, part in enumerate(parts):
-        # Odd parts are inside quotes; what follows a quote left open is words, as `fts_query` reads it.
+        # Odd parts are inside quotes; what follows a quote left open is words, as `fts_terms` reads it.
         phrase = index % 2 == 1 and index < len(parts) - 1
         terms += [f'"{part}"'] if phrase else [f'"{word}"' for word in part.split()]
     return terms
