@@ -9,7 +9,10 @@ from stdnum import iban
 from recordings_service.redaction.findings import RANK_CHECKSUM, Hit, PiiKind
 
 # A country code, two check digits and a generous tail; the tail is cut back to the longest valid IBAN.
-_CANDIDATE = re.compile(r"(?<![^\W\d_])[A-Z]{2}[ \-]?\d{2}(?:[ \-]?[A-Z0-9]){8,34}", re.IGNORECASE)
+# Groups may be parted by a comma or a stop, as an engine writes a pause ("FI21, 1234, 5600, 0007, 85").
+_CANDIDATE = re.compile(
+    r"(?<![^\W\d_])[A-Z]{2}(?:[,.]{1,3}[ ]?|[ \-])?\d{2}(?:(?:[,.]{1,3}[ ]?|[ \-])?[A-Z0-9]){8,34}", re.IGNORECASE
+)
 _SHORTEST_IBAN = 15
 
 

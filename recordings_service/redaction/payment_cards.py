@@ -38,6 +38,9 @@ _MISHEARD_DIGIT = r"(?:\d|\b(?:nero|hero|zero|zeros)\b)"
 _GROUP_FILLER = r"(?:(?:ja|ja sitten|sitten|sit|then|and|and then|och|och sen|sen|sedan)[ \t,]{1,2})?"
 _CONTEXT_RUN = re.compile(rf"{_MISHEARD_DIGIT}(?:[ \t,.\-–]{{0,3}}{_GROUP_FILLER}{_MISHEARD_DIGIT})*", re.IGNORECASE)
 _DIGIT_GROUPS = re.compile(r"(?<![\d,.])\d+(?:[ \-]\d+)*(?![\d])")
+# A card read in groups of four with a pause the engine writes as a comma or stops ("4111, 1111. 1111... 1111"):
+# the groups' length and Luhn keep amounts and dates out.
+_PUNCTUATED_GROUPS = re.compile(r"(?<![\d,.])\d{4}(?:(?:[,.]{1,3}[ ]?|[ \-])\d{3,6}){2,4}(?!\d)")
 _MISHEARD_WORD = re.compile(r"[^\W\d_]+")
 # Numbers a utility's customers read out that are long and may pass Luhn by chance: invoice references,
 # metering-point ids (GSRN, "käyttöpaikka"), meter, order and contract numbers.
@@ -58,6 +61,13 @@ _EXPIRY_CUE = (
     r"|valid(?: until| thru| through)?|good thru|giltig\w*(?: till| t\.o\.m\.?)?|går ut"
 )
 _YEAR = r"(?:20)?\d{2}(?!\d)"
+# A month and year saying when something happened ("paid by card in May 2024", "sopimus alkoi maaliskuu 2024") is no
+# expiry: taken for one, it was cut from the stored transcript and muted in the original as card data.
+_WHEN_BEFORE = re.compile(
+    r"\b(?:in|since|from|until|during|i|sedan|från|under|vuonna|alkoi|alkaen|lähtien|started|began|paid|maksoin"
+    r"|betalade)\W{1,3}$",
+    re.IGNORECASE,
+)
 _EXPIRY = re.compile(
     rf"(?<![\d./])(?P<slash>(?:0?[1-9]|1[0-2]) ?/ ?(?:\d{{2}}|20\d{{2}}))(?![\d./]\d)(?!/)"
     # A month and year alone is an expiry in card talk ("joulukuu 2028"); an inflected Finnish month
@@ -87,7 +97,7 @@ def _talks_about_cards(text: str) -> bool:
 def find_card_numbers(text: str, *, in_card_context: bool) -> list[Hit]:
     """Card numbers: Luhn-valid digit groups, and in card talk any run of twelve or more digits."""
     hits: list[Hit] = []
-    for match in _DIGIT_GROUPS.finditer(text):
+    for match in (*_DIGIT_GROUPS.finditer(text), *_PUNCTUATED_GROUPS.finditer(text)):
         if not in_card_context and _OTHER_NUMBER_CUE.search(text, 0, match.start()):
             continue
         hit = _luhn_card(match)
@@ -142,5 +152,7 @@ def find_card_expiries(text: str, *, in_card_context: bool) -> list[Hit]:
     hits: list[Hit] = []
     for match in _EXPIRY.finditer(text):
         group = next(name for name in ("slash", "month", "cued_month", "spoken") if match[name] is not None)
+        if group == "month" and _WHEN_BEFORE.search(text, 0, match.start(group)):
+            continue
         hits.append(Hit(match.start(group), match.end(group), PiiKind.CARD_EXPIRY, RANK_CUE))
     return hits

@@ -160,6 +160,8 @@ AMBIGUOUS = frozenset({"oh"})
 
 _WORD = re.compile(r"[^\W\d_]+")
 _JOINER = re.compile(r"[ \t\-]+")
+# "four hundred and forty seven": English says "and" after the hundreds, inside one number.
+_AFTER_HUNDRED = re.compile(r"[ \t]+and[ \t]+", re.IGNORECASE)
 _GROUP_PAUSE = re.compile(r"[ \t]*,[ \t]*")
 
 
@@ -220,10 +222,14 @@ def _number_runs(text: str, language: str) -> list[list[_Word]]:
     for match in _WORD.finditer(text):
         parts = _split_number_word(match.group().lower(), language)
         if parts is None:
+            if current and current[-1].parts[-1][0] is Part.HUNDRED and match.group().lower() == "and":
+                continue  # the number may go on after it
             _close_run(current, runs, text)
             current = []
             continue
-        if current and not _JOINER.fullmatch(text[current[-1].end : match.start()]):
+        between = text[current[-1].end : match.start()] if current else ""
+        after_hundred = bool(current) and current[-1].parts[-1][0] is Part.HUNDRED and _AFTER_HUNDRED.fullmatch(between)
+        if current and not _JOINER.fullmatch(between) and not after_hundred:
             _close_run(current, runs, text)
             current = []
         current.append(_Word(match.start(), match.end(), parts))

@@ -9,17 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from recordings_service.redaction.findings import Finding, PiiKind
 from recordings_service.redaction.names import name_words
 from recordings_service.redaction.pii import find_pii, marker, replace_findings
+from recordings_service.redaction.spoken_numbers import normalise_spoken_numbers
 from recordings_service.word_spans import word_spans
 
 CARD_KINDS = frozenset({"card", "card_security_code", "card_expiry"})
 # What was said just before (across both channels, in time order) tells what a bare number is: the agent's
 # "and the security code?" makes the customer's "731" one.
 CONTEXT_SEGMENTS = 2
+# A value read over several breaths (a card number in two halves) is looked for across this many of one speaker's
+# segments in a row, of these kinds, unless a longer pause parts them.
+SPLIT_SEGMENTS = 3
+SPLIT_KINDS = frozenset({PiiKind.CARD, PiiKind.IBAN, PiiKind.PERSONAL_ID, PiiKind.PHONE})
+SPLIT_PAUSE_S = 10.0
+_SEPARATORS = " ,.-–"
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,9 @@ def redact_transcript(
     }
     if names:
         findings = found(names)
+    for index, split in enumerate(_split_values(segments, language, customer_number_pattern)):
+        if split:
+            findings[index] = _merged(str(segments[index].get("text") or ""), [*findings[index], *split])
     return RedactedTranscript(
         twin=[_redacted_segment(segment, found) for segment, found in zip(segments, findings, strict=True)],
         without_card_data=[
@@ -76,6 +87,90 @@ def redact_transcript(
             for segment, found in zip(segments, findings, strict=True)
         ],
     )
+
+
+def _split_values(
+    segments: Sequence[dict[str, Any]], language: str, customer_number_pattern: str | None
+) -> list[list[Finding]]:
+    """Each segment's part of a value one speaker said over two or three of their segments in a row ("4111 1111" and,
+    after a breath, "1111 1111"; "Se on 040", the agent's "Joo.", "123 4567"): read one at a time, neither half was
+    long enough to be a card, an IBAN, an identity code or a phone number, and the whole value stayed in the twin, the
+    stored text and the unmuted original."""
+    parts: list[list[Finding]] = [[] for _ in segments]
+    with_digits = [_has_digits(str(segment.get("text") or ""), language) for segment in segments]
+    by_speaker: dict[Any, list[int]] = {}
+    for index, segment in enumerate(segments):
+        by_speaker.setdefault(segment.get("speaker"), []).append(index)
+    for indexes in by_speaker.values():
+        for first in range(len(indexes) - 1):
+            for size in range(2, SPLIT_SEGMENTS + 1):
+                window = indexes[first : first + size]
+                if len(window) < size or not all(with_digits[i] for i in window) or _apart(segments, window):
+                    break
+                _add_split(parts, segments, window, language, customer_number_pattern)
+    return parts
+
+
+def _has_digits(text: str, language: str) -> bool:
+    return any(character.isdigit() for character in normalise_spoken_numbers(text, language).text)
+
+
+def _apart(segments: Sequence[dict[str, Any]], window: list[int]) -> bool:
+    """Whether a pause between two of the window's segments is too long for one value to run across it."""
+    return any(
+        float(segments[later].get("start") or 0) - float(segments[earlier].get("end") or 0) > SPLIT_PAUSE_S
+        for earlier, later in pairwise(window)
+    )
+
+
+def _add_split(
+    parts: list[list[Finding]],
+    segments: Sequence[dict[str, Any]],
+    window: list[int],
+    language: str,
+    customer_number_pattern: str | None,
+) -> None:
+    texts = [str(segments[index].get("text") or "") for index in window]
+    # Joined as one utterance: a space between two segments unless the later one begins with its own.
+    joined, starts = "", []
+    for text in texts:
+        if joined and not text[:1].isspace():
+            joined += " "
+        starts.append(len(joined))
+        joined += text
+    context = _said_before(segments, window[0])
+    for finding in find_pii(joined, language, context=context, customer_number_pattern=customer_number_pattern):
+        if finding.kind not in SPLIT_KINDS:
+            continue
+        pieces = [
+            (index, max(finding.start - start, 0), min(finding.end - start, len(text)))
+            for index, text, start in zip(window, texts, starts, strict=True)
+            if finding.start < start + len(text) and start < finding.end
+        ]
+        if len(pieces) < 2:
+            continue  # within one segment: found there already
+        for index, start, end in pieces:
+            text = str(segments[index].get("text") or "")
+            said = text[start:end].strip(_SEPARATORS)
+            if said:
+                begins = start + text[start:end].index(said)
+                parts[index].append(Finding(start=begins, end=begins + len(said), kind=finding.kind, value=said))
+
+
+def _merged(text: str, findings: list[Finding]) -> list[Finding]:
+    """`findings` sorted, those that overlap made one covering them all, of the longest one's kind."""
+    merged: list[list[Finding]] = []
+    for finding in sorted(findings, key=lambda finding: finding.start):
+        if merged and finding.start < max(other.end for other in merged[-1]):
+            merged[-1].append(finding)
+        else:
+            merged.append([finding])
+    covering = []
+    for group in merged:
+        start, end = min(f.start for f in group), max(f.end for f in group)
+        kind = max(group, key=lambda finding: finding.end - finding.start).kind
+        covering.append(Finding(start=start, end=end, kind=kind, value=text[start:end]))
+    return covering
 
 
 def _said_before(segments: Sequence[dict[str, Any]], index: int) -> str:

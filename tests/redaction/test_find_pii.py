@@ -277,3 +277,25 @@ def test_overlapping_findings_are_covered_whole() -> None:
     text = "Asiakasnumero FI21 1234 5600 0007 85"  # a deployment's pattern takes the IBAN's first groups
     findings = find_pii(text, "fi", customer_number_pattern=r"asiakasnumero (?P<number>FI\d\d \d{4})")
     assert [(f.kind, f.value) for f in findings] == [("customer_number", "FI21 1234 5600 0007 85")]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "context", "redacted"),
+    [
+        # A pause between groups written as a comma or a stop (a redaction pass: the card and the IBAN stayed).
+        ("en", "4111, 1111, 1111, 1111", "", "[CARD]"),
+        ("en", "4111. 1111. 1111. 1111.", "", "[CARD]."),
+        ("fi", "Tilinumero on FI21, 1234, 5600, 0007, 85.", "", "Tilinumero on [IBAN]."),
+        # "and" after the hundreds ("[CARD_SECURITY_CODE] and forty seven" before).
+        ("en", "Four hundred and forty seven.", "And the security code?", "[CARD_SECURITY_CODE]."),
+        # When something happened is no expiry: it was cut from the stored transcript and muted as card data.
+        ("en", "I paid by card in May 2024.", "", "I paid by card in May 2024."),
+        ("fi", "Sopimus alkoi maaliskuu 2024, kortti on Visa.", "", "Sopimus alkoi maaliskuu 2024, kortti on Visa."),
+        ("en", "The card expires May 2028.", "", "The card expires [CARD_EXPIRY]."),
+        # Amounts in a list stay.
+        ("fi", "Summat 1250, 3500, 4000, 2750 ja 5125 euroa.", "", "Summat 1250, 3500, 4000, 2750 ja 5125 euroa."),
+        ("en", "It costs two hundred and fifty euros.", "", "It costs two hundred and fifty euros."),
+    ],
+)
+def test_card_data_read_with_pauses_and_words(language: str, text: str, context: str, redacted: str) -> None:
+    assert redact_text(text, language, context=context) == redacted

@@ -191,3 +191,47 @@ def test_a_name_given_in_a_statement_does_not_make_the_next_words_names(
     two segments became [PERSON] ("[PERSON] on puhelinnumeronne?"), hiding words supervisors search for."""
     said = [segment("customer", 0.0, statement), segment("agent", 3.0, next_words)]
     assert redact_transcript(said, language).twin[1]["text"] == " " + " ".join(next_words)
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "halves", "kind"),
+    [
+        ("fi", ["Mikä", "on", "kortin", "numero?"], (["4111", "1111"], ["1111", "1111."]), "card"),
+        (
+            "en",
+            ["Can", "I", "have", "the", "card", "number?"],
+            (["four", *["one"] * 7], ["one"] * 8),
+            "card",
+        ),
+        ("fi", ["Mikä", "on", "tilinumeronne?"], (["FI21", "1234", "5600"], ["0007", "85."]), "iban"),
+        ("fi", ["Henkilötunnus?"], (["131052"], ["viiva", "308T."]), "personal_id"),
+        ("fi", ["Mikä", "on", "puhelinnumeronne?"], (["Se", "on", "040"], ["123", "4567."]), "phone"),
+    ],
+)
+def test_a_value_read_over_two_segments_is_redacted_in_both(
+    language: str, question: list[str], halves: tuple[list[str], list[str]], kind: str
+) -> None:
+    """Found by a redaction pass (critical for cards, PCI DSS 3.3.1): each segment was read alone, so neither half of
+    a card number read in two breaths was long enough to be one, and the whole number stayed in the twin, in the
+    stored text and, unmuted, in the original. The agent's "Joo." between the halves does not part them."""
+    said = [
+        segment("agent", 0.0, question),
+        segment("customer", 3.0, halves[0]),
+        segment("agent", 6.0, ["Joo."]),
+        segment("customer", 7.0, halves[1]),
+    ]
+    redacted = redact_transcript(said, language)
+    marker = f"[{kind.upper()}]"
+    assert marker in redacted.twin[1]["text"] and marker in redacted.twin[3]["text"]
+    assert not any(character.isdigit() for character in redacted.twin[1]["text"] + redacted.twin[3]["text"])
+    # Muted from where the value begins to the end of the first half, and the whole second half.
+    first, second = redactions_of(redacted.twin)
+    assert (first.segment, first.end_s) == (1, said[1]["end"])
+    assert (second.segment, second.start_s, second.end_s) == (3, said[3]["start"], said[3]["end"])
+    if kind == "card":
+        assert "1111" not in " ".join(segment["text"] for segment in redacted.without_card_data)
+
+
+def test_numbers_in_a_row_that_make_no_value_stay() -> None:
+    said = [segment("customer", 0.0, ["Lasku", "oli", "120"]), segment("customer", 3.0, ["euroa", "ja", "80."])]
+    assert [s["text"] for s in redact_transcript(said, "fi").twin] == [" Lasku oli 120", " euroa ja 80."]
