@@ -46,8 +46,11 @@ _AFTER_NAME = (
 )
 _RELATIVE = rf"\b(?:{_RELATIVES})\b[ ,:]*(?P<relative>{_NAME})"
 _CUED = re.compile(rf"{_BEFORE_CUE}|{_AFTER_NAME}|{_RELATIVE}", re.IGNORECASE)
+# "Anna tässä." / "Anna here, how can I help?": the word after the name ends the clause. "Selvä, tässä on…",
+# "Lasku tässä näyttää…" and "Tuesday here works" made ordinary words names, redacted all through the call.
 _AGENT_INTRODUCTION = re.compile(
-    rf"\b(?:{_WEAK_CUES})\b[ ,:]*(?P<weak>{_NAME})|(?P<opening>{_NAME})[ ,]+(?:{_SELF_INTRODUCTION_AFTER})\b",
+    rf"\b(?:{_WEAK_CUES})\b[ ,:]*(?P<weak>{_NAME})"
+    rf"|(?P<opening>{_NAME})[ ]+(?:{_SELF_INTRODUCTION_AFTER})(?=[ ]*(?:[,.!?]|$))",
     re.IGNORECASE,
 )
 _SPELLED = re.compile(r"(?<![\w-])[A-ZÅÄÖ](?:[-][A-ZÅÄÖ]){3,}(?![\w-])|(?<!\w)[A-ZÅÄÖ](?:[ ,]{1,2}[A-ZÅÄÖ]){3,}(?!\w)")
@@ -71,19 +74,23 @@ _NOT_NAMES = frozenset(
         # Questions and requests that open a sentence after an answer ("Mikä on puhelinnumeronne?", "Call me at").
         "mikä", "mitä", "missä", "mihin", "milloin", "miten", "kuinka", "kuka", "onko", "voisitteko", "voitteko",
         "what", "where", "when", "how", "could", "can", "would", "please", "call", "vad", "var", "när", "hur",
-        "vem", "kan", "ring", "numeroni", "numero",
+        "vem", "kan", "ring", "numeroni", "numero", "selvä", "hetkinen", "hetki", "katsotaan", "moment",
+        "and", "but", "so", "i'm", "mutta", "och", "men",
     }
 )  # fmt: skip
 
 
-# A question for a name on the other channel makes the capitalised words of the answer a name: the cue in a sentence
-# ending in a question mark, or still open where the context ends. A statement ("Nimeni on Liisa Virtanen.") made
-# every capitalised first word of the next two segments a name ("[PERSON] on puhelinnumeronne?").
+# A question for a name just before makes the capitalised words opening the answer a name: the cue in the last
+# sentence said, a question or still open (an answer's first half may follow it). A statement ("Nimeni on Liisa
+# Virtanen.") made the first words of the next two segments names ("[PERSON] on puhelinnumeronne?"), and a question
+# two sentences back the agent's next one ("What is the [PERSON] number?").
 _NAME_QUESTION = re.compile(
-    r"(?:nime\w*|nimi\w*|\bname\b|\bnamn\w*|heter|who am i speaking|kenen)[^.!?]*(?:\?|$)", re.IGNORECASE
+    r"(?:nime\w*|nimi\w*|\bname\b|\bnamn\w*|heter|who am i speaking|kenen)[^.!?]*(?:\?[^.!?]*)?$", re.IGNORECASE
 )
 _CAPITALISED_RUN = re.compile(rf"(?-i:{_CAPITALISED})(?:,?[ ](?-i:{_CAPITALISED}))*")
 _NAME_WORD = re.compile(_CAPITALISED)
+_FIRST_SENTENCE = re.compile(r"[^.!?]*[.!?]")
+_WORDS_BEFORE_ANSWER = 4
 
 
 def find_person_names(text: str, context: str = "", *, spoken_by_agent: bool = False) -> list[Hit]:
@@ -91,7 +98,12 @@ def find_person_names(text: str, context: str = "", *, spoken_by_agent: bool = F
     agent's channel (`spoken_by_agent`) a first name after a weak cue too."""
     hits: list[Hit] = []
     if _NAME_QUESTION.search(context):
-        for match in _CAPITALISED_RUN.finditer(text):
+        # The answer opens with the name ("Liisa Virtanen", "Se on Liisa Virtanen", "It's Mike Ross"): every
+        # capitalised word of the next two segments was one ("And I'm calling about the Invoice").
+        answer = _FIRST_SENTENCE.match(text)
+        for match in _CAPITALISED_RUN.finditer(text, 0, answer.end() if answer else len(text)):
+            if len(text[: match.start()].split()) > _WORDS_BEFORE_ANSWER:
+                break
             span = _trim(text, match.start(), match.end())
             if span is not None:
                 hits.append(Hit(span[0], span[1], PiiKind.PERSON, RANK_BEST_EFFORT))

@@ -235,3 +235,43 @@ def test_a_value_read_over_two_segments_is_redacted_in_both(
 def test_numbers_in_a_row_that_make_no_value_stay() -> None:
     said = [segment("customer", 0.0, ["Lasku", "oli", "120"]), segment("customer", 3.0, ["euroa", "ja", "80."])]
     assert [s["text"] for s in redact_transcript(said, "fi").twin] == [" Lasku oli 120", " euroa ja 80."]
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "redacted"),
+    [
+        # The agent's own greeting is a name only where the word after it ends the clause.
+        (
+            "fi",
+            [["Selvä,", "tässä", "on", "lasku."], ["Selvästi", "näkyy."]],
+            [" Selvä, tässä on lasku.", " Selvästi näkyy."],
+        ),
+        ("fi", [["Lasku", "tässä", "näyttää", "oikealta."], ["Laskussa", "virhe."]], None),
+        ("en", [["Okay,", "Tuesday", "here", "works."], ["Tuesday", "is", "fine."]], None),
+        (
+            "fi",
+            [["Anna", "tässä,", "miten", "voin", "auttaa?"], ["Hei", "Anna."]],
+            [" [PERSON] tässä, miten voin auttaa?", " Hei [PERSON]."],
+        ),
+        # After a name question the answer's opening words are the name, not every capitalised word after it.
+        (
+            "en",
+            [
+                ["What's", "your", "name?"],
+                ["Mike", "Ross.", "About", "the", "Invoice."],
+                ["What", "is", "the", "Invoice", "number?"],
+            ],
+            [" What's your name?", " [PERSON]. About the Invoice.", " What is the Invoice number?"],
+        ),
+    ],
+)
+def test_ordinary_words_are_not_taken_for_names_and_spread(
+    language: str, said: list[list[str]], redacted: list[str] | None
+) -> None:
+    """Found by a redaction pass: the agent's "Selvä, tässä on…" made "Selvä" a name, and with it "Selvästi",
+    "Laskussa" or "Tuesday" were redacted (and muted) all through the call."""
+    segments = [
+        segment("agent" if index % 2 == 0 else "customer", 3.0 * index, words) for index, words in enumerate(said)
+    ]
+    expected = redacted or [segment["text"] for segment in segments]
+    assert [segment["text"] for segment in redact_transcript(segments, language).twin] == expected
