@@ -10,7 +10,10 @@ from stdnum.se import personnummer
 from recordings_service.redaction.findings import RANK_CHECKSUM, Hit, PiiKind
 
 # Century signs as said aloud; the 2023 reform added Y X W V U (1900s) and B C D E F (2000s) beside - + A.
-_SPOKEN_SIGNS = {"viiva": "-", "väliviiva": "-", "miinus": "-", "plus": "+", "streck": "-", "minus": "-", "dash": "-"}
+_SPOKEN_SIGNS = {
+    **{"viiva": "-", "väliviiva": "-", "miinus": "-", "plus": "+", "streck": "-", "minus": "-", "dash": "-"},
+    **{"–": "-", "—": "-", "_": "-"},  # other dashes, as typed or as an engine writes them
+}
 # Finnish letter names, for a check character or century letter read aloud.
 _LETTER_NAMES = {
     "aa": "A",
@@ -36,10 +39,12 @@ _LETTER_NAMES = {
     "äks": "X",
     "yy": "Y",
 }
-_SIGN = "|".join([r"[-+YXWVUABCDEF]", *_SPOKEN_SIGNS, *_LETTER_NAMES])
+_SIGN = "|".join([r"[-+YXWVUABCDEF]", *map(re.escape, _SPOKEN_SIGNS), *_LETTER_NAMES])
 _CHECK = "|".join([r"[0-9A-Y]", *_LETTER_NAMES])
+# The sign may go unsaid ("131052 308T"): the check character does not depend on it, so such a code is checked with
+# each sign; then only a letter as its check character, or a cue naming the code, tells it from other digit runs.
 _HETU = re.compile(
-    rf"(?<![\w+-])(?P<date>\d{{6}})[ ]?(?P<sign>{_SIGN})[ ]?(?P<individual>\d{{3}})[ ]?(?P<check>{_CHECK})(?!\w)",
+    rf"(?<![\w+-])(?P<date>\d{{6}})[ ]?(?P<sign>{_SIGN})?[ ]?(?P<individual>\d{{3}})[ ]?(?P<check>{_CHECK})(?!\w)",
     re.IGNORECASE,
 )
 _PERSONNUMMER = re.compile(
@@ -50,8 +55,8 @@ _PERSONNUMMER_CUE = re.compile(r"personnummer|henkilötunnus|hetu|social securit
 
 def find_personal_ids(text: str) -> list[Hit]:
     """Valid Finnish and Swedish identity codes, written or read aloud."""
-    hits = [_hit(match) for match in _HETU.finditer(text) if _valid_hetu(match)]
     cue = _PERSONNUMMER_CUE.search(text) is not None
+    hits = [_hit(match) for match in _HETU.finditer(text) if _valid_hetu(match, cued=cue)]
     for match in _PERSONNUMMER.finditer(text):
         number = match["date"] + _spoken(match["sign"] or "") + match["serial"]
         # Ten bare digits starting with 0 are far more often a phone number than someone born 2000-2009.
@@ -62,10 +67,15 @@ def find_personal_ids(text: str) -> list[Hit]:
     return hits
 
 
-def _valid_hetu(match: re.Match[str]) -> bool:
-    code = match["date"] + _spoken(match["sign"]) + match["individual"] + _spoken(match["check"])
+def _valid_hetu(match: re.Match[str], *, cued: bool) -> bool:
+    check = _spoken(match["check"])
+    if match["sign"] is None and not (cued or check.isalpha()):
+        return False
+    signs = [_spoken(match["sign"])] if match["sign"] is not None else ["-", "A", "+"]
     # Temporary codes (individual number 900-999) are still someone's identity code.
-    return hetu.is_valid(code, allow_temporary=True)
+    return any(
+        hetu.is_valid(match["date"] + sign + match["individual"] + check, allow_temporary=True) for sign in signs
+    )
 
 
 def _spoken(token: str) -> str:

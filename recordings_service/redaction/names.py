@@ -15,7 +15,8 @@ from collections.abc import Collection
 
 from recordings_service.redaction.findings import RANK_BEST_EFFORT, Hit, PiiKind
 
-_CAPITALISED = r"[A-ZÅÄÖÜÉ][a-zåäöüéèšž']+(?:-[A-ZÅÄÖÜÉ][a-zåäöüéèšž']+)?"
+# An inner capital after a prefix or an apostrophe is part of the name: "McDonald", "O'Brien", "DeVries".
+_CAPITALISED = r"[A-ZÅÄÖÜÉ][a-zåäöüéèšž']+(?:[A-ZÅÄÖÜÉ][a-zåäöüéèšž']+)?(?:-[A-ZÅÄÖÜÉ][a-zåäöüéèšž']+)?"
 _NAME = rf"(?-i:{_CAPITALISED}(?:[ ](?:(?:af|von|van|de)[ ])?{_CAPITALISED}){{0,2}})"
 _FULL_NAME = rf"(?-i:{_CAPITALISED}(?:[ ](?:(?:af|von|van|de)[ ])?{_CAPITALISED}){{1,2}})"
 
@@ -27,7 +28,11 @@ _STRONG_CUES = (
 _WEAK_CUES = r"olen|oon|jag är|här är|this is|i'm|i am|tässä on"
 # Who a note or an agent speaks of: "Asiakas Liisa Virtanen", "customer Jussi Pekkala called". Followed by a first
 # and a last name only, as a weak cue is (found by a privacy pass: staff's notes for trainers kept such names).
-_PARTY_CUES = r"asiakas|asiakkaan|asiakkaalle|customer|customer's|kund|kunden|caller|soittaja|soittajan"
+_PARTY_CUES = (
+    r"asiakas|asiakkaan|asiakkaalle|customer|customer's|kund|kunden|caller|soittaja|soittajan"
+    # A third party the caller speaks of: "naapurini Matti Meikäläinen", "my wife's name, Mary Smith".
+    r"|naapuri\w*|neighbou?r(?:'s)?|granne[n]?|grannens|(?:wife|husband|partner|mother|father)'s name"
+)
 # A relative or partner introduced as the third party the call is about: "isäni Veikko Mäkelän asioista".
 _RELATIVES = (
     r"äitini|isäni|vaimoni|mieheni|puolisoni|poikani|tyttäreni|veljeni|siskoni|äiti|isä"
@@ -50,7 +55,9 @@ _CUED = re.compile(rf"{_BEFORE_CUE}|{_AFTER_NAME}|{_RELATIVE}", re.IGNORECASE)
 # "Lasku tässä näyttää…" and "Tuesday here works" made ordinary words names, redacted all through the call.
 _AGENT_INTRODUCTION = re.compile(
     rf"\b(?:{_WEAK_CUES})\b[ ,:]*(?P<weak>{_NAME})"
-    rf"|(?P<opening>{_NAME})[ ]+(?:{_SELF_INTRODUCTION_AFTER})(?=[ ]*(?:[,.!?]|$))",
+    rf"|(?P<opening>{_NAME})[ ]+(?:{_SELF_INTRODUCTION_AFTER}|puhelimessa|speaking)(?=[ ]*(?:[,.!?]|$))"
+    # "…asiakaspalvelu, tässä Anna." / "du pratar med Anna"
+    rf"|\b(?:tässä|du pratar med|you're speaking (?:to|with))[ ,]+(?P<named>{_NAME})(?=[ ]*(?:[,.!?]|$))",
     re.IGNORECASE,
 )
 _SPELLED = re.compile(r"(?<![\w-])[A-ZÅÄÖ](?:[-][A-ZÅÄÖ]){3,}(?![\w-])|(?<!\w)[A-ZÅÄÖ](?:[ ,]{1,2}[A-ZÅÄÖ]){3,}(?!\w)")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from recordings_service.redaction import find_pii, redact_text
+from recordings_service.redaction.pii import replace_findings
 
 CORPUS = Path(__file__).parents[1] / "data" / "pii"
 RECALL_GOALS = {
@@ -299,3 +300,38 @@ def test_overlapping_findings_are_covered_whole() -> None:
 )
 def test_card_data_read_with_pauses_and_words(language: str, text: str, context: str, redacted: str) -> None:
     assert redact_text(text, language, context=context) == redacted
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "redacted"),
+    [
+        # Identity codes said without their sign, or with another dash (a redaction pass: all stayed).
+        ("fi", "Henkilötunnus 131052308T", "Henkilötunnus [PERSONAL_ID]"),
+        ("fi", "Se on 131052 308T.", "Se on [PERSONAL_ID]."),
+        ("fi", "Tunnus 131052–308T", "Tunnus [PERSONAL_ID]"),
+        ("fi", "Tilaus 1310523080", "Tilaus 1310523080"),  # ten digits with no letter and no cue stay
+        # Third parties the caller names, and names with an inner capital.
+        ("fi", "Naapurini Matti Meikäläinen soitti.", "Naapurini [PERSON] soitti."),
+        ("en", "My neighbour Jussi Pekkala has a leak.", "My neighbour [PERSON] has a leak."),
+        ("sv", "Min granne Lars Nilsson ringde.", "Min granne [PERSON] ringde."),
+        ("en", "The account is under my wife's name, Mary Smith.", "The account is under my wife's name, [PERSON]."),
+        ("en", "My name is John O'Brien.", "My name is [PERSON]."),
+        ("en", "My name is Anna McDonald.", "My name is [PERSON]."),
+    ],
+)
+def test_identity_codes_without_their_sign_and_names_of_third_parties(language: str, text: str, redacted: str) -> None:
+    assert redact_text(text, language) == redacted
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "redacted"),
+    [
+        ("fi", "Northern Energy, Anna puhelimessa.", "Northern Energy, [PERSON] puhelimessa."),
+        ("fi", "Energia asiakaspalvelu, tässä Anna.", "Energia asiakaspalvelu, tässä [PERSON]."),
+        ("en", "Hi, Anna speaking.", "Hi, [PERSON] speaking."),
+        ("sv", "Hej, du pratar med Anna.", "Hej, du pratar med [PERSON]."),
+        ("fi", "Hetki, tässä on lasku.", "Hetki, tässä on lasku."),
+    ],
+)
+def test_the_ways_an_agent_greets_with_a_first_name(language: str, greeting: str, redacted: str) -> None:
+    assert replace_findings(greeting, find_pii(greeting, language, spoken_by_agent=True)) == redacted
