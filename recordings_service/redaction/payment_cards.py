@@ -23,14 +23,16 @@ SECURITY_CODE_CUE = re.compile(
     r"|säkerhetskod\w*|kontrollsiffr\w*|kontrollkod\w*|security code|verification code|card code"
     r"|(?:three|four|3|4|kolme|neljä|tre|fyra) (?:digits|numbers|numeroa|numerot|siffrorna|siffror)"
     r" (?:on the back|kortin takana|takana|takapuolella|på baksidan)"
-    r"|takana olevat (?:kolme|3) numeroa|på baksidan",
+    r"|takana olevat (?:kolme|3) numeroa|på baksidan"
+    r"|(?:three|four|3|4)[- ]digit code|code on the back|(?:kolmi|neli)numeroinen koodi|takapuolen \w* ?koodi",
     re.IGNORECASE,
 )
 # The code may come a few words after its cue ("turvakoodi, hetkinen, se on 437"), its digits written apart.
 _SECURITY_CODE_AFTER_CUE = re.compile(
     r"\D{0,40}?(?<![\d,.])(?P<code>\d(?:[ ]?\d){2,3})(?![\d,.]\d|[ ]\d)(?!\s?(?:€|e\b|eur|kr|%))"
 )
-_LONE_CODE = re.compile(r"(?<![\d,./:-])(?P<code>\d{3,4})(?![\d,./:]\d)(?!\s?(?:€|e\b|eur|kr|%))")
+# Its digits may be written apart, as read ("Se on 4 4 7.").
+_LONE_CODE = re.compile(r"(?<![\d,./:-])(?P<code>\d(?:[ ]?\d){2,3})(?![\d,./:]\d|[ ]\d)(?!\s?(?:€|e\b|eur|kr|%))")
 
 # Engines write a "zero" read aloud as a look-alike word; inside a card number it still stands for a digit.
 _MISHEARD_DIGIT = r"(?:\d|\b(?:nero|hero|zero|zeros)\b)"
@@ -61,6 +63,8 @@ _EXPIRY_CUE = (
     r"|valid(?: until| thru| through)?|good thru|giltig\w*(?: till| t\.o\.m\.?)?|går ut"
 )
 _YEAR = r"(?:20)?\d{2}(?!\d)"
+_ASKED_EXPIRY = re.compile(rf"(?:{_EXPIRY_CUE})[^.!?]*(?:\?[^.!?]*)?$", re.IGNORECASE)
+_ANSWERED_EXPIRY = re.compile(r"(?<![\d.,/])(?P<date>(?:0?[1-9]|1[0-2])[ ./-]?(?:\d{2}|20\d{2}))(?![\d.,/]?\d)")
 # A month and year saying when something happened ("paid by card in May 2024", "sopimus alkoi maaliskuu 2024") is no
 # expiry: taken for one, it was cut from the stored transcript and muted in the original as card data.
 _WHEN_BEFORE = re.compile(
@@ -145,10 +149,15 @@ def find_security_codes(text: str, context: str) -> list[Hit]:
     return hits
 
 
-def find_card_expiries(text: str, *, in_card_context: bool) -> list[Hit]:
-    """Expiry dates (12/28, joulukuu 2028, "voimassa 12 28") where the talk is about a card."""
+def find_card_expiries(text: str, *, in_card_context: bool, context: str = "") -> list[Hit]:
+    """Expiry dates (12/28, joulukuu 2028, "voimassa 12 28") where the talk is about a card, and a month and year
+    alone answering a question about the expiry ("Milloin kortti vanhenee?" "Se on 12 28.")."""
     if not in_card_context:
         return []
+    if _ASKED_EXPIRY.search(context):
+        answers = list(_ANSWERED_EXPIRY.finditer(text))
+        if len(answers) == 1:
+            return [Hit(answers[0].start("date"), answers[0].end("date"), PiiKind.CARD_EXPIRY, RANK_CUE)]
     hits: list[Hit] = []
     for match in _EXPIRY.finditer(text):
         group = next(name for name in ("slash", "month", "cued_month", "spoken") if match[name] is not None)

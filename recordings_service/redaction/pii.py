@@ -45,7 +45,7 @@ def find_pii(
     about_cards = card_context(spoken, heard_before)
     hits = [
         *find_security_codes(spoken, heard_before),
-        *find_card_expiries(spoken, in_card_context=about_cards),
+        *find_card_expiries(spoken, in_card_context=about_cards, context=heard_before),
         *find_customer_numbers(spoken, heard_before, customer_number_pattern),
         *find_personal_ids(spoken),
         *find_ibans(spoken),

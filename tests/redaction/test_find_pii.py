@@ -293,6 +293,12 @@ def test_overlapping_findings_are_covered_whole() -> None:
         ("en", "I paid by card in May 2024.", "", "I paid by card in May 2024."),
         ("fi", "Sopimus alkoi maaliskuu 2024, kortti on Visa.", "", "Sopimus alkoi maaliskuu 2024, kortti on Visa."),
         ("en", "The card expires May 2028.", "", "The card expires [CARD_EXPIRY]."),
+        # A code read digit by digit, cues naming the back of the card, and an expiry given as the answer to one.
+        ("fi", "Se on 4 4 7.", "Mikä on turvakoodi?", "Se on [CARD_SECURITY_CODE]."),
+        ("en", "123", "And the three digit code on the back of the card?", "[CARD_SECURITY_CODE]"),
+        ("fi", "Se on 12 28.", "Milloin kortti vanhenee?", "Se on [CARD_EXPIRY]."),
+        ("en", "Twelve twenty eight.", "And the expiry date of the card?", "[CARD_EXPIRY]."),
+        ("fi", "Se maksoi 12 euroa.", "Milloin kortti vanhenee?", "Se maksoi 12 euroa."),
         # Amounts in a list stay.
         ("fi", "Summat 1250, 3500, 4000, 2750 ja 5125 euroa.", "", "Summat 1250, 3500, 4000, 2750 ja 5125 euroa."),
         ("en", "It costs two hundred and fifty euros.", "", "It costs two hundred and fifty euros."),
