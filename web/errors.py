@@ -11,10 +11,11 @@ import errno
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from recordings_service.audit import record_refusal
@@ -30,6 +31,7 @@ from recordings_service.errors import (
     Unauthenticated,
     Unavailable,
 )
+from recordings_service.logs import describe_exception
 from web.database import abandon_request_work, runtime
 from web.links import back_link, wants_json
 from web.ui.error_messages import listed_message
@@ -125,12 +127,31 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DBAPIError)
     def database_error(exc: DBAPIError) -> Response:
-        if not exc.connection_invalidated:
+        # A connection that could not be made has no statement: the server down, restarting or refusing connections
+        # (its connection limit reached, the database closed to them). That was a 500, which a telephony client
+        # takes as the call refused for good.
+        refused = isinstance(exc, OperationalError) and exc.statement is None
+        if not (exc.connection_invalidated or refused):
             return unexpected(exc)
         # The pool has dropped the dead connection (and pings before each checkout): the next request reconnects.
-        app.logger.warning("database connection lost", extra={"endpoint": request.endpoint})
+        # A connection refused carries the server's words and no statement, so no values of a request.
+        reason = describe_exception(exc.orig if refused else exc)
+        message = "database unavailable" if refused else "database connection lost"
+        app.logger.warning(message, extra={"endpoint": request.endpoint, "reason": reason})
+        return _database_unavailable()
+
+    @app.errorhandler(PoolTimeout)
+    def database_busy(exc: PoolTimeout) -> Response:
+        # Every connection of the pool in use for longer than its timeout: as busy as unreachable, for a client.
+        app.logger.warning("database connections exhausted", extra={"endpoint": request.endpoint})
+        return _database_unavailable()
+
+    def _database_unavailable() -> Response:
         abandon_request_work()
-        return error_response(503, Unavailable.code, "The database connection was lost; try again shortly.")
+        # The page's menu reads the signed-in account from the database, which cannot be reached: it is drawn for
+        # nobody (the session cookie is left as it is), where reading it raised again inside this handler.
+        g._login_user = app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+        return error_response(503, Unavailable.code, "The database cannot be reached now; try again shortly.")
 
     @app.errorhandler(OSError)
     def disk_error(exc: OSError) -> Response:
