@@ -103,20 +103,20 @@ def install_transcription(control: Path) -> None:
     from jobs import transcription
 
     lease_keeper = transcription._lease_keeper
-    secure_card_data = transcription.secure_card_data
+    secure_call = transcription.secure_call
 
     def keeper_then_pause(*args: Any, **kwargs: Any) -> Callable[[float], None]:
         return _before(control, "decoding", lease_keeper(*args, **kwargs))
 
     def secured_then_pause(session: Session, *args: Any, **kwargs: Any) -> Any:
-        result = secure_card_data(session, *args, **kwargs)
+        result = secure_call(session, *args, **kwargs)
         pause(control, "before_commit")  # the transcript is flushed in this session; the job commits next
         event.listen(session, "after_commit", lambda _session: pause(control, "committed"), once=True)
         return result
 
     transcription._run_one = _before(control, "claimed", transcription._run_one)  # type: ignore[assignment]
     transcription._lease_keeper = keeper_then_pause  # type: ignore[assignment]
-    transcription.secure_card_data = secured_then_pause
+    transcription.secure_call = secured_then_pause
 
 
 def install(control: Path) -> None:
