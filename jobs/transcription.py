@@ -20,6 +20,7 @@ from jobs.leases import work_through
 from recordings_service.audit import Actor
 from recordings_service.calls.waveform import cached_peaks
 from recordings_service.config import Settings
+from recordings_service.errors import Unavailable
 from recordings_service.logs import describe_exception
 from recordings_service.models import Recording
 from recordings_service.models.recording import RecordingStatus
@@ -93,7 +94,7 @@ def _run_one(runtime: Runtime, engine: Engine, job: ClaimedJob) -> str:
         log.warning("transcription attempt failed", extra={"job": job.job_id, "attempt": job.attempt}, exc_info=True)
         with runtime.sessions() as session:
             try:
-                state = fail_job(session, job=job, error=reason, final=undecodable)
+                state = fail_job(session, job=job, error=reason, final=undecodable, outage=isinstance(exc, Unavailable))
                 session.commit()
             except LeaseLost:
                 return "lease_lost"

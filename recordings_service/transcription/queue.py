@@ -171,20 +171,29 @@ def finish_job(
 
 
 def fail_job(
-    session: Session, *, job: ClaimedJob, error: str, retry_base_s: float = RETRY_BASE_S, final: bool = False
+    session: Session,
+    *,
+    job: ClaimedJob,
+    error: str,
+    retry_base_s: float = RETRY_BASE_S,
+    final: bool = False,
+    outage: bool = False,
 ) -> JobState:
     """Record a failed attempt: retry later with exponential backoff, or give up after MAX_ATTEMPTS (at once when
-    `final`: a failure that another attempt would repeat)."""
+    `final`: a failure that another attempt would repeat). An `outage` (the store unreachable) is no attempt of the
+    call's: it is tried again after `retry_base_s`, for as long as the outage lasts. Counted, an outage of seven and
+    a half minutes failed every queued call for good, and each had to be queued again by hand."""
     now = utcnow()
-    final = final or job.attempt >= MAX_ATTEMPTS
+    final = not outage and (final or job.attempt >= MAX_ATTEMPTS)
     state = JobState.FAILED if final else JobState.QUEUED
     retry = {
         "state": state,
         "lease_owner": None,
         "lease_expires_at": None,
         "last_error": error[:MAX_ERROR_CHARS],
-        "next_attempt_at": now + timedelta(seconds=retry_base_s * 2 ** (job.attempt - 1)),
+        "next_attempt_at": now + timedelta(seconds=retry_base_s * (1 if outage else 2 ** (job.attempt - 1))),
         "updated_at": now,
+        **({"attempts": job.attempt - 1} if outage else {}),
     }
     _lock_call(session, job.recording_id)
     if not _update_held(session, job, retry):

@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from jobs import transcription as transcription_job
@@ -31,6 +31,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from recordings_service.transcription.queue import (
     MAX_ATTEMPTS,
+    RETRY_BASE_S,
     LeaseLost,
     claim_next,
     enqueue_transcription,
@@ -45,7 +46,7 @@ from tests.factories.transcription import (
     FakeEngine,
     leftovers_removed,  # noqa: F401  (a fixture)
 )
-from tests.live_server import settings_env
+from tests.live_server import free_port, settings_env
 
 pytestmark = pytest.mark.usefixtures("leftovers_removed")
 REPO = Path(__file__).resolve().parents[2]
@@ -103,6 +104,28 @@ def test_failures_back_off_exponentially_then_fail_with_the_reason(session: Sess
     assert claim_next(session, owner="w", lease_s=60, now=now + timedelta(days=1)) is None
 
 
+def test_a_store_outage_is_no_attempt_and_the_call_is_transcribed_once_the_store_is_back(
+    session: Session, fake_runtime: Runtime
+) -> None:
+    """Found by a deployment pass: with the store down for seven and a half minutes every queued call used its five
+    attempts on the outage and failed for good, and nothing queued it again once the store was back."""
+    job = _queued(session, fake_runtime)
+    session.commit()
+    gone = S3ObjectStore.from_settings(replace(fake_runtime.settings, s3_endpoint=f"http://127.0.0.1:{free_port()}"))
+    down = replace(fake_runtime, store=gone)
+    for _ in range(MAX_ATTEMPTS + 2):
+        transcription_job.transcribe_pending(down, budget_s=30)
+        session.expire_all()
+        assert (job.state, job.attempts) == ("queued", 0)
+        assert "unreachable" in (job.last_error or "")
+        assert (job.next_attempt_at - utcnow()).total_seconds() <= RETRY_BASE_S  # no growing backoff
+        session.execute(update(TranscriptionJob).where(TranscriptionJob.id == job.id).values(next_attempt_at=utcnow()))
+        session.commit()
+    transcription_job.transcribe_pending(fake_runtime, budget_s=30)
+    session.expire_all()
+    assert (job.state, job.attempts) == ("done", 1)
+
+
 def test_a_file_the_decoder_refuses_fails_at_once_and_the_queue_moves_on(
     session: Session, fake_runtime: Runtime
 ) -> None:
@@ -137,7 +160,7 @@ WORKERS = 3
 CALLS = 30
 WORKER_SCRIPT = """
 import sys, time
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from jobs.transcription import transcribe_pending
 from recordings_service.config import Settings
 from recordings_service.models import TranscriptionJob
