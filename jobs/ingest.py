@@ -146,9 +146,10 @@ def _import_pair(runtime: Runtime, pair: inbox.InboxPair, notes: list[Path]) -> 
         try:
             result = inbox.import_pair(session, runtime.store, runtime.envelope, settings=settings, pair=pair)
             session.commit()
-        except Unavailable:
+        except Unavailable as exc:
+            # The object store, or the audio workers that probe the file, cannot serve now: the pair waits.
             session.rollback()
-            log.warning("inbox run deferred: the object store is unavailable")
+            log.warning("inbox run deferred", extra={"reason": exc.message})
             return "deferred"
         except OperationalError as exc:
             # The database unreachable (a restart, a failover): as for the store, the pair waits, no attempt counted.

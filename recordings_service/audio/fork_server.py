@@ -82,6 +82,7 @@ def main(argv: list[str]) -> int:
     probe_worker.limit_resources(memory_bytes=int(argv[0]))
     probe_worker.import_pyav()
     confine()
+    print(json.dumps({"ready": True}), flush=True)  # worker_pool.READY: started, whatever a file then does
     serve()
     return 0
 

@@ -24,10 +24,23 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from recordings_service.errors import Unavailable
+
 logger = logging.getLogger(__name__)
 
 # A reply is one short JSON line; more than this means the worker is not speaking the protocol.
 MAX_REPLY_BYTES = 64 * 1024
+# What a worker says once it has started and confined itself, before it reads its first request.
+READY = b'{"ready": true}\n'
+
+
+class WorkerUnavailable(Unavailable):
+    """The worker ended before it said it was ready: it could not start (FFmpeg or Python missing, refused its
+    confinement), which no file caused. A file was refused as "could not be probed" for it, and a telephony system
+    takes such a 422 as its call refused for good."""
+
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(f"audio decoding is unavailable: the audio worker did not start (exit status {returncode})")
 
 
 class WorkerTimeout(Exception):
@@ -65,6 +78,7 @@ class _Worker:
     def __init__(self, command: Sequence[str]) -> None:
         # Requests go over a UNIX socket so that each can carry the descriptors it is about: a confined
         # worker cannot open a path. It reads the socket as its stdin.
+        self.command = " ".join(command)
         self.requests, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.process = subprocess.Popen(
@@ -83,6 +97,8 @@ class _Worker:
         finally:
             theirs.close()
         self.requests_served = 0
+        self.ready = False
+        self._received = b""  # what was read of the worker's output past the line asked for
 
     @property
     def pid(self) -> int:
@@ -96,12 +112,16 @@ class _Worker:
         try:
             socket.send_fds(self.requests, [json.dumps(request).encode() + b"\n"], list(fds), socket.MSG_NOSIGNAL)
         except (BrokenPipeError, ConnectionResetError):
-            raise WorkerExited(self._returncode(time.monotonic() + 10)) from None
+            returncode = self._returncode(time.monotonic() + 10)
+            raise (WorkerExited(returncode) if self.ready else self._not_started(returncode)) from None
 
     def reply(self, *, timeout_s: float) -> dict[str, Any]:
-        assert self.process.stdout is not None
         deadline = time.monotonic() + timeout_s
-        reply = read_pipe(self.process.stdout.fileno(), limit=MAX_REPLY_BYTES, deadline=deadline, through_newline=True)
+        if not self.ready:
+            if self._line(deadline) != READY:
+                raise self._not_started(self._returncode(deadline))
+            self.ready = True
+        reply = self._line(deadline)
         if not reply.endswith(b"\n"):
             raise WorkerExited(self._returncode(deadline))
         try:
@@ -111,6 +131,23 @@ class _Worker:
         if not isinstance(answer, dict):
             raise WorkerExited(0)
         return answer
+
+    def _not_started(self, returncode: int) -> WorkerUnavailable:
+        # Its stderr is discarded (a corrupt file's FFmpeg output could flood it): the operator runs the command.
+        logger.error("audio worker did not start", extra={"returncode": returncode, "command": self.command})
+        return WorkerUnavailable(returncode)
+
+    def _line(self, deadline: float) -> bytes:
+        """The worker's next line (without its newline only where the worker ended first)."""
+        assert self.process.stdout is not None
+        while b"\n" not in self._received:
+            limit = MAX_REPLY_BYTES - len(self._received)
+            chunk = read_pipe(self.process.stdout.fileno(), limit=limit, deadline=deadline, through_newline=True)
+            if not chunk:
+                break
+            self._received += chunk
+        line, newline, self._received = self._received.partition(b"\n")
+        return line + newline
 
     def _returncode(self, deadline: float) -> int:
         try:

@@ -16,11 +16,12 @@ from typing import Any
 import psutil
 import pytest
 
-from recordings_service.audio.worker_pool import WorkerExited, WorkerPool, WorkerTimeout
+from recordings_service.audio.worker_pool import WorkerExited, WorkerPool, WorkerTimeout, WorkerUnavailable
 
 # Does what each request says, the way a real worker could misbehave on a hostile file.
 FAKE_WORKER = """
 import json, os, signal, sys, time
+print(json.dumps({"ready": True}), flush=True)
 while line := sys.stdin.buffer.readline():
     do = json.loads(line)["do"]
     if do == "hang":
@@ -173,3 +174,15 @@ def test_a_closed_pool_stops_its_workers(pool: WorkerPool) -> None:
     assert dead(old)
     with pytest.raises(RuntimeError, match="closed"):
         ask(pool, {"do": "echo"})
+
+
+def test_a_worker_that_cannot_start_is_an_outage_not_a_refused_file(tmp_path: Path) -> None:
+    """Found by a deployment pass: audio workers that exited at start (they could not import their code) made every
+    upload a 422 "the file could not be probed", which a telephony system takes as its call refused for good."""
+    broken = WorkerPool([sys.executable, "-I", "-c", "import sys; sys.exit(1)"], spares=1, max_requests=3)
+    try:
+        with pytest.raises(WorkerUnavailable) as raised:
+            ask(broken, {"do": "nothing"})
+        assert "did not start" in raised.value.message
+    finally:
+        broken.close()
