@@ -11,6 +11,7 @@ from types import FrameType
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import DBAPIError
 
+from jobs import leases
 from jobs.schedule import JOBS, JobSpec
 from recordings_service import job_runs
 from recordings_service.config import Settings, SettingsError
@@ -124,6 +125,7 @@ def main() -> None:
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("stopping on signal", extra={"signal": signum})
+        leases.STOPPING.set()
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -16,6 +17,9 @@ from sqlalchemy.orm import Session
 from recordings_service.runtime import Runtime
 
 Claim = TypeVar("Claim")
+# Set when the process is asked to stop: the item in hand is finished, no other is claimed. A run went on claiming
+# for the rest of its budget (five calls transcribed after a SIGTERM), past a service manager's stop timeout.
+STOPPING = threading.Event()
 # What building one claimed package can come to (research batches, subject access packages).
 BUILD_OUTCOMES = ("built", "retrying", "failed", "lease_lost")
 
@@ -35,12 +39,13 @@ def work_through(
     log: logging.Logger,
     summary: str,
 ) -> dict[str, int]:
-    """Claim (`claim(session, owner)`, committed) and `work` one item at a time; `work` returns one of `outcomes`,
-    whose counts are logged as `summary` when anything was done, and returned."""
+    """Claim (`claim(session, owner)`, committed) and `work` one item at a time, until the queue is empty, the budget
+    spent or the process asked to stop; `work` returns one of `outcomes`, whose counts are logged as `summary` when
+    anything was done, and returned."""
     owner = worker_name()
     deadline = time.monotonic() + budget_s
     counts = dict.fromkeys(outcomes, 0)
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not STOPPING.is_set():
         with runtime.sessions() as session:
             claimed = claim(session, owner)
             session.commit()
