@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from recordings_service.audit import record_refusal
 from recordings_service.errors import (
@@ -114,6 +114,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
+        if isinstance(exc, ClientDisconnected):
+            # The body stopped before its announced end: the client went away, or stalled past
+            # CALLVAULT_BODY_STALL_S. A 400 "could not understand" made a telephony client drop a call it should
+            # send again, and nothing was logged.
+            app.logger.warning("request body incomplete", extra={"endpoint": request.endpoint})
+            abandon_request_work()
+            return error_response(408, "request_timeout", "The request body stopped before its end; send it again.")
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
         # A form's CSRF token missing or stale (a page left open past its session, say): said so in the reader's

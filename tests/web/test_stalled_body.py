@@ -36,3 +36,18 @@ def test_a_stalled_body_gives_its_thread_back_and_the_next_request_is_answered(
     assert answered.startswith(b"HTTP/1.1 200")
     # The only thread was the stalled body's until it gave it up: the probe waited about that long, no longer.
     assert waited < STALL_S + 10
+
+
+def test_the_stalled_client_is_told_its_body_stopped_short(base_settings: Settings, tmp_path: Path) -> None:
+    """Found by a deployment pass: the stalled request was answered 400 "The browser (or proxy) sent a request that
+    this server could not understand", which a telephony client takes as its call refused for good, and nothing was
+    logged; it is 408, to be sent again, and the log says so."""
+    settings = replace(base_settings, body_stall_s=STALL_S)
+    log = tmp_path / "gunicorn.log"
+    with gunicorn_serving(settings, log, threads=1) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as stalled:
+            stalled.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n")
+            stalled.sendall(b"Content-Length: 100000\r\n\r\nusername=a&pass")
+            answer = stalled.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert "request body incomplete" in log.read_text()
