@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from jobs import leases
 from jobs.schedule import JOBS, JobSpec
 from recordings_service import job_runs
-from recordings_service.config import Settings, SettingsError
+from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
@@ -112,15 +112,15 @@ def quiet_scheduler_logs() -> None:
 
 
 def main() -> None:
-    settings = Settings.from_env()
-    configure_logging(settings)
-    quiet_scheduler_logs()
-    runtime = Runtime.from_settings(settings)
     try:
+        settings = Settings.from_env()
+        configure_logging(settings)
+        runtime = Runtime.from_settings(settings)
         runtime.check_keys()
-    except SettingsError as exc:
-        log.error("jobs process not started: %s", exc)
-        raise SystemExit(1) from None
+    except (ValueError, ArgumentError) as exc:  # a malformed setting (SettingsError), key or database URL
+        # One line naming the setting, as the CLI says it, where a service manager's journal got a traceback.
+        raise SystemExit(f"jobs process not started: {exc}") from None
+    quiet_scheduler_logs()
     scheduler = build_scheduler(runtime)
 
     def stop(signum: int, _frame: FrameType | None) -> None:

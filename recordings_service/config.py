@@ -9,10 +9,18 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 PREFIX = "CALLVAULT_"
 SECRETS_FILE = "secrets.env"
 # Settings that take one of a few words; anything else is refused when the settings are built.
-CHOICES: dict[str, frozenset[str]] = {"redaction_audio": frozenset({"mute", "tone"})}
+CHOICES: dict[str, frozenset[str]] = {
+    "redaction_audio": frozenset({"mute", "tone"}),
+    # An unknown format fell back to text unsaid (and an unknown level, below, was a traceback naming no setting).
+    "log_format": frozenset({"auto", "json", "text"}),
+}
+LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -150,6 +158,15 @@ class Settings:
             if getattr(self, name) not in allowed:
                 choices = " or ".join(sorted(allowed))
                 raise SettingsError(f"{PREFIX}{name.upper()} must be {choices}, got {getattr(self, name)!r}")
+        try:
+            if self.database_url:  # empty: the data directory's SQLite file (`with_derived_defaults`)
+                make_url(self.database_url).get_dialect()
+        except (ValueError, ArgumentError, NoSuchModuleError) as exc:
+            # Said by SQLAlchemy without the setting ("invalid literal for int() with base 10: '5432:99'").
+            raise SettingsError(f"{PREFIX}DATABASE_URL is not a database URL SQLAlchemy can read: {exc}") from None
+        if self.log_level.upper() not in LOG_LEVELS:
+            levels = ", ".join(sorted(LOG_LEVELS))
+            raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {levels}, got {self.log_level!r}")
         try:
             re.compile(self.customer_number_pattern)
         except re.error as exc:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from recordings_service.config import Settings
 from recordings_service.storage.embedded import ensure_secrets
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_embedded_defaults(tmp_path: Path) -> None:
@@ -54,6 +59,12 @@ def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
         ("CALLVAULT_HTTPS", "maybe", "true or false"),
         ("CALLVAULT_REDACTION_AUDIO", "beep", "mute or tone"),
         ("CALLVAULT_CUSTOMER_NUMBER_PATTERN", "asiakas(\\d+", "regular expression"),
+        # Found by a deployment pass: an unknown level was a traceback naming no setting, an unknown format fell back
+        # to text unsaid, and a URL with a bad port said only "invalid literal for int()".
+        ("CALLVAULT_LOG_LEVEL", "LOUD", "one of CRITICAL, DEBUG"),
+        ("CALLVAULT_LOG_FORMAT", "xml", "auto or json or text"),
+        ("CALLVAULT_DATABASE_URL", "postgresql+psycopg://db:5432:99/callvault", "database URL"),
+        ("CALLVAULT_DATABASE_URL", "nosuchdb://here", "database URL"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str, message: str) -> None:
@@ -78,3 +89,20 @@ def test_a_secret_the_environment_sets_is_not_generated_beside_it(
     kept = (tmp_path / "secrets.env").read_text()
     assert "CALLVAULT_MASTER_KEY" not in kept and "CALLVAULT_AUDIT_KEY=" in kept
     assert made["CALLVAULT_MASTER_KEY"] == "from-the-environment"
+
+
+@pytest.mark.parametrize(("entry", "process"), [(["-m", "jobs"], "jobs"), (["-c", "import web.wsgi"], "web")])
+def test_the_processes_a_service_manager_starts_say_a_bad_setting_in_one_line(
+    tmp_path: Path, entry: list[str], process: str
+) -> None:
+    """Found by a deployment pass: `python -m jobs` and gunicorn's `web.wsgi` (what the systemd units start) printed
+    a traceback for a malformed setting, gunicorn one per worker; the CLI said it in one line."""
+    environment = {**os.environ, "CALLVAULT_DATA_DIR": str(tmp_path), "CALLVAULT_TIMEZONE": "Mars/Base"}
+    started = subprocess.run(
+        [sys.executable, *entry], check=False, cwd=REPO, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode == 1
+    assert started.stderr.strip().splitlines() == [
+        f"{process} process not started: CALLVAULT_TIMEZONE must name a time zone such as Europe/Helsinki, "
+        "got 'Mars/Base'"
+    ]
