@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ CHOICES: dict[str, frozenset[str]] = {
     "log_format": frozenset({"auto", "json", "text"}),
 }
 LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+PORTS = frozenset({"port", "s3_port"})
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -164,6 +166,9 @@ class Settings:
         except (ValueError, ArgumentError, NoSuchModuleError) as exc:
             # Said by SQLAlchemy without the setting ("invalid literal for int() with base 10: '5432:99'").
             raise SettingsError(f"{PREFIX}DATABASE_URL is not a database URL SQLAlchemy can read: {exc}") from None
+        if self.public_url and not re.match(r"https?://[^/]", self.public_url):
+            # Without its scheme the links the CLI prints ("callvault.example.org/enrol/…") open nothing.
+            raise SettingsError(f"{PREFIX}PUBLIC_URL must begin with https:// (or http://), got {self.public_url!r}")
         if self.log_level.upper() not in LOG_LEVELS:
             levels = ", ".join(sorted(LOG_LEVELS))
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of {levels}, got {self.log_level!r}")
@@ -225,16 +230,26 @@ class Settings:
 
 def _coerce(name: str, annotation: object, raw: str) -> object:
     kind = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    # No count, size, port or duration is negative or infinite: CALLVAULT_TRUSTED_PROXIES=-1 made every request
+    # through the proxy a 500, CALLVAULT_BODY_STALL_S=nan switched the stall limit off, a port of 99999 was taken.
     if kind == "int":
         try:
-            return int(raw)
+            number = int(raw)
         except ValueError:
             raise SettingsError(f"{PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
+        if name in PORTS and not 0 < number < 65536:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be a port from 1 to 65535, got {raw!r}")
+        if number < 0:
+            raise SettingsError(f"{PREFIX}{name.upper()} must not be negative, got {raw!r}")
+        return number
     if kind == "float":
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
             raise SettingsError(f"{PREFIX}{name.upper()} must be a number, got {raw!r}") from None
+        if not math.isfinite(value) or value < 0:
+            raise SettingsError(f"{PREFIX}{name.upper()} must be a number of 0 or more, got {raw!r}")
+        return value
     if kind == "bool":
         lowered = raw.strip().lower()
         if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:

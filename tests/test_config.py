@@ -65,6 +65,13 @@ def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
         ("CALLVAULT_LOG_FORMAT", "xml", "auto or json or text"),
         ("CALLVAULT_DATABASE_URL", "postgresql+psycopg://db:5432:99/callvault", "database URL"),
         ("CALLVAULT_DATABASE_URL", "nosuchdb://here", "database URL"),
+        # Taken before: -1 made every request through the proxy a 500, nan switched the stall limit off, and a link
+        # without its scheme opened nothing.
+        ("CALLVAULT_TRUSTED_PROXIES", "-1", "not be negative"),
+        ("CALLVAULT_BODY_STALL_S", "nan", "0 or more"),
+        ("CALLVAULT_MAX_UPLOAD_BYTES", "-1", "not be negative"),
+        ("CALLVAULT_PORT", "99999", "port from 1 to 65535"),
+        ("CALLVAULT_PUBLIC_URL", "callvault.example.org", "https://"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str, message: str) -> None:
