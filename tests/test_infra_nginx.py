@@ -128,8 +128,22 @@ def test_every_server_logs_in_the_masking_format(config: list[Directive]) -> Non
     """A server without its own access_log writes nginx's default `combined` format, request line and all (the
     plain-HTTP server did: a link typed as http:// logged its token)."""
     servers = [each for each in walk(config) if each.name == "server" and each.block is not None]
-    assert len(servers) == 2
+    assert len(servers) == 3
     for server in servers:
         logs = [each.args for each in walk(server.block or []) if each.name == "access_log"]
         assert logs and all(args == ["off"] or args[1:2] == ["callvault"] for args in logs), logs
     assert all(each.args[1:2] == ["callvault"] for each in config if each.name == "access_log")
+
+
+def test_other_names_get_no_answer_and_the_app_is_given_the_host_with_its_port(config: list[Directive]) -> None:
+    """Found by a deployment pass (nginx 1.22 running this file): any Host reached the app, whose redirects then
+    pointed at it (`Host: evil.example` gave `Location: https://evil.example/calls/`); the Host passed on lost its
+    port, so on a port other than 443 every form failed its CSRF check; the plain-HTTP server named nginx's version."""
+    servers = [each.block or [] for each in walk(config) if each.name == "server" and each.block is not None]
+    [catch_all] = [block for block in servers if any("default_server" in each.args for each in block)]
+    assert {each.name for each in catch_all} >= {"ssl_reject_handshake", "return"}
+    assert [each.args for each in catch_all if each.name == "return"] == [["444"]]
+    assert not [each for each in catch_all if each.name == "server_name"]
+    assert all(["off"] in [each.args for each in block if each.name == "server_tokens"] for block in servers)
+    hosts = [each.args for each in walk(config) if each.name == "proxy_set_header" and each.args[0] == "Host"]
+    assert hosts == [["Host", "$http_host"]]
