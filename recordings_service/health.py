@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from recordings_service import audit_anchors, schema
+from recordings_service.errors import Unavailable
 from recordings_service.runtime import Runtime
 
 
@@ -20,6 +21,8 @@ def readiness(runtime: Runtime) -> tuple[bool, dict[str, str]]:
     try:
         runtime.store.check()
         parts["store"] = "ok"
+    except Unavailable as exc:  # what is wrong, in words that name no secret (a 403, a bucket not versioned)
+        parts["store"] = f"error: {exc.message}"
     except Exception as exc:  # noqa: BLE001
         parts["store"] = f"error: {type(exc).__name__}"
     parts["migrations"] = schema.migration_state(runtime.engine) if parts["db"] == "ok" else "unknown"

@@ -282,6 +282,8 @@ def test_readyz_reports_how_anchors_are_kept(signed: Runtime, base_settings: Set
     client = make_client(base_settings)
     bucket = "plain-" + secrets.token_hex(6)
     client.create_bucket(Bucket=bucket)
+    # Versioned, as readiness requires of every bucket, without Object Lock.
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     unlocked = replace(signed, store=S3ObjectStore(client, bucket))
     response = create_app(signed.settings, runtime=unlocked).test_client().get("/readyz")
     assert response.status_code == 200

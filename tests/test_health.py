@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import time
 from dataclasses import replace
@@ -79,3 +80,18 @@ def test_readyz_is_503_when_migrations_are_pending(
     response = create_app(settings, runtime=unmigrated).test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["migrations"] == "pending"
+
+
+def test_readyz_is_503_for_a_bucket_that_keeps_no_versions(runtime: Runtime, settings: Settings) -> None:
+    """Found by a deployment pass: a mistyped CALLVAULT_S3_BUCKET was created, unversioned, by the store's first
+    write, and readiness said `store: ok` from then on; deletions there would leave versions behind."""
+    unversioned = f"cv-unversioned-{secrets.token_hex(4)}"
+    client = make_client(settings)
+    client.create_bucket(Bucket=unversioned)
+    try:
+        store = S3ObjectStore.from_settings(replace(settings, s3_bucket=unversioned))
+        response = create_app(settings, runtime=replace(runtime, store=store)).test_client().get("/readyz")
+        assert response.status_code == 503
+        assert response.get_json()["store"] == f"error: object store: versioning is not enabled on bucket {unversioned}"
+    finally:
+        client.delete_bucket(Bucket=unversioned)

@@ -292,11 +292,18 @@ class S3ObjectStore:
         )
 
     def check(self) -> None:
-        """Raise `Unavailable` unless the bucket answers."""
+        """Raise `Unavailable` unless the bucket answers and keeps versions (deletions remove every version, and the
+        evidence relies on none being overwritten): a bucket named wrong was created unversioned by the store's
+        first write, and readiness then said `ok`."""
         try:
             self._questions.head_bucket(Bucket=self.bucket)
+            versioning = self._questions.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        except ClientError as exc:
+            raise Unavailable(f"object store: {_error_code(exc) or type(exc).__name__}") from None
         except Exception as exc:  # noqa: BLE001 — any failure means the store is not ready
             raise Unavailable(f"object store: {type(exc).__name__}") from None
+        if versioning != "Enabled":
+            raise Unavailable(f"object store: versioning is not enabled on bucket {self.bucket}")
 
     def object_lock(self) -> ObjectLock:
         try:
