@@ -17,11 +17,20 @@ from recordings_service.runtime import Runtime
 log = logging.getLogger("jobs.card_data")
 
 
-def secure_call(session: Session, runtime: Runtime, *, recording_id: str, actor: Actor) -> str | None:
-    """Flag the call and replace its original where its transcript holds card data; the replaced original's key,
-    for `delete_replaced` after the caller's commit, or None."""
+def secure_call(
+    session: Session, runtime: Runtime, *, recording_id: str, actor: Actor, again: bool = False
+) -> str | None:
+    """Flag the call and replace its original where its transcript holds card data (`again`: also where an
+    original was replaced before, whose muting the transcript's card data has outgrown); the replaced original's
+    key, for `delete_replaced` after the caller's commit, or None."""
     replaced = secure_card_data(
-        session, runtime.store, runtime.envelope, settings=runtime.settings, recording_id=recording_id, actor=actor
+        session,
+        runtime.store,
+        runtime.envelope,
+        settings=runtime.settings,
+        recording_id=recording_id,
+        actor=actor,
+        again=again,
     )
     if replaced is not None:
         # An access package built before holds the original as it was: built again from the muted one.

@@ -87,13 +87,14 @@ _NOT_NAMES = frozenset(
 )  # fmt: skip
 
 
-# A question for a name just before makes the capitalised words opening the answer a name: the cue in the last
-# sentence said, a question or still open (an answer's first half may follow it). A statement ("Nimeni on Liisa
-# Virtanen.") made the first words of the next two segments names ("[PERSON] on puhelinnumeronne?"), and a question
-# two sentences back the agent's next one ("What is the [PERSON] number?").
-_NAME_QUESTION = re.compile(
-    r"(?:nime\w*|nimi\w*|\bname\b|\bnamn\w*|heter|who am i speaking|kenen)[^.!?]*(?:\?[^.!?]*)?$", re.IGNORECASE
-)
+# A request for a name just before makes the capitalised words opening the answer a name: the cue in the last sentence
+# said (or in a question an answer's unfinished first half follows), unless that sentence gives the speaker's own name.
+# "Nimeni on Liisa Virtanen." made the first words of the next two segments names ("[PERSON] on puhelinnumeronne?"),
+# and a question two sentences back the agent's next one ("What is the [PERSON] number?"); a request ending in a full
+# stop ("Kertoisitteko nimenne.", "Your full name, please.") still counts.
+_NAME_CUE = re.compile(r"nime\w*|nimi\w*|\bname\b|\bnamn\w*|heter|who am i speaking|kenen", re.IGNORECASE)
+_OWN_NAME = re.compile(r"\b(?:nimeni|minun nimi|my name|mitt namn|jag heter)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _CAPITALISED_RUN = re.compile(rf"(?-i:{_CAPITALISED})(?:,?[ ](?-i:{_CAPITALISED}))*")
 _NAME_WORD = re.compile(_CAPITALISED)
 _FIRST_SENTENCE = re.compile(r"[^.!?]*[.!?]")
@@ -104,7 +105,7 @@ def find_person_names(text: str, context: str = "", *, spoken_by_agent: bool = F
     """Names after an introducing cue, before "puolesta"/"nimissä", spelled out, or given when asked for; on the
     agent's channel (`spoken_by_agent`) a first name after a weak cue too."""
     hits: list[Hit] = []
-    if _NAME_QUESTION.search(context):
+    if _asked_for_name(context):
         # The answer opens with the name ("Liisa Virtanen", "Se on Liisa Virtanen", "It's Mike Ross"): every
         # capitalised word of the next two segments was one ("And I'm calling about the Invoice").
         answer = _FIRST_SENTENCE.match(text)
@@ -122,6 +123,14 @@ def find_person_names(text: str, context: str = "", *, spoken_by_agent: bool = F
                 hits.append(Hit(span[0], span[1], PiiKind.PERSON, RANK_BEST_EFFORT))
     hits.extend(Hit(match.start(), match.end(), PiiKind.PERSON, RANK_BEST_EFFORT) for match in _SPELLED.finditer(text))
     return hits
+
+
+def _asked_for_name(context: str) -> bool:
+    sentences = _SENTENCE_END.split(context.strip())
+    last = sentences[-1]
+    if len(sentences) > 1 and not last.endswith((".", "!", "?")) and sentences[-2].endswith("?"):
+        last = sentences[-2]  # "Mikä on nimenne? Liisa": the answer's first half follows the question
+    return bool(_NAME_CUE.search(last)) and not _OWN_NAME.search(last)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -41,12 +41,20 @@ CARD_PAD_S = 0.5
 
 
 def secure_card_data(
-    session: Session, store: ObjectStore, envelope: Envelope, *, settings: Settings, recording_id: str, actor: Actor
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    settings: Settings,
+    recording_id: str,
+    actor: Actor,
+    again: bool = False,
 ) -> str | None:
     """Flag a transcribed call whose redacted transcript holds card data and, if configured, replace its original.
 
     Returns the storage key of the replaced original, whose every version the caller deletes after its
-    commit; None when nothing was replaced. A call already replaced is left as it is.
+    commit; None when nothing was replaced. A call already replaced is left as it is, unless `again`: its
+    transcript now holds card data the last muting did not cover (a release that finds more, `redaction refresh`).
     """
     recording = session.get(Recording, recording_id)
     if recording is None or recording.status in UNPLAYABLE:
@@ -67,7 +75,7 @@ def secure_card_data(
             details=dict(sorted(found.items())),  # counts by kind, never values
         )
     session.flush()
-    if recording.pci_redacted_at is not None or not settings.pci_replace_original:
+    if (recording.pci_redacted_at is not None and not again) or not settings.pci_replace_original:
         return None
     return _replace_original(
         session,
@@ -122,7 +130,8 @@ def _replace_original(
         recording.master_key_id = sealed.master_key_id
         recording.sha256 = new_sha256
         recording.size_bytes = size
-        recording.pci_original_sha256 = old_sha256
+        # The original as ingested, also when a muted copy is muted again.
+        recording.pci_original_sha256 = recording.pci_original_sha256 or old_sha256
         recording.pci_redacted_at = utcnow()
         record_event(
             session,

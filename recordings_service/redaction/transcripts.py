@@ -158,7 +158,7 @@ def _add_split(
 
 
 def _merged(text: str, findings: list[Finding]) -> list[Finding]:
-    """`findings` sorted, those that overlap made one covering them all, of the longest one's kind."""
+    """`findings` sorted, those that overlap made one covering them all, of the weightiest one's kind."""
     merged: list[list[Finding]] = []
     for finding in sorted(findings, key=lambda finding: finding.start):
         if merged and finding.start < max(other.end for other in merged[-1]):
@@ -168,7 +168,12 @@ def _merged(text: str, findings: list[Finding]) -> list[Finding]:
     covering = []
     for group in merged:
         start, end = min(f.start for f in group), max(f.end for f in group)
-        kind = max(group, key=lambda finding: finding.end - finding.start).kind
+        # Card data first (it is kept nowhere and muted), then what the split rule found, then the longest: a card's
+        # second half, also a phone number's length, kept the phone's kind and stayed in the stored text, unmuted.
+        kind = max(
+            group,
+            key=lambda f: (f.kind in CARD_KINDS, f.kind in SPLIT_KINDS, f.end - f.start),
+        ).kind
         covering.append(Finding(start=start, end=end, kind=kind, value=text[start:end]))
     return covering
 

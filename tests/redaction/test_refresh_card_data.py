@@ -12,7 +12,7 @@ from recordings_service.models import AuditEvent, Recording, Transcript
 from recordings_service.runtime import Runtime
 from recordings_service.transcript_text import seal_segments, segments_of, twin_of
 from recordings_service.transcription.search_index import index_transcript
-from tests.factories.card_call import CARD_CALL, add_transcript
+from tests.factories.card_call import CARD_CALL, add_transcript, secure
 from tests.factories.recordings import make_recording
 from tests.factories.redaction import refresh
 from tests.factories.transcription import segment
@@ -49,4 +49,32 @@ def test_card_data_a_refresh_finds_is_secured_as_at_transcription(
     assert [info.key for info in runtime.store.list(old_key)] == [recording.storage_key]
     actions = session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == recording.id)).all()
     assert {"recording.card_data_flagged", "recording.original_redacted_pci"} <= set(actions)
+    runtime.store.delete(recording.storage_key)
+
+
+def test_card_data_a_refresh_finds_in_a_call_muted_before_is_muted_too(
+    session: Session, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a review: a call whose original was muted once (an expiry date the earlier release found) was left as
+    it was, so the card number that release had missed stayed audible in the original."""
+    recording = make_recording(session, runtime.store, runtime.envelope, audio=CARD_CALL, duration_s=23.69)
+    ingested_sha256 = recording.sha256
+    transcript = add_transcript(session, recording, twin=None)
+    expiry = {"kind": "card_expiry", "start": 1.0, "end": 2.0, "timed": True}
+    muted_once = [{**OLD_TWIN[0], "redactions": [expiry]}, OLD_TWIN[1]]
+    seal_segments(session, transcript, segments=SAID, twin=muted_once)
+    index_transcript(session, transcript)
+    first_key = secure(runtime, session, recording)
+    assert first_key is not None and recording.pci_redacted_at is not None
+    runtime.store.delete(first_key)
+    session.commit()
+    muted_key = recording.storage_key
+
+    assert refresh(runtime, monkeypatch)["originals_muted"] >= 1
+
+    session.expire_all()
+    recording = session.get_one(Recording, recording.id)
+    assert recording.storage_key != muted_key
+    assert not list(runtime.store.list(muted_key))  # the copy muted once, card number and all, is gone
+    assert recording.pci_original_sha256 == ingested_sha256  # the original as ingested, not the first muted copy
     runtime.store.delete(recording.storage_key)

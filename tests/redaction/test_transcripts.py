@@ -232,6 +232,33 @@ def test_a_value_read_over_two_segments_is_redacted_in_both(
         assert "1111" not in " ".join(segment["text"] for segment in redacted.without_card_data)
 
 
+def test_a_card_half_that_looks_like_a_phone_number_is_card_data() -> None:
+    """Found by a review: the second half "0401 2342" was a phone number in its own segment, the merged finding kept
+    that kind, and the half stayed in the stored text and unmuted in the original."""
+    said = [
+        segment("customer", 0.0, ["Korttinumero", "on", "4111", "1111"]),
+        segment("customer", 3.0, ["0401", "2342"]),
+    ]
+    redacted = redact_transcript(said, "fi")
+    assert [s["text"] for s in redacted.twin] == [" Korttinumero on [CARD]", " [CARD]"]
+    assert [s["text"] for s in redacted.without_card_data] == [" Korttinumero on [CARD]", " [CARD]"]
+
+
+@pytest.mark.parametrize(
+    ("language", "request_words", "answer"),
+    [
+        ("fi", ["Kertoisitteko", "nimenne."], ["Liisa", "Virtanen."]),
+        ("en", ["Your", "full", "name,", "please."], ["Mike", "Ross."]),
+    ],
+)
+def test_a_request_for_a_name_ending_in_a_full_stop_still_asks_for_one(
+    language: str, request_words: list[str], answer: list[str]
+) -> None:
+    """Found by a review: only a question mark counted after the change that stopped statements making names."""
+    said = [segment("agent", 0.0, request_words), segment("customer", 3.0, answer)]
+    assert redact_transcript(said, language).twin[1]["text"] == " [PERSON]."
+
+
 def test_numbers_in_a_row_that_make_no_value_stay() -> None:
     said = [segment("customer", 0.0, ["Lasku", "oli", "120"]), segment("customer", 3.0, ["euroa", "ja", "80."])]
     assert [s["text"] for s in redact_transcript(said, "fi").twin] == [" Lasku oli 120", " euroa ja 80."]
