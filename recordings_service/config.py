@@ -21,7 +21,8 @@ CHOICES: dict[str, frozenset[str]] = {
     # An unknown format fell back to text unsaid (and an unknown level, below, was a traceback naming no setting).
     "log_format": frozenset({"auto", "json", "text"}),
 }
-LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+# Python's own names, WARN and FATAL included (a deployment's CALLVAULT_LOG_LEVEL=warn worked before it was checked).
+LOG_LEVELS = frozenset({"NOTSET", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"})
 PORTS = frozenset({"port", "s3_port"})
 
 
@@ -166,7 +167,7 @@ class Settings:
         except (ValueError, ArgumentError, NoSuchModuleError) as exc:
             # Said by SQLAlchemy without the setting ("invalid literal for int() with base 10: '5432:99'").
             raise SettingsError(f"{PREFIX}DATABASE_URL is not a database URL SQLAlchemy can read: {exc}") from None
-        if self.public_url and not re.match(r"https?://[^/]", self.public_url):
+        if self.public_url and not re.match(r"https?://[^/]", self.public_url, re.IGNORECASE):
             # Without its scheme the links the CLI prints ("callvault.example.org/enrol/…") open nothing.
             raise SettingsError(f"{PREFIX}PUBLIC_URL must begin with https:// (or http://), got {self.public_url!r}")
         if self.log_level.upper() not in LOG_LEVELS:
