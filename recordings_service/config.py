@@ -166,7 +166,7 @@ class Settings:
                 make_url(self.database_url).get_dialect()
         except (ValueError, ArgumentError, NoSuchModuleError) as exc:
             # Said by SQLAlchemy without the setting ("invalid literal for int() with base 10: '5432:99'").
-            raise SettingsError(f"{PREFIX}DATABASE_URL is not a database URL SQLAlchemy can read: {exc}") from None
+            raise SettingsError(f"{PREFIX}DATABASE_URL: {exc}") from None
         if self.public_url and not re.match(r"https?://[^/]", self.public_url, re.IGNORECASE):
             # Without its scheme the links the CLI prints ("callvault.example.org/enrol/…") open nothing.
             raise SettingsError(f"{PREFIX}PUBLIC_URL must begin with https:// (or http://), got {self.public_url!r}")
