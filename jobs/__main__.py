@@ -9,16 +9,14 @@ from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import DBAPIError
 
 from jobs import leases
 from jobs.schedule import JOBS, JobSpec
 from recordings_service import job_runs
-from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError
-from recordings_service.logs import configure_logging
-from recordings_service.runtime import Runtime
+from recordings_service.runtime import Runtime, process_runtime
 
 log = logging.getLogger("jobs")
 # Jobs this far apart keep their last finish in the database (the shorter ones would write a row every few seconds).
@@ -112,14 +110,7 @@ def quiet_scheduler_logs() -> None:
 
 
 def main() -> None:
-    try:
-        settings = Settings.from_env()
-        configure_logging(settings)
-        runtime = Runtime.from_settings(settings)
-        runtime.check_keys()
-    except (ValueError, ArgumentError) as exc:  # a malformed setting (SettingsError), key or database URL
-        # One line naming the setting, as the CLI says it, where a service manager's journal got a traceback.
-        raise SystemExit(f"jobs process not started: {exc}") from None
+    runtime = process_runtime("jobs")
     quiet_scheduler_logs()
     scheduler = build_scheduler(runtime)
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, make_url, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.audit import SESSION_AUDIT_KEYS, AuditKeys, check_signing_key
 from recordings_service.config import PREFIX, Settings, SettingsError
 from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.logs import configure_logging
 from recordings_service.models import Recording
 from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
@@ -152,3 +154,18 @@ def sqlite_file(database_url: str) -> Path | None:
     if url.get_backend_name() != "sqlite" or url.database in {None, "", ":memory:"} or url.query.get("uri"):
         return None
     return Path(url.database)
+
+
+def process_runtime(process: str, *, failed_status: int = 1) -> Runtime:
+    """The runtime of a long-running process (`web`, `jobs`) from the environment, its logging set up and its keys
+    checked. A malformed setting, key or database URL ends the process with one line naming it and `failed_status`,
+    where a service manager's journal got a traceback (gunicorn's, one per worker)."""
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings)
+        runtime = Runtime.from_settings(settings)
+        runtime.check_keys()
+    except (ValueError, ArgumentError) as exc:  # a SettingsError, a master key or a database URL SQLAlchemy refuses
+        print(f"{process} process not started: {exc}", file=sys.stderr)
+        raise SystemExit(failed_status) from None
+    return runtime

@@ -44,10 +44,12 @@ def test_the_stalled_client_is_told_its_body_stopped_short(base_settings: Settin
     logged; it is 408, to be sent again, and the log says so."""
     settings = replace(base_settings, body_stall_s=STALL_S)
     log = tmp_path / "gunicorn.log"
-    with gunicorn_serving(settings, log, threads=1) as port:
-        with socket.create_connection(("127.0.0.1", port), timeout=30) as stalled:
-            stalled.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n")
-            stalled.sendall(b"Content-Length: 100000\r\n\r\nusername=a&pass")
-            answer = stalled.recv(4096)
+    with (
+        gunicorn_serving(settings, log, threads=1) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=30) as stalled,
+    ):
+        stalled.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n")
+        stalled.sendall(b"Content-Length: 100000\r\n\r\nusername=a&pass")
+        answer = stalled.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert "request body incomplete" in log.read_text()
