@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.calls import transcript_matches
 from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.errors import Invalid
 from recordings_service.models import AuditEvent, User
@@ -24,9 +23,8 @@ from recordings_service.transcription import search_index
 from recordings_service.transcription.pipeline import TranscriptDraft, save_transcript
 from tests.factories.accounts import login, make_user
 from tests.factories.recordings import FOR_TRAINING_TOO
-from tests.factories.search import evaluate, on_day, random_day, transcribed_call
+from tests.factories.search import PLANS, QA, evaluate, force_plan, found, on_day, random_day, transcribed_call
 
-QA = Actor(id=None, name="qa", role=Role.QA_SUPERVISOR)
 COMPLIANCE = Actor(id=None, name="compliance", role=Role.COMPLIANCE)
 TRAINER = Actor(id=None, name="trainer", role=Role.TRAINER)
 
@@ -34,11 +32,6 @@ TRAINER = Actor(id=None, name="trainer", role=Role.TRAINER)
 @pytest.fixture
 def day() -> datetime:
     return random_day()
-
-
-def found(session: Session, day: datetime, query: str = "", *, actor: Actor = QA, **filters: object) -> list[str]:
-    page = search_calls(session, actor=actor, query=query, filters=on_day(day, **filters), limit=200)  # type: ignore[arg-type]
-    return [item.recording.id for item in page.items]
 
 
 def test_a_spoken_word_finds_its_call_with_a_highlighted_snippet_and_its_time(
@@ -187,7 +180,7 @@ def test_filters_combine(session: Session, store: S3ObjectStore, envelope: Envel
     assert [i.recording.id for i in search_calls(session, actor=QA, filters=narrow).items] == [support.id]
 
 
-@pytest.mark.parametrize("plan", ["rare words", "few calls", "walk newest first"])
+@pytest.mark.parametrize("plan", PLANS)
 def test_every_plan_finds_the_same_calls_in_the_same_order(
     session: Session,
     store: S3ObjectStore,
@@ -197,10 +190,7 @@ def test_every_plan_finds_the_same_calls_in_the_same_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """PostgreSQL picks a plan by estimates (transcript_matches.calls_saying); each must give the same pages."""
-    if plan != "rare words":
-        monkeypatch.setattr(transcript_matches, "RARE_SEGMENTS", -1)  # the segments probe never suffices
-    if plan == "walk newest first":
-        monkeypatch.setattr(transcript_matches, "FEW_CALLS", -1)
+    force_plan(monkeypatch, plan)
     calls = [
         transcribed_call(
             session,

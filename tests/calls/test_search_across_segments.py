@@ -13,8 +13,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor
-from recordings_service.calls import transcript_matches
 from recordings_service.calls.search import search_calls
 from recordings_service.calls.transcript_matches import said_in_transcripts
 from recordings_service.models import Recording
@@ -22,9 +20,7 @@ from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
-from tests.factories.search import on_day, random_day, transcribed_call
-
-QA = Actor(id=None, name="qa", role=Role.QA_SUPERVISOR)
+from tests.factories.search import PLANS, QA, force_plan, found, on_day, random_day, transcribed_call
 
 
 @pytest.fixture
@@ -32,12 +28,7 @@ def day() -> datetime:
     return random_day()
 
 
-def found(session: Session, day: datetime, query: str, **filters: object) -> list[str]:
-    page = search_calls(session, actor=QA, query=query, filters=on_day(day, **filters))
-    return [item.recording.id for item in page.items]
-
-
-@pytest.mark.parametrize("plan", ["rare words", "few calls", "walk newest first"])
+@pytest.mark.parametrize("plan", PLANS)
 def test_words_said_in_different_segments_find_the_call(
     session: Session,
     store: S3ObjectStore,
@@ -46,10 +37,7 @@ def test_words_said_in_different_segments_find_the_call(
     plan: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if plan != "rare words":
-        monkeypatch.setattr(transcript_matches, "RARE_SEGMENTS", -1)  # the segments probe never suffices
-    if plan == "walk newest first":
-        monkeypatch.setattr(transcript_matches, "FEW_CALLS", -1)
+    force_plan(monkeypatch, plan)
     call = transcribed_call(
         session,
         store,

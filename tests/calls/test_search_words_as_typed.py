@@ -21,19 +21,12 @@ from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
-from tests.factories.search import on_day, random_day, transcribed_call
-
-QA = Actor(id=None, name="qa", role=Role.QA_SUPERVISOR)
+from tests.factories.search import QA, found, on_day, random_day, transcribed_call
 
 
 @pytest.fixture
 def day() -> datetime:
     return random_day()
-
-
-def found(session: Session, day: datetime, query: str, **filters: object) -> list[str]:
-    page = search_calls(session, actor=QA, query=query, filters=on_day(day, **filters))
-    return [item.recording.id for item in page.items]
 
 
 def test_or_and_a_leading_dash_are_words_not_operators(

@@ -6,11 +6,15 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
-from recordings_service.calls.search import SearchFilters
+from recordings_service.audit import Actor
+from recordings_service.calls import transcript_matches
+from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.db import new_id, utcnow
 from recordings_service.models import Evaluation, EvaluationForm, Recording, User
+from recordings_service.models.account import Role
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -27,6 +31,24 @@ def random_day() -> datetime:
 
 def on_day(day: datetime, **overrides: Any) -> SearchFilters:
     return SearchFilters(started_from=day, started_to=day + timedelta(days=1), **overrides)
+
+
+QA = Actor(id=None, name="qa", role=Role.QA_SUPERVISOR)
+# The three ways PostgreSQL's search may go (transcript_matches.calls_saying): each must find the same calls.
+PLANS = ("rare words", "few calls", "walk newest first")
+
+
+def found(session: Session, day: datetime, query: str = "", *, actor: Actor = QA, **filters: Any) -> list[str]:
+    """The ids of the calls a search of `query` finds among those on `day`, newest first."""
+    page = search_calls(session, actor=actor, query=query, filters=on_day(day, **filters), limit=200)
+    return [item.recording.id for item in page.items]
+
+
+def force_plan(monkeypatch: pytest.MonkeyPatch, plan: str) -> None:
+    if plan != "rare words":
+        monkeypatch.setattr(transcript_matches, "RARE_SEGMENTS", -1)  # the segments probe never suffices
+    if plan == "walk newest first":
+        monkeypatch.setattr(transcript_matches, "FEW_CALLS", -1)
 
 
 def transcribed_call(
