@@ -14,11 +14,9 @@ from sqlalchemy.orm import Session
 from jobs.card_data import delete_replaced, secure_call
 from recordings_service.audit import Actor
 from recordings_service.models import Transcript
-from recordings_service.redaction.transcripts import CARD_KINDS, redactions_of
 from recordings_service.research.build_queue import requeue_redacted_again
 from recordings_service.runtime import Runtime
 from recordings_service.training.text_refresh import WRITTEN_TEXTS, refresh_written, written_after
-from recordings_service.transcript_text import twin_of
 from recordings_service.transcription.redaction_refresh import refresh_transcript, transcripts_after
 
 BATCH = 50
@@ -61,20 +59,24 @@ def refresh_redactions(
     muted = 0
 
     def transcript_again(session: Session, transcript: Transcript) -> bool:
-        cards_before = _card_spans(twin_of(session, transcript))
-        changed = refresh_transcript(
+        refreshed = refresh_transcript(
             session, transcript, actor=actor, customer_number_pattern=customer_number_pattern, dry_run=dry_run
         )
-        if changed and not dry_run:
+        if refreshed.changed and not dry_run:
             research = requeue_redacted_again(session, actor=actor, recording_id=transcript.recording_id)
             rebuilt.update(research.rebuilt)
             held.update(research.held)
             # Card data the earlier redaction missed is muted too where that call's original was muted before.
-            again = _card_spans(twin_of(session, transcript)) != cards_before
-            key = secure_call(session, runtime, recording_id=transcript.recording_id, actor=actor, again=again)
+            key = secure_call(
+                session,
+                runtime,
+                recording_id=transcript.recording_id,
+                actor=actor,
+                again=refreshed.card_data_changed,
+            )
             if key is not None:
                 replaced[transcript.recording_id] = key
-        return changed
+        return refreshed.changed
 
     def committed() -> None:
         nonlocal muted
@@ -105,10 +107,6 @@ def refresh_redactions(
         research_held=len(held),
         originals_muted=muted,
     )
-
-
-def _card_spans(twin: list[dict[str, Any]] | None) -> list[tuple[int, float, float]]:
-    return [(r.segment, r.start_s, r.end_s) for r in redactions_of(twin or []) if r.kind in CARD_KINDS]
 
 
 def _in_batches(

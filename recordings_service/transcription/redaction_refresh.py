@@ -8,12 +8,15 @@ path of transcript text (the index follows); a clip cut from such a call is outd
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.models import Transcript
-from recordings_service.redaction.transcripts import redact_transcript, redactions_of
+from recordings_service.redaction.transcripts import CARD_KINDS, redact_transcript, redactions_of
 from recordings_service.transcript_text import segments_of, twin_of
 from recordings_service.transcription.pipeline import store_segments
 
@@ -27,16 +30,25 @@ def transcripts_after(session: Session, *, after: str, limit: int) -> list[Trans
     )
 
 
+@dataclass(frozen=True)
+class Refreshed:
+    """What redacting a transcript again came to: whether its twin changed, and with it where card data was found
+    (an original muted before is muted again over what the earlier redaction missed)."""
+
+    changed: bool
+    card_data_changed: bool = False
+
+
 def refresh_transcript(
     session: Session, transcript: Transcript, *, actor: Actor, customer_number_pattern: str | None, dry_run: bool
-) -> bool:
+) -> Refreshed:
     """Redact the transcript again; whether its twin comes out different (rewritten, and audited
     `transcript.redaction_refreshed` with the counts before and after, unless `dry_run`)."""
     segments = segments_of(session, transcript)
     before = twin_of(session, transcript) or []
     twin = redact_transcript(segments, transcript.language, customer_number_pattern=customer_number_pattern).twin
     if twin == before:
-        return False
+        return Refreshed(changed=False)
     if not dry_run:
         store_segments(session, transcript, segments, customer_number_pattern=customer_number_pattern)
         record_event(
@@ -47,4 +59,8 @@ def refresh_transcript(
             object_id=transcript.recording_id,
             details={"redactions_before": len(redactions_of(before)), "redactions_after": len(redactions_of(twin))},
         )
-    return True
+    return Refreshed(changed=True, card_data_changed=_card_data(before) != _card_data(twin))
+
+
+def _card_data(twin: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
+    return [(r.segment, r.start_s, r.end_s) for r in redactions_of(twin) if r.kind in CARD_KINDS]
