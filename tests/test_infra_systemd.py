@@ -106,3 +106,4 @@ def test_the_web_unit_runs_gunicorn_as_callvault_run_does() -> None:
     assert (options["--workers"], options["--threads"]) == (str(WEB_WORKERS), str(WEB_THREADS))
     assert options["--keep-alive"] == str(WEB_KEEP_ALIVE_S)
     assert options["--logger-class"] == "web.gunicorn_logs.PrivateLogger"
+    assert options["--config"] == "python:web.gunicorn_hooks"

@@ -38,10 +38,13 @@ WEB_THREADS = 4
 # (bench/load.py counted 5 such errors in 8 827 requests). A gthread worker keeps idle connections in its
 # poller, not in a thread, so holding them longer costs a socket each.
 WEB_KEEP_ALIVE_S = 75
+# Settings and keys checked once, in gunicorn's master, before a worker starts (web/gunicorn_hooks.py).
+GUNICORN_HOOKS = ("--config", "python:web.gunicorn_hooks")
 FIRST_ADMIN_NOTICE = "first-admin.txt"  # in the data directory, when stdout is not a terminal
 WEB_OPTIONS = (
     *("--worker-class", "gthread", "--keep-alive", str(WEB_KEEP_ALIVE_S)),
     *("--logger-class", "web.gunicorn_logs.PrivateLogger"),
+    *GUNICORN_HOOKS,
 )
 
 
