@@ -61,7 +61,7 @@ def build_scheduler(runtime: Runtime) -> BlockingScheduler:
     for job in ready:
         run, timing = job.run, {}
         if remembered(job):
-            run = _recording_finish(job)
+            run = _recording_finish(job, scheduler)
             interval = timedelta(seconds=job.seconds)
             timing["next_run_time"] = job_runs.first_run(finished.get(job.id), interval, now=now, soonest=START_SETTLE)
         scheduler.add_job(
@@ -69,6 +69,7 @@ def build_scheduler(runtime: Runtime) -> BlockingScheduler:
             "interval",
             seconds=job.seconds,
             id=job.id,
+            name=job.id,  # APScheduler's own lines (a job that raised) name it; by default `run`'s qualified name
             args=[runtime],
             coalesce=True,
             max_instances=1,
@@ -91,9 +92,22 @@ def _last_finished(runtime: Runtime, job_ids: list[str]) -> dict[str, datetime]:
         return {}
 
 
-def _recording_finish(job: JobSpec) -> Callable[[Runtime], object]:
+def _recording_finish(job: JobSpec, scheduler: BlockingScheduler) -> Callable[[Runtime], object]:
+    """`job.run` whose finish is recorded and which, failed, runs again soon (`job_runs.retry_after`)."""
+    failures = 0
+
     def run(runtime: Runtime) -> object:
-        result = job.run(runtime)
+        nonlocal failures
+        try:
+            result = job.run(runtime)
+        except Exception:
+            failures += 1
+            retry = job_runs.retry_after(failures, timedelta(seconds=job.seconds))
+            # After APScheduler set the next run an interval on (it holds the job stores' lock while it does).
+            scheduler.modify_job(job.id, next_run_time=utcnow() + retry)
+            log.warning("job failed; tried again in %d s", retry.total_seconds(), extra={"job": job.id})
+            raise
+        failures = 0
         with runtime.sessions() as session:
             job_runs.record_finished(session, job.id, utcnow())
             session.commit()

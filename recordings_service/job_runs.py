@@ -30,3 +30,15 @@ def first_run(last: datetime | None, interval: timedelta, *, now: datetime, soon
     sooner than `soonest` from now (its start-up settles first; never run, or overdue, it runs then)."""
     due = last + interval if last is not None else now
     return max(due, now + soonest)
+
+
+# A failed job an hour or more apart (the database or the store away for a while) is tried again this long after,
+# twice as long after each failure in a row, up to its interval: waiting its whole interval put a daily retention
+# sweep off by a day after a five-minute outage, and a weekly integrity check by a week.
+FIRST_RETRY = timedelta(minutes=5)
+
+
+def retry_after(failures: int, interval: timedelta) -> timedelta:
+    """How long after its `failures`-th failure in a row a job on `interval` is tried again."""
+    doublings = min(failures - 1, 16)  # 5 minutes × 2^16 is beyond any interval: no overflow, the cap holds
+    return min(FIRST_RETRY * (1 << doublings), interval)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, create_engine
 
 from jobs.__main__ import START_SETTLE, build_scheduler
+from jobs.schedule import JOBS
 from recordings_service import job_runs
 from recordings_service.db import make_sessionmaker, utcnow
 from recordings_service.runtime import Runtime
@@ -60,3 +63,46 @@ def test_each_finish_of_a_remembered_job_is_recorded(runtime: Runtime, own_engin
     with jobs.sessions() as session:
         finished = job_runs.last_finished(session, ["research_reminders", "transcribe"])
     assert list(finished) == ["research_reminders"] and started <= finished["research_reminders"] <= utcnow()
+
+
+def test_a_failed_job_runs_again_soon_and_later_after_each_failure_in_a_row(runtime: Runtime, tmp_path: Path) -> None:
+    """Found by a deployment pass: a daily or weekly job that failed (the database restarting for five minutes)
+    waited its whole interval, the retention sweep a day and the integrity check a week."""
+    gone = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'callvault.db'}")
+    down = own_runtime(runtime, gone)
+    scheduler = build_scheduler(down)
+    hourly_and_longer = [job for job in JOBS if job.seconds >= 3600]
+    for spec in hourly_and_longer:
+        job = scheduler.get_job(spec.id)
+        assert job is not None and job.name == spec.id  # APScheduler's lines name it
+        waits = []
+        for _ in range(3):
+            failed_at = utcnow()
+            with pytest.raises(Exception, match="unable to open database file"):
+                job.func(down)
+            job = scheduler.get_job(spec.id)
+            assert job is not None
+            waits.append(job.next_run_time - failed_at)
+        interval = timedelta(seconds=spec.seconds)
+        expected = [min(timedelta(minutes=minutes), interval) for minutes in (5, 10, 20)]
+        assert all(want <= wait <= want + timedelta(seconds=5) for wait, want in zip(waits, expected, strict=True)), (
+            spec.id,
+            waits,
+        )
+
+
+def test_a_job_that_succeeds_again_is_retried_from_the_first_wait(runtime: Runtime, own_engine: Engine) -> None:
+    jobs = own_runtime(runtime, own_engine)
+    gone = own_runtime(runtime, create_engine("sqlite:////nonexistent-callvault/callvault.db"))
+    scheduler = build_scheduler(jobs)
+    job = scheduler.get_job("research_reminders")
+    assert job is not None
+    for _ in range(3):
+        with pytest.raises(Exception, match="unable to open database file"):
+            job.func(gone)
+    job.func(jobs)
+    failed_at = utcnow()
+    with pytest.raises(Exception, match="unable to open database file"):
+        job.func(gone)
+    wait = scheduler.get_job("research_reminders").next_run_time - failed_at  # type: ignore[union-attr]
+    assert timedelta(minutes=5) <= wait <= timedelta(minutes=5, seconds=5)
