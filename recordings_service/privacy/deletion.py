@@ -52,9 +52,17 @@ def derived_prefix(recording_id: str) -> str:
 
 
 def delete_recording(
-    session: Session, store: ObjectStore, *, recording_id: str, reason: str, actor: Actor, now: datetime | None = None
+    session: Session,
+    store: ObjectStore,
+    *,
+    recording_id: str,
+    reason: str,
+    actor: Actor,
+    now: datetime | None = None,
+    erasure_id: str | None = None,
 ) -> Deletion | None:
-    """Delete one recording's personal data; None if it was deleted already. A held recording is refused."""
+    """Delete one recording's personal data (for the erasure request `erasure_id`, which its event then names);
+    None if it was deleted already. A held recording is refused."""
     recording = locked_recording(session, recording_id)
     if recording is None:
         raise NotFound(f"recording {recording_id} not found", why="recording_not_found")
@@ -64,7 +72,13 @@ def delete_recording(
         raise Conflict(f"recording {recording_id} is on legal hold", why="on_legal_hold")
     keys = object_keys(store, recording)
     (deletion,) = _erase(
-        session, [recording], reason=reason, actor=actor, now=now or utcnow(), object_counts={recording.id: len(keys)}
+        session,
+        [recording],
+        reason=reason,
+        actor=actor,
+        now=now or utcnow(),
+        object_counts={recording.id: len(keys)},
+        erasures={recording.id: erasure_id} if erasure_id else None,
     )
     return replace(deletion, keys=keys)
 

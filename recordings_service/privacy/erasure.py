@@ -74,7 +74,9 @@ def erase_customer(
             duty_ends = evidence_until or now
             recording.retain_until = min(recording.retain_until or duty_ends, duty_ends)
             continue
-        deletion = delete_recording(session, store, recording_id=recording.id, reason="erasure", actor=actor, now=now)
+        deletion = delete_recording(
+            session, store, recording_id=recording.id, reason="erasure", actor=actor, now=now, erasure_id=request.id
+        )
         if deletion is not None:
             deleted.append(recording.id)
             keys[recording.id] = deletion.keys

@@ -83,3 +83,22 @@ def test_an_erasure_deletion_of_an_interrupted_sweep_is_named_by_the_next_receip
     tombstone = session.get_one(Tombstone, kept_id)
     session.refresh(tombstone)
     assert (tombstone.reason, tombstone.in_receipt) == ("erasure", True)
+
+
+def test_a_call_the_erasure_deletes_at_once_names_the_request_in_its_event(
+    session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    """Found by a year-of-operation pass: the call an erasure deleted itself had a `recording.deleted` without the
+    request, which only a call it kept and the sweep deleted later named."""
+    person = customer(session)
+    call = aged_call(
+        session, bucket, envelope, started_at=NOW - timedelta(days=10), purposes=["training"], customer_id=person.id
+    )
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
+    )
+
+    fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
+
+    event = deletion_event(session, call.id)
+    assert (event["reason"], event["request_id"]) == ("erasure", request.id)
