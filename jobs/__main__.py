@@ -102,10 +102,12 @@ def _recording_finish(job: JobSpec, scheduler: BlockingScheduler) -> Callable[[R
             result = job.run(runtime)
         except Exception:
             failures += 1
-            retry = job_runs.retry_after(failures, timedelta(seconds=job.seconds))
-            # After APScheduler set the next run an interval on (it holds the job stores' lock while it does).
-            scheduler.modify_job(job.id, next_run_time=utcnow() + retry)
-            log.warning("job failed; tried again in %d s", retry.total_seconds(), extra={"job": job.id})
+            # A stopping scheduler has no job left to move (its shutdown may hold the lock modify_job waits for).
+            if not leases.STOPPING.is_set():
+                retry = job_runs.retry_after(failures, timedelta(seconds=job.seconds))
+                # After APScheduler set the next run an interval on (it holds the job stores' lock while it does).
+                scheduler.modify_job(job.id, next_run_time=utcnow() + retry)
+                log.warning("job failed; trying again in %d s", retry.total_seconds(), extra={"job": job.id})
             raise
         failures = 0
         with runtime.sessions() as session:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine
 
+from jobs import leases
 from jobs.__main__ import START_SETTLE, build_scheduler
 from jobs.schedule import JOBS
 from recordings_service import job_runs
@@ -106,3 +107,20 @@ def test_a_job_that_succeeds_again_is_retried_from_the_first_wait(runtime: Runti
         job.func(gone)
     wait = scheduler.get_job("research_reminders").next_run_time - failed_at  # type: ignore[union-attr]
     assert timedelta(minutes=5) <= wait <= timedelta(minutes=5, seconds=5)
+
+
+def test_a_job_failing_while_the_process_stops_is_not_moved(runtime: Runtime, tmp_path: Path) -> None:
+    """Found by a review: a job that failed after the scheduler's shutdown raised `JobLookupError` over its own error
+    (and with a shutdown waiting for running jobs, waited for its lock for good)."""
+    down = own_runtime(runtime, create_engine(f"sqlite:///{tmp_path / 'gone' / 'callvault.db'}"))
+    scheduler = build_scheduler(down)
+    job = scheduler.get_job("research_reminders")
+    assert job is not None
+    first = job.next_run_time
+    leases.STOPPING.set()
+    try:
+        with pytest.raises(Exception, match="unable to open database file"):
+            job.func(down)
+    finally:
+        leases.STOPPING.clear()
+    assert scheduler.get_job("research_reminders").next_run_time == first  # type: ignore[union-attr]

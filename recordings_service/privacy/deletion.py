@@ -136,7 +136,9 @@ def delete_due(session: Session, *, recording_ids: Sequence[str], now: datetime,
     erasures = erasures_keeping(session, [recording.id for recording in due])  # they go for the erasure that kept them
     deletions = _erase(session, [r for r in due if r.id not in erasures], reason="retention", actor=actor, now=now)
     if kept := [recording for recording in due if recording.id in erasures]:
-        deletions += _erase(session, kept, reason="erasure", actor=actor, now=now, erasures=erasures)
+        # Counted apart in the sweep's receipt: calls an erasure kept until their duty ended.
+        for deletion in _erase(session, kept, reason="erasure", actor=actor, now=now, erasures=erasures):
+            deletions.append(replace(deletion, counts={**deletion.counts, "erasure": 1}))
     return sorted(deletions, key=lambda deletion: deletion.recording_id)
 
 
@@ -245,7 +247,7 @@ def _erase(
             Deletion(
                 recording_id=recording.id,
                 keys=(recording.storage_key,),
-                counts={**counts[recording.id], "data_keys": 1, **({"erasure": 1} if erasures else {})},
+                counts={**counts[recording.id], "data_keys": 1},
                 prefixes=prefixes,
                 versions=versions,
             )

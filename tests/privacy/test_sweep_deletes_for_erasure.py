@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.retention import sweep
 from recordings_service.db import utcnow
-from recordings_service.models import AuditEvent, Tombstone
+from recordings_service.models import AuditEvent, DeletionReceipt, Tombstone
 from recordings_service.privacy import holds, subjects
 from recordings_service.privacy.deletion import delete_due
 from recordings_service.privacy.fulfilment import Answer, fulfil_request
@@ -102,3 +102,7 @@ def test_a_call_the_erasure_deletes_at_once_names_the_request_in_its_event(
 
     event = deletion_event(session, call.id)
     assert (event["reason"], event["request_id"]) == ("erasure", request.id)
+    # Found by a review of that fix: the erasure's receipt then counted the call under `erasure`, which the receipts
+    # page reads as "recordings an erasure kept until their duty ended", beside "recordings kept: 0".
+    receipt = session.scalars(select(DeletionReceipt).where(DeletionReceipt.kind == "erasure")).one()
+    assert (receipt.recordings, receipt.counts["kept"], "erasure" in receipt.counts) == (1, 0, False)
