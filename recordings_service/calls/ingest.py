@@ -39,6 +39,7 @@ from recordings_service.iso_input import Moment
 from recordings_service.json_keys import DuplicateKey, unique_keys
 from recordings_service.models import Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
+from recordings_service.privacy.erasure import erasure_covering
 from recordings_service.privacy.holds import active_holds_on, customer_held
 from recordings_service.privacy.restriction import restriction_in_force, restrictions_in_force
 from recordings_service.privacy.retention import retain_until_for
@@ -329,7 +330,15 @@ def _insert(
             purposes=purposes,
             agreement_made=metadata.agreement_made,
         )
-        legal_hold, restricted = _holds_and_restrictions(session, customer_id)
+        legal_hold, restricted, erasure_id = _customer_duties(session, customer_id, metadata.started_at)
+        if erasure_id is not None and not legal_hold:
+            # Stored, it would bring back what the customer had erased (an archive imported after the erasure).
+            raise Invalid(
+                "customer_ref",
+                f"the customer's erasure (subject request {erasure_id}) was carried out after this call was made: "
+                "a call it covers is not taken in",
+                code="erased",
+            )
         if retain_until <= utcnow() and not legal_hold:
             # Kept, it would be unlawful to keep and gone with the next sweep; the sender should know now.
             raise Invalid(
@@ -384,9 +393,12 @@ def _held_and_restricted_by(session: Session, recording: Recording) -> dict[str,
     return named
 
 
-def _holds_and_restrictions(session: Session, customer_id: str | None) -> tuple[bool, bool]:
-    """Whether the customer's calls are held, and whether they are restricted (Art. 18), read in one statement."""
+def _customer_duties(session: Session, customer_id: str | None, started_at: datetime) -> tuple[bool, bool, str | None]:
+    """Whether the customer's calls are held, whether they are restricted (Art. 18), and the erasure carried out
+    after a call made at `started_at` (Art. 17), read in one statement."""
     if customer_id is None:
-        return False, False
-    held, restricted = session.execute(select(customer_held(customer_id), restriction_in_force(customer_id))).one()
-    return bool(held), bool(restricted)
+        return False, False, None
+    held, restricted, erasure_id = session.execute(
+        select(customer_held(customer_id), restriction_in_force(customer_id), erasure_covering(customer_id, started_at))
+    ).one()
+    return bool(held), bool(restricted), erasure_id

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.models import Recording, SubjectRequest
-from recordings_service.models.privacy import PackageState, SubjectRequestKind
+from recordings_service.models.privacy import PackageState, SubjectRequestKind, not_withdrawn
 from recordings_service.privacy import ledger
 from recordings_service.privacy.deletion import delete_recording, lock_in_id_order, mark_purged, purge_objects
 from recordings_service.privacy.holds import is_held
@@ -111,6 +111,23 @@ def erase_customer(
         },
     )
     return Erasure(request=request, deleted=deleted, kept=kept, recording_keys=keys, package_keys=package_keys)
+
+
+def erasure_covering(customer_id: str, started_at: datetime) -> ScalarSelect[str]:
+    """The id of the customer's erasure carried out after a call that started at `started_at` (the latest), or NULL:
+    a call made before it is one the erasure covers, though stored only now (a backfill of an old archive)."""
+    return (
+        select(SubjectRequest.id)
+        .where(
+            SubjectRequest.customer_id == customer_id,
+            SubjectRequest.kind == SubjectRequestKind.ERASURE,
+            SubjectRequest.completed_at > started_at,
+            not_withdrawn(),
+        )
+        .order_by(SubjectRequest.completed_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def kept_because(session: Session, recording: Recording, *, evidence_until: datetime | None) -> dict[str, Any] | None:

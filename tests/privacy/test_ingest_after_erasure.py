@@ -1,0 +1,86 @@
+"""A call the customer's erasure covers is not taken in later. Found by an exploratory pass of a go-live backfill:
+an archive imported after an erasure was carried out brought the customer's older calls back, transcribed and
+listed to QA, as if the erasure had never been."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recordings_service.config import Settings
+from recordings_service.errors import Invalid
+from recordings_service.models import Recording
+from recordings_service.privacy import holds, subjects
+from recordings_service.privacy.fulfilment import Answer, fulfil_request
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.privacy import OFFICER, ORG_ZONE, customer
+from tests.factories.recordings import call_metadata, ingest_file, make_token, post_ingest
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def erased(session: Session, store: S3ObjectStore) -> tuple[str, str]:
+    """A customer whose erasure was carried out just now: (their ref, the request's id)."""
+    person = customer(session)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
+    )
+    fulfil_request(session, store, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
+    session.flush()
+    return person.customer_ref, request.id
+
+
+def stored(session: Session, ref: str) -> int:
+    return session.scalar(select(func.count()).select_from(Recording).where(Recording.external_call_id == ref)) or 0
+
+
+def test_a_call_made_before_a_carried_out_erasure_is_refused_naming_it(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    ref, request_id = erased(session, store)
+    last_week = (NOW - timedelta(days=7)).isoformat()
+
+    with pytest.raises(Invalid) as refused:
+        ingest_file(session, store, envelope, settings, started_at=last_week, customer_ref=ref, external_call_id="b1")
+
+    assert (refused.value.field, refused.value.code) == ("customer_ref", "erased")
+    assert request_id in refused.value.message
+    assert stored(session, "b1") == 0
+    # A call the customer makes after the erasure is theirs to make: taken in.
+    later = ingest_file(
+        session, store, envelope, settings, started_at=(NOW + timedelta(minutes=1)).isoformat(), customer_ref=ref
+    )
+    assert later.created
+
+
+def test_a_hold_on_the_customer_keeps_such_a_call_as_the_erasure_would_have(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    ref, _ = erased(session, store)
+    holds.place_hold(session, actor=OFFICER, reason="dispute about an old call", customer_ref=ref)
+
+    held = ingest_file(
+        session, store, envelope, settings, started_at=(NOW - timedelta(days=7)).isoformat(), customer_ref=ref
+    )
+
+    assert held.created and held.recording.legal_hold
+
+
+def test_the_ingest_api_answers_422_naming_customer_ref(
+    session: Session, store: S3ObjectStore, client: FlaskClient
+) -> None:
+    ref, request_id = erased(session, store)
+    token = make_token(session)
+
+    answer = post_ingest(
+        client, token, call_metadata(customer_ref=ref, started_at=(NOW - timedelta(days=1)).isoformat())
+    )
+
+    assert answer.status_code == 422, answer.get_json()
+    body = answer.get_json()
+    assert (body["field"], body["error"]) == ("customer_ref", "erased") and request_id in body["message"]
