@@ -254,6 +254,9 @@ def _receipt(result: IngestResult) -> dict[str, object]:
         "sha256": recording.pci_original_sha256 or recording.sha256,
         "filed_at": utcnow().isoformat(timespec="seconds"),
         "already_imported": not result.created,
+        # An old call imported late may have days or hours left (the daily sweep deletes it then); a deleted one none.
+        "status": recording.status,
+        "retain_until": recording.retain_until.isoformat(timespec="seconds") if recording.retain_until else None,
         "metadata_not_applied": list(result.metadata_not_applied),
     }
 

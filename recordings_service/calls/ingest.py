@@ -42,7 +42,7 @@ from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.erasure import erasure_covering
 from recordings_service.privacy.holds import active_holds_on, customer_held
 from recordings_service.privacy.restriction import restriction_in_force, restrictions_in_force
-from recordings_service.privacy.retention import retain_until_for
+from recordings_service.privacy.retention import applicable_rules, load_policies, retain_until_for
 from recordings_service.recordings import Language
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -343,7 +343,7 @@ def _insert(
             # Kept, it would be unlawful to keep and gone with the next sweep; the sender should know now.
             raise Invalid(
                 "started_at",
-                f"the call's retention ended on {retain_until:%Y-%m-%d} (purposes {', '.join(purposes) or 'none'}): "
+                f"the call's retention ended on {retain_until:%Y-%m-%d} ({_kept_by(session, purposes, metadata)}): "
                 "a call past its retention is not taken in",
                 code="past_retention",
             )
@@ -391,6 +391,15 @@ def _held_and_restricted_by(session: Session, recording: Recording) -> dict[str,
     if recording.restricted and recording.customer_id is not None:
         named["restrictions"] = ",".join(restrictions_in_force(session, recording.customer_id))
     return named
+
+
+def _kept_by(session: Session, purposes: list[str], metadata: IngestMetadata) -> str:
+    """Which periods kept the call, as the refusal names them: "purposes verification, no_agreement 12 months"; a
+    legacy export without `agreement_made` is kept for `no_agreement`, not `verification`, which the purposes alone
+    did not say."""
+    policies = load_policies(session)
+    rules = sorted(applicable_rules(purposes, agreement_made=metadata.agreement_made))
+    return f"purposes {', '.join(purposes) or 'none'}, " + ", ".join(f"{rule.value} {policies[rule]}" for rule in rules)
 
 
 def _customer_duties(session: Session, customer_id: str | None, started_at: datetime) -> tuple[bool, bool, str | None]:

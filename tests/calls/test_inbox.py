@@ -22,10 +22,11 @@ from recordings_service.calls import inbox as inbox_module
 from recordings_service.db import utcnow
 from recordings_service.models import Recording
 from recordings_service.originals import original_bytes
+from recordings_service.privacy.deletion import delete_recording
 from recordings_service.runtime import Runtime
 from recordings_service.storage.spool import spool_dir
 from tests.factories.inbox import calls_with, drop, run
-from tests.factories.recordings import MONO, STEREO, call_metadata
+from tests.factories.recordings import MONO, STEREO, TEST_ACTOR, call_metadata
 
 
 def test_pairs_are_imported_and_moved_to_done(
@@ -36,6 +37,9 @@ def test_pairs_are_imported_and_moved_to_done(
     assert run(inbox_runtime, caplog) == {"imported": 1, "already_imported": 0, "refused": 0, "waiting": 0}
     assert sorted(p.name for p in (inbox / "done").iterdir()) == ["a.wav", "a.wav.json", "a.wav.receipt.json"]
     assert calls_with(session, metadata["external_call_id"]) == 1
+    receipt = json.loads((inbox / "done" / "a.wav.receipt.json").read_text())
+    # Found by a backfill pass: the receipt said neither when the sweep deletes the call nor whether it is kept.
+    assert receipt["status"] == "stored" and receipt["retain_until"] > utcnow().isoformat()
     # Dropping the same call again is a no-op.
     drop(inbox, "a.wav", STEREO, metadata)
     assert run(inbox_runtime, caplog)["already_imported"] == 1
@@ -265,3 +269,24 @@ def test_the_drop_file_is_opened_once_and_the_stored_original_is_that_copy(
     assert recording.sha256 == hashlib.sha256(original).hexdigest()
     assert b"".join(original_bytes(runtime.store, runtime.envelope, recording, start=0, stop=len(original))) == original
     assert set(spool_dir(inbox_runtime.settings).iterdir()) <= spooled_before  # the private copy is gone
+
+
+def test_a_call_dropped_again_after_its_deletion_has_a_receipt_saying_so(
+    inbox_runtime: Runtime, inbox: Path, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by a backfill pass: a call erased since, dropped again by a rerun of the migration, got a receipt
+    saying `already_imported` alone, and the operator took it for kept."""
+    metadata = call_metadata()
+    drop(inbox, "a.wav", STEREO, metadata)
+    run(inbox_runtime, caplog)
+    recording_id = json.loads((inbox / "done" / "a.wav.receipt.json").read_text())["recording_id"]
+    with inbox_runtime.sessions() as deleting:
+        delete_recording(deleting, inbox_runtime.store, recording_id=recording_id, reason="erasure", actor=TEST_ACTOR)
+        deleting.commit()
+
+    drop(inbox, "a.wav", STEREO, metadata)
+    assert run(inbox_runtime, caplog)["already_imported"] == 1
+
+    [again] = [path for path in (inbox / "done").glob("*.receipt.json") if path.name != "a.wav.receipt.json"]
+    receipt = json.loads(again.read_text())
+    assert (receipt["recording_id"], receipt["status"], receipt["retain_until"]) == (recording_id, "deleted", None)

@@ -82,7 +82,9 @@ def test_a_filed_drop_has_a_receipt_naming_its_recording(
     assert run(inbox_runtime, caplog)["imported"] == 1
     recording = recording_of(session, metadata)
     receipt = json.loads((inbox / "done" / "call1.wav.receipt.json").read_text())
-    assert receipt.keys() == {"recording_id", "sha256", "filed_at", "already_imported", "metadata_not_applied"}
+    assert receipt.keys() == {
+        *("recording_id", "sha256", "filed_at", "status", "retain_until", "already_imported", "metadata_not_applied")
+    }
     assert receipt["recording_id"] == recording.id
     assert receipt["sha256"] == hashlib.sha256(STEREO.read_bytes()).hexdigest()
     assert before <= datetime.fromisoformat(receipt["filed_at"]) <= datetime.now(UTC)

@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,10 @@ def test_ingest_answers_201_then_200_with_the_same_id_then_409(client: FlaskClie
     body = first.get_json()
     assert set(body) == {
         *("id", "status", "sha256", "duration_s", "codec", "sample_rate", "channels"),
-        *("already_ingested", "metadata_not_applied"),
+        *("already_ingested", "metadata_not_applied", "retain_until"),
     }
+    # Found by a backfill pass: an old call imported late was deleted by the next sweep, and nothing had said when.
+    assert datetime.fromisoformat(body["retain_until"]) > datetime.now(UTC) + timedelta(days=300)
     assert (body["already_ingested"], body["metadata_not_applied"]) == (False, [])
     assert body["sha256"] == hashlib.sha256(STEREO.read_bytes()).hexdigest()
     assert (body["status"], body["codec"], body["sample_rate"], body["channels"]) == ("stored", "pcm_mulaw", 8000, 2)

@@ -142,6 +142,8 @@ def test_a_call_past_its_retention_is_refused_unless_its_customer_is_on_hold(
         ingest_file(session, store, envelope, settings, started_at=two_years_ago, customer_ref=ref)
     assert (refused.value.field, refused.value.code) == ("started_at", "past_retention")
     assert "retention ended on" in refused.value.message
+    # Found by a backfill pass: it said "(purposes verification)" for a call kept 12 months as no agreement was made.
+    assert "(purposes verification, no_agreement 12 months)" in refused.value.message
     assert originals(store) == before
     assert session.scalar(select(Customer).where(Customer.customer_ref == ref)) is None
     # Still within the verification period (36 months where an agreement was made): taken in.

@@ -52,6 +52,11 @@ class IngestedRecording(BaseModel):
     codec: str
     sample_rate: int
     channels: int
+    retain_until: IsoDatetime | None = Field(
+        default=None,
+        description="when the retention sweep deletes the call (unless a hold keeps it): an old call imported late may "
+        "have days or hours left",
+    )
     already_ingested: bool = Field(
         default=False, description="true (200): the call was stored already, with the same audio; nothing was changed"
     )
