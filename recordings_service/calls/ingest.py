@@ -42,7 +42,12 @@ from recordings_service.models.recording import Purpose, RecordingStatus
 from recordings_service.privacy.erasure import erasure_covering
 from recordings_service.privacy.holds import active_holds_on, customer_held
 from recordings_service.privacy.restriction import restriction_in_force, restrictions_in_force
-from recordings_service.privacy.retention import applicable_rules, load_policies, retain_until_for
+from recordings_service.privacy.retention import (
+    agreement_evidence_until_for,
+    applicable_rules,
+    load_policies,
+    retain_until_for,
+)
 from recordings_service.recordings import Language
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -331,14 +336,26 @@ def _insert(
             agreement_made=metadata.agreement_made,
         )
         legal_hold, restricted, erasure_id = _customer_duties(session, customer_id, metadata.started_at)
-        if erasure_id is not None and not legal_hold:
-            # Stored, it would bring back what the customer had erased (an archive imported after the erasure).
-            raise Invalid(
-                "customer_ref",
-                f"the customer's erasure (subject request {erasure_id}) was carried out after this call was made: "
-                "a call it covers is not taken in",
-                code="erased",
+        if erasure_id is not None:
+            now = utcnow()
+            evidence_until = agreement_evidence_until_for(
+                session,
+                zone=settings.zone,
+                started_at=metadata.started_at,
+                purposes=purposes,
+                agreement_made=metadata.agreement_made,
+                now=now,
             )
+            if not legal_hold and evidence_until is None:
+                # Stored, it would bring back what the customer had erased (an archive imported after the erasure).
+                raise Invalid(
+                    "customer_ref",
+                    f"the customer's erasure (subject request {erasure_id}) was carried out after this call was made: "
+                    "a call it covers is not taken in, unless a hold on the customer or an agreement on it keeps it",
+                    code="erased",
+                )
+            # Kept as the erasure keeps such a call (`erase_customer`): for that duty only, and for compliance only.
+            retain_until = min(retain_until, evidence_until or now)
         if retain_until <= utcnow() and not legal_hold:
             # Kept, it would be unlawful to keep and gone with the next sweep; the sender should know now.
             raise Invalid(
@@ -377,6 +394,8 @@ def _insert(
             legal_hold=legal_hold,
             restricted=restricted,  # Art. 18 covers later calls too
         )
+        if erasure_id is not None:  # set only then: an insert names no column it does not set (`Recording`)
+            recording.erasure_kept = True
         session.add(recording)
         session.flush()
     return recording

@@ -17,6 +17,7 @@ from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
+from recordings_service.customers import lock_customer
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.models import Recording, SubjectRequest
@@ -57,6 +58,9 @@ def erase_customer(
     kept: list[dict[str, Any]] = []
     keys: dict[str, tuple[str, ...]] = {}
     counts: Counter[str] = Counter()
+    # Before listing the calls: an ingest of the customer's call (which share-locks the row) then either committed
+    # first, and its call is listed, or waits and finds the erasure carried out (`erasure_covering`).
+    lock_customer(session, request.customer_id)
     recording_ids = customer_recording_ids(session, request.customer_id)
     # Every call locked, in id order, before the first deletion writes its event (which locks the audit chain's head
     # to the commit): a comment or score being written on a later call holds that call and then writes its event,

@@ -123,6 +123,22 @@ def agreement_evidence_until(
     )
 
 
+def agreement_evidence_until_for(
+    session: Session,
+    *,
+    zone: tzinfo,
+    started_at: datetime,
+    purposes: Sequence[str],
+    agreement_made: bool | None,
+    now: datetime,
+) -> datetime | None:
+    """`agreement_evidence_until` of a call not stored yet: when it stops being evidence of an agreement, if later
+    than `now`."""
+    return _evidence_until(
+        load_policies(session), _facts(started_at, list(purposes), agreement_made, zone=zone), now=now
+    )
+
+
 def _facts(
     started_at: datetime, purposes: list[str] | None, agreement_made: bool | None, *, zone: tzinfo
 ) -> dict[str, Any]:

@@ -12,6 +12,7 @@ for update: one waits for the other. PostgreSQL only: SQLite has one writer at a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from threading import Thread
 from typing import Any
 
@@ -21,13 +22,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service.config import Settings
 from recordings_service.db import utcnow
+from recordings_service.errors import Invalid
 from recordings_service.models import Recording
 from recordings_service.privacy import holds, restriction, subjects
+from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.runtime import SESSION_ENVELOPE
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.postgres_races import private_engine, wait_until_blocked
-from tests.factories.privacy import OFFICER, customer
+from tests.factories.privacy import OFFICER, ORG_ZONE, customer
 from tests.factories.recordings import ingest_file
 
 pytestmark = pytest.mark.postgres
@@ -116,3 +119,49 @@ def test_a_call_ingested_while_its_customer_changes_follows_the_change(
     with sessions() as session:
         call = session.get_one(Recording, outcome["id"] if first == "ingest" else outcome["done"])
         assert (call.legal_hold, call.restricted) == EXPECTED[change]
+
+
+@pytest.mark.parametrize("first", ["erasure", "ingest"])
+def test_a_call_ingested_while_its_customer_is_erased_is_refused_or_erased(
+    engine: Engine, bucket: S3ObjectStore, envelope: Envelope, base_settings: Settings, first: str
+) -> None:
+    """Found by a review: the erasure took no lock on the customer, so an older call ingested meanwhile was neither
+    listed by the erasure nor refused by the ingest (which could not see the erasure yet): it stayed, stored."""
+    sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False, info={SESSION_ENVELOPE: envelope})
+    with sessions() as session:
+        ref = customer(session).customer_ref
+        request = subjects.create_request(
+            session, actor=OFFICER, customer_ref=ref, kind="erasure", received_at=NOW, now=NOW
+        )
+        session.commit()
+
+    def erase(session: Session) -> Any:
+        return fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
+
+    def ingest(session: Session) -> str:
+        last_week = (utcnow() - timedelta(days=7)).isoformat()
+        try:
+            return ingest_file(
+                session, bucket, envelope, base_settings, customer_ref=ref, started_at=last_week
+            ).recording.id
+        except Invalid as refused:
+            return refused.code
+
+    started = sessions()
+    outcome: dict[str, Any] = {}
+    if first == "erasure":
+        erase(started)
+        thread = in_thread(sessions, ingest, outcome)
+    else:
+        outcome["id"] = ingest(started)
+        thread = in_thread(sessions, erase, outcome)
+    wait_until_blocked(engine, thread, outcome, what=f"the one after the {first}")
+    started.commit()
+    started.close()
+    thread.join(timeout=20)
+
+    if first == "erasure":
+        assert outcome["done"] == "erased"
+    else:
+        with sessions() as session:
+            assert session.get_one(Recording, outcome["id"]).status == "deleted"

@@ -73,7 +73,36 @@ def test_a_hold_on_the_customer_keeps_such_a_call_as_the_erasure_would_have(
         session, store, envelope, settings, started_at=(NOW - timedelta(days=7)).isoformat(), customer_ref=ref
     )
 
-    assert held.created and held.recording.legal_hold
+    # Found by a review: the held call became an ordinary one, kept a year and listed to QA once the hold ended; the
+    # erasure keeps such a call for compliance only, due as soon as the hold is released.
+    recording = held.recording
+    session.refresh(recording)
+    assert held.created and recording.legal_hold and recording.erasure_kept
+    assert recording.retain_until is not None and recording.retain_until <= datetime.now(UTC)
+
+
+def test_a_call_that_is_evidence_of_an_agreement_is_kept_until_its_evidence_period_ends(
+    session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    """Found by a review: such a call was refused, though the erasure itself keeps one (Art. 17(3))."""
+    ref, _ = erased(session, store)
+    started = NOW - timedelta(days=7)
+
+    agreed = ingest_file(
+        session,
+        store,
+        envelope,
+        settings,
+        started_at=started.isoformat(),
+        customer_ref=ref,
+        agreement_made=True,
+        purposes=["verification", "training"],
+    ).recording
+
+    session.refresh(agreed)
+    assert agreed.erasure_kept and agreed.retain_until is not None
+    # The verification period (36 months), not training's: kept for that duty only.
+    assert started + timedelta(days=3 * 365 - 5) < agreed.retain_until < started + timedelta(days=3 * 366 + 5)
 
 
 def test_the_ingest_api_answers_422_naming_customer_ref(
