@@ -292,9 +292,9 @@ def _repeat(existing: Recording, sha256: str, metadata: IngestMetadata) -> Inges
             f"call {existing.external_call_id} from {existing.source} was already ingested with different audio",
             field="external_call_id",
         )
-    return IngestResult(
-        recording=existing, created=False, metadata_not_applied=tuple(metadata_not_applied(existing, metadata))
-    )
+    # A deleted call keeps none of what was sent (its customer link went with it): nothing to compare.
+    not_applied = () if existing.status == RecordingStatus.DELETED else tuple(metadata_not_applied(existing, metadata))
+    return IngestResult(recording=existing, created=False, metadata_not_applied=not_applied)
 
 
 def _check_layout(metadata: IngestMetadata, info: AudioInfo) -> None:

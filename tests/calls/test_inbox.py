@@ -290,3 +290,5 @@ def test_a_call_dropped_again_after_its_deletion_has_a_receipt_saying_so(
     [again] = [path for path in (inbox / "done").glob("*.receipt.json") if path.name != "a.wav.receipt.json"]
     receipt = json.loads(again.read_text())
     assert (receipt["recording_id"], receipt["status"], receipt["retain_until"]) == (recording_id, "deleted", None)
+    # It said `customer_ref` was not applied: the deleted call's customer link went with its deletion.
+    assert receipt["metadata_not_applied"] == []
