@@ -89,6 +89,22 @@ def in_thread(sessions: sessionmaker[Session], work: Callable[[Session], Any], o
     return thread
 
 
+def race(
+    engine: Engine, sessions: sessionmaker[Session], first: Callable[[Session], Any], then: Callable[[Session], Any]
+) -> tuple[Any, Any]:
+    """`first` in a transaction kept open until `then`, on a thread, waits for it; both committed: what each
+    returned."""
+    started = sessions()
+    outcome: dict[str, Any] = {}
+    did_first = first(started)
+    thread = in_thread(sessions, then, outcome)
+    wait_until_blocked(engine, thread, outcome, what=f"{then.__name__} after {first.__name__}")
+    started.commit()
+    started.close()
+    thread.join(timeout=20)
+    return did_first, outcome["done"]
+
+
 @pytest.mark.parametrize("change", list(EXPECTED), ids=lambda change: change.__name__)
 @pytest.mark.parametrize("first", ["change", "ingest"])
 def test_a_call_ingested_while_its_customer_changes_follows_the_change(
@@ -103,21 +119,13 @@ def test_a_call_ingested_while_its_customer_changes_follows_the_change(
     def ingest(session: Session) -> str:
         return ingest_file(session, bucket, envelope, base_settings, customer_ref=ref).recording.id
 
-    started = sessions()
-    outcome: dict[str, Any] = {}
     if first == "change":
-        make(started)
-        thread = in_thread(sessions, ingest, outcome)
+        _, recording_id = race(engine, sessions, make, ingest)
     else:
-        outcome["id"] = ingest(started)
-        thread = in_thread(sessions, make, outcome)
-    wait_until_blocked(engine, thread, outcome, what=f"the one after the {first}")
-    started.commit()
-    started.close()
-    thread.join(timeout=20)
+        recording_id, _ = race(engine, sessions, ingest, make)
 
     with sessions() as session:
-        call = session.get_one(Recording, outcome["id"] if first == "ingest" else outcome["done"])
+        call = session.get_one(Recording, recording_id)
         assert (call.legal_hold, call.restricted) == EXPECTED[change]
 
 
@@ -147,21 +155,10 @@ def test_a_call_ingested_while_its_customer_is_erased_is_refused_or_erased(
         except Invalid as refused:
             return refused.code
 
-    started = sessions()
-    outcome: dict[str, Any] = {}
     if first == "erasure":
-        erase(started)
-        thread = in_thread(sessions, ingest, outcome)
+        _, ingested = race(engine, sessions, erase, ingest)
+        assert ingested == "erased"
     else:
-        outcome["id"] = ingest(started)
-        thread = in_thread(sessions, erase, outcome)
-    wait_until_blocked(engine, thread, outcome, what=f"the one after the {first}")
-    started.commit()
-    started.close()
-    thread.join(timeout=20)
-
-    if first == "erasure":
-        assert outcome["done"] == "erased"
-    else:
+        recording_id, _ = race(engine, sessions, ingest, erase)
         with sessions() as session:
-            assert session.get_one(Recording, outcome["id"]).status == "deleted"
+            assert session.get_one(Recording, recording_id).status == "deleted"
