@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from recordings_service.account_names import first_invisible, invisible_refused
 from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
+from recordings_service.calls.ingest_duties import duties_of_new_call, held_and_restricted_by
 from recordings_service.calls.resent import metadata_not_applied
 from recordings_service.config import Settings
 from recordings_service.customers import lock_customer, register_customer
@@ -39,15 +40,6 @@ from recordings_service.iso_input import Moment
 from recordings_service.json_keys import DuplicateKey, unique_keys
 from recordings_service.models import Recording
 from recordings_service.models.recording import Purpose, RecordingStatus
-from recordings_service.privacy.erasure import erasure_covering
-from recordings_service.privacy.holds import active_holds_on, customer_held
-from recordings_service.privacy.restriction import restriction_in_force, restrictions_in_force
-from recordings_service.privacy.retention import (
-    agreement_evidence_until_for,
-    applicable_rules,
-    load_policies,
-    retain_until_for,
-)
 from recordings_service.recordings import Language
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -271,7 +263,7 @@ def ingest_recording(
             "size_bytes": recording.size_bytes,
             "duration_s": recording.duration_s,
             "codec": recording.codec,
-            **_held_and_restricted_by(session, recording),
+            **held_and_restricted_by(session, recording),
         },
     )
     return IngestResult(recording=recording, created=True)
@@ -328,42 +320,14 @@ def _insert(
         if customer_id is not None:
             # Before reading the customer's holds and restrictions: one being placed meanwhile then covers this call.
             lock_customer(session, customer_id, share=True)
-        retain_until = retain_until_for(
+        duties = duties_of_new_call(
             session,
-            zone=settings.zone,
+            settings=settings,
+            customer_id=customer_id,
             started_at=metadata.started_at,
             purposes=purposes,
             agreement_made=metadata.agreement_made,
         )
-        legal_hold, restricted, erasure_id = _customer_duties(session, customer_id, metadata.started_at)
-        if erasure_id is not None:
-            now = utcnow()
-            evidence_until = agreement_evidence_until_for(
-                session,
-                zone=settings.zone,
-                started_at=metadata.started_at,
-                purposes=purposes,
-                agreement_made=metadata.agreement_made,
-                now=now,
-            )
-            if not legal_hold and evidence_until is None:
-                # Stored, it would bring back what the customer had erased (an archive imported after the erasure).
-                raise Invalid(
-                    "customer_ref",
-                    f"the customer's erasure (subject request {erasure_id}) was carried out after this call was made: "
-                    "a call it covers is not taken in, unless a hold on the customer or an agreement on it keeps it",
-                    code="erased",
-                )
-            # Kept as the erasure keeps such a call (`erase_customer`): for that duty only, and for compliance only.
-            retain_until = min(retain_until, evidence_until or now)
-        if retain_until <= utcnow() and not legal_hold:
-            # Kept, it would be unlawful to keep and gone with the next sweep; the sender should know now.
-            raise Invalid(
-                "started_at",
-                f"the call's retention ended on {retain_until:%Y-%m-%d} ({_kept_by(session, purposes, metadata)}): "
-                "a call past its retention is not taken in",
-                code="past_retention",
-            )
         recording = Recording(
             id=recording_id,
             source=metadata.source,
@@ -390,43 +354,12 @@ def _insert(
             agreement_made=metadata.agreement_made,
             status=RecordingStatus.STORED,
             purposes=purposes,
-            retain_until=retain_until,
-            legal_hold=legal_hold,
-            restricted=restricted,  # Art. 18 covers later calls too
+            retain_until=duties.retain_until,
+            legal_hold=duties.legal_hold,
+            restricted=duties.restricted,  # Art. 18 covers later calls too
         )
-        if erasure_id is not None:  # set only then: an insert names no column it does not set (`Recording`)
+        if duties.erasure_kept:  # set only then: an insert names no column it does not set (`Recording`)
             recording.erasure_kept = True
         session.add(recording)
         session.flush()
     return recording
-
-
-def _held_and_restricted_by(session: Session, recording: Recording) -> dict[str, str]:
-    """The customer's holds and restrictions a call came in under (ids), for its trail: a call ingested after them
-    was held or restricted from the start, and its trail (its evidence package's) said so nowhere."""
-    named = {}
-    if recording.legal_hold:  # a call just stored has no hold of its own: these are its customer's
-        named["legal_holds"] = ",".join(hold.id for hold in active_holds_on(session, recording))
-    if recording.restricted and recording.customer_id is not None:
-        named["restrictions"] = ",".join(restrictions_in_force(session, recording.customer_id))
-    return named
-
-
-def _kept_by(session: Session, purposes: list[str], metadata: IngestMetadata) -> str:
-    """Which periods kept the call, as the refusal names them: "purposes verification, no_agreement 12 months"; a
-    legacy export without `agreement_made` is kept for `no_agreement`, not `verification`, which the purposes alone
-    did not say."""
-    policies = load_policies(session)
-    rules = sorted(applicable_rules(purposes, agreement_made=metadata.agreement_made))
-    return f"purposes {', '.join(purposes) or 'none'}, " + ", ".join(f"{rule.value} {policies[rule]}" for rule in rules)
-
-
-def _customer_duties(session: Session, customer_id: str | None, started_at: datetime) -> tuple[bool, bool, str | None]:
-    """Whether the customer's calls are held, whether they are restricted (Art. 18), and the erasure carried out
-    after a call made at `started_at` (Art. 17), read in one statement."""
-    if customer_id is None:
-        return False, False, None
-    held, restricted, erasure_id = session.execute(
-        select(customer_held(customer_id), restriction_in_force(customer_id), erasure_covering(customer_id, started_at))
-    ).one()
-    return bool(held), bool(restricted), erasure_id
