@@ -38,6 +38,7 @@ def import_inbox(runtime: Runtime) -> None:
         "errors": 0,  # failed unexpectedly (each logged), left in the inbox for the next run
         "given_up": 0,  # failed unexpectedly MAX_ATTEMPTS runs in a row (each logged), filed under failed/
         "purged": 0,  # files of calls imported longer ago than the keeping time, removed from done/
+        "failed_purged": 0,  # refused items and their notes filed longer ago than failed/'s keeping time, removed
     }
     try:
         scan = inbox.scan_inbox(settings, now=utcnow())
@@ -59,7 +60,7 @@ def import_inbox(runtime: Runtime) -> None:
         )
     try:
         _import_scan(runtime, scan, counts)
-        _purge_done(settings, counts)
+        _purge_filed(settings, counts)
     except inbox.InboxUnavailable as exc:
         # Every item would fail alike, each with a warning: the rest waits in the inbox (if any is left) for a run
         # that can lock it.
@@ -68,14 +69,19 @@ def import_inbox(runtime: Runtime) -> None:
     log.info("inbox imported", extra=counts)
 
 
-def _purge_done(settings: Settings, counts: dict[str, int]) -> None:
+def _purge_filed(settings: Settings, counts: dict[str, int]) -> None:
     with inbox.holding_inbox(settings):
-        try:
-            counts["purged"] = inbox_purge.purge_done(settings, now=time.time())
-        except OSError as exc:
-            # done/ a file or a link (each run warns of it), or not readable: nothing is removed, the import goes on.
-            counts["errors"] += 1
-            log.warning("inbox done/ not purged", extra={"reason": inbox.errno_name(exc)})
+        for folder, purge, count in (
+            ("done", inbox_purge.purge_done, "purged"),
+            ("failed", inbox_purge.purge_failed, "failed_purged"),
+        ):
+            try:
+                counts[count] = purge(settings, now=time.time())
+            except OSError as exc:
+                # The folder a file or a link (each run warns of it), or not readable: nothing is removed from it, the
+                # import goes on.
+                counts["errors"] += 1
+                log.warning("inbox folder not purged", extra={"folder": folder, "reason": inbox.errno_name(exc)})
 
 
 def _import_scan(runtime: Runtime, scan: inbox.InboxScan, counts: dict[str, int]) -> None:

@@ -115,6 +115,8 @@ class Settings:
     # How long an imported call's dropped files (plaintext audio, the sidecar) stay in the inbox's done/ beside their
     # receipt; the receipt stays.
     inbox_keep_done_hours: float = 24.0
+    # How long a refused item (its files and the note saying why) stays in failed/ for the operator to correct.
+    inbox_keep_failed_days: float = 30.0
     orphan_grace_s: float = 3600.0
     # Redaction: a call with card data has its original replaced by a copy muted over the card spans
     # (PCI DSS 3.3.1); redacted audio silences each finding ("mute") or covers it with a 1 kHz tone ("tone").

@@ -3,19 +3,20 @@
 A pair is taken once both files have been still for `inbox_min_age_s` (writers may still be copying); extensions are
 matched in any case (`CALL1.WAV` with `CALL1.JSON`), the rest of a name exactly but for its Unicode form (a Mac's
 copy writes `ä` decomposed). Imported pairs move to `done/` beside a `<name>.receipt.json` naming the recording,
-refused ones to `failed/` beside a `<name>.error.json` saying why. Only regular files (and links, to be refused) are
-drops: hidden files (a writer's `.partial` names), folders and the importer's own notes (an `.error.json` or
-`.receipt.json` moved back with the item it describes, removed when the item is filed again) are not; a note left
-without its item is filed under `failed/` a day after it came. Importing a pair again is a no-op. A sidecar `a.json`
-that fits two audio files (`a.wav`, `a.mp3`), an audio file with two sidecars (`a.wav.json` beside `a.wav.JSON` or
-`a.json`), and an `a.json` beside several audio files `a.*` that each have their own (imported with them) are filed
-under `failed/` at once, saying so. A file named `done` or `failed` is no drop: it is left where it is, and the job
-warns of it. An inbox that cannot be listed or locked stops the run. An item whose files cannot all be moved (one
-the jobs process may not move) stays whole in the inbox for the next run, those moved already moved back; one that
-fails unexpectedly run after run is filed under `failed/` (`inbox_attempts`). A name already filed under `done/` or
-`failed/` (an earlier drop of `call1.wav`) is filed as `call1~1.wav`, never over the earlier one. Jobs processes on
-one machine share the inbox: each item is imported or filed holding the inbox's lock, and one that another process
-took meanwhile is passed over.
+refused ones to `failed/` beside a `<name>.error.json` saying why (a call that may not be kept at all leaves its
+note alone there, `inbox_filing.NOT_TO_BE_KEPT`; both folders are emptied by `inbox_purge`). Only regular files (and
+links, to be refused) are drops: hidden files (a writer's `.partial` names), folders and the importer's own notes
+(an `.error.json` or `.receipt.json` moved back with the item it describes, removed when the item is filed again)
+are not; a note left without its item is filed under `failed/` a day after it came. Importing a pair again is a
+no-op. A sidecar `a.json` that fits two audio files (`a.wav`, `a.mp3`), an audio file with two sidecars
+(`a.wav.json` beside `a.wav.JSON` or `a.json`), and an `a.json` beside several audio files `a.*` that each have
+their own (imported with them) are filed under `failed/` at once, saying so. A file named `done` or `failed` is no
+drop: it is left where it is, and the job warns of it. An inbox that cannot be listed or locked stops the run. An
+item whose files cannot all be moved (one the jobs process may not move) stays whole in the inbox for the next run,
+those moved already moved back; one that fails unexpectedly run after run is filed under `failed/`
+(`inbox_attempts`). A name already filed under `done/` or `failed/` (an earlier drop of `call1.wav`) is filed as
+`call1~1.wav`, never over the earlier one. Jobs processes on one machine share the inbox: each item is imported or
+filed holding the inbox's lock, and one that another process took meanwhile is passed over.
 
 Whoever may write to the inbox must not make the importer read anything else: each file is opened once
 without following a symbolic link (a link, say to another user's file, is refused and filed under

@@ -31,6 +31,14 @@ from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
 
+# Refusals of a call that may not be kept at all: its dropped files are removed, not filed under failed/, where they
+# stayed unencrypted and naming the customer (39 % of one legacy archive's calls were past their retention).
+NOT_TO_BE_KEPT = frozenset({"erased", "past_retention"})
+REMOVED = (
+    "the dropped audio and sidecar were removed, not filed here: a call that may not be kept is not kept in the inbox "
+    "either; if the refusal was wrong (the call's start, its customer), drop it again from its source, corrected"
+)
+
 
 class NotFiled(DomainError):
     """An item that failed unexpectedly (not refused for what it holds) in `MAX_ATTEMPTS` runs in a row."""
@@ -167,8 +175,11 @@ def _file(
     are the `notes` the scan found (`InboxScan.notes_of`), in any letter case (`a.wav.ERROR.JSON`, as `is_note`
     takes it), on any of the files: only the first's were removed, so that a sidecar's note (`a.wav.json.error.json`,
     from when it was filed alone) was left, and filed a day later as a stray note."""
+    removing = isinstance(outcome, DomainError) and outcome.code in NOT_TO_BE_KEPT
     if isinstance(outcome, DomainError):
         folder, suffix, note = "failed", ERROR_SUFFIX, _reason(outcome)
+        if removing:
+            note["removed"] = REMOVED
     else:
         folder, suffix, note = "done", RECEIPT_SUFFIX, _receipt(outcome)
     try:
@@ -177,6 +188,9 @@ def _file(
             names = _free_names(target, [path.name for path in paths], suffix)
             _write_note(target, names[0] + suffix, note)
             _move_together(paths, names, target=target, note=names[0] + suffix)
+            if removing:  # moved first, as one: a removal that failed halfway left a sidecar to be filed as an orphan
+                for name in names:
+                    os.unlink(name, dir_fd=target)
         finally:
             os.close(target)
         filed = {path.name for path in paths}

@@ -1,13 +1,14 @@
-"""Removing an imported call's dropped files from the inbox's done/ once their keeping time is over.
+"""Removing the inbox's filed items once their keeping time is over: an imported call's dropped files from done/, and
+everything refused from failed/.
 
 done/ holds each imported call as it was dropped, its audio unencrypted and its sidecar naming the customer, beside
 the receipt. They stayed there for good: copies that neither an erasure nor the retention sweep reached, readable by
 whoever can read the data directory or its backups, while the stored original is encrypted and its key destroyed when
 the call is deleted. They are now removed `CALLVAULT_INBOX_KEEP_DONE_HOURS` after their filing (the store holds the
 call); the receipts stay, so that the operator can still trace each drop to its recording, and keep a later drop of
-the same name from being filed over them. failed/ is the operator's to correct and drop again: nothing is removed
-there.
-"""
+the same name from being filed over them. failed/ is the operator's to correct and drop again, for
+`CALLVAULT_INBOX_KEEP_FAILED_DAYS`: then its items go with their notes, which the operator has had the time to act on
+(they stayed for good, unencrypted and naming their customers, beyond any erasure or retention)."""
 
 from __future__ import annotations
 
@@ -34,11 +35,11 @@ _LOOKUP_BATCH = 500
 
 
 @contextmanager
-def _done_folder(settings: Settings) -> Iterator[int | None]:
-    """done/ opened as a folder (None when there is none yet, or a file or link in its place, which every run warns
-    of). Not followed: a link put in done/'s place would have the purge remove files wherever it points."""
+def _filed_folder(settings: Settings, name: str) -> Iterator[int | None]:
+    """done/ or failed/ opened as a folder (None when there is none yet, or a file or link in its place, which every
+    run warns of). Not followed: a link put in its place would have the purge remove files wherever it points."""
     try:
-        folder = os.open(inbox_dir(settings) / "done", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        folder = os.open(inbox_dir(settings) / name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
         if exc.errno in NOT_A_FOLDER:
             yield None
@@ -51,23 +52,32 @@ def _done_folder(settings: Settings) -> Iterator[int | None]:
 
 
 def purge_done(settings: Settings, *, now: float) -> int:
-    """Remove the files filed under done/ longer than the keeping time before `now` (seconds since the epoch); how
-    many. The caller holds the inbox's lock, as filing does."""
-    keep_s = settings.inbox_keep_done_hours * 3600
+    """Remove the files filed under done/ longer than the keeping time before `now` (seconds since the epoch), its
+    receipts excepted; how many. The caller holds the inbox's lock, as filing does."""
+    return _purge(settings, "done", keep_s=settings.inbox_keep_done_hours * 3600, now=now, notes_too=False)
+
+
+def purge_failed(settings: Settings, *, now: float) -> int:
+    """Remove the files filed under failed/ longer than its keeping time before `now`, their notes too; how many.
+    The caller holds the inbox's lock."""
+    return _purge(settings, "failed", keep_s=settings.inbox_keep_failed_days * 86400, now=now, notes_too=True)
+
+
+def _purge(settings: Settings, name: str, *, keep_s: float, now: float, notes_too: bool) -> int:
     removed = 0
-    with _done_folder(settings) as folder:
+    with _filed_folder(settings, name) as folder:
         if folder is None:
             return 0
-        for name in os.listdir(folder):
-            if name.startswith(".") or is_note(name):
-                continue  # receipts stay; nothing hidden is filed here
+        for entry in os.listdir(folder):
+            if entry.startswith(".") or (is_note(entry) and not notes_too):
+                continue  # nothing hidden is filed here
             with contextlib.suppress(FileNotFoundError):  # another jobs process removed it meanwhile
-                status = os.stat(name, dir_fd=folder, follow_symlinks=False)
+                status = os.stat(entry, dir_fd=folder, follow_symlinks=False)
                 # Its filing, not its modification, which `rsync -a` or `cp -p` carry over (last year's, say): the
-                # rename into done/ changed the file's status, and nothing else here does.
+                # rename into the folder changed the file's status, and nothing else here does.
                 if not stat.S_ISREG(status.st_mode) or now - status.st_ctime <= keep_s:
                     continue  # a folder or a link is not filed here, and a young file stays
-                os.unlink(name, dir_fd=folder)
+                os.unlink(entry, dir_fd=folder)
                 removed += 1
     return removed
 
@@ -75,7 +85,7 @@ def purge_done(settings: Settings, *, now: float) -> int:
 def purge_receipts_of_deleted(session: Session, settings: Settings) -> int:
     """Remove the receipts under done/ whose recording has been deleted; how many. The caller holds the inbox's
     lock. A file that is not a receipt the importer wrote (a link, unreadable, not its JSON) is left."""
-    with _done_folder(settings) as folder:
+    with _filed_folder(settings, "done") as folder:
         if folder is None:
             return 0
         receipts = dict(_receipts(folder))

@@ -1,0 +1,117 @@
+"""Nothing refused stays in the inbox's failed/ for good: a call that may not be kept at all (past its retention, or
+covered by its customer's erasure) is removed when refused, leaving only the note that says why; anything else
+refused goes with its note once failed/'s keeping time is over.
+
+Found by an exploratory pass of a go-live backfill: every refused drop stayed in failed/ unencrypted, its sidecar
+naming the customer, out of reach of erasure and retention (39 % of one legacy archive's calls were past their
+retention, and an erased customer's archived calls were refused only to be kept there)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from recordings_service.calls.inbox_purge import purge_failed
+from recordings_service.privacy import subjects
+from recordings_service.privacy.fulfilment import Answer, fulfil_request
+from recordings_service.runtime import Runtime
+from tests.factories.inbox import drop, run
+from tests.factories.privacy import OFFICER, ORG_ZONE, customer
+from tests.factories.recordings import STEREO, call_metadata
+
+DAY = 24 * 3600
+TWO_YEARS_AGO = (datetime.now(UTC) - timedelta(days=730)).isoformat()
+
+
+def _names(folder: Path) -> set[str]:
+    return {path.name for path in folder.iterdir()}
+
+
+def _erased_customer(runtime: Runtime) -> tuple[str, str]:
+    """A customer whose erasure was carried out just now: (their ref, the request's id)."""
+    now = datetime.now(UTC)
+    with runtime.sessions() as session:
+        person = customer(session)
+        request = subjects.create_request(
+            session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=now, now=now
+        )
+        fulfil_request(session, runtime.store, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
+        session.commit()
+        return person.customer_ref, request.id
+
+
+def test_a_call_that_may_not_be_kept_is_removed_when_refused_leaving_the_note(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ref, request_id = _erased_customer(inbox_runtime)
+    last_week = (datetime.now(UTC) - timedelta(days=7)).isoformat()
+    drop(inbox, "0401234567-old.wav", STEREO, call_metadata(started_at=TWO_YEARS_AGO, customer_ref="CRM-OLD-1"))
+    drop(inbox, "0409876543-erased.wav", STEREO, call_metadata(started_at=last_week, customer_ref=ref))
+    drop(inbox, "no-queue.wav", STEREO, call_metadata(queue=..., customer_ref="CRM-FIXABLE-1"))
+
+    assert run(inbox_runtime, caplog, keys=("refused", "imported")) == {"refused": 3, "imported": 0}
+
+    assert _names(inbox) == {"failed"}
+    failed = inbox / "failed"
+    # The correctable refusal is filed whole for the operator; the other two leave their notes alone.
+    assert _names(failed) == {
+        "0401234567-old.wav.error.json",
+        "0409876543-erased.wav.error.json",
+        "no-queue.wav",
+        "no-queue.wav.json",
+        "no-queue.wav.error.json",
+    }
+    past = json.loads((failed / "0401234567-old.wav.error.json").read_text())
+    assert (past["error"], past["field"]) == ("past_retention", "started_at") and "removed" in past["removed"]
+    erasure = json.loads((failed / "0409876543-erased.wav.error.json").read_text())
+    assert (erasure["error"], erasure["field"]) == ("erased", "customer_ref") and request_id in erasure["message"]
+    assert "removed" in erasure["removed"]
+    fixable = json.loads((failed / "no-queue.wav.error.json").read_text())
+    assert "removed" not in fixable
+    for note in failed.glob("*.error.json"):
+        assert ref not in note.read_text() and "CRM-OLD-1" not in note.read_text()
+
+
+def test_failed_keeps_a_refused_item_for_its_keeping_time_then_removes_it_with_its_note(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Copied with `rsync -a`: the files carry last year's date, which must not count as their filing.
+    drop(inbox, "refused.wav", STEREO, call_metadata(queue=...), age_s=365 * DAY)
+    assert run(inbox_runtime, caplog, keys=("refused",)) == {"refused": 1}
+    failed = inbox / "failed"
+    filed = {"refused.wav", "refused.wav.json", "refused.wav.error.json"}
+    assert _names(failed) == filed
+    (failed / "folder").mkdir()
+    (failed / ".hidden").write_bytes(b"")
+    (failed / "link.wav").symlink_to(inbox / "elsewhere.wav")
+
+    settings = inbox_runtime.settings  # keeps them 30 days
+    assert purge_failed(settings, now=time.time() + 29 * DAY) == 0
+    assert _names(failed) == filed | {"folder", ".hidden", "link.wav"}
+    assert purge_failed(settings, now=time.time() + 30 * DAY + 60) == 3
+    assert _names(failed) == {"folder", ".hidden", "link.wav"}
+
+
+def test_the_import_job_removes_them_after_the_keeping_time_it_is_given(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    at_once = replace(inbox_runtime, settings=replace(inbox_runtime.settings, inbox_keep_failed_days=0))
+    drop(inbox, "a.wav", STEREO, call_metadata(queue=...))
+    counts = run(at_once, caplog, keys=("refused", "failed_purged", "errors"))
+    assert counts == {"refused": 1, "failed_purged": 3, "errors": 0}
+    assert _names(inbox / "failed") == set()
+
+
+def test_a_link_in_faileds_place_is_not_followed(inbox_runtime: Runtime, inbox: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.wav").write_bytes(b"operator's")
+    inbox.mkdir()
+    (inbox / "failed").symlink_to(elsewhere)
+    assert purge_failed(inbox_runtime.settings, now=time.time() + 365 * DAY) == 0
+    assert _names(elsewhere) == {"precious.wav"}
