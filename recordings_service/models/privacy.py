@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     and_,
     exists,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -219,11 +220,16 @@ def customer_asked_for_erasure() -> Exists:
 
 def erasure_keeping() -> ColumnElement[bool]:
     """An erasure of the recording's customer answered after it was recorded: the recording is one it kept for a
-    legal duty (a hold, evidence of an agreement; `privacy.erasure`), as every other call of theirs is gone."""
+    legal duty (a hold, evidence of an agreement; `privacy.erasure`), as every other call of theirs is gone. Or one
+    answered after the call was made, which ingest took in later only as the erasure keeps such a call
+    (`erasure_kept`; an archive imported after the erasure)."""
     return and_(
         SubjectRequest.customer_id == Recording.customer_id,
         SubjectRequest.kind == SubjectRequestKind.ERASURE,
-        SubjectRequest.completed_at >= Recording.created_at,
+        or_(
+            SubjectRequest.completed_at >= Recording.created_at,
+            and_(Recording.erasure_kept.is_(True), SubjectRequest.completed_at > Recording.started_at),
+        ),
         not_withdrawn(),
     )
 

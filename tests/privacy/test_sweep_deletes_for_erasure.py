@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.retention import sweep
+from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent, DeletionReceipt, Tombstone
 from recordings_service.privacy import holds, subjects
@@ -18,6 +19,7 @@ from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer
+from tests.factories.recordings import ingest_file
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 LONG_AGO = NOW - timedelta(days=800)  # past 12 months
@@ -106,3 +108,44 @@ def test_a_call_the_erasure_deletes_at_once_names_the_request_in_its_event(
     # page reads as "recordings an erasure kept until their duty ended", beside "recordings kept: 0".
     receipt = session.scalars(select(DeletionReceipt).where(DeletionReceipt.kind == "erasure")).one()
     assert (receipt.recordings, receipt.counts["kept"], "erasure" in receipt.counts) == (1, 0, False)
+
+
+def test_a_call_taken_in_after_the_erasure_and_kept_by_a_hold_goes_for_that_erasure(
+    session: Session,
+    sessions: sessionmaker[Session],
+    bucket: S3ObjectStore,
+    envelope: Envelope,
+    settings: Settings,
+) -> None:
+    """Found by the go-live backfill's review: an archived call of an erased customer on hold is taken in and kept as
+    the erasure keeps one, but was recorded after the erasure, which named only the calls recorded before it: the
+    sweep then deleted it with reason `retention`, as if the customer had never asked."""
+    person = customer(session)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
+    )
+    fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
+    hold = holds.place_hold(session, actor=OFFICER, reason="dispute", customer_ref=person.customer_ref).hold
+    archived = ingest_file(
+        session,
+        bucket,
+        envelope,
+        settings,
+        started_at=(NOW - timedelta(days=7)).isoformat(),
+        customer_ref=person.customer_ref,
+    ).recording
+    assert archived.erasure_kept
+    holds.release_hold(session, actor=OFFICER, hold_id=hold.id, reason="dispute settled")
+    # A call the customer made after the erasure is theirs: due (past its retention, on a changed policy, say), it
+    # goes for its retention, not for the erasure.
+    later = aged_call(
+        session, bucket, envelope, started_at=NOW + timedelta(minutes=1), purposes=["training"], customer_id=person.id
+    )
+    later.retain_until = NOW - timedelta(minutes=1)
+    session.flush()
+
+    sweep(sessions, bucket, now=utcnow(), batch=10, actor=OFFICER, dry_run=False)
+
+    assert deletion_event(session, archived.id)["reason"] == "erasure"
+    assert deletion_event(session, archived.id)["request_id"] == request.id
+    assert deletion_event(session, later.id)["reason"] == "retention"
