@@ -18,10 +18,12 @@ from recordings_service.privacy.erasure import erasure_covering
 from recordings_service.privacy.holds import active_holds_on, customer_held
 from recordings_service.privacy.restriction import restriction_in_force, restrictions_in_force
 from recordings_service.privacy.retention import (
+    Policies,
     agreement_evidence_until_for,
     applicable_rules,
+    compute_retain_until,
     load_policies,
-    retain_until_for,
+    within_duty,
 )
 
 
@@ -44,14 +46,15 @@ def duties_of_new_call(
 ) -> Duties:
     """The duties a call comes in under, read under the customer's row lock; `Invalid` for one that may not be kept:
     covered by a carried-out erasure (`erased`) or past its retention (`past_retention`), unless a duty keeps it."""
-    retain_until = retain_until_for(
-        session, zone=settings.zone, started_at=started_at, purposes=purposes, agreement_made=agreement_made
+    policies = load_policies(session)
+    retain_until = compute_retain_until(
+        policies, zone=settings.zone, started_at=started_at, purposes=purposes, agreement_made=agreement_made
     )
     legal_hold, restricted, erasure_id = _customer_duties(session, customer_id, started_at)
     if erasure_id is not None:
         now = utcnow()
         evidence_until = agreement_evidence_until_for(
-            session,
+            policies,
             zone=settings.zone,
             started_at=started_at,
             purposes=purposes,
@@ -67,12 +70,12 @@ def duties_of_new_call(
                 code="erased",
             )
         # Kept as the erasure keeps such a call (`erase_customer`): for that duty only, and for compliance only.
-        retain_until = min(retain_until, evidence_until or now)
+        retain_until = within_duty(retain_until, evidence_until, now=now)
     if retain_until <= utcnow() and not legal_hold:
         # Kept, it would be unlawful to keep and gone with the next sweep; the sender should know now.
         raise Invalid(
             "started_at",
-            f"the call's retention ended on {retain_until:%Y-%m-%d} ({_kept_by(session, purposes, agreement_made)}): "
+            f"the call's retention ended on {retain_until:%Y-%m-%d} ({_kept_by(policies, purposes, agreement_made)}): "
             "a call past its retention is not taken in",
             code="past_retention",
         )
@@ -90,11 +93,10 @@ def held_and_restricted_by(session: Session, recording: Recording) -> dict[str, 
     return named
 
 
-def _kept_by(session: Session, purposes: list[str], agreement_made: bool | None) -> str:
+def _kept_by(policies: Policies, purposes: list[str], agreement_made: bool | None) -> str:
     """Which periods kept the call, as the refusal names them: "purposes verification, no_agreement 12 months"; a
     legacy export without `agreement_made` is kept for `no_agreement`, not `verification`, which the purposes alone
     did not say."""
-    policies = load_policies(session)
     rules = sorted(applicable_rules(purposes, agreement_made=agreement_made))
     return f"purposes {', '.join(purposes) or 'none'}, " + ", ".join(f"{rule.value} {policies[rule]}" for rule in rules)
 

@@ -26,7 +26,7 @@ from recordings_service.privacy import ledger
 from recordings_service.privacy.deletion import delete_recording, lock_in_id_order, mark_purged, purge_objects
 from recordings_service.privacy.holds import is_held
 from recordings_service.privacy.package_queue import delete_package_object, withdraw_package
-from recordings_service.privacy.retention import agreement_evidence_until, load_policies
+from recordings_service.privacy.retention import agreement_evidence_until, load_policies, within_duty
 from recordings_service.privacy.subjects import complete, customer_recording_ids, open_request_of
 from recordings_service.privacy.sweep import record_receipt
 from recordings_service.storage.object_store import ObjectStore
@@ -75,8 +75,7 @@ def erase_customer(
             recording.erasure_kept = True  # for that duty only, and for compliance only (`visible_to`)
             # Kept for that duty only: once it ends (the hold released, the agreement period over) the sweep
             # deletes the call, not its other purposes' periods a year or more later.
-            duty_ends = evidence_until or now
-            recording.retain_until = min(recording.retain_until or duty_ends, duty_ends)
+            recording.retain_until = within_duty(recording.retain_until, evidence_until, now=now)
             continue
         deletion = delete_recording(
             session, store, recording_id=recording.id, reason="erasure", actor=actor, now=now, erasure_id=request.id

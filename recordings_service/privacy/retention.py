@@ -124,7 +124,7 @@ def agreement_evidence_until(
 
 
 def agreement_evidence_until_for(
-    session: Session,
+    policies: Policies,
     *,
     zone: tzinfo,
     started_at: datetime,
@@ -134,9 +134,7 @@ def agreement_evidence_until_for(
 ) -> datetime | None:
     """`agreement_evidence_until` of a call not stored yet: when it stops being evidence of an agreement, if later
     than `now`."""
-    return _evidence_until(
-        load_policies(session), _facts(started_at, list(purposes), agreement_made, zone=zone), now=now
-    )
+    return _evidence_until(policies, _facts(started_at, list(purposes), agreement_made, zone=zone), now=now)
 
 
 def _facts(
@@ -154,9 +152,14 @@ def _evidence_until(policies: Policies, facts: Mapping[str, Any], *, now: dateti
 
 
 def _within_duty(policies: Policies, facts: Mapping[str, Any], value: datetime, *, now: datetime) -> datetime:
-    """`value`, no later than the end of the duty an erasure kept the call for: its agreement evidence, else now (a
-    hold keeps it past that date; the sweep deletes it on release)."""
-    return min(value, _evidence_until(policies, facts, now=now) or now)
+    return within_duty(value, _evidence_until(policies, facts, now=now), now=now)
+
+
+def within_duty(value: datetime | None, evidence_until: datetime | None, *, now: datetime) -> datetime:
+    """`value` (none: the duty's end), no later than the end of the duty an erasure keeps a call for: its agreement
+    evidence, else now (a hold keeps it past that date; the sweep deletes it on release)."""
+    duty_ends = evidence_until or now
+    return min(value or duty_ends, duty_ends)
 
 
 def list_policies(session: Session) -> list[RetentionPolicy]:
