@@ -29,13 +29,14 @@ from recordings_service.models import Recording
 from recordings_service.models.recording import RecordingStatus
 
 NOT_A_FOLDER = {errno.ENOENT, errno.ENOTDIR, errno.ELOOP}
-# A receipt is a few hundred bytes; a larger file under its name is not one the importer wrote, and is left.
-_RECEIPT_BYTES = 64 * 1024
+# A note is a few hundred bytes (a refusal naming every invalid field a few thousand); a larger file under its name is
+# not one the importer wrote, and is left.
+_NOTE_BYTES = 64 * 1024
 _LOOKUP_BATCH = 500
 
 
 @contextmanager
-def _filed_folder(settings: Settings, name: str) -> Iterator[int | None]:
+def filed_folder(settings: Settings, name: str) -> Iterator[int | None]:
     """done/ or failed/ opened as a folder (None when there is none yet, or a file or link in its place, which every
     run warns of). Not followed: a link put in its place would have the purge remove files wherever it points."""
     try:
@@ -65,7 +66,7 @@ def purge_failed(settings: Settings, *, now: float) -> int:
 
 def _purge(settings: Settings, name: str, *, keep_s: float, now: float, notes_too: bool) -> int:
     removed = 0
-    with _filed_folder(settings, name) as folder:
+    with filed_folder(settings, name) as folder:
         if folder is None:
             return 0
         for entry in os.listdir(folder):
@@ -85,7 +86,7 @@ def _purge(settings: Settings, name: str, *, keep_s: float, now: float, notes_to
 def purge_receipts_of_deleted(session: Session, settings: Settings) -> int:
     """Remove the receipts under done/ whose recording has been deleted; how many. The caller holds the inbox's
     lock. A file that is not a receipt the importer wrote (a link, unreadable, not its JSON) is left."""
-    with _filed_folder(settings, "done") as folder:
+    with filed_folder(settings, "done") as folder:
         if folder is None:
             return 0
         receipts = dict(_receipts(folder))
@@ -110,20 +111,29 @@ def purge_receipts_of_deleted(session: Session, settings: Settings) -> int:
 
 def _receipts(folder: int) -> Iterator[tuple[str, str]]:
     """(name, recording id) of each receipt under done/."""
+    for name, receipt in filed_notes(folder, RECEIPT_SUFFIX):
+        recording_id = receipt.get("recording_id")
+        if isinstance(recording_id, str):
+            yield name, recording_id
+
+
+def filed_notes(folder: int, suffix: str) -> Iterator[tuple[str, dict[str, object]]]:
+    """(name, content) of each note the importer wrote in `folder` (done/'s receipts, failed/'s refusals). A file
+    that is not one (a link, unreadable, too large, not a JSON object) is passed over."""
     for name in os.listdir(folder):
-        if name.startswith(".") or not name.lower().endswith(RECEIPT_SUFFIX):
+        if name.startswith(".") or not name.lower().endswith(suffix):
             continue
         try:
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
         except OSError:
             continue  # a link, gone meanwhile, or not readable
-        with os.fdopen(fd, "rb") as receipt:
+        with os.fdopen(fd, "rb") as note:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 continue
-            text = receipt.read(_RECEIPT_BYTES + 1)
+            text = note.read(_NOTE_BYTES + 1)
         try:
-            recording_id = json.loads(text)["recording_id"] if len(text) <= _RECEIPT_BYTES else None
-        except (ValueError, TypeError, KeyError):
+            content = json.loads(text) if len(text) <= _NOTE_BYTES else None
+        except ValueError:
             continue
-        if isinstance(recording_id, str):
-            yield name, recording_id
+        if isinstance(content, dict):
+            yield name, content

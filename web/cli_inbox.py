@@ -1,0 +1,37 @@
+"""`callvault inbox`: what the drop-folder inbox holds, for its operator."""
+
+from __future__ import annotations
+
+import click
+
+from recordings_service.calls.inbox import InboxUnavailable, inbox_dir
+from recordings_service.calls.inbox_status import inbox_status
+from recordings_service.config import Settings
+from recordings_service.db import utcnow
+from recordings_service.logs import configure_logging
+from web.cli_support import echo_table
+
+
+@click.group("inbox")
+def inbox_group() -> None:
+    """The drop-folder inbox."""
+
+
+@inbox_group.command("status")
+def inbox_status_command() -> None:
+    """Count the drops ready and waiting, the items the next run files under failed/, the imported calls' files and
+    receipts under done/, and failed/'s items by reason (with how many had their files removed); no file named."""
+    settings = Settings.from_env()  # the inbox only: neither the database nor the keys
+    configure_logging(settings)
+    try:
+        status = inbox_status(settings, now=utcnow())
+    except InboxUnavailable as exc:
+        raise click.ClickException(f"inbox {inbox_dir(settings)} not listed: {exc} (CALLVAULT_INBOX_DIR)") from None
+    click.echo(
+        f"ready={status.ready} waiting={status.waiting} to_fail={status.to_fail} done={status.done_files} "
+        f"receipts={status.receipts} failed={status.failed_items}"
+    )
+    echo_table(
+        ("reason", "items", "files_removed"),
+        ((reason, counts.items, counts.files_removed) for reason, counts in status.failed.items()),
+    )
