@@ -33,6 +33,8 @@ def _parsed(adapter: TypeAdapter[Any], text: re.Pattern[str], error_type: str, e
             return adapter.validate_python(value, strict=False)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
+            if first["type"] == "timezone_aware":  # Pydantic's "Input should have timezone info" gives no example
+                raise PydanticCustomError(first["type"], f"the time has no offset from UTC: give {expected}") from None
             raise PydanticCustomError(first["type"], first["msg"]) from None
 
     return check

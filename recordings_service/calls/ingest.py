@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from recordings_service.account_names import first_invisible, invisible_refused
 from recordings_service.audio.probe import AudioInfo, probe_audio
 from recordings_service.audit import Actor, record_event
-from recordings_service.calls.ingest_duties import duties_of_new_call, held_and_restricted_by
+from recordings_service.calls.ingest_duties import Duties, duties_named, duties_of_new_call
 from recordings_service.calls.resent import metadata_not_applied
 from recordings_service.config import Settings
 from recordings_service.customers import lock_customer, register_customer
@@ -82,7 +82,11 @@ class IngestMetadata(BaseModel):
     @classmethod
     def _not_in_future(cls, value: datetime) -> datetime:
         if value > utcnow() + CLOCK_SKEW:
-            raise PydanticCustomError("future", "the call cannot start in the future")
+            raise PydanticCustomError(
+                "future",
+                f"the call cannot start in the future: more than {CLOCK_SKEW.seconds // 60} minutes ahead of this "
+                "server's clock (check the telephony system's clock and the offset it gives)",
+            )
         return value
 
     @field_validator("started_at")
@@ -231,7 +235,7 @@ def ingest_recording(
         store, envelope, settings=settings, audio_path=audio_path, key=key, recording_id=recording_id
     )
     try:
-        recording = _insert(
+        recording, duties = _insert(
             session,
             settings=settings,
             metadata=metadata,
@@ -263,7 +267,7 @@ def ingest_recording(
             "size_bytes": recording.size_bytes,
             "duration_s": recording.duration_s,
             "codec": recording.codec,
-            **held_and_restricted_by(session, recording),
+            **duties_named(session, recording, duties),
         },
     )
     return IngestResult(recording=recording, created=True)
@@ -310,8 +314,9 @@ def _insert(
     sha256: str,
     size: int,
     sealed: SealedOriginal,
-) -> Recording:
-    """Insert the customer (if new) and the recording inside a savepoint, so a lost race can be undone."""
+) -> tuple[Recording, Duties]:
+    """Insert the customer (if new) and the recording inside a savepoint, so a lost race can be undone; the duties it
+    came in under."""
     purposes = [p.value for p in metadata.purposes] if metadata.purposes else purposes_for(settings, metadata.queue)
     with session.begin_nested():
         # Writing first matters on SQLite: a transaction that starts with a write waits for the lock,
@@ -362,4 +367,4 @@ def _insert(
             recording.erasure_kept = True
         session.add(recording)
         session.flush()
-    return recording
+    return recording, duties

@@ -32,7 +32,11 @@ class Duties:
     legal_hold: bool
     restricted: bool
     retain_until: datetime
-    erasure_kept: bool  # kept under the customer's erasure for a legal duty, for compliance only
+    erasure_id: str | None  # the customer's erasure that keeps the call for a legal duty, for compliance only
+
+    @property
+    def erasure_kept(self) -> bool:
+        return self.erasure_id is not None
 
 
 def duties_of_new_call(
@@ -79,13 +83,16 @@ def duties_of_new_call(
             "a call past its retention is not taken in",
             code="past_retention",
         )
-    return Duties(legal_hold, restricted, retain_until, erasure_kept=erasure_id is not None)
+    return Duties(legal_hold, restricted, retain_until, erasure_id)
 
 
-def held_and_restricted_by(session: Session, recording: Recording) -> dict[str, str]:
+def duties_named(session: Session, recording: Recording, duties: Duties) -> dict[str, str]:
     """The customer's holds and restrictions a call came in under (ids), for its trail: a call ingested after them
-    was held or restricted from the start, and its trail (its evidence package's) said so nowhere."""
+    was held or restricted from the start, and its trail (its evidence package's) said so nowhere. And the erasure a
+    call is kept under (`erasure_request_id`), taken in only as the erasure keeps such a call."""
     named = {}
+    if duties.erasure_id is not None:
+        named["erasure_request_id"] = duties.erasure_id
     if recording.legal_hold:  # a call just stored has no hold of its own: these are its customer's
         named["legal_holds"] = ",".join(hold.id for hold in active_holds_on(session, recording))
     if recording.restricted and recording.customer_id is not None:

@@ -278,3 +278,19 @@ def test_too_long_audio_is_refused_by_the_duration_limit(
 def test_missing_object_is_reported_as_not_found(store: S3ObjectStore) -> None:
     with pytest.raises(NotFound):
         store.get("originals/none")
+
+
+@pytest.mark.parametrize(
+    ("started_at", "said"),
+    [
+        # Found by a backfill pass: "Input should have timezone info" gave the sender no example of what to send.
+        ("2026-01-01T10:00:00", "give an ISO 8601 date and time with its offset: 2026-03-01T09:30:00+02:00"),
+        # And the future's refusal did not say the tolerance, nor where to look.
+        ((datetime.now(UTC) + timedelta(days=1)).isoformat(), "more than 5 minutes ahead of this server's clock"),
+    ],
+    ids=["no_offset", "in_future"],  # a time as the id differs between pytest-xdist's workers
+)
+def test_a_start_time_refused_says_what_to_send(started_at: str, said: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        ingest.parse_metadata(json.dumps(call_metadata(started_at=started_at)))
+    assert said in refused.value.message

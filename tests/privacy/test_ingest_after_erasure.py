@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.config import Settings
 from recordings_service.errors import Invalid
-from recordings_service.models import Recording
+from recordings_service.models import AuditEvent, Recording
 from recordings_service.privacy import holds, subjects
 from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.storage.encryption import Envelope
@@ -66,8 +66,8 @@ def test_a_call_made_before_a_carried_out_erasure_is_refused_naming_it(
 def test_a_hold_on_the_customer_keeps_such_a_call_as_the_erasure_would_have(
     session: Session, store: S3ObjectStore, envelope: Envelope, settings: Settings
 ) -> None:
-    ref, _ = erased(session, store)
-    holds.place_hold(session, actor=OFFICER, reason="dispute about an old call", customer_ref=ref)
+    ref, request_id = erased(session, store)
+    hold = holds.place_hold(session, actor=OFFICER, reason="dispute about an old call", customer_ref=ref).hold
 
     held = ingest_file(
         session, store, envelope, settings, started_at=(NOW - timedelta(days=7)).isoformat(), customer_ref=ref
@@ -79,6 +79,13 @@ def test_a_hold_on_the_customer_keeps_such_a_call_as_the_erasure_would_have(
     session.refresh(recording)
     assert held.created and recording.legal_hold and recording.erasure_kept
     assert recording.retain_until is not None and recording.retain_until <= datetime.now(UTC)
+    # Its trail says why it was taken in: the erasure keeps it, for the hold (as the erasure's own keeping says).
+    ingested = session.scalars(
+        select(AuditEvent.details).where(
+            AuditEvent.action == "recording.ingested", AuditEvent.object_id == recording.id
+        )
+    ).one()
+    assert (ingested["erasure_request_id"], ingested["legal_holds"]) == (request_id, hold.id)
 
 
 def test_a_call_that_is_evidence_of_an_agreement_is_kept_until_its_evidence_period_ends(
