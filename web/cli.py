@@ -12,6 +12,7 @@ from recordings_service.config import Settings
 from recordings_service.db import make_engine, utcnow
 from recordings_service.evaluations.default_form import seed_default_form
 from recordings_service.logs import configure_logging
+from recordings_service.privacy import sweep as sweep_reads
 from recordings_service.runtime import make_private, sqlite_file
 from web import cli_support, supervisor
 from web.cli_accounts import tokens_group, users
@@ -134,8 +135,14 @@ def retention_sweep(dry_run: bool, batch: int) -> None:
     )
     verb = "would delete" if dry_run else "deleted"
     if dry_run:
-        for recording_id in report.recording_ids:
-            click.echo(f"recording {recording_id}")
+        with runtime.sessions() as session:
+            due = sweep_reads.due_calls(session, report.recording_ids)
+        for call in due:
+            why = "retention" if call.erasure_id is None else f"erasure request={call.erasure_id}"
+            click.echo(
+                f"recording {call.recording_id} started={cli_support.cell(call.started_at)} "
+                f"retain_until={cli_support.cell(call.retain_until)} reason={why}"
+            )
         for key in report.orphan_keys:
             click.echo(f"orphan {key}")
     counts = " ".join(f"{kind}={count}" for kind, count in sorted(report.counts.items()))

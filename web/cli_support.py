@@ -85,10 +85,10 @@ def echo_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """Tab-separated lines under a header; a missing value or time is `-`, times are UTC to the second."""
     click.echo("\t".join(header))
     for row in rows:
-        click.echo("\t".join(_cell(value) for value in row))
+        click.echo("\t".join(cell(value) for value in row))
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):

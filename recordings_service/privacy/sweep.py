@@ -6,7 +6,7 @@ points, `jobs/retention.py` and `callvault retention sweep`, because only they c
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +17,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import id_cursor
 from recordings_service.models import DeletionReceipt, Recording, RetentionCheckRun, Tombstone
 from recordings_service.models.recording import RecordingStatus
+from recordings_service.privacy.retention import erasures_keeping
 from recordings_service.storage.object_store import ObjectStore
 
 OBJECT_PREFIXES = ("originals/", "derived/")
@@ -39,6 +40,31 @@ def due_ids(session: Session, *, now: datetime, after: str = "", limit: int = BA
             select(Recording.id).where(due_clause(now), Recording.id > after).order_by(Recording.id).limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class DueCall:
+    """What a dry run says of a recording the sweep would delete: when it was made, until when it was to be kept,
+    and the erasure whose duty it was kept for, if one kept it (it goes for that erasure, not for its retention)."""
+
+    recording_id: str
+    started_at: datetime
+    retain_until: datetime | None  # never None for a due call (`due_clause`); the column is nullable
+    erasure_id: str | None
+
+
+def due_calls(session: Session, recording_ids: Sequence[str]) -> list[DueCall]:
+    """`recording_ids` (due ones, as `due_ids` lists them) as a dry run names them, in the same order."""
+    found: dict[str, DueCall] = {}
+    for start in range(0, len(recording_ids), NAMED_PER_STATEMENT):
+        batch = recording_ids[start : start + NAMED_PER_STATEMENT]
+        erasures = erasures_keeping(session, batch)
+        rows = session.execute(
+            select(Recording.id, Recording.started_at, Recording.retain_until).where(Recording.id.in_(batch))
+        )
+        for recording_id, started_at, retain_until in rows:
+            found[recording_id] = DueCall(recording_id, started_at, retain_until, erasures.get(recording_id))
+    return [found[recording_id] for recording_id in recording_ids if recording_id in found]
 
 
 def count_overdue(session: Session, *, now: datetime) -> int:

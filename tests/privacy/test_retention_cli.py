@@ -16,12 +16,13 @@ from recordings_service.config import Settings
 from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent, Recording
 from recordings_service.models.account import Role
-from recordings_service.privacy import holds
+from recordings_service.privacy import holds, subjects
+from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore, make_client
 from tests.factories.accounts import make_user
-from tests.factories.privacy import OFFICER, aged_call, customer
+from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer
 from tests.live_server import free_port
 from web import cli, cli_support
 
@@ -100,6 +101,17 @@ def check_and_sweep(run, session: Session, counts: dict[str, int]) -> None:  # t
     dry = run("retention", "sweep", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert dry.output.count("recording ") == counts["due"]
+    # Found by a backfill pass: it listed bare ids, which said nothing of the calls to whoever reviews a sweep.
+    listed = [line for line in dry.output.splitlines() if line.startswith("recording ")]
+    due = dict(
+        session.execute(
+            select(Recording.id, Recording.retain_until).where(Recording.retain_until < utcnow(), ~Recording.legal_hold)
+        ).all()
+    )
+    for line in listed:
+        recording_id, started, until, reason = line.removeprefix("recording ").split(" ")
+        assert until == f"retain_until={due[recording_id].astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        assert started.startswith("started=") and reason == "reason=retention"
     assert f"would delete recordings={counts['due']} orphans=0" in dry.output
     # Found by a backfill pass: the dry run printed object_versions=0, the sweep of the same calls 10 for 5 calls.
     assert "object_versions" not in dry.output
@@ -195,3 +207,31 @@ def test_a_sweep_that_could_not_delete_a_due_recording_exits_1(  # type: ignore[
     assert "failed=1" in swept.output and "overdue=1 " in swept.output
     monkeypatch.setattr(retention_job, "delete_due", deleting)
     assert run("retention", "sweep").exit_code == 0  # tried again on the next run
+
+
+def test_a_dry_run_names_the_erasure_a_due_call_was_kept_for(  # type: ignore[no-untyped-def]
+    run, session: Session, bucket: S3ObjectStore, envelope: Envelope
+) -> None:
+    person = customer(session)
+    call = aged_call(
+        session,
+        bucket,
+        envelope,
+        started_at=utcnow() - timedelta(days=10),
+        purposes=["training"],
+        customer_id=person.id,
+    )
+    hold = holds.place_hold(session, actor=OFFICER, reason="billing dispute", recording_id=call.id).hold
+    now = utcnow()
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=now, now=now
+    )
+    fulfil_request(session, bucket, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
+    holds.release_hold(session, actor=OFFICER, hold_id=hold.id, reason="dispute settled")
+    session.flush()
+
+    dry = run("retention", "sweep", "--dry-run")
+
+    assert dry.exit_code == 0, dry.output
+    assert f"recording {call.id} started=" in dry.output
+    assert f" reason=erasure request={request.id}\n" in dry.output
