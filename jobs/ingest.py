@@ -148,9 +148,12 @@ def _import_pair(runtime: Runtime, pair: inbox.InboxPair, notes: list[Path]) -> 
     settings = runtime.settings
     if not inbox.still_ready(settings, pair, now=utcnow()):
         return "taken"
+    read: set[inbox.FileIdentity] = set()
     with runtime.sessions() as session:
         try:
-            result = inbox.import_pair(session, runtime.store, runtime.envelope, settings=settings, pair=pair)
+            result = inbox.import_pair(
+                session, runtime.store, runtime.envelope, settings=settings, pair=pair, read=read
+            )
             session.commit()
         except Unavailable as exc:
             # The object store, or the audio workers that probe the file, cannot serve now: the pair waits.
@@ -165,7 +168,7 @@ def _import_pair(runtime: Runtime, pair: inbox.InboxPair, notes: list[Path]) -> 
             return "deferred"
         except DomainError as exc:
             session.rollback()
-            inbox_filing.settle_pair(settings, pair, exc, notes=notes)
+            inbox_filing.settle_pair(settings, pair, exc, notes=notes, read=read)
             return "refused"
     inbox_filing.settle_pair(settings, pair, result, notes=notes)
     return "imported" if result.created else "already_imported"

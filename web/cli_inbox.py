@@ -23,10 +23,16 @@ def inbox_status_command() -> None:
     receipts under done/, and failed/'s items by reason (with how many had their files removed); no file named."""
     settings = Settings.from_env()  # the inbox only: neither the database nor the keys
     configure_logging(settings)
+    root = inbox_dir(settings)
+    if not root.is_dir():  # looked at, never made: a wrong data directory would read as an inbox with nothing in it
+        raise click.ClickException(
+            f"no inbox at {root}: nothing has been dropped there yet, or CALLVAULT_INBOX_DIR (CALLVAULT_DATA_DIR's "
+            "inbox/ when unset) names another folder than the jobs process's"
+        )
     try:
         status = inbox_status(settings, now=utcnow())
     except InboxUnavailable as exc:
-        raise click.ClickException(f"inbox {inbox_dir(settings)} not listed: {exc} (CALLVAULT_INBOX_DIR)") from None
+        raise click.ClickException(f"inbox {root} not listed: {exc} (CALLVAULT_INBOX_DIR)") from None
     click.echo(
         f"ready={status.ready} waiting={status.waiting} to_fail={status.to_fail} done={status.done_files} "
         f"receipts={status.receipts} failed={status.failed_items}"

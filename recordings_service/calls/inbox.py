@@ -65,6 +65,9 @@ RECEIPT_SUFFIX = ".receipt.json"
 # A file whose partner has not come within this long of its own arrival is filed under failed/ with the reason: left
 # waiting, nobody would learn that the call was never imported (the log's waiting count was the only trace).
 ORPHAN_AFTER_S = 24 * 3600
+# A file as the kernel knows it (device, inode): the same under any name it is renamed to, another for a file
+# renamed into its place.
+FileIdentity = tuple[int, int]
 FOLDERS = ("done", "failed")  # where items are filed, in the inbox itself
 
 
@@ -297,15 +300,22 @@ def noted_item(note: str) -> str:
 
 
 def import_pair(
-    session: Session, store: ObjectStore, envelope: Envelope, *, settings: Settings, pair: InboxPair
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    settings: Settings,
+    pair: InboxPair,
+    read: set[FileIdentity] | None = None,
 ) -> IngestResult:
-    """Ingest one pair from a private copy of its audio; the caller commits, then files it with `settle_pair`."""
-    with _open_dropped(pair.sidecar, field="metadata") as sidecar:
+    """Ingest one pair from a private copy of its audio; the caller commits, then files it with `settle_pair`. The
+    files it opened are added to `read`, so that filing removes nothing it has not read (`settle_pair`)."""
+    with _open_dropped(pair.sidecar, field="metadata", read=read) as sidecar:
         # One byte past the limit is enough for `parse_metadata` to refuse a larger file.
         metadata = parse_metadata(_sidecar_text(sidecar.read(MAX_METADATA_BYTES + 1)))
     spool = Spool(spool_dir(settings), max_bytes=settings.max_upload_bytes)
     try:
-        with _open_dropped(pair.audio, field="audio") as audio:
+        with _open_dropped(pair.audio, field="audio", read=read) as audio:
             while chunk := audio.read(CHUNK):
                 spool.write(chunk)
         spool.flush()
@@ -351,9 +361,13 @@ def _not_utf8(found: str) -> str:
     return f"the sidecar is not UTF-8 text ({found}); save it as UTF-8 and drop the pair again"
 
 
-def _open_dropped(path: Path, *, field: str) -> BinaryIO:
+def file_identity(status: os.stat_result) -> FileIdentity:
+    return status.st_dev, status.st_ino
+
+
+def _open_dropped(path: Path, *, field: str, read: set[FileIdentity] | None = None) -> BinaryIO:
     """`path` opened for reading if it is a regular file itself, not a link to one (nor a FIFO, which
-    `O_NONBLOCK` keeps from stalling the open when one is swapped in after the scan)."""
+    `O_NONBLOCK` keeps from stalling the open when one is swapped in after the scan); added to `read`."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
@@ -364,7 +378,10 @@ def _open_dropped(path: Path, *, field: str) -> BinaryIO:
         reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
         message = f"the inbox file cannot be read ({reason}); make it readable to the jobs process and drop it again"
         raise Invalid(field, message, code="unreadable") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
         os.close(fd)
         raise Invalid(field, "the inbox entry is not a regular file", code="not_a_file")
+    if read is not None:
+        read.add(file_identity(status))
     return os.fdopen(fd, "rb")

@@ -8,7 +8,7 @@ import errno
 import itertools
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -19,8 +19,10 @@ from recordings_service.calls.inbox import (
     RECEIPT_SUFFIX,
     AmbiguousPair,
     AmbiguousSidecar,
+    FileIdentity,
     InboxPair,
     drop_status,
+    file_identity,
     inbox_dir,
     is_note,
     noted_item,
@@ -154,12 +156,19 @@ def settle_failure(
 
 
 def settle_pair(
-    settings: Settings, pair: InboxPair, outcome: IngestResult | DomainError, *, notes: Sequence[Path] = ()
+    settings: Settings,
+    pair: InboxPair,
+    outcome: IngestResult | DomainError,
+    *,
+    notes: Sequence[Path] = (),
+    read: Collection[FileIdentity] = (),
 ) -> None:
-    """Move the pair to `done/` with a receipt naming the recording it became, or to `failed/` with the reason. An
-    imported pair that cannot be moved raises `ImportedNotFiled`, so that giving it up says what it became."""
+    """Move the pair to `done/` with a receipt naming the recording it became, or to `failed/` with the reason; a
+    call that may not be kept has its files removed there, if they are the files `import_pair` `read` (a new drop
+    renamed into either's place meanwhile is filed, never removed unread). An imported pair that cannot be moved
+    raises `ImportedNotFiled`, so that giving it up says what it became."""
     try:
-        _file(settings, [pair.audio, pair.sidecar], outcome, notes=notes)
+        _file(settings, [pair.audio, pair.sidecar], outcome, notes=notes, read=read)
     except OSError as exc:
         if isinstance(outcome, IngestResult):
             raise ImportedNotFiled(outcome.recording.id) from exc
@@ -167,7 +176,12 @@ def settle_pair(
 
 
 def _file(
-    settings: Settings, paths: list[Path], outcome: IngestResult | DomainError, *, notes: Sequence[Path] = ()
+    settings: Settings,
+    paths: list[Path],
+    outcome: IngestResult | DomainError,
+    *,
+    notes: Sequence[Path] = (),
+    read: Collection[FileIdentity] = (),
 ) -> None:
     """Move `paths` (an audio file first, then its sidecar) to `failed/` with the refusal beside the first, or to
     `done/` with the receipt beside it, under names that no earlier drop filed there has. The notes an earlier filing
@@ -175,11 +189,8 @@ def _file(
     are the `notes` the scan found (`InboxScan.notes_of`), in any letter case (`a.wav.ERROR.JSON`, as `is_note`
     takes it), on any of the files: only the first's were removed, so that a sidecar's note (`a.wav.json.error.json`,
     from when it was filed alone) was left, and filed a day later as a stray note."""
-    removing = isinstance(outcome, DomainError) and outcome.code in NOT_TO_BE_KEPT
     if isinstance(outcome, DomainError):
         folder, suffix, note = "failed", ERROR_SUFFIX, _reason(outcome)
-        if removing:
-            note["removed"] = REMOVED
     else:
         folder, suffix, note = "done", RECEIPT_SUFFIX, _receipt(outcome)
     try:
@@ -188,9 +199,13 @@ def _file(
             names = _free_names(target, [path.name for path in paths], suffix)
             _write_note(target, names[0] + suffix, note)
             _move_together(paths, names, target=target, note=names[0] + suffix)
-            if removing:  # moved first, as one: a removal that failed halfway left a sidecar to be filed as an orphan
+            # Moved first, as one (a removal that failed halfway left a sidecar to be filed as an orphan), and each
+            # checked to be the file read where it now is.
+            if isinstance(outcome, DomainError) and outcome.code in NOT_TO_BE_KEPT and _all_read(target, names, read):
                 for name in names:
                     os.unlink(name, dir_fd=target)
+                os.unlink(names[0] + suffix, dir_fd=target)
+                _write_note(target, names[0] + suffix, {**note, "removed": REMOVED})
         finally:
             os.close(target)
         filed = {path.name for path in paths}
@@ -200,6 +215,11 @@ def _file(
     except OSError as exc:
         # Raised without the names, which are the operator's (`agent-7-cust-123.wav`): the job logs what it catches.
         raise OSError(exc.errno, f"{exc.strerror} (filing under {folder}/)") from None
+
+
+def _all_read(folder: int, names: list[str], read: Collection[FileIdentity]) -> bool:
+    """Whether each of `names` in `folder` is a file the import read."""
+    return all(file_identity(os.stat(name, dir_fd=folder, follow_symlinks=False)) in read for name in names)
 
 
 def _open_folder(root: Path, folder: str) -> int:

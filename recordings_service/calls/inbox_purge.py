@@ -8,7 +8,8 @@ the call is deleted. They are now removed `CALLVAULT_INBOX_KEEP_DONE_HOURS` afte
 call); the receipts stay, so that the operator can still trace each drop to its recording, and keep a later drop of
 the same name from being filed over them. failed/ is the operator's to correct and drop again, for
 `CALLVAULT_INBOX_KEEP_FAILED_DAYS`: then its items go with their notes, which the operator has had the time to act on
-(they stayed for good, unencrypted and naming their customers, beyond any erasure or retention)."""
+(they stayed for good, unencrypted and naming their customers, beyond any erasure or retention); a note alone, of a
+call that may not be kept, as soon as done/'s files."""
 
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ import errno
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.calls.inbox import RECEIPT_SUFFIX, inbox_dir, is_note
+from recordings_service.calls.inbox import ERROR_SUFFIX, RECEIPT_SUFFIX, inbox_dir, is_note
 from recordings_service.config import Settings
 from recordings_service.models import Recording
 from recordings_service.models.recording import RecordingStatus
@@ -55,16 +56,32 @@ def filed_folder(settings: Settings, name: str) -> Iterator[int | None]:
 def purge_done(settings: Settings, *, now: float) -> int:
     """Remove the files filed under done/ longer than the keeping time before `now` (seconds since the epoch), its
     receipts excepted; how many. The caller holds the inbox's lock, as filing does."""
-    return _purge(settings, "done", keep_s=settings.inbox_keep_done_hours * 3600, now=now, notes_too=False)
+    keep_s = settings.inbox_keep_done_hours * 3600
+    return _purge(settings, "done", keep_s=lambda _: keep_s, now=now, notes_too=False)
 
 
 def purge_failed(settings: Settings, *, now: float) -> int:
     """Remove the files filed under failed/ longer than its keeping time before `now`, their notes too; how many.
-    The caller holds the inbox's lock."""
-    return _purge(settings, "failed", keep_s=settings.inbox_keep_failed_days * 86400, now=now, notes_too=True)
+    The note of a call whose files were removed (`inbox_filing.NOT_TO_BE_KEPT`) goes after done/'s keeping time: its
+    name is the drop's, often the caller's number, and it says the call was erased or past its retention, which is
+    nothing to correct and no longer to be kept about that person. The caller holds the inbox's lock."""
+    keep_failed_s = settings.inbox_keep_failed_days * 86400
+    keep_removed_s = min(settings.inbox_keep_done_hours * 3600, keep_failed_s)
+    with filed_folder(settings, "failed") as folder:
+        removed = (
+            set() if folder is None else {name for name, note in filed_notes(folder, ERROR_SUFFIX) if "removed" in note}
+        )
+    return _purge(
+        settings,
+        "failed",
+        keep_s=lambda name: keep_removed_s if name in removed else keep_failed_s,
+        now=now,
+        notes_too=True,
+    )
 
 
-def _purge(settings: Settings, name: str, *, keep_s: float, now: float, notes_too: bool) -> int:
+def _purge(settings: Settings, name: str, *, keep_s: Callable[[str], float], now: float, notes_too: bool) -> int:
+    """Remove what `name` holds longer than `keep_s` (of each entry's name) before `now`; how many."""
     removed = 0
     with filed_folder(settings, name) as folder:
         if folder is None:
@@ -76,7 +93,7 @@ def _purge(settings: Settings, name: str, *, keep_s: float, now: float, notes_to
                 status = os.stat(entry, dir_fd=folder, follow_symlinks=False)
                 # Its filing, not its modification, which `rsync -a` or `cp -p` carry over (last year's, say): the
                 # rename into the folder changed the file's status, and nothing else here does.
-                if not stat.S_ISREG(status.st_mode) or now - status.st_ctime <= keep_s:
+                if not stat.S_ISREG(status.st_mode) or now - status.st_ctime <= keep_s(entry):
                     continue  # a folder or a link is not filed here, and a young file stays
                 os.unlink(entry, dir_fd=folder)
                 removed += 1
@@ -127,9 +144,10 @@ def filed_notes(folder: int, suffix: str) -> Iterator[tuple[str, dict[str, objec
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
         except OSError:
             continue  # a link, gone meanwhile, or not readable
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder under a note's name: `fdopen` refuses one
+            os.close(fd)
+            continue
         with os.fdopen(fd, "rb") as note:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                continue
             text = note.read(_NOTE_BYTES + 1)
         try:
             content = json.loads(text) if len(text) <= _NOTE_BYTES else None

@@ -13,9 +13,11 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from recordings_service.calls import inbox as inbox_module
 from recordings_service.calls.inbox_purge import purge_failed
 from recordings_service.privacy import subjects
 from recordings_service.privacy.fulfilment import Answer, fulfil_request
@@ -75,6 +77,37 @@ def test_a_call_that_may_not_be_kept_is_removed_when_refused_leaving_the_note(
     assert "removed" not in fixable
     for note in failed.glob("*.error.json"):
         assert ref not in note.read_text() and "CRM-OLD-1" not in note.read_text()
+    # Found by review: the notes alone, named after the caller's number and saying "erased", stayed 30 days; they go
+    # with done/'s files (24 hours), the correctable refusal stays.
+    settings = inbox_runtime.settings
+    assert purge_failed(settings, now=time.time() + 23 * 3600) == 0
+    assert purge_failed(settings, now=time.time() + 24 * 3600 + 60) == 2
+    assert _names(failed) == {"no-queue.wav", "no-queue.wav.json", "no-queue.wav.error.json"}
+
+
+def test_a_new_drop_renamed_in_while_the_old_one_was_refused_is_filed_not_removed(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: the files were removed by name, so a telephony system's next `call1.wav` renamed into place
+    (its `.partial` copy complete) while the old one was being refused went with it, unread."""
+    drop(inbox, "call1.wav", STEREO, call_metadata(started_at=TWO_YEARS_AGO))
+    importing = inbox_module.import_pair
+
+    def then_a_new_drop_arrives(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return importing(*args, **kwargs)
+        finally:
+            drop(inbox, ".call1.wav.partial", STEREO, call_metadata(external_call_id="the-new-one"))
+            (inbox / ".call1.wav.partial").rename(inbox / "call1.wav")
+            (inbox / ".call1.wav.partial.json").rename(inbox / "call1.wav.json")
+
+    monkeypatch.setattr(inbox_module, "import_pair", then_a_new_drop_arrives)
+    assert run(inbox_runtime, caplog, keys=("refused",)) == {"refused": 1}
+
+    failed = inbox / "failed"
+    assert _names(failed) == {"call1.wav", "call1.wav.json", "call1.wav.error.json"}
+    assert json.loads((failed / "call1.wav.json").read_text())["external_call_id"] == "the-new-one"
+    assert "removed" not in json.loads((failed / "call1.wav.error.json").read_text())
 
 
 def test_failed_keeps_a_refused_item_for_its_keeping_time_then_removes_it_with_its_note(

@@ -60,13 +60,21 @@ def test_it_counts_what_waits_what_was_imported_and_failed_by_reason(
     assert (later.to_fail, later.waiting) == (1, 0)
 
 
-def test_an_empty_inbox_and_one_that_cannot_be_listed(inbox: Path, tmp_path: Path) -> None:
+def test_an_empty_inbox_a_missing_one_and_one_that_cannot_be_listed(inbox: Path, tmp_path: Path) -> None:
+    inbox.mkdir()
+    (inbox / "failed").mkdir()
+    (inbox / "failed" / "odd.error.json").mkdir()  # a folder under a note's name is passed over
     assert _status(inbox, tmp_path / "data") == [
         "ready=0 waiting=0 to_fail=0 done=0 receipts=0 failed=0",
         "reason\titems\tfiles_removed",
     ]
-    not_a_folder = tmp_path / "inbox-file"
-    not_a_folder.write_bytes(b"")
-    environment = {"CALLVAULT_INBOX_DIR": str(not_a_folder), "CALLVAULT_DATA_DIR": str(tmp_path / "data")}
+    # Found by review: a missing inbox (a wrong data directory) read as an empty one, and was made.
+    missing = tmp_path / "elsewhere" / "inbox"
+    environment = {"CALLVAULT_INBOX_DIR": str(missing), "CALLVAULT_DATA_DIR": str(tmp_path / "data")}
     result = CliRunner().invoke(cli.main, ["inbox", "status"], env=environment)
-    assert result.exit_code == 1 and "not listed" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and f"no inbox at {missing}" in result.output
+    assert not (tmp_path / "elsewhere").exists()
+    (tmp_path / "elsewhere").mkdir()
+    missing.symlink_to(missing)  # a link to itself: listing it fails
+    result = CliRunner().invoke(cli.main, ["inbox", "status"], env=environment)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
