@@ -117,8 +117,9 @@ def erase_customer(
 
 
 def erasure_covering(customer_id: str, started_at: datetime) -> ScalarSelect[str]:
-    """The id of the customer's erasure carried out after a call that started at `started_at` (the latest), or NULL:
-    a call made before it is one the erasure covers, though stored only now (a backfill of an old archive)."""
+    """The id of the customer's erasure carried out after a call that started at `started_at` (the first, as
+    `retention.erasures_keeping` names it later), or NULL: a call made before it is one the erasure covers, though
+    stored only now (a backfill of an old archive)."""
     return (
         select(SubjectRequest.id)
         .where(
@@ -127,7 +128,7 @@ def erasure_covering(customer_id: str, started_at: datetime) -> ScalarSelect[str
             SubjectRequest.completed_at > started_at,
             not_withdrawn(),
         )
-        .order_by(SubjectRequest.completed_at.desc())
+        .order_by(SubjectRequest.completed_at, SubjectRequest.id)
         .limit(1)
         .scalar_subquery()
     )

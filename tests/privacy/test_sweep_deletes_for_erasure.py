@@ -149,3 +149,49 @@ def test_a_call_taken_in_after_the_erasure_and_kept_by_a_hold_goes_for_that_eras
     assert deletion_event(session, archived.id)["reason"] == "erasure"
     assert deletion_event(session, archived.id)["request_id"] == request.id
     assert deletion_event(session, later.id)["reason"] == "retention"
+
+
+def test_a_call_made_between_two_erasures_goes_for_the_second_and_says_so_from_ingest_on(
+    session: Session,
+    sessions: sessionmaker[Session],
+    bucket: S3ObjectStore,
+    envelope: Envelope,
+    settings: Settings,
+) -> None:
+    """Found by review: ingest named the latest erasure carried out after the call, the sweep the earliest, so one
+    call's trail named two requests; and no test held a call made after an erasure apart from it."""
+    person = customer(session)
+    first = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
+    )
+    fulfil_request(session, bucket, actor=OFFICER, request_id=first.id, answer=Answer(), zone=ORG_ZONE)
+    first.completed_at = NOW - timedelta(days=60)  # carried out two months ago
+    second = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=NOW, now=NOW
+    )
+    fulfil_request(session, bucket, actor=OFFICER, request_id=second.id, answer=Answer(), zone=ORG_ZONE)
+    hold = holds.place_hold(session, actor=OFFICER, reason="dispute", customer_ref=person.customer_ref).hold
+    calls = {}
+    for name, days_ago in (("before_both", 90), ("between", 30)):
+        calls[name] = ingest_file(
+            session,
+            bucket,
+            envelope,
+            settings,
+            started_at=(NOW - timedelta(days=days_ago)).isoformat(),
+            customer_ref=person.customer_ref,
+        ).recording
+    holds.release_hold(session, actor=OFFICER, hold_id=hold.id, reason="dispute settled")
+    session.flush()
+
+    sweep(sessions, bucket, now=utcnow(), batch=10, actor=OFFICER, dry_run=False)
+
+    expected = {"before_both": first.id, "between": second.id}
+    for name, recording in calls.items():
+        ingested = session.scalars(
+            select(AuditEvent.details).where(
+                AuditEvent.action == "recording.ingested", AuditEvent.object_id == recording.id
+            )
+        ).one()
+        assert (name, ingested["erasure_request_id"]) == (name, expected[name])
+        assert (name, deletion_event(session, recording.id)["request_id"]) == (name, expected[name])
