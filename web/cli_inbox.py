@@ -20,7 +20,8 @@ def inbox_group() -> None:
 @inbox_group.command("status")
 def inbox_status_command() -> None:
     """Count the drops ready and waiting, the items the next run files under failed/, the imported calls' files and
-    receipts under done/, and failed/'s items by reason (with how many had their files removed); no file named."""
+    receipts under done/, and failed/'s items by reason (with how many had their files removed, and how many the next
+    run removes as filed longer ago than their keeping time); no file named."""
     settings = Settings.from_env()  # the inbox only: neither the database nor the keys
     configure_logging(settings)
     root = inbox_dir(settings)
@@ -38,6 +39,6 @@ def inbox_status_command() -> None:
         f"receipts={status.receipts} failed={status.failed_items}"
     )
     echo_table(
-        ("reason", "items", "files_removed"),
-        ((reason, counts.items, counts.files_removed) for reason, counts in status.failed.items()),
+        ("reason", "items", "files_removed", "due"),
+        ((reason, counts.items, counts.files_removed, counts.due) for reason, counts in status.failed.items()),
     )

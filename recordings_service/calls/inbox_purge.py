@@ -16,18 +16,23 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.calls.inbox import ERROR_SUFFIX, RECEIPT_SUFFIX, inbox_dir, is_note
+from recordings_service.calls.inbox import ERROR_SUFFIX, RECEIPT_SUFFIX, errno_name, inbox_dir, is_note
 from recordings_service.config import Settings
 from recordings_service.models import Recording
 from recordings_service.models.recording import RecordingStatus
+
+log = logging.getLogger(__name__)
 
 NOT_A_FOLDER = {errno.ENOENT, errno.ENOTDIR, errno.ELOOP}
 # A note is a few hundred bytes (a refusal naming every invalid field a few thousand); a larger file under its name is
@@ -68,9 +73,7 @@ def purge_failed(settings: Settings, *, now: float) -> int:
     keep_failed_s = settings.inbox_keep_failed_days * 86400
     keep_removed_s = min(settings.inbox_keep_done_hours * 3600, keep_failed_s)
     with filed_folder(settings, "failed") as folder:
-        removed = (
-            set() if folder is None else {name for name, note in filed_notes(folder, ERROR_SUFFIX) if "removed" in note}
-        )
+        removed = set() if folder is None else {note.name for note in filed_notes(folder, ERROR_SUFFIX) if note.removed}
     return _purge(
         settings,
         "failed",
@@ -81,15 +84,18 @@ def purge_failed(settings: Settings, *, now: float) -> int:
 
 
 def _purge(settings: Settings, name: str, *, keep_s: Callable[[str], float], now: float, notes_too: bool) -> int:
-    """Remove what `name` holds longer than `keep_s` (of each entry's name) before `now`; how many."""
+    """Remove what `name` holds longer than `keep_s` (of each entry's name) before `now`; how many. A file that
+    cannot be removed (made immutable, its folder's permissions changed) is passed over and counted in one warning:
+    raised, it ended the purge there, every run, and what came after it in the folder stayed for good."""
     removed = 0
+    refused: Counter[str] = Counter()
     with filed_folder(settings, name) as folder:
         if folder is None:
             return 0
         for entry in os.listdir(folder):
             if entry.startswith(".") or (is_note(entry) and not notes_too):
                 continue  # nothing hidden is filed here
-            with contextlib.suppress(FileNotFoundError):  # another jobs process removed it meanwhile
+            try:
                 status = os.stat(entry, dir_fd=folder, follow_symlinks=False)
                 # Its filing, not its modification, which `rsync -a` or `cp -p` carry over (last year's, say): the
                 # rename into the folder changed the file's status, and nothing else here does.
@@ -97,6 +103,12 @@ def _purge(settings: Settings, name: str, *, keep_s: Callable[[str], float], now
                     continue  # a folder or a link is not filed here, and a young file stays
                 os.unlink(entry, dir_fd=folder)
                 removed += 1
+            except FileNotFoundError:
+                continue  # another jobs process removed it meanwhile
+            except OSError as exc:
+                refused[errno_name(exc)] += 1
+    for reason, files in refused.items():  # never named: a file's name is the operator's, often a caller's number
+        log.warning("inbox files not purged", extra={"folder": name, "files": files, "reason": reason})
     return removed
 
 
@@ -128,23 +140,39 @@ def purge_receipts_of_deleted(session: Session, settings: Settings) -> int:
 
 def _receipts(folder: int) -> Iterator[tuple[str, str]]:
     """(name, recording id) of each receipt under done/."""
-    for name, receipt in filed_notes(folder, RECEIPT_SUFFIX):
-        recording_id = receipt.get("recording_id")
+    for note in filed_notes(folder, RECEIPT_SUFFIX):
+        recording_id = note.content.get("recording_id")
         if isinstance(recording_id, str):
-            yield name, recording_id
+            yield note.name, recording_id
 
 
-def filed_notes(folder: int, suffix: str) -> Iterator[tuple[str, dict[str, object]]]:
-    """(name, content) of each note the importer wrote in `folder` (done/'s receipts, failed/'s refusals). A file
-    that is not one (a link, unreadable, too large, not a JSON object) is passed over."""
-    for name in os.listdir(folder):
-        if name.startswith(".") or not name.lower().endswith(suffix):
+@dataclass(frozen=True)
+class FiledNote:
+    name: str
+    content: dict[str, object]
+    filed_at: float  # its change time: when it was written or moved in, in seconds since the epoch
+
+    @property
+    def removed(self) -> bool:
+        """A note left alone: its call's files were removed (`inbox_filing.NOT_TO_BE_KEPT`)."""
+        return "removed" in self.content
+
+
+def filed_notes(folder: int, suffix: str) -> Iterator[FiledNote]:
+    """Each note the importer wrote in `folder` (done/'s receipts, failed/'s refusals). A file that is not one (a
+    link, unreadable, too large, not a JSON object) is passed over, as is a note filed as an item with a note of its
+    own (one moved back alone and filed as a stray a day later): counted as two, one item read as two."""
+    names = os.listdir(folder)
+    noted = {name.lower() for name in names}
+    for name in names:
+        if name.startswith(".") or not name.lower().endswith(suffix) or (name + suffix).lower() in noted:
             continue
         try:
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
         except OSError:
             continue  # a link, gone meanwhile, or not readable
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder under a note's name: `fdopen` refuses one
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):  # a folder under a note's name: `fdopen` refuses one
             os.close(fd)
             continue
         with os.fdopen(fd, "rb") as note:
@@ -154,4 +182,4 @@ def filed_notes(folder: int, suffix: str) -> Iterator[tuple[str, dict[str, objec
         except ValueError:
             continue
         if isinstance(content, dict):
-            yield name, content
+            yield FiledNote(name, content, status.st_ctime)

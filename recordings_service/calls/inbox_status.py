@@ -22,6 +22,7 @@ from recordings_service.config import Settings
 class FailedReason:
     items: int = 0
     files_removed: int = 0  # a call that may not be kept: its note alone is filed (`inbox_filing.NOT_TO_BE_KEPT`)
+    due: int = 0  # filed longer ago than its keeping time: the next import run removes it
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def inbox_status(settings: Settings, *, now: datetime) -> InboxStatus:
         to_fail=to_fail,
         done_files=done_files,
         receipts=receipts,
-        failed=_failed(settings),
+        failed=_failed(settings, now=now.timestamp()),
     )
 
 
@@ -76,16 +77,21 @@ def _done(settings: Settings) -> tuple[int, int]:
         return files, receipts
 
 
-def _failed(settings: Settings) -> dict[str, FailedReason]:
-    """failed/'s items by the error their notes name (`no_partner`, `past_retention`, `invalid`...), in order."""
+def _failed(settings: Settings, *, now: float) -> dict[str, FailedReason]:
+    """failed/'s items by the error their notes name (`no_partner`, `past_retention`, `invalid`...), in order; `due`:
+    those the next import run removes (`inbox_purge.purge_failed`)."""
+    keep_failed_s = settings.inbox_keep_failed_days * 86400
+    keep_removed_s = min(settings.inbox_keep_done_hours * 3600, keep_failed_s)
     items: Counter[str] = Counter()
     removed: Counter[str] = Counter()
+    due: Counter[str] = Counter()
     with filed_folder(settings, "failed") as folder:
         if folder is None:
             return {}
-        for _, note in filed_notes(folder, ERROR_SUFFIX):
-            error = note.get("error")
+        for note in filed_notes(folder, ERROR_SUFFIX):
+            error = note.content.get("error")
             reason = error if isinstance(error, str) else "unknown"
             items[reason] += 1
-            removed[reason] += "removed" in note
-    return {reason: FailedReason(items[reason], removed[reason]) for reason in sorted(items)}
+            removed[reason] += note.removed
+            due[reason] += now - note.filed_at > (keep_removed_s if note.removed else keep_failed_s)
+    return {reason: FailedReason(items[reason], removed[reason], due[reason]) for reason in sorted(items)}

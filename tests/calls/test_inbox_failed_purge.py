@@ -9,6 +9,8 @@ retention, and an erased customer's archived calls were refused only to be kept 
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -148,3 +150,25 @@ def test_a_link_in_faileds_place_is_not_followed(inbox_runtime: Runtime, inbox: 
     (inbox / "failed").symlink_to(elsewhere)
     assert purge_failed(inbox_runtime.settings, now=time.time() + 365 * DAY) == 0
     assert _names(elsewhere) == {"precious.wav"}
+
+
+def test_a_file_that_cannot_be_removed_is_passed_over_and_the_rest_go(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by an exploratory pass: one file the purge could not remove (`chattr +i`) ended it there, every run, and
+    what came after it in failed/ stayed for good."""
+    for name in ("a.wav", "b.wav", "c.wav"):
+        drop(inbox, name, STEREO, call_metadata(queue=...))
+    assert run(inbox_runtime, caplog, keys=("refused",)) == {"refused": 3}
+    stuck = inbox / "failed" / "b.wav.json"
+    made = subprocess.run(["chattr", "+i", str(stuck)], capture_output=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"no immutable files here: {made.stderr.decode().strip()}")
+    try:
+        with caplog.at_level(logging.WARNING, logger="recordings_service.calls.inbox_purge"):
+            assert purge_failed(inbox_runtime.settings, now=time.time() + 31 * DAY) == 8
+        assert _names(inbox / "failed") == {"b.wav.json"}
+        [warning] = [record for record in caplog.records if record.getMessage() == "inbox files not purged"]
+        assert (warning.folder, warning.files, warning.reason) == ("failed", 1, "EPERM")  # type: ignore[attr-defined]
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)], check=True)
