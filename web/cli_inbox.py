@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from recordings_service.calls.inbox import InboxUnavailable, inbox_dir
@@ -25,7 +27,7 @@ def inbox_status_command() -> None:
     settings = Settings.from_env()  # the inbox only: neither the database nor the keys
     configure_logging(settings)
     root = inbox_dir(settings)
-    if not root.is_dir():  # looked at, never made: a wrong data directory would read as an inbox with nothing in it
+    if not os.path.lexists(root):  # never made here: a wrong data directory would read as an inbox with nothing in it
         raise click.ClickException(
             f"no inbox at {root}: nothing has been dropped there yet, or CALLVAULT_INBOX_DIR (CALLVAULT_DATA_DIR's "
             "inbox/ when unset) names another folder than the jobs process's"

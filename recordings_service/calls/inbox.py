@@ -65,9 +65,9 @@ RECEIPT_SUFFIX = ".receipt.json"
 # A file whose partner has not come within this long of its own arrival is filed under failed/ with the reason: left
 # waiting, nobody would learn that the call was never imported (the log's waiting count was the only trace).
 ORPHAN_AFTER_S = 24 * 3600
-# A file as the kernel knows it (device, inode): the same under any name it is renamed to, another for a file
-# renamed into its place.
-FileIdentity = tuple[int, int]
+# A file as the kernel knows it (device, inode), and as written (size, modification): the same under any name it is
+# renamed to, another for a file renamed into its place or written over in place (`cp new call1.wav`).
+FileIdentity = tuple[int, int, int, int]
 FOLDERS = ("done", "failed")  # where items are filed, in the inbox itself
 
 
@@ -362,7 +362,7 @@ def _not_utf8(found: str) -> str:
 
 
 def file_identity(status: os.stat_result) -> FileIdentity:
-    return status.st_dev, status.st_ino
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def _open_dropped(path: Path, *, field: str, read: set[FileIdentity] | None = None) -> BinaryIO:

@@ -202,10 +202,7 @@ def _file(
             # Moved first, as one (a removal that failed halfway left a sidecar to be filed as an orphan), and each
             # checked to be the file read where it now is.
             if isinstance(outcome, DomainError) and outcome.code in NOT_TO_BE_KEPT and _all_read(target, names, read):
-                for name in names:
-                    os.unlink(name, dir_fd=target)
-                os.unlink(names[0] + suffix, dir_fd=target)
-                _write_note(target, names[0] + suffix, {**note, "removed": REMOVED})
+                _remove(target, names, note=names[0] + suffix, removed={**note, "removed": REMOVED})
         finally:
             os.close(target)
         filed = {path.name for path in paths}
@@ -215,6 +212,22 @@ def _file(
     except OSError as exc:
         # Raised without the names, which are the operator's (`agent-7-cust-123.wav`): the job logs what it catches.
         raise OSError(exc.errno, f"{exc.strerror} (filing under {folder}/)") from None
+
+
+def _remove(folder: int, names: list[str], *, note: str, removed: dict[str, object]) -> None:
+    """Remove the files `names` from `folder` and say so in their `note`: the note saying it is written first, under
+    a name of its own, and replaces the note only once every file is gone. A note removed before its replacement was
+    written (a full disk, a kill) left no trace of the drop; one replaced before a file that could not be removed
+    said removed of a file kept."""
+    replacement = note + "~"  # not hidden, not a note: one a kill leaves is purged with the rest of failed/
+    _write_note(folder, replacement, removed)
+    try:
+        for name in names:
+            os.unlink(name, dir_fd=folder)
+    except OSError:
+        os.unlink(replacement, dir_fd=folder)
+        raise
+    os.replace(replacement, note, src_dir_fd=folder, dst_dir_fd=folder)
 
 
 def _all_read(folder: int, names: list[str], read: Collection[FileIdentity]) -> bool:

@@ -73,7 +73,13 @@ def purge_failed(settings: Settings, *, now: float) -> int:
     keep_failed_s = settings.inbox_keep_failed_days * 86400
     keep_removed_s = min(settings.inbox_keep_done_hours * 3600, keep_failed_s)
     with filed_folder(settings, "failed") as folder:
-        removed = set() if folder is None else {note.name for note in filed_notes(folder, ERROR_SUFFIX) if note.removed}
+        # Only notes old enough to go are read: every run (every 30 s) read them all.
+        old_enough = now - keep_removed_s
+        removed = (
+            set()
+            if folder is None
+            else {note.name for note in filed_notes(folder, ERROR_SUFFIX, filed_before=old_enough) if note.removed}
+        )
     return _purge(
         settings,
         "failed",
@@ -158,10 +164,11 @@ class FiledNote:
         return "removed" in self.content
 
 
-def filed_notes(folder: int, suffix: str) -> Iterator[FiledNote]:
+def filed_notes(folder: int, suffix: str, *, filed_before: float | None = None) -> Iterator[FiledNote]:
     """Each note the importer wrote in `folder` (done/'s receipts, failed/'s refusals). A file that is not one (a
     link, unreadable, too large, not a JSON object) is passed over, as is a note filed as an item with a note of its
-    own (one moved back alone and filed as a stray a day later): counted as two, one item read as two."""
+    own (one moved back alone and filed as a stray a day later): counted as two, one item read as two. With
+    `filed_before` (seconds since the epoch), only the notes filed before then are read."""
     names = os.listdir(folder)
     noted = {name.lower() for name in names}
     for name in names:
@@ -172,7 +179,8 @@ def filed_notes(folder: int, suffix: str) -> Iterator[FiledNote]:
         except OSError:
             continue  # a link, gone meanwhile, or not readable
         status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):  # a folder under a note's name: `fdopen` refuses one
+        young = filed_before is not None and status.st_ctime >= filed_before
+        if young or not stat.S_ISREG(status.st_mode):  # a folder under a note's name: `fdopen` refuses one
             os.close(fd)
             continue
         with os.fdopen(fd, "rb") as note:

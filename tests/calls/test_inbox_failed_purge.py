@@ -8,8 +8,10 @@ retention, and an erased customer's archived calls were refused only to be kept 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 import subprocess
 import time
 from dataclasses import replace
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 
 from recordings_service.calls import inbox as inbox_module
+from recordings_service.calls import inbox_filing
 from recordings_service.calls.inbox_purge import purge_failed
 from recordings_service.privacy import subjects
 from recordings_service.privacy.fulfilment import Answer, fulfil_request
@@ -110,6 +113,47 @@ def test_a_new_drop_renamed_in_while_the_old_one_was_refused_is_filed_not_remove
     assert _names(failed) == {"call1.wav", "call1.wav.json", "call1.wav.error.json"}
     assert json.loads((failed / "call1.wav.json").read_text())["external_call_id"] == "the-new-one"
     assert "removed" not in json.loads((failed / "call1.wav.error.json").read_text())
+
+
+def test_a_drop_written_over_in_place_while_refused_is_filed_not_removed(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: the files read were told apart by device and inode alone, which `cp new call1.wav.json`
+    keeps, writing over the file in place."""
+    drop(inbox, "call1.wav", STEREO, call_metadata(started_at=TWO_YEARS_AGO))
+    importing = inbox_module.import_pair
+
+    def then_its_sidecar_is_written_over(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return importing(*args, **kwargs)
+        finally:
+            (inbox / "call1.wav.json").write_text(json.dumps(call_metadata(external_call_id="the-new-one")))
+
+    monkeypatch.setattr(inbox_module, "import_pair", then_its_sidecar_is_written_over)
+    assert run(inbox_runtime, caplog, keys=("refused",)) == {"refused": 1}
+    assert _names(inbox / "failed") == {"call1.wav", "call1.wav.json", "call1.wav.error.json"}
+
+
+def test_a_note_that_cannot_say_removed_leaves_the_refusal_filed_as_it_was(
+    inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by review: the note was removed before the one saying `removed` was written, so a full disk (or a kill)
+    then left no trace of the drop in failed/. A full disk at that one write is faked here (`_write_note` raising
+    ENOSPC): a file system filling up at that moment cannot be arranged in a test."""
+    drop(inbox, "call1.wav", STEREO, call_metadata(started_at=TWO_YEARS_AGO))
+    writing = inbox_filing._write_note
+
+    def disk_full_for_the_removed_note(folder: int, name: str, note: dict[str, object]) -> None:
+        if "removed" in note:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        writing(folder, name, note)
+
+    monkeypatch.setattr(inbox_filing, "_write_note", disk_full_for_the_removed_note)
+    run(inbox_runtime, caplog, keys=("refused", "errors"))
+
+    failed = inbox / "failed"
+    assert _names(failed) == {"call1.wav", "call1.wav.json", "call1.wav.error.json"}
+    assert json.loads((failed / "call1.wav.error.json").read_text())["error"] == "past_retention"
 
 
 def test_failed_keeps_a_refused_item_for_its_keeping_time_then_removes_it_with_its_note(
