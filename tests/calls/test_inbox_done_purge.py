@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from jobs.ingest import reconcile
-from recordings_service.calls.inbox_purge import purge_done
+from recordings_service.calls.inbox_purge import purge_done, purge_failed
 from recordings_service.privacy.deletion import delete_recording
 from recordings_service.runtime import Runtime
 from tests.factories.inbox import drop, run
@@ -79,13 +80,16 @@ def test_failed_and_what_the_operator_put_in_done_are_left(
     assert _names(inbox / "done") == {"folder", ".hidden", "link.wav"}
 
 
-def test_a_link_in_dones_place_is_not_followed(inbox_runtime: Runtime, inbox: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("folder", "purge"), [("done", purge_done), ("failed", purge_failed)], ids=["done", "failed"])
+def test_a_link_in_a_filed_folders_place_is_not_followed(
+    inbox_runtime: Runtime, inbox: Path, tmp_path: Path, folder: str, purge: Callable[..., int]
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "precious.wav").write_bytes(b"operator's")
     inbox.mkdir()
-    (inbox / "done").symlink_to(elsewhere)
-    assert purge_done(inbox_runtime.settings, now=time.time() + A_YEAR) == 0
+    (inbox / folder).symlink_to(elsewhere)
+    assert purge(inbox_runtime.settings, now=time.time() + 10 * A_YEAR) == 0
     assert _names(elsewhere) == {"precious.wav"}
 
 

@@ -186,16 +186,6 @@ def test_the_import_job_removes_them_after_the_keeping_time_it_is_given(
     assert _names(inbox / "failed") == set()
 
 
-def test_a_link_in_faileds_place_is_not_followed(inbox_runtime: Runtime, inbox: Path, tmp_path: Path) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (elsewhere / "precious.wav").write_bytes(b"operator's")
-    inbox.mkdir()
-    (inbox / "failed").symlink_to(elsewhere)
-    assert purge_failed(inbox_runtime.settings, now=time.time() + 365 * DAY) == 0
-    assert _names(elsewhere) == {"precious.wav"}
-
-
 def test_a_file_that_cannot_be_removed_is_passed_over_and_the_rest_go(
     inbox_runtime: Runtime, inbox: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
