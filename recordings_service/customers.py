@@ -64,8 +64,7 @@ def refuse_case_variant(session: Session, customer_ref: str) -> None:
 
 def lock_customer(session: Session, customer_id: str, *, share: bool = False) -> None:
     """Lock the customer's row until commit: for update where a legal hold or restriction is placed or lifted or an
-    erasure carried out, shared
-    where a call of theirs is ingested, before it reads them. The ingest then either waits for that change and reads
-    it, or holds the lock first, and the change waits for its commit and then covers the new call: read under no
-    lock, a hold placed meanwhile left the new call's `legal_hold` flag false."""
+    erasure carried out, shared where a call of theirs is ingested, before it reads them. The ingest then either
+    waits for that change and reads it, or holds the lock first, and the change waits for its commit and then covers
+    the new call: read under no lock, a hold placed meanwhile left the new call's `legal_hold` flag false."""
     session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update(read=share))

@@ -70,8 +70,7 @@ def purge_failed(settings: Settings, *, now: float) -> int:
     The note of a call whose files were removed (`inbox_filing.NOT_TO_BE_KEPT`) goes after done/'s keeping time: its
     name is the drop's, often the caller's number, and it says the call was erased or past its retention, which is
     nothing to correct and no longer to be kept about that person. The caller holds the inbox's lock."""
-    keep_failed_s = settings.inbox_keep_failed_days * 86400
-    keep_removed_s = min(settings.inbox_keep_done_hours * 3600, keep_failed_s)
+    keep_failed_s, keep_removed_s = failed_keep_s(settings, removed=False), failed_keep_s(settings, removed=True)
     with filed_folder(settings, "failed") as folder:
         # Only notes old enough to go are read: every run (every 30 s) read them all.
         old_enough = now - keep_removed_s
@@ -87,6 +86,13 @@ def purge_failed(settings: Settings, *, now: float) -> int:
         now=now,
         notes_too=True,
     )
+
+
+def failed_keep_s(settings: Settings, *, removed: bool) -> float:
+    """How long failed/ keeps an item: `CALLVAULT_INBOX_KEEP_FAILED_DAYS`, or a note left alone (`removed`) as long
+    as done/ keeps an imported call's files, if that is shorter."""
+    keep_failed_s = settings.inbox_keep_failed_days * 86400
+    return min(settings.inbox_keep_done_hours * 3600, keep_failed_s) if removed else keep_failed_s
 
 
 def _purge(settings: Settings, name: str, *, keep_s: Callable[[str], float], now: float, notes_too: bool) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from recordings_service.calls.inbox import ERROR_SUFFIX, RECEIPT_SUFFIX, is_note, scan_inbox
-from recordings_service.calls.inbox_purge import filed_folder, filed_notes
+from recordings_service.calls.inbox_purge import failed_keep_s, filed_folder, filed_notes
 from recordings_service.config import Settings
 
 
@@ -80,8 +80,6 @@ def _done(settings: Settings) -> tuple[int, int]:
 def _failed(settings: Settings, *, now: float) -> dict[str, FailedReason]:
     """failed/'s items by the error their notes name (`no_partner`, `past_retention`, `invalid`...), in order; `due`:
     those the next import run removes (`inbox_purge.purge_failed`)."""
-    keep_failed_s = settings.inbox_keep_failed_days * 86400
-    keep_removed_s = min(settings.inbox_keep_done_hours * 3600, keep_failed_s)
     items: Counter[str] = Counter()
     removed: Counter[str] = Counter()
     due: Counter[str] = Counter()
@@ -93,5 +91,5 @@ def _failed(settings: Settings, *, now: float) -> dict[str, FailedReason]:
             reason = error if isinstance(error, str) else "unknown"
             items[reason] += 1
             removed[reason] += note.removed
-            due[reason] += now - note.filed_at > (keep_removed_s if note.removed else keep_failed_s)
+            due[reason] += now - note.filed_at > failed_keep_s(settings, removed=note.removed)
     return {reason: FailedReason(items[reason], removed[reason], due[reason]) for reason in sorted(items)}

@@ -50,13 +50,13 @@ def duties_of_new_call(
 ) -> Duties:
     """The duties a call comes in under, read under the customer's row lock; `Invalid` for one that may not be kept:
     covered by a carried-out erasure (`erased`) or past its retention (`past_retention`), unless a duty keeps it."""
+    now = utcnow()
     policies = load_policies(session)
     retain_until = compute_retain_until(
         policies, zone=settings.zone, started_at=started_at, purposes=purposes, agreement_made=agreement_made
     )
     legal_hold, restricted, erasure_id = _customer_duties(session, customer_id, started_at)
     if erasure_id is not None:
-        now = utcnow()
         evidence_until = agreement_evidence_until_for(
             policies,
             zone=settings.zone,
@@ -75,7 +75,7 @@ def duties_of_new_call(
             )
         # Kept as the erasure keeps such a call (`erase_customer`): for that duty only, and for compliance only.
         retain_until = within_duty(retain_until, evidence_until, now=now)
-    if retain_until <= utcnow() and not legal_hold:
+    if retain_until <= now and not legal_hold:
         # Kept, it would be unlawful to keep and gone with the next sweep; the sender should know now.
         raise Invalid(
             "started_at",
@@ -93,9 +93,9 @@ def duties_named(session: Session, recording: Recording, duties: Duties) -> dict
     named = {}
     if duties.erasure_id is not None:
         named["erasure_request_id"] = duties.erasure_id
-    if recording.legal_hold:  # a call just stored has no hold of its own: these are its customer's
+    if duties.legal_hold:  # a call just stored has no hold of its own: these are its customer's
         named["legal_holds"] = ",".join(hold.id for hold in active_holds_on(session, recording))
-    if recording.restricted and recording.customer_id is not None:
+    if duties.restricted and recording.customer_id is not None:
         named["restrictions"] = ",".join(restrictions_in_force(session, recording.customer_id))
     return named
 
