@@ -14,6 +14,7 @@ import logging
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,19 @@ TWO_YEARS_AGO = (datetime.now(UTC) - timedelta(days=730)).isoformat()
 
 def _names(folder: Path) -> set[str]:
     return {path.name for path in folder.iterdir()}
+
+
+def _after_each_import(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
+    """`then` done as each import ends, refused or not, before the job files the pair."""
+    importing = inbox_module.import_pair
+
+    def import_then(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return importing(*args, **kwargs)
+        finally:
+            then()
+
+    monkeypatch.setattr(inbox_module, "import_pair", import_then)
 
 
 def _erased_customer(runtime: Runtime) -> tuple[str, str]:
@@ -96,17 +110,13 @@ def test_a_new_drop_renamed_in_while_the_old_one_was_refused_is_filed_not_remove
     """Found by review: the files were removed by name, so a telephony system's next `call1.wav` renamed into place
     (its `.partial` copy complete) while the old one was being refused went with it, unread."""
     drop(inbox, "call1.wav", STEREO, call_metadata(started_at=TWO_YEARS_AGO))
-    importing = inbox_module.import_pair
 
-    def then_a_new_drop_arrives(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return importing(*args, **kwargs)
-        finally:
-            drop(inbox, ".call1.wav.partial", STEREO, call_metadata(external_call_id="the-new-one"))
-            (inbox / ".call1.wav.partial").rename(inbox / "call1.wav")
-            (inbox / ".call1.wav.partial.json").rename(inbox / "call1.wav.json")
+    def a_new_drop_arrives() -> None:
+        drop(inbox, ".call1.wav.partial", STEREO, call_metadata(external_call_id="the-new-one"))
+        (inbox / ".call1.wav.partial").rename(inbox / "call1.wav")
+        (inbox / ".call1.wav.partial.json").rename(inbox / "call1.wav.json")
 
-    monkeypatch.setattr(inbox_module, "import_pair", then_a_new_drop_arrives)
+    _after_each_import(monkeypatch, a_new_drop_arrives)
     assert run(inbox_runtime, caplog, keys=("refused",)) == {"refused": 1}
 
     failed = inbox / "failed"
@@ -121,15 +131,11 @@ def test_a_drop_written_over_in_place_while_refused_is_filed_not_removed(
     """Found by review: the files read were told apart by device and inode alone, which `cp new call1.wav.json`
     keeps, writing over the file in place."""
     drop(inbox, "call1.wav", STEREO, call_metadata(started_at=TWO_YEARS_AGO))
-    importing = inbox_module.import_pair
 
-    def then_its_sidecar_is_written_over(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return importing(*args, **kwargs)
-        finally:
-            (inbox / "call1.wav.json").write_text(json.dumps(call_metadata(external_call_id="the-new-one")))
+    def its_sidecar_is_written_over() -> None:
+        (inbox / "call1.wav.json").write_text(json.dumps(call_metadata(external_call_id="the-new-one")))
 
-    monkeypatch.setattr(inbox_module, "import_pair", then_its_sidecar_is_written_over)
+    _after_each_import(monkeypatch, its_sidecar_is_written_over)
     assert run(inbox_runtime, caplog, keys=("refused",)) == {"refused": 1}
     assert _names(inbox / "failed") == {"call1.wav", "call1.wav.json", "call1.wav.error.json"}
 
