@@ -160,9 +160,9 @@ def _rare_calls(session: Session, said: ColumnElement[bool], calls: ColumnElemen
 def _said_each(session: Session, terms: Sequence[str], configs: Sequence[str]) -> list[ColumnElement[bool]]:
     """A segment condition per word or phrase searched for (one word: as `_said` says it).
 
-    A word that is a stop word in a language (English "the") is left out of that language's query, as
-    `websearch_to_tsquery` leaves it out of a query of several words: in a call in that language it is
-    said wherever anything is. A language in which none of them is a word matches nothing, as before.
+    A term in which a language's configuration finds no word (a dash or dots typed apart) is left out of that
+    language's query, as `websearch_to_tsquery` leaves it out of a query of several words. Stop words are words
+    (`search_index.create_search_configurations`). A language in which none of them is a word matches nothing.
     """
     terms = list(dict.fromkeys(terms))
     if len(terms) == 1:

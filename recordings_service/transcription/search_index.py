@@ -5,8 +5,12 @@ in `search_segments`, so a hit can say where in the call it was said. It is buil
 dialect (migration 0008), not by a model:
 
 - PostgreSQL: a plain table whose `document` tsvector is generated with the text search
-  configuration of the transcript's language (`finnish`, `swedish`, `english`, else `simple`), so
-  inflected forms find each other; GIN index. Rows go with their recording (ON DELETE CASCADE).
+  configuration of the transcript's language (`callvault_finnish`, `callvault_swedish`,
+  `callvault_english`, else `simple`), so inflected forms find each other; GIN index. Rows go with
+  their recording (ON DELETE CASCADE). The three are PostgreSQL's own `finnish`, `swedish` and
+  `english` with stemmers that keep stop words (`create_search_configurations`): those left out
+  "ei", "en", "not" and "inte", so a search for a refusal found nothing, or every call saying the
+  verb after it.
 - SQLite: an FTS5 table (unicode61 tokens, no stemming; `word*` matches a prefix instead).
 
 Searching it is `recordings_service.calls.search`. The index is the one place a transcript's words are kept
@@ -21,7 +25,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, insert
+from sqlalchemy import Column, Connection, Float, Integer, MetaData, String, Table, Text, delete, insert, text
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Session
 
@@ -30,7 +34,7 @@ from recordings_service.transcript_text import segments_of, twin_of
 
 INDEX_TABLE = "search_segments"
 # PostgreSQL text search configurations by transcript language; anything else is indexed as words.
-CONFIG_BY_LANGUAGE = {"fi": "finnish", "sv": "swedish", "en": "english"}
+CONFIG_BY_LANGUAGE = {"fi": "callvault_finnish", "sv": "callvault_swedish", "en": "callvault_english"}
 FALLBACK_CONFIG = "simple"
 CONFIGS = (*CONFIG_BY_LANGUAGE.values(), FALLBACK_CONFIG)
 # Control characters never occur in indexed text (they are stripped here), so search can use them to
@@ -102,3 +106,38 @@ def unindex_recording(session: Session, *, recording_id: str) -> None:
 
 def config_for(language: str) -> str:
     return CONFIG_BY_LANGUAGE.get(language.split("-", maxsplit=1)[0].lower(), FALLBACK_CONFIG)
+
+
+def create_search_configurations(connection: Connection) -> None:
+    """Make, where missing, the text search configurations `CONFIG_BY_LANGUAGE` names in the service's schema: copies of
+    PostgreSQL's own whose Snowball stemmer has no stop-word list (a dictionary of that template without `StopWords`).
+
+    Migration 0008 makes them before it indexes the transcripts already stored, with this release's configurations, and
+    0044 where 0008 ran before they existed."""
+    for ours in CONFIG_BY_LANGUAGE.values():
+        builtin = ours.removeprefix("callvault_")
+        made = connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_ts_config"
+                " WHERE cfgname = :name AND cfgnamespace = current_schema()::regnamespace"
+            ),
+            {"name": ours},
+        )
+        if made:
+            continue
+        connection.execute(
+            text(f"CREATE TEXT SEARCH DICTIONARY {ours}_stem (TEMPLATE = snowball, Language = {builtin})")
+        )
+        connection.execute(text(f"CREATE TEXT SEARCH CONFIGURATION {ours} (COPY = pg_catalog.{builtin})"))
+        connection.execute(
+            text(
+                f"ALTER TEXT SEARCH CONFIGURATION {ours}"
+                f" ALTER MAPPING REPLACE pg_catalog.{builtin}_stem WITH {ours}_stem"
+            )
+        )
+
+
+def drop_search_configurations(connection: Connection) -> None:
+    for ours in CONFIG_BY_LANGUAGE.values():
+        connection.execute(text(f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {ours}"))
+        connection.execute(text(f"DROP TEXT SEARCH DICTIONARY IF EXISTS {ours}_stem"))

@@ -16,13 +16,14 @@ from sqlalchemy import func, select, text
 
 from recordings_service import audit, schema
 from recordings_service.backup import archive
+from recordings_service.calls.transcript_matches import said_in_transcripts
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.models import AuditEvent, Recording, Transcript
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore, make_client
-from recordings_service.transcription.search_index import INDEX_TABLE
+from recordings_service.transcription.search_index import INDEX_TABLE, index_segments
 from tests.conftest import postgres_url_or_skip, private_postgres_schema
 from tests.factories.recordings import ingest_file
 from tests.factories.reviews import make_transcribed_call
@@ -120,6 +121,10 @@ def test_pg_dump_backup_restores_into_a_new_database(
     source: Runtime, new_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert shutil.which("pg_dump"), "this machine has pg_dump; the portable dump is tested below"
+    with source.sessions() as session:
+        call = session.scalar(select(Transcript.recording_id))
+        index_segments(session, recording_id=call, language="fi", segments=[{"text": "Ei käy, en halua."}])
+        session.commit()
     made = back_up(source, tmp_path / "backup", monkeypatch)
     assert made.exit_code == 0, made.output
     assert "database (pg_dump)" in made.output and "objects=3 listed" in made.output
@@ -129,13 +134,14 @@ def test_pg_dump_backup_restores_into_a_new_database(
         tmp_path / "backup", data_dir=tmp_path / "var", database_url=target_url, settings=source.settings
     )
     assert restored.exit_code == 0, restored.output
-    same_data(
-        source,
-        Runtime.from_settings(
-            Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_DATABASE_URL": target_url}),
-            store=source.store,
-        ),
+    target = Runtime.from_settings(
+        Settings.from_env({"CALLVAULT_DATA_DIR": str(tmp_path / "var"), "CALLVAULT_DATABASE_URL": target_url}),
+        store=source.store,
     )
+    same_data(source, target)
+    # The search configurations travel in the dump with the index (a stop word, which PostgreSQL's own leave out).
+    with target.sessions() as session:
+        assert session.scalars(select(Recording.id).where(said_in_transcripts(session, "ei"))).all() == [call]
 
 
 def test_a_standard_installations_backup_in_public_restores_into_a_new_database(

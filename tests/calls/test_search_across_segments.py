@@ -51,7 +51,7 @@ def test_words_said_in_different_segments_find_the_call(
 
     assert found(session, day, "contract refund") == [call.id]
     assert found(session, day, "refund contract", queue=call.queue) == [call.id]
-    assert found(session, day, "the contract refund") == [call.id]  # "the", an English stop word on PostgreSQL
+    assert found(session, day, "the contract refund") == [call.id]  # "the", said in another segment
     assert found(session, day, "contract refund invoice") == []  # a word the call never says
     assert found(session, day, '"contract terms" refund') == [call.id]
     assert found(session, day, '"terms refund"') == []  # a quoted phrase is said within one segment

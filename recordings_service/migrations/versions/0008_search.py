@@ -38,6 +38,10 @@ def upgrade() -> None:
             """
         )
         op.execute("CREATE INDEX ix_search_segments_document ON search_segments USING gin (document)")
+        from recordings_service.transcription.search_index import create_search_configurations
+
+        # The transcripts stored already are indexed below by this release's code, with its configurations.
+        create_search_configurations(op.get_bind())
     else:
         # remove_diacritics 0: in Finnish and Swedish ä, ö and å are letters of their own.
         op.execute(
@@ -64,3 +68,7 @@ def _index_existing_transcripts() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE search_segments")
+    if op.get_bind().dialect.name == "postgresql":
+        from recordings_service.transcription.search_index import drop_search_configurations
+
+        drop_search_configurations(op.get_bind())
