@@ -250,6 +250,11 @@ def query_kinds() -> dict[str, Callable[[Session], object]]:
         "common word (kiitos)": lambda s: search_calls(s, actor=ACTOR, query="kiitos", filters=SearchFilters()),
         "common word (invoice)": lambda s: search_calls(s, actor=ACTOR, query="invoice", filters=SearchFilters()),
         "rare word (vesivahinko)": lambda s: search_calls(s, actor=ACTOR, query="vesivahinko", filters=SearchFilters()),
+        # A stop word of its language, searched since migration 0044 (found nothing before), alone and with a word.
+        "stop word (ei)": lambda s: search_calls(s, actor=ACTOR, query="ei", filters=SearchFilters()),
+        "stop word + word (ei toimi)": lambda s: search_calls(
+            s, actor=ACTOR, query="ei toimi", filters=SearchFilters()
+        ),
         "inflected rare (vattenskadan)": lambda s: search_calls(
             s, actor=ACTOR, query="vattenskadan", filters=SearchFilters()
         ),
