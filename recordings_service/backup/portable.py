@@ -45,7 +45,7 @@ def load_portable(engine: Engine, dump: Path, *, revisions: list[str]) -> None:
     """Migrate to the dump's revision, insert its rows table by table (in dependency order), in one transaction.
     The database holds no tables before (the restore checks): on a failure everything the restore created is
     dropped again, so the same restore runs once the cause is fixed; a row the database refuses is a Conflict."""
-    functions = _functions(engine)
+    objects = _schema_objects(engine)
     current = ""
     try:
         for revision in revisions:
@@ -68,7 +68,7 @@ def load_portable(engine: Engine, dump: Path, *, revisions: list[str]) -> None:
             if batch:
                 connection.execute(tables[current].insert(), batch)
     except BaseException as exc:
-        _drop_created(engine, functions)
+        _drop_created(engine, objects)
         if isinstance(exc, SQLAlchemyError) and current:
             said = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise Conflict(
@@ -78,19 +78,30 @@ def load_portable(engine: Engine, dump: Path, *, revisions: list[str]) -> None:
         raise
 
 
-def _functions(engine: Engine) -> set[str]:
-    """PostgreSQL: the functions in the schema (migrations add trigger functions, which outlive the tables)."""
+def _schema_objects(engine: Engine) -> set[tuple[str, str]]:
+    """PostgreSQL: the schema's objects that outlive its tables, as (kind, name): the migrations add trigger
+    functions, and the search index's text search configurations and their dictionaries."""
     if engine.dialect.name != "postgresql":
         return set()
     with engine.connect() as connection:
-        return set(connection.scalars(text(_SCHEMA_FUNCTIONS)))
+        return {(kind, name) for kind, listed in _SCHEMA_OBJECTS.items() for name in connection.scalars(text(listed))}
 
 
-_SCHEMA_FUNCTIONS = "SELECT oid::regprocedure::text FROM pg_proc WHERE pronamespace = current_schema()::regnamespace"
+# In the order they are dropped: a configuration uses its dictionary.
+_SCHEMA_OBJECTS = {
+    "FUNCTION": "SELECT oid::regprocedure::text FROM pg_proc WHERE pronamespace = current_schema()::regnamespace",
+    "TEXT SEARCH CONFIGURATION": (
+        "SELECT oid::regconfig::text FROM pg_ts_config WHERE cfgnamespace = current_schema()::regnamespace"
+    ),
+    "TEXT SEARCH DICTIONARY": (
+        "SELECT oid::regdictionary::text FROM pg_ts_dict WHERE dictnamespace = current_schema()::regnamespace"
+    ),
+}
 
 
-def _drop_created(engine: Engine, functions_before: set[str]) -> None:
-    """Drop every table (the database held none before) and the functions the migrations added."""
+def _drop_created(engine: Engine, objects_before: set[tuple[str, str]]) -> None:
+    """Drop every table (the database held none before) and the functions and text search objects the migrations
+    added (left behind, the configurations failed a later `pg_restore` into the database)."""
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
             # The FTS5 search index first: dropping it removes its shadow tables too, listed below as plain ones.
@@ -103,9 +114,11 @@ def _drop_created(engine: Engine, functions_before: set[str]) -> None:
         for name in ordered + sorted(names - set(ordered)):
             suffix = " CASCADE" if engine.dialect.name == "postgresql" else ""
             connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"{suffix}')
-        if engine.dialect.name == "postgresql":
-            for function in sorted(set(connection.scalars(text(_SCHEMA_FUNCTIONS))) - functions_before):
-                connection.exec_driver_sql(f"DROP FUNCTION {function}")
+    created = _schema_objects(engine) - objects_before
+    with engine.begin() as connection:
+        for kind in _SCHEMA_OBJECTS:
+            for name in sorted(name for made, name in created if made == kind):
+                connection.exec_driver_sql(f"DROP {kind} {name}")
 
 
 def holds_tables(database_url: str) -> bool:

@@ -39,6 +39,16 @@ def test_a_dump_with_a_refused_row_leaves_no_tables_and_the_fixed_dump_restores(
         if engine.dialect.name == "sqlite":  # the FTS5 search index and its shadow tables too
             with engine.connect() as connection:
                 assert connection.scalars(text("SELECT name FROM sqlite_master")).all() == []
+        else:  # the search index's text search configurations too, which failed a pg_restore into the schema after
+            with engine.connect() as connection:
+                left = connection.scalars(
+                    text(
+                        "SELECT cfgname FROM pg_ts_config WHERE cfgnamespace = current_schema()::regnamespace"
+                        " UNION ALL"
+                        " SELECT dictname FROM pg_ts_dict WHERE dictnamespace = current_schema()::regnamespace"
+                    )
+                ).all()
+                assert left == []
 
         fixed = portable_backup(tmp_path / "backup", HEAD_ROW)
         archive.restore_database(engine, tmp_path / "backup", fixed)

@@ -4,6 +4,10 @@ ones leave out "ei", "en", "ja", "not", "no", "inte" and the like, so a search f
 for "en halua" every call saying "halua", where SQLite found what was said. Each row's document is generated again by
 the update; ANALYZE then gives the planner the new words' frequencies, which search reads to choose its plan.
 
+A jobs process of the release before, still running on another host while one host upgrades (as infra/README.md has
+it), indexes new transcripts with the built-in configurations, rows that this release's search would never match: a
+trigger gives each row written with one of those the copy instead.
+
 Revision ID: 0044_search_keeps_stop_words
 Revises: 0043_forget_batch_pseudonyms
 Create Date: 2026-12-07 06:00:00.000000
@@ -31,6 +35,29 @@ def upgrade() -> None:
     create_search_configurations(op.get_bind())
     for name in BUILT_IN:
         op.execute(_MOVE.bindparams(to=f"callvault_{name}", was=f"pg_catalog.{name}"))
+    op.execute(
+        """
+        CREATE FUNCTION search_segments_keep_stop_words() RETURNS trigger AS $$
+        BEGIN
+            NEW.config := CASE NEW.config
+                WHEN 'pg_catalog.finnish'::regconfig THEN 'callvault_finnish'::regconfig
+                WHEN 'pg_catalog.swedish'::regconfig THEN 'callvault_swedish'::regconfig
+                WHEN 'pg_catalog.english'::regconfig THEN 'callvault_english'::regconfig
+                ELSE NEW.config
+            END;
+            RETURN NEW;
+        END;
+        $$ LANGUAGE plpgsql
+        """
+    )
+    # A BEFORE trigger runs before the generated document is computed, which so uses the copy.
+    op.execute(
+        """
+        CREATE TRIGGER search_segments_keep_stop_words
+        BEFORE INSERT OR UPDATE OF config ON search_segments
+        FOR EACH ROW EXECUTE FUNCTION search_segments_keep_stop_words()
+        """
+    )
     op.execute("ANALYZE search_segments")
 
 
@@ -39,6 +66,8 @@ def downgrade() -> None:
         return
     from recordings_service.transcription.search_index import drop_search_configurations
 
+    op.execute("DROP TRIGGER search_segments_keep_stop_words ON search_segments")
+    op.execute("DROP FUNCTION search_segments_keep_stop_words()")
     for name in BUILT_IN:
         op.execute(_MOVE.bindparams(to=f"pg_catalog.{name}", was=f"callvault_{name}"))
     drop_search_configurations(op.get_bind())
