@@ -1,7 +1,8 @@
 """Which calls' transcripts say the searched words, and the highlighted snippets that show where.
 
 The words are looked up in the search index (`transcription.search_index`): stemmed per language on
-PostgreSQL, FTS5 words and prefixes on SQLite. The index holds each transcript's redacted twin only.
+PostgreSQL, FTS5 words on SQLite, and a word ending in `*` a prefix on both. The index holds each
+transcript's redacted twin only.
 A call matches when each word, and each "quoted phrase" (said within one segment), is said in some
 segment of its transcript, not necessarily the same one.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from itertools import product
 from typing import Any
 
@@ -56,6 +58,8 @@ COMMON_SEGMENTS = 20000
 FEW_CALLS = 1000
 _HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MinWords=8, MaxWords=24, HighlightAll=false"
 _FTS_TERM = re.compile(r'"([^"]+)"|(\w+)(\*?)')
+# A word searched by its beginning, as typed (`sopimu*`), on both databases.
+_PREFIX = re.compile(r"(\w+)\*")
 # FTS5 takes its MATCH and snippet() arguments by table name.
 _FTS_TABLE: ColumnElement[Any] = literal_column(INDEX_TABLE)
 
@@ -169,7 +173,7 @@ def _said_each(session: Session, terms: Sequence[str], configs: Sequence[str]) -
         return [_said(terms[0], configs)]
     pairs = list(product(configs, terms))
     counts = session.execute(
-        select(*(func.numnode(func.websearch_to_tsquery(_regconfig(config), term)) for config, term in pairs))
+        select(*(func.numnode(_tsquery(_regconfig(config), term)) for config, term in pairs))
     ).one()
     lexemes = {pair for pair, count in zip(pairs, counts, strict=True) if count}
     searched = [config for config in configs if any((config, term) in lexemes for term in terms)]
@@ -193,11 +197,27 @@ def _said(words: str, configs: Iterable[str]) -> ColumnElement[bool]:
         *(
             and_(
                 index_rows.c.config == _regconfig(config),
-                index_rows.c.document.bool_op("@@")(func.websearch_to_tsquery(_regconfig(config), words)),
+                index_rows.c.document.bool_op("@@")(_tsquery(_regconfig(config), words)),
             )
             for config in configs
         )
     )
+
+
+def _tsquery(config: ColumnElement[Any], term: str) -> ColumnElement[Any]:
+    """One term of `websearch_terms` as a query in `config`: a word ending in `*` as `to_tsquery`'s prefix `'word':*`
+    (the word stemmed by the configuration, as the indexed ones were), anything else as `websearch_to_tsquery` reads
+    it (which has no prefixes, and took `sopimu*` for `sopimu`)."""
+    if prefix := _PREFIX.fullmatch(term.strip('"')):
+        # Only word characters: nothing in it is to_tsquery syntax.
+        return func.to_tsquery(config, f"'{prefix[1]}':*")
+    return func.websearch_to_tsquery(config, term)
+
+
+def _any_of(config: ColumnElement[Any], terms: Sequence[str]) -> ColumnElement[Any]:
+    """A query in `config` matching any of the terms."""
+    queries = [_tsquery(config, term) for term in terms]
+    return reduce(lambda either, query: either.op("||")(query), queries[1:], queries[0])
 
 
 def _estimated_rows(session: Session, statement: Select[Any]) -> float:
@@ -234,7 +254,8 @@ def websearch_terms(words: str) -> list[str]:
     """The search box's words for `websearch_to_tsquery`, a query a word or "quoted phrase", with its operators read
     as words, as on SQLite: each is quoted ("or" is not OR, a leading "-" not NOT).
 
-    Quoted, a word is still parsed and stemmed by the configuration ("e-mail" and "3.5" stay one token).
+    Quoted, a word is still parsed and stemmed by the configuration ("e-mail" and "3.5" stay one token); a word ending
+    in `*` is a prefix (`_tsquery`).
     """
     terms = []
     parts = words.split('"')
@@ -250,11 +271,9 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
     them are chosen first, and shown in the call's order."""
     if dialect == "postgresql":
         terms = list(dict.fromkeys(websearch_terms(words)))
-        # Any of the words: `websearch_to_tsquery` reads an unquoted "or" as OR.
-        words = " or ".join(terms)
         order: list[Any] = [index_rows.c.segment]
         if len(terms) > 1:
-            said = [cast(index_rows.c.document.bool_op("@@")(_each_segments_query(term)), Integer) for term in terms]
+            said = [cast(index_rows.c.document.bool_op("@@")(_each_segments_query([term])), Integer) for term in terms]
             order.insert(0, sum(said[1:], said[0]).desc())
         numbered = (
             select(
@@ -266,11 +285,11 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
                 index_rows.c.text,
                 func.row_number().over(partition_by=index_rows.c.recording_id, order_by=order).label("rank"),
             )
-            .where(index_rows.c.recording_id.in_(ids), index_rows.c.document.bool_op("@@")(_each_segments_query(words)))
+            .where(index_rows.c.recording_id.in_(ids), index_rows.c.document.bool_op("@@")(_each_segments_query(terms)))
             .subquery()
         )
         # Highlighted only for the segments shown.
-        tsquery = func.websearch_to_tsquery(numbered.c.config, words)
+        tsquery = _any_of(numbered.c.config, terms)
         rows: list[Any] = list(
             session.execute(
                 select(
@@ -332,19 +351,16 @@ def _sqlite_snippets(session: Session, terms: Sequence[str], ids: Sequence[str])
     ]
 
 
-def _each_segments_query(words: str) -> ColumnElement[Any]:
-    """The words as a query in each segment's own configuration, for the page's few calls.
+def _each_segments_query(terms: Sequence[str]) -> ColumnElement[Any]:
+    """Any of the terms as a query in each segment's own configuration, for the page's few calls.
 
     Each configuration's query is a constant (parsed once, not once per row), and the choice by the
     segment's column keeps the planner from going to the GIN index: its lists for a common word are
     long, and a page's calls have a few hundred segments to read by recording.
     """
     return case(
-        *(
-            (index_rows.c.config == _regconfig(config), func.websearch_to_tsquery(_regconfig(config), words))
-            for config in CONFIGS
-        ),
-        else_=func.websearch_to_tsquery(index_rows.c.config, words),
+        *((index_rows.c.config == _regconfig(config), _any_of(_regconfig(config), terms)) for config in CONFIGS),
+        else_=_any_of(index_rows.c.config, terms),
     )
 
 
