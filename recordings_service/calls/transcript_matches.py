@@ -10,7 +10,7 @@ segment of its transcript, not necessarily the same one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from itertools import product
@@ -57,9 +57,10 @@ COMMON_SEGMENTS = 20000
 # rather than walking all calls newest first past the ones the filters leave out.
 FEW_CALLS = 1000
 _HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MinWords=8, MaxWords=24, HighlightAll=false"
-_FTS_TERM = re.compile(r'"([^"]+)"|(\w+)(\*?)')
-# A word searched by its beginning, as typed (`sopimu*`), on both databases.
-_PREFIX = re.compile(r"(\w+)\*")
+# What unicode61 indexes as a token: letters and digits (the underscore separates words).
+_FTS_TOKEN = re.compile(r"[^\W_]+")
+# A word or phrase typed with a star after its last token (`sopimu*`, `e-lask*`): that token is a prefix.
+_PREFIX = re.compile(r"[^\W_]\*+\W*$")
 # FTS5 takes its MATCH and snippet() arguments by table name.
 _FTS_TABLE: ColumnElement[Any] = literal_column(INDEX_TABLE)
 
@@ -205,12 +206,14 @@ def _said(words: str, configs: Iterable[str]) -> ColumnElement[bool]:
 
 
 def _tsquery(config: ColumnElement[Any], term: str) -> ColumnElement[Any]:
-    """One term of `websearch_terms` as a query in `config`: a word ending in `*` as `to_tsquery`'s prefix `'word':*`
-    (the word stemmed by the configuration, as the indexed ones were), anything else as `websearch_to_tsquery` reads
-    it (which has no prefixes, and took `sopimu*` for `sopimu`)."""
-    if prefix := _PREFIX.fullmatch(term.strip('"')):
-        # Only word characters: nothing in it is to_tsquery syntax.
-        return func.to_tsquery(config, f"'{prefix[1]}':*")
+    """One term of `websearch_terms` as a query in `config`: one ending in `*` as `to_tsquery`'s prefix `'words':*`
+    (its tokens said together, stemmed by the configuration as the indexed ones were, the last one a prefix), anything
+    else as `websearch_to_tsquery` reads it (which has no prefixes, and took `sopimu*` for `sopimu`)."""
+    typed = term[1:-1]
+    if _PREFIX.search(typed):
+        # One quoted lexeme of to_tsquery's syntax, in which a quote is doubled and a backslash escapes.
+        lexeme = re.sub(r"\*+\W*$", "", typed).replace("\\", "\\\\").replace("'", "''")
+        return func.to_tsquery(config, f"'{lexeme}':*")
     return func.websearch_to_tsquery(config, term)
 
 
@@ -237,17 +240,29 @@ def _regconfig(config: str) -> ColumnElement[Any]:
 def fts_terms(words: str) -> list[str]:
     """The search box's words as FTS5 queries, one a word or "quoted phrase"; word* is a prefix.
 
-    Each term is quoted, so FTS5 operators and punctuation typed by a user are taken as plain words.
+    Each term is quoted, so FTS5 operators and punctuation typed by a user are taken as plain words. A word of several
+    tokens (`it's`, `49,90`, `e-lasku`) is a phrase of them, as PostgreSQL reads it: each token on its own, anywhere
+    in the call, found calls saying "it" and "Bob's", or "49 minutes" and "90 days". A word with no token (`_`, which
+    unicode61 separates words by) is left out, as PostgreSQL leaves it out: FTS5 matched nothing.
     """
     terms = []
-    for phrase, word, star in _FTS_TERM.findall(words):
-        if phrase:
-            tokens = re.findall(r"\w+", phrase)
-            if tokens:
-                terms.append('"' + " ".join(tokens) + '"')
-        else:
-            terms.append(f'"{word}"' + (" *" if star else ""))
+    for typed in _typed_terms(words):
+        tokens = _FTS_TOKEN.findall(typed)
+        if tokens:
+            star = _PREFIX.search(typed) is not None
+            terms.append('"' + " ".join(tokens) + '"' + (" *" if star else ""))
     return terms
+
+
+def _typed_terms(words: str) -> Iterator[str]:
+    """The search box's terms as typed, each a word or a quoted phrase; a quote left open quotes nothing."""
+    parts = words.split('"')
+    for index, part in enumerate(parts):
+        # Odd parts are inside quotes; what follows a quote left open is words.
+        if index % 2 == 1 and index < len(parts) - 1:
+            yield part
+        else:
+            yield from part.split()
 
 
 def websearch_terms(words: str) -> list[str]:
@@ -257,13 +272,7 @@ def websearch_terms(words: str) -> list[str]:
     Quoted, a word is still parsed and stemmed by the configuration ("e-mail" and "3.5" stay one token); a word ending
     in `*` is a prefix (`_tsquery`).
     """
-    terms = []
-    parts = words.split('"')
-    for index, part in enumerate(parts):
-        # Odd parts are inside quotes; what follows a quote left open is words, as `fts_terms` reads it.
-        phrase = index % 2 == 1 and index < len(parts) - 1
-        terms += [f'"{part}"'] if phrase else [f'"{word}"' for word in part.split()]
-    return terms
+    return [f'"{typed}"' for typed in _typed_terms(words)]
 
 
 def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str]) -> dict[str, list[SegmentHit]]:
