@@ -40,6 +40,7 @@ from recordings_service.models import Recording
 from recordings_service.transcription.search_index import (
     CONFIG_BY_LANGUAGE,
     CONFIGS,
+    DIGIT_SEPARATOR,
     INDEX_TABLE,
     MARK_END,
     MARK_START,
@@ -209,12 +210,12 @@ def _tsquery(config: ColumnElement[Any], term: str) -> ColumnElement[Any]:
     """One term of `websearch_terms` as a query in `config`: one ending in `*` as `to_tsquery`'s prefix `'words':*`
     (its tokens said together, stemmed by the configuration as the indexed ones were, the last one a prefix), anything
     else as `websearch_to_tsquery` reads it (which has no prefixes, and took `sopimu*` for `sopimu`)."""
-    typed = term[1:-1]
+    typed = DIGIT_SEPARATOR.sub(r"\1 ", term[1:-1])
     if _PREFIX.search(typed):
         # One quoted lexeme of to_tsquery's syntax, in which a quote is doubled and a backslash escapes.
         lexeme = re.sub(r"\*+\W*$", "", typed).replace("\\", "\\\\").replace("'", "''")
         return func.to_tsquery(config, f"'{lexeme}':*")
-    return func.websearch_to_tsquery(config, term)
+    return func.websearch_to_tsquery(config, f'"{typed}"')
 
 
 def _any_of(config: ColumnElement[Any], terms: Sequence[str]) -> ColumnElement[Any]:
@@ -269,8 +270,8 @@ def websearch_terms(words: str) -> list[str]:
     """The search box's words for `websearch_to_tsquery`, a query a word or "quoted phrase", with its operators read
     as words, as on SQLite: each is quoted ("or" is not OR, a leading "-" not NOT).
 
-    Quoted, a word is still parsed and stemmed by the configuration ("e-mail" and "3.5" stay one token); a word ending
-    in `*` is a prefix (`_tsquery`).
+    Quoted, a word is still parsed and stemmed by the configuration ("e-mail" stays one token, "3.5" is 3 and 5 as
+    indexed: `DIGIT_SEPARATOR`); a word ending in `*` is a prefix (`_tsquery`).
     """
     return [f'"{typed}"' for typed in _typed_terms(words)]
 

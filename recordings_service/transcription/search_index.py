@@ -40,6 +40,10 @@ CONFIGS = (*CONFIG_BY_LANGUAGE.values(), FALLBACK_CONFIG)
 # Control characters never occur in indexed text (they are stripped here), so search can use them to
 # mark highlights in the database's snippet output without the text ever being read as markup.
 MARK_START, MARK_END = "\x02", "\x03"
+# Dots, commas, slashes, colons and dashes between digits, read as spaces in the indexed text (the document migration
+# 0044 generates) and in the words searched: PostgreSQL's parser takes "15.3.2026" or "120.50" for one token, and
+# "2026" or "120,50" found neither. SQLite's tokenizer separates them by itself.
+DIGIT_SEPARATOR = re.compile(r"([0-9])[.,/:-](?=[0-9])")
 _MARKS = re.compile(f"[{MARK_START}{MARK_END}]")
 
 # The index is not a model (its shape differs per dialect); this describes the columns both share.

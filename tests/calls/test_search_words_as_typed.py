@@ -142,3 +142,35 @@ def test_a_word_typed_with_punctuation_inside_is_said_as_one(
     assert found(session, day, "bob's*") == [scattered.id]
     assert found(session, day, "\\bil*") == [scattered.id]
     assert found(session, day, "'bil*'") == [scattered.id]
+
+
+def test_a_number_said_in_a_date_or_an_amount_is_found_by_its_parts(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    """Found in an exploratory pass: PostgreSQL's parser took "15.3.2026", "120.50", "12/2025" and "2026-05-31" for
+    one token each, so "2026", "120,50" or "05" found none of them (SQLite did)."""
+    due = transcribed_call(
+        session, store, envelope, started_at=day, lines=["Eräpäivä on 15.3.2026, summa 120.50 euroa."], language="fi"
+    )
+    bill = transcribed_call(
+        session,
+        store,
+        envelope,
+        started_at=day + timedelta(minutes=1),
+        lines=["The bill from 12/2025 is due 2026-05-31 at 10:30."],
+    )
+    transcribed_call(
+        session, store, envelope, started_at=day + timedelta(minutes=2), lines=["Waited 120 minutes, 50 more today."]
+    )
+
+    assert found(session, day, "2026") == [bill.id, due.id]
+    assert found(session, day, "15.3.2026") == [due.id]
+    assert found(session, day, "120,50") == [due.id]
+    assert found(session, day, "120.50 euroa") == [due.id]
+    assert found(session, day, "2025") == [bill.id]
+    assert found(session, day, "12/2025") == [bill.id]
+    assert found(session, day, "05") == [bill.id]
+    assert found(session, day, "10.30") == [bill.id]
+    assert found(session, day, "31.5.2026") == []
+    [item] = search_calls(session, actor=QA, query="2025", filters=on_day(day)).items
+    assert "12/2025" in item.hits[0].text

@@ -1,8 +1,13 @@
 """Transcript search on PostgreSQL finds stop words: the index's rows are moved to copies of the `finnish`, `swedish` and
 `english` text search configurations whose stemmers keep them (`search_index.create_search_configurations`). The built-in
 ones leave out "ei", "en", "ja", "not", "no", "inte" and the like, so a search for "ei" alone found nothing, and one
-for "en halua" every call saying "halua", where SQLite found what was said. Each row's document is generated again by
-the update; ANALYZE then gives the planner the new words' frequencies, which search reads to choose its plan.
+for "en halua" every call saying "halua", where SQLite found what was said.
+
+The document is generated anew, also from the text with the dots, commas, slashes, colons and dashes between digits
+read as spaces (`search_index.DIGIT_SEPARATOR`, as search reads the words typed): PostgreSQL's parser took
+"15.3.2026", "120.50", "12/2025" and "2026-05-31" for one token each, so "2026" or "120,50" found none of them. The
+column is dropped and added again (PostgreSQL 15 cannot change a generation expression), with its GIN index; ANALYZE
+then gives the planner the new words' frequencies, which search reads to choose its plan.
 
 A jobs process of the release before, still running on another host while one host upgrades (as infra/README.md has
 it), indexes new transcripts with the built-in configurations, rows that this release's search would never match: a
@@ -24,6 +29,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BUILT_IN = ("finnish", "swedish", "english")
+# As search_index.DIGIT_SEPARATOR was at this revision.
+DOCUMENT = r"to_tsvector(config, regexp_replace(text, '([0-9])[.,/:-](?=[0-9])', '\1 ', 'g'))"
+BEFORE = "to_tsvector(config, text)"
 _MOVE = sa.text("UPDATE search_segments SET config = CAST(:to AS regconfig) WHERE config = CAST(:was AS regconfig)")
 
 
@@ -33,8 +41,11 @@ def upgrade() -> None:
     from recordings_service.transcription.search_index import create_search_configurations
 
     create_search_configurations(op.get_bind())
+    # Dropped first, so that the update moves rows without generating documents it would throw away.
+    op.execute("ALTER TABLE search_segments DROP COLUMN document")
     for name in BUILT_IN:
         op.execute(_MOVE.bindparams(to=f"callvault_{name}", was=f"pg_catalog.{name}"))
+    _add_document(DOCUMENT)
     op.execute(
         """
         CREATE FUNCTION search_segments_keep_stop_words() RETURNS trigger AS $$
@@ -68,6 +79,13 @@ def downgrade() -> None:
 
     op.execute("DROP TRIGGER search_segments_keep_stop_words ON search_segments")
     op.execute("DROP FUNCTION search_segments_keep_stop_words()")
+    op.execute("ALTER TABLE search_segments DROP COLUMN document")
     for name in BUILT_IN:
         op.execute(_MOVE.bindparams(to=f"pg_catalog.{name}", was=f"callvault_{name}"))
     drop_search_configurations(op.get_bind())
+    _add_document(BEFORE)
+
+
+def _add_document(expression: str) -> None:
+    op.execute(f"ALTER TABLE search_segments ADD COLUMN document tsvector GENERATED ALWAYS AS ({expression}) STORED")
+    op.execute("CREATE INDEX ix_search_segments_document ON search_segments USING gin (document)")
