@@ -174,3 +174,22 @@ def test_a_number_said_in_a_date_or_an_amount_is_found_by_its_parts(
     assert found(session, day, "31.5.2026") == []
     [item] = search_calls(session, actor=QA, query="2025", filters=on_day(day)).items
     assert "12/2025" in item.hits[0].text
+
+
+def test_the_api_counts_the_words_length_without_the_spaces_around_them(
+    client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    """Found in an exploratory pass: the call list took 200 characters of words with spaces around them, and the
+    search API refused the same words 422 for the spaces."""
+    words = "sopimus " + "x" * 191
+    call = transcribed_call(session, store, envelope, started_at=day, lines=[f"Sopimus {'x' * 191}."], language="fi")
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    window = {"started_from": day.isoformat(), "started_to": (day + timedelta(days=1)).isoformat()}
+
+    padded = client.get("/api/v1/search", query_string={"q": f"   {words}   ", **window})
+    too_long = client.get("/api/v1/search", query_string={"q": f" {words}xx ", **window})
+
+    assert padded.status_code == 200, padded.get_json()
+    assert [item["recording"]["id"] for item in padded.get_json()["items"]] == [call.id]
+    assert too_long.status_code == 422
+    assert too_long.get_json()["field"] == "q"

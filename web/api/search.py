@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, Response, jsonify
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from spectree import Response as SpecResponse
 
 from recordings_service.calls import search, transcript_matches
@@ -22,7 +24,10 @@ bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
 
 class SearchQuery(search.SearchFilters):
-    q: str = Field(default="", max_length=transcript_matches.MAX_QUERY_CHARS, description="words that must all be said")
+    # Counted without the spaces around it, as the call list counts it.
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=transcript_matches.MAX_QUERY_CHARS)] = Field(
+        default="", description="words that must all be said"
+    )
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
