@@ -255,6 +255,7 @@ def query_kinds() -> dict[str, Callable[[Session], object]]:
         "stop word + word (ei toimi)": lambda s: search_calls(
             s, actor=ACTOR, query="ei toimi", filters=SearchFilters()
         ),
+        "prefix (sopimu*)": lambda s: search_calls(s, actor=ACTOR, query="sopimu*", filters=SearchFilters()),
         "inflected rare (vattenskadan)": lambda s: search_calls(
             s, actor=ACTOR, query="vattenskadan", filters=SearchFilters()
         ),

@@ -40,6 +40,7 @@ from recordings_service.models import Recording
 from recordings_service.transcription.search_index import (
     CONFIG_BY_LANGUAGE,
     CONFIGS,
+    DIGIT_MARK,
     DIGIT_SEPARATOR,
     INDEX_TABLE,
     MARK_END,
@@ -85,7 +86,8 @@ def checked_words(query: str, *, field: str = "q") -> str:
     words = query.strip()
     if len(words) > MAX_QUERY_CHARS:
         raise Invalid(field, f"at most {MAX_QUERY_CHARS} characters", code="too_long")
-    if words and not re.search(r"\w", words):
+    # A letter or a digit: what both databases index (the underscore separates words).
+    if words and not _FTS_TOKEN.search(words):
         raise Invalid(field, "enter at least one word", code="no_words")
     return words
 
@@ -104,13 +106,11 @@ def calls_saying(
     """Calls whose segments contain the words, each in a segment of its own or not; `scope` is the filtered calls
     when filters narrow them."""
     if dialect != "postgresql":
-        return and_(
-            true(),
-            *(
-                Recording.id.in_(select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(term)))
-                for term in fts_terms(words)
-            ),
-        )
+        matched = [
+            Recording.id.in_(select(index_rows.c.recording_id).where(_FTS_TABLE.op("MATCH")(term)))
+            for term in fts_terms(words)
+        ]
+        return and_(true(), *matched) if matched else false()
     # A call stored with "auto" has its transcript in the language heard, indexed by that language's rules.
     configs = [config_for(language)] if language in CONFIG_BY_LANGUAGE else list(CONFIGS)
     terms = _said_each(session, websearch_terms(words), configs)
@@ -207,15 +207,27 @@ def _said(words: str, configs: Iterable[str]) -> ColumnElement[bool]:
 
 
 def _tsquery(config: ColumnElement[Any], term: str) -> ColumnElement[Any]:
-    """One term of `websearch_terms` as a query in `config`: one ending in `*` as `to_tsquery`'s prefix `'words':*`
-    (its tokens said together, stemmed by the configuration as the indexed ones were, the last one a prefix), anything
-    else as `websearch_to_tsquery` reads it (which has no prefixes, and took `sopimu*` for `sopimu`)."""
+    """One term of `websearch_terms` as a query in `config`, its digits apart as indexed (`DIGIT_SEPARATOR`): one
+    ending in `*` a prefix, anything else as `websearch_to_tsquery` reads it (which has no prefixes, and took `sopimu*`
+    for `sopimu`)."""
     typed = DIGIT_SEPARATOR.sub(r"\1 ", term[1:-1])
-    if _PREFIX.search(typed):
-        # One quoted lexeme of to_tsquery's syntax, in which a quote is doubled and a backslash escapes.
-        lexeme = re.sub(r"\*+\W*$", "", typed).replace("\\", "\\\\").replace("'", "''")
-        return func.to_tsquery(config, f"'{lexeme}':*")
-    return func.websearch_to_tsquery(config, f'"{typed}"')
+    if not _PREFIX.search(typed):
+        return func.websearch_to_tsquery(config, f'"{typed}"')
+    # Among the words as said (the document's `simple` part, weight B), as SQLite has them: the tokens before the
+    # last said together, then a word beginning with the last one (letters and digits only: no to_tsquery syntax). A
+    # stemmed prefix missed words whose stem is shorter than it: `sopimus*` missed "sopimusta" (stem "sopimu").
+    *head, last = (token.lower() for token in _FTS_TOKEN.findall(typed))
+    return func.to_tsquery(_SIMPLE, " <-> ".join([*(f"'{token}':B" for token in head), f"'{last}':*B"]))
+
+
+_SIMPLE = literal_column("'simple'::regconfig", REGCONFIG)
+
+
+def _digits_apart(passage: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The passage with `DIGIT_MARK` after each separator between digits, so that the snippet's parser reads the
+    digits as the index has them ("2026" of "15.3.2026" is highlighted, and the snippet shows it); `marked_parts`
+    takes the marks out again."""
+    return func.regexp_replace(passage, DIGIT_SEPARATOR.pattern, r"\1\2" + DIGIT_MARK, "g")
 
 
 def _any_of(config: ColumnElement[Any], terms: Sequence[str]) -> ColumnElement[Any]:
@@ -307,7 +319,7 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
                     numbered.c.segment,
                     numbered.c.start_s,
                     numbered.c.speaker,
-                    func.ts_headline(numbered.c.config, numbered.c.text, tsquery, _HEADLINE_OPTIONS),
+                    func.ts_headline(numbered.c.config, _digits_apart(numbered.c.text), tsquery, _HEADLINE_OPTIONS),
                 )
                 .where(numbered.c.rank <= HITS_PER_CALL)
                 .order_by(numbered.c.recording_id, numbered.c.segment)
@@ -378,7 +390,7 @@ def marked_parts(snippet: str) -> tuple[tuple[str, bool], ...]:
     """Split a snippet with highlight marks into (text, highlighted) pieces."""
     parts: list[tuple[str, bool]] = []
     highlighted = False
-    for piece in re.split(f"([{MARK_START}{MARK_END}])", snippet):
+    for piece in re.split(f"([{MARK_START}{MARK_END}])", snippet.replace(DIGIT_MARK, "")):
         if piece == MARK_START:
             highlighted = True
         elif piece == MARK_END:

@@ -6,7 +6,9 @@ dialect (migration 0008), not by a model:
 
 - PostgreSQL: a plain table whose `document` tsvector is generated with the text search
   configuration of the transcript's language (`callvault_finnish`, `callvault_swedish`,
-  `callvault_english`, else `simple`), so inflected forms find each other; GIN index. Rows go with
+  `callvault_english`, else `simple`), so inflected forms find each other, and with `simple` (the
+  words as said, which a prefix `word*` is looked up among: a stem may be shorter than the prefix
+  typed, "sopimu" of "sopimusta" for `sopimus*`); GIN index. Rows go with
   their recording (ON DELETE CASCADE). The three are PostgreSQL's own `finnish`, `swedish` and
   `english` with stemmers that keep stop words (`create_search_configurations`): those left out
   "ei", "en", "not" and "inte", so a search for a refusal found nothing, or every call saying the
@@ -40,11 +42,14 @@ CONFIGS = (*CONFIG_BY_LANGUAGE.values(), FALLBACK_CONFIG)
 # Control characters never occur in indexed text (they are stripped here), so search can use them to
 # mark highlights in the database's snippet output without the text ever being read as markup.
 MARK_START, MARK_END = "\x02", "\x03"
+# Put after a separator between digits in the text a snippet is drawn from (PostgreSQL), so that the parser reads the
+# digits as the words the index holds, and taken out of the snippet.
+DIGIT_MARK = "\x04"
 # Dots, commas, slashes, colons and dashes between digits, read as spaces in the indexed text (the document migration
 # 0044 generates) and in the words searched: PostgreSQL's parser takes "15.3.2026" or "120.50" for one token, and
 # "2026" or "120,50" found neither. SQLite's tokenizer separates them by itself.
-DIGIT_SEPARATOR = re.compile(r"([0-9])[.,/:-](?=[0-9])")
-_MARKS = re.compile(f"[{MARK_START}{MARK_END}]")
+DIGIT_SEPARATOR = re.compile(r"([0-9])([.,/:-])(?=[0-9])")
+_MARKS = re.compile(f"[{MARK_START}{MARK_END}{DIGIT_MARK}]")
 
 # The index is not a model (its shape differs per dialect); this describes the columns both share.
 index_rows = Table(

@@ -443,3 +443,31 @@ def test_api_search_validates_its_query(client: FlaskClient, session: Session) -
 
 def _window(day: datetime) -> dict[str, str]:
     return {"started_from": day.isoformat(), "started_to": (day + timedelta(days=1)).isoformat()}
+
+
+def test_a_prefix_finds_the_words_it_begins_where_their_stems_are_shorter(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    """Found in review: on PostgreSQL the prefix was stemmed and compared with the stems, so `sopimus*` missed
+    "sopimusta" (stem "sopimu"), `hint*` "hinta" and `calli*` "calling"; and each word of a starred phrase was a
+    prefix (`"item said*"` found "items said"), where SQLite stars the last one only."""
+    fi = transcribed_call(
+        session,
+        store,
+        envelope,
+        started_at=day,
+        lines=["Sopimusta ei ole vielä tehty, hinta on oikein."],
+        language="fi",
+    )
+    en = transcribed_call(
+        session, store, envelope, started_at=day + timedelta(minutes=1), lines=["Calling about it.", "The items said."]
+    )
+
+    assert found(session, day, "sopimus*") == [fi.id]
+    assert found(session, day, "hint*") == [fi.id]
+    assert found(session, day, "calli*") == [en.id]
+    assert found(session, day, '"items sa*"') == [en.id]
+    assert found(session, day, '"item said*"') == []
+    assert found(session, day, "it's*") == []
+    [item] = search_calls(session, actor=QA, query="sopimu*", filters=on_day(day)).items
+    assert [piece for hit in item.hits for piece, highlighted in hit.parts if highlighted] == ["Sopimusta"]

@@ -172,8 +172,16 @@ def test_a_number_said_in_a_date_or_an_amount_is_found_by_its_parts(
     assert found(session, day, "05") == [bill.id]
     assert found(session, day, "10.30") == [bill.id]
     assert found(session, day, "31.5.2026") == []
+    # The snippet highlights the number where it is said (on PostgreSQL the passage is parsed with its digits apart
+    # as indexed), and shows the passage as said.
     [item] = search_calls(session, actor=QA, query="2025", filters=on_day(day)).items
-    assert "12/2025" in item.hits[0].text
+    assert [piece for piece, highlighted in item.hits[0].parts if highlighted] == ["2025"]
+    assert item.hits[0].text.endswith("2025 is due 2026-05-31 at 10:30.")
+    [item] = search_calls(session, actor=QA, query="15.3.2026", filters=on_day(day)).items
+    assert "Eräpäivä on 15.3.2026, summa 120.50 euroa." in item.hits[0].text
+    # SQLite marks the phrase whole, PostgreSQL each number of it.
+    marked = [piece for piece, highlighted in item.hits[0].parts if highlighted]
+    assert marked in (["15.3.2026"], ["15", "3", "2026"])
 
 
 def test_the_api_counts_the_words_length_without_the_spaces_around_them(
@@ -193,3 +201,24 @@ def test_the_api_counts_the_words_length_without_the_spaces_around_them(
     assert [item["recording"]["id"] for item in padded.get_json()["items"]] == [call.id]
     assert too_long.status_code == 422
     assert too_long.get_json()["field"] == "q"
+
+
+@pytest.mark.parametrize("words", ["_", "__ _", "_*", "'_'"])
+def test_words_without_a_letter_or_digit_are_refused_not_a_500(
+    client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime, words: str
+) -> None:
+    """Found in review: on SQLite `_` (a word character that both databases' tokenizers separate words by) left no
+    term to match, and the snippets' MATCH of nothing was a 500 on the call list and the search API."""
+    transcribed_call(session, store, envelope, started_at=day, lines=["Sopimus ja lasku."], language="fi")
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+
+    refused = client.get("/api/v1/search", query_string={"q": words})
+    page = client.get("/calls/", query_string={"q": words})
+
+    assert refused.status_code == 422
+    assert (refused.get_json()["field"], refused.get_json()["error"]) == ("q", "no_words")
+    assert page.status_code == 422  # the list, its words box marked
+    assert 'id="filter-error"' in page.get_data(as_text=True)
+    with pytest.raises(Invalid) as invalid:
+        search_calls(session, actor=QA, query=words, filters=on_day(day))
+    assert invalid.value.code == "no_words"
