@@ -115,5 +115,5 @@ def test_the_upgrade_makes_calls_indexed_before_it_searchable_by_stop_words(
             assert session.scalars(select(Recording.id).where(said_in_transcripts(session, "ei"))).all() == [call_id]
             assert session.scalars(select(Recording.id).where(said_in_transcripts(session, "halua"))).all() == [call_id]
             document = session.scalar(text("SELECT document::text FROM search_segments"))
-    # Stemmed, stop words kept, then the words as said (where a prefix is looked up).
-    assert document == "'ei':1,5B 'en':3,7B 'halu':4 'halua':8B 'käy':2,6B"
+    # Stemmed, stop words kept, then 100 positions on the words as said (where a prefix is looked up).
+    assert document == "'ei':1,105B 'en':3,107B 'halu':4 'halua':108B 'käy':2,106B"

@@ -222,3 +222,16 @@ def test_words_without_a_letter_or_digit_are_refused_not_a_500(
     with pytest.raises(Invalid) as invalid:
         search_calls(session, actor=QA, query=words, filters=on_day(day))
     assert invalid.value.code == "no_words"
+
+
+def test_a_phrase_is_not_matched_across_the_end_and_the_start_of_a_passage(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    """Found in review: on PostgreSQL the index held each passage's stems, then its words as said (for prefixes), and
+    a phrase matched the last word of one next to the first of the other: "90 days, pay 49" was found by `49,90`."""
+    call = transcribed_call(session, store, envelope, started_at=day, lines=["90 days, pay 49", "Hello world now."])
+
+    assert found(session, day, "49,90") == []
+    assert found(session, day, '"now hello"') == []
+    assert found(session, day, '"world now"') == [call.id]
+    assert found(session, day, '"pay 4*"') == [call.id]
