@@ -46,6 +46,7 @@ from recordings_service.transcription.search_index import (
     MARK_END,
     MARK_START,
     config_for,
+    digits_apart,
     index_rows,
 )
 
@@ -223,13 +224,6 @@ def _tsquery(config: ColumnElement[Any], term: str) -> ColumnElement[Any]:
 _SIMPLE = literal_column("'simple'::regconfig", REGCONFIG)
 
 
-def _digits_apart(passage: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The passage with `DIGIT_MARK` after each separator between digits, so that the snippet's parser reads the
-    digits as the index has them ("2026" of "15.3.2026" is highlighted, and the snippet shows it); `marked_parts`
-    takes the marks out again."""
-    return func.regexp_replace(passage, DIGIT_SEPARATOR.pattern, r"\1\2" + DIGIT_MARK, "g")
-
-
 def _any_of(config: ColumnElement[Any], terms: Sequence[str]) -> ColumnElement[Any]:
     """A query in `config` matching any of the terms."""
     queries = [_tsquery(config, term) for term in terms]
@@ -269,7 +263,7 @@ def fts_terms(words: str) -> list[str]:
 
 def _typed_terms(words: str) -> Iterator[str]:
     """The search box's terms as typed, each a word or a quoted phrase; a quote left open quotes nothing."""
-    parts = words.split('"')
+    parts = re.split('["“”„]', words)  # typographic quotes too, as Word and the Finnish hint write them
     for index, part in enumerate(parts):
         # Odd parts are inside quotes; what follows a quote left open is words.
         if index % 2 == 1 and index < len(parts) - 1:
@@ -310,8 +304,10 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
             .where(index_rows.c.recording_id.in_(ids), index_rows.c.document.bool_op("@@")(_each_segments_query(terms)))
             .subquery()
         )
-        # Highlighted only for the segments shown.
+        # Highlighted only for the segments shown; prefixes alone in the words as said, as they are matched (stemmed,
+        # the passage's "sopimusta" is "sopimu", which `sopimus*` does not begin).
         tsquery = _any_of(numbered.c.config, terms)
+        parsed_by = _SIMPLE if all(_PREFIX.search(term[1:-1]) for term in terms) else numbered.c.config
         rows: list[Any] = list(
             session.execute(
                 select(
@@ -319,7 +315,7 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
                     numbered.c.segment,
                     numbered.c.start_s,
                     numbered.c.speaker,
-                    func.ts_headline(numbered.c.config, _digits_apart(numbered.c.text), tsquery, _HEADLINE_OPTIONS),
+                    func.ts_headline(parsed_by, digits_apart(numbered.c.text), tsquery, _HEADLINE_OPTIONS),
                 )
                 .where(numbered.c.rank <= HITS_PER_CALL)
                 .order_by(numbered.c.recording_id, numbered.c.segment)

@@ -13,7 +13,7 @@ dialect (migration 0008), not by a model:
   `english` with stemmers that keep stop words (`create_search_configurations`): those left out
   "ei", "en", "not" and "inte", so a search for a refusal found nothing, or every call saying the
   verb after it.
-- SQLite: an FTS5 table (unicode61 tokens, no stemming; `word*` matches a prefix instead).
+- SQLite: an FTS5 table (unicode61 tokens, no stemming).
 
 Searching it is `recordings_service.calls.search`. The index is the one place a transcript's words are kept
 in clear (the transcript itself is sealed, see `recordings_service.transcript_text`): the database must see
@@ -27,7 +27,21 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Float, Integer, MetaData, String, Table, Text, delete, insert, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    text,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Session
 
@@ -111,6 +125,13 @@ def index_segments(session: Session, *, recording_id: str, language: str, segmen
 def unindex_recording(session: Session, *, recording_id: str) -> None:
     """Remove a recording's transcript text from the index (deletion; PostgreSQL also cascades)."""
     session.execute(delete(index_rows).where(index_rows.c.recording_id == recording_id))
+
+
+def digits_apart(passage: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The passage with `DIGIT_MARK` after each separator between digits, so that a snippet's parser reads the digits
+    as the index has them ("2026" of "15.3.2026" is highlighted, and the snippet shows it); the snippet's reader takes
+    the marks out again."""
+    return func.regexp_replace(passage, DIGIT_SEPARATOR.pattern, r"\1\2" + DIGIT_MARK, "g")
 
 
 def config_for(language: str) -> str:

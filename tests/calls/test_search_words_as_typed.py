@@ -235,3 +235,22 @@ def test_a_phrase_is_not_matched_across_the_end_and_the_start_of_a_passage(
     assert found(session, day, '"now hello"') == []
     assert found(session, day, '"world now"') == [call.id]
     assert found(session, day, '"pay 4*"') == [call.id]
+
+
+def test_a_phrase_in_typographic_quotes_is_a_phrase(
+    client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    """Found in review: the call list's Finnish hint writes a phrase in ”…” (as Word and Outlook do), and search read
+    those quotes as letters: ”hyvää päivää” found a call saying "hyvää iltaa" and "päivää" apart. And a refused
+    search box kept its hint from a screen reader."""
+    transcribed_call(session, store, envelope, started_at=day, lines=["Hyvää iltaa.", "Päivää."], language="fi")
+    said = transcribed_call(
+        session, store, envelope, started_at=day + timedelta(minutes=1), lines=["Hyvää päivää."], language="fi"
+    )
+
+    for quoted in ("”hyvää päivää”", "“hyvää päivää”", "„hyvää päivää”", '"hyvää päivää"'):
+        assert found(session, day, quoted) == [said.id], quoted
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    refused = client.get("/calls/", query_string={"q": "_"}).get_data(as_text=True)
+    assert 'aria-invalid="true" aria-describedby="filter-error q-hint"' in refused
+    assert 'id="q-hint"' in refused

@@ -40,7 +40,7 @@ DOCUMENT = (
     f"ts_delete(to_tsvector(config, {_DIGITS_APART}) || ''' ''\\:100'::tsvector"
     f" || setweight(to_tsvector('simple', {_DIGITS_APART}), 'B'), ' ')"
 )
-BEFORE = "to_tsvector(config, text)"
+DOCUMENT_BEFORE = "to_tsvector(config, text)"
 
 
 def upgrade() -> None:
@@ -83,7 +83,7 @@ def downgrade() -> None:
 
     op.execute("DROP TRIGGER search_segments_keep_stop_words ON search_segments")
     op.execute("DROP FUNCTION search_segments_keep_stop_words()")
-    _rewrite({f"callvault_{name}": f"pg_catalog.{name}" for name in BUILT_IN}, BEFORE)
+    _rewrite({f"callvault_{name}": f"pg_catalog.{name}" for name in BUILT_IN}, DOCUMENT_BEFORE)
     drop_search_configurations(op.get_bind())
 
 
