@@ -114,7 +114,7 @@ def calls_saying(
         return and_(true(), *matched) if matched else false()
     # A call stored with "auto" has its transcript in the language heard, indexed by that language's rules.
     configs = [config_for(language)] if language in CONFIG_BY_LANGUAGE else list(CONFIGS)
-    terms = _said_each(session, websearch_terms(words), configs)
+    terms = _said_each(session, list(_typed_terms(words)), configs)
     if not terms:
         return false()
     # Which plan is fast depends on how common the words are and how narrow the filters: a common
@@ -208,10 +208,12 @@ def _said(words: str, configs: Iterable[str]) -> ColumnElement[bool]:
 
 
 def _tsquery(config: ColumnElement[Any], term: str) -> ColumnElement[Any]:
-    """One term of `websearch_terms` as a query in `config`, its digits apart as indexed (`DIGIT_SEPARATOR`): one
-    ending in `*` a prefix, anything else as `websearch_to_tsquery` reads it (which has no prefixes, and took `sopimu*`
-    for `sopimu`)."""
-    typed = DIGIT_SEPARATOR.sub(r"\1 ", term[1:-1])
+    """One term as typed (`_typed_terms`) as a query in `config`, its digits apart as indexed (`DIGIT_SEPARATOR`): one
+    ending in `*` a prefix, anything else quoted for `websearch_to_tsquery`, so that its operators are read as words,
+    as on SQLite ("or" is not OR, a leading "-" not NOT). Quoted, a word is still parsed and stemmed by the
+    configuration ("e-mail" stays one token); `websearch_to_tsquery` has no prefixes (it took `sopimu*` for `sopimu`).
+    """
+    typed = DIGIT_SEPARATOR.sub(r"\1 ", term)
     if not _PREFIX.search(typed):
         return func.websearch_to_tsquery(config, f'"{typed}"')
     # Among the words as said (the document's `simple` part, weight B), as SQLite has them: the tokens before the
@@ -272,21 +274,11 @@ def _typed_terms(words: str) -> Iterator[str]:
             yield from part.split()
 
 
-def websearch_terms(words: str) -> list[str]:
-    """The search box's words for `websearch_to_tsquery`, a query a word or "quoted phrase", with its operators read
-    as words, as on SQLite: each is quoted ("or" is not OR, a leading "-" not NOT).
-
-    Quoted, a word is still parsed and stemmed by the configuration ("e-mail" stays one token, "3.5" is 3 and 5 as
-    indexed: `DIGIT_SEPARATOR`); a word ending in `*` is a prefix (`_tsquery`).
-    """
-    return [f'"{typed}"' for typed in _typed_terms(words)]
-
-
 def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str]) -> dict[str, list[SegmentHit]]:
     """The first few segments of each call on the page saying any of the words, highlighted; those saying more of
     them are chosen first, and shown in the call's order."""
     if dialect == "postgresql":
-        terms = list(dict.fromkeys(websearch_terms(words)))
+        terms = list(dict.fromkeys(_typed_terms(words)))
         order: list[Any] = [index_rows.c.segment]
         if len(terms) > 1:
             said = [cast(index_rows.c.document.bool_op("@@")(_each_segments_query([term])), Integer) for term in terms]
@@ -307,7 +299,7 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
         # Highlighted only for the segments shown; prefixes alone in the words as said, as they are matched (stemmed,
         # the passage's "sopimusta" is "sopimu", which `sopimus*` does not begin).
         tsquery = _any_of(numbered.c.config, terms)
-        parsed_by = _SIMPLE if all(_PREFIX.search(term[1:-1]) for term in terms) else numbered.c.config
+        parsed_by = _SIMPLE if all(_PREFIX.search(term) for term in terms) else numbered.c.config
         rows: list[Any] = list(
             session.execute(
                 select(
