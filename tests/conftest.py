@@ -77,6 +77,11 @@ def free_port_block(span: int) -> int:
 TEST_BUCKET = "callvault-test"
 
 
+# The tests make a bucket of their own wherever a backup, restore or fault needs one, each taking a volume (43 in
+# one worker's server over a whole run): weed's own count, about one volume per GB of free disk, ran out in CI.
+TEST_STORE_VOLUMES = 1000
+
+
 def new_embedded_s3(store_dir: Path, *, name: str, bucket: str = "") -> EmbeddedS3:
     """A private embedded SeaweedFS (not started yet) on free ports, with generated credentials named `name`."""
     return EmbeddedS3(
@@ -86,6 +91,7 @@ def new_embedded_s3(store_dir: Path, *, name: str, bucket: str = "") -> Embedded
         secret_key=secrets.token_urlsafe(24),
         jwt_key=secrets.token_urlsafe(24),
         bucket=bucket,
+        max_volumes=TEST_STORE_VOLUMES,
     )
 
 

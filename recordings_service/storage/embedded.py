@@ -103,16 +103,29 @@ def weed_dir_argument(store_dir: Path) -> str:
 
 class EmbeddedS3:
     """A `weed mini` process serving S3 on 127.0.0.1:`port` with one admin identity; ready once `bucket` (when
-    named) has a writable volume."""
+    named) has a writable volume.
+
+    Each bucket takes a volume of its own, and weed holds at most `max_volumes`; 0 lets weed count them as the free
+    disk divided by the volume size (64 MiB to 1 GiB, also chosen from the free disk). A bucket created beyond that
+    has no volume to write to: its every put answers InternalError."""
 
     def __init__(
-        self, *, store_dir: Path, port: int, access_key: str, secret_key: str, jwt_key: str, bucket: str = ""
+        self,
+        *,
+        store_dir: Path,
+        port: int,
+        access_key: str,
+        secret_key: str,
+        jwt_key: str,
+        bucket: str = "",
+        max_volumes: int = 0,
     ) -> None:
         if not access_key or not secret_key or not jwt_key:
             raise ValueError("refusing to start SeaweedFS without S3 credentials and JWT keys: it would be open")
         self.store_dir = store_dir
         self.port = port
         self.bucket = bucket
+        self.max_volumes = max_volumes
         self._access_key = access_key
         self._secret_key = secret_key
         self._jwt_key = jwt_key
@@ -208,6 +221,7 @@ class EmbeddedS3:
             f"-s3.port={self.port}",
             *ports,
             f"-s3.config={config}",
+            f"-volume.max={self.max_volumes}",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             "-master.telemetry=false",

@@ -12,6 +12,7 @@ import os
 import secrets
 import socket
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -181,5 +182,38 @@ def test_start_returns_once_the_named_bucket_has_a_writable_volume(tmp_path: Pat
         nodes = json.loads(body)["Volumes"]["DataCenters"]["DefaultDataCenter"]["DefaultRack"].values()
         volumes = [volume for node in nodes for volume in node]
         assert any(volume["Collection"] == "first-writes" and not volume["ReadOnly"] for volume in volumes), volumes
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 400 MiB file system of its own, as nearly full a disk as CI's can be: weed counts its volumes from it."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system takes root")
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400M,mode=700", "tmpfs", str(mount_point)], check=True)
+    yield mount_point
+    subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+
+
+def test_the_test_store_takes_a_bucket_per_test_on_a_small_disk(small_disk: Path) -> None:
+    """Each bucket takes a volume, and weed's own count of volumes is the free disk over the volume size: six on
+    400 MiB. The tests make a bucket each where a backup or restore needs one of its own, and once the suite's
+    server had no volume left every put into a new bucket answered InternalError (in CI)."""
+    server = new_embedded_s3(small_disk / "seaweedfs", name="many", bucket="first")
+    server.start()
+    try:
+        settings = Settings(
+            data_dir=small_disk / "var",
+            s3_port=server.port,
+            s3_access_key=server._access_key,
+            s3_secret_key=server._secret_key,
+        ).with_derived_defaults()
+        for number in range(12):
+            bucket = S3ObjectStore(make_client(settings), f"bucket-{number}")
+            bucket.ensure_bucket()
+            assert bucket.put("originals/one", io.BytesIO(b"x" * 1000)).size == 1000
     finally:
         server.stop()
