@@ -35,12 +35,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
+from recordings_service.calls.snippet_marks import WORD_TOKEN, marked_parts, said_together
 from recordings_service.errors import Invalid
 from recordings_service.models import Recording
 from recordings_service.transcription.search_index import (
     CONFIG_BY_LANGUAGE,
     CONFIGS,
-    DIGIT_MARK,
     DIGIT_SEPARATOR,
     INDEX_TABLE,
     MARK_END,
@@ -60,8 +60,6 @@ COMMON_SEGMENTS = 20000
 # rather than walking all calls newest first past the ones the filters leave out.
 FEW_CALLS = 1000
 _HEADLINE_OPTIONS = f"StartSel={MARK_START}, StopSel={MARK_END}, MinWords=8, MaxWords=24, HighlightAll=false"
-# What unicode61 indexes as a token: letters and digits (the underscore separates words).
-_FTS_TOKEN = re.compile(r"[^\W_]+")
 # A word or phrase typed with a star after its last token (`sopimu*`, `e-lask*`): that token is a prefix.
 _PREFIX = re.compile(r"[^\W_]\*+\W*$")
 # FTS5 takes its MATCH and snippet() arguments by table name.
@@ -88,7 +86,7 @@ def checked_words(query: str, *, field: str = "q") -> str:
     if len(words) > MAX_QUERY_CHARS:
         raise Invalid(field, f"at most {MAX_QUERY_CHARS} characters", code="too_long")
     # A letter or a digit: what both databases index (the underscore separates words).
-    if words and not _FTS_TOKEN.search(words):
+    if words and not WORD_TOKEN.search(words):
         raise Invalid(field, "enter at least one word", code="no_words")
     return words
 
@@ -219,7 +217,7 @@ def _tsquery(config: ColumnElement[Any], term: str) -> ColumnElement[Any]:
     # Among the words as said (the document's `simple` part, weight B), as SQLite has them: the tokens before the
     # last said together, then a word beginning with the last one (letters and digits only: no to_tsquery syntax). A
     # stemmed prefix missed words whose stem is shorter than it: `sopimus*` missed "sopimusta" (stem "sopimu").
-    *head, last = (token.lower() for token in _FTS_TOKEN.findall(typed))
+    *head, last = (token.lower() for token in WORD_TOKEN.findall(typed))
     return func.to_tsquery(_SIMPLE, " <-> ".join([*(f"'{token}':B" for token in head), f"'{last}':*B"]))
 
 
@@ -256,7 +254,7 @@ def fts_terms(words: str) -> list[str]:
     """
     terms = []
     for typed in _typed_terms(words):
-        tokens = _FTS_TOKEN.findall(typed)
+        tokens = WORD_TOKEN.findall(typed)
         if tokens:
             star = _PREFIX.search(typed) is not None
             terms.append('"' + " ".join(tokens) + '"' + (" *" if star else ""))
@@ -300,6 +298,8 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
         # the passage's "sopimusta" is "sopimu", which `sopimus*` does not begin).
         tsquery = _any_of(numbered.c.config, terms)
         parsed_by = _SIMPLE if all(_PREFIX.search(term) for term in terms) else numbered.c.config
+        # Each word of a phrase is marked wherever said: only those said together stand, when all terms are phrases.
+        phrase_tokens = min(len(WORD_TOKEN.findall(term)) for term in terms)
         rows: list[Any] = list(
             session.execute(
                 select(
@@ -315,13 +315,15 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
         )
     else:
         rows = _sqlite_snippets(session, fts_terms(words), ids)
+        phrase_tokens = 1
     found: dict[str, list[SegmentHit]] = {}
     for recording_id, number, start_s, speaker, snippet in rows:
         calls_hits = found.setdefault(recording_id, [])
         if len(calls_hits) < HITS_PER_CALL:
-            calls_hits.append(
-                SegmentHit(segment=number, start_s=float(start_s), speaker=speaker, parts=marked_parts(snippet))
-            )
+            parts = marked_parts(snippet)
+            if phrase_tokens > 1:
+                parts = said_together(parts, min_tokens=phrase_tokens)
+            calls_hits.append(SegmentHit(segment=number, start_s=float(start_s), speaker=speaker, parts=parts))
     return found
 
 
@@ -372,17 +374,3 @@ def _each_segments_query(terms: Sequence[str]) -> ColumnElement[Any]:
         *((index_rows.c.config == _regconfig(config), _any_of(_regconfig(config), terms)) for config in CONFIGS),
         else_=_any_of(index_rows.c.config, terms),
     )
-
-
-def marked_parts(snippet: str) -> tuple[tuple[str, bool], ...]:
-    """Split a snippet with highlight marks into (text, highlighted) pieces."""
-    parts: list[tuple[str, bool]] = []
-    highlighted = False
-    for piece in re.split(f"([{MARK_START}{MARK_END}])", snippet.replace(DIGIT_MARK, "")):
-        if piece == MARK_START:
-            highlighted = True
-        elif piece == MARK_END:
-            highlighted = False
-        elif piece:
-            parts.append((piece, highlighted))
-    return tuple(parts)

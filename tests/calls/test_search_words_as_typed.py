@@ -254,3 +254,37 @@ def test_a_phrase_in_typographic_quotes_is_a_phrase(
     refused = client.get("/calls/", query_string={"q": "_"}).get_data(as_text=True)
     assert 'aria-invalid="true" aria-describedby="filter-error q-hint"' in refused
     assert 'id="q-hint"' in refused
+
+
+def test_a_phrase_is_highlighted_where_it_is_said_not_each_of_its_words_wherever(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    """Found in review: PostgreSQL's snippet of a quoted phrase marked each of its words wherever the passage said
+    it, so `"the contract"` marked every "the" and, now that such words are searched, `"ei halua"` every "ei"."""
+    transcribed_call(
+        session, store, envelope, started_at=day, lines=["The cat and the contract, and then the end of the contract."]
+    )
+    transcribed_call(
+        session,
+        store,
+        envelope,
+        started_at=day + timedelta(minutes=1),
+        lines=["Ei kiitos, minä ei halua, sanoin että ei halua uutta 12.50 sopimusta, ei."],
+        language="fi",
+    )
+
+    def marked(words: str) -> list[str]:
+        [item] = search_calls(session, actor=QA, query=words, filters=on_day(day)).items
+        # SQLite marks a phrase whole, PostgreSQL each word of it.
+        return [word for piece, highlighted in item.hits[0].parts if highlighted for word in piece.split()]
+
+    def each_time_said(words: str, phrase: list[str]) -> bool:
+        """The phrase's words only, as often as the shown part of the passage says the phrase (at least once)."""
+        times = len(marked(words)) // len(phrase)
+        return times > 0 and marked(words) == phrase * times
+
+    assert each_time_said('"the contract"', ["the", "contract"])
+    assert each_time_said('"ei halua"', ["ei", "halua"])
+    assert marked('"uutta 12,50"') in (["uutta", "12.50"], ["uutta", "12", "50"])
+    # Beside a word searched alone, PostgreSQL still marks the phrase's words wherever said (SQLite does not).
+    assert {"ei", "halua", "sanoin"} <= set(marked('"ei halua" sanoin'))
