@@ -269,6 +269,8 @@ def resolve_dispute(
         raise Invalid("note", "say how the dispute was resolved", code="required")
     if len(note) > MAX_COMMENT_CHARS:
         raise Invalid("note", f"at most {MAX_COMMENT_CHARS} characters", why="resolution_too_long")
+    if comment is not None and not answers:  # it would be dropped: the overall comment is a version's
+        raise Invalid("comment", "a new overall comment comes with a re-score: send the answers too", why="no_rescore")
     previous = evaluation.score
     if answers:
         submit_version(

@@ -79,6 +79,10 @@ def test_score_release_dispute_and_resolve_through_the_api(
     assert (disputed.get_json()["agent_response"], disputed.get_json()["dispute_state"]) == ("disputed", "open")
     assert client.post(f"{path}/release", headers=me).status_code == 403  # agents do not release
 
+    # Found by exploratory testing: a comment sent without answers was dropped, and the dispute resolved anyway.
+    commented = client.post(f"{path}/resolve", json={"note": "ok", "comment": "A new overall comment"}, headers=qa)
+    assert commented.status_code == 422 and commented.get_json()["field"] == "comment", commented.get_json()
+    assert client.get(path, headers=qa).get_json()["dispute_state"] == "open"
     resolved = client.post(
         f"{path}/resolve",
         json={"note": "Agreed, re-scored", "answers": answers_json(questions, ["yes", "5", "yes"])},

@@ -105,3 +105,17 @@ def test_the_plans_core_refuses_a_name_too_long(session: Session, lead: User) ->
     with pytest.raises(Invalid) as refused:
         plans.create_plan(session, actor=actor_of(lead), data=data)
     assert refused.value.field == "name"
+
+
+def test_a_supervisor_disabled_meanwhile_is_refused_in_finnish(
+    client: FlaskClient, session: Session, lead: User
+) -> None:
+    """Found by exploratory testing: a supervisor ticked on the open form and disabled meanwhile was refused as
+    "Tarkista lomake: … cannot evaluate calls" (and an account removed as "no account 01…") on a Finnish page."""
+    gone = make_user(session)
+    gone.active = False
+    session.commit()
+    refused = post_finnish(client, NEW_PLAN, fields(lead, supervisor_ids=gone.id), token_from=NEW_PLAN)
+    text = visible_text(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    assert "ei voi enää arvioida puheluita" in text and "cannot evaluate" not in text

@@ -280,6 +280,9 @@ def save_draft(recording_id: str) -> Response:
     except Invalid as exc:
         abandon_refused(exc)
         return error_response(422, exc.code, error_message(exc), exc.field)
+    except Conflict as exc:  # submitted meanwhile (another tab): said in the page's language, as a refusal is
+        abandon_refused(exc)
+        return error_response(409, exc.code, error_message(exc))
     db().commit()
     return jsonify(
         {"id": draft.id, "state": draft.state, "saved_at": draft.updated_at.isoformat() if draft.updated_at else None}

@@ -44,10 +44,13 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("seed", "out_of_range"): _l("the seed is too large: use at most 18 digits, or leave it empty to draw one"),
     ("queue", "missing"): _l("name a queue or an agent"),
     ("supervisor_ids", "missing"): _l("choose at least one supervisor"),
+    ("supervisor_ids", "unknown_user"): _l("An account chosen is gone: choose the supervisors again."),
+    ("supervisor_ids", "not_evaluator"): _l("A person chosen can no longer evaluate calls: choose another."),
     # Feedback: an agent's answer to an evaluation, and the resolution of a dispute.
     ("comment", "required"): _l("say what you dispute, and why"),
     ("comment", "too_long"): _l("at most %(num)d characters", num=MAX_COMMENT_CHARS),
     ("note", "required"): _l("say how the dispute was resolved"),
+    ("comment", "no_rescore"): _l("a new overall comment comes with a re-score: answer the questions too"),
 }
 CODE_MESSAGES: dict[str, Message] = {
     "answer_required": _answer_required,
@@ -61,6 +64,9 @@ CODE_MESSAGES: dict[str, Message] = {
     "already_released": _l("this evaluation has been released already"),
     "already_answered": _l("this evaluation has been answered already"),
     "no_open_dispute": _l("this evaluation has no open dispute"),
+    "evaluation_submitted": _l(
+        "this evaluation has been submitted meanwhile: open the call again to make a new version of it"
+    ),
     "calibration_closed": _l("this calibration session is closed"),
     "calibration_title_too_long": _l("a title has at most %(num)d characters", num=calibration.MAX_TITLE_CHARS),
     "calibration_form_unknown": _l("choose a form from the list"),
