@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from recordings_service.transcription.search_index import DIGIT_MARK, MARK_END, MARK_START
 
@@ -10,6 +11,11 @@ from recordings_service.transcription.search_index import DIGIT_MARK, MARK_END, 
 WORD_TOKEN = re.compile(r"[^\W_]+")
 
 Parts = tuple[tuple[str, bool], ...]
+
+
+def tokens_of(words: str) -> list[str]:
+    """The tokens of `words`, in lower case."""
+    return [token.lower() for token in WORD_TOKEN.findall(words)]
 
 
 def marked_parts(snippet: str) -> Parts:
@@ -26,11 +32,14 @@ def marked_parts(snippet: str) -> Parts:
     return tuple(parts)
 
 
-def said_together(parts: Parts, *, min_tokens: int) -> Parts:
+def said_together(parts: Parts, phrases: Sequence[str]) -> Parts:
     """The pieces with only the runs of highlighted words said together (nothing but spaces and punctuation between
-    them) that hold at least `min_tokens` tokens still highlighted: PostgreSQL's `ts_headline` marks each word of a
-    phrase wherever the passage says it (every "the" of `"the contract"`), where FTS5 marks the phrase. A word of
-    the phrase said just before it stays marked with it ("Ei, ei halua" for `"ei halua"`): words are not stems."""
+    them) that hold as many tokens, and as many different ones, as the shortest of the `phrases` still highlighted:
+    PostgreSQL's `ts_headline` marks each word of a phrase wherever the passage says it (every "the" of `"the
+    contract"`, "Ei ei" for `"ei halua"`), where FTS5 marks the phrase. A word of the phrase said just before it
+    stays marked with it ("Ei, ei halua"): the words are not compared, being said in other forms than searched."""
+    min_tokens = min(len(tokens_of(phrase)) for phrase in phrases)
+    min_different = min(len(set(tokens_of(phrase))) for phrase in phrases)
     runs: list[list[int]] = []
     run: list[int] = []
     for index, (piece, highlighted) in enumerate(parts):
@@ -41,9 +50,11 @@ def said_together(parts: Parts, *, min_tokens: int) -> Parts:
             run = []
     if run:
         runs.append(run)
-    too_short = {
-        index for run in runs if sum(len(WORD_TOKEN.findall(parts[i][0])) for i in run) < min_tokens for index in run
-    }
+    too_short = set()
+    for run in runs:
+        said = [token for index in run for token in tokens_of(parts[index][0])]
+        if len(said) < min_tokens or len(set(said)) < min_different:
+            too_short.update(run)
     merged: list[tuple[str, bool]] = []
     for index, (piece, highlighted) in enumerate(parts):
         kept = highlighted and index not in too_short

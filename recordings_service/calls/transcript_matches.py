@@ -298,8 +298,11 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
         # the passage's "sopimusta" is "sopimu", which `sopimus*` does not begin).
         tsquery = _any_of(numbered.c.config, terms)
         parsed_by = _SIMPLE if all(_PREFIX.search(term) for term in terms) else numbered.c.config
-        # Each word of a phrase is marked wherever said: only those said together stand, when all terms are phrases.
-        phrase_tokens = min(len(WORD_TOKEN.findall(term)) for term in terms)
+        # Each word of a phrase is marked wherever said: only those said together stand, when all terms are phrases
+        # (a term with no token, `-` or `_`, is left out of the search).
+        phrases = [term for term in terms if WORD_TOKEN.search(term)]
+        if any(len(WORD_TOKEN.findall(term)) < 2 for term in phrases):
+            phrases = []
         rows: list[Any] = list(
             session.execute(
                 select(
@@ -315,14 +318,14 @@ def snippet_hits(session: Session, dialect: str, words: str, ids: Sequence[str])
         )
     else:
         rows = _sqlite_snippets(session, fts_terms(words), ids)
-        phrase_tokens = 1
+        phrases = []
     found: dict[str, list[SegmentHit]] = {}
     for recording_id, number, start_s, speaker, snippet in rows:
         calls_hits = found.setdefault(recording_id, [])
         if len(calls_hits) < HITS_PER_CALL:
             parts = marked_parts(snippet)
-            if phrase_tokens > 1:
-                parts = said_together(parts, min_tokens=phrase_tokens)
+            if phrases:
+                parts = said_together(parts, phrases)
             calls_hits.append(SegmentHit(segment=number, start_s=float(start_s), speaker=speaker, parts=parts))
     return found
 

@@ -128,9 +128,7 @@ def save_draft(
     _check_partial(form.questions, answers, comment, duration_s=recording.duration_s)
     evaluation = _own_evaluation(session, actor=actor, recording=recording, form=form, only_new=only_new)
     if evaluation.state != EvaluationState.DRAFT:
-        raise Conflict(
-            "this evaluation is submitted: submit the changes to make a new version of it", why="evaluation_submitted"
-        )
+        raise Conflict("this evaluation is submitted: submit changes as a new version", why="evaluation_submitted")
     _fill(evaluation, form.questions, answers, comment)
     evaluation.updated_at = utcnow()
     session.flush()

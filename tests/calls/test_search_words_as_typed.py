@@ -260,7 +260,8 @@ def test_a_phrase_is_highlighted_where_it_is_said_not_each_of_its_words_wherever
     session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
 ) -> None:
     """Found in review: PostgreSQL's snippet of a quoted phrase marked each of its words wherever the passage said
-    it, so `"the contract"` marked every "the" and, now that such words are searched, `"ei halua"` every "ei"."""
+    it, so `"the contract"` marked every "the" and, now that such words are searched, `"ei halua"` every "ei" (and,
+    in review, "Ei ei" said together, or every "the" again when a term without a word was typed beside the phrase)."""
     transcribed_call(
         session, store, envelope, started_at=day, lines=["The cat and the contract, and then the end of the contract."]
     )
@@ -269,7 +270,7 @@ def test_a_phrase_is_highlighted_where_it_is_said_not_each_of_its_words_wherever
         store,
         envelope,
         started_at=day + timedelta(minutes=1),
-        lines=["Ei kiitos, minä ei halua, sanoin että ei halua uutta 12.50 sopimusta, ei."],
+        lines=["Ei ei, minä ei halua, sanoin että ei halua uutta 12.50 sopimusta, ei."],
         language="fi",
     )
 
@@ -285,6 +286,7 @@ def test_a_phrase_is_highlighted_where_it_is_said_not_each_of_its_words_wherever
 
     assert each_time_said('"the contract"', ["the", "contract"])
     assert each_time_said('"ei halua"', ["ei", "halua"])
+    assert each_time_said('"the contract" -', ["the", "contract"])
     assert marked('"uutta 12,50"') in (["uutta", "12.50"], ["uutta", "12", "50"])
     # Beside a word searched alone, PostgreSQL still marks the phrase's words wherever said (SQLite does not).
     assert {"ei", "halua", "sanoin"} <= set(marked('"ei halua" sanoin'))

@@ -13,6 +13,7 @@ import secrets
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +26,7 @@ import pytest
 from recordings_service.config import Settings
 from recordings_service.storage.embedded import PORT_SPAN, EmbeddedS3
 from recordings_service.storage.object_store import S3ObjectStore, make_client
-from tests.conftest import free_port_block, new_embedded_s3
+from tests.conftest import TEST_STORE_VOLUMES, free_port_block, new_embedded_s3
 
 HTTP_OFFSETS = {1: "master", 3: "volume", 5: "filer", 8: "admin"}
 GRPC_OFFSETS = {2: "master gRPC", 4: "volume gRPC", 6: "filer gRPC", 7: "S3 gRPC", 9: "admin gRPC"}
@@ -187,12 +188,13 @@ def test_start_returns_once_the_named_bucket_has_a_writable_volume(tmp_path: Pat
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 400 MiB file system of its own, as nearly full a disk as CI's can be: weed counts its volumes from it."""
+def small_disk() -> Iterator[Path]:
+    """A 400 MiB file system of its own, as nearly full a disk as CI's can be: weed counts its volumes from it.
+
+    Mounted outside pytest's base directory: one left mounted by a killed run would stop the next from clearing it."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small file system takes root")
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
+    mount_point = Path(tempfile.mkdtemp(prefix="callvault-small-disk-"))
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=400M,mode=700", "tmpfs", str(mount_point)],
         check=False,
@@ -203,6 +205,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         pytest.skip(f"this machine lets no file system be mounted here: {mounted.stderr.strip()}")
     yield mount_point
     subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+    mount_point.rmdir()
 
 
 def test_the_test_store_takes_a_bucket_per_test_on_a_small_disk(small_disk: Path) -> None:
@@ -210,8 +213,8 @@ def test_the_test_store_takes_a_bucket_per_test_on_a_small_disk(small_disk: Path
     400 MiB. The tests make a bucket each where a backup or restore needs one of its own, and once the suite's
     server had no volume left every put into a new bucket answered InternalError (in CI)."""
     server = new_embedded_s3(small_disk / "seaweedfs", name="many", bucket="first")
-    server.start()
     try:
+        server.start()
         settings = Settings(
             data_dir=small_disk / "var",
             s3_port=server.port,
@@ -224,3 +227,9 @@ def test_the_test_store_takes_a_bucket_per_test_on_a_small_disk(small_disk: Path
             assert bucket.put("originals/one", io.BytesIO(b"x" * 1000)).size == 1000
     finally:
         server.stop()
+
+
+def test_the_suites_store_has_room_for_a_volume_per_bucket_whatever_the_free_disk(s3_server: EmbeddedS3) -> None:
+    status, body = request("GET", f"http://127.0.0.1:{s3_server.port + 1}/dir/status")
+    assert status == 200, status
+    assert json.loads(body)["Topology"]["Max"] == TEST_STORE_VOLUMES

@@ -75,11 +75,7 @@ class ResolutionIn(BaseModel):
 
     note: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
     answers: list[EvaluationAnswerIn] | None = Field(default=None, description="re-score: the next version's answers")
-    comment: str | None = Field(
-        default=None,
-        max_length=MAX_COMMENT_CHARS,
-        description="with `answers` only: the next version's overall comment",
-    )
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS, description="with `answers` only")
 
 
 class EvaluationAnswerOut(BaseModel):
