@@ -65,13 +65,18 @@ class SearchPageOut(BaseModel):
 )
 def search_calls(query: SearchQuery) -> Response:
     """Calls newest first; pass `next_cursor` back as `cursor` for the next page. Snippets need transcript access;
-    filtering by tag (staff's free text about calls, read as comments are) needs `evaluation.read`."""
+    filtering by tag (staff's free text about calls, read as comments are) needs `evaluation.read`, by `assigned`
+    `evaluation.write`."""
     refuse_identity_filters(query)
     # The role's right, whatever the token's scope: a QA supervisor's `read` token filters by tag as before (no
     # scope holds both `recording.list` and `evaluation.read`).
     if query.tag is not None and not allowed(role=current_actor().role, permission=Permission.EVALUATION_READ):
         refusal = denial(object_type="recording", object_id=None)
         raise Forbidden("filtering by tag is not permitted to your role", refusal=refusal)
+    # Whether a call is on someone's list to evaluate is for those who assign and evaluate, as on the call list.
+    if query.assigned is not None and not allowed(role=current_actor().role, permission=Permission.EVALUATION_WRITE):
+        refusal = denial(object_type="recording", object_id=None)
+        raise Forbidden("filtering by assignment is not permitted to your role", refusal=refusal)
     page = search.search_calls(
         db(),
         actor=current_actor(),
