@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
-from recordings_service.calls.snippet_marks import WORD_TOKEN, marked_parts, said_together
+from recordings_service.calls.snippet_marks import WORD_TOKEN, marked_parts, said_together, tokens_of
 from recordings_service.errors import Invalid
 from recordings_service.models import Recording
 from recordings_service.transcription.search_index import (
@@ -217,7 +217,7 @@ def _tsquery(config: ColumnElement[Any], term: str) -> ColumnElement[Any]:
     # Among the words as said (the document's `simple` part, weight B), as SQLite has them: the tokens before the
     # last said together, then a word beginning with the last one (letters and digits only: no to_tsquery syntax). A
     # stemmed prefix missed words whose stem is shorter than it: `sopimus*` missed "sopimusta" (stem "sopimu").
-    *head, last = (token.lower() for token in WORD_TOKEN.findall(typed))
+    *head, last = tokens_of(typed)
     return func.to_tsquery(_SIMPLE, " <-> ".join([*(f"'{token}':B" for token in head), f"'{last}':*B"]))
 
 

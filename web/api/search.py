@@ -69,14 +69,15 @@ def search_calls(query: SearchQuery) -> Response:
     `evaluation.write`."""
     refuse_identity_filters(query)
     # The role's right, whatever the token's scope: a QA supervisor's `read` token filters by tag as before (no
-    # scope holds both `recording.list` and `evaluation.read`).
-    if query.tag is not None and not allowed(role=current_actor().role, permission=Permission.EVALUATION_READ):
-        refusal = denial(object_type="recording", object_id=None)
-        raise Forbidden("filtering by tag is not permitted to your role", refusal=refusal)
-    # Whether a call is on someone's list to evaluate is for those who assign and evaluate, as on the call list.
-    if query.assigned is not None and not allowed(role=current_actor().role, permission=Permission.EVALUATION_WRITE):
-        refusal = denial(object_type="recording", object_id=None)
-        raise Forbidden("filtering by assignment is not permitted to your role", refusal=refusal)
+    # scope holds both `recording.list` and `evaluation.read`). Whether a call is on someone's list to evaluate is for
+    # those who assign and evaluate, as on the call list.
+    for given, permission, what in (
+        (query.tag, Permission.EVALUATION_READ, "tag"),
+        (query.assigned, Permission.EVALUATION_WRITE, "assignment"),
+    ):
+        if given is not None and not allowed(role=current_actor().role, permission=permission):
+            refusal = denial(object_type="recording", object_id=None)
+            raise Forbidden(f"filtering by {what} is not permitted to your role", refusal=refusal)
     page = search.search_calls(
         db(),
         actor=current_actor(),
