@@ -115,28 +115,57 @@ def deleted_calls(session: Session, *, evaluations: Sequence[Evaluation]) -> set
     return wanted - set(live)
 
 
-def acknowledge(session: Session, *, actor: Actor, evaluation_id: str, comment: str = "") -> Evaluation:
-    """The agent has read the evaluation and accepts it."""
+def acknowledge(
+    session: Session, *, actor: Actor, evaluation_id: str, comment: str = "", version: int | None = None
+) -> Evaluation:
+    """The agent has read the evaluation (its `version`, where the caller names the one read) and accepts it."""
     return _respond(
-        session, actor=actor, evaluation_id=evaluation_id, response=AgentResponse.ACKNOWLEDGED, comment=comment
+        session,
+        actor=actor,
+        evaluation_id=evaluation_id,
+        response=AgentResponse.ACKNOWLEDGED,
+        comment=comment,
+        version=version,
     )
 
 
-def dispute(session: Session, *, actor: Actor, evaluation_id: str, comment: str) -> Evaluation:
+def dispute(
+    session: Session, *, actor: Actor, evaluation_id: str, comment: str, version: int | None = None
+) -> Evaluation:
     """The agent disagrees, saying why; the evaluation lands in the evaluator's and their lead's queue."""
     if not comment.strip():
         raise Invalid("comment", "say what you dispute", code="required")
-    return _respond(session, actor=actor, evaluation_id=evaluation_id, response=AgentResponse.DISPUTED, comment=comment)
+    return _respond(
+        session,
+        actor=actor,
+        evaluation_id=evaluation_id,
+        response=AgentResponse.DISPUTED,
+        comment=comment,
+        version=version,
+    )
 
 
 def _respond(
-    session: Session, *, actor: Actor, evaluation_id: str, response: AgentResponse, comment: str
+    session: Session,
+    *,
+    actor: Actor,
+    evaluation_id: str,
+    response: AgentResponse,
+    comment: str,
+    version: int | None,
 ) -> Evaluation:
     evaluation = live_and_locked(
         session, actor=actor, evaluation=get_feedback(session, actor=actor, evaluation_id=evaluation_id)
     )
     if len(comment) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="too_long")
+    # A re-score clears the answer to the version before it: answering on, unchecked, accepted a version never read.
+    if version is not None and version != evaluation.version:
+        raise Conflict(
+            f"the evaluator has re-scored this evaluation since you read version {version}: read version "
+            f"{evaluation.version}, then answer",
+            why="rescored_since_read",
+        )
     if evaluation.agent_response is not None:
         raise Conflict("this evaluation has already been answered", why="already_answered")
     details: dict[str, object] = {}

@@ -5,19 +5,31 @@ the comments at moments of a call (annotations)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
 from recordings_service.calls import review
-from recordings_service.errors import Invalid
 from recordings_service.evaluations import feedback, lookup, scoring
 from recordings_service.evaluations import forms as evaluation_forms
-from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, answer_field
-from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.permissions import Permission
-from recordings_service.recordings import MAX_PAGE, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
+from web.api.evaluation_shapes import (
+    AnnotationIn,
+    AnnotationListOut,
+    AnnotationOut,
+    EvaluationCreateIn,
+    EvaluationOut,
+    EvaluationUpdateIn,
+    FeedbackAnswerIn,
+    FeedbackListOut,
+    FeedbackQuery,
+    FormListOut,
+    FormOut,
+    ResolutionIn,
+    answers_in,
+    evaluation_out,
+    form_out,
+)
 from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db
 
@@ -32,195 +44,6 @@ def recording_first() -> None:
     recording_id = (request.view_args or {}).get("recording_id")
     if recording_id is not None:
         review.reviewed_recording(db(), actor=current_actor(), recording_id=recording_id)
-
-
-# ---------------------------------------------------------------- shapes
-
-
-class EvaluationAnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    question_id: str
-    value: str = Field(default="", description='"yes", "no", "na", or "1".."5" on a scale question')
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
-    at_s: float | None = Field(default=None, ge=0, description="the moment of the call stamped as evidence")
-
-
-class EvaluationCreateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    recording_id: str
-    form_id: str = Field(description="a published form version")
-    answers: list[EvaluationAnswerIn] = Field(default_factory=list, max_length=500)
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
-    submit: bool = Field(default=False, description="false: a draft, which never counts in results")
-
-
-class EvaluationUpdateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    answers: list[EvaluationAnswerIn] = Field(default_factory=list, max_length=500)
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
-    submit: bool = Field(default=False, description="a submitted evaluation is always re-submitted as a new version")
-
-
-class FeedbackAnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS, description="required for a dispute")
-
-
-class ResolutionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
-    answers: list[EvaluationAnswerIn] | None = Field(default=None, description="re-score: the next version's answers")
-    comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS, description="with `answers` only")
-
-
-class EvaluationAnswerOut(BaseModel):
-    question_id: str
-    value: str
-    comment: str
-    at_s: float | None
-
-
-class EvaluationOut(BaseModel):
-    id: str
-    recording_id: str
-    form_id: str
-    evaluator_id: str
-    agent_ref: str
-    queue: str
-    state: str = Field(description="draft or submitted")
-    version: int = Field(description="0 while a draft; each submit adds one, earlier versions are kept")
-    score: float | None
-    critical_failed: bool
-    comment: str
-    answers: list[EvaluationAnswerOut]
-    created_at: IsoDatetime
-    submitted_at: IsoDatetime | None
-    released_at: IsoDatetime | None
-    agent_response: str | None = Field(description="acknowledged or disputed")
-    agent_comment: str
-    dispute_state: str | None = Field(description="open or resolved")
-    resolution_note: str
-
-
-class FeedbackListOut(BaseModel):
-    items: list[EvaluationOut]
-    next_cursor: str | None = Field(description="pass back as `cursor` for the next (earlier released) page")
-
-
-class FeedbackQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    cursor: str | None = None
-    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
-
-
-class FormQuestionOut(BaseModel):
-    id: str
-    text: str
-    weight: float
-    answer_type: str
-    critical: bool
-
-
-class FormSectionOut(BaseModel):
-    title: str
-    questions: list[FormQuestionOut]
-
-
-class FormOut(BaseModel):
-    id: str
-    family_id: str
-    version: int
-    name: str
-    description: str
-    status: str
-    sections: list[FormSectionOut]
-
-
-class FormListOut(BaseModel):
-    items: list[FormOut]
-
-
-class AnnotationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    at_s: float = Field(ge=0)
-    text: str = Field(min_length=1)
-
-
-class AnnotationOut(BaseModel):
-    id: str
-    at_s: float
-    text: str
-    author: str
-    created_at: IsoDatetime
-
-
-class AnnotationListOut(BaseModel):
-    items: list[AnnotationOut]
-
-
-def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
-    return EvaluationOut(
-        id=evaluation.id,
-        recording_id=evaluation.recording_id,
-        form_id=evaluation.form_id,
-        evaluator_id=evaluation.evaluator_id,
-        agent_ref=evaluation.agent_ref,
-        queue=evaluation.queue,
-        state=evaluation.state,
-        version=evaluation.version,
-        score=evaluation.score,
-        critical_failed=evaluation.critical_failed,
-        comment=evaluation.comment,
-        answers=[
-            EvaluationAnswerOut(question_id=a.question_id, value=a.value, comment=a.comment, at_s=a.at_s)
-            for a in evaluation.answers
-        ],
-        created_at=evaluation.created_at,
-        submitted_at=evaluation.submitted_at,
-        released_at=evaluation.released_at,
-        agent_response=evaluation.agent_response,
-        agent_comment=evaluation.agent_comment,
-        dispute_state=evaluation.dispute_state,
-        resolution_note=evaluation.resolution_note,
-    )
-
-
-def form_out(form: EvaluationForm) -> FormOut:
-    return FormOut(
-        id=form.id,
-        family_id=form.family_id,
-        version=form.version,
-        name=form.name,
-        description=form.description,
-        status=form.status,
-        sections=[
-            FormSectionOut(
-                title=section.title,
-                questions=[
-                    FormQuestionOut(
-                        id=q.id, text=q.text, weight=q.weight, answer_type=q.answer_type, critical=q.critical
-                    )
-                    for q in section.questions
-                ],
-            )
-            for section in form.sections
-        ],
-    )
-
-
-def _answers(given: list[EvaluationAnswerIn]) -> dict[str, Answer]:
-    answers: dict[str, Answer] = {}
-    for a in given:
-        if a.question_id in answers:  # the last one silently won
-            raise Invalid(answer_field(a.question_id), "each question is answered once", code="duplicate")
-        answers[a.question_id] = Answer(value=a.value, comment=a.comment, at_s=a.at_s)
-    return answers
 
 
 _WRITE_ERRORS = {"HTTP_403": ErrorBody, "HTTP_404": ErrorBody, "HTTP_409": ErrorBody, "HTTP_422": ErrorBody}
@@ -239,7 +62,7 @@ def create_evaluation(json: EvaluationCreateIn) -> tuple[Response, int]:
         actor=current_actor(),
         recording_id=json.recording_id,
         form_id=json.form_id,
-        answers=_answers(json.answers),
+        answers=answers_in(json.answers),
         comment=json.comment,
         submit=json.submit,
     )
@@ -265,7 +88,7 @@ def update_evaluation(evaluation_id: str, json: EvaluationUpdateIn) -> tuple[Res
         db(),
         actor=current_actor(),
         evaluation_id=evaluation_id,
-        answers=_answers(json.answers),
+        answers=answers_in(json.answers),
         comment=json.comment,
         submit=json.submit,
     )
@@ -316,7 +139,9 @@ def get_feedback(evaluation_id: str) -> tuple[Response, int]:
 @api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, **_WRITE_ERRORS), tags=TAGS, before=refuse_invalid)
 def acknowledge_evaluation(evaluation_id: str, json: FeedbackAnswerIn) -> tuple[Response, int]:
     """The agent accepts an evaluation released to them."""
-    answered = feedback.acknowledge(db(), actor=current_actor(), evaluation_id=evaluation_id, comment=json.comment)
+    answered = feedback.acknowledge(
+        db(), actor=current_actor(), evaluation_id=evaluation_id, comment=json.comment, version=json.version
+    )
     db().commit()
     return as_json(evaluation_out(answered))
 
@@ -326,7 +151,9 @@ def acknowledge_evaluation(evaluation_id: str, json: FeedbackAnswerIn) -> tuple[
 @api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationOut, **_WRITE_ERRORS), tags=TAGS, before=refuse_invalid)
 def dispute_evaluation(evaluation_id: str, json: FeedbackAnswerIn) -> tuple[Response, int]:
     """The agent disputes an evaluation released to them, saying why; it goes to the evaluator and their lead."""
-    answered = feedback.dispute(db(), actor=current_actor(), evaluation_id=evaluation_id, comment=json.comment)
+    answered = feedback.dispute(
+        db(), actor=current_actor(), evaluation_id=evaluation_id, comment=json.comment, version=json.version
+    )
     db().commit()
     return as_json(evaluation_out(answered))
 
@@ -341,7 +168,7 @@ def resolve_evaluation(evaluation_id: str, json: ResolutionIn) -> tuple[Response
         actor=current_actor(),
         evaluation_id=evaluation_id,
         note=json.note,
-        answers=_answers(json.answers) if json.answers else None,
+        answers=answers_in(json.answers) if json.answers else None,
         comment=json.comment,
     )
     db().commit()

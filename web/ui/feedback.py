@@ -70,7 +70,13 @@ def _respond(evaluation_id: str, *, dispute: bool) -> Response | tuple[str, int]
     comment = request.form.get("comment", "")
     answer = feedback.dispute if dispute else feedback.acknowledge
     try:
-        answer(db(), actor=current_actor(), evaluation_id=evaluation_id, comment=comment)
+        answer(
+            db(),
+            actor=current_actor(),
+            evaluation_id=evaluation_id,
+            comment=comment,
+            version=request.form.get("version", type=int),  # the page's: what the agent read
+        )
     except lookup.CallDeleted:  # the page was read before the call was deleted: it comes back saying so
         return deleted_call_page(evaluation_id, _feedback_page)
     except (Invalid, Conflict) as exc:

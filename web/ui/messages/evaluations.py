@@ -63,6 +63,9 @@ CODE_MESSAGES: dict[str, Message] = {
     "not_submitted": _l("submit the evaluation before releasing it"),
     "already_released": _l("this evaluation has been released already"),
     "already_answered": _l("this evaluation has been answered already"),
+    "rescored_since_read": _l(
+        "the evaluator has changed this evaluation since you opened it: read it again as it is now, then answer"
+    ),
     "no_open_dispute": _l("this evaluation has no open dispute"),
     "evaluation_submitted": _l(
         "this evaluation has been submitted meanwhile: open the call again to make a new version of it"
