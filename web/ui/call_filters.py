@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from recordings_service.calls import search
 from recordings_service.calls.transcript_matches import MAX_QUERY_CHARS, checked_words
+from recordings_service.decimals import highest_shown_at_most, lowest_shown_at_least
 from recordings_service.errors import Invalid, invalid_from
 from recordings_service.permissions import Permission
 from recordings_service.recordings import LANGUAGES
@@ -115,12 +116,18 @@ def filters(form: dict[str, str]) -> search.SearchFilters:
         "tag": form["tag"] or None,
     }
     try:
-        return search.SearchFilters.model_validate(values)
+        checked = search.SearchFilters.model_validate(values)
     except ValidationError as exc:
         invalid = invalid_from(exc)
         # The model's messages are English; the ones a person can cause here are said in their language.
         message = FILTER_MESSAGES.get(invalid.code)
         raise Invalid(invalid.field, str(message) if message else error_message(invalid), code=invalid.code) from None
+    # The list shows scores to a tenth: a bound typed from it takes every score shown as within it.
+    shown = {
+        "score_min": None if checked.score_min is None else lowest_shown_at_least(checked.score_min),
+        "score_max": None if checked.score_max is None else highest_shown_at_most(checked.score_max),
+    }
+    return checked.model_copy(update=shown)
 
 
 def _yes_or_no(form: dict[str, str], name: str) -> bool | None:
