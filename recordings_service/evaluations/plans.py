@@ -81,6 +81,13 @@ def week_monday(week: str) -> date:
     return monday
 
 
+def check_fillable(week: str, *, today: date) -> None:
+    """`Invalid` on `week` once it has ended (`today`, in the organisation's zone): a fill would hand out
+    assignments already overdue, which nothing takes back (this week and later ones may be filled)."""
+    if today > week_monday(week) + timedelta(days=6):
+        raise Invalid("week", f"week {week} has ended: fill this week or a later one", code="week_ended")
+
+
 def _checked(session: Session, data: PlanInput, *, already: frozenset[str] = frozenset()) -> PlanInput:
     """`data` cleaned and checked; supervisors `already` on the plan are not checked again: one who can no longer
     evaluate (a disabled account) must not stop the plan from being paused or renamed (filling skips them)."""

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings_service.config import Settings
+from recordings_service.evaluations import plans
 from recordings_service.models import AuditEvent
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user
-from tests.factories.assignments import WEEK, api_caller, call_in_week, submitted
+from tests.factories.assignments import api_caller, call_in_week, submitted
 from tests.factories.recordings import make_recording, make_token
 
 
 def test_a_lead_sets_a_plan_fills_a_week_and_each_supervisor_sees_their_list(
-    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope, settings: Settings
 ) -> None:
     lead, other = make_user(session), make_user(session)
-    calls = [call_in_week(session, store, envelope, agent_ref=agent) for agent in ("a1", "a1", "a1", "a2", "a2")]
+    this_week = plans.iso_week(datetime.now(settings.zone).date())
+    sunday = plans.week_monday(this_week) + timedelta(days=6)
+    last_week = plans.iso_week(sunday - timedelta(days=7))
+    calls = [
+        call_in_week(session, store, envelope, week=last_week, agent_ref=agent)
+        for agent in ("a1", "a1", "a1", "a2", "a2")
+    ]
     session.commit()
     login(client, lead)
     ask = api_caller(client)
@@ -42,8 +50,8 @@ def test_a_lead_sets_a_plan_fills_a_week_and_each_supervisor_sees_their_list(
     )
     assert [item["id"] for item in ask("GET", "/api/v1/evaluation-plans", 200)["items"]] == [plan["id"]]
 
-    filled = ask("POST", f"/api/v1/evaluation-plans/{plan['id']}/fill", 200, {"week": WEEK})
-    again = ask("POST", f"/api/v1/evaluation-plans/{plan['id']}/fill", 200, {"week": WEEK})
+    filled = ask("POST", f"/api/v1/evaluation-plans/{plan['id']}/fill", 200, {"week": this_week})
+    again = ask("POST", f"/api/v1/evaluation-plans/{plan['id']}/fill", 200, {})  # this week, when left out
 
     assert filled["filled"] and not again["filled"]
     assert len(filled["assignments"]) == 4
@@ -53,7 +61,7 @@ def test_a_lead_sets_a_plan_fills_a_week_and_each_supervisor_sees_their_list(
         item["id"] for item in filled["assignments"] if item["assignee_id"] == lead.id
     }
     assert len(mine) == 2 and {item["recording_id"] for item in mine} <= {call.id for call in calls}
-    assert all(item["due"] == "2026-12-06" and item["week"] == WEEK and not item["done"] for item in mine)
+    assert all(item["due"] == sunday.isoformat() and item["week"] == this_week and not item["done"] for item in mine)
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "plan.filled")).all()
     assert [event.details["assigned"] for event in events] == [4]
 
@@ -215,3 +223,32 @@ def test_a_plan_whose_supervisor_left_can_still_be_changed(client: FlaskClient, 
     assert refused["field"] == "supervisor_ids"
     swapped = ask("PATCH", f"/api/v1/evaluation-plans/{plan['id']}", 200, {"supervisor_ids": [lead.id, newcomer.id]})
     assert swapped["supervisor_ids"] == [lead.id, newcomer.id]
+
+
+def test_a_week_that_has_ended_is_not_filled(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope, settings: Settings
+) -> None:
+    """Found by exploratory testing: any week back to 2000 was filled through the API, its assignments handed out
+    overdue, which nothing takes back. The week that ended last is refused naming the field; nothing is
+    assigned and no fill is recorded."""
+    lead = make_user(session)
+    this_monday = plans.week_monday(plans.iso_week(datetime.now(settings.zone).date()))
+    ended = plans.iso_week(this_monday - timedelta(days=1))  # its Sunday was yesterday at the latest
+    previous = plans.iso_week(plans.week_monday(ended) - timedelta(days=7))
+    call_in_week(session, store, envelope, week=previous, agent_ref="a1")
+    session.commit()
+    login(client, lead)
+    ask = api_caller(client)
+    plan = ask(
+        "POST",
+        "/api/v1/evaluation-plans",
+        201,
+        {"name": "Sales", "queue": "sales", "calls_per_agent": 2, "supervisor_ids": [lead.id]},
+    )
+
+    for week in (ended, "2000-W01"):
+        refused = ask("POST", f"/api/v1/evaluation-plans/{plan['id']}/fill", 422, {"week": week})
+        assert (refused["field"], refused["error"]) == ("week", "week_ended")
+
+    assert ask("GET", "/api/v1/assignments", 200)["items"] == []
+    assert session.scalars(select(AuditEvent).where(AuditEvent.action == "plan.filled")).all() == []
