@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recordings_service.db import new_id, upsert_insert, utcnow
+from recordings_service.account_names import first_invisible, invisible_refused
+from recordings_service.db import NUL_CODE, new_id, upsert_insert, utcnow
 from recordings_service.errors import Invalid
 from recordings_service.models import Customer
 
@@ -13,13 +14,18 @@ MAX_REF = 100  # the column's length, and the API's
 
 
 def customer_reference(raw: str) -> str:
-    """A CRM reference as every path keeps and looks it up: without spaces around it.
+    """A CRM reference as every path keeps and looks it up: without spaces around it, one line of visible text.
 
     Ingest strips them, so a hold, request or filter that kept them would name a customer no call has: an erasure
     answered as done with nothing deleted, a restriction that restricted nothing."""
     customer_ref = raw.strip()
     if not customer_ref or len(customer_ref) > MAX_REF:
         raise Invalid("customer_ref", f"a customer reference of 1 to {MAX_REF} characters", code="invalid_length")
+    # Ingest refuses them in a call's reference: one pasted with a zero-width space named a new customer, and an
+    # erasure or a hold for it was answered as done with nothing deleted or held.
+    character = first_invisible(customer_ref)
+    if character is not None:
+        raise Invalid("customer_ref", invisible_refused(character, what="a customer reference"), code=NUL_CODE)
     return customer_ref
 
 

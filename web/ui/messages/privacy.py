@@ -56,6 +56,10 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("recording_id", "one_target"): _l("give either a recording id or a customer reference"),
     ("customer_ref", "invalid_length"): _l("a customer reference of 1 to %(num)d characters", num=MAX_REF),
     ("customer_ref", "case_variant"): _case_variant,
+    ("customer_ref", "invalid_character"): _l(
+        "a customer reference is one line of visible text: remove the invisible character copied with it (a space "
+        "of no width, a line break, a tab)"
+    ),
     ("customer_ref", "unknown_customer"): _l(
         "no customer has this reference: check it, or tick that the hold is for a customer not known yet"
     ),
