@@ -24,6 +24,10 @@ from recordings_service.research.selection import items_excluded_since_built
 from recordings_service.storage.encryption import Envelope, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
 
+# How often an answer in progress asks again whether the package may still go out (`stopped_downloading`).
+RECHECK_EVERY_S = 2.0
+DOWNLOAD_STOPPED = "research.download_stopped"
+
 
 def window_text(batch: ResearchBatch) -> str:
     return (
@@ -214,3 +218,24 @@ def package_bytes(
     )
     with reader:
         yield from plaintext_range(reader, start=start, stop=stop)
+
+
+def stopped_downloading(session: Session, *, actor: Actor, batch_id: str) -> bool:
+    """Whether an answer in progress must end short: the package may no longer go out (the stop audited, its rule).
+
+    An answer was checked once, when it began: access ended by compliance (a suspected breach), the window's end,
+    or an objection fulfilled meanwhile did not stop a download in progress, which for a large package went on for
+    minutes. The download endpoint asks this every `RECHECK_EVERY_S` while it sends."""
+    batch = session.get(ResearchBatch, batch_id)
+    blocker = Blocker.NOT_READY if batch is None else download_blocker(session, batch)
+    if blocker is None:
+        return False
+    record_event(
+        session,
+        actor=actor,
+        action=DOWNLOAD_STOPPED,
+        object_type="research_batch",
+        object_id=batch_id,
+        details={"rule": blocker.value},
+    )
+    return True

@@ -3,6 +3,7 @@ package download inside the access window, and the confirmation of return or des
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, Literal
@@ -10,7 +11,9 @@ from typing import Any, Literal
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, Field
 from spectree import Response as SpecResponse
+from sqlalchemy.orm import Session, sessionmaker
 
+from recordings_service.audit import Actor
 from recordings_service.errors import Invalid
 from recordings_service.permissions import Permission
 from recordings_service.research import batches, confirmations, follow_ups, portal
@@ -86,13 +89,30 @@ def download_package(batch_id: str) -> Response:
                 )
                 session.commit()
 
-        return SentBytes(portal.package_bytes(rt.store, rt.envelope, batch, start=start, stop=stop), on_end=sent)
+        package = portal.package_bytes(rt.store, rt.envelope, batch, start=start, stop=stop)
+        return SentBytes(_while_downloadable(package, rt.sessions, actor=actor, batch_id=batch_id), on_end=sent)
 
     # The package's own hash and key: a rebuilt package is another ZIP, and a resume must not splice the two.
     etag = entity_tag("research-package", batch.id, batch.package_key, batch.package_sha256, batch.package_size)
     response = ranged_response(batch.package_size or 0, "application/zip", read, etag=etag)
     response.headers["Content-Disposition"] = f'attachment; filename="research-{batch.id}.zip"'
     return response
+
+
+def _while_downloadable(
+    chunks: Iterator[bytes], sessions: sessionmaker[Session], *, actor: Actor, batch_id: str
+) -> Iterator[bytes]:
+    """`chunks` for as long as the package may go out, asked again every `portal.RECHECK_EVERY_S` in a session of its
+    own (the request's is closed once the view returned): an end of access stops an answer in progress."""
+    checked = time.monotonic()
+    for chunk in chunks:
+        if time.monotonic() - checked >= portal.RECHECK_EVERY_S:
+            with sessions() as session:
+                if portal.stopped_downloading(session, actor=actor, batch_id=batch_id):
+                    session.commit()
+                    return
+            checked = time.monotonic()
+        yield chunk
 
 
 class SentBytes:
