@@ -60,6 +60,7 @@ from recordings_service.recordings import (
     list_recordings,
 )
 from recordings_service.research.custody import customer_custody
+from recordings_service.research.lifecycle import first_served_at
 from recordings_service.storage.encryption import CHUNK, Envelope, WrappedKey
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.transcription.transcripts import as_text, open_view, transcript_document
@@ -141,19 +142,21 @@ def package_recipients(session: Session, *, customer_id: str) -> list[dict[str, 
             continue  # never packaged, or left out of the package: nothing was disclosed
         if record.closed_reason == ClosedReason.NEVER_DOWNLOADED:
             continue  # the window ended with nothing fetched: the institute never received it
-        entry = recipients.setdefault(
-            record.batch_id,
-            {
+        entry = recipients.get(record.batch_id)
+        if entry is None:
+            # Built is not yet received: the institute may download it until `access_until` (Art. 15(1)(c): the
+            # recipients the data "have been or will be disclosed" to). It read as received from its build on.
+            served = first_served_at(session, record.batch_id)
+            entry = recipients[record.batch_id] = {
                 "recipient": record.institute,
                 "country": record.country,
                 "study": record.study,
-                "disclosed_at": record.built_at.isoformat(),
+                "disclosed_at": None if served is None else served.isoformat(),
                 "access_until": record.access_end.isoformat(),
                 "study_end": record.study_end.isoformat(),
                 "custody": record.state,
                 "recordings": [],
-            },
-        )
+            }
         entry["recordings"].append(record.recording_id)
     return list(recipients.values())
 
@@ -164,7 +167,8 @@ def _recipients_note(recipients: list[dict[str, Any]]) -> str:
     return (
         "These research institutes received the listed recordings, pseudonymised, for service-quality studies, "
         "under a processing agreement that obliges them to return or destroy every copy when the study ends "
-        "(custody `closed` means that was confirmed)."
+        "(custody `closed` means that was confirmed). Where `disclosed_at` is null, the institute has not "
+        "downloaded them yet: it may do so until `access_until`."
     )
 
 

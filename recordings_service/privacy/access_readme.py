@@ -20,7 +20,8 @@ recordings/, we hold no recordings of you.
 - history.json: the other requests you made to us about your data (when, and whether each was answered or
   withdrawn) and the legal holds placed on your calls (when placed and released).
 - recipients.json: who has received your recordings: research institutes that got them, pseudonymised,
-  for a service-quality study, with the dates and whether they have confirmed returning or destroying them.
+  for a service-quality study, with the dates and whether they have confirmed returning or destroying them;
+  one with no disclosed_at date has not downloaded them yet, and may do so until its access_until date.
 - manifest.json: the SHA-256 checksum of every file, to check that nothing was altered. A call whose audio
   could not be found in our storage has its transcript and details here but no audio file; manifest.json lists
   it under audio_missing.
@@ -55,7 +56,8 @@ paketissa ei ole kansiota recordings/, meillä ei ole puhelutallenteitasi.
   ne) sekä puheluihisi asetetut oikeudelliset säilytysvelvoitteet (milloin ne asetettiin ja poistettiin).
 - recipients.json: ketkä ovat saaneet tallenteitasi: tutkimuslaitokset, jotka saivat ne pseudonymisoituina
   palvelun laatututkimukseen, päivämäärineen, sekä se, ovatko ne vahvistaneet palauttaneensa tai
-  hävittäneensä ne.
+  hävittäneensä ne; laitos, jolla ei ole disclosed_at-päivää, ei ole vielä ladannut niitä ja voi tehdä sen
+  access_until-päivään asti.
 - manifest.json: jokaisen tiedoston SHA-256-tarkiste, jolla voi todeta, ettei mitään ole muutettu. Jos
   puhelun ääntä ei löytynyt tallennusjärjestelmästämme, sen litteraatti ja tiedot ovat paketissa ilman
   äänitiedostoa; manifest.json luettelee sen kohdassa audio_missing.

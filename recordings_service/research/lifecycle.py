@@ -69,12 +69,19 @@ def was_downloaded(session: Session, batch_id: str) -> bool:
 
 def last_served_at(session: Session, batch_id: str) -> datetime | None:
     """When bytes of the batch's package were last served (any range); None if never."""
-    return session.scalar(
-        select(func.max(AuditEvent.occurred_at)).where(
-            AuditEvent.object_id == batch_id,
-            AuditEvent.object_type == "research_batch",
-            AuditEvent.action.in_(SERVING),
-        )
+    return session.scalar(select(func.max(AuditEvent.occurred_at)).where(*_served(batch_id)))
+
+
+def first_served_at(session: Session, batch_id: str) -> datetime | None:
+    """When bytes of the batch's package were first served (any range): when its calls were disclosed."""
+    return session.scalar(select(func.min(AuditEvent.occurred_at)).where(*_served(batch_id)))
+
+
+def _served(batch_id: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        AuditEvent.object_id == batch_id,
+        AuditEvent.object_type == "research_batch",
+        AuditEvent.action.in_(SERVING),
     )
 
 

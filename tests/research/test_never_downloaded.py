@@ -231,7 +231,9 @@ def test_the_customers_access_package_lists_no_institute_for_a_batch_never_downl
     the window is open the package may still be fetched, so the institute is listed until then."""
     batch = _built(session, runtime, approved_batch)
     (customer_id,) = session.scalars(select(BatchItem.customer_id).where(BatchItem.batch_id == batch.id))
-    assert [entry["custody"] for entry in package_recipients(session, customer_id=customer_id)] == ["ready"]
+    [listed] = package_recipients(session, customer_id=customer_id)
+    # Found by exploratory testing: it read as disclosed when built, which the package's note called "received".
+    assert (listed["custody"], listed["disclosed_at"]) == ("ready", None)
     _end_window(session, batch)
 
     expire_batches(runtime)
@@ -239,3 +241,17 @@ def test_the_customers_access_package_lists_no_institute_for_a_batch_never_downl
     session.refresh(batch)
     assert batch.closed_reason == "never_downloaded"
     assert package_recipients(session, customer_id=customer_id) == []
+
+
+def test_the_customers_access_package_dates_a_disclosure_from_the_first_download(
+    session: Session, runtime: Runtime, approved_batch: MakeBatch
+) -> None:
+    batch = _built(session, runtime, approved_batch)
+    (customer_id,) = session.scalars(select(BatchItem.customer_id).where(BatchItem.batch_id == batch.id))
+    downloaded(session, batch, stop=10)
+    downloaded(session, batch, start=10, stop=20)
+
+    [listed] = package_recipients(session, customer_id=customer_id)
+
+    [first, _] = events(session, "batch.download_started", batch.id)
+    assert listed["disclosed_at"] == first.occurred_at.isoformat()
