@@ -22,6 +22,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid
 from recordings_service.models import Recording, SubjectCorrection, SubjectRequest, Transcript
 from recordings_service.models.privacy import SubjectRequestKind
+from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import recompute_retain_until
 from recordings_service.privacy.subjects import get_request, refused
 from recordings_service.recordings import LANGUAGES, get_playable_recording
@@ -106,6 +107,13 @@ def rectify(
     if not recording_id:
         raise Invalid("recording_id", "name the call to correct", code="missing")
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id, audio=False)
+    # A deletion takes the call's customer away: it read as another customer's call.
+    if recording.status == RecordingStatus.DELETED:
+        raise Conflict(
+            f"recording {recording_id} has been deleted: nothing of it is left to correct",
+            why="recording_deleted",
+            field="recording_id",
+        )
     if recording.customer_id != request.customer_id:
         raise Invalid("recording_id", "not a call of this request's customer", code="other_customer")
     changes = _checked_metadata(metadata or {})
