@@ -334,8 +334,10 @@ def open_package(
         or request.package_wrapped_key is None
         or expired
     ):
+        # Its state in words: "(None)" was said of a request whose package was never asked for.
+        state = "expired" if expired else request.package_state or "not requested: fulfil the request first"
         raise Conflict(
-            f"the package of subject request {request_id} is not available ({request.package_state})",
+            f"the package of subject request {request_id} is not available ({state})",
             why="package_unavailable",
             refusal=refused("expired" if expired else str(request.package_state or "none")),
         )

@@ -58,6 +58,8 @@ def test_a_package_never_built_is_refused_on_the_trail(
     answer = client.get(f"/api/v1/subject-requests/{request.id}/package", headers=officer)
     assert answer.status_code == 409
     assert refused_rules(session, request.id) == ["none"]
+    # Found by exploratory testing: the message ended "is not available (None)".
+    assert answer.json["message"].endswith("is not available (not requested: fulfil the request first)")
 
 
 @pytest.mark.parametrize("state", ["building", "withdrawn"])
