@@ -37,6 +37,7 @@ from jobs.retention import sweep
 from recordings_service.audit import Actor
 from recordings_service.db import make_engine, new_id
 from recordings_service.models import Recording
+from recordings_service.models.recording import name_key
 from recordings_service.privacy.sweep import check_retention
 from recordings_service.storage.object_store import S3ObjectStore
 
@@ -51,7 +52,7 @@ RECORDING_COLUMNS = (
     "id, source, external_call_id, started_at, duration_s, direction, queue, agent_ref, language, channels,"
     " agent_channel, container, codec, sample_rate, size_bytes, sha256, storage_key, wrapped_data_key,"
     " master_key_id, notice_given, agreement_made, status, purposes, retain_until, legal_hold, restricted,"
-    " created_at, updated_at, storage_version_id, derived_versions_known"
+    " created_at, updated_at, queue_key, agent_key, storage_version_id, derived_versions_known"
 )
 
 
@@ -68,6 +69,7 @@ def synthetic_calls(count: int, due_share: float, seed: int = 11) -> Iterator[tu
             recording_id, "bench", recording_id, created, 60.0, "inbound", "billing", "agent-1", "fi", 2, "left",
             "wav", "pcm_mulaw", 8000, len(ORIGINAL), "0" * 64, f"originals/{created:%Y/%m}/{recording_id}", b"k",
             1, True, False, "transcribed", '["training"]', retain_until, False, False, created, created,
+            name_key("billing"), name_key("agent-1"),
         )  # fmt: skip
 
 

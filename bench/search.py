@@ -35,6 +35,7 @@ from recordings_service.audit import Actor
 from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.db import make_engine
 from recordings_service.models.account import Role
+from recordings_service.models.recording import name_key
 from recordings_service.transcription.search_index import config_for
 
 DEFAULT_URL = os.environ.get("CALLVAULT_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -147,11 +148,15 @@ def synthetic_calls(count: int, seed: int = 7) -> Iterator[tuple[tuple[Any, ...]
             segments.append({"speaker": ("agent", "customer")[index % 2], "start": round(at, 2),
                              "end": round(at + length, 2), "text": said})  # fmt: skip
             at += length + rng.uniform(0.2, 1.5)
+        # Drawn in the order the row once drew them, so that a seed makes the same calls as before.
+        direction = rng.choice(("inbound", "outbound"))
+        queue = rng.choice(QUEUES)
+        agent = f"agent-{rng.randint(1, 200)}"
         row = (
-            recording_id, "bench", recording_id, started, round(at, 2), rng.choice(("inbound", "outbound")),
-            rng.choice(QUEUES), f"agent-{rng.randint(1, 200)}", language, 2, "left", "wav", "pcm_mulaw", 8000,
-            int(at * 16000), "0" * 64, f"originals/bench/{recording_id}", b"k", 1, True, None, "transcribed",
-            '["verification"]', False, False, started, started, customer_id(number % customers),
+            recording_id, "bench", recording_id, started, round(at, 2), direction, queue, agent, language, 2, "left",
+            "wav", "pcm_mulaw", 8000, int(at * 16000), "0" * 64, f"originals/bench/{recording_id}", b"k", 1, True,
+            None, "transcribed", '["verification"]', False, False, started, started, customer_id(number % customers),
+            name_key(queue), name_key(agent),
         )  # fmt: skip
         yield row, segments, language
 
@@ -160,7 +165,7 @@ RECORDING_COLUMNS = (
     "id, source, external_call_id, started_at, duration_s, direction, queue, agent_ref, language, channels,"
     " agent_channel, container, codec, sample_rate, size_bytes, sha256, storage_key, wrapped_data_key,"
     " master_key_id, notice_given, agreement_made, status, purposes, legal_hold, restricted, created_at, updated_at,"
-    " customer_id"
+    " customer_id, queue_key, agent_key"
 )
 # Five calls a customer, and one customer in a hundred had their calls erased (as a month of requests leaves it):
 # the erasure keeps none of them here, but every search a supervisor makes asks whether one did (`visible_to`).

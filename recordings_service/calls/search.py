@@ -2,9 +2,9 @@
 
 The transcripts' words are matched by `calls.transcript_matches`.
 
-Queue and agent filters match regardless of case. The list sorts by start, duration, queue, agent or
-score, with the id breaking ties; newest first pages by cursor (`cursor` for older calls, `before` for newer
-ones), other orders by offset.
+Queue and agent filters match regardless of case, in any alphabet (by `name_key`). The list sorts by start,
+duration, queue, agent or score, with the id breaking ties; newest first pages by cursor (`cursor` for older calls,
+`before` for newer ones), other orders by offset.
 
 Restricted recordings appear for the compliance role only. Snippets are transcript text, so they are
 returned only to those who may read transcripts; others get the matching calls' metadata.
@@ -34,7 +34,7 @@ from recordings_service.evaluations.holding import submitted_by_assignee
 from recordings_service.evaluations.lookup import LATEST_FIRST, SUBMITTED, latest_score
 from recordings_service.models import Assignment, CallTag, Evaluation, Recording, User
 from recordings_service.models.account import Role
-from recordings_service.models.recording import RecordingStatus
+from recordings_service.models.recording import RecordingStatus, name_key
 from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import (
     MAX_PAGE,
@@ -129,14 +129,14 @@ def search_calls(
         raise Invalid("before", "page one way at a time: cursor or before", code="invalid_cursor")
     words = checked_words(query)
     dialect = session.get_bind().dialect.name
-    # Queue and agent are matched regardless of case, so a typed "billing" finds the "Billing" queue. Both sides
-    # are lowered by the database: SQLite's `lower` folds ASCII letters only, and Python's would not match it.
+    # Queue and agent are matched regardless of case, so a typed "billing" finds the "Billing" queue and "sähkö"
+    # the "SÄHKÖ" one: by their keys, folded in Python as the calls' were (`name_key`).
     exact = filters.model_copy(update={"queue": None, "agent_ref": None})
     statement = _evaluation_filtered(apply_filters(select(Recording).where(visible_to(actor)), exact), filters)
     if filters.queue is not None:
-        statement = statement.where(func.lower(Recording.queue) == func.lower(filters.queue))
+        statement = statement.where(Recording.queue_key == name_key(filters.queue))
     if filters.agent_ref is not None:
-        statement = statement.where(func.lower(Recording.agent_ref) == func.lower(filters.agent_ref))
+        statement = statement.where(Recording.agent_key == name_key(filters.agent_ref))
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
     if words:
         if actor.role == Role.TRAINER:
@@ -230,8 +230,8 @@ def _order(sort: str, descending: bool) -> tuple[ColumnElement[Any], ColumnEleme
     column: ColumnElement[Any] = {
         "started": Recording.started_at,
         "duration": Recording.duration_s,
-        "queue": func.lower(Recording.queue),
-        "agent": func.lower(Recording.agent_ref),
+        "queue": Recording.queue_key,
+        "agent": Recording.agent_key,
         "score": latest_score(),
     }[sort]
     if descending:
@@ -280,17 +280,17 @@ def latest_evaluations(session: Session, ids: Sequence[str]) -> dict[str, tuple[
 def known_values(session: Session, *, actor: Actor, field: str, limit: int = 500) -> list[str]:
     """The distinct queues (`field="queue"`) or agents (`"agent_ref"`) of the calls `actor` sees, for a picker.
 
-    Values differing only in case are offered once, in the spelling met first alphabetically.
+    Values differing only in case (one `name_key`) are offered once, in the spelling met first alphabetically, which
+    finds the calls of every spelling.
     """
-    column = {"queue": Recording.queue, "agent_ref": Recording.agent_ref}[field]
-    rows = session.scalars(
-        select(column)
-        .where(visible_to(actor), Recording.status != RecordingStatus.DELETED, column != "")
-        .group_by(column)
-        .order_by(func.lower(column), column)
-        .limit(limit)
+    named = {"queue": (Recording.queue, Recording.queue_key), "agent_ref": (Recording.agent_ref, Recording.agent_key)}
+    column, key = named[field]
+    return list(
+        session.scalars(
+            select(func.min(column))
+            .where(visible_to(actor), Recording.status != RecordingStatus.DELETED, column != "")
+            .group_by(key)
+            .order_by(key)
+            .limit(limit)
+        )
     )
-    offered: dict[str, str] = {}
-    for value in rows:
-        offered.setdefault(value.casefold(), value)
-    return list(offered.values())

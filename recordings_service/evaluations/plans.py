@@ -26,7 +26,7 @@ from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.evaluations.assignments import can_evaluate, evaluator, still_planned
 from recordings_service.models import Assignment, Evaluation, EvaluationPlan, PlanFill, Recording, User
 from recordings_service.models.evaluation import EvaluationState
-from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
+from recordings_service.models.recording import MAX_QUEUE, RecordingStatus, name_key
 from recordings_service.recordings import in_everyday_use, visible_to
 
 FIRST_YEAR, LAST_YEAR = 2000, 9998  # the weeks a plan is filled for
@@ -194,9 +194,9 @@ def eligible_calls(
     ]
     # In any letter case, as the call list matches them: a plan for "Sales" drew nothing from the calls of "sales".
     if plan.queue is not None:
-        eligible.append(func.lower(Recording.queue) == func.lower(plan.queue))
+        eligible.append(Recording.queue_key == name_key(plan.queue))
     if plan.agent_ref is not None:
-        eligible.append(func.lower(Recording.agent_ref) == func.lower(plan.agent_ref))
+        eligible.append(Recording.agent_key == name_key(plan.agent_ref))
     if lock:
         # A statement of its own: the one below reads anew, seeing what a hand assignment that held a lock left.
         session.execute(select(Recording.id).where(*eligible).order_by(Recording.id).with_for_update(of=Recording))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from recordings_service.db import Base, created_at, ulid_pk, utcnow
 
@@ -22,6 +22,16 @@ class RecordingStatus(StrEnum):
 
 # The longest queue name a call is stored with (its column's width).
 MAX_QUEUE = 100
+# The longest agent reference.
+MAX_AGENT_REF = 100
+# Folding can lengthen a name threefold ("ΐ" is three characters folded; "ß" two): the keys' columns are that wide.
+KEY_WIDTH = 3
+
+
+def name_key(name: str) -> str:
+    """The form a queue or agent is compared in, by Python's case folding: the databases' `lower()` folds ASCII alone
+    on SQLite (and on PostgreSQL under the C locale), so "SÄHKÖ" and "sähkö" were two queues there."""
+    return name.casefold()
 
 
 class Purpose(StrEnum):
@@ -54,7 +64,10 @@ class Recording(Base):
     duration_s: Mapped[float]
     direction: Mapped[str] = mapped_column(String(10))
     queue: Mapped[str] = mapped_column(String(MAX_QUEUE), index=True)
-    agent_ref: Mapped[str] = mapped_column(String(100), index=True)
+    agent_ref: Mapped[str] = mapped_column(String(MAX_AGENT_REF), index=True)
+    # `name_key` of each, set whenever the name is (`_keep_keys`): search and plans match a queue or agent by these.
+    queue_key: Mapped[str] = mapped_column(String(KEY_WIDTH * MAX_QUEUE))
+    agent_key: Mapped[str] = mapped_column(String(KEY_WIDTH * MAX_AGENT_REF))
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
     language: Mapped[str] = mapped_column(String(8))
     channels: Mapped[int]
@@ -97,6 +110,13 @@ class Recording(Base):
 
     customer: Mapped[Customer | None] = relationship()
 
+    @validates("queue", "agent_ref")
+    def _keep_keys(self, name: str, value: str) -> str:
+        # On the mapper, so that no writer (ingest, a rectification, a factory) can set a name and forget its key;
+        # a writer of raw SQL (bench's seeders) calls `name_key` itself.
+        setattr(self, "queue_key" if name == "queue" else "agent_key", name_key(value))
+        return value
+
     @property
     def customer_ref(self) -> str | None:
         return self.customer.customer_ref if self.customer else None
@@ -114,7 +134,7 @@ class DerivedVersion(Base):
     created_at: Mapped[created_at]
 
 
-# Search matches queue and agent regardless of case and lists newest first: these walk one queue's or
-# agent's calls in that order, where the plain indexes above would leave the planner walking every call.
-Index("ix_recordings_queue_newest", func.lower(Recording.queue), Recording.started_at, Recording.id)
-Index("ix_recordings_agent_newest", func.lower(Recording.agent_ref), Recording.started_at, Recording.id)
+# Search matches queue and agent by their keys and lists newest first: these walk one queue's or agent's calls in
+# that order, where the plain indexes above would leave the planner walking every call.
+Index("ix_recordings_queue_newest", Recording.queue_key, Recording.started_at, Recording.id)
+Index("ix_recordings_agent_newest", Recording.agent_key, Recording.started_at, Recording.id)

@@ -19,7 +19,7 @@ from recordings_service.calls.transcript_matches import said_in_transcripts
 from recordings_service.models import Recording
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.migrations import database_at
+from tests.factories.migrations import database_at, stored_before
 from tests.factories.recordings import make_recording
 from tests.factories.search import PLANS, QA, force_plan, found, on_day, random_day, transcribed_call
 
@@ -98,7 +98,7 @@ def test_the_upgrade_makes_calls_indexed_before_it_searchable_by_stop_words(
 ) -> None:
     with database_at("0043_forget_batch_pseudonyms", "postgresql", tmp_path) as engine:
         with Session(engine) as session:
-            call_id = make_recording(session, store, envelope, language="fi").id
+            call_id = stored_before(session, store, envelope, language="fi")
             # As the release before indexed a Finnish transcript: the built-in configuration, which drops "ei".
             session.execute(
                 text(

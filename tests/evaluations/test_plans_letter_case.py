@@ -37,3 +37,34 @@ def test_a_plan_for_one_agent_matches_the_agent_in_any_letter_case(
     result = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK)
 
     assert [(item.recording_id, item.agent_ref) for item in result.assignments] == [(theirs.id, "Agent-7")]
+
+
+def test_a_plan_for_a_queue_in_another_alphabet_draws_its_calls_in_any_letter_case(
+    session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by an exploratory pass: the database's `lower()` folds ASCII letters alone on SQLite, so a plan for the
+    queue "ääni" drew nothing from the calls of "ÄÄNI"; queues are matched by keys folded in Python (`name_key`)."""
+    lead = make_user(session)
+    calls = {
+        call_in_week(session, store, envelope, queue=queue, agent_ref="agent-a", day=day).id
+        for day, queue in enumerate(("ÄÄNI", "Ääni"))
+    }
+    call_in_week(session, store, envelope, queue="äänestys", agent_ref="agent-a")
+    plan = make_plan(session, actor_of(lead), supervisors=[lead], queue="ääni", calls_per_agent=5)
+
+    result = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK)
+
+    assert {item.recording_id for item in result.assignments} == calls
+
+
+def test_a_plan_for_one_agent_matches_the_agent_in_any_letter_case_of_any_alphabet(
+    session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    lead = make_user(session)
+    theirs = call_in_week(session, store, envelope, queue="Sales", agent_ref="ÅSA")
+    call_in_week(session, store, envelope, queue="Sales", agent_ref="åsa-2")
+    plan = make_plan(session, actor_of(lead), supervisors=[lead], queue=None, agent_ref="åsa")
+
+    result = plans.fill_plan(session, actor=actor_of(lead), plan_id=plan.id, week=WEEK)
+
+    assert [(item.recording_id, item.agent_ref) for item in result.assignments] == [(theirs.id, "ÅSA")]

@@ -116,6 +116,26 @@ def make_recording(
     **overrides: Any,
 ) -> Recording:
     """Encrypt `audio` (a fixture path or bytes), store it and insert its Recording row (flushed), skipping ingest."""
+    values = recording_values(
+        store, envelope, audio=audio, channels=channels, agent_channel=agent_channel, language=language, **overrides
+    )
+    recording = Recording(**values)
+    session.add(recording)
+    session.flush()
+    return recording
+
+
+def recording_values(
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    audio: Path | bytes = STEREO,
+    channels: int = 2,
+    agent_channel: str | None = "left",
+    language: str = "en",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """`make_recording`'s row, its original encrypted and stored."""
     raw = audio.read_bytes() if isinstance(audio, Path) else audio
     recording_id = overrides.pop("id", None) or new_id()
     key, sealed = store_original(store, envelope, raw=raw, recording_id=recording_id)
@@ -144,10 +164,7 @@ def make_recording(
         "agreement_made": None,
         **overrides,
     }
-    recording = Recording(**values)
-    session.add(recording)
-    session.flush()
-    return recording
+    return values
 
 
 def store_original(

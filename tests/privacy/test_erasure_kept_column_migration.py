@@ -15,8 +15,7 @@ from recordings_service import schema
 from recordings_service.models import Customer, Recording, SubjectRequest
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.migrations import database_at
-from tests.factories.recordings import make_recording
+from tests.factories.migrations import database_at, stored_before
 
 BEFORE = "0037_research_access_ended"
 
@@ -32,14 +31,15 @@ def test_the_calls_an_erasure_kept_are_marked(
             session.add_all([erased, withdrawn, other])
             session.flush()
             ids = {
-                "kept": make_recording(session, store, envelope, customer_id=erased.id).id,
-                "other_customer": make_recording(session, store, envelope, customer_id=other.id).id,
-                "withdrawn_request": make_recording(session, store, envelope, customer_id=withdrawn.id).id,
-                "no_customer": make_recording(session, store, envelope).id,
+                "kept": stored_before(session, store, envelope, customer_id=erased.id),
+                "other_customer": stored_before(session, store, envelope, customer_id=other.id),
+                "withdrawn_request": stored_before(session, store, envelope, customer_id=withdrawn.id),
+                "no_customer": stored_before(session, store, envelope),
+                # The customer called again after the erasure.
+                "recorded_after": stored_before(
+                    session, store, envelope, customer_id=erased.id, created_at=now + timedelta(minutes=5)
+                ),
             }
-            later = make_recording(session, store, envelope, customer_id=erased.id)
-            later.created_at = now + timedelta(minutes=5)  # the customer called again after the erasure
-            ids["recorded_after"] = later.id
             for customer, outcome in ((erased, {}), (withdrawn, {"withdrawn": True, "reason": "wrong customer"})):
                 session.add(
                     SubjectRequest(

@@ -17,8 +17,7 @@ from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import compute_retain_until, load_policies
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
-from tests.factories.migrations import database_at
-from tests.factories.recordings import make_recording
+from tests.factories.migrations import database_at, stored_before
 
 BEFORE = "0035_subject_deadlines"
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -46,8 +45,7 @@ def test_dates_counted_in_utc_move_to_the_organisations_calendar(
             session.flush()
 
             def call(**values: object) -> str:
-                recording = make_recording(session, store, envelope, **FACTS, **values)
-                return recording.id
+                return stored_before(session, store, envelope, **FACTS, **values)
 
             ids = {
                 "counted_in_utc": call(retain_until=in_utc),
