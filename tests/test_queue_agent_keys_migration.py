@@ -99,3 +99,17 @@ def test_calls_stored_before_are_found_in_any_letter_case_and_the_downgrade_rest
         indexed = {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("recordings")}
         assert indexed["ix_recordings_queue_newest"] == ["queue_key", "started_at", "id"]
         assert indexed["ix_recordings_agent_newest"] == ["agent_key", "started_at", "id"]
+
+
+@pytest.mark.postgres
+def test_a_call_inserted_as_the_release_before_writes_it_gets_its_keys(tmp_path: Path) -> None:
+    """A web or jobs process of the release before, on a host not yet upgraded while another is (infra/README.md),
+    inserts calls without the keys: the NOT NULL keys refused them. PostgreSQL fills them from the names."""
+    with database_at(BEFORE, "postgresql", tmp_path) as engine:
+        schema.upgrade(engine)
+        [older_writer] = _rows()[-1:]
+        with engine.begin() as connection:
+            connection.execute(INSERT, [older_writer])
+
+        assert _found(engine, queue="ääni") == [older_writer["id"]]
+        assert _found(engine, agent_ref="Åsa") == [older_writer["id"]]

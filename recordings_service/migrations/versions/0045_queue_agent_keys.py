@@ -8,11 +8,12 @@ keys of the calls stored before are folded here, in batches by id; 0027's indexe
 same ones on the keys (which a later table rebuild on SQLite keeps, as it did not keep those: 0039), and ANALYZE gives
 PostgreSQL's planner the keys' frequencies, which 0027's indexes on expressions had given it for the lowered names.
 
-The keys are NOT NULL with no default: a writer that forgets one is refused, never a call that no search finds. So a
-process of the release before, still running on another host while one host upgrades (infra/README.md), cannot
-store a call until its host is upgraded too: the sender's retry (ingest is idempotent) or the inbox's next run
-stores it then. SQLite cannot make a column NOT NULL in place: its table is rebuilt once (batch mode), after 0027's
-indexes are dropped.
+The keys are NOT NULL with no default: a writer that forgets one is refused, never a call that no search finds. A
+process of the release before, still running on another host while one host upgrades (infra/README.md), inserts
+calls without them: on PostgreSQL (where hosts share the database) a trigger fills a key left out from its name with
+`lower()` (which folds as `casefold` does under the database's locale), so such a call is stored and found, not
+refused. A queue changed by that release's rectification keeps its old key until then. SQLite cannot make a column
+NOT NULL in place: its table is rebuilt once (batch mode), after 0027's indexes are dropped.
 
 Revision ID: 0045_queue_agent_keys
 Revises: 0044_search_keeps_stop_words
@@ -59,10 +60,31 @@ def upgrade() -> None:
     for _, key, index in NAMES:
         op.create_index(index, "recordings", [key, "started_at", "id"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION recordings_keys_of_older_writers() RETURNS trigger AS $$
+            BEGIN
+                NEW.queue_key := coalesce(NEW.queue_key, lower(NEW.queue));
+                NEW.agent_key := coalesce(NEW.agent_key, lower(NEW.agent_ref));
+                RETURN NEW;
+            END;
+            $$ LANGUAGE plpgsql
+            """
+        )
+        # BEFORE the row is checked: NOT NULL holds the filled keys.
+        op.execute(
+            """
+            CREATE TRIGGER recordings_keys_of_older_writers BEFORE INSERT ON recordings
+            FOR EACH ROW EXECUTE FUNCTION recordings_keys_of_older_writers()
+            """
+        )
         op.execute("ANALYZE recordings")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER recordings_keys_of_older_writers ON recordings")
+        op.execute("DROP FUNCTION recordings_keys_of_older_writers()")
     for _, _, index in NAMES:
         op.drop_index(index, table_name="recordings")
     with op.batch_alter_table("recordings", schema=None) as batch_op:
