@@ -14,18 +14,13 @@ MAX_REF = 100  # the column's length, and the API's
 
 
 def customer_reference(raw: str) -> str:
-    """A CRM reference as every path keeps and looks it up: without spaces around it, one line of visible text.
+    """A CRM reference as every path keeps and looks it up: without spaces around it.
 
     Ingest strips them, so a hold, request or filter that kept them would name a customer no call has: an erasure
     answered as done with nothing deleted, a restriction that restricted nothing."""
     customer_ref = raw.strip()
     if not customer_ref or len(customer_ref) > MAX_REF:
         raise Invalid("customer_ref", f"a customer reference of 1 to {MAX_REF} characters", code="invalid_length")
-    # Ingest refuses them in a call's reference: one pasted with a zero-width space named a new customer, and an
-    # erasure or a hold for it was answered as done with nothing deleted or held.
-    character = first_invisible(customer_ref)
-    if character is not None:
-        raise Invalid("customer_ref", invisible_refused(character, what="a customer reference"), code=NUL_CODE)
     return customer_ref
 
 
@@ -35,12 +30,12 @@ def register_customer(session: Session, raw_ref: str, *, refuse_case_variants: b
     A request or a hold may come before any call is recorded: the answer to an access request is then that we
     hold none, and an objection, restriction or hold applies to the calls recorded later.
 
-    With `refuse_case_variants` (a reference a person typed), one that matches no customer exactly but another's
-    in all but letter case is refused, naming those: it is far likelier that customer mistyped than a new one, and
-    taken as new it would apply to nobody's calls. A call's reference is the CRM's own and is kept as sent."""
+    With `refuse_case_variants` (a reference a person typed), one likelier mistyped than a new customer's is refused
+    (`refuse_mistyped`): taken as new it would apply to nobody's calls. A call's reference is the CRM's own and is
+    kept as sent."""
     customer_ref = customer_reference(raw_ref)
     if refuse_case_variants:
-        refuse_case_variant(session, customer_ref)
+        refuse_mistyped(session, customer_ref)
     inserted: str | None = session.scalar(
         upsert_insert(session)(Customer)
         .values(id=new_id(), customer_ref=customer_ref, updated_at=utcnow())
@@ -52,12 +47,22 @@ def register_customer(session: Session, raw_ref: str, *, refuse_case_variants: b
     return session.scalars(select(Customer.id).where(Customer.customer_ref == customer_ref)).one()
 
 
-def refuse_case_variant(session: Session, customer_ref: str) -> None:
-    """`Invalid` naming the customers whose references equal `customer_ref` but for letter case, unless one is
-    exactly it (on SQLite, `lower` folds ASCII letters only)."""
+def refuse_mistyped(session: Session, customer_ref: str) -> None:
+    """`Invalid` where a reference a person typed matches no customer exactly and is likelier mistyped: it holds an
+    invisible character, or differs from known customers' only in letter case (naming those; on SQLite, `lower`
+    folds ASCII letters only).
+
+    Ingest refuses invisible characters in a call's reference (since 2026-12-06): one pasted with a zero-width space
+    named a new customer, and an erasure or a hold for it was answered as done with nothing deleted or held. A
+    customer registered with one before stays reachable by it."""
     same_letters = func.lower(Customer.customer_ref) == func.lower(customer_ref)
     refs = list(session.scalars(select(Customer.customer_ref).where(same_letters).order_by(Customer.customer_ref)))
-    if not refs or customer_ref in refs:
+    if customer_ref in refs:
+        return
+    character = first_invisible(customer_ref)
+    if character is not None:
+        raise Invalid("customer_ref", invisible_refused(character, what="a customer reference"), code=NUL_CODE)
+    if not refs:
         return
     raise Invalid(
         "customer_ref",

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Exists, case, exists, func, or_, select, u
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.customers import customer_reference, lock_customer, refuse_case_variant, register_customer
+from recordings_service.customers import customer_reference, lock_customer, refuse_mistyped, register_customer
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Customer, LegalHold, Recording
@@ -59,7 +59,7 @@ def place_hold(
     else:
         assert customer_ref is not None  # exactly one of the two, checked above
         reference = customer_reference(customer_ref)
-        refuse_case_variant(session, reference)  # the likelier mistake, named with the matching reference
+        refuse_mistyped(session, reference)  # the likelier mistake, named with the matching reference
         if known_customer_only:
             _refuse_unknown_customer(session, reference)
         customer_id = register_customer(session, reference)

@@ -72,3 +72,20 @@ def test_the_page_refuses_it_in_the_readers_language(client: FlaskClient, sessio
     assert field is not None and 'aria-invalid="true"' in field[0]
     assert "poista sen mukana kopioitunut näkymätön merkki" in visible_text(looked_up.get_data(as_text=True))
     assert counts(session) == before
+
+
+def test_a_customer_registered_earlier_with_one_is_still_served_by_its_reference(
+    client: FlaskClient, session: Session
+) -> None:
+    """Found by review: a reference taken in before ingest refused such characters (a soft hyphen from a CRM export)
+    could no longer be named in a request or a hold at all."""
+    known = customer(session, ref="CRM-\u00ad100")
+    officer = {"Authorization": "Bearer " + make_token(session, role=Role.COMPLIANCE, scope="compliance")}
+    session.commit()
+
+    request = {"customer_ref": known.customer_ref, "kind": "erasure", "received_at": RECEIVED.isoformat()}
+    made = client.post("/api/v1/subject-requests", json=request, headers=officer)
+    hold = client.post("/api/v1/legal-holds", json={"customer_ref": known.customer_ref, "reason": "x"}, headers=officer)
+
+    assert (made.status_code, hold.status_code) == (201, 201), (made.json, hold.json)
+    assert session.get_one(SubjectRequest, made.json["id"]).customer_id == known.id

@@ -15,7 +15,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from recordings_service.customers import customer_reference, refuse_case_variant
+from recordings_service.customers import customer_reference, refuse_mistyped
 from recordings_service.db import utcnow
 from recordings_service.errors import DomainError, Invalid
 from recordings_service.models import Customer, SubjectRequest
@@ -92,7 +92,7 @@ def _index_page(ref: str, sent: RefusedForm | None = None) -> tuple[str, int]:
     if ref and customer is None and sent is None:
         # Not "no recordings are held": a known customer's reference in another letter case is far likelier.
         try:
-            refuse_case_variant(db(), customer_reference(ref))  # too long a reference names no one either
+            refuse_mistyped(db(), customer_reference(ref))  # too long a reference names no one either
         except Invalid as exc:
             sent = RefusedForm(form="lookup", values={"customer_ref": ref}, message=error_message(exc), field=exc.field)
     listed = None
