@@ -133,8 +133,6 @@ def dispute(
     session: Session, *, actor: Actor, evaluation_id: str, comment: str, version: int | None = None
 ) -> Evaluation:
     """The agent disagrees, saying why; the evaluation lands in the evaluator's and their lead's queue."""
-    if not comment.strip():
-        raise Invalid("comment", "say what you dispute", code="required")
     return _respond(
         session,
         actor=actor,
@@ -157,15 +155,18 @@ def _respond(
     evaluation = live_and_locked(
         session, actor=actor, evaluation=get_feedback(session, actor=actor, evaluation_id=evaluation_id)
     )
-    if len(comment) > MAX_COMMENT_CHARS:
-        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="too_long")
     # A re-score clears the answer to the version before it: answering on, unchecked, accepted a version never read.
+    # Checked first: a form refused for its comment came back with the new version, the re-score unsaid.
     if version is not None and version != evaluation.version:
         raise Conflict(
             f"the evaluator has re-scored this evaluation since you read version {version}: read version "
             f"{evaluation.version}, then answer",
             why="rescored_since_read",
         )
+    if response == AgentResponse.DISPUTED and not comment.strip():
+        raise Invalid("comment", "say what you dispute", code="required")
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="too_long")
     if evaluation.agent_response is not None:
         raise Conflict("this evaluation has already been answered", why="already_answered")
     details: dict[str, object] = {}

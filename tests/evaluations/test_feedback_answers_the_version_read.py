@@ -98,3 +98,23 @@ def test_the_feedback_page_refuses_an_answer_to_a_version_rescored_since_it_was_
     assert re.findall(r'name="version" value="(\d+)"', refused.get_data(as_text=True)) == ["2", "2"]
     session.expire_all()
     assert session.get_one(Evaluation, evaluation.id).agent_response is None
+
+
+def test_a_blank_dispute_of_a_rescored_version_is_refused_for_the_rescore_first(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by review: the comment was checked first, and its page came back with the new version in the form,
+    saying nothing of the re-score: the next send disputed a version the agent had not read."""
+    pages: dict[str, str] = {}
+
+    def read(agent: User, evaluation: Evaluation) -> None:
+        login(client, agent)
+        pages["read"] = client.get(f"/feedback/{evaluation.id}", headers=FINNISH).get_data(as_text=True)
+
+    _, evaluation = _released_then_rescored_after_reading(session, store, envelope, read)
+    page = f"/feedback/{evaluation.id}"
+
+    refused = post_as(client, f"{page}/dispute", {"comment": "   ", "version": "1"}, token_from=page)
+
+    assert refused.status_code == 409
+    assert "arvioija on muuttanut tätä arviointia sen jälkeen, kun avasit sen" in shown_after(client, refused)
