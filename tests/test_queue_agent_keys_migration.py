@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from recordings_service import schema
 from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.models import Recording
-from tests.factories.migrations import database_at
+from tests.factories.migrations import database_at, recordings_indexes
 from tests.factories.search import QA
 
 BEFORE = "0044_search_keeps_stop_words"
@@ -54,16 +54,6 @@ def _downgrade(engine: Engine) -> None:
         command.downgrade(config, BEFORE)
 
 
-def _indexes(engine: Engine) -> set[str]:
-    query = (
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'recordings'"
-        if engine.dialect.name == "sqlite"
-        else "SELECT indexname FROM pg_indexes WHERE tablename = 'recordings' AND schemaname = current_schema()"
-    )
-    with engine.connect() as connection:
-        return set(connection.scalars(text(query)))
-
-
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_calls_stored_before_are_found_in_any_letter_case_and_the_downgrade_restores_lower(
     kind: str, tmp_path: Path
@@ -89,7 +79,7 @@ def test_calls_stored_before_are_found_in_any_letter_case_and_the_downgrade_rest
 
         columns = {column["name"] for column in inspect(engine).get_columns("recordings")}
         assert not {"queue_key", "agent_key"} & columns and {"queue", "agent_ref"} <= columns
-        assert _indexes(engine) >= LOWER_INDEXES
+        assert recordings_indexes(engine) >= LOWER_INDEXES
         with engine.connect() as connection:
             assert connection.scalar(text("SELECT count(*) FROM recordings WHERE lower(queue) = 'sales'")) == BATCH
 

@@ -11,30 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import inspect
 
 from recordings_service import schema
-from tests.factories.migrations import database_at
+from tests.factories.migrations import database_at, recordings_indexes
 
 SEARCH_INDEXES = {"ix_recordings_agent_newest", "ix_recordings_queue_newest"}
-
-
-def _indexes(engine: Engine) -> set[str]:
-    query = (
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'recordings'"
-        if engine.dialect.name == "sqlite"
-        else "SELECT indexname FROM pg_indexes WHERE tablename = 'recordings' AND schemaname = current_schema()"
-    )
-    with engine.connect() as connection:
-        return set(connection.scalars(text(query)))
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_a_database_migrated_to_head_has_the_search_indexes(kind: str, tmp_path: Path) -> None:
     with database_at("0037_research_access_ended", kind, tmp_path) as engine:
-        assert _indexes(engine) >= SEARCH_INDEXES
+        assert recordings_indexes(engine) >= SEARCH_INDEXES
         schema.upgrade(engine)
-        assert _indexes(engine) >= SEARCH_INDEXES
+        assert recordings_indexes(engine) >= SEARCH_INDEXES
         indexed = {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("recordings")}
         assert indexed["ix_recordings_queue_newest"] == ["queue_key", "started_at", "id"]
         assert indexed["ix_recordings_agent_newest"] == ["agent_key", "started_at", "id"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
 from recordings_service import schema
@@ -47,3 +47,14 @@ def stored_before(session: Session, store: ObjectStore, envelope: Envelope, **ov
     # A bulk insert names the values given (and the columns' defaults), with no mapper's validation.
     session.execute(insert(Recording), [values])
     return str(values["id"])
+
+
+def recordings_indexes(engine: Engine) -> set[str]:
+    """The names of the indexes on `recordings`, as the database lists them."""
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'recordings'"
+        if engine.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes WHERE tablename = 'recordings' AND schemaname = current_schema()"
+    )
+    with engine.connect() as connection:
+        return set(connection.scalars(text(query)))

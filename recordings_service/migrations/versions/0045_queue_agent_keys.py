@@ -11,9 +11,13 @@ PostgreSQL's planner the keys' frequencies, which 0027's indexes on expressions 
 The keys are NOT NULL with no default: a writer that forgets one is refused, never a call that no search finds. A
 process of the release before, still running on another host while one host upgrades (infra/README.md), inserts
 calls without them: on PostgreSQL (where hosts share the database) a trigger fills a key left out from its name with
-`lower()` (which folds as `casefold` does under the database's locale), so such a call is stored and found, not
-refused. A queue changed by that release's rectification keeps its old key until then. SQLite cannot make a column
-NOT NULL in place: its table is rebuilt once (batch mode), after 0027's indexes are dropped.
+`lower()`, so such a call is stored and found, not refused. `lower()` is not `casefold` ("Straße" stays "straße", and
+under the C locale "ÄÄNI" stays as it is), so a call stored so with such a name, or whose queue that release's
+rectification changes, is found by its name as `lower()` left it: the window is the upgrade's. SQLite cannot make a
+column NOT NULL in place: its table is rebuilt once (batch mode), after 0027's indexes are dropped.
+
+The migration holds `recordings` locked on PostgreSQL while it runs (adding the columns, filling them, indexing):
+8.6–9.1 s at 100 000 calls on the 2-core test machine; reads and writes of calls wait for it.
 
 Revision ID: 0045_queue_agent_keys
 Revises: 0044_search_keeps_stop_words
