@@ -129,7 +129,8 @@ def test_the_portal_offers_no_confirmation_of_a_batch_never_downloaded(
     assert "Send the confirmation" not in page and f"{path}/confirmation" not in page
     assert "Nothing of this batch has been downloaded, so there is nothing to return or destroy." in page
     answer = refused.get_data(as_text=True)
-    assert refused.status_code == 422 and "Your confirmation was not sent: nothing of this batch" in answer
+    # A conflict, as the API answers it (the page said 422).
+    assert refused.status_code == 409 and "Your confirmation was not sent: nothing of this batch" in answer
     assert "Send the confirmation" not in answer
     assert len(events(session, "research.confirmation_refused", made.id)) == 1
 

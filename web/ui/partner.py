@@ -31,6 +31,7 @@ from web.links import wants_json
 from web.ui.batch_pages import BatchPage, batch_page
 from web.ui.error_messages import error_message, listed_message
 from web.ui.list_pages import page_url
+from web.ui.refused_form import refusal_status
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 # Room for the form's other fields and the multipart framing on top of the certificate.
@@ -129,7 +130,8 @@ def confirm(batch_id: str) -> Response | tuple[str, int]:
         # No browser fills a file input in again: said beside it, or the next send goes without the certificate.
         chosen = request.files.get("certificate")
         again = chosen is not None and bool(chosen.filename) and exc.field != "certificate"
-        return _batch_page(_own_batch(batch_id), form=form, error=error, field=exc.field, certificate_again=again), 422
+        page = _batch_page(_own_batch(batch_id), form=form, error=error, field=exc.field, certificate_again=again)
+        return page, refusal_status(exc)  # 409 where the batch's state refuses it, as the API answers
     db().commit()
     flash(gettext("Thank you: your confirmation was sent to compliance for review."))
     return redirect(url_for("partner.batch", batch_id=batch_id))
