@@ -81,7 +81,7 @@ def view_call(
         score=scores[0] if scores else None,
         evaluated=bool(scores),
         exclusion=exclusion.value if exclusion is not None else None,
-        nominations=list_nominations(session, actor=actor, recording_id=recording.id, limit=201),
+        nominations=list_nominations(session, actor=actor, recording_id=recording.id, limit=201, training_rules=rules),
         clips=list(clips),
         transcript=segments,
     )

@@ -13,13 +13,14 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import id_cursor
 from recordings_service.errors import Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import Nomination, Recording, User
+from recordings_service.models.account import Role
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.training import NominationKind
 from recordings_service.recordings import get_live_recording, get_playable_recording, visible_to
 from recordings_service.training.clips import MIN_CLIP_S, shorter_than_a_clip
 from recordings_service.training.eligibility import require_for_training
 from recordings_service.training.redacted_text import call_text_redactor, redacted_within
-from recordings_service.training_rules import TrainingRules
+from recordings_service.training_rules import TrainingRules, usable_for_training
 
 MAX_NOTE = 2000
 MAX_PAGE = 200
@@ -107,8 +108,13 @@ def list_nominations(
     kind: NominationKind | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    training_rules: TrainingRules | None = None,
 ) -> list[NominationRow]:
-    """Nominations of the calls `actor` may see, newest first; `limit + 1` rows tell a caller more follow."""
+    """Nominations of the calls `actor` may see, newest first; `limit + 1` rows tell a caller more follow.
+
+    A trainer sees those of the calls trainers may use now (`training_rules`): a supervisor's note says what a call
+    holds, and a call taken out of training (its customer objected to marketing, it lost the training purpose) was
+    still listed to trainers with its notes."""
     if not 1 <= limit <= MAX_PAGE + 1:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
     if recording_id is not None:
@@ -119,6 +125,8 @@ def list_nominations(
         .outerjoin(User, User.id == Nomination.created_by)
         .where(visible_to(actor), Recording.status != RecordingStatus.DELETED)
     )
+    if actor.role == Role.TRAINER:
+        query = query.where(usable_for_training(training_rules or TrainingRules()))
     if recording_id is not None:
         query = query.where(Nomination.recording_id == recording_id)
     if kind is not None:

@@ -112,6 +112,7 @@ def list_nominations(query: NominationsQuery) -> tuple[Response, int]:
         kind=query.kind,
         cursor=query.cursor,
         limit=query.limit + 1,
+        training_rules=rules(),
     )
     more = len(rows) > query.limit
     page = rows[: query.limit]

@@ -61,7 +61,9 @@ def _call_page(recording_id: str, *, start: float, refused: RefusedForm | None =
     recording = found.recording
     nominated = []
     if current_can(Permission.NOMINATIONS_READ):
-        nominated = nominations.list_nominations(db(), actor=current_actor(), recording_id=recording.id, limit=50)
+        nominated = nominations.list_nominations(
+            db(), actor=current_actor(), recording_id=recording.id, limit=50, training_rules=training_rules()
+        )
     exclusion = None
     if current_can(Permission.TRAINING_NOMINATE):
         exclusion = exclusions_of(db(), [recording.id], rules=training_rules())[recording.id]

@@ -330,7 +330,12 @@ def nomination_list() -> str | tuple[str, int]:
         return _nomination_page([], kind="", next_cursor=None, error=refused), 422
     kind = NominationKind(raw_kind) if raw_kind else None
     rows = nominations.list_nominations(
-        db(), actor=current_actor(), kind=kind, cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1
+        db(),
+        actor=current_actor(),
+        kind=kind,
+        cursor=request.args.get("cursor") or None,
+        limit=PAGE_SIZE + 1,
+        training_rules=rules(),
     )
     page = rows[:PAGE_SIZE]
     return _nomination_page(
