@@ -46,6 +46,20 @@ def _released_then_rescored_after_reading(
     return agent, evaluation
 
 
+def _opened_in_finnish_then_rescored(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> tuple[Evaluation, str]:
+    """The evaluation and its feedback page as its agent opened it, in Finnish, before the evaluator re-scored it."""
+    pages: dict[str, str] = {}
+
+    def read(agent: User, evaluation: Evaluation) -> None:
+        login(client, agent)
+        pages["read"] = client.get(f"/feedback/{evaluation.id}", headers=FINNISH).get_data(as_text=True)
+
+    _, evaluation = _released_then_rescored_after_reading(session, store, envelope, read)
+    return evaluation, pages["read"]
+
+
 @pytest.mark.parametrize("answer", ["acknowledge", "dispute"])
 def test_the_api_refuses_an_answer_to_a_version_rescored_since_it_was_read(
     client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope, answer: str
@@ -78,15 +92,9 @@ def test_the_api_refuses_an_answer_to_a_version_rescored_since_it_was_read(
 def test_the_feedback_page_refuses_an_answer_to_a_version_rescored_since_it_was_opened_in_the_readers_language(
     client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
 ) -> None:
-    pages: dict[str, str] = {}
-
-    def read(agent: User, evaluation: Evaluation) -> None:
-        login(client, agent)
-        pages["read"] = client.get(f"/feedback/{evaluation.id}", headers=FINNISH).get_data(as_text=True)
-
-    _, evaluation = _released_then_rescored_after_reading(session, store, envelope, read)
+    evaluation, opened = _opened_in_finnish_then_rescored(client, session, store, envelope)
     page = f"/feedback/{evaluation.id}"
-    read_version = re.findall(r'name="version" value="(\d+)"', pages["read"])
+    read_version = re.findall(r'name="version" value="(\d+)"', opened)
     assert read_version == ["1", "1"]  # both forms say which version the agent read
 
     refused = post_as(client, f"{page}/acknowledge", {"comment": "Kiitos", "version": read_version[0]}, token_from=page)
@@ -105,16 +113,12 @@ def test_a_blank_dispute_of_a_rescored_version_is_refused_for_the_rescore_first(
 ) -> None:
     """Found by review: the comment was checked first, and its page came back with the new version in the form,
     saying nothing of the re-score: the next send disputed a version the agent had not read."""
-    pages: dict[str, str] = {}
-
-    def read(agent: User, evaluation: Evaluation) -> None:
-        login(client, agent)
-        pages["read"] = client.get(f"/feedback/{evaluation.id}", headers=FINNISH).get_data(as_text=True)
-
-    _, evaluation = _released_then_rescored_after_reading(session, store, envelope, read)
+    evaluation, opened = _opened_in_finnish_then_rescored(client, session, store, envelope)
     page = f"/feedback/{evaluation.id}"
 
-    refused = post_as(client, f"{page}/dispute", {"comment": "   ", "version": "1"}, token_from=page)
+    read_version = re.findall(r'name="version" value="(\d+)"', opened)[0]
+
+    refused = post_as(client, f"{page}/dispute", {"comment": "   ", "version": read_version}, token_from=page)
 
     assert refused.status_code == 409
     assert "arvioija on muuttanut tätä arviointia sen jälkeen, kun avasit sen" in shown_after(client, refused)
