@@ -334,12 +334,13 @@ def open_package(
         or request.package_wrapped_key is None
         or expired
     ):
-        # Its state in words: "(None)" was said of a request whose package was never asked for.
-        state = "expired" if expired else request.package_state or "not requested: fulfil the request first"
+        rule = "expired" if expired else str(request.package_state or "none")
+        # The rule in words: "(None)" was said of a request whose package was never asked for.
+        said = "not requested: fulfil the request first" if rule == "none" else rule
         raise Conflict(
-            f"the package of subject request {request_id} is not available ({state})",
+            f"the package of subject request {request_id} is not available ({said})",
             why="package_unavailable",
-            refusal=refused("expired" if expired else str(request.package_state or "none")),
+            refusal=refused(rule),
         )
     record_event(
         session,

@@ -352,10 +352,11 @@ def _merged(plan: EvaluationPlan, changes: dict[str, object]) -> plans.PlanInput
 def fill_evaluation_plan(plan_id: str, json: PlanFillIn) -> tuple[Response, int]:
     """Fill the week's lists from the plan now (the hourly job does the same): once per plan and ISO week, topped up
     until its Wednesday with calls that have become eligible since; a week that has ended is refused."""
-    week = json.week or plans.iso_week(organisation_today())
-    plans.check_fillable(week, today=organisation_today())
+    today = organisation_today()  # one day for the default week, the check and the answer, also at midnight
+    week = json.week or plans.iso_week(today)
+    plans.check_fillable(week, today=today)
     result = plans.fill_plan(db(), actor=current_actor(), plan_id=plan_id, week=week, zone=organisation_zone())
-    views = assignments.describe(db(), result.assignments, today=organisation_today())
+    views = assignments.describe(db(), result.assignments, today=today)
     body = PlanFillOut(
         plan_id=result.plan_id,
         week=result.week,
