@@ -104,22 +104,10 @@ def post_ingest(
     )
 
 
-def make_recording(
-    session: Session,
-    store: ObjectStore,
-    envelope: Envelope,
-    *,
-    audio: Path | bytes = STEREO,
-    channels: int = 2,
-    agent_channel: str | None = "left",
-    language: str = "en",
-    **overrides: Any,
-) -> Recording:
-    """Encrypt `audio` (a fixture path or bytes), store it and insert its Recording row (flushed), skipping ingest."""
-    values = recording_values(
-        store, envelope, audio=audio, channels=channels, agent_channel=agent_channel, language=language, **overrides
-    )
-    recording = Recording(**values)
+def make_recording(session: Session, store: ObjectStore, envelope: Envelope, **given: Any) -> Recording:
+    """Encrypt the call's audio (`recording_values`: a fixture path or bytes), store it and insert its Recording row
+    (flushed), skipping ingest."""
+    recording = Recording(**recording_values(store, envelope, **given))
     session.add(recording)
     session.flush()
     return recording
