@@ -111,16 +111,23 @@ def authenticate_token(session: Session, plain: str, *, ip: str | None = None, n
     )
     if token is None:
         raise _refused(None, "unknown", ip)
-    # Before "revoked": disabling an account also revokes its tokens, and the trail should say it was disabled.
-    if not token.user.active:
-        raise _refused(token, "account_disabled", ip)
-    if token.revoked_at is not None:
-        raise _refused(token, "revoked", ip)
-    if token.expires_at is not None and token.expires_at <= moment:
-        raise _refused(token, "expired", ip)
+    if (reason := dead_token_reason(token, now=moment)) is not None:
+        raise _refused(token, reason, ip)
     if token.last_used_at is None or moment - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = moment
     return token
+
+
+def dead_token_reason(token: ApiToken, *, now: datetime) -> str | None:
+    """Why `token` no longer works (`account_disabled`, `revoked`, `expired`), or None while it does."""
+    # Before "revoked": disabling an account also revokes its tokens, and the trail should say it was disabled.
+    if not token.user.active:
+        return "account_disabled"
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return None
 
 
 def _refused(token: ApiToken | None, reason: str, ip: str | None) -> Unauthenticated:

@@ -32,6 +32,7 @@ class Principal:
     user: User
     scope: str | None  # None for a browser session
     source: str | None = None  # the recording source an ingest token ingests for
+    token_id: str | None = None  # the API token it acts by (None for a browser session)
 
     @property
     def actor(self) -> Actor:
@@ -105,7 +106,7 @@ def _resolve_principal() -> Principal | None:
             return None
         if db().dirty:
             db().commit()  # keep last_used_at even when the request itself fails later
-        return Principal(user=token.user, scope=token.scope, source=token.source)
+        return Principal(user=token.user, scope=token.scope, source=token.source, token_id=token.id)
     if current_user.is_authenticated:
         return Principal(user=current_user, scope=None)  # type: ignore[arg-type]
     return None

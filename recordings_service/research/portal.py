@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Refusal
-from recordings_service.models import AuditEvent, CustodyConfirmation, ResearchBatch
+from recordings_service.models import ApiToken, AuditEvent, CustodyConfirmation, ResearchBatch, User
 from recordings_service.models.research import BatchState
 from recordings_service.research.batches import get_batch, get_partner_batch
 from recordings_service.research.confirmations import confirmations_of, pending_confirmation, pending_in
@@ -23,6 +23,7 @@ from recordings_service.research.lifecycle import DOWNLOAD_STARTED, DOWNLOADED, 
 from recordings_service.research.selection import items_excluded_since_built
 from recordings_service.storage.encryption import Envelope, plaintext_range
 from recordings_service.storage.object_store import ObjectStore
+from recordings_service.tokens import dead_token_reason
 
 # How often an answer in progress asks again whether the package may still go out (`stopped_downloading`).
 RECHECK_EVERY_S = 2.0
@@ -220,15 +221,27 @@ def package_bytes(
         yield from plaintext_range(reader, start=start, stop=stop)
 
 
-def stopped_downloading(session: Session, *, actor: Actor, batch_id: str) -> bool:
-    """Whether an answer in progress must end short: the package may no longer go out (the stop audited, its rule).
+def stopped_downloading(
+    session: Session,
+    *,
+    actor: Actor,
+    batch_id: str,
+    token_id: str | None = None,
+    session_version: int | None = None,
+) -> bool:
+    """Whether an answer in progress must end short: the package may no longer go out, or the one downloading may no
+    longer download (the stop audited, its rule).
 
     An answer was checked once, when it began: access ended by compliance (a suspected breach), the window's end,
     or an objection fulfilled meanwhile did not stop a download in progress, which for a large package went on for
-    minutes. The download endpoint asks this every `RECHECK_EVERY_S` while it sends."""
-    batch = session.get(ResearchBatch, batch_id)
-    blocker = Blocker.NOT_READY if batch is None else download_blocker(session, batch)
-    if blocker is None:
+    minutes; nor did revoking the partner's token or disabling its account. The download endpoint asks this every
+    `RECHECK_EVERY_S` while it sends, naming the token it was asked with, or the browser session's `session_version`."""
+    rule = _holder_stopped(session, actor=actor, token_id=token_id, session_version=session_version)
+    if rule is None:
+        batch = session.get(ResearchBatch, batch_id)
+        blocker = Blocker.NOT_READY if batch is None else download_blocker(session, batch)
+        rule = None if blocker is None else blocker.value
+    if rule is None:
         return False
     record_event(
         session,
@@ -236,6 +249,22 @@ def stopped_downloading(session: Session, *, actor: Actor, batch_id: str) -> boo
         action=DOWNLOAD_STOPPED,
         object_type="research_batch",
         object_id=batch_id,
-        details={"rule": blocker.value},
+        details={"rule": rule},
     )
     return True
+
+
+def _holder_stopped(session: Session, *, actor: Actor, token_id: str | None, session_version: int | None) -> str | None:
+    """Why the principal that began the answer may no longer download (the rule), or None while it may: its account
+    disabled, its sessions ended (`session_version` changed: signed out everywhere, a new role), its token revoked
+    or expired."""
+    user = session.get(User, actor.id) if actor.id is not None else None
+    if user is None or not user.active:
+        return "account_disabled"
+    if token_id is not None:
+        token = session.get(ApiToken, token_id)
+        reason = "revoked" if token is None else dead_token_reason(token, now=utcnow())
+        return None if reason is None else f"token_{reason}"
+    if session_version is not None and user.session_version != session_version:
+        return "session_ended"
+    return None

@@ -17,7 +17,7 @@ from recordings_service.audit import Actor
 from recordings_service.errors import Invalid
 from recordings_service.permissions import Permission
 from recordings_service.research import batches, confirmations, follow_ups, portal
-from web.access import current_actor, requires
+from web.access import current_actor, current_principal, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
 from web.api.partner_shapes import PartnerBatchesQuery
@@ -69,6 +69,11 @@ def download_package(batch_id: str) -> Response:
     rt = runtime()
     actor = current_actor()
     batch = portal.downloadable_batch(db(), actor=actor, batch_id=batch_id)
+    principal = current_principal()
+    assert principal is not None  # the endpoint needs one
+    # Asked again while the answer goes on: the token it was asked with, else the browser session's version.
+    token_id = principal.token_id
+    session_version = None if token_id is not None else principal.user.session_version
 
     def read(start: int, stop: int) -> Any:
         started = portal.record_download_started(db(), actor=actor, batch=batch, start=start, stop=stop)
@@ -90,7 +95,15 @@ def download_package(batch_id: str) -> Response:
                 session.commit()
 
         package = portal.package_bytes(rt.store, rt.envelope, batch, start=start, stop=stop)
-        return SentBytes(_while_downloadable(package, rt.sessions, actor=actor, batch_id=batch_id), on_end=sent)
+        answer = _while_downloadable(
+            package,
+            rt.sessions,
+            actor=actor,
+            batch_id=batch_id,
+            token_id=token_id,
+            session_version=session_version,
+        )
+        return SentBytes(answer, on_end=sent)
 
     # The package's own hash and key: a rebuilt package is another ZIP, and a resume must not splice the two.
     etag = entity_tag("research-package", batch.id, batch.package_key, batch.package_sha256, batch.package_size)
@@ -100,15 +113,25 @@ def download_package(batch_id: str) -> Response:
 
 
 def _while_downloadable(
-    chunks: Iterator[bytes], sessions: sessionmaker[Session], *, actor: Actor, batch_id: str
+    chunks: Iterator[bytes],
+    sessions: sessionmaker[Session],
+    *,
+    actor: Actor,
+    batch_id: str,
+    token_id: str | None,
+    session_version: int | None,
 ) -> Iterator[bytes]:
-    """`chunks` for as long as the package may go out, asked again every `portal.RECHECK_EVERY_S` in a session of its
-    own (the request's is closed once the view returned): an end of access stops an answer in progress."""
+    """`chunks` for as long as the package may go out and the principal may download, asked again every
+    `portal.RECHECK_EVERY_S` in a session of its own (the request's is closed once the view returned): an end of
+    access, a revoked token or a disabled account stops an answer in progress."""
     checked = time.monotonic()
     for chunk in chunks:
         if time.monotonic() - checked >= portal.RECHECK_EVERY_S:
             with sessions() as session:
-                if portal.stopped_downloading(session, actor=actor, batch_id=batch_id):
+                stopped = portal.stopped_downloading(
+                    session, actor=actor, batch_id=batch_id, token_id=token_id, session_version=session_version
+                )
+                if stopped:
                     session.commit()
                     return
             checked = time.monotonic()
