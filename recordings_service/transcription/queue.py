@@ -18,7 +18,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict
 from recordings_service.leases import Lease
-from recordings_service.models import Recording, SubjectCorrection, Transcript, TranscriptionJob
+from recordings_service.models import Recording, SegmentVerification, SubjectCorrection, Transcript, TranscriptionJob
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.models.transcription import JobState
 from recordings_service.recordings import UNPLAYABLE, IsoDatetime, get_playable_recording
@@ -77,7 +77,8 @@ def enqueue_transcription(session: Session, recording: Recording, *, new: bool =
 
 
 def requeue_transcription(session: Session, *, actor: Actor, recording_id: str) -> TranscriptionJob:
-    """Queue a recording again (after a failure, or for a better model); refused while it is being worked."""
+    """Queue a recording again (after a failure, or for a better model); refused while it is being worked, and for a
+    transcript corrected on a data subject's request or verified against the audio, which a new one would replace."""
     recording = get_playable_recording(session, actor=actor, recording_id=recording_id)
     job = _current_job(session, recording_id)
     if job is not None and job.state == JobState.RUNNING and _lease_live(job, utcnow()):
@@ -87,6 +88,12 @@ def requeue_transcription(session: Session, *, actor: Actor, recording_id: str) 
             "the transcript has segments corrected on a data subject's request; transcribing the call again would"
             " undo the corrections",
             why="transcript_rectified",
+        )
+    if _verified(session, recording.id):
+        raise Conflict(
+            "the transcript was verified against the audio by a person; transcribing the call again would replace"
+            " the verified text",
+            why="transcript_verified",
         )
     job = enqueue_transcription(session, recording)
     recording.status = RecordingStatus.STORED
@@ -306,6 +313,18 @@ def _set_status(session: Session, recording_ids: list[str], status: RecordingSta
         .where(Recording.id.in_(recording_ids), Recording.status.not_in(UNPLAYABLE))
         .values(status=status)
     )
+
+
+def _verified(session: Session, recording_id: str) -> bool:
+    """Whether a person checked the recording's transcript, or a segment of it, against the audio: a new transcript
+    would replace the checked text and drop the check (the evidence on a disputed call)."""
+    whole = select(Transcript.id).where(Transcript.recording_id == recording_id, Transcript.verified_at.is_not(None))
+    segment = (
+        select(SegmentVerification.id)
+        .join(Transcript, Transcript.id == SegmentVerification.transcript_id)
+        .where(Transcript.recording_id == recording_id)
+    )
+    return bool(session.scalar(select(or_(whole.exists(), segment.exists()))))
 
 
 def _rectified(session: Session, recording_id: str) -> bool:

@@ -35,4 +35,7 @@ CODE_MESSAGES: dict[str, Message] = {
         "the transcript has segments corrected on a data subject's request: transcribing the call again would undo"
         " the corrections"
     ),
+    "transcript_verified": _l(
+        "the transcript was verified against the audio: transcribing the call again would replace the verified text"
+    ),
 }
