@@ -13,11 +13,12 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.errors import Conflict
 from recordings_service.models import User
 from recordings_service.models.account import Role
+from recordings_service.tokens import revoke_live_tokens
 
 
 def change_agent_ref(session: Session, *, actor: Actor, user_id: str, agent_ref: str) -> User:
-    """Make the agent account the agent of `agent_ref`; its sessions end, as what it may see changes. The same ref
-    again changes nothing and is not audited."""
+    """Make the agent account the agent of `agent_ref`; its sessions end and its API tokens are revoked, as what it
+    may see changes. The same ref again changes nothing and is not audited."""
     user = locked_user(session, user_id)
     wanted = agent_ref.strip() or None
     if user.agent_ref == wanted:
@@ -31,6 +32,9 @@ def change_agent_ref(session: Session, *, actor: Actor, user_id: str, agent_ref:
             session.flush()
     except IntegrityError:
         raise Conflict(f"another account is already agent {checked}", why="agent_ref_taken") from None
+    # Its tokens too: an agent's token reads the calls of the account's agent ref, so one issued under the old ref
+    # went on working and read the new agent's released calls. Revoked before the event, as `change_role` does.
+    revoke_live_tokens(session, actor=actor, user=user, reason="agent_ref_changed")
     record_event(
         session,
         actor=actor,

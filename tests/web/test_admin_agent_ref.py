@@ -8,9 +8,15 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings_service import tokens
+from recordings_service.db import utcnow
 from recordings_service.models import AuditEvent, User
 from recordings_service.models.account import Role
-from tests.factories.accounts import make_user, post_form
+from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import S3ObjectStore
+from tests.factories.accounts import SYSTEM, make_user, post_form
+from tests.factories.audit import events
+from tests.factories.evaluations import make_agent_user, scored, seeded_form
 from tests.factories.staff import client_of
 
 
@@ -48,3 +54,27 @@ def test_an_admin_corrects_an_agent_ref_and_the_agent_it_named_gets_an_account(a
     )
     assert matti.status_code == 200, matti.get_data(as_text=True)  # created: the page with the enrolment link
     assert session.scalars(select(User.agent_ref).where(User.username == "matti")).one() == "agent-7"
+
+
+def test_a_changed_agent_ref_revokes_the_accounts_tokens(
+    app: Flask, session: Session, store: S3ObjectStore, envelope: Envelope
+) -> None:
+    """Found by a security review: the change ended the account's sessions but not its API tokens, and a token issued
+    under the old ref then played the calls of the agent the new ref names."""
+    form = seeded_form(session)
+    qa = make_user(session, role=Role.QA_SUPERVISOR)
+    agent = make_agent_user(session, "agent-7")
+    other_call = scored(session, store, envelope, form=form, evaluator=qa, agent_ref="agent-8", queue="q", value="yes")
+    other_call.released_at = utcnow()
+    token, plain = tokens.create_token(session, actor=SYSTEM, user=agent, scope="read")
+    admin = client_of(app, make_user(session, role=Role.ADMIN))
+    session.commit()
+    audio = f"/api/v1/recordings/{other_call.recording_id}/audio"
+    headers = {"Authorization": f"Bearer {plain}"}
+    assert app.test_client().get(audio, headers=headers).status_code == 404  # agent-8's call, not agent-7's
+
+    page = f"/admin/users/{agent.id}"
+    assert post_form(admin, f"{page}/agent-ref", {"agent_ref": "agent-8"}, token_from=page).status_code == 302
+
+    assert app.test_client().get(audio, headers=headers).status_code == 401
+    assert [event.details for event in events(session, "token.revoked", token.id)] == [{"reason": "agent_ref_changed"}]
