@@ -21,6 +21,7 @@ from recordings_service.models import ResearchBatch, User
 from recordings_service.research.confirmations import MAX_CERTIFICATE_BYTES
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import csrf_token
+from tests.factories.audit import events, newest_seq
 from tests.factories.research import as_ready, downloaded, draft, institute, partner
 from tests.factories.staff import client_of
 
@@ -138,3 +139,20 @@ def test_another_partner_page_over_the_limit_is_refused_naming_no_certificate(
     assert answer.get_json()["field"] == "body" and "certificate" not in answer.get_data(as_text=True)
     page = client.post(path, data=body)
     assert page.status_code == 413 and "certificate" not in page.get_data(as_text=True)
+
+
+def test_another_institutes_oversized_confirmation_is_audited_as_refused(
+    app: Flask, session: Session, made: ResearchBatch
+) -> None:
+    """Found by a security review: another institute's partner posting an oversized confirmation to a batch not
+    theirs was answered 413, but its refusal (`research.partner_refused`, written for a smaller body) was dropped."""
+    stranger = client_of(app, partner(session, institute(session).id))
+    session.commit()
+    token = csrf_token(stranger, "/partner/")
+    after = newest_seq(session)
+
+    status, _ = send(stranger, made.id, size=OVERSIZE, token=token)
+
+    assert status == 413
+    refused = events(session, "research.partner_refused", made.id, after=after)
+    assert [(event.object_type, event.details["rule"]) for event in refused] == [("research_batch", "institute")]

@@ -190,8 +190,12 @@ def _typed_again(batch_id: str, limit: str) -> str | None:
         return None
     try:
         validate_csrf(form.get("csrf_token"))
+    except ValidationError:
+        return None
+    try:
         found = batches.get_partner_batch(db(), actor=current_actor(), batch_id=batch_id)
-    except (ValidationError, DomainError):
+    except DomainError as exc:
+        abandon_refused(exc)  # another institute's batch: its refusal stays on the trail, as for a smaller body
         return None
     typed = {key: form.get(key, "") for key in FIELDS}
     return _batch_page(found, form=typed, error=limit, field="certificate")
