@@ -138,6 +138,7 @@ def enforce() -> None:
         current_app.logger.error("endpoint without a permission declaration", extra={"endpoint": request.endpoint})
         abort(403)
     if permission is Permission.PUBLIC:
+        _keep_public_token_refusal()
         return
     principal = current_principal()
     if principal is None:
@@ -147,6 +148,19 @@ def enforce() -> None:
         abort(401)
     if not principal.can(permission):
         raise Forbidden(_refusal_message(principal, permission), refusal=denial())
+
+
+def _keep_public_token_refusal() -> None:
+    """A public endpoint answers as it would without a token, but a refused one sent to it (a revoked or expired
+    token still in use: a leaked or forgotten credential) is audited as anywhere else. A request without a bearer
+    token costs no lookup."""
+    if bearer_token() is None:
+        return
+    current_principal()
+    if "token_refused" in g:
+        from web.errors import keep_refusal  # here: web.errors imports the pages' messages, which import this module
+
+        keep_refusal(g.token_refused.refusal)
 
 
 def _refusal_message(principal: Principal, permission: Permission) -> str:
