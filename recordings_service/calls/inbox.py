@@ -49,6 +49,7 @@ from recordings_service.calls.ingest import (
     UTF8_BOM,
     IngestResult,
     ingest_recording,
+    not_utf8_at,
     parse_metadata,
 )
 from recordings_service.config import Settings
@@ -345,14 +346,10 @@ def _sidecar_text(raw: bytes) -> bytes:
         message = "the sidecar is empty; drop the pair again with the call's metadata in it"
     elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         message = _not_utf8("it is UTF-16 text, as Windows PowerShell's > writes it")
+    elif (where := not_utf8_at(raw)) is not None:
+        message = _not_utf8(where)
     else:
-        try:
-            raw.decode("utf-8")
-            return raw
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            column = exc.start - raw.rfind(b"\n", 0, exc.start)
-            message = _not_utf8(f"byte 0x{raw[exc.start]:02X} at line {line} column {column} is not UTF-8")
+        return raw
     code = "invalid_json"
     raise Invalid("metadata", message, code=code, errors=[FieldError(field="metadata", code=code, message=message)])
 

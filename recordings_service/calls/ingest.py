@@ -145,6 +145,10 @@ def parse_metadata(raw: bytes | str) -> IngestMetadata:
     # Windows tools (Notepad, PowerShell's UTF8 encoding) begin a file with a byte order mark, which RFC 8259 lets a
     # parser ignore; refused, a sidecar that looked right in any editor was "Invalid JSON at line 1 column 1".
     raw = raw.removeprefix(UTF8_BOM) if isinstance(raw, bytes) else raw.removeprefix(UTF8_BOM.decode())
+    if isinstance(raw, bytes) and (where := not_utf8_at(raw)) is not None:
+        # JSON's parser said "invalid unicode code point", which sent the sender looking for a typing error.
+        message = f"the metadata is not UTF-8 text ({where}); send it encoded in UTF-8"
+        raise _whole_metadata(message, code="invalid_json")
     try:
         json.loads(raw, object_pairs_hook=unique_keys)
     except DuplicateKey as exc:
@@ -159,6 +163,17 @@ def parse_metadata(raw: bytes | str) -> IngestMetadata:
         if located.code in {"invalid_json", "model_type"} or located.field == "body":
             raise _whole_metadata(located.message, code=located.code) from None
         raise located from None
+
+
+def not_utf8_at(raw: bytes) -> str | None:
+    """Where `raw` stops being UTF-8 ("byte 0xD6 at line 1 column 24 is not UTF-8"), or None if it is UTF-8 text."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - raw.rfind(b"\n", 0, exc.start)
+        return f"byte 0x{raw[exc.start]:02X} at line {line} column {column} is not UTF-8"
+    return None
 
 
 def _whole_metadata(message: str, *, code: str) -> Invalid:
