@@ -36,7 +36,7 @@ from recordings_service.errors import Invalid, NotFound, Refusal
 from recordings_service.iso_input import Moment
 from recordings_service.models import Customer, Evaluation, Recording, User
 from recordings_service.models.account import Role
-from recordings_service.models.recording import MAX_QUEUE, RecordingStatus
+from recordings_service.models.recording import MAX_AGENT_REF, MAX_QUEUE, RecordingStatus, name_key
 
 MAX_PAGE = 200
 MAX_CHOSEN = 500  # calls one bulk action (tag, assign, export) may name
@@ -53,6 +53,7 @@ LANGUAGES: tuple[str, ...] = get_args(Language)
 # A queue's name as input, as calls are stored with it (a sender's padding stripped, at most the column's width):
 # criteria match it exactly, so a blank or longer name would select no call.
 QueueName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUEUE)]
+AgentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_AGENT_REF)]
 
 
 class RecordingFilters(BaseModel):
@@ -65,7 +66,7 @@ class RecordingFilters(BaseModel):
     # A queue or language no call can be stored with is refused, naming the filter, rather than answered with
     # an empty page that reads as "no such calls".
     queue: QueueName | None = None
-    agent_ref: str | None = None
+    agent_ref: AgentName | None = None
     customer_ref: str | None = None
     status: RecordingStatus | None = Field(default=None, description="stored, transcribing, transcribed, ...")
     language: Language | None = None
@@ -221,10 +222,12 @@ def apply_filters(query: Select[Recording], filters: RecordingFilters) -> Select
         query = query.where(Recording.started_at >= filters.started_from)
     if filters.started_to is not None:
         query = query.where(Recording.started_at < filters.started_to)
+    # Queue and agent are matched regardless of case, so a typed "billing" finds the "Billing" queue and "sähkö"
+    # the "SÄHKÖ" one: by their keys, folded in Python as the calls' were (`name_key`).
     if filters.queue is not None:
-        query = query.where(Recording.queue == filters.queue)
+        query = query.where(Recording.queue_key == name_key(filters.queue))
     if filters.agent_ref is not None:
-        query = query.where(Recording.agent_ref == filters.agent_ref)
+        query = query.where(Recording.agent_key == name_key(filters.agent_ref))
     if filters.status is not None:
         query = query.where(Recording.status == filters.status)
     if filters.language is not None:

@@ -34,7 +34,7 @@ from recordings_service.evaluations.holding import submitted_by_assignee
 from recordings_service.evaluations.lookup import LATEST_FIRST, SUBMITTED, latest_score
 from recordings_service.models import Assignment, CallTag, Evaluation, Recording, User
 from recordings_service.models.account import Role
-from recordings_service.models.recording import RecordingStatus, name_key
+from recordings_service.models.recording import RecordingStatus
 from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import (
     MAX_PAGE,
@@ -129,14 +129,7 @@ def search_calls(
         raise Invalid("before", "page one way at a time: cursor or before", code="invalid_cursor")
     words = checked_words(query)
     dialect = session.get_bind().dialect.name
-    # Queue and agent are matched regardless of case, so a typed "billing" finds the "Billing" queue and "sähkö"
-    # the "SÄHKÖ" one: by their keys, folded in Python as the calls' were (`name_key`).
-    exact = filters.model_copy(update={"queue": None, "agent_ref": None})
-    statement = _evaluation_filtered(apply_filters(select(Recording).where(visible_to(actor)), exact), filters)
-    if filters.queue is not None:
-        statement = statement.where(Recording.queue_key == name_key(filters.queue))
-    if filters.agent_ref is not None:
-        statement = statement.where(Recording.agent_key == name_key(filters.agent_ref))
+    statement = _evaluation_filtered(apply_filters(select(Recording).where(visible_to(actor)), filters), filters)
     statement = statement.where(Recording.status != RecordingStatus.DELETED)
     if words:
         if actor.role == Role.TRAINER:

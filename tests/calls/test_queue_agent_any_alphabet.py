@@ -66,6 +66,25 @@ def test_the_search_api_and_the_call_list_find_every_spelling(
     assert all(f'href="/calls/{recording_id}"' in page for recording_id in named)
     assert f'href="/calls/{other}"' not in page
 
+    # The call list of the API, which a reporting job pages through, as the search (it matched exactly: an
+    # integrator's pass found its counts per queue disagreeing with the search's and the page's).
+    window_api = {"started_from": day.isoformat(), "started_to": (day + timedelta(days=1)).isoformat()}
+    for typed in ("sähkö", " SÄHKÖ "):
+        listed = client.get("/api/v1/recordings", query_string={**window_api, field: typed, "limit": 200})
+        assert listed.status_code == 200, listed.get_json()
+        assert {item["id"] for item in listed.get_json()["items"]} == named
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "a" * 101])
+def test_a_blank_or_overlong_agent_filter_is_refused_naming_it_as_the_queue_filter_is(
+    client: FlaskClient, session: Session, typed: str
+) -> None:
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    for path in ("/api/v1/recordings", "/api/v1/search"):
+        for field in ("queue", "agent_ref"):
+            answer = client.get(path, query_string={field: typed})
+            assert (answer.status_code, answer.get_json()["field"]) == (422, field), (path, answer.get_json())
+
 
 @pytest.mark.parametrize("field", ["queue", "agent_ref"])
 def test_the_picker_offers_every_spelling_once_and_its_entry_finds_them_all(
