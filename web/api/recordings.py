@@ -162,8 +162,14 @@ def ingest_recording() -> tuple[Response, int]:
         db().commit()
     finally:
         upload.audio.discard()
-    body = IngestedRecording.model_validate(result.recording).model_copy(
-        update={"already_ingested": not result.created, "metadata_not_applied": list(result.metadata_not_applied)}
+    recording = result.recording
+    body = IngestedRecording.model_validate(recording).model_copy(
+        update={
+            "already_ingested": not result.created,
+            "metadata_not_applied": list(result.metadata_not_applied),
+            # The audio sent, also once card data was muted in the stored copy (as the inbox's receipt says it).
+            "sha256": recording.pci_original_sha256 or recording.sha256,
+        }
     )
     return jsonify(body.model_dump(mode="json")), 201 if result.created else 200
 
