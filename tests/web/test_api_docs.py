@@ -114,3 +114,18 @@ def test_the_document_says_how_to_authenticate_and_that_times_are_date_times(cli
     assert recording["started_at"] == {"type": "string", "format": "date-time", "title": "Started At"}
     playback = spec["components"]["schemas"]["PlaybackOut"]["properties"]["expires_at"]
     assert playback["format"] == "date-time"
+
+
+def test_every_operation_declares_the_401_and_the_503_with_retry_after_that_any_request_may_get(
+    client: FlaskClient,
+) -> None:
+    """Found by an integrator's pass: no operation declared 401 or 503, so a client generated from the document had
+    no way to know that a 503 is to be sent again after `Retry-After` (the telephony system's ingest retries)."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    for method, path, operation in _operations(spec):
+        answers = operation["responses"]
+        for status in ("401", "503"):
+            assert answers[status]["content"]["application/json"]["schema"] == error_body, (method, path, status)
+        assert "Retry-After" in answers["503"]["headers"], (method, path)
+    assert client.get("/api/v1/recordings").get_json().keys() >= {"error", "message"}  # a real 401's body

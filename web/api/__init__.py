@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json as json_module
 import math
 from collections.abc import Callable
@@ -137,7 +139,36 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.get("/openapi.json")
 @public
 def openapi() -> Response:
-    return jsonify(api_spec.spec)
+    return jsonify(served_document())
+
+
+@functools.cache
+def served_document() -> dict[str, Any]:
+    """The document as served, made once (spectree, too, makes its own once, when the routes are all there)."""
+    return with_common_answers(api_spec.spec)
+
+
+# What any operation may answer besides its own statuses: integrators generate clients and retry logic from the
+# document, and a telephony client must know that 503 means "send it again after Retry-After".
+COMMON_ANSWERS = {
+    "401": "no valid API token (missing, unknown, revoked or expired) nor a signed-in session",
+    "503": "the database or the object store is unavailable for the moment: send the request again after the "
+    "seconds the `Retry-After` header gives",
+}
+
+
+def with_common_answers(spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` with 401 and 503 declared on every operation that does not declare them itself (as `ErrorBody`)."""
+    document = copy.deepcopy(spec)
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    retry = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            answers = operation.setdefault("responses", {})
+            for status, description in COMMON_ANSWERS.items():
+                answer = {"description": description, "content": error}
+                answers.setdefault(status, answer | ({"headers": retry} if status == "503" else {}))
+    return document
 
 
 @bp.get("/docs/swagger/")
