@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, make_url, select
+from sqlalchemy import Engine, func, make_url, select
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -120,6 +120,26 @@ def check_master_key(session: Session, envelope: Envelope) -> None:
             f" in this database (the newest call's was wrapped under key id {newest.master_key_id}): set it to the"
             " master key the calls were stored with"
         ) from None
+    _refuse_retired_keys_missing(session, envelope)
+
+
+def _refuse_retired_keys_missing(session: Session, envelope: Envelope) -> None:
+    """Refuse a keyset that lacks a key older calls were wrapped under: an old key removed after a rotation (while
+    the newest call opens) left those calls unplayable (a 400 "cannot be unwrapped"), and the weekly integrity check
+    audited each as tampered with, for what is a setting to put right."""
+    missing = session.execute(
+        select(Recording.master_key_id, func.count())
+        .where(Recording.wrapped_data_key != b"", Recording.master_key_id.not_in(envelope.key_ids))
+        .group_by(Recording.master_key_id)
+        .order_by(Recording.master_key_id)
+    ).all()
+    if missing:
+        named = ", ".join(f"key id {key_id} ({count} calls)" for key_id, count in missing)
+        raise ForeignMasterKey(
+            f"{PREFIX}MASTER_KEY (key ids {', '.join(map(str, sorted(envelope.key_ids)))}) lacks keys the stored"
+            f" calls' data keys were wrapped under: {named}; keep every earlier key in the keyset after a rotation"
+            " (a new primary key is added, the old ones stay)"
+        )
 
 
 def envelope_of(session: Session) -> Envelope:

@@ -7,15 +7,19 @@ a key the old ones do not share."""
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from recordings_service import schema
 from recordings_service.config import Settings
+from recordings_service.db import make_sessionmaker
 from recordings_service.runtime import ForeignMasterKey, Runtime
 from recordings_service.storage.embedded import ensure_secrets
 from recordings_service.storage.encryption import Envelope, generate_master_key
@@ -39,6 +43,48 @@ def test_only_the_master_key_the_calls_were_stored_with_may_start(runtime: Runti
     said = str(refused.value)
     assert f"primary key id {other.master_key_id}" in said and f"key id {runtime.envelope.master_key_id}" in said
     assert runtime.settings.master_key not in said
+
+
+def rotated(master_key: str) -> str:
+    """`master_key`'s keyset with a new primary key added, as a rotation makes it."""
+    old_keyset = json.loads(base64.b64decode(master_key))
+    new_keyset = json.loads(base64.b64decode(generate_master_key()))
+    keyset = {"primaryKeyId": new_keyset["primaryKeyId"], "key": old_keyset["key"] + new_keyset["key"]}
+    return base64.b64encode(json.dumps(keyset).encode()).decode()
+
+
+def only_primary(master_key: str) -> str:
+    """`master_key`'s keyset without its earlier keys: the old one removed too early after a rotation."""
+    keyset = json.loads(base64.b64decode(master_key))
+    keyset["key"] = [key for key in keyset["key"] if key["keyId"] == keyset["primaryKeyId"]]
+    return base64.b64encode(json.dumps(keyset).encode()).decode()
+
+
+def test_a_keyset_that_lost_a_key_older_calls_were_stored_under_may_not_start(
+    runtime: Runtime, own_engine: Engine
+) -> None:
+    """Found by an operator's pass: after a rotation, with a call stored under the new key, a keyset left with the
+    new key only was taken (the newest call opened), the older calls then did not play and the weekly integrity
+    check audited each as tampered with. (A database of the test's own: it counts every call stored.)"""
+    runtime = replace(runtime, engine=own_engine, sessions=make_sessionmaker(own_engine))
+    with runtime.sessions() as session:
+        for _ in range(2):
+            make_recording(session, runtime.store, runtime.envelope)
+        session.commit()
+    rotated_key = rotated(runtime.settings.master_key)
+    after_rotation = replace(runtime, envelope=Envelope(rotated_key))
+    with after_rotation.sessions() as session:
+        make_recording(session, after_rotation.store, after_rotation.envelope)
+        session.commit()
+    after_rotation.check_keys()  # the rotated keyset keeps the old key: it may start
+
+    new_only = Envelope(only_primary(rotated_key))
+    with pytest.raises(ForeignMasterKey) as refused:
+        replace(runtime, envelope=new_only).check_keys()
+
+    said = str(refused.value)
+    assert f"key id {runtime.envelope.master_key_id} (2 calls)" in said, said
+    assert f"key ids {new_only.master_key_id})" in said and rotated_key not in said
 
 
 def test_the_jobs_process_with_another_master_key_does_not_start(tmp_path: Path, store: S3ObjectStore) -> None:

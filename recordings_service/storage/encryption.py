@@ -58,6 +58,10 @@ class Envelope:
         except (ValueError, tink.TinkError) as exc:
             raise ValueError("CALLVAULT_MASTER_KEY is not a valid base64 Tink AEAD keyset") from exc
         self.master_key_id = handle.keyset_info().primary_key_id
+        # The keys this keyset can unwrap with: a rotation adds a primary and keeps the others.
+        self.key_ids = frozenset(
+            info.key_id for info in handle.keyset_info().key_info if info.status == tink_pb2.ENABLED
+        )
 
     def new_data_key(self, object_id: str) -> tuple[WrappedKey, StreamingKey]:
         """A fresh data key bound to `object_id`, wrapped for storage beside the object's row."""
