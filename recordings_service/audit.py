@@ -62,7 +62,7 @@ class AuditKeys:
         retired = [key.strip() for key in settings.audit_keys_old.split(",") if key.strip()]
         for key in (settings.audit_key, *retired):
             if len(key) < MIN_KEY_CHARS:
-                raise ValueError(
+                raise SettingsError(
                     f"{PREFIX}AUDIT_KEY and each key in {PREFIX}AUDIT_KEYS_OLD need at least {MIN_KEY_CHARS} characters"
                 )
         return cls(

@@ -154,9 +154,7 @@ def make_private(settings: Settings) -> None:
     """Make the data directory (0700) and a SQLite database (0600) readable by the service's user only."""
     # At every start, so that what an earlier run or an older version made under a looser umask is tightened too.
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if settings.data_dir.stat().st_mode & stat.S_ISVTX:
-        # A shared directory such as /tmp: making it private would lock everyone else out of it.
-        raise ValueError(f"{PREFIX}DATA_DIR is a shared directory ({settings.data_dir}); give Callvault its own")
+    refuse_shared_directory(settings.data_dir)
     os.chmod(settings.data_dir, 0o700)
     database = sqlite_file(settings.database_url)
     if database is None:
@@ -166,6 +164,13 @@ def make_private(settings: Settings) -> None:
     for path in (database, *(Path(f"{database}{suffix}") for suffix in ("-wal", "-shm", "-journal"))):
         if path.exists():
             os.chmod(path, 0o600)
+
+
+def refuse_shared_directory(data_dir: Path) -> None:
+    """Refuse a shared directory such as /tmp as the data directory: making it private would lock everyone else out
+    of it, and the secrets written there would be beside other users' files."""
+    if data_dir.is_dir() and data_dir.stat().st_mode & stat.S_ISVTX:
+        raise SettingsError(f"{PREFIX}DATA_DIR is a shared directory ({data_dir}); give Callvault its own")
 
 
 def sqlite_file(database_url: str) -> Path | None:

@@ -16,6 +16,7 @@ from recordings_service.config import Settings, SettingsError
 from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
 from recordings_service.runtime import Runtime
+from recordings_service.storage.embedded import StoreNotStarted
 
 CLI_ACTOR = Actor(id=None, name="cli", role="admin")
 # A count the database takes as a LIMIT: 2**63 and more was an OverflowError traceback on SQLite.
@@ -45,7 +46,7 @@ class CallvaultGroup(click.Group):
         except DomainError as exc:
             field = exc.field
             raise click.ClickException(f"{field}: {exc.message}" if field else exc.message + _where(exc)) from None
-        except SettingsError as exc:
+        except (SettingsError, StoreNotStarted) as exc:
             raise click.ClickException(str(exc)) from None
         except ArgumentError as exc:  # a database URL SQLAlchemy cannot read
             raise click.ClickException(f"CALLVAULT_DATABASE_URL: {exc}") from None

@@ -22,7 +22,7 @@ from recordings_service.backup import portable
 from recordings_service.config import Settings, read_env_file, write_private
 from recordings_service.logs import configure_logging
 from recordings_service.models.account import Role
-from recordings_service.runtime import Runtime
+from recordings_service.runtime import Runtime, refuse_shared_directory
 from recordings_service.storage.embedded import EmbeddedS3, die_with_parent, ensure_secrets
 from recordings_service.storage.object_store import S3ObjectStore
 from web import run_preflight
@@ -51,6 +51,7 @@ WEB_OPTIONS = (
 def run_all(*, workers: int, threads: int, actor: Actor) -> None:
     """Start the embedded S3 (unless CALLVAULT_S3_ENDPOINT is set), web and jobs; stop them all when one exits."""
     base = Settings.from_env()
+    refuse_shared_directory(base.data_dir)  # before secrets are written into it
     _refuse_lost_secrets(base)
     generated = ensure_secrets(base.data_dir)
     # Children read the same secrets; variables already set by the operator win.

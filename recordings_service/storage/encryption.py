@@ -19,6 +19,7 @@ import tink
 from tink import aead, secret_key_access, streaming_aead
 from tink.proto import aes_gcm_hkdf_streaming_pb2, tink_pb2
 
+from recordings_service.config import SettingsError
 from recordings_service.errors import DomainError
 from recordings_service.storage.aes_gcm_hkdf import EncryptingWriter, StreamingKey
 
@@ -50,13 +51,13 @@ class Envelope:
 
     def __init__(self, master_key: str) -> None:
         if not master_key:
-            raise ValueError("CALLVAULT_MASTER_KEY is not set")
+            raise SettingsError("CALLVAULT_MASTER_KEY is not set")
         try:
             keyset = base64.b64decode(master_key, validate=True).decode()
             handle = tink.json_proto_keyset_format.parse(keyset, secret_key_access.TOKEN)
             self._master = handle.primitive(aead.Aead)
         except (ValueError, tink.TinkError) as exc:
-            raise ValueError("CALLVAULT_MASTER_KEY is not a valid base64 Tink AEAD keyset") from exc
+            raise SettingsError("CALLVAULT_MASTER_KEY is not a valid base64 Tink AEAD keyset") from exc
         self.master_key_id = handle.keyset_info().primary_key_id
         # The keys this keyset can unwrap with: a rotation adds a primary and keeps the others.
         self.key_ids = frozenset(

@@ -1,0 +1,79 @@
+"""Found by an operator's pass: `callvault run` ended in a Python traceback for a malformed master or audit key, a
+shared data directory (after writing a fresh `secrets.env` into it) or an embedded store that did not start (the
+cause, such as a full disk, only inside weed.log), where the jobs and web processes say the same in one line. Each is
+now one line naming the setting, or quoting weed's last word, and nothing is written into a shared directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from recordings_service.storage import embedded
+from recordings_service.storage.embedded import PORT_SPAN
+from tests.conftest import free_port_block
+from web import cli
+
+
+def run_with(data_dir: Path, **settings: str) -> tuple[int, str]:
+    env = {
+        "CALLVAULT_DATA_DIR": str(data_dir),
+        "CALLVAULT_S3_ENDPOINT": "",
+        "CALLVAULT_PORT": str(free_port_block(1)),
+        "CALLVAULT_S3_PORT": str(free_port_block(PORT_SPAN)),
+        **{f"CALLVAULT_{name.upper()}": value for name, value in settings.items()},
+    }
+    kept = os.environ.copy()  # `run` sets the secrets it made in its environment for its children
+    try:
+        ran = CliRunner().invoke(cli.main, ["run", "--workers", "1"], env=env)
+    finally:
+        os.environ.clear()
+        os.environ.update(kept)
+    return ran.exit_code, ran.output
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ({"master_key": "abc"}, "CALLVAULT_MASTER_KEY is not a valid base64 Tink AEAD keyset"),
+        ({"audit_key": "short"}, "CALLVAULT_AUDIT_KEY and each key in CALLVAULT_AUDIT_KEYS_OLD need at least"),
+        ({"audit_keys_old": "x"}, "CALLVAULT_AUDIT_KEY and each key in CALLVAULT_AUDIT_KEYS_OLD need at least"),
+    ],
+)
+def test_a_malformed_key_is_one_line_naming_it(tmp_path: Path, settings: dict[str, str], said: str) -> None:
+    status, output = run_with(tmp_path / "var", **settings)
+    assert status == 1 and output.startswith(f"Error: {said}"), output
+    assert len(output.strip().splitlines()) == 1, output
+
+
+def test_a_shared_data_directory_is_refused_before_anything_is_written_into_it(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+
+    status, output = run_with(shared)
+
+    assert (status, output.strip()) == (
+        1,
+        f"Error: CALLVAULT_DATA_DIR is a shared directory ({shared}); give Callvault its own",
+    )
+    assert list(shared.iterdir()) == []
+
+
+def test_an_embedded_store_that_does_not_start_is_one_line_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full disk cannot be made here without mounting one; a stand-in for weed says what weed says then and exits.
+    monkeypatch.setattr(
+        embedded.EmbeddedS3,
+        "command",
+        lambda _self: ["sh", "-c", "echo 'F1207 mini.go:301 no space left on device'; exit 255"],
+    )
+
+    status, output = run_with(tmp_path / "var")
+
+    assert status == 1, output
+    assert "Error: SeaweedFS exited with 255: F1207 mini.go:301 no space left on device (see " in output, output
+    assert "Traceback" not in output
