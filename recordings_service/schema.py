@@ -31,7 +31,9 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Apply every migration not yet applied, all of them or none."""
+    """Apply every migration not yet applied, all of them or none; a database a newer release made is refused
+    (`Conflict`, one line), where Alembic's "Can't locate revision" ended `callvault run` in a traceback."""
+    require_known_revisions(current_revisions(engine), what="the database")
     config = alembic_config(engine)
     with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection

@@ -100,6 +100,20 @@ def test_a_secret_the_environment_sets_is_not_generated_beside_it(
     assert made["CALLVAULT_MASTER_KEY"] == "from-the-environment"
 
 
+def test_every_secret_set_by_the_environment_needs_no_secrets_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an operator's pass: with every secret in the environment (a service manager's environment file) and
+    no secrets.env, `callvault run` stopped at once: "No such file or directory: …/secrets.env" (its mode was set
+    whether or not a file had been written)."""
+    names = ("S3_ACCESS_KEY", "S3_SECRET_KEY", "MASTER_KEY", "SECRET_KEY", "S3_JWT_KEY", "AUDIT_KEY")
+    for name in names:
+        monkeypatch.setenv(f"CALLVAULT_{name}", f"{name.lower()} from the environment")
+    made = ensure_secrets(tmp_path / "var")
+    assert made["CALLVAULT_MASTER_KEY"] == "master_key from the environment"
+    assert not (tmp_path / "var" / "secrets.env").exists()
+
+
 @pytest.mark.parametrize(
     ("entry", "process", "status"),
     [

@@ -63,6 +63,10 @@ def run_all(*, workers: int, threads: int, actor: Actor) -> None:
     embedded_store = not Settings.external_store()
     _clear_the_way(settings, embedded_store=embedded_store)
     runtime = Runtime.from_settings(settings)
+    # The keys of a database that holds a schema are checked before it is migrated too: refused afterwards, an
+    # installation could not go back to the release it came from, whose migrations are then behind the database.
+    if schema.current_revisions(runtime.engine):
+        runtime.check_keys()
     schema.upgrade(runtime.engine)
     # Before anything starts: web and jobs would each refuse the key, one traceback apiece.
     runtime.check_keys()
