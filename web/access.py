@@ -12,13 +12,15 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from recordings_service import tokens
 from recordings_service.audit import Actor
 from recordings_service.errors import ID_SHAPE, Forbidden, Refusal, Unauthenticated
 from recordings_service.models import User
 from recordings_service.permissions import TOKEN_SCOPES, Permission, allowed
-from web.database import db
+from web.database import abandon_request_work, db
 from web.links import back_link, wants_json
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -156,11 +158,17 @@ def _keep_public_token_refusal() -> None:
     token costs no lookup."""
     if bearer_token() is None:
         return
-    current_principal()
-    if "token_refused" in g:
-        from web.errors import keep_refusal  # here: web.errors imports the pages' messages, which import this module
+    try:
+        current_principal()
+        if "token_refused" in g:
+            from web.errors import keep_refusal  # here: web.errors imports the pages' messages, which import this
 
-        keep_refusal(g.token_refused.refusal)
+            keep_refusal(g.token_refused.refusal)
+    except (DBAPIError, PoolTimeout):
+        # Best effort: /healthz and /readyz answer for a database that is down or not migrated yet, token or not
+        # (a review: a monitor sending its token got a 500 from them during an outage).
+        abandon_request_work()
+        g.principal = None
 
 
 def _refusal_message(principal: Principal, permission: Permission) -> str:

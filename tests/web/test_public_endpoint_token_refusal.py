@@ -5,16 +5,22 @@ a request without a bearer token, or with a live one, writes nothing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from flask import Flask
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from recordings_service import tokens
-from recordings_service.db import utcnow
+from recordings_service.config import Settings
+from recordings_service.db import make_engine, utcnow
 from recordings_service.models.account import Role
+from recordings_service.runtime import Runtime
 from tests.factories.accounts import SYSTEM, make_user
 from tests.factories.audit import events, newest_seq
+from web import create_app
 
 PUBLIC = ("/api/v1/openapi.json", "/healthz")
 
@@ -51,3 +57,24 @@ def test_a_refused_token_on_a_public_endpoint_is_audited_and_the_answer_unchange
             assert client.get(path, headers=headers).status_code == answers[path]
     assert newest_seq(session) == after
     assert live.revoked_at is None
+
+
+@pytest.mark.parametrize("down", ["postgresql+psycopg://nobody@127.0.0.1:1/none", "sqlite:///{tmp}/empty.db"])
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_health_answers_the_same_with_a_token_while_the_database_is_down_or_empty(
+    runtime: Runtime, settings: Settings, tmp_path: Path, down: str, path: str, method: str
+) -> None:
+    """Found by a review: with a bearer token (a monitor that sends one), the token's lookup on a database that is
+    down, or not migrated yet, made /healthz and /readyz a 500 where they answer 200 and 503 without it."""
+    engine = make_engine(down.format(tmp=tmp_path))
+    unreachable = replace(runtime, engine=engine, sessions=sessionmaker(engine))
+    app = create_app(settings, runtime=unreachable)
+    app.testing = False  # answered as in production, not raised into the test
+    client = app.test_client()
+
+    plain = getattr(client, method)(path).status_code
+    with_token = getattr(client, method)(path, headers={"Authorization": "Bearer cvt_not_a_token"}).status_code
+
+    assert plain == with_token and plain in (200, 503), (plain, with_token)
+    engine.dispose()
