@@ -165,8 +165,9 @@ def finish_job(
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
     # Locked first, so a rectification committing meanwhile is waited for and then seen (PostgreSQL).
     kept = session.scalar(select(Transcript).where(Transcript.recording_id == job.recording_id).with_for_update())
-    if kept is not None and _rectified(session, job.recording_id):
-        # Corrected on a data subject's request while this attempt ran: the corrected text stands, the draft goes.
+    if kept is not None and (_rectified(session, job.recording_id) or _verified(session, job.recording_id)):
+        # Corrected on a data subject's request, or verified against the audio by a person, while this attempt was
+        # queued or ran: the corrected or verified text stands, the draft goes.
         transcript = kept
     else:
         transcript = save_transcript(

@@ -16,12 +16,13 @@ from recordings_service.errors import Conflict
 from recordings_service.models import Transcript, TranscriptionJob
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
-from recordings_service.transcription.queue import requeue_transcription
+from recordings_service.transcript_text import segments_of
+from recordings_service.transcription.queue import claim_next, finish_job, requeue_transcription
 from tests.factories.accounts import login, make_user, post_form
 from tests.factories.audit import events
 from tests.factories.evaluations import actor_of
 from tests.factories.reviews import make_transcribed_call
-from tests.factories.transcription import leftovers_removed  # noqa: F401  (a fixture)
+from tests.factories.transcription import leftovers_removed, spoken_draft  # noqa: F401  (a fixture)
 from tests.web.reader_language import post_finnish, shown_after
 
 pytestmark = pytest.mark.usefixtures("leftovers_removed")
@@ -52,9 +53,9 @@ def test_the_api_answers_409_and_the_dashboard_says_why_in_english_and_finnish(
     login(client, supervisor)
     session.commit()
 
-    app.config["WTF_CSRF_ENABLED"] = False  # CSRF on session POSTs is tested in test_login.py
-    answer = client.post(f"/api/v1/recordings/{call.id}/transcribe")
-    app.config["WTF_CSRF_ENABLED"] = True
+    with pytest.MonkeyPatch.context() as patch:  # the app is shared: restored even when the post raises
+        patch.setitem(app.config, "WTF_CSRF_ENABLED", False)  # CSRF on session POSTs is tested in test_login.py
+        answer = client.post(f"/api/v1/recordings/{call.id}/transcribe")
     assert answer.status_code == 409
     body = answer.get_json()
     assert body["error"] == "conflict" and "verified against the audio" in body["message"]
@@ -68,3 +69,21 @@ def test_the_api_answers_409_and_the_dashboard_says_why_in_english_and_finnish(
     assert "tarkistettu" in shown and "verified" not in shown
     session.expire_all()
     assert session.scalars(select(Transcript).where(Transcript.recording_id == call.id)).one().verified_at is not None
+
+
+def test_a_transcript_verified_while_its_new_transcription_waits_is_kept(session: Session, runtime: Runtime) -> None:
+    """Found by a review: verified after the re-queue was accepted (queued or running), the transcript was still
+    replaced by the job's draft when it finished, and the verification dropped."""
+    call = make_transcribed_call(session, runtime.store, runtime.envelope, legal_hold=True)
+    checker = actor_of(make_user(session, role=Role.QA_SUPERVISOR))
+    requeue_transcription(session, actor=checker, recording_id=call.id)  # not verified yet: accepted
+    verify_transcript(session, actor=checker, recording_id=call.id, segment_index=None)
+    claimed = claim_next(session, owner="worker", lease_s=600)
+    assert claimed is not None and claimed.recording_id == call.id
+
+    finish_job(session, job=claimed, draft=spoken_draft("machine", "text"))
+
+    session.expire_all()
+    transcript = session.scalars(select(Transcript).where(Transcript.recording_id == call.id)).one()
+    assert transcript.verified_at is not None
+    assert "machine" not in " ".join(str(segment["text"]) for segment in segments_of(session, transcript))
