@@ -20,12 +20,15 @@ from tests.factories.recordings import STEREO, call_metadata, make_token
 FINNISH = {"queue": "Sähkö", "agent_ref": "agent-ä", "customer_ref": "CUST-Öberg-1"}
 
 
-def post_metadata_bytes(client: FlaskClient, token: str, metadata: bytes, *, as_file: bool) -> Any:
+def post_metadata_bytes(
+    client: FlaskClient, token: str, metadata: bytes, *, as_file: bool, content_type: str = ""
+) -> Any:
     """An ingest whose metadata part carries exactly `metadata`, as a form field or as a file part."""
     boundary = "cvEncodingTest"
     filename = '; filename="meta.json"' if as_file else ""
+    declared = f"\r\nContent-Type: {content_type}" if content_type else ""
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="metadata"{filename}\r\n\r\n'.encode()
+        f'--{boundary}\r\nContent-Disposition: form-data; name="metadata"{filename}{declared}\r\n\r\n'.encode()
         + metadata
         + f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="audio"; filename="call.wav"\r\n'
         "Content-Type: audio/wav\r\n\r\n".encode()
@@ -69,3 +72,25 @@ def test_utf8_metadata_is_stored_exactly(client: FlaskClient, session: Session, 
     stored = session.get(Recording, answer.get_json()["id"])
     assert stored is not None
     assert (stored.queue, stored.agent_ref, stored.customer_ref) == ("Sähkö", "agent-ä", "CUST-Öberg-1")
+
+
+@pytest.mark.parametrize(
+    ("declared", "encoding", "status"),
+    [("iso-8859-1", "iso-8859-1", 201), ("utf-8", "cp1252", 422), ("windows-1252", "cp1252", 422)],
+)
+def test_a_field_read_as_the_charset_it_declares_where_that_is_latin_1(
+    client: FlaskClient, session: Session, declared: str, encoding: str, status: int
+) -> None:
+    """A review: a field declaring Latin-1, which Werkzeug honours, was refused once fields were read exactly; it is
+    read as declared. A declared UTF-8 that is not, or a charset Werkzeug does not know, is refused as undeclared."""
+    token = make_token(session)
+    metadata = json.dumps(call_metadata(**FINNISH), ensure_ascii=False).encode(encoding)
+
+    answer = post_metadata_bytes(
+        client, token, metadata, as_file=False, content_type=f"application/json; charset={declared}"
+    )
+
+    assert answer.status_code == status, answer.get_json()
+    if status == 201:
+        stored = session.get(Recording, answer.get_json()["id"])
+        assert stored is not None and (stored.queue, stored.customer_ref) == ("Sähkö", "CUST-Öberg-1")
