@@ -136,6 +136,7 @@ class EmbeddedS3:
         self._secret_key = secret_key
         self._jwt_key = jwt_key
         self.process: subprocess.Popen[bytes] | None = None
+        self._log_start = 0  # where this start's lines begin in weed.log, which every start appends to
 
     @classmethod
     def from_settings(cls, settings: Settings, jwt_key: str) -> EmbeddedS3:
@@ -241,6 +242,7 @@ class EmbeddedS3:
         (self.store_dir / WEED_DATA).mkdir(parents=True, exist_ok=True)
         (self.store_dir / "tmp").mkdir(mode=0o700, exist_ok=True)
         log_file = open(self.store_dir / "weed.log", "ab")  # noqa: SIM115 — owned by the child process
+        self._log_start = log_file.tell()
         self.process = subprocess.Popen(
             self.command(),
             cwd=self.store_dir,
@@ -293,11 +295,11 @@ class EmbeddedS3:
             return b""
 
     def _last_words(self) -> str:
-        """The last line weed logged (where a start that failed says why) and where its log is."""
+        """The last line weed logged since this start (where a start that failed says why) and where its log is."""
         log = self.store_dir / "weed.log"
         try:
             with log.open("rb") as handle:
-                handle.seek(max(0, handle.seek(0, os.SEEK_END) - 4096))
+                handle.seek(max(self._log_start, handle.seek(0, os.SEEK_END) - 4096))
                 lines = [line.strip() for line in handle.read().decode("utf-8", "replace").splitlines()]
         except OSError:
             lines = []

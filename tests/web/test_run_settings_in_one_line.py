@@ -92,6 +92,11 @@ def test_an_embedded_store_that_does_not_start_is_one_line_with_its_reason(
     assert "Error: SeaweedFS exited with 255: F1207 mini.go:301 no space left on device (see " in output, output
     assert "Traceback" not in output
 
+    # A later start that dies without a word is not told the earlier one's reason (weed.log is appended to).
+    monkeypatch.setattr(embedded.EmbeddedS3, "command", lambda _self: ["sh", "-c", "exit 3"])
+    status, output = run_with(tmp_path / "var")
+    assert status == 1 and "Error: SeaweedFS exited with 3; see " in output, output
+
 
 def test_a_database_a_newer_release_made_is_refused_in_one_line(tmp_path: Path) -> None:
     data_dir = tmp_path / "var"
