@@ -6,8 +6,10 @@ import logging
 import os
 import stat
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, make_url, select
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -17,7 +19,7 @@ from recordings_service.audit import SESSION_AUDIT_KEYS, AuditKeys, check_signin
 from recordings_service.config import PREFIX, Settings, SettingsError
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.logs import configure_logging
-from recordings_service.models import Recording
+from recordings_service.models import CustodyConfirmation, Recording, ResearchBatch, SubjectRequest, TrainingSecret
 from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
 
@@ -124,22 +126,41 @@ def check_master_key(session: Session, envelope: Envelope) -> None:
 
 
 def _refuse_retired_keys_missing(session: Session, envelope: Envelope) -> None:
-    """Refuse a keyset that lacks a key older calls were wrapped under: an old key removed after a rotation (while
-    the newest call opens) left those calls unplayable (a 400 "cannot be unwrapped"), and the weekly integrity check
-    audited each as tampered with, for what is a setting to put right."""
-    missing = session.execute(
-        select(Recording.master_key_id, func.count())
-        .where(Recording.wrapped_data_key != b"", Recording.master_key_id.not_in(envelope.key_ids))
-        .group_by(Recording.master_key_id)
-        .order_by(Recording.master_key_id)
-    ).all()
-    if missing:
-        named = ", ".join(f"key id {key_id} ({count} calls)" for key_id, count in missing)
-        raise ForeignMasterKey(
-            f"{PREFIX}MASTER_KEY (key ids {', '.join(map(str, sorted(envelope.key_ids)))}) lacks keys the stored"
-            f" calls' data keys were wrapped under: {named}; keep every earlier key in the keyset after a rotation"
-            " (a new primary key is added, the old ones stay)"
+    """Refuse a keyset that lacks a key older calls (or other secrets it sealed) were wrapped under: an old key removed
+    after a rotation (while the newest call opens) left those calls unplayable (a 400 "cannot be unwrapped"), and the
+    weekly integrity check audited each as tampered with, for what is a setting to put right."""
+    needed: Counter[tuple[int, str]] = Counter()
+    for what, wrapped, key_id in _SEALED:
+        rows = session.execute(
+            select(key_id, func.count())
+            .where(wrapped.is_not(None), wrapped != b"", key_id.not_in(envelope.key_ids))
+            .group_by(key_id)
         )
+        for missing_id, count in rows:
+            needed[(missing_id, what)] += count
+    if needed:
+        named = ", ".join(f"key id {key} ({count} {what})" for (key, what), count in sorted(needed.items()))
+        raise ForeignMasterKey(
+            f"{PREFIX}MASTER_KEY (key ids {', '.join(map(str, sorted(envelope.key_ids)))}) lacks keys stored data"
+            f" was wrapped under: {named}; keep every earlier key in the keyset after a rotation (a new primary key"
+            " is added, the old ones stay)"
+        )
+
+
+# What the master key wraps, with the key id kept beside it: (what, the wrapped key, its key id); a key forgotten
+# (crypto-shredded) leaves its id behind, so only a wrapped key still held needs its master key.
+_SEALED: tuple[tuple[str, Any, Any], ...] = (
+    ("calls", Recording.wrapped_data_key, Recording.master_key_id),
+    ("training secrets", TrainingSecret.sealed, TrainingSecret.master_key_id),
+    ("research pseudonym keys", ResearchBatch.pseudonym_key, ResearchBatch.pseudonym_master_key_id),
+    ("research packages", ResearchBatch.package_wrapped_key, ResearchBatch.package_master_key_id),
+    (
+        "custody certificates",
+        CustodyConfirmation.certificate_wrapped_key,
+        CustodyConfirmation.certificate_master_key_id,
+    ),
+    ("access packages", SubjectRequest.package_wrapped_key, SubjectRequest.package_master_key_id),
+)
 
 
 def envelope_of(session: Session) -> Envelope:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from recordings_service import schema
 from recordings_service.config import Settings
 from recordings_service.db import make_sessionmaker
+from recordings_service.models import TrainingSecret
 from recordings_service.runtime import ForeignMasterKey, Runtime
 from recordings_service.storage.embedded import ensure_secrets
 from recordings_service.storage.encryption import Envelope, generate_master_key
@@ -85,6 +86,27 @@ def test_a_keyset_that_lost_a_key_older_calls_were_stored_under_may_not_start(
     said = str(refused.value)
     assert f"key id {runtime.envelope.master_key_id} (2 calls)" in said, said
     assert f"key ids {new_only.master_key_id})" in said and rotated_key not in said
+
+
+def test_a_keyset_that_lost_the_key_of_another_sealed_secret_may_not_start(
+    runtime: Runtime, own_engine: Engine
+) -> None:
+    """A review: the check above looked at the calls' data keys only; the training library's pseudonym key (and the
+    research and access packages' keys) sealed under the old key went unreadable the same way."""
+    runtime = replace(runtime, engine=own_engine, sessions=make_sessionmaker(own_engine))
+    with runtime.sessions() as session:
+        sealed = runtime.envelope.seal_secret(b"the agents' pseudonym key", object_id="training")
+        session.add(TrainingSecret(name="agents", sealed=sealed.wrapped, master_key_id=sealed.master_key_id))
+        session.commit()
+    new_only = Envelope(only_primary(rotated(runtime.settings.master_key)))
+    with replace(runtime, envelope=new_only).sessions() as session:
+        make_recording(session, runtime.store, new_only)  # the calls are all under the new key
+        session.commit()
+
+    with pytest.raises(ForeignMasterKey) as refused:
+        replace(runtime, envelope=new_only).check_keys()
+
+    assert f"key id {runtime.envelope.master_key_id} (1 training secrets)" in str(refused.value)
 
 
 def test_the_jobs_process_with_another_master_key_does_not_start(tmp_path: Path, store: S3ObjectStore) -> None:
