@@ -168,7 +168,7 @@ class _Package:
                 files[name] = hashlib.sha256(content).hexdigest()
             manifest = {
                 "recording_id": recording.id,
-                "sha256_at_ingest": recording.pci_original_sha256 or recording.sha256,
+                "sha256_at_ingest": recording.sha256_at_ingest,
                 **_pci_note(recording),
                 "generated_at": generated.isoformat(),
                 "generated_by": self.actor.name,

@@ -298,7 +298,7 @@ def _receipt(result: IngestResult) -> dict[str, object]:
     recording = result.recording
     return {
         "recording_id": recording.id,
-        "sha256": recording.pci_original_sha256 or recording.sha256,
+        "sha256": recording.sha256_at_ingest,
         "filed_at": utcnow().isoformat(timespec="seconds"),
         "already_imported": not result.created,
         # An old call imported late may have days or hours left (the daily sweep deletes it then); a deleted one none.

@@ -298,7 +298,7 @@ def _existing(session: Session, metadata: IngestMetadata) -> Recording | None:
 
 def _repeat(existing: Recording, sha256: str, metadata: IngestMetadata) -> IngestResult:
     # A PCI replacement re-hashes the stored copy; the caller's retry still carries the original audio.
-    if (existing.pci_original_sha256 or existing.sha256) != sha256:
+    if existing.sha256_at_ingest != sha256:
         raise Conflict(
             f"call {existing.external_call_id} from {existing.source} was already ingested with different audio",
             field="external_call_id",

@@ -121,6 +121,11 @@ class Recording(Base):
     def customer_ref(self) -> str | None:
         return self.customer.customer_ref if self.customer else None
 
+    @property
+    def sha256_at_ingest(self) -> str:
+        """The SHA-256 of the audio as it was sent: muting card data (`redaction.pci`) re-hashes the stored copy."""
+        return self.pci_original_sha256 or self.sha256
+
 
 class DerivedVersion(Base):
     """One version the store gave a put under `derived/<recording>/` (a waveform, redacted audio, a clip)."""

@@ -162,13 +162,11 @@ def ingest_recording() -> tuple[Response, int]:
         db().commit()
     finally:
         upload.audio.discard()
-    recording = result.recording
-    body = IngestedRecording.model_validate(recording).model_copy(
+    body = IngestedRecording.model_validate(result.recording).model_copy(
         update={
             "already_ingested": not result.created,
             "metadata_not_applied": list(result.metadata_not_applied),
-            # The audio sent, also once card data was muted in the stored copy (as the inbox's receipt says it).
-            "sha256": recording.pci_original_sha256 or recording.sha256,
+            "sha256": result.recording.sha256_at_ingest,  # the audio sent, also once card data was muted since
         }
     )
     return jsonify(body.model_dump(mode="json")), 201 if result.created else 200
