@@ -50,8 +50,9 @@ _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 # The languages a call is stored with, as ingest takes them from the telephony system ("auto": it did not say).
 Language = Literal["fi", "sv", "en", "auto"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
-# A queue's name as input, as calls are stored with it (a sender's padding stripped, at most the column's width):
-# criteria match it exactly, so a blank or longer name would select no call.
+# A queue's or agent's name as input, as calls are stored with it (a sender's padding stripped, at most the column's
+# width): research and training criteria match a queue exactly, the call lists both by their keys, so a blank or
+# longer name would select no call.
 QueueName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUEUE)]
 AgentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_AGENT_REF)]
 

@@ -6,7 +6,6 @@ import logging
 import os
 import stat
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,28 +124,6 @@ def check_master_key(session: Session, envelope: Envelope) -> None:
     _refuse_retired_keys_missing(session, envelope)
 
 
-def _refuse_retired_keys_missing(session: Session, envelope: Envelope) -> None:
-    """Refuse a keyset that lacks a key older calls (or other secrets it sealed) were wrapped under: an old key removed
-    after a rotation (while the newest call opens) left those calls unplayable (a 400 "cannot be unwrapped"), and the
-    weekly integrity check audited each as tampered with, for what is a setting to put right."""
-    needed: Counter[tuple[int, str]] = Counter()
-    for what, wrapped, key_id in _SEALED:
-        rows = session.execute(
-            select(key_id, func.count())
-            .where(wrapped.is_not(None), wrapped != b"", key_id.not_in(envelope.key_ids))
-            .group_by(key_id)
-        )
-        for missing_id, count in rows:
-            needed[(missing_id, what)] += count
-    if needed:
-        named = ", ".join(f"key id {key} ({count} {what})" for (key, what), count in sorted(needed.items()))
-        raise ForeignMasterKey(
-            f"{PREFIX}MASTER_KEY (key ids {', '.join(map(str, sorted(envelope.key_ids)))}) lacks keys stored data"
-            f" was wrapped under: {named}; keep every earlier key in the keyset after a rotation (a new primary key"
-            " is added, the old ones stay)"
-        )
-
-
 # What the master key wraps, with the key id kept beside it: (what, the wrapped key, its key id); a key forgotten
 # (crypto-shredded) leaves its id behind, so only a wrapped key still held needs its master key.
 _SEALED: tuple[tuple[str, Any, Any], ...] = (
@@ -161,6 +138,29 @@ _SEALED: tuple[tuple[str, Any, Any], ...] = (
     ),
     ("access packages", SubjectRequest.package_wrapped_key, SubjectRequest.package_master_key_id),
 )
+
+
+def _refuse_retired_keys_missing(session: Session, envelope: Envelope) -> None:
+    """Refuse a keyset that lacks a key older calls (or other secrets it sealed) were wrapped under: an old key removed
+    after a rotation (while the newest call opens) left those calls unplayable (a 400 "cannot be unwrapped"), and the
+    weekly integrity check audited each as tampered with, for what is a setting to put right."""
+    needed = [
+        f"key id {missing_id} ({count} {what})"
+        for what, wrapped, key_id in _SEALED
+        for missing_id, count in session.execute(
+            select(key_id, func.count())
+            .where(wrapped.is_not(None), wrapped != b"", key_id.not_in(envelope.key_ids))
+            .group_by(key_id)
+            .order_by(key_id)
+        )
+    ]
+    if needed:
+        named = ", ".join(needed)
+        raise ForeignMasterKey(
+            f"{PREFIX}MASTER_KEY (key ids {', '.join(map(str, sorted(envelope.key_ids)))}) lacks keys stored data"
+            f" was wrapped under: {named}; keep every earlier key in the keyset after a rotation (a new primary key"
+            " is added, the old ones stay)"
+        )
 
 
 def envelope_of(session: Session) -> Envelope:
