@@ -132,10 +132,15 @@ def test_a_worker_killed_while_idle_is_never_handed_a_request(pool: WorkerPool) 
 def test_concurrent_requests_never_wait_and_at_most_spares_idle_workers_are_kept(pool: WorkerPool) -> None:
     pids: list[int] = []
     errors: list[BaseException] = []
+    # Each request holds its worker until all six are in flight: with a request only 0.3 s long, one that finished
+    # before a slow thread asked (a busy CI machine) rightly gave its worker back, and the test took that for waiting.
+    all_in_flight = threading.Barrier(6)
 
     def one() -> None:
         try:
-            pids.append(ask(pool, {"do": "sleep"})["pid"])
+            with pool.started({"do": "sleep"}) as pending:
+                all_in_flight.wait(timeout=60)
+                pids.append(pending.reply(timeout_s=10)["pid"])
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
