@@ -6,6 +6,7 @@ import logging
 import os
 import stat
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,14 @@ from recordings_service.audit import SESSION_AUDIT_KEYS, AuditKeys, check_signin
 from recordings_service.config import PREFIX, Settings, SettingsError
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.logs import configure_logging
-from recordings_service.models import CustodyConfirmation, Recording, ResearchBatch, SubjectRequest, TrainingSecret
+from recordings_service.models import (
+    CustodyConfirmation,
+    Recording,
+    ResearchBatch,
+    SubjectRequest,
+    TrainingSecret,
+    User,
+)
 from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectStore, S3ObjectStore
 
@@ -111,16 +119,15 @@ def check_master_key(session: Session, envelope: Envelope) -> None:
         .order_by(Recording.id.desc())
         .limit(1)
     ).first()
-    if newest is None:
-        return
-    try:
-        envelope.streaming_key(newest.wrapped_data_key, object_id=newest.id)
-    except DecryptionFailed:
-        raise ForeignMasterKey(
-            f"{PREFIX}MASTER_KEY (primary key id {envelope.master_key_id}) does not open the data keys of the calls"
-            f" in this database (the newest call's was wrapped under key id {newest.master_key_id}): set it to the"
-            " master key the calls were stored with"
-        ) from None
+    if newest is not None:
+        try:
+            envelope.streaming_key(newest.wrapped_data_key, object_id=newest.id)
+        except DecryptionFailed:
+            raise ForeignMasterKey(
+                f"{PREFIX}MASTER_KEY (primary key id {envelope.master_key_id}) does not open the data keys of the"
+                f" calls in this database (the newest call's was wrapped under key id {newest.master_key_id}): set"
+                " it to the master key the calls were stored with"
+            ) from None
     _refuse_retired_keys_missing(session, envelope)
 
 
@@ -154,6 +161,9 @@ def _refuse_retired_keys_missing(session: Session, envelope: Envelope) -> None:
             .order_by(key_id)
         )
     ]
+    needed += [
+        f"key id {missing_id} ({count} second factors)" for missing_id, count in _seeds_missing(session, envelope)
+    ]
     if needed:
         named = ", ".join(needed)
         raise ForeignMasterKey(
@@ -161,6 +171,18 @@ def _refuse_retired_keys_missing(session: Session, envelope: Envelope) -> None:
             f" was wrapped under: {named}; keep every earlier key in the keyset after a rotation (a new primary key"
             " is added, the old ones stay)"
         )
+
+
+def _seeds_missing(session: Session, envelope: Envelope) -> list[tuple[int, int]]:
+    """(key id, how many) of the TOTP seeds sealed under a key the keyset lacks: a seed keeps no key id beside it,
+    but its ciphertext names the key (one row an account: few enough to read them all)."""
+    seeds = session.scalars(select(User.mfa_seed).where(User.mfa_seed.is_not(None)))
+    missing = Counter(
+        key_id
+        for sealed in seeds
+        if sealed and (key_id := envelope.sealed_under(sealed)) is not None and key_id not in envelope.key_ids
+    )
+    return sorted(missing.items())
 
 
 def envelope_of(session: Session) -> Envelope:

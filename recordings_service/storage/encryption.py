@@ -60,9 +60,10 @@ class Envelope:
             raise SettingsError("CALLVAULT_MASTER_KEY is not a valid base64 Tink AEAD keyset") from exc
         self.master_key_id = handle.keyset_info().primary_key_id
         # The keys this keyset can unwrap with: a rotation adds a primary and keeps the others.
-        self.key_ids = frozenset(
-            info.key_id for info in handle.keyset_info().key_info if info.status == tink_pb2.ENABLED
-        )
+        enabled = [info for info in handle.keyset_info().key_info if info.status == tink_pb2.ENABLED]
+        self.key_ids = frozenset(info.key_id for info in enabled)
+        # A key without Tink's prefix leaves no id in what it seals, and its ciphertext's first bytes are random.
+        self.seals_name_keys = all(info.output_prefix_type == tink_pb2.TINK for info in enabled)
 
     def new_data_key(self, object_id: str) -> tuple[WrappedKey, StreamingKey]:
         """A fresh data key bound to `object_id`, wrapped for storage beside the object's row."""
@@ -91,6 +92,13 @@ class Envelope:
     def seal_secret(self, secret: bytes, *, object_id: str) -> WrappedKey:
         """A small secret (an HMAC key) encrypted by the master key, bound to `object_id`."""
         return WrappedKey(self._master.encrypt(secret, object_id.encode()), self.master_key_id)
+
+    def sealed_under(self, sealed: bytes) -> int | None:
+        """The id of the master key a secret was sealed under, read from Tink's output prefix (a version byte 1 and
+        the key id); None when this keyset's seals do not name their key."""
+        if not self.seals_name_keys or len(sealed) < 5 or sealed[0] != 1:
+            return None
+        return int.from_bytes(sealed[1:5], "big")
 
     def open_secret(self, sealed: bytes, *, object_id: str) -> bytes:
         try:
