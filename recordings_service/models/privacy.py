@@ -212,10 +212,10 @@ def not_withdrawn() -> ColumnElement[bool]:
 
 
 def customer_asked_for_erasure() -> Exists:
-    """Whether the recording's customer asked for erasure: still pending, or done and the call kept only for the
-    legal duty that kept it (a hold, evidence of an agreement), which allows no other use of it (Art. 17(3))."""
-    erasure = and_(SubjectRequest.kind == SubjectRequestKind.ERASURE, not_withdrawn())
-    return exists().where(SubjectRequest.customer_id == Recording.customer_id, erasure)
+    """Whether the recording's customer asked for erasure of it: still pending, or done and the call one it kept for
+    the legal duty that kept it (a hold, evidence of an agreement), which allows no other use of it (Art. 17(3)).
+    Calls the customer makes after it was carried out are not its concern."""
+    return exists().where(_erasure_of_the_customer(), or_(SubjectRequest.completed_at.is_(None), _kept_by_it()))
 
 
 def erasure_keeping() -> ColumnElement[bool]:
@@ -223,14 +223,21 @@ def erasure_keeping() -> ColumnElement[bool]:
     legal duty (a hold, evidence of an agreement; `privacy.erasure`), as every other call of theirs is gone. Or one
     answered after the call was made, which ingest took in later only as the erasure keeps such a call
     (`erasure_kept`; an archive imported after the erasure)."""
+    return and_(_erasure_of_the_customer(), _kept_by_it())
+
+
+def _erasure_of_the_customer() -> ColumnElement[bool]:
     return and_(
         SubjectRequest.customer_id == Recording.customer_id,
         SubjectRequest.kind == SubjectRequestKind.ERASURE,
-        or_(
-            SubjectRequest.completed_at >= Recording.created_at,
-            and_(Recording.erasure_kept.is_(True), SubjectRequest.completed_at > Recording.started_at),
-        ),
         not_withdrawn(),
+    )
+
+
+def _kept_by_it() -> ColumnElement[bool]:
+    return or_(
+        SubjectRequest.completed_at >= Recording.created_at,
+        and_(Recording.erasure_kept.is_(True), SubjectRequest.completed_at > Recording.started_at),
     )
 
 

@@ -18,15 +18,18 @@ from recordings_service.calls.search import search_calls
 from recordings_service.db import utcnow
 from recordings_service.models import Customer, Recording
 from recordings_service.models.account import Role
+from recordings_service.models.privacy import customer_asked_for_erasure
 from recordings_service.privacy import holds, subjects
 from recordings_service.privacy.fulfilment import Answer, fulfil_request
 from recordings_service.privacy.withdrawal import withdraw_request
 from recordings_service.recordings import visible_to
+from recordings_service.research.selection import BatchCriteria, candidates_matching
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.privacy import OFFICER, ORG_ZONE, customer
 from tests.factories.recordings import make_token
+from tests.factories.research import research_call
 from tests.factories.search import on_day, random_day, transcribed_call
 
 SUPERVISOR = Actor(id=None, name="qa", role=Role.QA_SUPERVISOR)
@@ -104,6 +107,27 @@ def test_a_call_the_customer_makes_after_the_erasure_is_in_everyday_use(
 
     assert found_by(session, SUPERVISOR, day) == [later.id]
     assert not visible(session, kept, Role.QA_SUPERVISOR) and visible(session, later, Role.QA_SUPERVISOR)
+
+
+def test_a_call_the_customer_makes_after_the_erasure_is_a_candidate_for_research_and_training(
+    session: Session, store: S3ObjectStore, envelope: Envelope, day: datetime
+) -> None:
+    """Found by a data-protection officer's pass: once an erasure was carried out, every later call of the customer
+    was left out of research and training as `erasure_requested`, for good, where only the calls it kept are."""
+    person = customer(session)
+    kept = held_call(session, store, envelope, person, day)
+    erase(session, store, person)
+    later = research_call(session, store, envelope, customer_id=person.id, started_at=day + timedelta(days=1))
+
+    flagged = session.scalars(
+        select(Recording.id).where(Recording.customer_id == person.id, customer_asked_for_erasure())
+    ).all()
+    assert flagged == [kept.id]  # the clause training's rules and eligibility share with research
+    on_its_day = later.started_at.date().isoformat()
+    criteria = BatchCriteria.model_validate({"from": on_its_day, "to": on_its_day, "sample_size": 10, "seed": 1})
+    study_end = later.started_at.date() + timedelta(days=30)
+    found = candidates_matching(session, actor=OFFICER, criteria=criteria, study_end=study_end, redacted_audio=True)
+    assert {call.id: call.reason for call in found}[later.id] is None
 
 
 def test_a_pending_or_withdrawn_erasure_leaves_the_calls_in_use(
