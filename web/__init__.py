@@ -14,7 +14,7 @@ from web.form_text import FormRequest
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
     settings = settings if settings is not None else Settings.from_env()
     app = Flask(__name__)
-    app.request_class = FormRequest  # form text as typed: CRLF line breaks as LF
+    app.request_class = FormRequest  # form text as typed (CRLF line breaks as LF) and its bytes as sent
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

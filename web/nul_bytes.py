@@ -3,7 +3,8 @@
 PostgreSQL text cannot hold NUL: such a value reached the database as a 500, while SQLite stored it. No name,
 reference or query Callvault keeps has a use for it, so it is refused where the request still knows which input
 it came in: a path naming one (an id, say) finds nothing (404); a query parameter, a form field or a string in a
-JSON body is invalid (422 naming it, a JSON string by its dotted path). The UI gets the error page, as for any
+JSON body is invalid (422 naming it, a JSON string by its dotted path). A form field whose bytes are not UTF-8 is
+refused in the same pass over the form (`form_text.refuse_not_utf8`). The UI gets the error page, as for any
 domain error.
 
 A body that an upload endpoint (`allows_body`) streams to disk is left to it: reading its form here would
@@ -21,6 +22,7 @@ from flask import Flask, current_app, request
 from recordings_service.db import NUL_CODE, NUL_REFUSED
 from recordings_service.errors import Invalid, NotFound
 from web import body_limit
+from web.form_text import refuse_not_utf8
 
 NUL = "\x00"
 FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -37,7 +39,9 @@ def refuse_nul() -> None:
         raise NotFound("nothing is found at an address containing the NUL character")
     _refuse_in_pairs(request.args.items(multi=True))
     if request.mimetype in FORM_MIMETYPES and not _streams_its_body():
-        _refuse_in_pairs(request.form.items(multi=True))
+        pairs = list(request.form.items(multi=True))
+        _refuse_in_pairs(pairs)
+        refuse_not_utf8(pairs)
     elif request.is_json:
         body = request.get_data(cache=True)
         if JSON_ESCAPE in body:

@@ -49,7 +49,6 @@ from recordings_service.calls.ingest import (
     UTF8_BOM,
     IngestResult,
     ingest_recording,
-    not_utf8_at,
     parse_metadata,
 )
 from recordings_service.config import Settings
@@ -57,6 +56,7 @@ from recordings_service.errors import FieldError, Invalid
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import CHUNK, Spool, spool_dir
+from recordings_service.utf8_text import not_utf8_at
 
 logger = logging.getLogger(__name__)
 

@@ -46,6 +46,7 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.originals import SealedOriginal, store_original
 from recordings_service.storage.spool import file_sha256
 from recordings_service.transcription.queue import enqueue_transcription
+from recordings_service.utf8_text import not_utf8_at
 
 logger = logging.getLogger(__name__)
 
@@ -163,17 +164,6 @@ def parse_metadata(raw: bytes | str) -> IngestMetadata:
         if located.code in {"invalid_json", "model_type"} or located.field == "body":
             raise _whole_metadata(located.message, code=located.code) from None
         raise located from None
-
-
-def not_utf8_at(raw: bytes) -> str | None:
-    """Where `raw` stops being UTF-8 ("byte 0xD6 at line 1 column 24 is not UTF-8"), or None if it is UTF-8 text."""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - raw.rfind(b"\n", 0, exc.start)
-        return f"byte 0x{raw[exc.start]:02X} at line {line} column {column} is not UTF-8"
-    return None
 
 
 def _whole_metadata(message: str, *, code: str) -> Invalid:

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import hmac
 from typing import Any
 
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import MultiPartParser
 
 from recordings_service.calls import ingest
 from recordings_service.errors import Invalid
 from recordings_service.storage.spool import Spool, spool_dir
 from web.database import runtime
+from web.form_text import ExactFieldParser, sent_bytes
 
 # Room for the multipart framing and the metadata part on top of the audio itself.
 ENVELOPE_BYTES = 1024 * 1024
@@ -28,34 +27,10 @@ FORM_MEMORY_BYTES = 1024 * 1024
 # of it on every read: at Werkzeug's default 64 KiB, reading a one-minute call's 1 MB body through gunicorn and
 # Werkzeug took 3.7 ms of CPU, at 256 KiB 2.4 ms; 512 KiB took more again (the decoder searches its whole buffer).
 READ_BYTES = 256 * 1024
-# Werkzeug decodes a field part (metadata sent as a form field, as `requests`' `data=` sends it) that declares no
-# charset, or one it does not honour, as UTF-8 with errors replaced: metadata in a legacy code page was taken with
-# "?"-like marks for its ä and ö, which made two customers one (CUST-Öberg and CUST-Äberg alike) and an erasure of
-# the real reference find nothing. Field parts are decoded by this codec instead, which keeps any byte that is not
-# UTF-8 (as a lone surrogate), so `_metadata_part` gets the bytes that were sent back and the metadata is refused as a
-# file part is.
-EXACT_UTF8 = "callvault_exact_utf8"
-
-
-def _exact_utf8(name: str) -> codecs.CodecInfo | None:
-    if name != EXACT_UTF8:
-        return None
-    return codecs.CodecInfo(
-        codecs.utf_8_encode,
-        lambda data, errors="strict": codecs.utf_8_decode(data, "surrogateescape", True),
-        name=EXACT_UTF8,
-    )
-
-
-codecs.register(_exact_utf8)
-
-
-class _FieldBytesParser(MultiPartParser):
-    def get_part_charset(self, headers: Any) -> str:
-        # Latin-1, declared, is read as declared, as Werkzeug does (a review: such metadata was refused); anything
-        # else as UTF-8 exactly (ASCII is UTF-8; an undeclared or unknown charset was UTF-8 with errors replaced).
-        honoured = super().get_part_charset(headers)
-        return honoured if honoured == "iso-8859-1" else EXACT_UTF8
+# Metadata sent as a form field (as `requests`' `data=` sends it) in a legacy code page was taken with U+FFFD for its
+# ä and ö, which made two customers one (CUST-Öberg and CUST-Äberg alike) and an erasure of the real reference find
+# nothing: field parts are read by the app's `ExactFieldParser`, which keeps the bytes sent, so `_metadata_part`
+# gets them back and the metadata is refused as a file part is.
 
 
 class Upload:
@@ -80,7 +55,7 @@ def receive_upload(max_bytes: int) -> Upload:
         spools.append(spool)
         return spool
 
-    parser = _FieldBytesParser(
+    parser = ExactFieldParser(
         stream_factory=spool_factory,  # type: ignore[arg-type]
         max_form_memory_size=FORM_MEMORY_BYTES,
         max_form_parts=MAX_FORM_PARTS,
@@ -129,7 +104,7 @@ def _refuse_repeated_parts(form: Any, files: Any) -> None:
 
 def _metadata_part(form: Any, files: Any) -> bytes:
     if "metadata" in form:
-        return str(form["metadata"]).encode("utf-8", "surrogateescape")
+        return sent_bytes(str(form["metadata"]))
     if "metadata" in files:
         part: bytes = files["metadata"].stream.read(ingest.MAX_METADATA_BYTES + 1)
         return part
