@@ -143,3 +143,6 @@ class DerivedVersion(Base):
 # that order, where the plain indexes above would leave the planner walking every call.
 Index("ix_recordings_queue_newest", Recording.queue_key, Recording.started_at, Recording.id)
 Index("ix_recordings_agent_newest", Recording.agent_key, Recording.started_at, Recording.id)
+# A sync job asks for the calls stored since its last run (`ingested_from`), many of them made long before (an archive
+# imported late): without this the planner walks every call by start to find them.
+Index("ix_recordings_created_at", Recording.created_at)

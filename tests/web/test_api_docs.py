@@ -116,6 +116,21 @@ def test_the_document_says_how_to_authenticate_and_that_times_are_date_times(cli
     assert playback["format"] == "date-time"
 
 
+def test_the_call_lists_document_asking_by_when_a_call_was_stored(client: FlaskClient) -> None:
+    """A sync job asks by `ingested_from`/`ingested_to` and keeps the `created_at` it saw (an integrator's review:
+    asked by start alone, a call imported late was never exported)."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/recordings", "/api/v1/search"):
+        parameters = {parameter["name"]: parameter for parameter in spec["paths"][path]["get"]["parameters"]}
+        for name in ("ingested_from", "ingested_to"):
+            assert parameters[name]["in"] == "query", (path, name)
+            assert {"type": "string", "format": "date-time"} in parameters[name]["schema"]["anyOf"], (path, name)
+        assert "created_at" in parameters["ingested_from"]["description"]
+        assert "exclusive" in parameters["ingested_to"]["description"]
+    created_at = spec["components"]["schemas"]["RecordingOut"]["properties"]["created_at"]
+    assert (created_at["format"], "ingested_from" in created_at["description"]) == ("date-time", True)
+
+
 def test_every_operation_declares_the_401_and_the_503_with_retry_after_that_any_request_may_get(
     client: FlaskClient,
 ) -> None:
