@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from recordings_service.customers import customer_reference
+from recordings_service.customers import customer_reference, refuse_mistyped
 from recordings_service.db import cursor_key, cursor_moment, id_cursor, key_cursor
 from recordings_service.models import Customer, SubjectRequest
 from recordings_service.privacy.subjects import deadline_clause, deadline_column
@@ -37,7 +37,13 @@ def list_requests(
     cursor: str | None = None,
     limit: int = 50,
 ) -> list[SubjectRequest]:
-    """Requests newest first (`open_only` False: answered ones only); `cursor` is the last id seen."""
+    """Requests newest first (`open_only` False: answered ones only); `cursor` is the last id seen.
+
+    A `customer_ref` that registering a request refuses (another letter case than a known customer's, an invisible
+    character) is refused here too, as `Invalid`: matched as typed, it listed none of the customer's requests, an
+    empty list an officer reads as "they have made none"."""
+    if customer_ref is not None:
+        refuse_mistyped(session, customer_reference(customer_ref))
     query = _matching(select(SubjectRequest), customer_ref=customer_ref, open_only=open_only)
     if cursor:
         query = query.where(SubjectRequest.id < id_cursor(cursor))

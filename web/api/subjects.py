@@ -94,7 +94,7 @@ class WithdrawIn(BaseModel):
 class RequestsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_ref: str | None = Field(default=None, max_length=100)
+    customer_ref: str | None = Field(default=None, min_length=1, max_length=100)
     open: bool | None = Field(default=None, description="true: unanswered requests; false: answered ones")
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=subjects.MAX_PAGE)
@@ -214,7 +214,9 @@ def create_request(json: RequestIn) -> tuple[Response, int]:
     resp=SpecResponse(HTTP_200=RequestPageOut, HTTP_422=ErrorBody), tags=["subject requests"], before=refuse_invalid
 )
 def list_requests(query: RequestsQuery) -> Response:
-    """Requests newest first, of one customer (`customer_ref`) or all; `open=true` for unanswered ones."""
+    """Requests newest first, of one customer (`customer_ref`) or all; `open=true` for unanswered ones. A
+    `customer_ref` that registering a request refuses (another letter case than a known customer's, an invisible
+    character) is refused alike, 422 naming it."""
     rows = request_lists.list_requests(
         db(), customer_ref=query.customer_ref, open_only=query.open, cursor=query.cursor, limit=query.limit + 1
     )
