@@ -16,7 +16,7 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import EntityId, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
+from web.api.validation import ErrorBody, NoQuery, as_json, next_id_cursor, refuse_invalid
 from web.database import db
 from web.i18n import organisation_today, organisation_zone
 
@@ -296,8 +296,10 @@ def reassign_assignment(assignment_id: str, json: ReassignIn) -> tuple[Response,
 
 @bp.get("/evaluation-plans")
 @requires(Permission.EVALUATION_WRITE)
-@api_spec.validate(resp=SpecResponse(HTTP_200=EvaluationPlanListOut), tags=TAGS)
-def list_evaluation_plans() -> tuple[Response, int]:
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=EvaluationPlanListOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid
+)
+def list_evaluation_plans(query: NoQuery) -> tuple[Response, int]:
     """Every evaluation plan, by name."""
     items = [EvaluationPlanOut.model_validate(plan) for plan in plans.list_plans(db())]
     return as_json(EvaluationPlanListOut(items=items))

@@ -30,7 +30,7 @@ from web.api.evaluation_shapes import (
     evaluation_out,
     form_out,
 )
-from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
+from web.api.validation import ErrorBody, NoQuery, as_json, next_id_cursor, refuse_invalid
 from web.database import db
 
 bp = Blueprint("evaluations_api", __name__, url_prefix="/api/v1")
@@ -180,8 +180,8 @@ def resolve_evaluation(evaluation_id: str, json: ResolutionIn) -> tuple[Response
 
 @bp.get("/forms")
 @requires(Permission.EVALUATION_READ)
-@api_spec.validate(resp=SpecResponse(HTTP_200=FormListOut), tags=TAGS)
-def list_forms() -> tuple[Response, int]:
+@api_spec.validate(resp=SpecResponse(HTTP_200=FormListOut, HTTP_422=ErrorBody), tags=TAGS, before=refuse_invalid)
+def list_forms(query: NoQuery) -> tuple[Response, int]:
     """The forms new evaluations use: the latest published version of each."""
     return as_json(FormListOut(items=[form_out(form) for form in evaluation_forms.current_forms(db())]))
 
@@ -199,8 +199,12 @@ def get_form(form_id: str) -> tuple[Response, int]:
 
 @bp.get("/recordings/<recording_id>/annotations")
 @requires(Permission.EVALUATION_READ)
-@api_spec.validate(resp=SpecResponse(HTTP_200=AnnotationListOut, HTTP_404=ErrorBody), tags=TAGS)
-def list_annotations(recording_id: str) -> tuple[Response, int]:
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=AnnotationListOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def list_annotations(recording_id: str, query: NoQuery) -> tuple[Response, int]:
     """The comments on moments of a call, in call order."""
     comments = review.read_comments(db(), actor=current_actor(), recording_id=recording_id)
     db().commit()

@@ -14,7 +14,7 @@ from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
 from web.api.institute_shapes import InstituteIn, InstituteOut, InstitutesOut, SafeguardIn, institute_out
-from web.api.research_queries import BatchesQuery, NoQuery
+from web.api.research_queries import BatchesQuery
 from web.api.research_shapes import (
     BatchIn,
     BatchOut,
@@ -24,7 +24,7 @@ from web.api.research_shapes import (
     batch_out,
     custody_out,
 )
-from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
+from web.api.validation import ErrorBody, NoQuery, as_json, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 from web.same_site import refuse_cross_site
 

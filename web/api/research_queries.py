@@ -1,6 +1,6 @@
 """The research API's query shapes (web/api/research_shapes.py holds its bodies and answers): every one refuses a
 parameter it does not know, 422 `unknown_field` naming it, so `?status=closed` is not answered unfiltered as if
-it had filtered."""
+it had filtered (a list that takes none reads `validation.NoQuery`)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,3 @@ class BatchesQuery(BaseModel):
     institute_id: str | None = None
     cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=batches.MAX_PAGE)
-
-
-class NoQuery(BaseModel):
-    """A list that takes no parameter (every institute, a call's or a customer's custody)."""
-
-    model_config = ConfigDict(extra="forbid")

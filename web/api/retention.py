@@ -17,7 +17,7 @@ from recordings_service.spreadsheets import BYTE_ORDER_MARK, spreadsheet_safe
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
-from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
+from web.api.validation import ErrorBody, NoQuery, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 from web.i18n import organisation_zone, spreadsheet_dialect
 
@@ -146,8 +146,10 @@ class ReceiptPageOut(BaseModel):
 
 @bp.get("/retention/policies")
 @requires(Permission.RETENTION_MANAGE)
-@api_spec.validate(resp=SpecResponse(HTTP_200=PoliciesOut), tags=["retention"])
-def list_policies() -> Response:
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=PoliciesOut, HTTP_422=ErrorBody), tags=["retention"], before=refuse_invalid
+)
+def list_policies(query: NoQuery) -> Response:
     """The retention policy table (CSV for the Art. 30 record: `/retention/policies.csv`)."""
     items = [PolicyOut.model_validate(row) for row in retention.list_policies(db())]
     return jsonify(PoliciesOut(items=items).model_dump(mode="json"))

@@ -1,5 +1,5 @@
-"""The API's error body, its translation of request-validation errors into it, id-cursor pages, and the one way a
-response model becomes a JSON answer."""
+"""The API's error body, its translation of request-validation errors into it, the query of a list that takes
+none, id-cursor pages, and the one way a response model becomes a JSON answer."""
 
 from __future__ import annotations
 
@@ -9,9 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, jsonify
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from recordings_service.errors import Invalid, invalid_from
+
+
+class NoQuery(BaseModel):
+    """The query of a list that takes no parameter: any is refused (422 `unknown_field` naming it), so a filter an
+    integrator typed is not answered with the whole list as if it had filtered."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class FieldErrorBody(BaseModel):
