@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote_from_bytes
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -54,33 +55,22 @@ def confirmations(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(CustodyConfirmation)) or 0
 
 
-def test_a_signer_in_latin_1_is_refused_saying_where_not_stored_altered(
-    client: FlaskClient, session: Session, runtime: Runtime
+@pytest.mark.parametrize(
+    ("field", "text", "where"),
+    [("signer", SIGNER, "byte 0xC4 at line 1 column 5"), ("statement", STATEMENT, "byte 0xF6 at line 2 column 36")],
+)
+def test_a_field_in_latin_1_is_refused_saying_where_not_stored_altered(
+    client: FlaskClient, session: Session, runtime: Runtime, field: str, text: str, where: str
 ) -> None:
     batch, token = downloaded_with_partner_token(session, runtime)
     path = f"/api/v1/research/batches/{batch.id}/confirmation"
 
-    answer = post_parts(client, path, token, fields(signer=SIGNER.encode("latin-1")))
+    answer = post_parts(client, path, token, fields(**{field: text.encode("latin-1")}))
 
     assert answer.status_code == 422, answer.get_json()
     body = answer.get_json()
-    assert (body["error"], body["field"]) == ("not_utf8", "signer")
-    assert "byte 0xC4 at line 1 column 5 is not UTF-8" in body["message"]
-    assert confirmations(session) == 0
-
-
-def test_a_statement_in_latin_1_is_refused_at_its_line_and_column(
-    client: FlaskClient, session: Session, runtime: Runtime
-) -> None:
-    batch, token = downloaded_with_partner_token(session, runtime)
-    path = f"/api/v1/research/batches/{batch.id}/confirmation"
-
-    answer = post_parts(client, path, token, fields(statement=STATEMENT.encode("latin-1")))
-
-    assert answer.status_code == 422, answer.get_json()
-    body = answer.get_json()
-    assert (body["error"], body["field"]) == ("not_utf8", "statement")
-    assert "byte 0xF6 at line 2 column 36 is not UTF-8" in body["message"]
+    assert (body["error"], body["field"]) == ("not_utf8", field)
+    assert f"{where} is not UTF-8" in body["message"]
     assert confirmations(session) == 0
 
 
