@@ -18,6 +18,8 @@ from pydantic_core import PydanticCustomError
 # ISO 8601 text begins with the year's four digits and a hyphen; a count of seconds never has that hyphen.
 _MOMENT_TEXT = re.compile(r"[0-9]{4}-.*", re.DOTALL)
 _DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A moment's offset after a space: its `+` sent unencoded in a query string, which decodes it as a space.
+_PLUS_AS_SPACE = re.compile(r".*[0-9] [0-9]{2}(:?[0-9]{2})?", re.DOTALL)
 
 
 def _parsed(adapter: TypeAdapter[Any], text: re.Pattern[str], error_type: str, expected: str) -> Callable[[Any], Any]:
@@ -35,6 +37,9 @@ def _parsed(adapter: TypeAdapter[Any], text: re.Pattern[str], error_type: str, e
             first = exc.errors(include_url=False)[0]
             if first["type"] == "timezone_aware":  # Pydantic's "Input should have timezone info" gives no example
                 raise PydanticCustomError(first["type"], f"the time has no offset from UTC: give {expected}") from None
+            if _PLUS_AS_SPACE.fullmatch(value):
+                hint = "; a '+' sent unencoded in a URL's query reads as a space: send the offset's '+' as %2B"
+                raise PydanticCustomError(first["type"], first["msg"] + hint) from None
             raise PydanticCustomError(first["type"], first["msg"]) from None
 
     return check

@@ -162,6 +162,18 @@ def test_bad_list_queries_are_422(client: FlaskClient, session: Session, query: 
     assert (response.get_json()["field"], response.get_json()["error"]) == (field, code)
 
 
+def test_an_offset_whose_plus_was_sent_unencoded_is_refused_saying_so(client: FlaskClient, session: Session) -> None:
+    """Found by an API integrator's review: a time passed back as the API writes it, `+02:00` and all, reaches the
+    service with a space for the `+` (a query string's encoding), and was refused as "unexpected extra characters"."""
+    token = make_token(session, role="qa_supervisor", scope="read")
+
+    response = get(client, token, "/api/v1/recordings?started_from=2026-03-01T09:30:00+02:00")
+
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["field"] == "started_from" and "%2B" in body["message"], body
+
+
 def test_get_one_hides_restricted_from_all_but_compliance_and_audits_the_refusal(
     client: FlaskClient, session: Session, calls: list[Recording]
 ) -> None:
