@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.config import PREFIX, Settings, SettingsError
-from recordings_service.db import new_id, utcnow
+from recordings_service.db import new_id, upsert_insert, utcnow
 from recordings_service.errors import ID_SHAPE, Refusal
-from recordings_service.models import AuditChainHead, AuditEvent, AuditEventRecording
+from recordings_service.models import AuditChainHead, AuditEvent, AuditEventRecording, AuditSigningKey
 
 GENESIS_HASH = "0" * 64
 # Where a session carries the audit keys (set by `Runtime`), so that every `record_event` signs without
@@ -91,6 +91,8 @@ def check_signing_key(session: Session) -> None:
     newest = session.scalar(select(AuditEvent.key_id).order_by(AuditEvent.seq.desc()).limit(1))
     keys = session_keys(session)
     if newest is None or (keys is not None and newest in keys.secrets):
+        if keys is not None:
+            _refuse_signing_keys_dropped(session, keys)
         return
     if keys is None:
         raise ForeignAuditKey(
@@ -103,6 +105,28 @@ def check_signing_key(session: Session) -> None:
         f" verified with the trail's key. Set {PREFIX}AUDIT_KEY to the trail's key (to rotate keys, keep the trail's"
         f" key in {PREFIX}AUDIT_KEYS_OLD)"
     )
+
+
+def _refuse_signing_keys_dropped(session: Session, keys: AuditKeys) -> None:
+    """Refuse a process that lacks a key earlier events were signed with (a retired key dropped from
+    `CALLVAULT_AUDIT_KEYS_OLD`: `audit verify` would report the chain broken there, as if tampered with); else
+    register its own key, which is to sign. A schema from before migration 0047 is checked once migrated."""
+    if not inspect(session.connection()).has_table(AuditSigningKey.__tablename__):
+        return
+    dropped = session.scalars(
+        select(AuditSigningKey.key_id)
+        .where(AuditSigningKey.key_id.not_in(keys.secrets))
+        .order_by(AuditSigningKey.key_id)
+    ).all()
+    if dropped:
+        raise ForeignAuditKey(
+            f"the audit trail holds events signed with audit key {', '.join(dropped)}, which this process holds"
+            f" neither as {PREFIX}AUDIT_KEY (key {keys.current_id}) nor in {PREFIX}AUDIT_KEYS_OLD: `callvault audit"
+            f" verify` would find the chain broken at the first of them. Keep every key that signed the trail in"
+            f" {PREFIX}AUDIT_KEYS_OLD"
+        )
+    # Processes starting at once may each register it: the first insert wins, the others do nothing.
+    session.execute(upsert_insert(session)(AuditSigningKey).values(key_id=keys.current_id).on_conflict_do_nothing())
 
 
 def session_keys(session: Session) -> AuditKeys | None:

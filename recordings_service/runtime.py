@@ -72,8 +72,9 @@ class Runtime:
         )
 
     def check_keys(self) -> None:
-        """Raise `SettingsError` when this process does not hold the key of the audit trail's newest event
-        (`audit.ForeignAuditKey`), or its master key does not open the stored calls' data keys (`ForeignMasterKey`).
+        """Raise `SettingsError` when this process does not hold the key of the audit trail's newest event, or of
+        any event (`audit.ForeignAuditKey`; its own key is registered as one that signs), or its master key does not
+        open the stored calls' data keys (`ForeignMasterKey`).
 
         A database that cannot be read yet (down, or not migrated) has nothing to check: the process starts,
         as it always has, and its readiness check reports the database.
@@ -82,6 +83,7 @@ class Runtime:
             with self.sessions() as session:
                 check_signing_key(session)
                 check_master_key(session, self.envelope)
+                session.commit()  # the audit key registered (`check_signing_key`)
         except DBAPIError as exc:
             log.warning("keys not checked: the database cannot be read (%s)", type(exc.orig).__name__)
 

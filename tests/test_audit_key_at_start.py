@@ -52,6 +52,31 @@ def test_only_a_process_holding_the_newest_events_key_may_sign_on(signed: Runtim
         keyed(signed, connection, key="").check_keys()
 
 
+def test_a_process_that_dropped_a_retired_key_the_trail_was_signed_with_may_not_start(
+    signed: Runtime, connection: Connection
+) -> None:
+    """Found by an operator's pass: only the newest event's key was checked, so after a rotation a process without
+    the retired key in CALLVAULT_AUDIT_KEYS_OLD started, and `audit verify` found the chain broken at the first event
+    that key had signed (a break that reads as tampering)."""
+    signed.check_keys()  # a process started with the first key, which signs
+    with signed.sessions() as session:
+        record_event(session, actor=SYSTEM, action="recording.viewed", object_type="recording", object_id="r1")
+        session.commit()
+    rotated = keyed(signed, connection, key=OTHER_KEY, old=AUDIT_KEY)
+    rotated.check_keys()
+    with rotated.sessions() as session:
+        record_event(session, actor=SYSTEM, action="recording.viewed", object_type="recording", object_id="r2")
+        session.commit()
+
+    with pytest.raises(ForeignAuditKey) as dropped:
+        keyed(signed, connection, key=OTHER_KEY).check_keys()
+
+    said = str(dropped.value)
+    assert f"signed with audit key {key_id(AUDIT_KEY)}," in said and "CALLVAULT_AUDIT_KEYS_OLD" in said, said
+    assert AUDIT_KEY not in said and OTHER_KEY not in said
+    rotated.check_keys()
+
+
 @pytest.fixture
 def signed_data_dir(tmp_path: Path) -> Path:
     """A data directory as `make run` leaves it: generated secrets, a migrated SQLite trail signed with its key."""

@@ -2,7 +2,7 @@
 
 from recordings_service.models.account import ApiToken, RateCount, User
 from recordings_service.models.assignment import Assignment, EvaluationPlan, PlanFill
-from recordings_service.models.audit import AuditChainHead, AuditEvent, AuditEventRecording
+from recordings_service.models.audit import AuditChainHead, AuditEvent, AuditEventRecording, AuditSigningKey
 from recordings_service.models.calibration import CalibrationAnswer, CalibrationParticipant, CalibrationSession
 from recordings_service.models.call_list import CallTag, SavedSearch
 from recordings_service.models.evaluation import (
@@ -44,6 +44,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditEventRecording",
+    "AuditSigningKey",
     "BatchItem",
     "CalibrationAnswer",
     "CalibrationParticipant",
