@@ -15,7 +15,7 @@ from flask import Flask, current_app, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, login_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from limits import RateLimitItem, parse
 
 from recordings_service import accounts
@@ -69,7 +69,10 @@ def check_csrf() -> None:
     if request.path.startswith("/api/") and bearer_token() is not None:
         return
     if request.method in current_app.config["WTF_CSRF_METHODS"]:
-        csrf.protect()
+        try:
+            csrf.protect()
+        except UnicodeEncodeError:  # a token holding bytes that are not UTF-8, kept as sent (`form_text`)
+            raise CSRFError("The CSRF token is invalid.") from None
 
 
 def login_attempt_allowed() -> bool:
