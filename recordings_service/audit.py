@@ -109,8 +109,8 @@ def check_signing_key(session: Session) -> None:
 
 def _refuse_signing_keys_dropped(session: Session, keys: AuditKeys) -> None:
     """Refuse a process that lacks a key earlier events were signed with (a retired key dropped from
-    `CALLVAULT_AUDIT_KEYS_OLD`: `audit verify` would report the chain broken there, as if tampered with); else
-    register its own key, which is to sign. A schema from before migration 0047 is checked once migrated."""
+    `CALLVAULT_AUDIT_KEYS_OLD`: `audit verify` would report the chain broken there, as if tampered with). A schema
+    from before migration 0047 is checked once migrated."""
     if not inspect(session.connection()).has_table(AuditSigningKey.__tablename__):
         return
     dropped = session.scalars(
@@ -125,8 +125,6 @@ def _refuse_signing_keys_dropped(session: Session, keys: AuditKeys) -> None:
             f" verify` would find the chain broken at the first of them. Keep every key that signed the trail in"
             f" {PREFIX}AUDIT_KEYS_OLD"
         )
-    # Processes starting at once may each register it: the first insert wins, the others do nothing.
-    session.execute(upsert_insert(session)(AuditSigningKey).values(key_id=keys.current_id).on_conflict_do_nothing())
 
 
 def session_keys(session: Session) -> AuditKeys | None:
@@ -187,12 +185,15 @@ def record_events(
         return []
     checked = [(object_id, _checked_details(details or {})) for object_id, details in items]
     keys = session_keys(session)
-    last_seq, prev_hash = session.execute(
+    signing = keys.current_id if keys else None
+    last_seq, prev_hash, last_signed_by = session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)
         .values(seq=AuditChainHead.seq + len(checked))
-        .returning(AuditChainHead.seq, AuditChainHead.last_hash)
+        .returning(AuditChainHead.seq, AuditChainHead.last_hash, AuditChainHead.key_id)
     ).one()
+    if signing is not None and signing != last_signed_by:  # a rotation's first event (or one back to an older key)
+        session.execute(upsert_insert(session)(AuditSigningKey).values(key_id=signing).on_conflict_do_nothing())
     events: list[AuditEvent] = []
     for seq, (object_id, clean_details) in enumerate(checked, start=last_seq - len(checked) + 1):
         event = AuditEvent(
@@ -208,7 +209,7 @@ def record_events(
             ip=actor.ip,
             details=clean_details,
             prev_hash=prev_hash,
-            key_id=keys.current_id if keys else None,
+            key_id=signing,
         )
         event.hash = prev_hash = event_hash(event, keys)
         events.append(event)
@@ -218,7 +219,7 @@ def record_events(
         for event in events
         for recording_id in named_recordings(action, event.details)
     )
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev_hash))
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev_hash, key_id=signing))
     session.flush()
     return events
 

@@ -71,10 +71,11 @@ class Runtime:
             envelope=envelope,
         )
 
-    def check_keys(self) -> None:
+    def check_keys(self, *, second_factors: bool = True) -> None:
         """Raise `SettingsError` when this process does not hold the key of the audit trail's newest event, or of
-        any event (`audit.ForeignAuditKey`; its own key is registered as one that signs), or its master key does not
-        open the stored calls' data keys (`ForeignMasterKey`).
+        any event (`audit.ForeignAuditKey`), or its master key does not open the stored calls' data keys, or others
+        it sealed (`ForeignMasterKey`; the active accounts' second factors too, unless told not to: the command that
+        resets a second factor the keyset no longer opens).
 
         A database that cannot be read yet (down, or not migrated) has nothing to check: the process starts,
         as it always has, and its readiness check reports the database.
@@ -82,8 +83,7 @@ class Runtime:
         try:
             with self.sessions() as session:
                 check_signing_key(session)
-                check_master_key(session, self.envelope)
-                session.commit()  # the audit key registered (`check_signing_key`)
+                check_master_key(session, self.envelope, second_factors=second_factors)
         except DBAPIError as exc:
             log.warning("keys not checked: the database cannot be read (%s)", type(exc.orig).__name__)
 
@@ -111,7 +111,7 @@ class ForeignMasterKey(SettingsError):
     """The master key does not open the data keys of the calls the database holds."""
 
 
-def check_master_key(session: Session, envelope: Envelope) -> None:
+def check_master_key(session: Session, envelope: Envelope, *, second_factors: bool = True) -> None:
     """Refuse a master key that does not unwrap the newest stored call's data key: another machine's, or one
     generated afresh beside a restored database, under which every stored call reads as tampered with and every
     new call is sealed under a key the old ones do not share."""
@@ -130,7 +130,7 @@ def check_master_key(session: Session, envelope: Envelope) -> None:
                 f" calls in this database (the newest call's was wrapped under key id {newest.master_key_id}): set"
                 " it to the master key the calls were stored with"
             ) from None
-    _refuse_retired_keys_missing(session, envelope)
+    _refuse_retired_keys_missing(session, envelope, second_factors=second_factors)
 
 
 # What the master key wraps, with the key id kept beside it: (what, the wrapped key, its key id); a key forgotten
@@ -149,7 +149,7 @@ _SEALED: tuple[tuple[str, Any, Any], ...] = (
 )
 
 
-def _refuse_retired_keys_missing(session: Session, envelope: Envelope) -> None:
+def _refuse_retired_keys_missing(session: Session, envelope: Envelope, *, second_factors: bool) -> None:
     """Refuse a keyset that lacks a key older calls (or other secrets it sealed) were wrapped under: an old key removed
     after a rotation (while the newest call opens) left those calls unplayable (a 400 "cannot be unwrapped"), and the
     weekly integrity check audited each as tampered with, for what is a setting to put right."""
@@ -163,22 +163,24 @@ def _refuse_retired_keys_missing(session: Session, envelope: Envelope) -> None:
             .order_by(key_id)
         )
     ]
-    needed += [
-        f"key id {missing_id} ({count} second factors)" for missing_id, count in _seeds_missing(session, envelope)
-    ]
+    seeds = _seeds_missing(session, envelope) if second_factors else []
+    needed += [f"key id {missing_id} ({count} second factors)" for missing_id, count in seeds]
     if needed:
         named = ", ".join(needed)
+        # A lost key leaves a way out for the second factors (their holders enrol again), not for what it sealed.
+        way_out = "; or reset each second factor it sealed: callvault users reset-mfa NAME" if seeds else ""
         raise ForeignMasterKey(
             f"{PREFIX}MASTER_KEY (key ids {', '.join(map(str, sorted(envelope.key_ids)))}) lacks keys stored data"
             f" was wrapped under: {named}; keep every earlier key in the keyset after a rotation (a new primary key"
-            " is added, the old ones stay)"
+            f" is added, the old ones stay){way_out}"
         )
 
 
 def _seeds_missing(session: Session, envelope: Envelope) -> list[tuple[int, int]]:
-    """(key id, how many) of the TOTP seeds sealed under a key the keyset lacks: a seed keeps no key id beside it,
-    but its ciphertext names the key (one row an account: few enough to read them all)."""
-    seeds = session.scalars(select(User.mfa_seed).where(User.mfa_seed.is_not(None)))
+    """(key id, how many) of the active accounts' TOTP seeds sealed under a key the keyset lacks: a seed keeps no key
+    id beside it, but its ciphertext names the key (one row an account: few enough to read them all). A disabled
+    account's seed waits for it to be enabled again, when an admin can reset it."""
+    seeds = session.scalars(select(User.mfa_seed).where(User.mfa_seed.is_not(None), User.active.is_(True)))
     missing = Counter(
         key_id
         for sealed in seeds

@@ -52,21 +52,23 @@ def test_only_a_process_holding_the_newest_events_key_may_sign_on(signed: Runtim
         keyed(signed, connection, key="").check_keys()
 
 
+def signs(runtime: Runtime, object_id: str) -> None:
+    with runtime.sessions() as session:
+        record_event(session, actor=SYSTEM, action="recording.viewed", object_type="recording", object_id=object_id)
+        session.commit()
+
+
 def test_a_process_that_dropped_a_retired_key_the_trail_was_signed_with_may_not_start(
     signed: Runtime, connection: Connection
 ) -> None:
     """Found by an operator's pass: only the newest event's key was checked, so after a rotation a process without
     the retired key in CALLVAULT_AUDIT_KEYS_OLD started, and `audit verify` found the chain broken at the first event
     that key had signed (a break that reads as tampering)."""
-    signed.check_keys()  # a process started with the first key, which signs
-    with signed.sessions() as session:
-        record_event(session, actor=SYSTEM, action="recording.viewed", object_type="recording", object_id="r1")
-        session.commit()
     rotated = keyed(signed, connection, key=OTHER_KEY, old=AUDIT_KEY)
+    signs(rotated, "r1")
+    signs(signed, "r2")  # the first key signs again after the other's events (a rotation rolled back, say)
+    signs(rotated, "r3")
     rotated.check_keys()
-    with rotated.sessions() as session:
-        record_event(session, actor=SYSTEM, action="recording.viewed", object_type="recording", object_id="r2")
-        session.commit()
 
     with pytest.raises(ForeignAuditKey) as dropped:
         keyed(signed, connection, key=OTHER_KEY).check_keys()
@@ -74,7 +76,18 @@ def test_a_process_that_dropped_a_retired_key_the_trail_was_signed_with_may_not_
     said = str(dropped.value)
     assert f"signed with audit key {key_id(AUDIT_KEY)}," in said and "CALLVAULT_AUDIT_KEYS_OLD" in said, said
     assert AUDIT_KEY not in said and OTHER_KEY not in said
-    rotated.check_keys()
+
+
+def test_a_key_staged_for_a_rotation_that_signed_nothing_is_not_required(
+    signed: Runtime, connection: Connection
+) -> None:
+    """A review: keys were registered as a process holding them started, so a process (or a CLI command) started
+    with a new key staged, the rotation then rolled back, left every process holding the trail's own key refused,
+    "signed with" a key that had signed nothing."""
+    signs(signed, "r1")
+    keyed(signed, connection, key=OTHER_KEY, old=AUDIT_KEY).check_keys()  # staged: started, signed nothing
+
+    signed.check_keys()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from recordings_service import schema
@@ -29,6 +30,7 @@ from tests.callvault_process import BIN, callvault_env
 from tests.factories.accounts import make_enrolled_user
 from tests.factories.recordings import make_recording
 from tests.live_server import free_port
+from web import cli, cli_support
 
 
 def test_only_the_master_key_the_calls_were_stored_with_may_start(runtime: Runtime) -> None:
@@ -136,6 +138,32 @@ def test_a_keyset_that_lost_the_key_of_enrolled_second_factors_may_not_start(
     for refused in (before_any_call, with_calls):
         assert f"key id {runtime.envelope.master_key_id} (2 second factors)" in str(refused.value)
     replace(runtime, envelope=Envelope(rotated_key)).check_keys()  # keeping the old key, it may
+
+
+def test_second_factors_a_lost_key_sealed_can_be_reset_and_disabled_accounts_do_not_count(
+    runtime: Runtime, own_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review: with the old key lost for good, the check above refused every process and command, `users reset-mfa`
+    too, the one way out (the holders enrol again); and one former employee's seed blocked the whole service."""
+    runtime = replace(runtime, engine=own_engine, sessions=make_sessionmaker(own_engine))
+    with runtime.sessions() as session:
+        enrolled, _ = make_enrolled_user(session, runtime.envelope)
+        departed, _ = make_enrolled_user(session, runtime.envelope)
+        departed.active = False
+        session.commit()
+    new_only = replace(runtime, envelope=Envelope(only_primary(rotated(runtime.settings.master_key))))
+
+    with pytest.raises(ForeignMasterKey) as refused:
+        new_only.check_keys()
+    new_only.check_keys(second_factors=False)  # what `users reset-mfa` runs with
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(cli_support, "load_runtime", lambda **given: (seen.update(given), new_only)[1])
+    reset = CliRunner().invoke(cli.main, ["users", "reset-mfa", enrolled.username])
+    new_only.check_keys()  # the active account's seed is gone; the disabled one's does not count
+
+    said = str(refused.value)
+    assert f"key id {runtime.envelope.master_key_id} (1 second factors)" in said and "reset-mfa" in said, said
+    assert reset.exit_code == 0 and seen == {"second_factors": False}, reset.output
 
 
 def test_the_jobs_process_with_another_master_key_does_not_start(tmp_path: Path, store: S3ObjectStore) -> None:

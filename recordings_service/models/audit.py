@@ -59,12 +59,15 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # The key that signed the newest event: an event signed with another registers its key (`AuditSigningKey`).
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditSigningKey(Base):
-    """A key that signs or signed the trail (its id, `audit.key_id`), registered as a process holding it starts:
-    every process must hold each of them, as its key or a retired one, or `audit verify` would find the chain broken
-    at the first event the missing one signed (migration 0047 registers the keys of the events before it)."""
+    """A key that signed events of the trail (its id, `audit.key_id`), registered with the first event it signs after
+    another key's (migration 0047 registers those of the events before it): every process must hold each of them, as
+    its key or a retired one, or `audit verify` would find the chain broken at the first event the missing one
+    signed."""
 
     __tablename__ = "audit_signing_keys"
 
