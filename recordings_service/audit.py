@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.config import PREFIX, Settings, SettingsError
@@ -74,57 +74,6 @@ class AuditKeys:
 def key_id(key: str) -> str:
     """A key's public name, derived from it: events name their key without an id setting to keep in step."""
     return hmac.new(key.encode(), b"callvault audit key id", hashlib.sha256).hexdigest()[:12]
-
-
-class ForeignAuditKey(SettingsError):
-    """The trail's newest event is signed with a key this process does not hold."""
-
-
-def check_signing_key(session: Session) -> None:
-    """Refuse a process that would sign on where nobody holding the trail's key could verify it.
-
-    A web or jobs process started with another `CALLVAULT_AUDIT_KEY` (a typo, another machine's secrets) would
-    sign each event it appends with that key, and `audit verify` with the trail's key would find the chain
-    broken there; without a key it would append plain hashes after signed ones, which is a break too. So a
-    process starts only when it holds the key of the newest event, as its current key or a retired one.
-    """
-    newest = session.scalar(select(AuditEvent.key_id).order_by(AuditEvent.seq.desc()).limit(1))
-    keys = session_keys(session)
-    if newest is None or (keys is not None and newest in keys.secrets):
-        if keys is not None:
-            _refuse_signing_keys_dropped(session, keys)
-        return
-    if keys is None:
-        raise ForeignAuditKey(
-            f"the audit trail is signed (its newest event with audit key {newest}) and {PREFIX}AUDIT_KEY is not set:"
-            " events written now would break the chain; set it to the trail's key"
-        )
-    raise ForeignAuditKey(
-        f"the audit trail's newest event is signed with audit key {newest}, which this process holds neither as"
-        f" {PREFIX}AUDIT_KEY (key {keys.current_id}) nor in {PREFIX}AUDIT_KEYS_OLD: events it signed could not be"
-        f" verified with the trail's key. Set {PREFIX}AUDIT_KEY to the trail's key (to rotate keys, keep the trail's"
-        f" key in {PREFIX}AUDIT_KEYS_OLD)"
-    )
-
-
-def _refuse_signing_keys_dropped(session: Session, keys: AuditKeys) -> None:
-    """Refuse a process that lacks a key earlier events were signed with (a retired key dropped from
-    `CALLVAULT_AUDIT_KEYS_OLD`: `audit verify` would report the chain broken there, as if tampered with). A schema
-    from before migration 0047 is checked once migrated."""
-    if not inspect(session.connection()).has_table(AuditSigningKey.__tablename__):
-        return
-    dropped = session.scalars(
-        select(AuditSigningKey.key_id)
-        .where(AuditSigningKey.key_id.not_in(keys.secrets))
-        .order_by(AuditSigningKey.key_id)
-    ).all()
-    if dropped:
-        raise ForeignAuditKey(
-            f"the audit trail holds events signed with audit key {', '.join(dropped)}, which this process holds"
-            f" neither as {PREFIX}AUDIT_KEY (key {keys.current_id}) nor in {PREFIX}AUDIT_KEYS_OLD: `callvault audit"
-            f" verify` would find the chain broken at the first of them. Keep every key that signed the trail in"
-            f" {PREFIX}AUDIT_KEYS_OLD"
-        )
 
 
 def session_keys(session: Session) -> AuditKeys | None:

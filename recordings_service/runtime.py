@@ -15,7 +15,8 @@ from sqlalchemy import Engine, func, make_url, select
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from recordings_service.audit import SESSION_AUDIT_KEYS, AuditKeys, check_signing_key
+from recordings_service.audit import SESSION_AUDIT_KEYS, AuditKeys
+from recordings_service.audit_key_check import check_signing_key
 from recordings_service.config import PREFIX, Settings, SettingsError
 from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.logs import configure_logging
@@ -73,9 +74,9 @@ class Runtime:
 
     def check_keys(self, *, second_factors: bool = True) -> None:
         """Raise `SettingsError` when this process does not hold the key of the audit trail's newest event, or of
-        any event (`audit.ForeignAuditKey`), or its master key does not open the stored calls' data keys, or others
-        it sealed (`ForeignMasterKey`; the active accounts' second factors too, unless told not to: the command that
-        resets a second factor the keyset no longer opens).
+        any event (`audit_key_check.ForeignAuditKey`), or its master key does not open the stored calls' data keys,
+        or others it sealed (`ForeignMasterKey`; the active accounts' second factors too, unless told not to: the
+        command that resets a second factor the keyset no longer opens).
 
         A database that cannot be read yet (down, or not migrated) has nothing to check: the process starts,
         as it always has, and its readiness check reports the database.

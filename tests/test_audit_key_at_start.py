@@ -17,7 +17,8 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import sessionmaker
 
 from recordings_service import schema
-from recordings_service.audit import ForeignAuditKey, key_id, record_event
+from recordings_service.audit import key_id, record_event
+from recordings_service.audit_key_check import ForeignAuditKey
 from recordings_service.config import Settings
 from recordings_service.models import AuditEvent
 from recordings_service.runtime import Runtime

@@ -26,7 +26,7 @@ from web import cli, cli_support
 @pytest.fixture
 def run(runtime: Runtime, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Invoke the CLI with the test runtime (its commits stay inside the test's transaction)."""
-    monkeypatch.setattr(cli_support, "load_runtime", lambda: runtime)
+    monkeypatch.setattr(cli_support, "load_runtime", lambda **_checks: runtime)
     runner = CliRunner()
 
     def invoke(*args: str, stdin: str | None = None) -> Result:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from recordings_service import schema
-from recordings_service.audit import record_event
+from recordings_service.audit import key_id
 from recordings_service.config import Settings
 from recordings_service.db import make_engine
 from recordings_service.runtime import Runtime
@@ -21,10 +21,14 @@ from recordings_service.storage import embedded
 from recordings_service.storage.embedded import PORT_SPAN
 from recordings_service.storage.encryption import generate_master_key
 from tests.conftest import free_port_block
-from tests.factories.accounts import SYSTEM
 from web import cli
 
 KEYS = {"master_key": generate_master_key(), "audit_key": "the audit key of this installation, long enough"}
+SIGNED_EVENT = text(
+    "INSERT INTO audit_events (id, seq, occurred_at, action, details, prev_hash, hash, key_id)"
+    " VALUES ('01KAUDITEVENTBEFOREUPGRADE', 1, '2026-12-01 12:00:00', 'test.signed_before_the_upgrade', '{}',"
+    " :zero, :hash, :key)"
+)
 
 
 def run_with(data_dir: Path, **settings: str) -> tuple[int, str]:
@@ -125,9 +129,10 @@ def test_keys_are_checked_before_an_older_database_is_migrated(tmp_path: Path) -
     environment = {f"CALLVAULT_{name.upper()}": value for name, value in KEYS.items()}
     runtime = Runtime.from_settings(Settings.from_env({"CALLVAULT_DATA_DIR": str(data_dir), **environment}))
     schema.upgrade(runtime.engine, older)
-    with runtime.sessions() as session:
-        record_event(session, actor=SYSTEM, action="test.signed_before_the_upgrade")
-        session.commit()
+    # An event as that release signed it (this one's `record_event` keeps its key in the chain's head, a column of
+    # migration 0047): its key is all the check reads.
+    with runtime.engine.begin() as connection:
+        connection.execute(SIGNED_EVENT, {"key": key_id(KEYS["audit_key"]), "zero": "0" * 64, "hash": "1" * 64})
 
     status, output = run_with(data_dir, **{**KEYS, "audit_key": "another audit key, long enough to be one"})
 
