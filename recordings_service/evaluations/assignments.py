@@ -83,7 +83,8 @@ def assign_calls(
     today: date,
     due: date | None = None,
 ) -> Assigned:
-    """Put calls on `assignee_id`'s list (all or none), in the order given; audited per call.
+    """Put calls on `assignee_id`'s list (all or none), in the order given; audited per call put on the list or given
+    a new due date.
 
     A call already on that list keeps its assignment (with the new due date, when one is given). Calls the
     actor cannot see are refused as not found (audited); calls the assignee may not open are invalid; a call still
@@ -112,6 +113,8 @@ def assign_calls(
         )
     }
     result: list[Assignment] = []
+    # A call assigned again as it was (a client's retry, a second click) changed nothing: no event says it did.
+    changed: list[Assignment] = []
     for recording_id in wanted:
         assignment = existing.get(recording_id)
         if assignment is None:
@@ -123,11 +126,13 @@ def assign_calls(
                 assigned_by=actor.id,
             )
             session.add(assignment)
-        elif due is not None:
+            changed.append(assignment)
+        elif due is not None and due != assignment.due:
             assignment.due = due
+            changed.append(assignment)
         result.append(assignment)
     session.flush()
-    for assignment in result:
+    for assignment in changed:
         record_event(
             session,
             actor=actor,
