@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.customers import register_customer
+from recordings_service.customers import lock_customer, register_customer
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, Refusal
 from recordings_service.models import AuditEvent, Customer, Recording, SubjectRequest
@@ -102,6 +102,7 @@ def create_request(
         raise Invalid("received_at", "GDPR requests date from 25 May 2018 on", code="out_of_range")
     # A reference the officer typed: one in another letter case than a known customer's is refused (not a new person).
     customer = session.get_one(Customer, register_customer(session, customer_ref, refuse_case_variants=True))
+    _refuse_registered_already(session, actor=actor, customer=customer, kind=request_kind, received_at=received_at)
     request = SubjectRequest(
         customer_id=customer.id,
         kind=request_kind.value,
@@ -126,6 +127,33 @@ def create_request(
         details={"kind": request.kind, "customer_id": customer.id, "chargeable": request.chargeable},
     )
     return request
+
+
+def _refuse_registered_already(
+    session: Session, *, actor: Actor, customer: Customer, kind: SubjectRequestKind, received_at: datetime
+) -> None:
+    """409 where the customer's open request of `kind` received at that moment is registered already: a client
+    retrying a request whose answer it lost, or a form sent twice, registered it again, with a second deadline to
+    track and, for an erasure, a second erasure to carry out. Two registrations at once are one after the other under
+    the customer's lock, so the second finds the first."""
+    lock_customer(session, customer.id)
+    registered = session.scalars(
+        select(SubjectRequest)
+        .where(
+            SubjectRequest.customer_id == customer.id,
+            SubjectRequest.kind == kind.value,
+            SubjectRequest.received_at == received_at.astimezone(UTC),
+            SubjectRequest.completed_at.is_(None),
+        )
+        .order_by(SubjectRequest.id)
+    ).first()
+    if registered is not None:
+        raise Conflict(
+            f"this request is registered already, as subject request {registered.id}",
+            why="request_registered",
+            values={"request_id": registered.id},
+            refusal=refused(actor, registered, "create", "request_registered"),
+        )
 
 
 def get_request(session: Session, request_id: str, *, lock: bool = False) -> SubjectRequest:

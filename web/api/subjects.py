@@ -190,12 +190,13 @@ def _answer(body: FulfilIn) -> fulfilment.Answer:
 @bp.post("/subject-requests")
 @requires(Permission.SUBJECT_REQUESTS)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_201=SubjectRequestOut, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
+    resp=SpecResponse(HTTP_201=SubjectRequestOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
     tags=["subject requests"],
     before=refuse_invalid,
 )
 def create_request(json: RequestIn) -> tuple[Response, int]:
-    """Register a request of a customer (by CRM reference); it is due one calendar month after `received_at`."""
+    """Register a request of a customer (by CRM reference); it is due one calendar month after `received_at`. The
+    customer's open request of the same kind received at the same moment is registered once: 409 names it."""
     request = subjects.create_request(
         db(),
         actor=current_actor(),

@@ -83,6 +83,9 @@ CODE_MESSAGES: dict[str, Message] = {
     # Data-subject requests.
     "request_not_found": _l("the request was not found"),
     "request_answered": _l("the request has been answered already"),
+    "request_registered": naming(
+        lambda values: gettext("this request is registered already, as request %(id)s", id=values["request_id"])
+    ),
     "request_extended": _l("the deadline has been extended once already; it can be extended only once"),
     "request_overdue": _l("the request is overdue: an extension is decided within the first month"),
     "request_closed": _l("the request is closed already"),
