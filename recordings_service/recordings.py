@@ -80,12 +80,16 @@ class RecordingFilters(BaseModel):
     @field_validator("started_to", "ingested_to")
     @classmethod
     def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        # A period ending before (or as) it begins holds no call: refused, not answered with an empty page.
-        start_field = "started_from" if info.field_name == "started_to" else "ingested_from"
-        begins = info.data.get(start_field)
-        if value is not None and begins is not None and value <= begins:
-            raise PydanticCustomError("out_of_range", "must be later than {start_field}", {"start_field": start_field})
-        return value
+        return period_end(value, info, "started_from" if info.field_name == "started_to" else "ingested_from")
+
+
+def period_end(value: datetime | None, info: ValidationInfo, start_field: str) -> datetime | None:
+    """A period's (exclusive) end, checked against its start `start_field`: a period ending before (or as) it begins
+    holds nothing, so it is refused (`out_of_range`, naming the end), not answered with an empty page."""
+    begins = info.data.get(start_field)
+    if value is not None and begins is not None and value <= begins:
+        raise PydanticCustomError("out_of_range", "must be later than {start_field}", {"start_field": start_field})
+    return value
 
 
 # Times in JSON as Python writes them (+00:00), the form the API has always used; documented as date-times.

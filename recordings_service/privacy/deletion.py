@@ -134,10 +134,15 @@ def delete_due(session: Session, *, recording_ids: Sequence[str], now: datetime,
         .execution_options(populate_existing=True)
     ).all()
     erasures = erasures_keeping(session, [recording.id for recording in due])  # they go for the erasure that kept them
-    deletions = _erase(session, [r for r in due if r.id not in erasures], reason="retention", actor=actor, now=now)
+    # `now` is the run's: what falls due. The tombstones say when this batch deletes, minutes later in a long run,
+    # so that a deletion feed's reader asking from its last window's end (less a minute) does not pass them by.
+    deleted_at = utcnow()
+    live = [recording for recording in due if recording.id not in erasures]
+    deletions = _erase(session, live, reason="retention", actor=actor, now=now, deleted_at=deleted_at)
     if kept := [recording for recording in due if recording.id in erasures]:
         # Counted apart in the sweep's receipt: calls an erasure kept until their duty ended.
-        for deletion in _erase(session, kept, reason="erasure", actor=actor, now=now, erasures=erasures):
+        erased = _erase(session, kept, reason="erasure", actor=actor, now=now, deleted_at=deleted_at, erasures=erasures)
+        for deletion in erased:
             deletions.append(replace(deletion, counts={**deletion.counts, "erasure": 1}))
     return sorted(deletions, key=lambda deletion: deletion.recording_id)
 
@@ -215,10 +220,12 @@ def _erase(
     reason: str,
     actor: Actor,
     now: datetime,
+    deleted_at: datetime | None = None,
     object_counts: Mapping[str, int] | None = None,
     erasures: Mapping[str, str] | None = None,
 ) -> list[Deletion]:
-    """Delete these recordings' rows, tombstone them and audit each (naming the erasure that kept any in `erasures`)."""
+    """Delete these recordings' rows, tombstone them (deleted at `deleted_at`, else `now`) and audit each (naming the
+    erasure that kept any in `erasures`)."""
     if not recordings:
         return []
     ids = [recording.id for recording in recordings]
@@ -231,7 +238,7 @@ def _erase(
                 "started_at": recording.started_at,
                 "purposes": list(recording.purposes),
                 "retain_until": recording.retain_until,
-                "deleted_at": now,
+                "deleted_at": deleted_at or now,
                 "reason": reason,
                 "deleted_by": actor.name,
             }

@@ -14,6 +14,7 @@ from recordings_service.calls import ingest
 from recordings_service.errors import Forbidden, Invalid
 from recordings_service.models import Recording
 from recordings_service.permissions import Permission
+from recordings_service.privacy.deletion_feed import DeletionWindow, browse_deletions
 from recordings_service.recordings import IsoDatetime, RecordingFilters, RecordingOut
 from recordings_service.redaction.audio import RedactedAudio, record_redacted_served, redacted_audio, redacted_bytes
 from recordings_service.training.eligibility import require_trainer_may_use
@@ -79,6 +80,25 @@ class RecordingPageOut(BaseModel):
 class PlaybackOut(BaseModel):
     url: str = Field(description="the audio URL with its ticket; ranges of it may be fetched until expires_at")
     expires_at: IsoDatetime
+
+
+class DeletionOut(BaseModel):
+    """A deleted recording: its id and when it was deleted, nothing else (no reason, no customer)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    deleted_at: IsoDatetime = Field(description="what deleted_from and deleted_to compare")
+
+
+class DeletionPageOut(BaseModel):
+    items: list[DeletionOut]
+    next_cursor: str | None
+
+
+class DeletionQuery(DeletionWindow):
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=recordings.MAX_PAGE)
 
 
 class AudioQuery(BaseModel):
@@ -194,6 +214,28 @@ def list_recordings(query: RecordingQuery) -> Response:
     # key in a session of its own, which on SQLite would wait for this one's write lock until it gave up (500).
     db().commit()
     body = RecordingPageOut(items=[recording_out(item) for item in page.items], next_cursor=page.next_cursor)
+    return jsonify(body.model_dump(mode="json"))
+
+
+@bp.get("/deletions")
+@requires(Permission.RECORDING_LIST)
+@api_spec.validate(
+    resp=SpecResponse(HTTP_200=DeletionPageOut, HTTP_422=ErrorBody), tags=["recordings"], before=refuse_invalid
+)
+def list_deletions(query: DeletionQuery) -> Response:
+    """Deleted recordings (erased, or past their retention) among those the caller may see, oldest deletion first,
+    each its id and `deleted_at` only: what a sync job removes from its copy. Pass `next_cursor` back as `cursor`."""
+    page = browse_deletions(
+        db(),
+        actor=current_actor(),
+        window=DeletionWindow.model_validate(query.model_dump(exclude={"cursor", "limit"})),
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    db().commit()
+    body = DeletionPageOut(
+        items=[DeletionOut.model_validate(item) for item in page.items], next_cursor=page.next_cursor
+    )
     return jsonify(body.model_dump(mode="json"))
 
 
