@@ -3,9 +3,10 @@
 PostgreSQL text cannot hold NUL: such a value reached the database as a 500, while SQLite stored it. No name,
 reference or query Callvault keeps has a use for it, so it is refused where the request still knows which input
 it came in: a path naming one (an id, say) finds nothing (404); a query parameter, a form field or a string in a
-JSON body is invalid (422 naming it, a JSON string by its dotted path). A form field whose bytes are not UTF-8 is
-refused in the same pass over the form (`form_text.refuse_not_utf8`). The UI gets the error page, as for any
-domain error.
+JSON body is invalid (422 naming it, a JSON string by its dotted path). A query parameter or form field whose bytes
+are not UTF-8 is refused in the same pass over the query and the form (`form_text.refuse_not_utf8`). A field the
+endpoint reads as a file part (`form_text.file_parts`) is no text: its view refuses it sent as a plain field. The
+UI gets the error page, as for any domain error.
 
 A body that an upload endpoint (`allows_body`) streams to disk is left to it: reading its form here would
 consume the stream the view parses. What such a body carries is refused by the database layer's own check.
@@ -22,7 +23,7 @@ from flask import Flask, current_app, request
 from recordings_service.db import NUL_CODE, NUL_REFUSED
 from recordings_service.errors import Invalid, NotFound
 from web import body_limit
-from web.form_text import refuse_not_utf8
+from web.form_text import QUERY_ADVICE, refuse_not_utf8, shown_name, text_fields
 
 NUL = "\x00"
 FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -37,9 +38,11 @@ def init_app(app: Flask) -> None:
 def refuse_nul() -> None:
     if NUL in request.path:
         raise NotFound("nothing is found at an address containing the NUL character")
-    _refuse_in_pairs(request.args.items(multi=True))
+    parameters = list(request.args.items(multi=True))
+    _refuse_in_pairs(parameters)
+    refuse_not_utf8(parameters, what="query parameter", advice=QUERY_ADVICE)
     if request.mimetype in FORM_MIMETYPES and not _streams_its_body():
-        pairs = list(request.form.items(multi=True))
+        pairs = text_fields(request.form.items(multi=True), view=_view())
         _refuse_in_pairs(pairs)
         refuse_not_utf8(pairs)
     elif request.is_json:
@@ -48,16 +51,20 @@ def refuse_nul() -> None:
             _refuse_in_json(_parsed(body))
 
 
+def _view() -> Any:
+    return current_app.view_functions.get(request.endpoint) if request.endpoint else None
+
+
 def _streams_its_body() -> bool:
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return getattr(view, body_limit.ATTRIBUTE, None) is not None
+    return getattr(_view(), body_limit.ATTRIBUTE, None) is not None
 
 
 def _refuse_in_pairs(pairs: Any) -> None:
     for name, value in pairs:
         # A malformed multipart part may come without a name or a value (the fuzzer sends such): nothing to refuse.
         if any(isinstance(text, str) and NUL in text for text in (name, value)):
-            raise Invalid(_shown(name), NUL_REFUSED, code=NUL_CODE)
+            # A byte that is not UTF-8 beside the NUL (kept by `form_text` as sent) is quoted as U+FFFD.
+            raise Invalid(shown_name(_shown(name)), NUL_REFUSED, code=NUL_CODE)
 
 
 def _parsed(body: bytes) -> Any:

@@ -189,13 +189,22 @@ def downloaded(session: Session, batch: ResearchBatch, *, start: int = 0, stop: 
     session.flush()
 
 
-def downloaded_with_partner_token(session: Session, runtime: Runtime) -> tuple[ResearchBatch, str]:
-    """A research call in a ready batch its institute's partner downloaded, and a `partner` token of that partner
-    (committed): what a partner's confirmation needs."""
+def downloaded_by_partner(session: Session, runtime: Runtime) -> tuple[ResearchBatch, User]:
+    """A research call in a ready batch its institute's partner downloaded, and that partner (committed): what a
+    partner's confirmation on the page needs."""
     research_call(session, runtime.store, runtime.envelope)
     lab = institute(session)
     batch = as_ready(draft(session, runtime, make_user(session, role=Role.COMPLIANCE), lab.id))
     downloaded(session, batch)
-    _, plain = create_token(session, actor=SYSTEM, user=partner(session, lab.id), scope="partner")
+    user = partner(session, lab.id)
+    session.commit()
+    return batch, user
+
+
+def downloaded_with_partner_token(session: Session, runtime: Runtime) -> tuple[ResearchBatch, str]:
+    """`downloaded_by_partner`, with a `partner` token of that partner (committed): what a confirmation through
+    the API needs."""
+    batch, user = downloaded_by_partner(session, runtime)
+    _, plain = create_token(session, actor=SYSTEM, user=user, scope="partner")
     session.commit()
     return batch, plain

@@ -110,3 +110,25 @@ def test_declared_latin_1_and_utf_8_are_stored_exactly(client: FlaskClient, sess
 
     assert as_utf_8.status_code == 201, as_utf_8.get_json()
     assert (as_utf_8.get_json()["signer"], as_utf_8.get_json()["statement"]) == (SIGNER, STATEMENT)
+
+
+@pytest.mark.parametrize(
+    "certificate",
+    [
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",  # a PDF's binary marker line
+        b"%PDF-1.7\n1 0 obj << /Length 3 >> stream\n\x00\x01\x02\nendstream endobj\n%%EOF\n",  # NUL in a stream
+    ],
+)
+def test_a_certificate_sent_as_a_plain_field_is_not_a_file_whatever_its_bytes(
+    client: FlaskClient, session: Session, runtime: Runtime, certificate: bytes
+) -> None:
+    """`curl -F certificate=<cert.pdf` sends a PDF as a plain field: it was told its bytes are not UTF-8 (or hold
+    NUL), where what is wrong is that it is not a file part."""
+    batch, token = downloaded_with_partner_token(session, runtime)
+    path = f"/api/v1/research/batches/{batch.id}/confirmation"
+
+    answer = post_parts(client, path, token, fields(certificate=certificate))
+
+    assert answer.status_code == 422, answer.get_json()
+    assert (answer.get_json()["error"], answer.get_json()["field"]) == ("not_a_file", "certificate")
+    assert confirmations(session) == 0

@@ -26,9 +26,11 @@ COMPLETE |= {"statement": "Deleted from the lab's file server."}
         {key: value for key, value in COMPLETE.items() if key != "date"},
         {**COMPLETE, "date": "yesterday"},
         {**COMPLETE, "certificate": "%PDF-1.4"},
+        # A PDF's bytes are no text: not refused as text (NUL, U+0000) before the batch is looked up.
+        {**COMPLETE, "certificate": "%PDF-1.4\n\u0000\u0001"},
         {},
     ],
-    ids=["no_date", "bad_date", "certificate_as_text", "empty"],
+    ids=["no_date", "bad_date", "certificate_as_text", "certificate_holding_nul", "empty"],
 )
 def test_a_batch_not_theirs_is_404_and_audited_before_the_form_is_read(
     client: FlaskClient, session: Session, runtime: Runtime, form: dict[str, str]

@@ -31,6 +31,7 @@ from web.api.research_shapes import (
 )
 from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db, runtime
+from web.form_text import file_part, file_parts
 from web.same_site import refuse_cross_site
 
 bp = Blueprint("research_partner_api", __name__, url_prefix="/api/v1")
@@ -190,6 +191,7 @@ class ConfirmationForm(BaseModel):
 
 @bp.post("/research/batches/<batch_id>/confirmation")
 @requires(Permission.PARTNER_PORTAL)
+@file_parts("certificate")
 @api_spec.validate(
     form=ConfirmationForm,
     resp=SpecResponse(
@@ -207,10 +209,7 @@ def submit_confirmation(batch_id: str) -> tuple[Response, int]:
     (audited) whatever the form holds: the batch is looked up before the form is read."""
     batches.get_partner_batch(db(), actor=current_actor(), batch_id=batch_id)
     form = request.form
-    if "certificate" in form:
-        # A plain field, not a file part (`curl -F certificate=<cert.pdf`): not to be passed over as no certificate.
-        raise Invalid("certificate", "send the certificate as a file part of the form (a PDF)", code="not_a_file")
-    certificate = request.files.get("certificate")
+    certificate = file_part(request, "certificate")
     body = certificate.read(confirmations.MAX_CERTIFICATE_BYTES + 1) if certificate and certificate.filename else None
     rt = runtime()
     confirmation = confirmations.submit_confirmation(

@@ -26,6 +26,7 @@ from web import body_limit
 from web.access import current_actor, current_can, current_principal, requires
 from web.database import db, runtime
 from web.errors import abandon_refused, error_response, keep_refusal
+from web.form_text import file_part, file_parts
 from web.i18n import organisation_today
 from web.links import wants_json
 from web.ui.batch_pages import BatchPage, batch_page
@@ -105,6 +106,7 @@ def batch(batch_id: str) -> str:
 
 @bp.post("/batches/<batch_id>/confirmation")
 @requires(Permission.PARTNER_PORTAL)
+@file_parts("certificate")
 def confirm(batch_id: str) -> Response | tuple[str, int]:
     """The return or destruction confirmation, with an optional PDF certificate (multipart, at most 10 MB)."""
     found = _own_batch(batch_id)
@@ -220,7 +222,7 @@ def _own_batch(batch_id: str) -> ResearchBatch:
 
 
 def _certificate() -> bytes | None:
-    upload = request.files.get("certificate")
+    upload = file_part(request, "certificate")
     if upload is None or not upload.filename:
         return None
     body = upload.read(MAX_CERTIFICATE_BYTES + 1)
