@@ -80,7 +80,15 @@ def shown_name(name: str) -> str:
 
 def exact_pairs(encoded: bytes) -> list[tuple[str, str]]:
     """URL-encoded pairs (a query string, a form body) keeping the bytes that are not UTF-8, raw or escaped."""
-    return parse_qsl(encoded.decode("utf-8", "surrogateescape"), keep_blank_values=True, errors="surrogateescape")
+    pairs = parse_qsl(encoded.decode("utf-8", "surrogateescape"), keep_blank_values=True, errors="surrogateescape")
+    return [(_joined(name), _joined(value)) for name, value in pairs]
+
+
+def _joined(text: str) -> str:
+    """The text decoded again from the bytes it stands for. A letter sent half escaped (`%C3` then the raw byte 0xA4,
+    as a script may) is decoded in two steps, each keeping its byte as a lone surrogate: UTF-8 as a whole, the value
+    passed the check of UTF-8 and then could not be written to the database or a page (a 500, at the sign-in)."""
+    return text if text.isascii() else sent_bytes(text).decode("utf-8", "surrogateescape")
 
 
 class ExactFieldParser(MultiPartParser):
@@ -171,4 +179,5 @@ def refuse_not_utf8(pairs: Iterable[tuple[Any, Any]], *, what: str = "field", ad
             where = not_utf8_at(sent_bytes(text))
             if where is not None:
                 field = shown_name(name) if isinstance(name, str) else "body"
-                raise Invalid(field, f"the {what} is not UTF-8 text ({where}); {advice}", code=NOT_UTF8)
+                message = f"the {what} is not UTF-8 text ({where}); {advice}"
+                raise Invalid(field, message, code=NOT_UTF8, values={"name": field})

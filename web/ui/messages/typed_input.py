@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from web.ui.message_values import Message
+from web.ui.message_values import Message, naming
 
 PAGE_LINK_BROKEN = _l(
     "This link to a further page of the list is not valid (mistyped or out of date): start again from the first page."
@@ -19,6 +20,12 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
 CODE_MESSAGES: dict[str, Message] = {
     "int_parsing": _l("enter a whole number"),
     "invalid_character": _l("remove the NUL character (U+0000): text cannot hold it"),
+    # Sent by a script or an odd client, never by the page itself: the page names the field it cannot show.
+    "not_utf8": naming(
+        lambda values: gettext(
+            "%(name)s is not UTF-8 text: send it again from the page (a browser sends UTF-8)", name=values["name"]
+        )
+    ),
     "int_parsing_size": _l("enter a smaller number"),
     "float_parsing": _l("enter a number"),
     "finite_number": _l("enter a number"),
