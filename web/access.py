@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
@@ -189,7 +190,16 @@ def on_unauthenticated() -> None:
         abort(redirect(url_for(login_endpoint, next=_return_to())))
 
 
+# What a query string keeps as it is when escaped again: its separators and its escapes.
+QUERY_SAFE = "/?:@&=+$,;%!*'()~"
+
+
 def _return_to() -> str:
     """Where signing in leads back: the page asked for; for a form sent after the session ended, the page it was sent
     from, which shows what was saved (a POST's own address, asked for again after signing in, was 405)."""
-    return request.full_path if request.method in ("GET", "HEAD") else back_link()
+    if request.method not in ("GET", "HEAD"):
+        return back_link()
+    # Werkzeug's `full_path` decodes the query as UTF-8, strictly: a raw byte that is not (which a client other than
+    # a browser may send) was a 500 for anyone not signed in. Escaped, it is the address asked for, refused once
+    # signed in.
+    return f"{request.path}?{quote(request.query_string, safe=QUERY_SAFE)}"

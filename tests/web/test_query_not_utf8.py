@@ -121,3 +121,15 @@ def test_a_page_refuses_it_with_the_error_page(client: FlaskClient, session: Ses
     good = client.get(f"/subjects/?customer_ref={quote(GOOD_REF)}")
     assert good.status_code == 200
     assert GOOD_REF in good.get_data(as_text=True)
+
+
+def test_a_raw_byte_in_a_signed_out_pages_query_is_kept_for_after_signing_in(client: FlaskClient) -> None:
+    """Found by the same work: a page asked for before signing in is remembered by its address, which Werkzeug's
+    `full_path` decoded strictly, so a raw byte that is not UTF-8 (a WSGI environ holds bytes as Latin-1 characters)
+    was a 500 for anyone. A browser escapes it; it comes back escaped, to be refused once signed in."""
+    raw = client.get("/calls/", environ_overrides={"QUERY_STRING": "q=\xc4nne&queue=s%C3%A4hk%C3%B6"})
+    escaped = client.get("/calls/", query_string={"q": "Änne"})
+
+    assert raw.status_code == 302
+    assert raw.headers["Location"] == "/login?next=/calls/?q%3D%25C4nne%26queue%3Ds%25C3%25A4hk%25C3%25B6"
+    assert escaped.headers["Location"] == "/login?next=/calls/?q%3D%25C3%2584nne"
