@@ -26,6 +26,7 @@ from recordings_service.lockout import clear_login_failures, login_locked
 from recordings_service.models import AuditEvent, Institute, User
 from recordings_service.models.account import Role
 from recordings_service.password_policy import check_password_policy
+from recordings_service.storage.encryption import Envelope
 from recordings_service.tokens import revoke_live_tokens
 
 # How long a second submission of the form that created an account counts as the same request.
@@ -274,9 +275,19 @@ class Enabling(StrEnum):
     UNCHANGED = "unchanged"  # active and not locked: nothing to do, nothing audited
 
 
-def enable_user(session: Session, *, actor: Actor, user_id: str) -> Enabling:
-    """Enable a disabled account, or lift a lockout of an active one (each audited)."""
+def enable_user(session: Session, envelope: Envelope, *, actor: Actor, user_id: str) -> Enabling:
+    """Enable a disabled account, or lift a lockout of an active one (each audited). An account whose second factor
+    is sealed under a master key the keyset lacks is refused until it is reset: enabled, its seed counts in the
+    check of the keyset (`runtime.check_master_key`), which then refused every process's start."""
     user = locked_user(session, user_id)
+    if not user.active and user.mfa_seed is not None and envelope.lacks_key_of(user.mfa_seed):
+        raise Conflict(
+            f"the second factor of {user.username} is sealed under a master key CALLVAULT_MASTER_KEY lacks (key id"
+            f" {envelope.sealed_under(user.mfa_seed)}): reset it first (callvault users reset-mfa {user.username}, or"
+            " the account page), then enable the account",
+            why="second_factor_unreadable",
+            refusal=Refusal(actor, "user.enable_refused", "user", user.id, {"reason": "second_factor_unreadable"}),
+        )
     if not user.active:
         user.active = True
         clear_login_failures(user)

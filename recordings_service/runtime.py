@@ -168,8 +168,14 @@ def _refuse_retired_keys_missing(session: Session, envelope: Envelope, *, second
     needed += [f"key id {missing_id} ({count} second factors)" for missing_id, count in seeds]
     if needed:
         named = ", ".join(needed)
-        # A lost key leaves a way out for the second factors (their holders enrol again), not for what it sealed.
-        way_out = "; or reset each second factor it sealed: callvault users reset-mfa NAME" if seeds else ""
+        # A lost key leaves a way out for the second factors (their holders enrol again), not for what it sealed:
+        # named only where they alone lack a key, as `users reset-mfa` is itself refused while anything else does.
+        way_out = (
+            "; or reset each second factor it sealed (`callvault users list` names the accounts): callvault users"
+            " reset-mfa NAME"
+            if len(seeds) == len(needed)
+            else ""
+        )
         raise ForeignMasterKey(
             f"{PREFIX}MASTER_KEY (key ids {', '.join(map(str, sorted(envelope.key_ids)))}) lacks keys stored data"
             f" was wrapped under: {named}; keep every earlier key in the keyset after a rotation (a new primary key"
@@ -180,7 +186,8 @@ def _refuse_retired_keys_missing(session: Session, envelope: Envelope, *, second
 def _seeds_missing(session: Session, envelope: Envelope) -> list[tuple[int, int]]:
     """(key id, how many) of the active accounts' TOTP seeds sealed under a key the keyset lacks: a seed keeps no key
     id beside it, but its ciphertext names the key (one row an account: few enough to read them all). A disabled
-    account's seed waits for it to be enabled again, when an admin can reset it."""
+    account's seed does not count: enabling the account is refused until its second factor is reset
+    (`accounts.enable_user`), and `callvault users list` marks each account whose seed needs it."""
     seeds = session.scalars(select(User.mfa_seed).where(User.mfa_seed.is_not(None), User.active.is_(True)))
     missing = Counter(
         key_id

@@ -73,26 +73,26 @@ def test_disabling_spends_an_unused_enrolment_link(session: Session, envelope: E
     user = make_user(session, role=Role.TRAINER)
     token = mfa.issue_enrolment_link(session, envelope, actor=actor_of(admin), user_id=user.id)
     accounts.disable_user(session, actor=actor_of(admin), user_id=user.id)
-    accounts.enable_user(session, actor=actor_of(admin), user_id=user.id)
+    accounts.enable_user(session, envelope, actor=actor_of(admin), user_id=user.id)
     with pytest.raises(NotFound):
         mfa.user_for_link(session, token=token, actor=SYSTEM)
 
 
-def test_enabling_an_active_account_lifts_its_lockout(session: Session) -> None:
+def test_enabling_an_active_account_lifts_its_lockout(session: Session, envelope: Envelope) -> None:
     """Found by exploratory testing: `callvault users enable` says it lifts a lockout, but did nothing to an
     active account locked by wrong codes."""
     admin = make_user(session, role=Role.ADMIN)
     user = make_user(session, role=Role.TRAINER)
     user.locked_until = utcnow() + timedelta(minutes=15)
-    accounts.enable_user(session, actor=actor_of(admin), user_id=user.id)
+    accounts.enable_user(session, envelope, actor=actor_of(admin), user_id=user.id)
     assert user.locked_until is None and audited(session, "user.unlocked")
 
 
-def test_enabling_says_what_it_did_and_audits_only_a_change(session: Session) -> None:
+def test_enabling_says_what_it_did_and_audits_only_a_change(session: Session, envelope: Envelope) -> None:
     """Found by review: an active account that was not locked was reported (and audited) as unlocked or enabled."""
     admin = make_user(session, role=Role.ADMIN)
     user = make_user(session, role=Role.TRAINER)
-    enable = lambda: accounts.enable_user(session, actor=actor_of(admin), user_id=user.id)  # noqa: E731
+    enable = lambda: accounts.enable_user(session, envelope, actor=actor_of(admin), user_id=user.id)  # noqa: E731
     assert enable() is accounts.Enabling.UNCHANGED
     user.locked_until = utcnow() - timedelta(seconds=1)  # a lockout that has run out
     assert enable() is accounts.Enabling.UNCHANGED
@@ -127,14 +127,16 @@ def test_the_last_active_administrator_cannot_be_disabled(session: Session) -> N
     assert not only.active and other.active
 
 
-def test_disable_enable_reset_and_role_change_are_audited_and_end_sessions(session: Session) -> None:
+def test_disable_enable_reset_and_role_change_are_audited_and_end_sessions(
+    session: Session, envelope: Envelope
+) -> None:
     admin = make_user(session, role=Role.ADMIN)
     user = make_user(session, role=Role.TRAINER, password=PASSWORD)
     version = user.session_version
     accounts.disable_user(session, actor=actor_of(admin), user_id=user.id)
     assert (user.active, user.session_version) == (False, version + 1)
     accounts.disable_user(session, actor=actor_of(admin), user_id=user.id)  # idempotent, audited once
-    accounts.enable_user(session, actor=actor_of(admin), user_id=user.id)
+    accounts.enable_user(session, envelope, actor=actor_of(admin), user_id=user.id)
     accounts.reset_password(session, actor=actor_of(admin), user_id=user.id)
     assert (user.password_hash, user.session_version) == (None, version + 2)
     accounts.change_role(session, actor=actor_of(admin), user_id=user.id, role="qa_supervisor")

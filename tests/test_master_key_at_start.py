@@ -7,8 +7,6 @@ a key the old ones do not share."""
 
 from __future__ import annotations
 
-import base64
-import json
 import subprocess
 import sys
 from dataclasses import replace
@@ -28,6 +26,7 @@ from recordings_service.storage.encryption import Envelope, generate_master_key
 from recordings_service.storage.object_store import S3ObjectStore
 from tests.callvault_process import BIN, callvault_env
 from tests.factories.accounts import make_enrolled_user
+from tests.factories.keysets import only_primary, rotated
 from tests.factories.recordings import make_recording
 from tests.live_server import free_port
 from web import cli, cli_support
@@ -47,21 +46,6 @@ def test_only_the_master_key_the_calls_were_stored_with_may_start(runtime: Runti
     said = str(refused.value)
     assert f"primary key id {other.master_key_id}" in said and f"key id {runtime.envelope.master_key_id}" in said
     assert runtime.settings.master_key not in said
-
-
-def rotated(master_key: str) -> str:
-    """`master_key`'s keyset with a new primary key added, as a rotation makes it."""
-    old_keyset = json.loads(base64.b64decode(master_key))
-    new_keyset = json.loads(base64.b64decode(generate_master_key()))
-    keyset = {"primaryKeyId": new_keyset["primaryKeyId"], "key": old_keyset["key"] + new_keyset["key"]}
-    return base64.b64encode(json.dumps(keyset).encode()).decode()
-
-
-def only_primary(master_key: str) -> str:
-    """`master_key`'s keyset without its earlier keys: the old one removed too early after a rotation."""
-    keyset = json.loads(base64.b64decode(master_key))
-    keyset["key"] = [key for key in keyset["key"] if key["keyId"] == keyset["primaryKeyId"]]
-    return base64.b64encode(json.dumps(keyset).encode()).decode()
 
 
 def test_a_keyset_that_lost_a_key_older_calls_were_stored_under_may_not_start(

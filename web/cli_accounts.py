@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from recordings_service import accounts, lockout, mfa, tokens
 from recordings_service.db import utcnow
 from recordings_service.errors import Invalid, NotFound
-from recordings_service.models.account import Role
+from recordings_service.models.account import Role, User
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
 from web import cli_support
@@ -110,8 +110,10 @@ def users_set_lead(username: str, lead: str | None) -> None:
 @users.command("list")
 def users_list() -> None:
     """List the accounts: username, role, active, institute, last login, whether a person has enrolled a second
-    factor, and until when a lockout lasts (tab-separated, with a header)."""
-    runtime = cli_support.load_runtime()
+    factor (`unreadable: reset-mfa` where it is sealed under a master key the keyset lacks), and until when a lockout
+    lasts (tab-separated, with a header)."""
+    # Without the check of the second factors' keys: after a master key is lost for good, the list names whom to reset.
+    runtime = cli_support.load_runtime(second_factors=False)
     now = utcnow()
     with runtime.sessions() as session:
         rows = [
@@ -121,7 +123,7 @@ def users_list() -> None:
                 _yes_no(user.active),
                 user.institute_id,
                 user.last_login_at,
-                None if user.role == Role.SERVICE else _yes_no(user.mfa_enrolled),
+                None if user.role == Role.SERVICE else _second_factor(runtime, user),
                 user.locked_until if lockout.login_locked(user, now) else None,
             )
             for user in accounts.list_users(session)
@@ -133,11 +135,18 @@ def _yes_no(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+def _second_factor(runtime: Runtime, user: User) -> str:
+    if user.mfa_seed is not None and runtime.envelope.lacks_key_of(user.mfa_seed):
+        return "unreadable: reset-mfa"
+    return _yes_no(user.mfa_enrolled)
+
+
 @users.command("disable")
 @click.argument("username")
 def users_disable(username: str) -> None:
     """Disable an account; its login sessions end and its API tokens are revoked (enabling it revives none)."""
-    runtime = cli_support.load_runtime()
+    # A way out too after a master key is lost: a disabled account's second factor is not checked.
+    runtime = cli_support.load_runtime(second_factors=False)
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         was_active = user.active  # disabling a disabled account changes (and audits) nothing
@@ -155,7 +164,7 @@ def users_enable(username: str) -> None:
     runtime = cli_support.load_runtime()
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
-        done = accounts.enable_user(session, actor=CLI_ACTOR, user_id=user.id)
+        done = accounts.enable_user(session, runtime.envelope, actor=CLI_ACTOR, user_id=user.id)
         session.commit()
         click.echo(_ENABLE_OUTCOMES[done].format(username=user.username))
 
@@ -175,10 +184,7 @@ def users_reset_password(username: str) -> None:
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         accounts.reset_password(session, actor=CLI_ACTOR, user_id=user.id)
-        link = _enrolment_link(runtime, session, user_id=user.id)
-        session.commit()
-        click.echo(f"password of {user.username} reset; its holder sets a new one at:", err=True)
-        click.echo(link)
+        _link_after_reset(runtime, session, user, done=f"password of {user.username} reset", then="sets a new one")
 
 
 @users.command("reset-mfa")
@@ -189,17 +195,33 @@ def users_reset_mfa(username: str) -> None:
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         mfa.reset_mfa(session, actor=CLI_ACTOR, user_id=user.id)
-        link = _enrolment_link(runtime, session, user_id=user.id)
+        _link_after_reset(runtime, session, user, done=f"second factor of {user.username} reset", then="enrols again")
+
+
+def _link_after_reset(runtime: Runtime, session: Session, user: User, *, done: str, then: str) -> None:
+    """Commit a reset and print the holder's link; a disabled account gets none (the link was refused, the reset with
+    it: a second factor sealed under a lost master key could then be reset nowhere, and enabling the account is
+    refused until it is), so it is to be enabled, then given one."""
+    if not user.active:
         session.commit()
-        click.echo(f"second factor of {user.username} reset; its holder enrols again at:", err=True)
-        click.echo(link)
+        click.echo(
+            f"{done}; the account is disabled: enable it, then `callvault users enrolment-link {user.username}`"
+            " prints its holder's link",
+            err=True,
+        )
+        return
+    link = _enrolment_link(runtime, session, user_id=user.id)
+    session.commit()
+    click.echo(f"{done}; its holder {then} at:", err=True)
+    click.echo(link)
 
 
 @users.command("enrolment-link")
 @click.argument("username")
 def users_enrolment_link(username: str) -> None:
     """Print a new one-time enrolment link (24 h) for the account's holder; an earlier link stops working."""
-    runtime = cli_support.load_runtime()
+    # As `reset-mfa`: a link given at a reset after a master key was lost may expire before every account is reset.
+    runtime = cli_support.load_runtime(second_factors=False)
     with runtime.sessions() as session:
         user = accounts.user_by_username(session, username)
         link = _enrolment_link(runtime, session, user_id=user.id)

@@ -100,6 +100,12 @@ class Envelope:
             return None
         return int.from_bytes(sealed[1:5], "big")
 
+    def lacks_key_of(self, sealed: bytes) -> bool:
+        """Whether a secret was sealed under a master key this keyset does not hold (one removed, or lost); False
+        where the seal names no key."""
+        key_id = self.sealed_under(sealed)
+        return key_id is not None and key_id not in self.key_ids
+
     def open_secret(self, sealed: bytes, *, object_id: str) -> bytes:
         try:
             secret: bytes = self._master.decrypt(sealed, object_id.encode())

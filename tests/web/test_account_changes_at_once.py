@@ -85,7 +85,9 @@ def test_an_enrolment_link_sent_twice_at_once_is_used_once(own_engine: Engine, e
     assert count(sessions, "user.password_set", newcomer.id) == count(sessions, "mfa.enrolled", newcomer.id) == 1
 
 
-def test_two_disables_enables_and_revocations_at_once_are_each_audited_once(own_engine: Engine) -> None:
+def test_two_disables_enables_and_revocations_at_once_are_each_audited_once(
+    own_engine: Engine, envelope: Envelope
+) -> None:
     sessions = make_sessionmaker(own_engine)
     with sessions() as setup:
         first, second, person = admin(setup), admin(setup), make_user(setup, role=Role.TRAINER)
@@ -95,7 +97,7 @@ def test_two_disables_enables_and_revocations_at_once_are_each_audited_once(own_
         return lambda session: accounts.disable_user(session, actor=actor, user_id=person.id)
 
     def enable(actor: Actor) -> Callable[[Session], object]:
-        return lambda session: accounts.enable_user(session, actor=actor, user_id=person.id)
+        return lambda session: accounts.enable_user(session, envelope, actor=actor, user_id=person.id)
 
     second_waits_for_first(sessions, disable(first), disable(second))
     assert count(sessions, "user.disabled", person.id) == 1

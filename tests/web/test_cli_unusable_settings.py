@@ -49,9 +49,8 @@ def test_a_database_without_the_schema_says_to_upgrade_it(
     runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
-    monkeypatch.setattr(
-        cli_support, "load_runtime", lambda: replace(runtime, engine=engine, sessions=make_sessionmaker(engine))
-    )
+    unusable = replace(runtime, engine=engine, sessions=make_sessionmaker(engine))
+    monkeypatch.setattr(cli_support, "load_runtime", lambda **_checks: unusable)
 
     said = one_line_error(CliRunner().invoke(cli.main, ["users", "list"]))
 
@@ -61,9 +60,8 @@ def test_a_database_without_the_schema_says_to_upgrade_it(
 def test_a_database_server_that_does_not_answer_is_said_so(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     closed_port = free_port()  # nothing listens there once the probe is closed
     engine = make_engine(f"postgresql+psycopg://callvault@127.0.0.1:{closed_port}/callvault")
-    monkeypatch.setattr(
-        cli_support, "load_runtime", lambda: replace(runtime, engine=engine, sessions=make_sessionmaker(engine))
-    )
+    unusable = replace(runtime, engine=engine, sessions=make_sessionmaker(engine))
+    monkeypatch.setattr(cli_support, "load_runtime", lambda **_checks: unusable)
 
     said = one_line_error(CliRunner().invoke(cli.main, ["users", "list"]))
 

@@ -175,7 +175,12 @@ def enable(user_id: str) -> Response:
     """Enable a disabled account, or lift the lockout of an active one after failed sign-ins."""
     accounts.get_user(db(), user_id)  # an unknown account is a 404, not a message
     # Said after the fact: the lockout the page showed may have run out (or been lifted) before the click.
-    done = accounts.enable_user(db(), actor=current_actor(), user_id=user_id)
+    try:
+        done = accounts.enable_user(db(), runtime().envelope, actor=current_actor(), user_id=user_id)
+    except DomainError as exc:  # its second factor sealed under a master key since lost: said on the account's page
+        abandon_refused(exc)
+        flash_error(exc)
+        return redirect(url_for("admin.user", user_id=user_id))
     db().commit()
     flash(_enable_outcome(done))
     return redirect(url_for("admin.user", user_id=user_id))
@@ -244,13 +249,20 @@ def revoke_token(user_id: str, token_id: str) -> Response:
 
 
 def _reset(user_id: str, done: str, action: UserAction) -> Response | str:
-    """Run a reset, issue the holder's enrolment link in the same transaction, and show the link once."""
+    """Run a reset, issue the holder's enrolment link in the same transaction, and show the link once (a disabled
+    account's once it is enabled)."""
     accounts.get_user(db(), user_id)  # an unknown account is a 404, not a message
     try:
         action(db(), actor=current_actor(), user_id=user_id)
     except DomainError as exc:
         abandon_refused(exc)
         flash_error(exc)
+        return redirect(url_for("admin.user", user_id=user_id))
+    if not accounts.get_user(db(), user_id).active:
+        # A disabled account gets no link, and was refused the reset with it: a second factor sealed under a master
+        # key since lost could then be reset nowhere, while enabling the account is refused until it is.
+        db().commit()
+        flash(" ".join((done, gettext("The account is disabled: enable it, then issue a new enrolment link."))))
         return redirect(url_for("admin.user", user_id=user_id))
     return _show_link(user_id, done)
 

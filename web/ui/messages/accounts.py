@@ -51,6 +51,10 @@ CODE_MESSAGES: dict[str, Message] = {
         " password"
     ),
     "account_disabled": _l("enable the account first"),
+    "second_factor_unreadable": _l(
+        "this account's two-factor sign-in is sealed under a master key the service no longer holds: reset its"
+        " two-factor sign-in first, then enable the account"
+    ),
     "enrolment_link_unknown": _l("this enrolment link is unknown, used or expired; ask an admin for a new one"),
     "enrolment_other_account": _l("only the account holder may use this link; sign out first"),
 }
