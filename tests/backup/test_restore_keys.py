@@ -8,17 +8,19 @@ another master key it reported "restored", and every stored call then read as ta
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from recordings_service.audit import key_id, record_event
 from recordings_service.config import Settings
-from recordings_service.db import make_engine
+from recordings_service.db import make_engine, make_sessionmaker
 from recordings_service.integrity import check_integrity
 from recordings_service.models import AuditEvent, Recording
-from recordings_service.runtime import Runtime
+from recordings_service.runtime import RESTORING, Runtime
 from recordings_service.storage.encryption import generate_master_key
 from tests.backup.conftest import callvault
 from tests.factories.accounts import SYSTEM
@@ -107,3 +109,36 @@ def test_a_backup_without_keys_restores_with_the_environments_and_asks_for_them_
         assert check_integrity(session, target.store, target.envelope, actor=SYSTEM).intact
         assert session.get_one(Recording, call.id).sha256 == call.sha256
     target.engine.dispose()
+
+
+def test_a_restore_without_the_retired_audit_keys_stops_naming_the_key_and_leaves_its_marker(
+    sqlite_source: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the README says of a backup taken `--no-keys` after an audit key rotation, restored without
+    `CALLVAULT_AUDIT_KEYS_OLD`: refused at its end naming the retired key, the data directory left marked."""
+    with sqlite_source.sessions() as session:
+        record_event(session, actor=SYSTEM, action="test.before_rotation")  # signed with the key retired below
+        session.commit()
+    new_key = secrets.token_urlsafe(32)
+    settings = replace(sqlite_source.settings, audit_key=new_key, audit_keys_old=AUDIT_KEY)
+    rotated = replace(sqlite_source, settings=settings, sessions=make_sessionmaker(sqlite_source.engine))
+    monkeypatch.setattr(cli_support, "load_runtime", lambda **_checks: rotated)
+    env = {"CALLVAULT_S3_ENDPOINT": settings.s3_endpoint}
+    made = CliRunner().invoke(cli.main, ["backup", "--no-objects", "--no-keys", str(tmp_path / "backup")], env=env)
+    assert made.exit_code == 0, made.output
+    monkeypatch.undo()
+    data_dir = tmp_path / "var"
+    keys = {
+        "CALLVAULT_MASTER_KEY": settings.master_key,
+        "CALLVAULT_AUDIT_KEY": new_key,
+        "CALLVAULT_S3_ACCESS_KEY": settings.s3_access_key,
+        "CALLVAULT_S3_SECRET_KEY": settings.s3_secret_key,
+    }
+    url = f"sqlite:///{data_dir / 'callvault.db'}"
+
+    refused = callvault(sqlite_source, "restore", str(tmp_path / "backup"), data_dir=data_dir, database_url=url, **keys)
+
+    said = refused.output
+    assert refused.exit_code == 1 and f"holds events signed with audit key {key_id(AUDIT_KEY)}" in said, said
+    assert "CALLVAULT_AUDIT_KEYS_OLD" in said and "the restore stopped before it finished: remove" in said, said
+    assert (data_dir / RESTORING).is_file()
