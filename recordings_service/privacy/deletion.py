@@ -134,15 +134,11 @@ def delete_due(session: Session, *, recording_ids: Sequence[str], now: datetime,
         .execution_options(populate_existing=True)
     ).all()
     erasures = erasures_keeping(session, [recording.id for recording in due])  # they go for the erasure that kept them
-    # `now` is the run's: what falls due. The tombstones say when this batch deletes, minutes later in a long run,
-    # so that a deletion feed's reader asking from its last window's end (less a minute) does not pass them by.
-    deleted_at = utcnow()
     live = [recording for recording in due if recording.id not in erasures]
-    deletions = _erase(session, live, reason="retention", actor=actor, now=now, deleted_at=deleted_at)
+    deletions = _erase(session, live, reason="retention", actor=actor, now=now)
     if kept := [recording for recording in due if recording.id in erasures]:
         # Counted apart in the sweep's receipt: calls an erasure kept until their duty ended.
-        erased = _erase(session, kept, reason="erasure", actor=actor, now=now, deleted_at=deleted_at, erasures=erasures)
-        for deletion in erased:
+        for deletion in _erase(session, kept, reason="erasure", actor=actor, now=now, erasures=erasures):
             deletions.append(replace(deletion, counts={**deletion.counts, "erasure": 1}))
     return sorted(deletions, key=lambda deletion: deletion.recording_id)
 
@@ -220,16 +216,19 @@ def _erase(
     reason: str,
     actor: Actor,
     now: datetime,
-    deleted_at: datetime | None = None,
     object_counts: Mapping[str, int] | None = None,
     erasures: Mapping[str, str] | None = None,
 ) -> list[Deletion]:
-    """Delete these recordings' rows, tombstone them (deleted at `deleted_at`, else `now`) and audit each (naming the
-    erasure that kept any in `erasures`)."""
+    """Delete these recordings' rows, tombstone them and audit each (naming the erasure that kept any in `erasures`).
+
+    A tombstone is stamped with the moment of deleting, not `now` (the run's or the request's start, which decides what
+    is due): a long sweep's later batch, or an erasure that waited for its locks, was stamped minutes before it
+    committed, before a window the deletion feed's reader had already read (`deletion_feed`)."""
     if not recordings:
         return []
     ids = [recording.id for recording in recordings]
     counts = delete_dependent_rows(session, ids, reason=reason, now=now)
+    deleted_at = utcnow()
     session.execute(
         insert(Tombstone),
         [
@@ -238,7 +237,7 @@ def _erase(
                 "started_at": recording.started_at,
                 "purposes": list(recording.purposes),
                 "retain_until": recording.retain_until,
-                "deleted_at": deleted_at or now,
+                "deleted_at": deleted_at,
                 "reason": reason,
                 "deleted_by": actor.name,
             }

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.db import utcnow
@@ -49,7 +49,9 @@ def deleted_at(session: Session, recording_id: str) -> datetime:
 
 
 def delete_at(session: Session, store: ObjectStore, recording: Recording, when: datetime) -> None:
-    delete_recording(session, store, recording_id=recording.id, reason="retention", actor=OFFICER, now=when)
+    """Delete the call, its tombstone then dated `when` (a deletion is stamped with the moment it is made)."""
+    delete_recording(session, store, recording_id=recording.id, reason="retention", actor=OFFICER)
+    session.execute(update(Tombstone).where(Tombstone.recording_id == recording.id).values(deleted_at=when))
 
 
 def test_a_swept_call_and_an_erased_call_are_listed_with_when_they_went_and_a_live_call_is_not(
@@ -97,29 +99,73 @@ def test_a_long_sweeps_later_batch_is_listed_from_the_end_of_a_window_read_meanw
     assert call.id in listed
 
 
-@pytest.mark.parametrize("hidden_by", ["restricted", "erasure_kept"])
-def test_a_supervisor_is_not_told_of_deletions_of_calls_hidden_from_them_and_compliance_is(
-    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope, moment: datetime, hidden_by: str
+def test_a_long_erasure_is_listed_from_the_end_of_a_window_read_meanwhile(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
 ) -> None:
-    shown = make_recording(session, store, envelope)
-    hidden = make_recording(session, store, envelope, **{hidden_by: True})
-    delete_at(session, store, shown, moment)
-    delete_at(session, store, hidden, moment + timedelta(seconds=1))
+    """Found by review: an erasure's tombstones were stamped with its request's start (`now`), though it commits
+    after waiting for its locks and listing each call's objects: as the long sweep's batch, before a window read
+    meanwhile."""
+    person = customer(session)
+    call = make_recording(session, store, envelope, customer_id=person.id)
+    request = subjects.create_request(
+        session, actor=OFFICER, customer_ref=person.customer_ref, kind="erasure", received_at=utcnow()
+    )
     session.commit()
-    window = {"deleted_from": moment.isoformat(), "deleted_to": (moment + timedelta(minutes=1)).isoformat()}
+    last_window_end = utcnow()
+    began = last_window_end - timedelta(minutes=10)
+    fulfil_request(session, store, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE, now=began)
+    session.commit()
 
-    def listed(role: str) -> list[str]:
-        return [item["id"] for item in feed(client, session, window, role=role).get_json()["items"]]
+    query = {"deleted_from": (last_window_end - timedelta(minutes=1)).isoformat()}
+    assert call.id in [item["id"] for item in feed(client, session, query).get_json()["items"]]
 
-    assert listed(Role.QA_SUPERVISOR) == [shown.id]
-    assert listed(Role.TRAINER) == [shown.id]
-    assert listed(Role.COMPLIANCE) == [shown.id, hidden.id]
+
+def test_every_role_that_lists_calls_is_told_of_the_deletion_of_a_call_hidden_before_it_went(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by review: the feed listed deletions as the call list lists calls, so a call restricted (Art. 18) and
+    then erased, or kept by an erasure for a legal duty until the sweep took it, was listed to compliance only: a
+    sync job that copied it while it was in everyday use kept the copy of the customer who used their rights."""
+    since = utcnow()
+    person = customer(session)
+    restricted_then_erased = make_recording(session, store, envelope, customer_id=person.id)
+    for kind in ("restriction", "erasure"):
+        request = subjects.create_request(
+            session, actor=OFFICER, customer_ref=person.customer_ref, kind=kind, received_at=utcnow()
+        )
+        fulfil_request(session, store, actor=OFFICER, request_id=request.id, answer=Answer(), zone=ORG_ZONE)
+    kept_then_swept = make_recording(session, store, envelope, erasure_kept=True)
+    delete_recording(session, store, recording_id=kept_then_swept.id, reason="erasure", actor=OFFICER)
+    session.commit()
+    window = {"deleted_from": since.isoformat()}
+
+    for role in (Role.QA_SUPERVISOR, Role.TRAINER, Role.COMPLIANCE):
+        listed = [item["id"] for item in feed(client, session, window, role=role).get_json()["items"]]
+        assert {restricted_then_erased.id, kept_then_swept.id} <= set(listed), role
+
+
+def test_another_lists_cursor_is_refused(
+    client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope
+) -> None:
+    """Found by review: the call list's cursor has the same shape (a moment, an id), and was read as a deletion's
+    moment: 200, with the deletions before the call's start left out unsaid."""
+    for _ in range(2):
+        make_recording(session, store, envelope)
+    session.commit()
+    reader = {"Authorization": "Bearer " + make_token(session, role=Role.QA_SUPERVISOR, scope="read")}
+    cursor = client.get("/api/v1/recordings", query_string={"limit": "1"}, headers=reader).get_json()["next_cursor"]
+
+    response = client.get(PATH, query_string={"cursor": cursor}, headers=reader)
+
+    assert response.status_code == 422, response.get_json()
+    assert (response.get_json()["field"], response.get_json()["error"]) == ("cursor", "invalid_cursor")
 
 
 def test_paging_a_window_sees_each_deletion_once_oldest_first(
     client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope, moment: datetime
 ) -> None:
-    # Deleted in another order than made, two in the same instant (the id breaks the tie), one restricted.
+    # Deleted in another order than made, two in the same instant (the id breaks the tie), one restricted (a
+    # supervisor is told of its deletion too).
     offsets = [40, 3, 25, 25, 1, 30, 12]
     calls = [make_recording(session, store, envelope, restricted=number == 5) for number in range(len(offsets))]
     for call, seconds in zip(calls, offsets, strict=True):
@@ -149,8 +195,8 @@ def test_paging_a_window_sees_each_deletion_once_oldest_first(
             break
         query = {**window, "cursor": body["next_cursor"]}
 
-    visible = [(moment + timedelta(seconds=s), call.id) for call, s in zip(calls, offsets, strict=True) if s != 30]
-    expected = [recording_id for _, recording_id in sorted([*visible, (moment + timedelta(seconds=50), late.id)])]
+    deleted = [(moment + timedelta(seconds=s), call.id) for call, s in zip(calls, offsets, strict=True)]
+    expected = [recording_id for _, recording_id in sorted([*deleted, (moment + timedelta(seconds=50), late.id)])]
     assert seen == expected
     assert (pages, before.id in seen, at_end.id in seen) == (4, False, False)
 
