@@ -24,7 +24,7 @@ def check_signing_key(session: Session) -> None:
     broken there; without a key it would append plain hashes after signed ones, which is a break too. So a
     process starts only when it holds the key of the newest event, as its current key or a retired one.
     """
-    newest = session.scalar(select(AuditEvent.key_id).order_by(AuditEvent.seq.desc()).limit(1))
+    newest = _newest_key_id(session)
     keys = session_keys(session)
     if newest is None or (keys is not None and newest in keys.secrets):
         if keys is not None:
@@ -45,15 +45,8 @@ def check_signing_key(session: Session) -> None:
 
 def _refuse_signing_keys_dropped(session: Session, keys: AuditKeys) -> None:
     """Refuse a process that lacks a key earlier events were signed with (a retired key dropped from
-    `CALLVAULT_AUDIT_KEYS_OLD`: `audit verify` would report the chain broken there, as if tampered with). A schema
-    from before migration 0047 is checked once migrated."""
-    if not inspect(session.connection()).has_table(AuditSigningKey.__tablename__):
-        return
-    dropped = session.scalars(
-        select(AuditSigningKey.key_id)
-        .where(AuditSigningKey.key_id.not_in(keys.secrets))
-        .order_by(AuditSigningKey.key_id)
-    ).all()
+    `CALLVAULT_AUDIT_KEYS_OLD`: `audit verify` would report the chain broken there, as if tampered with)."""
+    dropped = [key_id for key_id in signing_key_ids(session) if key_id not in keys.secrets]
     if dropped:
         raise ForeignAuditKey(
             f"the audit trail holds events signed with audit key {', '.join(dropped)}, which this process holds"
@@ -61,3 +54,21 @@ def _refuse_signing_keys_dropped(session: Session, keys: AuditKeys) -> None:
             f" verify` would find the chain broken at the first of them. Keep every key that signed the trail in"
             f" {PREFIX}AUDIT_KEYS_OLD"
         )
+
+
+def signing_key_ids(session: Session) -> list[str]:
+    """The ids of the audit keys that signed the trail: those registered (`AuditSigningKey`; a schema from before
+    migration 0047 has none until migrated) and the newest event's. What a process checks as it starts, and what a
+    backup records for its restore to check before writing anything."""
+    ids: set[str] = set()
+    if inspect(session.connection()).has_table(AuditSigningKey.__tablename__):
+        ids.update(session.scalars(select(AuditSigningKey.key_id)))
+    newest = _newest_key_id(session)
+    if newest is not None:
+        ids.add(newest)
+    return sorted(ids)
+
+
+def _newest_key_id(session: Session) -> str | None:
+    """The key id of the trail's newest event; None where it has none, or the newest is not signed."""
+    return session.scalar(select(AuditEvent.key_id).order_by(AuditEvent.seq.desc()).limit(1))

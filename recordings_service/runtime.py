@@ -7,6 +7,7 @@ import os
 import stat
 import sys
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,26 +155,15 @@ def _refuse_retired_keys_missing(session: Session, envelope: Envelope, *, second
     """Refuse a keyset that lacks a key older calls (or other secrets it sealed) were wrapped under: an old key removed
     after a rotation (while the newest call opens) left those calls unplayable (a 400 "cannot be unwrapped"), and the
     weekly integrity check audited each as tampered with, for what is a setting to put right."""
-    needed = [
-        f"key id {missing_id} ({count} {what})"
-        for what, wrapped, key_id in _SEALED
-        for missing_id, count in session.execute(
-            select(key_id, func.count())
-            .where(wrapped.is_not(None), wrapped != b"", key_id.not_in(envelope.key_ids))
-            .group_by(key_id)
-            .order_by(key_id)
-        )
-    ]
-    seeds = _seeds_missing(session, envelope) if second_factors else []
-    needed += [f"key id {missing_id} ({count} second factors)" for missing_id, count in seeds]
-    if needed:
-        named = ", ".join(needed)
+    missing = sealed_key_ids(session, envelope, second_factors=second_factors, outside=envelope.key_ids)
+    if missing:
+        named = ", ".join(f"key id {sealed.key_id} ({sealed.count} {sealed.what})" for sealed in missing)
         # A lost key leaves a way out for the second factors (their holders enrol again), not for what it sealed:
         # named only where they alone lack a key, as `users reset-mfa` is itself refused while anything else does.
         way_out = (
             "; or reset each second factor it sealed (`callvault users list` names the accounts): callvault users"
             " reset-mfa NAME"
-            if len(seeds) == len(needed)
+            if all(sealed.what == SECOND_FACTORS for sealed in missing)
             else ""
         )
         raise ForeignMasterKey(
@@ -183,18 +173,51 @@ def _refuse_retired_keys_missing(session: Session, envelope: Envelope, *, second
         )
 
 
-def _seeds_missing(session: Session, envelope: Envelope) -> list[tuple[int, int]]:
-    """(key id, how many) of the active accounts' TOTP seeds sealed under a key the keyset lacks: a seed keeps no key
-    id beside it, but its ciphertext names the key (one row an account: few enough to read them all). A disabled
+SECOND_FACTORS = "second factors"
+
+
+@dataclass(frozen=True)
+class SealedUnder:
+    """How many of one kind of secret (`what`) a master key id wrapped."""
+
+    what: str
+    key_id: int
+    count: int
+
+
+def sealed_key_ids(
+    session: Session, envelope: Envelope, *, second_factors: bool = True, outside: Collection[int] = ()
+) -> list[SealedUnder]:
+    """The master key ids the stored data needs (outside `outside`, where given): what each wrapped, and how many,
+    from `_SEALED` and (with `second_factors`) the active accounts' TOTP seeds. What a process checks as it starts
+    (`check_master_key`), and what a backup records for its restore to check before writing anything."""
+    needed = [
+        SealedUnder(what, needed_id, count)
+        for what, wrapped, key_id in _SEALED
+        for needed_id, count in session.execute(
+            select(key_id, func.count())
+            # A key id never kept (NULL) names no key to ask for, as it never matched a keyset's.
+            .where(wrapped.is_not(None), wrapped != b"", key_id.is_not(None), key_id.not_in(outside))
+            .group_by(key_id)
+            .order_by(key_id)
+        )
+    ]
+    if second_factors:
+        seeds = _seed_key_ids(session, envelope)
+        needed += [SealedUnder(SECOND_FACTORS, key_id, count) for key_id, count in seeds if key_id not in outside]
+    return needed
+
+
+def _seed_key_ids(session: Session, envelope: Envelope) -> list[tuple[int, int]]:
+    """(key id, how many) of the active accounts' TOTP seeds by the master key they were sealed under: a seed keeps no
+    key id beside it, but its ciphertext names the key (one row an account: few enough to read them all). A disabled
     account's seed does not count: enabling the account is refused until its second factor is reset
     (`accounts.enable_user`), and `callvault users list` marks each account whose seed needs it."""
     seeds = session.scalars(select(User.mfa_seed).where(User.mfa_seed.is_not(None), User.active.is_(True)))
-    missing = Counter(
-        key_id
-        for sealed in seeds
-        if sealed and (key_id := envelope.sealed_under(sealed)) is not None and key_id not in envelope.key_ids
+    sealed_under = Counter(
+        key_id for sealed in seeds if sealed and (key_id := envelope.sealed_under(sealed)) is not None
     )
-    return sorted(missing.items())
+    return sorted(sealed_under.items())
 
 
 def envelope_of(session: Session) -> Envelope:

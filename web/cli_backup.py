@@ -3,6 +3,7 @@ the store's ledger after a restore, which `callvault replay-ledger` runs too."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,8 @@ def _refuse_before_writing(
         )
     archive.check_restorable(directory, manifest, data_dir=settings.data_dir, database_url=settings.database_url)
     archive.refuse_keys_unset(manifest, external_store=not embedded_store)
+    # Else the check after loading (`check_keys`) refused it, once every object was copied: hours on a large store.
+    archive.refuse_keys_lacking(directory, manifest, environ=os.environ)
     if embedded_store:  # naming each port's holder, as `callvault run` does
         try:
             run_preflight.check_ports_free(run_preflight.embedded_store_ports(settings.s3_port), wait_s=0.0)
@@ -253,7 +256,9 @@ def _restore(
             )
         archive.restore_database(runtime.engine, directory, manifest)
         # Keys set in the environment win over the backup's: they must be the trail's and the calls' own, or the
-        # restore's own event would break the trail and every call would read as tampered with.
+        # restore's own event would break the trail and every call would read as tampered with. Refused before
+        # writing where the manifest names the key ids (`refuse_keys_lacking`); here for a backup of an earlier
+        # release, and a keyset with the key ids but not the keys.
         runtime.check_keys()
         with runtime.sessions() as session:
             if manifest["objects_included"]:

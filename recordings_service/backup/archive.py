@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service import schema
 from recordings_service.audit_anchors import ANCHOR_PREFIX, restore_anchor
+from recordings_service.backup.needed_keys import MANIFEST_ENTRY, NeededKeys, needed_keys, refuse_keys_missing
 from recordings_service.backup.portable import dump_portable, holds_tables, load_portable
 from recordings_service.backup.postgres import dump_pg, restore_pg_dump
 from recordings_service.config import PREFIX, Settings, read_env_file, write_private
@@ -35,6 +36,7 @@ from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import DerivedVersion, Recording
 from recordings_service.runtime import sqlite_file
+from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import CHUNK, ObjectStore
 from recordings_service.storage.spool import file_sha256
 
@@ -82,6 +84,9 @@ def write_backup(
     prepare_empty(directory, what="backup directory")
     try:
         database = _dump_database(engine, directory)
+        # Read after the dump: a key first used since (the current one, which a restore holds) is named needlessly,
+        # where one read before could miss a key the dump holds data under.
+        needed = needed_keys(engine, Envelope(settings.master_key))
         if keys:
             write_private(directory / KEYS_FILE, _key_material(settings))
         listed = _back_up_objects(store, directory, include=objects, progress=progress)
@@ -95,6 +100,7 @@ def write_backup(
                 "revisions": sorted(schema.current_revisions(engine)),
             },
             "keys": str(KEYS_FILE) if keys else None,
+            MANIFEST_ENTRY: needed,
             "objects_included": objects,
             "objects": [vars(item) for item in listed],
         }
@@ -134,6 +140,7 @@ class _Manifest(BaseModel):
     database: _DatabaseEntry
     objects_included: bool
     objects: list[_ObjectEntry]
+    needed_keys: NeededKeys | None = None  # absent from backups written before it was recorded
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
@@ -210,6 +217,14 @@ def refuse_keys_unset(manifest: dict[str, Any], *, external_store: bool) -> None
             f"this backup holds no keys (taken with --no-keys): set {', '.join(unset)} to the installation's "
             f"(and {PREFIX}AUDIT_KEYS_OLD to its retired audit keys, if any)"
         )
+
+
+def refuse_keys_lacking(directory: Path, manifest: dict[str, Any], *, environ: Mapping[str, str]) -> None:
+    """Refuse, before anything is written, a restore whose keys lack one the data needs: those `environ` sets, over
+    the backup's where it holds them (the environment wins, as in `Settings.from_env`)."""
+    backed_up = read_env_file(directory / KEYS_FILE) if keys_included(manifest) else {}
+    keys_from = "the backup's, with those the environment sets over them" if backed_up else "the environment's"
+    refuse_keys_missing(manifest, Settings.from_env({**backed_up, **environ}), keys_from=keys_from)
 
 
 def restore_keys(directory: Path, manifest: dict[str, Any], data_dir: Path) -> None:
