@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service import schema
 from recordings_service.audit_anchors import ANCHOR_PREFIX, restore_anchor
-from recordings_service.backup.needed_keys import MANIFEST_ENTRY, NeededKeys, needed_keys, refuse_keys_missing
+from recordings_service.backup.needed_keys import MANIFEST_ENTRY, NeededKeys, needed_around, refuse_keys_missing
 from recordings_service.backup.portable import dump_portable, holds_tables, load_portable
 from recordings_service.backup.postgres import dump_pg, restore_pg_dump
 from recordings_service.config import PREFIX, Settings, read_env_file, write_private
@@ -83,10 +83,9 @@ def write_backup(
     `directory`; `progress(objects, bytes)` every `PROGRESS_EVERY` objects."""
     prepare_empty(directory, what="backup directory")
     try:
-        database = _dump_database(engine, directory)
-        # Read after the dump: a key first used since (the current one, which a restore holds) is named needlessly,
-        # where one read before could miss a key the dump holds data under.
-        needed = needed_keys(engine, Envelope(settings.master_key))
+        database, needed = needed_around(
+            engine, Envelope(settings.master_key), lambda: _dump_database(engine, directory)
+        )
         if keys:
             write_private(directory / KEYS_FILE, _key_material(settings))
         listed = _back_up_objects(store, directory, include=objects, progress=progress)

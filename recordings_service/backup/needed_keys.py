@@ -4,7 +4,8 @@ makes as it starts, then refused it)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
@@ -16,6 +17,7 @@ from recordings_service.config import PREFIX, Settings, SettingsError
 from recordings_service.runtime import sealed_key_ids
 from recordings_service.storage.encryption import Envelope
 
+Dumped = TypeVar("Dumped")
 # The manifest's entry; absent from backups of earlier releases, which the check after loading alone covers.
 MANIFEST_ENTRY = "needed_keys"
 
@@ -27,12 +29,20 @@ class NeededKeys(BaseModel):
     audit: list[str]
 
 
-def needed_keys(engine: Engine, envelope: Envelope) -> dict[str, Any]:
-    """What the database's data needs, as a process checks it at start (the second factors included)."""
+def needed_around(engine: Engine, envelope: Envelope, dump: Callable[[], Dumped]) -> tuple[Dumped, dict[str, Any]]:
+    """Run `dump`, and what the data it dumps needs (as a process checks it at start, the second factors included):
+    read before the dump and after it, and both kept. Read after it alone missed a key whose last call a sweep
+    or an erasure took while the dump ran (its snapshot, which holds that call, was taken as it began: for hours on
+    a large database); read before alone, one first used as it began (the current key, which a restore holds)."""
+    before = _key_ids(engine, envelope)
+    dumped = dump()
+    after = _key_ids(engine, envelope)
+    return dumped, NeededKeys(master=sorted(before[0] | after[0]), audit=sorted(before[1] | after[1])).model_dump()
+
+
+def _key_ids(engine: Engine, envelope: Envelope) -> tuple[set[int], set[str]]:
     with Session(engine) as session:
-        master = {sealed.key_id for sealed in sealed_key_ids(session, envelope)}
-        audit = signing_key_ids(session)
-    return NeededKeys(master=sorted(master), audit=audit).model_dump()
+        return {sealed.key_id for sealed in sealed_key_ids(session, envelope)}, set(signing_key_ids(session))
 
 
 def refuse_keys_missing(manifest: dict[str, Any], settings: Settings, *, keys_from: str) -> None:

@@ -258,7 +258,8 @@ def _erase(
                 versions=versions,
             )
         )
-    # The wrapped data key goes (crypto-shredding), the link to a data subject, and the date (the tombstone's now).
+    # The wrapped data key goes (crypto-shredding), the link to a data subject, and the date (the tombstone keeps
+    # when it went).
     session.execute(
         update(Recording)
         .where(Recording.id.in_(ids))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import Engine, update
 
 from recordings_service import schema
 from recordings_service.audit import key_id, record_event
@@ -24,6 +25,7 @@ from recordings_service.backup import archive
 from recordings_service.backup.portable import holds_tables
 from recordings_service.config import Settings
 from recordings_service.db import make_engine, make_sessionmaker
+from recordings_service.models import Recording
 from recordings_service.runtime import RESTORING, Runtime
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import S3ObjectStore, make_client
@@ -144,6 +146,38 @@ def test_a_no_keys_backup_restored_without_a_key_its_data_needs_is_refused_befor
     restored = callvault(source, "restore", str(backup), data_dir=data_dir, database_url=empty_database, **keys)
     assert restored.exit_code == 0 and "keys from the environment" in restored.output, restored.output
     assert not (data_dir / RESTORING).exists()
+
+
+def test_a_key_whose_last_call_went_while_the_dump_ran_is_still_needed(
+    source: Runtime,
+    empty_database: str,
+    envelope: Envelope,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by review: the key ids were read after the dump only, so a key whose last call a sweep or an erasure
+    took while the dump ran (its snapshot, taken as it began, holds the call) went unnamed, and the restore without
+    it was refused only after copying and loading everything."""
+    real_dump = archive._dump_database
+
+    def dump_then_shred(engine: Engine, directory: Path) -> str:
+        dumped = real_dump(engine, directory)
+        with engine.begin() as connection:  # committed after the dump's snapshot, as a sweep's batch
+            connection.execute(
+                update(Recording).where(Recording.master_key_id == envelope.master_key_id).values(wrapped_data_key=b"")
+            )
+        return dumped
+
+    monkeypatch.setattr(archive, "_dump_database", dump_then_shred)
+    backup, data_dir = tmp_path / "backup", tmp_path / "var"
+    back_up(source, backup, monkeypatch, "--no-keys")
+    monkeypatch.undo()
+    lacks = {**environment(source), "CALLVAULT_MASTER_KEY": only_primary(source.settings.master_key)}
+
+    refused = callvault(source, "restore", str(backup), data_dir=data_dir, database_url=empty_database, **lacks)
+
+    assert_refused_before_writing(refused.output, refused.exit_code, data_dir=data_dir, database_url=empty_database)
+    assert f"lacks master key id {envelope.master_key_id}, which" in refused.output, refused.output
 
 
 @pytest.mark.parametrize("overridden", ["master_key", "audit_key"])

@@ -223,8 +223,9 @@ def list_recordings(query: RecordingQuery) -> Response:
     resp=SpecResponse(HTTP_200=DeletionPageOut, HTTP_422=ErrorBody), tags=["recordings"], before=refuse_invalid
 )
 def list_deletions(query: DeletionQuery) -> Response:
-    """Deleted recordings (erased, or past their retention) among those the caller may see, oldest deletion first,
-    each its id and `deleted_at` only: what a sync job removes from its copy. Pass `next_cursor` back as `cursor`."""
+    """Deleted recordings (erased, or past their retention), oldest deletion first, each its id and `deleted_at` only:
+    what a sync job removes from its copy. A call restricted or kept by an erasure before it went is listed too (it
+    may have been copied before it was hidden). Pass `next_cursor` back as `cursor`."""
     page = browse_deletions(
         db(),
         actor=current_actor(),
