@@ -216,15 +216,20 @@ def browse_recordings(
     customer and agent. Like a search, the event keeps counts and which filters were used, not their values (a
     customer ref is itself personal data)."""
     page = list_recordings(session, actor=actor, filters=filters, cursor=cursor, limit=limit)
-    used = sorted(name for name, value in filters.model_dump().items() if value is not None)
-    record_event(
-        session,
-        actor=actor,
-        action="recording.listed",
-        object_type="recording",
-        details={"results": len(page.items), "next_page": cursor is not None, "filters": used},
+    record_page_read(
+        session, actor=actor, action="recording.listed", filters=filters, results=len(page.items), cursor=cursor
     )
     return page
+
+
+def record_page_read(
+    session: Session, *, actor: Actor, action: str, filters: BaseModel, results: int, cursor: str | None
+) -> None:
+    """Audit a page of a list of calls (or of their deletions): counts and which filters were used, never their
+    values (a customer ref is itself personal data) or the rows' ids."""
+    used = sorted(name for name, value in filters.model_dump().items() if value is not None)
+    details = {"results": results, "next_page": cursor is not None, "filters": used}
+    record_event(session, actor=actor, action=action, object_type="recording", details=details)
 
 
 def apply_filters(query: Select[Recording], filters: RecordingFilters) -> Select[Recording]:

@@ -7,38 +7,17 @@ use neither side's index, and each count and page of "what did this person see" 
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from recordings_service.audit_search import EventFilter, count_events
-
-
-def plan_of_count(session: Session, connection: Connection, db_kind: str) -> str:
-    executed: list[tuple[str, Any]] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
-        executed.append((statement, parameters))
-
-    event.listen(connection, "before_cursor_execute", seen)
-    try:
-        count_events(session, filters=EventFilter(actor="Alice.Auditor"))
-    finally:
-        event.remove(connection, "before_cursor_execute", seen)
-    ((statement, parameters),) = [(sql, given) for sql, given in executed if "FROM audit_events" in sql]
-    if db_kind == "postgresql":
-        # The trail of a test database is small enough to read whole; what matters is that reading it whole is
-        # not the only way.
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters).all()
-    else:
-        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    return "\n".join(" ".join(str(column) for column in row) for row in rows)
+from tests.factories.query_plans import plan_of
 
 
 def test_a_persons_events_are_found_through_indexes(session: Session, connection: Connection, db_kind: str) -> None:
-    plan = plan_of_count(session, connection, db_kind)
+    plan = plan_of(
+        connection, db_kind, lambda: count_events(session, filters=EventFilter(actor="Alice.Auditor")), "audit_events"
+    )
 
     assert "ix_audit_events_actor_name" in plan, plan
     assert "ix_audit_events_actor_id" in plan, plan

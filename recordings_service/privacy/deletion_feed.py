@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
-from recordings_service.audit import Actor, record_event
+from recordings_service.audit import Actor
 from recordings_service.db import cursor_key, cursor_moment, key_cursor
 from recordings_service.errors import Invalid
 from recordings_service.iso_input import Moment
 from recordings_service.models import Recording, Tombstone
 from recordings_service.models.account import Role
-from recordings_service.recordings import MAX_PAGE, period_end, visible_to
+from recordings_service.recordings import MAX_PAGE, period_end, record_page_read, visible_to
 
 # Stable page order, oldest deletion first: the recording's id breaks ties (a sweep's batch shares its moment).
 OLDEST_FIRST = (Tombstone.deleted_at, Tombstone.recording_id)
@@ -98,14 +98,8 @@ def browse_deletions(
     """A page of `list_deletions` for a person or client, audited as `recording.deletions_listed`, as a page of the
     call list is: counts and which window bounds were given, never ids or moments."""
     page = list_deletions(session, actor=actor, window=window, cursor=cursor, limit=limit)
-    used = sorted(name for name, value in window.model_dump().items() if value is not None)
-    record_event(
-        session,
-        actor=actor,
-        action="recording.deletions_listed",
-        object_type="recording",
-        details={"results": len(page.items), "next_page": cursor is not None, "filters": used},
-    )
+    action = "recording.deletions_listed"
+    record_page_read(session, actor=actor, action=action, filters=window, results=len(page.items), cursor=cursor)
     return page
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
-from recordings_service.models import Annotation
+from recordings_service.models import Annotation, Recording
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
@@ -23,6 +24,18 @@ from tests.factories.reviews import make_transcribed_call
 from tests.page_text import visible_text
 
 FORM = "application/x-www-form-urlencoded"
+
+
+def comment(
+    client: FlaskClient, session: Session, runtime: Runtime, text: bytes, *, language: str = "en"
+) -> tuple[Recording, TestResponse]:
+    """A supervisor's comment on a call, its text sent as the bytes given, URL-encoded as a script may send it."""
+    call = make_transcribed_call(session, runtime.store, runtime.envelope)
+    login(client, make_user(session, role=Role.QA_SUPERVISOR))
+    page = f"/calls/{call.id}"
+    body = b"csrf_token=" + csrf_token(client, page).encode() + b"&at_s=1&text=" + text
+    answer = client.post(f"{page}/annotations", data=body, content_type=FORM, headers={"Accept-Language": language})
+    return call, answer
 
 
 def test_a_sign_in_with_a_half_escaped_letter_is_a_wrong_password_not_a_500(
@@ -41,14 +54,7 @@ def test_a_sign_in_with_a_half_escaped_letter_is_a_wrong_password_not_a_500(
 def test_a_comment_with_a_half_escaped_letter_is_stored_as_the_letter(
     client: FlaskClient, session: Session, runtime: Runtime
 ) -> None:
-    call = make_transcribed_call(session, runtime.store, runtime.envelope)
-    login(client, make_user(session, role=Role.QA_SUPERVISOR))
-    page = f"/calls/{call.id}"
-    token = csrf_token(client, page)
-
-    answer = client.post(
-        f"{page}/annotations", data=b"csrf_token=" + token.encode() + b"&at_s=1&text=hyv%C3\xa4", content_type=FORM
-    )
+    call, answer = comment(client, session, runtime, b"hyv%C3\xa4")
 
     assert answer.status_code == 302, answer.get_data(as_text=True)
     note = session.scalars(select(Annotation).where(Annotation.recording_id == call.id)).one()
@@ -77,17 +83,7 @@ def test_a_page_form_field_not_in_utf8_is_named_in_the_readers_language(
     client: FlaskClient, session: Session, runtime: Runtime
 ) -> None:
     """Found by the same pass: the error page said "the field is not UTF-8 text", in English, naming no field."""
-    call = make_transcribed_call(session, runtime.store, runtime.envelope)
-    login(client, make_user(session, role=Role.QA_SUPERVISOR))
-    page = f"/calls/{call.id}"
-    token = csrf_token(client, page)
-
-    answer = client.post(
-        f"{page}/annotations",
-        data=b"csrf_token=" + token.encode() + b"&at_s=1&text=hyv%E4",
-        content_type=FORM,
-        headers={"Accept-Language": "fi"},
-    )
+    _, answer = comment(client, session, runtime, b"hyv%E4", language="fi")
 
     assert answer.status_code == 422
     assert "text ei ole UTF-8-tekstiä: lähetä se uudelleen sivulta" in visible_text(answer.get_data(as_text=True))
