@@ -99,6 +99,9 @@ def test_a_disabled_account_whose_second_factor_is_unreadable_is_enabled_only_af
     run = _cli(monkeypatch, lost)
 
     refused = run("users", "enable", "departed")
+    with runtime.sessions() as session:
+        # On the trail as the admin page's refusal is (the CLI wrote no refusal events before).
+        [audited] = [(event.actor_name, event.object_id) for event in events(session, "user.enable_refused")]
     lost.check_keys()  # before: enabled, and every start after it refused "(1 second factors)"
     reset = run("users", "reset-mfa", "departed")  # before: refused "enable the account first", nothing reset
     enabled = run("users", "enable", "departed")
@@ -106,6 +109,7 @@ def test_a_disabled_account_whose_second_factor_is_unreadable_is_enabled_only_af
     link = run("users", "enrolment-link", "departed")
 
     assert refused.exit_code == 1 and "reset it first (callvault users reset-mfa departed" in refused.output
+    assert audited == ("cli", departed.id)
     assert reset.exit_code == 0 and "enable it, then `callvault users enrolment-link departed`" in reset.output
     assert reset.stdout == "", reset.stdout  # standard output carries a link only, and there is none
     assert enabled.exit_code == 0 and link.exit_code == 0 and "/enrol/" in link.stdout, enabled.output + link.output

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import click
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from recordings_service.audit import Actor
+from recordings_service.audit import Actor, record_refusal
 from recordings_service.config import Settings, SettingsError
 from recordings_service.errors import DomainError
 from recordings_service.logs import configure_logging
@@ -44,6 +44,7 @@ class CallvaultGroup(click.Group):
             where = f": {exc.filename}" if exc.filename else ""
             raise click.ClickException(f"{exc.strerror or exc}{where}") from None
         except DomainError as exc:
+            _keep_refusal(exc)
             field = exc.field
             raise click.ClickException(f"{field}: {exc.message}" if field else exc.message + _where(exc)) from None
         except (SettingsError, StoreNotStarted) as exc:
@@ -52,6 +53,21 @@ class CallvaultGroup(click.Group):
             raise click.ClickException(f"CALLVAULT_DATABASE_URL: {exc}") from None
         except DBAPIError as exc:
             raise click.ClickException(_database_unusable(exc)) from None
+
+
+def _keep_refusal(exc: DomainError) -> None:
+    """Write a refused use case's audit event, as the web does (`web.errors.keep_refusal`), in a transaction of its
+    own: the command's work was rolled back with its session. Every refusal is on the trail, an operator's too; one
+    that cannot be written (the database gone meanwhile) leaves the refusal itself to be said."""
+    if exc.refusal is None:
+        return
+    try:
+        # The command's keys were checked as it began; a refusal is signed with the key it ran with.
+        with load_runtime(checking_keys=False).sessions() as session:
+            record_refusal(session, exc.refusal)
+            session.commit()
+    except DBAPIError:
+        click.echo("the refusal could not be written to the audit trail: the database cannot be used", err=True)
 
 
 def _database_unusable(exc: DBAPIError) -> str:
