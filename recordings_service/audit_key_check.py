@@ -46,7 +46,8 @@ def check_signing_key(session: Session) -> None:
 def _refuse_signing_keys_dropped(session: Session, keys: AuditKeys) -> None:
     """Refuse a process that lacks a key earlier events were signed with (a retired key dropped from
     `CALLVAULT_AUDIT_KEYS_OLD`: `audit verify` would report the chain broken there, as if tampered with)."""
-    dropped = [key_id for key_id in signing_key_ids(session) if key_id not in keys.secrets]
+    # The newest event's key the caller has checked already.
+    dropped = [key_id for key_id in _registered_key_ids(session) if key_id not in keys.secrets]
     if dropped:
         raise ForeignAuditKey(
             f"the audit trail holds events signed with audit key {', '.join(dropped)}, which this process holds"
@@ -57,16 +58,20 @@ def _refuse_signing_keys_dropped(session: Session, keys: AuditKeys) -> None:
 
 
 def signing_key_ids(session: Session) -> list[str]:
-    """The ids of the audit keys that signed the trail: those registered (`AuditSigningKey`; a schema from before
-    migration 0047 has none until migrated) and the newest event's. What a process checks as it starts, and what a
-    backup records for its restore to check before writing anything."""
-    ids: set[str] = set()
-    if inspect(session.connection()).has_table(AuditSigningKey.__tablename__):
-        ids.update(session.scalars(select(AuditSigningKey.key_id)))
+    """The ids of the audit keys that signed the trail: those registered (`AuditSigningKey`) and the newest event's.
+    What a process checks as it starts, and what a backup records for its restore to check before writing anything."""
+    ids = set(_registered_key_ids(session))
     newest = _newest_key_id(session)
     if newest is not None:
         ids.add(newest)
     return sorted(ids)
+
+
+def _registered_key_ids(session: Session) -> list[str]:
+    """The keys `audit.record_events` registered (none in a schema from before migration 0047, until migrated)."""
+    if not inspect(session.connection()).has_table(AuditSigningKey.__tablename__):
+        return []
+    return list(session.scalars(select(AuditSigningKey.key_id).order_by(AuditSigningKey.key_id)))
 
 
 def _newest_key_id(session: Session) -> str | None:
