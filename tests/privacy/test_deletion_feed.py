@@ -23,6 +23,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user
 from tests.factories.audit import events, newest_seq
+from tests.factories.pages import pages
 from tests.factories.privacy import OFFICER, ORG_ZONE, aged_call, customer
 from tests.factories.recordings import make_recording, make_token
 
@@ -181,24 +182,18 @@ def test_paging_a_window_sees_each_deletion_once_oldest_first(
         "limit": "2",
     }
     seen: list[str] = []
-    pages = 0
-    query = dict(window)
-    while True:
-        body = feed(client, session, query).get_json()
+    read = 0
+    for read, body in enumerate(pages(lambda query: feed(client, session, query).get_json(), window), start=1):
         seen += [item["id"] for item in body["items"]]
-        pages += 1
-        if pages == 1:
+        if read == 1:
             # Deleted while the job pages, after the page it has read: a later page lists it.
             delete_at(session, store, late, moment + timedelta(seconds=50))
             session.commit()
-        if body["next_cursor"] is None:
-            break
-        query = {**window, "cursor": body["next_cursor"]}
 
     deleted = [(moment + timedelta(seconds=s), call.id) for call, s in zip(calls, offsets, strict=True)]
     expected = [recording_id for _, recording_id in sorted([*deleted, (moment + timedelta(seconds=50), late.id)])]
     assert seen == expected
-    assert (pages, before.id in seen, at_end.id in seen) == (4, False, False)
+    assert (read, before.id in seen, at_end.id in seen) == (4, False, False)
 
 
 @pytest.mark.parametrize(
