@@ -21,6 +21,7 @@ from recordings_service.errors import Invalid
 from recordings_service.json_keys import DuplicateKey, unique_keys
 from web.access import public
 from web.api.file_answers import FileAnswer
+from web.api.guard_answers import with_guard_answers
 from web.api.validation import refuse_moments_out_of_range
 
 NOT_A_JSON_OBJECT = "the request body must be a JSON object"
@@ -145,7 +146,7 @@ def openapi() -> Response:
 @functools.cache
 def served_document() -> dict[str, Any]:
     """The document as served, made once (spectree, too, makes its own once, when the routes are all there)."""
-    return with_common_answers(api_spec.spec)
+    return with_guard_answers(with_common_answers(api_spec.spec), current_app.view_functions)
 
 
 # What any operation may answer besides its own statuses: integrators generate clients and retry logic from the

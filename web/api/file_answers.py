@@ -15,6 +15,19 @@ from web.api.validation import ErrorBody
 # What a recording's original (or its redacted copy, made in the same container) is served as.
 RECORDING_MEDIA_TYPES = tuple(dict.fromkeys(each.media_type for each in (*FORMATS.values(), UNKNOWN)))
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
+_TEXT = {"schema": {"type": "string"}}
+# What an answer to a ranged route says of its bytes (`ranges.ranged_response`): a client resumes a broken download
+# with `Range` from where it stopped and `If-Range` naming the ETag it was given.
+_RANGE_ANSWER_HEADERS = {
+    "200": ("ETag", "Accept-Ranges"),
+    "206": ("ETag", "Accept-Ranges", "Content-Range"),
+    "416": ("Content-Range",),
+}
+_HEADER_MEANINGS = {
+    "ETag": "the strong entity tag of these bytes, for `If-Range`",
+    "Accept-Ranges": "`bytes`: a single byte range may be asked for",
+    "Content-Range": "the bytes carried, `bytes first-last/size`; on a 416, `bytes */size`",
+}
 
 
 class FileAnswer(SpecResponse):
@@ -26,10 +39,13 @@ class FileAnswer(SpecResponse):
             errors.setdefault("HTTP_416", ErrorBody)
         super().__init__(*(("HTTP_200", "HTTP_206") if ranges else ("HTTP_200",)), **errors)
         self.media_types = media_types
+        self.ranges = ranges
 
     def generate_spec(self, naming_strategy: Any = get_model_key) -> dict[str, Any]:
         spec = super().generate_spec(naming_strategy)
         for code in ("200", "206"):
             if code in spec:
                 spec[code]["content"] = dict.fromkeys(self.media_types, _BINARY)
+        for code, names in _RANGE_ANSWER_HEADERS.items() if self.ranges else ():
+            spec[code]["headers"] = {name: {"description": _HEADER_MEANINGS[name], "schema": _TEXT} for name in names}
         return spec

@@ -21,7 +21,7 @@ from web.access import current_actor, current_principal, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
 from web.api.partner_shapes import PartnerBatchesQuery
-from web.api.ranges import entity_tag, ranged_response
+from web.api.ranges import RangeHeaders, entity_tag, ranged_response
 from web.api.research_shapes import (
     ConfirmationOut,
     PartnerBatchOut,
@@ -55,6 +55,7 @@ def partner_batches(query: PartnerBatchesQuery) -> tuple[Response, int]:
 @bp.get("/research/batches/<batch_id>/package")
 @requires(Permission.PARTNER_PORTAL)
 @api_spec.validate(
+    headers=RangeHeaders,
     resp=FileAnswer("application/zip", ranges=True, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody),
     tags=TAGS,
     skip_validation=True,  # the answer is streamed

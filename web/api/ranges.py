@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import Response, request
+from pydantic import BaseModel
+from pydantic.json_schema import SkipJsonSchema
 
+from web.api.validation import optional_header
 from web.errors import error_response
 
 # (first, last) of a byte-range-spec, inclusive; (None, n) is the suffix of n bytes.
@@ -23,6 +26,22 @@ _RANGE_SPEC = re.compile(r"(?:(\d+)-(\d*)|-(\d+))", re.ASCII)
 # No body comes near 10**30 bytes. A position with more significant digits is read as this one, beyond every
 # body: int() refuses more than 4300 digits, which a Range header easily holds (that answered 500).
 _BEYOND_ANY_BODY = 10**30
+
+
+class RangeHeaders(BaseModel):
+    """The request headers of a route answering one byte range, declared in the API document (read by
+    `requested_span`)."""
+
+    range: str | SkipJsonSchema[None] = optional_header(
+        "Range",
+        "one byte range, `bytes=first-last` or `bytes=-suffix`: answered 206 with it, 416 when it selects none of "
+        "the bytes; several ranges, or another unit, get the whole body",
+    )
+    if_range: str | SkipJsonSchema[None] = optional_header(
+        "If-Range",
+        "the `ETag` of an earlier answer: the range applies only while the bytes are still those; otherwise the "
+        "whole body is sent (200)",
+    )
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from recordings_service.transcription.queue import TranscriptionStatus, transcri
 from web.access import current_actor, current_can, current_principal, denial, requires
 from web.api import api_spec
 from web.api.file_answers import RECORDING_MEDIA_TYPES, FileAnswer
-from web.api.ranges import entity_tag, ranged_response, requested_span, serves_bytes
-from web.api.uploads import ENVELOPE_BYTES, receive_upload, verify_client_checksums
+from web.api.ranges import RangeHeaders, entity_tag, ranged_response, requested_span, serves_bytes
+from web.api.uploads import ENVELOPE_BYTES, ChecksumHeaders, receive_upload, verify_client_checksums
 from web.api.validation import ErrorBody, refuse_invalid
 from web.body_limit import allows_body
 from web.database import commits_work, db, runtime
@@ -148,6 +148,7 @@ def refuse_identity_filters(filters: RecordingFilters) -> None:
 @requires(Permission.RECORDING_INGEST)
 @api_spec.validate(
     form=IngestForm,
+    headers=ChecksumHeaders,  # declared, not validated: the view compares them with the audio
     resp=SpecResponse(
         HTTP_200=IngestedRecording,
         HTTP_201=IngestedRecording,
@@ -286,6 +287,7 @@ def start_playback(recording_id: str) -> Response:
 @requires(Permission.RECORDING_PLAY)
 @api_spec.validate(
     query=AudioQuery,
+    headers=RangeHeaders,
     resp=FileAnswer(*RECORDING_MEDIA_TYPES, ranges=True, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_422=ErrorBody),
     tags=["recordings"],
     skip_validation=True,  # the view reads its parameters itself, and the answer is streamed
@@ -339,6 +341,7 @@ def _download_asked() -> bool:
 @bp.get("/recordings/<recording_id>/audio/redacted")
 @requires(Permission.RECORDING_PLAY_REDACTED)
 @api_spec.validate(
+    headers=RangeHeaders,
     resp=FileAnswer(*RECORDING_MEDIA_TYPES, ranges=True, HTTP_403=ErrorBody, HTTP_404=ErrorBody, HTTP_409=ErrorBody),
     tags=["recordings"],
     skip_validation=True,  # the answer is streamed

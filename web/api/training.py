@@ -14,7 +14,7 @@ from recordings_service.training.call_view import view_call
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
-from web.api.ranges import entity_tag, ranged_response, requested_span, serves_bytes
+from web.api.ranges import RangeHeaders, entity_tag, ranged_response, requested_span, serves_bytes
 from web.api.training_shapes import (
     CLIP_MEDIA_TYPES,
     ClipAudioQuery,
@@ -285,6 +285,7 @@ def recut_clip(clip_id: str) -> tuple[Response, int]:
 @requires(Permission.TRAINING_MANAGE)
 @api_spec.validate(
     query=ClipAudioQuery,
+    headers=RangeHeaders,
     resp=FileAnswer(*CLIP_MEDIA_TYPES, ranges=True, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
     tags=TAGS,
     skip_validation=True,  # the view reads its parameter itself, and the answer is streamed

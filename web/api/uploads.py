@@ -9,11 +9,14 @@ import hmac
 from typing import Any
 
 from flask import request
+from pydantic import BaseModel
+from pydantic.json_schema import SkipJsonSchema
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from recordings_service.calls import ingest
 from recordings_service.errors import Invalid
 from recordings_service.storage.spool import Spool, spool_dir
+from web.api.validation import optional_header
 from web.database import runtime
 from web.form_text import ExactFieldParser, sent_bytes
 
@@ -114,6 +117,21 @@ def _metadata_part(form: Any, files: Any) -> bytes:
 def _discard(spools: list[Spool]) -> None:
     for spool in spools:
         spool.discard()
+
+
+class ChecksumHeaders(BaseModel):
+    """The ingest's optional digests of its audio part, declared in the API document (the view reads them itself)."""
+
+    content_md5: str | SkipJsonSchema[None] = optional_header(
+        "Content-MD5",
+        "the audio part's MD5 (of that part's bytes, not the whole body's), base64; a mismatch is 422 "
+        "`checksum_mismatch` naming this header, and nothing is stored",
+    )
+    x_checksum_sha256: str | SkipJsonSchema[None] = optional_header(
+        "X-Checksum-SHA256",
+        "the audio part's SHA-256, hex or base64; a mismatch is 422 `checksum_mismatch` naming this header, and "
+        "nothing is stored",
+    )
 
 
 def verify_client_checksums(audio: Spool) -> None:

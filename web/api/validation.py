@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, jsonify
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recordings_service.errors import Invalid, invalid_from
 
@@ -32,6 +32,16 @@ class ErrorBody(BaseModel):
     message: str
     field: str | None = None
     errors: list[FieldErrorBody] | None = None  # every invalid field, where several are checked at once
+
+
+def optional_header(name: str, description: str) -> Any:
+    """A request header a route reads itself, as its headers model declares it to the API document: a string when
+    sent (spectree's `headers`, with the route's validation skipped; no `null` a header cannot be, no default)."""
+
+    def without_default(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+
+    return Field(None, alias=name, description=description, json_schema_extra=without_default)
 
 
 def refuse_invalid(_req: Any, _resp: Any, error: Any, _instance: Any, *_rest: Any) -> None:
