@@ -8,6 +8,11 @@ are not UTF-8 is refused in the same pass over the query and the form (`form_tex
 endpoint reads as a file part (`form_text.file_parts`) is no text: its view refuses it sent as a plain field. The
 UI gets the error page, as for any domain error.
 
+A view that must first look up what its address names (another institute's batch is 404, audited, whatever the form
+holds) declares so with `form_checked_after_lookup` and calls `refuse_form_text` once it has: a partner's
+confirmation of another institute's batch whose signer held NUL, or a byte that is not UTF-8, was answered 422 about
+the form, unaudited, where every other such form got the 404 and its `research.partner_refused`.
+
 A body that an upload endpoint (`allows_body`) streams to disk is left to it: reading its form here would
 consume the stream the view parses. What such a body carries is refused by the database layer's own check.
 """
@@ -23,10 +28,11 @@ from flask import Flask, current_app, request
 from recordings_service.db import NUL_CODE, NUL_REFUSED
 from recordings_service.errors import Invalid, NotFound
 from web import body_limit
-from web.form_text import QUERY_ADVICE, refuse_not_utf8, shown_name, text_fields
+from web.form_text import QUERY_ADVICE, View, refuse_not_utf8, shown_name, text_fields
 
 NUL = "\x00"
 FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+AFTER_LOOKUP = "callvault_form_checked_after_lookup"
 # The only way a JSON text spells NUL (a raw control character is not JSON): a body without it needs no parse.
 JSON_ESCAPE = b"\\u0000"
 
@@ -42,13 +48,27 @@ def refuse_nul() -> None:
     _refuse_in_pairs(parameters)
     refuse_not_utf8(parameters, what="query parameter", advice=QUERY_ADVICE)
     if request.mimetype in FORM_MIMETYPES and not _streams_its_body():
-        pairs = text_fields(request.form.items(multi=True), view=_view())
-        _refuse_in_pairs(pairs)
-        refuse_not_utf8(pairs)
+        if not getattr(_view(), AFTER_LOOKUP, False):
+            refuse_form_text()
     elif request.is_json:
         body = request.get_data(cache=True)
         if JSON_ESCAPE in body:
             _refuse_in_json(_parsed(body))
+
+
+def form_checked_after_lookup(view: View) -> View:
+    """Declare that `view` calls `refuse_form_text` itself, once it has looked up what its address names."""
+    setattr(view, AFTER_LOOKUP, True)
+    return view
+
+
+def refuse_form_text() -> None:
+    """422 naming the first form field (not a file part) holding NUL or bytes that are not UTF-8."""
+    if request.mimetype not in FORM_MIMETYPES:
+        return
+    pairs = text_fields(request.form.items(multi=True), view=_view())
+    _refuse_in_pairs(pairs)
+    refuse_not_utf8(pairs)
 
 
 def _view() -> Any:

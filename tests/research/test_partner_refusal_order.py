@@ -7,14 +7,23 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings_service.models import CustodyConfirmation, User
 from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.tokens import create_token
-from tests.factories.accounts import SYSTEM, make_user
+from tests.factories.accounts import SYSTEM, csrf_token, login, make_user
 from tests.factories.audit import events
-from tests.factories.research import as_ready, downloaded, draft, institute, partner
+from tests.factories.research import (
+    as_ready,
+    downloaded,
+    downloaded_with_partner_token,
+    draft,
+    institute,
+    partner,
+)
 
 COMPLETE = {"method": "destroyed", "date": "2026-11-20", "signer": "A. Researcher", "title": "Head of lab"}
 COMPLETE |= {"statement": "Deleted from the lab's file server."}
@@ -50,3 +59,76 @@ def test_a_batch_not_theirs_is_404_and_audited_before_the_form_is_read(
     assert [event.details.get("rule") for event in events(session, "research.partner_refused", batch.id)] == [
         "institute"
     ]
+
+
+# A signer holding NUL, or a byte that is not UTF-8 (escaped or raw): the app-wide check of form text refused it, 422
+# about the form, before the batch was looked up, and wrote no `research.partner_refused`.
+UNUSABLE_SIGNERS = [b"A%00B", b"Lind%E9n", b"Lind\xe9n"]
+URLENCODED = "application/x-www-form-urlencoded"
+
+
+def _their_batch(session: Session, runtime: Runtime) -> tuple[str, str]:
+    """A downloaded batch of another institute, and a partner of ours (committed)."""
+    ours, theirs = institute(session), institute(session)
+    batch = as_ready(draft(session, runtime, make_user(session, role=Role.COMPLIANCE), theirs.id))
+    downloaded(session, batch)
+    user = partner(session, ours.id)
+    session.commit()
+    return batch.id, user.id
+
+
+@pytest.mark.parametrize("signer", UNUSABLE_SIGNERS, ids=["nul", "escaped_latin1", "raw_latin1"])
+def test_a_batch_not_theirs_is_404_and_audited_whatever_text_the_form_holds(
+    client: FlaskClient, session: Session, runtime: Runtime, signer: bytes
+) -> None:
+    batch_id, user_id = _their_batch(session, runtime)
+    _, plain = create_token(session, actor=SYSTEM, user=session.get(User, user_id), scope="partner")
+    session.commit()
+    body = b"method=destroyed&date=2026-11-20&title=Head&statement=Deleted&signer=" + signer
+
+    answer = client.post(
+        f"/api/v1/research/batches/{batch_id}/confirmation",
+        data=body,
+        content_type=URLENCODED,
+        headers={"Authorization": f"Bearer {plain}"},
+    )
+
+    assert (answer.status_code, answer.json["error"]) == (404, "not_found")
+    assert [event.details.get("rule") for event in events(session, "research.partner_refused", batch_id)] == [
+        "institute"
+    ]
+
+
+@pytest.mark.parametrize("signer", UNUSABLE_SIGNERS, ids=["nul", "escaped_latin1", "raw_latin1"])
+def test_the_page_of_a_batch_not_theirs_is_404_and_audited_whatever_text_the_form_holds(
+    client: FlaskClient, session: Session, runtime: Runtime, signer: bytes
+) -> None:
+    batch_id, user_id = _their_batch(session, runtime)
+    login(client, session.get(User, user_id))
+    token = csrf_token(client, "/partner/").encode()
+    body = b"csrf_token=" + token + b"&method=destroyed&confirmed_on=2026-11-20&title=H&statement=D&signer=" + signer
+
+    answer = client.post(f"/partner/batches/{batch_id}/confirmation", data=body, content_type=URLENCODED)
+
+    assert answer.status_code == 404
+    assert len(events(session, "research.partner_refused", batch_id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("signer", "code"), [(b"A%00B", "invalid_character"), (b"Lind%E9n", "not_utf8"), (b"Lind\xe9n", "not_utf8")]
+)
+def test_their_own_batch_still_refuses_such_a_signer_naming_it(
+    client: FlaskClient, session: Session, runtime: Runtime, signer: bytes, code: str
+) -> None:
+    batch, plain = downloaded_with_partner_token(session, runtime)
+    body = b"method=destroyed&date=2026-11-20&title=Head&statement=Deleted&signer=" + signer
+
+    answer = client.post(
+        f"/api/v1/research/batches/{batch.id}/confirmation",
+        data=body,
+        content_type=URLENCODED,
+        headers={"Authorization": f"Bearer {plain}"},
+    )
+
+    assert (answer.status_code, answer.json["error"], answer.json["field"]) == (422, code, "signer")
+    assert session.scalars(select(CustodyConfirmation)).all() == []

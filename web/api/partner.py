@@ -32,6 +32,7 @@ from web.api.research_shapes import (
 from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 from web.form_text import file_part, file_parts
+from web.nul_bytes import form_checked_after_lookup, refuse_form_text
 from web.same_site import refuse_cross_site
 
 bp = Blueprint("research_partner_api", __name__, url_prefix="/api/v1")
@@ -193,6 +194,7 @@ class ConfirmationForm(BaseModel):
 @bp.post("/research/batches/<batch_id>/confirmation")
 @requires(Permission.PARTNER_PORTAL)
 @file_parts("certificate")
+@form_checked_after_lookup
 @api_spec.validate(
     form=ConfirmationForm,
     resp=SpecResponse(
@@ -209,6 +211,7 @@ def submit_confirmation(batch_id: str) -> tuple[Response, int]:
     409 `not_downloaded` (it closes by itself when its access window ends). Another institute's batch is 404
     (audited) whatever the form holds: the batch is looked up before the form is read."""
     batches.get_partner_batch(db(), actor=current_actor(), batch_id=batch_id)
+    refuse_form_text()
     form = request.form
     certificate = file_part(request, "certificate")
     body = certificate.read(confirmations.MAX_CERTIFICATE_BYTES + 1) if certificate and certificate.filename else None

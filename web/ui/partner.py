@@ -29,6 +29,7 @@ from web.errors import abandon_refused, error_response, keep_refusal
 from web.form_text import file_part, file_parts
 from web.i18n import organisation_today
 from web.links import wants_json
+from web.nul_bytes import form_checked_after_lookup, refuse_form_text
 from web.ui.batch_pages import BatchPage, batch_page
 from web.ui.error_messages import error_message, listed_message
 from web.ui.list_pages import page_url
@@ -107,9 +108,11 @@ def batch(batch_id: str) -> str:
 @bp.post("/batches/<batch_id>/confirmation")
 @requires(Permission.PARTNER_PORTAL)
 @file_parts("certificate")
+@form_checked_after_lookup
 def confirm(batch_id: str) -> Response | tuple[str, int]:
     """The return or destruction confirmation, with an optional PDF certificate (multipart, at most 10 MB)."""
     found = _own_batch(batch_id)
+    refuse_form_text()
     form = {key: request.form.get(key, "") for key in FIELDS}
     rt = runtime()
     try:
