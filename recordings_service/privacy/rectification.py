@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recordings_service.account_names import first_invisible, invisible_refused
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid
@@ -42,6 +43,17 @@ def _text(value: Any, *, limit: int) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise ValueError(f"text of 1 to {limit} characters")
     return value.strip()
+
+
+def _queue(value: Any) -> str:
+    queue = _text(value, limit=100)
+    # One line of visible text, as ingest takes a call's queue: a line break, a tab, an escape or a zero-width space
+    # reached the call list, its filters and CSV exports as corrected, a queue no other call is of.
+    character = first_invisible(queue)
+    if character is not None:
+        message = invisible_refused(character, what="a call's queue or agent")
+        raise Invalid("metadata.queue", message, code="invalid_character", why="invisible_in_name")
+    return queue
 
 
 def _flag(value: Any) -> bool:
@@ -76,7 +88,7 @@ RECTIFIABLE: dict[str, Any] = {
     "direction": _direction,
     "notice_given": _flag,
     "agreement_made": _agreement,
-    "queue": lambda value: _text(value, limit=100),
+    "queue": _queue,
 }
 
 

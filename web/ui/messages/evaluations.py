@@ -108,5 +108,9 @@ CODE_MESSAGES: dict[str, Message] = {
         "nobody can answer a dispute of this evaluation now: its evaluator has left and has no active lead; "
         "ask an administrator to name one"
     ),
+    "invisible_in_name": _l(
+        "a queue or agent is one line of visible text, as calls carry it: remove the invisible character copied with "
+        "it (a line break, a tab, a space of no width)"
+    ),
     "no_plan_evaluator": _l("none of the plan's supervisors can evaluate calls now: choose others"),
 }
