@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from recordings_service.account_names import first_invisible, invisible_refused
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import new_id, upsert_insert
 from recordings_service.errors import Invalid
@@ -20,6 +21,8 @@ from recordings_service.models import CallTag
 from recordings_service.recordings import visible_calls
 
 MAX_TAG_CHARS = 60
+# Zero-width non-joiner and joiner, which `first_invisible` lets through between letters (Persian, Indic).
+_JOINERS = "\u200c\u200d"
 
 
 def tag_key(tag: str) -> str:
@@ -28,11 +31,29 @@ def tag_key(tag: str) -> str:
 
 
 def checked_tag(tag: str) -> str:
+    """The tag to put on calls, spaces collapsed; refused blank, too long, or not one line of visible text."""
+    cleaned = named_tag(tag)
+    # The key is kept in as many characters as the tag, and folding can lengthen it ("ß" is "ss").
+    if len(tag_key(cleaned)) > MAX_TAG_CHARS:
+        raise Invalid("tag", f"at most {MAX_TAG_CHARS} characters", code="too_long")
+    # A zero-width space or a bidi override (U+202E) alone showed as an empty tag, or turned the text after it round,
+    # on the call list, its filter and CSV exports; an escape or U+0001 was stored in the tag as typed.
+    character = first_invisible(cleaned)
+    if character is None and not cleaned.strip(_JOINERS):
+        character = cleaned[0]
+    if character is not None:
+        message = invisible_refused(character, what="a tag")
+        raise Invalid("tag", message, code="invalid_character", why="invisible_in_tag")
+    return cleaned
+
+
+def named_tag(tag: str) -> str:
+    """A tag as typed to name one (spaces collapsed), refused blank or too long: what taking a tag off checks, so
+    that a tag stored before the checks of `checked_tag` stays removable."""
     cleaned = " ".join(tag.split())
     if not cleaned:
         raise Invalid("tag", "enter a tag", code="missing")
-    # The key is kept in as many characters as the tag, and folding can lengthen it ("ß" is "ss").
-    if len(cleaned) > MAX_TAG_CHARS or len(tag_key(cleaned)) > MAX_TAG_CHARS:
+    if len(cleaned) > MAX_TAG_CHARS:
         raise Invalid("tag", f"at most {MAX_TAG_CHARS} characters", code="too_long")
     return cleaned
 
@@ -72,7 +93,7 @@ def tag_calls(session: Session, *, actor: Actor, recording_ids: Sequence[str], t
 def untag_calls(session: Session, *, actor: Actor, recording_ids: Sequence[str], tag: str) -> int:
     """Take `tag` (in any case or spacing) off each chosen call that has it; how many calls lost it. Each is audited
     as `recording.untagged`, naming the tag row that went."""
-    key = tag_key(checked_tag(tag))
+    key = tag_key(named_tag(tag))
     calls = visible_calls(session, actor=actor, recording_ids=recording_ids, refused_action="recording.access_denied")
     removed = session.execute(
         delete(CallTag)

@@ -12,6 +12,10 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     ("recording_ids", "too_many"): _l("Select at most 500 calls at a time."),
     ("tag", "missing"): _l("Enter a tag."),
     ("tag", "too_long"): _l("A tag has at most 60 characters."),
+    ("tag", "invisible_in_tag"): _l(
+        "A tag is one line of visible text: remove the invisible character in it (a space of no width, a mark turning"
+        " the text's direction, or a control character such as an escape)."
+    ),
     ("name", "missing"): _l("Enter a name for the search."),
     ("name", "too_long"): _l("A name has at most 100 characters."),
     ("query", "too_long"): _l("This search is too long to save."),
