@@ -1,13 +1,15 @@
 """Free-text tags on calls ("churn risk", "escalate"): added and removed in bulk from the call list, shown there and
 filtered by.
 
-A tag is kept as typed; `key` (folded case, inner spaces collapsed) makes "Churn" and "churn " one tag.
+A tag is kept as typed; `key` (inner spaces collapsed, Unicode's canonical caseless form) makes "Churn" and "churn "
+one tag, and "äiti" typed with a + U+0308 (a Mac's or a PDF's decomposed letters) the tag "Äiti" typed composed.
 Tagging writes one `recording.tagged` audit event per call, naming the tag row (not its words); removing one
 `recording.untagged`.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
@@ -26,14 +28,19 @@ _JOINERS = "\u200c\u200d"
 
 
 def tag_key(tag: str) -> str:
-    """The form a tag is compared in: case folded, whitespace collapsed."""
-    return " ".join(tag.split()).casefold()
+    """The form a tag is compared in: whitespace collapsed, case folded, in Unicode's composed form (NFC)."""
+    # Unicode's canonical caseless match (NFD, fold, NFD again: D145), kept composed, the shorter form: folding case
+    # alone kept "ä" and "a" + U+0308 apart, and folding a composed letter can leave it decomposed (the capital
+    # "Ϊ" + U+0301 folds to "ϊ" + U+0301, the small "ΐ" to "ι" + U+0308 + U+0301: one letter, and one key).
+    folded = unicodedata.normalize("NFD", " ".join(tag.split())).casefold()
+    return unicodedata.normalize("NFC", folded)
 
 
 def checked_tag(tag: str) -> str:
     """The tag to put on calls, spaces collapsed; refused blank, too long, or not one line of visible text."""
     cleaned = named_tag(tag)
-    # The key is kept in as many characters as the tag, and folding can lengthen it ("ß" is "ss").
+    # A new tag's key fits in as many characters as the tag, and folding can lengthen it ("ß" is "ss"); the column is
+    # wider for the keys of tags stored before, which migration 0049 recomputed.
     if len(tag_key(cleaned)) > MAX_TAG_CHARS:
         raise Invalid("tag", f"at most {MAX_TAG_CHARS} characters", code="too_long")
     # A zero-width space or a bidi override (U+202E) alone showed as an empty tag, or turned the text after it round,

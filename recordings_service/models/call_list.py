@@ -9,7 +9,8 @@ from recordings_service.db import Base, created_at, ulid_pk
 
 
 class CallTag(Base):
-    """A free-text tag on a call; `key` is the tag folded to lower case, so "Churn" and "churn" are one tag."""
+    """A free-text tag on a call; `key` is the tag in Unicode's canonical caseless form (`calls.tags.tag_key`), so
+    "Churn" and "churn", and "äiti" typed with decomposed letters and composed, are one tag."""
 
     __tablename__ = "call_tags"
     __table_args__ = (UniqueConstraint("recording_id", "key", name="uq_call_tags_recording_key"),)
@@ -18,7 +19,9 @@ class CallTag(Base):
     # The unique (recording_id, key) index serves lookups by recording too.
     recording_id: Mapped[str] = mapped_column(ForeignKey("recordings.id"))
     tag: Mapped[str] = mapped_column(String(60))
-    key: Mapped[str] = mapped_column(String(60), index=True)
+    # As wide as folding and composing can make a tag of 60 (3 characters for one: "ﬃ" folds to "ffi", as a Hebrew
+    # presentation form or a Devanagari letter with nukta decomposes): a tag stored before 0049 keeps its new key.
+    key: Mapped[str] = mapped_column(String(180), index=True)
     tagged_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[created_at]
 
