@@ -25,7 +25,7 @@ from recordings_service.errors import Conflict, Invalid, NotFound, Refusal
 from recordings_service.lockout import clear_login_failures, login_locked
 from recordings_service.models import AuditEvent, Institute, User
 from recordings_service.models.account import Role
-from recordings_service.password_policy import check_password_policy
+from recordings_service.password_policy import check_password_policy, hashed_texts, password_text
 from recordings_service.storage.encryption import Envelope
 from recordings_service.tokens import revoke_live_tokens
 
@@ -42,8 +42,8 @@ MFA_REQUIRED_ROLES = frozenset(set(Role) - {Role.SERVICE})
 
 def hash_password(password: str) -> str:
     """The argon2id hash of a password its caller has held to `check_password_policy` (each place that takes a new
-    one checks it first, before any other work)."""
-    return _hasher.hash(password)
+    one checks it first, before any other work), made of its `password_text`."""
+    return _hasher.hash(password_text(password))
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:
@@ -52,16 +52,19 @@ def password_matches(password_hash: str | None, password: str) -> bool:
         # its holder's new password (created, or reset, and the link not used yet).
         take_as_long_as_a_password_check(password)
         return False
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return any(_verified(password_hash, text) for text in hashed_texts(password))
+
+
+def _verified(password_hash: str, text: str) -> bool:
+    with suppress(VerificationError, InvalidHashError):
+        return _hasher.verify(password_hash, text)
+    return False
 
 
 def take_as_long_as_a_password_check(password: str) -> None:
     """Spend the time a password check takes, on a hash no account has, so a refusal reads like a wrong password."""
-    with suppress(VerificationError):
-        _hasher.verify(_DUMMY_HASH, password)
+    for text in hashed_texts(password):
+        _verified(_DUMMY_HASH, text)
 
 
 def create_user(

@@ -67,7 +67,7 @@ def login() -> Response | tuple[str, int] | str:
     username = request.form.get("username", "")
     password = request.form.get("password", "")
     user = None
-    if username and 0 < len(password) <= password_policy.MAX_PASSWORD:
+    if username and password_policy.may_be_a_password(password):
         user = sign_in.check_password_login(db(), username=username, password=password, ip=request.remote_addr)
     db().commit()  # keep the failure count and audit record even though the login fails
     if user is None:
