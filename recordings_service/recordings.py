@@ -242,7 +242,7 @@ def apply_filters(query: Select[Recording], filters: RecordingFilters) -> Select
     if filters.ingested_to is not None:
         query = query.where(Recording.created_at < filters.ingested_to)
     # Queue and agent are matched regardless of case, so a typed "billing" finds the "Billing" queue and "sähkö"
-    # the "SÄHKÖ" one: by their keys, folded in Python as the calls' were (`name_key`).
+    # the "SÄHKÖ" one, typed composed or not: by their keys, made in Python as the calls' were (`name_key`).
     if filters.queue is not None:
         query = query.where(Recording.queue_key == name_key(filters.queue))
     if filters.agent_ref is not None:

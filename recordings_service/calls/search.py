@@ -2,9 +2,9 @@
 
 The transcripts' words are matched by `calls.transcript_matches`.
 
-Queue and agent filters match regardless of case, in any alphabet (by `name_key`). The list sorts by start,
-duration, queue, agent or score, with the id breaking ties; newest first pages by cursor (`cursor` for older calls,
-`before` for newer ones), other orders by offset.
+Queue and agent filters match regardless of case, in any alphabet and either Unicode form (by `name_key`). The list
+sorts by start, duration, queue, agent or score, with the id breaking ties; newest first pages by cursor (`cursor` for
+older calls, `before` for newer ones), other orders by offset.
 
 Restricted recordings appear for the compliance role only. Snippets are transcript text, so they are
 returned only to those who may read transcripts; others get the matching calls' metadata.
@@ -273,8 +273,8 @@ def latest_evaluations(session: Session, ids: Sequence[str]) -> dict[str, tuple[
 def known_values(session: Session, *, actor: Actor, field: str, limit: int = 500) -> list[str]:
     """The distinct queues (`field="queue"`) or agents (`"agent_ref"`) of the calls `actor` sees, for a picker.
 
-    Values differing only in case (one `name_key`) are offered once, in the spelling met first alphabetically, which
-    finds the calls of every spelling.
+    Values differing only in case or Unicode form (one `name_key`) are offered once, in the spelling met first
+    alphabetically, which finds the calls of every spelling.
     """
     named = {"queue": (Recording.queue, Recording.queue_key), "agent_ref": (Recording.agent_ref, Recording.agent_key)}
     column, key = named[field]

@@ -9,7 +9,6 @@ Tagging writes one `recording.tagged` audit event per call, naming the tag row (
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.account_names import first_invisible, invisible_refused
 from recordings_service.audit import Actor, record_event
+from recordings_service.caseless_keys import caseless_key
 from recordings_service.db import new_id, upsert_insert
 from recordings_service.errors import Invalid
 from recordings_service.models import CallTag
@@ -28,12 +28,8 @@ _JOINERS = "\u200c\u200d"
 
 
 def tag_key(tag: str) -> str:
-    """The form a tag is compared in: whitespace collapsed, case folded, in Unicode's composed form (NFC)."""
-    # Unicode's canonical caseless match (NFD, fold, NFD again: D145), kept composed, the shorter form: folding case
-    # alone kept "ä" and "a" + U+0308 apart, and folding a composed letter can leave it decomposed (the capital
-    # "Ϊ" + U+0301 folds to "ϊ" + U+0301, the small "ΐ" to "ι" + U+0308 + U+0301: one letter, and one key).
-    folded = unicodedata.normalize("NFD", " ".join(tag.split())).casefold()
-    return unicodedata.normalize("NFC", folded)
+    """The form a tag is compared in: whitespace collapsed, in Unicode's canonical caseless form (`caseless_key`)."""
+    return caseless_key(" ".join(tag.split()))
 
 
 def checked_tag(tag: str) -> str:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from recordings_service.caseless_keys import caseless_key
 from recordings_service.db import Base, created_at, ulid_pk, utcnow
 
 
@@ -24,14 +25,16 @@ class RecordingStatus(StrEnum):
 MAX_QUEUE = 100
 # The longest agent reference.
 MAX_AGENT_REF = 100
-# Folding can lengthen a name threefold ("ΐ" is three characters folded; "ß" two): the keys' columns are that wide.
+# Folding can lengthen a name threefold ("ΐ" is three characters folded; "ß" two), and composing as `caseless_key`
+# does no more ("ﬃ" is "ffi"; a Devanagari letter with nukta decomposes to two): the keys' columns are that wide.
 KEY_WIDTH = 3
 
 
 def name_key(name: str) -> str:
-    """The form a queue or agent is compared in, by Python's case folding: the databases' `lower()` folds ASCII alone
-    on SQLite (and on PostgreSQL under the C locale), so "SÄHKÖ" and "sähkö" were two queues there."""
-    return name.casefold()
+    """The form a queue or agent is compared in, Unicode's canonical caseless form (`caseless_key`), as a tag's is: the
+    databases' `lower()` folds ASCII alone on SQLite (and on PostgreSQL under the C locale), so "SÄHKÖ" and "sähkö"
+    were two queues there, and folding case alone kept "Sähkö" typed with a + U+0308 apart from "SÄHKÖ"."""
+    return caseless_key(name)
 
 
 class Purpose(StrEnum):
