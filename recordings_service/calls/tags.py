@@ -41,13 +41,20 @@ def checked_tag(tag: str) -> str:
         raise Invalid("tag", f"at most {MAX_TAG_CHARS} characters", code="too_long")
     # A zero-width space or a bidi override (U+202E) alone showed as an empty tag, or turned the text after it round,
     # on the call list, its filter and CSV exports; an escape or U+0001 was stored in the tag as typed.
-    character = first_invisible(cleaned)
-    if character is None and not cleaned.strip(_JOINERS):
-        character = cleaned[0]
+    refuse_invisible_in_tag(cleaned, field="tag")
+    return cleaned
+
+
+def refuse_invisible_in_tag(tag: str, *, field: str) -> None:
+    """`Invalid` naming `field` (why `invisible_in_tag`) where `tag` is not one line of visible text: it holds a
+    control or format character (the shared `first_invisible` check), or is zero-width joiners alone, which that
+    check lets through between letters. A clip's tags are held to it too (`training.clip_tags`)."""
+    character = first_invisible(tag)
+    if character is None and tag and not tag.strip(_JOINERS):
+        character = tag[0]
     if character is not None:
         message = invisible_refused(character, what="a tag")
-        raise Invalid("tag", message, code="invalid_character", why="invisible_in_tag")
-    return cleaned
+        raise Invalid(field, message, code="invalid_character", why="invisible_in_tag")
 
 
 def named_tag(tag: str) -> str:

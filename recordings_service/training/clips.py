@@ -30,6 +30,7 @@ from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import scratch_dir
+from recordings_service.training.clip_tags import checked_tags
 from recordings_service.training.eligibility import require_for_training
 from recordings_service.training.redacted_text import Redactor, call_text_redactor, redacted_within
 from recordings_service.training_rules import TrainingRules
@@ -44,8 +45,6 @@ MAX_CLIP_S = 600.0
 # span that short is a slip of the form (1 to 1.0001 s made a clip with nothing to play).
 MIN_CLIP_S = 1.0
 MAX_TITLE = 200
-MAX_TAGS = 20
-MAX_TAG = 50
 MAX_NOTES = 2000
 # Probed durations can be a few samples short of where a player ends.
 DURATION_SLACK_S = 0.5
@@ -67,17 +66,13 @@ class ClipText:
     tags: tuple[str, ...] = ()
     notes: str = ""
 
-    def checked(self, redacted: Redactor) -> ClipText:
-        """The text with its personal data redacted by `redacted` (`call_text_redactor` of the clip's call)."""
+    def checked(self, redacted: Redactor, *, kept_tags: Sequence[str] = ()) -> ClipText:
+        """The text with its personal data redacted by `redacted` (`call_text_redactor` of the clip's call); the
+        clip's tags as stored (`kept_tags`) are taken as they are (`clip_tags.checked_tags`)."""
         title = redacted_within("title", self.title, MAX_TITLE, f"at most {MAX_TITLE} characters", redacted)
         if not title:
             raise Invalid("title", "give the clip a title", code="missing")
-        each_tag = f"at most {MAX_TAGS} tags of {MAX_TAG} characters"
-        tags = tuple(
-            dict.fromkeys(redacted_within("tags", tag, MAX_TAG, each_tag, redacted) for tag in self.tags if tag.strip())
-        )
-        if len(tags) > MAX_TAGS:
-            raise Invalid("tags", each_tag, code="too_long")
+        tags = checked_tags(self.tags, kept=kept_tags, redact=redacted)
         notes = redacted_within("notes", self.notes, MAX_NOTES, f"at most {MAX_NOTES} characters", redacted)
         return ClipText(title=title, tags=tags, notes=notes)
 
@@ -263,7 +258,9 @@ def update_clip(
         title=clip.title if title is None else title,
         tags=tuple(clip.tags if tags is None else tags),
         notes=clip.notes if notes is None else notes,
-    ).checked(call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern))
+    ).checked(
+        call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern), kept_tags=clip.tags
+    )
     was: dict[str, object] = {"title": clip.title, "tags": list(clip.tags), "notes": clip.notes}
     now: dict[str, object] = {"title": text.title, "tags": list(text.tags), "notes": text.notes}
     changed = [name for name in now if now[name] != was[name]]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.models import Nomination, Recording, TrainingClip, TrainingExport, TrainingSet
-from recordings_service.training import clips, nominations, sets
+from recordings_service.training import clip_tags, clips, nominations, sets
 from recordings_service.training.redacted_text import Redactor, call_text_redactor, free_text_redactor
 
 WrittenRow = Nomination | TrainingClip | TrainingSet | TrainingExport
@@ -52,7 +52,7 @@ WRITTEN_TEXTS = (
     ),
     WrittenText(
         TrainingClip,
-        {"title": clips.MAX_TITLE, "tags": clips.MAX_TAG, "notes": clips.MAX_NOTES},
+        {"title": clips.MAX_TITLE, "tags": clip_tags.MAX_TAG, "notes": clips.MAX_NOTES},
         _about_its_call,
         lambda row: ("recording", row.recording_id, {"clip_id": row.id}),
     ),

@@ -16,7 +16,7 @@ from recordings_service.models import TrainingClip
 from recordings_service.models.account import Role
 from recordings_service.redaction import redact_text
 from recordings_service.runtime import Runtime
-from recordings_service.training import clips
+from recordings_service.training import clip_tags, clips
 from recordings_service.training.clips import ClipText
 from tests.factories.accounts import csrf_token
 from tests.factories.recordings import make_token
@@ -51,11 +51,11 @@ def test_a_title_that_fits_as_typed_but_not_once_redacted_is_refused_saying_why(
 
 
 def test_a_tag_that_grows_past_its_limit_is_refused_the_same_way() -> None:
-    tag = padded(IDENTITY_CODE, clips.MAX_TAG)
+    tag = padded(IDENTITY_CODE, clip_tags.MAX_TAG)
     with pytest.raises(Invalid) as refused:
         ClipText(title="fine", tags=(tag,)).checked(english)
     assert (refused.value.field, refused.value.why) == ("tags", "too_long_after_redaction")
-    assert refused.value.values["max"] == clips.MAX_TAG
+    assert refused.value.values["max"] == clip_tags.MAX_TAG
 
 
 def test_a_title_at_the_limit_once_redacted_is_kept_whole() -> None:

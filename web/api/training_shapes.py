@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 from recordings_service.models import TrainingExport, TrainingSet
 from recordings_service.models.training import NominationKind
 from recordings_service.recordings import EntityId, IsoDatetime
-from recordings_service.training import clips, nominations, sets
+from recordings_service.training import clip_tags, clips, nominations, sets
 from recordings_service.training.call_view import TrainingCall
 from recordings_service.training.clip_views import ClipStatus, ClipView
 from recordings_service.training.nominations import NominationRow
@@ -110,7 +110,7 @@ class ClipIn(BaseModel):
     first_segment: int | None = Field(default=None, ge=0)
     last_segment: int | None = Field(default=None, ge=0)
     title: str = Field(min_length=1, max_length=clips.MAX_TITLE)
-    tags: list[str] = Field(default_factory=list, max_length=clips.MAX_TAGS)
+    tags: list[str] = Field(default_factory=list, max_length=clip_tags.MAX_TAGS)
     notes: str = Field(default="", max_length=clips.MAX_NOTES)
 
 
@@ -118,7 +118,7 @@ class ClipPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, min_length=1, max_length=clips.MAX_TITLE)
-    tags: list[str] | None = Field(default=None, max_length=clips.MAX_TAGS)
+    tags: list[str] | None = Field(default=None, max_length=clip_tags.MAX_TAGS)
     notes: str | None = Field(default=None, max_length=clips.MAX_NOTES)
 
     _not_null = field_validator("title", "tags", "notes", mode="before")(given_not_null)

@@ -7,7 +7,7 @@ from flask_babel import format_decimal, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from recordings_service.errors import DomainError
-from recordings_service.training import clips, nominations, sets
+from recordings_service.training import clip_tags, clips, nominations, sets
 from recordings_service.training.eligibility import NotForTraining
 from recordings_service.training.sampling import MAX_SAMPLE, MAX_SEED
 from web.ui.message_values import Message, naming
@@ -66,7 +66,13 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     # Clips and training sets (a clip's and a set's titles have one limit, clips.MAX_TITLE).
     ("title", "missing"): _l("give it a title"),
     ("title", "too_long"): _l("at most %(num)d characters", num=clips.MAX_TITLE),
-    ("tags", "too_long"): _l("at most %(count)d tags of %(num)d characters", count=clips.MAX_TAGS, num=clips.MAX_TAG),
+    ("tags", "too_long"): _l(
+        "at most %(count)d tags of %(num)d characters", count=clip_tags.MAX_TAGS, num=clip_tags.MAX_TAG
+    ),
+    ("tags", "invisible_in_tag"): _l(
+        "each tag is one line of visible text: remove the invisible character in it (a space of no width, a mark"
+        " turning the text's direction, or a control character such as an escape, a tab or a line break)"
+    ),
     ("notes", "too_long"): _l("at most %(num)d characters", num=clips.MAX_NOTES),
     ("end_s", "too_long"): _l("a clip is at most %(num)d s long", num=int(clips.MAX_CLIP_S)),
     ("description", "too_long"): _l("at most %(num)d characters", num=sets.MAX_DESCRIPTION),
