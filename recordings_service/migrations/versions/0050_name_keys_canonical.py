@@ -22,7 +22,7 @@ The downgrade puts 0045's trigger back first, then folds the keys by case alone 
 
 Revision ID: 0050_name_keys_canonical
 Revises: 0049_tag_keys_canonical
-Create Date: 2026-12-08 09:00:00.000000
+Create Date: 2026-12-07 22:00:00.000000
 """
 
 import unicodedata
