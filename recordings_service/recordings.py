@@ -51,8 +51,8 @@ _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 Language = Literal["fi", "sv", "en", "auto"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 # A queue's or agent's name as input, as calls are stored with it (a sender's padding stripped, at most the column's
-# width): research and training criteria match a queue exactly, the call lists both by their keys, so a blank or
-# longer name would select no call.
+# width): research and training criteria, like the call lists, match it by its key (`name_key`), so a blank or longer
+# name would select no call.
 QueueName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUEUE)]
 AgentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_AGENT_REF)]
 
@@ -273,7 +273,8 @@ def calls_matching(
     max_duration_s: float | None = None,
 ) -> _Query:
     """The selection criteria research batches and training samples share: call dates (days of `timezone`'s
-    calendar, both inclusive), any of these queues, languages or directions, and a duration range."""
+    calendar, both inclusive), any of these queues (in any letter case and Unicode form), languages or directions,
+    and a duration range."""
     begins = day_start(from_day, timezone) if from_day is not None else None
     # The last day there is bounds nothing (and has no day after it).
     ends = day_start(to_day + timedelta(days=1), timezone) if to_day is not None and to_day < date.max else None
@@ -282,7 +283,9 @@ def calls_matching(
     if ends is not None:
         query = query.where(Recording.started_at < ends)
     if queues:
-        query = query.where(Recording.queue.in_(queues))
+        # By their keys, as the call list's filter (`apply_filters`): a batch or sample for "sähkö", typed in any case
+        # or Unicode form, selects the "SÄHKÖ" calls the list shows for it (the queue key's index serves it).
+        query = query.where(Recording.queue_key.in_(sorted({name_key(queue) for queue in queues})))
     if languages:
         query = query.where(Recording.language.in_(languages))
     if directions:

@@ -30,6 +30,7 @@ from recordings_service.calls.transcript_matches import checked_words, said_in_t
 from recordings_service.evaluations.lookup import latest_score
 from recordings_service.models import Customer, Evaluation, Nomination, Recording
 from recordings_service.models.evaluation import EvaluationState
+from recordings_service.models.recording import name_key
 from recordings_service.models.training import NominationKind
 from recordings_service.ranges import upper_end
 from recordings_service.recordings import UNPLAYABLE, visible_to
@@ -125,6 +126,7 @@ class _Candidate:
     row: Any
     agent: str
     score: float | None
+    queue: str  # the queue's stratum: the spelling of its key (`name_key`) the first matching call has
 
 
 def pull_sample(
@@ -136,8 +138,12 @@ def pull_sample(
     excluded: Counter[str] = Counter()
     eligible: list[_Candidate] = []
     matched = 0
+    # One queue is one stratum in any letter case and Unicode form, as it is one queue to the criteria: "SÄHKÖ" and
+    # "Sähkö" typed decomposed were two strata, the queue taking two turns of the spread.
+    queues: dict[str, str] = {}
     for row in session.execute(_query(session, actor=actor, criteria=criteria, rules=rules)):
-        candidate = _Candidate(row=row, agent=names(row.agent_ref), score=row.score)
+        queue = queues.setdefault(name_key(row.queue), row.queue)
+        candidate = _Candidate(row=row, agent=names(row.agent_ref), score=row.score, queue=queue)
         if criteria.agents and candidate.agent not in criteria.agents:
             continue
         if criteria.exclude_agents and candidate.agent in criteria.exclude_agents:
@@ -257,7 +263,7 @@ def _stratum_function(stratify_by: Stratum | None) -> Callable[[_Candidate], str
         return lambda candidate: candidate.agent
     if stratify_by is Stratum.SCORE_BAND:
         return lambda candidate: score_band(candidate.score)
-    return lambda candidate: str(candidate.row.queue)
+    return lambda candidate: candidate.queue
 
 
 def _stratified(
