@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from recordings_service.audit import Actor
 from recordings_service.db import id_cursor
 from recordings_service.evaluations.forms import WITH_QUESTIONS
+from recordings_service.evaluations.trends import spellings
 from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import EvaluationState
@@ -45,11 +46,13 @@ def list_evaluations(
 
 
 def agent_evaluations(session: Session, *, actor: Actor, agent_ref: str, limit: int = 200) -> list[Evaluation]:
-    """An agent's submitted evaluations of the calls `actor` may see, newest first (drafts do not count)."""
+    """An agent's submitted evaluations of the calls `actor` may see, newest first (drafts do not count), in any
+    letter case and Unicode form, as the agent's trend beside them counts them (`trends.spellings`)."""
+    named = Evaluation.agent_ref.in_(spellings(session, Evaluation.agent_ref, agent_ref))
     query = (
         select(Evaluation)
         .join(Recording, Recording.id == Evaluation.recording_id)
-        .where(Evaluation.agent_ref == agent_ref, Evaluation.state == EvaluationState.SUBMITTED, visible_to(actor))
+        .where(named, Evaluation.state == EvaluationState.SUBMITTED, visible_to(actor))
     )
     query = query.order_by(Evaluation.submitted_at.desc(), Evaluation.id.desc()).limit(limit)
     return list(session.scalars(query.options(selectinload(Evaluation.form))))

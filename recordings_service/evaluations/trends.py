@@ -1,5 +1,11 @@
 """Score trends: average evaluation scores per ISO week, per question and per agent, critical-failure rates, and
-counts for the dashboard."""
+counts for the dashboard.
+
+A queue or agent is one in any letter case and Unicode form, as the call list matches them (`name_key`). An evaluation
+keeps the spelling its call had when scored, with no key beside it: the few spellings of the evaluations a trend reads
+are keyed in Python (the databases have no canonical caseless form: SQLite's `lower()` folds ASCII alone), and the
+database then filters and counts by those spellings, through the columns' indexes.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from recordings_service.db import utcnow
 from recordings_service.decimals import one_decimal
 from recordings_service.models import Evaluation, EvaluationAnswer, FormQuestion, FormSection, Recording
 from recordings_service.models.evaluation import AnswerType, EvaluationState
+from recordings_service.models.recording import name_key
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ def weekly_scores(
     first = since.date()
     # One row per evaluation holding its latest submitted score: edits are versions, drafts never count.
     query = select(Evaluation.submitted_at, Evaluation.score).where(
-        *_submitted_since(since, agent_ref=agent_ref, queue=queue), Evaluation.score.is_not(None)
+        *_submitted_since(session, since, agent_ref=agent_ref, queue=queue), Evaluation.score.is_not(None)
     )
     buckets = {first + timedelta(weeks=n): _Bucket() for n in range(weeks)}
     for submitted, score in session.execute(query):
@@ -79,18 +86,22 @@ def weekly_scores(
 def evaluated_calls_since(session: Session, *, since: datetime) -> int:
     """How many distinct calls were evaluated from `since` on."""
     query = select(func.count(func.distinct(Evaluation.recording_id))).where(
-        *_submitted_since(since, agent_ref=None, queue=None)
+        *_submitted_since(session, since, agent_ref=None, queue=None)
     )
     return session.scalar(query) or 0
 
 
 def queues_evaluated(session: Session) -> list[str]:
-    """Queues that have an evaluation the trends count (submitted, of a call not restricted), for choosing a trend."""
+    """Queues that have an evaluation the trends count (submitted, of a call not restricted), for choosing a trend:
+    one entry for the spellings of a queue (one `name_key`), the first in order, whose trend counts them all."""
     restricted = select(Recording.id).where(Recording.restricted.is_(True))
     query = select(Evaluation.queue).where(
         Evaluation.state == EvaluationState.SUBMITTED, Evaluation.recording_id.not_in(restricted)
     )
-    return list(session.scalars(query.distinct().order_by(Evaluation.queue)))
+    first: dict[str, str] = {}
+    for queue in session.scalars(query.distinct().order_by(Evaluation.queue)):
+        first.setdefault(name_key(queue), queue)
+    return list(first.values())
 
 
 @dataclass(frozen=True)
@@ -124,9 +135,12 @@ class WeekRate:
     count: int
 
 
-def _submitted_since(since: datetime, *, agent_ref: str | None, queue: str | None) -> list[ColumnElement[bool]]:
+def _submitted_since(
+    session: Session, since: datetime, *, agent_ref: str | None, queue: str | None
+) -> list[ColumnElement[bool]]:
     """Evaluations whose score that stands was submitted from `since` on (a week counts a re-score in the week it
-    was made, not the week its draft began), of calls not restricted (GDPR Art. 18: no use but storage)."""
+    was made, not the week its draft began), of calls not restricted (GDPR Art. 18: no use but storage), of the
+    agent and queue in any letter case and Unicode form."""
     restricted = select(Recording.id).where(Recording.restricted.is_(True))
     conditions = [
         Evaluation.submitted_at >= since,
@@ -134,10 +148,23 @@ def _submitted_since(since: datetime, *, agent_ref: str | None, queue: str | Non
         Evaluation.recording_id.not_in(restricted),
     ]
     if agent_ref is not None:
-        conditions.append(Evaluation.agent_ref == agent_ref)
+        conditions.append(Evaluation.agent_ref.in_(spellings(session, Evaluation.agent_ref, agent_ref, since)))
     if queue is not None:
-        conditions.append(Evaluation.queue == queue)
+        conditions.append(Evaluation.queue.in_(spellings(session, Evaluation.queue, queue, since)))
     return conditions
+
+
+def spellings(
+    session: Session, column: InstrumentedAttribute[str], name: str, since: datetime | None = None
+) -> list[str]:
+    """The spellings of `name` (those of its `name_key`) evaluations were copied with (those submitted from `since`
+    on): a trend of "SÄHKÖ" counted none of the evaluations of its calls sent as "Sähkö" (or typed decomposed)."""
+    key = name_key(name)
+    query = select(column).distinct()
+    if since is not None:
+        query = query.where(Evaluation.submitted_at >= since)
+    found = session.scalars(query)
+    return sorted(spelling for spelling in found if name_key(spelling) == key)
 
 
 def answer_points(answer_type: str, value: str) -> float | None:
@@ -162,7 +189,7 @@ def question_scores(
         .join(FormQuestion, FormQuestion.id == EvaluationAnswer.question_id)
         .join(FormSection, FormSection.id == FormQuestion.section_id)
         .join(Evaluation, Evaluation.id == EvaluationAnswer.evaluation_id)
-        .where(*_submitted_since(since, agent_ref=agent_ref, queue=queue))
+        .where(*_submitted_since(session, since, agent_ref=agent_ref, queue=queue))
         .order_by(FormSection.position, FormQuestion.position)
     )
     buckets: dict[tuple[str, str], _Bucket] = {}
@@ -190,25 +217,36 @@ def agent_scores(session: Session, *, since: datetime, queue: str | None = None)
     """Each agent's average score since `since`, best first (agents with nothing scorable last).
 
     The count beside the average is of the evaluations it averages: an evaluation answered N/A throughout has no
-    score, and is counted apart."""
+    score, and is counted apart. An agent is one in any letter case and Unicode form (`name_key`), named by their
+    first spelling in order: "Anna.K" and "anna.k" were two agents, each with part of the scores."""
     rows = session.execute(
         select(
             Evaluation.agent_ref,
-            func.avg(Evaluation.score),
-            func.count(Evaluation.score),  # COUNT(column) skips NULLs, as AVG does
+            func.sum(Evaluation.score),
+            func.count(Evaluation.score),  # COUNT(column) skips NULLs, as SUM does
             func.count(Evaluation.id),
         )
-        .where(*_submitted_since(since, agent_ref=None, queue=queue))
+        .where(*_submitted_since(session, since, agent_ref=None, queue=queue))
         .group_by(Evaluation.agent_ref)
+        .order_by(Evaluation.agent_ref)
     )
+    agents: dict[str, tuple[str, float, int, int]] = {}
+    for agent, total, scored, submitted in rows:
+        name, before, scored_before, submitted_before = agents.get(name_key(agent), (agent, 0.0, 0, 0))
+        agents[name_key(agent)] = (
+            name,
+            before + float(total or 0),
+            scored_before + scored,
+            submitted_before + submitted,
+        )
     scores = [
         AgentScore(
-            agent_ref=agent,
-            average=None if average is None else one_decimal(float(average)),
+            agent_ref=name,
+            average=one_decimal(total / scored) if scored else None,
             count=scored,
             unscored=submitted - scored,
         )
-        for agent, average, scored, submitted in rows
+        for name, total, scored, submitted in agents.values()
     ]
     return sorted(scores, key=lambda item: (item.average is None, -(item.average or 0), item.agent_ref))
 
@@ -227,7 +265,7 @@ def weekly_critical_failures(
     counts = {since.date() + timedelta(weeks=n): [0, 0] for n in range(weeks)}
     rows = session.execute(
         select(Evaluation.submitted_at, Evaluation.critical_failed).where(
-            *_submitted_since(since, agent_ref=agent_ref, queue=queue)
+            *_submitted_since(session, since, agent_ref=agent_ref, queue=queue)
         )
     )
     for submitted, failed in rows:
