@@ -19,7 +19,7 @@ from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.evaluations.holding import refuse_held_by_another, submitted_by_assignee
 from recordings_service.models import Assignment, Evaluation, Recording, User
 from recordings_service.models.evaluation import EvaluationState
-from recordings_service.models.recording import RecordingStatus
+from recordings_service.models.recording import RecordingStatus, name_key
 from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import MAX_CHOSEN, in_everyday_use, visible_calls, visible_to
 
@@ -341,8 +341,8 @@ def still_planned() -> ColumnElement[bool]:
 
 
 def coverage(session: Session, *, week: str) -> list[Coverage]:
-    """Per agent, the calls plans set for `week` (`still_planned`) and how many of them their assignees have
-    evaluated."""
+    """Per agent (one in any letter case and Unicode form, named by the first spelling), the calls plans set for
+    `week` (`still_planned`) and how many of them their assignees have evaluated."""
     done = submitted_by_assignee()
     rows = session.execute(
         select(
@@ -355,9 +355,11 @@ def coverage(session: Session, *, week: str) -> list[Coverage]:
         .group_by(Assignment.agent_ref)
         .order_by(Assignment.agent_ref)
     )
-    return [
-        Coverage(agent_ref=agent, planned=int(planned), evaluated=int(evaluated)) for agent, planned, evaluated in rows
-    ]
+    agents: dict[str, Coverage] = {}
+    for agent, planned, evaluated in rows:
+        was = agents.get(name_key(agent), Coverage(agent_ref=agent, planned=0, evaluated=0))
+        agents[name_key(agent)] = Coverage(was.agent_ref, was.planned + int(planned), was.evaluated + int(evaluated))
+    return list(agents.values())
 
 
 def describe(session: Session, items: Sequence[Assignment], *, today: date) -> list[AssignmentView]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -208,22 +208,25 @@ def eligible_calls(
     if lock:
         # A statement of its own: the one below reads anew, seeing what a hand assignment that held a lock left.
         session.execute(select(Recording.id).where(*eligible).order_by(Recording.id).with_for_update(of=Recording))
-    query = select(Recording.agent_ref, Recording.id).where(*eligible)
+    # One agent in any letter case and Unicode form, as the plan's agent is matched (by `agent_key`), named by the
+    # spelling of their first call: "Anna.K" and "anna.k" were two agents, each drawn the plan's number of calls.
+    query = select(Recording.agent_key, Recording.agent_ref, Recording.id).where(*eligible)
+    names: dict[str, str] = {}
     calls: dict[str, list[str]] = defaultdict(list)
-    for agent_ref, recording_id in session.execute(query.order_by(Recording.agent_ref, Recording.id)):
-        calls[agent_ref].append(recording_id)
+    for key, agent_ref, recording_id in session.execute(query.order_by(Recording.agent_key, Recording.id)):
+        calls[names.setdefault(key, agent_ref)].append(recording_id)
     return dict(calls)
 
 
 def draw(
     plan: EvaluationPlan, *, week: str, calls: dict[str, list[str]], planned: Mapping[str, int]
 ) -> list[tuple[str, str]]:
-    """(agent, call) pairs: up to N per agent less those `planned` already, at random but reproducibly, agents in
-    name order."""
+    """(agent, call) pairs: up to N per agent less those `planned` already (by the agent's `name_key`), at random but
+    reproducibly, agents in name order."""
     chosen: list[tuple[str, str]] = []
     for agent_ref in sorted(calls):
         candidates = calls[agent_ref]
-        wanted = max(plan.calls_per_agent - planned.get(agent_ref, 0), 0)
+        wanted = max(plan.calls_per_agent - planned.get(name_key(agent_ref), 0), 0)
         rng = random.Random(f"{plan.seed}:{week}:{agent_ref}")  # noqa: S311  (reproducible, not secret)
         picked = rng.sample(candidates, min(wanted, len(candidates)))
         chosen.extend((agent_ref, recording_id) for recording_id in picked)
@@ -302,14 +305,18 @@ def fill_plan(
 def _planned_per_agent(session: Session, plan: EvaluationPlan, week: str) -> dict[str, int]:
     """How many calls `plan` has set for `week` per agent so far and still counts (none before its first fill), as
     the week's coverage counts them: a top-up replaces a planned call erased, deleted or restricted since. Counting
-    every assignment, it replaced none, and the agent stayed under-sampled for the week."""
+    every assignment, it replaced none, and the agent stayed under-sampled for the week. Keyed by the agent's
+    `name_key`: a top-up may name them by another spelling than the fill did."""
     rows = session.execute(
         select(Assignment.agent_ref, func.count())
         .join(Recording, Recording.id == Assignment.recording_id)
         .where(Assignment.plan_id == plan.id, Assignment.week == week, still_planned())
         .group_by(Assignment.agent_ref)
     )
-    return {agent_ref: int(count) for agent_ref, count in rows}
+    planned: Counter[str] = Counter()
+    for agent_ref, count in rows:
+        planned[name_key(agent_ref)] += int(count)
+    return dict(planned)
 
 
 def _filled_before(session: Session, plan: EvaluationPlan, week: str, actor: Actor, *, added: int) -> FillResult:
