@@ -4,7 +4,8 @@ PostgreSQL text cannot hold NUL: such a value reached the database as a 500, whi
 reference or query Callvault keeps has a use for it, so it is refused where the request still knows which input
 it came in: a path naming one (an id, say) finds nothing (404); a query parameter, a form field or a string in a
 JSON body is invalid (422 naming it, a JSON string by its dotted path). A query parameter or form field whose bytes
-are not UTF-8 is refused in the same pass over the query and the form (`form_text.refuse_not_utf8`). A field the
+are not UTF-8 is refused in the same pass over the query and the form (`form_text.refuse_not_utf8`), and a JSON body
+parsed for NUL whose bytes are not UTF-8 (`json_text`), as the API's validation refuses it. A field the
 endpoint reads as a file part (`form_text.file_parts`) is no text: its view refuses it sent as a plain field. The
 UI gets the error page, as for any domain error.
 
@@ -29,6 +30,7 @@ from recordings_service.db import NUL_CODE, NUL_REFUSED
 from recordings_service.errors import Invalid, NotFound
 from web import body_limit
 from web.form_text import QUERY_ADVICE, View, refuse_not_utf8, shown_name, text_fields
+from web.json_text import json_text
 
 NUL = "\x00"
 FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -53,7 +55,8 @@ def refuse_nul() -> None:
     elif request.is_json:
         body = request.get_data(cache=True)
         if JSON_ESCAPE in body:
-            _refuse_in_json(_parsed(body))
+            # Parsed here first, a body whose bytes are not UTF-8 is told so, as the API's validation tells it.
+            _refuse_in_json(_parsed(json_text(body, charset=request.mimetype_params.get("charset"))))
 
 
 def form_checked_after_lookup(view: View) -> View:

@@ -23,6 +23,7 @@ from web.access import public
 from web.api.file_answers import FileAnswer
 from web.api.guard_answers import with_guard_answers
 from web.api.validation import refuse_moments_out_of_range
+from web.json_text import json_text
 
 NOT_A_JSON_OBJECT = "the request body must be a JSON object"
 
@@ -67,6 +68,7 @@ class EndpointNamedPlugin(FlaskPlugin):
         # Spectree reads a body it cannot parse as `{}`; a body that was sent must be what the handler gets.
         if not request.is_json:
             raise UnsupportedMediaType("send the request body as application/json")
+        body = json_text(body, charset=request.mimetype_params.get("charset"))
         if not isinstance(_json_object(body), dict):
             raise Invalid("body", NOT_A_JSON_OBJECT, code="invalid_json")
         super().request_validation(request, query, None, form, headers, cookies)
