@@ -1,5 +1,6 @@
 """Display names: what the pages and the audit trail show for a person, one line of visible text as typed (and the
-same check for other text shown as one line: a token's source, a call's identifiers)."""
+same check for other text shown as one line: a token's source, a call's identifiers, tags, titles); and the check for
+text written in lines (a clip's notes), whose line breaks and tabs are its own."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ MAX_DISPLAY_NAME = 200  # as User.display_name
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 # Zero-width non-joiner and joiner stay: Persian and Indic names need them between their letters.
 _JOINERS = frozenset("\u200c\u200d")
+# Text in lines keeps its line breaks and tabs; its other controls (an escape, U+0001) and lone surrogates are refused,
+# and of the format characters the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which turn
+# the text after them round (past their own line, in a page that shows them). A zero-width space, a soft hyphen or
+# a left-to-right mark between words of text in lines breaks no line, and shows its text as written.
+_LINE_CONTROLS = frozenset("\t\n\r")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def checked_display_name(display_name: str) -> str:
@@ -41,5 +48,34 @@ def first_invisible(text: str) -> str | None:
     )
 
 
+def first_unseen(text: str) -> str | None:
+    """`first_invisible`, or the first character of `text` where it is zero-width joiners alone, which that check
+    lets through between letters: text that shows as nothing (a tag, a title)."""
+    character = first_invisible(text)
+    if character is None and text and not text.strip("".join(_JOINERS)):
+        return text[0]
+    return character
+
+
 def invisible_refused(character: str, *, what: str) -> str:
     return f"remove the control character U+{ord(character):04X}: {what} is one line of visible text"
+
+
+def first_control(text: str) -> str | None:
+    """The first character text in lines may not hold: a control character other than a line break or a tab, a lone
+    surrogate, or a bidi control (`BIDI_CONTROLS`); or None."""
+    return next(
+        (
+            c
+            for c in text
+            if c in BIDI_CONTROLS or (unicodedata.category(c) in {"Cc", "Cs"} and c not in _LINE_CONTROLS)
+        ),
+        None,
+    )
+
+
+def control_refused(character: str, *, what: str) -> str:
+    return (
+        f"remove the control character U+{ord(character):04X}: {what} may hold line breaks and tabs, but no other"
+        " control character and no mark turning the text's direction"
+    )

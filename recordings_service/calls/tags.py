@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from recordings_service.account_names import first_invisible, invisible_refused
+from recordings_service.account_names import first_unseen, invisible_refused
 from recordings_service.audit import Actor, record_event
 from recordings_service.caseless_keys import caseless_key
 from recordings_service.db import new_id, upsert_insert
@@ -23,8 +23,6 @@ from recordings_service.models import CallTag
 from recordings_service.recordings import visible_calls
 
 MAX_TAG_CHARS = 60
-# Zero-width non-joiner and joiner, which `first_invisible` lets through between letters (Persian, Indic).
-_JOINERS = "\u200c\u200d"
 
 
 def tag_key(tag: str) -> str:
@@ -47,11 +45,9 @@ def checked_tag(tag: str) -> str:
 
 def refuse_invisible_in_tag(tag: str, *, field: str) -> None:
     """`Invalid` naming `field` (why `invisible_in_tag`) where `tag` is not one line of visible text: it holds a
-    control or format character (the shared `first_invisible` check), or is zero-width joiners alone, which that
-    check lets through between letters. A clip's tags are held to it too (`training.clip_tags`)."""
-    character = first_invisible(tag)
-    if character is None and tag and not tag.strip(_JOINERS):
-        character = tag[0]
+    control or format character, or is zero-width joiners alone (the shared `first_unseen` check). A clip's tags are
+    held to it too (`training.clip_tags`)."""
+    character = first_unseen(tag)
     if character is not None:
         message = invisible_refused(character, what="a tag")
         raise Invalid(field, message, code="invalid_character", why="invisible_in_tag")

@@ -33,6 +33,7 @@ from recordings_service.storage.spool import scratch_dir
 from recordings_service.training.clip_tags import checked_tags
 from recordings_service.training.eligibility import require_for_training
 from recordings_service.training.redacted_text import Redactor, call_text_redactor, redacted_within
+from recordings_service.training.written_text import refuse_controls_in_text, refuse_invisible_in_title
 from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import twin_of
 
@@ -66,13 +67,15 @@ class ClipText:
     tags: tuple[str, ...] = ()
     notes: str = ""
 
-    def checked(self, redacted: Redactor, *, kept_tags: Sequence[str] = ()) -> ClipText:
-        """The text with its personal data redacted by `redacted` (`call_text_redactor` of the clip's call); the
-        clip's tags as stored (`kept_tags`) are taken as they are (`clip_tags.checked_tags`)."""
-        title = redacted_within("title", self.title, MAX_TITLE, f"at most {MAX_TITLE} characters", redacted)
-        if not title:
+    def checked(self, redacted: Redactor, *, kept: ClipText | None = None) -> ClipText:
+        """The text with its personal data redacted by `redacted` (`call_text_redactor` of the clip's call); what the
+        clip says as stored (`kept`) is taken as it is (`written_text`, `clip_tags.checked_tags`)."""
+        if not self.title.strip():
             raise Invalid("title", "give the clip a title", code="missing")
-        tags = checked_tags(self.tags, kept=kept_tags, redact=redacted)
+        refuse_invisible_in_title(self.title, kept=kept.title if kept else None)
+        title = redacted_within("title", self.title, MAX_TITLE, f"at most {MAX_TITLE} characters", redacted)
+        tags = checked_tags(self.tags, kept=kept.tags if kept else (), redact=redacted)
+        refuse_controls_in_text("notes", self.notes, what="a clip's notes", kept=kept.notes if kept else None)
         notes = redacted_within("notes", self.notes, MAX_NOTES, f"at most {MAX_NOTES} characters", redacted)
         return ClipText(title=title, tags=tags, notes=notes)
 
@@ -254,13 +257,12 @@ def update_clip(
     # Under the call's share lock, as every write about a call: an edit meeting its deletion waits, then is refused.
     if not still_live(session, recording):
         raise NotFound(f"clip {clip_id} was removed (its call was deleted)", why="clip_removed")
+    stored = ClipText(title=clip.title, tags=tuple(clip.tags), notes=clip.notes)
     text = ClipText(
         title=clip.title if title is None else title,
-        tags=tuple(clip.tags if tags is None else tags),
+        tags=stored.tags if tags is None else tuple(tags),
         notes=clip.notes if notes is None else notes,
-    ).checked(
-        call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern), kept_tags=clip.tags
-    )
+    ).checked(call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern), kept=stored)
     was: dict[str, object] = {"title": clip.title, "tags": list(clip.tags), "notes": clip.notes}
     now: dict[str, object] = {"title": text.title, "tags": list(text.tags), "notes": text.notes}
     changed = [name for name in now if now[name] != was[name]]

@@ -20,6 +20,7 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.training.clip_views import ClipStatus, ClipView, describe_clips
 from recordings_service.training.clips import MAX_TITLE, load_clip
 from recordings_service.training.redacted_text import free_text_redactor, redacted_within
+from recordings_service.training.written_text import refuse_controls_in_text, refuse_invisible_in_title
 from recordings_service.training_rules import TrainingRules
 
 MAX_CLIPS = 200
@@ -181,10 +182,13 @@ def update_set(
     training_set = _own_set(session, actor=actor, set_id=set_id)
     require_version(training_set, version)
     changed: list[str] = []
-    if title is not None and (new_title := _title(title, customer_number_pattern)) != training_set.title:
+    kept_title, kept_description = training_set.title, training_set.description
+    if title is not None and (new_title := _title(title, customer_number_pattern, kept=kept_title)) != kept_title:
         training_set.title = new_title
         changed.append("title")
-    new_description = None if description is None else _description(description, customer_number_pattern)
+    new_description = (
+        None if description is None else _description(description, customer_number_pattern, kept=kept_description)
+    )
     if new_description is not None and new_description != training_set.description:
         training_set.description = new_description
         changed.append("description")
@@ -272,13 +276,16 @@ def _place(
     session.flush()
 
 
-def _title(title: str, customer_number_pattern: str | None) -> str:
+def _title(title: str, customer_number_pattern: str | None, *, kept: str | None = None) -> str:
+    """The title redacted; one not `kept` (the set's as stored) refused unless one line of visible text."""
     if not title.strip():
         raise Invalid("title", "give the set a title", code="missing")
+    refuse_invisible_in_title(title, kept=kept)
     redact = free_text_redactor(customer_number_pattern=customer_number_pattern)
     return redacted_within("title", title, MAX_TITLE, f"at most {MAX_TITLE} characters", redact)
 
 
-def _description(description: str, customer_number_pattern: str | None) -> str:
+def _description(description: str, customer_number_pattern: str | None, *, kept: str | None = None) -> str:
+    refuse_controls_in_text("description", description, what="a set's description", kept=kept)
     redact = free_text_redactor(customer_number_pattern=customer_number_pattern)
     return redacted_within("description", description, MAX_DESCRIPTION, f"at most {MAX_DESCRIPTION} characters", redact)
