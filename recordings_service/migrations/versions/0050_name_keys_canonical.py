@@ -16,7 +16,9 @@ key is set: a process of the release before, still running on another host while
 keys its calls by case alone, and composing that key (NFC) gives exactly the canonical one (Python's full case folding
 of a composed letter is canonically equivalent to the folding of its decomposition). A key left out, by a release
 before 0045, is still made with `lower()`, of the decomposed name, composed. PostgreSQL's `normalize()` needs a UTF8
-database (infra/postgresql.md makes one); on another the trigger is left as 0045 made it.
+database (infra/postgresql.md makes one); on another the trigger is left as 0045 made it. Other sessions see the new
+function only once this revision commits, so the keys the release before writes while it runs (a call whose id, made
+before its upload, the recomputation has passed; a rectification) are composed last, in SQL, under the trigger's lock.
 
 The downgrade puts 0045's trigger back first, then folds the keys by case alone again.
 
@@ -76,13 +78,20 @@ def upgrade() -> None:
         connection.exec_driver_sql("SHOW server_encoding").scalar() == "UTF8"
     )
     if composes:
-        # First, and with no lock on the table: a call inserted while the keys are recomputed is keyed so.
+        # With no lock on the table; other sessions see it only once the migration commits (see below).
         op.execute(CANONICAL_FUNCTION)
     _rekey(connection, canonical_key)
     if composes:
         # On an update too: the release before's rectification sets a queue and its key folded by case alone. Last:
         # replacing the trigger holds the table until the migration commits.
         _trigger("BEFORE INSERT OR UPDATE OF queue_key, agent_key")
+        # Other sessions see the function made above only once the migration commits: what the release before wrote
+        # meanwhile (a call whose id, made before its upload, the recomputation had passed; a rectification of a call
+        # it had keyed) is keyed by case alone. The table held now, nothing more can come: those keys are composed.
+        op.execute(
+            "UPDATE recordings SET queue_key = normalize(queue_key, NFC), agent_key = normalize(agent_key, NFC)"
+            " WHERE queue_key IS NOT NFC NORMALIZED OR agent_key IS NOT NFC NORMALIZED"
+        )
 
 
 def downgrade() -> None:
