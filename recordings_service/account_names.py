@@ -15,6 +15,15 @@ MAX_DISPLAY_NAME = 200  # as User.display_name
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 # Zero-width non-joiner and joiner stay: Persian and Indic names need them between their letters.
 _JOINERS = frozenset("\u200c\u200d")
+# The flags of England, Scotland and Wales, the emoji tag sequences shown as emoji (UTS #51: a black flag, the tag
+# letters of its region, U+E007F): their tag letters are format characters, refused elsewhere as the hidden text they
+# can carry, but here they are the flag ("Soittaja 🏴󠁧󠁢󠁳󠁣󠁴󠁿 Glasgow" was refused U+E0067).
+_BLACK_FLAG = "\U0001f3f4"
+_TAG_END = "\U000e007f"
+_TAGGED_FLAGS = tuple(
+    _BLACK_FLAG + "".join(chr(0xE0000 + ord(letter)) for letter in region) + _TAG_END
+    for region in ("gbeng", "gbsct", "gbwls")
+)
 # Text in lines keeps its line breaks and tabs; its other controls (an escape, U+0001) and lone surrogates are refused,
 # and of the format characters the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which turn
 # the text after them round (past their own line, in a page that shows them). A zero-width space, a soft hyphen or
@@ -41,7 +50,10 @@ def refuse_invisible(text: str, *, field: str, what: str) -> None:
 
 
 def first_invisible(text: str) -> str | None:
-    """The first control or format character in `text`, or None."""
+    """The first control or format character in `text` (outside the flags of `_TAGGED_FLAGS`), or None."""
+    if _TAG_END in text:
+        for flag in _TAGGED_FLAGS:
+            text = text.replace(flag, _BLACK_FLAG)
     return next(
         (c for c in text if unicodedata.category(c) in _REFUSED_CATEGORIES and c not in _JOINERS),
         None,
