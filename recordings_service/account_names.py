@@ -9,6 +9,8 @@ import unicodedata
 from recordings_service.errors import Invalid
 
 MAX_DISPLAY_NAME = 200  # as User.display_name
+# What a plan or a rectification names, held to what ingest takes a call's queue or agent to be.
+CALL_NAME = "a call's queue or agent"
 # Controls (a line break, a tab, a bell), format characters (U+202E shows the text after it right to left), line
 # and paragraph separators, and lone surrogates (a CLI argument's undecodable bytes, which no database stores):
 # each breaks a name's line in the trail or makes it read as another name.
@@ -41,12 +43,13 @@ def checked_display_name(display_name: str) -> str:
     return display_name
 
 
-def refuse_invisible(text: str, *, field: str, what: str) -> None:
-    """`Invalid` naming `field` where `text` holds a control or format character: `what` is one line of visible
-    text (a display name; an ingest token's source, which pages and the trail show beside the calls it sent)."""
+def refuse_invisible(text: str, *, field: str, what: str, why: str | None = None) -> None:
+    """`Invalid` naming `field` (with `why`, where a page says more) where `text` holds a control or format
+    character: `what` is one line of visible text (a display name; an ingest token's source, which pages and the
+    trail show beside the calls it sent; a call's queue or agent as a plan or a rectification names it)."""
     character = first_invisible(text)
     if character is not None:
-        raise Invalid(field, invisible_refused(character, what=what), code="invalid_character")
+        raise Invalid(field, invisible_refused(character, what=what), code="invalid_character", why=why)
 
 
 def first_invisible(text: str) -> str | None:

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from recordings_service.account_names import first_invisible, invisible_refused
+from recordings_service.account_names import CALL_NAME, refuse_invisible
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
@@ -109,10 +109,8 @@ def _checked(session: Session, data: PlanInput, *, already: frozenset[str] = fro
     for field, text in (("queue", queue), ("agent_ref", agent_ref)):
         # No call carries a line break, a tab, an escape or a zero-width space in its queue or agent (ingest refuses
         # them): a plan naming one was saved and then filled nothing, week after week, and said nothing.
-        character = first_invisible(text) if text is not None else None
-        if character is not None:
-            message = invisible_refused(character, what="a call's queue or agent")
-            raise Invalid(field, message, code="invalid_character", why="invisible_in_name")
+        if text is not None:
+            refuse_invisible(text, field=field, what=CALL_NAME, why="invisible_in_name")
     if not 1 <= data.calls_per_agent <= MAX_CALLS_PER_AGENT:
         raise Invalid("calls_per_agent", f"between 1 and {MAX_CALLS_PER_AGENT}", code="out_of_range")
     supervisors = list(dict.fromkeys(data.supervisor_ids))

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings_service.account_names import first_invisible, invisible_refused
+from recordings_service.account_names import CALL_NAME, refuse_invisible
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid
@@ -49,10 +49,7 @@ def _queue(value: Any) -> str:
     queue = _text(value, limit=100)
     # One line of visible text, as ingest takes a call's queue: a line break, a tab, an escape or a zero-width space
     # reached the call list, its filters and CSV exports as corrected, a queue no other call is of.
-    character = first_invisible(queue)
-    if character is not None:
-        message = invisible_refused(character, what="a call's queue or agent")
-        raise Invalid("metadata.queue", message, code="invalid_character", why="invisible_in_name")
+    refuse_invisible(queue, field="metadata.queue", what=CALL_NAME, why="invisible_in_name")
     return queue
 
 
