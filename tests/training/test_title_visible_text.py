@@ -202,3 +202,23 @@ def test_the_pages_say_so_in_the_readers_language(
         assert SAID[said][lang] in shown and "NUL" not in shown, path
     assert stored(session, TrainingClip, clip.id, "title", "notes") == ("A clip", "")
     assert stored(session, TrainingSet, training_set.id, "title", "description") == ("Openings", "")
+
+
+# A title or a tag holding the flag of Scotland, England or Wales (an emoji tag sequence: U+1F3F4, tag letters
+# U+E0067…, U+E007F) is visible text, as other emoji are.
+SCOTLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+
+
+@pytest.mark.parametrize("field", ["title", "tags"])
+def test_a_subdivision_flag_is_taken(
+    api: tuple[FlaskClient, dict[str, str], User],
+    session: Session,
+    runtime: Runtime,
+    field: str,
+) -> None:
+    client, token, author = api
+    clip = clip_row(session, training_call(session, runtime.store, runtime.envelope), actor_of(author))
+    text = f"Soittaja {SCOTLAND} Glasgow"
+    body = {"title": text} if field == "title" else {"tags": [text]}
+    taken = client.patch(f"/api/v1/training/clips/{clip.id}", json=body, headers=token)
+    assert taken.status_code == 200, taken.get_data(as_text=True)
