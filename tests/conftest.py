@@ -49,6 +49,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: (item.get_closest_marker("cluster") is None, item.get_closest_marker("slow") is None))
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`make test`'s workers (`-n auto`): half as many again as cores, three on the 2-core CI machine. The long tests
+    mostly wait (a killed jobs process's lease to expire, a 30 s store outage, servers starting and stopping), and with
+    one worker a core, a core stood idle meanwhile; the third worker's files fill that time (README, Set-up)."""
+    cores = os.cpu_count() or 1
+    return cores + cores // 2
+
+
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DATA_DIR = Path(__file__).parent / "data"
