@@ -15,12 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.models import TrainingClip, User
-from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import csrf_token
 from tests.factories.evaluations import actor_of
-from tests.factories.recordings import make_token
-from tests.factories.training import bearer, clip_row, training_call
+from tests.factories.training import clip_row, training_call
 from tests.web.reader_language import ENGLISH, FINNISH, shown_after
 
 INVISIBLE = {
@@ -40,14 +38,6 @@ SAID = {
     "fi": "jokainen tunniste on yksi rivi näkyvää tekstiä: poista siitä näkymätön merkki",
     "en": "each tag is one line of visible text: remove the invisible character in it",
 }
-
-
-@pytest.fixture
-def api(client: FlaskClient, session: Session) -> tuple[FlaskClient, dict[str, str], User]:
-    """The API client, a trainer's token and the trainer it is for."""
-    token = bearer(make_token(session, role=Role.TRAINER, scope="training"))
-    author = session.scalars(select(User).where(User.role == Role.TRAINER)).one()
-    return client, token, author
 
 
 def stored_tags(session: Session, clip_id: str) -> list[str]:

@@ -15,14 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.models import TrainingClip, TrainingSet, User
-from recordings_service.models.account import Role
 from recordings_service.runtime import Runtime
 from recordings_service.training import sets
 from recordings_service.training_rules import TrainingRules
 from tests.factories.accounts import csrf_token
 from tests.factories.evaluations import actor_of
-from tests.factories.recordings import make_token
-from tests.factories.training import bearer, clip_row, training_call
+from tests.factories.training import clip_row, training_call
 from tests.web.reader_language import ENGLISH, FINNISH, shown_after
 
 INVISIBLE = {
@@ -53,14 +51,6 @@ SAID = {
         "en": "line breaks and tabs are fine here, but remove the control character",
     },
 }
-
-
-@pytest.fixture
-def api(client: FlaskClient, session: Session) -> tuple[FlaskClient, dict[str, str], User]:
-    """The API client, a trainer's token and the trainer it is for."""
-    token = bearer(make_token(session, role=Role.TRAINER, scope="training"))
-    author = session.scalars(select(User).where(User.role == Role.TRAINER)).one()
-    return client, token, author
 
 
 def refused(response: Any, field: str, said: str) -> None:
