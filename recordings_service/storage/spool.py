@@ -121,15 +121,25 @@ def purge_stale_spools(settings: Settings, *, older_than_s: float, now: float) -
     removed = 0
     spools = spool_dir(settings)
     for path in spools.iterdir():
-        if path.is_file() and now - path.stat().st_mtime > older_than_s:
+        if path.is_file() and _older_than(path, older_than_s, now=now):
             path.unlink(missing_ok=True)
             removed += 1
     for parent in (spools, Path(tempfile.gettempdir())):
         for path in parent.iterdir():
-            stale = path.name.startswith(SCRATCH_PREFIX) and now - path.lstat().st_mtime > older_than_s
+            stale = path.name.startswith(SCRATCH_PREFIX) and _older_than(path, older_than_s, now=now)
             if stale and path.is_dir() and not path.is_symlink():
                 removed += _remove_abandoned(path)
     return removed
+
+
+def _older_than(path: Path, seconds: float, *, now: float) -> bool:
+    """Whether `path` was last changed over `seconds` before `now`; False for one gone since it was listed (a living
+    process's upload or scratch folder finished meanwhile: the reconcile job's purge stopped there, on
+    FileNotFoundError)."""
+    try:
+        return now - path.lstat().st_mtime > seconds
+    except FileNotFoundError:
+        return False
 
 
 def _remove_abandoned(path: Path) -> int:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,4 +75,29 @@ def test_a_recent_scratch_folder_nobody_holds_waits_for_the_grace_period(setting
     purge_stale_spools(settings, older_than_s=3600, now=time.time())
     assert left.exists()
     purge_stale_spools(settings, older_than_s=3600, now=time.time() + 3601)
+    assert not left.exists()
+
+
+@pytest.mark.parametrize("where", ["spool folder", "system temporary folder"])
+def test_a_folder_or_upload_gone_after_the_listing_is_passed_over(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Found by a full run with three workers: a transcription's scratch folder in the temporary folder, removed as
+    its work ended between the purge's listing and its look at the folder's age, stopped the purge (and the reconcile
+    job that runs it) with FileNotFoundError. The listing is made to name one such folder and one spooled upload that
+    went meanwhile: a filesystem race no test can schedule otherwise."""
+    parent = spool_dir(settings) if where == "spool folder" else Path(tempfile.gettempdir())
+    gone = [parent / "callvault-scratch-transcribe-gone", parent / "upload-gone.part"]
+    listing = Path.iterdir
+
+    def listed_before_they_went(folder: Path) -> Iterator[Path]:
+        yield from listing(folder)
+        if folder == parent:
+            yield from gone
+
+    monkeypatch.setattr(Path, "iterdir", listed_before_they_went)
+    left = _killed_while_working("transcribe", spool_dir(settings) if where == "spool folder" else None)
+
+    purge_stale_spools(settings, older_than_s=0, now=time.time() + 1)
+
     assert not left.exists()
