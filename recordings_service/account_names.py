@@ -63,6 +63,14 @@ def first_invisible(text: str) -> str | None:
     )
 
 
+def refuse_unseen(text: str, *, field: str, what: str, why: str) -> None:
+    """`refuse_invisible` for text that must show as something (`first_unseen`: zero-width joiners alone refused too):
+    a tag, a title."""
+    character = first_unseen(text)
+    if character is not None:
+        raise Invalid(field, invisible_refused(character, what=what), code="invalid_character", why=why)
+
+
 def first_unseen(text: str) -> str | None:
     """`first_invisible`, or the first character of `text` where it is zero-width joiners alone, which that check
     lets through between letters: text that shows as nothing (a tag, a title)."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from recordings_service.account_names import first_unseen, invisible_refused
+from recordings_service.account_names import refuse_unseen
 from recordings_service.audit import Actor, record_event
 from recordings_service.caseless_keys import caseless_key
 from recordings_service.db import new_id, upsert_insert
@@ -47,10 +47,7 @@ def refuse_invisible_in_tag(tag: str, *, field: str) -> None:
     """`Invalid` naming `field` (why `invisible_in_tag`) where `tag` is not one line of visible text: it holds a
     control or format character, or is zero-width joiners alone (the shared `first_unseen` check). A clip's tags are
     held to it too (`training.clip_tags`)."""
-    character = first_unseen(tag)
-    if character is not None:
-        message = invisible_refused(character, what="a tag")
-        raise Invalid(field, message, code="invalid_character", why="invisible_in_tag")
+    refuse_unseen(tag, field=field, what="a tag", why="invisible_in_tag")
 
 
 def named_tag(tag: str) -> str:

@@ -12,17 +12,15 @@ edit pages send the title and notes back as shown, and one stored before these c
 
 from __future__ import annotations
 
-from recordings_service.account_names import control_refused, first_control, first_unseen, invisible_refused
+from recordings_service.account_names import control_refused, first_control, refuse_unseen
 from recordings_service.errors import Invalid
 
 
 def refuse_invisible_in_title(title: str, *, kept: str | None = None) -> None:
     """`Invalid` naming `title` where the title (stripped) is not one line of visible text, unless it is `kept`."""
     title = title.strip()
-    character = None if title == kept else first_unseen(title)
-    if character is not None:
-        message = invisible_refused(character, what="a title")
-        raise Invalid("title", message, code="invalid_character", why="invisible_in_title")
+    if title != kept:
+        refuse_unseen(title, field="title", what="a title", why="invisible_in_title")
 
 
 def refuse_controls_in_text(field: str, text: str, *, what: str, kept: str | None = None) -> None:
