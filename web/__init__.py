@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from web.api import training as training_api
     from web.api import training_sets as training_sets_api
     from web.api import transcripts as transcripts_api
+    from web.api import withheld as withheld_api
     from web.ui import admin, call_page, dashboard, evaluations, institutes, partner, subject_withdrawal
     from web.ui import assignments as assignments_ui
     from web.ui import audit as audit_ui
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         health.bp,
         api_bp,
         recordings_api.bp,
+        withheld_api.bp,
         transcripts_api.bp,
         search_api.bp,
         retention_api.bp,

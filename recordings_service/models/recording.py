@@ -107,6 +107,10 @@ class Recording(Base):
     # erasure: for compliance only (`recordings.in_everyday_use`). A column rather than the erasure's row looked up
     # for every call a search reads (the lookup made a supervisor's searches half as slow again at 100 000 calls).
     erasure_kept: Mapped[bool] = mapped_column(server_default=false())
+    # When the call was last withheld from everyday use (restricted, kept by an erasure) or given back to it (a
+    # restriction lifted): `GET /api/v1/withheld` tells a sync job's copy, made while it was in use (`withheld_feed`).
+    # Not set by ingest: a call stored withheld was never in everyday use, so no copy holds it.
+    withheld_changed_at: Mapped[datetime | None]
     # Card data was said on the call (found in its transcript); PCI DSS 3.3.1 forbids keeping it after
     # authorisation, so the original is replaced by a copy muted over those spans (`pci_redacted_at`),
     # keeping the hash of the original as ingested.
@@ -154,3 +158,4 @@ Index("ix_recordings_agent_newest", Recording.agent_key, Recording.started_at, R
 # A sync job asks for the calls stored since its last run (`ingested_from`), many of them made long before (an archive
 # imported late): without this the planner walks every call by start to find them.
 Index("ix_recordings_created_at", Recording.created_at)
+Index("ix_recordings_withheld_changed", Recording.withheld_changed_at, Recording.id)

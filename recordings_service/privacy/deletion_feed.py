@@ -12,20 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor
-from recordings_service.db import cursor_key, cursor_moment, key_cursor
-from recordings_service.errors import Invalid
 from recordings_service.iso_input import Moment
 from recordings_service.models import Recording, Tombstone
 from recordings_service.models.account import Role
-from recordings_service.recordings import MAX_PAGE, period_end, record_page_read, visible_to
+from recordings_service.privacy.feed_pages import feed_page
+from recordings_service.recordings import period_end, record_page_read, visible_to
 
-# Stable page order, oldest deletion first: the recording's id breaks ties (a sweep's batch shares its moment).
-OLDEST_FIRST = (Tombstone.deleted_at, Tombstone.recording_id)
-# The call list's cursors have the same shape (a moment, an id): one passed here was read as a deletion's moment.
+# Oldest deletion first, the recording's id breaking ties (a sweep's batch shares its moment): `feed_page`.
 CURSOR_TAG = "deletions"
 
 
@@ -70,26 +67,23 @@ def list_deletions(
 ) -> DeletionPage:
     """The deleted recordings `actor` is told of (`told_of_deletion`), oldest deletion first; the cursor names the
     last row seen by its moment and id, so pages hold while calls are deleted."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
     query = (
         select(Tombstone.recording_id, Tombstone.deleted_at)
         .join(Recording, Recording.id == Tombstone.recording_id)
         .where(told_of_deletion(actor))
     )
-    if window.deleted_from is not None:
-        query = query.where(Tombstone.deleted_at >= window.deleted_from)
-    if window.deleted_to is not None:
-        query = query.where(Tombstone.deleted_at < window.deleted_to)
-    if cursor:
-        query = query.where(_after_cursor(cursor))
-    rows = session.execute(query.order_by(*OLDEST_FIRST).limit(limit + 1)).all()
-    items = [DeletedRecording(id=recording_id, deleted_at=deleted_at) for recording_id, deleted_at in rows[:limit]]
-    more = len(rows) > limit
-    return DeletionPage(
-        items=items,
-        next_cursor=key_cursor(CURSOR_TAG, items[-1].deleted_at.isoformat(), items[-1].id) if more else None,
+    rows, next_cursor = feed_page(
+        session,
+        query,
+        moment=Tombstone.deleted_at,
+        row_id=Tombstone.recording_id,
+        window=(window.deleted_from, window.deleted_to),
+        cursor=cursor,
+        tag=CURSOR_TAG,
+        limit=limit,
     )
+    items = [DeletedRecording(id=row.recording_id, deleted_at=row.deleted_at) for row in rows]
+    return DeletionPage(items=items, next_cursor=next_cursor)
 
 
 def browse_deletions(
@@ -101,12 +95,3 @@ def browse_deletions(
     action = "recording.deletions_listed"
     record_page_read(session, actor=actor, action=action, filters=window, results=len(page.items), cursor=cursor)
     return page
-
-
-def _after_cursor(cursor: str) -> ColumnElement[bool]:
-    """Rows after the one the cursor names, in OLDEST_FIRST order."""
-    (tag, deleted_at), last_id = cursor_key(cursor, 3)
-    if tag != CURSOR_TAG:
-        raise Invalid("cursor", "not a cursor of this list", code="invalid_cursor")
-    moment = cursor_moment(deleted_at)
-    return or_(Tombstone.deleted_at > moment, and_(Tombstone.deleted_at == moment, Tombstone.recording_id > last_id))

@@ -72,6 +72,8 @@ def erase_customer(
         reason = kept_because(session, recording, evidence_until=evidence_until)
         if reason is not None:
             kept.append({"recording_id": recording.id, **reason})
+            if not recording.erasure_kept:  # a sync job's copy learns it is withheld (`withheld_feed`)
+                recording.withheld_changed_at = utcnow()
             recording.erasure_kept = True  # for that duty only, and for compliance only (`visible_to`)
             # Kept for that duty only: once it ends (the hold released, the agreement period over) the sweep
             # deletes the call, not its other purposes' periods a year or more later.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Exists, exists, select, update
+from sqlalchemy import ColumnElement, Exists, case, exists, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -120,7 +120,13 @@ def _set_restricted(session: Session, *, customer_id: str, value: bool) -> list[
     theirs arrives meanwhile)."""
     live = (Recording.customer_id == customer_id, Recording.status != RecordingStatus.DELETED)
     ids = list(session.scalars(select(Recording.id).where(*live).order_by(Recording.id)))
+    # A call whose flag changes is stamped for the sync jobs' copies (`withheld_feed`), at the moment this database
+    # changes it (a replayed restriction's `now` is the ledger's, long before a copy's next window).
+    changing = case((Recording.restricted.is_not(value), utcnow()), else_=Recording.withheld_changed_at)
     session.execute(
-        update(Recording).where(*live).values(restricted=value).execution_options(synchronize_session="fetch")
+        update(Recording)
+        .where(*live)
+        .values(restricted=value, withheld_changed_at=changing)
+        .execution_options(synchronize_session="fetch")
     )
     return ids
