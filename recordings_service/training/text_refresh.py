@@ -90,9 +90,11 @@ def refresh_written(
     shortened: list[str] = []
     for field, limit in kind.limits.items():
         was = getattr(row, field)
-        if isinstance(was, list):  # a clip's tags: each within the limit, and no tag twice once redacted
+        if isinstance(was, list):  # a clip's tags: each within the limit, one per key as an edit writes them
             tags = [redact(tag) for tag in was]
-            now: Any = list(dict.fromkeys(_within(tag, limit) for tag in tags))
+            within = [_within(tag, limit) for tag in tags]
+            # As stored where redaction changed none: a clip saved before tags were one per key keeps both spellings.
+            now: Any = was if within == was else list(clip_tags.one_per_key(within))
             cut = any(len(tag) > limit for tag in tags)
         else:
             redacted = redact(was)
