@@ -37,18 +37,19 @@ TOTP_ISSUER = "Callvault"
 TOTP_STEP_S = 30
 
 
-def _bound_to(user: User) -> str:
-    # A sealed seed opens only for its own account: copying it to another row yields nothing.
-    return f"users/{user.id}/totp"
+def seed_bound_to(user_id: str) -> str:
+    """What an account's sealed seed is bound to: it opens only for its own account, copied to another row it yields
+    nothing."""
+    return f"users/{user_id}/totp"
 
 
 def seal_seed(envelope: Envelope, user: User, seed: str) -> bytes:
     """The seed as the account's row keeps it: encrypted by the master key, bound to the account."""
-    return envelope.seal_secret(seed.encode(), object_id=_bound_to(user)).wrapped
+    return envelope.seal_secret(seed.encode(), object_id=seed_bound_to(user.id)).wrapped
 
 
 def _open(envelope: Envelope, user: User, sealed: bytes) -> str:
-    return envelope.open_secret(sealed, object_id=_bound_to(user)).decode()
+    return envelope.open_secret(sealed, object_id=seed_bound_to(user.id)).decode()
 
 
 def totp_seed(envelope: Envelope, user: User) -> str | None:

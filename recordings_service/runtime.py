@@ -73,11 +73,12 @@ class Runtime:
             envelope=envelope,
         )
 
-    def check_keys(self, *, second_factors: bool = True) -> None:
+    def check_keys(self, *, second_factors: bool = True, master_key: bool = True) -> None:
         """Raise `SettingsError` when this process does not hold the key of the audit trail's newest event, or of
         any event (`audit_key_check.ForeignAuditKey`), or its master key does not open the stored calls' data keys,
         or others it sealed (`ForeignMasterKey`; the active accounts' second factors too, unless told not to: the
-        command that resets a second factor the keyset no longer opens).
+        command that resets a second factor the keyset no longer opens; the master key not at all with
+        `master_key=False`: the commands that report and rewrap what each master key wraps, lacking keys included).
 
         A database that cannot be read yet (down, or not migrated) has nothing to check: the process starts,
         as it always has, and its readiness check reports the database.
@@ -85,7 +86,8 @@ class Runtime:
         try:
             with self.sessions() as session:
                 check_signing_key(session)
-                check_master_key(session, self.envelope, second_factors=second_factors)
+                if master_key:
+                    check_master_key(session, self.envelope, second_factors=second_factors)
         except DBAPIError as exc:
             log.warning("keys not checked: the database cannot be read (%s)", type(exc.orig).__name__)
 
@@ -137,7 +139,7 @@ def check_master_key(session: Session, envelope: Envelope, *, second_factors: bo
 
 # What the master key wraps, with the key id kept beside it: (what, the wrapped key, its key id); a key forgotten
 # (crypto-shredded) leaves its id behind, so only a wrapped key still held needs its master key.
-_SEALED: tuple[tuple[str, Any, Any], ...] = (
+SEALED: tuple[tuple[str, Any, Any], ...] = (
     ("calls", Recording.wrapped_data_key, Recording.master_key_id),
     ("training secrets", TrainingSecret.sealed, TrainingSecret.master_key_id),
     ("research pseudonym keys", ResearchBatch.pseudonym_key, ResearchBatch.pseudonym_master_key_id),
@@ -189,11 +191,11 @@ def sealed_key_ids(
     session: Session, envelope: Envelope, *, second_factors: bool = True, outside: Collection[int] = ()
 ) -> list[SealedUnder]:
     """The master key ids the stored data needs (outside `outside`, where given): what each wrapped, and how many,
-    from `_SEALED` and (with `second_factors`) the active accounts' TOTP seeds. What a process checks as it starts
+    from `SEALED` and (with `second_factors`) the active accounts' TOTP seeds. What a process checks as it starts
     (`check_master_key`), and what a backup records for its restore to check before writing anything."""
     needed = [
         SealedUnder(what, needed_id, count)
-        for what, wrapped, key_id in _SEALED
+        for what, wrapped, key_id in SEALED
         for needed_id, count in session.execute(
             select(key_id, func.count())
             # A key id never kept (NULL) names no key to ask for, as it never matched a keyset's.

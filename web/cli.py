@@ -19,6 +19,7 @@ from web.cli_accounts import tokens_group, users
 from web.cli_backup import backup, replay_ledger, report_replayed, restore
 from web.cli_inbox import inbox_group
 from web.cli_integrity import integrity_group
+from web.cli_keys import keys_group
 from web.cli_redaction import redaction_group
 from web.cli_support import CLI_ACTOR, CallvaultGroup
 
@@ -32,6 +33,7 @@ main.add_command(users)
 main.add_command(tokens_group)
 main.add_command(integrity_group)
 main.add_command(inbox_group)
+main.add_command(keys_group)
 main.add_command(redaction_group)
 main.add_command(backup)
 main.add_command(restore)

@@ -14,7 +14,7 @@ from recordings_service.models.account import Role, User
 from recordings_service.permissions import TOKEN_SCOPES
 from recordings_service.runtime import Runtime
 from web import cli_support
-from web.cli_support import CLI_ACTOR, echo_table, hand_over, read_password
+from web.cli_support import CLI_ACTOR, echo_table, hand_over, read_password, yes_no
 from web.ui.auth import enrolment_url
 
 
@@ -120,7 +120,7 @@ def users_list() -> None:
             (
                 user.username,
                 user.role,
-                _yes_no(user.active),
+                yes_no(user.active),
                 user.institute_id,
                 user.last_login_at,
                 None if user.role == Role.SERVICE else _second_factor(runtime, user),
@@ -131,14 +131,10 @@ def users_list() -> None:
     echo_table(("username", "role", "active", "institute", "last_login", "mfa", "locked_until"), rows)
 
 
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
 def _second_factor(runtime: Runtime, user: User) -> str:
     if user.mfa_seed is not None and runtime.envelope.lacks_key_of(user.mfa_seed):
         return "unreadable: reset-mfa"
-    return _yes_no(user.mfa_enrolled)
+    return yes_no(user.mfa_enrolled)
 
 
 @users.command("disable")

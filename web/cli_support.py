@@ -105,6 +105,10 @@ def echo_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
         click.echo("\t".join(cell(value) for value in row))
 
 
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
 def cell(value: object) -> str:
     if value is None:
         return "-"
@@ -145,12 +149,14 @@ def read_password() -> str:
     return password
 
 
-def load_runtime(*, checking_keys: bool = True, second_factors: bool = True) -> Runtime:
+def load_runtime(*, checking_keys: bool = True, second_factors: bool = True, master_key: bool = True) -> Runtime:
     """The runtime of the environment's settings. Unless told not to (`audit verify`, which must report a trail
     signed with another key, and writes nothing then), a command refuses to run holding another audit key than the
     trail's, or none, as `run`, the web and the jobs processes do: it would sign its events so that the trail is
     broken there for good, and `run` would refuse to start after it. `second_factors=False`: the command that resets
-    a second factor sealed under a master key since lost, which the check of the keyset would refuse."""
+    a second factor sealed under a master key since lost, which the check of the keyset would refuse;
+    `master_key=False`: the commands that report and rewrap what each master key wraps, which name a key the keyset
+    lacks themselves."""
     settings = Settings.from_env()
     configure_logging(settings)
     try:
@@ -162,5 +168,7 @@ def load_runtime(*, checking_keys: bool = True, second_factors: bool = True) -> 
     except OSError as exc:  # the data directory a file, or one this user may not write
         raise click.ClickException(f"{exc.strerror or exc}: {exc.filename} (CALLVAULT_DATA_DIR)") from None
     if checking_keys:
-        runtime.check_keys(second_factors=second_factors)  # refused: a `SettingsError`, one line (CallvaultGroup)
+        runtime.check_keys(
+            second_factors=second_factors, master_key=master_key
+        )  # refused: a `SettingsError`, one line (CallvaultGroup)
     return runtime

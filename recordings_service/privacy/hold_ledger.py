@@ -13,7 +13,10 @@ the customer's remaining calls, as it did).
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +26,12 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.models import Customer, LegalHold, Recording
 from recordings_service.privacy import holds, ledger
 from recordings_service.runtime import envelope_of
-from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.encryption import DecryptionFailed, Envelope
 from recordings_service.storage.object_store import ObjectStore
 
 HOLDS = "ledger/holds/"
+# The entry's fields the master key seals (staff text).
+_SEALED_FIELDS = ("reason", "release_reason")
 
 
 def record_hold(session: Session, store: ObjectStore, hold: LegalHold) -> None:
@@ -138,9 +143,71 @@ def _release_reason(envelope: Envelope, entry: dict[str, Any]) -> str | None:
 
 
 def _seal(envelope: Envelope, text: str, *, hold_id: str, field: str) -> str:
-    sealed = envelope.seal_secret(text.encode(), object_id=f"legal_hold/{hold_id}/{field}")
+    sealed = envelope.seal_secret(text.encode(), object_id=_bound_to(hold_id, field))
     return base64.b64encode(sealed.wrapped).decode()
 
 
 def _open(envelope: Envelope, sealed: str, *, hold_id: str, field: str) -> str:
-    return envelope.open_secret(base64.b64decode(sealed), object_id=f"legal_hold/{hold_id}/{field}").decode()
+    return envelope.open_secret(base64.b64decode(sealed), object_id=_bound_to(hold_id, field)).decode()
+
+
+def _bound_to(hold_id: str, field: str) -> str:
+    return f"legal_hold/{hold_id}/{field}"
+
+
+def sealed_reasons(store: ObjectStore, envelope: Envelope) -> Counter[int]:
+    """How many of the ledger's sealed reasons each master key id sealed (one whose seal names no key is left out):
+    a restore's replay opens them, so the keyset must hold their keys as long as the ledger keeps them."""
+    return Counter(
+        key_id
+        for _, entry in _entries_by_key(store)
+        for sealed in _sealed_fields(entry).values()
+        if (key_id := envelope.sealed_under(sealed)) is not None
+    )
+
+
+@dataclass
+class Resealed:
+    """Reasons sealed again under the primary key, and those that did not open, by the key id they were under."""
+
+    resealed: Counter[int] = field(default_factory=Counter)
+    unopened: Counter[int] = field(default_factory=Counter)
+
+
+def reseal_reasons(store: ObjectStore, envelope: Envelope, *, dry_run: bool) -> Resealed:
+    """Seal again under the primary key each reason of the ledger that another key sealed (`dry_run`: open them only).
+
+    Each such entry is rewritten under its own name, so that the ledger's order, and which entry of a hold is its
+    newest, stay as they were; then the versions it had before (which no reader of the ledger opens) are deleted, so
+    that the old key no longer opens any reason kept in the store. Only the versions listed before the rewrite: a
+    second run at once, which rewrote the entry meanwhile, keeps its own version.
+    """
+    outcome = Resealed()
+    for key, entry in _entries_by_key(store):
+        earlier = [version.version_id for version in store.list_versions(key) if version.key == key]
+        changed = dict(entry)
+        for name, sealed in _sealed_fields(entry).items():
+            key_id = envelope.sealed_under(sealed)
+            if key_id is None or key_id == envelope.master_key_id:
+                continue
+            bound_to = _bound_to(entry["hold_id"], name)
+            try:
+                changed[name] = base64.b64encode(envelope.reseal_secret(sealed, object_id=bound_to).wrapped).decode()
+            except DecryptionFailed:
+                outcome.unopened[key_id] += 1
+                continue
+            outcome.resealed[key_id] += 1
+        if changed != entry and not dry_run:
+            ledger.write_entry(store, key, changed)
+            store.delete_versions((key, version_id) for version_id in earlier)
+    return outcome
+
+
+def _entries_by_key(store: ObjectStore) -> Iterator[tuple[str, dict[str, Any]]]:
+    for info in store.list(HOLDS):
+        with store.get(info.key) as body:
+            yield info.key, json.load(body)
+
+
+def _sealed_fields(entry: dict[str, Any]) -> dict[str, bytes]:
+    return {name: base64.b64decode(entry[name]) for name in _SEALED_FIELDS if entry.get(name) is not None}

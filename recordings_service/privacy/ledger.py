@@ -166,7 +166,11 @@ def record_decision(store: ObjectStore, prefix: str, entry: dict[str, Any], *, w
 
 
 def append_entry(store: ObjectStore, prefix: str, entry: dict[str, Any]) -> None:
-    store.put(f"{prefix}{new_id()}.json", io.BytesIO(json.dumps(entry, separators=(",", ":")).encode()))
+    write_entry(store, f"{prefix}{new_id()}.json", entry)
+
+
+def write_entry(store: ObjectStore, key: str, entry: dict[str, Any]) -> None:
+    store.put(key, io.BytesIO(json.dumps(entry, separators=(",", ":")).encode()))
 
 
 def read_entries(store: ObjectStore, prefix: str) -> Iterator[dict[str, Any]]:

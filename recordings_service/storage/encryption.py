@@ -93,6 +93,17 @@ class Envelope:
         """A small secret (an HMAC key) encrypted by the master key, bound to `object_id`."""
         return WrappedKey(self._master.encrypt(secret, object_id.encode()), self.master_key_id)
 
+    def rewrap_data_key(self, wrapped: bytes, *, object_id: str) -> WrappedKey:
+        """A data key wrapped under the primary master key: the key, and what it encrypted, stay as they were."""
+        handle = self._data_key_handle(wrapped, object_id)
+        return WrappedKey(
+            tink.proto_keyset_format.serialize_encrypted(handle, self._master, object_id.encode()), self.master_key_id
+        )
+
+    def reseal_secret(self, sealed: bytes, *, object_id: str) -> WrappedKey:
+        """A sealed secret sealed again under the primary master key, bound to the same `object_id`."""
+        return self.seal_secret(self.open_secret(sealed, object_id=object_id), object_id=object_id)
+
     def sealed_under(self, sealed: bytes) -> int | None:
         """The id of the master key a secret was sealed under, read from Tink's output prefix (a version byte 1 and
         the key id); None when this keyset's seals do not name their key."""

@@ -20,7 +20,14 @@ from recordings_service.research.pseudonyms import new_key, pseudonym
 from recordings_service.storage.encryption import Envelope
 
 KEY_NAME = "agent_pseudonyms"
-_BOUND_TO = "training/" + KEY_NAME
+
+
+def secret_bound_to(name: str) -> str:
+    """What a training secret is sealed bound to: its name."""
+    return "training/" + name
+
+
+_BOUND_TO = secret_bound_to(KEY_NAME)
 
 
 @dataclass(frozen=True)
