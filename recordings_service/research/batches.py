@@ -231,8 +231,13 @@ def reject_batch(session: Session, *, actor: Actor, batch_id: str, reason: str) 
 
 
 def get_batch(session: Session, batch_id: str, *, lock: bool = False) -> ResearchBatch:
+    """With `lock`, the batch's row is held to the end of the transaction and read as committed now: a page's
+    handler reads the batch before its decision locks it, and the locking read returned that copy, as it was before
+    another officer's decision that the lock had waited for (the batch approved twice, or rejected once approved)."""
     query = select(ResearchBatch).where(ResearchBatch.id == batch_id)
-    batch = session.scalars(query.with_for_update() if lock else query).first()
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    batch = session.scalars(query).first()
     if batch is None:
         raise NotFound(f"research batch {batch_id} not found", why="batch_not_found")
     return batch
