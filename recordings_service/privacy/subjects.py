@@ -270,7 +270,10 @@ def record_objection(
     if research is None and marketing is None:
         raise Invalid("research", "say whether the customer objects to research, marketing, or both", code="missing")
     request = open_request_of(session, actor=actor, request_id=request_id, kind=SubjectRequestKind.OBJECTION)
-    customer = request.customer
+    # Locked and read as committed now: another objection of the customer's answered at the same moment was read as
+    # before it (PostgreSQL), and this answer's outcome and event said the customer did not object to what it had.
+    lock_customer(session, request.customer_id)
+    customer = session.get_one(Customer, request.customer_id, populate_existing=True)
     previous = {"research": customer.objects_to_research, "marketing": customer.objects_to_marketing}
     if research is not None:
         customer.objects_to_research = research
