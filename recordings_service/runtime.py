@@ -170,8 +170,9 @@ def _refuse_retired_keys_missing(session: Session, envelope: Envelope, *, second
         )
         raise ForeignMasterKey(
             f"{PREFIX}MASTER_KEY (key ids {', '.join(map(str, sorted(envelope.key_ids)))}) lacks keys stored data"
-            f" was wrapped under: {named}; keep every earlier key in the keyset after a rotation (a new primary key"
-            f" is added, the old ones stay){way_out}"
+            f" was wrapped under: {named}; put the key back in the keyset (a rotation adds a new primary key and keeps"
+            f" the old ones until `callvault keys rewrap` has wrapped everything again: `callvault keys status`"
+            f" names the keys that may go){way_out}"
         )
 
 

@@ -58,7 +58,7 @@ def refuse_keys_missing(manifest: dict[str, Any], settings: Settings, *, keys_fr
         held = ", ".join(map(str, sorted(master))) or "none"
         lacking.append(
             f"{PREFIX}MASTER_KEY (key ids {held}) lacks {_named('master key id', missing_master)}, which stored data"
-            " was wrapped under (keep every earlier key in the keyset after a rotation)"
+            " was wrapped under (a key retired after `callvault keys rewrap` is still needed by the backups before it)"
         )
     if missing_audit := [key_id for key_id in needed.audit if audit is None or key_id not in audit.secrets]:
         lacking.append(
