@@ -32,6 +32,7 @@ from recordings_service.models import (
 from recordings_service.models.evaluation import FormStatus
 from recordings_service.permissions import Permission, allowed
 from recordings_service.recordings import get_live_recording, get_playable_recording, visible_to
+from recordings_service.written_text import refuse_controls_in_text, refuse_invisible_in_title
 
 MIN_PARTICIPANTS = 2
 MAX_PARTICIPANTS = 20
@@ -131,8 +132,9 @@ def create_calibration(
     if newer is not None:  # scorers calibrate on the form they score with
         message = f"version {form.version} of this form was replaced by version {newer}: use that one"
         raise Invalid("form_id", message, code="form_superseded", why="calibration_form_superseded")
-    if len(title) > MAX_TITLE_CHARS:
+    if len(title.strip()) > MAX_TITLE_CHARS:
         raise Invalid("title", f"at most {MAX_TITLE_CHARS} characters", why="calibration_title_too_long")
+    refuse_invisible_in_title(title)
     chosen = list(dict.fromkeys(participant_ids))
     if not MIN_PARTICIPANTS <= len(chosen) <= MAX_PARTICIPANTS:
         raise Invalid(
@@ -237,10 +239,13 @@ def submit_scores(
         raise Conflict("this calibration session is closed", why="calibration_closed")
     if mine.submitted_at is not None:
         raise Conflict("you have already submitted your scores for this session", why="calibration_submitted")
-    if len(comment) > MAX_COMMENT_CHARS:
+    if len(comment.strip()) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
+    refuse_controls_in_text("comment", comment, what="a comment")
     questions = calibration.form.questions
     check_answers(questions, answers)
+    for question_id, answer in answers.items():
+        refuse_controls_in_text(f"comments.{question_id}", answer.comment, what="a comment")
     score = score_answers(questions, answers)
     mine.answers = [
         CalibrationAnswer(

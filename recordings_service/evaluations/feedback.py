@@ -165,7 +165,7 @@ def _respond(
         )
     if response == AgentResponse.DISPUTED and not comment.strip():
         raise Invalid("comment", "say what you dispute", code="required")
-    if len(comment) > MAX_COMMENT_CHARS:
+    if len(comment.strip()) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="too_long")
     if evaluation.agent_response is not None:
         raise Conflict("this evaluation has already been answered", why="already_answered")
@@ -297,7 +297,7 @@ def resolve_dispute(
         raise Conflict("this evaluation has no open dispute", why="no_open_dispute")
     if not note.strip():
         raise Invalid("note", "say how the dispute was resolved", code="required")
-    if len(note) > MAX_COMMENT_CHARS:
+    if len(note.strip()) > MAX_COMMENT_CHARS:
         raise Invalid("note", f"at most {MAX_COMMENT_CHARS} characters", why="resolution_too_long")
     if comment is not None and not answers:  # it would be dropped: the overall comment is a version's
         raise Invalid("comment", "a new overall comment comes with a re-score: send the answers too", why="no_rescore")

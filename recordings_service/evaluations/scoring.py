@@ -235,7 +235,7 @@ def submit_version(
 ) -> Evaluation:
     """Score `evaluation` anew from complete answers; a submitted one keeps its previous version. Audited."""
     questions = evaluation.form.questions
-    if len(comment) > MAX_COMMENT_CHARS:
+    if len(comment.strip()) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
     check_answers(questions, answers, duration_s=session.get_one(Recording, evaluation.recording_id).duration_s)
     # The evaluator's assignment of the call, locked before this completes it: a reassign of it waits, or is waited for.
@@ -361,12 +361,12 @@ def _check_partial(
         if answer.value and answer.value not in allowed:
             raise _refused_answer(question, f"one of {', '.join(allowed)}: {question.text}", why="answer_choice")
         _check_extras(question, answer, duration_s)
-    if len(comment) > MAX_COMMENT_CHARS:
+    if len(comment.strip()) > MAX_COMMENT_CHARS:
         raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
 
 
 def _check_extras(question: FormQuestion, answer: Answer, duration_s: float | None) -> None:
-    if len(answer.comment) > MAX_COMMENT_CHARS:
+    if len(answer.comment.strip()) > MAX_COMMENT_CHARS:
         raise Invalid(f"comments.{question.id}", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
     if answer.at_s is not None and not (math.isfinite(answer.at_s) and answer.at_s >= 0):
         raise Invalid(f"at.{question.id}", "a moment of the call in seconds", why="evidence_moment")

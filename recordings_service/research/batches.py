@@ -24,7 +24,7 @@ from recordings_service.models.research import BatchState
 from recordings_service.research import pseudonyms
 from recordings_service.research.institutes import get_institute, transfer_gap
 from recordings_service.research.selection import BatchCriteria, select_calls, study_ends_at
-from recordings_service.research.text import MAX_TEXT, check_text
+from recordings_service.research.text import MAX_TEXT, check_line, check_text
 from recordings_service.storage.encryption import Envelope
 
 MAX_PAGE = 200
@@ -216,7 +216,7 @@ def approve_batch(session: Session, *, actor: Actor, batch_id: str) -> ResearchB
 
 def reject_batch(session: Session, *, actor: Actor, batch_id: str, reason: str) -> ResearchBatch:
     """The second compliance user refuses the draft; nothing is built and the pseudonym key is destroyed."""
-    check_text("reason", reason)
+    check_text("reason", reason, what="a rejection's reason")
     batch = get_batch(session, batch_id, lock=True)
     _require_state(batch, BatchState.DRAFT, "rejected", refusal=_refused(actor, batch, "rejection", "not_draft"))
     batch.state = BatchState.REJECTED
@@ -327,8 +327,8 @@ def _check(request: BatchRequest) -> None:
         raise Invalid("study_end", "the study must end within ten years", code="out_of_range", why="study_too_long")
     if request.access_end <= utcnow():
         raise Invalid("access_end", "the access window is already over", code="out_of_range", why="window_over")
-    check_text("study", request.study, limit=MAX_STUDY)
-    check_text("purpose", request.purpose)
+    check_line("study", request.study, what="a study's name", limit=MAX_STUDY)
+    check_text("purpose", request.purpose, what="a purpose")
 
 
 def _require_state(batch: ResearchBatch, state: BatchState, becoming: str, *, refusal: Refusal) -> None:

@@ -27,7 +27,7 @@ from recordings_service.models.research import BatchState, ClosedReason, Custody
 from recordings_service.research.batches import get_batch, get_partner_batch
 from recordings_service.research.dates import check_not_future, earliest_date
 from recordings_service.research.lifecycle import close_batch, last_served_at, was_downloaded
-from recordings_service.research.text import check_text
+from recordings_service.research.text import check_line, check_text
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 
@@ -136,9 +136,9 @@ def submit_confirmation(
             code="before_last_download",
             values={"downloaded_on": last_served.date()},
         )
-    check_text("signer", signer, limit=200)
-    check_text("title", title, limit=200)
-    check_text("statement", statement)
+    check_line("signer", signer, what="a signer's name", limit=200)
+    check_line("title", title, what="a signer's title", limit=200)
+    check_text("statement", statement, what="a statement")
     confirmation = CustodyConfirmation(
         batch_id=batch.id,
         method=chosen.value,
@@ -176,7 +176,7 @@ def accept_confirmation(session: Session, *, actor: Actor, batch_id: str) -> Res
 
 def reject_confirmation(session: Session, *, actor: Actor, batch_id: str, reason: str) -> ResearchBatch:
     """Send the confirmation back to the partner with the reason; the batch stays open."""
-    check_text("reason", reason)
+    check_text("reason", reason, what="a reason")
     batch = get_batch(session, batch_id, lock=True)
     confirmation = _pending(session, actor, batch.id, decision="reject")
     confirmation.decision, confirmation.decided_by, confirmation.decided_at = REJECTED, actor.id, utcnow()

@@ -22,7 +22,7 @@ from recordings_service.research.text import MAX_TEXT, check_text
 def end_access(session: Session, *, actor: Actor, batch_id: str, reason: str, now: datetime) -> ResearchBatch:
     """End the batch's access window at `now`, for `reason` (kept with the batch; the audit event names the planned
     end). A batch not approved, or whose window has ended, is refused (audited)."""
-    check_text("reason", reason)
+    check_text("reason", reason, what="a reason")
     batch = get_batch(session, batch_id, lock=True)
     # The window first, for a batch whose window ran (approved once: now expired, overdue or closed by its end): the
     # state alone said `not_approved` of an expired batch, where the window being over is the reason.

@@ -18,7 +18,7 @@ from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Institute
 from recordings_service.models.research import SafeguardKind
 from recordings_service.research.dates import check_not_future
-from recordings_service.research.text import check_text
+from recordings_service.research.text import check_line
 
 # EU member states and the three EEA EFTA states (Iceland, Liechtenstein, Norway).
 EEA = frozenset(
@@ -123,8 +123,8 @@ def create_institute(
     contact: str,
     safeguard: Safeguard | None = None,
 ) -> Institute:
-    check_text("name", name, limit=MAX_NAME)
-    check_text("agreement_ref", agreement_ref, limit=MAX_NAME)
+    check_line("name", name, what="an institute's name", limit=MAX_NAME)
+    check_line("agreement_ref", agreement_ref, what="an agreement's reference", limit=MAX_NAME)
     check_not_future(
         "agreement_date",
         agreement_date,
@@ -138,7 +138,7 @@ def create_institute(
         )
     if not _EMAIL.match(contact):
         raise Invalid("contact", "must be an e-mail address", code="invalid_email")
-    check_text("contact", contact.strip(), limit=MAX_CONTACT)
+    check_line("contact", contact, what="an e-mail address", limit=MAX_CONTACT)
     institute = Institute(
         name=name.strip(),
         country=country,
@@ -209,7 +209,7 @@ def _apply_safeguard(institute: Institute, safeguard: Safeguard, *, within: str)
         )
     reference = (safeguard.reference or "").strip() or None
     if reference is not None:
-        check_text(within + "reference", reference, limit=MAX_NAME)
+        check_line(within + "reference", reference, what="a reference", limit=MAX_NAME)
     if safeguard.kind == SafeguardKind.SCC and not (reference and safeguard.on):
         field = within + ("reference" if not reference else "date")
         raise Invalid(

@@ -33,9 +33,9 @@ from recordings_service.storage.spool import scratch_dir
 from recordings_service.training.clip_tags import checked_tags
 from recordings_service.training.eligibility import require_for_training
 from recordings_service.training.redacted_text import Redactor, call_text_redactor, redacted_within
-from recordings_service.training.written_text import refuse_controls_in_text, refuse_invisible_in_title
 from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import twin_of
+from recordings_service.written_text import refuse_controls_in_text, refuse_invisible_in_title
 
 Codec = Literal["opus", "mp3"]
 CODECS: tuple[Codec, ...] = ("opus", "mp3")

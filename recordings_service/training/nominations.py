@@ -21,6 +21,7 @@ from recordings_service.training.clips import MIN_CLIP_S, shorter_than_a_clip
 from recordings_service.training.eligibility import require_for_training
 from recordings_service.training.redacted_text import call_text_redactor, redacted_within
 from recordings_service.training_rules import TrainingRules, usable_for_training
+from recordings_service.written_text import refuse_controls_in_text
 
 MAX_NOTE = 2000
 MAX_PAGE = 200
@@ -49,6 +50,7 @@ def nominate(
     """Mark a call trainers may use (or a span of it); the note is kept with its personal data redacted."""
     recording = get_live_recording(session, actor=actor, recording_id=recording_id)
     check_span(recording, start_s=start_s, end_s=end_s)
+    refuse_controls_in_text("note", note, what="a nomination's note")
     kept = redacted_within(
         "note",
         note,

@@ -20,8 +20,8 @@ from recordings_service.storage.encryption import Envelope
 from recordings_service.training.clip_views import ClipStatus, ClipView, describe_clips
 from recordings_service.training.clips import MAX_TITLE, load_clip
 from recordings_service.training.redacted_text import free_text_redactor, redacted_within
-from recordings_service.training.written_text import refuse_controls_in_text, refuse_invisible_in_title
 from recordings_service.training_rules import TrainingRules
+from recordings_service.written_text import refuse_controls_in_text, refuse_invisible_in_title
 
 MAX_CLIPS = 200
 MAX_DESCRIPTION = 5000

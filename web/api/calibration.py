@@ -3,18 +3,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as SpecResponse
 
 from recordings_service.evaluations import calibration
 from recordings_service.evaluations.calibration import CalibrationView
-from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer
+from recordings_service.evaluations.scoring import Answer
 from recordings_service.permissions import Permission
 from recordings_service.recordings import EntityId, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.validation import ErrorBody, as_json, refuse_invalid
+from web.api.evaluation_shapes import Comment
+from web.api.validation import ErrorBody, as_json, refuse_invalid, trimmed
 from web.database import db
 
 bp = Blueprint("calibration_api", __name__, url_prefix="/api/v1")
@@ -32,21 +35,21 @@ class CalibrationIn(BaseModel):
         max_length=calibration.MAX_PARTICIPANTS,
         description="user ids of the supervisors who score the call (the organiser may be one of them)",
     )
-    title: str = Field(default="", max_length=calibration.MAX_TITLE_CHARS)
+    title: Annotated[str, trimmed(calibration.MAX_TITLE_CHARS)] = ""
 
 
 class CalibrationAnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: str = Field(description='"yes", "no", "na", or "1".."5" on a scale question')
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    comment: Comment = ""
 
 
 class CalibrationScoresIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[str, CalibrationAnswerIn] = Field(description="by question id: every question of the form")
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    comment: Comment = ""
 
 
 class CalibrationsQuery(BaseModel):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from recordings_service.errors import Invalid
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, answer_field
 from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.recordings import MAX_PAGE, IsoDatetime
+from web.api.validation import trimmed
+
+Comment = Annotated[str, trimmed(MAX_COMMENT_CHARS)]
 
 
 class EvaluationAnswerIn(BaseModel):
@@ -15,7 +20,7 @@ class EvaluationAnswerIn(BaseModel):
 
     question_id: str
     value: str = Field(default="", description='"yes", "no", "na", or "1".."5" on a scale question')
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    comment: Comment = ""
     at_s: float | None = Field(default=None, ge=0, description="the moment of the call stamped as evidence")
 
 
@@ -25,7 +30,7 @@ class EvaluationCreateIn(BaseModel):
     recording_id: str
     form_id: str = Field(description="a published form version")
     answers: list[EvaluationAnswerIn] = Field(default_factory=list, max_length=500)
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    comment: Comment = ""
     submit: bool = Field(default=False, description="false: a draft, which never counts in results")
 
 
@@ -33,14 +38,14 @@ class EvaluationUpdateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: list[EvaluationAnswerIn] = Field(default_factory=list, max_length=500)
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    comment: Comment = ""
     submit: bool = Field(default=False, description="a submitted evaluation is always re-submitted as a new version")
 
 
 class FeedbackAnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS, description="required for a dispute")
+    comment: Comment = Field(default="", description="required for a dispute")
     version: int | None = Field(
         default=None,
         ge=1,
@@ -52,9 +57,9 @@ class FeedbackAnswerIn(BaseModel):
 class ResolutionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
+    note: Comment = Field(min_length=1)
     answers: list[EvaluationAnswerIn] | None = Field(default=None, description="re-score: the next version's answers")
-    comment: str | None = Field(default=None, max_length=MAX_COMMENT_CHARS, description="with `answers` only")
+    comment: Comment | None = Field(default=None, description="with `answers` only")
 
 
 class EvaluationAnswerOut(BaseModel):

@@ -4,7 +4,7 @@ EU/EEA) and reads back."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,13 +13,14 @@ from recordings_service.models import Institute
 from recordings_service.recordings import IsoDatetime
 from recordings_service.research import institutes
 from web.api.research_shapes import Name
+from web.api.validation import trimmed
 
 
 class SafeguardIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     kind: Literal["scc", "adequacy"]
-    reference: str | None = Field(default=None, max_length=200)
+    reference: Annotated[str, trimmed(200)] | None = None
     on: Day | None = Field(default=None, alias="date", description="of the clauses or the decision")
 
 

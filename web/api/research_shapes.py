@@ -14,6 +14,7 @@ from recordings_service.recordings import IsoDatetime
 from recordings_service.research import batches, confirmations, custody, follow_ups, portal, text
 from recordings_service.research.lifecycle import confirmation_due
 from recordings_service.research.selection import BatchCriteria
+from web.api.validation import trimmed
 from web.database import db, runtime
 
 CLOSED_REASON = (
@@ -22,8 +23,8 @@ CLOSED_REASON = (
     "and owes no confirmation) or `all_withdrawn` (its package was built with every call withdrawn, so nothing was "
     "offered and no confirmation is owed); null while the batch is open"
 )
-Text = Annotated[str, Field(min_length=1, max_length=text.MAX_TEXT)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, trimmed(text.MAX_TEXT, min_length=1)]
+Name = Annotated[str, trimmed(200, min_length=1)]
 
 
 class BatchIn(BaseModel):

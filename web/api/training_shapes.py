@@ -3,7 +3,7 @@ the settings show agents) or original transcript text."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -17,7 +17,7 @@ from recordings_service.training.clip_views import ClipStatus, ClipView
 from recordings_service.training.nominations import NominationRow
 from recordings_service.training.sampling import Sample
 from recordings_service.training_rules import TrainingRules
-from web.api.validation import ErrorBody
+from web.api.validation import ErrorBody, trimmed
 
 Cursor = str | None
 ONE_CALL = "one call's only; a call that is not there or not visible to you is 404"
@@ -67,8 +67,8 @@ class NominationIn(BaseModel):
 
     recording_id: EntityId
     kind: NominationKind
-    note: str = Field(
-        default="", max_length=nominations.MAX_NOTE, description="for trainers; personal data is redacted"
+    note: Annotated[str, trimmed(nominations.MAX_NOTE)] = Field(
+        default="", description="for trainers; personal data is redacted"
     )
     start_s: float | None = Field(default=None, description="a span of the call (with end_s), or the whole call")
     end_s: float | None = None
@@ -109,17 +109,17 @@ class ClipIn(BaseModel):
     end_s: float | None = None
     first_segment: int | None = Field(default=None, ge=0)
     last_segment: int | None = Field(default=None, ge=0)
-    title: str = Field(min_length=1, max_length=clips.MAX_TITLE)
+    title: Annotated[str, trimmed(clips.MAX_TITLE, min_length=1)]
     tags: list[str] = Field(default_factory=list, max_length=clip_tags.MAX_TAGS)
-    notes: str = Field(default="", max_length=clips.MAX_NOTES)
+    notes: Annotated[str, trimmed(clips.MAX_NOTES)] = ""
 
 
 class ClipPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=clips.MAX_TITLE)
+    title: Annotated[str, trimmed(clips.MAX_TITLE, min_length=1)] | None = None
     tags: list[str] | None = Field(default=None, max_length=clip_tags.MAX_TAGS)
-    notes: str | None = Field(default=None, max_length=clips.MAX_NOTES)
+    notes: Annotated[str, trimmed(clips.MAX_NOTES)] | None = None
 
     _not_null = field_validator("title", "tags", "notes", mode="before")(given_not_null)
 
@@ -204,8 +204,8 @@ class TrainingCallOut(BaseModel):
 class SetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=clips.MAX_TITLE)
-    description: str = Field(default="", max_length=sets.MAX_DESCRIPTION)
+    title: Annotated[str, trimmed(clips.MAX_TITLE, min_length=1)]
+    description: Annotated[str, trimmed(sets.MAX_DESCRIPTION)] = ""
     shared: bool = Field(default=False, description="other trainers may see, play and export it")
     clip_ids: list[EntityId] = Field(default_factory=list, max_length=sets.MAX_CLIPS, description="in playing order")
 
@@ -213,8 +213,8 @@ class SetIn(BaseModel):
 class SetPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=clips.MAX_TITLE)
-    description: str | None = Field(default=None, max_length=sets.MAX_DESCRIPTION)
+    title: Annotated[str, trimmed(clips.MAX_TITLE, min_length=1)] | None = None
+    description: Annotated[str, trimmed(sets.MAX_DESCRIPTION)] | None = None
     shared: bool | None = None
     clip_ids: list[EntityId] | None = Field(default=None, max_length=sets.MAX_CLIPS, description="the whole new order")
     version: int | None = Field(

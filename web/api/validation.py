@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, jsonify
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from recordings_service.errors import Invalid, invalid_from
 
@@ -32,6 +32,12 @@ class ErrorBody(BaseModel):
     message: str
     field: str | None = None
     errors: list[FieldErrorBody] | None = None  # every invalid field, where several are checked at once
+
+
+def trimmed(max_length: int, *, min_length: int = 0) -> StringConstraints:
+    """Free text's limits counted on the text as it is kept, without the whitespace around it (as the services count
+    them, `recordings_service.written_text`): counted as sent, a reason that fits was refused for its padding."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
 def optional_header(name: str, description: str) -> Any:

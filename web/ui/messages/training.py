@@ -59,10 +59,6 @@ SEED_RANGE = _l("enter a number from %(min)d to %(max)d", min=0, max=MAX_SEED)
 PERCENT = _l("enter a number from 0 to 100")
 SECONDS = _l("enter 0 or more seconds")
 TOO_MANY = _l("too many entries")
-TEXT_IN_LINES = _l(
-    "line breaks and tabs are fine here, but remove the control character (such as an escape) or the mark turning"
-    " the text's direction"
-)
 
 FIELD_MESSAGES: dict[tuple[str, str], Message] = {
     # The sample's words box, as the call list's search box says it (web/ui/call_filters.py).
@@ -82,8 +78,6 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
         " turning the text's direction, or a control character such as an escape, a tab or a line break)"
     ),
     ("notes", "too_long"): _l("at most %(num)d characters", num=clips.MAX_NOTES),
-    ("notes", "control_in_text"): TEXT_IN_LINES,
-    ("description", "control_in_text"): TEXT_IN_LINES,
     ("end_s", "too_long"): _l("a clip is at most %(num)d s long", num=int(clips.MAX_CLIP_S)),
     ("description", "too_long"): _l("at most %(num)d characters", num=sets.MAX_DESCRIPTION),
     ("clip_ids", "too_long"): _l("a set holds at most %(num)d clips", num=sets.MAX_CLIPS),

@@ -20,6 +20,15 @@ FIELD_MESSAGES: dict[tuple[str, str], Message] = {
 CODE_MESSAGES: dict[str, Message] = {
     "int_parsing": _l("enter a whole number"),
     "invalid_character": _l("remove the NUL character (U+0000): text cannot hold it"),
+    # Free text anywhere (recordings_service.written_text): text in lines, and a name or a label other than a title.
+    "control_in_text": _l(
+        "line breaks and tabs are fine here, but remove the control character (such as an escape) or the mark turning"
+        " the text's direction"
+    ),
+    "invisible_in_line": _l(
+        "this is one line of visible text: remove the invisible character in it (a space of no width, a mark"
+        " turning the text's direction, or a control character such as an escape, a tab or a line break)"
+    ),
     # Sent by a script or an odd client, never by the page itself: the page names the field it cannot show.
     "not_utf8": naming(
         lambda values: gettext(
