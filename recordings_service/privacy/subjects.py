@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
@@ -34,8 +34,9 @@ MAX_REASON = 2000
 MAX_PAGE = 200
 # A clock a little ahead of ours must not make a request received "now" look like one from the future.
 CLOCK_SKEW = timedelta(minutes=5)
-# The day the GDPR applies from: an earlier date is a typing error, and would head the overdue list for good.
-GDPR_APPLIES_FROM = datetime(2018, 5, 25, tzinfo=UTC)
+# The day the GDPR applies from, in the organisation's calendar: an earlier date is a typing error, and would head the
+# overdue list for good.
+GDPR_APPLIES_FROM = date(2018, 5, 25)
 
 
 def deadline_column() -> ColumnElement[datetime]:
@@ -85,10 +86,11 @@ def create_request(
 ) -> SubjectRequest:
     """Register a request of the customer; an access request within 12 months of an earlier copy given is chargeable.
 
-    The month is counted in `zone` (the organisation's, as an extension's months are), else in the offset
+    Its days are those of `zone` (the organisation's, as an extension's months are), else of the offset
     `received_at` carries: counted in UTC, a request received on 31 January in Helsinki (30 January 22:30 in
     UTC) was due on 1 March there, not on 28 February, and one received before the clocks went forward was due an
-    hour late."""
+    hour late; one received on 1 March 2025 there looked 12 months back to 28 February 2024 for a copy given, and
+    one of 25 May 2018 there (the GDPR's first day) was refused as from before it."""
     now = now or utcnow()
     try:
         request_kind = SubjectRequestKind(kind)
@@ -98,7 +100,8 @@ def create_request(
         raise Invalid("received_at", "give a time zone", code="timezone_required")
     if received_at > now + CLOCK_SKEW:
         raise Invalid("received_at", "a request cannot be received in the future", code="in_future")
-    if received_at < GDPR_APPLIES_FROM:
+    local = received_at if zone is None else received_at.astimezone(zone)
+    if local.date() < GDPR_APPLIES_FROM:
         raise Invalid("received_at", "GDPR requests date from 25 May 2018 on", code="out_of_range")
     # A reference the officer typed: one in another letter case than a known customer's is refused (not a new person).
     customer = session.get_one(Customer, register_customer(session, customer_ref, refuse_case_variants=True))
@@ -108,8 +111,8 @@ def create_request(
         kind=request_kind.value,
         # Kept in UTC, as every time we store.
         received_at=received_at.astimezone(UTC),
-        due_at=due_date(received_at if zone is None else received_at.astimezone(zone)).astimezone(UTC),
-        chargeable=request_kind is SubjectRequestKind.ACCESS and _copy_given_recently(session, customer, received_at),
+        due_at=due_date(local).astimezone(UTC),
+        chargeable=request_kind is SubjectRequestKind.ACCESS and _copy_given_recently(session, customer, local),
         outcome={},
         created_by=actor.id,
     )
@@ -318,9 +321,9 @@ def checked_reason(value: str, *, field: str) -> str:
 
 
 def _copy_given_recently(session: Session, customer: Customer, received_at: datetime) -> bool:
-    """An earlier access request of the customer received within the 12 months before this one whose copy was given:
-    its package downloaded (`subject_access.downloaded`). One never built, never downloaded before it expired, or
-    withdrawn by an erasure gave the customer nothing."""
+    """An earlier access request of the customer received within the 12 months before this one (counted in
+    `received_at`'s zone, the organisation's) whose copy was given: its package downloaded (`subject_access.downloaded`).
+    One never built, never downloaded before it expired, or withdrawn by an erasure gave the customer nothing."""
     given = exists().where(
         AuditEvent.object_id == SubjectRequest.id,
         AuditEvent.object_type == "subject_request",
