@@ -32,10 +32,10 @@ from recordings_service.storage.object_store import ObjectStore
 from recordings_service.storage.spool import scratch_dir
 from recordings_service.training.clip_tags import checked_tags
 from recordings_service.training.eligibility import require_for_training
-from recordings_service.training.redacted_text import Redactor, call_text_redactor, redacted_within
+from recordings_service.training.redacted_text import Redactor, call_text_redactor
+from recordings_service.training.written_text import checked_text, checked_title
 from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import twin_of
-from recordings_service.written_text import refuse_controls_in_text, refuse_invisible_in_title
 
 Codec = Literal["opus", "mp3"]
 CODECS: tuple[Codec, ...] = ("opus", "mp3")
@@ -68,16 +68,22 @@ class ClipText:
     notes: str = ""
 
     def checked(self, redacted: Redactor, *, kept: ClipText | None = None) -> ClipText:
-        """The text with its personal data redacted by `redacted` (`call_text_redactor` of the clip's call); what the
-        clip says as stored (`kept`) is taken as it is (`written_text`, `clip_tags.checked_tags`)."""
-        if not self.title.strip():
-            raise Invalid("title", "give the clip a title", code="missing")
-        refuse_invisible_in_title(self.title, kept=kept.title if kept else None)
-        title = redacted_within("title", self.title, MAX_TITLE, f"at most {MAX_TITLE} characters", redacted)
-        tags = checked_tags(self.tags, kept=kept.tags if kept else (), redact=redacted)
-        refuse_controls_in_text("notes", self.notes, what="a clip's notes", kept=kept.notes if kept else None)
-        notes = redacted_within("notes", self.notes, MAX_NOTES, f"at most {MAX_NOTES} characters", redacted)
-        return ClipText(title=title, tags=tags, notes=notes)
+        """The text with its personal data redacted by `redacted` (`call_text_redactor` of the clip's call); each
+        field that is what the clip says as stored (`kept`) is taken as it is (`written_text`, `clip_tags`)."""
+        return ClipText(
+            title=checked_title(
+                self.title, kept=kept.title if kept else None, limit=MAX_TITLE, what="the clip", redact=redacted
+            ),
+            tags=checked_tags(self.tags, kept=kept.tags if kept else (), redact=redacted),
+            notes=checked_text(
+                "notes",
+                self.notes,
+                kept=kept.notes if kept else None,
+                limit=MAX_NOTES,
+                what="a clip's notes",
+                redact=redacted,
+            ),
+        )
 
 
 class ClipOutdated(Conflict):
@@ -248,8 +254,8 @@ def update_clip(
     notes: str | None = None,
     customer_number_pattern: str | None = None,
 ) -> TrainingClip:
-    """Change what the clip's author wrote about it; what it already says (nothing given, or its own words) changes
-    nothing and is not audited as a change."""
+    """Change what the clip's author wrote about it; a field that is what it already says (not given, or as stored)
+    is taken as stored, not checked or redacted again, and is not audited as a change."""
     clip = own_clip(session, actor=actor, clip_id=clip_id)
     if clip.removed_at is not None:
         raise NotFound(f"clip {clip_id} was removed ({clip.removed_reason})", why="clip_removed")
@@ -259,9 +265,9 @@ def update_clip(
         raise NotFound(f"clip {clip_id} was removed (its call was deleted)", why="clip_removed")
     stored = ClipText(title=clip.title, tags=tuple(clip.tags), notes=clip.notes)
     text = ClipText(
-        title=clip.title if title is None else title,
+        title=stored.title if title is None else title,
         tags=stored.tags if tags is None else tuple(tags),
-        notes=clip.notes if notes is None else notes,
+        notes=stored.notes if notes is None else notes,
     ).checked(call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern), kept=stored)
     was: dict[str, object] = {"title": clip.title, "tags": list(clip.tags), "notes": clip.notes}
     now: dict[str, object] = {"title": text.title, "tags": list(text.tags), "notes": text.notes}

@@ -19,9 +19,9 @@ from recordings_service.models import TrainingExport, TrainingSet, TrainingSetIt
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.clip_views import ClipStatus, ClipView, describe_clips
 from recordings_service.training.clips import MAX_TITLE, load_clip
-from recordings_service.training.redacted_text import free_text_redactor, redacted_within
+from recordings_service.training.redacted_text import free_text_redactor
+from recordings_service.training.written_text import checked_text, checked_title
 from recordings_service.training_rules import TrainingRules
-from recordings_service.written_text import refuse_controls_in_text, refuse_invisible_in_title
 
 MAX_CLIPS = 200
 MAX_DESCRIPTION = 5000
@@ -277,15 +277,12 @@ def _place(
 
 
 def _title(title: str, customer_number_pattern: str | None, *, kept: str | None = None) -> str:
-    """The title redacted; one not `kept` (the set's as stored) refused unless one line of visible text."""
-    if not title.strip():
-        raise Invalid("title", "give the set a title", code="missing")
-    refuse_invisible_in_title(title, kept=kept)
     redact = free_text_redactor(customer_number_pattern=customer_number_pattern)
-    return redacted_within("title", title, MAX_TITLE, f"at most {MAX_TITLE} characters", redact)
+    return checked_title(title, kept=kept, limit=MAX_TITLE, what="the set", redact=redact)
 
 
 def _description(description: str, customer_number_pattern: str | None, *, kept: str | None = None) -> str:
-    refuse_controls_in_text("description", description, what="a set's description", kept=kept)
     redact = free_text_redactor(customer_number_pattern=customer_number_pattern)
-    return redacted_within("description", description, MAX_DESCRIPTION, f"at most {MAX_DESCRIPTION} characters", redact)
+    return checked_text(
+        "description", description, kept=kept, limit=MAX_DESCRIPTION, what="a set's description", redact=redact
+    )
