@@ -322,8 +322,9 @@ def checked_reason(value: str, *, field: str) -> str:
 
 def _copy_given_recently(session: Session, customer: Customer, received_at: datetime) -> bool:
     """An earlier access request of the customer received within the 12 months before this one (counted in
-    `received_at`'s zone, the organisation's) whose copy was given: its package downloaded (`subject_access.downloaded`).
-    One never built, never downloaded before it expired, or withdrawn by an erasure gave the customer nothing."""
+    `received_at`'s zone, the organisation's) whose copy was given: its package downloaded
+    (`subject_access.downloaded`). One never built, never downloaded before it expired, or withdrawn by an erasure gave
+    the customer nothing."""
     given = exists().where(
         AuditEvent.object_id == SubjectRequest.id,
         AuditEvent.object_type == "subject_request",

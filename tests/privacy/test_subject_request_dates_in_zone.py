@@ -49,7 +49,8 @@ def test_the_free_copys_twelve_months_are_counted_in_the_organisations_calendar(
 
 
 def test_a_request_received_on_the_day_the_gdpr_began_in_helsinki_is_registered(session: Session) -> None:
-    # 25 May 2018 began in Helsinki at 21:00 on the 24th in UTC: the page's day, and the API's moment in UTC, were refused.
+    # 25 May 2018 began in Helsinki at 21:00 on the 24th in UTC: the page's day, and the API's UTC moment, were
+    # refused.
     typed = subjects.create_request(
         session,
         actor=OFFICER,
