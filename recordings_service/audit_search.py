@@ -1,5 +1,6 @@
 """Searching the audit trail: the filters a compliance officer narrows it by, a page of events, a count, every
-matching event in batches for an export, and the actions the trail holds."""
+matching event in batches for an export, the events after a number for a reader following the trail, and the actions
+the trail holds."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
+from recordings_service.audit import Actor, record_event
+from recordings_service.errors import Invalid
 from recordings_service.models import AuditEvent, AuditEventRecording
 
 _Q = TypeVar("_Q", bound=Select[Any])
@@ -74,18 +77,47 @@ def count_events(session: Session, *, filters: EventFilter) -> int:
 
 def iter_events(session: Session, *, filters: EventFilter, batch_size: int = 500) -> Iterator[AuditEvent]:
     """Every matching event, oldest first, read in batches so an export never holds the whole trail."""
-    last_seq = 0
-    while True:
-        batch = session.scalars(
-            _filtered(select(AuditEvent), filters)
-            .where(AuditEvent.seq > last_seq)
-            .order_by(AuditEvent.seq)
-            .limit(batch_size)
-        ).all()
-        if not batch:
-            return
+    after = 0
+    while batch := events_after(session, filters=filters, after_seq=after, limit=batch_size):
         yield from batch
-        last_seq = batch[-1].seq
+        after = batch[-1].seq
+
+
+def events_after(session: Session, *, filters: EventFilter, after_seq: int, limit: int) -> list[AuditEvent]:
+    """The first `limit` matching events numbered above `after_seq`, oldest first.
+
+    Events commit in `seq` order (`last_seq`), so a reader that asks again from the last number it was given misses
+    none and gets none twice, whatever is written meanwhile: what a poller following the trail relies on."""
+    query = _filtered(select(AuditEvent), filters).where(AuditEvent.seq > after_seq)
+    return list(session.scalars(query.order_by(AuditEvent.seq).limit(limit)))
+
+
+def follow_events(
+    session: Session, *, actor: Actor, filters: EventFilter, after_seq: int, limit: int
+) -> list[AuditEvent]:
+    """`events_after` for a reader following the trail (a SIEM polling the API), the read audited as
+    `audit.events_listed`: which part of the trail it read and how many events, and which filters it used, never
+    their values (a username, a customer's call id).
+
+    A number past the newest event is refused: after a restore from backup the trail numbers again from an earlier
+    event, and a reader waiting there would pass over every event until the trail caught up with it."""
+    newest = last_seq(session)
+    if after_seq > newest:
+        raise Invalid(
+            "after_seq",
+            f"past the newest event ({newest}): the trail was restored from a backup, or the number is not one it gave",
+            code="out_of_range",
+        )
+    found = events_after(session, filters=filters, after_seq=after_seq, limit=limit)
+    details = {
+        "filters": sorted(name for name, value in asdict(filters).items() if value is not None),
+        "after_seq": after_seq,
+        "limit": limit,
+        "results": len(found),
+        "through_seq": found[-1].seq if found else None,
+    }
+    record_event(session, actor=actor, action="audit.events_listed", object_type="audit_events", details=details)
+    return found
 
 
 def _filtered(query: _Q, filters: EventFilter) -> _Q:

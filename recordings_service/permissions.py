@@ -117,7 +117,10 @@ TOKEN_SCOPES: dict[str, frozenset[Permission]] = {
     "partner": frozenset({P.PARTNER_PORTAL}),
     # Compliance automation: retention, legal holds, subject requests; short-lived (tokens.MAX_LIFETIME).
     "compliance": frozenset({P.RETENTION_MANAGE, P.SUBJECT_REQUESTS}),
-    # Research-batch automation (institutes, batches, approvals, confirmations); short-lived as well.
+    # A SIEM following the audit trail: reading it, nothing else. Apart from `compliance`, whose tokens change
+    # retention and holds and so live 30 days at most: a read-only poller lives as long as any other token.
+    "audit": frozenset({P.AUDIT_READ}),
+    # Research-batch automation (institutes, batches, approvals, confirmations); short-lived as `compliance` is.
     "research": frozenset({P.RESEARCH_MANAGE}),
     # QA automation: evaluations (score, release, resolve), forms (read), comments on calls; and an agent's
     # acknowledgements and disputes.

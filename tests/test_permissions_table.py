@@ -56,38 +56,38 @@ feedback.respond            .   .   .   .   .   .   x
 """
 
 # What a token of each scope may do at most (a token never exceeds its owner's role either).
-SCOPE_COLUMNS = ("ingest", "read", "partner", "compliance", "research", "training", "evaluation")
+SCOPE_COLUMNS = ("ingest", "read", "partner", "compliance", "audit", "research", "training", "evaluation")
 SCOPE_TABLE = """
-                            ing rd  prt cmp res trn evl
-authenticated               .   .   .   .   .   .   .
-status.view                 .   .   .   .   .   .   .
-recording.ingest            x   .   .   .   .   .   .
-recording.list              .   x   .   .   .   .   .
-recording.play              .   x   .   .   .   .   .
-recording.play_redacted     .   x   .   .   .   x   .
-customer.read               .   x   .   .   .   .   .
-agent.read                  .   x   .   .   .   .   .
-recording.download          .   x   .   .   .   .   .
-transcript.read             .   x   .   .   .   .   .
-transcript.read_redacted    .   x   .   .   .   x   .
-transcript.verify           .   .   .   .   .   .   .
-transcription.requeue       .   .   .   .   .   .   .
-evidence.export             .   .   .   .   .   .   .
-annotation.write            .   .   .   .   .   .   x
-evaluation.write            .   .   .   .   .   .   x
-evaluation.read             .   .   .   .   .   .   x
-form.manage                 .   .   .   .   .   .   .
-training.manage             .   .   .   .   .   x   .
-training.nominate           .   .   .   .   .   x   .
-training.nominations_read   .   .   .   .   .   x   .
-users.manage                .   .   .   .   .   .   .
-settings.manage             .   .   .   .   .   .   .
-audit.read                  .   .   .   .   .   .   .
-retention.manage            .   .   .   x   .   .   .
-subject_requests.manage     .   .   .   x   .   .   .
-research.manage             .   .   .   .   x   .   .
-partner.portal              .   .   x   .   .   .   .
-feedback.respond            .   .   .   .   .   .   x
+                            ing rd  prt cmp aud res trn evl
+authenticated               .   .   .   .   .   .   .   .
+status.view                 .   .   .   .   .   .   .   .
+recording.ingest            x   .   .   .   .   .   .   .
+recording.list              .   x   .   .   .   .   .   .
+recording.play              .   x   .   .   .   .   .   .
+recording.play_redacted     .   x   .   .   .   .   x   .
+customer.read               .   x   .   .   .   .   .   .
+agent.read                  .   x   .   .   .   .   .   .
+recording.download          .   x   .   .   .   .   .   .
+transcript.read             .   x   .   .   .   .   .   .
+transcript.read_redacted    .   x   .   .   .   .   x   .
+transcript.verify           .   .   .   .   .   .   .   .
+transcription.requeue       .   .   .   .   .   .   .   .
+evidence.export             .   .   .   .   .   .   .   .
+annotation.write            .   .   .   .   .   .   .   x
+evaluation.write            .   .   .   .   .   .   .   x
+evaluation.read             .   .   .   .   .   .   .   x
+form.manage                 .   .   .   .   .   .   .   .
+training.manage             .   .   .   .   .   .   x   .
+training.nominate           .   .   .   .   .   .   x   .
+training.nominations_read   .   .   .   .   .   .   x   .
+users.manage                .   .   .   .   .   .   .   .
+settings.manage             .   .   .   .   .   .   .   .
+audit.read                  .   .   .   .   x   .   .   .
+retention.manage            .   .   .   x   .   .   .   .
+subject_requests.manage     .   .   .   x   .   .   .   .
+research.manage             .   .   .   .   .   x   .   .
+partner.portal              .   .   x   .   .   .   .   .
+feedback.respond            .   .   .   .   .   .   .   x
 """
 
 

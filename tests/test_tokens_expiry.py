@@ -18,7 +18,13 @@ from tests.factories.accounts import SYSTEM, make_user
 
 @pytest.mark.parametrize(
     ("scope", "days", "source"),
-    [("ingest", 365, "pbx-main"), ("read", 90, None), ("partner", 90, None), ("compliance", 30, None)],
+    [
+        ("ingest", 365, "pbx-main"),
+        ("read", 90, None),
+        ("partner", 90, None),
+        ("compliance", 30, None),
+        ("audit", 90, None),
+    ],
 )
 def test_a_token_created_without_a_lifetime_expires(
     session: Session, scope: str, days: int, source: str | None

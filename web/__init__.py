@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     i18n.init_app(app)
 
     from web import health
-    from web.api import api_spec
+    from web.api import api_spec, audit_events
     from web.api import assignments as assignments_api
     from web.api import bp as api_bp
     from web.api import calibration as calibration_api
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         evaluations_api.bp,
         calibration_api.bp,
         assignments_api.bp,
+        audit_events.bp,
         ui_bp,
         calls_ui.bp,
         auth_ui.bp,

@@ -37,6 +37,7 @@ SCOPE_ROLES = {
     "read": Role.QA_SUPERVISOR,
     "partner": Role.RESEARCH_PARTNER,
     "compliance": Role.COMPLIANCE,
+    "audit": Role.COMPLIANCE,
     "research": Role.COMPLIANCE,
     "evaluation": Role.QA_SUPERVISOR,
     "training": Role.TRAINER,

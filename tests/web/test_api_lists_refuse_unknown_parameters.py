@@ -28,6 +28,7 @@ LISTS = {
     "/api/v1/forms?name=Sales": Role.QA_SUPERVISOR,
     "/api/v1/evaluation-plans?queue=billing": Role.QA_SUPERVISOR,
     "/api/v1/retention/policies?rule=training": Role.COMPLIANCE,
+    "/api/v1/audit-events?from=2026-01-01T00:00:00Z": Role.COMPLIANCE,
 }
 
 
