@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from recordings_service import mfa
 from recordings_service.backup.key_rotation import read_batch, rewrap
 from recordings_service.db import make_sessionmaker
+from recordings_service.errors import Unavailable
 from recordings_service.models import AuditEvent, Recording, ResearchBatch, User
 from recordings_service.models.account import Role
 from recordings_service.privacy.hold_ledger import HOLDS, record_hold, recorded_holds
@@ -270,3 +272,67 @@ def test_what_a_key_the_keyset_lacks_wrapped_is_left_and_named_with_exit_1(
     assert f"unopened\tcalls\t{foreign.master_key_id}\t1" in result.stdout
     assert "rewrapped=1 unopened=1" in result.stdout
     assert f"key id {foreign.master_key_id} (1, not in the keyset)" in result.stderr
+
+
+def _reasons_sealed_under(runtime: Runtime) -> list[int | None]:
+    """The master key ids of the hold reasons in every stored version of the ledger, current or not."""
+    client = make_client(runtime.settings)
+    sealed_under = []
+    for version in runtime.store.list_versions(HOLDS):
+        body = client.get_object(Bucket=runtime.store.bucket, Key=version.key, VersionId=version.version_id)["Body"]
+        sealed_under.append(runtime.envelope.sealed_under(base64.b64decode(json.load(body)["reason"])))
+    return sealed_under
+
+
+def test_a_rewrap_interrupted_before_an_old_ledger_version_was_deleted_deletes_it_when_run_again(
+    old: Runtime, own_bucket: S3ObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store failing between the entry's rewrite and the deletion of its old version: run again, the rewrap
+    found the entry under the primary key already and left the version the retired key opens in the store for good,
+    while `keys status` named that key removable."""
+    stored = _store_everything(old)
+    rotated_runtime = _with_keys(old, rotated(old.settings.master_key))
+    new_id = rotated_runtime.envelope.master_key_id
+    run = _cli(monkeypatch, rotated_runtime)
+    delete_versions, failures = own_bucket.delete_versions, [Unavailable("the store went away")]
+
+    def failing_once(versions: Iterable[tuple[str, str]]) -> int:
+        if failures:
+            raise failures.pop()
+        return delete_versions(versions)
+
+    monkeypatch.setattr(own_bucket, "delete_versions", failing_once)
+
+    interrupted = run("keys", "rewrap")
+    again = run("keys", "rewrap")
+
+    assert interrupted.exit_code != 0 and not failures
+    assert again.exit_code == 0, again.output
+    assert _reasons_sealed_under(rotated_runtime) == [new_id]
+    assert recorded_holds(own_bucket)[stored.hold_id]["hold_id"] == stored.hold_id
+
+
+def test_a_rewrap_in_a_bucket_without_versioning_keeps_the_ledger_entry(
+    runtime: Runtime, own_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bucket keeping one version a key (`null`: an external store's bucket made without versioning): the entry
+    rewritten replaced that version, and the rewrap then deleted the version it had listed before by its id, `null`,
+    which was now the new entry: the hold was gone from the ledger, and a restore no longer kept its call."""
+    client = make_client(runtime.settings)
+    bucket = S3ObjectStore(client, "keys-" + secrets.token_hex(4))
+    client.create_bucket(Bucket=bucket.bucket)  # not `ensure_bucket`, which turns versioning on
+    old = replace(runtime, engine=own_engine, sessions=make_sessionmaker(own_engine), store=bucket)
+    try:
+        stored = _store_everything(old)
+        rotated_runtime = _with_keys(old, rotated(old.settings.master_key))
+        run = _cli(monkeypatch, rotated_runtime)
+
+        rewrapped = run("keys", "rewrap")
+
+        assert rewrapped.exit_code == 0, rewrapped.output
+        entry = recorded_holds(bucket).get(stored.hold_id)
+        assert entry is not None, "the hold's entry is gone from the ledger"
+        sealed = base64.b64decode(entry["reason"])
+        assert rotated_runtime.envelope.sealed_under(sealed) == rotated_runtime.envelope.master_key_id
+    finally:
+        bucket.delete_versions((version.key, version.version_id) for version in bucket.list_versions(""))

@@ -178,13 +178,15 @@ def reseal_reasons(store: ObjectStore, envelope: Envelope, *, dry_run: bool) -> 
     """Seal again under the primary key each reason of the ledger that another key sealed (`dry_run`: open them only).
 
     Each such entry is rewritten under its own name, so that the ledger's order, and which entry of a hold is its
-    newest, stay as they were; then the versions it had before (which no reader of the ledger opens) are deleted, so
-    that the old key no longer opens any reason kept in the store. Only the versions listed before the rewrite: a
-    second run at once, which rewrote the entry meanwhile, keeps its own version.
+    newest, stay as they were; then every version of an entry but its current one (which no reader of the ledger
+    opens) is deleted, so that the old key no longer opens any reason kept in the store: also those a run
+    interrupted between its rewrite and the deletion left, when run again (it finds the entry under the primary key
+    already). Told apart from the current one as listed after the rewrite: by the ids listed before it, a bucket
+    without versioning (one version a key, named `null`) had the rewritten entry itself deleted. A second run at once
+    deletes no version newer than the current one it lists.
     """
     outcome = Resealed()
     for key, entry in _entries_by_key(store):
-        earlier = [version.version_id for version in store.list_versions(key) if version.key == key]
         changed = dict(entry)
         for name, sealed in _sealed_fields(entry).items():
             key_id = envelope.sealed_under(sealed)
@@ -197,8 +199,14 @@ def reseal_reasons(store: ObjectStore, envelope: Envelope, *, dry_run: bool) -> 
                 outcome.unopened[key_id] += 1
                 continue
             outcome.resealed[key_id] += 1
-        if changed != entry and not dry_run:
+        if dry_run:
+            continue
+        if changed != entry:
             ledger.write_entry(store, key, changed)
+        earlier = [
+            version.version_id for version in store.list_versions(key) if version.key == key and not version.latest
+        ]
+        if earlier:
             store.delete_versions((key, version_id) for version_id in earlier)
     return outcome
 

@@ -67,6 +67,7 @@ class ObjectVersion:
     size: int
     last_modified: datetime
     delete_marker: bool
+    latest: bool  # the key's current version (or marker): what a read of the key gets
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,7 @@ class S3ObjectStore:
                     size=entry["Size"],
                     last_modified=entry["LastModified"],
                     delete_marker=False,
+                    latest=entry.get("IsLatest", False),
                 )
             for marker in page.get("DeleteMarkers", []):
                 yield ObjectVersion(
@@ -284,6 +286,7 @@ class S3ObjectStore:
                     size=0,
                     last_modified=marker["LastModified"],
                     delete_marker=True,
+                    latest=marker.get("IsLatest", False),
                 )
 
     def presigned_get(self, key: str, *, expires_in: int) -> str:
