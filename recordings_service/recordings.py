@@ -223,13 +223,20 @@ def browse_recordings(
 
 
 def record_page_read(
-    session: Session, *, actor: Actor, action: str, filters: BaseModel, results: int, cursor: str | None
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    filters: BaseModel,
+    results: int,
+    cursor: str | None,
+    object_type: str = "recording",
 ) -> None:
-    """Audit a page of a list of calls (or of their deletions): counts and which filters were used, never their
-    values (a customer ref is itself personal data) or the rows' ids."""
+    """Audit a page of a list of calls (or of their deletions, or their evaluations): counts and which filters were
+    used, never their values (a customer ref is itself personal data) or the rows' ids."""
     used = sorted(name for name, value in filters.model_dump().items() if value is not None)
     details = {"results": results, "next_page": cursor is not None, "filters": used}
-    record_event(session, actor=actor, action=action, object_type="recording", details=details)
+    record_event(session, actor=actor, action=action, object_type=object_type, details=details)
 
 
 def apply_filters(query: Select[Recording], filters: RecordingFilters) -> Select[Recording]:

@@ -1,4 +1,5 @@
-"""Every evaluation of the calls a person may see, newest first (the evaluations list), one agent's and one call's."""
+"""Every evaluation of the calls a person may see, newest first (the evaluations list, its page and the API's, filtered
+and paged), one agent's and one call's."""
 
 from __future__ import annotations
 
@@ -6,17 +7,59 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor
-from recordings_service.db import id_cursor
+from recordings_service.db import cursor_key, id_cursor, key_cursor
+from recordings_service.errors import Invalid
 from recordings_service.evaluations.forms import WITH_QUESTIONS
 from recordings_service.evaluations.trends import spellings
+from recordings_service.iso_input import Moment
 from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import EvaluationState
-from recordings_service.recordings import get_playable_recording, visible_to
+from recordings_service.recordings import (
+    MAX_PAGE,
+    AgentName,
+    EntityId,
+    QueueName,
+    get_playable_recording,
+    period_end,
+    record_page_read,
+    visible_to,
+)
+
+_Rows = Select[Evaluation, str]
+
+
+# The list's cursors name their page's last id under this tag: a cursor of another list is refused, not paged from.
+CURSOR_TAG = "evaluations"
+
+
+class EvaluationFilters(BaseModel):
+    """What the evaluations list may be narrowed to: a window on when the score that stands was submitted, the queue
+    and agent an evaluation was copied with from its call (in any letter case and Unicode form, as the trends count
+    them: `spellings`), one form version, a state and one call."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    submitted_from: Moment | None = Field(default=None, description="submitted at or after this (submitted_at)")
+    submitted_to: Moment | None = Field(default=None, description="submitted before this (exclusive)")
+    queue: QueueName | None = None
+    agent_ref: AgentName | None = None
+    form_id: EntityId | None = Field(default=None, description="one form version's id (an item's form.id)")
+    state: EvaluationState | None = Field(default=None, description="drafts are listed to their evaluator only")
+    recording_id: EntityId | None = None
+
+    @field_validator("submitted_to")
+    @classmethod
+    def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        return period_end(value, info, "submitted_from")
+
+
+EVERY_EVALUATION = EvaluationFilters()
 
 
 @dataclass(frozen=True)
@@ -25,11 +68,26 @@ class ListedEvaluation:
     evaluator: str
 
 
+@dataclass(frozen=True)
+class EvaluationPage:
+    items: list[ListedEvaluation]
+    next_cursor: str | None
+
+
 def list_evaluations(
-    session: Session, *, actor: Actor, cursor: str | None = None, limit: int = 50
-) -> list[ListedEvaluation]:
-    """Evaluations of the calls `actor` may see, newest first (ids are ULIDs); `cursor` is the last id seen. Drafts
-    are their evaluator's work in progress: listed to them only."""
+    session: Session,
+    *,
+    actor: Actor,
+    filters: EvaluationFilters = EVERY_EVALUATION,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> EvaluationPage:
+    """Evaluations of the calls `actor` may see, newest first by id: a ULID made as the evaluation is begun, so one
+    begun while the list is paged sorts before the pages left and each is seen once. Drafts are their evaluator's
+    work in progress: listed to them only. An agent is listed what *My feedback* shows: the evaluations released to
+    them (`visible_to` alone let in the unreleased ones of a call another evaluation of which was released)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
     query = (
         select(Evaluation, User.username)
         .join(Recording, Recording.id == Evaluation.recording_id)
@@ -39,10 +97,60 @@ def list_evaluations(
             or_(Evaluation.state == EvaluationState.SUBMITTED, Evaluation.evaluator_id == actor.id),
         )
     )
+    if actor.role == Role.AGENT:
+        own_ref = select(User.agent_ref).where(User.id == actor.id).scalar_subquery()
+        query = query.where(Evaluation.released_at.is_not(None), Evaluation.agent_ref == own_ref)
+    query = _filtered(session, query, filters)
     if cursor:
-        query = query.where(Evaluation.id < id_cursor(cursor))
-    query = query.order_by(Evaluation.id.desc()).limit(limit).options(selectinload(Evaluation.form))
-    return [ListedEvaluation(evaluation=row[0], evaluator=row[1]) for row in session.execute(query)]
+        query = query.where(Evaluation.id < _last_id(cursor))
+    query = query.order_by(Evaluation.id.desc()).limit(limit + 1).options(selectinload(Evaluation.form))
+    rows = session.execute(query).all()
+    items = [ListedEvaluation(evaluation=row[0], evaluator=row[1]) for row in rows[:limit]]
+    next_cursor = key_cursor(CURSOR_TAG, items[-1].evaluation.id) if len(rows) > limit else None
+    return EvaluationPage(items=items, next_cursor=next_cursor)
+
+
+def browse_evaluations(
+    session: Session, *, actor: Actor, filters: EvaluationFilters, cursor: str | None = None, limit: int = 50
+) -> EvaluationPage:
+    """A page of `list_evaluations` for an API client, audited as `evaluation.listed`, as a page of the call list is
+    (each row names an agent and how they scored): counts and which filters were used, never their values or ids."""
+    page = list_evaluations(session, actor=actor, filters=filters, cursor=cursor, limit=limit)
+    record_page_read(
+        session,
+        actor=actor,
+        action="evaluation.listed",
+        filters=filters,
+        results=len(page.items),
+        cursor=cursor,
+        object_type="evaluation",
+    )
+    return page
+
+
+def _filtered(session: Session, query: _Rows, filters: EvaluationFilters) -> _Rows:
+    if filters.submitted_from is not None:
+        query = query.where(Evaluation.submitted_at >= filters.submitted_from)
+    if filters.submitted_to is not None:
+        query = query.where(Evaluation.submitted_at < filters.submitted_to)
+    if filters.queue is not None:
+        query = query.where(Evaluation.queue.in_(spellings(session, Evaluation.queue, filters.queue)))
+    if filters.agent_ref is not None:
+        query = query.where(Evaluation.agent_ref.in_(spellings(session, Evaluation.agent_ref, filters.agent_ref)))
+    if filters.form_id is not None:
+        query = query.where(Evaluation.form_id == filters.form_id)
+    if filters.state is not None:
+        query = query.where(Evaluation.state == filters.state)
+    if filters.recording_id is not None:
+        query = query.where(Evaluation.recording_id == filters.recording_id)
+    return query
+
+
+def _last_id(cursor: str) -> str:
+    (tag,), last_id = cursor_key(cursor, 2)
+    if tag != CURSOR_TAG:
+        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
+    return id_cursor(last_id)
 
 
 def agent_evaluations(session: Session, *, actor: Actor, agent_ref: str, limit: int = 200) -> list[Evaluation]:

@@ -138,3 +138,28 @@ def delete_call(session: Session, store: ObjectStore, supervisor: User, call: Re
     session.expire_all()
     delete_recording(session, store, recording_id=call.id, reason=reason, actor=actor_of(supervisor))
     session.expire_all()
+
+
+def scored_call(
+    session: Session,
+    store: ObjectStore,
+    envelope: Envelope,
+    *,
+    evaluator: User,
+    form: EvaluationForm,
+    queue: str,
+    agent_ref: str,
+    submit: bool = True,
+) -> Evaluation:
+    """A new call of `agent_ref` in `queue` scored by `evaluator` on `form` (`SMALL_FORM`'s questions) as the API
+    scores one: submitted, or a draft."""
+    call = make_recording(session, store, envelope, audio=b"RIFF", agent_ref=agent_ref, queue=queue)
+    return scoring.create_evaluation(
+        session,
+        actor=actor_of(evaluator),
+        recording_id=call.id,
+        form_id=form.id,
+        answers=answers(form, ["yes", "4", "yes"]),
+        comment="",
+        submit=submit,
+    )

@@ -7,9 +7,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from recordings_service.errors import Invalid
+from recordings_service.evaluations.history import EvaluationFilters, ListedEvaluation
 from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, answer_field
 from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.recordings import MAX_PAGE, IsoDatetime
+from recordings_service.training.agents import AgentNames
 from web.api.validation import trimmed
 
 Comment = Annotated[str, trimmed(MAX_COMMENT_CHARS)]
@@ -102,6 +104,47 @@ class FeedbackQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
 
+class EvaluationQuery(EvaluationFilters):
+    cursor: str | None = None
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+
+
+class FormVersionOut(BaseModel):
+    id: str
+    family_id: str = Field(description="shared by the form's versions")
+    name: str
+    version: int
+
+
+class EvaluationItemOut(BaseModel):
+    """An evaluation as the list shows it: `GET /evaluations/<id>` adds its answers and comments."""
+
+    id: str
+    recording_id: str
+    form: FormVersionOut
+    evaluator_id: str
+    evaluator: str = Field(description="the evaluator's username")
+    agent_ref: str = Field(
+        description="the agent's ref with `agent.read`, else the agent's stable pseudonym (an `evaluation` token "
+        "has no `agent.read`)"
+    )
+    queue: str
+    state: str = Field(description="draft (the caller's own only) or submitted")
+    version: int = Field(description="0 while a draft; each submit adds one")
+    score: float | None
+    critical_failed: bool
+    created_at: IsoDatetime
+    submitted_at: IsoDatetime | None = Field(description="when the score that stands was submitted")
+    released_at: IsoDatetime | None
+    agent_response: str | None = Field(description="acknowledged or disputed")
+    dispute_state: str | None = Field(description="open or resolved")
+
+
+class EvaluationListOut(BaseModel):
+    items: list[EvaluationItemOut]
+    next_cursor: str | None = Field(description="pass back as `cursor` for the next (older) page")
+
+
 class FormQuestionOut(BaseModel):
     id: str
     text: str
@@ -172,6 +215,28 @@ def evaluation_out(evaluation: Evaluation) -> EvaluationOut:
         agent_comment=evaluation.agent_comment,
         dispute_state=evaluation.dispute_state,
         resolution_note=evaluation.resolution_note,
+    )
+
+
+def evaluation_item_out(listed: ListedEvaluation, *, agents: AgentNames) -> EvaluationItemOut:
+    evaluation, form = listed.evaluation, listed.evaluation.form
+    return EvaluationItemOut(
+        id=evaluation.id,
+        recording_id=evaluation.recording_id,
+        form=FormVersionOut(id=form.id, family_id=form.family_id, name=form.name, version=form.version),
+        evaluator_id=evaluation.evaluator_id,
+        evaluator=listed.evaluator,
+        agent_ref=agents(evaluation.agent_ref),
+        queue=evaluation.queue,
+        state=evaluation.state,
+        version=evaluation.version,
+        score=evaluation.score,
+        critical_failed=evaluation.critical_failed,
+        created_at=evaluation.created_at,
+        submitted_at=evaluation.submitted_at,
+        released_at=evaluation.released_at,
+        agent_response=evaluation.agent_response,
+        dispute_state=evaluation.dispute_state,
     )
 
 

@@ -8,17 +8,20 @@ from flask import Blueprint, Response, request
 from spectree import Response as SpecResponse
 
 from recordings_service.calls import review
-from recordings_service.evaluations import feedback, lookup, scoring
+from recordings_service.evaluations import feedback, history, lookup, scoring
 from recordings_service.evaluations import forms as evaluation_forms
 from recordings_service.permissions import Permission
-from web.access import current_actor, requires
+from recordings_service.training.agents import AgentNames
+from web.access import current_actor, current_can, requires
 from web.api import api_spec
 from web.api.evaluation_shapes import (
     AnnotationIn,
     AnnotationListOut,
     AnnotationOut,
     EvaluationCreateIn,
+    EvaluationListOut,
     EvaluationOut,
+    EvaluationQuery,
     EvaluationUpdateIn,
     FeedbackAnswerIn,
     FeedbackListOut,
@@ -27,11 +30,14 @@ from web.api.evaluation_shapes import (
     FormOut,
     ResolutionIn,
     answers_in,
+    evaluation_item_out,
     evaluation_out,
     form_out,
 )
+from web.api.recordings import refuse_identity_filters
 from web.api.validation import ErrorBody, NoQuery, as_json, next_id_cursor, refuse_invalid
 from web.database import db
+from web.identities import request_agent_names
 
 bp = Blueprint("evaluations_api", __name__, url_prefix="/api/v1")
 TAGS = ["evaluations"]
@@ -68,6 +74,36 @@ def create_evaluation(json: EvaluationCreateIn) -> tuple[Response, int]:
     )
     db().commit()
     return as_json(evaluation_out(created), 201)
+
+
+@bp.get("/evaluations")
+@requires(Permission.EVALUATION_READ)
+@api_spec.validate(
+    query=EvaluationQuery,
+    resp=SpecResponse(HTTP_200=EvaluationListOut, HTTP_403=ErrorBody, HTTP_422=ErrorBody),
+    tags=TAGS,
+    before=refuse_invalid,
+)
+def list_evaluations(query: EvaluationQuery) -> tuple[Response, int]:
+    """Evaluations of the calls the caller may see, newest first, without their answers (`GET /evaluations/<id>`):
+    drafts only the caller's own. Filter by `submitted_from` (inclusive) and `submitted_to` (exclusive), `queue` and
+    `agent_ref` (any letter case), `form_id` (a version), `state` and `recording_id`; pass `next_cursor` back as
+    `cursor` for the next page. The agent is named as the recordings API names them (a pseudonym without
+    `agent.read`); each page is audited as `evaluation.listed` (counts and the filters' names)."""
+    refuse_identity_filters(agent_ref=query.agent_ref)
+    page = history.browse_evaluations(
+        db(),
+        actor=current_actor(),
+        filters=history.EvaluationFilters.model_validate(query.model_dump(exclude={"cursor", "limit"})),
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    # Committed before the page names agents: a first pseudonym makes its key in a session of its own, which on
+    # SQLite would wait for this one's write lock (as the call list does).
+    db().commit()
+    agents = AgentNames(None) if current_can(Permission.AGENT_READ) else request_agent_names()
+    items = [evaluation_item_out(item, agents=agents) for item in page.items]
+    return as_json(EvaluationListOut(items=items, next_cursor=page.next_cursor))
 
 
 @bp.get("/evaluations/<evaluation_id>")

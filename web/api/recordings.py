@@ -130,12 +130,12 @@ def recording_out(recording: Recording) -> RecordingOut:
     return shown.model_copy(update=hidden) if hidden else shown
 
 
-def refuse_identity_filters(filters: RecordingFilters) -> None:
+def refuse_identity_filters(*, customer_ref: str | None = None, agent_ref: str | None = None) -> None:
     """Filtering by customer or agent would tell who they were: refused without `customer.read` / `agent.read`."""
-    if filters.customer_ref is not None and not current_can(Permission.CUSTOMER_READ):
+    if customer_ref is not None and not current_can(Permission.CUSTOMER_READ):
         refusal = denial(object_type="customer", object_id=None)
         raise Forbidden("filtering by customer_ref is not permitted to your role", refusal=refusal)
-    if filters.agent_ref is not None and not current_can(Permission.AGENT_READ):
+    if agent_ref is not None and not current_can(Permission.AGENT_READ):
         refusal = denial(object_type="agent", object_id=None)
         raise Forbidden("filtering by agent_ref is not permitted to your role", refusal=refusal)
 
@@ -203,7 +203,7 @@ def ingest_recording() -> tuple[Response, int]:
 )
 def list_recordings(query: RecordingQuery) -> Response:
     """Recordings, newest first; pass `next_cursor` back as `cursor` for the next page."""
-    refuse_identity_filters(query)
+    refuse_identity_filters(customer_ref=query.customer_ref, agent_ref=query.agent_ref)
     page = recordings.browse_recordings(
         db(),
         actor=current_actor(),

@@ -67,7 +67,7 @@ def search_calls(query: SearchQuery) -> Response:
     """Calls newest first; pass `next_cursor` back as `cursor` for the next page. Snippets need transcript access;
     filtering by tag (staff's free text about calls, read as comments are) needs `evaluation.read`, by `assigned`
     `evaluation.write`."""
-    refuse_identity_filters(query)
+    refuse_identity_filters(customer_ref=query.customer_ref, agent_ref=query.agent_ref)
     # The role's right, whatever the token's scope: a QA supervisor's `read` token filters by tag as before (no
     # scope holds both `recording.list` and `evaluation.read`). Whether a call is on someone's list to evaluate is for
     # those who assign and evaluate, as on the call list.

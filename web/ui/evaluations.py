@@ -293,10 +293,11 @@ def save_draft(recording_id: str) -> Response:
 @requires(Permission.EVALUATION_READ)
 def evaluation_list() -> str:
     cursor = request.args.get("cursor") or None
-    listed = history.list_evaluations(db(), actor=current_actor(), cursor=cursor, limit=PAGE_SIZE)
-    next_cursor = listed[-1].evaluation.id if len(listed) == PAGE_SIZE else None
-    deleted = feedback.deleted_calls(db(), evaluations=[item.evaluation for item in listed])
-    return render_template("evaluations/list.html", listed=listed, next_cursor=next_cursor, deleted_calls=deleted)
+    page = history.list_evaluations(db(), actor=current_actor(), cursor=cursor, limit=PAGE_SIZE)
+    deleted = feedback.deleted_calls(db(), evaluations=[item.evaluation for item in page.items])
+    return render_template(
+        "evaluations/list.html", listed=page.items, next_cursor=page.next_cursor, deleted_calls=deleted
+    )
 
 
 @bp.get("/evaluations/<evaluation_id>")
