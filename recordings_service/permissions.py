@@ -122,9 +122,12 @@ TOKEN_SCOPES: dict[str, frozenset[Permission]] = {
     "audit": frozenset({P.AUDIT_READ}),
     # Research-batch automation (institutes, batches, approvals, confirmations); short-lived as `compliance` is.
     "research": frozenset({P.RESEARCH_MANAGE}),
-    # QA automation: evaluations (score, release, resolve), forms (read), comments on calls; and an agent's
-    # acknowledgements and disputes.
-    "evaluation": frozenset({P.EVALUATION_READ, P.EVALUATION_WRITE, P.ANNOTATION_WRITE, P.FEEDBACK_RESPOND}),
+    # QA automation: evaluations (score, release, resolve, list), forms (read), comments on calls; and an agent's
+    # acknowledgements and disputes. With `agent.read`: an evaluation names its agent (`GET /evaluations/<id>` always
+    # did), so the list and its `agent_ref` filter name them too, not by a trainer's pseudonym.
+    "evaluation": frozenset(
+        {P.EVALUATION_READ, P.EVALUATION_WRITE, P.ANNOTATION_WRITE, P.FEEDBACK_RESPOND, P.AGENT_READ}
+    ),
     # Training-library automation: samples, clips, sets and exports (trainers), nominations (QA supervisors);
     # with the redacted audio and transcripts a trainer's call view links to, never the originals.
     "training": frozenset(

@@ -66,7 +66,7 @@ recording.list              .   x   .   .   .   .   .   .
 recording.play              .   x   .   .   .   .   .   .
 recording.play_redacted     .   x   .   .   .   .   x   .
 customer.read               .   x   .   .   .   .   .   .
-agent.read                  .   x   .   .   .   .   .   .
+agent.read                  .   x   .   .   .   .   .   x
 recording.download          .   x   .   .   .   .   .   .
 transcript.read             .   x   .   .   .   .   .   .
 transcript.read_redacted    .   x   .   .   .   .   x   .
