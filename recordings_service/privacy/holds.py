@@ -100,7 +100,7 @@ def place_hold(
 def release_hold(session: Session, *, actor: Actor, hold_id: str, reason: str) -> LegalHold:
     """Release a hold; its recordings stay held only where another active hold covers them."""
     text = _reason(reason, field="reason")
-    hold = session.get(LegalHold, hold_id, with_for_update=True)
+    hold = session.get(LegalHold, hold_id, with_for_update=True, populate_existing=True)
     if hold is None:
         raise NotFound(f"legal hold {hold_id} not found", why="hold_not_found")
     if hold.released_at is not None:

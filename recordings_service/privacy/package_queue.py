@@ -202,6 +202,7 @@ def expire_packages(session: Session, *, actor: Actor, now: datetime) -> list[st
             select(SubjectRequest)
             .where(SubjectRequest.package_state == PackageState.READY, SubjectRequest.package_expires_at <= now)
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
     for request in requests:
@@ -235,6 +236,7 @@ def build_again(session: Session, *, actor: Actor, customer_id: str, reason: str
         )
         .order_by(SubjectRequest.id)
         .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     for request in requests:
         request.package_state = PackageState.QUEUED

@@ -274,7 +274,7 @@ def requeue_redacted_again(session: Session, *, actor: Actor, recording_id: str)
         )
         .order_by(ResearchBatch.id)
     )
-    for batch in session.scalars(query.with_for_update(of=ResearchBatch)):
+    for batch in session.scalars(query.with_for_update(of=ResearchBatch).execution_options(populate_existing=True)):
         if was_downloaded(session, batch.id):
             record_event(
                 session,

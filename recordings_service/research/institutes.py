@@ -184,7 +184,7 @@ def set_safeguard(session: Session, *, actor: Actor, institute_id: str, safeguar
 
 def get_institute(session: Session, institute_id: str, *, lock: bool = False, field: str | None = None) -> Institute:
     """`field`: the request's input that named the institute, for the refusal of an unknown one to name it."""
-    institute = session.get(Institute, institute_id, with_for_update=lock)
+    institute = session.get(Institute, institute_id, with_for_update=lock or None, populate_existing=lock)
     if institute is None:
         raise NotFound(f"institute {institute_id} not found", why="institute_not_found", field=field)
     return institute

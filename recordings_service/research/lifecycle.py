@@ -107,7 +107,7 @@ def close_undelivered(session: Session, *, now: datetime) -> list[str]:
     query = select(ResearchBatch).where(
         ResearchBatch.state.in_(UNDELIVERED_FROM), ResearchBatch.access_end <= now, undelivered()
     )
-    for batch in session.scalars(query.with_for_update()):
+    for batch in session.scalars(query.with_for_update().execution_options(populate_existing=True)):
         # Asked again now the row is locked: a download answered while this job waited for the lock counts.
         if not session.scalar(select(undelivered()).where(ResearchBatch.id == batch.id)):
             continue
@@ -122,7 +122,7 @@ def expire_due(session: Session, *, now: datetime) -> list[str]:
     """Batches whose window ended become expired (commit before their objects are deleted); returns ids."""
     expired = []
     query = select(ResearchBatch).where(ResearchBatch.state.in_(EXPIRING), ResearchBatch.access_end <= now)
-    for batch in session.scalars(query.with_for_update()):
+    for batch in session.scalars(query.with_for_update().execution_options(populate_existing=True)):
         batch.state = BatchState.EXPIRED
         batch.expired_at = now
         batch.lease_owner = batch.lease_expires_at = None
@@ -152,7 +152,7 @@ def purge_exports(store: ObjectStore, batch_id: str) -> int:
 
 
 def mark_purged(session: Session, *, batch_id: str, versions: int, now: datetime) -> None:
-    batch = session.get(ResearchBatch, batch_id, with_for_update=True)
+    batch = session.get(ResearchBatch, batch_id, with_for_update=True, populate_existing=True)
     if batch is not None:
         batch.package_purged_at = now
         # Crypto-shredding: a copy of the package left on the store's disks (until a compaction) or in a backup of
@@ -166,7 +166,7 @@ def mark_overdue(session: Session, *, now: datetime, grace_days: int) -> list[st
     downloaded is not: the expiry job closes it (its window ended before the study did)."""
     overdue = []
     query = select(ResearchBatch).where(ResearchBatch.state.in_(OVERDUE_FROM), ~undelivered())
-    for batch in session.scalars(query.with_for_update()):
+    for batch in session.scalars(query.with_for_update().execution_options(populate_existing=True)):
         if overdue_since(batch, grace_days=grace_days) <= now:
             batch.state = BatchState.OVERDUE
             _event(session, batch, "research.batch_overdue")
@@ -188,7 +188,7 @@ def remind(session: Session, settings: Settings, *, batch_id: str, now: datetime
 
     A reminder the SMTP server did not take is not recorded, so the next run tries again.
     """
-    batch = session.get(ResearchBatch, batch_id, with_for_update=True)
+    batch = session.get(ResearchBatch, batch_id, with_for_update=True, populate_existing=True)
     # Asked again now the row is locked: since `reminders_due` was read, another jobs process may have reminded
     # the institute, or its confirmation may have arrived.
     if (

@@ -77,7 +77,11 @@ def written_after(session: Session, *, kind: WrittenText, after: str, limit: int
     query = select(kind.model).where(kind.model.id > after)
     if kind.model is TrainingClip:
         query = query.where(TrainingClip.removed_at.is_(None))
-    return list(session.scalars(query.order_by(kind.model.id).limit(limit).with_for_update()))
+    return list(
+        session.scalars(
+            query.order_by(kind.model.id).limit(limit).with_for_update().execution_options(populate_existing=True)
+        )
+    )
 
 
 def refresh_written(

@@ -164,7 +164,12 @@ def finish_job(
     if not _update_held(session, job, {**values, "updated_at": now}):
         raise LeaseLost(f"transcription job {job.job_id} is no longer leased to this worker")
     # Locked first, so a rectification committing meanwhile is waited for and then seen (PostgreSQL).
-    kept = session.scalar(select(Transcript).where(Transcript.recording_id == job.recording_id).with_for_update())
+    kept = session.scalar(
+        select(Transcript)
+        .where(Transcript.recording_id == job.recording_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if kept is not None and (_rectified(session, job.recording_id) or _verified(session, job.recording_id)):
         # Corrected on a data subject's request, or verified against the audio by a person, while this attempt was
         # queued or ran: the corrected or verified text stands, the draft goes.

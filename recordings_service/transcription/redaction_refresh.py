@@ -25,7 +25,12 @@ def transcripts_after(session: Session, *, after: str, limit: int) -> list[Trans
     """The next `limit` transcripts by id, locked against a transcription or rectification writing them meanwhile."""
     return list(
         session.scalars(
-            select(Transcript).where(Transcript.id > after).order_by(Transcript.id).limit(limit).with_for_update()
+            select(Transcript)
+            .where(Transcript.id > after)
+            .order_by(Transcript.id)
+            .limit(limit)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
 

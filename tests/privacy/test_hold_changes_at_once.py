@@ -98,3 +98,25 @@ def test_a_hold_on_a_call_the_sweep_is_deleting_is_refused(
         assert session.scalars(select(LegalHold).where(holds.ACTIVE)).all() == []
         placed = session.scalars(select(AuditEvent).where(AuditEvent.action == "legal_hold.placed")).all()
         assert [event.object_id for event in placed] == [own]  # the call's own hold, placed and released before
+
+
+def test_a_release_after_the_hold_was_read_sees_the_other_release(
+    own_engine: Engine, store: ObjectStore, envelope: Envelope
+) -> None:
+    """A handler reading the hold before releasing it (to show it, to refuse another's) kept that copy in the session:
+    the locking read returned it as it was before the other release committed, and the hold was released twice."""
+    sessions, _, _, own = held_call(own_engine, store, envelope)
+
+    def as_a_page_would(session: Session) -> object:
+        shown = session.get_one(LegalHold, own)  # kept, as a handler keeps what it read for its page
+        released = holds.release_hold(session, actor=OFFICER, hold_id=own, reason="settled again")
+        assert released is shown
+        return released
+
+    outcome = second_waits_for_first(sessions, release(own), as_a_page_would)
+
+    assert isinstance(outcome, Conflict) and outcome.why == "hold_released", outcome
+    with sessions() as session:
+        assert session.get_one(LegalHold, own).release_reason == "settled"
+        released = select(AuditEvent).where(AuditEvent.object_id == own, AuditEvent.action == "legal_hold.released")
+        assert len(session.scalars(released).all()) == 1
