@@ -26,6 +26,7 @@ from recordings_service.models import Recording, TrainingClip, TrainingSet, Trai
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_live_recording, get_playable_recording, still_live
 from recordings_service.redaction.audio import ensure_redacted, open_redacted, spans_to_mute
+from recordings_service.resubmission import Made
 from recordings_service.storage.derived import delete_derived, put_derived
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -33,6 +34,7 @@ from recordings_service.storage.spool import scratch_dir
 from recordings_service.training.clip_tags import checked_tags
 from recordings_service.training.eligibility import require_for_training
 from recordings_service.training.redacted_text import Redactor, call_text_redactor
+from recordings_service.training.resent import recent_clip
 from recordings_service.training.written_text import checked_text, checked_title
 from recordings_service.training_rules import TrainingRules
 from recordings_service.transcript_text import twin_of
@@ -70,18 +72,12 @@ class ClipText:
     def checked(self, redacted: Redactor, *, kept: ClipText | None = None) -> ClipText:
         """The text with its personal data redacted by `redacted` (`call_text_redactor` of the clip's call); each
         field that is what the clip says as stored (`kept`) is taken as it is (`written_text`, `clip_tags`)."""
+        title, tags, notes = (kept.title, kept.tags, kept.notes) if kept else (None, (), None)
         return ClipText(
-            title=checked_title(
-                self.title, kept=kept.title if kept else None, limit=MAX_TITLE, what="the clip", redact=redacted
-            ),
-            tags=checked_tags(self.tags, kept=kept.tags if kept else (), redact=redacted),
+            title=checked_title(self.title, kept=title, limit=MAX_TITLE, what="the clip", redact=redacted),
+            tags=checked_tags(self.tags, kept=tags, redact=redacted),
             notes=checked_text(
-                "notes",
-                self.notes,
-                kept=kept.notes if kept else None,
-                limit=MAX_NOTES,
-                what="a clip's notes",
-                redact=redacted,
+                "notes", self.notes, kept=notes, limit=MAX_NOTES, what="a clip's notes", redact=redacted
             ),
         )
 
@@ -110,9 +106,11 @@ def cut_clip(
     ffmpeg: str,
     tone: bool,
     customer_number_pattern: str | None = None,
-) -> TrainingClip:
+    reuse_recent: bool = False,
+) -> Made[TrainingClip]:
     """Cut `start_s`..`end_s` of a call trainers may use from its redacted audio; audited as `training.clip_cut`.
-    A call whose audio is missing from storage is not found, saying so (`audio_missing`)."""
+    A call whose audio is missing from storage is not found, saying so (`audio_missing`). With `reuse_recent` (the
+    form, the API), the same trainer's clip of this span and text cut moments ago answers (`resent.recent_clip`)."""
     recording = get_live_recording(session, actor=actor, recording_id=recording_id)
     if recording.status == RecordingStatus.MISSING_OBJECT:
         raise NotFound(
@@ -122,6 +120,10 @@ def cut_clip(
     require_for_training(session, recording, rules=rules)
     check_window(recording, start_s=start_s, end_s=end_s)
     text = text.checked(call_text_redactor(session, recording, customer_number_pattern=customer_number_pattern))
+    if reuse_recent and (
+        twin := recent_clip(session, actor=actor, recording=recording, span=(start_s, end_s), text=text)
+    ):
+        return Made(twin, new=False)
     clip = TrainingClip(
         id=new_id(),
         recording_id=recording.id,
@@ -143,7 +145,7 @@ def cut_clip(
         object_id=recording.id,
         details={"clip_id": clip.id, "start_s": start_s, "end_s": end_s, "muted_spans": len(clip.muted_spans)},
     )
-    return clip
+    return Made(clip, new=True)
 
 
 def recut_clip(

@@ -16,10 +16,12 @@ from recordings_service.audit import Actor, record_event, record_events
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import TrainingExport, TrainingSet, TrainingSetItem, User
+from recordings_service.resubmission import Made
 from recordings_service.storage.encryption import Envelope
 from recordings_service.training.clip_views import ClipStatus, ClipView, describe_clips
 from recordings_service.training.clips import MAX_TITLE, load_clip
 from recordings_service.training.redacted_text import free_text_redactor
+from recordings_service.training.resent import recent_set
 from recordings_service.training.written_text import checked_text, checked_title
 from recordings_service.training_rules import TrainingRules
 
@@ -75,15 +77,17 @@ def create_set(
     clip_ids: Sequence[str] = (),
     rules: TrainingRules,
     customer_number_pattern: str | None = None,
-) -> TrainingSet:
+    reuse_recent: bool = False,
+) -> Made[TrainingSet]:
     """A new set of `actor`'s, with these clips in this order (each available now); its title and description
-    are kept with their personal data redacted, as a clip's text is."""
-    training_set = TrainingSet(
-        title=_title(title, customer_number_pattern),
-        description=_description(description, customer_number_pattern),
-        shared=shared,
-        owner_id=actor.id,
-    )
+    are kept with their personal data redacted, as a clip's text is. With `reuse_recent` (the form, the API), the
+    same trainer's set of these made moments ago answers (`resent.recent_set`)."""
+    title, description = _title(title, customer_number_pattern), _description(description, customer_number_pattern)
+    if reuse_recent and (
+        twin := recent_set(session, actor=actor, title=title, description=description, shared=shared, clip_ids=clip_ids)
+    ):
+        return Made(twin, new=False)
+    training_set = TrainingSet(title=title, description=description, shared=shared, owner_id=actor.id)
     session.add(training_set)
     session.flush()
     _place(session, envelope, actor=actor, training_set=training_set, clip_ids=clip_ids, rules=rules)
@@ -95,7 +99,7 @@ def create_set(
         object_id=training_set.id,
         details={"clips": len(clip_ids), "shared": shared},
     )
-    return training_set
+    return Made(training_set, new=True)
 
 
 def load_set(session: Session, *, actor: Actor, set_id: str, lock: bool = False) -> TrainingSet:

@@ -64,7 +64,9 @@ def scene(store: ObjectStore, envelope: Envelope) -> Iterator[Scene]:
             recording = training_call(session, store, envelope)
             clip_id = clip_row(session, recording, author).id
             own = clip_row(session, recording, other).id
-            set_id = sets.create_set(session, envelope, actor=other, title="Closings", clip_ids=[own], rules=RULES).id
+            set_id = sets.create_set(
+                session, envelope, actor=other, title="Closings", clip_ids=[own], rules=RULES
+            ).made.id
             session.commit()
         yield Scene(sessions, author, other, clip_id, set_id)
 

@@ -64,7 +64,7 @@ def cut(
         rules=RULES,
         ffmpeg=settings.ffmpeg_path(),
         tone=False,
-    )
+    ).made
 
 
 def played(session: Session, store: S3ObjectStore, envelope: Envelope, actor: Actor, clip_id: str, codec: str) -> bytes:
@@ -242,7 +242,7 @@ def test_a_clip_deleted_by_its_author_is_not_cut_again(
         rules=RULES,
         ffmpeg=settings.ffmpeg_path(),
         tone=False,
-    )
+    ).made
     sets.create_set(session, envelope, actor=other, title="Greetings", clip_ids=[clip.id], rules=RULES)
     clips.purge_clip_objects(store, clips.delete_clip(session, actor=author, clip_id=clip.id))
     assert clip.removed_reason == clips.DELETED_BY_OWNER

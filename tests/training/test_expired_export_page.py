@@ -21,7 +21,7 @@ def test_an_expired_export_is_shown_as_expired_without_a_download(
     trainer_client: FlaskClient, trainer: User, session: Session, runtime: Runtime
 ) -> None:
     actor = actor_of(trainer)
-    made = sets.create_set(session, runtime.envelope, actor=actor, title="Openings", rules=TrainingRules())
+    made = sets.create_set(session, runtime.envelope, actor=actor, title="Openings", rules=TrainingRules()).made
     old = export.export_set(session, actor=actor, set_id=made.id, now=utcnow() - timedelta(days=8))
     current = export.export_set(session, actor=actor, set_id=made.id)
     session.commit()

@@ -46,12 +46,12 @@ def test_a_download_after_an_objection_to_marketing_leaves_the_objectors_clips_o
             rules=RULES,
             ffmpeg=settings.ffmpeg_path(),
             tone=False,
-        )
+        ).made
         for call, title in ((objector, "Objector's call"), (other, "Other call"))
     ]
     training_set = sets.create_set(
         session, envelope, actor=actor, title="Set", description="", clip_ids=[clip.id for clip in made], rules=RULES
-    )
+    ).made
     created = export.export_set(session, actor=actor, set_id=training_set.id)
 
     before = export.open_export(session, envelope, actor=actor, export_id=created.id, rules=RULES)

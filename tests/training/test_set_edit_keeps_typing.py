@@ -24,7 +24,9 @@ LONG = "Listen for how the agent checks 131052-308T. " * 111
 def test_a_refused_edit_comes_back_as_typed_with_the_reason_beside_the_field(
     app: Flask, session: Session, runtime: Runtime, trainer: User
 ) -> None:
-    made = sets.create_set(session, runtime.envelope, actor=actor_of(trainer), title="Openings", rules=TrainingRules())
+    made = sets.create_set(
+        session, runtime.envelope, actor=actor_of(trainer), title="Openings", rules=TrainingRules()
+    ).made
     session.commit()
     client = client_of(app, trainer)
     path = f"/training/sets/{made.id}"

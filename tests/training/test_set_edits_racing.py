@@ -61,7 +61,7 @@ def test_a_change_to_a_sets_clips_waits_for_another_and_keeps_both_apart(
         clip = {name: clip_row(session, recording, owner).id for name in ("first", "second", "third")}
         set_id = sets.create_set(
             session, envelope, actor=owner, title="Openings", clip_ids=[clip["first"]], rules=RULES
-        ).id
+        ).made.id
         session.commit()
 
     first = sessions()

@@ -54,10 +54,12 @@ def test_a_set_with_a_clip_of_a_call_gone_from_trainers_is_still_reordered_aroun
             rules=RULES,
             ffmpeg=settings.ffmpeg_path(),
             tone=False,
-        ).id
+        ).made.id
 
     gap, first, second = cut(due.id, (9.3, 17.3)), cut(kept.id, (0.5, 3.5)), cut(kept.id, (9.3, 14.4))
-    made = sets.create_set(session, envelope, actor=actor, title="Renewals", clip_ids=[gap, first, second], rules=RULES)
+    made = sets.create_set(
+        session, envelope, actor=actor, title="Renewals", clip_ids=[gap, first, second], rules=RULES
+    ).made
     if gone == "retention":
         sweep(sessions, store, now=utcnow() + timedelta(days=2), batch=10, actor=OFFICER, dry_run=False)
         session.expire_all()

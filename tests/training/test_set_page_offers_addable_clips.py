@@ -46,7 +46,7 @@ def test_the_set_page_offers_only_clips_that_can_be_added(
     withdrawn = clip_row(session, unusable, author)
     made = sets.create_set(
         session, runtime.envelope, actor=author, title="Openings", clip_ids=[in_set.id], rules=TrainingRules()
-    )
+    ).made
     session.commit()
     client = client_of(app, trainer)
     path = f"/training/sets/{made.id}"
@@ -71,7 +71,7 @@ def test_the_set_page_says_so_when_no_clip_can_be_added(
     in_set = clip_row(session, training_call(session, runtime.store, runtime.envelope), author)
     made = sets.create_set(
         session, runtime.envelope, actor=author, title="Openings", clip_ids=[in_set.id], rules=TrainingRules()
-    )
+    ).made
     session.commit()
     assert outdated.id
 

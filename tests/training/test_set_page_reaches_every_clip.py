@@ -33,7 +33,7 @@ def test_the_set_page_offers_every_clip_of_the_library_page_by_page(
     library = [clip_row(session, recording, author).id for _ in range(MAX_PAGE + 2)]
     made = sets.create_set(
         session, runtime.envelope, actor=author, title="Openings", clip_ids=[library[-1]], rules=TrainingRules()
-    )
+    ).made
     session.commit()
     client = client_of(app, trainer)
 

@@ -96,7 +96,7 @@ def test_the_set_page_sends_its_version_and_a_stale_form_shows_the_set_as_it_is(
     a, b, c = three_clips(session, runtime, actor_of(trainer))
     made = sets.create_set(
         session, runtime.envelope, actor=actor_of(trainer), title="Openings", clip_ids=[a, b, c], rules=RULES
-    )
+    ).made
     session.commit()
     path = f"/training/sets/{made.id}"
     tab_one, tab_two = client_of(app, trainer), client_of(app, trainer)
@@ -155,7 +155,7 @@ def test_two_changes_from_one_version_at_once_save_the_first_and_refuse_the_seco
         owner = trainer(session)
         recording = training_call(session, store, envelope)
         a, b, c = (clip_row(session, recording, owner).id for _ in range(3))
-        made = sets.create_set(session, envelope, actor=owner, title="Openings", clip_ids=[a, b, c], rules=RULES)
+        made = sets.create_set(session, envelope, actor=owner, title="Openings", clip_ids=[a, b, c], rules=RULES).made
         session.commit()
         set_id, version = made.id, sets.set_version(made)
 

@@ -44,12 +44,12 @@ def test_each_call_whose_clip_a_set_shows_has_the_read_in_its_audit_trail(
             rules=RULES,
             ffmpeg=settings.ffmpeg_path(),
             tone=False,
-        )
+        ).made
         for number, recording in enumerate((first, second))
     ]
     made = sets.create_set(
         session, envelope, actor=owner, title="Openings", shared=True, clip_ids=[c.id for c in cut], rules=RULES
-    )
+    ).made
     objector.objects_to_marketing = True  # the first call's clip is withdrawn: nothing of it is shown
     session.flush()
 

@@ -59,7 +59,7 @@ def cut(
         rules=RULES,
         ffmpeg=settings.ffmpeg_path(),
         tone=False,
-    )
+    ).made
 
 
 def test_the_retention_sweep_removes_a_calls_clips_and_the_set_shows_the_gap(
@@ -72,7 +72,7 @@ def test_the_retention_sweep_removes_a_calls_clips_and_the_set_shows_the_gap(
     kept_clip = cut(session, store, envelope, settings, actor, kept, (0.5, 9.0), "Opening")
     training_set = sets.create_set(
         session, envelope, actor=actor, title="Renewals", clip_ids=[due_clip.id, kept_clip.id], rules=RULES
-    )
+    ).made
     assert len(list(store.list_versions(f"derived/{due.id}/clips/"))) == 2
 
     report = sweep(sessions, store, now=utcnow() + timedelta(days=2), batch=10, actor=OFFICER, dry_run=False)
@@ -113,7 +113,7 @@ def test_an_export_holds_clips_redacted_transcripts_and_an_offline_player_for_se
         description="What the customer says <b>stays</b> out.",
         clip_ids=[clip.id for clip in made],
         rules=RULES,
-    )
+    ).made
 
     with pytest.raises(NotFound):  # private until shared
         export.export_set(session, actor=colleague, set_id=training_set.id)
@@ -172,7 +172,7 @@ def test_a_set_takes_each_clip_once_and_only_available_ones(
     call = stereo_call(session, store, envelope)
     first = cut(session, store, envelope, settings, actor, call, (0.5, 3.5), "Greeting")
     second = cut(session, store, envelope, settings, actor, call, (17.7, 23.0), "Closing")
-    training_set = sets.create_set(session, envelope, actor=actor, title="Calls", clip_ids=[first.id], rules=RULES)
+    training_set = sets.create_set(session, envelope, actor=actor, title="Calls", clip_ids=[first.id], rules=RULES).made
 
     sets.update_set(session, envelope, actor=actor, set_id=training_set.id, clip_ids=[second.id, first.id], rules=RULES)
     assert [item.clip_id for item in training_set.items] == [second.id, first.id]
@@ -183,7 +183,7 @@ def test_a_set_takes_each_clip_once_and_only_available_ones(
         )
     call.purposes = ["verification"]
     session.flush()
-    other = sets.create_set(session, envelope, actor=actor, title="Other", rules=RULES)
+    other = sets.create_set(session, envelope, actor=actor, title="Other", rules=RULES).made
     with pytest.raises(Conflict, match="withdrawn"):
         sets.update_set(session, envelope, actor=actor, set_id=other.id, clip_ids=[first.id], rules=RULES)
     sets.update_set(session, envelope, actor=actor, set_id=training_set.id, clip_ids=[first.id], rules=RULES)
@@ -198,7 +198,9 @@ def test_an_export_dates_its_files_and_page_in_the_organisations_time(
     actor = trainer(session)
     call = stereo_call(session, store, envelope)
     clip = cut(session, store, envelope, settings, actor, call, (3.5, 9.2), "Checking identity")
-    training_set = sets.create_set(session, envelope, actor=actor, title="Identity", clip_ids=[clip.id], rules=RULES)
+    training_set = sets.create_set(
+        session, envelope, actor=actor, title="Identity", clip_ids=[clip.id], rules=RULES
+    ).made
     moment = datetime(2026, 12, 4, 4, 56, 16, tzinfo=UTC)
     created = export.export_set(session, actor=actor, set_id=training_set.id, now=moment)
     contents = export.open_export(session, envelope, actor=actor, export_id=created.id, rules=RULES, now=moment)

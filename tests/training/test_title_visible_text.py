@@ -61,7 +61,9 @@ def refused(response: Any, field: str, said: str) -> None:
 
 
 def a_set(session: Session, runtime: Runtime, author: User, **stored: str) -> TrainingSet:
-    made = sets.create_set(session, runtime.envelope, actor=actor_of(author), title="Openings", rules=TrainingRules())
+    made = sets.create_set(
+        session, runtime.envelope, actor=actor_of(author), title="Openings", rules=TrainingRules()
+    ).made
     for name, value in stored.items():
         setattr(made, name, value)  # as a release before the check stored it
     session.commit()

@@ -39,7 +39,7 @@ def test_a_head_of_a_sets_page_records_no_viewing_and_a_get_does(
     clip = clip_row(session, call, author)
     made = sets.create_set(
         session, runtime.envelope, actor=author, title="Openings", clip_ids=[clip.id], rules=TrainingRules()
-    )
+    ).made
     session.commit()
     path = f"/training/sets/{made.id}"
 

@@ -62,7 +62,7 @@ def cut(session: Session, runtime: Runtime, trainer: User, recording: Recording,
         rules=TrainingRules(),
         ffmpeg=runtime.settings.ffmpeg_path(),
         tone=False,
-    )
+    ).made
     return clip.id
 
 

@@ -47,7 +47,7 @@ def test_changing_another_trainers_set_is_refused_in_finnish(
 ) -> None:
     shared = sets.create_set(
         session, runtime.envelope, actor=actor_of(trainer), title="Yhteinen", shared=True, rules=TrainingRules()
-    )
+    ).made
     colleague = client_of(app, make_user(session, role=Role.TRAINER))
     session.commit()
     path = f"/training/sets/{shared.id}"
@@ -91,7 +91,7 @@ def withdrawn_clip_added(
     session.flush()
     call = training_call(session, runtime.store, runtime.envelope, customer_id=objector.id)
     clip = clip_of(session, call, trainer)
-    mine = sets.create_set(session, runtime.envelope, actor=actor_of(trainer), title="Omat", rules=TrainingRules())
+    mine = sets.create_set(session, runtime.envelope, actor=actor_of(trainer), title="Omat", rules=TrainingRules()).made
     session.commit()
     path = f"/training/sets/{mine.id}"
     return shown_after_post(client, f"{path}/clips", {"clip_id": clip.id}, token_from=path, headers=headers)

@@ -231,4 +231,4 @@ def cut_clip(session: Session, runtime: Runtime, recording: Recording) -> Traini
         rules=TrainingRules(),
         ffmpeg=runtime.settings.ffmpeg_path(),
         tone=False,
-    )
+    ).made

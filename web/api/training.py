@@ -138,13 +138,16 @@ def withdraw_nomination(nomination_id: str) -> Response:
 @bp.post("/clips")
 @requires(Permission.TRAINING_MANAGE)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_201=ClipOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    resp=SpecResponse(HTTP_200=ClipOut, HTTP_201=ClipOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
     tags=TAGS,
     before=refuse_invalid,
 )
 def cut_clip(json: ClipIn) -> tuple[Response, int]:
     """Cut a clip from the call's redacted audio, by times or by a selection of transcript segments; the answer
-    carries its redacted transcript (audited as opening the clip)."""
+    carries its redacted transcript (audited as opening the clip).
+
+    The same clip asked for again by the same user within 10 minutes (same call, span and text: a retry) cuts no
+    second one: 200 with the clip cut before."""
     rt, actor = runtime(), current_actor()
     segments = _segments(json)
     if segments is not None:
@@ -153,7 +156,7 @@ def cut_clip(json: ClipIn) -> tuple[Response, int]:
         )
     else:
         start_s, end_s = float(json.start_s or 0.0), float(json.end_s or 0.0)
-    clip = clips.cut_clip(
+    cut = clips.cut_clip(
         db(),
         rt.store,
         rt.envelope,
@@ -166,12 +169,13 @@ def cut_clip(json: ClipIn) -> tuple[Response, int]:
         ffmpeg=rt.settings.ffmpeg_path(),
         tone=rt.settings.redaction_audio == "tone",
         customer_number_pattern=rt.settings.customer_number_rule,
+        reuse_recent=True,
     )
     # The answer carries the clip's redacted transcript: read as opening the clip reads it, audited against its call
     # (`training.clip_viewed`), as a changed clip's answer is.
-    view = clip_views.view_clip(db(), rt.envelope, actor=actor, clip_id=clip.id, rules=rules())
+    view = clip_views.view_clip(db(), rt.envelope, actor=actor, clip_id=cut.made.id, rules=rules())
     db().commit()
-    return as_json(clip_out(view), 201)
+    return as_json(clip_out(view), 201 if cut.new else 200)
 
 
 def _segments(json: ClipIn) -> tuple[int, int] | None:

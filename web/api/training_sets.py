@@ -38,12 +38,15 @@ bp = Blueprint("training_sets_api", __name__, url_prefix="/api/v1/training")
 @bp.post("/sets")
 @requires(Permission.TRAINING_MANAGE)
 @api_spec.validate(
-    resp=SpecResponse(HTTP_201=SetOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
+    resp=SpecResponse(HTTP_200=SetOut, HTTP_201=SetOut, HTTP_404=ErrorBody, HTTP_409=ErrorBody, HTTP_422=ErrorBody),
     tags=TAGS,
     before=refuse_invalid,
 )
 def create_set(json: SetIn) -> tuple[Response, int]:
-    """A new training set of available clips, in playing order."""
+    """A new training set of available clips, in playing order.
+
+    The same set asked for again by the same user within 10 minutes (same title, description, sharing and clips: a
+    retry) makes no second one: 200 with the set made before."""
     rt, actor = runtime(), current_actor()
     created = sets.create_set(
         db(),
@@ -55,10 +58,11 @@ def create_set(json: SetIn) -> tuple[Response, int]:
         clip_ids=json.clip_ids,
         rules=rules(),
         customer_number_pattern=runtime().settings.customer_number_rule,
+        reuse_recent=True,
     )
-    view = sets.view_set(db(), rt.envelope, actor=actor, set_id=created.id, rules=rules())
+    view = sets.view_set(db(), rt.envelope, actor=actor, set_id=created.made.id, rules=rules())
     db().commit()
-    return as_json(set_out(view, actor_id=actor.id), 201)
+    return as_json(set_out(view, actor_id=actor.id), 201 if created.new else 200)
 
 
 @bp.get("/sets")

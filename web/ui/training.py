@@ -184,7 +184,8 @@ def cut(recording_id: str) -> Response | tuple[str, int]:
             ffmpeg=rt.settings.ffmpeg_path(),
             tone=rt.settings.redaction_audio == "tone",
             customer_number_pattern=rt.settings.customer_number_rule,
-        )
+            reuse_recent=True,
+        ).made
     except (Invalid, Conflict, NotFound) as exc:
         if isinstance(exc, NotFound) and exc.why != "audio_missing":
             raise  # the call is not there (or hidden): the error page

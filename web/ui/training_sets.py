@@ -66,7 +66,8 @@ def create() -> Response | tuple[str, int]:
             clip_ids=clip_ids,
             rules=rules(),
             customer_number_pattern=runtime().settings.customer_number_rule,
-        )
+            reuse_recent=True,
+        ).made
     except DomainError as exc:
         abandon_refused(exc)
         form = {"title": title, "description": description, "shared": shared, "clip_ids": clip_ids}
