@@ -1,5 +1,6 @@
 """What people write for others to read: the one rule for free text, wherever it is typed (training, research,
-calibration sessions).
+evaluations and calibration sessions, comments on calls, legal holds, retention policies, subject requests, saved
+searches and evaluation plans).
 
 A name or a label (a clip's or a set's title, a calibration session's title, a research study's name, a custody
 confirmation's signer) is one line of visible text, as a clip's tag is: one of a zero-width space alone (U+200B)
@@ -42,3 +43,15 @@ def refuse_controls_in_text(field: str, text: str, *, what: str, kept: str | Non
     character = None if text == kept else first_control(text)
     if character is not None:
         raise Invalid(field, control_refused(character, what=what), code="invalid_character", why="control_in_text")
+
+
+def checked_lines(field: str, text: str, *, what: str, limit: int, missing: str, kept: str | None = None) -> str:
+    """Text in lines a person must write (`what`: a hold's reason, a policy's basis) as it is kept: stripped, not
+    blank (`missing` says what to write), at most `limit` characters, held as `refuse_controls_in_text` holds it."""
+    text = text.strip()
+    if not text:
+        raise Invalid(field, missing, code="missing")
+    if len(text) > limit:
+        raise Invalid(field, f"at most {limit} characters", code="invalid_length")
+    refuse_controls_in_text(field, text, what=what, kept=kept)
+    return text

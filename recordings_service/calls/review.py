@@ -27,6 +27,7 @@ from recordings_service.redaction.transcripts import Redaction, redactions_of
 from recordings_service.transcript_text import segments_of, twin_of
 from recordings_service.transcription.pipeline import CHECKED_FIELDS
 from recordings_service.transcription.transcripts import TranscriptView, view_transcript
+from recordings_service.written_text import refuse_controls_in_text
 
 MAX_ANNOTATION_CHARS = 2000
 # Whisper's word probability under which a word is shown as doubtful.
@@ -169,7 +170,8 @@ def verify_transcript(session: Session, *, actor: Actor, recording_id: str, segm
 
 
 def add_annotation(session: Session, *, actor: Actor, recording_id: str, at_s: float, text: str) -> Annotation:
-    """A comment at `at_s` seconds into the call."""
+    """A comment at `at_s` seconds into the call: text in lines, as `written_text` holds it (shown to everyone who
+    reviews the call)."""
     if actor.id is None:
         raise Forbidden("only a signed-in person can comment on a call")
     recording = get_live_recording(session, actor=actor, recording_id=recording_id)
@@ -178,6 +180,7 @@ def add_annotation(session: Session, *, actor: Actor, recording_id: str, at_s: f
     body = text.strip()
     if not body or len(body) > MAX_ANNOTATION_CHARS:
         raise Invalid("text", f"write 1 to {MAX_ANNOTATION_CHARS} characters", code="invalid_length")
+    refuse_controls_in_text("text", body, what="a comment")
     annotation = Annotation(recording_id=recording.id, at_s=round(at_s, 3), text=body, author_id=actor.id)
     session.add(annotation)
     session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import SavedSearch
+from recordings_service.written_text import refuse_invisible_in_line
 
 MAX_NAME_CHARS = 100
 MAX_QUERY_CHARS = 2000
@@ -46,6 +47,8 @@ def save_search(session: Session, *, actor: Actor, name: str, query: str) -> Sav
         raise Invalid("query", f"at most {MAX_QUERY_CHARS} characters", code="too_long")
     existing = _named(session, owner, cleaned)
     if existing is None:
+        # A new name is one line of visible text; one saved before names were checked is saved again as it is.
+        refuse_invisible_in_line("name", cleaned, what="a saved search's name")
         count = len(saved_searches(session, actor=actor))
         if count >= MAX_PER_USER:
             raise Conflict(

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, selectinload
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import id_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
+from recordings_service.evaluations.comments import check_comment
 from recordings_service.evaluations.forms import WITH_QUESTIONS, replaced_by
-from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, check_answers, score_answers
+from recordings_service.evaluations.scoring import Answer, check_answers, score_answers
 from recordings_service.models import (
     CalibrationAnswer,
     CalibrationParticipant,
@@ -239,9 +240,7 @@ def submit_scores(
         raise Conflict("this calibration session is closed", why="calibration_closed")
     if mine.submitted_at is not None:
         raise Conflict("you have already submitted your scores for this session", why="calibration_submitted")
-    if len(comment.strip()) > MAX_COMMENT_CHARS:
-        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
-    refuse_controls_in_text("comment", comment, what="a comment")
+    check_comment("comment", comment)
     questions = calibration.form.questions
     check_answers(questions, answers)
     for question_id, answer in answers.items():

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import cursor_key, cursor_moment, key_cursor, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
+from recordings_service.evaluations.comments import check_comment
 from recordings_service.evaluations.lookup import evaluation_to_change, live_and_locked, load_evaluation
-from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, submit_version
+from recordings_service.evaluations.scoring import Answer, submit_version
 from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AgentResponse, DisputeState, EvaluationState
@@ -165,8 +166,7 @@ def _respond(
         )
     if response == AgentResponse.DISPUTED and not comment.strip():
         raise Invalid("comment", "say what you dispute", code="required")
-    if len(comment.strip()) > MAX_COMMENT_CHARS:
-        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="too_long")
+    check_comment("comment", comment, why="too_long")
     if evaluation.agent_response is not None:
         raise Conflict("this evaluation has already been answered", why="already_answered")
     details: dict[str, object] = {}
@@ -297,8 +297,7 @@ def resolve_dispute(
         raise Conflict("this evaluation has no open dispute", why="no_open_dispute")
     if not note.strip():
         raise Invalid("note", "say how the dispute was resolved", code="required")
-    if len(note.strip()) > MAX_COMMENT_CHARS:
-        raise Invalid("note", f"at most {MAX_COMMENT_CHARS} characters", why="resolution_too_long")
+    check_comment("note", note, why="resolution_too_long")
     if comment is not None and not answers:  # it would be dropped: the overall comment is a version's
         raise Invalid("comment", "a new overall comment comes with a re-score: send the answers too", why="no_rescore")
     previous = evaluation.score

@@ -29,6 +29,7 @@ from recordings_service.models import Assignment, Evaluation, EvaluationPlan, Pl
 from recordings_service.models.evaluation import EvaluationState
 from recordings_service.models.recording import MAX_QUEUE, RecordingStatus, name_key
 from recordings_service.recordings import in_everyday_use, visible_to
+from recordings_service.written_text import refuse_invisible_in_line
 
 FIRST_YEAR, LAST_YEAR = 2000, 9998  # the weeks a plan is filled for
 MAX_CALLS_PER_AGENT = 50
@@ -89,9 +90,12 @@ def check_fillable(week: str, *, today: date) -> None:
         raise Invalid("week", f"week {week} has ended: fill this week or a later one", code="week_ended")
 
 
-def _checked(session: Session, data: PlanInput, *, already: frozenset[str] = frozenset()) -> PlanInput:
+def _checked(
+    session: Session, data: PlanInput, *, already: frozenset[str] = frozenset(), kept_name: str | None = None
+) -> PlanInput:
     """`data` cleaned and checked; supervisors `already` on the plan are not checked again: one who can no longer
-    evaluate (a disabled account) must not stop the plan from being paused or renamed (filling skips them)."""
+    evaluate (a disabled account) must not stop the plan from being paused or renamed (filling skips them). The
+    plan's name as stored (`kept_name`, one saved before names were checked), sent back by an edit, is taken as is."""
     name = data.name.strip()
     if not name:
         raise Invalid("name", "a plan needs a name", code="missing")
@@ -106,6 +110,7 @@ def _checked(session: Session, data: PlanInput, *, already: frozenset[str] = fro
     ):
         if text is not None and len(text) > most:
             raise Invalid(field, f"at most {most} characters", code="too_long", values={"max": most})
+    refuse_invisible_in_line("name", name, what="a plan's name", kept=kept_name)
     for field, text in (("queue", queue), ("agent_ref", agent_ref)):
         # No call carries a line break, a tab, an escape or a zero-width space in its queue or agent (ingest refuses
         # them): a plan naming one was saved and then filled nothing, week after week, and said nothing.
@@ -154,7 +159,7 @@ def create_plan(session: Session, *, actor: Actor, data: PlanInput) -> Evaluatio
 def update_plan(session: Session, *, actor: Actor, plan_id: str, data: PlanInput) -> EvaluationPlan:
     """Change a plan; weeks already filled keep their assignments."""
     plan = get_plan(session, plan_id)
-    checked = _checked(session, data, already=frozenset(plan.supervisor_ids))
+    checked = _checked(session, data, already=frozenset(plan.supervisor_ids), kept_name=plan.name)
     plan.name = checked.name
     plan.queue = checked.queue
     plan.agent_ref = checked.agent_ref

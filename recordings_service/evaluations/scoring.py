@@ -14,6 +14,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.evaluations.assignments import lock_assignment_of
+from recordings_service.evaluations.comments import MAX_COMMENT_CHARS, check_comments
 from recordings_service.evaluations.form_versions import refuse_another_version
 from recordings_service.evaluations.forms import NA, NO, VALUES_BY_TYPE, YES, get_form
 from recordings_service.evaluations.lookup import evaluation_to_change, live_and_locked
@@ -28,7 +29,6 @@ from recordings_service.models import (
 from recordings_service.models.evaluation import DisputeState, EvaluationState, FormStatus
 from recordings_service.recordings import get_live_recording
 
-MAX_COMMENT_CHARS = 4000
 # The answers that fail a critical question: a plain "no", or the bottom of the scale.
 FAILING_VALUES = {NO, "1"}
 
@@ -125,8 +125,9 @@ def save_draft(
     Answers may be missing, but those given must be values their question allows. `only_new`: see `_own_evaluation`.
     """
     recording, form = _scorable(session, actor=actor, recording_id=recording_id, form_id=form_id)
-    _check_partial(form.questions, answers, comment, duration_s=recording.duration_s)
+    _check_partial(form.questions, answers, duration_s=recording.duration_s)
     evaluation = _own_evaluation(session, actor=actor, recording=recording, form=form, only_new=only_new)
+    check_comments(evaluation, comment, {question_id: answer.comment for question_id, answer in answers.items()})
     if evaluation.state != EvaluationState.DRAFT:
         raise Conflict("this evaluation is submitted: submit changes as a new version", why="evaluation_submitted")
     _fill(evaluation, form.questions, answers, comment)
@@ -235,8 +236,7 @@ def submit_version(
 ) -> Evaluation:
     """Score `evaluation` anew from complete answers; a submitted one keeps its previous version. Audited."""
     questions = evaluation.form.questions
-    if len(comment.strip()) > MAX_COMMENT_CHARS:
-        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
+    check_comments(evaluation, comment, {question_id: answer.comment for question_id, answer in answers.items()})
     check_answers(questions, answers, duration_s=session.get_one(Recording, evaluation.recording_id).duration_s)
     # The evaluator's assignment of the call, locked before this completes it: a reassign of it waits, or is waited for.
     lock_assignment_of(session, recording_id=evaluation.recording_id, evaluator_id=evaluation.evaluator_id)
@@ -349,9 +349,7 @@ def _start(session: Session, *, actor: Actor, recording: Recording, form_id: str
     return evaluation, True
 
 
-def _check_partial(
-    questions: Sequence[FormQuestion], answers: Mapping[str, Answer], comment: str, *, duration_s: float
-) -> None:
+def _check_partial(questions: Sequence[FormQuestion], answers: Mapping[str, Answer], *, duration_s: float) -> None:
     by_id = {question.id: question for question in questions}
     for question_id, answer in answers.items():
         question = by_id.get(question_id)
@@ -361,8 +359,6 @@ def _check_partial(
         if answer.value and answer.value not in allowed:
             raise _refused_answer(question, f"one of {', '.join(allowed)}: {question.text}", why="answer_choice")
         _check_extras(question, answer, duration_s)
-    if len(comment.strip()) > MAX_COMMENT_CHARS:
-        raise Invalid("comment", f"at most {MAX_COMMENT_CHARS} characters", why="comment_too_long")
 
 
 def _check_extras(question: FormQuestion, answer: Answer, duration_s: float | None) -> None:

@@ -20,6 +20,7 @@ from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Customer, LegalHold, Recording
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import get_playable_recording
+from recordings_service.written_text import checked_lines
 
 MAX_REASON = 2000
 ACTIVE = LegalHold.released_at.is_(None)
@@ -309,9 +310,5 @@ def _held_recording(session: Session, *, actor: Actor, recording_id: str) -> Rec
 
 
 def _reason(value: str, *, field: str) -> str:
-    text = value.strip()
-    if not text:
-        raise Invalid(field, "state the reason", code="missing")
-    if len(text) > MAX_REASON:
-        raise Invalid(field, f"at most {MAX_REASON} characters", code="invalid_length")
-    return text
+    """The reason as kept; checked as it is typed, since the store's hold ledger seals it as given."""
+    return checked_lines(field, value, what="a reason", limit=MAX_REASON, missing="state the reason")

@@ -24,6 +24,7 @@ from recordings_service.errors import Invalid, NotFound, Unavailable
 from recordings_service.models import Recording, RetentionPolicy, SubjectRequest
 from recordings_service.models.privacy import PeriodUnit, RetentionRule, erasure_keeping
 from recordings_service.models.recording import Purpose, RecordingStatus
+from recordings_service.written_text import checked_lines
 
 BATCH = 1000
 MAX_BASIS = 2000  # as the API's reason fields: it is shown in the policy table and the Art. 30 CSV
@@ -209,7 +210,7 @@ def preview_policy_change(
     applied."""
     target, period = _checked_change(session, rule=rule, keep=keep, unit=unit)
     if basis is not None:
-        _checked_basis(basis)
+        _checked_basis(basis, kept=session.get_one(RetentionPolicy, target.value).basis)
     policies = {**load_policies(session), target: period}
     now = now or utcnow()
     affected = due_now = 0
@@ -253,8 +254,8 @@ def apply_policy_change(
         .execution_options(populate_existing=True)
     ).all()
     target, period = _checked_change(session, rule=rule, keep=keep, unit=unit)
-    text = _checked_basis(basis)
     row = session.get_one(RetentionPolicy, target.value)
+    text = _checked_basis(basis, kept=row.basis)
     previous = Period(row.keep, PeriodUnit(row.unit))
     changed = tuple(
         name
@@ -286,13 +287,10 @@ def apply_policy_change(
     return PolicyChange(changed=changed, recomputed=recomputed)
 
 
-def _checked_basis(basis: str) -> str:
-    text = basis.strip()
-    if not text:
-        raise Invalid("basis", "state the basis of the period (law, contract or legitimate interest)", code="missing")
-    if len(text) > MAX_BASIS:
-        raise Invalid("basis", f"at most {MAX_BASIS} characters", code="invalid_length")
-    return text
+def _checked_basis(basis: str, *, kept: str) -> str:
+    """The basis as kept; the policy's own (`kept`), which a change of its period sends back, is taken as stored."""
+    missing = "state the basis of the period (law, contract or legitimate interest)"
+    return checked_lines("basis", basis, what="a basis", limit=MAX_BASIS, missing=missing, kept=kept)
 
 
 def _checked_change(session: Session, *, rule: str, keep: int, unit: str) -> tuple[RetentionRule, Period]:

@@ -25,6 +25,7 @@ from recordings_service.models.privacy import PeriodUnit, SubjectRequestKind
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.privacy.retention import Period
 from recordings_service.research import follow_ups
+from recordings_service.written_text import checked_lines
 
 ANSWER_WITHIN = Period(1, PeriodUnit.MONTHS)
 MAX_EXTENSION_MONTHS = 2
@@ -312,12 +313,7 @@ def customer_recording_ids(session: Session, customer_id: str) -> list[str]:
 
 
 def checked_reason(value: str, *, field: str) -> str:
-    text = value.strip()
-    if not text:
-        raise Invalid(field, "state the reason", code="missing")
-    if len(text) > MAX_REASON:
-        raise Invalid(field, f"at most {MAX_REASON} characters", code="invalid_length")
-    return text
+    return checked_lines(field, value, what="a reason", limit=MAX_REASON, missing="state the reason")
 
 
 def _copy_given_recently(session: Session, customer: Customer, received_at: datetime) -> bool:

@@ -17,19 +17,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.evaluations import calibration
-from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS
+from recordings_service.evaluations.comments import MAX_COMMENT_CHARS
 from recordings_service.models import CalibrationParticipant, CalibrationSession, Evaluation, EvaluationForm, User
 from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import csrf_token, login, make_user
 from tests.factories.evaluations import actor_of, evaluation_token, published_form
+from tests.factories.free_text import CONTROLS, refused_character
 from tests.factories.recordings import make_recording
 from tests.factories.staff import client_of
 from tests.web.reader_language import ENGLISH, FINNISH, post_as, shown_after
 
 LINES = "Good opening.\n\n\tThe pause at 0:40 is the question: 👍🏽"
-CONTROLS = {"escape": "Good\x1b[31m", "U+0001": "Good\x01", "bidi override": "Good \u202eesuap"}
 INVISIBLE = {"zero-width space": "\u200b", "bidi override": "Week \u202e49", "line break": "Week\n49"}
 SAID = {
     "title": {"fi": "otsikko on yksi rivi näkyvää tekstiä", "en": "a title is one line of visible text"},
@@ -51,13 +51,6 @@ def api_client(app: Flask, user: User) -> tuple[FlaskClient, dict[str, str]]:
     client = app.test_client()
     login(client, user)
     return client, {"X-CSRFToken": csrf_token(client, "/calibration/new")}
-
-
-def refused(response: Any, field: str) -> None:
-    assert response.status_code == 422, response.get_data(as_text=True)
-    body = response.get_json()
-    assert (body["error"], body["field"]) == ("invalid_character", field), body
-    assert "U+" in body["message"]
 
 
 def a_session(session: Session, organiser: User, form: EvaluationForm, store: ObjectStore, envelope: Envelope) -> str:
@@ -96,7 +89,7 @@ def test_a_title_holding_an_invisible_character_is_refused_naming_it(
     lead, csrf = api_client(app, organiser)
 
     body = {"recording_id": call.id, "form_id": form.id, "participant_ids": [anna.id, organiser.id], "title": typed}
-    refused(lead.post("/api/v1/calibration-sessions", headers=csrf, json=body), "title")
+    refused_character(lead.post("/api/v1/calibration-sessions", headers=csrf, json=body), "title")
     assert session.scalar(select(CalibrationSession.id)) is None
 
 
@@ -113,8 +106,8 @@ def test_a_comment_holding_a_control_character_is_refused_naming_it(
     path = f"/api/v1/calibration-sessions/{a_session(session, organiser, form, store, envelope)}/scores"
     client, csrf = api_client(app, organiser)
 
-    refused(client.post(path, headers=csrf, json=scores(form, comment=typed)), "comment")
-    refused(
+    refused_character(client.post(path, headers=csrf, json=scores(form, comment=typed)), "comment")
+    refused_character(
         client.post(path, headers=csrf, json=scores(form, question_comment=typed)), f"comments.{form.questions[0].id}"
     )
     assert (

@@ -89,6 +89,15 @@ def customer(session: Session, ref: str | None = None) -> Customer:
     return row
 
 
+def access_request(session: Session) -> SubjectRequest:
+    """An open access request of a new customer, received now, committed."""
+    made = subjects.create_request(
+        session, actor=OFFICER, customer_ref=customer(session).customer_ref, kind="access", received_at=utcnow()
+    )
+    session.commit()
+    return made
+
+
 def aged_call(
     session: Session,
     store: ObjectStore,

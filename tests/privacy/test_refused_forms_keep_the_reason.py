@@ -9,15 +9,14 @@ holds page, naming no field among the release forms of every hold.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from recordings_service.models.privacy import SubjectRequest
-from recordings_service.privacy import holds, subjects
+from recordings_service.privacy import holds
 from tests.factories.accounts import post_form
-from tests.factories.privacy import OFFICER, customer
+from tests.factories.privacy import OFFICER, access_request, customer
 
 REASON = "The customer's calls span six years and three systems; gathering them takes longer."
 
@@ -27,18 +26,6 @@ def tag(page: str, element_id: str) -> str:
     found = re.search(rf'<(?:input|select)[^>]*\bid="{element_id}"[^>]*>', page)
     assert found, f"no element {element_id}"
     return found.group(0)
-
-
-def access_request(session: Session) -> SubjectRequest:
-    made = subjects.create_request(
-        session,
-        actor=OFFICER,
-        customer_ref=customer(session).customer_ref,
-        kind="access",
-        received_at=datetime.now(UTC),
-    )
-    session.commit()
-    return made
 
 
 def test_a_refused_extension_keeps_the_reason_and_marks_the_months(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,7 +17,7 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import EntityId, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.validation import ErrorBody, NoQuery, as_json, next_id_cursor, refuse_invalid
+from web.api.validation import ErrorBody, NoQuery, as_json, next_id_cursor, refuse_invalid, trimmed
 from web.database import db
 from web.i18n import organisation_today, organisation_zone
 
@@ -98,7 +99,7 @@ class AssignmentBulkIn(BaseModel):
 class EvaluationPlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, trimmed(plans.MAX_NAME_CHARS, min_length=1)]
     queue: str | None = Field(default=None, max_length=100)
     agent_ref: str | None = Field(default=None, max_length=100)
     calls_per_agent: int = Field(ge=1, le=plans.MAX_CALLS_PER_AGENT, description="calls per agent per week")
@@ -110,7 +111,7 @@ class EvaluationPlanIn(BaseModel):
 class EvaluationPlanPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Annotated[str, trimmed(plans.MAX_NAME_CHARS, min_length=1)] | None = None
     queue: str | None = Field(default=None, max_length=100)
     agent_ref: str | None = Field(default=None, max_length=100)
     calls_per_agent: int | None = Field(default=None, ge=1, le=plans.MAX_CALLS_PER_AGENT)

@@ -6,9 +6,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from recordings_service.calls import review
 from recordings_service.errors import Invalid
+from recordings_service.evaluations.comments import MAX_COMMENT_CHARS
 from recordings_service.evaluations.history import EvaluationFilters, ListedEvaluation
-from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS, Answer, answer_field
+from recordings_service.evaluations.scoring import Answer, answer_field
 from recordings_service.models import Evaluation, EvaluationForm
 from recordings_service.recordings import MAX_PAGE, IsoDatetime
 from recordings_service.training.agents import AgentNames
@@ -176,7 +178,7 @@ class AnnotationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     at_s: float = Field(ge=0)
-    text: str = Field(min_length=1)
+    text: Annotated[str, trimmed(review.MAX_ANNOTATION_CHARS, min_length=1)]
 
 
 class AnnotationOut(BaseModel):

@@ -17,13 +17,13 @@ from recordings_service.spreadsheets import BYTE_ORDER_MARK, spreadsheet_safe
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
-from web.api.validation import ErrorBody, NoQuery, next_id_cursor, refuse_invalid
+from web.api.validation import ErrorBody, NoQuery, next_id_cursor, refuse_invalid, trimmed
 from web.database import db, runtime
 from web.i18n import organisation_zone, spreadsheet_dialect
 
 bp = Blueprint("retention_api", __name__, url_prefix="/api/v1")
 MAX_PAGE = 200
-Reason = Annotated[str, Field(min_length=1, max_length=holds.MAX_REASON)]
+Reason = Annotated[str, trimmed(holds.MAX_REASON, min_length=1)]
 
 
 class PolicyOut(BaseModel):

@@ -31,12 +31,12 @@ from recordings_service.storage.encryption import CHUNK, PlaintextReader
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
-from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid
+from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid, trimmed
 from web.database import db, runtime
 from web.i18n import organisation_zone
 
 bp = Blueprint("subjects_api", __name__, url_prefix="/api/v1")
-Reason = Annotated[str, Field(min_length=1, max_length=subjects.MAX_REASON)]
+Reason = Annotated[str, trimmed(subjects.MAX_REASON, min_length=1)]
 Kind = Literal["access", "objection", "rectification", "restriction", "erasure"]
 
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from recordings_service.errors import DomainError
 from recordings_service.evaluations import calibration, plans
-from recordings_service.evaluations.scoring import MAX_COMMENT_CHARS
+from recordings_service.evaluations.comments import MAX_COMMENT_CHARS
 from web.i18n import form_text
 from web.ui.message_values import Message, naming
 
