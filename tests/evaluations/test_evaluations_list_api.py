@@ -298,3 +298,12 @@ def test_the_list_is_documented(client: FlaskClient) -> None:
         "limit",
     }
     assert set(operation["responses"]) >= {"200", "403", "422"}
+
+
+def test_the_api_docs_say_an_evaluation_token_names_agents(client: FlaskClient) -> None:
+    """The list's schema said an `evaluation` token has no `agent.read` (a pseudonym) after the scope was given it."""
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    item = next(schema for name, schema in schemas.items() if name.startswith("EvaluationItemOut"))
+    described = item["properties"]["agent_ref"]["description"]
+
+    assert "`evaluation` token" in described and "has no `agent.read`" not in described

@@ -127,8 +127,8 @@ class EvaluationItemOut(BaseModel):
     evaluator_id: str
     evaluator: str = Field(description="the evaluator's username")
     agent_ref: str = Field(
-        description="the agent's ref with `agent.read`, else the agent's stable pseudonym (an `evaluation` token "
-        "has no `agent.read`)"
+        description="the agent's ref with `agent.read` (a QA supervisor's or compliance officer's session or "
+        "`evaluation` token), else the agent's stable pseudonym"
     )
     queue: str
     state: str = Field(description="draft (the caller's own only) or submitted")
