@@ -31,15 +31,6 @@ def new_id() -> str:
     return str(ULID())
 
 
-def id_cursor(cursor: str) -> str:
-    """The last id of the page before, from a list's `cursor`: an id, else `Invalid` naming `cursor` (a cursor
-    that is not one would page from wherever it happens to sort)."""
-    try:
-        return str(ULID.from_str(cursor))
-    except ValueError:
-        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor") from None
-
-
 def key_cursor(*key: str | None) -> str:
     """A cursor naming a page's last row by its sort key as it was read (ISO moments, the id last): the next page
     starts where that row stood, however it has moved (a new due date, an extended deadline) or gone since."""
@@ -60,6 +51,27 @@ def cursor_key(cursor: str, size: int) -> tuple[list[str | None], str]:
     ):
         raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
     return key[:-1], key[-1]
+
+
+def tagged_key(cursor: str, tag: str, size: int) -> tuple[list[str | None], str]:
+    """The values `key_cursor(tag, ...)` wrote after the list's `tag`, `size` in all: those before the id, and the
+    id; else `Invalid` naming `cursor`. Lists whose keys have one shape (an id; a moment and an id) read each other's
+    cursors as places of their own (a legal hold's id on the receipts, a call's start as an evaluation's release):
+    the tag names the list that handed it out."""
+    (written, *key), last_id = cursor_key(cursor, size + 1)
+    if written != tag:
+        raise Invalid("cursor", "not a cursor of this list", code="invalid_cursor")
+    return key, last_id
+
+
+def id_cursor(cursor: str, tag: str) -> str:
+    """The last id of the page before, from a cursor of the list `tag` (`key_cursor(tag, id)`), else `Invalid`
+    naming `cursor` (a cursor that is not one would page from wherever it happens to sort)."""
+    _, last_id = tagged_key(cursor, tag, 1)
+    try:
+        return str(ULID.from_str(last_id))
+    except ValueError:
+        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor") from None
 
 
 def cursor_moment(text: str | None) -> datetime:

@@ -38,6 +38,8 @@ from recordings_service.written_text import refuse_controls_in_text, refuse_invi
 MIN_PARTICIPANTS = 2
 MAX_PARTICIPANTS = 20
 MAX_TITLE_CHARS = 200
+# The tag of the calibration sessions's cursors (`id_cursor`): another list's id is no place in this one.
+CURSOR_TAG = "calibration_sessions"
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def list_calibrations(
         .limit(limit)
     )
     if cursor:
-        query = query.where(CalibrationSession.id < id_cursor(cursor))
+        query = query.where(CalibrationSession.id < id_cursor(cursor, CURSOR_TAG))
     return list(session.scalars(query))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import cursor_key, cursor_moment, key_cursor, utcnow
+from recordings_service.db import cursor_moment, key_cursor, tagged_key, utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from recordings_service.evaluations.comments import check_comment
 from recordings_service.evaluations.lookup import evaluation_to_change, live_and_locked, load_evaluation
@@ -28,6 +28,10 @@ from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AgentResponse, DisputeState, EvaluationState
 from recordings_service.models.recording import RecordingStatus
 from recordings_service.recordings import MAX_PAGE, visible_to
+
+# The feedback's cursors are marked as its own (`tagged_key`): a release and an id are the shape of the call list's
+# cursor too, a call's start and id, and each list read the other's as a place of its own.
+CURSOR_TAG = "feedback"
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ def my_feedback(session: Session, *, actor: Actor, cursor: str | None = None, li
         .options(selectinload(Evaluation.form))
     )
     if cursor:  # `?cursor=` is the first page, as on every other list
-        (released_text,), last_id = cursor_key(cursor, 2)
+        (released_text,), last_id = tagged_key(cursor, CURSOR_TAG, 2)
         released = cursor_moment(released_text)
         earlier = and_(Evaluation.released_at == released, Evaluation.id < last_id)
         query = query.where(or_(Evaluation.released_at < released, earlier))
@@ -79,7 +83,7 @@ def my_feedback(session: Session, *, actor: Actor, cursor: str | None = None, li
 def feedback_cursor(evaluation: Evaluation) -> str:
     """The cursor after `evaluation` in `my_feedback`'s order: when it was released, and its id."""
     assert evaluation.released_at is not None  # the list holds released evaluations only
-    return key_cursor(evaluation.released_at.isoformat(), evaluation.id)
+    return key_cursor(CURSOR_TAG, evaluation.released_at.isoformat(), evaluation.id)
 
 
 def get_feedback(session: Session, *, actor: Actor, evaluation_id: str) -> Evaluation:

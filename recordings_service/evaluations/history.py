@@ -12,7 +12,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor
-from recordings_service.db import cursor_key, id_cursor, key_cursor
+from recordings_service.db import id_cursor, key_cursor
 from recordings_service.errors import Invalid
 from recordings_service.evaluations.forms import WITH_QUESTIONS
 from recordings_service.evaluations.trends import spellings
@@ -102,7 +102,7 @@ def list_evaluations(
         query = query.where(Evaluation.released_at.is_not(None), Evaluation.agent_ref == own_ref)
     query = _filtered(session, query, filters)
     if cursor:
-        query = query.where(Evaluation.id < _last_id(cursor))
+        query = query.where(Evaluation.id < id_cursor(cursor, CURSOR_TAG))
     query = query.order_by(Evaluation.id.desc()).limit(limit + 1).options(selectinload(Evaluation.form))
     rows = session.execute(query).all()
     items = [ListedEvaluation(evaluation=row[0], evaluator=row[1]) for row in rows[:limit]]
@@ -144,13 +144,6 @@ def _filtered(session: Session, query: _Rows, filters: EvaluationFilters) -> _Ro
     if filters.recording_id is not None:
         query = query.where(Evaluation.recording_id == filters.recording_id)
     return query
-
-
-def _last_id(cursor: str) -> str:
-    (tag,), last_id = cursor_key(cursor, 2)
-    if tag != CURSOR_TAG:
-        raise Invalid("cursor", "not a cursor this API handed out", code="invalid_cursor")
-    return id_cursor(last_id)
 
 
 def agent_evaluations(session: Session, *, actor: Actor, agent_ref: str, limit: int = 200) -> list[Evaluation]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from recordings_service.db import cursor_key, cursor_moment, key_cursor
+from recordings_service.db import cursor_moment, key_cursor, tagged_key
 from recordings_service.errors import Invalid
 from recordings_service.recordings import MAX_PAGE
 
@@ -26,8 +26,8 @@ def feed_page(
     limit: int,
 ) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
     """The page of `query`'s rows (whose first two columns are `row_id` and `moment`) with `moment` in `window` (start
-    inclusive, end exclusive) after `cursor`, and the next page's cursor (None on the last). `tag` marks the feed's
-    cursors: the feeds' and the call list's cursors have the same shape, and one was read as another's moment."""
+    inclusive, end exclusive) after `cursor`, and the next page's cursor (None on the last), marked with the feed's
+    `tag` (`tagged_key`)."""
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
     start, end = window
@@ -36,9 +36,7 @@ def feed_page(
     if end is not None:
         query = query.where(moment < end)
     if cursor:
-        (cursor_tag, last_moment), last_id = cursor_key(cursor, 3)
-        if cursor_tag != tag:
-            raise Invalid("cursor", "not a cursor of this list", code="invalid_cursor")
+        (last_moment,), last_id = tagged_key(cursor, tag, 2)
         after = cursor_moment(last_moment)
         query = query.where(or_(moment > after, and_(moment == after, row_id > last_id)))
     rows = list(session.execute(query.order_by(moment, row_id).limit(limit + 1)).all())

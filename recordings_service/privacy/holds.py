@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from recordings_service.audit import Actor, record_event
 from recordings_service.customers import customer_reference, lock_customer, refuse_mistyped, register_customer
-from recordings_service.db import id_cursor, utcnow
+from recordings_service.db import id_cursor, key_cursor, utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound
 from recordings_service.models import Customer, LegalHold, Recording
 from recordings_service.models.recording import RecordingStatus
@@ -23,6 +23,8 @@ from recordings_service.recordings import get_playable_recording
 from recordings_service.written_text import checked_lines
 
 MAX_REASON = 2000
+# The tag of the legal holds's cursors (`id_cursor`): another list's id is no place in this one.
+CURSOR_TAG = "legal_holds"
 ACTIVE = LegalHold.released_at.is_(None)
 
 
@@ -190,7 +192,7 @@ def list_holds(
     if active is not None:
         query = query.where(ACTIVE if active else LegalHold.released_at.is_not(None))
     if cursor:
-        query = query.where(LegalHold.id < id_cursor(cursor))
+        query = query.where(LegalHold.id < id_cursor(cursor, CURSOR_TAG))
     return list(session.scalars(query.order_by(LegalHold.id.desc()).limit(limit)))
 
 
@@ -222,7 +224,7 @@ def browse_holds(
             "next_page": cursor is not None,
         },
     )
-    return HoldPage(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+    return HoldPage(items=items, next_cursor=key_cursor(CURSOR_TAG, items[-1].id) if len(rows) > limit else None)
 
 
 def _refuse_unknown_customer(session: Session, customer_ref: str) -> None:

@@ -15,6 +15,8 @@ from recordings_service.models import Customer, SubjectRequest
 from recordings_service.privacy.subjects import deadline_clause, deadline_column
 
 _Q = TypeVar("_Q", bound=Select[Any])
+# The tag of the requests newest first's cursors (`id_cursor`): another list's id is no place in this one.
+CURSOR_TAG = "subject_requests"
 
 
 def open_requests_by_deadline(session: Session, *, cursor: str | None = None, limit: int) -> list[SubjectRequest]:
@@ -46,7 +48,7 @@ def list_requests(
         refuse_mistyped(session, customer_reference(customer_ref))
     query = _matching(select(SubjectRequest), customer_ref=customer_ref, open_only=open_only)
     if cursor:
-        query = query.where(SubjectRequest.id < id_cursor(cursor))
+        query = query.where(SubjectRequest.id < id_cursor(cursor, CURSOR_TAG))
     return list(session.scalars(query.order_by(SubjectRequest.id.desc()).limit(limit)))
 
 
@@ -72,6 +74,11 @@ def _matching(query: _Q, *, customer_ref: str | None, open_only: bool | None) ->
         done = SubjectRequest.completed_at.is_not(None)
         query = query.where(~done if open_only else done)
     return query
+
+
+def request_cursor(request: SubjectRequest) -> str:
+    """The cursor after `request` in the requests newest first (`list_requests`)."""
+    return key_cursor(CURSOR_TAG, request.id)
 
 
 def deadline_cursor(request: SubjectRequest) -> str:

@@ -24,6 +24,8 @@ OBJECT_PREFIXES = ("originals/", "derived/")
 BATCH = 1000
 # Tombstones a receipt names per UPDATE (SQLite takes at most 32 766 bound values in one statement).
 NAMED_PER_STATEMENT = 1000
+# The tag of the deletion receipts's cursors (`id_cursor`): another list's id is no place in this one.
+CURSOR_TAG = "receipts"
 
 
 def due_clause(now: datetime) -> ColumnElement[bool]:
@@ -239,7 +241,7 @@ def list_receipts(session: Session, *, cursor: str | None = None, limit: int = 5
     """Receipts newest first; `cursor` is the last id seen."""
     query = select(DeletionReceipt)
     if cursor:
-        query = query.where(DeletionReceipt.id < id_cursor(cursor))
+        query = query.where(DeletionReceipt.id < id_cursor(cursor, CURSOR_TAG))
     return list(session.scalars(query.order_by(DeletionReceipt.id.desc()).limit(limit)))
 
 

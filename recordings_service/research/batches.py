@@ -28,6 +28,8 @@ from recordings_service.research.text import MAX_TEXT, check_line, check_text
 from recordings_service.storage.encryption import Envelope
 
 MAX_PAGE = 200
+# The tag of the research batches's cursors (`id_cursor`): another list's id is no place in this one.
+CURSOR_TAG = "research_batches"
 AUDIO_CHOICES = ("redacted", "original")
 # What a partner may get about each call besides its audio and redacted transcript; pseudonyms stand in
 # for the call, customer and agent.
@@ -283,7 +285,7 @@ def list_batches(
     if states:
         query = query.where(ResearchBatch.state.in_(list(states)))
     if cursor:
-        query = query.where(ResearchBatch.id < id_cursor(cursor))
+        query = query.where(ResearchBatch.id < id_cursor(cursor, CURSOR_TAG))
     return list(session.scalars(query))
 
 

@@ -28,6 +28,8 @@ from recordings_service.transcript_text import twin_of
 from recordings_service.word_spans import words_as_written
 
 MAX_PAGE = 200
+# The tag of the clip library's cursors (`id_cursor`): another list's id is no place in this one.
+CURSOR_TAG = "training_clips"
 
 
 class ClipStatus(StrEnum):
@@ -152,7 +154,7 @@ def list_clips(
     if mine:
         query = query.where(TrainingClip.created_by == actor.id)
     if cursor:
-        query = query.where(TrainingClip.id < id_cursor(cursor))
+        query = query.where(TrainingClip.id < id_cursor(cursor, CURSOR_TAG))
     return list(session.scalars(query.order_by(TrainingClip.id.desc()).limit(limit)))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.db import id_cursor
+from recordings_service.db import id_cursor, key_cursor
 from recordings_service.errors import Forbidden, Invalid, NotFound, Refusal
 from recordings_service.models import Nomination, Recording, User
 from recordings_service.models.account import Role
@@ -25,6 +25,8 @@ from recordings_service.written_text import refuse_controls_in_text
 
 MAX_NOTE = 2000
 MAX_PAGE = 200
+# The tag of the nominations's cursors (`id_cursor`): another list's id is no place in this one.
+CURSOR_TAG = "nominations"
 # Probed durations can be a few samples short of where a player ends.
 DURATION_SLACK_S = 0.5
 
@@ -134,9 +136,14 @@ def list_nominations(
     if kind is not None:
         query = query.where(Nomination.kind == kind.value)
     if cursor:
-        query = query.where(Nomination.id < id_cursor(cursor))
+        query = query.where(Nomination.id < id_cursor(cursor, CURSOR_TAG))
     rows = session.execute(query.order_by(Nomination.id.desc()).limit(limit))
     return [NominationRow(nomination, username) for nomination, username in rows]
+
+
+def page_cursor(row: NominationRow) -> str:
+    """The cursor after `row` in `list_nominations`."""
+    return key_cursor(CURSOR_TAG, row.nomination.id)
 
 
 def withdraw_nomination(session: Session, *, actor: Actor, nomination_id: str) -> None:

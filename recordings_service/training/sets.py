@@ -28,6 +28,8 @@ from recordings_service.training_rules import TrainingRules
 MAX_CLIPS = 200
 MAX_DESCRIPTION = 5000
 MAX_PAGE = 200
+# The tag of the training sets's cursors (`id_cursor`): another list's id is no place in this one.
+CURSOR_TAG = "training_sets"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -161,7 +163,7 @@ def list_sets(
         TrainingSet.owner_id == actor.id if mine else or_(TrainingSet.owner_id == actor.id, TrainingSet.shared)
     )
     if cursor:
-        query = query.where(TrainingSet.id < id_cursor(cursor))
+        query = query.where(TrainingSet.id < id_cursor(cursor, CURSOR_TAG))
     return list(session.scalars(query.order_by(TrainingSet.id.desc()).limit(limit)))
 
 

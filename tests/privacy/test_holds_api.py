@@ -69,7 +69,9 @@ def test_holds_are_placed_listed_and_released(
     assert listed.json["items"][1]["customer_ref"] == disputed.customer_ref
     assert listed.json["items"][0]["active"] is True
     first_page = client.get("/api/v1/legal-holds?limit=1", headers=officer).json
-    assert len(first_page["items"]) == 1 and first_page["next_cursor"] == on_one.json["id"]
+    assert [item["id"] for item in first_page["items"]] == [on_one.json["id"]]
+    second_page = client.get(f"/api/v1/legal-holds?limit=1&cursor={first_page['next_cursor']}", headers=officer).json
+    assert [item["id"] for item in second_page["items"]] == [on_customer.json["id"]]
 
     released = client.post(
         f"/api/v1/legal-holds/{on_customer.json['id']}/release", json={"reason": "settled"}, headers=officer

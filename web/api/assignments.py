@@ -17,7 +17,7 @@ from recordings_service.permissions import Permission
 from recordings_service.recordings import EntityId, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
-from web.api.validation import ErrorBody, NoQuery, as_json, next_id_cursor, refuse_invalid, trimmed
+from web.api.validation import ErrorBody, NoQuery, as_json, next_cursor, refuse_invalid, trimmed
 from web.database import db
 from web.i18n import organisation_today, organisation_zone
 
@@ -209,7 +209,7 @@ def list_my_assignments(query: AssignmentsQuery) -> tuple[Response, int]:
     return as_json(
         AssignmentPageOut(
             items=[assignment_out(view) for view in views[: query.limit]],
-            next_cursor=next_id_cursor([view.assignment for view in views], query.limit, assignments.page_cursor),
+            next_cursor=next_cursor([view.assignment for view in views], query.limit, assignments.page_cursor),
         )
     )
 

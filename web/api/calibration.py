@@ -17,7 +17,7 @@ from recordings_service.recordings import EntityId, IsoDatetime
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.evaluation_shapes import Comment
-from web.api.validation import ErrorBody, as_json, refuse_invalid, trimmed
+from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid, trimmed
 from web.database import db
 
 bp = Blueprint("calibration_api", __name__, url_prefix="/api/v1")
@@ -55,7 +55,7 @@ class CalibrationScoresIn(BaseModel):
 class CalibrationsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: str | None = Field(default=None, max_length=26)
+    cursor: str | None = None
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
 
 
@@ -226,7 +226,8 @@ def list_calibration_sessions(query: CalibrationsQuery) -> tuple[Response, int]:
         )
         for row in page
     ]
-    return as_json(CalibrationPageOut(items=items, next_cursor=page[-1].id if len(rows) > query.limit else None))
+    following = next_id_cursor(rows, query.limit, calibration.CURSOR_TAG)
+    return as_json(CalibrationPageOut(items=items, next_cursor=following))
 
 
 @bp.get("/calibration-sessions/<calibration_id>")

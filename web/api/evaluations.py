@@ -35,7 +35,7 @@ from web.api.evaluation_shapes import (
     form_out,
 )
 from web.api.recordings import refuse_identity_filters
-from web.api.validation import ErrorBody, NoQuery, as_json, next_id_cursor, refuse_invalid
+from web.api.validation import ErrorBody, NoQuery, as_json, next_cursor, refuse_invalid
 from web.database import db
 from web.identities import request_agent_names
 
@@ -157,7 +157,7 @@ def list_feedback(query: FeedbackQuery) -> tuple[Response, int]:
     return as_json(
         FeedbackListOut(
             items=[evaluation_out(evaluation) for evaluation in released[: query.limit]],
-            next_cursor=next_id_cursor(released, query.limit, feedback.feedback_cursor),
+            next_cursor=next_cursor(released, query.limit, feedback.feedback_cursor),
         )
     )
 

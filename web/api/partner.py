@@ -48,7 +48,8 @@ def partner_batches(query: PartnerBatchesQuery) -> tuple[Response, int]:
     """The partner's institute's batches (approved ones), newest first; `next_cursor` pages on."""
     rows = batches.partner_batches(db(), actor=current_actor(), cursor=query.cursor, limit=query.limit + 1)
     body = PartnerBatchPageOut(
-        items=[partner_batch_out(b) for b in rows[: query.limit]], next_cursor=next_id_cursor(rows, query.limit)
+        items=[partner_batch_out(b) for b in rows[: query.limit]],
+        next_cursor=next_id_cursor(rows, query.limit, batches.CURSOR_TAG),
     )
     return as_json(body)
 

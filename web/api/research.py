@@ -133,7 +133,8 @@ def list_batches(query: BatchesQuery) -> tuple[Response, int]:
         limit=query.limit + 1,
     )
     page = BatchPageOut(
-        items=[batch_out(b) for b in rows[: query.limit]], next_cursor=next_id_cursor(rows, query.limit)
+        items=[batch_out(b) for b in rows[: query.limit]],
+        next_cursor=next_id_cursor(rows, query.limit, batches.CURSOR_TAG),
     )
     return as_json(page)
 

@@ -282,6 +282,6 @@ def list_receipts(query: PageQuery) -> Response:
     rows = sweep.list_receipts(db(), cursor=query.cursor, limit=query.limit + 1)
     body = ReceiptPageOut(
         items=[ReceiptOut.model_validate(row) for row in rows[: query.limit]],
-        next_cursor=next_id_cursor(rows, query.limit),
+        next_cursor=next_id_cursor(rows, query.limit, sweep.CURSOR_TAG),
     )
     return jsonify(body.model_dump(mode="json"))

@@ -31,7 +31,7 @@ from recordings_service.storage.encryption import CHUNK, PlaintextReader
 from web.access import current_actor, requires
 from web.api import api_spec
 from web.api.file_answers import FileAnswer
-from web.api.validation import ErrorBody, next_id_cursor, refuse_invalid, trimmed
+from web.api.validation import ErrorBody, next_cursor, refuse_invalid, trimmed
 from web.database import db, runtime
 from web.i18n import organisation_zone
 
@@ -224,7 +224,7 @@ def list_requests(query: RequestsQuery) -> Response:
     now = utcnow()
     body = RequestPageOut(
         items=[request_out(row, now=now) for row in rows[: query.limit]],
-        next_cursor=next_id_cursor(rows, query.limit),
+        next_cursor=next_cursor(rows, query.limit, request_lists.request_cursor),
     )
     return jsonify(body.model_dump(mode="json"))
 

@@ -34,7 +34,7 @@ from web.api.training_shapes import (
     nomination_out,
     sample_out,
 )
-from web.api.validation import ErrorBody, as_json, refuse_invalid
+from web.api.validation import ErrorBody, as_json, next_cursor, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 from web.identities import training_rules as rules
 
@@ -114,10 +114,9 @@ def list_nominations(query: NominationsQuery) -> tuple[Response, int]:
         limit=query.limit + 1,
         training_rules=rules(),
     )
-    more = len(rows) > query.limit
-    page = rows[: query.limit]
     body = NominationPageOut(
-        items=[nomination_out(row) for row in page], next_cursor=page[-1].nomination.id if more else None
+        items=[nomination_out(row) for row in rows[: query.limit]],
+        next_cursor=next_cursor(rows, query.limit, nominations.page_cursor),
     )
     return as_json(body)
 
@@ -214,8 +213,8 @@ def list_clips(query: ClipsQuery) -> tuple[Response, int]:
         db(), runtime().envelope, actor=actor, clips=page, rules=rules(), transcripts=False
     )
     db().commit()  # the agents' pseudonym key, made on first use
-    next_cursor = page[-1].id if len(rows) > query.limit else None
-    return as_json(ClipPageOut(items=[clip_out(view) for view in views], next_cursor=next_cursor))
+    following = next_id_cursor(rows, query.limit, clip_views.CURSOR_TAG)
+    return as_json(ClipPageOut(items=[clip_out(view) for view in views], next_cursor=following))
 
 
 @bp.get("/clips/<clip_id>")

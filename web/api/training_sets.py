@@ -28,7 +28,7 @@ from web.api.training_shapes import (
     set_out,
     set_summary,
 )
-from web.api.validation import ErrorBody, as_json, refuse_invalid
+from web.api.validation import ErrorBody, as_json, next_id_cursor, refuse_invalid
 from web.database import db, runtime
 from web.i18n import LANGUAGES, SPEAKER_LABELS, decimal, local_time, organisation_zone
 
@@ -75,7 +75,7 @@ def list_sets(query: SetsQuery) -> tuple[Response, int]:
     page = rows[: query.limit]
     body = SetPageOut(
         items=[set_summary(row, actor_id=actor.id) for row in page],
-        next_cursor=page[-1].id if len(rows) > query.limit else None,
+        next_cursor=next_id_cursor(rows, query.limit, sets.CURSOR_TAG),
     )
     return as_json(body)
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from recordings_service.db import key_cursor
 from recordings_service.errors import Invalid, invalid_from
 
 
@@ -56,12 +57,15 @@ def refuse_invalid(_req: Any, _resp: Any, error: Any, _instance: Any, *_rest: An
         raise invalid_from(error) from None
 
 
-def next_id_cursor(rows: Sequence[Any], limit: int, cursor_of: Callable[[Any], str] | None = None) -> str | None:
-    """The cursor of a page read as `limit + 1` rows, when more follow: the last shown id (newest id first), or
-    `cursor_of` the last shown row for a list in another order."""
-    if len(rows) <= limit:
-        return None
-    return cursor_of(rows[limit - 1]) if cursor_of is not None else str(rows[limit - 1].id)
+def next_cursor(rows: Sequence[Any], limit: int, cursor_of: Callable[[Any], str]) -> str | None:
+    """The cursor of a page read as `limit + 1` rows, when more follow: `cursor_of` the last shown row."""
+    return cursor_of(rows[limit - 1]) if len(rows) > limit else None
+
+
+def next_id_cursor(rows: Sequence[Any], limit: int, tag: str) -> str | None:
+    """`next_cursor` of a list paged by id (newest first): the last shown id, marked as the list `tag`'s
+    (`recordings_service.db.id_cursor` reads it)."""
+    return next_cursor(rows, limit, lambda row: key_cursor(tag, row.id))
 
 
 def as_json(model: BaseModel, status: int = 200) -> tuple[Response, int]:

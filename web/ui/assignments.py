@@ -15,7 +15,7 @@ from recordings_service.evaluations import assignments, handover, plans
 from recordings_service.models import User
 from recordings_service.permissions import Permission
 from web.access import current_actor, current_can, requires
-from web.api.validation import next_id_cursor
+from web.api.validation import next_cursor
 from web.database import db
 from web.i18n import organisation_today, organisation_zone, plan_week_label
 from web.links import safe_next
@@ -116,7 +116,7 @@ def _list_page(param: str, *, assignee_id: str | None, overdue_only: bool = Fals
         )
     except Invalid as exc:
         return ListPage([], total, refused=error_message(exc))
-    cursor = next_id_cursor([view.assignment for view in views], PAGE_SIZE, assignments.page_cursor)
+    cursor = next_cursor([view.assignment for view in views], PAGE_SIZE, assignments.page_cursor)
     return ListPage(views[:PAGE_SIZE], total, cursor)
 
 

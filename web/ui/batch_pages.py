@@ -11,6 +11,7 @@ from flask import request
 
 from recordings_service.errors import Invalid
 from recordings_service.models import ResearchBatch
+from recordings_service.research import batches
 from web.api.validation import next_id_cursor
 from web.ui.error_messages import error_message
 
@@ -33,4 +34,4 @@ def batch_page(read: Reader, *, param: str, size: int) -> BatchPage:
         rows = read(request.args.get(param) or None, size + 1)
     except Invalid as exc:
         return BatchPage(refused=error_message(exc))
-    return BatchPage(rows[:size], next_id_cursor(rows, size))
+    return BatchPage(rows[:size], next_id_cursor(rows, size, batches.CURSOR_TAG))

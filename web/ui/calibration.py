@@ -30,7 +30,7 @@ def index() -> str:
     return render_template(
         "calibration/index.html",
         listed=listed[:PAGE_SIZE],
-        next_cursor=next_id_cursor(listed, PAGE_SIZE),
+        next_cursor=next_id_cursor(listed, PAGE_SIZE, calibration.CURSOR_TAG),
         me=current_actor().id,
     )
 

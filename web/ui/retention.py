@@ -14,6 +14,7 @@ from recordings_service.models.privacy import PeriodUnit
 from recordings_service.permissions import Permission
 from recordings_service.privacy import hold_ledger, holds, retention, sweep
 from web.access import current_actor, requires
+from web.api.validation import next_id_cursor
 from web.database import db, runtime
 from web.i18n import RULE_LABELS, UNIT_LABELS, organisation_zone
 from web.ui.numbers import whole_number
@@ -214,7 +215,7 @@ def receipts() -> str:
     rows = sweep.list_receipts(db(), cursor=request.args.get("cursor") or None, limit=PAGE_SIZE + 1)
     page = rows[:PAGE_SIZE]
     return render_template(
-        "retention/receipts.html", receipts=page, older=page[-1].id if len(rows) > PAGE_SIZE else None
+        "retention/receipts.html", receipts=page, older=next_id_cursor(rows, PAGE_SIZE, sweep.CURSOR_TAG)
     )
 
 

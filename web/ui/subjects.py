@@ -25,7 +25,7 @@ from recordings_service.privacy import fulfilment, request_lists, restriction, r
 from recordings_service.privacy.rectification import SegmentFix, view_corrections
 from recordings_service.recordings import MAX_PAGE, RecordingFilters, browse_recordings, decode_cursor
 from web.access import current_actor, requires
-from web.api.validation import next_id_cursor
+from web.api.validation import next_cursor
 from web.database import db, runtime
 from web.errors import abandon_refused
 from web.i18n import DIRECTION_LABELS, local_date, organisation_today, organisation_zone
@@ -74,14 +74,14 @@ class RequestPage:
 def _request_page(
     read: Callable[[str | None, int], list[SubjectRequest]],
     total: int,
-    cursor_of: Callable[[SubjectRequest], str] | None = None,
+    cursor_of: Callable[[SubjectRequest], str],
 ) -> RequestPage:
     """The page of a list the request's `cursor` names (the first without one)."""
     try:
         rows = read(request.args.get("cursor") or None, PAGE_SIZE + 1)
     except Invalid as exc:
         return RequestPage(total=total, refused=error_message(exc))
-    return RequestPage(rows[:PAGE_SIZE], total, next_id_cursor(rows, PAGE_SIZE, cursor_of))
+    return RequestPage(rows[:PAGE_SIZE], total, next_cursor(rows, PAGE_SIZE, cursor_of))
 
 
 def _index_page(ref: str, sent: RefusedForm | None = None) -> tuple[str, int]:
@@ -100,6 +100,7 @@ def _index_page(ref: str, sent: RefusedForm | None = None) -> tuple[str, int]:
         listed = _request_page(
             lambda cursor, limit: request_lists.list_requests(db(), customer_ref=ref, cursor=cursor, limit=limit),
             request_lists.count_requests(db(), customer_ref=ref),
+            request_lists.request_cursor,
         )
     elif not ref:
         listed = _request_page(

@@ -21,6 +21,7 @@ from recordings_service.training import clip_views, clips, nominations, sampling
 from recordings_service.training.call_view import view_call
 from recordings_service.training.sampling import MAX_SAMPLE, SampleCriteria, SampleMode, Stratum
 from web.access import current_actor, current_can, requires
+from web.api.validation import next_cursor, next_id_cursor
 from web.database import db, runtime
 from web.errors import abandon_refused
 from web.i18n import organisation_timezone
@@ -266,7 +267,7 @@ def library_page(
         mine=mine,
         actor_id=actor.id,
         cursor=cursor,
-        next_cursor=page[-1].id if len(rows) > PAGE_SIZE else None,
+        next_cursor=next_id_cursor(rows, PAGE_SIZE, clip_views.CURSOR_TAG),
         form=form or {},
         error=error,
         field=field,
@@ -340,7 +341,7 @@ def nomination_list() -> str | tuple[str, int]:
     )
     page = rows[:PAGE_SIZE]
     return _nomination_page(
-        page, kind=raw_kind, next_cursor=page[-1].nomination.id if len(rows) > PAGE_SIZE else None, error=None
+        page, kind=raw_kind, next_cursor=next_cursor(rows, PAGE_SIZE, nominations.page_cursor), error=None
     )
 
 

@@ -15,6 +15,7 @@ from recordings_service.models import TrainingClip
 from recordings_service.permissions import Permission
 from recordings_service.training import clip_views, export, sets
 from web.access import current_actor, requires
+from web.api.validation import next_id_cursor
 from web.database import db, runtime
 from web.errors import STATUS_BY_ERROR, abandon_refused
 from web.ui.error_messages import error_message, flash_error
@@ -40,7 +41,7 @@ def _sets_page(form: dict[str, object] | None = None, error: str | None = None, 
         "training/sets.html",
         sets=page,
         actor_id=actor.id,
-        next_cursor=page[-1].id if len(rows) > PAGE_SIZE else None,
+        next_cursor=next_id_cursor(rows, PAGE_SIZE, sets.CURSOR_TAG),
         form=form or {"title": "", "description": "", "shared": False},
         error=error,
         field=field,
