@@ -185,7 +185,10 @@ def approve_batch(session: Session, *, actor: Actor, batch_id: str) -> ResearchB
             refusal=_refused(actor, batch, "approval", "four_eyes"),
         )
     _require_state(batch, BatchState.DRAFT, "approved", refusal=_refused(actor, batch, "approval", "not_draft"))
-    gap = transfer_gap(batch.institute)
+    # Held to the commit, as a safeguard being recorded holds it: a safeguard replaced while the batch is approved
+    # waits for the approval, or the approval for it (reading it afresh). Taken after the batch's row: no path locks
+    # an institute and then one of its batches (a selection's turnstile inserts a new batch).
+    gap = transfer_gap(get_institute(session, batch.institute_id, lock=True))
     if gap is not None:
         raise Conflict(
             f"no transfer safeguard: {gap}",

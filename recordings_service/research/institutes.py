@@ -167,8 +167,9 @@ def create_institute(
 
 
 def set_safeguard(session: Session, *, actor: Actor, institute_id: str, safeguard: Safeguard) -> Institute:
-    """Record (or replace) the transfer safeguard of an institute outside the EEA."""
-    institute = get_institute(session, institute_id)
+    """Record (or replace) the transfer safeguard of an institute outside the EEA: after any approval of one of its
+    batches under way (`batches.approve_batch` holds the institute's row), before any that comes later."""
+    institute = get_institute(session, institute_id, lock=True)
     _apply_safeguard(institute, safeguard, within="")
     session.flush()
     record_event(
