@@ -263,10 +263,27 @@ def organisation_zone() -> ZoneInfo:
     return runtime().settings.zone
 
 
-def organisation_moment(moment: datetime) -> datetime:
-    """A moment typed into a form, in UTC: read as the organisation's time (the one pages show) when it names no
-    zone. OverflowError when it has no UTC equivalent (0001-01-01 in Helsinki)."""
-    return (moment.replace(tzinfo=organisation_zone()) if moment.tzinfo is None else moment).astimezone(UTC)
+def organisation_moment(moment: datetime, *, field: str, fold: int = 0) -> datetime:
+    """A moment typed into a form's `field`, in UTC: read as the organisation's time (the one pages show) when it
+    names no zone. OverflowError when it has no UTC equivalent (0001-01-01 in Helsinki).
+
+    A time the clocks skip there (03:30 on the last Sunday of March in Helsinki) is refused; one they pass twice (03:30
+    on the last Sunday of October) is its first reading (summer time), or its second with `fold` 1: what the form
+    says it was filled in with, so that a moment shown on a form reads back as itself."""
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    zone = organisation_zone()
+    utc = moment.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+    # Python reads a skipped time with the offset before (or after) the change, an hour from what was typed.
+    if utc.astimezone(zone).replace(tzinfo=None) != moment:
+        message = gettext(
+            "%(time)s does not exist in %(zone)s (the clocks are put forward past it): give a time before or after "
+            "the change",
+            time=moment.strftime("%Y-%m-%d %H:%M"),
+            zone=zone.key,
+        )
+        raise Invalid(field, message, code="out_of_range", why="nonexistent_time")
+    return utc
 
 
 def organisation_today() -> date:

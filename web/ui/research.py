@@ -4,36 +4,32 @@ the downloads and the custody confirmations. Institutes have their own page (web
 from __future__ import annotations
 
 import io
-import secrets
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_decimal, gettext
 from markupsafe import Markup
-from pydantic import ValidationError
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from recordings_service.calendar_days import DEFAULT_ZONE
 from recordings_service.db import utcnow
-from recordings_service.errors import DomainError, Invalid, invalid_from
+from recordings_service.errors import DomainError, Invalid
 from recordings_service.models import ResearchBatch, User
 from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
 from recordings_service.research import batches, build_queue, confirmations, custody, early_end, follow_ups
-from recordings_service.research.batches import AUDIO_CHOICES, METADATA_FIELDS, BatchRequest
+from recordings_service.research.batches import AUDIO_CHOICES, METADATA_FIELDS
 from recordings_service.research.institutes import list_institutes, transfer_gap
 from recordings_service.research.lifecycle import was_downloaded
-from recordings_service.research.selection import MAX_SAMPLE, BatchCriteria
+from recordings_service.research.selection import MAX_SAMPLE
 from web.access import current_actor, requires
 from web.database import db, runtime
 from web.errors import abandon_refused
-from web.i18n import organisation_moment, organisation_timezone, organisation_today, organisation_zone
 from web.same_site import refuse_cross_site
+from web.ui.batch_form import DIRECTIONS, TEXT_FIELDS, batch_request, copied_form, form_defaults
 from web.ui.batch_pages import BatchPage, batch_page
-from web.ui.criteria_lists import list_refusal, listed
 from web.ui.error_messages import error_message, flash_error
 from web.ui.list_pages import page_url
 from web.ui.refused_form import RefusedForm, refused_form
@@ -41,14 +37,6 @@ from web.ui.refused_form import RefusedForm, refused_form
 bp = Blueprint("research", __name__, url_prefix="/research")
 PAGE_SIZE = 200
 NOT_OVERDUE = [state for state in BatchState if state != BatchState.OVERDUE]
-TEXT_FIELDS = (
-    *("study", "purpose", "institute_id", "from", "to", "queues", "languages", "min_duration_s", "max_duration_s"),
-    *("sample_size", "seed", "study_end", "access_start", "access_end", "audio"),
-)
-DIRECTIONS = ("inbound", "outbound")
-# The stored criteria a copied batch's form shows as they are (`_copied`).
-COPIED_CRITERIA = ("from", "to", "sample_size", "seed", "min_duration_s", "max_duration_s")
-LOCAL_MINUTES = "%Y-%m-%dT%H:%M"  # what an <input type="datetime-local"> sends
 # Binary units, largest first: a package of 12345678 bytes reads "11.8 MiB". IEC symbols are the same in every
 # language (Finnish too), so only the number is the reader's ("11,8 MiB").
 BYTE_UNITS = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
@@ -114,11 +102,11 @@ def new_batch() -> Response | str | tuple[str, int]:
     """GET: the selection form. POST: select the calls and keep the batch as a draft for a second approver."""
     if request.method == "GET":
         copied = request.args.get("copy_of")
-        return _batch_form(_copied(copied) if copied else _defaults(request.args.get("institute_id", "")))
+        return _batch_form(copied_form(copied) if copied else form_defaults(request.args.get("institute_id", "")))
     form = request.form
     try:
         made = batches.create_batch(
-            db(), runtime().envelope, actor=current_actor(), request=_batch_request(form), reuse_recent=True
+            db(), runtime().envelope, actor=current_actor(), request=batch_request(form), reuse_recent=True
         ).batch
     except DomainError as exc:
         db().rollback()
@@ -301,96 +289,3 @@ def _batch_form(form: Mapping[str, object], *, error: str | None = None, field: 
         metadata_fields=METADATA_FIELDS,
         max_sample=MAX_SAMPLE,
     )
-
-
-def _defaults(institute_id: str) -> dict[str, object]:
-    """A form ready to adjust: the last 30 days of calls, a fresh random seed, a 30-day access window from now, all
-    on the organisation's calendar and clock (the form reads them so)."""
-    today = organisation_today()
-    start = datetime.now(organisation_zone()).replace(second=0, microsecond=0)
-    return {
-        "institute_id": institute_id,
-        "from": (today - timedelta(days=30)).isoformat(),
-        "to": today.isoformat(),
-        "sample_size": "50",
-        "seed": str(secrets.randbelow(2**31)),
-        "study_end": (today + timedelta(days=180)).isoformat(),
-        "access_start": start.strftime(LOCAL_MINUTES),
-        "access_end": (start + timedelta(days=30)).strftime(LOCAL_MINUTES),
-        "audio": "redacted",
-        "directions": list(DIRECTIONS),
-        "metadata_fields": list(METADATA_FIELDS),
-    }
-
-
-def _copied(batch_id: str) -> dict[str, object]:
-    """The form as another batch was selected (its seed too, so the same calls are drawn again where nothing
-    changed): to correct a draft's typo after rejecting it, or to select again for a study that goes on."""
-    batch = batches.get_batch(db(), batch_id)
-    criteria = batch.criteria
-    zone = organisation_zone()
-    return {
-        "study": batch.study,
-        "purpose": batch.purpose,
-        "institute_id": batch.institute_id,
-        # A value of 0 is kept: seed 0 read as none drew another sample.
-        **{name: "" if criteria.get(name) is None else str(criteria[name]) for name in COPIED_CRITERIA},
-        **{name: ", ".join(criteria.get(name) or []) for name in ("queues", "languages")},
-        "directions": list(criteria.get("directions") or DIRECTIONS),
-        "study_end": batch.study_end.isoformat(),
-        "access_start": batch.access_start.astimezone(zone).strftime(LOCAL_MINUTES),
-        "access_end": batch.access_end.astimezone(zone).strftime(LOCAL_MINUTES),
-        "audio": batch.audio,
-        "metadata_fields": list(batch.metadata_fields),
-    }
-
-
-def _batch_request(form: MultiDict[str, str]) -> BatchRequest:
-    """The form as the service's request; an unreadable value is an `Invalid` naming its field."""
-    directions = [value for value in form.getlist("directions") if value]
-    raw = {
-        "from": form.get("from", ""),
-        "to": form.get("to", ""),
-        "queues": listed(form.get("queues", "")),
-        "languages": listed(form.get("languages", "")),
-        "directions": directions or None,
-        "min_duration_s": form.get("min_duration_s", "").strip() or None,
-        "max_duration_s": form.get("max_duration_s", "").strip() or None,
-        "sample_size": form.get("sample_size", "").strip(),
-        "seed": form.get("seed", "").strip() or str(secrets.randbelow(2**31)),
-        # The dates are days of the organisation's calendar, as every page shows the calls' times.
-        "timezone": organisation_timezone(),
-    }
-    try:
-        criteria = BatchCriteria.model_validate(raw)
-    except ValidationError as exc:
-        raise list_refusal(invalid_from(exc)) from None
-    return BatchRequest(
-        study=form.get("study", ""),
-        purpose=form.get("purpose", ""),
-        institute_id=form.get("institute_id", ""),
-        criteria=criteria,
-        study_end=_date(form, "study_end"),
-        access_start=_organisation_minute(form, "access_start"),
-        access_end=_organisation_minute(form, "access_end"),
-        audio=form.get("audio", "redacted"),
-        metadata_fields=tuple(form.getlist("metadata_fields")),
-    )
-
-
-def _date(form: MultiDict[str, str], name: str) -> date:
-    try:
-        return date.fromisoformat(form.get(name, "").strip())
-    except ValueError:
-        raise Invalid(name, gettext("use a date (2025-01-31)")) from None
-
-
-def _organisation_minute(form: MultiDict[str, str], name: str) -> datetime:
-    """A datetime-local value, read as the organisation's time (pages show the window in it), in UTC; a bare date
-    means its midnight."""
-    raw = form.get(name, "").strip()
-    try:
-        moment = datetime.fromisoformat(raw) if "T" in raw else datetime.combine(date.fromisoformat(raw), time())
-        return organisation_moment(moment)
-    except (ValueError, OverflowError):  # not a moment, or one with no UTC equivalent
-        raise Invalid(name, gettext("use a date and time (2025-01-31T09:00)")) from None
