@@ -1,4 +1,5 @@
-"""Dates and moments as input: ISO 8601 text (a day `2026-03-01`, a moment `2026-03-01T09:30:00+02:00`), nothing else.
+"""Dates and moments as input: ISO 8601 text (a day `2026-03-01`, a moment `2026-03-01T09:30:00+02:00`, its offset
+also as hours alone: `+02`), nothing else.
 
 Pydantic also reads a number, or a string of digits, as seconds since 1970 (a date as that day): a call's `started_at`
 "10" was a call of 1 January 1970, refused only as past its retention; a research batch's `access_start` "10" opened it
@@ -20,6 +21,8 @@ _MOMENT_TEXT = re.compile(r"[0-9]{4}-.*", re.DOTALL)
 _DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A moment's offset after a space: its `+` sent unencoded in a query string, which decodes it as a space.
 _PLUS_AS_SPACE = re.compile(r".*[0-9] [0-9]{2}(:?[0-9]{2})?", re.DOTALL)
+# An offset of whole hours written as hours alone (`+02`), as ISO 8601 allows and Python reads it; Pydantic does not.
+_HOURS_OFFSET = re.compile(r".*[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?[+-][0-9]{2}", re.DOTALL)
 
 
 def _parsed(adapter: TypeAdapter[Any], text: re.Pattern[str], error_type: str, expected: str) -> Callable[[Any], Any]:
@@ -31,16 +34,20 @@ def _parsed(adapter: TypeAdapter[Any], text: re.Pattern[str], error_type: str, e
             return value
         if not (isinstance(value, str) and text.fullmatch(value)):
             raise PydanticCustomError(error_type, f"give {expected}")
+        if _HOURS_OFFSET.fullmatch(value):
+            value += ":00"
         try:
             return adapter.validate_python(value, strict=False)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             if first["type"] == "timezone_aware":  # Pydantic's "Input should have timezone info" gives no example
                 raise PydanticCustomError(first["type"], f"the time has no offset from UTC: give {expected}") from None
+            # Pydantic's message says what is wrong ("unexpected extra characters at the end of the input"), not
+            # what would be right.
+            message = f"{first['msg']}: give {expected}"
             if _PLUS_AS_SPACE.fullmatch(value):
-                hint = "; a '+' sent unencoded in a URL's query reads as a space: send the offset's '+' as %2B"
-                raise PydanticCustomError(first["type"], first["msg"] + hint) from None
-            raise PydanticCustomError(first["type"], first["msg"]) from None
+                message += "; a '+' sent unencoded in a URL's query reads as a space: send the offset's '+' as %2B"
+            raise PydanticCustomError(first["type"], message) from None
 
     return check
 

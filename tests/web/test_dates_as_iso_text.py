@@ -117,3 +117,32 @@ def test_an_assignment_due_on_a_count_of_seconds_is_refused(
     response = client.post("/api/v1/assignments", json={"recording_id": call.id, "due": "0"}, headers=headers)
 
     assert refused(response, "due", "invalid_date"), response.get_json()
+
+
+def test_an_offset_of_hours_alone_is_read_as_iso_8601_writes_it(
+    client: FlaskClient, session: Session, store: S3ObjectStore, envelope: Envelope
+) -> None:
+    """`+02` is ISO 8601's `+02:00` written short. Before, it was 422 "unexpected extra characters at the end of the
+    input", which did not say what was expected."""
+    headers = bearer(session, role=Role.QA_SUPERVISOR, scope="read")
+    call = make_recording(session, store, envelope, started_at=datetime(2026, 11, 2, 10, tzinfo=UTC))
+    session.commit()
+
+    response = client.get(
+        "/api/v1/recordings?started_from=2026-11-02T12:00%2B02&started_to=2026-11-02T05:00:01-05", headers=headers
+    )
+
+    assert response.status_code == 200, response.get_json()
+    assert [item["id"] for item in response.get_json()["items"]] == [call.id]
+
+
+@pytest.mark.parametrize("offset", ["%2B2", "%2B02:0", "%2B020", "%2B2:00"])
+def test_an_offset_not_written_as_iso_8601_is_refused_saying_what_is_expected(
+    client: FlaskClient, session: Session, offset: str
+) -> None:
+    headers = bearer(session, role=Role.QA_SUPERVISOR, scope="read")
+
+    response = client.get(f"/api/v1/recordings?started_from=2026-11-02T12:00:00{offset}", headers=headers)
+
+    assert refused(response, "started_from", "invalid_datetime"), response.get_json()
+    assert "2026-03-01T09:30:00+02:00" in response.get_json()["message"], response.get_json()
