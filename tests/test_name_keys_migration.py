@@ -98,7 +98,10 @@ def test_calls_stored_before_are_one_queue_in_either_unicode_form_and_the_downgr
         with engine.begin() as connection:
             connection.execute(INSERT, _rows())
         sahko = [_id(BATCH), _id(BATCH + 1)]
-        assert _found(engine, queue=COMPOSED) == sahko[:1]  # the release before's keys: the decomposed one apart
+        # The release before's keys: the decomposed one apart (read in SQL: the models are this release's, whose
+        # later columns the schema before lacks).
+        keys = _keys(engine)
+        assert keys[sahko[0]][0] != keys[sahko[1]][0]
         versions = _row_versions(engine) if kind == "postgresql" else {}
 
         schema.upgrade(engine)

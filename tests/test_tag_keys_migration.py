@@ -93,7 +93,13 @@ def test_tags_stored_before_are_one_tag_in_either_unicode_form_and_the_downgrade
     with database_at(BEFORE, kind, tmp_path) as engine:
         both, actor = _stored_before(engine)
         calls = [f"R{number:025d}" for number in (1, 2, 3)]
-        assert _tagged(engine, COMPOSED) == calls[:2]  # the release before's keys: the decomposed ones apart
+        # The release before's keys: the decomposed ones apart (read in SQL: the models are this release's, whose
+        # later columns the schema before lacks).
+        with engine.connect() as connection:
+            keyed = connection.scalars(
+                text("SELECT recording_id FROM call_tags WHERE key = :key"), {"key": COMPOSED.casefold()}
+            )
+            assert sorted(keyed) == calls[:2]
 
         schema.upgrade(engine)
 

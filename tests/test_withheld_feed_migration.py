@@ -1,6 +1,7 @@
 """Migration 0051 stamps the calls withheld from everyday use before it (restricted, or kept by an erasure for a legal
 duty) with its moment, so that a sync job's next read of `GET /api/v1/withheld` tells its copy, made while they were
-in use; a call in use, or deleted (the deletion feed tells of it), is not stamped. The downgrade drops the column."""
+in use; a call in use, or deleted (the deletion feed tells of it), is not stamped. The downgrade drops the column, in
+place: in batch mode SQLite refused to drop the table a call's tags refer to (FOREIGN KEY constraint failed)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from recordings_service import schema
 from recordings_service.audit import Actor
 from recordings_service.models.account import Role
 from recordings_service.privacy.withheld_feed import WithheldWindow, list_withheld
+from tests.factories.accounts import make_user
 from tests.factories.migrations import database_at
 
 BEFORE = "0050_name_keys_canonical"
@@ -29,6 +31,10 @@ RECORDING = text(
     " :restricted, :kept, :started, :started)"
 )
 SUPERVISOR = Actor(id="qa", name="qa", role=Role.QA_SUPERVISOR)
+TAG = text(
+    "INSERT INTO call_tags (id, recording_id, tag, key, tagged_by, created_at)"
+    " VALUES (:id, :recording_id, 'sales', 'sales', :by, :at)"
+)
 
 
 def _call(name: str, *, restricted: bool = False, kept: bool = False, status: str = "transcribed") -> dict[str, object]:
@@ -56,8 +62,14 @@ def test_calls_withheld_before_are_told_from_the_upgrade_on_and_the_downgrade_dr
         _call("DELETED", restricted=True, status="deleted"),
     ]
     with database_at(BEFORE, kind, tmp_path) as engine:
+        with Session(engine) as session:
+            supervisor = make_user(session, role=Role.QA_SUPERVISOR)
+            session.commit()
+            tagged_by = supervisor.id
         with engine.begin() as connection:
             connection.execute(RECORDING, calls)
+            tag = {"id": "T".ljust(26, "0"), "recording_id": calls[1]["id"], "by": tagged_by, "at": STARTED}
+            connection.execute(TAG, tag)
         upgraded_from = datetime.now(UTC) - timedelta(seconds=1)
 
         schema.upgrade(engine)

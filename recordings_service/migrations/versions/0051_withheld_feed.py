@@ -27,8 +27,9 @@ _MOMENT = recordings_service.db.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("recordings") as batch_op:
-        batch_op.add_column(sa.Column("withheld_changed_at", _MOMENT, nullable=True))
+    # Not in batch mode, as 0038: on SQLite a copy of the table loses 0027's indexes on expressions, and a column
+    # that may be NULL is added in place on either database.
+    op.add_column("recordings", sa.Column("withheld_changed_at", _MOMENT, nullable=True))
     recordings = sa.table(
         "recordings",
         sa.column("withheld_changed_at", _MOMENT),
@@ -47,5 +48,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_recordings_withheld_changed", table_name="recordings")
-    with op.batch_alter_table("recordings") as batch_op:
-        batch_op.drop_column("withheld_changed_at")
+    # In place on either database (SQLite since 3.35): batch mode's copy of the table dropped the old one, which the
+    # rows of other tables (a call's tags, its transcript) refer to, and SQLite refused it (FOREIGN KEY constraint
+    # failed) wherever a call had any.
+    op.execute("ALTER TABLE recordings DROP COLUMN withheld_changed_at")
