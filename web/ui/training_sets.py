@@ -124,7 +124,7 @@ def _player_page(
             transcripts=False,
         )
         addable = [state.clip for state in states if state.status is clip_views.ClipStatus.AVAILABLE]
-        older_clips = shown[-1].id if len(library) > clip_views.MAX_PAGE else None
+        older_clips = next_id_cursor(library, clip_views.MAX_PAGE, clip_views.CURSOR_TAG)
     db().commit()  # the set's viewing is audited
     expired = made is not None and made.expires_at <= utcnow()  # a bookmark outlives the download
     return render_template(
