@@ -1,6 +1,7 @@
 """Migration 0045 folds the queue and agent of the calls stored before it into their keys (`name_key`, batch by batch),
 so that a search for the queue "ääni" finds a call stored as "ÄÄNI" on either database; its downgrade brings back
-0027's indexes on `lower(...)`, and an upgrade after it fills the keys again."""
+0027's indexes on `lower(...)`, and an upgrade after it fills the keys again. The downgrade drops the keys in place: in
+batch mode SQLite refused to drop the calls' table a call's tags refer to (FOREIGN KEY constraint failed)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 from recordings_service import schema
 from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.models import Recording
+from recordings_service.models.account import Role
+from tests.factories.accounts import make_user
 from tests.factories.migrations import database_at, recordings_indexes
 from tests.factories.search import QA
 
@@ -28,6 +31,10 @@ INSERT = text(
     " 'transcribed', '[\"verification\"]', :no, :no, :started, :started)"
 )
 LOWER_INDEXES = {"ix_recordings_queue_newest", "ix_recordings_agent_newest"}
+TAG = text(
+    "INSERT INTO call_tags (id, recording_id, tag, key, tagged_by, created_at)"
+    " VALUES (:id, :recording_id, 'ääni', 'ääni', :by, :started)"
+)
 
 
 def _rows() -> list[dict[str, object]]:
@@ -59,9 +66,14 @@ def test_calls_stored_before_are_found_in_any_letter_case_and_the_downgrade_rest
     kind: str, tmp_path: Path
 ) -> None:
     with database_at(BEFORE, kind, tmp_path) as engine:
+        with Session(engine) as session:
+            tagged_by = make_user(session, role=Role.QA_SUPERVISOR).id
+            session.commit()
+        last = f"R{BATCH:025d}"
         with engine.begin() as connection:
             connection.execute(INSERT, _rows())
-        last = f"R{BATCH:025d}"
+            tag = {"id": "T".ljust(26, "0"), "recording_id": last, "by": tagged_by, "started": STARTED}
+            connection.execute(TAG, tag)
 
         schema.upgrade(engine)
 
@@ -82,6 +94,7 @@ def test_calls_stored_before_are_found_in_any_letter_case_and_the_downgrade_rest
         assert recordings_indexes(engine) >= LOWER_INDEXES
         with engine.connect() as connection:
             assert connection.scalar(text("SELECT count(*) FROM recordings WHERE lower(queue) = 'sales'")) == BATCH
+            assert connection.scalar(text("SELECT recording_id FROM call_tags")) == last
 
         schema.upgrade(engine)
 

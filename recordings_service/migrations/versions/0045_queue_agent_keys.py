@@ -91,10 +91,12 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION recordings_keys_of_older_writers()")
     for _, _, index in NAMES:
         op.drop_index(index, table_name="recordings")
-    with op.batch_alter_table("recordings", schema=None) as batch_op:
-        for _, key, _ in NAMES:
-            batch_op.drop_column(key)
-    # As 0027 made them (after the table's rebuild on SQLite, which would not have kept them).
+    # In place on either database (SQLite since 3.35), as 0051's: batch mode's copy of the table dropped the old one,
+    # which the rows of other tables (a call's tags, its transcript) refer to, and SQLite refused it (FOREIGN KEY
+    # constraint failed) wherever a call had any.
+    for _, key, _ in NAMES:
+        op.execute(f"ALTER TABLE recordings DROP COLUMN {key}")
+    # As 0027 made them.
     for name, _, index in NAMES:
         op.create_index(index, "recordings", [sa.text(f"lower({name})"), "started_at", "id"], unique=False)
 
