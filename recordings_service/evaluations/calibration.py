@@ -38,7 +38,7 @@ from recordings_service.written_text import refuse_controls_in_text, refuse_invi
 MIN_PARTICIPANTS = 2
 MAX_PARTICIPANTS = 20
 MAX_TITLE_CHARS = 200
-# The tag of the calibration sessions's cursors (`id_cursor`): another list's id is no place in this one.
+# The tag of the calibration sessions' cursors (`id_cursor`): another list's id is no place in this one.
 CURSOR_TAG = "calibration_sessions"
 
 

@@ -23,7 +23,7 @@ from recordings_service.recordings import get_playable_recording
 from recordings_service.written_text import checked_lines
 
 MAX_REASON = 2000
-# The tag of the legal holds's cursors (`id_cursor`): another list's id is no place in this one.
+# The tag of the legal holds' cursors (`id_cursor`): another list's id is no place in this one.
 CURSOR_TAG = "legal_holds"
 ACTIVE = LegalHold.released_at.is_(None)
 
@@ -187,7 +187,7 @@ def customer_held(customer_id: str) -> Exists:
 def list_holds(
     session: Session, *, active: bool | None = None, cursor: str | None = None, limit: int = 50
 ) -> list[LegalHold]:
-    """Holds newest first, with their customers (the page and the API name each); `cursor` is the last id seen."""
+    """Holds newest first, with their customers (the page and API name each); `cursor`: the list's `next_cursor`."""
     query = select(LegalHold).options(selectinload(LegalHold.customer))
     if active is not None:
         query = query.where(ACTIVE if active else LegalHold.released_at.is_not(None))

@@ -39,7 +39,7 @@ def list_requests(
     cursor: str | None = None,
     limit: int = 50,
 ) -> list[SubjectRequest]:
-    """Requests newest first (`open_only` False: answered ones only); `cursor` is the last id seen.
+    """Requests newest first (`open_only` False: answered ones only); `cursor`: this list's `next_cursor`.
 
     A `customer_ref` that registering a request refuses (another letter case than a known customer's, an invisible
     character) is refused here too, as `Invalid`: matched as typed, it listed none of the customer's requests, an

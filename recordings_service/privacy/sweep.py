@@ -24,7 +24,7 @@ OBJECT_PREFIXES = ("originals/", "derived/")
 BATCH = 1000
 # Tombstones a receipt names per UPDATE (SQLite takes at most 32 766 bound values in one statement).
 NAMED_PER_STATEMENT = 1000
-# The tag of the deletion receipts's cursors (`id_cursor`): another list's id is no place in this one.
+# The tag of the deletion receipts' cursors (`id_cursor`): another list's id is no place in this one.
 CURSOR_TAG = "receipts"
 
 
@@ -238,7 +238,7 @@ def unnamed_deletions(session: Session, *, reason: str, excluding: Collection[st
 
 
 def list_receipts(session: Session, *, cursor: str | None = None, limit: int = 50) -> list[DeletionReceipt]:
-    """Receipts newest first; `cursor` is the last id seen."""
+    """Receipts newest first; `cursor`: this list's `next_cursor`."""
     query = select(DeletionReceipt)
     if cursor:
         query = query.where(DeletionReceipt.id < id_cursor(cursor, CURSOR_TAG))

@@ -28,7 +28,7 @@ from recordings_service.research.text import MAX_TEXT, check_line, check_text
 from recordings_service.storage.encryption import Envelope
 
 MAX_PAGE = 200
-# The tag of the research batches's cursors (`id_cursor`): another list's id is no place in this one.
+# The tag of the research batches' cursors (`id_cursor`): another list's id is no place in this one.
 CURSOR_TAG = "research_batches"
 AUDIO_CHOICES = ("redacted", "original")
 # What a partner may get about each call besides its audio and redacted transcript; pseudonyms stand in

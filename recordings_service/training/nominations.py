@@ -25,7 +25,7 @@ from recordings_service.written_text import refuse_controls_in_text
 
 MAX_NOTE = 2000
 MAX_PAGE = 200
-# The tag of the nominations's cursors (`id_cursor`): another list's id is no place in this one.
+# The tag of the nominations' cursors (`id_cursor`): another list's id is no place in this one.
 CURSOR_TAG = "nominations"
 # Probed durations can be a few samples short of where a player ends.
 DURATION_SLACK_S = 0.5

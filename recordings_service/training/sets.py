@@ -28,7 +28,7 @@ from recordings_service.training_rules import TrainingRules
 MAX_CLIPS = 200
 MAX_DESCRIPTION = 5000
 MAX_PAGE = 200
-# The tag of the training sets's cursors (`id_cursor`): another list's id is no place in this one.
+# The tag of the training sets' cursors (`id_cursor`): another list's id is no place in this one.
 CURSOR_TAG = "training_sets"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
