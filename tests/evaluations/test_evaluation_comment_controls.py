@@ -15,12 +15,10 @@ from sqlalchemy.orm import Session
 
 from recordings_service.evaluations import feedback
 from recordings_service.models import Evaluation, EvaluationForm, Recording, User
-from recordings_service.models.account import Role
 from recordings_service.models.evaluation import DisputeState
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import make_user
-from tests.factories.evaluations import actor_of, evaluation_token, make_agent_user, published_form, released
+from tests.factories.evaluations import actor_of, evaluation_token, make_agent_user, released
 from tests.factories.free_text import CONTROLS, SAID_LINES, refused_character
 from tests.factories.recordings import make_recording
 from tests.factories.staff import client_of
@@ -28,16 +26,6 @@ from tests.web.reader_language import ENGLISH, FINNISH, post_as, shown_after
 
 LINES = "Good opening.\n\n\tThe price at 0:40 was right."
 VALUES = ["yes", "4", "yes"]
-
-
-@pytest.fixture
-def supervisor(session: Session) -> User:
-    return make_user(session, role=Role.QA_SUPERVISOR)
-
-
-@pytest.fixture
-def form(session: Session, supervisor: User) -> EvaluationForm:
-    return published_form(session, actor_of(supervisor))
 
 
 @pytest.fixture

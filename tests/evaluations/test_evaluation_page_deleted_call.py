@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 
 from recordings_service.evaluations import feedback, scoring
 from recordings_service.models import AuditEvent, Evaluation, Recording, User
-from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import csrf_token, login, make_user
+from tests.factories.accounts import csrf_token, login
 from tests.factories.evaluations import (
     actor_of,
     answers,
@@ -31,11 +30,6 @@ from tests.page_text import visible_text
 AGENT = "agent-evaluator-page-deleted"
 NO_RELEASE = "The call has been deleted, so this evaluation can no longer be released to the agent."
 NO_RESOLUTION = "The call has been deleted, so this dispute can no longer be resolved."
-
-
-@pytest.fixture
-def supervisor(session: Session) -> User:
-    return make_user(session, role=Role.QA_SUPERVISOR)
 
 
 @pytest.fixture

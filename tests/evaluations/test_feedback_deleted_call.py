@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from recordings_service.evaluations import feedback
 from recordings_service.models import AuditEvent, Evaluation, Recording, User
-from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import csrf_token, login, make_user
+from tests.factories.accounts import csrf_token, login
 from tests.factories.evaluations import (
     actor_of,
     delete_call,
@@ -27,11 +26,6 @@ from tests.page_text import visible_text
 
 AGENT = "agent-deleted-call"
 CANNOT_ANSWER = "The call has been deleted, so this evaluation can no longer be acknowledged or disputed."
-
-
-@pytest.fixture
-def supervisor(session: Session) -> User:
-    return make_user(session, role=Role.QA_SUPERVISOR)
 
 
 @pytest.fixture

@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from recordings_service.evaluations import feedback
 from recordings_service.models import Evaluation, EvaluationForm, User
-from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import login, make_user, post_form
-from tests.factories.evaluations import actor_of, make_agent_user, published_form, released
+from tests.factories.accounts import login, post_form
+from tests.factories.evaluations import actor_of, make_agent_user, released
 from tests.factories.recordings import make_recording
 from tests.page_text import visible_text
 from tests.web.reader_language import post_finnish
@@ -23,16 +22,6 @@ from tests.web.reader_language import post_finnish
 # 4000 characters as a textarea with maxlength=4000 counts them, 20 of them line breaks; sent as CRLF.
 TYPED_4000 = "\n".join(["x" * 189] * 20 + ["y" * 200])
 assert len(TYPED_4000) == 4000
-
-
-@pytest.fixture
-def supervisor(session: Session) -> User:
-    return make_user(session, role=Role.QA_SUPERVISOR)
-
-
-@pytest.fixture
-def form(session: Session, supervisor: User) -> EvaluationForm:
-    return published_form(session, actor_of(supervisor))
 
 
 @pytest.fixture

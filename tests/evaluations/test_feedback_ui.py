@@ -22,11 +22,6 @@ from tests.factories.recordings import make_recording
 from web import cli, cli_support
 
 
-@pytest.fixture
-def supervisor(session: Session) -> User:
-    return make_user(session, role=Role.QA_SUPERVISOR)
-
-
 def test_an_agent_acknowledges_one_evaluation_and_disputes_another_which_the_supervisor_resolves(
     client: FlaskClient, session: Session, store: ObjectStore, envelope: Envelope, supervisor: User
 ) -> None:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from recordings_service.evaluations import calibration
 from recordings_service.models import EvaluationForm, Recording, User
-from recordings_service.models.account import Role
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import make_user
@@ -23,11 +22,6 @@ from tests.web.reader_language import ENGLISH, post_finnish, shown_after, shown_
 
 # The seeded form's third question (identification), as the Finnish panel shows it.
 IDENTITY_FI = "Varmisti asiakkaan henkilöllisyyden"
-
-
-@pytest.fixture
-def supervisor(session: Session) -> User:
-    return make_user(session, role=Role.QA_SUPERVISOR)
 
 
 @pytest.fixture

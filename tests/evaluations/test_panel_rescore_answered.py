@@ -17,7 +17,7 @@ from recordings_service.models import Evaluation, EvaluationForm, Recording, Use
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import login, make_user, post_form
-from tests.factories.evaluations import actor_of, answers, make_agent_user, published_form, released
+from tests.factories.evaluations import actor_of, answers, make_agent_user, released
 from tests.factories.recordings import make_recording
 from tests.page_text import visible_text
 
@@ -30,11 +30,6 @@ def supervisor(session: Session) -> User:
 @pytest.fixture
 def agent(session: Session) -> User:
     return make_agent_user(session, "agent-panel")
-
-
-@pytest.fixture
-def form(session: Session, supervisor: User) -> EvaluationForm:
-    return published_form(session, actor_of(supervisor))
 
 
 @pytest.fixture
