@@ -92,12 +92,20 @@ def events_after(session: Session, *, filters: EventFilter, after_seq: int, limi
     return list(session.scalars(query.order_by(AuditEvent.seq).limit(limit)))
 
 
-def follow_events(
-    session: Session, *, actor: Actor, filters: EventFilter, after_seq: int, limit: int
-) -> list[AuditEvent]:
+@dataclass(frozen=True)
+class Followed:
+    events: list[AuditEvent]
+    through_seq: int  # where the reader asks from next: the trail is read through it, filtered or not
+
+
+def follow_events(session: Session, *, actor: Actor, filters: EventFilter, after_seq: int, limit: int) -> Followed:
     """`events_after` for a reader following the trail (a SIEM polling the API), the read audited as
     `audit.events_listed`: which part of the trail it read and how many events, and which filters it used, never
     their values (a username, a customer's call id).
+
+    A page short of `limit` read the trail through the newest event there was as it began (the trail commits its
+    events in `seq` order, so none below that one is still to come): a filtered reader goes on from there, where from
+    its last item it read the same events that did not match again at every poll, all of them when none did.
 
     A number past the newest event is refused: after a restore from backup the trail numbers again from an earlier
     event, and a reader waiting there would pass over every event until the trail caught up with it."""
@@ -109,15 +117,17 @@ def follow_events(
             code="out_of_range",
         )
     found = events_after(session, filters=filters, after_seq=after_seq, limit=limit)
+    last_found = found[-1].seq if found else after_seq
+    through = last_found if len(found) == limit else max(newest, last_found)
     details = {
         "filters": sorted(name for name, value in asdict(filters).items() if value is not None),
         "after_seq": after_seq,
         "limit": limit,
         "results": len(found),
-        "through_seq": found[-1].seq if found else None,
+        "through_seq": through,
     }
     record_event(session, actor=actor, action="audit.events_listed", object_type="audit_events", details=details)
-    return found
+    return Followed(events=found, through_seq=through)
 
 
 def _filtered(query: _Q, filters: EventFilter) -> _Q:

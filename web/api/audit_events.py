@@ -79,7 +79,10 @@ class AuditEventOut(BaseModel):
 
 class AuditEventPageOut(BaseModel):
     items: list[AuditEventOut]
-    next_after_seq: int = Field(description="send it back as `after_seq`: the last item's seq, or yours if none")
+    next_after_seq: int = Field(
+        description="send it back as `after_seq`: the last item's seq on a full page; on a shorter one (none at all, "
+        "too) the newest event's as the read began, which the page read through, filtered or not"
+    )
 
 
 @bp.get("/audit-events")
@@ -93,9 +96,9 @@ def list_events(query: AuditEventsQuery) -> tuple[Response, int]:
     next page holds its own last read."""
     # Named as the audit page's filters are (`EventFilter`), the query's other fields are the filter.
     filters = EventFilter(**query.model_dump(exclude={"after_seq", "limit"}))
-    found = audit_search.follow_events(
+    followed = audit_search.follow_events(
         db(), actor=current_actor(), filters=filters, after_seq=query.after_seq, limit=query.limit
     )
     db().commit()
-    items = [AuditEventOut.model_validate(audit.event_record(event)) for event in found]
-    return as_json(AuditEventPageOut(items=items, next_after_seq=found[-1].seq if found else query.after_seq))
+    items = [AuditEventOut.model_validate(audit.event_record(event)) for event in followed.events]
+    return as_json(AuditEventPageOut(items=items, next_after_seq=followed.through_seq))
