@@ -5,13 +5,16 @@ and the trainer's library showed both."""
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from recordings_service.db import utcnow
 from recordings_service.models import TrainingClip, User
 from recordings_service.models.account import Role
-from recordings_service.resubmission import Made
+from recordings_service.resubmission import Made, take_turn
 from recordings_service.runtime import SESSION_ENVELOPE, Runtime
 from recordings_service.training import clips
 from recordings_service.training_rules import TrainingRules
@@ -88,3 +91,26 @@ def test_two_submissions_arriving_together_cut_one_clip(own_engine: Engine, runt
     assert isinstance(second, Made) and not second.new, second
     with sessions() as check:
         assert check.scalar(select(func.count()).where(TrainingClip.recording_id == call_id)) == 1
+
+
+@pytest.mark.postgres
+def test_a_turn_held_leaves_the_trainers_account_row_free(pg_engine: Engine) -> None:
+    """Found by review: the turn was the account row itself, held while a clip's audio is encoded (seconds), so the
+    same trainer's sign-in elsewhere, which writes its last sign-in on that row, and an admin disabling them waited
+    for the cut to commit. The turn is an advisory lock now; two turns of one account still wait for each other."""
+    with Session(pg_engine) as setup:
+        trainer = make_user(setup, role=Role.TRAINER)
+        setup.commit()
+        actor = actor_of(trainer)
+    with Session(pg_engine) as cutting, Session(pg_engine) as signing_in:
+        take_turn(cutting, actor)
+        signing_in.execute(text("SET LOCAL lock_timeout = '2s'"))
+
+        signing_in.execute(update(User).where(User.id == actor.id).values(last_login_at=utcnow()))
+        signing_in.commit()
+
+        signing_in.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            take_turn(signing_in, actor)  # a second submission of the same trainer waits for the first's
+        signing_in.rollback()
+        cutting.rollback()
