@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service import mfa
-from recordings_service.backup.key_rotation import read_batch, rewrap
+from recordings_service.backup.key_rotation import HOLD_REASONS, read_batch, rewrap
 from recordings_service.db import make_sessionmaker
 from recordings_service.errors import Unavailable
 from recordings_service.models import AuditEvent, Recording, ResearchBatch, User
@@ -218,6 +218,8 @@ def test_after_a_rewrap_the_old_key_leaves_the_keyset_and_everything_still_opens
         assert envelope.open_secret(batch.pseudonym_key, object_id=batch.id)
         audited = session.scalars(select(AuditEvent.details).where(AuditEvent.action == "keys.rewrapped")).all()
     assert {"what": "calls", "from_key_id": old_id, "to_key_id": new_id, "count": 2} in audited
+    # The ledger's reasons too (the review of the docs: rewritten in the store without an event).
+    assert {"what": HOLD_REASONS, "from_key_id": old_id, "to_key_id": new_id, "count": 1} in audited
     entry = recorded_holds(retired.store)[stored.hold_id]
     sealed = base64.b64decode(entry["reason"])
     assert envelope.sealed_under(sealed) == new_id

@@ -63,7 +63,9 @@ def keys_rewrap(batch: int, dry_run: bool) -> None:
             after = read.after
             total.add(done)
             click.echo(f"rewrapped {sum(total.rewrapped.values())}", err=True)
-    total.add(rewrap_hold_reasons(runtime.store, runtime.envelope, dry_run=dry_run))
+    with runtime.sessions() as session:
+        total.add(rewrap_hold_reasons(session, runtime.store, runtime.envelope, actor=CLI_ACTOR, dry_run=dry_run))
+        session.commit()
     for (what, key_id), count in sorted(total.rewrapped.items(), key=str):
         click.echo(f"{'would rewrap' if dry_run else 'rewrapped'}\t{what}\t{_key(key_id)}\t{count}")
     lacking = Counter[int | None]()

@@ -136,12 +136,17 @@ def rewrap(session: Session, envelope: Envelope, rows: list[Wrapped], *, actor: 
             continue
         outcome.rewrapped[row.what, row.key_id] += 1
     if not dry_run:
-        events = [
-            (None, {"what": what, "from_key_id": key_id, "to_key_id": envelope.master_key_id, "count": count})
-            for (what, key_id), count in sorted(outcome.rewrapped.items(), key=str)
-        ]
-        record_events(session, actor=actor, action="keys.rewrapped", object_type=None, items=events)
+        _record_rewrapped(session, envelope, outcome, actor=actor)
     return outcome
+
+
+def _record_rewrapped(session: Session, envelope: Envelope, outcome: Rewrapped, *, actor: Actor) -> None:
+    """`keys.rewrapped`, one event per kind and old key id: counts only."""
+    events = [
+        (None, {"what": what, "from_key_id": key_id, "to_key_id": envelope.master_key_id, "count": count})
+        for (what, key_id), count in sorted(outcome.rewrapped.items(), key=str)
+    ]
+    record_events(session, actor=actor, action="keys.rewrapped", object_type=None, items=events)
 
 
 def _wrapped_again(envelope: Envelope, kind: _Kind, row: Wrapped) -> WrappedKey:
@@ -170,13 +175,19 @@ def _kind(what: str) -> _Kind:
     return next(kind for kind in KINDS if kind.what == what)
 
 
-def rewrap_hold_reasons(store: ObjectStore, envelope: Envelope, *, dry_run: bool) -> Rewrapped:
-    """The legal hold ledger's sealed reasons, in the store, sealed again under the primary key."""
+def rewrap_hold_reasons(
+    session: Session, store: ObjectStore, envelope: Envelope, *, actor: Actor, dry_run: bool
+) -> Rewrapped:
+    """The legal hold ledger's sealed reasons, in the store, sealed again under the primary key; audited as the
+    database's kinds are, in the caller's transaction."""
     resealed = hold_ledger.reseal_reasons(store, envelope, dry_run=dry_run)
-    return Rewrapped(
+    outcome = Rewrapped(
         rewrapped=Counter({(HOLD_REASONS, key_id): count for key_id, count in resealed.resealed.items()}),
         unopened=Counter({(HOLD_REASONS, key_id): count for key_id, count in resealed.unopened.items()}),
     )
+    if not dry_run:
+        _record_rewrapped(session, envelope, outcome, actor=actor)
+    return outcome
 
 
 @dataclass(frozen=True)
