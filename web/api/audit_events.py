@@ -54,7 +54,7 @@ class AuditEventsQuery(BaseModel):
 
 
 class AuditEventOut(BaseModel):
-    """An event as the audit page's CSV export writes it: what it says, and its place in the chain."""
+    """An event under the audit page's CSV export's column names, with its `id`, and its place in the chain."""
 
     seq: int = Field(description="its number in the chain, 1 up, without gaps")
     id: str
