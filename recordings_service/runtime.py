@@ -206,17 +206,18 @@ def sealed_key_ids(
         )
     ]
     if second_factors:
-        seeds = _seed_key_ids(session, envelope)
+        seeds = seed_key_ids(session, envelope)
         needed += [SealedUnder(SECOND_FACTORS, key_id, count) for key_id, count in seeds if key_id not in outside]
     return needed
 
 
-def _seed_key_ids(session: Session, envelope: Envelope) -> list[tuple[int, int]]:
-    """(key id, how many) of the active accounts' TOTP seeds by the master key they were sealed under: a seed keeps no
-    key id beside it, but its ciphertext names the key (one row an account: few enough to read them all). A disabled
-    account's seed does not count: enabling the account is refused until its second factor is reset
-    (`accounts.enable_user`), and `callvault users list` marks each account whose seed needs it."""
-    seeds = session.scalars(select(User.mfa_seed).where(User.mfa_seed.is_not(None), User.active.is_(True)))
+def seed_key_ids(session: Session, envelope: Envelope, *, active: bool = True) -> list[tuple[int, int]]:
+    """(key id, how many) of the active (or, `active=False`, the disabled) accounts' TOTP seeds by the master key they
+    were sealed under: a seed keeps no key id beside it, but its ciphertext names the key (one row an account: few
+    enough to read them all). A disabled account's seed does not count at start: enabling the account is refused
+    until its second factor is reset (`accounts.enable_user`), and `callvault users list` marks each account whose
+    seed needs it; `callvault keys status` counts them too, as data a rewrap wraps again."""
+    seeds = session.scalars(select(User.mfa_seed).where(User.mfa_seed.is_not(None), User.active.is_(active)))
     sealed_under = Counter(
         key_id for sealed in seeds if sealed and (key_id := envelope.sealed_under(sealed)) is not None
     )

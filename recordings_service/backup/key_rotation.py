@@ -27,7 +27,7 @@ from recordings_service.models import (
     User,
 )
 from recordings_service.privacy import hold_ledger
-from recordings_service.runtime import SEALED, SECOND_FACTORS, SealedUnder, sealed_key_ids
+from recordings_service.runtime import SEALED, SECOND_FACTORS, SealedUnder, sealed_key_ids, seed_key_ids
 from recordings_service.storage.encryption import DecryptionFailed, Envelope, WrappedKey
 from recordings_service.storage.object_store import ObjectStore
 from recordings_service.training.agents import secret_bound_to
@@ -206,18 +206,14 @@ class KeyStatus:
 def key_status(session: Session, store: ObjectStore, envelope: Envelope) -> KeyStatus:
     """What each master key id wraps: what a process's start checks (`sealed_key_ids`), disabled accounts' seeds and
     the legal hold ledger's reasons in the store, which a rewrap also covers and an old key must outlive."""
-    disabled = Counter(
-        key_id
-        for sealed in session.scalars(select(User.mfa_seed).where(User.mfa_seed.is_not(None), User.active.is_(False)))
-        if sealed and (key_id := envelope.sealed_under(sealed)) is not None
-    )
+    disabled = seed_key_ids(session, envelope, active=False)
     reasons = hold_ledger.sealed_reasons(store, envelope)
     return KeyStatus(
         primary=envelope.master_key_id,
         held=envelope.key_ids,
         sealed=[
             *sealed_key_ids(session, envelope),
-            *(SealedUnder(DISABLED_SECOND_FACTORS, key_id, count) for key_id, count in sorted(disabled.items())),
+            *(SealedUnder(DISABLED_SECOND_FACTORS, key_id, count) for key_id, count in disabled),
             *(SealedUnder(HOLD_REASONS, key_id, count) for key_id, count in sorted(reasons.items())),
         ],
     )
