@@ -127,7 +127,7 @@ def approved_batch(runtime: Runtime, *, institute_id: str, audio: str, count: in
         audio=audio,
     )
     with runtime.sessions() as session:
-        batch = create_batch(session, runtime.envelope, actor=CREATOR, request=request).batch
+        batch = create_batch(session, runtime.envelope, actor=CREATOR, request=request).made
         approve_batch(session, actor=APPROVER, batch_id=batch.id)
         session.commit()
         return batch.id

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from recordings_service.audit import Actor
 from recordings_service.models import User
 
-# The same submission by the same person this soon is the one they sent before, as a research selection's is.
+# The same submission by the same person this soon is the one they sent before: a research selection, a clip, a set.
 RESENT_WITHIN = timedelta(minutes=10)
 
 T = TypeVar("T")

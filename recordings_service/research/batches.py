@@ -25,6 +25,7 @@ from recordings_service.research import pseudonyms
 from recordings_service.research.institutes import get_institute, transfer_gap
 from recordings_service.research.selection import BatchCriteria, select_calls, study_ends_at
 from recordings_service.research.text import MAX_TEXT, check_line, check_text
+from recordings_service.resubmission import RESENT_WITHIN, Made
 from recordings_service.storage.encryption import Envelope
 
 MAX_PAGE = 200
@@ -39,8 +40,6 @@ DEFAULT_METADATA = METADATA_FIELDS
 MAX_STUDY_DAYS = 10 * 366
 # The study's name as a batch keeps it (the column's length): longer would fail on PostgreSQL, not be refused.
 MAX_STUDY = 200
-# A second submission of the same selection form this soon is the same batch (a double click, a resend).
-REUSE_DRAFT_WITHIN = timedelta(minutes=10)
 # States in which the institute may hold copies, so custody is still open.
 OUTSTANDING = frozenset(
     {BatchState.APPROVED, BatchState.BUILDING, BatchState.READY, BatchState.EXPIRED, BatchState.OVERDUE}
@@ -60,21 +59,13 @@ class BatchRequest:
     metadata_fields: tuple[str, ...] = DEFAULT_METADATA
 
 
-@dataclass(frozen=True)
-class Submitted:
-    """What a submitted selection came to: a new draft, or (`new` false) the same person's draft of it."""
-
-    batch: ResearchBatch
-    new: bool
-
-
 def create_batch(
     session: Session, envelope: Envelope, *, actor: Actor, request: BatchRequest, reuse_recent: bool = False
-) -> Submitted:
+) -> Made[ResearchBatch]:
     """Select the calls and keep the batch as a draft, with each call's pseudonyms and the exclusion counts.
 
     With `reuse_recent` (the selection form, the API), the same request sent again by the same person (a double
-    click, the form sent twice, a script's retry) answers their draft of it made in the last `REUSE_DRAFT_WITHIN`
+    click, the form sent twice, a script's retry) answers their draft of it made in the last `RESENT_WITHIN`
     (`new` false, nothing recorded) instead of a second one."""
     _check(request)
     if reuse_recent:
@@ -84,7 +75,7 @@ def create_batch(
             get_institute(session, request.institute_id, lock=True, field="institute_id")
             twin = recent_twin(session, actor=actor, request=request)
         if twin is not None:
-            return Submitted(twin, new=False)
+            return Made(twin, new=False)
     institute = get_institute(session, request.institute_id, field="institute_id")
     selection = select_calls(
         session,
@@ -137,11 +128,11 @@ def create_batch(
         object_id=batch.id,
         details={"institute_id": institute.id, "selected": batch.selected, "audio": batch.audio},
     )
-    return Submitted(batch, new=True)
+    return Made(batch, new=True)
 
 
 def recent_twin(session: Session, *, actor: Actor, request: BatchRequest) -> ResearchBatch | None:
-    """`actor`'s draft made from this very request in the last `REUSE_DRAFT_WITHIN`, if any."""
+    """`actor`'s draft made from this very request in the last `RESENT_WITHIN`, if any."""
     if actor.id is None:
         return None
     query = select(ResearchBatch).where(
@@ -149,7 +140,7 @@ def recent_twin(session: Session, *, actor: Actor, request: BatchRequest) -> Res
         ResearchBatch.state == BatchState.DRAFT,
         ResearchBatch.institute_id == request.institute_id,
         ResearchBatch.study == request.study.strip(),
-        ResearchBatch.created_at >= utcnow() - REUSE_DRAFT_WITHIN,
+        ResearchBatch.created_at >= utcnow() - RESENT_WITHIN,
     )
     wanted = (
         request.purpose.strip(),

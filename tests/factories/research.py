@@ -160,7 +160,7 @@ def draft(
         access_start=now - timedelta(hours=1),
         access_end=now + timedelta(days=2),
     )
-    return batches.create_batch(session, runtime.envelope, actor=actor_of(creator), request=request).batch
+    return batches.create_batch(session, runtime.envelope, actor=actor_of(creator), request=request).made
 
 
 def as_ready(batch: ResearchBatch, *, size: int = 12_345_678) -> ResearchBatch:

@@ -118,7 +118,7 @@ def _approved_batch(world: World) -> str:
             access_end=now + timedelta(days=2),
             audio="original",
         )
-        batch = batches.create_batch(session, runtime.envelope, actor=creator, request=request).batch
+        batch = batches.create_batch(session, runtime.envelope, actor=creator, request=request).made
         batches.approve_batch(session, actor=approver, batch_id=batch.id)
         session.commit()
         return batch.id

@@ -65,7 +65,7 @@ def approved_batch(session: Session, envelope: Envelope, creator: Actor, approve
             access_end=now + timedelta(days=2),
             audio=audio,
         )
-        batch = batches.create_batch(session, envelope, actor=creator, request=request).batch
+        batch = batches.create_batch(session, envelope, actor=creator, request=request).made
         if approve:
             batches.approve_batch(session, actor=approver, batch_id=batch.id)
         session.commit()

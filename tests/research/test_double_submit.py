@@ -14,6 +14,7 @@ from recordings_service.db import utcnow
 from recordings_service.models import ResearchBatch, User
 from recordings_service.models.account import Role
 from recordings_service.research import batches
+from recordings_service.resubmission import RESENT_WITHIN
 from recordings_service.runtime import Runtime
 from tests.factories.accounts import csrf_token, make_user
 from tests.factories.audit import events
@@ -99,7 +100,7 @@ def test_a_draft_is_reused_only_by_its_creator_while_it_is_a_fresh_draft(
     # Nor is one made longer ago than a double submission takes.
     latest = session.scalars(select(ResearchBatch).order_by(ResearchBatch.id.desc())).first()
     assert latest is not None
-    latest.created_at = utcnow() - batches.REUSE_DRAFT_WITHIN - timedelta(seconds=1)
+    latest.created_at = utcnow() - RESENT_WITHIN - timedelta(seconds=1)
     session.commit()
     assert officer_client.post(NEW_BATCH, data=data).status_code == 302
     assert _drafts(session) == 4

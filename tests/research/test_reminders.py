@@ -89,7 +89,7 @@ def approved_batch(session: Session, runtime: Runtime) -> ResearchBatch:
             access_start=now,
             access_end=now + timedelta(days=3),
         ),
-    ).batch
+    ).made
     approve_batch(session, actor=Actor(id=approver.id, name=approver.username, role=Role.COMPLIANCE), batch_id=batch.id)
     downloaded(session, batch)
     session.commit()

@@ -43,7 +43,7 @@ def _request(lab: Institute, *, access_end: datetime) -> batches.BatchRequest:
 
 
 def _create(session: Session, runtime: Runtime, creator: Actor, lab: Institute, **request: datetime) -> ResearchBatch:
-    return batches.create_batch(session, runtime.envelope, actor=creator, request=_request(lab, **request)).batch
+    return batches.create_batch(session, runtime.envelope, actor=creator, request=_request(lab, **request)).made
 
 
 def test_a_download_window_past_the_studys_last_helsinki_day_is_refused(

@@ -49,7 +49,7 @@ def built_batch(app: Flask, session: Session, runtime: Runtime, officer: User) -
         access_start=now - timedelta(days=BUILT_DAYS_AGO),
         access_end=now + timedelta(days=2),
     )
-    made = batches.create_batch(session, runtime.envelope, actor=actor_of(officer), request=request).batch
+    made = batches.create_batch(session, runtime.envelope, actor=actor_of(officer), request=request).made
     made.state, made.built_at = BatchState.READY, now - timedelta(days=BUILT_DAYS_AGO)
     downloaded(session, made)
     session.commit()

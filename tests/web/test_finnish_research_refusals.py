@@ -53,7 +53,7 @@ def draft(session: Session, creator: User, institute_id: str, runtime: Runtime) 
         access_start=now - timedelta(hours=1),
         access_end=now + timedelta(days=2),
     )
-    made = batches.create_batch(session, runtime.envelope, actor=actor_of(creator), request=request).batch
+    made = batches.create_batch(session, runtime.envelope, actor=actor_of(creator), request=request).made
     session.commit()
     return made
 

@@ -117,7 +117,7 @@ def create_batch(json: BatchIn) -> tuple[Response, int]:
         ),
     )
     db().commit()
-    return as_json(batch_out(submitted.batch), 201 if submitted.new else 200)
+    return as_json(batch_out(submitted.made), 201 if submitted.new else 200)
 
 
 @bp.get("/research/batches")

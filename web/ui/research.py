@@ -107,7 +107,7 @@ def new_batch() -> Response | str | tuple[str, int]:
     try:
         made = batches.create_batch(
             db(), runtime().envelope, actor=current_actor(), request=batch_request(form), reuse_recent=True
-        ).batch
+        ).made
     except DomainError as exc:
         db().rollback()
         values = {**{key: form.get(key, "") for key in TEXT_FIELDS}, "directions": form.getlist("directions")}
