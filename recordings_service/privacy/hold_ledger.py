@@ -13,9 +13,7 @@ the customer's remaining calls, as it did).
 from __future__ import annotations
 
 import base64
-import json
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -160,7 +158,7 @@ def sealed_reasons(store: ObjectStore, envelope: Envelope) -> Counter[int]:
     a restore's replay opens them, so the keyset must hold their keys as long as the ledger keeps them."""
     return Counter(
         key_id
-        for _, entry in _entries_by_key(store)
+        for entry in ledger.read_entries(store, HOLDS)
         for sealed in _sealed_fields(entry).values()
         if (key_id := envelope.sealed_under(sealed)) is not None
     )
@@ -186,7 +184,7 @@ def reseal_reasons(store: ObjectStore, envelope: Envelope, *, dry_run: bool) -> 
     deletes no version newer than the current one it lists.
     """
     outcome = Resealed()
-    for key, entry in _entries_by_key(store):
+    for key, entry in ledger.read_keyed_entries(store, HOLDS):
         changed = dict(entry)
         for name, sealed in _sealed_fields(entry).items():
             key_id = envelope.sealed_under(sealed)
@@ -209,12 +207,6 @@ def reseal_reasons(store: ObjectStore, envelope: Envelope, *, dry_run: bool) -> 
         if earlier:
             store.delete_versions((key, version_id) for version_id in earlier)
     return outcome
-
-
-def _entries_by_key(store: ObjectStore) -> Iterator[tuple[str, dict[str, Any]]]:
-    for info in store.list(HOLDS):
-        with store.get(info.key) as body:
-            yield info.key, json.load(body)
 
 
 def _sealed_fields(entry: dict[str, Any]) -> dict[str, bytes]:

@@ -175,7 +175,13 @@ def write_entry(store: ObjectStore, key: str, entry: dict[str, Any]) -> None:
 
 def read_entries(store: ObjectStore, prefix: str) -> Iterator[dict[str, Any]]:
     """The entries under `prefix`, in the order written."""
+    for _, entry in read_keyed_entries(store, prefix):
+        yield entry
+
+
+def read_keyed_entries(store: ObjectStore, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`read_entries` with each entry's key (what `write_entry` rewrites it under)."""
     for info in store.list(prefix):
         with store.get(info.key) as body:
             entry: dict[str, Any] = json.load(body)
-        yield entry
+        yield info.key, entry
