@@ -25,7 +25,7 @@ from recordings_service.models.privacy import PackageState, SubjectRequestKind, 
 from recordings_service.privacy import ledger
 from recordings_service.privacy.deletion import delete_recording, lock_in_id_order, mark_purged, purge_objects
 from recordings_service.privacy.holds import is_held
-from recordings_service.privacy.package_queue import delete_package_object, withdraw_package
+from recordings_service.privacy.package_queue import delete_package_object, queue_again, withdraw_package
 from recordings_service.privacy.retention import agreement_evidence_until, load_policies, within_duty
 from recordings_service.privacy.subjects import complete, customer_recording_ids, open_request_of
 from recordings_service.privacy.sweep import record_receipt
@@ -86,7 +86,7 @@ def erase_customer(
             deleted.append(recording.id)
             keys[recording.id] = deletion.keys
             counts.update(deletion.counts)
-    package_keys = _withdraw_packages(session, customer_id=request.customer_id)
+    package_keys, rebuilt = _withdraw_packages(session, actor=actor, customer_id=request.customer_id)
     receipt = record_receipt(
         session,
         actor=actor,
@@ -112,6 +112,7 @@ def erase_customer(
             "kept_on_legal_hold": sum(item["reason"] == LEGAL_HOLD for item in kept),
             "kept_as_agreement_evidence": sum(item["reason"] == AGREEMENT_EVIDENCE for item in kept),
             "access_packages": len(package_keys),
+            "access_packages_rebuilt": len(rebuilt),
             "receipt_id": receipt.id,
         },
     )
@@ -207,17 +208,31 @@ def _purge_recordings(
     return removed
 
 
-def _withdraw_packages(session: Session, *, customer_id: str) -> list[str]:
-    """Withdraw the customer's access packages, ready or still being built; returns their keys."""
-    keys = []
+def _withdraw_packages(session: Session, *, actor: Actor, customer_id: str) -> tuple[list[str], list[str]]:
+    """Withdraw the customer's access packages: a ready one (its key returned, to purge), and one still queued or
+    being built, whose request is not answered yet, is built anew from what the erasure kept (its request's id
+    returned). That one was withdrawn too, and its request, which neither a package nor a new fulfilment could
+    answer any more, stayed open until it was overdue."""
+    keys: list[str] = []
+    rebuilt: list[str] = []
     requests = session.scalars(
-        select(SubjectRequest).where(
+        select(SubjectRequest)
+        .where(
             SubjectRequest.customer_id == customer_id,
             SubjectRequest.package_state.in_([PackageState.QUEUED, PackageState.BUILDING, PackageState.READY]),
         )
-    )
+        .order_by(SubjectRequest.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
     for request in requests:
+        if request.open and request.package_state != PackageState.READY:
+            # Its builder (which may have copied erased calls) loses the lease; an object it uploaded is a version
+            # without a data key, deleted with the package's others once the package goes.
+            queue_again(session, request, actor=actor, reason="erasure")
+            rebuilt.append(request.id)
+            continue
         key = withdraw_package(request)
         if key is not None:
             keys.append(key)
-    return keys
+    return keys, rebuilt

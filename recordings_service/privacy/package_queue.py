@@ -239,21 +239,27 @@ def build_again(session: Session, *, actor: Actor, customer_id: str, reason: str
         .execution_options(populate_existing=True)
     ).all()
     for request in requests:
-        request.package_state = PackageState.QUEUED
-        request.package_attempts = 0
-        request.package_error = None
-        request.lease_owner = request.lease_expires_at = None
-        forget_package_key(request)
-        record_event(
-            session,
-            actor=actor,
-            action="subject_access.rebuilding",
-            object_type="subject_request",
-            object_id=request.id,
-            details={"reason": reason},
-        )
+        queue_again(session, request, actor=actor, reason=reason)
     session.flush()
     return [request.id for request in requests]
+
+
+def queue_again(session: Session, request: SubjectRequest, *, actor: Actor, reason: str) -> None:
+    """Queue the request's package to be built anew from what is stored now (`subject_access.rebuilding`): a builder
+    at work on it loses its lease, and its data key goes."""
+    request.package_state = PackageState.QUEUED
+    request.package_attempts = 0
+    request.package_error = None
+    request.lease_owner = request.lease_expires_at = None
+    forget_package_key(request)
+    record_event(
+        session,
+        actor=actor,
+        action="subject_access.rebuilding",
+        object_type="subject_request",
+        object_id=request.id,
+        details={"reason": reason},
+    )
 
 
 def forget_package_key(request: SubjectRequest) -> None:
