@@ -47,10 +47,25 @@ class ClipView:
     agent: str | None  # as trainers are shown agents; None once removed
     by: str | None  # the username of the trainer who cut it
     transcript: list[dict[str, Any]]  # the redacted twin over the clip, times from the clip's start
+    # Its call is hidden from the viewer (restricted, kept by an erasure), who did not cut it: what its author wrote
+    # about the call is not shown (see `describe_clips`).
+    withheld: bool = False
 
     @property
     def duration_s(self) -> float:
         return round(self.clip.end_s - self.clip.start_s, 3)
+
+    @property
+    def title(self) -> str:
+        return "" if self.withheld else self.clip.title
+
+    @property
+    def tags(self) -> list[str]:
+        return [] if self.withheld else list(self.clip.tags)
+
+    @property
+    def notes(self) -> str:
+        return "" if self.withheld else self.clip.notes
 
 
 @dataclass(frozen=True)
@@ -73,7 +88,10 @@ def describe_clips(
     rules: TrainingRules,
     transcripts: bool = True,
 ) -> list[ClipView]:
-    """Each clip's view, in the given order (a few queries for all of them)."""
+    """Each clip's view, in the given order (a few queries for all of them). A clip of a call hidden from `actor`
+    (restricted, kept by an erasure: for compliance only) is withdrawn, and its title, tags and notes are withheld
+    unless `actor` cut it: a shared set kept showing other trainers what was written about such a call, whose clip
+    itself they are refused."""
     recording_ids = {clip.recording_id for clip in clips}
     recordings = {
         recording.id: recording
@@ -105,6 +123,7 @@ def describe_clips(
                 agent=names(recording.agent_ref) if recording is not None and shown else None,
                 by=creators.get(clip.created_by or ""),
                 transcript=clip_transcript(twin, start_s=clip.start_s, end_s=clip.end_s) if twin else [],
+                withheld=recording is None and clip.created_by != actor.id,
             )
         )
     return views
