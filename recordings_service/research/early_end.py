@@ -53,9 +53,12 @@ def end_access(session: Session, *, actor: Actor, batch_id: str, reason: str, no
         object_id=batch.id,
         details=details,
     )
-    # At once, as the jobs process would within a minute: the page then shows where the batch stands.
-    close_undelivered(session, now=now)
-    expire_due(session, now=now)
+    # At once, as the jobs process would within a minute: the page then shows where the batch stands. This batch
+    # only: its event above locks the audit chain's head to the commit, and every other batch whose window had ended
+    # was locked after it, while a partner holding one of them (the end of its download, a confirmation) waited for
+    # that head: a deadlock on PostgreSQL. The others are the expiry job's, which commits between its steps.
+    close_undelivered(session, now=now, batch_id=batch.id)
+    expire_due(session, now=now, batch_id=batch.id)
     return batch
 
 

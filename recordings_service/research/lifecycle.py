@@ -99,13 +99,14 @@ def exports_prefix(batch_id: str) -> str:
     return f"exports/{batch_id}/"
 
 
-def close_undelivered(session: Session, *, now: datetime) -> list[str]:
+def close_undelivered(session: Session, *, now: datetime, batch_id: str | None = None) -> list[str]:
     """Batches whose window ended with nothing downloaded and no confirmation waiting are closed
     (`never_downloaded`): the pseudonym key is destroyed, and `batches_to_purge` then finds their package.
-    Runs before `expire_due`, so such a batch is never said to owe a confirmation. Returns their ids."""
+    Runs before `expire_due`, so such a batch is never said to owe a confirmation. Returns their ids.
+    With `batch_id`, that batch only (`early_end`: see there)."""
     closed = []
     query = select(ResearchBatch).where(
-        ResearchBatch.state.in_(UNDELIVERED_FROM), ResearchBatch.access_end <= now, undelivered()
+        ResearchBatch.state.in_(UNDELIVERED_FROM), ResearchBatch.access_end <= now, undelivered(), *_only(batch_id)
     )
     for batch in session.scalars(query.with_for_update().execution_options(populate_existing=True)):
         # Asked again now the row is locked: a download answered while this job waited for the lock counts.
@@ -118,10 +119,13 @@ def close_undelivered(session: Session, *, now: datetime) -> list[str]:
     return closed
 
 
-def expire_due(session: Session, *, now: datetime) -> list[str]:
-    """Batches whose window ended become expired (commit before their objects are deleted); returns ids."""
+def expire_due(session: Session, *, now: datetime, batch_id: str | None = None) -> list[str]:
+    """Batches whose window ended become expired (commit before their objects are deleted); returns ids. With
+    `batch_id`, that batch only."""
     expired = []
-    query = select(ResearchBatch).where(ResearchBatch.state.in_(EXPIRING), ResearchBatch.access_end <= now)
+    query = select(ResearchBatch).where(
+        ResearchBatch.state.in_(EXPIRING), ResearchBatch.access_end <= now, *_only(batch_id)
+    )
     for batch in session.scalars(query.with_for_update().execution_options(populate_existing=True)):
         batch.state = BatchState.EXPIRED
         batch.expired_at = now
@@ -130,6 +134,10 @@ def expire_due(session: Session, *, now: datetime) -> list[str]:
         expired.append(batch.id)
     session.flush()
     return expired
+
+
+def _only(batch_id: str | None) -> tuple[ColumnElement[bool], ...]:
+    return () if batch_id is None else (ResearchBatch.id == batch_id,)
 
 
 def batches_to_purge(session: Session, *, now: datetime) -> list[str]:
