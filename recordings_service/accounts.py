@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from recordings_service.account_locks import keep_an_active_admin, locked_user
 from recordings_service.account_names import checked_display_name
+from recordings_service.agent_accounts import checked_agent_ref
 from recordings_service.audit import SYSTEM_ACTOR_NAMES, Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Invalid, NotFound, Refusal
@@ -123,7 +124,9 @@ def create_user(
     except IntegrityError:
         if find_user(session, username) is not None:
             raise Conflict(f"user {username} already exists", why="username_taken") from None
-        raise Conflict(f"another account is already agent {agent_ref}", why="agent_ref_taken") from None
+        raise Conflict(
+            f"another account is already agent {agent_ref}", why="agent_ref_taken", field="agent_ref"
+        ) from None
     ties = {"institute_id": user.institute_id, "agent_ref": user.agent_ref, "lead_id": user.lead_id}
     details = {"role": role_value.value, **{name: value for name, value in ties.items() if value is not None}}
     record_event(session, actor=actor, action="user.created", object_type="user", object_id=user.id, details=details)
@@ -160,23 +163,6 @@ def _parsed_role(role: str) -> Role:
     except ValueError:
         choices = ", ".join(each.value for each in Role)
         raise Invalid("role", f"unknown role {role!r}; one of {choices}", why="invalid_choice") from None
-
-
-def checked_agent_ref(session: Session, role: Role, agent_ref: str | None) -> str | None:
-    """An agent account names the agent it is, which no other account does; no other role names one."""
-    if role is not Role.AGENT:
-        if agent_ref is not None:
-            raise Invalid("agent_ref", "only an agent account has an agent ref", why="agent_ref_not_agent")
-        return None
-    if agent_ref is None or len(agent_ref) > 100:
-        raise Invalid(
-            "agent_ref",
-            "an agent account needs the agent ref its calls carry (1–100 characters)",
-            why="agent_ref_missing",
-        )
-    if session.scalar(select(User.id).where(User.agent_ref == agent_ref)) is not None:
-        raise Conflict(f"another account is already agent {agent_ref}", why="agent_ref_taken")
-    return agent_ref
 
 
 def _check_lead(session: Session, lead_id: str | None, *, of: User | None = None) -> None:

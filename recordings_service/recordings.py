@@ -24,8 +24,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Select, and_, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from recordings_service.audio.formats import format_of
 from recordings_service.audit import Actor, record_event
@@ -145,18 +145,26 @@ class RecordingPage:
 def visible_to(actor: Actor) -> ColumnElement[bool]:
     """The recordings `actor` may see: restricted ones (GDPR Art. 18) and those an erasure kept for a legal duty
     (Art. 17(3): a hold, evidence of an agreement, which compliance answers for) are for compliance only; an agent
-    sees only their own calls that an evaluation released to them is about."""
+    sees only their own calls that an evaluation released to them is about: the calls of their agent in any letter case
+    and Unicode form (`agent_key`), as a plan assigns them and search finds them."""
     if actor.role == Role.COMPLIANCE:
         return true()
     if actor.role == Role.AGENT:
+        # An evaluation names its call's agent as the call does (copied from it): the call's key is the evaluation's.
+        # The agent's calls in the subquery too, so that it reads their evaluations, not every released one.
+        own_key, theirs = own_agent_key(actor), aliased(Recording)
         released = (
             select(Evaluation.recording_id)
-            .join(User, User.agent_ref == Evaluation.agent_ref)
-            .where(User.id == actor.id, Evaluation.released_at.is_not(None))
+            .join(theirs, theirs.id == Evaluation.recording_id)
+            .where(theirs.agent_key == own_key, Evaluation.released_at.is_not(None))
         )
-        agent_ref = select(User.agent_ref).where(User.id == actor.id).scalar_subquery()
-        return and_(in_everyday_use(), Recording.agent_ref == agent_ref, Recording.id.in_(released))
+        return and_(in_everyday_use(), Recording.agent_key == own_key, Recording.id.in_(released))
     return in_everyday_use()
+
+
+def own_agent_key(actor: Actor) -> ScalarSelect[str | None]:
+    """The key of the agent the agent account `actor` is (`User.agent_key`), for a query's comparison."""
+    return select(User.agent_key).where(User.id == actor.id).scalar_subquery()
 
 
 def in_everyday_use() -> ColumnElement[bool]:

@@ -16,8 +16,7 @@ from recordings_service import schema
 from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.models import Recording
 from recordings_service.models.account import Role
-from tests.factories.accounts import make_user
-from tests.factories.migrations import database_at, recordings_indexes
+from tests.factories.migrations import database_at, recordings_indexes, user_before
 from tests.factories.search import QA
 
 BEFORE = "0044_search_keeps_stop_words"
@@ -66,9 +65,7 @@ def test_calls_stored_before_are_found_in_any_letter_case_and_the_downgrade_rest
     kind: str, tmp_path: Path
 ) -> None:
     with database_at(BEFORE, kind, tmp_path) as engine:
-        with Session(engine) as session:
-            tagged_by = make_user(session, role=Role.QA_SUPERVISOR).id
-            session.commit()
+        tagged_by = user_before(engine, role=Role.QA_SUPERVISOR, username="qa-keys")
         last = f"R{BATCH:025d}"
         with engine.begin() as connection:
             connection.execute(INSERT, _rows())

@@ -20,8 +20,7 @@ from recordings_service.calls import tags
 from recordings_service.calls.search import SearchFilters, search_calls
 from recordings_service.models import CallTag
 from recordings_service.models.account import Role
-from tests.factories.accounts import make_user
-from tests.factories.migrations import database_at
+from tests.factories.migrations import database_at, user_before
 
 BEFORE = "0048_customer_ref_lower_index"
 BATCH = 5000  # the migration's: the decomposed tags come in its second batch of tags
@@ -58,10 +57,8 @@ def _tag(number: int, recording: int, tag: str, by: str, *, minutes: int = 0) ->
 def _stored_before(engine: Engine) -> tuple[str, Actor]:
     """`BATCH` tags "sales" on call 0; then on call 1 the decomposed tag, and later the composed one; on call 2 the
     composed one alone, on call 3 the decomposed one alone, on call 4 the tag of nukta letters; the supervisor."""
-    with Session(engine) as session:
-        supervisor = make_user(session, role=Role.QA_SUPERVISOR)
-        session.commit()
-        actor = Actor(id=supervisor.id, name=supervisor.username, role=Role.QA_SUPERVISOR)
+    supervisor = user_before(engine, role=Role.QA_SUPERVISOR, username="qa-tags")
+    actor = Actor(id=supervisor, name="qa-tags", role=Role.QA_SUPERVISOR)
     rows = [_tag(number, 0, f"sales {number}", actor.id) for number in range(BATCH)]
     rows += [
         _tag(BATCH, 1, DECOMPOSED, actor.id),

@@ -17,8 +17,7 @@ from recordings_service import schema
 from recordings_service.audit import Actor
 from recordings_service.models.account import Role
 from recordings_service.privacy.withheld_feed import WithheldWindow, list_withheld
-from tests.factories.accounts import make_user
-from tests.factories.migrations import database_at
+from tests.factories.migrations import database_at, user_before
 
 BEFORE = "0050_name_keys_canonical"
 STARTED = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -62,10 +61,7 @@ def test_calls_withheld_before_are_told_from_the_upgrade_on_and_the_downgrade_dr
         _call("DELETED", restricted=True, status="deleted"),
     ]
     with database_at(BEFORE, kind, tmp_path) as engine:
-        with Session(engine) as session:
-            supervisor = make_user(session, role=Role.QA_SUPERVISOR)
-            session.commit()
-            tagged_by = supervisor.id
+        tagged_by = user_before(engine, role=Role.QA_SUPERVISOR, username="qa-withheld")
         with engine.begin() as connection:
             connection.execute(RECORDING, calls)
             tag = {"id": "T".ljust(26, "0"), "recording_id": calls[1]["id"], "by": tagged_by, "at": STARTED}

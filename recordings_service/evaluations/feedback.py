@@ -26,7 +26,7 @@ from recordings_service.evaluations.scoring import Answer, submit_version
 from recordings_service.models import Evaluation, Recording, User
 from recordings_service.models.account import Role
 from recordings_service.models.evaluation import AgentResponse, DisputeState, EvaluationState
-from recordings_service.models.recording import RecordingStatus
+from recordings_service.models.recording import RecordingStatus, name_key
 from recordings_service.recordings import MAX_PAGE, visible_to
 
 # The feedback's cursors are marked as its own (`tagged_key`): a release and an id are the shape of the call list's
@@ -62,13 +62,13 @@ def my_feedback(session: Session, *, actor: Actor, cursor: str | None = None, li
     `limit` and `cursor` were ignored."""
     if not 1 <= limit <= MAX_PAGE + 1:
         raise Invalid("limit", f"must be between 1 and {MAX_PAGE}", code="out_of_range")
-    agent_ref = _agent_ref(session, actor)
-    if agent_ref is None:
+    agent_key = _agent_key(session, actor)
+    if agent_key is None:
         return []
     query = (
         select(Evaluation)
         .join(Recording, Recording.id == Evaluation.recording_id)
-        .where(Evaluation.agent_ref == agent_ref, Evaluation.released_at.is_not(None), visible_to(actor))
+        .where(Recording.agent_key == agent_key, Evaluation.released_at.is_not(None), visible_to(actor))
         .order_by(Evaluation.released_at.desc(), Evaluation.id.desc())
         .options(selectinload(Evaluation.form))
     )
@@ -90,12 +90,12 @@ def get_feedback(session: Session, *, actor: Actor, evaluation_id: str) -> Evalu
     """One evaluation released to the agent `actor` is, of a call they may see; any other is not
     found (and the refusal audited): a restricted call's evaluations are compliance's only."""
     evaluation = load_evaluation(session, evaluation_id)
-    agent_ref = _agent_ref(session, actor)
+    agent_key = _agent_key(session, actor)
     if (
         evaluation is None
         or evaluation.released_at is None
-        or agent_ref is None
-        or evaluation.agent_ref != agent_ref
+        or agent_key is None
+        or name_key(evaluation.agent_ref) != agent_key
         or session.scalar(select(Recording.id).where(Recording.id == evaluation.recording_id, visible_to(actor)))
         is None
     ):
@@ -328,10 +328,11 @@ def resolve_dispute(
     return evaluation
 
 
-def _agent_ref(session: Session, actor: Actor) -> str | None:
+def _agent_key(session: Session, actor: Actor) -> str | None:
+    """The agent the agent account `actor` is, in any letter case and Unicode form (`User.agent_key`)."""
     if actor.role != Role.AGENT or actor.id is None:
         return None
-    return session.scalar(select(User.agent_ref).where(User.id == actor.id))
+    return session.scalar(select(User.agent_key).where(User.id == actor.id))
 
 
 def _refused(actor: Actor, evaluation: Evaluation, action: str, message: str) -> Forbidden:

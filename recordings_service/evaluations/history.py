@@ -26,6 +26,7 @@ from recordings_service.recordings import (
     EntityId,
     QueueName,
     get_playable_recording,
+    own_agent_key,
     period_end,
     record_page_read,
     visible_to,
@@ -97,9 +98,8 @@ def list_evaluations(
             or_(Evaluation.state == EvaluationState.SUBMITTED, Evaluation.evaluator_id == actor.id),
         )
     )
-    if actor.role == Role.AGENT:
-        own_ref = select(User.agent_ref).where(User.id == actor.id).scalar_subquery()
-        query = query.where(Evaluation.released_at.is_not(None), Evaluation.agent_ref == own_ref)
+    if actor.role == Role.AGENT:  # their own calls' (`visible_to`: their agent in any letter case), released
+        query = query.where(Evaluation.released_at.is_not(None), Recording.agent_key == own_agent_key(actor))
     query = _filtered(session, query, filters)
     if cursor:
         query = query.where(Evaluation.id < id_cursor(cursor, CURSOR_TAG))

@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Float, ForeignKey, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from recordings_service.db import Base, created_at, ulid_pk
+from recordings_service.models.recording import KEY_WIDTH, MAX_AGENT_REF, name_key
 
 
 class Role(StrEnum):
@@ -33,6 +34,9 @@ class User(Base):
     institute_id: Mapped[str | None] = mapped_column(String(26))
     # The agent an `agent` account is (the agent_ref calls carry); unique so one person's feedback is theirs.
     agent_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # `name_key(agent_ref)`, set whenever the ref is (`_keep_agent_key`): the account is its agent in any letter case
+    # and Unicode form, as a call's `agent_key` matches it (its own calls, their evaluations, the feedback it answers).
+    agent_key: Mapped[str | None] = mapped_column(String(KEY_WIDTH * MAX_AGENT_REF), index=True)
     # The person's team lead: disputes of the evaluations this person scored also land in the lead's queue.
     lead_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     active: Mapped[bool] = mapped_column(default=True)
@@ -53,6 +57,11 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
     # Part of every login session's id: bumping it (logout everywhere, disable) ends all sessions.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @validates("agent_ref")
+    def _keep_agent_key(self, _name: str, value: str | None) -> str | None:
+        self.agent_key = None if value is None else name_key(value)
+        return value
 
     # The four members a login session (Flask-Login) asks of a user; plain Python, no web import.
     @property

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
 from recordings_service import schema
-from recordings_service.db import make_engine
+from recordings_service.db import make_engine, utcnow
 from recordings_service.models import Recording
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
@@ -58,3 +58,18 @@ def recordings_indexes(engine: Engine) -> set[str]:
     )
     with engine.connect() as connection:
         return set(connection.scalars(text(query)))
+
+
+def user_before(engine: Engine, *, role: str, username: str, agent_ref: str | None = None) -> str:
+    """The id of an account written as the releases before 0052 wrote one (no `agent_key`), by SQL: the current
+    `User` model names columns an older schema lacks."""
+    user_id = username.upper().ljust(26, "0")[:26]
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, display_name, role, active, agent_ref, created_at)"
+                " VALUES (:id, :username, '', :role, :yes, :agent_ref, :at)"
+            ),
+            {"id": user_id, "username": username, "role": role, "yes": True, "agent_ref": agent_ref, "at": utcnow()},
+        )
+    return user_id
