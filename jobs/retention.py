@@ -33,6 +33,7 @@ from recordings_service.privacy.deletion import (
 )
 from recordings_service.privacy.sweep import (
     RetentionCheck,
+    count_kept_restricted,
     count_overdue,
     due_ids,
     find_orphans,
@@ -67,7 +68,8 @@ class SweepReport:
 def sweep(
     sessions: sessionmaker[Session], store: ObjectStore, *, now: datetime, batch: int, actor: Actor, dry_run: bool
 ) -> SweepReport:
-    """Remove what an interrupted run left, then delete every due recording; write the receipt."""
+    """Remove what an interrupted run left, then delete every due recording; write the receipt. Counted apart
+    (`kept_restricted`): the calls past retention that a restriction of processing keeps."""
     started_at, started = utcnow(), time.monotonic()
     report = SweepReport(dry_run=dry_run)
     _purge_pending(sessions, store, report=report, batch=batch)
@@ -101,6 +103,9 @@ def sweep(
         if not dry_run:  # which lists no object: it printed object_versions=0 where the sweep removes some
             with _timed(report, "store_wait"):
                 report.counts["object_versions"] += _purged(sessions, store, purging)
+    with sessions() as session:  # said in the receipt: due once the restriction is lifted
+        if kept := count_kept_restricted(session, now=now):
+            report.counts["kept_restricted"] = kept
     report.wall_s = time.monotonic() - started
     if not dry_run:
         with sessions() as session:

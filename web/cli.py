@@ -129,8 +129,8 @@ def retention_group() -> None:
     help="recordings deleted per transaction",
 )
 def retention_sweep(dry_run: bool, batch: int) -> None:
-    """Delete every recording past its retention date and not on hold (`--batch` to a transaction), with a receipt;
-    exit 1 when a due recording could not be deleted (`failed`, or overdue in the proof after it)."""
+    """Delete every recording past its retention date, neither on hold nor restricted (`--batch` to a transaction),
+    with a receipt; exit 1 when a due recording could not be deleted (`failed`, or overdue in the proof after it)."""
     runtime = cli_support.load_runtime()
     report = retention_job.sweep(
         runtime.sessions, runtime.store, now=utcnow(), batch=batch, actor=CLI_ACTOR, dry_run=dry_run

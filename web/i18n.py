@@ -85,6 +85,7 @@ RECEIPT_COUNTS: dict[str, LazyString] = {
     "recordings": _l("recordings"),
     "kept": _l("recordings kept"),
     "erasure": _l("recordings an erasure kept until their duty ended"),
+    "kept_restricted": _l("recordings past retention kept by a restriction of processing"),
     "access_packages": _l("access packages"),
     "data_keys": _l("data keys"),
     "object_versions": _l("stored object versions"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Row, Select, Text, cast, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, Text, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from recordings_service.audit import Actor, record_event
@@ -187,7 +187,7 @@ def export_policies(session: Session, *, actor: Actor) -> list[RetentionPolicy]:
 @dataclass(frozen=True)
 class PolicyPreview:
     """What a change would do: how many live recordings it would recompute, and how many of those would be past
-    their new date at once, so that the next sweep deletes them (a held recording is kept, so not counted)."""
+    their new date at once, so that the next sweep deletes them (a held or restricted one is kept, so not counted)."""
 
     affected: int
     due_now: int
@@ -218,8 +218,8 @@ def preview_policy_change(
         affected += len(changes)
         past = [change["id"] for change in changes if change["retain_until"] <= now]  # due at the next sweep
         if past:
-            unheld = Recording.id.in_(past) & Recording.legal_hold.is_(False)
-            due_now += session.scalar(select(func.count()).select_from(Recording).where(unheld)) or 0
+            unkept = Recording.id.in_(past) & ~kept_past_retention()
+            due_now += session.scalar(select(func.count()).select_from(Recording).where(unkept)) or 0
     return PolicyPreview(affected=affected, due_now=due_now)
 
 
@@ -356,6 +356,19 @@ def _candidates(target: RetentionRule) -> Select[*Candidate]:
     if target is RetentionRule.VERIFICATION:
         query = query.where(Recording.agreement_made.is_(True))
     return query
+
+
+def kept_past_retention() -> ColumnElement[bool]:
+    """What the sweep keeps past its retention date: a call on legal hold, or one restricted (`kept_restricted`)."""
+    return Recording.legal_hold.is_(True) | kept_restricted()
+
+
+def kept_restricted() -> ColumnElement[bool]:
+    """A call not on hold that its customer's restriction of processing keeps (GDPR Art. 18): a restricted call may
+    only be stored, and erasing it is processing too (Art. 4(2)); the customer may have asked for it to be kept rather
+    than erased, or for a legal claim. Not one their erasure kept for a duty: they asked for that call to go, and it
+    goes once the duty ends."""
+    return Recording.legal_hold.is_(False) & Recording.restricted.is_(True) & Recording.erasure_kept.is_(False)
 
 
 def erasures_keeping(session: Session, recording_ids: Sequence[str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from recordings_service.audit import Actor, record_event
 from recordings_service.db import id_cursor
 from recordings_service.models import DeletionReceipt, Recording, RetentionCheckRun, Tombstone
 from recordings_service.models.recording import RecordingStatus
-from recordings_service.privacy.retention import erasures_keeping
+from recordings_service.privacy.retention import erasures_keeping, kept_past_retention, kept_restricted
 from recordings_service.storage.object_store import ObjectStore
 
 OBJECT_PREFIXES = ("originals/", "derived/")
@@ -29,10 +29,22 @@ CURSOR_TAG = "receipts"
 
 
 def due_clause(now: datetime) -> ColumnElement[bool]:
-    """Recordings past `retain_until`, not on hold and not deleted yet."""
-    return (
-        (Recording.retain_until < now) & Recording.legal_hold.is_(False) & (Recording.status != RecordingStatus.DELETED)
-    )
+    """Recordings past `retain_until`, neither on hold nor restricted (`kept_past_retention`), and not deleted yet.
+
+    Before 2026-12-08 a restricted call (GDPR Art. 18) was deleted at the end of its retention period while the
+    restriction was in force, which allows the call nothing but storage."""
+    return _past_retention(now) & ~kept_past_retention()
+
+
+def count_kept_restricted(session: Session, *, now: datetime) -> int:
+    """Recordings past `retain_until` that only their customer's restriction of processing keeps: the sweep's
+    `kept_restricted`, due once the restriction is lifted."""
+    query = select(func.count()).select_from(Recording).where(_past_retention(now), kept_restricted())
+    return session.scalar(query) or 0
+
+
+def _past_retention(now: datetime) -> ColumnElement[bool]:
+    return (Recording.retain_until < now) & (Recording.status != RecordingStatus.DELETED)
 
 
 def due_ids(session: Session, *, now: datetime, after: str = "", limit: int = BATCH) -> list[str]:

@@ -56,8 +56,8 @@ class PreviewOut(BaseModel):
     rule: str
     affected: int = Field(description="live recordings whose retain_until the change would move")
     due_now: int = Field(
-        description="of those, how many would be past their new retain_until at once (not on legal hold): "
-        "the next retention sweep deletes them"
+        description="of those, how many would be past their new retain_until at once (not on legal hold nor "
+        "restricted): the next retention sweep deletes them"
     )
 
 

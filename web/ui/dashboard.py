@@ -16,7 +16,7 @@ from recordings_service.models.research import BatchState
 from recordings_service.permissions import Permission
 from recordings_service.privacy.request_lists import count_overdue_requests
 from recordings_service.privacy.subjects import overdue_requests
-from recordings_service.privacy.sweep import count_overdue, latest_check
+from recordings_service.privacy.sweep import count_kept_restricted, count_overdue, latest_check
 from recordings_service.research.batches import list_batches
 from recordings_service.transcription.backlog import model_in_use, transcription_backlog
 from recordings_service.transcription.model_files import DEFAULT_MODEL_NAME
@@ -68,10 +68,15 @@ def _overdue_requests(now: datetime) -> dict[str, object] | None:
 
 
 def _retention_proof(now: datetime) -> dict[str, object] | None:
-    """Overdue recordings counted now (an indexed query) and the latest recorded check (it lists the store)."""
+    """Overdue recordings counted now (an indexed query), those past retention a restriction of processing keeps, and
+    the latest recorded check (it lists the store)."""
     if not current_can(Permission.RETENTION_MANAGE):
         return None
-    return {"overdue": count_overdue(db(), now=now), "check": latest_check(db())}
+    return {
+        "overdue": count_overdue(db(), now=now),
+        "kept_restricted": count_kept_restricted(db(), now=now),
+        "check": latest_check(db()),
+    }
 
 
 @bp.post("/transcriptions/<recording_id>/requeue")
