@@ -27,7 +27,8 @@ UNSYNCHRONISED = {"synchronize_session": False}
 
 
 def blank_evaluation_text(session: Session, recording_ids: Sequence[str]) -> list[str]:
-    """Blank every text of these calls' evaluations, their answers and their earlier versions."""
+    """Blank every text of these calls' evaluations, their answers and their earlier versions (the agent's answer to
+    one and its resolution note included)."""
     owners = dict(
         session.execute(
             select(Evaluation.id, Evaluation.recording_id).where(Evaluation.recording_id.in_(recording_ids))
@@ -69,9 +70,13 @@ def blank_evaluation_text(session: Session, recording_ids: Sequence[str]) -> lis
         .execution_options(populate_existing=True)
     )
     for version, recording_id in session.execute(versions):
-        if version.comment or any(answer.get("comment") for answer in version.answers):
+        agent = version.agent_answer
+        agent_text = agent is not None and bool(agent.get("comment") or agent.get("resolution_note"))
+        if version.comment or agent_text or any(answer.get("comment") for answer in version.answers):
             version.comment = ""
             version.answers = [{**answer, "comment": ""} for answer in version.answers]
+            if agent is not None:
+                version.agent_answer = {**agent, "comment": "", "resolution_note": ""}
             changed.append(recording_id)
     session.flush()
     return changed

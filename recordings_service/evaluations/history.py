@@ -222,6 +222,7 @@ def _evaluation_json(evaluation: Evaluation, evaluator: str) -> dict[str, Any]:
                 "comment": version.comment,
                 "answers": version.answers,
                 "submitted_at": _iso(version.submitted_at),
+                "agent_answer": version.agent_answer,
                 "replaced_at": _iso(version.replaced_at),
             }
             for version in evaluation.versions

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from recordings_service.audit import Actor, record_event
 from recordings_service.db import utcnow
 from recordings_service.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
+from recordings_service.evaluations.agent_answers import agent_answer
 from recordings_service.evaluations.assignments import lock_assignment_of
 from recordings_service.evaluations.comments import MAX_COMMENT_CHARS, check_comments
 from recordings_service.evaluations.form_versions import refuse_another_version
@@ -216,11 +217,13 @@ def update_evaluation(
             why="dispute_open",
         )
     if submit or evaluation.state == EvaluationState.SUBMITTED:
-        # The agent answered the version they were shown (a resolution goes with it); the new one is theirs to answer.
+        # The version the agent answered keeps their answer (and a resolution) as it is replaced; the new one is theirs.
+        submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
         evaluation.agent_response = evaluation.dispute_state = evaluation.resolved_by = None
         evaluation.responded_at = evaluation.resolved_at = None
         evaluation.agent_comment = evaluation.resolution_note = ""
-        return submit_version(session, actor=actor, evaluation=evaluation, answers=answers, comment=comment)
+        session.flush()
+        return evaluation
     return save_draft(
         session,
         actor=actor,
@@ -254,6 +257,7 @@ def submit_version(
                     for a in evaluation.answers
                 ],
                 submitted_at=evaluation.submitted_at,
+                agent_answer=agent_answer(evaluation),
                 replaced_by=actor.id,
             )
         )

@@ -173,6 +173,9 @@ class EvaluationVersion(Base):
     # [{"question_id", "value", "comment", "at_s"}, ...]
     answers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     submitted_at: Mapped[datetime | None]
+    # The agent's answer to this version, where they gave one, kept as a re-score clears it from the evaluation:
+    # {"response", "comment", "responded_at", "dispute_state", "resolution_note", "resolved_by", "resolved_at"}.
+    agent_answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     replaced_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
