@@ -9,10 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from jobs import research as research_jobs
 from recordings_service.audit import Actor
+from recordings_service.config import Settings
+from recordings_service.db import make_sessionmaker
 from recordings_service.models import Institute, ResearchBatch
 from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState
@@ -20,12 +23,20 @@ from recordings_service.research import batches
 from recordings_service.research.selection import BatchCriteria
 from recordings_service.runtime import Runtime
 from recordings_service.storage.encryption import Envelope
+from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of
 from tests.factories.research import institute, research_call
 
 MakeBatch = Callable[..., ResearchBatch]
 BuildBatches = Callable[..., list[ResearchBatch]]
+
+
+@pytest.fixture
+def own(pg_engine: Engine, base_settings: Settings, store: ObjectStore, envelope: Envelope) -> Runtime:
+    """A runtime on a PostgreSQL schema of the test's own: its rows really commit (the race tests' sessions)."""
+    sessions = make_sessionmaker(pg_engine)
+    return Runtime(settings=base_settings, engine=pg_engine, sessions=sessions, store=store, envelope=envelope)
 
 
 @pytest.fixture

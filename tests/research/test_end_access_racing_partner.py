@@ -11,18 +11,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
 
 from recordings_service.audit import Actor, record_event
-from recordings_service.config import Settings
-from recordings_service.db import make_sessionmaker, utcnow
+from recordings_service.db import utcnow
 from recordings_service.models import ResearchBatch
 from recordings_service.models.account import Role
 from recordings_service.models.research import BatchState
 from recordings_service.research.early_end import end_access
 from recordings_service.runtime import Runtime
-from recordings_service.storage.encryption import Envelope
-from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import make_user
 from tests.factories.evaluations import actor_of
 from tests.factories.postgres_races import start_beside
@@ -30,13 +26,6 @@ from tests.factories.research import as_ready, downloaded, draft, institute, res
 
 pytestmark = pytest.mark.postgres
 PARTNER = Actor(id=None, name="partner", role="research_partner")
-
-
-@pytest.fixture
-def own(pg_engine: Engine, base_settings: Settings, store: ObjectStore, envelope: Envelope) -> Runtime:
-    """A runtime on a PostgreSQL schema of the test's own: its rows really commit."""
-    sessions = make_sessionmaker(pg_engine)
-    return Runtime(settings=base_settings, engine=pg_engine, sessions=sessions, store=store, envelope=envelope)
 
 
 def test_ending_access_beside_a_partner_holding_a_batch_whose_window_ended_succeeds_for_both(own: Runtime) -> None:

@@ -9,18 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine
 
 from jobs.custody import expire_batches
 from recordings_service.audit import Actor, record_event
-from recordings_service.config import Settings
-from recordings_service.db import make_sessionmaker, utcnow
+from recordings_service.db import utcnow
 from recordings_service.models import ResearchBatch
 from recordings_service.models.account import Role
 from recordings_service.privacy.subjects import create_request
 from recordings_service.runtime import Runtime
-from recordings_service.storage.encryption import Envelope
-from recordings_service.storage.object_store import ObjectStore
 from tests.factories.accounts import make_user
 from tests.factories.postgres_races import start_beside, wait_until_blocked
 from tests.factories.privacy import OFFICER, customer
@@ -28,13 +24,6 @@ from tests.factories.research import as_ready, downloaded, draft, institute, res
 
 pytestmark = pytest.mark.postgres
 PARTNER = Actor(id=None, name="partner", role="research_partner")
-
-
-@pytest.fixture
-def own(pg_engine: Engine, base_settings: Settings, store: ObjectStore, envelope: Envelope) -> Runtime:
-    """A runtime on a PostgreSQL schema of the test's own: its rows really commit."""
-    sessions = make_sessionmaker(pg_engine)
-    return Runtime(settings=base_settings, engine=pg_engine, sessions=sessions, store=store, envelope=envelope)
 
 
 def test_an_erasure_request_meeting_a_partner_holding_its_batch_waits_and_both_succeed(own: Runtime) -> None:
