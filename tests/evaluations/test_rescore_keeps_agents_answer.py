@@ -11,20 +11,17 @@ from sqlalchemy.orm import Session
 from recordings_service.evaluations import feedback, scoring
 from recordings_service.evaluations.blanking import blank_evaluation_text
 from recordings_service.evaluations.history import evaluations_document
-from recordings_service.models.account import Role
+from recordings_service.models import EvaluationForm, User
 from recordings_service.storage.encryption import Envelope
 from recordings_service.storage.object_store import ObjectStore
-from tests.factories.accounts import make_user
-from tests.factories.evaluations import actor_of, answers, make_agent_user, published_form, released
+from tests.factories.evaluations import actor_of, answers, make_agent_user, released
 from tests.factories.recordings import make_recording
 
 
 def test_a_rescore_after_a_resolved_dispute_keeps_the_dispute_with_the_version_disputed(
-    session: Session, store: ObjectStore, envelope: Envelope
+    session: Session, store: ObjectStore, envelope: Envelope, supervisor: User, form: EvaluationForm
 ) -> None:
-    supervisor = make_user(session, role=Role.QA_SUPERVISOR)
     agent = make_agent_user(session, "agent-kept")
-    form = published_form(session, actor_of(supervisor))
     call = make_recording(session, store, envelope, agent_ref="agent-kept")
     evaluation = released(session, supervisor, form, call, ["yes", "5", "no"])
     feedback.dispute(session, actor=actor_of(agent), evaluation_id=evaluation.id, comment="the price was right")
@@ -57,11 +54,9 @@ def test_a_rescore_after_a_resolved_dispute_keeps_the_dispute_with_the_version_d
 
 
 def test_an_acknowledgement_stays_with_the_version_acknowledged_and_an_unanswered_version_has_none(
-    session: Session, store: ObjectStore, envelope: Envelope
+    session: Session, store: ObjectStore, envelope: Envelope, supervisor: User, form: EvaluationForm
 ) -> None:
-    supervisor = make_user(session, role=Role.QA_SUPERVISOR)
     agent = make_agent_user(session, "agent-ack")
-    form = published_form(session, actor_of(supervisor))
     call = make_recording(session, store, envelope, agent_ref="agent-ack")
     evaluation = released(session, supervisor, form, call, ["yes", "5", "no"])
     actor = actor_of(supervisor)
